@@ -1,0 +1,104 @@
+// NumPy/torch broadcasting (torch.broadcast_shapes, Tensor.expand, autograd's sum_to).
+
+import { LossArgumentError, formatShape, numel, type Tensor } from './tensor.ts';
+
+/** The broadcast shape of two shapes, or null when torch would refuse them. */
+export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | null {
+  const n = Math.max(a.length, b.length);
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1;
+    const db = b[b.length - n + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) return null;
+    out[i] = da === 1 ? db : da;
+  }
+  return out;
+}
+
+/** Like broadcastShapes, but throws torch's RuntimeError naming the op and the argument. */
+export function broadcastOrThrow(op: string, a: readonly number[], b: readonly number[], arg: string): number[] {
+  const out = broadcastShapes(a, b);
+  if (out === null) {
+    throw new LossArgumentError(`${op}: ${arg} shape ${formatShape(b)} is not broadcastable with ${formatShape(a)}`);
+  }
+  return out;
+}
+
+/** Throws unless `shape` broadcasts *to* `target` without growing it (what an in-place op such as mul_ needs). */
+export function checkBroadcastableTo(op: string, arg: string, shape: readonly number[], target: readonly number[]): void {
+  const out = broadcastShapes(target, shape);
+  if (out === null || out.length !== target.length || out.some((d, i) => d !== target[i])) {
+    throw new LossArgumentError(`${op}: ${arg} shape ${formatShape(shape)} must broadcast to input shape ${formatShape(target)}`);
+  }
+}
+
+/** Element strides of `shape` read as if expanded to `full` (0 along broadcast dims). */
+function expandedStrides(shape: readonly number[], full: readonly number[]): number[] {
+  const strides = new Array<number>(full.length).fill(0);
+  let stride = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    const j = full.length - shape.length + i;
+    strides[j] = shape[i] === 1 && full[j] !== 1 ? 0 : stride;
+    stride *= shape[i]!;
+  }
+  return strides;
+}
+
+/** Calls visit(outerIndex, source offset) once per row of the last dim, so inner loops stay index-free. */
+function forEachRow(
+  shape: readonly number[],
+  full: readonly number[],
+  visit: (row: number, offset: number, innerStride: number) => void,
+): void {
+  const rank = full.length;
+  if (rank === 0) {
+    visit(0, 0, 0);
+    return;
+  }
+  const strides = expandedStrides(shape, full);
+  const rows = numel(full.slice(0, -1));
+  if (rows === 0 || full[rank - 1] === 0) return;
+  const counter = new Array<number>(rank - 1).fill(0);
+  let offset = 0;
+  for (let row = 0; row < rows; row++) {
+    visit(row, offset, strides[rank - 1]!);
+    for (let d = rank - 2; d >= 0; d--) {
+      offset += strides[d]!;
+      if (++counter[d]! < full[d]!) break;
+      offset -= strides[d]! * full[d]!;
+      counter[d] = 0;
+    }
+  }
+}
+
+/** The values of `t` expanded to `full` (which must be a broadcast of t's shape), as float64. */
+export function expandTo(t: Tensor, full: readonly number[]): Float64Array {
+  const out = new Float64Array(numel(full));
+  const src = t.data;
+  if (t.shape.length === full.length && t.shape.every((d, i) => d === full[i])) {
+    out.set(src);
+    return out;
+  }
+  const inner = full.length === 0 ? 1 : full[full.length - 1]!;
+  forEachRow(t.shape, full, (row, offset, stride) => {
+    const base = row * inner;
+    for (let j = 0; j < inner; j++) out[base + j] = src[offset + j * stride]!;
+  });
+  return out;
+}
+
+/**
+ * autograd's sum_to: sums `values` (laid out as `full`) down to `shape`, accumulating in float64
+ * and rounding once with `round`, as one ATen sum does.
+ */
+export function sumTo(values: Float64Array, full: readonly number[], shape: readonly number[], round: (x: number) => number): Float64Array {
+  if (shape.length === full.length && shape.every((d, i) => d === full[i])) return values;
+  const out = new Float64Array(numel(shape));
+  const inner = full.length === 0 ? 1 : full[full.length - 1]!;
+  forEachRow(shape, full, (row, offset, stride) => {
+    const base = row * inner;
+    for (let j = 0; j < inner; j++) out[offset + j * stride] += values[base + j]!;
+  });
+  for (let i = 0; i < out.length; i++) out[i] = round(out[i]!);
+  return out;
+}

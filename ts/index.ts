@@ -1,0 +1,18 @@
+// Public API: TypeScript ports of PyTorch losses with torch's float32 arithmetic.
+
+export { tensor, LossArgumentError, dtypeOf } from './tensor.ts';
+export type { DType, Tensor, NestedNumbers, FloatArray } from './tensor.ts';
+export type { Reduction } from './loss-args.ts';
+export { NEWEST_TORCH, torchRelease } from './torch-version.ts';
+export {
+  binaryCrossEntropyWithLogits,
+  binaryCrossEntropyWithLogitsBackward,
+  BCEWithLogitsLoss,
+  type BCEWithLogitsOptions,
+} from './losses/bce_with_logits.ts';
+export {
+  multilabelSoftMarginLoss,
+  multilabelSoftMarginLossBackward,
+  MultiLabelSoftMarginLoss,
+  type MultiLabelSoftMarginOptions,
+} from './losses/multilabel_soft_margin.ts';

@@ -1,0 +1,115 @@
+// nn.BCEWithLogitsLoss / F.binary_cross_entropy_with_logits, forward and input gradient.
+//
+// Mirrors aten/src/ATen/native/Loss.cpp binary_cross_entropy_with_logits, op by op, so float32
+// results round where ATen's do. lw = (pos_weight - 1) * y + 1 (pos_weight broadcast along the
+// trailing, class, dim):
+//   torch >= 2.3 (pytorch#115539):  loss = (1 - y) * x - lw * log_sigmoid(x)
+//   torch <  2.3:                   m = max(-x, 0)
+//       without pos_weight:         loss = (1 - y) * x + m + log(exp(-m) + exp(-x - m))
+//       with pos_weight:            loss = (1 - y) * x + lw * (log(exp(-m) + exp(-x - m)) + m)
+//   then loss *= weight, then apply_loss_reduction.
+// The backward is binary_cross_entropy_with_logits_backward (Loss.cpp in 1.x, FunctionsManual.cpp
+// in 2.x), the same in every release:
+//   t = pos_weight * y;  g = ((t + 1 - y) * sigmoid(x) - t) * grad   (without: (sigmoid(x) - y) * grad)
+//   g *= weight;  g /= numel for 'mean'.
+
+import { checkBroadcastableTo, expandTo } from '../broadcast.ts';
+import { asFloat64, checkGradOutput, prepare, sameShape, type CommonOptions, type Prepared } from '../loss-args.ts';
+import { logSigmoid, maximum, sigmoid, type Round } from '../numerics.ts';
+import { applyReduction, makeTensor } from '../reduction.ts';
+import { LossArgumentError, formatShape, numel, type Tensor } from '../tensor.ts';
+import type { TorchRelease } from '../torch-version.ts';
+
+export interface BCEWithLogitsOptions extends CommonOptions {
+  weight?: Tensor;
+  posWeight?: Tensor;
+}
+
+const OP = 'binaryCrossEntropyWithLogits';
+const OPTIONS = ['weight', 'posWeight', 'reduction', 'torchVersion', 'cpuCapability'];
+
+interface Args extends Prepared {
+  readonly x: Float64Array;
+  readonly y: Float64Array;
+  readonly weight: Float64Array | null;
+  readonly posWeight: Float64Array | null;
+}
+
+function check(op: string, input: Tensor, target: Tensor, options: BCEWithLogitsOptions | undefined, extra: Record<string, unknown> = {}): Args {
+  const p = prepare(op, { input, target, weight: options?.weight, posWeight: options?.posWeight, ...extra }, options, OPTIONS);
+  if (!sameShape(target.shape, input.shape)) {
+    // functional.py: "Target size (...) must be the same as input size (...)"
+    throw new LossArgumentError(`${op}: target shape ${formatShape(target.shape)} must equal input shape ${formatShape(input.shape)}`, 'ValueError');
+  }
+  // loss.mul_(weight) and log_sigmoid_input.mul_(log_weight) are in-place: both must broadcast *to* the input.
+  if (options?.weight) checkBroadcastableTo(op, 'weight', options.weight.shape, input.shape);
+  if (options?.posWeight) checkBroadcastableTo(op, 'posWeight', options.posWeight.shape, input.shape);
+  return {
+    ...p,
+    x: asFloat64(input),
+    y: asFloat64(target),
+    weight: options?.weight ? expandTo(options.weight, input.shape) : null,
+    posWeight: options?.posWeight ? expandTo(options.posWeight, input.shape) : null,
+  };
+}
+
+/** One element's loss before weight and reduction, in the given release's op order. */
+function elementLoss(x: number, y: number, pw: number | undefined, r: Round, torch: TorchRelease): number {
+  const lw = pw === undefined ? 1 : r(r(r(pw - 1) * y) + 1);
+  const linear = r(r(1 - y) * x);
+  if (torch.bceUsesLogSigmoid) {
+    const ls = logSigmoid(x, r, torch);
+    return r(linear - (pw === undefined ? ls : r(ls * lw)));
+  }
+  const m = maximum(-x, 0);
+  const logTerm = r(Math.log(r(r(Math.exp(-m)) + r(Math.exp(r(-x - m))))));
+  if (pw === undefined) return r(r(linear + m) + logTerm);
+  return r(linear + r(lw * r(logTerm + m)));
+}
+
+export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options?: BCEWithLogitsOptions): Tensor {
+  const a = check(OP, input, target, options);
+  const { x, y, weight, posWeight, round: r, torch } = a;
+  const losses = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const l = elementLoss(x[i]!, y[i]!, posWeight?.[i], r, torch);
+    losses[i] = weight ? r(l * weight[i]!) : l;
+  }
+  return applyReduction(losses, input.shape, a.reduction, a.dtype, a.lanes, r);
+}
+
+/** d loss / d input for a gradOutput shaped like the forward output. */
+export function binaryCrossEntropyWithLogitsBackward(gradOutput: Tensor, input: Tensor, target: Tensor, options?: BCEWithLogitsOptions): Tensor {
+  const op = `${OP}Backward`;
+  const a = check(op, input, target, options, { gradOutput });
+  checkGradOutput(op, gradOutput, a.reduction === 'none' ? input.shape : []);
+  const { x, y, weight, posWeight, round: r } = a;
+  const go = asFloat64(gradOutput);
+  const n = numel(input.shape);
+  const grad = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const s = sigmoid(x[i]!, r);
+    let g: number;
+    if (posWeight) {
+      const t = r(posWeight[i]! * y[i]!);
+      g = r(r(r(r(t + 1) - y[i]!) * s) - t);
+    } else {
+      g = r(s - y[i]!);
+    }
+    g = r(g * go[a.reduction === 'none' ? i : 0]!);
+    if (weight) g = r(g * weight[i]!);
+    grad[i] = a.reduction === 'mean' ? r(g / n) : g;
+  }
+  return makeTensor(grad, input.shape, a.dtype);
+}
+
+/** nn.BCEWithLogitsLoss: the options fixed at construction, as torch's module. */
+export class BCEWithLogitsLoss {
+  constructor(readonly options: BCEWithLogitsOptions = {}) {}
+  forward(input: Tensor, target: Tensor): Tensor {
+    return binaryCrossEntropyWithLogits(input, target, this.options);
+  }
+  backward(gradOutput: Tensor, input: Tensor, target: Tensor): Tensor {
+    return binaryCrossEntropyWithLogitsBackward(gradOutput, input, target, this.options);
+  }
+}

@@ -1,0 +1,62 @@
+// Which torch release's arithmetic to follow. Formulas changed between releases; each change is a
+// named predicate here, so a port reads `if (v.bceUsesLogSigmoid)` rather than comparing numbers.
+
+import { LossArgumentError } from './tensor.ts';
+
+export interface TorchRelease {
+  readonly version: string;
+  readonly major: number;
+  readonly minor: number;
+  /** log_sigmoid computes min(x, 0) - log1p(exp(-|x|)) (torch >= 1.11); before, -(m + log(exp(-m) + exp(-x - m))). */
+  readonly logSigmoidUsesLog1p: boolean;
+  /** binary_cross_entropy_with_logits is built on log_sigmoid (pytorch#115539, torch >= 2.3); before, on max_val and log(exp + exp). */
+  readonly bceUsesLogSigmoid: boolean;
+  /** multilabel_soft_margin_loss accepts 1-D input (torch >= 1.11; before it summed over dim 1). */
+  readonly mlsmlAccepts1d: boolean;
+  /**
+   * The CPU kernels torch dispatches to by default on an AVX-512 machine: 1.x kept AVX-512 opt-in
+   * (DispatchStub.cpp), 2.x uses it. It sets the vector width, and so the order, of float sums.
+   */
+  readonly defaultCpuCapability: CpuCapability;
+}
+
+/** ATEN_CPU_CAPABILITY values; 'default' and 'avx2' share 32-byte vectors, 'avx512' has 64-byte ones. */
+export type CpuCapability = 'default' | 'avx2' | 'avx512';
+export const CPU_CAPABILITIES: readonly CpuCapability[] = ['default', 'avx2', 'avx512'];
+
+/** Elements per ATen Vectorized<scalar_t> under a capability. */
+export function vectorLanes(capability: CpuCapability, dtype: 'float32' | 'float64'): number {
+  return (capability === 'avx512' ? 64 : 32) / (dtype === 'float32' ? 4 : 8);
+}
+
+/** The behaviour used when no torchVersion is given: the newest release. */
+export const NEWEST_TORCH = '2.14.1';
+
+const cache = new Map<string, TorchRelease>();
+
+/** Parses a torch.__version__ string ('1.13.0a0', '2.6.0+debian', '2.14.1+debian', '1.5.0'). */
+export function torchRelease(version: string = NEWEST_TORCH, op = 'torchVersion'): TorchRelease {
+  const hit = cache.get(version);
+  if (hit) return hit;
+  const m = typeof version === 'string' ? /^(\d+)\.(\d+)(?:\.\d+)?(?:[a-z]+\d*)?(?:\.\w+)*(?:\+[\w.]+)?$/.exec(version) : null;
+  if (!m) {
+    throw new LossArgumentError(`${op}: torchVersion ${JSON.stringify(version)} is not a torch.__version__ string such as '2.6.0+debian'`, 'ValueError');
+  }
+  const major = Number(m[1]);
+  const minor = Number(m[2]);
+  const atLeast = (a: number, b: number) => major > a || (major === a && minor >= b);
+  if (!atLeast(1, 5)) {
+    throw new LossArgumentError(`${op}: torchVersion '${version}' is older than 1.5, the oldest release the ports follow`, 'ValueError');
+  }
+  const release: TorchRelease = {
+    version,
+    major,
+    minor,
+    logSigmoidUsesLog1p: atLeast(1, 11),
+    bceUsesLogSigmoid: atLeast(2, 3),
+    mlsmlAccepts1d: atLeast(1, 11),
+    defaultCpuCapability: atLeast(2, 0) ? 'avx512' : 'avx2',
+  };
+  cache.set(version, release);
+  return release;
+}
