@@ -1,0 +1,96 @@
+"""Cases for F.binary_cross_entropy_with_logits, in the manner of an OpInfo sample_inputs_ function.
+
+cases(rng) yields case dicts; rng(*key) gives a Random seeded by the run's seed and the key, so a
+case's values do not depend on the cases before it.
+"""
+from itertools import product
+
+from cases.common import (NONFINITE, SCALES, case, class_layouts, extremes, logits, numel, positive,
+                          quantized_logits, targets)
+
+TENSOR_KWARGS = ("weight", "pos_weight")  # the golden file's kwargs, besides reduction
+DTYPES = ("float32", "float64")
+REDUCTIONS = ("none", "mean", "sum")
+SHAPES = [(), (1,), (7,), (4, 3), (2, 3, 4), (5, 1), (1, 6), (0,), (0, 3), (3, 0), (16, 33)]
+
+
+def call(F, input, target, weight, pos_weight, reduction):
+    return F.binary_cross_entropy_with_logits(input, target, weight=weight, pos_weight=pos_weight,
+                                              reduction=reduction)
+
+
+def cases(rng):
+    for dtype, reduction, shape in product(DTYPES, REDUCTIONS, SHAPES):
+        r = rng("basic", dtype, reduction, shape)
+        tags = ["soft-target"] + (["empty"] if numel(shape) == 0 else []) + (["0-d"] if shape == () else [])
+        yield case("basic", dtype, reduction, (shape, logits(r, shape)), (shape, targets(r, shape, "soft")), tags=tags)
+
+    for dtype, reduction, shape in product(DTYPES, REDUCTIONS, [(6,), (4, 5), (2, 3, 5)]):
+        for name, wshape in class_layouts(shape):
+            r = rng("weight", dtype, reduction, shape, name)
+            yield case("weight-" + name, dtype, reduction, (shape, logits(r, shape)), (shape, targets(r, shape, "hard")),
+                       weight=(wshape, positive(r, wshape)), tags=["weight", "hard-target"])
+
+    for dtype, reduction in product(DTYPES, REDUCTIONS):
+        shape = (4, 5)
+        for name, pshape in [("scalar", ()), ("C", (5,)), ("1xC", (1, 5)), ("full", shape)]:
+            r = rng("pos_weight", dtype, reduction, name)
+            yield case("pos_weight-" + name, dtype, reduction, (shape, logits(r, shape)), (shape, targets(r, shape, "soft")),
+                       pos_weight=(pshape, positive(r, pshape, 0.1, 10.0)), tags=["pos_weight", "soft-target"])
+        for value in (0.0, 1e3):
+            r = rng("pos_weight-value", dtype, reduction, value)
+            yield case("pos_weight-%g" % value, dtype, reduction, (shape, logits(r, shape, 8.0)),
+                       (shape, targets(r, shape, "soft")), pos_weight=((5,), [value] * 5), tags=["pos_weight", "soft-target"])
+        for kind in ("hard", "soft"):
+            r = rng("weight+pos_weight", dtype, reduction, kind)
+            shape3 = (3, 4, 5)
+            yield case("weight+pos_weight-" + kind, dtype, reduction, (shape3, logits(r, shape3)),
+                       (shape3, targets(r, shape3, kind)), weight=((4, 5), positive(r, (4, 5))),
+                       pos_weight=((5,), positive(r, (5,), 0.1, 10.0)), tags=["weight", "pos_weight", kind + "-target"])
+        r = rng("outside-01", dtype, reduction)
+        yield case("outside-01", dtype, reduction, ((6, 4), logits(r, (6, 4))), ((6, 4), targets(r, (6, 4), "outside")),
+                   pos_weight=((4,), positive(r, (4,))), tags=["soft-target", "outside-01"])
+
+    for dtype, scale, kind in product(DTYPES, SCALES, ("hard", "soft")):
+        for reduction, with_pw in (("none", False), ("mean", True)):
+            r = rng("scale", dtype, scale, kind, reduction)
+            yield case("scale-%g-%s" % (scale, kind), dtype, reduction, ((8, 6), logits(r, (8, 6), scale)),
+                       ((8, 6), targets(r, (8, 6), kind)),
+                       pos_weight=((6,), positive(r, (6,), 0.1, 10.0)) if with_pw else None, tags=["scale", kind + "-target"])
+
+    for dtype, target, pos_weight, reduction in product(DTYPES, (0.0, 1.0, 0.3), (None, 1e3), ("none", "sum")):
+        values = extremes(dtype)
+        yield case("extreme-t%g-pw%s" % (target, pos_weight), dtype, reduction, ((len(values),), values),
+                   ((len(values),), [target] * len(values)),
+                   pos_weight=((), [pos_weight]) if pos_weight is not None else None, tags=["extreme"])
+
+    for dtype, reduction in product(DTYPES, REDUCTIONS):
+        yield case("nonfinite", dtype, reduction, ((9,), NONFINITE * 3), ((9,), [0.0] * 3 + [1.0] * 3 + [0.5] * 3),
+                   tags=["nonfinite"])
+        r = rng("nonfinite-weight", dtype, reduction)
+        yield case("nonfinite-weight", dtype, reduction, ((2, 3), logits(r, (2, 3))), ((2, 3), targets(r, (2, 3), "hard")),
+                   weight=((3,), [float("inf"), 0.0, 1.0]), pos_weight=((3,), [1.0, float("inf"), 2.0]),
+                   tags=["nonfinite", "weight", "pos_weight"])
+
+    # Large cases, where the order of float32 accumulation matters.
+    r = rng("large")
+    yield case("large", "float32", "mean", ((64, 300), quantized_logits(r, (64, 300))), ((64, 300), targets(r, (64, 300), "hard")),
+               weight=((300,), [1.0 + (i % 7) / 8 for i in range(300)]),
+               pos_weight=((300,), [0.5 + (i % 5) / 4 for i in range(300)]), tags=["large", "weight", "pos_weight"])
+    for dtype, reduction in product(DTYPES, ("mean", "sum")):
+        r = rng("medium", dtype, reduction)
+        yield case("medium", dtype, reduction, ((32, 64), quantized_logits(r, (32, 64))), ((32, 64), targets(r, (32, 64), "hard")),
+                   tags=["large"])
+
+    # Arguments torch rejects: the port must reject them too.
+    for name, ishape, tshape, wshape, pshape, reduction in [
+            ("target-shape", (2, 4), (2, 3), None, None, "mean"),
+            ("target-numel", (6,), (2, 3), None, None, "none"),
+            ("reduction", (2, 3), (2, 3), None, None, "average"),
+            ("weight-shape", (2, 3), (2, 3), (4,), None, "mean"),
+            ("weight-grows-input", (3,), (3,), (2, 3), None, "none"),
+            ("pos_weight-shape", (2, 3), (2, 3), None, (2,), "sum")]:
+        r = rng("error", name)
+        yield case("error-" + name, "float32", reduction, (ishape, logits(r, ishape)), (tshape, targets(r, tshape, "hard")),
+                   weight=(wshape, positive(r, wshape)) if wshape else None,
+                   pos_weight=(pshape, positive(r, pshape)) if pshape else None, tags=["error"])

@@ -1,0 +1,71 @@
+"""Shared pieces of the case modules: seeded values, special values, layouts.
+
+Values come from Python's random.Random, seeded per case from (seed, case id), so the same case
+has the same inputs on every torch version (drift reports compare like with like) and adding a
+case does not reshuffle the others.
+"""
+import math
+import random
+
+FLOAT32_EXTREMES = [0.0, -0.0, 1e-45, -1e-45, 1e-40, -1e-40, 17.0, -17.0, 88.7, -88.7, 103.9,
+                    -103.9, 3e38, -3e38, 1.0, -1.0]
+FLOAT64_EXTREMES = [0.0, -0.0, 5e-324, -5e-324, 1e-310, -1e-310, 17.0, -17.0, 36.8, -36.8,
+                    709.0, -709.0, 745.2, -745.2, 1e300, -1e300]
+NONFINITE = [math.inf, -math.inf, math.nan]
+SCALES = [0.5, 1.0, 5.0, 30.0, 100.0, 1e4]
+
+
+def extremes(dtype):
+    return FLOAT32_EXTREMES if dtype == "float32" else FLOAT64_EXTREMES
+
+
+def rng_factory(seed):
+    """rng(*key): a Random seeded by the run's seed and the key (string seeds are stable)."""
+    return lambda *key: random.Random("%d:%r" % (seed, key))
+
+
+def case(variant, dtype, reduction, input, target, weight=None, pos_weight=None, tags=()):
+    """One case: tensors are (shape, flat values) pairs; weight/pos_weight may be None."""
+    return {"variant": variant, "dtype": dtype, "reduction": reduction, "input": input, "target": target,
+            "weight": weight, "pos_weight": pos_weight, "tags": list(tags)}
+
+
+def numel(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def logits(rng, shape, scale=2.0):
+    return [rng.gauss(0.0, 1.0) * scale for _ in range(numel(shape))]
+
+
+def targets(rng, shape, kind):
+    """'hard' 0/1 labels, 'soft' probabilities, or 'outside' values torch accepts outside [0, 1]."""
+    n = numel(shape)
+    if kind == "hard":
+        return [float(rng.random() < 0.5) for _ in range(n)]
+    if kind == "soft":
+        return [rng.random() for _ in range(n)]
+    return [rng.uniform(-0.5, 1.5) for _ in range(n)]
+
+
+def positive(rng, shape, low=0.1, high=3.0):
+    return [rng.uniform(low, high) for _ in range(numel(shape))]
+
+
+def quantized_logits(rng, shape, scale=4.0):
+    """Logits on a 1/64 grid: exact in float32 with short decimal forms, for the large cases."""
+    return [round(rng.gauss(0.0, 1.0) * scale * 64) / 64 for _ in range(numel(shape))]
+
+
+def class_layouts(shape):
+    """Shapes a per-class weight may take for `shape`: name -> shape (all broadcast to it)."""
+    c = shape[-1] if shape else 1
+    layouts = [("scalar", ()), ("C", (c,))]
+    if len(shape) >= 2:
+        layouts += [("1xC", (1, c)), ("full", tuple(shape)), ("Nx1", tuple(shape[:-1]) + (1,))]
+    if len(shape) >= 3:
+        layouts += [("1x1xC", (1, 1, c))]
+    return layouts

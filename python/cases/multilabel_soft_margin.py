@@ -1,0 +1,85 @@
+"""Cases for F.multilabel_soft_margin_loss, in the manner of an OpInfo sample_inputs_ function.
+
+The class dim is the last one; a 1-D input is one sample (torch >= 1.11). The target broadcasts
+against the input, as torch's composite does.
+"""
+from itertools import product
+
+from cases.common import (NONFINITE, SCALES, case, class_layouts, extremes, logits, positive,
+                          quantized_logits, targets)
+
+TENSOR_KWARGS = ("weight",)  # the golden file's kwargs, besides reduction
+DTYPES = ("float32", "float64")
+REDUCTIONS = ("none", "mean", "sum")
+SHAPES = [(5,), (1,), (0,), (4, 3), (1, 1), (6, 1), (2, 3, 4), (0, 3), (3, 0), (16, 33)]
+
+
+def call(F, input, target, weight, pos_weight, reduction):
+    assert pos_weight is None
+    return F.multilabel_soft_margin_loss(input, target, weight=weight, reduction=reduction)
+
+
+def cases(rng):
+    for dtype, reduction, shape in product(DTYPES, REDUCTIONS, SHAPES):
+        r = rng("basic", dtype, reduction, shape)
+        kind = "soft" if len(shape) % 2 else "hard"
+        tags = [kind + "-target"] + (["empty"] if 0 in shape else []) + (["1-d"] if len(shape) == 1 else [])
+        yield case("basic", dtype, reduction, (shape, logits(r, shape)), (shape, targets(r, shape, kind)), tags=tags)
+
+    for dtype, reduction, shape in product(DTYPES, REDUCTIONS, [(6,), (4, 5), (2, 3, 5)]):
+        for name, wshape in class_layouts(shape):
+            r = rng("weight", dtype, reduction, shape, name)
+            yield case("weight-" + name, dtype, reduction, (shape, logits(r, shape)), (shape, targets(r, shape, "soft")),
+                       weight=(wshape, positive(r, wshape)), tags=["weight", "soft-target"])
+
+    for dtype, reduction in product(DTYPES, REDUCTIONS):
+        for name, tshape in [("C", (5,)), ("1xC", (1, 5)), ("Nx1", (4, 1))]:
+            r = rng("target-broadcast", dtype, reduction, name)
+            yield case("target-broadcast-" + name, dtype, reduction, ((4, 5), logits(r, (4, 5))),
+                       (tshape, targets(r, tshape, "hard")), tags=["broadcast", "hard-target"])
+        r = rng("outside-01", dtype, reduction)
+        yield case("outside-01", dtype, reduction, ((6, 4), logits(r, (6, 4))), ((6, 4), targets(r, (6, 4), "outside")),
+                   weight=((4,), positive(r, (4,))), tags=["outside-01"])
+        x = [0.8, 0.9, 0.3] * 4
+        yield case("classic", dtype, reduction, ((4, 3), x), ((4, 3), [1.0, 1.0, 0.0] * 4),
+                   weight=((3,), [0.8, 1.0, 0.8]), tags=["weight", "hard-target", "classic"])
+
+    for dtype, scale, kind in product(DTYPES, SCALES, ("hard", "soft")):
+        r = rng("scale", dtype, scale, kind)
+        yield case("scale-%g-%s" % (scale, kind), dtype, "none", ((8, 6), logits(r, (8, 6), scale)),
+                   ((8, 6), targets(r, (8, 6), kind)), tags=["scale", kind + "-target"])
+        r = rng("scale-mean", dtype, scale, kind)
+        yield case("scale-%g-%s" % (scale, kind), dtype, "mean", ((8, 6), logits(r, (8, 6), scale)),
+                   ((8, 6), targets(r, (8, 6), kind)), weight=((6,), positive(r, (6,))), tags=["scale", kind + "-target", "weight"])
+
+    for dtype, target, reduction in product(DTYPES, (0.0, 1.0, 0.3), ("none", "sum")):
+        values = extremes(dtype)
+        shape = (len(values) // 4, 4)
+        yield case("extreme-t%g" % target, dtype, reduction, (shape, values), (shape, [target] * len(values)),
+                   tags=["extreme"])
+
+    for dtype, reduction in product(DTYPES, REDUCTIONS):
+        yield case("nonfinite", dtype, reduction, ((3, 3), NONFINITE * 3), ((3, 3), [0.0] * 3 + [1.0] * 3 + [0.5] * 3),
+                   tags=["nonfinite"])
+        r = rng("nonfinite-weight", dtype, reduction)
+        yield case("nonfinite-weight", dtype, reduction, ((2, 3), logits(r, (2, 3))), ((2, 3), targets(r, (2, 3), "hard")),
+                   weight=((3,), [float("inf"), 0.0, 1.0]), tags=["nonfinite", "weight"])
+
+    # Large cases, where the order of float32 accumulation matters.
+    r = rng("large")
+    yield case("large", "float32", "mean", ((64, 300), quantized_logits(r, (64, 300))), ((64, 300), targets(r, (64, 300), "hard")),
+               weight=((300,), [1.0 + (i % 7) / 8 for i in range(300)]), tags=["large", "weight"])
+    for dtype, reduction in product(DTYPES, ("none", "sum")):
+        r = rng("medium", dtype, reduction)
+        yield case("medium", dtype, reduction, ((32, 64), quantized_logits(r, (32, 64))), ((32, 64), targets(r, (32, 64), "hard")),
+                   tags=["large"])
+
+    # Arguments torch rejects: the port must reject them too.
+    for name, ishape, tshape, wshape, reduction in [
+            ("0-d-input", (), (), None, "mean"),
+            ("target-shape", (4, 3), (4, 2), None, "mean"),
+            ("weight-shape", (4, 3), (4, 3), (2,), "none"),
+            ("reduction", (4, 3), (4, 3), None, "average")]:
+        r = rng("error", name)
+        yield case("error-" + name, "float32", reduction, (ishape, logits(r, ishape)), (tshape, targets(r, tshape, "hard")),
+                   weight=(wshape, positive(r, wshape)) if wshape else None, tags=["error"])

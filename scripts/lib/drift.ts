@@ -1,0 +1,108 @@
+// What moved between two golden files of one loss (regenerated vs committed, or one torch version
+// vs another): case by case, by id.
+
+import { compareTensor } from '../../ts/golden/compare.ts';
+import { toTensor } from '../../ts/golden/run.ts';
+import type { GoldenCase, GoldenFile, TensorJson } from '../../ts/golden/schema.ts';
+
+export type DriftStatus = 'unchanged' | 'within' | 'beyond' | 'added' | 'removed';
+
+export interface PartDrift {
+  part: 'output' | 'grad';
+  status: DriftStatus;
+  maxAbs: number;
+  maxRel: number;
+  maxUlp: number;
+  note: string;
+}
+
+export interface CaseDrift {
+  id: string;
+  dtype: string;
+  parts: PartDrift[];
+}
+
+export interface FileDrift {
+  loss: string;
+  before: { torch: string; python: string } | null;
+  after: { torch: string; python: string };
+  cases: CaseDrift[];
+}
+
+function comparePart(part: 'output' | 'grad', before: TensorJson | null, after: TensorJson | null, c: GoldenCase, golden: GoldenFile): PartDrift {
+  const base = { part, maxAbs: 0, maxRel: 0, maxUlp: 0, note: '' };
+  if (!before && !after) return { ...base, status: 'unchanged' };
+  if (!before || !after) return { ...base, status: 'beyond', maxAbs: Infinity, maxRel: Infinity, note: before ? 'now raises' : 'no longer raises' };
+  if (JSON.stringify(before) === JSON.stringify(after)) return { ...base, status: 'unchanged' };
+  const cmp = compareTensor(toTensor(after, c.dtype), before, golden.tolerance[c.dtype], c.dtype);
+  return { part, status: cmp.ok ? 'within' : 'beyond', maxAbs: cmp.maxAbs, maxRel: cmp.maxRel, maxUlp: cmp.maxUlp, note: cmp.message };
+}
+
+export function driftBetween(before: GoldenFile | null, after: GoldenFile): FileDrift {
+  const old = new Map((before?.cases ?? []).map((c) => [c.id, c]));
+  const cases: CaseDrift[] = [];
+  for (const c of after.cases) {
+    const prev = old.get(c.id);
+    old.delete(c.id);
+    if (!prev) {
+      cases.push({ id: c.id, dtype: c.dtype, parts: (['output', 'grad'] as const).map((part) => ({ part, status: 'added', maxAbs: 0, maxRel: 0, maxUlp: 0, note: '' })) });
+      continue;
+    }
+    const inputsMoved = JSON.stringify(prev.args) !== JSON.stringify(c.args) || JSON.stringify(prev.kwargs) !== JSON.stringify(c.kwargs);
+    const parts = [
+      comparePart('output', prev.output, c.output, c, after),
+      comparePart('grad', prev.grad?.input ?? null, c.grad?.input ?? null, c, after),
+    ];
+    if (inputsMoved) for (const p of parts) if (p.status === 'unchanged') p.status = 'within';
+    if (inputsMoved) parts[0]!.note = `inputs changed; ${parts[0]!.note}`;
+    cases.push({ id: c.id, dtype: c.dtype, parts });
+  }
+  for (const c of old.values()) {
+    cases.push({ id: c.id, dtype: c.dtype, parts: (['output', 'grad'] as const).map((part) => ({ part, status: 'removed', maxAbs: 0, maxRel: 0, maxUlp: 0, note: '' })) });
+  }
+  return {
+    loss: after.loss,
+    before: before ? { torch: before.torch, python: before.python } : null,
+    after: { torch: after.torch, python: after.python },
+    cases,
+  };
+}
+
+const STATUSES: DriftStatus[] = ['unchanged', 'within', 'beyond', 'added', 'removed'];
+const fmt = (v: number) => (v === 0 ? '0' : v.toExponential(2));
+
+/** Markdown: versions, a summary per loss x dtype x part, and the worst cases beyond tolerance. */
+export function driftMarkdown(drifts: readonly FileDrift[], worstShown = 10): string {
+  const out: string[] = [];
+  for (const d of drifts) {
+    const from = d.before ? `torch ${d.before.torch} (Python ${d.before.python})` : 'nothing committed';
+    out.push(`## ${d.loss}: ${from} -> torch ${d.after.torch} (Python ${d.after.python})`, '');
+    out.push('| dtype | part | unchanged | changed within tolerance | changed beyond tolerance | added | removed | max abs | max rel | max ULP |');
+    out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const dtype of ['float32', 'float64']) {
+      for (const part of ['output', 'grad'] as const) {
+        const parts = d.cases.filter((c) => c.dtype === dtype).map((c) => c.parts.find((p) => p.part === part)!);
+        if (parts.length === 0) continue;
+        const count = (s: DriftStatus) => parts.filter((p) => p.status === s).length;
+        const finite = parts.filter((p) => p.status === 'within' || p.status === 'beyond');
+        const max = (k: 'maxAbs' | 'maxRel' | 'maxUlp') => fmt(Math.max(0, ...finite.map((p) => p[k])));
+        out.push(`| ${dtype} | ${part} | ${STATUSES.map((s) => count(s)).join(' | ')} | ${max('maxAbs')} | ${max('maxRel')} | ${max('maxUlp')} |`);
+      }
+    }
+    const beyond = d.cases
+      .flatMap((c) => c.parts.filter((p) => p.status === 'beyond').map((p) => ({ id: c.id, ...p })))
+      .sort((a, b) => b.maxRel - a.maxRel);
+    if (beyond.length > 0) {
+      out.push('', `Changed beyond tolerance (${beyond.length}; worst ${Math.min(worstShown, beyond.length)} by relative error):`, '');
+      for (const b of beyond.slice(0, worstShown)) {
+        out.push(`- \`${b.id}\` ${b.part}: max abs ${fmt(b.maxAbs)}, max rel ${fmt(b.maxRel)}, max ULP ${b.maxUlp}${b.note ? ` (${b.note})` : ''}`);
+      }
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+export function countStatus(drifts: readonly FileDrift[], status: DriftStatus): string[] {
+  return drifts.flatMap((d) => d.cases.filter((c) => c.parts.some((p) => p.status === status)).map((c) => c.id));
+}
