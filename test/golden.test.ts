@@ -1,0 +1,39 @@
+// Every case of every golden file, through the ports, at the file's tolerance.
+
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { expect, test } from 'vitest';
+import { GOLDEN_DIR, loadGoldens, runCase } from '../ts/golden/run.ts';
+import { parseGolden } from '../ts/golden/schema.ts';
+import { LOSS_STEMS } from '../ts/losses/registry.ts';
+
+const goldens = loadGoldens();
+const cases = goldens.flatMap((g) => g.golden.cases.map((c) => ({ name: `torch ${g.golden.torch} ${c.id}`, c, golden: g.golden })));
+
+test('golden files exist for every torch version and every registered loss', () => {
+  const dirs = readdirSync(GOLDEN_DIR).filter((d) => d.startsWith('torch-'));
+  expect(dirs.length).toBeGreaterThanOrEqual(3);
+  for (const dir of dirs) {
+    for (const stem of LOSS_STEMS) {
+      expect(existsSync(`${GOLDEN_DIR}/${dir}/${stem}.json`), `${dir}/${stem}.json`).toBe(true);
+    }
+  }
+});
+
+test('each golden file holds at least 200 cases', () => {
+  for (const g of goldens) expect(g.golden.cases.length, g.file).toBeGreaterThanOrEqual(200);
+});
+
+test.each(cases)('$name', ({ c, golden }) => {
+  const failures = runCase(golden.loss, c, golden).filter((r) => !r.ok);
+  expect(failures.map((f) => `${f.kind}: ${f.message}`)).toEqual([]);
+});
+
+test('a malformed golden file fails naming the file and the JSON path', () => {
+  const g = goldens[0]!;
+  const json = JSON.parse(readFileSync(g.file, 'utf8'));
+  json.cases[3].output = { shape: [2], data: [1, 'oops'] };
+  expect(() => parseGolden(JSON.stringify(json), g.file)).toThrow(`${g.file}: invalid golden file at $.cases[3].output`);
+  json.cases[3].output = { shape: [2], data: [1] };
+  expect(() => parseGolden(JSON.stringify(json), g.file)).toThrow(/\$\.cases\[3\]\.output: data length must equal/);
+  expect(() => parseGolden('{"format": 1,', 'x.json')).toThrow(/^x\.json: not JSON/);
+});
