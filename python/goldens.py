@@ -12,6 +12,7 @@ import json
 import math
 import os
 import platform
+import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -44,9 +45,17 @@ def import_torch(cpu_capability):
     return torch, F
 
 
-def environment(torch, cpu_capability):
+def cpu_capability_in_use(torch, fallback):
+    """The kernels ATen dispatches to: torch.backends.cpu (2.x) or torch.__config__.show() (1.x)."""
     get_capability = getattr(getattr(torch.backends, "cpu", None), "get_cpu_capability", None)
-    return {"cpu_capability": get_capability().lower() if get_capability else cpu_capability,
+    if get_capability:
+        return get_capability().lower()
+    match = re.search(r"CPU capability usage: (\w+)", torch.__config__.show())
+    return match.group(1).lower() if match else fallback
+
+
+def environment(torch, cpu_capability):
+    return {"cpu_capability": cpu_capability_in_use(torch, cpu_capability),
             "threads": torch.get_num_threads(), "machine": platform.machine()}
 
 

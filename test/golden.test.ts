@@ -6,8 +6,11 @@ import { GOLDEN_DIR, loadGoldens, runCase } from '../ts/golden/run.ts';
 import { parseGolden } from '../ts/golden/schema.ts';
 import { LOSS_STEMS } from '../ts/losses/registry.ts';
 
+const REGRESSIONS = new URL('./regressions/', import.meta.url).pathname;
 const goldens = loadGoldens();
-const cases = goldens.flatMap((g) => g.golden.cases.map((c) => ({ name: `torch ${g.golden.torch} ${c.id}`, c, golden: g.golden })));
+// Cases that fuzzing found, in golden format (test/regressions/torch-<version>/<stem>.json).
+const regressions = loadGoldens(REGRESSIONS);
+const cases = [...goldens, ...regressions].flatMap((g) => g.golden.cases.map((c) => ({ name: `torch ${g.golden.torch} ${c.id}`, c, golden: g.golden })));
 
 test('golden files exist for every torch version and every registered loss', () => {
   const dirs = readdirSync(GOLDEN_DIR).filter((d) => d.startsWith('torch-'));
@@ -19,14 +22,20 @@ test('golden files exist for every torch version and every registered loss', () 
   }
 });
 
+test('regression files load', () => {
+  expect(regressions.length).toBeGreaterThan(0);
+});
+
 test('each golden file holds at least 200 cases', () => {
   for (const g of goldens) expect(g.golden.cases.length, g.file).toBeGreaterThanOrEqual(200);
 });
 
-test.each(cases)('$name', ({ c, golden }) => {
-  const failures = runCase(golden.loss, c, golden).filter((r) => !r.ok);
-  expect(failures.map((f) => `${f.kind}: ${f.message}`)).toEqual([]);
-});
+for (const { name, c, golden } of cases) {
+  test(name, () => {
+    const failures = runCase(golden.loss, c, golden).filter((r) => !r.ok);
+    expect(failures.map((f) => `${f.kind}: ${f.message}`)).toEqual([]);
+  });
+}
 
 test('a malformed golden file fails naming the file and the JSON path', () => {
   const g = goldens[0]!;

@@ -19,7 +19,9 @@ function finiteDifference(f: (x: Tensor) => Tensor, x: Tensor, gradOutput: Tenso
       const data = Float64Array.from(x.data);
       data[i] = v;
       const out = f({ data, shape: x.shape }).data;
-      return out.reduce((s, o, k) => s + o * gradOutput.data[k]!, 0);
+      let s = 0;
+      for (let k = 0; k < out.length; k++) s += out[k]! * gradOutput.data[k]!;
+      return s;
     };
     return (at(xi + h) - at(xi - h)) / (2 * h);
   });
