@@ -85,7 +85,10 @@ export function driftMarkdown(drifts: readonly FileDrift[], worstShown = 10): st
         if (parts.length === 0) continue;
         const count = (s: DriftStatus) => parts.filter((p) => p.status === s).length;
         const finite = parts.filter((p) => p.status === 'within' || p.status === 'beyond');
-        const max = (k: 'maxAbs' | 'maxRel' | 'maxUlp') => fmt(Math.max(0, ...finite.map((p) => p[k])));
+        const max = (k: 'maxAbs' | 'maxRel' | 'maxUlp') => {
+          const m = Math.max(0, ...finite.map((p) => p[k]));
+          return k === 'maxUlp' ? String(m) : fmt(m);
+        };
         out.push(`| ${dtype} | ${part} | ${STATUSES.map((s) => count(s)).join(' | ')} | ${max('maxAbs')} | ${max('maxRel')} | ${max('maxUlp')} |`);
       }
     }

@@ -20,7 +20,9 @@ export interface LoadedGolden {
 export function loadGoldens(dir = GOLDEN_DIR): LoadedGolden[] {
   if (!existsSync(dir)) return [];
   const out: LoadedGolden[] = [];
-  for (const sub of readdirSync(dir).sort()) {
+  const version = (d: string) => d.split(/[^0-9]+/).filter(Boolean).slice(0, 3).map((n) => n.padStart(6, '0')).join('.');
+  const dirs = readdirSync(dir).sort((a, b) => version(a).localeCompare(version(b)));
+  for (const sub of dirs) {
     if (!sub.startsWith('torch-')) continue;
     for (const name of readdirSync(join(dir, sub)).sort()) {
       if (!name.endsWith('.json')) continue;
