@@ -118,7 +118,7 @@ async function fuzz(loss: 'bce_with_logits' | 'multilabel_soft_margin'): Promise
     tags: ['regression'],
   };
   throw new Error(
-    `live differential fuzzing failed (seed ${details.seed}, path ${details.counterpath}, after ${details.numShrinks} shrinks): ${String(details.errorInstance ?? details.error)}\n` +
+    `live differential fuzzing failed (seed ${details.seed}, path ${details.counterexamplePath}, after ${details.numShrinks} shrinks): ${String(details.errorInstance)}\n` +
       `Add this case to test/regressions/torch-${worker.hello.torch}/${loss}.json (a golden file that the golden tests run):\n${JSON.stringify(golden)}`,
   );
 }
