@@ -80,7 +80,7 @@ def make(torch, pair, dtype):
 def run_case(torch, F, module, spec, rng):
     dtype = getattr(torch, spec["dtype"])
     x = make(torch, spec["input"], dtype).requires_grad_(True)
-    t = make(torch, spec["target"], dtype)
+    t = make(torch, spec["target"], getattr(torch, getattr(module, "TARGET_DTYPE", spec["dtype"])))
     w = make(torch, spec["weight"], dtype) if spec["weight"] else None
     pw = make(torch, spec["pos_weight"], dtype) if spec["pos_weight"] else None
     given = {"weight": w, "pos_weight": pw}
@@ -93,7 +93,9 @@ def run_case(torch, F, module, spec, rng):
     except Exception as e:  # torch rejected the arguments: the port must too
         result["error"] = {"type": type(e).__name__, "message": str(e).strip().splitlines()[0]}
         return result
-    grad_output = torch.tensor([rng.gauss(0.0, 1.0) for _ in range(out.numel())], dtype=dtype).reshape(out.shape)
+    # On a 1/1024 grid: exact in float32, and short in JSON.
+    grad_output = torch.tensor([round(rng.gauss(0.0, 1.0) * 1024) / 1024 for _ in range(out.numel())],
+                               dtype=dtype).reshape(out.shape)
     out.backward(grad_output)
     result["output"] = encode(out)
     result["grad"] = {"grad_output": encode(grad_output), "input": encode(x.grad)}

@@ -35,7 +35,7 @@ def run(torch, F, request):
     module = importlib.import_module("cases." + request["loss"])
     dtype = getattr(torch, request["dtype"])
     x = decode(torch, request["input"], dtype).requires_grad_(request.get("grad_output") is not None)
-    t = decode(torch, request["target"], dtype)
+    t = decode(torch, request["target"], getattr(torch, getattr(module, "TARGET_DTYPE", request["dtype"])))
     kwargs = request.get("kwargs", {})
     w = decode(torch, kwargs.get("weight"), dtype)
     pw = decode(torch, kwargs.get("pos_weight"), dtype)
@@ -57,7 +57,10 @@ def bench(torch, F, request):
     shape = (n // c, c)
     gen = torch.Generator().manual_seed(0)
     x = (torch.randn(shape, generator=gen, dtype=dtype) * 3).requires_grad_(request["backward"])
-    t = (torch.rand(shape, generator=gen, dtype=dtype) < 0.5).to(dtype)
+    t = module.bench_target(torch, gen, shape, dtype) if hasattr(module, "bench_target") else (
+        torch.rand(shape, generator=gen, dtype=dtype) < 0.5).to(dtype)
+    if hasattr(module, "bench_input"):
+        x = module.bench_input(torch, gen, shape, dtype).requires_grad_(request["backward"])
     w = torch.rand((c,), generator=gen, dtype=dtype) + 0.5 if "weight" in module.TENSOR_KWARGS else None
     pw = torch.rand((c,), generator=gen, dtype=dtype) * 3 if "pos_weight" in module.TENSOR_KWARGS else None
     previous = torch.get_num_threads()

@@ -2,6 +2,8 @@
 
 import { expect, test } from 'vitest';
 import {
+  BCELoss, MultiLabelMarginLoss, SoftMarginLoss, binaryCrossEntropy, binaryCrossEntropyBackward, multilabelMarginLoss,
+  multilabelMarginLossBackward, softMarginLoss, softMarginLossBackward,
   BCEWithLogitsLoss, LossArgumentError, MultiLabelSoftMarginLoss, binaryCrossEntropyWithLogits as bce,
   binaryCrossEntropyWithLogitsBackward as bceBackward, multilabelSoftMarginLoss as mlsml,
   multilabelSoftMarginLossBackward as mlsmlBackward, tensor, type Tensor,
@@ -65,6 +67,35 @@ test('module classes hold their options', () => {
   expect(k.backward(tensor([1, 2]), x, y).data).toEqual(mlsmlBackward(tensor([1, 2]), x, y, { reduction: 'none' }).data);
 });
 
+test('tensor() makes index tensors from Int32Array or dtype int64', () => {
+  expect(tensor(new Int32Array([3, 0, -1, 1])).data).toBeInstanceOf(Int32Array);
+  expect(tensor([[3, 0, -1, 1]], { dtype: 'int64' }).shape).toEqual([1, 4]);
+  expect(() => tensor([0.5], { dtype: 'int64' })).toThrow(/integers/);
+});
+
+test('the porting-reference losses: values, module classes, gradients', () => {
+  const p = tensor([[0.2, 0.7, 0.9]]);
+  const t = tensor([[0, 1, 1]]);
+  // -(log(0.8) + log(0.7) + log(0.9)) / 3 in float32
+  expect(binaryCrossEntropy(p, t).data[0]).toBeCloseTo(-(Math.log(0.8) + Math.log(0.7) + Math.log(0.9)) / 3, 6);
+  expect(binaryCrossEntropy(tensor([0, 1]), tensor([1, 0]), { reduction: 'none' }).data).toEqual(new Float32Array([100, 100]));
+  expect(new BCELoss({ reduction: 'sum' }).forward(p, t).data[0]).toBe(binaryCrossEntropy(p, t, { reduction: 'sum' }).data[0]);
+  expect(new BCELoss().backward(tensor(1), p, t).shape).toEqual([1, 3]);
+  const s = tensor([[1, -1, 1]]);
+  expect(softMarginLoss(x, s, { reduction: 'none' }).shape).toEqual([2, 3]); // target broadcasts
+  expect(new SoftMarginLoss().forward(x, s).data[0]).toBe(softMarginLoss(x, s).data[0]);
+  expect(new SoftMarginLoss().backward(tensor(1), x, s).shape).toEqual([2, 3]);
+  const labels = tensor(new Int32Array([3, 0, -1, 1]), { shape: [1, 4] });
+  const scores = tensor([[0.1, 0.2, 0.4, 0.8]]);
+  expect(multilabelMarginLoss(scores, labels).data[0]).toBe(Math.fround(0.85)); // torch's documented example
+  expect(new MultiLabelMarginLoss({ reduction: 'none' }).forward(scores, labels).shape).toEqual([1]);
+  expect(Array.from(new MultiLabelMarginLoss().backward(tensor(1), scores, labels).data)).toEqual(
+    Array.from(multilabelMarginLossBackward(tensor(1), scores, labels).data),
+  );
+  expect(softMarginLossBackward(tensor(1), x, s).data).toBeInstanceOf(Float32Array);
+  expect(binaryCrossEntropyBackward(tensor(1), p, t).data).toBeInstanceOf(Float32Array);
+});
+
 const errors: [string, () => unknown, RegExp, string][] = [
   ['non-Tensor input', () => bce([1, 2] as unknown as Tensor, y), /binaryCrossEntropyWithLogits: argument 'input' must be a Tensor/, 'TypeError'],
   ['target shape', () => bce(x, tensor([1, 0, 1])), /binaryCrossEntropyWithLogits: target shape \[3\] must equal input shape \[2, 3\]/, 'ValueError'],
@@ -81,6 +112,19 @@ const errors: [string, () => unknown, RegExp, string][] = [
   ['MLSML target broadcast', () => mlsml(x, tensor([1, 0])), /multilabelSoftMarginLoss: target shape \[2\] is not broadcastable with \[2, 3\]/, 'RuntimeError'],
   ['MLSML weight broadcast', () => mlsml(x, y, { weight: tensor([1, 2]) }), /multilabelSoftMarginLoss: weight shape \[2\] is not broadcastable/, 'RuntimeError'],
   ['MLSML gradOutput shape', () => mlsmlBackward(tensor([1, 2, 3]), x, y, { reduction: 'none' }), /multilabelSoftMarginLossBackward: gradOutput shape \[3\] must equal/, 'RuntimeError'],
+  ['BCELoss input above 1', () => binaryCrossEntropy(tensor([0.5, 1.5]), tensor([0, 1])), /binaryCrossEntropy: every element of input must be between 0 and 1, got 1.5 at 1/, 'RuntimeError'],
+  ['BCELoss NaN input', () => binaryCrossEntropy(tensor([NaN]), tensor([0])), /every element of input must be between 0 and 1, got NaN/, 'RuntimeError'],
+  ['BCELoss target outside [0, 1] (torch 2.x)', () => binaryCrossEntropy(tensor([0.5]), tensor([1.5]), { torchVersion: '2.6.0' }), /every element of target must be between 0 and 1/, 'RuntimeError'],
+  ['BCELoss target shape', () => binaryCrossEntropy(tensor([0.5, 0.5]), tensor([[0, 1]])), /binaryCrossEntropy: target shape \[1, 2\] must equal input shape \[2\]/, 'ValueError'],
+  ['BCELoss weight', () => binaryCrossEntropy(tensor([[0.5, 0.5, 0.5]]), tensor([[0, 1, 1]]), { weight: tensor([1, 2]) }), /binaryCrossEntropy: weight shape \[2\] must broadcast/, 'RuntimeError'],
+  ['SoftMarginLoss target shape', () => softMarginLoss(tensor([1, 2, 3]), tensor([1, -1])), /softMarginLoss: target shape \[2\] must broadcast to input shape \[3\]/, 'RuntimeError'],
+  ['SoftMarginLoss unknown option', () => softMarginLoss(x, y, { weight: tensor([1]) } as object), /softMarginLoss: unknown option 'weight'/, 'TypeError'],
+  ['MultiLabelMarginLoss float target', () => multilabelMarginLoss(x, y as never), /multilabelMarginLoss: argument 'target' must hold class indices \(Int32Array data, torch.long\), got a float tensor/, 'RuntimeError'],
+  ['MultiLabelMarginLoss index = C', () => multilabelMarginLoss(tensor([[0.1, 0.2]]), tensor([[2, -1]], { dtype: 'int64' })), /multilabelMarginLoss: target index 2 at 0 is out of range for 2 classes/, 'RuntimeError'],
+  ['MultiLabelMarginLoss index < -1', () => multilabelMarginLoss(tensor([[0.1, 0.2]]), tensor([[-2, 0]], { dtype: 'int64' })), /target index -2 at 0 is out of range/, 'RuntimeError'],
+  ['MultiLabelMarginLoss 3-D input', () => multilabelMarginLoss(tensor([[[0.1]]]), tensor([[[0]]], { dtype: 'int64' })), /multilabelMarginLoss: input must be a non-empty vector or an \(N, C\) matrix/, 'RuntimeError'],
+  ['MultiLabelMarginLoss target shape', () => multilabelMarginLoss(tensor([[0.1, 0.2]]), tensor([[0, 1, -1]], { dtype: 'int64' })), /target shape \[1, 3\] is inconsistent with input shape \[1, 2\]/, 'RuntimeError'],
+  ['MultiLabelMarginLoss gradOutput', () => multilabelMarginLossBackward(tensor([1, 2]), tensor([[0.1, 0.2]]), tensor([[0, -1]], { dtype: 'int64' }), { reduction: 'none' }), /multilabelMarginLossBackward: gradOutput shape \[2\] must equal the forward output's shape \[1\]/, 'RuntimeError'],
   ['MLSML non-Tensor weight', () => mlsml(x, y, { weight: [1, 2, 3] as unknown as Tensor }), /argument 'weight' must be a Tensor/, 'TypeError'],
 ];
 

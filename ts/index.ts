@@ -1,7 +1,8 @@
 // Public API: TypeScript ports of PyTorch losses with torch's float32 arithmetic.
 
 export { tensor, LossArgumentError, dtypeOf } from './tensor.ts';
-export type { DType, Tensor, NestedNumbers, FloatArray } from './tensor.ts';
+export type { DType, Tensor, IndexTensor, NestedNumbers, FloatArray } from './tensor.ts';
+export type { CpuCapability } from './torch-version.ts';
 export type { Reduction } from './loss-args.ts';
 export { NEWEST_TORCH, torchRelease } from './torch-version.ts';
 export {
@@ -16,3 +17,11 @@ export {
   MultiLabelSoftMarginLoss,
   type MultiLabelSoftMarginOptions,
 } from './losses/multilabel_soft_margin.ts';
+export { binaryCrossEntropy, binaryCrossEntropyBackward, BCELoss, type BCELossOptions } from './losses/binary_cross_entropy.ts';
+export { softMarginLoss, softMarginLossBackward, SoftMarginLoss, type SoftMarginOptions } from './losses/soft_margin.ts';
+export {
+  multilabelMarginLoss,
+  multilabelMarginLossBackward,
+  MultiLabelMarginLoss,
+  type MultiLabelMarginOptions,
+} from './losses/multilabel_margin.ts';

@@ -24,6 +24,7 @@ export interface Prepared {
   readonly round: Round;
   /** Vector width of ATen's sum kernel for this dtype and capability (sets float summation order). */
   readonly lanes: number;
+  readonly capability: CpuCapability;
 }
 
 /**
@@ -60,7 +61,7 @@ export function prepare(
   if (!CPU_CAPABILITIES.includes(capability as CpuCapability)) {
     throw new LossArgumentError(`${op}: cpuCapability ${JSON.stringify(capability)} is not one of ${CPU_CAPABILITIES.join(', ')}`, 'ValueError');
   }
-  return { reduction: reduction as Reduction, torch, dtype, round: roundFor(dtype), lanes: vectorLanes(capability as CpuCapability, dtype) };
+  return { reduction: reduction as Reduction, torch, dtype, round: roundFor(dtype), lanes: vectorLanes(capability as CpuCapability, dtype), capability: capability as CpuCapability };
 }
 
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {

@@ -5,7 +5,7 @@
 // so one formula serves both dtypes.
 
 import type { DType } from './tensor.ts';
-import type { TorchRelease } from './torch-version.ts';
+import type { CpuCapability, TorchRelease } from './torch-version.ts';
 
 export type Round = (x: number) => number;
 
@@ -50,6 +50,15 @@ export function logSigmoidBackward(x: number, grad: number, r: Round, torch: Tor
   const q = torch.logSigmoidUsesLog1p ? r(z / r(1 + z)) : r(r(z - 1) / z);
   const d = x < 0 ? r(1 - q) : q;
   return r(d * grad);
+}
+
+/**
+ * The log1p_ / log1p tensor op: vectorized (SLEEF) for every element under avx2/avx512, std::log1p
+ * under 'default'. Old SLEEF overflows to inf above 1e38 (float32) and 1e307 (float64).
+ */
+export function tensorLog1p(v: number, dtype: DType, torch: TorchRelease, capability: CpuCapability, r: Round): number {
+  if (torch.sleefLog1pOverflows && capability !== 'default' && v > (dtype === 'float32' ? 1e38 : 1e307)) return Infinity;
+  return r(Math.log1p(v));
 }
 
 /** sigmoid_kernel (cpu/UnaryOpsKernel.cpp): 1 / (1 + exp(-x)). */

@@ -9,6 +9,12 @@ export interface Tensor {
   readonly shape: readonly number[];
 }
 
+/** Integer class indices (torch.long in torch; Int32Array here), e.g. MultiLabelMarginLoss's target. */
+export interface IndexTensor {
+  readonly data: Int32Array;
+  readonly shape: readonly number[];
+}
+
 /** An argument a loss rejects, with the Python exception type torch raises for it. */
 export class LossArgumentError extends Error {
   constructor(
@@ -68,24 +74,39 @@ function checkShape(shape: readonly number[], where: string): void {
  * dtype); a typed array keeps its own dtype unless `dtype` says otherwise, and is 1-D unless `shape`
  * is given.
  */
+export function tensor(values: Int32Array, options?: { shape?: readonly number[] }): IndexTensor;
+export function tensor(values: NestedNumbers, options: { shape?: readonly number[]; dtype: 'int64' }): IndexTensor;
+export function tensor(values: NestedNumbers | Float32Array | Float64Array, options?: { shape?: readonly number[]; dtype?: DType }): Tensor;
 export function tensor(
-  values: NestedNumbers | Float32Array | Float64Array,
-  options: { shape?: readonly number[]; dtype?: DType } = {},
-): Tensor {
+  values: NestedNumbers | Float32Array | Float64Array | Int32Array,
+  options: { shape?: readonly number[]; dtype?: DType | 'int64' } = {},
+): Tensor | IndexTensor {
+  if (values instanceof Int32Array || options.dtype === 'int64') {
+    const flat = values instanceof Int32Array ? values : (() => {
+      const out: number[] = [];
+      flatten(values as NestedNumbers, out);
+      if (out.some((v) => !Number.isInteger(v) || Math.abs(v) > 2 ** 31 - 1)) throw new LossArgumentError('tensor: int64 values must be integers that fit in 32 bits', 'TypeError');
+      return out;
+    })();
+    const shape = options.shape ?? (values instanceof Int32Array ? [values.length] : inferShape(values as NestedNumbers, 'tensor'));
+    checkShape(shape, 'tensor');
+    if (numel(shape) !== flat.length) throw new LossArgumentError(`tensor: shape ${formatShape(shape)} holds ${numel(shape)} values, got ${flat.length}`, 'ValueError');
+    return Object.freeze({ data: Int32Array.from(flat), shape: Object.freeze([...shape]) });
+  }
   let flat: ArrayLike<number>;
   let shape: readonly number[];
   let dtype: DType;
   if (values instanceof Float32Array || values instanceof Float64Array) {
     flat = values;
     shape = options.shape ?? [values.length];
-    dtype = options.dtype ?? (values instanceof Float32Array ? 'float32' : 'float64');
+    dtype = (options.dtype as DType | undefined) ?? (values instanceof Float32Array ? 'float32' : 'float64');
   } else if (typeof values === 'number' || Array.isArray(values)) {
     const out: number[] = [];
     flatten(values, out);
     if (out.some((v) => typeof v !== 'number')) throw new LossArgumentError('tensor: values must be numbers', 'TypeError');
     flat = out;
     shape = options.shape ?? inferShape(values, 'tensor');
-    dtype = options.dtype ?? 'float32';
+    dtype = (options.dtype as DType | undefined) ?? 'float32';
   } else {
     throw new LossArgumentError(`tensor: values must be a number, nested number arrays or a Float32Array/Float64Array`, 'TypeError');
   }
@@ -117,4 +138,16 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array (wrap it with tensor())';
   if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
   return typeof value;
+}
+
+/** Checks an index tensor (torch.long): Int32Array data; a float tensor is torch's "expected scalar type Long". */
+export function checkIndexTensor(value: unknown, op: string, arg: string): asserts value is IndexTensor {
+  const t = value as Partial<IndexTensor> | null;
+  if (t === null || typeof t !== 'object' || !(t.data instanceof Int32Array)) {
+    const found = t && typeof t === 'object' && (t.data instanceof Float32Array || t.data instanceof Float64Array) ? 'a float tensor' : describe(value);
+    throw new LossArgumentError(`${op}: argument '${arg}' must hold class indices (Int32Array data, torch.long), got ${found}`);
+  }
+  if (!Array.isArray(t.shape) || t.shape.some((d) => !Number.isInteger(d) || d < 0) || numel(t.shape) !== t.data.length) {
+    throw new LossArgumentError(`${op}: argument '${arg}' has shape ${JSON.stringify(t.shape)} but ${t.data.length} values`);
+  }
 }

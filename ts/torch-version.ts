@@ -13,6 +13,15 @@ export interface TorchRelease {
   readonly bceUsesLogSigmoid: boolean;
   /** multilabel_soft_margin_loss accepts 1-D input (torch >= 1.11; before it summed over dim 1). */
   readonly mlsmlAccepts1d: boolean;
+  /** soft_margin_loss computes log1p(exp(-x * y)) (pytorch#92145, torch >= 2.0); before, log(1 + exp(-x * y)). */
+  readonly softMarginUsesLog1p: boolean;
+  /**
+   * Vectorized log1p is SLEEF's, which returned inf above 1e38 (float32) / 1e307 (float64) until
+   * SLEEF 3.8 (sleef#473, #606); torch bundles 3.8 from 2.8 (pytorch#151955). Seen in torch 2.6.
+   */
+  readonly sleefLog1pOverflows: boolean;
+  /** binary_cross_entropy rejects targets outside [0, 1] (2.6 does, 1.13 computes with them; assumed from 2.0). */
+  readonly bceChecksTargetRange: boolean;
   /**
    * The CPU kernels torch dispatches to by default on an AVX-512 machine: 1.x kept AVX-512 opt-in
    * (DispatchStub.cpp), 2.x uses it. It sets the vector width, and so the order, of float sums.
@@ -55,6 +64,9 @@ export function torchRelease(version: string = NEWEST_TORCH, op = 'torchVersion'
     logSigmoidUsesLog1p: atLeast(1, 11),
     bceUsesLogSigmoid: atLeast(2, 3),
     mlsmlAccepts1d: atLeast(1, 11),
+    bceChecksTargetRange: atLeast(2, 0),
+    softMarginUsesLog1p: atLeast(2, 0),
+    sleefLog1pOverflows: atLeast(2, 0) && !atLeast(2, 8),
     defaultCpuCapability: atLeast(2, 0) ? 'avx512' : 'avx2',
   };
   cache.set(version, release);

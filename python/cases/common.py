@@ -69,3 +69,31 @@ def class_layouts(shape):
     if len(shape) >= 3:
         layouts += [("1x1xC", (1, 1, c))]
     return layouts
+
+
+def probabilities(rng, shape):
+    """Inputs for BCELoss: uniform in (0, 1), with exact 0 and 1 and the ends of the range mixed in."""
+    specials = [0.0, 1.0, 1e-45, 1e-40, 3e-44, 1e-7, 0.5, 1 - 1e-7, 0.99999994]
+    return [rng.choice(specials) if rng.random() < 0.15 else rng.random() for _ in range(numel(shape))]
+
+
+def signs(rng, shape):
+    return [rng.choice((-1.0, 1.0)) for _ in range(numel(shape))]
+
+
+def label_rows(rng, rows, classes, style="random"):
+    """MultiLabelMarginLoss targets: per row, distinct class indices then -1, padded with valid
+    indices that torch must ignore ('random'), or all classes ('full'), or none ('empty')."""
+    out = []
+    for _ in range(rows):
+        if style == "full":
+            row = rng.sample(range(classes), classes)
+        elif style == "empty":
+            row = [-1] + [rng.randrange(classes) for _ in range(classes - 1)]
+        else:
+            k = rng.randrange(0, classes)
+            row = rng.sample(range(classes), k)
+            if k < classes:
+                row = row + [-1] + [rng.randrange(classes) for _ in range(classes - k - 1)]
+        out.extend(row)
+    return out

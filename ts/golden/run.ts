@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOSSES, type LossEntry, type LossStem } from '../losses/registry.ts';
-import { LossArgumentError, type Tensor } from '../tensor.ts';
+import { LossArgumentError, type IndexTensor, type Tensor } from '../tensor.ts';
 import { compareTensor, type Comparison } from './compare.ts';
 import { decodeNumber, parseGolden, type GoldenCase, type GoldenFile, type TensorJson } from './schema.ts';
 
@@ -39,6 +39,14 @@ export function toTensor(t: TensorJson, dtype: 'float32' | 'float64'): Tensor {
   return { data, shape: t.shape };
 }
 
+/** A golden target: class indices for losses whose target is labels, else like the input. */
+export function toTarget(entry: LossEntry, t: TensorJson, dtype: 'float32' | 'float64'): Tensor & IndexTensor {
+  if (entry.domain.target === 'labels' && t.data.every((v) => Number.isInteger(v))) {
+    return { data: Int32Array.from(t.data as number[]), shape: t.shape } as unknown as Tensor & IndexTensor;
+  }
+  return toTensor(t, dtype) as Tensor & IndexTensor;
+}
+
 export interface CaseResult {
   id: string;
   ok: boolean;
@@ -71,7 +79,7 @@ function options(entry: LossEntry, c: GoldenCase, golden: GoldenFile): Record<st
 export function runCase(stem: LossStem | string, c: GoldenCase, golden: GoldenFile): CaseResult[] {
   const entry = lossEntry(stem);
   const input = toTensor(c.args.input, c.dtype);
-  const target = toTensor(c.args.target, c.dtype);
+  const target = toTarget(entry, c.args.target, c.dtype);
   const tol = golden.tolerance[c.dtype];
   if (c.error) {
     try {

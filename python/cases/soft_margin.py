@@ -1,0 +1,59 @@
+"""Cases for F.soft_margin_loss (nn.SoftMarginLoss): targets +-1, broadcast to the input."""
+from itertools import product
+
+from cases.common import NONFINITE, SCALES, case, extremes, logits, numel, signs, targets
+
+TENSOR_KWARGS = ()  # the golden file's kwargs, besides reduction
+DTYPES = ("float32", "float64")
+REDUCTIONS = ("none", "mean", "sum")
+SHAPES = [(), (1,), (7,), (4, 3), (2, 3, 4), (0,), (0, 3), (8, 17)]
+
+
+def call(F, input, target, weight, pos_weight, reduction):
+    return F.soft_margin_loss(input, target, reduction=reduction)
+
+
+def bench_target(torch, gen, shape, dtype):
+    return (torch.rand(shape, generator=gen, dtype=dtype) < 0.5).to(dtype) * 2 - 1
+
+
+def cases(rng):
+    for dtype, reduction, shape in product(DTYPES, REDUCTIONS, SHAPES):
+        r = rng("basic", dtype, reduction, shape)
+        yield case("basic", dtype, reduction, (shape, logits(r, shape)), (shape, signs(r, shape)),
+                   tags=["sign-target"] + (["empty"] if numel(shape) == 0 else []))
+
+    for dtype, reduction in product(DTYPES, REDUCTIONS):
+        for name, tshape in [("scalar", ()), ("C", (5,)), ("1xC", (1, 5)), ("Nx1", (4, 1))]:
+            r = rng("target-broadcast", dtype, reduction, name)
+            yield case("target-broadcast-" + name, dtype, reduction, ((4, 5), logits(r, (4, 5))), (tshape, signs(r, tshape)),
+                       tags=["broadcast", "sign-target"])
+        r = rng("soft-target", dtype, reduction)
+        yield case("soft-target", dtype, reduction, ((6, 4), logits(r, (6, 4))), ((6, 4), targets(r, (6, 4), "outside")),
+                   tags=["soft-target"])
+
+    for dtype, scale in product(DTYPES, SCALES):
+        for reduction in ("none", "mean"):
+            r = rng("scale", dtype, scale, reduction)
+            yield case("scale-%g" % scale, dtype, reduction, ((8, 6), logits(r, (8, 6), scale)), ((8, 6), signs(r, (8, 6))),
+                       tags=["scale"])
+
+    for dtype, target, reduction in product(DTYPES, (1.0, -1.0), ("none", "sum")):
+        values = extremes(dtype)
+        yield case("extreme-t%g" % target, dtype, reduction, ((len(values),), values), ((len(values),), [target] * len(values)),
+                   tags=["extreme"])
+
+    for dtype, reduction in product(DTYPES, REDUCTIONS):
+        yield case("nonfinite", dtype, reduction, ((9,), NONFINITE * 3), ((9,), [1.0] * 3 + [-1.0] * 3 + [0.0] * 3),
+                   tags=["nonfinite"])
+
+    r = rng("large")
+    yield case("large", "float32", "mean", ((16, 128), [round(v * 64) / 64 for v in logits(r, (16, 128))]),
+               ((16, 128), signs(r, (16, 128))), tags=["large"])
+
+    for name, ishape, tshape, reduction in [
+            ("target-shape", (3,), (2,), "mean"),
+            ("target-grows-input", (3,), (2, 3), "none"),
+            ("reduction", (2, 3), (2, 3), "average")]:
+        r = rng("error", name)
+        yield case("error-" + name, "float32", reduction, (ishape, logits(r, ishape)), (tshape, signs(r, tshape)), tags=["error"])

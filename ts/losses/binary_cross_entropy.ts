@@ -1,0 +1,96 @@
+// nn.BCELoss / F.binary_cross_entropy on probabilities, forward and input gradient.
+//
+// Mirrors aten/src/ATen/native/Loss.cpp binary_cross_entropy_out_cpu, op by op:
+//   loss = (y - 1) * max(log1p(-x), -100) - y * max(log(x), -100)     (torch clamps the logs at -100)
+//   loss *= weight; apply_loss_reduction.
+// Every element of x must lie in [0, 1] (and of y too, from torch 2.x); NaN fails that check.
+// Backward, binary_cross_entropy_backward_out_cpu:
+//   g = grad * (x - y) / max((1 - x) * x, 1e-12);  g *= weight;  g /= numel for 'mean'.
+
+import { checkBroadcastableTo, expandTo } from '../broadcast.ts';
+import { asFloat64, checkGradOutput, prepare, sameShape, type CommonOptions, type Prepared } from '../loss-args.ts';
+import type { Round } from '../numerics.ts';
+import { applyReduction, makeTensor } from '../reduction.ts';
+import { LossArgumentError, formatShape, type Tensor } from '../tensor.ts';
+
+export interface BCELossOptions extends CommonOptions {
+  weight?: Tensor;
+}
+
+const OP = 'binaryCrossEntropy';
+const OPTIONS = ['weight', 'reduction', 'torchVersion', 'cpuCapability'];
+const EPSILON = 1e-12;
+
+interface Args extends Prepared {
+  readonly x: Float64Array;
+  readonly y: Float64Array;
+  readonly weight: Float64Array | null;
+}
+
+function check(op: string, input: Tensor, target: Tensor, options: BCELossOptions | undefined, extra: Record<string, unknown> = {}): Args {
+  const p = prepare(op, { input, target, weight: options?.weight, ...extra }, options, OPTIONS);
+  if (!sameShape(target.shape, input.shape)) {
+    // functional.py: "Using a target size (...) that is different to the input size (...) is deprecated"
+    throw new LossArgumentError(`${op}: target shape ${formatShape(target.shape)} must equal input shape ${formatShape(input.shape)}`, 'ValueError');
+  }
+  if (options?.weight) checkBroadcastableTo(op, 'weight', options.weight.shape, input.shape);
+  const x = asFloat64(input);
+  const y = asFloat64(target);
+  for (let i = 0; i < x.length; i++) {
+    if (!(x[i]! >= 0 && x[i]! <= 1)) throw new LossArgumentError(`${op}: every element of input must be between 0 and 1, got ${x[i]} at ${i}`);
+    if (p.torch.bceChecksTargetRange && !(y[i]! >= 0 && y[i]! <= 1)) {
+      throw new LossArgumentError(`${op}: every element of target must be between 0 and 1, got ${y[i]} at ${i}`);
+    }
+  }
+  return { ...p, x, y, weight: options?.weight ? expandTo(options.weight, input.shape) : null };
+}
+
+/** std::max(a, b): b only when a < b (so a NaN or -0 first argument survives). */
+const stdMax = (a: number, b: number) => (a < b ? b : a);
+
+function elementLoss(x: number, y: number, r: Round): number {
+  const logOneMinus = stdMax(r(Math.log1p(-x)), -100);
+  const logX = stdMax(r(Math.log(x)), -100);
+  return r(r(r(y - 1) * logOneMinus) - r(y * logX));
+}
+
+export function binaryCrossEntropy(input: Tensor, target: Tensor, options?: BCELossOptions): Tensor {
+  const a = check(OP, input, target, options);
+  const { x, y, weight, round: r } = a;
+  const losses = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const l = elementLoss(x[i]!, y[i]!, r);
+    losses[i] = weight ? r(l * weight[i]!) : l;
+  }
+  return applyReduction(losses, input.shape, a.reduction, a.dtype, a.lanes, r);
+}
+
+/** d loss / d input for a gradOutput shaped like the forward output. */
+export function binaryCrossEntropyBackward(gradOutput: Tensor, input: Tensor, target: Tensor, options?: BCELossOptions): Tensor {
+  const op = `${OP}Backward`;
+  const a = check(op, input, target, options, { gradOutput });
+  checkGradOutput(op, gradOutput, a.reduction === 'none' ? input.shape : []);
+  const { x, y, weight, round: r } = a;
+  const go = asFloat64(gradOutput);
+  const eps = r(EPSILON);
+  const grad = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const xi = x[i]!;
+    const denominator = stdMax(r(r(1 - xi) * xi), eps);
+    let g = r(r(go[a.reduction === 'none' ? i : 0]! * r(xi - y[i]!)) / denominator);
+    if (weight) g = r(g * weight[i]!);
+    grad[i] = a.reduction === 'mean' ? r(g / x.length) : g;
+  }
+  return makeTensor(grad, input.shape, a.dtype);
+}
+
+/** nn.BCELoss: the options fixed at construction, as torch's module. */
+export class BCELoss {
+  constructor(readonly options: BCELossOptions = {}) {}
+  forward(input: Tensor, target: Tensor): Tensor {
+    return binaryCrossEntropy(input, target, this.options);
+  }
+  backward(gradOutput: Tensor, input: Tensor, target: Tensor): Tensor {
+    return binaryCrossEntropyBackward(gradOutput, input, target, this.options);
+  }
+}

@@ -1,0 +1,121 @@
+// nn.MultiLabelMarginLoss / F.multilabel_margin_loss, forward and input gradient.
+//
+// Mirrors aten/src/ATen/native/LossMultiLabelMargin.cpp. Each row's target lists class indices,
+// ended by the first -1. For every listed class j and every class i not listed:
+//   z = 1 - x[j] + x[i]  (in the input's dtype);  loss += z when z > 0     (so a NaN z adds nothing)
+// A row's sum accumulates in float64 (acc_type on CPU) and is returned in the input's dtype, then
+// divided by C. 'none' on a 2-D input divides each row in the dtype; otherwise the rows are summed
+// in float64, divided by C (and by N for 'mean') in float64, and rounded once.
+// Backward: g = dtype(1 / (N * C)) for 'mean', dtype(1 / C) otherwise; for every z > 0,
+// grad[j] -= g and grad[i] += g in the dtype, in the loops' order; then grad *= grad_output.
+
+import { asFloat64, checkGradOutput, prepare, type CommonOptions, type Prepared } from '../loss-args.ts';
+import type { Round } from '../numerics.ts';
+import { makeTensor } from '../reduction.ts';
+import { LossArgumentError, checkIndexTensor, formatShape, type IndexTensor, type Tensor } from '../tensor.ts';
+
+export type MultiLabelMarginOptions = CommonOptions;
+
+const OP = 'multilabelMarginLoss';
+const OPTIONS = ['reduction', 'torchVersion', 'cpuCapability'];
+
+interface Args extends Prepared {
+  readonly x: Float64Array;
+  readonly labels: Int32Array;
+  readonly rows: number;
+  readonly classes: number;
+  /** 'none' on a 2-D input gives one loss per row; otherwise torch takes its scalar path. */
+  readonly perRow: boolean;
+}
+
+function check(op: string, input: Tensor, target: IndexTensor, options: MultiLabelMarginOptions | undefined, extra: Record<string, unknown> = {}): Args {
+  checkIndexTensor(target, op, 'target');
+  const p = prepare(op, { input, ...extra }, options, OPTIONS);
+  const rank = input.shape.length;
+  if (!(rank === 0 || (rank === 1 && input.shape[0]! > 0) || (rank === 2 && input.shape[1]! > 0))) {
+    throw new LossArgumentError(`${op}: input must be a non-empty vector or an (N, C) matrix with C > 0, got shape ${formatShape(input.shape)}`);
+  }
+  const rows = rank === 2 ? input.shape[0]! : 1;
+  const classes = rank === 0 ? 1 : input.shape[rank - 1]!;
+  const consistent = rank <= 1 ? target.shape.length <= 1 && target.data.length === classes : target.shape.length === 2 && target.shape[0] === rows && target.shape[1] === classes;
+  if (!consistent) throw new LossArgumentError(`${op}: target shape ${formatShape(target.shape)} is inconsistent with input shape ${formatShape(input.shape)}`);
+  for (let i = 0; i < target.data.length; i++) {
+    const t = target.data[i]!;
+    if (t < -1 || t >= classes) throw new LossArgumentError(`${op}: target index ${t} at ${i} is out of range for ${classes} classes (-1 ends a row)`);
+  }
+  return { ...p, x: asFloat64(input), labels: target.data, rows, classes, perRow: p.reduction === 'none' && rank === 2 };
+}
+
+/** Calls hinge(j, i) for every listed class j and unlisted class i of `row`, in torch's loop order. */
+function forEachPair(a: Args, row: number, hinge: (j: number, i: number) => void): void {
+  const base = row * a.classes;
+  const listed = new Uint8Array(a.classes);
+  for (let k = 0; k < a.classes; k++) {
+    const t = a.labels[base + k]!;
+    if (t < 0) break;
+    listed[t] = 1;
+  }
+  for (let k = 0; k < a.classes; k++) {
+    const j = a.labels[base + k]!;
+    if (j < 0) break;
+    for (let i = 0; i < a.classes; i++) if (!listed[i]) hinge(j, i);
+  }
+}
+
+function margin(a: Args, row: number, j: number, i: number, r: Round): number {
+  const base = row * a.classes;
+  return r(r(1 - a.x[base + j]!) + a.x[base + i]!);
+}
+
+export function multilabelMarginLoss(input: Tensor, target: IndexTensor, options?: MultiLabelMarginOptions): Tensor {
+  const a = check(OP, input, target, options);
+  const r = a.round;
+  const rowSums = new Float64Array(a.rows);
+  for (let row = 0; row < a.rows; row++) {
+    let s = 0; // float64 accumulator
+    forEachPair(a, row, (j, i) => {
+      const z = margin(a, row, j, i, r);
+      if (z > 0) s += z;
+    });
+    rowSums[row] = r(s);
+  }
+  if (a.perRow) return makeTensor(rowSums.map((s) => r(s / a.classes)), [a.rows], a.dtype);
+  let total = 0;
+  for (const s of rowSums) total += s;
+  total /= a.classes;
+  if (a.reduction === 'mean') total /= a.rows;
+  return makeTensor([r(total)], [], a.dtype);
+}
+
+/** d loss / d input for a gradOutput shaped like the forward output. */
+export function multilabelMarginLossBackward(gradOutput: Tensor, input: Tensor, target: IndexTensor, options?: MultiLabelMarginOptions): Tensor {
+  const op = `${OP}Backward`;
+  const a = check(op, input, target, options, { gradOutput });
+  checkGradOutput(op, gradOutput, a.perRow ? [a.rows] : []);
+  const r = a.round;
+  const g = r(a.reduction === 'mean' ? 1 / (a.rows * a.classes) : 1 / a.classes);
+  const grad = new Float64Array(a.x.length);
+  for (let row = 0; row < a.rows; row++) {
+    const base = row * a.classes;
+    forEachPair(a, row, (j, i) => {
+      if (margin(a, row, j, i, r) > 0) {
+        grad[base + j] = r(grad[base + j]! - g);
+        grad[base + i] = r(grad[base + i]! + g);
+      }
+    });
+  }
+  const go = asFloat64(gradOutput);
+  for (let k = 0; k < grad.length; k++) grad[k] = r(grad[k]! * go[a.perRow ? Math.floor(k / a.classes) : 0]!);
+  return makeTensor(grad, input.shape, a.dtype);
+}
+
+/** nn.MultiLabelMarginLoss: the options fixed at construction, as torch's module. */
+export class MultiLabelMarginLoss {
+  constructor(readonly options: MultiLabelMarginOptions = {}) {}
+  forward(input: Tensor, target: IndexTensor): Tensor {
+    return multilabelMarginLoss(input, target, this.options);
+  }
+  backward(gradOutput: Tensor, input: Tensor, target: IndexTensor): Tensor {
+    return multilabelMarginLossBackward(gradOutput, input, target, this.options);
+  }
+}

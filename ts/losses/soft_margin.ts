@@ -1,0 +1,67 @@
+// nn.SoftMarginLoss / F.soft_margin_loss, forward and input gradient (targets usually +-1).
+//
+// Mirrors aten/src/ATen/native/Loss.cpp soft_margin_loss_out, op by op (torch overflows to inf
+// where exp does):
+//   torch >= 2.0 (pytorch#92145):  loss = log1p(exp(-x * y))    (old SLEEF log1p: inf above 1e38)
+//   before:                        loss = log(1 + exp(-x * y))
+//   then apply_loss_reduction.      (y broadcasts to x's shape)
+// Backward, soft_margin_loss_backward_out:
+//   z = exp(-y * x);  g = y * z * (-norm) / (1 + z) * grad,   norm = 1 / numel for 'mean', else 1
+// where -norm is a float Scalar rounded to the dtype before it multiplies.
+
+import { checkBroadcastableTo, expandTo } from '../broadcast.ts';
+import { asFloat64, checkGradOutput, prepare, type CommonOptions } from '../loss-args.ts';
+import { tensorLog1p } from '../numerics.ts';
+import { applyReduction, makeTensor } from '../reduction.ts';
+import type { Tensor } from '../tensor.ts';
+
+export type SoftMarginOptions = CommonOptions;
+
+const OP = 'softMarginLoss';
+const OPTIONS = ['reduction', 'torchVersion', 'cpuCapability'];
+
+function check(op: string, input: Tensor, target: Tensor, options: SoftMarginOptions | undefined, extra: Record<string, unknown> = {}) {
+  const p = prepare(op, { input, target, ...extra }, options, OPTIONS);
+  // at::neg_out(output, input).mul_(target) is in-place on the input's shape.
+  checkBroadcastableTo(op, 'target', target.shape, input.shape);
+  return { ...p, x: asFloat64(input), y: expandTo(target, input.shape) };
+}
+
+export function softMarginLoss(input: Tensor, target: Tensor, options?: SoftMarginOptions): Tensor {
+  const a = check(OP, input, target, options);
+  const { x, y, round: r, torch } = a;
+  const losses = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const e = r(Math.exp(r(-x[i]! * y[i]!)));
+    losses[i] = torch.softMarginUsesLog1p ? tensorLog1p(e, a.dtype, torch, a.capability, r) : r(Math.log(r(1 + e)));
+  }
+  return applyReduction(losses, input.shape, a.reduction, a.dtype, a.lanes, r);
+}
+
+/** d loss / d input for a gradOutput shaped like the forward output. */
+export function softMarginLossBackward(gradOutput: Tensor, input: Tensor, target: Tensor, options?: SoftMarginOptions): Tensor {
+  const op = `${OP}Backward`;
+  const a = check(op, input, target, options, { gradOutput });
+  checkGradOutput(op, gradOutput, a.reduction === 'none' ? input.shape : []);
+  const { x, y, round: r } = a;
+  const go = asFloat64(gradOutput);
+  const minusNorm = r(a.reduction === 'mean' ? -1 / x.length : -1);
+  const grad = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const z = r(Math.exp(r(-y[i]! * x[i]!)));
+    const g = r(r(y[i]! * z) * minusNorm);
+    grad[i] = r(r(g / r(z + 1)) * go[a.reduction === 'none' ? i : 0]!);
+  }
+  return makeTensor(grad, input.shape, a.dtype);
+}
+
+/** nn.SoftMarginLoss: the options fixed at construction, as torch's module. */
+export class SoftMarginLoss {
+  constructor(readonly options: SoftMarginOptions = {}) {}
+  forward(input: Tensor, target: Tensor): Tensor {
+    return softMarginLoss(input, target, this.options);
+  }
+  backward(gradOutput: Tensor, input: Tensor, target: Tensor): Tensor {
+    return softMarginLossBackward(gradOutput, input, target, this.options);
+  }
+}
