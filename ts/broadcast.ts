@@ -102,3 +102,33 @@ export function sumTo(values: Float64Array, full: readonly number[], shape: read
   for (let i = 0; i < out.length; i++) out[i] = round(out[i]!);
   return out;
 }
+
+/**
+ * A tensor read as if broadcast to `full`, seen as rows x classes (classes = the last dim): the
+ * value at (row, col) is data[row * rowStride + col * colStride]. Scalars, per-class vectors
+ * (C, 1xC, ...), per-row columns (Nx1) and full tensors need no copy; any other layout is
+ * expanded once. Hot loops then index without per-element broadcasting arithmetic.
+ */
+export interface RowColOperand {
+  readonly data: ArrayLike<number>;
+  readonly rowStride: number;
+  readonly colStride: number;
+}
+
+export function rowColOperand(t: Tensor, full: readonly number[]): RowColOperand {
+  const classes = full.length === 0 ? 1 : full[full.length - 1]!;
+  const s = t.shape;
+  const own = s.length === 0 ? 1 : s[s.length - 1]!;
+  const colStride = own === classes ? 1 : 0;
+  const lead = s.slice(0, -1);
+  const fullLead = full.slice(0, -1);
+  if (lead.every((d) => d === 1)) return { data: t.data, rowStride: 0, colStride };
+  if (lead.length === fullLead.length && lead.every((d, i) => d === fullLead[i])) return { data: t.data, rowStride: own, colStride };
+  return { data: expandTo(t, full), rowStride: classes, colStride: 1 };
+}
+
+/** rows x classes of a shape (a 0-d tensor is one row of one class). */
+export function rowsAndClasses(shape: readonly number[]): { rows: number; classes: number } {
+  const classes = shape.length === 0 ? 1 : shape[shape.length - 1]!;
+  return { rows: classes === 0 ? 0 : numel(shape) / classes, classes };
+}

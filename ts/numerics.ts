@@ -1,18 +1,39 @@
 // Shared numerics: float32 rounding, ATen's log_sigmoid and sigmoid kernels, reductions.
 //
 // Parity with torch's float32 means rounding after every tensor op ATen performs, in ATen's order.
-// Each formula below takes a `round` that is Math.fround for float32 and the identity for float64,
-// so one formula serves both dtypes.
+// Formulas round with `round` and call `exp`/`log`/`log1p` from here, so one formula serves both
+// dtypes: useDType() switches them before an op runs. (One function object that branches is what
+// keeps V8 fast: a round parameter that sees both Math.fround and an identity goes megamorphic and
+// runs about 50x slower.)
 
+import { exp32, log1p32, log32 } from './fast-math.ts';
 import type { DType } from './tensor.ts';
 import type { CpuCapability, TorchRelease } from './torch-version.ts';
 
 export type Round = (x: number) => number;
 
-const identity: Round = (x) => x;
+let float32 = true;
 
-export function roundFor(dtype: DType): Round {
-  return dtype === 'float32' ? Math.fround : identity;
+/** Rounds to the dtype of the op being computed (set by useDType). */
+export function round(x: number): number {
+  return float32 ? Math.fround(x) : x;
+}
+
+/** Selects the dtype that round/exp/log/log1p compute in, for the op about to run. */
+export function useDType(dtype: DType): Round {
+  float32 = dtype === 'float32';
+  return round;
+}
+
+/** e^x: float32-faithful fast exp for float32 (ts/fast-math.ts), V8's for float64. */
+export function exp(x: number): number {
+  return float32 ? exp32(x) : Math.exp(x);
+}
+export function log(x: number): number {
+  return float32 ? log32(x) : Math.log(x);
+}
+export function log1p(x: number): number {
+  return float32 ? log1p32(x) : Math.log1p(x);
 }
 
 /** vec::minimum / maximum: NaN-propagating, unlike a bare comparison. */
@@ -25,9 +46,9 @@ export function maximum(a: number, b: number): number {
 
 /** The buffer z that ATen's log_sigmoid stores for its backward. */
 function logSigmoidBuffer(x: number, r: Round, torch: TorchRelease): number {
-  if (torch.logSigmoidUsesLog1p) return r(Math.exp(-Math.abs(x)));
+  if (torch.logSigmoidUsesLog1p) return r(exp(-Math.abs(x)));
   const m = maximum(-x, 0);
-  return r(r(Math.exp(-m)) + r(Math.exp(r(-x - m))));
+  return r(r(exp(-m)) + r(exp(r(-x - m))));
 }
 
 /**
@@ -37,8 +58,25 @@ function logSigmoidBuffer(x: number, r: Round, torch: TorchRelease): number {
  */
 export function logSigmoid(x: number, r: Round, torch: TorchRelease): number {
   const z = logSigmoidBuffer(x, r, torch);
-  if (torch.logSigmoidUsesLog1p) return r(minimum(x, 0) - r(Math.log1p(z)));
-  return -r(maximum(-x, 0) + r(Math.log(z)));
+  if (torch.logSigmoidUsesLog1p) return r(minimum(x, 0) - r(log1p(z)));
+  return -r(maximum(-x, 0) + r(log(z)));
+}
+
+/** log_sigmoid(-x), set by logSigmoidPair. */
+export let logSigmoidOfNegative = 0;
+
+/**
+ * log_sigmoid(x), and log_sigmoid(-x) in logSigmoidOfNegative: from torch 1.11 both share
+ * z = exp(-|x|) and log1p(z), so this costs one exp and one log1p, not two of each.
+ */
+export function logSigmoidPair(x: number, r: Round, torch: TorchRelease): number {
+  if (!torch.logSigmoidUsesLog1p) {
+    logSigmoidOfNegative = logSigmoid(-x, r, torch);
+    return logSigmoid(x, r, torch);
+  }
+  const l = r(log1p(r(exp(-Math.abs(x)))));
+  logSigmoidOfNegative = r(minimum(-x, 0) - l);
+  return r(minimum(x, 0) - l);
 }
 
 /**
@@ -53,73 +91,107 @@ export function logSigmoidBackward(x: number, grad: number, r: Round, torch: Tor
 }
 
 /**
+ * log_sigmoid_backward(x, gradPos) - log_sigmoid_backward(-x, gradNeg): the two paths by which
+ * MultiLabelSoftMarginLoss's gradient reaches x (the second through NegBackward). From torch 1.11
+ * both terms share z = exp(-|x|) and q = z / (1 + z).
+ */
+export function logSigmoidBackwardDifference(x: number, gradPos: number, gradNeg: number, r: Round, torch: TorchRelease): number {
+  if (!torch.logSigmoidUsesLog1p) return r(logSigmoidBackward(x, gradPos, r, torch) - logSigmoidBackward(-x, gradNeg, r, torch));
+  const z = r(exp(-Math.abs(x)));
+  const q = r(z / r(1 + z));
+  const p = r(1 - q);
+  return r(r((x < 0 ? p : q) * gradPos) - r((-x < 0 ? p : q) * gradNeg));
+}
+
+/**
  * The log1p_ / log1p tensor op: vectorized (SLEEF) for every element under avx2/avx512, std::log1p
  * under 'default'. Old SLEEF overflows to inf above 1e38 (float32) and 1e307 (float64).
  */
 export function tensorLog1p(v: number, dtype: DType, torch: TorchRelease, capability: CpuCapability, r: Round): number {
   if (torch.sleefLog1pOverflows && capability !== 'default' && v > (dtype === 'float32' ? 1e38 : 1e307)) return Infinity;
-  return r(Math.log1p(v));
+  return r(log1p(v));
 }
 
 /** sigmoid_kernel (cpu/UnaryOpsKernel.cpp): 1 / (1 + exp(-x)). */
 export function sigmoid(x: number, r: Round): number {
-  return r(1 / r(1 + r(Math.exp(-x))));
+  return r(1 / r(1 + r(exp(-x))));
+}
+
+// ATen's float sum (aten/src/ATen/native/cpu/SumKernel.cpp, cascade_sum). The accumulator has the
+// input's dtype, so float32 sums round after every add, in this order. Scratch accumulators are
+// module-level: [level][ilp row][lane], at most 4 x 4 x 16.
+const LEVELS = 4;
+const ILP = 4;
+const acc = new Float64Array(LEVELS * ILP * 16);
+
+/**
+ * multi_row_sum over `rows` groups of ILP vectors (vector vi = row * ILP + k holds values
+ * offset + vi * lanes ... + lanes - 1), lane-wise: a 4-level cascade over chunks of 2^level_power
+ * rows. Leaves the ILP partial sums in acc[k * lanes + lane] (level 0).
+ */
+function multiRowSum(v: ArrayLike<number>, offset: number, rows: number, lanes: number, r: Round): void {
+  const width = ILP * lanes; // values per row
+  acc.fill(0, 0, LEVELS * width);
+  const levelPower = Math.max(4, Math.floor(ceilLog2(rows) / LEVELS));
+  const levelStep = 2 ** levelPower;
+  const levelMask = levelStep - 1;
+  let i = 0;
+  while (i + levelStep <= rows) {
+    for (let j = 0; j < levelStep; j++, i++) {
+      const base = offset + i * width;
+      for (let k = 0; k < width; k++) acc[k] = r(acc[k]! + v[base + k]!);
+    }
+    for (let level = 1; level < LEVELS; level++) {
+      const to = level * width;
+      const from = to - width;
+      for (let k = 0; k < width; k++) {
+        acc[to + k] = r(acc[to + k]! + acc[from + k]!);
+        acc[from + k] = 0;
+      }
+      if ((i & (levelMask * 2 ** (level * levelPower))) !== 0) break;
+    }
+  }
+  for (; i < rows; i++) {
+    const base = offset + i * width;
+    for (let k = 0; k < width; k++) acc[k] = r(acc[k]! + v[base + k]!);
+  }
+  for (let level = 1; level < LEVELS; level++) {
+    for (let k = 0; k < width; k++) acc[k] = r(acc[k]! + acc[level * width + k]!);
+  }
 }
 
 /**
- * ATen's float sum (aten/src/ATen/native/cpu/SumKernel.cpp, cascade_sum) over one contiguous row:
- * the accumulator has the input's dtype, so float32 sums round after every add, in this order.
- * A row of at least one vector (`lanes` elements) is summed lane by lane (vectorized_inner_sum),
- * then the scalar tail, then the lanes; a shorter row goes through row_sum directly.
+ * row_sum (of vectors when lanes > 1): four interleaved partial sums, the tail vectors into the
+ * first, then combined. Leaves the lane sums in acc[0 .. lanes).
+ */
+function rowSum(v: ArrayLike<number>, offset: number, vectors: number, lanes: number, r: Round): void {
+  const rows = Math.floor(vectors / ILP);
+  multiRowSum(v, offset, rows, lanes, r);
+  for (let vi = rows * ILP; vi < vectors; vi++) {
+    const base = offset + vi * lanes;
+    for (let lane = 0; lane < lanes; lane++) acc[lane] = r(acc[lane]! + v[base + lane]!);
+  }
+  for (let k = 1; k < ILP; k++) {
+    for (let lane = 0; lane < lanes; lane++) acc[lane] = r(acc[lane]! + acc[k * lanes + lane]!);
+  }
+}
+
+/**
+ * One contiguous row summed as cascade_sum does: a row of at least one vector (`lanes` values)
+ * goes lane by lane (vectorized_inner_sum), then the scalar tail, then the lanes are added; a
+ * shorter row goes through the scalar row_sum.
  */
 export function atenRowSum(values: ArrayLike<number>, offset: number, length: number, lanes: number, r: Round): number {
-  if (length < lanes) return rowSum((i) => values[offset + i]!, length, r);
+  if (length < lanes) {
+    rowSum(values, offset, length, 1, r);
+    return r(0 + acc[0]!);
+  }
   const vectors = Math.floor(length / lanes);
+  rowSum(values, offset, vectors, lanes, r);
   let total = 0;
   for (let k = vectors * lanes; k < length; k++) total = r(total + values[offset + k]!);
-  for (let lane = 0; lane < lanes; lane++) {
-    total = r(total + rowSum((v) => values[offset + v * lanes + lane]!, vectors, r));
-  }
+  for (let lane = 0; lane < lanes; lane++) total = r(total + acc[lane]!);
   return r(0 + total); // CastStoreAccumulate: the output was zero-filled, then += (so -0 becomes +0)
-}
-
-/** row_sum: four interleaved partial sums (ILP), the tail into the first, then combined. */
-function rowSum(load: (i: number) => number, size: number, r: Round): number {
-  const ilp = 4;
-  const rows = Math.floor(size / ilp);
-  const partial = multiRowSum((i, k) => load(i * ilp + k), rows, ilp, r);
-  for (let i = rows * ilp; i < size; i++) partial[0] = r(partial[0]! + load(i));
-  for (let k = 1; k < ilp; k++) partial[0] = r(partial[0]! + partial[k]!);
-  return partial[0]!;
-}
-
-/** multi_row_sum: a 4-level cascade over chunks of 2^level_power rows, nrows sums at once. */
-function multiRowSum(load: (i: number, k: number) => number, size: number, nrows: number, r: Round): number[] {
-  const levels = 4;
-  const levelPower = Math.max(4, Math.floor(ceilLog2(size) / levels));
-  const levelStep = 2 ** levelPower;
-  const levelMask = levelStep - 1;
-  const acc = Array.from({ length: levels }, () => new Array<number>(nrows).fill(0));
-  let i = 0;
-  while (i + levelStep <= size) {
-    for (let j = 0; j < levelStep; j++, i++) {
-      for (let k = 0; k < nrows; k++) acc[0]![k] = r(acc[0]![k]! + load(i, k));
-    }
-    for (let j = 1; j < levels; j++) {
-      for (let k = 0; k < nrows; k++) {
-        acc[j]![k] = r(acc[j]![k]! + acc[j - 1]![k]!);
-        acc[j - 1]![k] = 0;
-      }
-      if ((i & (levelMask * 2 ** (j * levelPower))) !== 0) break;
-    }
-  }
-  for (; i < size; i++) {
-    for (let k = 0; k < nrows; k++) acc[0]![k] = r(acc[0]![k]! + load(i, k));
-  }
-  for (let j = 1; j < levels; j++) {
-    for (let k = 0; k < nrows; k++) acc[0]![k] = r(acc[0]![k]! + acc[j]![k]!);
-  }
-  return acc[0]!;
 }
 
 /** c10 utils::CeilLog2: ceil(log2(x)), 0 for x <= 1. */
@@ -127,12 +199,15 @@ function ceilLog2(x: number): number {
   return x <= 1 ? 0 : Math.ceil(Math.log2(x));
 }
 
-/** Tensor.sum() of a contiguous tensor: one row. */
-export function sum(values: ArrayLike<number>, lanes: number, r: Round): number {
-  return atenRowSum(values, 0, values.length, lanes, r);
+/** Tensor.sum() of a contiguous tensor (or its first `length` values): one row. */
+export function sum(values: ArrayLike<number>, lanes: number, r: Round, length = values.length): number {
+  return atenRowSum(values, 0, length, lanes, r);
 }
 
 /** Tensor.mean() on CPU: sum, then div_ by the count (NaN for an empty tensor, as torch). */
-export function mean(values: ArrayLike<number>, lanes: number, r: Round): number {
-  return r(sum(values, lanes, r) / values.length);
+export function mean(values: ArrayLike<number>, lanes: number, r: Round, length = values.length): number {
+  return r(sum(values, lanes, r, length) / length);
 }
+
+/** roundFor(dtype): the round function, with the dtype selected. */
+export const roundFor = useDType;

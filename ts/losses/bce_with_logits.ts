@@ -13,11 +13,11 @@
 //   t = pos_weight * y;  g = ((t + 1 - y) * sigmoid(x) - t) * grad   (without: (sigmoid(x) - y) * grad)
 //   g *= weight;  g /= numel for 'mean'.
 
-import { checkBroadcastableTo, expandTo } from '../broadcast.ts';
-import { asFloat64, checkGradOutput, prepare, sameShape, type CommonOptions, type Prepared } from '../loss-args.ts';
-import { logSigmoid, maximum, sigmoid, type Round } from '../numerics.ts';
+import { checkBroadcastableTo, rowColOperand, rowsAndClasses, type RowColOperand } from '../broadcast.ts';
+import { checkGradOutput, prepare, sameShape, type CommonOptions, type Prepared } from '../loss-args.ts';
+import { exp, log, logSigmoid, maximum, sigmoid, type Round } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
-import { LossArgumentError, formatShape, numel, type Tensor } from '../tensor.ts';
+import { LossArgumentError, allocate, formatShape, type Tensor } from '../tensor.ts';
 import type { TorchRelease } from '../torch-version.ts';
 
 export interface BCEWithLogitsOptions extends CommonOptions {
@@ -29,10 +29,10 @@ const OP = 'binaryCrossEntropyWithLogits';
 const OPTIONS = ['weight', 'posWeight', 'reduction', 'torchVersion', 'cpuCapability'];
 
 interface Args extends Prepared {
-  readonly x: Float64Array;
-  readonly y: Float64Array;
-  readonly weight: Float64Array | null;
-  readonly posWeight: Float64Array | null;
+  readonly rows: number;
+  readonly classes: number;
+  readonly weight: RowColOperand | null;
+  readonly posWeight: RowColOperand | null;
 }
 
 function check(op: string, input: Tensor, target: Tensor, options: BCEWithLogitsOptions | undefined, extra: Record<string, unknown> = {}): Args {
@@ -46,34 +46,37 @@ function check(op: string, input: Tensor, target: Tensor, options: BCEWithLogits
   if (options?.posWeight) checkBroadcastableTo(op, 'posWeight', options.posWeight.shape, input.shape);
   return {
     ...p,
-    x: asFloat64(input),
-    y: asFloat64(target),
-    weight: options?.weight ? expandTo(options.weight, input.shape) : null,
-    posWeight: options?.posWeight ? expandTo(options.posWeight, input.shape) : null,
+    ...rowsAndClasses(input.shape),
+    weight: options?.weight ? rowColOperand(options.weight, input.shape) : null,
+    posWeight: options?.posWeight ? rowColOperand(options.posWeight, input.shape) : null,
   };
 }
 
-/** One element's loss before weight and reduction, in the given release's op order. */
-function elementLoss(x: number, y: number, pw: number | undefined, r: Round, torch: TorchRelease): number {
-  const lw = pw === undefined ? 1 : r(r(r(pw - 1) * y) + 1);
+/** One element's loss before weight and reduction, in the given release's op order; lw is 1 without pos_weight. */
+function elementLoss(x: number, y: number, hasPosWeight: boolean, lw: number, r: Round, torch: TorchRelease): number {
   const linear = r(r(1 - y) * x);
   if (torch.bceUsesLogSigmoid) {
     const ls = logSigmoid(x, r, torch);
-    return r(linear - (pw === undefined ? ls : r(ls * lw)));
+    return r(linear - (hasPosWeight ? r(ls * lw) : ls));
   }
   const m = maximum(-x, 0);
-  const logTerm = r(Math.log(r(r(Math.exp(-m)) + r(Math.exp(r(-x - m))))));
-  if (pw === undefined) return r(r(linear + m) + logTerm);
+  const logTerm = r(log(r(r(exp(-m)) + r(exp(r(-x - m))))));
+  if (!hasPosWeight) return r(r(linear + m) + logTerm);
   return r(linear + r(lw * r(logTerm + m)));
 }
 
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options?: BCEWithLogitsOptions): Tensor {
   const a = check(OP, input, target, options);
-  const { x, y, weight, posWeight, round: r, torch } = a;
-  const losses = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const l = elementLoss(x[i]!, y[i]!, posWeight?.[i], r, torch);
-    losses[i] = weight ? r(l * weight[i]!) : l;
+  const { weight: w, posWeight: p, round: r, torch } = a;
+  const x = input.data;
+  const y = target.data;
+  const losses = allocate(a.dtype, x.length);
+  for (let row = 0, i = 0; row < a.rows; row++) {
+    for (let col = 0; col < a.classes; col++, i++) {
+      const lw = p ? r(r(r(p.data[row * p.rowStride + col * p.colStride]! - 1) * y[i]!) + 1) : 1;
+      const l = elementLoss(x[i]!, y[i]!, p !== null, lw, r, torch);
+      losses[i] = w ? r(l * w.data[row * w.rowStride + col * w.colStride]!) : l;
+    }
   }
   return applyReduction(losses, input.shape, a.reduction, a.dtype, a.lanes, r);
 }
@@ -83,22 +86,27 @@ export function binaryCrossEntropyWithLogitsBackward(gradOutput: Tensor, input: 
   const op = `${OP}Backward`;
   const a = check(op, input, target, options, { gradOutput });
   checkGradOutput(op, gradOutput, a.reduction === 'none' ? input.shape : []);
-  const { x, y, weight, posWeight, round: r } = a;
-  const go = asFloat64(gradOutput);
-  const n = numel(input.shape);
-  const grad = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const s = sigmoid(x[i]!, r);
-    let g: number;
-    if (posWeight) {
-      const t = r(posWeight[i]! * y[i]!);
-      g = r(r(r(r(t + 1) - y[i]!) * s) - t);
-    } else {
-      g = r(s - y[i]!);
+  const { weight: w, posWeight: p, round: r } = a;
+  const x = input.data;
+  const y = target.data;
+  const go = gradOutput.data;
+  const perElement = a.reduction === 'none';
+  const n = x.length;
+  const grad = allocate(a.dtype, n);
+  for (let row = 0, i = 0; row < a.rows; row++) {
+    for (let col = 0; col < a.classes; col++, i++) {
+      const s = sigmoid(x[i]!, r);
+      let g: number;
+      if (p) {
+        const t = r(p.data[row * p.rowStride + col * p.colStride]! * y[i]!);
+        g = r(r(r(r(t + 1) - y[i]!) * s) - t);
+      } else {
+        g = r(s - y[i]!);
+      }
+      g = r(g * go[perElement ? i : 0]!);
+      if (w) g = r(g * w.data[row * w.rowStride + col * w.colStride]!);
+      grad[i] = a.reduction === 'mean' ? r(g / n) : g;
     }
-    g = r(g * go[a.reduction === 'none' ? i : 0]!);
-    if (weight) g = r(g * weight[i]!);
-    grad[i] = a.reduction === 'mean' ? r(g / n) : g;
   }
   return makeTensor(grad, input.shape, a.dtype);
 }

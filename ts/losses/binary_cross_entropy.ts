@@ -7,11 +7,11 @@
 // Backward, binary_cross_entropy_backward_out_cpu:
 //   g = grad * (x - y) / max((1 - x) * x, 1e-12);  g *= weight;  g /= numel for 'mean'.
 
-import { checkBroadcastableTo, expandTo } from '../broadcast.ts';
-import { asFloat64, checkGradOutput, prepare, sameShape, type CommonOptions, type Prepared } from '../loss-args.ts';
-import type { Round } from '../numerics.ts';
+import { checkBroadcastableTo, rowColOperand, rowsAndClasses, type RowColOperand } from '../broadcast.ts';
+import { checkGradOutput, prepare, sameShape, type CommonOptions, type Prepared } from '../loss-args.ts';
+import { log, log1p, type Round } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
-import { LossArgumentError, formatShape, type Tensor } from '../tensor.ts';
+import { LossArgumentError, allocate, formatShape, type Tensor } from '../tensor.ts';
 
 export interface BCELossOptions extends CommonOptions {
   weight?: Tensor;
@@ -22,9 +22,9 @@ const OPTIONS = ['weight', 'reduction', 'torchVersion', 'cpuCapability'];
 const EPSILON = 1e-12;
 
 interface Args extends Prepared {
-  readonly x: Float64Array;
-  readonly y: Float64Array;
-  readonly weight: Float64Array | null;
+  readonly rows: number;
+  readonly classes: number;
+  readonly weight: RowColOperand | null;
 }
 
 function check(op: string, input: Tensor, target: Tensor, options: BCELossOptions | undefined, extra: Record<string, unknown> = {}): Args {
@@ -34,33 +34,37 @@ function check(op: string, input: Tensor, target: Tensor, options: BCELossOption
     throw new LossArgumentError(`${op}: target shape ${formatShape(target.shape)} must equal input shape ${formatShape(input.shape)}`, 'ValueError');
   }
   if (options?.weight) checkBroadcastableTo(op, 'weight', options.weight.shape, input.shape);
-  const x = asFloat64(input);
-  const y = asFloat64(target);
+  const x = input.data;
+  const y = target.data;
   for (let i = 0; i < x.length; i++) {
     if (!(x[i]! >= 0 && x[i]! <= 1)) throw new LossArgumentError(`${op}: every element of input must be between 0 and 1, got ${x[i]} at ${i}`);
     if (p.torch.bceChecksTargetRange && !(y[i]! >= 0 && y[i]! <= 1)) {
       throw new LossArgumentError(`${op}: every element of target must be between 0 and 1, got ${y[i]} at ${i}`);
     }
   }
-  return { ...p, x, y, weight: options?.weight ? expandTo(options.weight, input.shape) : null };
+  return { ...p, ...rowsAndClasses(input.shape), weight: options?.weight ? rowColOperand(options.weight, input.shape) : null };
 }
 
 /** std::max(a, b): b only when a < b (so a NaN or -0 first argument survives). */
 const stdMax = (a: number, b: number) => (a < b ? b : a);
 
 function elementLoss(x: number, y: number, r: Round): number {
-  const logOneMinus = stdMax(r(Math.log1p(-x)), -100);
-  const logX = stdMax(r(Math.log(x)), -100);
+  const logOneMinus = stdMax(r(log1p(-x)), -100);
+  const logX = stdMax(r(log(x)), -100);
   return r(r(r(y - 1) * logOneMinus) - r(y * logX));
 }
 
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options?: BCELossOptions): Tensor {
   const a = check(OP, input, target, options);
-  const { x, y, weight, round: r } = a;
-  const losses = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const l = elementLoss(x[i]!, y[i]!, r);
-    losses[i] = weight ? r(l * weight[i]!) : l;
+  const { weight: w, round: r } = a;
+  const x = input.data;
+  const y = target.data;
+  const losses = allocate(a.dtype, x.length);
+  for (let row = 0, i = 0; row < a.rows; row++) {
+    for (let col = 0; col < a.classes; col++, i++) {
+      const l = elementLoss(x[i]!, y[i]!, r);
+      losses[i] = w ? r(l * w.data[row * w.rowStride + col * w.colStride]!) : l;
+    }
   }
   return applyReduction(losses, input.shape, a.reduction, a.dtype, a.lanes, r);
 }
@@ -70,16 +74,20 @@ export function binaryCrossEntropyBackward(gradOutput: Tensor, input: Tensor, ta
   const op = `${OP}Backward`;
   const a = check(op, input, target, options, { gradOutput });
   checkGradOutput(op, gradOutput, a.reduction === 'none' ? input.shape : []);
-  const { x, y, weight, round: r } = a;
-  const go = asFloat64(gradOutput);
+  const { weight: w, round: r } = a;
+  const x = input.data;
+  const y = target.data;
+  const go = gradOutput.data;
   const eps = r(EPSILON);
-  const grad = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const xi = x[i]!;
-    const denominator = stdMax(r(r(1 - xi) * xi), eps);
-    let g = r(r(go[a.reduction === 'none' ? i : 0]! * r(xi - y[i]!)) / denominator);
-    if (weight) g = r(g * weight[i]!);
-    grad[i] = a.reduction === 'mean' ? r(g / x.length) : g;
+  const grad = allocate(a.dtype, x.length);
+  for (let row = 0, i = 0; row < a.rows; row++) {
+    for (let col = 0; col < a.classes; col++, i++) {
+      const xi = x[i]!;
+      const denominator = stdMax(r(r(1 - xi) * xi), eps);
+      let g = r(r(go[a.reduction === 'none' ? i : 0]! * r(xi - y[i]!)) / denominator);
+      if (w) g = r(g * w.data[row * w.rowStride + col * w.colStride]!);
+      grad[i] = a.reduction === 'mean' ? r(g / x.length) : g;
+    }
   }
   return makeTensor(grad, input.shape, a.dtype);
 }

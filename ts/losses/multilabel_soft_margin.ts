@@ -9,12 +9,16 @@
 // DivBackward (grad / C), SumBackward (expand), MulBackward (grad * weight, then sum_to),
 // NegBackward, MulBackward (grad * y, grad * (1 - y), then sum_to the input's shape),
 // log_sigmoid_backward for both terms, and NegBackward on -x before the two are accumulated.
+//
+// The common layout (target shaped like the input, class dim last) runs row by row with no
+// input-sized temporaries; a target or weight that grows the input takes the general path.
 
-import { broadcastOrThrow, expandTo, sumTo } from '../broadcast.ts';
-import { asFloat64, checkGradOutput, prepare, type CommonOptions, type Prepared } from '../loss-args.ts';
-import { atenRowSum, logSigmoid, logSigmoidBackward } from '../numerics.ts';
+import { broadcastOrThrow, expandTo, rowColOperand, sumTo, type RowColOperand } from '../broadcast.ts';
+import { checkGradOutput, prepare, sameShape, type CommonOptions, type Prepared } from '../loss-args.ts';
+import { atenRowSum, logSigmoidBackwardDifference, logSigmoidOfNegative, logSigmoidPair, type Round } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
-import { LossArgumentError, numel, type Tensor } from '../tensor.ts';
+import { LossArgumentError, allocate, numel, type Tensor } from '../tensor.ts';
+import type { TorchRelease } from '../torch-version.ts';
 
 export interface MultiLabelSoftMarginOptions extends CommonOptions {
   weight?: Tensor;
@@ -32,9 +36,11 @@ interface Args extends Prepared {
   readonly classes: number;
   /** The shape after summing over the class dim ('none' output shape). */
   readonly sampleShape: readonly number[];
-  readonly x: Float64Array;
-  readonly y: Float64Array; // expanded to lossShape
-  readonly weight: Float64Array | null; // expanded to fullShape
+  /** fullShape splits as outer x classes x inner around the class dim. */
+  readonly outer: number;
+  readonly inner: number;
+  /** Nothing broadcasts beyond the input and the class dim is the contiguous last one. */
+  readonly rowwise: boolean;
 }
 
 function check(op: string, input: Tensor, target: Tensor, options: MultiLabelSoftMarginOptions | undefined, extra: Record<string, unknown> = {}): Args {
@@ -50,6 +56,7 @@ function check(op: string, input: Tensor, target: Tensor, options: MultiLabelSof
       'IndexError',
     );
   }
+  const inner = numel(fullShape.slice(classDim + 1));
   return {
     ...p,
     lossShape,
@@ -57,55 +64,67 @@ function check(op: string, input: Tensor, target: Tensor, options: MultiLabelSof
     classDim,
     classes: input.shape[classDim]!,
     sampleShape: fullShape.filter((_, i) => i !== classDim),
-    x: asFloat64(input),
-    y: expandTo(target, lossShape),
-    weight: options?.weight ? expandTo(options.weight, fullShape) : null,
+    outer: numel(fullShape.slice(0, classDim)),
+    inner,
+    rowwise: inner === 1 && sameShape(fullShape, input.shape) && sameShape(target.shape, input.shape),
   };
 }
 
-/** Splits fullShape around the class dim: element (o, c, i) is at (o * classes + c) * inner + i. */
-function layout(a: Args): { outer: number; inner: number; extent: number } {
-  return {
-    outer: numel(a.fullShape.slice(0, a.classDim)),
-    extent: a.fullShape[a.classDim]!,
-    inner: numel(a.fullShape.slice(a.classDim + 1)),
-  };
+/** -(y * log_sigmoid(x) + (1 - y) * log_sigmoid(-x)), before the weight. */
+function elementLoss(x: number, y: number, r: Round, torch: TorchRelease): number {
+  const pos = logSigmoidPair(x, r, torch);
+  return -r(r(y * pos) + r(r(1 - y) * logSigmoidOfNegative));
+}
+
+/** The per-sample losses: each row's class sum (ATen's order) divided by C. */
+function perSampleLosses(input: Tensor, target: Tensor, weight: Tensor | undefined, a: Args): ArrayLike<number> {
+  const r = a.round;
+  const C = a.classes;
+  const perSample = allocate(a.dtype, a.outer * a.inner);
+  if (a.rowwise) {
+    const x = input.data;
+    const y = target.data;
+    const w: RowColOperand | null = weight ? rowColOperand(weight, input.shape) : null;
+    const row = allocate(a.dtype, C);
+    for (let o = 0, i = 0; o < a.outer; o++) {
+      for (let c = 0; c < C; c++, i++) {
+        const e = elementLoss(x[i]!, y[i]!, r, a.torch);
+        row[c] = w ? r(e * w.data[o * w.rowStride + c * w.colStride]!) : e;
+      }
+      perSample[o] = r(atenRowSum(row, 0, C, a.lanes, r) / C);
+    }
+    return perSample;
+  }
+  // General layout: materialize the broadcast operands.
+  const x = expandTo(input, a.lossShape);
+  const y = expandTo(target, a.lossShape);
+  let full: Float64Array = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) full[i] = elementLoss(x[i]!, y[i]!, r, a.torch);
+  if (weight) {
+    full = expandTo({ data: full, shape: a.lossShape }, a.fullShape);
+    const w = expandTo(weight, a.fullShape);
+    for (let i = 0; i < full.length; i++) full[i] = r(full[i]! * w[i]!);
+  }
+  for (let o = 0; o < a.outer; o++) {
+    for (let i = 0; i < a.inner; i++) {
+      // A class dim that is not the contiguous one (pre-1.11 3-D input, or broadcasting) is an
+      // outer reduction in ATen, approximated here by a float64 sum rounded once.
+      let s: number;
+      if (a.inner === 1) s = atenRowSum(full, o * C, C, a.lanes, r);
+      else {
+        s = 0;
+        for (let c = 0; c < C; c++) s += full[(o * C + c) * a.inner + i]!;
+        s = r(s);
+      }
+      perSample[o * a.inner + i] = r(s / C);
+    }
+  }
+  return perSample;
 }
 
 export function multilabelSoftMarginLoss(input: Tensor, target: Tensor, options?: MultiLabelSoftMarginOptions): Tensor {
   const a = check(OP, input, target, options);
-  const { round: r, torch } = a;
-  const lossLen = numel(a.lossShape);
-  // log_sigmoid(x) and log_sigmoid(-x) on the input's shape, then expanded like the product with y.
-  const xl = expandTo({ data: a.x, shape: input.shape }, a.lossShape);
-  const elementwise = new Float64Array(lossLen);
-  for (let i = 0; i < lossLen; i++) {
-    const x = xl[i]!;
-    const y = a.y[i]!;
-    elementwise[i] = -r(r(y * logSigmoid(x, r, torch)) + r(r(1 - y) * logSigmoid(-x, r, torch)));
-  }
-  let full: Float64Array = elementwise;
-  if (a.weight) {
-    full = expandTo({ data: elementwise, shape: a.lossShape }, a.fullShape);
-    for (let i = 0; i < full.length; i++) full[i] = r(full[i]! * a.weight[i]!);
-  }
-  const { outer, inner, extent } = layout(a);
-  const perSample = new Float64Array(outer * inner);
-  for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < inner; i++) {
-      // The class dim is the contiguous one unless a pre-1.11 3-D input sums dim 1; ATen then runs an
-      // outer reduction, approximated here by a float64 sum rounded once.
-      let s: number;
-      if (inner === 1) s = atenRowSum(full, o * extent, extent, a.lanes, r);
-      else {
-        s = 0;
-        for (let c = 0; c < extent; c++) s += full[(o * extent + c) * inner + i]!;
-        s = r(s);
-      }
-      perSample[o * inner + i] = r(s / a.classes);
-    }
-  }
-  return applyReduction(perSample, a.sampleShape, a.reduction, a.dtype, a.lanes, r);
+  return applyReduction(perSampleLosses(input, target, options?.weight, a), a.sampleShape, a.reduction, a.dtype, a.lanes, a.round);
 }
 
 /** d loss / d input for a gradOutput shaped like the forward output. */
@@ -114,39 +133,55 @@ export function multilabelSoftMarginLossBackward(gradOutput: Tensor, input: Tens
   const a = check(op, input, target, options, { gradOutput });
   checkGradOutput(op, gradOutput, a.reduction === 'none' ? a.sampleShape : []);
   const { round: r, torch } = a;
-  const go = asFloat64(gradOutput);
-  const { outer, inner, extent } = layout(a);
-  const samples = outer * inner;
+  const C = a.classes;
+  const go = gradOutput.data;
+  const samples = a.outer * a.inner;
   const meanGrad = a.reduction === 'mean' ? r(go[0]! / samples) : go[0]!;
-  // SumBackward + DivBackward: every element of a sample's row gets grad / C.
+  // MeanBackward, then SumBackward + DivBackward: every class of a sample gets grad / C.
+  const sampleGrad = (s: number) => r((a.reduction === 'none' ? go[s]! : meanGrad) / C);
+
+  if (a.rowwise) {
+    const x = input.data;
+    const y = target.data;
+    const w: RowColOperand | null = options?.weight ? rowColOperand(options.weight, input.shape) : null;
+    const grad = allocate(a.dtype, x.length);
+    for (let o = 0, i = 0; o < a.outer; o++) {
+      const g = sampleGrad(o);
+      for (let c = 0; c < C; c++, i++) {
+        const gl = -(w ? r(g * w.data[o * w.rowStride + c * w.colStride]!) : g); // MulBackward, NegBackward
+        grad[i] = logSigmoidBackwardDifference(x[i]!, r(gl * y[i]!), r(gl * r(1 - y[i]!)), r, torch);
+      }
+    }
+    return makeTensor(grad, input.shape, a.dtype);
+  }
+
+  // General layout: the same steps on materialized broadcast operands, with sum_to where autograd has it.
   const gradFull = new Float64Array(numel(a.fullShape));
-  for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < inner; i++) {
-      const g = r((a.reduction === 'none' ? go[o * inner + i]! : meanGrad) / a.classes);
-      for (let c = 0; c < extent; c++) gradFull[(o * extent + c) * inner + i] = g;
+  for (let o = 0; o < a.outer; o++) {
+    for (let i = 0; i < a.inner; i++) {
+      const g = sampleGrad(o * a.inner + i);
+      for (let c = 0; c < C; c++) gradFull[(o * C + c) * a.inner + i] = g;
     }
   }
   let gradLoss: Float64Array = gradFull;
-  if (a.weight) {
-    for (let i = 0; i < gradFull.length; i++) gradFull[i] = r(gradFull[i]! * a.weight[i]!);
+  if (options?.weight) {
+    const w = expandTo(options.weight, a.fullShape);
+    for (let i = 0; i < gradFull.length; i++) gradFull[i] = r(gradFull[i]! * w[i]!);
     gradLoss = sumTo(gradFull, a.fullShape, a.lossShape, r);
   }
-  // NegBackward, then the two products' gradients, each summed to the input's shape.
+  const y = expandTo(target, a.lossShape);
   const gradPos = new Float64Array(gradLoss.length);
   const gradNeg = new Float64Array(gradLoss.length);
   for (let i = 0; i < gradLoss.length; i++) {
     const g = -gradLoss[i]!;
-    const y = a.y[i]!;
-    gradPos[i] = r(g * y);
-    gradNeg[i] = r(g * r(1 - y));
+    gradPos[i] = r(g * y[i]!);
+    gradNeg[i] = r(g * r(1 - y[i]!));
   }
   const towardPos = sumTo(gradPos, a.lossShape, input.shape, r);
   const towardNeg = sumTo(gradNeg, a.lossShape, input.shape, r);
-  const grad = new Float64Array(a.x.length);
-  for (let i = 0; i < grad.length; i++) {
-    const x = a.x[i]!;
-    grad[i] = r(logSigmoidBackward(x, towardPos[i]!, r, torch) - logSigmoidBackward(-x, towardNeg[i]!, r, torch));
-  }
+  const x = input.data;
+  const grad = allocate(a.dtype, x.length);
+  for (let i = 0; i < grad.length; i++) grad[i] = logSigmoidBackwardDifference(x[i]!, towardPos[i]!, towardNeg[i]!, r, torch);
   return makeTensor(grad, input.shape, a.dtype);
 }
 

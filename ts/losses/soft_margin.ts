@@ -9,11 +9,11 @@
 //   z = exp(-y * x);  g = y * z * (-norm) / (1 + z) * grad,   norm = 1 / numel for 'mean', else 1
 // where -norm is a float Scalar rounded to the dtype before it multiplies.
 
-import { checkBroadcastableTo, expandTo } from '../broadcast.ts';
-import { asFloat64, checkGradOutput, prepare, type CommonOptions } from '../loss-args.ts';
-import { tensorLog1p } from '../numerics.ts';
+import { checkBroadcastableTo, rowColOperand, rowsAndClasses } from '../broadcast.ts';
+import { checkGradOutput, prepare, type CommonOptions } from '../loss-args.ts';
+import { exp, log, tensorLog1p } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
-import type { Tensor } from '../tensor.ts';
+import { allocate, type Tensor } from '../tensor.ts';
 
 export type SoftMarginOptions = CommonOptions;
 
@@ -24,16 +24,19 @@ function check(op: string, input: Tensor, target: Tensor, options: SoftMarginOpt
   const p = prepare(op, { input, target, ...extra }, options, OPTIONS);
   // at::neg_out(output, input).mul_(target) is in-place on the input's shape.
   checkBroadcastableTo(op, 'target', target.shape, input.shape);
-  return { ...p, x: asFloat64(input), y: expandTo(target, input.shape) };
+  return { ...p, ...rowsAndClasses(input.shape), y: rowColOperand(target, input.shape) };
 }
 
 export function softMarginLoss(input: Tensor, target: Tensor, options?: SoftMarginOptions): Tensor {
   const a = check(OP, input, target, options);
-  const { x, y, round: r, torch } = a;
-  const losses = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const e = r(Math.exp(r(-x[i]! * y[i]!)));
-    losses[i] = torch.softMarginUsesLog1p ? tensorLog1p(e, a.dtype, torch, a.capability, r) : r(Math.log(r(1 + e)));
+  const { y, round: r, torch } = a;
+  const x = input.data;
+  const losses = allocate(a.dtype, x.length);
+  for (let row = 0, i = 0; row < a.rows; row++) {
+    for (let col = 0; col < a.classes; col++, i++) {
+      const e = r(exp(r(-x[i]! * y.data[row * y.rowStride + col * y.colStride]!)));
+      losses[i] = torch.softMarginUsesLog1p ? tensorLog1p(e, a.dtype, torch, a.capability, r) : r(log(r(1 + e)));
+    }
   }
   return applyReduction(losses, input.shape, a.reduction, a.dtype, a.lanes, r);
 }
@@ -43,14 +46,18 @@ export function softMarginLossBackward(gradOutput: Tensor, input: Tensor, target
   const op = `${OP}Backward`;
   const a = check(op, input, target, options, { gradOutput });
   checkGradOutput(op, gradOutput, a.reduction === 'none' ? input.shape : []);
-  const { x, y, round: r } = a;
-  const go = asFloat64(gradOutput);
+  const { y, round: r } = a;
+  const x = input.data;
+  const go = gradOutput.data;
   const minusNorm = r(a.reduction === 'mean' ? -1 / x.length : -1);
-  const grad = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const z = r(Math.exp(r(-y[i]! * x[i]!)));
-    const g = r(r(y[i]! * z) * minusNorm);
-    grad[i] = r(r(g / r(z + 1)) * go[a.reduction === 'none' ? i : 0]!);
+  const grad = allocate(a.dtype, x.length);
+  for (let row = 0, i = 0; row < a.rows; row++) {
+    for (let col = 0; col < a.classes; col++, i++) {
+      const yi = y.data[row * y.rowStride + col * y.colStride]!;
+      const z = r(exp(r(-yi * x[i]!)));
+      const g = r(r(yi * z) * minusNorm);
+      grad[i] = r(r(g / r(z + 1)) * go[a.reduction === 'none' ? i : 0]!);
+    }
   }
   return makeTensor(grad, input.shape, a.dtype);
 }
