@@ -1,12 +1,11 @@
 // Shared numerics: float32 rounding, ATen's log_sigmoid and sigmoid kernels, reductions.
 //
 // Parity with torch's float32 means rounding after every tensor op ATen performs, in ATen's order.
-// Formulas round with `round` and call `exp`/`log`/`log1p` from here, so one formula serves both
-// dtypes: useDType() switches them before an op runs. (One function object that branches is what
-// keeps V8 fast: a round parameter that sees both Math.fround and an identity goes megamorphic and
-// runs about 50x slower.)
+// Formulas round with `round`, so one formula serves both dtypes: useDType() switches it before an
+// op runs. (One function object that branches is what keeps V8 fast: a round parameter that sees
+// both Math.fround and an identity goes megamorphic and runs about 50x slower.) exp, log and log1p
+// are V8's (correctly rounded after fround in practice; a JS polynomial exp measured no faster).
 
-import { exp32, log1p32, log32 } from './fast-math.ts';
 import type { DType } from './tensor.ts';
 import type { CpuCapability, TorchRelease } from './torch-version.ts';
 
@@ -25,17 +24,6 @@ export function useDType(dtype: DType): Round {
   return round;
 }
 
-/** e^x: float32-faithful fast exp for float32 (ts/fast-math.ts), V8's for float64. */
-export function exp(x: number): number {
-  return float32 ? exp32(x) : Math.exp(x);
-}
-export function log(x: number): number {
-  return float32 ? log32(x) : Math.log(x);
-}
-export function log1p(x: number): number {
-  return float32 ? log1p32(x) : Math.log1p(x);
-}
-
 /** vec::minimum / maximum: NaN-propagating, unlike a bare comparison. */
 export function minimum(a: number, b: number): number {
   return a !== a ? a : a < b ? a : b;
@@ -46,9 +34,9 @@ export function maximum(a: number, b: number): number {
 
 /** The buffer z that ATen's log_sigmoid stores for its backward. */
 function logSigmoidBuffer(x: number, r: Round, torch: TorchRelease): number {
-  if (torch.logSigmoidUsesLog1p) return r(exp(-Math.abs(x)));
+  if (torch.logSigmoidUsesLog1p) return r(Math.exp(-Math.abs(x)));
   const m = maximum(-x, 0);
-  return r(r(exp(-m)) + r(exp(r(-x - m))));
+  return r(r(Math.exp(-m)) + r(Math.exp(r(-x - m))));
 }
 
 /**
@@ -58,8 +46,8 @@ function logSigmoidBuffer(x: number, r: Round, torch: TorchRelease): number {
  */
 export function logSigmoid(x: number, r: Round, torch: TorchRelease): number {
   const z = logSigmoidBuffer(x, r, torch);
-  if (torch.logSigmoidUsesLog1p) return r(minimum(x, 0) - r(log1p(z)));
-  return -r(maximum(-x, 0) + r(log(z)));
+  if (torch.logSigmoidUsesLog1p) return r(minimum(x, 0) - r(Math.log1p(z)));
+  return -r(maximum(-x, 0) + r(Math.log(z)));
 }
 
 /** log_sigmoid(-x), set by logSigmoidPair. */
@@ -74,7 +62,7 @@ export function logSigmoidPair(x: number, r: Round, torch: TorchRelease): number
     logSigmoidOfNegative = logSigmoid(-x, r, torch);
     return logSigmoid(x, r, torch);
   }
-  const l = r(log1p(r(exp(-Math.abs(x)))));
+  const l = r(Math.log1p(r(Math.exp(-Math.abs(x)))));
   logSigmoidOfNegative = r(minimum(-x, 0) - l);
   return r(minimum(x, 0) - l);
 }
@@ -97,7 +85,7 @@ export function logSigmoidBackward(x: number, grad: number, r: Round, torch: Tor
  */
 export function logSigmoidBackwardDifference(x: number, gradPos: number, gradNeg: number, r: Round, torch: TorchRelease): number {
   if (!torch.logSigmoidUsesLog1p) return r(logSigmoidBackward(x, gradPos, r, torch) - logSigmoidBackward(-x, gradNeg, r, torch));
-  const z = r(exp(-Math.abs(x)));
+  const z = r(Math.exp(-Math.abs(x)));
   const q = r(z / r(1 + z));
   const p = r(1 - q);
   return r(r((x < 0 ? p : q) * gradPos) - r((-x < 0 ? p : q) * gradNeg));
@@ -109,12 +97,12 @@ export function logSigmoidBackwardDifference(x: number, gradPos: number, gradNeg
  */
 export function tensorLog1p(v: number, dtype: DType, torch: TorchRelease, capability: CpuCapability, r: Round): number {
   if (torch.sleefLog1pOverflows && capability !== 'default' && v > (dtype === 'float32' ? 1e38 : 1e307)) return Infinity;
-  return r(log1p(v));
+  return r(Math.log1p(v));
 }
 
-/** sigmoid_kernel (cpu/UnaryOpsKernel.cpp): 1 / (1 + exp(-x)). */
+/** sigmoid_kernel (cpu/UnaryOpsKernel.cpp): 1 / (1 + Math.exp(-x)). */
 export function sigmoid(x: number, r: Round): number {
-  return r(1 / r(1 + r(exp(-x))));
+  return r(1 / r(1 + r(Math.exp(-x))));
 }
 
 // ATen's float sum (aten/src/ATen/native/cpu/SumKernel.cpp, cascade_sum). The accumulator has the

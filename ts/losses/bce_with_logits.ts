@@ -5,8 +5,8 @@
 // trailing, class, dim):
 //   torch >= 2.3 (pytorch#115539):  loss = (1 - y) * x - lw * log_sigmoid(x)
 //   torch <  2.3:                   m = max(-x, 0)
-//       without pos_weight:         loss = (1 - y) * x + m + log(exp(-m) + exp(-x - m))
-//       with pos_weight:            loss = (1 - y) * x + lw * (log(exp(-m) + exp(-x - m)) + m)
+//       without pos_weight:         loss = (1 - y) * x + m + Math.log(Math.exp(-m) + Math.exp(-x - m))
+//       with pos_weight:            loss = (1 - y) * x + lw * (Math.log(Math.exp(-m) + Math.exp(-x - m)) + m)
 //   then loss *= weight, then apply_loss_reduction.
 // The backward is binary_cross_entropy_with_logits_backward (Loss.cpp in 1.x, FunctionsManual.cpp
 // in 2.x), the same in every release:
@@ -15,7 +15,7 @@
 
 import { checkBroadcastableTo, rowColOperand, rowsAndClasses, type RowColOperand } from '../broadcast.ts';
 import { checkGradOutput, prepare, sameShape, type CommonOptions, type Prepared } from '../loss-args.ts';
-import { exp, log, logSigmoid, maximum, sigmoid, type Round } from '../numerics.ts';
+import { logSigmoid, maximum, sigmoid, type Round } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
 import { LossArgumentError, allocate, formatShape, type Tensor } from '../tensor.ts';
 import type { TorchRelease } from '../torch-version.ts';
@@ -60,7 +60,7 @@ function elementLoss(x: number, y: number, hasPosWeight: boolean, lw: number, r:
     return r(linear - (hasPosWeight ? r(ls * lw) : ls));
   }
   const m = maximum(-x, 0);
-  const logTerm = r(log(r(r(exp(-m)) + r(exp(r(-x - m))))));
+  const logTerm = r(Math.log(r(r(Math.exp(-m)) + r(Math.exp(r(-x - m))))));
   if (!hasPosWeight) return r(r(linear + m) + logTerm);
   return r(linear + r(lw * r(logTerm + m)));
 }

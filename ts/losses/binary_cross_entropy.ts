@@ -1,7 +1,7 @@
 // nn.BCELoss / F.binary_cross_entropy on probabilities, forward and input gradient.
 //
 // Mirrors aten/src/ATen/native/Loss.cpp binary_cross_entropy_out_cpu, op by op:
-//   loss = (y - 1) * max(log1p(-x), -100) - y * max(log(x), -100)     (torch clamps the logs at -100)
+//   loss = (y - 1) * max(Math.log1p(-x), -100) - y * max(Math.log(x), -100)     (torch clamps the logs at -100)
 //   loss *= weight; apply_loss_reduction.
 // Every element of x must lie in [0, 1] (and of y too, from torch 2.x); NaN fails that check.
 // Backward, binary_cross_entropy_backward_out_cpu:
@@ -9,7 +9,7 @@
 
 import { checkBroadcastableTo, rowColOperand, rowsAndClasses, type RowColOperand } from '../broadcast.ts';
 import { checkGradOutput, prepare, sameShape, type CommonOptions, type Prepared } from '../loss-args.ts';
-import { log, log1p, type Round } from '../numerics.ts';
+import type { Round } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
 import { LossArgumentError, allocate, formatShape, type Tensor } from '../tensor.ts';
 
@@ -49,8 +49,8 @@ function check(op: string, input: Tensor, target: Tensor, options: BCELossOption
 const stdMax = (a: number, b: number) => (a < b ? b : a);
 
 function elementLoss(x: number, y: number, r: Round): number {
-  const logOneMinus = stdMax(r(log1p(-x)), -100);
-  const logX = stdMax(r(log(x)), -100);
+  const logOneMinus = stdMax(r(Math.log1p(-x)), -100);
+  const logX = stdMax(r(Math.log(x)), -100);
   return r(r(r(y - 1) * logOneMinus) - r(y * logX));
 }
 

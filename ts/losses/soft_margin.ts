@@ -2,16 +2,16 @@
 //
 // Mirrors aten/src/ATen/native/Loss.cpp soft_margin_loss_out, op by op (torch overflows to inf
 // where exp does):
-//   torch >= 2.0 (pytorch#92145):  loss = log1p(exp(-x * y))    (old SLEEF log1p: inf above 1e38)
-//   before:                        loss = log(1 + exp(-x * y))
+//   torch >= 2.0 (pytorch#92145):  loss = Math.log1p(Math.exp(-x * y))    (old SLEEF log1p: inf above 1e38)
+//   before:                        loss = Math.log(1 + Math.exp(-x * y))
 //   then apply_loss_reduction.      (y broadcasts to x's shape)
 // Backward, soft_margin_loss_backward_out:
-//   z = exp(-y * x);  g = y * z * (-norm) / (1 + z) * grad,   norm = 1 / numel for 'mean', else 1
+//   z = Math.exp(-y * x);  g = y * z * (-norm) / (1 + z) * grad,   norm = 1 / numel for 'mean', else 1
 // where -norm is a float Scalar rounded to the dtype before it multiplies.
 
 import { checkBroadcastableTo, rowColOperand, rowsAndClasses } from '../broadcast.ts';
 import { checkGradOutput, prepare, type CommonOptions } from '../loss-args.ts';
-import { exp, log, tensorLog1p } from '../numerics.ts';
+import { tensorLog1p } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
 import { allocate, type Tensor } from '../tensor.ts';
 
@@ -34,8 +34,8 @@ export function softMarginLoss(input: Tensor, target: Tensor, options?: SoftMarg
   const losses = allocate(a.dtype, x.length);
   for (let row = 0, i = 0; row < a.rows; row++) {
     for (let col = 0; col < a.classes; col++, i++) {
-      const e = r(exp(r(-x[i]! * y.data[row * y.rowStride + col * y.colStride]!)));
-      losses[i] = torch.softMarginUsesLog1p ? tensorLog1p(e, a.dtype, torch, a.capability, r) : r(log(r(1 + e)));
+      const e = r(Math.exp(r(-x[i]! * y.data[row * y.rowStride + col * y.colStride]!)));
+      losses[i] = torch.softMarginUsesLog1p ? tensorLog1p(e, a.dtype, torch, a.capability, r) : r(Math.log(r(1 + e)));
     }
   }
   return applyReduction(losses, input.shape, a.reduction, a.dtype, a.lanes, r);
@@ -54,7 +54,7 @@ export function softMarginLossBackward(gradOutput: Tensor, input: Tensor, target
   for (let row = 0, i = 0; row < a.rows; row++) {
     for (let col = 0; col < a.classes; col++, i++) {
       const yi = y.data[row * y.rowStride + col * y.colStride]!;
-      const z = r(exp(r(-yi * x[i]!)));
+      const z = r(Math.exp(r(-yi * x[i]!)));
       const g = r(r(yi * z) * minusNorm);
       grad[i] = r(r(g / r(z + 1)) * go[a.reduction === 'none' ? i : 0]!);
     }
