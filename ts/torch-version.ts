@@ -22,20 +22,21 @@ export interface TorchRelease {
   readonly sleefLog1pOverflows: boolean;
   /** binary_cross_entropy rejects targets outside [0, 1] (2.6 does, 1.13 computes with them; assumed from 2.0). */
   readonly bceChecksTargetRange: boolean;
-  /**
-   * The CPU kernels torch dispatches to by default on an AVX-512 machine: 1.x kept AVX-512 opt-in
-   * (DispatchStub.cpp), 2.x uses it. It sets the vector width, and so the order, of float sums.
-   */
+  /** The CPU kernels torch dispatches to by default on an AVX-512 machine: 1.x kept AVX-512 opt-in, 2.x uses it. */
   readonly defaultCpuCapability: CpuCapability;
 }
 
-/** ATEN_CPU_CAPABILITY values; 'default' and 'avx2' share 32-byte vectors, 'avx512' has 64-byte ones. */
+/** ATEN_CPU_CAPABILITY values: 'default' runs scalar std:: math, the others SLEEF's vectorized math. */
 export type CpuCapability = 'default' | 'avx2' | 'avx512';
 export const CPU_CAPABILITIES: readonly CpuCapability[] = ['default', 'avx2', 'avx512'];
 
-/** Elements per ATen Vectorized<scalar_t> under a capability. */
-export function vectorLanes(capability: CpuCapability, dtype: 'float32' | 'float64'): number {
-  return (capability === 'avx512' ? 64 : 32) / (dtype === 'float32' ? 4 : 8);
+/**
+ * Elements per vector in ATen's float sum kernel: 32 bytes under every capability. Measured, not
+ * assumed: torch 1.13, 2.6 and 2.14 sum exactly as 8 float32 / 4 float64 lanes under AVX2,
+ * AVX-512 and 'default' alike, and never as 16 / 8 (test/fixtures/torch-sums-*.json).
+ */
+export function vectorLanes(_capability: CpuCapability, dtype: 'float32' | 'float64'): number {
+  return dtype === 'float32' ? 8 : 4;
 }
 
 /** The behaviour used when no torchVersion is given: the newest release. */
