@@ -4,7 +4,7 @@ import { expect, test } from 'vitest';
 import {
   BCELoss, MultiLabelMarginLoss, SoftMarginLoss, binaryCrossEntropy, binaryCrossEntropyBackward, multilabelMarginLoss,
   multilabelMarginLossBackward, softMarginLoss, softMarginLossBackward,
-  BCEWithLogitsLoss, LossArgumentError, MultiLabelSoftMarginLoss, binaryCrossEntropyWithLogits as bce,
+  BCEWithLogitsLoss, LossArgumentError, MultiLabelSoftMarginLoss, binaryCrossEntropyWithLogits as bce, dtypeOf,
   binaryCrossEntropyWithLogitsBackward as bceBackward, multilabelSoftMarginLoss as mlsml,
   multilabelSoftMarginLossBackward as mlsmlBackward, tensor, type Tensor,
 } from '../ts/index.ts';
@@ -138,4 +138,73 @@ test.each(errors)('error: %s', (_, call, message, torchType) => {
   expect(thrown).toBeInstanceOf(LossArgumentError);
   expect((thrown as Error).message).toMatch(message);
   expect((thrown as LossArgumentError).torchErrorType).toBe(torchType);
+});
+
+test('tensor() rejects what is not a tensor, naming the problem', () => {
+  expect(() => tensor([[1, 2], [3]])).toThrow(/tensor: nested arrays are ragged \(\[1\] vs \[2\]\)/);
+  expect(() => tensor([1, 'a' as unknown as number])).toThrow(/tensor: values must be numbers/);
+  expect(() => tensor('1' as unknown as number)).toThrow(/tensor: values must be a number, nested number arrays or a Float32Array\/Float64Array/);
+  expect(() => tensor([1, 2], { shape: [-2, -1] })).toThrow(/tensor: shape must be an array of non-negative integers, got \[-2,-1\]/);
+  expect(() => tensor([1, 2], { shape: [1.5] })).toThrow(/non-negative integers/);
+  expect(() => tensor(new Int32Array([1, 2, 3]), { shape: [2] })).toThrow(/tensor: shape \[2\] holds 2 values, got 3/);
+  expect(() => tensor([2 ** 31], { dtype: 'int64' })).toThrow(/int64 values must be integers that fit in 32 bits/);
+  expect(() => tensor([-(2 ** 31) + 1, 2 ** 31 - 1], { dtype: 'int64' })).not.toThrow();
+  expect(tensor([], { shape: [0] }).shape).toEqual([0]);
+  expect(tensor([[]]).shape).toEqual([1, 0]);
+  expect(tensor(new Float32Array([1, 2])).shape).toEqual([2]);
+  expect(tensor(new Float32Array([0.1]), { dtype: 'float64' }).data).toEqual(new Float64Array([Math.fround(0.1)]));
+  expect(tensor(new Int32Array([5])).shape).toEqual([1]);
+  expect(() => tensor([1], { shape: [1] })).not.toThrow();
+});
+
+test('malformed Tensor arguments are named, with what was found', () => {
+  const cases: [unknown, RegExp][] = [
+    [null, /argument 'input' must be a Tensor \(Float32Array or Float64Array data\), got null/],
+    [[1, 2], /got an array \(wrap it with tensor\(\)\)/],
+    [{ data: [1, 2], shape: [2] }, /got Object/],
+    [3, /got number/],
+    [{ data: new Float32Array(2), shape: [-2] }, /argument 'input' has an invalid shape \[-2\]/],
+    [{ data: new Float32Array(2), shape: [0.5, 4] }, /has an invalid shape \[0.5,4\]/],
+    [{ data: new Float32Array(2), shape: 'x' }, /has an invalid shape "x"/],
+    [{ data: new Float32Array(2), shape: [3] }, /argument 'input' has shape \[3\] but 2 values/],
+  ];
+  for (const [value, message] of cases) expect(() => bce(value as Tensor, y)).toThrow(message);
+  const labels = (t: unknown) => () => multilabelMarginLoss(tensor([[0.1, 0.2]]), t as never);
+  expect(labels(null)).toThrow(/argument 'target' must hold class indices \(Int32Array data, torch.long\), got null/);
+  expect(labels([0, 1])).toThrow(/got an array/);
+  expect(labels({ data: new Int32Array(2), shape: [3] })).toThrow(/argument 'target' has shape \[3\] but 2 values/);
+  expect(labels({ data: new Int32Array(2), shape: [-1, -2] })).toThrow(/argument 'target' has shape \[-1,-2\]/);
+  expect(labels({ data: new Int32Array(2), shape: 'x' })).toThrow(/argument 'target' has shape "x"/);
+  expect(new LossArgumentError('m').name).toBe('LossArgumentError');
+  expect(new LossArgumentError('m').torchErrorType).toBe('RuntimeError');
+});
+
+test('options: objects only; unknown keys named unless undefined; cpuCapability checked; promotion from any argument', () => {
+  expect(() => bce(x, y, null as never)).toThrow(/binaryCrossEntropyWithLogits: options must be an object, got null/);
+  expect(() => bce(x, y, 3 as never)).toThrow(/options must be an object, got number/);
+  expect(() => bce(x, y, { extra: undefined } as object)).not.toThrow();
+  expect(() => bce(x, y, { cpuCapability: 'sse2' as never })).toThrow(/binaryCrossEntropyWithLogits: cpuCapability "sse2" is not one of default, avx2, avx512/);
+  expect(bce(x, tensor([[1, 0, 1], [0, 0.5, 1]], { dtype: 'float64' })).data).toBeInstanceOf(Float64Array);
+  expect(bce(x, y, { posWeight: tensor([1, 2, 3], { dtype: 'float64' }) }).data).toBeInstanceOf(Float64Array);
+  expect(dtypeOf(tensor([1], { dtype: 'float64' }))).toBe('float64');
+  expect(dtypeOf(tensor([1]))).toBe('float32');
+});
+
+test('pre-1.11 MultiLabelSoftMarginLoss sums dim 1 of a 3-D input', () => {
+  const input = tensor(Float64Array.from({ length: 24 }, (_, i) => Math.sin(i) * 3), { shape: [2, 3, 4] });
+  const target = tensor(Float64Array.from({ length: 24 }, (_, i) => (i % 5) / 4), { shape: [2, 3, 4] });
+  const out = mlsml(input, target, { reduction: 'none', torchVersion: '1.10.2' });
+  expect(out.shape).toEqual([2, 4]);
+  const ls = (v: number) => Math.min(v, 0) - Math.log1p(Math.exp(-Math.abs(v)));
+  for (let n = 0; n < 2; n++) {
+    for (let k = 0; k < 4; k++) {
+      let s = 0;
+      for (let c = 0; c < 3; c++) {
+        const i = n * 12 + c * 4 + k;
+        const yv = target.data[i]!;
+        s += -(yv * ls(input.data[i]!) + (1 - yv) * ls(-input.data[i]!));
+      }
+      expect(out.data[n * 4 + k]).toBeCloseTo(s / 3, 12);
+    }
+  }
 });

@@ -31,7 +31,8 @@ export const weightValue = fc.oneof(fc.constant(0), fc.constant(1), fc.double({ 
 export const posWeightValue = fc.oneof(fc.constantFrom(0, 1, 1e3), fc.double({ min: 0, max: 1e3, noNaN: true }));
 export const reduction = fc.constantFrom('none' as const, 'mean' as const, 'sum' as const);
 export const dtype = fc.constantFrom('float32' as const, 'float64' as const);
-export const torchVersion = fc.constantFrom('1.13.0a0', '2.6.0+debian', '2.14.1+debian');
+// 1.10 and 2.2 exercise the pre-log1p log_sigmoid and the pre-2.3 BCEWithLogits formulas.
+export const torchVersion = fc.constantFrom('1.10.2', '1.13.0a0', '2.2.2', '2.6.0+debian', '2.14.1+debian');
 
 export function shape(minRank = 0, maxRank = 3, maxDim = 5): fc.Arbitrary<number[]> {
   return fc.array(fc.integer({ min: 1, max: maxDim }), { minLength: minRank, maxLength: maxRank });
@@ -51,3 +52,13 @@ export function values(n: number, arb: fc.Arbitrary<number>): fc.Arbitrary<numbe
 }
 
 export const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+/** MultiLabelSoftMarginLoss's class dim: the last from torch 1.11, dim 1 (2-D and up) before. */
+export function mlsmlClassDim(version: string, shape: readonly number[]): number {
+  return Number(version.split('.')[0]) > 1 || Number(version.split('.')[1]) >= 11 ? shape.length - 1 : 1;
+}
+/** Whether torch `version` accepts an input of this rank for MultiLabelSoftMarginLoss. */
+export function mlsmlAccepts(version: string, shape: readonly number[]): boolean {
+  const d = mlsmlClassDim(version, shape);
+  return d >= 0 && d < shape.length;
+}

@@ -46,6 +46,7 @@ export function allocate(dtype: DType, length: number): FloatArray {
 
 function inferShape(values: NestedNumbers, where: string): number[] {
   if (typeof values === 'number') return [];
+  if (!Array.isArray(values)) throw new LossArgumentError(`${where}: values must be numbers, got ${typeof values}`, 'TypeError');
   const shape = [values.length];
   if (values.length === 0) return shape;
   const inner = inferShape(values[0] as NestedNumbers, where);
@@ -59,7 +60,7 @@ function inferShape(values: NestedNumbers, where: string): number[] {
 }
 
 function flatten(values: NestedNumbers, out: number[]): void {
-  if (typeof values === 'number') out.push(values);
+  if (!Array.isArray(values)) out.push(values as number); // a non-number is reported by the caller
   else for (const v of values) flatten(v, out);
 }
 

@@ -67,7 +67,7 @@ def class_layouts(shape):
     if len(shape) >= 2:
         layouts += [("1xC", (1, c)), ("full", tuple(shape)), ("Nx1", tuple(shape[:-1]) + (1,))]
     if len(shape) >= 3:
-        layouts += [("1x1xC", (1, 1, c))]
+        layouts += [("1x1xC", (1, 1, c)), ("Nx1xC", (shape[0], 1, c))]
     return layouts
 
 

@@ -44,6 +44,16 @@ def cases(rng):
         yield case("classic", dtype, reduction, ((4, 3), x), ((4, 3), [1.0, 1.0, 0.0] * 4),
                    weight=((3,), [0.8, 1.0, 0.8]), tags=["weight", "hard-target", "classic"])
 
+    # A target or weight that grows the input: torch broadcasts, sums over dim input.dim() - 1 of
+    # the grown loss, and autograd sums the gradient back to the input's shape.
+    for dtype, reduction in product(DTYPES, REDUCTIONS):
+        for name, ishape, tshape, wshape in [("target-grows-input", (5,), (4, 5), None),
+                                             ("weight-grows-input", (4, 5), (4, 5), (3, 4, 5)),
+                                             ("both-grow-input", (5,), (3, 5), (2, 1, 5))]:
+            r = rng(name, dtype, reduction)
+            yield case(name, dtype, reduction, (ishape, logits(r, ishape)), (tshape, targets(r, tshape, "soft")),
+                       weight=(wshape, positive(r, wshape)) if wshape else None, tags=["broadcast"])
+
     for dtype, scale, kind in product(DTYPES, SCALES, ("hard", "soft")):
         r = rng("scale", dtype, scale, kind)
         yield case("scale-%g-%s" % (scale, kind), dtype, "none", ((8, 6), logits(r, (8, 6), scale)),

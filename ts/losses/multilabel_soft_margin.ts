@@ -36,8 +36,9 @@ interface Args extends Prepared {
   readonly classes: number;
   /** The shape after summing over the class dim ('none' output shape). */
   readonly sampleShape: readonly number[];
-  /** fullShape splits as outer x classes x inner around the class dim. */
+  /** fullShape splits as outer x extent x inner around the class dim; extent is C unless a target or weight grew the input. */
   readonly outer: number;
+  readonly extent: number;
   readonly inner: number;
   /** Nothing broadcasts beyond the input and the class dim is the contiguous last one. */
   readonly rowwise: boolean;
@@ -65,8 +66,9 @@ function check(op: string, input: Tensor, target: Tensor, options: MultiLabelSof
     classes: input.shape[classDim]!,
     sampleShape: fullShape.filter((_, i) => i !== classDim),
     outer: numel(fullShape.slice(0, classDim)),
+    extent: fullShape[classDim]!,
     inner,
-    rowwise: inner === 1 && sameShape(fullShape, input.shape) && sameShape(target.shape, input.shape),
+    rowwise: classDim === input.shape.length - 1 && sameShape(fullShape, input.shape) && sameShape(target.shape, input.shape),
   };
 }
 
@@ -105,15 +107,17 @@ function perSampleLosses(input: Tensor, target: Tensor, weight: Tensor | undefin
     const w = expandTo(weight, a.fullShape);
     for (let i = 0; i < full.length; i++) full[i] = r(full[i]! * w[i]!);
   }
+  // torch sums the (possibly grown) loss over dim input.dim() - 1, then divides by the input's C.
+  const extent = a.extent;
   for (let o = 0; o < a.outer; o++) {
     for (let i = 0; i < a.inner; i++) {
-      // A class dim that is not the contiguous one (pre-1.11 3-D input, or broadcasting) is an
+      // A summed dim that is not the contiguous one (pre-1.11 3-D input, or broadcasting) is an
       // outer reduction in ATen, approximated here by a float64 sum rounded once.
       let s: number;
-      if (a.inner === 1) s = atenRowSum(full, o * C, C, a.lanes, r);
+      if (a.inner === 1) s = atenRowSum(full, o * extent, extent, a.lanes, r);
       else {
         s = 0;
-        for (let c = 0; c < C; c++) s += full[(o * C + c) * a.inner + i]!;
+        for (let c = 0; c < extent; c++) s += full[(o * extent + c) * a.inner + i]!;
         s = r(s);
       }
       perSample[o * a.inner + i] = r(s / C);
@@ -160,7 +164,7 @@ export function multilabelSoftMarginLossBackward(gradOutput: Tensor, input: Tens
   for (let o = 0; o < a.outer; o++) {
     for (let i = 0; i < a.inner; i++) {
       const g = sampleGrad(o * a.inner + i);
-      for (let c = 0; c < C; c++) gradFull[(o * C + c) * a.inner + i] = g;
+      for (let c = 0; c < a.extent; c++) gradFull[(o * a.extent + c) * a.inner + i] = g;
     }
   }
   let gradLoss: Float64Array = gradFull;
