@@ -208,3 +208,44 @@ test('pre-1.11 MultiLabelSoftMarginLoss sums dim 1 of a 3-D input', () => {
     }
   }
 });
+
+test('every backward validates gradOutput as a Tensor, names its own op, and promotes to its dtype', () => {
+  const p = tensor([[0.2, 0.7, 0.9]]);
+  const t = tensor([[0, 1, 1]]);
+  const labels = tensor([[2, -1, 0]], { dtype: 'int64' });
+  const backwards: [string, (go: Tensor) => Tensor][] = [
+    ['binaryCrossEntropyWithLogitsBackward', (go) => bceBackward(go, p, t)],
+    ['multilabelSoftMarginLossBackward', (go) => mlsmlBackward(go, p, t)],
+    ['binaryCrossEntropyBackward', (go) => binaryCrossEntropyBackward(go, p, t)],
+    ['softMarginLossBackward', (go) => softMarginLossBackward(go, p, t)],
+    ['multilabelMarginLossBackward', (go) => multilabelMarginLossBackward(go, p, labels)],
+  ];
+  for (const [op, backward] of backwards) {
+    expect(() => backward([1] as unknown as Tensor), op).toThrow(new RegExp(`^${op}: argument 'gradOutput' must be a Tensor`));
+    expect(() => backward(tensor([1, 2])), op).toThrow(new RegExp(`^${op}: gradOutput shape \\[2\\] must equal the forward output's shape \\[\\]`));
+    expect(backward(tensor(1, { dtype: 'float64' })).data, op).toBeInstanceOf(Float64Array);
+  }
+  expect(() => binaryCrossEntropyBackward(tensor(1), p, tensor([0, 1, 1]))).toThrow(/^binaryCrossEntropyBackward: target shape/);
+  expect(() => softMarginLossBackward(tensor(1), p, tensor([1, 1]))).toThrow(/^softMarginLossBackward: target shape/);
+});
+
+test('MultiLabelMarginLoss accepts the shapes torch accepts and rejects the rest', () => {
+  const ok = (input: Tensor, target: number[], shape: number[]) => multilabelMarginLoss(input, tensor(new Int32Array(target), { shape }));
+  expect(ok(tensor(0.5), [0], []).data[0]).toBe(0); // 0-d: one class, listed
+  expect(ok(tensor([0.1, 0.2, 0.4, 0.8]), [3, 0, -1, 1], [4]).data[0]).toBe(Math.fround(0.85));
+  expect(ok(tensor([0.1, 0.2, 0.4, 0.8]), [3, 0, -1, 1], [4]).shape).toEqual([]);
+  expect(multilabelMarginLoss(tensor([0.1, 0.2, 0.4, 0.8]), tensor(new Int32Array([3, 0, -1, 1])), { reduction: 'none' }).shape).toEqual([]);
+  expect(multilabelMarginLoss(tensor([], { shape: [0, 4] }), tensor(new Int32Array(0), { shape: [0, 4] }), { reduction: 'none' }).shape).toEqual([0]);
+  const bad: [Tensor, number[], number[], RegExp][] = [
+    [tensor([], { shape: [0] }), [], [0], /input must be a non-empty vector/],
+    [tensor([], { shape: [2, 0] }), [], [2, 0], /input must be a non-empty vector/],
+    [tensor([0.1, 0.2]), [0, -1], [1, 2], /target shape \[1, 2\] is inconsistent with input shape \[2\]/],
+    [tensor([0.1, 0.2]), [0], [1], /target shape \[1\] is inconsistent with input shape \[2\]/],
+    [tensor(0.5), [0, 0], [2], /target shape \[2\] is inconsistent with input shape \[\]/],
+    [tensor([[0.1, 0.2]]), [0, -1], [2], /target shape \[2\] is inconsistent with input shape \[1, 2\]/],
+    [tensor([[0.1, 0.2]]), [0, -1], [2, 1], /target shape \[2, 1\] is inconsistent/],
+    [tensor([[0.1, 0.2]]), [0, -1, 1, 1], [1, 4], /target shape \[1, 4\] is inconsistent/],
+    [tensor([[0.1, 0.2]]), [-1, 2], [1, 2], /target index 2 at 1 is out of range for 2 classes/],
+  ];
+  for (const [input, target, shape, message] of bad) expect(() => ok(input, target, shape)).toThrow(message);
+});
