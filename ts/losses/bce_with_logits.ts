@@ -19,6 +19,7 @@ import { logSigmoid, maximum, sigmoid, type Round } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
 import { LossArgumentError, allocate, formatShape, type Tensor } from '../tensor.ts';
 import type { TorchRelease } from '../torch-version.ts';
+import { lossModule } from '../loss-module.ts';
 
 export interface BCEWithLogitsOptions extends CommonOptions {
   weight?: Tensor;
@@ -112,12 +113,5 @@ export function binaryCrossEntropyWithLogitsBackward(gradOutput: Tensor, input: 
 }
 
 /** nn.BCEWithLogitsLoss: the options fixed at construction, as torch's module. */
-export class BCEWithLogitsLoss {
-  constructor(readonly options: BCEWithLogitsOptions = {}) {}
-  forward(input: Tensor, target: Tensor): Tensor {
-    return binaryCrossEntropyWithLogits(input, target, this.options);
-  }
-  backward(gradOutput: Tensor, input: Tensor, target: Tensor): Tensor {
-    return binaryCrossEntropyWithLogitsBackward(gradOutput, input, target, this.options);
-  }
-}
+export const BCEWithLogitsLoss = lossModule<BCEWithLogitsOptions, Tensor>(binaryCrossEntropyWithLogits, binaryCrossEntropyWithLogitsBackward);
+export type BCEWithLogitsLoss = InstanceType<typeof BCEWithLogitsLoss>;

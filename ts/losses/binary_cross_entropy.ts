@@ -12,6 +12,7 @@ import { checkGradOutput, prepare, sameShape, type CommonOptions, type Prepared 
 import type { Round } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
 import { LossArgumentError, allocate, formatShape, type Tensor } from '../tensor.ts';
+import { lossModule } from '../loss-module.ts';
 
 export interface BCELossOptions extends CommonOptions {
   weight?: Tensor;
@@ -93,12 +94,5 @@ export function binaryCrossEntropyBackward(gradOutput: Tensor, input: Tensor, ta
 }
 
 /** nn.BCELoss: the options fixed at construction, as torch's module. */
-export class BCELoss {
-  constructor(readonly options: BCELossOptions = {}) {}
-  forward(input: Tensor, target: Tensor): Tensor {
-    return binaryCrossEntropy(input, target, this.options);
-  }
-  backward(gradOutput: Tensor, input: Tensor, target: Tensor): Tensor {
-    return binaryCrossEntropyBackward(gradOutput, input, target, this.options);
-  }
-}
+export const BCELoss = lossModule<BCELossOptions, Tensor>(binaryCrossEntropy, binaryCrossEntropyBackward);
+export type BCELoss = InstanceType<typeof BCELoss>;

@@ -13,6 +13,7 @@ import { asFloat64, checkGradOutput, prepare, type CommonOptions, type Prepared 
 import type { Round } from '../numerics.ts';
 import { makeTensor } from '../reduction.ts';
 import { LossArgumentError, checkIndexTensor, formatShape, type IndexTensor, type Tensor } from '../tensor.ts';
+import { lossModule } from '../loss-module.ts';
 
 export type MultiLabelMarginOptions = CommonOptions;
 
@@ -110,12 +111,5 @@ export function multilabelMarginLossBackward(gradOutput: Tensor, input: Tensor, 
 }
 
 /** nn.MultiLabelMarginLoss: the options fixed at construction, as torch's module. */
-export class MultiLabelMarginLoss {
-  constructor(readonly options: MultiLabelMarginOptions = {}) {}
-  forward(input: Tensor, target: IndexTensor): Tensor {
-    return multilabelMarginLoss(input, target, this.options);
-  }
-  backward(gradOutput: Tensor, input: Tensor, target: IndexTensor): Tensor {
-    return multilabelMarginLossBackward(gradOutput, input, target, this.options);
-  }
-}
+export const MultiLabelMarginLoss = lossModule<MultiLabelMarginOptions, IndexTensor>(multilabelMarginLoss, multilabelMarginLossBackward);
+export type MultiLabelMarginLoss = InstanceType<typeof MultiLabelMarginLoss>;

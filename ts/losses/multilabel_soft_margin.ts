@@ -19,6 +19,7 @@ import { atenRowSum, logSigmoidBackwardDifference, logSigmoidOfNegative, logSigm
 import { applyReduction, makeTensor } from '../reduction.ts';
 import { LossArgumentError, allocate, numel, type Tensor } from '../tensor.ts';
 import type { TorchRelease } from '../torch-version.ts';
+import { lossModule } from '../loss-module.ts';
 
 export interface MultiLabelSoftMarginOptions extends CommonOptions {
   weight?: Tensor;
@@ -190,12 +191,5 @@ export function multilabelSoftMarginLossBackward(gradOutput: Tensor, input: Tens
 }
 
 /** nn.MultiLabelSoftMarginLoss: the options fixed at construction, as torch's module. */
-export class MultiLabelSoftMarginLoss {
-  constructor(readonly options: MultiLabelSoftMarginOptions = {}) {}
-  forward(input: Tensor, target: Tensor): Tensor {
-    return multilabelSoftMarginLoss(input, target, this.options);
-  }
-  backward(gradOutput: Tensor, input: Tensor, target: Tensor): Tensor {
-    return multilabelSoftMarginLossBackward(gradOutput, input, target, this.options);
-  }
-}
+export const MultiLabelSoftMarginLoss = lossModule<MultiLabelSoftMarginOptions, Tensor>(multilabelSoftMarginLoss, multilabelSoftMarginLossBackward);
+export type MultiLabelSoftMarginLoss = InstanceType<typeof MultiLabelSoftMarginLoss>;

@@ -14,6 +14,7 @@ import { checkGradOutput, prepare, type CommonOptions } from '../loss-args.ts';
 import { tensorLog1p } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
 import { allocate, type Tensor } from '../tensor.ts';
+import { lossModule } from '../loss-module.ts';
 
 export type SoftMarginOptions = CommonOptions;
 
@@ -63,12 +64,5 @@ export function softMarginLossBackward(gradOutput: Tensor, input: Tensor, target
 }
 
 /** nn.SoftMarginLoss: the options fixed at construction, as torch's module. */
-export class SoftMarginLoss {
-  constructor(readonly options: SoftMarginOptions = {}) {}
-  forward(input: Tensor, target: Tensor): Tensor {
-    return softMarginLoss(input, target, this.options);
-  }
-  backward(gradOutput: Tensor, input: Tensor, target: Tensor): Tensor {
-    return softMarginLossBackward(gradOutput, input, target, this.options);
-  }
-}
+export const SoftMarginLoss = lossModule<SoftMarginOptions, Tensor>(softMarginLoss, softMarginLossBackward);
+export type SoftMarginLoss = InstanceType<typeof SoftMarginLoss>;
