@@ -7,6 +7,7 @@
 // several runs after a warm-up, in ns per element. Without torch, the torch columns are empty.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LOSSES, LOSS_STEMS, type LossEntry } from '../ts/losses/registry.ts';
@@ -62,16 +63,22 @@ function timeIt(fn: () => void, repeats: number): number {
   return median(t);
 }
 
-async function tfjsBce(n: number, repeats: number): Promise<{ forward: number; backward: number } | null> {
-  let tf: typeof import('@tensorflow/tfjs-core');
+type TF = typeof import('@tensorflow/tfjs-core');
+
+/** TensorFlow.js with its CPU backend (the full package: tfjs-core alone registers no gradients for tf.grad). */
+async function loadTfjs(): Promise<TF | null> {
   try {
-    tf = await import('@tensorflow/tfjs-core');
-    await import('@tensorflow/tfjs-backend-cpu');
-    await import('@tensorflow/tfjs-core/dist/register_all_gradients.js'); // tf.grad needs them with tfjs-core alone
+    const tf = createRequire(import.meta.url)('@tensorflow/tfjs') as TF;
     await tf.setBackend('cpu');
+    return tf;
   } catch {
     return null;
   }
+}
+
+async function tfjsBce(n: number, repeats: number): Promise<{ forward: number; backward: number } | null> {
+  const tf = await loadTfjs();
+  if (!tf) return null;
   const rows = n / CLASSES;
   const x = tf.randomNormal([rows, CLASSES]);
   const y = tf.cast(tf.greater(tf.randomUniform([rows, CLASSES]), 0.5), 'float32');
