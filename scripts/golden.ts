@@ -106,7 +106,6 @@ async function main(): Promise<number> {
     log('usage: npm run golden [-- --torch 1.13|2.6|sid ...] [--check] [--against VERSION] [--seed N]');
     return 0;
   }
-  const committed = loadGoldens();
   const fromEnv = interpreterFromEnv();
   if (fromEnv && opts.torch) log(`TORCH_PYTHON is set: using '${fromEnv.command.join(' ')}' and ignoring --torch`);
   const targets = fromEnv ? [null] : (opts.torch ?? TORCH_TARGETS.map((t) => t.id)).map(findTarget);
@@ -137,6 +136,8 @@ async function main(): Promise<number> {
       }
     }
 
+    // Loaded only now, so that a missing interpreter or a failing generator fails fast.
+    const committed = loadGoldens();
     const drifts: FileDrift[] = generated.map((g) => driftBetween(baselineFor(g, committed)?.golden ?? null, g.golden));
     const markdown = `# Golden drift report\n\n${driftMarkdown(drifts)}`;
     process.stdout.write(`\n${markdown}\n`);

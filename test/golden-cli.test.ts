@@ -27,7 +27,7 @@ test('npm run golden fails clearly, leaving golden/ byte-identical', async () =>
   const before = goldenHash();
   const results = await Promise.all(
     scenarios.map(([, python]) =>
-      execa('npx', ['tsx', 'scripts/golden.ts'], { cwd: root, env: { TORCH_PYTHON: python }, reject: false, all: true }),
+      execa(process.execPath, ['--import', 'tsx', 'scripts/golden.ts'], { cwd: root, env: { TORCH_PYTHON: python }, reject: false, all: true }),
     ),
   );
   results.forEach((r, i) => {
