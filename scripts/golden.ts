@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { GOLDEN_DIR, loadGoldens, type LoadedGolden } from '../ts/golden/run.ts';
 import { parseGolden, type GoldenFile } from '../ts/golden/schema.ts';
 import { LOSS_STEMS } from '../ts/losses/registry.ts';
+import { compareTorchVersions } from '../ts/torch-version.ts';
 import { driftBetween, driftMarkdown, type FileDrift } from './lib/drift.ts';
 import { parity, parityTable } from './lib/parity.ts';
 import {
@@ -73,23 +74,14 @@ async function generate(interp: Interpreter, torch: string, stem: string): Promi
   return String(result.stdout);
 }
 
-function versionKey(v: string): number[] {
-  return v.split(/[^0-9]+/).filter(Boolean).slice(0, 3).map(Number);
-}
-function olderThan(a: string, b: string): boolean {
-  const [x, y] = [versionKey(a), versionKey(b)];
-  for (let i = 0; i < 3; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) < (y[i] ?? 0);
-  return false;
-}
-
 /** The committed file a regenerated one is compared with: same torch, --against, or the newest older one. */
 function baselineFor(g: Generated, committed: readonly LoadedGolden[]): LoadedGolden | null {
   const same = committed.filter((c) => c.golden.loss === g.stem);
   if (opts.against) return same.find((c) => c.golden.torch === opts.against || c.torchDir.startsWith(opts.against!)) ?? null;
   const exact = same.find((c) => c.golden.torch === g.golden.torch);
   if (exact) return exact;
-  const older = same.filter((c) => olderThan(c.golden.torch, g.golden.torch));
-  older.sort((a, b) => (olderThan(a.golden.torch, b.golden.torch) ? 1 : -1));
+  const older = same.filter((c) => compareTorchVersions(c.golden.torch, g.golden.torch) < 0);
+  older.sort((a, b) => compareTorchVersions(b.golden.torch, a.golden.torch)); // newest first
   return older[0] ?? null;
 }
 

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { compareTensor } from '../ts/golden/compare.ts';
-import { toTarget, toTensor } from '../ts/golden/run.ts';
+import { portOptions, toTarget, toTensor } from '../ts/golden/run.ts';
 import type { TensorJson } from '../ts/golden/schema.ts';
 import { LOSSES, LOSS_STEMS, type LossDomain, type LossEntry, type LossStem } from '../ts/losses/registry.ts';
 import { LossArgumentError } from '../ts/tensor.ts';
@@ -84,11 +84,7 @@ function liveCase(stem: LossStem) {
 
 /** The port's output and gradient for a request, or the Python exception type it maps to. */
 function runPort(entry: LossEntry, req: RunRequest, gradOutput: TensorJson | null) {
-  const opts: Record<string, unknown> = { reduction: req.kwargs.reduction, torchVersion: worker.hello.torch, cpuCapability: worker.hello.cpu_capability };
-  for (const [torchName, portName] of Object.entries(entry.tensorOptions)) {
-    const t = req.kwargs[torchName];
-    if (t && typeof t !== 'string') opts[portName] = toTensor(t, req.dtype);
-  }
+  const opts = portOptions(entry, req.kwargs, req.dtype, worker.hello.torch, worker.hello.cpu_capability);
   const input = toTensor(req.input, req.dtype);
   const target = toTarget(entry, req.target, req.dtype);
   try {

@@ -89,7 +89,8 @@ export function expandTo(t: Tensor, full: readonly number[]): Float64Array {
 
 /**
  * autograd's sum_to: sums `values` (laid out as `full`) down to `shape`, accumulating in float64
- * and rounding once with `round`, as one ATen sum does.
+ * and rounding once with `round`. ATen's own order for these (outer) reductions is not followed:
+ * within a few ULP, and used only where a broadcast operand grew the input.
  */
 export function sumTo(values: Float64Array, full: readonly number[], shape: readonly number[], round: (x: number) => number): Float64Array {
   if (shape.length === full.length && shape.every((d, i) => d === full[i])) return values;

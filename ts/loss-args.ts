@@ -2,7 +2,7 @@
 // the op and the argument.
 
 import { LossArgumentError, checkTensor, dtypeOf, formatShape, type DType, type Tensor } from './tensor.ts';
-import { roundFor, type Round } from './numerics.ts';
+import { useDType, type Round } from './numerics.ts';
 import { CPU_CAPABILITIES, torchRelease, vectorLanes, type CpuCapability, type TorchRelease } from './torch-version.ts';
 
 export type Reduction = 'none' | 'mean' | 'sum';
@@ -22,7 +22,7 @@ export interface Prepared {
   /** float64 if any tensor argument is float64 (torch's type promotion), else float32. */
   readonly dtype: DType;
   readonly round: Round;
-  /** Vector width of ATen's sum kernel for this dtype and capability (sets float summation order). */
+  /** Vector width of ATen's sum kernel for this dtype (sets float summation order). */
   readonly lanes: number;
   readonly capability: CpuCapability;
 }
@@ -61,7 +61,7 @@ export function prepare(
   if (!CPU_CAPABILITIES.includes(capability as CpuCapability)) {
     throw new LossArgumentError(`${op}: cpuCapability ${JSON.stringify(capability)} is not one of ${CPU_CAPABILITIES.join(', ')}`, 'ValueError');
   }
-  return { reduction: reduction as Reduction, torch, dtype, round: roundFor(dtype), lanes: vectorLanes(capability as CpuCapability, dtype), capability: capability as CpuCapability };
+  return { reduction: reduction as Reduction, torch, dtype, round: useDType(dtype), lanes: vectorLanes(dtype), capability: capability as CpuCapability };
 }
 
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
@@ -75,9 +75,4 @@ export function checkGradOutput(op: string, gradOutput: Tensor, outputShape: rea
       `${op}: gradOutput shape ${formatShape(gradOutput.shape)} must equal the forward output's shape ${formatShape(outputShape)}`,
     );
   }
-}
-
-/** A float64 view of a tensor's values (no copy when already float64). */
-export function asFloat64(t: Tensor): Float64Array {
-  return t.data instanceof Float64Array ? t.data : Float64Array.from(t.data);
 }

@@ -196,6 +196,3 @@ export function sum(values: ArrayLike<number>, lanes: number, r: Round, length =
 export function mean(values: ArrayLike<number>, lanes: number, r: Round, length = values.length): number {
   return r(sum(values, lanes, r, length) / length);
 }
-
-/** roundFor(dtype): the round function, with the dtype selected. */
-export const roundFor = useDType;

@@ -35,8 +35,16 @@ export const CPU_CAPABILITIES: readonly CpuCapability[] = ['default', 'avx2', 'a
  * assumed: torch 1.13, 2.6 and 2.14 sum exactly as 8 float32 / 4 float64 lanes under AVX2,
  * AVX-512 and 'default' alike, and never as 16 / 8 (test/fixtures/torch-sums-*.json).
  */
-export function vectorLanes(_capability: CpuCapability, dtype: 'float32' | 'float64'): number {
+export function vectorLanes(dtype: 'float32' | 'float64'): number {
   return dtype === 'float32' ? 8 : 4;
+}
+
+/** Orders torch.__version__ strings (or golden folder names) by major, minor, patch. */
+export function compareTorchVersions(a: string, b: string): number {
+  const key = (v: string) => v.split(/[^0-9]+/).filter(Boolean).slice(0, 3).map(Number);
+  const [x, y] = [key(a), key(b)];
+  for (let i = 0; i < 3; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+  return 0;
 }
 
 /** The behaviour used when no torchVersion is given: the newest release. */

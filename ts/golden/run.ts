@@ -4,6 +4,7 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOSSES, type LossEntry, type LossStem } from '../losses/registry.ts';
 import { LossArgumentError, type IndexTensor, type Tensor } from '../tensor.ts';
+import { compareTorchVersions } from '../torch-version.ts';
 import { compareTensor, type Comparison } from './compare.ts';
 import { decodeNumber, parseGolden, type GoldenCase, type GoldenFile, type TensorJson } from './schema.ts';
 
@@ -20,8 +21,7 @@ export interface LoadedGolden {
 export function loadGoldens(dir = GOLDEN_DIR): LoadedGolden[] {
   if (!existsSync(dir)) return [];
   const out: LoadedGolden[] = [];
-  const version = (d: string) => d.split(/[^0-9]+/).filter(Boolean).slice(0, 3).map((n) => n.padStart(6, '0')).join('.');
-  const dirs = readdirSync(dir).sort((a, b) => version(a).localeCompare(version(b)));
+  const dirs = readdirSync(dir).sort((a, b) => compareTorchVersions(a, b) || a.localeCompare(b));
   for (const sub of dirs) {
     if (!sub.startsWith('torch-')) continue;
     for (const name of readdirSync(join(dir, sub)).sort()) {
@@ -62,15 +62,18 @@ export function lossEntry(stem: string): LossEntry {
   return entry;
 }
 
-function options(entry: LossEntry, c: GoldenCase, golden: GoldenFile): Record<string, unknown> {
-  const opts: Record<string, unknown> = {
-    reduction: c.kwargs.reduction,
-    torchVersion: golden.torch,
-    cpuCapability: golden.environment.cpu_capability,
-  };
+/** Golden-format kwargs (torch's names) as a port's options, for the given torch and capability. */
+export function portOptions(
+  entry: LossEntry,
+  kwargs: Record<string, TensorJson | string | null>,
+  dtype: 'float32' | 'float64',
+  torchVersion: string,
+  cpuCapability: string,
+): Record<string, unknown> {
+  const opts: Record<string, unknown> = { reduction: kwargs.reduction, torchVersion, cpuCapability };
   for (const [torchName, portName] of Object.entries(entry.tensorOptions)) {
-    const t = c.kwargs[torchName];
-    if (t !== undefined && t !== null && typeof t !== 'string') opts[portName] = toTensor(t, c.dtype);
+    const t = kwargs[torchName];
+    if (t !== undefined && t !== null && typeof t !== 'string') opts[portName] = toTensor(t, dtype);
   }
   return opts;
 }
@@ -81,9 +84,10 @@ export function runCase(stem: LossStem | string, c: GoldenCase, golden: GoldenFi
   const input = toTensor(c.args.input, c.dtype);
   const target = toTarget(entry, c.args.target, c.dtype);
   const tol = golden.tolerance[c.dtype];
+  const options = portOptions(entry, c.kwargs, c.dtype, golden.torch, golden.environment.cpu_capability);
   if (c.error) {
     try {
-      entry.forward(input, target, options(entry, c, golden));
+      entry.forward(input, target, options);
     } catch (e) {
       const type = e instanceof LossArgumentError ? e.torchErrorType : (e as Error).name;
       const ok = type === c.error.type;
@@ -100,10 +104,10 @@ export function runCase(stem: LossStem | string, c: GoldenCase, golden: GoldenFi
       results.push({ id: c.id, kind, ok: false, comparison: null, message: `threw ${(e as Error).message}` });
     }
   };
-  check('output', () => entry.forward(input, target, options(entry, c, golden)), c.output!);
+  check('output', () => entry.forward(input, target, options), c.output!);
   if (c.grad) {
     const go = toTensor(c.grad.grad_output, c.dtype);
-    check('grad', () => entry.backward(go, input, target, options(entry, c, golden)), c.grad.input);
+    check('grad', () => entry.backward(go, input, target, options), c.grad.input);
   }
   return results;
 }

@@ -9,7 +9,7 @@
 // Backward: g = dtype(1 / (N * C)) for 'mean', dtype(1 / C) otherwise; for every z > 0,
 // grad[j] -= g and grad[i] += g in the dtype, in the loops' order; then grad *= grad_output.
 
-import { asFloat64, checkGradOutput, prepare, type CommonOptions, type Prepared } from '../loss-args.ts';
+import { checkGradOutput, prepare, type CommonOptions, type Prepared } from '../loss-args.ts';
 import type { Round } from '../numerics.ts';
 import { makeTensor } from '../reduction.ts';
 import { LossArgumentError, checkIndexTensor, formatShape, type IndexTensor, type Tensor } from '../tensor.ts';
@@ -21,7 +21,7 @@ const OP = 'multilabelMarginLoss';
 const OPTIONS = ['reduction', 'torchVersion', 'cpuCapability'];
 
 interface Args extends Prepared {
-  readonly x: Float64Array;
+  readonly x: ArrayLike<number>;
   readonly labels: Int32Array;
   readonly rows: number;
   readonly classes: number;
@@ -44,7 +44,7 @@ function check(op: string, input: Tensor, target: IndexTensor, options: MultiLab
     const t = target.data[i]!;
     if (t < -1 || t >= classes) throw new LossArgumentError(`${op}: target index ${t} at ${i} is out of range for ${classes} classes (-1 ends a row)`);
   }
-  return { ...p, x: asFloat64(input), labels: target.data, rows, classes, perRow: p.reduction === 'none' && rank === 2 };
+  return { ...p, x: input.data, labels: target.data, rows, classes, perRow: p.reduction === 'none' && rank === 2 };
 }
 
 /** Calls hinge(j, i) for every listed class j and unlisted class i of `row`, in torch's loop order. */
@@ -105,7 +105,7 @@ export function multilabelMarginLossBackward(gradOutput: Tensor, input: Tensor, 
       }
     });
   }
-  const go = asFloat64(gradOutput);
+  const go = gradOutput.data;
   for (let k = 0; k < grad.length; k++) grad[k] = r(grad[k]! * go[a.perRow ? Math.floor(k / a.classes) : 0]!);
   return makeTensor(grad, input.shape, a.dtype);
 }
