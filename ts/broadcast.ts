@@ -1,6 +1,6 @@
 // NumPy/torch broadcasting (torch.broadcast_shapes, Tensor.expand, autograd's sum_to).
 
-import { LossArgumentError, formatShape, numel, type Tensor } from './tensor.ts';
+import { LossArgumentError, formatShape, numel, type FloatArray, type Tensor } from './tensor.ts';
 
 /** The broadcast shape of two shapes, or null when torch would refuse them. */
 export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | null {
@@ -111,7 +111,7 @@ export function sumTo(values: Float64Array, full: readonly number[], shape: read
  * expanded once. Hot loops then index without per-element broadcasting arithmetic.
  */
 export interface RowColOperand {
-  readonly data: ArrayLike<number>;
+  readonly data: FloatArray;
   readonly rowStride: number;
   readonly colStride: number;
 }

@@ -12,6 +12,8 @@
 // in 2.x), the same in every release:
 //   t = pos_weight * y;  g = ((t + 1 - y) * sigmoid(x) - t) * grad   (without: (sigmoid(x) - y) * grad)
 //   g *= weight;  g /= numel for 'mean'.
+// float32 runs as WebAssembly SIMD (../wasm/assembly/kernels.ts, the same ops lane-wise); the JS
+// loops below compute float64, and float32 where WebAssembly SIMD is unavailable.
 
 import { checkBroadcastableTo, rowColOperand, rowsAndClasses, type RowColOperand } from '../broadcast.ts';
 import { checkGradOutput, prepare, sameShape, type CommonOptions, type Prepared } from '../loss-args.ts';
@@ -20,6 +22,7 @@ import { applyReduction, makeTensor } from '../reduction.ts';
 import { LossArgumentError, allocate, formatShape, type Tensor } from '../tensor.ts';
 import type { TorchRelease } from '../torch-version.ts';
 import { lossModule } from '../loss-module.ts';
+import { float32Kernels, type Float32Kernels } from '../wasm/float32-kernels.ts';
 
 export interface BCEWithLogitsOptions extends CommonOptions {
   weight?: Tensor;
@@ -66,8 +69,23 @@ function elementLoss(x: number, y: number, hasPosWeight: boolean, lw: number, r:
   return r(linear + r(lw * r(logTerm + m)));
 }
 
+/** The kernels' flags for this call. */
+function kernelFlags(k: Float32Kernels, a: Args): number {
+  return (a.weight ? k.flag('HAS_WEIGHT') : 0) | (a.posWeight ? k.flag('HAS_POS_WEIGHT') : 0) | (a.torch.bceUsesLogSigmoid ? k.flag('USES_LOG_SIGMOID') : 0);
+}
+
+function forwardFloat32(k: Float32Kernels, a: Args, input: Tensor, target: Tensor): Tensor {
+  const flags = kernelFlags(k, a);
+  const run = ([x, y]: readonly number[], [w0, w1, w2, w3, p0, p1, p2, p3]: readonly number[], out: number, start: number, count: number) =>
+    k.exports.bceWithLogitsForward(x!, y!, out, start, count, a.classes, w0!, w1!, w2!, w3!, p0!, p1!, p2!, p3!, flags);
+  const call = { count: input.data.length, classes: a.classes, streams: [input.data, target.data], operands: [a.weight, a.posWeight], results: 'elements', run } as const;
+  return k.run(call, a.reduction, input.shape);
+}
+
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options?: BCEWithLogitsOptions): Tensor {
   const a = check(OP, input, target, options);
+  const kernels = a.dtype === 'float32' ? float32Kernels() : null;
+  if (kernels) return forwardFloat32(kernels, a, input, target);
   const { weight: w, posWeight: p, round: r, torch } = a;
   const x = input.data;
   const y = target.data;
@@ -87,6 +105,8 @@ export function binaryCrossEntropyWithLogitsBackward(gradOutput: Tensor, input: 
   const op = `${OP}Backward`;
   const a = check(op, input, target, options, { gradOutput });
   checkGradOutput(op, gradOutput, a.reduction === 'none' ? input.shape : []);
+  const kernels = a.dtype === 'float32' ? float32Kernels() : null;
+  if (kernels) return backwardFloat32(kernels, a, gradOutput, input, target);
   const { weight: w, posWeight: p, round: r } = a;
   const x = input.data;
   const y = target.data;
@@ -110,6 +130,18 @@ export function binaryCrossEntropyWithLogitsBackward(gradOutput: Tensor, input: 
     }
   }
   return makeTensor(grad, input.shape, a.dtype);
+}
+
+function backwardFloat32(k: Float32Kernels, a: Args, gradOutput: Tensor, input: Tensor, target: Tensor): Tensor {
+  const flags = kernelFlags(k, a);
+  const n = input.data.length;
+  const divisor = a.reduction === 'mean' ? n : 0;
+  // gradOutput is per element ('none') or one value, which rowColOperand places as a scalar
+  const grad = a.reduction === 'none' ? { data: gradOutput.data, rowStride: a.classes, colStride: 1 } : { data: gradOutput.data, rowStride: 0, colStride: 0 };
+  const run = ([x, y]: readonly number[], o: readonly number[], out: number, start: number, count: number) =>
+    k.exports.bceWithLogitsBackward(x!, y!, out, start, count, a.classes, ...o, flags, divisor);
+  const call = { count: n, classes: a.classes, streams: [input.data, target.data], operands: [grad, a.weight, a.posWeight], results: 'elements', run } as const;
+  return k.run(call, 'none', input.shape);
 }
 
 /** nn.BCEWithLogitsLoss: the options fixed at construction, as torch's module. */

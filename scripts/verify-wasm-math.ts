@@ -1,0 +1,81 @@
+// npm run verify:wasm-math [-- --from X --to Y]
+//
+// Checks the WebAssembly kernels' float32 exp and log1p (ts/wasm/assembly/kernels.ts) against
+// Math.fround(Math.exp(x)) / Math.fround(Math.log1p(x)) for every float32 x in their ranges:
+// exp on [-110, 100] (beyond, the results are 0 and inf), log1p on [0, 1] (the kernels' domain).
+// Prints how many arguments differ from V8's rounding and the largest error in ULPs; exits 1 if
+// any result is off by a whole ULP or more (not faithful).
+
+import { parseArgs } from 'node:util';
+import { float32Kernels } from '../ts/wasm/float32-kernels.ts';
+
+const { values: opts } = parseArgs({ options: { from: { type: 'string' }, to: { type: 'string' }, fn: { type: 'string' } } });
+const kernels = float32Kernels();
+if (!kernels) {
+  process.stderr.write('verify:wasm-math: WebAssembly SIMD is not available\n');
+  process.exit(2);
+}
+const e = kernels.exports;
+const CHUNK = 1 << 20;
+const base = e.heapBase();
+const [IN, OUT] = [base, base + 4 * CHUNK];
+const short = OUT + 4 * CHUNK - e.memory.buffer.byteLength;
+if (short > 0) e.memory.grow(Math.ceil(short / 65536));
+const heap = new Float32Array(e.memory.buffer);
+const bits = new Uint32Array(e.memory.buffer);
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+const bitsOf = (v: number) => ((f32[0] = v), u32[0]!);
+/** The float32 spacing at |v|'s magnitude (the gap above it). */
+function ulp(v: number): number {
+  const b = bitsOf(Math.min(Math.abs(v), 3.4028234663852886e38));
+  u32[0] = b + 1;
+  const up = f32[0]!;
+  u32[0] = b;
+  return up - f32[0]!;
+}
+
+/** All float32 bit patterns from `from` to `to` (same sign), in order. */
+function* ranges(from: number, to: number): Generator<[number, number]> {
+  if (from < 0 && to > 0) {
+    yield [bitsOf(-0) + 1, bitsOf(from)]; // negatives: bits grow with magnitude
+    yield [0, bitsOf(to)];
+  } else if (to <= 0) yield [bitsOf(to), bitsOf(from)];
+  else yield [bitsOf(from), bitsOf(to)];
+}
+
+function check(name: string, op: number, reference: (x: number) => number, from: number, to: number): boolean {
+  let count = 0;
+  let differ = 0;
+  let worst = 0;
+  let worstAt = 0;
+  const started = performance.now();
+  for (const [lo, hi] of ranges(from, to)) {
+    for (let start = lo; start <= hi; start += CHUNK) {
+      const n = Math.min(CHUNK, hi - start + 1);
+      for (let i = 0; i < CHUNK; i++) bits[IN / 4 + i] = start + Math.min(i, n - 1);
+      e.elementary(op, IN, OUT, CHUNK);
+      for (let i = 0; i < n; i++) {
+        const x = heap[IN / 4 + i]!;
+        const got = heap[OUT / 4 + i]!;
+        const exact = reference(x);
+        count++;
+        if (got === Math.fround(exact) || (got !== got && exact !== exact)) continue;
+        differ++;
+        const error = Math.abs(got - exact) / ulp(exact);
+        if (!(error <= worst)) [worst, worstAt] = [error, x];
+      }
+    }
+  }
+  const seconds = ((performance.now() - started) / 1000).toFixed(0);
+  process.stdout.write(`${name} on [${from}, ${to}]: ${count} arguments, ${differ} differ from V8's rounding, worst ${worst.toFixed(3)} ULP (at ${worstAt}), ${seconds} s\n`);
+  return worst < 1;
+}
+
+const from = opts.from === undefined ? undefined : Number(opts.from);
+const to = opts.to === undefined ? undefined : Number(opts.to);
+let ok = true;
+if (opts.fn !== 'log1p') ok = check('exp', 0, Math.exp, from ?? -110, to ?? 100) && ok;
+if (opts.fn !== 'exp') ok = check('log1p', 1, Math.log1p, Math.max(0, from ?? 0), Math.min(1, to ?? 1)) && ok;
+process.exit(ok ? 0 : 1);
