@@ -11,7 +11,8 @@
 // log_sigmoid_backward for both terms, and NegBackward on -x before the two are accumulated.
 //
 // The common layout (target shaped like the input, class dim last) runs row by row with no
-// input-sized temporaries; a target or weight that grows the input takes the general path.
+// input-sized temporaries, for float32 as WebAssembly SIMD (../wasm/assembly/kernels.ts, torch >=
+// 1.11); a target or weight that grows the input takes the general path.
 
 import { broadcastOrThrow, expandTo, rowColOperand, sumTo, type RowColOperand } from '../broadcast.ts';
 import { checkGradOutput, prepare, sameShape, type CommonOptions, type Prepared } from '../loss-args.ts';
@@ -20,6 +21,7 @@ import { applyReduction, makeTensor } from '../reduction.ts';
 import { LossArgumentError, allocate, numel, type Tensor } from '../tensor.ts';
 import type { TorchRelease } from '../torch-version.ts';
 import { lossModule } from '../loss-module.ts';
+import { float32Kernels, type Float32Kernels } from '../wasm/float32-kernels.ts';
 
 export interface MultiLabelSoftMarginOptions extends CommonOptions {
   weight?: Tensor;
@@ -127,8 +129,24 @@ function perSampleLosses(input: Tensor, target: Tensor, weight: Tensor | undefin
   return perSample;
 }
 
+/**
+ * The float32 kernels, where they apply: the row-by-row layout with at least one class (no class
+ * gives 0 / 0 per sample) and torch's log1p-based log_sigmoid (>= 1.11).
+ */
+function kernelsFor(a: Args): Float32Kernels | null {
+  return a.dtype === 'float32' && a.rowwise && a.classes > 0 && a.torch.logSigmoidUsesLog1p ? float32Kernels() : null;
+}
+
 export function multilabelSoftMarginLoss(input: Tensor, target: Tensor, options?: MultiLabelSoftMarginOptions): Tensor {
   const a = check(OP, input, target, options);
+  const k = kernelsFor(a);
+  if (k) {
+    const weight = options?.weight ? rowColOperand(options.weight, input.shape) : null;
+    const flags = weight ? k.flag('HAS_WEIGHT') : 0;
+    const run = ([x, y]: readonly number[], o: readonly number[], out: number, start: number, count: number, scratch: number) =>
+      k.exports.multilabelSoftMarginForward(x!, y!, out, start, count, a.classes, ...o, flags, scratch);
+    return k.run({ count: input.data.length, classes: a.classes, streams: [input.data, target.data], operands: [weight], results: 'rows', run }, a.reduction, a.sampleShape);
+  }
   return applyReduction(perSampleLosses(input, target, options?.weight, a), a.sampleShape, a.reduction, a.dtype, a.lanes, a.round);
 }
 
@@ -145,6 +163,17 @@ export function multilabelSoftMarginLossBackward(gradOutput: Tensor, input: Tens
   // MeanBackward, then SumBackward + DivBackward: every class of a sample gets grad / C.
   const sampleGrad = (s: number) => r((a.reduction === 'none' ? go[s]! : meanGrad) / C);
 
+  const k = kernelsFor(a);
+  if (k) {
+    const samples = new Float32Array(a.outer);
+    for (let o = 0; o < a.outer; o++) samples[o] = sampleGrad(o);
+    const weight = options?.weight ? rowColOperand(options.weight, input.shape) : null;
+    const flags = weight ? k.flag('HAS_WEIGHT') : 0;
+    const run = ([x, y]: readonly number[], o: readonly number[], out: number, start: number, count: number) =>
+      k.exports.multilabelSoftMarginBackward(x!, y!, out, start, count, C, ...o, flags);
+    const perRow = { data: samples, rowStride: 1, colStride: 0 };
+    return k.run({ count: input.data.length, classes: C, streams: [input.data, target.data], operands: [perRow, weight], results: 'elements', run }, 'none', input.shape);
+  }
   if (a.rowwise) {
     const x = input.data;
     const y = target.data;

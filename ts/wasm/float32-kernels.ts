@@ -24,6 +24,8 @@ export interface KernelExports {
   elementary(op: number, input: number, out: number, n: number): void;
   bceWithLogitsForward(x: number, y: number, out: number, start: number, count: number, classes: number, ...operandsAndFlags: number[]): void;
   bceWithLogitsBackward(x: number, y: number, out: number, start: number, count: number, classes: number, ...operandsFlagsAndDivisor: number[]): void;
+  multilabelSoftMarginForward(x: number, y: number, out: number, start: number, count: number, classes: number, ...operandsFlagsAndScratch: number[]): void;
+  multilabelSoftMarginBackward(x: number, y: number, out: number, start: number, count: number, classes: number, ...operandsAndFlags: number[]): void;
   sumBegin(length: number): void;
   sumChunk(ptr: number, count: number): number;
   sumFloat32(ptr: number, length: number): number;

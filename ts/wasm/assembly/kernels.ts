@@ -297,6 +297,108 @@ export function bceWithLogitsBackward(
   }
 }
 
+// ---- MultiLabelSoftMarginLoss (../../losses/multilabel_soft_margin.ts), torch >= 1.11 ----
+
+/** -(y * log_sigmoid(x) + (1 - y) * log_sigmoid(-x)): both log_sigmoids share log1p(exp(-|x|)). */
+// @ts-ignore: decorator
+@inline function multilabelSoftMarginLanes(x: v128, y: v128): v128 {
+  const l = log1p32(exp32(f32x4.neg(f32x4.abs(x))));
+  const pos = f32x4.sub(f32x4.pmin(x, k(ZERO)), l);
+  const neg = f32x4.sub(f32x4.pmin(f32x4.neg(x), k(ZERO)), l);
+  return f32x4.neg(f32x4.add(f32x4.mul(y, pos), f32x4.mul(f32x4.sub(k(ONE), y), neg)));
+}
+
+function multilabelSoftMarginSegment(x: usize, y: usize, out: usize, len: i32, w: usize, wStep: i32, weighted: i32): void {
+  const vectorEnd = len & ~3;
+  for (let i = 0; i < vectorEnd; i += 4) {
+    const at = <usize>i << 2;
+    let l = multilabelSoftMarginLanes(v128.load(x + at), v128.load(y + at));
+    if (weighted) l = f32x4.mul(l, lanes(w + at * <usize>wStep, wStep));
+    v128.store(out + at, l);
+  }
+  const tail = len - vectorEnd;
+  if (tail) {
+    const at = <usize>vectorEnd << 2;
+    let l = multilabelSoftMarginLanes(stage(0, x + at, tail, 1), stage(1, y + at, tail, 1));
+    if (weighted) l = f32x4.mul(l, stage(3, w + at * <usize>wStep, tail, wStep));
+    unstage(l, out + at, tail);
+  }
+}
+
+/**
+ * Per-sample losses of a chunk of whole rows: each row's weighted element losses (in scratch),
+ * summed over the classes in ATen's order and divided by the class count, into out[row].
+ */
+export function multilabelSoftMarginForward(
+  x: usize, y: usize, out: usize, start: i32, count: i32, classes: i32,
+  w: usize, wRow: i32, wCol: i32, wElem: i32, flags: i32, scratch: usize,
+): void {
+  const firstRow = start / classes;
+  const rows = count / classes;
+  for (let r = 0; r < rows; r++) {
+    const i = r * classes;
+    const at = <usize>i << 2;
+    multilabelSoftMarginSegment(x + at, y + at, scratch + at, classes, operandAt(w, wRow, wCol, wElem, firstRow + r, 0, i), wCol | wElem, flags & HAS_WEIGHT);
+    sumBegin(classes);
+    store<f32>(out + (<usize>r << 2), sumChunk(scratch + at, classes) / <f32>classes);
+  }
+}
+
+/**
+ * One vector of the input gradient from the per-element upstream gradient g (the sample's
+ * gradient / C, times weight): log_sigmoid_backward(x, -g y) - log_sigmoid_backward(-x, -g (1 - y)),
+ * which share z = exp(-|x|) and q = z / (1 + z); each term is (1 - q) where its argument is
+ * negative, else q.
+ */
+// @ts-ignore: decorator
+@inline function multilabelSoftMarginGradLanes(x: v128, y: v128, g: v128): v128 {
+  const gl = f32x4.neg(g);
+  const towardPos = f32x4.mul(gl, y);
+  const towardNeg = f32x4.mul(gl, f32x4.sub(k(ONE), y));
+  const z = exp32(f32x4.neg(f32x4.abs(x)));
+  const q = f32x4.div(z, f32x4.add(k(ONE), z));
+  const p = f32x4.sub(k(ONE), q);
+  const a = v128.bitselect(p, q, f32x4.lt(x, k(ZERO)));
+  const b = v128.bitselect(p, q, f32x4.gt(x, k(ZERO)));
+  return f32x4.sub(f32x4.mul(a, towardPos), f32x4.mul(b, towardNeg));
+}
+
+function multilabelSoftMarginGradSegment(x: usize, y: usize, out: usize, len: i32, g: usize, gStep: i32, w: usize, wStep: i32, weighted: i32): void {
+  const vectorEnd = len & ~3;
+  for (let i = 0; i < vectorEnd; i += 4) {
+    const at = <usize>i << 2;
+    let upstream = lanes(g + at * <usize>gStep, gStep);
+    if (weighted) upstream = f32x4.mul(upstream, lanes(w + at * <usize>wStep, wStep));
+    v128.store(out + at, multilabelSoftMarginGradLanes(v128.load(x + at), v128.load(y + at), upstream));
+  }
+  const tail = len - vectorEnd;
+  if (tail) {
+    const at = <usize>vectorEnd << 2;
+    let upstream = stage(4, g + at * <usize>gStep, tail, gStep);
+    if (weighted) upstream = f32x4.mul(upstream, stage(3, w + at * <usize>wStep, tail, wStep));
+    unstage(multilabelSoftMarginGradLanes(stage(0, x + at, tail, 1), stage(1, y + at, tail, 1), upstream), out + at, tail);
+  }
+}
+
+/** The input gradient of a chunk; g is each sample's gradient divided by the class count. */
+export function multilabelSoftMarginBackward(
+  x: usize, y: usize, out: usize, start: i32, count: i32, classes: i32,
+  g: usize, gRow: i32, gCol: i32, gElem: i32, w: usize, wRow: i32, wCol: i32, wElem: i32, flags: i32,
+): void {
+  let row = start / classes;
+  let col = start % classes;
+  for (let i = 0; i < count; row++, col = 0) {
+    const len = min(classes - col, count - i);
+    const at = <usize>i << 2;
+    multilabelSoftMarginGradSegment(
+      x + at, y + at, out + at, len,
+      operandAt(g, gRow, gCol, gElem, row, col, i), gCol | gElem,
+      operandAt(w, wRow, wCol, wElem, row, col, i), wCol | wElem, flags & HAS_WEIGHT,
+    );
+    i += len;
+  }
+}
+
 // ---- Tensor.sum() of float32: ATen's cascade_sum (../../numerics.ts atenRowSum explains it) ----
 
 const LEVELS = 4;
