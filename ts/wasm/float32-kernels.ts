@@ -125,6 +125,24 @@ export class Float32Kernels {
     return makeTensor([reduction === 'mean' ? Math.fround(sum / results) : sum], [], 'float32');
   }
 
+  /** Tensor.sum() of float32 values in ATen's order, streamed through the module in chunks. */
+  sum(values: Float32Array): number {
+    this.top = this.base;
+    const buffer = this.reserve(CHUNK);
+    const short = this.top - this.exports.memory.buffer.byteLength;
+    if (short > 0) this.exports.memory.grow(Math.ceil(short / 65536));
+    const heap = new Float32Array(this.exports.memory.buffer);
+    this.exports.sumBegin(values.length);
+    if (values.length === 0) return this.exports.sumChunk(buffer, 0);
+    let total = 0;
+    for (let start = 0; start < values.length; start += CHUNK) {
+      const count = Math.min(CHUNK, values.length - start);
+      heap.set(values.subarray(start, start + count), buffer / 4);
+      total = this.exports.sumChunk(buffer, count);
+    }
+    return total;
+  }
+
   /** Reserves `count` floats (16-byte aligned) in this call's arena; returns the byte address. */
   private reserve(count: number): number {
     const ptr = this.top;

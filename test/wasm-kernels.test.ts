@@ -1,0 +1,170 @@
+// The float32 WebAssembly kernels against the JS loops they replace (bit for bit, every operand
+// layout, chunk boundaries, non-finite values), their sum against torch, their exp / log1p against
+// V8's, and the committed binary against its source.
+
+import { readFileSync, readdirSync } from 'node:fs';
+import { afterEach, expect, test } from 'vitest';
+import {
+  binaryCrossEntropyWithLogits, binaryCrossEntropyWithLogitsBackward, multilabelSoftMarginLoss, multilabelSoftMarginLossBackward,
+  type Tensor,
+} from '../ts/index.ts';
+import { CHUNK, float32Kernels, useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
+import { compileKernels, kernelsModuleSource } from '../scripts/build-wasm.ts';
+
+afterEach(() => useFloat32Kernels(true));
+
+const kernels = float32Kernels()!;
+
+test('WebAssembly SIMD is available here, so float32 runs the kernels', () => {
+  expect(kernels).not.toBeNull();
+});
+
+test('ts/wasm/kernels-binary.ts is the build of ts/wasm/assembly/kernels.ts (npm run build:wasm)', () => {
+  const committed = readFileSync(new URL('../ts/wasm/kernels-binary.ts', import.meta.url), 'utf8');
+  expect(committed === kernelsModuleSource(compileKernels())).toBe(true);
+}, 120_000);
+
+/** A deterministic generator of float32 test values. */
+function random(seed: number) {
+  return () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+}
+
+const SPECIAL = [0, -0, Infinity, -Infinity, NaN, 88.72, -88.72, 100, -104, -110, 1e-30, -1e-30, 3e38, -3e38, 20, -20, 1, -1];
+
+function tensorOf(shape: number[], fill: (i: number) => number): Tensor {
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < data.length; i++) data[i] = fill(i);
+  return { data, shape };
+}
+
+/** Both paths' results, compared element by element as bits (NaN with NaN). */
+function expectSameBits(run: () => Tensor, what: string): void {
+  useFloat32Kernels(true);
+  const wasm = run();
+  useFloat32Kernels(false);
+  const js = run();
+  useFloat32Kernels(true);
+  expect(wasm.shape, what).toEqual(js.shape);
+  expect(wasm.data).toBeInstanceOf(Float32Array);
+  for (let i = 0; i < js.data.length; i++) {
+    const [a, b] = [wasm.data[i]!, js.data[i]!];
+    if (!(Object.is(a, b) || (a !== a && b !== b))) expect.fail(`${what}: element ${i}: kernel ${a}, JS ${b}`);
+  }
+}
+
+interface Layout {
+  name: string;
+  shape: number[];
+  /** Operand shapes that broadcast to the input: scalar, per class, per row, full, expanded. */
+  operands: number[][];
+}
+
+const LAYOUTS: Layout[] = [
+  { name: '2-D, classes a multiple of 4', shape: [6, 8], operands: [[], [8], [6, 1], [6, 8]] },
+  { name: '2-D, odd class count', shape: [5, 7], operands: [[7], [5, 1], [1, 7], [5, 7]] },
+  { name: 'one class', shape: [9, 1], operands: [[1], [9, 1]] },
+  { name: '1-D', shape: [37], operands: [[], [37]] },
+  { name: '3-D, row operand expanded', shape: [3, 4, 5], operands: [[5], [4, 5], [3, 4, 1], [3, 1, 5]] },
+  { name: 'rows crossing chunk boundaries', shape: [Math.ceil((2 * CHUNK + 9) / 7), 7], operands: [[7], [Math.ceil((2 * CHUNK + 9) / 7), 1]] },
+  { name: 'one row longer than a chunk', shape: [CHUNK * 2 + 3], operands: [[], [CHUNK * 2 + 3]] },
+];
+
+function inputs(layout: Layout, seed: number) {
+  const rand = random(seed);
+  const input = tensorOf(layout.shape, (i) => (i < SPECIAL.length ? SPECIAL[i]! : (rand() - 0.5) * (rand() < 0.1 ? 300 : 12)));
+  const target = tensorOf(layout.shape, () => (rand() < 0.3 ? rand() : rand() < 0.5 ? 1 : 0));
+  return { input, target, rand };
+}
+
+for (const layout of LAYOUTS) {
+  test(`BCEWithLogits kernels equal the JS loops bit for bit: ${layout.name}`, () => {
+    const { input, target, rand } = inputs(layout, 11);
+    const operand = (shape: number[]) => tensorOf(shape, () => rand() * 3);
+    const optionSets: Record<string, Tensor | undefined>[] = [{}];
+    for (const s of layout.operands) optionSets.push({ weight: operand(s) }, { posWeight: operand(s) }, { weight: operand(s), posWeight: operand(layout.operands[0]!) });
+    for (const torchVersion of ['1.13.0', '2.14.1']) {
+      for (const tensors of optionSets) {
+        for (const reduction of ['none', 'mean', 'sum'] as const) {
+          const options = { ...tensors, reduction, torchVersion };
+          const what = `${torchVersion} ${reduction} ${Object.entries(tensors).map(([k, t]) => `${k}[${t!.shape}]`).join(' ')}`;
+          expectSameBits(() => binaryCrossEntropyWithLogits(input, target, options), `forward ${what}`);
+          const gradOutput = reduction === 'none' ? tensorOf(layout.shape, () => rand() - 0.5) : { data: new Float32Array([0.75]), shape: [] };
+          expectSameBits(() => binaryCrossEntropyWithLogitsBackward(gradOutput, input, target, options), `backward ${what}`);
+        }
+      }
+    }
+  });
+
+  test(`MultiLabelSoftMargin kernels equal the JS loops bit for bit: ${layout.name}`, () => {
+    const { input, target, rand } = inputs(layout, 12);
+    const classes = layout.shape[layout.shape.length - 1]!;
+    const weights = [undefined, tensorOf([classes], () => rand() + 0.5), tensorOf(layout.shape, () => rand() + 0.5)];
+    const sampleShape = layout.shape.slice(0, -1);
+    for (const torchVersion of ['1.13.0', '2.14.1']) {
+      for (const weight of weights) {
+        for (const reduction of ['none', 'mean', 'sum'] as const) {
+          const options = { ...(weight ? { weight } : {}), reduction, torchVersion };
+          const what = `${torchVersion} ${reduction} weight[${weight?.shape ?? '-'}]`;
+          expectSameBits(() => multilabelSoftMarginLoss(input, target, options), `forward ${what}`);
+          const gradOutput = reduction === 'none' ? tensorOf(sampleShape, () => rand() - 0.5) : { data: new Float32Array([1.25]), shape: [] };
+          expectSameBits(() => multilabelSoftMarginLossBackward(gradOutput, input, target, options), `backward ${what}`);
+        }
+      }
+    }
+  });
+}
+
+test('empty tensors: kernels and JS loops agree (0, NaN mean, empty none)', () => {
+  for (const shape of [[0], [3, 0], [0, 5]]) {
+    const input = tensorOf(shape, () => 0);
+    for (const reduction of ['none', 'mean', 'sum'] as const) {
+      expectSameBits(() => binaryCrossEntropyWithLogits(input, input, { reduction }), `BCEWithLogits [${shape}] ${reduction}`);
+      expectSameBits(() => multilabelSoftMarginLoss(input, input, { reduction }), `MLSML [${shape}] ${reduction}`);
+    }
+  }
+});
+
+/** python/sum_fixture.py's value(i). */
+const value = (i: number) => {
+  const e = (i % 11) - 5;
+  return (((i * 7919) % 1000) + 1) * (e >= 0 ? 10 ** e : 1 / 10 ** -e) * (i % 3 ? 1 : -1);
+};
+
+const fixtures = new URL('./fixtures/', import.meta.url).pathname;
+for (const file of readdirSync(fixtures).filter((f) => f.startsWith('torch-sums-'))) {
+  test(`the module's streamed float32 sum equals torch exactly: ${file}`, () => {
+    const fixture = JSON.parse(readFileSync(fixtures + file, 'utf8')) as { sums: { dtype: string; n: number; sum: number }[] };
+    for (const s of fixture.sums.filter((f) => f.dtype === 'float32')) {
+      const data = new Float32Array(s.n);
+      for (let i = 0; i < s.n; i++) data[i] = value(i);
+      expect(kernels.sum(data), `n=${s.n}`).toBe(s.sum);
+    }
+  });
+}
+
+test("exp and log1p round as V8's Math.exp / Math.log1p do, on special and 2^20 sampled arguments", () => {
+  const e = kernels.exports;
+  const n = 1 << 20;
+  const base = e.heapBase();
+  const [input, out] = [base, base + 4 * n];
+  const short = out + 4 * n - e.memory.buffer.byteLength;
+  if (short > 0) e.memory.grow(Math.ceil(short / 65536));
+  const rand = random(5);
+  for (const [op, reference, from, to] of [[0, Math.exp, -110, 100], [1, Math.log1p, 0, 1]] as const) {
+    const heap = new Float32Array(e.memory.buffer);
+    const special = op === 0 ? [...SPECIAL, -103.97, -87.34, 88.7228, 88.7229, -745, 710] : [0, 1, 0.41421357, 0.4142135, 1e-30, 1e-45, 0.5, NaN];
+    for (let i = 0; i < n; i++) heap[input / 4 + i] = i < special.length ? special[i]! : from + (to - from) * rand() ** (op === 1 ? 8 : 1);
+    e.elementary(op, input, out, n);
+    let differ = 0;
+    for (let i = 0; i < n; i++) {
+      const x = heap[input / 4 + i]!;
+      const [got, want] = [heap[out / 4 + i]!, Math.fround(reference(x))];
+      if (Object.is(got, want) || (got !== got && want !== want)) continue;
+      expect(i, `special argument ${x}`).toBeGreaterThanOrEqual(special.length);
+      expect(Math.abs(got - reference(x)) / Math.abs(reference(x)), `at ${x}`).toBeLessThan(1.2e-7); // still within one float32 ULP
+      differ++;
+    }
+    // The exhaustive check (npm run verify:wasm-math) finds 1285 of 2.2e9 exp and 1357 of 1.1e9 log1p arguments.
+    expect(differ, op === 0 ? 'exp' : 'log1p').toBeLessThanOrEqual(5);
+  }
+});
