@@ -1,12 +1,13 @@
-// The float32 WebAssembly kernels against the JS loops they replace (bit for bit, every operand
-// layout, chunk boundaries, non-finite values), their sum against torch, their exp / log1p against
-// V8's, and the committed binary against its source.
+// The float32 WebAssembly kernels against the JS loops they replace (bit for bit but for rare
+// midpoint ties of exp / log, over every operand layout, chunk boundaries, non-finite values),
+// their sum against torch, their exp / log / log1p against V8's, and the committed binary against
+// its source.
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { afterEach, expect, test } from 'vitest';
 import {
-  binaryCrossEntropyWithLogits, binaryCrossEntropyWithLogitsBackward, multilabelSoftMarginLoss, multilabelSoftMarginLossBackward,
-  type Tensor,
+  binaryCrossEntropy, binaryCrossEntropyBackward, binaryCrossEntropyWithLogits, binaryCrossEntropyWithLogitsBackward,
+  multilabelSoftMarginLoss, multilabelSoftMarginLossBackward, softMarginLoss, softMarginLossBackward, type Tensor,
 } from '../ts/index.ts';
 import { CHUNK, float32Kernels, useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
 import { compileKernels, kernelsModuleSource } from '../scripts/build-wasm.ts';
@@ -37,8 +38,21 @@ function tensorOf(shape: number[], fill: (i: number) => number): Tensor {
   return { data, shape };
 }
 
-/** Both paths' results, compared element by element as bits (NaN with NaN). */
-function expectSameBits(run: () => Tensor, what: string): void {
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+/** Distance in float32 steps (a and b of one sign or zero). */
+function ulps(a: number, b: number): number {
+  const ordinal = (v: number) => ((f32[0] = v), u32[0]! & 0x80000000 ? -(u32[0]! & 0x7fffffff) : u32[0]!);
+  return Math.abs(ordinal(a) - ordinal(b));
+}
+
+/**
+ * Both paths' results, element by element, as bits (NaN with NaN). exp, log and log1p round like
+ * V8's except within ~1e-10 of a rounding midpoint (npm run verify:wasm-math: about 1 argument in
+ * 10^6), so an element may sit one float apart, or a few after later ops: up to one element in
+ * 10^4 (at least 1) may, never among the first `exact` (the special values).
+ */
+function expectSameBits(run: () => Tensor, what: string, exact = SPECIAL.length): void {
   useFloat32Kernels(true);
   const wasm = run();
   useFloat32Kernels(false);
@@ -46,10 +60,14 @@ function expectSameBits(run: () => Tensor, what: string): void {
   useFloat32Kernels(true);
   expect(wasm.shape, what).toEqual(js.shape);
   expect(wasm.data).toBeInstanceOf(Float32Array);
+  let near = 0;
   for (let i = 0; i < js.data.length; i++) {
     const [a, b] = [wasm.data[i]!, js.data[i]!];
-    if (!(Object.is(a, b) || (a !== a && b !== b))) expect.fail(`${what}: element ${i}: kernel ${a}, JS ${b}`);
+    if (Object.is(a, b) || (a !== a && b !== b)) continue;
+    if ((js.shape.length === 0 || i >= exact) && Number.isFinite(a) && Number.isFinite(b) && ulps(a, b) <= 4) near++;
+    else expect.fail(`${what}: element ${i}: kernel ${a}, JS ${b}`);
   }
+  expect(near, `${what}: elements a few floats apart`).toBeLessThanOrEqual(Math.max(1, js.data.length / 1e4));
 }
 
 interface Layout {
@@ -77,7 +95,7 @@ function inputs(layout: Layout, seed: number) {
 }
 
 for (const layout of LAYOUTS) {
-  test(`BCEWithLogits kernels equal the JS loops bit for bit: ${layout.name}`, () => {
+  test(`BCEWithLogits kernels equal the JS loops: ${layout.name}`, () => {
     const { input, target, rand } = inputs(layout, 11);
     const operand = (shape: number[]) => tensorOf(shape, () => rand() * 3);
     const optionSets: Record<string, Tensor | undefined>[] = [{}];
@@ -95,7 +113,7 @@ for (const layout of LAYOUTS) {
     }
   });
 
-  test(`MultiLabelSoftMargin kernels equal the JS loops bit for bit: ${layout.name}`, () => {
+  test(`MultiLabelSoftMargin kernels equal the JS loops: ${layout.name}`, () => {
     const { input, target, rand } = inputs(layout, 12);
     const classes = layout.shape[layout.shape.length - 1]!;
     const weights = [undefined, tensorOf([classes], () => rand() + 0.5), tensorOf(layout.shape, () => rand() + 0.5)];
@@ -108,6 +126,42 @@ for (const layout of LAYOUTS) {
           expectSameBits(() => multilabelSoftMarginLoss(input, target, options), `forward ${what}`);
           const gradOutput = reduction === 'none' ? tensorOf(sampleShape, () => rand() - 0.5) : { data: new Float32Array([1.25]), shape: [] };
           expectSameBits(() => multilabelSoftMarginLossBackward(gradOutput, input, target, options), `backward ${what}`);
+        }
+      }
+    }
+  });
+
+  test(`SoftMargin kernels equal the JS loops: ${layout.name}`, () => {
+    const { input, rand } = inputs(layout, 13);
+    const targets = [tensorOf(layout.shape, () => (rand() < 0.5 ? -1 : 1)), ...layout.operands.map((s) => tensorOf(s, () => (rand() < 0.2 ? rand() * 4 - 2 : rand() < 0.5 ? -1 : 1)))];
+    for (const [torchVersion, cpuCapability] of [['1.13.0', 'avx2'], ['2.6.0', 'avx512'], ['2.6.0', 'default'], ['2.14.1', 'avx512']] as const) {
+      for (const target of targets) {
+        for (const reduction of ['none', 'mean', 'sum'] as const) {
+          const options = { reduction, torchVersion, cpuCapability };
+          const what = `${torchVersion} ${cpuCapability} ${reduction} target[${target.shape}]`;
+          expectSameBits(() => softMarginLoss(input, target, options), `forward ${what}`);
+          const gradOutput = reduction === 'none' ? tensorOf(layout.shape, () => rand() - 0.5) : { data: new Float32Array([0.5]), shape: [] };
+          expectSameBits(() => softMarginLossBackward(gradOutput, input, target, options), `backward ${what}`);
+        }
+      }
+    }
+  });
+
+  test(`BCELoss kernels equal the JS loops: ${layout.name}`, () => {
+    const rand = random(14);
+    const EDGES = [0, 1, 1e-30, 1 - 2 ** -24, 0.5, 2 ** -126, 1e-45, 0.9999];
+    const input = tensorOf(layout.shape, (i) => (i < EDGES.length ? EDGES[i]! : rand() ** (rand() < 0.2 ? 30 : 1)));
+    const exact = EDGES.length;
+    const target = tensorOf(layout.shape, () => (rand() < 0.3 ? rand() : rand() < 0.5 ? 1 : 0));
+    const weights = [undefined, ...layout.operands.map((s) => tensorOf(s, () => rand() + 0.5))];
+    for (const torchVersion of ['1.13.0', '2.14.1']) {
+      for (const weight of weights) {
+        for (const reduction of ['none', 'mean', 'sum'] as const) {
+          const options = { ...(weight ? { weight } : {}), reduction, torchVersion };
+          const what = `${torchVersion} ${reduction} weight[${weight?.shape ?? '-'}]`;
+          expectSameBits(() => binaryCrossEntropy(input, target, options), `forward ${what}`, exact);
+          const gradOutput = reduction === 'none' ? tensorOf(layout.shape, () => rand() - 0.5) : { data: new Float32Array([2]), shape: [] };
+          expectSameBits(() => binaryCrossEntropyBackward(gradOutput, input, target, options), `backward ${what}`);
         }
       }
     }
@@ -142,7 +196,7 @@ for (const file of readdirSync(fixtures).filter((f) => f.startsWith('torch-sums-
   });
 }
 
-test("exp and log1p round as V8's Math.exp / Math.log1p do, on special and 2^20 sampled arguments", () => {
+test("exp, log and log1p round as V8's Math functions do, on special and 2^20 sampled arguments", () => {
   const e = kernels.exports;
   const n = 1 << 20;
   const base = e.heapBase();
@@ -150,10 +204,18 @@ test("exp and log1p round as V8's Math.exp / Math.log1p do, on special and 2^20 
   const short = out + 4 * n - e.memory.buffer.byteLength;
   if (short > 0) e.memory.grow(Math.ceil(short / 65536));
   const rand = random(5);
-  for (const [op, reference, from, to] of [[0, Math.exp, -110, 100], [1, Math.log1p, 0, 1]] as const) {
+  const MAX = 3.4028234663852886e38;
+  const FUNCTIONS = [
+    [0, Math.exp, -110, 100, [...SPECIAL, -103.97, -87.34, 88.7228, 88.7229, -745, 710]],
+    [1, Math.log1p, 0, 1, [0, 1, 0.41421357, 0.4142135, 1e-30, 1e-45, 0.5, NaN]],
+    [2, Math.log, 0, MAX, [0, -0, 1, Infinity, NaN, -1, -Infinity, 1e-45, 2 ** -126, MAX, 0.70710677, 1.4142135, 2]],
+    [3, Math.log1p, -1, MAX, [0, -0, -1, -2, Infinity, NaN, -0.29289323, 0.41421357, 1e-45, -1e-30, MAX, 2 ** 24, 2 ** 30]],
+  ] as const;
+  for (const [op, reference, from, to, special] of FUNCTIONS) {
     const heap = new Float32Array(e.memory.buffer);
-    const special = op === 0 ? [...SPECIAL, -103.97, -87.34, 88.7228, 88.7229, -745, 710] : [0, 1, 0.41421357, 0.4142135, 1e-30, 1e-45, 0.5, NaN];
-    for (let i = 0; i < n; i++) heap[input / 4 + i] = i < special.length ? special[i]! : from + (to - from) * rand() ** (op === 1 ? 8 : 1);
+    // uniform over [from, to] where it is short, else uniform in the exponent
+    const draw = () => (to - from <= 300 ? from + (to - from) * rand() ** (op === 1 ? 8 : 1) : (rand() < 0.5 && from < 0 ? -rand() : 2 ** (rand() * 250 - 125)));
+    for (let i = 0; i < n; i++) heap[input / 4 + i] = i < special.length ? special[i]! : draw();
     e.elementary(op, input, out, n);
     let differ = 0;
     for (let i = 0; i < n; i++) {
@@ -164,7 +226,7 @@ test("exp and log1p round as V8's Math.exp / Math.log1p do, on special and 2^20 
       expect(Math.abs(got - reference(x)) / Math.abs(reference(x)), `at ${x}`).toBeLessThan(1.2e-7); // still within one float32 ULP
       differ++;
     }
-    // The exhaustive check (npm run verify:wasm-math) finds 1285 of 2.2e9 exp and 1357 of 1.1e9 log1p arguments.
-    expect(differ, op === 0 ? 'exp' : 'log1p').toBeLessThanOrEqual(5);
+    // The exhaustive check (npm run verify:wasm-math) finds at most 1.4e-6 of the arguments rounded otherwise.
+    expect(differ, `function ${op}`).toBeLessThanOrEqual(5);
   }
 });

@@ -22,7 +22,7 @@ import { applyReduction, makeTensor } from '../reduction.ts';
 import { LossArgumentError, allocate, formatShape, type Tensor } from '../tensor.ts';
 import type { TorchRelease } from '../torch-version.ts';
 import { lossModule } from '../loss-module.ts';
-import { float32Kernels, type Float32Kernels } from '../wasm/float32-kernels.ts';
+import { float32Kernels, oneValue, perElement, type Flag, type KernelCall } from '../wasm/float32-kernels.ts';
 
 export interface BCEWithLogitsOptions extends CommonOptions {
   weight?: Tensor;
@@ -69,23 +69,19 @@ function elementLoss(x: number, y: number, hasPosWeight: boolean, lw: number, r:
   return r(linear + r(lw * r(logTerm + m)));
 }
 
-/** The kernels' flags for this call. */
-function kernelFlags(k: Float32Kernels, a: Args): number {
-  return (a.weight ? k.flag('HAS_WEIGHT') : 0) | (a.posWeight ? k.flag('HAS_POS_WEIGHT') : 0) | (a.torch.bceUsesLogSigmoid ? k.flag('USES_LOG_SIGMOID') : 0);
-}
-
-function forwardFloat32(k: Float32Kernels, a: Args, input: Tensor, target: Tensor): Tensor {
-  const flags = kernelFlags(k, a);
-  const run = ([x, y]: readonly number[], [w0, w1, w2, w3, p0, p1, p2, p3]: readonly number[], out: number, start: number, count: number) =>
-    k.exports.bceWithLogitsForward(x!, y!, out, start, count, a.classes, w0!, w1!, w2!, w3!, p0!, p1!, p2!, p3!, flags);
-  const call = { count: input.data.length, classes: a.classes, streams: [input.data, target.data], operands: [a.weight, a.posWeight], results: 'elements', run } as const;
-  return k.run(call, a.reduction, input.shape);
+function kernelCall(a: Args, op: KernelCall['op'], input: Tensor, target: Tensor, gradOutput: RowColOperand | null = null): KernelCall {
+  const flags: Flag[] = [];
+  if (a.weight) flags.push('HAS_WEIGHT');
+  if (a.posWeight) flags.push('HAS_POS_WEIGHT');
+  if (a.torch.bceUsesLogSigmoid) flags.push('USES_LOG_SIGMOID');
+  const scalar = a.reduction === 'mean' ? input.data.length : 0; // the gradient's 'mean' divisor
+  return { op, input: input.data, classes: a.classes, operands: [perElement(target, a.classes), a.weight, a.posWeight, gradOutput], flags, scalar, results: 'elements' };
 }
 
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options?: BCEWithLogitsOptions): Tensor {
   const a = check(OP, input, target, options);
   const kernels = a.dtype === 'float32' ? float32Kernels() : null;
-  if (kernels) return forwardFloat32(kernels, a, input, target);
+  if (kernels) return kernels.run(kernelCall(a, 'BCE_WITH_LOGITS', input, target), a.reduction, input.shape);
   const { weight: w, posWeight: p, round: r, torch } = a;
   const x = input.data;
   const y = target.data;
@@ -106,12 +102,15 @@ export function binaryCrossEntropyWithLogitsBackward(gradOutput: Tensor, input: 
   const a = check(op, input, target, options, { gradOutput });
   checkGradOutput(op, gradOutput, a.reduction === 'none' ? input.shape : []);
   const kernels = a.dtype === 'float32' ? float32Kernels() : null;
-  if (kernels) return backwardFloat32(kernels, a, gradOutput, input, target);
+  if (kernels) {
+    const grad = a.reduction === 'none' ? perElement(gradOutput, a.classes) : oneValue(gradOutput);
+    return kernels.run(kernelCall(a, 'BCE_WITH_LOGITS_GRAD', input, target, grad), 'none', input.shape);
+  }
   const { weight: w, posWeight: p, round: r } = a;
   const x = input.data;
   const y = target.data;
   const go = gradOutput.data;
-  const perElement = a.reduction === 'none';
+  const gradPerElement = a.reduction === 'none';
   const n = x.length;
   const grad = allocate(a.dtype, n);
   for (let row = 0, i = 0; row < a.rows; row++) {
@@ -124,24 +123,12 @@ export function binaryCrossEntropyWithLogitsBackward(gradOutput: Tensor, input: 
       } else {
         g = r(s - y[i]!);
       }
-      g = r(g * go[perElement ? i : 0]!);
+      g = r(g * go[gradPerElement ? i : 0]!);
       if (w) g = r(g * w.data[row * w.rowStride + col * w.colStride]!);
       grad[i] = a.reduction === 'mean' ? r(g / n) : g;
     }
   }
   return makeTensor(grad, input.shape, a.dtype);
-}
-
-function backwardFloat32(k: Float32Kernels, a: Args, gradOutput: Tensor, input: Tensor, target: Tensor): Tensor {
-  const flags = kernelFlags(k, a);
-  const n = input.data.length;
-  const divisor = a.reduction === 'mean' ? n : 0;
-  // gradOutput is per element ('none') or one value, which rowColOperand places as a scalar
-  const grad = a.reduction === 'none' ? { data: gradOutput.data, rowStride: a.classes, colStride: 1 } : { data: gradOutput.data, rowStride: 0, colStride: 0 };
-  const run = ([x, y]: readonly number[], o: readonly number[], out: number, start: number, count: number) =>
-    k.exports.bceWithLogitsBackward(x!, y!, out, start, count, a.classes, ...o, flags, divisor);
-  const call = { count: n, classes: a.classes, streams: [input.data, target.data], operands: [grad, a.weight, a.posWeight], results: 'elements', run } as const;
-  return k.run(call, 'none', input.shape);
 }
 
 /** nn.BCEWithLogitsLoss: the options fixed at construction, as torch's module. */

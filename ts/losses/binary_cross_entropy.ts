@@ -6,6 +6,7 @@
 // Every element of x must lie in [0, 1] (and of y too, from torch 2.x); NaN fails that check.
 // Backward, binary_cross_entropy_backward_out_cpu:
 //   g = grad * (x - y) / max((1 - x) * x, 1e-12);  g *= weight;  g /= numel for 'mean'.
+// float32 runs as WebAssembly SIMD (../wasm/assembly/kernels.ts, the same ops lane-wise).
 
 import { checkBroadcastableTo, rowColOperand, rowsAndClasses, type RowColOperand } from '../broadcast.ts';
 import { checkGradOutput, prepare, sameShape, type CommonOptions, type Prepared } from '../loss-args.ts';
@@ -13,6 +14,7 @@ import type { Round } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
 import { LossArgumentError, allocate, formatShape, type Tensor } from '../tensor.ts';
 import { lossModule } from '../loss-module.ts';
+import { float32Kernels, oneValue, perElement, type KernelCall } from '../wasm/float32-kernels.ts';
 
 export interface BCELossOptions extends CommonOptions {
   weight?: Tensor;
@@ -55,8 +57,16 @@ function elementLoss(x: number, y: number, r: Round): number {
   return r(r(r(y - 1) * logOneMinus) - r(y * logX));
 }
 
+function kernelCall(a: Args, op: KernelCall['op'], input: Tensor, target: Tensor, gradOutput: RowColOperand | null = null): KernelCall {
+  const scalar = a.reduction === 'mean' ? input.data.length : 0; // the gradient's 'mean' divisor
+  const flags = a.weight ? (['HAS_WEIGHT'] as const) : [];
+  return { op, input: input.data, classes: a.classes, operands: [perElement(target, a.classes), a.weight, null, gradOutput], flags, scalar, results: 'elements' };
+}
+
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options?: BCELossOptions): Tensor {
   const a = check(OP, input, target, options);
+  const kernels = a.dtype === 'float32' ? float32Kernels() : null;
+  if (kernels) return kernels.run(kernelCall(a, 'BINARY_CROSS_ENTROPY', input, target), a.reduction, input.shape);
   const { weight: w, round: r } = a;
   const x = input.data;
   const y = target.data;
@@ -75,6 +85,11 @@ export function binaryCrossEntropyBackward(gradOutput: Tensor, input: Tensor, ta
   const op = `${OP}Backward`;
   const a = check(op, input, target, options, { gradOutput });
   checkGradOutput(op, gradOutput, a.reduction === 'none' ? input.shape : []);
+  const kernels = a.dtype === 'float32' ? float32Kernels() : null;
+  if (kernels) {
+    const grad = a.reduction === 'none' ? perElement(gradOutput, a.classes) : oneValue(gradOutput);
+    return kernels.run(kernelCall(a, 'BINARY_CROSS_ENTROPY_GRAD', input, target, grad), 'none', input.shape);
+  }
   const { weight: w, round: r } = a;
   const x = input.data;
   const y = target.data;

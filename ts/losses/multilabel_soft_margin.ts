@@ -21,7 +21,7 @@ import { applyReduction, makeTensor } from '../reduction.ts';
 import { LossArgumentError, allocate, numel, type Tensor } from '../tensor.ts';
 import type { TorchRelease } from '../torch-version.ts';
 import { lossModule } from '../loss-module.ts';
-import { float32Kernels, type Float32Kernels } from '../wasm/float32-kernels.ts';
+import { float32Kernels, perElement, type Float32Kernels } from '../wasm/float32-kernels.ts';
 
 export interface MultiLabelSoftMarginOptions extends CommonOptions {
   weight?: Tensor;
@@ -142,10 +142,8 @@ export function multilabelSoftMarginLoss(input: Tensor, target: Tensor, options?
   const k = kernelsFor(a);
   if (k) {
     const weight = options?.weight ? rowColOperand(options.weight, input.shape) : null;
-    const flags = weight ? k.flag('HAS_WEIGHT') : 0;
-    const run = ([x, y]: readonly number[], o: readonly number[], out: number, start: number, count: number, scratch: number) =>
-      k.exports.multilabelSoftMarginForward(x!, y!, out, start, count, a.classes, ...o, flags, scratch);
-    return k.run({ count: input.data.length, classes: a.classes, streams: [input.data, target.data], operands: [weight], results: 'rows', run }, a.reduction, a.sampleShape);
+    const call = { op: 'MULTILABEL_SOFT_MARGIN', input: input.data, classes: a.classes, operands: [perElement(target, a.classes), weight, null, null], flags: weight ? (['HAS_WEIGHT'] as const) : [], results: 'row means' } as const;
+    return k.run(call, a.reduction, a.sampleShape);
   }
   return applyReduction(perSampleLosses(input, target, options?.weight, a), a.sampleShape, a.reduction, a.dtype, a.lanes, a.round);
 }
@@ -168,11 +166,9 @@ export function multilabelSoftMarginLossBackward(gradOutput: Tensor, input: Tens
     const samples = new Float32Array(a.outer);
     for (let o = 0; o < a.outer; o++) samples[o] = sampleGrad(o);
     const weight = options?.weight ? rowColOperand(options.weight, input.shape) : null;
-    const flags = weight ? k.flag('HAS_WEIGHT') : 0;
-    const run = ([x, y]: readonly number[], o: readonly number[], out: number, start: number, count: number) =>
-      k.exports.multilabelSoftMarginBackward(x!, y!, out, start, count, C, ...o, flags);
     const perRow = { data: samples, rowStride: 1, colStride: 0 };
-    return k.run({ count: input.data.length, classes: C, streams: [input.data, target.data], operands: [perRow, weight], results: 'elements', run }, 'none', input.shape);
+    const call = { op: 'MULTILABEL_SOFT_MARGIN_GRAD', input: input.data, classes: C, operands: [perElement(target, C), weight, null, perRow], flags: weight ? (['HAS_WEIGHT'] as const) : [], results: 'elements' } as const;
+    return k.run(call, 'none', input.shape);
   }
   if (a.rowwise) {
     const x = input.data;

@@ -8,13 +8,15 @@
 // Backward, soft_margin_loss_backward_out:
 //   z = Math.exp(-y * x);  g = y * z * (-norm) / (1 + z) * grad,   norm = 1 / numel for 'mean', else 1
 // where -norm is a float Scalar rounded to the dtype before it multiplies.
+// float32 runs as WebAssembly SIMD (../wasm/assembly/kernels.ts, the same ops lane-wise).
 
-import { checkBroadcastableTo, rowColOperand, rowsAndClasses } from '../broadcast.ts';
+import { checkBroadcastableTo, rowColOperand, rowsAndClasses, type RowColOperand } from '../broadcast.ts';
 import { checkGradOutput, prepare, type CommonOptions } from '../loss-args.ts';
 import { tensorLog1p } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
 import { allocate, type Tensor } from '../tensor.ts';
 import { lossModule } from '../loss-module.ts';
+import { float32Kernels, oneValue, perElement, type Flag, type KernelCall } from '../wasm/float32-kernels.ts';
 
 export type SoftMarginOptions = CommonOptions;
 
@@ -28,8 +30,19 @@ function check(op: string, input: Tensor, target: Tensor, options: SoftMarginOpt
   return { ...p, ...rowsAndClasses(input.shape), y: rowColOperand(target, input.shape) };
 }
 
+type Args = ReturnType<typeof check>;
+
+function kernelCall(a: Args, op: KernelCall['op'], input: Tensor, gradOutput: RowColOperand | null = null, minusNorm = 0): KernelCall {
+  const flags: Flag[] = [];
+  if (a.torch.softMarginUsesLog1p) flags.push('USES_LOG1P');
+  if (a.torch.sleefLog1pOverflows && a.capability !== 'default') flags.push('LOG1P_OVERFLOWS');
+  return { op, input: input.data, classes: a.classes, operands: [a.y, null, null, gradOutput], flags, scalar: minusNorm, results: 'elements' };
+}
+
 export function softMarginLoss(input: Tensor, target: Tensor, options?: SoftMarginOptions): Tensor {
   const a = check(OP, input, target, options);
+  const kernels = a.dtype === 'float32' ? float32Kernels() : null;
+  if (kernels) return kernels.run(kernelCall(a, 'SOFT_MARGIN', input), a.reduction, input.shape);
   const { y, round: r, torch } = a;
   const x = input.data;
   const losses = allocate(a.dtype, x.length);
@@ -51,6 +64,11 @@ export function softMarginLossBackward(gradOutput: Tensor, input: Tensor, target
   const x = input.data;
   const go = gradOutput.data;
   const minusNorm = r(a.reduction === 'mean' ? -1 / x.length : -1);
+  const kernels = a.dtype === 'float32' ? float32Kernels() : null;
+  if (kernels) {
+    const grad = a.reduction === 'none' ? perElement(gradOutput, a.classes) : oneValue(gradOutput);
+    return kernels.run(kernelCall(a, 'SOFT_MARGIN_GRAD', input, grad, minusNorm), 'none', input.shape);
+  }
   const grad = allocate(a.dtype, x.length);
   for (let row = 0, i = 0; row < a.rows; row++) {
     for (let col = 0; col < a.classes; col++, i++) {

@@ -13,45 +13,48 @@ import { makeTensor } from '../reduction.ts';
 import type { FloatArray, Tensor } from '../tensor.ts';
 import type { RowColOperand } from '../broadcast.ts';
 
-export interface KernelExports {
+type Op = 'BCE_WITH_LOGITS' | 'BCE_WITH_LOGITS_GRAD' | 'MULTILABEL_SOFT_MARGIN' | 'MULTILABEL_SOFT_MARGIN_GRAD' | 'SOFT_MARGIN' | 'SOFT_MARGIN_GRAD' | 'BINARY_CROSS_ENTROPY' | 'BINARY_CROSS_ENTROPY_GRAD';
+export type Flag = 'HAS_WEIGHT' | 'HAS_POS_WEIGHT' | 'USES_LOG_SIGMOID' | 'USES_LOG1P' | 'LOG1P_OVERFLOWS';
+
+export type KernelExports = {
   readonly memory: WebAssembly.Memory;
-  readonly HAS_WEIGHT: WebAssembly.Global;
-  readonly HAS_POS_WEIGHT: WebAssembly.Global;
-  readonly USES_LOG_SIGMOID: WebAssembly.Global;
   readonly SUM_CHUNK_ALIGN: WebAssembly.Global;
   heapBase(): number;
-  /** out[i] = exp(input[i]) (op 0) or log1p(input[i]) (op 1); n a multiple of 4. */
-  elementary(op: number, input: number, out: number, n: number): void;
-  bceWithLogitsForward(x: number, y: number, out: number, start: number, count: number, classes: number, ...operandsAndFlags: number[]): void;
-  bceWithLogitsBackward(x: number, y: number, out: number, start: number, count: number, classes: number, ...operandsFlagsAndDivisor: number[]): void;
-  multilabelSoftMarginForward(x: number, y: number, out: number, start: number, count: number, classes: number, ...operandsFlagsAndScratch: number[]): void;
-  multilabelSoftMarginBackward(x: number, y: number, out: number, start: number, count: number, classes: number, ...operandsAndFlags: number[]): void;
+  /** out[i] = f(input[i]) for f = 0 exp, 1 log1p on [0, 1], 2 log, 3 log1p; n a multiple of 4. */
+  elementary(fn: number, input: number, out: number, n: number): void;
+  /** op, x, out, start, count, classes, then four numbers per operand (y, a, b, c), flags, scalar. */
+  elementwise(...args: number[]): void;
+  /** As elementwise, then the scratch area. */
+  rowMeans(...args: number[]): void;
   sumBegin(length: number): void;
   sumChunk(ptr: number, count: number): number;
   sumFloat32(ptr: number, length: number): number;
+} & { readonly [name in Op | Flag]: WebAssembly.Global };
+
+/** One kernel call over a rows x classes input of `count` elements. */
+export interface KernelCall {
+  readonly op: Op;
+  readonly input: FloatArray;
+  readonly classes: number;
+  /** The target and the kernel's operands a, b, c (see assembly/kernels.ts); null when absent. */
+  readonly operands: readonly [RowColOperand | null, RowColOperand | null, RowColOperand | null, RowColOperand | null];
+  readonly flags: readonly Flag[];
+  readonly scalar?: number;
+  /**
+   * 'elements': one result per element, in chunks of CHUNK elements. 'row means': one per row of
+   * `classes` elements (a class-dim sum / classes), in chunks of whole rows.
+   */
+  readonly results: 'elements' | 'row means';
 }
 
-export type Flag = 'HAS_WEIGHT' | 'HAS_POS_WEIGHT' | 'USES_LOG_SIGMOID';
+/** A tensor with one value per element of the input (the target; gradOutput for 'none') as an operand. */
+export function perElement(t: Tensor, classes: number): RowColOperand {
+  return { data: t.data, rowStride: classes, colStride: 1 };
+}
 
-/** One kernel call over a rows x classes tensor of `count` elements. */
-export interface KernelCall {
-  readonly count: number;
-  readonly classes: number;
-  /** Per-element arrays (input, target, ...), copied in chunk by chunk. */
-  readonly streams: readonly FloatArray[];
-  /** Weight-like operands (null when absent), placed whole or, when shaped like the input, streamed. */
-  readonly operands: readonly (RowColOperand | null)[];
-  /**
-   * 'elements': one result per element, chunks of CHUNK elements. 'rows': one result per row of
-   * `classes` elements (a class-dim reduction), chunks of whole rows, and a scratch area of the
-   * chunk's size for the kernel's per-element values.
-   */
-  readonly results: 'elements' | 'rows';
-  /**
-   * Runs the kernel on one chunk (elements start ... start + count - 1): stream pointers, four
-   * numbers per operand (see assembly/kernels.ts), where its results go, the scratch area.
-   */
-  run(streams: readonly number[], operands: readonly number[], out: number, start: number, count: number, scratch: number): void;
+/** A 0-d tensor (gradOutput for 'mean' and 'sum') as an operand. */
+export function oneValue(t: Tensor): RowColOperand {
+  return { data: t.data, rowStride: 0, colStride: 0 };
 }
 
 /** Elements per chunk: its arrays stay in the L2 cache, and it is a multiple of SUM_CHUNK_ALIGN. */
@@ -68,38 +71,34 @@ export class Float32Kernels {
     if (CHUNK % (exports.SUM_CHUNK_ALIGN.value as number) !== 0) throw new Error('CHUNK must be a multiple of SUM_CHUNK_ALIGN');
   }
 
-  flag(name: Flag): number {
-    return this.exports[name].value as number;
-  }
-
   /**
    * Runs `call` chunk by chunk and applies apply_loss_reduction to its results: 'none' copies them
    * into the call's one output-sized allocation (shaped `shape`); 'sum' and 'mean' take ATen's
    * float32 sum of them inside the module.
    */
   run(call: KernelCall, reduction: Reduction, shape: readonly number[]): Tensor {
-    const { count: n, classes } = call;
-    const byRow = call.results === 'rows';
+    const { input, classes } = call;
+    const n = input.length;
+    const byRow = call.results === 'row means';
     const rows = classes === 0 ? 0 : n / classes;
     const chunk = byRow ? Math.max(1, Math.floor(CHUNK / classes)) * classes : CHUNK;
     this.top = this.base;
     // Operands shaped like the input travel with the chunks; the others are placed whole.
-    const placed: { ptr: number; values: ArrayLike<number> }[] = [];
-    const streams = [...call.streams];
+    const placed: { ptr: number; values: FloatArray }[] = [];
+    const streams: { ptr: number; values: FloatArray }[] = [{ ptr: this.reserve(chunk), values: input }];
     const operands: number[] = [];
     for (const o of call.operands) {
       if (!o) operands.push(0, 0, 0, 0);
-      else if ((o.rowStride === classes && o.colStride === 1) || (classes === 1 && o.rowStride === 1)) {
-        operands.push(-1 - streams.length, 0, 0, 1); // the stream's chunk buffer, set below
-        streams.push(o.data);
+      else if ((o.colStride === 1 || classes <= 1) && (o.rowStride === classes || rows <= 1) && o.data.length === n) {
+        const ptr = this.reserve(chunk);
+        streams.push({ ptr, values: o.data });
+        operands.push(ptr, 0, 0, 1);
       } else {
         const ptr = this.reserve(o.data.length);
         placed.push({ ptr, values: o.data });
         operands.push(ptr, o.rowStride, o.colStride, 0);
       }
     }
-    const streamPtrs = streams.map(() => this.reserve(chunk));
-    for (let i = 0; i < operands.length; i += 4) if (operands[i]! < 0) operands[i] = streamPtrs[-1 - operands[i]!]!;
     const out = this.reserve(byRow ? rows : chunk);
     const scratch = byRow ? this.reserve(chunk) : 0;
     const memory = this.exports.memory;
@@ -108,20 +107,25 @@ export class Float32Kernels {
     const heap = new Float32Array(memory.buffer);
     for (const { ptr, values } of placed) heap.set(values, ptr / 4);
 
-    const results = byRow ? rows : n;
+    const op = this.exports[call.op].value as number;
+    const flags = call.flags.reduce((bits, f) => bits | (this.exports[f].value as number), 0);
+    const scalar = call.scalar ?? 0;
     const collect = reduction === 'none' && !byRow ? new Float32Array(n) : null;
-    if (reduction !== 'none' && !byRow) this.exports.sumBegin(n);
-    let sum = 0;
-    for (let start = 0; start < n || (start === 0 && reduction !== 'none' && !byRow); start += chunk) {
+    const streamSum = reduction !== 'none' && !byRow;
+    if (streamSum) this.exports.sumBegin(n);
+    let sum = streamSum && n === 0 ? this.exports.sumChunk(out, 0) : 0;
+    for (let start = 0; start < n; start += chunk) {
       const count = Math.min(chunk, n - start);
-      for (let s = 0; s < streams.length; s++) heap.set(streams[s]!.subarray(start, start + count), streamPtrs[s]! / 4);
-      if (count > 0) call.run(streamPtrs, operands, byRow ? out + (start / classes) * 4 : out, start, count, scratch);
-      if (byRow) continue;
+      for (const { ptr, values } of streams) heap.set(values.subarray(start, start + count), ptr / 4);
+      const x = streams[0]!.ptr;
+      if (byRow) this.exports.rowMeans(op, x, out + (start / classes) * 4, start, count, classes, ...operands, flags, scalar, scratch);
+      else this.exports.elementwise(op, x, out, start, count, classes, ...operands, flags, scalar);
       if (collect) collect.set(heap.subarray(out / 4, out / 4 + count), start);
-      else sum = this.exports.sumChunk(out, count);
+      else if (streamSum) sum = this.exports.sumChunk(out, count);
     }
     if (reduction === 'none') return makeTensor(collect ?? heap.slice(out / 4, out / 4 + rows), shape, 'float32');
     if (byRow) sum = this.exports.sumFloat32(out, rows);
+    const results = byRow ? rows : n;
     return makeTensor([reduction === 'mean' ? Math.fround(sum / results) : sum], [], 'float32');
   }
 

@@ -19,10 +19,11 @@ const TWO: usize = memory.data<f32>([2]);
 const NAN: usize = memory.data<f32>([NaN]);
 const NEG_INF: usize = memory.data<f32>([-Infinity]);
 
-// ---- exp and log1p: float32 in and out, float64 inside ----
-// Evaluated in float64 (two f64x2 halves per f32x4) to a relative error near 1e-14 and rounded
-// once, so they return the correctly rounded float32 except within 1e-14 of a rounding midpoint,
-// as V8's Math.exp / Math.log1p do after Math.fround.
+// ---- exp, log and log1p: float64 inside, float32 in and out ----
+// Evaluated in float64 (two f64x2 halves per f32x4) to a relative error below 1e-10 and rounded
+// once, so they return the correctly rounded float32 except within that of a rounding midpoint:
+// `npm run verify:wasm-math` finds 1285 of all 2.2e9 exp arguments and 1359 of 1.1e9 log1p
+// arguments (those in [0, 1]) rounded otherwise than V8's Math.exp / Math.log1p, each by 1 ULP.
 
 // @ts-ignore: decorator
 @inline function k64(at: usize): v128 {
@@ -36,10 +37,9 @@ const SHIFTER: usize = memory.data<f64>([6755399441055744]); // 1.5 * 2^52: addi
 // fdlibm's split of ln 2: LN2_HI has 32 significant bits, so n * LN2_HI is exact for |n| < 2^20.
 const LN2_HI: usize = memory.data<f64>([6.93147180369123816490e-01]);
 const LN2_LO: usize = memory.data<f64>([1.90821492927058770002e-10]);
-// exp(r) = sum r^i / i!, i <= 11: truncation below 7e-15 for |r| <= ln2 / 2
+// exp(r) = sum r^i / i!, i <= 9: truncation below 7e-12 for |r| <= ln2 / 2
 const EXP_C: usize = memory.data<f64>([
-  1, 1, 1 / 2.0, 1 / 6.0, 1 / 24.0, 1 / 120.0, 1 / 720.0, 1 / 5040.0,
-  1 / 40320.0, 1 / 362880.0, 1 / 3628800.0, 1 / 39916800.0,
+  1, 1, 1 / 2.0, 1 / 6.0, 1 / 24.0, 1 / 120.0, 1 / 720.0, 1 / 5040.0, 1 / 40320.0, 1 / 362880.0,
 ]);
 
 // @ts-ignore: decorator
@@ -69,27 +69,31 @@ const EXP_C: usize = memory.data<f64>([
   return i64x2.add(p, i64x2.shl(t, 52));
 }
 
+// 2 atanh(u) = sum 2 u^(2i+1) / (2i + 1), i <= 5: relative truncation below 5e-11 for |u| <= 0.172
+const ATANH_C: usize = memory.data<f64>([2, 2 / 3.0, 2 / 5.0, 2 / 7.0, 2 / 9.0, 2 / 11.0]);
+const ZERO64: usize = memory.data<f64>([0]);
 const ONE64: usize = memory.data<f64>([1]);
 const HALF64: usize = memory.data<f64>([0.5]);
 const TWO64: usize = memory.data<f64>([2]);
-const SQRT2_M1: usize = memory.data<f64>([0.41421356237309503]);
 const LN2: usize = memory.data<f64>([0.6931471805599453]);
-// 2 atanh(u) = sum 2 u^(2i+1) / (2i + 1), i <= 7: truncation below 4e-14 for |u| <= 0.172
-const ATANH_C: usize = memory.data<f64>([2, 2 / 3.0, 2 / 5.0, 2 / 7.0, 2 / 9.0, 2 / 11.0, 2 / 13.0, 2 / 15.0]);
+const SQRT2_M1: usize = memory.data<f64>([0.41421356237309503]);
+const SQRT2: usize = memory.data<f64>([1.4142135623730951]);
+const MANTISSA: usize = memory.data<i64>([0x000fffffffffffff]);
+const ONE_BITS: usize = memory.data<i64>([0x3ff0000000000000]);
+const EXPONENT_TO_FLOAT: usize = memory.data<i64>([0x4330000000000000]); // 2^52: an exponent field or-ed in is exact
+const EXPONENT_OFFSET: usize = memory.data<f64>([4503599627371519]); // 2^52 + 1023
+const INF64: usize = memory.data<f64>([Infinity]);
+const NEG_INF64: usize = memory.data<f64>([-Infinity]);
+const NAN64: usize = memory.data<f64>([NaN]);
 
 // @ts-ignore: decorator
 @inline function atanhC(i: i32): v128 {
   return k64(ATANH_C + (<usize>i << 3));
 }
 
-/**
- * log1p of each f64 lane in [0, 1] (or NaN): above sqrt 2 - 1, log1p(e) = ln 2 + log1p((1 + e) / 2 - 1)
- * (exact: e has float32 precision); then log1p(f) = 2 atanh(f / (2 + f)).
- */
+/** log1p(f) = 2 atanh(f / (2 + f)) for f in [sqrt 2 / 2 - 1, sqrt 2 - 1]. */
 // @ts-ignore: decorator
-@inline function log1p64(e: v128): v128 {
-  const big = f64x2.gt(e, k64(SQRT2_M1));
-  const f = v128.bitselect(f64x2.sub(f64x2.mul(f64x2.add(e, k64(ONE64)), k64(HALF64)), k64(ONE64)), e, big);
+@inline function log1pCore(f: v128): v128 {
   const u = f64x2.div(f, f64x2.add(k64(TWO64), f));
   const w = f64x2.mul(u, u);
   const w2 = f64x2.mul(w, w);
@@ -97,9 +101,44 @@ const ATANH_C: usize = memory.data<f64>([2, 2 / 3.0, 2 / 5.0, 2 / 7.0, 2 / 9.0, 
   const q0 = f64x2.add(atanhC(0), f64x2.mul(w, atanhC(1)));
   const q1 = f64x2.add(atanhC(2), f64x2.mul(w, atanhC(3)));
   const q2 = f64x2.add(atanhC(4), f64x2.mul(w, atanhC(5)));
-  const p = f64x2.add(f64x2.add(q0, f64x2.mul(q1, w2)), f64x2.mul(w4, q2));
-  return f64x2.add(f64x2.mul(p, u), v128.and(big, k64(LN2)));
+  return f64x2.mul(f64x2.add(f64x2.add(q0, f64x2.mul(q1, w2)), f64x2.mul(w4, q2)), u);
 }
+
+/** log1p of each lane in [0, 1] (or NaN): above sqrt 2 - 1, ln 2 + log1p((1 + e) / 2 - 1), exact as e has float32 precision. */
+// @ts-ignore: decorator
+@inline function log1pUnit64(e: v128): v128 {
+  const big = f64x2.gt(e, k64(SQRT2_M1));
+  const f = v128.bitselect(f64x2.sub(f64x2.mul(f64x2.add(e, k64(ONE64)), k64(HALF64)), k64(ONE64)), e, big);
+  return f64x2.add(log1pCore(f), v128.and(big, k64(LN2)));
+}
+
+/**
+ * log(t) for any t of float32 precision: t = 2^k m with m in [sqrt 2 / 2, sqrt 2), log t =
+ * k ln 2 + log1p(m - 1), m - 1 exact; 0, inf and NaN (which the exponent field cannot take
+ * apart) give -inf, inf and NaN, negative t NaN.
+ */
+// @ts-ignore: decorator
+@inline function logAny64(t: v128): v128 {
+  const exponent = f64x2.sub(v128.or(i64x2.shr_u(t, 52), k64(EXPONENT_TO_FLOAT)), k64(EXPONENT_OFFSET));
+  const m1 = v128.or(v128.and(t, k64(MANTISSA)), k64(ONE_BITS)); // in [1, 2)
+  const halve = f64x2.gt(m1, k64(SQRT2));
+  const m = v128.bitselect(f64x2.mul(m1, k64(HALF64)), m1, halve);
+  const n = f64x2.add(exponent, v128.and(halve, k64(ONE64)));
+  const log = f64x2.add(log1pCore(f64x2.sub(m, k64(ONE64))), f64x2.mul(n, k64(LN2)));
+  const withZero = v128.bitselect(k64(NEG_INF64), log, f64x2.eq(t, k64(ZERO64)));
+  const withInfNaN = v128.bitselect(t, withZero, v128.or(f64x2.eq(t, k64(INF64)), f64x2.ne(t, t)));
+  return v128.bitselect(k64(NAN64), withInfNaN, f64x2.lt(t, k64(ZERO64)));
+}
+
+/** log1p(a) for any a >= -1 of float32 precision: the series near 0, else log(1 + a) (1 + a exact unless a is huge). */
+// @ts-ignore: decorator
+@inline function log1pAny64(a: v128): v128 {
+  const near = v128.and(f64x2.gt(a, k64(SQRT2_M1_NEG)), f64x2.le(a, k64(SQRT2_M1)));
+  return v128.bitselect(log1pCore(a), logAny64(f64x2.add(k64(ONE64), a)), near);
+}
+const SQRT2_M1_NEG: usize = memory.data<f64>([-0.2928932188134524]); // sqrt 2 / 2 - 1
+
+// ---- float32 in and out ----
 
 // @ts-ignore: decorator
 @inline function highHalf(v: v128): v128 {
@@ -111,36 +150,171 @@ const ATANH_C: usize = memory.data<f64>([2, 2 / 3.0, 2 / 5.0, 2 / 7.0, 2 / 9.0, 
   return v128.shuffle<f32>(lo, hi, 0, 1, 4, 5);
 }
 
-/** float32(exp(x)) of each lane. */
+const EXP = 0;
+const LOG1P_UNIT = 1;
+const LOG = 2;
+const LOG1P = 3;
+
+/** float32(f(x)) of each lane, f evaluated in float64. */
 // @ts-ignore: decorator
-@inline function exp32(x: v128): v128 {
-  const lo = f32x4.demote_f64x2_zero(exp64(f64x2.promote_low_f32x4(x)));
-  const hi = f32x4.demote_f64x2_zero(exp64(f64x2.promote_low_f32x4(highHalf(x))));
-  return joinHalves(lo, hi);
+@inline function float32Of(fn: i32, x: v128): v128 {
+  const lo = f64x2.promote_low_f32x4(x);
+  const hi = f64x2.promote_low_f32x4(highHalf(x));
+  if (fn == EXP) return joinHalves(f32x4.demote_f64x2_zero(exp64(lo)), f32x4.demote_f64x2_zero(exp64(hi)));
+  if (fn == LOG1P_UNIT) return joinHalves(f32x4.demote_f64x2_zero(log1pUnit64(lo)), f32x4.demote_f64x2_zero(log1pUnit64(hi)));
+  if (fn == LOG) return joinHalves(f32x4.demote_f64x2_zero(logAny64(lo)), f32x4.demote_f64x2_zero(logAny64(hi)));
+  return joinHalves(f32x4.demote_f64x2_zero(log1pAny64(lo)), f32x4.demote_f64x2_zero(log1pAny64(hi)));
 }
 
-/** float32(log1p(a)) of each lane, for a in [0, 1] or NaN; so also log(s) = log1p(s - 1) for s in [1, 2]. */
-// @ts-ignore: decorator
-@inline function log1p32(a: v128): v128 {
-  const lo = f32x4.demote_f64x2_zero(log1p64(f64x2.promote_low_f32x4(a)));
-  const hi = f32x4.demote_f64x2_zero(log1p64(f64x2.promote_low_f32x4(highHalf(a))));
-  return joinHalves(lo, hi);
-}
-
-/** For `npm run verify:wasm-math` and the tests: out[i] = exp(in[i]) (op 0) or log1p(in[i]) (op 1), n a multiple of 4. */
-export function elementary(op: i32, input: usize, out: usize, n: i32): void {
+/** For `npm run verify:wasm-math` and the tests: out[i] = f(input[i]) for f = EXP, LOG1P_UNIT, LOG, LOG1P; n a multiple of 4. */
+export function elementary(fn: i32, input: usize, out: usize, n: i32): void {
   for (let i = 0; i < n; i += 4) {
     const at = <usize>i << 2;
     const v = v128.load(input + at);
-    v128.store(out + at, op == 0 ? exp32(v) : log1p32(v));
+    v128.store(out + at, fn == EXP ? float32Of(EXP, v) : fn == LOG1P_UNIT ? float32Of(LOG1P_UNIT, v) : fn == LOG ? float32Of(LOG, v) : float32Of(LOG1P, v));
   }
 }
 
-// ---- elementwise kernels over a chunk ----
+// ---- the losses, one vector of lanes at a time ----
+// Formulas and the torch source they mirror: ../../losses/<stem>.ts. y is the target; a, b, c
+// are the kernel's operands (see OPS below); s a scalar.
+
+export const HAS_WEIGHT = 1;
+export const HAS_POS_WEIGHT = 2;
+/** BCEWithLogits, torch >= 2.3: built on log_sigmoid; before, on max_val and log(exp(-m) + exp(-x - m)). */
+export const USES_LOG_SIGMOID = 4;
+/** SoftMarginLoss, torch >= 2.0: log1p(exp(-x y)); before, log(1 + exp(-x y)). */
+export const USES_LOG1P = 8;
+/** SoftMarginLoss: the vectorized log1p is SLEEF's before 3.8, inf above 1e38 (torch 2.0 - 2.7, not 'default'). */
+export const LOG1P_OVERFLOWS = 16;
+
+// The kernels (`op`), with their operands:
+export const BCE_WITH_LOGITS = 0; // a weight, b pos_weight
+export const BCE_WITH_LOGITS_GRAD = 1; // a weight, b pos_weight, c gradOutput, s the divisor for 'mean' (else 0)
+export const MULTILABEL_SOFT_MARGIN = 2; // a weight (per element, before the class sum)
+export const MULTILABEL_SOFT_MARGIN_GRAD = 3; // a weight, c the sample's gradient / C
+export const SOFT_MARGIN = 4;
+export const SOFT_MARGIN_GRAD = 5; // c gradOutput, s -norm
+export const BINARY_CROSS_ENTROPY = 6; // a weight
+export const BINARY_CROSS_ENTROPY_GRAD = 7; // a weight, c gradOutput, s the divisor for 'mean' (else 0)
+
+const OVERFLOW: usize = memory.data<f32>([1e38]);
+const INF: usize = memory.data<f32>([Infinity]);
+const LOG_FLOOR: usize = memory.data<f32>([-100]);
+const EPSILON: usize = memory.data<f32>([1e-12]);
+
+/** BCEWithLogits before the weight. */
+// @ts-ignore: decorator
+@inline function bceWithLogitsLoss(x: v128, y: v128, p: v128, flags: i32): v128 {
+  const linear = f32x4.mul(f32x4.sub(k(ONE), y), x);
+  const lw = f32x4.add(f32x4.mul(f32x4.sub(p, k(ONE)), y), k(ONE)); // (pos_weight - 1) * y + 1
+  // e = exp(-|x|) serves both formulas: before 2.3, exp(-m) + exp(-x - m) is exactly 1 + e (one of
+  // the two arguments is 0), except at x = -inf, where -x - m = inf - inf makes it NaN.
+  const e = float32Of(EXP, f32x4.neg(f32x4.abs(x)));
+  if (flags & USES_LOG_SIGMOID) {
+    // min(x, 0) - log1p(e): pmin keeps a NaN x (and gives -0 for -0 where ATen gives 0: the same after - log1p(1))
+    const logSigmoid = f32x4.sub(f32x4.pmin(x, k(ZERO)), float32Of(LOG1P_UNIT, e));
+    return f32x4.sub(linear, flags & HAS_POS_WEIGHT ? f32x4.mul(logSigmoid, lw) : logSigmoid);
+  }
+  const m = f32x4.pmax(f32x4.neg(x), k(ZERO)); // max(-x, 0), NaN kept (-0 for x = 0, added to a nonzero log)
+  const s = v128.bitselect(k(NAN), f32x4.add(k(ONE), e), f32x4.eq(x, k(NEG_INF)));
+  const logTerm = float32Of(LOG1P_UNIT, f32x4.sub(s, k(ONE))); // log(s), s in [1, 2]: s - 1 is exact
+  if (flags & HAS_POS_WEIGHT) return f32x4.add(linear, f32x4.mul(lw, f32x4.add(logTerm, m)));
+  return f32x4.add(f32x4.add(linear, m), logTerm);
+}
+
+/** BCEWithLogits' gradient before weight and 'mean': ((t + 1 - y) sigmoid(x) - t) g, t = pos_weight y. */
+// @ts-ignore: decorator
+@inline function bceWithLogitsGrad(x: v128, y: v128, p: v128, g: v128, flags: i32): v128 {
+  const sigmoid = f32x4.div(k(ONE), f32x4.add(k(ONE), float32Of(EXP, f32x4.neg(x))));
+  if (!(flags & HAS_POS_WEIGHT)) return f32x4.mul(f32x4.sub(sigmoid, y), g);
+  const t = f32x4.mul(p, y);
+  return f32x4.mul(f32x4.sub(f32x4.mul(f32x4.sub(f32x4.add(t, k(ONE)), y), sigmoid), t), g);
+}
+
+/** MultiLabelSoftMargin's element loss -(y log_sigmoid(x) + (1 - y) log_sigmoid(-x)); both share log1p(exp(-|x|)). */
+// @ts-ignore: decorator
+@inline function multilabelSoftMarginLoss(x: v128, y: v128): v128 {
+  const l = float32Of(LOG1P_UNIT, float32Of(EXP, f32x4.neg(f32x4.abs(x))));
+  const pos = f32x4.sub(f32x4.pmin(x, k(ZERO)), l);
+  const neg = f32x4.sub(f32x4.pmin(f32x4.neg(x), k(ZERO)), l);
+  return f32x4.neg(f32x4.add(f32x4.mul(y, pos), f32x4.mul(f32x4.sub(k(ONE), y), neg)));
+}
+
+/**
+ * MultiLabelSoftMargin's input gradient from the element's upstream gradient g:
+ * log_sigmoid_backward(x, -g y) - log_sigmoid_backward(-x, -g (1 - y)), sharing z = exp(-|x|) and
+ * q = z / (1 + z); each term takes 1 - q where its argument is negative, else q.
+ */
+// @ts-ignore: decorator
+@inline function multilabelSoftMarginGrad(x: v128, y: v128, g: v128): v128 {
+  const towardPos = f32x4.mul(f32x4.neg(g), y);
+  const towardNeg = f32x4.mul(f32x4.neg(g), f32x4.sub(k(ONE), y));
+  const z = float32Of(EXP, f32x4.neg(f32x4.abs(x)));
+  const q = f32x4.div(z, f32x4.add(k(ONE), z));
+  const p = f32x4.sub(k(ONE), q);
+  const a = v128.bitselect(p, q, f32x4.lt(x, k(ZERO)));
+  const b = v128.bitselect(p, q, f32x4.gt(x, k(ZERO)));
+  return f32x4.sub(f32x4.mul(a, towardPos), f32x4.mul(b, towardNeg));
+}
+
+/** SoftMarginLoss: log1p(exp(-x y)) (torch >= 2.0) or log(1 + exp(-x y)). */
+// @ts-ignore: decorator
+@inline function softMarginLoss(x: v128, y: v128, flags: i32): v128 {
+  const e = float32Of(EXP, f32x4.mul(f32x4.neg(x), y));
+  if (!(flags & USES_LOG1P)) return float32Of(LOG, f32x4.add(k(ONE), e));
+  const l = float32Of(LOG1P, e);
+  return flags & LOG1P_OVERFLOWS ? v128.bitselect(k(INF), l, f32x4.gt(e, k(OVERFLOW))) : l;
+}
+
+/** SoftMarginLoss' gradient: z = exp(-y x); y z (-norm) / (z + 1) * g. */
+// @ts-ignore: decorator
+@inline function softMarginGrad(x: v128, y: v128, g: v128, minusNorm: v128): v128 {
+  const z = float32Of(EXP, f32x4.mul(f32x4.neg(y), x));
+  return f32x4.mul(f32x4.div(f32x4.mul(f32x4.mul(y, z), minusNorm), f32x4.add(z, k(ONE))), g);
+}
+
+/** BCELoss before the weight: (y - 1) max(log1p(-x), -100) - y max(log(x), -100); pmax is std::max. */
+// @ts-ignore: decorator
+@inline function binaryCrossEntropyLoss(x: v128, y: v128): v128 {
+  const logOneMinus = f32x4.pmax(float32Of(LOG1P, f32x4.neg(x)), k(LOG_FLOOR));
+  const logX = f32x4.pmax(float32Of(LOG, x), k(LOG_FLOOR));
+  return f32x4.sub(f32x4.mul(f32x4.sub(y, k(ONE)), logOneMinus), f32x4.mul(y, logX));
+}
+
+/** BCELoss' gradient before weight and 'mean': g (x - y) / max((1 - x) x, 1e-12). */
+// @ts-ignore: decorator
+@inline function binaryCrossEntropyGrad(x: v128, y: v128, g: v128): v128 {
+  const denominator = f32x4.pmax(f32x4.mul(f32x4.sub(k(ONE), x), x), k(EPSILON));
+  return f32x4.div(f32x4.mul(g, f32x4.sub(x, y)), denominator);
+}
+
+/** Kernel `op` on one vector. */
+// @ts-ignore: decorator
+@inline function kernelLanes(op: i32, x: v128, y: v128, a: v128, b: v128, c: v128, flags: i32, s: f32): v128 {
+  const weighted = flags & HAS_WEIGHT;
+  let v: v128;
+  switch (op) {
+    case BCE_WITH_LOGITS: v = bceWithLogitsLoss(x, y, b, flags); break;
+    case BCE_WITH_LOGITS_GRAD: v = bceWithLogitsGrad(x, y, b, c, flags); break;
+    case MULTILABEL_SOFT_MARGIN: v = multilabelSoftMarginLoss(x, y); break;
+    case MULTILABEL_SOFT_MARGIN_GRAD: return multilabelSoftMarginGrad(x, y, weighted ? f32x4.mul(c, a) : c);
+    case SOFT_MARGIN: return softMarginLoss(x, y, flags);
+    case SOFT_MARGIN_GRAD: return softMarginGrad(x, y, c, f32x4.splat(s));
+    case BINARY_CROSS_ENTROPY: v = binaryCrossEntropyLoss(x, y); break;
+    default: v = binaryCrossEntropyGrad(x, y, c); break; // BINARY_CROSS_ENTROPY_GRAD
+  }
+  if (weighted) v = f32x4.mul(v, a);
+  // the gradients' reduction == 'mean' division by the element count
+  if (s != 0 && (op == BCE_WITH_LOGITS_GRAD || op == BINARY_CROSS_ENTROPY_GRAD)) v = f32x4.div(v, f32x4.splat(s));
+  return v;
+}
+
+// ---- walking a chunk ----
 // JS copies a chunk of `count` elements (flat index start ... start + count - 1 of a rows x classes
-// tensor) of each per-element array into module memory and calls a kernel, which walks it as row
-// segments. An operand (weight, pos_weight, gradOutput) is (ptr, rowStride, colStride, elemStride)
-// in floats: the value for (row, col) at chunk offset i is at ptr + 4 * (row * rowStride +
+// tensor) of the input into module memory and calls a kernel, which walks it as row segments. An
+// operand (target, weight, pos_weight, gradOutput) is (ptr, rowStride, colStride, elemStride) in
+// floats: the value for (row, col) at chunk offset i is at ptr + 4 * (row * rowStride +
 // col * colStride + i * elemStride): per class (0, 1, 0), per row (1, 0, 0), one value (0, 0, 0),
 // or copied with the chunk (0, 0, 1). Along a segment its lanes step by colStride + elemStride,
 // 0 (splat) or 1 (vector). A segment's last len % 4 values are staged in SCRATCH, zero-padded, and
@@ -166,236 +340,79 @@ function unstage(v: v128, ptr: usize, count: i32): void {
   for (let i = 0; i < count; i++) store<f32>(ptr + (<usize>i << 2), load<f32>(SCRATCH + (<usize>i << 2)));
 }
 
+/** Kernel `op` over `len` elements: x and out contiguous, the operands stepping by 0 or 1. */
+function segment(
+  op: i32, x: usize, out: usize, len: i32,
+  y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,
+): void {
+  const vectorEnd = len & ~3;
+  for (let i = 0; i < vectorEnd; i += 4) {
+    const at = <usize>i << 2;
+    const v = kernelLanes(
+      op, v128.load(x + at), lanes(y + at * <usize>yStep, yStep), lanes(a + at * <usize>aStep, aStep),
+      lanes(b + at * <usize>bStep, bStep), lanes(c + at * <usize>cStep, cStep), flags, s,
+    );
+    v128.store(out + at, v);
+  }
+  const tail = len - vectorEnd;
+  if (tail) {
+    const at = <usize>vectorEnd << 2;
+    const v = kernelLanes(
+      op, stage(0, x + at, tail, 1), stage(1, y + at * <usize>yStep, tail, yStep), stage(2, a + at * <usize>aStep, tail, aStep),
+      stage(3, b + at * <usize>bStep, tail, bStep), stage(4, c + at * <usize>cStep, tail, cStep), flags, s,
+    );
+    unstage(v, out + at, tail);
+  }
+}
+
 /** The address of an operand's value for (row, col) at chunk offset i. */
 // @ts-ignore: decorator
 @inline function operandAt(ptr: usize, rowStride: i32, colStride: i32, elemStride: i32, row: i32, col: i32, i: i32): usize {
   return ptr + (<usize>(row * rowStride + col * colStride + i * elemStride) << 2);
 }
 
-// ---- BCEWithLogits (../../losses/bce_with_logits.ts) ----
-
-export const HAS_WEIGHT = 1;
-export const HAS_POS_WEIGHT = 2;
-/** torch >= 2.3 builds the loss on log_sigmoid; before, on max_val and log(exp(-m) + exp(-x - m)). */
-export const USES_LOG_SIGMOID = 4;
-
-/** One vector of losses before the weight (p is pos_weight, unused without HAS_POS_WEIGHT). */
-// @ts-ignore: decorator
-@inline function bceWithLogitsLanes(x: v128, y: v128, p: v128, flags: i32): v128 {
-  const linear = f32x4.mul(f32x4.sub(k(ONE), y), x);
-  const lw = f32x4.add(f32x4.mul(f32x4.sub(p, k(ONE)), y), k(ONE)); // (pos_weight - 1) * y + 1
-  // e = exp(-|x|) serves both formulas: before 2.3, exp(-m) + exp(-x - m) is exactly 1 + e (one of
-  // the two arguments is 0), except at x = -inf, where -x - m = inf - inf makes it NaN.
-  const e = exp32(f32x4.neg(f32x4.abs(x)));
-  if (flags & USES_LOG_SIGMOID) {
-    const logSigmoid = f32x4.sub(f32x4.pmin(x, k(ZERO)), log1p32(e)); // min(x, 0) - log1p(e); pmin keeps NaN
-    return f32x4.sub(linear, flags & HAS_POS_WEIGHT ? f32x4.mul(logSigmoid, lw) : logSigmoid);
-  }
-  const m = f32x4.pmax(f32x4.neg(x), k(ZERO)); // max(-x, 0); pmax keeps NaN
-  const s = v128.bitselect(k(NAN), f32x4.add(k(ONE), e), f32x4.eq(x, k(NEG_INF)));
-  const logTerm = log1p32(f32x4.sub(s, k(ONE))); // log(s), s in [1, 2]
-  if (flags & HAS_POS_WEIGHT) return f32x4.add(linear, f32x4.mul(lw, f32x4.add(logTerm, m)));
-  return f32x4.add(f32x4.add(linear, m), logTerm);
-}
-
-function bceWithLogitsSegment(x: usize, y: usize, out: usize, len: i32, w: usize, wStep: i32, p: usize, pStep: i32, flags: i32): void {
-  const weighted = flags & HAS_WEIGHT;
-  const vectorEnd = len & ~3;
-  for (let i = 0; i < vectorEnd; i += 4) {
-    const at = <usize>i << 2;
-    let l = bceWithLogitsLanes(v128.load(x + at), v128.load(y + at), lanes(p + at * <usize>pStep, pStep), flags);
-    if (weighted) l = f32x4.mul(l, lanes(w + at * <usize>wStep, wStep));
-    v128.store(out + at, l);
-  }
-  const tail = len - vectorEnd;
-  if (tail) {
-    const at = <usize>vectorEnd << 2;
-    let l = bceWithLogitsLanes(stage(0, x + at, tail, 1), stage(1, y + at, tail, 1), stage(2, p + at * <usize>pStep, tail, pStep), flags);
-    if (weighted) l = f32x4.mul(l, stage(3, w + at * <usize>wStep, tail, wStep));
-    unstage(l, out + at, tail);
-  }
-}
-
-/** Losses times weight of a chunk (see above) into out. */
-export function bceWithLogitsForward(
-  x: usize, y: usize, out: usize, start: i32, count: i32, classes: i32,
-  w: usize, wRow: i32, wCol: i32, wElem: i32, p: usize, pRow: i32, pCol: i32, pElem: i32, flags: i32,
+/** Kernel `op` on a chunk, one result per element into out. */
+export function elementwise(
+  op: i32, x: usize, out: usize, start: i32, count: i32, classes: i32,
+  y: usize, yRow: i32, yCol: i32, yElem: i32, a: usize, aRow: i32, aCol: i32, aElem: i32,
+  b: usize, bRow: i32, bCol: i32, bElem: i32, c: usize, cRow: i32, cCol: i32, cElem: i32, flags: i32, s: f32,
 ): void {
   let row = start / classes;
   let col = start % classes;
   for (let i = 0; i < count; row++, col = 0) {
     const len = min(classes - col, count - i);
     const at = <usize>i << 2;
-    bceWithLogitsSegment(
-      x + at, y + at, out + at, len,
-      operandAt(w, wRow, wCol, wElem, row, col, i), wCol | wElem,
-      operandAt(p, pRow, pCol, pElem, row, col, i), pCol | pElem, flags,
+    segment(
+      op, x + at, out + at, len,
+      operandAt(y, yRow, yCol, yElem, row, col, i), yCol | yElem, operandAt(a, aRow, aCol, aElem, row, col, i), aCol | aElem,
+      operandAt(b, bRow, bCol, bElem, row, col, i), bCol | bElem, operandAt(c, cRow, cCol, cElem, row, col, i), cCol | cElem, flags, s,
     );
     i += len;
   }
 }
 
 /**
- * One vector of d loss / d x: ((t + 1 - y) sigmoid(x) - t) * grad with t = pos_weight * y
- * (without pos_weight: (sigmoid(x) - y) * grad); sigmoid(x) = 1 / (1 + exp(-x)).
+ * Kernel `op` on a chunk of whole rows, each row's results (in scratch) summed over the classes in
+ * ATen's order and divided by the class count: one result per row into out.
  */
-// @ts-ignore: decorator
-@inline function bceWithLogitsGradLanes(x: v128, y: v128, p: v128, grad: v128, flags: i32): v128 {
-  const sigmoid = f32x4.div(k(ONE), f32x4.add(k(ONE), exp32(f32x4.neg(x))));
-  let g: v128;
-  if (flags & HAS_POS_WEIGHT) {
-    const t = f32x4.mul(p, y);
-    g = f32x4.sub(f32x4.mul(f32x4.sub(f32x4.add(t, k(ONE)), y), sigmoid), t);
-  } else {
-    g = f32x4.sub(sigmoid, y);
-  }
-  return f32x4.mul(g, grad);
-}
-
-function bceWithLogitsGradSegment(
-  x: usize, y: usize, out: usize, len: i32, g: usize, gStep: i32, w: usize, wStep: i32, p: usize, pStep: i32, flags: i32, divisor: f32,
-): void {
-  const weighted = flags & HAS_WEIGHT;
-  const mean = divisor != 0;
-  const d = f32x4.splat(divisor);
-  const vectorEnd = len & ~3;
-  for (let i = 0; i < vectorEnd; i += 4) {
-    const at = <usize>i << 2;
-    let v = bceWithLogitsGradLanes(v128.load(x + at), v128.load(y + at), lanes(p + at * <usize>pStep, pStep), lanes(g + at * <usize>gStep, gStep), flags);
-    if (weighted) v = f32x4.mul(v, lanes(w + at * <usize>wStep, wStep));
-    if (mean) v = f32x4.div(v, d);
-    v128.store(out + at, v);
-  }
-  const tail = len - vectorEnd;
-  if (tail) {
-    const at = <usize>vectorEnd << 2;
-    let v = bceWithLogitsGradLanes(stage(0, x + at, tail, 1), stage(1, y + at, tail, 1), stage(2, p + at * <usize>pStep, tail, pStep), stage(4, g + at * <usize>gStep, tail, gStep), flags);
-    if (weighted) v = f32x4.mul(v, stage(3, w + at * <usize>wStep, tail, wStep));
-    if (mean) v = f32x4.div(v, d);
-    unstage(v, out + at, tail);
-  }
-}
-
-/** The input gradient of a chunk, times weight, divided by `divisor` unless it is 0 (reduction 'mean'). */
-export function bceWithLogitsBackward(
-  x: usize, y: usize, out: usize, start: i32, count: i32, classes: i32,
-  g: usize, gRow: i32, gCol: i32, gElem: i32, w: usize, wRow: i32, wCol: i32, wElem: i32,
-  p: usize, pRow: i32, pCol: i32, pElem: i32, flags: i32, divisor: f32,
-): void {
-  let row = start / classes;
-  let col = start % classes;
-  for (let i = 0; i < count; row++, col = 0) {
-    const len = min(classes - col, count - i);
-    const at = <usize>i << 2;
-    bceWithLogitsGradSegment(
-      x + at, y + at, out + at, len,
-      operandAt(g, gRow, gCol, gElem, row, col, i), gCol | gElem,
-      operandAt(w, wRow, wCol, wElem, row, col, i), wCol | wElem,
-      operandAt(p, pRow, pCol, pElem, row, col, i), pCol | pElem, flags, divisor,
-    );
-    i += len;
-  }
-}
-
-// ---- MultiLabelSoftMarginLoss (../../losses/multilabel_soft_margin.ts), torch >= 1.11 ----
-
-/** -(y * log_sigmoid(x) + (1 - y) * log_sigmoid(-x)): both log_sigmoids share log1p(exp(-|x|)). */
-// @ts-ignore: decorator
-@inline function multilabelSoftMarginLanes(x: v128, y: v128): v128 {
-  const l = log1p32(exp32(f32x4.neg(f32x4.abs(x))));
-  const pos = f32x4.sub(f32x4.pmin(x, k(ZERO)), l);
-  const neg = f32x4.sub(f32x4.pmin(f32x4.neg(x), k(ZERO)), l);
-  return f32x4.neg(f32x4.add(f32x4.mul(y, pos), f32x4.mul(f32x4.sub(k(ONE), y), neg)));
-}
-
-function multilabelSoftMarginSegment(x: usize, y: usize, out: usize, len: i32, w: usize, wStep: i32, weighted: i32): void {
-  const vectorEnd = len & ~3;
-  for (let i = 0; i < vectorEnd; i += 4) {
-    const at = <usize>i << 2;
-    let l = multilabelSoftMarginLanes(v128.load(x + at), v128.load(y + at));
-    if (weighted) l = f32x4.mul(l, lanes(w + at * <usize>wStep, wStep));
-    v128.store(out + at, l);
-  }
-  const tail = len - vectorEnd;
-  if (tail) {
-    const at = <usize>vectorEnd << 2;
-    let l = multilabelSoftMarginLanes(stage(0, x + at, tail, 1), stage(1, y + at, tail, 1));
-    if (weighted) l = f32x4.mul(l, stage(3, w + at * <usize>wStep, tail, wStep));
-    unstage(l, out + at, tail);
-  }
-}
-
-/**
- * Per-sample losses of a chunk of whole rows: each row's weighted element losses (in scratch),
- * summed over the classes in ATen's order and divided by the class count, into out[row].
- */
-export function multilabelSoftMarginForward(
-  x: usize, y: usize, out: usize, start: i32, count: i32, classes: i32,
-  w: usize, wRow: i32, wCol: i32, wElem: i32, flags: i32, scratch: usize,
+export function rowMeans(
+  op: i32, x: usize, out: usize, start: i32, count: i32, classes: i32,
+  y: usize, yRow: i32, yCol: i32, yElem: i32, a: usize, aRow: i32, aCol: i32, aElem: i32,
+  b: usize, bRow: i32, bCol: i32, bElem: i32, c: usize, cRow: i32, cCol: i32, cElem: i32, flags: i32, s: f32, scratch: usize,
 ): void {
   const firstRow = start / classes;
   const rows = count / classes;
   for (let r = 0; r < rows; r++) {
     const i = r * classes;
     const at = <usize>i << 2;
-    multilabelSoftMarginSegment(x + at, y + at, scratch + at, classes, operandAt(w, wRow, wCol, wElem, firstRow + r, 0, i), wCol | wElem, flags & HAS_WEIGHT);
+    const row = firstRow + r;
+    segment(
+      op, x + at, scratch + at, classes,
+      operandAt(y, yRow, yCol, yElem, row, 0, i), yCol | yElem, operandAt(a, aRow, aCol, aElem, row, 0, i), aCol | aElem,
+      operandAt(b, bRow, bCol, bElem, row, 0, i), bCol | bElem, operandAt(c, cRow, cCol, cElem, row, 0, i), cCol | cElem, flags, s,
+    );
     sumBegin(classes);
     store<f32>(out + (<usize>r << 2), sumChunk(scratch + at, classes) / <f32>classes);
-  }
-}
-
-/**
- * One vector of the input gradient from the per-element upstream gradient g (the sample's
- * gradient / C, times weight): log_sigmoid_backward(x, -g y) - log_sigmoid_backward(-x, -g (1 - y)),
- * which share z = exp(-|x|) and q = z / (1 + z); each term is (1 - q) where its argument is
- * negative, else q.
- */
-// @ts-ignore: decorator
-@inline function multilabelSoftMarginGradLanes(x: v128, y: v128, g: v128): v128 {
-  const gl = f32x4.neg(g);
-  const towardPos = f32x4.mul(gl, y);
-  const towardNeg = f32x4.mul(gl, f32x4.sub(k(ONE), y));
-  const z = exp32(f32x4.neg(f32x4.abs(x)));
-  const q = f32x4.div(z, f32x4.add(k(ONE), z));
-  const p = f32x4.sub(k(ONE), q);
-  const a = v128.bitselect(p, q, f32x4.lt(x, k(ZERO)));
-  const b = v128.bitselect(p, q, f32x4.gt(x, k(ZERO)));
-  return f32x4.sub(f32x4.mul(a, towardPos), f32x4.mul(b, towardNeg));
-}
-
-function multilabelSoftMarginGradSegment(x: usize, y: usize, out: usize, len: i32, g: usize, gStep: i32, w: usize, wStep: i32, weighted: i32): void {
-  const vectorEnd = len & ~3;
-  for (let i = 0; i < vectorEnd; i += 4) {
-    const at = <usize>i << 2;
-    let upstream = lanes(g + at * <usize>gStep, gStep);
-    if (weighted) upstream = f32x4.mul(upstream, lanes(w + at * <usize>wStep, wStep));
-    v128.store(out + at, multilabelSoftMarginGradLanes(v128.load(x + at), v128.load(y + at), upstream));
-  }
-  const tail = len - vectorEnd;
-  if (tail) {
-    const at = <usize>vectorEnd << 2;
-    let upstream = stage(4, g + at * <usize>gStep, tail, gStep);
-    if (weighted) upstream = f32x4.mul(upstream, stage(3, w + at * <usize>wStep, tail, wStep));
-    unstage(multilabelSoftMarginGradLanes(stage(0, x + at, tail, 1), stage(1, y + at, tail, 1), upstream), out + at, tail);
-  }
-}
-
-/** The input gradient of a chunk; g is each sample's gradient divided by the class count. */
-export function multilabelSoftMarginBackward(
-  x: usize, y: usize, out: usize, start: i32, count: i32, classes: i32,
-  g: usize, gRow: i32, gCol: i32, gElem: i32, w: usize, wRow: i32, wCol: i32, wElem: i32, flags: i32,
-): void {
-  let row = start / classes;
-  let col = start % classes;
-  for (let i = 0; i < count; row++, col = 0) {
-    const len = min(classes - col, count - i);
-    const at = <usize>i << 2;
-    multilabelSoftMarginGradSegment(
-      x + at, y + at, out + at, len,
-      operandAt(g, gRow, gCol, gElem, row, col, i), gCol | gElem,
-      operandAt(w, wRow, wCol, wElem, row, col, i), wCol | wElem, flags & HAS_WEIGHT,
-    );
-    i += len;
   }
 }
 
