@@ -10,9 +10,8 @@
 // grad[j] -= g and grad[i] += g in the dtype, in the loops' order; then grad *= grad_output.
 
 import { checkGradOutput, prepare, type CommonOptions, type Prepared } from '../loss-args.ts';
-import type { Round } from '../numerics.ts';
 import { makeTensor } from '../reduction.ts';
-import { LossArgumentError, checkIndexTensor, formatShape, type IndexTensor, type Tensor } from '../tensor.ts';
+import { LossArgumentError, allocate, checkIndexTensor, formatShape, type IndexTensor, type Tensor } from '../tensor.ts';
 import { lossModule } from '../loss-module.ts';
 
 export type MultiLabelMarginOptions = CommonOptions;
@@ -47,43 +46,49 @@ function check(op: string, input: Tensor, target: IndexTensor, options: MultiLab
   return { ...p, x: input.data, labels: target.data, rows, classes, perRow: p.reduction === 'none' && rank === 2 };
 }
 
-/** Calls hinge(j, i) for every listed class j and unlisted class i of `row`, in torch's loop order. */
-function forEachPair(a: Args, row: number, hinge: (j: number, i: number) => void): void {
+/**
+ * The classes `row` does not list, in order, into `unlisted` (returns their count); `listed` is
+ * scratch. Every (listed j, unlisted i) pair is then visited as torch's loops do: j in the target's
+ * order (repeats included), i ascending.
+ */
+function unlistedClasses(a: Args, row: number, listed: Uint8Array, unlisted: Int32Array): number {
   const base = row * a.classes;
-  const listed = new Uint8Array(a.classes);
+  listed.fill(0);
   for (let k = 0; k < a.classes; k++) {
     const t = a.labels[base + k]!;
     if (t < 0) break;
     listed[t] = 1;
   }
-  for (let k = 0; k < a.classes; k++) {
-    const j = a.labels[base + k]!;
-    if (j < 0) break;
-    for (let i = 0; i < a.classes; i++) if (!listed[i]) hinge(j, i);
-  }
-}
-
-function margin(a: Args, row: number, j: number, i: number, r: Round): number {
-  const base = row * a.classes;
-  return r(r(1 - a.x[base + j]!) + a.x[base + i]!);
+  let count = 0;
+  for (let i = 0; i < a.classes; i++) if (!listed[i]) unlisted[count++] = i;
+  return count;
 }
 
 export function multilabelMarginLoss(input: Tensor, target: IndexTensor, options?: MultiLabelMarginOptions): Tensor {
   const a = check(OP, input, target, options);
-  const r = a.round;
+  const { x, labels, classes, round: r } = a;
   const rowSums = new Float64Array(a.rows);
+  const listed = new Uint8Array(classes);
+  const unlisted = new Int32Array(classes);
   for (let row = 0; row < a.rows; row++) {
+    const count = unlistedClasses(a, row, listed, unlisted);
+    const base = row * classes;
     let s = 0; // float64 accumulator
-    forEachPair(a, row, (j, i) => {
-      const z = margin(a, row, j, i, r);
-      if (z > 0) s += z;
-    });
+    for (let k = 0; k < classes; k++) {
+      const j = labels[base + k]!;
+      if (j < 0) break;
+      const h = r(1 - x[base + j]!);
+      for (let u = 0; u < count; u++) {
+        const z = r(h + x[base + unlisted[u]!]!); // 1 - x[j] + x[i]
+        s += z > 0 ? z : 0; // a NaN z adds nothing
+      }
+    }
     rowSums[row] = r(s);
   }
-  if (a.perRow) return makeTensor(rowSums.map((s) => r(s / a.classes)), [a.rows], a.dtype);
+  if (a.perRow) return makeTensor(rowSums.map((s) => r(s / classes)), [a.rows], a.dtype);
   let total = 0;
   for (const s of rowSums) total += s;
-  total /= a.classes;
+  total /= classes;
   if (a.reduction === 'mean') total /= a.rows;
   return makeTensor([r(total)], [], a.dtype);
 }
@@ -93,20 +98,29 @@ export function multilabelMarginLossBackward(gradOutput: Tensor, input: Tensor, 
   const op = `${OP}Backward`;
   const a = check(op, input, target, options, { gradOutput });
   checkGradOutput(op, gradOutput, a.perRow ? [a.rows] : []);
-  const r = a.round;
-  const g = r(a.reduction === 'mean' ? 1 / (a.rows * a.classes) : 1 / a.classes);
-  const grad = new Float64Array(a.x.length);
+  const { x, labels, classes, round: r } = a;
+  const g = r(a.reduction === 'mean' ? 1 / (a.rows * classes) : 1 / classes);
+  const grad = allocate(a.dtype, x.length);
+  const listed = new Uint8Array(classes);
+  const unlisted = new Int32Array(classes);
   for (let row = 0; row < a.rows; row++) {
-    const base = row * a.classes;
-    forEachPair(a, row, (j, i) => {
-      if (margin(a, row, j, i, r) > 0) {
-        grad[base + j] = r(grad[base + j]! - g);
-        grad[base + i] = r(grad[base + i]! + g);
+    const count = unlistedClasses(a, row, listed, unlisted);
+    const base = row * classes;
+    for (let k = 0; k < classes; k++) {
+      const j = labels[base + k]!;
+      if (j < 0) break;
+      const h = r(1 - x[base + j]!);
+      for (let u = 0; u < count; u++) {
+        const i = base + unlisted[u]!;
+        if (r(h + x[i]!) > 0) {
+          grad[base + j] = r(grad[base + j]! - g);
+          grad[i] = r(grad[i]! + g);
+        }
       }
-    });
+    }
   }
   const go = gradOutput.data;
-  for (let k = 0; k < grad.length; k++) grad[k] = r(grad[k]! * go[a.perRow ? Math.floor(k / a.classes) : 0]!);
+  for (let k = 0; k < grad.length; k++) grad[k] = r(grad[k]! * go[a.perRow ? Math.floor(k / classes) : 0]!);
   return makeTensor(grad, input.shape, a.dtype);
 }
 
