@@ -1,4 +1,4 @@
-// npm run bench [-- --sizes 1e3,1e5,1e6,1e7] [--repeats N] [--json FILE]
+// npm run bench [-- --sizes 1e3,1e5,1e6,1e7] [--repeats N] [--json FILE] [--losses a,b] [--js-loops]
 //
 // Forward, and forward + backward, of every registered loss, float32 and float64, with weight and
 // pos_weight where the loss has them, reduction 'mean', shape (n / 100, 100): the TypeScript
@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { LOSSES, LOSS_STEMS, type LossEntry } from '../ts/losses/registry.ts';
 import type { Tensor } from '../ts/tensor.ts';
 import { TorchWorker, findTorchInterpreter } from './lib/torch-worker.ts';
+import { useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -20,8 +21,11 @@ const { values: opts } = parseArgs({
     repeats: { type: 'string', default: '7' },
     json: { type: 'string', default: 'reports/bench.json' },
     losses: { type: 'string' },
+    'js-loops': { type: 'boolean', default: false },
   },
 });
+// float32 runs the WebAssembly SIMD kernels; --js-loops times the JS loops they replace instead.
+useFloat32Kernels(!opts['js-loops']);
 const SIZES = opts.sizes!.split(',').map(Number);
 const CLASSES = 100;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -52,8 +56,10 @@ function inputs(entry: LossEntry, n: number, dtype: 'float32' | 'float64') {
 }
 
 function timeIt(fn: () => void, repeats: number): number {
-  fn();
-  fn(); // warm-up: V8 optimizes the kernels
+  // Warm-up, at least 3 calls and 200 ms: V8 optimizes the JS and tiers the WebAssembly kernels
+  // up from its baseline compiler while they run.
+  const warm = performance.now();
+  for (let calls = 0; calls < 3 || performance.now() - warm < 200; calls++) fn();
   const t: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const s = performance.now();
@@ -145,7 +151,7 @@ async function main(): Promise<void> {
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   process.stdout.write([line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n') + '\n');
   mkdirSync(dirname(opts.json!), { recursive: true });
-  writeFileSync(opts.json!, `${JSON.stringify({ torch: worker?.hello ?? null, node: process.version, classes: CLASSES, rows }, null, 1)}\n`);
+  writeFileSync(opts.json!, `${JSON.stringify({ torch: worker?.hello ?? null, node: process.version, classes: CLASSES, float32: opts['js-loops'] ? 'js loops' : 'wasm kernels', rows }, null, 1)}\n`);
   process.stderr.write(`wrote ${opts.json}\n`);
 }
 
