@@ -147,6 +147,18 @@ export class Float32Kernels {
     return total;
   }
 
+  /** exp, log1p on [0, 1], log or log1p of every value, as the kernels compute them (for checks). */
+  elementary(fn: 'exp' | 'log1p-unit' | 'log' | 'log1p', values: Float32Array): Float32Array {
+    this.top = this.base;
+    const count = Math.ceil(values.length / 4) * 4;
+    const [input, out] = [this.reserve(count), this.reserve(count)];
+    const short = this.top - this.exports.memory.buffer.byteLength;
+    if (short > 0) this.exports.memory.grow(Math.ceil(short / 65536));
+    new Float32Array(this.exports.memory.buffer).set(values, input / 4);
+    this.exports.elementary(['exp', 'log1p-unit', 'log', 'log1p'].indexOf(fn), input, out, count);
+    return new Float32Array(this.exports.memory.buffer, out, values.length).slice();
+  }
+
   /** Reserves `count` floats (16-byte aligned) in this call's arena; returns the byte address. */
   private reserve(count: number): number {
     const ptr = this.top;
