@@ -101,10 +101,7 @@ export class Float32Kernels {
     }
     const out = this.reserve(byRow ? rows : chunk);
     const scratch = byRow ? this.reserve(chunk) : 0;
-    const memory = this.exports.memory;
-    const short = this.top - memory.buffer.byteLength;
-    if (short > 0) memory.grow(Math.ceil(short / 65536));
-    const heap = new Float32Array(memory.buffer);
+    const heap = this.heap();
     for (const { ptr, values } of placed) heap.set(values, ptr / 4);
 
     const op = this.exports[call.op].value as number;
@@ -133,9 +130,7 @@ export class Float32Kernels {
   sum(values: Float32Array): number {
     this.top = this.base;
     const buffer = this.reserve(CHUNK);
-    const short = this.top - this.exports.memory.buffer.byteLength;
-    if (short > 0) this.exports.memory.grow(Math.ceil(short / 65536));
-    const heap = new Float32Array(this.exports.memory.buffer);
+    const heap = this.heap();
     this.exports.sumBegin(values.length);
     if (values.length === 0) return this.exports.sumChunk(buffer, 0);
     let total = 0;
@@ -152,11 +147,17 @@ export class Float32Kernels {
     this.top = this.base;
     const count = Math.ceil(values.length / 4) * 4;
     const [input, out] = [this.reserve(count), this.reserve(count)];
-    const short = this.top - this.exports.memory.buffer.byteLength;
-    if (short > 0) this.exports.memory.grow(Math.ceil(short / 65536));
-    new Float32Array(this.exports.memory.buffer).set(values, input / 4);
+    this.heap().set(values, input / 4);
     this.exports.elementary(['exp', 'log1p-unit', 'log', 'log1p'].indexOf(fn), input, out, count);
     return new Float32Array(this.exports.memory.buffer, out, values.length).slice();
+  }
+
+  /** The module's memory as floats, grown first to hold everything reserved. */
+  private heap(): Float32Array {
+    const memory = this.exports.memory;
+    const short = this.top - memory.buffer.byteLength;
+    if (short > 0) memory.grow(Math.ceil(short / 65536));
+    return new Float32Array(memory.buffer);
   }
 
   /** Reserves `count` floats (16-byte aligned) in this call's arena; returns the byte address. */
