@@ -9,7 +9,7 @@ import {
   binaryCrossEntropy, binaryCrossEntropyBackward, binaryCrossEntropyWithLogits, binaryCrossEntropyWithLogitsBackward,
   multilabelSoftMarginLoss, multilabelSoftMarginLossBackward, softMarginLoss, softMarginLossBackward, type Tensor,
 } from '../ts/index.ts';
-import { CHUNK, float32Kernels, useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
+import { CHUNK, float32Kernels, loadFloat32Kernels, useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
 import { compileKernels, kernelsModuleSource } from '../scripts/build-wasm.ts';
 
 afterEach(() => useFloat32Kernels(true));
@@ -167,6 +167,29 @@ for (const layout of LAYOUTS) {
     }
   });
 }
+
+test('operands shaped like the input are streamed in chunks, so memory stays at a few chunks; small ones are placed whole', () => {
+  const fresh = loadFloat32Kernels()!;
+  const rows = 4096;
+  const classes = 100; // 409600 elements: 1.6 MB per array
+  const rand = random(21);
+  const input = tensorOf([rows, classes], () => rand() * 8 - 4);
+  const target = tensorOf([rows, classes], () => (rand() < 0.5 ? 1 : 0));
+  const weight = tensorOf([rows, classes], () => rand() + 0.5);
+  const posWeight = tensorOf([classes], () => rand() * 3);
+  const call = {
+    op: 'BCE_WITH_LOGITS', input: input.data, classes, results: 'elements', flags: ['HAS_WEIGHT', 'HAS_POS_WEIGHT'],
+    operands: [{ data: target.data, rowStride: classes, colStride: 1 }, { data: weight.data, rowStride: classes, colStride: 1 }, { data: posWeight.data, rowStride: 0, colStride: 1 }, null],
+  } as const;
+  const got = fresh.run(call, 'none', input.shape);
+  expect(fresh.exports.memory.buffer.byteLength).toBeLessThan(1 << 20);
+  const want = binaryCrossEntropyWithLogits(input, target, { weight, posWeight, reduction: 'none', torchVersion: '1.13.0' }); // the call's flags: no log_sigmoid
+  let differ = 0;
+  for (let i = 0; i < want.data.length; i++) if (!Object.is(got.data[i], want.data[i])) differ++;
+  expect(differ).toBe(0);
+  expect(fresh.run(call, 'sum', []).data[0]).toBe(binaryCrossEntropyWithLogits(input, target, { weight, posWeight, reduction: 'sum', torchVersion: '1.13.0' }).data[0]);
+  expect(fresh.sum(new Float32Array(0))).toBe(0);
+});
 
 test('empty tensors: kernels and JS loops agree (0, NaN mean, empty none)', () => {
   for (const shape of [[0], [3, 0], [0, 5]]) {

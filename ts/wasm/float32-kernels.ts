@@ -175,20 +175,23 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
+/** A fresh instance of the kernels (its own memory), or null where WebAssembly SIMD is unavailable. */
+export function loadFloat32Kernels(): Float32Kernels | null {
+  try {
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64)), {});
+    return new Float32Kernels(instance.exports as unknown as KernelExports);
+  } catch {
+    return null;
+  }
+}
+
 let kernels: Float32Kernels | null | undefined;
 let enabled = true;
 
-/** The kernels, or null where WebAssembly SIMD is unavailable (or switched off): then the JS loops run. */
+/** The kernels the ports use, or null where WebAssembly SIMD is unavailable (or switched off): then the JS loops run. */
 export function float32Kernels(): Float32Kernels | null {
   if (!enabled) return null;
-  if (kernels === undefined) {
-    try {
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64)), {});
-      kernels = new Float32Kernels(instance.exports as unknown as KernelExports);
-    } catch {
-      kernels = null;
-    }
-  }
+  if (kernels === undefined) kernels = loadFloat32Kernels();
   return kernels;
 }
 
