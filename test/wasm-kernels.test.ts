@@ -9,15 +9,20 @@ import {
   binaryCrossEntropy, binaryCrossEntropyBackward, binaryCrossEntropyWithLogits, binaryCrossEntropyWithLogitsBackward,
   multilabelSoftMarginLoss, multilabelSoftMarginLossBackward, softMarginLoss, softMarginLossBackward, type Tensor,
 } from '../ts/index.ts';
-import { CHUNK, float32Kernels, loadFloat32Kernels, useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
+import { CHUNK, Float32Kernels, float32Kernels, loadFloat32Kernels, useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
 import { compileKernels, kernelsModuleSource } from '../scripts/build-wasm.ts';
 
 afterEach(() => useFloat32Kernels(true));
 
 const kernels = float32Kernels()!;
 
-test('WebAssembly SIMD is available here, so float32 runs the kernels', () => {
-  expect(kernels).not.toBeNull();
+test('WebAssembly SIMD is available here, so float32 runs the kernels; useFloat32Kernels(false) switches them off', () => {
+  expect(kernels).toBeInstanceOf(Float32Kernels);
+  expect(float32Kernels()).toBe(kernels); // one instance
+  useFloat32Kernels(false);
+  expect(float32Kernels()).toBeNull(); // so the comparisons below do run the JS loops
+  useFloat32Kernels(true);
+  expect(float32Kernels()).toBe(kernels);
 });
 
 test('ts/wasm/kernels-binary.ts is the build of ts/wasm/assembly/kernels.ts (npm run build:wasm)', () => {
