@@ -22,7 +22,7 @@ import { applyReduction, makeTensor } from '../reduction.ts';
 import { LossArgumentError, allocate, formatShape, type Tensor } from '../tensor.ts';
 import type { TorchRelease } from '../torch-version.ts';
 import { lossModule } from '../loss-module.ts';
-import { float32Kernels, oneValue, perElement, type Flag, type KernelCall } from '../wasm/float32-kernels.ts';
+import { gradOutputOperand, kernelsFor, perElement, type Flag, type KernelCall } from '../wasm/float32-kernels.ts';
 
 export interface BCEWithLogitsOptions extends CommonOptions {
   weight?: Tensor;
@@ -80,7 +80,7 @@ function kernelCall(a: Args, op: KernelCall['op'], input: Tensor, target: Tensor
 
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options?: BCEWithLogitsOptions): Tensor {
   const a = check(OP, input, target, options);
-  const kernels = a.dtype === 'float32' ? float32Kernels() : null;
+  const kernels = kernelsFor(a.dtype);
   if (kernels) return kernels.run(kernelCall(a, 'BCE_WITH_LOGITS', input, target), a.reduction, input.shape);
   const { weight: w, posWeight: p, round: r, torch } = a;
   const x = input.data;
@@ -101,9 +101,9 @@ export function binaryCrossEntropyWithLogitsBackward(gradOutput: Tensor, input: 
   const op = `${OP}Backward`;
   const a = check(op, input, target, options, { gradOutput });
   checkGradOutput(op, gradOutput, a.reduction === 'none' ? input.shape : []);
-  const kernels = a.dtype === 'float32' ? float32Kernels() : null;
+  const kernels = kernelsFor(a.dtype);
   if (kernels) {
-    const grad = a.reduction === 'none' ? perElement(gradOutput, a.classes) : oneValue(gradOutput);
+    const grad = gradOutputOperand(gradOutput, a.reduction, a.classes);
     return kernels.run(kernelCall(a, 'BCE_WITH_LOGITS_GRAD', input, target, grad), 'none', input.shape);
   }
   const { weight: w, posWeight: p, round: r } = a;

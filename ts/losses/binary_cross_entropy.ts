@@ -14,7 +14,7 @@ import type { Round } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
 import { LossArgumentError, allocate, formatShape, type FloatArray, type Tensor } from '../tensor.ts';
 import { lossModule } from '../loss-module.ts';
-import { float32Kernels, oneValue, perElement, type KernelCall } from '../wasm/float32-kernels.ts';
+import { gradOutputOperand, kernelsFor, perElement, type KernelCall } from '../wasm/float32-kernels.ts';
 
 export interface BCELossOptions extends CommonOptions {
   weight?: Tensor;
@@ -78,7 +78,7 @@ function kernelCall(a: Args, op: KernelCall['op'], input: Tensor, target: Tensor
 
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options?: BCELossOptions): Tensor {
   const a = check(OP, input, target, options);
-  const kernels = a.dtype === 'float32' ? float32Kernels() : null;
+  const kernels = kernelsFor(a.dtype);
   if (kernels) return kernels.run(kernelCall(a, 'BINARY_CROSS_ENTROPY', input, target), a.reduction, input.shape);
   const { weight: w, round: r } = a;
   const x = input.data;
@@ -98,9 +98,9 @@ export function binaryCrossEntropyBackward(gradOutput: Tensor, input: Tensor, ta
   const op = `${OP}Backward`;
   const a = check(op, input, target, options, { gradOutput });
   checkGradOutput(op, gradOutput, a.reduction === 'none' ? input.shape : []);
-  const kernels = a.dtype === 'float32' ? float32Kernels() : null;
+  const kernels = kernelsFor(a.dtype);
   if (kernels) {
-    const grad = a.reduction === 'none' ? perElement(gradOutput, a.classes) : oneValue(gradOutput);
+    const grad = gradOutputOperand(gradOutput, a.reduction, a.classes);
     return kernels.run(kernelCall(a, 'BINARY_CROSS_ENTROPY_GRAD', input, target, grad), 'none', input.shape);
   }
   const { weight: w, round: r } = a;

@@ -21,7 +21,7 @@ import { applyReduction, makeTensor } from '../reduction.ts';
 import { LossArgumentError, allocate, numel, type Tensor } from '../tensor.ts';
 import type { TorchRelease } from '../torch-version.ts';
 import { lossModule } from '../loss-module.ts';
-import { float32Kernels, perElement, type Float32Kernels } from '../wasm/float32-kernels.ts';
+import { kernelsFor, perElement, type Float32Kernels } from '../wasm/float32-kernels.ts';
 
 export interface MultiLabelSoftMarginOptions extends CommonOptions {
   weight?: Tensor;
@@ -133,13 +133,13 @@ function perSampleLosses(input: Tensor, target: Tensor, weight: Tensor | undefin
  * The float32 kernels, where they apply: the row-by-row layout with at least one class (no class
  * gives 0 / 0 per sample) and torch's log1p-based log_sigmoid (>= 1.11).
  */
-function kernelsFor(a: Args): Float32Kernels | null {
-  return a.dtype === 'float32' && a.rowwise && a.classes > 0 && a.torch.logSigmoidUsesLog1p ? float32Kernels() : null;
+function rowwiseKernels(a: Args): Float32Kernels | null {
+  return a.rowwise && a.classes > 0 && a.torch.logSigmoidUsesLog1p ? kernelsFor(a.dtype) : null;
 }
 
 export function multilabelSoftMarginLoss(input: Tensor, target: Tensor, options?: MultiLabelSoftMarginOptions): Tensor {
   const a = check(OP, input, target, options);
-  const k = kernelsFor(a);
+  const k = rowwiseKernels(a);
   if (k) {
     const weight = options?.weight ? rowColOperand(options.weight, input.shape) : null;
     const call = { op: 'MULTILABEL_SOFT_MARGIN', input: input.data, classes: a.classes, operands: [perElement(target, a.classes), weight, null, null], flags: weight ? (['HAS_WEIGHT'] as const) : [], results: 'row means' } as const;
@@ -161,7 +161,7 @@ export function multilabelSoftMarginLossBackward(gradOutput: Tensor, input: Tens
   // MeanBackward, then SumBackward + DivBackward: every class of a sample gets grad / C.
   const sampleGrad = (s: number) => r((a.reduction === 'none' ? go[s]! : meanGrad) / C);
 
-  const k = kernelsFor(a);
+  const k = rowwiseKernels(a);
   if (k) {
     const samples = new Float32Array(a.outer);
     for (let o = 0; o < a.outer; o++) samples[o] = sampleGrad(o);

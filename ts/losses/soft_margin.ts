@@ -16,7 +16,7 @@ import { tensorLog1p } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
 import { allocate, type Tensor } from '../tensor.ts';
 import { lossModule } from '../loss-module.ts';
-import { float32Kernels, oneValue, perElement, type Flag, type KernelCall } from '../wasm/float32-kernels.ts';
+import { gradOutputOperand, kernelsFor, type Flag, type KernelCall } from '../wasm/float32-kernels.ts';
 
 export type SoftMarginOptions = CommonOptions;
 
@@ -41,7 +41,7 @@ function kernelCall(a: Args, op: KernelCall['op'], input: Tensor, gradOutput: Ro
 
 export function softMarginLoss(input: Tensor, target: Tensor, options?: SoftMarginOptions): Tensor {
   const a = check(OP, input, target, options);
-  const kernels = a.dtype === 'float32' ? float32Kernels() : null;
+  const kernels = kernelsFor(a.dtype);
   if (kernels) return kernels.run(kernelCall(a, 'SOFT_MARGIN', input), a.reduction, input.shape);
   const { y, round: r, torch } = a;
   const x = input.data;
@@ -64,9 +64,9 @@ export function softMarginLossBackward(gradOutput: Tensor, input: Tensor, target
   const x = input.data;
   const go = gradOutput.data;
   const minusNorm = r(a.reduction === 'mean' ? -1 / x.length : -1);
-  const kernels = a.dtype === 'float32' ? float32Kernels() : null;
+  const kernels = kernelsFor(a.dtype);
   if (kernels) {
-    const grad = a.reduction === 'none' ? perElement(gradOutput, a.classes) : oneValue(gradOutput);
+    const grad = gradOutputOperand(gradOutput, a.reduction, a.classes);
     return kernels.run(kernelCall(a, 'SOFT_MARGIN_GRAD', input, grad, minusNorm), 'none', input.shape);
   }
   const grad = allocate(a.dtype, x.length);

@@ -10,7 +10,7 @@
 import { KERNELS_WASM_BASE64 } from './kernels-binary.ts';
 import type { Reduction } from '../loss-args.ts';
 import { makeTensor } from '../reduction.ts';
-import type { FloatArray, Tensor } from '../tensor.ts';
+import type { DType, FloatArray, Tensor } from '../tensor.ts';
 import type { RowColOperand } from '../broadcast.ts';
 
 type Op = 'BCE_WITH_LOGITS' | 'BCE_WITH_LOGITS_GRAD' | 'MULTILABEL_SOFT_MARGIN' | 'MULTILABEL_SOFT_MARGIN_GRAD' | 'SOFT_MARGIN' | 'SOFT_MARGIN_GRAD' | 'BINARY_CROSS_ENTROPY' | 'BINARY_CROSS_ENTROPY_GRAD';
@@ -52,9 +52,9 @@ export function perElement(t: Tensor, classes: number): RowColOperand {
   return { data: t.data, rowStride: classes, colStride: 1 };
 }
 
-/** A 0-d tensor (gradOutput for 'mean' and 'sum') as an operand. */
-export function oneValue(t: Tensor): RowColOperand {
-  return { data: t.data, rowStride: 0, colStride: 0 };
+/** A backward's gradOutput as an operand: one value per element for 'none', else its one value. */
+export function gradOutputOperand(gradOutput: Tensor, reduction: Reduction, classes: number): RowColOperand {
+  return reduction === 'none' ? perElement(gradOutput, classes) : { data: gradOutput.data, rowStride: 0, colStride: 0 };
 }
 
 /** Elements per chunk: its arrays stay in the L2 cache, and it is a multiple of SUM_CHUNK_ALIGN. */
@@ -193,6 +193,11 @@ export function float32Kernels(): Float32Kernels | null {
   if (!enabled) return null;
   if (kernels === undefined) kernels = loadFloat32Kernels();
   return kernels;
+}
+
+/** The kernels for an op that computes in `dtype`: float32 only (float64 runs the JS loops). */
+export function kernelsFor(dtype: DType): Float32Kernels | null {
+  return dtype === 'float32' ? float32Kernels() : null;
 }
 
 /** Switches the float32 kernels off (false) or on: tests and the bench compare them with the JS loops. */
