@@ -22,7 +22,7 @@ export type KernelExports = {
   heapBase(): number;
   /** out[i] = f(input[i]) for f = 0 exp, 1 log1p on [0, 1], 2 log, 3 log1p; n a multiple of 4. */
   elementary(fn: number, input: number, out: number, n: number): void;
-  /** op, x, out, start, count, classes, then four numbers per operand (y, a, b, c), flags, scalar. */
+  /** op, x, pre (a chunk-sized area), out, start, count, classes, then four numbers per operand (y, a, b, c), flags, scalar. */
   elementwise(...args: number[]): void;
   /** As elementwise, then the scratch area. */
   rowMeans(...args: number[]): void;
@@ -99,6 +99,7 @@ export class Float32Kernels {
         operands.push(ptr, o.rowStride, o.colStride, 0);
       }
     }
+    const pre = this.reserve(chunk);
     const out = this.reserve(byRow ? rows : chunk);
     const scratch = byRow ? this.reserve(chunk) : 0;
     const heap = this.heap();
@@ -115,8 +116,8 @@ export class Float32Kernels {
       const count = Math.min(chunk, n - start);
       for (const { ptr, values } of streams) heap.set(values.subarray(start, start + count), ptr / 4);
       const x = streams[0]!.ptr;
-      if (byRow) this.exports.rowMeans(op, x, out + (start / classes) * 4, start, count, classes, ...operands, flags, scalar, scratch);
-      else this.exports.elementwise(op, x, out, start, count, classes, ...operands, flags, scalar);
+      if (byRow) this.exports.rowMeans(op, x, pre, out + (start / classes) * 4, start, count, classes, ...operands, flags, scalar, scratch);
+      else this.exports.elementwise(op, x, pre, out, start, count, classes, ...operands, flags, scalar);
       if (collect) collect.set(heap.subarray(out / 4, out / 4 + count), start);
       else if (streamSum) sum = this.exports.sumChunk(out, count);
     }
