@@ -1,19 +1,23 @@
-// npm run bench [-- --sizes 1e3,1e5,1e6,1e7] [--repeats N] [--json FILE] [--losses a,b] [--js-loops]
+// npm run bench [-- --sizes 1e3,1e5,1e6,1e7] [--repeats N] [--json FILE] [--losses a,b] [--js-loops] [--cold-allocator]
 //
 // Forward, and forward + backward, of every registered loss, float32 and float64, with weight and
 // pos_weight where the loss has them, reduction 'mean', shape (n / 100, 100): the TypeScript
 // ports, torch on CPU through python/worker.py (timed inside torch; one thread and all threads)
 // and, for BCEWithLogits, TensorFlow.js's CPU backend (tf.losses.sigmoidCrossEntropy). Medians of
 // several runs after a warm-up, in ns per element. Without torch, the torch columns are empty.
+// --cold-allocator times the ports without the allocator warm-up of ts/allocator.ts (each large
+// output then page-faults on fresh memory).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { resourceUsage } from 'node:process';
 import { LOSSES, LOSS_STEMS, type LossEntry } from '../ts/losses/registry.ts';
 import type { Tensor } from '../ts/tensor.ts';
 import { TorchWorker, findTorchInterpreter } from './lib/torch-worker.ts';
 import { useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
+import { useAllocatorWarmup } from '../ts/allocator.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -22,10 +26,12 @@ const { values: opts } = parseArgs({
     json: { type: 'string', default: 'reports/bench.json' },
     losses: { type: 'string' },
     'js-loops': { type: 'boolean', default: false },
+    'cold-allocator': { type: 'boolean', default: false },
   },
 });
 // float32 runs the WebAssembly SIMD kernels; --js-loops times the JS loops they replace instead.
 useFloat32Kernels(!opts['js-loops']);
+useAllocatorWarmup(!opts['cold-allocator']);
 const SIZES = opts.sizes!.split(',').map(Number);
 const CLASSES = 100;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -61,13 +67,17 @@ function timeIt(fn: () => void, repeats: number): number {
   const warm = performance.now();
   for (let calls = 0; calls < 3 || performance.now() - warm < 200; calls++) fn();
   const t: number[] = [];
+  const faults = resourceUsage().minorPageFault;
   for (let i = 0; i < repeats; i++) {
     const s = performance.now();
     fn();
     t.push((performance.now() - s) / 1000);
   }
+  lastFaultsPerCall = (resourceUsage().minorPageFault - faults) / repeats;
   return median(t);
 }
+/** Minor page faults per timed call of the last timeIt: fresh output memory shows here. */
+let lastFaultsPerCall = 0;
 
 type TF = typeof import('@tensorflow/tfjs-core');
 
@@ -129,6 +139,7 @@ async function main(): Promise<void> {
           entry.forward(input, target, opt);
           entry.backward(go, input, target, opt);
         }, repeats);
+        const fbFaults = lastFaultsPerCall;
         const torchTime = async (threads: number, backward: boolean) => {
           if (!worker) return null;
           const r = await worker.request<{ seconds: number[] }>({ op: 'bench', loss: stem, dtype, numel: n, classes: CLASSES, threads, repeats: repeats + 2, backward }, 600_000);
@@ -138,7 +149,7 @@ async function main(): Promise<void> {
         rows.push({ loss: stem, dtype, n, pass: 'forward', port: fwd, torch1: await torchTime(1, false), torchAll: await torchTime(worker?.hello.max_threads ?? 1, false), tfjs: tf?.forward ?? null });
         rows.push({ loss: stem, dtype, n, pass: 'forward+backward', port: fb, torch1: await torchTime(1, true), torchAll: await torchTime(worker?.hello.max_threads ?? 1, true), tfjs: tf?.backward ?? null });
         const last = rows.slice(-2).map((r) => `${r.pass} ${((r.port / n) * 1e9).toFixed(1)} ns/el (torch 1t ${r.torch1 ? ((r.torch1 / n) * 1e9).toFixed(1) : '-'})`);
-        process.stderr.write(`  ${stem} ${dtype} n=${n}: ${last.join(', ')}\n`);
+        process.stderr.write(`  ${stem} ${dtype} n=${n}: ${last.join(', ')}; ${fbFaults.toFixed(0)} page faults per forward+backward\n`);
       }
     }
   }
@@ -151,7 +162,7 @@ async function main(): Promise<void> {
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   process.stdout.write([line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n') + '\n');
   mkdirSync(dirname(opts.json!), { recursive: true });
-  writeFileSync(opts.json!, `${JSON.stringify({ torch: worker?.hello ?? null, node: process.version, classes: CLASSES, float32: opts['js-loops'] ? 'js loops' : 'wasm kernels', rows }, null, 1)}\n`);
+  writeFileSync(opts.json!, `${JSON.stringify({ torch: worker?.hello ?? null, node: process.version, classes: CLASSES, float32: opts['js-loops'] ? 'js loops' : 'wasm kernels', allocatorWarmup: !opts['cold-allocator'], rows }, null, 1)}\n`);
   process.stderr.write(`wrote ${opts.json}\n`);
 }
 

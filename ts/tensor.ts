@@ -1,5 +1,7 @@
 // Dense row-major tensors: just enough of torch.Tensor for the loss ports.
 
+import { beforeOutput } from './allocator.ts';
+
 export type DType = 'float32' | 'float64';
 export type FloatArray = Float32Array | Float64Array;
 export type NestedNumbers = number | readonly NestedNumbers[];
@@ -40,7 +42,9 @@ export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
+/** A zeroed output (see ./allocator.ts for what the first large one also does). */
 export function allocate(dtype: DType, length: number): FloatArray {
+  beforeOutput(length * (dtype === 'float32' ? 4 : 8));
   return dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
 }
 

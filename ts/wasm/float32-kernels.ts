@@ -10,7 +10,7 @@
 import { KERNELS_WASM_BASE64 } from './kernels-binary.ts';
 import type { Reduction } from '../loss-args.ts';
 import { makeTensor } from '../reduction.ts';
-import type { DType, FloatArray, Tensor } from '../tensor.ts';
+import { allocate, type DType, type FloatArray, type Tensor } from '../tensor.ts';
 import type { RowColOperand } from '../broadcast.ts';
 
 type Op = 'BCE_WITH_LOGITS' | 'BCE_WITH_LOGITS_GRAD' | 'MULTILABEL_SOFT_MARGIN' | 'MULTILABEL_SOFT_MARGIN_GRAD' | 'SOFT_MARGIN' | 'SOFT_MARGIN_GRAD' | 'BINARY_CROSS_ENTROPY' | 'BINARY_CROSS_ENTROPY_GRAD';
@@ -108,7 +108,7 @@ export class Float32Kernels {
     const op = this.exports[call.op].value as number;
     const flags = call.flags.reduce((bits, f) => bits | (this.exports[f].value as number), 0);
     const scalar = call.scalar ?? 0;
-    const collect = reduction === 'none' && !byRow ? new Float32Array(n) : null;
+    const collect = reduction === 'none' && !byRow ? (allocate('float32', n) as Float32Array) : null;
     const streamSum = reduction !== 'none' && !byRow;
     if (streamSum) this.exports.sumBegin(n);
     let sum = streamSum && n === 0 ? this.exports.sumChunk(out, 0) : 0;
