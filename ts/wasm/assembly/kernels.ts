@@ -22,8 +22,9 @@ const NEG_INF: usize = memory.data<f32>([-Infinity]);
 // ---- exp, log and log1p: float64 inside, float32 in and out ----
 // Evaluated in float64 (two f64x2 halves per f32x4) to a relative error below 1e-10 and rounded
 // once, so they return the correctly rounded float32 except within that of a rounding midpoint:
-// `npm run verify:wasm-math` finds 20 of all 2.2e9 exp arguments and 1357 of 1.1e9 log1p
-// arguments (those in [0, 1]) rounded otherwise than V8's Math.exp / Math.log1p, each by 1 ULP.
+// `npm run verify:wasm-math` finds 20 of all 2.2e9 exp arguments, 6 of the 1.1e9 log1p arguments
+// in [0, 1], 2408 of 2.1e9 log and 3106 of 3.2e9 log1p arguments rounded otherwise than V8's
+// Math.exp / Math.log1p / Math.log, each a tie within 0.501 ULP.
 
 // @ts-ignore: decorator
 @inline function k64(at: usize): v128 {
@@ -121,12 +122,43 @@ const NAN64: usize = memory.data<f64>([NaN]);
   return f64x2.mul(f64x2.add(f64x2.add(q0, f64x2.mul(q1, w2)), f64x2.mul(w4, q2)), u);
 }
 
-/** log1p of each lane in [0, 1] (or NaN): above sqrt 2 - 1, ln 2 + log1p((1 + e) / 2 - 1), exact as e has float32 precision. */
+// log1p on [0, 1], by a table like exp's: with j = f * 128 rounded (0 ... 128) and inv the
+// inverse of 1 + j / 128 rounded to 12 bits, log1p(f) = -log(inv) + log1p(r), where
+// r = (1 + f) inv - 1 = f inv + (inv - 1) is exact (both terms are, and so is their sum: 36 bits)
+// and |r| < 2^-8 + 2^-12; j = 0 has inv = 1, r = f. log1p(r) = r - r^2/2 + ... + r^5/5 leaves
+// below 2^-42 of the result. No division (the atanh series' costs as much as the rest).
+const LOG1P_C: usize = memory.data<f64>([-1 / 2.0, 1 / 3.0, -1 / 4.0, 1 / 5.0]);
+/** {inv, -log(inv)} for j = 0 ... 255; j > 128 (only a NaN's bits give one) as j = 0. */
+const LOG1P_TABLE: usize = memory.data(256 * 16, 16);
+for (let j = 0; j < 256; j++) {
+  const inv = j == 0 || j > 128 ? 1.0 : Math.round(4096 / (1 + j / 128.0)) / 4096;
+  store<f64>(LOG1P_TABLE + (<usize>j << 4), inv);
+  store<f64>(LOG1P_TABLE + (<usize>j << 4) + 8, -Math.log(inv));
+}
+const ONE_TWENTY_EIGHT: usize = memory.data<f32>([128]);
+const ROUNDER: usize = memory.data<f32>([8388608]); // 2^23: adding it rounds to an integer, kept in the low bits
+const BYTE: usize = memory.data<i32>([255]);
+
 // @ts-ignore: decorator
-@inline function log1pUnit64(e: v128): v128 {
-  const big = f64x2.gt(e, k64(SQRT2_M1));
-  const f = v128.bitselect(f64x2.sub(f64x2.mul(f64x2.add(e, k64(ONE64)), k64(HALF64)), k64(ONE64)), e, big);
-  return f64x2.add(log1pCore(f), v128.and(big, k64(LN2)));
+@inline function log1pC(i: i32): v128 {
+  return k64(LOG1P_C + (<usize>i << 3));
+}
+
+/** The byte offsets of four float32 lanes' table entries, f in [0, 1] (a NaN's is in the table too). */
+// @ts-ignore: decorator
+@inline function log1pOffsets(f: v128): v128 {
+  return i32x4.shl(v128.and(f32x4.add(f32x4.mul(f, k(ONE_TWENTY_EIGHT)), k(ROUNDER)), k(BYTE)), 4);
+}
+
+/** log1p of two lanes f in [0, 1] (or NaN), given their table entries. */
+// @ts-ignore: decorator
+@inline function log1pUnit64(f: v128, entry0: v128, entry1: v128): v128 {
+  const inv = v128.shuffle<i64>(entry0, entry1, 0, 2);
+  const r = f64x2.add(f64x2.mul(f, inv), f64x2.sub(inv, k64(ONE64)));
+  const r2 = f64x2.mul(r, r);
+  const low = f64x2.add(r, f64x2.mul(r2, f64x2.add(log1pC(0), f64x2.mul(r, log1pC(1)))));
+  const high = f64x2.mul(f64x2.mul(r2, r2), f64x2.add(log1pC(2), f64x2.mul(r, log1pC(3))));
+  return f64x2.add(v128.shuffle<i64>(entry0, entry1, 1, 3), f64x2.add(low, high));
 }
 
 /**
@@ -179,7 +211,14 @@ const LOG1P = 3;
   const lo = f64x2.promote_low_f32x4(x);
   const hi = f64x2.promote_low_f32x4(highHalf(x));
   if (fn == EXP) return joinHalves(f32x4.demote_f64x2_zero(exp64(lo)), f32x4.demote_f64x2_zero(exp64(hi)));
-  if (fn == LOG1P_UNIT) return joinHalves(f32x4.demote_f64x2_zero(log1pUnit64(lo)), f32x4.demote_f64x2_zero(log1pUnit64(hi)));
+  if (fn == LOG1P_UNIT) {
+    const at = log1pOffsets(x);
+    const e0 = v128.load(LOG1P_TABLE + <usize>i32x4.extract_lane(at, 0));
+    const e1 = v128.load(LOG1P_TABLE + <usize>i32x4.extract_lane(at, 1));
+    const e2 = v128.load(LOG1P_TABLE + <usize>i32x4.extract_lane(at, 2));
+    const e3 = v128.load(LOG1P_TABLE + <usize>i32x4.extract_lane(at, 3));
+    return joinHalves(f32x4.demote_f64x2_zero(log1pUnit64(lo, e0, e1)), f32x4.demote_f64x2_zero(log1pUnit64(hi, e2, e3)));
+  }
   if (fn == LOG) return joinHalves(f32x4.demote_f64x2_zero(logAny64(lo)), f32x4.demote_f64x2_zero(logAny64(hi)));
   return joinHalves(f32x4.demote_f64x2_zero(log1pAny64(lo)), f32x4.demote_f64x2_zero(log1pAny64(hi)));
 }
