@@ -15,8 +15,8 @@
 
 /** The block's size: its chunk must not exceed glibc's DEFAULT_MMAP_THRESHOLD_MAX (32 MB on 64-bit). */
 const BLOCK_BYTES = 32 * 1024 * 1024 - 64 * 1024;
-/** Outputs from this size on warm the allocator: below it, glibc reuses freed memory anyway. */
-const WARM_FROM_BYTES = 1024 * 1024;
+/** Outputs from glibc's initial mmap threshold on warm the allocator (smaller ones come from its heap and are reused anyway). */
+const WARM_FROM_BYTES = 128 * 1024;
 
 let warmed = false;
 let enabled = true;
