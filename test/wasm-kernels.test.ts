@@ -233,10 +233,15 @@ test("exp, log and log1p round as V8's Math functions do, on special and 2^20 sa
     ['log1p-unit', Math.log1p, 0, 1, [0, 1, 0.41421357, 0.4142135, 1e-30, 1e-45, 0.5, NaN]],
     ['log', Math.log, 0, MAX, [0, -0, 1, Infinity, NaN, -1, -Infinity, 1e-45, 2 ** -126, MAX, 0.70710677, 1.4142135, 2]],
     ['log1p', Math.log1p, -1, MAX, [0, -0, -1, -2, Infinity, NaN, -0.29289323, 0.41421357, 1e-45, -1e-30, MAX, 2 ** 24, 2 ** 30]],
+    ['log-ge1', Math.log, 1, MAX, [1, 1.0000001, 1.9999999, 2, 2.0000002, Infinity, NaN, MAX, 2 ** 24, 2 ** 24 + 2, 2 ** 30]],
+    ['log1p-ge0', Math.log1p, 0, MAX, [0, 1e-45, 1e-30, 2 ** -29, 0.0078125, 1, 1.0000001, Infinity, NaN, MAX, 2 ** 24, 2 ** 30]],
   ] as const;
   for (const [fn, reference, from, to, special] of FUNCTIONS) {
-    // uniform over [from, to] where it is short, else uniform in the exponent
-    const draw = () => (to - from <= 300 ? from + (to - from) * rand() ** (fn === 'log1p-unit' ? 8 : 1) : (rand() < 0.5 && from < 0 ? -rand() : 2 ** (rand() * 250 - 125)));
+    // uniform over [from, to] where it is short, else uniform in the exponent (from 1 up for log-ge1)
+    const draw = () =>
+      to - from <= 300 ? from + (to - from) * rand() ** (fn === 'log1p-unit' ? 8 : 1)
+      : from >= 1 ? 2 ** (rand() * 127)
+      : rand() < 0.5 && from < 0 ? -rand() : 2 ** (rand() * 250 - 125);
     const args = new Float32Array(n);
     for (let i = 0; i < n; i++) args[i] = i < special.length ? special[i]! : draw();
     const results = kernels.elementary(fn, args);

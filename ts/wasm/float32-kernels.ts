@@ -20,7 +20,7 @@ export type KernelExports = {
   readonly memory: WebAssembly.Memory;
   readonly SUM_CHUNK_ALIGN: WebAssembly.Global;
   heapBase(): number;
-  /** out[i] = f(input[i]) for f = 0 exp, 1 log1p on [0, 1], 2 log, 3 log1p; n a multiple of 4. */
+  /** out[i] = f(input[i]) for f = 0 exp, 1 log1p on [0, 1], 2 log, 3 log1p, 4 log on [1, inf], 5 log1p on [0, inf]; n a multiple of 4. */
   elementary(fn: number, input: number, out: number, n: number): void;
   /** op, x, pre (a chunk-sized area), out, start, count, classes, then four numbers per operand (y, a, b, c), flags, scalar. */
   elementwise(...args: number[]): void;
@@ -30,6 +30,10 @@ export type KernelExports = {
   sumChunk(ptr: number, count: number): number;
   sumFloat32(ptr: number, length: number): number;
 } & { readonly [name in Op | Flag]: WebAssembly.Global };
+
+/** The kernels' exp, log and log1p, in their `elementary` numbering. */
+export const ELEMENTARY = ['exp', 'log1p-unit', 'log', 'log1p', 'log-ge1', 'log1p-ge0'] as const;
+export type Elementary = (typeof ELEMENTARY)[number];
 
 /** One kernel call over a rows x classes input of `count` elements. */
 export interface KernelCall {
@@ -143,13 +147,13 @@ export class Float32Kernels {
     return total;
   }
 
-  /** exp, log1p on [0, 1], log or log1p of every value, as the kernels compute them (for checks). */
-  elementary(fn: 'exp' | 'log1p-unit' | 'log' | 'log1p', values: Float32Array): Float32Array {
+  /** exp, log1p on [0, 1], log, log1p, log on [1, inf] or log1p on [0, inf] of every value, as the kernels compute them (for checks). */
+  elementary(fn: Elementary, values: Float32Array): Float32Array {
     this.top = this.base;
     const count = Math.ceil(values.length / 4) * 4;
     const [input, out] = [this.reserve(count), this.reserve(count)];
     this.heap().set(values, input / 4);
-    this.exports.elementary(['exp', 'log1p-unit', 'log', 'log1p'].indexOf(fn), input, out, count);
+    this.exports.elementary(ELEMENTARY.indexOf(fn), input, out, count);
     return new Float32Array(this.exports.memory.buffer, out, values.length).slice();
   }
 

@@ -161,6 +161,30 @@ const BYTE: usize = memory.data<i32>([255]);
   return f64x2.add(v128.shuffle<i64>(entry0, entry1, 1, 3), f64x2.add(low, high));
 }
 
+const ONE_TWENTY_EIGHT64: usize = memory.data<f64>([128]);
+const FLOAT32_BIAS: usize = memory.data<i32>([127]);
+const MANTISSA32: usize = memory.data<i32>([0x007fffff]);
+const BYTE64: usize = memory.data<i64>([255]);
+
+/**
+ * log1p(a) for a >= 0 of float32 precision, by the same table: 1 + a = 2^k m, m in [1, 2),
+ * log1p(a) = k ln 2 + log1p(m - 1), with m - 1 replaced by a itself below 2 (where 1 + a may
+ * have rounded). inf and NaN, which the exponent field cannot take apart, are their own log1p.
+ * No division, one polynomial (the general log1p takes both of log's and the series near 0).
+ */
+// @ts-ignore: decorator
+@inline function log1pFromZero64(a: v128): v128 {
+  const t = f64x2.add(k64(ONE64), a);
+  const k = f64x2.sub(v128.or(i64x2.shr_u(t, 52), k64(EXPONENT_TO_FLOAT)), k64(EXPONENT_OFFSET));
+  const fraction = f64x2.sub(v128.or(v128.and(t, k64(MANTISSA)), k64(ONE_BITS)), k64(ONE64));
+  const f = v128.bitselect(a, fraction, f64x2.lt(t, k64(TWO64)));
+  const at = i64x2.shl(v128.and(f64x2.add(f64x2.mul(f, k64(ONE_TWENTY_EIGHT64)), k64(SHIFTER)), k64(BYTE64)), 4);
+  const e0 = v128.load(LOG1P_TABLE + <usize>i64x2.extract_lane(at, 0));
+  const e1 = v128.load(LOG1P_TABLE + <usize>i64x2.extract_lane(at, 1));
+  const log = f64x2.add(log1pUnit64(f, e0, e1), f64x2.mul(k, k64(LN2)));
+  return v128.bitselect(a, log, v128.or(f64x2.eq(a, k64(INF64)), f64x2.ne(a, a)));
+}
+
 /**
  * log(t) for any t of float32 precision: t = 2^k m with m in [sqrt 2 / 2, sqrt 2), log t =
  * k ln 2 + log1p(m - 1), m - 1 exact; 0, inf and NaN (which the exponent field cannot take
@@ -203,6 +227,10 @@ const EXP = 0;
 const LOG1P_UNIT = 1;
 const LOG = 2;
 const LOG1P = 3;
+/** log on [1, inf]: SoftMarginLoss' log(1 + e) before torch 2.0. */
+const LOG_GE1 = 4;
+/** log1p on [0, inf]: SoftMarginLoss' log1p(e) from torch 2.0. */
+const LOG1P_GE0 = 5;
 
 /** float32(f(x)) of each lane, f evaluated in float64. */
 // @ts-ignore: decorator
@@ -220,15 +248,38 @@ const LOG1P = 3;
     return joinHalves(f32x4.demote_f64x2_zero(log1pUnit64(lo, e0, e1)), f32x4.demote_f64x2_zero(log1pUnit64(hi, e2, e3)));
   }
   if (fn == LOG) return joinHalves(f32x4.demote_f64x2_zero(logAny64(lo)), f32x4.demote_f64x2_zero(logAny64(hi)));
+  if (fn == LOG_GE1) {
+    // t = 2^exponent m, m in [1, 2): log t = exponent ln 2 + log1p(m - 1), m - 1 exact; inf and NaN are their own log
+    const exponent = i32x4.sub(i32x4.shr_u(x, 23), k(FLOAT32_BIAS));
+    const f = f32x4.sub(v128.or(v128.and(x, k(MANTISSA32)), k(ONE)), k(ONE));
+    const at = log1pOffsets(f);
+    const e0 = v128.load(LOG1P_TABLE + <usize>i32x4.extract_lane(at, 0));
+    const e1 = v128.load(LOG1P_TABLE + <usize>i32x4.extract_lane(at, 1));
+    const e2 = v128.load(LOG1P_TABLE + <usize>i32x4.extract_lane(at, 2));
+    const e3 = v128.load(LOG1P_TABLE + <usize>i32x4.extract_lane(at, 3));
+    const loLog = f64x2.add(log1pUnit64(f64x2.promote_low_f32x4(f), e0, e1), f64x2.mul(f64x2.convert_low_i32x4_s(exponent), k64(LN2)));
+    const hiLog = f64x2.add(log1pUnit64(f64x2.promote_low_f32x4(highHalf(f)), e2, e3), f64x2.mul(f64x2.convert_low_i32x4_s(highHalf(exponent)), k64(LN2)));
+    return v128.bitselect(x, joinHalves(f32x4.demote_f64x2_zero(loLog), f32x4.demote_f64x2_zero(hiLog)), v128.or(f32x4.eq(x, k(INF)), f32x4.ne(x, x)));
+  }
+  if (fn == LOG1P_GE0) return joinHalves(f32x4.demote_f64x2_zero(log1pFromZero64(lo)), f32x4.demote_f64x2_zero(log1pFromZero64(hi)));
   return joinHalves(f32x4.demote_f64x2_zero(log1pAny64(lo)), f32x4.demote_f64x2_zero(log1pAny64(hi)));
 }
 
-/** For `npm run verify:wasm-math` and the tests: out[i] = f(input[i]) for f = EXP, LOG1P_UNIT, LOG, LOG1P; n a multiple of 4. */
+/** For `npm run verify:wasm-math` and the tests: out[i] = f(input[i]) for f = EXP ... LOG1P_GE0; n a multiple of 4. */
 export function elementary(fn: i32, input: usize, out: usize, n: i32): void {
   for (let i = 0; i < n; i += 4) {
     const at = <usize>i << 2;
     const v = v128.load(input + at);
-    v128.store(out + at, fn == EXP ? float32Of(EXP, v) : fn == LOG1P_UNIT ? float32Of(LOG1P_UNIT, v) : fn == LOG ? float32Of(LOG, v) : float32Of(LOG1P, v));
+    let result: v128;
+    switch (fn) {
+      case EXP: result = float32Of(EXP, v); break;
+      case LOG1P_UNIT: result = float32Of(LOG1P_UNIT, v); break;
+      case LOG: result = float32Of(LOG, v); break;
+      case LOG1P: result = float32Of(LOG1P, v); break;
+      case LOG_GE1: result = float32Of(LOG_GE1, v); break;
+      default: result = float32Of(LOG1P_GE0, v); break;
+    }
+    v128.store(out + at, result);
   }
 }
 
@@ -318,8 +369,8 @@ const EPSILON: usize = memory.data<f32>([1e-12]);
 // @ts-ignore: decorator
 @inline function softMarginLoss(x: v128, y: v128, flags: i32): v128 {
   const e = float32Of(EXP, f32x4.mul(f32x4.neg(x), y));
-  if (!(flags & USES_LOG1P)) return float32Of(LOG, f32x4.add(k(ONE), e));
-  const l = float32Of(LOG1P, e);
+  if (!(flags & USES_LOG1P)) return float32Of(LOG_GE1, f32x4.add(k(ONE), e));
+  const l = float32Of(LOG1P_GE0, e);
   return flags & LOG1P_OVERFLOWS ? v128.bitselect(k(INF), l, f32x4.gt(e, k(OVERFLOW))) : l;
 }
 
