@@ -20,7 +20,7 @@ export type KernelExports = {
   readonly memory: WebAssembly.Memory;
   readonly SUM_CHUNK_ALIGN: WebAssembly.Global;
   heapBase(): number;
-  /** out[i] = f(input[i]) for f = 0 exp, 1 log1p on [0, 1], 2 log, 3 log1p, 4 log on [1, inf], 5 log1p on [0, inf]; n a multiple of 4. */
+  /** out[i] = f(input[i]) for f = 0 exp, 1 log1p on [0, 1], 2 log, 3 log1p, 4 log on [1, inf]; n a multiple of 4. */
   elementary(fn: number, input: number, out: number, n: number): void;
   /** op, x, pre (a chunk-sized area), out, start, count, classes, then four numbers per operand (y, a, b, c), flags, scalar. */
   elementwise(...args: number[]): void;
@@ -32,7 +32,7 @@ export type KernelExports = {
 } & { readonly [name in Op | Flag]: WebAssembly.Global };
 
 /** The kernels' exp, log and log1p, in their `elementary` numbering. */
-export const ELEMENTARY = ['exp', 'log1p-unit', 'log', 'log1p', 'log-ge1', 'log1p-ge0'] as const;
+export const ELEMENTARY = ['exp', 'log1p-unit', 'log', 'log1p', 'log-ge1'] as const;
 export type Elementary = (typeof ELEMENTARY)[number];
 
 /** One kernel call over a rows x classes input of `count` elements. */
@@ -147,7 +147,7 @@ export class Float32Kernels {
     return total;
   }
 
-  /** exp, log1p on [0, 1], log, log1p, log on [1, inf] or log1p on [0, inf] of every value, as the kernels compute them (for checks). */
+  /** exp, log1p on [0, 1], log, log1p or log on [1, inf] of every value, as the kernels compute them (for checks). */
   elementary(fn: Elementary, values: Float32Array): Float32Array {
     this.top = this.base;
     const count = Math.ceil(values.length / 4) * 4;

@@ -20,11 +20,12 @@ const NAN: usize = memory.data<f32>([NaN]);
 const NEG_INF: usize = memory.data<f32>([-Infinity]);
 
 // ---- exp, log and log1p: float64 inside, float32 in and out ----
-// Evaluated in float64 (two f64x2 halves per f32x4) to a relative error below 1e-10 and rounded
-// once, so they return the correctly rounded float32 except within that of a rounding midpoint:
-// `npm run verify:wasm-math` finds 20 of all 2.2e9 exp arguments, 6 of the 1.1e9 log1p arguments
-// in [0, 1], 2408 of 2.1e9 log and 3106 of 3.2e9 log1p arguments rounded otherwise than V8's
-// Math.exp / Math.log1p / Math.log, each a tie within 0.501 ULP.
+// Tang's table methods evaluated in float64 (two f64x2 halves per f32x4) to a relative error
+// below 2^-42 and rounded once, so they return the correctly rounded float32 except within that
+// of a rounding midpoint: `npm run verify:wasm-math`, over every float32 argument, finds 20 of
+// 2.2e9 exp arguments, 6 of 1.1e9 log1p on [0, 1], 2 of 2.1e9 log, 16 of 3.2e9 log1p and 1 of
+// 1.1e9 log on [1, inf] rounded otherwise than V8's Math.exp / Math.log / Math.log1p, each a tie
+// (0.500 ULP).
 
 // @ts-ignore: decorator
 @inline function k64(at: usize): v128 {
@@ -87,72 +88,44 @@ for (let j: i64 = 0; j < 64; j++) {
   return f64x2.mul(f64x2.add(low, f64x2.mul(r2, high)), scale);
 }
 
-// 2 atanh(u) = sum 2 u^(2i+1) / (2i + 1), i <= 5: relative truncation below 5e-11 for |u| <= 0.172
-const ATANH_C: usize = memory.data<f64>([2, 2 / 3.0, 2 / 5.0, 2 / 7.0, 2 / 9.0, 2 / 11.0]);
-const ZERO64: usize = memory.data<f64>([0]);
 const ONE64: usize = memory.data<f64>([1]);
-const HALF64: usize = memory.data<f64>([0.5]);
-const TWO64: usize = memory.data<f64>([2]);
 const LN2: usize = memory.data<f64>([0.6931471805599453]);
-const SQRT2_M1: usize = memory.data<f64>([0.41421356237309503]);
-const SQRT2: usize = memory.data<f64>([1.4142135623730951]);
-const MANTISSA: usize = memory.data<i64>([0x000fffffffffffff]);
-const ONE_BITS: usize = memory.data<i64>([0x3ff0000000000000]);
-const EXPONENT_TO_FLOAT: usize = memory.data<i64>([0x4330000000000000]); // 2^52: an exponent field or-ed in is exact
-const EXPONENT_OFFSET: usize = memory.data<f64>([4503599627371519]); // 2^52 + 1023
-const INF64: usize = memory.data<f64>([Infinity]);
-const NEG_INF64: usize = memory.data<f64>([-Infinity]);
-const NAN64: usize = memory.data<f64>([NaN]);
 
-// @ts-ignore: decorator
-@inline function atanhC(i: i32): v128 {
-  return k64(ATANH_C + (<usize>i << 3));
-}
-
-/** log1p(f) = 2 atanh(f / (2 + f)) for f in [sqrt 2 / 2 - 1, sqrt 2 - 1]. */
-// @ts-ignore: decorator
-@inline function log1pCore(f: v128): v128 {
-  const u = f64x2.div(f, f64x2.add(k64(TWO64), f));
-  const w = f64x2.mul(u, u);
-  const w2 = f64x2.mul(w, w);
-  const w4 = f64x2.mul(w2, w2);
-  const q0 = f64x2.add(atanhC(0), f64x2.mul(w, atanhC(1)));
-  const q1 = f64x2.add(atanhC(2), f64x2.mul(w, atanhC(3)));
-  const q2 = f64x2.add(atanhC(4), f64x2.mul(w, atanhC(5)));
-  return f64x2.mul(f64x2.add(f64x2.add(q0, f64x2.mul(q1, w2)), f64x2.mul(w4, q2)), u);
-}
-
-// log1p on [0, 1], by a table like exp's: with j = f * 128 rounded (0 ... 128) and inv the
-// inverse of 1 + j / 128 rounded to 12 bits, log1p(f) = -log(inv) + log1p(r), where
-// r = (1 + f) inv - 1 = f inv + (inv - 1) is exact (both terms are, and so is their sum: 36 bits)
-// and |r| < 2^-8 + 2^-12; j = 0 has inv = 1, r = f. log1p(r) = r - r^2/2 + ... + r^5/5 leaves
-// below 2^-42 of the result. No division (the atanh series' costs as much as the rest).
+// log1p(f) for f in [-1/2, 1], by a table like exp's: with j = f * 128 rounded (-64 ... 128) and
+// inv the inverse of 1 + j / 128 rounded to 12 bits, log1p(f) = -log(inv) + log1p(r), where
+// r = (1 + f) inv - 1 = f inv + (inv - 1) is exact for a float32 f (both terms are, and so is their
+// sum: 36 bits) and |r| < 2^-7; j = 0 has inv = 1, r = f. log1p(r) = r - r^2/2 + ... + r^5/5 leaves
+// below 2^-42 of the result. Every log and log1p below is exponent ln 2 + this: no division (the
+// atanh series this replaced spent as long on its division as on the rest).
 const LOG1P_C: usize = memory.data<f64>([-1 / 2.0, 1 / 3.0, -1 / 4.0, 1 / 5.0]);
-/** {inv, -log(inv)} for j = 0 ... 255; j > 128 (only a NaN's bits give one) as j = 0. */
+/** {inv, -log(inv)} at j & 255: j = 0 ... 128, and -64 ... -1 at 192 ... 255; the rest (a NaN's bits only) as j = 0. */
 const LOG1P_TABLE: usize = memory.data(256 * 16, 16);
-for (let j = 0; j < 256; j++) {
+for (let index = 0; index < 256; index++) {
+  const j = index < 192 ? index : index - 256;
   const inv = j == 0 || j > 128 ? 1.0 : Math.round(4096 / (1 + j / 128.0)) / 4096;
-  store<f64>(LOG1P_TABLE + (<usize>j << 4), inv);
-  store<f64>(LOG1P_TABLE + (<usize>j << 4) + 8, -Math.log(inv));
+  store<f64>(LOG1P_TABLE + (<usize>index << 4), inv);
+  store<f64>(LOG1P_TABLE + (<usize>index << 4) + 8, -Math.log(inv));
 }
 const ONE_TWENTY_EIGHT: usize = memory.data<f32>([128]);
-const ROUNDER: usize = memory.data<f32>([8388608]); // 2^23: adding it rounds to an integer, kept in the low bits
+const ROUNDER: usize = memory.data<f32>([12582912]); // 1.5 * 2^23: adding it rounds -64 ... 128 to an integer, kept in the low bits
 const BYTE: usize = memory.data<i32>([255]);
+const FLOAT32_BIAS: usize = memory.data<i32>([127]);
+const FLOAT32_BIAS_PLUS_24: usize = memory.data<i32>([127 + 24]);
+const FLOAT64_BIAS: usize = memory.data<i32>([1023]);
+const MANTISSA32: usize = memory.data<i32>([0x007fffff]);
+const SMALLEST_NORMAL: usize = memory.data<f32>([1.1754943508222875e-38]);
+const TWO_TO_24: usize = memory.data<f32>([16777216]);
+const MINUS_HALF: usize = memory.data<f32>([-0.5]);
+const MINUS_ONE: usize = memory.data<f32>([-1]);
 
 // @ts-ignore: decorator
 @inline function log1pC(i: i32): v128 {
   return k64(LOG1P_C + (<usize>i << 3));
 }
 
-/** The byte offsets of four float32 lanes' table entries, f in [0, 1] (a NaN's is in the table too). */
+/** log1p of two float64 lanes f, given their table entries. */
 // @ts-ignore: decorator
-@inline function log1pOffsets(f: v128): v128 {
-  return i32x4.shl(v128.and(f32x4.add(f32x4.mul(f, k(ONE_TWENTY_EIGHT)), k(ROUNDER)), k(BYTE)), 4);
-}
-
-/** log1p of two lanes f in [0, 1] (or NaN), given their table entries. */
-// @ts-ignore: decorator
-@inline function log1pUnit64(f: v128, entry0: v128, entry1: v128): v128 {
+@inline function log1pTable64(f: v128, entry0: v128, entry1: v128): v128 {
   const inv = v128.shuffle<i64>(entry0, entry1, 0, 2);
   const r = f64x2.add(f64x2.mul(f, inv), f64x2.sub(inv, k64(ONE64)));
   const r2 = f64x2.mul(r, r);
@@ -161,55 +134,86 @@ const BYTE: usize = memory.data<i32>([255]);
   return f64x2.add(v128.shuffle<i64>(entry0, entry1, 1, 3), f64x2.add(low, high));
 }
 
-const ONE_TWENTY_EIGHT64: usize = memory.data<f64>([128]);
-const FLOAT32_BIAS: usize = memory.data<i32>([127]);
-const MANTISSA32: usize = memory.data<i32>([0x007fffff]);
-const BYTE64: usize = memory.data<i64>([255]);
-
-/**
- * log1p(a) for a >= 0 of float32 precision, by the same table: 1 + a = 2^k m, m in [1, 2),
- * log1p(a) = k ln 2 + log1p(m - 1), with m - 1 replaced by a itself below 2 (where 1 + a may
- * have rounded). inf and NaN, which the exponent field cannot take apart, are their own log1p.
- * No division, one polynomial (the general log1p takes both of log's and the series near 0).
- */
+/** 2^-e of two i32 lanes of e (the low two, or the high two): for the fraction of a rounded 1 + a. */
 // @ts-ignore: decorator
-@inline function log1pFromZero64(a: v128): v128 {
-  const t = f64x2.add(k64(ONE64), a);
-  const k = f64x2.sub(v128.or(i64x2.shr_u(t, 52), k64(EXPONENT_TO_FLOAT)), k64(EXPONENT_OFFSET));
-  const fraction = f64x2.sub(v128.or(v128.and(t, k64(MANTISSA)), k64(ONE_BITS)), k64(ONE64));
-  const f = v128.bitselect(a, fraction, f64x2.lt(t, k64(TWO64)));
-  const at = i64x2.shl(v128.and(f64x2.add(f64x2.mul(f, k64(ONE_TWENTY_EIGHT64)), k64(SHIFTER)), k64(BYTE64)), 4);
-  const e0 = v128.load(LOG1P_TABLE + <usize>i64x2.extract_lane(at, 0));
-  const e1 = v128.load(LOG1P_TABLE + <usize>i64x2.extract_lane(at, 1));
-  const log = f64x2.add(log1pUnit64(f, e0, e1), f64x2.mul(k, k64(LN2)));
-  return v128.bitselect(a, log, v128.or(f64x2.eq(a, k64(INF64)), f64x2.ne(a, a)));
+@inline function twoToMinus(e: v128, high: bool): v128 {
+  const biased = i32x4.sub(k(FLOAT64_BIAS), e);
+  return i64x2.shl(high ? i64x2.extend_high_i32x4_s(biased) : i64x2.extend_low_i32x4_s(biased), 52);
 }
 
 /**
- * log(t) for any t of float32 precision: t = 2^k m with m in [sqrt 2 / 2, sqrt 2), log t =
- * k ln 2 + log1p(m - 1), m - 1 exact; 0, inf and NaN (which the exponent field cannot take
- * apart) give -inf, inf and NaN, negative t NaN.
+ * float32(exponent ln 2 + log1p(f)) of four lanes: f in [-1/2, 1] as float32 lanes (which give the
+ * table index) and as exact float64 halves fLo, fHi; exponent as i32 lanes (ignored unless
+ * `scaled`).
  */
 // @ts-ignore: decorator
-@inline function logAny64(t: v128): v128 {
-  const exponent = f64x2.sub(v128.or(i64x2.shr_u(t, 52), k64(EXPONENT_TO_FLOAT)), k64(EXPONENT_OFFSET));
-  const m1 = v128.or(v128.and(t, k64(MANTISSA)), k64(ONE_BITS)); // in [1, 2)
-  const halve = f64x2.gt(m1, k64(SQRT2));
-  const m = v128.bitselect(f64x2.mul(m1, k64(HALF64)), m1, halve);
-  const n = f64x2.add(exponent, v128.and(halve, k64(ONE64)));
-  const log = f64x2.add(log1pCore(f64x2.sub(m, k64(ONE64))), f64x2.mul(n, k64(LN2)));
-  const withZero = v128.bitselect(k64(NEG_INF64), log, f64x2.eq(t, k64(ZERO64)));
-  const withInfNaN = v128.bitselect(t, withZero, v128.or(f64x2.eq(t, k64(INF64)), f64x2.ne(t, t)));
-  return v128.bitselect(k64(NAN64), withInfNaN, f64x2.lt(t, k64(ZERO64)));
+@inline function logOfParts(f: v128, fLo: v128, fHi: v128, exponent: v128, scaled: bool): v128 {
+  const at = i32x4.shl(v128.and(f32x4.add(f32x4.mul(f, k(ONE_TWENTY_EIGHT)), k(ROUNDER)), k(BYTE)), 4);
+  let lo = log1pTable64(fLo, v128.load(LOG1P_TABLE + <usize>i32x4.extract_lane(at, 0)), v128.load(LOG1P_TABLE + <usize>i32x4.extract_lane(at, 1)));
+  let hi = log1pTable64(fHi, v128.load(LOG1P_TABLE + <usize>i32x4.extract_lane(at, 2)), v128.load(LOG1P_TABLE + <usize>i32x4.extract_lane(at, 3)));
+  if (scaled) {
+    lo = f64x2.add(lo, f64x2.mul(f64x2.convert_low_i32x4_s(exponent), k64(LN2)));
+    hi = f64x2.add(hi, f64x2.mul(f64x2.convert_low_i32x4_s(highHalf(exponent)), k64(LN2)));
+  }
+  return joinHalves(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi));
 }
 
-/** log1p(a) for any a >= -1 of float32 precision: the series near 0, else log(1 + a) (1 + a exact unless a is huge). */
+/** log1p of float32 lanes in [0, 1] (or NaN): the table alone. */
 // @ts-ignore: decorator
-@inline function log1pAny64(a: v128): v128 {
-  const near = v128.and(f64x2.gt(a, k64(SQRT2_M1_NEG)), f64x2.le(a, k64(SQRT2_M1)));
-  return v128.bitselect(log1pCore(a), logAny64(f64x2.add(k64(ONE64), a)), near);
+@inline function log1pUnit32(x: v128): v128 {
+  return logOfParts(x, f64x2.promote_low_f32x4(x), f64x2.promote_low_f32x4(highHalf(x)), x, false);
 }
-const SQRT2_M1_NEG: usize = memory.data<f64>([-0.2928932188134524]); // sqrt 2 / 2 - 1
+
+/** log of float32 lanes t >= 1 (SoftMarginLoss' log(1 + e) before torch 2.0): t = 2^exponent (1 + f), f in [0, 1); inf and NaN are their own log. */
+// @ts-ignore: decorator
+@inline function logFromOne32(x: v128): v128 {
+  const exponent = i32x4.sub(i32x4.shr_u(x, 23), k(FLOAT32_BIAS));
+  const f = f32x4.sub(v128.or(v128.and(x, k(MANTISSA32)), k(ONE)), k(ONE));
+  const log = logOfParts(f, f64x2.promote_low_f32x4(f), f64x2.promote_low_f32x4(highHalf(f)), exponent, true);
+  return v128.bitselect(x, log, v128.or(f32x4.eq(x, k(INF)), f32x4.ne(x, x)));
+}
+
+/**
+ * log of float32 lanes: t = 2^exponent (1 + f), f in [0, 1), except near 1 (t in [1/2, 2)), where
+ * f = t - 1 (exact) so that the log of t just under 1 does not cancel. Subnormal t is scaled by
+ * 2^24 first. 0 gives -inf, inf and NaN themselves, negatives NaN.
+ */
+// @ts-ignore: decorator
+@inline function log32(x: v128): v128 {
+  const tiny = f32x4.lt(x, k(SMALLEST_NORMAL));
+  const t = v128.bitselect(f32x4.mul(x, k(TWO_TO_24)), x, tiny);
+  const near = v128.and(f32x4.ge(x, k(HALF)), f32x4.lt(x, k(TWO)));
+  const exponent = v128.andnot(i32x4.sub(i32x4.shr_u(t, 23), v128.bitselect(k(FLOAT32_BIAS_PLUS_24), k(FLOAT32_BIAS), tiny)), near);
+  const f = v128.bitselect(f32x4.sub(x, k(ONE)), f32x4.sub(v128.or(v128.and(t, k(MANTISSA32)), k(ONE)), k(ONE)), near);
+  const log = logOfParts(f, f64x2.promote_low_f32x4(f), f64x2.promote_low_f32x4(highHalf(f)), exponent, true);
+  const withZero = v128.bitselect(k(NEG_INF), log, f32x4.eq(x, k(ZERO)));
+  const withInfNaN = v128.bitselect(x, withZero, v128.or(f32x4.eq(x, k(INF)), f32x4.ne(x, x)));
+  return v128.bitselect(k(NAN), withInfNaN, f32x4.lt(x, k(ZERO)));
+}
+
+/**
+ * log1p of float32 lanes: the table directly on [-1/2, 1]; elsewhere log(1 + a) with
+ * 1 + a = 2^exponent (1 + f). Below -1/2, 1 + a is exact (Sterbenz); above 1 it rounds in float32,
+ * which then gives only the exponent and table index: the float64 fraction (1 + a) 2^-exponent - 1
+ * is exact. -1 gives -inf, +-0, inf and NaN themselves, below -1 NaN.
+ */
+// @ts-ignore: decorator
+@inline function log1p32(x: v128): v128 {
+  const t = f32x4.add(k(ONE), x);
+  const direct = v128.and(f32x4.ge(x, k(MINUS_HALF)), f32x4.le(x, k(ONE)));
+  const exponent = v128.andnot(i32x4.sub(i32x4.shr_u(t, 23), k(FLOAT32_BIAS)), direct);
+  const f = v128.bitselect(x, f32x4.sub(v128.or(v128.and(t, k(MANTISSA32)), k(ONE)), k(ONE)), direct);
+  const xLo = f64x2.promote_low_f32x4(x);
+  const xHi = f64x2.promote_low_f32x4(highHalf(x));
+  const aboveLo = f64x2.gt(xLo, k64(ONE64));
+  const aboveHi = f64x2.gt(xHi, k64(ONE64));
+  const fLo = v128.bitselect(f64x2.sub(f64x2.mul(f64x2.add(k64(ONE64), xLo), twoToMinus(exponent, false)), k64(ONE64)), f64x2.promote_low_f32x4(f), aboveLo);
+  const fHi = v128.bitselect(f64x2.sub(f64x2.mul(f64x2.add(k64(ONE64), xHi), twoToMinus(exponent, true)), k64(ONE64)), f64x2.promote_low_f32x4(highHalf(f)), aboveHi);
+  const log = logOfParts(f, fLo, fHi, exponent, true);
+  const withMinusOne = v128.bitselect(k(NEG_INF), log, f32x4.eq(x, k(MINUS_ONE)));
+  const withSelf = v128.bitselect(x, withMinusOne, v128.or(v128.or(f32x4.eq(x, k(INF)), f32x4.ne(x, x)), f32x4.eq(x, k(ZERO))));
+  return v128.bitselect(k(NAN), withSelf, f32x4.lt(x, k(MINUS_ONE)));
+}
 
 // ---- float32 in and out ----
 
@@ -227,45 +231,22 @@ const EXP = 0;
 const LOG1P_UNIT = 1;
 const LOG = 2;
 const LOG1P = 3;
-/** log on [1, inf]: SoftMarginLoss' log(1 + e) before torch 2.0. */
+/** log on [1, inf]: for SoftMarginLoss' log(1 + e), without the general log's cases below 1. */
 const LOG_GE1 = 4;
-/** log1p on [0, inf]: SoftMarginLoss' log1p(e) from torch 2.0. */
-const LOG1P_GE0 = 5;
 
 /** float32(f(x)) of each lane, f evaluated in float64. */
 // @ts-ignore: decorator
 @inline function float32Of(fn: i32, x: v128): v128 {
-  if (fn == EXP) x = f32x4.pmax(f32x4.pmin(x, k(EXP_MAX)), k(EXP_MIN)); // NaN stays NaN
-  const lo = f64x2.promote_low_f32x4(x);
-  const hi = f64x2.promote_low_f32x4(highHalf(x));
-  if (fn == EXP) return joinHalves(f32x4.demote_f64x2_zero(exp64(lo)), f32x4.demote_f64x2_zero(exp64(hi)));
-  if (fn == LOG1P_UNIT) {
-    const at = log1pOffsets(x);
-    const e0 = v128.load(LOG1P_TABLE + <usize>i32x4.extract_lane(at, 0));
-    const e1 = v128.load(LOG1P_TABLE + <usize>i32x4.extract_lane(at, 1));
-    const e2 = v128.load(LOG1P_TABLE + <usize>i32x4.extract_lane(at, 2));
-    const e3 = v128.load(LOG1P_TABLE + <usize>i32x4.extract_lane(at, 3));
-    return joinHalves(f32x4.demote_f64x2_zero(log1pUnit64(lo, e0, e1)), f32x4.demote_f64x2_zero(log1pUnit64(hi, e2, e3)));
-  }
-  if (fn == LOG) return joinHalves(f32x4.demote_f64x2_zero(logAny64(lo)), f32x4.demote_f64x2_zero(logAny64(hi)));
-  if (fn == LOG_GE1) {
-    // t = 2^exponent m, m in [1, 2): log t = exponent ln 2 + log1p(m - 1), m - 1 exact; inf and NaN are their own log
-    const exponent = i32x4.sub(i32x4.shr_u(x, 23), k(FLOAT32_BIAS));
-    const f = f32x4.sub(v128.or(v128.and(x, k(MANTISSA32)), k(ONE)), k(ONE));
-    const at = log1pOffsets(f);
-    const e0 = v128.load(LOG1P_TABLE + <usize>i32x4.extract_lane(at, 0));
-    const e1 = v128.load(LOG1P_TABLE + <usize>i32x4.extract_lane(at, 1));
-    const e2 = v128.load(LOG1P_TABLE + <usize>i32x4.extract_lane(at, 2));
-    const e3 = v128.load(LOG1P_TABLE + <usize>i32x4.extract_lane(at, 3));
-    const loLog = f64x2.add(log1pUnit64(f64x2.promote_low_f32x4(f), e0, e1), f64x2.mul(f64x2.convert_low_i32x4_s(exponent), k64(LN2)));
-    const hiLog = f64x2.add(log1pUnit64(f64x2.promote_low_f32x4(highHalf(f)), e2, e3), f64x2.mul(f64x2.convert_low_i32x4_s(highHalf(exponent)), k64(LN2)));
-    return v128.bitselect(x, joinHalves(f32x4.demote_f64x2_zero(loLog), f32x4.demote_f64x2_zero(hiLog)), v128.or(f32x4.eq(x, k(INF)), f32x4.ne(x, x)));
-  }
-  if (fn == LOG1P_GE0) return joinHalves(f32x4.demote_f64x2_zero(log1pFromZero64(lo)), f32x4.demote_f64x2_zero(log1pFromZero64(hi)));
-  return joinHalves(f32x4.demote_f64x2_zero(log1pAny64(lo)), f32x4.demote_f64x2_zero(log1pAny64(hi)));
+  if (fn == LOG1P_UNIT) return log1pUnit32(x);
+  if (fn == LOG) return log32(x);
+  if (fn == LOG1P) return log1p32(x);
+  if (fn == LOG_GE1) return logFromOne32(x);
+  x = f32x4.pmax(f32x4.pmin(x, k(EXP_MAX)), k(EXP_MIN)); // NaN stays NaN
+  const lo = exp64(f64x2.promote_low_f32x4(x));
+  return joinHalves(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(exp64(f64x2.promote_low_f32x4(highHalf(x)))));
 }
 
-/** For `npm run verify:wasm-math` and the tests: out[i] = f(input[i]) for f = EXP ... LOG1P_GE0; n a multiple of 4. */
+/** For `npm run verify:wasm-math` and the tests: out[i] = f(input[i]) for f = EXP, LOG1P_UNIT, LOG, LOG1P, LOG_GE1; n a multiple of 4. */
 export function elementary(fn: i32, input: usize, out: usize, n: i32): void {
   for (let i = 0; i < n; i += 4) {
     const at = <usize>i << 2;
@@ -276,8 +257,7 @@ export function elementary(fn: i32, input: usize, out: usize, n: i32): void {
       case LOG1P_UNIT: result = float32Of(LOG1P_UNIT, v); break;
       case LOG: result = float32Of(LOG, v); break;
       case LOG1P: result = float32Of(LOG1P, v); break;
-      case LOG_GE1: result = float32Of(LOG_GE1, v); break;
-      default: result = float32Of(LOG1P_GE0, v); break;
+      default: result = float32Of(LOG_GE1, v); break;
     }
     v128.store(out + at, result);
   }
@@ -370,7 +350,7 @@ const EPSILON: usize = memory.data<f32>([1e-12]);
 @inline function softMarginLoss(x: v128, y: v128, flags: i32): v128 {
   const e = float32Of(EXP, f32x4.mul(f32x4.neg(x), y));
   if (!(flags & USES_LOG1P)) return float32Of(LOG_GE1, f32x4.add(k(ONE), e));
-  const l = float32Of(LOG1P_GE0, e);
+  const l = float32Of(LOG1P, e);
   return flags & LOG1P_OVERFLOWS ? v128.bitselect(k(INF), l, f32x4.gt(e, k(OVERFLOW))) : l;
 }
 
