@@ -22,7 +22,7 @@ const NEG_INF: usize = memory.data<f32>([-Infinity]);
 // ---- exp, log and log1p: float64 inside, float32 in and out ----
 // Tang's table methods evaluated in float64 (two f64x2 halves per f32x4) to a relative error
 // below 2^-42 and rounded once, so they return the correctly rounded float32 except within that
-// of a rounding midpoint: `npm run verify:wasm-math`, over every float32 argument, finds 20 of
+// of a rounding midpoint: `npm run verify:wasm-math`, over every float32 argument, finds 112 of
 // 2.2e9 exp arguments, 6 of 1.1e9 log1p on [0, 1], 2 of 2.1e9 log, 16 of 3.2e9 log1p and 1 of
 // 1.1e9 log on [1, inf] rounded otherwise than V8's Math.exp / Math.log / Math.log1p, each a tie
 // (0.500 ULP).
@@ -35,57 +35,35 @@ const NEG_INF: usize = memory.data<f32>([-Infinity]);
 const EXP_MAX: usize = memory.data<f32>([120]); // beyond +-120 float32 results are inf or 0 anyway
 const EXP_MIN: usize = memory.data<f32>([-120]);
 const SHIFTER: usize = memory.data<f64>([6755399441055744]); // 1.5 * 2^52: adding it rounds to an integer, kept in the low bits
-const LOG2E_64: usize = memory.data<f64>([92.33248261689366]); // 64 / ln 2
-const LN2_64: usize = memory.data<f64>([0.010830424696249145]); // ln 2 / 64
-const SIX_BITS: usize = memory.data<i64>([63]);
-// exp(r) = sum r^i / i!, i <= 4: truncation below 4e-14 for |r| <= ln 2 / 128
+const LOG2E_256: usize = memory.data<f64>([369.3299304675746]); // 256 / ln 2
+const LN2_256: usize = memory.data<f64>([0.0027076061740622863]); // ln 2 / 256
+const EIGHT_BITS: usize = memory.data<i64>([255]);
+// exp(r) = 1 + r + r^2/2 + r^3/6: truncation below 2^-42 for |r| <= ln 2 / 512
 const EXP_C2: usize = memory.data<f64>([1 / 2.0]);
 const EXP_C3: usize = memory.data<f64>([1 / 6.0]);
-const EXP_C4: usize = memory.data<f64>([1 / 24.0]);
-// 2^(j / 64), j = 0 ... 63, correctly rounded (from 60-digit decimals; the exp checks in
-// test/wasm-kernels.test.ts and `npm run verify:wasm-math` visit every entry) ...
-const EXP2_SIXTYFOURTHS: usize = memory.data<f64>([
-  1.0, 1.0108892860517005, 1.0218971486541166, 1.0330248790212284,
-  1.0442737824274138, 1.0556451783605572, 1.0671404006768237, 1.0787607977571199,
-  1.0905077326652577, 1.102382583307841, 1.1143867425958924, 1.1265216186082418,
-  1.1387886347566916, 1.1511892299529827, 1.1637248587775775, 1.1763969916502812,
-  1.189207115002721, 1.202156731452703, 1.215247359980469, 1.22848053610687,
-  1.241857812073484, 1.255380757024691, 1.2690509571917332, 1.2828700160787783,
-  1.2968395546510096, 1.3109612115247644, 1.3252366431597413, 1.339667524053303,
-  1.3542555469368927, 1.3690024229745905, 1.383909881963832, 1.3989796725383112,
-  1.4142135623730951, 1.42961333839197, 1.4451808069770467, 1.460917794180647,
-  1.4768261459394993, 1.4929077282912648, 1.5091644275934228, 1.5255981507445384,
-  1.5422108254079407, 1.559004400237837, 1.5759808451078865, 1.593142151342267,
-  1.6104903319492543, 1.6280274218573478, 1.645755478153965, 1.6636765803267364,
-  1.681792830507429, 1.7001063537185235, 1.718619298122478, 1.7373338352737062,
-  1.7562521603732995, 1.7753764925265212, 1.7947090750031072, 1.8142521755003989,
-  1.8340080864093424, 1.8539791250833855, 1.8741676341103, 1.8945759815869656,
-  1.9152065613971474, 1.9360617934922943, 1.9571441241754002, 1.978456026387951,
-]);
-// ... and with j << 46 taken off their bits, so that adding (64 n + j) << 46 multiplies by 2^n.
-const EXP2_SCALED: usize = memory.data(64 * 8, 8);
-for (let j: i64 = 0; j < 64; j++) {
-  const at = EXP2_SIXTYFOURTHS + (<usize>j << 3);
-  store<i64>(EXP2_SCALED + (<usize>j << 3), load<i64>(at) - (j << 46));
+// 2^(j / 256), j = 0 ... 255 (AssemblyScript's Math.pow, musl's: within an ULP of float64), with
+// j << 44 taken off their bits, so that adding (256 n + j) << 44 multiplies by 2^n.
+const EXP2_SCALED: usize = memory.data(256 * 8, 8);
+for (let j = 0; j < 256; j++) {
+  store<i64>(EXP2_SCALED + (<usize>j << 3), reinterpret<i64>(Math.pow(2, <f64>j / 256)) - (<i64>j << 44));
 }
 
 /**
- * exp of each f64 lane (|v| <= 120): v = (64 n + j) ln 2 / 64 + r, |r| <= ln 2 / 128, and
- * exp(v) = 2^n 2^(j / 64) exp(r) (Tang's method). n ln 2 / 64 is rounded once: below 2^-46 of
- * the result, like the truncation.
+ * exp of each f64 lane (|v| <= 120): v = (256 n + j) ln 2 / 256 + r, |r| <= ln 2 / 512, and
+ * exp(v) = 2^n 2^(j / 256) exp(r) (Tang's method). n ln 2 / 256 is rounded once: below 2^-46 of
+ * the result.
  */
 // @ts-ignore: decorator
 @inline function exp64(v: v128): v128 {
-  const t = f64x2.add(f64x2.mul(v, k64(LOG2E_64)), k64(SHIFTER)); // 64 n + j in the low bits
-  const r = f64x2.sub(v, f64x2.mul(f64x2.sub(t, k64(SHIFTER)), k64(LN2_64)));
-  const j = v128.and(t, k64(SIX_BITS));
+  const t = f64x2.add(f64x2.mul(v, k64(LOG2E_256)), k64(SHIFTER)); // 256 n + j in the low bits
+  const r = f64x2.sub(v, f64x2.mul(f64x2.sub(t, k64(SHIFTER)), k64(LN2_256)));
+  const j = v128.and(t, k64(EIGHT_BITS));
   let scale = v128.load64_zero(EXP2_SCALED + (<usize>i64x2.extract_lane(j, 0) << 3));
   scale = v128.load64_lane(EXP2_SCALED + (<usize>i64x2.extract_lane(j, 1) << 3), scale, 1);
-  scale = i64x2.add(scale, i64x2.shl(t, 46));
-  const r2 = f64x2.mul(r, r);
+  scale = i64x2.add(scale, i64x2.shl(t, 44));
   const low = f64x2.add(k64(ONE64), r);
-  const high = f64x2.add(k64(EXP_C2), f64x2.add(f64x2.mul(r, k64(EXP_C3)), f64x2.mul(r2, k64(EXP_C4))));
-  return f64x2.mul(f64x2.add(low, f64x2.mul(r2, high)), scale);
+  const high = f64x2.add(k64(EXP_C2), f64x2.mul(r, k64(EXP_C3)));
+  return f64x2.mul(f64x2.add(low, f64x2.mul(f64x2.mul(r, r), high)), scale);
 }
 
 const ONE64: usize = memory.data<f64>([1]);
