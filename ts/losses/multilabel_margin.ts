@@ -70,17 +70,28 @@ export function multilabelMarginLoss(input: Tensor, target: IndexTensor, options
   const rowSums = new Float64Array(a.rows);
   const listed = new Uint8Array(classes);
   const unlisted = new Int32Array(classes);
+  const unlistedX = new Float64Array(classes); // the row's x[i] of its unlisted classes, contiguous
+  const float32 = a.dtype === 'float32';
   for (let row = 0; row < a.rows; row++) {
     const count = unlistedClasses(a, row, listed, unlisted);
     const base = row * classes;
+    for (let u = 0; u < count; u++) unlistedX[u] = x[base + unlisted[u]!]!;
     let s = 0; // float64 accumulator
     for (let k = 0; k < classes; k++) {
       const j = labels[base + k]!;
       if (j < 0) break;
       const h = r(1 - x[base + j]!);
-      for (let u = 0; u < count; u++) {
-        const z = r(h + x[base + unlisted[u]!]!); // 1 - x[j] + x[i]
-        s += z > 0 ? z : 0; // a NaN z adds nothing
+      // z = 1 - x[j] + x[i]; a NaN z adds nothing. One loop per dtype: no call in the pair loop.
+      if (float32) {
+        for (let u = 0; u < count; u++) {
+          const z = Math.fround(h + unlistedX[u]!);
+          s += z > 0 ? z : 0;
+        }
+      } else {
+        for (let u = 0; u < count; u++) {
+          const z = h + unlistedX[u]!;
+          s += z > 0 ? z : 0;
+        }
       }
     }
     rowSums[row] = r(s);
@@ -103,21 +114,42 @@ export function multilabelMarginLossBackward(gradOutput: Tensor, input: Tensor, 
   const grad = allocate(a.dtype, x.length);
   const listed = new Uint8Array(classes);
   const unlisted = new Int32Array(classes);
+  // the row's unlisted classes' x and gradient, contiguous; listed and unlisted classes are
+  // disjoint, so each element still takes its updates in the loops' order
+  const unlistedX = new Float64Array(classes);
+  const unlistedGrad = new Float64Array(classes);
+  const float32 = a.dtype === 'float32';
   for (let row = 0; row < a.rows; row++) {
     const count = unlistedClasses(a, row, listed, unlisted);
     const base = row * classes;
+    for (let u = 0; u < count; u++) {
+      unlistedX[u] = x[base + unlisted[u]!]!;
+      unlistedGrad[u] = 0;
+    }
     for (let k = 0; k < classes; k++) {
       const j = labels[base + k]!;
       if (j < 0) break;
       const h = r(1 - x[base + j]!);
-      for (let u = 0; u < count; u++) {
-        const i = base + unlisted[u]!;
-        if (r(h + x[i]!) > 0) {
-          grad[base + j] = r(grad[base + j]! - g);
-          grad[i] = r(grad[i]! + g);
+      let gradJ = grad[base + j]!;
+      // one loop per dtype: no call in the pair loop
+      if (float32) {
+        for (let u = 0; u < count; u++) {
+          if (Math.fround(h + unlistedX[u]!) > 0) {
+            gradJ = Math.fround(gradJ - g);
+            unlistedGrad[u] = Math.fround(unlistedGrad[u]! + g);
+          }
+        }
+      } else {
+        for (let u = 0; u < count; u++) {
+          if (h + unlistedX[u]! > 0) {
+            gradJ -= g;
+            unlistedGrad[u] += g;
+          }
         }
       }
+      grad[base + j] = gradJ;
     }
+    for (let u = 0; u < count; u++) grad[base + unlisted[u]!] = unlistedGrad[u]!;
   }
   const go = gradOutput.data;
   for (let k = 0; k < grad.length; k++) grad[k] = r(grad[k]! * go[a.perRow ? Math.floor(k / classes) : 0]!);
