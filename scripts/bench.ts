@@ -61,7 +61,8 @@ function inputs(entry: LossEntry, n: number, dtype: 'float32' | 'float64') {
   return { input: { data: x, shape } as Tensor, target: { data: y, shape } as unknown as Tensor & { data: never }, options };
 }
 
-function timeIt(fn: () => void, repeats: number): number {
+/** The median seconds per call, and the minor page faults per timed call (fresh output memory shows there). */
+function timeIt(fn: () => void, repeats: number): { seconds: number; pageFaults: number } {
   // Warm-up, at least 3 calls and 200 ms: V8 optimizes the JS and tiers the WebAssembly kernels
   // up from its baseline compiler while they run.
   const warm = performance.now();
@@ -73,11 +74,8 @@ function timeIt(fn: () => void, repeats: number): number {
     fn();
     t.push((performance.now() - s) / 1000);
   }
-  lastFaultsPerCall = (resourceUsage().minorPageFault - faults) / repeats;
-  return median(t);
+  return { seconds: median(t), pageFaults: (resourceUsage().minorPageFault - faults) / repeats };
 }
-/** Minor page faults per timed call of the last timeIt: fresh output memory shows here. */
-let lastFaultsPerCall = 0;
 
 type TF = typeof import('@tensorflow/tfjs-core');
 
@@ -101,8 +99,8 @@ async function tfjsBce(n: number, repeats: number): Promise<{ forward: number; b
   const w = tf.randomUniform([CLASSES], 0.5, 1.5);
   const loss = (logits: import('@tensorflow/tfjs-core').Tensor) => tf.losses.sigmoidCrossEntropy(y, logits, w);
   const grad = tf.grad((logits: import('@tensorflow/tfjs-core').Tensor) => loss(logits));
-  const forward = timeIt(() => tf.tidy(() => { loss(x).dataSync(); }), repeats);
-  const backward = timeIt(() => tf.tidy(() => { loss(x).dataSync(); grad(x).dataSync(); }), repeats);
+  const forward = timeIt(() => tf.tidy(() => { loss(x).dataSync(); }), repeats).seconds;
+  const backward = timeIt(() => tf.tidy(() => { loss(x).dataSync(); grad(x).dataSync(); }), repeats).seconds;
   tf.dispose([x, y, w]);
   return { forward, backward };
 }
@@ -113,6 +111,8 @@ interface Row {
   n: number;
   pass: 'forward' | 'forward+backward';
   port: number;
+  /** Minor page faults per call of the port. */
+  portPageFaults: number;
   torch1: number | null;
   torchAll: number | null;
   tfjs: number | null;
@@ -139,17 +139,16 @@ async function main(): Promise<void> {
           entry.forward(input, target, opt);
           entry.backward(go, input, target, opt);
         }, repeats);
-        const fbFaults = lastFaultsPerCall;
         const torchTime = async (threads: number, backward: boolean) => {
           if (!worker) return null;
           const r = await worker.request<{ seconds: number[] }>({ op: 'bench', loss: stem, dtype, numel: n, classes: CLASSES, threads, repeats: repeats + 2, backward }, 600_000);
           return median(r.seconds.slice(2));
         };
         const tf = stem === 'bce_with_logits' && dtype === 'float32' ? await tfjsBce(n, repeats) : null;
-        rows.push({ loss: stem, dtype, n, pass: 'forward', port: fwd, torch1: await torchTime(1, false), torchAll: await torchTime(worker?.hello.max_threads ?? 1, false), tfjs: tf?.forward ?? null });
-        rows.push({ loss: stem, dtype, n, pass: 'forward+backward', port: fb, torch1: await torchTime(1, true), torchAll: await torchTime(worker?.hello.max_threads ?? 1, true), tfjs: tf?.backward ?? null });
+        rows.push({ loss: stem, dtype, n, pass: 'forward', port: fwd.seconds, portPageFaults: fwd.pageFaults, torch1: await torchTime(1, false), torchAll: await torchTime(worker?.hello.max_threads ?? 1, false), tfjs: tf?.forward ?? null });
+        rows.push({ loss: stem, dtype, n, pass: 'forward+backward', port: fb.seconds, portPageFaults: fb.pageFaults, torch1: await torchTime(1, true), torchAll: await torchTime(worker?.hello.max_threads ?? 1, true), tfjs: tf?.backward ?? null });
         const last = rows.slice(-2).map((r) => `${r.pass} ${((r.port / n) * 1e9).toFixed(1)} ns/el (torch 1t ${r.torch1 ? ((r.torch1 / n) * 1e9).toFixed(1) : '-'})`);
-        process.stderr.write(`  ${stem} ${dtype} n=${n}: ${last.join(', ')}; ${fbFaults.toFixed(0)} page faults per forward+backward\n`);
+        process.stderr.write(`  ${stem} ${dtype} n=${n}: ${last.join(', ')}; ${fb.pageFaults.toFixed(0)} page faults per forward+backward\n`);
       }
     }
   }
