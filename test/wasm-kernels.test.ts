@@ -257,3 +257,23 @@ test("exp, log and log1p round as V8's Math functions do, on special and 2^20 sa
     expect(differ, fn).toBeLessThanOrEqual(5);
   }
 });
+
+test("BCELoss' range check in the module finds the first value outside [0, 1] where the JS loop does", () => {
+  const firstOutside = (v: Float32Array, end: number) => {
+    for (let i = 0; i < Math.min(v.length, end); i++) if (!(v[i]! >= 0 && v[i]! <= 1)) return i;
+    return -1;
+  };
+  const n = 2 * CHUNK + 7; // two whole chunks and a tail that is not a whole vector
+  const bad = [NaN, -1e-45, 1.0000001, -Infinity, Infinity, -1, 2];
+  const good = [0, -0, 1, 1e-45, 0.5, 0.99999994];
+  const rand = random(11);
+  for (const at of [0, 1, 3, 4, CHUNK - 1, CHUNK, CHUNK + 2, n - 5, n - 1, -1]) {
+    const values = new Float32Array(n).map(() => good[Math.floor(rand() * good.length)]!);
+    if (at >= 0) values[at] = bad[Math.floor(rand() * bad.length)]!;
+    if (at >= 0 && at + 9 < n) values[at + 9] = NaN; // a later one does not count
+    for (const end of [Infinity, n, at + 1, at, 5]) {
+      expect(kernels.firstOutsideUnit(values, end), `bad value at ${at}, end ${end}`).toBe(firstOutside(values, end));
+    }
+  }
+  expect(kernels.firstOutsideUnit(new Float32Array(0))).toBe(-1);
+});

@@ -620,6 +620,20 @@ export function sumFloat32(ptr: usize, length: i32): f32 {
   return sumChunk(ptr, length);
 }
 
+/** The index of the first of `count` floats at ptr outside [0, 1] (NaN included), or -1: BCELoss' argument check. */
+export function firstOutsideUnit(ptr: usize, count: i32): i32 {
+  let i = 0;
+  for (const vectorEnd = count & ~3; i < vectorEnd; i += 4) {
+    const v = v128.load(ptr + (<usize>i << 2));
+    if (!i32x4.all_true(v128.and(f32x4.ge(v, k(ZERO)), f32x4.le(v, k(ONE))))) break;
+  }
+  for (; i < count; i++) {
+    const v = load<f32>(ptr + (<usize>i << 2));
+    if (!(v >= 0 && v <= 1)) return i;
+  }
+  return -1;
+}
+
 /** The first byte JS may use for arrays: everything above the kernels' static data. */
 export function heapBase(): usize {
   return (__heap_base + 15) & ~15;
