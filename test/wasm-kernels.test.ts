@@ -9,7 +9,7 @@ import {
   binaryCrossEntropy, binaryCrossEntropyBackward, binaryCrossEntropyWithLogits, binaryCrossEntropyWithLogitsBackward,
   multilabelSoftMarginLoss, multilabelSoftMarginLossBackward, softMarginLoss, softMarginLossBackward, type Tensor,
 } from '../ts/index.ts';
-import { CHUNK, Float32Kernels, float32Kernels, loadFloat32Kernels, useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
+import { CHUNK, Float32Kernels, float32Kernels, kernelsFor, loadFloat32Kernels, useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
 import { compileKernels, kernelsModuleSource } from '../scripts/build-wasm.ts';
 
 afterEach(() => useFloat32Kernels(true));
@@ -23,6 +23,17 @@ test('WebAssembly SIMD is available here, so float32 runs the kernels; useFloat3
   expect(float32Kernels()).toBeNull(); // so the comparisons below do run the JS loops
   useFloat32Kernels(true);
   expect(float32Kernels()).toBe(kernels);
+  // the ports ask kernelsFor(dtype): float32 gets the kernels (else it silently runs the JS loops, 10x slower), float64 the JS loops
+  expect(kernelsFor('float32')).toBe(kernels);
+  expect(kernelsFor('float64')).toBeNull();
+});
+
+test('elementary returns copies: a later call does not change an earlier result', () => {
+  const first = kernels.elementary('exp', new Float32Array([0, 1, 2]));
+  const copy = first.slice();
+  kernels.elementary('exp', new Float32Array([5, 6, 7]));
+  expect(first).toEqual(copy);
+  expect(first.buffer).not.toBe(kernels.exports.memory.buffer);
 });
 
 test('ts/wasm/kernels-binary.ts is the build of ts/wasm/assembly/kernels.ts (npm run build:wasm)', () => {
