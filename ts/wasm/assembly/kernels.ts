@@ -136,19 +136,35 @@ const MINUS_ONE: usize = memory.data<f32>([-1]);
   return joinHalves(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi));
 }
 
+/** logOfParts for an f that is exact in float32. */
+// @ts-ignore: decorator
+@inline function logOfFloat32Parts(f: v128, exponent: v128, scaled: bool): v128 {
+  return logOfParts(f, f64x2.promote_low_f32x4(f), f64x2.promote_low_f32x4(highHalf(f)), exponent, scaled);
+}
+
+/** The fraction m - 1 of float32 lanes t = 2^e m, m in [1, 2) (exact). */
+// @ts-ignore: decorator
+@inline function mantissaFraction(t: v128): v128 {
+  return f32x4.sub(v128.or(v128.and(t, k(MANTISSA32)), k(ONE)), k(ONE));
+}
+
+/** The lanes that are inf or NaN: the log and log1p of +inf and NaN are themselves. */
+// @ts-ignore: decorator
+@inline function infOrNaN(x: v128): v128 {
+  return v128.or(f32x4.eq(x, k(INF)), f32x4.ne(x, x));
+}
+
 /** log1p of float32 lanes in [0, 1] (or NaN): the table alone. */
 // @ts-ignore: decorator
 @inline function log1pUnit32(x: v128): v128 {
-  return logOfParts(x, f64x2.promote_low_f32x4(x), f64x2.promote_low_f32x4(highHalf(x)), x, false);
+  return logOfFloat32Parts(x, x, false);
 }
 
 /** log of float32 lanes t >= 1 (SoftMarginLoss' log(1 + e) before torch 2.0): t = 2^exponent (1 + f), f in [0, 1); inf and NaN are their own log. */
 // @ts-ignore: decorator
 @inline function logFromOne32(x: v128): v128 {
   const exponent = i32x4.sub(i32x4.shr_u(x, 23), k(FLOAT32_BIAS));
-  const f = f32x4.sub(v128.or(v128.and(x, k(MANTISSA32)), k(ONE)), k(ONE));
-  const log = logOfParts(f, f64x2.promote_low_f32x4(f), f64x2.promote_low_f32x4(highHalf(f)), exponent, true);
-  return v128.bitselect(x, log, v128.or(f32x4.eq(x, k(INF)), f32x4.ne(x, x)));
+  return v128.bitselect(x, logOfFloat32Parts(mantissaFraction(x), exponent, true), infOrNaN(x));
 }
 
 /**
@@ -162,10 +178,9 @@ const MINUS_ONE: usize = memory.data<f32>([-1]);
   const t = v128.bitselect(f32x4.mul(x, k(TWO_TO_24)), x, tiny);
   const near = v128.and(f32x4.ge(x, k(HALF)), f32x4.lt(x, k(TWO)));
   const exponent = v128.andnot(i32x4.sub(i32x4.shr_u(t, 23), v128.bitselect(k(FLOAT32_BIAS_PLUS_24), k(FLOAT32_BIAS), tiny)), near);
-  const f = v128.bitselect(f32x4.sub(x, k(ONE)), f32x4.sub(v128.or(v128.and(t, k(MANTISSA32)), k(ONE)), k(ONE)), near);
-  const log = logOfParts(f, f64x2.promote_low_f32x4(f), f64x2.promote_low_f32x4(highHalf(f)), exponent, true);
-  const withZero = v128.bitselect(k(NEG_INF), log, f32x4.eq(x, k(ZERO)));
-  const withInfNaN = v128.bitselect(x, withZero, v128.or(f32x4.eq(x, k(INF)), f32x4.ne(x, x)));
+  const f = v128.bitselect(f32x4.sub(x, k(ONE)), mantissaFraction(t), near);
+  const withZero = v128.bitselect(k(NEG_INF), logOfFloat32Parts(f, exponent, true), f32x4.eq(x, k(ZERO)));
+  const withInfNaN = v128.bitselect(x, withZero, infOrNaN(x));
   return v128.bitselect(k(NAN), withInfNaN, f32x4.lt(x, k(ZERO)));
 }
 
@@ -180,7 +195,7 @@ const MINUS_ONE: usize = memory.data<f32>([-1]);
   const t = f32x4.add(k(ONE), x);
   const direct = v128.and(f32x4.ge(x, k(MINUS_HALF)), f32x4.le(x, k(ONE)));
   const exponent = v128.andnot(i32x4.sub(i32x4.shr_u(t, 23), k(FLOAT32_BIAS)), direct);
-  const f = v128.bitselect(x, f32x4.sub(v128.or(v128.and(t, k(MANTISSA32)), k(ONE)), k(ONE)), direct);
+  const f = v128.bitselect(x, mantissaFraction(t), direct);
   const xLo = f64x2.promote_low_f32x4(x);
   const xHi = f64x2.promote_low_f32x4(highHalf(x));
   const aboveLo = f64x2.gt(xLo, k64(ONE64));
@@ -189,7 +204,7 @@ const MINUS_ONE: usize = memory.data<f32>([-1]);
   const fHi = v128.bitselect(f64x2.sub(f64x2.mul(f64x2.add(k64(ONE64), xHi), twoToMinus(exponent, true)), k64(ONE64)), f64x2.promote_low_f32x4(highHalf(f)), aboveHi);
   const log = logOfParts(f, fLo, fHi, exponent, true);
   const withMinusOne = v128.bitselect(k(NEG_INF), log, f32x4.eq(x, k(MINUS_ONE)));
-  const withSelf = v128.bitselect(x, withMinusOne, v128.or(v128.or(f32x4.eq(x, k(INF)), f32x4.ne(x, x)), f32x4.eq(x, k(ZERO))));
+  const withSelf = v128.bitselect(x, withMinusOne, v128.or(infOrNaN(x), f32x4.eq(x, k(ZERO))));
   return v128.bitselect(k(NAN), withSelf, f32x4.lt(x, k(MINUS_ONE)));
 }
 
