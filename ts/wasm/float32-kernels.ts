@@ -134,17 +134,9 @@ export class Float32Kernels {
 
   /** Tensor.sum() of float32 values in ATen's order, streamed through the module in chunks. */
   sum(values: Float32Array): number {
-    this.top = this.base;
-    const buffer = this.reserve(CHUNK);
-    const heap = this.heap();
     this.exports.sumBegin(values.length);
-    if (values.length === 0) return this.exports.sumChunk(buffer, 0);
-    let total = 0;
-    for (let start = 0; start < values.length; start += CHUNK) {
-      const count = Math.min(CHUNK, values.length - start);
-      heap.set(values.subarray(start, start + count), buffer / 4);
-      total = this.exports.sumChunk(buffer, count);
-    }
+    let total = values.length === 0 ? this.exports.sumChunk(this.base, 0) : 0;
+    for (const { ptr, count } of this.chunks(values, values.length)) total = this.exports.sumChunk(ptr, count);
     return total;
   }
 
@@ -153,17 +145,23 @@ export class Float32Kernels {
    * argument check, streamed through the module (4-5x faster than the JS loop, 1.2 ns/el).
    */
   firstOutsideUnit(values: Float32Array, end = Infinity): number {
-    this.top = this.base;
-    const buffer = this.reserve(CHUNK);
-    const heap = this.heap();
-    const n = Math.min(values.length, end);
-    for (let start = 0; start < n; start += CHUNK) {
-      const count = Math.min(CHUNK, n - start);
-      heap.set(values.subarray(start, start + count), buffer / 4);
-      const at = this.exports.firstOutsideUnit(buffer, count);
+    for (const { ptr, count, start } of this.chunks(values, Math.min(values.length, end))) {
+      const at = this.exports.firstOutsideUnit(ptr, count);
       if (at >= 0) return start + at;
     }
     return -1;
+  }
+
+  /** values[0, n) copied into one CHUNK-sized buffer of the module, chunk by chunk. */
+  private *chunks(values: Float32Array, n: number): Generator<{ ptr: number; count: number; start: number }> {
+    this.top = this.base;
+    const ptr = this.reserve(CHUNK);
+    const heap = this.heap();
+    for (let start = 0; start < n; start += CHUNK) {
+      const count = Math.min(CHUNK, n - start);
+      heap.set(values.subarray(start, start + count), ptr / 4);
+      yield { ptr, count, start };
+    }
   }
 
   /** exp, log1p on [0, 1], log, log1p or log on [1, inf] of every value, as the kernels compute them (for checks). */
