@@ -47,11 +47,12 @@ function check(op: string, input: Tensor, target: IndexTensor, options: MultiLab
 }
 
 /**
- * The classes `row` does not list, in order, into `unlisted` (returns their count); `listed` is
- * scratch. Every (listed j, unlisted i) pair is then visited as torch's loops do: j in the target's
- * order (repeats included), i ascending.
+ * The classes `row` does not list, in order, into `unlisted` and their x into `unlistedX`
+ * (contiguous for the pair loops; returns their count); `listed` is scratch. Every (listed j,
+ * unlisted i) pair is then visited as torch's loops do: j in the target's order (repeats
+ * included), i ascending.
  */
-function unlistedClasses(a: Args, row: number, listed: Uint8Array, unlisted: Int32Array): number {
+function unlistedClasses(a: Args, row: number, listed: Uint8Array, unlisted: Int32Array, unlistedX: Float64Array): number {
   const base = row * a.classes;
   listed.fill(0);
   for (let k = 0; k < a.classes; k++) {
@@ -60,7 +61,12 @@ function unlistedClasses(a: Args, row: number, listed: Uint8Array, unlisted: Int
     listed[t] = 1;
   }
   let count = 0;
-  for (let i = 0; i < a.classes; i++) if (!listed[i]) unlisted[count++] = i;
+  for (let i = 0; i < a.classes; i++) {
+    if (!listed[i]) {
+      unlisted[count] = i;
+      unlistedX[count++] = a.x[base + i]!;
+    }
+  }
   return count;
 }
 
@@ -70,12 +76,11 @@ export function multilabelMarginLoss(input: Tensor, target: IndexTensor, options
   const rowSums = new Float64Array(a.rows);
   const listed = new Uint8Array(classes);
   const unlisted = new Int32Array(classes);
-  const unlistedX = new Float64Array(classes); // the row's x[i] of its unlisted classes, contiguous
+  const unlistedX = new Float64Array(classes);
   const float32 = a.dtype === 'float32';
   for (let row = 0; row < a.rows; row++) {
-    const count = unlistedClasses(a, row, listed, unlisted);
+    const count = unlistedClasses(a, row, listed, unlisted, unlistedX);
     const base = row * classes;
-    for (let u = 0; u < count; u++) unlistedX[u] = x[base + unlisted[u]!]!;
     let s = 0; // float64 accumulator
     for (let k = 0; k < classes; k++) {
       const j = labels[base + k]!;
@@ -114,18 +119,15 @@ export function multilabelMarginLossBackward(gradOutput: Tensor, input: Tensor, 
   const grad = allocate(a.dtype, x.length);
   const listed = new Uint8Array(classes);
   const unlisted = new Int32Array(classes);
-  // the row's unlisted classes' x and gradient, contiguous; listed and unlisted classes are
+  // the row's unlisted classes' gradient, contiguous like their x; listed and unlisted classes are
   // disjoint, so each element still takes its updates in the loops' order
   const unlistedX = new Float64Array(classes);
   const unlistedGrad = new Float64Array(classes);
   const float32 = a.dtype === 'float32';
   for (let row = 0; row < a.rows; row++) {
-    const count = unlistedClasses(a, row, listed, unlisted);
+    const count = unlistedClasses(a, row, listed, unlisted, unlistedX);
     const base = row * classes;
-    for (let u = 0; u < count; u++) {
-      unlistedX[u] = x[base + unlisted[u]!]!;
-      unlistedGrad[u] = 0;
-    }
+    unlistedGrad.fill(0, 0, count);
     for (let k = 0; k < classes; k++) {
       const j = labels[base + k]!;
       if (j < 0) break;
