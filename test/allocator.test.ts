@@ -13,7 +13,7 @@ async function faultsPerOutput(mode: 'warm' | 'cold'): Promise<number> {
 }
 
 test.runIf(glibc)('4 MB outputs freed in batches page-fault on every reuse without the warm-up, and hardly at all with it', async () => {
-  // seen here, eight runs each: cold 578-730 of an output's 977 pages, warm 0-23
+  // seen here, six runs each, three with both cores busy: cold 971-972 of an output's 977 pages, warm 0-0.05
   const cold = await faultsPerOutput('cold');
   const warm = await faultsPerOutput('warm');
   expect(cold).toBeGreaterThan(300);
