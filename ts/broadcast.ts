@@ -128,6 +128,16 @@ export function rowColOperand(t: Tensor, full: readonly number[]): RowColOperand
   return { data: expandTo(t, full), rowStride: classes, colStride: 1 };
 }
 
+/**
+ * An operand's data and strides as three values, for a JS loop to keep in locals; a missing
+ * operand reads as the constant `absent`. Loading them from the operand object at every element
+ * (its fields hold Float32Array or Float64Array, so V8 cannot keep one map for it) cost the
+ * float64 BCEWithLogits backward 40% of its time.
+ */
+export function loopOperand(o: RowColOperand | null, absent: number): [data: FloatArray, rowStride: number, colStride: number] {
+  return o ? [o.data, o.rowStride, o.colStride] : [new Float64Array([absent]), 0, 0];
+}
+
 /** rows x classes of a shape (a 0-d tensor is one row of one class). */
 export function rowsAndClasses(shape: readonly number[]): { rows: number; classes: number } {
   const classes = shape.length === 0 ? 1 : shape[shape.length - 1]!;

@@ -15,7 +15,7 @@
 // float32 runs as WebAssembly SIMD (../wasm/assembly/kernels.ts, the same ops lane-wise); the JS
 // loops below compute float64, and float32 where WebAssembly SIMD is unavailable.
 
-import { checkBroadcastableTo, rowColOperand, rowsAndClasses, type RowColOperand } from '../broadcast.ts';
+import { checkBroadcastableTo, loopOperand, rowColOperand, rowsAndClasses, type RowColOperand } from '../broadcast.ts';
 import { checkGradOutput, prepare, sameShape, type CommonOptions, type Prepared } from '../loss-args.ts';
 import { logSigmoid, maximum, sigmoid, type Round } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
@@ -82,15 +82,19 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
   const a = check(OP, input, target, options);
   const kernels = kernelsFor(a.dtype);
   if (kernels) return kernels.run(kernelCall(a, 'BCE_WITH_LOGITS', input, target), a.reduction, input.shape);
-  const { weight: w, posWeight: p, round: r, torch } = a;
+  const { rows, classes, round: r, torch } = a;
   const x = input.data;
   const y = target.data;
+  const [w, wRowStride, wColStride] = loopOperand(a.weight, 1); // without a weight, * 1 changes nothing
+  const [p, pRowStride, pColStride] = loopOperand(a.posWeight, 1);
+  const hasPosWeight = a.posWeight !== null;
   const losses = allocate(a.dtype, x.length);
-  for (let row = 0, i = 0; row < a.rows; row++) {
-    for (let col = 0; col < a.classes; col++, i++) {
-      const lw = p ? r(r(r(p.data[row * p.rowStride + col * p.colStride]! - 1) * y[i]!) + 1) : 1;
-      const l = elementLoss(x[i]!, y[i]!, p !== null, lw, r, torch);
-      losses[i] = w ? r(l * w.data[row * w.rowStride + col * w.colStride]!) : l;
+  for (let row = 0, i = 0; row < rows; row++) {
+    const wRow = row * wRowStride;
+    const pRow = row * pRowStride;
+    for (let col = 0; col < classes; col++, i++) {
+      const lw = hasPosWeight ? r(r(r(p[pRow + col * pColStride]! - 1) * y[i]!) + 1) : 1;
+      losses[i] = r(elementLoss(x[i]!, y[i]!, hasPosWeight, lw, r, torch) * w[wRow + col * wColStride]!);
     }
   }
   return applyReduction(losses, input.shape, a.reduction, a.dtype, a.lanes, r);
@@ -106,26 +110,31 @@ export function binaryCrossEntropyWithLogitsBackward(gradOutput: Tensor, input: 
     const grad = gradOutputOperand(gradOutput, a.reduction, a.classes);
     return kernels.run(kernelCall(a, 'BCE_WITH_LOGITS_GRAD', input, target, grad), 'none', input.shape);
   }
-  const { weight: w, posWeight: p, round: r } = a;
+  const { rows, classes, round: r } = a;
   const x = input.data;
   const y = target.data;
   const go = gradOutput.data;
-  const gradPerElement = a.reduction === 'none';
+  const goStep = a.reduction === 'none' ? 1 : 0;
+  const mean = a.reduction === 'mean';
   const n = x.length;
+  const [w, wRowStride, wColStride] = loopOperand(a.weight, 1);
+  const [p, pRowStride, pColStride] = loopOperand(a.posWeight, 1);
+  const hasPosWeight = a.posWeight !== null;
   const grad = allocate(a.dtype, n);
-  for (let row = 0, i = 0; row < a.rows; row++) {
-    for (let col = 0; col < a.classes; col++, i++) {
+  for (let row = 0, i = 0; row < rows; row++) {
+    const wRow = row * wRowStride;
+    const pRow = row * pRowStride;
+    for (let col = 0; col < classes; col++, i++) {
       const s = sigmoid(x[i]!, r);
       let g: number;
-      if (p) {
-        const t = r(p.data[row * p.rowStride + col * p.colStride]! * y[i]!);
+      if (hasPosWeight) {
+        const t = r(p[pRow + col * pColStride]! * y[i]!);
         g = r(r(r(r(t + 1) - y[i]!) * s) - t);
       } else {
         g = r(s - y[i]!);
       }
-      g = r(g * go[gradPerElement ? i : 0]!);
-      if (w) g = r(g * w.data[row * w.rowStride + col * w.colStride]!);
-      grad[i] = a.reduction === 'mean' ? r(g / n) : g;
+      g = r(r(g * go[i * goStep]!) * w[wRow + col * wColStride]!);
+      grad[i] = mean ? r(g / n) : g;
     }
   }
   return makeTensor(grad, input.shape, a.dtype);
