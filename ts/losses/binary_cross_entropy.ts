@@ -8,7 +8,7 @@
 //   g = grad * (x - y) / max((1 - x) * x, 1e-12);  g *= weight;  g /= numel for 'mean'.
 // float32 runs as WebAssembly SIMD (../wasm/assembly/kernels.ts, the same ops lane-wise).
 
-import { checkBroadcastableTo, rowColOperand, rowsAndClasses, type RowColOperand } from '../broadcast.ts';
+import { checkBroadcastableTo, loopOperand, rowColOperand, rowsAndClasses, type RowColOperand } from '../broadcast.ts';
 import { checkGradOutput, prepare, sameShape, type CommonOptions, type Prepared } from '../loss-args.ts';
 import type { Round } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
@@ -82,15 +82,14 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options?: BCEL
   const a = check(OP, input, target, options);
   const kernels = kernelsFor(a.dtype);
   if (kernels) return kernels.run(kernelCall(a, 'BINARY_CROSS_ENTROPY', input, target), a.reduction, input.shape);
-  const { weight: w, round: r } = a;
+  const { rows, classes, round: r } = a;
   const x = input.data;
   const y = target.data;
+  const [w, wRowStride, wColStride] = loopOperand(a.weight, 1); // without a weight, * 1 changes nothing
   const losses = allocate(a.dtype, x.length);
-  for (let row = 0, i = 0; row < a.rows; row++) {
-    for (let col = 0; col < a.classes; col++, i++) {
-      const l = elementLoss(x[i]!, y[i]!, r);
-      losses[i] = w ? r(l * w.data[row * w.rowStride + col * w.colStride]!) : l;
-    }
+  for (let row = 0, i = 0; row < rows; row++) {
+    const wRow = row * wRowStride;
+    for (let col = 0; col < classes; col++, i++) losses[i] = r(elementLoss(x[i]!, y[i]!, r) * w[wRow + col * wColStride]!);
   }
   return applyReduction(losses, input.shape, a.reduction, a.dtype, a.lanes, r);
 }
@@ -105,19 +104,23 @@ export function binaryCrossEntropyBackward(gradOutput: Tensor, input: Tensor, ta
     const grad = gradOutputOperand(gradOutput, a.reduction, a.classes);
     return kernels.run(kernelCall(a, 'BINARY_CROSS_ENTROPY_GRAD', input, target, grad), 'none', input.shape);
   }
-  const { weight: w, round: r } = a;
+  const { rows, classes, round: r } = a;
   const x = input.data;
   const y = target.data;
   const go = gradOutput.data;
+  const goStep = a.reduction === 'none' ? 1 : 0;
+  const mean = a.reduction === 'mean';
+  const n = x.length;
   const eps = r(EPSILON);
-  const grad = allocate(a.dtype, x.length);
-  for (let row = 0, i = 0; row < a.rows; row++) {
-    for (let col = 0; col < a.classes; col++, i++) {
+  const [w, wRowStride, wColStride] = loopOperand(a.weight, 1);
+  const grad = allocate(a.dtype, n);
+  for (let row = 0, i = 0; row < rows; row++) {
+    const wRow = row * wRowStride;
+    for (let col = 0; col < classes; col++, i++) {
       const xi = x[i]!;
       const denominator = stdMax(r(r(1 - xi) * xi), eps);
-      let g = r(r(go[a.reduction === 'none' ? i : 0]! * r(xi - y[i]!)) / denominator);
-      if (w) g = r(g * w.data[row * w.rowStride + col * w.colStride]!);
-      grad[i] = a.reduction === 'mean' ? r(g / x.length) : g;
+      const g = r(r(r(go[i * goStep]! * r(xi - y[i]!)) / denominator) * w[wRow + col * wColStride]!);
+      grad[i] = mean ? r(g / n) : g;
     }
   }
   return makeTensor(grad, input.shape, a.dtype);

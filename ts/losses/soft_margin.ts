@@ -10,7 +10,7 @@
 // where -norm is a float Scalar rounded to the dtype before it multiplies.
 // float32 runs as WebAssembly SIMD (../wasm/assembly/kernels.ts, the same ops lane-wise).
 
-import { checkBroadcastableTo, rowColOperand, rowsAndClasses, type RowColOperand } from '../broadcast.ts';
+import { checkBroadcastableTo, loopOperand, rowColOperand, rowsAndClasses, type RowColOperand } from '../broadcast.ts';
 import { checkGradOutput, prepare, type CommonOptions } from '../loss-args.ts';
 import { tensorLog1p } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
@@ -43,13 +43,16 @@ export function softMarginLoss(input: Tensor, target: Tensor, options?: SoftMarg
   const a = check(OP, input, target, options);
   const kernels = kernelsFor(a.dtype);
   if (kernels) return kernels.run(kernelCall(a, 'SOFT_MARGIN', input), a.reduction, input.shape);
-  const { y, round: r, torch } = a;
+  const { rows, classes, dtype, capability, round: r, torch } = a;
   const x = input.data;
-  const losses = allocate(a.dtype, x.length);
-  for (let row = 0, i = 0; row < a.rows; row++) {
-    for (let col = 0; col < a.classes; col++, i++) {
-      const e = r(Math.exp(r(-x[i]! * y.data[row * y.rowStride + col * y.colStride]!)));
-      losses[i] = torch.softMarginUsesLog1p ? tensorLog1p(e, a.dtype, torch, a.capability, r) : r(Math.log(r(1 + e)));
+  const [y, yRowStride, yColStride] = loopOperand(a.y, 1);
+  const usesLog1p = torch.softMarginUsesLog1p;
+  const losses = allocate(dtype, x.length);
+  for (let row = 0, i = 0; row < rows; row++) {
+    const yRow = row * yRowStride;
+    for (let col = 0; col < classes; col++, i++) {
+      const e = r(Math.exp(r(-x[i]! * y[yRow + col * yColStride]!)));
+      losses[i] = usesLog1p ? tensorLog1p(e, dtype, torch, capability, r) : r(Math.log(r(1 + e)));
     }
   }
   return applyReduction(losses, input.shape, a.reduction, a.dtype, a.lanes, r);
@@ -69,13 +72,17 @@ export function softMarginLossBackward(gradOutput: Tensor, input: Tensor, target
     const grad = gradOutputOperand(gradOutput, a.reduction, a.classes);
     return kernels.run(kernelCall(a, 'SOFT_MARGIN_GRAD', input, grad, minusNorm), 'none', input.shape);
   }
+  const { rows, classes } = a;
+  const [yData, yRowStride, yColStride] = loopOperand(y, 1);
+  const goStep = a.reduction === 'none' ? 1 : 0;
   const grad = allocate(a.dtype, x.length);
-  for (let row = 0, i = 0; row < a.rows; row++) {
-    for (let col = 0; col < a.classes; col++, i++) {
-      const yi = y.data[row * y.rowStride + col * y.colStride]!;
+  for (let row = 0, i = 0; row < rows; row++) {
+    const yRow = row * yRowStride;
+    for (let col = 0; col < classes; col++, i++) {
+      const yi = yData[yRow + col * yColStride]!;
       const z = r(Math.exp(r(-yi * x[i]!)));
       const g = r(r(yi * z) * minusNorm);
-      grad[i] = r(r(g / r(z + 1)) * go[a.reduction === 'none' ? i : 0]!);
+      grad[i] = r(r(g / r(z + 1)) * go[i * goStep]!);
     }
   }
   return makeTensor(grad, input.shape, a.dtype);
