@@ -14,7 +14,7 @@
 // input-sized temporaries, for float32 as WebAssembly SIMD (../wasm/assembly/kernels.ts, torch >=
 // 1.11); a target or weight that grows the input takes the general path.
 
-import { broadcastOrThrow, expandTo, rowColOperand, sumTo, type RowColOperand } from '../broadcast.ts';
+import { broadcastOrThrow, expandTo, loopOperand, rowColOperand, sumTo } from '../broadcast.ts';
 import { checkGradOutput, prepare, sameShape, type CommonOptions, type Prepared } from '../loss-args.ts';
 import { atenRowSum, logSigmoidBackwardDifference, logSigmoidOfNegative, logSigmoidPair, type Round } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
@@ -87,16 +87,15 @@ function perSampleLosses(input: Tensor, target: Tensor, weight: Tensor | undefin
   const C = a.classes;
   const perSample = allocate(a.dtype, a.outer * a.inner);
   if (a.rowwise) {
+    const { outer, lanes, torch } = a;
     const x = input.data;
     const y = target.data;
-    const w: RowColOperand | null = weight ? rowColOperand(weight, input.shape) : null;
+    const [w, wRowStride, wColStride] = loopOperand(weight ? rowColOperand(weight, input.shape) : null, 1); // without a weight, * 1 changes nothing
     const row = allocate(a.dtype, C);
-    for (let o = 0, i = 0; o < a.outer; o++) {
-      for (let c = 0; c < C; c++, i++) {
-        const e = elementLoss(x[i]!, y[i]!, r, a.torch);
-        row[c] = w ? r(e * w.data[o * w.rowStride + c * w.colStride]!) : e;
-      }
-      perSample[o] = r(atenRowSum(row, 0, C, a.lanes, r) / C);
+    for (let o = 0, i = 0; o < outer; o++) {
+      const wRow = o * wRowStride;
+      for (let c = 0; c < C; c++, i++) row[c] = r(elementLoss(x[i]!, y[i]!, r, torch) * w[wRow + c * wColStride]!);
+      perSample[o] = r(atenRowSum(row, 0, C, lanes, r) / C);
     }
     return perSample;
   }
@@ -173,12 +172,13 @@ export function multilabelSoftMarginLossBackward(gradOutput: Tensor, input: Tens
   if (a.rowwise) {
     const x = input.data;
     const y = target.data;
-    const w: RowColOperand | null = options?.weight ? rowColOperand(options.weight, input.shape) : null;
+    const [w, wRowStride, wColStride] = loopOperand(options?.weight ? rowColOperand(options.weight, input.shape) : null, 1);
     const grad = allocate(a.dtype, x.length);
     for (let o = 0, i = 0; o < a.outer; o++) {
       const g = sampleGrad(o);
+      const wRow = o * wRowStride;
       for (let c = 0; c < C; c++, i++) {
-        const gl = -(w ? r(g * w.data[o * w.rowStride + c * w.colStride]!) : g); // MulBackward, NegBackward
+        const gl = -r(g * w[wRow + c * wColStride]!); // MulBackward, NegBackward
         grad[i] = logSigmoidBackwardDifference(x[i]!, r(gl * y[i]!), r(gl * r(1 - y[i]!)), r, torch);
       }
     }
