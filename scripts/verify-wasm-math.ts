@@ -11,7 +11,6 @@
 import { parseArgs } from 'node:util';
 import { float32Kernels, type Elementary } from '../ts/wasm/float32-kernels.ts';
 
-
 const { values: opts } = parseArgs({ options: { from: { type: 'string' }, to: { type: 'string' }, fn: { type: 'string' } } });
 const kernels = float32Kernels();
 if (!kernels) {

@@ -63,7 +63,7 @@ export function softMarginLossBackward(gradOutput: Tensor, input: Tensor, target
   const op = `${OP}Backward`;
   const a = check(op, input, target, options, { gradOutput });
   checkGradOutput(op, gradOutput, a.reduction === 'none' ? input.shape : []);
-  const { y, round: r } = a;
+  const r = a.round;
   const x = input.data;
   const go = gradOutput.data;
   const minusNorm = r(a.reduction === 'mean' ? -1 / x.length : -1);
@@ -73,13 +73,13 @@ export function softMarginLossBackward(gradOutput: Tensor, input: Tensor, target
     return kernels.run(kernelCall(a, 'SOFT_MARGIN_GRAD', input, grad, minusNorm), 'none', input.shape);
   }
   const { rows, classes } = a;
-  const [yData, yRowStride, yColStride] = loopOperand(y, 1);
+  const [y, yRowStride, yColStride] = loopOperand(a.y, 1);
   const goStep = a.reduction === 'none' ? 1 : 0;
   const grad = allocate(a.dtype, x.length);
   for (let row = 0, i = 0; row < rows; row++) {
     const yRow = row * yRowStride;
     for (let col = 0; col < classes; col++, i++) {
-      const yi = yData[yRow + col * yColStride]!;
+      const yi = y[yRow + col * yColStride]!;
       const z = r(Math.exp(r(-yi * x[i]!)));
       const g = r(r(yi * z) * minusNorm);
       grad[i] = r(r(g / r(z + 1)) * go[i * goStep]!);
