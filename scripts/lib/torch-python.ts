@@ -9,7 +9,8 @@ import { existsSync, readFileSync, readdirSync, renameSync, rmSync, mkdirSync } 
 import { join, relative } from 'node:path';
 import { execa } from 'execa';
 
-export const PYTHON_DIR = new URL('../../python/', import.meta.url).pathname;
+export { PYTHON_DIR } from '../../ts/golden/paths.ts';
+import { PYTHON_DIR } from '../../ts/golden/paths.ts';
 
 /** Each torch version we keep goldens for, by the Debian suite that ships it. */
 export const TORCH_TARGETS = [

@@ -8,7 +8,8 @@ import { compareTorchVersions } from '../torch-version.ts';
 import { compareTensor, type Comparison } from './compare.ts';
 import { decodeNumber, parseGolden, type GoldenCase, type GoldenFile, type TensorJson } from './schema.ts';
 
-export const GOLDEN_DIR = new URL('../../golden/', import.meta.url).pathname;
+export { GOLDEN_DIR } from './paths.ts';
+import { GOLDEN_DIR } from './paths.ts';
 
 export interface LoadedGolden {
   file: string;
