@@ -1,0 +1,275 @@
+// Live differential fuzzing against a running torch (python/worker.py): fast-check draws arbitrary
+// cases from each loss's registry domain, the port and torch compute, and the results must agree at
+// the golden tolerance (torch.testing.assert_close's defaults). A failure is shrunk and handed back
+// as a golden-format case for test/regressions/. Used by test/live-torch.test.ts and `fuzz`.
+
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { compareTensor } from '../../ts/golden/compare.ts';
+import { portOptions, toTarget, toTensor } from '../../ts/golden/run.ts';
+import type { GoldenCase, TensorJson } from '../../ts/golden/schema.ts';
+import { LOSSES, type LossDomain, type LossEntry, type LossStem } from '../../ts/losses/registry.ts';
+import { LossArgumentError } from '../../ts/tensor.ts';
+import { classLayout, dtype, logit, numel, posWeightValue, reduction, target, values, weightValue } from './arbitraries.ts';
+import { WHOLE, indexInShard, type Shard } from './shard.ts';
+import type { RunReply, RunRequest, TorchWorker, WorkerHello } from './torch-worker.ts';
+
+/** The golden files' tolerance (torch.testing.assert_close's defaults). */
+export const LIVE_TOLERANCE = { float32: { rtol: 1.3e-6, atol: 1e-5 }, float64: { rtol: 1e-7, atol: 1e-7 } } as const;
+
+/** One drawn case: the worker request, and the first element of the gradient fed back. */
+export interface LiveCase {
+  request: RunRequest;
+  go: number;
+}
+
+/** The port and torch disagree (outputs, gradients or errors). */
+export class Disagreement extends Error {
+  override name = 'Disagreement';
+}
+
+/** The worker crashed, hung or failed on a request: a harness problem, not a verdict on the port. */
+export class WorkerFailure extends Error {
+  override name = 'WorkerFailure';
+}
+
+export const encode = (data: number[], shape: number[]): TensorJson => ({
+  shape,
+  data: data.map((v) => (Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v)),
+});
+
+/** Arbitrary values of one kind, now and then outside what torch accepts (so errors are compared too). */
+function domainValue(kind: LossDomain['input'] | LossDomain['target'], d: 'float32' | 'float64', asTarget = false): fc.Arbitrary<number> {
+  // Infinite targets are left out: no loss defines them, and against an exp result in the
+  // subnormal range they turn SLEEF's and V8's last-bit difference into NaN vs inf (see README).
+  const invalid = asTarget ? fc.constantFrom(NaN, 1.5, -0.25) : fc.constantFrom(NaN, Infinity, -Infinity, 1.5, -0.25);
+  switch (kind) {
+    case 'logit':
+      return fc.oneof({ weight: 20, arbitrary: logit(d) }, { weight: 1, arbitrary: fc.constantFrom(NaN, Infinity, -Infinity) });
+    case 'probability':
+      return fc.oneof({ weight: 30, arbitrary: target }, { weight: 4, arbitrary: fc.constantFrom(0, 1, 1e-45, 1e-40, 5e-324, 1 - 2 ** -24, 1 - 2 ** -53) }, { weight: 1, arbitrary: invalid });
+    case 'sign':
+      return fc.oneof({ weight: 20, arbitrary: fc.constantFrom(-1, 1) }, { weight: 2, arbitrary: target }, { weight: 1, arbitrary: invalid });
+    case 'labels':
+      return fc.integer({ min: -1, max: 5 });
+  }
+}
+
+/** Arbitrary live cases for any registered loss, drawn from its registry domain: shapes (some empty),
+ *  every option it has, extremes, non-finite and out-of-domain values. */
+export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
+  const entry: LossEntry = LOSSES[stem];
+  const { domain } = entry;
+  // Mostly small shapes; sometimes rows long enough for ATen's vectorized, cascaded float sums.
+  const shapeArb = fc.oneof(
+    { weight: 4, arbitrary: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: domain.minRank, maxLength: domain.maxRank }) },
+    { weight: 1, arbitrary: fc.array(fc.integer({ min: 1, max: 90 }), { minLength: Math.max(1, domain.minRank), maxLength: Math.min(2, domain.maxRank) }) },
+  );
+  const optionLayout = (s: number[], values: fc.Arbitrary<number>) =>
+    fc.option(classLayout(s).chain((ws) => fc.tuple(fc.constant(ws), fc.array(values, { minLength: numel(ws), maxLength: numel(ws) }))), { nil: null });
+  return fc
+    .tuple(dtype, shapeArb)
+    .chain(([d, s]) => {
+      const classes = s.length ? s[s.length - 1]! : 1;
+      const label =
+        domain.target === 'labels'
+          ? fc.oneof({ weight: 30, arbitrary: fc.integer({ min: -1, max: Math.max(0, classes - 1) }) }, { weight: 1, arbitrary: fc.constantFrom(-2, classes) })
+          : domainValue(domain.target, d, true);
+      const targetShape = domain.targetBroadcasts ? fc.oneof({ weight: 3, arbitrary: fc.constant(s) }, { weight: 1, arbitrary: classLayout(s) }) : fc.constant(s);
+      return fc.record({
+        d: fc.constant(d),
+        s: fc.constant(s),
+        x: values(numel(s), domainValue(domain.input, d)),
+        t: targetShape.chain((ts) => fc.tuple(fc.constant(ts), values(numel(ts), label))),
+        options: fc.record(
+          Object.fromEntries(Object.keys(entry.tensorOptions).map((name) => [name, optionLayout(s, name === 'pos_weight' ? posWeightValue : weightValue)])),
+        ),
+        reduction,
+        go: fc.double({ min: -3, max: 3, noNaN: true }),
+      });
+    })
+    .filter((k) => !(domain.emptyBatchReductionUndefined && k.reduction !== 'none' && numel(k.s) === 0 && k.s.length === 2))
+    .map((k) => ({
+      request: {
+        loss: stem,
+        dtype: k.d,
+        input: encode(k.x, k.s),
+        target: encode(k.t[1], k.t[0]),
+        kwargs: {
+          reduction: k.reduction,
+          ...Object.fromEntries(Object.entries(k.options).map(([name, o]) => [name, o ? encode(o[1], o[0]) : null])),
+        },
+      },
+      go: k.go,
+    }));
+}
+
+/** A short, stable name for a drawn case (to tell shards' cases apart and match them up). */
+export const caseKey = (c: LiveCase) => createHash('sha1').update(JSON.stringify(c)).digest('hex').slice(0, 12);
+
+/** The gradient fed back: shaped like the output, go, go + 0.125, go + 0.25, ... */
+const gradOutputFor = (output: TensorJson, go: number) => encode(Array.from({ length: numel(output.shape) }, (_, i) => go + 0.125 * i), output.shape);
+
+async function ask(worker: TorchWorker, request: RunRequest): Promise<RunReply> {
+  try {
+    return await worker.request(request);
+  } catch (e) {
+    throw new WorkerFailure((e as Error).message);
+  }
+}
+
+/** The port's output and gradient for a request, or the Python exception type its error maps to. */
+function runPort(loss: LossStem, req: RunRequest, gradOutput: TensorJson | null, hello: WorkerHello) {
+  const entry: LossEntry = LOSSES[loss];
+  const opts = portOptions(entry, req.kwargs, req.dtype, hello.torch, hello.cpu_capability);
+  const input = toTensor(req.input, req.dtype);
+  const target = toTarget(entry, req.target, req.dtype);
+  try {
+    const output = entry.forward(input, target, opts);
+    const grad = gradOutput ? entry.backward(toTensor(gradOutput, req.dtype), input, target, opts) : null;
+    return { output, grad, error: null };
+  } catch (e) {
+    if (!(e instanceof LossArgumentError)) throw e; // a bug in the port: fails the case as it is
+    return { output: null, grad: null, error: e.torchErrorType };
+  }
+}
+
+/** Runs one case through torch and the port; throws Disagreement when they differ. */
+export async function compareWithTorch(worker: TorchWorker, loss: LossStem, c: LiveCase): Promise<void> {
+  const forward = await ask(worker, c.request);
+  if (forward.error) {
+    const port = runPort(loss, c.request, null, worker.hello);
+    if (port.error !== forward.error.type) {
+      throw new Disagreement(`torch raised ${forward.error.type} (${forward.error.message}); the port ${port.error ? `raised ${port.error}` : 'returned a result'}`);
+    }
+    return;
+  }
+  const gradOutput = gradOutputFor(forward.output!, c.go);
+  const reply = await ask(worker, { ...c.request, grad_output: gradOutput });
+  const port = runPort(loss, c.request, gradOutput, worker.hello);
+  if (port.error) throw new Disagreement(`the port raised ${port.error}; torch did not`);
+  const tol = LIVE_TOLERANCE[c.request.dtype];
+  const o = compareTensor(port.output!, reply.output!, tol, c.request.dtype);
+  if (!o.ok) throw new Disagreement(`output: ${o.message}`);
+  const g = compareTensor(port.grad!, reply.grad!, tol, c.request.dtype);
+  if (!g.ok) throw new Disagreement(`grad: ${g.message}`);
+}
+
+/** A drawn case that was compared (run: its position among the property's runs). */
+export interface FuzzedCase {
+  loss: LossStem;
+  run: number;
+  key: string;
+}
+
+export interface FuzzFailure {
+  loss: LossStem;
+  seed: number;
+  /** The run whose case failed first, before shrinking. */
+  run: number;
+  shrinks: number;
+  /** fast-check's counterexample path (replays the failure with the seed). */
+  path: string;
+  message: string;
+  /** The shrunk case as torch computes it, in golden format. */
+  golden: GoldenCase;
+  /** Where the case belongs in this repository. */
+  regressionFile: string;
+}
+
+export interface FuzzResult {
+  loss: LossStem;
+  seed: number;
+  runs: number;
+  /** The cases this shard compared, in order (until the first failure). */
+  cases: FuzzedCase[];
+  /** The time limit stopped the runs before all were drawn. */
+  interrupted: boolean;
+  failure: FuzzFailure | null;
+}
+
+export interface FuzzOptions {
+  /** Runs of the property (cases drawn) for this loss, across all shards. */
+  runs: number;
+  /** fast-check's seed; every shard of one run needs the same. Default: fast-check picks one. */
+  seed?: number;
+  /** The runs (by position) this process compares; the others pass without work. */
+  shard?: Shard;
+  /** Stops drawing after this long (an interrupted run still reports its failure, if any). */
+  timeLimitMs?: number;
+  /** Called after each case this shard compared. */
+  onCase?: (c: FuzzedCase) => void;
+}
+
+/** Fuzzes one loss against the worker's torch; a disagreement comes back shrunk, in golden format. */
+export async function fuzzLoss(worker: TorchWorker, loss: LossStem, options: FuzzOptions): Promise<FuzzResult> {
+  const shard = options.shard ?? WHOLE;
+  const cases: FuzzedCase[] = [];
+  let position = 0;
+  let failedRun = -1;
+  let workerFailure: WorkerFailure | null = null;
+  // Positions count the initial runs only: once a case fails, every later call is a shrink of it
+  // and is compared whatever the shard. After a worker failure everything passes at once, so
+  // fast-check stops instead of shrinking against a dead worker.
+  const property = fc.asyncProperty(liveCase(loss), async (c) => {
+    if (workerFailure) return true;
+    const run = failedRun < 0 ? position++ : -1;
+    if (run >= 0 && !indexInShard(run, shard)) return true;
+    try {
+      await compareWithTorch(worker, loss, c);
+    } catch (e) {
+      if (e instanceof WorkerFailure) {
+        workerFailure = e;
+        return true;
+      }
+      if (run >= 0) failedRun = run;
+      throw e;
+    }
+    if (run >= 0) {
+      const done = { loss, run, key: caseKey(c) };
+      cases.push(done);
+      options.onCase?.(done);
+    }
+    return true;
+  });
+  const details = await fc.check(property, {
+    numRuns: options.runs,
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.timeLimitMs === undefined ? {} : { interruptAfterTimeLimit: options.timeLimitMs, markInterruptAsFailure: false }),
+  });
+  if (workerFailure) throw workerFailure;
+  const result: FuzzResult = { loss, seed: details.seed, runs: options.runs, cases, interrupted: details.interrupted, failure: null };
+  if (!details.failed) return result;
+  const c = details.counterexample![0];
+  result.failure = {
+    loss,
+    seed: details.seed,
+    run: failedRun,
+    shrinks: details.numShrinks,
+    path: details.counterexamplePath ?? '',
+    message: details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance),
+    golden: await goldenCase(worker, loss, c, `regression-${details.seed}`),
+    regressionFile: `test/regressions/torch-${worker.hello.torch}/${loss}.json`,
+  };
+  return result;
+}
+
+/** A case as torch computes it, in golden format: its output and gradient, or its error. */
+async function goldenCase(worker: TorchWorker, loss: LossStem, c: LiveCase, name: string): Promise<GoldenCase> {
+  const { request } = c;
+  const base = { id: `${loss}/${request.dtype}/${request.kwargs.reduction}/${name}/1`, dtype: request.dtype, args: { input: request.input, target: request.target }, kwargs: request.kwargs };
+  const forward = await ask(worker, { ...request, grad_output: null });
+  if (forward.error) return { ...base, output: null, grad: null, error: forward.error, tags: ['regression'] };
+  const gradOutput = gradOutputFor(forward.output!, c.go);
+  const reply = await ask(worker, { ...request, grad_output: gradOutput });
+  return { ...base, output: reply.output!, grad: { grad_output: gradOutput, input: reply.grad! }, error: null, tags: ['regression'] };
+}
+
+/** A failure as the live test and the CLI print it: what differed, how to replay it, the case. */
+export function describeFailure(f: FuzzFailure): string {
+  return (
+    `FAIL ${f.loss}: ${f.message}\n` +
+    `  (seed ${f.seed}, run ${f.run}, path ${f.path}, after ${f.shrinks} shrinks; replay: fuzz --loss ${f.loss} --seed ${f.seed} --runs ${f.run + 1})\n` +
+    `Add this case to ${f.regressionFile} (a golden file that the golden tests run):\n${JSON.stringify(f.golden)}`
+  );
+}
