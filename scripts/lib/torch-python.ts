@@ -1,9 +1,9 @@
 // Finding and provisioning a Python with torch, and running our Python code in it.
 //
 // The interpreter is any command (TORCH_PYTHON, e.g. a venv's python or `chroot /srv/x python3`),
-// so our Python sources travel on stdin: a short bootstrap reads them as one JSON line, writes
-// them to a temporary folder inside that interpreter's world, and runs the script. Nothing
-// depends on paths inside a chroot; results come back on stdout.
+// so our Python sources travel on stdin: a short bootstrap reads them as one JSON line and runs
+// the script from memory. Nothing depends on paths inside a chroot and nothing is written there;
+// results come back on stdout. Every spawn has a timeout.
 
 import { existsSync, readFileSync, readdirSync, renameSync, rmSync, mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -11,6 +11,7 @@ import { execa } from 'execa';
 
 export { PYTHON_DIR } from '../../ts/golden/paths.ts';
 import { PYTHON_DIR } from '../../ts/golden/paths.ts';
+import { TORCH_VERSION } from '../../ts/golden/schema.ts';
 
 /** Each torch version we keep goldens for, by the Debian suite that ships it. */
 export const TORCH_TARGETS = [
@@ -58,17 +59,54 @@ function hostSuite(): string | null {
   }
 }
 
-async function run(cmd: string, args: string[], log: (line: string) => void): Promise<void> {
+/** Every spawned interpreter and provisioning command is killed after this long (TORCH_PARITY_TIMEOUT, seconds). */
+export function defaultTimeoutSeconds(env = process.env): number {
+  const raw = env.TORCH_PARITY_TIMEOUT;
+  if (raw === undefined || raw === '') return 1800;
+  const seconds = Number(raw);
+  if (!(seconds > 0)) throw new HarnessError(`TORCH_PARITY_TIMEOUT must be a positive number of seconds, got '${raw}'`);
+  return seconds;
+}
+
+/** The parts of an execa result that say how a subprocess ended. */
+export interface Ending {
+  exitCode?: number | undefined;
+  signal?: string | undefined;
+  code?: string | undefined;
+  timedOut?: boolean;
+  failed?: boolean;
+  originalMessage?: string | undefined;
+}
+
+const START_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  ENOTDIR: 'a path component is not a directory',
+};
+
+/** How a subprocess ended, for messages: could not start (and why), killed by a signal, or its exit code. */
+export function howItEnded(r: Ending, command: readonly string[]): string {
+  const shown = `'${command.join(' ')}'`;
+  if (r.exitCode === undefined && !r.signal && r.code) {
+    return `${shown} could not be started: ${r.code}${START_ERRORS[r.code] ? ` (${START_ERRORS[r.code]})` : ''}`;
+  }
+  if (r.signal) return `${shown} was killed by ${r.signal}`;
+  return `${shown} exited with status ${r.exitCode}`;
+}
+
+async function run(cmd: string, args: string[], log: (line: string) => void, timeoutSeconds: number): Promise<void> {
   log(`$ ${cmd} ${args.join(' ')}`);
-  const r = await execa(cmd, args, { reject: false, all: true, env: { DEBIAN_FRONTEND: 'noninteractive' } });
+  const r = await execa(cmd, args, { reject: false, all: true, env: { DEBIAN_FRONTEND: 'noninteractive' }, timeout: timeoutSeconds * 1000 });
+  if (r.timedOut) throw new HarnessError(`${cmd} ${args.join(' ')} did not finish within ${timeoutSeconds} s; killed it`);
   if (r.exitCode !== 0) {
     const tail = String(r.all ?? '').split('\n').slice(-15).join('\n');
-    throw new HarnessError(`${cmd} ${args.join(' ')} failed (exit ${r.exitCode}):\n${tail}`);
+    throw new HarnessError(`${cmd} ${args.join(' ')} failed: ${howItEnded(r, [cmd])}:\n${tail}`);
   }
 }
 
-async function torchImportable(command: readonly string[]): Promise<boolean> {
-  const r = await execa(command[0]!, [...command.slice(1), '-c', 'import torch'], { reject: false });
+async function torchImportable(command: readonly string[], timeoutSeconds: number): Promise<boolean> {
+  const r = await execa(command[0]!, [...command.slice(1), '-c', 'import torch'], { reject: false, timeout: timeoutSeconds * 1000 });
+  if (r.timedOut) throw new HarnessError(`'${command.join(' ')} -c "import torch"' did not finish within ${timeoutSeconds} s; killed it`);
   return r.exitCode === 0;
 }
 
@@ -76,7 +114,7 @@ async function torchImportable(command: readonly string[]): Promise<boolean> {
  * An interpreter with the target's torch: the host's python3-torch from apt where the host runs
  * that suite, otherwise a debootstrap chroot under ROOTS_DIR (outside the repository).
  */
-export async function provision(target: TorchTarget, log: (line: string) => void): Promise<Interpreter> {
+export async function provision(target: TorchTarget, log: (line: string) => void, timeoutSeconds = defaultTimeoutSeconds()): Promise<Interpreter> {
   const byHand =
     `to provision torch ${target.id} by hand: on Debian ${target.suite}, apt-get install python3-torch; ` +
     `elsewhere, debootstrap --variant=minbase --include=python3-torch ${target.suite} DIR and set ` +
@@ -84,9 +122,9 @@ export async function provision(target: TorchTarget, log: (line: string) => void
   try {
     if (hostSuite() === target.suite) {
       const native = ['/usr/bin/python3'];
-      if (!(await torchImportable(native))) {
-        await run('apt-get', ['update', '-qq'], log);
-        await run('apt-get', ['install', '-y', '-qq', 'python3-torch'], log);
+      if (!(await torchImportable(native, timeoutSeconds))) {
+        await run('apt-get', ['update', '-qq'], log, timeoutSeconds);
+        await run('apt-get', ['install', '-y', '-qq', 'python3-torch'], log, timeoutSeconds);
       }
       return { command: native, origin: `apt (${target.suite})` };
     }
@@ -95,12 +133,12 @@ export async function provision(target: TorchTarget, log: (line: string) => void
       const partial = `${root}.partial`;
       rmSync(partial, { recursive: true, force: true });
       mkdirSync(ROOTS_DIR, { recursive: true });
-      if (!existsSync('/usr/sbin/debootstrap')) await run('apt-get', ['install', '-y', '-qq', 'debootstrap'], log);
+      if (!existsSync('/usr/sbin/debootstrap')) await run('apt-get', ['install', '-y', '-qq', 'debootstrap'], log, timeoutSeconds);
       log(`building a ${target.suite} root with python3-torch in ${root} (about two minutes)`);
-      await run('debootstrap', ['--variant=minbase', '--include=python3-torch', target.suite, partial, 'http://deb.debian.org/debian'], log);
+      await run('debootstrap', ['--variant=minbase', '--include=python3-torch', target.suite, partial, 'http://deb.debian.org/debian'], log, timeoutSeconds);
       renameSync(partial, root);
     }
-    if (!existsSync(join(root, 'proc/self'))) await run('mount', ['-t', 'proc', 'proc', join(root, 'proc')], log);
+    if (!existsSync(join(root, 'proc/self'))) await run('mount', ['-t', 'proc', 'proc', join(root, 'proc')], log, timeoutSeconds);
     return { command: ['chroot', root, 'python3'], origin: `chroot ${root}` };
   } catch (e) {
     throw new HarnessError(`provisioning torch ${target.id} failed: ${(e as Error).message}\n${byHand}`);
@@ -121,24 +159,49 @@ export function pythonSources(dir = PYTHON_DIR): Record<string, string> {
   return out;
 }
 
-// Reads the sources (first stdin line), writes them to a temporary folder, runs the script there.
+// Reads the sources (first stdin line) and runs the script from memory: a meta-path finder serves
+// python/'s modules from the dict, so nothing is written inside the interpreter's world and a
+// killed process leaves nothing behind. Paths are the host's python/ (argv[1]), which tracebacks
+// show; their lines come from linecache, filled here. Python 3.6+ (torch 1.5's oldest Python).
 const BOOTSTRAP = [
-  'import sys, json, os, shutil, tempfile, atexit, runpy',
+  'import sys, json, types, linecache, importlib.abc, importlib.util',
   'files = json.loads(sys.stdin.readline())',
-  'root = tempfile.mkdtemp(prefix="torch-parity-")',
-  'atexit.register(shutil.rmtree, root, True)',
+  'root, script = sys.argv[1], sys.argv[2]',
+  'where = lambda rel: root + "/" + rel',
   'for rel, src in files.items():',
-  '    path = os.path.join(root, rel)',
-  '    os.makedirs(os.path.dirname(path), exist_ok=True)',
-  '    open(path, "w").write(src)',
-  'sys.argv = [os.path.join(root, sys.argv[1])] + sys.argv[2:]',
-  'sys.path.insert(0, root)',
-  'runpy.run_path(sys.argv[0], run_name="__main__")',
+  '    linecache.cache[where(rel)] = (len(src), None, src.splitlines(True), where(rel))',
+  'class Sources(importlib.abc.MetaPathFinder, importlib.abc.Loader):',
+  '    def find_spec(self, name, path=None, target=None):',
+  '        base = name.replace(".", "/")',
+  '        if base + "/__init__.py" in files:',
+  '            return importlib.util.spec_from_file_location(name, where(base + "/__init__.py"), loader=self, submodule_search_locations=[where(base)])',
+  '        if base + ".py" in files:',
+  '            return importlib.util.spec_from_file_location(name, where(base + ".py"), loader=self)',
+  '        return None',
+  '    def create_module(self, spec):',
+  '        return None',
+  '    def exec_module(self, module):',
+  '        exec(compile(files[module.__file__[len(root) + 1:]], module.__file__, "exec"), module.__dict__)',
+  'sys.meta_path.insert(0, Sources())',
+  'main = types.ModuleType("__main__")',
+  'main.__file__ = where(script)',
+  'sys.argv = [main.__file__] + sys.argv[3:]',
+  'sys.modules["__main__"] = main',
+  'exec(compile(files[script], main.__file__, "exec"), main.__dict__)',
 ].join('\n');
 
+export interface StartOptions {
+  /** Keep stdin open after the sources line (the worker reads requests from it). */
+  keepStdinOpen?: boolean;
+  /** Kill it after this long (execa's timeout: the result's timedOut is then true). */
+  timeoutMs?: number;
+  /** stdout as bytes (the generator: decoded strictly by the caller), not a string. */
+  stdoutBytes?: boolean;
+}
+
 /** Starts python/<script> under the interpreter; write further stdin after the sources line. */
-export function startPython(interp: Interpreter, script: string, args: readonly string[], options: { keepStdinOpen?: boolean } = {}) {
-  const child = execa(interp.command[0]!, [...interp.command.slice(1), '-c', BOOTSTRAP, script, ...args], {
+export function startPython(interp: Interpreter, script: string, args: readonly string[], options: StartOptions = {}) {
+  const child = execa(interp.command[0]!, [...interp.command.slice(1), '-c', BOOTSTRAP, PYTHON_DIR, script, ...args], {
     reject: false,
     stdin: 'pipe',
     stdout: 'pipe',
@@ -146,24 +209,28 @@ export function startPython(interp: Interpreter, script: string, args: readonly 
     buffer: { stdout: !options.keepStdinOpen },
     maxBuffer: 1e9,
     stripFinalNewline: false,
+    ...(options.stdoutBytes ? { encoding: 'buffer' as const } : {}),
+    ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
   });
+  child.stdin.on('error', () => {}); // a command that failed to start: its result says why
   child.stdin.write(JSON.stringify(pythonSources()) + '\n');
   if (!options.keepStdinOpen) child.stdin.end();
   return child;
 }
 
-/** torch and Python versions of an interpreter, with clear errors for a missing command or torch. */
-export async function probeTorch(interp: Interpreter): Promise<{ torch: string; python: string }> {
+/** torch and Python versions of an interpreter, with clear errors for a missing command, torch or a hang. */
+export async function probeTorch(interp: Interpreter, timeoutSeconds = defaultTimeoutSeconds()): Promise<{ torch: string; python: string }> {
   const code = 'import sys, json\ntry:\n import torch\nexcept ImportError as e:\n print(json.dumps({"error": str(e)})); sys.exit(0)\nprint(json.dumps({"torch": torch.__version__, "python": sys.version.split()[0]}))';
   const shown = interp.command.join(' ');
-  const r = await execa(interp.command[0]!, [...interp.command.slice(1), '-c', code], { reject: false });
-  if (r.exitCode === undefined && /ENOENT/.test(String(r.message))) {
+  const r = await execa(interp.command[0]!, [...interp.command.slice(1), '-c', code], { reject: false, timeout: timeoutSeconds * 1000 });
+  if (r.timedOut) throw new HarnessError(`the torch probe ('${shown}', ${interp.origin}) did not finish within ${timeoutSeconds} s; killed it`);
+  if (r.exitCode === undefined && r.code === 'ENOENT') {
     throw new HarnessError(`the Python command '${shown}' (${interp.origin}) does not exist`);
   }
   if (r.exitCode !== 0) {
-    throw new HarnessError(`'${shown}' (${interp.origin}) failed to start (exit ${r.exitCode}):\n${String(r.stderr).split('\n').slice(-10).join('\n')}`);
+    throw new HarnessError(`'${shown}' (${interp.origin}) failed to start: ${howItEnded(r, interp.command)}:\n${String(r.stderr).split('\n').slice(-10).join('\n')}`);
   }
-  let info: { torch?: string; python?: string; error?: string };
+  let info: { torch?: unknown; python?: unknown; error?: string };
   try {
     info = JSON.parse(String(r.stdout).trim().split('\n').pop() ?? '');
   } catch {
@@ -172,9 +239,12 @@ export async function probeTorch(interp: Interpreter): Promise<{ torch: string; 
   if (info.error !== undefined || !info.torch) {
     throw new HarnessError(`torch is not importable by ${shown}: pip install -r requirements.txt, or apt-get install python3-torch (${info.error ?? 'no torch'})`);
   }
+  if (typeof info.torch !== 'string' || !TORCH_VERSION.test(info.torch)) {
+    throw new HarnessError(`'${shown}' (${interp.origin}) reports torch version ${JSON.stringify(info.torch).slice(0, 200)}, which is not a plain version like 2.6.0+debian`);
+  }
   const [major, minor] = info.torch.split('.').map(Number);
   if (major! < 1 || (major === 1 && minor! < 5)) {
     throw new HarnessError(`torch ${info.torch} (from ${shown}) is older than 1.5, the oldest the harness supports`);
   }
-  return { torch: info.torch, python: info.python ?? '?' };
+  return { torch: info.torch, python: typeof info.python === 'string' ? info.python : '?' };
 }

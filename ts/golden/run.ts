@@ -1,11 +1,11 @@
 // Runs golden cases through the ports: the one place that turns a golden case into a port call.
 
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { LOSSES, type LossEntry, type LossStem } from '../losses/registry.ts';
 import { LossArgumentError, type IndexTensor, type Tensor } from '../tensor.ts';
 import { compareTorchVersions } from '../torch-version.ts';
-import { compareTensor, type Comparison } from './compare.ts';
+import { compareTensor, type CompareOptions, type Comparison } from './compare.ts';
 import { decodeNumber, parseGolden, type GoldenCase, type GoldenFile, type TensorJson } from './schema.ts';
 
 export { GOLDEN_DIR } from './paths.ts';
@@ -18,8 +18,13 @@ export interface LoadedGolden {
   golden: GoldenFile;
 }
 
-/** Every golden file under `dir` (golden/torch-<version>/<stem>.json), validated. */
+/**
+ * Every golden file under `dir` (golden/torch-<version>/<stem>.json), validated: the folder names
+ * the file's torch version and the file name its loss. First repairs a commit of `npm run golden`
+ * that was killed between its two renames (see recoverInterruptedCommit).
+ */
 export function loadGoldens(dir = GOLDEN_DIR): LoadedGolden[] {
+  recoverInterruptedCommit(dir);
   if (!existsSync(dir)) return [];
   const out: LoadedGolden[] = [];
   const dirs = readdirSync(dir).sort((a, b) => compareTorchVersions(a, b) || a.localeCompare(b));
@@ -28,10 +33,45 @@ export function loadGoldens(dir = GOLDEN_DIR): LoadedGolden[] {
     for (const name of readdirSync(join(dir, sub)).sort()) {
       if (!name.endsWith('.json')) continue;
       const file = join(dir, sub, name);
-      out.push({ file, torchDir: sub.slice('torch-'.length), golden: parseGolden(readFileSync(file, 'utf8'), file) });
+      const golden = parseGolden(readFileSync(file), file);
+      const torchDir = sub.slice('torch-'.length);
+      if (golden.torch !== torchDir) throw new Error(`${file}: invalid golden file at $.torch: '${golden.torch}' in the folder of torch ${torchDir}`);
+      if (`${golden.loss}.json` !== name) throw new Error(`${file}: invalid golden file at $.loss: '${golden.loss}' in a file named ${name}`);
+      out.push({ file, torchDir, golden });
     }
   }
   return out;
+}
+
+/**
+ * The record `npm run golden` writes beside golden/ before it swaps sets with two renames (where
+ * the filesystem cannot exchange two directories in one step): { "old": <where golden/ is moved> }.
+ */
+export function commitRecordPath(dir: string): string {
+  return join(dirname(dir), `.${basename(dir)}-commit.json`);
+}
+
+/**
+ * Finishes what a killed two-rename commit left: golden/ moved aside and the new set not yet in
+ * its place. The old set goes back (the commit never happened); otherwise the record is stale.
+ * Returns what it did, for messages, or null when there was nothing to repair.
+ */
+export function recoverInterruptedCommit(dir: string): string | null {
+  const record = commitRecordPath(dir);
+  if (!existsSync(record)) return null;
+  let old: string | undefined;
+  try {
+    old = (JSON.parse(readFileSync(record, 'utf8')) as { old?: string }).old;
+  } catch {
+    old = undefined; // written only partly: the record is written in full before the first rename
+  }
+  let done = `removed the stale commit record ${record}`;
+  if (old && !existsSync(dir) && existsSync(old)) {
+    renameSync(old, dir);
+    done = `restored ${dir} from ${old}, where an interrupted commit had moved it`;
+  }
+  rmSync(record, { force: true });
+  return done;
 }
 
 export function toTensor(t: TensorJson, dtype: 'float32' | 'float64'): Tensor {
@@ -79,8 +119,8 @@ export function portOptions(
   return opts;
 }
 
-/** Output and gradient results of one case (one result for an error case). */
-export function runCase(stem: LossStem | string, c: GoldenCase, golden: GoldenFile): CaseResult[] {
+/** Output and gradient results of one case (one result for an error case); `compare` goes to compareTensor. */
+export function runCase(stem: LossStem | string, c: GoldenCase, golden: GoldenFile, compare: CompareOptions = {}): CaseResult[] {
   const entry = lossEntry(stem);
   const input = toTensor(c.args.input, c.dtype);
   const target = toTarget(entry, c.args.target, c.dtype);
@@ -99,7 +139,7 @@ export function runCase(stem: LossStem | string, c: GoldenCase, golden: GoldenFi
   const results: CaseResult[] = [];
   const check = (kind: 'output' | 'grad', compute: () => Tensor, want: TensorJson) => {
     try {
-      const cmp = compareTensor(compute(), want, tol, c.dtype);
+      const cmp = compareTensor(compute(), want, tol, c.dtype, compare);
       results.push({ id: c.id, kind, ok: cmp.ok, comparison: cmp, message: cmp.message });
     } catch (e) {
       results.push({ id: c.id, kind, ok: false, comparison: null, message: `threw ${(e as Error).message}` });
