@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { TensorJson } from '../../ts/golden/schema.ts';
-import { ROOTS_DIR, interpreterFromEnv, startPython, type Interpreter } from './torch-python.ts';
+import { ROOTS_DIR, defaultTimeoutSeconds, howItEnded, interpreterFromEnv, startPython, type Interpreter } from './torch-python.ts';
 
 export interface WorkerHello {
   ready: boolean;
@@ -66,7 +66,7 @@ export class TorchWorker {
     const hello = await new Promise<WorkerHello>((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
-        reject(new Error(`torch worker (${interp.command.join(' ')}) did not start within ${options.readyTimeoutMs ?? 60000} ms`));
+        reject(new Error(`torch worker (${interp.command.join(' ')}) did not start within ${options.readyTimeoutMs ?? 60000} ms; killed it`));
       }, options.readyTimeoutMs ?? 60000);
       lines.once('line', (line) => {
         clearTimeout(timer);
@@ -78,7 +78,7 @@ export class TorchWorker {
       });
       child.then((r) => {
         clearTimeout(timer);
-        reject(new Error(`torch worker (${interp.command.join(' ')}) exited before it was ready (exit ${r.exitCode}): ${tail.slice(-10).join('\n')}`));
+        reject(new Error(`torch worker: ${howItEnded(r, interp.command)} before it was ready${tail.length ? `; the end of its stderr:\n${tail.slice(-10).join('\n')}` : ''}`));
       });
     });
     if (!hello.ready) {
@@ -88,7 +88,7 @@ export class TorchWorker {
     const worker = new TorchWorker(child, hello);
     worker.stderrTail = tail;
     lines.on('line', (line) => worker.onLine(line));
-    child.then((r) => worker.onExit(`torch worker exited (exit ${r.exitCode ?? r.signal})`));
+    child.then((r) => worker.onExit(`torch worker exited: ${howItEnded(r, interp.command)}`));
     return worker;
   }
 
@@ -154,7 +154,7 @@ export async function findTorchInterpreter(): Promise<{ interp: Interpreter | nu
     if (existsSync(`${root}/proc/self`)) candidates.push({ command: ['chroot', root, 'python3'], origin: `chroot ${root}` });
   }
   for (const c of candidates) {
-    const r = await execa(c.command[0]!, [...c.command.slice(1), '-c', 'import torch'], { reject: false });
+    const r = await execa(c.command[0]!, [...c.command.slice(1), '-c', 'import torch'], { reject: false, timeout: defaultTimeoutSeconds() * 1000 });
     if (r.exitCode === 0) return { interp: c, why: '' };
   }
   return { interp: null, why: 'no torch found: set TORCH_PYTHON, or apt-get install python3-torch (see README)' };

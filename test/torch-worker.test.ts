@@ -1,0 +1,59 @@
+// The torch worker's and the Python bootstrap's failure modes, without torch: a command that cannot
+// start says why, and the bootstrap runs python/ from memory, leaving nothing on disk.
+
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { startPython } from '../scripts/lib/torch-python.ts';
+import { TorchWorker } from '../scripts/lib/torch-worker.ts';
+
+const python = { command: ['python3'], origin: 'PATH' }; // the host's Python, without torch
+
+test('a worker interpreter that does not exist names the command and ENOENT', async () => {
+  await expect(TorchWorker.start({ command: ['/nonexistent/python3'], origin: 'test' })).rejects.toThrow(
+    "torch worker: '/nonexistent/python3' could not be started: ENOENT (no such file or directory) before it was ready",
+  );
+});
+
+test('a worker interpreter that is not executable names EACCES', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'not-executable-'));
+  const path = join(dir, 'python3');
+  writeFileSync(path, '#!/bin/sh\n', { mode: 0o600 });
+  try {
+    await expect(TorchWorker.start({ command: [path], origin: 'test' })).rejects.toThrow(`'${path}' could not be started: EACCES (permission denied)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a worker interpreter killed by a signal names the signal', async () => {
+  await expect(TorchWorker.start({ command: ['sh', '-c', 'kill -9 $$', 'sh'], origin: 'test' })).rejects.toThrow(/was killed by SIGKILL before it was ready/);
+});
+
+test('the bootstrap imports python/ from memory and writes no temporary folder', async () => {
+  const before = readdirSync(tmpdir()).filter((n) => n.startsWith('torch-parity-'));
+  // goldens.py imports cases (a package) and cases.common before it imports torch, then exits 3 here
+  const r = await startPython(python, 'goldens.py', ['soft_margin'], { timeoutMs: 60_000 });
+  expect(String(r.stderr)).toMatch(/torch is not importable/);
+  expect(r.exitCode).toBe(3);
+  const tb = await startPython(python, 'goldens.py', ['no_such_loss'], { timeoutMs: 60_000 });
+  expect(readdirSync(tmpdir()).filter((n) => n.startsWith('torch-parity-'))).toEqual(before);
+  expect(tb.exitCode).not.toBe(0);
+});
+
+test('a script killed mid-run leaves no temporary folder behind', async () => {
+  // A stand-in torch that announces itself and sleeps: goldens.py has loaded its sources by then.
+  const fakeTorch = mkdtempSync(join(tmpdir(), 'fake-torch-'));
+  writeFileSync(join(fakeTorch, 'torch.py'), 'import sys, time\nsys.stderr.write("importing torch\\n"); sys.stderr.flush()\ntime.sleep(60)\n');
+  try {
+    const before = readdirSync(tmpdir()).filter((n) => n.startsWith('torch-parity-'));
+    const child = startPython({ command: ['env', `PYTHONPATH=${fakeTorch}`, 'python3'], origin: 'test' }, 'goldens.py', ['soft_margin'], { timeoutMs: 60_000 });
+    await new Promise((resolve) => child.stderr.once('data', resolve));
+    child.kill('SIGKILL');
+    expect((await child).signal).toBe('SIGKILL');
+    expect(readdirSync(tmpdir()).filter((n) => n.startsWith('torch-parity-'))).toEqual(before);
+  } finally {
+    rmSync(fakeTorch, { recursive: true, force: true });
+  }
+});
