@@ -19,7 +19,9 @@ export const TORCH_VERSION = /^\d+(\.\d+)+((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?(
  */
 export const MAX_TOLERANCE = 1e-3;
 
-const number = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]);
+// z.literal, not z.enum: TypeScript 7 declares z.enum's { '-Infinity': ... } key as [-Infinity],
+// which a consumer's tsc rejects (TS1170) in the published schema.d.ts.
+const number = z.union([z.number(), z.literal(['NaN', 'Infinity', '-Infinity'])]);
 
 export const TensorJson = z
   .strictObject({ shape: z.array(z.number().int().nonnegative()), data: z.array(number) })
