@@ -25,3 +25,6 @@ export {
   MultiLabelMarginLoss,
   type MultiLabelMarginOptions,
 } from './losses/multilabel_margin.ts';
+// A testing and fallback switch: useFloat32Kernels(false) runs float32 ops in the JS loops instead
+// of the WebAssembly kernels (the results are the same; tests compare the two).
+export { useFloat32Kernels } from './wasm/float32-kernels.ts';
