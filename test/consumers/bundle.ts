@@ -1,0 +1,46 @@
+// esbuild bundles of the library for the browser, shared by the source check
+// (library-bundle.test.ts) and the packed-tarball check (../consumers.test.ts).
+
+import { builtinModules } from 'node:module';
+import * as esbuild from 'esbuild';
+
+/** Issue 12's budget for the library entry, minified and gzipped, with every loss. */
+export const GZIP_BUDGET_BYTES = 40 * 1024;
+
+const nodeBuiltin = new RegExp(`^(node:.*|${builtinModules.map((m) => m.replace(/[/.]/g, '\\$&')).join('|')})(/.*)?$`);
+
+export interface Bundle {
+  code: string;
+  /** Every import of a Node built-in the bundle reached, as "specifier (from importer)". */
+  nodeImports: string[];
+}
+
+/**
+ * Bundles `source` (an ES module resolved from `resolveDir`) minified for the browser. A Node
+ * built-in is recorded and left external instead of failing the build, so that a test can name them all.
+ */
+export async function bundleLibrary(source: string, resolveDir = process.cwd(), format: 'esm' | 'iife' = 'esm'): Promise<Bundle> {
+  const nodeImports: string[] = [];
+  const result = await esbuild.build({
+    stdin: { contents: source, loader: 'js', resolveDir },
+    bundle: true,
+    minify: true,
+    format,
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+    plugins: [
+      {
+        name: 'record-node-builtins',
+        setup(build) {
+          build.onResolve({ filter: nodeBuiltin }, (args) => {
+            nodeImports.push(`${args.path} (from ${args.importer})`);
+            return { path: args.path, external: true };
+          });
+        },
+      },
+    ],
+  });
+  return { code: result.outputFiles[0]!.text, nodeImports };
+}
