@@ -2,16 +2,7 @@
 // per element, the worst element, and the default path unchanged.
 
 import { expect, test } from 'vitest';
-import {
-  compareTensor,
-  elementRatio,
-  RATIO_BEYOND,
-  RATIO_UPPER,
-  ratioBin,
-  ULP_UPPER,
-  ulpBin,
-  ulpDistance,
-} from '../ts/golden/compare.ts';
+import { compareTensor, elementRatio, RATIO_BEYOND, RATIO_UPPER, ratioBin, ULP_UPPER, ulpBin, ulpDistance } from '../ts/golden/compare.ts';
 
 test('every ULP bin holds its upper edge and the integer after the previous edge, and nothing else', () => {
   expect(ulpBin(0)).toBe(0);
@@ -71,12 +62,16 @@ test('the distribution counts every element once and finds the one nearest the t
 });
 
 test('a mismatched NaN is infinitely far; an exact tensor has an exact worst element', () => {
-  const nan = compareTensor({ data: Float32Array.from([1, Number.NaN]), shape: [2] }, { shape: [2], data: [1, 2] }, tol, 'float32', { distribution: true });
+  const nan = compareTensor({ data: Float32Array.from([1, Number.NaN]), shape: [2] }, { shape: [2], data: [1, 2] }, tol, 'float32', {
+    distribution: true,
+  });
   expect(nan.ok).toBe(false);
   expect(nan.distribution!.ratio[RATIO_BEYOND + 1]).toBe(1);
   expect(nan.distribution!.worst!.index).toBe(1);
   expect(elementRatio(nan.distribution!.worst!)).toBe(Infinity);
-  const same = compareTensor({ data: Float32Array.from([3, 4]), shape: [2] }, { shape: [2], data: [3, 4] }, tol, 'float32', { distribution: true });
+  const same = compareTensor({ data: Float32Array.from([3, 4]), shape: [2] }, { shape: [2], data: [3, 4] }, tol, 'float32', {
+    distribution: true,
+  });
   expect(same.distribution!.ratio[0]).toBe(2);
   expect(elementRatio(same.distribution!.worst!)).toBe(0);
 });

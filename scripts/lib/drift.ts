@@ -1,7 +1,7 @@
 // What moved between two golden files of one loss (regenerated vs committed, or one torch version
 // vs another): case by case, by id.
 
-import { compareTensor } from '../../ts/golden/compare.ts';
+import { compareTensor, type ErrorDistribution } from '../../ts/golden/compare.ts';
 import { toTensor } from '../../ts/golden/run.ts';
 import type { GoldenCase, GoldenFile, TensorJson } from '../../ts/golden/schema.ts';
 
@@ -14,6 +14,8 @@ export interface PartDrift {
   maxRel: number;
   maxUlp: number;
   note: string;
+  /** For a part that changed (within or beyond): how its elements moved, for the HTML report. */
+  distribution?: ErrorDistribution;
 }
 
 export interface CaseDrift {
@@ -29,13 +31,29 @@ export interface FileDrift {
   cases: CaseDrift[];
 }
 
-function comparePart(part: 'output' | 'grad', before: TensorJson | null, after: TensorJson | null, c: GoldenCase, golden: GoldenFile): PartDrift {
+function comparePart(
+  part: 'output' | 'grad',
+  before: TensorJson | null,
+  after: TensorJson | null,
+  c: GoldenCase,
+  golden: GoldenFile,
+): PartDrift {
   const base = { part, maxAbs: 0, maxRel: 0, maxUlp: 0, note: '' };
   if (!before && !after) return { ...base, status: 'unchanged' };
-  if (!before || !after) return { ...base, status: 'beyond', maxAbs: Infinity, maxRel: Infinity, note: before ? 'now raises' : 'no longer raises' };
+  if (!before || !after)
+    return { ...base, status: 'beyond', maxAbs: Infinity, maxRel: Infinity, note: before ? 'now raises' : 'no longer raises' };
   if (JSON.stringify(before) === JSON.stringify(after)) return { ...base, status: 'unchanged' };
-  const cmp = compareTensor(toTensor(after, c.dtype), before, golden.tolerance[c.dtype], c.dtype);
-  return { part, status: cmp.ok ? 'within' : 'beyond', maxAbs: cmp.maxAbs, maxRel: cmp.maxRel, maxUlp: cmp.maxUlp, note: cmp.message };
+  const cmp = compareTensor(toTensor(after, c.dtype), before, golden.tolerance[c.dtype], c.dtype, { distribution: true });
+  const moved: PartDrift = {
+    part,
+    status: cmp.ok ? 'within' : 'beyond',
+    maxAbs: cmp.maxAbs,
+    maxRel: cmp.maxRel,
+    maxUlp: cmp.maxUlp,
+    note: cmp.message,
+  };
+  if (cmp.distribution) moved.distribution = cmp.distribution;
+  return moved;
 }
 
 export function driftBetween(before: GoldenFile | null, after: GoldenFile): FileDrift {
@@ -45,7 +63,11 @@ export function driftBetween(before: GoldenFile | null, after: GoldenFile): File
     const prev = old.get(c.id);
     old.delete(c.id);
     if (!prev) {
-      cases.push({ id: c.id, dtype: c.dtype, parts: (['output', 'grad'] as const).map((part) => ({ part, status: 'added', maxAbs: 0, maxRel: 0, maxUlp: 0, note: '' })) });
+      cases.push({
+        id: c.id,
+        dtype: c.dtype,
+        parts: (['output', 'grad'] as const).map((part) => ({ part, status: 'added', maxAbs: 0, maxRel: 0, maxUlp: 0, note: '' })),
+      });
       continue;
     }
     const inputsMoved = JSON.stringify(prev.args) !== JSON.stringify(c.args) || JSON.stringify(prev.kwargs) !== JSON.stringify(c.kwargs);
@@ -58,7 +80,11 @@ export function driftBetween(before: GoldenFile | null, after: GoldenFile): File
     cases.push({ id: c.id, dtype: c.dtype, parts });
   }
   for (const c of old.values()) {
-    cases.push({ id: c.id, dtype: c.dtype, parts: (['output', 'grad'] as const).map((part) => ({ part, status: 'removed', maxAbs: 0, maxRel: 0, maxUlp: 0, note: '' })) });
+    cases.push({
+      id: c.id,
+      dtype: c.dtype,
+      parts: (['output', 'grad'] as const).map((part) => ({ part, status: 'removed', maxAbs: 0, maxRel: 0, maxUlp: 0, note: '' })),
+    });
   }
   return {
     loss: after.loss,
@@ -77,7 +103,9 @@ export function driftMarkdown(drifts: readonly FileDrift[], worstShown = 10): st
   for (const d of drifts) {
     const from = d.before ? `torch ${d.before.torch} (Python ${d.before.python})` : 'nothing committed';
     out.push(`## ${d.loss}: ${from} -> torch ${d.after.torch} (Python ${d.after.python})`, '');
-    out.push('| dtype | part | unchanged | changed within tolerance | changed beyond tolerance | added | removed | max abs | max rel | max ULP |');
+    out.push(
+      '| dtype | part | unchanged | changed within tolerance | changed beyond tolerance | added | removed | max abs | max rel | max ULP |',
+    );
     out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const dtype of ['float32', 'float64']) {
       for (const part of ['output', 'grad'] as const) {
@@ -89,7 +117,9 @@ export function driftMarkdown(drifts: readonly FileDrift[], worstShown = 10): st
           const m = Math.max(0, ...finite.map((p) => p[k]));
           return k === 'maxUlp' ? String(m) : fmt(m);
         };
-        out.push(`| ${dtype} | ${part} | ${STATUSES.map((s) => count(s)).join(' | ')} | ${max('maxAbs')} | ${max('maxRel')} | ${max('maxUlp')} |`);
+        out.push(
+          `| ${dtype} | ${part} | ${STATUSES.map((s) => count(s)).join(' | ')} | ${max('maxAbs')} | ${max('maxRel')} | ${max('maxUlp')} |`,
+        );
       }
     }
     const beyond = d.cases
@@ -98,7 +128,9 @@ export function driftMarkdown(drifts: readonly FileDrift[], worstShown = 10): st
     if (beyond.length > 0) {
       out.push('', `Changed beyond tolerance (${beyond.length}; worst ${Math.min(worstShown, beyond.length)} by relative error):`, '');
       for (const b of beyond.slice(0, worstShown)) {
-        out.push(`- \`${b.id}\` ${b.part}: max abs ${fmt(b.maxAbs)}, max rel ${fmt(b.maxRel)}, max ULP ${b.maxUlp}${b.note ? ` (${b.note})` : ''}`);
+        out.push(
+          `- \`${b.id}\` ${b.part}: max abs ${fmt(b.maxAbs)}, max rel ${fmt(b.maxRel)}, max ULP ${b.maxUlp}${b.note ? ` (${b.note})` : ''}`,
+        );
       }
     }
     out.push('');

@@ -1,7 +1,9 @@
 // Runs every case of a set of golden files through the ports and summarises per
 // torch version x loss x dtype x kind (output, grad, error).
 
+import { elementRatio, emptyDistribution, type ElementError } from '../../ts/golden/compare.ts';
 import { runCase, type CaseResult, type LoadedGolden } from '../../ts/golden/run.ts';
+import { decodeNumber, type GoldenCase, type TensorJson } from '../../ts/golden/schema.ts';
 
 export interface ParityRow {
   torch: string;
@@ -15,17 +17,107 @@ export interface ParityRow {
   maxUlp: number;
   worst: string;
   failures: { id: string; message: string }[];
+  /** Only from parity(goldens, { detail: true }): what the HTML report draws. */
+  detail?: RowDetail;
 }
 
-export function parity(goldens: readonly LoadedGolden[]): ParityRow[] {
+/** How a row's elements are off, summed over its cases (bins: ULP_UPPER, RATIO_UPPER in compare.ts). */
+export interface RowDetail {
+  /** Elements per ULP bin, where rtol governs (rtol * |want| > atol). */
+  ulp: number[];
+  /** Elements per |diff| / (atol + rtol * |want|) bin. */
+  ratio: number[];
+  /** The cases whose worst element came closest to (or went past) the tolerance, worst first. */
+  worstCases: WorstCase[];
+}
+
+export interface WorstCase {
+  id: string;
+  input: TensorSummary;
+  target: TensorSummary;
+  /** kwargs given a value (tensors by shape), e.g. 'reduction=none', 'weight: [3]'. */
+  kwargs: string[];
+  element: ElementError;
+  /** element.absDiff / element.tolerance. */
+  ratio: number;
+}
+
+export interface TensorSummary {
+  shape: number[];
+  /** The first few values, in order. */
+  head: number[];
+  /** Over the values that are not NaN; null for an empty (or all-NaN) tensor. */
+  min: number | null;
+  max: number | null;
+  nans: number;
+}
+
+export interface ParityDetailOptions {
+  /** Also collect RowDetail (histograms and worst cases) per row; slower, for the HTML report. */
+  detail?: boolean;
+  /** Worst cases kept per row (detail only). */
+  worstShown?: number;
+}
+
+const HEAD = 4;
+
+export function summarizeTensor(t: TensorJson): TensorSummary {
+  let min: number | null = null;
+  let max: number | null = null;
+  let nans = 0;
+  for (const raw of t.data) {
+    const v = decodeNumber(raw);
+    if (Number.isNaN(v)) nans++;
+    else {
+      if (min === null || v < min) min = v;
+      if (max === null || v > max) max = v;
+    }
+  }
+  return { shape: t.shape, head: t.data.slice(0, HEAD).map(decodeNumber), min, max, nans };
+}
+
+function kwargsGiven(c: GoldenCase): string[] {
+  return Object.entries(c.kwargs)
+    .filter(([, v]) => v !== null)
+    .map(([k, v]) => (typeof v === 'string' ? `${k}=${v}` : `${k}: [${v!.shape.join(', ')}]`));
+}
+
+/** Keeps the `keep` largest by ratio in `list`, largest first. */
+function keepWorst(list: WorstCase[], candidate: WorstCase, keep: number): void {
+  if (list.length >= keep && candidate.ratio <= list[list.length - 1]!.ratio) return;
+  const at = list.findIndex((w) => candidate.ratio > w.ratio);
+  list.splice(at === -1 ? list.length : at, 0, candidate);
+  if (list.length > keep) list.pop();
+}
+
+export function parity(goldens: readonly LoadedGolden[], options: ParityDetailOptions = {}): ParityRow[] {
+  const detail = options.detail ?? false;
+  const worstShown = options.worstShown ?? 5;
   const rows = new Map<string, ParityRow & { worstScore: number }>();
   for (const { golden } of goldens) {
     for (const c of golden.cases) {
-      for (const r of runCase(golden.loss, c, golden)) {
+      for (const r of runCase(golden.loss, c, golden, { distribution: detail })) {
         const key = [golden.torch, golden.loss, c.dtype, r.kind].join('|');
         let row = rows.get(key);
         if (!row) {
-          row = { torch: golden.torch, loss: golden.loss, dtype: c.dtype, kind: r.kind, cases: 0, passed: 0, maxAbs: 0, maxRel: 0, maxUlp: 0, worst: '', worstScore: -1, failures: [] };
+          row = {
+            torch: golden.torch,
+            loss: golden.loss,
+            dtype: c.dtype,
+            kind: r.kind,
+            cases: 0,
+            passed: 0,
+            maxAbs: 0,
+            maxRel: 0,
+            maxUlp: 0,
+            worst: '',
+            worstScore: -1,
+            failures: [],
+          };
+          if (detail) {
+            const empty = emptyDistribution();
+            row.detail = { ulp: empty.ulp, ratio: empty.ratio, worstCases: [] };
+          }
           rows.set(key, row);
         }
         row.cases++;
@@ -42,6 +134,25 @@ export function parity(goldens: readonly LoadedGolden[]): ParityRow[] {
           row.worstScore = score;
           row.worst = r.id;
         }
+        const dist = cmp?.distribution;
+        if (row.detail && dist) {
+          dist.ulp.forEach((n, i) => (row.detail!.ulp[i]! += n));
+          dist.ratio.forEach((n, i) => (row.detail!.ratio[i]! += n));
+          const e = dist.worst;
+          // Exact cases are no one's worst; a non-finite mismatch has an infinite ratio.
+          const ratio = e ? elementRatio(e) : 0;
+          if (e && ratio > 0) {
+            const candidate = {
+              id: c.id,
+              input: summarizeTensor(c.args.input),
+              target: summarizeTensor(c.args.target),
+              kwargs: kwargsGiven(c),
+              element: e,
+              ratio,
+            };
+            keepWorst(row.detail.worstCases, candidate, worstShown);
+          }
+        }
       }
     }
   }
@@ -52,8 +163,23 @@ const fmt = (v: number) => (v === 0 ? '0' : v.toExponential(2));
 
 export function parityTable(rows: readonly ParityRow[]): string {
   const header = ['torch', 'loss', 'dtype', 'kind', 'cases', 'passed', 'max abs', 'max rel', 'max ULP', 'worst case'];
-  const body = rows.map((r) => [r.torch, r.loss, r.dtype, r.kind, String(r.cases), String(r.passed), fmt(r.maxAbs), fmt(r.maxRel), String(r.maxUlp), r.worst]);
+  const body = rows.map((r) => [
+    r.torch,
+    r.loss,
+    r.dtype,
+    r.kind,
+    String(r.cases),
+    String(r.passed),
+    fmt(r.maxAbs),
+    fmt(r.maxRel),
+    String(r.maxUlp),
+    r.worst,
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }

@@ -56,7 +56,11 @@ export function ulpBin(ulp: number): number {
 
 // |diff| / tolerance: 0, (0, 1e-10], a decade each up to 1 (within tolerance), then (1, 10] and beyond.
 const RATIO_DECADES = 10;
-export const RATIO_UPPER: readonly number[] = [0, ...Array.from({ length: RATIO_DECADES + 2 }, (_, j) => Number(`1e${j - RATIO_DECADES}`)), Infinity];
+export const RATIO_UPPER: readonly number[] = [
+  0,
+  ...Array.from({ length: RATIO_DECADES + 2 }, (_, j) => Number(`1e${j - RATIO_DECADES}`)),
+  Infinity,
+];
 /** Index of the first ratio bin beyond tolerance, (1, 10]. */
 export const RATIO_BEYOND = RATIO_DECADES + 2;
 
