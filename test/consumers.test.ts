@@ -17,8 +17,9 @@ import { formatMessage } from 'publint/utils';
 import puppeteer from 'puppeteer-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { decodeNumber, loadGoldens, type LoadedGolden } from '../ts/harness.ts';
+import { binaryCrossEntropyWithLogits, multilabelSoftMarginLoss, tensor } from '../ts/index.ts';
 import { bundleLibrary, GZIP_BUDGET_BYTES } from './consumers/bundle.ts';
-import { CLASSIC_EXPECTED } from './consumers/classic.ts';
+import { CLASSIC_EXPECTED, CLASSIC_TORCH_VERSIONS } from './consumers/classic.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURES = join(ROOT, 'test', 'consumers');
@@ -44,7 +45,7 @@ const ENV = Object.fromEntries(
 async function run(file: string, args: string[], cwd: string, timeoutMs = 120_000, env: Record<string, string> = {}) {
   const r = await execa(file, args, { cwd, timeout: timeoutMs, reject: false, stdin: 'ignore', extendEnv: false, env: { ...ENV, ...env } });
   if (r.exitCode !== 0) {
-    const why = r.timedOut ? `timed out after ${timeoutMs} ms` : `exited ${r.exitCode ?? r.signal}`;
+    const why = r.timedOut ? `timed out after ${timeoutMs} ms` : r.exitCode !== undefined ? `exited ${r.exitCode}` : r.shortMessage;
     throw new Error(`${file} ${args.join(' ')} (in ${cwd}) ${why}\n${r.stderr}\n${r.stdout}`);
   }
   return r;
@@ -99,16 +100,25 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-test("the fixture holds the torch goldens' MultiLabelSoftMarginLoss values", () => {
+test('the fixture holds the torch values: the goldens of MultiLabelSoftMarginLoss, and what the sources compute (test/classic.test.ts)', () => {
   for (const [torch, dir] of [
     ['1.13.0a0', '1.13.0a0'],
     ['2.14.1', '2.14.1+debian'],
   ] as const) {
-    const c = repoGoldens()
-      .find((g) => g.torchDir === dir && g.golden.loss === 'multilabel_soft_margin')
-      ?.golden.cases.find((k) => k.id === CLASSIC_CASE);
+    const golden = repoGoldens().find((g) => g.torchDir === dir && g.golden.loss === 'multilabel_soft_margin');
+    const c = golden?.golden.cases.find((k) => k.id === CLASSIC_CASE);
     expect(c, `${CLASSIC_CASE} in golden/torch-${dir}`).toBeDefined();
     expect(decodeNumber(c!.output!.data[0]!), dir).toBe(CLASSIC_EXPECTED[torch].multilabelSoftMargin);
+  }
+  const x = tensor(Array.from({ length: 4 }, () => [0.8, 0.9, 0.3]));
+  const y = tensor(Array.from({ length: 4 }, () => [1, 1, 0]));
+  const weight = tensor([0.8, 1, 0.8]);
+  for (const torchVersion of CLASSIC_TORCH_VERSIONS) {
+    const options = { weight, reduction: 'mean', torchVersion } as const;
+    expect({
+      multilabelSoftMargin: multilabelSoftMarginLoss(x, y, options).data[0],
+      bceWithLogits: binaryCrossEntropyWithLogits(x, y, options).data[0],
+    }).toStrictEqual(CLASSIC_EXPECTED[torchVersion]);
   }
 });
 
