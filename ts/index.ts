@@ -1,7 +1,8 @@
 // Public API: TypeScript ports of PyTorch losses with torch's float32 arithmetic.
 
-export { tensor, LossArgumentError, dtypeOf } from './tensor.ts';
-export type { DType, Tensor, IndexTensor, NestedNumbers, FloatArray } from './tensor.ts';
+export { tensor, LossArgumentError, dtypeOf, MAX_ELEMENTS } from './tensor.ts';
+export type { DType, Tensor, IndexTensor, NestedNumbers, FloatArray, TensorOptions, TorchErrorType } from './tensor.ts';
+export type { LegacyReductionOptions, LossModule } from './loss-module.ts';
 export type { CpuCapability } from './torch-version.ts';
 export type { Reduction } from './loss-args.ts';
 export { NEWEST_TORCH, torchRelease } from './torch-version.ts';

@@ -1,7 +1,11 @@
-// Argument checks every loss shares. They all run before any arithmetic, and every message names
-// the op and the argument.
+// Argument checks every loss shares. They all run before any arithmetic, in torch's order (the
+// Python signature, then torch/nn/functional.py, then ATen), and every message names the op and
+// the argument. Options are read once each, into locals: what was checked is what is used.
 
-import { LossArgumentError, checkTensor, dtypeOf, formatShape, type DType, type Tensor } from './tensor.ts';
+import {
+  LossArgumentError, checkAnyTensor, checkTensor, dtypeOf, formatShape, isIndexTensor, toFloatTensor,
+  type DType, type IndexTensor, type Tensor,
+} from './tensor.ts';
 import { useDType, type Round } from './numerics.ts';
 import { CPU_CAPABILITIES, torchRelease, vectorLanes, type CpuCapability, type TorchRelease } from './torch-version.ts';
 
@@ -9,17 +13,39 @@ export type Reduction = 'none' | 'mean' | 'sum';
 export const REDUCTIONS: readonly Reduction[] = ['none', 'mean', 'sum'];
 
 export interface CommonOptions {
-  reduction?: Reduction;
+  /** 'elementwise_mean' is torch's deprecated spelling of 'mean' (torch/nn/_reduction.py get_enum). */
+  reduction?: Reduction | 'elementwise_mean';
   /** The torch release whose arithmetic to follow (a torch.__version__ string); default the newest. */
   torchVersion?: string;
   /** The ATEN_CPU_CAPABILITY torch ran with; default what that release picks on an AVX-512 machine. */
   cpuCapability?: CpuCapability;
 }
 
+/** The tensor options a loss takes besides its input and target. */
+export type TensorOption = 'weight' | 'posWeight';
+
+/**
+ * How a loss takes its target: 'float' (a float tensor; torch rejects torch.long), 'float or
+ * integer' (torch.long is converted to the input's dtype, as ATen's type promotion does) or
+ * 'class indices' (torch.long only).
+ */
+export type TargetKind = 'float' | 'float or integer' | 'class indices';
+
+export interface LossSignature {
+  readonly tensorOptions: readonly TensorOption[];
+  readonly target: TargetKind;
+  /**
+   * multilabel_soft_margin_loss checks its reduction in Python after computing the loss
+   * (functional.py: `raise ValueError(reduction + " is not valid")`), so after the shape checks;
+   * every other loss calls _Reduction.get_enum first.
+   */
+  readonly reductionCheckedLast?: boolean;
+}
+
 export interface Prepared {
   readonly reduction: Reduction;
   readonly torch: TorchRelease;
-  /** float64 if any tensor argument is float64 (torch's type promotion), else float32. */
+  /** float64 if any float tensor argument is float64 (torch's type promotion), else float32. */
   readonly dtype: DType;
   readonly round: Round;
   /** Vector width of ATen's sum kernel for this dtype (sets float summation order). */
@@ -27,41 +53,147 @@ export interface Prepared {
   readonly capability: CpuCapability;
 }
 
+/** What prepare checked: the arguments and options as read (once), and the op's dtype. */
+export interface Checked<Target> extends Prepared {
+  readonly input: Tensor;
+  /** 'float or integer': converted to the dtype; otherwise as given (the loss checks its dtype in torch's order). */
+  readonly target: Target;
+  readonly gradOutput: Tensor | null;
+  readonly weight: Tensor | null;
+  readonly posWeight: Tensor | null;
+  /** With reductionCheckedLast, the error an invalid reduction raises, for the loss to throw after its shape checks. */
+  readonly reductionError: LossArgumentError | null;
+}
+
+type TargetOf<S extends LossSignature> = S['target'] extends 'float or integer' ? Tensor : Tensor | IndexTensor;
+
+const COMMON_OPTIONS = ['reduction', 'torchVersion', 'cpuCapability'] as const;
+
 /**
- * Checks the options object, the tensors (`tensors` maps argument names to values; undefined means
- * absent) and the reduction; returns the dtype the op computes in.
+ * Checks a loss call: the options object (each option read once), the tensors (a backward passes
+ * `gradOutput`, and then it is required), the reduction, torchVersion and cpuCapability; returns
+ * them with the dtype the op computes in.
  */
-export function prepare(
+export function prepare<S extends LossSignature>(
   op: string,
-  tensors: Record<string, unknown>,
+  signature: S,
+  args: { input: unknown; target: unknown; gradOutput?: unknown },
   options: unknown,
-  allowed: readonly string[],
-): Prepared {
-  if (options !== undefined && (options === null || typeof options !== 'object')) {
-    throw new LossArgumentError(`${op}: options must be an object, got ${options === null ? 'null' : typeof options}`, 'TypeError');
-  }
-  const opts = (options ?? {}) as Record<string, unknown>;
-  for (const key of Object.keys(opts)) {
-    if (!allowed.includes(key) && opts[key] !== undefined) {
-      throw new LossArgumentError(`${op}: unknown option '${key}' (expected ${allowed.join(', ')})`, 'TypeError');
-    }
-  }
-  let dtype: DType = 'float32';
-  for (const [arg, value] of Object.entries(tensors)) {
-    if (value === undefined) continue;
-    checkTensor(value, op, arg);
-    if (dtypeOf(value) === 'float64') dtype = 'float64';
-  }
-  const reduction = opts.reduction ?? 'mean';
-  if (!REDUCTIONS.includes(reduction as Reduction)) {
-    throw new LossArgumentError(`${op}: reduction ${JSON.stringify(reduction)} is not valid; expected 'none', 'mean' or 'sum'`, 'ValueError');
+): Checked<TargetOf<S>> {
+  const opts = readOptions(op, options, signature.tensorOptions);
+  // Python binds and type-checks the arguments before functional.py runs.
+  checkTensor(args.input, op, 'input');
+  checkAnyTensor(args.target, op, 'target');
+  const gradOutput = 'gradOutput' in args ? args.gradOutput : undefined;
+  if ('gradOutput' in args) checkTensor(gradOutput, op, 'gradOutput');
+  const weight = optionalTensor(opts.weight, op, 'weight');
+  const posWeight = optionalTensor(opts.posWeight, op, 'posWeight');
+  let reduction: Reduction = 'mean';
+  let reductionError: LossArgumentError | null = null;
+  try {
+    reduction = parseReduction(op, opts.reduction, signature.reductionCheckedLast === true);
+  } catch (e) {
+    if (!signature.reductionCheckedLast) throw e;
+    reductionError = e as LossArgumentError;
   }
   const torch = torchRelease(opts.torchVersion as string | undefined, op);
-  const capability = opts.cpuCapability ?? torch.defaultCpuCapability;
+  const capability = opts.cpuCapability === undefined ? torch.defaultCpuCapability : opts.cpuCapability;
   if (!CPU_CAPABILITIES.includes(capability as CpuCapability)) {
     throw new LossArgumentError(`${op}: cpuCapability ${JSON.stringify(capability)} is not one of ${CPU_CAPABILITIES.join(', ')}`, 'ValueError');
   }
-  return { reduction: reduction as Reduction, torch, dtype, round: useDType(dtype), lanes: vectorLanes(dtype), capability: capability as CpuCapability };
+  const input = args.input;
+  const target = args.target;
+  let dtype: DType = dtypeOf(input);
+  for (const t of [isIndexTensor(target) ? null : target, gradOutput as Tensor | undefined, weight, posWeight]) if (t && dtypeOf(t) === 'float64') dtype = 'float64';
+  const converted = signature.target === 'float or integer' && isIndexTensor(target) ? toFloatTensor(target, dtype) : target;
+  return {
+    reduction,
+    reductionError,
+    torch,
+    dtype,
+    round: useDType(dtype),
+    lanes: vectorLanes(dtype),
+    capability: capability as CpuCapability,
+    input,
+    target: converted as TargetOf<S>,
+    gradOutput: (gradOutput as Tensor | undefined) ?? null,
+    weight,
+    posWeight,
+  };
+}
+
+/** A tensor option: absent when undefined or null (torch's None), else a Tensor. */
+function optionalTensor(value: unknown, op: string, arg: string): Tensor | null {
+  if (value === undefined || value === null) return null;
+  checkTensor(value, op, arg);
+  return value;
+}
+
+/** Each option read once (a getter may answer differently each time); unknown names rejected. */
+function readOptions(op: string, options: unknown, tensorOptions: readonly TensorOption[]): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    const found = options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options;
+    throw new LossArgumentError(`${op}: options must be an object, got ${found}`, 'TypeError');
+  }
+  const given = options as Record<string, unknown>;
+  const allowed: readonly string[] = [...tensorOptions, ...COMMON_OPTIONS];
+  for (const key of Object.keys(given)) {
+    if (!allowed.includes(key) && given[key] !== undefined) {
+      throw new LossArgumentError(`${op}: unknown option '${key}' (expected ${allowed.join(', ')})`, 'TypeError');
+    }
+  }
+  const read: Record<string, unknown> = {};
+  for (const key of allowed) read[key] = given[key];
+  return read;
+}
+
+/** An option value as torch's messages show it (quoted as JS shows strings; null is Python's None). */
+function pythonStr(value: unknown): string {
+  return value === null ? 'None (null)' : JSON.stringify(value) ?? String(value);
+}
+
+let warnedElementwiseMean = false;
+
+/**
+ * torch/nn/_reduction.py get_enum: 'none', 'mean', 'sum', and 'elementwise_mean' as 'mean' (with
+ * torch's deprecation warning, once); anything else (None included) is a ValueError. `inPython`:
+ * multilabel_soft_margin_loss's own check, which knows no 'elementwise_mean' and raises TypeError
+ * for a non-string (`reduction + " is not valid"`).
+ */
+function parseReduction(op: string, value: unknown, inPython: boolean): Reduction {
+  if (value === undefined) return 'mean';
+  if (REDUCTIONS.includes(value as Reduction)) return value as Reduction;
+  if (inPython) {
+    if (typeof value !== 'string') {
+      throw new LossArgumentError(`${op}: reduction ${pythonStr(value)} is not valid (torch: unsupported operand type(s) for +: '${value === null ? 'NoneType' : typeof value}' and 'str')`, 'TypeError');
+    }
+    throw new LossArgumentError(`${op}: reduction ${JSON.stringify(value)} is not valid; expected 'none', 'mean' or 'sum'`, 'ValueError');
+  }
+  if (value === 'elementwise_mean') {
+    if (!warnedElementwiseMean) {
+      warnedElementwiseMean = true;
+      globalThis.process?.emitWarning?.("reduction='elementwise_mean' is deprecated, please use reduction='mean' instead.", 'DeprecationWarning');
+    }
+    return 'mean';
+  }
+  throw new LossArgumentError(`${op}: ${pythonStr(value)} is not a valid value for reduction (expected 'none', 'mean' or 'sum')`, 'ValueError');
+}
+
+/**
+ * torch/nn/_reduction.py legacy_get_string: the module classes' deprecated size_average and
+ * reduce (None when absent, as in torch) to a reduction. reduce=False gives 'none' whatever
+ * size_average says.
+ */
+export function legacyReduction(sizeAverage: boolean | null | undefined, reduce: boolean | null | undefined): Reduction {
+  const average = sizeAverage ?? true;
+  if (!(reduce ?? true)) return 'none';
+  return average ? 'mean' : 'sum';
+}
+
+/** torch's name of a dtype in its messages. */
+export function torchDTypeName(t: Tensor | IndexTensor): 'Float' | 'Double' | 'Long' {
+  return isIndexTensor(t) ? 'Long' : dtypeOf(t) === 'float64' ? 'Double' : 'Float';
 }
 
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {

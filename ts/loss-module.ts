@@ -1,28 +1,60 @@
 // torch.nn-style module classes: the options fixed at construction, forward and backward calls.
 
-import type { Tensor } from './tensor.ts';
+import { legacyReduction } from './loss-args.ts';
+import { LossArgumentError, type Tensor } from './tensor.ts';
+
+/** The module classes' deprecated size_average and reduce (torch.nn.modules.loss._Loss), None when absent. */
+export interface LegacyReductionOptions {
+  sizeAverage?: boolean | null;
+  reduce?: boolean | null;
+}
 
 export interface LossModule<Options, Target> {
-  readonly options: Options;
+  /** The options as read at construction: a frozen copy (tensors in it kept by reference, as torch keeps its buffers). */
+  readonly options: Readonly<Options>;
   forward(input: Tensor, target: Target): Tensor;
   backward(gradOutput: Tensor, input: Tensor, target: Target): Tensor;
 }
 
+/**
+ * The options a module keeps: each read once into a frozen copy, so that later changes to the
+ * caller's object do not reach the module. As torch's _Loss.__init__, a sizeAverage or reduce that
+ * is given (not null) replaces reduction with _Reduction.legacy_get_string(size_average, reduce).
+ */
+function moduleOptions<Options>(name: string, options: unknown): Readonly<Options> {
+  if (options === undefined) return Object.freeze({}) as Readonly<Options>;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new LossArgumentError(`${name}: options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`, 'TypeError');
+  }
+  const { sizeAverage, reduce, ...rest } = options as Record<string, unknown>;
+  for (const [arg, value] of [['sizeAverage', sizeAverage], ['reduce', reduce]] as const) {
+    if (value !== undefined && value !== null && typeof value !== 'boolean') {
+      throw new LossArgumentError(`${name}: ${arg} must be a boolean (or null), got ${typeof value}`, 'TypeError');
+    }
+  }
+  const legacy = (sizeAverage ?? null) !== null || (reduce ?? null) !== null;
+  if (legacy) rest.reduction = legacyReduction(sizeAverage as boolean | null | undefined, reduce as boolean | null | undefined);
+  return Object.freeze(rest) as Readonly<Options>;
+}
+
 /** A module class over a loss function and its backward, e.g. nn.BCEWithLogitsLoss. */
 export function lossModule<Options, Target>(
+  name: string,
   forward: (input: Tensor, target: Target, options?: Options) => Tensor,
   backward: (gradOutput: Tensor, input: Tensor, target: Target, options?: Options) => Tensor,
-): new (options?: Options) => LossModule<Options, Target> {
-  return class {
-    readonly options: Options;
-    constructor(options?: Options) {
-      this.options = options ?? ({} as Options);
+): new (options?: Options & LegacyReductionOptions) => LossModule<Options, Target> {
+  const module = class {
+    readonly options: Readonly<Options>;
+    constructor(options?: Options & LegacyReductionOptions) {
+      this.options = moduleOptions<Options>(name, options);
     }
     forward(input: Tensor, target: Target): Tensor {
-      return forward(input, target, this.options);
+      return forward(input, target, this.options as Options);
     }
     backward(gradOutput: Tensor, input: Tensor, target: Target): Tensor {
-      return backward(gradOutput, input, target, this.options);
+      return backward(gradOutput, input, target, this.options as Options);
     }
   };
+  Object.defineProperty(module, 'name', { value: name });
+  return module;
 }

@@ -50,9 +50,11 @@ export function compareTorchVersions(a: string, b: string): number {
 /** The behaviour used when no torchVersion is given: the newest release. */
 export const NEWEST_TORCH = '2.14.1';
 
+/** Parsed releases by version string: valid ones only, at most CACHE_SIZE (the oldest entry goes first). */
 const cache = new Map<string, TorchRelease>();
+const CACHE_SIZE = 64;
 
-/** Parses a torch.__version__ string ('1.13.0a0', '2.6.0+debian', '2.14.1+debian', '1.5.0'). */
+/** Parses a torch.__version__ string ('1.13.0a0', '2.6.0+debian', '2.14.1+debian', '1.5.0'); the result is frozen (shared by every caller). */
 export function torchRelease(version: string = NEWEST_TORCH, op = 'torchVersion'): TorchRelease {
   const hit = cache.get(version);
   if (hit) return hit;
@@ -66,7 +68,7 @@ export function torchRelease(version: string = NEWEST_TORCH, op = 'torchVersion'
   if (!atLeast(1, 5)) {
     throw new LossArgumentError(`${op}: torchVersion '${version}' is older than 1.5, the oldest release the ports follow`, 'ValueError');
   }
-  const release: TorchRelease = {
+  const release: TorchRelease = Object.freeze({
     version,
     major,
     minor,
@@ -77,7 +79,8 @@ export function torchRelease(version: string = NEWEST_TORCH, op = 'torchVersion'
     softMarginUsesLog1p: atLeast(2, 0),
     sleefLog1pOverflows: atLeast(2, 0) && !atLeast(2, 8),
     defaultCpuCapability: atLeast(2, 0) ? 'avx512' : 'avx2',
-  };
+  });
+  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
   cache.set(version, release);
   return release;
 }

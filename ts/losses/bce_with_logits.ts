@@ -16,10 +16,10 @@
 // loops below compute float64, and float32 where WebAssembly SIMD is unavailable.
 
 import { checkBroadcastableTo, loopOperand, rowColOperand, rowsAndClasses, type RowColOperand } from '../broadcast.ts';
-import { checkGradOutput, prepare, sameShape, type CommonOptions, type Prepared } from '../loss-args.ts';
+import { checkGradOutput, prepare, sameShape, type Checked, type CommonOptions, type LossSignature } from '../loss-args.ts';
 import { logSigmoid, maximum, sigmoid, type Round } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
-import { LossArgumentError, allocate, formatShape, type Tensor } from '../tensor.ts';
+import { LossArgumentError, allocate, formatShape, isIndexTensor, type Tensor } from '../tensor.ts';
 import type { TorchRelease } from '../torch-version.ts';
 import { lossModule } from '../loss-module.ts';
 import { gradOutputOperand, kernelsFor, perElement, type Flag, type KernelCall } from '../wasm/float32-kernels.ts';
@@ -30,29 +30,35 @@ export interface BCEWithLogitsOptions extends CommonOptions {
 }
 
 const OP = 'binaryCrossEntropyWithLogits';
-const OPTIONS = ['weight', 'posWeight', 'reduction', 'torchVersion', 'cpuCapability'];
+const SIGNATURE = { tensorOptions: ['weight', 'posWeight'], target: 'float' } as const satisfies LossSignature;
 
-interface Args extends Prepared {
+interface Args extends Checked<Tensor> {
   readonly rows: number;
   readonly classes: number;
-  readonly weight: RowColOperand | null;
-  readonly posWeight: RowColOperand | null;
+  readonly weightOperand: RowColOperand | null;
+  readonly posWeightOperand: RowColOperand | null;
 }
 
-function check(op: string, input: Tensor, target: Tensor, options: BCEWithLogitsOptions | undefined, extra: Record<string, unknown> = {}): Args {
-  const p = prepare(op, { input, target, weight: options?.weight, posWeight: options?.posWeight, ...extra }, options, OPTIONS);
+function check(op: string, args: { input: Tensor; target: Tensor; gradOutput?: Tensor }, options: BCEWithLogitsOptions | undefined): Args {
+  const c = prepare(op, SIGNATURE, args, options);
+  const { input, target, weight, posWeight } = c;
   if (!sameShape(target.shape, input.shape)) {
     // functional.py: "Target size (...) must be the same as input size (...)"
     throw new LossArgumentError(`${op}: target shape ${formatShape(target.shape)} must equal input shape ${formatShape(input.shape)}`, 'ValueError');
   }
-  // loss.mul_(weight) and log_sigmoid_input.mul_(log_weight) are in-place: both must broadcast *to* the input.
-  if (options?.weight) checkBroadcastableTo(op, 'weight', options.weight.shape, input.shape);
-  if (options?.posWeight) checkBroadcastableTo(op, 'posWeight', options.posWeight.shape, input.shape);
+  // log_sigmoid_input.mul_(log_weight) and loss.mul_(weight) are in-place: both must broadcast *to* the input.
+  if (posWeight) checkBroadcastableTo(op, 'posWeight', posWeight.shape, input.shape);
+  if (isIndexTensor(target)) {
+    // ATen: (1 - target).mul_(input) on a long target
+    throw new LossArgumentError(`${op}: result type ${c.dtype === 'float64' ? 'Double' : 'Float'} can't be cast to the desired output type Long (target must be a float tensor, torch.long is not accepted)`);
+  }
+  if (weight) checkBroadcastableTo(op, 'weight', weight.shape, input.shape);
   return {
-    ...p,
+    ...c,
+    target,
     ...rowsAndClasses(input.shape),
-    weight: options?.weight ? rowColOperand(options.weight, input.shape) : null,
-    posWeight: options?.posWeight ? rowColOperand(options.posWeight, input.shape) : null,
+    weightOperand: weight ? rowColOperand(weight, input.shape) : null,
+    posWeightOperand: posWeight ? rowColOperand(posWeight, input.shape) : null,
   };
 }
 
@@ -69,25 +75,25 @@ function elementLoss(x: number, y: number, hasPosWeight: boolean, lw: number, r:
   return r(linear + r(lw * r(logTerm + m)));
 }
 
-function kernelCall(a: Args, op: KernelCall['op'], input: Tensor, target: Tensor, gradOutput: RowColOperand | null = null): KernelCall {
+function kernelCall(a: Args, op: KernelCall['op'], gradOutput: RowColOperand | null = null): KernelCall {
   const flags: Flag[] = [];
-  if (a.weight) flags.push('HAS_WEIGHT');
-  if (a.posWeight) flags.push('HAS_POS_WEIGHT');
+  if (a.weightOperand) flags.push('HAS_WEIGHT');
+  if (a.posWeightOperand) flags.push('HAS_POS_WEIGHT');
   if (a.torch.bceUsesLogSigmoid) flags.push('USES_LOG_SIGMOID');
-  const scalar = a.reduction === 'mean' ? input.data.length : 0; // the gradient's 'mean' divisor
-  return { op, input: input.data, classes: a.classes, operands: [perElement(target, a.classes), a.weight, a.posWeight, gradOutput], flags, scalar, results: 'elements' };
+  const scalar = a.reduction === 'mean' ? a.input.data.length : 0; // the gradient's 'mean' divisor
+  return { op, input: a.input.data, classes: a.classes, operands: [perElement(a.target, a.classes), a.weightOperand, a.posWeightOperand, gradOutput], flags, scalar, results: 'elements' };
 }
 
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options?: BCEWithLogitsOptions): Tensor {
-  const a = check(OP, input, target, options);
-  const kernels = kernelsFor(a.dtype);
-  if (kernels) return kernels.run(kernelCall(a, 'BCE_WITH_LOGITS', input, target), a.reduction, input.shape);
+  const a = check(OP, { input, target }, options);
+  const fast = kernelsFor(a.dtype)?.tryRun(kernelCall(a, 'BCE_WITH_LOGITS'), a.reduction, input.shape);
+  if (fast) return fast;
   const { rows, classes, round: r, torch } = a;
   const x = input.data;
-  const y = target.data;
-  const [w, wRowStride, wColStride] = loopOperand(a.weight, 1); // without a weight, * 1 changes nothing
-  const [p, pRowStride, pColStride] = loopOperand(a.posWeight, 1);
-  const hasPosWeight = a.posWeight !== null;
+  const y = a.target.data;
+  const [w, wRowStride, wColStride] = loopOperand(a.weightOperand, 1); // without a weight, * 1 changes nothing
+  const [p, pRowStride, pColStride] = loopOperand(a.posWeightOperand, 1);
+  const hasPosWeight = a.posWeightOperand !== null;
   const losses = allocate(a.dtype, x.length);
   for (let row = 0, i = 0; row < rows; row++) {
     const wRow = row * wRowStride;
@@ -103,23 +109,20 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
 /** d loss / d input for a gradOutput shaped like the forward output. */
 export function binaryCrossEntropyWithLogitsBackward(gradOutput: Tensor, input: Tensor, target: Tensor, options?: BCEWithLogitsOptions): Tensor {
   const op = `${OP}Backward`;
-  const a = check(op, input, target, options, { gradOutput });
+  const a = check(op, { input, target, gradOutput }, options);
   checkGradOutput(op, gradOutput, a.reduction === 'none' ? input.shape : []);
-  const kernels = kernelsFor(a.dtype);
-  if (kernels) {
-    const grad = gradOutputOperand(gradOutput, a.reduction, a.classes);
-    return kernels.run(kernelCall(a, 'BCE_WITH_LOGITS_GRAD', input, target, grad), 'none', input.shape);
-  }
+  const fast = kernelsFor(a.dtype)?.tryRun(kernelCall(a, 'BCE_WITH_LOGITS_GRAD', gradOutputOperand(gradOutput, a.reduction, a.classes)), 'none', input.shape);
+  if (fast) return fast;
   const { rows, classes, round: r } = a;
   const x = input.data;
-  const y = target.data;
+  const y = a.target.data;
   const go = gradOutput.data;
   const goStep = a.reduction === 'none' ? 1 : 0;
   const mean = a.reduction === 'mean';
   const n = x.length;
-  const [w, wRowStride, wColStride] = loopOperand(a.weight, 1);
-  const [p, pRowStride, pColStride] = loopOperand(a.posWeight, 1);
-  const hasPosWeight = a.posWeight !== null;
+  const [w, wRowStride, wColStride] = loopOperand(a.weightOperand, 1);
+  const [p, pRowStride, pColStride] = loopOperand(a.posWeightOperand, 1);
+  const hasPosWeight = a.posWeightOperand !== null;
   const grad = allocate(a.dtype, n);
   for (let row = 0, i = 0; row < rows; row++) {
     const wRow = row * wRowStride;
@@ -141,5 +144,5 @@ export function binaryCrossEntropyWithLogitsBackward(gradOutput: Tensor, input: 
 }
 
 /** nn.BCEWithLogitsLoss: the options fixed at construction, as torch's module. */
-export const BCEWithLogitsLoss = lossModule<BCEWithLogitsOptions, Tensor>(binaryCrossEntropyWithLogits, binaryCrossEntropyWithLogitsBackward);
+export const BCEWithLogitsLoss = lossModule<BCEWithLogitsOptions, Tensor>('BCEWithLogitsLoss', binaryCrossEntropyWithLogits, binaryCrossEntropyWithLogitsBackward);
 export type BCEWithLogitsLoss = InstanceType<typeof BCEWithLogitsLoss>;

@@ -9,10 +9,10 @@
 // float32 runs as WebAssembly SIMD (../wasm/assembly/kernels.ts, the same ops lane-wise).
 
 import { checkBroadcastableTo, loopOperand, rowColOperand, rowsAndClasses, type RowColOperand } from '../broadcast.ts';
-import { checkGradOutput, prepare, sameShape, type CommonOptions, type Prepared } from '../loss-args.ts';
+import { checkGradOutput, prepare, sameShape, torchDTypeName, type Checked, type CommonOptions, type LossSignature } from '../loss-args.ts';
 import type { Round } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
-import { LossArgumentError, allocate, formatShape, type FloatArray, type Tensor } from '../tensor.ts';
+import { LossArgumentError, allocate, formatShape, isIndexTensor, type FloatArray, type Tensor } from '../tensor.ts';
 import { lossModule } from '../loss-module.ts';
 import { gradOutputOperand, kernelsFor, perElement, type KernelCall } from '../wasm/float32-kernels.ts';
 
@@ -21,28 +21,33 @@ export interface BCELossOptions extends CommonOptions {
 }
 
 const OP = 'binaryCrossEntropy';
-const OPTIONS = ['weight', 'reduction', 'torchVersion', 'cpuCapability'];
+const SIGNATURE = { tensorOptions: ['weight'], target: 'float' } as const satisfies LossSignature;
 const EPSILON = 1e-12;
 
-interface Args extends Prepared {
+interface Args extends Checked<Tensor> {
   readonly rows: number;
   readonly classes: number;
-  readonly weight: RowColOperand | null;
+  readonly weightOperand: RowColOperand | null;
 }
 
-function check(op: string, input: Tensor, target: Tensor, options: BCELossOptions | undefined, extra: Record<string, unknown> = {}): Args {
-  const p = prepare(op, { input, target, weight: options?.weight, ...extra }, options, OPTIONS);
+function check(op: string, args: { input: Tensor; target: Tensor; gradOutput?: Tensor }, options: BCELossOptions | undefined): Args {
+  const c = prepare(op, SIGNATURE, args, options);
+  const { input, target, weight } = c;
   if (!sameShape(target.shape, input.shape)) {
     // functional.py: "Using a target size (...) that is different to the input size (...) is deprecated"
     throw new LossArgumentError(`${op}: target shape ${formatShape(target.shape)} must equal input shape ${formatShape(input.shape)}`, 'ValueError');
   }
-  if (options?.weight) checkBroadcastableTo(op, 'weight', options.weight.shape, input.shape);
+  if (weight) checkBroadcastableTo(op, 'weight', weight.shape, input.shape);
+  if (isIndexTensor(target)) {
+    // ATen's binary_cross_entropy (a TensorIterator with check_all_same_dtype)
+    throw new LossArgumentError(`${op}: Found dtype Long but expected ${torchDTypeName(input)} (target must be a float tensor, torch.long is not accepted)`);
+  }
   // The first element outside [0, 1], input before target at the same index.
   const badInput = firstOutsideUnit(input.data);
-  const badTarget = p.torch.bceChecksTargetRange ? firstOutsideUnit(target.data, badInput < 0 ? Infinity : badInput) : -1;
+  const badTarget = c.torch.bceChecksTargetRange ? firstOutsideUnit(target.data, badInput < 0 ? Infinity : badInput) : -1;
   if (badTarget >= 0) throw new LossArgumentError(`${op}: every element of target must be between 0 and 1, got ${target.data[badTarget]} at ${badTarget}`);
   if (badInput >= 0) throw new LossArgumentError(`${op}: every element of input must be between 0 and 1, got ${input.data[badInput]} at ${badInput}`);
-  return { ...p, ...rowsAndClasses(input.shape), weight: options?.weight ? rowColOperand(options.weight, input.shape) : null };
+  return { ...c, target, ...rowsAndClasses(input.shape), weightOperand: weight ? rowColOperand(weight, input.shape) : null };
 }
 
 /** The index of the first value outside [0, 1] (NaN included) before `end`, or -1. */
@@ -72,20 +77,20 @@ function elementLoss(x: number, y: number, r: Round): number {
   return r(r(r(y - 1) * logOneMinus) - r(y * logX));
 }
 
-function kernelCall(a: Args, op: KernelCall['op'], input: Tensor, target: Tensor, gradOutput: RowColOperand | null = null): KernelCall {
-  const scalar = a.reduction === 'mean' ? input.data.length : 0; // the gradient's 'mean' divisor
-  const flags = a.weight ? (['HAS_WEIGHT'] as const) : [];
-  return { op, input: input.data, classes: a.classes, operands: [perElement(target, a.classes), a.weight, null, gradOutput], flags, scalar, results: 'elements' };
+function kernelCall(a: Args, op: KernelCall['op'], gradOutput: RowColOperand | null = null): KernelCall {
+  const scalar = a.reduction === 'mean' ? a.input.data.length : 0; // the gradient's 'mean' divisor
+  const flags = a.weightOperand ? (['HAS_WEIGHT'] as const) : [];
+  return { op, input: a.input.data, classes: a.classes, operands: [perElement(a.target, a.classes), a.weightOperand, null, gradOutput], flags, scalar, results: 'elements' };
 }
 
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options?: BCELossOptions): Tensor {
-  const a = check(OP, input, target, options);
-  const kernels = kernelsFor(a.dtype);
-  if (kernels) return kernels.run(kernelCall(a, 'BINARY_CROSS_ENTROPY', input, target), a.reduction, input.shape);
+  const a = check(OP, { input, target }, options);
+  const fast = kernelsFor(a.dtype)?.tryRun(kernelCall(a, 'BINARY_CROSS_ENTROPY'), a.reduction, input.shape);
+  if (fast) return fast;
   const { rows, classes, round: r } = a;
   const x = input.data;
-  const y = target.data;
-  const [w, wRowStride, wColStride] = loopOperand(a.weight, 1); // without a weight, * 1 changes nothing
+  const y = a.target.data;
+  const [w, wRowStride, wColStride] = loopOperand(a.weightOperand, 1); // without a weight, * 1 changes nothing
   const losses = allocate(a.dtype, x.length);
   for (let row = 0, i = 0; row < rows; row++) {
     const wRow = row * wRowStride;
@@ -97,22 +102,19 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options?: BCEL
 /** d loss / d input for a gradOutput shaped like the forward output. */
 export function binaryCrossEntropyBackward(gradOutput: Tensor, input: Tensor, target: Tensor, options?: BCELossOptions): Tensor {
   const op = `${OP}Backward`;
-  const a = check(op, input, target, options, { gradOutput });
+  const a = check(op, { input, target, gradOutput }, options);
   checkGradOutput(op, gradOutput, a.reduction === 'none' ? input.shape : []);
-  const kernels = kernelsFor(a.dtype);
-  if (kernels) {
-    const grad = gradOutputOperand(gradOutput, a.reduction, a.classes);
-    return kernels.run(kernelCall(a, 'BINARY_CROSS_ENTROPY_GRAD', input, target, grad), 'none', input.shape);
-  }
+  const fast = kernelsFor(a.dtype)?.tryRun(kernelCall(a, 'BINARY_CROSS_ENTROPY_GRAD', gradOutputOperand(gradOutput, a.reduction, a.classes)), 'none', input.shape);
+  if (fast) return fast;
   const { rows, classes, round: r } = a;
   const x = input.data;
-  const y = target.data;
+  const y = a.target.data;
   const go = gradOutput.data;
   const goStep = a.reduction === 'none' ? 1 : 0;
   const mean = a.reduction === 'mean';
   const n = x.length;
   const eps = r(EPSILON);
-  const [w, wRowStride, wColStride] = loopOperand(a.weight, 1);
+  const [w, wRowStride, wColStride] = loopOperand(a.weightOperand, 1);
   const grad = allocate(a.dtype, n);
   for (let row = 0, i = 0; row < rows; row++) {
     const wRow = row * wRowStride;
@@ -127,5 +129,5 @@ export function binaryCrossEntropyBackward(gradOutput: Tensor, input: Tensor, ta
 }
 
 /** nn.BCELoss: the options fixed at construction, as torch's module. */
-export const BCELoss = lossModule<BCELossOptions, Tensor>(binaryCrossEntropy, binaryCrossEntropyBackward);
+export const BCELoss = lossModule<BCELossOptions, Tensor>('BCELoss', binaryCrossEntropy, binaryCrossEntropyBackward);
 export type BCELoss = InstanceType<typeof BCELoss>;

@@ -9,15 +9,15 @@
 // Backward: g = dtype(1 / (N * C)) for 'mean', dtype(1 / C) otherwise; for every z > 0,
 // grad[j] -= g and grad[i] += g in the dtype, in the loops' order; then grad *= grad_output.
 
-import { checkGradOutput, prepare, type CommonOptions, type Prepared } from '../loss-args.ts';
+import { checkGradOutput, prepare, torchDTypeName, type CommonOptions, type LossSignature, type Prepared } from '../loss-args.ts';
 import { makeTensor } from '../reduction.ts';
-import { LossArgumentError, allocate, checkIndexTensor, formatShape, type IndexTensor, type Tensor } from '../tensor.ts';
+import { LossArgumentError, allocate, formatShape, isIndexTensor, type IndexTensor, type Tensor } from '../tensor.ts';
 import { lossModule } from '../loss-module.ts';
 
 export type MultiLabelMarginOptions = CommonOptions;
 
 const OP = 'multilabelMarginLoss';
-const OPTIONS = ['reduction', 'torchVersion', 'cpuCapability'];
+const SIGNATURE = { tensorOptions: [], target: 'class indices' } as const satisfies LossSignature;
 
 interface Args extends Prepared {
   readonly x: ArrayLike<number>;
@@ -28,9 +28,10 @@ interface Args extends Prepared {
   readonly perRow: boolean;
 }
 
-function check(op: string, input: Tensor, target: IndexTensor, options: MultiLabelMarginOptions | undefined, extra: Record<string, unknown> = {}): Args {
-  checkIndexTensor(target, op, 'target');
-  const p = prepare(op, { input, ...extra }, options, OPTIONS);
+function check(op: string, args: { input: Tensor; target: IndexTensor; gradOutput?: Tensor }, options: MultiLabelMarginOptions | undefined): Args {
+  // The reduction first (functional.py's get_enum), then ATen's shape, dtype and range checks.
+  const p = prepare(op, SIGNATURE, args, options);
+  const { input, target } = p;
   const rank = input.shape.length;
   if (!(rank === 0 || (rank === 1 && input.shape[0]! > 0) || (rank === 2 && input.shape[1]! > 0))) {
     throw new LossArgumentError(`${op}: input must be a non-empty vector or an (N, C) matrix with C > 0, got shape ${formatShape(input.shape)}`);
@@ -39,6 +40,9 @@ function check(op: string, input: Tensor, target: IndexTensor, options: MultiLab
   const classes = rank === 0 ? 1 : input.shape[rank - 1]!;
   const consistent = rank <= 1 ? target.shape.length <= 1 && target.data.length === classes : target.shape.length === 2 && target.shape[0] === rows && target.shape[1] === classes;
   if (!consistent) throw new LossArgumentError(`${op}: target shape ${formatShape(target.shape)} is inconsistent with input shape ${formatShape(input.shape)}`);
+  if (!isIndexTensor(target)) {
+    throw new LossArgumentError(`${op}: argument 'target' must hold class indices (Int32Array data, torch.long), got a float tensor (torch: expected scalar type Long but found ${torchDTypeName(target)})`);
+  }
   for (let i = 0; i < target.data.length; i++) {
     const t = target.data[i]!;
     if (t < -1 || t >= classes) throw new LossArgumentError(`${op}: target index ${t} at ${i} is out of range for ${classes} classes (-1 ends a row)`);
@@ -71,7 +75,7 @@ function unlistedClasses(a: Args, row: number, listed: Uint8Array, unlisted: Int
 }
 
 export function multilabelMarginLoss(input: Tensor, target: IndexTensor, options?: MultiLabelMarginOptions): Tensor {
-  const a = check(OP, input, target, options);
+  const a = check(OP, { input, target }, options);
   const { x, labels, classes, round: r } = a;
   const rowSums = new Float64Array(a.rows);
   const listed = new Uint8Array(classes);
@@ -112,7 +116,7 @@ export function multilabelMarginLoss(input: Tensor, target: IndexTensor, options
 /** d loss / d input for a gradOutput shaped like the forward output. */
 export function multilabelMarginLossBackward(gradOutput: Tensor, input: Tensor, target: IndexTensor, options?: MultiLabelMarginOptions): Tensor {
   const op = `${OP}Backward`;
-  const a = check(op, input, target, options, { gradOutput });
+  const a = check(op, { input, target, gradOutput }, options);
   checkGradOutput(op, gradOutput, a.perRow ? [a.rows] : []);
   const { x, labels, classes, round: r } = a;
   const g = r(a.reduction === 'mean' ? 1 / (a.rows * classes) : 1 / classes);
@@ -159,5 +163,5 @@ export function multilabelMarginLossBackward(gradOutput: Tensor, input: Tensor, 
 }
 
 /** nn.MultiLabelMarginLoss: the options fixed at construction, as torch's module. */
-export const MultiLabelMarginLoss = lossModule<MultiLabelMarginOptions, IndexTensor>(multilabelMarginLoss, multilabelMarginLossBackward);
+export const MultiLabelMarginLoss = lossModule<MultiLabelMarginOptions, IndexTensor>('MultiLabelMarginLoss', multilabelMarginLoss, multilabelMarginLossBackward);
 export type MultiLabelMarginLoss = InstanceType<typeof MultiLabelMarginLoss>;

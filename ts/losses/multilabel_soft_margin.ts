@@ -15,10 +15,10 @@
 // 1.11); a target or weight that grows the input takes the general path.
 
 import { broadcastOrThrow, expandTo, loopOperand, rowColOperand, sumTo } from '../broadcast.ts';
-import { checkGradOutput, prepare, sameShape, type CommonOptions, type Prepared } from '../loss-args.ts';
+import { checkGradOutput, prepare, sameShape, type Checked, type CommonOptions, type LossSignature } from '../loss-args.ts';
 import { atenRowSum, logSigmoidBackwardDifference, logSigmoidOfNegative, logSigmoidPair, type Round } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
-import { LossArgumentError, allocate, numel, type Tensor } from '../tensor.ts';
+import { LossArgumentError, allocate, checkElementCount, numel, type IndexTensor, type Tensor } from '../tensor.ts';
 import type { TorchRelease } from '../torch-version.ts';
 import { lossModule } from '../loss-module.ts';
 import { kernelsFor, perElement, type Float32Kernels } from '../wasm/float32-kernels.ts';
@@ -28,9 +28,9 @@ export interface MultiLabelSoftMarginOptions extends CommonOptions {
 }
 
 const OP = 'multilabelSoftMarginLoss';
-const OPTIONS = ['weight', 'reduction', 'torchVersion', 'cpuCapability'];
+const SIGNATURE = { tensorOptions: ['weight'], target: 'float or integer', reductionCheckedLast: true } as const satisfies LossSignature;
 
-interface Args extends Prepared {
+interface Args extends Checked<Tensor> {
   /** broadcast(input, target): the shape of -(y * ls(x) + ...). */
   readonly lossShape: readonly number[];
   /** broadcast(lossShape, weight): the shape summed over the class dim. */
@@ -47,10 +47,12 @@ interface Args extends Prepared {
   readonly rowwise: boolean;
 }
 
-function check(op: string, input: Tensor, target: Tensor, options: MultiLabelSoftMarginOptions | undefined, extra: Record<string, unknown> = {}): Args {
-  const p = prepare(op, { input, target, weight: options?.weight, ...extra }, options, OPTIONS);
+function check(op: string, args: { input: Tensor; target: Tensor | IndexTensor; gradOutput?: Tensor }, options: MultiLabelSoftMarginOptions | undefined): Args {
+  // functional.py's order: the broadcasts, the class dim, then (after computing) the reduction.
+  const p = prepare(op, SIGNATURE, args, options);
+  const { input, target, weight } = p;
   const lossShape = broadcastOrThrow(op, input.shape, target.shape, 'target');
-  const fullShape = options?.weight ? broadcastOrThrow(op, lossShape, options.weight.shape, 'weight') : lossShape;
+  const fullShape = weight ? broadcastOrThrow(op, lossShape, weight.shape, 'weight') : lossShape;
   const classDim = p.torch.mlsmlAccepts1d ? input.shape.length - 1 : 1;
   if (classDim < 0 || classDim >= input.shape.length) {
     throw new LossArgumentError(
@@ -60,6 +62,11 @@ function check(op: string, input: Tensor, target: Tensor, options: MultiLabelSof
       'IndexError',
     );
   }
+  const sampleShape = fullShape.filter((_, i) => i !== classDim);
+  // Broadcasting can grow the loss past the input, and an empty class dim leaves samples: torch allocates both.
+  checkElementCount(op, 'the broadcast loss (input, target and weight)', fullShape);
+  checkElementCount(op, 'the per-sample loss', sampleShape);
+  if (p.reductionError) throw p.reductionError;
   const inner = numel(fullShape.slice(classDim + 1));
   return {
     ...p,
@@ -67,7 +74,7 @@ function check(op: string, input: Tensor, target: Tensor, options: MultiLabelSof
     fullShape,
     classDim,
     classes: input.shape[classDim]!,
-    sampleShape: fullShape.filter((_, i) => i !== classDim),
+    sampleShape,
     outer: numel(fullShape.slice(0, classDim)),
     extent: fullShape[classDim]!,
     inner,
@@ -82,7 +89,8 @@ function elementLoss(x: number, y: number, r: Round, torch: TorchRelease): numbe
 }
 
 /** The per-sample losses: each row's class sum (ATen's order) divided by C. */
-function perSampleLosses(input: Tensor, target: Tensor, weight: Tensor | undefined, a: Args): ArrayLike<number> {
+function perSampleLosses(a: Args): ArrayLike<number> {
+  const { input, target, weight } = a;
   const r = a.round;
   const C = a.classes;
   const perSample = allocate(a.dtype, a.outer * a.inner);
@@ -136,22 +144,25 @@ function rowwiseKernels(a: Args): Float32Kernels | null {
   return a.rowwise && a.classes > 0 && a.torch.logSigmoidUsesLog1p ? kernelsFor(a.dtype) : null;
 }
 
-export function multilabelSoftMarginLoss(input: Tensor, target: Tensor, options?: MultiLabelSoftMarginOptions): Tensor {
-  const a = check(OP, input, target, options);
+/** A torch.long target (an IndexTensor) is converted to the input's dtype, as torch does. */
+export function multilabelSoftMarginLoss(input: Tensor, target: Tensor | IndexTensor, options?: MultiLabelSoftMarginOptions): Tensor {
+  const a = check(OP, { input, target }, options);
   const k = rowwiseKernels(a);
   if (k) {
-    const weight = options?.weight ? rowColOperand(options.weight, input.shape) : null;
-    const call = { op: 'MULTILABEL_SOFT_MARGIN', input: input.data, classes: a.classes, operands: [perElement(target, a.classes), weight, null, null], flags: weight ? (['HAS_WEIGHT'] as const) : [], results: 'row means' } as const;
-    return k.run(call, a.reduction, a.sampleShape);
+    const weight = a.weight ? rowColOperand(a.weight, input.shape) : null;
+    const call = { op: 'MULTILABEL_SOFT_MARGIN', input: input.data, classes: a.classes, operands: [perElement(a.target, a.classes), weight, null, null], flags: weight ? (['HAS_WEIGHT'] as const) : [], results: 'row means' } as const;
+    const fast = k.tryRun(call, a.reduction, a.sampleShape);
+    if (fast) return fast;
   }
-  return applyReduction(perSampleLosses(input, target, options?.weight, a), a.sampleShape, a.reduction, a.dtype, a.lanes, a.round);
+  return applyReduction(perSampleLosses(a), a.sampleShape, a.reduction, a.dtype, a.lanes, a.round);
 }
 
 /** d loss / d input for a gradOutput shaped like the forward output. */
-export function multilabelSoftMarginLossBackward(gradOutput: Tensor, input: Tensor, target: Tensor, options?: MultiLabelSoftMarginOptions): Tensor {
+export function multilabelSoftMarginLossBackward(gradOutput: Tensor, input: Tensor, target: Tensor | IndexTensor, options?: MultiLabelSoftMarginOptions): Tensor {
   const op = `${OP}Backward`;
-  const a = check(op, input, target, options, { gradOutput });
+  const a = check(op, { input, target, gradOutput }, options);
   checkGradOutput(op, gradOutput, a.reduction === 'none' ? a.sampleShape : []);
+  if (input.data.length === 0) return makeTensor(allocate(a.dtype, 0), input.shape, a.dtype); // nothing to visit, however many samples
   const { round: r, torch } = a;
   const C = a.classes;
   const go = gradOutput.data;
@@ -164,15 +175,16 @@ export function multilabelSoftMarginLossBackward(gradOutput: Tensor, input: Tens
   if (k) {
     const samples = new Float32Array(a.outer);
     for (let o = 0; o < a.outer; o++) samples[o] = sampleGrad(o);
-    const weight = options?.weight ? rowColOperand(options.weight, input.shape) : null;
+    const weight = a.weight ? rowColOperand(a.weight, input.shape) : null;
     const perRow = { data: samples, rowStride: 1, colStride: 0 };
-    const call = { op: 'MULTILABEL_SOFT_MARGIN_GRAD', input: input.data, classes: C, operands: [perElement(target, C), weight, null, perRow], flags: weight ? (['HAS_WEIGHT'] as const) : [], results: 'elements' } as const;
-    return k.run(call, 'none', input.shape);
+    const call = { op: 'MULTILABEL_SOFT_MARGIN_GRAD', input: input.data, classes: C, operands: [perElement(a.target, C), weight, null, perRow], flags: weight ? (['HAS_WEIGHT'] as const) : [], results: 'elements' } as const;
+    const fast = k.tryRun(call, 'none', input.shape);
+    if (fast) return fast;
   }
   if (a.rowwise) {
     const x = input.data;
-    const y = target.data;
-    const [w, wRowStride, wColStride] = loopOperand(options?.weight ? rowColOperand(options.weight, input.shape) : null, 1);
+    const y = a.target.data;
+    const [w, wRowStride, wColStride] = loopOperand(a.weight ? rowColOperand(a.weight, input.shape) : null, 1);
     const grad = allocate(a.dtype, x.length);
     for (let o = 0, i = 0; o < a.outer; o++) {
       const g = sampleGrad(o);
@@ -194,12 +206,12 @@ export function multilabelSoftMarginLossBackward(gradOutput: Tensor, input: Tens
     }
   }
   let gradLoss: Float64Array = gradFull;
-  if (options?.weight) {
-    const w = expandTo(options.weight, a.fullShape);
+  if (a.weight) {
+    const w = expandTo(a.weight, a.fullShape);
     for (let i = 0; i < gradFull.length; i++) gradFull[i] = r(gradFull[i]! * w[i]!);
     gradLoss = sumTo(gradFull, a.fullShape, a.lossShape, r);
   }
-  const y = expandTo(target, a.lossShape);
+  const y = expandTo(a.target, a.lossShape);
   const gradPos = new Float64Array(gradLoss.length);
   const gradNeg = new Float64Array(gradLoss.length);
   for (let i = 0; i < gradLoss.length; i++) {
@@ -216,5 +228,5 @@ export function multilabelSoftMarginLossBackward(gradOutput: Tensor, input: Tens
 }
 
 /** nn.MultiLabelSoftMarginLoss: the options fixed at construction, as torch's module. */
-export const MultiLabelSoftMarginLoss = lossModule<MultiLabelSoftMarginOptions, Tensor>(multilabelSoftMarginLoss, multilabelSoftMarginLossBackward);
+export const MultiLabelSoftMarginLoss = lossModule<MultiLabelSoftMarginOptions, Tensor | IndexTensor>('MultiLabelSoftMarginLoss', multilabelSoftMarginLoss, multilabelSoftMarginLossBackward);
 export type MultiLabelSoftMarginLoss = InstanceType<typeof MultiLabelSoftMarginLoss>;

@@ -11,38 +11,39 @@
 // float32 runs as WebAssembly SIMD (../wasm/assembly/kernels.ts, the same ops lane-wise).
 
 import { checkBroadcastableTo, loopOperand, rowColOperand, rowsAndClasses, type RowColOperand } from '../broadcast.ts';
-import { checkGradOutput, prepare, type CommonOptions } from '../loss-args.ts';
+import { checkGradOutput, prepare, type CommonOptions, type LossSignature } from '../loss-args.ts';
 import { tensorLog1p } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
-import { allocate, type Tensor } from '../tensor.ts';
+import { allocate, type IndexTensor, type Tensor } from '../tensor.ts';
 import { lossModule } from '../loss-module.ts';
 import { gradOutputOperand, kernelsFor, type Flag, type KernelCall } from '../wasm/float32-kernels.ts';
 
 export type SoftMarginOptions = CommonOptions;
 
 const OP = 'softMarginLoss';
-const OPTIONS = ['reduction', 'torchVersion', 'cpuCapability'];
+const SIGNATURE = { tensorOptions: [], target: 'float or integer' } as const satisfies LossSignature;
 
-function check(op: string, input: Tensor, target: Tensor, options: SoftMarginOptions | undefined, extra: Record<string, unknown> = {}) {
-  const p = prepare(op, { input, target, ...extra }, options, OPTIONS);
-  // at::neg_out(output, input).mul_(target) is in-place on the input's shape.
-  checkBroadcastableTo(op, 'target', target.shape, input.shape);
-  return { ...p, ...rowsAndClasses(input.shape), y: rowColOperand(target, input.shape) };
+function check(op: string, args: { input: Tensor; target: Tensor | IndexTensor; gradOutput?: Tensor }, options: SoftMarginOptions | undefined) {
+  const c = prepare(op, SIGNATURE, args, options);
+  // at::neg_out(output, input).mul_(target) is in-place on the input's shape (a torch.long target converts to its dtype).
+  checkBroadcastableTo(op, 'target', c.target.shape, c.input.shape);
+  return { ...c, ...rowsAndClasses(c.input.shape), y: rowColOperand(c.target, c.input.shape) };
 }
 
 type Args = ReturnType<typeof check>;
 
-function kernelCall(a: Args, op: KernelCall['op'], input: Tensor, gradOutput: RowColOperand | null = null, minusNorm = 0): KernelCall {
+function kernelCall(a: Args, op: KernelCall['op'], gradOutput: RowColOperand | null = null, minusNorm = 0): KernelCall {
   const flags: Flag[] = [];
   if (a.torch.softMarginUsesLog1p) flags.push('USES_LOG1P');
   if (a.torch.sleefLog1pOverflows && a.capability !== 'default') flags.push('LOG1P_OVERFLOWS');
-  return { op, input: input.data, classes: a.classes, operands: [a.y, null, null, gradOutput], flags, scalar: minusNorm, results: 'elements' };
+  return { op, input: a.input.data, classes: a.classes, operands: [a.y, null, null, gradOutput], flags, scalar: minusNorm, results: 'elements' };
 }
 
-export function softMarginLoss(input: Tensor, target: Tensor, options?: SoftMarginOptions): Tensor {
-  const a = check(OP, input, target, options);
-  const kernels = kernelsFor(a.dtype);
-  if (kernels) return kernels.run(kernelCall(a, 'SOFT_MARGIN', input), a.reduction, input.shape);
+/** A torch.long target (an IndexTensor) is converted to the input's dtype, as torch does. */
+export function softMarginLoss(input: Tensor, target: Tensor | IndexTensor, options?: SoftMarginOptions): Tensor {
+  const a = check(OP, { input, target }, options);
+  const fast = kernelsFor(a.dtype)?.tryRun(kernelCall(a, 'SOFT_MARGIN'), a.reduction, input.shape);
+  if (fast) return fast;
   const { rows, classes, dtype, capability, round: r, torch } = a;
   const x = input.data;
   const [y, yRowStride, yColStride] = loopOperand(a.y, 1);
@@ -59,19 +60,16 @@ export function softMarginLoss(input: Tensor, target: Tensor, options?: SoftMarg
 }
 
 /** d loss / d input for a gradOutput shaped like the forward output. */
-export function softMarginLossBackward(gradOutput: Tensor, input: Tensor, target: Tensor, options?: SoftMarginOptions): Tensor {
+export function softMarginLossBackward(gradOutput: Tensor, input: Tensor, target: Tensor | IndexTensor, options?: SoftMarginOptions): Tensor {
   const op = `${OP}Backward`;
-  const a = check(op, input, target, options, { gradOutput });
+  const a = check(op, { input, target, gradOutput }, options);
   checkGradOutput(op, gradOutput, a.reduction === 'none' ? input.shape : []);
   const r = a.round;
   const x = input.data;
   const go = gradOutput.data;
   const minusNorm = r(a.reduction === 'mean' ? -1 / x.length : -1);
-  const kernels = kernelsFor(a.dtype);
-  if (kernels) {
-    const grad = gradOutputOperand(gradOutput, a.reduction, a.classes);
-    return kernels.run(kernelCall(a, 'SOFT_MARGIN_GRAD', input, grad, minusNorm), 'none', input.shape);
-  }
+  const fast = kernelsFor(a.dtype)?.tryRun(kernelCall(a, 'SOFT_MARGIN_GRAD', gradOutputOperand(gradOutput, a.reduction, a.classes), minusNorm), 'none', input.shape);
+  if (fast) return fast;
   const { rows, classes } = a;
   const [y, yRowStride, yColStride] = loopOperand(a.y, 1);
   const goStep = a.reduction === 'none' ? 1 : 0;
@@ -89,5 +87,5 @@ export function softMarginLossBackward(gradOutput: Tensor, input: Tensor, target
 }
 
 /** nn.SoftMarginLoss: the options fixed at construction, as torch's module. */
-export const SoftMarginLoss = lossModule<SoftMarginOptions, Tensor>(softMarginLoss, softMarginLossBackward);
+export const SoftMarginLoss = lossModule<SoftMarginOptions, Tensor | IndexTensor>('SoftMarginLoss', softMarginLoss, softMarginLossBackward);
 export type SoftMarginLoss = InstanceType<typeof SoftMarginLoss>;

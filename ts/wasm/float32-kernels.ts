@@ -5,7 +5,10 @@
 // The module cannot read JS typed arrays, so a call copies its per-element arrays in chunk by chunk
 // (about CHUNK elements, which stay in cache), runs the kernel on each chunk and copies the results
 // out into the call's one output-sized allocation, or sums them inside the module. Small operands
-// (per-class weights) are placed whole. Memory grows when a call needs more and is kept.
+// (per-class weights) are placed whole. Memory grows when a call needs more and is kept, up to
+// ARENA_CAP_BYTES: WebAssembly memory cannot shrink, so a call that would need more (a huge
+// per-row weight, or 'row means' of more than 16M rows) is left to the ports' JS loops (tryRun
+// returns null), which compute the same values, and the module never holds more than that.
 
 import { KERNELS_WASM_BASE64 } from './kernels-binary.ts';
 import type { Reduction } from '../loss-args.ts';
@@ -65,6 +68,17 @@ export function gradOutputOperand(gradOutput: Tensor, reduction: Reduction, clas
 /** Elements per chunk: its arrays stay in the L2 cache, and it is a multiple of SUM_CHUNK_ALIGN. */
 export const CHUNK = 8192;
 
+/** The most one call may place in the module's memory (which never shrinks): 64 MB. */
+export const ARENA_CAP_BYTES = 64 * 1024 * 1024;
+let arenaCap = ARENA_CAP_BYTES;
+
+/** Sets the cap (tests use a small one to reach it cheaply); returns the previous one. */
+export function useKernelArenaCap(bytes: number = ARENA_CAP_BYTES): number {
+  const previous = arenaCap;
+  arenaCap = bytes;
+  return previous;
+}
+
 export class Float32Kernels {
   readonly exports: KernelExports;
   private readonly base: number;
@@ -82,6 +96,13 @@ export class Float32Kernels {
    * float32 sum of them inside the module.
    */
   run(call: KernelCall, reduction: Reduction, shape: readonly number[]): Tensor {
+    const out = this.tryRun(call, reduction, shape);
+    if (!out) throw new RangeError(`Float32Kernels.run: ${call.op} needs more than ${arenaCap} bytes of module memory (use tryRun and fall back)`);
+    return out;
+  }
+
+  /** As run, or null (before any work) when the call would place more than the cap (ARENA_CAP_BYTES) in the module. */
+  tryRun(call: KernelCall, reduction: Reduction, shape: readonly number[]): Tensor | null {
     const { input, classes } = call;
     const n = input.length;
     const byRow = call.results === 'row means';
@@ -107,6 +128,7 @@ export class Float32Kernels {
     const pre = this.reserve(chunk);
     const out = this.reserve(byRow ? rows : chunk);
     const scratch = byRow ? this.reserve(chunk) : 0;
+    if (this.top - this.base > arenaCap) return null;
     const heap = this.heap();
     for (const { ptr, values } of placed) heap.set(values, ptr / 4);
 
