@@ -1,10 +1,11 @@
 // Every case of every golden file, through the ports, at the file's tolerance.
 
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
-import { expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GOLDEN_DIR, loadGoldens, runCase } from '../ts/golden/run.ts';
 import { parseGolden } from '../ts/golden/schema.ts';
 import { LOSS_STEMS } from '../ts/losses/registry.ts';
+import { float32Kernels, useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
 
 const REGRESSIONS = new URL('./regressions/', import.meta.url).pathname;
 const goldens = loadGoldens();
@@ -31,10 +32,22 @@ test('each golden file holds at least 200 cases (100 for the porting-reference l
   for (const g of goldens) expect(g.golden.cases.length, g.file).toBeGreaterThanOrEqual(core.includes(g.golden.loss) ? 200 : 100);
 });
 
-for (const { name, c, golden } of cases) {
-  test(name, () => {
-    const failures = runCase(golden.loss, c, golden).filter((r) => !r.ok);
-    expect(failures.map((f) => `${f.kind}: ${f.message}`)).toEqual([]);
+// Every case through both float32 paths: the WebAssembly kernels and the ports' JS loops (float64
+// cases run the JS loops either way). The kernels must be in use where they are switched on.
+const PATHS = [{ path: 'kernels', kernels: true }, { path: 'JS loops', kernels: false }] as const;
+test('the float32 kernels load here, so the kernels path below runs them', () => {
+  expect(float32Kernels()).not.toBeNull();
+});
+for (const { path, kernels } of PATHS) {
+  describe(`float32 path: ${path}`, () => {
+    beforeAll(() => useFloat32Kernels(kernels));
+    afterAll(() => useFloat32Kernels(true));
+    for (const { name, c, golden } of cases) {
+      test(`${name} [${path}]`, () => {
+        const failures = runCase(golden.loss, c, golden).filter((r) => !r.ok);
+        expect(failures.map((f) => `${f.kind}: ${f.message}`)).toEqual([]);
+      });
+    }
   });
 }
 
