@@ -278,7 +278,7 @@ function elementCells(e: ElementError): string {
 function worstCasesTable(cases: readonly WorstCase[], dtype: string): string {
   const rows = cases.map(
     (w) =>
-      `<tr><td class="mono id">${breakable(w.id)}</td><td>${tensorSummary(w.input)}</td><td>${shape(w.target.shape)}</td><td class="mono">${w.kwargs.map(escapeHtml).join('<br>')}</td>${elementCells(w.element)}</tr>`,
+      `<tr><td class="mono id">${breakable(w.id)}</td><td>${tensorSummary(w.input)}</td><td>${shape(w.target.shape)}</td><td class="mono nowrap">${w.kwargs.map(escapeHtml).join('<br>')}</td>${elementCells(w.element)}</tr>`,
   );
   return `<table class="inner"><thead><tr><th>case</th><th>input (${escapeHtml(dtype)}): shape, first values</th><th>target shape</th><th>kwargs</th><th class="n">element</th><th class="n">got</th><th class="n">want (torch)</th><th class="n">|diff|</th><th class="n">tolerance</th><th class="n">|diff|/tol</th><th class="n">ULP</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
