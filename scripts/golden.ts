@@ -1,4 +1,4 @@
-// npm run golden [-- --torch 1.13|2.6|sid ...] [--check] [--against VERSION] [--seed N] [--timeout S] [--golden-dir DIR]
+// npm run golden [-- --torch 1.13|2.6|sid ...] [--check] [--against VERSION] [--seed N] [--timeout S] [--golden-dir DIR] [--report-dir DIR]
 //
 // Regenerates goldens with real torch, prints what moved, runs the ports against the new set and
 // replaces golden/ at one commit point (scripts/lib/golden-run.ts says how); --check writes nothing.
@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { defaultGoldenRunOptions, runGolden, type GoldenRunOptions } from './lib/golden-run.ts';
 import { HarnessError } from './lib/torch-python.ts';
 
-const USAGE = 'usage: npm run golden [-- --torch 1.13|2.6|sid ...] [--check] [--against VERSION] [--seed N] [--timeout SECONDS] [--golden-dir DIR]';
+const USAGE = 'usage: npm run golden [-- --torch 1.13|2.6|sid ...] [--check] [--against VERSION] [--seed N] [--timeout SECONDS] [--golden-dir DIR] [--report-dir DIR]';
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 function options(): GoldenRunOptions | null {
@@ -21,6 +21,7 @@ function options(): GoldenRunOptions | null {
       seed: { type: 'string' },
       timeout: { type: 'string' },
       'golden-dir': { type: 'string' },
+      'report-dir': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -37,6 +38,7 @@ function options(): GoldenRunOptions | null {
   if (values.seed !== undefined) opts.seed = integer('seed', values.seed, 0);
   if (values.timeout !== undefined) opts.timeoutSeconds = integer('timeout', values.timeout, 1);
   if (values['golden-dir'] !== undefined) opts.goldenDir = resolve(values['golden-dir']);
+  if (values['report-dir'] !== undefined) opts.reportDir = resolve(values['report-dir']);
   return opts;
 }
 

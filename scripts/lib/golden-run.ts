@@ -25,7 +25,7 @@ import { compareTorchVersions } from '../../ts/torch-version.ts';
 import { driftBetween, driftMarkdown, type FileDrift } from './drift.ts';
 import { parity, parityTable, type ParityRow } from './parity.ts';
 import {
-  HarnessError, TORCH_TARGETS, defaultTimeoutSeconds, findTarget, howItEnded, interpreterFromEnv, probeTorch, provision, startPython, type Interpreter,
+  HarnessError, Interrupted, TORCH_TARGETS, defaultTimeoutSeconds, findTarget, howItEnded, interpreterFromEnv, interruptedBy, probeTorch, provision, startPython, type Interpreter,
 } from './torch-python.ts';
 
 export interface GoldenRunOptions {
@@ -45,14 +45,14 @@ export interface GoldenRunOptions {
   onDrift?: (drifts: FileDrift[]) => void;
 }
 
-/** The defaults: golden/ (or TORCH_PARITY_GOLDEN_DIR), reports/, seed 1234, TORCH_PARITY_TIMEOUT or 1800 s. */
+/** The defaults: golden/ and reports/ (or TORCH_PARITY_GOLDEN_DIR, TORCH_PARITY_REPORT_DIR), seed 1234, TORCH_PARITY_TIMEOUT or 1800 s. */
 export function defaultGoldenRunOptions(env = process.env): GoldenRunOptions {
   return {
     check: false,
     seed: 1234,
     timeoutSeconds: defaultTimeoutSeconds(env),
     goldenDir: env.TORCH_PARITY_GOLDEN_DIR || GOLDEN_DIR,
-    reportDir: join(PACKAGE_ROOT, 'reports'),
+    reportDir: env.TORCH_PARITY_REPORT_DIR || join(PACKAGE_ROOT, 'reports'),
   };
 }
 
@@ -94,6 +94,11 @@ class GoldenRun {
       return await this.regenerate();
     } catch (e) {
       this.removeStaging();
+      if (e instanceof Interrupted && this.phase === 'prepare') {
+        // Ctrl-C reached a child first (same process group); our own handler is about to say the same
+        this.log(`interrupted by ${e.signal} (${e.during}): ${this.label} is unchanged`);
+        return 130;
+      }
       const message = e instanceof Error ? e.message : String(e);
       this.log(`golden: ${message}\n${this.phase === 'prepare' ? `${this.label} is unchanged.` : this.truth()}`);
       if (this.signal) this.log(`interrupted by ${this.signal}`);
@@ -229,6 +234,7 @@ class GoldenRun {
     if (result.timedOut) {
       throw new HarnessError(`the generator for ${stem} under torch ${torch} did not finish within ${timeoutSeconds} s; killed it`);
     }
+    if (interruptedBy(result)) throw new Interrupted(interruptedBy(result)!, `the generator for ${stem}`);
     if (result.exitCode !== 0) {
       throw new HarnessError(
         `the generator crashed for ${stem} under torch ${torch} (${howItEnded(result, interp.command)}); the end of its stderr:\n` +
@@ -371,7 +377,8 @@ function isAlive(pid: number): boolean {
 
 // renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) (Linux 3.15+, glibc 2.28+). Exit 3: this
 // system has no exchange (no symbol; EINVAL: the filesystem cannot; ENOSYS); exit 1: it failed.
-// Signals are ignored: it is one syscall, and the caller reads the outcome from the folders.
+// Signals are ignored: it is one syscall, and the caller reads the outcome from the folders. The
+// host's Python, not TORCH_PYTHON's: TORCH_PARITY_HOST_PYTHON, else /usr/bin/python3, else PATH's.
 const EXCHANGE_PY = [
   'import ctypes, errno, os, signal, sys',
   'for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP): signal.signal(s, signal.SIG_IGN)',
@@ -386,7 +393,7 @@ const EXCHANGE_PY = [
 /** Swaps two directories in one syscall; 'exchanged', 'unsupported', or why it failed. */
 async function exchangeDirectories(a: string, b: string): Promise<string> {
   if (process.platform !== 'linux') return 'unsupported';
-  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+  const python = process.env.TORCH_PARITY_HOST_PYTHON || (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
   // Its own process group: a Ctrl-C to ours does not reach it.
   const r = await execa(python, ['-c', EXCHANGE_PY, a, b], { reject: false, all: true, detached: true, timeout: 60_000 });
   if (r.exitCode === 0) return 'exchanged';

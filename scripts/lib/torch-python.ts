@@ -68,6 +68,19 @@ export function defaultTimeoutSeconds(env = process.env): number {
   return seconds;
 }
 
+/** A run stopped by SIGINT, SIGTERM or SIGHUP (a Ctrl-C reaches the interpreters too): exit 130. */
+export class Interrupted extends HarnessError {
+  constructor(readonly signal: string, readonly during: string) {
+    super(`interrupted by ${signal} (${during})`, 130);
+    this.name = 'Interrupted';
+  }
+}
+
+/** The signal that stopped a subprocess, when it was one of those a user sends to stop a run (not a timeout). */
+export function interruptedBy(r: Ending): string | null {
+  return !r.timedOut && r.signal && ['SIGINT', 'SIGTERM', 'SIGHUP'].includes(r.signal) ? r.signal : null;
+}
+
 /** The parts of an execa result that say how a subprocess ended. */
 export interface Ending {
   exitCode?: number | undefined;
@@ -224,6 +237,7 @@ export async function probeTorch(interp: Interpreter, timeoutSeconds = defaultTi
   const shown = interp.command.join(' ');
   const r = await execa(interp.command[0]!, [...interp.command.slice(1), '-c', code], { reject: false, timeout: timeoutSeconds * 1000 });
   if (r.timedOut) throw new HarnessError(`the torch probe ('${shown}', ${interp.origin}) did not finish within ${timeoutSeconds} s; killed it`);
+  if (interruptedBy(r)) throw new Interrupted(interruptedBy(r)!, 'the torch probe');
   if (r.exitCode === undefined && r.code === 'ENOENT') {
     throw new HarnessError(`the Python command '${shown}' (${interp.origin}) does not exist`);
   }
