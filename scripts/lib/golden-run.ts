@@ -79,11 +79,12 @@ class GoldenRun {
   private readonly children = new Set<{ kill(signal: NodeJS.Signals): unknown }>();
   private readonly progress = Boolean(process.stderr.isTTY) && !process.env.CI;
   private readonly label: string;
+  private readonly opts: GoldenRunOptions;
+  private readonly log: (line: string) => void;
 
-  constructor(
-    private readonly opts: GoldenRunOptions,
-    private readonly log: (line: string) => void,
-  ) {
+  constructor(opts: GoldenRunOptions, log: (line: string) => void) {
+    this.opts = opts;
+    this.log = log;
     this.label = basename(opts.goldenDir) + '/';
   }
 

@@ -28,8 +28,10 @@ export interface Interpreter {
 }
 
 export class HarnessError extends Error {
-  constructor(message: string, readonly exitCode = 2) {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 2) {
     super(message);
+    this.exitCode = exitCode;
     this.name = 'HarnessError';
   }
 }
@@ -70,8 +72,12 @@ export function defaultTimeoutSeconds(env = process.env): number {
 
 /** A run stopped by SIGINT, SIGTERM or SIGHUP (a Ctrl-C reaches the interpreters too): exit 130. */
 export class Interrupted extends HarnessError {
-  constructor(readonly signal: string, readonly during: string) {
+  readonly signal: string;
+  readonly during: string;
+  constructor(signal: string, during: string) {
     super(`interrupted by ${signal} (${during})`, 130);
+    this.signal = signal;
+    this.during = during;
     this.name = 'Interrupted';
   }
 }

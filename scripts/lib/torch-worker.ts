@@ -26,6 +26,8 @@ export interface RunRequest {
   target: TensorJson;
   kwargs: Record<string, TensorJson | string | null>;
   grad_output?: TensorJson | null;
+  /** The target's torch dtype when not the loss's own (python/worker.py), e.g. 'int64' for integer targets. */
+  target_dtype?: 'int64' | 'float32' | 'float64';
 }
 
 export interface BenchRequest {
@@ -53,10 +55,13 @@ export class TorchWorker {
   private stderrTail: string[] = [];
   private exited: Error | null = null;
 
-  private constructor(
-    private readonly child: ReturnType<typeof startPython>,
-    readonly hello: WorkerHello,
-  ) {}
+  private readonly child: ReturnType<typeof startPython>;
+  readonly hello: WorkerHello;
+
+  private constructor(child: ReturnType<typeof startPython>, hello: WorkerHello) {
+    this.child = child;
+    this.hello = hello;
+  }
 
   static async start(interp: Interpreter, options: { readyTimeoutMs?: number; env?: Record<string, string> } = {}): Promise<TorchWorker> {
     const child = startPython(interp, 'worker.py', [], { keepStdinOpen: true });
