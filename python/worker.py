@@ -2,9 +2,10 @@
 
 First line out: {"ready": true, "torch": ..., "python": ..., "cpu_capability": ..., "threads": ...}.
 Then one reply per request line:
-  {"id", "op": "run", "loss", "dtype", "input", "target", "kwargs", "grad_output"?}
+  {"id", "op": "run", "loss", "dtype", "input", "target", "kwargs", "grad_output"?, "target_dtype"?}
       -> {"id", "output", "grad"} or {"id", "error": {"type", "message"}}
-      (grad_output: a tensor shaped like the output; omitted means no backward)
+      (grad_output: a tensor shaped like the output; omitted means no backward. target_dtype: the
+      target's torch dtype, e.g. "int64"; omitted means the loss's TARGET_DTYPE, else dtype)
   {"id", "op": "bench", "loss", "dtype", "numel", "classes", "threads", "repeats", "backward"}
       -> {"id", "seconds": [...]}   (timed inside torch, per call)
 Tensors are golden-format {"shape", "data"}. The process ends at end of input.
@@ -35,7 +36,8 @@ def run(torch, F, request):
     module = importlib.import_module("cases." + request["loss"])
     dtype = getattr(torch, request["dtype"])
     x = decode(torch, request["input"], dtype).requires_grad_(request.get("grad_output") is not None)
-    t = decode(torch, request["target"], getattr(torch, getattr(module, "TARGET_DTYPE", request["dtype"])))
+    target_dtype = request.get("target_dtype") or getattr(module, "TARGET_DTYPE", request["dtype"])
+    t = decode(torch, request["target"], getattr(torch, target_dtype))
     kwargs = request.get("kwargs", {})
     w = decode(torch, kwargs.get("weight"), dtype)
     pw = decode(torch, kwargs.get("pos_weight"), dtype)

@@ -56,19 +56,20 @@ describe('integer (torch.long) targets', () => {
   });
 
   test('BCELoss and BCEWithLogitsLoss reject them with RuntimeError, in torch wording', () => {
-    const e1 = thrown(() => binaryCrossEntropy(tensor([0.5]), tensor([1], { dtype: 'int64' })));
+    const long = (values: number[]) => tensor(values, { dtype: 'int64' }) as unknown as Tensor; // their types say Tensor; JS callers can pass anything
+    const e1 = thrown(() => binaryCrossEntropy(tensor([0.5]), long([1])));
     expect(e1.torchErrorType).toBe('RuntimeError');
     expect(e1.message).toMatch(/^binaryCrossEntropy: Found dtype Long but expected Float/);
-    const e2 = thrown(() => bce(tensor([0.5]), tensor([1], { dtype: 'int64' })));
+    const e2 = thrown(() => bce(tensor([0.5]), long([1])));
     expect(e2.torchErrorType).toBe('RuntimeError');
     expect(e2.message).toMatch(/^binaryCrossEntropyWithLogits: result type Float can't be cast to the desired output type Long/);
-    expect(thrown(() => bceBackward(tensor(1), tensor([0.5]), tensor([1], { dtype: 'int64' }))).message).toMatch(/^binaryCrossEntropyWithLogitsBackward: result type/);
-    expect(thrown(() => binaryCrossEntropyBackward(tensor(1), tensor([0.5], { dtype: 'float64' }), tensor([1], { dtype: 'int64' }))).message).toMatch(/expected Double/);
+    expect(thrown(() => bceBackward(tensor(1), tensor([0.5]), long([1]))).message).toMatch(/^binaryCrossEntropyWithLogitsBackward: result type/);
+    expect(thrown(() => binaryCrossEntropyBackward(tensor(1), tensor([0.5], { dtype: 'float64' }), long([1]))).message).toMatch(/expected Double/);
     // the shape check (functional.py, ValueError) comes before ATen's dtype check
-    expect(thrown(() => bce(tensor([0.5]), tensor([1, 1], { dtype: 'int64' }))).torchErrorType).toBe('ValueError');
-    expect(thrown(() => binaryCrossEntropy(tensor([0.5]), tensor([1, 1], { dtype: 'int64' }))).torchErrorType).toBe('ValueError');
+    expect(thrown(() => bce(tensor([0.5]), long([1, 1]))).torchErrorType).toBe('ValueError');
+    expect(thrown(() => binaryCrossEntropy(tensor([0.5]), long([1, 1]))).torchErrorType).toBe('ValueError');
     // and before the input range check
-    expect(thrown(() => binaryCrossEntropy(tensor([1.5]), tensor([1], { dtype: 'int64' }))).message).toMatch(/Found dtype Long/);
+    expect(thrown(() => binaryCrossEntropy(tensor([1.5]), long([1]))).message).toMatch(/Found dtype Long/);
   });
 });
 
@@ -83,7 +84,7 @@ describe("torch's check order: the reduction before dtypes", () => {
   test('get_enum runs first in BCELoss, BCEWithLogitsLoss and SoftMarginLoss; MultiLabelSoftMarginLoss checks it last', () => {
     const bad = { reduction: 'abc' as 'sum' };
     expect(thrown(() => binaryCrossEntropy(tensor([0.5]), tensor([1, 2]), bad)).torchErrorType).toBe('ValueError');
-    expect(thrown(() => bce(tensor([0.5]), tensor([1], { dtype: 'int64' }), bad)).torchErrorType).toBe('ValueError');
+    expect(thrown(() => bce(tensor([0.5]), tensor([1], { dtype: 'int64' }) as never, bad)).torchErrorType).toBe('ValueError');
     expect(thrown(() => softMarginLoss(tensor([0.5]), tensor([1, 2]), bad)).torchErrorType).toBe('ValueError');
     // functional.py computes MultiLabelSoftMarginLoss before looking at reduction
     expect(thrown(() => mlsml(tensor([[0.5, -1]]), tensor([1, 0, 1]), bad)).torchErrorType).toBe('RuntimeError');
