@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { compareTensor } from '../ts/golden/compare.ts';
 import { toTensor } from '../ts/golden/run.ts';
 import type { TensorJson } from '../ts/golden/schema.ts';
-import { LOSSES, type LossStem } from '../ts/losses/registry.ts';
+import { LOSSES, type LossEntry, type LossStem } from '../ts/losses/registry.ts';
 import { LossArgumentError, tensor, type IndexTensor, type Tensor } from '../ts/tensor.ts';
 import { useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
 import { TorchWorker, findTorchInterpreter, type RunRequest } from '../scripts/lib/torch-worker.ts';
@@ -28,7 +28,7 @@ const labels = (shape: number[], seed: number) => Array.from({ length: numel(sha
 
 /** The port's output and input gradient, or the Python exception type its LossArgumentError names. */
 function port(stem: LossStem, req: RunRequest, gradOutput: TensorJson | null): { output?: Tensor; grad?: Tensor; error?: string } {
-  const entry = LOSSES[stem];
+  const entry: LossEntry = LOSSES[stem];
   const input = toTensor(req.input, req.dtype);
   const target = (req.target_dtype === 'int64' ? tensor(req.target.data as number[], { shape: req.target.shape, dtype: 'int64' }) : toTensor(req.target, req.target_dtype ?? req.dtype)) as Tensor & IndexTensor;
   const options = { reduction: req.kwargs.reduction, torchVersion: worker.hello.torch, cpuCapability: worker.hello.cpu_capability };
