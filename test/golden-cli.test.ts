@@ -1,40 +1,77 @@
 // `npm run golden` failures: each exits non-zero with a clear message and leaves golden/ untouched.
+// Runs on temporary copies of the committed torch 1.13 folder (--golden-dir), never on golden/.
 
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
-import { expect, test } from 'vitest';
-import { loadGoldens } from '../ts/golden/run.ts';
+import { afterAll, expect, test } from 'vitest';
+import { GOLDEN_DIR, PACKAGE_ROOT } from '../ts/golden/paths.ts';
 
-const root = new URL('..', import.meta.url).pathname;
-const fake = (mode: string) => `node ${root}test/fixtures/fake-python.mjs ${mode}`;
+const fake = (mode: string) => `node ${join(PACKAGE_ROOT, 'test/fixtures/fake-python.mjs')} ${mode}`;
+const work = mkdtempSync(join(tmpdir(), 'golden-cli-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function goldenHash(): string {
+/** sha256 over every path and file under dir. */
+function treeHash(dir: string): string {
   const h = createHash('sha256');
-  for (const g of loadGoldens()) h.update(g.file).update(readFileSync(g.file));
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      h.update(join(d, e.name));
+      if (e.isDirectory()) walk(join(d, e.name));
+      else h.update(readFileSync(join(d, e.name)));
+    }
+  };
+  walk(dir);
   return h.digest('hex');
 }
 
-const scenarios: [string, string, RegExp][] = [
-  ['a TORCH_PYTHON that does not exist', '/nonexistent/python3', /the Python command '\/nonexistent\/python3' \(TORCH_PYTHON\) does not exist/],
-  ['a Python without torch', fake('no-torch'), /torch is not importable by .*fake-python\.mjs no-torch: pip install -r requirements\.txt, or apt-get install python3-torch/],
-  ['torch older than 1.5', fake('old-torch'), /torch 1\.4\.0 .* is older than 1\.5/],
-  ['the generator crashing', fake('crash'), /the generator crashed for bce_with_logits[^]*RuntimeError: simulated generator crash/],
-  ['output that is not a valid golden file', fake('bad-json'), /invalid golden file at \$\.cases\[0\]\.dtype/],
+interface Scenario {
+  what: string;
+  python: string;
+  message: RegExp;
+  args?: string[];
+  env?: Record<string, string>;
+}
+
+const scenarios: Scenario[] = [
+  { what: 'a TORCH_PYTHON that does not exist', python: '/nonexistent/python3', message: /the Python command '\/nonexistent\/python3' \(TORCH_PYTHON\) does not exist/ },
+  { what: 'a Python without torch', python: fake('no-torch'), message: /torch is not importable by .*fake-python\.mjs no-torch: pip install -r requirements\.txt, or apt-get install python3-torch/ },
+  { what: 'torch older than 1.5', python: fake('old-torch'), message: /torch 1\.4\.0 .* is older than 1\.5/ },
+  { what: 'the generator crashing', python: fake('crash'), message: /the generator crashed for bce_with_logits under torch 9\.9\.0 \('node .*' exited with status 1\)[^]*RuntimeError: simulated generator crash/ },
+  { what: 'output that is not a valid golden file', python: fake('bad-json'), message: /invalid golden file at \$\.cases\[0\]\.dtype/ },
+  { what: 'a golden for a loss without a port', python: fake('bad-loss'), message: /generated bce_with_logits\.json for torch 9\.9\.0: invalid golden file at \$\.loss: .*bce_with_logits/ },
+  { what: 'a torch version that is a path', python: fake('escape'), message: /reports torch version "2\.6\/\.\.\/\.\.\/\.\.\/escaped", which is not a plain version/ },
+  { what: 'a probe that hangs (--timeout)', python: fake('sleep-probe'), args: ['--timeout', '2'], message: /the torch probe \('node .*sleep-probe', TORCH_PYTHON\) did not finish within 2 s; killed it/ },
+  { what: 'a generator that hangs (TORCH_PARITY_TIMEOUT)', python: fake('sleep-generator'), env: { TORCH_PARITY_TIMEOUT: '2' }, message: /the generator for bce_with_logits under torch 9\.9\.0 did not finish within 2 s; killed it/ },
 ];
 
-test('npm run golden fails clearly, leaving golden/ byte-identical', async () => {
-  const before = goldenHash();
+test('npm run golden fails clearly, leaving golden/ byte-identical and writing nothing outside it', async () => {
+  // golden/ three folders down: a version like 2.6/../../../x must not reach anywhere under roots[i]
+  const roots = scenarios.map((_, i) => join(work, `s${i}`));
+  const dirs = roots.map((root) => join(root, 'a', 'b'));
+  for (const dir of dirs) cpSync(join(GOLDEN_DIR, 'torch-1.13.0a0'), join(dir, 'golden', 'torch-1.13.0a0'), { recursive: true });
+  const before = roots.map(treeHash);
+  const started = Date.now();
   const results = await Promise.all(
-    scenarios.map(([, python]) =>
-      execa(process.execPath, ['--import', 'tsx', 'scripts/golden.ts'], { cwd: root, env: { TORCH_PYTHON: python }, reject: false, all: true }),
+    scenarios.map((s, i) =>
+      execa(process.execPath, ['--import', 'tsx', 'scripts/golden.ts', '--golden-dir', join(dirs[i]!, 'golden'), '--report-dir', join(dirs[i]!, 'reports'), ...(s.args ?? [])], {
+        cwd: PACKAGE_ROOT,
+        env: { TORCH_PYTHON: s.python, ...s.env },
+        reject: false,
+        all: true,
+        timeout: 30_000,
+      }),
     ),
   );
   results.forEach((r, i) => {
-    const [what, , message] = scenarios[i]!;
-    expect(r.exitCode, what).not.toBe(0);
-    expect(r.all, what).toMatch(message);
-    expect(r.all, what).toMatch(/golden\/ is unchanged/);
+    const { what, message } = scenarios[i]!;
+    expect.soft(r.exitCode, `${what}\n${r.all}`).toBe(2);
+    expect.soft(r.all, what).toMatch(message);
+    expect.soft(r.all, what).toMatch(/golden\/ is unchanged/);
+    // the whole scenario folder: nothing escaped golden/, no staging or report was left
+    expect.soft(treeHash(roots[i]!), what).toBe(before[i]);
   });
-  expect(goldenHash()).toBe(before);
-});
+  expect(Date.now() - started).toBeLessThan(40_000); // the 2 s timeouts fired
+}, 60_000);
