@@ -252,8 +252,14 @@ test('an esbuild bundle in headless Chromium computes the classic values exactly
   }
 });
 
-test("the bin prints the CLI's help", async () => {
+test('the bin: help for the CLI and each subcommand; parity --json from the installed goldens is pure JSON and all agree', async () => {
   const bin = join(esm, 'node_modules', '.bin', 'torch-loss-parity');
   const { stdout } = await run(bin, ['--help'], esm);
-  for (const command of ['parity', 'golden', 'bench', 'fuzz']) expect(stdout).toContain(command);
+  for (const command of ['parity', 'golden', 'bench', 'fuzz']) {
+    expect(stdout).toContain(command);
+    expect((await run(bin, [command, '--help'], esm)).stdout).toMatch(/^Usage: torch-loss-parity /);
+  }
+  // Exit status 0: every golden case of the shipped goldens agrees with the installed ports.
+  const parity = await run(bin, ['parity', '--json'], esm, 300_000);
+  expect(JSON.parse(parity.stdout)).toBeTypeOf('object');
 });
