@@ -5,13 +5,50 @@
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { describeFailure, encode, fuzzLoss } from '../scripts/lib/fuzz.ts';
-import { LOSS_STEMS } from '../ts/losses/registry.ts';
-import { TorchWorker, findTorchInterpreter } from '../scripts/lib/torch-worker.ts';
+import { portOptions, runCase, toTarget, toTensor } from '../ts/golden/run.ts';
+import type { GoldenFile, TensorJson } from '../ts/golden/schema.ts';
+import { LOSSES, LOSS_STEMS, type LossEntry } from '../ts/losses/registry.ts';
+import { LossArgumentError, type Tensor } from '../ts/tensor.ts';
+import { TorchWorker, findTorchInterpreter, type RunReply, type RunRequest, type WorkerHello } from '../scripts/lib/torch-worker.ts';
 import { FC_RUNS } from './arbitraries.ts';
 
 const { interp, why } = await findTorchInterpreter();
 const RUNS = Math.max(50, Math.ceil(FC_RUNS / 4)); // per loss; 250 by default
 let worker: TorchWorker;
+
+/**
+ * A "torch" that computes with the port itself but returns every gradient off by one: the fuzzer
+ * must report a gradient disagreement, and its golden-format case must carry the gradient.
+ */
+function gradientOffByOne(): TorchWorker {
+  const hello: WorkerHello = { ready: true, torch: '2.6.0+fake', python: '3.0.0', cpu_capability: 'avx2', threads: 1, max_threads: 1, losses: [] };
+  const json = (t: Tensor, shift = 0): TensorJson => encode(Array.from(t.data, (v) => v + shift), [...t.shape]);
+  const request = async (req: RunRequest): Promise<RunReply> => {
+    const entry: LossEntry = LOSSES[req.loss as keyof typeof LOSSES];
+    const opts = portOptions(entry, req.kwargs, req.dtype, hello.torch, hello.cpu_capability);
+    const input = toTensor(req.input, req.dtype);
+    const target = toTarget(entry, req.target, req.dtype);
+    try {
+      const output = entry.forward(input, target, opts);
+      if (!req.grad_output) return { output: json(output) };
+      return { output: json(output), grad: json(entry.backward(toTensor(req.grad_output, req.dtype), input, target, opts), 1) };
+    } catch (e) {
+      if (!(e instanceof LossArgumentError)) throw e;
+      return { error: { type: e.torchErrorType, message: e.message } };
+    }
+  };
+  return { hello, request } as unknown as TorchWorker;
+}
+
+test('a gradient disagreement comes back shrunk, as a golden case with the gradient that reproduces it', async () => {
+  const result = await fuzzLoss(gradientOffByOne(), 'soft_margin', { runs: 100, seed: 1 });
+  expect(result.failure?.message).toMatch(/^grad: /);
+  const c = result.failure!.golden;
+  expect(c.grad).not.toBeNull();
+  const golden: GoldenFile = { format: 1, loss: 'soft_margin', torch: '2.6.0+fake', python: '3.0.0', seed: 1, environment: { cpu_capability: 'avx2', threads: 1, machine: 'x86_64' }, tolerance: { float32: { rtol: 1.3e-6, atol: 1e-5 }, float64: { rtol: 1e-7, atol: 1e-7 } }, cases: [c] };
+  expect(runCase('soft_margin', c, golden).map((r) => [r.kind, r.ok])).toEqual([['output', true], ['grad', false]]);
+  expect(describeFailure(result.failure!)).toContain(JSON.stringify(c));
+});
 
 if (!interp) {
   test.skip(`live torch differential tests skipped: ${why}`, () => {});

@@ -11,7 +11,8 @@ import type { GoldenCase, TensorJson } from '../../ts/golden/schema.ts';
 import { LOSSES, type LossDomain, type LossEntry, type LossStem } from '../../ts/losses/registry.ts';
 import { LossArgumentError } from '../../ts/tensor.ts';
 import { classLayout, dtype, logit, numel, posWeightValue, reduction, target, values, weightValue } from './arbitraries.ts';
-import { WHOLE, indexInShard, type Shard } from './shard.ts';
+import { progress } from './progress.ts';
+import { WHOLE, describeShard, indexInShard, shardSize, type Shard } from './shard.ts';
 import type { RunReply, RunRequest, TorchWorker, WorkerHello } from './torch-worker.ts';
 
 /** The golden files' tolerance (torch.testing.assert_close's defaults). */
@@ -155,7 +156,7 @@ export async function compareWithTorch(worker: TorchWorker, loss: LossStem, c: L
   if (!g.ok) throw new Disagreement(`grad: ${g.message}`);
 }
 
-/** A drawn case that was compared (run: its position among the property's runs). */
+/** A drawn case that agreed (run: its position among the property's runs). */
 export interface FuzzedCase {
   loss: LossStem;
   run: number;
@@ -181,7 +182,7 @@ export interface FuzzResult {
   loss: LossStem;
   seed: number;
   runs: number;
-  /** The cases this shard compared, in order (until the first failure). */
+  /** The cases of this shard that agreed, in order (until the first failure). */
   cases: FuzzedCase[];
   /** The time limit stopped the runs before all were drawn. */
   interrupted: boolean;
@@ -197,7 +198,7 @@ export interface FuzzOptions {
   shard?: Shard;
   /** Stops drawing after this long (an interrupted run still reports its failure, if any). */
   timeLimitMs?: number;
-  /** Called after each case this shard compared. */
+  /** Called after each case of this shard that agreed. */
   onCase?: (c: FuzzedCase) => void;
 }
 
@@ -207,19 +208,19 @@ export async function fuzzLoss(worker: TorchWorker, loss: LossStem, options: Fuz
   const cases: FuzzedCase[] = [];
   let position = 0;
   let failedRun = -1;
-  let workerFailure: WorkerFailure | null = null;
+  const broken: { by: WorkerFailure | null } = { by: null }; // set inside the property
   // Positions count the initial runs only: once a case fails, every later call is a shrink of it
   // and is compared whatever the shard. After a worker failure everything passes at once, so
   // fast-check stops instead of shrinking against a dead worker.
   const property = fc.asyncProperty(liveCase(loss), async (c) => {
-    if (workerFailure) return true;
+    if (broken.by) return true;
     const run = failedRun < 0 ? position++ : -1;
     if (run >= 0 && !indexInShard(run, shard)) return true;
     try {
       await compareWithTorch(worker, loss, c);
     } catch (e) {
       if (e instanceof WorkerFailure) {
-        workerFailure = e;
+        broken.by = e;
         return true;
       }
       if (run >= 0) failedRun = run;
@@ -237,7 +238,7 @@ export async function fuzzLoss(worker: TorchWorker, loss: LossStem, options: Fuz
     ...(options.seed === undefined ? {} : { seed: options.seed }),
     ...(options.timeLimitMs === undefined ? {} : { interruptAfterTimeLimit: options.timeLimitMs, markInterruptAsFailure: false }),
   });
-  if (workerFailure) throw workerFailure;
+  if (broken.by) throw new WorkerFailure(`the torch worker failed while fuzzing ${loss}: ${broken.by.message}`);
   const result: FuzzResult = { loss, seed: details.seed, runs: options.runs, cases, interrupted: details.interrupted, failure: null };
   if (!details.failed) return result;
   const c = details.counterexample![0];
@@ -272,4 +273,55 @@ export function describeFailure(f: FuzzFailure): string {
     `  (seed ${f.seed}, run ${f.run}, path ${f.path}, after ${f.shrinks} shrinks; replay: fuzz --loss ${f.loss} --seed ${f.seed} --runs ${f.run + 1})\n` +
     `Add this case to ${f.regressionFile} (a golden file that the golden tests run):\n${JSON.stringify(f.golden)}`
   );
+}
+
+export interface FuzzCommandOptions {
+  losses: LossStem[];
+  runs: number;
+  seed: number;
+  shard: Shard;
+  json: boolean;
+}
+
+/** `torch-loss-parity fuzz`: every selected loss against the worker's torch; 1 on any disagreement.
+ *  Its --json output is described in scripts/cli.ts (FUZZ_JSON): keep the two in step. */
+export async function runFuzz(worker: TorchWorker, options: FuzzCommandOptions, log: (line: string) => void): Promise<number> {
+  const started = performance.now();
+  const { hello } = worker;
+  const against = `torch ${hello.torch} (Python ${hello.python}, CPU capability ${hello.cpu_capability})`;
+  const shard = options.shard.count > 1 ? `, shard ${describeShard(options.shard)}` : '';
+  log(`fuzz: ${options.losses.join(', ')} against ${against}, ${options.runs} runs per loss, seed ${options.seed}${shard}`);
+  const status = progress('fuzz', shardSize(options.runs, options.shard) * options.losses.length);
+  const results: FuzzResult[] = [];
+  try {
+    for (const loss of options.losses) {
+      const result = await fuzzLoss(worker, loss, { runs: options.runs, seed: options.seed, shard: options.shard, onCase: () => status.tick(loss) });
+      results.push(result);
+      if (!options.json) status.log(`${loss}: ${result.cases.length} cases agree${result.failure ? ', then one disagrees' : ''}`, process.stdout);
+    }
+  } finally {
+    status.done();
+  }
+  const failures = results.flatMap((r) => (r.failure ? [r.failure] : []));
+  const agreed = results.reduce((n, r) => n + r.cases.length, 0);
+  const seconds = (performance.now() - started) / 1000;
+  if (options.json) {
+    const report = {
+      torch: { torch: hello.torch, python: hello.python, cpu_capability: hello.cpu_capability, threads: hello.threads },
+      seed: options.seed,
+      runs: options.runs,
+      shard: describeShard(options.shard),
+      agreed,
+      failed: failures.length,
+      seconds,
+      losses: results.map((r) => ({ loss: r.loss, agreed: r.cases.length, interrupted: r.interrupted, failed: r.failure !== null })),
+      cases: results.flatMap((r) => r.cases),
+      failures,
+    };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    for (const f of failures) process.stdout.write(`\n${describeFailure(f)}\n`);
+    process.stdout.write(`${agreed} cases agree, ${failures.length} of ${results.length} losses disagree (${against}, seed ${options.seed}${shard}, ${seconds.toFixed(1)} s)\n`);
+  }
+  return failures.length > 0 ? 1 : 0;
 }
