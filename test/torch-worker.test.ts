@@ -42,18 +42,35 @@ test('the bootstrap imports python/ from memory and writes no temporary folder',
   expect(tb.exitCode).not.toBe(0);
 });
 
-test('a script killed mid-run leaves no temporary folder behind', async () => {
-  // A stand-in torch that announces itself and sleeps: goldens.py has loaded its sources by then.
+/** A stand-in torch that announces itself on stderr and sleeps (a hung import); removed after `f`. */
+async function withSleepingTorch(f: (pythonPath: string) => Promise<void>): Promise<void> {
   const fakeTorch = mkdtempSync(join(tmpdir(), 'fake-torch-'));
   writeFileSync(join(fakeTorch, 'torch.py'), 'import sys, time\nsys.stderr.write("importing torch\\n"); sys.stderr.flush()\ntime.sleep(60)\n');
   try {
+    await f(fakeTorch);
+  } finally {
+    rmSync(fakeTorch, { recursive: true, force: true });
+  }
+}
+
+test('a worker that hangs while starting is killed after its ready timeout, saying so', async () => {
+  await withSleepingTorch(async (fakeTorch) => {
+    const started = Date.now();
+    await expect(TorchWorker.start({ command: ['env', `PYTHONPATH=${fakeTorch}`, 'python3'], origin: 'test' }, { readyTimeoutMs: 1000 })).rejects.toThrow(
+      `torch worker (env PYTHONPATH=${fakeTorch} python3) did not start within 1000 ms; killed it`,
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
+
+test('a script killed mid-run leaves no temporary folder behind', async () => {
+  // goldens.py has loaded its sources by the time it imports the sleeping torch
+  await withSleepingTorch(async (fakeTorch) => {
     const before = readdirSync(tmpdir()).filter((n) => n.startsWith('torch-parity-'));
     const child = startPython({ command: ['env', `PYTHONPATH=${fakeTorch}`, 'python3'], origin: 'test' }, 'goldens.py', ['soft_margin'], { timeoutMs: 60_000 });
     await new Promise((resolve) => child.stderr.once('data', resolve));
     child.kill('SIGKILL');
     expect((await child).signal).toBe('SIGKILL');
     expect(readdirSync(tmpdir()).filter((n) => n.startsWith('torch-parity-'))).toEqual(before);
-  } finally {
-    rmSync(fakeTorch, { recursive: true, force: true });
-  }
+  });
 });

@@ -14,7 +14,7 @@
 // 130 with golden/ unchanged; a signal after it lets the cleanup finish and says so.
 
 import { execa } from 'execa';
-import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { GOLDEN_DIR, PACKAGE_ROOT } from '../../ts/golden/paths.ts';
@@ -348,7 +348,16 @@ function linkTree(from: string, to: string, rel: string, skip: ReadonlyMap<strin
       mkdirSync(join(to, r), { mode: statSync(join(from, r)).mode & 0o7777 });
       linkTree(from, to, r, skip);
     } else if (entry.isSymbolicLink()) symlinkSync(readlinkSync(join(from, r)), join(to, r));
-    else if (!skip.has(r)) linkSync(join(from, r), join(to, r));
+    else if (!skip.has(r)) linkOrCopy(join(from, r), join(to, r));
+  }
+}
+
+function linkOrCopy(from: string, to: string): void {
+  try {
+    linkSync(from, to);
+  } catch (e) {
+    if (!['EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+    copyFileSync(from, to); // a filesystem without hard links
   }
 }
 

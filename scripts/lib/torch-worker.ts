@@ -68,11 +68,13 @@ export class TorchWorker {
     const lines = createInterface({ input: child.stdout });
     const tail: string[] = [];
     child.stderr.on('data', (b: Buffer) => tail.push(...b.toString().split('\n').filter(Boolean)));
+    // A minute to import torch, unless TORCH_PARITY_TIMEOUT says otherwise.
+    const readyMs = options.readyTimeoutMs ?? (process.env.TORCH_PARITY_TIMEOUT ? defaultTimeoutSeconds() * 1000 : 60_000);
     const hello = await new Promise<WorkerHello>((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
-        reject(new Error(`torch worker (${interp.command.join(' ')}) did not start within ${options.readyTimeoutMs ?? 60000} ms; killed it`));
-      }, options.readyTimeoutMs ?? 60000);
+        reject(new Error(`torch worker (${interp.command.join(' ')}) did not start within ${readyMs} ms; killed it`));
+      }, readyMs);
       lines.once('line', (line) => {
         clearTimeout(timer);
         try {
