@@ -46,11 +46,24 @@ function inputs(entry: LossEntry, n: number, dtype: 'float32' | 'float64') {
   const labels = entry.domain.target === 'labels';
   const y = labels ? new Int32Array(n) : new Arr(n);
   let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
   for (let i = 0; i < n; i++) {
     x[i] = entry.domain.input === 'probability' ? rand() : (rand() - 0.5) * 6;
     const col = i % CLASSES;
-    y[i] = labels ? (col === CLASSES / 4 ? -1 : Math.floor(rand() * CLASSES)) : entry.domain.target === 'sign' ? (rand() < 0.5 ? -1 : 1) : rand() < 0.5 ? 1 : 0;
+    y[i] = labels
+      ? col === CLASSES / 4
+        ? -1
+        : Math.floor(rand() * CLASSES)
+      : entry.domain.target === 'sign'
+        ? rand() < 0.5
+          ? -1
+          : 1
+        : rand() < 0.5
+          ? 1
+          : 0;
   }
   const options: Record<string, unknown> = { reduction: 'mean' };
   for (const [torchName, portName] of Object.entries(entry.tensorOptions)) {
@@ -96,7 +109,12 @@ async function loadTfjs(): Promise<{ tf: TF; why?: undefined } | { tf: null; why
     return { tf };
   } catch (e) {
     const missing = (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND';
-    return { tf: null, why: missing ? '@tensorflow/tfjs is not installed (a devDependency of torch-loss-parity)' : `@tensorflow/tfjs failed to load: ${(e as Error).message}` };
+    return {
+      tf: null,
+      why: missing
+        ? '@tensorflow/tfjs is not installed (a devDependency of torch-loss-parity)'
+        : `@tensorflow/tfjs failed to load: ${(e as Error).message}`,
+    };
   }
 }
 
@@ -107,8 +125,21 @@ function tfjsBce(tf: TF, n: number, repeats: number): { forward: number; backwar
   const w = tf.randomUniform([CLASSES], 0.5, 1.5);
   const loss = (logits: TFTensor) => tf.losses.sigmoidCrossEntropy(y, logits, w);
   const grad = tf.grad((logits: TFTensor) => loss(logits));
-  const forward = timeIt(() => tf.tidy(() => { loss(x).dataSync(); }), repeats).seconds;
-  const backward = timeIt(() => tf.tidy(() => { loss(x).dataSync(); grad(x).dataSync(); }), repeats).seconds;
+  const forward = timeIt(
+    () =>
+      tf.tidy(() => {
+        loss(x).dataSync();
+      }),
+    repeats,
+  ).seconds;
+  const backward = timeIt(
+    () =>
+      tf.tidy(() => {
+        loss(x).dataSync();
+        grad(x).dataSync();
+      }),
+    repeats,
+  ).seconds;
   tf.dispose([x, y, w]);
   return { forward, backward };
 }
@@ -144,7 +175,9 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
   useFloat32Kernels(!options.jsLoops);
   useAllocatorWarmup(!options.coldAllocator);
   const { worker } = torch;
-  const tfjs = options.losses.includes('bce_with_logits') ? await loadTfjs() : { tf: null, why: 'only bce_with_logits has a TensorFlow.js counterpart' };
+  const tfjs = options.losses.includes('bce_with_logits')
+    ? await loadTfjs()
+    : { tf: null, why: 'only bce_with_logits has a TensorFlow.js counterpart' };
   const ranAgainst = [
     worker
       ? `torch ${worker.hello.torch} (Python ${worker.hello.python}), CPU capability ${worker.hello.cpu_capability}, torch 1t = 1 thread, torch all = ${worker.hello.max_threads} threads`
@@ -176,14 +209,39 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
     const fb = timeIt(forwardBackward, repeats);
     const torchTime = async (threads: number, backward: boolean) => {
       if (!worker) return null;
-      const r = await worker.request<{ seconds: number[] }>({ op: 'bench', loss: stem, dtype, numel: n, classes: CLASSES, threads, repeats: repeats + 2, backward }, 600_000);
+      const r = await worker.request<{ seconds: number[] }>(
+        { op: 'bench', loss: stem, dtype, numel: n, classes: CLASSES, threads, repeats: repeats + 2, backward },
+        600_000,
+      );
       return median(r.seconds.slice(2));
     };
     const tf = tfjs.tf && stem === 'bce_with_logits' && dtype === 'float32' ? tfjsBce(tfjs.tf, n, repeats) : null;
     const allThreads = worker?.hello.max_threads ?? 1;
-    rows.push({ loss: stem, dtype, n, pass: 'forward', port: fwd.seconds, portPageFaults: fwd.pageFaults, torch1: await torchTime(1, false), torchAll: await torchTime(allThreads, false), tfjs: tf?.forward ?? null });
-    rows.push({ loss: stem, dtype, n, pass: 'forward+backward', port: fb.seconds, portPageFaults: fb.pageFaults, torch1: await torchTime(1, true), torchAll: await torchTime(allThreads, true), tfjs: tf?.backward ?? null });
-    const last = rows.slice(-2).map((r) => `${r.pass} ${((r.port / n) * 1e9).toFixed(1)} ns/el (torch 1t ${r.torch1 ? ((r.torch1 / n) * 1e9).toFixed(1) : '-'})`);
+    rows.push({
+      loss: stem,
+      dtype,
+      n,
+      pass: 'forward',
+      port: fwd.seconds,
+      portPageFaults: fwd.pageFaults,
+      torch1: await torchTime(1, false),
+      torchAll: await torchTime(allThreads, false),
+      tfjs: tf?.forward ?? null,
+    });
+    rows.push({
+      loss: stem,
+      dtype,
+      n,
+      pass: 'forward+backward',
+      port: fb.seconds,
+      portPageFaults: fb.pageFaults,
+      torch1: await torchTime(1, true),
+      torchAll: await torchTime(allThreads, true),
+      tfjs: tf?.backward ?? null,
+    });
+    const last = rows
+      .slice(-2)
+      .map((r) => `${r.pass} ${((r.port / n) * 1e9).toFixed(1)} ns/el (torch 1t ${r.torch1 ? ((r.torch1 / n) * 1e9).toFixed(1) : '-'})`);
     status.log(`  ${stem} ${dtype} n=${n}: ${last.join(', ')}; ${fb.pageFaults.toFixed(0)} page faults per forward+backward`);
     status.tick(`${stem} ${dtype} n=${n}`);
   }
@@ -191,10 +249,25 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
   const ns = (s: number | null, n: number) => (s === null ? '-' : ((s / n) * 1e9).toFixed(2));
   const ratio = (a: number | null, b: number | null) => (a === null || b === null ? '-' : `${(a / b).toFixed(2)}x`);
   const header = ['loss', 'dtype', 'n', 'pass', 'port ns/el', 'torch 1t', 'torch all', 'tfjs', 'port/torch1t', 'tfjs/port'];
-  const body = rows.map((r) => [r.loss, r.dtype, String(r.n), r.pass, ns(r.port, r.n), ns(r.torch1, r.n), ns(r.torchAll, r.n), ns(r.tfjs, r.n), ratio(r.port, r.torch1), ratio(r.tfjs, r.port)]);
+  const body = rows.map((r) => [
+    r.loss,
+    r.dtype,
+    String(r.n),
+    r.pass,
+    ns(r.port, r.n),
+    ns(r.torch1, r.n),
+    ns(r.torchAll, r.n),
+    ns(r.tfjs, r.n),
+    ratio(r.port, r.torch1),
+    ratio(r.tfjs, r.port),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  process.stdout.write([...ranAgainst, '', line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n') + '\n');
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  process.stdout.write(`${[...ranAgainst, '', line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n')}\n`);
   mkdirSync(dirname(options.json), { recursive: true });
   const report = {
     torch: worker?.hello ?? null,

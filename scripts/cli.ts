@@ -33,6 +33,12 @@ const FUZZ_JSON = `{ "torch": { torch, python, cpu_capability, threads }, "seed"
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
+// A reader that stops early (`| head`) closes the pipe: that ends the run quietly, not in a stack trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  process.exit(process.exitCode ?? 0);
+});
+
 // Value parsers (commander argParser): a bad value is a one-line usage error naming the option.
 function integer(min: number) {
   return (raw: string): number => {
@@ -44,7 +50,10 @@ function integer(min: number) {
 
 /** --loss a,b (repeatable): registered stems only. */
 function lossList(raw: string, previous: LossStem[] | undefined): LossStem[] {
-  const stems = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const stems = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (stems.length === 0) throw new InvalidArgumentError(`expected one or more of ${LOSS_STEMS.join(', ')}.`);
   for (const s of stems) {
     if (!(LOSS_STEMS as string[]).includes(s)) throw new InvalidArgumentError(`unknown loss '${s}': expected ${LOSS_STEMS.join(', ')}.`);
@@ -73,11 +82,16 @@ function command(raw: string): string {
 }
 
 function shardOption(): Option {
-  return new Option('--shard <i/n>', 'run only shard i of n (1-based); the n shards are disjoint and together make the whole run').argParser(parseShard);
+  return new Option(
+    '--shard <i/n>',
+    'run only shard i of n (1-based); the n shards are disjoint and together make the whole run',
+  ).argParser(parseShard);
 }
 
 function torchPythonOption(): Option {
-  return new Option('--torch-python <cmd>', 'the Python with torch to run (a command, split at spaces; overrides TORCH_PYTHON)').argParser(command);
+  return new Option('--torch-python <cmd>', 'the Python with torch to run (a command, split at spaces; overrides TORCH_PYTHON)').argParser(
+    command,
+  );
 }
 
 /**
@@ -128,13 +142,19 @@ function cli(): Command {
   example(
     program
       .command('parity')
-      .description("run every golden case of every torch version through the ports; a table per torch x loss x dtype x kind (output, grad, error)")
+      .description(
+        'run every golden case of every torch version through the ports; a table per torch x loss x dtype x kind (output, grad, error)',
+      )
       .option('--json', 'write the results as JSON on stdout (schema below)')
       .option('--torch <version>', 'only this torch version (or prefix at a version boundary: 2.6 is 2.6.0+debian)')
       .addOption(new Option('--loss <stems>', `only these losses (comma list or repeated): ${LOSS_STEMS.join(', ')}`).argParser(lossList))
       .addOption(shardOption())
       .option('--html <file>', 'also write a self-contained HTML report to this file')
-      .option('--golden-dir <dir>', 'the golden files (golden/torch-<version>/<stem>.json)', process.env.TORCH_PARITY_GOLDEN_DIR || GOLDEN_DIR)
+      .option(
+        '--golden-dir <dir>',
+        'the golden files (golden/torch-<version>/<stem>.json)',
+        process.env.TORCH_PARITY_GOLDEN_DIR || GOLDEN_DIR,
+      )
       .action(async (o: { json?: boolean; torch?: string; loss?: LossStem[]; shard?: Shard; html?: string; goldenDir: string }) => {
         const options: ParityOptions = { goldenDir: resolve(o.goldenDir), shard: o.shard ?? WHOLE, json: o.json === true };
         if (o.torch !== undefined) options.torch = o.torch;
@@ -150,82 +170,142 @@ function cli(): Command {
     program
       .command('golden')
       .description('regenerate the goldens with real torch (or --check them), print what moved, run the ports against the new set')
-      .addOption(new Option('--torch <id>', 'a torch version to regenerate: 1.13, 2.6 or sid (repeatable; default all; ignored when TORCH_PYTHON is set)').argParser(repeatable))
+      .addOption(
+        new Option(
+          '--torch <id>',
+          'a torch version to regenerate: 1.13, 2.6 or sid (repeatable; default all; ignored when TORCH_PYTHON is set)',
+        ).argParser(repeatable),
+      )
       .option('--check', 'write nothing; fail unless the regenerated goldens are byte-identical')
       .option('--against <version>', 'the committed torch version the drift report compares with')
       .addOption(new Option('--seed <n>', 'the generator seed').argParser(integer(0)).default(1234))
-      .addOption(new Option('--timeout <seconds>', 'kill each torch process after this long (default TORCH_PARITY_TIMEOUT or 1800)').argParser(integer(1)))
+      .addOption(
+        new Option('--timeout <seconds>', 'kill each torch process after this long (default TORCH_PARITY_TIMEOUT or 1800)').argParser(
+          integer(1),
+        ),
+      )
       .option('--golden-dir <dir>', 'the golden folder to regenerate (default golden/, or TORCH_PARITY_GOLDEN_DIR)')
       .option('--report-dir <dir>', 'where drift.md and drift.json go (default reports/ of the package)')
-      .action(async (o: { torch?: string[]; check?: boolean; against?: string; seed: number; timeout?: number; goldenDir?: string; reportDir?: string }, cmd: Command) => {
-        const { findTarget } = await import('./lib/torch-python.ts');
-        for (const id of o.torch ?? []) {
-          try {
-            findTarget(id);
-          } catch (e) {
-            cmd.error(`error: option '--torch <id>' argument '${id}' is invalid. ${(e as Error).message}.`);
+      .action(
+        async (
+          o: {
+            torch?: string[];
+            check?: boolean;
+            against?: string;
+            seed: number;
+            timeout?: number;
+            goldenDir?: string;
+            reportDir?: string;
+          },
+          cmd: Command,
+        ) => {
+          const { findTarget } = await import('./lib/torch-python.ts');
+          for (const id of o.torch ?? []) {
+            try {
+              findTarget(id);
+            } catch (e) {
+              cmd.error(`error: option '--torch <id>' argument '${id}' is invalid. ${(e as Error).message}.`);
+            }
           }
-        }
-        const { defaultGoldenRunOptions, runGolden } = await import('./lib/golden-run.ts');
-        const options = defaultGoldenRunOptions();
-        options.check = o.check === true;
-        options.seed = o.seed;
-        if (o.torch) options.torch = o.torch;
-        if (o.against !== undefined) options.against = o.against;
-        if (o.timeout !== undefined) options.timeoutSeconds = o.timeout;
-        if (o.goldenDir !== undefined) options.goldenDir = resolve(o.goldenDir);
-        if (o.reportDir !== undefined) options.reportDir = resolve(o.reportDir);
-        process.exitCode = await runGolden(options, log);
-      }),
+          const { defaultGoldenRunOptions, runGolden } = await import('./lib/golden-run.ts');
+          const options = defaultGoldenRunOptions();
+          options.check = o.check === true;
+          options.seed = o.seed;
+          if (o.torch) options.torch = o.torch;
+          if (o.against !== undefined) options.against = o.against;
+          if (o.timeout !== undefined) options.timeoutSeconds = o.timeout;
+          if (o.goldenDir !== undefined) options.goldenDir = resolve(o.goldenDir);
+          if (o.reportDir !== undefined) options.reportDir = resolve(o.reportDir);
+          process.exitCode = await runGolden(options, log);
+        },
+      ),
     `Exit status: 0 done (or --check: identical), 1 a difference or a failing case, 2 a harness problem, 130 interrupted.\n\nExample:\n  $ ${NAME} golden --torch 1.13 --check`,
   );
 
   example(
     program
       .command('bench')
-      .description('time forward and forward + backward of the ports against torch (1 and all threads) and TensorFlow.js, in ns per element')
-      .addOption(new Option('--sizes <list>', 'elements per input, comma list').argParser(sizeList).default([1e3, 1e5, 1e6, 1e7], '1e3,1e5,1e6,1e7'))
-      .addOption(new Option('--repeats <n>', 'timed calls per measurement below 1e6 elements (1e6: 5, 1e7: 3)').argParser(integer(1)).default(7))
+      .description(
+        'time forward and forward + backward of the ports against torch (1 and all threads) and TensorFlow.js, in ns per element',
+      )
+      .addOption(
+        new Option('--sizes <list>', 'elements per input, comma list').argParser(sizeList).default([1e3, 1e5, 1e6, 1e7], '1e3,1e5,1e6,1e7'),
+      )
+      .addOption(
+        new Option('--repeats <n>', 'timed calls per measurement below 1e6 elements (1e6: 5, 1e7: 3)').argParser(integer(1)).default(7),
+      )
       .option('--json <file>', 'where the rows go as JSON', 'reports/bench.json')
-      .addOption(new Option('--losses <stems>', `the losses to time (comma list; default all): ${LOSS_STEMS.join(', ')}`).argParser(lossList))
+      .addOption(
+        new Option('--losses <stems>', `the losses to time (comma list; default all): ${LOSS_STEMS.join(', ')}`).argParser(lossList),
+      )
       .option('--js-loops', 'time float32 through the JS loops instead of the WebAssembly kernels')
       .option('--cold-allocator', 'time the ports without the allocator warm-up (fresh memory page-faults)')
       .addOption(torchPythonOption())
-      .action(async (o: { sizes: number[]; repeats: number; json: string; losses?: LossStem[]; jsLoops?: boolean; coldAllocator?: boolean; torchPython?: string }) => {
-        const { runBench } = await import('./bench.ts');
-        const torch = await startTorch(o.torchPython);
-        try {
-          process.exitCode = await runBench(
-            { sizes: o.sizes, repeats: o.repeats, json: resolve(o.json), losses: o.losses ?? LOSS_STEMS, jsLoops: o.jsLoops === true, coldAllocator: o.coldAllocator === true },
-            torch,
-            log,
-          );
-        } finally {
-          await torch.worker?.close();
-        }
-      }),
+      .action(
+        async (o: {
+          sizes: number[];
+          repeats: number;
+          json: string;
+          losses?: LossStem[];
+          jsLoops?: boolean;
+          coldAllocator?: boolean;
+          torchPython?: string;
+        }) => {
+          const { runBench } = await import('./bench.ts');
+          const torch = await startTorch(o.torchPython);
+          try {
+            process.exitCode = await runBench(
+              {
+                sizes: o.sizes,
+                repeats: o.repeats,
+                json: resolve(o.json),
+                losses: o.losses ?? LOSS_STEMS,
+                jsLoops: o.jsLoops === true,
+                coldAllocator: o.coldAllocator === true,
+              },
+              torch,
+              log,
+            );
+          } finally {
+            await torch.worker?.close();
+          }
+        },
+      ),
     `Without torch the torch columns are empty, without TensorFlow.js (a devDependency) the tfjs column; the output says why.\n\nExample:\n  $ ${NAME} bench --sizes 1e3,1e5 --losses soft_margin --repeats 3 --json /tmp/bench.json`,
   );
 
   example(
     program
       .command('fuzz')
-      .description('live differential fuzzing: arbitrary cases through the ports and a running torch; prints each disagreement shrunk, as a golden-format case')
+      .description(
+        'live differential fuzzing: arbitrary cases through the ports and a running torch; prints each disagreement shrunk, as a golden-format case',
+      )
       .addOption(torchPythonOption())
       .addOption(new Option('--runs <n>', 'cases drawn per loss').argParser(integer(1)).default(250))
-      .addOption(new Option('--loss <stems>', `only these losses (comma list or repeated; default all): ${LOSS_STEMS.join(', ')}`).argParser(lossList))
-      .addOption(new Option('--seed <n>', "fast-check's seed (default: a random one, printed); required with --shard").argParser(integer(0)))
+      .addOption(
+        new Option('--loss <stems>', `only these losses (comma list or repeated; default all): ${LOSS_STEMS.join(', ')}`).argParser(
+          lossList,
+        ),
+      )
+      .addOption(
+        new Option('--seed <n>', "fast-check's seed (default: a random one, printed); required with --shard").argParser(integer(0)),
+      )
       .addOption(shardOption())
       .option('--json', 'write the results as JSON on stdout (schema below)')
       .action(async (o: { torchPython?: string; runs: number; loss?: LossStem[]; seed?: number; shard?: Shard; json?: boolean }) => {
         const shard = o.shard ?? WHOLE;
-        if (shard.count > 1 && o.seed === undefined) throw new UsageError("option '--shard' needs --seed N: every shard must draw the same cases (see torch-loss-parity fuzz --help)");
+        if (shard.count > 1 && o.seed === undefined)
+          throw new UsageError("option '--shard' needs --seed N: every shard must draw the same cases (see torch-loss-parity fuzz --help)");
         const torch = await startTorch(o.torchPython);
         if (!torch.worker) throw new Error(`fuzz: no torch to fuzz against: ${torch.why}`);
         try {
           const { runFuzz } = await import('./lib/fuzz.ts');
           const seed = o.seed ?? Math.floor(Math.random() * 2 ** 31);
-          process.exitCode = await runFuzz(torch.worker, { losses: o.loss ?? LOSS_STEMS, runs: o.runs, seed, shard, json: o.json === true }, log);
+          process.exitCode = await runFuzz(
+            torch.worker,
+            { losses: o.loss ?? LOSS_STEMS, runs: o.runs, seed, shard, json: o.json === true },
+            log,
+          );
         } finally {
           await torch.worker.close();
         }

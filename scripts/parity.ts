@@ -36,11 +36,17 @@ export async function runParity(options: ParityOptions, log: (line: string) => v
   const all = loadGoldens(options.goldenDir);
   const versions = [...new Set(all.map((g) => g.golden.torch))];
   const selected = all.filter(
-    (g) => (!options.torch || torchMatches(g.golden.torch, options.torch)) && (!options.losses || options.losses.includes(g.golden.loss as LossStem)),
+    (g) =>
+      (!options.torch || torchMatches(g.golden.torch, options.torch)) &&
+      (!options.losses || options.losses.includes(g.golden.loss as LossStem)),
   );
   if (selected.length === 0) {
-    const wanted = [options.torch && `--torch ${options.torch}`, options.losses && `--loss ${options.losses.join(',')}`].filter(Boolean).join(' ');
-    log(`parity: no golden files in ${options.goldenDir} match ${wanted || 'golden/torch-<version>/<stem>.json'} (torch versions there: ${versions.join(', ') || 'none'})`);
+    const wanted = [options.torch && `--torch ${options.torch}`, options.losses && `--loss ${options.losses.join(',')}`]
+      .filter(Boolean)
+      .join(' ');
+    log(
+      `parity: no golden files in ${options.goldenDir} match ${wanted || 'golden/torch-<version>/<stem>.json'} (torch versions there: ${versions.join(', ') || 'none'})`,
+    );
     return 2;
   }
   const goldens: LoadedGolden[] = selected.map((g) => ({
@@ -53,20 +59,42 @@ export async function runParity(options: ParityOptions, log: (line: string) => v
   const failed = new Set(failures.map((f) => [f.torch, f.loss, f.id, f.kind].join('|')));
   const cases = goldens.flatMap(({ golden }) =>
     golden.cases.flatMap((c) =>
-      kindsOf(c).map((kind) => ({ torch: golden.torch, loss: golden.loss, dtype: c.dtype, id: c.id, kind, ok: !failed.has([golden.torch, golden.loss, c.id, kind].join('|')) })),
+      kindsOf(c).map((kind) => ({
+        torch: golden.torch,
+        loss: golden.loss,
+        dtype: c.dtype,
+        id: c.id,
+        kind,
+        ok: !failed.has([golden.torch, golden.loss, c.id, kind].join('|')),
+      })),
     ),
   );
   const seconds = (performance.now() - started) / 1000;
   if (options.html) {
     // The report module is loaded only when asked for: the table and JSON need none of it.
     const { parityHtml } = await import('./lib/html-report.ts');
-    const meta = { command: `torch-loss-parity ${process.argv.slice(2).join(' ')}`, generatedAt: new Date().toISOString(), shard: describeShard(options.shard), goldenFiles: goldens.length, seconds };
+    const meta = {
+      command: `torch-loss-parity ${process.argv.slice(2).join(' ')}`,
+      generatedAt: new Date().toISOString(),
+      shard: describeShard(options.shard),
+      goldenFiles: goldens.length,
+      seconds,
+    };
     writeFileSync(options.html, parityHtml(rows, meta));
     log(`wrote ${options.html}`);
   }
   const passed = cases.length - failures.length;
   if (options.json) {
-    const report = { goldenFiles: goldens.length, shard: describeShard(options.shard), passed, failed: failures.length, seconds, rows: rows.map(({ failures: _, detail: __, ...r }) => r), cases, failures };
+    const report = {
+      goldenFiles: goldens.length,
+      shard: describeShard(options.shard),
+      passed,
+      failed: failures.length,
+      seconds,
+      rows: rows.map(({ failures: _, detail: __, ...r }) => r),
+      cases,
+      failures,
+    };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
     process.stdout.write(`${parityTable(rows)}\n\n`);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, test } from 'vitest';
+import { progress } from '../scripts/lib/progress.ts';
 import { loadGoldens, runCase } from '../ts/golden/run.ts';
 import { GoldenCase } from '../ts/golden/schema.ts';
 
@@ -15,7 +16,12 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** The CLI with these arguments; CI unset so that no progress line is drawn. */
 function cli(args: string[], env: Record<string, string> = {}) {
-  return execa(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', ...args], { cwd: root, reject: false, env: { CI: '1', ...env }, timeout: 60_000 });
+  return execa(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', ...args], {
+    cwd: root,
+    reject: false,
+    env: { CI: '1', ...env },
+    timeout: 60_000,
+  });
 }
 
 /** The top-level keys a subcommand's --help documents for its --json output ("key": ...). */
@@ -32,7 +38,15 @@ const realTorch = (await execa(torchPython, ['-c', 'import torch'], { reject: fa
 // Every option each subcommand has, as its --help must list them.
 const OPTIONS: Record<string, string[]> = {
   parity: ['--json', '--torch <version>', '--loss <stems>', '--shard <i/n>', '--html <file>', '--golden-dir <dir>'],
-  golden: ['--torch <id>', '--check', '--against <version>', '--seed <n>', '--timeout <seconds>', '--golden-dir <dir>', '--report-dir <dir>'],
+  golden: [
+    '--torch <id>',
+    '--check',
+    '--against <version>',
+    '--seed <n>',
+    '--timeout <seconds>',
+    '--golden-dir <dir>',
+    '--report-dir <dir>',
+  ],
   bench: ['--sizes <list>', '--repeats <n>', '--json <file>', '--losses <stems>', '--js-loops', '--cold-allocator', '--torch-python <cmd>'],
   fuzz: ['--torch-python <cmd>', '--runs <n>', '--loss <stems>', '--seed <n>', '--shard <i/n>', '--json'],
 };
@@ -49,7 +63,7 @@ test('--help of the CLI and of every subcommand: a usage line, every option, an 
     for (const o of options) expect(r.stdout, `${name} ${o}`).toMatch(new RegExp(`^  ${o.replace(/[<>]/g, '\\$&')}  `, 'm'));
     expect(r.stdout, name).toMatch(new RegExp(`Example:\\n  \\$ torch-loss-parity ${name} `));
     // every option listed is one we expect: a new option gets a line in OPTIONS (and a test)
-    const listed = [...r.stdout.matchAll(/^  (--[a-z-]+(?: <[a-z/]+>)?)/gm)].map((m) => m[1]);
+    const listed = [...r.stdout.matchAll(/^ {2}(--[a-z-]+(?: <[a-z/]+>)?)/gm)].map((m) => m[1]);
     expect(listed, name).toEqual(options);
   });
 }, 60_000);
@@ -82,10 +96,52 @@ test('an unknown option or a bad value: one line naming it on stderr, exit 2, no
   });
 }, 60_000);
 
+test('a reader that stops early (| head) ends the run quietly, without a stack trace', async () => {
+  const err = join(scratch, 'epipe.txt');
+  const r = await execa('bash', ['-c', `node --import tsx scripts/cli.ts parity --json 2>${err} | head -c 1`], {
+    cwd: root,
+    reject: false,
+    env: { CI: '1' },
+  });
+  expect(r.stdout).toBe('{');
+  expect(readFileSync(err, 'utf8')).toBe('');
+}, 60_000);
+
+test('progress: a rewritten status line (cases done / total, elapsed) on a terminal; nothing in pipes or CI', () => {
+  const stream = (isTTY: boolean) => {
+    const written: string[] = [];
+    return { written, s: { isTTY, columns: 80, write: (t: string) => written.push(t) } as unknown as NodeJS.WriteStream };
+  };
+  const run = (isTTY: boolean, env: Record<string, string>) => {
+    const out = stream(isTTY);
+    const p = progress('fuzz', 2, out.s, env);
+    p.tick('soft_margin');
+    p.log('soft_margin: 1 case agrees');
+    p.tick();
+    p.done();
+    return out.written.join('');
+  };
+  // the terminal's codes made visible: \r goes to the line's start, ESC [2K clears it
+  const tty = run(true, {}).replaceAll('\r', '<cr>').replaceAll('\x1b[2K', '<clear>');
+  expect(tty).toMatch(
+    /^<cr><clear>fuzz: 1\/2 cases, \d+\.\d s, soft_margin<cr><clear>soft_margin: 1 case agrees\n<cr><clear>fuzz: 1\/2 cases/,
+  );
+  expect(tty.endsWith('<cr><clear>')).toBe(true); // done() leaves a clean line
+  for (const quiet of [run(false, {}), run(true, { CI: 'true' })]) expect(quiet).toBe('soft_margin: 1 case agrees\n');
+});
+
 describe('parity', () => {
   const goldenFiles = loadGoldens().length;
   type Check = { torch: string; loss: string; dtype: string; id: string; kind: string; ok: boolean };
-  type Report = { goldenFiles: number; shard: string; passed: number; failed: number; rows: { torch: string; loss: string; dtype: string; kind: string; cases: number; passed: number }[]; cases: Check[]; failures: { id: string; kind: string }[] };
+  type Report = {
+    goldenFiles: number;
+    shard: string;
+    passed: number;
+    failed: number;
+    rows: { torch: string; loss: string; dtype: string; kind: string; cases: number; passed: number }[];
+    cases: Check[];
+    failures: { id: string; kind: string }[];
+  };
   const json = (stdout: string) => JSON.parse(stdout) as Report;
   const unsharded = cli(['parity', '--json']); // shared by the tests below
   const name = (c: Check) => [c.torch, c.loss, c.id, c.kind].join('|');
@@ -105,18 +161,23 @@ describe('parity', () => {
     expect(new Set(report.cases.map(name)).size).toBe(report.cases.length);
     expect(asJson.exitCode).toBe(report.failed > 0 ? 1 : 0);
     expect(asTable.exitCode).toBe(asJson.exitCode);
-    expect(asTable.stdout).toMatch(new RegExp(`\\n${report.passed} passed, ${report.failed} failed \\(${goldenFiles} golden files, [\\d.]+ s\\)$`));
+    expect(asTable.stdout).toMatch(
+      new RegExp(`\\n${report.passed} passed, ${report.failed} failed \\(${goldenFiles} golden files, [\\d.]+ s\\)$`),
+    );
   }, 60_000);
 
   test('--shard i/3: disjoint shards whose union is exactly the unsharded run, row by row', async () => {
-    const [whole, ...shards] = (await Promise.all([unsharded, ...['1/3', '2/3', '3/3'].map((s) => cli(['parity', '--json', '--shard', s]))])).map((r) => json(r.stdout));
+    const [whole, ...shards] = (
+      await Promise.all([unsharded, ...['1/3', '2/3', '3/3'].map((s) => cli(['parity', '--json', '--shard', s]))])
+    ).map((r) => json(r.stdout));
     const union = shards.flatMap((s) => s.cases);
     for (const s of shards) expect(s.cases.length).toBeGreaterThan(whole!.cases.length / 6); // each does a real part of the work
     expect(union).toHaveLength(whole!.cases.length); // disjoint ...
     expect(new Set(union.map((c) => `${name(c)}|${c.ok}`))).toEqual(new Set(whole!.cases.map((c) => `${name(c)}|${c.ok}`))); // ... and the whole
     const perRow = (rows: Report['rows']) => {
       const m = new Map<string, number>();
-      for (const r of rows) m.set([r.torch, r.loss, r.dtype, r.kind].join('|'), (m.get([r.torch, r.loss, r.dtype, r.kind].join('|')) ?? 0) + r.cases);
+      for (const r of rows)
+        m.set([r.torch, r.loss, r.dtype, r.kind].join('|'), (m.get([r.torch, r.loss, r.dtype, r.kind].join('|')) ?? 0) + r.cases);
       return m;
     };
     expect(perRow(shards.flatMap((s) => s.rows))).toEqual(perRow(whole!.rows));
@@ -130,6 +191,17 @@ describe('parity', () => {
     expect(new Set(json(two6.stdout).cases.map((c) => c.torch))).toEqual(new Set(['2.6.0+debian']));
     expect(two1.exitCode).toBe(2);
     expect(two1.stderr).toMatch(/^parity: no golden files in .* match --torch 2\.1 \(torch versions there: .*2\.14\.1\+debian/);
+  }, 60_000);
+
+  test('--html FILE writes the HTML report of the selected cases beside the usual table', async () => {
+    const page = join(scratch, 'parity.html');
+    const r = await cli(['parity', '--torch', '1.13', '--loss', 'soft_margin', '--html', page]);
+    expect(r.stderr).toBe(`wrote ${page}`);
+    expect(r.stdout).toMatch(/\n\d+ passed, \d+ failed \(1 golden files, [\d.]+ s\)$/);
+    const html = readFileSync(page, 'utf8');
+    expect(html).toMatch(/^<!doctype html>/i);
+    expect(html).toContain('torch 1.13.0a0');
+    expect(html).not.toContain('2.6.0+debian');
   }, 60_000);
 
   test('a malformed golden file: one line naming the file and the JSON path, exit 2', async () => {
@@ -147,20 +219,31 @@ describe('parity', () => {
 });
 
 describe('fuzz', () => {
-  type FuzzReport = { agreed: number; failed: number; seed: number; shard: string; cases: { loss: string; run: number; key: string }[]; failures: { golden: unknown; message: string }[] };
+  type FuzzReport = {
+    agreed: number;
+    failed: number;
+    seed: number;
+    shard: string;
+    cases: { loss: string; run: number; key: string }[];
+    failures: { golden: unknown; message: string }[];
+  };
 
-  test.skipIf(!realTorch)(`against real torch (${torchPython}): exit 0, and shards i/2 are disjoint and make the unsharded run`, async () => {
-    const base = ['fuzz', '--torch-python', torchPython, '--loss', 'soft_margin', '--runs', '20', '--seed', '11', '--json'];
-    const runs = await Promise.all([[], ['--shard', '1/2'], ['--shard', '2/2']].map((a) => cli([...base, ...a])));
-    for (const r of runs) expect(r.exitCode, r.stderr).toBe(0);
-    const [whole, ...shards] = runs.map((r) => JSON.parse(r.stdout) as FuzzReport);
-    expect(whole!.agreed).toBe(20);
-    expect(whole!.cases.map((c) => c.run)).toEqual([...Array(20).keys()]);
-    const union = shards.flatMap((s) => s.cases).sort((a, b) => a.run - b.run);
-    expect(shards.map((s) => s.cases.length)).toEqual([10, 10]);
-    expect(shards.map((s) => s.shard)).toEqual(['1/2', '2/2']);
-    expect(union).toEqual(whole!.cases); // the same cases, drawn the same: run by run, key by key
-  }, 60_000);
+  test.skipIf(!realTorch)(
+    `against real torch (${torchPython}): exit 0, and shards i/2 are disjoint and make the unsharded run`,
+    async () => {
+      const base = ['fuzz', '--torch-python', torchPython, '--loss', 'soft_margin', '--runs', '20', '--seed', '11', '--json'];
+      const runs = await Promise.all([[], ['--shard', '1/2'], ['--shard', '2/2']].map((a) => cli([...base, ...a])));
+      for (const r of runs) expect(r.exitCode, r.stderr).toBe(0);
+      const [whole, ...shards] = runs.map((r) => JSON.parse(r.stdout) as FuzzReport);
+      expect(whole!.agreed).toBe(20);
+      expect(whole!.cases.map((c) => c.run)).toEqual([...Array(20).keys()]);
+      const union = shards.flatMap((s) => s.cases).sort((a, b) => a.run - b.run);
+      expect(shards.map((s) => s.cases.length)).toEqual([10, 10]);
+      expect(shards.map((s) => s.shard)).toEqual(['1/2', '2/2']);
+      expect(union).toEqual(whole!.cases); // the same cases, drawn the same: run by run, key by key
+    },
+    60_000,
+  );
 
   test.skipIf(realTorch)(`against real torch: skipped, ${torchPython} has no torch`, () => {});
 
@@ -168,7 +251,9 @@ describe('fuzz', () => {
     const args = ['fuzz', '--torch-python', fake('reject-all'), '--loss', 'soft_margin', '--runs', '20', '--seed', '3'];
     const [text, asJson, keys] = await Promise.all([cli(args), cli([...args, '--json']), documentedKeys('fuzz')]);
     expect(text.exitCode).toBe(1);
-    expect(text.stdout).toMatch(/^FAIL soft_margin: torch raised ValueError \(the fake torch rejects every case\); the port returned a result$/m);
+    expect(text.stdout).toMatch(
+      /^FAIL soft_margin: torch raised ValueError \(the fake torch rejects every case\); the port returned a result$/m,
+    );
     expect(text.stdout).toMatch(/Add this case to test\/regressions\/torch-2\.6\.0\+fake\/soft_margin\.json/);
     expect(text.stdout).toMatch(/\n0 cases agree, 1 of 1 losses disagree \(torch 2\.6\.0\+fake .*seed 3, [\d.]+ s\)$/);
     const printed = text.stdout.split('\n').find((l) => l.startsWith('{'))!;
@@ -178,7 +263,16 @@ describe('fuzz', () => {
     expect(report.failed).toBe(1);
     expect(report.failures[0]!.golden).toEqual(JSON.parse(printed));
     const c = GoldenCase.parse(JSON.parse(printed));
-    const golden = { format: 1 as const, loss: 'soft_margin', torch: '2.6.0+fake', python: '3.0.0', seed: 3, environment: { cpu_capability: 'avx2' as const, threads: 1, machine: 'x86_64' }, tolerance: { float32: { rtol: 1.3e-6, atol: 1e-5 }, float64: { rtol: 1e-7, atol: 1e-7 } }, cases: [c] };
+    const golden = {
+      format: 1 as const,
+      loss: 'soft_margin',
+      torch: '2.6.0+fake',
+      python: '3.0.0',
+      seed: 3,
+      environment: { cpu_capability: 'avx2' as const, threads: 1, machine: 'x86_64' },
+      tolerance: { float32: { rtol: 1.3e-6, atol: 1e-5 }, float64: { rtol: 1e-7, atol: 1e-7 } },
+      cases: [c],
+    };
     expect(runCase('soft_margin', c, golden).map((r) => r.ok)).toEqual([false]);
   }, 60_000);
 
@@ -189,9 +283,13 @@ describe('fuzz', () => {
       cli(['fuzz', '--torch-python', fake('crash'), '--runs', '5', '--loss', 'soft_margin', '--json']),
     ]);
     expect(missing.exitCode).toBe(2);
-    expect(missing.stderr).toBe("fuzz: no torch to fuzz against: the Python command '/nonexistent/python3' (--torch-python) does not exist");
+    expect(missing.stderr).toBe(
+      "fuzz: no torch to fuzz against: the Python command '/nonexistent/python3' (--torch-python) does not exist",
+    );
     expect(noTorch.exitCode).toBe(2);
-    expect(noTorch.stderr).toMatch(/^fuzz: no torch to fuzz against: torch is not importable by .*fake-torch-worker\.mjs no-torch: .*No module named 'torch'/);
+    expect(noTorch.stderr).toMatch(
+      /^fuzz: no torch to fuzz against: torch is not importable by .*fake-torch-worker\.mjs no-torch: .*No module named 'torch'/,
+    );
     expect(noTorch.stderr.split('\n')).toHaveLength(1);
     expect(crash.exitCode).toBe(2);
     expect(crash.stdout).toBe('');
@@ -210,13 +308,30 @@ test('golden runs the golden pipeline: a Python without torch is one clear messa
 
 test('bench without torch: the table says why the torch columns are empty, the JSON file has every row', async () => {
   const out = join(scratch, 'bench.json');
-  const r = await cli(['bench', '--sizes', '1e3', '--losses', 'soft_margin', '--repeats', '3', '--json', out, '--torch-python', '/nonexistent/python3']);
+  const r = await cli([
+    'bench',
+    '--sizes',
+    '1e3',
+    '--losses',
+    'soft_margin',
+    '--repeats',
+    '3',
+    '--json',
+    out,
+    '--torch-python',
+    '/nonexistent/python3',
+  ]);
   expect(r.exitCode, r.stderr).toBe(0);
   expect(r.stdout).toMatch(/^torch columns empty: the Python command '\/nonexistent\/python3' \(--torch-python\) does not exist$/m);
   expect(r.stdout).toMatch(/^tfjs column empty: only bce_with_logits has a TensorFlow\.js counterpart$/m);
   expect(r.stdout).toMatch(/^soft_margin +float32 +1000 +forward +\d+\.\d+ +- +- +- /m);
   const report = JSON.parse(readFileSync(out, 'utf8')) as { torch: unknown; rows: { dtype: string; pass: string; port: number }[] };
   expect(report.torch).toBeNull();
-  expect(report.rows.map((x) => `${x.dtype} ${x.pass}`)).toEqual(['float32 forward', 'float32 forward+backward', 'float64 forward', 'float64 forward+backward']);
+  expect(report.rows.map((x) => `${x.dtype} ${x.pass}`)).toEqual([
+    'float32 forward',
+    'float32 forward+backward',
+    'float64 forward',
+    'float64 forward+backward',
+  ]);
   for (const row of report.rows) expect(row.port).toBeGreaterThan(0);
 }, 60_000);

@@ -21,8 +21,20 @@ let worker: TorchWorker;
  * must report a gradient disagreement, and its golden-format case must carry the gradient.
  */
 function gradientOffByOne(): TorchWorker {
-  const hello: WorkerHello = { ready: true, torch: '2.6.0+fake', python: '3.0.0', cpu_capability: 'avx2', threads: 1, max_threads: 1, losses: [] };
-  const json = (t: Tensor, shift = 0): TensorJson => encode(Array.from(t.data, (v) => v + shift), [...t.shape]);
+  const hello: WorkerHello = {
+    ready: true,
+    torch: '2.6.0+fake',
+    python: '3.0.0',
+    cpu_capability: 'avx2',
+    threads: 1,
+    max_threads: 1,
+    losses: [],
+  };
+  const json = (t: Tensor, shift = 0): TensorJson =>
+    encode(
+      Array.from(t.data, (v) => v + shift),
+      [...t.shape],
+    );
   const request = async (req: RunRequest): Promise<RunReply> => {
     const entry: LossEntry = LOSSES[req.loss as keyof typeof LOSSES];
     const opts = portOptions(entry, req.kwargs, req.dtype, hello.torch, hello.cpu_capability);
@@ -45,8 +57,20 @@ test('a gradient disagreement comes back shrunk, as a golden case with the gradi
   expect(result.failure?.message).toMatch(/^grad: /);
   const c = result.failure!.golden;
   expect(c.grad).not.toBeNull();
-  const golden: GoldenFile = { format: 1, loss: 'soft_margin', torch: '2.6.0+fake', python: '3.0.0', seed: 1, environment: { cpu_capability: 'avx2', threads: 1, machine: 'x86_64' }, tolerance: { float32: { rtol: 1.3e-6, atol: 1e-5 }, float64: { rtol: 1e-7, atol: 1e-7 } }, cases: [c] };
-  expect(runCase('soft_margin', c, golden).map((r) => [r.kind, r.ok])).toEqual([['output', true], ['grad', false]]);
+  const golden: GoldenFile = {
+    format: 1,
+    loss: 'soft_margin',
+    torch: '2.6.0+fake',
+    python: '3.0.0',
+    seed: 1,
+    environment: { cpu_capability: 'avx2', threads: 1, machine: 'x86_64' },
+    tolerance: { float32: { rtol: 1.3e-6, atol: 1e-5 }, float64: { rtol: 1e-7, atol: 1e-7 } },
+    cases: [c],
+  };
+  expect(runCase('soft_margin', c, golden).map((r) => [r.kind, r.ok])).toEqual([
+    ['output', true],
+    ['grad', false],
+  ]);
   expect(describeFailure(result.failure!)).toContain(JSON.stringify(c));
 });
 
@@ -62,10 +86,23 @@ if (!interp) {
 
   test('the worker reports its torch and returns outputs, gradients and torch errors', async () => {
     expect(worker.hello.torch).toMatch(/^\d+\.\d+/);
-    const ok = await worker.request({ loss: 'bce_with_logits', dtype: 'float32', input: encode([1, -2], [2]), target: encode([1, 0], [2]), kwargs: { reduction: 'sum' }, grad_output: encode([1], []) });
+    const ok = await worker.request({
+      loss: 'bce_with_logits',
+      dtype: 'float32',
+      input: encode([1, -2], [2]),
+      target: encode([1, 0], [2]),
+      kwargs: { reduction: 'sum' },
+      grad_output: encode([1], []),
+    });
     expect(ok.output?.shape).toEqual([]);
     expect(ok.grad?.shape).toEqual([2]);
-    const bad = await worker.request({ loss: 'bce_with_logits', dtype: 'float32', input: encode([1, -2], [2]), target: encode([1], [1]), kwargs: { reduction: 'sum' } });
+    const bad = await worker.request({
+      loss: 'bce_with_logits',
+      dtype: 'float32',
+      input: encode([1, -2], [2]),
+      target: encode([1], [1]),
+      kwargs: { reduction: 'sum' },
+    });
     expect(bad.error?.type).toBe('ValueError');
   });
 
@@ -80,8 +117,17 @@ if (!interp) {
 
   test('a hung or crashed worker fails clearly instead of hanging the run', async () => {
     const doomed = await TorchWorker.start(interp);
-    await expect(doomed.request({ loss: 'no_such_loss', dtype: 'float32', input: encode([1], [1]), target: encode([1], [1]), kwargs: {} })).rejects.toThrow(/torch worker failed on request/);
-    await expect(doomed.request({ op: 'bench', loss: 'bce_with_logits', dtype: 'float32', numel: 4e6, classes: 100, threads: 1, repeats: 50, backward: true }, 5)).rejects.toThrow(/did not answer request \d+ within 5 ms; killed it/);
-    await expect(doomed.request({ loss: 'bce_with_logits', dtype: 'float32', input: encode([1], [1]), target: encode([1], [1]), kwargs: {} })).rejects.toThrow(/torch worker exited/);
+    await expect(
+      doomed.request({ loss: 'no_such_loss', dtype: 'float32', input: encode([1], [1]), target: encode([1], [1]), kwargs: {} }),
+    ).rejects.toThrow(/torch worker failed on request/);
+    await expect(
+      doomed.request(
+        { op: 'bench', loss: 'bce_with_logits', dtype: 'float32', numel: 4e6, classes: 100, threads: 1, repeats: 50, backward: true },
+        5,
+      ),
+    ).rejects.toThrow(/did not answer request \d+ within 5 ms; killed it/);
+    await expect(
+      doomed.request({ loss: 'bce_with_logits', dtype: 'float32', input: encode([1], [1]), target: encode([1], [1]), kwargs: {} }),
+    ).rejects.toThrow(/torch worker exited/);
   });
 }

@@ -10,11 +10,15 @@ export const FC_RUNS = Number(process.env.FC_RUNS ?? 1000);
 /** Values where exp/log1p/sigmoid change regime, in float32 and float64. */
 export const EXTREMES: Record<DType, number[]> = {
   float32: [0, -0, 1e-45, -1e-45, 1.1754942e-38, -1e-40, 1, -1, 17, -17, 88.72, -88.72, 103.97, -103.97, 1e4, -1e4, 3e38, -3e38],
-  float64: [0, -0, 5e-324, -5e-324, 2.2250738585072014e-308, -1e-310, 1, -1, 17, -17, 36.8, -36.8, 709.78, -709.78, 745.13, -745.13, 1e4, -1e4, 1e300, -1e300],
+  float64: [
+    0, -0, 5e-324, -5e-324, 2.2250738585072014e-308, -1e-310, 1, -1, 17, -17, 36.8, -36.8, 709.78, -709.78, 745.13, -745.13, 1e4, -1e4,
+    1e300, -1e300,
+  ],
 };
 
 export function logit(dtype: DType, maxAbs = Infinity): fc.Arbitrary<number> {
-  const whole = dtype === 'float32' ? fc.float({ noNaN: true, noDefaultInfinity: true }) : fc.double({ noNaN: true, noDefaultInfinity: true });
+  const whole =
+    dtype === 'float32' ? fc.float({ noNaN: true, noDefaultInfinity: true }) : fc.double({ noNaN: true, noDefaultInfinity: true });
   return fc
     .oneof(
       { weight: 3, arbitrary: fc.constantFrom(...EXTREMES[dtype]) },
@@ -26,8 +30,15 @@ export function logit(dtype: DType, maxAbs = Infinity): fc.Arbitrary<number> {
 }
 
 /** Hard labels, soft probabilities, and dyadic values (for which 1 - (1 - y) == y exactly). */
-export const target = fc.oneof(fc.constantFrom(0, 1), fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 0, max: 64 }).map((k) => k / 64));
-export const dyadicTarget = fc.oneof(fc.constantFrom(0, 1), fc.integer({ min: 0, max: 64 }).map((k) => k / 64));
+export const target = fc.oneof(
+  fc.constantFrom(0, 1),
+  fc.double({ min: 0, max: 1, noNaN: true }),
+  fc.integer({ min: 0, max: 64 }).map((k) => k / 64),
+);
+export const dyadicTarget = fc.oneof(
+  fc.constantFrom(0, 1),
+  fc.integer({ min: 0, max: 64 }).map((k) => k / 64),
+);
 export const weightValue = fc.oneof(fc.constant(0), fc.constant(1), fc.double({ min: 0, max: 10, noNaN: true }));
 export const posWeightValue = fc.oneof(fc.constantFrom(0, 1, 1e3), fc.double({ min: 0, max: 1e3, noNaN: true }));
 export const reduction = fc.constantFrom('none' as const, 'mean' as const, 'sum' as const);

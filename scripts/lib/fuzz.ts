@@ -48,9 +48,17 @@ function domainValue(kind: LossDomain['input'] | LossDomain['target'], d: 'float
     case 'logit':
       return fc.oneof({ weight: 20, arbitrary: logit(d) }, { weight: 1, arbitrary: fc.constantFrom(NaN, Infinity, -Infinity) });
     case 'probability':
-      return fc.oneof({ weight: 30, arbitrary: target }, { weight: 4, arbitrary: fc.constantFrom(0, 1, 1e-45, 1e-40, 5e-324, 1 - 2 ** -24, 1 - 2 ** -53) }, { weight: 1, arbitrary: invalid });
+      return fc.oneof(
+        { weight: 30, arbitrary: target },
+        { weight: 4, arbitrary: fc.constantFrom(0, 1, 1e-45, 1e-40, 5e-324, 1 - 2 ** -24, 1 - 2 ** -53) },
+        { weight: 1, arbitrary: invalid },
+      );
     case 'sign':
-      return fc.oneof({ weight: 20, arbitrary: fc.constantFrom(-1, 1) }, { weight: 2, arbitrary: target }, { weight: 1, arbitrary: invalid });
+      return fc.oneof(
+        { weight: 20, arbitrary: fc.constantFrom(-1, 1) },
+        { weight: 2, arbitrary: target },
+        { weight: 1, arbitrary: invalid },
+      );
     case 'labels':
       return fc.integer({ min: -1, max: 5 });
   }
@@ -64,26 +72,42 @@ export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
   // Mostly small shapes; sometimes rows long enough for ATen's vectorized, cascaded float sums.
   const shapeArb = fc.oneof(
     { weight: 4, arbitrary: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: domain.minRank, maxLength: domain.maxRank }) },
-    { weight: 1, arbitrary: fc.array(fc.integer({ min: 1, max: 90 }), { minLength: Math.max(1, domain.minRank), maxLength: Math.min(2, domain.maxRank) }) },
+    {
+      weight: 1,
+      arbitrary: fc.array(fc.integer({ min: 1, max: 90 }), {
+        minLength: Math.max(1, domain.minRank),
+        maxLength: Math.min(2, domain.maxRank),
+      }),
+    },
   );
   const optionLayout = (s: number[], values: fc.Arbitrary<number>) =>
-    fc.option(classLayout(s).chain((ws) => fc.tuple(fc.constant(ws), fc.array(values, { minLength: numel(ws), maxLength: numel(ws) }))), { nil: null });
+    fc.option(
+      classLayout(s).chain((ws) => fc.tuple(fc.constant(ws), fc.array(values, { minLength: numel(ws), maxLength: numel(ws) }))),
+      { nil: null },
+    );
   return fc
     .tuple(dtype, shapeArb)
     .chain(([d, s]) => {
       const classes = s.length ? s[s.length - 1]! : 1;
       const label =
         domain.target === 'labels'
-          ? fc.oneof({ weight: 30, arbitrary: fc.integer({ min: -1, max: Math.max(0, classes - 1) }) }, { weight: 1, arbitrary: fc.constantFrom(-2, classes) })
+          ? fc.oneof(
+              { weight: 30, arbitrary: fc.integer({ min: -1, max: Math.max(0, classes - 1) }) },
+              { weight: 1, arbitrary: fc.constantFrom(-2, classes) },
+            )
           : domainValue(domain.target, d, true);
-      const targetShape = domain.targetBroadcasts ? fc.oneof({ weight: 3, arbitrary: fc.constant(s) }, { weight: 1, arbitrary: classLayout(s) }) : fc.constant(s);
+      const targetShape = domain.targetBroadcasts
+        ? fc.oneof({ weight: 3, arbitrary: fc.constant(s) }, { weight: 1, arbitrary: classLayout(s) })
+        : fc.constant(s);
       return fc.record({
         d: fc.constant(d),
         s: fc.constant(s),
         x: values(numel(s), domainValue(domain.input, d)),
         t: targetShape.chain((ts) => fc.tuple(fc.constant(ts), values(numel(ts), label))),
         options: fc.record(
-          Object.fromEntries(Object.keys(entry.tensorOptions).map((name) => [name, optionLayout(s, name === 'pos_weight' ? posWeightValue : weightValue)])),
+          Object.fromEntries(
+            Object.keys(entry.tensorOptions).map((name) => [name, optionLayout(s, name === 'pos_weight' ? posWeightValue : weightValue)]),
+          ),
         ),
         reduction,
         go: fc.double({ min: -3, max: 3, noNaN: true }),
@@ -109,7 +133,11 @@ export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
 export const caseKey = (c: LiveCase) => createHash('sha1').update(JSON.stringify(c)).digest('hex').slice(0, 12);
 
 /** The gradient fed back: shaped like the output, go, go + 0.125, go + 0.25, ... */
-const gradOutputFor = (output: TensorJson, go: number) => encode(Array.from({ length: numel(output.shape) }, (_, i) => go + 0.125 * i), output.shape);
+const gradOutputFor = (output: TensorJson, go: number) =>
+  encode(
+    Array.from({ length: numel(output.shape) }, (_, i) => go + 0.125 * i),
+    output.shape,
+  );
 
 async function ask(worker: TorchWorker, request: RunRequest): Promise<RunReply> {
   try {
@@ -141,7 +169,9 @@ export async function compareWithTorch(worker: TorchWorker, loss: LossStem, c: L
   if (forward.error) {
     const port = runPort(loss, c.request, null, worker.hello);
     if (port.error !== forward.error.type) {
-      throw new Disagreement(`torch raised ${forward.error.type} (${forward.error.message}); the port ${port.error ? `raised ${port.error}` : 'returned a result'}`);
+      throw new Disagreement(
+        `torch raised ${forward.error.type} (${forward.error.message}); the port ${port.error ? `raised ${port.error}` : 'returned a result'}`,
+      );
     }
     return;
   }
@@ -258,7 +288,12 @@ export async function fuzzLoss(worker: TorchWorker, loss: LossStem, options: Fuz
 /** A case as torch computes it, in golden format: its output and gradient, or its error. */
 async function goldenCase(worker: TorchWorker, loss: LossStem, c: LiveCase, name: string): Promise<GoldenCase> {
   const { request } = c;
-  const base = { id: `${loss}/${request.dtype}/${request.kwargs.reduction}/${name}/1`, dtype: request.dtype, args: { input: request.input, target: request.target }, kwargs: request.kwargs };
+  const base = {
+    id: `${loss}/${request.dtype}/${request.kwargs.reduction}/${name}/1`,
+    dtype: request.dtype,
+    args: { input: request.input, target: request.target },
+    kwargs: request.kwargs,
+  };
   const forward = await ask(worker, { ...request, grad_output: null });
   if (forward.error) return { ...base, output: null, grad: null, error: forward.error, tags: ['regression'] };
   const gradOutput = gradOutputFor(forward.output!, c.go);
@@ -295,9 +330,15 @@ export async function runFuzz(worker: TorchWorker, options: FuzzCommandOptions, 
   const results: FuzzResult[] = [];
   try {
     for (const loss of options.losses) {
-      const result = await fuzzLoss(worker, loss, { runs: options.runs, seed: options.seed, shard: options.shard, onCase: () => status.tick(loss) });
+      const result = await fuzzLoss(worker, loss, {
+        runs: options.runs,
+        seed: options.seed,
+        shard: options.shard,
+        onCase: () => status.tick(loss),
+      });
       results.push(result);
-      if (!options.json) status.log(`${loss}: ${result.cases.length} cases agree${result.failure ? ', then one disagrees' : ''}`, process.stdout);
+      if (!options.json)
+        status.log(`${loss}: ${result.cases.length} cases agree${result.failure ? ', then one disagrees' : ''}`, process.stdout);
     }
   } finally {
     status.done();
@@ -321,7 +362,9 @@ export async function runFuzz(worker: TorchWorker, options: FuzzCommandOptions, 
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
     for (const f of failures) process.stdout.write(`\n${describeFailure(f)}\n`);
-    process.stdout.write(`${agreed} cases agree, ${failures.length} of ${results.length} losses disagree (${against}, seed ${options.seed}${shard}, ${seconds.toFixed(1)} s)\n`);
+    process.stdout.write(
+      `${agreed} cases agree, ${failures.length} of ${results.length} losses disagree (${against}, seed ${options.seed}${shard}, ${seconds.toFixed(1)} s)\n`,
+    );
   }
   return failures.length > 0 ? 1 : 0;
 }

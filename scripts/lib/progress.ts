@@ -16,10 +16,12 @@ export function progress(label: string, total: number, stream: NodeJS.WriteStrea
   let count = 0;
   let current = '';
   let shown = false;
+  let drawnAt = 0;
   const draw = () => {
+    drawnAt = performance.now();
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     const text = `${label}: ${count}/${total} cases, ${seconds} s${current ? `, ${current}` : ''}`;
-    stream.write(`\r\x1b[2K${text.slice(0, Math.max(20, (stream.columns ?? 80) - 1))}`);
+    stream.write(`\r\x1b[2K${text.slice(0, Math.max(20, (stream.columns || 80) - 1))}`);
     shown = true;
   };
   const clear = () => {
@@ -33,7 +35,7 @@ export function progress(label: string, total: number, stream: NodeJS.WriteStrea
     tick(what = '') {
       count++;
       current = what;
-      if (live) draw();
+      if (live && performance.now() - drawnAt > 100) draw(); // at most 10 redraws a second
     },
     log(line, to = stream) {
       clear();
