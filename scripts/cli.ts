@@ -100,9 +100,9 @@ function torchPythonOption(): Option {
  */
 async function startTorch(torchPython: string | undefined): Promise<BenchTorch> {
   const { TorchWorker, findTorchInterpreter } = await import('./lib/torch-worker.ts');
-  const { interpreterFromEnv, probeTorch } = await import('./lib/torch-python.ts');
-  const given: Interpreter | null = torchPython ? { command: torchPython.split(/\s+/), origin: '--torch-python' } : interpreterFromEnv();
-  const { interp, why } = given ? { interp: given, why: '' } : await findTorchInterpreter();
+  const { probeTorch } = await import('./lib/torch-python.ts');
+  const given: Interpreter | null = torchPython ? { command: torchPython.split(/\s+/), origin: '--torch-python' } : null;
+  const { interp, why } = given ? { interp: given, why: '' } : await findTorchInterpreter(); // TORCH_PYTHON first
   if (!interp) return { worker: null, why };
   try {
     return { worker: await TorchWorker.start(interp) };
