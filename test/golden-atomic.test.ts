@@ -109,8 +109,29 @@ async function run(s: Scenario, dir = freshCopy()): Promise<Outcome> {
     void child.finally(() => clearInterval(watch));
   }
   const r = await child;
+  await nothingLeftRunning(dir);
   const leftovers = readdirSync(dir).filter((n) => n.startsWith('.golden-'));
   return { dir, code: r.exitCode ?? undefined, output: String(r.all), set: whichSet(join(dir, 'golden')), leftovers };
+}
+
+/**
+ * Waits until no process mentions `dir` in its arguments or environment: a run killed during its
+ * commit leaves the exchange running (by design: it finishes the one syscall), and nothing a
+ * scenario started may outlive it.
+ */
+async function nothingLeftRunning(dir: string): Promise<void> {
+  const mentions = (pid: string) => {
+    try {
+      return ['cmdline', 'environ'].some((f) => readFileSync(`/proc/${pid}/${f}`).includes(dir));
+    } catch {
+      return false; // gone meanwhile
+    }
+  };
+  for (let waited = 0; waited < 10_000; waited += 50) {
+    if (!readdirSync('/proc').some((pid) => /^\d+$/.test(pid) && mentions(pid))) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`processes started for ${dir} are still running after 10 s`);
 }
 
 /** Whatever it printed about golden/ is what golden/ holds. */
