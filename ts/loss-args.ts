@@ -88,14 +88,8 @@ export function prepare<S extends LossSignature>(
   if ('gradOutput' in args) checkTensor(gradOutput, op, 'gradOutput');
   const weight = optionalTensor(opts.weight, op, 'weight');
   const posWeight = optionalTensor(opts.posWeight, op, 'posWeight');
-  let reduction: Reduction = 'mean';
-  let reductionError: LossArgumentError | null = null;
-  try {
-    reduction = parseReduction(op, opts.reduction, signature.reductionCheckedLast === true);
-  } catch (e) {
-    if (!signature.reductionCheckedLast) throw e;
-    reductionError = e as LossArgumentError;
-  }
+  const reduction = parseReduction(op, opts.reduction, signature.reductionCheckedLast === true);
+  if (reduction instanceof LossArgumentError && !signature.reductionCheckedLast) throw reduction;
   const torch = torchRelease(opts.torchVersion as string | undefined, op);
   const capability = opts.cpuCapability === undefined ? torch.defaultCpuCapability : opts.cpuCapability;
   if (!CPU_CAPABILITIES.includes(capability as CpuCapability)) {
@@ -103,12 +97,11 @@ export function prepare<S extends LossSignature>(
   }
   const input = args.input;
   const target = args.target;
-  let dtype: DType = dtypeOf(input);
-  for (const t of [isIndexTensor(target) ? null : target, gradOutput as Tensor | undefined, weight, posWeight]) if (t && dtypeOf(t) === 'float64') dtype = 'float64';
+  const dtype: DType = isFloat64(input) || isFloat64(target) || isFloat64(gradOutput as Tensor | undefined) || isFloat64(weight) || isFloat64(posWeight) ? 'float64' : 'float32';
   const converted = signature.target === 'float or integer' && isIndexTensor(target) ? toFloatTensor(target, dtype) : target;
   return {
-    reduction,
-    reductionError,
+    reduction: reduction instanceof LossArgumentError ? 'mean' : reduction,
+    reductionError: reduction instanceof LossArgumentError ? reduction : null,
     torch,
     dtype,
     round: useDType(dtype),
@@ -122,6 +115,11 @@ export function prepare<S extends LossSignature>(
   };
 }
 
+/** torch's type promotion: float64 if any float tensor argument is. */
+function isFloat64(t: Tensor | IndexTensor | null | undefined): boolean {
+  return t !== null && t !== undefined && t.data instanceof Float64Array;
+}
+
 /** A tensor option: absent when undefined or null (torch's None), else a Tensor. */
 function optionalTensor(value: unknown, op: string, arg: string): Tensor | null {
   if (value === undefined || value === null) return null;
@@ -129,23 +127,36 @@ function optionalTensor(value: unknown, op: string, arg: string): Tensor | null 
   return value;
 }
 
+interface ReadOptions {
+  readonly reduction: unknown;
+  readonly torchVersion: unknown;
+  readonly cpuCapability: unknown;
+  readonly weight: unknown;
+  readonly posWeight: unknown;
+}
+
+const NO_OPTIONS: ReadOptions = Object.freeze({ reduction: undefined, torchVersion: undefined, cpuCapability: undefined, weight: undefined, posWeight: undefined });
+
 /** Each option read once (a getter may answer differently each time); unknown names rejected. */
-function readOptions(op: string, options: unknown, tensorOptions: readonly TensorOption[]): Record<string, unknown> {
-  if (options === undefined) return {};
+function readOptions(op: string, options: unknown, tensorOptions: readonly TensorOption[]): ReadOptions {
+  if (options === undefined) return NO_OPTIONS;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     const found = options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options;
     throw new LossArgumentError(`${op}: options must be an object, got ${found}`, 'TypeError');
   }
   const given = options as Record<string, unknown>;
-  const allowed: readonly string[] = [...tensorOptions, ...COMMON_OPTIONS];
   for (const key of Object.keys(given)) {
-    if (!allowed.includes(key) && given[key] !== undefined) {
-      throw new LossArgumentError(`${op}: unknown option '${key}' (expected ${allowed.join(', ')})`, 'TypeError');
+    if (!(COMMON_OPTIONS as readonly string[]).includes(key) && !(tensorOptions as readonly string[]).includes(key) && given[key] !== undefined) {
+      throw new LossArgumentError(`${op}: unknown option '${key}' (expected ${[...tensorOptions, ...COMMON_OPTIONS].join(', ')})`, 'TypeError');
     }
   }
-  const read: Record<string, unknown> = {};
-  for (const key of allowed) read[key] = given[key];
-  return read;
+  return {
+    reduction: given.reduction,
+    torchVersion: given.torchVersion,
+    cpuCapability: given.cpuCapability,
+    weight: tensorOptions.includes('weight') ? given.weight : undefined,
+    posWeight: tensorOptions.includes('posWeight') ? given.posWeight : undefined,
+  };
 }
 
 /** An option value as torch's messages show it (quoted as JS shows strings; null is Python's None). */
@@ -157,18 +168,19 @@ let warnedElementwiseMean = false;
 
 /**
  * torch/nn/_reduction.py get_enum: 'none', 'mean', 'sum', and 'elementwise_mean' as 'mean' (with
- * torch's deprecation warning, once); anything else (None included) is a ValueError. `inPython`:
+ * torch's deprecation warning, once); anything else (None included) is a ValueError, returned for
+ * the caller to throw when torch would. `inPython`:
  * multilabel_soft_margin_loss's own check, which knows no 'elementwise_mean' and raises TypeError
  * for a non-string (`reduction + " is not valid"`).
  */
-function parseReduction(op: string, value: unknown, inPython: boolean): Reduction {
+function parseReduction(op: string, value: unknown, inPython: boolean): Reduction | LossArgumentError {
   if (value === undefined) return 'mean';
   if (REDUCTIONS.includes(value as Reduction)) return value as Reduction;
   if (inPython) {
     if (typeof value !== 'string') {
-      throw new LossArgumentError(`${op}: reduction ${pythonStr(value)} is not valid (torch: unsupported operand type(s) for +: '${value === null ? 'NoneType' : typeof value}' and 'str')`, 'TypeError');
+      return new LossArgumentError(`${op}: reduction ${pythonStr(value)} is not valid (torch: unsupported operand type(s) for +: '${value === null ? 'NoneType' : typeof value}' and 'str')`, 'TypeError');
     }
-    throw new LossArgumentError(`${op}: reduction ${JSON.stringify(value)} is not valid; expected 'none', 'mean' or 'sum'`, 'ValueError');
+    return new LossArgumentError(`${op}: reduction ${JSON.stringify(value)} is not valid; expected 'none', 'mean' or 'sum'`, 'ValueError');
   }
   if (value === 'elementwise_mean') {
     if (!warnedElementwiseMean) {
@@ -177,7 +189,7 @@ function parseReduction(op: string, value: unknown, inPython: boolean): Reductio
     }
     return 'mean';
   }
-  throw new LossArgumentError(`${op}: ${pythonStr(value)} is not a valid value for reduction (expected 'none', 'mean' or 'sum')`, 'ValueError');
+  return new LossArgumentError(`${op}: ${pythonStr(value)} is not a valid value for reduction (expected 'none', 'mean' or 'sum')`, 'ValueError');
 }
 
 /**

@@ -115,8 +115,15 @@ function raggedError(shape: readonly number[], depth: number, got: number | null
 const anyNumber = () => true;
 const int32 = (v: unknown) => Number.isInteger(v) && Math.abs(v as number) <= 2 ** 31 - 1;
 
+/** An array of non-negative safe integers (a loop: this runs for every tensor argument of every call). */
+function isShape(shape: unknown): shape is readonly number[] {
+  if (!Array.isArray(shape)) return false;
+  for (let i = 0; i < shape.length; i++) if (!Number.isSafeInteger(shape[i]) || shape[i] < 0) return false;
+  return true;
+}
+
 function checkShape(shape: unknown, where: string): asserts shape is readonly number[] {
-  if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+  if (!isShape(shape)) {
     throw new LossArgumentError(`${where}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`, 'TypeError');
   }
   checkElementCount(where, 'a tensor', shape);
@@ -179,7 +186,7 @@ function checkStructure(value: unknown, op: string, arg: string, data: 'float' |
     throw new LossArgumentError(`${op}: argument '${arg}' must be a Tensor (${kinds}), got ${found}`, 'TypeError');
   }
   const shape: unknown = t.shape;
-  if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+  if (!isShape(shape)) {
     throw new LossArgumentError(`${op}: argument '${arg}' has an invalid shape ${JSON.stringify(shape)}`, 'TypeError');
   }
   if (numel(shape) !== t.data!.length) {

@@ -53,13 +53,15 @@ function check(op: string, args: { input: Tensor; target: Tensor; gradOutput?: T
     throw new LossArgumentError(`${op}: result type ${c.dtype === 'float64' ? 'Double' : 'Float'} can't be cast to the desired output type Long (target must be a float tensor, torch.long is not accepted)`);
   }
   if (weight) checkBroadcastableTo(op, 'weight', weight.shape, input.shape);
-  return {
-    ...c,
+  const { rows, classes } = rowsAndClasses(input.shape);
+  // Object.assign onto the fresh checked object, not a spread into a new one: the spread cost about 5 us per call (V8), more than a small loss itself.
+  return Object.assign(c, {
     target,
-    ...rowsAndClasses(input.shape),
+    rows,
+    classes,
     weightOperand: weight ? rowColOperand(weight, input.shape) : null,
     posWeightOperand: posWeight ? rowColOperand(posWeight, input.shape) : null,
-  };
+  });
 }
 
 /** One element's loss before weight and reduction, in the given release's op order; lw is 1 without pos_weight. */

@@ -47,7 +47,8 @@ function check(op: string, args: { input: Tensor; target: Tensor; gradOutput?: T
   const badTarget = c.torch.bceChecksTargetRange ? firstOutsideUnit(target.data, badInput < 0 ? Infinity : badInput) : -1;
   if (badTarget >= 0) throw new LossArgumentError(`${op}: every element of target must be between 0 and 1, got ${target.data[badTarget]} at ${badTarget}`);
   if (badInput >= 0) throw new LossArgumentError(`${op}: every element of input must be between 0 and 1, got ${input.data[badInput]} at ${badInput}`);
-  return { ...c, target, ...rowsAndClasses(input.shape), weightOperand: weight ? rowColOperand(weight, input.shape) : null };
+  const { rows, classes } = rowsAndClasses(input.shape);
+  return Object.assign(c, { target, rows, classes, weightOperand: weight ? rowColOperand(weight, input.shape) : null }); // not a spread: see bce_with_logits.ts
 }
 
 /** The index of the first value outside [0, 1] (NaN included) before `end`, or -1. */

@@ -47,7 +47,7 @@ function check(op: string, args: { input: Tensor; target: IndexTensor; gradOutpu
     const t = target.data[i]!;
     if (t < -1 || t >= classes) throw new LossArgumentError(`${op}: target index ${t} at ${i} is out of range for ${classes} classes (-1 ends a row)`);
   }
-  return { ...p, x: input.data, labels: target.data, rows, classes, perRow: p.reduction === 'none' && rank === 2 };
+  return Object.assign(p, { x: input.data, labels: target.data, rows, classes, perRow: p.reduction === 'none' && rank === 2 }); // not a spread: see bce_with_logits.ts
 }
 
 /**

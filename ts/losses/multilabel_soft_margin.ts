@@ -68,8 +68,7 @@ function check(op: string, args: { input: Tensor; target: Tensor | IndexTensor; 
   checkElementCount(op, 'the per-sample loss', sampleShape);
   if (p.reductionError) throw p.reductionError;
   const inner = numel(fullShape.slice(classDim + 1));
-  return {
-    ...p,
+  return Object.assign(p, { // not a spread: see bce_with_logits.ts
     lossShape,
     fullShape,
     classDim,
@@ -79,7 +78,7 @@ function check(op: string, args: { input: Tensor; target: Tensor | IndexTensor; 
     extent: fullShape[classDim]!,
     inner,
     rowwise: classDim === input.shape.length - 1 && sameShape(fullShape, input.shape) && sameShape(target.shape, input.shape),
-  };
+  });
 }
 
 /** -(y * log_sigmoid(x) + (1 - y) * log_sigmoid(-x)), before the weight. */

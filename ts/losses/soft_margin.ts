@@ -27,7 +27,8 @@ function check(op: string, args: { input: Tensor; target: Tensor | IndexTensor; 
   const c = prepare(op, SIGNATURE, args, options);
   // at::neg_out(output, input).mul_(target) is in-place on the input's shape (a torch.long target converts to its dtype).
   checkBroadcastableTo(op, 'target', c.target.shape, c.input.shape);
-  return { ...c, ...rowsAndClasses(c.input.shape), y: rowColOperand(c.target, c.input.shape) };
+  const { rows, classes } = rowsAndClasses(c.input.shape);
+  return Object.assign(c, { rows, classes, y: rowColOperand(c.target, c.input.shape) }); // not a spread: see bce_with_logits.ts
 }
 
 type Args = ReturnType<typeof check>;
