@@ -185,7 +185,7 @@ function cli(): Command {
         ),
       )
       .option('--golden-dir <dir>', 'the golden folder to regenerate (default golden/, or TORCH_PARITY_GOLDEN_DIR)')
-      .option('--report-dir <dir>', 'where drift.md and drift.json go (default reports/ of the package)')
+      .option('--report-dir <dir>', 'where drift.md, drift.json and drift.html go (default reports/ of the package)')
       .action(
         async (
           o: {

@@ -90,7 +90,7 @@ interface Outcome {
 }
 
 async function run(s: Scenario, dir = freshCopy()): Promise<Outcome> {
-  const golden = [process.execPath, '--import', 'tsx', join(PACKAGE_ROOT, 'scripts/golden.ts'), '--seed', '99', '--golden-dir', join(dir, 'golden'), '--report-dir', join(dir, 'reports')];
+  const golden = [process.execPath, '--import', 'tsx', join(PACKAGE_ROOT, 'scripts/cli.ts'), 'golden', '--seed', '99', '--golden-dir', join(dir, 'golden'), '--report-dir', join(dir, 'reports')];
   const command = s.inject ? ['strace', '-f', '-qq', '-o', '/dev/null', ...s.inject.flatMap((i) => ['-e', `inject=${i}`]), ...golden] : golden;
   const env: Record<string, string> = { TORCH_PYTHON: `node ${join(PACKAGE_ROOT, 'test/fixtures/fake-python.mjs')} golden`, CI: '1', FAKE_LOG: join(dir, 'fake.log'), ...s.env };
   if (s.hostPython) env.TORCH_PARITY_HOST_PYTHON = s.hostPython(dir);
@@ -191,6 +191,11 @@ test('a failure or a kill at any phase leaves golden/ the old set or the new one
     } else {
       expect.soft(o.set, what).toBe(s.expectSet);
       expect.soft(o.leftovers, `${what}: staging left behind`).toEqual([]);
+    }
+    // A run that got as far as the commit wrote the drift report, as markdown, JSON and an HTML page.
+    if (s.name === 'a clean run') {
+      for (const f of ['drift.md', 'drift.json', 'drift.html']) expect.soft(existsSync(join(o.dir, 'reports', f)), `${what}: ${f}`).toBe(true);
+      expect.soft(readFileSync(join(o.dir, 'reports', 'drift.html'), 'utf8'), what).toMatch(/^<!doctype html>[^]*<svg/i);
     }
     expect.soft(whichSet(join(o.dir, 'golden')), what).toBe(s.recovered ?? s.expectSet);
   });

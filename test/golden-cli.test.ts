@@ -56,7 +56,7 @@ test('npm run golden fails clearly, leaving golden/ byte-identical and writing n
   const started = Date.now();
   const results = await Promise.all(
     scenarios.map((s, i) =>
-      execa(process.execPath, ['--import', 'tsx', 'scripts/golden.ts', '--golden-dir', join(dirs[i]!, 'golden'), '--report-dir', join(dirs[i]!, 'reports'), ...(s.args ?? [])], {
+      execa(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', 'golden', '--golden-dir', join(dirs[i]!, 'golden'), '--report-dir', join(dirs[i]!, 'reports'), ...(s.args ?? [])], {
         cwd: PACKAGE_ROOT,
         env: { TORCH_PYTHON: s.python, ...s.env },
         reject: false,

@@ -23,6 +23,7 @@ import { parseGolden, type GoldenFile } from '../../ts/golden/schema.ts';
 import { LOSS_STEMS } from '../../ts/losses/registry.ts';
 import { compareTorchVersions } from '../../ts/torch-version.ts';
 import { driftBetween, driftMarkdown, type FileDrift } from './drift.ts';
+import { driftHtml } from './html-report.ts';
 import { parity, parityTable, type ParityRow } from './parity.ts';
 import {
   HarnessError, Interrupted, TORCH_TARGETS, defaultTimeoutSeconds, findTarget, howItEnded, interpreterFromEnv, interruptedBy, probeTorch, provision, startPython, type Interpreter,
@@ -39,7 +40,7 @@ export interface GoldenRunOptions {
   /** Per spawned interpreter (probe, provisioning, each generator). */
   timeoutSeconds: number;
   goldenDir: string;
-  /** drift.md and drift.json are written here (not with --check). */
+  /** drift.md, drift.json and drift.html (the HTML page) are written here (not with --check). */
   reportDir: string;
   /** Receives the drift of every regenerated file, before the commit (an HTML page, a test). */
   onDrift?: (drifts: FileDrift[]) => void;
@@ -187,12 +188,13 @@ class GoldenRun {
     mkdirSync(opts.reportDir, { recursive: true });
     writeFileSync(join(opts.reportDir, 'drift.md'), markdown);
     writeFileSync(join(opts.reportDir, 'drift.json'), `${JSON.stringify(drifts, null, 1)}\n`);
+    writeFileSync(join(opts.reportDir, 'drift.html'), driftHtml(drifts, { command: 'torch-loss-parity golden', generatedAt: new Date().toISOString() }));
 
     await this.stage(generated);
     await yieldToEvents();
     await this.commit();
 
-    log(`wrote ${generated.length} golden files: ${this.label} holds the new set; the drift report is in ${join(opts.reportDir, 'drift.md')}`);
+    log(`wrote ${generated.length} golden files: ${this.label} holds the new set; the drift report is in ${join(opts.reportDir, 'drift.md')} and drift.html`);
     if (this.signal) {
       log(`interrupted by ${this.signal} after the commit point: ${this.label} holds the new set`);
       return 130;
