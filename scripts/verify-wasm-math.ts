@@ -23,7 +23,10 @@ const args = new Float32Array(bits.buffer);
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
-const bitsOf = (v: number) => ((f32[0] = v), u32[0]!);
+const bitsOf = (v: number) => {
+  f32[0] = v;
+  return u32[0]!;
+};
 /** The float32 spacing at |v|'s magnitude (the gap above it). */
 function ulp(v: number): number {
   const b = bitsOf(Math.min(Math.abs(v), 3.4028234663852886e38));
@@ -66,7 +69,9 @@ function check(name: Elementary, reference: (x: number) => number, from: number,
     }
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
-  process.stdout.write(`${name} on [${from}, ${to}]: ${count} arguments, ${differ} differ from V8's rounding, worst ${worst.toFixed(3)} ULP (at ${worstAt}), ${seconds} s\n`);
+  process.stdout.write(
+    `${name} on [${from}, ${to}]: ${count} arguments, ${differ} differ from V8's rounding, worst ${worst.toFixed(3)} ULP (at ${worstAt}), ${seconds} s\n`,
+  );
   return worst < 1;
 }
 

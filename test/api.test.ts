@@ -2,18 +2,41 @@
 
 import { expect, test } from 'vitest';
 import {
-  BCELoss, MultiLabelMarginLoss, SoftMarginLoss, binaryCrossEntropy, binaryCrossEntropyBackward, multilabelMarginLoss,
-  multilabelMarginLossBackward, softMarginLoss, softMarginLossBackward,
-  BCEWithLogitsLoss, LossArgumentError, MultiLabelSoftMarginLoss, binaryCrossEntropyWithLogits as bce, dtypeOf,
-  binaryCrossEntropyWithLogitsBackward as bceBackward, multilabelSoftMarginLoss as mlsml,
-  multilabelSoftMarginLossBackward as mlsmlBackward, tensor, type Tensor,
+  BCELoss,
+  MultiLabelMarginLoss,
+  SoftMarginLoss,
+  binaryCrossEntropy,
+  binaryCrossEntropyBackward,
+  multilabelMarginLoss,
+  multilabelMarginLossBackward,
+  softMarginLoss,
+  softMarginLossBackward,
+  BCEWithLogitsLoss,
+  LossArgumentError,
+  MultiLabelSoftMarginLoss,
+  binaryCrossEntropyWithLogits as bce,
+  dtypeOf,
+  binaryCrossEntropyWithLogitsBackward as bceBackward,
+  multilabelSoftMarginLoss as mlsml,
+  multilabelSoftMarginLossBackward as mlsmlBackward,
+  tensor,
+  type Tensor,
 } from '../ts/index.ts';
 
-const x = tensor([[0.5, -1, 2], [3, 0, -0.25]]);
-const y = tensor([[1, 0, 1], [0, 0.5, 1]]);
+const x = tensor([
+  [0.5, -1, 2],
+  [3, 0, -0.25],
+]);
+const y = tensor([
+  [1, 0, 1],
+  [0, 0.5, 1],
+]);
 
 test('tensor() infers shape, defaults to float32, keeps typed-array dtypes', () => {
-  const t = tensor([[1, 2, 3], [4, 5, 6]]);
+  const t = tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
   expect(t.shape).toEqual([2, 3]);
   expect(t.data).toBeInstanceOf(Float32Array);
   expect(tensor(2.5).shape).toEqual([]);
@@ -99,35 +122,171 @@ test('the porting-reference losses: values, module classes, gradients', () => {
 });
 
 const errors: [string, () => unknown, RegExp, string][] = [
-  ['non-Tensor input', () => bce([1, 2] as unknown as Tensor, y), /binaryCrossEntropyWithLogits: argument 'input' must be a Tensor/, 'TypeError'],
-  ['target shape', () => bce(x, tensor([1, 0, 1])), /binaryCrossEntropyWithLogits: target shape \[3\] must equal input shape \[2, 3\]/, 'ValueError'],
-  ['weight broadcast', () => bce(x, y, { weight: tensor([1, 2]) }), /binaryCrossEntropyWithLogits: weight shape \[2\] must broadcast to input shape \[2, 3\]/, 'RuntimeError'],
-  ['weight grows input', () => bce(tensor([1, 2, 3]), tensor([1, 0, 1]), { weight: tensor([[1, 2, 3], [4, 5, 6]]) }), /weight shape \[2, 3\] must broadcast to input shape \[3\]/, 'RuntimeError'],
-  ['posWeight broadcast', () => bce(x, y, { posWeight: tensor([1, 2]) }), /binaryCrossEntropyWithLogits: posWeight shape \[2\] must broadcast/, 'RuntimeError'],
-  ['reduction', () => bce(x, y, { reduction: 'average' as 'mean' }), /^binaryCrossEntropyWithLogits: "average" is not a valid value for reduction \(expected 'none', 'mean' or 'sum'\)$/, 'ValueError'],
-  ['unknown option', () => bce(x, y, { pos_weight: tensor([1]) } as object), /binaryCrossEntropyWithLogits: unknown option 'pos_weight'/, 'TypeError'],
-  ['torchVersion', () => bce(x, y, { torchVersion: 'latest' }), /binaryCrossEntropyWithLogits: torchVersion "latest" is not a torch.__version__ string/, 'ValueError'],
+  [
+    'non-Tensor input',
+    () => bce([1, 2] as unknown as Tensor, y),
+    /binaryCrossEntropyWithLogits: argument 'input' must be a Tensor/,
+    'TypeError',
+  ],
+  [
+    'target shape',
+    () => bce(x, tensor([1, 0, 1])),
+    /binaryCrossEntropyWithLogits: target shape \[3\] must equal input shape \[2, 3\]/,
+    'ValueError',
+  ],
+  [
+    'weight broadcast',
+    () => bce(x, y, { weight: tensor([1, 2]) }),
+    /binaryCrossEntropyWithLogits: weight shape \[2\] must broadcast to input shape \[2, 3\]/,
+    'RuntimeError',
+  ],
+  [
+    'weight grows input',
+    () =>
+      bce(tensor([1, 2, 3]), tensor([1, 0, 1]), {
+        weight: tensor([
+          [1, 2, 3],
+          [4, 5, 6],
+        ]),
+      }),
+    /weight shape \[2, 3\] must broadcast to input shape \[3\]/,
+    'RuntimeError',
+  ],
+  [
+    'posWeight broadcast',
+    () => bce(x, y, { posWeight: tensor([1, 2]) }),
+    /binaryCrossEntropyWithLogits: posWeight shape \[2\] must broadcast/,
+    'RuntimeError',
+  ],
+  [
+    'reduction',
+    () => bce(x, y, { reduction: 'average' as 'mean' }),
+    /^binaryCrossEntropyWithLogits: "average" is not a valid value for reduction \(expected 'none', 'mean' or 'sum'\)$/,
+    'ValueError',
+  ],
+  [
+    'unknown option',
+    () => bce(x, y, { pos_weight: tensor([1]) } as object),
+    /binaryCrossEntropyWithLogits: unknown option 'pos_weight'/,
+    'TypeError',
+  ],
+  [
+    'torchVersion',
+    () => bce(x, y, { torchVersion: 'latest' }),
+    /binaryCrossEntropyWithLogits: torchVersion "latest" is not a torch.__version__ string/,
+    'ValueError',
+  ],
   ['torch too old', () => bce(x, y, { torchVersion: '1.4.0' }), /older than 1.5/, 'ValueError'],
-  ['gradOutput shape', () => bceBackward(tensor([1, 2]), x, y), /binaryCrossEntropyWithLogitsBackward: gradOutput shape \[2\] must equal the forward output's shape \[\]/, 'RuntimeError'],
+  [
+    'gradOutput shape',
+    () => bceBackward(tensor([1, 2]), x, y),
+    /binaryCrossEntropyWithLogitsBackward: gradOutput shape \[2\] must equal the forward output's shape \[\]/,
+    'RuntimeError',
+  ],
   ['MLSML 0-d input', () => mlsml(tensor(1), tensor(1)), /multilabelSoftMarginLoss: input must have at least 1 dimension/, 'IndexError'],
   ['MLSML 1-D before 1.11', () => mlsml(tensor([1, 2]), tensor([1, 0]), { torchVersion: '1.10.2' }), /before torch 1.11/, 'IndexError'],
-  ['MLSML target broadcast', () => mlsml(x, tensor([1, 0])), /multilabelSoftMarginLoss: target shape \[2\] is not broadcastable with \[2, 3\]/, 'RuntimeError'],
-  ['MLSML weight broadcast', () => mlsml(x, y, { weight: tensor([1, 2]) }), /multilabelSoftMarginLoss: weight shape \[2\] is not broadcastable/, 'RuntimeError'],
-  ['MLSML gradOutput shape', () => mlsmlBackward(tensor([1, 2, 3]), x, y, { reduction: 'none' }), /multilabelSoftMarginLossBackward: gradOutput shape \[3\] must equal/, 'RuntimeError'],
-  ['BCELoss input above 1', () => binaryCrossEntropy(tensor([0.5, 1.5]), tensor([0, 1])), /binaryCrossEntropy: every element of input must be between 0 and 1, got 1.5 at 1/, 'RuntimeError'],
-  ['BCELoss NaN input', () => binaryCrossEntropy(tensor([NaN]), tensor([0])), /every element of input must be between 0 and 1, got NaN/, 'RuntimeError'],
-  ['BCELoss target outside [0, 1] (torch 2.x)', () => binaryCrossEntropy(tensor([0.5]), tensor([1.5]), { torchVersion: '2.6.0' }), /every element of target must be between 0 and 1/, 'RuntimeError'],
-  ['BCELoss target shape', () => binaryCrossEntropy(tensor([0.5, 0.5]), tensor([[0, 1]])), /binaryCrossEntropy: target shape \[1, 2\] must equal input shape \[2\]/, 'ValueError'],
-  ['BCELoss weight', () => binaryCrossEntropy(tensor([[0.5, 0.5, 0.5]]), tensor([[0, 1, 1]]), { weight: tensor([1, 2]) }), /binaryCrossEntropy: weight shape \[2\] must broadcast/, 'RuntimeError'],
-  ['SoftMarginLoss target shape', () => softMarginLoss(tensor([1, 2, 3]), tensor([1, -1])), /softMarginLoss: target shape \[2\] must broadcast to input shape \[3\]/, 'RuntimeError'],
-  ['SoftMarginLoss unknown option', () => softMarginLoss(x, y, { weight: tensor([1]) } as object), /softMarginLoss: unknown option 'weight'/, 'TypeError'],
-  ['MultiLabelMarginLoss float target', () => multilabelMarginLoss(x, y as never), /multilabelMarginLoss: argument 'target' must hold class indices \(Int32Array data, torch.long\), got a float tensor/, 'RuntimeError'],
-  ['MultiLabelMarginLoss index = C', () => multilabelMarginLoss(tensor([[0.1, 0.2]]), tensor([[2, -1]], { dtype: 'int64' })), /multilabelMarginLoss: target index 2 at 0 is out of range for 2 classes/, 'RuntimeError'],
-  ['MultiLabelMarginLoss index < -1', () => multilabelMarginLoss(tensor([[0.1, 0.2]]), tensor([[-2, 0]], { dtype: 'int64' })), /target index -2 at 0 is out of range/, 'RuntimeError'],
-  ['MultiLabelMarginLoss 3-D input', () => multilabelMarginLoss(tensor([[[0.1]]]), tensor([[[0]]], { dtype: 'int64' })), /multilabelMarginLoss: input must be a non-empty vector or an \(N, C\) matrix/, 'RuntimeError'],
-  ['MultiLabelMarginLoss target shape', () => multilabelMarginLoss(tensor([[0.1, 0.2]]), tensor([[0, 1, -1]], { dtype: 'int64' })), /target shape \[1, 3\] is inconsistent with input shape \[1, 2\]/, 'RuntimeError'],
-  ['MultiLabelMarginLoss gradOutput', () => multilabelMarginLossBackward(tensor([1, 2]), tensor([[0.1, 0.2]]), tensor([[0, -1]], { dtype: 'int64' }), { reduction: 'none' }), /multilabelMarginLossBackward: gradOutput shape \[2\] must equal the forward output's shape \[1\]/, 'RuntimeError'],
-  ['MLSML non-Tensor weight', () => mlsml(x, y, { weight: [1, 2, 3] as unknown as Tensor }), /argument 'weight' must be a Tensor/, 'TypeError'],
+  [
+    'MLSML target broadcast',
+    () => mlsml(x, tensor([1, 0])),
+    /multilabelSoftMarginLoss: target shape \[2\] is not broadcastable with \[2, 3\]/,
+    'RuntimeError',
+  ],
+  [
+    'MLSML weight broadcast',
+    () => mlsml(x, y, { weight: tensor([1, 2]) }),
+    /multilabelSoftMarginLoss: weight shape \[2\] is not broadcastable/,
+    'RuntimeError',
+  ],
+  [
+    'MLSML gradOutput shape',
+    () => mlsmlBackward(tensor([1, 2, 3]), x, y, { reduction: 'none' }),
+    /multilabelSoftMarginLossBackward: gradOutput shape \[3\] must equal/,
+    'RuntimeError',
+  ],
+  [
+    'BCELoss input above 1',
+    () => binaryCrossEntropy(tensor([0.5, 1.5]), tensor([0, 1])),
+    /binaryCrossEntropy: every element of input must be between 0 and 1, got 1.5 at 1/,
+    'RuntimeError',
+  ],
+  [
+    'BCELoss NaN input',
+    () => binaryCrossEntropy(tensor([NaN]), tensor([0])),
+    /every element of input must be between 0 and 1, got NaN/,
+    'RuntimeError',
+  ],
+  [
+    'BCELoss target outside [0, 1] (torch 2.x)',
+    () => binaryCrossEntropy(tensor([0.5]), tensor([1.5]), { torchVersion: '2.6.0' }),
+    /every element of target must be between 0 and 1/,
+    'RuntimeError',
+  ],
+  [
+    'BCELoss target shape',
+    () => binaryCrossEntropy(tensor([0.5, 0.5]), tensor([[0, 1]])),
+    /binaryCrossEntropy: target shape \[1, 2\] must equal input shape \[2\]/,
+    'ValueError',
+  ],
+  [
+    'BCELoss weight',
+    () => binaryCrossEntropy(tensor([[0.5, 0.5, 0.5]]), tensor([[0, 1, 1]]), { weight: tensor([1, 2]) }),
+    /binaryCrossEntropy: weight shape \[2\] must broadcast/,
+    'RuntimeError',
+  ],
+  [
+    'SoftMarginLoss target shape',
+    () => softMarginLoss(tensor([1, 2, 3]), tensor([1, -1])),
+    /softMarginLoss: target shape \[2\] must broadcast to input shape \[3\]/,
+    'RuntimeError',
+  ],
+  [
+    'SoftMarginLoss unknown option',
+    () => softMarginLoss(x, y, { weight: tensor([1]) } as object),
+    /softMarginLoss: unknown option 'weight'/,
+    'TypeError',
+  ],
+  [
+    'MultiLabelMarginLoss float target',
+    () => multilabelMarginLoss(x, y as never),
+    /multilabelMarginLoss: argument 'target' must hold class indices \(Int32Array data, torch.long\), got a float tensor/,
+    'RuntimeError',
+  ],
+  [
+    'MultiLabelMarginLoss index = C',
+    () => multilabelMarginLoss(tensor([[0.1, 0.2]]), tensor([[2, -1]], { dtype: 'int64' })),
+    /multilabelMarginLoss: target index 2 at 0 is out of range for 2 classes/,
+    'RuntimeError',
+  ],
+  [
+    'MultiLabelMarginLoss index < -1',
+    () => multilabelMarginLoss(tensor([[0.1, 0.2]]), tensor([[-2, 0]], { dtype: 'int64' })),
+    /target index -2 at 0 is out of range/,
+    'RuntimeError',
+  ],
+  [
+    'MultiLabelMarginLoss 3-D input',
+    () => multilabelMarginLoss(tensor([[[0.1]]]), tensor([[[0]]], { dtype: 'int64' })),
+    /multilabelMarginLoss: input must be a non-empty vector or an \(N, C\) matrix/,
+    'RuntimeError',
+  ],
+  [
+    'MultiLabelMarginLoss target shape',
+    () => multilabelMarginLoss(tensor([[0.1, 0.2]]), tensor([[0, 1, -1]], { dtype: 'int64' })),
+    /target shape \[1, 3\] is inconsistent with input shape \[1, 2\]/,
+    'RuntimeError',
+  ],
+  [
+    'MultiLabelMarginLoss gradOutput',
+    () => multilabelMarginLossBackward(tensor([1, 2]), tensor([[0.1, 0.2]]), tensor([[0, -1]], { dtype: 'int64' }), { reduction: 'none' }),
+    /multilabelMarginLossBackward: gradOutput shape \[2\] must equal the forward output's shape \[1\]/,
+    'RuntimeError',
+  ],
+  [
+    'MLSML non-Tensor weight',
+    () => mlsml(x, y, { weight: [1, 2, 3] as unknown as Tensor }),
+    /argument 'weight' must be a Tensor/,
+    'TypeError',
+  ],
 ];
 
 test.each(errors)('error: %s', (_, call, message, torchType) => {
@@ -143,15 +302,21 @@ test.each(errors)('error: %s', (_, call, message, torchType) => {
 });
 
 test('tensor() rejects what is not a tensor, naming the problem', () => {
-  expect(() => tensor([[1, 2], [3]])).toThrow(/^tensor: nested arrays are ragged: expected a sequence of length 2 at dim 1 \(got length 1\)$/);
+  expect(() => tensor([[1, 2], [3]])).toThrow(
+    /^tensor: nested arrays are ragged: expected a sequence of length 2 at dim 1 \(got length 1\)$/,
+  );
   expect(() => tensor([[1, 2], 3] as never)).toThrow(/ragged: expected a sequence of length 2 at dim 1 \(got a number\)/);
   expect(() => tensor([1, [2]] as never)).toThrow(/ragged: expected a number at dim 1 \(got length 1\)/);
   expect(() => tensor([1, 'a' as unknown as number])).toThrow(/^tensor: values must be numbers, got string at element 1$/);
-  expect(() => tensor('1' as unknown as number)).toThrow(/tensor: values must be a number, nested number arrays or a Float32Array\/Float64Array\/Int32Array, got string/);
+  expect(() => tensor('1' as unknown as number)).toThrow(
+    /tensor: values must be a number, nested number arrays or a Float32Array\/Float64Array\/Int32Array, got string/,
+  );
   expect(() => tensor([1, 2], { shape: [-2, -1] })).toThrow(/tensor: shape must be an array of non-negative integers, got \[-2,-1\]/);
   expect(() => tensor([1, 2], { shape: [1.5] })).toThrow(/non-negative integers/);
   expect(() => tensor(new Int32Array([1, 2, 3]), { shape: [2] })).toThrow(/tensor: shape \[2\] holds 2 values, got 3/);
-  expect(() => tensor([2 ** 31], { dtype: 'int64' })).toThrow(/^tensor: values must be numbers \(int64: integers that fit in 32 bits\), got 2147483648 at element 0$/);
+  expect(() => tensor([2 ** 31], { dtype: 'int64' })).toThrow(
+    /^tensor: values must be numbers \(int64: integers that fit in 32 bits\), got 2147483648 at element 0$/,
+  );
   expect(() => tensor([-(2 ** 31) + 1, 2 ** 31 - 1], { dtype: 'int64' })).not.toThrow();
   expect(tensor([], { shape: [0] }).shape).toEqual([0]);
   expect(tensor([[]]).shape).toEqual([1, 0]);
@@ -187,16 +352,35 @@ test('options: objects only; unknown keys named unless undefined; cpuCapability 
   expect(() => bce(x, y, null as never)).toThrow(/binaryCrossEntropyWithLogits: options must be an object, got null/);
   expect(() => bce(x, y, 3 as never)).toThrow(/options must be an object, got number/);
   expect(() => bce(x, y, { extra: undefined } as object)).not.toThrow();
-  expect(() => bce(x, y, { cpuCapability: 'sse2' as never })).toThrow(/binaryCrossEntropyWithLogits: cpuCapability "sse2" is not one of default, avx2, avx512/);
-  expect(bce(x, tensor([[1, 0, 1], [0, 0.5, 1]], { dtype: 'float64' })).data).toBeInstanceOf(Float64Array);
+  expect(() => bce(x, y, { cpuCapability: 'sse2' as never })).toThrow(
+    /binaryCrossEntropyWithLogits: cpuCapability "sse2" is not one of default, avx2, avx512/,
+  );
+  expect(
+    bce(
+      x,
+      tensor(
+        [
+          [1, 0, 1],
+          [0, 0.5, 1],
+        ],
+        { dtype: 'float64' },
+      ),
+    ).data,
+  ).toBeInstanceOf(Float64Array);
   expect(bce(x, y, { posWeight: tensor([1, 2, 3], { dtype: 'float64' }) }).data).toBeInstanceOf(Float64Array);
   expect(dtypeOf(tensor([1], { dtype: 'float64' }))).toBe('float64');
   expect(dtypeOf(tensor([1]))).toBe('float32');
 });
 
 test('pre-1.11 MultiLabelSoftMarginLoss sums dim 1 of a 3-D input', () => {
-  const input = tensor(Float64Array.from({ length: 24 }, (_, i) => Math.sin(i) * 3), { shape: [2, 3, 4] });
-  const target = tensor(Float64Array.from({ length: 24 }, (_, i) => (i % 5) / 4), { shape: [2, 3, 4] });
+  const input = tensor(
+    Float64Array.from({ length: 24 }, (_, i) => Math.sin(i) * 3),
+    { shape: [2, 3, 4] },
+  );
+  const target = tensor(
+    Float64Array.from({ length: 24 }, (_, i) => (i % 5) / 4),
+    { shape: [2, 3, 4] },
+  );
   const out = mlsml(input, target, { reduction: 'none', torchVersion: '1.10.2' });
   expect(out.shape).toEqual([2, 4]);
   const ls = (v: number) => Math.min(v, 0) - Math.log1p(Math.exp(-Math.abs(v)));
@@ -226,7 +410,9 @@ test('every backward validates gradOutput as a Tensor, names its own op, and pro
   ];
   for (const [op, backward] of backwards) {
     expect(() => backward([1] as unknown as Tensor), op).toThrow(new RegExp(`^${op}: argument 'gradOutput' must be a Tensor`));
-    expect(() => backward(tensor([1, 2])), op).toThrow(new RegExp(`^${op}: gradOutput shape \\[2\\] must equal the forward output's shape \\[\\]`));
+    expect(() => backward(tensor([1, 2])), op).toThrow(
+      new RegExp(`^${op}: gradOutput shape \\[2\\] must equal the forward output's shape \\[\\]`),
+    );
     expect(backward(tensor(1, { dtype: 'float64' })).data, op).toBeInstanceOf(Float64Array);
   }
   expect(() => binaryCrossEntropyBackward(tensor(1), p, tensor([0, 1, 1]))).toThrow(/^binaryCrossEntropyBackward: target shape/);
@@ -238,8 +424,12 @@ test('MultiLabelMarginLoss accepts the shapes torch accepts and rejects the rest
   expect(ok(tensor(0.5), [0], []).data[0]).toBe(0); // 0-d: one class, listed
   expect(ok(tensor([0.1, 0.2, 0.4, 0.8]), [3, 0, -1, 1], [4]).data[0]).toBe(Math.fround(0.85));
   expect(ok(tensor([0.1, 0.2, 0.4, 0.8]), [3, 0, -1, 1], [4]).shape).toEqual([]);
-  expect(multilabelMarginLoss(tensor([0.1, 0.2, 0.4, 0.8]), tensor(new Int32Array([3, 0, -1, 1])), { reduction: 'none' }).shape).toEqual([]);
-  expect(multilabelMarginLoss(tensor([], { shape: [0, 4] }), tensor(new Int32Array(0), { shape: [0, 4] }), { reduction: 'none' }).shape).toEqual([0]);
+  expect(multilabelMarginLoss(tensor([0.1, 0.2, 0.4, 0.8]), tensor(new Int32Array([3, 0, -1, 1])), { reduction: 'none' }).shape).toEqual(
+    [],
+  );
+  expect(
+    multilabelMarginLoss(tensor([], { shape: [0, 4] }), tensor(new Int32Array(0), { shape: [0, 4] }), { reduction: 'none' }).shape,
+  ).toEqual([0]);
   const bad: [Tensor, number[], number[], RegExp][] = [
     [tensor([], { shape: [0] }), [], [0], /input must be a non-empty vector/],
     [tensor([], { shape: [2, 0] }), [], [2, 0], /input must be a non-empty vector/],

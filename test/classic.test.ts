@@ -6,11 +6,23 @@ import { binaryCrossEntropyWithLogits, multilabelSoftMarginLoss, tensor } from '
 import { loadGoldens } from '../ts/golden/run.ts';
 import { decodeNumber } from '../ts/golden/schema.ts';
 
-const x = tensor([[0.8, 0.9, 0.3], [0.8, 0.9, 0.3], [0.8, 0.9, 0.3], [0.8, 0.9, 0.3]]);
-const y = tensor([[1, 1, 0], [1, 1, 0], [1, 1, 0], [1, 1, 0]]);
+const x = tensor([
+  [0.8, 0.9, 0.3],
+  [0.8, 0.9, 0.3],
+  [0.8, 0.9, 0.3],
+  [0.8, 0.9, 0.3],
+]);
+const y = tensor([
+  [1, 1, 0],
+  [1, 1, 0],
+  [1, 1, 0],
+  [1, 1, 0],
+]);
 const weight = tensor([0.8, 1, 0.8]);
-const mlsml = (torchVersion: string, reduction: 'mean' | 'sum' = 'mean') => multilabelSoftMarginLoss(x, y, { weight, reduction, torchVersion }).data[0];
-const bce = (torchVersion: string, reduction: 'mean' | 'sum' = 'mean') => binaryCrossEntropyWithLogits(x, y, { weight, reduction, torchVersion }).data[0];
+const mlsml = (torchVersion: string, reduction: 'mean' | 'sum' = 'mean') =>
+  multilabelSoftMarginLoss(x, y, { weight, reduction, torchVersion }).data[0];
+const bce = (torchVersion: string, reduction: 'mean' | 'sum' = 'mean') =>
+  binaryCrossEntropyWithLogits(x, y, { weight, reduction, torchVersion }).data[0];
 
 test('torch 1.13: MLSML mean 0.4405062198638916, BCEWithLogits mean 0.440506249666214', () => {
   expect(mlsml('1.13.0a0')).toBe(0.4405062198638916);

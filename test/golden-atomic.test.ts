@@ -60,7 +60,8 @@ function freshCopy(): string {
 /** A host Python for the commit's exchange that first (or afterwards) sends `signal` to `npm run golden`. */
 function signallingPython(dir: string, signal: string, when: 'before' | 'after'): string {
   const path = join(dir, `python-${signal}-${when}`);
-  const body = when === 'before' ? `kill -${signal} $PPID\nexec /usr/bin/python3 "$@"` : `/usr/bin/python3 "$@"; s=$?; kill -${signal} $PPID; exit $s`;
+  const body =
+    when === 'before' ? `kill -${signal} $PPID\nexec /usr/bin/python3 "$@"` : `/usr/bin/python3 "$@"; s=$?; kill -${signal} $PPID; exit $s`;
   writeFileSync(path, `#!/bin/sh\n${body}\n`);
   chmodSync(path, 0o755);
   return path;
@@ -90,9 +91,28 @@ interface Outcome {
 }
 
 async function run(s: Scenario, dir = freshCopy()): Promise<Outcome> {
-  const golden = [process.execPath, '--import', 'tsx', join(PACKAGE_ROOT, 'scripts/cli.ts'), 'golden', '--seed', '99', '--golden-dir', join(dir, 'golden'), '--report-dir', join(dir, 'reports')];
-  const command = s.inject ? ['strace', '-f', '-qq', '-o', '/dev/null', ...s.inject.flatMap((i) => ['-e', `inject=${i}`]), ...golden] : golden;
-  const env: Record<string, string> = { TORCH_PYTHON: `node ${join(PACKAGE_ROOT, 'test/fixtures/fake-python.mjs')} golden`, CI: '1', FAKE_LOG: join(dir, 'fake.log'), ...s.env };
+  const golden = [
+    process.execPath,
+    '--import',
+    'tsx',
+    join(PACKAGE_ROOT, 'scripts/cli.ts'),
+    'golden',
+    '--seed',
+    '99',
+    '--golden-dir',
+    join(dir, 'golden'),
+    '--report-dir',
+    join(dir, 'reports'),
+  ];
+  const command = s.inject
+    ? ['strace', '-f', '-qq', '-o', '/dev/null', ...s.inject.flatMap((i) => ['-e', `inject=${i}`]), ...golden]
+    : golden;
+  const env: Record<string, string> = {
+    TORCH_PYTHON: `node ${join(PACKAGE_ROOT, 'test/fixtures/fake-python.mjs')} golden`,
+    CI: '1',
+    FAKE_LOG: join(dir, 'fake.log'),
+    ...s.env,
+  };
   if (s.hostPython) env.TORCH_PARITY_HOST_PYTHON = s.hostPython(dir);
   const child = execa(command[0]!, command.slice(1), { cwd: PACKAGE_ROOT, env, reject: false, all: true, detached: true, timeout: 60_000 });
   if (s.signal) {
@@ -143,34 +163,132 @@ function expectTruthful(o: Outcome, what: string): void {
 const exchangeUnsupported = 'renameat2:error=EINVAL:when=1'; // a filesystem without RENAME_EXCHANGE
 const scenarios: Scenario[] = [
   { name: 'a clean run', expectSet: 'new', expectCode: null, expectMessage: /golden\/ holds the new set/ },
-  { name: 'the exchange failing (EBUSY)', inject: ['renameat2:error=EBUSY:when=1'], expectSet: 'old', expectCode: 2, expectMessage: /could not swap[^]*EBUSY[^]*golden\/ is unchanged/ },
-  { name: 'the exchange killed before it runs', inject: ['renameat2:signal=SIGKILL:when=1'], expectSet: 'old', expectCode: 2, expectMessage: /could not swap[^]*was killed by SIGKILL[^]*golden\/ is unchanged/ },
-  { name: 'no exchange: two renames', inject: [exchangeUnsupported], expectSet: 'new', expectCode: null, expectMessage: /two renames[^]*golden\/ holds the new set/ },
-  { name: 'no exchange, the first rename failing', inject: [exchangeUnsupported, 'rename:error=EBUSY:when=1'], expectSet: 'old', expectCode: 2, expectMessage: /EBUSY[^]*golden\/ is unchanged/ },
-  { name: 'no exchange, the second rename failing', inject: [exchangeUnsupported, 'rename:error=EBUSY:when=2'], expectSet: 'old', expectCode: 2, expectMessage: /EBUSY[^]*golden\/ is unchanged/ },
-  { name: 'no exchange, killed at the first rename', inject: [exchangeUnsupported, 'rename:signal=SIGKILL:when=1'], expectSet: 'old', expectCode: null, expectMessage: null, recovered: 'old' },
+  {
+    name: 'the exchange failing (EBUSY)',
+    inject: ['renameat2:error=EBUSY:when=1'],
+    expectSet: 'old',
+    expectCode: 2,
+    expectMessage: /could not swap[\s\S]*EBUSY[\s\S]*golden\/ is unchanged/,
+  },
+  {
+    name: 'the exchange killed before it runs',
+    inject: ['renameat2:signal=SIGKILL:when=1'],
+    expectSet: 'old',
+    expectCode: 2,
+    expectMessage: /could not swap[\s\S]*was killed by SIGKILL[\s\S]*golden\/ is unchanged/,
+  },
+  {
+    name: 'no exchange: two renames',
+    inject: [exchangeUnsupported],
+    expectSet: 'new',
+    expectCode: null,
+    expectMessage: /two renames[\s\S]*golden\/ holds the new set/,
+  },
+  {
+    name: 'no exchange, the first rename failing',
+    inject: [exchangeUnsupported, 'rename:error=EBUSY:when=1'],
+    expectSet: 'old',
+    expectCode: 2,
+    expectMessage: /EBUSY[\s\S]*golden\/ is unchanged/,
+  },
+  {
+    name: 'no exchange, the second rename failing',
+    inject: [exchangeUnsupported, 'rename:error=EBUSY:when=2'],
+    expectSet: 'old',
+    expectCode: 2,
+    expectMessage: /EBUSY[\s\S]*golden\/ is unchanged/,
+  },
+  {
+    name: 'no exchange, killed at the first rename',
+    inject: [exchangeUnsupported, 'rename:signal=SIGKILL:when=1'],
+    expectSet: 'old',
+    expectCode: null,
+    expectMessage: null,
+    recovered: 'old',
+  },
   // The one window of the fallback: golden/ moved aside, not yet replaced; loadGoldens puts it back.
-  { name: 'no exchange, killed at the second rename', inject: [exchangeUnsupported, 'rename:signal=SIGKILL:when=2'], expectSet: 'old', expectCode: null, expectMessage: null, recovered: 'old' },
-  { name: 'SIGINT during the probe', env: { FAKE_SLEEP_PROBE: '1' }, signal: { at: /fake-python: probing/, name: 'SIGINT' }, expectSet: 'old', expectCode: 130, expectMessage: /interrupted by SIGINT.*: golden\/ is unchanged/ },
-  { name: 'SIGINT during generation', env: { FAKE_SLEEP_BEFORE: 'multilabel_margin' }, signal: { at: /fake-python: generating multilabel_margin/, name: 'SIGINT' }, expectSet: 'old', expectCode: 130, expectMessage: /interrupted by SIGINT.*: golden\/ is unchanged/ },
-  { name: 'SIGTERM to node alone during generation', env: { FAKE_SLEEP_BEFORE: 'soft_margin' }, signal: { at: /fake-python: generating soft_margin/, name: 'SIGTERM', nodeOnly: true }, expectSet: 'old', expectCode: 130, expectMessage: /interrupted by SIGTERM: golden\/ is unchanged/ },
-  { name: 'SIGINT during the drift report', signal: { at: /^comparing \d+ regenerated files/, name: 'SIGINT' }, expectSet: 'old', expectCode: 130, expectMessage: /interrupted by SIGINT: golden\/ is unchanged/ },
-  { name: 'SIGINT to node alone during parity', signal: { at: /^running the ports/, name: 'SIGINT', nodeOnly: true }, expectSet: 'old', expectCode: 130, expectMessage: /interrupted by SIGINT: golden\/ is unchanged/ },
-  { name: 'SIGINT as the commit starts', hostPython: (d) => signallingPython(d, 'INT', 'before'), expectSet: 'new', expectCode: 130, expectMessage: /interrupted by SIGINT after the commit point: golden\/ holds the new set/ },
-  { name: 'SIGHUP just after the commit', hostPython: (d) => signallingPython(d, 'HUP', 'after'), expectSet: 'new', expectCode: 130, expectMessage: /interrupted by SIGHUP after the commit point: golden\/ holds the new set/ },
-  { name: 'SIGKILL as the commit starts', hostPython: (d) => signallingPython(d, 'KILL', 'before'), expectSet: 'new', expectCode: null, expectMessage: null, recovered: 'new' },
+  {
+    name: 'no exchange, killed at the second rename',
+    inject: [exchangeUnsupported, 'rename:signal=SIGKILL:when=2'],
+    expectSet: 'old',
+    expectCode: null,
+    expectMessage: null,
+    recovered: 'old',
+  },
+  {
+    name: 'SIGINT during the probe',
+    env: { FAKE_SLEEP_PROBE: '1' },
+    signal: { at: /fake-python: probing/, name: 'SIGINT' },
+    expectSet: 'old',
+    expectCode: 130,
+    expectMessage: /interrupted by SIGINT.*: golden\/ is unchanged/,
+  },
+  {
+    name: 'SIGINT during generation',
+    env: { FAKE_SLEEP_BEFORE: 'multilabel_margin' },
+    signal: { at: /fake-python: generating multilabel_margin/, name: 'SIGINT' },
+    expectSet: 'old',
+    expectCode: 130,
+    expectMessage: /interrupted by SIGINT.*: golden\/ is unchanged/,
+  },
+  {
+    name: 'SIGTERM to node alone during generation',
+    env: { FAKE_SLEEP_BEFORE: 'soft_margin' },
+    signal: { at: /fake-python: generating soft_margin/, name: 'SIGTERM', nodeOnly: true },
+    expectSet: 'old',
+    expectCode: 130,
+    expectMessage: /interrupted by SIGTERM: golden\/ is unchanged/,
+  },
+  {
+    name: 'SIGINT during the drift report',
+    signal: { at: /^comparing \d+ regenerated files/, name: 'SIGINT' },
+    expectSet: 'old',
+    expectCode: 130,
+    expectMessage: /interrupted by SIGINT: golden\/ is unchanged/,
+  },
+  {
+    name: 'SIGINT to node alone during parity',
+    signal: { at: /^running the ports/, name: 'SIGINT', nodeOnly: true },
+    expectSet: 'old',
+    expectCode: 130,
+    expectMessage: /interrupted by SIGINT: golden\/ is unchanged/,
+  },
+  {
+    name: 'SIGINT as the commit starts',
+    hostPython: (d) => signallingPython(d, 'INT', 'before'),
+    expectSet: 'new',
+    expectCode: 130,
+    expectMessage: /interrupted by SIGINT after the commit point: golden\/ holds the new set/,
+  },
+  {
+    name: 'SIGHUP just after the commit',
+    hostPython: (d) => signallingPython(d, 'HUP', 'after'),
+    expectSet: 'new',
+    expectCode: 130,
+    expectMessage: /interrupted by SIGHUP after the commit point: golden\/ holds the new set/,
+  },
+  {
+    name: 'SIGKILL as the commit starts',
+    hostPython: (d) => signallingPython(d, 'KILL', 'before'),
+    expectSet: 'new',
+    expectCode: null,
+    expectMessage: null,
+    recovered: 'new',
+  },
 ];
 
 /** Runs at most `limit` at once (two cores, shared). */
 async function pool<T, R>(items: readonly T[], limit: number, f: (t: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await f(items[i]!);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await f(items[i]!);
+      }
+    }),
+  );
   return out;
 }
 
@@ -180,9 +298,14 @@ test('a failure or a kill at any phase leaves golden/ the old set or the new one
   outcomes = await pool(scenarios, 4, (s) => run(s));
   outcomes.forEach((o, i) => {
     const s = scenarios[i]!;
-    const what = `${s.name}\n${o.output.split('\n').filter((l) => !/^(\||[a-z_]+ (output|grad|error) )/.test(l)).slice(-12).join('\n')}`;
+    const what = `${s.name}\n${o.output
+      .split('\n')
+      .filter((l) => !/^(\||[a-z_]+ (output|grad|error) )/.test(l))
+      .slice(-12)
+      .join('\n')}`;
     expectTruthful(o, s.name);
-    if (s.expectCode === null && s.expectMessage !== null) expect.soft([0, 1], what).toContain(o.code); // 1: parity failures, listed
+    if (s.expectCode === null && s.expectMessage !== null)
+      expect.soft([0, 1], what).toContain(o.code); // 1: parity failures, listed
     else if (s.expectCode !== null) expect.soft(o.code, what).toBe(s.expectCode);
     if (s.expectMessage) expect.soft(o.output, what).toMatch(s.expectMessage);
     if (s.recovered) {
@@ -194,8 +317,9 @@ test('a failure or a kill at any phase leaves golden/ the old set or the new one
     }
     // A run that got as far as the commit wrote the drift report, as markdown, JSON and an HTML page.
     if (s.name === 'a clean run') {
-      for (const f of ['drift.md', 'drift.json', 'drift.html']) expect.soft(existsSync(join(o.dir, 'reports', f)), `${what}: ${f}`).toBe(true);
-      expect.soft(readFileSync(join(o.dir, 'reports', 'drift.html'), 'utf8'), what).toMatch(/^<!doctype html>[^]*<svg/i);
+      for (const f of ['drift.md', 'drift.json', 'drift.html'])
+        expect.soft(existsSync(join(o.dir, 'reports', f)), `${what}: ${f}`).toBe(true);
+      expect.soft(readFileSync(join(o.dir, 'reports', 'drift.html'), 'utf8'), what).toMatch(/^<!doctype html>[\s\S]*<svg/i);
     }
     expect.soft(whichSet(join(o.dir, 'golden')), what).toBe(s.recovered ?? s.expectSet);
   });

@@ -36,15 +36,46 @@ interface Scenario {
 }
 
 const scenarios: Scenario[] = [
-  { what: 'a TORCH_PYTHON that does not exist', python: '/nonexistent/python3', message: /the Python command '\/nonexistent\/python3' \(TORCH_PYTHON\) does not exist/ },
-  { what: 'a Python without torch', python: fake('no-torch'), message: /torch is not importable by .*fake-python\.mjs no-torch: pip install -r requirements\.txt, or apt-get install python3-torch/ },
+  {
+    what: 'a TORCH_PYTHON that does not exist',
+    python: '/nonexistent/python3',
+    message: /the Python command '\/nonexistent\/python3' \(TORCH_PYTHON\) does not exist/,
+  },
+  {
+    what: 'a Python without torch',
+    python: fake('no-torch'),
+    message: /torch is not importable by .*fake-python\.mjs no-torch: pip install -r requirements\.txt, or apt-get install python3-torch/,
+  },
   { what: 'torch older than 1.5', python: fake('old-torch'), message: /torch 1\.4\.0 .* is older than 1\.5/ },
-  { what: 'the generator crashing', python: fake('crash'), message: /the generator crashed for bce_with_logits under torch 9\.9\.0 \('node .*' exited with status 1\)[^]*RuntimeError: simulated generator crash/ },
+  {
+    what: 'the generator crashing',
+    python: fake('crash'),
+    message:
+      /the generator crashed for bce_with_logits under torch 9\.9\.0 \('node .*' exited with status 1\)[\s\S]*RuntimeError: simulated generator crash/,
+  },
   { what: 'output that is not a valid golden file', python: fake('bad-json'), message: /invalid golden file at \$\.cases\[0\]\.dtype/ },
-  { what: 'a golden for a loss without a port', python: fake('bad-loss'), message: /generated bce_with_logits\.json for torch 9\.9\.0: invalid golden file at \$\.loss: .*bce_with_logits/ },
-  { what: 'a torch version that is a path', python: fake('escape'), message: /reports torch version "2\.6\/\.\.\/\.\.\/\.\.\/escaped", which is not a plain version/ },
-  { what: 'a probe that hangs (--timeout)', python: fake('sleep-probe'), args: ['--timeout', '2'], message: /the torch probe \('node .*sleep-probe', TORCH_PYTHON\) did not finish within 2 s; killed it/ },
-  { what: 'a generator that hangs (TORCH_PARITY_TIMEOUT)', python: fake('sleep-generator'), env: { TORCH_PARITY_TIMEOUT: '2' }, message: /the generator for bce_with_logits under torch 9\.9\.0 did not finish within 2 s; killed it/ },
+  {
+    what: 'a golden for a loss without a port',
+    python: fake('bad-loss'),
+    message: /generated bce_with_logits\.json for torch 9\.9\.0: invalid golden file at \$\.loss: .*bce_with_logits/,
+  },
+  {
+    what: 'a torch version that is a path',
+    python: fake('escape'),
+    message: /reports torch version "2\.6\/\.\.\/\.\.\/\.\.\/escaped", which is not a plain version/,
+  },
+  {
+    what: 'a probe that hangs (--timeout)',
+    python: fake('sleep-probe'),
+    args: ['--timeout', '2'],
+    message: /the torch probe \('node .*sleep-probe', TORCH_PYTHON\) did not finish within 2 s; killed it/,
+  },
+  {
+    what: 'a generator that hangs (TORCH_PARITY_TIMEOUT)',
+    python: fake('sleep-generator'),
+    env: { TORCH_PARITY_TIMEOUT: '2' },
+    message: /the generator for bce_with_logits under torch 9\.9\.0 did not finish within 2 s; killed it/,
+  },
 ];
 
 test('npm run golden fails clearly, leaving golden/ byte-identical and writing nothing outside it', async () => {
@@ -56,13 +87,27 @@ test('npm run golden fails clearly, leaving golden/ byte-identical and writing n
   const started = Date.now();
   const results = await Promise.all(
     scenarios.map((s, i) =>
-      execa(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', 'golden', '--golden-dir', join(dirs[i]!, 'golden'), '--report-dir', join(dirs[i]!, 'reports'), ...(s.args ?? [])], {
-        cwd: PACKAGE_ROOT,
-        env: { TORCH_PYTHON: s.python, ...s.env },
-        reject: false,
-        all: true,
-        timeout: 30_000,
-      }),
+      execa(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'scripts/cli.ts',
+          'golden',
+          '--golden-dir',
+          join(dirs[i]!, 'golden'),
+          '--report-dir',
+          join(dirs[i]!, 'reports'),
+          ...(s.args ?? []),
+        ],
+        {
+          cwd: PACKAGE_ROOT,
+          env: { TORCH_PYTHON: s.python, ...s.env },
+          reject: false,
+          all: true,
+          timeout: 30_000,
+        },
+      ),
     ),
   );
   results.forEach((r, i) => {

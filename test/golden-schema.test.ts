@@ -41,18 +41,26 @@ test('the committed goldens load under the strict schema', () => {
 });
 
 test('a loss without a port is rejected on load, naming the file', () => {
-  expect(loadError(edited((g) => (g.loss = 'constructor')))).toMatch(/^<dir>\/torch-1\.13\.0a0\/soft_margin\.json: invalid golden file at \$\.loss: .*soft_margin/);
+  expect(loadError(edited((g) => (g.loss = 'constructor')))).toMatch(
+    /^<dir>\/torch-1\.13\.0a0\/soft_margin\.json: invalid golden file at \$\.loss: .*soft_margin/,
+  );
 });
 
 test('unknown fields are rejected, at every level', () => {
   expect(loadError(edited((g) => (g.extra = 1)))).toMatch(/soft_margin\.json: invalid golden file at \$: .*\(extra\)/);
-  expect(loadError(edited((g) => (g.cases[2].args.input.strides = [1])))).toMatch(/invalid golden file at \$\.cases\[2\]\.args\.input: .*\(strides\)/);
+  expect(loadError(edited((g) => (g.cases[2].args.input.strides = [1])))).toMatch(
+    /invalid golden file at \$\.cases\[2\]\.args\.input: .*\(strides\)/,
+  );
   expect(loadError(edited((g) => (g.environment.gpu = 'none')))).toMatch(/invalid golden file at \$\.environment: .*\(gpu\)/);
 });
 
 test(`absurd tolerances are rejected (rtol and atol at most ${MAX_TOLERANCE})`, () => {
-  expect(loadError(edited((g) => (g.tolerance.float32.atol = 1e300)))).toMatch(/invalid golden file at \$\.tolerance\.float32\.atol: Too big/);
-  expect(loadError(edited((g) => (g.tolerance.float64.rtol = 0.01)))).toMatch(/invalid golden file at \$\.tolerance\.float64\.rtol: Too big/);
+  expect(loadError(edited((g) => (g.tolerance.float32.atol = 1e300)))).toMatch(
+    /invalid golden file at \$\.tolerance\.float32\.atol: Too big/,
+  );
+  expect(loadError(edited((g) => (g.tolerance.float64.rtol = 0.01)))).toMatch(
+    /invalid golden file at \$\.tolerance\.float64\.rtol: Too big/,
+  );
   expect(loadError(edited((g) => (g.tolerance.float64.rtol = MAX_TOLERANCE)))).toBe('loaded');
 });
 
@@ -60,12 +68,20 @@ test('bytes that are not UTF-8 are rejected with their offset', () => {
   const bytes = readFileSync(committedFile);
   const at = bytes.indexOf('"python":"') + 10;
   const broken = Buffer.concat([bytes.subarray(0, at), Buffer.from([0xff]), bytes.subarray(at)]);
-  expect(loadError(broken)).toBe(`<dir>/torch-1.13.0a0/soft_margin.json: not UTF-8 (the bytes from offset ${at} are not a valid UTF-8 sequence)`);
+  expect(loadError(broken)).toBe(
+    `<dir>/torch-1.13.0a0/soft_margin.json: not UTF-8 (the bytes from offset ${at} are not a valid UTF-8 sequence)`,
+  );
   expect(() => parseGolden(broken, 'x.json')).toThrow(/^x\.json: not UTF-8/);
 });
 
 test('a torch version that is not a plain version, or not its folder, is rejected', () => {
-  expect(loadError(edited((g) => (g.torch = '2.6/../../../escaped')))).toMatch(/invalid golden file at \$\.torch: torch must be a plain version/);
-  expect(loadError(edited((g) => (g.torch = '2.6.0+debian')))).toMatch(/soft_margin\.json: invalid golden file at \$\.torch: '2\.6\.0\+debian' in the folder of torch 1\.13\.0a0/);
-  expect(loadError(readFileSync(committedFile), 'torch-1.13.0a0', 'bce_with_logits.json')).toMatch(/bce_with_logits\.json: invalid golden file at \$\.loss: 'soft_margin' in a file named bce_with_logits\.json/);
+  expect(loadError(edited((g) => (g.torch = '2.6/../../../escaped')))).toMatch(
+    /invalid golden file at \$\.torch: torch must be a plain version/,
+  );
+  expect(loadError(edited((g) => (g.torch = '2.6.0+debian')))).toMatch(
+    /soft_margin\.json: invalid golden file at \$\.torch: '2\.6\.0\+debian' in the folder of torch 1\.13\.0a0/,
+  );
+  expect(loadError(readFileSync(committedFile), 'torch-1.13.0a0', 'bce_with_logits.json')).toMatch(
+    /bce_with_logits\.json: invalid golden file at \$\.loss: 'soft_margin' in a file named bce_with_logits\.json/,
+  );
 });

@@ -11,7 +11,9 @@ const REGRESSIONS = new URL('./regressions/', import.meta.url).pathname;
 const goldens = loadGoldens();
 // Cases that fuzzing found, in golden format (test/regressions/torch-<version>/<stem>.json).
 const regressions = loadGoldens(REGRESSIONS);
-const cases = [...goldens, ...regressions].flatMap((g) => g.golden.cases.map((c) => ({ name: `torch ${g.golden.torch} ${c.id}`, c, golden: g.golden })));
+const cases = [...goldens, ...regressions].flatMap((g) =>
+  g.golden.cases.map((c) => ({ name: `torch ${g.golden.torch} ${c.id}`, c, golden: g.golden })),
+);
 
 test('golden files exist for every torch version and every registered loss', () => {
   const dirs = readdirSync(GOLDEN_DIR).filter((d) => d.startsWith('torch-'));
@@ -34,7 +36,10 @@ test('each golden file holds at least 200 cases (100 for the porting-reference l
 
 // Every case through both float32 paths: the WebAssembly kernels and the ports' JS loops (float64
 // cases run the JS loops either way). The kernels must be in use where they are switched on.
-const PATHS = [{ path: 'kernels', kernels: true }, { path: 'JS loops', kernels: false }] as const;
+const PATHS = [
+  { path: 'kernels', kernels: true },
+  { path: 'JS loops', kernels: false },
+] as const;
 test('the float32 kernels load here, so the kernels path below runs them', () => {
   expect(float32Kernels()).not.toBeNull();
 });

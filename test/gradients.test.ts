@@ -4,11 +4,31 @@
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
 import {
-  binaryCrossEntropy, binaryCrossEntropyBackward, multilabelMarginLoss, multilabelMarginLossBackward, softMarginLoss,
-  softMarginLossBackward, binaryCrossEntropyWithLogits as bce, binaryCrossEntropyWithLogitsBackward as bceBackward,
-  multilabelSoftMarginLoss as mlsml, multilabelSoftMarginLossBackward as mlsmlBackward, type Tensor,
+  binaryCrossEntropy,
+  binaryCrossEntropyBackward,
+  multilabelMarginLoss,
+  multilabelMarginLossBackward,
+  softMarginLoss,
+  softMarginLossBackward,
+  binaryCrossEntropyWithLogits as bce,
+  binaryCrossEntropyWithLogitsBackward as bceBackward,
+  multilabelSoftMarginLoss as mlsml,
+  multilabelSoftMarginLossBackward as mlsmlBackward,
+  type Tensor,
 } from '../ts/index.ts';
-import { FC_RUNS, classLayout, mlsmlAccepts, numel, posWeightValue, reduction, shape, target, torchVersion, values, weightValue } from './arbitraries.ts';
+import {
+  FC_RUNS,
+  classLayout,
+  mlsmlAccepts,
+  numel,
+  posWeightValue,
+  reduction,
+  shape,
+  target,
+  torchVersion,
+  values,
+  weightValue,
+} from './arbitraries.ts';
 
 const f64 = (data: number[], s: readonly number[]): Tensor => ({ data: Float64Array.from(data), shape: s });
 
@@ -42,12 +62,18 @@ const gradCase = (minRank: number) =>
       useWeight: fc.boolean(),
       usePosWeight: fc.boolean(),
       w: values(64, weightValue),
-      pw: values(64, posWeightValue.filter((v) => v <= 50)),
+      pw: values(
+        64,
+        posWeightValue.filter((v) => v <= 50),
+      ),
     }),
   );
 
 function gradOutputFor(outShape: readonly number[], seed: number): Tensor {
-  return f64(Array.from({ length: numel(outShape) }, (_, i) => seed + 0.25 * Math.sin(i + 1)), outShape);
+  return f64(
+    Array.from({ length: numel(outShape) }, (_, i) => seed + 0.25 * Math.sin(i + 1)),
+    outShape,
+  );
 }
 
 function close(got: ArrayLike<number>, want: number[]): void {
@@ -75,18 +101,21 @@ test('BCEWithLogits float64 gradient equals central finite differences', () => {
 
 test('MultiLabelSoftMarginLoss float64 gradient equals central finite differences', () => {
   fc.assert(
-    fc.property(gradCase(1).filter((k) => mlsmlAccepts(k.torchVersion, k.s)), (k) => {
-      const options = {
-        reduction: k.reduction,
-        torchVersion: k.torchVersion,
-        ...(k.useWeight ? { weight: f64(k.w.slice(0, numel(k.wShape)), k.wShape) } : {}),
-      };
-      const x = f64(k.x, k.s);
-      const y = f64(k.y, k.s);
-      const f = (xx: Tensor) => mlsml(xx, y, options);
-      const go = gradOutputFor(f(x).shape, k.seedGrad);
-      close(mlsmlBackward(go, x, y, options).data, finiteDifference(f, x, go));
-    }),
+    fc.property(
+      gradCase(1).filter((k) => mlsmlAccepts(k.torchVersion, k.s)),
+      (k) => {
+        const options = {
+          reduction: k.reduction,
+          torchVersion: k.torchVersion,
+          ...(k.useWeight ? { weight: f64(k.w.slice(0, numel(k.wShape)), k.wShape) } : {}),
+        };
+        const x = f64(k.x, k.s);
+        const y = f64(k.y, k.s);
+        const f = (xx: Tensor) => mlsml(xx, y, options);
+        const go = gradOutputFor(f(x).shape, k.seedGrad);
+        close(mlsmlBackward(go, x, y, options).data, finiteDifference(f, x, go));
+      },
+    ),
     { numRuns: Math.ceil(FC_RUNS / 4) },
   );
 });
@@ -94,7 +123,11 @@ test('MultiLabelSoftMarginLoss float64 gradient equals central finite difference
 test('BCELoss float64 gradient equals central finite differences (inputs inside (0, 1))', () => {
   fc.assert(
     fc.property(gradCase(0), fc.array(fc.double({ min: 0.02, max: 0.98, noNaN: true }), { minLength: 64, maxLength: 64 }), (k, p) => {
-      const options = { reduction: k.reduction, torchVersion: k.torchVersion, ...(k.useWeight ? { weight: f64(k.w.slice(0, numel(k.wShape)), k.wShape) } : {}) };
+      const options = {
+        reduction: k.reduction,
+        torchVersion: k.torchVersion,
+        ...(k.useWeight ? { weight: f64(k.w.slice(0, numel(k.wShape)), k.wShape) } : {}),
+      };
       const x = f64(p.slice(0, numel(k.s)), k.s);
       const y = f64(k.y, k.s);
       const f = (xx: Tensor) => binaryCrossEntropy(xx, y, options);
@@ -120,22 +153,26 @@ test('SoftMarginLoss float64 gradient equals central finite differences', () => 
 });
 
 test('MultiLabelMarginLoss float64 gradient equals central finite differences (away from the hinge)', () => {
-  const mlmCase = fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 6 })).chain(([n, c]) =>
-    fc.record({
-      n: fc.constant(n),
-      c: fc.constant(c),
-      x: fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: n * c, maxLength: n * c }),
-      labels: fc.array(fc.integer({ min: -1, max: c - 1 }), { minLength: n * c, maxLength: n * c }),
-      reduction,
-      seedGrad: fc.double({ min: -2, max: 2, noNaN: true }),
-    }),
-  ).filter((k) => {
-    // Finite differences need every margin 1 - x_j + x_i of a row clear of the hinge at 0.
-    for (let row = 0; row < k.n; row++) {
-      for (let j = 0; j < k.c; j++) for (let i = 0; i < k.c; i++) if (Math.abs(1 - k.x[row * k.c + j]! + k.x[row * k.c + i]!) < 0.01) return false;
-    }
-    return true;
-  });
+  const mlmCase = fc
+    .tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 6 }))
+    .chain(([n, c]) =>
+      fc.record({
+        n: fc.constant(n),
+        c: fc.constant(c),
+        x: fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: n * c, maxLength: n * c }),
+        labels: fc.array(fc.integer({ min: -1, max: c - 1 }), { minLength: n * c, maxLength: n * c }),
+        reduction,
+        seedGrad: fc.double({ min: -2, max: 2, noNaN: true }),
+      }),
+    )
+    .filter((k) => {
+      // Finite differences need every margin 1 - x_j + x_i of a row clear of the hinge at 0.
+      for (let row = 0; row < k.n; row++) {
+        for (let j = 0; j < k.c; j++)
+          for (let i = 0; i < k.c; i++) if (Math.abs(1 - k.x[row * k.c + j]! + k.x[row * k.c + i]!) < 0.01) return false;
+      }
+      return true;
+    });
   fc.assert(
     fc.property(mlmCase, (k) => {
       const x = f64(k.x, [k.n, k.c]);

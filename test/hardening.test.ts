@@ -5,10 +5,26 @@
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, test } from 'vitest';
 import {
-  BCELoss, BCEWithLogitsLoss, LossArgumentError, MAX_ELEMENTS, MultiLabelMarginLoss, MultiLabelSoftMarginLoss, SoftMarginLoss,
-  binaryCrossEntropy, binaryCrossEntropyBackward, binaryCrossEntropyWithLogits as bce, binaryCrossEntropyWithLogitsBackward as bceBackward,
-  multilabelMarginLoss, multilabelMarginLossBackward, multilabelSoftMarginLoss as mlsml, multilabelSoftMarginLossBackward as mlsmlBackward,
-  softMarginLoss, softMarginLossBackward, tensor, torchRelease, type Tensor,
+  BCELoss,
+  BCEWithLogitsLoss,
+  LossArgumentError,
+  MAX_ELEMENTS,
+  MultiLabelMarginLoss,
+  MultiLabelSoftMarginLoss,
+  SoftMarginLoss,
+  binaryCrossEntropy,
+  binaryCrossEntropyBackward,
+  binaryCrossEntropyWithLogits as bce,
+  binaryCrossEntropyWithLogitsBackward as bceBackward,
+  multilabelMarginLoss,
+  multilabelMarginLossBackward,
+  multilabelSoftMarginLoss as mlsml,
+  multilabelSoftMarginLossBackward as mlsmlBackward,
+  softMarginLoss,
+  softMarginLossBackward,
+  tensor,
+  torchRelease,
+  type Tensor,
 } from '../ts/index.ts';
 import { ARENA_CAP_BYTES, float32Kernels, useFloat32Kernels, useKernelArenaCap } from '../ts/wasm/float32-kernels.ts';
 
@@ -42,17 +58,23 @@ describe('integer (torch.long) targets', () => {
     expect(softMarginLoss(tensor([0.5]), tensor([1], { dtype: 'int64' }), torch113).data[0]).toBe(0.4740769863128662);
     const x = tensor([[0.5, -1, 2]]);
     expect(mlsml(x, tensor([[1, 0, 1]], { dtype: 'int64' }), torch113).data[0]).toBe(0.3047555685043335);
-    expect(Array.from(mlsmlBackward(tensor(1), x, tensor([[1, 0, 1]], { dtype: 'int64' }), torch113).data)).toEqual([-0.12584689259529114, 0.08964714407920837, -0.039734307676553726]);
+    expect(Array.from(mlsmlBackward(tensor(1), x, tensor([[1, 0, 1]], { dtype: 'int64' }), torch113).data)).toEqual([
+      -0.12584689259529114, 0.08964714407920837, -0.039734307676553726,
+    ]);
     const s = tensor([0.5, -1, 2]);
     const labels = tensor([1, -1, 3], { dtype: 'int64' });
     const sum113 = { ...torch113, reduction: 'sum' } as const;
     expect(softMarginLoss(s, labels, sum113).data[0]).toBe(0.789814293384552);
-    expect(Array.from(softMarginLossBackward(tensor(1), s, labels, sum113).data)).toEqual([-0.3775406777858734, 0.2689414322376251, -0.007417870219796896]);
+    expect(Array.from(softMarginLossBackward(tensor(1), s, labels, sum113).data)).toEqual([
+      -0.3775406777858734, 0.2689414322376251, -0.007417870219796896,
+    ]);
     // a float64 input computes in float64, as the same float target does
     const x64 = tensor([[0.5, -1, 2]], { dtype: 'float64' });
     expect(mlsml(x64, tensor([[1, 0, 1]], { dtype: 'int64' })).data).toEqual(mlsml(x64, tensor([[1, 0, 1]], { dtype: 'float64' })).data);
     expect(new SoftMarginLoss().forward(s, labels).data).toEqual(softMarginLoss(s, tensor([1, -1, 3])).data);
-    expect(new MultiLabelSoftMarginLoss({ reduction: 'none' }).backward(tensor([2]), x, tensor([[1, 0, 1]], { dtype: 'int64' })).data).toEqual(mlsmlBackward(tensor([2]), x, tensor([[1, 0, 1]]), { reduction: 'none' }).data);
+    expect(
+      new MultiLabelSoftMarginLoss({ reduction: 'none' }).backward(tensor([2]), x, tensor([[1, 0, 1]], { dtype: 'int64' })).data,
+    ).toEqual(mlsmlBackward(tensor([2]), x, tensor([[1, 0, 1]]), { reduction: 'none' }).data);
   });
 
   test('BCELoss and BCEWithLogitsLoss reject them with RuntimeError, in torch wording', () => {
@@ -63,8 +85,12 @@ describe('integer (torch.long) targets', () => {
     const e2 = thrown(() => bce(tensor([0.5]), long([1])));
     expect(e2.torchErrorType).toBe('RuntimeError');
     expect(e2.message).toMatch(/^binaryCrossEntropyWithLogits: result type Float can't be cast to the desired output type Long/);
-    expect(thrown(() => bceBackward(tensor(1), tensor([0.5]), long([1]))).message).toMatch(/^binaryCrossEntropyWithLogitsBackward: result type/);
-    expect(thrown(() => binaryCrossEntropyBackward(tensor(1), tensor([0.5], { dtype: 'float64' }), long([1]))).message).toMatch(/expected Double/);
+    expect(thrown(() => bceBackward(tensor(1), tensor([0.5]), long([1]))).message).toMatch(
+      /^binaryCrossEntropyWithLogitsBackward: result type/,
+    );
+    expect(thrown(() => binaryCrossEntropyBackward(tensor(1), tensor([0.5], { dtype: 'float64' }), long([1]))).message).toMatch(
+      /expected Double/,
+    );
     // the shape check (functional.py, ValueError) comes before ATen's dtype check
     expect(thrown(() => bce(tensor([0.5]), long([1, 1]))).torchErrorType).toBe('ValueError');
     expect(thrown(() => binaryCrossEntropy(tensor([0.5]), long([1, 1]))).torchErrorType).toBe('ValueError');
@@ -76,9 +102,15 @@ describe('integer (torch.long) targets', () => {
 describe("torch's check order: the reduction before dtypes", () => {
   test('multilabel_margin_loss: reduction before the target dtype (ValueError, as error_inputs asserts)', () => {
     const e = thrown(() => multilabelMarginLoss(tensor([[0.5]]), tensor([[0]]) as never, { reduction: 'abc' as 'sum' }));
-    expect([e.torchErrorType, e.message]).toEqual(['ValueError', `multilabelMarginLoss: "abc" is not a valid value for reduction (expected 'none', 'mean' or 'sum')`]);
+    expect([e.torchErrorType, e.message]).toEqual([
+      'ValueError',
+      `multilabelMarginLoss: "abc" is not a valid value for reduction (expected 'none', 'mean' or 'sum')`,
+    ]);
     const f = thrown(() => multilabelMarginLoss(tensor([[0.5]]), tensor([[0]]) as never));
-    expect([f.torchErrorType, f.message]).toEqual(['RuntimeError', "multilabelMarginLoss: argument 'target' must hold class indices (Int32Array data, torch.long), got a float tensor (torch: expected scalar type Long but found Float)"]);
+    expect([f.torchErrorType, f.message]).toEqual([
+      'RuntimeError',
+      "multilabelMarginLoss: argument 'target' must hold class indices (Int32Array data, torch.long), got a float tensor (torch: expected scalar type Long but found Float)",
+    ]);
   });
 
   test('get_enum runs first in BCELoss, BCEWithLogitsLoss and SoftMarginLoss; MultiLabelSoftMarginLoss checks it last', () => {
@@ -90,17 +122,38 @@ describe("torch's check order: the reduction before dtypes", () => {
     expect(thrown(() => mlsml(tensor([[0.5, -1]]), tensor([1, 0, 1]), bad)).torchErrorType).toBe('RuntimeError');
     expect(thrown(() => mlsml(tensor(0.5), tensor(1), bad)).torchErrorType).toBe('IndexError');
     const e = thrown(() => mlsml(tensor([[0.5, -1]]), tensor([[1, 0]]), bad));
-    expect([e.torchErrorType, e.message]).toEqual(['ValueError', `multilabelSoftMarginLoss: reduction "abc" is not valid; expected 'none', 'mean' or 'sum'`]);
+    expect([e.torchErrorType, e.message]).toEqual([
+      'ValueError',
+      `multilabelSoftMarginLoss: reduction "abc" is not valid; expected 'none', 'mean' or 'sum'`,
+    ]);
     expect(thrown(() => mlsmlBackward(tensor(1), tensor([[0.5, -1]]), tensor([[1, 0]]), bad)).torchErrorType).toBe('ValueError');
   });
 });
 
 describe('legacy reductions', () => {
-  const x = tensor([[0.5, -1, 2], [0.25, 3, -2]]);
-  const p = tensor([[0.2, 0.7, 0.9], [0.5, 0.1, 0.3]]);
-  const y = tensor([[1, 0, 1], [0, 0.5, 1]]);
-  const signs = tensor([[1, -1, 1], [-1, -1, 1]]);
-  const labels = tensor([[2, 0, -1], [1, -1, 0]], { dtype: 'int64' });
+  const x = tensor([
+    [0.5, -1, 2],
+    [0.25, 3, -2],
+  ]);
+  const p = tensor([
+    [0.2, 0.7, 0.9],
+    [0.5, 0.1, 0.3],
+  ]);
+  const y = tensor([
+    [1, 0, 1],
+    [0, 0.5, 1],
+  ]);
+  const signs = tensor([
+    [1, -1, 1],
+    [-1, -1, 1],
+  ]);
+  const labels = tensor(
+    [
+      [2, 0, -1],
+      [1, -1, 0],
+    ],
+    { dtype: 'int64' },
+  );
   const mean = { reduction: 'elementwise_mean' as const };
 
   test("'elementwise_mean' is 'mean' (get_enum), except in multilabel_soft_margin_loss, which knows no such value (ValueError)", () => {
@@ -111,29 +164,45 @@ describe('legacy reductions', () => {
     expect(multilabelMarginLoss(x, labels, mean).data).toEqual(multilabelMarginLoss(x, labels).data);
     expect(multilabelMarginLossBackward(tensor(1), x, labels, mean).data).toEqual(multilabelMarginLossBackward(tensor(1), x, labels).data);
     const e = thrown(() => mlsml(x, y, mean as never));
-    expect([e.torchErrorType, e.message]).toMatchObject(['ValueError', expect.stringMatching(/^multilabelSoftMarginLoss: reduction "elementwise_mean" is not valid/)]);
+    expect([e.torchErrorType, e.message]).toMatchObject([
+      'ValueError',
+      expect.stringMatching(/^multilabelSoftMarginLoss: reduction "elementwise_mean" is not valid/),
+    ]);
   });
 
   // nn.<Loss>(size_average=sa, reduce=rd).reduction in torch 1.13, for every class
   const LEGACY: [boolean | null, boolean | null, string][] = [
-    [null, null, 'mean'], [null, true, 'mean'], [null, false, 'none'],
-    [true, null, 'mean'], [true, true, 'mean'], [true, false, 'none'],
-    [false, null, 'sum'], [false, true, 'sum'], [false, false, 'none'],
+    [null, null, 'mean'],
+    [null, true, 'mean'],
+    [null, false, 'none'],
+    [true, null, 'mean'],
+    [true, true, 'mean'],
+    [true, false, 'none'],
+    [false, null, 'sum'],
+    [false, true, 'sum'],
+    [false, false, 'none'],
   ];
-  test.each(LEGACY)('module classes map sizeAverage=%s, reduce=%s to %s (legacy_get_string), over any reduction', (sizeAverage, reduce, reduction) => {
-    const legacy = { sizeAverage, reduce, reduction: 'sum' as const };
-    const expected = sizeAverage === null && reduce === null ? 'sum' : reduction; // neither given: reduction stands
-    const r = { reduction: expected as 'sum' };
-    expect(new BCEWithLogitsLoss(legacy).forward(x, y).data).toEqual(bce(x, y, r).data);
-    expect(new BCELoss(legacy).forward(p, y).data).toEqual(binaryCrossEntropy(p, y, r).data);
-    expect(new SoftMarginLoss(legacy).forward(x, signs).data).toEqual(softMarginLoss(x, signs, r).data);
-    expect(new MultiLabelSoftMarginLoss(legacy).forward(x, y).data).toEqual(mlsml(x, y, r).data);
-    expect(new MultiLabelMarginLoss(legacy).forward(x, labels).data).toEqual(multilabelMarginLoss(x, labels, r).data);
-    expect(new BCEWithLogitsLoss({ sizeAverage, reduce }).options.reduction).toBe(sizeAverage === null && reduce === null ? undefined : reduction);
-  });
+  test.each(LEGACY)(
+    'module classes map sizeAverage=%s, reduce=%s to %s (legacy_get_string), over any reduction',
+    (sizeAverage, reduce, reduction) => {
+      const legacy = { sizeAverage, reduce, reduction: 'sum' as const };
+      const expected = sizeAverage === null && reduce === null ? 'sum' : reduction; // neither given: reduction stands
+      const r = { reduction: expected as 'sum' };
+      expect(new BCEWithLogitsLoss(legacy).forward(x, y).data).toEqual(bce(x, y, r).data);
+      expect(new BCELoss(legacy).forward(p, y).data).toEqual(binaryCrossEntropy(p, y, r).data);
+      expect(new SoftMarginLoss(legacy).forward(x, signs).data).toEqual(softMarginLoss(x, signs, r).data);
+      expect(new MultiLabelSoftMarginLoss(legacy).forward(x, y).data).toEqual(mlsml(x, y, r).data);
+      expect(new MultiLabelMarginLoss(legacy).forward(x, labels).data).toEqual(multilabelMarginLoss(x, labels, r).data);
+      expect(new BCEWithLogitsLoss({ sizeAverage, reduce }).options.reduction).toBe(
+        sizeAverage === null && reduce === null ? undefined : reduction,
+      );
+    },
+  );
 
   test('sizeAverage and reduce must be booleans (or null), and only the module classes take them', () => {
-    expect(thrown(() => new BCELoss({ sizeAverage: 1 as never })).message).toBe('BCELoss: sizeAverage must be a boolean (or null), got number');
+    expect(thrown(() => new BCELoss({ sizeAverage: 1 as never })).message).toBe(
+      'BCELoss: sizeAverage must be a boolean (or null), got number',
+    );
     expect(thrown(() => bce(x, y, { reduce: false } as never)).message).toMatch(/^binaryCrossEntropyWithLogits: unknown option 'reduce'/);
   });
 });
@@ -150,7 +219,10 @@ describe('missing and malformed arguments', () => {
       [() => mlsmlBackward(undefined as never, x, y), "multilabelSoftMarginLossBackward: argument 'gradOutput' is missing"],
       [() => binaryCrossEntropyBackward(undefined as never, x, y), "binaryCrossEntropyBackward: argument 'gradOutput' is missing"],
       [() => softMarginLossBackward(undefined as never, x, y), "softMarginLossBackward: argument 'gradOutput' is missing"],
-      [() => multilabelMarginLossBackward(undefined as never, x, tensor([[0, -1]], { dtype: 'int64' })), "multilabelMarginLossBackward: argument 'gradOutput' is missing"],
+      [
+        () => multilabelMarginLossBackward(undefined as never, x, tensor([[0, -1]], { dtype: 'int64' })),
+        "multilabelMarginLossBackward: argument 'gradOutput' is missing",
+      ],
       [() => (multilabelMarginLoss as (a: Tensor) => Tensor)(x), "multilabelMarginLoss: argument 'target' is missing"],
       [() => new BCEWithLogitsLoss().forward(x, undefined as never), "binaryCrossEntropyWithLogits: argument 'target' is missing"],
     ];
@@ -162,12 +234,21 @@ describe('missing and malformed arguments', () => {
 
   test('null and [] are not the defaults: reduction None is rejected as torch rejects it', () => {
     const e = thrown(() => bce(x, y, { reduction: null as never }));
-    expect([e.torchErrorType, e.message]).toEqual(['ValueError', "binaryCrossEntropyWithLogits: None (null) is not a valid value for reduction (expected 'none', 'mean' or 'sum')"]);
-    expect(thrown(() => multilabelMarginLoss(x, tensor([[0, -1]], { dtype: 'int64' }), { reduction: null as never })).torchErrorType).toBe('ValueError');
+    expect([e.torchErrorType, e.message]).toEqual([
+      'ValueError',
+      "binaryCrossEntropyWithLogits: None (null) is not a valid value for reduction (expected 'none', 'mean' or 'sum')",
+    ]);
+    expect(thrown(() => multilabelMarginLoss(x, tensor([[0, -1]], { dtype: 'int64' }), { reduction: null as never })).torchErrorType).toBe(
+      'ValueError',
+    );
     // functional.py: reduction + " is not valid" on None is a TypeError
     expect(thrown(() => mlsml(x, y, { reduction: null as never })).torchErrorType).toBe('TypeError');
-    expect(thrown(() => bce(x, y, { cpuCapability: null as never })).message).toBe('binaryCrossEntropyWithLogits: cpuCapability null is not one of default, avx2, avx512');
-    expect(thrown(() => bce(x, y, { torchVersion: null as never })).message).toMatch(/^binaryCrossEntropyWithLogits: torchVersion null is not a torch.__version__ string/);
+    expect(thrown(() => bce(x, y, { cpuCapability: null as never })).message).toBe(
+      'binaryCrossEntropyWithLogits: cpuCapability null is not one of default, avx2, avx512',
+    );
+    expect(thrown(() => bce(x, y, { torchVersion: null as never })).message).toMatch(
+      /^binaryCrossEntropyWithLogits: torchVersion null is not a torch.__version__ string/,
+    );
     expect(thrown(() => bce(x, y, [] as never)).message).toBe('binaryCrossEntropyWithLogits: options must be an object, got an array');
     expect(thrown(() => new SoftMarginLoss([] as never)).message).toBe('SoftMarginLoss: options must be an object, got an array');
     // weight=None is torch's default
@@ -176,9 +257,13 @@ describe('missing and malformed arguments', () => {
 
   test('tensor() rejects an unknown dtype instead of making float64', () => {
     for (const dtype of ['float16', 'Float32', 'int32', null, 5]) {
-      expect(thrown(() => tensor([1.1], { dtype: dtype as never })).message).toBe(`tensor: dtype ${JSON.stringify(dtype)} is not one of float32, float64, int64`);
+      expect(thrown(() => tensor([1.1], { dtype: dtype as never })).message).toBe(
+        `tensor: dtype ${JSON.stringify(dtype)} is not one of float32, float64, int64`,
+      );
     }
-    expect(thrown(() => tensor([1.1], [] as never)).message).toBe('tensor: options must be an object, got an array (wrap it with tensor())');
+    expect(thrown(() => tensor([1.1], [] as never)).message).toBe(
+      'tensor: options must be an object, got an array (wrap it with tensor())',
+    );
   });
 });
 
@@ -186,9 +271,15 @@ describe('enormous inputs: bounded before any work', () => {
   const empty = (rows: number) => tensor(new Float32Array(0), { shape: [rows, 0] });
   test('an empty [2^40, 0] input: MultiLabelSoftMarginLoss needs 2^40 per-sample values (torch cannot allocate them either)', () => {
     const start = performance.now();
-    for (const call of [() => mlsml(empty(2 ** 40), empty(2 ** 40)), () => mlsml(empty(2 ** 40), empty(2 ** 40), { reduction: 'none' }), () => mlsmlBackward(tensor(1), empty(2 ** 40), empty(2 ** 40))]) {
+    for (const call of [
+      () => mlsml(empty(2 ** 40), empty(2 ** 40)),
+      () => mlsml(empty(2 ** 40), empty(2 ** 40), { reduction: 'none' }),
+      () => mlsmlBackward(tensor(1), empty(2 ** 40), empty(2 ** 40)),
+    ]) {
       const e = thrown(call);
-      expect(e.message).toMatch(/^multilabelSoftMarginLoss(Backward)?: the per-sample loss of shape \[1099511627776\] would hold 1099511627776 elements, more than the 4294967296 \(2\^32\) a typed array can$/);
+      expect(e.message).toMatch(
+        /^multilabelSoftMarginLoss(Backward)?: the per-sample loss of shape \[1099511627776\] would hold 1099511627776 elements, more than the 4294967296 \(2\^32\) a typed array can$/,
+      );
       expect(e.torchErrorType).toBe('RuntimeError');
     }
     expect(performance.now() - start).toBeLessThan(100);
@@ -201,10 +292,16 @@ describe('enormous inputs: bounded before any work', () => {
   test('broadcasting that would grow past MAX_ELEMENTS, and shapes that are not safe integers, are named', () => {
     const column = tensor(new Float32Array(2 ** 17), { shape: [2 ** 17, 1] });
     const row = tensor(new Float32Array(2 ** 17), { shape: [1, 2 ** 17] });
-    expect(thrown(() => mlsml(column, row)).message).toMatch(/^multilabelSoftMarginLoss: the broadcast loss \(input, target and weight\) of shape \[131072, 131072\] would hold 17179869184 elements/);
+    expect(thrown(() => mlsml(column, row)).message).toMatch(
+      /^multilabelSoftMarginLoss: the broadcast loss \(input, target and weight\) of shape \[131072, 131072\] would hold 17179869184 elements/,
+    );
     expect(thrown(() => tensor([], { shape: [2 ** 53, 0] })).message).toMatch(/^tensor: shape must be an array of non-negative integers/);
-    expect(thrown(() => tensor([], { shape: [2 ** 20, 2 ** 20, 2 ** 20] })).message).toMatch(/^tensor: a tensor of shape \[1048576, 1048576, 1048576\] would hold/);
-    expect(thrown(() => bce({ data: new Float32Array(0), shape: [2 ** 60, 0, 1.5] } as Tensor, empty(0))).message).toMatch(/argument 'input' has an invalid shape/);
+    expect(thrown(() => tensor([], { shape: [2 ** 20, 2 ** 20, 2 ** 20] })).message).toMatch(
+      /^tensor: a tensor of shape \[1048576, 1048576, 1048576\] would hold/,
+    );
+    expect(thrown(() => bce({ data: new Float32Array(0), shape: [2 ** 60, 0, 1.5] } as Tensor, empty(0))).message).toMatch(
+      /argument 'input' has an invalid shape/,
+    );
     expect(MAX_ELEMENTS).toBe(2 ** 32);
   });
 
@@ -214,15 +311,25 @@ describe('enormous inputs: bounded before any work', () => {
       const rows = Array.from({ length: 12000 }, (_, i) => new Array(10000).fill(i % 7));
       const t = tensor(rows);
       console.log(JSON.stringify({ shape: t.shape, last: t.data[t.data.length - 1] }));`;
-    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(JSON.parse(out)).toEqual({ shape: [12000, 10000], last: 11999 % 7 });
   }, 60_000);
 
   test(`the kernels' memory stays under a cap (ARENA_CAP_BYTES, ${ARENA_CAP_BYTES / 2 ** 20} MB): a call that needs more runs the JS loops`, () => {
     const kernels = float32Kernels()!;
     const rows = 300_000; // one class: 'row means' holds one value per row (1.2 MB)
-    const x = tensor(Float32Array.from({ length: rows }, (_, i) => Math.sin(i) * 3), { shape: [rows, 1] });
-    const y = tensor(Float32Array.from({ length: rows }, (_, i) => (i % 3) / 2), { shape: [rows, 1] });
+    const x = tensor(
+      Float32Array.from({ length: rows }, (_, i) => Math.sin(i) * 3),
+      { shape: [rows, 1] },
+    );
+    const y = tensor(
+      Float32Array.from({ length: rows }, (_, i) => (i % 3) / 2),
+      { shape: [rows, 1] },
+    );
     const before = kernels.exports.memory.buffer.byteLength;
     const cap = useKernelArenaCap(2 ** 20);
     try {
@@ -241,15 +348,32 @@ describe('enormous inputs: bounded before any work', () => {
 
 describe('options are read once', () => {
   test('a getter that answers differently on later reads cannot slip a bad weight past the checks', () => {
-    const x = tensor([[0.5, -1, 2], [0.25, 3, -2]]);
-    const y = tensor([[1, 0, 1], [0, 0.5, 1]]);
+    const x = tensor([
+      [0.5, -1, 2],
+      [0.25, 3, -2],
+    ]);
+    const y = tensor([
+      [1, 0, 1],
+      [0, 0.5, 1],
+    ]);
     const good = tensor([1, 2, 3]);
     const short = tensor([4]);
     for (const kernels of [true, false]) {
       useFloat32Kernels(kernels);
-      for (const [name, call] of [['bce', bce], ['mlsml', mlsml], ['bceBackward', (a: Tensor, b: Tensor, o: object) => bceBackward(tensor(1), a, b, o)]] as const) {
+      for (const [name, call] of [
+        ['bce', bce],
+        ['mlsml', mlsml],
+        ['bceBackward', (a: Tensor, b: Tensor, o: object) => bceBackward(tensor(1), a, b, o)],
+      ] as const) {
         let reads = 0;
-        const options = { get weight() { return reads++ === 0 ? good : short; }, get reduction() { return 'sum' as const; } };
+        const options = {
+          get weight() {
+            return reads++ === 0 ? good : short;
+          },
+          get reduction() {
+            return 'sum' as const;
+          },
+        };
         expect(call(x, y, options).data, `${name} ${kernels}`).toEqual(call(x, y, { weight: good, reduction: 'sum' }).data);
         expect(reads).toBe(1);
       }
@@ -261,7 +385,9 @@ describe('shared state cannot be changed from outside', () => {
   test('torchRelease() results are frozen, and the cache is bounded', () => {
     const release = torchRelease('2.6.0+debian');
     expect(Object.isFrozen(release)).toBe(true);
-    expect(() => { (release as { sleefLog1pOverflows: boolean }).sleefLog1pOverflows = false; }).toThrow(TypeError);
+    expect(() => {
+      (release as { sleefLog1pOverflows: boolean }).sleefLog1pOverflows = false;
+    }).toThrow(TypeError);
     expect(softMarginLoss(tensor([-88]), tensor([1]), { torchVersion: '2.6.0+debian', reduction: 'none' }).data[0]).toBe(Infinity);
     expect(torchRelease('2.6.0+debian')).toBe(release); // cached
     for (let i = 0; i < 1000; i++) torchRelease(`2.6.0+build${i}`);
@@ -287,6 +413,21 @@ describe('shared state cannot be changed from outside', () => {
 
 test('ts/ is erasable TypeScript (no parameter properties, enums or namespaces), so Node can strip its types', () => {
   // Node 20 has no --experimental-strip-types; tsc's erasableSyntaxOnly flags exactly what stripping cannot run.
-  const args = ['tsc', '--ignoreConfig', '--noEmit', '--erasableSyntaxOnly', '--strict', '--target', 'es2022', '--module', 'nodenext', '--allowImportingTsExtensions', '--skipLibCheck', '--types', 'node', 'ts/index.ts'];
+  const args = [
+    'tsc',
+    '--ignoreConfig',
+    '--noEmit',
+    '--erasableSyntaxOnly',
+    '--strict',
+    '--target',
+    'es2022',
+    '--module',
+    'nodenext',
+    '--allowImportingTsExtensions',
+    '--skipLibCheck',
+    '--types',
+    'node',
+    'ts/index.ts',
+  ];
   expect(() => execFileSync('npx', args, { cwd: ROOT, encoding: 'utf8', timeout: 60_000, stdio: 'pipe' })).not.toThrow();
 }, 60_000);

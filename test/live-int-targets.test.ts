@@ -18,19 +18,48 @@ const TOLERANCE = { float32: { rtol: 1.3e-6, atol: 1e-5 }, float64: { rtol: 1e-7
 const DTYPES = ['float32', 'float64'] as const;
 const REDUCTIONS = ['none', 'mean', 'sum'] as const;
 /** input shape, target shape (SoftMarginLoss and MultiLabelSoftMarginLoss broadcast the target) */
-const SHAPES: [number[], number[]][] = [[[1], [1]], [[5], [5]], [[3, 4], [3, 4]], [[3, 4], [4]], [[3, 4], [3, 1]], [[2, 3, 4], [2, 3, 4]], [[0, 3], [0, 3]], [[40, 33], [40, 33]]];
+const SHAPES: [number[], number[]][] = [
+  [[1], [1]],
+  [[5], [5]],
+  [
+    [3, 4],
+    [3, 4],
+  ],
+  [[3, 4], [4]],
+  [
+    [3, 4],
+    [3, 1],
+  ],
+  [
+    [2, 3, 4],
+    [2, 3, 4],
+  ],
+  [
+    [0, 3],
+    [0, 3],
+  ],
+  [
+    [40, 33],
+    [40, 33],
+  ],
+];
 let worker: TorchWorker;
 
 const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 const json = (data: number[], shape: number[]): TensorJson => ({ shape, data });
-const logits = (shape: number[], seed: number) => Array.from({ length: numel(shape) }, (_, i) => Math.round(Math.sin(i * 1.7 + seed) * 4000) / 1000);
+const logits = (shape: number[], seed: number) =>
+  Array.from({ length: numel(shape) }, (_, i) => Math.round(Math.sin(i * 1.7 + seed) * 4000) / 1000);
 const labels = (shape: number[], seed: number) => Array.from({ length: numel(shape) }, (_, i) => ((i * 7 + seed) % 7) - 3); // -3..3
 
 /** The port's output and input gradient, or the Python exception type its LossArgumentError names. */
 function port(stem: LossStem, req: RunRequest, gradOutput: TensorJson | null): { output?: Tensor; grad?: Tensor; error?: string } {
   const entry: LossEntry = LOSSES[stem];
   const input = toTensor(req.input, req.dtype);
-  const target = (req.target_dtype === 'int64' ? tensor(req.target.data as number[], { shape: req.target.shape, dtype: 'int64' }) : toTensor(req.target, req.target_dtype ?? req.dtype)) as Tensor & IndexTensor;
+  const target = (
+    req.target_dtype === 'int64'
+      ? tensor(req.target.data as number[], { shape: req.target.shape, dtype: 'int64' })
+      : toTensor(req.target, req.target_dtype ?? req.dtype)
+  ) as Tensor & IndexTensor;
   const options = { reduction: req.kwargs.reduction, torchVersion: worker.hello.torch, cpuCapability: worker.hello.cpu_capability };
   try {
     const output = entry.forward(input, target, options);
@@ -58,13 +87,25 @@ if (!interp) {
         useFloat32Kernels(kernels);
         try {
           let compared = 0;
-          for (const [dtype, reduction, [shape, targetShape]] of DTYPES.flatMap((d) => REDUCTIONS.flatMap((r) => SHAPES.map((s) => [d, r, s] as const)))) {
+          for (const [dtype, reduction, [shape, targetShape]] of DTYPES.flatMap((d) =>
+            REDUCTIONS.flatMap((r) => SHAPES.map((s) => [d, r, s] as const)),
+          )) {
             const where = `${dtype} ${reduction} input ${JSON.stringify(shape)} target ${JSON.stringify(targetShape)}`;
-            const request: RunRequest = { loss: stem, dtype, input: json(logits(shape, shape.length), shape), target: json(labels(targetShape, shape.length), targetShape), target_dtype: 'int64', kwargs: { reduction } };
+            const request: RunRequest = {
+              loss: stem,
+              dtype,
+              input: json(logits(shape, shape.length), shape),
+              target: json(labels(targetShape, shape.length), targetShape),
+              target_dtype: 'int64',
+              kwargs: { reduction },
+            };
             const forward = await worker.request(request);
             expect(forward.error, `${where}: torch raised ${JSON.stringify(forward.error)}`).toBeUndefined();
             const out = forward.output!;
-            const gradOutput = json(Array.from({ length: numel(out.shape) }, (_, i) => 0.5 + 0.125 * i), out.shape);
+            const gradOutput = json(
+              Array.from({ length: numel(out.shape) }, (_, i) => 0.5 + 0.125 * i),
+              out.shape,
+            );
             const reply = await worker.request({ ...request, grad_output: gradOutput });
             const mine = port(stem, request, gradOutput);
             expect(mine.error, where).toBeUndefined();
@@ -85,19 +126,39 @@ if (!interp) {
   test("torch's error types for integer targets and for a bad reduction, port and torch alike", async () => {
     const cases: [LossStem, RunRequest['target_dtype'], string][] = [];
     for (const stem of ['bce_with_logits', 'binary_cross_entropy'] as const) cases.push([stem, 'int64', 'mean'], [stem, 'int64', 'abc']);
-    for (const stem of ['soft_margin', 'multilabel_soft_margin'] as const) cases.push([stem, 'int64', 'abc'], [stem, 'int64', 'elementwise_mean']);
-    cases.push(['multilabel_margin', 'float32', 'abc'], ['multilabel_margin', 'float32', 'sum'], ['multilabel_margin', 'int64', 'elementwise_mean']);
-    for (const stem of ['bce_with_logits', 'binary_cross_entropy', 'soft_margin'] as const) cases.push([stem, undefined, 'elementwise_mean']);
+    for (const stem of ['soft_margin', 'multilabel_soft_margin'] as const)
+      cases.push([stem, 'int64', 'abc'], [stem, 'int64', 'elementwise_mean']);
+    cases.push(
+      ['multilabel_margin', 'float32', 'abc'],
+      ['multilabel_margin', 'float32', 'sum'],
+      ['multilabel_margin', 'int64', 'elementwise_mean'],
+    );
+    for (const stem of ['bce_with_logits', 'binary_cross_entropy', 'soft_margin'] as const)
+      cases.push([stem, undefined, 'elementwise_mean']);
     for (const [stem, targetDtype, reduction] of cases) {
       for (const dtype of DTYPES) {
         const shape = [2, 3];
-        const target = stem === 'binary_cross_entropy' || stem === 'bce_with_logits' ? [1, 0, 1, 0, 0, 1] : stem === 'multilabel_margin' ? [2, 0, -1, 1, -1, 0] : [1, -1, 1, 1, -1, -1];
+        const target =
+          stem === 'binary_cross_entropy' || stem === 'bce_with_logits'
+            ? [1, 0, 1, 0, 0, 1]
+            : stem === 'multilabel_margin'
+              ? [2, 0, -1, 1, -1, 0]
+              : [1, -1, 1, 1, -1, -1];
         const input = stem === 'binary_cross_entropy' ? [0.25, 0.5, 0.75, 0.125, 0.5, 0.875] : logits(shape, 1);
-        const request: RunRequest = { loss: stem, dtype, input: json(input, shape), target: json(target, shape), kwargs: { reduction }, ...(targetDtype ? { target_dtype: targetDtype } : {}) };
+        const request: RunRequest = {
+          loss: stem,
+          dtype,
+          input: json(input, shape),
+          target: json(target, shape),
+          kwargs: { reduction },
+          ...(targetDtype ? { target_dtype: targetDtype } : {}),
+        };
         const where = `${stem} ${dtype} target ${targetDtype ?? dtype} reduction ${reduction}`;
         const reply = await worker.request(request);
         const mine = port(stem, request, null);
-        expect(mine.error, `${where}: torch ${reply.error ? `raised ${reply.error.type}: ${reply.error.message}` : 'computed'}`).toBe(reply.error?.type);
+        expect(mine.error, `${where}: torch ${reply.error ? `raised ${reply.error.type}: ${reply.error.message}` : 'computed'}`).toBe(
+          reply.error?.type,
+        );
         if (!reply.error) expect(compareTensor(mine.output!, reply.output!, TOLERANCE[dtype], dtype).ok, where).toBe(true);
       }
     }

@@ -5,8 +5,19 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import {
-  atenRowSum, logSigmoid, logSigmoidBackward, logSigmoidBackwardDifference, logSigmoidOfNegative, logSigmoidPair, maximum,
-  mean, minimum, sigmoid, sum, tensorLog1p, useDType,
+  atenRowSum,
+  logSigmoid,
+  logSigmoidBackward,
+  logSigmoidBackwardDifference,
+  logSigmoidOfNegative,
+  logSigmoidPair,
+  maximum,
+  mean,
+  minimum,
+  sigmoid,
+  sum,
+  tensorLog1p,
+  useDType,
 } from '../ts/numerics.ts';
 import { compareTorchVersions, torchRelease, vectorLanes, type CpuCapability } from '../ts/torch-version.ts';
 
@@ -41,7 +52,7 @@ for (const file of sumFiles) {
   });
 }
 
-test('vec::minimum / maximum propagate NaN from either side and keep ATen\'s choice on ties', () => {
+test("vec::minimum / maximum propagate NaN from either side and keep ATen's choice on ties", () => {
   expect(minimum(NaN, 1)).toBeNaN();
   expect(minimum(1, NaN)).toBeNaN();
   expect(maximum(NaN, 1)).toBeNaN();
@@ -65,7 +76,9 @@ test('log_sigmoid, its backward and the pair helpers match float64 math in every
       expect(logSigmoidOfNegative).toBe(logSigmoid(-x, r, torch));
       const d = 1 / (1 + Math.exp(x)); // d/dx log_sigmoid(x) = sigmoid(-x)
       expect(logSigmoidBackward(x, 2, r, torch), `${version} ls'(${x})`).toBeCloseTo(2 * d, 12);
-      expect(logSigmoidBackwardDifference(x, 2, 3, r, torch)).toBe(r(logSigmoidBackward(x, 2, r, torch) - logSigmoidBackward(-x, 3, r, torch)));
+      expect(logSigmoidBackwardDifference(x, 2, 3, r, torch)).toBe(
+        r(logSigmoidBackward(x, 2, r, torch) - logSigmoidBackward(-x, 3, r, torch)),
+      );
       expect(sigmoid(x, r)).toBeCloseTo(1 - d, 14);
     }
   }
@@ -96,7 +109,13 @@ test('release predicates change exactly at the releases that changed torch', () 
   expect([at('2.2.2').bceUsesLogSigmoid, at('2.3.0').bceUsesLogSigmoid, at('3.0.0').bceUsesLogSigmoid]).toEqual([false, true, true]);
   expect([at('1.13.1').bceChecksTargetRange, at('2.0.0').bceChecksTargetRange]).toEqual([false, true]);
   expect([at('1.13.1').softMarginUsesLog1p, at('2.0.0').softMarginUsesLog1p]).toEqual([false, true]);
-  expect([at('1.13.1').sleefLog1pOverflows, at('2.0.0').sleefLog1pOverflows, at('2.7.9').sleefLog1pOverflows, at('2.8.0').sleefLog1pOverflows, at('3.0.0').sleefLog1pOverflows]).toEqual([false, true, true, false, false]);
+  expect([
+    at('1.13.1').sleefLog1pOverflows,
+    at('2.0.0').sleefLog1pOverflows,
+    at('2.7.9').sleefLog1pOverflows,
+    at('2.8.0').sleefLog1pOverflows,
+    at('3.0.0').sleefLog1pOverflows,
+  ]).toEqual([false, true, true, false, false]);
   expect([at('1.13.1').defaultCpuCapability, at('2.0.0').defaultCpuCapability]).toEqual(['avx2', 'avx512']);
   expect(at('10.2.0').logSigmoidUsesLog1p && at('10.2.0').bceUsesLogSigmoid).toBe(true);
   expect(at('2.6.0+debian')).toBe(at('2.6.0+debian')); // parsed once
@@ -111,11 +130,40 @@ test('torch versions order by major, minor, patch', () => {
 });
 
 test('torch.__version__ strings parse; anything else is an error naming the op', () => {
-  for (const v of ['1.13.0a0', '2.6.0+debian', '2.14.1+debian', '1.5.0', '2.6', '2.7.0rc1', '2.1.0.dev20230601+cpu', '1.13.1+cu117', '12.34.56', '2.6.10', '1.13.0a12', '2.0.0.post1+cu118', '2.6.0+debian.1', '2.5.0rc10']) {
+  for (const v of [
+    '1.13.0a0',
+    '2.6.0+debian',
+    '2.14.1+debian',
+    '1.5.0',
+    '2.6',
+    '2.7.0rc1',
+    '2.1.0.dev20230601+cpu',
+    '1.13.1+cu117',
+    '12.34.56',
+    '2.6.10',
+    '1.13.0a12',
+    '2.0.0.post1+cu118',
+    '2.6.0+debian.1',
+    '2.5.0rc10',
+  ]) {
     expect(() => torchRelease(v), v).not.toThrow();
   }
   expect(torchRelease('12.34.56')).toMatchObject({ major: 12, minor: 34 });
-  for (const v of ['v2.6', 'latest', '2', '', '2.6.0 ', 'x2.6.0', '2.6.0+', '2.6.0-debian', '1.x.0', '2.6.0.', '2.6.0+deb ian', '2.6.0rc-1', '2.a.0']) {
+  for (const v of [
+    'v2.6',
+    'latest',
+    '2',
+    '',
+    '2.6.0 ',
+    'x2.6.0',
+    '2.6.0+',
+    '2.6.0-debian',
+    '1.x.0',
+    '2.6.0.',
+    '2.6.0+deb ian',
+    '2.6.0rc-1',
+    '2.a.0',
+  ]) {
     expect(() => torchRelease(v, 'someOp'), JSON.stringify(v)).toThrow(/^someOp: torchVersion .* is not a torch.__version__ string/);
   }
   expect(() => torchRelease(2 as unknown as string)).toThrow(/not a torch.__version__ string/);

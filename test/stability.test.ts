@@ -5,15 +5,37 @@
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
 import {
-  binaryCrossEntropyWithLogits as bce, binaryCrossEntropyWithLogitsBackward as bceBackward,
-  multilabelSoftMarginLoss as mlsml, multilabelSoftMarginLossBackward as mlsmlBackward,
-  type DType, type Tensor,
+  binaryCrossEntropyWithLogits as bce,
+  binaryCrossEntropyWithLogitsBackward as bceBackward,
+  multilabelSoftMarginLoss as mlsml,
+  multilabelSoftMarginLossBackward as mlsmlBackward,
+  type DType,
+  type Tensor,
 } from '../ts/index.ts';
-import { FC_RUNS, classLayout, dtype, dyadicTarget, logit, mlsmlAccepts, mlsmlClassDim, numel, posWeightValue, reduction, shape, target, torchVersion, values, weightValue } from './arbitraries.ts';
+import {
+  FC_RUNS,
+  classLayout,
+  dtype,
+  dyadicTarget,
+  logit,
+  mlsmlAccepts,
+  mlsmlClassDim,
+  numel,
+  posWeightValue,
+  reduction,
+  shape,
+  target,
+  torchVersion,
+  values,
+  weightValue,
+} from './arbitraries.ts';
 
 const FLOAT_MAX: Record<DType, number> = { float32: 3.4028234663852886e38, float64: Number.MAX_VALUE };
 const EPS: Record<DType, number> = { float32: 2 ** -23, float64: 2 ** -52 };
-const make = (data: number[], s: readonly number[], d: DType): Tensor => ({ data: d === 'float32' ? Float32Array.from(data) : Float64Array.from(data), shape: s });
+const make = (data: number[], s: readonly number[], d: DType): Tensor => ({
+  data: d === 'float32' ? Float32Array.from(data) : Float64Array.from(data),
+  shape: s,
+});
 const as64 = (t: Tensor): Tensor => ({ data: Float64Array.from(t.data), shape: t.shape });
 const runs = { numRuns: FC_RUNS };
 
@@ -49,7 +71,7 @@ function options(k: BceCase, withPosWeight = true) {
   return { torchVersion: k.torchVersion, ...(weight ? { weight } : {}), ...(posWeight && withPosWeight ? { posWeight } : {}) };
 }
 
-test('finite inputs: per-element losses are >= 0 and finite, gradients finite, wherever torch\'s float64 intermediates are', () => {
+test("finite inputs: per-element losses are >= 0 and finite, gradients finite, wherever torch's float64 intermediates are", () => {
   fc.assert(
     fc.property(bceCase(), (k) => {
       const { x, y } = tensors(k);
@@ -83,33 +105,73 @@ test('finite inputs: per-element losses are >= 0 and finite, gradients finite, w
 
 test('monotonicity: for y = 1 the loss does not increase with x, for y = 0 it does not decrease', () => {
   fc.assert(
-    fc.property(dtype, torchVersion, fc.array(logit('float32'), { minLength: 2, maxLength: 40 }), fc.boolean(), fc.option(posWeightValue, { nil: undefined }), (d, v, xs, positive, pw) => {
-      const sorted = [...xs].sort((a, b) => a - b);
-      const y = positive ? 1 : 0;
-      const o = { torchVersion: v, reduction: 'none' as const, ...(pw === undefined ? {} : { posWeight: make([pw], [], d) }) };
-      const loss = bce(make(sorted, [sorted.length], d), make(sorted.map(() => y), [sorted.length], d), o).data;
-      const m = mlsml(make(sorted, [sorted.length, 1], d), make(sorted.map(() => y), [sorted.length, 1], d), { torchVersion: v, reduction: 'none' }).data;
-      for (let i = 1; i < loss.length; i++) {
-        if (positive) {
-          expect(loss[i]).toBeLessThanOrEqual(loss[i - 1]!);
-          expect(m[i]).toBeLessThanOrEqual(m[i - 1]!);
-        } else {
-          expect(loss[i]).toBeGreaterThanOrEqual(loss[i - 1]!);
-          expect(m[i]).toBeGreaterThanOrEqual(m[i - 1]!);
+    fc.property(
+      dtype,
+      torchVersion,
+      fc.array(logit('float32'), { minLength: 2, maxLength: 40 }),
+      fc.boolean(),
+      fc.option(posWeightValue, { nil: undefined }),
+      (d, v, xs, positive, pw) => {
+        const sorted = [...xs].sort((a, b) => a - b);
+        const y = positive ? 1 : 0;
+        const o = { torchVersion: v, reduction: 'none' as const, ...(pw === undefined ? {} : { posWeight: make([pw], [], d) }) };
+        const loss = bce(
+          make(sorted, [sorted.length], d),
+          make(
+            sorted.map(() => y),
+            [sorted.length],
+            d,
+          ),
+          o,
+        ).data;
+        const m = mlsml(
+          make(sorted, [sorted.length, 1], d),
+          make(
+            sorted.map(() => y),
+            [sorted.length, 1],
+            d,
+          ),
+          { torchVersion: v, reduction: 'none' },
+        ).data;
+        for (let i = 1; i < loss.length; i++) {
+          if (positive) {
+            expect(loss[i]).toBeLessThanOrEqual(loss[i - 1]!);
+            expect(m[i]).toBeLessThanOrEqual(m[i - 1]!);
+          } else {
+            expect(loss[i]).toBeGreaterThanOrEqual(loss[i - 1]!);
+            expect(m[i]).toBeGreaterThanOrEqual(m[i - 1]!);
+          }
         }
-      }
-    }),
+      },
+    ),
     runs,
   );
 });
 
 test('symmetry: MLSML(x, y) equals MLSML(-x, 1 - y) exactly in float64', () => {
   fc.assert(
-    fc.property(shape(1, 3, 5).chain((s) => fc.tuple(fc.constant(s), values(numel(s), logit('float64')), values(numel(s), dyadicTarget), reduction, torchVersion)).filter(([s, , , , v]) => mlsmlAccepts(v, s)), ([s, x, y, red, v]) => {
-      const a = mlsml(make(x, s, 'float64'), make(y, s, 'float64'), { reduction: red, torchVersion: v }).data;
-      const b = mlsml(make(x.map((t) => -t), s, 'float64'), make(y.map((t) => 1 - t), s, 'float64'), { reduction: red, torchVersion: v }).data;
-      expect(Array.from(b)).toEqual(Array.from(a));
-    }),
+    fc.property(
+      shape(1, 3, 5)
+        .chain((s) => fc.tuple(fc.constant(s), values(numel(s), logit('float64')), values(numel(s), dyadicTarget), reduction, torchVersion))
+        .filter(([s, , , , v]) => mlsmlAccepts(v, s)),
+      ([s, x, y, red, v]) => {
+        const a = mlsml(make(x, s, 'float64'), make(y, s, 'float64'), { reduction: red, torchVersion: v }).data;
+        const b = mlsml(
+          make(
+            x.map((t) => -t),
+            s,
+            'float64',
+          ),
+          make(
+            y.map((t) => 1 - t),
+            s,
+            'float64',
+          ),
+          { reduction: red, torchVersion: v },
+        ).data;
+        expect(Array.from(b)).toEqual(Array.from(a));
+      },
+    ),
     runs,
   );
 });
@@ -128,7 +190,9 @@ test('identities: MLSML mean = BCEWithLogits mean, MLSML sum = BCEWithLogits sum
       let forwardError = 0;
       for (let i = 0; i < n; i++) forwardError += 8 * EPS[k.d] * (Math.abs(x.data[i]!) + 1) * Math.abs(w[i]!);
       const near = (a: number, b: number, scale: number) =>
-        expect(Math.abs(a - b)).toBeLessThanOrEqual((k.d === 'float32' ? 1e-5 + 1e-5 * Math.abs(b) : 1e-12 + 1e-12 * Math.abs(b)) + forwardError / scale);
+        expect(Math.abs(a - b)).toBeLessThanOrEqual(
+          (k.d === 'float32' ? 1e-5 + 1e-5 * Math.abs(b) : 1e-12 + 1e-12 * Math.abs(b)) + forwardError / scale,
+        );
       near(mlsml(x, y, { ...o, reduction: 'mean' }).data[0]!, bce(x, y, { ...o, reduction: 'mean' }).data[0]!, n);
       near(mlsml(x, y, { ...o, reduction: 'sum' }).data[0]!, bce(x, y, { ...o, reduction: 'sum' }).data[0]! / C, C);
     }),
@@ -149,17 +213,28 @@ test('gradient bound: |grad| <= |weight| * max(1, pos_weight) * |grad_output| / 
       const w = o.weight ? expandAll(o.weight, k.s) : Array(n).fill(1);
       const pw = o.posWeight ? expandAll(o.posWeight, k.s) : Array(n).fill(1);
       const divisor = k.reduction === 'mean' ? n : 1;
-      grad.forEach((g, i) => expect(Math.abs(g)).toBeLessThanOrEqual(((Math.abs(w[i]!) * Math.max(1, pw[i]!) * g0) / divisor) * (1 + 4 * EPS[k.d]) + 2 * tiny * (1 + Math.abs(w[i]!) * Math.max(1, pw[i]!))));
+      grad.forEach((g, i) =>
+        expect(Math.abs(g)).toBeLessThanOrEqual(
+          ((Math.abs(w[i]!) * Math.max(1, pw[i]!) * g0) / divisor) * (1 + 4 * EPS[k.d]) +
+            2 * tiny * (1 + Math.abs(w[i]!) * Math.max(1, pw[i]!)),
+        ),
+      );
       // MLSML: d/dx = w * (sigmoid(x) - y) * grad / (C * samples for mean)
       if (!mlsmlAccepts(k.torchVersion, k.s)) return;
       const classDim = mlsmlClassDim(k.torchVersion, k.s);
       const C = k.s[classDim]!;
       const mo = { torchVersion: k.torchVersion, ...(o.weight ? { weight: o.weight } : {}) };
       const samples = n / C;
-      const mgo = make(k.reduction === 'none' ? Array(samples).fill(k.go) : [k.go], k.reduction === 'none' ? k.s.filter((_, i) => i !== classDim) : [], k.d);
+      const mgo = make(
+        k.reduction === 'none' ? Array(samples).fill(k.go) : [k.go],
+        k.reduction === 'none' ? k.s.filter((_, i) => i !== classDim) : [],
+        k.d,
+      );
       const mgrad = mlsmlBackward(mgo, x, y, { ...mo, reduction: k.reduction }).data;
       const mdiv = C * (k.reduction === 'mean' ? samples : 1);
-      mgrad.forEach((g, i) => expect(Math.abs(g)).toBeLessThanOrEqual(((Math.abs(w[i]!) * g0) / mdiv) * (1 + 8 * EPS[k.d]) + 2 * tiny * (1 + Math.abs(w[i]!))));
+      mgrad.forEach((g, i) =>
+        expect(Math.abs(g)).toBeLessThanOrEqual(((Math.abs(w[i]!) * g0) / mdiv) * (1 + 8 * EPS[k.d]) + 2 * tiny * (1 + Math.abs(w[i]!))),
+      );
     }),
     runs,
   );
@@ -177,7 +252,11 @@ test('float32 stays within its forward-error bound of the float64 result', () =>
       const t = tensors({ ...k, d: 'float32' });
       const o = options({ ...k, d: 'float32' });
       const got = bce(t.x, t.y, { ...o, reduction: 'none' }).data;
-      const o64 = { torchVersion: k.torchVersion, ...(o.weight ? { weight: as64(o.weight) } : {}), ...(o.posWeight ? { posWeight: as64(o.posWeight) } : {}) };
+      const o64 = {
+        torchVersion: k.torchVersion,
+        ...(o.weight ? { weight: as64(o.weight) } : {}),
+        ...(o.posWeight ? { posWeight: as64(o.posWeight) } : {}),
+      };
       const want = bce(as64(t.x), as64(t.y), { ...o64, reduction: 'none' }).data;
       const w = o.weight ? expandAll(o.weight, k.s) : Array(numel(k.s)).fill(1);
       const pw = o.posWeight ? expandAll(o.posWeight, k.s) : Array(numel(k.s)).fill(1);

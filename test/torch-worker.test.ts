@@ -21,14 +21,18 @@ test('a worker interpreter that is not executable names EACCES', async () => {
   const path = join(dir, 'python3');
   writeFileSync(path, '#!/bin/sh\n', { mode: 0o600 });
   try {
-    await expect(TorchWorker.start({ command: [path], origin: 'test' })).rejects.toThrow(`'${path}' could not be started: EACCES (permission denied)`);
+    await expect(TorchWorker.start({ command: [path], origin: 'test' })).rejects.toThrow(
+      `'${path}' could not be started: EACCES (permission denied)`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test('a worker interpreter killed by a signal names the signal', async () => {
-  await expect(TorchWorker.start({ command: ['sh', '-c', 'kill -9 $$', 'sh'], origin: 'test' })).rejects.toThrow(/was killed by SIGKILL before it was ready/);
+  await expect(TorchWorker.start({ command: ['sh', '-c', 'kill -9 $$', 'sh'], origin: 'test' })).rejects.toThrow(
+    /was killed by SIGKILL before it was ready/,
+  );
 });
 
 test('the bootstrap imports python/ from memory and writes no temporary folder', async () => {
@@ -45,7 +49,10 @@ test('the bootstrap imports python/ from memory and writes no temporary folder',
 /** A stand-in torch that announces itself on stderr and sleeps (a hung import); removed after `f`. */
 async function withSleepingTorch(f: (pythonPath: string) => Promise<void>): Promise<void> {
   const fakeTorch = mkdtempSync(join(tmpdir(), 'fake-torch-'));
-  writeFileSync(join(fakeTorch, 'torch.py'), 'import sys, time\nsys.stderr.write("importing torch\\n"); sys.stderr.flush()\ntime.sleep(60)\n');
+  writeFileSync(
+    join(fakeTorch, 'torch.py'),
+    'import sys, time\nsys.stderr.write("importing torch\\n"); sys.stderr.flush()\ntime.sleep(60)\n',
+  );
   try {
     await f(fakeTorch);
   } finally {
@@ -56,9 +63,9 @@ async function withSleepingTorch(f: (pythonPath: string) => Promise<void>): Prom
 test('a worker that hangs while starting is killed after its ready timeout, saying so', async () => {
   await withSleepingTorch(async (fakeTorch) => {
     const started = Date.now();
-    await expect(TorchWorker.start({ command: ['env', `PYTHONPATH=${fakeTorch}`, 'python3'], origin: 'test' }, { readyTimeoutMs: 1000 })).rejects.toThrow(
-      `torch worker (env PYTHONPATH=${fakeTorch} python3) did not start within 1000 ms; killed it`,
-    );
+    await expect(
+      TorchWorker.start({ command: ['env', `PYTHONPATH=${fakeTorch}`, 'python3'], origin: 'test' }, { readyTimeoutMs: 1000 }),
+    ).rejects.toThrow(`torch worker (env PYTHONPATH=${fakeTorch} python3) did not start within 1000 ms; killed it`);
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
@@ -67,7 +74,9 @@ test('a script killed mid-run leaves no temporary folder behind', async () => {
   // goldens.py has loaded its sources by the time it imports the sleeping torch
   await withSleepingTorch(async (fakeTorch) => {
     const before = readdirSync(tmpdir()).filter((n) => n.startsWith('torch-parity-'));
-    const child = startPython({ command: ['env', `PYTHONPATH=${fakeTorch}`, 'python3'], origin: 'test' }, 'goldens.py', ['soft_margin'], { timeoutMs: 60_000 });
+    const child = startPython({ command: ['env', `PYTHONPATH=${fakeTorch}`, 'python3'], origin: 'test' }, 'goldens.py', ['soft_margin'], {
+      timeoutMs: 60_000,
+    });
     await new Promise((resolve) => child.stderr.once('data', resolve));
     child.kill('SIGKILL');
     expect((await child).signal).toBe('SIGKILL');

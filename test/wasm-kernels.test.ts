@@ -6,8 +6,15 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { afterEach, expect, test } from 'vitest';
 import {
-  binaryCrossEntropy, binaryCrossEntropyBackward, binaryCrossEntropyWithLogits, binaryCrossEntropyWithLogitsBackward,
-  multilabelSoftMarginLoss, multilabelSoftMarginLossBackward, softMarginLoss, softMarginLossBackward, type Tensor,
+  binaryCrossEntropy,
+  binaryCrossEntropyBackward,
+  binaryCrossEntropyWithLogits,
+  binaryCrossEntropyWithLogitsBackward,
+  multilabelSoftMarginLoss,
+  multilabelSoftMarginLossBackward,
+  softMarginLoss,
+  softMarginLossBackward,
+  type Tensor,
 } from '../ts/index.ts';
 import { CHUNK, Float32Kernels, float32Kernels, kernelsFor, loadFloat32Kernels, useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
 import { compileKernels, kernelsModuleSource } from '../scripts/build-wasm.ts';
@@ -43,7 +50,10 @@ test('ts/wasm/kernels-binary.ts is the build of ts/wasm/assembly/kernels.ts (npm
 
 /** A deterministic generator of float32 test values. */
 function random(seed: number) {
-  return () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  return () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
 }
 
 const SPECIAL = [0, -0, Infinity, -Infinity, NaN, 88.72, -88.72, 100, -104, -110, 1e-30, -1e-30, 3e38, -3e38, 20, -20, 1, -1];
@@ -58,7 +68,10 @@ const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 /** Distance in float32 steps (a and b of one sign or zero). */
 function ulps(a: number, b: number): number {
-  const ordinal = (v: number) => ((f32[0] = v), u32[0]! & 0x80000000 ? -(u32[0]! & 0x7fffffff) : u32[0]!);
+  const ordinal = (v: number) => {
+    f32[0] = v;
+    return u32[0]! & 0x80000000 ? -(u32[0]! & 0x7fffffff) : u32[0]!;
+  };
   return Math.abs(ordinal(a) - ordinal(b));
 }
 
@@ -99,7 +112,11 @@ const LAYOUTS: Layout[] = [
   { name: 'one class', shape: [9, 1], operands: [[1], [9, 1]] },
   { name: '1-D', shape: [37], operands: [[], [37]] },
   { name: '3-D, row operand expanded', shape: [3, 4, 5], operands: [[5], [4, 5], [3, 4, 1], [3, 1, 5]] },
-  { name: 'rows crossing chunk boundaries', shape: [Math.ceil((2 * CHUNK + 9) / 7), 7], operands: [[7], [Math.ceil((2 * CHUNK + 9) / 7), 1]] },
+  {
+    name: 'rows crossing chunk boundaries',
+    shape: [Math.ceil((2 * CHUNK + 9) / 7), 7],
+    operands: [[7], [Math.ceil((2 * CHUNK + 9) / 7), 1]],
+  },
   { name: 'one row longer than a chunk', shape: [CHUNK * 2 + 3], operands: [[], [CHUNK * 2 + 3]] },
 ];
 
@@ -115,14 +132,18 @@ for (const layout of LAYOUTS) {
     const { input, target, rand } = inputs(layout, 11);
     const operand = (shape: number[]) => tensorOf(shape, () => rand() * 3);
     const optionSets: Record<string, Tensor | undefined>[] = [{}];
-    for (const s of layout.operands) optionSets.push({ weight: operand(s) }, { posWeight: operand(s) }, { weight: operand(s), posWeight: operand(layout.operands[0]!) });
+    for (const s of layout.operands)
+      optionSets.push({ weight: operand(s) }, { posWeight: operand(s) }, { weight: operand(s), posWeight: operand(layout.operands[0]!) });
     for (const torchVersion of ['1.13.0', '2.14.1']) {
       for (const tensors of optionSets) {
         for (const reduction of ['none', 'mean', 'sum'] as const) {
           const options = { ...tensors, reduction, torchVersion };
-          const what = `${torchVersion} ${reduction} ${Object.entries(tensors).map(([k, t]) => `${k}[${t!.shape}]`).join(' ')}`;
+          const what = `${torchVersion} ${reduction} ${Object.entries(tensors)
+            .map(([k, t]) => `${k}[${t!.shape}]`)
+            .join(' ')}`;
           expectSameBits(() => binaryCrossEntropyWithLogits(input, target, options), `forward ${what}`);
-          const gradOutput = reduction === 'none' ? tensorOf(layout.shape, () => rand() - 0.5) : { data: new Float32Array([0.75]), shape: [] };
+          const gradOutput =
+            reduction === 'none' ? tensorOf(layout.shape, () => rand() - 0.5) : { data: new Float32Array([0.75]), shape: [] };
           expectSameBits(() => binaryCrossEntropyWithLogitsBackward(gradOutput, input, target, options), `backward ${what}`);
         }
       }
@@ -140,7 +161,8 @@ for (const layout of LAYOUTS) {
           const options = { ...(weight ? { weight } : {}), reduction, torchVersion };
           const what = `${torchVersion} ${reduction} weight[${weight?.shape ?? '-'}]`;
           expectSameBits(() => multilabelSoftMarginLoss(input, target, options), `forward ${what}`);
-          const gradOutput = reduction === 'none' ? tensorOf(sampleShape, () => rand() - 0.5) : { data: new Float32Array([1.25]), shape: [] };
+          const gradOutput =
+            reduction === 'none' ? tensorOf(sampleShape, () => rand() - 0.5) : { data: new Float32Array([1.25]), shape: [] };
           expectSameBits(() => multilabelSoftMarginLossBackward(gradOutput, input, target, options), `backward ${what}`);
         }
       }
@@ -149,14 +171,23 @@ for (const layout of LAYOUTS) {
 
   test(`SoftMargin kernels equal the JS loops: ${layout.name}`, () => {
     const { input, rand } = inputs(layout, 13);
-    const targets = [tensorOf(layout.shape, () => (rand() < 0.5 ? -1 : 1)), ...layout.operands.map((s) => tensorOf(s, () => (rand() < 0.2 ? rand() * 4 - 2 : rand() < 0.5 ? -1 : 1)))];
-    for (const [torchVersion, cpuCapability] of [['1.13.0', 'avx2'], ['2.6.0', 'avx512'], ['2.6.0', 'default'], ['2.14.1', 'avx512']] as const) {
+    const targets = [
+      tensorOf(layout.shape, () => (rand() < 0.5 ? -1 : 1)),
+      ...layout.operands.map((s) => tensorOf(s, () => (rand() < 0.2 ? rand() * 4 - 2 : rand() < 0.5 ? -1 : 1))),
+    ];
+    for (const [torchVersion, cpuCapability] of [
+      ['1.13.0', 'avx2'],
+      ['2.6.0', 'avx512'],
+      ['2.6.0', 'default'],
+      ['2.14.1', 'avx512'],
+    ] as const) {
       for (const target of targets) {
         for (const reduction of ['none', 'mean', 'sum'] as const) {
           const options = { reduction, torchVersion, cpuCapability };
           const what = `${torchVersion} ${cpuCapability} ${reduction} target[${target.shape}]`;
           expectSameBits(() => softMarginLoss(input, target, options), `forward ${what}`);
-          const gradOutput = reduction === 'none' ? tensorOf(layout.shape, () => rand() - 0.5) : { data: new Float32Array([0.5]), shape: [] };
+          const gradOutput =
+            reduction === 'none' ? tensorOf(layout.shape, () => rand() - 0.5) : { data: new Float32Array([0.5]), shape: [] };
           expectSameBits(() => softMarginLossBackward(gradOutput, input, target, options), `backward ${what}`);
         }
       }
@@ -194,8 +225,17 @@ test('operands shaped like the input are streamed in chunks, so memory stays at 
   const weight = tensorOf([rows, classes], () => rand() + 0.5);
   const posWeight = tensorOf([classes], () => rand() * 3);
   const call = {
-    op: 'BCE_WITH_LOGITS', input: input.data, classes, results: 'elements', flags: ['HAS_WEIGHT', 'HAS_POS_WEIGHT'],
-    operands: [{ data: target.data, rowStride: classes, colStride: 1 }, { data: weight.data, rowStride: classes, colStride: 1 }, { data: posWeight.data, rowStride: 0, colStride: 1 }, null],
+    op: 'BCE_WITH_LOGITS',
+    input: input.data,
+    classes,
+    results: 'elements',
+    flags: ['HAS_WEIGHT', 'HAS_POS_WEIGHT'],
+    operands: [
+      { data: target.data, rowStride: classes, colStride: 1 },
+      { data: weight.data, rowStride: classes, colStride: 1 },
+      { data: posWeight.data, rowStride: 0, colStride: 1 },
+      null,
+    ],
   } as const;
   const got = fresh.run(call, 'none', input.shape);
   expect(fresh.exports.memory.buffer.byteLength).toBeLessThan(1 << 20);
@@ -203,7 +243,9 @@ test('operands shaped like the input are streamed in chunks, so memory stays at 
   let differ = 0;
   for (let i = 0; i < want.data.length; i++) if (!Object.is(got.data[i], want.data[i])) differ++;
   expect(differ).toBe(0);
-  expect(fresh.run(call, 'sum', []).data[0]).toBe(binaryCrossEntropyWithLogits(input, target, { weight, posWeight, reduction: 'sum', torchVersion: '1.13.0' }).data[0]);
+  expect(fresh.run(call, 'sum', []).data[0]).toBe(
+    binaryCrossEntropyWithLogits(input, target, { weight, posWeight, reduction: 'sum', torchVersion: '1.13.0' }).data[0],
+  );
   expect(fresh.sum(new Float32Array(0))).toBe(0);
 });
 
@@ -249,9 +291,13 @@ test("exp, log and log1p round as V8's Math functions do, on special and 2^20 sa
   for (const [fn, reference, from, to, special] of FUNCTIONS) {
     // uniform over [from, to] where it is short, else uniform in the exponent (from 1 up for log-ge1)
     const draw = () =>
-      to - from <= 300 ? from + (to - from) * rand() ** (fn === 'log1p-unit' ? 8 : 1)
-      : from >= 1 ? 2 ** (rand() * 127)
-      : rand() < 0.5 && from < 0 ? -rand() : 2 ** (rand() * 250 - 125);
+      to - from <= 300
+        ? from + (to - from) * rand() ** (fn === 'log1p-unit' ? 8 : 1)
+        : from >= 1
+          ? 2 ** (rand() * 127)
+          : rand() < 0.5 && from < 0
+            ? -rand()
+            : 2 ** (rand() * 250 - 125);
     const args = new Float32Array(n);
     for (let i = 0; i < n; i++) args[i] = i < special.length ? special[i]! : draw();
     const results = kernels.elementary(fn, args);

@@ -3,8 +3,16 @@
 // the argument. Options are read once each, into locals: what was checked is what is used.
 
 import {
-  LossArgumentError, checkAnyTensor, checkTensor, dtypeOf, formatShape, isIndexTensor, toFloatTensor,
-  type DType, type IndexTensor, type Tensor,
+  LossArgumentError,
+  checkAnyTensor,
+  checkTensor,
+  dtypeOf,
+  formatShape,
+  isIndexTensor,
+  toFloatTensor,
+  type DType,
+  type IndexTensor,
+  type Tensor,
 } from './tensor.ts';
 import { useDType, type Round } from './numerics.ts';
 import { CPU_CAPABILITIES, torchRelease, vectorLanes, type CpuCapability, type TorchRelease } from './torch-version.ts';
@@ -93,11 +101,17 @@ export function prepare<S extends LossSignature>(
   const torch = torchRelease(opts.torchVersion as string | undefined, op);
   const capability = opts.cpuCapability === undefined ? torch.defaultCpuCapability : opts.cpuCapability;
   if (!CPU_CAPABILITIES.includes(capability as CpuCapability)) {
-    throw new LossArgumentError(`${op}: cpuCapability ${JSON.stringify(capability)} is not one of ${CPU_CAPABILITIES.join(', ')}`, 'ValueError');
+    throw new LossArgumentError(
+      `${op}: cpuCapability ${JSON.stringify(capability)} is not one of ${CPU_CAPABILITIES.join(', ')}`,
+      'ValueError',
+    );
   }
   const input = args.input;
   const target = args.target;
-  const dtype: DType = isFloat64(input) || isFloat64(target) || isFloat64(gradOutput as Tensor | undefined) || isFloat64(weight) || isFloat64(posWeight) ? 'float64' : 'float32';
+  const dtype: DType =
+    isFloat64(input) || isFloat64(target) || isFloat64(gradOutput as Tensor | undefined) || isFloat64(weight) || isFloat64(posWeight)
+      ? 'float64'
+      : 'float32';
   const converted = signature.target === 'float or integer' && isIndexTensor(target) ? toFloatTensor(target, dtype) : target;
   return {
     reduction: reduction instanceof LossArgumentError ? 'mean' : reduction,
@@ -135,7 +149,13 @@ interface ReadOptions {
   readonly posWeight: unknown;
 }
 
-const NO_OPTIONS: ReadOptions = Object.freeze({ reduction: undefined, torchVersion: undefined, cpuCapability: undefined, weight: undefined, posWeight: undefined });
+const NO_OPTIONS: ReadOptions = Object.freeze({
+  reduction: undefined,
+  torchVersion: undefined,
+  cpuCapability: undefined,
+  weight: undefined,
+  posWeight: undefined,
+});
 
 /** Each option read once (a getter may answer differently each time); unknown names rejected. */
 function readOptions(op: string, options: unknown, tensorOptions: readonly TensorOption[]): ReadOptions {
@@ -146,8 +166,15 @@ function readOptions(op: string, options: unknown, tensorOptions: readonly Tenso
   }
   const given = options as Record<string, unknown>;
   for (const key of Object.keys(given)) {
-    if (!(COMMON_OPTIONS as readonly string[]).includes(key) && !(tensorOptions as readonly string[]).includes(key) && given[key] !== undefined) {
-      throw new LossArgumentError(`${op}: unknown option '${key}' (expected ${[...tensorOptions, ...COMMON_OPTIONS].join(', ')})`, 'TypeError');
+    if (
+      !(COMMON_OPTIONS as readonly string[]).includes(key) &&
+      !(tensorOptions as readonly string[]).includes(key) &&
+      given[key] !== undefined
+    ) {
+      throw new LossArgumentError(
+        `${op}: unknown option '${key}' (expected ${[...tensorOptions, ...COMMON_OPTIONS].join(', ')})`,
+        'TypeError',
+      );
     }
   }
   return {
@@ -161,7 +188,7 @@ function readOptions(op: string, options: unknown, tensorOptions: readonly Tenso
 
 /** An option value as torch's messages show it (quoted as JS shows strings; null is Python's None). */
 function pythonStr(value: unknown): string {
-  return value === null ? 'None (null)' : JSON.stringify(value) ?? String(value);
+  return value === null ? 'None (null)' : (JSON.stringify(value) ?? String(value));
 }
 
 let warnedElementwiseMean = false;
@@ -178,18 +205,27 @@ function parseReduction(op: string, value: unknown, inPython: boolean): Reductio
   if (REDUCTIONS.includes(value as Reduction)) return value as Reduction;
   if (inPython) {
     if (typeof value !== 'string') {
-      return new LossArgumentError(`${op}: reduction ${pythonStr(value)} is not valid (torch: unsupported operand type(s) for +: '${value === null ? 'NoneType' : typeof value}' and 'str')`, 'TypeError');
+      return new LossArgumentError(
+        `${op}: reduction ${pythonStr(value)} is not valid (torch: unsupported operand type(s) for +: '${value === null ? 'NoneType' : typeof value}' and 'str')`,
+        'TypeError',
+      );
     }
     return new LossArgumentError(`${op}: reduction ${JSON.stringify(value)} is not valid; expected 'none', 'mean' or 'sum'`, 'ValueError');
   }
   if (value === 'elementwise_mean') {
     if (!warnedElementwiseMean) {
       warnedElementwiseMean = true;
-      globalThis.process?.emitWarning?.("reduction='elementwise_mean' is deprecated, please use reduction='mean' instead.", 'DeprecationWarning');
+      globalThis.process?.emitWarning?.(
+        "reduction='elementwise_mean' is deprecated, please use reduction='mean' instead.",
+        'DeprecationWarning',
+      );
     }
     return 'mean';
   }
-  return new LossArgumentError(`${op}: ${pythonStr(value)} is not a valid value for reduction (expected 'none', 'mean' or 'sum')`, 'ValueError');
+  return new LossArgumentError(
+    `${op}: ${pythonStr(value)} is not a valid value for reduction (expected 'none', 'mean' or 'sum')`,
+    'ValueError',
+  );
 }
 
 /**

@@ -24,10 +24,16 @@ export interface LossModule<Options, Target> {
 function moduleOptions<Options>(name: string, options: unknown): Readonly<Options> {
   if (options === undefined) return Object.freeze({}) as Readonly<Options>;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new LossArgumentError(`${name}: options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`, 'TypeError');
+    throw new LossArgumentError(
+      `${name}: options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`,
+      'TypeError',
+    );
   }
   const { sizeAverage, reduce, ...rest } = options as Record<string, unknown>;
-  for (const [arg, value] of [['sizeAverage', sizeAverage], ['reduce', reduce]] as const) {
+  for (const [arg, value] of [
+    ['sizeAverage', sizeAverage],
+    ['reduce', reduce],
+  ] as const) {
     if (value !== undefined && value !== null && typeof value !== 'boolean') {
       throw new LossArgumentError(`${name}: ${arg} must be a boolean (or null), got ${typeof value}`, 'TypeError');
     }
@@ -42,7 +48,9 @@ export function lossModule<Options, Target>(
   name: string,
   forward: (input: Tensor, target: Target, options?: Options) => Tensor,
   backward: (gradOutput: Tensor, input: Tensor, target: Target, options?: Options) => Tensor,
-): new (options?: Options & LegacyReductionOptions) => LossModule<Options, Target> {
+): new (
+  options?: Options & LegacyReductionOptions,
+) => LossModule<Options, Target> {
   const module = class {
     readonly options: Readonly<Options>;
     constructor(options?: Options & LegacyReductionOptions) {

@@ -1,6 +1,6 @@
 // apply_loss_reduction (aten/src/ATen/native/Loss.cpp) and building result tensors.
 
-import { type DType, type FloatArray, type Tensor } from './tensor.ts';
+import type { DType, FloatArray, Tensor } from './tensor.ts';
 import { mean, sum, type Round } from './numerics.ts';
 import type { Reduction } from './loss-args.ts';
 
@@ -12,7 +12,14 @@ export function makeTensor(values: ArrayLike<number>, shape: readonly number[], 
 }
 
 /** 'none' keeps the per-element losses (no copy); 'mean' and 'sum' give a 0-d tensor. */
-export function applyReduction(losses: ArrayLike<number>, shape: readonly number[], reduction: Reduction, dtype: DType, lanes: number, r: Round): Tensor {
+export function applyReduction(
+  losses: ArrayLike<number>,
+  shape: readonly number[],
+  reduction: Reduction,
+  dtype: DType,
+  lanes: number,
+  r: Round,
+): Tensor {
   if (reduction === 'none') return makeTensor(losses, shape, dtype);
   return makeTensor([reduction === 'mean' ? mean(losses, lanes, r) : sum(losses, lanes, r)], [], dtype);
 }

@@ -44,7 +44,9 @@ export const MAX_ELEMENTS = 2 ** 32;
 export function checkElementCount(op: string, what: string, shape: readonly number[]): void {
   const n = numel(shape);
   if (n > MAX_ELEMENTS) {
-    throw new LossArgumentError(`${op}: ${what} of shape ${formatShape(shape)} would hold ${n} elements, more than the ${MAX_ELEMENTS} (2^32) a typed array can`);
+    throw new LossArgumentError(
+      `${op}: ${what} of shape ${formatShape(shape)} would hold ${n} elements, more than the ${MAX_ELEMENTS} (2^32) a typed array can`,
+    );
   }
 }
 
@@ -83,16 +85,27 @@ function nestedShape(values: NestedNumbers): number[] {
  * nesting against `shape` and each value with `accept`; returns the next offset. No intermediate
  * array: a flat JS array of 1.2e8 numbers is past V8's array limit (a fatal, uncatchable error).
  */
-function fillNested(values: unknown, shape: readonly number[], depth: number, out: FloatArray | Int32Array, at: number, accept: (v: unknown) => boolean): number {
+function fillNested(
+  values: unknown,
+  shape: readonly number[],
+  depth: number,
+  out: FloatArray | Int32Array,
+  at: number,
+  accept: (v: unknown) => boolean,
+): number {
   if (depth === shape.length) {
     if (typeof values !== 'number' || !accept(values)) {
       if (Array.isArray(values)) throw raggedError(shape, depth, values.length);
-      throw new LossArgumentError(`tensor: values must be numbers${out instanceof Int32Array ? ' (int64: integers that fit in 32 bits)' : ''}, got ${typeof values === 'number' ? values : describe(values)} at element ${at}`, 'TypeError');
+      throw new LossArgumentError(
+        `tensor: values must be numbers${out instanceof Int32Array ? ' (int64: integers that fit in 32 bits)' : ''}, got ${typeof values === 'number' ? values : describe(values)} at element ${at}`,
+        'TypeError',
+      );
     }
     out[at] = values;
     return at + 1;
   }
-  if (!Array.isArray(values) || values.length !== shape[depth]) throw raggedError(shape, depth, Array.isArray(values) ? values.length : null);
+  if (!Array.isArray(values) || values.length !== shape[depth])
+    throw raggedError(shape, depth, Array.isArray(values) ? values.length : null);
   if (depth === shape.length - 1) {
     for (let i = 0; i < values.length; i++) {
       const v: unknown = values[i];
@@ -143,7 +156,10 @@ export interface TensorOptions {
  * is given. dtype 'int64' (or an Int32Array) makes an IndexTensor.
  */
 export function tensor(values: Int32Array, options?: { shape?: readonly number[]; dtype?: 'int64' }): IndexTensor;
-export function tensor(values: NestedNumbers | FloatArray | Int32Array, options: { shape?: readonly number[]; dtype: 'int64' }): IndexTensor;
+export function tensor(
+  values: NestedNumbers | FloatArray | Int32Array,
+  options: { shape?: readonly number[]; dtype: 'int64' },
+): IndexTensor;
 export function tensor(values: NestedNumbers | FloatArray | Int32Array, options?: { shape?: readonly number[]; dtype?: DType }): Tensor;
 export function tensor(values: NestedNumbers | FloatArray | Int32Array, options: TensorOptions = {}): Tensor | IndexTensor {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
@@ -156,15 +172,21 @@ export function tensor(values: NestedNumbers | FloatArray | Int32Array, options:
   }
   const typed = values instanceof Float32Array || values instanceof Float64Array || values instanceof Int32Array;
   if (!typed && typeof values !== 'number' && !Array.isArray(values)) {
-    throw new LossArgumentError(`tensor: values must be a number, nested number arrays or a Float32Array/Float64Array/Int32Array, got ${describe(values)}`, 'TypeError');
+    throw new LossArgumentError(
+      `tensor: values must be a number, nested number arrays or a Float32Array/Float64Array/Int32Array, got ${describe(values)}`,
+      'TypeError',
+    );
   }
   const own = typed ? [values.length] : nestedShape(values);
   const shape = given ?? own;
   checkShape(shape, 'tensor');
   checkElementCount('tensor', 'the values', own);
   const length = numel(own);
-  if (numel(shape) !== length) throw new LossArgumentError(`tensor: shape ${formatShape(shape)} holds ${numel(shape)} values, got ${length}`, 'ValueError');
-  const dtype: TensorDType = (requested as TensorDType | undefined) ?? (values instanceof Float64Array ? 'float64' : values instanceof Int32Array ? 'int64' : 'float32');
+  if (numel(shape) !== length)
+    throw new LossArgumentError(`tensor: shape ${formatShape(shape)} holds ${numel(shape)} values, got ${length}`, 'ValueError');
+  const dtype: TensorDType =
+    (requested as TensorDType | undefined) ??
+    (values instanceof Float64Array ? 'float64' : values instanceof Int32Array ? 'int64' : 'float32');
   const data = dtype === 'int64' ? new Int32Array(length) : allocate(dtype, length);
   const accept = dtype === 'int64' ? int32 : anyNumber;
   if (!typed) fillNested(values, own, 0, data, 0, accept);
@@ -181,7 +203,8 @@ function checkStructure(value: unknown, op: string, arg: string, data: 'float' |
   if (value === undefined) throw new LossArgumentError(`${op}: argument '${arg}' is missing`, 'TypeError');
   if (t === null || typeof t !== 'object' || !(data === 'float' ? float : data === 'index' ? index : float || index)) {
     const found = data === 'index' && float ? 'a float tensor' : describe(value);
-    if (data === 'index') throw new LossArgumentError(`${op}: argument '${arg}' must hold class indices (Int32Array data, torch.long), got ${found}`);
+    if (data === 'index')
+      throw new LossArgumentError(`${op}: argument '${arg}' must hold class indices (Int32Array data, torch.long), got ${found}`);
     const kinds = data === 'float' ? 'Float32Array or Float64Array data' : 'Float32Array, Float64Array or Int32Array (int64) data';
     throw new LossArgumentError(`${op}: argument '${arg}' must be a Tensor (${kinds}), got ${found}`, 'TypeError');
   }

@@ -41,7 +41,12 @@ export function vectorLanes(dtype: 'float32' | 'float64'): number {
 
 /** Orders torch.__version__ strings (or golden folder names) by major, minor, patch. */
 export function compareTorchVersions(a: string, b: string): number {
-  const key = (v: string) => v.split(/[^0-9]+/).filter(Boolean).slice(0, 3).map(Number);
+  const key = (v: string) =>
+    v
+      .split(/[^0-9]+/)
+      .filter(Boolean)
+      .slice(0, 3)
+      .map(Number);
   const [x, y] = [key(a), key(b)];
   for (let i = 0; i < 3; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
   return 0;
@@ -60,7 +65,10 @@ export function torchRelease(version: string = NEWEST_TORCH, op = 'torchVersion'
   if (hit) return hit;
   const m = typeof version === 'string' ? /^(\d+)\.(\d+)(?:\.\d+)?(?:[a-z]+\d*)?(?:\.\w+)*(?:\+[\w.]+)?$/.exec(version) : null;
   if (!m) {
-    throw new LossArgumentError(`${op}: torchVersion ${JSON.stringify(version)} is not a torch.__version__ string such as '2.6.0+debian'`, 'ValueError');
+    throw new LossArgumentError(
+      `${op}: torchVersion ${JSON.stringify(version)} is not a torch.__version__ string such as '2.6.0+debian'`,
+      'ValueError',
+    );
   }
   const major = Number(m[1]);
   const minor = Number(m[2]);

@@ -14,7 +14,22 @@
 // 130 with golden/ unchanged; a signal after it lets the cleanup finish and says so.
 
 import { execa } from 'execa';
-import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { GOLDEN_DIR, PACKAGE_ROOT } from '../../ts/golden/paths.ts';
@@ -26,7 +41,18 @@ import { driftBetween, driftMarkdown, type FileDrift } from './drift.ts';
 import { driftHtml } from './html-report.ts';
 import { parity, parityTable, type ParityRow } from './parity.ts';
 import {
-  HarnessError, Interrupted, TORCH_TARGETS, defaultTimeoutSeconds, findTarget, howItEnded, interpreterFromEnv, interruptedBy, probeTorch, provision, startPython, type Interpreter,
+  HarnessError,
+  Interrupted,
+  TORCH_TARGETS,
+  defaultTimeoutSeconds,
+  findTarget,
+  howItEnded,
+  interpreterFromEnv,
+  interruptedBy,
+  probeTorch,
+  provision,
+  startPython,
+  type Interpreter,
 } from './torch-python.ts';
 
 export interface GoldenRunOptions {
@@ -86,7 +112,7 @@ class GoldenRun {
   constructor(opts: GoldenRunOptions, log: (line: string) => void) {
     this.opts = opts;
     this.log = log;
-    this.label = basename(opts.goldenDir) + '/';
+    this.label = `${basename(opts.goldenDir)}/`;
   }
 
   async main(): Promise<number> {
@@ -157,7 +183,10 @@ class GoldenRun {
         const bytes = await this.generate(interp, torch, stem);
         const golden = parseGolden(bytes, `generated ${stem}.json for torch ${torch}`);
         if (golden.loss !== stem) throw new HarnessError(`the generator for ${stem} wrote a file for loss '${golden.loss}'`);
-        if (golden.torch !== torch) throw new HarnessError(`the generator for ${stem} wrote a file for torch ${golden.torch}, but the interpreter has torch ${torch}`);
+        if (golden.torch !== torch)
+          throw new HarnessError(
+            `the generator for ${stem} wrote a file for torch ${golden.torch}, but the interpreter has torch ${torch}`,
+          );
         generated.push({ dir: `torch-${golden.torch}`, stem, bytes, golden });
       }
     }
@@ -188,13 +217,18 @@ class GoldenRun {
     mkdirSync(opts.reportDir, { recursive: true });
     writeFileSync(join(opts.reportDir, 'drift.md'), markdown);
     writeFileSync(join(opts.reportDir, 'drift.json'), `${JSON.stringify(drifts, null, 1)}\n`);
-    writeFileSync(join(opts.reportDir, 'drift.html'), driftHtml(drifts, { command: 'torch-loss-parity golden', generatedAt: new Date().toISOString() }));
+    writeFileSync(
+      join(opts.reportDir, 'drift.html'),
+      driftHtml(drifts, { command: 'torch-loss-parity golden', generatedAt: new Date().toISOString() }),
+    );
 
     await this.stage(generated);
     await yieldToEvents();
     await this.commit();
 
-    log(`wrote ${generated.length} golden files: ${this.label} holds the new set; the drift report is in ${join(opts.reportDir, 'drift.md')} and drift.html`);
+    log(
+      `wrote ${generated.length} golden files: ${this.label} holds the new set; the drift report is in ${join(opts.reportDir, 'drift.md')} and drift.html`,
+    );
     if (this.signal) {
       log(`interrupted by ${this.signal} after the commit point: ${this.label} holds the new set`);
       return 130;
@@ -210,7 +244,10 @@ class GoldenRun {
   private async generate(interp: Interpreter, torch: string, stem: string): Promise<Uint8Array> {
     const started = Date.now();
     const { timeoutSeconds } = this.opts;
-    const child = startPython(interp, 'goldens.py', [stem, '--seed', String(this.opts.seed)], { timeoutMs: timeoutSeconds * 1000, stdoutBytes: true });
+    const child = startPython(interp, 'goldens.py', [stem, '--seed', String(this.opts.seed)], {
+      timeoutMs: timeoutSeconds * 1000,
+      stdoutBytes: true,
+    });
     this.children.add(child);
     const tail: string[] = [];
     let total = 0;
@@ -313,7 +350,9 @@ class GoldenRun {
         }
         failed = true;
         const ids = differingCases(parseGolden(before, path), g.golden);
-        log(`check FAILED: ${g.dir}/${g.stem}.json differs from the regenerated file in ${ids.length} case(s):\n  ${ids.slice(0, 50).join('\n  ')}`);
+        log(
+          `check FAILED: ${g.dir}/${g.stem}.json differs from the regenerated file in ${ids.length} case(s):\n  ${ids.slice(0, 50).join('\n  ')}`,
+        );
         if (ids.length === 0) log('  (the header or formatting differs)');
         continue;
       }
@@ -323,10 +362,17 @@ class GoldenRun {
         log(`check FAILED: no committed goldens for torch ${g.golden.torch} (${g.stem}) to check against`);
         continue;
       }
-      const beyond = driftBetween(base.golden, g.golden).cases.filter((c) => c.parts.some((p) => p.status === 'beyond' || p.status === 'removed'));
+      const beyond = driftBetween(base.golden, g.golden).cases.filter((c) =>
+        c.parts.some((p) => p.status === 'beyond' || p.status === 'removed'),
+      );
       if (beyond.length > 0) {
         failed = true;
-        log(`check FAILED: torch ${g.golden.torch} moved beyond tolerance from committed torch ${base.golden.torch} in ${beyond.length} case(s):\n  ${beyond.slice(0, 50).map((c) => c.id).join('\n  ')}`);
+        log(
+          `check FAILED: torch ${g.golden.torch} moved beyond tolerance from committed torch ${base.golden.torch} in ${beyond.length} case(s):\n  ${beyond
+            .slice(0, 50)
+            .map((c) => c.id)
+            .join('\n  ')}`,
+        );
       } else log(`check: torch ${g.golden.torch} ${g.stem} is within tolerance of committed torch ${base.golden.torch}`);
     }
     log(failed ? `check failed: ${this.label} was not modified` : 'check passed');

@@ -115,10 +115,18 @@ export function howItEnded(r: Ending, command: readonly string[]): string {
 
 async function run(cmd: string, args: string[], log: (line: string) => void, timeoutSeconds: number): Promise<void> {
   log(`$ ${cmd} ${args.join(' ')}`);
-  const r = await execa(cmd, args, { reject: false, all: true, env: { DEBIAN_FRONTEND: 'noninteractive' }, timeout: timeoutSeconds * 1000 });
+  const r = await execa(cmd, args, {
+    reject: false,
+    all: true,
+    env: { DEBIAN_FRONTEND: 'noninteractive' },
+    timeout: timeoutSeconds * 1000,
+  });
   if (r.timedOut) throw new HarnessError(`${cmd} ${args.join(' ')} did not finish within ${timeoutSeconds} s; killed it`);
   if (r.exitCode !== 0) {
-    const tail = String(r.all ?? '').split('\n').slice(-15).join('\n');
+    const tail = String(r.all ?? '')
+      .split('\n')
+      .slice(-15)
+      .join('\n');
     throw new HarnessError(`${cmd} ${args.join(' ')} failed: ${howItEnded(r, [cmd])}:\n${tail}`);
   }
 }
@@ -133,7 +141,11 @@ async function torchImportable(command: readonly string[], timeoutSeconds: numbe
  * An interpreter with the target's torch: the host's python3-torch from apt where the host runs
  * that suite, otherwise a debootstrap chroot under ROOTS_DIR (outside the repository).
  */
-export async function provision(target: TorchTarget, log: (line: string) => void, timeoutSeconds = defaultTimeoutSeconds()): Promise<Interpreter> {
+export async function provision(
+  target: TorchTarget,
+  log: (line: string) => void,
+  timeoutSeconds = defaultTimeoutSeconds(),
+): Promise<Interpreter> {
   const byHand =
     `to provision torch ${target.id} by hand: on Debian ${target.suite}, apt-get install python3-torch; ` +
     `elsewhere, debootstrap --variant=minbase --include=python3-torch ${target.suite} DIR and set ` +
@@ -154,7 +166,12 @@ export async function provision(target: TorchTarget, log: (line: string) => void
       mkdirSync(ROOTS_DIR, { recursive: true });
       if (!existsSync('/usr/sbin/debootstrap')) await run('apt-get', ['install', '-y', '-qq', 'debootstrap'], log, timeoutSeconds);
       log(`building a ${target.suite} root with python3-torch in ${root} (about two minutes)`);
-      await run('debootstrap', ['--variant=minbase', '--include=python3-torch', target.suite, partial, 'http://deb.debian.org/debian'], log, timeoutSeconds);
+      await run(
+        'debootstrap',
+        ['--variant=minbase', '--include=python3-torch', target.suite, partial, 'http://deb.debian.org/debian'],
+        log,
+        timeoutSeconds,
+      );
       renameSync(partial, root);
     }
     if (!existsSync(join(root, 'proc/self'))) await run('mount', ['-t', 'proc', 'proc', join(root, 'proc')], log, timeoutSeconds);
@@ -232,23 +249,30 @@ export function startPython(interp: Interpreter, script: string, args: readonly 
     ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
   });
   child.stdin.on('error', () => {}); // a command that failed to start: its result says why
-  child.stdin.write(JSON.stringify(pythonSources()) + '\n');
+  child.stdin.write(`${JSON.stringify(pythonSources())}\n`);
   if (!options.keepStdinOpen) child.stdin.end();
   return child;
 }
 
 /** torch and Python versions of an interpreter, with clear errors for a missing command, torch or a hang. */
-export async function probeTorch(interp: Interpreter, timeoutSeconds = defaultTimeoutSeconds()): Promise<{ torch: string; python: string }> {
-  const code = 'import sys, json\ntry:\n import torch\nexcept ImportError as e:\n print(json.dumps({"error": str(e)})); sys.exit(0)\nprint(json.dumps({"torch": torch.__version__, "python": sys.version.split()[0]}))';
+export async function probeTorch(
+  interp: Interpreter,
+  timeoutSeconds = defaultTimeoutSeconds(),
+): Promise<{ torch: string; python: string }> {
+  const code =
+    'import sys, json\ntry:\n import torch\nexcept ImportError as e:\n print(json.dumps({"error": str(e)})); sys.exit(0)\nprint(json.dumps({"torch": torch.__version__, "python": sys.version.split()[0]}))';
   const shown = interp.command.join(' ');
   const r = await execa(interp.command[0]!, [...interp.command.slice(1), '-c', code], { reject: false, timeout: timeoutSeconds * 1000 });
-  if (r.timedOut) throw new HarnessError(`the torch probe ('${shown}', ${interp.origin}) did not finish within ${timeoutSeconds} s; killed it`);
+  if (r.timedOut)
+    throw new HarnessError(`the torch probe ('${shown}', ${interp.origin}) did not finish within ${timeoutSeconds} s; killed it`);
   if (interruptedBy(r)) throw new Interrupted(interruptedBy(r)!, 'the torch probe');
   if (r.exitCode === undefined && r.code === 'ENOENT') {
     throw new HarnessError(`the Python command '${shown}' (${interp.origin}) does not exist`);
   }
   if (r.exitCode !== 0) {
-    throw new HarnessError(`'${shown}' (${interp.origin}) failed to start: ${howItEnded(r, interp.command)}:\n${String(r.stderr).split('\n').slice(-10).join('\n')}`);
+    throw new HarnessError(
+      `'${shown}' (${interp.origin}) failed to start: ${howItEnded(r, interp.command)}:\n${String(r.stderr).split('\n').slice(-10).join('\n')}`,
+    );
   }
   let info: { torch?: unknown; python?: unknown; error?: string };
   try {
@@ -257,10 +281,14 @@ export async function probeTorch(interp: Interpreter, timeoutSeconds = defaultTi
     throw new HarnessError(`'${shown}' (${interp.origin}) printed something unexpected: ${String(r.stdout).slice(0, 200)}`);
   }
   if (info.error !== undefined || !info.torch) {
-    throw new HarnessError(`torch is not importable by ${shown}: pip install -r requirements.txt, or apt-get install python3-torch (${info.error ?? 'no torch'})`);
+    throw new HarnessError(
+      `torch is not importable by ${shown}: pip install -r requirements.txt, or apt-get install python3-torch (${info.error ?? 'no torch'})`,
+    );
   }
   if (typeof info.torch !== 'string' || !TORCH_VERSION.test(info.torch)) {
-    throw new HarnessError(`'${shown}' (${interp.origin}) reports torch version ${JSON.stringify(info.torch).slice(0, 200)}, which is not a plain version like 2.6.0+debian`);
+    throw new HarnessError(
+      `'${shown}' (${interp.origin}) reports torch version ${JSON.stringify(info.torch).slice(0, 200)}, which is not a plain version like 2.6.0+debian`,
+    );
   }
   const [major, minor] = info.torch.split('.').map(Number);
   if (major! < 1 || (major === 1 && minor! < 5)) {

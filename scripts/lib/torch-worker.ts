@@ -85,7 +85,11 @@ export class TorchWorker {
       });
       child.then((r) => {
         clearTimeout(timer);
-        reject(new Error(`torch worker: ${howItEnded(r, interp.command)} before it was ready${tail.length ? `; the end of its stderr:\n${tail.slice(-10).join('\n')}` : ''}`));
+        reject(
+          new Error(
+            `torch worker: ${howItEnded(r, interp.command)} before it was ready${tail.length ? `; the end of its stderr:\n${tail.slice(-10).join('\n')}` : ''}`,
+          ),
+        );
       });
     });
     if (!hello.ready) {
@@ -161,7 +165,10 @@ export async function findTorchInterpreter(): Promise<{ interp: Interpreter | nu
     if (existsSync(`${root}/proc/self`)) candidates.push({ command: ['chroot', root, 'python3'], origin: `chroot ${root}` });
   }
   for (const c of candidates) {
-    const r = await execa(c.command[0]!, [...c.command.slice(1), '-c', 'import torch'], { reject: false, timeout: defaultTimeoutSeconds() * 1000 });
+    const r = await execa(c.command[0]!, [...c.command.slice(1), '-c', 'import torch'], {
+      reject: false,
+      timeout: defaultTimeoutSeconds() * 1000,
+    });
     if (r.exitCode === 0) return { interp: c, why: '' };
   }
   return { interp: null, why: 'no torch found: set TORCH_PYTHON, or apt-get install python3-torch (see README)' };

@@ -35,8 +35,10 @@ export function loadGoldens(dir = GOLDEN_DIR): LoadedGolden[] {
       const file = join(dir, sub, name);
       const golden = parseGolden(readFileSync(file), file);
       const torchDir = sub.slice('torch-'.length);
-      if (golden.torch !== torchDir) throw new Error(`${file}: invalid golden file at $.torch: '${golden.torch}' in the folder of torch ${torchDir}`);
-      if (`${golden.loss}.json` !== name) throw new Error(`${file}: invalid golden file at $.loss: '${golden.loss}' in a file named ${name}`);
+      if (golden.torch !== torchDir)
+        throw new Error(`${file}: invalid golden file at $.torch: '${golden.torch}' in the folder of torch ${torchDir}`);
+      if (`${golden.loss}.json` !== name)
+        throw new Error(`${file}: invalid golden file at $.loss: '${golden.loss}' in a file named ${name}`);
       out.push({ file, torchDir, golden });
     }
   }
@@ -132,9 +134,19 @@ export function runCase(stem: LossStem | string, c: GoldenCase, golden: GoldenFi
     } catch (e) {
       const type = e instanceof LossArgumentError ? e.torchErrorType : (e as Error).name;
       const ok = type === c.error.type;
-      return [{ id: c.id, kind: 'error', ok, comparison: null, message: ok ? '' : `threw ${type} (${(e as Error).message}), torch raised ${c.error.type}` }];
+      return [
+        {
+          id: c.id,
+          kind: 'error',
+          ok,
+          comparison: null,
+          message: ok ? '' : `threw ${type} (${(e as Error).message}), torch raised ${c.error.type}`,
+        },
+      ];
     }
-    return [{ id: c.id, kind: 'error', ok: false, comparison: null, message: `did not throw; torch raised ${c.error.type}: ${c.error.message}` }];
+    return [
+      { id: c.id, kind: 'error', ok: false, comparison: null, message: `did not throw; torch raised ${c.error.type}: ${c.error.message}` },
+    ];
   }
   const results: CaseResult[] = [];
   const check = (kind: 'output' | 'grad', compute: () => Tensor, want: TensorJson) => {

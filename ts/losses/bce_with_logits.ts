@@ -44,13 +44,18 @@ function check(op: string, args: { input: Tensor; target: Tensor; gradOutput?: T
   const { input, target, weight, posWeight } = c;
   if (!sameShape(target.shape, input.shape)) {
     // functional.py: "Target size (...) must be the same as input size (...)"
-    throw new LossArgumentError(`${op}: target shape ${formatShape(target.shape)} must equal input shape ${formatShape(input.shape)}`, 'ValueError');
+    throw new LossArgumentError(
+      `${op}: target shape ${formatShape(target.shape)} must equal input shape ${formatShape(input.shape)}`,
+      'ValueError',
+    );
   }
   // log_sigmoid_input.mul_(log_weight) and loss.mul_(weight) are in-place: both must broadcast *to* the input.
   if (posWeight) checkBroadcastableTo(op, 'posWeight', posWeight.shape, input.shape);
   if (isIndexTensor(target)) {
     // ATen: (1 - target).mul_(input) on a long target
-    throw new LossArgumentError(`${op}: result type ${c.dtype === 'float64' ? 'Double' : 'Float'} can't be cast to the desired output type Long (target must be a float tensor, torch.long is not accepted)`);
+    throw new LossArgumentError(
+      `${op}: result type ${c.dtype === 'float64' ? 'Double' : 'Float'} can't be cast to the desired output type Long (target must be a float tensor, torch.long is not accepted)`,
+    );
   }
   if (weight) checkBroadcastableTo(op, 'weight', weight.shape, input.shape);
   const { rows, classes } = rowsAndClasses(input.shape);
@@ -83,7 +88,15 @@ function kernelCall(a: Args, op: KernelCall['op'], gradOutput: RowColOperand | n
   if (a.posWeightOperand) flags.push('HAS_POS_WEIGHT');
   if (a.torch.bceUsesLogSigmoid) flags.push('USES_LOG_SIGMOID');
   const scalar = a.reduction === 'mean' ? a.input.data.length : 0; // the gradient's 'mean' divisor
-  return { op, input: a.input.data, classes: a.classes, operands: [perElement(a.target, a.classes), a.weightOperand, a.posWeightOperand, gradOutput], flags, scalar, results: 'elements' };
+  return {
+    op,
+    input: a.input.data,
+    classes: a.classes,
+    operands: [perElement(a.target, a.classes), a.weightOperand, a.posWeightOperand, gradOutput],
+    flags,
+    scalar,
+    results: 'elements',
+  };
 }
 
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options?: BCEWithLogitsOptions): Tensor {
@@ -109,11 +122,20 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
 }
 
 /** d loss / d input for a gradOutput shaped like the forward output. */
-export function binaryCrossEntropyWithLogitsBackward(gradOutput: Tensor, input: Tensor, target: Tensor, options?: BCEWithLogitsOptions): Tensor {
+export function binaryCrossEntropyWithLogitsBackward(
+  gradOutput: Tensor,
+  input: Tensor,
+  target: Tensor,
+  options?: BCEWithLogitsOptions,
+): Tensor {
   const op = `${OP}Backward`;
   const a = check(op, { input, target, gradOutput }, options);
   checkGradOutput(op, gradOutput, a.reduction === 'none' ? input.shape : []);
-  const fast = kernelsFor(a.dtype)?.tryRun(kernelCall(a, 'BCE_WITH_LOGITS_GRAD', gradOutputOperand(gradOutput, a.reduction, a.classes)), 'none', input.shape);
+  const fast = kernelsFor(a.dtype)?.tryRun(
+    kernelCall(a, 'BCE_WITH_LOGITS_GRAD', gradOutputOperand(gradOutput, a.reduction, a.classes)),
+    'none',
+    input.shape,
+  );
   if (fast) return fast;
   const { rows, classes, round: r } = a;
   const x = input.data;
@@ -146,5 +168,9 @@ export function binaryCrossEntropyWithLogitsBackward(gradOutput: Tensor, input: 
 }
 
 /** nn.BCEWithLogitsLoss: the options fixed at construction, as torch's module. */
-export const BCEWithLogitsLoss = lossModule<BCEWithLogitsOptions, Tensor>('BCEWithLogitsLoss', binaryCrossEntropyWithLogits, binaryCrossEntropyWithLogitsBackward);
+export const BCEWithLogitsLoss = lossModule<BCEWithLogitsOptions, Tensor>(
+  'BCEWithLogitsLoss',
+  binaryCrossEntropyWithLogits,
+  binaryCrossEntropyWithLogitsBackward,
+);
 export type BCEWithLogitsLoss = InstanceType<typeof BCEWithLogitsLoss>;

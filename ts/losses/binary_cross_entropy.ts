@@ -35,18 +35,25 @@ function check(op: string, args: { input: Tensor; target: Tensor; gradOutput?: T
   const { input, target, weight } = c;
   if (!sameShape(target.shape, input.shape)) {
     // functional.py: "Using a target size (...) that is different to the input size (...) is deprecated"
-    throw new LossArgumentError(`${op}: target shape ${formatShape(target.shape)} must equal input shape ${formatShape(input.shape)}`, 'ValueError');
+    throw new LossArgumentError(
+      `${op}: target shape ${formatShape(target.shape)} must equal input shape ${formatShape(input.shape)}`,
+      'ValueError',
+    );
   }
   if (weight) checkBroadcastableTo(op, 'weight', weight.shape, input.shape);
   if (isIndexTensor(target)) {
     // ATen's binary_cross_entropy (a TensorIterator with check_all_same_dtype)
-    throw new LossArgumentError(`${op}: Found dtype Long but expected ${torchDTypeName(input)} (target must be a float tensor, torch.long is not accepted)`);
+    throw new LossArgumentError(
+      `${op}: Found dtype Long but expected ${torchDTypeName(input)} (target must be a float tensor, torch.long is not accepted)`,
+    );
   }
   // The first element outside [0, 1], input before target at the same index.
   const badInput = firstOutsideUnit(input.data);
   const badTarget = c.torch.bceChecksTargetRange ? firstOutsideUnit(target.data, badInput < 0 ? Infinity : badInput) : -1;
-  if (badTarget >= 0) throw new LossArgumentError(`${op}: every element of target must be between 0 and 1, got ${target.data[badTarget]} at ${badTarget}`);
-  if (badInput >= 0) throw new LossArgumentError(`${op}: every element of input must be between 0 and 1, got ${input.data[badInput]} at ${badInput}`);
+  if (badTarget >= 0)
+    throw new LossArgumentError(`${op}: every element of target must be between 0 and 1, got ${target.data[badTarget]} at ${badTarget}`);
+  if (badInput >= 0)
+    throw new LossArgumentError(`${op}: every element of input must be between 0 and 1, got ${input.data[badInput]} at ${badInput}`);
   const { rows, classes } = rowsAndClasses(input.shape);
   return Object.assign(c, { target, rows, classes, weightOperand: weight ? rowColOperand(weight, input.shape) : null }); // not a spread: see bce_with_logits.ts
 }
@@ -81,7 +88,15 @@ function elementLoss(x: number, y: number, r: Round): number {
 function kernelCall(a: Args, op: KernelCall['op'], gradOutput: RowColOperand | null = null): KernelCall {
   const scalar = a.reduction === 'mean' ? a.input.data.length : 0; // the gradient's 'mean' divisor
   const flags = a.weightOperand ? (['HAS_WEIGHT'] as const) : [];
-  return { op, input: a.input.data, classes: a.classes, operands: [perElement(a.target, a.classes), a.weightOperand, null, gradOutput], flags, scalar, results: 'elements' };
+  return {
+    op,
+    input: a.input.data,
+    classes: a.classes,
+    operands: [perElement(a.target, a.classes), a.weightOperand, null, gradOutput],
+    flags,
+    scalar,
+    results: 'elements',
+  };
 }
 
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options?: BCELossOptions): Tensor {
@@ -105,7 +120,11 @@ export function binaryCrossEntropyBackward(gradOutput: Tensor, input: Tensor, ta
   const op = `${OP}Backward`;
   const a = check(op, { input, target, gradOutput }, options);
   checkGradOutput(op, gradOutput, a.reduction === 'none' ? input.shape : []);
-  const fast = kernelsFor(a.dtype)?.tryRun(kernelCall(a, 'BINARY_CROSS_ENTROPY_GRAD', gradOutputOperand(gradOutput, a.reduction, a.classes)), 'none', input.shape);
+  const fast = kernelsFor(a.dtype)?.tryRun(
+    kernelCall(a, 'BINARY_CROSS_ENTROPY_GRAD', gradOutputOperand(gradOutput, a.reduction, a.classes)),
+    'none',
+    input.shape,
+  );
   if (fast) return fast;
   const { rows, classes, round: r } = a;
   const x = input.data;

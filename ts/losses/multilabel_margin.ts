@@ -28,24 +28,39 @@ interface Args extends Prepared {
   readonly perRow: boolean;
 }
 
-function check(op: string, args: { input: Tensor; target: IndexTensor; gradOutput?: Tensor }, options: MultiLabelMarginOptions | undefined): Args {
+function check(
+  op: string,
+  args: { input: Tensor; target: IndexTensor; gradOutput?: Tensor },
+  options: MultiLabelMarginOptions | undefined,
+): Args {
   // The reduction first (functional.py's get_enum), then ATen's shape, dtype and range checks.
   const p = prepare(op, SIGNATURE, args, options);
   const { input, target } = p;
   const rank = input.shape.length;
   if (!(rank === 0 || (rank === 1 && input.shape[0]! > 0) || (rank === 2 && input.shape[1]! > 0))) {
-    throw new LossArgumentError(`${op}: input must be a non-empty vector or an (N, C) matrix with C > 0, got shape ${formatShape(input.shape)}`);
+    throw new LossArgumentError(
+      `${op}: input must be a non-empty vector or an (N, C) matrix with C > 0, got shape ${formatShape(input.shape)}`,
+    );
   }
   const rows = rank === 2 ? input.shape[0]! : 1;
   const classes = rank === 0 ? 1 : input.shape[rank - 1]!;
-  const consistent = rank <= 1 ? target.shape.length <= 1 && target.data.length === classes : target.shape.length === 2 && target.shape[0] === rows && target.shape[1] === classes;
-  if (!consistent) throw new LossArgumentError(`${op}: target shape ${formatShape(target.shape)} is inconsistent with input shape ${formatShape(input.shape)}`);
+  const consistent =
+    rank <= 1
+      ? target.shape.length <= 1 && target.data.length === classes
+      : target.shape.length === 2 && target.shape[0] === rows && target.shape[1] === classes;
+  if (!consistent)
+    throw new LossArgumentError(
+      `${op}: target shape ${formatShape(target.shape)} is inconsistent with input shape ${formatShape(input.shape)}`,
+    );
   if (!isIndexTensor(target)) {
-    throw new LossArgumentError(`${op}: argument 'target' must hold class indices (Int32Array data, torch.long), got a float tensor (torch: expected scalar type Long but found ${torchDTypeName(target)})`);
+    throw new LossArgumentError(
+      `${op}: argument 'target' must hold class indices (Int32Array data, torch.long), got a float tensor (torch: expected scalar type Long but found ${torchDTypeName(target)})`,
+    );
   }
   for (let i = 0; i < target.data.length; i++) {
     const t = target.data[i]!;
-    if (t < -1 || t >= classes) throw new LossArgumentError(`${op}: target index ${t} at ${i} is out of range for ${classes} classes (-1 ends a row)`);
+    if (t < -1 || t >= classes)
+      throw new LossArgumentError(`${op}: target index ${t} at ${i} is out of range for ${classes} classes (-1 ends a row)`);
   }
   return Object.assign(p, { x: input.data, labels: target.data, rows, classes, perRow: p.reduction === 'none' && rank === 2 }); // not a spread: see bce_with_logits.ts
 }
@@ -105,7 +120,12 @@ export function multilabelMarginLoss(input: Tensor, target: IndexTensor, options
     }
     rowSums[row] = r(s);
   }
-  if (a.perRow) return makeTensor(rowSums.map((s) => r(s / classes)), [a.rows], a.dtype);
+  if (a.perRow)
+    return makeTensor(
+      rowSums.map((s) => r(s / classes)),
+      [a.rows],
+      a.dtype,
+    );
   let total = 0;
   for (const s of rowSums) total += s;
   total /= classes;
@@ -114,7 +134,12 @@ export function multilabelMarginLoss(input: Tensor, target: IndexTensor, options
 }
 
 /** d loss / d input for a gradOutput shaped like the forward output. */
-export function multilabelMarginLossBackward(gradOutput: Tensor, input: Tensor, target: IndexTensor, options?: MultiLabelMarginOptions): Tensor {
+export function multilabelMarginLossBackward(
+  gradOutput: Tensor,
+  input: Tensor,
+  target: IndexTensor,
+  options?: MultiLabelMarginOptions,
+): Tensor {
   const op = `${OP}Backward`;
   const a = check(op, { input, target, gradOutput }, options);
   checkGradOutput(op, gradOutput, a.perRow ? [a.rows] : []);
@@ -163,5 +188,9 @@ export function multilabelMarginLossBackward(gradOutput: Tensor, input: Tensor, 
 }
 
 /** nn.MultiLabelMarginLoss: the options fixed at construction, as torch's module. */
-export const MultiLabelMarginLoss = lossModule<MultiLabelMarginOptions, IndexTensor>('MultiLabelMarginLoss', multilabelMarginLoss, multilabelMarginLossBackward);
+export const MultiLabelMarginLoss = lossModule<MultiLabelMarginOptions, IndexTensor>(
+  'MultiLabelMarginLoss',
+  multilabelMarginLoss,
+  multilabelMarginLossBackward,
+);
 export type MultiLabelMarginLoss = InstanceType<typeof MultiLabelMarginLoss>;

@@ -47,7 +47,11 @@ interface Args extends Checked<Tensor> {
   readonly rowwise: boolean;
 }
 
-function check(op: string, args: { input: Tensor; target: Tensor | IndexTensor; gradOutput?: Tensor }, options: MultiLabelSoftMarginOptions | undefined): Args {
+function check(
+  op: string,
+  args: { input: Tensor; target: Tensor | IndexTensor; gradOutput?: Tensor },
+  options: MultiLabelSoftMarginOptions | undefined,
+): Args {
   // functional.py's order: the broadcasts, the class dim, then (after computing) the reduction.
   const p = prepare(op, SIGNATURE, args, options);
   const { input, target, weight } = p;
@@ -68,7 +72,8 @@ function check(op: string, args: { input: Tensor; target: Tensor | IndexTensor; 
   checkElementCount(op, 'the per-sample loss', sampleShape);
   if (p.reductionError) throw p.reductionError;
   const inner = numel(fullShape.slice(classDim + 1));
-  return Object.assign(p, { // not a spread: see bce_with_logits.ts
+  return Object.assign(p, {
+    // not a spread: see bce_with_logits.ts
     lossShape,
     fullShape,
     classDim,
@@ -149,7 +154,14 @@ export function multilabelSoftMarginLoss(input: Tensor, target: Tensor | IndexTe
   const k = rowwiseKernels(a);
   if (k) {
     const weight = a.weight ? rowColOperand(a.weight, input.shape) : null;
-    const call = { op: 'MULTILABEL_SOFT_MARGIN', input: input.data, classes: a.classes, operands: [perElement(a.target, a.classes), weight, null, null], flags: weight ? (['HAS_WEIGHT'] as const) : [], results: 'row means' } as const;
+    const call = {
+      op: 'MULTILABEL_SOFT_MARGIN',
+      input: input.data,
+      classes: a.classes,
+      operands: [perElement(a.target, a.classes), weight, null, null],
+      flags: weight ? (['HAS_WEIGHT'] as const) : [],
+      results: 'row means',
+    } as const;
     const fast = k.tryRun(call, a.reduction, a.sampleShape);
     if (fast) return fast;
   }
@@ -157,7 +169,12 @@ export function multilabelSoftMarginLoss(input: Tensor, target: Tensor | IndexTe
 }
 
 /** d loss / d input for a gradOutput shaped like the forward output. */
-export function multilabelSoftMarginLossBackward(gradOutput: Tensor, input: Tensor, target: Tensor | IndexTensor, options?: MultiLabelSoftMarginOptions): Tensor {
+export function multilabelSoftMarginLossBackward(
+  gradOutput: Tensor,
+  input: Tensor,
+  target: Tensor | IndexTensor,
+  options?: MultiLabelSoftMarginOptions,
+): Tensor {
   const op = `${OP}Backward`;
   const a = check(op, { input, target, gradOutput }, options);
   checkGradOutput(op, gradOutput, a.reduction === 'none' ? a.sampleShape : []);
@@ -176,7 +193,14 @@ export function multilabelSoftMarginLossBackward(gradOutput: Tensor, input: Tens
     for (let o = 0; o < a.outer; o++) samples[o] = sampleGrad(o);
     const weight = a.weight ? rowColOperand(a.weight, input.shape) : null;
     const perRow = { data: samples, rowStride: 1, colStride: 0 };
-    const call = { op: 'MULTILABEL_SOFT_MARGIN_GRAD', input: input.data, classes: C, operands: [perElement(a.target, C), weight, null, perRow], flags: weight ? (['HAS_WEIGHT'] as const) : [], results: 'elements' } as const;
+    const call = {
+      op: 'MULTILABEL_SOFT_MARGIN_GRAD',
+      input: input.data,
+      classes: C,
+      operands: [perElement(a.target, C), weight, null, perRow],
+      flags: weight ? (['HAS_WEIGHT'] as const) : [],
+      results: 'elements',
+    } as const;
     const fast = k.tryRun(call, 'none', input.shape);
     if (fast) return fast;
   }
@@ -227,5 +251,9 @@ export function multilabelSoftMarginLossBackward(gradOutput: Tensor, input: Tens
 }
 
 /** nn.MultiLabelSoftMarginLoss: the options fixed at construction, as torch's module. */
-export const MultiLabelSoftMarginLoss = lossModule<MultiLabelSoftMarginOptions, Tensor | IndexTensor>('MultiLabelSoftMarginLoss', multilabelSoftMarginLoss, multilabelSoftMarginLossBackward);
+export const MultiLabelSoftMarginLoss = lossModule<MultiLabelSoftMarginOptions, Tensor | IndexTensor>(
+  'MultiLabelSoftMarginLoss',
+  multilabelSoftMarginLoss,
+  multilabelSoftMarginLossBackward,
+);
 export type MultiLabelSoftMarginLoss = InstanceType<typeof MultiLabelSoftMarginLoss>;

@@ -23,7 +23,11 @@ export type SoftMarginOptions = CommonOptions;
 const OP = 'softMarginLoss';
 const SIGNATURE = { tensorOptions: [], target: 'float or integer' } as const satisfies LossSignature;
 
-function check(op: string, args: { input: Tensor; target: Tensor | IndexTensor; gradOutput?: Tensor }, options: SoftMarginOptions | undefined) {
+function check(
+  op: string,
+  args: { input: Tensor; target: Tensor | IndexTensor; gradOutput?: Tensor },
+  options: SoftMarginOptions | undefined,
+) {
   const c = prepare(op, SIGNATURE, args, options);
   // at::neg_out(output, input).mul_(target) is in-place on the input's shape (a torch.long target converts to its dtype).
   checkBroadcastableTo(op, 'target', c.target.shape, c.input.shape);
@@ -37,7 +41,15 @@ function kernelCall(a: Args, op: KernelCall['op'], gradOutput: RowColOperand | n
   const flags: Flag[] = [];
   if (a.torch.softMarginUsesLog1p) flags.push('USES_LOG1P');
   if (a.torch.sleefLog1pOverflows && a.capability !== 'default') flags.push('LOG1P_OVERFLOWS');
-  return { op, input: a.input.data, classes: a.classes, operands: [a.y, null, null, gradOutput], flags, scalar: minusNorm, results: 'elements' };
+  return {
+    op,
+    input: a.input.data,
+    classes: a.classes,
+    operands: [a.y, null, null, gradOutput],
+    flags,
+    scalar: minusNorm,
+    results: 'elements',
+  };
 }
 
 /** A torch.long target (an IndexTensor) is converted to the input's dtype, as torch does. */
@@ -61,7 +73,12 @@ export function softMarginLoss(input: Tensor, target: Tensor | IndexTensor, opti
 }
 
 /** d loss / d input for a gradOutput shaped like the forward output. */
-export function softMarginLossBackward(gradOutput: Tensor, input: Tensor, target: Tensor | IndexTensor, options?: SoftMarginOptions): Tensor {
+export function softMarginLossBackward(
+  gradOutput: Tensor,
+  input: Tensor,
+  target: Tensor | IndexTensor,
+  options?: SoftMarginOptions,
+): Tensor {
   const op = `${OP}Backward`;
   const a = check(op, { input, target, gradOutput }, options);
   checkGradOutput(op, gradOutput, a.reduction === 'none' ? input.shape : []);
@@ -69,7 +86,11 @@ export function softMarginLossBackward(gradOutput: Tensor, input: Tensor, target
   const x = input.data;
   const go = gradOutput.data;
   const minusNorm = r(a.reduction === 'mean' ? -1 / x.length : -1);
-  const fast = kernelsFor(a.dtype)?.tryRun(kernelCall(a, 'SOFT_MARGIN_GRAD', gradOutputOperand(gradOutput, a.reduction, a.classes), minusNorm), 'none', input.shape);
+  const fast = kernelsFor(a.dtype)?.tryRun(
+    kernelCall(a, 'SOFT_MARGIN_GRAD', gradOutputOperand(gradOutput, a.reduction, a.classes), minusNorm),
+    'none',
+    input.shape,
+  );
   if (fast) return fast;
   const { rows, classes } = a;
   const [y, yRowStride, yColStride] = loopOperand(a.y, 1);

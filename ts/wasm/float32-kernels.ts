@@ -16,7 +16,15 @@ import { makeTensor } from '../reduction.ts';
 import { allocate, type DType, type FloatArray, type Tensor } from '../tensor.ts';
 import type { RowColOperand } from '../broadcast.ts';
 
-type Op = 'BCE_WITH_LOGITS' | 'BCE_WITH_LOGITS_GRAD' | 'MULTILABEL_SOFT_MARGIN' | 'MULTILABEL_SOFT_MARGIN_GRAD' | 'SOFT_MARGIN' | 'SOFT_MARGIN_GRAD' | 'BINARY_CROSS_ENTROPY' | 'BINARY_CROSS_ENTROPY_GRAD';
+type Op =
+  | 'BCE_WITH_LOGITS'
+  | 'BCE_WITH_LOGITS_GRAD'
+  | 'MULTILABEL_SOFT_MARGIN'
+  | 'MULTILABEL_SOFT_MARGIN_GRAD'
+  | 'SOFT_MARGIN'
+  | 'SOFT_MARGIN_GRAD'
+  | 'BINARY_CROSS_ENTROPY'
+  | 'BINARY_CROSS_ENTROPY_GRAD';
 export type Flag = 'HAS_WEIGHT' | 'HAS_POS_WEIGHT' | 'USES_LOG_SIGMOID' | 'USES_LOG1P' | 'LOG1P_OVERFLOWS';
 
 export type KernelExports = {
@@ -97,7 +105,8 @@ export class Float32Kernels {
    */
   run(call: KernelCall, reduction: Reduction, shape: readonly number[]): Tensor {
     const out = this.tryRun(call, reduction, shape);
-    if (!out) throw new RangeError(`Float32Kernels.run: ${call.op} needs more than ${arenaCap} bytes of module memory (use tryRun and fall back)`);
+    if (!out)
+      throw new RangeError(`Float32Kernels.run: ${call.op} needs more than ${arenaCap} bytes of module memory (use tryRun and fall back)`);
     return out;
   }
 
