@@ -28,6 +28,10 @@ import {
 } from '../ts/index.ts';
 import { ARENA_CAP_BYTES, float32Kernels, useFloat32Kernels, useKernelArenaCap } from '../ts/wasm/float32-kernels.ts';
 
+// Tests that spawn a process cover nothing Stryker can mutate in this one (and time out on a loaded
+// machine): the mutation suite (vitest.mutation.config.ts sets TORCH_PARITY_MUTATION_SUITE) leaves them out.
+const spawning = test.skipIf(process.env.TORCH_PARITY_MUTATION_SUITE === '1');
+
 const ROOT = new URL('..', import.meta.url).pathname;
 
 afterEach(() => useFloat32Kernels(true));
@@ -305,7 +309,7 @@ describe('enormous inputs: bounded before any work', () => {
     expect(MAX_ELEMENTS).toBe(2 ** 32);
   });
 
-  test('tensor() of a 1.2e8-element nested array builds the tensor (it aborted Node: "invalid size error")', () => {
+  spawning('tensor() of a 1.2e8-element nested array builds the tensor (it aborted Node: "invalid size error")', () => {
     const script = `
       import { tensor } from './ts/index.ts';
       const rows = Array.from({ length: 12000 }, (_, i) => new Array(10000).fill(i % 7));
@@ -411,7 +415,7 @@ describe('shared state cannot be changed from outside', () => {
   });
 });
 
-test('ts/ is erasable TypeScript (no parameter properties, enums or namespaces), so Node can strip its types', () => {
+spawning('ts/ is erasable TypeScript (no parameter properties, enums or namespaces), so Node can strip its types', () => {
   // Node 20 has no --experimental-strip-types; tsc's erasableSyntaxOnly flags exactly what stripping cannot run.
   const args = [
     'tsc',
