@@ -14,10 +14,10 @@ import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
-import puppeteer from 'puppeteer-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { decodeNumber, loadGoldens, type LoadedGolden } from '../ts/harness.ts';
 import { binaryCrossEntropyWithLogits, multilabelSoftMarginLoss, tensor } from '../ts/index.ts';
+import { launchChromium } from './chromium.ts';
 import { bundleLibrary, GZIP_BUDGET_BYTES } from './consumers/bundle.ts';
 import { CLASSIC_EXPECTED, CLASSIC_TORCH_VERSIONS } from './consumers/classic.ts';
 
@@ -26,7 +26,6 @@ const FIXTURES = join(ROOT, 'test', 'consumers');
 const TARBALL_BUDGET_BYTES = 8 * 1024 * 1024;
 /** Bun, Deno and Node 24 from npm, kept between runs (about 400 MB). */
 const RUNTIMES = process.env.TORCH_PARITY_RUNTIMES ?? join(tmpdir(), 'torch-loss-parity-runtimes');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const CLASSIC_CASE = 'multilabel_soft_margin/float32/mean/classic/1';
 
 /** What a user's tarball may hold: the build (JS and declarations), goldens, the Python generator, docs. */
@@ -216,20 +215,7 @@ test('an esbuild bundle in headless Chromium computes the classic values exactly
   expect(nodeImports).toEqual([]);
   writeFileSync(join(esm, 'bundle.js'), code);
   const profile = mkdtempSync(join(work, 'chromium-'));
-  const browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 60_000,
-    userDataDir: profile,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium(profile);
   try {
     const page = await browser.newPage();
     const errors: string[] = [];
