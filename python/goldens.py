@@ -14,6 +14,7 @@ import os
 import platform
 import re
 import sys
+import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
@@ -145,5 +146,24 @@ def main(argv=None):
     sys.stdout.write(dumps(header, cases))
 
 
+def run_then_exit(main):
+    """Runs main, flushes, and leaves by os._exit, skipping interpreter teardown: torch 1.7 aborts
+    there ("terminate called without an active exception") and can hang when stdout is a pipe.
+    The status is still main's: 0, its SystemExit code, or 1 after printing the traceback."""
+    try:
+        main()
+        code = 0
+    except SystemExit as e:
+        if e.code is not None and not isinstance(e.code, int):
+            sys.stderr.write("%s\n" % e.code)
+        code = e.code if isinstance(e.code, int) else int(e.code is not None)
+    except Exception:
+        traceback.print_exc()
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    main()
+    run_then_exit(main)

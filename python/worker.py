@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-from goldens import EXIT_NO_TORCH, cpu_capability_in_use, encode  # noqa: E402
+from goldens import EXIT_NO_TORCH, cpu_capability_in_use, encode, run_then_exit  # noqa: E402
 from cases import LOSSES  # noqa: E402
 
 
@@ -109,4 +109,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_then_exit(main)

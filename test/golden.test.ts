@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GOLDEN_DIR, loadGoldens, runCase } from '../ts/golden/run.ts';
 import { parseGolden } from '../ts/golden/schema.ts';
 import { LOSS_STEMS } from '../ts/losses/registry.ts';
+import { TORCH_TARGETS } from '../scripts/lib/torch-python.ts';
 import { float32Kernels, useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
 
 const REGRESSIONS = new URL('./regressions/', import.meta.url).pathname;
@@ -17,12 +18,27 @@ const cases = [...goldens, ...regressions].flatMap((g) =>
 
 test('golden files exist for every torch version and every registered loss', () => {
   const dirs = readdirSync(GOLDEN_DIR).filter((d) => d.startsWith('torch-'));
-  expect(dirs.length).toBeGreaterThanOrEqual(3);
+  expect(dirs.length).toBeGreaterThanOrEqual(TORCH_TARGETS.length); // 1.7, 1.13, 2.6, sid
   for (const dir of dirs) {
     for (const stem of LOSS_STEMS) {
       expect(existsSync(`${GOLDEN_DIR}/${dir}/${stem}.json`), `${dir}/${stem}.json`).toBe(true);
     }
   }
+});
+
+// torch 1.7 rejects an (0, C) input (input.numel() > 0); from 1.8 only C must be > 0 (mlmlAcceptsEmptyBatch).
+test("multilabel_margin_loss's empty batch: torch 1.7's golden holds an error, 1.13's a result, and the port follows each", () => {
+  const emptyBatch = (torch: string) =>
+    goldens
+      .filter((g) => g.golden.torch === torch && g.golden.loss === 'multilabel_margin')
+      .flatMap((g) => g.golden.cases.filter((c) => c.id.includes('/empty-batch/')).map((c) => ({ c, golden: g.golden })));
+  const old = emptyBatch('1.7.0a0');
+  const newer = emptyBatch('1.13.0a0');
+  expect(old.length).toBeGreaterThan(0);
+  expect(newer.length).toBe(old.length);
+  expect(old.map(({ c }) => c.error?.type)).toEqual(old.map(() => 'RuntimeError'));
+  expect(newer.map(({ c }) => c.error)).toEqual(newer.map(() => null));
+  for (const { c, golden } of [...old, ...newer]) expect(runCase(golden.loss, c, golden).filter((r) => !r.ok)).toEqual([]);
 });
 
 test('regression files load', () => {

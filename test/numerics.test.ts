@@ -106,6 +106,7 @@ test('release predicates change exactly at the releases that changed torch', () 
   const at = (v: string) => torchRelease(v);
   expect([at('1.10.2').logSigmoidUsesLog1p, at('1.11.0').logSigmoidUsesLog1p]).toEqual([false, true]);
   expect([at('1.10.2').mlsmlAccepts1d, at('1.11.0').mlsmlAccepts1d]).toEqual([false, true]);
+  expect([at('1.7.0a0').mlmlAcceptsEmptyBatch, at('1.8.0').mlmlAcceptsEmptyBatch]).toEqual([false, true]);
   expect([at('2.2.2').bceUsesLogSigmoid, at('2.3.0').bceUsesLogSigmoid, at('3.0.0').bceUsesLogSigmoid]).toEqual([false, true, true]);
   expect([at('1.13.1').bceChecksTargetRange, at('2.0.0').bceChecksTargetRange]).toEqual([false, true]);
   expect([at('1.13.1').softMarginUsesLog1p, at('2.0.0').softMarginUsesLog1p]).toEqual([false, true]);

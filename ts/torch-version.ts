@@ -13,6 +13,12 @@ export interface TorchRelease {
   readonly bceUsesLogSigmoid: boolean;
   /** multilabel_soft_margin_loss accepts 1-D input (torch >= 1.11; before it summed over dim 1). */
   readonly mlsmlAccepts1d: boolean;
+  /**
+   * multilabel_margin_loss accepts an (0, C) input (pytorch#46975, reviewed after 1.7.0 shipped:
+   * assumed from 1.8). 1.7's LossMultiLabelMargin.cpp checks `input.numel() > 0 && ndims <= 2`
+   * ("non-empty vector or matrix expected"); 1.13 checks only C > 0 ("optional 0-dim batch size").
+   */
+  readonly mlmlAcceptsEmptyBatch: boolean;
   /** soft_margin_loss computes log1p(exp(-x * y)) (pytorch#92145, torch >= 2.0); before, log(1 + exp(-x * y)). */
   readonly softMarginUsesLog1p: boolean;
   /**
@@ -83,6 +89,7 @@ export function torchRelease(version: string = NEWEST_TORCH, op = 'torchVersion'
     logSigmoidUsesLog1p: atLeast(1, 11),
     bceUsesLogSigmoid: atLeast(2, 3),
     mlsmlAccepts1d: atLeast(1, 11),
+    mlmlAcceptsEmptyBatch: atLeast(1, 8),
     bceChecksTargetRange: atLeast(2, 0),
     softMarginUsesLog1p: atLeast(2, 0),
     sleefLog1pOverflows: atLeast(2, 0) && !atLeast(2, 8),

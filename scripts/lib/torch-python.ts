@@ -15,6 +15,7 @@ import { TORCH_VERSION } from '../../ts/golden/schema.ts';
 
 /** Each torch version we keep goldens for, by the Debian suite that ships it. */
 export const TORCH_TARGETS = [
+  { id: '1.7', suite: 'bullseye', note: "Debian 11's python3-torch" },
   { id: '1.13', suite: 'bookworm', note: "Debian 12's python3-torch" },
   { id: '2.6', suite: 'trixie', note: "Debian 13's python3-torch" },
   { id: 'sid', suite: 'sid', note: 'the newest torch Debian ships' },
@@ -39,7 +40,7 @@ export class HarnessError extends Error {
 export const ROOTS_DIR = process.env.TORCH_PARITY_ROOTS ?? '/var/cache/torch-parity/roots';
 
 export function findTarget(id: string): TorchTarget {
-  const aliases: Record<string, string> = { bookworm: '1.13', trixie: '2.6', newest: 'sid' };
+  const aliases: Record<string, string> = { bullseye: '1.7', bookworm: '1.13', trixie: '2.6', newest: 'sid' };
   const target = TORCH_TARGETS.find((t) => t.id === (aliases[id] ?? id));
   if (!target) throw new HarnessError(`unknown torch version '${id}': expected one of ${TORCH_TARGETS.map((t) => t.id).join(', ')}`);
   return target;
@@ -131,10 +132,45 @@ async function run(cmd: string, args: string[], log: (line: string) => void, tim
   }
 }
 
-async function torchImportable(command: readonly string[], timeoutSeconds: number): Promise<boolean> {
-  const r = await execa(command[0]!, [...command.slice(1), '-c', 'import torch'], { reject: false, timeout: timeoutSeconds * 1000 });
+/**
+ * The torch version an interpreter imports, or null. Judged by what it prints, not by its exit
+ * status: torch 1.7 aborts at interpreter exit ("terminate called without an active exception"),
+ * so the one-liner flushes and leaves with os._exit(0) before torch's teardown runs.
+ */
+async function importedTorchVersion(command: readonly string[], timeoutSeconds: number): Promise<string | null> {
+  const code = 'import os, sys, torch; sys.stdout.write("torch " + torch.__version__ + "\\n"); sys.stdout.flush(); os._exit(0)';
+  const r = await execa(command[0]!, [...command.slice(1), '-c', code], { reject: false, timeout: timeoutSeconds * 1000 });
   if (r.timedOut) throw new HarnessError(`'${command.join(' ')} -c "import torch"' did not finish within ${timeoutSeconds} s; killed it`);
-  return r.exitCode === 0;
+  return /^torch (\S+)$/m.exec(String(r.stdout))?.[1] ?? null;
+}
+
+/**
+ * Repairs a root whose debootstrap failed in a known, harmless way, before it is judged by
+ * `import torch`. bullseye: python3-torch pulls OpenCV, OpenCV pulls GTK, and dconf-service fails
+ * to configure in a minbase root: it needs a D-Bus session bus, which minbase leaves out. Naming
+ * dbus-user-session to apt is refused while packages are half-configured ("unmet dependencies"),
+ * so apt's --fix-broken installs it (the default session bus, with dbus and systemd), and dpkg
+ * configures what is left. Either may still fail on a GUI package; `import torch` has the last word.
+ */
+type RootRepair = (root: string, log: (line: string) => void, timeoutSeconds: number) => Promise<void>;
+const DEBOOTSTRAP_REPAIRS: Partial<Record<TorchTarget['suite'], RootRepair>> = {
+  bullseye: async (root, log, timeoutSeconds) => {
+    await mountProc(root, log, timeoutSeconds);
+    for (const args of [
+      ['apt-get', 'install', '-y', '--fix-broken', '--no-install-recommends'],
+      ['dpkg', '--configure', '-a'],
+    ]) {
+      try {
+        await run('chroot', [root, ...args], log, timeoutSeconds);
+      } catch (e) {
+        log(`(${args[0]} failed; the root is judged by import torch next: ${(e as Error).message.split('\n').slice(-3).join(' ')})`);
+      }
+    }
+  },
+};
+
+async function mountProc(root: string, log: (line: string) => void, timeoutSeconds: number): Promise<void> {
+  if (!existsSync(join(root, 'proc/self'))) await run('mount', ['-t', 'proc', 'proc', join(root, 'proc')], log, timeoutSeconds);
 }
 
 /**
@@ -149,11 +185,12 @@ export async function provision(
   const byHand =
     `to provision torch ${target.id} by hand: on Debian ${target.suite}, apt-get install python3-torch; ` +
     `elsewhere, debootstrap --variant=minbase --include=python3-torch ${target.suite} DIR and set ` +
-    `TORCH_PYTHON='chroot DIR python3' (mount proc in DIR first); or any Python with torch ${target.id}.`;
+    `TORCH_PYTHON='chroot DIR python3' (mount proc in DIR first${DEBOOTSTRAP_REPAIRS[target.suite] ? '; if debootstrap fails configuring packages, run apt-get install -y --fix-broken --no-install-recommends and dpkg --configure -a inside DIR' : ''}); ` +
+    `or any Python with torch ${target.id}.`;
   try {
     if (hostSuite() === target.suite) {
       const native = ['/usr/bin/python3'];
-      if (!(await torchImportable(native, timeoutSeconds))) {
+      if (!(await importedTorchVersion(native, timeoutSeconds))) {
         await run('apt-get', ['update', '-qq'], log, timeoutSeconds);
         await run('apt-get', ['install', '-y', '-qq', 'python3-torch'], log, timeoutSeconds);
       }
@@ -162,19 +199,32 @@ export async function provision(
     const root = join(ROOTS_DIR, target.suite);
     if (!existsSync(join(root, 'usr/bin/python3'))) {
       const partial = `${root}.partial`;
+      if (existsSync(join(partial, 'proc/self'))) await run('umount', [join(partial, 'proc')], log, timeoutSeconds); // never rm -r a live /proc
       rmSync(partial, { recursive: true, force: true });
       mkdirSync(ROOTS_DIR, { recursive: true });
       if (!existsSync('/usr/sbin/debootstrap')) await run('apt-get', ['install', '-y', '-qq', 'debootstrap'], log, timeoutSeconds);
-      log(`building a ${target.suite} root with python3-torch in ${root} (about two minutes)`);
-      await run(
-        'debootstrap',
-        ['--variant=minbase', '--include=python3-torch', target.suite, partial, 'http://deb.debian.org/debian'],
-        log,
-        timeoutSeconds,
-      );
+      log(`building a ${target.suite} root with python3-torch in ${root} (a few minutes)`);
+      const repair = DEBOOTSTRAP_REPAIRS[target.suite];
+      try {
+        await run(
+          'debootstrap',
+          ['--variant=minbase', '--include=python3-torch', target.suite, partial, 'http://deb.debian.org/debian'],
+          log,
+          timeoutSeconds,
+        );
+      } catch (e) {
+        if (!repair || !existsSync(join(partial, 'usr/bin/python3'))) throw e;
+        log(`debootstrap failed; repairing the ${target.suite} root: ${(e as Error).message.split('\n')[0]}`);
+        await repair(partial, log, timeoutSeconds);
+      }
+      await mountProc(partial, log, timeoutSeconds);
+      const version = await importedTorchVersion(['chroot', partial, 'python3'], timeoutSeconds);
+      await run('umount', [join(partial, 'proc')], log, timeoutSeconds); // renamed next; mounted again under its final name
+      if (!version) throw new HarnessError(`the ${target.suite} root in ${partial} was built, but its python3 cannot import torch`);
+      log(`the ${target.suite} root imports torch ${version}`);
       renameSync(partial, root);
     }
-    if (!existsSync(join(root, 'proc/self'))) await run('mount', ['-t', 'proc', 'proc', join(root, 'proc')], log, timeoutSeconds);
+    await mountProc(root, log, timeoutSeconds);
     return { command: ['chroot', root, 'python3'], origin: `chroot ${root}` };
   } catch (e) {
     throw new HarnessError(`provisioning torch ${target.id} failed: ${(e as Error).message}\n${byHand}`);
@@ -260,7 +310,7 @@ export async function probeTorch(
   timeoutSeconds = defaultTimeoutSeconds(),
 ): Promise<{ torch: string; python: string }> {
   const code =
-    'import sys, json\ntry:\n import torch\nexcept ImportError as e:\n print(json.dumps({"error": str(e)})); sys.exit(0)\nprint(json.dumps({"torch": torch.__version__, "python": sys.version.split()[0]}))';
+    'import os, sys, json\ntry:\n import torch\nexcept ImportError as e:\n print(json.dumps({"error": str(e)})); sys.exit(0)\nprint(json.dumps({"torch": torch.__version__, "python": sys.version.split()[0]}))\nsys.stdout.flush()\nos._exit(0)';
   const shown = interp.command.join(' ');
   const r = await execa(interp.command[0]!, [...interp.command.slice(1), '-c', code], { reject: false, timeout: timeoutSeconds * 1000 });
   if (r.timedOut)
@@ -269,17 +319,20 @@ export async function probeTorch(
   if (r.exitCode === undefined && r.code === 'ENOENT') {
     throw new HarnessError(`the Python command '${shown}' (${interp.origin}) does not exist`);
   }
-  if (r.exitCode !== 0) {
+  // Judged by its one line of output, then by its exit status: torch 1.7 may abort at exit after
+  // answering (the probe leaves by os._exit to avoid that), and the answer is complete without it.
+  type ProbeAnswer = { torch?: unknown; python?: unknown; error?: string };
+  let info: ProbeAnswer | null = null;
+  try {
+    const parsed: unknown = JSON.parse(String(r.stdout).trim().split('\n').pop() ?? '');
+    if (parsed && typeof parsed === 'object' && ('torch' in parsed || 'error' in parsed)) info = parsed as ProbeAnswer;
+  } catch {}
+  if (!info && r.exitCode !== 0) {
     throw new HarnessError(
       `'${shown}' (${interp.origin}) failed to start: ${howItEnded(r, interp.command)}:\n${String(r.stderr).split('\n').slice(-10).join('\n')}`,
     );
   }
-  let info: { torch?: unknown; python?: unknown; error?: string };
-  try {
-    info = JSON.parse(String(r.stdout).trim().split('\n').pop() ?? '');
-  } catch {
-    throw new HarnessError(`'${shown}' (${interp.origin}) printed something unexpected: ${String(r.stdout).slice(0, 200)}`);
-  }
+  if (!info) throw new HarnessError(`'${shown}' (${interp.origin}) printed something unexpected: ${String(r.stdout).slice(0, 200)}`);
   if (info.error !== undefined || !info.torch) {
     throw new HarnessError(
       `torch is not importable by ${shown}: pip install -r requirements.txt, or apt-get install python3-torch (${info.error ?? 'no torch'})`,

@@ -37,9 +37,11 @@ function check(
   const p = prepare(op, SIGNATURE, args, options);
   const { input, target } = p;
   const rank = input.shape.length;
-  if (!(rank === 0 || (rank === 1 && input.shape[0]! > 0) || (rank === 2 && input.shape[1]! > 0))) {
+  const emptyBatch = p.torch.mlmlAcceptsEmptyBatch ? 'C > 0' : 'N > 0 and C > 0 (torch < 1.8)';
+  const matrixOk = rank === 2 && input.shape[1]! > 0 && (p.torch.mlmlAcceptsEmptyBatch || input.shape[0]! > 0);
+  if (!(rank === 0 || (rank === 1 && input.shape[0]! > 0) || matrixOk)) {
     throw new LossArgumentError(
-      `${op}: input must be a non-empty vector or an (N, C) matrix with C > 0, got shape ${formatShape(input.shape)}`,
+      `${op}: input must be a non-empty vector or an (N, C) matrix with ${emptyBatch}, got shape ${formatShape(input.shape)}`,
     );
   }
   const rows = rank === 2 ? input.shape[0]! : 1;
