@@ -8,6 +8,9 @@ Then one reply per request line:
       target's torch dtype, e.g. "int64"; omitted means the loss's TARGET_DTYPE, else dtype)
   {"id", "op": "bench", "loss", "dtype", "numel", "classes", "threads", "repeats", "backward"}
       -> {"id", "seconds": [...]}   (timed inside torch, per call)
+  {"id", "op": "pytorch_test", "index"}
+      -> {"id", "count", "test", ...}   (PyTorch's own loss tests re-created, the index-th call;
+      python/pytorch_tests.py, whose tensors are base64 bytes, not golden-format)
 Tensors are golden-format {"shape", "data"}. The process ends at end of input.
 """
 import importlib
@@ -81,6 +84,11 @@ def bench(torch, F, request):
     return {"seconds": seconds}
 
 
+def pytorch_test(torch, F, request):
+    import pytorch_tests
+    return pytorch_tests.run(torch, F, torch.nn, request["index"])
+
+
 def main():
     try:
         import torch
@@ -100,7 +108,8 @@ def main():
             continue
         request = json.loads(line)
         try:
-            reply = bench(torch, F, request) if request.get("op") == "bench" else run(torch, F, request)
+            handler = {"bench": bench, "pytorch_test": pytorch_test}.get(request.get("op"), run)
+            reply = handler(torch, F, request)
         except Exception as e:  # a bug in the request or the worker, not torch's verdict on the arguments
             reply = {"crash": "%s: %s" % (type(e).__name__, e)}
         reply["id"] = request.get("id")
