@@ -1,5 +1,5 @@
 // The suite Stryker runs per mutant: everything but the suites that spawn processes (the live
-// torch fuzzer and worker, the golden CLI and its atomic-commit probes, the CLI, the live integer
+// torch fuzzer and worker, PyTorch's own tests run in a torch worker, the golden CLI and its atomic-commit probes, the CLI, the live integer
 // target checks, the allocator probe, headless Chromium and the packed consumers), which cost
 // seconds per run and cover no mutated line in-process. npm test runs them all. Two tests of
 // hardening.test.ts spawn a process too (Node building a 1.2e8-element tensor, and tsc checking
@@ -12,6 +12,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: [
       'test/live-torch.test.ts',
+      'test/pytorch-tests.test.ts',
       'test/live-int-targets.test.ts',
       'test/torch-worker.test.ts',
       'test/golden-cli.test.ts',
