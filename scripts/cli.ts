@@ -173,7 +173,7 @@ function cli(): Command {
       .addOption(
         new Option(
           '--torch <id>',
-          'a torch version to regenerate: 1.13, 2.6 or sid (repeatable; default all; ignored when TORCH_PYTHON is set)',
+          'a torch version to regenerate: 1.7, 1.13, 2.6 or sid (repeatable; default all; ignored when TORCH_PYTHON is set)',
         ).argParser(repeatable),
       )
       .option('--check', 'write nothing; fail unless the regenerated goldens are byte-identical')

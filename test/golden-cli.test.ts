@@ -65,6 +65,11 @@ const scenarios: Scenario[] = [
     message: /reports torch version "2\.6\/\.\.\/\.\.\/\.\.\/escaped", which is not a plain version/,
   },
   {
+    what: 'a probe that aborts before it answers',
+    python: fake('abort-probe'),
+    message: /'node .*abort-probe' \(TORCH_PYTHON\) failed to start: .*SIGABRT/,
+  },
+  {
     what: 'a probe that hangs (--timeout)',
     python: fake('sleep-probe'),
     args: ['--timeout', '2'],

@@ -56,7 +56,7 @@ import {
 } from './torch-python.ts';
 
 export interface GoldenRunOptions {
-  /** --torch ids (1.13, 2.6, sid); ignored when TORCH_PYTHON is set. */
+  /** --torch ids (1.7, 1.13, 2.6, sid); ignored when TORCH_PYTHON is set. */
   torch?: string[];
   /** --check: write nothing, fail unless byte-identical. */
   check: boolean;
