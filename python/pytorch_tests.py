@@ -8,7 +8,8 @@ same way from a seed per test, so every build gets the same shapes and options, 
 exactly the values torch got.
 
 Where each group comes from (read in the torch releases installed here, and pytorch/pytorch main):
-  TEST_NN        test/test_nn.py, TestNN.test_bce_* (pytorch/pytorch 74f2fa66; the same in 1.13)
+  TEST_NN        test/test_nn.py TestNN.test_bce_* (pytorch/pytorch 74f2fa66; the same in 1.13), and
+                 TestNNDeviceType.test_nn_scalars_reductions / test_invalid_reduction_strings
   NO_REDUCE      torch/testing/_internal/common_nn.py, the *_no_reduce tests of new_module_tests
                  (1.13.0 and 2.14.1 define them alike; 2.x adds default_dtype=torch.double)
   CRITERION      torch/testing/_internal/common_nn.py criterion_tests (1.13.0: BCELoss, weights,
@@ -268,6 +269,29 @@ def test_nn(torch):
     yield case(name, "bce_with_logits", output, target, "module", F32, check="finite", pos_weight=torch.tensor([1., 1.]))
 
 
+def test_nn_device_type(torch):
+    """test/test_nn.py TestNNDeviceType (on CPU), the tests that call the five losses."""
+    F32 = ("float32",)
+    name = "test_nn.py TestNNDeviceType.test_nn_scalars_reductions"
+    seeded(torch, name)
+    # the losses take sigmoid(input); shapes as torch's (a 0-dim output unless reduction='none')
+    for shape, reduction, loss in product([(5, 6), ()], REDUCTIONS, ["binary_cross_entropy", "soft_margin"]):
+        target = torch.empty(shape).random_(2)
+        yield case(name, loss, torch.sigmoid(torch.randn(shape)), target, "module", F32, reduction=reduction)
+
+    # as in pytorch/pytorch 74f2fa66 (older releases' test passed the randn input as BCE's target and
+    # also called multilabel_margin_loss; torch 2.x rejects a target outside [0, 1])
+    name = "test_nn.py TestNNDeviceType.test_invalid_reduction_strings"
+    seeded(torch, name)
+    x = torch.randn(3, 5)
+    zeros = torch.zeros_like(x).to(torch.int64)
+    for reduction in ("none", "invalid"):
+        error = ("ValueError", None) if reduction == "invalid" else None
+        for loss, i, t in (("binary_cross_entropy", torch.sigmoid(x), x.gt(0).float()), ("bce_with_logits", x, x),
+                           ("multilabel_soft_margin", x, zeros), ("soft_margin", x, x.sign())):
+            yield case(name, loss, i, t, "functional", F32, error=error, reduction=reduction)
+
+
 def no_reduce(torch):
     """common_nn.py new_module_tests' *_no_reduce tests: F.<loss>(i, t, reduction='none') against reference_fn."""
     D = torch.double
@@ -493,7 +517,7 @@ def op_info(torch):
                    make(shape), make(shape), weight=make(shape))
 
 
-GROUPS = (test_nn, no_reduce, criterion, module_info, op_info)
+GROUPS = (test_nn, test_nn_device_type, no_reduce, criterion, module_info, op_info)
 
 # ---- running them ----------------------------------------------------------------------------------
 

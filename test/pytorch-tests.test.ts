@@ -211,12 +211,12 @@ if (!interp) {
     expect(replies.length).toBe(replies[0]?.count);
     expect(replies.length).toBeGreaterThan(400);
     expect(new Set(replies.map((r) => r.loss))).toEqual(new Set(Object.keys(PORTS)));
-    // what the re-creation holds the ports to (445 calls: 243 with the test's own reference, 12 errors,
-    // 132 integer targets, 68 legacy size_average / reduce): none of it may silently go missing
+    // what the re-creation holds the ports to (465 calls: 243 with the test's own reference, 16 errors,
+    // 134 integer targets, 68 legacy size_average / reduce): none of it may silently go missing
     const count = (p: (r: PytorchTestReply) => unknown) => replies.filter(p).length;
     expect(count((r) => r.reference_output || r.reference_grad)).toBeGreaterThan(200);
     expect(count((r) => r.error)).toBe(count((r) => r.expected_error));
-    expect(count((r) => r.expected_error)).toBeGreaterThanOrEqual(12);
+    expect(count((r) => r.expected_error)).toBeGreaterThanOrEqual(16);
     expect(count((r) => r.target.dtype === 'int64')).toBeGreaterThan(100);
     expect(count((r) => 'size_average' in r.options || 'reduce' in r.options)).toBeGreaterThan(50);
   });
