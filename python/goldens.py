@@ -50,9 +50,13 @@ def cpu_capability_in_use(torch, fallback):
     """The kernels ATen dispatches to: torch.backends.cpu (2.x) or torch.__config__.show() (1.x)."""
     get_capability = getattr(getattr(torch.backends, "cpu", None), "get_cpu_capability", None)
     if get_capability:
-        return get_capability().lower()
-    match = re.search(r"CPU capability usage: (\w+)", torch.__config__.show())
-    return match.group(1).lower() if match else fallback
+        name = get_capability()
+    else:
+        match = re.search(r"CPU capability usage: ([\w ]+)", torch.__config__.show())
+        name = match.group(1) if match else fallback
+    # ATEN_CPU_CAPABILITY=default reports "NO AVX" (1.x's config, 2.x before 2.13): the scalar kernels.
+    name = name.strip().lower()
+    return "default" if name in ("no avx", "default") else name
 
 
 def environment(torch, cpu_capability):

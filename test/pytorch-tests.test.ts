@@ -10,7 +10,7 @@
 // 'chroot /var/cache/torch-parity/roots/trixie python3').
 
 import { afterAll, expect, test } from 'vitest';
-import { TorchWorker, findTorchInterpreter, type RunRequest, type WorkerHello } from '../scripts/lib/torch-worker.ts';
+import { TorchWorker, findTorchInterpreter, type WorkerHello } from '../scripts/lib/torch-worker.ts';
 import { compareTensor } from '../ts/golden/compare.ts';
 import type { TensorJson, Tolerance } from '../ts/golden/schema.ts';
 import {
@@ -105,7 +105,7 @@ const { interp, why } = await findTorchInterpreter();
 async function fetchAll(): Promise<{ hello: WorkerHello; replies: PytorchTestReply[] }> {
   const worker = await TorchWorker.start(interp!);
   try {
-    const ask = (index: number) => worker.request<PytorchTestReply>({ op: 'pytorch_test', index } as unknown as RunRequest, 60_000);
+    const ask = (index: number) => worker.request<PytorchTestReply>({ op: 'pytorch_test', index }, 60_000);
     const first = await ask(0);
     const replies = [first];
     for (let i = 1; i < first.count; i++) replies.push(await ask(i));

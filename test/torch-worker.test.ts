@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { startPython } from '../scripts/lib/torch-python.ts';
-import { TorchWorker } from '../scripts/lib/torch-worker.ts';
+import { TorchWorker, findTorchInterpreter } from '../scripts/lib/torch-worker.ts';
 
 const python = { command: ['python3'], origin: 'PATH' }; // the host's Python, without torch
 
@@ -83,3 +83,20 @@ test('a script killed mid-run leaves no temporary folder behind', async () => {
     expect(readdirSync(tmpdir()).filter((n) => n.startsWith('torch-parity-'))).toEqual(before);
   });
 });
+
+// With a real torch: the worker passes its environment on, and ATEN_CPU_CAPABILITY=default (which
+// torch 1.x and 2.x before 2.13 report as "NO AVX") is named 'default', a capability the ports take.
+const { interp: torchPython, why: noTorch } = await findTorchInterpreter();
+
+test.skipIf(!torchPython)(
+  `a worker under ATEN_CPU_CAPABILITY=default says 'default'${torchPython ? '' : ` (skipped: ${noTorch})`}`,
+  async () => {
+    const worker = await TorchWorker.start(torchPython!, { env: { ATEN_CPU_CAPABILITY: 'default', TORCH_PARITY_THREADS: '2' } });
+    try {
+      expect(worker.hello.cpu_capability).toBe('default');
+      expect(worker.hello.threads).toBe(2);
+    } finally {
+      await worker.close();
+    }
+  },
+);

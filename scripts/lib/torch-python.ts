@@ -283,6 +283,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** stdout as bytes (the generator: decoded strictly by the caller), not a string. */
   stdoutBytes?: boolean;
+  /** Variables added to the interpreter's environment (e.g. ATEN_CPU_CAPABILITY, TORCH_PARITY_THREADS). */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** Starts python/<script> under the interpreter; write further stdin after the sources line. */
@@ -297,6 +299,7 @@ export function startPython(interp: Interpreter, script: string, args: readonly 
     stripFinalNewline: false,
     ...(options.stdoutBytes ? { encoding: 'buffer' as const } : {}),
     ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
+    ...(options.env ? { env: options.env } : {}),
   });
   child.stdin.on('error', () => {}); // a command that failed to start: its result says why
   child.stdin.write(`${JSON.stringify(pythonSources())}\n`);

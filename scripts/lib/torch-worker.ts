@@ -30,6 +30,12 @@ export interface RunRequest {
   target_dtype?: 'int64' | 'float32' | 'float64';
 }
 
+/** One of PyTorch's own loss tests re-created in python/pytorch_tests.py, by its index there. */
+export interface PytorchTestRequest {
+  op: 'pytorch_test';
+  index: number;
+}
+
 export interface BenchRequest {
   op: 'bench';
   loss: string;
@@ -64,7 +70,7 @@ export class TorchWorker {
   }
 
   static async start(interp: Interpreter, options: { readyTimeoutMs?: number; env?: Record<string, string> } = {}): Promise<TorchWorker> {
-    const child = startPython(interp, 'worker.py', [], { keepStdinOpen: true });
+    const child = startPython(interp, 'worker.py', [], { keepStdinOpen: true, ...(options.env ? { env: options.env } : {}) });
     const lines = createInterface({ input: child.stdout });
     const tail: string[] = [];
     child.stderr.on('data', (b: Buffer) => tail.push(...b.toString().split('\n').filter(Boolean)));
@@ -128,7 +134,7 @@ export class TorchWorker {
     }
   }
 
-  request<T = RunReply>(body: RunRequest | BenchRequest, timeoutMs = 30_000): Promise<T> {
+  request<T = RunReply>(body: RunRequest | BenchRequest | PytorchTestRequest, timeoutMs = 30_000): Promise<T> {
     if (this.exited) return Promise.reject(this.exited);
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
