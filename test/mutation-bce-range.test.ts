@@ -34,13 +34,21 @@ for (const [dtype, kernels, path] of PATHS) {
       const v = '2.6.0+debian';
       // torch: 200.69314575195312 (both logs clamped at -100, plus log 2)
       expect(outcome([0, 1, 0.5], [1, 0, 0.5], dtype, v)).toBe(dtype === 'float32' ? '200.69314575195312' : String(200 + Math.log(2)));
-      expect(outcome([1.5, 0.5], [2, 0.5], dtype, v)).toBe('binaryCrossEntropy: every element of input must be between 0 and 1, got 1.5 at 0');
+      expect(outcome([1.5, 0.5], [2, 0.5], dtype, v)).toBe(
+        'binaryCrossEntropy: every element of input must be between 0 and 1, got 1.5 at 0',
+      );
       expect(outcome([0.5, 1.5, 0.5, 0.5], [0.5, 0.5, 0.5, 2], dtype, v)).toBe(
         'binaryCrossEntropy: every element of input must be between 0 and 1, got 1.5 at 1',
       );
-      expect(outcome([0.5, 1.5], [-1, 0.5], dtype, v)).toBe('binaryCrossEntropy: every element of target must be between 0 and 1, got -1 at 0');
-      expect(outcome([0.5, NaN], [0.5, 0.5], dtype, v)).toBe('binaryCrossEntropy: every element of input must be between 0 and 1, got NaN at 1');
-      expect(outcome([0.5, 0.5], [0.5, NaN], dtype, v)).toBe('binaryCrossEntropy: every element of target must be between 0 and 1, got NaN at 1');
+      expect(outcome([0.5, 1.5], [-1, 0.5], dtype, v)).toBe(
+        'binaryCrossEntropy: every element of target must be between 0 and 1, got -1 at 0',
+      );
+      expect(outcome([0.5, NaN], [0.5, 0.5], dtype, v)).toBe(
+        'binaryCrossEntropy: every element of input must be between 0 and 1, got NaN at 1',
+      );
+      expect(outcome([0.5, 0.5], [0.5, NaN], dtype, v)).toBe(
+        'binaryCrossEntropy: every element of target must be between 0 and 1, got NaN at 1',
+      );
       expect(outcome([0.5, 0.5, 0.5], [0.5, 0.5, -0.5], dtype, v)).toBe(
         'binaryCrossEntropy: every element of target must be between 0 and 1, got -0.5 at 2',
       );

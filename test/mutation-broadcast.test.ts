@@ -54,10 +54,7 @@ const layout = fc
   .array(fc.integer({ min: 0, max: 4 }), { minLength: 0, maxLength: 4 })
   .chain((full) =>
     fc
-      .tuple(
-        fc.integer({ min: 0, max: full.length }),
-        fc.array(fc.boolean(), { minLength: full.length, maxLength: full.length }),
-      )
+      .tuple(fc.integer({ min: 0, max: full.length }), fc.array(fc.boolean(), { minLength: full.length, maxLength: full.length }))
       .map(([drop, ones]) => ({ full, shape: full.slice(drop).map((d, i) => (ones[i + drop] ? 1 : d)) })),
   );
 
@@ -65,7 +62,10 @@ const RUNS = { numRuns: Math.max(200, FC_RUNS) };
 
 /** Distinct values 1, 2, 3 ... so a misplaced read shows. */
 const iota = (shape: readonly number[], dtype: 'float32' | 'float64' = 'float64') =>
-  tensor(Float64Array.from({ length: numel(shape) }, (_, i) => i + 1), { shape, dtype });
+  tensor(
+    Float64Array.from({ length: numel(shape) }, (_, i) => i + 1),
+    { shape, dtype },
+  );
 
 describe('broadcastShapes', () => {
   test('is the shape torch.broadcast_shapes gives, in either order, and null where torch refuses', () => {
@@ -101,9 +101,15 @@ describe('broadcastShapes', () => {
     expect(() => checkBroadcastableTo('op', 'weight', [], [])).not.toThrow();
     for (const [shape, target] of [
       [[2, 3], [3]], // grows the rank
-      [[4, 3], [1, 3]], // grows a dim
+      [
+        [4, 3],
+        [1, 3],
+      ], // grows a dim
       [[2], [3]], // not broadcastable
-      [[1, 1, 3], [2, 3]],
+      [
+        [1, 1, 3],
+        [2, 3],
+      ],
     ] as const) {
       expect(() => checkBroadcastableTo('bce', 'weight', shape, target)).toThrow(
         `bce: weight shape [${shape.join(', ')}] must broadcast to input shape [${target.join(', ')}]`,

@@ -47,7 +47,11 @@ const calls: [string, string, Call][] = [
     (d) => binaryCrossEntropyWithLogitsBackward(g(d), t(logits, d), t(probabilities, d)),
   ],
   ['SOFT_MARGIN', 'softMarginLoss', (d) => softMarginLoss(t(logits, d), t(probabilities, d), { reduction: 'sum' })],
-  ['SOFT_MARGIN_GRAD', 'softMarginLossBackward', (d) => softMarginLossBackward(g(d), t(logits, d), t(probabilities, d), { reduction: 'sum' })],
+  [
+    'SOFT_MARGIN_GRAD',
+    'softMarginLossBackward',
+    (d) => softMarginLossBackward(g(d), t(logits, d), t(probabilities, d), { reduction: 'sum' }),
+  ],
   ['MULTILABEL_SOFT_MARGIN', 'multilabelSoftMarginLoss', (d) => multilabelSoftMarginLoss(t(logits, d), t(probabilities, d))],
   [
     'MULTILABEL_SOFT_MARGIN_GRAD',

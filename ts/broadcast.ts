@@ -5,6 +5,7 @@ import { LossArgumentError, formatShape, numel, type FloatArray, type Tensor } f
 /** The broadcast shape of two shapes, or null when torch would refuse them. */
 export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | null {
   const n = Math.max(a.length, b.length);
+  // Stryker disable next-line ArrayDeclaration: an empty array grows to the same contents
   const out = new Array<number>(n);
   for (let i = 0; i < n; i++) {
     const da = a[a.length - n + i] ?? 1;
@@ -51,13 +52,16 @@ function forEachRow(
   visit: (row: number, offset: number, innerStride: number) => void,
 ): void {
   const rank = full.length;
+  // Stryker disable next-line ConditionalExpression,BlockStatement: unreachable: a 0-d full shape means both shapes are [], which expandTo and sumTo return early
   if (rank === 0) {
     visit(0, 0, 0);
     return;
   }
   const strides = expandedStrides(shape, full);
   const rows = numel(full.slice(0, -1));
+  // Stryker disable next-line ConditionalExpression,LogicalOperator,ArithmeticOperator: without the early return the loops visit no element
   if (rows === 0 || full[rank - 1] === 0) return;
+  // Stryker disable next-line ArithmeticOperator: a longer counter has unused entries
   const counter = new Array<number>(rank - 1).fill(0);
   let offset = 0;
   for (let row = 0; row < rows; row++) {
@@ -75,13 +79,16 @@ function forEachRow(
 export function expandTo(t: Tensor, full: readonly number[]): Float64Array {
   const out = new Float64Array(numel(full));
   const src = t.data;
+  // Stryker disable next-line ConditionalExpression,ArrowFunction,BlockStatement: forEachRow copies the same values (only slower)
   if (t.shape.length === full.length && t.shape.every((d, i) => d === full[i])) {
     out.set(src);
     return out;
   }
+  // Stryker disable next-line ConditionalExpression: unreachable: a 0-d full shape returned early above
   const inner = full.length === 0 ? 1 : full[full.length - 1]!;
   forEachRow(t.shape, full, (row, offset, stride) => {
     const base = row * inner;
+    // Stryker disable next-line EqualityOperator: the extra value lands on the next row's first slot, which that row overwrites (or past the end)
     for (let j = 0; j < inner; j++) out[base + j] = src[offset + j * stride]!;
   });
   return out;
@@ -95,6 +102,7 @@ export function expandTo(t: Tensor, full: readonly number[]): Float64Array {
 export function sumTo(values: Float64Array, full: readonly number[], shape: readonly number[], round: (x: number) => number): Float64Array {
   if (shape.length === full.length && shape.every((d, i) => d === full[i])) return values;
   const out = new Float64Array(numel(shape));
+  // Stryker disable next-line ConditionalExpression: unreachable: a 0-d full shape returned early above
   const inner = full.length === 0 ? 1 : full[full.length - 1]!;
   forEachRow(shape, full, (row, offset, stride) => {
     const base = row * inner;

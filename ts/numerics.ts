@@ -58,6 +58,7 @@ export let logSigmoidOfNegative = 0;
  * z = exp(-|x|) and log1p(z), so this costs one exp and one log1p, not two of each.
  */
 export function logSigmoidPair(x: number, r: Round, torch: TorchRelease): number {
+  // Stryker disable next-line ConditionalExpression: two logSigmoid calls compute the same pair (only slower)
   if (!torch.logSigmoidUsesLog1p) {
     logSigmoidOfNegative = logSigmoid(-x, r, torch);
     return logSigmoid(x, r, torch);
@@ -74,6 +75,7 @@ export function logSigmoidPair(x: number, r: Round, torch: TorchRelease): number
 export function logSigmoidBackward(x: number, grad: number, r: Round, torch: TorchRelease): number {
   const z = logSigmoidBuffer(x, r, torch);
   const q = torch.logSigmoidUsesLog1p ? r(z / r(1 + z)) : r(r(z - 1) / z);
+  // Stryker disable next-line EqualityOperator: at x = 0 both branches give 0.5
   const d = x < 0 ? r(1 - q) : q;
   return r(d * grad);
 }
@@ -144,6 +146,7 @@ function multiRowSum(v: ArrayLike<number>, offset: number, rows: number, lanes: 
     for (let k = 0; k < width; k++) acc[k] = r(acc[k]! + v[base + k]!);
   }
   for (let level = 1; level < LEVELS; level++) {
+    // Stryker disable next-line EqualityOperator: the extra pass changes acc[width], which nothing reads afterwards
     for (let k = 0; k < width; k++) acc[k] = r(acc[k]! + acc[level * width + k]!);
   }
 }
@@ -160,6 +163,7 @@ function rowSum(v: ArrayLike<number>, offset: number, vectors: number, lanes: nu
     for (let lane = 0; lane < lanes; lane++) acc[lane] = r(acc[lane]! + v[base + lane]!);
   }
   for (let k = 1; k < ILP; k++) {
+    // Stryker disable next-line EqualityOperator: the extra pass changes acc[lanes], already added and not read again
     for (let lane = 0; lane < lanes; lane++) acc[lane] = r(acc[lane]! + acc[k * lanes + lane]!);
   }
 }

