@@ -309,19 +309,23 @@ describe('enormous inputs: bounded before any work', () => {
     expect(MAX_ELEMENTS).toBe(2 ** 32);
   });
 
-  spawning('tensor() of a 1.2e8-element nested array builds the tensor (it aborted Node: "invalid size error")', () => {
-    const script = `
+  spawning(
+    'tensor() of a 1.2e8-element nested array builds the tensor (it aborted Node: "invalid size error")',
+    () => {
+      const script = `
       import { tensor } from './ts/index.ts';
       const rows = Array.from({ length: 12000 }, (_, i) => new Array(10000).fill(i % 7));
       const t = tensor(rows);
       console.log(JSON.stringify({ shape: t.shape, last: t.data[t.data.length - 1] }));`;
-    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    expect(JSON.parse(out)).toEqual({ shape: [12000, 10000], last: 11999 % 7 });
-  }, 60_000);
+      const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(JSON.parse(out)).toEqual({ shape: [12000, 10000], last: 11999 % 7 });
+    },
+    60_000,
+  );
 
   test(`the kernels' memory stays under a cap (ARENA_CAP_BYTES, ${ARENA_CAP_BYTES / 2 ** 20} MB): a call that needs more runs the JS loops`, () => {
     const kernels = float32Kernels()!;
@@ -415,23 +419,27 @@ describe('shared state cannot be changed from outside', () => {
   });
 });
 
-spawning('ts/ is erasable TypeScript (no parameter properties, enums or namespaces), so Node can strip its types', () => {
-  // Node 20 has no --experimental-strip-types; tsc's erasableSyntaxOnly flags exactly what stripping cannot run.
-  const args = [
-    'tsc',
-    '--ignoreConfig',
-    '--noEmit',
-    '--erasableSyntaxOnly',
-    '--strict',
-    '--target',
-    'es2022',
-    '--module',
-    'nodenext',
-    '--allowImportingTsExtensions',
-    '--skipLibCheck',
-    '--types',
-    'node',
-    'ts/index.ts',
-  ];
-  expect(() => execFileSync('npx', args, { cwd: ROOT, encoding: 'utf8', timeout: 60_000, stdio: 'pipe' })).not.toThrow();
-}, 60_000);
+spawning(
+  'ts/ is erasable TypeScript (no parameter properties, enums or namespaces), so Node can strip its types',
+  () => {
+    // Node 20 has no --experimental-strip-types; tsc's erasableSyntaxOnly flags exactly what stripping cannot run.
+    const args = [
+      'tsc',
+      '--ignoreConfig',
+      '--noEmit',
+      '--erasableSyntaxOnly',
+      '--strict',
+      '--target',
+      'es2022',
+      '--module',
+      'nodenext',
+      '--allowImportingTsExtensions',
+      '--skipLibCheck',
+      '--types',
+      'node',
+      'ts/index.ts',
+    ];
+    expect(() => execFileSync('npx', args, { cwd: ROOT, encoding: 'utf8', timeout: 60_000, stdio: 'pipe' })).not.toThrow();
+  },
+  60_000,
+);

@@ -143,7 +143,10 @@ describe('expandTo and sumTo', () => {
       fc.property(layout, ({ full, shape }) => {
         const values = Float64Array.from({ length: numel(full) }, (_, i) => (i % 7) + 0.25 * i);
         const calls: number[] = [];
-        const out = sumTo(values, full, shape, (x) => (calls.push(x), x));
+        const out = sumTo(values, full, shape, (x) => {
+          calls.push(x);
+          return x;
+        });
         expect(Array.from(out)).toEqual(referenceSumTo(values, full, shape));
         if (!(shape.length === full.length && shape.every((d, i) => d === full[i]))) expect(calls).toEqual(Array.from(out));
       }),
