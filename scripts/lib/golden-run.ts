@@ -40,6 +40,7 @@ import { compareTorchVersions } from '../../ts/torch-version.ts';
 import { driftBetween, driftMarkdown, type FileDrift } from './drift.ts';
 import { driftHtml } from './html-report.ts';
 import { parity, parityTable, type ParityRow } from './parity.ts';
+import { progress, type Progress } from './progress.ts';
 import {
   HarnessError,
   Interrupted,
@@ -104,7 +105,6 @@ class GoldenRun {
   private signal: string | null = null;
   private staging: string | null = null;
   private readonly children = new Set<{ kill(signal: NodeJS.Signals): unknown }>();
-  private readonly progress = Boolean(process.stderr.isTTY) && !process.env.CI;
   private readonly label: string;
   private readonly opts: GoldenRunOptions;
   private readonly log: (line: string) => void;
@@ -240,9 +240,8 @@ class GoldenRun {
     return 0;
   }
 
-  /** Runs python/goldens.py for one loss, showing progress on a terminal; returns its stdout bytes. */
+  /** Runs python/goldens.py for one loss, showing progress on a terminal (./progress.ts); returns its stdout bytes. */
   private async generate(interp: Interpreter, torch: string, stem: string): Promise<Uint8Array> {
-    const started = Date.now();
     const { timeoutSeconds } = this.opts;
     const child = startPython(interp, 'goldens.py', [stem, '--seed', String(this.opts.seed)], {
       timeoutMs: timeoutSeconds * 1000,
@@ -250,8 +249,7 @@ class GoldenRun {
     });
     this.children.add(child);
     const tail: string[] = [];
-    let total = 0;
-    let lastShown = 0;
+    let shown: Progress | null = null; // from the generator's "total" line on (a terminal only)
     let pending = '';
     child.stderr.on('data', (chunk: Buffer) => {
       pending += chunk.toString();
@@ -262,14 +260,11 @@ class GoldenRun {
         if (!m) {
           tail.push(line);
           if (tail.length > 30) tail.shift();
-        } else if (m[1] === 'total') total = Number(m[2]);
-        else if (this.progress && (Date.now() - lastShown > 1000 || Number(m[2]) === total)) {
-          lastShown = Date.now();
-          this.log(`  [torch ${torch}] ${stem}: ${m[2]}/${total} cases, ${((Date.now() - started) / 1000).toFixed(1)} s`);
-        }
+        } else if (m[1] === 'total') shown = progress(`[torch ${torch}] ${stem}`, Number(m[2]));
+        else shown?.tick();
       }
     });
-    const result = await child;
+    const result = await child.finally(() => shown?.done());
     this.children.delete(child);
     if (result.timedOut) {
       throw new HarnessError(`the generator for ${stem} under torch ${torch} did not finish within ${timeoutSeconds} s; killed it`);
