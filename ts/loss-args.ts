@@ -248,6 +248,16 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
+/** The BCE losses' functional.py check: the target must have the input's shape (a ValueError). */
+export function checkTargetShapeEqualsInput(op: string, target: { readonly shape: readonly number[] }, input: Tensor): void {
+  if (!sameShape(target.shape, input.shape)) {
+    throw new LossArgumentError(
+      `${op}: target shape ${formatShape(target.shape)} must equal input shape ${formatShape(input.shape)}`,
+      'ValueError',
+    );
+  }
+}
+
 /** A backward's gradOutput must have the forward output's shape. */
 export function checkGradOutput(op: string, gradOutput: Tensor, outputShape: readonly number[]): void {
   if (!sameShape(gradOutput.shape, outputShape)) {

@@ -16,10 +16,17 @@
 // loops below compute float64, and float32 where WebAssembly SIMD is unavailable.
 
 import { checkBroadcastableTo, loopOperand, rowColOperand, rowsAndClasses, type RowColOperand } from '../broadcast.ts';
-import { checkGradOutput, prepare, sameShape, type Checked, type CommonOptions, type LossSignature } from '../loss-args.ts';
+import {
+  checkGradOutput,
+  checkTargetShapeEqualsInput,
+  prepare,
+  type Checked,
+  type CommonOptions,
+  type LossSignature,
+} from '../loss-args.ts';
 import { logSigmoid, maximum, sigmoid, type Round } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
-import { LossArgumentError, allocate, formatShape, isIndexTensor, type Tensor } from '../tensor.ts';
+import { LossArgumentError, allocate, isIndexTensor, type Tensor } from '../tensor.ts';
 import type { TorchRelease } from '../torch-version.ts';
 import { lossModule } from '../loss-module.ts';
 import { gradOutputOperand, kernelsFor, perElement, type Flag, type KernelCall } from '../wasm/float32-kernels.ts';
@@ -42,13 +49,7 @@ interface Args extends Checked<Tensor> {
 function check(op: string, args: { input: Tensor; target: Tensor; gradOutput?: Tensor }, options: BCEWithLogitsOptions | undefined): Args {
   const c = prepare(op, SIGNATURE, args, options);
   const { input, target, weight, posWeight } = c;
-  if (!sameShape(target.shape, input.shape)) {
-    // functional.py: "Target size (...) must be the same as input size (...)"
-    throw new LossArgumentError(
-      `${op}: target shape ${formatShape(target.shape)} must equal input shape ${formatShape(input.shape)}`,
-      'ValueError',
-    );
-  }
+  checkTargetShapeEqualsInput(op, target, input); // functional.py: "Target size (...) must be the same as input size (...)"
   // log_sigmoid_input.mul_(log_weight) and loss.mul_(weight) are in-place: both must broadcast *to* the input.
   if (posWeight) checkBroadcastableTo(op, 'posWeight', posWeight.shape, input.shape);
   if (isIndexTensor(target)) {

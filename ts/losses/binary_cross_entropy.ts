@@ -9,10 +9,18 @@
 // float32 runs as WebAssembly SIMD (../wasm/assembly/kernels.ts, the same ops lane-wise).
 
 import { checkBroadcastableTo, loopOperand, rowColOperand, rowsAndClasses, type RowColOperand } from '../broadcast.ts';
-import { checkGradOutput, prepare, sameShape, torchDTypeName, type Checked, type CommonOptions, type LossSignature } from '../loss-args.ts';
+import {
+  checkGradOutput,
+  checkTargetShapeEqualsInput,
+  prepare,
+  torchDTypeName,
+  type Checked,
+  type CommonOptions,
+  type LossSignature,
+} from '../loss-args.ts';
 import type { Round } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
-import { LossArgumentError, allocate, formatShape, isIndexTensor, type FloatArray, type Tensor } from '../tensor.ts';
+import { LossArgumentError, allocate, isIndexTensor, type FloatArray, type Tensor } from '../tensor.ts';
 import { lossModule } from '../loss-module.ts';
 import { gradOutputOperand, kernelsFor, perElement, type KernelCall } from '../wasm/float32-kernels.ts';
 
@@ -33,13 +41,8 @@ interface Args extends Checked<Tensor> {
 function check(op: string, args: { input: Tensor; target: Tensor; gradOutput?: Tensor }, options: BCELossOptions | undefined): Args {
   const c = prepare(op, SIGNATURE, args, options);
   const { input, target, weight } = c;
-  if (!sameShape(target.shape, input.shape)) {
-    // functional.py: "Using a target size (...) that is different to the input size (...) is deprecated"
-    throw new LossArgumentError(
-      `${op}: target shape ${formatShape(target.shape)} must equal input shape ${formatShape(input.shape)}`,
-      'ValueError',
-    );
-  }
+  // functional.py: "Using a target size (...) that is different to the input size (...) is deprecated"
+  checkTargetShapeEqualsInput(op, target, input);
   if (weight) checkBroadcastableTo(op, 'weight', weight.shape, input.shape);
   if (isIndexTensor(target)) {
     // ATen's binary_cross_entropy (a TensorIterator with check_all_same_dtype)
