@@ -29,7 +29,7 @@ export interface CommonOptions {
   cpuCapability?: CpuCapability;
 }
 
-/** The tensor options a loss takes besides its input and target. */
+/** The tensor options a loss takes besides its positional tensors. */
 export type TensorOption = 'weight' | 'posWeight';
 
 /**
@@ -48,6 +48,11 @@ export interface LossSignature {
    * every other loss calls _Reduction.get_enum first.
    */
   readonly reductionCheckedLast?: boolean;
+  /**
+   * The loss's other options by their camelCase names (torch's keyword names: ignore_index ->
+   * ignoreIndex), read once each into Checked.extra; the loss validates them in torch's order.
+   */
+  readonly options?: readonly string[];
 }
 
 export interface Prepared {
@@ -71,6 +76,8 @@ export interface Checked<Target> extends Prepared {
   readonly posWeight: Tensor | null;
   /** With reductionCheckedLast, the error an invalid reduction raises, for the loss to throw after its shape checks. */
   readonly reductionError: LossArgumentError | null;
+  /** The signature's `options`, each as read (once); undefined when not given. */
+  readonly extra: Readonly<Record<string, unknown>>;
 }
 
 type TargetOf<S extends LossSignature> = S['target'] extends 'float or integer' ? Tensor : Tensor | IndexTensor;
@@ -88,7 +95,7 @@ export function prepare<S extends LossSignature>(
   args: { input: unknown; target: unknown; gradOutput?: unknown },
   options: unknown,
 ): Checked<TargetOf<S>> {
-  const opts = readOptions(op, options, signature.tensorOptions);
+  const opts = readOptions(op, options, signature.tensorOptions, signature.options ?? []);
   // Python binds and type-checks the arguments before functional.py runs.
   checkTensor(args.input, op, 'input');
   checkAnyTensor(args.target, op, 'target');
@@ -126,6 +133,7 @@ export function prepare<S extends LossSignature>(
     gradOutput: (gradOutput as Tensor | undefined) ?? null,
     weight,
     posWeight,
+    extra: opts.extra,
   };
 }
 
@@ -147,6 +155,7 @@ interface ReadOptions {
   readonly cpuCapability: unknown;
   readonly weight: unknown;
   readonly posWeight: unknown;
+  readonly extra: Readonly<Record<string, unknown>>;
 }
 
 const NO_OPTIONS: ReadOptions = Object.freeze({
@@ -155,10 +164,11 @@ const NO_OPTIONS: ReadOptions = Object.freeze({
   cpuCapability: undefined,
   weight: undefined,
   posWeight: undefined,
+  extra: Object.freeze({}),
 });
 
 /** Each option read once (a getter may answer differently each time); unknown names rejected. */
-function readOptions(op: string, options: unknown, tensorOptions: readonly TensorOption[]): ReadOptions {
+function readOptions(op: string, options: unknown, tensorOptions: readonly TensorOption[], extraNames: readonly string[]): ReadOptions {
   if (options === undefined) return NO_OPTIONS;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     const found = options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options;
@@ -169,10 +179,11 @@ function readOptions(op: string, options: unknown, tensorOptions: readonly Tenso
     if (
       !(COMMON_OPTIONS as readonly string[]).includes(key) &&
       !(tensorOptions as readonly string[]).includes(key) &&
+      !extraNames.includes(key) &&
       given[key] !== undefined
     ) {
       throw new LossArgumentError(
-        `${op}: unknown option '${key}' (expected ${[...tensorOptions, ...COMMON_OPTIONS].join(', ')})`,
+        `${op}: unknown option '${key}' (expected ${[...tensorOptions, ...extraNames, ...COMMON_OPTIONS].join(', ')})`,
         'TypeError',
       );
     }
@@ -183,6 +194,7 @@ function readOptions(op: string, options: unknown, tensorOptions: readonly Tenso
     cpuCapability: given.cpuCapability,
     weight: tensorOptions.includes('weight') ? given.weight : undefined,
     posWeight: tensorOptions.includes('posWeight') ? given.posWeight : undefined,
+    extra: Object.freeze(Object.fromEntries(extraNames.map((name) => [name, given[name]]))),
   };
 }
 
