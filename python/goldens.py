@@ -1,6 +1,6 @@
 """Golden generator: runs every case of one loss through real torch, prints the golden file on stdout.
 
-    python python/goldens.py bce_with_logits [--seed 1234] [--cpu-capability avx2]
+    python python/goldens.py binary_cross_entropy_with_logits [--seed 1234] [--cpu-capability avx2]
 
 Runs on torch 1.5+ and Python 3.6+. Output depends only on the torch build, the seed and the two
 pins below: ATen's CPU kernels (the vector width sets the float summation order) and one thread

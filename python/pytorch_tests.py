@@ -40,10 +40,10 @@ REDUCTIONS = ("none", "mean", "sum")
 # stem -> (torch.nn.functional name, torch.nn module class)
 OPS = {
     "binary_cross_entropy": ("binary_cross_entropy", "BCELoss"),
-    "bce_with_logits": ("binary_cross_entropy_with_logits", "BCEWithLogitsLoss"),
-    "soft_margin": ("soft_margin_loss", "SoftMarginLoss"),
-    "multilabel_margin": ("multilabel_margin_loss", "MultiLabelMarginLoss"),
-    "multilabel_soft_margin": ("multilabel_soft_margin_loss", "MultiLabelSoftMarginLoss"),
+    "binary_cross_entropy_with_logits": ("binary_cross_entropy_with_logits", "BCEWithLogitsLoss"),
+    "soft_margin_loss": ("soft_margin_loss", "SoftMarginLoss"),
+    "multilabel_margin_loss": ("multilabel_margin_loss", "MultiLabelMarginLoss"),
+    "multilabel_soft_margin_loss": ("multilabel_soft_margin_loss", "MultiLabelSoftMarginLoss"),
 }
 
 
@@ -181,8 +181,8 @@ def test_nn(torch):
 
     name = "test_nn.py TestNN.test_bce_with_logits_raises_if_target_and_input_are_different_size"
     seeded(torch, name)
-    yield case(name, "bce_with_logits", torch.rand(5, 1), torch.rand(5), "module", F32, error=("ValueError", None))
-    yield case(name, "bce_with_logits", torch.rand(5), torch.rand(5, 1), "module", F32, error=("ValueError", None))
+    yield case(name, "binary_cross_entropy_with_logits", torch.rand(5, 1), torch.rand(5), "module", F32, error=("ValueError", None))
+    yield case(name, "binary_cross_entropy_with_logits", torch.rand(5), torch.rand(5, 1), "module", F32, error=("ValueError", None))
 
     name = "test_nn.py TestNN.test_bce_with_logits_gives_same_result_as_sigmoid_and_bce_loss"
     seeded(torch, name)
@@ -193,13 +193,13 @@ def test_nn(torch):
     bce_of_sigmoid = lambda torch, F, nn, x, t, o: output_of("binary_cross_entropy")(torch, F, nn, x, t, o, sig)  # noqa: E731
     for w in (None, weight):
         opts = {} if w is None else {"weight": w}
-        yield case(name, "bce_with_logits", output, target, "module", F32, reference=bce_of_sigmoid, **opts)
+        yield case(name, "binary_cross_entropy_with_logits", output, target, "module", F32, reference=bce_of_sigmoid, **opts)
         yield case(name, "binary_cross_entropy", sig(output), target, "module", F32,
-                   reference=lambda torch, F, nn, x, t, o, logits=output: output_of("bce_with_logits")(torch, F, nn, logits.to(x.dtype), t, o),
+                   reference=lambda torch, F, nn, x, t, o, logits=output: output_of("binary_cross_entropy_with_logits")(torch, F, nn, logits.to(x.dtype), t, o),
                    **opts)
     target, output = torch.zeros(4, 1), torch.empty(4, 1).fill_(-100)
     for opts in ({}, {"reduction": "none"}, {"weight": torch.rand(1)}):
-        yield case(name, "bce_with_logits", output, target, "module", F32, reference=bce_of_sigmoid, **opts)
+        yield case(name, "binary_cross_entropy_with_logits", output, target, "module", F32, reference=bce_of_sigmoid, **opts)
 
     name = "test_nn.py TestNN.test_bce_loss_input_range"
     seeded(torch, name)
@@ -226,16 +226,16 @@ def test_nn(torch):
             out, _ = through_sigmoid(torch, F, nn, xs, t, o, torch.sigmoid)
             out.backward(o["__grad_output"])
             return out.detach(), xs.grad
-        yield case(name, "bce_with_logits", output, target, "module", F32, reference=reference,
+        yield case(name, "binary_cross_entropy_with_logits", output, target, "module", F32, reference=reference,
                    grad_output=None if reduction == "none" else "ones", weight=weight, reduction=reduction)
 
     name = "test_nn.py TestNN.test_bce_with_logits_has_correct_grad_at_zero"
     half = lambda torch, F, nn, x, t, o: (None, torch.empty(3, 1).fill_(0.5))  # noqa: E731
-    yield case(name, "bce_with_logits", torch.zeros(3, 1), torch.zeros(3, 1), "module", F32, reference=half,
+    yield case(name, "binary_cross_entropy_with_logits", torch.zeros(3, 1), torch.zeros(3, 1), "module", F32, reference=half,
                grad_output="ones", reduction="sum")
 
-    for loss, through in (("bce_with_logits", None), ("binary_cross_entropy", sig)):
-        name = "test_nn.py TestNN.test_%s_broadcasts_weights" % ("bce_with_logits" if through is None else "bce_loss")
+    for loss, through in (("binary_cross_entropy_with_logits", None), ("binary_cross_entropy", sig)):
+        name = "test_nn.py TestNN.test_%s_broadcasts_weights" % ("binary_cross_entropy_with_logits" if through is None else "bce_loss")
         seeded(torch, name)
         target, output = torch.rand(16, 4), torch.rand(16, 4) - 0.5
         x = output if through is None else through(output)
@@ -247,26 +247,26 @@ def test_nn(torch):
     name = "test_nn.py TestNN.test_bce_with_logits_ones_in_pos_weights_are_the_same_as_none"
     seeded(torch, name)
     target, output = torch.rand(64, 4), torch.rand(64, 4) - 0.5
-    yield case(name, "bce_with_logits", output, target, "module", F32,
-               reference=lambda torch, F, nn, x, t, o: (call(torch, F, nn, "bce_with_logits", "module", x, t, {}), None),
+    yield case(name, "binary_cross_entropy_with_logits", output, target, "module", F32,
+               reference=lambda torch, F, nn, x, t, o: (call(torch, F, nn, "binary_cross_entropy_with_logits", "module", x, t, {}), None),
                pos_weight=torch.ones(64, 4))
 
     name = "test_nn.py TestNN.test_bce_with_logits_broadcasts_pos_weights"
     seeded(torch, name)
     target, output, pos_weight = torch.rand(64, 4), torch.rand(64, 4) - 0.5, torch.rand(4)
-    yield case(name, "bce_with_logits", output, target, "module", F32, pos_weight=pos_weight)
+    yield case(name, "binary_cross_entropy_with_logits", output, target, "module", F32, pos_weight=pos_weight)
     for expanded in (pos_weight.expand(1, 4), pos_weight.expand(64, 4)):
-        yield case(name, "bce_with_logits", output, target, "module", F32,
-                   reference=output_of("bce_with_logits", pos_weight=pos_weight), pos_weight=expanded)
+        yield case(name, "binary_cross_entropy_with_logits", output, target, "module", F32,
+                   reference=output_of("binary_cross_entropy_with_logits", pos_weight=pos_weight), pos_weight=expanded)
 
     name = "test_nn.py TestNN.test_bce_with_logits_with_pos_weight_has_correct_grad_at_zero"
-    yield case(name, "bce_with_logits", torch.zeros(3, 1), torch.zeros(3, 1), "module", F32, reference=half,
+    yield case(name, "binary_cross_entropy_with_logits", torch.zeros(3, 1), torch.zeros(3, 1), "module", F32, reference=half,
                grad_output="ones", pos_weight=torch.ones(3, 1), reduction="sum")
 
     name = "test_nn.py TestNN.test_bce_with_logits_stability"
     output, target = torch.tensor([0., -120.]), torch.tensor([0., 1.])
-    yield case(name, "bce_with_logits", output, target, "module", F32, check="finite")
-    yield case(name, "bce_with_logits", output, target, "module", F32, check="finite", pos_weight=torch.tensor([1., 1.]))
+    yield case(name, "binary_cross_entropy_with_logits", output, target, "module", F32, check="finite")
+    yield case(name, "binary_cross_entropy_with_logits", output, target, "module", F32, check="finite", pos_weight=torch.tensor([1., 1.]))
 
 
 def test_nn_device_type(torch):
@@ -275,7 +275,7 @@ def test_nn_device_type(torch):
     name = "test_nn.py TestNNDeviceType.test_nn_scalars_reductions"
     seeded(torch, name)
     # the losses take sigmoid(input); shapes as torch's (a 0-dim output unless reduction='none')
-    for shape, reduction, loss in product([(5, 6), ()], REDUCTIONS, ["binary_cross_entropy", "soft_margin"]):
+    for shape, reduction, loss in product([(5, 6), ()], REDUCTIONS, ["binary_cross_entropy", "soft_margin_loss"]):
         target = torch.empty(shape).random_(2)
         yield case(name, loss, torch.sigmoid(torch.randn(shape)), target, "module", F32, reduction=reduction)
 
@@ -287,8 +287,8 @@ def test_nn_device_type(torch):
     zeros = torch.zeros_like(x).to(torch.int64)
     for reduction in ("none", "invalid"):
         error = ("ValueError", None) if reduction == "invalid" else None
-        for loss, i, t in (("binary_cross_entropy", torch.sigmoid(x), x.gt(0).float()), ("bce_with_logits", x, x),
-                           ("multilabel_soft_margin", x, zeros), ("soft_margin", x, x.sign())):
+        for loss, i, t in (("binary_cross_entropy", torch.sigmoid(x), x.gt(0).float()), ("binary_cross_entropy_with_logits", x, x),
+                           ("multilabel_soft_margin_loss", x, zeros), ("soft_margin_loss", x, x.sign())):
             yield case(name, loss, i, t, "functional", F32, error=error, reduction=reduction)
 
 
@@ -318,35 +318,35 @@ def no_reduce(torch):
     # F.binary_cross_entropy_with_logits(i, t, reduce=False): the legacy enum, reduction 'none'
     seeded(torch, "BCEWithLogitsLoss_legacy_enum")
     t = torch.randn(15, 10).gt(0).to(D)
-    yield case("common_nn.py BCEWithLogitsLoss_legacy_enum", "bce_with_logits", torch.rand(15, 10).clamp_(2.8e-2, 1 - 2.8e-2), t,
+    yield case("common_nn.py BCEWithLogitsLoss_legacy_enum", "binary_cross_entropy_with_logits", torch.rand(15, 10).clamp_(2.8e-2, 1 - 2.8e-2), t,
                reference=formula(bce_sigmoid_formula), reduce=False)
     for fullname, shape in (("BCEWithLogitsLoss_no_reduce", (15, 10)), ("BCEWithLogitsLoss_no_reduce_scalar", ())):
         seeded(torch, fullname)
         t = torch.randn(shape).gt(0).to(D)
-        yield named(fullname, "bce_with_logits", lambda: torch.rand(shape).clamp_(2.8e-2, 1 - 2.8e-2), t, bce_sigmoid_formula)
+        yield named(fullname, "binary_cross_entropy_with_logits", lambda: torch.rand(shape).clamp_(2.8e-2, 1 - 2.8e-2), t, bce_sigmoid_formula)
 
     seeded(torch, "MultiLabelMarginLoss_0d_no_reduce")
-    yield named("MultiLabelMarginLoss_0d_no_reduce", "multilabel_margin", lambda: torch.randn(()), torch.zeros(()).long(), mlm_formula)
+    yield named("MultiLabelMarginLoss_0d_no_reduce", "multilabel_margin_loss", lambda: torch.randn(()), torch.zeros(()).long(), mlm_formula)
     seeded(torch, "MultiLabelMarginLoss_1d_no_reduce")
     t = torch.rand(10).mul(10).floor().long()
-    yield named("MultiLabelMarginLoss_1d_no_reduce", "multilabel_margin", lambda: torch.randn(10), t, mlm_formula)
+    yield named("MultiLabelMarginLoss_1d_no_reduce", "multilabel_margin_loss", lambda: torch.randn(10), t, mlm_formula)
     seeded(torch, "MultiLabelMarginLoss_index_neg")
     t = torch.clamp(torch.rand(5, 10).add(-.5).mul(20).floor().long(), min=-1)
-    yield named("MultiLabelMarginLoss_index_neg", "multilabel_margin", lambda: torch.randn(5, 10), t, mlm_formula)
+    yield named("MultiLabelMarginLoss_index_neg", "multilabel_margin_loss", lambda: torch.randn(5, 10), t, mlm_formula)
     seeded(torch, "MultiLabelMarginLoss_no_reduce")
     t = torch.rand(5, 10).mul(10).floor().long()
-    yield named("MultiLabelMarginLoss_no_reduce", "multilabel_margin", lambda: torch.randn(5, 10), t, mlm_formula)
+    yield named("MultiLabelMarginLoss_no_reduce", "multilabel_margin_loss", lambda: torch.randn(5, 10), t, mlm_formula)
 
     seeded(torch, "SoftMarginLoss_no_reduce")
     t = torch.randn(5, 5, dtype=D)
-    yield named("SoftMarginLoss_no_reduce", "soft_margin", lambda: torch.randn(5, 5), t, sm_formula)
+    yield named("SoftMarginLoss_no_reduce", "soft_margin_loss", lambda: torch.randn(5, 5), t, sm_formula)
 
     seeded(torch, "MultiLabelSoftMarginLoss_no_reduce")
     t = torch.rand(5, 10).mul(2).floor()
-    yield named("MultiLabelSoftMarginLoss_no_reduce", "multilabel_soft_margin", lambda: torch.randn(5, 10), t, mlsm_formula)
+    yield named("MultiLabelSoftMarginLoss_no_reduce", "multilabel_soft_margin_loss", lambda: torch.randn(5, 10), t, mlsm_formula)
     seeded(torch, "MultiLabelSoftMarginLoss_weights_no_reduce")
     t, weights = torch.rand(5, 10).mul(2).floor(), torch.rand(10)
-    yield named("MultiLabelSoftMarginLoss_weights_no_reduce", "multilabel_soft_margin", lambda: torch.randn(5, 10), t,
+    yield named("MultiLabelSoftMarginLoss_weights_no_reduce", "multilabel_soft_margin_loss", lambda: torch.randn(5, 10), t,
                 mlsm_formula, weight=weights)
 
 
@@ -378,35 +378,35 @@ def criterion(torch):
     yield from variants("BCELoss_scalar_weights", "binary_cross_entropy", torch.rand(()).clamp_(1e-2, 1 - 1e-2),
                         torch.rand(()).gt(0).to(D), bce_formula, any_reduction=True, weight=w)
     seeded(torch, "MultiLabelMarginLoss_1d")
-    yield from variants("MultiLabelMarginLoss_1d", "multilabel_margin", torch.randn(10), torch.rand(10).mul(10).floor().long(),
+    yield from variants("MultiLabelMarginLoss_1d", "multilabel_margin_loss", torch.randn(10), torch.rand(10).mul(10).floor().long(),
                         mlm_formula, any_reduction=True)
     seeded(torch, "MultiLabelMarginLoss")
-    yield from variants("MultiLabelMarginLoss", "multilabel_margin", torch.randn(5, 10), torch.rand(5, 10).mul(10).floor().long(),
+    yield from variants("MultiLabelMarginLoss", "multilabel_margin_loss", torch.randn(5, 10), torch.rand(5, 10).mul(10).floor().long(),
                         mlm_formula, any_reduction=True)
     seeded(torch, "MultiLabelSoftMarginLoss")
-    yield from variants("MultiLabelSoftMarginLoss", "multilabel_soft_margin", torch.randn(5, 10), torch.rand(5, 10).mul(2).floor(),
+    yield from variants("MultiLabelSoftMarginLoss", "multilabel_soft_margin_loss", torch.randn(5, 10), torch.rand(5, 10).mul(2).floor(),
                         lambda torch, i, t, o: -(t * i.sigmoid().log() + (1 - t) * (-i).sigmoid().log()).sum() / i.numel())
     seeded(torch, "MultiLabelSoftMarginLoss_weights")
     w = torch.rand(10)
-    yield from variants("MultiLabelSoftMarginLoss_weights", "multilabel_soft_margin", torch.randn(5, 10),
+    yield from variants("MultiLabelSoftMarginLoss_weights", "multilabel_soft_margin_loss", torch.randn(5, 10),
                         torch.rand(5, 10).mul(2).floor(), mlsm_formula, any_reduction=True, weight=w)
     seeded(torch, "SoftMarginLoss")
-    yield from variants("SoftMarginLoss", "soft_margin", torch.randn(5, 5), torch.randn(5, 5).sign(), sm_formula, any_reduction=True)
+    yield from variants("SoftMarginLoss", "soft_margin_loss", torch.randn(5, 5), torch.randn(5, 5).sign(), sm_formula, any_reduction=True)
     for fullname, shape, ctor in (("BCEWithLogitsLoss", (15, 10), {}), ("BCEWithLogitsLoss_weights", (15, 10), {"weight": (10,)}),
                                   ("BCEWithLogitsLoss_scalar_weights", (), {"weight": ()})):
         seeded(torch, fullname)
         ctor = {k: torch.rand(v) for k, v in ctor.items()}
-        yield from variants(fullname, "bce_with_logits", torch.rand(shape).clamp_(1e-2, 1 - 1e-2), torch.randn(shape).gt(0).to(D),
+        yield from variants(fullname, "binary_cross_entropy_with_logits", torch.rand(shape).clamp_(1e-2, 1 - 1e-2), torch.randn(shape).gt(0).to(D),
                             bce_logits_formula, any_reduction=True, **ctor)
 
     # classification_criterion_no_batch (2.14.1; 1.13.0 alike): no batch dimension, each reduction,
     # against the module on a batch of one (single_batch_reference_criterion_fn)
     for fullname, loss, input_fn, target_fn in (
         ("BCELoss", "binary_cross_entropy", lambda: torch.sigmoid(torch.randn(9, dtype=D)), lambda: torch.randn(9, dtype=D).gt(0).to(D)),
-        ("BCEWithLogitsLoss", "bce_with_logits", lambda: torch.randn(9, dtype=D), lambda: torch.randn(9, dtype=D)),
-        ("MultiLabelMarginLoss", "multilabel_margin", lambda: torch.randn(4, dtype=D), lambda: torch.tensor([3, 0, -1, 1])),
-        ("SoftMarginLoss", "soft_margin", lambda: torch.randn(9, dtype=D), lambda: torch.tensor([-1, 1, 1] * 3)),
-        ("MultiLabelSoftMarginLoss", "multilabel_soft_margin", lambda: torch.randn(9, dtype=D), lambda: torch.randn(9)),
+        ("BCEWithLogitsLoss", "binary_cross_entropy_with_logits", lambda: torch.randn(9, dtype=D), lambda: torch.randn(9, dtype=D)),
+        ("MultiLabelMarginLoss", "multilabel_margin_loss", lambda: torch.randn(4, dtype=D), lambda: torch.tensor([3, 0, -1, 1])),
+        ("SoftMarginLoss", "soft_margin_loss", lambda: torch.randn(9, dtype=D), lambda: torch.tensor([-1, 1, 1] * 3)),
+        ("MultiLabelSoftMarginLoss", "multilabel_soft_margin_loss", lambda: torch.randn(9, dtype=D), lambda: torch.randn(9)),
     ):
         for reduction in REDUCTIONS:
             test = "common_nn.py %s_no_batch_dim_%s" % (fullname, reduction)
@@ -421,10 +421,10 @@ def module_info(torch):
     long = lambda shape, **kw: make_tensor(shape, dtype=torch.long, device="cpu", **kw)  # noqa: E731
     reductions = [("", {}), ("reduction_sum", {"reduction": "sum"}), ("reduction_mean", {"reduction": "mean"}),
                   ("reduction_none", {"reduction": "none"})]
-    for loss, fullname, formula_fn in (("binary_cross_entropy", "BCELoss", bce_formula), ("bce_with_logits", "BCEWithLogitsLoss", bce_logits_formula)):
+    for loss, fullname, formula_fn in (("binary_cross_entropy", "BCELoss", bce_formula), ("binary_cross_entropy_with_logits", "BCEWithLogitsLoss", bce_logits_formula)):
         seeded(torch, fullname)
         cases = reductions + [("weights", {"weight": make((10,))})]
-        if loss == "bce_with_logits":
+        if loss == "binary_cross_entropy_with_logits":
             cases.append(("scalar_weights", {"weight": make(())}))
         for desc, ctor in cases:
             yield case("common_modules.py module_inputs_torch_nn_%s %s" % (fullname, desc or "default"), loss,
@@ -437,16 +437,16 @@ def module_info(torch):
     seeded(torch, "MultiLabelMarginLoss")
     for desc, ctor in reductions:
         for prefix, shape in (("1d_", (10,)), ("", (5, 10))):
-            yield case("common_modules.py module_inputs_torch_nn_MultiLabelMarginLoss %s%s" % (prefix, desc), "multilabel_margin",
+            yield case("common_modules.py module_inputs_torch_nn_MultiLabelMarginLoss %s%s" % (prefix, desc), "multilabel_margin_loss",
                        make(shape), long(shape, low=0, high=10), "module", reference=formula(mlm_formula), **ctor)
     seeded(torch, "MultiLabelSoftMarginLoss")
     for desc, ctor in reductions + [("weight", {"weight": make(10)})]:
         # an integer (torch.long) target, which torch converts to the input's dtype
-        yield case("common_modules.py module_inputs_torch_nn_MultiLabelSoftMarginLoss %s" % (desc or "default"), "multilabel_soft_margin",
+        yield case("common_modules.py module_inputs_torch_nn_MultiLabelSoftMarginLoss %s" % (desc or "default"), "multilabel_soft_margin_loss",
                    make((5, 10)), long((5, 10), low=0, high=2), "module", reference=formula(mlsm_formula), **ctor)
     seeded(torch, "SoftMarginLoss")
     for desc, ctor in reductions:
-        yield case("common_modules.py module_inputs_torch_nn_SoftMarginLoss %s" % (desc or "default"), "soft_margin",
+        yield case("common_modules.py module_inputs_torch_nn_SoftMarginLoss %s" % (desc or "default"), "soft_margin_loss",
                    make((5, 5)), make((5, 5)).sign(), "module", reference=formula(sm_formula), **ctor)
 
 
@@ -469,18 +469,18 @@ def op_info(torch):
     for shape, kw in [*[(s, {}) for s in ((), (1,), (S,), (S, S), (S, S, S))], *[((S, S), {"reduction": r}) for r in REDUCTIONS],
                       *weights, *[((S, S), {"reduction": r, "pos_weight": make((S,), low=0)}) for r in REDUCTIONS],
                       *[((S, S), {"reduction": r, "weight": make((S, S)), "pos_weight": make((S,), low=0)}) for r in REDUCTIONS]]:
-        yield case(ops + "sample_inputs_binary_cross_entropy_with_logits %s %s" % (list(shape), sorted(kw)), "bce_with_logits",
+        yield case(ops + "sample_inputs_binary_cross_entropy_with_logits %s %s" % (list(shape), sorted(kw)), "binary_cross_entropy_with_logits",
                    make(shape), make(shape, low=0, high=1), **kw)
 
     seeded(torch, "soft_margin_loss")  # sample_inputs_loss, rhs_requires_grad=False
     for shape, kw in (((), {}), ((S,), {"reduction": "mean"}), ((S,), {"reduction": "sum"}), ((S,), {"reduction": "none"}),
                       ((S, S), {}), ((S, S, S), {})):
-        yield case(ops + "sample_inputs_loss (soft_margin_loss) %s %s" % (list(shape), sorted(kw.values())), "soft_margin",
+        yield case(ops + "sample_inputs_loss (soft_margin_loss) %s %s" % (list(shape), sorted(kw.values())), "soft_margin_loss",
                    make(shape), make(shape), **kw)
     f32 = lambda *shape: make_tensor(shape, dtype=torch.float32, device="cpu")  # noqa: E731
-    yield case(ops + "error_inputs_soft_margin_loss invalid reduction", "soft_margin", f32(5, 4), f32(5, 4), dtypes=("float32",),
+    yield case(ops + "error_inputs_soft_margin_loss invalid reduction", "soft_margin_loss", f32(5, 4), f32(5, 4), dtypes=("float32",),
                error=("ValueError", "abc is not a valid value for reduction"), reduction="abc")
-    yield case(ops + "error_inputs_soft_margin_loss invalid input shapes", "soft_margin", f32(5, 4), f32(5), dtypes=("float32",),
+    yield case(ops + "error_inputs_soft_margin_loss invalid input shapes", "soft_margin_loss", f32(5, 4), f32(5), dtypes=("float32",),
                error=("RuntimeError", r"(Attempting to broadcast a dimension of length|The size of tensor a \(4\) must match the "
                                       r"size of tensor b \(5\) at non-singleton dimension 1)"))
 
@@ -489,31 +489,31 @@ def op_info(torch):
                *[([M, S], long([M, S], low=0, high=S), {"reduction": r}) for r in REDUCTIONS],
                ([5], torch.tensor([0, 1, -1, -1, -1]), {})]
     for shape, target, kw in samples:
-        yield case(ops + "sample_inputs_multilabel_margin_loss %s %s" % (shape, sorted(kw.values())), "multilabel_margin",
+        yield case(ops + "sample_inputs_multilabel_margin_loss %s %s" % (shape, sorted(kw.values())), "multilabel_margin_loss",
                    make(shape), target, **kw)
     references = [([], long([], low=-1, high=1)), ([S], long([S], low=-1, high=S)), ([M, S], long([M, S], low=-1, high=S)),
                   ([], torch.tensor(-1)), ([7], torch.tensor([2, 0, 6, -1, 4, -1, 6])),
                   ([4, 5], torch.tensor([[4, -1, 0, -1, 2], [0, 0, 4, 1, 4], [-1, 3, -1, 1, 0], [4, 3, 2, 1, 0]]))]
     for (shape, target), reduction in product(references, (None, *REDUCTIONS)):
         kw = {} if reduction is None else {"reduction": reduction}
-        yield case(ops + "reference_inputs_multilabel_margin_loss %s %s %s" % (shape, target.tolist(), reduction), "multilabel_margin",
+        yield case(ops + "reference_inputs_multilabel_margin_loss %s %s %s" % (shape, target.tolist(), reduction), "multilabel_margin_loss",
                    make(shape), target, **kw)
     err = ops + "error_inputs_multilabel_margin_loss "
-    yield case(err + "invalid reduction", "multilabel_margin", f32(5, 4), f32(5, 4), dtypes=("float32",),
+    yield case(err + "invalid reduction", "multilabel_margin_loss", f32(5, 4), f32(5, 4), dtypes=("float32",),
                error=("ValueError", "abc is not a valid value for reduction"), reduction="abc")
-    yield case(err + "input [5, 0]", "multilabel_margin", f32(5, 0), f32(5, 4), dtypes=("float32",),
+    yield case(err + "input [5, 0]", "multilabel_margin_loss", f32(5, 0), f32(5, 4), dtypes=("float32",),
                error=("RuntimeError", r"Expected non-empty vector or matrix with optional 0-dim batch size, but got: \[5, 0\]", SINCE_2_6))
-    yield case(err + "input [0]", "multilabel_margin", f32(0), f32(0), dtypes=("float32",),
+    yield case(err + "input [0]", "multilabel_margin_loss", f32(0), f32(0), dtypes=("float32",),
                error=("RuntimeError", r"Expected non-empty vector or matrix with optional 0-dim batch size, but got: \[0\]", SINCE_2_6))
-    yield case(err + "target [4]", "multilabel_margin", f32(5, 4), f32(4), dtypes=("float32",),
+    yield case(err + "target [4]", "multilabel_margin_loss", f32(5, 4), f32(4), dtypes=("float32",),
                error=("RuntimeError", r"inconsistent target size: \[4\] for input of size: \[5, 4\]", SINCE_2_6))
-    yield case(err + "target []", "multilabel_margin", f32(5, 4), f32(), dtypes=("float32",),
+    yield case(err + "target []", "multilabel_margin_loss", f32(5, 4), f32(), dtypes=("float32",),
                error=("RuntimeError", r"inconsistent target size: \[\] for input of size: \[5, 4\]", SINCE_2_6))
 
     seeded(torch, "multilabel_soft_margin_loss")
     for shape in ((S,), (S, S)):
-        yield case(ops + "sample_inputs_multilabel_soft_margin_loss %s" % [*shape], "multilabel_soft_margin", make(shape), make(shape))
-        yield case(ops + "sample_inputs_multilabel_soft_margin_loss %s weight" % [*shape], "multilabel_soft_margin",
+        yield case(ops + "sample_inputs_multilabel_soft_margin_loss %s" % [*shape], "multilabel_soft_margin_loss", make(shape), make(shape))
+        yield case(ops + "sample_inputs_multilabel_soft_margin_loss %s weight" % [*shape], "multilabel_soft_margin_loss",
                    make(shape), make(shape), weight=make(shape))
 
 

@@ -175,9 +175,9 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
   useFloat32Kernels(!options.jsLoops);
   useAllocatorWarmup(!options.coldAllocator);
   const { worker } = torch;
-  const tfjs = options.losses.includes('bce_with_logits')
+  const tfjs = options.losses.includes('binary_cross_entropy_with_logits')
     ? await loadTfjs()
-    : { tf: null, why: 'only bce_with_logits has a TensorFlow.js counterpart' };
+    : { tf: null, why: 'only binary_cross_entropy_with_logits has a TensorFlow.js counterpart' };
   const ranAgainst = [
     worker
       ? `torch ${worker.hello.torch} (Python ${worker.hello.python}), CPU capability ${worker.hello.cpu_capability}, torch 1t = 1 thread, torch all = ${worker.hello.max_threads} threads`
@@ -215,7 +215,7 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
       );
       return median(r.seconds.slice(2));
     };
-    const tf = tfjs.tf && stem === 'bce_with_logits' && dtype === 'float32' ? tfjsBce(tfjs.tf, n, repeats) : null;
+    const tf = tfjs.tf && stem === 'binary_cross_entropy_with_logits' && dtype === 'float32' ? tfjsBce(tfjs.tf, n, repeats) : null;
     const allThreads = worker?.hello.max_threads ?? 1;
     rows.push({
       loss: stem,

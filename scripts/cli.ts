@@ -136,7 +136,7 @@ function cli(): Command {
   oneLineErrors(program, NAME);
   program.addHelpText(
     'after',
-    `\nExit status: 0 all agree, 1 a port disagrees with torch, 2 bad usage or a harness problem.\n\nExample:\n  $ ${NAME} parity --torch 2.6 --loss bce_with_logits`,
+    `\nExit status: 0 all agree, 1 a port disagrees with torch, 2 bad usage or a harness problem.\n\nExample:\n  $ ${NAME} parity --torch 2.6 --loss binary_cross_entropy_with_logits`,
   );
 
   example(
@@ -163,7 +163,7 @@ function cli(): Command {
         const { runParity } = await import('./parity.ts');
         process.exitCode = await runParity(options, log);
       }),
-    `Exit status: 0 all pass, 1 any case fails, 2 bad usage or a malformed golden file.\n\nJSON (--json):\n  ${PARITY_JSON}\nThrough npm, add -s (npm run -s parity -- --json): npm prints a banner on stdout otherwise.\n\nExample:\n  $ ${NAME} parity --torch 1.13 --loss soft_margin,bce_with_logits --shard 1/2 --json > shard-1.json`,
+    `Exit status: 0 all pass, 1 any case fails, 2 bad usage or a malformed golden file.\n\nJSON (--json):\n  ${PARITY_JSON}\nThrough npm, add -s (npm run -s parity -- --json): npm prints a banner on stdout otherwise.\n\nExample:\n  $ ${NAME} parity --torch 1.13 --loss soft_margin_loss,binary_cross_entropy_with_logits --shard 1/2 --json > shard-1.json`,
   );
 
   example(
@@ -271,7 +271,7 @@ function cli(): Command {
           }
         },
       ),
-    `Without torch the torch columns are empty, without TensorFlow.js (a devDependency) the tfjs column; the output says why.\n\nExample:\n  $ ${NAME} bench --sizes 1e3,1e5 --losses soft_margin --repeats 3 --json /tmp/bench.json`,
+    `Without torch the torch columns are empty, without TensorFlow.js (a devDependency) the tfjs column; the output says why.\n\nExample:\n  $ ${NAME} bench --sizes 1e3,1e5 --losses soft_margin_loss --repeats 3 --json /tmp/bench.json`,
   );
 
   example(
@@ -310,7 +310,7 @@ function cli(): Command {
           await torch.worker.close();
         }
       }),
-    `Exit status: 0 all agree, 1 any disagreement, 2 no torch, bad usage or a torch worker failure.\n\nJSON (--json):\n  ${FUZZ_JSON}\nThrough npm, add -s (npm run -s fuzz -- --json): npm prints a banner on stdout otherwise.\n\nExample:\n  $ ${NAME} fuzz --torch-python /usr/bin/python3 --loss soft_margin --runs 500 --seed 7 --shard 1/4`,
+    `Exit status: 0 all agree, 1 any disagreement, 2 no torch, bad usage or a torch worker failure.\n\nJSON (--json):\n  ${FUZZ_JSON}\nThrough npm, add -s (npm run -s fuzz -- --json): npm prints a banner on stdout otherwise.\n\nExample:\n  $ ${NAME} fuzz --torch-python /usr/bin/python3 --loss soft_margin_loss --runs 500 --seed 7 --shard 1/4`,
   );
   return program;
 }

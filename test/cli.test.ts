@@ -76,7 +76,7 @@ test('an unknown option or a bad value: one line naming it on stderr, exit 2, no
     [['parity', '--jsn'], /unknown option '--jsn' \(Did you mean --json\?\)/],
     [['fuzz', '--runs', 'abc'], /option '--runs <n>' argument 'abc' is invalid\. expected a whole number >= 1/],
     [['fuzz', '--shard', '1/2'], /option '--shard' needs --seed N/],
-    [['fuzz', '--loss', 'soft_margin,nope'], /unknown loss 'nope'/],
+    [['fuzz', '--loss', 'soft_margin_loss,nope'], /unknown loss 'nope'/],
     [['bench', '--sizes', '150'], /option '--sizes <list>' argument '150' is invalid/],
     [['bench', '--repeats', '0'], /option '--repeats <n>' argument '0' is invalid/],
     [['golden', '--torch', '3.0'], /option '--torch <id>' argument '3\.0' is invalid\. unknown torch version '3\.0'/],
@@ -115,8 +115,8 @@ test('progress: a rewritten status line (cases done / total, elapsed) on a termi
   const run = (isTTY: boolean, env: Record<string, string>) => {
     const out = stream(isTTY);
     const p = progress('fuzz', 2, out.s, env);
-    p.tick('soft_margin');
-    p.log('soft_margin: 1 case agrees');
+    p.tick('soft_margin_loss');
+    p.log('soft_margin_loss: 1 case agrees');
     p.tick();
     p.done();
     return out.written.join('');
@@ -124,10 +124,10 @@ test('progress: a rewritten status line (cases done / total, elapsed) on a termi
   // the terminal's codes made visible: \r goes to the line's start, ESC [2K clears it
   const tty = run(true, {}).replaceAll('\r', '<cr>').replaceAll('\x1b[2K', '<clear>');
   expect(tty).toMatch(
-    /^<cr><clear>fuzz: 1\/2 cases, \d+\.\d s, soft_margin<cr><clear>soft_margin: 1 case agrees\n<cr><clear>fuzz: 1\/2 cases/,
+    /^<cr><clear>fuzz: 1\/2 cases, \d+\.\d s, soft_margin_loss<cr><clear>soft_margin_loss: 1 case agrees\n<cr><clear>fuzz: 1\/2 cases/,
   );
   expect(tty.endsWith('<cr><clear>')).toBe(true); // done() leaves a clean line
-  for (const quiet of [run(false, {}), run(true, { CI: 'true' })]) expect(quiet).toBe('soft_margin: 1 case agrees\n');
+  for (const quiet of [run(false, {}), run(true, { CI: 'true' })]) expect(quiet).toBe('soft_margin_loss: 1 case agrees\n');
 });
 
 describe('parity', () => {
@@ -195,7 +195,7 @@ describe('parity', () => {
 
   test('--html FILE writes the HTML report of the selected cases beside the usual table', async () => {
     const page = join(scratch, 'parity.html');
-    const r = await cli(['parity', '--torch', '1.13', '--loss', 'soft_margin', '--html', page]);
+    const r = await cli(['parity', '--torch', '1.13', '--loss', 'soft_margin_loss', '--html', page]);
     expect(r.stderr).toBe(`wrote ${page}`);
     expect(r.stdout).toMatch(/\n\d+ passed, \d+ failed \(1 golden files, [\d.]+ s\)$/);
     const html = readFileSync(page, 'utf8');
@@ -207,14 +207,14 @@ describe('parity', () => {
   test('a malformed golden file: one line naming the file and the JSON path, exit 2', async () => {
     const dir = join(scratch, 'golden');
     mkdirSync(join(dir, 'torch-1.13.0a0'), { recursive: true });
-    const good = JSON.parse(readFileSync(loadGoldens().find((g) => g.golden.loss === 'soft_margin')!.file, 'utf8'));
+    const good = JSON.parse(readFileSync(loadGoldens().find((g) => g.golden.loss === 'soft_margin_loss')!.file, 'utf8'));
     good.cases[3].dtype = 'float16';
-    writeFileSync(join(dir, 'torch-1.13.0a0', 'soft_margin.json'), JSON.stringify(good));
+    writeFileSync(join(dir, 'torch-1.13.0a0', 'soft_margin_loss.json'), JSON.stringify(good));
     const r = await cli(['parity', '--golden-dir', dir]);
     expect(r.exitCode).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/torch-1\.13\.0a0\/soft_margin\.json: invalid golden file at \$\.cases\[3\]\.dtype/);
+    expect(r.stderr).toMatch(/torch-1\.13\.0a0\/soft_margin_loss\.json: invalid golden file at \$\.cases\[3\]\.dtype/);
   }, 60_000);
 });
 
@@ -232,7 +232,7 @@ describe('fuzz', () => {
   (realTorch ? test : test.skip)(
     `against real torch (${realTorch ? torchPython : `skipped: ${torchPython} has no torch`}): exit 0, and shards i/2 are disjoint and make the unsharded run`,
     async () => {
-      const base = ['fuzz', '--torch-python', torchPython, '--loss', 'soft_margin', '--runs', '20', '--seed', '11', '--json'];
+      const base = ['fuzz', '--torch-python', torchPython, '--loss', 'soft_margin_loss', '--runs', '20', '--seed', '11', '--json'];
       const runs = await Promise.all([[], ['--shard', '1/2'], ['--shard', '2/2']].map((a) => cli([...base, ...a])));
       for (const r of runs) expect(r.exitCode, r.stderr).toBe(0);
       const [whole, ...shards] = runs.map((r) => JSON.parse(r.stdout) as FuzzReport);
@@ -247,13 +247,13 @@ describe('fuzz', () => {
   );
 
   test('a disagreement: exit 1, the shrunk case printed in golden format, reproducing the failure through the golden runner', async () => {
-    const args = ['fuzz', '--torch-python', fake('reject-all'), '--loss', 'soft_margin', '--runs', '20', '--seed', '3'];
+    const args = ['fuzz', '--torch-python', fake('reject-all'), '--loss', 'soft_margin_loss', '--runs', '20', '--seed', '3'];
     const [text, asJson, keys] = await Promise.all([cli(args), cli([...args, '--json']), documentedKeys('fuzz')]);
     expect(text.exitCode).toBe(1);
     expect(text.stdout).toMatch(
-      /^FAIL soft_margin: torch raised ValueError \(the fake torch rejects every case\); the port returned a result$/m,
+      /^FAIL soft_margin_loss: torch raised ValueError \(the fake torch rejects every case\); the port returned a result$/m,
     );
-    expect(text.stdout).toMatch(/Add this case to test\/regressions\/torch-2\.6\.0\+fake\/soft_margin\.json/);
+    expect(text.stdout).toMatch(/Add this case to test\/regressions\/torch-2\.6\.0\+fake\/soft_margin_loss\.json/);
     expect(text.stdout).toMatch(/\n0 cases agree, 1 of 1 losses disagree \(torch 2\.6\.0\+fake .*seed 3, [\d.]+ s\)$/);
     const printed = text.stdout.split('\n').find((l) => l.startsWith('{'))!;
     expect(asJson.exitCode).toBe(1);
@@ -264,7 +264,7 @@ describe('fuzz', () => {
     const c = GoldenCase.parse(JSON.parse(printed));
     const golden = {
       format: 1 as const,
-      loss: 'soft_margin',
+      loss: 'soft_margin_loss',
       torch: '2.6.0+fake',
       python: '3.0.0',
       seed: 3,
@@ -272,14 +272,14 @@ describe('fuzz', () => {
       tolerance: { float32: { rtol: 1.3e-6, atol: 1e-5 }, float64: { rtol: 1e-7, atol: 1e-7 } },
       cases: [c],
     };
-    expect(runCase('soft_margin', c, golden).map((r) => r.ok)).toEqual([false]);
+    expect(runCase('soft_margin_loss', c, golden).map((r) => r.ok)).toEqual([false]);
   }, 60_000);
 
   test('no torch or a crashing worker: one line saying why, exit 2', async () => {
     const [missing, noTorch, crash] = await Promise.all([
       cli(['fuzz', '--torch-python', '/nonexistent/python3', '--runs', '5']),
       cli(['fuzz', '--runs', '5'], { TORCH_PYTHON: fake('no-torch') }),
-      cli(['fuzz', '--torch-python', fake('crash'), '--runs', '5', '--loss', 'soft_margin', '--json']),
+      cli(['fuzz', '--torch-python', fake('crash'), '--runs', '5', '--loss', 'soft_margin_loss', '--json']),
     ]);
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toBe(
@@ -292,7 +292,7 @@ describe('fuzz', () => {
     expect(noTorch.stderr.split('\n')).toHaveLength(1);
     expect(crash.exitCode).toBe(2);
     expect(crash.stdout).toBe('');
-    expect(crash.stderr).toMatch(/the torch worker failed while fuzzing soft_margin: torch worker exited/);
+    expect(crash.stderr).toMatch(/the torch worker failed while fuzzing soft_margin_loss: torch worker exited/);
     expect(crash.stderr).not.toMatch(/\n\s+at /);
   }, 60_000);
 });
@@ -312,7 +312,7 @@ test('bench without torch: the table says why the torch columns are empty, the J
     '--sizes',
     '1e3',
     '--losses',
-    'soft_margin',
+    'soft_margin_loss',
     '--repeats',
     '3',
     '--json',
@@ -322,8 +322,8 @@ test('bench without torch: the table says why the torch columns are empty, the J
   ]);
   expect(r.exitCode, r.stderr).toBe(0);
   expect(r.stdout).toMatch(/^torch columns empty: the Python command '\/nonexistent\/python3' \(--torch-python\) does not exist$/m);
-  expect(r.stdout).toMatch(/^tfjs column empty: only bce_with_logits has a TensorFlow\.js counterpart$/m);
-  expect(r.stdout).toMatch(/^soft_margin +float32 +1000 +forward +\d+\.\d+ +- +- +- /m);
+  expect(r.stdout).toMatch(/^tfjs column empty: only binary_cross_entropy_with_logits has a TensorFlow\.js counterpart$/m);
+  expect(r.stdout).toMatch(/^soft_margin_loss +float32 +1000 +forward +\d+\.\d+ +- +- +- /m);
   const report = JSON.parse(readFileSync(out, 'utf8')) as { torch: unknown; rows: { dtype: string; pass: string; port: number }[] };
   expect(report.torch).toBeNull();
   expect(report.rows.map((x) => `${x.dtype} ${x.pass}`)).toEqual([

@@ -26,7 +26,7 @@ const FIXTURES = join(ROOT, 'test', 'consumers');
 const TARBALL_BUDGET_BYTES = 8 * 1024 * 1024;
 /** Bun, Deno and Node 24 from npm, kept between runs (about 400 MB). */
 const RUNTIMES = process.env.TORCH_PARITY_RUNTIMES ?? join(tmpdir(), 'torch-loss-parity-runtimes');
-const CLASSIC_CASE = 'multilabel_soft_margin/float32/mean/classic/1';
+const CLASSIC_CASE = 'multilabel_soft_margin_loss/float32/mean/classic/1';
 
 /** What a user's tarball may hold: the build (JS and declarations), goldens, the Python generator, docs. */
 const SHIPPED =
@@ -104,7 +104,7 @@ test('the fixture holds the torch values: the goldens of MultiLabelSoftMarginLos
     ['1.13.0a0', '1.13.0a0'],
     ['2.14.1', '2.14.1+debian'],
   ] as const) {
-    const golden = repoGoldens().find((g) => g.torchDir === dir && g.golden.loss === 'multilabel_soft_margin');
+    const golden = repoGoldens().find((g) => g.torchDir === dir && g.golden.loss === 'multilabel_soft_margin_loss');
     const c = golden?.golden.cases.find((k) => k.id === CLASSIC_CASE);
     expect(c, `${CLASSIC_CASE} in golden/torch-${dir}`).toBeDefined();
     expect(decodeNumber(c!.output!.data[0]!), dir).toBe(CLASSIC_EXPECTED[torch].multilabelSoftMargin);

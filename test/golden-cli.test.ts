@@ -51,13 +51,13 @@ const scenarios: Scenario[] = [
     what: 'the generator crashing',
     python: fake('crash'),
     message:
-      /the generator crashed for bce_with_logits under torch 9\.9\.0 \('node .*' exited with status 1\)[\s\S]*RuntimeError: simulated generator crash/,
+      /the generator crashed for binary_cross_entropy_with_logits under torch 9\.9\.0 \('node .*' exited with status 1\)[\s\S]*RuntimeError: simulated generator crash/,
   },
   { what: 'output that is not a valid golden file', python: fake('bad-json'), message: /invalid golden file at \$\.cases\[0\]\.dtype/ },
   {
     what: 'a golden for a loss without a port',
     python: fake('bad-loss'),
-    message: /generated bce_with_logits\.json for torch 9\.9\.0: invalid golden file at \$\.loss: .*bce_with_logits/,
+    message: /generated binary_cross_entropy_with_logits\.json for torch 9\.9\.0: invalid golden file at \$\.loss: .*binary_cross_entropy_with_logits/,
   },
   {
     what: 'a torch version that is a path',
@@ -79,7 +79,7 @@ const scenarios: Scenario[] = [
     what: 'a generator that hangs (TORCH_PARITY_TIMEOUT)',
     python: fake('sleep-generator'),
     env: { TORCH_PARITY_TIMEOUT: '2' },
-    message: /the generator for bce_with_logits under torch 9\.9\.0 did not finish within 2 s; killed it/,
+    message: /the generator for binary_cross_entropy_with_logits under torch 9\.9\.0 did not finish within 2 s; killed it/,
   },
 ];
 

@@ -12,14 +12,14 @@ import { MAX_TOLERANCE, parseGolden } from '../ts/golden/schema.ts';
 const work = mkdtempSync(join(tmpdir(), 'golden-schema-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const committedFile = join(GOLDEN_DIR, 'torch-1.13.0a0', 'soft_margin.json');
+const committedFile = join(GOLDEN_DIR, 'torch-1.13.0a0', 'soft_margin_loss.json');
 const committed = () => JSON.parse(readFileSync(committedFile, 'utf8'));
 
-/** loadGoldens on a copy of torch 1.13's folder whose soft_margin.json is `bytes`; returns its error. */
-function loadError(bytes: string | Buffer, dir = 'torch-1.13.0a0', name = 'soft_margin.json'): string {
+/** loadGoldens on a copy of torch 1.13's folder whose soft_margin_loss.json is `bytes`; returns its error. */
+function loadError(bytes: string | Buffer, dir = 'torch-1.13.0a0', name = 'soft_margin_loss.json'): string {
   const root = mkdtempSync(join(work, 'g-'));
   cpSync(join(GOLDEN_DIR, 'torch-1.13.0a0'), join(root, dir), { recursive: true });
-  if (name !== 'soft_margin.json') rmSync(join(root, dir, 'soft_margin.json'));
+  if (name !== 'soft_margin_loss.json') rmSync(join(root, dir, 'soft_margin_loss.json'));
   writeFileSync(join(root, dir, name), bytes);
   try {
     loadGoldens(root);
@@ -42,12 +42,12 @@ test('the committed goldens load under the strict schema', () => {
 
 test('a loss without a port is rejected on load, naming the file', () => {
   expect(loadError(edited((g) => (g.loss = 'constructor')))).toMatch(
-    /^<dir>\/torch-1\.13\.0a0\/soft_margin\.json: invalid golden file at \$\.loss: .*soft_margin/,
+    /^<dir>\/torch-1\.13\.0a0\/soft_margin_loss\.json: invalid golden file at \$\.loss: .*soft_margin_loss/,
   );
 });
 
 test('unknown fields are rejected, at every level', () => {
-  expect(loadError(edited((g) => (g.extra = 1)))).toMatch(/soft_margin\.json: invalid golden file at \$: .*\(extra\)/);
+  expect(loadError(edited((g) => (g.extra = 1)))).toMatch(/soft_margin_loss\.json: invalid golden file at \$: .*\(extra\)/);
   expect(loadError(edited((g) => (g.cases[2].args.input.strides = [1])))).toMatch(
     /invalid golden file at \$\.cases\[2\]\.args\.input: .*\(strides\)/,
   );
@@ -69,7 +69,7 @@ test('bytes that are not UTF-8 are rejected with their offset', () => {
   const at = bytes.indexOf('"python":"') + 10;
   const broken = Buffer.concat([bytes.subarray(0, at), Buffer.from([0xff]), bytes.subarray(at)]);
   expect(loadError(broken)).toBe(
-    `<dir>/torch-1.13.0a0/soft_margin.json: not UTF-8 (the bytes from offset ${at} are not a valid UTF-8 sequence)`,
+    `<dir>/torch-1.13.0a0/soft_margin_loss.json: not UTF-8 (the bytes from offset ${at} are not a valid UTF-8 sequence)`,
   );
   expect(() => parseGolden(broken, 'x.json')).toThrow(/^x\.json: not UTF-8/);
 });
@@ -79,9 +79,9 @@ test('a torch version that is not a plain version, or not its folder, is rejecte
     /invalid golden file at \$\.torch: torch must be a plain version/,
   );
   expect(loadError(edited((g) => (g.torch = '2.6.0+debian')))).toMatch(
-    /soft_margin\.json: invalid golden file at \$\.torch: '2\.6\.0\+debian' in the folder of torch 1\.13\.0a0/,
+    /soft_margin_loss\.json: invalid golden file at \$\.torch: '2\.6\.0\+debian' in the folder of torch 1\.13\.0a0/,
   );
-  expect(loadError(readFileSync(committedFile), 'torch-1.13.0a0', 'bce_with_logits.json')).toMatch(
-    /bce_with_logits\.json: invalid golden file at \$\.loss: 'soft_margin' in a file named bce_with_logits\.json/,
+  expect(loadError(readFileSync(committedFile), 'torch-1.13.0a0', 'binary_cross_entropy_with_logits.json')).toMatch(
+    /binary_cross_entropy_with_logits\.json: invalid golden file at \$\.loss: 'soft_margin_loss' in a file named binary_cross_entropy_with_logits\.json/,
   );
 });

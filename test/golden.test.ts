@@ -30,7 +30,7 @@ test('golden files exist for every torch version and every registered loss', () 
 test("multilabel_margin_loss's empty batch: torch 1.7's golden holds an error, 1.13's a result, and the port follows each", () => {
   const emptyBatch = (torch: string) =>
     goldens
-      .filter((g) => g.golden.torch === torch && g.golden.loss === 'multilabel_margin')
+      .filter((g) => g.golden.torch === torch && g.golden.loss === 'multilabel_margin_loss')
       .flatMap((g) => g.golden.cases.filter((c) => c.id.includes('/empty-batch/')).map((c) => ({ c, golden: g.golden })));
   const old = emptyBatch('1.7.0a0');
   const newer = emptyBatch('1.13.0a0');
@@ -46,7 +46,7 @@ test('regression files load', () => {
 });
 
 test('each golden file holds at least 200 cases (100 for the porting-reference losses)', () => {
-  const core = ['bce_with_logits', 'multilabel_soft_margin'];
+  const core = ['binary_cross_entropy_with_logits', 'multilabel_soft_margin_loss'];
   for (const g of goldens) expect(g.golden.cases.length, g.file).toBeGreaterThanOrEqual(core.includes(g.golden.loss) ? 200 : 100);
 });
 

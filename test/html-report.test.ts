@@ -127,9 +127,9 @@ test('the parity page of the committed goldens: every row, its counts and its hi
 const golden = (torch: string, loss: string): GoldenFile =>
   goldens.find((g) => g.torchDir.startsWith(torch) && g.golden.loss === loss)!.golden;
 
-test('the drift page between torch 1.13 and 2.6 (bce_with_logits): every case, what moved and by how much', async () => {
-  const before = golden('1.13', 'bce_with_logits');
-  const after = golden('2.6', 'bce_with_logits');
+test('the drift page between torch 1.13 and 2.6 (binary_cross_entropy_with_logits): every case, what moved and by how much', async () => {
+  const before = golden('1.13', 'binary_cross_entropy_with_logits');
+  const after = golden('2.6', 'binary_cross_entropy_with_logits');
   const drift = driftBetween(before, after);
   const { page, errors, requests } = await open(driftHtml([drift], { command: 'npx vitest run test/html-report.test.ts' }), 'drift.html');
   expect(errors).toEqual([]);
@@ -178,8 +178,8 @@ test('the drift page between torch 1.13 and 2.6 (bce_with_logits): every case, w
 });
 
 test('case ids and messages are text, never markup: a hostile id renders literally and loads nothing', async () => {
-  const before = golden('1.13', 'soft_margin');
-  const hostile = `soft_margin/<img src="x" onerror="document.title='owned'">&'/1`;
+  const before = golden('1.13', 'soft_margin_loss');
+  const hostile = `soft_margin_loss/<img src="x" onerror="document.title='owned'">&'/1`;
   const after: GoldenFile = { ...before, cases: before.cases.map((c, i) => (i === 0 ? { ...c, id: hostile } : c)) };
   const { page, errors, requests } = await open(driftHtml([driftBetween(before, after)], { command: '<b>not bold</b>' }), 'hostile.html');
   expect(errors).toEqual([]);

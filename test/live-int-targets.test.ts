@@ -81,7 +81,7 @@ if (!interp) {
     await worker?.close();
   });
 
-  for (const stem of ['soft_margin', 'multilabel_soft_margin'] as const) {
+  for (const stem of ['soft_margin_loss', 'multilabel_soft_margin_loss'] as const) {
     for (const kernels of [true, false]) {
       test(`${stem}: int64 targets agree with torch, forward and backward, over shapes, dtypes and reductions [${kernels ? 'kernels' : 'JS loops'}]`, async () => {
         useFloat32Kernels(kernels);
@@ -125,23 +125,23 @@ if (!interp) {
 
   test("torch's error types for integer targets and for a bad reduction, port and torch alike", async () => {
     const cases: [LossStem, RunRequest['target_dtype'], string][] = [];
-    for (const stem of ['bce_with_logits', 'binary_cross_entropy'] as const) cases.push([stem, 'int64', 'mean'], [stem, 'int64', 'abc']);
-    for (const stem of ['soft_margin', 'multilabel_soft_margin'] as const)
+    for (const stem of ['binary_cross_entropy_with_logits', 'binary_cross_entropy'] as const) cases.push([stem, 'int64', 'mean'], [stem, 'int64', 'abc']);
+    for (const stem of ['soft_margin_loss', 'multilabel_soft_margin_loss'] as const)
       cases.push([stem, 'int64', 'abc'], [stem, 'int64', 'elementwise_mean']);
     cases.push(
-      ['multilabel_margin', 'float32', 'abc'],
-      ['multilabel_margin', 'float32', 'sum'],
-      ['multilabel_margin', 'int64', 'elementwise_mean'],
+      ['multilabel_margin_loss', 'float32', 'abc'],
+      ['multilabel_margin_loss', 'float32', 'sum'],
+      ['multilabel_margin_loss', 'int64', 'elementwise_mean'],
     );
-    for (const stem of ['bce_with_logits', 'binary_cross_entropy', 'soft_margin'] as const)
+    for (const stem of ['binary_cross_entropy_with_logits', 'binary_cross_entropy', 'soft_margin_loss'] as const)
       cases.push([stem, undefined, 'elementwise_mean']);
     for (const [stem, targetDtype, reduction] of cases) {
       for (const dtype of DTYPES) {
         const shape = [2, 3];
         const target =
-          stem === 'binary_cross_entropy' || stem === 'bce_with_logits'
+          stem === 'binary_cross_entropy' || stem === 'binary_cross_entropy_with_logits'
             ? [1, 0, 1, 0, 0, 1]
-            : stem === 'multilabel_margin'
+            : stem === 'multilabel_margin_loss'
               ? [2, 0, -1, 1, -1, 0]
               : [1, -1, 1, 1, -1, -1];
         const input = stem === 'binary_cross_entropy' ? [0.25, 0.5, 0.75, 0.125, 0.5, 0.875] : logits(shape, 1);

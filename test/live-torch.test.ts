@@ -53,13 +53,13 @@ function gradientOffByOne(): TorchWorker {
 }
 
 test('a gradient disagreement comes back shrunk, as a golden case with the gradient that reproduces it', async () => {
-  const result = await fuzzLoss(gradientOffByOne(), 'soft_margin', { runs: 100, seed: 1 });
+  const result = await fuzzLoss(gradientOffByOne(), 'soft_margin_loss', { runs: 100, seed: 1 });
   expect(result.failure?.message).toMatch(/^grad: /);
   const c = result.failure!.golden;
   expect(c.grad).not.toBeNull();
   const golden: GoldenFile = {
     format: 1,
-    loss: 'soft_margin',
+    loss: 'soft_margin_loss',
     torch: '2.6.0+fake',
     python: '3.0.0',
     seed: 1,
@@ -67,7 +67,7 @@ test('a gradient disagreement comes back shrunk, as a golden case with the gradi
     tolerance: { float32: { rtol: 1.3e-6, atol: 1e-5 }, float64: { rtol: 1e-7, atol: 1e-7 } },
     cases: [c],
   };
-  expect(runCase('soft_margin', c, golden).map((r) => [r.kind, r.ok])).toEqual([
+  expect(runCase('soft_margin_loss', c, golden).map((r) => [r.kind, r.ok])).toEqual([
     ['output', true],
     ['grad', false],
   ]);
@@ -87,7 +87,7 @@ if (!interp) {
   test('the worker reports its torch and returns outputs, gradients and torch errors', async () => {
     expect(worker.hello.torch).toMatch(/^\d+\.\d+/);
     const ok = await worker.request({
-      loss: 'bce_with_logits',
+      loss: 'binary_cross_entropy_with_logits',
       dtype: 'float32',
       input: encode([1, -2], [2]),
       target: encode([1, 0], [2]),
@@ -97,7 +97,7 @@ if (!interp) {
     expect(ok.output?.shape).toEqual([]);
     expect(ok.grad?.shape).toEqual([2]);
     const bad = await worker.request({
-      loss: 'bce_with_logits',
+      loss: 'binary_cross_entropy_with_logits',
       dtype: 'float32',
       input: encode([1, -2], [2]),
       target: encode([1], [1]),
@@ -122,12 +122,12 @@ if (!interp) {
     ).rejects.toThrow(/torch worker failed on request/);
     await expect(
       doomed.request(
-        { op: 'bench', loss: 'bce_with_logits', dtype: 'float32', numel: 4e6, classes: 100, threads: 1, repeats: 50, backward: true },
+        { op: 'bench', loss: 'binary_cross_entropy_with_logits', dtype: 'float32', numel: 4e6, classes: 100, threads: 1, repeats: 50, backward: true },
         5,
       ),
     ).rejects.toThrow(/did not answer request \d+ within 5 ms; killed it/);
     await expect(
-      doomed.request({ loss: 'bce_with_logits', dtype: 'float32', input: encode([1], [1]), target: encode([1], [1]), kwargs: {} }),
+      doomed.request({ loss: 'binary_cross_entropy_with_logits', dtype: 'float32', input: encode([1], [1]), target: encode([1], [1]), kwargs: {} }),
     ).rejects.toThrow(/torch worker exited/);
   });
 }

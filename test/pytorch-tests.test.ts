@@ -64,7 +64,7 @@ interface PytorchTestReply {
   reference_grad?: Encoded;
 }
 
-type Stem = 'binary_cross_entropy' | 'bce_with_logits' | 'soft_margin' | 'multilabel_margin' | 'multilabel_soft_margin';
+type Stem = 'binary_cross_entropy' | 'binary_cross_entropy_with_logits' | 'soft_margin_loss' | 'multilabel_margin_loss' | 'multilabel_soft_margin_loss';
 type Options = Record<string, unknown>;
 type AnyTarget = Tensor & IndexTensor;
 
@@ -78,10 +78,10 @@ interface PortLoss {
 
 const PORTS = {
   binary_cross_entropy: { forward: binaryCrossEntropy, backward: binaryCrossEntropyBackward, Module: BCELoss },
-  bce_with_logits: { forward: binaryCrossEntropyWithLogits, backward: binaryCrossEntropyWithLogitsBackward, Module: BCEWithLogitsLoss },
-  soft_margin: { forward: softMarginLoss, backward: softMarginLossBackward, Module: SoftMarginLoss },
-  multilabel_margin: { forward: multilabelMarginLoss, backward: multilabelMarginLossBackward, Module: MultiLabelMarginLoss },
-  multilabel_soft_margin: {
+  binary_cross_entropy_with_logits: { forward: binaryCrossEntropyWithLogits, backward: binaryCrossEntropyWithLogitsBackward, Module: BCEWithLogitsLoss },
+  soft_margin_loss: { forward: softMarginLoss, backward: softMarginLossBackward, Module: SoftMarginLoss },
+  multilabel_margin_loss: { forward: multilabelMarginLoss, backward: multilabelMarginLossBackward, Module: MultiLabelMarginLoss },
+  multilabel_soft_margin_loss: {
     forward: multilabelSoftMarginLoss,
     backward: multilabelSoftMarginLossBackward,
     Module: MultiLabelSoftMarginLoss,

@@ -38,7 +38,7 @@ test('a worker interpreter killed by a signal names the signal', async () => {
 test('the bootstrap imports python/ from memory and writes no temporary folder', async () => {
   const before = readdirSync(tmpdir()).filter((n) => n.startsWith('torch-parity-'));
   // goldens.py imports cases (a package) and cases.common before it imports torch, then exits 3 here
-  const r = await startPython(python, 'goldens.py', ['soft_margin'], { timeoutMs: 60_000 });
+  const r = await startPython(python, 'goldens.py', ['soft_margin_loss'], { timeoutMs: 60_000 });
   expect(String(r.stderr)).toMatch(/torch is not importable/);
   expect(r.exitCode).toBe(3);
   const tb = await startPython(python, 'goldens.py', ['no_such_loss'], { timeoutMs: 60_000 });
@@ -74,7 +74,7 @@ test('a script killed mid-run leaves no temporary folder behind', async () => {
   // goldens.py has loaded its sources by the time it imports the sleeping torch
   await withSleepingTorch(async (fakeTorch) => {
     const before = readdirSync(tmpdir()).filter((n) => n.startsWith('torch-parity-'));
-    const child = startPython({ command: ['env', `PYTHONPATH=${fakeTorch}`, 'python3'], origin: 'test' }, 'goldens.py', ['soft_margin'], {
+    const child = startPython({ command: ['env', `PYTHONPATH=${fakeTorch}`, 'python3'], origin: 'test' }, 'goldens.py', ['soft_margin_loss'], {
       timeoutMs: 60_000,
     });
     await new Promise((resolve) => child.stderr.once('data', resolve));

@@ -11,21 +11,21 @@ export {
   binaryCrossEntropyWithLogitsBackward,
   BCEWithLogitsLoss,
   type BCEWithLogitsOptions,
-} from './losses/bce_with_logits.ts';
+} from './losses/binary_cross_entropy_with_logits.ts';
 export {
   multilabelSoftMarginLoss,
   multilabelSoftMarginLossBackward,
   MultiLabelSoftMarginLoss,
   type MultiLabelSoftMarginOptions,
-} from './losses/multilabel_soft_margin.ts';
+} from './losses/multilabel_soft_margin_loss.ts';
 export { binaryCrossEntropy, binaryCrossEntropyBackward, BCELoss, type BCELossOptions } from './losses/binary_cross_entropy.ts';
-export { softMarginLoss, softMarginLossBackward, SoftMarginLoss, type SoftMarginOptions } from './losses/soft_margin.ts';
+export { softMarginLoss, softMarginLossBackward, SoftMarginLoss, type SoftMarginOptions } from './losses/soft_margin_loss.ts';
 export {
   multilabelMarginLoss,
   multilabelMarginLossBackward,
   MultiLabelMarginLoss,
   type MultiLabelMarginOptions,
-} from './losses/multilabel_margin.ts';
+} from './losses/multilabel_margin_loss.ts';
 // A testing and fallback switch: useFloat32Kernels(false) runs float32 ops in the JS loops instead
 // of the WebAssembly kernels (the results are the same; tests compare the two).
 export { useFloat32Kernels } from './wasm/float32-kernels.ts';

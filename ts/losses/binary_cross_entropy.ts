@@ -58,7 +58,7 @@ function check(op: string, args: { input: Tensor; target: Tensor; gradOutput?: T
   if (badInput >= 0)
     throw new LossArgumentError(`${op}: every element of input must be between 0 and 1, got ${input.data[badInput]} at ${badInput}`);
   const { rows, classes } = rowsAndClasses(input.shape);
-  return Object.assign(c, { target, rows, classes, weightOperand: weight ? rowColOperand(weight, input.shape) : null }); // not a spread: see bce_with_logits.ts
+  return Object.assign(c, { target, rows, classes, weightOperand: weight ? rowColOperand(weight, input.shape) : null }); // not a spread: see binary_cross_entropy_with_logits.ts
 }
 
 /** The index of the first value outside [0, 1] (NaN included) before `end`, or -1. */

@@ -4,10 +4,10 @@
 
 import type { IndexTensor, Tensor } from '../tensor.ts';
 import { binaryCrossEntropy, binaryCrossEntropyBackward } from './binary_cross_entropy.ts';
-import { binaryCrossEntropyWithLogits, binaryCrossEntropyWithLogitsBackward } from './bce_with_logits.ts';
-import { multilabelMarginLoss, multilabelMarginLossBackward } from './multilabel_margin.ts';
-import { multilabelSoftMarginLoss, multilabelSoftMarginLossBackward } from './multilabel_soft_margin.ts';
-import { softMarginLoss, softMarginLossBackward } from './soft_margin.ts';
+import { binaryCrossEntropyWithLogits, binaryCrossEntropyWithLogitsBackward } from './binary_cross_entropy_with_logits.ts';
+import { multilabelMarginLoss, multilabelMarginLossBackward } from './multilabel_margin_loss.ts';
+import { multilabelSoftMarginLoss, multilabelSoftMarginLossBackward } from './multilabel_soft_margin_loss.ts';
+import { softMarginLoss, softMarginLossBackward } from './soft_margin_loss.ts';
 
 type Options = Record<string, unknown>;
 type Target = Tensor & IndexTensor; // each port narrows this to what it takes
@@ -35,13 +35,13 @@ export interface LossEntry {
 }
 
 export const LOSSES = {
-  bce_with_logits: {
+  binary_cross_entropy_with_logits: {
     forward: binaryCrossEntropyWithLogits,
     backward: binaryCrossEntropyWithLogitsBackward,
     tensorOptions: { weight: 'weight', pos_weight: 'posWeight' },
     domain: { input: 'logit', target: 'probability', minRank: 0, maxRank: 3, targetBroadcasts: false },
   },
-  multilabel_soft_margin: {
+  multilabel_soft_margin_loss: {
     forward: multilabelSoftMarginLoss,
     backward: multilabelSoftMarginLossBackward,
     tensorOptions: { weight: 'weight' },
@@ -53,13 +53,13 @@ export const LOSSES = {
     tensorOptions: { weight: 'weight' },
     domain: { input: 'probability', target: 'probability', minRank: 0, maxRank: 3, targetBroadcasts: false },
   },
-  soft_margin: {
+  soft_margin_loss: {
     forward: softMarginLoss,
     backward: softMarginLossBackward,
     tensorOptions: {},
     domain: { input: 'logit', target: 'sign', minRank: 0, maxRank: 3, targetBroadcasts: true },
   },
-  multilabel_margin: {
+  multilabel_margin_loss: {
     forward: multilabelMarginLoss,
     backward: multilabelMarginLossBackward,
     tensorOptions: {},

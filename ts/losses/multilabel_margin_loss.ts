@@ -65,7 +65,7 @@ function check(
     if (t < -1 || t >= classes)
       throw new LossArgumentError(`${op}: target index ${t} at ${i} is out of range for ${classes} classes (-1 ends a row)`);
   }
-  return Object.assign(p, { x: input.data, labels: target.data, rows, classes, perRow: p.reduction === 'none' && rank === 2 }); // not a spread: see bce_with_logits.ts
+  return Object.assign(p, { x: input.data, labels: target.data, rows, classes, perRow: p.reduction === 'none' && rank === 2 }); // not a spread: see binary_cross_entropy_with_logits.ts
 }
 
 /**

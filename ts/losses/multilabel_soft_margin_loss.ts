@@ -73,7 +73,7 @@ function check(
   if (p.reductionError) throw p.reductionError;
   const inner = numel(fullShape.slice(classDim + 1));
   return Object.assign(p, {
-    // not a spread: see bce_with_logits.ts
+    // not a spread: see binary_cross_entropy_with_logits.ts
     lossShape,
     fullShape,
     classDim,

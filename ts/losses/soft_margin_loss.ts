@@ -32,7 +32,7 @@ function check(
   // at::neg_out(output, input).mul_(target) is in-place on the input's shape (a torch.long target converts to its dtype).
   checkBroadcastableTo(op, 'target', c.target.shape, c.input.shape);
   const { rows, classes } = rowsAndClasses(c.input.shape);
-  return Object.assign(c, { rows, classes, y: rowColOperand(c.target, c.input.shape) }); // not a spread: see bce_with_logits.ts
+  return Object.assign(c, { rows, classes, y: rowColOperand(c.target, c.input.shape) }); // not a spread: see binary_cross_entropy_with_logits.ts
 }
 
 type Args = ReturnType<typeof check>;
