@@ -9,7 +9,6 @@ pins below: ATen's CPU kernels (the vector width sets the float summation order)
 import argparse
 import importlib
 import json
-import math
 import os
 import platform
 import re
@@ -21,9 +20,10 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 from cases import LOSSES  # noqa: E402
-from cases.common import rng_factory  # noqa: E402
+from cases.common import Tensor, rng_factory  # noqa: E402
+from samples import RegexMismatch, encode, run_sample  # noqa: E402
 
-FORMAT = 1
+FORMAT = 2
 TOLERANCE = {"float32": {"rtol": 1.3e-6, "atol": 1e-5}, "float64": {"rtol": 1e-7, "atol": 1e-7}}
 EXIT_NO_TORCH, EXIT_OLD_TORCH = 3, 4
 
@@ -64,69 +64,57 @@ def environment(torch, cpu_capability):
             "threads": torch.get_num_threads(), "machine": platform.machine()}
 
 
-def encode_number(v):
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "Infinity" if v > 0 else "-Infinity"
-    return v
+def described_tensor(torch, t, case_dtype):
+    """A case module's tensor(...) as golden JSON, its values rounded to the dtype by torch."""
+    dtype = getattr(torch, t.dtype or case_dtype)
+    return encode(torch, torch.tensor(t.values, dtype=dtype).reshape(t.shape))
 
 
-def encode(t):
-    t = t.detach()
-    return {"shape": list(t.shape), "data": [encode_number(v) for v in t.reshape(-1).tolist()]}
+def sample_json(torch, spec):
+    """A case module's sample(...) with its tensors as golden JSON."""
+    as_json = lambda v: described_tensor(torch, v, spec["dtype"]) if isinstance(v, Tensor) else v
+    return {"args": {name: as_json(v) for name, v in spec["args"].items()},
+            "kwargs": {name: as_json(v) for name, v in spec["kwargs"].items()},
+            "error_regex": spec["error_regex"]}
 
 
-def make(torch, pair, dtype):
-    shape, values = pair
-    return torch.tensor(values, dtype=dtype).reshape(shape)
-
-
-def run_case(torch, F, module, spec, rng):
-    dtype = getattr(torch, spec["dtype"])
-    x = make(torch, spec["input"], dtype).requires_grad_(True)
-    t = make(torch, spec["target"], getattr(torch, getattr(module, "TARGET_DTYPE", spec["dtype"])))
-    w = make(torch, spec["weight"], dtype) if spec["weight"] else None
-    pw = make(torch, spec["pos_weight"], dtype) if spec["pos_weight"] else None
-    given = {"weight": w, "pos_weight": pw}
-    kwargs = {name: encode(given[name]) if given[name] is not None else None for name in module.TENSOR_KWARGS}
-    kwargs["reduction"] = spec["reduction"]
-    result = {"args": {"input": encode(x), "target": encode(t)}, "kwargs": kwargs,
-              "output": None, "grad": None, "error": None}
-    try:
-        out = module.call(F, x, t, w, pw, spec["reduction"])
-    except Exception as e:  # torch rejected the arguments: the port must too
-        result["error"] = {"type": type(e).__name__, "message": str(e).strip().splitlines()[0]}
-        return result
+def grad_output_draw(rng):
     # On a 1/1024 grid: exact in float32, and short in JSON.
-    grad_output = torch.tensor([round(rng.gauss(0.0, 1.0) * 1024) / 1024 for _ in range(out.numel())],
-                               dtype=dtype).reshape(out.shape)
-    out.backward(grad_output)
-    result["output"] = encode(out)
-    result["grad"] = {"grad_output": encode(grad_output), "input": encode(x.grad)}
-    return result
+    return lambda n: [round(rng.gauss(0.0, 1.0) * 1024) / 1024 for _ in range(n)]
 
 
 def generate(stem, seed, cpu_capability):
     torch, F = import_torch(cpu_capability)
     module = importlib.import_module("cases." + stem)
+    header = {"format": FORMAT, "loss": stem, "function": module.FUNCTION, "args": list(module.ARGS),
+              "grads": list(getattr(module, "GRADS", ("input",))), "torch": torch.__version__,
+              "python": platform.python_version(), "seed": seed, "environment": environment(torch, cpu_capability),
+              "tolerance": TOLERANCE, "unavailable": None}
+    available = getattr(module, "available", lambda torch, F: True)
+    if not available(torch, F):
+        header["unavailable"] = "torch %s has no F.%s" % (torch.__version__, module.FUNCTION)
+        sys.stderr.write("total %s 0\n" % stem)
+        return header, []
     rng = rng_factory(seed)
-    counts = {}
     cases = []
+    seen = set()
     specs = list(module.cases(rng))
     sys.stderr.write("total %s %d\n" % (stem, len(specs)))
     for spec in specs:
-        key = (spec["dtype"], spec["reduction"], spec["variant"])
-        counts[key] = counts.get(key, 0) + 1
-        case_id = "%s/%s/%s/%s/%d" % (stem, spec["dtype"], spec["reduction"], spec["variant"], counts[key])
-        body = run_case(torch, F, module, spec, rng("grad_output", case_id))
-        case = {"id": case_id, "dtype": spec["dtype"]}
+        case_id = "%s/%s" % (stem, spec["id"])
+        if case_id in seen:
+            raise SystemExit("cases.%s: duplicate case id %s (ids must say what a case is, and be unique)" % (stem, case_id))
+        seen.add(case_id)
+        sample = sample_json(torch, spec)
+        try:
+            body = run_sample(torch, F, module, sample, grad_output_draw(rng("grad_output", case_id)), case_id)
+        except RegexMismatch as e:
+            raise SystemExit("cases.%s: %s" % (stem, e))
+        case = {"id": case_id, "dtype": spec["dtype"], "args": sample["args"], "kwargs": sample["kwargs"]}
         case.update(body)
         case["tags"] = spec["tags"]
         cases.append(case)
         sys.stderr.write("progress %s %d\n" % (stem, len(cases)))
-    header = {"format": FORMAT, "loss": stem, "torch": torch.__version__, "python": platform.python_version(),
-              "seed": seed, "environment": environment(torch, cpu_capability), "tolerance": TOLERANCE}
     return header, cases
 
 

@@ -2,16 +2,15 @@
 
 First line out: {"ready": true, "torch": ..., "python": ..., "cpu_capability": ..., "threads": ...}.
 Then one reply per request line:
-  {"id", "op": "run", "loss", "dtype", "input", "target", "kwargs", "grad_output"?, "target_dtype"?}
-      -> {"id", "output", "grad"} or {"id", "error": {"type", "message"}}
-      (grad_output: a tensor shaped like the output; omitted means no backward. target_dtype: the
-      target's torch dtype, e.g. "int64"; omitted means the loss's TARGET_DTYPE, else dtype)
+  {"id", "op": "run", "loss", "args": {name: tensor}, "kwargs", "grad_output"?}
+      -> {"id", "output", "grads", "error", "grad_error", "warnings"} as a golden case records them
+      (grad_output: a tensor shaped like the output; omitted means no backward)
   {"id", "op": "bench", "loss", "dtype", "numel", "classes", "threads", "repeats", "backward"}
       -> {"id", "seconds": [...]}   (timed inside torch, per call)
   {"id", "op": "pytorch_test", "index"}
       -> {"id", "count", "test", ...}   (PyTorch's own loss tests re-created, the index-th call;
       python/pytorch_tests.py, whose tensors are base64 bytes, not golden-format)
-Tensors are golden-format {"shape", "data"}. The process ends at end of input.
+Tensors are golden-format {"shape", "dtype", "data" | "base64"} (python/samples.py). The process ends at end of input.
 """
 import importlib
 import json
@@ -24,60 +23,51 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-from goldens import EXIT_NO_TORCH, cpu_capability_in_use, encode, run_then_exit  # noqa: E402
+import samples  # noqa: E402
+from goldens import EXIT_NO_TORCH, cpu_capability_in_use, run_then_exit  # noqa: E402
 from cases import LOSSES  # noqa: E402
 
 
-def decode(torch, t, dtype):
-    if t is None:
-        return None
-    values = [float(v) if isinstance(v, str) else v for v in t["data"]]
-    return torch.tensor(values, dtype=dtype).reshape(t["shape"])
-
-
 def run(torch, F, request):
+    """One sample through torch, as the golden generator runs it (python/samples.py)."""
     module = importlib.import_module("cases." + request["loss"])
-    dtype = getattr(torch, request["dtype"])
-    x = decode(torch, request["input"], dtype).requires_grad_(request.get("grad_output") is not None)
-    target_dtype = request.get("target_dtype") or getattr(module, "TARGET_DTYPE", request["dtype"])
-    t = decode(torch, request["target"], getattr(torch, target_dtype))
-    kwargs = request.get("kwargs", {})
-    w = decode(torch, kwargs.get("weight"), dtype)
-    pw = decode(torch, kwargs.get("pos_weight"), dtype)
-    try:
-        out = module.call(F, x, t, w, pw, kwargs.get("reduction", "mean"))
-    except Exception as e:
-        return {"error": {"type": type(e).__name__, "message": str(e).strip().splitlines()[0]}}
-    reply = {"output": encode(out)}
-    if request.get("grad_output") is not None:
-        out.backward(decode(torch, request["grad_output"], dtype))
-        reply["grad"] = encode(x.grad)
-    return reply
+    sample = {"args": request["args"], "kwargs": request.get("kwargs", {}), "error_regex": None}
+    result = samples.run_sample(torch, F, module, sample, request.get("grad_output"), unchecked=True)
+    return {k: result[k] for k in ("output", "grads", "error", "grad_error", "warnings")}
+
+
+def bench_args(torch, module, gen, shape, dtype):
+    """The benchmark's inputs: the case module's bench_args, else logits * 3, 0/1 targets and the
+    module's BENCH_KWARGS per-class tensors."""
+    if hasattr(module, "bench_args"):
+        return module.bench_args(torch, gen, shape, dtype)
+    c = shape[-1]
+    args = {"input": torch.randn(shape, generator=gen, dtype=dtype) * 3,
+            "target": (torch.rand(shape, generator=gen, dtype=dtype) < 0.5).to(dtype)}
+    make = {"weight": lambda: torch.rand((c,), generator=gen, dtype=dtype) + 0.5,
+            "pos_weight": lambda: torch.rand((c,), generator=gen, dtype=dtype) * 3}
+    return args, {name: make[name]() for name in getattr(module, "BENCH_KWARGS", ())}
 
 
 def bench(torch, F, request):
     module = importlib.import_module("cases." + request["loss"])
     dtype = getattr(torch, request["dtype"])
     n, c = request["numel"], request["classes"]
-    shape = (n // c, c)
     gen = torch.Generator().manual_seed(0)
-    x = (torch.randn(shape, generator=gen, dtype=dtype) * 3).requires_grad_(request["backward"])
-    t = module.bench_target(torch, gen, shape, dtype) if hasattr(module, "bench_target") else (
-        torch.rand(shape, generator=gen, dtype=dtype) < 0.5).to(dtype)
-    if hasattr(module, "bench_input"):
-        x = module.bench_input(torch, gen, shape, dtype).requires_grad_(request["backward"])
-    w = torch.rand((c,), generator=gen, dtype=dtype) + 0.5 if "weight" in module.TENSOR_KWARGS else None
-    pw = torch.rand((c,), generator=gen, dtype=dtype) * 3 if "pos_weight" in module.TENSOR_KWARGS else None
+    args, kwargs = bench_args(torch, module, gen, (n // c, c), dtype)
+    grads = [args[name] for name in getattr(module, "GRADS", ("input",)) if args[name].is_floating_point()]
+    for t in grads:
+        t.requires_grad_(request["backward"])
+    kwargs["reduction"] = "mean"
     previous = torch.get_num_threads()
     torch.set_num_threads(request["threads"] or previous)
     seconds = []
     try:
         for _ in range(request["repeats"]):
             start = time.perf_counter()
-            out = module.call(F, x, t, w, pw, "mean")
+            out = samples.call_loss(torch, F, module, args, kwargs)
             if request["backward"]:
-                x.grad = None
-                out.backward()
+                torch.autograd.grad(out, grads)
             seconds.append(time.perf_counter() - start)
     finally:
         torch.set_num_threads(previous)

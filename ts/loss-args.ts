@@ -49,6 +49,12 @@ export interface LossSignature {
    */
   readonly reductionCheckedLast?: boolean;
   /**
+   * An invalid reduction (parsed as _Reduction.get_enum does) comes back in Checked.reductionError
+   * instead of being thrown, for a loss whose functional.py validates it after shape checks in some
+   * releases (nll_loss before 1.9); the loss throws it where that release does.
+   */
+  readonly reductionDeferred?: boolean;
+  /**
    * The loss's other options by their camelCase names (torch's keyword names: ignore_index ->
    * ignoreIndex), read once each into Checked.extra; the loss validates them in torch's order.
    */
@@ -74,7 +80,7 @@ export interface Checked<Target> extends Prepared {
   readonly gradOutput: Tensor | null;
   readonly weight: Tensor | null;
   readonly posWeight: Tensor | null;
-  /** With reductionCheckedLast, the error an invalid reduction raises, for the loss to throw after its shape checks. */
+  /** With reductionCheckedLast or reductionDeferred, the error an invalid reduction raises, for the loss to throw where torch does. */
   readonly reductionError: LossArgumentError | null;
   /** The signature's `options`, each as read (once); undefined when not given. */
   readonly extra: Readonly<Record<string, unknown>>;
@@ -104,7 +110,7 @@ export function prepare<S extends LossSignature>(
   const weight = optionalTensor(opts.weight, op, 'weight');
   const posWeight = optionalTensor(opts.posWeight, op, 'posWeight');
   const reduction = parseReduction(op, opts.reduction, signature.reductionCheckedLast === true);
-  if (reduction instanceof LossArgumentError && !signature.reductionCheckedLast) throw reduction;
+  if (reduction instanceof LossArgumentError && !signature.reductionCheckedLast && !signature.reductionDeferred) throw reduction;
   const torch = torchRelease(opts.torchVersion as string | undefined, op);
   const capability = opts.cpuCapability === undefined ? torch.defaultCpuCapability : opts.cpuCapability;
   if (!CPU_CAPABILITIES.includes(capability as CpuCapability)) {

@@ -30,6 +30,50 @@ export interface TorchRelease {
   readonly bceChecksTargetRange: boolean;
   /** The CPU kernels torch dispatches to by default on an AVX-512 machine: 1.x kept AVX-512 opt-in, 2.x uses it. */
   readonly defaultCpuCapability: CpuCapability;
+  /**
+   * nll_loss's dimension, batch-size and K-dim target-size checks run in ATen's nll_loss_nd, after
+   * _Reduction.get_enum and the argument parser (pytorch#53789, torch >= 1.9); before, functional.py
+   * ran them first (ValueErrors; the K-dim target size as "Expected target size (2, 4), got torch.Size([2, 5])").
+   */
+  readonly nllLossNdInAten: boolean;
+  /**
+   * nll_loss takes a (C) input with a 0-d target (pytorch#62651, torch >= 1.10): "Expected 1 or more
+   * dimensions", "0D or 1D target tensor expected"; before, "Expected 2 or more dimensions", "1D target tensor expected".
+   */
+  readonly nllLossAcceptsNoBatchDim: boolean;
+  /** nll_loss's weight must be 1-D (the structured meta function; assumed from 1.10, seen in 1.13); 1.7 checked only numel == C. */
+  readonly nllLossWeightMustBe1d: boolean;
+  /**
+   * nll_loss's and nll_loss2d's reductions add in an 8-level cascade (and count the non-ignored
+   * targets instead of adding 1s when there is no weight) (pytorch#55841, torch >= 1.9); before, one
+   * running sum in the dtype.
+   */
+  readonly nllLossUsesCascadeSum: boolean;
+  /**
+   * nll_loss's 'mean' over a zero total weight (all targets ignored) is NaN, was 0 unless the input
+   * was empty; its backward no longer returns zeros for a total weight <= 0 and computes
+   * w * -(grad / total_weight) (was -w * grad / total_weight); a reduction over an empty target
+   * returns before reading it (pytorch#64572, torch >= 1.11).
+   */
+  readonly nllLossMeanOfNothingIsNan: boolean;
+  /**
+   * nll_loss rejects a 1-D target of size != 1 with a (C) input (ValueError "For 1D input, 1D target
+   * must have size 1"; pytorch#157420); before it needed size C and read only its first value.
+   * Seen in 2.13, not in 2.6; assumed from 2.10.
+   */
+  readonly nllLoss1dTargetMustBeSize1: boolean;
+  /**
+   * nll_loss's and nll_loss2d's meta checks the target dtype first ("expected target dtype to be Long
+   * or Byte, but got Float"; pytorch#175151); before, the kernel's data_ptr did ("expected scalar type
+   * Long but found Float"), after the weight checks. Seen in 2.13, not in 2.6; assumed from 2.11.
+   */
+  readonly nllLossChecksTargetDtype: boolean;
+  /**
+   * The Python argument parser raises ValueError "Overflow when unpacking long long" for an int
+   * argument outside int64 (seen in 2.13 and 2.14; assumed from 2.10); RuntimeError "Overflow when
+   * unpacking long" before (seen in 1.7 to 2.6).
+   */
+  readonly intArgOverflowIsValueError: boolean;
 }
 
 /** ATEN_CPU_CAPABILITY values: 'default' runs scalar std:: math, the others SLEEF's vectorized math. */
@@ -94,6 +138,14 @@ export function torchRelease(version: string = NEWEST_TORCH, op = 'torchVersion'
     softMarginUsesLog1p: atLeast(2, 0),
     sleefLog1pOverflows: atLeast(2, 0) && !atLeast(2, 8),
     defaultCpuCapability: atLeast(2, 0) ? 'avx512' : 'avx2',
+    nllLossNdInAten: atLeast(1, 9),
+    nllLossAcceptsNoBatchDim: atLeast(1, 10),
+    nllLossWeightMustBe1d: atLeast(1, 10),
+    nllLossUsesCascadeSum: atLeast(1, 9),
+    nllLossMeanOfNothingIsNan: atLeast(1, 11),
+    nllLoss1dTargetMustBeSize1: atLeast(2, 10),
+    nllLossChecksTargetDtype: atLeast(2, 11),
+    intArgOverflowIsValueError: atLeast(2, 10),
   });
   if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
   cache.set(version, release);

@@ -3,18 +3,23 @@ from itertools import product
 
 from cases.common import case, class_layouts, numel, positive, probabilities, targets
 
-TENSOR_KWARGS = ("weight",)  # the golden file's kwargs, besides reduction
+FUNCTION = "binary_cross_entropy"
+ARGS = ("input", "target")
+GRADS = ("input",)
+# Raised where a release checks what another does not: targets outside [0, 1] (2.x, not 1.13).
+RELEASE_ERROR_REGEXES = (r"all elements of target should be between 0 and 1",)
+BENCH_KWARGS = ("weight",)  # the worker's benchmark passes these (per-class tensors)
 DTYPES = ("float32", "float64")
 REDUCTIONS = ("none", "mean", "sum")
 SHAPES = [(), (1,), (7,), (4, 3), (2, 3, 4), (0,), (0, 3), (8, 17)]
 
 
-def call(F, input, target, weight, pos_weight, reduction):
-    return F.binary_cross_entropy(input, target, weight=weight, reduction=reduction)
 
-
-def bench_input(torch, gen, shape, dtype):
-    return torch.rand(shape, generator=gen, dtype=dtype)
+def bench_args(torch, gen, shape, dtype):
+    """Probabilities in, 0/1 targets, a per-class weight."""
+    args = {"input": torch.rand(shape, generator=gen, dtype=dtype),
+            "target": (torch.rand(shape, generator=gen, dtype=dtype) < 0.5).to(dtype)}
+    return args, {"weight": torch.rand((shape[-1],), generator=gen, dtype=dtype) + 0.5}
 
 
 def cases(rng):
@@ -47,13 +52,19 @@ def cases(rng):
                ((16, 128), targets(r, (16, 128), "hard")), weight=((128,), [1.0 + (i % 7) / 8 for i in range(128)]),
                tags=["large", "weight"])
 
-    for name, x, t, w, reduction in [
-            ("input-above-1", [0.5, 1.5], [0.0, 1.0], None, "mean"),
-            ("input-negative", [-0.25, 0.5], [0.0, 1.0], None, "none"),
-            ("input-nan", [float("nan"), 0.5], [0.0, 1.0], None, "sum"),
-            ("target-shape", [0.5, 0.5], [[0.0, 1.0]], None, "mean"),
-            ("weight-shape", [[0.5, 0.5, 0.5]], [[0.0, 1.0, 1.0]], [1.0, 2.0], "mean"),
-            ("reduction", [0.5, 0.5], [0.0, 1.0], None, "average")]:
+    input_range = r"all elements of input should be between 0 and 1"
+    for name, x, t, w, reduction, regex in [
+            ("input-above-1", [0.5, 1.5], [0.0, 1.0], None, "mean", input_range),
+            ("input-negative", [-0.25, 0.5], [0.0, 1.0], None, "none", input_range),
+            ("input-nan", [float("nan"), 0.5], [0.0, 1.0], None, "sum", input_range),
+            ("target-shape", [0.5, 0.5], [[0.0, 1.0]], None, "mean",
+             r"Using a target size \(torch\.Size\(\[1, 2\]\)\) that is different to the input size \(torch\.Size\(\[2\]\)\) is deprecated"),
+            # 1.x: the broadcast of weight * loss; 2.x: expand_as in binary_cross_entropy's weight check.
+            ("weight-shape", [[0.5, 0.5, 0.5]], [[0.0, 1.0, 1.0]], [1.0, 2.0], "mean",
+             r"The size of tensor a \(3\) must match the size of tensor b \(2\) at non-singleton dimension 1"
+             r"|Attempting to broadcast a dimension of length 2 at -1"),
+            ("reduction", [0.5, 0.5], [0.0, 1.0], None, "average", r"average is not a valid value for reduction")]:
         def shaped(v):
             return (((len(v), len(v[0])) if isinstance(v[0], list) else (len(v),)), [e for row in v for e in row] if isinstance(v[0], list) else v)
-        yield case("error-" + name, "float32", reduction, shaped(x), shaped(t), weight=shaped(w) if w else None, tags=["error"])
+        yield case("error-" + name, "float32", reduction, shaped(x), shaped(t), weight=shaped(w) if w else None, tags=["error"],
+                   error_regex=regex)

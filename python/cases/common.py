@@ -24,10 +24,47 @@ def rng_factory(seed):
     return lambda *key: random.Random("%d:%r" % (seed, key))
 
 
-def case(variant, dtype, reduction, input, target, weight=None, pos_weight=None, tags=()):
-    """One case: tensors are (shape, flat values) pairs; weight/pos_weight may be None."""
-    return {"variant": variant, "dtype": dtype, "reduction": reduction, "input": input, "target": target,
-            "weight": weight, "pos_weight": pos_weight, "tags": list(tags)}
+class Tensor(object):
+    """A tensor a case module describes: shape, flat values and dtype (None: the case's dtype)."""
+    __slots__ = ("shape", "values", "dtype")
+
+    def __init__(self, shape, values, dtype=None):
+        shape = tuple(int(d) for d in shape)
+        values = list(values)
+        if len(values) != numel(shape):
+            raise ValueError("tensor of shape %r given %d values" % (shape, len(values)))
+        self.shape, self.values, self.dtype = shape, values, dtype
+
+
+def tensor(shape, values, dtype=None):
+    return Tensor(shape, values, dtype)
+
+
+def sample(id, dtype, args, kwargs=None, tags=(), error_regex=None):
+    """One case, as OpInfo's SampleInput(args, kwargs): `args` maps torch's names to tensor(...),
+    in torch's order; `kwargs` holds plain values and tensor(...)s. `id` (without the stem) says what
+    the case is; `error_regex` is a stable part of the message torch raises, where it raises."""
+    return {"id": id, "dtype": dtype, "args": dict(args), "kwargs": dict(kwargs or {}), "tags": list(tags),
+            "error_regex": error_regex}
+
+
+def case(variant, dtype, reduction, input, target, weight=None, pos_weight=None, tags=(), error_regex=None,
+         target_dtype=None):
+    """A sample of an (input, target) loss from (shape, flat values) pairs; weight and pos_weight
+    are passed only when given. The id: dtype/reduction/variant/input shape."""
+    kwargs = {"reduction": reduction}
+    if weight is not None:
+        kwargs["weight"] = tensor(*weight)
+    if pos_weight is not None:
+        kwargs["pos_weight"] = tensor(*pos_weight)
+    return sample("%s/%s/%s/%s" % (dtype, reduction, variant, shape_id(input[0])), dtype,
+                  {"input": tensor(*input), "target": tensor(target[0], target[1], target_dtype)}, kwargs,
+                  tags=tags, error_regex=error_regex)
+
+
+def shape_id(shape):
+    """A shape in a case id: (4, 3) -> '4x3', () -> '0d'."""
+    return "x".join(str(d) for d in shape) if len(shape) else "0d"
 
 
 def numel(shape):

@@ -2,24 +2,35 @@
 each row ended by the first -1; entries after it are ignored but must still be in range."""
 from itertools import product
 
-from cases.common import NONFINITE, SCALES, case, extremes, label_rows, logits
+from cases import common
+from cases.common import NONFINITE, SCALES, extremes, label_rows, logits
 
-TENSOR_KWARGS = ()  # the golden file's kwargs, besides reduction
-TARGET_DTYPE = "int64"
+FUNCTION = "multilabel_margin_loss"
+ARGS = ("input", "target")
+GRADS = ("input",)
+BENCH_KWARGS = ()  # the worker's benchmark passes these (per-class tensors)
 DTYPES = ("float32", "float64")
 REDUCTIONS = ("none", "mean", "sum")
 SHAPES = [(), (1,), (5,), (1, 1), (4, 3), (6, 8), (8, 17)]
 
 
-def call(F, input, target, weight, pos_weight, reduction):
-    return F.multilabel_margin_loss(input, target, reduction=reduction)
 
-
-def bench_target(torch, gen, shape, dtype):
+def bench_args(torch, gen, shape, dtype):
+    """Label rows ended by -1 a quarter of the way along."""
     rows, classes = shape
     labels = torch.randint(0, classes, shape, generator=gen)
     labels[:, classes // 4] = -1
-    return labels
+    return {"input": torch.randn(shape, generator=gen, dtype=dtype) * 3, "target": labels}, {}
+
+
+# 1.7: "non-empty vector or matrix expected, got size: "; from 1.8 (pytorch#46975) the 0-dim batch is allowed.
+NOT_A_MATRIX = r"(?:non-empty vector or matrix expected, got size: |Expected non-empty vector or matrix with optional 0-dim batch size, but got: )"
+RELEASE_ERROR_REGEXES = (r"non-empty vector or matrix expected, got size: \[0, 4\]",)
+
+
+def case(*args, **kwargs):
+    """Targets are class indices: torch.long."""
+    return common.case(*args, target_dtype="int64", **kwargs)
 
 
 def rows_classes(shape):
@@ -58,13 +69,16 @@ def cases(rng):
     yield case("large", "float32", "mean", ((16, 128), [round(v * 64) / 64 for v in logits(r, (16, 128))]),
                ((16, 128), label_rows(r, 16, 128)), tags=["large"])
 
-    for name, ishape, labels, tshape, reduction in [
-            ("index-equals-C", (1, 4), [4, 0, -1, 1], (1, 4), "mean"),
-            ("index-below-minus-1", (1, 4), [-2, 0, -1, 1], (1, 4), "mean"),
-            ("index-after-end-out-of-range", (1, 4), [1, -1, 7, 0], (1, 4), "sum"),
-            ("target-shape", (2, 3), [0, -1, 1, 2, 0, -1, 1, 1], (2, 4), "mean"),
-            ("input-3-d", (2, 3, 4), [0] * 24, (2, 3, 4), "mean"),
-            ("empty-classes", (2, 0), [], (2, 0), "mean"),
-            ("reduction", (2, 3), [0, -1, 1, 2, 0, -1], (2, 3), "average")]:
+    out_of_range = r"argument #2 'target' is out of range"
+    for name, ishape, labels, tshape, reduction, regex in [
+            ("index-equals-C", (1, 4), [4, 0, -1, 1], (1, 4), "mean", out_of_range),
+            ("index-below-minus-1", (1, 4), [-2, 0, -1, 1], (1, 4), "mean", out_of_range),
+            ("index-after-end-out-of-range", (1, 4), [1, -1, 7, 0], (1, 4), "sum", out_of_range),
+            # 1.x: "inconsistent size [2, 4] for argument #2 'target'"; 2.x names both shapes.
+            ("target-shape", (2, 3), [0, -1, 1, 2, 0, -1, 1, 1], (2, 4), "mean",
+             r"inconsistent size \[2, 4\] for argument #2 'target'|inconsistent target size: \[2, 4\] for input of size: \[2, 3\]"),
+            ("input-3-d", (2, 3, 4), [0] * 24, (2, 3, 4), "mean", NOT_A_MATRIX + r"\[2, 3, 4\]"),
+            ("empty-classes", (2, 0), [], (2, 0), "mean", NOT_A_MATRIX + r"\[2, 0\]"),
+            ("reduction", (2, 3), [0, -1, 1, 2, 0, -1], (2, 3), "average", r"average is not a valid value for reduction")]:
         r = rng("error", name)
-        yield case("error-" + name, "float32", reduction, (ishape, logits(r, ishape)), (tshape, labels), tags=["error"])
+        yield case("error-" + name, "float32", reduction, (ishape, logits(r, ishape)), (tshape, labels), tags=["error"], error_regex=regex)

@@ -3,18 +3,20 @@ from itertools import product
 
 from cases.common import NONFINITE, SCALES, case, extremes, logits, numel, signs, targets
 
-TENSOR_KWARGS = ()  # the golden file's kwargs, besides reduction
+FUNCTION = "soft_margin_loss"
+ARGS = ("input", "target")
+GRADS = ("input",)
+BENCH_KWARGS = ()  # the worker's benchmark passes these (per-class tensors)
 DTYPES = ("float32", "float64")
 REDUCTIONS = ("none", "mean", "sum")
 SHAPES = [(), (1,), (7,), (4, 3), (2, 3, 4), (0,), (0, 3), (8, 17)]
 
 
-def call(F, input, target, weight, pos_weight, reduction):
-    return F.soft_margin_loss(input, target, reduction=reduction)
 
-
-def bench_target(torch, gen, shape, dtype):
-    return (torch.rand(shape, generator=gen, dtype=dtype) < 0.5).to(dtype) * 2 - 1
+def bench_args(torch, gen, shape, dtype):
+    """+-1 targets."""
+    signs = (torch.rand(shape, generator=gen, dtype=dtype) < 0.5).to(dtype) * 2 - 1
+    return {"input": torch.randn(shape, generator=gen, dtype=dtype) * 3, "target": signs}, {}
 
 
 def cases(rng):
@@ -51,9 +53,11 @@ def cases(rng):
     yield case("large", "float32", "mean", ((16, 128), [round(v * 64) / 64 for v in logits(r, (16, 128))]),
                ((16, 128), signs(r, (16, 128))), tags=["large"])
 
-    for name, ishape, tshape, reduction in [
-            ("target-shape", (3,), (2,), "mean"),
-            ("target-grows-input", (3,), (2, 3), "none"),
-            ("reduction", (2, 3), (2, 3), "average")]:
+    for name, ishape, tshape, reduction, regex in [
+            ("target-shape", (3,), (2,), "mean",
+             r"The size of tensor a \(3\) must match the size of tensor b \(2\) at non-singleton dimension 0"),
+            ("target-grows-input", (3,), (2, 3), "none", r"output with shape \[3\] doesn't match the broadcast shape \[2, 3\]"),
+            ("reduction", (2, 3), (2, 3), "average", r"average is not a valid value for reduction")]:
         r = rng("error", name)
-        yield case("error-" + name, "float32", reduction, (ishape, logits(r, ishape)), (tshape, signs(r, tshape)), tags=["error"])
+        yield case("error-" + name, "float32", reduction, (ishape, logits(r, ishape)), (tshape, signs(r, tshape)), tags=["error"],
+                   error_regex=regex)

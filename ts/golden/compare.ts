@@ -3,7 +3,7 @@
 // and, when asked, how every element's error is distributed (fixed-bin histograms, for the HTML report).
 
 import type { Tensor } from '../tensor.ts';
-import { decodeNumber, type TensorJson, type Tolerance } from './schema.ts';
+import { tensorValues, type TensorJson, type Tolerance } from './schema.ts';
 
 export interface Comparison {
   ok: boolean;
@@ -120,12 +120,18 @@ export function compareTensor(
   if (got.shape.length !== want.shape.length || got.shape.some((d, i) => d !== want.shape[i])) {
     return { ...result, ok: false, message: `shape [${got.shape.join(', ')}] != expected [${want.shape.join(', ')}]` };
   }
+  const gotDtype = got.data instanceof Float32Array ? 'float32' : got.data instanceof Float64Array ? 'float64' : 'an integer dtype';
+  if (gotDtype !== want.dtype) {
+    // assert_close checks dtypes too (check_dtype=True).
+    return { ...result, ok: false, message: `dtype ${gotDtype} != expected ${want.dtype}` };
+  }
+  const wanted = tensorValues(want);
   const dist = options.distribution ? emptyDistribution() : null;
   if (dist) result.distribution = dist;
   let worstRatio = -1;
   let worstExcess = -Infinity;
-  for (let i = 0; i < want.data.length; i++) {
-    const w = decodeNumber(want.data[i]!);
+  for (let i = 0; i < wanted.length; i++) {
+    const w = wanted[i]!;
     const g = got.data[i]!;
     let excess: number;
     if (Number.isNaN(w) || Number.isNaN(g) || !Number.isFinite(w) || !Number.isFinite(g)) {

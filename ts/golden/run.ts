@@ -2,11 +2,11 @@
 
 import { existsSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { LOSSES, type LossEntry, type LossStem } from '../losses/registry.ts';
+import { LOSSES, optionName, type LossEntry, type LossStem } from '../losses/registry.ts';
 import { LossArgumentError, type IndexTensor, type Tensor } from '../tensor.ts';
 import { compareTorchVersions } from '../torch-version.ts';
 import { compareTensor, type CompareOptions, type Comparison } from './compare.ts';
-import { decodeNumber, parseGolden, type GoldenCase, type GoldenFile, type TensorJson } from './schema.ts';
+import { parseGolden, tensorValues, type GoldenCase, type GoldenFile, type KwargJson, type TensorJson, type TorchError } from './schema.ts';
 
 export { GOLDEN_DIR } from './paths.ts';
 import { GOLDEN_DIR } from './paths.ts';
@@ -76,25 +76,24 @@ export function recoverInterruptedCommit(dir: string): string | null {
   return done;
 }
 
-export function toTensor(t: TensorJson, dtype: 'float32' | 'float64'): Tensor {
-  const data = dtype === 'float32' ? new Float32Array(t.data.length) : new Float64Array(t.data.length);
-  for (let i = 0; i < data.length; i++) data[i] = decodeNumber(t.data[i]!);
-  return { data, shape: t.shape };
-}
-
-/** A golden target: class indices for losses whose target is labels, else like the input. */
-export function toTarget(entry: LossEntry, t: TensorJson, dtype: 'float32' | 'float64'): Tensor & IndexTensor {
-  if (entry.domain.target === 'labels' && t.data.every((v) => Number.isInteger(v))) {
-    return { data: Int32Array.from(t.data as number[]), shape: t.shape } as unknown as Tensor & IndexTensor;
-  }
-  return toTensor(t, dtype) as Tensor & IndexTensor;
+/**
+ * A golden tensor as a port's argument: float32/float64 as a Tensor of that dtype, integer and
+ * bool dtypes (torch.long class indices, ...) as an IndexTensor.
+ */
+export function toTensor(t: TensorJson): Tensor | IndexTensor {
+  const values = tensorValues(t);
+  if (t.dtype === 'float32') return { data: Float32Array.from(values), shape: t.shape };
+  if (t.dtype === 'float64') return { data: values, shape: t.shape };
+  return { data: Int32Array.from(values), shape: t.shape };
 }
 
 export interface CaseResult {
   id: string;
   ok: boolean;
-  /** 'error' cases pass when the port throws the same Python exception type torch raised. */
+  /** 'error' cases pass when the port throws torch's Python exception type with a message the case's regex matches. */
   kind: 'output' | 'grad' | 'error';
+  /** For 'grad': the argument whose gradient this is. */
+  arg?: string;
   comparison: Comparison | null;
   message: string;
 }
@@ -105,62 +104,86 @@ export function lossEntry(stem: string): LossEntry {
   return entry;
 }
 
-/** Golden-format kwargs (torch's names) as a port's options, for the given torch and capability. */
-export function portOptions(
-  entry: LossEntry,
-  kwargs: Record<string, TensorJson | string | null>,
-  dtype: 'float32' | 'float64',
-  torchVersion: string,
-  cpuCapability: string,
-): Record<string, unknown> {
-  const opts: Record<string, unknown> = { reduction: kwargs.reduction, torchVersion, cpuCapability };
-  for (const [torchName, portName] of Object.entries(entry.tensorOptions)) {
-    const t = kwargs[torchName];
-    if (t !== undefined && t !== null && typeof t !== 'string') opts[portName] = toTensor(t, dtype);
+/** Golden-format kwargs (torch's names) as a port's options (camelCase names), for the given torch and capability. */
+export function portOptions(kwargs: Readonly<Record<string, KwargJson>>, torchVersion: string, cpuCapability: string): Record<string, unknown> {
+  const opts: Record<string, unknown> = { torchVersion, cpuCapability };
+  for (const [torchName, value] of Object.entries(kwargs)) {
+    opts[optionName(torchName)] = value !== null && typeof value === 'object' ? toTensor(value) : value;
   }
   return opts;
+}
+
+/** A case's positional tensors, in the loss's argument order. */
+export function caseArgs(entry: LossEntry, c: GoldenCase): (Tensor | IndexTensor)[] {
+  return entry.args.map((name) => {
+    const t = c.args[name];
+    if (!t) throw new Error(`${c.id}: the case has no argument '${name}'`);
+    return toTensor(t);
+  });
+}
+
+/** A backward's result by argument name (a one-gradient loss returns the Tensor itself). */
+export function gradsByName(entry: LossEntry, result: Tensor | Readonly<Record<string, Tensor>>): Readonly<Record<string, Tensor>> {
+  return entry.grads.length === 1 && 'data' in result ? { [entry.grads[0]!]: result as Tensor } : (result as Readonly<Record<string, Tensor>>);
+}
+
+/** Checks a thrown error against what torch raised: the Python type, and the case's regex over the message. */
+export function matchError(e: unknown, want: TorchError): { ok: boolean; message: string } {
+  const type = e instanceof LossArgumentError ? e.torchErrorType : (e as Error).name;
+  const message = (e as Error).message;
+  if (type !== want.type) return { ok: false, message: `threw ${type} (${message}), torch raised ${want.type}: ${want.message}` };
+  if (want.regex !== null && !new RegExp(want.regex).test(message)) {
+    return { ok: false, message: `threw ${type} '${message}', which does not match /${want.regex}/ (torch: ${want.message})` };
+  }
+  return { ok: true, message: '' };
 }
 
 /** Output and gradient results of one case (one result for an error case); `compare` goes to compareTensor. */
 export function runCase(stem: LossStem | string, c: GoldenCase, golden: GoldenFile, compare: CompareOptions = {}): CaseResult[] {
   const entry = lossEntry(stem);
-  const input = toTensor(c.args.input, c.dtype);
-  const target = toTarget(entry, c.args.target, c.dtype);
+  const args = caseArgs(entry, c);
   const tol = golden.tolerance[c.dtype];
-  const options = portOptions(entry, c.kwargs, c.dtype, golden.torch, golden.environment.cpu_capability);
-  if (c.error) {
+  const options = portOptions(c.kwargs, golden.torch, golden.environment.cpu_capability);
+  const expectThrow = (kind: 'error' | 'grad', want: TorchError, run: () => unknown): CaseResult => {
     try {
-      entry.forward(input, target, options);
+      run();
     } catch (e) {
-      const type = e instanceof LossArgumentError ? e.torchErrorType : (e as Error).name;
-      const ok = type === c.error.type;
-      return [
-        {
-          id: c.id,
-          kind: 'error',
-          ok,
-          comparison: null,
-          message: ok ? '' : `threw ${type} (${(e as Error).message}), torch raised ${c.error.type}`,
-        },
-      ];
+      const { ok, message } = matchError(e, want);
+      return { id: c.id, kind, ok, comparison: null, message };
     }
-    return [
-      { id: c.id, kind: 'error', ok: false, comparison: null, message: `did not throw; torch raised ${c.error.type}: ${c.error.message}` },
-    ];
-  }
+    return { id: c.id, kind, ok: false, comparison: null, message: `did not throw; torch raised ${want.type}: ${want.message}` };
+  };
+  if (c.error) return [expectThrow('error', c.error, () => entry.forward(...args, options))];
   const results: CaseResult[] = [];
-  const check = (kind: 'output' | 'grad', compute: () => Tensor, want: TensorJson) => {
+  const check = (kind: 'output' | 'grad', compute: () => Tensor, want: TensorJson, arg?: string) => {
+    const named = arg === undefined ? {} : { arg };
     try {
       const cmp = compareTensor(compute(), want, tol, c.dtype, compare);
-      results.push({ id: c.id, kind, ok: cmp.ok, comparison: cmp, message: cmp.message });
+      results.push({ id: c.id, kind, ...named, ok: cmp.ok, comparison: cmp, message: cmp.message });
     } catch (e) {
-      results.push({ id: c.id, kind, ok: false, comparison: null, message: `threw ${(e as Error).message}` });
+      results.push({ id: c.id, kind, ...named, ok: false, comparison: null, message: `threw ${(e as Error).message}` });
     }
   };
-  check('output', () => entry.forward(input, target, options), c.output!);
-  if (c.grad) {
-    const go = toTensor(c.grad.grad_output, c.dtype);
-    check('grad', () => entry.backward(go, input, target, options), c.grad.input);
+  check('output', () => entry.forward(...args, options), c.output!);
+  if (c.grad_output && c.grad_error) {
+    const go = toTensor(c.grad_output);
+    results.push(expectThrow('grad', c.grad_error, () => entry.backward(go, ...args, options)));
+  } else if (c.grad_output && c.grads) {
+    const go = toTensor(c.grad_output);
+    let grads: Readonly<Record<string, Tensor>> | Error;
+    try {
+      grads = gradsByName(entry, entry.backward(go, ...args, options));
+    } catch (e) {
+      grads = e as Error;
+    }
+    for (const [arg, want] of Object.entries(c.grads)) {
+      check('grad', () => {
+        if (grads instanceof Error) throw grads;
+        const got = grads[arg];
+        if (!got) throw new Error(`backward returned no gradient for '${arg}'`);
+        return got;
+      }, want, arg);
+    }
   }
   return results;
 }

@@ -1,4 +1,4 @@
-// The golden file format (version 1, DESIGN.md), validated with zod on every load. Strict: an
+// The golden file format (version 2, docs/golden-format.md), validated with zod on every load. Strict: an
 // unknown field, a loss without a port, a torch version that is not a plain version, an absurd
 // tolerance or bytes that are not UTF-8 are errors naming the file and the JSON path.
 
@@ -23,34 +23,79 @@ export const MAX_TOLERANCE = 1e-3;
 // which a consumer's tsc rejects (TS1170) in the published schema.d.ts.
 const number = z.union([z.number(), z.literal(['NaN', 'Infinity', '-Infinity'])]);
 
+/** The dtypes a golden tensor may have, and their sizes in bytes (the base64 form's element width). */
+export const TENSOR_DTYPES = { float32: 4, float64: 8, int64: 8, int32: 4, bool: 1 } as const;
+export type TensorDType = keyof typeof TENSOR_DTYPES;
+
+/**
+ * A tensor: its values inline (`data`, readable; float32 values as the shortest decimal that reads
+ * back as the same float32) or, when large, `base64`: the little-endian bytes of the dtype, exact.
+ */
 export const TensorJson = z
-  .strictObject({ shape: z.array(z.number().int().nonnegative()), data: z.array(number) })
-  .refine((t) => t.data.length === t.shape.reduce((a, b) => a * b, 1), { message: 'data length must equal the product of shape' });
+  .strictObject({
+    shape: z.array(z.number().int().nonnegative()),
+    dtype: z.enum(Object.keys(TENSOR_DTYPES) as [TensorDType, ...TensorDType[]]),
+    data: z.array(z.union([number, z.boolean()])).optional(),
+    base64: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, { message: 'base64 must be standard base64' }).optional(),
+  })
+  .refine((t) => (t.data === undefined) !== (t.base64 === undefined), { message: 'exactly one of data and base64 must be set' })
+  .refine((t) => storedLength(t) === t.shape.reduce((a, b) => a * b, 1), {
+    message: 'the number of values (data, or base64 bytes / dtype size) must equal the product of shape',
+  });
+
+function storedLength(t: { dtype: TensorDType; data?: unknown[] | undefined; base64?: string | undefined }): number {
+  if (t.data) return t.data.length;
+  const b64 = t.base64!;
+  const bytes = (b64.length / 4) * 3 - (b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0);
+  return bytes / TENSOR_DTYPES[t.dtype];
+}
 
 const bound = z.number().nonnegative().max(MAX_TOLERANCE);
 const Tolerance = z.strictObject({ rtol: bound, atol: bound });
 
+/** What torch raised: its Python type, the message's first line, and the case's regex over it. */
+const TorchError = z.strictObject({ type: z.string(), message: z.string(), regex: z.string().nullable() });
+
+/** A keyword argument: a tensor, or a plain value torch takes (number, boolean, string, None). */
+const KwargJson = z.union([TensorJson, z.string(), z.number(), z.boolean(), z.null()]);
+
 export const GoldenCase = z.strictObject({
+  /** `<stem>/<what the case is>`: dtype, reduction, variant and shape, unique in its file. */
   id: z.string().min(1),
   dtype: z.enum(['float32', 'float64']),
-  args: z.strictObject({ input: TensorJson, target: TensorJson }),
-  kwargs: z.record(z.string(), z.union([TensorJson, z.string(), z.null()])).refine((k) => typeof k.reduction === 'string', {
-    message: 'kwargs.reduction must be a string',
-  }),
+  /** torch's positional tensor arguments by name, in torch's order. */
+  args: z.record(z.string(), TensorJson),
+  kwargs: z.record(z.string(), KwargJson),
   output: TensorJson.nullable(),
-  grad: z.strictObject({ grad_output: TensorJson, input: TensorJson }).nullable(),
-  error: z.strictObject({ type: z.string(), message: z.string() }).nullable(),
+  grad_output: TensorJson.nullable(),
+  /** The gradient of every argument in the file's `grads` (null without a backward). */
+  grads: z.record(z.string(), TensorJson).nullable(),
+  error: TorchError.nullable(),
+  /** The backward raised (e.g. mse_loss's with an int64 target) after the forward ran. */
+  grad_error: TorchError.nullable(),
+  /** The first lines of the warnings torch emitted (UserWarning of a broadcast target, ...). */
+  warnings: z.array(z.string()),
   tags: z.array(z.string()),
 });
 
+export const GOLDEN_FORMAT = 2;
+
 export const GoldenFile = z.strictObject({
-  format: z.literal(1),
+  format: z.literal(GOLDEN_FORMAT),
   loss: z.enum(LOSS_STEMS as [string, ...string[]]),
+  /** The torch.nn.functional name the cases call. */
+  function: z.string(),
+  /** The positional tensor arguments, in torch's order. */
+  args: z.array(z.string()).min(1),
+  /** The arguments whose gradients the cases record. */
+  grads: z.array(z.string()),
   torch: z.string().regex(TORCH_VERSION, { message: 'torch must be a plain version like 2.6.0+debian' }),
   python: z.string(),
   seed: z.number().int(),
   environment: z.strictObject({ cpu_capability: z.enum(['default', 'avx2', 'avx512']), threads: z.number().int(), machine: z.string() }),
   tolerance: z.strictObject({ float32: Tolerance, float64: Tolerance }),
+  /** Why this release has no cases (the loss is not in it), else null. */
+  unavailable: z.string().nullable(),
   cases: z.array(GoldenCase),
 });
 
@@ -58,6 +103,8 @@ export type TensorJson = z.infer<typeof TensorJson>;
 export type GoldenCase = z.infer<typeof GoldenCase>;
 export type GoldenFile = z.infer<typeof GoldenFile>;
 export type Tolerance = z.infer<typeof Tolerance>;
+export type TorchError = z.infer<typeof TorchError>;
+export type KwargJson = z.infer<typeof KwargJson>;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -95,6 +142,10 @@ export function parseGolden(source: string | Uint8Array, file: string): GoldenFi
     if ((c.error === null) === (c.output === null)) {
       throw new Error(`${file}: invalid golden file at $.cases[${i}]: exactly one of output and error must be set`);
     }
+    const argNames = Object.keys(c.args).join(',');
+    if (argNames !== result.data.args.join(',')) {
+      throw new Error(`${file}: invalid golden file at $.cases[${i}].args: ${argNames} is not the file's ${result.data.args.join(',')}`);
+    }
   }
   return result.data;
 }
@@ -119,6 +170,36 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   return lo;
 }
 
-export function decodeNumber(v: number | 'NaN' | 'Infinity' | '-Infinity'): number {
+export function decodeNumber(v: number | boolean | 'NaN' | 'Infinity' | '-Infinity'): number {
+  if (typeof v === 'boolean') return v ? 1 : 0;
   return typeof v === 'number' ? v : v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : -Infinity;
+}
+
+/** A golden tensor's values, from either encoding (int64 as numbers: exact up to 2^53). */
+export function tensorValues(t: TensorJson): Float64Array {
+  const n = t.shape.reduce((a, b) => a * b, 1);
+  const out = new Float64Array(n);
+  if (t.data) {
+    for (let i = 0; i < n; i++) out[i] = decodeNumber(t.data[i]!);
+    return out;
+  }
+  const binary = atob(t.base64!);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  const view = new DataView(bytes.buffer);
+  const width = TENSOR_DTYPES[t.dtype];
+  for (let i = 0; i < n; i++) {
+    const at = i * width;
+    out[i] =
+      t.dtype === 'float32'
+        ? view.getFloat32(at, true)
+        : t.dtype === 'float64'
+          ? view.getFloat64(at, true)
+          : t.dtype === 'int64'
+            ? Number(view.getBigInt64(at, true))
+            : t.dtype === 'int32'
+              ? view.getInt32(at, true)
+              : bytes[at]!;
+  }
+  return out;
 }
