@@ -1,0 +1,550 @@
+// nn.NLLLoss / F.nll_loss, forward and input gradient, and the core cross_entropy builds on.
+//
+// For ts/losses/cross_entropy.ts (stable signature; tell its owner before changing it):
+//   nllLossCore(op, logProbs, target, weight, ignoreIndex, reduction, c, deferred = null): Tensor
+//   nllLossCoreBackward(op, gradOutput, logProbs, target, weight, ignoreIndex, reduction, c, deferred = null): Tensor
+// run every check of nll_loss_nd (dimensions, batch size, K-dim target size, target rank and dtype,
+// weight shape and dtype, target bounds) in the release's order (c.torch), then compute in
+// logProbs' dtype. `deferred` is an argument error the caller found (an invalid reduction, a bad
+// ignore_index: see parseIgnoreIndex) that torch raises at the start from 1.9 and, before 1.9 (when
+// functional.py checked shapes first, as cross_entropy's F.nll_loss call did), after those checks.
+// `target` may be a float Tensor: the core raises torch's dtype error at the release's point.
+//
+// Mirrors aten/src/ATen/native/LossNLL.cpp (nll_loss_nd, nll_loss_forward meta and
+// nll_loss_out_frame, nll_loss_backward_out_frame) and LossNLL2d.cpp (check_inputs_nll_loss2d,
+// nll_loss2d_forward_out_frame, nll_loss2d_backward_out_frame); before 1.9, torch/nn/functional.py's
+// nll_loss did the dimension, batch and target-size checks (pytorch#53789).
+//   (C) and (N, C) inputs go to nll_loss, (N, C, H, W) to nll_loss2d, other ranks to nll_loss2d on
+//   views (N, C, 1, -1) / (N, 1, -1) ((N, C, 0, 0) / (N, 0, 0) when empty), 'none' viewed back.
+// Per target t (skipped when t == ignore_index; else 0 <= t < C or IndexError):
+//   'none' (2-D and spatial):  loss = -x[t] * w[t]           (w = 1 without a weight; ignored: 0)
+//   reductions (and (C) inputs, whose 'none' is a scalar too), in the dtype:
+//     torch >= 1.9 (pytorch#55841): 8-level cascade of partial sums, a level every 16 targets:
+//       loss_partial[0] -= x[t] * w[t];  weight_partial[0] += w[t]   (no weight: -= x[t]; total = count)
+//     before: output -= x[t] * w[t];  total += w[t]   (one running sum; no weight: w = 1)
+//     'mean': output / total; before 1.11 only where total != 0 or the input is empty (else the
+//     sum, 0 when all are ignored); from 1.11 (pytorch#64572) always (NaN for a zero total), and an
+//     empty target returns NaN ('mean') or 0 before reading the target.
+// Backward (grad_input zero but at each non-ignored (b, t)):
+//   'none': -w[t] * grad[b]
+//   torch >= 1.11: g = -(grad / total) for 'mean', -grad otherwise; grad_input = w[t] * g (no weight: g)
+//   before: zeros when total <= 0; nll_loss: (-w[t] * grad) / total for 'mean';
+//           nll_loss2d: (-w[t] / (total or 1)) * grad
+// float32 rounds after every op, as ATen's scalar loops do (no vectorized kernel here).
+
+import { checkGradOutput, prepare, torchDTypeName, type CommonOptions, type LossSignature, type Prepared, type Reduction } from '../loss-args.ts';
+import { useDType, type Round } from '../numerics.ts';
+import { makeTensor } from '../reduction.ts';
+import { LossArgumentError, allocate, dtypeOf, formatShape, isIndexTensor, numel, type DType, type FloatArray, type IndexTensor, type Tensor } from '../tensor.ts';
+import { lossModule } from '../loss-module.ts';
+import type { TorchRelease } from '../torch-version.ts';
+
+export interface NllLossOptions extends CommonOptions {
+  /** A (C) float tensor of the input's dtype: each class's weight. */
+  weight?: Tensor | null;
+  /** A target equal to it adds nothing (any int64; default -100). */
+  ignoreIndex?: number;
+}
+
+const OP = 'nllLoss';
+const SIGNATURE = {
+  tensorOptions: ['weight'],
+  target: 'class indices',
+  options: ['ignoreIndex'],
+  reductionDeferred: true,
+} as const satisfies LossSignature;
+
+export const DEFAULT_IGNORE_INDEX = -100;
+
+/** Python's type name of a JS value, as the argument parser's TypeError shows it. */
+function pythonTypeName(value: unknown): string {
+  if (value === null || value === undefined) return 'NoneType';
+  if (typeof value === 'number') return 'float';
+  if (typeof value === 'boolean') return 'bool';
+  if (typeof value === 'string') return 'str';
+  if (Array.isArray(value)) return 'list';
+  if (typeof value === 'bigint') return 'bigint';
+  return (value as object).constructor?.name ?? typeof value;
+}
+
+/**
+ * ignore_index as torch's argument parser reads an int: an integer number within int64, else the
+ * error it raises (TypeError "must be int, not float"; the overflow a RuntimeError or, from 2.10,
+ * a ValueError), returned for the caller to throw where torch does. `fn` is the parsed function's
+ * name in the message ('nll_loss_nd', 'cross_entropy_loss', ...); undefined gives `fallback`.
+ */
+export function parseIgnoreIndex(
+  op: string,
+  value: unknown,
+  torch: TorchRelease,
+  fn: string,
+  fallback = DEFAULT_IGNORE_INDEX,
+): number | LossArgumentError {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    return new LossArgumentError(
+      `${op}: ignoreIndex must be an integer (torch: ${fn}(): argument 'ignore_index' (position 5) must be int, not ${pythonTypeName(value)})`,
+      'TypeError',
+    );
+  }
+  if (value >= 2 ** 63 || value < -(2 ** 63)) {
+    return torch.intArgOverflowIsValueError
+      ? new LossArgumentError(`${op}: ignoreIndex ${value} is outside int64 (torch: Overflow when unpacking long long)`, 'ValueError')
+      : new LossArgumentError(`${op}: ignoreIndex ${value} is outside int64 (torch: Overflow when unpacking long)`, 'RuntimeError');
+  }
+  return value;
+}
+
+/** What the checks found: the kernel (nll_loss or nll_loss2d) and its layout. */
+interface Plan {
+  readonly dtype: DType;
+  readonly round: Round;
+  readonly torch: TorchRelease;
+  readonly reduction: Reduction;
+  readonly ignoreIndex: number;
+  /** nll_loss2d (the (N, C, H, W) layout, also for other ranks through views) or nll_loss. */
+  readonly spatial: boolean;
+  /** A (C) input: one target (the first), and a scalar output whatever the reduction. */
+  readonly noBatch: boolean;
+  readonly classes: number;
+  /** Values per class plane of one sample: H * W for nll_loss2d, 1 for nll_loss. */
+  readonly map: number;
+  /** Targets the kernel reads: N * map (1 for a (C) input). */
+  readonly count: number;
+  /** The target's element count (torch's target.numel(), which the reductions look at). */
+  readonly targetNumel: number;
+  readonly inputNumel: number;
+  /** The output's shape for 'none' (the scalar [] for a (C) input). */
+  readonly noneShape: readonly number[];
+  readonly inputShape: readonly number[];
+  readonly x: FloatArray;
+  readonly labels: Int32Array;
+  readonly w: FloatArray | null;
+}
+
+/** The index into the input of target number `i` (of `count`) when it is class `t`. */
+function inputIndex(p: Plan, i: number, t: number): number {
+  if (p.map === 1) return i * p.classes + t;
+  const b = Math.floor(i / p.map);
+  return (b * p.classes + t) * p.map + (i - b * p.map);
+}
+
+const fmt = formatShape;
+
+function dtypeError(expected: Tensor, found: Tensor | IndexTensor): LossArgumentError {
+  return new LossArgumentError(`expected scalar type ${torchDTypeName(expected)} but found ${torchDTypeName(found)}`);
+}
+
+/**
+ * All of nll_loss_nd's checks, in the release's order; returns the plan for the kernels. Every
+ * message starts with `${op}: ` and contains torch's own wording.
+ */
+function plan(
+  op: string,
+  input: Tensor,
+  target: IndexTensor | Tensor,
+  weight: Tensor | null,
+  ignoreIndex: number,
+  reduction: Reduction,
+  torch: TorchRelease,
+  deferred: LossArgumentError | null,
+): Plan {
+  const fail = (message: string, type: 'RuntimeError' | 'ValueError' | 'IndexError' = 'RuntimeError') =>
+    new LossArgumentError(`${op}: ${message}`, type);
+  const inPython = !torch.nllLossNdInAten; // functional.py's checks, before get_enum and the argument parser
+  if (!inPython && deferred) throw deferred;
+  const shape = input.shape;
+  const rank = shape.length;
+  const tShape = target.shape;
+  const minRank = torch.nllLossAcceptsNoBatchDim ? 1 : 2;
+  if (rank < minRank) throw fail(`Expected ${minRank} or more dimensions (got ${rank})`, 'ValueError');
+  if (rank !== 1) {
+    let targetBatch: number;
+    if (tShape.length === 0) {
+      if (inPython) throw fail('target is 0-d (torch: dimension specified as 0 but tensor has no dimensions)', 'IndexError');
+      // nll_loss_nd reads target.sizes()[0] past a 0-d tensor's sizes: undefined behaviour, 0 in every build seen.
+      targetBatch = 0;
+    } else {
+      targetBatch = tShape[0]!;
+    }
+    if (shape[0] !== targetBatch) {
+      throw fail(`Expected input batch_size (${shape[0]}) to match target batch_size (${targetBatch}).`, 'ValueError');
+    }
+  }
+  const base = { dtype: dtypeOf(input), round: useDType(dtypeOf(input)), torch, reduction, ignoreIndex, x: input.data, inputShape: shape };
+  if (rank <= 2) {
+    if (inPython && deferred) throw deferred;
+    return Object.assign(base, checkClasses(op, input, target, weight, reduction, torch, fail));
+  }
+  if (rank === 4) {
+    if (inPython && deferred) throw deferred;
+    return Object.assign(base, checkSpatial(op, input, shape, target, tShape, weight, reduction, torch, fail, tShape));
+  }
+  // dim == 3 or dim > 4: nll_loss2d on views.
+  const n = shape[0]!;
+  const c = shape[1]!;
+  const outSize = [n, ...shape.slice(2)];
+  if (tShape.length === 0) {
+    // target.sizes().slice(1) of a 0-d tensor (reached only with N == 0): 1.13 and 2.x raise differently.
+    throw fail(`Expected target size ${fmt(outSize)}, got [] (torch 2.x: ArrayRef: invalid slice, N = 1; size = 0)`);
+  }
+  const tail = tShape.slice(1);
+  if (tail.length !== rank - 2 || tail.some((d, i) => d !== shape[i + 2])) {
+    if (inPython) {
+      throw fail(`Expected target size (${outSize.join(', ')}), got torch.Size([${tShape.join(', ')}])`, 'ValueError');
+    }
+    throw fail(`Expected target size ${fmt(outSize)}, got ${fmt(tShape)}`);
+  }
+  if (inPython && deferred) throw deferred;
+  const inputNumel = numel(shape);
+  const targetNumel = numel(tShape);
+  const inputView = inputNumel > 0 ? [n, c, 1, inputNumel / (n * c)] : [n, c, 0, 0];
+  const targetView = targetNumel > 0 ? [n, 1, targetNumel / n] : [n, 0, 0];
+  return Object.assign(base, checkSpatial(op, input, inputView, target, targetView, weight, reduction, torch, fail, outSize));
+}
+
+type Fail = (message: string, type?: 'RuntimeError' | 'ValueError' | 'IndexError') => LossArgumentError;
+
+/** The target dtype check of the kernel (before 2.11): not reached by a reduction over an empty target from 1.11. */
+function checkTargetDtypeInKernel(op: string, target: IndexTensor | Tensor, scalarPath: boolean, torch: TorchRelease): void {
+  if (isIndexTensor(target)) return;
+  if (scalarPath && torch.nllLossMeanOfNothingIsNan && target.data.length === 0) return;
+  throw new LossArgumentError(
+    `${op}: argument 'target' must hold class indices (Int32Array data, torch.long), got a float tensor (torch: expected scalar type Long but found ${torchDTypeName(target)})`,
+  );
+}
+
+function checkTargetDtypeInMeta(op: string, target: IndexTensor | Tensor, torch: TorchRelease): void {
+  if (torch.nllLossChecksTargetDtype && !isIndexTensor(target)) {
+    throw new LossArgumentError(
+      `${op}: argument 'target' must hold class indices (Int32Array data, torch.long), got a float tensor (torch: expected target dtype to be Long or Byte, but got ${torchDTypeName(target)})`,
+    );
+  }
+}
+
+function checkWeightDtype(op: string, input: Tensor, weight: Tensor | null): void {
+  if (weight !== null && dtypeOf(weight) !== dtypeOf(input)) {
+    throw new LossArgumentError(`${op}: weight must have the input's dtype (torch: ${dtypeError(input, weight).message})`);
+  }
+}
+
+/** The first target the kernel reads that is neither ignored nor a class: torch's IndexError. */
+function checkBounds(op: string, labels: Int32Array, count: number, classes: number, ignoreIndex: number): void {
+  for (let i = 0; i < count; i++) {
+    const t = labels[i]!;
+    if (t !== ignoreIndex && (t < 0 || t >= classes)) {
+      throw new LossArgumentError(`${op}: Target ${t} is out of bounds. (${classes} classes, ignoreIndex ${ignoreIndex})`, 'IndexError');
+    }
+  }
+}
+
+/** nll_loss_forward's meta checks and the kernel's, for (C) and (N, C) inputs. */
+function checkClasses(
+  op: string,
+  input: Tensor,
+  target: IndexTensor | Tensor,
+  weight: Tensor | null,
+  reduction: Reduction,
+  torch: TorchRelease,
+  fail: Fail,
+) {
+  const shape = input.shape;
+  const rank = shape.length;
+  const tShape = target.shape;
+  const tRank = tShape.length;
+  if (torch.nllLossAcceptsNoBatchDim ? tRank > 1 : tRank !== 1) {
+    throw fail(`${torch.nllLossAcceptsNoBatchDim ? '0D or 1D' : '1D'} target tensor expected, multi-target not supported (got target shape ${fmt(tShape)})`);
+  }
+  checkTargetDtypeInMeta(op, target, torch);
+  if (torch.nllLoss1dTargetMustBeSize1 && rank === 1 && tRank === 1 && tShape[0] !== 1) {
+    throw fail(`For 1D input, 1D target must have size 1, but got target size: ${tShape[0]}`, 'ValueError');
+  }
+  const noBatch = rank === 1;
+  const sizesChecked = torch.nllLoss1dTargetMustBeSize1 ? noBatch : noBatch && tRank === 0;
+  if (!sizesChecked) {
+    if (tRank === 0) throw fail('target is 0-d (torch: Dimension specified as 0 but tensor has no dimensions)', 'IndexError');
+    if (shape[0] !== tShape[0]) throw fail(`size mismatch (got input: ${fmt(shape)}, target: ${fmt(tShape)})`);
+  }
+  const classes = shape[rank - 1]!;
+  if (weight !== null && !((!torch.nllLossWeightMustBe1d || weight.shape.length === 1) && weight.data.length === classes)) {
+    throw fail(
+      `weight tensor should be defined either for all ${classes} classes or no classes but got weight tensor of shape: ${fmt(weight.shape)}`,
+    );
+  }
+  checkWeightDtype(op, input, weight);
+  const scalarPath = reduction !== 'none' || noBatch;
+  checkTargetDtypeInKernel(op, target, scalarPath, torch);
+  const labels = target.data as Int32Array;
+  const count = noBatch ? (labels.length > 0 ? 1 : 0) : shape[0]!;
+  return {
+    spatial: false,
+    noBatch,
+    classes,
+    map: 1,
+    count,
+    targetNumel: labels.length,
+    inputNumel: input.data.length,
+    noneShape: noBatch ? [] : [shape[0]!],
+    labels,
+    w: weight === null ? null : weight.data,
+  };
+}
+
+/** check_inputs_nll_loss2d and the kernel's checks, on the (N, C, H, W) / (N, H, W) shapes (or views). */
+function checkSpatial(
+  op: string,
+  input: Tensor,
+  shape: readonly number[],
+  target: IndexTensor | Tensor,
+  tShape: readonly number[],
+  weight: Tensor | null,
+  reduction: Reduction,
+  torch: TorchRelease,
+  fail: Fail,
+  noneShape: readonly number[],
+) {
+  if (tShape.length !== 3) {
+    throw fail(`only batches of spatial targets supported (3D tensors) but got targets of dimension: ${tShape.length}`);
+  }
+  checkTargetDtypeInMeta(op, target, torch);
+  const classes = shape[1]!;
+  if (weight !== null && weight.data.length !== classes) {
+    throw fail(`weight tensor should be defined either for all or no classes (${classes} classes, weight of shape ${fmt(weight.shape)})`);
+  }
+  if (shape[0] !== tShape[0] || shape[2] !== tShape[1] || shape[3] !== tShape[2]) {
+    throw fail(`size mismatch (got input: ${fmt(shape)} , target: ${fmt(tShape)}`);
+  }
+  checkWeightDtype(op, input, weight);
+  checkTargetDtypeInKernel(op, target, reduction !== 'none', torch);
+  const labels = target.data as Int32Array;
+  const map = shape[2]! * shape[3]!;
+  return {
+    spatial: true,
+    noBatch: false,
+    classes,
+    map,
+    count: shape[0]! * map,
+    targetNumel: labels.length,
+    inputNumel: input.data.length,
+    noneShape,
+    labels,
+    w: weight === null ? null : weight.data,
+  };
+}
+
+/** Checks and plans; then the target bounds, as the kernel meets them. */
+function planChecked(
+  op: string,
+  input: Tensor,
+  target: IndexTensor | Tensor,
+  weight: Tensor | null,
+  ignoreIndex: number,
+  reduction: Reduction,
+  torch: TorchRelease,
+  deferred: LossArgumentError | null,
+): Plan {
+  const p = plan(op, input, target, weight, ignoreIndex, reduction, torch, deferred);
+  // A reduction over an empty target returns before the loop from 1.11 (and reads nothing before).
+  checkBounds(op, p.labels, p.count, p.classes, ignoreIndex);
+  return p;
+}
+
+const LEVELS = 8;
+
+/** c10's CeilLog2 (aten/src/ATen/native/cpu/utils.h): 1 for x <= 2. */
+function ceilLog2(x: number): number {
+  return x <= 2 ? 1 : Math.ceil(Math.log2(x));
+}
+
+const lossPartial = new Float64Array(LEVELS);
+const weightPartial = new Float64Array(LEVELS);
+
+/**
+ * The reductions' loop: the sum of -x[t] * w[t] and of w[t] over the targets not ignored, as
+ * [loss, totalWeight], in the release's order and the dtype's rounding.
+ */
+function accumulate(p: Plan): [number, number] {
+  const { labels, x, w, round: r, ignoreIndex, count } = p;
+  if (!p.torch.nllLossUsesCascadeSum) {
+    let loss = 0;
+    let total = 0;
+    for (let i = 0; i < count; i++) {
+      const t = labels[i]!;
+      if (t === ignoreIndex) continue;
+      const wt = w === null ? 1 : w[t]!;
+      total = r(total + wt);
+      loss = r(loss - r(x[inputIndex(p, i, t)]! * wt));
+    }
+    return [loss, total];
+  }
+  const levelPower = Math.max(4, Math.floor(ceilLog2(count) / LEVELS));
+  const levelStep = 2 ** levelPower;
+  lossPartial.fill(0);
+  weightPartial.fill(0);
+  let ignored = 0;
+  for (let i = 0; i < count; i++) {
+    const t = labels[i]!;
+    if (t === ignoreIndex) {
+      ignored++;
+      continue;
+    }
+    const v = x[inputIndex(p, i, t)]!;
+    if (w !== null) {
+      const wt = w[t]!;
+      lossPartial[0] = r(lossPartial[0]! - r(v * wt));
+      weightPartial[0] = r(weightPartial[0]! + wt);
+    } else {
+      lossPartial[0] = r(lossPartial[0]! - v);
+    }
+    // A level up whenever the next levelPower bits of i are all zero ((i & mask << j * levelPower) == 0).
+    let q = i;
+    for (let j = 0; j + 1 < LEVELS; j++) {
+      if (q % levelStep !== 0) break;
+      weightPartial[j + 1] = r(weightPartial[j + 1]! + weightPartial[j]!);
+      lossPartial[j + 1] = r(lossPartial[j + 1]! + lossPartial[j]!);
+      weightPartial[j] = 0;
+      lossPartial[j] = 0;
+      q = Math.floor(q / levelStep);
+    }
+  }
+  let loss = 0;
+  let total = 0;
+  for (let j = 0; j < LEVELS; j++) {
+    loss = r(loss + lossPartial[j]!);
+    total = r(total + weightPartial[j]!);
+  }
+  return [loss, w === null ? r(count - ignored) : total];
+}
+
+/** The reductions' total weight, as the forward leaves it for the backward. */
+function totalWeight(p: Plan): number {
+  if (p.torch.nllLossMeanOfNothingIsNan && p.targetNumel === 0) return 0;
+  return accumulate(p)[1];
+}
+
+function forward(p: Plan): Tensor {
+  const { labels, x, w, round: r, ignoreIndex, dtype } = p;
+  if (p.reduction === 'none' && !p.noBatch) {
+    const out = allocate(dtype, p.count);
+    for (let i = 0; i < p.count; i++) {
+      const t = labels[i]!;
+      if (t === ignoreIndex) continue; // 0
+      const v = x[inputIndex(p, i, t)]!;
+      out[i] = w === null ? -v : r(-v * w[t]!);
+    }
+    return makeTensor(out, p.noneShape, dtype);
+  }
+  const mean = p.reduction === 'mean';
+  if (p.torch.nllLossMeanOfNothingIsNan && p.targetNumel === 0) return makeTensor([mean ? NaN : 0], [], dtype);
+  let [loss, total] = accumulate(p);
+  if (mean && (p.torch.nllLossMeanOfNothingIsNan || total !== 0 || p.inputNumel === 0)) loss = r(loss / total);
+  return makeTensor([loss], [], dtype);
+}
+
+function backward(p: Plan, gradOutput: Tensor): Tensor {
+  const { labels, w, round: r, ignoreIndex, dtype, count } = p;
+  const grad = allocate(dtype, p.inputNumel);
+  const go = gradOutput.data;
+  if (p.reduction === 'none' && !p.noBatch) {
+    for (let i = 0; i < count; i++) {
+      const t = labels[i]!;
+      if (t === ignoreIndex) continue;
+      grad[inputIndex(p, i, t)] = w === null ? -go[i]! : r(-w[t]! * go[i]!);
+    }
+    return makeTensor(grad, p.inputShape, dtype);
+  }
+  const mean = p.reduction === 'mean';
+  const g0 = go[0]!;
+  const total = totalWeight(p);
+  if (p.torch.nllLossMeanOfNothingIsNan) {
+    const g = mean ? -r(g0 / total) : -g0;
+    for (let i = 0; i < count; i++) {
+      const t = labels[i]!;
+      if (t === ignoreIndex) continue;
+      grad[inputIndex(p, i, t)] = w === null ? g : r(w[t]! * g);
+    }
+    return makeTensor(grad, p.inputShape, dtype);
+  }
+  if (total <= 0) return makeTensor(grad, p.inputShape, dtype);
+  for (let i = 0; i < count; i++) {
+    const t = labels[i]!;
+    if (t === ignoreIndex) continue;
+    const wt = w === null ? 1 : w[t]!;
+    let g: number;
+    if (p.spatial) g = r(r(-wt / (mean ? total : 1)) * g0);
+    else {
+      g = r(-wt * g0);
+      if (mean) g = r(g / total);
+    }
+    grad[inputIndex(p, i, t)] = g;
+  }
+  return makeTensor(grad, p.inputShape, dtype);
+}
+
+/**
+ * nll_loss_nd on log-probabilities: every check (in `c.torch`'s order), then the loss in logProbs'
+ * dtype. `deferred`: see the header.
+ */
+export function nllLossCore(
+  op: string,
+  logProbs: Tensor,
+  target: IndexTensor | Tensor,
+  weight: Tensor | null,
+  ignoreIndex: number,
+  reduction: Reduction,
+  c: Prepared,
+  deferred: LossArgumentError | null = null,
+): Tensor {
+  return forward(planChecked(op, logProbs, target, weight, ignoreIndex, reduction, c.torch, deferred));
+}
+
+/** d nll_loss_nd / d logProbs for a gradOutput shaped like the forward output (same checks first). */
+export function nllLossCoreBackward(
+  op: string,
+  gradOutput: Tensor,
+  logProbs: Tensor,
+  target: IndexTensor | Tensor,
+  weight: Tensor | null,
+  ignoreIndex: number,
+  reduction: Reduction,
+  c: Prepared,
+  deferred: LossArgumentError | null = null,
+): Tensor {
+  const p = planChecked(op, logProbs, target, weight, ignoreIndex, reduction, c.torch, deferred);
+  checkGradOutput(op, gradOutput, reduction === 'none' ? p.noneShape : []);
+  if (dtypeOf(gradOutput) !== p.dtype) {
+    throw new LossArgumentError(`${op}: gradOutput must have the input's dtype (torch: ${dtypeError(logProbs, gradOutput).message})`);
+  }
+  return backward(p, gradOutput);
+}
+
+/** The name torch's argument parser gives nll_loss's ignore_index errors. */
+function parsedFunction(torch: TorchRelease, rank: number): string {
+  if (torch.nllLossNdInAten) return 'nll_loss_nd';
+  return rank === 2 || rank < 2 ? 'nll_loss' : 'nll_loss2d';
+}
+
+function check(op: string, args: { input: Tensor; target: IndexTensor; gradOutput?: Tensor }, options: NllLossOptions | undefined) {
+  const c = prepare(op, SIGNATURE, args, options);
+  const ignore = parseIgnoreIndex(op, c.extra.ignoreIndex, c.torch, parsedFunction(c.torch, c.input.shape.length));
+  // get_enum(reduction) is an argument of the call whose parser then reads ignore_index.
+  const deferred = c.reductionError ?? (ignore instanceof LossArgumentError ? ignore : null);
+  return { c, ignoreIndex: ignore instanceof LossArgumentError ? DEFAULT_IGNORE_INDEX : ignore, deferred };
+}
+
+/** F.nll_loss: `input` holds log-probabilities, `target` class indices (torch.long: an IndexTensor). */
+export function nllLoss(input: Tensor, target: IndexTensor, options?: NllLossOptions): Tensor {
+  const { c, ignoreIndex, deferred } = check(OP, { input, target }, options);
+  return nllLossCore(OP, c.input, c.target, c.weight, ignoreIndex, c.reduction, c, deferred);
+}
+
+/** d loss / d input for a gradOutput shaped like the forward output. */
+export function nllLossBackward(gradOutput: Tensor, input: Tensor, target: IndexTensor, options?: NllLossOptions): Tensor {
+  const op = `${OP}Backward`;
+  const { c, ignoreIndex, deferred } = check(op, { input, target, gradOutput }, options);
+  return nllLossCoreBackward(op, gradOutput, c.input, c.target, c.weight, ignoreIndex, c.reduction, c, deferred);
+}
+
+/** nn.NLLLoss: the options fixed at construction, as torch's module. */
+export const NLLLoss = lossModule<NllLossOptions, IndexTensor>('NLLLoss', nllLoss, nllLossBackward);
+export type NLLLoss = InstanceType<typeof NLLLoss>;
