@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { resourceUsage } from 'node:process';
 import { useAllocatorWarmup } from '../ts/allocator.ts';
-import { LOSSES, type LossEntry, type LossStem } from '../ts/losses/registry.ts';
+import { LOSSES, optionName, type LossEntry, type LossStem } from '../ts/losses/registry.ts';
 import type { Tensor } from '../ts/tensor.ts';
 import { useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
 import { progress } from './lib/progress.ts';
@@ -66,10 +66,10 @@ function inputs(entry: LossEntry, n: number, dtype: 'float32' | 'float64') {
           : 0;
   }
   const options: Record<string, unknown> = { reduction: 'mean' };
-  for (const [torchName, portName] of Object.entries(entry.tensorOptions)) {
+  for (const torchName of entry.domain.tensorKwargs) {
     const v = new Arr(CLASSES);
     for (let c = 0; c < CLASSES; c++) v[c] = torchName === 'pos_weight' ? rand() * 3 : rand() + 0.5;
-    options[portName] = { data: v, shape: [CLASSES] };
+    options[optionName(torchName)] = { data: v, shape: [CLASSES] };
   }
   return { input: { data: x, shape } as Tensor, target: { data: y, shape } as unknown as Tensor & { data: never }, options };
 }

@@ -27,8 +27,9 @@ export function torchMatches(version: string, wanted: string): boolean {
   return version.startsWith(wanted) && !/^\d/.test(version.slice(wanted.length));
 }
 
-/** What runCase checks in a case, in its order: the error, or the output and (with a gradient) the grad. */
-const kindsOf = (c: GoldenCase) => (c.error ? (['error'] as const) : c.grad ? (['output', 'grad'] as const) : (['output'] as const));
+/** What runCase checks in a case, in its order: the error, or the output and (with a backward) the gradients. */
+const kindsOf = (c: GoldenCase) =>
+  c.error ? (['error'] as const) : c.grads || c.grad_error ? (['output', 'grad'] as const) : (['output'] as const);
 
 /** Runs the golden cases the options select; prints the table (or JSON) and returns the exit code. */
 export async function runParity(options: ParityOptions, log: (line: string) => void): Promise<number> {

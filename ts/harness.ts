@@ -2,11 +2,11 @@
 // torch: golden loading and validation, torch.testing.assert_close's comparison, ULP distance and
 // running a golden case through a port. Unlike the library entry it uses Node (node:fs, node:path).
 
-export { GOLDEN_DIR, loadGoldens, lossEntry, portOptions, runCase, toTarget, toTensor } from './golden/run.ts';
+export { caseArgs, GOLDEN_DIR, gradsByName, loadGoldens, lossEntry, matchError, portOptions, runCase, toTensor } from './golden/run.ts';
 export type { CaseResult, LoadedGolden } from './golden/run.ts';
 export { compareTensor, ulpDistance } from './golden/compare.ts';
 export type { Comparison } from './golden/compare.ts';
-export { decodeNumber, GoldenCase, GoldenFile, parseGolden, TensorJson } from './golden/schema.ts';
+export { decodeNumber, GOLDEN_FORMAT, GoldenCase, GoldenFile, parseGolden, TensorJson, tensorValues } from './golden/schema.ts';
 export type { Tolerance } from './golden/schema.ts';
-export { LOSSES, LOSS_STEMS } from './losses/registry.ts';
-export type { LossEntry, LossStem } from './losses/registry.ts';
+export { LOSSES, LOSS_STEMS, optionName } from './losses/registry.ts';
+export type { LossDomain, LossEntry, LossStem } from './losses/registry.ts';

@@ -4,6 +4,7 @@
 import { compareTensor, type ErrorDistribution } from '../../ts/golden/compare.ts';
 import { toTensor } from '../../ts/golden/run.ts';
 import type { GoldenCase, GoldenFile, TensorJson } from '../../ts/golden/schema.ts';
+import type { Tensor } from '../../ts/tensor.ts';
 
 export type DriftStatus = 'unchanged' | 'within' | 'beyond' | 'added' | 'removed';
 
@@ -43,7 +44,7 @@ function comparePart(
   if (!before || !after)
     return { ...base, status: 'beyond', maxAbs: Infinity, maxRel: Infinity, note: before ? 'now raises' : 'no longer raises' };
   if (JSON.stringify(before) === JSON.stringify(after)) return { ...base, status: 'unchanged' };
-  const cmp = compareTensor(toTensor(after, c.dtype), before, golden.tolerance[c.dtype], c.dtype, { distribution: true });
+  const cmp = compareTensor(toTensor(after) as Tensor, before, golden.tolerance[c.dtype], c.dtype, { distribution: true });
   const moved: PartDrift = {
     part,
     status: cmp.ok ? 'within' : 'beyond',
@@ -54,6 +55,20 @@ function comparePart(
   };
   if (cmp.distribution) moved.distribution = cmp.distribution;
   return moved;
+}
+
+const RANK: Record<DriftStatus, number> = { unchanged: 0, within: 1, added: 2, removed: 2, beyond: 3 };
+
+/** The gradients' drift: every differentiated argument compared, the worst reported (its name in the note). */
+function gradDrift(prev: GoldenCase, c: GoldenCase, golden: GoldenFile): PartDrift {
+  const names = [...new Set([...Object.keys(prev.grads ?? {}), ...Object.keys(c.grads ?? {})])];
+  const parts = names.map((name) => {
+    const part = comparePart('grad', prev.grads?.[name] ?? null, c.grads?.[name] ?? null, c, golden);
+    return names.length > 1 && part.status !== 'unchanged' ? { ...part, note: `${name}: ${part.note}` } : part;
+  });
+  if (parts.length === 0) return comparePart('grad', null, null, c, golden);
+  const worst = parts.reduce((a, b) => (RANK[b.status] > RANK[a.status] || (RANK[b.status] === RANK[a.status] && b.maxUlp > a.maxUlp) ? b : a));
+  return { ...worst, maxAbs: Math.max(...parts.map((p) => p.maxAbs)), maxRel: Math.max(...parts.map((p) => p.maxRel)), maxUlp: Math.max(...parts.map((p) => p.maxUlp)) };
 }
 
 export function driftBetween(before: GoldenFile | null, after: GoldenFile): FileDrift {
@@ -73,7 +88,7 @@ export function driftBetween(before: GoldenFile | null, after: GoldenFile): File
     const inputsMoved = JSON.stringify(prev.args) !== JSON.stringify(c.args) || JSON.stringify(prev.kwargs) !== JSON.stringify(c.kwargs);
     const parts = [
       comparePart('output', prev.output, c.output, c, after),
-      comparePart('grad', prev.grad?.input ?? null, c.grad?.input ?? null, c, after),
+      gradDrift(prev, c, after),
     ];
     if (inputsMoved) for (const p of parts) if (p.status === 'unchanged') p.status = 'within';
     if (inputsMoved) parts[0]!.note = `inputs changed; ${parts[0]!.note}`;

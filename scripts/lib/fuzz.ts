@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { compareTensor } from '../../ts/golden/compare.ts';
-import { portOptions, toTarget, toTensor } from '../../ts/golden/run.ts';
+import { gradsByName, portOptions, toTensor } from '../../ts/golden/run.ts';
 import type { GoldenCase, TensorJson } from '../../ts/golden/schema.ts';
 import { LOSSES, type LossDomain, type LossEntry, type LossStem } from '../../ts/losses/registry.ts';
 import { LossArgumentError } from '../../ts/tensor.ts';
@@ -34,8 +34,9 @@ export class WorkerFailure extends Error {
   override name = 'WorkerFailure';
 }
 
-export const encode = (data: number[], shape: number[]): TensorJson => ({
+export const encode = (data: number[], shape: number[], dtype: TensorJson['dtype']): TensorJson => ({
   shape,
+  dtype,
   data: data.map((v) => (Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v)),
 });
 
@@ -106,7 +107,7 @@ export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
         t: targetShape.chain((ts) => fc.tuple(fc.constant(ts), values(numel(ts), label))),
         options: fc.record(
           Object.fromEntries(
-            Object.keys(entry.tensorOptions).map((name) => [name, optionLayout(s, name === 'pos_weight' ? posWeightValue : weightValue)]),
+            domain.tensorKwargs.map((name) => [name, optionLayout(s, name === 'pos_weight' ? posWeightValue : weightValue)]),
           ),
         ),
         reduction,
@@ -118,11 +119,13 @@ export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
       request: {
         loss: stem,
         dtype: k.d,
-        input: encode(k.x, k.s),
-        target: encode(k.t[1], k.t[0]),
+        args: {
+          input: encode(k.x, k.s, k.d),
+          target: encode(k.t[1], k.t[0], domain.target === 'labels' ? 'int64' : k.d),
+        },
         kwargs: {
           reduction: k.reduction,
-          ...Object.fromEntries(Object.entries(k.options).map(([name, o]) => [name, o ? encode(o[1], o[0]) : null])),
+          ...Object.fromEntries(Object.entries(k.options).map(([name, o]) => [name, o ? encode(o[1], o[0], k.d) : null])),
         },
       },
       go: k.go,
@@ -137,6 +140,7 @@ const gradOutputFor = (output: TensorJson, go: number) =>
   encode(
     Array.from({ length: numel(output.shape) }, (_, i) => go + 0.125 * i),
     output.shape,
+    output.dtype,
   );
 
 async function ask(worker: TorchWorker, request: RunRequest): Promise<RunReply> {
@@ -147,19 +151,18 @@ async function ask(worker: TorchWorker, request: RunRequest): Promise<RunReply> 
   }
 }
 
-/** The port's output and gradient for a request, or the Python exception type its error maps to. */
+/** The port's output and gradients for a request, or the Python exception type its error maps to. */
 function runPort(loss: LossStem, req: RunRequest, gradOutput: TensorJson | null, hello: WorkerHello) {
   const entry: LossEntry = LOSSES[loss];
-  const opts = portOptions(entry, req.kwargs, req.dtype, hello.torch, hello.cpu_capability);
-  const input = toTensor(req.input, req.dtype);
-  const target = toTarget(entry, req.target, req.dtype);
+  const opts = portOptions(req.kwargs, hello.torch, hello.cpu_capability);
+  const args = entry.args.map((name) => toTensor(req.args[name]!));
   try {
-    const output = entry.forward(input, target, opts);
-    const grad = gradOutput ? entry.backward(toTensor(gradOutput, req.dtype), input, target, opts) : null;
-    return { output, grad, error: null };
+    const output = entry.forward(...args, opts);
+    const grads = gradOutput ? gradsByName(entry, entry.backward(toTensor(gradOutput), ...args, opts)) : null;
+    return { output, grads, error: null };
   } catch (e) {
     if (!(e instanceof LossArgumentError)) throw e; // a bug in the port: fails the case as it is
-    return { output: null, grad: null, error: e.torchErrorType };
+    return { output: null, grads: null, error: e.torchErrorType };
   }
 }
 
@@ -182,8 +185,13 @@ export async function compareWithTorch(worker: TorchWorker, loss: LossStem, c: L
   const tol = LIVE_TOLERANCE[c.request.dtype];
   const o = compareTensor(port.output!, reply.output!, tol, c.request.dtype);
   if (!o.ok) throw new Disagreement(`output: ${o.message}`);
-  const g = compareTensor(port.grad!, reply.grad!, tol, c.request.dtype);
-  if (!g.ok) throw new Disagreement(`grad: ${g.message}`);
+  if (reply.grad_error) throw new Disagreement(`torch's backward raised ${reply.grad_error.type}; the port's did not`);
+  for (const [name, want] of Object.entries(reply.grads ?? {})) {
+    const got = port.grads![name];
+    if (!got) throw new Disagreement(`grad ${name}: the port returned none`);
+    const g = compareTensor(got, want, tol, c.request.dtype);
+    if (!g.ok) throw new Disagreement(`grad ${name}: ${g.message}`);
+  }
 }
 
 /** A drawn case that agreed (run: its position among the property's runs). */
@@ -289,16 +297,18 @@ export async function fuzzLoss(worker: TorchWorker, loss: LossStem, options: Fuz
 async function goldenCase(worker: TorchWorker, loss: LossStem, c: LiveCase, name: string): Promise<GoldenCase> {
   const { request } = c;
   const base = {
-    id: `${loss}/${request.dtype}/${request.kwargs.reduction}/${name}/1`,
+    id: `${loss}/${request.dtype}/${String(request.kwargs.reduction)}/${name}`,
     dtype: request.dtype,
-    args: { input: request.input, target: request.target },
+    args: request.args,
     kwargs: request.kwargs,
+    tags: ['regression'],
   };
+  const recorded = (r: RunReply) => ({ output: r.output, grads: r.grads, error: r.error, grad_error: r.grad_error, warnings: r.warnings });
   const forward = await ask(worker, { ...request, grad_output: null });
-  if (forward.error) return { ...base, output: null, grad: null, error: forward.error, tags: ['regression'] };
+  if (forward.error) return { ...base, ...recorded(forward), grad_output: null };
   const gradOutput = gradOutputFor(forward.output!, c.go);
   const reply = await ask(worker, { ...request, grad_output: gradOutput });
-  return { ...base, output: reply.output!, grad: { grad_output: gradOutput, input: reply.grad! }, error: null, tags: ['regression'] };
+  return { ...base, ...recorded(reply), grad_output: gradOutput };
 }
 
 /** A failure as the live test and the CLI print it: what differed, how to replay it, the case. */

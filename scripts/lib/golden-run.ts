@@ -193,7 +193,11 @@ class GoldenRun {
 
     // Loaded only now, so that a missing interpreter or a failing generator fails fast.
     log(`comparing ${generated.length} regenerated files with ${this.label}`);
-    const committed = loadGoldens(opts.goldenDir);
+    const older: string[] = [];
+    const committed = loadGoldens(opts.goldenDir, { onOtherFormat: (file, format) => older.push(`${file} (format ${String(format)})`) });
+    if (older.length > 0) {
+      log(`${older.length} committed files are of another golden format and are no baseline for the drift report: ${older.join(', ')}`);
+    }
     const drifts: FileDrift[] = [];
     for (const g of generated) {
       await yieldToEvents(); // long phases yield between files, so a signal is handled promptly

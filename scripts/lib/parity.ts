@@ -3,7 +3,7 @@
 
 import { elementRatio, emptyDistribution, type ElementError } from '../../ts/golden/compare.ts';
 import { runCase, type CaseResult, type LoadedGolden } from '../../ts/golden/run.ts';
-import { decodeNumber, type GoldenCase, type TensorJson } from '../../ts/golden/schema.ts';
+import { tensorValues, type GoldenCase, type TensorJson } from '../../ts/golden/schema.ts';
 
 export interface ParityRow {
   torch: string;
@@ -65,21 +65,21 @@ export function summarizeTensor(t: TensorJson): TensorSummary {
   let min: number | null = null;
   let max: number | null = null;
   let nans = 0;
-  for (const raw of t.data) {
-    const v = decodeNumber(raw);
+  const values = tensorValues(t);
+  for (const v of values) {
     if (Number.isNaN(v)) nans++;
     else {
       if (min === null || v < min) min = v;
       if (max === null || v > max) max = v;
     }
   }
-  return { shape: t.shape, head: t.data.slice(0, HEAD).map(decodeNumber), min, max, nans };
+  return { shape: t.shape, head: Array.from(values.subarray(0, HEAD)), min, max, nans };
 }
 
 function kwargsGiven(c: GoldenCase): string[] {
   return Object.entries(c.kwargs)
     .filter(([, v]) => v !== null)
-    .map(([k, v]) => (typeof v === 'string' ? `${k}=${v}` : `${k}: [${v!.shape.join(', ')}]`));
+    .map(([k, v]) => (typeof v === 'object' && v !== null ? `${k}: [${v.shape.join(', ')}]` : `${k}=${String(v)}`));
 }
 
 /** Keeps the `keep` largest by ratio in `list`, largest first. */

@@ -4,7 +4,7 @@
 
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { TensorJson } from '../../ts/golden/schema.ts';
+import type { KwargJson, TensorJson, TorchError } from '../../ts/golden/schema.ts';
 import { ROOTS_DIR, defaultTimeoutSeconds, howItEnded, interpreterFromEnv, startPython, type Interpreter } from './torch-python.ts';
 
 export interface WorkerHello {
@@ -21,13 +21,12 @@ export interface WorkerHello {
 export interface RunRequest {
   op?: 'run';
   loss: string;
+  /** The case's dtype (what the port's tolerance follows); each tensor carries its own. */
   dtype: 'float32' | 'float64';
-  input: TensorJson;
-  target: TensorJson;
-  kwargs: Record<string, TensorJson | string | null>;
+  /** The loss's positional tensors by torch's names (golden format). */
+  args: Record<string, TensorJson>;
+  kwargs: Record<string, KwargJson>;
   grad_output?: TensorJson | null;
-  /** The target's torch dtype when not the loss's own (python/worker.py), e.g. 'int64' for integer targets. */
-  target_dtype?: 'int64' | 'float32' | 'float64';
 }
 
 /** One of PyTorch's own loss tests re-created in python/pytorch_tests.py, by its index there. */
@@ -47,10 +46,13 @@ export interface BenchRequest {
   backward: boolean;
 }
 
+/** As a golden case records them (python/samples.py run_sample). */
 export interface RunReply {
-  output?: TensorJson;
-  grad?: TensorJson;
-  error?: { type: string; message: string };
+  output: TensorJson | null;
+  grads: Record<string, TensorJson> | null;
+  error: TorchError | null;
+  grad_error: TorchError | null;
+  warnings: string[];
 }
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };

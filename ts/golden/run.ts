@@ -6,7 +6,7 @@ import { LOSSES, optionName, type LossEntry, type LossStem } from '../losses/reg
 import { LossArgumentError, type IndexTensor, type Tensor } from '../tensor.ts';
 import { compareTorchVersions } from '../torch-version.ts';
 import { compareTensor, type CompareOptions, type Comparison } from './compare.ts';
-import { parseGolden, tensorValues, type GoldenCase, type GoldenFile, type KwargJson, type TensorJson, type TorchError } from './schema.ts';
+import { GOLDEN_FORMAT, parseGolden, tensorValues, type GoldenCase, type GoldenFile, type KwargJson, type TensorJson, type TorchError } from './schema.ts';
 
 export { GOLDEN_DIR } from './paths.ts';
 import { GOLDEN_DIR } from './paths.ts';
@@ -23,7 +23,7 @@ export interface LoadedGolden {
  * the file's torch version and the file name its loss. First repairs a commit of `npm run golden`
  * that was killed between its two renames (see recoverInterruptedCommit).
  */
-export function loadGoldens(dir = GOLDEN_DIR): LoadedGolden[] {
+export function loadGoldens(dir = GOLDEN_DIR, options: LoadOptions = {}): LoadedGolden[] {
   recoverInterruptedCommit(dir);
   if (!existsSync(dir)) return [];
   const out: LoadedGolden[] = [];
@@ -33,7 +33,15 @@ export function loadGoldens(dir = GOLDEN_DIR): LoadedGolden[] {
     for (const name of readdirSync(join(dir, sub)).sort()) {
       if (!name.endsWith('.json')) continue;
       const file = join(dir, sub, name);
-      const golden = parseGolden(readFileSync(file), file);
+      const bytes = readFileSync(file);
+      if (options.onOtherFormat) {
+        const format = formatOf(bytes);
+        if (format !== GOLDEN_FORMAT) {
+          options.onOtherFormat(file, format);
+          continue;
+        }
+      }
+      const golden = parseGolden(bytes, file);
       const torchDir = sub.slice('torch-'.length);
       if (golden.torch !== torchDir)
         throw new Error(`${file}: invalid golden file at $.torch: '${golden.torch}' in the folder of torch ${torchDir}`);
@@ -43,6 +51,19 @@ export function loadGoldens(dir = GOLDEN_DIR): LoadedGolden[] {
     }
   }
   return out;
+}
+
+export interface LoadOptions {
+  /** Skip files of another format version (called with each), instead of failing on them: the
+   *  golden command's drift baseline, when the committed set predates a format change. */
+  onOtherFormat?: (file: string, format: unknown) => void;
+}
+
+/** The `format` a golden file declares (its header comes first), or undefined. */
+function formatOf(bytes: Uint8Array): unknown {
+  const head = new TextDecoder().decode(bytes.subarray(0, 64));
+  const m = /^\{\s*"format"\s*:\s*(\d+)/.exec(head);
+  return m ? Number(m[1]) : undefined;
 }
 
 /**
