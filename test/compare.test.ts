@@ -40,7 +40,7 @@ test('the distribution counts every element once and finds the one nearest the t
   };
   const gotValues = [1, next(2, 3), 5e-8, Number.NaN, 4 + 4e-7, 0];
   const got = { data: Float64Array.from(gotValues), shape: [6] };
-  const wantJson = { shape: [6], data: want.map((v) => (Number.isNaN(v) ? ('NaN' as const) : v)) };
+  const wantJson = { shape: [6], dtype: 'float64' as const, data: want.map((v) => (Number.isNaN(v) ? ('NaN' as const) : v)) };
   const cmp = compareTensor(got, wantJson, tol, 'float64', { distribution: true });
   const d = cmp.distribution!;
   // Every element once in the ratio histogram (the matching NaN as exact).
@@ -62,14 +62,14 @@ test('the distribution counts every element once and finds the one nearest the t
 });
 
 test('a mismatched NaN is infinitely far; an exact tensor has an exact worst element', () => {
-  const nan = compareTensor({ data: Float32Array.from([1, Number.NaN]), shape: [2] }, { shape: [2], data: [1, 2] }, tol, 'float32', {
+  const nan = compareTensor({ data: Float32Array.from([1, Number.NaN]), shape: [2] }, { shape: [2], dtype: 'float32', data: [1, 2] }, tol, 'float32', {
     distribution: true,
   });
   expect(nan.ok).toBe(false);
   expect(nan.distribution!.ratio[RATIO_BEYOND + 1]).toBe(1);
   expect(nan.distribution!.worst!.index).toBe(1);
   expect(elementRatio(nan.distribution!.worst!)).toBe(Infinity);
-  const same = compareTensor({ data: Float32Array.from([3, 4]), shape: [2] }, { shape: [2], data: [3, 4] }, tol, 'float32', {
+  const same = compareTensor({ data: Float32Array.from([3, 4]), shape: [2] }, { shape: [2], dtype: 'float32', data: [3, 4] }, tol, 'float32', {
     distribution: true,
   });
   expect(same.distribution!.ratio[0]).toBe(2);
@@ -78,10 +78,17 @@ test('a mismatched NaN is infinitely far; an exact tensor has an exact worst ele
 
 test('without the option there is no distribution, and the figures are the same', () => {
   const got = { data: Float32Array.from([1.0000001, 2, 3]), shape: [3] };
-  const want = { shape: [3], data: [1, 2, 3.000001] };
+  const want = { shape: [3], dtype: 'float32' as const, data: [1, 2, 3.000001] };
   const plain = compareTensor(got, want, { rtol: 1.3e-6, atol: 1e-5 }, 'float32');
   const detailed = compareTensor(got, want, { rtol: 1.3e-6, atol: 1e-5 }, 'float32', { distribution: true });
   expect(plain.distribution).toBeUndefined();
   const { distribution: _, ...rest } = detailed;
   expect(rest).toEqual(plain);
+});
+
+test('a dtype other than the golden tensor\'s fails, as assert_close(check_dtype=True) does', () => {
+  const got = { data: Float64Array.from([1, 2]), shape: [2] };
+  const cmp = compareTensor(got, { shape: [2], dtype: 'float32', data: [1, 2] }, tol, 'float32');
+  expect(cmp.ok).toBe(false);
+  expect(cmp.message).toBe('dtype float64 != expected float32');
 });
