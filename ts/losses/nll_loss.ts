@@ -148,6 +148,7 @@ function plan(
   reduction: Reduction,
   torch: TorchRelease,
   deferred: LossArgumentError | null,
+  backward: boolean,
 ): Plan {
   const fail = (message: string, type: 'RuntimeError' | 'ValueError' | 'IndexError' = 'RuntimeError') =>
     new LossArgumentError(`${op}: ${message}`, type);
@@ -174,11 +175,11 @@ function plan(
   const base = { dtype: dtypeOf(input), round: useDType(dtypeOf(input)), torch, reduction, ignoreIndex, x: input.data, inputShape: shape };
   if (rank <= 2) {
     if (inPython && deferred) throw deferred;
-    return Object.assign(base, checkClasses(op, input, target, weight, reduction, torch, fail));
+    return Object.assign(base, checkClasses(op, input, target, weight, reduction, torch, fail, backward));
   }
   if (rank === 4) {
     if (inPython && deferred) throw deferred;
-    return Object.assign(base, checkSpatial(op, input, shape, target, tShape, weight, reduction, torch, fail, tShape));
+    return Object.assign(base, checkSpatial(op, input, shape, target, tShape, weight, reduction, torch, fail, tShape, backward));
   }
   // dim == 3 or dim > 4: nll_loss2d on views.
   const n = shape[0]!;
@@ -200,15 +201,18 @@ function plan(
   const targetNumel = numel(tShape);
   const inputView = inputNumel > 0 ? [n, c, 1, inputNumel / (n * c)] : [n, c, 0, 0];
   const targetView = targetNumel > 0 ? [n, 1, targetNumel / n] : [n, 0, 0];
-  return Object.assign(base, checkSpatial(op, input, inputView, target, targetView, weight, reduction, torch, fail, outSize));
+  return Object.assign(base, checkSpatial(op, input, inputView, target, targetView, weight, reduction, torch, fail, outSize, backward));
 }
 
 type Fail = (message: string, type?: 'RuntimeError' | 'ValueError' | 'IndexError') => LossArgumentError;
 
-/** The target dtype check of the kernel (before 2.11): not reached by a reduction over an empty target from 1.11. */
-function checkTargetDtypeInKernel(op: string, target: IndexTensor | Tensor, scalarPath: boolean, torch: TorchRelease): void {
+/**
+ * The target dtype check of the kernel (before 2.11): a forward reduction over an empty target
+ * returns before it from 1.11 (the backward kernels always read the target).
+ */
+function checkTargetDtypeInKernel(op: string, target: IndexTensor | Tensor, scalarPath: boolean, torch: TorchRelease, backward: boolean): void {
   if (isIndexTensor(target)) return;
-  if (scalarPath && torch.nllLossMeanOfNothingIsNan && target.data.length === 0) return;
+  if (!backward && scalarPath && torch.nllLossMeanOfNothingIsNan && target.data.length === 0) return;
   throw new LossArgumentError(
     `${op}: argument 'target' must hold class indices (Int32Array data, torch.long), got a float tensor (torch: expected scalar type Long but found ${torchDTypeName(target)})`,
   );
@@ -247,6 +251,7 @@ function checkClasses(
   reduction: Reduction,
   torch: TorchRelease,
   fail: Fail,
+  backward: boolean,
 ) {
   const shape = input.shape;
   const rank = shape.length;
@@ -260,7 +265,9 @@ function checkClasses(
     throw fail(`For 1D input, 1D target must have size 1, but got target size: ${tShape[0]}`, 'ValueError');
   }
   const noBatch = rank === 1;
-  const sizesChecked = torch.nllLoss1dTargetMustBeSize1 ? noBatch : noBatch && tRank === 0;
+  // The backward meta kept the older check: a (C) input with a (1) target passes the forward from
+  // 2.10 but not the backward (unless C == 1).
+  const sizesChecked = torch.nllLoss1dTargetMustBeSize1 && !backward ? noBatch : noBatch && tRank === 0;
   if (!sizesChecked) {
     if (tRank === 0) throw fail('target is 0-d (torch: Dimension specified as 0 but tensor has no dimensions)', 'IndexError');
     if (shape[0] !== tShape[0]) throw fail(`size mismatch (got input: ${fmt(shape)}, target: ${fmt(tShape)})`);
@@ -273,7 +280,7 @@ function checkClasses(
   }
   checkWeightDtype(op, input, weight);
   const scalarPath = reduction !== 'none' || noBatch;
-  checkTargetDtypeInKernel(op, target, scalarPath, torch);
+  checkTargetDtypeInKernel(op, target, scalarPath, torch, backward);
   const labels = target.data as Int32Array;
   const count = noBatch ? (labels.length > 0 ? 1 : 0) : shape[0]!;
   return {
@@ -302,6 +309,7 @@ function checkSpatial(
   torch: TorchRelease,
   fail: Fail,
   noneShape: readonly number[],
+  backward: boolean,
 ) {
   if (tShape.length !== 3) {
     throw fail(`only batches of spatial targets supported (3D tensors) but got targets of dimension: ${tShape.length}`);
@@ -315,7 +323,7 @@ function checkSpatial(
     throw fail(`size mismatch (got input: ${fmt(shape)} , target: ${fmt(tShape)}`);
   }
   checkWeightDtype(op, input, weight);
-  checkTargetDtypeInKernel(op, target, reduction !== 'none', torch);
+  checkTargetDtypeInKernel(op, target, reduction !== 'none', torch, backward);
   const labels = target.data as Int32Array;
   const map = shape[2]! * shape[3]!;
   return {
@@ -342,8 +350,9 @@ function planChecked(
   reduction: Reduction,
   torch: TorchRelease,
   deferred: LossArgumentError | null,
+  backward: boolean,
 ): Plan {
-  const p = plan(op, input, target, weight, ignoreIndex, reduction, torch, deferred);
+  const p = plan(op, input, target, weight, ignoreIndex, reduction, torch, deferred, backward);
   // A reduction over an empty target returns before the loop from 1.11 (and reads nothing before).
   checkBounds(op, p.labels, p.count, p.classes, ignoreIndex);
   return p;
@@ -495,7 +504,7 @@ export function nllLossCore(
   c: Prepared,
   deferred: LossArgumentError | null = null,
 ): Tensor {
-  return forward(planChecked(op, logProbs, target, weight, ignoreIndex, reduction, c.torch, deferred));
+  return forward(planChecked(op, logProbs, target, weight, ignoreIndex, reduction, c.torch, deferred, false));
 }
 
 /** d nll_loss_nd / d logProbs for a gradOutput shaped like the forward output (same checks first). */
@@ -510,7 +519,7 @@ export function nllLossCoreBackward(
   c: Prepared,
   deferred: LossArgumentError | null = null,
 ): Tensor {
-  const p = planChecked(op, logProbs, target, weight, ignoreIndex, reduction, c.torch, deferred);
+  const p = planChecked(op, logProbs, target, weight, ignoreIndex, reduction, c.torch, deferred, true);
   checkGradOutput(op, gradOutput, reduction === 'none' ? p.noneShape : []);
   if (dtypeOf(gradOutput) !== p.dtype) {
     throw new LossArgumentError(`${op}: gradOutput must have the input's dtype (torch: ${dtypeError(logProbs, gradOutput).message})`);
