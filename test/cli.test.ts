@@ -263,13 +263,17 @@ describe('fuzz', () => {
     expect(report.failures[0]!.golden).toEqual(JSON.parse(printed));
     const c = GoldenCase.parse(JSON.parse(printed));
     const golden = {
-      format: 1 as const,
+      format: 2 as const,
       loss: 'soft_margin_loss',
+      function: 'soft_margin_loss',
+      args: ['input', 'target'],
+      grads: ['input'],
       torch: '2.6.0+fake',
       python: '3.0.0',
       seed: 3,
       environment: { cpu_capability: 'avx2' as const, threads: 1, machine: 'x86_64' },
       tolerance: { float32: { rtol: 1.3e-6, atol: 1e-5 }, float64: { rtol: 1e-7, atol: 1e-7 } },
+      unavailable: null,
       cases: [c],
     };
     expect(runCase('soft_margin_loss', c, golden).map((r) => r.ok)).toEqual([false]);
