@@ -17,7 +17,8 @@ import {
   type Tensor,
 } from '../ts/index.ts';
 import { CHUNK, Float32Kernels, float32Kernels, kernelsFor, loadFloat32Kernels, useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
-import { compileKernels, kernelsModuleSource } from '../scripts/build-wasm.ts';
+import { compileKernels, kernelOpsSource, kernelsModuleSource } from '../scripts/build-wasm.ts';
+import { KERNEL_FLAGS, KERNEL_OPS } from '../ts/wasm/kernel-ops.ts';
 
 afterEach(() => useFloat32Kernels(true));
 
@@ -41,6 +42,21 @@ test('elementary returns copies: a later call does not change an earlier result'
   kernels.elementary('exp', new Float32Array([5, 6, 7]));
   expect(first).toEqual(copy);
   expect(first.buffer).not.toBe(kernels.exports.memory.buffer);
+});
+
+test('ts/wasm/kernel-ops.ts is generated from the kernels source, and names every op and flag the module exports', () => {
+  const source = readFileSync(new URL('../ts/wasm/assembly/kernels.ts', import.meta.url), 'utf8');
+  expect(readFileSync(new URL('../ts/wasm/kernel-ops.ts', import.meta.url), 'utf8')).toBe(kernelOpsSource(source));
+  const exports = loadFloat32Kernels()!.exports as unknown as Record<string, unknown>;
+  for (const [name, op] of Object.entries(KERNEL_OPS)) expect((exports[name] as WebAssembly.Global).value, name).toBe(op.id);
+  for (const [name, bit] of Object.entries(KERNEL_FLAGS)) expect((exports[name] as WebAssembly.Global).value, name).toBe(bit);
+  // Every exported global but the sum's chunk alignment is an op or a flag of the table.
+  const globals = Object.keys(exports).filter((name) => exports[name] instanceof WebAssembly.Global && name !== 'SUM_CHUNK_ALIGN');
+  expect(globals.sort()).toEqual([...Object.keys(KERNEL_OPS), ...Object.keys(KERNEL_FLAGS)].sort());
+  // Op ids and flag bits are distinct, and every kernel names its target.
+  expect(new Set(Object.values(KERNEL_OPS).map((o) => o.id)).size).toBe(Object.keys(KERNEL_OPS).length);
+  expect(new Set(Object.values(KERNEL_FLAGS)).size).toBe(Object.keys(KERNEL_FLAGS).length);
+  for (const op of Object.values(KERNEL_OPS)) expect(op.operands[0]).toEqual({ name: 'target', slot: 'y' });
 });
 
 test('ts/wasm/kernels-binary.ts is the build of ts/wasm/assembly/kernels.ts (npm run build:wasm)', () => {
@@ -230,12 +246,11 @@ test('operands shaped like the input are streamed in chunks, so memory stays at 
     classes,
     results: 'elements',
     flags: ['HAS_WEIGHT', 'HAS_POS_WEIGHT'],
-    operands: [
-      { data: target.data, rowStride: classes, colStride: 1 },
-      { data: weight.data, rowStride: classes, colStride: 1 },
-      { data: posWeight.data, rowStride: 0, colStride: 1 },
-      null,
-    ],
+    operands: {
+      target: { data: target.data, rowStride: classes, colStride: 1 },
+      weight: { data: weight.data, rowStride: classes, colStride: 1 },
+      posWeight: { data: posWeight.data, rowStride: 0, colStride: 1 },
+    },
   } as const;
   const got = fresh.run(call, 'none', input.shape);
   expect(fresh.exports.memory.buffer.byteLength).toBeLessThan(1 << 20);

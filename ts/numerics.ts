@@ -196,7 +196,16 @@ export function sum(values: ArrayLike<number>, lanes: number, r: Round, length =
   return atenRowSum(values, 0, length, lanes, r);
 }
 
-/** Tensor.mean() on CPU: sum, then div_ by the count (NaN for an empty tensor, as torch). */
+/**
+ * ATen's mean from its sum: sum, then div_ by the count, rounded to the dtype (NaN for an empty
+ * tensor, as torch). The one place a 'mean' reduction divides: applyReduction's JS path and the
+ * float32 kernels' both come here.
+ */
+export function meanOf(total: number, count: number, r: Round): number {
+  return r(total / count);
+}
+
+/** Tensor.mean() on CPU: sum, then div_ by the count. */
 export function mean(values: ArrayLike<number>, lanes: number, r: Round, length = values.length): number {
-  return r(sum(values, lanes, r, length) / length);
+  return meanOf(sum(values, lanes, r, length), length, r);
 }

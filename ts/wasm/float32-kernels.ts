@@ -11,21 +11,38 @@
 // returns null), which compute the same values, and the module never holds more than that.
 
 import { KERNELS_WASM_BASE64 } from './kernels-binary.ts';
+import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
+import { meanOf } from '../numerics.ts';
 import type { Reduction } from '../loss-args.ts';
 import { makeTensor } from '../reduction.ts';
 import { allocate, type DType, type FloatArray, type Tensor } from '../tensor.ts';
 import type { RowColOperand } from '../broadcast.ts';
 
-type Op =
-  | 'BCE_WITH_LOGITS'
-  | 'BCE_WITH_LOGITS_GRAD'
-  | 'MULTILABEL_SOFT_MARGIN'
-  | 'MULTILABEL_SOFT_MARGIN_GRAD'
-  | 'SOFT_MARGIN'
-  | 'SOFT_MARGIN_GRAD'
-  | 'BINARY_CROSS_ENTROPY'
-  | 'BINARY_CROSS_ENTROPY_GRAD';
-export type Flag = 'HAS_WEIGHT' | 'HAS_POS_WEIGHT' | 'USES_LOG_SIGMOID' | 'USES_LOG1P' | 'LOG1P_OVERFLOWS';
+/** A kernel, as ./assembly/kernels.ts declares it (generated into ./kernel-ops.ts). */
+export type Op = keyof typeof KERNEL_OPS;
+export type Flag = keyof typeof KERNEL_FLAGS;
+/** The operand names kernel `O` takes (its declaration's `y=target a=weight ...`). */
+export type OperandName<O extends Op> = (typeof KERNEL_OPS)[O]['operands'][number]['name'];
+type Slot = (typeof KERNEL_OPS)[Op]['operands'][number]['slot'];
+const SLOTS: readonly Slot[] = ['y', 'a', 'b', 'c'];
+
+/** One operand in the module's argument order: its address, row, column and element strides. */
+type OperandArgs = [ptr: number, rowStride: number, colStride: number, elemStride: number];
+type KernelArgs = [
+  op: number,
+  x: number,
+  pre: number,
+  out: number,
+  start: number,
+  count: number,
+  classes: number,
+  ...y: OperandArgs,
+  ...a: OperandArgs,
+  ...b: OperandArgs,
+  ...c: OperandArgs,
+  flags: number,
+  scalar: number,
+];
 
 export type KernelExports = {
   readonly memory: WebAssembly.Memory;
@@ -33,10 +50,10 @@ export type KernelExports = {
   heapBase(): number;
   /** out[i] = f(input[i]) for f = 0 exp, 1 log1p on [0, 1], 2 log, 3 log1p, 4 log on [1, inf]; n a multiple of 4. */
   elementary(fn: number, input: number, out: number, n: number): void;
-  /** op, x, pre (a chunk-sized area), out, start, count, classes, then four numbers per operand (y, a, b, c), flags, scalar. */
-  elementwise(...args: number[]): void;
-  /** As elementwise, then the scratch area. */
-  rowMeans(...args: number[]): void;
+  /** Kernel `op` on a chunk of `count` elements from `start`, one result per element into out. */
+  elementwise(...args: KernelArgs): void;
+  /** As elementwise, each row's results averaged over its classes (in the scratch area): one result per row. */
+  rowMeans(...args: [...KernelArgs, scratch: number]): void;
   sumBegin(length: number): void;
   sumChunk(ptr: number, count: number): number;
   sumFloat32(ptr: number, length: number): number;
@@ -47,20 +64,34 @@ export type KernelExports = {
 export const ELEMENTARY = ['exp', 'log1p-unit', 'log', 'log1p', 'log-ge1'] as const;
 export type Elementary = (typeof ELEMENTARY)[number];
 
-/** One kernel call over a rows x classes input of `count` elements. */
-export interface KernelCall {
-  readonly op: Op;
+/**
+ * One call of kernel `O` over a rows x classes input of `count` elements. For a union of ops (a
+ * port's forward and backward built by one function) the operand names are those of any of them.
+ */
+export interface KernelCall<O extends Op = Op> {
+  readonly op: O;
   readonly input: FloatArray;
   readonly classes: number;
-  /** The target and the kernel's operands a, b, c (see assembly/kernels.ts); null when absent. */
-  readonly operands: readonly [RowColOperand | null, RowColOperand | null, RowColOperand | null, RowColOperand | null];
+  /** The kernel's operands by name (see its declaration); absent or null when not given. */
+  readonly operands: { readonly [name in OperandName<O>]?: RowColOperand | null };
   readonly flags: readonly Flag[];
+  /** The kernel's scalar (KERNEL_OPS[op].scalar says what it is), 0 when it has none. */
   readonly scalar?: number;
   /**
    * 'elements': one result per element, in chunks of CHUNK elements. 'row means': one per row of
    * `classes` elements (a class-dim sum / classes), in chunks of whole rows.
    */
   readonly results: 'elements' | 'row means';
+}
+
+/** A call's operands in the module's slot order (y, a, b, c), null where absent. */
+function operandsBySlot(call: KernelCall): (RowColOperand | null)[] {
+  const given = call.operands as Readonly<Record<string, RowColOperand | null | undefined>>;
+  const declared = KERNEL_OPS[call.op].operands as readonly { name: string; slot: Slot }[];
+  return SLOTS.map((slot) => {
+    const operand = declared.find((o) => o.slot === slot);
+    return operand ? (given[operand.name] ?? null) : null;
+  });
 }
 
 /** A tensor with one value per element of the input (the target; gradOutput for 'none') as an operand. */
@@ -121,8 +152,8 @@ export class Float32Kernels {
     // Operands shaped like the input travel with the chunks; the others are placed whole.
     const placed: { ptr: number; values: FloatArray }[] = [];
     const streams: { ptr: number; values: FloatArray }[] = [{ ptr: this.reserve(chunk), values: input }];
-    const operands: number[] = [];
-    for (const o of call.operands) {
+    const operands = [] as number[] as [...OperandArgs, ...OperandArgs, ...OperandArgs, ...OperandArgs];
+    for (const o of operandsBySlot(call)) {
       if (!o) operands.push(0, 0, 0, 0);
       else if ((o.colStride === 1 || classes <= 1) && (o.rowStride === classes || rows <= 1) && o.data.length === n) {
         const ptr = this.reserve(chunk);
@@ -141,8 +172,8 @@ export class Float32Kernels {
     const heap = this.heap();
     for (const { ptr, values } of placed) heap.set(values, ptr / 4);
 
-    const op = this.exports[call.op].value as number;
-    const flags = call.flags.reduce((bits, f) => bits | (this.exports[f].value as number), 0);
+    const op = KERNEL_OPS[call.op].id;
+    const flags = call.flags.reduce((bits, f) => bits | KERNEL_FLAGS[f], 0);
     const scalar = call.scalar ?? 0;
     const collect = reduction === 'none' && !byRow ? (allocate('float32', n) as Float32Array) : null;
     const streamSum = reduction !== 'none' && !byRow;
@@ -152,15 +183,16 @@ export class Float32Kernels {
       const count = Math.min(chunk, n - start);
       for (const { ptr, values } of streams) heap.set(values.subarray(start, start + count), ptr / 4);
       const x = streams[0]!.ptr;
-      if (byRow) this.exports.rowMeans(op, x, pre, out + (start / classes) * 4, start, count, classes, ...operands, flags, scalar, scratch);
-      else this.exports.elementwise(op, x, pre, out, start, count, classes, ...operands, flags, scalar);
+      const args: KernelArgs = [op, x, pre, byRow ? out + (start / classes) * 4 : out, start, count, classes, ...operands, flags, scalar];
+      if (byRow) this.exports.rowMeans(...args, scratch);
+      else this.exports.elementwise(...args);
       if (collect) collect.set(heap.subarray(out / 4, out / 4 + count), start);
       else if (streamSum) sum = this.exports.sumChunk(out, count);
     }
     if (reduction === 'none') return makeTensor(collect ?? heap.slice(out / 4, out / 4 + rows), shape, 'float32');
     if (byRow) sum = this.exports.sumFloat32(out, rows);
     const results = byRow ? rows : n;
-    return makeTensor([reduction === 'mean' ? Math.fround(sum / results) : sum], [], 'float32');
+    return makeTensor([reduction === 'mean' ? meanOf(sum, results, Math.fround) : sum], [], 'float32');
   }
 
   /** Tensor.sum() of float32 values in ATen's order, streamed through the module in chunks. */

@@ -260,24 +260,28 @@ export function elementary(fn: i32, input: usize, out: usize, n: i32): void {
 // Formulas and the torch source they mirror: ../../losses/<stem>.ts. y is the target; a, b, c
 // are the kernel's operands (see OPS below); s a scalar.
 
-export const HAS_WEIGHT = 1;
-export const HAS_POS_WEIGHT = 2;
-/** BCEWithLogits, torch >= 2.3: built on log_sigmoid; before, on max_val and log(exp(-m) + exp(-x - m)). */
-export const USES_LOG_SIGMOID = 4;
-/** SoftMarginLoss, torch >= 2.0: log1p(exp(-x y)); before, log(1 + exp(-x y)). */
-export const USES_LOG1P = 8;
-/** SoftMarginLoss: the vectorized log1p is SLEEF's before 3.8, inf above 1e38 (torch 2.0 - 2.7, not 'default'). */
-export const LOG1P_OVERFLOWS = 16;
+// Each flag and each kernel is declared once, here: `npm run build:wasm` reads these lines into
+// ../kernel-ops.ts (KERNEL_FLAGS, KERNEL_OPS), from which ../float32-kernels.ts types its calls.
+// A flag line ends in `// flag`; a kernel line names its operands by slot (y is the target;
+// a, b, c the others; s the scalar) as `// kernel: y=name a=name ... s=name`, then why.
 
-// The kernels (`op`), with their operands:
-export const BCE_WITH_LOGITS = 0; // a weight, b pos_weight
-export const BCE_WITH_LOGITS_GRAD = 1; // a weight, b pos_weight, c gradOutput, s the divisor for 'mean' (else 0)
-export const MULTILABEL_SOFT_MARGIN = 2; // a weight (per element, before the class sum)
-export const MULTILABEL_SOFT_MARGIN_GRAD = 3; // a weight, c the sample's gradient / C
-export const SOFT_MARGIN = 4;
-export const SOFT_MARGIN_GRAD = 5; // c gradOutput, s -norm
-export const BINARY_CROSS_ENTROPY = 6; // a weight
-export const BINARY_CROSS_ENTROPY_GRAD = 7; // a weight, c gradOutput, s the divisor for 'mean' (else 0)
+export const HAS_WEIGHT = 1; // flag
+export const HAS_POS_WEIGHT = 2; // flag
+/** BCEWithLogits, torch >= 2.3: built on log_sigmoid; before, on max_val and log(exp(-m) + exp(-x - m)). */
+export const USES_LOG_SIGMOID = 4; // flag
+/** SoftMarginLoss, torch >= 2.0: log1p(exp(-x y)); before, log(1 + exp(-x y)). */
+export const USES_LOG1P = 8; // flag
+/** SoftMarginLoss: the vectorized log1p is SLEEF's before 3.8, inf above 1e38 (torch 2.0 - 2.7, not 'default'). */
+export const LOG1P_OVERFLOWS = 16; // flag
+
+export const BCE_WITH_LOGITS = 0; // kernel: y=target a=weight b=posWeight
+export const BCE_WITH_LOGITS_GRAD = 1; // kernel: y=target a=weight b=posWeight c=gradOutput s=meanDivisor (0 unless 'mean')
+export const MULTILABEL_SOFT_MARGIN = 2; // kernel: y=target a=weight (per element, before the class sum)
+export const MULTILABEL_SOFT_MARGIN_GRAD = 3; // kernel: y=target a=weight c=rowGradient (the sample's gradient / C)
+export const SOFT_MARGIN = 4; // kernel: y=target
+export const SOFT_MARGIN_GRAD = 5; // kernel: y=target c=gradOutput s=minusNorm
+export const BINARY_CROSS_ENTROPY = 6; // kernel: y=target a=weight
+export const BINARY_CROSS_ENTROPY_GRAD = 7; // kernel: y=target a=weight c=gradOutput s=meanDivisor (0 unless 'mean')
 
 const OVERFLOW: usize = memory.data<f32>([1e38]);
 const INF: usize = memory.data<f32>([Infinity]);
