@@ -62,16 +62,28 @@ test('the distribution counts every element once and finds the one nearest the t
 });
 
 test('a mismatched NaN is infinitely far; an exact tensor has an exact worst element', () => {
-  const nan = compareTensor({ data: Float32Array.from([1, Number.NaN]), shape: [2] }, { shape: [2], dtype: 'float32', data: [1, 2] }, tol, 'float32', {
-    distribution: true,
-  });
+  const nan = compareTensor(
+    { data: Float32Array.from([1, Number.NaN]), shape: [2] },
+    { shape: [2], dtype: 'float32', data: [1, 2] },
+    tol,
+    'float32',
+    {
+      distribution: true,
+    },
+  );
   expect(nan.ok).toBe(false);
   expect(nan.distribution!.ratio[RATIO_BEYOND + 1]).toBe(1);
   expect(nan.distribution!.worst!.index).toBe(1);
   expect(elementRatio(nan.distribution!.worst!)).toBe(Infinity);
-  const same = compareTensor({ data: Float32Array.from([3, 4]), shape: [2] }, { shape: [2], dtype: 'float32', data: [3, 4] }, tol, 'float32', {
-    distribution: true,
-  });
+  const same = compareTensor(
+    { data: Float32Array.from([3, 4]), shape: [2] },
+    { shape: [2], dtype: 'float32', data: [3, 4] },
+    tol,
+    'float32',
+    {
+      distribution: true,
+    },
+  );
   expect(same.distribution!.ratio[0]).toBe(2);
   expect(elementRatio(same.distribution!.worst!)).toBe(0);
 });
@@ -86,7 +98,7 @@ test('without the option there is no distribution, and the figures are the same'
   expect(rest).toEqual(plain);
 });
 
-test('a dtype other than the golden tensor\'s fails, as assert_close(check_dtype=True) does', () => {
+test("a dtype other than the golden tensor's fails, as assert_close(check_dtype=True) does", () => {
   const got = { data: Float64Array.from([1, 2]), shape: [2] };
   const cmp = compareTensor(got, { shape: [2], dtype: 'float32', data: [1, 2] }, tol, 'float32');
   expect(cmp.ok).toBe(false);
