@@ -45,7 +45,8 @@ export const TensorJson = z
 
 function storedLength(t: { dtype: TensorDType; data?: unknown[] | undefined; base64?: string | undefined }): number {
   if (t.data) return t.data.length;
-  const b64 = t.base64!;
+  if (t.base64 === undefined) return NaN; // neither: the refinement before this one says so (zod runs both)
+  const b64 = t.base64;
   const bytes = (b64.length / 4) * 3 - (b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0);
   return bytes / TENSOR_DTYPES[t.dtype];
 }
@@ -146,6 +147,9 @@ export function parseGolden(source: string | Uint8Array, file: string): GoldenFi
     if (argNames !== result.data.args.join(',')) {
       throw new Error(`${file}: invalid golden file at $.cases[${i}].args: ${argNames} is not the file's ${result.data.args.join(',')}`);
     }
+  }
+  if (result.data.unavailable !== null && result.data.cases.length > 0) {
+    throw new Error(`${file}: invalid golden file at $.cases: an unavailable loss (${result.data.unavailable}) has no cases`);
   }
   return result.data;
 }
