@@ -12,7 +12,7 @@ import { launchChromium } from './chromium.ts';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { PACKAGE_ROOT } from '../ts/golden/paths.ts';
 import { loadGoldens } from '../ts/golden/run.ts';
-import { decodeNumber, type GoldenCase, type GoldenFile, type TensorJson } from '../ts/golden/schema.ts';
+import { tensorValues, type GoldenCase, type GoldenFile, type TensorJson } from '../ts/golden/schema.ts';
 import { driftBetween } from '../scripts/lib/drift.ts';
 import { driftHtml, escapeHtml, parityHtml } from '../scripts/lib/html-report.ts';
 import { parity } from '../scripts/lib/parity.ts';
@@ -53,9 +53,18 @@ async function open(html: string, name: string): Promise<{ page: Page; errors: s
   return { page, errors, requests };
 }
 
-/** What runCase checks in a case, read from the golden file itself. */
-const kindsOf = (c: GoldenCase) => (c.error ? ['error'] : c.grad ? ['output', 'grad'] : ['output']);
-const wantOf = (c: GoldenCase, kind: string): TensorJson => (kind === 'output' ? c.output! : c.grad!.input);
+/**
+ * What runCase checks in a case, read from the golden file itself: the error; or the output, then
+ * the backward's error or each recorded gradient (one result per argument), with the tensor to compare.
+ */
+function checksOf(c: GoldenCase): { kind: string; want: TensorJson | null }[] {
+  if (c.error) return [{ kind: 'error', want: null }];
+  const checks: { kind: string; want: TensorJson | null }[] = [{ kind: 'output', want: c.output! }];
+  if (c.grad_output && c.grad_error) checks.push({ kind: 'grad', want: null });
+  else if (c.grad_output && c.grads) for (const want of Object.values(c.grads)) checks.push({ kind: 'grad', want });
+  return checks;
+}
+const numel = (t: TensorJson) => t.shape.reduce((a, b) => a * b, 1);
 
 test('the parity page of the committed goldens: every row, its counts and its histograms, no errors, no network', async () => {
   // Expected from the golden files alone: rows, cases per row, elements compared, and elements
@@ -63,13 +72,13 @@ test('the parity page of the committed goldens: every row, its counts and its hi
   const expected = new Map<string, { cases: number; elements: number; rtolGoverns: number }>();
   for (const { golden } of goldens) {
     for (const c of golden.cases) {
-      for (const kind of kindsOf(c)) {
+      for (const { kind, want: wanted } of checksOf(c)) {
         const key = [golden.torch, golden.loss, c.dtype, kind].join('|');
         const e = expected.get(key) ?? { cases: 0, elements: 0, rtolGoverns: 0 };
         e.cases++;
-        if (kind !== 'error') {
+        if (wanted) {
           const { rtol, atol } = golden.tolerance[c.dtype];
-          const want = wantOf(c, kind).data.map(decodeNumber);
+          const want = Array.from(tensorValues(wanted));
           e.elements += want.length;
           e.rtolGoverns += want.filter((w) => Number.isFinite(w) && rtol * Math.abs(w) > atol).length;
         }
@@ -140,11 +149,12 @@ test('the drift page between torch 1.13 and 2.6 (binary_cross_entropy_with_logit
   const moved = new Map<string, number>();
   for (const c of after.cases) {
     const prev = old.get(c.id);
+    expect(Object.keys(c.grads ?? { input: null }), 'one gradient: the drift page shows it whole').toEqual(['input']);
     for (const part of ['output', 'grad'] as const) {
-      const [a, b] = part === 'output' ? [prev?.output, c.output] : [prev?.grad?.input, c.grad?.input];
+      const [a, b] = part === 'output' ? [prev?.output, c.output] : [prev?.grads?.input, c.grads?.input];
       if (a && b && JSON.stringify(a) !== JSON.stringify(b)) {
         const key = `${c.dtype}|${part}`;
-        moved.set(key, (moved.get(key) ?? 0) + b.data.length);
+        moved.set(key, (moved.get(key) ?? 0) + numel(b));
       }
     }
   }
