@@ -11,8 +11,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { resourceUsage } from 'node:process';
 import { useAllocatorWarmup } from '../ts/allocator.ts';
-import { LOSSES, optionName, type LossEntry, type LossStem } from '../ts/losses/registry.ts';
-import type { Tensor } from '../ts/tensor.ts';
+import { LOSSES, optionName, type LossEntry, type LossStem, type ValueKind } from '../ts/losses/registry.ts';
+import type { IndexTensor, Tensor } from '../ts/tensor.ts';
 import { useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
 import { progress } from './lib/progress.ts';
 import type { TorchWorker } from './lib/torch-worker.ts';
@@ -37,41 +37,54 @@ export type BenchTorch = { worker: TorchWorker; why?: undefined } | { worker: nu
 export const CLASSES = 100;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** Inputs drawn from a loss's registry domain (the same distributions the worker draws for torch). */
+/** Inputs drawn from a loss's registry domain (the same distributions the worker's bench_args draws for torch). */
 function inputs(entry: LossEntry, n: number, dtype: 'float32' | 'float64') {
   const Arr = dtype === 'float32' ? Float32Array : Float64Array;
   const rows = n / CLASSES;
   const shape = [rows, CLASSES];
-  const x = new Arr(n);
-  const labels = entry.domain.target === 'labels';
-  const y = labels ? new Int32Array(n) : new Arr(n);
+  const { domain } = entry;
   let seed = 12345;
   const rand = () => {
     seed = (seed * 1103515245 + 12345) % 2147483648;
     return seed / 2147483648;
   };
-  for (let i = 0; i < n; i++) {
-    x[i] = entry.domain.input === 'probability' ? rand() : (rand() - 0.5) * 6;
-    const col = i % CLASSES;
-    y[i] = labels
-      ? col === CLASSES / 4
-        ? -1
-        : Math.floor(rand() * CLASSES)
-      : entry.domain.target === 'sign'
-        ? rand() < 0.5
-          ? -1
-          : 1
-        : rand() < 0.5
-          ? 1
-          : 0;
+  const draw: Record<ValueKind, () => number> = {
+    logit: () => (rand() - 0.5) * 6,
+    real: () => (rand() - 0.5) * 6,
+    probability: () => rand(),
+    sign: () => (rand() < 0.5 ? -1 : 1),
+    positive: () => rand() * 2 + 0.1,
+    count: () => Math.floor(rand() * 5),
+  };
+  const floats = (kind: ValueKind, length: number) => {
+    const v = new Arr(length);
+    for (let i = 0; i < length; i++) v[i] = draw[kind]();
+    return { data: v, shape: length === n ? shape : [length] } as Tensor;
+  };
+  const input = floats(domain.input, n);
+  let target: Tensor | IndexTensor;
+  if (domain.target === 'labels') {
+    const y = new Int32Array(n);
+    for (let i = 0; i < n; i++) y[i] = i % CLASSES === CLASSES / 4 ? -1 : Math.floor(rand() * CLASSES);
+    target = { data: y, shape };
+  } else if (domain.target === 'classes') {
+    const y = new Int32Array(rows);
+    for (let i = 0; i < rows; i++) y[i] = Math.floor(rand() * CLASSES);
+    target = { data: y, shape: [rows] };
+  } else if (domain.target === 'probability' && domain.input !== 'probability') {
+    target = floats('probability', n);
+    for (let i = 0; i < n; i++) target.data[i] = target.data[i]! < 0.5 ? 1 : 0; // hard 0/1 labels
+  } else {
+    target = floats(domain.target, n);
   }
+  const extra = Object.values(domain.extraArgs ?? {}).map((kind) => floats(kind, n));
   const options: Record<string, unknown> = { reduction: 'mean' };
-  for (const torchName of entry.domain.tensorKwargs) {
+  for (const torchName of domain.tensorKwargs) {
     const v = new Arr(CLASSES);
     for (let c = 0; c < CLASSES; c++) v[c] = torchName === 'pos_weight' ? rand() * 3 : rand() + 0.5;
     options[optionName(torchName)] = { data: v, shape: [CLASSES] };
   }
-  return { input: { data: x, shape } as Tensor, target: { data: y, shape } as unknown as Tensor & { data: never }, options };
+  return { args: [input, target, ...extra], options };
 }
 
 /** Calls fn for at least `ms` milliseconds and 3 calls. */
@@ -193,19 +206,19 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
   for (const { stem, dtype, n } of steps) {
     const entry: LossEntry = LOSSES[stem];
     const repeats = repeatsFor(n);
-    const { input, target, options: lossOptions } = inputs(entry, n, dtype);
+    const { args, options: lossOptions } = inputs(entry, n, dtype);
     const opt = { ...lossOptions, torchVersion: worker?.hello.torch ?? '2.14.1' };
     const go: Tensor = { data: dtype === 'float32' ? new Float32Array([1]) : new Float64Array([1]), shape: [] };
     const forwardBackward = () => {
-      entry.forward(input, target, opt);
-      entry.backward(go, input, target, opt);
+      entry.forward(...args, opt);
+      entry.backward(go, ...args, opt);
     };
     // Both passes first, for 500 ms, before either is timed: with only the forward's own
     // warm-up, the float64 BCEWithLogits forward timed about as long as the forward + backward
     // after it (70 vs 73 ns per element at 1e5 in one run, 72 vs 74 at 1e3 in another; V8
     // still settling the JS for the new dtype).
     warmUp(forwardBackward, 500);
-    const fwd = timeIt(() => entry.forward(input, target, opt), repeats);
+    const fwd = timeIt(() => entry.forward(...args, opt), repeats);
     const fb = timeIt(forwardBackward, repeats);
     const torchTime = async (threads: number, backward: boolean) => {
       if (!worker) return null;

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { compareTensor } from '../../ts/golden/compare.ts';
 import { gradsByName, portOptions, toTensor } from '../../ts/golden/run.ts';
 import type { GoldenCase, TensorJson } from '../../ts/golden/schema.ts';
-import { LOSSES, type LossDomain, type LossEntry, type LossStem } from '../../ts/losses/registry.ts';
+import { LOSSES, type LossDomain, type LossEntry, type LossStem, type ValueKind } from '../../ts/losses/registry.ts';
 import { LossArgumentError } from '../../ts/tensor.ts';
 import { classLayout, dtype, logit, numel, posWeightValue, reduction, target, values, weightValue } from './arbitraries.ts';
 import { progress } from './progress.ts';
@@ -41,13 +41,27 @@ export const encode = (data: number[], shape: number[], dtype: TensorJson['dtype
 });
 
 /** Arbitrary values of one kind, now and then outside what torch accepts (so errors are compared too). */
-function domainValue(kind: LossDomain['input'] | LossDomain['target'], d: 'float32' | 'float64', asTarget = false): fc.Arbitrary<number> {
+function domainValue(kind: ValueKind | 'labels', d: 'float32' | 'float64', asTarget = false): fc.Arbitrary<number> {
   // Infinite targets are left out: no loss defines them, and against an exp result in the
   // subnormal range they turn SLEEF's and V8's last-bit difference into NaN vs inf (see README).
   const invalid = asTarget ? fc.constantFrom(NaN, 1.5, -0.25) : fc.constantFrom(NaN, Infinity, -Infinity, 1.5, -0.25);
   switch (kind) {
     case 'logit':
       return fc.oneof({ weight: 20, arbitrary: logit(d) }, { weight: 1, arbitrary: fc.constantFrom(NaN, Infinity, -Infinity) });
+    case 'real':
+      return fc.oneof({ weight: 20, arbitrary: logit(d, 1e6) }, { weight: 1, arbitrary: fc.constantFrom(NaN, 0, -0) });
+    case 'positive':
+      return fc.oneof(
+        { weight: 20, arbitrary: fc.double({ min: 1e-3, max: 100, noNaN: true }) },
+        { weight: 2, arbitrary: fc.constantFrom(1e-45, 1e-8, 1e-6, 1, 1e6) },
+        { weight: 1, arbitrary: fc.constantFrom(0, -1, NaN) },
+      );
+    case 'count':
+      return fc.oneof(
+        { weight: 20, arbitrary: fc.integer({ min: 0, max: 50 }) },
+        { weight: 4, arbitrary: fc.double({ min: 0, max: 50, noNaN: true }) },
+        { weight: 1, arbitrary: fc.constantFrom(1e6, -1, NaN) },
+      );
     case 'probability':
       return fc.oneof(
         { weight: 30, arbitrary: target },
@@ -65,11 +79,38 @@ function domainValue(kind: LossDomain['input'] | LossDomain['target'], d: 'float
   }
 }
 
+/** The target's shape and values for an input of shape `s`: like the input, broadcast, or one class index per sample. */
+function targetArb(domain: LossDomain, d: 'float32' | 'float64', s: number[]): fc.Arbitrary<TensorJson> {
+  const classes = s.length ? s[s.length === 1 ? 0 : 1]! : 1;
+  if (domain.target === 'classes') {
+    // (C) -> a 0-d target; (N, C, d1, ...) -> (N, d1, ...); now and then ignore_index's default or out of range.
+    const ts = s.length <= 1 ? [] : [s[0]!, ...s.slice(2)];
+    const index = fc.oneof(
+      { weight: 30, arbitrary: fc.integer({ min: 0, max: Math.max(0, classes - 1) }) },
+      { weight: 2, arbitrary: fc.constant(-100) },
+      { weight: 1, arbitrary: fc.constantFrom(-1, classes) },
+    );
+    return values(numel(ts), index).map((v) => encode(v, ts, 'int64'));
+  }
+  const lastClasses = s.length ? s[s.length - 1]! : 1;
+  const label =
+    domain.target === 'labels'
+      ? fc.oneof(
+          { weight: 30, arbitrary: fc.integer({ min: -1, max: Math.max(0, lastClasses - 1) }) },
+          { weight: 1, arbitrary: fc.constantFrom(-2, lastClasses) },
+        )
+      : domainValue(domain.target, d, true);
+  const shapeArb = domain.targetBroadcasts
+    ? fc.oneof({ weight: 3, arbitrary: fc.constant(s) }, { weight: 1, arbitrary: classLayout(s) })
+    : fc.constant(s);
+  return shapeArb.chain((ts) => values(numel(ts), label).map((v) => encode(v, ts, domain.target === 'labels' ? 'int64' : d)));
+}
+
 /** Arbitrary live cases for any registered loss, drawn from its registry domain: shapes (some empty),
  *  every option it has, extremes, non-finite and out-of-domain values. */
 export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
   const entry: LossEntry = LOSSES[stem];
-  const { domain } = entry;
+  const domain: LossDomain = entry.domain;
   // Mostly small shapes; sometimes rows long enough for ATen's vectorized, cascaded float sums.
   const shapeArb = fc.oneof(
     { weight: 4, arbitrary: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: domain.minRank, maxLength: domain.maxRank }) },
@@ -86,34 +127,39 @@ export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
       classLayout(s).chain((ws) => fc.tuple(fc.constant(ws), fc.array(values, { minLength: numel(ws), maxLength: numel(ws) }))),
       { nil: null },
     );
+  // A per-class weight is (C,) for the class-index losses, else any layout that broadcasts to the input.
+  const classWeight = (s: number[], values: fc.Arbitrary<number>) =>
+    domain.target === 'classes'
+      ? fc.option(
+          fc.array(values, { minLength: s.length ? s[s.length === 1 ? 0 : 1]! : 1, maxLength: s.length ? s[s.length === 1 ? 0 : 1]! : 1 }).map(
+            (v) => [[v.length], v] as [number[], number[]],
+          ),
+          { nil: null },
+        )
+      : optionLayout(s, values);
+  const reductionArb = domain.reductions ? fc.constantFrom(...domain.reductions) : reduction;
+  const scalarKwargs = fc.record(Object.fromEntries(Object.entries(domain.kwargs ?? {}).map(([name, vs]) => [name, fc.constantFrom(...vs)])));
   return fc
     .tuple(dtype, shapeArb)
-    .chain(([d, s]) => {
-      const classes = s.length ? s[s.length - 1]! : 1;
-      const label =
-        domain.target === 'labels'
-          ? fc.oneof(
-              { weight: 30, arbitrary: fc.integer({ min: -1, max: Math.max(0, classes - 1) }) },
-              { weight: 1, arbitrary: fc.constantFrom(-2, classes) },
-            )
-          : domainValue(domain.target, d, true);
-      const targetShape = domain.targetBroadcasts
-        ? fc.oneof({ weight: 3, arbitrary: fc.constant(s) }, { weight: 1, arbitrary: classLayout(s) })
-        : fc.constant(s);
-      return fc.record({
+    .chain(([d, s]) =>
+      fc.record({
         d: fc.constant(d),
         s: fc.constant(s),
         x: values(numel(s), domainValue(domain.input, d)),
-        t: targetShape.chain((ts) => fc.tuple(fc.constant(ts), values(numel(ts), label))),
+        t: targetArb(domain, d, s),
+        extra: fc.record(
+          Object.fromEntries(Object.entries(domain.extraArgs ?? {}).map(([name, kind]) => [name, values(numel(s), domainValue(kind, d))])),
+        ),
         options: fc.record(
           Object.fromEntries(
-            domain.tensorKwargs.map((name) => [name, optionLayout(s, name === 'pos_weight' ? posWeightValue : weightValue)]),
+            domain.tensorKwargs.map((name) => [name, classWeight(s, name === 'pos_weight' ? posWeightValue : weightValue)]),
           ),
         ),
-        reduction,
+        scalars: scalarKwargs,
+        reduction: reductionArb,
         go: fc.double({ min: -3, max: 3, noNaN: true }),
-      });
-    })
+      }),
+    )
     .filter((k) => !(domain.emptyBatchReductionUndefined && k.reduction !== 'none' && numel(k.s) === 0 && k.s.length === 2))
     .map((k) => ({
       request: {
@@ -121,11 +167,13 @@ export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
         dtype: k.d,
         args: {
           input: encode(k.x, k.s, k.d),
-          target: encode(k.t[1], k.t[0], domain.target === 'labels' ? 'int64' : k.d),
+          target: k.t,
+          ...Object.fromEntries(Object.entries(k.extra).map(([name, v]) => [name, encode(v, k.s, k.d)])),
         },
         kwargs: {
           reduction: k.reduction,
           ...Object.fromEntries(Object.entries(k.options).map(([name, o]) => [name, o ? encode(o[1], o[0], k.d) : null])),
+          ...k.scalars,
         },
       },
       go: k.go,
