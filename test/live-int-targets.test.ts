@@ -1,15 +1,15 @@
-// Integer (torch.long) targets and torch's check order, against a running torch (python/worker.py
-// with target_dtype): SoftMarginLoss and MultiLabelSoftMarginLoss convert such targets to the
+// Integer (torch.long) targets and torch's check order, against a running torch (python/worker.py,
+// an int64 target tensor): SoftMarginLoss and MultiLabelSoftMarginLoss convert such targets to the
 // input's dtype (forward and backward must agree with torch), BCELoss and BCEWithLogitsLoss raise
 // RuntimeError, and an invalid reduction is a ValueError before any dtype check. Without torch, it
 // skips and says why (TORCH_PYTHON picks another torch, e.g. 'chroot /var/cache/torch-parity/roots/trixie python3').
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { compareTensor } from '../ts/golden/compare.ts';
-import { toTensor } from '../ts/golden/run.ts';
-import type { TensorJson } from '../ts/golden/schema.ts';
+import { gradsByName, portOptions, toTensor } from '../ts/golden/run.ts';
+import type { TensorDType, TensorJson } from '../ts/golden/schema.ts';
 import { LOSSES, type LossEntry, type LossStem } from '../ts/losses/registry.ts';
-import { LossArgumentError, tensor, type IndexTensor, type Tensor } from '../ts/tensor.ts';
+import { LossArgumentError, type Tensor } from '../ts/tensor.ts';
 import { useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
 import { TorchWorker, findTorchInterpreter, type RunRequest } from '../scripts/lib/torch-worker.ts';
 
@@ -46,7 +46,7 @@ const SHAPES: [number[], number[]][] = [
 let worker: TorchWorker;
 
 const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-const json = (data: number[], shape: number[]): TensorJson => ({ shape, data });
+const json = (data: number[], shape: number[], dtype: TensorDType): TensorJson => ({ shape, dtype, data });
 const logits = (shape: number[], seed: number) =>
   Array.from({ length: numel(shape) }, (_, i) => Math.round(Math.sin(i * 1.7 + seed) * 4000) / 1000);
 const labels = (shape: number[], seed: number) => Array.from({ length: numel(shape) }, (_, i) => ((i * 7 + seed) % 7) - 3); // -3..3
@@ -54,16 +54,12 @@ const labels = (shape: number[], seed: number) => Array.from({ length: numel(sha
 /** The port's output and input gradient, or the Python exception type its LossArgumentError names. */
 function port(stem: LossStem, req: RunRequest, gradOutput: TensorJson | null): { output?: Tensor; grad?: Tensor; error?: string } {
   const entry: LossEntry = LOSSES[stem];
-  const input = toTensor(req.input, req.dtype);
-  const target = (
-    req.target_dtype === 'int64'
-      ? tensor(req.target.data as number[], { shape: req.target.shape, dtype: 'int64' })
-      : toTensor(req.target, req.target_dtype ?? req.dtype)
-  ) as Tensor & IndexTensor;
-  const options = { reduction: req.kwargs.reduction, torchVersion: worker.hello.torch, cpuCapability: worker.hello.cpu_capability };
+  // An int64 target is an IndexTensor (Int32Array), as the golden runner gives it.
+  const args = entry.args.map((name) => toTensor(req.args[name]!));
+  const options = portOptions(req.kwargs, worker.hello.torch, worker.hello.cpu_capability);
   try {
-    const output = entry.forward(input, target, options);
-    const grad = gradOutput ? entry.backward(toTensor(gradOutput, req.dtype), input, target, options) : undefined;
+    const output = entry.forward(...args, options);
+    const grad = gradOutput ? gradsByName(entry, entry.backward(toTensor(gradOutput), ...args, options)).input : undefined;
     return { output, ...(grad ? { grad } : {}) };
   } catch (e) {
     if (!(e instanceof LossArgumentError)) throw e;
@@ -94,24 +90,30 @@ if (!interp) {
             const request: RunRequest = {
               loss: stem,
               dtype,
-              input: json(logits(shape, shape.length), shape),
-              target: json(labels(targetShape, shape.length), targetShape),
-              target_dtype: 'int64',
+              args: {
+                input: json(logits(shape, shape.length), shape, dtype),
+                target: json(labels(targetShape, shape.length), targetShape, 'int64'),
+              },
               kwargs: { reduction },
             };
             const forward = await worker.request(request);
-            expect(forward.error, `${where}: torch raised ${JSON.stringify(forward.error)}`).toBeUndefined();
+            expect(forward.error, `${where}: torch raised ${JSON.stringify(forward.error)}`).toBeNull();
             const out = forward.output!;
+            expect(out.dtype, where).toBe(dtype);
             const gradOutput = json(
               Array.from({ length: numel(out.shape) }, (_, i) => 0.5 + 0.125 * i),
               out.shape,
+              dtype,
             );
             const reply = await worker.request({ ...request, grad_output: gradOutput });
+            expect(reply.grad_error, where).toBeNull();
+            // Only the input is differentiable: torch records no gradient for an integer target.
+            expect(Object.keys(reply.grads ?? {}), where).toEqual(['input']);
             const mine = port(stem, request, gradOutput);
             expect(mine.error, where).toBeUndefined();
             const o = compareTensor(mine.output!, reply.output!, TOLERANCE[dtype], dtype);
             expect(o.ok, `${where} output: ${o.message}`).toBe(true);
-            const g = compareTensor(mine.grad!, reply.grad!, TOLERANCE[dtype], dtype);
+            const g = compareTensor(mine.grad!, reply.grads!.input!, TOLERANCE[dtype], dtype);
             expect(g.ok, `${where} grad: ${g.message}`).toBe(true);
             compared++;
           }
@@ -124,8 +126,9 @@ if (!interp) {
   }
 
   test("torch's error types for integer targets and for a bad reduction, port and torch alike", async () => {
-    const cases: [LossStem, RunRequest['target_dtype'], string][] = [];
-    for (const stem of ['binary_cross_entropy_with_logits', 'binary_cross_entropy'] as const) cases.push([stem, 'int64', 'mean'], [stem, 'int64', 'abc']);
+    const cases: [LossStem, TensorDType | undefined, string][] = [];
+    for (const stem of ['binary_cross_entropy_with_logits', 'binary_cross_entropy'] as const)
+      cases.push([stem, 'int64', 'mean'], [stem, 'int64', 'abc']);
     for (const stem of ['soft_margin_loss', 'multilabel_soft_margin_loss'] as const)
       cases.push([stem, 'int64', 'abc'], [stem, 'int64', 'elementwise_mean']);
     cases.push(
@@ -148,10 +151,8 @@ if (!interp) {
         const request: RunRequest = {
           loss: stem,
           dtype,
-          input: json(input, shape),
-          target: json(target, shape),
+          args: { input: json(input, shape, dtype), target: json(target, shape, targetDtype ?? dtype) },
           kwargs: { reduction },
-          ...(targetDtype ? { target_dtype: targetDtype } : {}),
         };
         const where = `${stem} ${dtype} target ${targetDtype ?? dtype} reduction ${reduction}`;
         const reply = await worker.request(request);
