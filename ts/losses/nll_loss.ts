@@ -32,10 +32,29 @@
 //           nll_loss2d: (-w[t] / (total or 1)) * grad
 // float32 rounds after every op, as ATen's scalar loops do (no vectorized kernel here).
 
-import { checkGradOutput, prepare, torchDTypeName, type CommonOptions, type LossSignature, type Prepared, type Reduction } from '../loss-args.ts';
+import {
+  checkGradOutput,
+  prepare,
+  torchDTypeName,
+  type CommonOptions,
+  type LossSignature,
+  type Prepared,
+  type Reduction,
+} from '../loss-args.ts';
 import { useDType, type Round } from '../numerics.ts';
 import { makeTensor } from '../reduction.ts';
-import { LossArgumentError, allocate, dtypeOf, formatShape, isIndexTensor, numel, type DType, type FloatArray, type IndexTensor, type Tensor } from '../tensor.ts';
+import {
+  LossArgumentError,
+  allocate,
+  dtypeOf,
+  formatShape,
+  isIndexTensor,
+  numel,
+  type DType,
+  type FloatArray,
+  type IndexTensor,
+  type Tensor,
+} from '../tensor.ts';
 import { lossModule } from '../loss-module.ts';
 import type { TorchRelease } from '../torch-version.ts';
 
@@ -210,7 +229,13 @@ type Fail = (message: string, type?: 'RuntimeError' | 'ValueError' | 'IndexError
  * The target dtype check of the kernel (before 2.11): a forward reduction over an empty target
  * returns before it from 1.11 (the backward kernels always read the target).
  */
-function checkTargetDtypeInKernel(op: string, target: IndexTensor | Tensor, scalarPath: boolean, torch: TorchRelease, backward: boolean): void {
+function checkTargetDtypeInKernel(
+  op: string,
+  target: IndexTensor | Tensor,
+  scalarPath: boolean,
+  torch: TorchRelease,
+  backward: boolean,
+): void {
   if (isIndexTensor(target)) return;
   if (!backward && scalarPath && torch.nllLossMeanOfNothingIsNan && target.data.length === 0) return;
   throw new LossArgumentError(
@@ -258,7 +283,9 @@ function checkClasses(
   const tShape = target.shape;
   const tRank = tShape.length;
   if (torch.nllLossAcceptsNoBatchDim ? tRank > 1 : tRank !== 1) {
-    throw fail(`${torch.nllLossAcceptsNoBatchDim ? '0D or 1D' : '1D'} target tensor expected, multi-target not supported (got target shape ${fmt(tShape)})`);
+    throw fail(
+      `${torch.nllLossAcceptsNoBatchDim ? '0D or 1D' : '1D'} target tensor expected, multi-target not supported (got target shape ${fmt(tShape)})`,
+    );
   }
   checkTargetDtypeInMeta(op, target, torch);
   if (torch.nllLoss1dTargetMustBeSize1 && rank === 1 && tRank === 1 && tShape[0] !== 1) {
