@@ -1,0 +1,273 @@
+// nn.KLDivLoss / F.kl_div, forward and input gradient.
+//
+// functional.py (every release): reduction 'mean' (the default) warns that it divides by the batch
+// and support sizes; 'batchmean' runs ATen's kl_div with 'sum' and divides the result by
+// input.size(0) (a Python int: true division in the dtype; not for a 0-d input); then ATen:
+//
+// torch >= 1.13 (aten/src/ATen/native/Loss.cpp kl_div, a composite since pytorch#80334):
+//   integral input or target: "kl_div: Integral inputs not supported."
+//   log_target: out = exp(target) * (target - input)
+//   else:       out = xlogy(target, target) - target * input
+//                 (xlogy's scalar kernel: NaN if target is NaN, 0 if target == 0, else target * std::log(target);
+//                  a negative target gives NaN)
+//   then apply_loss_reduction (mean: sum / numel; ATen's cascade sum). Broadcasts input and target.
+//   Backward is autograd through those ops: MeanBackward g / numel, DivBackward g / N (batchmean),
+//   SubBackward -g, MulBackward (-g) * target (log_target: -(g * exp(target))), summed to the
+//   input's shape in ATen's order where the target grew it, then cast to the input's dtype.
+// torch 1.6 to 1.12 (log_target from pytorch#34586):
+//   log_target: out = exp(target) * (target - input)
+//   else:       out = where(target > 0, target * (log(target) - input), 0)   (negative or NaN target: 0)
+//   Backward kl_div_backward_cpu: grad_expand = grad.expand_as(input), then
+//     log_target: -exp(target) * grad_expand, else target > 0 ? -target * grad : 0 (CPU_tensor_apply3:
+//     target and input of equal numel and dtype), and for 'mean' / input.numel() (the input's, not the
+//     output's); so 'none' needs the output shaped as the input, and a target that grows the input
+//     fails there. An integer target fails in log / exp ("log_vml_cpu not implemented for 'Long'").
+// exp and log are ATen's vectorized ops (SLEEF under avx2 / avx512, glibc under 'default': ../unary-ops.ts).
+// Ops on the target alone (exp, xlogy) run in the target's dtype; the rest in the promoted dtype.
+
+import {
+  LossArgumentError,
+  allocate,
+  checkElementCount,
+  formatShape,
+  isIndexTensor,
+  numel,
+  type DType,
+  type IndexTensor,
+  type Tensor,
+} from '../tensor.ts';
+import { checkGradOutput, prepare, sameShape, type CommonOptions, type LossSignature } from '../loss-args.ts';
+import { lossModule } from '../loss-module.ts';
+import type { Round } from '../numerics.ts';
+import { broadcastInputTarget, expanded } from '../pointwise-loss.ts';
+import { applyReduction, makeTensor } from '../reduction.ts';
+import { atenSumTo } from '../sum-to.ts';
+import { expOp, logOp, scalarLogOp, xlogx } from '../unary-ops.ts';
+
+export interface KlDivOptions extends Omit<CommonOptions, 'reduction'> {
+  /** torch's reductions, and 'batchmean' (the sum divided by input.size(0)). Default 'mean' (with torch's warning). */
+  reduction?: 'none' | 'mean' | 'sum' | 'batchmean' | 'elementwise_mean';
+  /** The target holds log-probabilities (torch >= 1.6; default false). */
+  logTarget?: boolean;
+}
+
+const OP = 'klDivLoss';
+const SIGNATURE = { tensorOptions: [], target: 'float', options: ['logTarget'] } as const satisfies LossSignature;
+
+const MEAN_WARNING =
+  "reduction: 'mean' divides the total loss by both the batch size and the support size." +
+  "'batchmean' divides only by the batch size, and aligns with the KL div math definition." +
+  "'mean' will be changed to behave the same as 'batchmean' in the next major release.";
+
+let warnedMean = false;
+
+/** Python's type name of a JS value, as the argument parser's TypeError shows it. */
+function pythonTypeName(value: unknown): string {
+  if (value === null || value === undefined) return 'NoneType';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
+  if (typeof value === 'string') return 'str';
+  if (Array.isArray(value)) return 'list';
+  return typeof value === 'object' ? ((value as object).constructor?.name ?? 'object') : typeof value;
+}
+
+const fround = Math.fround;
+
+/**
+ * The options as read once (a plain copy, each getter called once), with 'batchmean' passed on as
+ * 'sum', and whether functional.py warns about 'mean'.
+ */
+function readKlDivOptions(options: unknown): { options: unknown; batchmean: boolean; warnMean: boolean } {
+  if (options === undefined) return { options, batchmean: false, warnMean: true };
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) return { options, batchmean: false, warnMean: false };
+  const copy: Record<string, unknown> = { ...(options as Record<string, unknown>) };
+  const reduction = copy.reduction;
+  const batchmean = reduction === 'batchmean';
+  if (batchmean) copy.reduction = 'sum';
+  return { options: copy, batchmean, warnMean: reduction === undefined || reduction === 'mean' };
+}
+
+function check(
+  op: string,
+  args: { input: Tensor; target: Tensor | IndexTensor; gradOutput?: Tensor },
+  options: KlDivOptions | undefined,
+  warn: boolean,
+) {
+  const read = readKlDivOptions(options);
+  const c = prepare(op, SIGNATURE, args, read.options);
+  const torch = c.torch;
+  const given = c.extra.logTarget;
+  if (given !== undefined && !torch.klDivHasLogTarget) {
+    throw new LossArgumentError(
+      `${op}: logTarget needs torch >= 1.6 (pytorch#34586; torch ${torch.version}: kl_div() got an unexpected keyword argument 'log_target')`,
+      'TypeError',
+    );
+  }
+  if (warn && read.warnMean && !warnedMean) {
+    // Python shows a warning once per call site; here once per process.
+    warnedMean = true;
+    globalThis.process?.emitWarning?.(MEAN_WARNING, 'UserWarning');
+  }
+  if (given !== undefined && typeof given !== 'boolean') {
+    throw new LossArgumentError(
+      `${op}: logTarget must be a boolean (torch: kl_div(): argument 'log_target' must be bool, not ${pythonTypeName(given)})`,
+      'TypeError',
+    );
+  }
+  const logTarget = given === true;
+  const target = c.target;
+  if (isIndexTensor(target)) {
+    throw new LossArgumentError(
+      torch.klDivIsComposite
+        ? `${op}: the target must be a float tensor (torch: kl_div: Integral inputs not supported.)`
+        : `${op}: the target must be a float tensor (torch: ${logTarget ? 'exp' : 'log'}_vml_cpu not implemented for 'Long')`,
+    );
+  }
+  // torch broadcasts target (tensor a) with input (tensor b) in its first binary op.
+  const shape = broadcastInputTarget(op, target.shape, c.input.shape);
+  checkElementCount(op, 'the broadcast loss', shape);
+  return Object.assign(c, {
+    target,
+    logTarget,
+    batchmean: read.batchmean,
+    shape,
+    inputDtype: (c.input.data instanceof Float32Array ? 'float32' : 'float64') as DType,
+    targetDtype: (target.data instanceof Float32Array ? 'float32' : 'float64') as DType,
+  });
+}
+
+type Args = ReturnType<typeof check>;
+
+/** Rounding for an op on the target alone: the target's dtype (float32 inside a float64 op). */
+function targetRound(a: Args): Round {
+  return a.targetDtype === 'float32' && a.dtype === 'float64' ? fround : a.round;
+}
+
+/** F.kl_div: torch's reductions and 'batchmean'; `logTarget` for a target of log-probabilities. */
+export function klDivLoss(input: Tensor, target: Tensor, options?: KlDivOptions): Tensor {
+  const a = check(OP, { input, target }, options, true);
+  const { shape, dtype, lanes, round: r } = a;
+  const x = expanded(input, shape);
+  const t = expanded(a.target, shape);
+  const n = x.length;
+  const losses = allocate(dtype, n);
+  const rt = targetRound(a);
+  if (a.logTarget) {
+    const exp = expOp(a.targetDtype, a.capability);
+    for (let i = 0; i < n; i++) {
+      const ti = t[i]!;
+      losses[i] = r(exp(ti) * r(ti - x[i]!));
+    }
+  } else if (a.torch.klDivIsComposite) {
+    const log = scalarLogOp(a.targetDtype);
+    for (let i = 0; i < n; i++) {
+      const ti = t[i]!;
+      losses[i] = r(xlogx(ti, log, rt) - r(ti * x[i]!));
+    }
+  } else {
+    const log = logOp(a.targetDtype, a.capability);
+    for (let i = 0; i < n; i++) {
+      const ti = t[i]!;
+      losses[i] = ti > 0 ? r(ti * r(log(ti) - x[i]!)) : 0;
+    }
+  }
+  const reduced = applyReduction(losses, shape, a.reduction, dtype, lanes, r);
+  if (!a.batchmean || input.shape.length === 0) return reduced;
+  return makeTensor([r(reduced.data[0]! / input.shape[0]!)], [], dtype);
+}
+
+/** torch 1.6 to 1.12: the checks kl_div_backward_cpu makes (grad.expand_as(input), CPU_tensor_apply3), in its order. */
+function checkOldBackward(op: string, a: Args, gradShape: readonly number[]): void {
+  const xs = a.input.shape;
+  if (gradShape.length > xs.length) {
+    throw new LossArgumentError(
+      `${op}: torch < 1.13 expands the gradient to the input's shape and cannot (torch: expand(torch.${a.dtype === 'float32' ? 'Float' : 'Double'}Tensor{${formatShape(gradShape)}}, size=${formatShape(xs)}): the number of sizes provided (${xs.length}) must be greater or equal to the number of dimensions in the tensor (${gradShape.length}))`,
+    );
+  }
+  for (let i = gradShape.length - 1; i >= 0; i--) {
+    const j = xs.length - gradShape.length + i;
+    const have = gradShape[i]!;
+    if (have !== 1 && have !== xs[j]) {
+      throw new LossArgumentError(
+        `${op}: torch < 1.13 expands the gradient to the input's shape and cannot (torch: The expanded size of the tensor (${xs[j]}) must match the existing size (${have}) at non-singleton dimension ${j}.  Target sizes: ${formatShape(xs)}.  Tensor sizes: ${formatShape(gradShape)})`,
+      );
+    }
+  }
+  if (a.logTarget) return;
+  const ts = a.target.shape;
+  if (numel(ts) !== numel(xs)) {
+    throw new LossArgumentError(
+      `${op}: torch < 1.13 needs a target with the input's number of elements for the gradient (torch: inconsistent tensor size, expected ${formatShape(xs)}, ${formatShape(ts)}, and ${formatShape(xs)} to have the same number of elements, but got ${numel(xs)}, ${numel(ts)}, and ${numel(xs)} elements respectively)`,
+    );
+  }
+  if (a.inputDtype !== a.targetDtype) {
+    const name = (d: DType) => (d === 'float32' ? 'Float' : 'Double');
+    throw new LossArgumentError(
+      `${op}: torch < 1.13 needs a target of the input's dtype for the gradient (torch: expected scalar type ${name(a.inputDtype)} but found ${name(a.targetDtype)})`,
+    );
+  }
+}
+
+/** A gradient (in the promoted dtype, shaped `from`) as autograd hands it to the input: summed to its shape, cast to its dtype. */
+function toInput(a: Args, grad: ArrayLike<number>, from: readonly number[] = a.shape): Tensor {
+  const xs = a.input.shape;
+  let out: ArrayLike<number> = sameShape(from, xs) ? grad : atenSumTo(grad, from, xs, a.dtype, a.lanes, a.round);
+  if (a.inputDtype !== a.dtype) out = Float32Array.from(out);
+  return makeTensor(out, xs, a.inputDtype);
+}
+
+/** d loss / d input for a gradOutput shaped like the forward output. */
+export function klDivLossBackward(gradOutput: Tensor, input: Tensor, target: Tensor, options?: KlDivOptions): Tensor {
+  const op = `${OP}Backward`;
+  const a = check(op, { input, target, gradOutput }, options, false);
+  const { shape, dtype, round: r, torch } = a;
+  const none = a.reduction === 'none';
+  checkGradOutput(op, gradOutput, none ? shape : []);
+  const go = gradOutput.data;
+  const t = expanded(a.target, shape);
+  const n = t.length;
+  // 'batchmean': DivBackward (grad / N) before the sum's backward.
+  const g0 = a.batchmean && input.shape.length > 0 ? r(go[0]! / input.shape[0]!) : go[0]!;
+  if (!torch.klDivIsComposite) return oldBackward(op, a, none ? go : null, g0, t);
+  const g = a.reduction === 'mean' ? r(g0 / n) : g0;
+  const grad = allocate(dtype, n);
+  if (a.logTarget) {
+    const exp = expOp(a.targetDtype, a.capability);
+    for (let i = 0; i < n; i++) grad[i] = -r((none ? go[i]! : g) * exp(t[i]!));
+  } else {
+    for (let i = 0; i < n; i++) grad[i] = -r((none ? go[i]! : g) * t[i]!);
+  }
+  return toInput(a, grad);
+}
+
+/** kl_div_backward_cpu (torch 1.6 to 1.12). `go`: the 'none' gradient (output-shaped), else null and `g` the scalar one. */
+function oldBackward(op: string, a: Args, go: ArrayLike<number> | null, g: number, t: ArrayLike<number>): Tensor {
+  checkOldBackward(op, a, go ? a.shape : []);
+  const { dtype, round: r } = a;
+  const norm = a.reduction === 'mean' ? numel(a.input.shape) : 0;
+  if (a.logTarget) {
+    // -exp(target) * grad_expand: over broadcast(target, input), then summed to the input's shape.
+    const n = t.length;
+    const grad = allocate(dtype, n);
+    const exp = expOp(a.targetDtype, a.capability);
+    for (let i = 0; i < n; i++) {
+      const v = -r(exp(t[i]!) * (go ? go[i]! : g));
+      grad[i] = norm ? r(v / norm) : v;
+    }
+    return toInput(a, grad);
+  }
+  // Input-shaped; the target paired with the input element by element (equal numel), zero where target <= 0.
+  const td = a.target.data;
+  const n = td.length;
+  const grad = allocate(dtype, n);
+  for (let i = 0; i < n; i++) {
+    const ti = td[i]!;
+    if (!(ti > 0)) continue;
+    const v = -r(ti * (go ? go[i]! : g));
+    grad[i] = norm ? r(v / norm) : v;
+  }
+  return toInput(a, grad, a.input.shape);
+}
+
+/** nn.KLDivLoss: the options fixed at construction, as torch's module. */
+export const KLDivLoss = lossModule<KlDivOptions, Tensor>('KLDivLoss', klDivLoss, klDivLossBackward);
+export type KLDivLoss = InstanceType<typeof KLDivLoss>;

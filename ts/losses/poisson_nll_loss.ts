@@ -1,0 +1,232 @@
+// nn.PoissonNLLLoss / F.poisson_nll_loss, forward and input gradient.
+//
+// functional.py checks the reduction itself (reduction + " is not valid"; from 2.0 "... is not a
+// valid value for reduction": a ValueError, a TypeError for a non-string), then the argument parser
+// (log_input and full must be bool, eps a float), then ATen's composite
+// (aten/src/ATen/native/Loss.cpp poisson_nll_loss, the same in torch 1.7 to 2.14), op by op:
+//   log_input: loss = exp(input) - target * input
+//   else:      loss = input - target * log(input + eps)          (eps a double Scalar: rounded to the dtype)
+//   full:      stirling = target * log(target) - target + 0.5 * log(2 * pi * target)
+//                (2 * c10::pi<double> is a double Scalar, rounded to the target's dtype before the multiply)
+//              loss += stirling.masked_fill(target <= 1, 0)
+//   then apply_loss_reduction (mean: sum / numel; ATen's cascade sum). Broadcasts input and target.
+// exp and log are ATen's vectorized ops (SLEEF under avx2 / avx512, glibc under 'default':
+// ../unary-ops.ts). Ops on one tensor run in its dtype (an int64 target's log in float32, the
+// default dtype; before 1.8 it raised "log_vml_cpu not implemented for 'Long'"), the rest promoted.
+//
+// Backward, autograd through those ops (the Stirling term has no gradient):
+//   MeanBackward g / numel;  log_input: SubBackward gives exp(input) g (ExpBackward: grad * result)
+//   and -g, MulBackward (-g) * target;  else SubBackward g and -g, MulBackward (-g) * target,
+//   LogBackward / (input + eps), AddBackward passes it on. Each path's gradient is summed to the
+//   input's shape (ATen's order) and cast to the input's dtype where it enters its node, and the two
+//   paths are added (the engine's InputBuffer) in the input's dtype.
+
+import { LossArgumentError, allocate, checkElementCount, isIndexTensor, type DType, type IndexTensor, type Tensor } from '../tensor.ts';
+import { checkGradOutput, prepare, sameShape, type CommonOptions, type LossSignature } from '../loss-args.ts';
+import { lossModule } from '../loss-module.ts';
+import type { Round } from '../numerics.ts';
+import { broadcastInputTarget, expanded } from '../pointwise-loss.ts';
+import { applyReduction, makeTensor } from '../reduction.ts';
+import { atenSumTo } from '../sum-to.ts';
+import { expOp, logOp } from '../unary-ops.ts';
+
+export interface PoissonNllOptions extends CommonOptions {
+  /** The input is the log of the rate (default true): exp(input) - target * input. */
+  logInput?: boolean;
+  /** Add the Stirling approximation term for targets > 1 (default false). */
+  full?: boolean;
+  /** Added to the input before its log when logInput is false (default 1e-8). */
+  eps?: number;
+}
+
+const OP = 'poissonNllLoss';
+const SIGNATURE = {
+  tensorOptions: [],
+  target: 'float or integer',
+  // functional.py validates the reduction itself (no 'elementwise_mean'), before the argument parser.
+  reductionCheckedLast: true,
+  options: ['logInput', 'full', 'eps'],
+} as const satisfies LossSignature;
+
+const TWO_PI = 2 * Math.PI; // 2 * c10::pi<double>
+
+/** Python's type name of a JS value, as the argument parser's TypeError shows it. */
+function pythonTypeName(value: unknown): string {
+  if (value === null || value === undefined) return 'NoneType';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
+  if (typeof value === 'string') return 'str';
+  if (Array.isArray(value)) return 'list';
+  return typeof value === 'object' ? ((value as object).constructor?.name ?? 'object') : typeof value;
+}
+
+const fround = Math.fround;
+
+function flag(op: string, name: string, torchName: string, position: number, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') {
+    throw new LossArgumentError(
+      `${op}: ${name} must be a boolean (torch: poisson_nll_loss(): argument '${torchName}' (position ${position}) must be bool, not ${pythonTypeName(value)})`,
+      'TypeError',
+    );
+  }
+  return value;
+}
+
+function check(
+  op: string,
+  args: { input: Tensor; target: Tensor | IndexTensor; gradOutput?: Tensor },
+  options: PoissonNllOptions | undefined,
+) {
+  // One plain copy of the options (each getter read once), so that the reduction can be quoted as torch does.
+  const copy = options !== null && typeof options === 'object' && !Array.isArray(options) ? { ...options } : options;
+  const integerTarget = isIndexTensor(args.target);
+  const c = prepare(op, SIGNATURE, args, copy);
+  const torch = c.torch;
+  if (c.reductionError) {
+    const value = (copy as { reduction?: unknown }).reduction;
+    if (typeof value !== 'string') throw c.reductionError;
+    throw new LossArgumentError(
+      torch.poissonNllReductionErrorSaysValidValue
+        ? `${op}: ${value} is not a valid value for reduction (expected 'none', 'mean' or 'sum')`
+        : `${op}: ${value} is not valid (expected 'none', 'mean' or 'sum')`,
+      'ValueError',
+    );
+  }
+  const logInput = flag(op, 'logInput', 'log_input', 3, c.extra.logInput, true);
+  const full = flag(op, 'full', 'full', 4, c.extra.full, false);
+  let eps = c.extra.eps;
+  if (eps === undefined) eps = 1e-8;
+  else if (typeof eps === 'boolean') eps = Number(eps);
+  else if (typeof eps !== 'number') {
+    throw new LossArgumentError(
+      `${op}: eps must be a number (torch: poisson_nll_loss(): argument 'eps' (position 5) must be float, not ${pythonTypeName(eps)})`,
+      'TypeError',
+    );
+  }
+  // torch broadcasts target (tensor a) with input (tensor b) in target * input / target * log(input + eps).
+  const shape = broadcastInputTarget(op, c.target.shape, c.input.shape);
+  checkElementCount(op, 'the broadcast loss', shape);
+  if (full && integerTarget && !torch.logPromotesIntegerTensors) {
+    throw new LossArgumentError(`${op}: full needs a float target before torch 1.8 (torch: log_vml_cpu not implemented for 'Long')`);
+  }
+  const inputDtype: DType = c.input.data instanceof Float32Array ? 'float32' : 'float64';
+  // The dtype of the target's own ops (log, the Stirling term): an int64 target's is float32.
+  const targetDtype: DType = integerTarget
+    ? 'float32'
+    : (args.target.data as Float32Array | Float64Array) instanceof Float32Array
+      ? 'float32'
+      : 'float64';
+  return Object.assign(c, { logInput, full, eps: eps as number, shape, inputDtype, targetDtype });
+}
+
+type Args = ReturnType<typeof check>;
+
+/** Rounding for a dtype inside an op of the promoted dtype: float32 when that is float64. */
+function roundFor(a: Args, dtype: DType): Round {
+  return dtype === 'float32' && a.dtype === 'float64' ? fround : a.round;
+}
+
+/** F.poisson_nll_loss. An int64 target (an IndexTensor) is converted as torch promotes it. */
+export function poissonNllLoss(input: Tensor, target: Tensor | IndexTensor, options?: PoissonNllOptions): Tensor {
+  const a = check(OP, { input, target }, options);
+  const { shape, dtype, lanes, round: r, capability } = a;
+  const x = expanded(input, shape);
+  const t = expanded(a.target, shape);
+  const n = x.length;
+  const losses = allocate(dtype, n);
+  const rx = roundFor(a, a.inputDtype);
+  if (a.logInput) {
+    const exp = expOp(a.inputDtype, capability);
+    for (let i = 0; i < n; i++) {
+      const xi = x[i]!;
+      losses[i] = r(exp(xi) - r(t[i]! * xi));
+    }
+  } else {
+    const log = logOp(a.inputDtype, capability);
+    const eps = rx(a.eps);
+    for (let i = 0; i < n; i++) {
+      const xi = x[i]!;
+      losses[i] = r(xi - r(t[i]! * log(rx(xi + eps))));
+    }
+  }
+  if (a.full) {
+    const rs = roundFor(a, a.targetDtype);
+    const log = logOp(a.targetDtype, capability);
+    const twoPi = rs(TWO_PI);
+    for (let i = 0; i < n; i++) {
+      const ti = rs(t[i]!); // an int64 target as the float32 its log reads
+      if (ti <= 1) continue; // masked_fill(target <= 1, 0) adds 0
+      const stirling = rs(rs(rs(ti * log(ti)) - ti) + rs(0.5 * log(rs(twoPi * ti))));
+      losses[i] = r(losses[i]! + stirling);
+    }
+  }
+  return applyReduction(losses, shape, a.reduction, dtype, lanes, r);
+}
+
+/** `grad` (shaped as the broadcast loss, in the promoted dtype) summed to the input's shape and cast to its dtype. */
+function toInputShape(a: Args, grad: ArrayLike<number>): ArrayLike<number> {
+  const xs = a.input.shape;
+  const out = sameShape(a.shape, xs) ? grad : atenSumTo(grad, a.shape, xs, a.dtype, a.lanes, a.round);
+  return a.inputDtype === a.dtype ? out : Float32Array.from(out);
+}
+
+/** d loss / d input for a gradOutput shaped like the forward output. */
+export function poissonNllLossBackward(
+  gradOutput: Tensor,
+  input: Tensor,
+  target: Tensor | IndexTensor,
+  options?: PoissonNllOptions,
+): Tensor {
+  const op = `${OP}Backward`;
+  const a = check(op, { input, target, gradOutput }, options);
+  const { shape, dtype, round: r, capability } = a;
+  const none = a.reduction === 'none';
+  checkGradOutput(op, gradOutput, none ? shape : []);
+  const go = gradOutput.data;
+  const t = expanded(a.target, shape);
+  const n = t.length;
+  const g = a.reduction === 'mean' ? r(go[0]! / n) : go[0]!;
+  const x = input.data;
+  const m = x.length;
+  const rx = roundFor(a, a.inputDtype);
+  const grad = allocate(a.inputDtype, m);
+  if (sameShape(shape, input.shape) && a.inputDtype === dtype) {
+    // No broadcast, one dtype: both paths element by element.
+    if (a.logInput) {
+      const exp = expOp(a.inputDtype, capability);
+      for (let i = 0; i < m; i++) {
+        const gi = none ? go[i]! : g;
+        grad[i] = r(r(gi * exp(x[i]!)) + r(-gi * t[i]!));
+      }
+    } else {
+      const eps = r(a.eps);
+      for (let i = 0; i < m; i++) {
+        const gi = none ? go[i]! : g;
+        grad[i] = r(gi + r(r(-gi * t[i]!) / r(x[i]! + eps)));
+      }
+    }
+    return makeTensor(grad, input.shape, a.inputDtype);
+  }
+  // The direct path (g) and the path through target * (...) ((-g) * target), each summed to the input's shape.
+  const direct = allocate(dtype, n);
+  const scaled = allocate(dtype, n);
+  for (let i = 0; i < n; i++) {
+    const gi = none ? go[i]! : g;
+    direct[i] = gi;
+    scaled[i] = r(-gi * t[i]!);
+  }
+  const gDirect = toInputShape(a, direct);
+  const gScaled = toInputShape(a, scaled);
+  if (a.logInput) {
+    const exp = expOp(a.inputDtype, capability);
+    for (let i = 0; i < m; i++) grad[i] = rx(rx(gDirect[i]! * exp(x[i]!)) + gScaled[i]!);
+  } else {
+    const eps = rx(a.eps);
+    for (let i = 0; i < m; i++) grad[i] = rx(gDirect[i]! + rx(gScaled[i]! / rx(x[i]! + eps)));
+  }
+  return makeTensor(grad, input.shape, a.inputDtype);
+}
+
+/** nn.PoissonNLLLoss: the options fixed at construction, as torch's module. */
+export const PoissonNLLLoss = lossModule<PoissonNllOptions, Tensor | IndexTensor>('PoissonNLLLoss', poissonNllLoss, poissonNllLossBackward);
+export type PoissonNLLLoss = InstanceType<typeof PoissonNLLLoss>;

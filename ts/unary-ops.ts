@@ -1,0 +1,42 @@
+// ATen's exp, log and xlogy tensor ops on one element, as the CPU kernels compute them.
+//
+// at::exp / at::log run every element through Vectorized<scalar_t>::exp() / log() (vec::map
+// loads the tail as a partial vector): SLEEF's u10 functions under ATEN_CPU_CAPABILITY avx2 and
+// avx512, std::exp / std::log (glibc) under 'default'. at::xlogy's CPU kernel is scalar
+// (BinaryOpsKernel.cpp xlogy_kernel: NaN if y is NaN, 0 if x == 0, else x * std::log(y)), so it
+// takes glibc's logf under every capability. Measured with torch 1.7, 1.13, 2.6 and 2.14 (avx2 and
+// default; avx512 cannot run here and is taken to be SLEEF's 16-lane functions, the same algorithm).
+// float64 uses Math.exp / Math.log, within 1 ULP of SLEEF's and glibc's double functions.
+
+import { glibcExpf, glibcLogf, sleefExpf, sleefLogf } from './libm.ts';
+import type { DType } from './tensor.ts';
+import type { CpuCapability } from './torch-version.ts';
+
+export type UnaryOp = (x: number) => number;
+
+const identityExp: UnaryOp = Math.exp;
+const identityLog: UnaryOp = Math.log;
+
+/** at::exp on one element of a tensor of `dtype` under `capability`. */
+export function expOp(dtype: DType, capability: CpuCapability): UnaryOp {
+  if (dtype === 'float64') return identityExp;
+  return capability === 'default' ? glibcExpf : sleefExpf;
+}
+
+/** at::log on one element of a tensor of `dtype` under `capability`. */
+export function logOp(dtype: DType, capability: CpuCapability): UnaryOp {
+  if (dtype === 'float64') return identityLog;
+  return capability === 'default' ? glibcLogf : sleefLogf;
+}
+
+/** std::log in a scalar kernel (xlogy): glibc's logf for float32. */
+export function scalarLogOp(dtype: DType): UnaryOp {
+  return dtype === 'float64' ? identityLog : glibcLogf;
+}
+
+/** xlogy(x, x), as xlogy_kernel computes it, with `log` from scalarLogOp and `r` the dtype's rounding. */
+export function xlogx(x: number, log: UnaryOp, r: (v: number) => number): number {
+  if (x !== x) return NaN;
+  if (x === 0) return 0;
+  return r(x * log(x));
+}
