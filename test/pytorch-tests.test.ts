@@ -64,7 +64,12 @@ interface PytorchTestReply {
   reference_grad?: Encoded;
 }
 
-type Stem = 'binary_cross_entropy' | 'binary_cross_entropy_with_logits' | 'soft_margin_loss' | 'multilabel_margin_loss' | 'multilabel_soft_margin_loss';
+type Stem =
+  | 'binary_cross_entropy'
+  | 'binary_cross_entropy_with_logits'
+  | 'soft_margin_loss'
+  | 'multilabel_margin_loss'
+  | 'multilabel_soft_margin_loss';
 type Options = Record<string, unknown>;
 type AnyTarget = Tensor & IndexTensor;
 
@@ -78,7 +83,11 @@ interface PortLoss {
 
 const PORTS = {
   binary_cross_entropy: { forward: binaryCrossEntropy, backward: binaryCrossEntropyBackward, Module: BCELoss },
-  binary_cross_entropy_with_logits: { forward: binaryCrossEntropyWithLogits, backward: binaryCrossEntropyWithLogitsBackward, Module: BCEWithLogitsLoss },
+  binary_cross_entropy_with_logits: {
+    forward: binaryCrossEntropyWithLogits,
+    backward: binaryCrossEntropyWithLogitsBackward,
+    Module: BCEWithLogitsLoss,
+  },
   soft_margin_loss: { forward: softMarginLoss, backward: softMarginLossBackward, Module: SoftMarginLoss },
   multilabel_margin_loss: { forward: multilabelMarginLoss, backward: multilabelMarginLossBackward, Module: MultiLabelMarginLoss },
   multilabel_soft_margin_loss: {
@@ -135,7 +144,8 @@ function toPort(e: Encoded): Tensor | IndexTensor {
   throw new Error(`pytorch_tests.py sent a ${e.dtype} tensor`);
 }
 
-const json = (e: Encoded): TensorJson => ({ shape: e.shape, data: values(e) });
+/** As golden-format JSON (compareTensor checks its dtype too, as assert_close does). */
+const json = (e: Encoded): TensorJson => ({ shape: e.shape, dtype: e.dtype as TensorJson['dtype'], data: values(e) });
 
 function describeOptions(r: PytorchTestReply): string {
   const parts = Object.entries(r.options).map(([k, v]) =>
