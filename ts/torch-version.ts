@@ -30,6 +30,42 @@ export interface TorchRelease {
   readonly bceChecksTargetRange: boolean;
   /** The CPU kernels torch dispatches to by default on an AVX-512 machine: 1.x kept AVX-512 opt-in, 2.x uses it. */
   readonly defaultCpuCapability: CpuCapability;
+  /** F.cross_entropy takes label_smoothing (pytorch#63122, torch >= 1.10); before, TypeError "got an unexpected keyword argument". */
+  readonly crossEntropyHasLabelSmoothing: boolean;
+  /**
+   * F.cross_entropy takes class-probability targets shaped like the input (pytorch#61044, torch >= 1.10,
+   * ATen's cross_entropy_loss); before, functional.py ran nll_loss(log_softmax(input, 1), target), which
+   * rejects a float target ("expected scalar type Long but found Float").
+   */
+  readonly crossEntropyProbabilityTargets: boolean;
+  /** F.cross_entropy takes a (C) input with a 0-d class-index target (pytorch#71055, torch >= 1.11); before, log_softmax over dim 1 raised IndexError. */
+  readonly crossEntropyAcceptsNoBatchDim: boolean;
+  /** ... and a (C) input with a (C) probability target (pytorch#77653, torch >= 1.12). */
+  readonly crossEntropyNoBatchDimProbTargets: boolean;
+  /**
+   * label_smoothing's 'mean' with a weight divides by the weights of the targets not ignored
+   * (pytorch#69511, torch >= 1.11); 1.10 gathered every target's weight (an ignore_index outside
+   * [0, C) raised "index -1 is out of bounds for dimension 0 with size C").
+   */
+  readonly crossEntropySmoothingGathersKeptWeights: boolean;
+  /**
+   * label_smoothing's smoothing term is 0 at every ignored target and its unweighted 'mean' averages
+   * the kept ones, smooth_loss.masked_select(~ignore_mask).mean() (fix of pytorch#73205, assumed
+   * from 1.12; seen in 1.13). Before, it was zeroed only for ignore_index >= 0 and averaged over all.
+   */
+  readonly crossEntropySmoothingExcludesIgnored: boolean;
+  /**
+   * ... as smooth_loss.masked_fill_(ignore_mask, 0).sum() / (~ignore_mask).sum() (a different sum
+   * order; assumed from 2.0, seen in 2.6 and 2.14); 1.12 / 1.13 sum the masked_select-ed values.
+   */
+  readonly crossEntropySmoothingMaskedFill: boolean;
+  /**
+   * autograd's MulBackward1 (tensor * Python scalar) multiplies the gradient by the scalar as a
+   * wrapped number (rounded to the tensor's dtype; seen in 2.6 and 2.14, assumed from 2.0); before,
+   * by at::scalar_to_tensor(other), a 0-d double tensor, so a 0-d float gradient times it computed
+   * in double (seen in 1.13: cross_entropy's label-smoothing gradient for 'mean' and 'sum').
+   */
+  readonly mulScalarBackwardWrapsScalar: boolean;
   /**
    * nll_loss's dimension, batch-size and K-dim target-size checks run in ATen's nll_loss_nd, after
    * _Reduction.get_enum and the argument parser (pytorch#53789, torch >= 1.9); before, functional.py
@@ -138,6 +174,14 @@ export function torchRelease(version: string = NEWEST_TORCH, op = 'torchVersion'
     softMarginUsesLog1p: atLeast(2, 0),
     sleefLog1pOverflows: atLeast(2, 0) && !atLeast(2, 8),
     defaultCpuCapability: atLeast(2, 0) ? 'avx512' : 'avx2',
+    crossEntropyHasLabelSmoothing: atLeast(1, 10),
+    crossEntropyProbabilityTargets: atLeast(1, 10),
+    crossEntropyAcceptsNoBatchDim: atLeast(1, 11),
+    crossEntropyNoBatchDimProbTargets: atLeast(1, 12),
+    crossEntropySmoothingGathersKeptWeights: atLeast(1, 11),
+    crossEntropySmoothingExcludesIgnored: atLeast(1, 12),
+    crossEntropySmoothingMaskedFill: atLeast(2, 0),
+    mulScalarBackwardWrapsScalar: atLeast(2, 0),
     nllLossNdInAten: atLeast(1, 9),
     nllLossAcceptsNoBatchDim: atLeast(1, 10),
     nllLossWeightMustBe1d: atLeast(1, 10),
