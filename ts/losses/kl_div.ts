@@ -36,7 +36,7 @@ import {
   type IndexTensor,
   type Tensor,
 } from '../tensor.ts';
-import { checkGradOutput, prepare, sameShape, type CommonOptions, type LossSignature } from '../loss-args.ts';
+import { checkGradOutput, copyOptions, prepare, sameShape, type CommonOptions, type LossSignature } from '../loss-args.ts';
 import { lossModule } from '../loss-module.ts';
 import type { Round } from '../numerics.ts';
 import { broadcastInputTarget, expanded } from '../pointwise-loss.ts';
@@ -53,6 +53,7 @@ export interface KlDivOptions extends Omit<CommonOptions, 'reduction'> {
 
 const OP = 'klDivLoss';
 const SIGNATURE = { tensorOptions: [], target: 'float', options: ['logTarget'] } as const satisfies LossSignature;
+const OPTION_NAMES = ['reduction', 'torchVersion', 'cpuCapability', 'logTarget'];
 
 const MEAN_WARNING =
   "reduction: 'mean' divides the total loss by both the batch size and the support size." +
@@ -79,7 +80,7 @@ const fround = Math.fround;
 function readKlDivOptions(options: unknown): { options: unknown; batchmean: boolean; warnMean: boolean } {
   if (options === undefined) return { options, batchmean: false, warnMean: true };
   if (options === null || typeof options !== 'object' || Array.isArray(options)) return { options, batchmean: false, warnMean: false };
-  const copy: Record<string, unknown> = { ...(options as Record<string, unknown>) };
+  const copy = copyOptions(options, OPTION_NAMES) as Record<string, unknown>;
   const reduction = copy.reduction;
   const batchmean = reduction === 'batchmean';
   if (batchmean) copy.reduction = 'sum';

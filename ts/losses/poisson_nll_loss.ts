@@ -22,7 +22,7 @@
 //   paths are added (the engine's InputBuffer) in the input's dtype.
 
 import { LossArgumentError, allocate, checkElementCount, isIndexTensor, type DType, type IndexTensor, type Tensor } from '../tensor.ts';
-import { checkGradOutput, prepare, sameShape, type CommonOptions, type LossSignature } from '../loss-args.ts';
+import { checkGradOutput, copyOptions, prepare, sameShape, type CommonOptions, type LossSignature } from '../loss-args.ts';
 import { lossModule } from '../loss-module.ts';
 import type { Round } from '../numerics.ts';
 import { broadcastInputTarget, expanded } from '../pointwise-loss.ts';
@@ -48,6 +48,7 @@ const SIGNATURE = {
   options: ['logInput', 'full', 'eps'],
 } as const satisfies LossSignature;
 
+const OPTION_NAMES = ['reduction', 'torchVersion', 'cpuCapability', 'logInput', 'full', 'eps'];
 const TWO_PI = 2 * Math.PI; // 2 * c10::pi<double>
 
 /** Python's type name of a JS value, as the argument parser's TypeError shows it. */
@@ -78,7 +79,7 @@ function check(
   options: PoissonNllOptions | undefined,
 ) {
   // One plain copy of the options (each getter read once), so that the reduction can be quoted as torch does.
-  const copy = options !== null && typeof options === 'object' && !Array.isArray(options) ? { ...options } : options;
+  const copy = copyOptions(options, OPTION_NAMES);
   const integerTarget = isIndexTensor(args.target);
   const c = prepare(op, SIGNATURE, args, copy);
   const torch = c.torch;
