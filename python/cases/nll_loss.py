@@ -31,11 +31,12 @@ OUT_OF_BOUNDS = r"Target %d is out of bounds\."
 
 
 def bench_args(torch, gen, shape, dtype):
-    """Log-probabilities of random logits and uniform class indices; a per-class weight."""
+    """As scripts/bench.ts draws them: logits * 3 as the input (nll_loss reads any float), uniform
+    class indices, a per-class weight in [0.5, 1.5)."""
     rows, classes = shape
-    logp = torch.log_softmax(torch.randn(shape, generator=gen, dtype=dtype) * 3, 1)
     target = torch.randint(0, classes, (rows,), generator=gen)
-    return {"input": logp, "target": target}, {"weight": torch.rand((classes,), generator=gen, dtype=dtype) + 0.5}
+    return ({"input": torch.randn(shape, generator=gen, dtype=dtype) * 3, "target": target},
+            {"weight": torch.rand((classes,), generator=gen, dtype=dtype) + 0.5})
 
 
 def classes_of(shape):
