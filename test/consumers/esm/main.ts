@@ -52,7 +52,7 @@ try {
 }
 
 const tolerance: GoldenFile['tolerance']['float32'] = { rtol: 1.3e-6, atol: 1e-5 };
-const self = compareTensor(x, { shape: [4, 3], data: Array.from(x.data) }, tolerance, 'float32');
+const self = compareTensor(x, { shape: [4, 3], dtype: 'float32', data: Array.from(x.data) }, tolerance, 'float32');
 if (!self.ok || ulpDistance(1, 1, 'float32') !== 0) throw new Error('harness comparison of a tensor with itself failed');
 
 console.log(JSON.stringify(out));
