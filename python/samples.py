@@ -36,8 +36,11 @@ def shortest_float32(v):
     target = struct.pack("<f", v)
     for digits in range(1, 10):
         text = "%.*g" % (digits, v)
-        if struct.pack("<f", float(text)) == target:
-            return float(text)
+        try:
+            if struct.pack("<f", float(text)) == target:
+                return float(text)
+        except OverflowError:  # near FLT_MAX a short decimal (3.403e+38) is beyond float32
+            continue
     return v
 
 
