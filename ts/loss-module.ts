@@ -66,3 +66,50 @@ export function lossModule<Options, Target>(
   Object.defineProperty(module, 'name', { value: name });
   return module;
 }
+
+/** A module over a loss of three tensors (input, target and a third, e.g. GaussianNLLLoss's var). */
+export interface LossModule3<Options, Target, Third, Grads> {
+  /** The options as read at construction: a frozen copy. */
+  readonly options: Readonly<Options>;
+  forward(input: Tensor, target: Target, third: Third): Tensor;
+  backward(gradOutput: Tensor, input: Tensor, target: Target, third: Third): Grads;
+}
+
+/**
+ * A module class over a three-tensor loss, e.g. nn.GaussianNLLLoss(input, target, var). Its
+ * __init__ takes no size_average / reduce (torch: "got an unexpected keyword argument"), so
+ * sizeAverage and reduce are TypeErrors here.
+ */
+export function lossModule3<Options, Target, Third, Grads>(
+  name: string,
+  forward: (input: Tensor, target: Target, third: Third, options?: Options) => Tensor,
+  backward: (gradOutput: Tensor, input: Tensor, target: Target, third: Third, options?: Options) => Grads,
+): new (
+  options?: Options,
+) => LossModule3<Options, Target, Third, Grads> {
+  const module = class {
+    readonly options: Readonly<Options>;
+    constructor(options?: Options) {
+      for (const [key, torchName] of [
+        ['sizeAverage', 'size_average'],
+        ['reduce', 'reduce'],
+      ] as const) {
+        if (options !== null && typeof options === 'object' && (options as Record<string, unknown>)[key] !== undefined) {
+          throw new LossArgumentError(
+            `${name}: unknown option '${key}' (torch: __init__() got an unexpected keyword argument '${torchName}')`,
+            'TypeError',
+          );
+        }
+      }
+      this.options = moduleOptions<Options>(name, options);
+    }
+    forward(input: Tensor, target: Target, third: Third): Tensor {
+      return forward(input, target, third, this.options as Options);
+    }
+    backward(gradOutput: Tensor, input: Tensor, target: Target, third: Third): Grads {
+      return backward(gradOutput, input, target, third, this.options as Options);
+    }
+  };
+  Object.defineProperty(module, 'name', { value: name });
+  return module;
+}

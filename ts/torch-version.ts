@@ -110,6 +110,32 @@ export interface TorchRelease {
    * unpacking long" before (seen in 1.7 to 2.6).
    */
   readonly intArgOverflowIsValueError: boolean;
+  /** F.gaussian_nll_loss and nn.GaussianNLLLoss exist (pytorch#49807, torch >= 1.8). */
+  readonly gaussianNllLossExists: boolean;
+  /**
+   * gaussian_nll_loss is elementwise, var broadcasting (one dim fewer: unsqueezed; or last dim 1),
+   * input and target broadcasting (pytorch#56469, torch >= 1.9; assumed from 1.9). 1.8 viewed input,
+   * target and var as (N, -1), required input.size() == target.size() ("input and target must have
+   * same size"), summed each row (dim 1) and added 0.5 * D * log(2 pi) with full.
+   */
+  readonly gaussianNllElementwise: boolean;
+  /**
+   * gaussian_nll_loss takes a Python float var (as var * ones_like(input)) and checks var for
+   * negative entries before its size (pytorch#138931, torch >= 2.6); before, var.size() on a float
+   * raised AttributeError and the size check came first.
+   */
+  readonly gaussianNllAcceptsFloatVar: boolean;
+  /**
+   * gaussian_nll_loss accepts a var of input's rank whose sizes at the dims where it differs from
+   * input add up to 1 (one dim of size 1, e.g. (4, 1, 32, 32) for (4, 3, 32, 32); pytorch#147522,
+   * seen in 2.13 and 2.14, not in 2.6; assumed from 2.7); before, only var.shape == input.shape[:-1] + (1,).
+   */
+  readonly gaussianNllVarOneMismatchedDim: boolean;
+  /**
+   * Tensor.clamp_(min=nan) with no max gives NaN everywhere (pytorch#172200; seen in 2.13 and 2.14,
+   * not in 2.6; assumed from 2.11); before, a NaN min left the tensor unchanged (std::max(a, nan) is a).
+   */
+  readonly clampNanMinIsNan: boolean;
 }
 
 /** ATEN_CPU_CAPABILITY values: 'default' runs scalar std:: math, the others SLEEF's vectorized math. */
@@ -190,6 +216,11 @@ export function torchRelease(version: string = NEWEST_TORCH, op = 'torchVersion'
     nllLoss1dTargetMustBeSize1: atLeast(2, 10),
     nllLossChecksTargetDtype: atLeast(2, 11),
     intArgOverflowIsValueError: atLeast(2, 10),
+    gaussianNllLossExists: atLeast(1, 8),
+    gaussianNllElementwise: atLeast(1, 9),
+    gaussianNllAcceptsFloatVar: atLeast(2, 6),
+    gaussianNllVarOneMismatchedDim: atLeast(2, 7),
+    clampNanMinIsNan: atLeast(2, 11),
   });
   if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
   cache.set(version, release);
