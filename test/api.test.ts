@@ -131,13 +131,13 @@ const errors: [string, () => unknown, RegExp, string][] = [
   [
     'target shape',
     () => bce(x, tensor([1, 0, 1])),
-    /binaryCrossEntropyWithLogits: target shape \[3\] must equal input shape \[2, 3\]/,
+    /^binaryCrossEntropyWithLogits: Target size \(torch\.Size\(\[3\]\)\) must be the same as input size \(torch\.Size\(\[2, 3\]\)\)$/,
     'ValueError',
   ],
   [
     'weight broadcast',
     () => bce(x, y, { weight: tensor([1, 2]) }),
-    /binaryCrossEntropyWithLogits: weight shape \[2\] must broadcast to input shape \[2, 3\]/,
+    /^binaryCrossEntropyWithLogits: weight shape \[2\] must broadcast to input shape \[2, 3\]: The size of tensor a \(3\) must match the size of tensor b \(2\) at non-singleton dimension 1$/,
     'RuntimeError',
   ],
   [
@@ -149,19 +149,19 @@ const errors: [string, () => unknown, RegExp, string][] = [
           [4, 5, 6],
         ]),
       }),
-    /weight shape \[2, 3\] must broadcast to input shape \[3\]/,
+    /weight shape \[2, 3\] must broadcast to input shape \[3\] without growing it: output with shape \[3\] doesn't match the broadcast shape \[2, 3\]$/,
     'RuntimeError',
   ],
   [
     'posWeight broadcast',
     () => bce(x, y, { posWeight: tensor([1, 2]) }),
-    /binaryCrossEntropyWithLogits: posWeight shape \[2\] must broadcast/,
+    /^binaryCrossEntropyWithLogits: posWeight: shapes \[2\] and \[2, 3\] do not broadcast: The size of tensor a \(2\) must match the size of tensor b \(3\) at non-singleton dimension 1$/,
     'RuntimeError',
   ],
   [
     'reduction',
     () => bce(x, y, { reduction: 'average' as 'mean' }),
-    /^binaryCrossEntropyWithLogits: "average" is not a valid value for reduction \(expected 'none', 'mean' or 'sum'\)$/,
+    /^binaryCrossEntropyWithLogits: average is not a valid value for reduction \(reduction must be 'none', 'mean' or 'sum', got "average"\)$/,
     'ValueError',
   ],
   [
@@ -180,21 +180,31 @@ const errors: [string, () => unknown, RegExp, string][] = [
   [
     'gradOutput shape',
     () => bceBackward(tensor([1, 2]), x, y),
-    /binaryCrossEntropyWithLogitsBackward: gradOutput shape \[2\] must equal the forward output's shape \[\]/,
+    /binaryCrossEntropyWithLogitsBackward: gradOutput shape \[2\] must equal the forward output's shape \[\] \(torch\.autograd: Mismatch in shape: grad_output\[0\] has a shape of torch\.Size\(\[2\]\) and output\[0\] has a shape of torch\.Size\(\[\]\)\.\)$/,
     'RuntimeError',
   ],
-  ['MLSML 0-d input', () => mlsml(tensor(1), tensor(1)), /multilabelSoftMarginLoss: input must have at least 1 dimension/, 'IndexError'],
-  ['MLSML 1-D before 1.11', () => mlsml(tensor([1, 2]), tensor([1, 0]), { torchVersion: '1.10.2' }), /before torch 1.11/, 'IndexError'],
+  [
+    'MLSML 0-d input',
+    () => mlsml(tensor(1), tensor(1)),
+    /^multilabelSoftMarginLoss: Dimension specified as -1 but tensor has no dimensions \(input must have at least 1 dimension/,
+    'IndexError',
+  ],
+  [
+    'MLSML 1-D before 1.11',
+    () => mlsml(tensor([1, 2]), tensor([1, 0]), { torchVersion: '1.10.2' }),
+    /^multilabelSoftMarginLoss: Dimension out of range \(expected to be in range of \[-1, 0\], but got 1\) \(before torch 1.11 the input must be at least 2-D \(N, C\); got 1-D\)$/,
+    'IndexError',
+  ],
   [
     'MLSML target broadcast',
     () => mlsml(x, tensor([1, 0])),
-    /multilabelSoftMarginLoss: target shape \[2\] is not broadcastable with \[2, 3\]/,
+    /^multilabelSoftMarginLoss: target: shapes \[2\] and \[2, 3\] do not broadcast: The size of tensor a \(2\) must match the size of tensor b \(3\) at non-singleton dimension 1$/,
     'RuntimeError',
   ],
   [
     'MLSML weight broadcast',
     () => mlsml(x, y, { weight: tensor([1, 2]) }),
-    /multilabelSoftMarginLoss: weight shape \[2\] is not broadcastable/,
+    /^multilabelSoftMarginLoss: weight: shapes \[2, 3\] and \[2\] do not broadcast: The size of tensor a \(3\) must match the size of tensor b \(2\) at non-singleton dimension 1$/,
     'RuntimeError',
   ],
   [
@@ -206,37 +216,37 @@ const errors: [string, () => unknown, RegExp, string][] = [
   [
     'BCELoss input above 1',
     () => binaryCrossEntropy(tensor([0.5, 1.5]), tensor([0, 1])),
-    /binaryCrossEntropy: every element of input must be between 0 and 1, got 1.5 at 1/,
+    /^binaryCrossEntropy: all elements of input should be between 0 and 1 \(got 1\.5 at index 1\)$/,
     'RuntimeError',
   ],
   [
     'BCELoss NaN input',
     () => binaryCrossEntropy(tensor([NaN]), tensor([0])),
-    /every element of input must be between 0 and 1, got NaN/,
+    /all elements of input should be between 0 and 1 \(got NaN at index 0\)$/,
     'RuntimeError',
   ],
   [
     'BCELoss target outside [0, 1] (torch 2.x)',
     () => binaryCrossEntropy(tensor([0.5]), tensor([1.5]), { torchVersion: '2.6.0' }),
-    /every element of target must be between 0 and 1/,
+    /^binaryCrossEntropy: all elements of target should be between 0 and 1 \(got 1\.5 at index 0\)$/,
     'RuntimeError',
   ],
   [
     'BCELoss target shape',
     () => binaryCrossEntropy(tensor([0.5, 0.5]), tensor([[0, 1]])),
-    /binaryCrossEntropy: target shape \[1, 2\] must equal input shape \[2\]/,
+    /^binaryCrossEntropy: Using a target size \(torch\.Size\(\[1, 2\]\)\) that is different to the input size \(torch\.Size\(\[2\]\)\) is deprecated\. Please ensure they have the same size\.$/,
     'ValueError',
   ],
   [
     'BCELoss weight',
     () => binaryCrossEntropy(tensor([[0.5, 0.5, 0.5]]), tensor([[0, 1, 1]]), { weight: tensor([1, 2]) }),
-    /binaryCrossEntropy: weight shape \[2\] must broadcast/,
+    /^binaryCrossEntropy: weight shape \[2\] does not broadcast with target shape \[1, 3\]: Attempting to broadcast a dimension of length 2 at -1! Mismatching argument at index 1 had torch\.Size\(\[2\]\); but expected shape should be broadcastable to \[1, 3\]$/,
     'RuntimeError',
   ],
   [
     'SoftMarginLoss target shape',
     () => softMarginLoss(tensor([1, 2, 3]), tensor([1, -1])),
-    /softMarginLoss: target shape \[2\] must broadcast to input shape \[3\]/,
+    /^softMarginLoss: target shape \[2\] must broadcast to input shape \[3\]: The size of tensor a \(3\) must match the size of tensor b \(2\) at non-singleton dimension 0$/,
     'RuntimeError',
   ],
   [
@@ -248,37 +258,37 @@ const errors: [string, () => unknown, RegExp, string][] = [
   [
     'MultiLabelMarginLoss float target',
     () => multilabelMarginLoss(x, y as never),
-    /multilabelMarginLoss: argument 'target' must hold class indices \(Int32Array data, torch.long\), got a float tensor/,
+    /^multilabelMarginLoss: argument 'target' must hold class indices \(Int32Array data, torch.long\), got a float tensor \(torch: expected scalar type Long but found Float\)$/,
     'RuntimeError',
   ],
   [
     'MultiLabelMarginLoss index = C',
     () => multilabelMarginLoss(tensor([[0.1, 0.2]]), tensor([[2, -1]], { dtype: 'int64' })),
-    /multilabelMarginLoss: target index 2 at 0 is out of range for 2 classes/,
+    /^multilabelMarginLoss: argument #2 'target' is out of range \(target index 2 at 0 is out of range for 2 classes; -1 ends a row\)$/,
     'RuntimeError',
   ],
   [
     'MultiLabelMarginLoss index < -1',
     () => multilabelMarginLoss(tensor([[0.1, 0.2]]), tensor([[-2, 0]], { dtype: 'int64' })),
-    /target index -2 at 0 is out of range/,
+    /argument #2 'target' is out of range \(target index -2 at 0 is out of range/,
     'RuntimeError',
   ],
   [
     'MultiLabelMarginLoss 3-D input',
     () => multilabelMarginLoss(tensor([[[0.1]]]), tensor([[[0]]], { dtype: 'int64' })),
-    /multilabelMarginLoss: input must be a non-empty vector or an \(N, C\) matrix/,
+    /^multilabelMarginLoss: Expected non-empty vector or matrix with optional 0-dim batch size, but got: \[1, 1, 1\] \(input must be a non-empty vector or an \(N, C\) matrix with C > 0\)$/,
     'RuntimeError',
   ],
   [
     'MultiLabelMarginLoss target shape',
     () => multilabelMarginLoss(tensor([[0.1, 0.2]]), tensor([[0, 1, -1]], { dtype: 'int64' })),
-    /target shape \[1, 3\] is inconsistent with input shape \[1, 2\]/,
+    /^multilabelMarginLoss: inconsistent target size: \[1, 3\] for input of size: \[1, 2\] \(target shape \[1, 3\] is inconsistent with input shape \[1, 2\]\)$/,
     'RuntimeError',
   ],
   [
     'MultiLabelMarginLoss gradOutput',
     () => multilabelMarginLossBackward(tensor([1, 2]), tensor([[0.1, 0.2]]), tensor([[0, -1]], { dtype: 'int64' }), { reduction: 'none' }),
-    /multilabelMarginLossBackward: gradOutput shape \[2\] must equal the forward output's shape \[1\]/,
+    /^multilabelMarginLossBackward: gradOutput shape \[2\] must equal the forward output's shape \[1\] \(torch\.autograd: Mismatch in shape/,
     'RuntimeError',
   ],
   [
@@ -411,12 +421,18 @@ test('every backward validates gradOutput as a Tensor, names its own op, and pro
   for (const [op, backward] of backwards) {
     expect(() => backward([1] as unknown as Tensor), op).toThrow(new RegExp(`^${op}: argument 'gradOutput' must be a Tensor`));
     expect(() => backward(tensor([1, 2])), op).toThrow(
-      new RegExp(`^${op}: gradOutput shape \\[2\\] must equal the forward output's shape \\[\\]`),
+      new RegExp(
+        `^${op}: gradOutput shape \\[2\\] must equal the forward output's shape \\[\\] \\(torch\\.autograd: Mismatch in shape: grad_output\\[0\\] has a shape of torch\\.Size\\(\\[2\\]\\) and output\\[0\\] has a shape of torch\\.Size\\(\\[\\]\\)\\.\\)$`,
+      ),
     );
     expect(backward(tensor(1, { dtype: 'float64' })).data, op).toBeInstanceOf(Float64Array);
   }
-  expect(() => binaryCrossEntropyBackward(tensor(1), p, tensor([0, 1, 1]))).toThrow(/^binaryCrossEntropyBackward: target shape/);
-  expect(() => softMarginLossBackward(tensor(1), p, tensor([1, 1]))).toThrow(/^softMarginLossBackward: target shape/);
+  expect(() => binaryCrossEntropyBackward(tensor(1), p, tensor([0, 1, 1]))).toThrow(
+    /^binaryCrossEntropyBackward: Using a target size \(torch\.Size\(\[3\]\)\)/,
+  );
+  expect(() => softMarginLossBackward(tensor(1), p, tensor([1, 1]))).toThrow(
+    /^softMarginLossBackward: target shape \[2\] must broadcast to input shape \[1, 3\]: The size of tensor a \(3\) must match the size of tensor b \(2\) at non-singleton dimension 1$/,
+  );
 });
 
 test('MultiLabelMarginLoss accepts the shapes torch accepts and rejects the rest', () => {
@@ -431,15 +447,35 @@ test('MultiLabelMarginLoss accepts the shapes torch accepts and rejects the rest
     multilabelMarginLoss(tensor([], { shape: [0, 4] }), tensor(new Int32Array(0), { shape: [0, 4] }), { reduction: 'none' }).shape,
   ).toEqual([0]);
   const bad: [Tensor, number[], number[], RegExp][] = [
-    [tensor([], { shape: [0] }), [], [0], /input must be a non-empty vector/],
-    [tensor([], { shape: [2, 0] }), [], [2, 0], /input must be a non-empty vector/],
-    [tensor([0.1, 0.2]), [0, -1], [1, 2], /target shape \[1, 2\] is inconsistent with input shape \[2\]/],
-    [tensor([0.1, 0.2]), [0], [1], /target shape \[1\] is inconsistent with input shape \[2\]/],
-    [tensor(0.5), [0, 0], [2], /target shape \[2\] is inconsistent with input shape \[\]/],
-    [tensor([[0.1, 0.2]]), [0, -1], [2], /target shape \[2\] is inconsistent with input shape \[1, 2\]/],
-    [tensor([[0.1, 0.2]]), [0, -1], [2, 1], /target shape \[2, 1\] is inconsistent/],
-    [tensor([[0.1, 0.2]]), [0, -1, 1, 1], [1, 4], /target shape \[1, 4\] is inconsistent/],
-    [tensor([[0.1, 0.2]]), [-1, 2], [1, 2], /target index 2 at 1 is out of range for 2 classes/],
+    [
+      tensor([], { shape: [0] }),
+      [],
+      [0],
+      /Expected non-empty vector or matrix with optional 0-dim batch size, but got: \[0\] \(input must/,
+    ],
+    [
+      tensor([], { shape: [2, 0] }),
+      [],
+      [2, 0],
+      /Expected non-empty vector or matrix with optional 0-dim batch size, but got: \[2, 0\] \(input/,
+    ],
+    [
+      tensor([0.1, 0.2]),
+      [0, -1],
+      [1, 2],
+      /inconsistent target size: \[1, 2\] for input of size: \[2\] \(target shape \[1, 2\] is inconsistent/,
+    ],
+    [tensor([0.1, 0.2]), [0], [1], /inconsistent target size: \[1\] for input of size: \[2\] \(target shape \[1\] is inconsistent/],
+    [tensor(0.5), [0, 0], [2], /inconsistent target size: \[2\] for input of size: \[\] \(target shape \[2\] is inconsistent with input/],
+    [
+      tensor([[0.1, 0.2]]),
+      [0, -1],
+      [2],
+      /inconsistent target size: \[2\] for input of size: \[1, 2\] \(target shape \[2\] is inconsistent/,
+    ],
+    [tensor([[0.1, 0.2]]), [0, -1], [2, 1], /inconsistent target size: \[2, 1\] for input of size: \[1, 2\]/],
+    [tensor([[0.1, 0.2]]), [0, -1, 1, 1], [1, 4], /inconsistent target size: \[1, 4\] for input of size: \[1, 2\]/],
+    [tensor([[0.1, 0.2]]), [-1, 2], [1, 2], /argument #2 'target' is out of range \(target index 2 at 1 is out of range for 2 classes/],
   ];
   for (const [input, target, shape, message] of bad) expect(() => ok(input, target, shape)).toThrow(message);
 });

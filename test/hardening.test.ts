@@ -108,7 +108,7 @@ describe("torch's check order: the reduction before dtypes", () => {
     const e = thrown(() => multilabelMarginLoss(tensor([[0.5]]), tensor([[0]]) as never, { reduction: 'abc' as 'sum' }));
     expect([e.torchErrorType, e.message]).toEqual([
       'ValueError',
-      `multilabelMarginLoss: "abc" is not a valid value for reduction (expected 'none', 'mean' or 'sum')`,
+      `multilabelMarginLoss: abc is not a valid value for reduction (reduction must be 'none', 'mean' or 'sum', got "abc")`,
     ]);
     const f = thrown(() => multilabelMarginLoss(tensor([[0.5]]), tensor([[0]]) as never));
     expect([f.torchErrorType, f.message]).toEqual([
@@ -128,7 +128,7 @@ describe("torch's check order: the reduction before dtypes", () => {
     const e = thrown(() => mlsml(tensor([[0.5, -1]]), tensor([[1, 0]]), bad));
     expect([e.torchErrorType, e.message]).toEqual([
       'ValueError',
-      `multilabelSoftMarginLoss: reduction "abc" is not valid; expected 'none', 'mean' or 'sum'`,
+      `multilabelSoftMarginLoss: abc is not valid (reduction must be 'none', 'mean' or 'sum', got "abc")`,
     ]);
     expect(thrown(() => mlsmlBackward(tensor(1), tensor([[0.5, -1]]), tensor([[1, 0]]), bad)).torchErrorType).toBe('ValueError');
   });
@@ -170,7 +170,7 @@ describe('legacy reductions', () => {
     const e = thrown(() => mlsml(x, y, mean as never));
     expect([e.torchErrorType, e.message]).toMatchObject([
       'ValueError',
-      expect.stringMatching(/^multilabelSoftMarginLoss: reduction "elementwise_mean" is not valid/),
+      `multilabelSoftMarginLoss: elementwise_mean is not valid (reduction must be 'none', 'mean' or 'sum', got "elementwise_mean")`,
     ]);
   });
 
@@ -240,13 +240,38 @@ describe('missing and malformed arguments', () => {
     const e = thrown(() => bce(x, y, { reduction: null as never }));
     expect([e.torchErrorType, e.message]).toEqual([
       'ValueError',
-      "binaryCrossEntropyWithLogits: None (null) is not a valid value for reduction (expected 'none', 'mean' or 'sum')",
+      "binaryCrossEntropyWithLogits: None is not a valid value for reduction (reduction must be 'none', 'mean' or 'sum', got null)",
     ]);
     expect(thrown(() => multilabelMarginLoss(x, tensor([[0, -1]], { dtype: 'int64' }), { reduction: null as never })).torchErrorType).toBe(
       'ValueError',
     );
     // functional.py: reduction + " is not valid" on None is a TypeError
-    expect(thrown(() => mlsml(x, y, { reduction: null as never })).torchErrorType).toBe('TypeError');
+    const n = thrown(() => mlsml(x, y, { reduction: null as never }));
+    expect([n.torchErrorType, n.message]).toEqual([
+      'TypeError',
+      `multilabelSoftMarginLoss: unsupported operand type(s) for +: 'NoneType' and 'str' (functional.py: reduction + " is not valid"; reduction must be 'none', 'mean' or 'sum', got null)`,
+    ]);
+    // torch 1.13 to 2.14: 'int', 'float', 'bool' for 5, 1.5, True; a list cannot be concatenated with a str
+    expect(thrown(() => mlsml(x, y, { reduction: 5 as never })).message).toMatch(
+      /: unsupported operand type\(s\) for \+: 'int' and 'str' \(/,
+    );
+    expect(thrown(() => mlsml(x, y, { reduction: 1.5 as never })).message).toMatch(
+      /: unsupported operand type\(s\) for \+: 'float' and 'str' \(/,
+    );
+    expect(thrown(() => mlsml(x, y, { reduction: true as never })).message).toMatch(
+      /: unsupported operand type\(s\) for \+: 'bool' and 'str' \(/,
+    );
+    expect(thrown(() => mlsml(x, y, { reduction: [1] as never })).message).toMatch(/: can only concatenate list \(not "str"\) to list \(/);
+    // get_enum's "{} is not a valid value for reduction" shows Python's str() of the value
+    expect(thrown(() => bce(x, y, { reduction: 5 as never })).message).toMatch(
+      /^binaryCrossEntropyWithLogits: 5 is not a valid value for reduction \(/,
+    );
+    expect(thrown(() => bce(x, y, { reduction: true as never })).message).toMatch(
+      /^binaryCrossEntropyWithLogits: True is not a valid value/,
+    );
+    expect(thrown(() => bce(x, y, { reduction: '' as never })).message).toMatch(
+      /^binaryCrossEntropyWithLogits: {2}is not a valid value for reduction \(.*got ""\)$/,
+    );
     expect(thrown(() => bce(x, y, { cpuCapability: null as never })).message).toBe(
       'binaryCrossEntropyWithLogits: cpuCapability null is not one of default, avx2, avx512',
     );

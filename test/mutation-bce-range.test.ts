@@ -35,22 +35,22 @@ for (const [dtype, kernels, path] of PATHS) {
       // torch: 200.69314575195312 (both logs clamped at -100, plus log 2)
       expect(outcome([0, 1, 0.5], [1, 0, 0.5], dtype, v)).toBe(dtype === 'float32' ? '200.69314575195312' : String(200 + Math.log(2)));
       expect(outcome([1.5, 0.5], [2, 0.5], dtype, v)).toBe(
-        'binaryCrossEntropy: every element of input must be between 0 and 1, got 1.5 at 0',
+        'binaryCrossEntropy: all elements of input should be between 0 and 1 (got 1.5 at index 0)',
       );
       expect(outcome([0.5, 1.5, 0.5, 0.5], [0.5, 0.5, 0.5, 2], dtype, v)).toBe(
-        'binaryCrossEntropy: every element of input must be between 0 and 1, got 1.5 at 1',
+        'binaryCrossEntropy: all elements of input should be between 0 and 1 (got 1.5 at index 1)',
       );
       expect(outcome([0.5, 1.5], [-1, 0.5], dtype, v)).toBe(
-        'binaryCrossEntropy: every element of target must be between 0 and 1, got -1 at 0',
+        'binaryCrossEntropy: all elements of target should be between 0 and 1 (got -1 at index 0)',
       );
       expect(outcome([0.5, NaN], [0.5, 0.5], dtype, v)).toBe(
-        'binaryCrossEntropy: every element of input must be between 0 and 1, got NaN at 1',
+        'binaryCrossEntropy: all elements of input should be between 0 and 1 (got NaN at index 1)',
       );
       expect(outcome([0.5, 0.5], [0.5, NaN], dtype, v)).toBe(
-        'binaryCrossEntropy: every element of target must be between 0 and 1, got NaN at 1',
+        'binaryCrossEntropy: all elements of target should be between 0 and 1 (got NaN at index 1)',
       );
       expect(outcome([0.5, 0.5, 0.5], [0.5, 0.5, -0.5], dtype, v)).toBe(
-        'binaryCrossEntropy: every element of target must be between 0 and 1, got -0.5 at 2',
+        'binaryCrossEntropy: all elements of target should be between 0 and 1 (got -0.5 at index 2)',
       );
     });
 
@@ -59,7 +59,7 @@ for (const [dtype, kernels, path] of PATHS) {
       // torch 1.13: F.binary_cross_entropy([0.5, 0.5], [2.0, -1.0], reduction='sum') = 1.3862943649291992
       expect(outcome([0.5, 0.5], [2, -1], dtype, '1.13.0a0')).toBe(dtype === 'float32' ? '1.3862943649291992' : String(2 * Math.log(2)));
       expect(outcome([0.5, 1.5], [-1, 0.5], dtype, '1.13.0a0')).toBe(
-        'binaryCrossEntropy: every element of input must be between 0 and 1, got 1.5 at 1',
+        'binaryCrossEntropy: all elements of input should be between 0 and 1 (got 1.5 at index 1)',
       );
     });
 
@@ -68,7 +68,7 @@ for (const [dtype, kernels, path] of PATHS) {
       const x = tensor([0.5, 0.5, 0.5], { dtype });
       const y = tensor([0.5, 0.5, 2], { dtype });
       expect(() => binaryCrossEntropyBackward(tensor(1, { dtype }), x, y, { reduction: 'sum', torchVersion: '2.6.0+debian' })).toThrow(
-        'binaryCrossEntropyBackward: every element of target must be between 0 and 1, got 2 at 2',
+        'binaryCrossEntropyBackward: all elements of target should be between 0 and 1 (got 2 at index 2)',
       );
       expect(() => binaryCrossEntropyBackward(tensor(1, { dtype }), x, y, { reduction: 'sum', torchVersion: '1.13.0a0' })).not.toThrow();
     });

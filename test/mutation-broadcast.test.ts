@@ -9,7 +9,9 @@ import { describe, expect, test } from 'vitest';
 import {
   broadcastOrThrow,
   broadcastShapes,
+  broadcastShapesMismatch,
   checkBroadcastableTo,
+  inferSizeMismatch,
   expandTo,
   loopOperand,
   rowColOperand,
@@ -95,26 +97,87 @@ describe('broadcastShapes', () => {
     expect(broadcastOrThrow('op', [2, 1], [3], 'target')).toEqual([2, 3]);
     const refused = () => broadcastOrThrow('multilabelSoftMarginLoss', [4, 3], [4, 2], 'target');
     expect(refused).toThrow(LossArgumentError);
-    expect(refused).toThrow('multilabelSoftMarginLoss: target shape [4, 2] is not broadcastable with [4, 3]');
+    expect(refused).toThrow(
+      'multilabelSoftMarginLoss: target: shapes [4, 3] and [4, 2] do not broadcast: The size of tensor a (3) must match the size of tensor b (2) at non-singleton dimension 1',
+    );
     expect(() => checkBroadcastableTo('op', 'weight', [3], [2, 3])).not.toThrow();
     expect(() => checkBroadcastableTo('op', 'weight', [2, 1], [2, 3])).not.toThrow();
     expect(() => checkBroadcastableTo('op', 'weight', [], [])).not.toThrow();
-    for (const [shape, target] of [
-      [[2, 3], [3]], // grows the rank
-      [
-        [4, 3],
-        [1, 3],
-      ], // grows a dim
-      [[2], [3]], // not broadcastable
-      [
-        [1, 1, 3],
-        [2, 3],
-      ],
+    // torch 1.13 and 2.14: torch.zeros(target).mul_(torch.zeros(shape))
+    for (const [shape, target, torch] of [
+      [[2, 3], [3], "output with shape [3] doesn't match the broadcast shape [2, 3]"], // grows the rank
+      [[4, 3], [1, 3], "output with shape [1, 3] doesn't match the broadcast shape [4, 3]"], // grows a dim
+      [[2], [3], 'The size of tensor a (3) must match the size of tensor b (2) at non-singleton dimension 0'], // not broadcastable
+      [[1, 1, 3], [2, 3], "output with shape [2, 3] doesn't match the broadcast shape [1, 2, 3]"],
+      [[2], [], "output with shape [] doesn't match the broadcast shape [2]"],
+      [[3, 4], [2, 1], 'The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 0'],
     ] as const) {
+      const grows = torch.startsWith('output') ? ' without growing it' : '';
       expect(() => checkBroadcastableTo('bce', 'weight', shape, target)).toThrow(
-        `bce: weight shape [${shape.join(', ')}] must broadcast to input shape [${target.join(', ')}]`,
+        `bce: weight shape [${shape.join(', ')}] must broadcast to input shape [${target.join(', ')}]${grows}: ${torch}`,
       );
     }
+  });
+
+  // torch._C._infer_size (1.13 and 2.14 alike) and torch.broadcast_shapes (2.14) on the same pairs
+  const TORCH_MISMATCHES: [number[], number[], string | null, string | null][] = [
+    [
+      [4, 3],
+      [2, 3],
+      'The size of tensor a (4) must match the size of tensor b (2) at non-singleton dimension 0',
+      'Attempting to broadcast a dimension of length 2 at -2! Mismatching argument at index 1 had torch.Size([2, 3]); but expected shape should be broadcastable to [4, 3]',
+    ],
+    [
+      [3],
+      [4, 2],
+      'The size of tensor a (3) must match the size of tensor b (2) at non-singleton dimension 1',
+      'Attempting to broadcast a dimension of length 2 at -1! Mismatching argument at index 1 had torch.Size([4, 2]); but expected shape should be broadcastable to [1, 3]',
+    ],
+    [
+      [0],
+      [2],
+      'The size of tensor a (0) must match the size of tensor b (2) at non-singleton dimension 0',
+      'Attempting to broadcast a dimension of length 2 at -1! Mismatching argument at index 1 had torch.Size([2]); but expected shape should be broadcastable to [0]',
+    ],
+    [
+      [3, 1],
+      [2, 5],
+      'The size of tensor a (3) must match the size of tensor b (2) at non-singleton dimension 0',
+      'Attempting to broadcast a dimension of length 2 at -2! Mismatching argument at index 1 had torch.Size([2, 5]); but expected shape should be broadcastable to [3, 5]',
+    ],
+    [
+      [4, 3],
+      [2, 1, 2],
+      'The size of tensor a (3) must match the size of tensor b (2) at non-singleton dimension 2',
+      'Attempting to broadcast a dimension of length 2 at -1! Mismatching argument at index 1 had torch.Size([2, 1, 2]); but expected shape should be broadcastable to [1, 4, 3]',
+    ],
+    [
+      [2, 1, 4],
+      [3, 5],
+      'The size of tensor a (4) must match the size of tensor b (5) at non-singleton dimension 2',
+      'Attempting to broadcast a dimension of length 5 at -1! Mismatching argument at index 1 had torch.Size([3, 5]); but expected shape should be broadcastable to [2, 1, 4]',
+    ],
+    [[], [2], null, null],
+    [[5, 1, 3], [4, 1], null, null],
+  ];
+  test.each(TORCH_MISMATCHES)(
+    '%j with %j: infer_size and broadcast_shapes say what torch says',
+    (a, b, inferSize, broadcastShapesMessage) => {
+      expect(inferSizeMismatch(a, b)).toBe(inferSize);
+      expect(broadcastShapesMismatch(a, b)).toBe(broadcastShapesMessage);
+    },
+  );
+
+  test('the mismatch messages are null exactly where broadcastShapes broadcasts', () => {
+    const shape = fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 4 });
+    fc.assert(
+      fc.property(shape, shape, (a, b) => {
+        const refused = broadcastShapes(a, b) === null;
+        expect(inferSizeMismatch(a, b) !== null).toBe(refused);
+        expect(broadcastShapesMismatch(a, b) !== null).toBe(refused);
+      }),
+      RUNS,
+    );
   });
 });
 

@@ -16,20 +16,78 @@ export function broadcastShapes(a: readonly number[], b: readonly number[]): num
   return out;
 }
 
-/** Like broadcastShapes, but throws torch's RuntimeError naming the op and the argument. */
+/**
+ * ATen's infer_size message for shapes that do not broadcast, or null when they do: it names the
+ * last mismatching dimension (numbered in the broadcast shape), tensor a being the op's first operand.
+ */
+export function inferSizeMismatch(a: readonly number[], b: readonly number[]): string | null {
+  const n = Math.max(a.length, b.length);
+  for (let i = n - 1; i >= 0; i--) {
+    const da = a[a.length - n + i] ?? 1;
+    const db = b[b.length - n + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      return `The size of tensor a (${da}) must match the size of tensor b (${db}) at non-singleton dimension ${i}`;
+    }
+  }
+  return null;
+}
+
+/**
+ * torch.broadcast_shapes' message (torch/_refs/__init__.py _broadcast_shapes, torch >= 2.0) for
+ * shapes that do not broadcast, or null when they do. It walks the shapes in order, each from its
+ * last dim, growing the common shape as it goes, and reports the first dim that cannot join it.
+ */
+export function broadcastShapesMismatch(...shapes: readonly (readonly number[])[]): string | null {
+  const common = new Array<number>(Math.max(0, ...shapes.map((s) => s.length))).fill(1);
+  for (let arg = 0; arg < shapes.length; arg++) {
+    const shape = shapes[arg]!;
+    for (let idx = -1; idx >= -shape.length; idx--) {
+      const d = shape[shape.length + idx]!;
+      const c = common.length + idx;
+      if (d === common[c]) continue;
+      if (common[c] === 1) common[c] = d;
+      if (d !== 1 && d !== common[c]) {
+        return (
+          `Attempting to broadcast a dimension of length ${d} at ${idx}! Mismatching argument at index ${arg} had ` +
+          `torch.Size(${formatShape(shape)}); but expected shape should be broadcastable to ${formatShape(common)}`
+        );
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * Like broadcastShapes, but throws torch's RuntimeError (ATen's infer_size message, `a` being the
+ * op's first operand) naming the op and the argument.
+ */
 export function broadcastOrThrow(op: string, a: readonly number[], b: readonly number[], arg: string): number[] {
   const out = broadcastShapes(a, b);
   if (out === null) {
-    throw new LossArgumentError(`${op}: ${arg} shape ${formatShape(b)} is not broadcastable with ${formatShape(a)}`);
+    throw new LossArgumentError(
+      `${op}: ${arg}: shapes ${formatShape(a)} and ${formatShape(b)} do not broadcast: ${inferSizeMismatch(a, b)}`,
+    );
   }
   return out;
 }
 
-/** Throws unless `shape` broadcasts *to* `target` without growing it (what an in-place op such as mul_ needs). */
+/**
+ * Throws unless `shape` broadcasts *to* `target` without growing it (what an in-place op such as
+ * mul_ needs), with TensorIterator's messages: infer_size's (tensor a is the in-place `target`), or
+ * "output with shape ... doesn't match the broadcast shape ..." when `shape` would grow it.
+ */
 export function checkBroadcastableTo(op: string, arg: string, shape: readonly number[], target: readonly number[]): void {
   const out = broadcastShapes(target, shape);
-  if (out === null || out.length !== target.length || out.some((d, i) => d !== target[i])) {
-    throw new LossArgumentError(`${op}: ${arg} shape ${formatShape(shape)} must broadcast to input shape ${formatShape(target)}`);
+  if (out === null) {
+    throw new LossArgumentError(
+      `${op}: ${arg} shape ${formatShape(shape)} must broadcast to input shape ${formatShape(target)}: ${inferSizeMismatch(target, shape)}`,
+    );
+  }
+  if (out.length !== target.length || out.some((d, i) => d !== target[i])) {
+    throw new LossArgumentError(
+      `${op}: ${arg} shape ${formatShape(shape)} must broadcast to input shape ${formatShape(target)} without growing it: ` +
+        `output with shape ${formatShape(target)} doesn't match the broadcast shape ${formatShape(out)}`,
+    );
   }
 }
 

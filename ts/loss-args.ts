@@ -204,9 +204,27 @@ function readOptions(op: string, options: unknown, tensorOptions: readonly Tenso
   };
 }
 
-/** An option value as torch's messages show it (quoted as JS shows strings; null is Python's None). */
+/** Python's str() of an option value as torch's messages show it (null is None; other objects as JSON). */
 function pythonStr(value: unknown): string {
-  return value === null ? 'None (null)' : (JSON.stringify(value) ?? String(value));
+  if (typeof value === 'string') return value;
+  if (value === null) return 'None';
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf';
+  return JSON.stringify(value) ?? String(value);
+}
+
+/** What reduction was given, for a message: JSON (a string in quotes), or undefined/null as such. */
+function given(value: unknown): string {
+  return JSON.stringify(value) ?? String(value);
+}
+
+/** Python's TypeError for `value + " is not valid"` on a non-string value. */
+function pythonConcatError(value: unknown): string {
+  if (Array.isArray(value)) return 'can only concatenate list (not "str") to list';
+  const number = Number.isInteger(value) ? 'int' : 'float';
+  const types: Record<string, string> = { boolean: 'bool', number, bigint: 'int', object: 'dict' };
+  const type = value === null ? 'NoneType' : (types[typeof value] ?? typeof value);
+  return `unsupported operand type(s) for +: '${type}' and 'str'`;
 }
 
 let warnedElementwiseMean = false;
@@ -224,11 +242,14 @@ function parseReduction(op: string, value: unknown, inPython: boolean): Reductio
   if (inPython) {
     if (typeof value !== 'string') {
       return new LossArgumentError(
-        `${op}: reduction ${pythonStr(value)} is not valid (torch: unsupported operand type(s) for +: '${value === null ? 'NoneType' : typeof value}' and 'str')`,
+        `${op}: ${pythonConcatError(value)} (functional.py: reduction + " is not valid"; reduction must be 'none', 'mean' or 'sum', got ${given(value)})`,
         'TypeError',
       );
     }
-    return new LossArgumentError(`${op}: reduction ${JSON.stringify(value)} is not valid; expected 'none', 'mean' or 'sum'`, 'ValueError');
+    return new LossArgumentError(
+      `${op}: ${value} is not valid (reduction must be 'none', 'mean' or 'sum', got ${given(value)})`,
+      'ValueError',
+    );
   }
   if (value === 'elementwise_mean') {
     if (!warnedElementwiseMean) {
@@ -241,7 +262,7 @@ function parseReduction(op: string, value: unknown, inPython: boolean): Reductio
     return 'mean';
   }
   return new LossArgumentError(
-    `${op}: ${pythonStr(value)} is not a valid value for reduction (expected 'none', 'mean' or 'sum')`,
+    `${op}: ${pythonStr(value)} is not a valid value for reduction (reduction must be 'none', 'mean' or 'sum', got ${given(value)})`,
     'ValueError',
   );
 }
@@ -266,13 +287,24 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-/** The BCE losses' functional.py check: the target must have the input's shape (a ValueError). */
-export function checkTargetShapeEqualsInput(op: string, target: { readonly shape: readonly number[] }, input: Tensor): void {
+/** A shape as Python prints a torch.Size: torch.Size([2, 3]). */
+export function torchSize(shape: readonly number[]): string {
+  return `torch.Size(${formatShape(shape)})`;
+}
+
+/**
+ * The BCE losses' functional.py check: the target must have the input's shape (a ValueError).
+ * `torchMessage` is the loss's own wording, given both sizes as torch.Size strings; the default is
+ * binary_cross_entropy_with_logits'.
+ */
+export function checkTargetShapeEqualsInput(
+  op: string,
+  target: { readonly shape: readonly number[] },
+  input: Tensor,
+  torchMessage: (targetSize: string, inputSize: string) => string = (t, i) => `Target size (${t}) must be the same as input size (${i})`,
+): void {
   if (!sameShape(target.shape, input.shape)) {
-    throw new LossArgumentError(
-      `${op}: target shape ${formatShape(target.shape)} must equal input shape ${formatShape(input.shape)}`,
-      'ValueError',
-    );
+    throw new LossArgumentError(`${op}: ${torchMessage(torchSize(target.shape), torchSize(input.shape))}`, 'ValueError');
   }
 }
 
@@ -280,7 +312,8 @@ export function checkTargetShapeEqualsInput(op: string, target: { readonly shape
 export function checkGradOutput(op: string, gradOutput: Tensor, outputShape: readonly number[]): void {
   if (!sameShape(gradOutput.shape, outputShape)) {
     throw new LossArgumentError(
-      `${op}: gradOutput shape ${formatShape(gradOutput.shape)} must equal the forward output's shape ${formatShape(outputShape)}`,
+      `${op}: gradOutput shape ${formatShape(gradOutput.shape)} must equal the forward output's shape ${formatShape(outputShape)} ` +
+        `(torch.autograd: Mismatch in shape: grad_output[0] has a shape of ${torchSize(gradOutput.shape)} and output[0] has a shape of ${torchSize(outputShape)}.)`,
     );
   }
 }

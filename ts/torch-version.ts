@@ -136,6 +136,19 @@ export interface TorchRelease {
    * not in 2.6; assumed from 2.11); before, a NaN min left the tensor unchanged (std::max(a, nan) is a).
    */
   readonly clampNanMinIsNan: boolean;
+  /**
+   * multilabel_margin_loss's target-size check names both shapes, "inconsistent target size: [2, 4]
+   * for input of size: [2, 3]" (pytorch#105645, July 2023: assumed from 2.1; seen in 2.6 and 2.14);
+   * before, "inconsistent size [2, 4] for argument #2 'target'" (seen in 1.7 and 1.13).
+   */
+  readonly mlmlTargetSizeNamesInput: boolean;
+  /**
+   * binary_cross_entropy's functional.py broadcasts weight with torch.broadcast_shapes (pytorch#180583,
+   * April 2026: assumed from 2.12; seen in 2.13 and 2.14): "Attempting to broadcast a dimension of
+   * length 2 at -1! ..."; before, with _infer_size: "The size of tensor a (3) must match the size of
+   * tensor b (2) at non-singleton dimension 1" (seen in 1.7 to 2.6).
+   */
+  readonly bceWeightUsesBroadcastShapes: boolean;
 }
 
 /** ATEN_CPU_CAPABILITY values: 'default' runs scalar std:: math, the others SLEEF's vectorized math. */
@@ -221,6 +234,8 @@ export function torchRelease(version: string = NEWEST_TORCH, op = 'torchVersion'
     gaussianNllAcceptsFloatVar: atLeast(2, 6),
     gaussianNllVarOneMismatchedDim: atLeast(2, 7),
     clampNanMinIsNan: atLeast(2, 11),
+    mlmlTargetSizeNamesInput: atLeast(2, 1),
+    bceWeightUsesBroadcastShapes: atLeast(2, 12),
   });
   if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
   cache.set(version, release);

@@ -8,7 +8,15 @@
 //   g = grad * (x - y) / max((1 - x) * x, 1e-12);  g *= weight;  g /= numel for 'mean'.
 // float32 runs as WebAssembly SIMD (../wasm/assembly/kernels.ts, the same ops lane-wise).
 
-import { checkBroadcastableTo, loopOperand, rowColOperand, rowsAndClasses, type RowColOperand } from '../broadcast.ts';
+import {
+  broadcastShapesMismatch,
+  checkBroadcastableTo,
+  inferSizeMismatch,
+  loopOperand,
+  rowColOperand,
+  rowsAndClasses,
+  type RowColOperand,
+} from '../broadcast.ts';
 import {
   checkGradOutput,
   checkTargetShapeEqualsInput,
@@ -20,7 +28,7 @@ import {
 } from '../loss-args.ts';
 import type { Round } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
-import { LossArgumentError, allocate, isIndexTensor, type FloatArray, type Tensor } from '../tensor.ts';
+import { LossArgumentError, allocate, formatShape, isIndexTensor, type FloatArray, type Tensor } from '../tensor.ts';
 import { lossModule } from '../loss-module.ts';
 import { gradOutputOperand, kernelsFor, perElement, type KernelCall } from '../wasm/float32-kernels.ts';
 
@@ -41,22 +49,41 @@ interface Args extends Checked<Tensor> {
 function check(op: string, args: { input: Tensor; target: Tensor; gradOutput?: Tensor }, options: BCELossOptions | undefined): Args {
   const c = prepare(op, SIGNATURE, args, options);
   const { input, target, weight } = c;
-  // functional.py: "Using a target size (...) that is different to the input size (...) is deprecated"
-  checkTargetShapeEqualsInput(op, target, input);
-  if (weight) checkBroadcastableTo(op, 'weight', weight.shape, input.shape);
+  checkTargetShapeEqualsInput(
+    op,
+    target,
+    input,
+    (t, i) => `Using a target size (${t}) that is different to the input size (${i}) is deprecated. Please ensure they have the same size.`,
+  );
+  // functional.py broadcasts target.size() with weight.size() (then expands weight to that)
+  if (weight) {
+    const mismatch = c.torch.bceWeightUsesBroadcastShapes
+      ? broadcastShapesMismatch(target.shape, weight.shape)
+      : inferSizeMismatch(target.shape, weight.shape);
+    if (mismatch !== null)
+      throw new LossArgumentError(
+        `${op}: weight shape ${formatShape(weight.shape)} does not broadcast with target shape ${formatShape(target.shape)}: ${mismatch}`,
+      );
+  }
   if (isIndexTensor(target)) {
     // ATen's binary_cross_entropy (a TensorIterator with check_all_same_dtype)
     throw new LossArgumentError(
       `${op}: Found dtype Long but expected ${torchDTypeName(input)} (target must be a float tensor, torch.long is not accepted)`,
     );
   }
-  // The first element outside [0, 1], input before target at the same index.
+  // The kernel's range checks: the first element outside [0, 1], input before target at the same index.
   const badInput = firstOutsideUnit(input.data);
   const badTarget = c.torch.bceChecksTargetRange ? firstOutsideUnit(target.data, badInput < 0 ? Infinity : badInput) : -1;
   if (badTarget >= 0)
-    throw new LossArgumentError(`${op}: every element of target must be between 0 and 1, got ${target.data[badTarget]} at ${badTarget}`);
+    throw new LossArgumentError(
+      `${op}: all elements of target should be between 0 and 1 (got ${target.data[badTarget]} at index ${badTarget})`,
+    );
   if (badInput >= 0)
-    throw new LossArgumentError(`${op}: every element of input must be between 0 and 1, got ${input.data[badInput]} at ${badInput}`);
+    throw new LossArgumentError(
+      `${op}: all elements of input should be between 0 and 1 (got ${input.data[badInput]} at index ${badInput})`,
+    );
+  // then loss.mul_(weight), in place: the weight must not grow the input
+  if (weight) checkBroadcastableTo(op, 'weight', weight.shape, input.shape);
   const { rows, classes } = rowsAndClasses(input.shape);
   return Object.assign(c, { target, rows, classes, weightOperand: weight ? rowColOperand(weight, input.shape) : null }); // not a spread: see binary_cross_entropy_with_logits.ts
 }
@@ -90,14 +117,16 @@ function elementLoss(x: number, y: number, r: Round): number {
   return r(r(r(y - 1) * logOneMinus) - r(y * logX));
 }
 
-function kernelCall(a: Args, op: KernelCall['op'], gradOutput: RowColOperand | null = null): KernelCall {
+type Kernel = 'BINARY_CROSS_ENTROPY' | 'BINARY_CROSS_ENTROPY_GRAD';
+
+function kernelCall(a: Args, op: Kernel, gradOutput: RowColOperand | null = null): KernelCall<Kernel> {
   const scalar = a.reduction === 'mean' ? a.input.data.length : 0; // the gradient's 'mean' divisor
   const flags = a.weightOperand ? (['HAS_WEIGHT'] as const) : [];
   return {
     op,
     input: a.input.data,
     classes: a.classes,
-    operands: [perElement(a.target, a.classes), a.weightOperand, null, gradOutput],
+    operands: { target: perElement(a.target, a.classes), weight: a.weightOperand, gradOutput },
     flags,
     scalar,
     // Stryker disable next-line StringLiteral: '' is not 'row means', so it reads as 'elements'

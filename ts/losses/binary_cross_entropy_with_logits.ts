@@ -15,7 +15,7 @@
 // float32 runs as WebAssembly SIMD (../wasm/assembly/kernels.ts, the same ops lane-wise); the JS
 // loops below compute float64, and float32 where WebAssembly SIMD is unavailable.
 
-import { checkBroadcastableTo, loopOperand, rowColOperand, rowsAndClasses, type RowColOperand } from '../broadcast.ts';
+import { broadcastOrThrow, checkBroadcastableTo, loopOperand, rowColOperand, rowsAndClasses, type RowColOperand } from '../broadcast.ts';
 import {
   checkGradOutput,
   checkTargetShapeEqualsInput,
@@ -50,14 +50,18 @@ function check(op: string, args: { input: Tensor; target: Tensor; gradOutput?: T
   const c = prepare(op, SIGNATURE, args, options);
   const { input, target, weight, posWeight } = c;
   checkTargetShapeEqualsInput(op, target, input); // functional.py: "Target size (...) must be the same as input size (...)"
-  // log_sigmoid_input.mul_(log_weight) and loss.mul_(weight) are in-place: both must broadcast *to* the input.
-  if (posWeight) checkBroadcastableTo(op, 'posWeight', posWeight.shape, input.shape);
+  // (pos_weight - 1).mul(target) broadcasts, pos_weight being tensor a; the product then goes in
+  // place into the input-shaped loss (2.x: log_sigmoid_input.mul_(log_weight), 1.x: .add_(...)
+  // after (1 - target).mul_(input), which refuses a long target first), as loss.mul_(weight) does.
+  if (posWeight) broadcastOrThrow(op, posWeight.shape, input.shape, 'posWeight');
+  if (posWeight && c.torch.bceUsesLogSigmoid) checkBroadcastableTo(op, 'posWeight', posWeight.shape, input.shape);
   if (isIndexTensor(target)) {
     // ATen: (1 - target).mul_(input) on a long target
     throw new LossArgumentError(
       `${op}: result type ${c.dtype === 'float64' ? 'Double' : 'Float'} can't be cast to the desired output type Long (target must be a float tensor, torch.long is not accepted)`,
     );
   }
+  if (posWeight && !c.torch.bceUsesLogSigmoid) checkBroadcastableTo(op, 'posWeight', posWeight.shape, input.shape);
   if (weight) checkBroadcastableTo(op, 'weight', weight.shape, input.shape);
   const { rows, classes } = rowsAndClasses(input.shape);
   // Object.assign onto the fresh checked object, not a spread into a new one: the spread cost about 5 us per call (V8), more than a small loss itself.
@@ -83,7 +87,9 @@ function elementLoss(x: number, y: number, hasPosWeight: boolean, lw: number, r:
   return r(linear + r(lw * r(logTerm + m)));
 }
 
-function kernelCall(a: Args, op: KernelCall['op'], gradOutput: RowColOperand | null = null): KernelCall {
+type Kernel = 'BCE_WITH_LOGITS' | 'BCE_WITH_LOGITS_GRAD';
+
+function kernelCall(a: Args, op: Kernel, gradOutput: RowColOperand | null = null): KernelCall<Kernel> {
   const flags: Flag[] = [];
   if (a.weightOperand) flags.push('HAS_WEIGHT');
   if (a.posWeightOperand) flags.push('HAS_POS_WEIGHT');
@@ -93,7 +99,7 @@ function kernelCall(a: Args, op: KernelCall['op'], gradOutput: RowColOperand | n
     op,
     input: a.input.data,
     classes: a.classes,
-    operands: [perElement(a.target, a.classes), a.weightOperand, a.posWeightOperand, gradOutput],
+    operands: { target: perElement(a.target, a.classes), weight: a.weightOperand, posWeight: a.posWeightOperand, gradOutput },
     flags,
     scalar,
     // Stryker disable next-line StringLiteral: '' is not 'row means', so it reads as 'elements'

@@ -37,11 +37,14 @@ function check(
   const p = prepare(op, SIGNATURE, args, options);
   const { input, target } = p;
   const rank = input.shape.length;
-  const emptyBatch = p.torch.mlmlAcceptsEmptyBatch ? 'C > 0' : 'N > 0 and C > 0 (torch < 1.8)';
+  const emptyBatch = p.torch.mlmlAcceptsEmptyBatch ? 'C > 0' : 'N > 0 and C > 0 before torch 1.8';
   const matrixOk = rank === 2 && input.shape[1]! > 0 && (p.torch.mlmlAcceptsEmptyBatch || input.shape[0]! > 0);
   if (!(rank === 0 || (rank === 1 && input.shape[0]! > 0) || matrixOk)) {
+    const torchMessage = p.torch.mlmlAcceptsEmptyBatch
+      ? 'Expected non-empty vector or matrix with optional 0-dim batch size, but got: '
+      : 'non-empty vector or matrix expected, got size: ';
     throw new LossArgumentError(
-      `${op}: input must be a non-empty vector or an (N, C) matrix with ${emptyBatch}, got shape ${formatShape(input.shape)}`,
+      `${op}: ${torchMessage}${formatShape(input.shape)} (input must be a non-empty vector or an (N, C) matrix with ${emptyBatch})`,
     );
   }
   const rows = rank === 2 ? input.shape[0]! : 1;
@@ -50,10 +53,14 @@ function check(
     rank <= 1
       ? target.shape.length <= 1 && target.data.length === classes
       : target.shape.length === 2 && target.shape[0] === rows && target.shape[1] === classes;
-  if (!consistent)
+  if (!consistent) {
+    const torchMessage = p.torch.mlmlTargetSizeNamesInput
+      ? `inconsistent target size: ${formatShape(target.shape)} for input of size: ${formatShape(input.shape)}`
+      : `inconsistent size ${formatShape(target.shape)} for argument #2 'target'`;
     throw new LossArgumentError(
-      `${op}: target shape ${formatShape(target.shape)} is inconsistent with input shape ${formatShape(input.shape)}`,
+      `${op}: ${torchMessage} (target shape ${formatShape(target.shape)} is inconsistent with input shape ${formatShape(input.shape)})`,
     );
+  }
   if (!isIndexTensor(target)) {
     throw new LossArgumentError(
       `${op}: argument 'target' must hold class indices (Int32Array data, torch.long), got a float tensor (torch: expected scalar type Long but found ${torchDTypeName(target)})`,
@@ -63,7 +70,9 @@ function check(
   for (let i = 0; i < target.data.length; i++) {
     const t = target.data[i]!;
     if (t < -1 || t >= classes)
-      throw new LossArgumentError(`${op}: target index ${t} at ${i} is out of range for ${classes} classes (-1 ends a row)`);
+      throw new LossArgumentError(
+        `${op}: argument #2 'target' is out of range (target index ${t} at ${i} is out of range for ${classes} classes; -1 ends a row)`,
+      );
   }
   return Object.assign(p, { x: input.data, labels: target.data, rows, classes, perRow: p.reduction === 'none' && rank === 2 }); // not a spread: see binary_cross_entropy_with_logits.ts
 }

@@ -55,14 +55,17 @@ function check(
   // functional.py's order: the broadcasts, the class dim, then (after computing) the reduction.
   const p = prepare(op, SIGNATURE, args, options);
   const { input, target, weight } = p;
-  const lossShape = broadcastOrThrow(op, input.shape, target.shape, 'target');
+  // target * logsigmoid(input): target is tensor a; then loss * weight: the loss is.
+  const lossShape = broadcastOrThrow(op, target.shape, input.shape, 'target');
   const fullShape = weight ? broadcastOrThrow(op, lossShape, weight.shape, 'weight') : lossShape;
   const classDim = p.torch.mlsmlAccepts1d ? input.shape.length - 1 : 1;
   if (classDim < 0 || classDim >= input.shape.length) {
+    // >= 1.11: input.size(input.dim() - 1); before, loss.sum(dim=1) and input.size(1), on a tensor of
+    // at most one dim (a 0-d one wraps as 1-D)
     throw new LossArgumentError(
       p.torch.mlsmlAccepts1d
-        ? `${op}: input must have at least 1 dimension (the class dim), got a 0-d tensor`
-        : `${op}: input must be at least 2-D (N, C) before torch 1.11, got ${input.shape.length}-D`,
+        ? `${op}: Dimension specified as -1 but tensor has no dimensions (input must have at least 1 dimension, the class dim; got a 0-d tensor)`
+        : `${op}: Dimension out of range (expected to be in range of [-1, 0], but got 1) (before torch 1.11 the input must be at least 2-D (N, C); got ${input.shape.length}-D)`,
       'IndexError',
     );
   }
@@ -164,7 +167,7 @@ export function multilabelSoftMarginLoss(input: Tensor, target: Tensor | IndexTe
       op: 'MULTILABEL_SOFT_MARGIN',
       input: input.data,
       classes: a.classes,
-      operands: [perElement(a.target, a.classes), weight, null, null],
+      operands: { target: perElement(a.target, a.classes), weight },
       flags: weight ? (['HAS_WEIGHT'] as const) : [],
       results: 'row means',
     } as const;
@@ -205,7 +208,7 @@ export function multilabelSoftMarginLossBackward(
       op: 'MULTILABEL_SOFT_MARGIN_GRAD',
       input: input.data,
       classes: C,
-      operands: [perElement(a.target, C), weight, null, perRow],
+      operands: { target: perElement(a.target, C), weight, rowGradient: perRow },
       flags: weight ? (['HAS_WEIGHT'] as const) : [],
       results: 'elements',
     } as const;

@@ -37,7 +37,9 @@ function check(
 
 type Args = ReturnType<typeof check>;
 
-function kernelCall(a: Args, op: KernelCall['op'], gradOutput: RowColOperand | null = null, minusNorm = 0): KernelCall {
+type Kernel = 'SOFT_MARGIN' | 'SOFT_MARGIN_GRAD';
+
+function kernelCall(a: Args, op: Kernel, gradOutput: RowColOperand | null = null, minusNorm = 0): KernelCall<Kernel> {
   const flags: Flag[] = [];
   if (a.torch.softMarginUsesLog1p) flags.push('USES_LOG1P');
   if (a.torch.sleefLog1pOverflows && a.capability !== 'default') flags.push('LOG1P_OVERFLOWS');
@@ -45,7 +47,7 @@ function kernelCall(a: Args, op: KernelCall['op'], gradOutput: RowColOperand | n
     op,
     input: a.input.data,
     classes: a.classes,
-    operands: [a.y, null, null, gradOutput],
+    operands: { target: a.y, gradOutput },
     flags,
     scalar: minusNorm,
     // Stryker disable next-line StringLiteral: '' is not 'row means', so it reads as 'elements'
