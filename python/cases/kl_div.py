@@ -123,6 +123,15 @@ def cases(rng):
         yield kl("target-" + tdtype, dtype, reduction, log_target, ((4, 5), log_softmax_rows(r, (4, 5))),
                  ((4, 5), targets_for(r, (4, 5), log_target)), target_dtype=tdtype, tags=["mixed-dtype"])
 
+    # A 0-d tensor of the wider dtype ranks below a dimensioned one: these compute in float32.
+    for (dtype, tdtype, ishape, tshape), log_target in product(
+            (("float64", "float32", (), (5,)), ("float32", "float64", (4, 3), ())), (False, True)):
+        for reduction in ("none", "sum"):
+            r = rng("mixed-0d", dtype, reduction, log_target)
+            yield kl("target-%s-%s" % (tdtype, shape_id(tshape)), dtype, reduction, log_target, (ishape, log_softmax_rows(r, ishape)),
+                     (tshape, targets_for(r, tshape, log_target, zeros=0.0) if tshape else [0.37]), target_dtype=tdtype,
+                     tags=["mixed-dtype"])
+
     # Larger inputs, where the order of the cascade sum shows; logits on a 1/64 grid.
     for reduction, log_target in (("sum", False), ("batchmean", False), ("mean", True)):
         r = rng("large", reduction, log_target)

@@ -116,6 +116,13 @@ def cases(rng):
         yield pn("target-" + tdtype, dtype, reduction, log_input, full, ((4, 5), inputs_for(r, (4, 5), log_input)),
                  ((4, 5), t), target_dtype=tdtype, tags=["mixed-dtype"])
 
+    # A 0-d tensor of the wider dtype ranks below a dimensioned one: these compute in float32.
+    for (dtype, tdtype, ishape, tshape), log_input, full in product(
+            (("float64", "float32", (), (5,)), ("float32", "float64", (4, 3), ())), (True, False), (False, True)):
+        r = rng("mixed-0d", dtype, log_input, full)
+        yield pn("target-%s-%s" % (tdtype, shape_id(tshape)), dtype, "none", log_input, full, (ishape, inputs_for(r, ishape, log_input)),
+                 (tshape, [v + r.random() for v in counts(r, tshape, 4.0)]), target_dtype=tdtype, tags=["mixed-dtype"])
+
     # Larger inputs, where the cascade sum's order shows (inputs on a 1/64 grid).
     for reduction, log_input, full in (("mean", True, True), ("sum", False, True)):
         r = rng("large", reduction, log_input, full)

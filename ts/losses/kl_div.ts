@@ -38,10 +38,12 @@ import {
 } from '../tensor.ts';
 import { checkGradOutput, copyOptions, prepare, sameShape, type CommonOptions, type LossSignature } from '../loss-args.ts';
 import { lossModule } from '../loss-module.ts';
-import type { Round } from '../numerics.ts';
 import { broadcastInputTarget, expanded } from '../pointwise-loss.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
 import { atenSumTo } from '../sum-to.ts';
+import { useDType } from '../numerics.ts';
+import { castTo, resultType, roundFor } from '../promotion.ts';
+import { vectorLanes } from '../torch-version.ts';
 import { expOp, logOp, scalarLogOp, xlogx } from '../unary-ops.ts';
 
 export interface KlDivOptions extends Omit<CommonOptions, 'reduction'> {
@@ -70,8 +72,6 @@ function pythonTypeName(value: unknown): string {
   if (Array.isArray(value)) return 'list';
   return typeof value === 'object' ? ((value as object).constructor?.name ?? 'object') : typeof value;
 }
-
-const fround = Math.fround;
 
 /**
  * The options as read once (a plain copy, each getter called once), with 'batchmean' passed on as
@@ -126,7 +126,12 @@ function check(
   // torch broadcasts target (tensor a) with input (tensor b) in its first binary op.
   const shape = broadcastInputTarget(op, target.shape, c.input.shape);
   checkElementCount(op, 'the broadcast loss', shape);
+  // The dtype of the ops that mix input and target (a dimensioned tensor outranks a 0-d one).
+  const dtype = resultType(c.input, target);
   return Object.assign(c, {
+    dtype,
+    round: useDType(dtype),
+    lanes: vectorLanes(dtype),
     target,
     logTarget,
     batchmean: read.batchmean,
@@ -138,37 +143,34 @@ function check(
 
 type Args = ReturnType<typeof check>;
 
-/** Rounding for an op on the target alone: the target's dtype (float32 inside a float64 op). */
-function targetRound(a: Args): Round {
-  return a.targetDtype === 'float32' && a.dtype === 'float64' ? fround : a.round;
+/** The target broadcast to the loss's shape: as it enters the mixed ops (cast to their dtype), and as its own ops read it. */
+function targetValues(a: Args): { tP: ArrayLike<number>; tOwn: ArrayLike<number> } {
+  const tOwn = expanded(a.target, a.shape);
+  const cast = castTo(a.target, a.dtype);
+  return { tOwn, tP: cast === a.target ? tOwn : expanded(cast, a.shape) };
 }
 
 /** F.kl_div: torch's reductions and 'batchmean'; `logTarget` for a target of log-probabilities. */
 export function klDivLoss(input: Tensor, target: Tensor, options?: KlDivOptions): Tensor {
   const a = check(OP, { input, target }, options, true);
   const { shape, dtype, lanes, round: r } = a;
-  const x = expanded(input, shape);
-  const t = expanded(a.target, shape);
+  const x = expanded(castTo(input, dtype), shape);
+  const { tP, tOwn } = targetValues(a);
   const n = x.length;
   const losses = allocate(dtype, n);
-  const rt = targetRound(a);
+  // r(v) of a value of the target's dtype: its cast into the mixed op.
   if (a.logTarget) {
     const exp = expOp(a.targetDtype, a.capability);
-    for (let i = 0; i < n; i++) {
-      const ti = t[i]!;
-      losses[i] = r(exp(ti) * r(ti - x[i]!));
-    }
+    for (let i = 0; i < n; i++) losses[i] = r(r(exp(tOwn[i]!)) * r(tP[i]! - x[i]!));
   } else if (a.torch.klDivIsComposite) {
     const log = scalarLogOp(a.targetDtype);
-    for (let i = 0; i < n; i++) {
-      const ti = t[i]!;
-      losses[i] = r(xlogx(ti, log, rt) - r(ti * x[i]!));
-    }
+    const rt = roundFor(a.targetDtype, dtype, r);
+    for (let i = 0; i < n; i++) losses[i] = r(r(xlogx(tOwn[i]!, log, rt)) - r(tP[i]! * x[i]!));
   } else {
     const log = logOp(a.targetDtype, a.capability);
     for (let i = 0; i < n; i++) {
-      const ti = t[i]!;
-      losses[i] = ti > 0 ? r(ti * r(log(ti) - x[i]!)) : 0;
+      const ti = tOwn[i]!;
+      losses[i] = ti > 0 ? r(tP[i]! * r(r(log(ti)) - x[i]!)) : 0;
     }
   }
   const reduced = applyReduction(losses, shape, a.reduction, dtype, lanes, r);
@@ -211,9 +213,8 @@ function checkOldBackward(op: string, a: Args, gradShape: readonly number[]): vo
 /** A gradient (in the promoted dtype, shaped `from`) as autograd hands it to the input: summed to its shape, cast to its dtype. */
 function toInput(a: Args, grad: ArrayLike<number>, from: readonly number[] = a.shape): Tensor {
   const xs = a.input.shape;
-  let out: ArrayLike<number> = sameShape(from, xs) ? grad : atenSumTo(grad, from, xs, a.dtype, a.lanes, a.round);
-  if (a.inputDtype !== a.dtype) out = Float32Array.from(out);
-  return makeTensor(out, xs, a.inputDtype);
+  const out = sameShape(from, xs) ? grad : atenSumTo(grad, from, xs, a.dtype, a.lanes, a.round);
+  return makeTensor(out, xs, a.inputDtype); // makeTensor casts to the input's dtype
 }
 
 /** d loss / d input for a gradOutput shaped like the forward output. */
@@ -224,18 +225,18 @@ export function klDivLossBackward(gradOutput: Tensor, input: Tensor, target: Ten
   const none = a.reduction === 'none';
   checkGradOutput(op, gradOutput, none ? shape : []);
   const go = gradOutput.data;
-  const t = expanded(a.target, shape);
-  const n = t.length;
+  const { tP, tOwn } = targetValues(a);
+  const n = tP.length;
   // 'batchmean': DivBackward (grad / N) before the sum's backward.
   const g0 = a.batchmean && input.shape.length > 0 ? r(go[0]! / input.shape[0]!) : go[0]!;
-  if (!torch.klDivIsComposite) return oldBackward(op, a, none ? go : null, g0, t);
+  if (!torch.klDivIsComposite) return oldBackward(op, a, none ? go : null, g0, tOwn);
   const g = a.reduction === 'mean' ? r(g0 / n) : g0;
   const grad = allocate(dtype, n);
   if (a.logTarget) {
     const exp = expOp(a.targetDtype, a.capability);
-    for (let i = 0; i < n; i++) grad[i] = -r((none ? go[i]! : g) * exp(t[i]!));
+    for (let i = 0; i < n; i++) grad[i] = -r((none ? go[i]! : g) * r(exp(tOwn[i]!)));
   } else {
-    for (let i = 0; i < n; i++) grad[i] = -r((none ? go[i]! : g) * t[i]!);
+    for (let i = 0; i < n; i++) grad[i] = -r((none ? go[i]! : g) * tP[i]!);
   }
   return toInput(a, grad);
 }
@@ -251,7 +252,7 @@ function oldBackward(op: string, a: Args, go: ArrayLike<number> | null, g: numbe
     const grad = allocate(dtype, n);
     const exp = expOp(a.targetDtype, a.capability);
     for (let i = 0; i < n; i++) {
-      const v = -r(exp(t[i]!) * (go ? go[i]! : g));
+      const v = -r(r(exp(t[i]!)) * (go ? go[i]! : g));
       grad[i] = norm ? r(v / norm) : v;
     }
     return toInput(a, grad);

@@ -21,13 +21,24 @@
 //   input's shape (ATen's order) and cast to the input's dtype where it enters its node, and the two
 //   paths are added (the engine's InputBuffer) in the input's dtype.
 
-import { LossArgumentError, allocate, checkElementCount, isIndexTensor, type DType, type IndexTensor, type Tensor } from '../tensor.ts';
+import {
+  LossArgumentError,
+  allocate,
+  checkElementCount,
+  isIndexTensor,
+  toFloatTensor,
+  type DType,
+  type IndexTensor,
+  type Tensor,
+} from '../tensor.ts';
 import { checkGradOutput, copyOptions, prepare, sameShape, type CommonOptions, type LossSignature } from '../loss-args.ts';
 import { lossModule } from '../loss-module.ts';
-import type { Round } from '../numerics.ts';
 import { broadcastInputTarget, expanded } from '../pointwise-loss.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
 import { atenSumTo } from '../sum-to.ts';
+import { useDType } from '../numerics.ts';
+import { castTo, resultType, roundFor } from '../promotion.ts';
+import { vectorLanes } from '../torch-version.ts';
 import { expOp, logOp } from '../unary-ops.ts';
 
 export interface PoissonNllOptions extends CommonOptions {
@@ -59,8 +70,6 @@ function pythonTypeName(value: unknown): string {
   if (Array.isArray(value)) return 'list';
   return typeof value === 'object' ? ((value as object).constructor?.name ?? 'object') : typeof value;
 }
-
-const fround = Math.fround;
 
 function flag(op: string, name: string, torchName: string, position: number, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
@@ -111,54 +120,65 @@ function check(
     throw new LossArgumentError(`${op}: full needs a float target before torch 1.8 (torch: log_vml_cpu not implemented for 'Long')`);
   }
   const inputDtype: DType = c.input.data instanceof Float32Array ? 'float32' : 'float64';
-  // The dtype of the target's own ops (log, the Stirling term): an int64 target's is float32.
-  const targetDtype: DType = integerTarget
-    ? 'float32'
-    : (args.target.data as Float32Array | Float64Array) instanceof Float32Array
-      ? 'float32'
-      : 'float64';
-  return Object.assign(c, { logInput, full, eps: eps as number, shape, inputDtype, targetDtype });
+  // The dtype of the ops that mix input and target (a dimensioned tensor outranks a 0-d one; an
+  // int64 target takes the input's), and that of the target's own ops (log, the Stirling term):
+  // an int64 target's is float32, the default dtype.
+  const dtype = resultType(c.input, args.target);
+  const target = integerTarget ? toFloatTensor(args.target as IndexTensor, dtype) : (args.target as Tensor);
+  const targetDtype: DType = integerTarget || target.data instanceof Float32Array ? 'float32' : 'float64';
+  return Object.assign(c, {
+    dtype,
+    round: useDType(dtype),
+    lanes: vectorLanes(dtype),
+    target,
+    logInput,
+    full,
+    eps: eps as number,
+    shape,
+    inputDtype,
+    targetDtype,
+  });
 }
 
 type Args = ReturnType<typeof check>;
 
-/** Rounding for a dtype inside an op of the promoted dtype: float32 when that is float64. */
-function roundFor(a: Args, dtype: DType): Round {
-  return dtype === 'float32' && a.dtype === 'float64' ? fround : a.round;
+/** The target broadcast to the loss's shape: as it enters the mixed ops (cast to their dtype), and as its own ops read it. */
+function targetValues(a: Args): { tP: ArrayLike<number>; tOwn: ArrayLike<number> } {
+  const tOwn = expanded(a.target, a.shape);
+  const cast = castTo(a.target, a.dtype);
+  return { tOwn, tP: cast === a.target ? tOwn : expanded(cast, a.shape) };
 }
 
 /** F.poisson_nll_loss. An int64 target (an IndexTensor) is converted as torch promotes it. */
 export function poissonNllLoss(input: Tensor, target: Tensor | IndexTensor, options?: PoissonNllOptions): Tensor {
   const a = check(OP, { input, target }, options);
   const { shape, dtype, lanes, round: r, capability } = a;
-  const x = expanded(input, shape);
-  const t = expanded(a.target, shape);
+  // The input as its own ops read it (exp, + eps, log) and as it enters the mixed ops.
+  const xOwn = expanded(input, shape);
+  const xCast = castTo(input, dtype);
+  const x = xCast === input ? xOwn : expanded(xCast, shape);
+  const { tP, tOwn } = targetValues(a);
   const n = x.length;
   const losses = allocate(dtype, n);
-  const rx = roundFor(a, a.inputDtype);
+  const rx = roundFor(a.inputDtype, dtype, r);
+  // r(v) of a value of one argument's own dtype: its cast into the mixed op.
   if (a.logInput) {
     const exp = expOp(a.inputDtype, capability);
-    for (let i = 0; i < n; i++) {
-      const xi = x[i]!;
-      losses[i] = r(exp(xi) - r(t[i]! * xi));
-    }
+    for (let i = 0; i < n; i++) losses[i] = r(r(exp(xOwn[i]!)) - r(tP[i]! * x[i]!));
   } else {
     const log = logOp(a.inputDtype, capability);
     const eps = rx(a.eps);
-    for (let i = 0; i < n; i++) {
-      const xi = x[i]!;
-      losses[i] = r(xi - r(t[i]! * log(rx(xi + eps))));
-    }
+    for (let i = 0; i < n; i++) losses[i] = r(x[i]! - r(tP[i]! * r(log(rx(xOwn[i]! + eps)))));
   }
   if (a.full) {
-    const rs = roundFor(a, a.targetDtype);
+    const rs = roundFor(a.targetDtype, dtype, r);
     const log = logOp(a.targetDtype, capability);
     const twoPi = rs(TWO_PI);
     for (let i = 0; i < n; i++) {
-      const ti = rs(t[i]!); // an int64 target as the float32 its log reads
+      const ti = rs(tOwn[i]!); // an int64 target as the float32 its log reads
       if (ti <= 1) continue; // masked_fill(target <= 1, 0) adds 0
       const stirling = rs(rs(rs(ti * log(ti)) - ti) + rs(0.5 * log(rs(twoPi * ti))));
-      losses[i] = r(losses[i]! + stirling);
+      losses[i] = r(losses[i]! + r(stirling));
     }
   }
   return applyReduction(losses, shape, a.reduction, dtype, lanes, r);
@@ -168,7 +188,7 @@ export function poissonNllLoss(input: Tensor, target: Tensor | IndexTensor, opti
 function toInputShape(a: Args, grad: ArrayLike<number>): ArrayLike<number> {
   const xs = a.input.shape;
   const out = sameShape(a.shape, xs) ? grad : atenSumTo(grad, a.shape, xs, a.dtype, a.lanes, a.round);
-  return a.inputDtype === a.dtype ? out : Float32Array.from(out);
+  return a.inputDtype === 'float32' && a.dtype === 'float64' ? Float32Array.from(out) : out;
 }
 
 /** d loss / d input for a gradOutput shaped like the forward output. */
@@ -184,12 +204,12 @@ export function poissonNllLossBackward(
   const none = a.reduction === 'none';
   checkGradOutput(op, gradOutput, none ? shape : []);
   const go = gradOutput.data;
-  const t = expanded(a.target, shape);
+  const { tP: t } = targetValues(a);
   const n = t.length;
   const g = a.reduction === 'mean' ? r(go[0]! / n) : go[0]!;
   const x = input.data;
   const m = x.length;
-  const rx = roundFor(a, a.inputDtype);
+  const rx = roundFor(a.inputDtype, dtype, r);
   const grad = allocate(a.inputDtype, m);
   if (sameShape(shape, input.shape) && a.inputDtype === dtype) {
     // No broadcast, one dtype: both paths element by element.
