@@ -82,6 +82,8 @@ export interface Checked<Target> extends Prepared {
   readonly posWeight: Tensor | null;
   /** With reductionCheckedLast or reductionDeferred, the error an invalid reduction raises, for the loss to throw where torch does. */
   readonly reductionError: LossArgumentError | null;
+  /** The reduction option as given (read once; undefined when absent), for a loss whose Python code compares it itself (huber_loss with weight). */
+  readonly reductionGiven: unknown;
   /** The signature's `options`, each as read (once); undefined when not given. */
   readonly extra: Readonly<Record<string, unknown>>;
 }
@@ -129,6 +131,7 @@ export function prepare<S extends LossSignature>(
   return {
     reduction: reduction instanceof LossArgumentError ? 'mean' : reduction,
     reductionError: reduction instanceof LossArgumentError ? reduction : null,
+    reductionGiven: opts.reduction,
     torch,
     dtype,
     round: useDType(dtype),

@@ -110,6 +110,27 @@ export interface TorchRelease {
    * unpacking long" before (seen in 1.7 to 2.6).
    */
   readonly intArgOverflowIsValueError: boolean;
+  /** smooth_l1_loss takes beta (pytorch#44433, torch >= 1.7); before, TypeError "got an unexpected keyword argument 'beta'". */
+  readonly smoothL1HasBeta: boolean;
+  /**
+   * smooth_l1_loss with beta == 0 is l1_loss inside ATen, forward and backward (Loss.cpp,
+   * pytorch#45532, torch 1.7) until l1_loss became a composite without its own backward
+   * (pytorch#79804, torch 1.13). From 1.13 beta == 0 runs the smooth_l1 kernels, whose backward
+   * gives -grad where input == target, until functional.py calls l1_loss (smoothL1ZeroBetaCallsL1Loss).
+   */
+  readonly smoothL1ZeroBetaIsL1InAten: boolean;
+  /** functional.py's smooth_l1_loss calls l1_loss for beta == 0 (pytorch#97022, torch >= 2.1). */
+  readonly smoothL1ZeroBetaCallsL1Loss: boolean;
+  /**
+   * smooth_l1_loss_backward promotes input, target and grad_output to a common dtype (an int64 or
+   * float64 target with a float32 input; pytorch#61112, torch >= 1.10); before, its TensorIterator
+   * raised "Found dtype Long but expected Float" (seen in 1.7).
+   */
+  readonly smoothL1BackwardPromotes: boolean;
+  /** F.huber_loss and nn.HuberLoss exist (pytorch#50553, torch >= 1.9). */
+  readonly huberLossExists: boolean;
+  /** F.huber_loss takes weight (pytorch#132049, torch >= 2.6; nn.HuberLoss does not, still in 2.14). */
+  readonly huberLossHasWeight: boolean;
   /** F.gaussian_nll_loss and nn.GaussianNLLLoss exist (pytorch#49807, torch >= 1.8). */
   readonly gaussianNllLossExists: boolean;
   /**
@@ -229,6 +250,12 @@ export function torchRelease(version: string = NEWEST_TORCH, op = 'torchVersion'
     nllLoss1dTargetMustBeSize1: atLeast(2, 10),
     nllLossChecksTargetDtype: atLeast(2, 11),
     intArgOverflowIsValueError: atLeast(2, 10),
+    smoothL1HasBeta: atLeast(1, 7),
+    smoothL1ZeroBetaIsL1InAten: atLeast(1, 7) && !atLeast(1, 13),
+    smoothL1ZeroBetaCallsL1Loss: atLeast(2, 1),
+    smoothL1BackwardPromotes: atLeast(1, 10),
+    huberLossExists: atLeast(1, 9),
+    huberLossHasWeight: atLeast(2, 6),
     gaussianNllLossExists: atLeast(1, 8),
     gaussianNllElementwise: atLeast(1, 9),
     gaussianNllAcceptsFloatVar: atLeast(2, 6),

@@ -1,0 +1,275 @@
+// nn.HuberLoss / F.huber_loss, forward and input gradient (torch >= 1.9, pytorch#50553); weight
+// from torch 2.6 (pytorch#132049, functional.py only: nn.HuberLoss takes none).
+//
+// functional.py: warn if target.size() != input.size(); torch.broadcast_tensors(input, target)
+// (RuntimeError on incompatible shapes); without weight, _Reduction.get_enum(reduction), the
+// argument parser (delta must be a float) and ATen's TORCH_CHECK(delta > 0) (NaN fails it too).
+// Forward, aten/src/ATen/native/cpu/BinaryOpsKernel.cpp huber_kernel, with d = delta in the
+// computing dtype (both lambdas round alike):
+//   z = |a - t|;  loss = z < d ? 0.5 * z * z : d * (z - 0.5 * d)        (each op rounded)
+// The output is empty_like(input) (Loss.cpp huber_loss): a float64 target with a float32 input
+// computes in float64 and rounds each loss to float32 once; then apply_loss_reduction in the
+// input's dtype (ATen's cascade sum; mean = sum / numel).
+// Backward, cpu/PointwiseOpsKernel.cpp huber_backward_cpu_kernel, norm = 1 / numel ('mean') or 1
+// in the dtype. Its two lambdas round differently:
+//   vectorized:  x = a - t;  (norm * (|x| >= d ? +-d : x)) * grad
+//   scalar:      x <= -delta ? (-norm * grad) * delta : x >= delta ? (norm * grad) * delta : (norm * x) * grad
+// where the scalar lambda compares with, and multiplies by, the double delta (a float32 product is
+// the double one rounded); cpu_kernel_vec runs it on each inner row's tail (../pointwise-loss.ts).
+// Its TensorIterator does not promote: an int64 or float64 target with a float32 input (or float32
+// with float64) raises "Found dtype Long but expected Float" in the backward, every release.
+// With weight (2.6+): weight.size() must equal input.size() (ValueError, before delta is checked);
+// loss = huber_loss(reduction='none') * weight, then 'none' / torch.sum / .mean() checked in Python
+// after computing ("Invalid reduction mode: ..."; 'elementwise_mean' is one); its backward is
+// autograd's: (grad / numel for 'mean') * weight, then the kernel above with norm = 1.
+// A gradient over a broadcast input is summed back to the input's shape (autograd's sum_to).
+
+import {
+  checkGradOutput,
+  prepare,
+  torchDTypeName,
+  type Checked,
+  type CommonOptions,
+  type LossSignature,
+  type Reduction,
+} from '../loss-args.ts';
+import { lossModule } from '../loss-module.ts';
+import { mean, sum, useDType } from '../numerics.ts';
+import { broadcastInputTarget, expanded, scalarTail, sumToInput, warnIfSizesDiffer } from '../pointwise-loss.ts';
+import { makeTensor } from '../reduction.ts';
+import {
+  LossArgumentError,
+  allocate,
+  dtypeOf,
+  formatShape,
+  isIndexTensor,
+  numel,
+  type DType,
+  type FloatArray,
+  type IndexTensor,
+  type Tensor,
+} from '../tensor.ts';
+import { vectorLanes } from '../torch-version.ts';
+import { elementLanes, floatArgument, pythonTypeName } from './smooth_l1_loss.ts';
+
+export interface HuberLossOptions extends CommonOptions {
+  /** Where the loss turns from quadratic to linear; > 0, default 1. */
+  delta?: number;
+  /** Per-element weights of the input's shape (torch >= 2.6; F.huber_loss only). */
+  weight?: Tensor;
+}
+
+const OP = 'huberLoss';
+const SIGNATURE = {
+  tensorOptions: ['weight'],
+  target: 'float or integer',
+  options: ['delta'],
+  // functional.py broadcasts input and target before _Reduction.get_enum: a shape error comes first.
+  reductionDeferred: true,
+} as const satisfies LossSignature;
+
+interface Args {
+  readonly c: Checked<Tensor>;
+  /** The broadcast shape of input and target. */
+  readonly shape: number[];
+  readonly delta: number;
+  /** The dtype the kernel computes in (input and target promoted) and the loss's dtype (the input's). */
+  readonly kernelDType: DType;
+  readonly lossDType: DType;
+  /** The target was torch.long (converted to the dtype by prepare). */
+  readonly integerTarget: boolean;
+  readonly weight: Tensor | null;
+  /** With weight: the reduction functional.py applies itself. */
+  readonly weightedReduction: Reduction;
+}
+
+function promoted(a: DType, b: DType): DType {
+  return a === 'float64' || b === 'float64' ? 'float64' : 'float32';
+}
+
+function check(
+  op: string,
+  args: { input: Tensor; target: Tensor | IndexTensor; gradOutput?: Tensor },
+  options: HuberLossOptions | undefined,
+  warn: boolean,
+): Args {
+  const c = prepare(op, SIGNATURE, args, options);
+  if (!c.torch.huberLossExists) {
+    throw new LossArgumentError(
+      `${op}: huber_loss was added in torch 1.9 (pytorch#50553); torch ${c.torch.version} has no F.huber_loss (AttributeError: module 'torch.nn.functional' has no attribute 'huber_loss')`,
+      'TypeError',
+    );
+  }
+  const weight = c.weight;
+  if (weight !== null && !c.torch.huberLossHasWeight) {
+    throw new LossArgumentError(
+      `${op}: weight needs torch 2.6 or later (torch ${c.torch.version}: huber_loss() got an unexpected keyword argument 'weight')`,
+      'TypeError',
+    );
+  }
+  if (warn) warnIfSizesDiffer(c.input.shape, c.target.shape);
+  const shape = broadcastInputTarget(op, c.input.shape, c.target.shape);
+  let weightedReduction: Reduction = 'none';
+  if (weight === null) {
+    if (c.reductionError) throw c.reductionError;
+  } else if (weight.shape.length !== c.input.shape.length || weight.shape.some((d, i) => d !== c.input.shape[i])) {
+    throw new LossArgumentError(
+      `${op}: weight shape ${formatShape(weight.shape)} is not the input's ${formatShape(c.input.shape)}: Weights and input must have the same size.`,
+      'ValueError',
+    );
+  }
+  const given = c.extra.delta;
+  const delta = floatArgument(op, 'huber_loss', 'delta', 4, given === undefined ? 1 : given);
+  if (!(delta > 0)) {
+    throw new LossArgumentError(`${op}: delta is ${delta}: huber_loss does not support non-positive values for delta.`, 'RuntimeError');
+  }
+  if (weight !== null) {
+    // Checked after computing the weighted loss, in Python: f"Invalid reduction mode: {reduction}. ..."
+    const r = c.reductionGiven === undefined ? 'mean' : c.reductionGiven;
+    if (r !== 'none' && r !== 'mean' && r !== 'sum') {
+      const shown = r === null ? 'None' : typeof r === 'string' ? r : String(r);
+      throw new LossArgumentError(
+        `${op}: reduction ${JSON.stringify(r) ?? String(r)} (a ${pythonTypeName(r)}) with weight: Invalid reduction mode: ${shown}. Expected one of 'none', 'mean', 'sum'.`,
+        'ValueError',
+      );
+    }
+    weightedReduction = r;
+  }
+  const lossDType = dtypeOf(c.input);
+  const kernelDType = promoted(lossDType, isIndexTensor(args.target) ? lossDType : dtypeOf(args.target as Tensor));
+  return { c, shape, delta, kernelDType, lossDType, integerTarget: isIndexTensor(args.target), weight, weightedReduction };
+}
+
+/** The per-element losses over the broadcast shape, in the loss's dtype. */
+function elementLosses(a: Args): FloatArray {
+  const { c, shape, delta, kernelDType, lossDType } = a;
+  const n = numel(shape);
+  const x = expanded(c.input, shape);
+  const t = expanded(c.target, shape);
+  const losses = allocate(lossDType, n); // a float32 array rounds a float64 result once, as the cast to the output
+  const r = useDType(kernelDType);
+  const d = r(delta);
+  const half = r(0.5 * d);
+  for (let i = 0; i < n; i++) {
+    const z = Math.abs(r(x[i]! - t[i]!));
+    losses[i] = z < d ? r(r(0.5 * z) * z) : r(d * r(z - half));
+  }
+  return losses;
+}
+
+/** loss = z < delta ? 0.5 * z * z : delta * (z - 0.5 * delta), z = |a - t|, per element of the broadcast shape. */
+export function huberLoss(input: Tensor, target: Tensor | IndexTensor, options?: HuberLossOptions): Tensor {
+  const a = check(OP, { input, target }, options, true);
+  const losses = elementLosses(a);
+  const { c, shape, weight } = a;
+  let dtype = a.lossDType;
+  let values: FloatArray = losses;
+  let reduction = c.reduction;
+  if (weight !== null) {
+    dtype = promoted(dtype, dtypeOf(weight));
+    const r = useDType(dtype);
+    const w = expanded(weight, shape);
+    values = allocate(dtype, losses.length);
+    for (let i = 0; i < losses.length; i++) values[i] = r(losses[i]! * w[i]!);
+    reduction = a.weightedReduction;
+  }
+  if (reduction === 'none') return makeTensor(values, shape, dtype);
+  const r = useDType(dtype);
+  const lanes = vectorLanes(dtype);
+  return makeTensor([reduction === 'mean' ? mean(values, lanes, r) : sum(values, lanes, r)], [], dtype);
+}
+
+/** d loss / d input for a gradOutput shaped like the forward output; the input's shape and dtype. */
+export function huberLossBackward(gradOutput: Tensor, input: Tensor, target: Tensor | IndexTensor, options?: HuberLossOptions): Tensor {
+  const op = `${OP}Backward`;
+  const a = check(op, { input, target, gradOutput }, options, false);
+  const { c, shape, weight, lossDType } = a;
+  const reduction = weight === null ? c.reduction : a.weightedReduction;
+  checkGradOutput(op, gradOutput, reduction === 'none' ? shape : []);
+  const n = numel(shape);
+  let go: FloatArray = gradOutput.data;
+  let goStep = reduction === 'none' ? 1 : 0;
+  let norm = reduction === 'mean' ? 1 / n : 1;
+  if (weight !== null) {
+    // autograd through torch.sum / .mean() and `* weight`, in the weighted dtype, then cast to the loss's.
+    const wd = promoted(lossDType, dtypeOf(weight));
+    const r = useDType(wd);
+    const w = expanded(weight, shape);
+    const g0 = reduction === 'mean' ? r(gradOutput.data[0]! / n) : 0;
+    const upstream = allocate(lossDType, n);
+    for (let i = 0; i < n; i++) upstream[i] = r((reduction === 'mean' ? g0 : gradOutput.data[i * goStep]!) * w[i]!);
+    go = upstream;
+    goStep = 1;
+    norm = 1;
+  }
+  // huber_loss_backward's TensorIterator (grad_input, input, target, grad_output) wants one dtype.
+  const found = a.integerTarget
+    ? 'Long'
+    : dtypeOf(target as Tensor) !== lossDType
+      ? torchDTypeName(target)
+      : (go instanceof Float32Array ? 'float32' : 'float64') !== lossDType
+        ? go instanceof Float32Array
+          ? 'Float'
+          : 'Double'
+        : null;
+  if (found !== null) {
+    throw new LossArgumentError(
+      `${op}: the target and gradOutput must have the input's dtype: Found dtype ${found} but expected ${torchDTypeName(input)}`,
+    );
+  }
+  const r = useDType(lossDType);
+  const x = expanded(c.input, shape);
+  const t = expanded(c.target, shape);
+  const grad = allocate(lossDType, n);
+  const normT = r(norm);
+  const delta = a.delta;
+  const d = r(delta);
+  const { rowLength, vectorEnd } = scalarTail(
+    shape,
+    [c.input.shape, c.target.shape, goStep === 1 ? 'dense' : gradOutput.shape],
+    elementLanes(lossDType, c.capability),
+  );
+  for (let i = 0, col = 0; i < n; i++, col++) {
+    if (col === rowLength) col = 0;
+    const xi = r(x[i]! - t[i]!);
+    const g = go[i * goStep]!;
+    if (col < vectorEnd) {
+      const out = Math.abs(xi) >= d ? (xi > 0 ? d : -d) : xi;
+      grad[i] = r(r(normT * out) * g);
+    } else if (xi <= -delta) {
+      grad[i] = r(r(-normT * g) * delta);
+    } else if (xi >= delta) {
+      grad[i] = r(r(normT * g) * delta);
+    } else {
+      grad[i] = r(r(normT * xi) * g);
+    }
+  }
+  const summed = sumToInput(grad, shape, input.shape, lossDType, vectorLanes(lossDType), r);
+  return makeTensor(summed, input.shape, lossDType);
+}
+
+const HuberLossBase = lossModule<Omit<HuberLossOptions, 'weight'>, Tensor | IndexTensor>('HuberLoss', huberLoss, huberLossBackward);
+
+/**
+ * nn.HuberLoss: reduction and delta fixed at construction. Its __init__ takes neither the legacy
+ * size_average / reduce nor weight (torch: "__init__() got an unexpected keyword argument").
+ */
+export class HuberLoss extends HuberLossBase {
+  constructor(options?: Omit<HuberLossOptions, 'weight'>) {
+    if (options !== null && typeof options === 'object') {
+      for (const [key, torchName] of [
+        ['sizeAverage', 'size_average'],
+        ['reduce', 'reduce'],
+        ['weight', 'weight'],
+      ] as const) {
+        if ((options as Record<string, unknown>)[key] !== undefined) {
+          throw new LossArgumentError(
+            `HuberLoss: unknown option '${key}' (torch: HuberLoss.__init__() got an unexpected keyword argument '${torchName}')`,
+            'TypeError',
+          );
+        }
+      }
+    }
+    super(options);
+  }
+}
