@@ -131,6 +131,24 @@ export interface TorchRelease {
   readonly huberLossExists: boolean;
   /** F.huber_loss takes weight (pytorch#132049, torch >= 2.6; nn.HuberLoss does not, still in 2.14). */
   readonly huberLossHasWeight: boolean;
+  /**
+   * F.mse_loss and F.l1_loss take weight (pytorch#132049; assumed from 2.6 as huberLossHasWeight:
+   * 2.6 and 2.14 have it, 1.13 raises TypeError "got an unexpected keyword argument 'weight'").
+   * nn.MSELoss and nn.L1Loss do not take it (still in 2.14).
+   */
+  readonly mseAndL1LossHaveWeight: boolean;
+  /**
+   * l1_loss is a composite (pytorch#79804, torch >= 1.13): sub, abs, mean / sum, differentiated by
+   * autograd (sgn of the difference in the promoted dtype). Before, ATen's l1_loss_backward:
+   * sign(input - target) computed into the input's dtype, times grad (/ numel).
+   */
+  readonly l1LossIsComposite: boolean;
+  /**
+   * mse_loss_backward promotes input, target and grad_output to a common dtype (pytorch#175743,
+   * reviewed March 2026: assumed from 2.12; 2.13 and 2.14 promote, 2.6 does not). Before, an int64
+   * or other-dtype target raised "Found dtype Long but expected Float" in the backward.
+   */
+  readonly mseLossBackwardPromotes: boolean;
   /** F.gaussian_nll_loss and nn.GaussianNLLLoss exist (pytorch#49807, torch >= 1.8). */
   readonly gaussianNllLossExists: boolean;
   /**
@@ -256,6 +274,9 @@ export function torchRelease(version: string = NEWEST_TORCH, op = 'torchVersion'
     smoothL1BackwardPromotes: atLeast(1, 10),
     huberLossExists: atLeast(1, 9),
     huberLossHasWeight: atLeast(2, 6),
+    mseAndL1LossHaveWeight: atLeast(2, 6),
+    l1LossIsComposite: atLeast(1, 13),
+    mseLossBackwardPromotes: atLeast(2, 12),
     gaussianNllLossExists: atLeast(1, 8),
     gaussianNllElementwise: atLeast(1, 9),
     gaussianNllAcceptsFloatVar: atLeast(2, 6),
