@@ -220,7 +220,14 @@ function check(
         `${op}: ignoreIndex ${ignoreIndex} with probability targets (torch: ignore_index is not supported for floating point target)`,
       );
     }
-    if (rank === 0 || (rank === 1 && !torch.crossEntropyNoBatchDimProbTargets)) throw dimensionError(op, rank);
+    if (rank === 0) {
+      // input.size(class_dim = 1) of a 0-d tensor
+      throw new LossArgumentError(
+        `${op}: the input needs a class dimension 1 (torch: Dimension specified as 1 but tensor has no dimensions)`,
+        'IndexError',
+      );
+    }
+    if (rank === 1 && !torch.crossEntropyNoBatchDimProbTargets) throw dimensionError(op, rank);
     const layout = layoutOf(input.shape);
     const w = c.weight;
     if (w !== null && !(w.shape.length === 1 && w.data.length === layout.classes)) {
@@ -253,6 +260,8 @@ function sumClasses(values: ArrayLike<number>, shape: readonly number[], l: Layo
 
 interface ProbabilityTerms {
   readonly dtype: DType;
+  /** The dtype of p * t (before the weight). */
+  readonly ptDtype: DType;
   /** The target after label smoothing, in the target's dtype. */
   readonly t: FloatArray;
   /** (p * t) [* w], in the promoted dtype. */
@@ -264,9 +273,11 @@ interface ProbabilityTerms {
 function probabilityTerms(a: Checked, p: Tensor): ProbabilityTerms {
   const target = a.target as Tensor;
   const tDtype = dtypeOf(target);
-  const dtype: DType =
-    dtypeOf(p) === 'float64' || tDtype === 'float64' || (a.weight !== null && dtypeOf(a.weight) === 'float64') ? 'float64' : 'float32';
+  // torch's type promotion, op by op: p * t, then * w
+  const ptDtype: DType = dtypeOf(p) === 'float64' || tDtype === 'float64' ? 'float64' : 'float32';
+  const dtype: DType = ptDtype === 'float64' || (a.weight !== null && dtypeOf(a.weight) === 'float64') ? 'float64' : 'float32';
   const r = rounder(dtype);
+  const rpt = rounder(ptDtype);
   const rt = rounder(tDtype);
   const C = a.layout.classes;
   const ls = a.labelSmoothing;
@@ -282,10 +293,10 @@ function probabilityTerms(a: Checked, p: Tensor): ProbabilityTerms {
   const w = a.weight?.data ?? null;
   const { inner } = a.layout;
   for (let i = 0; i < products.length; i++) {
-    const v = r(x[i]! * t[i]!);
+    const v = rpt(x[i]! * t[i]!);
     products[i] = w === null ? v : r(v * w[Math.floor(i / inner) % C]!);
   }
-  return { dtype, t, products, divisor: C === 0 ? 0 : p.data.length / C };
+  return { dtype, ptDtype, t, products, divisor: C === 0 ? 0 : p.data.length / C };
 }
 
 function probabilityLoss(a: Checked): Tensor {
@@ -304,8 +315,9 @@ function probabilityLoss(a: Checked): Tensor {
 
 function probabilityBackward(a: Checked, gradOutput: Tensor): Tensor {
   const p = logProbs(a);
-  const { dtype, t, divisor } = probabilityTerms(a, p);
+  const { dtype, ptDtype, t, divisor } = probabilityTerms(a, p);
   const r = rounder(dtype);
+  const rpt = rounder(ptDtype); // autograd casts each gradient to its tensor's dtype
   const go = gradOutput.data;
   const n = p.data.length;
   const { classes: C, inner } = a.layout;
@@ -318,8 +330,8 @@ function probabilityBackward(a: Checked, gradOutput: Tensor): Tensor {
       const outerIdx = Math.floor(i / (C * inner));
       g = -go[outerIdx * inner + (i % inner)]!;
     }
-    if (w !== null) g = r(g * w[Math.floor(i / inner) % C]!);
-    gp[i] = r(g * t[i]!);
+    if (w !== null) g = rpt(r(g * w[Math.floor(i / inner) % C]!));
+    gp[i] = rpt(g * t[i]!);
   }
   return softmaxBackward(a, gp, p);
 }
