@@ -199,19 +199,23 @@ async function ask(worker: TorchWorker, request: RunRequest): Promise<RunReply> 
   }
 }
 
-/** The port's output and gradients for a request, or the Python exception type its error maps to. */
+/** The port's output and gradients for a request, or the Python exception type its forward's or backward's error maps to. */
 function runPort(loss: LossStem, req: RunRequest, gradOutput: TensorJson | null, hello: WorkerHello) {
   const entry: LossEntry = LOSSES[loss];
   const opts = portOptions(req.kwargs, hello.torch, hello.cpu_capability);
   const args = entry.args.map((name) => toTensor(req.args[name]!));
-  try {
-    const output = entry.forward(...args, opts);
-    const grads = gradOutput ? gradsByName(entry, entry.backward(toTensor(gradOutput), ...args, opts)) : null;
-    return { output, grads, error: null };
-  } catch (e) {
-    if (!(e instanceof LossArgumentError)) throw e; // a bug in the port: fails the case as it is
-    return { output: null, grads: null, error: e.torchErrorType };
-  }
+  const attempt = <T>(run: () => T): { value: T | null; error: string | null } => {
+    try {
+      return { value: run(), error: null };
+    } catch (e) {
+      if (!(e instanceof LossArgumentError)) throw e; // a bug in the port: fails the case as it is
+      return { value: null, error: e.torchErrorType };
+    }
+  };
+  const forward = attempt(() => entry.forward(...args, opts));
+  if (forward.error || !gradOutput) return { output: forward.value, grads: null, error: forward.error, gradError: null };
+  const backward = attempt(() => gradsByName(entry, entry.backward(toTensor(gradOutput), ...args, opts)));
+  return { output: forward.value, grads: backward.value, error: null, gradError: backward.error };
 }
 
 /** Runs one case through torch and the port; throws Disagreement when they differ. */
@@ -233,7 +237,17 @@ export async function compareWithTorch(worker: TorchWorker, loss: LossStem, c: L
   const tol = LIVE_TOLERANCE[c.request.dtype];
   const o = compareTensor(port.output!, reply.output!, tol, c.request.dtype);
   if (!o.ok) throw new Disagreement(`output: ${o.message}`);
-  if (reply.grad_error) throw new Disagreement(`torch's backward raised ${reply.grad_error.type}; the port's did not`);
+  // A backward torch rejects (mse_loss's with an int64 target before 2.12) must be rejected alike.
+  if (reply.grad_error || port.gradError) {
+    if (port.gradError !== (reply.grad_error?.type ?? null)) {
+      throw new Disagreement(
+        reply.grad_error
+          ? `torch's backward raised ${reply.grad_error.type} (${reply.grad_error.message}); the port's ${port.gradError ? `raised ${port.gradError}` : 'returned gradients'}`
+          : `the port's backward raised ${port.gradError}; torch's did not`,
+      );
+    }
+    return;
+  }
   for (const [name, want] of Object.entries(reply.grads ?? {})) {
     const got = port.grads![name];
     if (!got) throw new Disagreement(`grad ${name}: the port returned none`);
