@@ -17,8 +17,8 @@
 //
 // Checked bit for bit against the libraries (Debian's libsleef 3.5.1 and glibc 2.36, through a C
 // harness): every float32 in [-104, 0] (expf, every third one) and [1, 2^24] (logf), and every
-// 4099th bit pattern of the whole range. Shared: log_softmax (./softmax.ts), kl_div, poisson_nll_loss.
-// (Restored by helper kl-poisson after an accidental overwrite at 11:25; comments re-added by its author.)
+// 4099th bit pattern of the whole range; test/libm.test.ts keeps spot values. Used by ./softmax.ts
+// (log_softmax) and ./unary-ops.ts (the pointwise exp / log of kl_div and poisson_nll_loss).
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -75,17 +75,9 @@ export function fma32(a: number, b: number, c: number): number {
   return err > 0 === f > s ? f : 2 * s - f;
 }
 
-/** _mm256_cvtps_epi32: round to nearest even; NaN and out-of-range give INT_MIN. */
-function rintToInt32(x: number): number {
-  if (!(x > -2147483648.5 && x < 2147483647.5)) return -2147483648;
-  const r = Math.round(x);
-  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
-/** vpow2i_vf_vi2: the float 2^q built from its exponent bits. */
-function pow2i(q: number): number {
-  return fromBits(((q + 0x7f) << 23) >>> 0);
-}
+/** 2^k for k in [-200, 199]: exact, and a table read is cheaper than ** or building the bits. */
+const POW2 = new Float64Array(400);
+for (let k = -200; k < 200; k++) POW2[k + 200] = 2 ** k;
 
 // SLEEF's float literals, as the float32 words they denote.
 const R_LN2F = fromBits(0x3fb8aa3b); // 1 / ln 2
@@ -99,10 +91,13 @@ const E4 = fromBits(0x3e2aaaab); // 0.166666671633720397949219f
 
 /** SLEEF xexpf (Sleef_expf8_u10 on AVX2, expf16_u10 on AVX-512) of a float32. */
 export function sleefExpf(d: number): number {
-  const q = rintToInt32(fr(d * R_LN2F));
-  const qf = fr(q);
-  let s = fma32(qf, -L2UF, d);
-  s = fma32(qf, -L2LF, s);
+  // The masks first (as the kernel's last two selects): below -104 +0 (-inf included), above 100 inf.
+  if (!(d >= -104)) return d !== d ? d : 0;
+  if (d > 100) return Infinity;
+  // q = vrint_vi2_vf(d * R_LN2f): |d * R_LN2f| <= 151, so adding 1.5 * 2^52 rounds it to nearest even.
+  const q = fr(d * R_LN2F) + 6755399441055744 - 6755399441055744;
+  let s = fma32(q, -L2UF, d);
+  s = fma32(q, -L2LF, s);
   let u = fma32(E0, s, E1);
   u = fma32(u, s, E2);
   u = fma32(u, s, E3);
@@ -110,10 +105,7 @@ export function sleefExpf(d: number): number {
   u = fma32(u, s, 0.5);
   u = fr(1 + fma32(fr(s * s), u, s));
   const h = q >> 1;
-  u = fr(fr(u * pow2i(h)) * pow2i(q - h)); // vldexp2_vf_vf_vi2
-  if (d < -104) u = 0;
-  if (100 < d) u = Infinity;
-  return u;
+  return fr(fr(u * POW2[h + 200]!) * POW2[q - h + 200]!); // vldexp2_vf_vf_vi2: u * 2^(q >> 1) * 2^(q - (q >> 1))
 }
 
 const FLT_MIN = 1.1754943508222875e-38;
@@ -196,24 +188,24 @@ const EXPF_OVERFLOW = hexFloat('0x1.62e42ep6'); // log(0x1p128)
 const EXPF_UNDERFLOW = hexFloat('-0x1.9fe368p6'); // log(0x1p-150)
 // The two arguments where glibc's FMA build of expf rounds otherwise than plain double arithmetic
 // (its results, read from glibc 2.36).
-const EXPF_FMA_EXCEPTIONS = new Map<number, number>([
-  [fromBits(0x4202422f), fromBits(0x56fc9f1c)],
-  [fromBits(0xc27c65d9), fromBits(0x11fa2993)],
-]);
+const EXPF_FMA_X1 = fromBits(0x4202422f);
+const EXPF_FMA_Y1 = fromBits(0x56fc9f1c);
+const EXPF_FMA_X2 = fromBits(0xc27c65d9);
+const EXPF_FMA_Y2 = fromBits(0x11fa2993);
 
 /** glibc's expf (std::exp of a float) of a float32. */
 export function glibcExpf(x: number): number {
   if (x !== x) return x;
   if (x > EXPF_OVERFLOW) return Infinity;
   if (x < EXPF_UNDERFLOW) return 0;
-  const special = EXPF_FMA_EXCEPTIONS.get(x);
-  if (special !== undefined) return special;
+  if (x === EXPF_FMA_X1) return EXPF_FMA_Y1;
+  if (x === EXPF_FMA_X2) return EXPF_FMA_Y2;
   const z = INVLN2N * x;
   let kd = z + SHIFT;
   kd -= SHIFT;
   const r = z - kd;
   const i = kd & 31;
-  const s = EXP2F_TABLE[i]! * 2 ** ((kd - i) / 32); // T[ki % N] + (ki << 47): 2^(i/32) * 2^(k >> 5)
+  const s = EXP2F_TABLE[i]! * POW2[(kd - i) / 32 + 200]!; // T[ki % N] + (ki << 47): 2^(i/32) * 2^(k >> 5)
   const zz = C0 * r + C1;
   const r2 = r * r;
   let y = C2 * r + 1;

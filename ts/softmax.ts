@@ -115,8 +115,24 @@ function rowMax(x: FloatArray, off: number, n: number, L: number, pairwise: bool
   return foldLanes(L, pairwise, false, id);
 }
 
-/** vec::reduce_all(+) over x[off .. off + n), or of map(x) with map = exp(x - max) when given. */
-function rowSum(
+/** vec::reduce_all(+) over x[off .. off + n). */
+function rowSum(x: FloatArray, off: number, n: number, L: number, pairwise: boolean, r: (v: number) => number): number {
+  if (n < L) {
+    let acc = x[off]!;
+    for (let i = 1; i < n; i++) acc = r(acc + x[off + i]!);
+    return acc;
+  }
+  const a = lanesAcc;
+  for (let l = 0; l < L; l++) a[l] = x[off + l]!;
+  const full = n - (n % L);
+  let d = L;
+  for (; d < full; d += L) for (let l = 0; l < L; l++) a[l] = r(a[l]! + x[off + d + l]!);
+  for (let l = 0; d + l < n; l++) a[l] = r(a[l]! + x[off + d + l]!);
+  return foldLanes(L, pairwise, true, r);
+}
+
+/** vec::map_reduce_all(exp(x - max), +) over x[off .. off + n). */
+function rowExpSum(
   x: FloatArray,
   off: number,
   n: number,
@@ -124,20 +140,19 @@ function rowSum(
   pairwise: boolean,
   r: (v: number) => number,
   max: number,
-  exp: ((v: number) => number) | null,
+  exp: (v: number) => number,
 ): number {
-  const m = exp === null ? (v: number) => v : (v: number) => exp(r(v - max));
   if (n < L) {
-    let acc = m(x[off]!);
-    for (let i = 1; i < n; i++) acc = r(acc + m(x[off + i]!));
+    let acc = exp(r(x[off]! - max));
+    for (let i = 1; i < n; i++) acc = r(acc + exp(r(x[off + i]! - max)));
     return acc;
   }
   const a = lanesAcc;
-  for (let l = 0; l < L; l++) a[l] = m(x[off + l]!);
+  for (let l = 0; l < L; l++) a[l] = exp(r(x[off + l]! - max));
   const full = n - (n % L);
   let d = L;
-  for (; d < full; d += L) for (let l = 0; l < L; l++) a[l] = r(a[l]! + m(x[off + d + l]!));
-  for (let l = 0; d + l < n; l++) a[l] = r(a[l]! + m(x[off + d + l]!));
+  for (; d < full; d += L) for (let l = 0; l < L; l++) a[l] = r(a[l]! + exp(r(x[off + d + l]! - max)));
+  for (let l = 0; d + l < n; l++) a[l] = r(a[l]! + exp(r(x[off + d + l]! - max)));
   return foldLanes(L, pairwise, true, r);
 }
 
@@ -161,7 +176,7 @@ export function logSoftmax(x: FloatArray, outer: number, dim: number, inner: num
     for (let row = 0; row < outer; row++) {
       const off = row * dim;
       const max = rowMax(x, off, dim, L, k.pairwise);
-      const lse = vlog(rowSum(x, off, dim, L, k.pairwise, r, max, vexp));
+      const lse = vlog(rowExpSum(x, off, dim, L, k.pairwise, r, max, vexp));
       for (let i = off; i < off + dim; i++) out[i] = r(r(x[i]! - max) - lse);
     }
     return out;
@@ -236,7 +251,7 @@ export function logSoftmaxBackward(
   if (lastDim) {
     for (let row = 0; row < outer; row++) {
       const off = row * dim;
-      const s = rowSum(grad, off, dim, L, k.pairwise, r, 0, null);
+      const s = rowSum(grad, off, dim, L, k.pairwise, r);
       if (k.fusedBackward && k.dtype === 'float32') for (let i = off; i < off + dim; i++) gi[i] = fma32(-vexp(output[i]!), s, grad[i]!);
       else for (let i = off; i < off + dim; i++) gi[i] = r(grad[i]! - r(vexp(output[i]!) * s));
     }

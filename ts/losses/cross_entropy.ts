@@ -423,7 +423,7 @@ function smoothingLoss(a: Checked): Tensor {
 
 function smoothingBackward(a: Checked, gradOutput: Tensor): Tensor {
   const p = logProbs(a);
-  const { dtype, smooth, ignored, divisor } = smoothingTerms(a, p);
+  const dtype = dtypeOf(p);
   const r = rounder(dtype);
   // MulBackward1 (grad * scalar): before torch mulScalarBackwardWrapsScalar a 0-d double tensor,
   // so a 0-d grad (the reductions, a (C) input) times it computes in double and rounds once.
@@ -433,6 +433,7 @@ function smoothingBackward(a: Checked, gradOutput: Tensor): Tensor {
   const go = gradOutput.data;
   const gNll = allocate(dtype, go.length);
   for (let i = 0; i < go.length; i++) gNll[i] = r(go[i]! * keep);
+  // nll_loss_nd's checks (the forward's), then the gradOutput's shape, then its gradient
   const gp = nllLossCoreBackward(
     a.op,
     makeTensor(gNll, gradOutput.shape, dtype),
@@ -443,6 +444,7 @@ function smoothingBackward(a: Checked, gradOutput: Tensor): Tensor {
     a.reduction,
     a.prepared,
   ).data as FloatArray;
+  const { smooth, ignored, divisor } = smoothingTerms(a, p);
   const { classes: C, inner } = a.layout;
   const w = a.weight?.data ?? null;
   const masks = a.torch.crossEntropySmoothingExcludesIgnored || a.ignoreIndex >= 0;
@@ -500,12 +502,7 @@ export function crossEntropyLossBackward(
     checkGradOutput(op, gradOutput, outputShape(a));
     return probabilityBackward(a, gradOutput);
   }
-  if (a.path === 'smoothing') {
-    // nll_loss_nd's checks come with the forward; the backward's gradOutput shape after them
-    nllLossCore(a.op, logProbs(a), a.target, a.weight, a.ignoreIndex, a.reduction, a.prepared);
-    checkGradOutput(op, gradOutput, outputShape(a));
-    return smoothingBackward(a, gradOutput);
-  }
+  if (a.path === 'smoothing') return smoothingBackward(a, gradOutput);
   const p = logProbs(a);
   const gp = nllLossCoreBackward(op, gradOutput, p, a.target, a.weight, a.ignoreIndex, a.reduction, a.prepared, a.deferred);
   return softmaxBackward(a, gp.data as FloatArray, p);
