@@ -22,8 +22,9 @@ def available(torch, F):
 
 
 def bench_args(torch, gen, shape, dtype):
-    return {"input": torch.randn(shape, generator=gen, dtype=dtype) * 2,
-            "target": torch.randn(shape, generator=gen, dtype=dtype) * 2}, {}
+    """What scripts/bench.ts draws for logit inputs and real targets: (rand - 0.5) * 6."""
+    return {"input": (torch.rand(shape, generator=gen, dtype=dtype) - 0.5) * 6,
+            "target": (torch.rand(shape, generator=gen, dtype=dtype) - 0.5) * 6}, {}
 
 
 def cases(rng):
@@ -47,11 +48,14 @@ def cases(rng):
                      {"input": tensor(ishape, logits(r, ishape)), "target": tensor(tshape, logits(r, tshape))},
                      {"reduction": reduction, "weight": tensor(ishape, positive(r, ishape, 0.0, 2.0)), "delta": 0.7},
                      tags=["weight"])
-    for reduction in ("none", "mean"):
-        r = rng("weight-float64", reduction)
-        yield sample("float32/%s/weight-float64/3x7" % reduction, "float32",
-                     {"input": tensor((3, 7), logits(r, (3, 7))), "target": tensor((3, 7), logits(r, (3, 7)))},
-                     {"reduction": reduction, "weight": tensor((3, 7), positive(r, (3, 7)), "float64")},
+    # A float64 weight: the product is float64; a 0-d one (a 0-d input) times float32 losses of a
+    # broadcast shape stays float32 (a 0-d tensor does not raise a dimensioned one's dtype).
+    for reduction, (ishape, tshape) in product(("none", "mean"), (((3, 7), (3, 7)), ((), (3, 7)), ((), ()))):
+        r = rng("weight-float64", reduction, ishape, tshape)
+        yield sample("float32/%s/weight-float64-target-%s/%s" % (reduction, "x".join(map(str, tshape)) or "0d",
+                                                                 "x".join(map(str, ishape)) or "0d"), "float32",
+                     {"input": tensor(ishape, logits(r, ishape)), "target": tensor(tshape, logits(r, tshape))},
+                     {"reduction": reduction, "weight": tensor(ishape, [v / 3 for v in positive(r, ishape)], "float64")},
                      tags=["weight", "mixed-dtype"])
 
     weight_errors = [

@@ -87,6 +87,20 @@ function promoted(a: DType, b: DType): DType {
   return a === 'float64' || b === 'float64' ? 'float64' : 'float32';
 }
 
+/**
+ * torch's result_type of the losses (over `shape`) times the weight: a 0-d weight (a 0-d input)
+ * with dimensioned losses does not raise their dtype (same category), else the wider dtype.
+ */
+function weightedDType(lossDType: DType, weight: Tensor, shape: readonly number[]): DType {
+  return weight.shape.length === 0 && shape.length > 0 ? lossDType : promoted(lossDType, dtypeOf(weight));
+}
+
+/** The weight broadcast to `shape` as the multiply reads it: cast to the op's dtype. */
+function weightValues(weight: Tensor, shape: readonly number[], dtype: DType): FloatArray {
+  const w = expanded(weight, shape);
+  return dtype === 'float32' && !(w instanceof Float32Array) ? Float32Array.from(w) : w;
+}
+
 function check(
   op: string,
   args: { input: Tensor; target: Tensor | IndexTensor; gradOutput?: Tensor },
@@ -166,9 +180,9 @@ export function huberLoss(input: Tensor, target: Tensor | IndexTensor, options?:
   let values: FloatArray = losses;
   let reduction = c.reduction;
   if (weight !== null) {
-    dtype = promoted(dtype, dtypeOf(weight));
+    dtype = weightedDType(dtype, weight, shape);
     const r = useDType(dtype);
-    const w = expanded(weight, shape);
+    const w = weightValues(weight, shape, dtype);
     values = allocate(dtype, losses.length);
     for (let i = 0; i < losses.length; i++) values[i] = r(losses[i]! * w[i]!);
     reduction = a.weightedReduction;
@@ -192,9 +206,9 @@ export function huberLossBackward(gradOutput: Tensor, input: Tensor, target: Ten
   let norm = reduction === 'mean' ? 1 / n : 1;
   if (weight !== null) {
     // autograd through torch.sum / .mean() and `* weight`, in the weighted dtype, then cast to the loss's.
-    const wd = promoted(lossDType, dtypeOf(weight));
+    const wd = weightedDType(lossDType, weight, shape);
     const r = useDType(wd);
-    const w = expanded(weight, shape);
+    const w = weightValues(weight, shape, wd);
     const g0 = reduction === 'mean' ? r(gradOutput.data[0]! / n) : 0;
     const upstream = allocate(lossDType, n);
     for (let i = 0; i < n; i++) upstream[i] = r((reduction === 'mean' ? g0 : gradOutput.data[i * goStep]!) * w[i]!);
