@@ -1,11 +1,12 @@
 // What torch/nn/functional.py's pointwise losses (smooth_l1_loss, huber_loss) share: the size
 // warning, torch.broadcast_tensors(input, target), and where ATen's cpu_kernel_vec runs a kernel's
 // scalar lambda instead of its vectorized one (kernels whose two lambdas round differently), and
-// autograd's sum_to for an input that the broadcast grew.
+// autograd's sum_to for an input that the broadcast grew; how the argument parser reads a float.
 
 import { atenSumTo } from './sum-to.ts';
 import { sameShape } from './loss-args.ts';
 import type { Round } from './numerics.ts';
+import type { CpuCapability } from './torch-version.ts';
 import { LossArgumentError, numel, type DType, type FloatArray, type Tensor } from './tensor.ts';
 
 /** A shape as torch prints a torch.Size: `torch.Size([2, 3])`, `torch.Size([])`. */
@@ -133,4 +134,32 @@ export function sumToInput(
 ): FloatArray {
   if (sameShape(shape, inputShape)) return grad;
   return atenSumTo(grad, shape, inputShape, dtype, lanes, r);
+}
+
+/** Python's name for a JS value's type, as the argument parser names it ("must be float, not str"). */
+export function pythonTypeName(value: unknown): string {
+  if (value === null || value === undefined) return 'NoneType';
+  if (typeof value === 'string') return 'str';
+  if (typeof value === 'boolean') return 'bool';
+  if (Array.isArray(value)) return 'list';
+  if (typeof value === 'object') return 'dict';
+  return typeof value;
+}
+
+/**
+ * A float argument as the Python argument parser reads it (`op`: torch's function name; position:
+ * its place in torch._C._nn's signature): numbers, and booleans as 0 / 1 (Python's bool is an int).
+ */
+export function floatArgument(op: string, torchOp: string, name: string, position: number, value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  throw new LossArgumentError(
+    `${op}: ${name} must be a number (torch: ${torchOp}(): argument '${name}' (position ${position}) must be float, not ${pythonTypeName(value)})`,
+    'TypeError',
+  );
+}
+
+/** Elements per Vectorized<scalar_t> in ATen's elementwise kernels: 32-byte vectors, 64-byte under AVX-512. */
+export function elementLanes(dtype: DType, capability: CpuCapability): number {
+  return (capability === 'avx512' ? 64 : 32) / (dtype === 'float32' ? 4 : 8);
 }

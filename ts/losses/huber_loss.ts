@@ -35,7 +35,16 @@ import {
 } from '../loss-args.ts';
 import { lossModule } from '../loss-module.ts';
 import { mean, sum, useDType } from '../numerics.ts';
-import { broadcastInputTarget, expanded, scalarTail, sumToInput, warnIfSizesDiffer } from '../pointwise-loss.ts';
+import {
+  broadcastInputTarget,
+  elementLanes,
+  expanded,
+  floatArgument,
+  pythonTypeName,
+  scalarTail,
+  sumToInput,
+  warnIfSizesDiffer,
+} from '../pointwise-loss.ts';
 import { makeTensor } from '../reduction.ts';
 import {
   LossArgumentError,
@@ -50,7 +59,6 @@ import {
   type Tensor,
 } from '../tensor.ts';
 import { vectorLanes } from '../torch-version.ts';
-import { elementLanes, floatArgument, pythonTypeName } from './smooth_l1_loss.ts';
 
 export interface HuberLossOptions extends CommonOptions {
   /** Where the loss turns from quadratic to linear; > 0, default 1. */

@@ -28,20 +28,18 @@
 import { checkGradOutput, prepare, torchDTypeName, type Checked, type CommonOptions, type LossSignature } from '../loss-args.ts';
 import { lossModule } from '../loss-module.ts';
 import { useDType } from '../numerics.ts';
-import { broadcastInputTarget, expanded, scalarTail, sumToInput, warnIfSizesDiffer } from '../pointwise-loss.ts';
-import { applyReduction, makeTensor } from '../reduction.ts';
 import {
-  LossArgumentError,
-  allocate,
-  dtypeOf,
-  isIndexTensor,
-  numel,
-  type DType,
-  type FloatArray,
-  type IndexTensor,
-  type Tensor,
-} from '../tensor.ts';
-import { vectorLanes, type CpuCapability } from '../torch-version.ts';
+  broadcastInputTarget,
+  elementLanes,
+  expanded,
+  floatArgument,
+  scalarTail,
+  sumToInput,
+  warnIfSizesDiffer,
+} from '../pointwise-loss.ts';
+import { applyReduction, makeTensor } from '../reduction.ts';
+import { LossArgumentError, allocate, dtypeOf, isIndexTensor, numel, type FloatArray, type IndexTensor, type Tensor } from '../tensor.ts';
+import { vectorLanes } from '../torch-version.ts';
 
 export interface SmoothL1LossOptions extends CommonOptions {
   /** Where the loss turns from quadratic to linear; >= 0, default 1 (torch >= 1.7). */
@@ -56,34 +54,6 @@ const SIGNATURE = {
   // functional.py broadcasts input and target before _Reduction.get_enum: a shape error comes first.
   reductionDeferred: true,
 } as const satisfies LossSignature;
-
-/** Python's name for a JS value's type, as the argument parser names it ("must be float, not str"). */
-export function pythonTypeName(value: unknown): string {
-  if (value === null || value === undefined) return 'NoneType';
-  if (typeof value === 'string') return 'str';
-  if (typeof value === 'boolean') return 'bool';
-  if (Array.isArray(value)) return 'list';
-  if (typeof value === 'object') return 'dict';
-  return typeof value;
-}
-
-/**
- * A float argument as the Python argument parser reads it (`op`: torch's function name; position:
- * its place in torch._C._nn's signature): numbers, and booleans as 0 / 1 (Python's bool is an int).
- */
-export function floatArgument(op: string, torchOp: string, name: string, position: number, value: unknown): number {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  throw new LossArgumentError(
-    `${op}: ${name} must be a number (torch: ${torchOp}(): argument '${name}' (position ${position}) must be float, not ${pythonTypeName(value)})`,
-    'TypeError',
-  );
-}
-
-/** Elements per Vectorized<scalar_t> in ATen's elementwise kernels: 32-byte vectors, 64-byte under AVX-512. */
-export function elementLanes(dtype: DType, capability: CpuCapability): number {
-  return (capability === 'avx512' ? 64 : 32) / (dtype === 'float32' ? 4 : 8);
-}
 
 /** How the release computes beta == 0 (and any other beta: 'kernel'). */
 type Path = 'kernel' | 'l1_loss_backward' | 'l1_loss';
