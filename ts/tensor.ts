@@ -18,7 +18,8 @@ export interface IndexTensor {
 }
 
 /** The Python exception type torch raises for an argument. */
-export type TorchErrorType = 'ValueError' | 'RuntimeError' | 'IndexError' | 'TypeError';
+/** The Python exception type torch raises ('AttributeError': the function is not in that release's torch.nn.functional). */
+export type TorchErrorType = 'ValueError' | 'RuntimeError' | 'IndexError' | 'TypeError' | 'AttributeError';
 
 /** An argument a loss rejects, with the Python exception type torch raises for it. */
 export class LossArgumentError extends Error {

@@ -159,8 +159,8 @@ function plan(
   const torch = c.torch;
   if (!torch.gaussianNllLossExists) {
     throw new LossArgumentError(
-      `${op}: torch ${torch.version} has no gaussian_nll_loss (AttributeError: module 'torch.nn.functional' has no attribute 'gaussian_nll_loss'); F.gaussian_nll_loss and nn.GaussianNLLLoss were added in torch 1.8 (pytorch#49807)`,
-      'TypeError',
+      `${op}: torch ${torch.version} has no gaussian_nll_loss (module 'torch.nn.functional' has no attribute 'gaussian_nll_loss'); F.gaussian_nll_loss and nn.GaussianNLLLoss were added in torch 1.8 (pytorch#49807)`,
+      'AttributeError',
     );
   }
   const variance = args.variance;

@@ -118,8 +118,8 @@ function check(
   const c = prepare(op, SIGNATURE, args, options);
   if (!c.torch.huberLossExists) {
     throw new LossArgumentError(
-      `${op}: huber_loss was added in torch 1.9 (pytorch#50553); torch ${c.torch.version} has no F.huber_loss (AttributeError: module 'torch.nn.functional' has no attribute 'huber_loss')`,
-      'TypeError',
+      `${op}: huber_loss was added in torch 1.9 (pytorch#50553); torch ${c.torch.version} has no F.huber_loss: module 'torch.nn.functional' has no attribute 'huber_loss'`,
+      'AttributeError',
     );
   }
   const weight = c.weight;
