@@ -256,6 +256,15 @@ def cases(rng):
         yield ce("float32/mean/smoothing%s/4x3" % value, "float32", x, t, "mean", tags=["label-smoothing"], label_smoothing=value)
     yield ce("float32/mean/default-options/4x3", "float32", x, t, tags=["defaults"])
     yield ce("float32/elementwise_mean/indices/4x3", "float32", x, t, "elementwise_mean", tags=["deprecated"])
+    yield ce("float32/mean/smoothing-true/4x3", "float32", x, t, "mean", tags=["label-smoothing"], label_smoothing=True)
+    # No classes: every target ignored, or empty probability rows.
+    for reduction in REDUCTIONS:
+        yield ce("float32/%s/no-classes/indices-ignored/3x0" % reduction, "float32", ((3, 0), []), ((3,), [-100] * 3), reduction,
+                 tags=["empty", "all-ignored"])
+        yield ce("float32/%s/no-classes/smoothing0.2-ignored/3x0" % reduction, "float32", ((3, 0), []), ((3,), [-100] * 3), reduction,
+                 tags=["empty", "all-ignored", "label-smoothing"], label_smoothing=0.2)
+        yield ce("float32/%s/no-classes/probabilities/3x0" % reduction, "float32", ((3, 0), []), ((3, 0), []), reduction,
+                 tags=["empty", "probabilities"], target_dtype=None)
     # Mixed dtypes of the probability path (type promotion op by op) and of the weight.
     yield ce("float32/mean/probabilities-float64-target/4x3", "float32", x, tensor((4, 3), distributions(r, (4, 3), "softmax"), "float64"),
              "mean", tags=["probabilities", "dtype"])
@@ -297,6 +306,10 @@ def cases(rng):
          r"expected scalar type Long but found Float|expected target dtype to be Long or Byte, but got Float"),
         ("probabilities-shape-mismatch", x, ((4, 2), [0.5] * 8), None, {},
          r"1D target tensor expected, multi-target not supported|0D or 1D target tensor expected, multi-target not supported"),
+        ("ignore-index-bool", x, t, "int64", {"ignore_index": True}, r"argument 'ignore_index' \(position 5\) must be int, not bool"),
+        # a (C) input with a (1) target: nll_loss_nd takes it from 2.10, smooth_loss.masked_fill_ (0-d) does not
+        ("smoothing-no-batch-target-1d", ((3,), [0.5, -1.0, 2.0]), ((1,), [2]), "int64", {"label_smoothing": 0.1},
+         r"output with shape \[\] doesn't match the broadcast shape \[1\]|size mismatch \(got input: \[3\], target: \[1\]\)"),
         ("reduction", x, t, "int64", {"reduction": "avg"}, r"avg is not a valid value for reduction"),
         ("reduction-smoothing", x, t, "int64", {"reduction": "avg", "label_smoothing": 0.2}, r"avg is not a valid value for reduction"),
     ]

@@ -348,7 +348,21 @@ interface SmoothingTerms {
   readonly meanSum: number;
 }
 
+/**
+ * smooth_loss.masked_fill_(target == ignore_index, 0) in place: a (C) input's smooth_loss is 0-d,
+ * so a (1) target (which nll_loss_nd takes from torch 2.10, nllLoss1dTargetMustBeSize1) cannot
+ * broadcast into it. Before 2.10 nll_loss_nd rejected that target first.
+ */
+function checkSmoothingMask(a: Checked): void {
+  if (a.input.shape.length === 1 && a.target.shape.length === 1) {
+    throw new LossArgumentError(
+      `${a.op}: a (C) input takes a 0-d target with label smoothing (torch: output with shape [] doesn't match the broadcast shape ${formatShape(a.target.shape)})`,
+    );
+  }
+}
+
 function smoothingTerms(a: Checked, p: Tensor): SmoothingTerms {
+  checkSmoothingMask(a);
   const dtype = dtypeOf(p);
   const r = rounder(dtype);
   const labels = a.target.data;
@@ -431,6 +445,11 @@ function smoothingBackward(a: Checked, gradOutput: Tensor): Tensor {
   const keep = doubleScalar ? 1 - a.labelSmoothing : r(1 - a.labelSmoothing);
   const spread = doubleScalar ? a.labelSmoothing / a.layout.classes : r(a.labelSmoothing / a.layout.classes);
   const go = gradOutput.data;
+  if (a.input.shape.length === 1 && a.target.shape.length === 1) {
+    // the forward raises: nll_loss_nd's checks, then the smoothing mask's
+    nllLossCore(a.op, p, a.target, a.weight, a.ignoreIndex, a.reduction, a.prepared);
+    checkSmoothingMask(a);
+  }
   const gNll = allocate(dtype, go.length);
   for (let i = 0; i < go.length; i++) gNll[i] = r(go[i]! * keep);
   // nll_loss_nd's checks (the forward's), then the gradOutput's shape, then its gradient
