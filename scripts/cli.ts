@@ -312,6 +312,77 @@ function cli(): Command {
       }),
     `Exit status: 0 all agree, 1 any disagreement, 2 no torch, bad usage or a torch worker failure.\n\nJSON (--json):\n  ${FUZZ_JSON}\nThrough npm, add -s (npm run -s fuzz -- --json): npm prints a banner on stdout otherwise.\n\nExample:\n  $ ${NAME} fuzz --torch-python /usr/bin/python3 --loss soft_margin_loss --runs 500 --seed 7 --shard 1/4`,
   );
+  example(
+    program
+      .command('check')
+      .description(
+        'check any implementation against the torch goldens: a JS/TS module (--impl) or a program in any language (--command, JSON lines; docs/conformance-spec.md)',
+      )
+      .option('--impl <module>', 'an ES module exporting torch functional names (or a torch-loss-parity.config.ts / .json)')
+      .option('--command <cmd>', 'a program speaking the JSON-lines protocol on stdin / stdout (run by /bin/sh -c)')
+      .option(
+        '--golden <dir>',
+        'the golden folder (torch-<version>/<stem>.json; default golden/ of the package, or TORCH_PARITY_GOLDEN_DIR)',
+      )
+      .addOption(
+        new Option('--loss <stems>', 'only these losses (comma list or repeated; default every loss the implementation has)').argParser(
+          (raw: string, previous: string[] | undefined) => [
+            ...new Set([
+              ...(previous ?? []),
+              ...raw
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean),
+            ]),
+          ],
+        ),
+      )
+      .option('--torch <version>', 'the torch release the implementation is held to (prefix: 2.6 is 2.6.0+debian; default the newest)')
+      .option('--json', 'write the report as JSON on stdout')
+      .option('--html <file>', 'also write a self-contained HTML report to this file')
+      .addOption(
+        new Option('--timeout <seconds>', 'seconds each case may take before the implementation is killed (default 10)').argParser(
+          integer(1),
+        ),
+      )
+      .option('--strict-errors', "error cases pass only with torch's exception type and a message its regex matches")
+      .addOption(
+        new Option('--max-broken <n>', 'after n broken cases (crash, hang, malformed reply) run no more').argParser(integer(1)).default(20),
+      )
+      .action(
+        async (o: {
+          impl?: string;
+          command?: string;
+          golden?: string;
+          loss?: string[];
+          torch?: string;
+          json?: boolean;
+          html?: string;
+          timeout?: number;
+          strictErrors?: boolean;
+          maxBroken: number;
+        }) => {
+          const { runCheck } = await import('./lib/check.ts');
+          process.exitCode = await runCheck(
+            {
+              ...(o.impl === undefined ? {} : { impl: o.impl }),
+              ...(o.command === undefined ? {} : { command: o.command }),
+              golden: o.golden ?? (process.env.TORCH_PARITY_GOLDEN_DIR || GOLDEN_DIR),
+              ...(o.loss === undefined ? {} : { losses: o.loss }),
+              ...(o.torch === undefined ? {} : { torch: o.torch }),
+              json: o.json === true,
+              ...(o.html === undefined ? {} : { html: o.html }),
+              ...(o.timeout === undefined ? {} : { timeout: o.timeout }),
+              strictErrors: o.strictErrors === true,
+              maxBroken: o.maxBroken,
+              cwd: process.cwd(),
+            },
+            log,
+          );
+        },
+      ),
+    `Exit status: 0 every case of the held torch release passes, 1 a case fails, 2 a broken implementation (it does not start, crashes, hangs, answers outside the protocol, a function is not a function) or bad usage.\n\nExamples:\n  $ ${NAME} check --impl examples/textbook-bce/bce.mjs --torch 2.14\n  $ ${NAME} check --command "python3 examples/numpy/bce_numpy.py" --html report.html`,
+  );
   return program;
 }
 
