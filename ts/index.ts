@@ -2,7 +2,7 @@
 
 export { tensor, LossArgumentError, dtypeOf, MAX_ELEMENTS } from './tensor.ts';
 export type { DType, Tensor, IndexTensor, NestedNumbers, FloatArray, TensorOptions, TorchErrorType } from './tensor.ts';
-export type { LegacyReductionOptions, LossModule } from './loss-module.ts';
+export type { LegacyReductionOptions, LossModule, LossModule3 } from './loss-module.ts';
 export type { CpuCapability } from './torch-version.ts';
 export type { Reduction } from './loss-args.ts';
 export { NEWEST_TORCH, torchRelease } from './torch-version.ts';
@@ -26,6 +26,22 @@ export {
   MultiLabelMarginLoss,
   type MultiLabelMarginOptions,
 } from './losses/multilabel_margin_loss.ts';
+export { crossEntropyLoss, crossEntropyLossBackward, CrossEntropyLoss, type CrossEntropyOptions } from './losses/cross_entropy.ts';
+export { nllLoss, nllLossBackward, NLLLoss, type NllLossOptions } from './losses/nll_loss.ts';
+export { mseLoss, mseLossBackward, MSELoss, type MseLossOptions } from './losses/mse_loss.ts';
+export { l1Loss, l1LossBackward, L1Loss, type L1LossOptions } from './losses/l1_loss.ts';
+export { smoothL1Loss, smoothL1LossBackward, SmoothL1Loss, type SmoothL1LossOptions } from './losses/smooth_l1_loss.ts';
+export { huberLoss, huberLossBackward, HuberLoss, type HuberLossOptions } from './losses/huber_loss.ts';
+export { klDivLoss, klDivLossBackward, KLDivLoss, type KlDivOptions } from './losses/kl_div.ts';
+export { poissonNllLoss, poissonNllLossBackward, PoissonNLLLoss, type PoissonNllOptions } from './losses/poisson_nll_loss.ts';
+export {
+  gaussianNllLoss,
+  gaussianNllLossBackward,
+  GaussianNLLLoss,
+  type GaussianNllOptions,
+  type GaussianNllVar,
+  type GaussianNllGrads,
+} from './losses/gaussian_nll_loss.ts';
 // A testing and fallback switch: useFloat32Kernels(false) runs float32 ops in the JS loops instead
 // of the WebAssembly kernels (the results are the same; tests compare the two).
 export { useFloat32Kernels } from './wasm/float32-kernels.ts';

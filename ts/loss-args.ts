@@ -320,3 +320,22 @@ export function checkGradOutput(op: string, gradOutput: Tensor, outputShape: rea
     );
   }
 }
+
+/**
+ * An options object as a plain copy, each option read once: its own keys (what prepare checks for
+ * unknown names) and, where not own, the `names` a loss reads (a getter on a prototype is read once
+ * too). Anything else (undefined, null, an array, a primitive) is returned as it is, for prepare to
+ * accept or reject. For a loss that looks at an option before prepare (kl_div's 'batchmean').
+ */
+export function copyOptions(options: unknown, names: readonly string[]): unknown {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) return options;
+  const given = options as Record<string, unknown>;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(given)) copy[key] = given[key];
+  for (const name of names) {
+    if (Object.hasOwn(copy, name)) continue;
+    const value = given[name];
+    if (value !== undefined) copy[name] = value;
+  }
+  return copy;
+}

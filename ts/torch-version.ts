@@ -67,6 +67,20 @@ export interface TorchRelease {
    */
   readonly mulScalarBackwardWrapsScalar: boolean;
   /**
+   * log_softmax over a dim other than the last runs cpu/SoftMaxKernel.cpp _vec_logsoftmax (float sums,
+   * vectorized across the inner size; pytorch#64726, landed Feb 2022: assumed from 1.12; seen in 1.13).
+   * Before, SoftMax.cpp host_softmax: scalar, a double accumulator, std::exp / std::log (seen in 1.7).
+   */
+  readonly logSoftmaxInnerVectorized: boolean;
+  /** Its backward is _vec_log_softmax_backward (pytorch#80114, torch >= 1.13); before, host_softmax_backward (double sum). */
+  readonly logSoftmaxBackwardInnerVectorized: boolean;
+  /**
+   * vec::reduce_all / map_reduce_all fold the 8 (avx2) or 16 (avx512) float lanes pairwise
+   * (VecReduceAllSIMD, pytorch#73953, May 2022: assumed from 1.12; seen in 1.13, 2.6, 2.14; never for
+   * double or 'default'); before, in lane order (seen in 1.7). log_softmax's row max and sums use it.
+   */
+  readonly vecReduceAllPairwise: boolean;
+  /**
    * nll_loss's dimension, batch-size and K-dim target-size checks run in ATen's nll_loss_nd, after
    * _Reduction.get_enum and the argument parser (pytorch#53789, torch >= 1.9); before, functional.py
    * ran them first (ValueErrors; the K-dim target size as "Expected target size (2, 4), got torch.Size([2, 5])").
@@ -175,6 +189,26 @@ export interface TorchRelease {
    * not in 2.6; assumed from 2.11); before, a NaN min left the tensor unchanged (std::max(a, nan) is a).
    */
   readonly clampNanMinIsNan: boolean;
+  /** F.kl_div takes log_target (pytorch#34586, torch >= 1.6); before, TypeError "got an unexpected keyword argument 'log_target'". */
+  readonly klDivHasLogTarget: boolean;
+  /**
+   * kl_div is a composite (pytorch#80334, torch >= 1.13): xlogy(target, target) - target * input (a
+   * negative or NaN target gives NaN), differentiated by autograd, and integral inputs raise "kl_div:
+   * Integral inputs not supported."; before, where(target > 0, target * (log(target) - input), 0) with
+   * kl_div_backward_cpu (grad.expand_as(input); 'mean' divides by input.numel()).
+   */
+  readonly klDivIsComposite: boolean;
+  /**
+   * poisson_nll_loss's reduction error says "<r> is not a valid value for reduction" (seen in 2.6 and
+   * 2.14; assumed from 2.0); "<r> is not valid" before (seen in 1.7 and 1.13).
+   */
+  readonly poissonNllReductionErrorSaysValidValue: boolean;
+  /**
+   * log of an integer tensor promotes it to the default float dtype (seen in 1.13, not in 1.7;
+   * assumed from 1.8): poisson_nll_loss(full=True) with an int64 target computes its Stirling term in
+   * float32; before, "log_vml_cpu not implemented for 'Long'".
+   */
+  readonly logPromotesIntegerTensors: boolean;
   /**
    * multilabel_margin_loss's target-size check names both shapes, "inconsistent target size: [2, 4]
    * for input of size: [2, 3]" (pytorch#105645, July 2023: assumed from 2.1; seen in 2.6 and 2.14);
@@ -260,6 +294,9 @@ export function torchRelease(version: string = NEWEST_TORCH, op = 'torchVersion'
     crossEntropySmoothingExcludesIgnored: atLeast(1, 12),
     crossEntropySmoothingMaskedFill: atLeast(2, 0),
     mulScalarBackwardWrapsScalar: atLeast(2, 0),
+    logSoftmaxInnerVectorized: atLeast(1, 12),
+    logSoftmaxBackwardInnerVectorized: atLeast(1, 13),
+    vecReduceAllPairwise: atLeast(1, 12),
     nllLossNdInAten: atLeast(1, 9),
     nllLossAcceptsNoBatchDim: atLeast(1, 10),
     nllLossWeightMustBe1d: atLeast(1, 10),
@@ -282,6 +319,10 @@ export function torchRelease(version: string = NEWEST_TORCH, op = 'torchVersion'
     gaussianNllAcceptsFloatVar: atLeast(2, 6),
     gaussianNllVarOneMismatchedDim: atLeast(2, 7),
     clampNanMinIsNan: atLeast(2, 11),
+    klDivHasLogTarget: atLeast(1, 6),
+    klDivIsComposite: atLeast(1, 13),
+    poissonNllReductionErrorSaysValidValue: atLeast(2, 0),
+    logPromotesIntegerTensors: atLeast(1, 8),
     mlmlTargetSizeNamesInput: atLeast(2, 1),
     bceWeightUsesBroadcastShapes: atLeast(2, 12),
   });

@@ -12,13 +12,33 @@ import { binaryCrossEntropyWithLogits, binaryCrossEntropyWithLogitsBackward } fr
 import { multilabelMarginLoss, multilabelMarginLossBackward } from './multilabel_margin_loss.ts';
 import { multilabelSoftMarginLoss, multilabelSoftMarginLossBackward } from './multilabel_soft_margin_loss.ts';
 import { softMarginLoss, softMarginLossBackward } from './soft_margin_loss.ts';
+import { gaussianNllLoss, gaussianNllLossBackward } from './gaussian_nll_loss.ts';
+import { smoothL1Loss, smoothL1LossBackward } from './smooth_l1_loss.ts';
+import { huberLoss, huberLossBackward } from './huber_loss.ts';
+import { klDivLoss, klDivLossBackward } from './kl_div.ts';
+import { poissonNllLoss, poissonNllLossBackward } from './poisson_nll_loss.ts';
+import { nllLoss, nllLossBackward } from './nll_loss.ts';
+import { crossEntropyLoss, crossEntropyLossBackward } from './cross_entropy.ts';
+import { mseLoss, mseLossBackward } from './mse_loss.ts';
+import { l1Loss, l1LossBackward } from './l1_loss.ts';
+
+/**
+ * Values a tensor argument holds, for the fuzzers and the benchmark: 'logit' any float (extremes
+ * and non-finite included); 'probability' [0, 1]; 'sign' +-1; 'real' any float (a regression
+ * target); 'positive' > 0 (a variance, a rate); 'count' a non-negative integer-valued float (a
+ * Poisson count: poisson_nll_loss's target).
+ */
+export type ValueKind = 'logit' | 'probability' | 'sign' | 'real' | 'positive' | 'count';
 
 /** What a loss accepts, for the fuzzers and the benchmark to draw valid (and invalid) cases. */
 export interface LossDomain {
-  /** 'logit': any float; 'probability': [0, 1]. */
-  readonly input: 'logit' | 'probability';
-  /** 'probability': [0, 1]; 'sign': +-1; 'labels': class indices ended by -1 (an index tensor). */
-  readonly target: 'probability' | 'sign' | 'labels';
+  readonly input: ValueKind;
+  /**
+   * A ValueKind (shaped like the input, or broadcast to it when targetBroadcasts), or 'labels':
+   * class indices ended by -1 per row (an index tensor shaped like the input), or 'classes': one
+   * class index per sample (an index tensor shaped like the input without its class dim 1).
+   */
+  readonly target: ValueKind | 'labels' | 'classes';
   readonly minRank: number;
   readonly maxRank: number;
   /** The target may broadcast to the input (else it must have the input's shape). */
@@ -27,6 +47,12 @@ export interface LossDomain {
   readonly emptyBatchReductionUndefined?: boolean;
   /** The per-class tensor keyword arguments (torch's names) the fuzzers and the benchmark draw. */
   readonly tensorKwargs: readonly string[];
+  /** Tensor arguments after the target (gaussian_nll_loss's var) and their kinds; shaped like the input. */
+  readonly extraArgs?: Readonly<Record<string, ValueKind>>;
+  /** Other keyword arguments (torch's names) and the values the fuzzers draw for each. */
+  readonly kwargs?: Readonly<Record<string, readonly (number | boolean | string | null)[]>>;
+  /** The reductions to draw, when not 'none', 'mean' and 'sum' (kl_div adds 'batchmean'). */
+  readonly reductions?: readonly string[];
 }
 
 export interface LossEntry {
@@ -53,7 +79,14 @@ export const LOSSES = {
     ...INPUT_TARGET,
     forward: binaryCrossEntropyWithLogits,
     backward: binaryCrossEntropyWithLogitsBackward,
-    domain: { tensorKwargs: ['weight', 'pos_weight'], input: 'logit', target: 'probability', minRank: 0, maxRank: 3, targetBroadcasts: false },
+    domain: {
+      tensorKwargs: ['weight', 'pos_weight'],
+      input: 'logit',
+      target: 'probability',
+      minRank: 0,
+      maxRank: 3,
+      targetBroadcasts: false,
+    },
   },
   multilabel_soft_margin_loss: {
     ...INPUT_TARGET,
@@ -77,7 +110,135 @@ export const LOSSES = {
     ...INPUT_TARGET,
     forward: multilabelMarginLoss,
     backward: multilabelMarginLossBackward,
-    domain: { tensorKwargs: [], input: 'logit', target: 'labels', minRank: 0, maxRank: 2, targetBroadcasts: false, emptyBatchReductionUndefined: true },
+    domain: {
+      tensorKwargs: [],
+      input: 'logit',
+      target: 'labels',
+      minRank: 0,
+      maxRank: 2,
+      targetBroadcasts: false,
+      emptyBatchReductionUndefined: true,
+    },
+  },
+  gaussian_nll_loss: {
+    args: ['input', 'target', 'var'],
+    grads: ['input', 'var'],
+    forward: gaussianNllLoss,
+    backward: gaussianNllLossBackward,
+    // var: positive variances of input's shape (it may also be a number from torch 2.6, or broadcast: see the port)
+    domain: {
+      tensorKwargs: [],
+      input: 'logit',
+      target: 'real',
+      minRank: 0,
+      maxRank: 3,
+      targetBroadcasts: true,
+      extraArgs: { var: 'positive' },
+      kwargs: { full: [false, true], eps: [1e-6, 0, 0.25] },
+    },
+  },
+  smooth_l1_loss: {
+    ...INPUT_TARGET,
+    forward: smoothL1Loss,
+    backward: smoothL1LossBackward,
+    domain: {
+      tensorKwargs: [],
+      input: 'logit',
+      target: 'real',
+      minRank: 0,
+      maxRank: 3,
+      targetBroadcasts: true,
+      kwargs: { beta: [1, 0, 0.5, 0.7, 2] },
+    },
+  },
+  // weight (torch >= 2.6) is per element of the input's shape, not per class: not a tensorKwarg.
+  mse_loss: {
+    ...INPUT_TARGET,
+    forward: mseLoss,
+    backward: mseLossBackward,
+    domain: { tensorKwargs: [], input: 'logit', target: 'real', minRank: 0, maxRank: 3, targetBroadcasts: true },
+  },
+  l1_loss: {
+    ...INPUT_TARGET,
+    forward: l1Loss,
+    backward: l1LossBackward,
+    domain: { tensorKwargs: [], input: 'logit', target: 'real', minRank: 0, maxRank: 3, targetBroadcasts: true },
+  },
+  huber_loss: {
+    ...INPUT_TARGET,
+    forward: huberLoss,
+    backward: huberLossBackward,
+    domain: {
+      tensorKwargs: [],
+      input: 'logit',
+      target: 'real',
+      minRank: 0,
+      maxRank: 3,
+      targetBroadcasts: true,
+      kwargs: { delta: [1, 0.5, 0.7, 2] },
+    },
+  },
+  kl_div: {
+    ...INPUT_TARGET,
+    forward: klDivLoss,
+    backward: klDivLossBackward,
+    // input: log-probabilities; target: probabilities (log-probabilities with log_target)
+    domain: {
+      tensorKwargs: [],
+      input: 'logit',
+      target: 'probability',
+      minRank: 0,
+      maxRank: 3,
+      targetBroadcasts: true,
+      kwargs: { log_target: [false, true] },
+      reductions: ['none', 'mean', 'sum', 'batchmean'],
+    },
+  },
+  poisson_nll_loss: {
+    ...INPUT_TARGET,
+    forward: poissonNllLoss,
+    backward: poissonNllLossBackward,
+    // input: log-rates (rates with log_input=False: a negative one gives NaN, as in torch)
+    domain: {
+      tensorKwargs: [],
+      input: 'logit',
+      target: 'count',
+      minRank: 0,
+      maxRank: 3,
+      targetBroadcasts: true,
+      kwargs: { log_input: [true, false], full: [false, true], eps: [1e-8, 0.001] },
+    },
+  },
+  nll_loss: {
+    ...INPUT_TARGET,
+    forward: nllLoss,
+    backward: nllLossBackward,
+    // input: log-probabilities (any float): (C) with a 0-d target, (N, C), or (N, C, d1, ..., dk)
+    domain: {
+      tensorKwargs: ['weight'],
+      input: 'logit',
+      target: 'classes',
+      minRank: 1,
+      maxRank: 5,
+      targetBroadcasts: false,
+      kwargs: { ignore_index: [-100, 0, 1, -1] },
+    },
+  },
+  cross_entropy: {
+    ...INPUT_TARGET,
+    forward: crossEntropyLoss,
+    backward: crossEntropyLossBackward,
+    // input: logits, (C) with a 0-d target, (N, C), or (N, C, d1, ..., dk); target: class indices
+    // (or, shaped like the input, class probabilities: not drawn by the fuzzers yet)
+    domain: {
+      tensorKwargs: ['weight'],
+      input: 'logit',
+      target: 'classes',
+      minRank: 1,
+      maxRank: 5,
+      targetBroadcasts: false,
+      kwargs: { ignore_index: [-100, 0, 1, -1], label_smoothing: [0, 0.1, 0.5, 1] },
+    },
   },
 } as const satisfies Record<string, LossEntry>;
 
