@@ -291,11 +291,13 @@ function parityRowHtml(r: ParityRow): string {
   const ok = r.passed === r.cases;
   const data = `data-torch="${escapeHtml(r.torch)}" data-loss="${escapeHtml(r.loss)}" data-dtype="${escapeHtml(r.dtype)}" data-kind="${escapeHtml(r.kind)}"`;
   const charts =
-    r.kind === 'error'
-      ? '<td class="chart"><span class="none">error cases: the exception type is compared</span></td><td class="chart"></td>'
-      : r.detail
-        ? `<td class="chart">${ulpChart(r.detail.ulp)}</td><td class="chart">${ratioChart(r.detail.ratio)}</td>`
-        : '<td class="chart"><span class="none">no detail collected</span></td><td class="chart"></td>';
+    r.kind === 'unavailable'
+      ? `<td class="chart"><span class="none">${escapeHtml(r.worst)}</span></td><td class="chart"></td>`
+      : r.kind === 'error'
+        ? '<td class="chart"><span class="none">error cases: the exception type and the message regex are compared</span></td><td class="chart"></td>'
+        : r.detail
+          ? `<td class="chart">${ulpChart(r.detail.ulp)}</td><td class="chart">${ratioChart(r.detail.ratio)}</td>`
+          : '<td class="chart"><span class="none">no detail collected</span></td><td class="chart"></td>';
   const main = `<tr class="parity ${ok ? 'row-pass' : 'row-fail'}" ${data}><td>${escapeHtml(r.loss)}</td><td>${escapeHtml(r.dtype)}</td><td>${escapeHtml(r.kind)}</td><td class="n ${ok ? 'pass' : 'fail'}">${count(r.passed)} / ${count(r.cases)}</td><td class="n">${num(r.maxAbs)}</td><td class="n">${num(r.maxRel)}</td><td class="n">${count(r.maxUlp)}</td>${charts}</tr>`;
   const extra: string[] = [];
   if (r.failures.length > 0) {

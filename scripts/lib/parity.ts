@@ -9,7 +9,8 @@ export interface ParityRow {
   torch: string;
   loss: string;
   dtype: string;
-  kind: CaseResult['kind'];
+  /** 'unavailable': the release lacks the loss (the golden file says why, in `worst`; no cases). */
+  kind: CaseResult['kind'] | 'unavailable';
   cases: number;
   passed: number;
   maxAbs: number;
@@ -95,6 +96,19 @@ export function parity(goldens: readonly LoadedGolden[], options: ParityDetailOp
   const worstShown = options.worstShown ?? 5;
   const rows = new Map<string, ParityRow & { worstScore: number }>();
   for (const { golden } of goldens) {
+    if (golden.unavailable !== null) {
+      const row = { torch: golden.torch, loss: golden.loss, dtype: '-', kind: 'unavailable' as const, cases: 0, passed: 0 };
+      rows.set([golden.torch, golden.loss, 'unavailable'].join('|'), {
+        ...row,
+        maxAbs: 0,
+        maxRel: 0,
+        maxUlp: 0,
+        worst: golden.unavailable,
+        worstScore: -1,
+        failures: [],
+      });
+      continue;
+    }
     for (const c of golden.cases) {
       for (const r of runCase(golden.loss, c, golden, { distribution: detail })) {
         const key = [golden.torch, golden.loss, c.dtype, r.kind].join('|');
