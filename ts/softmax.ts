@@ -58,7 +58,7 @@ export function softmaxKernel(dtype: DType, torch: TorchRelease, capability: Cpu
   const simd = capability !== 'default';
   return {
     dtype,
-    lanes: (dtype === 'float32' ? 8 : 4) * (capability === 'avx512' ? 2 : 1),
+    lanes: (dtype === 'float32' ? 8 : 4) * (capability === 'avx512' && torch.avx512Kernels ? 2 : 1),
     sleef: simd,
     pairwise: simd && dtype === 'float32' && torch.vecReduceAllPairwise,
     innerVectorized: torch.logSoftmaxInnerVectorized,

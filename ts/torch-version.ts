@@ -67,6 +67,18 @@ export interface TorchRelease {
    */
   readonly mulScalarBackwardWrapsScalar: boolean;
   /**
+   * ATEN_CPU_CAPABILITY=avx512 runs 16-lane AVX-512 builds of log_softmax's kernels (AVX-512 ATen
+   * kernels from pytorch#61903, torch 1.10; all eight softmax stubs have an AVX-512 entry in the
+   * libtorch_cpu of Debian's 1.13, 2.6 and 2.14). 1.7 has no AVX-512 kernels: avx512 runs avx2's.
+   */
+  readonly avx512Kernels: boolean;
+  /**
+   * ... and of the sum kernel (cascade_sum with 16 float lanes): registered for AVX-512 in 1.13's
+   * libtorch_cpu, not in 2.6's or 2.14's, where pytorch#104165 (torch 2.1) made REGISTER_DISPATCH
+   * leave AVX-512 to the kernels that opt in (sum falls back to its AVX2 build, 8 lanes).
+   */
+  readonly avx512SumKernel: boolean;
+  /**
    * log_softmax over a dim other than the last runs cpu/SoftMaxKernel.cpp _vec_logsoftmax (float sums,
    * vectorized across the inner size; pytorch#64726, landed Feb 2022: assumed from 1.12; seen in 1.13).
    * Before, SoftMax.cpp host_softmax: scalar, a double accumulator, std::exp / std::log (seen in 1.7).
@@ -294,6 +306,8 @@ export function torchRelease(version: string = NEWEST_TORCH, op = 'torchVersion'
     crossEntropySmoothingExcludesIgnored: atLeast(1, 12),
     crossEntropySmoothingMaskedFill: atLeast(2, 0),
     mulScalarBackwardWrapsScalar: atLeast(2, 0),
+    avx512Kernels: atLeast(1, 10),
+    avx512SumKernel: atLeast(1, 10) && !atLeast(2, 1),
     logSoftmaxInnerVectorized: atLeast(1, 12),
     logSoftmaxBackwardInnerVectorized: atLeast(1, 13),
     vecReduceAllPairwise: atLeast(1, 12),
