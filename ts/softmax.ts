@@ -26,7 +26,9 @@
 // 1). Rows shorter than L fold in order everywhere. The avx2 / avx512 builds contract the
 // vectorized backwards' grad - exp(output) * s into one fused multiply-add (fusedBackward).
 // All of this is measured bit for bit on float32 against torch 1.7, 1.13, 2.6 and 2.14 under avx2
-// and default (the 16-lane avx512 order is from the source, unverified: no AVX-512 CPU here).
+// and default. Under avx512 the kernels run 16 float lanes where the release has AVX-512 builds of
+// them (torch.avx512Kernels, from 1.10; 1.7 runs its avx2 kernels): from the source, unverified
+// (no AVX-512 CPU here).
 // float64 uses Math.exp / Math.log (SLEEF's and glibc's double exp / log are not ported): within
 // a few ULP.
 
