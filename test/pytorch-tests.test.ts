@@ -37,16 +37,34 @@ import {
   useFloat32Kernels,
   type IndexTensor,
   type Tensor,
+  CrossEntropyLoss,
+  crossEntropyLoss,
+  crossEntropyLossBackward,
+  GaussianNLLLoss,
+  gaussianNllLoss,
+  gaussianNllLossBackward,
+  HuberLoss,
+  huberLoss,
+  huberLossBackward,
+  KLDivLoss,
+  klDivLoss,
+  klDivLossBackward,
+  L1Loss,
+  l1Loss,
+  l1LossBackward,
+  MSELoss,
+  mseLoss,
+  mseLossBackward,
+  NLLLoss,
+  nllLoss,
+  nllLossBackward,
+  PoissonNLLLoss,
+  poissonNllLoss,
+  poissonNllLossBackward,
+  SmoothL1Loss,
+  smoothL1Loss,
+  smoothL1LossBackward,
 } from '../ts/index.ts';
-import { CrossEntropyLoss, crossEntropyLoss, crossEntropyLossBackward } from '../ts/losses/cross_entropy.ts';
-import { GaussianNLLLoss, gaussianNllLoss, gaussianNllLossBackward } from '../ts/losses/gaussian_nll_loss.ts';
-import { HuberLoss, huberLoss, huberLossBackward } from '../ts/losses/huber_loss.ts';
-import { KLDivLoss, klDivLoss, klDivLossBackward } from '../ts/losses/kl_div.ts';
-import { L1Loss, l1Loss, l1LossBackward } from '../ts/losses/l1_loss.ts';
-import { MSELoss, mseLoss, mseLossBackward } from '../ts/losses/mse_loss.ts';
-import { NLLLoss, nllLoss, nllLossBackward } from '../ts/losses/nll_loss.ts';
-import { PoissonNLLLoss, poissonNllLoss, poissonNllLossBackward } from '../ts/losses/poisson_nll_loss.ts';
-import { SmoothL1Loss, smoothL1Loss, smoothL1LossBackward } from '../ts/losses/smooth_l1_loss.ts';
 
 /** A tensor as python/pytorch_tests.py sends it: little-endian float64 (int64 for integer dtypes) bytes. */
 interface Encoded {
