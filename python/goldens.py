@@ -1,6 +1,7 @@
 """Golden generator: runs every case of one loss through real torch, prints the golden file on stdout.
 
     python python/goldens.py binary_cross_entropy_with_logits [--seed 1234] [--cpu-capability avx2]
+    python python/goldens.py --cases path/to/sigmoid_focal_loss.py   (a user's own case module)
 
 Runs on torch 1.5+ and Python 3.6+. Output depends only on the torch build, the seed and the two
 pins below: ATen's CPU kernels (the vector width sets the float summation order) and one thread
@@ -8,6 +9,7 @@ pins below: ATen's CPU kernels (the vector width sets the float summation order)
 """
 import argparse
 import importlib
+import importlib.util
 import json
 import os
 import platform
@@ -83,9 +85,75 @@ def grad_output_draw(rng):
     return lambda n: [round(rng.gauss(0.0, 1.0) * 1024) / 1024 for _ in range(n)]
 
 
-def generate(stem, seed, cpu_capability):
+STEM = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# torch-loss-parity golden --cases sends a user's module with our sources, as user_cases/<stem>.py.
+USER_PACKAGE = "user_cases"
+
+
+def user_stem(path):
+    """The stem of a user's case module: its file name without .py (an identifier)."""
+    name = os.path.basename(path)
+    stem = name[:-3] if name.endswith(".py") else name
+    if not name.endswith(".py") or not STEM.match(stem):
+        raise SystemExit("--cases %s: a case module is a .py file whose name is an identifier (it names the loss "
+                         "and its golden file <stem>.json)" % path)
+    return stem
+
+
+def load_user_module(path):
+    """A user's case module (the API of cases/*, docs/case-modules.md): served from memory when
+    torch-loss-parity sent it with our sources (user_cases.<stem>), else read from the file."""
+    stem = user_stem(path)
+    name = "%s.%s" % (USER_PACKAGE, stem)
+    if importlib.util.find_spec(USER_PACKAGE) is not None:
+        return stem, importlib.import_module(name)
+    if not os.path.isfile(path):
+        raise SystemExit("--cases %s: no such file" % path)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return stem, module
+
+
+def check_module(stem, module):
+    """What the generator needs of a case module, said plainly (a user's module may lack it)."""
+    missing = [a for a in ("FUNCTION", "ARGS", "cases") if not hasattr(module, a)]
+    if missing:
+        raise SystemExit("case module %s has no %s (see docs/case-modules.md)" % (stem, ", ".join(missing)))
+    if not callable(module.cases):
+        raise SystemExit("case module %s: cases must be a function cases(rng) yielding sample(...)" % stem)
+    for name in ("ARGS", "GRADS"):
+        value = getattr(module, name, ())
+        if isinstance(value, str) or not all(isinstance(v, str) for v in value) or (name == "ARGS" and not value):
+            raise SystemExit("case module %s: %s must be a tuple of argument names, e.g. (\"input\", \"target\")"
+                             % (stem, name))
+    bad = [g for g in getattr(module, "GRADS", ("input",)) if g not in module.ARGS]
+    if bad:
+        raise SystemExit("case module %s: GRADS names %s, which ARGS does not" % (stem, ", ".join(bad)))
+
+
+def check_spec(module, spec):
+    """A record cases(rng) yielded: sample(...)'s, with the module's ARGS (a user's mistake, said plainly)."""
+    where = "%s: cases(rng) yielded" % module.__name__
+    if not isinstance(spec, dict) or not all(k in spec for k in ("id", "dtype", "args", "kwargs", "tags", "error_regex")):
+        raise SystemExit("%s %r, not a sample(id, dtype, args, kwargs, tags, error_regex) record" % (where, spec))
+    if not isinstance(spec["id"], str) or not spec["id"]:
+        raise SystemExit("%s a sample whose id %r is not a non-empty string" % (where, spec["id"]))
+    if spec["dtype"] not in TOLERANCE:
+        raise SystemExit("%s %s with dtype %r: a case's dtype is float32 or float64" % (where, spec["id"], spec["dtype"]))
+    if list(spec["args"]) != list(module.ARGS):
+        raise SystemExit("%s %s with args %s, not ARGS %s in that order" % (
+            where, spec["id"], ", ".join(spec["args"]), ", ".join(module.ARGS)))
+    if not all(isinstance(v, Tensor) for v in spec["args"].values()):
+        raise SystemExit("%s %s with an argument that is not tensor(shape, values)" % (where, spec["id"]))
+
+
+def generate(stem, seed, cpu_capability, module=None):
     torch, F = import_torch(cpu_capability)
-    module = importlib.import_module("cases." + stem)
+    if module is None:
+        module = importlib.import_module("cases." + stem)
+    check_module(stem, module)
     header = {"format": FORMAT, "loss": stem, "function": module.FUNCTION, "args": list(module.ARGS),
               "grads": list(getattr(module, "GRADS", ("input",))), "torch": torch.__version__,
               "python": platform.python_version(), "seed": seed, "environment": environment(torch, cpu_capability),
@@ -101,15 +169,16 @@ def generate(stem, seed, cpu_capability):
     specs = list(module.cases(rng))
     sys.stderr.write("total %s %d\n" % (stem, len(specs)))
     for spec in specs:
+        check_spec(module, spec)
         case_id = "%s/%s" % (stem, spec["id"])
         if case_id in seen:
-            raise SystemExit("cases.%s: duplicate case id %s (ids must say what a case is, and be unique)" % (stem, case_id))
+            raise SystemExit("%s: duplicate case id %s (ids must say what a case is, and be unique)" % (module.__name__, case_id))
         seen.add(case_id)
         sample = sample_json(torch, spec)
         try:
             body = run_sample(torch, F, module, sample, grad_output_draw(rng("grad_output", case_id)), case_id)
         except RegexMismatch as e:
-            raise SystemExit("cases.%s: %s" % (stem, e))
+            raise SystemExit("%s: %s" % (module.__name__, e))
         case = {"id": case_id, "dtype": spec["dtype"], "args": sample["args"], "kwargs": sample["kwargs"]}
         case.update(body)
         case["tags"] = spec["tags"]
@@ -130,11 +199,18 @@ def dumps(header, cases):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("loss", choices=LOSSES)
+    parser.add_argument("loss", nargs="?", choices=LOSSES, help="a loss of this repository (python/cases/<stem>.py)")
+    parser.add_argument("--cases", metavar="FILE", help="a user's own case module instead; its file name is the stem")
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--cpu-capability", default="avx2", choices=("default", "avx2", "avx512"))
     args = parser.parse_args(argv)
-    header, cases = generate(args.loss, args.seed, args.cpu_capability)
+    if (args.loss is None) == (args.cases is None):
+        parser.error("give one loss, or --cases FILE")
+    if args.cases is None:
+        header, cases = generate(args.loss, args.seed, args.cpu_capability)
+    else:
+        stem, module = load_user_module(args.cases)
+        header, cases = generate(stem, args.seed, args.cpu_capability, module)
     sys.stdout.write(dumps(header, cases))
 
 

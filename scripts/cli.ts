@@ -185,7 +185,14 @@ function cli(): Command {
         ),
       )
       .option('--golden-dir <dir>', 'the golden folder to regenerate (default golden/, or TORCH_PARITY_GOLDEN_DIR)')
-      .option('--report-dir <dir>', 'where drift.md, drift.json and drift.html go (default reports/ of the package)')
+      .option(
+        '--report-dir <dir>',
+        'where drift.md, drift.json and drift.html go (default reports/ of the package; with --cases, ./reports)',
+      )
+      .option(
+        '--cases <file>',
+        "a case module of your own (docs/case-modules.md) instead of this library's losses: goldens for any torch function, into --golden-dir",
+      )
       .action(
         async (
           o: {
@@ -196,6 +203,7 @@ function cli(): Command {
             timeout?: number;
             goldenDir?: string;
             reportDir?: string;
+            cases?: string;
           },
           cmd: Command,
         ) => {
@@ -215,11 +223,17 @@ function cli(): Command {
           if (o.against !== undefined) options.against = o.against;
           if (o.timeout !== undefined) options.timeoutSeconds = o.timeout;
           if (o.goldenDir !== undefined) options.goldenDir = resolve(o.goldenDir);
+          if (o.cases !== undefined) {
+            if (o.goldenDir === undefined)
+              cmd.error("error: option '--cases <file>' needs --golden-dir DIR: a case module's goldens go to a folder of yours");
+            options.cases = resolve(o.cases);
+            if (o.reportDir === undefined && !process.env.TORCH_PARITY_REPORT_DIR) options.reportDir = resolve('reports');
+          }
           if (o.reportDir !== undefined) options.reportDir = resolve(o.reportDir);
           process.exitCode = await runGolden(options, log);
         },
       ),
-    `Exit status: 0 done (or --check: identical), 1 a difference or a failing case, 2 a harness problem, 130 interrupted.\n\nExample:\n  $ ${NAME} golden --torch 1.13 --check`,
+    `Exit status: 0 done (or --check: identical), 1 a difference or a failing case, 2 a harness problem, 130 interrupted.\n\nExample:\n  $ ${NAME} golden --torch 1.13 --check\n  $ TORCH_PYTHON=/usr/bin/python3 ${NAME} golden --cases sigmoid_focal_loss.py --golden-dir golden`,
   );
 
   example(

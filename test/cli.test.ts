@@ -46,6 +46,7 @@ const OPTIONS: Record<string, string[]> = {
     '--timeout <seconds>',
     '--golden-dir <dir>',
     '--report-dir <dir>',
+    '--cases <file>',
   ],
   bench: ['--sizes <list>', '--repeats <n>', '--json <file>', '--losses <stems>', '--js-loops', '--cold-allocator', '--torch-python <cmd>'],
   fuzz: ['--torch-python <cmd>', '--runs <n>', '--loss <stems>', '--seed <n>', '--shard <i/n>', '--json'],

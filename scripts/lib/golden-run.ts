@@ -3,6 +3,11 @@
 // against the new set, then replaces golden/ as a whole at one commit point; --check writes nothing
 // and fails on any difference.
 //
+// A user's own case module (`golden --cases FILE.py --golden-dir DIR`, docs/case-modules.md) takes
+// the place of the registered losses: its source goes to the interpreter with ours (imported as
+// user_cases.<stem>, shown in tracebacks under its own path), its goldens are validated with any
+// loss name (parseGolden's anyLoss), and no port runs them (there is none); the rest is the same.
+//
 // The commit: the new golden/ tree is staged complete in a sibling folder (hard links for the files
 // that did not change), and the two folders are swapped by one renameat2(RENAME_EXCHANGE), so at any
 // instant golden/ is the old set or the new one, byte for byte. Node has no renameat2: a host Python
@@ -30,11 +35,11 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { GOLDEN_DIR, PACKAGE_ROOT } from '../../ts/golden/paths.ts';
 import { commitRecordPath, loadGoldens, recoverInterruptedCommit, type LoadedGolden } from '../../ts/golden/run.ts';
-import { parseGolden, type GoldenFile } from '../../ts/golden/schema.ts';
+import { LOSS_NAME, parseGolden, type GoldenFile } from '../../ts/golden/schema.ts';
 import { LOSS_STEMS } from '../../ts/losses/registry.ts';
 import { compareTorchVersions } from '../../ts/torch-version.ts';
 import { driftBetween, driftMarkdown, type FileDrift } from './drift.ts';
@@ -44,6 +49,7 @@ import { progress, type Progress } from './progress.ts';
 import {
   HarnessError,
   Interrupted,
+  PYTHON_DIR,
   TORCH_TARGETS,
   defaultTimeoutSeconds,
   findTarget,
@@ -71,6 +77,34 @@ export interface GoldenRunOptions {
   reportDir: string;
   /** Receives the drift of every regenerated file, before the commit (an HTML page, a test). */
   onDrift?: (drifts: FileDrift[]) => void;
+  /** --cases FILE.py: a user's own case module, the only loss generated (its stem is its file name). */
+  cases?: string;
+}
+
+/** A user's case module, as the generator receives it: its stem, its absolute path and its source. */
+export interface UserCases {
+  stem: string;
+  path: string;
+  source: string;
+}
+
+/** Reads a user's case module for --cases; its file name without .py is the loss's stem (an identifier). */
+export function readUserCases(file: string): UserCases {
+  const path = resolve(file);
+  const name = basename(path);
+  const stem = name.replace(/\.py$/, '');
+  if (!name.endsWith('.py') || !LOSS_NAME.test(stem)) {
+    throw new HarnessError(
+      `--cases ${file}: a case module is a .py file whose name is an identifier (it names the loss, its case ids and its golden file <stem>.json)`,
+    );
+  }
+  let source: string;
+  try {
+    source = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new HarnessError(`--cases ${file}: cannot read it: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return { stem, path, source };
 }
 
 /** The defaults: golden/ and reports/ (or TORCH_PARITY_GOLDEN_DIR, TORCH_PARITY_REPORT_DIR), seed 1234, TORCH_PARITY_TIMEOUT or 1800 s. */
@@ -172,6 +206,9 @@ class GoldenRun {
     const fromEnv = interpreterFromEnv();
     if (fromEnv && opts.torch) log(`TORCH_PYTHON is set: using '${fromEnv.command.join(' ')}' and ignoring --torch`);
     const targets = fromEnv ? [null] : (opts.torch ?? TORCH_TARGETS.map((t) => t.id)).map(findTarget);
+    const user = opts.cases === undefined ? null : readUserCases(opts.cases);
+    const stems: readonly string[] = user ? [user.stem] : LOSS_STEMS;
+    const anyLoss = user ? { anyLoss: true } : {};
     if (!opts.check) removeStaleFolders(opts.goldenDir, log);
 
     const generated: Generated[] = [];
@@ -179,9 +216,9 @@ class GoldenRun {
       const interp = target ? await provision(target, log, opts.timeoutSeconds) : fromEnv!;
       const { torch, python } = await probeTorch(interp, opts.timeoutSeconds);
       log(`torch ${torch} (Python ${python}) from ${interp.origin}: ${interp.command.join(' ')}`);
-      for (const stem of LOSS_STEMS) {
-        const bytes = await this.generate(interp, torch, stem);
-        const golden = parseGolden(bytes, `generated ${stem}.json for torch ${torch}`);
+      for (const stem of stems) {
+        const bytes = await this.generate(interp, torch, stem, user);
+        const golden = parseGolden(bytes, `generated ${stem}.json for torch ${torch}`, anyLoss);
         if (golden.loss !== stem) throw new HarnessError(`the generator for ${stem} wrote a file for loss '${golden.loss}'`);
         if (golden.torch !== torch)
           throw new HarnessError(
@@ -194,7 +231,10 @@ class GoldenRun {
     // Loaded only now, so that a missing interpreter or a failing generator fails fast.
     log(`comparing ${generated.length} regenerated files with ${this.label}`);
     const older: string[] = [];
-    const committed = loadGoldens(opts.goldenDir, { onOtherFormat: (file, format) => older.push(`${file} (format ${String(format)})`) });
+    const committed = loadGoldens(opts.goldenDir, {
+      onOtherFormat: (file, format) => older.push(`${file} (format ${String(format)})`),
+      ...anyLoss,
+    });
     if (older.length > 0) {
       log(`${older.length} committed files are of another golden format and are no baseline for the drift report: ${older.join(', ')}`);
     }
@@ -207,15 +247,19 @@ class GoldenRun {
     process.stdout.write(`\n${markdown}\n`);
     opts.onDrift?.(drifts);
 
-    if (opts.check) return this.check(generated, committed);
+    if (opts.check) return this.check(generated, committed, anyLoss);
 
-    log('running the ports against the new goldens');
     const rows: ParityRow[] = [];
-    for (const g of generated) {
-      await yieldToEvents();
-      rows.push(...parity([{ file: g.dir, torchDir: g.dir, golden: g.golden }]));
+    if (user)
+      log(`(${user.stem} has no port in this library: its goldens are checked against an implementation by \`check --golden DIR\`)`);
+    else {
+      log('running the ports against the new goldens');
+      for (const g of generated) {
+        await yieldToEvents();
+        rows.push(...parity([{ file: g.dir, torchDir: g.dir, golden: g.golden }]));
+      }
+      process.stdout.write(`TypeScript ports against the new goldens:\n\n${parityTable(rows)}\n\n`);
     }
-    process.stdout.write(`TypeScript ports against the new goldens:\n\n${parityTable(rows)}\n\n`);
     const failing = rows.flatMap((r) => r.failures.map((f) => `${r.loss} ${r.kind} ${f.id}: ${f.message}`));
 
     mkdirSync(opts.reportDir, { recursive: true });
@@ -245,11 +289,20 @@ class GoldenRun {
   }
 
   /** Runs python/goldens.py for one loss, showing progress on a terminal (./progress.ts); returns its stdout bytes. */
-  private async generate(interp: Interpreter, torch: string, stem: string): Promise<Uint8Array> {
+  private async generate(interp: Interpreter, torch: string, stem: string, user: UserCases | null): Promise<Uint8Array> {
     const { timeoutSeconds } = this.opts;
-    const child = startPython(interp, 'goldens.py', [stem, '--seed', String(this.opts.seed)], {
+    const which = user ? ['--cases', user.path] : [stem];
+    const child = startPython(interp, 'goldens.py', [...which, '--seed', String(this.opts.seed)], {
       timeoutMs: timeoutSeconds * 1000,
       stdoutBytes: true,
+      ...(user
+        ? {
+            extraSources: {
+              'user_cases/__init__.py': { source: '', path: join(PYTHON_DIR, 'user_cases', '__init__.py') },
+              [`user_cases/${stem}.py`]: { source: user.source, path: user.path },
+            },
+          }
+        : {}),
     });
     this.children.add(child);
     const tail: string[] = [];
@@ -336,7 +389,7 @@ class GoldenRun {
     this.staging = null;
   }
 
-  private check(generated: readonly Generated[], committed: readonly LoadedGolden[]): number {
+  private check(generated: readonly Generated[], committed: readonly LoadedGolden[], anyLoss: { anyLoss?: boolean }): number {
     const { log } = this;
     let failed = false;
     for (const g of generated) {
@@ -348,7 +401,7 @@ class GoldenRun {
           continue;
         }
         failed = true;
-        const ids = differingCases(parseGolden(before, path), g.golden);
+        const ids = differingCases(parseGolden(before, path, anyLoss), g.golden);
         log(
           `check FAILED: ${g.dir}/${g.stem}.json differs from the regenerated file in ${ids.length} case(s):\n  ${ids.slice(0, 50).join('\n  ')}`,
         );

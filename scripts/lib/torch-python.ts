@@ -248,12 +248,16 @@ export function pythonSources(dir = PYTHON_DIR): Record<string, string> {
 // Reads the sources (first stdin line) and runs the script from memory: a meta-path finder serves
 // python/'s modules from the dict, so nothing is written inside the interpreter's world and a
 // killed process leaves nothing behind. Paths are the host's python/ (argv[1]), which tracebacks
-// show; their lines come from linecache, filled here. Python 3.6+ (torch 1.5's oldest Python).
+// show; their lines come from linecache, filled here. A module from elsewhere (a user's case
+// module, StartOptions.extraSources) is shown under its own path (the ":paths" entry: rel -> path).
+// Python 3.6+ (torch 1.5's oldest Python).
 const BOOTSTRAP = [
   'import sys, json, types, linecache, importlib.abc, importlib.util',
   'files = json.loads(sys.stdin.readline())',
+  'shown = files.pop(":paths", {})',
+  'back = dict((path, rel) for rel, path in shown.items())',
   'root, script = sys.argv[1], sys.argv[2]',
-  'where = lambda rel: root + "/" + rel',
+  'where = lambda rel: shown.get(rel, root + "/" + rel)',
   'for rel, src in files.items():',
   '    linecache.cache[where(rel)] = (len(src), None, src.splitlines(True), where(rel))',
   'class Sources(importlib.abc.MetaPathFinder, importlib.abc.Loader):',
@@ -267,7 +271,8 @@ const BOOTSTRAP = [
   '    def create_module(self, spec):',
   '        return None',
   '    def exec_module(self, module):',
-  '        exec(compile(files[module.__file__[len(root) + 1:]], module.__file__, "exec"), module.__dict__)',
+  '        rel = back.get(module.__file__, module.__file__[len(root) + 1:])',
+  '        exec(compile(files[rel], module.__file__, "exec"), module.__dict__)',
   'sys.meta_path.insert(0, Sources())',
   'main = types.ModuleType("__main__")',
   'main.__file__ = where(script)',
@@ -285,6 +290,12 @@ export interface StartOptions {
   stdoutBytes?: boolean;
   /** Variables added to the interpreter's environment (e.g. ATEN_CPU_CAPABILITY, TORCH_PARITY_THREADS). */
   env?: Readonly<Record<string, string>>;
+  /**
+   * Modules sent beside python/'s, by the relative path they are imported as
+   * ('user_cases/sigmoid_focal_loss.py' is `import user_cases.sigmoid_focal_loss`), each with the
+   * path tracebacks show for it (the user's file).
+   */
+  extraSources?: Readonly<Record<string, { source: string; path: string }>>;
 }
 
 /** Starts python/<script> under the interpreter; write further stdin after the sources line. */
@@ -302,7 +313,16 @@ export function startPython(interp: Interpreter, script: string, args: readonly 
     ...(options.env ? { env: options.env } : {}),
   });
   child.stdin.on('error', () => {}); // a command that failed to start: its result says why
-  child.stdin.write(`${JSON.stringify(pythonSources())}\n`);
+  const sources: Record<string, unknown> = pythonSources();
+  if (options.extraSources) {
+    const paths: Record<string, string> = {};
+    for (const [rel, { source, path }] of Object.entries(options.extraSources)) {
+      sources[rel] = source;
+      paths[rel] = path;
+    }
+    sources[':paths'] = paths;
+  }
+  child.stdin.write(`${JSON.stringify(sources)}\n`);
   if (!options.keepStdinOpen) child.stdin.end();
   return child;
 }

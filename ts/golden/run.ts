@@ -6,7 +6,16 @@ import { LOSSES, optionName, type LossEntry, type LossStem } from '../losses/reg
 import { LossArgumentError, type IndexTensor, type Tensor } from '../tensor.ts';
 import { compareTorchVersions } from '../torch-version.ts';
 import { compareTensor, type CompareOptions, type Comparison } from './compare.ts';
-import { GOLDEN_FORMAT, parseGolden, tensorValues, type GoldenCase, type GoldenFile, type KwargJson, type TensorJson, type TorchError } from './schema.ts';
+import {
+  GOLDEN_FORMAT,
+  parseGolden,
+  tensorValues,
+  type GoldenCase,
+  type GoldenFile,
+  type KwargJson,
+  type TensorJson,
+  type TorchError,
+} from './schema.ts';
 
 export { GOLDEN_DIR } from './paths.ts';
 import { GOLDEN_DIR } from './paths.ts';
@@ -31,7 +40,7 @@ export function loadGoldens(dir = GOLDEN_DIR, options: LoadOptions = {}): Loaded
   for (const sub of dirs) {
     if (!sub.startsWith('torch-')) continue;
     for (const name of readdirSync(join(dir, sub)).sort()) {
-      if (!name.endsWith('.json')) continue;
+      if (!name.endsWith('.json') || (options.loss !== undefined && name !== `${options.loss}.json`)) continue;
       const file = join(dir, sub, name);
       const bytes = readFileSync(file);
       if (options.onOtherFormat) {
@@ -41,7 +50,7 @@ export function loadGoldens(dir = GOLDEN_DIR, options: LoadOptions = {}): Loaded
           continue;
         }
       }
-      const golden = parseGolden(bytes, file);
+      const golden = parseGolden(bytes, file, options.anyLoss ? { anyLoss: true } : {});
       const torchDir = sub.slice('torch-'.length);
       if (golden.torch !== torchDir)
         throw new Error(`${file}: invalid golden file at $.torch: '${golden.torch}' in the folder of torch ${torchDir}`);
@@ -57,6 +66,10 @@ export interface LoadOptions {
   /** Skip files of another format version (called with each), instead of failing on them: the
    *  golden command's drift baseline, when the committed set predates a format change. */
   onOtherFormat?: (file: string, format: unknown) => void;
+  /** Only the files of this loss (<loss>.json in each torch folder). */
+  loss?: string;
+  /** Files of losses without a registered port too (parseGolden's anyLoss): a user's own goldens. */
+  anyLoss?: boolean;
 }
 
 /** The `format` a golden file declares (its header comes first), or undefined. */
@@ -126,7 +139,11 @@ export function lossEntry(stem: string): LossEntry {
 }
 
 /** Golden-format kwargs (torch's names) as a port's options (camelCase names), for the given torch and capability. */
-export function portOptions(kwargs: Readonly<Record<string, KwargJson>>, torchVersion: string, cpuCapability: string): Record<string, unknown> {
+export function portOptions(
+  kwargs: Readonly<Record<string, KwargJson>>,
+  torchVersion: string,
+  cpuCapability: string,
+): Record<string, unknown> {
   const opts: Record<string, unknown> = { torchVersion, cpuCapability };
   for (const [torchName, value] of Object.entries(kwargs)) {
     opts[optionName(torchName)] = value !== null && typeof value === 'object' ? toTensor(value) : value;
@@ -145,7 +162,9 @@ export function caseArgs(entry: LossEntry, c: GoldenCase): (Tensor | IndexTensor
 
 /** A backward's result by argument name (a one-gradient loss returns the Tensor itself). */
 export function gradsByName(entry: LossEntry, result: Tensor | Readonly<Record<string, Tensor>>): Readonly<Record<string, Tensor>> {
-  return entry.grads.length === 1 && 'data' in result ? { [entry.grads[0]!]: result as Tensor } : (result as Readonly<Record<string, Tensor>>);
+  return entry.grads.length === 1 && 'data' in result
+    ? { [entry.grads[0]!]: result as Tensor }
+    : (result as Readonly<Record<string, Tensor>>);
 }
 
 /** Checks a thrown error against what torch raised: the Python type, and the case's regex over the message. */
@@ -198,12 +217,17 @@ export function runCase(stem: LossStem | string, c: GoldenCase, golden: GoldenFi
       grads = e as Error;
     }
     for (const [arg, want] of Object.entries(c.grads)) {
-      check('grad', () => {
-        if (grads instanceof Error) throw grads;
-        const got = grads[arg];
-        if (!got) throw new Error(`backward returned no gradient for '${arg}'`);
-        return got;
-      }, want, arg);
+      check(
+        'grad',
+        () => {
+          if (grads instanceof Error) throw grads;
+          const got = grads[arg];
+          if (!got) throw new Error(`backward returned no gradient for '${arg}'`);
+          return got;
+        },
+        want,
+        arg,
+      );
     }
   }
   return results;
