@@ -53,14 +53,17 @@ export function encodeTensor(shape: readonly number[], dtype: string, values: Ar
   return `{"shape":[${shape.join(',')}],"dtype":"${dtype}","data":${data}}`;
 }
 
-/** A golden tensor (inline or base64) as the wire's JSON text. */
-export function encodeGoldenTensor(t: TensorJson): string {
-  return encodeTensor(t.shape, t.dtype, tensorValues(t));
+/**
+ * A golden tensor as the wire's JSON text: values inline, or (`base64`: the implementation's hello
+ * accepted it) as the golden holds it, base64 above 32 elements.
+ */
+export function encodeGoldenTensor(t: TensorJson, base64 = false): string {
+  return base64 ? JSON.stringify(t) : encodeTensor(t.shape, t.dtype, tensorValues(t));
 }
 
 /** A keyword argument as JSON text: tensors as tensors, the rest as they are (numbers through encodeNumber). */
-export function encodeKwarg(v: unknown): string {
-  if (v !== null && typeof v === 'object') return encodeGoldenTensor(v as TensorJson);
+export function encodeKwarg(v: unknown, base64 = false): string {
+  if (v !== null && typeof v === 'object') return encodeGoldenTensor(v as TensorJson, base64);
   if (typeof v === 'number') return encodeNumber(v, 'float64');
   return JSON.stringify(v);
 }
@@ -104,6 +107,8 @@ export const HelloReply = z.looseObject({
   name: z.string().optional(),
   /** check-runner's diagnosis of exports under a loss's name that are not functions ({name: what it is}). */
   invalid_exports: z.record(z.string(), z.string()).optional(),
+  /** It reads base64 tensors in requests too (the golden's encoding above 32 elements): sent as the goldens hold them. */
+  base64: z.boolean().optional(),
 });
 export type HelloReply = z.infer<typeof HelloReply>;
 
@@ -115,7 +120,7 @@ export function wireValues(t: WireTensor, fallbackDtype: string): { values: Floa
     const width = TENSOR_DTYPES[dtype as keyof typeof TENSOR_DTYPES];
     const bytes = (t.base64.length / 4) * 3 - (t.base64.endsWith('==') ? 2 : t.base64.endsWith('=') ? 1 : 0);
     if (bytes !== n * width) return { why: `base64 holds ${bytes} bytes; shape [${t.shape.join(', ')}] of ${dtype} needs ${n * width}` };
-    return { values: tensorValues({ shape: t.shape, dtype: dtype as TensorJson['dtype'], base64: t.base64 }), dtype };
+    return { values: decodeBase64(t.base64, dtype, n), dtype };
   }
   const data = t.data!;
   if (data.length !== n) return { why: `data holds ${data.length} values; shape [${t.shape.join(', ')}] needs ${n}` };
@@ -130,6 +135,29 @@ export function wireValues(t: WireTensor, fallbackDtype: string): { values: Floa
     else return { why: `data[${i}] is ${JSON.stringify(v)}, not a number (or "NaN", "Infinity", "-Infinity")` };
   }
   return { values, dtype };
+}
+
+/** Little-endian values of a dtype from base64, as float64 (Buffer's decoder: atob is slow on megabytes). */
+export function decodeBase64(b64: string, dtype: string, n: number): Float64Array {
+  if (!littleEndian || (dtype !== 'float32' && dtype !== 'float64')) {
+    return tensorValues({ shape: [n], dtype: dtype as TensorJson['dtype'], base64: b64 });
+  }
+  // Copied to an aligned buffer: a Buffer's bytes may start anywhere in its pool.
+  const buffer = new Uint8Array(Buffer.from(b64, 'base64')).buffer;
+  return Float64Array.from(dtype === 'float32' ? new Float32Array(buffer, 0, n) : new Float64Array(buffer, 0, n));
+}
+
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** A float tensor's bytes as base64 (little-endian). */
+export function encodeBase64(data: Float32Array | Float64Array): string {
+  const copy = data.slice();
+  if (!littleEndian) {
+    const view = new DataView(copy.buffer);
+    const w = copy.BYTES_PER_ELEMENT;
+    for (let i = 0; i < copy.length; i++) w === 4 ? view.setFloat32(4 * i, data[i]!, true) : view.setFloat64(8 * i, data[i]!, true);
+  }
+  return Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength).toString('base64');
 }
 
 /**

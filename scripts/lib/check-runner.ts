@@ -19,10 +19,13 @@ import {
   type SpecKwargs,
   type SpecTensor,
 } from './check-config.ts';
-import { encodeTensor, parseLine, SPEC_VERSION } from './check-protocol.ts';
+import { encodeBase64, encodeTensor, parseLine, SPEC_VERSION } from './check-protocol.ts';
 
 interface Loaded {
+  /** The config's name, else the file. */
   name: string;
+  /** Whether a config named it (then the hello says the name). */
+  named: boolean;
   functions: Map<string, { forward: ForwardFunction; backward?: BackwardFunction | undefined }>;
   /** Exports under names that are not functions: {name: what they are}. */
   invalid: Record<string, string>;
@@ -74,7 +77,7 @@ function fromModuleConfig(config: unknown, file: string): Loaded {
         : { forward: entry.forward as ForwardFunction, backward: entry.backward as BackwardFunction | undefined },
     );
   }
-  return { name: parsed.data.name ?? file, functions, invalid: {} };
+  return { name: parsed.data.name ?? file, named: parsed.data.name !== undefined, functions, invalid: {} };
 }
 
 const camel = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -112,7 +115,7 @@ async function fromJsonConfig(file: string): Promise<Loaded> {
       backward: backward && (((g, args, kwargs) => backward(g, ...args, options(kwargs))) as BackwardFunction),
     });
   }
-  return { name: config.name ?? file, functions, invalid: {} };
+  return { name: config.name ?? file, named: config.name !== undefined, functions, invalid: {} };
 }
 
 async function load(target: string): Promise<Loaded> {
@@ -139,7 +142,7 @@ async function load(target: string): Promise<Loaded> {
       backward: typeof backward === 'function' ? (backward as BackwardFunction) : undefined,
     });
   }
-  return { name: file, functions, invalid };
+  return { name: file, named: false, functions, invalid };
 }
 
 // ---- tensors --------------------------------------------------------------------------------------
@@ -147,7 +150,8 @@ async function load(target: string): Promise<Loaded> {
 interface RequestTensor {
   shape: number[];
   dtype: SpecTensor['dtype'];
-  data: (number | string | boolean)[];
+  data?: (number | string | boolean)[];
+  base64?: string;
 }
 
 const num = (v: number | string | boolean) =>
@@ -155,7 +159,8 @@ const num = (v: number | string | boolean) =>
 
 /** A request tensor as typed arrays: int64 / int32 as Int32Array (a Float64Array of the exact integers if one is outside int32). */
 function toSpec(t: RequestTensor): SpecTensor {
-  const values = t.data.map(num);
+  if (t.base64 !== undefined) return fromBase64(t);
+  const values = t.data!.map(num);
   let data: SpecTensor['data'];
   if (t.dtype === 'float32') data = Float32Array.from(values);
   else if (t.dtype === 'float64') data = Float64Array.from(values);
@@ -164,7 +169,25 @@ function toSpec(t: RequestTensor): SpecTensor {
   return { shape: t.shape, dtype: t.dtype, data };
 }
 
-const isTensorJson = (v: unknown): v is RequestTensor => v !== null && typeof v === 'object' && 'shape' in v && 'data' in v;
+/** A base64 request tensor (little-endian bytes) as typed arrays, by the same rules. */
+function fromBase64(t: RequestTensor): SpecTensor {
+  const bytes = new Uint8Array(Buffer.from(t.base64!, 'base64')); // aligned: a copy
+  const b = bytes.buffer;
+  let data: SpecTensor['data'];
+  if (t.dtype === 'float32') data = new Float32Array(b);
+  else if (t.dtype === 'float64') data = new Float64Array(b);
+  else if (t.dtype === 'bool') data = bytes;
+  else if (t.dtype === 'int32') data = new Int32Array(b);
+  else {
+    const wide = new BigInt64Array(b);
+    const small = wide.every((v) => v >= -(2n ** 31n) && v < 2n ** 31n);
+    data = small ? Int32Array.from(wide, Number) : Float64Array.from(wide, Number);
+  }
+  return { shape: t.shape, dtype: t.dtype, data };
+}
+
+const isTensorJson = (v: unknown): v is RequestTensor =>
+  v !== null && typeof v === 'object' && 'shape' in v && ('data' in v || 'base64' in v);
 
 /** A returned value as a wire tensor's JSON text, or why it is not a tensor. */
 function resultTensor(v: unknown, what: string): string {
@@ -187,6 +210,14 @@ function resultTensor(v: unknown, what: string): string {
   } else if (ArrayBuffer.isView(data)) values = data as unknown as ArrayLike<number>;
   else if (Array.isArray(data) && data.every((x) => typeof x === 'number')) values = data as number[];
   else throw new BrokenReply(`${what} returned a tensor whose data is ${describe(data)}, not a typed array or an array of numbers`);
+  // Large float tensors as base64 (exact, and a quarter of the decimal text to write and read).
+  if (
+    (data instanceof Float32Array || data instanceof Float64Array) &&
+    data.length > 32 &&
+    declared === (data instanceof Float32Array ? 'float32' : 'float64')
+  ) {
+    return `{"shape":[${(dims as number[]).join(',')}],"dtype":"${declared}","base64":"${encodeBase64(data)}"}`;
+  }
   // Without a dtype, the checker takes the case's.
   const text = encodeTensor(dims as number[], declared ?? 'float64', values);
   return declared ? text : text.replace(/,"dtype":"float64"/, '');
@@ -285,7 +316,15 @@ async function main(target: string): Promise<void> {
     }
     if (request.op === 'hello') {
       const functions = [...loaded.functions].flatMap(([name, f]) => (f.backward ? [name, `${name}_backward`] : [name]));
-      await send(JSON.stringify({ spec: SPEC_VERSION, name: loaded.name, functions, invalid_exports: loaded.invalid }));
+      await send(
+        JSON.stringify({
+          spec: SPEC_VERSION,
+          ...(loaded.named ? { name: loaded.name } : {}),
+          functions,
+          invalid_exports: loaded.invalid,
+          base64: true,
+        }),
+      );
     } else if (request.op === 'case') {
       await send(await answer(loaded, request as CaseRequest));
     } else {

@@ -63,6 +63,10 @@ export interface CheckOptions {
   maxBroken: number;
   /** Where --impl / --command paths are relative to and where a config file is looked for. */
   cwd: string;
+  /** Where the report goes (default stdout). */
+  print?: (text: string) => void;
+  /** The implementation's environment (default this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export const DEFAULT_TIMEOUT = 10;
@@ -138,6 +142,7 @@ interface Target {
   cwd: string;
   torch?: string;
   timeout?: number;
+  env?: NodeJS.ProcessEnv;
 }
 
 function findTarget(options: CheckOptions): Target {
@@ -197,7 +202,10 @@ class Session {
   /** Starts it and says hello; false (and startProblem) when that fails. */
   async start(): Promise<boolean> {
     await this.proc?.kill();
-    this.proc = new ImplementationProcess(this.target.command, { cwd: this.target.cwd });
+    this.proc = new ImplementationProcess(this.target.command, {
+      cwd: this.target.cwd,
+      ...(this.target.env ? { env: this.target.env } : {}),
+    });
     // Starting (an interpreter, tsx, TensorFlow.js) takes longer than a case.
     const seconds = Math.max(30, 3 * this.timeout);
     const a = await this.proc.request(JSON.stringify({ op: 'hello', spec: SPEC_VERSION }), seconds);
@@ -305,13 +313,13 @@ export interface CheckResult {
   element: ElementError | null;
 }
 
-function buildRequest(golden: AnyGolden, c: GoldenCase, fn: string, withGrads: boolean): (seq: number) => string {
-  const args = golden.args.map((name) => encodeGoldenTensor(c.args[name]!)).join(',');
+function buildRequest(golden: AnyGolden, c: GoldenCase, fn: string, withGrads: boolean, base64: boolean): (seq: number) => string {
+  const args = golden.args.map((name) => encodeGoldenTensor(c.args[name]!, base64)).join(',');
   const kwargs = Object.entries(c.kwargs)
-    .map(([k, v]) => `${JSON.stringify(k)}:${encodeKwarg(v)}`)
+    .map(([k, v]) => `${JSON.stringify(k)}:${encodeKwarg(v, base64)}`)
     .join(',');
   const grads =
-    withGrads && c.grad_output ? `,"grad_output":${encodeGoldenTensor(c.grad_output)},"grads":${JSON.stringify(golden.grads)}` : '';
+    withGrads && c.grad_output ? `,"grad_output":${encodeGoldenTensor(c.grad_output, base64)},"grads":${JSON.stringify(golden.grads)}` : '';
   const head = `"op":"case","case":${JSON.stringify(c.id)},"function":${JSON.stringify(fn)},"dtype":"${c.dtype}","torch":${JSON.stringify(golden.torch)},"cpu_capability":"${golden.environment.cpu_capability}"`;
   const body = `"args":[${args}],"arg_names":${JSON.stringify(golden.args)},"kwargs":{${kwargs}}${grads}`;
   return (seq) => `{"seq":${seq},${head},${body}}`;
@@ -698,19 +706,21 @@ export async function runCheck(options: CheckOptions, log: (line: string) => voi
 async function check(options: CheckOptions, log: (line: string) => void): Promise<number> {
   const started = performance.now();
   const target = findTarget(options);
+  if (options.env) target.env = options.env;
   const goldenPath = resolve(options.cwd, options.golden);
   const goldens = loadCheckGoldens(goldenPath);
   if (goldens.length === 0) throw new CheckUsageError(`no golden files in ${goldenPath} (expected torch-<version>/<stem>.json)`);
   const timeout = options.timeout ?? target.timeout ?? DEFAULT_TIMEOUT;
   const session = new Session(target, timeout);
+  const print = options.print ?? ((text: string) => process.stdout.write(text));
   const out = (line: string) => {
-    if (!options.json) process.stdout.write(`${line}\n`);
+    if (!options.json) print(`${line}\n`);
   };
   try {
     if (!(await session.start())) {
       log(`check: ${target.label} is broken: it did not start: ${session.startProblem}`);
       if (options.json)
-        process.stdout.write(
+        print(
           `${JSON.stringify({ spec: SPEC_VERSION, implementation: target.label, broken: session.startProblem, exitCode: 2 }, null, 2)}\n`,
         );
       return 2;
@@ -776,7 +786,7 @@ async function check(options: CheckOptions, log: (line: string) => void): Promis
           const why = problems.find((p) => p.includes(golden.function) || p.includes(golden.loss)) ?? `no function ${golden.function}`;
           results.push(...resultsOf(golden, c, withGrads, 'broken', why));
           bar.tick(c.id);
-        } else jobs.push({ request: buildRequest(golden, c, fn, withGrads), golden, c, withGrads });
+        } else jobs.push({ request: buildRequest(golden, c, fn, withGrads, hello.base64 === true), golden, c, withGrads });
       }
     }
     let broken = 0;
@@ -793,7 +803,10 @@ async function check(options: CheckOptions, log: (line: string) => void): Promis
         bar.tick(job.c.id);
         broken++;
         results.push(...resultsOf(job.golden, job.c, job.withGrads, 'broken', why));
-        bar.log(`BROKEN torch ${job.golden.torch} ${job.c.id}: ${why}`);
+        // At once (the report lists it again): above the progress line on a terminal, else through log.
+        const notice = `BROKEN torch ${job.golden.torch} ${job.c.id}: ${why}`;
+        if (process.stderr.isTTY && !process.env.CI) bar.log(notice);
+        else log(notice);
         if (broken >= options.maxBroken) stopped = jobs.indexOf(job);
         return broken < options.maxBroken;
       },
@@ -867,7 +880,7 @@ async function check(options: CheckOptions, log: (line: string) => void): Promis
           .filter((r) => r.status === 'unsupported')
           .map((r) => ({ torch: r.torch, id: r.id, kind: r.kind, reason: r.message })),
       };
-      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      print(`${JSON.stringify(report, null, 2)}\n`);
       return exitCode;
     }
 
@@ -882,8 +895,17 @@ async function check(options: CheckOptions, log: (line: string) => void): Promis
       if (mine.length === 0) continue;
       out('');
       out(`Failing checks, torch ${s.torch}${s.held ? ' (held)' : ' (not held: for information)'}:`);
-      for (const r of mine)
+      // Many checks broken alike (a loss that is not a function, the rest not run) are one line and a count.
+      for (let i = 0; i < mine.length; ) {
+        const r = mine[i]!;
+        let same = i + 1;
+        while (same < mine.length && r.status !== 'fail' && mine[same]!.status === r.status && mine[same]!.message === r.message) same++;
         out(`${r.status === 'fail' ? 'FAIL' : r.status === 'broken' ? 'BROKEN' : 'NOT RUN'} ${r.kind} ${r.id}: ${r.message}`);
+        if (same - i > 3) {
+          out(`  ... and ${same - i - 1} more ${r.status} checks with the same message (--json lists each)`);
+          i = same;
+        } else i++;
+      }
     }
     const unsupported = results.filter((r) => r.status === 'unsupported');
     if (unsupported.length > 0) {
