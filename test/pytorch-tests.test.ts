@@ -15,6 +15,7 @@
 import { afterAll, expect, test } from 'vitest';
 import { TorchWorker, findTorchInterpreter, type WorkerHello } from '../scripts/lib/torch-worker.ts';
 import { compareTensor } from '../ts/golden/compare.ts';
+import { captureWarnings } from '../ts/warnings.ts';
 import type { TensorJson, Tolerance } from '../ts/golden/schema.ts';
 import {
   BCELoss,
@@ -237,7 +238,7 @@ interface PortResult {
   gradVar?: Tensor | null;
   error?: string;
   message?: string;
-  /** The warnings the port emitted (process.emitWarning), collected rather than printed. */
+  /** The warnings the port emitted, recorded rather than shown (captureWarnings). */
   warnings: string[];
 }
 
@@ -253,30 +254,25 @@ function port(r: PytorchTestReply): PortResult {
   // torch's F.* take the legacy size_average / reduce too; the port keeps them on the module classes
   // (both go through _Reduction.legacy_get_string), so a legacy call is a module call here.
   const legacy = 'sizeAverage' in options || 'reduce' in options;
-  const warnings: string[] = [];
-  const proc = globalThis.process;
-  const emitWarning = proc.emitWarning;
-  proc.emitWarning = ((warning: string | Error) =>
-    void warnings.push(String(warning instanceof Error ? warning.message : warning))) as typeof emitWarning;
-  try {
-    const grads = (g: Grads): Pick<PortResult, 'grad' | 'gradVar'> =>
-      'data' in g ? { grad: g as Tensor } : { grad: g.input, gradVar: g.var };
-    if (r.style === 'module' || legacy) {
-      const m = new loss.Module(options);
-      const output = m.forward(...args);
-      return r.grad_output ? { output, ...grads(m.backward(toPort(r.grad_output) as Tensor, ...args)), warnings } : { output, warnings };
+  // The port's warnings, recorded as the PyTorch test records torch's (every one, not once per message).
+  const { result, warnings } = captureWarnings((): Omit<PortResult, 'warnings'> => {
+    try {
+      const grads = (g: Grads): Pick<PortResult, 'grad' | 'gradVar'> =>
+        'data' in g ? { grad: g as Tensor } : { grad: g.input, gradVar: g.var };
+      if (r.style === 'module' || legacy) {
+        const m = new loss.Module(options);
+        const output = m.forward(...args);
+        return r.grad_output ? { output, ...grads(m.backward(toPort(r.grad_output) as Tensor, ...args)) } : { output };
+      }
+      const output = loss.forward(...args, options);
+      return r.grad_output ? { output, ...grads(loss.backward(toPort(r.grad_output) as Tensor, ...args, options)) } : { output };
+    } catch (e) {
+      if (!(e instanceof LossArgumentError))
+        return { error: `not a LossArgumentError: ${(e as Error).name}`, message: (e as Error).message };
+      return { error: e.torchErrorType, message: e.message };
     }
-    const output = loss.forward(...args, options);
-    return r.grad_output
-      ? { output, ...grads(loss.backward(toPort(r.grad_output) as Tensor, ...args, options)), warnings }
-      : { output, warnings };
-  } catch (e) {
-    if (!(e instanceof LossArgumentError))
-      return { error: `not a LossArgumentError: ${(e as Error).name}`, message: (e as Error).message, warnings };
-    return { error: e.torchErrorType, message: e.message, warnings };
-  } finally {
-    proc.emitWarning = emitWarning;
-  }
+  });
+  return { ...result, warnings };
 }
 
 /**

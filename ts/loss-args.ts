@@ -16,6 +16,7 @@ import {
 } from './tensor.ts';
 import { useDType, type Round } from './numerics.ts';
 import { CPU_CAPABILITIES, torchRelease, vectorLanes, type CpuCapability, type TorchRelease } from './torch-version.ts';
+import { warn } from './warnings.ts';
 
 export type Reduction = 'none' | 'mean' | 'sum';
 export const REDUCTIONS: readonly Reduction[] = ['none', 'mean', 'sum'];
@@ -114,6 +115,14 @@ export function prepare<S extends LossSignature>(
   const reduction = parseReduction(op, opts.reduction, signature.reductionCheckedLast === true);
   if (reduction instanceof LossArgumentError && !signature.reductionCheckedLast && !signature.reductionDeferred) throw reduction;
   const torch = torchRelease(opts.torchVersion as string | undefined, op);
+  if (opts.reduction === 'elementwise_mean' && !(reduction instanceof LossArgumentError)) {
+    warn(
+      torch.elementwiseMeanWarningIsTwoSentences
+        ? "reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead."
+        : "reduction='elementwise_mean' is deprecated, please use reduction='mean' instead.",
+      'DeprecationWarning',
+    );
+  }
   const capability = opts.cpuCapability === undefined ? torch.defaultCpuCapability : opts.cpuCapability;
   if (!CPU_CAPABILITIES.includes(capability as CpuCapability)) {
     throw new LossArgumentError(
@@ -230,8 +239,6 @@ function pythonConcatError(value: unknown): string {
   return `unsupported operand type(s) for +: '${type}' and 'str'`;
 }
 
-let warnedElementwiseMean = false;
-
 /**
  * torch/nn/_reduction.py get_enum: 'none', 'mean', 'sum', and 'elementwise_mean' as 'mean' (with
  * torch's deprecation warning, once); anything else (None included) is a ValueError, returned for
@@ -255,14 +262,7 @@ function parseReduction(op: string, value: unknown, inPython: boolean): Reductio
     );
   }
   if (value === 'elementwise_mean') {
-    if (!warnedElementwiseMean) {
-      warnedElementwiseMean = true;
-      globalThis.process?.emitWarning?.(
-        "reduction='elementwise_mean' is deprecated, please use reduction='mean' instead.",
-        'DeprecationWarning',
-      );
-    }
-    return 'mean';
+    return 'mean'; // prepare warns, in the words of the release
   }
   return new LossArgumentError(
     `${op}: ${pythonStr(value)} is not a valid value for reduction (reduction must be 'none', 'mean' or 'sum', got ${given(value)})`,

@@ -8,6 +8,7 @@ import { sameShape } from './loss-args.ts';
 import type { Round } from './numerics.ts';
 import type { CpuCapability } from './torch-version.ts';
 import { LossArgumentError, numel, type DType, type FloatArray, type Tensor } from './tensor.ts';
+import { warn } from './warnings.ts';
 
 /** A shape as torch prints a torch.Size: `torch.Size([2, 3])`, `torch.Size([])`. */
 export function torchSize(shape: readonly number[]): string {
@@ -20,7 +21,7 @@ export function torchSize(shape: readonly number[]): string {
  */
 export function warnIfSizesDiffer(input: readonly number[], target: readonly number[]): void {
   if (sameShape(input, target)) return;
-  globalThis.process?.emitWarning?.(
+  warn(
     `Using a target size (${torchSize(target)}) that is different to the input size (${torchSize(input)}). ` +
       'This will likely lead to incorrect results due to broadcasting. Please ensure they have the same size.',
     'UserWarning',

@@ -201,6 +201,12 @@ export interface TorchRelease {
    * not in 2.6; assumed from 2.11); before, a NaN min left the tensor unchanged (std::max(a, nan) is a).
    */
   readonly clampNanMinIsNan: boolean;
+  /**
+   * _Reduction's deprecation warning reads "reduction='elementwise_mean' is deprecated. Please use
+   * reduction='mean' instead." (seen in 2.6 and 2.14; assumed from 2.0); before, "is deprecated,
+   * please use" (seen in 1.7 and 1.13).
+   */
+  readonly elementwiseMeanWarningIsTwoSentences: boolean;
   /** F.kl_div takes log_target (pytorch#34586, torch >= 1.6); before, TypeError "got an unexpected keyword argument 'log_target'". */
   readonly klDivHasLogTarget: boolean;
   /**
@@ -333,6 +339,7 @@ export function torchRelease(version: string = NEWEST_TORCH, op = 'torchVersion'
     gaussianNllAcceptsFloatVar: atLeast(2, 6),
     gaussianNllVarOneMismatchedDim: atLeast(2, 7),
     clampNanMinIsNan: atLeast(2, 11),
+    elementwiseMeanWarningIsTwoSentences: atLeast(2, 0),
     klDivHasLogTarget: atLeast(1, 6),
     klDivIsComposite: atLeast(1, 13),
     poissonNllReductionErrorSaysValidValue: atLeast(2, 0),

@@ -6,6 +6,7 @@ import { LOSSES, optionName, type LossEntry, type LossStem } from '../losses/reg
 import { LossArgumentError, type IndexTensor, type Tensor } from '../tensor.ts';
 import { compareTorchVersions } from '../torch-version.ts';
 import { compareTensor, type CompareOptions, type Comparison } from './compare.ts';
+import { captureWarnings } from '../warnings.ts';
 import {
   GOLDEN_FORMAT,
   parseGolden,
@@ -193,7 +194,8 @@ export function runCase(stem: LossStem | string, c: GoldenCase, golden: GoldenFi
     }
     return { id: c.id, kind, ok: false, comparison: null, message: `did not throw; torch raised ${want.type}: ${want.message}` };
   };
-  if (c.error) return [expectThrow('error', c.error, () => entry.forward(...args, options))];
+  // An error case's warnings are not compared (torch may warn before it raises), only kept quiet.
+  if (c.error) return [expectThrow('error', c.error, () => captureWarnings(() => entry.forward(...args, options)))];
   const results: CaseResult[] = [];
   const check = (kind: 'output' | 'grad', compute: () => Tensor, want: TensorJson, arg?: string) => {
     const named = arg === undefined ? {} : { arg };
@@ -204,15 +206,30 @@ export function runCase(stem: LossStem | string, c: GoldenCase, golden: GoldenFi
       results.push({ id: c.id, kind, ...named, ok: false, comparison: null, message: `threw ${(e as Error).message}` });
     }
   };
-  check('output', () => entry.forward(...args, options), c.output!);
+  // The warnings torch emitted (recorded "always"; its losses warn in the forward) and the port's
+  // forward's; the backward's are kept quiet (the ports' backwards re-check their arguments).
+  const warned: string[] = [];
+  const quietly = <T>(fn: () => T): T => captureWarnings(fn).result;
+  check(
+    'output',
+    () => {
+      const { result, warnings } = captureWarnings(() => entry.forward(...args, options));
+      warned.push(...warnings);
+      return result;
+    },
+    c.output!,
+  );
   if (c.grad_output && c.grad_error) {
     const go = toTensor(c.grad_output);
-    results.push(expectThrow('grad', c.grad_error, () => entry.backward(go, ...args, options)));
+    results.push(expectThrow('grad', c.grad_error, () => quietly(() => entry.backward(go, ...args, options))));
   } else if (c.grad_output && c.grads) {
     const go = toTensor(c.grad_output);
     let grads: Readonly<Record<string, Tensor>> | Error;
     try {
-      grads = gradsByName(entry, entry.backward(go, ...args, options));
+      grads = gradsByName(
+        entry,
+        quietly(() => entry.backward(go, ...args, options)),
+      );
     } catch (e) {
       grads = e as Error;
     }
@@ -229,6 +246,11 @@ export function runCase(stem: LossStem | string, c: GoldenCase, golden: GoldenFi
         arg,
       );
     }
+  }
+  const output = results[0]!;
+  if (output.ok && JSON.stringify(warned) !== JSON.stringify(c.warnings)) {
+    output.ok = false;
+    output.message = `warned ${JSON.stringify(warned)}; torch warned ${JSON.stringify(c.warnings)}`;
   }
   return results;
 }

@@ -45,6 +45,7 @@ import { useDType } from '../numerics.ts';
 import { castTo, resultType, roundFor } from '../promotion.ts';
 import { vectorLanes } from '../torch-version.ts';
 import { expOp, logOp, scalarLogOp, xlogx } from '../unary-ops.ts';
+import { warn as emitWarning } from '../warnings.ts';
 
 export interface KlDivOptions extends Omit<CommonOptions, 'reduction'> {
   /** torch's reductions, and 'batchmean' (the sum divided by input.size(0)). Default 'mean' (with torch's warning). */
@@ -61,8 +62,6 @@ const MEAN_WARNING =
   "reduction: 'mean' divides the total loss by both the batch size and the support size." +
   "'batchmean' divides only by the batch size, and aligns with the KL div math definition." +
   "'mean' will be changed to behave the same as 'batchmean' in the next major release.";
-
-let warnedMean = false;
 
 /** Python's type name of a JS value, as the argument parser's TypeError shows it. */
 function pythonTypeName(value: unknown): string {
@@ -103,11 +102,7 @@ function check(
       'TypeError',
     );
   }
-  if (warn && read.warnMean && !warnedMean) {
-    // Python shows a warning once per call site; here once per process.
-    warnedMean = true;
-    globalThis.process?.emitWarning?.(MEAN_WARNING, 'UserWarning');
-  }
+  if (warn && read.warnMean) emitWarning(MEAN_WARNING, 'UserWarning');
   if (given !== undefined && typeof given !== 'boolean') {
     throw new LossArgumentError(
       `${op}: logTarget must be a boolean (torch: kl_div(): argument 'log_target' must be bool, not ${pythonTypeName(given)})`,
