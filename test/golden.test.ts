@@ -2,11 +2,12 @@
 
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { GOLDEN_DIR, loadGoldens, runCase } from '../ts/golden/run.ts';
+import { GOLDEN_DIR, gradsByName, loadGoldens, lossEntry, runCase } from '../ts/golden/run.ts';
 import { parseGolden } from '../ts/golden/schema.ts';
 import { LOSS_STEMS } from '../ts/losses/registry.ts';
 import { TORCH_TARGETS } from '../scripts/lib/torch-python.ts';
 import { float32Kernels, useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
+import { TorchCase } from '../ts/vitest.ts'; // registers expect(...).toMatchTorch, as users' suites do
 
 const REGRESSIONS = new URL('./regressions/', import.meta.url).pathname;
 // TORCH_PARITY_GOLDEN_DIR: another golden folder (a new loss's goldens before they are committed).
@@ -14,9 +15,7 @@ const GOLDENS = process.env.TORCH_PARITY_GOLDEN_DIR ?? GOLDEN_DIR;
 const goldens = loadGoldens(GOLDENS);
 // Cases that fuzzing found, in golden format (test/regressions/torch-<version>/<stem>.json).
 const regressions = loadGoldens(REGRESSIONS);
-const cases = [...goldens, ...regressions].flatMap((g) =>
-  g.golden.cases.map((c) => ({ name: `torch ${g.golden.torch} ${c.id}`, c, golden: g.golden })),
-);
+const cases = [...goldens, ...regressions].flatMap((g) => g.golden.cases.map((c) => new TorchCase(g.golden, c, g.file)));
 
 test('golden files exist for every torch version and every registered loss', () => {
   const dirs = readdirSync(GOLDENS).filter((d) => d.startsWith('torch-'));
@@ -67,10 +66,40 @@ for (const { path, kernels } of PATHS) {
   describe(`float32 path: ${path}`, () => {
     beforeAll(() => useFloat32Kernels(kernels));
     afterAll(() => useFloat32Kernels(true));
-    for (const { name, c, golden } of cases) {
-      test(`${name} [${path}]`, () => {
-        const failures = runCase(golden.loss, c, golden).filter((r) => !r.ok);
-        expect(failures.map((f) => `${f.kind}: ${f.message}`)).toEqual([]);
+    // Through the matcher users get (torch-loss-parity/vitest), checking what runCase checks: the
+    // error torch raised, else the output, then the backward's error or every recorded gradient.
+    for (const c of cases) {
+      test(`${c.name} [${path}]`, () => {
+        const entry = lossEntry(c.loss);
+        const forward = () => entry.forward(...c.args, c.options);
+        if (c.error) {
+          expect(forward).toMatchTorch(c);
+          return;
+        }
+        expect.soft(forward).toMatchTorch(c);
+        const gradOutput = c.gradOutput;
+        if (!gradOutput) return;
+        const backward = () => gradsByName(entry, entry.backward(gradOutput, ...c.args, c.options));
+        if (c.gradError) {
+          expect.soft(backward).toMatchTorch(c, { grad: entry.grads[0]! });
+          return;
+        }
+        let grads: ReturnType<typeof backward> = {};
+        let failure: unknown = null;
+        try {
+          grads = backward();
+        } catch (e) {
+          failure = e;
+        }
+        for (const name of c.grads) {
+          const grad = () => {
+            if (failure !== null) throw failure;
+            const g = grads[name];
+            if (!g) throw new Error(`backward returned no gradient for '${name}'`);
+            return g;
+          };
+          expect.soft(grad).toMatchTorch(c, { grad: name });
+        }
       });
     }
   });

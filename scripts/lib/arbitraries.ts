@@ -74,3 +74,37 @@ export function mlsmlAccepts(version: string, shape: readonly number[]): boolean
   const d = mlsmlClassDim(version, shape);
   return d >= 0 && d < shape.length;
 }
+
+/**
+ * A shape that broadcasts to `full` by torch's rule: some leading dims dropped, each kept dim
+ * either `full`'s or 1 (scalar, C, 1xC, Nx1, full, 1x1, ...).
+ */
+export function broadcastLayout(full: readonly number[]): fc.Arbitrary<number[]> {
+  return fc
+    .tuple(fc.integer({ min: 0, max: full.length }), fc.array(fc.boolean(), { minLength: full.length, maxLength: full.length }))
+    .map(([kept, ones]) => full.slice(full.length - kept).map((d, i) => (ones[full.length - kept + i] ? 1 : d)));
+}
+
+/** Two shapes that broadcast together, and the shape they broadcast to (torch.broadcast_shapes). */
+export function broadcastPair(minRank = 0, maxRank = 3, maxDim = 5): fc.Arbitrary<{ a: number[]; b: number[]; shape: number[] }> {
+  return shape(minRank, maxRank, maxDim).chain((full) =>
+    fc.tuple(broadcastLayout(full), broadcastLayout(full)).map(([a, b]) => {
+      const rank = Math.max(a.length, b.length);
+      const at = (s: number[], d: number) => s[s.length - rank + d] ?? 1;
+      return { a, b, shape: Array.from({ length: rank }, (_, d) => Math.max(at(a, d), at(b, d))) };
+    }),
+  );
+}
+
+/** A tensor { shape, dtype, data } (a typed array of the dtype) of the given shape with values from `arb`. */
+export function tensorOf(
+  shapeOf: readonly number[],
+  dtypeOf: DType,
+  arb: fc.Arbitrary<number> = logit(dtypeOf),
+): fc.Arbitrary<{ shape: number[]; dtype: DType; data: Float32Array | Float64Array }> {
+  return values(numel(shapeOf), arb).map((v) => ({
+    shape: [...shapeOf],
+    dtype: dtypeOf,
+    data: dtypeOf === 'float32' ? Float32Array.from(v) : Float64Array.from(v),
+  }));
+}
