@@ -413,19 +413,22 @@ describe.concurrent('a broken implementation is a failure naming its case (exit 
     expect(rep.torch[0]).toMatchObject({ cases: 299, passedCases: 299 - Object.keys(plan).length });
   }
 
-  test('--impl: a crash (process.exit), a hang (killed after --timeout), a tensor whose data does not fill its shape, a number for a tensor, a missing gradient', () =>
+  test('--impl: a crash (process.exit), a hang (killed after --timeout), a tensor whose data does not fill its shape, a string for a tensor, a missing gradient', () =>
     onlyPlanned(
       { impl: 'test/fixtures/check/broken.mjs', timeout: 2 },
       planOf(['crash', 'hang', 'bad-tensor', 'not-a-tensor', 'grad-missing']),
       {
         crash: { status: 'broken', why: /^the implementation exited with status 7 before replying/ },
-        hang: { status: 'broken', why: /^no reply within 2 s \(timed out; the implementation was killed\)/ },
+        hang: {
+          status: 'broken',
+          why: /^no reply within 2 s \(timed out; the implementation was killed\. A reply is one line, ended by a newline and flushed\)/,
+        },
         'bad-tensor': {
           status: 'broken',
           why: /^output: malformed tensor: data holds 5 values; shape \[2, 3\] needs 6$/,
           kinds: ['output'],
         },
-        'not-a-tensor': { status: 'broken', why: /binary_cross_entropy_with_logits returned a number, not a tensor \{ shape, data \}/ },
+        'not-a-tensor': { status: 'broken', why: /binary_cross_entropy_with_logits returned a string, not a tensor \{ shape, data \}/ },
         'grad-missing': { status: 'broken', why: /^grad input: gradients were asked for; no gradient for 'input'$/, kinds: ['grad'] },
       },
       2,

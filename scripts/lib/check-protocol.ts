@@ -105,6 +105,8 @@ export const HelloReply = z.looseObject({
   /** The function names it implements: torch's (binary_cross_entropy_with_logits), and <name>_backward for gradients. */
   functions: z.array(z.string()),
   name: z.string().optional(),
+  /** The torch release it follows (held to, unless --torch says otherwise). */
+  torch: z.string().optional(),
   /** check-runner's diagnosis of exports under a loss's name that are not functions ({name: what it is}). */
   invalid_exports: z.record(z.string(), z.string()).optional(),
   /** It reads base64 tensors in requests too (the golden's encoding above 32 elements): sent as the goldens hold them. */
@@ -350,7 +352,8 @@ export class ImplementationProcess {
 export function describeAnswer(a: Exclude<Answer, { kind: 'reply' }>, proc: ImplementationProcess): string {
   const tail = proc.stderrTail();
   const stderr = tail ? `; its stderr ends: ${tail.replace(/\s*\n\s*/g, ' | ')}` : '';
-  if (a.kind === 'timeout') return `no reply within ${a.seconds} s (timed out; the implementation was killed)${stderr}`;
+  if (a.kind === 'timeout')
+    return `no reply within ${a.seconds} s (timed out; the implementation was killed. A reply is one line, ended by a newline and flushed)${stderr}`;
   if (a.kind === 'malformed') return `malformed reply: ${a.why}: ${JSON.stringify(a.line.slice(0, 200))}${stderr}`;
   const how = a.signal ? `was killed by ${a.signal}` : a.code === null ? 'could not run' : `exited with status ${a.code}`;
   const spawn = proc.startError ? ` (${proc.startError.message})` : '';

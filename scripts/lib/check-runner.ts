@@ -26,6 +26,8 @@ interface Loaded {
   name: string;
   /** Whether a config named it (then the hello says the name). */
   named: boolean;
+  /** The config's torch release. */
+  torch?: string | undefined;
   functions: Map<string, { forward: ForwardFunction; backward?: BackwardFunction | undefined }>;
   /** Exports under names that are not functions: {name: what they are}. */
   invalid: Record<string, string>;
@@ -77,7 +79,7 @@ function fromModuleConfig(config: unknown, file: string): Loaded {
         : { forward: entry.forward as ForwardFunction, backward: entry.backward as BackwardFunction | undefined },
     );
   }
-  return { name: parsed.data.name ?? file, named: parsed.data.name !== undefined, functions, invalid: {} };
+  return { name: parsed.data.name ?? file, named: parsed.data.name !== undefined, torch: parsed.data.torch, functions, invalid: {} };
 }
 
 const camel = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -115,7 +117,7 @@ async function fromJsonConfig(file: string): Promise<Loaded> {
       backward: backward && (((g, args, kwargs) => backward(g, ...args, options(kwargs))) as BackwardFunction),
     });
   }
-  return { name: config.name ?? file, named: config.name !== undefined, functions, invalid: {} };
+  return { name: config.name ?? file, named: config.name !== undefined, torch: config.torch, functions, invalid: {} };
 }
 
 async function load(target: string): Promise<Loaded> {
@@ -189,8 +191,10 @@ function fromBase64(t: RequestTensor): SpecTensor {
 const isTensorJson = (v: unknown): v is RequestTensor =>
   v !== null && typeof v === 'object' && 'shape' in v && ('data' in v || 'base64' in v);
 
-/** A returned value as a wire tensor's JSON text, or why it is not a tensor. */
+/** A returned value as a wire tensor's JSON text, or why it is not a tensor (BrokenReply). */
 function resultTensor(v: unknown, what: string): string {
+  // A number is a 0-d tensor of the case's dtype (what a JavaScript loss returns for a reduction).
+  if (typeof v === 'number') return encodeTensor([], 'float64', [v]).replace(/,"dtype":"float64"/, '');
   if (v === null || typeof v !== 'object' || !('shape' in v) || !('data' in v)) {
     throw new BrokenReply(`${what} returned ${describe(v)}, not a tensor { shape, data }`);
   }

@@ -766,10 +766,12 @@ async function check(options: CheckOptions, log: (line: string) => void): Promis
     }
     const chosen = goldens.filter((g) => selected.includes(g.golden.loss));
     const versions = [...new Set(chosen.map((g) => g.golden.torch))].sort(compareTorchVersions);
-    const wanted = options.torch ?? target.torch;
+    const wanted = options.torch ?? target.torch ?? hello.torch;
     const held = wanted === undefined ? versions[versions.length - 1]! : versions.filter((v) => torchMatches(v, wanted)).pop();
     if (held === undefined)
-      throw new CheckUsageError(`--torch ${wanted}: no golden files of it in ${goldenPath} (there: ${versions.join(', ')})`);
+      throw new CheckUsageError(
+        `${options.torch !== undefined ? '--torch' : "the implementation's torch"} ${wanted}: no golden files of it in ${goldenPath} (there: ${versions.join(', ')})`,
+      );
     // The held release first: its verdict is the exit status, and a --max-broken stop leaves the others unrun first.
     const order = [...chosen].sort((a, b) => Number(b.golden.torch === held) - Number(a.golden.torch === held));
     const total = order.reduce((n, g) => n + g.golden.cases.length, 0);
@@ -906,6 +908,13 @@ async function check(options: CheckOptions, log: (line: string) => void): Promis
           i = same;
         } else i++;
       }
+    }
+    const otherErrors = results.filter((r) => r.status === 'pass' && r.message !== '');
+    if (otherErrors.length > 0) {
+      out('');
+      out(
+        `Note: ${otherErrors.length} error checks pass with an exception type or message other than torch's (--strict-errors fails them), e.g. ${otherErrors[0]!.id}: ${otherErrors[0]!.message}`,
+      );
     }
     const unsupported = results.filter((r) => r.status === 'unsupported');
     if (unsupported.length > 0) {
