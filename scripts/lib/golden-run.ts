@@ -359,7 +359,7 @@ class GoldenRun {
     if (existsSync(goldenDir)) {
       chmodSync(this.staging, statSync(goldenDir).mode & 0o7777); // mkdtemp's 0700 must not become golden/'s
       linkTree(goldenDir, this.staging, '', fresh);
-    }
+    } else chmodSync(this.staging, statSync(dirname(goldenDir)).mode & 0o777); // a new folder: its parent's permissions
     for (const [rel, bytes] of fresh) {
       await yieldToEvents();
       mkdirSync(dirname(join(this.staging, rel)), { recursive: true });
