@@ -361,7 +361,9 @@ function cli(): Command {
       )
       .option('--strict-errors', "error cases pass only with torch's exception type and a message its regex matches")
       .addOption(
-        new Option('--max-broken <n>', 'after n broken cases (crash, hang, malformed reply) run no more').argParser(integer(1)).default(20),
+        new Option('--max-broken <n>', 'after n broken cases in a row (crash, hang, malformed reply) run no more')
+          .argParser(integer(1))
+          .default(10),
       )
       .action(
         async (o: {

@@ -13,7 +13,6 @@
 
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { z } from 'zod';
 import {
   type Comparison,
   compareTensor,
@@ -22,7 +21,7 @@ import {
   emptyDistribution,
   ulpDistance,
 } from '../../ts/golden/compare.ts';
-import { GoldenFile, type GoldenCase, type TensorJson, type TorchError } from '../../ts/golden/schema.ts';
+import { type GoldenCase, type GoldenFile, parseGolden, type TensorJson, type TorchError } from '../../ts/golden/schema.ts';
 import type { Tensor } from '../../ts/tensor.ts';
 import { compareTorchVersions } from '../../ts/torch-version.ts';
 import { CONFIG_NAMES, configProblem, JsonConfig } from './check-config.ts';
@@ -59,7 +58,7 @@ export interface CheckOptions {
   timeout?: number;
   /** Error cases pass only with torch's exception type and a message its regex matches. */
   strictErrors: boolean;
-  /** After this many broken cases the rest are not run. */
+  /** After this many broken cases in a row (the implementation is unusable) the rest are not run. */
   maxBroken: number;
   /** Where --impl / --command paths are relative to and where a config file is looked for. */
   cwd: string;
@@ -73,35 +72,20 @@ export const DEFAULT_TIMEOUT = 10;
 
 // ---- goldens --------------------------------------------------------------------------------------
 
-/** A golden file of any loss: the schema's, with the loss any stem (a user's own case module's). */
-const AnyLossGolden = GoldenFile.extend({ loss: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, { message: 'loss must be a stem' }) });
-type AnyGolden = z.infer<typeof AnyLossGolden>;
+type AnyGolden = GoldenFile;
 
 interface Loaded {
   file: string;
   golden: AnyGolden;
 }
 
+/** One golden file, validated as parseGolden does; any loss name (a folder a user's case module made). */
 function parseAnyGolden(file: string): AnyGolden {
-  let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    return parseGolden(readFileSync(file), file, { anyLoss: true });
   } catch (e) {
-    throw new CheckUsageError(`${file}: not JSON: ${(e as Error).message}`);
+    throw new CheckUsageError((e as Error).message);
   }
-  const r = AnyLossGolden.safeParse(json);
-  if (!r.success) throw new CheckUsageError(`${file}: invalid golden file ${zodProblem(r.error).replace(/^at /, 'at $')}`);
-  const g = r.data;
-  const ids = new Set<string>();
-  for (const [i, c] of g.cases.entries()) {
-    if (ids.has(c.id)) throw new CheckUsageError(`${file}: invalid golden file at $.cases[${i}].id: duplicate id ${c.id}`);
-    ids.add(c.id);
-    if ((c.error === null) === (c.output === null))
-      throw new CheckUsageError(`${file}: invalid golden file at $.cases[${i}]: exactly one of output and error must be set`);
-    if (Object.keys(c.args).join(',') !== g.args.join(','))
-      throw new CheckUsageError(`${file}: invalid golden file at $.cases[${i}].args: not the file's ${g.args.join(',')}`);
-  }
-  return g;
 }
 
 /** Every golden file at `path`: a folder of torch-<version>/ folders, one such folder, or one file. */
@@ -791,6 +775,7 @@ async function check(options: CheckOptions, log: (line: string) => void): Promis
         } else jobs.push({ request: buildRequest(golden, c, fn, withGrads, hello.base64 === true), golden, c, withGrads });
       }
     }
+    // Broken cases in a row: one that breaks on some cases runs on; one that breaks on every case is stopped.
     let broken = 0;
     let stopped = -1;
     await session.run(
@@ -798,7 +783,7 @@ async function check(options: CheckOptions, log: (line: string) => void): Promis
       (job, reply) => {
         bar.tick(job.c.id);
         const judged = judgeCase(job.golden, job.c, reply, job.withGrads, options.strictErrors);
-        if (judged.some((r) => r.status === 'broken')) broken++;
+        broken = judged.some((r) => r.status === 'broken') ? broken + 1 : 0;
         results.push(...judged);
       },
       (job, why) => {
@@ -814,7 +799,7 @@ async function check(options: CheckOptions, log: (line: string) => void): Promis
       },
     );
     if (stopped >= 0) {
-      const why = `not run: the implementation broke on ${broken} cases (--max-broken ${options.maxBroken})`;
+      const why = `not run: the implementation broke on ${broken} cases in a row (--max-broken ${options.maxBroken})`;
       for (const job of jobs.slice(stopped + 1)) results.push(...resultsOf(job.golden, job.c, job.withGrads, 'not-run', why));
     }
     bar.done();
