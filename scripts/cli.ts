@@ -397,7 +397,7 @@ function cli(): Command {
           );
         },
       ),
-    `Exit status: 0 every case of the held torch release passes, 1 a case fails, 2 a broken implementation (it does not start, crashes, hangs, answers outside the protocol, a function is not a function) or bad usage.\n\nExamples:\n  $ ${NAME} check --impl examples/textbook-bce/bce.mjs --torch 2.14\n  $ ${NAME} check --command "python3 examples/numpy/bce_numpy.py" --html report.html`,
+    `Exit status: 0 every case of the held torch release passes, 1 a case fails, 2 a broken implementation (it does not start, crashes, hangs, answers outside the protocol, a function is not a function) or bad usage.\n\nExample:\n  $ ${NAME} check --impl examples/textbook-bce/bce.mjs --torch 2.14\n  $ ${NAME} check --command "python3 examples/numpy/bce_numpy.py" --html report.html`,
   );
   return program;
 }

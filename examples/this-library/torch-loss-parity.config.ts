@@ -8,7 +8,7 @@
 // Verdict: every case of every loss with goldens passes, on every torch release.
 
 import type { BackwardFunction, CaseContext, CheckConfig, ForwardFunction, SpecKwargs, SpecTensor } from '../../scripts/lib/check-config.ts';
-import { LOSSES, optionName } from '../../ts/losses/registry.ts';
+import { LOSSES, type LossEntry, optionName } from '../../ts/losses/registry.ts';
 
 /** torch's keyword names as the ports' options (ignore_index -> ignoreIndex), plus the release to follow. */
 function options(kwargs: SpecKwargs, context: CaseContext): Record<string, unknown> {
@@ -20,7 +20,7 @@ function options(kwargs: SpecKwargs, context: CaseContext): Record<string, unkno
 // The spec's tensors ({ shape, dtype, data } with Float32Array / Float64Array / Int32Array data) are
 // already the ports' Tensor and IndexTensor; their results ({ data, shape }) are the spec's results.
 const functions: Record<string, { forward: ForwardFunction; backward: BackwardFunction }> = {};
-for (const [stem, entry] of Object.entries(LOSSES)) {
+for (const [stem, entry] of Object.entries(LOSSES) as [string, LossEntry][]) {
   functions[stem] = {
     forward: (args: readonly SpecTensor[], kwargs, context) => entry.forward(...args, options(kwargs, context)),
     backward: (gradOutput, args, kwargs, context) => entry.backward(gradOutput, ...args, options(kwargs, context)),
