@@ -232,6 +232,7 @@ export class ImplementationProcess {
     });
     const rl = createInterface({ input: this.child.stdout!, crlfDelay: Infinity });
     rl.on('line', (line) => {
+      if (line.trim() === '') return; // blank lines are not replies
       if (this.waiting) this.flush(line);
       else this.lines.push(line);
     });
