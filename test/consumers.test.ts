@@ -30,8 +30,9 @@ const CLASSIC_CASE = 'multilabel_soft_margin_loss/float32/mean/classic/4x3';
 
 /** What a user's tarball may hold: the build (JS and declarations), goldens, the Python generator, docs. */
 const SHIPPED =
-  /^(LICENSE|README\.md|PORTING\.md|package\.json|dist\/(ts|scripts)\/.+\.(js|d\.ts)|golden\/torch-[^/]+\/[a-z_]+\.json|python\/.+\.py|docs\/.+\.md)$/;
-const NEVER_SHIPPED = /(^|\/)(test|tests|\.ci|\.github|reports|node_modules)\/|\.test\.|stryker|vitest|tsconfig|biome|\.attw|sum_fixture/;
+  /^(LICENSE|README\.md|PORTING\.md|package\.json|dist\/(ts|scripts)\/.+\.(js|d\.ts)|golden\/torch-[^/]+\/[a-z0-9_]+\.json|python\/.+\.py|docs\/.+\.md)$/;
+const NEVER_SHIPPED =
+  /(^|\/)(test|tests|\.ci|\.github|reports|node_modules)\/|\.test\.|stryker|vitest[^/]*\.config|tsconfig|biome|\.attw|sum_fixture/;
 
 // npm's own variables from `npm run` (its prefix, the package's fields) must not reach the nested
 // npm installs or the consumers; the registry and cache settings may.
@@ -76,6 +77,7 @@ let tarball: string;
 let pack: PackResult;
 let esm: string;
 let cjs: string;
+let vitestProject: string;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'torch-loss-parity-consumers-'));
@@ -86,12 +88,14 @@ beforeAll(async () => {
   tarball = join(work, pack.filename);
   esm = join(work, 'esm');
   cjs = join(work, 'cjs');
+  vitestProject = join(work, 'vitest');
   for (const [from, to] of [
     ['esm', esm],
     ['cjs', cjs],
+    ['vitest', vitestProject],
   ] as const)
     cpSync(join(FIXTURES, from), to, { recursive: true });
-  await Promise.all([esm, cjs].map((dir) => run('npm', ['install', '--no-audit', '--no-fund', tarball], dir, 300_000)));
+  await Promise.all([esm, cjs, vitestProject].map((dir) => run('npm', ['install', '--no-audit', '--no-fund', tarball], dir, 300_000)));
   await runtimes;
 });
 
@@ -135,6 +139,10 @@ test('the tarball holds what users run and nothing else, within 8 MB', () => {
     'dist/ts/index.d.ts',
     'dist/ts/harness.js',
     'dist/ts/harness.d.ts',
+    'dist/ts/vitest.js',
+    'dist/ts/vitest.d.ts',
+    'dist/ts/arbitraries.js',
+    'dist/ts/arbitraries.d.ts',
   ];
   expect(files).toEqual(expect.arrayContaining([...required, 'dist/scripts/cli.js', 'python/goldens.py', 'python/worker.py', ...goldens]));
   expect(pack.size).toBeLessThanOrEqual(TARBALL_BUDGET_BYTES);
@@ -176,6 +184,24 @@ test('the harness entry loads the shipped goldens and the classic case passes th
   expect(results).toEqual(
     torches.map(({ golden }) => ({ torch: golden.torch, ok: true, output: CLASSIC_EXPECTED['1.13.0a0'].multilabelSoftMargin })),
   );
+});
+
+test('torch-loss-parity/vitest and /arbitraries in a fresh vitest project: tsc accepts toMatchTorch, the golden cases pass, a wrong result names its element', async () => {
+  // test/consumers/vitest: vitest (the optional peer dependency) installed beside the tarball.
+  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  await run(process.execPath, [tsc, '-p', 'tsconfig.json'], vitestProject);
+  const report = join(vitestProject, 'report.json');
+  await run(
+    join(vitestProject, 'node_modules', '.bin', 'vitest'),
+    ['run', '--reporter=json', `--outputFile=${report}`],
+    vitestProject,
+    300_000,
+  );
+  const result = JSON.parse(readFileSync(report, 'utf8')) as { numPassedTests: number; numFailedTests: number; numTotalTests: number };
+  console.log(`consumer vitest suite: ${result.numPassedTests} of ${result.numTotalTests} passed`);
+  const cases = repoGoldens().filter((g) => g.golden.loss === 'soft_margin_loss' && g.golden.torch.startsWith('2.14'))[0]!.golden.cases
+    .length;
+  expect(result).toMatchObject({ numFailedTests: 0, numTotalTests: cases + 3, numPassedTests: cases + 3 });
 });
 
 test.each(['node16', 'bundler'])(

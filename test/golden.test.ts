@@ -71,7 +71,7 @@ for (const { path, kernels } of PATHS) {
     for (const c of cases) {
       test(`${c.name} [${path}]`, () => {
         const entry = lossEntry(c.loss);
-        const forward = () => entry.forward(...c.args, c.options);
+        const forward = () => entry.forward(...c.tensors, c.options);
         if (c.error) {
           expect(forward).toMatchTorch(c);
           return;
@@ -79,7 +79,7 @@ for (const { path, kernels } of PATHS) {
         expect.soft(forward).toMatchTorch(c);
         const gradOutput = c.gradOutput;
         if (!gradOutput) return;
-        const backward = () => gradsByName(entry, entry.backward(gradOutput, ...c.args, c.options));
+        const backward = () => gradsByName(entry, entry.backward(gradOutput, ...c.tensors, c.options));
         if (c.gradError) {
           expect.soft(backward).toMatchTorch(c, { grad: entry.grads[0]! });
           return;

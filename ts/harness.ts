@@ -5,7 +5,7 @@
 export { caseArgs, GOLDEN_DIR, gradsByName, loadGoldens, lossEntry, matchError, portOptions, runCase, toTensor } from './golden/run.ts';
 export type { CaseResult, LoadedGolden } from './golden/run.ts';
 export { goldenCases, matchTorch, TorchCase } from './golden/cases.ts';
-export type { CaseTensor, GoldenCasesOptions, TorchMatch, TorchPart, TorchResult } from './golden/cases.ts';
+export type { CaseTensor, FloatCaseTensor, GoldenCasesOptions, TorchMatch, TorchPart, TorchResult } from './golden/cases.ts';
 export { compareTensor, ulpDistance } from './golden/compare.ts';
 export type { Comparison } from './golden/compare.ts';
 export { decodeNumber, GOLDEN_FORMAT, GoldenCase, GoldenFile, parseGolden, TensorJson, tensorValues } from './golden/schema.ts';

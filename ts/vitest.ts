@@ -15,7 +15,7 @@ import { expect } from 'vitest';
 import { matchTorch, type TorchCase, type TorchPart } from './golden/cases.ts';
 
 export { goldenCases, matchTorch, TorchCase } from './golden/cases.ts';
-export type { CaseTensor, GoldenCasesOptions, TorchMatch, TorchPart, TorchResult } from './golden/cases.ts';
+export type { CaseTensor, FloatCaseTensor, GoldenCasesOptions, TorchMatch, TorchPart, TorchResult } from './golden/cases.ts';
 
 /** The matcher, for expect.extend (registered by importing this module). */
 export function toMatchTorch(received: unknown, c: TorchCase, part: TorchPart = 'output'): { pass: boolean; message: () => string } {

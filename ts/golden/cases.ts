@@ -8,7 +8,7 @@
 import { compareTensor, ulpDistance, type Comparison } from './compare.ts';
 import { GOLDEN_DIR } from './paths.ts';
 import { loadGoldens, matchError, portOptions, toTensor } from './run.ts';
-import type { Tensor } from '../tensor.ts';
+import type { IndexTensor, Tensor } from '../tensor.ts';
 import { tensorValues, type GoldenCase, type GoldenFile, type TensorJson, type Tolerance, type TorchError } from './schema.ts';
 
 /** A tensor as a case hands it out: float32 Float32Array, float64 Float64Array, int64 / int32 Int32Array, bool Uint8Array. */
@@ -16,6 +16,12 @@ export interface CaseTensor {
   readonly shape: number[];
   readonly dtype: TensorJson['dtype'];
   readonly data: Float32Array | Float64Array | Int32Array | Uint8Array;
+}
+
+/** A floating-point CaseTensor (an output, a gradient): also this library's Tensor. */
+export interface FloatCaseTensor extends CaseTensor {
+  readonly dtype: 'float32' | 'float64';
+  readonly data: Float32Array | Float64Array;
 }
 
 /** What toMatchTorch compares: the output (default) or the gradient of one argument. */
@@ -81,6 +87,14 @@ export class TorchCase {
     return this.argNames.map((name) => caseTensor(this.case.args[name]!));
   }
 
+  /**
+   * The positional tensors as this library's ports take them (Tensor; integer and bool dtypes as
+   * IndexTensor), in torch's order: what runCase passes.
+   */
+  get tensors(): (Tensor | IndexTensor)[] {
+    return this.argNames.map((name) => toTensor(this.case.args[name]!));
+  }
+
   /** The positional tensors by torch's names. */
   get argsByName(): Record<string, CaseTensor> {
     return Object.fromEntries(this.argNames.map((name) => [name, caseTensor(this.case.args[name]!)]));
@@ -99,13 +113,13 @@ export class TorchCase {
   }
 
   /** The gradient passed to torch.autograd.grad (shaped like the output), or null without a backward. */
-  get gradOutput(): CaseTensor | null {
-    return this.case.grad_output ? caseTensor(this.case.grad_output) : null;
+  get gradOutput(): FloatCaseTensor | null {
+    return this.case.grad_output ? (caseTensor(this.case.grad_output) as FloatCaseTensor) : null;
   }
 
   /** torch's output, or null for an error case. */
-  get output(): CaseTensor | null {
-    return this.case.output ? caseTensor(this.case.output) : null;
+  get output(): FloatCaseTensor | null {
+    return this.case.output ? (caseTensor(this.case.output) as FloatCaseTensor) : null;
   }
 }
 

@@ -1,0 +1,1 @@
+export default { test: { include: ['golden.spec.ts'] } };
