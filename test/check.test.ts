@@ -67,7 +67,7 @@ const numpy = (await execa('/usr/bin/python3', ['-c', 'import numpy'], { reject:
 // The examples run at once, each a CLI and the implementation's process; each test awaits its own.
 const runs = {
   library: check(['--impl', 'examples/this-library/torch-loss-parity.config.ts', '--json']),
-  publicApi: check(['--impl', 'examples/this-library/public-api.config.json', '--json']),
+  publicApi: check(['--impl', 'examples/this-library/public-api.config.json', '--loss', 'cross_entropy,mse_loss', '--json']),
   textbook: check(['--impl', 'examples/textbook-bce/bce.mjs', '--json', '--html', join(scratch, 'textbook.html')]),
   textbookText: check(['--impl', 'examples/textbook-bce/bce.mjs', '--torch', '1.13', '--loss', BCE]),
   numpy: numpy ? check(['--command', '/usr/bin/python3 examples/numpy/bce_numpy.py', '--strict-errors', '--json']) : null,
@@ -219,6 +219,7 @@ test('a JSON config over the public API (positional calls, camelCase options, no
   const rep = report(r);
   expect(r.exitCode).toBe(0);
   expect(rep.failures.filter((f) => f.torch === rep.held)).toEqual([]);
+  expect(rep.losses).toEqual(['cross_entropy', 'mse_loss']);
   // following the newest release, it differs from older ones where their behaviour differs
   expect(rep.torch.find((t) => t.torch === '1.7.0a0')?.failedCases).toBeGreaterThan(0);
 }, 150_000);
