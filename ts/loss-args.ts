@@ -15,7 +15,7 @@ import {
   type Tensor,
 } from './tensor.ts';
 import { useDType, type Round } from './numerics.ts';
-import { CPU_CAPABILITIES, torchRelease, vectorLanes, type CpuCapability, type TorchRelease } from './torch-version.ts';
+import { CPU_CAPABILITIES, sumLanes, torchRelease, type CpuCapability, type TorchRelease } from './torch-version.ts';
 import { warn } from './warnings.ts';
 
 export type Reduction = 'none' | 'mean' | 'sum';
@@ -144,7 +144,7 @@ export function prepare<S extends LossSignature>(
     torch,
     dtype,
     round: useDType(dtype),
-    lanes: vectorLanes(dtype),
+    lanes: sumLanes(dtype, torch, capability as CpuCapability),
     capability: capability as CpuCapability,
     input,
     target: converted as TargetOf<S>,

@@ -247,12 +247,21 @@ export type CpuCapability = 'default' | 'avx2' | 'avx512';
 export const CPU_CAPABILITIES: readonly CpuCapability[] = ['default', 'avx2', 'avx512'];
 
 /**
- * Elements per vector in ATen's float sum kernel: 32 bytes under every capability. Measured, not
- * assumed: torch 1.13, 2.6 and 2.14 sum exactly as 8 float32 / 4 float64 lanes under AVX2,
- * AVX-512 and 'default' alike, and never as 16 / 8 (test/fixtures/torch-sums-*.json).
+ * Elements per vector in ATen's float sum kernel's AVX2 build: 32 bytes. Measured: torch 2.6 and
+ * 2.14 sum exactly as 8 float32 / 4 float64 lanes under AVX2, AVX-512 and 'default' alike
+ * (test/fixtures/torch-sums-*.json; 1.13 under AVX2 and 'default'). See sumLanes for AVX-512.
  */
 export function vectorLanes(dtype: 'float32' | 'float64'): number {
   return dtype === 'float32' ? 8 : 4;
+}
+
+/**
+ * The sum kernel's lanes for a release and capability: vectorLanes, doubled under avx512 where
+ * the release registers an AVX-512 build of the sum kernel (avx512SumKernel: 1.10 to 2.0, read in
+ * 1.13's libtorch_cpu dispatch tables; unmeasured, as no AVX-512 CPU was at hand).
+ */
+export function sumLanes(dtype: 'float32' | 'float64', torch: TorchRelease, capability: CpuCapability): number {
+  return vectorLanes(dtype) * (capability === 'avx512' && torch.avx512SumKernel ? 2 : 1);
 }
 
 /** Orders torch.__version__ strings (or golden folder names) by major, minor, patch. */

@@ -39,7 +39,7 @@ import {
   type IndexTensor,
   type Tensor,
 } from '../tensor.ts';
-import { vectorLanes, type CpuCapability, type TorchRelease } from '../torch-version.ts';
+import { sumLanes, type CpuCapability, type TorchRelease } from '../torch-version.ts';
 import { lossModule } from '../loss-module.ts';
 import { DEFAULT_IGNORE_INDEX, nllLossCore, nllLossCoreBackward, parseIgnoreIndex } from './nll_loss.ts';
 
@@ -250,14 +250,6 @@ function logProbs(a: Checked): Tensor {
   return makeTensor(logSoftmax(input.data, l.outer, l.classes, l.inner, l.lastDim, k), input.shape, dtypeOf(input));
 }
 
-/**
- * The sum kernel's float lanes: vectorLanes (8 float32 / 4 float64), doubled under avx512 where
- * the release runs an AVX-512 build of it (torch.avx512SumKernel: 1.10 to 2.0).
- */
-function sumLanes(a: Checked, dtype: DType): number {
-  return vectorLanes(dtype) * (a.capability === 'avx512' && a.torch.avx512SumKernel ? 2 : 1);
-}
-
 /** Tensor.sum(class_dim) of a contiguous tensor shaped like the input. */
 function sumClasses(values: ArrayLike<number>, shape: readonly number[], l: Layout, dtype: DType, lanes: number, r: Round): FloatArray {
   const keep = shape.map((d, i) => (i === l.classDim ? 1 : d));
@@ -312,11 +304,11 @@ function probabilityLoss(a: Checked): Tensor {
   const { dtype, products, divisor } = probabilityTerms(a, p);
   const r = rounder(dtype);
   if (a.reduction === 'none') {
-    const s = sumClasses(products, a.input.shape, a.layout, dtype, sumLanes(a, dtype), r);
+    const s = sumClasses(products, a.input.shape, a.layout, dtype, sumLanes(dtype, a.torch, a.capability), r);
     for (let i = 0; i < s.length; i++) s[i] = -s[i]!;
     return makeTensor(s, a.layout.reducedShape, dtype);
   }
-  const s = -atenSum(products, sumLanes(a, dtype), r);
+  const s = -atenSum(products, sumLanes(dtype, a.torch, a.capability), r);
   if (a.reduction === 'sum') return makeTensor([s], [], dtype);
   return makeTensor([products.length === 0 ? NaN : r(s / divisor)], [], dtype);
 }
@@ -382,7 +374,7 @@ function smoothingTerms(a: Checked, p: Tensor): SmoothingTerms {
     for (let i = 0; i < pw.length; i++) pw[i] = r(p.data[i]! * w[Math.floor(i / inner) % C]!);
     weighted = pw;
   }
-  const smooth = sumClasses(weighted, a.input.shape, a.layout, dtype, sumLanes(a, dtype), r);
+  const smooth = sumClasses(weighted, a.input.shape, a.layout, dtype, sumLanes(dtype, a.torch, a.capability), r);
   const ignored = new Uint8Array(smooth.length);
   const masks = a.torch.crossEntropySmoothingExcludesIgnored || a.ignoreIndex >= 0;
   for (let i = 0; i < smooth.length; i++) {
@@ -408,20 +400,20 @@ function smoothingTerms(a: Checked, p: Tensor): SmoothingTerms {
         }
         kept.push(w[t]!);
       }
-      divisor = atenSum(kept, sumLanes(a, dtype), r);
-      meanSum = atenSum(smooth, sumLanes(a, dtype), r);
+      divisor = atenSum(kept, sumLanes(dtype, a.torch, a.capability), r);
+      meanSum = atenSum(smooth, sumLanes(dtype, a.torch, a.capability), r);
     } else if (a.torch.crossEntropySmoothingExcludesIgnored) {
       divisor = smooth.length - ignored.reduce((s, v) => s + v, 0);
       if (a.torch.crossEntropySmoothingMaskedFill) {
-        meanSum = atenSum(smooth, sumLanes(a, dtype), r);
+        meanSum = atenSum(smooth, sumLanes(dtype, a.torch, a.capability), r);
       } else {
         // smooth.masked_select(~ignored).mean()
         const kept = allocate(dtype, divisor);
         for (let i = 0, k = 0; i < smooth.length; i++) if (!ignored[i]) kept[k++] = smooth[i]!;
-        meanSum = atenSum(kept, sumLanes(a, dtype), r);
+        meanSum = atenSum(kept, sumLanes(dtype, a.torch, a.capability), r);
       }
     } else {
-      meanSum = atenSum(smooth, sumLanes(a, dtype), r); // smooth.mean()
+      meanSum = atenSum(smooth, sumLanes(dtype, a.torch, a.capability), r); // smooth.mean()
     }
   }
   return { dtype, smooth, ignored, divisor, meanSum };
@@ -439,7 +431,7 @@ function smoothingLoss(a: Checked): Tensor {
     for (let i = 0; i < out.length; i++) out[i] = r(r(nll.data[i]! * keep) + r(smooth[i]! * spread));
     return makeTensor(out, nll.shape, dtype);
   }
-  const ret = a.reduction === 'sum' ? atenSum(smooth, sumLanes(a, dtype), r) : r(meanSum / divisor);
+  const ret = a.reduction === 'sum' ? atenSum(smooth, sumLanes(dtype, a.torch, a.capability), r) : r(meanSum / divisor);
   return makeTensor([r(r(nll.data[0]! * keep) + r(ret * spread))], [], dtype);
 }
 

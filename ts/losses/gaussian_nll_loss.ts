@@ -45,7 +45,7 @@ import {
   type IndexTensor,
   type Tensor,
 } from '../tensor.ts';
-import { vectorLanes, type TorchRelease } from '../torch-version.ts';
+import { sumLanes, type TorchRelease } from '../torch-version.ts';
 
 export interface GaussianNllOptions extends CommonOptions {
   /** Include the constant term 0.5 * log(2 * pi) (torch's full; default false). */
@@ -263,7 +263,7 @@ function plan(
   return {
     dtype,
     round: r,
-    lanes: vectorLanes(dtype),
+    lanes: sumLanes(dtype, c.torch, c.capability),
     reduction: c.reduction,
     log: logOp(dtype, c.capability),
     full,

@@ -43,7 +43,7 @@ import { applyReduction, makeTensor } from '../reduction.ts';
 import { atenSumTo } from '../sum-to.ts';
 import { useDType } from '../numerics.ts';
 import { castTo, resultType, roundFor } from '../promotion.ts';
-import { vectorLanes } from '../torch-version.ts';
+import { sumLanes } from '../torch-version.ts';
 import { expOp, logOp, scalarLogOp, xlogx } from '../unary-ops.ts';
 import { warn as emitWarning } from '../warnings.ts';
 
@@ -126,7 +126,7 @@ function check(
   return Object.assign(c, {
     dtype,
     round: useDType(dtype),
-    lanes: vectorLanes(dtype),
+    lanes: sumLanes(dtype, c.torch, c.capability),
     target,
     logTarget,
     batchmean: read.batchmean,
