@@ -56,7 +56,13 @@ export function kernelOpsSource(assembly: string): string {
     if (flag) flags.push(`  ${flag[1]}: ${flag[2]},`);
     const op = /^export const (\w+) = (\d+); \/\/ kernel:((?: [yabcs]=\w+)*)/.exec(line);
     if (!op) continue;
-    const named = new Map(op[3]!.trim().split(' ').filter(Boolean).map((pair) => pair.split('=') as [string, string]));
+    const named = new Map(
+      op[3]!
+        .trim()
+        .split(' ')
+        .filter(Boolean)
+        .map((pair) => pair.split('=') as [string, string]),
+    );
     const operands = SLOTS.filter((slot) => named.has(slot)).map((slot) => `{ name: '${named.get(slot)}', slot: '${slot}' }`);
     const scalar = named.has('s') ? `'${named.get('s')}'` : 'null';
     ops.push(`  ${op[1]}: { id: ${op[2]}, operands: [${operands.join(', ')}], scalar: ${scalar} },`);
@@ -69,7 +75,7 @@ export function kernelOpsSource(assembly: string): string {
     ...flags,
     '} as const;',
     '',
-    "/** The kernels: id (the `op` argument), named operands by argument slot (y the target; a, b, c), and what the scalar is. */",
+    '/** The kernels: id (the `op` argument), named operands by argument slot (y the target; a, b, c), and what the scalar is. */',
     'export const KERNEL_OPS = {',
     ...ops,
     '} as const;',

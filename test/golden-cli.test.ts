@@ -57,7 +57,8 @@ const scenarios: Scenario[] = [
   {
     what: 'a golden for a loss without a port',
     python: fake('bad-loss'),
-    message: /generated binary_cross_entropy_with_logits\.json for torch 9\.9\.0: invalid golden file at \$\.loss: .*binary_cross_entropy_with_logits/,
+    message:
+      /generated binary_cross_entropy_with_logits\.json for torch 9\.9\.0: invalid golden file at \$\.loss: .*binary_cross_entropy_with_logits/,
   },
   {
     what: 'a torch version that is a path',

@@ -40,7 +40,9 @@ test('beta before torch 1.7 and huber_loss before 1.9 are what those releases la
   for (const run of [() => huberLoss(x, y, { torchVersion: '1.8.1' }), () => huberLossBackward(one, x, y, { torchVersion: '1.7.0a0' })]) {
     const h = thrown(run);
     expect(h.torchErrorType).toBe('AttributeError');
-    expect(h.message).toMatch(/huber_loss was added in torch 1\.9 \(pytorch#50553\).*module 'torch\.nn\.functional' has no attribute 'huber_loss'/);
+    expect(h.message).toMatch(
+      /huber_loss was added in torch 1\.9 \(pytorch#50553\).*module 'torch\.nn\.functional' has no attribute 'huber_loss'/,
+    );
   }
   expect(huberLoss(x, y, { torchVersion: '1.9.0' }).data[0]).toBe(0.40625);
   const w = thrown(() => huberLoss(x, y, { weight: tensor([1, 1, 1, 1]), torchVersion: '2.5.1' }));

@@ -74,9 +74,14 @@ test('a script killed mid-run leaves no temporary folder behind', async () => {
   // goldens.py has loaded its sources by the time it imports the sleeping torch
   await withSleepingTorch(async (fakeTorch) => {
     const before = readdirSync(tmpdir()).filter((n) => n.startsWith('torch-parity-'));
-    const child = startPython({ command: ['env', `PYTHONPATH=${fakeTorch}`, 'python3'], origin: 'test' }, 'goldens.py', ['soft_margin_loss'], {
-      timeoutMs: 60_000,
-    });
+    const child = startPython(
+      { command: ['env', `PYTHONPATH=${fakeTorch}`, 'python3'], origin: 'test' },
+      'goldens.py',
+      ['soft_margin_loss'],
+      {
+        timeoutMs: 60_000,
+      },
+    );
     await new Promise((resolve) => child.stderr.once('data', resolve));
     child.kill('SIGKILL');
     expect((await child).signal).toBe('SIGKILL');

@@ -67,8 +67,15 @@ function gradDrift(prev: GoldenCase, c: GoldenCase, golden: GoldenFile): PartDri
     return names.length > 1 && part.status !== 'unchanged' ? { ...part, note: `${name}: ${part.note}` } : part;
   });
   if (parts.length === 0) return comparePart('grad', null, null, c, golden);
-  const worst = parts.reduce((a, b) => (RANK[b.status] > RANK[a.status] || (RANK[b.status] === RANK[a.status] && b.maxUlp > a.maxUlp) ? b : a));
-  return { ...worst, maxAbs: Math.max(...parts.map((p) => p.maxAbs)), maxRel: Math.max(...parts.map((p) => p.maxRel)), maxUlp: Math.max(...parts.map((p) => p.maxUlp)) };
+  const worst = parts.reduce((a, b) =>
+    RANK[b.status] > RANK[a.status] || (RANK[b.status] === RANK[a.status] && b.maxUlp > a.maxUlp) ? b : a,
+  );
+  return {
+    ...worst,
+    maxAbs: Math.max(...parts.map((p) => p.maxAbs)),
+    maxRel: Math.max(...parts.map((p) => p.maxRel)),
+    maxUlp: Math.max(...parts.map((p) => p.maxUlp)),
+  };
 }
 
 export function driftBetween(before: GoldenFile | null, after: GoldenFile): FileDrift {
@@ -86,10 +93,7 @@ export function driftBetween(before: GoldenFile | null, after: GoldenFile): File
       continue;
     }
     const inputsMoved = JSON.stringify(prev.args) !== JSON.stringify(c.args) || JSON.stringify(prev.kwargs) !== JSON.stringify(c.kwargs);
-    const parts = [
-      comparePart('output', prev.output, c.output, c, after),
-      gradDrift(prev, c, after),
-    ];
+    const parts = [comparePart('output', prev.output, c.output, c, after), gradDrift(prev, c, after)];
     if (inputsMoved) for (const p of parts) if (p.status === 'unchanged') p.status = 'within';
     if (inputsMoved) parts[0]!.note = `inputs changed; ${parts[0]!.note}`;
     cases.push({ id: c.id, dtype: c.dtype, parts });

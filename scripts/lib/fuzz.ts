@@ -131,14 +131,16 @@ export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
   const classWeight = (s: number[], values: fc.Arbitrary<number>) =>
     domain.target === 'classes'
       ? fc.option(
-          fc.array(values, { minLength: s.length ? s[s.length === 1 ? 0 : 1]! : 1, maxLength: s.length ? s[s.length === 1 ? 0 : 1]! : 1 }).map(
-            (v) => [[v.length], v] as [number[], number[]],
-          ),
+          fc
+            .array(values, { minLength: s.length ? s[s.length === 1 ? 0 : 1]! : 1, maxLength: s.length ? s[s.length === 1 ? 0 : 1]! : 1 })
+            .map((v) => [[v.length], v] as [number[], number[]]),
           { nil: null },
         )
       : optionLayout(s, values);
   const reductionArb = domain.reductions ? fc.constantFrom(...domain.reductions) : reduction;
-  const scalarKwargs = fc.record(Object.fromEntries(Object.entries(domain.kwargs ?? {}).map(([name, vs]) => [name, fc.constantFrom(...vs)])));
+  const scalarKwargs = fc.record(
+    Object.fromEntries(Object.entries(domain.kwargs ?? {}).map(([name, vs]) => [name, fc.constantFrom(...vs)])),
+  );
   return fc
     .tuple(dtype, shapeArb)
     .chain(([d, s]) =>
