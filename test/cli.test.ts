@@ -50,6 +50,18 @@ const OPTIONS: Record<string, string[]> = {
   ],
   bench: ['--sizes <list>', '--repeats <n>', '--json <file>', '--losses <stems>', '--js-loops', '--cold-allocator', '--torch-python <cmd>'],
   fuzz: ['--torch-python <cmd>', '--runs <n>', '--loss <stems>', '--seed <n>', '--shard <i/n>', '--json'],
+  check: [
+    '--impl <module>',
+    '--command <cmd>',
+    '--golden <dir>',
+    '--loss <stems>',
+    '--torch <version>',
+    '--json',
+    '--html <file>',
+    '--timeout <seconds>',
+    '--strict-errors',
+    '--max-broken <n>',
+  ],
 };
 
 test('--help of the CLI and of every subcommand: a usage line, every option, an example', async () => {
