@@ -29,7 +29,10 @@ const torchSize = (shape) => `torch.Size([${shape.join(', ')}])`;
 function prepare([inputs, targets], kwargs) {
   const { alpha = 0.25, gamma = 2, reduction = 'none' } = kwargs;
   if (inputs.shape.length !== targets.shape.length || inputs.shape.some((d, i) => d !== targets.shape[i])) {
-    throw new TorchError('ValueError', `Target size (${torchSize(targets.shape)}) must be the same as input size (${torchSize(inputs.shape)})`);
+    throw new TorchError(
+      'ValueError',
+      `Target size (${torchSize(targets.shape)}) must be the same as input size (${torchSize(inputs.shape)})`,
+    );
   }
   if (targets.dtype !== 'float32' && targets.dtype !== 'float64') {
     throw new TorchError(
@@ -45,7 +48,17 @@ function prepare([inputs, targets], kwargs) {
     );
   }
   const f32 = inputs.dtype === 'float32';
-  return { x: inputs.data, t: targets.data, shape: inputs.shape, dtype: inputs.dtype, f32, r: f32 ? Math.fround : (v) => v, alpha, gamma, reduction };
+  return {
+    x: inputs.data,
+    t: targets.data,
+    shape: inputs.shape,
+    dtype: inputs.dtype,
+    f32,
+    r: f32 ? Math.fround : (v) => v,
+    alpha,
+    gamma,
+    reduction,
+  };
 }
 
 /** q ** e as torch's pow(tensor, scalar) computes it: 0 and 1 exactly, 0.5 / 2 / 3 / -0.5 / -1 / -2 by sqrt and products. */

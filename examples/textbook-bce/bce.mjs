@@ -67,7 +67,8 @@ function factors(input, target, kwargs) {
   let shape = input.shape;
   if (weight) shape = broadcastShapes(shape, weight.shape);
   if (pos_weight) shape = broadcastShapes(shape, pos_weight.shape);
-  if (shape.length !== input.shape.length || shape.some((d, i) => d !== input.shape[i])) throw new Error('weights must broadcast to the input');
+  if (shape.length !== input.shape.length || shape.some((d, i) => d !== input.shape[i]))
+    throw new Error('weights must broadcast to the input');
   const w = weight ? broadcastIndex(weight.shape, shape) : null;
   const p = pos_weight ? broadcastIndex(pos_weight.shape, shape) : null;
   return (i) => ({ w: w ? weight.data[w[i]] : 1, f: p ? 1 + (pos_weight.data[p[i]] - 1) * target.data[i] : 1 });

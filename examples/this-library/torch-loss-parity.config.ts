@@ -7,7 +7,14 @@
 //
 // Verdict: every case of every loss with goldens passes, on every torch release.
 
-import type { BackwardFunction, CaseContext, CheckConfig, ForwardFunction, SpecKwargs, SpecTensor } from '../../scripts/lib/check-config.ts';
+import type {
+  BackwardFunction,
+  CaseContext,
+  CheckConfig,
+  ForwardFunction,
+  SpecKwargs,
+  SpecTensor,
+} from '../../scripts/lib/check-config.ts';
 import { LOSSES, type LossEntry, optionName } from '../../ts/losses/registry.ts';
 
 /** torch's keyword names as the ports' options (ignore_index -> ignoreIndex), plus the release to follow. */

@@ -34,7 +34,9 @@ export interface RowDetail {
 
 export interface WorstCase {
   id: string;
+  /** The case's first positional tensor (the input). */
   input: TensorSummary;
+  /** Its second (the target), or the first again for a one-tensor function. */
   target: TensorSummary;
   /** kwargs given a value (tensors by shape), e.g. 'reduction=none', 'weight: [3]'. */
   kwargs: string[];
@@ -158,8 +160,9 @@ export function parity(goldens: readonly LoadedGolden[], options: ParityDetailOp
           if (e && ratio > 0) {
             const candidate = {
               id: c.id,
-              input: summarizeTensor(c.args.input),
-              target: summarizeTensor(c.args.target),
+              // The first two positional tensors, whatever the loss names them (input/target, inputs/targets).
+              input: summarizeTensor(Object.values(c.args)[0]!),
+              target: summarizeTensor(Object.values(c.args)[1] ?? Object.values(c.args)[0]!),
               kwargs: kwargsGiven(c),
               element: e,
               ratio,
