@@ -112,7 +112,15 @@ export function parity(goldens: readonly LoadedGolden[], options: ParityDetailOp
       continue;
     }
     for (const c of golden.cases) {
-      for (const r of runCase(golden.loss, c, golden, { distribution: detail })) {
+      // A case counts once per kind: its grad passes when every argument's gradient does.
+      const results = runCase(golden.loss, c, golden, { distribution: detail });
+      const failed = new Map<string, string[]>();
+      for (const r of results) {
+        if (!failed.has(r.kind)) failed.set(r.kind, []);
+        if (!r.ok) failed.get(r.kind)!.push(r.arg === undefined ? r.message : `${r.arg}: ${r.message}`);
+      }
+      const counted = new Set<string>();
+      for (const r of results) {
         const key = [golden.torch, golden.loss, c.dtype, r.kind].join('|');
         let row = rows.get(key);
         if (!row) {
@@ -136,9 +144,13 @@ export function parity(goldens: readonly LoadedGolden[], options: ParityDetailOp
           }
           rows.set(key, row);
         }
-        row.cases++;
-        if (r.ok) row.passed++;
-        else row.failures.push({ id: r.id, message: r.message });
+        if (!counted.has(r.kind)) {
+          counted.add(r.kind);
+          row.cases++;
+          const messages = failed.get(r.kind)!;
+          if (messages.length === 0) row.passed++;
+          else row.failures.push({ id: r.id, message: messages.join('; ') });
+        }
         const cmp = r.comparison;
         if (cmp) {
           row.maxAbs = Math.max(row.maxAbs, cmp.maxAbs);
