@@ -114,7 +114,14 @@ async function run(s: Scenario, dir = freshCopy()): Promise<Outcome> {
     ...s.env,
   };
   if (s.hostPython) env.TORCH_PARITY_HOST_PYTHON = s.hostPython(dir);
-  const child = execa(command[0]!, command.slice(1), { cwd: PACKAGE_ROOT, env, reject: false, all: true, detached: true, timeout: 60_000 });
+  const child = execa(command[0]!, command.slice(1), {
+    cwd: PACKAGE_ROOT,
+    env,
+    reject: false,
+    all: true,
+    detached: true,
+    timeout: 120_000,
+  });
   if (s.signal) {
     // Watch both what the run prints and what the fake interpreter is doing (FAKE_LOG).
     const { at, name, nodeOnly } = s.signal;
@@ -331,7 +338,7 @@ test('a failure or a kill at any phase leaves golden/ the old set or the new one
     }
     expect.soft(whichSet(join(o.dir, 'golden')), what).toBe(s.recovered ?? s.expectSet);
   });
-}, 120_000);
+}, 300_000); // 17 golden runs, 4 at a time, each checking all 14 losses' goldens (about 90 s on 2 idle cores)
 
 test('the next run removes what killed runs left, and keeps golden/ as it was', async () => {
   const killed = outcomes[scenarios.findIndex((s) => s.name === 'SIGKILL as the commit starts')]!;
