@@ -338,7 +338,7 @@ test('a failure or a kill at any phase leaves golden/ the old set or the new one
     }
     expect.soft(whichSet(join(o.dir, 'golden')), what).toBe(s.recovered ?? s.expectSet);
   });
-}, 300_000); // 17 golden runs, 4 at a time, each checking all 14 losses' goldens (about 90 s on 2 idle cores)
+}, 300_000); // 17 golden runs, 4 at a time, each checking all 14 losses' goldens (94-120+ s measured on 2 loaded cores)
 
 test('the next run removes what killed runs left, and keeps golden/ as it was', async () => {
   const killed = outcomes[scenarios.findIndex((s) => s.name === 'SIGKILL as the commit starts')]!;
