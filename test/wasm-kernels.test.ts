@@ -10,6 +10,12 @@ import {
   binaryCrossEntropyBackward,
   binaryCrossEntropyWithLogits,
   binaryCrossEntropyWithLogitsBackward,
+  gaussianNllLoss,
+  gaussianNllLossBackward,
+  l1Loss,
+  l1LossBackward,
+  mseLoss,
+  mseLossBackward,
   multilabelSoftMarginLoss,
   multilabelSoftMarginLossBackward,
   softMarginLoss,
@@ -18,6 +24,7 @@ import {
 } from '../ts/index.ts';
 import { CHUNK, Float32Kernels, float32Kernels, kernelsFor, loadFloat32Kernels, useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
 import { compileKernels, kernelOpsSource, kernelsModuleSource } from '../scripts/build-wasm.ts';
+import { glibcExpf, glibcLogf, sleefExpf, sleefLogf } from '../ts/libm.ts';
 import { KERNEL_FLAGS, KERNEL_OPS } from '../ts/wasm/kernel-ops.ts';
 
 afterEach(() => useFloat32Kernels(true));
@@ -349,3 +356,141 @@ test("BCELoss' range check in the module finds the first value outside [0, 1] wh
   }
   expect(kernels.firstOutsideUnit(new Float32Array(0))).toBe(-1);
 });
+
+// ---- issue 14's kernels: bit for bit the JS loops, every element ----
+
+/** Both paths' results (a tensor, or a record of tensors), element by element as bits (NaN with NaN): no exceptions. */
+function expectIdentical(run: () => Tensor | Record<string, Tensor | null>, what: string): void {
+  useFloat32Kernels(true);
+  const wasm = run();
+  useFloat32Kernels(false);
+  const js = run();
+  useFloat32Kernels(true);
+  const tensors = (r: Tensor | Record<string, Tensor | null>): [string, Tensor | null][] =>
+    'data' in r && 'shape' in r ? [['', r as Tensor]] : Object.entries(r as Record<string, Tensor | null>);
+  const [w, j] = [tensors(wasm), tensors(js)];
+  expect(w.map(([k]) => k)).toEqual(j.map(([k]) => k));
+  for (let t = 0; t < w.length; t++) {
+    const [name, a] = w[t]!;
+    const b = j[t]![1];
+    if (a === null || b === null) {
+      expect(a, `${what} ${name}`).toBe(b);
+      continue;
+    }
+    expect(a.shape, `${what} ${name}`).toEqual(b.shape);
+    expect(a.data.constructor, `${what} ${name}`).toBe(b.data.constructor);
+    for (let i = 0; i < b.data.length; i++) {
+      const x: number = a.data[i]!;
+      const y: number = b.data[i]!;
+      if (!(Object.is(x, y) || (x !== x && y !== y))) expect.fail(`${what} ${name}: element ${i}: kernel ${x}, JS ${y}`);
+    }
+  }
+}
+
+/** Shapes for the randomized comparisons: several chunks and a tail that is not a whole vector, small, 0-d, empty. */
+const NEW_SHAPES = [[3 * CHUNK + 13], [Math.ceil((2 * CHUNK + 5) / 100), 100], [7, 5], [], [0], [4, 0]];
+const EXTREMES = [
+  0,
+  -0,
+  Infinity,
+  -Infinity,
+  NaN,
+  1e-45,
+  -1e-45,
+  1.1754943508222875e-38,
+  3.4028234663852886e38,
+  -3.4028234663852886e38,
+  1,
+  -1,
+  0.5,
+  88.72,
+  -103.9,
+  100,
+  -104,
+  1e-30,
+];
+
+/** Random float32 values: mostly moderate, some large, some tiny, the extremes first. */
+function values(shape: number[], rand: () => number, kind: 'real' | 'positive' = 'real'): Tensor {
+  return tensorOf(shape, (i) => {
+    if (i < EXTREMES.length && rand() < 0.7) return kind === 'positive' ? Math.abs(EXTREMES[i]!) : EXTREMES[i]!;
+    const m = rand() < 0.1 ? 2 ** (rand() * 200 - 100) : (rand() - 0.5) * 12;
+    return kind === 'positive' ? Math.abs(m) : m;
+  });
+}
+
+function gradOutputFor(reduction: 'none' | 'mean' | 'sum', shape: number[], rand: () => number): Tensor {
+  return reduction === 'none' ? values(shape, rand) : { data: new Float32Array([rand() < 0.5 ? -0.75 : 1.5]), shape: [] };
+}
+
+test("SLEEF's and glibc's float32 exp and log in the module equal ../ts/libm.ts exactly, on special and 2^20 sampled arguments", () => {
+  const n = 1 << 20;
+  const rand = random(41);
+  const f32 = new Float32Array(n);
+  const u32 = new Uint32Array(f32.buffer);
+  const special = [...SPECIAL, ...EXTREMES, -88.72283, 88.72284, -103.97208, -103.97207, 0x4202422f, 0xc27c65d9].map((v) => Math.fround(v));
+  // uniform over the bit patterns (every exponent, both signs), the specials first, and the two glibc FMA arguments by their bits
+  for (let i = 0; i < n; i++) u32[i] = Math.floor(rand() * 2 ** 32);
+  f32.set(special.slice(0, -2));
+  u32[special.length - 2] = 0x4202422f;
+  u32[special.length - 1] = 0xc27c65d9;
+  for (const [fn, reference] of [
+    ['sleef-expf', sleefExpf],
+    ['sleef-logf', sleefLogf],
+    ['glibc-expf', glibcExpf],
+    ['glibc-logf', glibcLogf],
+  ] as const) {
+    for (const args of [f32, f32.map((v) => (v !== v ? v : v % 110))]) {
+      const results = kernels.elementary(fn, args);
+      for (let i = 0; i < n; i++) {
+        const [got, want] = [results[i]!, Math.fround(reference(args[i]!))];
+        if (!(Object.is(got, want) || (got !== got && want !== want))) expect.fail(`${fn}(${args[i]}): kernel ${got}, libm.ts ${want}`);
+      }
+    }
+  }
+});
+
+for (const shape of NEW_SHAPES) {
+  test(`MSELoss and L1Loss kernels equal the JS loops bit for bit: [${shape}]`, () => {
+    const rand = random(51);
+    const input = values(shape, rand);
+    const target = values(shape, rand);
+    for (const torchVersion of ['1.12.0', '1.13.0', '2.14.1']) {
+      for (const reduction of ['none', 'mean', 'sum'] as const) {
+        const options = { reduction, torchVersion };
+        const gradOutput = gradOutputFor(reduction, shape, rand);
+        const what = `${torchVersion} ${reduction}`;
+        expectIdentical(() => mseLoss(input, target, options), `mse forward ${what}`);
+        expectIdentical(() => mseLossBackward(gradOutput, input, target, options), `mse backward ${what}`);
+        expectIdentical(() => l1Loss(input, target, options), `l1 forward ${what}`);
+        expectIdentical(() => l1LossBackward(gradOutput, input, target, options), `l1 backward ${what}`);
+      }
+    }
+  });
+
+  test(`GaussianNLLLoss kernels equal the JS loops bit for bit: [${shape}]`, () => {
+    const rand = random(52);
+    const input = values(shape, rand);
+    const target = values(shape, rand);
+    const variance = values(shape, rand, 'positive');
+    for (const [torchVersion, cpuCapability] of [
+      ['1.13.0', 'avx2'],
+      ['2.14.1', 'default'],
+      ['2.14.1', 'avx512'],
+    ] as const) {
+      for (const [full, eps] of [
+        [false, 1e-6],
+        [true, 0.25],
+        [true, 0],
+      ] as const) {
+        for (const reduction of ['none', 'mean', 'sum'] as const) {
+          const options = { reduction, torchVersion, cpuCapability, full, eps };
+          const gradOutput = gradOutputFor(reduction, shape, rand);
+          const what = `${torchVersion} ${cpuCapability} full=${full} eps=${eps} ${reduction}`;
+          expectIdentical(() => gaussianNllLoss(input, target, variance, options), `forward ${what}`);
+          expectIdentical(() => gaussianNllLossBackward(gradOutput, input, target, variance, options), `backward ${what}`);
+        }
+      }
+    }
+  });
+}

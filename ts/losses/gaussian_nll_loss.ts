@@ -24,8 +24,11 @@
 //   var's gradient: the two added (InputBuffer), through clone (the clamp is not differentiated) and unsqueeze;
 //   s = d ** 2: gs * (2 * d.pow(1));  d = input - target: summed to input's shape.
 // The sums to a broadcast argument's shape follow ATen's sum order (../sum-to.ts).
+// float32 input, target and var of one shape (torch >= 1.9) run as WebAssembly SIMD
+// (../wasm/assembly/kernels.ts GAUSSIAN_NLL and its gradients: the same ops lane-wise, log as
+// SLEEF's or glibc's logf bit for bit; the sum streamed inside).
 
-import { broadcastShapes, expandTo } from '../broadcast.ts';
+import { broadcastShapes, expandTo, type RowColOperand } from '../broadcast.ts';
 import { checkGradOutput, prepare, sameShape, type CommonOptions, type LossSignature } from '../loss-args.ts';
 import { lossModule3 } from '../loss-module.ts';
 import { useDType, type Round } from '../numerics.ts';
@@ -45,7 +48,8 @@ import {
   type IndexTensor,
   type Tensor,
 } from '../tensor.ts';
-import { sumLanes, type TorchRelease } from '../torch-version.ts';
+import { sumLanes, type CpuCapability, type TorchRelease } from '../torch-version.ts';
+import { kernelsFor, perElement, type Flag, type Float32Kernels } from '../wasm/float32-kernels.ts';
 
 export interface GaussianNllOptions extends CommonOptions {
   /** Include the constant term 0.5 * log(2 * pi) (torch's full; default false). */
@@ -135,8 +139,13 @@ interface Plan {
   readonly xShape: readonly number[];
   readonly t: ArrayLike<number>;
   readonly tShape: readonly number[];
-  /** var clamped to eps, and its shape after unsqueeze (or view). */
+  /** var clamped to eps (computed when first read), and its shape after unsqueeze (or view). */
   readonly v: Float64Array;
+  /** var's values before the clamp, eps rounded to the dtype, and whether clamp_(min=nan) makes every value NaN. */
+  readonly varValues: ArrayLike<number>;
+  readonly eps: number;
+  readonly nanEverywhere: boolean;
+  readonly capability: CpuCapability;
   readonly vShape: readonly number[];
   /** input - target's shape, and the loss's (before any row sum). */
   readonly sShape: readonly number[];
@@ -255,11 +264,15 @@ function plan(
   const r = useDType(dtype);
   const epsR = r(eps);
   const nanEverywhere = torch.clampNanMinIsNan && epsR !== epsR;
-  const v = new Float64Array(vData.length);
-  for (let i = 0; i < v.length; i++) {
-    const value = r(vData[i]!);
-    v[i] = nanEverywhere ? NaN : value < epsR ? epsR : value;
-  }
+  let v: Float64Array | null = null;
+  const clamped = () => {
+    v = new Float64Array(vData.length);
+    for (let i = 0; i < v.length; i++) {
+      const value = r(vData[i]!);
+      v[i] = nanEverywhere ? NaN : value < epsR ? epsR : value;
+    }
+    return v;
+  };
   return {
     dtype,
     round: r,
@@ -272,12 +285,42 @@ function plan(
     xShape,
     t,
     tShape,
-    v,
+    get v() {
+      return v ?? clamped();
+    },
+    varValues: vData,
+    eps: epsR,
+    nanEverywhere,
+    capability: c.capability,
     vShape,
     sShape,
     outShape,
     varIsTensor: varTensor !== null,
     gradOutput: c.gradOutput,
+  };
+}
+
+/**
+ * The float32 kernels, for input, target and var (a tensor) of one shape, elementwise (torch >=
+ * 1.9), unless clamp_(min=nan) makes var NaN; with the call's operands.
+ */
+function kernels(
+  p: Plan,
+): { k: Float32Kernels; operands: { target: RowColOperand; var: RowColOperand; eps: RowColOperand }; flags: Flag[] } | null {
+  const n = p.x.length;
+  const same = (shape: readonly number[]) => sameShape(shape, p.outShape);
+  if (p.dtype !== 'float32' || p.rowSums || p.nanEverywhere || !p.varIsTensor || !same(p.xShape) || !same(p.tShape) || !same(p.vShape))
+    return null;
+  if (!(p.x instanceof Float32Array && p.t instanceof Float32Array && p.varValues instanceof Float32Array)) return null;
+  const k = kernelsFor('float32');
+  if (!k) return null;
+  const flags: Flag[] = p.capability === 'default' ? ['USES_GLIBC'] : [];
+  if (p.full) flags.push('FULL');
+  const operand = (data: Float32Array) => ({ data, rowStride: n, colStride: 1 });
+  return {
+    k,
+    operands: { target: operand(p.t), var: operand(p.varValues), eps: { data: new Float32Array([p.eps]), rowStride: 0, colStride: 0 } },
+    flags,
   };
 }
 
@@ -310,6 +353,25 @@ function fullConstant(p: Plan): number {
 }
 
 function forwardLoss(p: Plan): Tensor {
+  const fast = kernels(p);
+  if (fast) {
+    const n = p.x.length;
+    const out = fast.k.tryRun(
+      {
+        op: 'GAUSSIAN_NLL',
+        input: p.x as Float32Array,
+        classes: n,
+        operands: fast.operands,
+        flags: fast.flags,
+        scalar: p.full ? fullConstant(p) : 0,
+        results: 'elements',
+        sumLanes: p.lanes,
+      },
+      p.reduction,
+      p.outShape,
+    );
+    if (out) return out;
+  }
   const r = p.round;
   const { sOut, vOut, logOut } = intermediates(p);
   const n = numel(p.outShape);
@@ -385,6 +447,26 @@ export function gaussianNllLossBackward(
   const op = `${OP}Backward`;
   const p = plan(op, { input, target, variance, gradOutput }, options);
   checkGradOutput(op, gradOutput, p.reduction === 'none' ? lossShape(p) : []);
+  const fast = gradOutput.data instanceof Float32Array ? kernels(p) : null;
+  if (fast) {
+    const n = p.x.length;
+    const go = gradOutput.data;
+    // each element's g: grad_output's, or its one value (divided by numel for 'mean')
+    const g =
+      p.reduction === 'none'
+        ? perElement(gradOutput, n)
+        : { data: new Float32Array([p.reduction === 'mean' ? Math.fround(go[0]! / Math.fround(n)) : go[0]!]), rowStride: 0, colStride: 0 };
+    const call = {
+      input: p.x as Float32Array,
+      classes: n,
+      operands: { ...fast.operands, gradOutput: g },
+      flags: fast.flags,
+      results: 'elements',
+    } as const;
+    const inputGrad = fast.k.tryRun({ ...call, op: 'GAUSSIAN_NLL_GRAD' }, 'none', input.shape);
+    const varGrad = inputGrad && fast.k.tryRun({ ...call, op: 'GAUSSIAN_NLL_VAR_GRAD' }, 'none', (variance as Tensor).shape);
+    if (inputGrad && varGrad) return { input: inputGrad, var: varGrad };
+  }
   const r = useDType(p.dtype);
   const { d, sOut, vOut } = intermediates(p);
   const go = gradOutput.data;

@@ -19,8 +19,10 @@
 // weight (F.l1_loss only, torch >= 2.6, pytorch#132049): functional.py computes
 // torch.abs(a - t) * weight itself and reduces it (none / sum / sum over sum(weight)); autograd
 // through it: AbsBackward0 is grad * sgn(a - t), see ../loss-weight.ts.
+// float32 input, target (and grad_output) of one shape, without a weight, run as WebAssembly SIMD
+// (../wasm/assembly/kernels.ts L1, L1_GRAD: the same ops lane-wise; the sum streamed inside).
 
-import { checkGradOutput, prepare, type Checked, type CommonOptions, type LossSignature, type Reduction } from '../loss-args.ts';
+import { checkGradOutput, prepare, sameShape, type Checked, type CommonOptions, type LossSignature, type Reduction } from '../loss-args.ts';
 import { lossModule } from '../loss-module.ts';
 import {
   checkWeightShape,
@@ -47,6 +49,7 @@ import {
   type IndexTensor,
   type Tensor,
 } from '../tensor.ts';
+import { kernelsFor, perElement, type Float32Kernels } from '../wasm/float32-kernels.ts';
 
 export interface L1LossOptions extends CommonOptions {
   /** Per-element weights of the input's shape (F.l1_loss from torch 2.6; null is torch's None). */
@@ -98,6 +101,11 @@ function check(
   return { c, shape, dtype, target: t, weight, reduction };
 }
 
+/** The float32 kernels, for input and target of one shape (no broadcast) without a weight, computing in float32. */
+function kernels(a: Args): Float32Kernels | null {
+  return a.weight === null && sameShape(a.c.input.shape, a.target.shape) ? kernelsFor(a.dtype) : null;
+}
+
 /** sign / sgn of a real: (0 < x) - (x < 0), so 0 for -0 and NaN (Math.sign gives -0 and NaN). */
 function sign(x: number): number {
   return x > 0 ? 1 : x < 0 ? -1 : 0;
@@ -118,6 +126,21 @@ function absoluteErrors(a: Args): FloatArray {
 /** |input - target|, reduced; an int64 target is converted to the input's dtype, as torch does. */
 export function l1Loss(input: Tensor, target: Tensor | IndexTensor, options?: L1LossOptions): Tensor {
   const a = check(OP, { input, target }, options, true);
+  const n = numel(a.shape);
+  const fast = kernels(a)?.tryRun(
+    {
+      op: 'L1',
+      input: a.c.input.data,
+      classes: n,
+      operands: { target: perElement(a.target, n) },
+      flags: [],
+      results: 'elements',
+      sumLanes: a.c.lanes,
+    },
+    a.reduction,
+    a.shape,
+  );
+  if (fast) return fast;
   const errors = absoluteErrors(a);
   if (a.weight) return weightedForward(errors, a.dtype, a.shape, a.weight, a.reduction);
   return applyReduction(errors, a.shape, a.reduction, a.dtype, a.c.lanes, useDType(a.dtype));
@@ -147,6 +170,23 @@ export function l1LossBackward(gradOutput: Tensor, input: Tensor, target: Tensor
   if (reduction === 'mean') {
     const rg = useDType(goDType);
     g0 = rg(g0 / rg(n));
+  }
+  if (goDType === 'float32') {
+    // Both branches below: sgn(a - t) (of the float32 difference) times grad (g0 for 'mean').
+    const gradOperand = reduction === 'none' ? perElement(gradOutput, n) : { data: new Float32Array([g0]), rowStride: 0, colStride: 0 };
+    const fast = kernels(a)?.tryRun(
+      {
+        op: 'L1_GRAD',
+        input: x,
+        classes: n,
+        operands: { target: perElement(a.target, n), gradOutput: gradOperand },
+        flags: [],
+        results: 'elements',
+      },
+      'none',
+      input.shape,
+    );
+    if (fast) return fast;
   }
   if (c.torch.l1LossIsComposite) {
     // AbsBackward0: grad * sgn(a - t) in the promoted dtype of both (exact: sgn is -1, 0 or 1);

@@ -19,10 +19,13 @@
 // weight (F.mse_loss only, torch >= 2.6, pytorch#132049): functional.py computes
 // torch.pow(a - t, 2) * weight itself (pow with exponent 2 is base * base) and reduces it (none /
 // sum / sum over sum(weight)); autograd: PowBackward0 is grad * (2.0 * (a - t)), see ../loss-weight.ts.
+// float32 input and target of one shape, without a weight, run as WebAssembly SIMD
+// (../wasm/assembly/kernels.ts MSE, MSE_GRAD: the same ops lane-wise; the sum streamed inside).
 
 import {
   checkGradOutput,
   prepare,
+  sameShape,
   torchDTypeName,
   type Checked,
   type CommonOptions,
@@ -55,6 +58,7 @@ import {
   type IndexTensor,
   type Tensor,
 } from '../tensor.ts';
+import { kernelsFor, perElement, type Float32Kernels } from '../wasm/float32-kernels.ts';
 
 export interface MseLossOptions extends CommonOptions {
   /** Per-element weights of the input's shape (F.mse_loss from torch 2.6; null is torch's None). */
@@ -108,6 +112,11 @@ function check(
   return { c, shape, dtype, target: t, weight, reduction, integerTarget };
 }
 
+/** The float32 kernels, for input and target of one shape (no broadcast) without a weight, computing in float32. */
+function kernels(a: Args): Float32Kernels | null {
+  return a.weight === null && sameShape(a.c.input.shape, a.target.shape) ? kernelsFor(a.dtype) : null;
+}
+
 /** diff * diff over the broadcast shape, diff = input - target, in the promoted dtype. */
 function squaredErrors(a: Args): FloatArray {
   const { c, shape, dtype } = a;
@@ -126,6 +135,21 @@ function squaredErrors(a: Args): FloatArray {
 /** (input - target) ** 2, reduced; an int64 target is converted to the input's dtype, as torch does. */
 export function mseLoss(input: Tensor, target: Tensor | IndexTensor, options?: MseLossOptions): Tensor {
   const a = check(OP, { input, target }, options, true);
+  const n = numel(a.shape);
+  const fast = kernels(a)?.tryRun(
+    {
+      op: 'MSE',
+      input: a.c.input.data,
+      classes: n,
+      operands: { target: perElement(a.target, n) },
+      flags: [],
+      results: 'elements',
+      sumLanes: a.c.lanes,
+    },
+    a.reduction,
+    a.shape,
+  );
+  if (fast) return fast;
   const errors = squaredErrors(a);
   if (a.weight) return weightedForward(errors, a.dtype, a.shape, a.weight, a.reduction);
   return applyReduction(errors, a.shape, a.reduction, a.dtype, a.c.lanes, useDType(a.dtype));
@@ -172,6 +196,23 @@ export function mseLossBackward(gradOutput: Tensor, input: Tensor, target: Tenso
   const r = useDType(common);
   const norm = r(reduction === 'mean' ? 2 / n : 2);
   const go = gradOutput.data;
+  if (common === 'float32') {
+    const gradOperand = reduction === 'none' ? perElement(gradOutput, n) : { data: new Float32Array([go[0]!]), rowStride: 0, colStride: 0 };
+    const fast = kernels(a)?.tryRun(
+      {
+        op: 'MSE_GRAD',
+        input: x,
+        classes: n,
+        operands: { target: perElement(a.target, n), gradOutput: gradOperand },
+        flags: [],
+        scalar: norm,
+        results: 'elements',
+      },
+      'none',
+      input.shape,
+    );
+    if (fast) return fast;
+  }
   const grad = allocate(common, n);
   if (reduction === 'none') for (let i = 0; i < n; i++) grad[i] = r(r(norm * r(x[i]! - y[i]!)) * go[i]!);
   else {

@@ -48,7 +48,7 @@ export type KernelExports = {
   readonly memory: WebAssembly.Memory;
   readonly SUM_CHUNK_ALIGN: WebAssembly.Global;
   heapBase(): number;
-  /** out[i] = f(input[i]) for f = 0 exp, 1 log1p on [0, 1], 2 log, 3 log1p, 4 log on [1, inf]; n a multiple of 4. */
+  /** out[i] = f(input[i]) for f = 0 exp, 1 log1p on [0, 1], 2 log, 3 log1p, 4 log on [1, inf], 5-8 SLEEF's expf, logf, glibc's expf, logf (ELEMENTARY); n a multiple of 4. */
   elementary(fn: number, input: number, out: number, n: number): void;
   /** Kernel `op` on a chunk of `count` elements from `start`, one result per element into out. */
   elementwise(...args: KernelArgs): void;
@@ -61,7 +61,7 @@ export type KernelExports = {
 } & { readonly [name in Op | Flag]: WebAssembly.Global };
 
 /** The kernels' exp, log and log1p, in their `elementary` numbering. */
-export const ELEMENTARY = ['exp', 'log1p-unit', 'log', 'log1p', 'log-ge1'] as const;
+export const ELEMENTARY = ['exp', 'log1p-unit', 'log', 'log1p', 'log-ge1', 'sleef-expf', 'sleef-logf', 'glibc-expf', 'glibc-logf'] as const;
 export type Elementary = (typeof ELEMENTARY)[number];
 
 /**
@@ -82,6 +82,12 @@ export interface KernelCall<O extends Op = Op> {
    * `classes` elements (a class-dim sum / classes), in chunks of whole rows.
    */
   readonly results: 'elements' | 'row means';
+  /**
+   * ATen's sum lanes for the call's release and capability (sumLanes; 8 when absent): the module
+   * sums 8 lanes, so a 'mean' or 'sum' over another count (16 under avx512 for torch 1.10 to 2.0)
+   * returns null, for the JS loops.
+   */
+  readonly sumLanes?: number;
 }
 
 /** A call's operands in the module's slot order (y, a, b, c), null where absent. */
@@ -144,6 +150,7 @@ export class Float32Kernels {
   /** As run, or null (before any work) when the call would place more than the cap (ARENA_CAP_BYTES) in the module. */
   tryRun(call: KernelCall, reduction: Reduction, shape: readonly number[]): Tensor | null {
     const { input, classes } = call;
+    if (reduction !== 'none' && (call.sumLanes ?? 8) !== 8) return null;
     const n = input.length;
     const byRow = call.results === 'row means';
     const rows = classes === 0 ? 0 : n / classes;

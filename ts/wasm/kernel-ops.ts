@@ -7,6 +7,8 @@ export const KERNEL_FLAGS = {
   USES_LOG_SIGMOID: 4,
   USES_LOG1P: 8,
   LOG1P_OVERFLOWS: 16,
+  USES_GLIBC: 32,
+  FULL: 64,
 } as const;
 
 /** The kernels: id (the `op` argument), named operands by argument slot (y the target; a, b, c), and what the scalar is. */
@@ -19,4 +21,11 @@ export const KERNEL_OPS = {
   SOFT_MARGIN_GRAD: { id: 5, operands: [{ name: 'target', slot: 'y' }, { name: 'gradOutput', slot: 'c' }], scalar: 'minusNorm' },
   BINARY_CROSS_ENTROPY: { id: 6, operands: [{ name: 'target', slot: 'y' }, { name: 'weight', slot: 'a' }], scalar: null },
   BINARY_CROSS_ENTROPY_GRAD: { id: 7, operands: [{ name: 'target', slot: 'y' }, { name: 'weight', slot: 'a' }, { name: 'gradOutput', slot: 'c' }], scalar: 'meanDivisor' },
+  MSE: { id: 8, operands: [{ name: 'target', slot: 'y' }], scalar: null },
+  MSE_GRAD: { id: 9, operands: [{ name: 'target', slot: 'y' }, { name: 'gradOutput', slot: 'c' }], scalar: 'norm' },
+  L1: { id: 10, operands: [{ name: 'target', slot: 'y' }], scalar: null },
+  L1_GRAD: { id: 11, operands: [{ name: 'target', slot: 'y' }, { name: 'gradOutput', slot: 'c' }], scalar: null },
+  GAUSSIAN_NLL: { id: 12, operands: [{ name: 'target', slot: 'y' }, { name: 'var', slot: 'a' }, { name: 'eps', slot: 'b' }], scalar: 'fullConstant' },
+  GAUSSIAN_NLL_GRAD: { id: 13, operands: [{ name: 'target', slot: 'y' }, { name: 'var', slot: 'a' }, { name: 'eps', slot: 'b' }, { name: 'gradOutput', slot: 'c' }], scalar: null },
+  GAUSSIAN_NLL_VAR_GRAD: { id: 14, operands: [{ name: 'target', slot: 'y' }, { name: 'var', slot: 'a' }, { name: 'eps', slot: 'b' }, { name: 'gradOutput', slot: 'c' }], scalar: null },
 } as const;

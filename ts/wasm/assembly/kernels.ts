@@ -208,6 +208,278 @@ const MINUS_ONE: usize = memory.data<f32>([-1]);
   return v128.bitselect(k(NAN), withSelf, f32x4.lt(x, k(MINUS_ONE)));
 }
 
+// ---- SLEEF's expf / logf (u10) and glibc's expf / logf, bit for bit ----
+// The float32 exp and log of ATen's vectorized kernels (SLEEF under avx2 / avx512) and of its
+// scalar code and 'default' build (glibc), as ../../libm.ts ports them: the same operations in the
+// same order, so every lane returns exactly what the JS functions (and the libraries) return.
+// SLEEF's fused multiply-adds (vfmadd*ps) have no baseline WebAssembly counterpart: each is
+// a * b + c in float64 (the product of two float32 values is exact there), rounded to float64 and
+// then once to float32. That rounds twice, which could only differ from one rounding where the
+// float64 sum falls exactly on a float32 midpoint without being exact; a C harness compared this
+// emulation with the hardware FMA and with Debian's libsleef 3.5.1 (Sleef_expf8_u10 /
+// Sleef_logf8_u10) over all 2^32 float32 arguments of each function: identical everywhere. The
+// two FMAs whose product is exact in float32 (q * L2U and E0 * s, checked the same way, every
+// argument) are a float32 multiply and add. glibc's expf / logf compute in double and round once,
+// as f64x2 does here.
+
+/** Two f64 lanes rounded to float32 and back: a float32 op's result held as float64. */
+// @ts-ignore: decorator
+@inline function r32(v: v128): v128 {
+  return f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(v));
+}
+
+/** The low / high two float32 lanes as float64 lanes (exact). */
+// @ts-ignore: decorator
+@inline function low64(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v);
+}
+// @ts-ignore: decorator
+@inline function high64(v: v128): v128 {
+  return f64x2.promote_low_f32x4(highHalf(v));
+}
+
+/** Four float32 lanes from two float64 halves (each rounded once). */
+// @ts-ignore: decorator
+@inline function join64(lo: v128, hi: v128): v128 {
+  return joinHalves(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi));
+}
+
+/** fmaf(a, b, c) of float32 values held in f64 lanes, as float64 (round with r32 or join64). */
+// @ts-ignore: decorator
+@inline function fma64(a: v128, b: v128, c: v128): v128 {
+  return f64x2.add(f64x2.mul(a, b), c);
+}
+
+const SLEEF_R_LN2F: usize = memory.data<f32>([1.4426950216293335]); // 0x3fb8aa3b
+const SLEEF_MINUS_L2UF: usize = memory.data<f32>([-0.693145751953125]); // -0x3f317200
+const SLEEF_MINUS_L2LF: usize = memory.data<f64>([-0.000001428606765330187]); // -0x35bfbe8e
+/** E0 (float32), then E1 ... E4 and 0.5 as float64. */
+const SLEEF_E0: usize = memory.data<f32>([0.00019852761761285365]);
+const SLEEF_E: usize = memory.data<f64>([0.00019852761761285365, 0.0013930435525253415, 0.008333360776305199, 0.041666485369205475, 0.1666666716337204, 0.5]);
+const SLEEF_EXP_LOW: usize = memory.data<f32>([-104]);
+const SLEEF_EXP_HIGH: usize = memory.data<f32>([100]);
+
+// @ts-ignore: decorator
+@inline function sleefE(i: i32): v128 {
+  return k64(SLEEF_E + (<usize>i << 3));
+}
+
+/** The SLEEF expf polynomial and reconstruction of one half: s (float64 lanes) to 1 + s + ... (float64, unrounded last fma). */
+// @ts-ignore: decorator
+@inline function sleefExpHalf(q: v128, s0: v128): v128 {
+  const s = r32(fma64(q, k64(SLEEF_MINUS_L2LF), s0));
+  let u = r32(fma64(sleefE(0), s, sleefE(1)));
+  u = r32(fma64(u, s, sleefE(2)));
+  u = r32(fma64(u, s, sleefE(3)));
+  u = r32(fma64(u, s, sleefE(4)));
+  u = r32(fma64(u, s, sleefE(5)));
+  return fma64(r32(f64x2.mul(s, s)), u, s);
+}
+
+/** SLEEF xexpf (Sleef_expf8_u10) of four float32 lanes: ../../libm.ts sleefExpf. */
+// @ts-ignore: decorator
+@inline function sleefExp32(d: v128): v128 {
+  const q = f32x4.nearest(f32x4.mul(d, k(SLEEF_R_LN2F)));
+  const s0 = f32x4.add(f32x4.mul(q, k(SLEEF_MINUS_L2UF)), d);
+  const t = join64(sleefExpHalf(low64(q), low64(s0)), sleefExpHalf(high64(q), high64(s0)));
+  let u = f32x4.add(k(ONE), t);
+  // vldexp2: u * 2^(q >> 1) * 2^(q - (q >> 1))
+  const qi = i32x4.trunc_sat_f32x4_s(q);
+  const h = i32x4.shr_s(qi, 1);
+  u = f32x4.mul(u, i32x4.shl(i32x4.add(h, k(FLOAT32_BIAS)), 23));
+  u = f32x4.mul(u, i32x4.shl(i32x4.add(i32x4.sub(qi, h), k(FLOAT32_BIAS)), 23));
+  u = v128.bitselect(k(INF), u, f32x4.gt(d, k(SLEEF_EXP_HIGH)));
+  // below -104 (and -inf) +0; NaN itself
+  return v128.bitselect(u, v128.bitselect(d, k(ZERO), f32x4.ne(d, d)), f32x4.ge(d, k(SLEEF_EXP_LOW)));
+}
+
+const SLEEF_TWO64: usize = memory.data<f32>([1.8446744073709552e19]) // 2^64;
+const SLEEF_INV075: usize = memory.data<f32>([1.3333333730697632]); // fround(1 / 0.75)
+const SIXTY_FOUR: usize = memory.data<i32>([64]);
+const SLEEF_LN2_HI: usize = memory.data<f32>([0.6931471824645996]); // 0x3f317218
+/** LN2_HI, LN2_LO, L0, L1, L2 as float64. */
+const SLEEF_LOG: usize = memory.data<f64>([0.6931471824645996, -1.9046542121259336e-9, 0.3027294874191284, 0.39961081743240356, 0.666669487953186]);
+
+// @ts-ignore: decorator
+@inline function sleefL(i: i32): v128 {
+  return k64(SLEEF_LOG + (<usize>i << 3));
+}
+
+/** SLEEF xlogf_u1 (Sleef_logf8_u10) of four float32 lanes: ../../libm.ts sleefLogf. */
+// @ts-ignore: decorator
+@inline function sleefLog32(d0: v128): v128 {
+  const o = f32x4.lt(d0, k(SMALLEST_NORMAL));
+  const d = v128.bitselect(f32x4.mul(d0, k(SLEEF_TWO64)), d0, o);
+  let e = i32x4.sub(v128.and(i32x4.shr_u(f32x4.mul(d, k(SLEEF_INV075)), 23), k(BYTE)), k(FLOAT32_BIAS));
+  const m = i32x4.add(d, i32x4.shl(i32x4.neg(e), 23));
+  e = i32x4.sub(e, v128.and(o, k(SIXTY_FOUR)));
+  const ef = f32x4.convert_i32x4_s(e);
+  const sx0 = f32x4.mul(k(SLEEF_LN2_HI), ef);
+  // n = -1 + m (ny is 0: exact for m in [0.75, 1.5), kept as the JS computes it), dd = 1 + m
+  const nx = f32x4.add(k(MINUS_ONE), m);
+  let v = f32x4.sub(nx, k(MINUS_ONE));
+  const ny = f32x4.add(f32x4.sub(k(MINUS_ONE), f32x4.sub(nx, v)), f32x4.sub(m, v));
+  const dx = f32x4.add(k(ONE), m);
+  v = f32x4.sub(dx, k(ONE));
+  const dy = f32x4.add(f32x4.sub(k(ONE), f32x4.sub(dx, v)), f32x4.sub(m, v));
+  const t = f32x4.div(k(ONE), dx);
+  const xx = f32x4.mul(nx, t);
+  const x2 = f32x4.mul(xx, xx);
+  // the FMAs, in float64 halves
+  const efL = low64(ef), efH = high64(ef);
+  const syL = fma64(sleefL(1), efL, r32(f64x2.sub(f64x2.mul(sleefL(0), efL), low64(sx0))));
+  const syH = fma64(sleefL(1), efH, r32(f64x2.sub(f64x2.mul(sleefL(0), efH), high64(sx0))));
+  const tL = low64(t), tH = high64(t), nxL = low64(nx), nxH = high64(nx), xxL = low64(xx), xxH = high64(xx);
+  const uL = r32(f64x2.sub(f64x2.mul(tL, nxL), xxL));
+  const uH = r32(f64x2.sub(f64x2.mul(tH, nxH), xxH));
+  const wL = r32(fma64(f64x2.neg(low64(dy)), tL, r32(fma64(f64x2.neg(low64(dx)), tL, k64(ONE64)))));
+  const wH = r32(fma64(f64x2.neg(high64(dy)), tH, r32(fma64(f64x2.neg(high64(dx)), tH, k64(ONE64)))));
+  const xyL = fma64(xxL, wL, r32(fma64(low64(ny), tL, uL)));
+  const xyH = fma64(xxH, wH, r32(fma64(high64(ny), tH, uH)));
+  const x2L = low64(x2), x2H = high64(x2);
+  const pL = fma64(r32(fma64(sleefL(2), x2L, sleefL(3))), x2L, sleefL(4));
+  const pH = fma64(r32(fma64(sleefL(2), x2H, sleefL(3))), x2H, sleefL(4));
+  let sy = join64(syL, syH);
+  const xy = join64(xyL, xyH);
+  const p = join64(pL, pH);
+  // s = dfadd(s, dfscale(x, 2)); s = dfadd(s, x2 * x * p)
+  const ax = f32x4.mul(xx, k(TWO));
+  const ay = f32x4.mul(xy, k(TWO));
+  let ss = f32x4.add(sx0, ax);
+  sy = f32x4.add(f32x4.add(f32x4.add(f32x4.sub(sx0, ss), ax), sy), ay);
+  const sx = ss;
+  const b = f32x4.mul(f32x4.mul(x2, xx), p);
+  ss = f32x4.add(sx, b);
+  sy = f32x4.add(f32x4.add(f32x4.sub(sx, ss), b), sy);
+  let r = f32x4.add(ss, sy);
+  r = v128.bitselect(k(INF), r, f32x4.eq(d, k(INF)));
+  r = v128.bitselect(k(NAN), r, v128.or(f32x4.lt(d, k(ZERO)), f32x4.ne(d, d)));
+  return v128.bitselect(k(NEG_INF), r, f32x4.eq(d, k(ZERO)));
+}
+
+// glibc expf (e_expf.c): 2^(i/32) (e_exp2f_data.c, its i << 47 put back), 32 / ln 2, the shift
+// 1.5 * 2^52, the scaled polynomial, the range limits, and the two arguments where glibc's FMA
+// build rounds otherwise (../../libm.ts).
+const GLIBC_EXP2F: usize = memory.data<f64>([
+  1, 1.0218971486541166, 1.0442737824274138, 1.0671404006768237, 1.0905077326652577, 1.1143867425958924, 1.1387886347566916,
+  1.1637248587775775, 1.189207115002721, 1.215247359980469, 1.241857812073484, 1.2690509571917332, 1.2968395546510096,
+  1.3252366431597413, 1.3542555469368927, 1.383909881963832, 1.4142135623730951, 1.4451808069770467, 1.4768261459394993,
+  1.5091644275934228, 1.5422108254079407, 1.5759808451078865, 1.6104903319492543, 1.645755478153965, 1.681792830507429,
+  1.718619298122478, 1.7562521603732995, 1.7947090750031072, 1.8340080864093424, 1.8741676341103, 1.9152065613971474,
+  1.9571441241754002,
+], 16);
+const GLIBC_EXPF_C: usize = memory.data<f64>([46.16624130844683, 6755399441055744, 0.0000016938359250920212, 0.00023459809789509004, 0.021660849396613134]);
+const GLIBC_EXPF_OVERFLOW: usize = memory.data<f32>([88.72283172607422]);
+const GLIBC_EXPF_UNDERFLOW: usize = memory.data<f32>([-103.97207641601562]);
+const GLIBC_EXPF_FMA: usize = memory.data<u32>([0x4202422f, 0x56fc9f1c, 0xc27c65d9, 0x11fa2993]);
+const FIVE_BITS64: usize = memory.data<i64>([31]);
+const FLOAT64_BIAS64: usize = memory.data<i64>([1023]);
+
+// @ts-ignore: decorator
+@inline function glibcExpC(i: i32): v128 {
+  return k64(GLIBC_EXPF_C + (<usize>i << 3));
+}
+
+/** glibc expf of two float64 lanes holding float32 values, as float64 (rounded by the caller). */
+// @ts-ignore: decorator
+@inline function glibcExpHalf(x: v128): v128 {
+  const z = f64x2.mul(glibcExpC(0), x);
+  const shifted = f64x2.add(z, glibcExpC(1));
+  const kd = f64x2.sub(shifted, glibcExpC(1));
+  const r = f64x2.sub(z, kd);
+  const ki = i64x2.sub(shifted, glibcExpC(1)); // the integer kd, from the bits (|kd| < 2^31)
+  const i = v128.and(ki, k64(FIVE_BITS64));
+  let table = v128.load64_zero(GLIBC_EXP2F + (<usize>i64x2.extract_lane(i, 0) << 3));
+  table = v128.load64_lane(GLIBC_EXP2F + (<usize>i64x2.extract_lane(i, 1) << 3), table, 1);
+  const scale = f64x2.mul(table, i64x2.shl(i64x2.add(i64x2.shr_s(ki, 5), k64(FLOAT64_BIAS64)), 52));
+  const zz = f64x2.add(f64x2.mul(glibcExpC(2), r), glibcExpC(3));
+  const r2 = f64x2.mul(r, r);
+  let y = f64x2.add(f64x2.mul(glibcExpC(4), r), k64(ONE64));
+  y = f64x2.add(f64x2.mul(zz, r2), y);
+  return f64x2.mul(y, scale);
+}
+
+/** glibc's expf of four float32 lanes: ../../libm.ts glibcExpf. */
+// @ts-ignore: decorator
+@inline function glibcExp32(x: v128): v128 {
+  const clamped = f32x4.pmax(f32x4.pmin(x, k(EXP_MAX)), k(EXP_MIN)); // keeps the table index and scale in range; the selects below decide there
+  let y = join64(glibcExpHalf(low64(clamped)), glibcExpHalf(high64(clamped)));
+  y = v128.bitselect(k(ZERO), y, f32x4.lt(x, k(GLIBC_EXPF_UNDERFLOW)));
+  y = v128.bitselect(k(INF), y, f32x4.gt(x, k(GLIBC_EXPF_OVERFLOW)));
+  y = v128.bitselect(k(GLIBC_EXPF_FMA + 4), y, i32x4.eq(x, k(GLIBC_EXPF_FMA)));
+  y = v128.bitselect(k(GLIBC_EXPF_FMA + 12), y, i32x4.eq(x, k(GLIBC_EXPF_FMA + 8)));
+  return v128.bitselect(x, y, f32x4.ne(x, x));
+}
+
+// glibc logf (e_logf.c): {1/c, log(c)} for 16 subintervals (e_logf_data.c), ln 2 and the polynomial.
+const GLIBC_LOGF_TABLE: usize = memory.data<f64>([
+  1.398907162146528, -0.33569133332882284, 1.3403141896637998, -0.2929040563774074, 1.286432210124115, -0.2518726580937369,
+  1.2367150214269895, -0.21245868807117255, 1.1906977166711752, -0.17453945183745634, 1.1479821020556429, -0.1380057072319758,
+  1.1082251448272158, -0.10275976698545139, 1.0711297413057381, -0.06871392447020525, 1.036437278977283, -0.0357891387398228,
+  1, 0, 0.9492859795739057, 0.05204517742929496, 0.8951049428609004, 0.11081431298787942, 0.8476821620351103,
+  0.1652495223695143, 0.8050314851692001, 0.21687389031699977, 0.7664671008843108, 0.2659635028121397, 0.731428603316328,
+  0.3127556664073557,
+], 16);
+/** ln 2, A0, A1, A2. */
+const GLIBC_LOGF_C: usize = memory.data<f64>([0.6931471805599453, -0.25089342214237154, 0.333456765744066, -0.4999997485802103]);
+const GLIBC_LOGF_OFF: usize = memory.data<i32>([0x3f330000]);
+const GLIBC_LOGF_EXPONENT: usize = memory.data<i32>([0xff800000]);
+const FOUR_BITS: usize = memory.data<i32>([15]);
+const TWO_TO_23: usize = memory.data<f32>([8388608]);
+const TWENTY_THREE_EXP: usize = memory.data<i32>([23 << 23]);
+
+// @ts-ignore: decorator
+@inline function glibcLogC(i: i32): v128 {
+  return k64(GLIBC_LOGF_C + (<usize>i << 3));
+}
+
+/** glibc logf of two lanes: iz (as float32 bits, low two i32 lanes), k (float64), table entries. */
+// @ts-ignore: decorator
+@inline function glibcLogHalf(z: v128, kd: v128, entry0: v128, entry1: v128): v128 {
+  const invc = v128.shuffle<i64>(entry0, entry1, 0, 2);
+  const logc = v128.shuffle<i64>(entry0, entry1, 1, 3);
+  const r = f64x2.sub(f64x2.mul(z, invc), k64(ONE64));
+  const y0 = f64x2.add(logc, f64x2.mul(kd, glibcLogC(0)));
+  const r2 = f64x2.mul(r, r);
+  let y = f64x2.add(f64x2.mul(glibcLogC(2), r), glibcLogC(3));
+  y = f64x2.add(f64x2.mul(glibcLogC(1), r2), y);
+  return f64x2.add(f64x2.mul(y, r2), f64x2.add(y0, r));
+}
+
+/** glibc's logf of four float32 lanes: ../../libm.ts glibcLogf. */
+// @ts-ignore: decorator
+@inline function glibcLog32(x: v128): v128 {
+  const subnormal = v128.and(f32x4.lt(x, k(SMALLEST_NORMAL)), f32x4.gt(x, k(ZERO)));
+  const ix = v128.bitselect(i32x4.sub(f32x4.mul(x, k(TWO_TO_23)), k(TWENTY_THREE_EXP)), x, subnormal);
+  const tmp = i32x4.sub(ix, k(GLIBC_LOGF_OFF));
+  const at = i32x4.shl(v128.and(i32x4.shr_s(tmp, 19), k(FOUR_BITS)), 4);
+  const kf = i32x4.shr_s(tmp, 23);
+  const z = i32x4.sub(ix, v128.and(tmp, k(GLIBC_LOGF_EXPONENT)));
+  const lo = glibcLogHalf(
+    low64(z), f64x2.convert_low_i32x4_s(kf),
+    v128.load(GLIBC_LOGF_TABLE + <usize>i32x4.extract_lane(at, 0)), v128.load(GLIBC_LOGF_TABLE + <usize>i32x4.extract_lane(at, 1)),
+  );
+  const hi = glibcLogHalf(
+    high64(z), f64x2.convert_low_i32x4_s(highHalf(kf)),
+    v128.load(GLIBC_LOGF_TABLE + <usize>i32x4.extract_lane(at, 2)), v128.load(GLIBC_LOGF_TABLE + <usize>i32x4.extract_lane(at, 3)),
+  );
+  let y = join64(lo, hi);
+  y = v128.bitselect(k(ZERO), y, f32x4.eq(x, k(ONE)));
+  y = v128.bitselect(x, y, f32x4.eq(x, k(INF)));
+  y = v128.bitselect(k(NAN), y, v128.or(f32x4.lt(x, k(ZERO)), f32x4.ne(x, x)));
+  return v128.bitselect(k(NEG_INF), y, f32x4.eq(x, k(ZERO)));
+}
+
+/** at::exp / at::log of float32 lanes: glibc's under the 'default' capability (flag USES_GLIBC), else SLEEF's. */
+// @ts-ignore: decorator
+@inline function atenExp32(x: v128, flags: i32): v128 {
+  return flags & USES_GLIBC ? glibcExp32(x) : sleefExp32(x);
+}
+// @ts-ignore: decorator
+@inline function atenLog32(x: v128, flags: i32): v128 {
+  return flags & USES_GLIBC ? glibcLog32(x) : sleefLog32(x);
+}
+
 // ---- float32 in and out ----
 
 // @ts-ignore: decorator
@@ -239,7 +511,10 @@ const LOG_GE1 = 4;
   return joinHalves(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(exp64(f64x2.promote_low_f32x4(highHalf(x)))));
 }
 
-/** For `npm run verify:wasm-math` and the tests: out[i] = f(input[i]) for f = EXP, LOG1P_UNIT, LOG, LOG1P, LOG_GE1; n a multiple of 4. */
+/**
+ * For `npm run verify:wasm-math` and the tests: out[i] = f(input[i]) for f = EXP, LOG1P_UNIT, LOG,
+ * LOG1P, LOG_GE1, and 5 SLEEF's expf, 6 SLEEF's logf, 7 glibc's expf, 8 glibc's logf; n a multiple of 4.
+ */
 export function elementary(fn: i32, input: usize, out: usize, n: i32): void {
   for (let i = 0; i < n; i += 4) {
     const at = <usize>i << 2;
@@ -250,7 +525,11 @@ export function elementary(fn: i32, input: usize, out: usize, n: i32): void {
       case LOG1P_UNIT: result = float32Of(LOG1P_UNIT, v); break;
       case LOG: result = float32Of(LOG, v); break;
       case LOG1P: result = float32Of(LOG1P, v); break;
-      default: result = float32Of(LOG_GE1, v); break;
+      case LOG_GE1: result = float32Of(LOG_GE1, v); break;
+      case 5: result = sleefExp32(v); break;
+      case 6: result = sleefLog32(v); break;
+      case 7: result = glibcExp32(v); break;
+      default: result = glibcLog32(v); break;
     }
     v128.store(out + at, result);
   }
@@ -273,6 +552,10 @@ export const USES_LOG_SIGMOID = 4; // flag
 export const USES_LOG1P = 8; // flag
 /** SoftMarginLoss: the vectorized log1p is SLEEF's before 3.8, inf above 1e38 (torch 2.0 - 2.7, not 'default'). */
 export const LOG1P_OVERFLOWS = 16; // flag
+/** The 'default' CPU capability: at::exp / at::log are glibc's expf / logf, not SLEEF's. */
+export const USES_GLIBC = 32; // flag
+/** GaussianNLLLoss' full: the constant term added to each element's loss. */
+export const FULL = 64; // flag
 
 export const BCE_WITH_LOGITS = 0; // kernel: y=target a=weight b=posWeight
 export const BCE_WITH_LOGITS_GRAD = 1; // kernel: y=target a=weight b=posWeight c=gradOutput s=meanDivisor (0 unless 'mean')
@@ -282,6 +565,13 @@ export const SOFT_MARGIN = 4; // kernel: y=target
 export const SOFT_MARGIN_GRAD = 5; // kernel: y=target c=gradOutput s=minusNorm
 export const BINARY_CROSS_ENTROPY = 6; // kernel: y=target a=weight
 export const BINARY_CROSS_ENTROPY_GRAD = 7; // kernel: y=target a=weight c=gradOutput s=meanDivisor (0 unless 'mean')
+export const MSE = 8; // kernel: y=target
+export const MSE_GRAD = 9; // kernel: y=target c=gradOutput s=norm (2 / numel for 'mean', else 2)
+export const L1 = 10; // kernel: y=target
+export const L1_GRAD = 11; // kernel: y=target c=gradOutput (for 'mean' the one value grad_output / numel)
+export const GAUSSIAN_NLL = 12; // kernel: y=target a=var b=eps s=fullConstant (with FULL)
+export const GAUSSIAN_NLL_GRAD = 13; // kernel: y=target a=var b=eps c=gradOutput (each element's: for 'mean' grad_output / numel), input's gradient
+export const GAUSSIAN_NLL_VAR_GRAD = 14; // kernel: y=target a=var b=eps c=gradOutput (as GAUSSIAN_NLL_GRAD), var's gradient
 
 const OVERFLOW: usize = memory.data<f32>([1e38]);
 const INF: usize = memory.data<f32>([Infinity]);
@@ -373,6 +663,43 @@ const EPSILON: usize = memory.data<f32>([1e-12]);
   return f32x4.div(f32x4.mul(g, f32x4.sub(x, y)), denominator);
 }
 
+/** sign / sgn of float32 lanes: (0 < v) - (v < 0), so +0 for -0 and NaN. */
+// @ts-ignore: decorator
+@inline function sign32(v: v128): v128 {
+  return f32x4.sub(v128.and(f32x4.gt(v, k(ZERO)), k(ONE)), v128.and(f32x4.lt(v, k(ZERO)), k(ONE)));
+}
+
+/** GaussianNLL's clamp_(min=eps): std::max(var, eps) (a NaN var stays NaN; a NaN eps leaves var). */
+// @ts-ignore: decorator
+@inline function clampVar(v: v128, eps: v128): v128 {
+  return v128.bitselect(eps, v, f32x4.lt(v, eps));
+}
+
+/** GaussianNLL: 0.5 * (log(v) + (x - y)^2 / v) (+ the full constant), v = max(var, eps). */
+// @ts-ignore: decorator
+@inline function gaussianNllLoss(x: v128, y: v128, variance: v128, eps: v128, flags: i32, s: f32): v128 {
+  const v = clampVar(variance, eps);
+  const d = f32x4.sub(x, y);
+  const q = f32x4.div(f32x4.mul(d, d), v);
+  const loss = f32x4.mul(k(HALF), f32x4.add(atenLog32(v, flags), q));
+  return flags & FULL ? f32x4.add(loss, f32x4.splat(s)) : loss;
+}
+
+/**
+ * GaussianNLL's gradients from each element's g (grad_output, / numel for 'mean'): gb = g * 0.5;
+ * input: (gb / v) * (2 * (x - y)); var: gb / v + (-gb) * (((x - y)^2 / v) / v).
+ */
+// @ts-ignore: decorator
+@inline function gaussianNllGrad(x: v128, y: v128, variance: v128, eps: v128, g: v128, ofVar: bool): v128 {
+  const v = clampVar(variance, eps);
+  const d = f32x4.sub(x, y);
+  const gb = f32x4.mul(g, k(HALF));
+  const gs = f32x4.div(gb, v);
+  if (!ofVar) return f32x4.mul(gs, f32x4.mul(k(TWO), d));
+  const q = f32x4.div(f32x4.mul(d, d), v);
+  return f32x4.add(gs, f32x4.mul(f32x4.neg(gb), f32x4.div(q, v)));
+}
+
 /** Kernel `op` on one vector; `e` holds the pre-pass's lanes (see prePass) for the ops that have one. */
 // @ts-ignore: decorator
 @inline function kernelLanes(op: i32, x: v128, e: v128, y: v128, a: v128, b: v128, c: v128, flags: i32, s: f32): v128 {
@@ -386,6 +713,16 @@ const EPSILON: usize = memory.data<f32>([1e-12]);
     case SOFT_MARGIN: return softMarginLoss(x, y, flags);
     case SOFT_MARGIN_GRAD: return softMarginGrad(x, y, c, f32x4.splat(s));
     case BINARY_CROSS_ENTROPY: v = binaryCrossEntropyLoss(x, y); break;
+    case MSE: {
+      const d = f32x4.sub(x, y);
+      return f32x4.mul(d, d);
+    }
+    case MSE_GRAD: return f32x4.mul(f32x4.mul(f32x4.splat(s), f32x4.sub(x, y)), c);
+    case L1: return f32x4.abs(f32x4.sub(x, y));
+    case L1_GRAD: return f32x4.mul(sign32(f32x4.sub(x, y)), c);
+    case GAUSSIAN_NLL: return gaussianNllLoss(x, y, a, b, flags, s);
+    case GAUSSIAN_NLL_GRAD: return gaussianNllGrad(x, y, a, b, c, false);
+    case GAUSSIAN_NLL_VAR_GRAD: return gaussianNllGrad(x, y, a, b, c, true);
     default: v = binaryCrossEntropyGrad(x, y, c); break; // BINARY_CROSS_ENTROPY_GRAD
   }
   if (weighted) v = f32x4.mul(v, a);
@@ -425,17 +762,39 @@ function unstage(v: v128, ptr: usize, count: i32): void {
   for (let i = 0; i < count; i++) store<f32>(ptr + (<usize>i << 2), load<f32>(SCRATCH + (<usize>i << 2)));
 }
 
-/** Kernel `op` over `len` elements: x, pre and out contiguous, the operands stepping by 0 or 1. */
-function segment(
+/** Whether kernel `op` reads its pre-pass, operand a, b or c (a constant once `op` is: unread operands are not loaded). */
+// @ts-ignore: decorator
+@inline function readsPre(op: i32): bool {
+  return op == BCE_WITH_LOGITS || op == MULTILABEL_SOFT_MARGIN;
+}
+// @ts-ignore: decorator
+@inline function readsA(op: i32): bool {
+  return op <= MULTILABEL_SOFT_MARGIN_GRAD || op == BINARY_CROSS_ENTROPY || op == BINARY_CROSS_ENTROPY_GRAD || op >= GAUSSIAN_NLL;
+}
+// @ts-ignore: decorator
+@inline function readsB(op: i32): bool {
+  return op == BCE_WITH_LOGITS || op == BCE_WITH_LOGITS_GRAD || op >= GAUSSIAN_NLL;
+}
+// @ts-ignore: decorator
+@inline function readsC(op: i32): bool {
+  return op == BCE_WITH_LOGITS_GRAD || op == MULTILABEL_SOFT_MARGIN_GRAD || op == SOFT_MARGIN_GRAD || op == BINARY_CROSS_ENTROPY_GRAD ||
+    op == MSE_GRAD || op == L1_GRAD || op == GAUSSIAN_NLL_GRAD || op == GAUSSIAN_NLL_VAR_GRAD;
+}
+
+/** Kernel `op` (a constant: each kernel gets its own loop) over `len` elements: x, pre and out contiguous, the operands stepping by 0 or 1. */
+// @ts-ignore: decorator
+@inline function segmentOf(
   op: i32, x: usize, pre: usize, out: usize, len: i32,
   y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,
 ): void {
+  const none = f32x4.splat(0);
   const vectorEnd = len & ~3;
   for (let i = 0; i < vectorEnd; i += 4) {
     const at = <usize>i << 2;
     const v = kernelLanes(
-      op, v128.load(x + at), v128.load(pre + at), lanes(y + at * <usize>yStep, yStep), lanes(a + at * <usize>aStep, aStep),
-      lanes(b + at * <usize>bStep, bStep), lanes(c + at * <usize>cStep, cStep), flags, s,
+      op, v128.load(x + at), readsPre(op) ? v128.load(pre + at) : none, lanes(y + at * <usize>yStep, yStep),
+      readsA(op) ? lanes(a + at * <usize>aStep, aStep) : none, readsB(op) ? lanes(b + at * <usize>bStep, bStep) : none,
+      readsC(op) ? lanes(c + at * <usize>cStep, cStep) : none, flags, s,
     );
     v128.store(out + at, v);
   }
@@ -443,10 +802,82 @@ function segment(
   if (tail) {
     const at = <usize>vectorEnd << 2;
     const v = kernelLanes(
-      op, stage(0, x + at, tail, 1), stage(5, pre + at, tail, 1), stage(1, y + at * <usize>yStep, tail, yStep), stage(2, a + at * <usize>aStep, tail, aStep),
-      stage(3, b + at * <usize>bStep, tail, bStep), stage(4, c + at * <usize>cStep, tail, cStep), flags, s,
+      op, stage(0, x + at, tail, 1), readsPre(op) ? stage(5, pre + at, tail, 1) : none, stage(1, y + at * <usize>yStep, tail, yStep),
+      readsA(op) ? stage(2, a + at * <usize>aStep, tail, aStep) : none, readsB(op) ? stage(3, b + at * <usize>bStep, tail, bStep) : none,
+      readsC(op) ? stage(4, c + at * <usize>cStep, tail, cStep) : none, flags, s,
     );
     unstage(v, out + at, tail);
+  }
+}
+
+// One function per kernel (each its own loop, the op a constant there), chosen once per segment.
+function segmentBceWithLogits(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
+  segmentOf(BCE_WITH_LOGITS, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+}
+function segmentBceWithLogitsGrad(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
+  segmentOf(BCE_WITH_LOGITS_GRAD, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+}
+function segmentMultilabelSoftMargin(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
+  segmentOf(MULTILABEL_SOFT_MARGIN, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+}
+function segmentMultilabelSoftMarginGrad(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
+  segmentOf(MULTILABEL_SOFT_MARGIN_GRAD, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+}
+function segmentSoftMargin(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
+  segmentOf(SOFT_MARGIN, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+}
+function segmentSoftMarginGrad(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
+  segmentOf(SOFT_MARGIN_GRAD, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+}
+function segmentBinaryCrossEntropy(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
+  segmentOf(BINARY_CROSS_ENTROPY, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+}
+function segmentBinaryCrossEntropyGrad(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
+  segmentOf(BINARY_CROSS_ENTROPY_GRAD, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+}
+function segmentMse(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
+  segmentOf(MSE, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+}
+function segmentMseGrad(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
+  segmentOf(MSE_GRAD, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+}
+function segmentL1(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
+  segmentOf(L1, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+}
+function segmentL1Grad(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
+  segmentOf(L1_GRAD, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+}
+function segmentGaussianNll(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
+  segmentOf(GAUSSIAN_NLL, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+}
+function segmentGaussianNllGrad(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
+  segmentOf(GAUSSIAN_NLL_GRAD, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+}
+function segmentGaussianNllVarGrad(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
+  segmentOf(GAUSSIAN_NLL_VAR_GRAD, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+}
+
+/** Kernel `op` over `len` elements (see segmentOf). */
+function segment(
+  op: i32, x: usize, pre: usize, out: usize, len: i32,
+  y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,
+): void {
+  switch (op) {
+    case BCE_WITH_LOGITS: segmentBceWithLogits(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
+    case BCE_WITH_LOGITS_GRAD: segmentBceWithLogitsGrad(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
+    case MULTILABEL_SOFT_MARGIN: segmentMultilabelSoftMargin(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
+    case MULTILABEL_SOFT_MARGIN_GRAD: segmentMultilabelSoftMarginGrad(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
+    case SOFT_MARGIN: segmentSoftMargin(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
+    case SOFT_MARGIN_GRAD: segmentSoftMarginGrad(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
+    case BINARY_CROSS_ENTROPY: segmentBinaryCrossEntropy(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
+    case BINARY_CROSS_ENTROPY_GRAD: segmentBinaryCrossEntropyGrad(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
+    case MSE: segmentMse(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
+    case MSE_GRAD: segmentMseGrad(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
+    case L1: segmentL1(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
+    case L1_GRAD: segmentL1Grad(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
+    case GAUSSIAN_NLL: segmentGaussianNll(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
+    case GAUSSIAN_NLL_GRAD: segmentGaussianNllGrad(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
+    default: segmentGaussianNllVarGrad(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
   }
 }
 
