@@ -141,11 +141,11 @@ interface Plan {
   readonly w: FloatArray | null;
 }
 
-/** The index into the input of target number `i` (of `count`) when it is class `t`. */
-function inputIndex(p: Plan, i: number, t: number): number {
-  if (p.map === 1) return i * p.classes + t;
-  const b = Math.floor(i / p.map);
-  return (b * p.classes + t) * p.map + (i - b * p.map);
+/** The index into the input of target number `i` (of `count`) when it is class `t`, for the plan's map and classes. */
+function indexOf(map: number, classes: number, i: number, t: number): number {
+  if (map === 1) return i * classes + t;
+  const b = Math.floor(i / map);
+  return (b * classes + t) * map + (i - b * map);
 }
 
 const fmt = formatShape;
@@ -400,7 +400,7 @@ const weightPartial = new Float64Array(LEVELS);
  * [loss, totalWeight], in the release's order and the dtype's rounding.
  */
 function accumulate(p: Plan): [number, number] {
-  const { labels, x, w, round: r, ignoreIndex, count } = p;
+  const { labels, x, w, round: r, ignoreIndex, count, map, classes } = p;
   if (!p.torch.nllLossUsesCascadeSum) {
     let loss = 0;
     let total = 0;
@@ -409,14 +409,18 @@ function accumulate(p: Plan): [number, number] {
       if (t === ignoreIndex) continue;
       const wt = w === null ? 1 : w[t]!;
       total = r(total + wt);
-      loss = r(loss - r(x[inputIndex(p, i, t)]! * wt));
+      loss = r(loss - r(x[indexOf(map, classes, i, t)]! * wt));
     }
     return [loss, total];
   }
   const levelPower = Math.max(4, Math.floor(ceilLog2(count) / LEVELS));
   const levelStep = 2 ** levelPower;
+  const levelMask = levelStep - 1;
   lossPartial.fill(0);
   weightPartial.fill(0);
+  // level 0 in locals (the loop's one dependency chain stays in registers)
+  let loss0 = 0;
+  let weight0 = 0;
   let ignored = 0;
   for (let i = 0; i < count; i++) {
     const t = labels[i]!;
@@ -424,17 +428,22 @@ function accumulate(p: Plan): [number, number] {
       ignored++;
       continue;
     }
-    const v = x[inputIndex(p, i, t)]!;
+    const v = x[indexOf(map, classes, i, t)]!;
     if (w !== null) {
       const wt = w[t]!;
-      lossPartial[0] = r(lossPartial[0]! - r(v * wt));
-      weightPartial[0] = r(weightPartial[0]! + wt);
+      loss0 = r(loss0 - r(v * wt));
+      weight0 = r(weight0 + wt);
     } else {
-      lossPartial[0] = r(lossPartial[0]! - v);
+      loss0 = r(loss0 - v);
     }
     // A level up whenever the next levelPower bits of i are all zero ((i & mask << j * levelPower) == 0).
-    let q = i;
-    for (let j = 0; j + 1 < LEVELS; j++) {
+    if ((i & levelMask) !== 0) continue;
+    weightPartial[1] = r(weightPartial[1]! + weight0);
+    lossPartial[1] = r(lossPartial[1]! + loss0);
+    weight0 = 0;
+    loss0 = 0;
+    let q = Math.floor(i / levelStep);
+    for (let j = 1; j + 1 < LEVELS; j++) {
       if (q % levelStep !== 0) break;
       weightPartial[j + 1] = r(weightPartial[j + 1]! + weightPartial[j]!);
       lossPartial[j + 1] = r(lossPartial[j + 1]! + lossPartial[j]!);
@@ -443,6 +452,8 @@ function accumulate(p: Plan): [number, number] {
       q = Math.floor(q / levelStep);
     }
   }
+  lossPartial[0] = loss0;
+  weightPartial[0] = weight0;
   let loss = 0;
   let total = 0;
   for (let j = 0; j < LEVELS; j++) {
@@ -455,17 +466,48 @@ function accumulate(p: Plan): [number, number] {
 /** The reductions' total weight, as the forward leaves it for the backward. */
 function totalWeight(p: Plan): number {
   if (p.torch.nllLossMeanOfNothingIsNan && p.targetNumel === 0) return 0;
-  return accumulate(p)[1];
+  if (!p.torch.nllLossUsesCascadeSum) return accumulate(p)[1];
+  // accumulate's weight sums alone (they do not depend on the loss's): the same cascade, no reads of the input
+  const { labels, w, round: r, ignoreIndex, count } = p;
+  if (w === null) {
+    let ignored = 0;
+    for (let i = 0; i < count; i++) if (labels[i] === ignoreIndex) ignored++;
+    return r(count - ignored);
+  }
+  const levelPower = Math.max(4, Math.floor(ceilLog2(count) / LEVELS));
+  const levelStep = 2 ** levelPower;
+  const levelMask = levelStep - 1;
+  weightPartial.fill(0);
+  let weight0 = 0;
+  for (let i = 0; i < count; i++) {
+    const t = labels[i]!;
+    if (t === ignoreIndex) continue;
+    weight0 = r(weight0 + w[t]!);
+    if ((i & levelMask) !== 0) continue;
+    weightPartial[1] = r(weightPartial[1]! + weight0);
+    weight0 = 0;
+    let q = Math.floor(i / levelStep);
+    for (let j = 1; j + 1 < LEVELS; j++) {
+      if (q % levelStep !== 0) break;
+      weightPartial[j + 1] = r(weightPartial[j + 1]! + weightPartial[j]!);
+      weightPartial[j] = 0;
+      q = Math.floor(q / levelStep);
+    }
+  }
+  weightPartial[0] = weight0;
+  let total = 0;
+  for (let j = 0; j < LEVELS; j++) total = r(total + weightPartial[j]!);
+  return total;
 }
 
 function forward(p: Plan): Tensor {
-  const { labels, x, w, round: r, ignoreIndex, dtype } = p;
+  const { labels, x, w, round: r, ignoreIndex, dtype, map, classes } = p;
   if (p.reduction === 'none' && !p.noBatch) {
     const out = allocate(dtype, p.count);
     for (let i = 0; i < p.count; i++) {
       const t = labels[i]!;
       if (t === ignoreIndex) continue; // 0
-      const v = x[inputIndex(p, i, t)]!;
+      const v = x[indexOf(map, classes, i, t)]!;
       out[i] = w === null ? -v : r(-v * w[t]!);
     }
     return makeTensor(out, p.noneShape, dtype);
@@ -478,14 +520,14 @@ function forward(p: Plan): Tensor {
 }
 
 function backward(p: Plan, gradOutput: Tensor): Tensor {
-  const { labels, w, round: r, ignoreIndex, dtype, count } = p;
+  const { labels, w, round: r, ignoreIndex, dtype, count, map, classes } = p;
   const grad = allocate(dtype, p.inputNumel);
   const go = gradOutput.data;
   if (p.reduction === 'none' && !p.noBatch) {
     for (let i = 0; i < count; i++) {
       const t = labels[i]!;
       if (t === ignoreIndex) continue;
-      grad[inputIndex(p, i, t)] = w === null ? -go[i]! : r(-w[t]! * go[i]!);
+      grad[indexOf(map, classes, i, t)] = w === null ? -go[i]! : r(-w[t]! * go[i]!);
     }
     return makeTensor(grad, p.inputShape, dtype);
   }
@@ -497,7 +539,7 @@ function backward(p: Plan, gradOutput: Tensor): Tensor {
     for (let i = 0; i < count; i++) {
       const t = labels[i]!;
       if (t === ignoreIndex) continue;
-      grad[inputIndex(p, i, t)] = w === null ? g : r(w[t]! * g);
+      grad[indexOf(map, classes, i, t)] = w === null ? g : r(w[t]! * g);
     }
     return makeTensor(grad, p.inputShape, dtype);
   }
@@ -512,7 +554,7 @@ function backward(p: Plan, gradOutput: Tensor): Tensor {
       g = r(-wt * g0);
       if (mean) g = r(g / total);
     }
-    grad[inputIndex(p, i, t)] = g;
+    grad[indexOf(map, classes, i, t)] = g;
   }
   return makeTensor(grad, p.inputShape, dtype);
 }
