@@ -12,10 +12,14 @@ import {
   binaryCrossEntropyWithLogitsBackward,
   gaussianNllLoss,
   gaussianNllLossBackward,
+  huberLoss,
+  huberLossBackward,
   l1Loss,
   l1LossBackward,
   mseLoss,
   mseLossBackward,
+  smoothL1Loss,
+  smoothL1LossBackward,
   multilabelSoftMarginLoss,
   multilabelSoftMarginLossBackward,
   softMarginLoss,
@@ -359,10 +363,27 @@ test("BCELoss' range check in the module finds the first value outside [0, 1] wh
 
 // ---- issue 14's kernels: bit for bit the JS loops, every element ----
 
-/** Both paths' results (a tensor, or a record of tensors), element by element as bits (NaN with NaN): no exceptions. */
+/**
+ * Both paths' results (a tensor, or a record of tensors), element by element as bits (NaN with
+ * NaN): no exceptions. The kernels path must have run a kernel (a port that silently kept its JS
+ * loop would compare the JS loop with itself).
+ */
 function expectIdentical(run: () => Tensor | Record<string, Tensor | null>, what: string): void {
   useFloat32Kernels(true);
-  const wasm = run();
+  const tryRun = kernels.tryRun;
+  let ran = 0;
+  kernels.tryRun = function (this: Float32Kernels, ...args: Parameters<Float32Kernels['tryRun']>) {
+    const out = tryRun.apply(this, args);
+    if (out) ran++;
+    return out;
+  };
+  let wasm: ReturnType<typeof run>;
+  try {
+    wasm = run();
+  } finally {
+    kernels.tryRun = tryRun;
+  }
+  expect(ran, `${what}: a kernel ran`).toBeGreaterThan(0);
   useFloat32Kernels(false);
   const js = run();
   useFloat32Kernels(true);
@@ -464,6 +485,34 @@ for (const shape of NEW_SHAPES) {
         expectIdentical(() => mseLossBackward(gradOutput, input, target, options), `mse backward ${what}`);
         expectIdentical(() => l1Loss(input, target, options), `l1 forward ${what}`);
         expectIdentical(() => l1LossBackward(gradOutput, input, target, options), `l1 backward ${what}`);
+      }
+    }
+  });
+
+  test(`SmoothL1Loss and HuberLoss kernels equal the JS loops bit for bit: [${shape}]`, () => {
+    const rand = random(53);
+    const input = values(shape, rand);
+    const target = values(shape, rand);
+    for (const [torchVersion, cpuCapability] of [
+      ['1.12.0', 'avx2'],
+      ['1.13.0', 'avx2'],
+      ['2.0.0', 'default'],
+      ['2.14.1', 'avx512'],
+    ] as const) {
+      for (const reduction of ['none', 'mean', 'sum'] as const) {
+        const gradOutput = gradOutputFor(reduction, shape, rand);
+        for (const beta of [1, 0, 0.5, 0.7, 2, 1e-3]) {
+          const options = { reduction, torchVersion, cpuCapability, beta };
+          const what = `${torchVersion} ${cpuCapability} beta=${beta} ${reduction}`;
+          expectIdentical(() => smoothL1Loss(input, target, options), `smooth_l1 forward ${what}`);
+          expectIdentical(() => smoothL1LossBackward(gradOutput, input, target, options), `smooth_l1 backward ${what}`);
+        }
+        for (const delta of [1, 0.5, 0.7, 2, 1e-3]) {
+          const options = { reduction, torchVersion, cpuCapability, delta };
+          const what = `${torchVersion} ${cpuCapability} delta=${delta} ${reduction}`;
+          expectIdentical(() => huberLoss(input, target, options), `huber forward ${what}`);
+          expectIdentical(() => huberLossBackward(gradOutput, input, target, options), `huber backward ${what}`);
+        }
       }
     }
   });

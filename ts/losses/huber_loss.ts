@@ -23,10 +23,13 @@
 // after computing ("Invalid reduction mode: ..."; 'elementwise_mean' is one); its backward is
 // autograd's: (grad / numel for 'mean') * weight, then the kernel above with norm = 1.
 // A gradient over a broadcast input is summed back to the input's shape (autograd's sum_to).
+// float32 input and target of one shape without a weight run as WebAssembly SIMD
+// (../wasm/assembly/kernels.ts HUBER, HUBER_GRAD: the same ops lane-wise; the backward's scalar tail in JS).
 
 import {
   checkGradOutput,
   prepare,
+  sameShape,
   torchDTypeName,
   type Checked,
   type CommonOptions,
@@ -34,7 +37,7 @@ import {
   type Reduction,
 } from '../loss-args.ts';
 import { lossModule } from '../loss-module.ts';
-import { mean, sum, useDType } from '../numerics.ts';
+import { mean, round, sum, useDType } from '../numerics.ts';
 import {
   broadcastInputTarget,
   elementLanes,
@@ -59,6 +62,7 @@ import {
   type Tensor,
 } from '../tensor.ts';
 import { vectorLanes } from '../torch-version.ts';
+import { gradOutputOperand, kernelsFor, perElement, type Float32Kernels } from '../wasm/float32-kernels.ts';
 
 export interface HuberLossOptions extends CommonOptions {
   /** Where the loss turns from quadratic to linear; > 0, default 1. */
@@ -162,6 +166,11 @@ function check(
   return { c, shape, delta, kernelDType, lossDType, integerTarget: isIndexTensor(args.target), weight, weightedReduction };
 }
 
+/** The float32 kernels, for float32 input and target of one shape (no broadcast) without a weight. */
+function kernels(a: Args): Float32Kernels | null {
+  return a.weight === null && a.kernelDType === 'float32' && sameShape(a.c.input.shape, a.c.target.shape) ? kernelsFor('float32') : null;
+}
+
 /** The per-element losses over the broadcast shape, in the loss's dtype. */
 function elementLosses(a: Args): FloatArray {
   const { c, shape, delta, kernelDType, lossDType } = a;
@@ -182,6 +191,22 @@ function elementLosses(a: Args): FloatArray {
 /** loss = z < delta ? 0.5 * z * z : delta * (z - 0.5 * delta), z = |a - t|, per element of the broadcast shape. */
 export function huberLoss(input: Tensor, target: Tensor | IndexTensor, options?: HuberLossOptions): Tensor {
   const a = check(OP, { input, target }, options, true);
+  const n = numel(a.shape);
+  const fast = kernels(a)?.tryRun(
+    {
+      op: 'HUBER',
+      input: a.c.input.data,
+      classes: n,
+      operands: { target: perElement(a.c.target, n) },
+      flags: [],
+      scalar: Math.fround(a.delta),
+      results: 'elements',
+      sumLanes: vectorLanes('float32'),
+    },
+    a.c.reduction,
+    a.shape,
+  );
+  if (fast) return fast;
   const losses = elementLosses(a);
   const { c, shape, weight } = a;
   let dtype = a.lossDType;
@@ -242,7 +267,6 @@ export function huberLossBackward(gradOutput: Tensor, input: Tensor, target: Ten
   const r = useDType(lossDType);
   const x = expanded(c.input, shape);
   const t = expanded(c.target, shape);
-  const grad = allocate(lossDType, n);
   const normT = r(norm);
   const delta = a.delta;
   const d = r(delta);
@@ -251,6 +275,33 @@ export function huberLossBackward(gradOutput: Tensor, input: Tensor, target: Ten
     [c.input.shape, c.target.shape, goStep === 1 ? 'dense' : gradOutput.shape],
     elementLanes(lossDType, c.capability),
   );
+  const fast = kernels(a)?.tryRun(
+    {
+      op: 'HUBER_GRAD',
+      input: x,
+      classes: n,
+      operands: {
+        target: perElement(c.target, n),
+        delta: { data: new Float32Array([d]), rowStride: 0, colStride: 0 },
+        gradOutput: gradOutputOperand(gradOutput, reduction, n),
+      },
+      flags: [],
+      scalar: normT,
+      results: 'elements',
+    },
+    'none',
+    input.shape,
+  );
+  if (fast) {
+    // The scalar lambda's elements: each inner row's last rowLength - vectorEnd.
+    const grad = fast.data;
+    for (let start = 0; start < n; start += rowLength) {
+      for (let i = start + vectorEnd; i < Math.min(n, start + rowLength); i++)
+        grad[i] = scalarLambda(r(x[i]! - t[i]!), go[i * goStep]!, normT, delta);
+    }
+    return fast;
+  }
+  const grad = allocate(lossDType, n);
   for (let i = 0, col = 0; i < n; i++, col++) {
     if (col === rowLength) col = 0;
     const xi = r(x[i]! - t[i]!);
@@ -258,16 +309,19 @@ export function huberLossBackward(gradOutput: Tensor, input: Tensor, target: Ten
     if (col < vectorEnd) {
       const out = Math.abs(xi) >= d ? (xi > 0 ? d : -d) : xi;
       grad[i] = r(r(normT * out) * g);
-    } else if (xi <= -delta) {
-      grad[i] = r(r(-normT * g) * delta);
-    } else if (xi >= delta) {
-      grad[i] = r(r(normT * g) * delta);
     } else {
-      grad[i] = r(r(normT * xi) * g);
+      grad[i] = scalarLambda(xi, g, normT, delta);
     }
   }
   const summed = sumToInput(grad, shape, input.shape, lossDType, vectorLanes(lossDType), r);
   return makeTensor(summed, input.shape, lossDType);
+}
+
+/** huber_backward's scalar lambda (its comparisons and products with the double delta), in the dtype `round` is set to. */
+function scalarLambda(xi: number, g: number, normT: number, delta: number): number {
+  if (xi <= -delta) return round(round(-normT * g) * delta);
+  if (xi >= delta) return round(round(normT * g) * delta);
+  return round(round(normT * xi) * g);
 }
 
 const HuberLossBase = lossModule<Omit<HuberLossOptions, 'weight'>, Tensor | IndexTensor>('HuberLoss', huberLoss, huberLossBackward);

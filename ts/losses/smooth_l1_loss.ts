@@ -24,10 +24,12 @@
 // computes in float64 and the gradient is rounded to float32 (before 1.10 the backward's
 // TensorIterator raised "Found dtype Long/Double but expected Float", pytorch#61112). A gradient
 // over a broadcast input is summed back to the input's shape (autograd's sum_to).
+// float32 input and target of one shape run as WebAssembly SIMD (../wasm/assembly/kernels.ts
+// SMOOTH_L1, SMOOTH_L1_GRAD, L1_GRAD: the same ops lane-wise; the backward's scalar tail in JS).
 
-import { checkGradOutput, prepare, torchDTypeName, type Checked, type CommonOptions, type LossSignature } from '../loss-args.ts';
+import { checkGradOutput, prepare, sameShape, torchDTypeName, type Checked, type CommonOptions, type LossSignature } from '../loss-args.ts';
 import { lossModule } from '../loss-module.ts';
-import { useDType } from '../numerics.ts';
+import { round, useDType } from '../numerics.ts';
 import {
   broadcastInputTarget,
   elementLanes,
@@ -40,6 +42,7 @@ import {
 import { applyReduction, makeTensor } from '../reduction.ts';
 import { LossArgumentError, allocate, dtypeOf, isIndexTensor, numel, type FloatArray, type IndexTensor, type Tensor } from '../tensor.ts';
 import { vectorLanes } from '../torch-version.ts';
+import { gradOutputOperand, kernelsFor, perElement, type Float32Kernels } from '../wasm/float32-kernels.ts';
 
 export interface SmoothL1LossOptions extends CommonOptions {
   /** Where the loss turns from quadratic to linear; >= 0, default 1 (torch >= 1.7). */
@@ -98,13 +101,33 @@ function check(
   return { c, shape, beta: b, path, integerTarget: isIndexTensor(args.target) };
 }
 
+/** The float32 kernels, for input and target of one shape (no broadcast) computing in float32. */
+function kernels(c: Checked<Tensor>): Float32Kernels | null {
+  return sameShape(c.input.shape, c.target.shape) ? kernelsFor(c.dtype) : null;
+}
+
 /** loss = z < b ? 0.5 * z * z / b : z - 0.5 * b, z = |a - t|, per element of the broadcast shape. */
 export function smoothL1Loss(input: Tensor, target: Tensor | IndexTensor, options?: SmoothL1LossOptions): Tensor {
   const { c, shape, beta } = check(OP, { input, target }, options, true);
+  const n = numel(shape);
+  const fast = kernels(c)?.tryRun(
+    {
+      op: 'SMOOTH_L1',
+      input: c.input.data,
+      classes: n,
+      operands: { target: perElement(c.target, n) },
+      flags: [],
+      scalar: Math.fround(beta),
+      results: 'elements',
+      sumLanes: c.lanes,
+    },
+    c.reduction,
+    shape,
+  );
+  if (fast) return fast;
   const r = useDType(c.dtype);
   const a = expanded(c.input, shape);
   const t = expanded(c.target, shape);
-  const n = numel(shape);
   const losses = allocate(c.dtype, n);
   // beta 0 (the l1_loss paths): z - 0.5 * 0 is z, as |a - t|.
   const b = r(beta);
@@ -143,6 +166,8 @@ export function smoothL1LossBackward(
       );
     }
   }
+  const fast = kernels(c) ? kernelGradient(a, gradOutput) : null;
+  if (fast) return fast;
   const grad = gradient(a, gradOutput);
   // The gradient is computed in the common dtype and cast to the input's, then summed back to its shape.
   const r = useDType(inputDType);
@@ -150,6 +175,62 @@ export function smoothL1LossBackward(
   const lanes = vectorLanes(inputDType);
   const summed = sumToInput(grad, shape, input.shape, inputDType, lanes, r);
   return makeTensor(summed, input.shape, inputDType);
+}
+
+/** The gradient by the float32 kernels (input, target and gradOutput float32, of one shape), or null. */
+function kernelGradient(args: Args, gradOutput: Tensor): Tensor | null {
+  const { c, shape, beta, path } = args;
+  const k = kernelsFor(c.dtype)!;
+  const n = numel(shape);
+  const target = perElement(c.target, n);
+  if (path !== 'kernel') {
+    const go = gradOutput.data;
+    const g =
+      c.reduction === 'mean'
+        ? { data: new Float32Array([go[0]! / n]), rowStride: 0, colStride: 0 }
+        : gradOutputOperand(gradOutput, c.reduction, n);
+    return k.tryRun(
+      { op: 'L1_GRAD', input: c.input.data, classes: n, operands: { target, gradOutput: g }, flags: [], results: 'elements' },
+      'none',
+      shape,
+    );
+  }
+  const norm = Math.fround(c.reduction === 'mean' ? 1 / n : 1);
+  const out = k.tryRun(
+    {
+      op: 'SMOOTH_L1_GRAD',
+      input: c.input.data,
+      classes: n,
+      operands: {
+        target,
+        beta: { data: new Float32Array([beta]), rowStride: 0, colStride: 0 },
+        gradOutput: gradOutputOperand(gradOutput, c.reduction, n),
+      },
+      flags: [],
+      scalar: norm,
+      results: 'elements',
+    },
+    'none',
+    shape,
+  );
+  if (!out) return null;
+  // The scalar lambda's elements: each inner row's last rowLength - vectorEnd.
+  const { rowLength, vectorEnd } = kernelLayout(args, gradOutput);
+  const [a, t, go, grad] = [c.input.data, c.target.data, gradOutput.data, out.data];
+  const goStep = c.reduction === 'none' ? 1 : 0;
+  useDType('float32');
+  for (let start = 0; start < n; start += rowLength) {
+    for (let i = start + vectorEnd; i < Math.min(n, start + rowLength); i++)
+      grad[i] = scalarLambda(Math.fround(a[i]! - t[i]!), go[i * goStep]!, norm, beta);
+  }
+  return out;
+}
+
+/** smooth_l1_backward's scalar lambda (its comparisons and division with the double beta). */
+function scalarLambda(x: number, g: number, norm: number, beta: number): number {
+  if (x <= -beta) return round(-norm * g);
+  if (x >= beta) return round(norm * g);
+  return round(round(round(norm * x) * g) / beta);
 }
 
 /** The gradient over the broadcast shape, in the op's dtype (a float64 array for a float32 input promoted). */
@@ -182,12 +263,8 @@ function gradient(args: Args, gradOutput: Tensor): FloatArray {
     if (col < vectorEnd) {
       const out = Math.abs(x) >= b ? (x > 0 ? 1 : -1) : r(x / b);
       grad[i] = r(r(norm * out) * g);
-    } else if (x <= -beta) {
-      grad[i] = r(-norm * g);
-    } else if (x >= beta) {
-      grad[i] = r(norm * g);
     } else {
-      grad[i] = r(r(r(norm * x) * g) / beta);
+      grad[i] = scalarLambda(x, g, norm, beta);
     }
   }
   return grad;

@@ -28,4 +28,8 @@ export const KERNEL_OPS = {
   GAUSSIAN_NLL: { id: 12, operands: [{ name: 'target', slot: 'y' }, { name: 'var', slot: 'a' }, { name: 'eps', slot: 'b' }], scalar: 'fullConstant' },
   GAUSSIAN_NLL_GRAD: { id: 13, operands: [{ name: 'target', slot: 'y' }, { name: 'var', slot: 'a' }, { name: 'eps', slot: 'b' }, { name: 'gradOutput', slot: 'c' }], scalar: null },
   GAUSSIAN_NLL_VAR_GRAD: { id: 14, operands: [{ name: 'target', slot: 'y' }, { name: 'var', slot: 'a' }, { name: 'eps', slot: 'b' }, { name: 'gradOutput', slot: 'c' }], scalar: null },
+  SMOOTH_L1: { id: 15, operands: [{ name: 'target', slot: 'y' }], scalar: 'beta' },
+  SMOOTH_L1_GRAD: { id: 16, operands: [{ name: 'target', slot: 'y' }, { name: 'beta', slot: 'a' }, { name: 'gradOutput', slot: 'c' }], scalar: 'norm' },
+  HUBER: { id: 17, operands: [{ name: 'target', slot: 'y' }], scalar: 'delta' },
+  HUBER_GRAD: { id: 18, operands: [{ name: 'target', slot: 'y' }, { name: 'delta', slot: 'a' }, { name: 'gradOutput', slot: 'c' }], scalar: 'norm' },
 } as const;

@@ -572,6 +572,10 @@ export const L1_GRAD = 11; // kernel: y=target c=gradOutput (for 'mean' the one 
 export const GAUSSIAN_NLL = 12; // kernel: y=target a=var b=eps s=fullConstant (with FULL)
 export const GAUSSIAN_NLL_GRAD = 13; // kernel: y=target a=var b=eps c=gradOutput (each element's: for 'mean' grad_output / numel), input's gradient
 export const GAUSSIAN_NLL_VAR_GRAD = 14; // kernel: y=target a=var b=eps c=gradOutput (as GAUSSIAN_NLL_GRAD), var's gradient
+export const SMOOTH_L1 = 15; // kernel: y=target s=beta (rounded to float32)
+export const SMOOTH_L1_GRAD = 16; // kernel: y=target a=beta c=gradOutput s=norm (the vectorized lambda only: the port redoes the scalar tail)
+export const HUBER = 17; // kernel: y=target s=delta (rounded to float32)
+export const HUBER_GRAD = 18; // kernel: y=target a=delta c=gradOutput s=norm (the vectorized lambda only: the port redoes the scalar tail)
 
 const OVERFLOW: usize = memory.data<f32>([1e38]);
 const INF: usize = memory.data<f32>([Infinity]);
@@ -700,6 +704,38 @@ const EPSILON: usize = memory.data<f32>([1e-12]);
   return f32x4.add(gs, f32x4.mul(f32x4.neg(gb), f32x4.div(q, v)));
 }
 
+/** SmoothL1Loss: z = |x - y|; z < b ? ((0.5 * z) * z) / b : z - 0.5 * b. */
+// @ts-ignore: decorator
+@inline function smoothL1Loss(x: v128, y: v128, b: v128): v128 {
+  const z = f32x4.abs(f32x4.sub(x, y));
+  const quadratic = f32x4.div(f32x4.mul(f32x4.mul(k(HALF), z), z), b);
+  return v128.bitselect(quadratic, f32x4.sub(z, f32x4.mul(k(HALF), b)), f32x4.lt(z, b));
+}
+
+/** smooth_l1_backward's vectorized lambda: d = x - y; (norm * (|d| >= b ? (d > 0 ? 1 : -1) : d / b)) * g. */
+// @ts-ignore: decorator
+@inline function smoothL1Grad(x: v128, y: v128, b: v128, g: v128, norm: v128): v128 {
+  const d = f32x4.sub(x, y);
+  const sign = v128.bitselect(k(ONE), k(MINUS_ONE), f32x4.gt(d, k(ZERO)));
+  return f32x4.mul(f32x4.mul(norm, v128.bitselect(sign, f32x4.div(d, b), f32x4.ge(f32x4.abs(d), b))), g);
+}
+
+/** HuberLoss: z = |x - y|; z < delta ? (0.5 * z) * z : delta * (z - 0.5 * delta). */
+// @ts-ignore: decorator
+@inline function huberLoss(x: v128, y: v128, delta: v128): v128 {
+  const z = f32x4.abs(f32x4.sub(x, y));
+  const linear = f32x4.mul(delta, f32x4.sub(z, f32x4.mul(k(HALF), delta)));
+  return v128.bitselect(f32x4.mul(f32x4.mul(k(HALF), z), z), linear, f32x4.lt(z, delta));
+}
+
+/** huber_backward's vectorized lambda: d = x - y; (norm * (|d| >= delta ? (d > 0 ? delta : -delta) : d)) * g. */
+// @ts-ignore: decorator
+@inline function huberGrad(x: v128, y: v128, delta: v128, g: v128, norm: v128): v128 {
+  const d = f32x4.sub(x, y);
+  const clipped = v128.bitselect(delta, f32x4.neg(delta), f32x4.gt(d, k(ZERO)));
+  return f32x4.mul(f32x4.mul(norm, v128.bitselect(clipped, d, f32x4.ge(f32x4.abs(d), delta))), g);
+}
+
 /** Kernel `op` on one vector; `e` holds the pre-pass's lanes (see prePass) for the ops that have one. */
 // @ts-ignore: decorator
 @inline function kernelLanes(op: i32, x: v128, e: v128, y: v128, a: v128, b: v128, c: v128, flags: i32, s: f32): v128 {
@@ -723,6 +759,10 @@ const EPSILON: usize = memory.data<f32>([1e-12]);
     case GAUSSIAN_NLL: return gaussianNllLoss(x, y, a, b, flags, s);
     case GAUSSIAN_NLL_GRAD: return gaussianNllGrad(x, y, a, b, c, false);
     case GAUSSIAN_NLL_VAR_GRAD: return gaussianNllGrad(x, y, a, b, c, true);
+    case SMOOTH_L1: return smoothL1Loss(x, y, f32x4.splat(s));
+    case SMOOTH_L1_GRAD: return smoothL1Grad(x, y, a, c, f32x4.splat(s));
+    case HUBER: return huberLoss(x, y, f32x4.splat(s));
+    case HUBER_GRAD: return huberGrad(x, y, a, c, f32x4.splat(s));
     default: v = binaryCrossEntropyGrad(x, y, c); break; // BINARY_CROSS_ENTROPY_GRAD
   }
   if (weighted) v = f32x4.mul(v, a);
@@ -769,16 +809,17 @@ function unstage(v: v128, ptr: usize, count: i32): void {
 }
 // @ts-ignore: decorator
 @inline function readsA(op: i32): bool {
-  return op <= MULTILABEL_SOFT_MARGIN_GRAD || op == BINARY_CROSS_ENTROPY || op == BINARY_CROSS_ENTROPY_GRAD || op >= GAUSSIAN_NLL;
+  return op <= MULTILABEL_SOFT_MARGIN_GRAD || op == BINARY_CROSS_ENTROPY || op == BINARY_CROSS_ENTROPY_GRAD ||
+    (op >= GAUSSIAN_NLL && op <= GAUSSIAN_NLL_VAR_GRAD) || op == SMOOTH_L1_GRAD || op == HUBER_GRAD;
 }
 // @ts-ignore: decorator
 @inline function readsB(op: i32): bool {
-  return op == BCE_WITH_LOGITS || op == BCE_WITH_LOGITS_GRAD || op >= GAUSSIAN_NLL;
+  return op == BCE_WITH_LOGITS || op == BCE_WITH_LOGITS_GRAD || (op >= GAUSSIAN_NLL && op <= GAUSSIAN_NLL_VAR_GRAD);
 }
 // @ts-ignore: decorator
 @inline function readsC(op: i32): bool {
   return op == BCE_WITH_LOGITS_GRAD || op == MULTILABEL_SOFT_MARGIN_GRAD || op == SOFT_MARGIN_GRAD || op == BINARY_CROSS_ENTROPY_GRAD ||
-    op == MSE_GRAD || op == L1_GRAD || op == GAUSSIAN_NLL_GRAD || op == GAUSSIAN_NLL_VAR_GRAD;
+    op == MSE_GRAD || op == L1_GRAD || op == GAUSSIAN_NLL_GRAD || op == GAUSSIAN_NLL_VAR_GRAD || op == SMOOTH_L1_GRAD || op == HUBER_GRAD;
 }
 
 /** Kernel `op` (a constant: each kernel gets its own loop) over `len` elements: x, pre and out contiguous, the operands stepping by 0 or 1. */
@@ -856,6 +897,18 @@ function segmentGaussianNllGrad(x: usize, pre: usize, out: usize, len: i32, y: u
 function segmentGaussianNllVarGrad(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
   segmentOf(GAUSSIAN_NLL_VAR_GRAD, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
 }
+function segmentSmoothL1(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
+  segmentOf(SMOOTH_L1, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+}
+function segmentSmoothL1Grad(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
+  segmentOf(SMOOTH_L1_GRAD, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+}
+function segmentHuber(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
+  segmentOf(HUBER, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+}
+function segmentHuberGrad(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
+  segmentOf(HUBER_GRAD, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+}
 
 /** Kernel `op` over `len` elements (see segmentOf). */
 function segment(
@@ -877,7 +930,11 @@ function segment(
     case L1_GRAD: segmentL1Grad(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
     case GAUSSIAN_NLL: segmentGaussianNll(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
     case GAUSSIAN_NLL_GRAD: segmentGaussianNllGrad(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
-    default: segmentGaussianNllVarGrad(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
+    case GAUSSIAN_NLL_VAR_GRAD: segmentGaussianNllVarGrad(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
+    case SMOOTH_L1: segmentSmoothL1(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
+    case SMOOTH_L1_GRAD: segmentSmoothL1Grad(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
+    case HUBER: segmentHuber(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
+    default: segmentHuberGrad(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
   }
 }
 
