@@ -14,10 +14,14 @@ import {
   gaussianNllLossBackward,
   huberLoss,
   huberLossBackward,
+  klDivLoss,
+  klDivLossBackward,
   l1Loss,
   l1LossBackward,
   mseLoss,
   mseLossBackward,
+  poissonNllLoss,
+  poissonNllLossBackward,
   smoothL1Loss,
   smoothL1LossBackward,
   multilabelSoftMarginLoss,
@@ -512,6 +516,46 @@ for (const shape of NEW_SHAPES) {
           const what = `${torchVersion} ${cpuCapability} delta=${delta} ${reduction}`;
           expectIdentical(() => huberLoss(input, target, options), `huber forward ${what}`);
           expectIdentical(() => huberLossBackward(gradOutput, input, target, options), `huber backward ${what}`);
+        }
+      }
+    }
+  });
+
+  test(`PoissonNLLLoss and KLDivLoss kernels equal the JS loops bit for bit: [${shape}]`, () => {
+    const rand = random(54);
+    const input = values(shape, rand);
+    const rates = values(shape, rand, 'positive');
+    const counts = tensorOf(shape, (i) => (i < EXTREMES.length && rand() < 0.5 ? EXTREMES[i]! : Math.floor(rand() * 6)));
+    const probabilities = tensorOf(shape, (i) => (i < EXTREMES.length && rand() < 0.5 ? EXTREMES[i]! : rand() < 0.1 ? 0 : rand()));
+    const logProbabilities = values(shape, rand);
+    for (const [torchVersion, cpuCapability] of [
+      ['1.12.0', 'avx2'],
+      ['1.13.0', 'avx2'],
+      ['2.6.0', 'default'],
+      ['2.14.1', 'avx512'],
+    ] as const) {
+      for (const reduction of ['none', 'mean', 'sum'] as const) {
+        const gradOutput = gradOutputFor(reduction, shape, rand);
+        for (const logInput of [true, false]) {
+          for (const full of [false, true]) {
+            for (const eps of [1e-8, 0.001]) {
+              const options = { reduction, torchVersion, cpuCapability, logInput, full, eps };
+              const what = `${torchVersion} ${cpuCapability} logInput=${logInput} full=${full} eps=${eps} ${reduction}`;
+              const x = logInput ? input : rates;
+              expectIdentical(() => poissonNllLoss(x, counts, options), `poisson forward ${what}`);
+              expectIdentical(() => poissonNllLossBackward(gradOutput, x, counts, options), `poisson backward ${what}`);
+            }
+          }
+        }
+      }
+      for (const reduction of ['none', 'mean', 'sum', 'batchmean'] as const) {
+        const gradOutput = gradOutputFor(reduction === 'batchmean' ? 'sum' : reduction, shape, rand);
+        for (const logTarget of [false, true]) {
+          const options = { reduction, torchVersion, cpuCapability, logTarget };
+          const what = `${torchVersion} ${cpuCapability} logTarget=${logTarget} ${reduction}`;
+          const target = logTarget ? logProbabilities : probabilities;
+          expectIdentical(() => klDivLoss(input, target, options), `kl_div forward ${what}`);
+          expectIdentical(() => klDivLossBackward(gradOutput, input, target, options), `kl_div backward ${what}`);
         }
       }
     }

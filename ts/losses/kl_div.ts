@@ -24,6 +24,8 @@
 //     fails there. An integer target fails in log / exp ("log_vml_cpu not implemented for 'Long'").
 // exp and log are ATen's vectorized ops (SLEEF under avx2 / avx512, glibc under 'default': ../unary-ops.ts).
 // Ops on the target alone (exp, xlogy) run in the target's dtype; the rest in the promoted dtype.
+// float32 input and target of one shape run as WebAssembly SIMD (../wasm/assembly/kernels.ts KL_DIV,
+// KL_DIV_GRAD: the same ops lane-wise, exp and log SLEEF's or glibc's bit for bit).
 
 import {
   LossArgumentError,
@@ -46,6 +48,7 @@ import { castTo, resultType, roundFor } from '../promotion.ts';
 import { sumLanes } from '../torch-version.ts';
 import { expOp, logOp, scalarLogOp, xlogx } from '../unary-ops.ts';
 import { warn as emitWarning } from '../warnings.ts';
+import { gradOutputOperand, kernelsFor, perElement, type Flag, type Float32Kernels } from '../wasm/float32-kernels.ts';
 
 export interface KlDivOptions extends Omit<CommonOptions, 'reduction'> {
   /** torch's reductions, and 'batchmean' (the sum divided by input.size(0)). Default 'mean' (with torch's warning). */
@@ -145,10 +148,63 @@ function targetValues(a: Args): { tP: ArrayLike<number>; tOwn: ArrayLike<number>
   return { tOwn, tP: cast === a.target ? tOwn : expanded(cast, a.shape) };
 }
 
+/** The float32 kernels, for float32 input and target of one shape; with the call's flags. */
+function kernels(a: Args): { k: Float32Kernels; flags: Flag[] } | null {
+  if (a.dtype !== 'float32' || a.inputDtype !== 'float32' || a.targetDtype !== 'float32') return null;
+  if (!sameShape(a.input.shape, a.shape) || !sameShape(a.target.shape, a.shape)) return null;
+  const k = kernelsFor('float32');
+  if (!k) return null;
+  const flags: Flag[] = a.capability === 'default' ? ['USES_GLIBC'] : [];
+  if (a.logTarget) flags.push('LOG_TARGET');
+  if (!a.torch.klDivIsComposite) flags.push('KL_DIV_WHERE');
+  return { k, flags };
+}
+
+/** KL_DIV_GRAD over the input, `g` the one value of a reduction's gradient; norm: KL_DIV_WHERE's 'mean' divisor (else 0). */
+function kernelGradient(a: Args, fast: { k: Float32Kernels; flags: Flag[] }, gradOutput: Tensor, g: number, norm: number): Tensor | null {
+  const n = a.input.data.length;
+  const none = a.reduction === 'none';
+  return fast.k.tryRun(
+    {
+      op: 'KL_DIV_GRAD',
+      input: a.input.data,
+      classes: n,
+      operands: {
+        target: perElement(a.target, n),
+        gradOutput: none ? gradOutputOperand(gradOutput, 'none', n) : { data: new Float32Array([g]), rowStride: 0, colStride: 0 },
+      },
+      flags: fast.flags,
+      scalar: norm,
+      results: 'elements',
+    },
+    'none',
+    a.input.shape,
+  );
+}
+
 /** F.kl_div: torch's reductions and 'batchmean'; `logTarget` for a target of log-probabilities. */
 export function klDivLoss(input: Tensor, target: Tensor, options?: KlDivOptions): Tensor {
   const a = check(OP, { input, target }, options, true);
   const { shape, dtype, lanes, round: r } = a;
+  const fast = kernels(a);
+  const n0 = numel(shape);
+  const reducedByKernel = fast?.k.tryRun(
+    {
+      op: 'KL_DIV',
+      input: a.input.data,
+      classes: n0,
+      operands: { target: perElement(a.target, n0) },
+      flags: fast.flags,
+      results: 'elements',
+      sumLanes: lanes,
+    },
+    a.reduction,
+    shape,
+  );
+  if (reducedByKernel) {
+    if (!a.batchmean || input.shape.length === 0) return reducedByKernel;
+    return makeTensor([r(reducedByKernel.data[0]! / input.shape[0]!)], [], dtype);
+  }
   const x = expanded(castTo(input, dtype), shape);
   const { tP, tOwn } = targetValues(a);
   const n = x.length;
@@ -226,6 +282,9 @@ export function klDivLossBackward(gradOutput: Tensor, input: Tensor, target: Ten
   const g0 = a.batchmean && input.shape.length > 0 ? r(go[0]! / input.shape[0]!) : go[0]!;
   if (!torch.klDivIsComposite) return oldBackward(op, a, none ? go : null, g0, tOwn);
   const g = a.reduction === 'mean' ? r(g0 / n) : g0;
+  const fast = gradOutput.data instanceof Float32Array ? kernels(a) : null;
+  const byKernel = fast && kernelGradient(a, fast, gradOutput, g, 0);
+  if (byKernel) return byKernel;
   const grad = allocate(dtype, n);
   if (a.logTarget) {
     const exp = expOp(a.targetDtype, a.capability);
@@ -241,6 +300,10 @@ function oldBackward(op: string, a: Args, go: ArrayLike<number> | null, g: numbe
   checkOldBackward(op, a, go ? a.shape : []);
   const { dtype, round: r } = a;
   const norm = a.reduction === 'mean' ? numel(a.input.shape) : 0;
+  // the kernel divides by the float32 norm: only where that is the double one
+  const fast = a.gradOutput?.data instanceof Float32Array && Math.fround(norm) === norm ? kernels(a) : null;
+  const byKernel = fast && kernelGradient(a, fast, a.gradOutput!, g, norm);
+  if (byKernel) return byKernel;
   if (a.logTarget) {
     // -exp(target) * grad_expand: over broadcast(target, input), then summed to the input's shape.
     const n = t.length;

@@ -20,6 +20,8 @@
 //   LogBackward / (input + eps), AddBackward passes it on. Each path's gradient is summed to the
 //   input's shape (ATen's order) and cast to the input's dtype where it enters its node, and the two
 //   paths are added (the engine's InputBuffer) in the input's dtype.
+// float32 input and target of one shape run as WebAssembly SIMD (../wasm/assembly/kernels.ts
+// POISSON_NLL, POISSON_NLL_GRAD: the same ops lane-wise, exp and log SLEEF's or glibc's bit for bit).
 
 import {
   LossArgumentError,
@@ -40,6 +42,7 @@ import { useDType } from '../numerics.ts';
 import { castTo, resultType, roundFor } from '../promotion.ts';
 import { sumLanes } from '../torch-version.ts';
 import { expOp, logOp } from '../unary-ops.ts';
+import { gradOutputOperand, kernelsFor, perElement, type Flag, type Float32Kernels } from '../wasm/float32-kernels.ts';
 
 export interface PoissonNllOptions extends CommonOptions {
   /** The input is the log of the rate (default true): exp(input) - target * input. */
@@ -149,10 +152,42 @@ function targetValues(a: Args): { tP: ArrayLike<number>; tOwn: ArrayLike<number>
   return { tOwn, tP: cast === a.target ? tOwn : expanded(cast, a.shape) };
 }
 
+/** The float32 kernels, for input and target (as its ops read it) float32 and of one shape; with the call's flags. */
+function kernels(a: Args): { k: Float32Kernels; flags: Flag[] } | null {
+  if (a.dtype !== 'float32' || a.inputDtype !== 'float32' || a.targetDtype !== 'float32' || !(a.target.data instanceof Float32Array))
+    return null;
+  if (!sameShape(a.input.shape, a.shape) || !sameShape(a.target.shape, a.shape)) return null;
+  const k = kernelsFor('float32');
+  if (!k) return null;
+  const flags: Flag[] = a.capability === 'default' ? ['USES_GLIBC'] : [];
+  if (a.logInput) flags.push('LOG_INPUT');
+  if (a.full) flags.push('FULL');
+  return { k, flags };
+}
+
 /** F.poisson_nll_loss. An int64 target (an IndexTensor) is converted as torch promotes it. */
 export function poissonNllLoss(input: Tensor, target: Tensor | IndexTensor, options?: PoissonNllOptions): Tensor {
   const a = check(OP, { input, target }, options);
   const { shape, dtype, lanes, round: r, capability } = a;
+  const fast = kernels(a);
+  if (fast) {
+    const n = a.input.data.length;
+    const out = fast.k.tryRun(
+      {
+        op: 'POISSON_NLL',
+        input: a.input.data,
+        classes: n,
+        operands: { target: perElement(a.target, n) },
+        flags: fast.flags,
+        scalar: Math.fround(a.eps),
+        results: 'elements',
+        sumLanes: lanes,
+      },
+      a.reduction,
+      shape,
+    );
+    if (out) return out;
+  }
   // The input as its own ops read it (exp, + eps, log) and as it enters the mixed ops.
   const xOwn = expanded(input, shape);
   const xCast = castTo(input, dtype);
@@ -209,6 +244,26 @@ export function poissonNllLossBackward(
   const g = a.reduction === 'mean' ? r(go[0]! / n) : go[0]!;
   const x = input.data;
   const m = x.length;
+  const fast = kernels(a);
+  if (fast && gradOutput.data instanceof Float32Array) {
+    const out = fast.k.tryRun(
+      {
+        op: 'POISSON_NLL_GRAD',
+        input: x,
+        classes: m,
+        operands: {
+          target: perElement(a.target, m),
+          gradOutput: none ? gradOutputOperand(gradOutput, 'none', m) : { data: new Float32Array([g]), rowStride: 0, colStride: 0 },
+        },
+        flags: fast.flags.filter((f) => f !== 'FULL'),
+        scalar: Math.fround(a.eps),
+        results: 'elements',
+      },
+      'none',
+      input.shape,
+    );
+    if (out) return out;
+  }
   const rx = roundFor(a.inputDtype, dtype, r);
   const grad = allocate(a.inputDtype, m);
   if (sameShape(shape, input.shape) && a.inputDtype === dtype) {

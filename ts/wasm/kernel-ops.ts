@@ -9,6 +9,9 @@ export const KERNEL_FLAGS = {
   LOG1P_OVERFLOWS: 16,
   USES_GLIBC: 32,
   FULL: 64,
+  LOG_INPUT: 128,
+  LOG_TARGET: 256,
+  KL_DIV_WHERE: 512,
 } as const;
 
 /** The kernels: id (the `op` argument), named operands by argument slot (y the target; a, b, c), and what the scalar is. */
@@ -32,4 +35,8 @@ export const KERNEL_OPS = {
   SMOOTH_L1_GRAD: { id: 16, operands: [{ name: 'target', slot: 'y' }, { name: 'beta', slot: 'a' }, { name: 'gradOutput', slot: 'c' }], scalar: 'norm' },
   HUBER: { id: 17, operands: [{ name: 'target', slot: 'y' }], scalar: 'delta' },
   HUBER_GRAD: { id: 18, operands: [{ name: 'target', slot: 'y' }, { name: 'delta', slot: 'a' }, { name: 'gradOutput', slot: 'c' }], scalar: 'norm' },
+  POISSON_NLL: { id: 19, operands: [{ name: 'target', slot: 'y' }], scalar: 'eps' },
+  POISSON_NLL_GRAD: { id: 20, operands: [{ name: 'target', slot: 'y' }, { name: 'gradOutput', slot: 'c' }], scalar: null },
+  KL_DIV: { id: 21, operands: [{ name: 'target', slot: 'y' }], scalar: null },
+  KL_DIV_GRAD: { id: 22, operands: [{ name: 'target', slot: 'y' }, { name: 'gradOutput', slot: 'c' }], scalar: null },
 } as const;

@@ -554,8 +554,14 @@ export const USES_LOG1P = 8; // flag
 export const LOG1P_OVERFLOWS = 16; // flag
 /** The 'default' CPU capability: at::exp / at::log are glibc's expf / logf, not SLEEF's. */
 export const USES_GLIBC = 32; // flag
-/** GaussianNLLLoss' full: the constant term added to each element's loss. */
+/** GaussianNLLLoss' full: the constant term added to each element's loss; PoissonNLLLoss' full: the Stirling term. */
 export const FULL = 64; // flag
+/** PoissonNLLLoss' log_input (the input is the log of the rate). */
+export const LOG_INPUT = 128; // flag
+/** KLDivLoss' log_target. */
+export const LOG_TARGET = 256; // flag
+/** KLDivLoss before torch 1.13: where(target > 0, target * (log(target) - input), 0) and kl_div_backward_cpu. */
+export const KL_DIV_WHERE = 512; // flag
 
 export const BCE_WITH_LOGITS = 0; // kernel: y=target a=weight b=posWeight
 export const BCE_WITH_LOGITS_GRAD = 1; // kernel: y=target a=weight b=posWeight c=gradOutput s=meanDivisor (0 unless 'mean')
@@ -576,6 +582,10 @@ export const SMOOTH_L1 = 15; // kernel: y=target s=beta (rounded to float32)
 export const SMOOTH_L1_GRAD = 16; // kernel: y=target a=beta c=gradOutput s=norm (the vectorized lambda only: the port redoes the scalar tail)
 export const HUBER = 17; // kernel: y=target s=delta (rounded to float32)
 export const HUBER_GRAD = 18; // kernel: y=target a=delta c=gradOutput s=norm (the vectorized lambda only: the port redoes the scalar tail)
+export const POISSON_NLL = 19; // kernel: y=target s=eps (rounded to float32)
+export const POISSON_NLL_GRAD = 20; // kernel: y=target c=gradOutput (for 'mean' the one value grad_output / numel) s=eps
+export const KL_DIV = 21; // kernel: y=target
+export const KL_DIV_GRAD = 22; // kernel: y=target c=gradOutput (its one value already / numel or / N, except with KL_DIV_WHERE) s=norm (KL_DIV_WHERE's numel for 'mean', else 0)
 
 const OVERFLOW: usize = memory.data<f32>([1e38]);
 const INF: usize = memory.data<f32>([Infinity]);
@@ -736,6 +746,50 @@ const EPSILON: usize = memory.data<f32>([1e-12]);
   return f32x4.mul(f32x4.mul(norm, v128.bitselect(clipped, d, f32x4.ge(f32x4.abs(d), delta))), g);
 }
 
+const TWO_PI_F32: usize = memory.data<f32>([6.2831854820251465]); // fround(2 * pi)
+
+/** PoissonNLLLoss: exp(x) - y * x (log_input) or x - y * log(x + eps); full adds the Stirling term where y > 1 (or NaN). */
+// @ts-ignore: decorator
+@inline function poissonNllLoss(x: v128, y: v128, eps: v128, flags: i32): v128 {
+  const loss = flags & LOG_INPUT ? f32x4.sub(atenExp32(x, flags), f32x4.mul(y, x)) : f32x4.sub(x, f32x4.mul(y, atenLog32(f32x4.add(x, eps), flags)));
+  if (!(flags & FULL)) return loss;
+  // y * log(y) - y + 0.5 * log(2 pi y), masked_fill(y <= 1, 0): skipped there
+  const stirling = f32x4.add(f32x4.sub(f32x4.mul(y, atenLog32(y, flags)), y), f32x4.mul(k(HALF), atenLog32(f32x4.mul(k(TWO_PI_F32), y), flags)));
+  return v128.bitselect(loss, f32x4.add(loss, stirling), f32x4.le(y, k(ONE)));
+}
+
+/** PoissonNLLLoss' gradient: g * exp(x) + (-g) * y (log_input) or g + ((-g) * y) / (x + eps). */
+// @ts-ignore: decorator
+@inline function poissonNllGrad(x: v128, y: v128, g: v128, eps: v128, flags: i32): v128 {
+  const scaled = f32x4.mul(f32x4.neg(g), y);
+  if (flags & LOG_INPUT) return f32x4.add(f32x4.mul(g, atenExp32(x, flags)), scaled);
+  return f32x4.add(g, f32x4.div(scaled, f32x4.add(x, eps)));
+}
+
+/**
+ * KLDivLoss: exp(y) * (y - x) (log_target); from 1.13 xlogy(y, y) - y * x (xlogy's scalar kernel:
+ * glibc's logf, 0 where y == 0, NaN where y is); before, y > 0 ? y * (log(y) - x) : 0.
+ */
+// @ts-ignore: decorator
+@inline function klDivLoss(x: v128, y: v128, flags: i32): v128 {
+  if (flags & LOG_TARGET) return f32x4.mul(atenExp32(y, flags), f32x4.sub(y, x));
+  if (flags & KL_DIV_WHERE) return v128.bitselect(f32x4.mul(y, f32x4.sub(atenLog32(y, flags), x)), k(ZERO), f32x4.gt(y, k(ZERO)));
+  const xlogy = v128.bitselect(y, v128.bitselect(k(ZERO), f32x4.mul(y, glibcLog32(y)), f32x4.eq(y, k(ZERO))), f32x4.ne(y, y));
+  return f32x4.sub(xlogy, f32x4.mul(y, x));
+}
+
+/**
+ * KLDivLoss' gradient: from 1.13 -(g * exp(y)) (log_target) or -(g * y); before (KL_DIV_WHERE)
+ * -(exp(y) * g) or (y > 0 ? -(y * g) : 0), each divided by numel for 'mean' (norm != 0).
+ */
+// @ts-ignore: decorator
+@inline function klDivGrad(y: v128, g: v128, norm: f32, flags: i32): v128 {
+  if (!(flags & KL_DIV_WHERE)) return f32x4.neg(f32x4.mul(g, flags & LOG_TARGET ? atenExp32(y, flags) : y));
+  let v = f32x4.neg(f32x4.mul(flags & LOG_TARGET ? atenExp32(y, flags) : y, g));
+  if (norm != 0) v = f32x4.div(v, f32x4.splat(norm));
+  return flags & LOG_TARGET ? v : v128.and(v, f32x4.gt(y, k(ZERO)));
+}
+
 /** Kernel `op` on one vector; `e` holds the pre-pass's lanes (see prePass) for the ops that have one. */
 // @ts-ignore: decorator
 @inline function kernelLanes(op: i32, x: v128, e: v128, y: v128, a: v128, b: v128, c: v128, flags: i32, s: f32): v128 {
@@ -763,6 +817,10 @@ const EPSILON: usize = memory.data<f32>([1e-12]);
     case SMOOTH_L1_GRAD: return smoothL1Grad(x, y, a, c, f32x4.splat(s));
     case HUBER: return huberLoss(x, y, f32x4.splat(s));
     case HUBER_GRAD: return huberGrad(x, y, a, c, f32x4.splat(s));
+    case POISSON_NLL: return poissonNllLoss(x, y, f32x4.splat(s), flags);
+    case POISSON_NLL_GRAD: return poissonNllGrad(x, y, c, f32x4.splat(s), flags);
+    case KL_DIV: return klDivLoss(x, y, flags);
+    case KL_DIV_GRAD: return klDivGrad(y, c, s, flags);
     default: v = binaryCrossEntropyGrad(x, y, c); break; // BINARY_CROSS_ENTROPY_GRAD
   }
   if (weighted) v = f32x4.mul(v, a);
@@ -819,7 +877,8 @@ function unstage(v: v128, ptr: usize, count: i32): void {
 // @ts-ignore: decorator
 @inline function readsC(op: i32): bool {
   return op == BCE_WITH_LOGITS_GRAD || op == MULTILABEL_SOFT_MARGIN_GRAD || op == SOFT_MARGIN_GRAD || op == BINARY_CROSS_ENTROPY_GRAD ||
-    op == MSE_GRAD || op == L1_GRAD || op == GAUSSIAN_NLL_GRAD || op == GAUSSIAN_NLL_VAR_GRAD || op == SMOOTH_L1_GRAD || op == HUBER_GRAD;
+    op == MSE_GRAD || op == L1_GRAD || op == GAUSSIAN_NLL_GRAD || op == GAUSSIAN_NLL_VAR_GRAD || op == SMOOTH_L1_GRAD || op == HUBER_GRAD ||
+    op == POISSON_NLL_GRAD || op == KL_DIV_GRAD;
 }
 
 /** Kernel `op` (a constant: each kernel gets its own loop) over `len` elements: x, pre and out contiguous, the operands stepping by 0 or 1. */
@@ -897,6 +956,18 @@ function segmentGaussianNllGrad(x: usize, pre: usize, out: usize, len: i32, y: u
 function segmentGaussianNllVarGrad(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
   segmentOf(GAUSSIAN_NLL_VAR_GRAD, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
 }
+function segmentPoissonNll(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
+  segmentOf(POISSON_NLL, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+}
+function segmentPoissonNllGrad(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
+  segmentOf(POISSON_NLL_GRAD, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+}
+function segmentKlDiv(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
+  segmentOf(KL_DIV, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+}
+function segmentKlDivGrad(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
+  segmentOf(KL_DIV_GRAD, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+}
 function segmentSmoothL1(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
   segmentOf(SMOOTH_L1, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
 }
@@ -934,7 +1005,11 @@ function segment(
     case SMOOTH_L1: segmentSmoothL1(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
     case SMOOTH_L1_GRAD: segmentSmoothL1Grad(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
     case HUBER: segmentHuber(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
-    default: segmentHuberGrad(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
+    case HUBER_GRAD: segmentHuberGrad(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
+    case POISSON_NLL: segmentPoissonNll(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
+    case POISSON_NLL_GRAD: segmentPoissonNllGrad(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
+    case KL_DIV: segmentKlDiv(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
+    default: segmentKlDivGrad(x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s); break;
   }
 }
 
