@@ -10,6 +10,8 @@ import {
   binaryCrossEntropyBackward,
   binaryCrossEntropyWithLogits,
   binaryCrossEntropyWithLogitsBackward,
+  crossEntropyLoss,
+  crossEntropyLossBackward,
   gaussianNllLoss,
   gaussianNllLossBackward,
   huberLoss,
@@ -28,8 +30,10 @@ import {
   multilabelSoftMarginLossBackward,
   softMarginLoss,
   softMarginLossBackward,
+  type IndexTensor,
   type Tensor,
 } from '../ts/index.ts';
+import { numel } from '../ts/tensor.ts';
 import { CHUNK, Float32Kernels, float32Kernels, kernelsFor, loadFloat32Kernels, useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
 import { compileKernels, kernelOpsSource, kernelsModuleSource } from '../scripts/build-wasm.ts';
 import { glibcExpf, glibcLogf, sleefExpf, sleefLogf } from '../ts/libm.ts';
@@ -374,18 +378,22 @@ test("BCELoss' range check in the module finds the first value outside [0, 1] wh
  */
 function expectIdentical(run: () => Tensor | Record<string, Tensor | null>, what: string): void {
   useFloat32Kernels(true);
-  const tryRun = kernels.tryRun;
   let ran = 0;
-  kernels.tryRun = function (this: Float32Kernels, ...args: Parameters<Float32Kernels['tryRun']>) {
-    const out = tryRun.apply(this, args);
-    if (out) ran++;
-    return out;
-  };
+  const spied = ['tryRun', 'logSoftmaxRows', 'logSoftmaxBackwardRows'] as const;
+  const originals = spied.map((name) => kernels[name]);
+  spied.forEach((name, i) => {
+    const original = originals[i] as (...args: unknown[]) => unknown;
+    (kernels as unknown as Record<string, unknown>)[name] = function (this: Float32Kernels, ...args: unknown[]) {
+      const out = original.apply(this, args);
+      if (out) ran++;
+      return out;
+    };
+  });
   let wasm: ReturnType<typeof run>;
   try {
     wasm = run();
   } finally {
-    kernels.tryRun = tryRun;
+    spied.forEach((name) => delete (kernels as unknown as Record<string, unknown>)[name]);
   }
   expect(ran, `${what}: a kernel ran`).toBeGreaterThan(0);
   useFloat32Kernels(false);
@@ -464,6 +472,8 @@ test("SLEEF's and glibc's float32 exp and log in the module equal ../ts/libm.ts 
     ['sleef-logf', sleefLogf],
     ['glibc-expf', glibcExpf],
     ['glibc-logf', glibcLogf],
+    ['sleef-expf-pair', sleefExpf],
+    ['sleef-logf-pair', sleefLogf],
   ] as const) {
     for (const args of [f32, f32.map((v) => (v !== v ? v : v % 110))]) {
       const results = kernels.elementary(fn, args);
@@ -556,6 +566,41 @@ for (const shape of NEW_SHAPES) {
           const target = logTarget ? logProbabilities : probabilities;
           expectIdentical(() => klDivLoss(input, target, options), `kl_div forward ${what}`);
           expectIdentical(() => klDivLossBackward(gradOutput, input, target, options), `kl_div backward ${what}`);
+        }
+      }
+    }
+  });
+
+  test(`CrossEntropyLoss's log_softmax kernels equal the JS loops bit for bit: [${shape}]`, () => {
+    const rand = random(55);
+    // rows of C classes (the shape's last dim where it is at least 16, the avx512 lane count: shorter rows run the JS loops)
+    const C = shape.length === 2 && shape[1]! >= 16 ? shape[1]! : 19;
+    const n = numel(shape);
+    const rows = Math.floor(n / C);
+    const input = values([rows, C], rand);
+    const labels: IndexTensor = { data: new Int32Array(rows).map(() => (rand() < 0.1 ? -100 : Math.floor(rand() * C))), shape: [rows] };
+    const probabilities = tensorOf([rows, C], () => rand());
+    const weight = tensorOf([C], () => rand() + 0.5);
+    for (const [torchVersion, cpuCapability] of [
+      ['1.7.0', 'avx2'],
+      ['1.13.0', 'avx2'],
+      ['2.6.0', 'default'],
+      ['2.14.1', 'avx2'],
+      ['2.14.1', 'avx512'],
+    ] as const) {
+      for (const reduction of ['none', 'mean', 'sum'] as const) {
+        for (const [name, target, extra] of [
+          ['indices', labels, {}],
+          ['indices, weight', labels, { weight }],
+          ['label smoothing', labels, { labelSmoothing: 0.1 }],
+          ['probabilities', probabilities, {}],
+        ] as const) {
+          if (torchVersion === '1.7.0' && name !== 'indices' && name !== 'indices, weight') continue;
+          const options = { reduction, torchVersion, cpuCapability, ...extra };
+          const gradOutput = gradOutputFor(reduction, reduction === 'none' ? (name === 'probabilities' ? [rows] : [rows]) : [], rand);
+          const what = `${torchVersion} ${cpuCapability} ${name} ${reduction}`;
+          expectIdentical(() => crossEntropyLoss(input, target, options), `forward ${what}`);
+          expectIdentical(() => crossEntropyLossBackward(gradOutput, input, target, options), `backward ${what}`);
         }
       }
     }

@@ -31,10 +31,14 @@
 // (no AVX-512 CPU here).
 // float64 uses Math.exp / Math.log (SLEEF's and glibc's double exp / log are not ported): within
 // a few ULP.
+// float32 over the last dim (rows of at least L values) runs as WebAssembly SIMD
+// (./wasm/assembly/kernels.ts logSoftmaxRows, logSoftmaxBackwardRows: the same ops and lane order,
+// SLEEF's / glibc's exp and log and the backward's FMA bit for bit).
 
 import { fma32, glibcExpf, glibcLogf, sleefExpf, sleefLogf } from './libm.ts';
 import { allocate, type DType, type FloatArray } from './tensor.ts';
 import type { CpuCapability, TorchRelease } from './torch-version.ts';
+import { kernelsFor, type Flag, type Float32Kernels } from './wasm/float32-kernels.ts';
 
 /** How the kernels run for one call: derived from the dtype, release and CPU capability. */
 export interface SoftmaxKernel {
@@ -168,8 +172,24 @@ function mathFor(k: SoftmaxKernel) {
   };
 }
 
+/** The float32 kernels for a last-dim log_softmax (or backward) of rows of `dim`, and their flags; else null. */
+function rowKernels(k: SoftmaxKernel, dim: number, lastDim: boolean, backward: boolean): { kernels: Float32Kernels; flags: Flag[] } | null {
+  if (k.dtype !== 'float32' || !lastDim || dim < k.lanes || (k.lanes !== 8 && k.lanes !== 16)) return null;
+  const kernels = kernelsFor('float32');
+  if (!kernels) return null;
+  const flags: Flag[] = [];
+  if (k.pairwise) flags.push('SOFTMAX_PAIRWISE');
+  if (k.lanes === 16) flags.push('SOFTMAX_LANES16');
+  if (!k.sleef) flags.push('USES_GLIBC');
+  if (backward && k.fusedBackward) flags.push('SOFTMAX_FUSED');
+  return { kernels, flags };
+}
+
 /** log_softmax of a contiguous (outer, dim, inner) tensor over `dim`; `lastDim`: no dimension follows it. */
 export function logSoftmax(x: FloatArray, outer: number, dim: number, inner: number, lastDim: boolean, k: SoftmaxKernel): FloatArray {
+  const fast = x instanceof Float32Array ? rowKernels(k, dim, lastDim, false) : null;
+  const byKernel = fast?.kernels.logSoftmaxRows(x as Float32Array, outer, dim, fast.flags);
+  if (byKernel) return byKernel;
   const out = allocate(k.dtype, x.length);
   if (x.length === 0) return out;
   const { r, vexp, vlog, sexp } = mathFor(k);
@@ -246,6 +266,9 @@ export function logSoftmaxBackward(
   lastDim: boolean,
   k: SoftmaxKernel,
 ): FloatArray {
+  const fast = grad instanceof Float32Array && output instanceof Float32Array ? rowKernels(k, dim, lastDim, true) : null;
+  const byKernel = fast?.kernels.logSoftmaxBackwardRows(grad as Float32Array, output as Float32Array, outer, dim, fast.flags);
+  if (byKernel) return byKernel;
   const gi = allocate(k.dtype, output.length);
   if (output.length === 0) return gi;
   const { r, vexp, sexp } = mathFor(k);

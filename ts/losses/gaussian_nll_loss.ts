@@ -116,6 +116,8 @@ function effectiveVarShape(torch: TorchRelease, input: readonly number[], v: rea
 }
 
 function anyNegative(data: ArrayLike<number>): boolean {
+  const kernels = data instanceof Float32Array ? kernelsFor('float32') : null;
+  if (kernels) return kernels.firstNegative(data as Float32Array) >= 0;
   for (let i = 0; i < data.length; i++) if (data[i]! < 0) return true;
   return false;
 }

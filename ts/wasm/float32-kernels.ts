@@ -58,10 +58,27 @@ export type KernelExports = {
   sumChunk(ptr: number, count: number): number;
   sumFloat32(ptr: number, length: number): number;
   firstOutsideUnit(ptr: number, count: number): number;
+  firstNegative(ptr: number, count: number): number;
+  /** log_softmax of `rows` rows of `dim` values at x into out (flags: SOFTMAX_*, USES_GLIBC). */
+  logSoftmaxRows(x: number, out: number, rows: number, dim: number, flags: number): void;
+  /** log_softmax's backward of `rows` rows of `dim` values: grad, the forward's output, into out. */
+  logSoftmaxBackwardRows(grad: number, output: number, out: number, rows: number, dim: number, flags: number): void;
 } & { readonly [name in Op | Flag]: WebAssembly.Global };
 
 /** The kernels' exp, log and log1p, in their `elementary` numbering. */
-export const ELEMENTARY = ['exp', 'log1p-unit', 'log', 'log1p', 'log-ge1', 'sleef-expf', 'sleef-logf', 'glibc-expf', 'glibc-logf'] as const;
+export const ELEMENTARY = [
+  'exp',
+  'log1p-unit',
+  'log',
+  'log1p',
+  'log-ge1',
+  'sleef-expf',
+  'sleef-logf',
+  'glibc-expf',
+  'glibc-logf',
+  'sleef-expf-pair',
+  'sleef-logf-pair',
+] as const;
 export type Elementary = (typeof ELEMENTARY)[number];
 
 /**
@@ -202,6 +219,51 @@ export class Float32Kernels {
     return makeTensor([reduction === 'mean' ? meanOf(sum, results, Math.fround) : sum], [], 'float32');
   }
 
+  /**
+   * log_softmax over the last dim of `rows` rows of `dim` float32 values (dim at least the flags'
+   * lane count, 8 or 16), as ../softmax.ts computes it, into one new array; null (before any work)
+   * past the arena cap. Flags: SOFTMAX_PAIRWISE, SOFTMAX_LANES16, USES_GLIBC.
+   */
+  logSoftmaxRows(x: Float32Array, rows: number, dim: number, flags: readonly Flag[]): Float32Array | null {
+    return this.rows([x], rows, dim, flags, (ptrs, out, count, bits) => this.exports.logSoftmaxRows(ptrs[0]!, out, count, dim, bits));
+  }
+
+  /** log_softmax's backward over the last dim (as logSoftmaxRows): grad - exp(output) * sum(grad), SOFTMAX_FUSED as one FMA. */
+  logSoftmaxBackwardRows(grad: Float32Array, output: Float32Array, rows: number, dim: number, flags: readonly Flag[]): Float32Array | null {
+    return this.rows([grad, output], rows, dim, flags, (ptrs, out, count, bits) =>
+      this.exports.logSoftmaxBackwardRows(ptrs[0]!, ptrs[1]!, out, count, dim, bits),
+    );
+  }
+
+  /** Whole rows of the `inputs` through the module, chunk by chunk, into one new output array. */
+  private rows(
+    inputs: readonly Float32Array[],
+    rows: number,
+    dim: number,
+    flags: readonly Flag[],
+    run: (ptrs: number[], out: number, count: number, bits: number) => void,
+  ): Float32Array | null {
+    const perChunk = Math.max(1, Math.floor(CHUNK / dim));
+    const length = perChunk * dim;
+    this.top = this.base;
+    // 4 floats of slack: a row's tail is read as a whole vector (and masked)
+    const ptrs = inputs.map(() => this.reserve(length + 4));
+    const out = this.reserve(length + 4);
+    if (this.top - this.base > arenaCap) return null;
+    const heap = this.heap();
+    const bits = flags.reduce((b, f) => b | KERNEL_FLAGS[f], 0);
+    const n = rows * dim;
+    const result = allocate('float32', n) as Float32Array;
+    for (let row = 0; row < rows; row += perChunk) {
+      const count = Math.min(perChunk, rows - row);
+      const [from, to] = [row * dim, (row + count) * dim];
+      inputs.forEach((values, i) => heap.set(values.subarray(from, to), ptrs[i]! / 4));
+      run(ptrs, out, count, bits);
+      result.set(heap.subarray(out / 4, out / 4 + (to - from)), from);
+    }
+    return result;
+  }
+
   /** Tensor.sum() of float32 values in ATen's order, streamed through the module in chunks. */
   sum(values: Float32Array): number {
     this.exports.sumBegin(values.length);
@@ -222,6 +284,15 @@ export class Float32Kernels {
     return -1;
   }
 
+  /** The index of the first value below 0 (NaN is not), or -1: GaussianNLLLoss' var check, streamed through the module. */
+  firstNegative(values: Float32Array): number {
+    for (const { ptr, count, start } of this.chunks(values, values.length)) {
+      const at = this.exports.firstNegative(ptr, count);
+      if (at >= 0) return start + at;
+    }
+    return -1;
+  }
+
   /** values[0, n) copied into one CHUNK-sized buffer of the module, chunk by chunk. */
   private *chunks(values: Float32Array, n: number): Generator<{ ptr: number; count: number; start: number }> {
     this.top = this.base;
@@ -237,7 +308,7 @@ export class Float32Kernels {
   /** exp, log1p on [0, 1], log, log1p or log on [1, inf] of every value, as the kernels compute them (for checks). */
   elementary(fn: Elementary, values: Float32Array): Float32Array {
     this.top = this.base;
-    const count = Math.ceil(values.length / 4) * 4;
+    const count = Math.ceil(values.length / 8) * 8; // the -pair functions take 8 at a time
     const [input, out] = [this.reserve(count), this.reserve(count)];
     this.heap().set(values, input / 4);
     this.exports.elementary(ELEMENTARY.indexOf(fn), input, out, count);

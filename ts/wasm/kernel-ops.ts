@@ -12,6 +12,9 @@ export const KERNEL_FLAGS = {
   LOG_INPUT: 128,
   LOG_TARGET: 256,
   KL_DIV_WHERE: 512,
+  SOFTMAX_PAIRWISE: 1024,
+  SOFTMAX_FUSED: 2048,
+  SOFTMAX_LANES16: 4096,
 } as const;
 
 /** The kernels: id (the `op` argument), named operands by argument slot (y the target; a, b, c), and what the scalar is. */

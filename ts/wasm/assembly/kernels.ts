@@ -264,7 +264,7 @@ const SLEEF_EXP_HIGH: usize = memory.data<f32>([100]);
   return k64(SLEEF_E + (<usize>i << 3));
 }
 
-/** The SLEEF expf polynomial and reconstruction of one half: s (float64 lanes) to 1 + s + ... (float64, unrounded last fma). */
+/** The SLEEF expf polynomial of one half: s0 = d - q L2U (float64 lanes) to the unrounded fma of s + s^2 u. */
 // @ts-ignore: decorator
 @inline function sleefExpHalf(q: v128, s0: v128): v128 {
   const s = r32(fma64(q, k64(SLEEF_MINUS_L2LF), s0));
@@ -276,21 +276,75 @@ const SLEEF_EXP_HIGH: usize = memory.data<f32>([100]);
   return fma64(r32(f64x2.mul(s, s)), u, s);
 }
 
+const ROUNDER23: usize = memory.data<f32>([12582912]); // 1.5 * 2^23: adding it rounds |v| < 2^22 to an integer (ties even), kept in the low bits
+
+/** SLEEF's q = rint(d / ln 2) (through the rounder, exact for |d| <= 2^21: the lanes past +-104 are replaced at the end) and ldexp's 2^(q >> 1), 2^(q - (q >> 1)). */
+// @ts-ignore: decorator
+@inline function sleefExpScale(u: v128, t: v128): v128 {
+  const qi = i32x4.sub(t, k(ROUNDER23));
+  const h = i32x4.shr_s(qi, 1);
+  u = f32x4.mul(u, i32x4.shl(i32x4.add(h, k(FLOAT32_BIAS)), 23));
+  return f32x4.mul(u, i32x4.shl(i32x4.add(i32x4.sub(qi, h), k(FLOAT32_BIAS)), 23));
+}
+
+/** SLEEF's range cases: above 100 inf, below -104 (and -inf) +0, NaN itself. */
+// @ts-ignore: decorator
+@inline function sleefExpRange(u: v128, d: v128): v128 {
+  u = v128.bitselect(k(INF), u, f32x4.gt(d, k(SLEEF_EXP_HIGH)));
+  return v128.bitselect(u, v128.bitselect(d, k(ZERO), f32x4.ne(d, d)), f32x4.ge(d, k(SLEEF_EXP_LOW)));
+}
+
 /** SLEEF xexpf (Sleef_expf8_u10) of four float32 lanes: ../../libm.ts sleefExpf. */
 // @ts-ignore: decorator
 @inline function sleefExp32(d: v128): v128 {
-  const q = f32x4.nearest(f32x4.mul(d, k(SLEEF_R_LN2F)));
+  const t = f32x4.add(f32x4.mul(d, k(SLEEF_R_LN2F)), k(ROUNDER23));
+  const q = f32x4.sub(t, k(ROUNDER23));
   const s0 = f32x4.add(f32x4.mul(q, k(SLEEF_MINUS_L2UF)), d);
-  const t = join64(sleefExpHalf(low64(q), low64(s0)), sleefExpHalf(high64(q), high64(s0)));
-  let u = f32x4.add(k(ONE), t);
-  // vldexp2: u * 2^(q >> 1) * 2^(q - (q >> 1))
-  const qi = i32x4.trunc_sat_f32x4_s(q);
-  const h = i32x4.shr_s(qi, 1);
-  u = f32x4.mul(u, i32x4.shl(i32x4.add(h, k(FLOAT32_BIAS)), 23));
-  u = f32x4.mul(u, i32x4.shl(i32x4.add(i32x4.sub(qi, h), k(FLOAT32_BIAS)), 23));
-  u = v128.bitselect(k(INF), u, f32x4.gt(d, k(SLEEF_EXP_HIGH)));
-  // below -104 (and -inf) +0; NaN itself
-  return v128.bitselect(u, v128.bitselect(d, k(ZERO), f32x4.ne(d, d)), f32x4.ge(d, k(SLEEF_EXP_LOW)));
+  const lo = sleefExpHalf(low64(q), low64(s0));
+  const hi = sleefExpHalf(high64(q), high64(s0));
+  return sleefExpRange(sleefExpScale(f32x4.add(k(ONE), join64(lo, hi)), t), d);
+}
+
+/** sleefExp32 of a second vector, set by sleefExpPair. */
+let expPairSecond: v128 = f32x4.splat(0);
+
+/**
+ * sleefExp32 of two vectors at once, the four float64 halves' chains interleaved (each step waits
+ * on the one before: four chains in flight keep the multiplier busy); returns the first, the second
+ * in expPairSecond.
+ */
+// @ts-ignore: decorator
+@inline function sleefExpPair(d: v128, e: v128): v128 {
+  const td = f32x4.add(f32x4.mul(d, k(SLEEF_R_LN2F)), k(ROUNDER23));
+  const te = f32x4.add(f32x4.mul(e, k(SLEEF_R_LN2F)), k(ROUNDER23));
+  const qd = f32x4.sub(td, k(ROUNDER23));
+  const qe = f32x4.sub(te, k(ROUNDER23));
+  const sd = f32x4.add(f32x4.mul(qd, k(SLEEF_MINUS_L2UF)), d);
+  const se = f32x4.add(f32x4.mul(qe, k(SLEEF_MINUS_L2UF)), e);
+  const l2l = k64(SLEEF_MINUS_L2LF);
+  const s0 = r32(fma64(low64(qd), l2l, low64(sd)));
+  const s1 = r32(fma64(high64(qd), l2l, high64(sd)));
+  const s2 = r32(fma64(low64(qe), l2l, low64(se)));
+  const s3 = r32(fma64(high64(qe), l2l, high64(se)));
+  let c = sleefE(0);
+  let c1 = sleefE(1);
+  let u0 = r32(fma64(c, s0, c1));
+  let u1 = r32(fma64(c, s1, c1));
+  let u2 = r32(fma64(c, s2, c1));
+  let u3 = r32(fma64(c, s3, c1));
+  for (let i = 2; i <= 5; i++) {
+    c = sleefE(i);
+    u0 = r32(fma64(u0, s0, c));
+    u1 = r32(fma64(u1, s1, c));
+    u2 = r32(fma64(u2, s2, c));
+    u3 = r32(fma64(u3, s3, c));
+  }
+  const w0 = fma64(r32(f64x2.mul(s0, s0)), u0, s0);
+  const w1 = fma64(r32(f64x2.mul(s1, s1)), u1, s1);
+  const w2 = fma64(r32(f64x2.mul(s2, s2)), u2, s2);
+  const w3 = fma64(r32(f64x2.mul(s3, s3)), u3, s3);
+  expPairSecond = sleefExpRange(sleefExpScale(f32x4.add(k(ONE), join64(w2, w3)), te), e);
+  return sleefExpRange(sleefExpScale(f32x4.add(k(ONE), join64(w0, w1)), td), d);
 }
 
 const SLEEF_TWO64: usize = memory.data<f32>([1.8446744073709552e19]) // 2^64;
@@ -315,12 +369,13 @@ const SLEEF_LOG: usize = memory.data<f64>([0.6931471824645996, -1.90465421212593
   e = i32x4.sub(e, v128.and(o, k(SIXTY_FOUR)));
   const ef = f32x4.convert_i32x4_s(e);
   const sx0 = f32x4.mul(k(SLEEF_LN2_HI), ef);
-  // n = -1 + m (ny is 0: exact for m in [0.75, 1.5), kept as the JS computes it), dd = 1 + m
+  // n = dfadd2(-1, m): nx = -1 + m is exact for m in [0.75, 1.5) (Sterbenz), so its low part ny is
+  // +0 (the JS computes (-1 - (nx - (nx + 1))) + (m - (nx + 1)) = +0 + +0), and fma(ny, t, u) below is
+  // u (u, the error of t * nx, is never -0): both left out. dd = dfadd2(1, m).
+  // (Other lanes, d <= 0, inf, NaN, are replaced at the end.)
   const nx = f32x4.add(k(MINUS_ONE), m);
-  let v = f32x4.sub(nx, k(MINUS_ONE));
-  const ny = f32x4.add(f32x4.sub(k(MINUS_ONE), f32x4.sub(nx, v)), f32x4.sub(m, v));
   const dx = f32x4.add(k(ONE), m);
-  v = f32x4.sub(dx, k(ONE));
+  const v = f32x4.sub(dx, k(ONE));
   const dy = f32x4.add(f32x4.sub(k(ONE), f32x4.sub(dx, v)), f32x4.sub(m, v));
   const t = f32x4.div(k(ONE), dx);
   const xx = f32x4.mul(nx, t);
@@ -332,10 +387,11 @@ const SLEEF_LOG: usize = memory.data<f64>([0.6931471824645996, -1.90465421212593
   const tL = low64(t), tH = high64(t), nxL = low64(nx), nxH = high64(nx), xxL = low64(xx), xxH = high64(xx);
   const uL = r32(f64x2.sub(f64x2.mul(tL, nxL), xxL));
   const uH = r32(f64x2.sub(f64x2.mul(tH, nxH), xxH));
-  const wL = r32(fma64(f64x2.neg(low64(dy)), tL, r32(fma64(f64x2.neg(low64(dx)), tL, k64(ONE64)))));
-  const wH = r32(fma64(f64x2.neg(high64(dy)), tH, r32(fma64(f64x2.neg(high64(dx)), tH, k64(ONE64)))));
-  const xyL = fma64(xxL, wL, r32(fma64(low64(ny), tL, uL)));
-  const xyH = fma64(xxH, wH, r32(fma64(high64(ny), tH, uH)));
+  // fma(-dy, t, fma(-dx, t, 1)) as w0 - dy t, w0 = 1 - dx t (the same float64 values: negation is exact)
+  const wL = r32(f64x2.sub(r32(f64x2.sub(k64(ONE64), f64x2.mul(low64(dx), tL))), f64x2.mul(low64(dy), tL)));
+  const wH = r32(f64x2.sub(r32(f64x2.sub(k64(ONE64), f64x2.mul(high64(dx), tH))), f64x2.mul(high64(dy), tH)));
+  const xyL = fma64(xxL, wL, uL);
+  const xyH = fma64(xxH, wH, uH);
   const x2L = low64(x2), x2H = high64(x2);
   const pL = fma64(r32(fma64(sleefL(2), x2L, sleefL(3))), x2L, sleefL(4));
   const pH = fma64(r32(fma64(sleefL(2), x2H, sleefL(3))), x2H, sleefL(4));
@@ -355,6 +411,98 @@ const SLEEF_LOG: usize = memory.data<f64>([0.6931471824645996, -1.90465421212593
   r = v128.bitselect(k(INF), r, f32x4.eq(d, k(INF)));
   r = v128.bitselect(k(NAN), r, v128.or(f32x4.lt(d, k(ZERO)), f32x4.ne(d, d)));
   return v128.bitselect(k(NEG_INF), r, f32x4.eq(d, k(ZERO)));
+}
+
+/** sleefLog32 of a second vector, set by sleefLogPair. */
+let logPairSecond: v128 = f32x4.splat(0);
+
+/** sleefLog32 of two vectors, sleefLog32's statements for each in turn (A, B): the first returned, the second in logPairSecond. */
+// @ts-ignore: decorator
+@inline function sleefLogPair(d0A: v128, d0B: v128): v128 {
+  const oA = f32x4.lt(d0A, k(SMALLEST_NORMAL));
+  const oB = f32x4.lt(d0B, k(SMALLEST_NORMAL));
+  const dA = v128.bitselect(f32x4.mul(d0A, k(SLEEF_TWO64)), d0A, oA);
+  const dB = v128.bitselect(f32x4.mul(d0B, k(SLEEF_TWO64)), d0B, oB);
+  let eA = i32x4.sub(v128.and(i32x4.shr_u(f32x4.mul(dA, k(SLEEF_INV075)), 23), k(BYTE)), k(FLOAT32_BIAS));
+  let eB = i32x4.sub(v128.and(i32x4.shr_u(f32x4.mul(dB, k(SLEEF_INV075)), 23), k(BYTE)), k(FLOAT32_BIAS));
+  const mA = i32x4.add(dA, i32x4.shl(i32x4.neg(eA), 23));
+  const mB = i32x4.add(dB, i32x4.shl(i32x4.neg(eB), 23));
+  eA = i32x4.sub(eA, v128.and(oA, k(SIXTY_FOUR)));
+  eB = i32x4.sub(eB, v128.and(oB, k(SIXTY_FOUR)));
+  const efA = f32x4.convert_i32x4_s(eA);
+  const efB = f32x4.convert_i32x4_s(eB);
+  const sx0A = f32x4.mul(k(SLEEF_LN2_HI), efA);
+  const sx0B = f32x4.mul(k(SLEEF_LN2_HI), efB);
+  const nxA = f32x4.add(k(MINUS_ONE), mA);
+  const nxB = f32x4.add(k(MINUS_ONE), mB);
+  const dxA = f32x4.add(k(ONE), mA);
+  const dxB = f32x4.add(k(ONE), mB);
+  const vA = f32x4.sub(dxA, k(ONE));
+  const vB = f32x4.sub(dxB, k(ONE));
+  const dyA = f32x4.add(f32x4.sub(k(ONE), f32x4.sub(dxA, vA)), f32x4.sub(mA, vA));
+  const dyB = f32x4.add(f32x4.sub(k(ONE), f32x4.sub(dxB, vB)), f32x4.sub(mB, vB));
+  const tA = f32x4.div(k(ONE), dxA);
+  const tB = f32x4.div(k(ONE), dxB);
+  const xxA = f32x4.mul(nxA, tA);
+  const xxB = f32x4.mul(nxB, tB);
+  const x2A = f32x4.mul(xxA, xxA);
+  const x2B = f32x4.mul(xxB, xxB);
+  const efLA = low64(efA), efHA = high64(efA);
+  const efLB = low64(efB), efHB = high64(efB);
+  const syLA = fma64(sleefL(1), efLA, r32(f64x2.sub(f64x2.mul(sleefL(0), efLA), low64(sx0A))));
+  const syLB = fma64(sleefL(1), efLB, r32(f64x2.sub(f64x2.mul(sleefL(0), efLB), low64(sx0B))));
+  const syHA = fma64(sleefL(1), efHA, r32(f64x2.sub(f64x2.mul(sleefL(0), efHA), high64(sx0A))));
+  const syHB = fma64(sleefL(1), efHB, r32(f64x2.sub(f64x2.mul(sleefL(0), efHB), high64(sx0B))));
+  const tLA = low64(tA), tHA = high64(tA), nxLA = low64(nxA), nxHA = high64(nxA), xxLA = low64(xxA), xxHA = high64(xxA);
+  const tLB = low64(tB), tHB = high64(tB), nxLB = low64(nxB), nxHB = high64(nxB), xxLB = low64(xxB), xxHB = high64(xxB);
+  const uLA = r32(f64x2.sub(f64x2.mul(tLA, nxLA), xxLA));
+  const uLB = r32(f64x2.sub(f64x2.mul(tLB, nxLB), xxLB));
+  const uHA = r32(f64x2.sub(f64x2.mul(tHA, nxHA), xxHA));
+  const uHB = r32(f64x2.sub(f64x2.mul(tHB, nxHB), xxHB));
+  const wLA = r32(f64x2.sub(r32(f64x2.sub(k64(ONE64), f64x2.mul(low64(dxA), tLA))), f64x2.mul(low64(dyA), tLA)));
+  const wLB = r32(f64x2.sub(r32(f64x2.sub(k64(ONE64), f64x2.mul(low64(dxB), tLB))), f64x2.mul(low64(dyB), tLB)));
+  const wHA = r32(f64x2.sub(r32(f64x2.sub(k64(ONE64), f64x2.mul(high64(dxA), tHA))), f64x2.mul(high64(dyA), tHA)));
+  const wHB = r32(f64x2.sub(r32(f64x2.sub(k64(ONE64), f64x2.mul(high64(dxB), tHB))), f64x2.mul(high64(dyB), tHB)));
+  const xyLA = fma64(xxLA, wLA, uLA);
+  const xyLB = fma64(xxLB, wLB, uLB);
+  const xyHA = fma64(xxHA, wHA, uHA);
+  const xyHB = fma64(xxHB, wHB, uHB);
+  const x2LA = low64(x2A), x2HA = high64(x2A);
+  const x2LB = low64(x2B), x2HB = high64(x2B);
+  const pLA = fma64(r32(fma64(sleefL(2), x2LA, sleefL(3))), x2LA, sleefL(4));
+  const pLB = fma64(r32(fma64(sleefL(2), x2LB, sleefL(3))), x2LB, sleefL(4));
+  const pHA = fma64(r32(fma64(sleefL(2), x2HA, sleefL(3))), x2HA, sleefL(4));
+  const pHB = fma64(r32(fma64(sleefL(2), x2HB, sleefL(3))), x2HB, sleefL(4));
+  let syA = join64(syLA, syHA);
+  let syB = join64(syLB, syHB);
+  const xyA = join64(xyLA, xyHA);
+  const xyB = join64(xyLB, xyHB);
+  const pA = join64(pLA, pHA);
+  const pB = join64(pLB, pHB);
+  const axA = f32x4.mul(xxA, k(TWO));
+  const axB = f32x4.mul(xxB, k(TWO));
+  const ayA = f32x4.mul(xyA, k(TWO));
+  const ayB = f32x4.mul(xyB, k(TWO));
+  let ssA = f32x4.add(sx0A, axA);
+  let ssB = f32x4.add(sx0B, axB);
+  syA = f32x4.add(f32x4.add(f32x4.add(f32x4.sub(sx0A, ssA), axA), syA), ayA);
+  syB = f32x4.add(f32x4.add(f32x4.add(f32x4.sub(sx0B, ssB), axB), syB), ayB);
+  const sxA = ssA;
+  const sxB = ssB;
+  const bA = f32x4.mul(f32x4.mul(x2A, xxA), pA);
+  const bB = f32x4.mul(f32x4.mul(x2B, xxB), pB);
+  ssA = f32x4.add(sxA, bA);
+  ssB = f32x4.add(sxB, bB);
+  syA = f32x4.add(f32x4.add(f32x4.sub(sxA, ssA), bA), syA);
+  syB = f32x4.add(f32x4.add(f32x4.sub(sxB, ssB), bB), syB);
+  let rA = f32x4.add(ssA, syA);
+  let rB = f32x4.add(ssB, syB);
+  rA = v128.bitselect(k(INF), rA, f32x4.eq(dA, k(INF)));
+  rB = v128.bitselect(k(INF), rB, f32x4.eq(dB, k(INF)));
+  rA = v128.bitselect(k(NAN), rA, v128.or(f32x4.lt(dA, k(ZERO)), f32x4.ne(dA, dA)));
+  rB = v128.bitselect(k(NAN), rB, v128.or(f32x4.lt(dB, k(ZERO)), f32x4.ne(dB, dB)));
+  logPairSecond = v128.bitselect(k(NEG_INF), rB, f32x4.eq(dB, k(ZERO)));
+  return v128.bitselect(k(NEG_INF), rA, f32x4.eq(dA, k(ZERO)));
 }
 
 // glibc expf (e_expf.c): 2^(i/32) (e_exp2f_data.c, its i << 47 put back), 32 / ln 2, the shift
@@ -475,6 +623,24 @@ const TWENTY_THREE_EXP: usize = memory.data<i32>([23 << 23]);
 @inline function atenExp32(x: v128, flags: i32): v128 {
   return flags & USES_GLIBC ? glibcExp32(x) : sleefExp32(x);
 }
+/** atenExp32 of two vectors (SLEEF's interleaved): the first returned, the second in expPairSecond. */
+// @ts-ignore: decorator
+@inline function atenExpPair(x: v128, y: v128, flags: i32): v128 {
+  if (flags & USES_GLIBC) {
+    expPairSecond = glibcExp32(y);
+    return glibcExp32(x);
+  }
+  return sleefExpPair(x, y);
+}
+/** atenLog32 of two vectors (SLEEF's interleaved): the first returned, the second in logPairSecond. */
+// @ts-ignore: decorator
+@inline function atenLogPair(x: v128, y: v128, flags: i32): v128 {
+  if (flags & USES_GLIBC) {
+    logPairSecond = glibcLog32(y);
+    return glibcLog32(x);
+  }
+  return sleefLogPair(x, y);
+}
 // @ts-ignore: decorator
 @inline function atenLog32(x: v128, flags: i32): v128 {
   return flags & USES_GLIBC ? glibcLog32(x) : sleefLog32(x);
@@ -529,7 +695,20 @@ export function elementary(fn: i32, input: usize, out: usize, n: i32): void {
       case 5: result = sleefExp32(v); break;
       case 6: result = sleefLog32(v); break;
       case 7: result = glibcExp32(v); break;
-      default: result = glibcLog32(v); break;
+      case 8: result = glibcLog32(v); break;
+      case 10: {
+        result = sleefLogPair(v, v128.load(input + at, 16));
+        v128.store(out + at, logPairSecond, 16);
+        i += 4;
+        break;
+      }
+      default: {
+        // 9: SLEEF's expf two vectors at a time (sleefExpPair; n a multiple of 8)
+        result = sleefExpPair(v, v128.load(input + at, 16));
+        v128.store(out + at, expPairSecond, 16);
+        i += 4;
+        break;
+      }
     }
     v128.store(out + at, result);
   }
@@ -689,13 +868,13 @@ const EPSILON: usize = memory.data<f32>([1e-12]);
   return v128.bitselect(eps, v, f32x4.lt(v, eps));
 }
 
-/** GaussianNLL: 0.5 * (log(v) + (x - y)^2 / v) (+ the full constant), v = max(var, eps). */
+/** GaussianNLL: 0.5 * (log(v) + (x - y)^2 / v) (+ the full constant), v = max(var, eps); log(v) from the pre-pass. */
 // @ts-ignore: decorator
-@inline function gaussianNllLoss(x: v128, y: v128, variance: v128, eps: v128, flags: i32, s: f32): v128 {
+@inline function gaussianNllLoss(x: v128, logV: v128, y: v128, variance: v128, eps: v128, flags: i32, s: f32): v128 {
   const v = clampVar(variance, eps);
   const d = f32x4.sub(x, y);
   const q = f32x4.div(f32x4.mul(d, d), v);
-  const loss = f32x4.mul(k(HALF), f32x4.add(atenLog32(v, flags), q));
+  const loss = f32x4.mul(k(HALF), f32x4.add(logV, q));
   return flags & FULL ? f32x4.add(loss, f32x4.splat(s)) : loss;
 }
 
@@ -750,8 +929,9 @@ const TWO_PI_F32: usize = memory.data<f32>([6.2831854820251465]); // fround(2 * 
 
 /** PoissonNLLLoss: exp(x) - y * x (log_input) or x - y * log(x + eps); full adds the Stirling term where y > 1 (or NaN). */
 // @ts-ignore: decorator
-@inline function poissonNllLoss(x: v128, y: v128, eps: v128, flags: i32): v128 {
-  const loss = flags & LOG_INPUT ? f32x4.sub(atenExp32(x, flags), f32x4.mul(y, x)) : f32x4.sub(x, f32x4.mul(y, atenLog32(f32x4.add(x, eps), flags)));
+@inline function poissonNllLoss(x: v128, e: v128, y: v128, flags: i32): v128 {
+  // e: exp(x) or log(x + eps), from the pre-pass
+  const loss = flags & LOG_INPUT ? f32x4.sub(e, f32x4.mul(y, x)) : f32x4.sub(x, f32x4.mul(y, e));
   if (!(flags & FULL)) return loss;
   // y * log(y) - y + 0.5 * log(2 pi y), masked_fill(y <= 1, 0): skipped there
   const stirling = f32x4.add(f32x4.sub(f32x4.mul(y, atenLog32(y, flags)), y), f32x4.mul(k(HALF), atenLog32(f32x4.mul(k(TWO_PI_F32), y), flags)));
@@ -760,9 +940,9 @@ const TWO_PI_F32: usize = memory.data<f32>([6.2831854820251465]); // fround(2 * 
 
 /** PoissonNLLLoss' gradient: g * exp(x) + (-g) * y (log_input) or g + ((-g) * y) / (x + eps). */
 // @ts-ignore: decorator
-@inline function poissonNllGrad(x: v128, y: v128, g: v128, eps: v128, flags: i32): v128 {
+@inline function poissonNllGrad(x: v128, e: v128, y: v128, g: v128, eps: v128, flags: i32): v128 {
   const scaled = f32x4.mul(f32x4.neg(g), y);
-  if (flags & LOG_INPUT) return f32x4.add(f32x4.mul(g, atenExp32(x, flags)), scaled);
+  if (flags & LOG_INPUT) return f32x4.add(f32x4.mul(g, e), scaled); // e = exp(x), from the pre-pass
   return f32x4.add(g, f32x4.div(scaled, f32x4.add(x, eps)));
 }
 
@@ -771,10 +951,11 @@ const TWO_PI_F32: usize = memory.data<f32>([6.2831854820251465]); // fround(2 * 
  * glibc's logf, 0 where y == 0, NaN where y is); before, y > 0 ? y * (log(y) - x) : 0.
  */
 // @ts-ignore: decorator
-@inline function klDivLoss(x: v128, y: v128, flags: i32): v128 {
-  if (flags & LOG_TARGET) return f32x4.mul(atenExp32(y, flags), f32x4.sub(y, x));
-  if (flags & KL_DIV_WHERE) return v128.bitselect(f32x4.mul(y, f32x4.sub(atenLog32(y, flags), x)), k(ZERO), f32x4.gt(y, k(ZERO)));
-  const xlogy = v128.bitselect(y, v128.bitselect(k(ZERO), f32x4.mul(y, glibcLog32(y)), f32x4.eq(y, k(ZERO))), f32x4.ne(y, y));
+@inline function klDivLoss(x: v128, e: v128, y: v128, flags: i32): v128 {
+  // e: exp(y), log(y) or glibc's log(y), from the pre-pass
+  if (flags & LOG_TARGET) return f32x4.mul(e, f32x4.sub(y, x));
+  if (flags & KL_DIV_WHERE) return v128.bitselect(f32x4.mul(y, f32x4.sub(e, x)), k(ZERO), f32x4.gt(y, k(ZERO)));
+  const xlogy = v128.bitselect(y, v128.bitselect(k(ZERO), f32x4.mul(y, e), f32x4.eq(y, k(ZERO))), f32x4.ne(y, y));
   return f32x4.sub(xlogy, f32x4.mul(y, x));
 }
 
@@ -783,9 +964,10 @@ const TWO_PI_F32: usize = memory.data<f32>([6.2831854820251465]); // fround(2 * 
  * -(exp(y) * g) or (y > 0 ? -(y * g) : 0), each divided by numel for 'mean' (norm != 0).
  */
 // @ts-ignore: decorator
-@inline function klDivGrad(y: v128, g: v128, norm: f32, flags: i32): v128 {
-  if (!(flags & KL_DIV_WHERE)) return f32x4.neg(f32x4.mul(g, flags & LOG_TARGET ? atenExp32(y, flags) : y));
-  let v = f32x4.neg(f32x4.mul(flags & LOG_TARGET ? atenExp32(y, flags) : y, g));
+@inline function klDivGrad(e: v128, y: v128, g: v128, norm: f32, flags: i32): v128 {
+  // e = exp(y) (log_target), from the pre-pass
+  if (!(flags & KL_DIV_WHERE)) return f32x4.neg(f32x4.mul(g, flags & LOG_TARGET ? e : y));
+  let v = f32x4.neg(f32x4.mul(flags & LOG_TARGET ? e : y, g));
   if (norm != 0) v = f32x4.div(v, f32x4.splat(norm));
   return flags & LOG_TARGET ? v : v128.and(v, f32x4.gt(y, k(ZERO)));
 }
@@ -810,17 +992,17 @@ const TWO_PI_F32: usize = memory.data<f32>([6.2831854820251465]); // fround(2 * 
     case MSE_GRAD: return f32x4.mul(f32x4.mul(f32x4.splat(s), f32x4.sub(x, y)), c);
     case L1: return f32x4.abs(f32x4.sub(x, y));
     case L1_GRAD: return f32x4.mul(sign32(f32x4.sub(x, y)), c);
-    case GAUSSIAN_NLL: return gaussianNllLoss(x, y, a, b, flags, s);
+    case GAUSSIAN_NLL: return gaussianNllLoss(x, e, y, a, b, flags, s);
     case GAUSSIAN_NLL_GRAD: return gaussianNllGrad(x, y, a, b, c, false);
     case GAUSSIAN_NLL_VAR_GRAD: return gaussianNllGrad(x, y, a, b, c, true);
     case SMOOTH_L1: return smoothL1Loss(x, y, f32x4.splat(s));
     case SMOOTH_L1_GRAD: return smoothL1Grad(x, y, a, c, f32x4.splat(s));
     case HUBER: return huberLoss(x, y, f32x4.splat(s));
     case HUBER_GRAD: return huberGrad(x, y, a, c, f32x4.splat(s));
-    case POISSON_NLL: return poissonNllLoss(x, y, f32x4.splat(s), flags);
-    case POISSON_NLL_GRAD: return poissonNllGrad(x, y, c, f32x4.splat(s), flags);
-    case KL_DIV: return klDivLoss(x, y, flags);
-    case KL_DIV_GRAD: return klDivGrad(y, c, s, flags);
+    case POISSON_NLL: return poissonNllLoss(x, e, y, flags);
+    case POISSON_NLL_GRAD: return poissonNllGrad(x, e, y, c, f32x4.splat(s), flags);
+    case KL_DIV: return klDivLoss(x, e, y, flags);
+    case KL_DIV_GRAD: return klDivGrad(e, y, c, s, flags);
     default: v = binaryCrossEntropyGrad(x, y, c); break; // BINARY_CROSS_ENTROPY_GRAD
   }
   if (weighted) v = f32x4.mul(v, a);
@@ -863,7 +1045,8 @@ function unstage(v: v128, ptr: usize, count: i32): void {
 /** Whether kernel `op` reads its pre-pass, operand a, b or c (a constant once `op` is: unread operands are not loaded). */
 // @ts-ignore: decorator
 @inline function readsPre(op: i32): bool {
-  return op == BCE_WITH_LOGITS || op == MULTILABEL_SOFT_MARGIN;
+  return op == BCE_WITH_LOGITS || op == MULTILABEL_SOFT_MARGIN || op == POISSON_NLL || op == POISSON_NLL_GRAD || op == KL_DIV ||
+    op == KL_DIV_GRAD || op == GAUSSIAN_NLL;
 }
 // @ts-ignore: decorator
 @inline function readsA(op: i32): bool {
@@ -1019,15 +1202,91 @@ function segment(
   return ptr + (<usize>(row * rowStride + col * colStride + i * elemStride) << 2);
 }
 
+/** What a kernel's pre-pass computes (a constant per op and flags): nothing, or f(argument) per element. */
+const PRE_NONE = 0;
+const PRE_EXP_NEG_ABS_X = 1; // exp(-|x|): BCEWithLogits, MultiLabelSoftMargin (the Tang exp)
+const PRE_EXP_X = 2; // at::exp(x)
+const PRE_EXP_Y = 3; // at::exp(target)
+const PRE_LOG_X_EPS = 4; // at::log(x + s)
+const PRE_LOG_Y = 5; // at::log(target)
+const PRE_GLIBC_LOG_Y = 6; // glibc's logf(target) (xlogy's scalar kernel)
+const PRE_LOG_VAR = 7; // at::log(max(a, b)) (GaussianNLL's clamped var)
+
+// @ts-ignore: decorator
+@inline function preOf(op: i32, flags: i32): i32 {
+  if (op == BCE_WITH_LOGITS || op == MULTILABEL_SOFT_MARGIN) return PRE_EXP_NEG_ABS_X;
+  if (op == POISSON_NLL) return flags & LOG_INPUT ? PRE_EXP_X : PRE_LOG_X_EPS;
+  if (op == POISSON_NLL_GRAD) return flags & LOG_INPUT ? PRE_EXP_X : PRE_NONE;
+  if (op == KL_DIV) return flags & LOG_TARGET ? PRE_EXP_Y : flags & KL_DIV_WHERE ? PRE_LOG_Y : PRE_GLIBC_LOG_Y;
+  if (op == KL_DIV_GRAD) return flags & LOG_TARGET ? PRE_EXP_Y : PRE_NONE;
+  if (op == GAUSSIAN_NLL) return PRE_LOG_VAR;
+  return PRE_NONE;
+}
+
+/** The pre-pass function `what` of one vector (x, y, a, b its arguments' lanes). */
+// @ts-ignore: decorator
+@inline function preLanes(what: i32, x: v128, y: v128, a: v128, b: v128, flags: i32, s: f32): v128 {
+  switch (what) {
+    case PRE_EXP_NEG_ABS_X: return float32Of(EXP, f32x4.neg(f32x4.abs(x)));
+    case PRE_EXP_X: return atenExp32(x, flags);
+    case PRE_EXP_Y: return atenExp32(y, flags);
+    case PRE_LOG_X_EPS: return atenLog32(f32x4.add(x, f32x4.splat(s)), flags);
+    case PRE_LOG_Y: return atenLog32(y, flags);
+    case PRE_GLIBC_LOG_Y: return glibcLog32(y);
+    default: return atenLog32(clampVar(a, b), flags); // PRE_LOG_VAR
+  }
+}
+
 /**
- * The exp(-|x|) of BCEWithLogits and MultiLabelSoftMargin, in a pass of its own over the chunk:
- * the loop that follows then holds fewer values at once (the forward is about 12% faster).
+ * A kernel's exp or log, in a pass of its own over the chunk (into pre), for `count` elements of x
+ * and the per-element operands y and a (b a single value): the loop that follows holds fewer values
+ * at once, and SLEEF's exp and log run two vectors at a time, interleaved (their chains of
+ * dependent float64 steps, four in flight, keep the multiplier busy: about 1.6x faster).
  */
-function prePass(op: i32, x: usize, pre: usize, count: i32): void {
-  if (op != BCE_WITH_LOGITS && op != MULTILABEL_SOFT_MARGIN) return;
-  for (let i = 0; i < count; i += 4) {
+function prePass(op: i32, x: usize, pre: usize, count: i32, y: usize, a: usize, b: usize, flags: i32, s: f32): void {
+  const what = preOf(op, flags);
+  if (what == PRE_NONE) return;
+  let i = 0;
+  const pairs = what == PRE_EXP_X || what == PRE_EXP_Y || what == PRE_LOG_X_EPS || what == PRE_LOG_Y || what == PRE_LOG_VAR;
+  if (pairs) {
+    const bv = v128.load32_splat(b);
+    for (; i + 8 <= count; i += 8) {
+      const at = <usize>i << 2;
+      let first: v128;
+      let second: v128;
+      if (what == PRE_EXP_X || what == PRE_EXP_Y) {
+        const p = what == PRE_EXP_X ? x : y;
+        first = atenExpPair(v128.load(p + at), v128.load(p + at, 16), flags);
+        second = expPairSecond;
+      } else {
+        let u: v128, w: v128;
+        if (what == PRE_LOG_X_EPS) {
+          u = f32x4.add(v128.load(x + at), f32x4.splat(s));
+          w = f32x4.add(v128.load(x + at, 16), f32x4.splat(s));
+        } else if (what == PRE_LOG_Y) {
+          u = v128.load(y + at);
+          w = v128.load(y + at, 16);
+        } else {
+          u = clampVar(v128.load(a + at), bv);
+          w = clampVar(v128.load(a + at, 16), bv);
+        }
+        first = atenLogPair(u, w, flags);
+        second = logPairSecond;
+      }
+      v128.store(pre + at, first);
+      v128.store(pre + at, second, 16);
+    }
+  }
+  for (; i < count; i += 4) {
     const at = <usize>i << 2;
-    v128.store(pre + at, float32Of(EXP, f32x4.neg(f32x4.abs(v128.load(x + at)))));
+    const none = f32x4.splat(0);
+    v128.store(
+      pre + at,
+      preLanes(
+        what, v128.load(x + at), what == PRE_EXP_Y || what == PRE_LOG_Y || what == PRE_GLIBC_LOG_Y ? v128.load(y + at) : none,
+        what == PRE_LOG_VAR ? v128.load(a + at) : none, what == PRE_LOG_VAR ? v128.load32_splat(b) : none, flags, s,
+      ),
+    );
   }
 }
 
@@ -1037,7 +1296,8 @@ export function elementwise(
   y: usize, yRow: i32, yCol: i32, yElem: i32, a: usize, aRow: i32, aCol: i32, aElem: i32,
   b: usize, bRow: i32, bCol: i32, bElem: i32, c: usize, cRow: i32, cCol: i32, cElem: i32, flags: i32, s: f32,
 ): void {
-  prePass(op, x, pre, count);
+  // the pre-passes' operands are per element (streamed with the chunk: at its start) or, b, one value
+  prePass(op, x, pre, count, y, a, b, flags, s);
   let row = start / classes;
   let col = start % classes;
   for (let i = 0; i < count; row++, col = 0) {
@@ -1061,7 +1321,7 @@ export function rowMeans(
   y: usize, yRow: i32, yCol: i32, yElem: i32, a: usize, aRow: i32, aCol: i32, aElem: i32,
   b: usize, bRow: i32, bCol: i32, bElem: i32, c: usize, cRow: i32, cCol: i32, cElem: i32, flags: i32, s: f32, scratch: usize,
 ): void {
-  prePass(op, x, pre, count);
+  prePass(op, x, pre, count, y, a, b, flags, s);
   const firstRow = start / classes;
   const rows = count / classes;
   for (let r = 0; r < rows; r++) {
@@ -1212,6 +1472,251 @@ export function firstOutsideUnit(ptr: usize, count: i32): i32 {
   for (; i < count; i++) {
     const v = load<f32>(ptr + (<usize>i << 2));
     if (!(v >= 0 && v <= 1)) return i;
+  }
+  return -1;
+}
+
+// ---- log_softmax over the last dim and its backward: ../../softmax.ts, float32, rows of `dim` ----
+// Rows of at least L (8 or 16: Vectorized<float>'s lanes) values, L lanes held in L / 4 f32x4
+// accumulators: vec::reduce_all / map_reduce_all's lane order (the tail of a row into the first
+// lanes), then the lanes folded pairwise or in order, as ../../softmax.ts foldLanes.
+
+// The flags of logSoftmaxRows / logSoftmaxBackwardRows: these, and USES_GLIBC ('default': glibc's expf / logf).
+/** vec_reduce_all folds the lanes pairwise (else in order). */
+export const SOFTMAX_PAIRWISE = 1024; // flag
+/** The backward's grad - exp(output) * sum is one fused multiply-add (the avx2 / avx512 builds). */
+export const SOFTMAX_FUSED = 2048; // flag
+/** 16 lanes (avx512 builds), else 8. */
+export const SOFTMAX_LANES16 = 4096; // flag
+
+/** vec::maximum: NaN if either is NaN, else a > b ? a : b. */
+// @ts-ignore: decorator
+@inline function vmax(a: v128, b: v128): v128 {
+  return v128.bitselect(k(NAN), v128.bitselect(a, b, f32x4.gt(a, b)), v128.or(f32x4.ne(a, a), f32x4.ne(b, b)));
+}
+
+// @ts-ignore: decorator
+@inline function combine(a: v128, b: v128, add: bool): v128 {
+  return add ? f32x4.add(a, b) : vmax(a, b);
+}
+
+/** Lane masks: lane l < count, count = 0 ... 4. */
+const LANES_BELOW: usize = memory.data<i32>([0, 0, 0, 0, -1, 0, 0, 0, -1, -1, 0, 0, -1, -1, -1, 0, -1, -1, -1, -1], 16);
+
+// @ts-ignore: decorator
+@inline function lanesBelow(count: i32): v128 {
+  return v128.load(LANES_BELOW + (<usize>min(max(count, 0), 4) << 4));
+}
+
+/** The L accumulator lanes (a0 ... a3, lanes 0-3, 4-7, 8-11, 12-15) folded: pairwise, or in order from lane 0. */
+function foldLanes(a0: v128, a1: v128, a2: v128, a3: v128, lanes16: bool, pairwise: bool, add: bool): f32 {
+  if (pairwise) {
+    if (lanes16) {
+      a0 = combine(a0, a2, add);
+      a1 = combine(a1, a3, add);
+    }
+    let b = combine(a0, a1, add);
+    b = combine(b, v128.shuffle<f32>(b, b, 2, 3, 2, 3), add);
+    b = combine(b, v128.shuffle<f32>(b, b, 1, 1, 1, 1), add);
+    return f32x4.extract_lane(b, 0);
+  }
+  store<v128>(SCRATCH, a0, 0);
+  store<v128>(SCRATCH, a1, 16);
+  store<v128>(SCRATCH, a2, 32);
+  store<v128>(SCRATCH, a3, 48);
+  let acc = f32x4.splat(load<f32>(SCRATCH));
+  const n = lanes16 ? 16 : 8;
+  for (let i = 1; i < n; i++) acc = combine(acc, f32x4.splat(load<f32>(SCRATCH + (<usize>i << 2))), add);
+  return f32x4.extract_lane(acc, 0);
+}
+
+/**
+ * The L lanes of a row (n >= L values at p) reduced with `add` or vmax, of f(v) for f = identity,
+ * or exp(v - shift) (`expShifted`): the first vector as the lanes, the next ones into them, the tail
+ * (n % L values) into the first lanes; then folded.
+ */
+// @ts-ignore: decorator
+@inline function reduceRow(p: usize, n: i32, lanes16: bool, pairwise: bool, add: bool, expShifted: bool, shift: v128, flags: i32): f32 {
+  const L = lanes16 ? 16 : 8;
+  const none = f32x4.splat(0);
+  let a0 = v128.load(p), a1 = v128.load(p, 16), a2 = lanes16 ? v128.load(p, 32) : none, a3 = lanes16 ? v128.load(p, 48) : none;
+  if (expShifted) {
+    a0 = atenExpPair(f32x4.sub(a0, shift), f32x4.sub(a1, shift), flags);
+    a1 = expPairSecond;
+    if (lanes16) {
+      a2 = atenExpPair(f32x4.sub(a2, shift), f32x4.sub(a3, shift), flags);
+      a3 = expPairSecond;
+    }
+  }
+  const full = n - n % L;
+  let d = L;
+  for (; d < full; d += L) {
+    const q = p + (<usize>d << 2);
+    let v0 = v128.load(q), v1 = v128.load(q, 16);
+    if (expShifted) {
+      v0 = atenExpPair(f32x4.sub(v0, shift), f32x4.sub(v1, shift), flags);
+      v1 = expPairSecond;
+    }
+    a0 = combine(a0, v0, add);
+    a1 = combine(a1, v1, add);
+    if (lanes16) {
+      let v2 = v128.load(q, 32), v3 = v128.load(q, 48);
+      if (expShifted) {
+        v2 = atenExpPair(f32x4.sub(v2, shift), f32x4.sub(v3, shift), flags);
+        v3 = expPairSecond;
+      }
+      a2 = combine(a2, v2, add);
+      a3 = combine(a3, v3, add);
+    }
+  }
+  // the tail: lanes below n - d, read past the row (within the buffer's slack) and masked
+  const tail = n - d;
+  for (let j = 0; j < L; j += 4) {
+    if (j >= tail) break;
+    let v = v128.load(p + (<usize>(d + j) << 2));
+    if (expShifted) v = atenExp32(f32x4.sub(v, shift), flags);
+    const mask = lanesBelow(tail - j);
+    if (j == 0) a0 = v128.bitselect(combine(a0, v, add), a0, mask);
+    else if (j == 4) a1 = v128.bitselect(combine(a1, v, add), a1, mask);
+    else if (j == 8) a2 = v128.bitselect(combine(a2, v, add), a2, mask);
+    else a3 = v128.bitselect(combine(a3, v, add), a3, mask);
+  }
+  return foldLanes(a0, a1, a2, a3, lanes16, pairwise, add);
+}
+
+/**
+ * log_softmax of `rows` contiguous rows of `dim` (>= L) float32 values at x, into out:
+ * max = reduce_all(maximum), sum = map_reduce_all(exp(x - max), +), out = (x - max) - log(sum).
+ */
+export function logSoftmaxRows(x: usize, out: usize, rows: i32, dim: i32, flags: i32): void {
+  const lanes16 = (flags & SOFTMAX_LANES16) != 0;
+  const pairwise = (flags & SOFTMAX_PAIRWISE) != 0;
+  for (let r = 0; r < rows; r++) {
+    const p = x + (<usize>(r * dim) << 2);
+    const o = out + (<usize>(r * dim) << 2);
+    const max = f32x4.splat(reduceRow(p, dim, lanes16, pairwise, false, false, f32x4.splat(0), flags));
+    const sum = reduceRow(p, dim, lanes16, pairwise, true, true, max, flags);
+    const lse = atenLog32(f32x4.splat(sum), flags);
+    const vectorEnd = dim & ~3;
+    for (let i = 0; i < vectorEnd; i += 4) {
+      const at = <usize>i << 2;
+      v128.store(o + at, f32x4.sub(f32x4.sub(v128.load(p + at), max), lse));
+    }
+    for (let i = vectorEnd; i < dim; i++) {
+      const at = <usize>i << 2;
+      store<f32>(o + at, (load<f32>(p + at) - f32x4.extract_lane(max, 0)) - f32x4.extract_lane(lse, 0));
+    }
+  }
+}
+
+const MIDPOINT_MASK: usize = memory.data<i64>([0x1fffffff]);
+const MIDPOINT_BITS: usize = memory.data<i64>([0x10000000]);
+const SMALLEST_NORMAL64: usize = memory.data<f64>([1.1754943508222875e-38]);
+
+/**
+ * fmaf(a, b, c) of float32 values, rounded once (../../libm.ts fma32, its algorithm): a * b is exact
+ * in float64; a * b + c rounded to float64 then to float32 rounds twice, which differs from one
+ * rounding only where the float64 sum lies exactly on a float32 midpoint without being exact:
+ * there the exact value's side (the sum's rounding error, from TwoSum) picks the neighbour.
+ */
+function fma32Scalar(a: f32, b: f32, c: f32): f32 {
+  const p = <f64>a * <f64>b;
+  const s = p + <f64>c;
+  const f = <f32>s;
+  if (<f64>f == s || s != s || f == Infinity || f == -Infinity) return f;
+  const bb = s - p;
+  const err = (p - (s - bb)) + (<f64>c - bb);
+  if (err == 0) return f;
+  let midpoint: bool;
+  const a0 = Math.abs(s);
+  if (a0 >= 1.1754943508222875e-38) {
+    midpoint = (reinterpret<u64>(s) & 0x1fffffff) == 0x10000000;
+  } else {
+    const t = a0 * 1.42724769270596e45; // 2^150
+    midpoint = Math.floor(t) == t && Math.floor(t / 2) * 2 != t;
+  }
+  if (!midpoint) return f;
+  return (err > 0) == (<f64>f > s) ? f : <f32>(2 * s - <f64>f);
+}
+
+/** Two f64 lanes of an FMA's float64 sum that may round otherwise in float32: a float32 midpoint, or below float32's normal range. */
+// @ts-ignore: decorator
+@inline function suspect(s: v128): v128 {
+  return v128.or(i64x2.eq(v128.and(s, k64(MIDPOINT_MASK)), k64(MIDPOINT_BITS)), f64x2.lt(f64x2.abs(s), k64(SMALLEST_NORMAL64)));
+}
+
+/**
+ * fmaf(-e, s, g) lane by lane (e, g float32 lanes, s one float32): float64 products and sums, each
+ * rounded to float32; a vector with a suspect lane is redone exactly by fma32Scalar.
+ */
+// @ts-ignore: decorator
+@inline function fusedBackward(e: v128, s: v128, g: v128): v128 {
+  const n = f32x4.neg(e);
+  const lo = fma64(low64(n), low64(s), low64(g));
+  const hi = fma64(high64(n), high64(s), low64(highHalf(g)));
+  if (v128.any_true(v128.or(suspect(lo), suspect(hi)))) {
+    v128.store(SCRATCH, n);
+    v128.store(SCRATCH, g, 16);
+    const sv = f32x4.extract_lane(s, 0);
+    for (let i = 0; i < 4; i++) {
+      const at = SCRATCH + (<usize>i << 2);
+      store<f32>(at, fma32Scalar(load<f32>(at), sv, load<f32>(at, 16)));
+    }
+    return v128.load(SCRATCH);
+  }
+  return join64(lo, hi);
+}
+
+/**
+ * log_softmax's backward over `rows` rows of `dim` (>= L): s = reduce_all(+, grad row);
+ * out = grad - exp(output) * s, one fused multiply-add with SOFTMAX_FUSED (avx2 / avx512 builds).
+ */
+export function logSoftmaxBackwardRows(grad: usize, output: usize, out: usize, rows: i32, dim: i32, flags: i32): void {
+  const lanes16 = (flags & SOFTMAX_LANES16) != 0;
+  const pairwise = (flags & SOFTMAX_PAIRWISE) != 0;
+  const fused = (flags & SOFTMAX_FUSED) != 0;
+  for (let r = 0; r < rows; r++) {
+    const row = <usize>(r * dim) << 2;
+    const g = grad + row;
+    const y = output + row;
+    const o = out + row;
+    const s = f32x4.splat(reduceRow(g, dim, lanes16, pairwise, true, false, f32x4.splat(0), flags));
+    const vectorEnd = dim & ~3;
+    let i = 0;
+    for (; i + 8 <= vectorEnd; i += 8) {
+      const at = <usize>i << 2;
+      const e0 = atenExpPair(v128.load(y + at), v128.load(y + at, 16), flags);
+      const e1 = expPairSecond;
+      const g0 = v128.load(g + at);
+      const g1 = v128.load(g + at, 16);
+      v128.store(o + at, fused ? fusedBackward(e0, s, g0) : f32x4.sub(g0, f32x4.mul(e0, s)));
+      v128.store(o + at, fused ? fusedBackward(e1, s, g1) : f32x4.sub(g1, f32x4.mul(e1, s)), 16);
+    }
+    for (; i < vectorEnd; i += 4) {
+      const at = <usize>i << 2;
+      const e = atenExp32(v128.load(y + at), flags);
+      const gv = v128.load(g + at);
+      v128.store(o + at, fused ? fusedBackward(e, s, gv) : f32x4.sub(gv, f32x4.mul(e, s)));
+    }
+    if (vectorEnd < dim) {
+      // the last dim % 4 values, staged zero-padded
+      const at = <usize>vectorEnd << 2;
+      const count = dim - vectorEnd;
+      const e = atenExp32(stage(0, y + at, count, 1), flags);
+      const gv = stage(1, g + at, count, 1);
+      unstage(fused ? fusedBackward(e, s, gv) : f32x4.sub(gv, f32x4.mul(e, s)), o + at, count);
+    }
+  }
+}
+
+/** The index of the first of `count` floats at ptr below 0 (NaN is not), or -1: GaussianNLLLoss' var check. */
+export function firstNegative(ptr: usize, count: i32): i32 {
+  let i = 0;
+  for (const vectorEnd = count & ~3; i < vectorEnd; i += 4) {
+    if (v128.any_true(f32x4.lt(v128.load(ptr + (<usize>i << 2)), k(ZERO)))) break;
+  }
+  for (; i < count; i++) {
+    if (load<f32>(ptr + (<usize>i << 2)) < 0) return i;
   }
   return -1;
 }
