@@ -632,3 +632,28 @@ for (const shape of NEW_SHAPES) {
     }
   });
 }
+
+test("a 'mean' / 'sum' (or MultiLabelSoftMargin's row means) over ATen's 16 avx512 lanes (torch 1.10 to 2.0) runs the JS loops: both paths agree", () => {
+  const rand = random(61);
+  const shape = [100, 100];
+  const logits = values(shape, rand);
+  const labels = tensorOf(shape, () => (rand() < 0.5 ? 1 : 0));
+  const probabilities = tensorOf(shape, () => rand());
+  for (const reduction of ['none', 'mean', 'sum'] as const) {
+    const options = { reduction, torchVersion: '1.13.0', cpuCapability: 'avx512' } as const;
+    const same = (run: () => Tensor, what: string) => {
+      useFloat32Kernels(true);
+      const a = run();
+      useFloat32Kernels(false);
+      const b = run();
+      useFloat32Kernels(true);
+      expect(Array.from(a.data), `${what} ${reduction}`).toEqual(Array.from(b.data));
+    };
+    same(() => binaryCrossEntropyWithLogits(logits, labels, options), 'BCEWithLogits');
+    same(() => multilabelSoftMarginLoss(logits, labels, options), 'MultiLabelSoftMargin');
+    same(() => softMarginLoss(logits, labels, options), 'SoftMargin');
+    same(() => binaryCrossEntropy(probabilities, labels, options), 'BCELoss');
+    same(() => mseLoss(logits, probabilities, options), 'MSELoss');
+    same(() => poissonNllLoss(logits, labels, options), 'PoissonNLLLoss');
+  }
+});

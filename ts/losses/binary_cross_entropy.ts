@@ -131,6 +131,7 @@ function kernelCall(a: Args, op: Kernel, gradOutput: RowColOperand | null = null
     scalar,
     // Stryker disable next-line StringLiteral: '' is not 'row means', so it reads as 'elements'
     results: 'elements',
+    sumLanes: a.lanes,
   };
 }
 

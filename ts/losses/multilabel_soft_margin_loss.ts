@@ -170,6 +170,7 @@ export function multilabelSoftMarginLoss(input: Tensor, target: Tensor | IndexTe
       operands: { target: perElement(a.target, a.classes), weight },
       flags: weight ? (['HAS_WEIGHT'] as const) : [],
       results: 'row means',
+      sumLanes: a.lanes,
     } as const;
     const fast = k.tryRun(call, a.reduction, a.sampleShape);
     if (fast) return fast;

@@ -101,8 +101,8 @@ export interface KernelCall<O extends Op = Op> {
   readonly results: 'elements' | 'row means';
   /**
    * ATen's sum lanes for the call's release and capability (sumLanes; 8 when absent): the module
-   * sums 8 lanes, so a 'mean' or 'sum' over another count (16 under avx512 for torch 1.10 to 2.0)
-   * returns null, for the JS loops.
+   * sums 8 lanes, so a 'mean' or 'sum' (or 'row means') over another count (16 under avx512 for
+   * torch 1.10 to 2.0) returns null, for the JS loops.
    */
   readonly sumLanes?: number;
 }
@@ -167,7 +167,7 @@ export class Float32Kernels {
   /** As run, or null (before any work) when the call would place more than the cap (ARENA_CAP_BYTES) in the module. */
   tryRun(call: KernelCall, reduction: Reduction, shape: readonly number[]): Tensor | null {
     const { input, classes } = call;
-    if (reduction !== 'none' && (call.sumLanes ?? 8) !== 8) return null;
+    if ((reduction !== 'none' || call.results === 'row means') && (call.sumLanes ?? 8) !== 8) return null;
     const n = input.length;
     const byRow = call.results === 'row means';
     const rows = classes === 0 ? 0 : n / classes;
