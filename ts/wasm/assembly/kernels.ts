@@ -354,6 +354,9 @@ const SLEEF_LN2_HI: usize = memory.data<f32>([0.6931471824645996]); // 0x3f31721
 /** LN2_HI, LN2_LO, L0, L1, L2 as float64. */
 const SLEEF_LOG: usize = memory.data<f64>([0.6931471824645996, -1.9046542121259336e-9, 0.3027294874191284, 0.39961081743240356, 0.666669487953186]);
 
+/** 1.5 * 2^27: adding and subtracting it rounds float64 values in [1/4, 1/2) to float32's step there. */
+const SLEEF_LOG_ROUNDER: usize = memory.data<f64>([201326592]);
+
 // @ts-ignore: decorator
 @inline function sleefL(i: i32): v128 {
   return k64(SLEEF_LOG + (<usize>i << 3));
@@ -382,19 +385,24 @@ const SLEEF_LOG: usize = memory.data<f64>([0.6931471824645996, -1.90465421212593
   const x2 = f32x4.mul(xx, xx);
   // the FMAs, in float64 halves
   const efL = low64(ef), efH = high64(ef);
-  const syL = fma64(sleefL(1), efL, r32(f64x2.sub(f64x2.mul(sleefL(0), efL), low64(sx0))));
-  const syH = fma64(sleefL(1), efH, r32(f64x2.sub(f64x2.mul(sleefL(0), efH), high64(sx0))));
+  // Three inner FMAs are exact, their float32 rounding a no-op, left out: LN2_HI ef - sx0 and
+  // t nx - xx are the errors of float32 products, 1 - dx t the remainder of t = 1 / dx rounded
+  // (each a float32; over every argument the results equal ../../libm.ts's).
+  const syL = fma64(sleefL(1), efL, f64x2.sub(f64x2.mul(sleefL(0), efL), low64(sx0)));
+  const syH = fma64(sleefL(1), efH, f64x2.sub(f64x2.mul(sleefL(0), efH), high64(sx0)));
   const tL = low64(t), tH = high64(t), nxL = low64(nx), nxH = high64(nx), xxL = low64(xx), xxH = high64(xx);
-  const uL = r32(f64x2.sub(f64x2.mul(tL, nxL), xxL));
-  const uH = r32(f64x2.sub(f64x2.mul(tH, nxH), xxH));
+  const uL = f64x2.sub(f64x2.mul(tL, nxL), xxL);
+  const uH = f64x2.sub(f64x2.mul(tH, nxH), xxH);
   // fma(-dy, t, fma(-dx, t, 1)) as w0 - dy t, w0 = 1 - dx t (the same float64 values: negation is exact)
-  const wL = r32(f64x2.sub(r32(f64x2.sub(k64(ONE64), f64x2.mul(low64(dx), tL))), f64x2.mul(low64(dy), tL)));
-  const wH = r32(f64x2.sub(r32(f64x2.sub(k64(ONE64), f64x2.mul(high64(dx), tH))), f64x2.mul(high64(dy), tH)));
+  const wL = r32(f64x2.sub(f64x2.sub(k64(ONE64), f64x2.mul(low64(dx), tL)), f64x2.mul(low64(dy), tL)));
+  const wH = r32(f64x2.sub(f64x2.sub(k64(ONE64), f64x2.mul(high64(dx), tH)), f64x2.mul(high64(dy), tH)));
   const xyL = fma64(xxL, wL, uL);
   const xyH = fma64(xxH, wH, uH);
   const x2L = low64(x2), x2H = high64(x2);
-  const pL = fma64(r32(fma64(sleefL(2), x2L, sleefL(3))), x2L, sleefL(4));
-  const pH = fma64(r32(fma64(sleefL(2), x2H, sleefL(3))), x2H, sleefL(4));
+  // L0 x2 + L1 lies in [0.3996, 0.4119] (x2 <= 0.041), one binade, [1/4, 1/2): adding and
+  // subtracting 1.5 * 2^27 rounds to float32's step there, ties to even, as r32 does, in two additions
+  const pL = fma64(f64x2.sub(f64x2.add(fma64(sleefL(2), x2L, sleefL(3)), k64(SLEEF_LOG_ROUNDER)), k64(SLEEF_LOG_ROUNDER)), x2L, sleefL(4));
+  const pH = fma64(f64x2.sub(f64x2.add(fma64(sleefL(2), x2H, sleefL(3)), k64(SLEEF_LOG_ROUNDER)), k64(SLEEF_LOG_ROUNDER)), x2H, sleefL(4));
   let sy = join64(syL, syH);
   const xy = join64(xyL, xyH);
   const p = join64(pL, pH);
@@ -449,30 +457,30 @@ let logPairSecond: v128 = f32x4.splat(0);
   const x2B = f32x4.mul(xxB, xxB);
   const efLA = low64(efA), efHA = high64(efA);
   const efLB = low64(efB), efHB = high64(efB);
-  const syLA = fma64(sleefL(1), efLA, r32(f64x2.sub(f64x2.mul(sleefL(0), efLA), low64(sx0A))));
-  const syLB = fma64(sleefL(1), efLB, r32(f64x2.sub(f64x2.mul(sleefL(0), efLB), low64(sx0B))));
-  const syHA = fma64(sleefL(1), efHA, r32(f64x2.sub(f64x2.mul(sleefL(0), efHA), high64(sx0A))));
-  const syHB = fma64(sleefL(1), efHB, r32(f64x2.sub(f64x2.mul(sleefL(0), efHB), high64(sx0B))));
+  const syLA = fma64(sleefL(1), efLA, f64x2.sub(f64x2.mul(sleefL(0), efLA), low64(sx0A)));
+  const syLB = fma64(sleefL(1), efLB, f64x2.sub(f64x2.mul(sleefL(0), efLB), low64(sx0B)));
+  const syHA = fma64(sleefL(1), efHA, f64x2.sub(f64x2.mul(sleefL(0), efHA), high64(sx0A)));
+  const syHB = fma64(sleefL(1), efHB, f64x2.sub(f64x2.mul(sleefL(0), efHB), high64(sx0B)));
   const tLA = low64(tA), tHA = high64(tA), nxLA = low64(nxA), nxHA = high64(nxA), xxLA = low64(xxA), xxHA = high64(xxA);
   const tLB = low64(tB), tHB = high64(tB), nxLB = low64(nxB), nxHB = high64(nxB), xxLB = low64(xxB), xxHB = high64(xxB);
-  const uLA = r32(f64x2.sub(f64x2.mul(tLA, nxLA), xxLA));
-  const uLB = r32(f64x2.sub(f64x2.mul(tLB, nxLB), xxLB));
-  const uHA = r32(f64x2.sub(f64x2.mul(tHA, nxHA), xxHA));
-  const uHB = r32(f64x2.sub(f64x2.mul(tHB, nxHB), xxHB));
-  const wLA = r32(f64x2.sub(r32(f64x2.sub(k64(ONE64), f64x2.mul(low64(dxA), tLA))), f64x2.mul(low64(dyA), tLA)));
-  const wLB = r32(f64x2.sub(r32(f64x2.sub(k64(ONE64), f64x2.mul(low64(dxB), tLB))), f64x2.mul(low64(dyB), tLB)));
-  const wHA = r32(f64x2.sub(r32(f64x2.sub(k64(ONE64), f64x2.mul(high64(dxA), tHA))), f64x2.mul(high64(dyA), tHA)));
-  const wHB = r32(f64x2.sub(r32(f64x2.sub(k64(ONE64), f64x2.mul(high64(dxB), tHB))), f64x2.mul(high64(dyB), tHB)));
+  const uLA = f64x2.sub(f64x2.mul(tLA, nxLA), xxLA);
+  const uLB = f64x2.sub(f64x2.mul(tLB, nxLB), xxLB);
+  const uHA = f64x2.sub(f64x2.mul(tHA, nxHA), xxHA);
+  const uHB = f64x2.sub(f64x2.mul(tHB, nxHB), xxHB);
+  const wLA = r32(f64x2.sub(f64x2.sub(k64(ONE64), f64x2.mul(low64(dxA), tLA)), f64x2.mul(low64(dyA), tLA)));
+  const wLB = r32(f64x2.sub(f64x2.sub(k64(ONE64), f64x2.mul(low64(dxB), tLB)), f64x2.mul(low64(dyB), tLB)));
+  const wHA = r32(f64x2.sub(f64x2.sub(k64(ONE64), f64x2.mul(high64(dxA), tHA)), f64x2.mul(high64(dyA), tHA)));
+  const wHB = r32(f64x2.sub(f64x2.sub(k64(ONE64), f64x2.mul(high64(dxB), tHB)), f64x2.mul(high64(dyB), tHB)));
   const xyLA = fma64(xxLA, wLA, uLA);
   const xyLB = fma64(xxLB, wLB, uLB);
   const xyHA = fma64(xxHA, wHA, uHA);
   const xyHB = fma64(xxHB, wHB, uHB);
   const x2LA = low64(x2A), x2HA = high64(x2A);
   const x2LB = low64(x2B), x2HB = high64(x2B);
-  const pLA = fma64(r32(fma64(sleefL(2), x2LA, sleefL(3))), x2LA, sleefL(4));
-  const pLB = fma64(r32(fma64(sleefL(2), x2LB, sleefL(3))), x2LB, sleefL(4));
-  const pHA = fma64(r32(fma64(sleefL(2), x2HA, sleefL(3))), x2HA, sleefL(4));
-  const pHB = fma64(r32(fma64(sleefL(2), x2HB, sleefL(3))), x2HB, sleefL(4));
+  const pLA = fma64(f64x2.sub(f64x2.add(fma64(sleefL(2), x2LA, sleefL(3)), k64(SLEEF_LOG_ROUNDER)), k64(SLEEF_LOG_ROUNDER)), x2LA, sleefL(4));
+  const pLB = fma64(f64x2.sub(f64x2.add(fma64(sleefL(2), x2LB, sleefL(3)), k64(SLEEF_LOG_ROUNDER)), k64(SLEEF_LOG_ROUNDER)), x2LB, sleefL(4));
+  const pHA = fma64(f64x2.sub(f64x2.add(fma64(sleefL(2), x2HA, sleefL(3)), k64(SLEEF_LOG_ROUNDER)), k64(SLEEF_LOG_ROUNDER)), x2HA, sleefL(4));
+  const pHB = fma64(f64x2.sub(f64x2.add(fma64(sleefL(2), x2HB, sleefL(3)), k64(SLEEF_LOG_ROUNDER)), k64(SLEEF_LOG_ROUNDER)), x2HB, sleefL(4));
   let syA = join64(syLA, syHA);
   let syB = join64(syLB, syHB);
   const xyA = join64(xyLA, xyHA);
