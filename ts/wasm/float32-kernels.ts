@@ -48,7 +48,7 @@ export type KernelExports = {
   readonly memory: WebAssembly.Memory;
   readonly SUM_CHUNK_ALIGN: WebAssembly.Global;
   heapBase(): number;
-  /** out[i] = f(input[i]) for f = 0 exp, 1 log1p on [0, 1], 2 log, 3 log1p, 4 log on [1, inf], 5-8 SLEEF's expf, logf, glibc's expf, logf (ELEMENTARY); n a multiple of 4. */
+  /** out[i] = f(input[i]) for f = 0 exp, 1 log1p on [0, 1], 2 log, 3 log1p, 4 log on [1, inf], 5-8 SLEEF's expf, logf, glibc's expf, logf, 9-10 SLEEF's expf, logf two vectors at a time (ELEMENTARY); n a multiple of 8. */
   elementary(fn: number, input: number, out: number, n: number): void;
   /** Kernel `op` on a chunk of `count` elements from `start`, one result per element into out. */
   elementwise(...args: KernelArgs): void;
@@ -305,7 +305,7 @@ export class Float32Kernels {
     }
   }
 
-  /** exp, log1p on [0, 1], log, log1p or log on [1, inf] of every value, as the kernels compute them (for checks). */
+  /** One of ELEMENTARY (exp, log, log1p; SLEEF's and glibc's expf / logf) of every value, as the kernels compute them (for checks). */
   elementary(fn: Elementary, values: Float32Array): Float32Array {
     this.top = this.base;
     const count = Math.ceil(values.length / 8) * 8; // the -pair functions take 8 at a time

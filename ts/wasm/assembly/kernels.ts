@@ -687,7 +687,8 @@ const LOG_GE1 = 4;
 
 /**
  * For `npm run verify:wasm-math` and the tests: out[i] = f(input[i]) for f = EXP, LOG1P_UNIT, LOG,
- * LOG1P, LOG_GE1, and 5 SLEEF's expf, 6 SLEEF's logf, 7 glibc's expf, 8 glibc's logf; n a multiple of 4.
+ * LOG1P, LOG_GE1, and 5 SLEEF's expf, 6 SLEEF's logf, 7 glibc's expf, 8 glibc's logf, 9 / 10 SLEEF's
+ * expf / logf two vectors at a time (sleefExpPair, sleefLogPair); n a multiple of 4 (8 for 9 and 10).
  */
 export function elementary(fn: i32, input: usize, out: usize, n: i32): void {
   for (let i = 0; i < n; i += 4) {
