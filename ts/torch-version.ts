@@ -240,6 +240,20 @@ export interface TorchRelease {
    * tensor b (2) at non-singleton dimension 1" (seen in 1.7 to 2.6).
    */
   readonly bceWeightUsesBroadcastShapes: boolean;
+  /**
+   * clamp_min's (and clamp_min_'s) gradient is 0 where self equals min: where(self > min, grad, 0)
+   * (the minimum-norm subgradient, pytorch#191142 for issue #184572; seen in 2.14.1, not in 2.13 or
+   * 2.6; assumed from 2.14); before, where(self >= min, grad, 0) passed the gradient at the boundary
+   * (pytorch#7049). NaN gets 0 either way. Margin ranking ties, hinge inputs exactly at the margin.
+   */
+  readonly clampMinGradZeroAtMin: boolean;
+  /**
+   * F.margin_ranking_loss requires input1, input2 and target of one dim (a RuntimeError "All input
+   * tensors should have same dimension"; broadcasting within that dim is kept) and accepts 0-d
+   * tensors (pytorch#64975, merged Oct 2021: torch >= 1.11, measured in 1.13); before, any 0-d one
+   * raised "margin_ranking_loss does not support scalars" and dims could differ (measured in 1.7).
+   */
+  readonly marginRankingSameDim: boolean;
 }
 
 /** ATEN_CPU_CAPABILITY values: 'default' runs scalar std:: math, the others SLEEF's vectorized math. */
@@ -355,6 +369,8 @@ export function torchRelease(version: string = NEWEST_TORCH, op = 'torchVersion'
     logPromotesIntegerTensors: atLeast(1, 8),
     mlmlTargetSizeNamesInput: atLeast(2, 1),
     bceWeightUsesBroadcastShapes: atLeast(2, 12),
+    clampMinGradZeroAtMin: atLeast(2, 14),
+    marginRankingSameDim: atLeast(1, 11),
   });
   if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
   cache.set(version, release);
