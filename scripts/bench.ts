@@ -75,7 +75,7 @@ function inputs(entry: LossEntry, n: number, dtype: 'float32' | 'float64') {
     target = floats('probability', n);
     for (let i = 0; i < n; i++) target.data[i] = target.data[i]! < 0.5 ? 1 : 0; // hard 0/1 labels
   } else {
-    target = floats(domain.target, n);
+    target = floats(domain.target ?? domain.input, n);
   }
   const extra = Object.values(domain.extraArgs ?? {}).map((kind) => floats(kind, n));
   const options: Record<string, unknown> = { reduction: 'mean' };

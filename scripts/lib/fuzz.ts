@@ -80,8 +80,17 @@ function domainValue(kind: ValueKind | 'labels', d: 'float32' | 'float64', asTar
 }
 
 /** The target's shape and values for an input of shape `s`: like the input, broadcast, or one class index per sample. */
-function targetArb(domain: LossDomain, d: 'float32' | 'float64', s: number[]): fc.Arbitrary<TensorJson> {
+function targetArb(
+  domain: LossDomain & { target: NonNullable<LossDomain['target']> },
+  d: 'float32' | 'float64',
+  s: number[],
+): fc.Arbitrary<TensorJson> {
   const classes = s.length ? s[s.length === 1 ? 0 : 1]! : 1;
+  if (domain.layout === 'vectors') {
+    // One value per vector: (N) for (N, D), 0-d for an unbatched (D).
+    const ts = s.slice(0, -1);
+    return values(numel(ts), domainValue(domain.target as ValueKind, d, true)).map((v) => encode(v, ts, d));
+  }
   if (domain.target === 'classes') {
     // (C) -> a 0-d target; (N, C, d1, ...) -> (N, d1, ...); now and then ignore_index's default or out of range.
     const ts = s.length <= 1 ? [] : [s[0]!, ...s.slice(2)];
@@ -111,8 +120,14 @@ function targetArb(domain: LossDomain, d: 'float32' | 'float64', s: number[]): f
 export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
   const entry: LossEntry = LOSSES[stem];
   const domain: LossDomain = entry.domain;
+  if (domain.layout === 'ctc') return ctcCase(stem, domain);
   // Mostly small shapes; sometimes rows long enough for ATen's vectorized, cascaded float sums.
-  const shapeArb = fc.oneof(
+  const vectors = fc.oneof(
+    { weight: 4, arbitrary: fc.tuple(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 6 })).map(([n, dd]) => [n, dd]) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 6 }).map((dd) => [dd]) },
+    { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 7, max: 90 })).map(([n, dd]) => [n, dd]) },
+  );
+  const elementwise = fc.oneof(
     { weight: 4, arbitrary: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: domain.minRank, maxLength: domain.maxRank }) },
     {
       weight: 1,
@@ -122,6 +137,9 @@ export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
       }),
     },
   );
+  const shapeArb = domain.layout === 'vectors' ? vectors : elementwise;
+  const [first, ...rest] = entry.args;
+  const extraNames = rest.filter((name) => name !== 'target');
   const optionLayout = (s: number[], values: fc.Arbitrary<number>) =>
     fc.option(
       classLayout(s).chain((ws) => fc.tuple(fc.constant(ws), fc.array(values, { minLength: numel(ws), maxLength: numel(ws) }))),
@@ -148,9 +166,10 @@ export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
         d: fc.constant(d),
         s: fc.constant(s),
         x: values(numel(s), domainValue(domain.input, d)),
-        t: targetArb(domain, d, s),
+        t: domain.target === null ? fc.constant(null) : targetArb({ ...domain, target: domain.target }, d, s),
+        // The other tensor arguments, shaped like the first: of their extraArgs kind, else of its kind.
         extra: fc.record(
-          Object.fromEntries(Object.entries(domain.extraArgs ?? {}).map(([name, kind]) => [name, values(numel(s), domainValue(kind, d))])),
+          Object.fromEntries(extraNames.map((name) => [name, values(numel(s), domainValue(domain.extraArgs?.[name] ?? domain.input, d))])),
         ),
         options: fc.record(
           Object.fromEntries(
@@ -168,8 +187,8 @@ export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
         loss: stem,
         dtype: k.d,
         args: {
-          input: encode(k.x, k.s, k.d),
-          target: k.t,
+          [first!]: encode(k.x, k.s, k.d),
+          ...(k.t === null ? {} : { target: k.t }),
           ...Object.fromEntries(Object.entries(k.extra).map(([name, v]) => [name, encode(v, k.s, k.d)])),
         },
         kwargs: {
@@ -180,6 +199,87 @@ export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
       },
       go: k.go,
     }));
+}
+
+/**
+ * CTC's arguments (domain layout 'ctc'): log-probabilities (T, N, C), or unbatched (T, C), as
+ * log_softmax of drawn logits (now and then raw values, or -inf entries); targets padded (N, S) or
+ * concatenated (sum of the target lengths); input and target lengths (int64), now and then beyond T
+ * or S (torch's errors), or too short for an alignment (an infinite loss, zero_infinity's case).
+ */
+function ctcCase(stem: LossStem, domain: LossDomain): fc.Arbitrary<LiveCase> {
+  const sizes = fc.record({
+    t: fc.integer({ min: 1, max: 12 }),
+    n: fc.integer({ min: 0, max: 4 }),
+    c: fc.integer({ min: 2, max: 6 }),
+    s: fc.integer({ min: 0, max: 6 }),
+    unbatched: fc.boolean(),
+    concatenated: fc.boolean(),
+  });
+  const reductionArb = domain.reductions ? fc.constantFrom(...domain.reductions) : reduction;
+  return fc
+    .tuple(dtype, sizes)
+    .chain(([d, z]) => {
+      const n = z.unbatched ? 1 : z.n;
+      const logit = fc.oneof(
+        { weight: 30, arbitrary: fc.double({ min: -8, max: 8, noNaN: true }) },
+        { weight: 1, arbitrary: fc.constantFrom(-Infinity, -1e30, 40) },
+      );
+      const length = (max: number) =>
+        fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 0, max }) }, { weight: 1, arbitrary: fc.constantFrom(max + 1, -1) });
+      return fc.record({
+        d: fc.constant(d),
+        z: fc.constant({ ...z, n }),
+        logits: values(z.t * n * z.c, logit),
+        normalized: fc.oneof({ weight: 6, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+        blank: fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: z.c }) }),
+        labels: values(n * z.s, fc.integer({ min: 0, max: z.c - 1 })),
+        inputLengths: values(n, length(z.t)),
+        targetLengths: values(n, length(z.s)),
+        reduction: reductionArb,
+        zeroInfinity: fc.boolean(),
+        go: fc.double({ min: -3, max: 3, noNaN: true }),
+      });
+    })
+    .map((k) => {
+      const { t, n, c, s, unbatched, concatenated } = k.z;
+      const lp = [...k.logits];
+      if (k.normalized) {
+        // log_softmax over the classes, in double (the worker rounds to the dtype)
+        for (let row = 0; row < t * n; row++) {
+          const v = lp.slice(row * c, row * c + c);
+          const max = Math.max(...v);
+          const lse = Number.isFinite(max) ? max + Math.log(v.reduce((a, x) => a + Math.exp(x - max), 0)) : max;
+          for (let j = 0; j < c; j++) lp[row * c + j] = v[j]! - lse;
+        }
+      }
+      const targetLengths = k.targetLengths.map((l) => Math.min(l, s + 1));
+      // A sample's labels; concatenated targets hold each sample's first target_length of them.
+      const labelsOf = (i: number) => k.labels.slice(i * s, i * s + Math.max(0, Math.min(s, targetLengths[i]!)));
+      const targets = unbatched
+        ? encode(labelsOf(0), [labelsOf(0).length], 'int64')
+        : concatenated
+          ? encode(
+              Array.from({ length: n }, (_, i) => labelsOf(i)).flat(),
+              [Array.from({ length: n }, (_, i) => labelsOf(i).length).reduce((a, b) => a + b, 0)],
+              'int64',
+            )
+          : encode(k.labels, [n, s], 'int64');
+      return {
+        request: {
+          loss: stem,
+          dtype: k.d,
+          args: {
+            log_probs: encode(lp, unbatched ? [t, c] : [t, n, c], k.d),
+            targets,
+            input_lengths: encode(k.inputLengths, unbatched ? [] : [n], 'int64'),
+            target_lengths: encode(targetLengths, unbatched ? [] : [n], 'int64'),
+          },
+          kwargs: { blank: k.blank, reduction: k.reduction, zero_infinity: k.zeroInfinity },
+        },
+        go: k.go,
+      };
+    });
 }
 
 /** A short, stable name for a drawn case (to tell shards' cases apart and match them up). */

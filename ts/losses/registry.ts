@@ -38,7 +38,7 @@ export interface LossDomain {
    * class indices ended by -1 per row (an index tensor shaped like the input), or 'classes': one
    * class index per sample (an index tensor shaped like the input without its class dim 1).
    */
-  readonly target: ValueKind | 'labels' | 'classes';
+  readonly target: ValueKind | 'labels' | 'classes' | null;
   readonly minRank: number;
   readonly maxRank: number;
   /** The target may broadcast to the input (else it must have the input's shape). */
@@ -53,6 +53,14 @@ export interface LossDomain {
   readonly kwargs?: Readonly<Record<string, readonly (number | boolean | string | null)[]>>;
   /** The reductions to draw, when not 'none', 'mean' and 'sum' (kl_div adds 'batchmean'). */
   readonly reductions?: readonly string[];
+  /**
+   * How the arguments are shaped, when not elementwise (the first argument of any shape from
+   * minRank to maxRank, extraArgs like it, the target per `target`): 'vectors', the first argument
+   * and the extraArgs (N, D) or unbatched (D), a target one value per vector ((N) or 0-d; the
+   * embedding losses, the triplet losses with target null); 'ctc', CTC's log-probabilities,
+   * targets and lengths (the fuzzers draw them by their own rules).
+   */
+  readonly layout?: 'vectors' | 'ctc';
 }
 
 export interface LossEntry {
