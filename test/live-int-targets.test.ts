@@ -56,7 +56,7 @@ function port(stem: LossStem, req: RunRequest, gradOutput: TensorJson | null): {
   const entry: LossEntry = LOSSES[stem];
   // An int64 target is an IndexTensor (Int32Array), as the golden runner gives it.
   const args = entry.args.map((name) => toTensor(req.args[name]!));
-  const options = portOptions(req.kwargs, worker.hello.torch, worker.hello.cpu_capability);
+  const options = portOptions(req.kwargs, worker.hello.torch, worker.hello.cpu_capability, entry);
   try {
     const output = entry.forward(...args, options);
     const grad = gradOutput ? gradsByName(entry, entry.backward(toTensor(gradOutput), ...args, options)).input : undefined;

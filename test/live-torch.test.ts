@@ -40,7 +40,7 @@ function gradientOffByOne(): TorchWorker {
   const reply = { output: null, grads: null, error: null, grad_error: null, warnings: [] };
   const request = async (req: RunRequest): Promise<RunReply> => {
     const entry: LossEntry = LOSSES[req.loss as keyof typeof LOSSES];
-    const opts = portOptions(req.kwargs, hello.torch, hello.cpu_capability);
+    const opts = portOptions(req.kwargs, hello.torch, hello.cpu_capability, entry);
     const args = entry.args.map((name) => toTensor(req.args[name]!));
     try {
       const output = entry.forward(...args, opts);

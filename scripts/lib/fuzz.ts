@@ -304,7 +304,7 @@ async function ask(worker: TorchWorker, request: RunRequest): Promise<RunReply> 
 /** The port's output and gradients for a request, or the Python exception type its forward's or backward's error maps to. */
 function runPort(loss: LossStem, req: RunRequest, gradOutput: TensorJson | null, hello: WorkerHello) {
   const entry: LossEntry = LOSSES[loss];
-  const opts = portOptions(req.kwargs, hello.torch, hello.cpu_capability);
+  const opts = portOptions(req.kwargs, hello.torch, hello.cpu_capability, entry);
   const args = entry.args.map((name) => toTensor(req.args[name]!));
   const attempt = <T>(run: () => T): { value: T | null; error: string | null } => {
     try {

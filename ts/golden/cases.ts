@@ -8,6 +8,7 @@
 import { compareTensor, ulpDistance, type Comparison } from './compare.ts';
 import { GOLDEN_DIR } from './paths.ts';
 import { loadGoldens, matchError, portOptions, toTensor } from './run.ts';
+import { LOSSES, type LossEntry } from '../losses/registry.ts';
 import type { IndexTensor, Tensor } from '../tensor.ts';
 import { tensorValues, type GoldenCase, type GoldenFile, type TensorJson, type Tolerance, type TorchError } from './schema.ts';
 
@@ -109,7 +110,7 @@ export class TorchCase {
 
   /** This library's options for the case: the kwargs under camelCase names, with torchVersion and cpuCapability. */
   get options(): Record<string, unknown> {
-    return portOptions(this.case.kwargs, this.torch, this.cpuCapability);
+    return portOptions(this.case.kwargs, this.torch, this.cpuCapability, (LOSSES as Record<string, LossEntry>)[this.loss]);
   }
 
   /** The gradient passed to torch.autograd.grad (shaped like the output), or null without a backward. */

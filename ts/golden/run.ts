@@ -139,15 +139,21 @@ export function lossEntry(stem: string): LossEntry {
   return entry;
 }
 
-/** Golden-format kwargs (torch's names) as a port's options (camelCase names), for the given torch and capability. */
+/**
+ * Golden-format kwargs (torch's names) as a port's options (camelCase names), for the given torch
+ * and capability; with the loss's entry, a kwarg it decodes (a distance function's name) becomes
+ * what the port takes.
+ */
 export function portOptions(
   kwargs: Readonly<Record<string, KwargJson>>,
   torchVersion: string,
   cpuCapability: string,
+  entry?: LossEntry,
 ): Record<string, unknown> {
   const opts: Record<string, unknown> = { torchVersion, cpuCapability };
   for (const [torchName, value] of Object.entries(kwargs)) {
-    opts[optionName(torchName)] = value !== null && typeof value === 'object' ? toTensor(value) : value;
+    const decode = entry?.kwargDecoders?.[torchName];
+    opts[optionName(torchName)] = decode ? decode(value) : value !== null && typeof value === 'object' ? toTensor(value) : value;
   }
   return opts;
 }
@@ -184,7 +190,7 @@ export function runCase(stem: LossStem | string, c: GoldenCase, golden: GoldenFi
   const entry = lossEntry(stem);
   const args = caseArgs(entry, c);
   const tol = golden.tolerance[c.dtype];
-  const options = portOptions(c.kwargs, golden.torch, golden.environment.cpu_capability);
+  const options = portOptions(c.kwargs, golden.torch, golden.environment.cpu_capability, entry);
   const expectThrow = (kind: 'error' | 'grad', want: TorchError, run: () => unknown): CaseResult => {
     try {
       run();

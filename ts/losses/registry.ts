@@ -73,6 +73,11 @@ export interface LossEntry {
   /** (gradOutput, ...the tensors of args, options) */
   backward(...argsThenOptions: unknown[]): Tensor | Readonly<Record<string, Tensor>>;
   readonly domain: LossDomain;
+  /**
+   * Keyword arguments a golden case records as a name, decoded to what the port takes (torch's
+   * names: triplet_margin_with_distance_loss's distance_function "cosine" -> the JS function).
+   */
+  readonly kwargDecoders?: Readonly<Record<string, (value: unknown) => unknown>>;
 }
 
 /** A golden keyword argument's name (torch's) as the ports' option name: ignore_index -> ignoreIndex. */
