@@ -1,0 +1,274 @@
+// nn.MultiMarginLoss / F.multi_margin_loss, forward and input gradient.
+//
+// Mirrors aten/src/ATen/native/LossMultiMargin.cpp (multi_margin_loss_cpu_kernel and
+// multi_margin_loss_inner_sum_cpu; multi_margin_loss_backward_cpu_kernel), the same arithmetic from
+// torch 1.7 to 2.14 (measured). All in the input's dtype (scalar_t), margin converted to it once:
+//   per row, y = target, for every class d != y in order:
+//     z = (margin - x[y]) + x[d];  if z > 0: h = z (p = 1) or z * z (p = 2); h *= weight[y]; sum += h
+//   (a NaN z adds nothing), then sum /= C: one loss per row in the dtype.
+// 'none' with a 1-D target gives those (N,) (a (C) input with a (1,) target: (1,)); otherwise
+// (a 0-d target, or 'mean' / 'sum') the row losses are added in float64 (acc_type), divided by N
+// in float64 for 'mean', and rounded once.
+// Backward: g = dtype(1 / (N * C)) for 'mean', dtype(1 / C) otherwise; per row, for d != y with
+// z > 0: h = g (p = 1) or (2 * g) * z (p = 2), h *= weight[y]; grad[d] = h, grad[y] -= h (in d's
+// order); then every element times grad_output (the one value, or its row's).
+//
+// Checks in torch's order: functional.py's _Reduction.get_enum, p (1 or 2: ValueError), weight.dim()
+// == 1 (ValueError), the argument parser (margin a Number: TypeError), then ATen: the input's rank
+// and sizes, the target's size, weight.numel() == C (torch >= 2.1, pytorch#104852), an empty input
+// returns here, then target dtype (Long), weight dtype (the input's), margin's conversion to float
+// (c10's checked_convert: finite beyond FLT_MAX overflows), each row's target in [0, C) ("target out of range").
+// An empty batch's 'mean' / 'sum' is memory torch never wrote (1.8 to 2.14): this port gives the
+// kernel's unrun loop's values, NaN ('mean', 0 / 0) and 0 ('sum').
+
+import { checkGradOutput, prepare, torchDTypeName, type CommonOptions, type LossSignature, type Prepared } from '../loss-args.ts';
+import { lossModule } from '../loss-module.ts';
+import { useDType } from '../numerics.ts';
+import { makeTensor } from '../reduction.ts';
+import { LossArgumentError, allocate, dtypeOf, formatShape, isIndexTensor, type IndexTensor, type Tensor } from '../tensor.ts';
+
+export interface MultiMarginOptions extends CommonOptions {
+  /** 1 or 2 (torch: `p != 1 and p != 2` raises ValueError; True is 1). Default 1. */
+  p?: number | boolean;
+  /** Any number (non-finite included); converted to the input's dtype. Default 1. */
+  margin?: number | boolean;
+  /** A per-class weight (C), of the input's dtype; weight[target] scales each row's terms. */
+  weight?: Tensor | null;
+}
+
+const OP = 'multiMarginLoss';
+const SIGNATURE = { tensorOptions: ['weight'], target: 'class indices', options: ['p', 'margin'] } as const satisfies LossSignature;
+const FLT_MAX = 3.4028234663852886e38;
+
+interface Args extends Prepared {
+  readonly x: ArrayLike<number>;
+  readonly labels: Int32Array;
+  readonly rows: number;
+  readonly classes: number;
+  readonly p: 1 | 2;
+  /** margin in the input's dtype. */
+  readonly margin: number;
+  readonly w: ArrayLike<number> | null;
+  /** 'none' with a 1-D target: one loss per row, shape (N,); otherwise a 0-d result. */
+  readonly perRow: boolean;
+  readonly empty: boolean;
+}
+
+/** Python's type name of a value torch's argument parser rejects as a Number. */
+function pythonTypeName(value: unknown): string {
+  if (value === null) return 'NoneType';
+  if (typeof value === 'string') return 'str';
+  if (Array.isArray(value)) return 'list';
+  if (typeof value === 'object') return 'dict';
+  return typeof value;
+}
+
+function check(
+  op: string,
+  args: { input: Tensor; target: IndexTensor; gradOutput?: Tensor },
+  options: MultiMarginOptions | undefined,
+): Args {
+  const pr = prepare(op, SIGNATURE, args, options);
+  const { input, target, weight, torch } = pr;
+  // functional.py: p, then weight.dim()
+  const pGiven = pr.extra.p === undefined ? 1 : pr.extra.p;
+  const p = pGiven === true ? 1 : pGiven;
+  if (p !== 1 && p !== 2) {
+    throw new LossArgumentError(`${op}: only p == 1 and p == 2 supported (got p = ${String(pGiven)})`, 'ValueError');
+  }
+  if (weight !== null && weight.shape.length !== 1) {
+    throw new LossArgumentError(`${op}: weight must be one-dimensional (got shape ${formatShape(weight.shape)})`, 'ValueError');
+  }
+  // torch._C._nn.multi_margin_loss's parser: margin is a Number (a bool is one)
+  const marginGiven = pr.extra.margin === undefined ? 1 : pr.extra.margin;
+  if (typeof marginGiven !== 'number' && typeof marginGiven !== 'boolean') {
+    throw new LossArgumentError(
+      `${op}: multi_margin_loss(): argument 'margin' (position 4) must be Number, not ${pythonTypeName(marginGiven)}`,
+      'TypeError',
+    );
+  }
+  const marginValue = Number(marginGiven);
+  // ATen: multi_margin_loss_shape_check
+  const shape = input.shape;
+  const rank = shape.length;
+  const valid =
+    rank === 0 ||
+    (rank === 1 && shape[0]! !== 0) ||
+    (rank === 2 && shape[1]! !== 0 && (torch.multiMarginAcceptsEmptyBatch || shape[0]! !== 0));
+  if (!valid) {
+    const torchMessage = torch.multiMarginAcceptsEmptyBatch
+      ? 'Expected non-empty vector or matrix with optional 0-dim batch size, but got: '
+      : 'non-empty vector or matrix expected, got size: ';
+    const batch = torch.multiMarginAcceptsEmptyBatch ? '' : ', N > 0 before torch 1.8';
+    throw new LossArgumentError(
+      `${op}: ${torchMessage}${formatShape(shape)} (input must be 0-d, a non-empty (C) vector or an (N, C) matrix with C > 0${batch})`,
+    );
+  }
+  const rows = rank === 2 ? shape[0]! : 1;
+  const classes = rank === 0 ? 1 : shape[rank - 1]!;
+  if (!(target.shape.length <= 1 && target.data.length === rows)) {
+    const got = formatShape(target.shape);
+    const torchMessage = torch.multiMarginTargetSizeMessageDescriptive
+      ? `multi_margin_loss: target tensor should be 1-D with size equal to the number of input samples (batch size). Expected target size [${rows}], but got ${got}. Input has shape ${formatShape(shape)}.`
+      : torch.multiMarginTargetSizeSaysExpected
+        ? `inconsistent target size, expected ${rows} but got ${got}`
+        : `inconsistent target size, got: ${got}`;
+    throw new LossArgumentError(`${op}: ${torchMessage} (the target holds one class index per sample: ${rows}, 0-d or 1-D)`);
+  }
+  if (weight !== null && torch.multiMarginChecksWeightSize && weight.data.length !== classes) {
+    throw new LossArgumentError(
+      `${op}: inconsistent weight size, expected ${classes} but got ${formatShape(weight.shape)} (weight holds one value per class)`,
+    );
+  }
+  const dtype = dtypeOf(input);
+  const round = useDType(dtype); // prepare promoted to float64 for a float64 weight: torch keeps the input's dtype
+  const perRow = pr.reduction === 'none' && target.shape.length > 0;
+  const empty = input.data.length === 0;
+  const base = Object.assign(pr, { dtype, round, x: input.data, labels: new Int32Array(0), rows, classes, p: p as 1 | 2, perRow, empty }); // not a spread: see binary_cross_entropy_with_logits.ts
+  if (empty) return Object.assign(base, { margin: 0, w: null });
+  // the kernel's data_ptr<int64_t>(), data_ptr<scalar_t>() and margin.to<scalar_t>(), in that order
+  if (!isIndexTensor(target)) {
+    throw new LossArgumentError(
+      `${op}: argument 'target' must hold class indices (Int32Array data, torch.long), got a float tensor (torch: expected scalar type Long but found ${torchDTypeName(target)})`,
+    );
+  }
+  if (weight !== null && dtypeOf(weight) !== dtype) {
+    throw new LossArgumentError(
+      `${op}: weight must have the input's dtype ${dtype} (torch: expected scalar type ${torchDTypeName(input)} but found ${torchDTypeName(weight)})`,
+    );
+  }
+  if (dtype === 'float32' && Number.isFinite(marginValue) && Math.abs(marginValue) > FLT_MAX) {
+    throw new LossArgumentError(
+      `${op}: value cannot be converted to type float without overflow (margin ${marginValue} is beyond float32's range)`,
+    );
+  }
+  const labels = target.data;
+  for (let t = 0; t < rows; t++) {
+    const y = labels[t]!;
+    if (!(y >= 0 && y < classes)) {
+      throw new LossArgumentError(`${op}: target out of range (target ${y} of sample ${t} is not a class index in [0, ${classes}))`);
+    }
+    if (weight !== null && y >= weight.data.length) {
+      // torch < 2.1 reads weight[y] past the weight's end: memory it never wrote
+      throw new LossArgumentError(
+        `${op}: inconsistent weight size, expected ${classes} but got ${formatShape(weight.shape)} (target ${y} reads past the weight's end, which torch ${torch.version} does without a check: undefined)`,
+      );
+    }
+  }
+  return Object.assign(base, { labels, margin: round(marginValue), w: weight === null ? null : weight.data });
+}
+
+/** Each row's loss in the dtype, as multi_margin_inner_sum_cpu. */
+function rowLosses(a: Args): Float64Array {
+  const { x, labels, classes, margin, w, p } = a;
+  const out = new Float64Array(a.rows);
+  if (a.dtype === 'float32') {
+    const f = Math.fround;
+    for (let t = 0; t < a.rows; t++) {
+      const base = t * classes;
+      const y = labels[t]!;
+      const h0 = f(margin - x[base + y]!);
+      const wy = w === null ? 1 : w[y]!;
+      let sum = 0;
+      for (let d = 0; d < classes; d++) {
+        if (d === y) continue;
+        const z = f(h0 + x[base + d]!);
+        if (z > 0) {
+          let h = p === 1 ? z : f(z * z);
+          if (w !== null) h = f(h * wy);
+          sum = f(sum + h);
+        }
+      }
+      out[t] = f(sum / classes);
+    }
+  } else {
+    for (let t = 0; t < a.rows; t++) {
+      const base = t * classes;
+      const y = labels[t]!;
+      const h0 = margin - x[base + y]!;
+      const wy = w === null ? 1 : w[y]!;
+      let sum = 0;
+      for (let d = 0; d < classes; d++) {
+        if (d === y) continue;
+        const z = h0 + x[base + d]!;
+        if (z > 0) {
+          let h = p === 1 ? z : z * z;
+          if (w !== null) h *= wy;
+          sum += h;
+        }
+      }
+      out[t] = sum / classes;
+    }
+  }
+  return out;
+}
+
+export function multiMarginLoss(input: Tensor, target: IndexTensor, options?: MultiMarginOptions): Tensor {
+  const a = check(OP, { input, target }, options);
+  if (a.perRow) return makeTensor(a.empty ? [] : rowLosses(a), [a.rows], a.dtype);
+  if (a.empty) return makeTensor([a.reduction === 'mean' ? Number.NaN : 0], [], a.dtype);
+  let total = 0; // float64 (acc_type)
+  for (const s of rowLosses(a)) total += s;
+  if (a.reduction === 'mean') total /= a.rows;
+  return makeTensor([a.round(total)], [], a.dtype);
+}
+
+/** d loss / d input for a gradOutput shaped like the forward output. */
+export function multiMarginLossBackward(gradOutput: Tensor, input: Tensor, target: IndexTensor, options?: MultiMarginOptions): Tensor {
+  const op = `${OP}Backward`;
+  const a = check(op, { input, target, gradOutput }, options);
+  checkGradOutput(op, gradOutput, a.perRow ? [a.rows] : []);
+  const grad = allocate(a.dtype, a.x.length);
+  if (a.empty) return makeTensor(grad, input.shape, a.dtype);
+  const { x, labels, classes, margin, w, p, round: r } = a;
+  const g = r(a.reduction === 'mean' ? 1 / (a.rows * classes) : 1 / classes);
+  const g2 = 2 * g; // exact
+  const float32 = a.dtype === 'float32';
+  for (let t = 0; t < a.rows; t++) {
+    const base = t * classes;
+    const y = labels[t]!;
+    const h0 = r(margin - x[base + y]!);
+    const wy = w === null ? 1 : w[y]!;
+    let gy = 0;
+    if (float32) {
+      const f = Math.fround;
+      for (let d = 0; d < classes; d++) {
+        if (d === y) continue;
+        const z = f(h0 + x[base + d]!);
+        if (z > 0) {
+          let h = p === 1 ? g : f(g2 * z);
+          if (w !== null) h = f(h * wy);
+          gy = f(gy - h);
+          grad[base + d] = h;
+        }
+      }
+    } else {
+      for (let d = 0; d < classes; d++) {
+        if (d === y) continue;
+        const z = h0 + x[base + d]!;
+        if (z > 0) {
+          let h = p === 1 ? g : g2 * z;
+          if (w !== null) h *= wy;
+          gy -= h;
+          grad[base + d] = h;
+        }
+      }
+    }
+    grad[base + y] = gy;
+  }
+  const go = gradOutput.data;
+  if (a.perRow) {
+    for (let t = 0; t < a.rows; t++) {
+      const s = go[t]!;
+      for (let k = t * classes; k < (t + 1) * classes; k++) grad[k] = r(grad[k]! * s);
+    }
+  } else {
+    const s = go[0]!;
+    for (let k = 0; k < grad.length; k++) grad[k] = r(grad[k]! * s);
+  }
+  return makeTensor(grad, input.shape, a.dtype);
+}
+
+/** nn.MultiMarginLoss: the options fixed at construction, as torch's module. */
+export const MultiMarginLoss = lossModule<MultiMarginOptions, IndexTensor>('MultiMarginLoss', multiMarginLoss, multiMarginLossBackward);
+export type MultiMarginLoss = InstanceType<typeof MultiMarginLoss>;
