@@ -42,6 +42,7 @@ export {
   type GaussianNllVar,
   type GaussianNllGrads,
 } from './losses/gaussian_nll_loss.ts';
+export { ctcLoss, ctcLossBackward, CTCLoss, type CtcLossOptions, type CtcLengths } from './losses/ctc_loss.ts';
 // A testing and fallback switch: useFloat32Kernels(false) runs float32 ops in the JS loops instead
 // of the WebAssembly kernels (the results are the same; tests compare the two).
 export { useFloat32Kernels } from './wasm/float32-kernels.ts';

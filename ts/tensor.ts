@@ -19,7 +19,8 @@ export interface IndexTensor {
 
 /** The Python exception type torch raises for an argument. */
 /** The Python exception type torch raises ('AttributeError': the function is not in that release's torch.nn.functional). */
-export type TorchErrorType = 'ValueError' | 'RuntimeError' | 'IndexError' | 'TypeError' | 'AttributeError';
+/** ('NotImplementedError': an ATen kernel without the dtype, from torch 2.8: TorchRelease.dispatchRaisesNotImplementedError.) */
+export type TorchErrorType = 'ValueError' | 'RuntimeError' | 'IndexError' | 'TypeError' | 'AttributeError' | 'NotImplementedError';
 
 /** An argument a loss rejects, with the Python exception type torch raises for it. */
 export class LossArgumentError extends Error {

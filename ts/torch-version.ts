@@ -254,6 +254,27 @@ export interface TorchRelease {
    * raised "margin_ranking_loss does not support scalars" and dims could differ (measured in 1.7).
    */
   readonly marginRankingSameDim: boolean;
+  /**
+   * F.ctc_loss takes an unbatched (T, C) log_probs with 1-D (or (1, S)) targets and 0-d lengths,
+   * unsqueezed to (T, 1, C) (pytorch#70092, Dec 2021: assumed from 1.11; seen in 1.13, not 1.7).
+   */
+  readonly ctcAcceptsUnbatched: boolean;
+  /**
+   * ctc_loss's CPU checks live in ctc_loss_allocate_outputs (named in their messages: "while
+   * checking arguments for ctc_loss_allocate_outputs"), which also rejects negative input and
+   * target lengths, and an input length of 0 gives a loss of 0 or inf (pytorch#81459's case):
+   * seen in 2.6 and 2.14, not in 1.13 ("for ctc_loss_cpu"; negative or zero lengths read memory
+   * never written); assumed from 2.1, one boundary for the three.
+   */
+  readonly ctcChecksInAllocateOutputs: boolean;
+  /** ctc_loss raises "log_probs tensor must not be empty" (pytorch#150981, April 2025: assumed from 2.8; seen in 2.13 and 2.14, not 2.6). */
+  readonly ctcRejectsEmptyLogProbs: boolean;
+  /**
+   * An ATen kernel dispatched on a dtype it lacks raises NotImplementedError ("\"ctc_loss_cpu\" not
+   * implemented for 'Long'"; pytorch#155470, June 2025: assumed from 2.8; seen in 2.13 and 2.14);
+   * before, RuntimeError (seen in 1.7 to 2.6).
+   */
+  readonly dispatchRaisesNotImplementedError: boolean;
 }
 
 /** ATEN_CPU_CAPABILITY values: 'default' runs scalar std:: math, the others SLEEF's vectorized math. */
@@ -371,6 +392,10 @@ export function torchRelease(version: string = NEWEST_TORCH, op = 'torchVersion'
     bceWeightUsesBroadcastShapes: atLeast(2, 12),
     clampMinGradZeroAtMin: atLeast(2, 14),
     marginRankingSameDim: atLeast(1, 11),
+    ctcAcceptsUnbatched: atLeast(1, 11),
+    ctcChecksInAllocateOutputs: atLeast(2, 1),
+    ctcRejectsEmptyLogProbs: atLeast(2, 8),
+    dispatchRaisesNotImplementedError: atLeast(2, 8),
   });
   if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
   cache.set(version, release);

@@ -21,6 +21,7 @@ import { nllLoss, nllLossBackward } from './nll_loss.ts';
 import { crossEntropyLoss, crossEntropyLossBackward } from './cross_entropy.ts';
 import { mseLoss, mseLossBackward } from './mse_loss.ts';
 import { l1Loss, l1LossBackward } from './l1_loss.ts';
+import { ctcLoss, ctcLossBackward } from './ctc_loss.ts';
 
 /**
  * Values a tensor argument holds, for the fuzzers and the benchmark: 'logit' any float (extremes
@@ -251,6 +252,23 @@ export const LOSSES = {
       maxRank: 5,
       targetBroadcasts: false,
       kwargs: { ignore_index: [-100, 0, 1, -1], label_smoothing: [0, 0.1, 0.5, 1] },
+    },
+  },
+  // log_probs (T, N, C) or unbatched (T, C); targets padded (N, S) or concatenated; lengths int64 (N) or 0-d
+  ctc_loss: {
+    args: ['log_probs', 'targets', 'input_lengths', 'target_lengths'],
+    grads: ['log_probs'],
+    forward: ctcLoss,
+    backward: ctcLossBackward,
+    domain: {
+      tensorKwargs: [],
+      input: 'logit',
+      target: 'classes',
+      minRank: 2,
+      maxRank: 3,
+      targetBroadcasts: false,
+      layout: 'ctc',
+      kwargs: { blank: [0, 1], zero_infinity: [false, true] },
     },
   },
 } as const satisfies Record<string, LossEntry>;
