@@ -43,6 +43,7 @@ export {
   type GaussianNllGrads,
 } from './losses/gaussian_nll_loss.ts';
 export { ctcLoss, ctcLossBackward, CTCLoss, type CtcLossOptions, type CtcLengths } from './losses/ctc_loss.ts';
+export { multiMarginLoss, multiMarginLossBackward, MultiMarginLoss, type MultiMarginOptions } from './losses/multi_margin_loss.ts';
 // A testing and fallback switch: useFloat32Kernels(false) runs float32 ops in the JS loops instead
 // of the WebAssembly kernels (the results are the same; tests compare the two).
 export { useFloat32Kernels } from './wasm/float32-kernels.ts';

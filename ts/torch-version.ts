@@ -241,6 +241,31 @@ export interface TorchRelease {
    */
   readonly bceWeightUsesBroadcastShapes: boolean;
   /**
+   * multi_margin_loss takes an (0, C) input, an empty batch (pytorch#46975, the PR that let
+   * multilabel_margin_loss take one: torch >= 1.8; seen in 1.13, not 1.7): 'none' gives (0,), 'mean'
+   * and 'sum' return memory never written; before, "non-empty vector or matrix expected, got size: [0, 4]".
+   */
+  readonly multiMarginAcceptsEmptyBatch: boolean;
+  /**
+   * multi_margin_loss's target-size message says what it expected, "inconsistent target size,
+   * expected 3 but got [2]" (pytorch#104851, July 2023: assumed from 2.1; seen in 2.6); before,
+   * "inconsistent target size, got: [2]" (seen in 1.7 and 1.13).
+   */
+  readonly multiMarginTargetSizeSaysExpected: boolean;
+  /**
+   * multi_margin_loss checks weight.numel() == C after the target's size, before any dtype check, and
+   * makes the weight contiguous ("inconsistent weight size, expected 4 but got [3]"; pytorch#104852,
+   * July 2023: assumed from 2.1; seen in 2.6 and 2.14); before, only weight[target] was read, past the
+   * end of a short weight too (seen in 1.7 and 1.13).
+   */
+  readonly multiMarginChecksWeightSize: boolean;
+  /**
+   * multi_margin_loss's target-size message reads "multi_margin_loss: target tensor should be 1-D with
+   * size equal to the number of input samples (batch size). Expected target size [3], but got [2].
+   * Input has shape [3, 4]." (pytorch#174072, Feb 2026: assumed from 2.11; seen in 2.14, not 2.6).
+   */
+  readonly multiMarginTargetSizeMessageDescriptive: boolean;
+  /**
    * clamp_min's (and clamp_min_'s) gradient is 0 where self equals min: where(self > min, grad, 0)
    * (the minimum-norm subgradient, pytorch#191142 for issue #184572; seen in 2.14.1, not in 2.13 or
    * 2.6; assumed from 2.14); before, where(self >= min, grad, 0) passed the gradient at the boundary
@@ -390,6 +415,10 @@ export function torchRelease(version: string = NEWEST_TORCH, op = 'torchVersion'
     logPromotesIntegerTensors: atLeast(1, 8),
     mlmlTargetSizeNamesInput: atLeast(2, 1),
     bceWeightUsesBroadcastShapes: atLeast(2, 12),
+    multiMarginAcceptsEmptyBatch: atLeast(1, 8),
+    multiMarginTargetSizeSaysExpected: atLeast(2, 1),
+    multiMarginChecksWeightSize: atLeast(2, 1),
+    multiMarginTargetSizeMessageDescriptive: atLeast(2, 11),
     clampMinGradZeroAtMin: atLeast(2, 14),
     marginRankingSameDim: atLeast(1, 11),
     ctcAcceptsUnbatched: atLeast(1, 11),

@@ -21,6 +21,7 @@ import { nllLoss, nllLossBackward } from './nll_loss.ts';
 import { crossEntropyLoss, crossEntropyLossBackward } from './cross_entropy.ts';
 import { mseLoss, mseLossBackward } from './mse_loss.ts';
 import { l1Loss, l1LossBackward } from './l1_loss.ts';
+import { multiMarginLoss, multiMarginLossBackward } from './multi_margin_loss.ts';
 import { ctcLoss, ctcLossBackward } from './ctc_loss.ts';
 
 /**
@@ -269,6 +270,22 @@ export const LOSSES = {
       targetBroadcasts: false,
       layout: 'ctc',
       kwargs: { blank: [0, 1], zero_infinity: [false, true] },
+    },
+  },
+  // input: scores, (C) with a 0-d target, (N, C) with (N), or 0-d; target: one class index per sample
+  multi_margin_loss: {
+    ...INPUT_TARGET,
+    forward: multiMarginLoss,
+    backward: multiMarginLossBackward,
+    domain: {
+      tensorKwargs: ['weight'],
+      input: 'logit',
+      target: 'classes',
+      minRank: 0,
+      maxRank: 2,
+      targetBroadcasts: false,
+      emptyBatchReductionUndefined: true,
+      kwargs: { p: [1, 2], margin: [1, 0.5, 2, 0, -1, 30] },
     },
   },
 } as const satisfies Record<string, LossEntry>;
