@@ -300,6 +300,43 @@ export interface TorchRelease {
    * before, RuntimeError (seen in 1.7 to 2.6).
    */
   readonly dispatchRaisesNotImplementedError: boolean;
+  /**
+   * F.cosine_similarity divides each (broadcast) input by its own norm before the product:
+   * ((x1 / n1) * (x2 / n2)).sum(dim), n = sqrt(max(pow(x, 2).sum(dim, keepdim), eps * eps))
+   * (pytorch#31378, merged Apr 2022: assumed from 1.12, measured in 1.13); before,
+   * sum(x1 * x2) / sqrt(max(sum(x1 * x1) * sum(x2 * x2), eps * eps)) (measured in 1.7).
+   */
+  readonly cosineSimilarityNormalizesFirst: boolean;
+  /**
+   * F.cosine_similarity's norms are linalg_vector_norm(x, 2, dim, keepdim).clone() clamped to eps
+   * (the follow-up of pytorch#78064 on values above 1: assumed from 2.0, measured in 2.6 and 2.14);
+   * before, the square root of the clamped cascade sum of squares (1.12, 1.13).
+   */
+  readonly cosineSimilarityUsesVectorNorm: boolean;
+  /**
+   * F.cosine_similarity raises RuntimeError "eps must be non-negative, got: <eps>" for eps < 0 or NaN,
+   * before broadcasting (seen in 2.13 and 2.14.1, not in 2.6; the PR not located: assumed from 2.10).
+   */
+  readonly cosineSimilarityRejectsNegativeEps: boolean;
+  /**
+   * cosine_embedding_loss requires a 1-D target ("1D target tensor expected, multi-target not
+   * supported"; pytorch#53110 for issue #53030, merged Mar 2021: assumed from 1.9); torch 1.7 checks
+   * nothing and lets where() broadcast any target.
+   */
+  readonly cosineEmbeddingChecksTargetDim: boolean;
+  /**
+   * cosine_embedding_loss takes unbatched (D) inputs with a 0-d target, and checks input1's dim
+   * against the target's ("0D or 1D target tensor expected", "1D target tensor expects 2D input
+   * tensors", "0D target tensor expects 1D input tensors"), summing over target.dim()
+   * (pytorch#64590, Sep 2021: assumed from 1.11, measured in 1.13); before, dim 1 always.
+   */
+  readonly cosineEmbeddingAccepts1d: boolean;
+  /**
+   * cosine_embedding_loss's dim check covers input2 too (pytorch#112782 for issue #112732, Nov 2023:
+   * assumed from 2.2, measured in 2.6); 1.13 checks input1 alone (input2 (D) with (N, D) input1 and a
+   * 1-D target raises IndexError from sum; (D) input1 with an (N, D) input2 and 0-d target computes).
+   */
+  readonly cosineEmbeddingChecksInput2Dim: boolean;
 }
 
 /** ATEN_CPU_CAPABILITY values: 'default' runs scalar std:: math, the others SLEEF's vectorized math. */
@@ -425,6 +462,12 @@ export function torchRelease(version: string = NEWEST_TORCH, op = 'torchVersion'
     ctcChecksInAllocateOutputs: atLeast(2, 1),
     ctcRejectsEmptyLogProbs: atLeast(2, 8),
     dispatchRaisesNotImplementedError: atLeast(2, 8),
+    cosineSimilarityNormalizesFirst: atLeast(1, 12),
+    cosineSimilarityUsesVectorNorm: atLeast(2, 0),
+    cosineSimilarityRejectsNegativeEps: atLeast(2, 10),
+    cosineEmbeddingChecksTargetDim: atLeast(1, 9),
+    cosineEmbeddingAccepts1d: atLeast(1, 11),
+    cosineEmbeddingChecksInput2Dim: atLeast(2, 2),
   });
   if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
   cache.set(version, release);
