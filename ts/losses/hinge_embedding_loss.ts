@@ -1,0 +1,149 @@
+// nn.HingeEmbeddingLoss / F.hinge_embedding_loss, forward and input gradient (targets usually +-1).
+//
+// Checks, in torch's order: torch/nn/functional.py's reduction (_Reduction.get_enum: ValueError);
+// torch.hinge_embedding_loss's argument parser (margin must be a float: TypeError); ATen's
+// broadcasting of target with input in at::where (RuntimeError, infer_size's message, the target
+// being tensor a).
+//
+// A composite in aten/src/ATen/native/Loss.cpp hinge_embedding_loss (the same ops in 1.7 to 2.14;
+// 1.7's where is _s_where after expand_outplace), each op rounded to the input's dtype:
+//   margin_clamp = (margin - self).clamp_min_(0)    (margin a Scalar rounded to the dtype; NaN stays NaN)
+//   output = where(target != 1, margin_clamp, 0) + where(target != -1, self, 0)
+//   then apply_loss_reduction. The output has broadcast(input, target)'s shape and the input's
+//   dtype: target is only compared, exactly, with 1 and -1 (a float64 or int64 target is not
+//   rounded to the input's dtype), so a target of neither adds both terms.
+// Backward: autograd through those ops:
+//   mean: g / numel; each where: where(cond, g, 0), summed to the input's shape (sum_to, ATen's
+//   order: ../sum-to.ts); clamp_min_: where(u >= 0, ., 0) with u = margin - self, from torch 2.14
+//   where(u > 0, ., 0) (pytorch#191142; clampMinGradZeroAtMin); rsub: negated; the two added.
+
+import { broadcastShapes, expandTo, inferSizeMismatch } from '../broadcast.ts';
+import { checkGradOutput, prepare, sameShape, type CommonOptions, type LossSignature } from '../loss-args.ts';
+import { lossModule } from '../loss-module.ts';
+import { useDType, type Round } from '../numerics.ts';
+import { floatArgument } from '../pointwise-loss.ts';
+import { applyReduction, makeTensor } from '../reduction.ts';
+import { atenSumTo } from '../sum-to.ts';
+import {
+  LossArgumentError,
+  allocate,
+  checkElementCount,
+  dtypeOf,
+  isIndexTensor,
+  numel,
+  type DType,
+  type IndexTensor,
+  type Tensor,
+} from '../tensor.ts';
+import { sumLanes, type TorchRelease } from '../torch-version.ts';
+
+export interface HingeEmbeddingOptions extends CommonOptions {
+  /** The margin (torch's default 1). */
+  margin?: number;
+}
+
+const OP = 'hingeEmbeddingLoss';
+const SIGNATURE = { tensorOptions: [], target: 'float', options: ['margin'] } as const satisfies LossSignature;
+
+interface Plan {
+  readonly torch: TorchRelease;
+  readonly reduction: 'none' | 'mean' | 'sum';
+  readonly dtype: DType;
+  readonly r: Round;
+  readonly lanes: number;
+  readonly margin: number;
+  readonly outShape: readonly number[];
+}
+
+function plan(
+  op: string,
+  args: { input: Tensor; target: Tensor | IndexTensor; gradOutput?: Tensor },
+  options: HingeEmbeddingOptions | undefined,
+): Plan {
+  const c = prepare(op, SIGNATURE, args, options);
+  const given = c.extra.margin;
+  const margin = floatArgument(op, 'hinge_embedding_loss', 'margin', 3, given === undefined ? 1 : given);
+  const input = c.input;
+  const target = c.target;
+  const outShape = broadcastShapes(target.shape, input.shape);
+  if (outShape === null) {
+    throw new LossArgumentError(`${op}: where(target != 1, ...): ${inferSizeMismatch(target.shape, input.shape)}`);
+  }
+  checkElementCount(op, 'the broadcast shape', outShape);
+  // The input's dtype alone (prepare's dtype would count a float64 target or gradOutput).
+  const dtype = dtypeOf(input);
+  const r = useDType(dtype);
+  return { torch: c.torch, reduction: c.reduction, dtype, r, lanes: sumLanes(dtype, c.torch, c.capability), margin: r(margin), outShape };
+}
+
+/** A tensor's values read over `full` (itself when the shapes agree, else expanded). */
+function over(t: Tensor | IndexTensor, full: readonly number[]): ArrayLike<number> {
+  if (sameShape(t.shape, full)) return t.data;
+  const asFloat = isIndexTensor(t) ? { data: Float64Array.from(t.data), shape: t.shape } : t;
+  return expandTo(asFloat, full);
+}
+
+/**
+ * The hinge embedding loss: input where target is 1, max(0, margin - input) where it is -1 (both
+ * added for any other target), reduced. target broadcasts with input (and may grow the output).
+ */
+export function hingeEmbeddingLoss(input: Tensor, target: Tensor | IndexTensor, options?: HingeEmbeddingOptions): Tensor {
+  const p = plan(OP, { input, target }, options);
+  const { r, margin } = p;
+  const x = over(input, p.outShape);
+  const t = over(target, p.outShape);
+  const n = numel(p.outShape);
+  const losses = allocate(p.dtype, n);
+  for (let i = 0; i < n; i++) {
+    const xi = x[i]!;
+    const ti = t[i]!;
+    const u = r(margin - xi);
+    const clamped = u < 0 ? 0 : u;
+    losses[i] = r((ti !== 1 ? clamped : 0) + (ti !== -1 ? xi : 0));
+  }
+  return applyReduction(losses, p.outShape, p.reduction, p.dtype, p.lanes, r);
+}
+
+/** d loss / d input for a gradOutput shaped like the forward output. */
+export function hingeEmbeddingLossBackward(
+  gradOutput: Tensor,
+  input: Tensor,
+  target: Tensor | IndexTensor,
+  options?: HingeEmbeddingOptions,
+): Tensor {
+  const op = `${OP}Backward`;
+  const p = plan(op, { input, target, gradOutput }, options);
+  checkGradOutput(op, gradOutput, p.reduction === 'none' ? p.outShape : []);
+  const { r, margin } = p;
+  const t = over(target, p.outShape);
+  const go = gradOutput.data;
+  const n = numel(p.outShape);
+  const gMean = p.reduction === 'mean' ? r(r(go[0]!) / r(n)) : p.reduction === 'sum' ? r(go[0]!) : 0;
+  const gSelf = new Float64Array(n);
+  const gMargin = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const g = p.reduction === 'none' ? r(go[i]!) : gMean;
+    const ti = t[i]!;
+    gSelf[i] = ti !== -1 ? g : 0;
+    gMargin[i] = ti !== 1 ? g : 0;
+  }
+  const selfSum = atenSumTo(gSelf, p.outShape, input.shape, p.dtype, p.lanes, r);
+  const marginSum = atenSumTo(gMargin, p.outShape, input.shape, p.dtype, p.lanes, r);
+  const strict = p.torch.clampMinGradZeroAtMin;
+  const x = input.data;
+  const grad = allocate(p.dtype, x.length);
+  for (let i = 0; i < x.length; i++) {
+    const u = r(margin - x[i]!);
+    const gm = (strict ? u > 0 : u >= 0) ? marginSum[i]! : 0;
+    grad[i] = r(selfSum[i]! + -gm);
+  }
+  return makeTensor(grad, input.shape, p.dtype);
+}
+
+/** nn.HingeEmbeddingLoss(margin, size_average, reduce, reduction): the options fixed at construction, as torch's module. */
+export const HingeEmbeddingLoss = lossModule<HingeEmbeddingOptions, Tensor | IndexTensor>(
+  'HingeEmbeddingLoss',
+  hingeEmbeddingLoss,
+  hingeEmbeddingLossBackward,
+);
+export type HingeEmbeddingLoss = InstanceType<typeof HingeEmbeddingLoss>;

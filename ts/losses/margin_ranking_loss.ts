@@ -1,0 +1,222 @@
+// nn.MarginRankingLoss / F.margin_ranking_loss, forward and the gradients of input1 and input2.
+//
+// Checks, in torch's order: torch/nn/functional.py's reduction (_Reduction.get_enum: ValueError);
+// its dim check: torch >= 1.11 (pytorch#64975) "All input tensors should have same dimension"
+// (0-d tensors allowed), before "margin_ranking_loss does not support scalars" for any 0-d one
+// (dims may differ); then torch.margin_ranking_loss's argument parser (margin must be a float:
+// TypeError); then ATen's broadcasting (RuntimeError, infer_size's message).
+//
+// A composite in aten/src/ATen/native/Loss.cpp margin_ranking_loss, each op rounded to its dtype:
+//   d = input1 - input2                  (broadcast; promote(input1, input2))
+//   u = -target * d + margin             (broadcast with target; promote(all three); margin a
+//                                         Scalar rounded to that dtype; an int64 target promotes to it)
+//   loss = u.clamp_min_(0)               (NaN stays NaN), then apply_loss_reduction (mean: sum / numel).
+// Backward: autograd through those ops (tools/autograd/derivatives.yaml):
+//   mean: g / numel (MeanBackward: grad.expand / numel);  clamp_min_: where(u >= 0, g, 0), from
+//   torch 2.14 where(u > 0, g, 0) (pytorch#191142; clampMinGradZeroAtMin); + margin passes g;
+//   mul: gd = g * (-target), summed to d's shape (sum_to in ATen's order, ../sum-to.ts);
+//   sub: input1's gd summed to its shape, input2's -gd summed to its shape.
+// target is differentiated by torch too (when it requires grad) but no golden asks for it: the
+// backward returns the gradients of input1 and input2. Elementwise ops are exact per element, so
+// only the reductions and sums depend on ATen's lane order.
+
+import { broadcastShapes, expandTo, inferSizeMismatch } from '../broadcast.ts';
+import { checkGradOutput, prepare, sameShape, torchSize, type CommonOptions, type LossSignature } from '../loss-args.ts';
+import { lossModule3 } from '../loss-module.ts';
+import { useDType, type Round } from '../numerics.ts';
+import { floatArgument } from '../pointwise-loss.ts';
+import { applyReduction, makeTensor } from '../reduction.ts';
+import { atenSumTo } from '../sum-to.ts';
+import {
+  LossArgumentError,
+  allocate,
+  checkAnyTensor,
+  checkElementCount,
+  checkTensor,
+  isIndexTensor,
+  numel,
+  type DType,
+  type IndexTensor,
+  type Tensor,
+} from '../tensor.ts';
+import { sumLanes, type TorchRelease } from '../torch-version.ts';
+
+export interface MarginRankingOptions extends CommonOptions {
+  /** The margin (torch's default 0). */
+  margin?: number;
+}
+
+/** The gradients by torch's argument names. */
+export type MarginRankingGrads = {
+  readonly input1: Tensor;
+  readonly input2: Tensor;
+};
+
+const OP = 'marginRankingLoss';
+const SIGNATURE = { tensorOptions: [], target: 'float', options: ['margin'] } as const satisfies LossSignature;
+
+const f64 = (t: Tensor | IndexTensor) => t.data instanceof Float64Array;
+
+interface Plan {
+  readonly torch: TorchRelease;
+  readonly reduction: 'none' | 'mean' | 'sum';
+  /** promote(input1, input2): input1 - input2's dtype. */
+  readonly dDtype: DType;
+  /** promote(input1, input2, target): the loss's dtype. */
+  readonly dtype: DType;
+  /** Rounds to the loss's dtype (useDType's switch: set again before each phase). */
+  readonly r: Round;
+  /** Rounds to d's dtype, by itself (not the global switch). */
+  readonly rd: (x: number) => number;
+  readonly lanes: number;
+  readonly dLanes: number;
+  readonly margin: number;
+  readonly dShape: readonly number[];
+  readonly outShape: readonly number[];
+  readonly gradOutput: Tensor | null;
+}
+
+function plan(
+  op: string,
+  args: { input1: unknown; input2: unknown; target: unknown; gradOutput?: unknown },
+  options: MarginRankingOptions | undefined,
+): Plan {
+  checkTensor(args.input1, op, 'input1');
+  checkTensor(args.input2, op, 'input2');
+  checkAnyTensor(args.target, op, 'target');
+  const c = prepare(
+    op,
+    SIGNATURE,
+    { input: args.input1, target: args.target, ...('gradOutput' in args ? { gradOutput: args.gradOutput } : {}) },
+    options,
+  );
+  const input1 = args.input1;
+  const input2 = args.input2;
+  const target = args.target;
+  const torch = c.torch;
+  const sizes = () => `input1: ${torchSize(input1.shape)}, input2: ${torchSize(input2.shape)}, target: ${torchSize(target.shape)} `;
+  if (torch.marginRankingSameDim) {
+    if (input1.shape.length !== input2.shape.length || input1.shape.length !== target.shape.length) {
+      throw new LossArgumentError(`${op}: margin_ranking_loss : All input tensors should have same dimension but got sizes: ${sizes()}`);
+    }
+  } else if (input1.shape.length === 0 || input2.shape.length === 0 || target.shape.length === 0) {
+    throw new LossArgumentError(`${op}: margin_ranking_loss does not support scalars, got sizes: ${sizes()}`);
+  }
+  const given = c.extra.margin;
+  const margin = floatArgument(op, 'margin_ranking_loss', 'margin', 4, given === undefined ? 0 : given);
+  const dShape = broadcastShapes(input1.shape, input2.shape);
+  if (dShape === null) throw new LossArgumentError(`${op}: input1 - input2: ${inferSizeMismatch(input1.shape, input2.shape)}`);
+  const outShape = broadcastShapes(target.shape, dShape);
+  if (outShape === null) throw new LossArgumentError(`${op}: -target * (input1 - input2): ${inferSizeMismatch(target.shape, dShape)}`);
+  checkElementCount(op, 'the broadcast shape', outShape);
+  const dDtype: DType = f64(input1) || f64(input2) ? 'float64' : 'float32';
+  const dtype: DType = dDtype === 'float64' || f64(target) ? 'float64' : 'float32';
+  const r = useDType(dtype);
+  return {
+    torch,
+    reduction: c.reduction,
+    dDtype,
+    dtype,
+    r,
+    rd: dDtype === 'float32' ? Math.fround : (x: number) => x,
+    lanes: sumLanes(dtype, torch, c.capability),
+    dLanes: sumLanes(dDtype, torch, c.capability),
+    margin: r(margin),
+    dShape,
+    outShape,
+    gradOutput: (c.gradOutput as Tensor | null) ?? null,
+  };
+}
+
+/** A tensor's values read over `full` (itself when the shapes agree, else expanded). */
+function over(t: Tensor | IndexTensor, full: readonly number[]): ArrayLike<number> {
+  if (sameShape(t.shape, full)) return t.data;
+  const asFloat = isIndexTensor(t) ? { data: Float64Array.from(t.data), shape: t.shape } : t;
+  return expandTo(asFloat, full);
+}
+
+/** u = -target * (input1 - input2) + margin over the broadcast shape, before the clamp. */
+function unclamped(p: Plan, input1: Tensor, input2: Tensor, target: Tensor | IndexTensor): { u: Float64Array; nt: Float64Array } {
+  const { rd, margin } = p;
+  const r = useDType(p.dtype);
+  const a = over(input1, p.outShape);
+  const b = over(input2, p.outShape);
+  const t = over(target, p.outShape);
+  const n = numel(p.outShape);
+  const u = new Float64Array(n);
+  const nt = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const d = rd(a[i]! - b[i]!);
+    const negT = r(-t[i]!);
+    nt[i] = negT;
+    u[i] = r(r(negT * d) + margin);
+  }
+  return { u, nt };
+}
+
+/**
+ * The margin ranking loss max(0, -target * (input1 - input2) + margin), reduced. input1, input2
+ * and target broadcast (torch >= 1.11: of one dim; before, no 0-d tensor); target is usually +-1
+ * (an IndexTensor is torch.long, promoted to the loss's dtype).
+ */
+export function marginRankingLoss(input1: Tensor, input2: Tensor, target: Tensor | IndexTensor, options?: MarginRankingOptions): Tensor {
+  const p = plan(OP, { input1, input2, target }, options);
+  const { u } = unclamped(p, input1, input2, target);
+  const r = useDType(p.dtype);
+  const losses = allocate(p.dtype, u.length);
+  for (let i = 0; i < u.length; i++) {
+    const v = u[i]!;
+    losses[i] = v < 0 ? 0 : v;
+  }
+  return applyReduction(losses, p.outShape, p.reduction, p.dtype, p.lanes, r);
+}
+
+/** d loss / d input1 and d loss / d input2 for a gradOutput shaped like the forward output. */
+export function marginRankingLossBackward(
+  gradOutput: Tensor,
+  input1: Tensor,
+  input2: Tensor,
+  target: Tensor | IndexTensor,
+  options?: MarginRankingOptions,
+): MarginRankingGrads {
+  const op = `${OP}Backward`;
+  const p = plan(op, { input1, input2, target, gradOutput }, options);
+  checkGradOutput(op, gradOutput, p.reduction === 'none' ? p.outShape : []);
+  const { rd } = p;
+  const { u, nt } = unclamped(p, input1, input2, target);
+  const r = useDType(p.dtype);
+  const go = gradOutput.data;
+  const n = u.length;
+  const gMean = p.reduction === 'mean' ? r(r(go[0]!) / r(n)) : p.reduction === 'sum' ? r(go[0]!) : 0;
+  const strict = p.torch.clampMinGradZeroAtMin;
+  // mul's gradient for d, g * (-target), then cast to d's dtype (mul_tensor_backward's .to(self's dtype))
+  const gd = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const g = p.reduction === 'none' ? r(go[i]!) : gMean;
+    const v = u[i]!;
+    const gc = (strict ? v > 0 : v >= 0) ? g : 0;
+    gd[i] = rd(r(gc * nt[i]!));
+  }
+  const sumRound = useDType(p.dDtype);
+  const gD = atenSumTo(gd, p.outShape, p.dShape, p.dDtype, p.dLanes, sumRound);
+  const neg = new Float64Array(gD.length);
+  for (let i = 0; i < neg.length; i++) neg[i] = -gD[i]!;
+  const grad = (values: ArrayLike<number>, t: Tensor) => {
+    const dtype: DType = f64(t) ? 'float64' : 'float32';
+    const summed = atenSumTo(values, p.dShape, t.shape, p.dDtype, p.dLanes, sumRound);
+    return makeTensor(summed, t.shape, dtype);
+  };
+  return { input1: grad(gD, input1), input2: grad(neg, input2) };
+}
+
+/**
+ * nn.MarginRankingLoss(margin, size_average, reduce, reduction): the options fixed at
+ * construction, as torch's module; forward(input1, input2, target).
+ */
+export const MarginRankingLoss = lossModule3<MarginRankingOptions, Tensor, Tensor | IndexTensor, MarginRankingGrads>(
+  'MarginRankingLoss',
+  marginRankingLoss,
+  marginRankingLossBackward,
+  true,
+);
+export type MarginRankingLoss = InstanceType<typeof MarginRankingLoss>;
