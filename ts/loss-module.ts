@@ -78,14 +78,16 @@ export interface LossModule3<Options, Target, Third, Grads> {
 /**
  * A module class over a three-tensor loss, e.g. nn.GaussianNLLLoss(input, target, var). Its
  * __init__ takes no size_average / reduce (torch: "got an unexpected keyword argument"), so
- * sizeAverage and reduce are TypeErrors here.
+ * sizeAverage and reduce are TypeErrors here, unless `legacyReduction` (nn.MarginRankingLoss's
+ * __init__ takes them, as lossModule's losses do).
  */
 export function lossModule3<Options, Target, Third, Grads>(
   name: string,
   forward: (input: Tensor, target: Target, third: Third, options?: Options) => Tensor,
   backward: (gradOutput: Tensor, input: Tensor, target: Target, third: Third, options?: Options) => Grads,
+  legacyReduction = false,
 ): new (
-  options?: Options,
+  options?: Options & LegacyReductionOptions,
 ) => LossModule3<Options, Target, Third, Grads> {
   const module = class {
     readonly options: Readonly<Options>;
@@ -94,7 +96,12 @@ export function lossModule3<Options, Target, Third, Grads>(
         ['sizeAverage', 'size_average'],
         ['reduce', 'reduce'],
       ] as const) {
-        if (options !== null && typeof options === 'object' && (options as Record<string, unknown>)[key] !== undefined) {
+        if (
+          !legacyReduction &&
+          options !== null &&
+          typeof options === 'object' &&
+          (options as Record<string, unknown>)[key] !== undefined
+        ) {
           throw new LossArgumentError(
             `${name}: unknown option '${key}' (torch: __init__() got an unexpected keyword argument '${torchName}')`,
             'TypeError',
