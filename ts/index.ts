@@ -44,6 +44,19 @@ export {
 } from './losses/gaussian_nll_loss.ts';
 export { ctcLoss, ctcLossBackward, CTCLoss, type CtcLossOptions, type CtcLengths } from './losses/ctc_loss.ts';
 export { multiMarginLoss, multiMarginLossBackward, MultiMarginLoss, type MultiMarginOptions } from './losses/multi_margin_loss.ts';
+export {
+  marginRankingLoss,
+  marginRankingLossBackward,
+  MarginRankingLoss,
+  type MarginRankingOptions,
+  type MarginRankingGrads,
+} from './losses/margin_ranking_loss.ts';
+export {
+  hingeEmbeddingLoss,
+  hingeEmbeddingLossBackward,
+  HingeEmbeddingLoss,
+  type HingeEmbeddingOptions,
+} from './losses/hinge_embedding_loss.ts';
 // A testing and fallback switch: useFloat32Kernels(false) runs float32 ops in the JS loops instead
 // of the WebAssembly kernels (the results are the same; tests compare the two).
 export { useFloat32Kernels } from './wasm/float32-kernels.ts';
