@@ -21,19 +21,37 @@
 // An empty batch's 'mean' / 'sum' is memory torch never wrote (1.8 to 2.14): this port gives the
 // kernel's unrun loop's values, NaN ('mean', 0 / 0) and 0 ('sum').
 
-import { checkGradOutput, prepare, torchDTypeName, type CommonOptions, type LossSignature, type Prepared } from '../loss-args.ts';
+import {
+  checkGradOutput,
+  copyOptions,
+  prepare,
+  torchDTypeName,
+  type CommonOptions,
+  type LossSignature,
+  type Prepared,
+} from '../loss-args.ts';
 import { lossModule } from '../loss-module.ts';
 import { useDType } from '../numerics.ts';
 import { makeTensor } from '../reduction.ts';
-import { LossArgumentError, allocate, dtypeOf, formatShape, isIndexTensor, type IndexTensor, type Tensor } from '../tensor.ts';
+import {
+  LossArgumentError,
+  allocate,
+  checkAnyTensor,
+  dtypeOf,
+  formatShape,
+  isIndexTensor,
+  toFloatTensor,
+  type IndexTensor,
+  type Tensor,
+} from '../tensor.ts';
 
 export interface MultiMarginOptions extends CommonOptions {
   /** 1 or 2 (torch: `p != 1 and p != 2` raises ValueError; True is 1). Default 1. */
   p?: number | boolean;
   /** Any number (non-finite included); converted to the input's dtype. Default 1. */
   margin?: number | boolean;
-  /** A per-class weight (C), of the input's dtype; weight[target] scales each row's terms. */
-  weight?: Tensor | null;
+  /** A per-class weight (C), of the input's dtype; weight[target] scales each row's terms. (An IndexTensor is torch.long: torch's dtype error.) */
+  weight?: Tensor | IndexTensor | null;
 }
 
 const OP = 'multiMarginLoss';
@@ -65,11 +83,26 @@ function pythonTypeName(value: unknown): string {
 
 function check(
   op: string,
-  args: { input: Tensor; target: IndexTensor; gradOutput?: Tensor },
+  args: { input: Tensor | IndexTensor; target: IndexTensor; gradOutput?: Tensor },
   options: MultiMarginOptions | undefined,
 ): Args {
-  const pr = prepare(op, SIGNATURE, args, options);
-  const { input, target, weight, torch } = pr;
+  // A torch.long input or weight gets as far as the kernel's dtype dispatch / data_ptr: checked as
+  // float32 stand-ins until then.
+  checkAnyTensor(args.input, op, 'input');
+  const intInput = isIndexTensor(args.input);
+  const opts = copyOptions(options, ['weight']);
+  const givenWeight = opts !== null && typeof opts === 'object' ? (opts as Record<string, unknown>).weight : undefined;
+  let intWeight = false;
+  if (givenWeight !== undefined && givenWeight !== null) {
+    checkAnyTensor(givenWeight, op, 'weight');
+    if (isIndexTensor(givenWeight)) {
+      intWeight = true;
+      (opts as Record<string, unknown>).weight = toFloatTensor(givenWeight, 'float32');
+    }
+  }
+  const input = intInput ? toFloatTensor(args.input as IndexTensor, 'float32') : (args.input as Tensor);
+  const pr = prepare(op, SIGNATURE, { ...args, input }, opts);
+  const { target, weight, torch } = pr;
   // functional.py: p, then weight.dim()
   const pGiven = pr.extra.p === undefined ? 1 : pr.extra.p;
   const p = pGiven === true ? 1 : pGiven;
@@ -126,15 +159,21 @@ function check(
   const empty = input.data.length === 0;
   const base = Object.assign(pr, { dtype, round, x: input.data, labels: new Int32Array(0), rows, classes, p: p as 1 | 2, perRow, empty }); // not a spread: see binary_cross_entropy_with_logits.ts
   if (empty) return Object.assign(base, { margin: 0, w: null });
+  if (intInput) {
+    throw new LossArgumentError(
+      `${op}: "multi_margin_loss_cpu_kernel" not implemented for 'Long' (input must be float32 or float64)`,
+      torch.dispatchRaisesNotImplementedError ? 'NotImplementedError' : 'RuntimeError',
+    );
+  }
   // the kernel's data_ptr<int64_t>(), data_ptr<scalar_t>() and margin.to<scalar_t>(), in that order
   if (!isIndexTensor(target)) {
     throw new LossArgumentError(
       `${op}: argument 'target' must hold class indices (Int32Array data, torch.long), got a float tensor (torch: expected scalar type Long but found ${torchDTypeName(target)})`,
     );
   }
-  if (weight !== null && dtypeOf(weight) !== dtype) {
+  if (weight !== null && (intWeight || dtypeOf(weight) !== dtype)) {
     throw new LossArgumentError(
-      `${op}: weight must have the input's dtype ${dtype} (torch: expected scalar type ${torchDTypeName(input)} but found ${torchDTypeName(weight)})`,
+      `${op}: weight must have the input's dtype ${dtype} (torch: expected scalar type ${torchDTypeName(input)} but found ${intWeight ? 'Long' : torchDTypeName(weight)})`,
     );
   }
   if (dtype === 'float32' && Number.isFinite(marginValue) && Math.abs(marginValue) > FLT_MAX) {
@@ -203,7 +242,7 @@ function rowLosses(a: Args): Float64Array {
   return out;
 }
 
-export function multiMarginLoss(input: Tensor, target: IndexTensor, options?: MultiMarginOptions): Tensor {
+export function multiMarginLoss(input: Tensor | IndexTensor, target: IndexTensor, options?: MultiMarginOptions): Tensor {
   const a = check(OP, { input, target }, options);
   if (a.perRow) return makeTensor(a.empty ? [] : rowLosses(a), [a.rows], a.dtype);
   if (a.empty) return makeTensor([a.reduction === 'mean' ? Number.NaN : 0], [], a.dtype);
@@ -214,7 +253,12 @@ export function multiMarginLoss(input: Tensor, target: IndexTensor, options?: Mu
 }
 
 /** d loss / d input for a gradOutput shaped like the forward output. */
-export function multiMarginLossBackward(gradOutput: Tensor, input: Tensor, target: IndexTensor, options?: MultiMarginOptions): Tensor {
+export function multiMarginLossBackward(
+  gradOutput: Tensor,
+  input: Tensor | IndexTensor,
+  target: IndexTensor,
+  options?: MultiMarginOptions,
+): Tensor {
   const op = `${OP}Backward`;
   const a = check(op, { input, target, gradOutput }, options);
   checkGradOutput(op, gradOutput, a.perRow ? [a.rows] : []);
