@@ -57,6 +57,18 @@ export {
   HingeEmbeddingLoss,
   type HingeEmbeddingOptions,
 } from './losses/hinge_embedding_loss.ts';
+export {
+  pairwiseDistance,
+  pairwiseDistanceBackward,
+  type PairwiseDistanceOptions,
+} from './pairwise-distance.ts';
+export {
+  tripletMarginLoss,
+  tripletMarginLossBackward,
+  TripletMarginLoss,
+  type TripletMarginOptions,
+  type TripletGrads,
+} from './losses/triplet_margin_loss.ts';
 // A testing and fallback switch: useFloat32Kernels(false) runs float32 ops in the JS loops instead
 // of the WebAssembly kernels (the results are the same; tests compare the two).
 export { useFloat32Kernels } from './wasm/float32-kernels.ts';

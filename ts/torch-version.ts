@@ -280,6 +280,61 @@ export interface TorchRelease {
    */
   readonly marginRankingSameDim: boolean;
   /**
+   * pairwise_distance reduces the broadcast shape's last dim ("innermost_dim", which takes 1-D and
+   * 0-d inputs; pytorch#64882, Sep 2021: torch >= 1.11; measured in 1.13); before, dim 1 (1.7: a 1-D or 0-d input raises
+   * IndexError "Dimension out of range", a 3-D input reduces dim 1).
+   */
+  readonly pairwiseDistanceInnermostDim: boolean;
+  /**
+   * at::norm's CPU kernel reads p as a C float (norm_kernel_tensor_iterator_impl's `float val`, so
+   * NormOps' p and 1 / p are float) and starts the inf-norm's max at FLT_MIN (measured in 1.7);
+   * later, p is a double cast to acc_t and the max starts at 0 (assumed from 1.8, measured in 1.13).
+   */
+  readonly normKernelFloatP: boolean;
+  /**
+   * norm with p = 2 over a contiguous last dim runs binary_kernel_reduce_lastdim's vectorized loop
+   * (lanes of x * x, folded in order, then the scalar tail); before, binary_kernel_reduce's one
+   * sequential accumulator (measured: 1.7 sequential, 1.13 vectorized; assumed from 1.11).
+   */
+  readonly normTwoLastDimVectorized: boolean;
+  /**
+   * The p = 2 last-dim loop's lane accumulation acc_vec += x * x is one fused multiply-add per lane
+   * in Debian's 1.13 build (measured), two roundings in 2.6's and 2.14's (measured; GCC's contraction
+   * of the Vectorized ops differs by build; assumed for 1.11 to 1.13). Its scalar tail fuses only the
+   * last x * x into the sum (measured in 1.13, 2.6, 2.14).
+   */
+  readonly normTwoLanesFused: boolean;
+  /** linalg_vector_norm over a dim of size 1 is |x| without the kernel (assumed from 2.0, measured in 2.6 and 2.14). */
+  readonly vectorNormOfOneIsAbs: boolean;
+  /**
+   * at::norm is linalg_vector_norm underneath (torch >= 2.0, assumed; measured in 2.6 and 2.14), which
+   * raises "linalg.vector_norm cannot compute the inf norm on the dimension 1because this dimension
+   * is empty ..." for p < 0 or inf over an empty dim; 1.13's norm returns 0 / inf there.
+   */
+  readonly vectorNormRejectsEmpty: boolean;
+  /**
+   * norm_backward's newer form: p = 2 as grad * (self / norm).masked_fill_(norm == 0, 0), inf as
+   * sgn(self) * (grad / mask.sum(dim)) * mask with mask = |self| == norm or NaN, p < 1 as its own
+   * branch (assumed from 1.10; measured in 1.13); before, self * (grad / norm masked) etc. (1.7).
+   */
+  readonly normBackwardMaskedTwo: boolean;
+  /** F.triplet_margin_loss and F.triplet_margin_with_distance_loss raise ValueError "margin must be greater than 0, got ..." for margin <= 0 (pytorch#121978, March 2024: torch >= 2.3; measured in 2.6 and 2.14, not in 1.13). */
+  readonly tripletMarginRejectsNonPositiveMargin: boolean;
+  /** ATen's triplet_margin_loss checks that anchor, positive and negative have one number of dims (pytorch#64882, Sep 2021: torch >= 1.11; measured in 1.13, not in 1.7). */
+  readonly tripletMarginChecksDims: boolean;
+  /** ... in the words "The anchor, positive, and negative tensors are expected to have the same number of dimensions, but got: ..." (pytorch#85614, Oct 2022: torch >= 2.0; measured in 2.6); before, "All inputs should have same dimension but got 2D, 1D and 2D inputs." (measured in 1.13). */
+  readonly tripletMarginDimsMessageNamesTensors: boolean;
+  /** min/minimum's gradient splits ties, grad / 2 to each (assumed from 1.10; measured in 1.13); before, other (the second operand) took a tie's whole gradient (measured in 1.7). */
+  readonly minimumGradSplitsTies: boolean;
+  /** F.triplet_margin_with_distance_loss and nn.TripletMarginWithDistanceLoss exist (pytorch#43680, torch >= 1.7; measured in 1.7). */
+  readonly tripletMarginWithDistanceExists: boolean;
+  /**
+   * F.triplet_margin_with_distance_loss checks reduction and the dims first and computes
+   * clamp_min(margin + d_pos - d_neg, 0) (pytorch#85614, Oct 2022: torch >= 2.0; measured in 2.6 and 2.14); before, it
+   * computed clamp(d_pos - d_neg + margin, min=0) and parsed the reduction last (1.7, 1.13).
+   */
+  readonly tripletWithDistanceChecksFirst: boolean;
+  /**
    * F.ctc_loss takes an unbatched (T, C) log_probs with 1-D (or (1, S)) targets and 0-d lengths,
    * unsqueezed to (T, 1, C) (pytorch#70092, Dec 2021: assumed from 1.11; seen in 1.13, not 1.7).
    */
@@ -458,6 +513,19 @@ export function torchRelease(version: string = NEWEST_TORCH, op = 'torchVersion'
     multiMarginTargetSizeMessageDescriptive: atLeast(2, 11),
     clampMinGradZeroAtMin: atLeast(2, 14),
     marginRankingSameDim: atLeast(1, 11),
+    pairwiseDistanceInnermostDim: atLeast(1, 11),
+    normKernelFloatP: !atLeast(1, 8),
+    normTwoLastDimVectorized: atLeast(1, 11),
+    normTwoLanesFused: atLeast(1, 11) && !atLeast(2, 0),
+    vectorNormOfOneIsAbs: atLeast(2, 0),
+    vectorNormRejectsEmpty: atLeast(2, 0),
+    normBackwardMaskedTwo: atLeast(1, 10),
+    tripletMarginRejectsNonPositiveMargin: atLeast(2, 3),
+    tripletMarginChecksDims: atLeast(1, 11),
+    tripletMarginDimsMessageNamesTensors: atLeast(2, 0),
+    minimumGradSplitsTies: atLeast(1, 10),
+    tripletMarginWithDistanceExists: atLeast(1, 7),
+    tripletWithDistanceChecksFirst: atLeast(2, 0),
     ctcAcceptsUnbatched: atLeast(1, 11),
     ctcChecksInAllocateOutputs: atLeast(2, 1),
     ctcRejectsEmptyLogProbs: atLeast(2, 8),

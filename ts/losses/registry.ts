@@ -23,6 +23,7 @@ import { mseLoss, mseLossBackward } from './mse_loss.ts';
 import { l1Loss, l1LossBackward } from './l1_loss.ts';
 import { multiMarginLoss, multiMarginLossBackward } from './multi_margin_loss.ts';
 import { ctcLoss, ctcLossBackward } from './ctc_loss.ts';
+import { decodeP, tripletMarginLoss, tripletMarginLossBackward } from './triplet_margin_loss.ts';
 
 /**
  * Values a tensor argument holds, for the fuzzers and the benchmark: 'logit' any float (extremes
@@ -287,6 +288,26 @@ export const LOSSES = {
       emptyBatchReductionUndefined: true,
       kwargs: { p: [1, 2], margin: [1, 0.5, 2, 0, -1, 30] },
     },
+  },
+  // anchor, positive, negative: (N, D) vectors or unbatched (D), any floats; no target
+  triplet_margin_loss: {
+    args: ['anchor', 'positive', 'negative'],
+    grads: ['anchor', 'positive', 'negative'],
+    forward: tripletMarginLoss,
+    backward: tripletMarginLossBackward,
+    domain: {
+      tensorKwargs: [],
+      input: 'logit',
+      target: null,
+      minRank: 1,
+      maxRank: 2,
+      targetBroadcasts: false,
+      layout: 'vectors',
+      extraArgs: { positive: 'logit', negative: 'logit' },
+      kwargs: { margin: [1, 0.5, 2], p: [2, 1, 3, 1.5], eps: [1e-6, 0, 1e-3], swap: [false, true] },
+    },
+    // p = inf is recorded as "inf" (JSON has no infinity)
+    kwargDecoders: { p: decodeP },
   },
 } as const satisfies Record<string, LossEntry>;
 

@@ -1,0 +1,370 @@
+// nn.TripletMarginLoss / F.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap), forward
+// and the gradients of anchor, positive and negative.
+//
+// torch/nn/functional.py: _Reduction.get_enum(reduction); margin <= 0 -> ValueError "margin must be
+// greater than 0, got ..." (tripletMarginRejectsNonPositiveMargin, torch >= 2.6); then ATen's
+// aten/src/ATen/native/Loss.cpp triplet_margin_loss, each tensor op rounded to the dtype:
+//   anchor, positive and negative of one number of dims (tripletMarginChecksDims; its wording per
+//   tripletMarginDimsMessageNamesTensors), else RuntimeError;
+//   dist_pos = pairwise_distance(anchor, positive, p, eps)    (../pairwise-distance.ts: x1 - x2 + eps,
+//   dist_neg = pairwise_distance(anchor, negative, p, eps)     then the norm over the last dim; 1.7: dim 1)
+//   swap: dist_swap = pairwise_distance(positive, negative, p, eps); dist_neg = at::min(dist_neg, dist_swap)
+//   output = clamp_min(margin + dist_pos - dist_neg, 0)        (margin a wrapped number: rounded to the dtype)
+//   apply_loss_reduction: 'mean' sum / numel, 'sum' (ATen's cascade sum), 'none'.
+// Backward: autograd through those ops (tools/autograd/derivatives.yaml):
+//   mean: g / numel;  clamp_min: g where x >= 0 (torch 2.14: x > 0, clampMinGradZeroAtMin), else 0 (NaN: 0);
+//   dist_pos += g, dist_neg += -g;  min(a, b) (minimumGradSplitsTies, torch >= 1.10 assumed):
+//   where(a == b, g / 2, g) masked to 0 where a > b (for a) / a < b (for b); before (measured in 1.7),
+//   a tie's gradient goes to b: a gets g unless a >= b, b gets g unless a < b (NaN: both get g);  each pairwise_distance: norm_backward, then the sub's two gradients
+//   (summed to each operand's shape); an operand's contributions added (two each).
+
+import { checkGradOutput, prepare, type CommonOptions, type LossSignature } from '../loss-args.ts';
+import { lossModule3 } from '../loss-module.ts';
+import { useDType } from '../numerics.ts';
+import { normBackward, planPairwiseDistance, subGradients, type NormPlan } from '../pairwise-distance.ts';
+import { applyReduction, makeTensor } from '../reduction.ts';
+import { LossArgumentError, checkTensor, type DType, type FloatArray, type Tensor } from '../tensor.ts';
+import { sumLanes, type CpuCapability, type TorchRelease } from '../torch-version.ts';
+import type { Reduction } from '../loss-args.ts';
+
+export interface TripletMarginOptions extends CommonOptions {
+  /** Default 1; torch >= 2.6 rejects margin <= 0. */
+  margin?: number;
+  /** The norm degree of the pairwise distance (default 2). */
+  p?: number;
+  /** Added to the differences before the norm (default 1e-6). */
+  eps?: number;
+  /** Use min(d(a, n), d(p, n)) as the negative distance (default false). */
+  swap?: boolean;
+}
+
+/** The gradients by torch's argument names. */
+export type TripletGrads = {
+  readonly anchor: Tensor;
+  readonly positive: Tensor;
+  readonly negative: Tensor;
+};
+
+const OP = 'tripletMarginLoss';
+const SIGNATURE = {
+  tensorOptions: [],
+  target: 'float',
+  options: ['margin', 'p', 'eps', 'swap'],
+} as const satisfies LossSignature;
+
+/** A golden case's p: a number, or "inf" / "-inf" / "nan" as the case modules record them (JSON has no infinity). */
+export function decodeP(value: unknown): unknown {
+  if (value === 'inf') return Infinity;
+  if (value === '-inf') return -Infinity;
+  if (value === 'nan') return NaN;
+  return value;
+}
+
+/** Python's str() of a float margin in torch's f-string. */
+export function pythonFloat(v: number): string {
+  if (Number.isNaN(v)) return 'nan';
+  if (v === Infinity) return 'inf';
+  if (v === -Infinity) return '-inf';
+  return Number.isInteger(v) ? `${v}.0` : String(v);
+}
+
+/** The margin check of functional.py (torch >= 2.6). */
+export function checkMargin(op: string, torch: TorchRelease, margin: number): void {
+  if (torch.tripletMarginRejectsNonPositiveMargin && margin <= 0) {
+    throw new LossArgumentError(`${op}: margin must be greater than 0, got ${pythonFloat(margin)}`, 'ValueError');
+  }
+}
+
+export function checkNumber(op: string, name: string, value: unknown, type = 'float'): void {
+  if (typeof value !== 'number') {
+    throw new LossArgumentError(
+      `${op}: ${name} must be a number (torch: argument '${name}' must be ${type}), got ${typeof value}`,
+      'TypeError',
+    );
+  }
+}
+
+/** The distances' combination after the distances: what both triplet losses share. */
+export interface TripletCore {
+  readonly dtype: DType;
+  readonly torch: TorchRelease;
+  readonly capability: CpuCapability;
+  readonly reduction: Reduction;
+  readonly shape: readonly number[];
+  /** margin + dist_pos - dist_neg (after any swap), before the clamp. */
+  readonly pre: Float64Array;
+  readonly losses: Float64Array;
+  /** Which of dist_neg / dist_swap the min took, per element: the min's gradient split. */
+  readonly dPos: ArrayLike<number>;
+  readonly dNeg: ArrayLike<number>;
+  readonly dSwap: ArrayLike<number> | null;
+}
+
+/**
+ * clamp(margin + d_pos - d_neg, 0) in the order of the release's composite: 'aten' (ATen's
+ * triplet_margin_loss and functional.py from 2.6: (d_pos + margin) - d_neg) or 'old-python'
+ * (triplet_margin_with_distance_loss before 2.6: (d_pos - d_neg) + margin).
+ */
+export function tripletCore(
+  dtype: DType,
+  torch: TorchRelease,
+  capability: CpuCapability,
+  reduction: Reduction,
+  margin: number,
+  dPos: ArrayLike<number>,
+  dNeg0: ArrayLike<number>,
+  dSwap: ArrayLike<number> | null,
+  shape: readonly number[],
+  order: 'aten' | 'old-python',
+): TripletCore {
+  const r = useDType(dtype);
+  const m = r(margin);
+  const n = dPos.length;
+  const pre = new Float64Array(n);
+  const losses = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let dn = dNeg0[i]!;
+    if (dSwap !== null) {
+      const s = dSwap[i]!;
+      dn = dn !== dn || s !== s ? NaN : s < dn ? s : dn;
+    }
+    const v = order === 'aten' ? r(r(dPos[i]! + m) - dn) : r(r(dPos[i]! - dn) + m);
+    pre[i] = v;
+    losses[i] = v !== v ? v : v < 0 ? 0 : v;
+  }
+  return { dtype, torch, capability, reduction, shape, pre, losses, dPos, dNeg: dNeg0, dSwap };
+}
+
+export function reduceCore(core: TripletCore): Tensor {
+  const r = useDType(core.dtype);
+  return applyReduction(core.losses, core.shape, core.reduction, core.dtype, sumLanes(core.dtype, core.torch, core.capability), r);
+}
+
+/**
+ * The gradients of the three distances (d_pos, d_neg, d_swap) for a gradOutput of the loss.
+ * `clampGradZeroAtMin`: the clamp's gradient is 0 where its input equals 0.
+ */
+export function coreBackward(
+  core: TripletCore,
+  gradOutput: Tensor,
+  clampGradZeroAtMin: boolean,
+): { gPos: Float64Array; gNeg: Float64Array; gSwap: Float64Array | null } {
+  const r = useDType(core.dtype);
+  const n = core.losses.length;
+  const go = gradOutput.data;
+  const gMean = core.reduction === 'mean' ? r(go[0]! / n) : go[0]!;
+  const gPos = new Float64Array(n);
+  const gNeg = new Float64Array(n);
+  const gSwap = core.dSwap === null ? null : new Float64Array(n);
+  const splits = core.torch.minimumGradSplitsTies;
+  for (let i = 0; i < n; i++) {
+    const g0 = core.reduction === 'none' ? r(go[i]!) : gMean;
+    const x = core.pre[i]!;
+    const g = (clampGradZeroAtMin ? x > 0 : x >= 0) ? g0 : 0;
+    gPos[i] = g;
+    const gn = -g;
+    if (gSwap === null) {
+      gNeg[i] = gn;
+      continue;
+    }
+    const a = core.dNeg[i]!;
+    const b = core.dSwap![i]!;
+    if (splits) {
+      const h = a === b ? r(gn / 2) : gn;
+      gNeg[i] = a > b ? 0 : h;
+      gSwap[i] = a < b ? 0 : h;
+    } else {
+      gNeg[i] = a >= b ? 0 : gn;
+      gSwap[i] = a < b ? 0 : gn;
+    }
+  }
+  return { gPos, gNeg, gSwap };
+}
+
+/** Adds two gradient contributions of one operand (autograd's InputBuffer), rounded to the dtype. */
+export function addGrads(dtype: DType, a: FloatArray, b: FloatArray): FloatArray {
+  const r = useDType(dtype);
+  for (let i = 0; i < a.length; i++) a[i] = r(a[i]! + b[i]!);
+  return a;
+}
+
+interface Plan {
+  readonly core: TripletCore;
+  readonly pos: NormPlan;
+  readonly neg: NormPlan;
+  readonly swap: NormPlan | null;
+  readonly gradOutput: Tensor | null;
+}
+
+function plan(
+  op: string,
+  anchor: Tensor,
+  positive: Tensor,
+  negative: Tensor,
+  options: TripletMarginOptions | undefined,
+  gradOutput?: Tensor,
+): Plan {
+  const c = prepare(op, SIGNATURE, { input: anchor, target: positive, ...(gradOutput === undefined ? {} : { gradOutput }) }, options);
+  checkTensor(negative, op, 'negative');
+  const torch = c.torch;
+  const margin = c.extra.margin ?? 1;
+  const p = c.extra.p ?? 2;
+  const eps = c.extra.eps ?? 1e-6;
+  const swap = c.extra.swap ?? false;
+  checkNumber(op, 'margin', margin);
+  checkNumber(op, 'p', p);
+  checkNumber(op, 'eps', eps);
+  if (typeof swap !== 'boolean') throw new LossArgumentError(`${op}: swap must be a boolean, got ${typeof swap}`, 'TypeError');
+  checkMargin(op, torch, margin as number);
+  const dims = [anchor.shape.length, positive.shape.length, negative.shape.length];
+  if (torch.tripletMarginChecksDims && !(dims[0] === dims[1] && dims[1] === dims[2])) {
+    throw new LossArgumentError(
+      torch.tripletMarginDimsMessageNamesTensors
+        ? `${op}: The anchor, positive, and negative tensors are expected to have the same number of dimensions, but got: anchor ${dims[0]}D, positive ${dims[1]}D, and negative ${dims[2]}D inputs`
+        : `${op}: All inputs should have same dimension but got ${dims[0]}D, ${dims[1]}D and ${dims[2]}D inputs.`,
+    );
+  }
+  const cap = c.capability;
+  const pos = planPairwiseDistance(op, anchor, positive, p, eps, false, torch, cap, ['anchor', 'positive']);
+  const neg = planPairwiseDistance(op, anchor, negative, p, eps, false, torch, cap, ['anchor', 'negative']);
+  const sw = swap ? planPairwiseDistance(op, positive, negative, p, eps, false, torch, cap, ['positive', 'negative']) : null;
+  const dtype: DType = [anchor, positive, negative].some((t) => t.data instanceof Float64Array) ? 'float64' : 'float32';
+  const shape = broadcastOut(op, pos.outShape, neg.outShape, sw?.outShape);
+  const core = tripletCore(
+    dtype,
+    torch,
+    cap,
+    c.reduction,
+    margin as number,
+    expandTo(pos.norm, pos.outShape, shape),
+    expandTo(neg.norm, neg.outShape, shape),
+    sw === null ? null : expandTo(sw.norm, sw.outShape, shape),
+    shape,
+    'aten',
+  );
+  return { core, pos, neg, swap: sw, gradOutput: c.gradOutput };
+}
+
+/** The broadcast shape of the distances (they broadcast when the operands do only partly). */
+export function broadcastOut(op: string, a: readonly number[], b: readonly number[], c?: readonly number[]): number[] {
+  let out = [...a];
+  for (const s of c === undefined ? [b] : [b, c]) {
+    const n = Math.max(out.length, s.length);
+    const next: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const x = out[out.length - n + i] ?? 1;
+      const y = s[s.length - n + i] ?? 1;
+      if (x !== y && x !== 1 && y !== 1) {
+        throw new LossArgumentError(
+          `${op}: The size of tensor a (${x}) must match the size of tensor b (${y}) at non-singleton dimension ${i}`,
+        );
+      }
+      next.push(x === 1 ? y : x);
+    }
+    out = next;
+  }
+  return out;
+}
+
+/** `values` (shaped `from`) read at every index of the broadcast shape `to`. */
+export function expandTo(values: ArrayLike<number>, from: readonly number[], to: readonly number[]): ArrayLike<number> {
+  if (from.length === to.length && from.every((d, i) => d === to[i])) return values;
+  const n = to.reduce((x, y) => x * y, 1);
+  const out = new Float64Array(n);
+  const lead = to.length - from.length;
+  const strides = new Array<number>(to.length).fill(0);
+  let s = 1;
+  for (let i = from.length - 1; i >= 0; i--) {
+    strides[i + lead] = from[i] === 1 ? 0 : s;
+    s *= from[i]!;
+  }
+  const idx = new Array<number>(to.length).fill(0);
+  for (let k = 0; k < n; k++) {
+    let off = 0;
+    for (let d = 0; d < to.length; d++) off += idx[d]! * strides[d]!;
+    out[k] = values[off]!;
+    for (let d = to.length - 1; d >= 0; d--) {
+      if (++idx[d]! < to[d]!) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** A distance's gradient summed back from the broadcast output shape to the distance's own shape. */
+export function sumBack(dtype: DType, g: Float64Array, to: readonly number[], from: readonly number[], lanes: number): Float64Array {
+  if (from.length === to.length && from.every((d, i) => d === to[i])) return g;
+  // Rare (anchor and positive broadcast against negative only partly); a plain sum in ATen's order.
+  const out = new Float64Array(from.reduce((x, y) => x * y, 1));
+  const idxMap = expandTo(
+    Float64Array.from({ length: out.length }, (_, i) => i),
+    from,
+    to,
+  );
+  const r = useDType(dtype);
+  void lanes;
+  for (let k = 0; k < g.length; k++) {
+    const j = idxMap[k]!;
+    out[j] = r(out[j]! + g[k]!);
+  }
+  return out;
+}
+
+/** F.triplet_margin_loss(anchor, positive, negative, margin=1, p=2, eps=1e-6, swap=False, reduction='mean'). */
+export function tripletMarginLoss(anchor: Tensor, positive: Tensor, negative: Tensor, options?: TripletMarginOptions): Tensor {
+  return reduceCore(plan(OP, anchor, positive, negative, options).core);
+}
+
+/** d loss / d anchor, positive and negative, for gradOutput shaped like the forward output. */
+export function tripletMarginLossBackward(
+  gradOutput: Tensor,
+  anchor: Tensor,
+  positive: Tensor,
+  negative: Tensor,
+  options?: TripletMarginOptions,
+): TripletGrads {
+  const op = `${OP}Backward`;
+  const pl = plan(op, anchor, positive, negative, options, gradOutput);
+  const core = pl.core;
+  checkGradOutput(op, gradOutput, core.reduction === 'none' ? core.shape : []);
+  const g = coreBackward(core, gradOutput, core.torch.clampMinGradZeroAtMin);
+  const lanes = sumLanes(core.dtype, core.torch, core.capability);
+  const gp = subGradients(
+    pl.pos,
+    normBackward(pl.pos, sumBack(core.dtype, g.gPos, core.shape, pl.pos.outShape, lanes)),
+    anchor.shape,
+    positive.shape,
+  );
+  const gn = subGradients(
+    pl.neg,
+    normBackward(pl.neg, sumBack(core.dtype, g.gNeg, core.shape, pl.neg.outShape, lanes)),
+    anchor.shape,
+    negative.shape,
+  );
+  let gPositive = gp.x2;
+  let gNegative = gn.x2;
+  if (pl.swap !== null) {
+    const gs = subGradients(
+      pl.swap,
+      normBackward(pl.swap, sumBack(core.dtype, g.gSwap!, core.shape, pl.swap.outShape, lanes)),
+      positive.shape,
+      negative.shape,
+    );
+    gPositive = addGrads(core.dtype, gPositive, gs.x1);
+    gNegative = addGrads(core.dtype, gNegative, gs.x2);
+  }
+  return {
+    anchor: makeTensor(addGrads(core.dtype, gp.x1, gn.x1), anchor.shape, core.dtype),
+    positive: makeTensor(gPositive, positive.shape, core.dtype),
+    negative: makeTensor(gNegative, negative.shape, core.dtype),
+  };
+}
+
+/** nn.TripletMarginLoss(margin, p, eps, swap, reduction; size_average / reduce as torch's _Loss). */
+export const TripletMarginLoss = lossModule3<TripletMarginOptions, Tensor, Tensor, TripletGrads>(
+  'TripletMarginLoss',
+  tripletMarginLoss,
+  tripletMarginLossBackward,
+  true,
+);
+export type TripletMarginLoss = InstanceType<typeof TripletMarginLoss>;

@@ -1,0 +1,414 @@
+// F.pairwise_distance(x1, x2, p, eps, keepdim) / nn.PairwiseDistance, forward and backward, per release.
+//
+// aten/src/ATen/native/Distance.cpp pairwise_distance:
+//   diff = x1 - x2 + eps          (two float ops: the difference rounded, then + eps as a wrapped
+//                                  number, i.e. eps rounded to the dtype; x1 and x2 broadcast)
+//   norm(diff, p, dim, keepdim)   dim = the broadcast shape's last dim (torch >= 1.8: "innermost_dim",
+//                                  pytorch#45434-era rewrite); before, dim 1 (1-D / 0-d inputs raise
+//                                  IndexError "Dimension out of range", a 3-D input reduces dim 1).
+// at::norm runs aten/src/ATen/native/cpu/ReduceOpsKernel.cpp norm_kernel_tensor_iterator_impl (from
+// torch 2.0, at::norm is linalg_vector_norm underneath: same kernel, its own empty-dim errors):
+//   p == 2 over a contiguous last dim (normTwoLastDimVectorized): binary_kernel_reduce_lastdim's loop,
+//          Vectorized<acc> lanes accumulating x * x (a product then a sum, each rounded), the lanes
+//          folded into lane 0 in order, then the scalar tail (x * x added to lane 0), sqrt.
+//   otherwise binary_kernel_reduce, one accumulator of the dtype (acc_t = float for float), the
+//   reduced elements in order:
+//     p == 0: acc + (x == 0 ? 0 : 1);  p == 1: acc + |x|;  p == 2: acc + x * x, sqrt;
+//     p == inf: max(acc, |x|) from 0 (1.7: from FLT_MIN);  p == -inf: min(acc, |x|) from inf (NaN-propagating);
+//     other p: acc + powf(|x|, p), then powf(acc, 1 / p)   (p is a float in 1.7's kernel, acc_t later).
+//   an empty reduced dim gives 0 (p < 0: inf, 1.13); linalg.vector_norm (>= 2.0) raises for p < 0 / inf.
+// Backward: norm_backward (torch/csrc/autograd/FunctionsManual.cpp), grad and norm unsqueezed at dim
+// (unless keepdim), then per release (normBackwardMaskedTwo: the >= 1.10 form):
+//   p == 0: zeros;  p == 1: sgn(x) * g;
+//   p == 2: g * (x / n).masked_fill_(n == 0, 0)                       (before: x * (g / n masked));
+//   p == inf: mask = |x| == n or isnan(|x|); sgn(x) * ((g / mask.sum(dim)) * mask)   (before: sign(x) * (|x| == n) * (g masked));
+//   p < 1:  (sgn(x) * |x|^(p-1) masked_fill(x == 0, 0)) * g * n^(1-p)  (before: as 1 <= p < 2);
+//   p < 2:  (sgn(x) * |x|^(p-1)) * (g / n^(p-1) masked_fill(n == 0, 0));
+//   p > 2:  (x * |x|^(p-2)) * (g / n^(p-1) masked_fill(n == 0, 0)).
+// then the sub's gradients: x1's is the result summed to x1's shape, x2's its negation summed to
+// x2's (autograd's sum_to, ../sum-to.ts).
+
+import { broadcastShapes, expandTo, inferSizeMismatch } from './broadcast.ts';
+import { fma32 } from './libm.ts';
+import { useDType, type Round } from './numerics.ts';
+import { makeTensor } from './reduction.ts';
+import { atenSumTo } from './sum-to.ts';
+import {
+  LossArgumentError,
+  checkElementCount,
+  checkTensor,
+  formatShape,
+  numel,
+  type DType,
+  type FloatArray,
+  type Tensor,
+} from './tensor.ts';
+import { CPU_CAPABILITIES, sumLanes, torchRelease, type CpuCapability, type TorchRelease } from './torch-version.ts';
+
+export interface PairwiseDistanceOptions {
+  /** The norm degree (default 2). */
+  p?: number;
+  /** Added to x1 - x2 before the norm (default 1e-6). */
+  eps?: number;
+  /** Keep the reduced last dim as size 1 (default false). */
+  keepdim?: boolean;
+  torchVersion?: string;
+  cpuCapability?: CpuCapability;
+}
+
+/** x1 - x2 + eps, broadcast, and where its norm reduces. */
+export interface NormPlan {
+  readonly dtype: DType;
+  readonly round: Round;
+  readonly torch: TorchRelease;
+  readonly capability: CpuCapability;
+  readonly p: number;
+  /** The difference (broadcast shape `full`), rounded to the dtype. */
+  readonly diff: Float64Array;
+  readonly full: readonly number[];
+  readonly dim: number;
+  /** Elements before, along and after the reduced dim. */
+  readonly outer: number;
+  readonly size: number;
+  readonly inner: number;
+  readonly outShape: readonly number[];
+  /** The norm per output element (outer * inner), rounded to the dtype. */
+  readonly norm: Float64Array;
+}
+
+const OP = 'pairwiseDistance';
+
+function formatP(p: number): string {
+  if (p === Infinity) return 'inf';
+  if (p === -Infinity) return '-inf';
+  return Number.isInteger(p) ? String(p) : String(p);
+}
+
+/** Checks x1, x2 and p, eps, keepdim as torch's Python binding and ATen do; computes diff and its norm. */
+export function planPairwiseDistance(
+  op: string,
+  x1: unknown,
+  x2: unknown,
+  p: unknown,
+  eps: unknown,
+  keepdim: unknown,
+  torch: TorchRelease,
+  capability: CpuCapability,
+  names: readonly [string, string] = ['x1', 'x2'],
+): NormPlan {
+  checkTensor(x1, op, names[0]);
+  checkTensor(x2, op, names[1]);
+  for (const [name, value] of [
+    ['p', p],
+    ['eps', eps],
+  ] as const) {
+    if (typeof value !== 'number') {
+      throw new LossArgumentError(
+        `${op}: ${name} must be a number (torch: argument '${name}' must be float), got ${typeof value}`,
+        'TypeError',
+      );
+    }
+  }
+  if (typeof keepdim !== 'boolean') {
+    throw new LossArgumentError(
+      `${op}: keepdim must be a boolean (torch: argument 'keepdim' must be bool), got ${typeof keepdim}`,
+      'TypeError',
+    );
+  }
+  const pv = p as number;
+  const dtype: DType = x1.data instanceof Float64Array || x2.data instanceof Float64Array ? 'float64' : 'float32';
+  const full = broadcastShapes(x1.shape, x2.shape);
+  if (full === null) throw new LossArgumentError(`${op}: ${inferSizeMismatch(x1.shape, x2.shape)}`);
+  checkElementCount(op, 'x1 - x2', full);
+  const nd = full.length;
+  let dim: number;
+  if (torch.pairwiseDistanceInnermostDim) {
+    dim = Math.max(nd - 1, 0);
+  } else {
+    if (nd < 2) {
+      const lo = -Math.max(nd, 1);
+      throw new LossArgumentError(
+        `${op}: Dimension out of range (expected to be in range of [${lo}, ${-lo - 1}], but got 1) (torch ${torch.version} reduces dim 1)`,
+        'IndexError',
+      );
+    }
+    dim = 1;
+  }
+  const size = nd === 0 ? 1 : full[dim]!;
+  if (size === 0 && torch.vectorNormRejectsEmpty && (pv < 0 || pv === Infinity)) {
+    throw new LossArgumentError(
+      `${op}: linalg.vector_norm cannot compute the ${formatP(pv)} norm on the dimension ${dim}because this dimension is empty and the operation does not have an identity`,
+    );
+  }
+  const r = useDType(dtype);
+  const epsR = r(eps as number);
+  const n = numel(full);
+  const a = sameAs(x1.shape, full) ? x1.data : expandTo(x1, full);
+  const b = sameAs(x2.shape, full) ? x2.data : expandTo(x2, full);
+  const diff = new Float64Array(n);
+  for (let i = 0; i < n; i++) diff[i] = r(r(a[i]! - b[i]!) + epsR);
+  let outer = 1;
+  for (let i = 0; i < dim; i++) outer *= full[i]!;
+  let inner = 1;
+  for (let i = dim + 1; i < nd; i++) inner *= full[i]!;
+  const outShape = nd === 0 ? [] : keepdim ? full.map((d, i) => (i === dim ? 1 : d)) : full.filter((_, i) => i !== dim);
+  const norm = new Float64Array(outer * inner);
+  const plan = { dtype, round: r, torch, capability, p: pv, diff, full, dim, outer, size, inner, outShape, norm };
+  computeNorms(plan);
+  return plan;
+}
+
+function sameAs(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** fma(a, b, c) for doubles, rounded once (twoProduct and twoSum; the final sum rounds once in all but contrived cases). */
+export function fma64(a: number, b: number, c: number): number {
+  const p = a * b;
+  if (!Number.isFinite(p) || !Number.isFinite(c) || p === 0) return p + c;
+  const split = (v: number): [number, number] => {
+    const t = 134217729 * v;
+    const hi = t - (t - v);
+    return [hi, v - hi];
+  };
+  const [ah, al] = split(a);
+  const [bh, bl] = split(b);
+  const e = ah * bh - p + ah * bl + al * bh + al * bl;
+  const s = p + c;
+  const bb = s - p;
+  const t = p - (s - bb) + (c - bb);
+  return s + (t + e);
+}
+
+function nanMax(acc: number, v: number): number {
+  return acc !== acc || v !== v ? NaN : acc > v ? acc : v;
+}
+function nanMin(acc: number, v: number): number {
+  return acc !== acc || v !== v ? NaN : acc < v ? acc : v;
+}
+
+/** The norm kernel per output element, in ATen's order (see the header). */
+function computeNorms(plan: NormPlan): void {
+  const { diff: x, outer, size, inner, norm, torch, dtype } = plan;
+  const r = useDType(dtype);
+  if (size === 0) {
+    norm.fill(0);
+    return;
+  }
+  // The accumulator: the dtype's (1.7), else double for float32 too (linalg_vector_norm's acc type).
+  const inDouble = dtype === 'float64';
+  const ra: Round = inDouble ? (v) => v : Math.fround;
+  const p = torch.normKernelFloatP ? Math.fround(plan.p) : ra(plan.p);
+  const fma = inDouble ? fma64 : fma32;
+  const lastDimVector = p === 2 && inner === 1 && torch.normTwoLastDimVectorized;
+  const lanesFused = torch.normTwoLanesFused && plan.capability !== 'default';
+  const tailFused = plan.capability !== 'default';
+  const lanes = sumLanes(dtype, torch, plan.capability);
+  const acc = new Float64Array(lanes);
+  const invP = ra(1 / p);
+  const pow = (a: number, b: number) => ra(a ** b);
+  const abs1 = size === 1 && plan.full.length > 0 && torch.vectorNormOfOneIsAbs;
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * size * inner + i;
+      let total: number;
+      if (abs1 && p !== 0) {
+        total = Math.abs(x[base]!);
+      } else if (lastDimVector) {
+        acc.fill(0);
+        const vec = size - (size % lanes);
+        for (let d = 0; d < vec; d += lanes) {
+          for (let l = 0; l < lanes; l++) {
+            const v = x[base + d + l]!;
+            acc[l] = lanesFused ? fma(v, v, acc[l]!) : ra(acc[l]! + ra(v * v));
+          }
+        }
+        total = acc[0]!;
+        for (let l = 1; l < lanes; l++) total = ra(total + acc[l]!);
+        for (let d = vec; d < size; d++) {
+          const v = x[base + d]!;
+          total = tailFused && d === size - 1 ? fma(v, v, total) : ra(total + ra(v * v));
+        }
+        total = ra(Math.sqrt(total));
+      } else if (p === 0) {
+        total = 0;
+        for (let k = 0; k < size; k++) total = ra(total + (x[base + k * inner] === 0 ? 0 : 1));
+      } else if (p === 1) {
+        total = 0;
+        for (let k = 0; k < size; k++) total = ra(total + Math.abs(x[base + k * inner]!));
+      } else if (p === 2) {
+        total = 0;
+        for (let k = 0; k < size; k++) {
+          const v = x[base + k * inner]!;
+          total = fma(v, v, total);
+        }
+        total = ra(Math.sqrt(total));
+      } else if (p === Infinity) {
+        total = torch.normKernelFloatP ? 1.1754943508222875e-38 : 0;
+        for (let k = 0; k < size; k++) total = nanMax(total, Math.abs(x[base + k * inner]!));
+      } else if (p === -Infinity) {
+        total = Infinity;
+        for (let k = 0; k < size; k++) total = nanMin(total, Math.abs(x[base + k * inner]!));
+      } else {
+        total = 0;
+        for (let k = 0; k < size; k++) total = ra(total + pow(Math.abs(x[base + k * inner]!), p));
+        total = pow(total, invP);
+      }
+      norm[o * inner + i] = r(total);
+    }
+  }
+}
+
+/**
+ * norm_backward's gradient of the difference (shape plan.full) for a gradient of the norm
+ * (one value per output element), per release (see the header).
+ */
+export function normBackward(plan: NormPlan, grad: ArrayLike<number>): Float64Array {
+  const { diff: x, outer, size, inner, norm, torch, p } = plan;
+  const r = useDType(plan.dtype);
+  const out = new Float64Array(x.length);
+  if (p === 0 || size === 0) return out;
+  const newer = torch.normBackwardMaskedTwo;
+  // sgn / sign of a real number: (0 < x) - (x < 0), so NaN gives 0.
+  const sgn = (v: number) => (v > 0 ? 1 : v < 0 ? -1 : 0);
+  const pow = (a: number, b: number) => r(a ** b);
+  const pm1 = p - 1;
+  const pm2 = p - 2;
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const j = o * inner + i;
+      const g = grad[j]!;
+      const n = norm[j]!;
+      const base = o * size * inner + i;
+      if (p === 1) {
+        for (let k = 0; k < size; k++) out[base + k * inner] = r(sgn(x[base + k * inner]!) * g);
+      } else if (p === 2) {
+        if (newer) {
+          for (let k = 0; k < size; k++) {
+            const e = base + k * inner;
+            out[e] = r(g * (n === 0 ? 0 : r(x[e]! / n)));
+          }
+        } else {
+          const s = n === 0 ? 0 : r(g / n);
+          for (let k = 0; k < size; k++) out[base + k * inner] = r(x[base + k * inner]! * s);
+        }
+      } else if (p === Infinity || p === -Infinity) {
+        if (newer) {
+          let count = 0;
+          for (let k = 0; k < size; k++) {
+            const a = Math.abs(x[base + k * inner]!);
+            if (a === n || a !== a) count++;
+          }
+          const gc = r(g / count);
+          for (let k = 0; k < size; k++) {
+            const e = base + k * inner;
+            const a = Math.abs(x[e]!);
+            const m = a === n || a !== a ? 1 : 0;
+            out[e] = r(sgn(x[e]!) * r(gc * m));
+          }
+        } else {
+          const s = n === 0 ? 0 : g;
+          for (let k = 0; k < size; k++) {
+            const e = base + k * inner;
+            out[e] = r(r(sgn(x[e]!) * (Math.abs(x[e]!) === n ? 1 : 0)) * s);
+          }
+        }
+      } else if (p < 1 && newer) {
+        const np = pow(n, r(1 - p));
+        for (let k = 0; k < size; k++) {
+          const e = base + k * inner;
+          const v = x[e]!;
+          const scaled = v === 0 ? 0 : r(sgn(v) * pow(Math.abs(v), pm1));
+          out[e] = r(r(scaled * g) * np);
+        }
+      } else {
+        const s = n === 0 ? 0 : r(g / pow(n, pm1));
+        for (let k = 0; k < size; k++) {
+          const e = base + k * inner;
+          const v = x[e]!;
+          const scaled = p < 2 ? r(sgn(v) * pow(Math.abs(v), pm1)) : r(v * pow(Math.abs(v), pm2));
+          out[e] = r(scaled * s);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** The sub's gradients: grad of diff summed to x1's shape, and its negation summed to x2's. */
+export function subGradients(
+  plan: NormPlan,
+  gradDiff: Float64Array,
+  x1Shape: readonly number[],
+  x2Shape: readonly number[],
+): { x1: FloatArray; x2: FloatArray } {
+  const r = useDType(plan.dtype);
+  const lanes = sumLanes(plan.dtype, plan.torch, plan.capability);
+  const neg = new Float64Array(gradDiff.length);
+  for (let i = 0; i < neg.length; i++) neg[i] = -gradDiff[i]!;
+  return {
+    x1: atenSumTo(gradDiff, plan.full, x1Shape, plan.dtype, lanes, r),
+    x2: atenSumTo(neg, plan.full, x2Shape, plan.dtype, lanes, r),
+  };
+}
+
+interface Read {
+  torch: TorchRelease;
+  capability: CpuCapability;
+  p: unknown;
+  eps: unknown;
+  keepdim: unknown;
+}
+
+function readOptions(op: string, options: unknown): Read {
+  if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+    throw new LossArgumentError(`${op}: options must be an object`, 'TypeError');
+  }
+  const o = (options ?? {}) as Record<string, unknown>;
+  const allowed = ['p', 'eps', 'keepdim', 'torchVersion', 'cpuCapability'];
+  for (const key of Object.keys(o)) {
+    if (!allowed.includes(key) && o[key] !== undefined) {
+      throw new LossArgumentError(`${op}: unknown option '${key}' (expected ${allowed.join(', ')})`, 'TypeError');
+    }
+  }
+  const torch = torchRelease(o.torchVersion as string | undefined, op);
+  const capability = (o.cpuCapability ?? torch.defaultCpuCapability) as CpuCapability;
+  if (!CPU_CAPABILITIES.includes(capability)) {
+    throw new LossArgumentError(
+      `${op}: cpuCapability ${JSON.stringify(capability)} is not one of ${CPU_CAPABILITIES.join(', ')}`,
+      'ValueError',
+    );
+  }
+  return { torch, capability, p: o.p ?? 2, eps: o.eps ?? 1e-6, keepdim: o.keepdim ?? false };
+}
+
+/** F.pairwise_distance(x1, x2, p=2, eps=1e-6, keepdim=False). */
+export function pairwiseDistance(x1: Tensor, x2: Tensor, options?: PairwiseDistanceOptions): Tensor {
+  const o = readOptions(OP, options);
+  const plan = planPairwiseDistance(OP, x1, x2, o.p, o.eps, o.keepdim, o.torch, o.capability);
+  return makeTensor(plan.norm, plan.outShape, plan.dtype);
+}
+
+/** The gradients of pairwise_distance with respect to x1 and x2, for gradOutput shaped like its output. */
+export function pairwiseDistanceBackward(
+  gradOutput: Tensor,
+  x1: Tensor,
+  x2: Tensor,
+  options?: PairwiseDistanceOptions,
+): { x1: Tensor; x2: Tensor } {
+  const op = `${OP}Backward`;
+  const o = readOptions(op, options);
+  checkTensor(gradOutput, op, 'gradOutput');
+  const plan = planPairwiseDistance(op, x1, x2, o.p, o.eps, o.keepdim, o.torch, o.capability);
+  if (!sameAs(gradOutput.shape, plan.outShape)) {
+    throw new LossArgumentError(
+      `${op}: gradOutput shape ${formatShape(gradOutput.shape)} must equal the forward output's shape ${formatShape(plan.outShape)}`,
+    );
+  }
+  const r = useDType(plan.dtype);
+  const g = new Float64Array(gradOutput.data.length);
+  for (let i = 0; i < g.length; i++) g[i] = r(gradOutput.data[i]!);
+  const gd = normBackward(plan, g);
+  const { x1: g1, x2: g2 } = subGradients(plan, gd, x1.shape, x2.shape);
+  return { x1: makeTensor(g1, x1.shape, plan.dtype), x2: makeTensor(g2, x2.shape, plan.dtype) };
+}
