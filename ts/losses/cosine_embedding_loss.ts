@@ -1,0 +1,395 @@
+// nn.CosineEmbeddingLoss / F.cosine_embedding_loss, forward and the gradients of input1 and input2.
+//
+// Checks, in torch's order: torch/nn/functional.py's reduction (_Reduction.get_enum: ValueError),
+// then torch.cosine_embedding_loss's argument parser (margin must be a float: TypeError), then
+// aten/src/ATen/native/Loss.cpp cosine_embedding_loss:
+//   torch >= 1.11 (pytorch#64590, cosineEmbeddingAccepts1d): target.dim() 0 or 1 ("0D or 1D target
+//     tensor expected, multi-target not supported"); a 1-D target needs 2-D input1 ("1D target tensor
+//     expects 2D input tensors, but found inputs with sizes [..] and [..]."), a 0-d target 1-D input1
+//     ("0D target tensor expects 1D input tensors ..."); from 2.2 input2 too (pytorch#112782,
+//     cosineEmbeddingChecksInput2Dim); the sums run over targ_dim = target.dim().
+//   1.9, 1.10 (pytorch#53110, cosineEmbeddingChecksTargetDim): target.dim() == 1 ("1D target tensor
+//     expected, multi-target not supported"); the sums over dim 1.
+//   1.7: no check; the sums over dim 1 (a 1-D input raises IndexError), any target broadcast by where().
+// Then the composite, each op rounded to its dtype (EPSILON is Loss.cpp's float 1e-12f):
+//   prod_sum = (input1 * input2).sum(d)          (input1 * input2 broadcast; ATen's cascade sum)
+//   mag_square1 = (input1 * input1).sum(d) + EPSILON;  mag_square2 likewise (each over its own shape)
+//   denom = (mag_square1 * mag_square2).sqrt_();  cos = prod_sum / denom
+//   pos = 1 - cos;  neg = (cos - margin).clamp_min_(0)   (margin a Scalar rounded to the dtype; NaN stays NaN)
+//   output = where(target == 1, pos, 0) + where(target == -1, neg, 0)   (target broadcast with cos;
+//     compared exactly in its own dtype: other targets give 0), then apply_loss_reduction.
+// Backward: autograd through those ops (tools/autograd/derivatives.yaml), in ATen's rounding order:
+//   mean: g / numel (MeanBackward);  AddBackward passes g to both wheres;  where: g where the
+//   condition holds, else 0, summed to cos's shape;  clamp_min_: where(cos - margin >= 0, g, 0), from
+//   2.14 where(> 0) (clampMinGradZeroAtMin);  1 - cos: -g;  cos's two gradients added;
+//   div: prod_sum's g / denom, denom's -g * ((prod_sum / denom) / denom) (summed to denom's shape);
+//   sqrt_: g / (2 * denom);  mul: g * mag_square2 (summed to mag_square1's shape), g * mag_square1;
+//   + EPSILON passes g;  sum: g expanded along d;  input1 * input1: g * input1 twice (added first:
+//   the engine runs the later-created magnitude branches before prod_sum's), then prod_sum's
+//   g * input2 (summed to input1's shape) added to them; input2 likewise.
+// The sums and sums-to-shape follow ATen's order (../sum-to.ts atenSumTo).
+
+import { broadcastShapes, expandTo, inferSizeMismatch } from '../broadcast.ts';
+import { wrapDim } from '../cosine-similarity.ts';
+import { checkGradOutput, prepare, sameShape, type CommonOptions, type LossSignature } from '../loss-args.ts';
+import { lossModule3 } from '../loss-module.ts';
+import { useDType, type Round } from '../numerics.ts';
+import { floatArgument } from '../pointwise-loss.ts';
+import { applyReduction, makeTensor } from '../reduction.ts';
+import { atenSumTo } from '../sum-to.ts';
+import {
+  LossArgumentError,
+  allocate,
+  checkAnyTensor,
+  checkElementCount,
+  checkTensor,
+  formatShape,
+  numel,
+  type DType,
+  type FloatArray,
+  type IndexTensor,
+  type Tensor,
+} from '../tensor.ts';
+import { sumLanes, type TorchRelease } from '../torch-version.ts';
+
+export interface CosineEmbeddingOptions extends CommonOptions {
+  /** The margin for the target -1 pairs (torch's default 0). */
+  margin?: number;
+}
+
+/** The gradients by torch's argument names. */
+export type CosineEmbeddingGrads = {
+  readonly input1: Tensor;
+  readonly input2: Tensor;
+};
+
+const OP = 'cosineEmbeddingLoss';
+const SIGNATURE = { tensorOptions: [], target: 'float', options: ['margin'] } as const satisfies LossSignature;
+
+/** Loss.cpp's `constexpr float EPSILON = 1e-12;`, added as a Scalar (the float's value, in either dtype). */
+const EPSILON = Math.fround(1e-12);
+
+const dtypeOf = (t: Tensor): DType => (t.data instanceof Float64Array ? 'float64' : 'float32');
+
+interface Plan {
+  readonly torch: TorchRelease;
+  readonly reduction: 'none' | 'mean' | 'sum';
+  readonly dtype: DType;
+  readonly d1: DType;
+  readonly d2: DType;
+  readonly r: Round;
+  readonly r1: Round;
+  readonly r2: Round;
+  readonly lanes: number;
+  readonly lanes1: number;
+  readonly lanes2: number;
+  readonly margin: number;
+  readonly input1: Tensor;
+  readonly input2: Tensor;
+  readonly target: Tensor | IndexTensor;
+  /** The reduced dim of the broadcast product, and of input1 and input2 (each wrapped for its rank). */
+  readonly dS: number;
+  readonly dA: number;
+  readonly dB: number;
+  /** Shapes: the product S, prod_sum P, mag_square1 M1 / 2 M2, denom Dn, cos C, output O. */
+  readonly S: readonly number[];
+  readonly P: readonly number[];
+  readonly M1: readonly number[];
+  readonly M2: readonly number[];
+  readonly Dn: readonly number[];
+  readonly C: readonly number[];
+  readonly O: readonly number[];
+  readonly gradOutput: Tensor | null;
+}
+
+const sizes = (a: Tensor, b: Tensor) => `${formatShape(a.shape)} and ${formatShape(b.shape)}`;
+
+function dropDim(shape: readonly number[], d: number): number[] {
+  return shape.length === 0 ? [] : shape.filter((_, i) => i !== d);
+}
+
+function keepDim(shape: readonly number[], d: number): number[] {
+  return shape.length === 0 ? [] : shape.map((s, i) => (i === d ? 1 : s));
+}
+
+function broadcastOr(op: string, a: readonly number[], b: readonly number[]): number[] {
+  const s = broadcastShapes(a, b);
+  if (s === null) throw new LossArgumentError(`${op}: ${inferSizeMismatch(a, b)}`);
+  return s;
+}
+
+function plan(
+  op: string,
+  args: { input1: unknown; input2: unknown; target: unknown; gradOutput?: unknown },
+  options: CosineEmbeddingOptions | undefined,
+): Plan {
+  checkTensor(args.input1, op, 'input1');
+  checkTensor(args.input2, op, 'input2');
+  checkAnyTensor(args.target, op, 'target');
+  const c = prepare(
+    op,
+    SIGNATURE,
+    { input: args.input1, target: args.target, ...('gradOutput' in args ? { gradOutput: args.gradOutput } : {}) },
+    options,
+  );
+  const input1 = args.input1;
+  const input2 = args.input2;
+  const target = args.target;
+  const torch = c.torch;
+  const given = c.extra.margin;
+  const margin = floatArgument(op, 'cosine_embedding_loss', 'margin', 4, given === undefined ? 0 : given);
+  const tdim = target.shape.length;
+  let d = 1;
+  if (torch.cosineEmbeddingAccepts1d) {
+    if (tdim !== 0 && tdim !== 1) throw new LossArgumentError(`${op}: 0D or 1D target tensor expected, multi-target not supported`);
+    const both = torch.cosineEmbeddingChecksInput2Dim;
+    if (tdim === 1 && (input1.shape.length !== 2 || (both && input2.shape.length !== 2))) {
+      throw new LossArgumentError(
+        `${op}: 1D target tensor expects 2D input tensors, but found inputs with sizes ${sizes(input1, input2)}.`,
+      );
+    }
+    if (tdim === 0 && (input1.shape.length !== 1 || (both && input2.shape.length !== 1))) {
+      throw new LossArgumentError(
+        `${op}: 0D target tensor expects 1D input tensors, but found inputs with sizes ${sizes(input1, input2)}.`,
+      );
+    }
+    d = tdim;
+  } else if (torch.cosineEmbeddingChecksTargetDim && tdim !== 1) {
+    throw new LossArgumentError(`${op}: 1D target tensor expected, multi-target not supported`);
+  }
+  // (input1 * input2).sum(d), (input1 * input1).sum(d), (input2 * input2).sum(d): broadcast, then each dim wrapped
+  const S = broadcastOr(op, input1.shape, input2.shape);
+  const dS = wrapDim(op, d, S.length);
+  const dA = wrapDim(op, d, input1.shape.length);
+  const dB = wrapDim(op, d, input2.shape.length);
+  const P = dropDim(S, dS);
+  const M1 = dropDim(input1.shape, dA);
+  const M2 = dropDim(input2.shape, dB);
+  const Dn = broadcastOr(op, M1, M2);
+  const C = broadcastOr(op, P, Dn);
+  const O = broadcastOr(op, target.shape, C);
+  checkElementCount(op, 'the broadcast shape', S);
+  checkElementCount(op, 'the output', O);
+  const d1 = dtypeOf(input1);
+  const d2 = dtypeOf(input2);
+  const dtype: DType = d1 === 'float64' || d2 === 'float64' ? 'float64' : 'float32';
+  const r = useDType(dtype);
+  return {
+    torch,
+    reduction: c.reduction,
+    dtype,
+    d1,
+    d2,
+    r,
+    r1: useDType(d1),
+    r2: useDType(d2),
+    lanes: sumLanes(dtype, torch, c.capability),
+    lanes1: sumLanes(d1, torch, c.capability),
+    lanes2: sumLanes(d2, torch, c.capability),
+    margin: r(margin),
+    input1,
+    input2,
+    target,
+    dS,
+    dA,
+    dB,
+    S,
+    P,
+    M1,
+    M2,
+    Dn,
+    C,
+    O,
+    gradOutput: (c.gradOutput as Tensor | null) ?? null,
+  };
+}
+
+/** values (laid out as `from`, which broadcasts to `to`) read over `to`. */
+function over(values: ArrayLike<number>, from: readonly number[], to: readonly number[]): ArrayLike<number> {
+  return sameShape(from, to) ? values : expandTo({ data: values as FloatArray, shape: from }, to);
+}
+
+/** Tensor.sum(d) (keepdim's layout) in ATen's order: a dim of one element adds it to the zero-filled output. */
+function sumDim(values: ArrayLike<number>, shape: readonly number[], d: number, dtype: DType, lanes: number, r: Round): FloatArray {
+  if (shape.length === 0 || shape[d] === 1) {
+    const out = allocate(dtype, values.length);
+    for (let i = 0; i < out.length; i++) out[i] = r(0 + values[i]!);
+    return out;
+  }
+  return atenSumTo(values, shape, keepDim(shape, d), dtype, lanes, r);
+}
+
+/** autograd's sum_to (the values themselves when the shapes agree). */
+function sumTo(values: FloatArray, full: readonly number[], shape: readonly number[], dtype: DType, lanes: number, r: Round): FloatArray {
+  return sameShape(full, shape) ? values : atenSumTo(values, full, shape, dtype, lanes, r);
+}
+
+/** The forward's intermediates. */
+interface Forward {
+  readonly prodSum: FloatArray; // P
+  readonly mag1: FloatArray; // M1
+  readonly mag2: FloatArray; // M2
+  readonly denom: FloatArray; // Dn
+  readonly cos: FloatArray; // C
+  readonly losses: FloatArray; // O
+}
+
+function forward(p: Plan): Forward {
+  const { r, r1, r2, dtype, S } = p;
+  const x1 = p.input1.data;
+  const x2 = p.input2.data;
+  const a = over(x1, p.input1.shape, S);
+  const b = over(x2, p.input2.shape, S);
+  const prod = allocate(dtype, numel(S));
+  for (let i = 0; i < prod.length; i++) prod[i] = r(a[i]! * b[i]!);
+  const prodSum = sumDim(prod, S, p.dS, dtype, p.lanes, r);
+  const q1 = allocate(p.d1, x1.length);
+  for (let i = 0; i < q1.length; i++) q1[i] = r1(x1[i]! * x1[i]!);
+  const mag1 = sumDim(q1, p.input1.shape, p.dA, p.d1, p.lanes1, r1);
+  for (let i = 0; i < mag1.length; i++) mag1[i] = r1(mag1[i]! + EPSILON);
+  const q2 = allocate(p.d2, x2.length);
+  for (let i = 0; i < q2.length; i++) q2[i] = r2(x2[i]! * x2[i]!);
+  const mag2 = sumDim(q2, p.input2.shape, p.dB, p.d2, p.lanes2, r2);
+  for (let i = 0; i < mag2.length; i++) mag2[i] = r2(mag2[i]! + EPSILON);
+  const m1 = over(mag1, p.M1, p.Dn);
+  const m2 = over(mag2, p.M2, p.Dn);
+  const denom = allocate(dtype, numel(p.Dn));
+  for (let i = 0; i < denom.length; i++) denom[i] = r(Math.sqrt(r(m1[i]! * m2[i]!)));
+  const ps = over(prodSum, p.P, p.C);
+  const dn = over(denom, p.Dn, p.C);
+  const cos = allocate(dtype, numel(p.C));
+  for (let i = 0; i < cos.length; i++) cos[i] = r(ps[i]! / dn[i]!);
+  const cs = over(cos, p.C, p.O);
+  const t = over(p.target.data, p.target.shape, p.O);
+  const losses = allocate(dtype, numel(p.O));
+  for (let i = 0; i < losses.length; i++) {
+    const ti = t[i]!;
+    const ci = cs[i]!;
+    const pos = ti === 1 ? r(1 - ci) : 0;
+    let neg = 0;
+    if (ti === -1) {
+      const v = r(ci - p.margin);
+      neg = v < 0 ? 0 : v; // clamp_min_(0): NaN stays NaN
+    }
+    losses[i] = r(pos + neg);
+  }
+  return { prodSum, mag1, mag2, denom, cos, losses };
+}
+
+/**
+ * The cosine embedding loss: 1 - cos(input1, input2) where target is 1, max(0, cos - margin) where
+ * it is -1 (0 elsewhere), cos along dim 1 of (N, D) inputs with an (N) target, or of (D) inputs
+ * with a 0-d target (torch >= 1.11), reduced.
+ */
+export function cosineEmbeddingLoss(
+  input1: Tensor,
+  input2: Tensor,
+  target: Tensor | IndexTensor,
+  options?: CosineEmbeddingOptions,
+): Tensor {
+  const p = plan(OP, { input1, input2, target }, options);
+  const f = forward(p);
+  return applyReduction(f.losses, p.O, p.reduction, p.dtype, p.lanes, p.r);
+}
+
+/** d loss / d input1 and d loss / d input2 for a gradOutput shaped like the forward output. */
+export function cosineEmbeddingLossBackward(
+  gradOutput: Tensor,
+  input1: Tensor,
+  input2: Tensor,
+  target: Tensor | IndexTensor,
+  options?: CosineEmbeddingOptions,
+): CosineEmbeddingGrads {
+  const op = `${OP}Backward`;
+  const p = plan(op, { input1, input2, target, gradOutput }, options);
+  checkGradOutput(op, gradOutput, p.reduction === 'none' ? p.O : []);
+  const f = forward(p);
+  const { r, dtype, lanes } = p;
+  const go = gradOutput.data;
+  const nO = numel(p.O);
+  const gMean = p.reduction === 'mean' ? r(r(go[0]!) / r(nO)) : p.reduction === 'sum' ? r(go[0]!) : 0;
+  // the two where()s, summed to cos's shape
+  const t = over(p.target.data, p.target.shape, p.O);
+  const gPos = allocate(dtype, nO);
+  const gNeg = allocate(dtype, nO);
+  for (let i = 0; i < nO; i++) {
+    const g = p.reduction === 'none' ? r(go[i]!) : gMean;
+    gPos[i] = t[i] === 1 ? g : 0;
+    gNeg[i] = t[i] === -1 ? g : 0;
+  }
+  const gp = sumTo(gPos, p.O, p.C, dtype, lanes, r);
+  const gn = sumTo(gNeg, p.O, p.C, dtype, lanes, r);
+  const nC = numel(p.C);
+  const strict = p.torch.clampMinGradZeroAtMin;
+  const gCos = allocate(dtype, nC);
+  for (let i = 0; i < nC; i++) {
+    const v = r(f.cos[i]! - p.margin);
+    const gv = (strict ? v > 0 : v >= 0) ? gn[i]! : 0;
+    gCos[i] = r(gv + -gp[i]!); // neg's branch and 1 - cos's -g
+  }
+  // cos = prod_sum / denom
+  const ps = over(f.prodSum, p.P, p.C);
+  const dn = over(f.denom, p.Dn, p.C);
+  const gPsFull = allocate(dtype, nC);
+  const gDnFull = allocate(dtype, nC);
+  for (let i = 0; i < nC; i++) {
+    const g = gCos[i]!;
+    gPsFull[i] = r(g / dn[i]!);
+    gDnFull[i] = r(-g * r(r(ps[i]! / dn[i]!) / dn[i]!));
+  }
+  const gPs = sumTo(gPsFull, p.C, p.P, dtype, lanes, r);
+  const gDn = sumTo(gDnFull, p.C, p.Dn, dtype, lanes, r);
+  // denom = sqrt_(m), m = mag1 * mag2
+  const nD = numel(p.Dn);
+  const m1 = over(f.mag1, p.M1, p.Dn);
+  const m2 = over(f.mag2, p.M2, p.Dn);
+  const gM1Full = allocate(dtype, nD);
+  const gM2Full = allocate(dtype, nD);
+  for (let i = 0; i < nD; i++) {
+    const gm = r(gDn[i]! / r(2 * f.denom[i]!));
+    gM1Full[i] = r(gm * m2[i]!);
+    gM2Full[i] = r(gm * m1[i]!);
+  }
+  // summed to each magnitude's shape, in its dtype (the engine casts a gradient to its input's dtype)
+  const gM1 = sumTo(gM1Full, p.Dn, p.M1, dtype, lanes, r).map(p.r1);
+  const gM2 = sumTo(gM2Full, p.Dn, p.M2, dtype, lanes, r).map(p.r2);
+  // + EPSILON passes, the sums expand along d, input * input gives g * input twice
+  const gq1 = over(gM1, keepDim(p.input1.shape, p.dA), p.input1.shape);
+  const gq2 = over(gM2, keepDim(p.input2.shape, p.dB), p.input2.shape);
+  // prod_sum = (input1 * input2).sum(d)
+  const S = p.S;
+  const nS = numel(S);
+  const gpS = over(gPs, keepDim(S, p.dS), S);
+  const a = over(p.input1.data, p.input1.shape, S);
+  const b = over(p.input2.data, p.input2.shape, S);
+  const g1Full = allocate(dtype, nS);
+  const g2Full = allocate(dtype, nS);
+  for (let i = 0; i < nS; i++) {
+    g1Full[i] = r(gpS[i]! * b[i]!);
+    g2Full[i] = r(gpS[i]! * a[i]!);
+  }
+  const g1p = sumTo(g1Full, S, p.input1.shape, dtype, lanes, r);
+  const g2p = sumTo(g2Full, S, p.input2.shape, dtype, lanes, r);
+  const x1 = p.input1.data;
+  const x2 = p.input2.data;
+  const g1 = allocate(p.d1, x1.length);
+  const g2 = allocate(p.d2, x2.length);
+  for (let i = 0; i < g1.length; i++) {
+    const q = p.r1(gq1[i]! * x1[i]!);
+    g1[i] = p.r1(p.r1(q + q) + p.r1(g1p[i]!));
+  }
+  for (let i = 0; i < g2.length; i++) {
+    const q = p.r2(gq2[i]! * x2[i]!);
+    g2[i] = p.r2(p.r2(q + q) + p.r2(g2p[i]!));
+  }
+  return { input1: makeTensor(g1, p.input1.shape, p.d1), input2: makeTensor(g2, p.input2.shape, p.d2) };
+}
+
+/** nn.CosineEmbeddingLoss(margin, size_average, reduce, reduction): the options fixed at construction, as torch's module. */
+export const CosineEmbeddingLoss = lossModule3<CosineEmbeddingOptions, Tensor, Tensor | IndexTensor, CosineEmbeddingGrads>(
+  'CosineEmbeddingLoss',
+  cosineEmbeddingLoss,
+  cosineEmbeddingLossBackward,
+  true, // nn.CosineEmbeddingLoss's __init__ takes size_average and reduce
+);
+export type CosineEmbeddingLoss = InstanceType<typeof CosineEmbeddingLoss>;
