@@ -197,49 +197,83 @@ function check(
   return Object.assign(base, { labels, margin: round(marginValue), w: weight === null ? null : weight.data });
 }
 
-/** Each row's loss in the dtype, as multi_margin_inner_sum_cpu. */
+/**
+ * Each row's loss in the dtype, as multi_margin_inner_sum_cpu, into `out`. Without a weight the
+ * terms are multiplied by 1, which changes no value (NaN and inf included): one loop for both.
+ */
 function rowLosses(a: Args): Float64Array {
-  const { x, labels, classes, margin, w, p } = a;
   const out = new Float64Array(a.rows);
-  if (a.dtype === 'float32') {
-    const f = Math.fround;
-    for (let t = 0; t < a.rows; t++) {
-      const base = t * classes;
-      const y = labels[t]!;
-      const h0 = f(margin - x[base + y]!);
-      const wy = w === null ? 1 : w[y]!;
-      let sum = 0;
-      for (let d = 0; d < classes; d++) {
-        if (d === y) continue;
-        const z = f(h0 + x[base + d]!);
-        if (z > 0) {
-          let h = p === 1 ? z : f(z * z);
-          if (w !== null) h = f(h * wy);
-          sum = f(sum + h);
-        }
-      }
-      out[t] = f(sum / classes);
-    }
-  } else {
-    for (let t = 0; t < a.rows; t++) {
-      const base = t * classes;
-      const y = labels[t]!;
-      const h0 = margin - x[base + y]!;
-      const wy = w === null ? 1 : w[y]!;
-      let sum = 0;
-      for (let d = 0; d < classes; d++) {
-        if (d === y) continue;
-        const z = h0 + x[base + d]!;
-        if (z > 0) {
-          let h = p === 1 ? z : z * z;
-          if (w !== null) h *= wy;
-          sum += h;
-        }
-      }
-      out[t] = sum / classes;
-    }
-  }
+  const wy = a.w;
+  if (a.dtype === 'float32') rowLosses32(a.x as Float32Array, a.labels, a.classes, a.margin, wy, a.p, out);
+  else rowLosses64(a.x as Float64Array, a.labels, a.classes, a.margin, wy, a.p, out);
   return out;
+}
+
+function rowLosses32(
+  x: Float32Array,
+  labels: Int32Array,
+  classes: number,
+  margin: number,
+  w: ArrayLike<number> | null,
+  p: 1 | 2,
+  out: Float64Array,
+): void {
+  const f = Math.fround;
+  for (let t = 0; t < out.length; t++) {
+    const base = t * classes;
+    const skip = base + labels[t]!;
+    const end = base + classes;
+    const h0 = f(margin - x[skip]!);
+    const wy = w === null ? 1 : w[labels[t]!]!;
+    let sum = 0;
+    if (p === 1) {
+      for (let k = base; k < end; k++) {
+        if (k === skip) continue;
+        const z = f(h0 + x[k]!);
+        if (z > 0) sum = f(sum + f(z * wy));
+      }
+    } else {
+      for (let k = base; k < end; k++) {
+        if (k === skip) continue;
+        const z = f(h0 + x[k]!);
+        if (z > 0) sum = f(sum + f(f(z * z) * wy));
+      }
+    }
+    out[t] = f(sum / classes);
+  }
+}
+
+function rowLosses64(
+  x: Float64Array,
+  labels: Int32Array,
+  classes: number,
+  margin: number,
+  w: ArrayLike<number> | null,
+  p: 1 | 2,
+  out: Float64Array,
+): void {
+  for (let t = 0; t < out.length; t++) {
+    const base = t * classes;
+    const skip = base + labels[t]!;
+    const end = base + classes;
+    const h0 = margin - x[skip]!;
+    const wy = w === null ? 1 : w[labels[t]!]!;
+    let sum = 0;
+    if (p === 1) {
+      for (let k = base; k < end; k++) {
+        if (k === skip) continue;
+        const z = h0 + x[k]!;
+        if (z > 0) sum += z * wy;
+      }
+    } else {
+      for (let k = base; k < end; k++) {
+        if (k === skip) continue;
+        const z = h0 + x[k]!;
+        if (z > 0) sum += z * z * wy;
+      }
+    }
+    out[t] = sum / classes;
+  }
 }
 
 export function multiMarginLoss(input: Tensor | IndexTensor, target: IndexTensor, options?: MultiMarginOptions): Tensor {
@@ -250,6 +284,59 @@ export function multiMarginLoss(input: Tensor | IndexTensor, target: IndexTensor
   for (const s of rowLosses(a)) total += s;
   if (a.reduction === 'mean') total /= a.rows;
   return makeTensor([a.round(total)], [], a.dtype);
+}
+
+/**
+ * multi_margin_loss_backward_cpu_kernel's rows before the grad_output factor: h = g (p = 1) or
+ * (2 * g) * z (p = 2; 2 * g is exact), times weight[y] (1 without a weight: no change).
+ */
+function gradRows32(x: Float32Array, a: Args, g: number, grad: Float32Array): void {
+  const { labels, classes, margin, w, p } = a;
+  const f = Math.fround;
+  const g2 = 2 * g;
+  for (let t = 0; t < a.rows; t++) {
+    const base = t * classes;
+    const skip = base + labels[t]!;
+    const end = base + classes;
+    const h0 = f(margin - x[skip]!);
+    const wy = w === null ? 1 : w[labels[t]!]!;
+    const h1 = f(g * wy);
+    let gy = 0;
+    for (let k = base; k < end; k++) {
+      if (k === skip) continue;
+      const z = f(h0 + x[k]!);
+      if (z > 0) {
+        const h = p === 1 ? h1 : f(f(g2 * z) * wy);
+        gy = f(gy - h);
+        grad[k] = h;
+      }
+    }
+    grad[skip] = gy;
+  }
+}
+
+function gradRows64(x: Float64Array, a: Args, g: number, grad: Float64Array): void {
+  const { labels, classes, margin, w, p } = a;
+  const g2 = 2 * g;
+  for (let t = 0; t < a.rows; t++) {
+    const base = t * classes;
+    const skip = base + labels[t]!;
+    const end = base + classes;
+    const h0 = margin - x[skip]!;
+    const wy = w === null ? 1 : w[labels[t]!]!;
+    const h1 = g * wy;
+    let gy = 0;
+    for (let k = base; k < end; k++) {
+      if (k === skip) continue;
+      const z = h0 + x[k]!;
+      if (z > 0) {
+        const h = p === 1 ? h1 : g2 * z * wy;
+        gy -= h;
+        grad[k] = h;
+      }
+    }
+    grad[skip] = gy;
+  }
 }
 
 /** d loss / d input for a gradOutput shaped like the forward output. */
@@ -264,42 +351,10 @@ export function multiMarginLossBackward(
   checkGradOutput(op, gradOutput, a.perRow ? [a.rows] : []);
   const grad = allocate(a.dtype, a.x.length);
   if (a.empty) return makeTensor(grad, input.shape, a.dtype);
-  const { x, labels, classes, margin, w, p, round: r } = a;
-  const g = r(a.reduction === 'mean' ? 1 / (a.rows * classes) : 1 / classes);
-  const g2 = 2 * g; // exact
-  const float32 = a.dtype === 'float32';
-  for (let t = 0; t < a.rows; t++) {
-    const base = t * classes;
-    const y = labels[t]!;
-    const h0 = r(margin - x[base + y]!);
-    const wy = w === null ? 1 : w[y]!;
-    let gy = 0;
-    if (float32) {
-      const f = Math.fround;
-      for (let d = 0; d < classes; d++) {
-        if (d === y) continue;
-        const z = f(h0 + x[base + d]!);
-        if (z > 0) {
-          let h = p === 1 ? g : f(g2 * z);
-          if (w !== null) h = f(h * wy);
-          gy = f(gy - h);
-          grad[base + d] = h;
-        }
-      }
-    } else {
-      for (let d = 0; d < classes; d++) {
-        if (d === y) continue;
-        const z = h0 + x[base + d]!;
-        if (z > 0) {
-          let h = p === 1 ? g : g2 * z;
-          if (w !== null) h *= wy;
-          gy -= h;
-          grad[base + d] = h;
-        }
-      }
-    }
-    grad[base + y] = gy;
-  }
+  const g = a.round(a.reduction === 'mean' ? 1 / (a.rows * a.classes) : 1 / a.classes);
+  if (a.dtype === 'float32') gradRows32(a.x as Float32Array, a, g, grad as Float32Array);
+  else gradRows64(a.x as Float64Array, a, g, grad as Float64Array);
+  const { classes, round: r } = a;
   const go = gradOutput.data;
   if (a.perRow) {
     for (let t = 0; t < a.rows; t++) {
