@@ -18,6 +18,11 @@
 // and sizes, the target's size, weight.numel() == C (torch >= 2.1, pytorch#104852), an empty input
 // returns here, then target dtype (Long), weight dtype (the input's), margin's conversion to float
 // (c10's checked_convert: finite beyond FLT_MAX overflows), each row's target in [0, C) ("target out of range").
+// A torch.long input fails at the kernel's dtype dispatch, after the weight-size check and the empty
+// return (NotImplementedError from 2.8, dispatchRaisesNotImplementedError). Release differences
+// (ts/torch-version.ts): multiMarginAcceptsEmptyBatch (1.8), multiMarginTargetSizeSaysExpected and
+// multiMarginChecksWeightSize (2.1), multiMarginTargetSizeMessageDescriptive (2.11). Before 2.1 a
+// weight shorter than C is read past its end where a target indexes there: this port throws instead.
 // An empty batch's 'mean' / 'sum' is memory torch never wrote (1.8 to 2.14): this port gives the
 // kernel's unrun loop's values, NaN ('mean', 0 / 0) and 0 ('sum').
 
