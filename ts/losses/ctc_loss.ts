@@ -41,10 +41,10 @@
 // lengths are rejected in every release (1.7 and 1.13 compute garbage or abort).
 
 import { prepare, type CommonOptions, type Reduction } from '../loss-args.ts';
-import { glibcExpf, glibcLogf } from '../libm.ts';
+import { glibcExpf as importedExpf, glibcLogf as importedLogf } from '../libm.ts';
 import { mean, sum, useDType, type Round } from '../numerics.ts';
 import { makeTensor } from '../reduction.ts';
-import { LossArgumentError, allocate, formatShape, numel, type DType, type IndexTensor, type Tensor } from '../tensor.ts';
+import { LossArgumentError, allocate, formatShape, numel, type DType, type FloatArray, type IndexTensor, type Tensor } from '../tensor.ts';
 import type { TorchRelease } from '../torch-version.ts';
 
 export interface CtcLossOptions extends CommonOptions {
@@ -60,6 +60,10 @@ export interface CtcLossOptions extends CommonOptions {
  * overload). Both lengths must be tensors, or both lists, as torch's two signatures.
  */
 export type CtcLengths = IndexTensor | Tensor | Int32Array | readonly number[];
+
+// Local bindings: a call through an imported binding can cost a getter call per element (tsx's CommonJS interop).
+const glibcExpf = importedExpf;
+const glibcLogf = importedLogf;
 
 const OP = 'ctcLoss';
 const SIGNATURE = { tensorOptions: [], target: 'class indices', options: ['blank', 'zeroInfinity'] } as const;
@@ -301,27 +305,120 @@ function extendedLabels(p: Plan, b: number, out: Int32Array): number {
 }
 
 /**
- * exp(d) as std::exp computes it, for d = x - max: 1 at 0 and 0 at -inf (exact in glibc's expf
- * and in Math.exp), else the function.
+ * std::exp over a[0, n) in place, as float32 (glibc's expf) or float64: one call site each, so the
+ * engine inlines the function into the loop. exp(0) = 1 and exp(-inf) = 0 exactly, without a call.
  */
-function expOfDifference(d: number, exp: (x: number) => number): number {
-  return d === 0 ? 1 : d === -Infinity ? 0 : exp(d);
+function expMap(a: FloatArray, n: number, float32: boolean): void {
+  if (float32) {
+    for (let i = 0; i < n; i++) {
+      const d = a[i]!;
+      a[i] = d === 0 ? 1 : d === -Infinity ? 0 : glibcExpf(d);
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const d = a[i]!;
+      a[i] = d === 0 ? 1 : d === -Infinity ? 0 : Math.exp(d);
+    }
+  }
+}
+
+/** std::log over a[0, n) in place (glibc's logf for float32). */
+function logMap(a: FloatArray, n: number, float32: boolean): void {
+  if (float32) for (let i = 0; i < n; i++) a[i] = glibcLogf(a[i]!);
+  else for (let i = 0; i < n; i++) a[i] = Math.log(a[i]!);
+}
+
+/** Scratch rows of the recursions: three differences per state, and the maxima. */
+interface Scratch {
+  readonly d: FloatArray;
+  readonly m: FloatArray;
+}
+
+/** Arrays of the dtype: a store rounds to it. */
+const floats = (float32: boolean, n: number): FloatArray => (float32 ? new Float32Array(n) : new Float64Array(n));
+
+const scratchFor = (float32: boolean, width: number, C: number): Scratch => ({
+  d: floats(float32, 3 * Math.max(width, C)),
+  m: floats(float32, Math.max(width, C)),
+});
+
+/**
+ * One row of the alpha (step 1: predecessors s-1, s-2) or beta (step -1: s+1, s+2) recursion, from
+ * values[from + .] to values[to + .]: log(exp(x1 - m) + exp(x2 - m) + exp(x3 - m)) + m + lp[lpt + l's],
+ * with x2, x3 -inf where the state has no such predecessor (x3 also where l' repeats), m their
+ * maximum by `>` from x1 (0 when -inf: then log(0) + 0 + lp gives -inf, or NaN for lp +inf / NaN).
+ */
+function recursionRow(
+  values: FloatArray,
+  from: number,
+  to: number,
+  n: number,
+  ext: Int32Array,
+  lp: ArrayLike<number>,
+  lpt: number,
+  step: number,
+  float32: boolean,
+  r: Round,
+  scratch: Scratch,
+): void {
+  // d, m and values hold the dtype (Float32Array for float32): a store rounds as the C++ assignment does.
+  const { d, m } = scratch;
+  for (let s = 0; s < n; s++) {
+    const x1 = values[from + s]!;
+    let max = x1;
+    let x2 = -Infinity;
+    let x3 = -Infinity;
+    const s2 = s - step;
+    const s3 = s2 - step;
+    if (s2 >= 0 && s2 < n) {
+      x2 = values[from + s2]!;
+      if (x2 > max) max = x2;
+    }
+    if (s3 >= 0 && s3 < n && ext[s3] !== ext[s]) {
+      x3 = values[from + s3]!;
+      if (x3 > max) max = x3;
+    }
+    if (max === -Infinity) max = 0;
+    m[s] = max;
+    d[3 * s] = x1 - max;
+    d[3 * s + 1] = x2 - max;
+    d[3 * s + 2] = x3 - max;
+  }
+  expMap(d, 3 * n, float32);
+  for (let s = 0; s < n; s++) d[s] = r(d[3 * s]! + d[3 * s + 1]!) + d[3 * s + 2]!;
+  logMap(d, n, float32);
+  for (let s = 0; s < n; s++) values[to + s] = r(d[s]! + m[s]!) + lp[lpt + ext[s]!]!;
+}
+
+/** log(exp(a - m) + exp(b - m)) + m, m = std::max(a, b) (or 0 for -inf when `zeroMax`), as the CPU kernels compute it. */
+function logAddExp(a: number, b: number, float32: boolean, r: Round, zeroMax: boolean): number {
+  let m = a < b ? b : a;
+  if (zeroMax && m === -Infinity) m = 0;
+  const d1 = r(a - m);
+  const d2 = r(b - m);
+  if (float32) {
+    const e1 = d1 === 0 ? 1 : d1 === -Infinity ? 0 : glibcExpf(d1);
+    const e2 = d2 === 0 ? 1 : d2 === -Infinity ? 0 : glibcExpf(d2);
+    return r(glibcLogf(r(e1 + e2)) + m);
+  }
+  const e1 = d1 === 0 ? 1 : d1 === -Infinity ? 0 : Math.exp(d1);
+  const e2 = d2 === 0 ? 1 : d2 === -Infinity ? 0 : Math.exp(d2);
+  return r(Math.log(e1 + e2) + m);
 }
 
 /**
  * The forward: each sample's nll, and log_alpha (N, T, W) with W = 2 * max target length + 1.
  * Row 0 is -inf but for la[0][0] and la[0][1]; rows t >= il are never read.
  */
-function alphas(p: Plan): { nll: Float64Array; logAlpha: Float64Array; width: number } {
+function alphas(p: Plan): { nll: Float64Array; logAlpha: FloatArray; width: number } {
   const { T, N, C, r } = p;
   const float32 = p.dtype === 'float32';
-  const exp = float32 ? glibcExpf : Math.exp;
-  const log = float32 ? glibcLogf : Math.log;
   const width = 2 * p.maxTargetLength + 1;
-  const logAlpha = new Float64Array(N * T * width);
+  const logAlpha = floats(float32, N * T * width);
   const nll = new Float64Array(N);
   const lp = p.lp;
   const ext = new Int32Array(width);
+  const scratch = scratchFor(float32, width, C);
   const NC = N * C;
   for (let b = 0; b < N; b++) {
     const il = p.inputLengths[b]!;
@@ -338,39 +435,74 @@ function alphas(p: Plan): { nll: Float64Array; logAlpha: Float64Array; width: nu
     if (tl > 0) logAlpha[la + 1] = lp[lpb + ext[1]!]!;
     for (let t = 1; t < il; t++) {
       const prev = la + (t - 1) * width;
-      const cur = prev + width;
-      const lpt = lpb + t * NC;
-      for (let s = 0; s < n; s++) {
-        const la1 = logAlpha[prev + s]!;
-        let lamax = la1;
-        let la2 = -Infinity;
-        let la3 = -Infinity;
-        if (s > 0) {
-          la2 = logAlpha[prev + s - 1]!;
-          if (la2 > lamax) lamax = la2;
-        }
-        if (s > 1 && ext[s - 2] !== ext[s]) {
-          la3 = logAlpha[prev + s - 2]!;
-          if (la3 > lamax) lamax = la3;
-        }
-        if (lamax === -Infinity) lamax = 0;
-        const e = r(r(expOfDifference(r(la1 - lamax), exp) + expOfDifference(r(la2 - lamax), exp)) + expOfDifference(r(la3 - lamax), exp));
-        logAlpha[cur + s] = r(r(log(e) + lamax) + lp[lpt + ext[s]!]!);
-      }
+      recursionRow(logAlpha, prev, prev + width, n, ext, lp, lpb + t * NC, 1, float32, r, scratch);
     }
     const last = la + (il - 1) * width;
-    if (tl === 0) {
-      nll[b] = -logAlpha[last]!;
-    } else {
-      const l1 = logAlpha[last + 2 * tl]!;
-      const l2 = logAlpha[last + 2 * tl - 1]!;
-      let m = l1 < l2 ? l2 : l1; // std::max(l1, l2)
-      if (m === -Infinity) m = 0;
-      const ll = r(log(r(expOfDifference(r(l1 - m), exp) + expOfDifference(r(l2 - m), exp))) + m);
-      nll[b] = -ll;
-    }
+    nll[b] = tl === 0 ? -logAlpha[last]! : -logAddExp(logAlpha[last + 2 * tl]!, logAlpha[last + 2 * tl - 1]!, float32, r, true);
   }
   return { nll, logAlpha, width };
+}
+
+/**
+ * The last forward's alphas, for the backward of the same arguments (as autograd keeps _ctc_loss's
+ * log_alpha): kept with bitwise copies of everything they depend on, and used only when the
+ * backward's arguments are bit for bit the same.
+ */
+let lastForward: {
+  readonly key: readonly (number | string | boolean)[];
+  readonly lpBits: Int32Array;
+  readonly labels: Int32Array;
+  readonly offsets: Int32Array;
+  readonly inputLengths: Int32Array;
+  readonly targetLengths: Int32Array;
+  readonly result: ReturnType<typeof alphas>;
+} | null = null;
+
+function bitsOf(data: ArrayLike<number>): Int32Array {
+  const a = data as Float32Array | Float64Array;
+  return new Int32Array(a.buffer, a.byteOffset, a.byteLength / 4);
+}
+
+function sameInts(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function planKey(p: Plan): (number | string | boolean)[] {
+  return [p.dtype, p.T, p.N, p.C, p.blank, p.maxTargetLength, p.labels.length];
+}
+
+/** The forward's alphas, always computed, kept for a backward of the same arguments. */
+function rememberAlphas(p: Plan): ReturnType<typeof alphas> {
+  const result = alphas(p);
+  lastForward = {
+    key: planKey(p),
+    lpBits: bitsOf(p.lp).slice(),
+    labels: p.labels.slice(),
+    offsets: p.offsets.slice(),
+    inputLengths: p.inputLengths.slice(),
+    targetLengths: p.targetLengths.slice(),
+    result,
+  };
+  return result;
+}
+
+/** alphas(p), from the last forward when its arguments were these (bit for bit), else computed. */
+function cachedAlphas(p: Plan): ReturnType<typeof alphas> {
+  const key = planKey(p);
+  const last = lastForward;
+  if (
+    last?.key.every((v, i) => v === key[i]) &&
+    sameInts(last.inputLengths, p.inputLengths) &&
+    sameInts(last.targetLengths, p.targetLengths) &&
+    sameInts(last.labels, p.labels) &&
+    sameInts(last.offsets, p.offsets) &&
+    sameInts(last.lpBits, bitsOf(p.lp))
+  ) {
+    return last.result;
+  }
+  return alphas(p);
 }
 
 /** The per-sample losses after zero_infinity's where. */
@@ -390,7 +522,7 @@ export function ctcLoss(
   options?: CtcLossOptions,
 ): Tensor {
   const p = plan(OP, logProbs, targets, inputLengths, targetLengths, options);
-  const res = losses(p, alphas(p).nll);
+  const res = losses(p, rememberAlphas(p).nll);
   const { r, dtype } = p;
   if (p.reduction === 'none') return makeTensor(res, p.outShape, dtype);
   if (p.reduction === 'sum') return makeTensor([sum(res, p.lanes, r)], [], dtype);
@@ -416,7 +548,7 @@ export function ctcLossBackward(
       `${OP}Backward: gradOutput shape ${formatShape(go.shape)} must equal the forward output's shape ${formatShape(outShape)}`,
     );
   }
-  const { nll, logAlpha, width } = alphas(p);
+  const { nll, logAlpha, width } = cachedAlphas(p);
   const { T, N, C, r } = p;
   // The gradient reaching _ctc_loss_backward, per sample.
   const gr = new Float64Array(N);
@@ -428,12 +560,11 @@ export function ctcLossBackward(
     gr[b] = g;
   }
   const float32 = p.dtype === 'float32';
-  const exp = float32 ? glibcExpf : Math.exp;
-  const log = float32 ? glibcLogf : Math.log;
   const grad = allocate(p.dtype, T * N * C);
   const lp = p.lp;
   const ext = new Int32Array(width);
-  const logBeta = new Float64Array(T * width);
+  const logBeta = floats(float32, T * width);
+  const scratch = scratchFor(float32, width, C);
   const NC = N * C;
   for (let b = 0; b < N; b++) {
     const nllb = nll[b]!;
@@ -457,46 +588,29 @@ export function ctcLossBackward(
       }
     }
     for (let t = il - 2; t >= 0; t--) {
-      const next = (t + 1) * width;
       const cur = t * width;
       const lpt = lpb + t * NC;
+      recursionRow(logBeta, cur + width, cur, n, ext, lp, lpt, -1, float32, r, scratch);
+      // grad[t][l's] "log+=" la[t][s] + lb[t][s], s descending
       for (let s = n - 1; s >= 0; s--) {
-        const lb1 = logBeta[next + s]!;
-        let lbmax = lb1;
-        let lb2 = -Infinity;
-        let lb3 = -Infinity;
-        const label = ext[s]!;
-        if (s < n - 1) {
-          lb2 = logBeta[next + s + 1]!;
-          if (lb2 > lbmax) lbmax = lb2;
-        }
-        if (s < n - 2 && ext[s + 2] !== label) {
-          lb3 = logBeta[next + s + 2]!;
-          if (lb3 > lbmax) lbmax = lb3;
-        }
-        if (lbmax === -Infinity) lbmax = 0;
-        const e = r(r(expOfDifference(r(lb1 - lbmax), exp) + expOfDifference(r(lb2 - lbmax), exp)) + expOfDifference(r(lb3 - lbmax), exp));
-        const lbv = r(r(log(e) + lbmax) + lp[lpt + label]!);
-        logBeta[cur + s] = lbv;
-        const ab = r(logAlpha[la + cur + s]! + lbv);
-        const gi = lpt + label;
+        const ab = r(logAlpha[la + cur + s]! + logBeta[cur + s]!);
+        const gi = lpt + ext[s]!;
         const lcab = grad[gi]!;
-        if (lcab === -Infinity) {
-          grad[gi] = ab;
-        } else {
-          const max = lcab < ab ? ab : lcab; // std::max(lcab, ab)
-          grad[gi] = r(r(log(r(expOfDifference(r(lcab - max), exp) + expOfDifference(r(ab - max), exp)))) + max);
-        }
+        grad[gi] = lcab === -Infinity ? ab : logAddExp(lcab, ab, float32, r, false);
       }
     }
     const g = gr[b]!;
+    const { d, m } = scratch;
     for (let t = 0; t < il; t++) {
       const row = lpb + t * NC;
       for (let c = 0; c < C; c++) {
-        const i = row + c;
-        const lpv = lp[i]!;
-        grad[i] = r(r(exp(lpv) - exp(r(r(grad[i]! + nllb) - lpv))) * g);
+        const lpv = lp[row + c]!;
+        m[c] = lpv;
+        d[c] = r(r(grad[row + c]! + nllb) - lpv);
       }
+      expMap(m, C, float32);
+      expMap(d, C, float32);
+      for (let c = 0; c < C; c++) grad[row + c] = r(r(m[c]! - d[c]!) * g);
     }
   }
   return makeTensor(grad, p.logProbsShape, p.dtype);
