@@ -33,7 +33,7 @@ import { broadcastShapes, expandTo, inferSizeMismatch } from '../broadcast.ts';
 import { wrapDim } from '../cosine-similarity.ts';
 import { checkGradOutput, prepare, sameShape, type CommonOptions, type LossSignature } from '../loss-args.ts';
 import { lossModule3 } from '../loss-module.ts';
-import { useDType, type Round } from '../numerics.ts';
+import { atenRowSum, useDType, type Round } from '../numerics.ts';
 import { floatArgument } from '../pointwise-loss.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
 import { atenSumTo } from '../sum-to.ts';
@@ -234,7 +234,42 @@ interface Forward {
   readonly losses: FloatArray; // O
 }
 
+/**
+ * input1 and input2 of one shape and dtype, reduced over their last (contiguous) dim: the three
+ * sums row by row (ATen's inner cascade sum of each row, ../numerics.ts atenRowSum), no
+ * input-sized temporaries. Null otherwise.
+ */
+function rowSums(p: Plan): { prodSum: FloatArray; mag1: FloatArray; mag2: FloatArray } | null {
+  const shape = p.input1.shape;
+  if (!sameShape(shape, p.input2.shape) || p.d1 !== p.d2 || shape.length === 0 || p.dS !== shape.length - 1) return null;
+  const { r, dtype, lanes } = p;
+  const D = shape[shape.length - 1]!;
+  const rows = D === 0 ? numel(shape.slice(0, -1)) : p.input1.data.length / D;
+  const x1 = p.input1.data;
+  const x2 = p.input2.data;
+  const prodSum = allocate(dtype, rows);
+  const mag1 = allocate(dtype, rows);
+  const mag2 = allocate(dtype, rows);
+  const row = allocate(dtype, D);
+  for (let n = 0; n < rows; n++) {
+    const base = n * D;
+    for (let j = 0; j < D; j++) row[j] = r(x1[base + j]! * x2[base + j]!);
+    prodSum[n] = atenRowSum(row, 0, D, lanes, r);
+    for (let j = 0; j < D; j++) row[j] = r(x1[base + j]! * x1[base + j]!);
+    mag1[n] = r(atenRowSum(row, 0, D, lanes, r) + EPSILON);
+    for (let j = 0; j < D; j++) row[j] = r(x2[base + j]! * x2[base + j]!);
+    mag2[n] = r(atenRowSum(row, 0, D, lanes, r) + EPSILON);
+  }
+  return { prodSum, mag1, mag2 };
+}
+
 function forward(p: Plan): Forward {
+  const fast = rowSums(p);
+  return fast ? cosAndLosses(p, fast.prodSum, fast.mag1, fast.mag2) : cosAndLosses(p, ...sums(p));
+}
+
+/** The three sums of the general case (broadcast, each over its own shape and dim). */
+function sums(p: Plan): [FloatArray, FloatArray, FloatArray] {
   const { r, r1, r2, dtype, S } = p;
   const x1 = p.input1.data;
   const x2 = p.input2.data;
@@ -251,6 +286,12 @@ function forward(p: Plan): Forward {
   for (let i = 0; i < q2.length; i++) q2[i] = r2(x2[i]! * x2[i]!);
   const mag2 = sumDim(q2, p.input2.shape, p.dB, p.d2, p.lanes2, r2);
   for (let i = 0; i < mag2.length; i++) mag2[i] = r2(mag2[i]! + EPSILON);
+  return [prodSum, mag1, mag2];
+}
+
+/** denom, cos and the losses from the sums. */
+function cosAndLosses(p: Plan, prodSum: FloatArray, mag1: FloatArray, mag2: FloatArray): Forward {
+  const { r, dtype } = p;
   const m1 = over(mag1, p.M1, p.Dn);
   const m2 = over(mag2, p.M2, p.Dn);
   const denom = allocate(dtype, numel(p.Dn));
@@ -354,6 +395,26 @@ export function cosineEmbeddingLossBackward(
   const gM1 = sumTo(gM1Full, p.Dn, p.M1, dtype, lanes, r).map(p.r1);
   const gM2 = sumTo(gM2Full, p.Dn, p.M2, dtype, lanes, r).map(p.r2);
   // + EPSILON passes, the sums expand along d, input * input gives g * input twice
+  if (sameShape(p.input1.shape, p.input2.shape) && p.d1 === p.d2 && p.S.length > 0 && p.dS === p.S.length - 1) {
+    // one shape, the last dim: every sum to a shape is the identity, the expansions are per row
+    const D = p.S[p.S.length - 1]!;
+    const x1 = p.input1.data;
+    const x2 = p.input2.data;
+    const g1 = allocate(p.d1, x1.length);
+    const g2 = allocate(p.d2, x2.length);
+    for (let n = 0, i = 0; i < x1.length; n++) {
+      const a1 = gM1[n]!;
+      const a2 = gM2[n]!;
+      const ps = gPs[n]!;
+      for (let j = 0; j < D; j++, i++) {
+        const q1 = r(a1 * x1[i]!);
+        const q2 = r(a2 * x2[i]!);
+        g1[i] = r(r(q1 + q1) + r(ps * x2[i]!));
+        g2[i] = r(r(q2 + q2) + r(ps * x1[i]!));
+      }
+    }
+    return { input1: makeTensor(g1, p.input1.shape, p.d1), input2: makeTensor(g2, p.input2.shape, p.d2) };
+  }
   const gq1 = over(gM1, keepDim(p.input1.shape, p.dA), p.input1.shape);
   const gq2 = over(gM2, keepDim(p.input2.shape, p.dB), p.input2.shape);
   // prod_sum = (input1 * input2).sum(d)
