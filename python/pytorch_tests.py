@@ -126,6 +126,7 @@ S, M = 5, 10  # common_methods_invocations.py's sizes
 # error_inputs_multilabel_margin_loss is not in 1.13.0 (its messages then were "inconsistent size [4]
 # for argument #2 'target'"); its regexes hold from the releases that have it (2.6.0 here)
 SINCE_2_6 = (2, 6)
+SINCE_1_13 = (1, 13)  # the seven's: measured in 1.13, not in 1.7 (the boundary in between not measured)
 FLOATS = ("float32", "float64")
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -174,6 +175,27 @@ def case(test, loss, x, t, style="functional", dtypes=FLOATS, error=None, refere
     return dict(test=test, loss=loss, x=x, t=t, v=v, style=style, dtypes=dtypes, error=error, reference=reference,
                 check=check, grad_output=grad_output, fixed=fixed, requires=requires, ref_requires=ref_requires, warning=warning, ref_tol=ref_tol,
                 forward_only=forward_only, options=options)
+
+
+def make_tensor_of(torch):
+    """torch.testing.make_tensor; in a torch without it (1.7), the same kind of draws: floats uniform
+    in [low, high) (default [-9, 9)), integers in [low, high) (default [-9, 10)), from the global
+    generator (other values than a newer torch's make_tensor, the same shapes and ranges)."""
+    try:
+        from torch.testing import make_tensor
+        return make_tensor
+    except ImportError:
+        pass
+
+    def make_tensor(*shape, dtype, device="cpu", low=None, high=None, requires_grad=False):
+        if len(shape) == 1 and isinstance(shape[0], (list, tuple)):
+            shape = tuple(shape[0])
+        if dtype.is_floating_point:
+            t = torch.empty(shape, dtype=dtype, device=device).uniform_(-9 if low is None else low, 9 if high is None else high)
+        else:
+            t = torch.randint(-9 if low is None else int(low), 10 if high is None else int(high), shape, dtype=dtype, device=device)
+        return t.requires_grad_(True) if requires_grad else t
+    return make_tensor
 
 
 def seeded(torch, name):
@@ -529,7 +551,7 @@ def criterion(torch):
 
 def module_info(torch):
     """common_modules.py module_inputs_torch_nn_<Loss> (2.14.1; 2.6.0 alike), each case's reference_fn."""
-    from torch.testing import make_tensor
+    make_tensor = make_tensor_of(torch)
     make = lambda shape, **kw: make_tensor(shape, dtype=torch.float64, device="cpu", **kw)  # noqa: E731
     long = lambda shape, **kw: make_tensor(shape, dtype=torch.long, device="cpu", **kw)  # noqa: E731
     reductions = [("", {}), ("reduction_sum", {"reduction": "sum"}), ("reduction_mean", {"reduction": "mean"}),
@@ -565,7 +587,7 @@ def module_info(torch):
 
 def op_info(torch):
     """common_methods_invocations.py OpInfo samples and error inputs of the five ops (2.14.1; 2.6.0 alike)."""
-    from torch.testing import make_tensor
+    make_tensor = make_tensor_of(torch)
     make = lambda shape, **kw: make_tensor(shape, dtype=torch.float64, device="cpu", **kw)  # noqa: E731
     long = lambda shape, **kw: make_tensor(shape, dtype=torch.long, device="cpu", **kw)  # noqa: E731
     ops = "common_methods_invocations.py "
@@ -1357,7 +1379,7 @@ def module_info_nine(torch):
     """common_modules.py module_inputs_torch_nn_<Loss> of the nine (2.14.1; 2.6.0 alike except
     GaussianNLLLoss, whose 2.6.0 inputs are re-created too), each case's reference_fn, and
     module_error_inputs_torch_nn_CrossEntropyLoss (2.14.1) / _NLLLoss."""
-    from torch.testing import make_tensor
+    make_tensor = make_tensor_of(torch)
     make = lambda *shape, **kw: make_tensor(*shape, dtype=torch.float64, device="cpu", **kw)  # noqa: E731
     long = lambda shape, **kw: make_tensor(shape, dtype=torch.long, device="cpu", **kw)  # noqa: E731
     mi = "common_modules.py module_inputs_torch_nn_"
@@ -1487,7 +1509,7 @@ def op_info_nine(torch):
     """common_methods_invocations.py OpInfo samples, references and error inputs of the nine
     nn.functional ops (2.14.1; 2.6.0 alike but where said). Python's random (eps, delta, the
     ignore_index fix) is seeded per op like the global torch generator."""
-    from torch.testing import make_tensor
+    make_tensor = make_tensor_of(torch)
     make = lambda shape, **kw: make_tensor(shape, dtype=torch.float64, device="cpu", **kw)  # noqa: E731
     long = lambda shape, **kw: make_tensor(shape, dtype=torch.long, device="cpu", **kw)  # noqa: E731
     f32 = lambda *shape, **kw: make_tensor(shape, dtype=torch.float32, device="cpu", **kw)  # noqa: E731
@@ -1652,13 +1674,14 @@ OPS.update({
 
 
 def distance_function(torch, name):
-    """triplet_margin_with_distance_loss's distance_function, by the name a case records (the ports'
-    built-in distances): 'pairwise_distance' nn.PairwiseDistance() (F.pairwise_distance's defaults,
-    the loss's default), 'cosine_distance' 1 - F.cosine_similarity(x, y) (the tests' cosine_distance
-    function and their lambda alike)."""
-    if name == "pairwise_distance":
+    """triplet_margin_with_distance_loss's distance_function, by the name a case records (the names of
+    python/cases/triplet_margin_with_distance_loss.py and the registry's decoder, the ports' built-in
+    distances): 'pairwise' nn.PairwiseDistance() (F.pairwise_distance's defaults, the loss's
+    default), 'cosine' 1 - F.cosine_similarity(x, y) (the tests' cosine_distance function and their
+    lambda alike)."""
+    if name == "pairwise":
         return torch.nn.PairwiseDistance()
-    if name == "cosine_distance":
+    if name == "cosine":
         return lambda x, y: 1.0 - torch.nn.functional.cosine_similarity(x, y)
     raise ValueError("unknown distance_function %r" % (name,))
 
@@ -1876,14 +1899,15 @@ def test_nn_seven(torch):
         args = (torch.randn(15, 10, dtype=D), torch.randn(15, 10, dtype=D), torch.randn(15, dtype=D).sign())
         yield case7(name, "cosine_embedding_loss", args, dtypes=F64, reference=formula7(cosine_formula), reduction="none", **extra)
 
+    # (1.13 and later; torch 1.7 takes the first two and fails the third otherwise)
     name = "test_nn.py TestNN.test_cosine_embedding_loss_invalid_shape"
     seeded(torch, name)
     i1, i2, t = torch.randn(15, 10), torch.randn(15, 10), torch.randn(15, 1).sign()
-    yield case7(name, "cosine_embedding_loss", (i1, i2, t), dtypes=F32, error=("RuntimeError", "1D target tensor expected"))
+    yield case7(name, "cosine_embedding_loss", (i1, i2, t), dtypes=F32, error=("RuntimeError", "1D target tensor expected", SINCE_1_13))
     yield case7(name, "cosine_embedding_loss", (torch.randn(10), torch.randn(10), torch.randn(10)), dtypes=F32,
-                error=("RuntimeError", "1D target tensor expects 2D input tensors"))
+                error=("RuntimeError", "1D target tensor expects 2D input tensors", SINCE_1_13))
     yield case7(name, "cosine_embedding_loss", (torch.randn(2, 5), torch.randn(2, 5), torch.randn(())), dtypes=F32,
-                error=("RuntimeError", "0D target tensor expects 1D input tensors"))
+                error=("RuntimeError", "0D target tensor expects 1D input tensors", SINCE_1_13))
 
     for suffix, extra in (("", {}), ("margin_", {"margin": 0.5})):
         name = "test_nn.py TestNN.test_margin_ranking_loss_%sno_reduce" % suffix
@@ -1965,11 +1989,12 @@ def test_nn_device_type_seven(torch):
         dt = getattr(torch, dtype)
         x, y = torch.randn(0, 10, dtype=dt), torch.ones(0).type(torch.long)
         yield case7(name, "multi_margin_loss", (x, y), "module", (dtype,), grad_output="ones", output_defined=False,
+                    requires="multi_margin_empty_batch",
                     reference=lambda torch, F, nn, a, o: (None, {0: torch.zeros_like(a[0])}))
         yield case7(name, "multi_margin_loss", (torch.randn(0, dtype=dt), torch.ones(10).type(torch.long)), "module", (dtype,),
-                    error=("RuntimeError", "Expected"))
+                    error=("RuntimeError", "Expected", SINCE_1_13))
         yield case7(name, "multi_margin_loss", (torch.randn(10, 0, dtype=dt), torch.ones(10, 0).type(torch.long)), "module", (dtype,),
-                    error=("RuntimeError", "Expected"))
+                    error=("RuntimeError", "Expected", SINCE_1_13))
 
     name = "test_nn.py TestNNDeviceType.test_CTCLoss_empty_target"
     seeded(torch, name)
@@ -2041,7 +2066,7 @@ def test_nn_device_type_seven(torch):
     # not re-created: no TorchScript in JS)
     name = "test_nn.py TestNNDeviceType.test_triplet_margin_with_distance_loss"
     seeded(torch, name)
-    for distance, reduction, margin, swap in product(("pairwise_distance", "cosine_distance", "cosine_distance"), ("mean", "none", "sum"),
+    for distance, reduction, margin, swap in product(("pairwise", "cosine", "cosine"), ("mean", "none", "sum"),
                                                      (1.0, 1.5, 0.5), (True, False)):
         args = (torch.randn(5, 10, dtype=D), torch.randn(5, 10, dtype=D), torch.randn(5, 10, dtype=D))
         opts = dict(distance_function=distance, reduction=reduction, margin=margin, swap=swap)
@@ -2139,7 +2164,9 @@ def criterion_seven(torch):
         for reduction in REDUCTIONS:
             test = "common_nn.py %s_no_batch_dim_%s" % (fullname, reduction)
             seeded(torch, test)
-            yield case7(test, loss, args_fn(), "module", reference=single_batch7_squeezed(loss), reduction=reduction)
+            yield case7(test, loss, args_fn(), "module", reference=single_batch7_squeezed(loss), reduction=reduction,
+                        requires={"cosine_embedding_loss": "cosine_unbatched", "margin_ranking_loss": "margin_ranking_scalars",
+                                  "triplet_margin_loss": "triplet_unbatched"}.get(loss))
 
 
 def module_info_seven(torch):
@@ -2147,7 +2174,7 @@ def module_info_seven(torch):
     CTCLoss, HingeEmbeddingLoss, MarginRankingLoss, MultiMarginLoss; 2.14.1 and 2.6.0 alike; no
     ModuleInfo of TripletMarginLoss or TripletMarginWithDistanceLoss), each case's reference_fn, and
     module_error_inputs_torch_nn_MultiMarginLoss (2.13+)."""
-    from torch.testing import make_tensor
+    make_tensor = make_tensor_of(torch)
     make = lambda *shape, **kw: make_tensor(*shape, dtype=torch.float64, device="cpu", **kw)  # noqa: E731
     mi = "common_modules.py module_inputs_torch_nn_"
     reductions4 = [("", {}), ("reduction_sum", {"reduction": "sum"}), ("reduction_mean", {"reduction": "mean"}),
@@ -2206,7 +2233,7 @@ def op_info_seven(torch):
     """common_methods_invocations.py OpInfo samples, reference inputs and error inputs of the seven
     nn.functional ops (2.14.1; 2.6.0 alike but where said), and test_python_ref's other side where
     torch has a torch._refs of the op. Python's random (margins) is seeded per op."""
-    from torch.testing import make_tensor
+    make_tensor = make_tensor_of(torch)
     make = lambda shape, **kw: make_tensor(shape, dtype=torch.float64, device="cpu", **kw)  # noqa: E731
     long = lambda shape, **kw: make_tensor(shape, dtype=torch.long, device="cpu", **kw)  # noqa: E731
     f32 = lambda *shape, **kw: make_tensor(shape, dtype=torch.float32, device="cpu", **kw)  # noqa: E731
@@ -2226,7 +2253,7 @@ def op_info_seven(torch):
         for margin, reduction in product((0., 1.), ("sum", "mean", "none")):
             yield case7(ops + "sample_inputs_margin_ranking_loss %s margin=%s reduction=%s" % (list(shape), margin, reduction),
                         "margin_ranking_loss", (make(shape), make(shape), make(shape)), reference=ref, ref_requires="refs_margin_ranking_loss",
-                        margin=margin, reduction=reduction)
+                        requires="margin_ranking_scalars" if shape == () else None, margin=margin, reduction=reduction)
     for reduction in ("sum", "mean", "none"):
         inp1 = make((10,))
         inp1[2] = float("nan")
@@ -2250,7 +2277,7 @@ def op_info_seven(torch):
     yield case7(err + "invalid reduction", "margin_ranking_loss", (f32(5, 4), f32(5, 4), f32(5, 4)), dtypes=F32,
                 error=("ValueError", "is not a valid value"), reduction="abc")
     yield case7(err + "invalid input shapes", "margin_ranking_loss", (f32(5, 4), f32(5, 4), f32(5)), dtypes=F32,
-                error=("RuntimeError", "margin_ranking_loss : All input tensors should"))
+                error=("RuntimeError", "margin_ranking_loss : All input tensors should", SINCE_1_13))
 
     seed("multi_margin_loss")
     make_weight = make
@@ -2321,7 +2348,8 @@ def op_info_seven(torch):
         x1, x2 = make(s), make(s)
         t = torch.randint(0, 2, () if len(s) == 1 else (s[0],), dtype=torch.long) * 2 - 1
         yield case7(ops + "sample_inputs_cosine_embedding_loss %s reduction=%s" % (list(s), r), "cosine_embedding_loss",
-                    (x1, x2, t.to(torch.float64)), reduction=r, margin=random.uniform(-1, 1))
+                    (x1, x2, t.to(torch.float64)), requires="cosine_unbatched" if len(s) == 1 else None,
+                    reduction=r, margin=random.uniform(-1, 1))
 
     seed("ctc_loss")
     for r, z, lt in product(("none", "mean", "sum"), (True, False), ("list", "tensor")):
@@ -2342,7 +2370,7 @@ def op_info_seven(torch):
                    *[dict(reduction=reduction) for reduction in ("mean", "sum", "none")]):
             args = (make((S, M)), make((S, M)), make((S, M)))
             if twd:
-                kw["distance_function"] = "pairwise_distance"
+                kw["distance_function"] = "pairwise"
             yield case7(ops + "sample_inputs_triplet_margin_loss (%s) %s" % (op, kw_id(kw)), op, args, requires="twd" if twd else None,
                         reference=ref, ref_requires=None if twd else "refs_triplet_margin_loss", **kw)
         # (2.6.0, 2.14.1; not in 1.13.0, which takes a negative margin and words the dims check otherwise)
@@ -2391,6 +2419,17 @@ def _features_seven():
         # the whole loss (torch >= 1.9 per issue 15; detected)
         "twd": (lambda torch, F: hasattr(F, "triplet_margin_with_distance_loss"),
                 ("AttributeError", "has no attribute 'triplet_margin_with_distance_loss'")),
+        # inputs without a batch dim (torch 1.7 lacks them; 1.13 has them): cosine_embedding_loss's 1-D
+        # inputs with a 0-d target, triplet_margin_loss's 1-D inputs, margin_ranking_loss's 0-d inputs
+        # (pytorch#64975), multi_margin_loss's empty batch
+        "cosine_unbatched": (lambda torch, F: _accepts(lambda: F.cosine_embedding_loss(torch.ones(3), torch.ones(3), torch.tensor(1.))),
+                             ("Exception", None)),
+        "triplet_unbatched": (lambda torch, F: _accepts(lambda: F.triplet_margin_loss(torch.ones(3), torch.ones(3), torch.ones(3))),
+                              ("Exception", None)),
+        "margin_ranking_scalars": (lambda torch, F: _accepts(lambda: F.margin_ranking_loss(torch.ones(()), torch.ones(()), torch.ones(()))),
+                                   ("Exception", None)),
+        "multi_margin_empty_batch": (lambda torch, F: _accepts(lambda: F.multi_margin_loss(torch.ones(0, 3), torch.ones(0).long())),
+                                     ("RuntimeError", None)),
         # unbatched (T, C) log_probs with 0-d lengths
         "ctc_unbatched": (lambda torch, F: _accepts(lambda: F.ctc_loss(torch.zeros(2, 3).log_softmax(1), torch.ones(1, dtype=torch.long),
                                                                      torch.tensor(2), torch.tensor(1))), ("Exception", None)),
@@ -2577,10 +2616,13 @@ _CASES = None
 
 
 def all_cases(torch):
-    """(case, dtype) pairs, drawn once per process in a fixed order."""
+    """(case, dtype) pairs, drawn once per process in a fixed order. PYTORCH_TESTS_ONLY=seven draws
+    issue 15's seven alone (for a torch the fourteen's groups do not support: 1.7)."""
     global _CASES
     if _CASES is None:
-        _CASES = [(c, d) for group in GROUPS for c in group(torch) for d in c["dtypes"]]
+        import os
+        groups = GROUPS_SEVEN if os.environ.get("PYTORCH_TESTS_ONLY") == "seven" else GROUPS
+        _CASES = [(c, d) for group in groups for c in group(torch) for d in c["dtypes"]]
     return _CASES
 
 
@@ -2588,7 +2630,11 @@ def torch_check(torch, what, got, want, tol=None):
     """The PyTorch test's own assertEqual (assert_close's default tolerances for the dtype, or the test's own)."""
     try:
         extra = {} if tol is None else {"rtol": tol[0], "atol": tol[1]}
-        torch.testing.assert_close(got, want, check_dtype=False, equal_nan=True, **extra)
+        if hasattr(torch.testing, "assert_close"):
+            torch.testing.assert_close(got, want, check_dtype=False, equal_nan=True, **extra)
+        else:  # torch 1.7: assert_allclose, at assert_close's defaults for the dtype unless the test's own
+            rtol, atol = (extra["rtol"], extra["atol"]) if extra else {torch.float32: (1.3e-6, 1e-5)}.get(got.dtype, (1e-7, 1e-7))
+            torch.testing.assert_allclose(got, want.to(got.dtype), rtol=rtol, atol=atol, equal_nan=True)
         return {"what": what, "ok": True, "message": ""}
     except AssertionError as e:
         return {"what": what, "ok": False, "message": " ".join(str(e).strip().splitlines()[0:6])}

@@ -239,6 +239,11 @@ const OPTION_NAMES: Record<string, string> = {
 const INTEGER_DTYPES = new Set(['int64', 'int32', 'int16', 'int8', 'uint8']);
 
 const { interp, why } = await findTorchInterpreter();
+/**
+ * PYTORCH_TESTS_ONLY=seven (read by python/pytorch_tests.py too): issue 15's seven alone, for a torch
+ * the fourteen's groups do not support (1.7: TORCH_PYTHON='chroot /var/cache/torch-parity/roots/bullseye python3').
+ */
+const ONLY_SEVEN = process.env.PYTORCH_TESTS_ONLY === 'seven';
 
 /** Every re-created call, asked of one worker before the tests are collected (so each PyTorch test gets its own vitest test). */
 async function fetchAll(): Promise<{ hello: WorkerHello; replies: PytorchTestReply[] }> {
@@ -500,8 +505,7 @@ if (!interp) {
 
   test(`the worker re-created PyTorch's loss tests in torch ${hello!.torch} (${hello!.cpu_capability})`, () => {
     expect(replies.length).toBe(replies[0]?.count);
-    expect(replies.length).toBeGreaterThan(2900);
-    expect(new Set(replies.map((r) => r.loss))).toEqual(new Set([...Object.keys(PORTS), ...Object.keys(SEVEN)]));
+    expect(new Set(replies.map((r) => r.loss))).toEqual(new Set([...(ONLY_SEVEN ? [] : Object.keys(PORTS)), ...Object.keys(SEVEN)]));
     const all = replies;
     const seven = all.filter((r) => r.args);
     {
@@ -525,7 +529,8 @@ if (!interp) {
     // calls, 243 with the test's own reference, 16 errors, 134 integer targets, 68 legacy
     // size_average / reduce; with the nine: 2981 calls)
     const fourteen = all.filter((r) => !r.args);
-    expect(fourteen.length).toBe(2981);
+    expect(fourteen.length).toBe(ONLY_SEVEN ? 0 : 2981);
+    if (ONLY_SEVEN) return;
     const count = (p: (r: PytorchTestReply) => unknown) => fourteen.filter(p).length;
     const five = new Set([
       'binary_cross_entropy',
