@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { expect, test } from 'vitest';
 import { loadGoldens } from '../ts/golden/run.ts';
-import { LOSSES, LOSS_STEMS, optionName } from '../ts/losses/registry.ts';
+import { LOSSES, LOSS_STEMS, optionName, type LossDomain } from '../ts/losses/registry.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -42,7 +42,12 @@ const declared = JSON.parse(
 test.each(LOSS_STEMS)("%s: the registry's args and grads are the case module's ARGS and GRADS, and its FUNCTION is the stem", (stem) => {
   const entry = LOSSES[stem];
   expect(declared[stem], `python/cases/${stem}.py`).toEqual({ function: stem, args: [...entry.args], grads: [...entry.grads] });
-  expect(entry.args[0]).toBe('input');
+  expect(new Set(entry.args).size, 'argument names are unique').toBe(entry.args.length);
+  // The fuzzers draw the first argument, a 'target' when the domain has one, the rest as extraArgs.
+  const domain: LossDomain = entry.domain;
+  if (domain.layout !== 'ctc')
+    expect((entry.args as readonly string[]).includes('target'), "args has 'target' iff the domain draws one").toBe(domain.target !== null);
+  for (const name of Object.keys(domain.extraArgs ?? {})) expect(entry.args.slice(1), `extraArgs ${name}`).toContain(name);
   for (const g of entry.grads) expect(entry.args, `grad ${g}`).toContain(g);
 });
 
