@@ -224,6 +224,7 @@ function rowLosses32(
   out: Float64Array,
 ): void {
   const f = Math.fround;
+  const c = f(classes); // sum /= dim: the int64 dim converted to float (inexact beyond 2^24 classes)
   for (let t = 0; t < out.length; t++) {
     const base = t * classes;
     const skip = base + labels[t]!;
@@ -244,7 +245,7 @@ function rowLosses32(
         if (z > 0) sum = f(sum + f(f(z * z) * wy));
       }
     }
-    out[t] = f(sum / classes);
+    out[t] = f(sum / c);
   }
 }
 
