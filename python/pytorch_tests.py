@@ -83,7 +83,8 @@ tensors, the gradient of every differentiable argument):
                  MarginRankingLoss{,_margin}, CTCLoss_{lengths_intlists, lengths_tensors,
                  2d_int_target_lengths_intlists, 2d_int_target_lengths_tensors, 2d_lengths_tensors}
                  (forward only, as check_forward_only), and classification_criterion_no_batch's
-                 HingeEmbeddingLoss, CosineEmbeddingLoss, MarginRankingLoss, TripletMarginLoss
+                 HingeEmbeddingLoss, CosineEmbeddingLoss, MarginRankingLoss, TripletMarginLoss (and
+                 2.14.1's CosineEmbeddingLoss, whose 0-d target is float64)
   module_info_seven  common_modules.py module_inputs_torch_nn_{CosineEmbeddingLoss, CTCLoss,
                  HingeEmbeddingLoss, MarginRankingLoss, MultiMarginLoss} (2.14.1; 2.6.0 alike; there is no
                  ModuleInfo of TripletMarginLoss or TripletMarginWithDistanceLoss) and
@@ -2160,9 +2161,12 @@ def criterion_seven(torch):
             ("HingeEmbeddingLoss", "hinge_embedding_loss", lambda: (torch.randn(9, dtype=D), torch.tensor([-1, 1, 1] * 3))),
             ("CosineEmbeddingLoss", "cosine_embedding_loss", lambda: (torch.randn(9, dtype=D), torch.randn(9, dtype=D), torch.tensor(1))),
             ("MarginRankingLoss", "margin_ranking_loss", lambda: (torch.randn(()), torch.randn(()), torch.randn(()).sign())),
-            ("TripletMarginLoss", "triplet_margin_loss", lambda: (torch.randn(9, dtype=D), torch.randn(9, dtype=D), torch.randn(9, dtype=D)))):
+            ("TripletMarginLoss", "triplet_margin_loss", lambda: (torch.randn(9, dtype=D), torch.randn(9, dtype=D), torch.randn(9, dtype=D))),
+            # 2.14.1's CosineEmbeddingLoss entry: a float64 0-d target (1.13.0's is int64)
+            ("CosineEmbeddingLoss (2.14.1)", "cosine_embedding_loss",
+             lambda: (torch.randn(9, dtype=D), torch.randn(9, dtype=D), torch.tensor(1, dtype=D)))):
         for reduction in REDUCTIONS:
-            test = "common_nn.py %s_no_batch_dim_%s" % (fullname, reduction)
+            test = "common_nn.py %s_no_batch_dim_%s" % (fullname.split(" ")[0], reduction) + (" (2.14.1)" if " " in fullname else "")
             seeded(torch, test)
             yield case7(test, loss, args_fn(), "module", reference=single_batch7_squeezed(loss), reduction=reduction,
                         requires={"cosine_embedding_loss": "cosine_unbatched", "margin_ranking_loss": "margin_ranking_scalars",
