@@ -5,7 +5,7 @@ Then one reply per request line:
   {"id", "op": "run", "loss", "args": {name: tensor}, "kwargs", "grad_output"?}
       -> {"id", "output", "grads", "error", "grad_error", "warnings"} as a golden case records them
       (grad_output: a tensor shaped like the output; omitted means no backward)
-  {"id", "op": "bench", "loss", "dtype", "numel", "classes", "threads", "repeats", "backward"}
+  {"id", "op": "bench", "loss", "dtype", "numel", "classes", "shape"?, "threads", "repeats", "backward"}
       -> {"id", "seconds": [...]}   (timed inside torch, per call)
   {"id", "op": "pytorch_test", "index"}
       -> {"id", "count", "test", ...}   (PyTorch's own loss tests re-created, the index-th call;
@@ -54,7 +54,7 @@ def bench(torch, F, request):
     dtype = getattr(torch, request["dtype"])
     n, c = request["numel"], request["classes"]
     gen = torch.Generator().manual_seed(0)
-    args, kwargs = bench_args(torch, module, gen, (n // c, c), dtype)
+    args, kwargs = bench_args(torch, module, gen, tuple(request.get("shape") or (n // c, c)), dtype)
     grads = [args[name] for name in getattr(module, "GRADS", ("input",)) if args[name].is_floating_point()]
     for t in grads:
         t.requires_grad_(request["backward"])

@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { resourceUsage } from 'node:process';
 import { useAllocatorWarmup } from '../ts/allocator.ts';
-import { LOSSES, optionName, type LossEntry, type LossStem, type ValueKind } from '../ts/losses/registry.ts';
+import { LOSSES, optionName, type LossDomain, type LossEntry, type LossStem, type ValueKind } from '../ts/losses/registry.ts';
 import type { IndexTensor, Tensor } from '../ts/tensor.ts';
 import { useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
 import { progress } from './lib/progress.ts';
@@ -37,7 +37,15 @@ export type BenchTorch = { worker: TorchWorker; why?: undefined } | { worker: nu
 export const CLASSES = 100;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** Inputs drawn from a loss's registry domain (the same distributions the worker's bench_args draws for torch). */
+/** CTC's benchmark shape (issue 15): T = 50 frames, N = 16 samples, C = 20 classes, S = 10 labels. */
+export const CTC_SHAPE = { t: 50, n: 16, c: 20, s: 10 } as const;
+
+/**
+ * Inputs drawn from a loss's registry domain (the same distributions the worker's bench_args draws
+ * for torch), by the loss's argument names: the first argument (n / CLASSES, CLASSES), a target per
+ * the domain (per element, a class per row, or one per row for the 'vectors' layout), the other
+ * arguments like the first; CTC at CTC_SHAPE whatever n.
+ */
 function inputs(entry: LossEntry, n: number, dtype: 'float32' | 'float64') {
   const Arr = dtype === 'float32' ? Float32Array : Float64Array;
   const rows = n / CLASSES;
@@ -56,13 +64,32 @@ function inputs(entry: LossEntry, n: number, dtype: 'float32' | 'float64') {
     positive: () => rand() * 2 + 0.1,
     count: () => Math.floor(rand() * 5),
   };
-  const floats = (kind: ValueKind, length: number) => {
+  const floats = (kind: ValueKind, length: number, s: number[] = length === n ? shape : [length]) => {
     const v = new Arr(length);
     for (let i = 0; i < length; i++) v[i] = draw[kind]();
-    return { data: v, shape: length === n ? shape : [length] } as Tensor;
+    return { data: v, shape: s } as Tensor;
   };
-  const input = floats(domain.input, n);
-  let target: Tensor | IndexTensor;
+  const options: Record<string, unknown> = { reduction: 'mean' };
+  if (domain.layout === 'ctc') {
+    const { t, n: batch, c, s } = CTC_SHAPE;
+    const logProbs = floats('logit', t * batch * c, [t, batch, c]);
+    for (let row = 0; row < t * batch; row++) {
+      // log_softmax over the classes
+      const at = row * c;
+      let max = -Infinity;
+      for (let j = 0; j < c; j++) max = Math.max(max, logProbs.data[at + j]!);
+      let sum = 0;
+      for (let j = 0; j < c; j++) sum += Math.exp(logProbs.data[at + j]! - max);
+      for (let j = 0; j < c; j++) logProbs.data[at + j] = logProbs.data[at + j]! - max - Math.log(sum);
+    }
+    const targets: IndexTensor = {
+      data: Int32Array.from({ length: batch * s }, () => 1 + Math.floor(rand() * (c - 1))),
+      shape: [batch, s],
+    };
+    const lengths = (v: number): IndexTensor => ({ data: new Int32Array(batch).fill(v), shape: [batch] });
+    return { args: [logProbs, targets, lengths(t), lengths(s)], options };
+  }
+  let target: Tensor | IndexTensor | null = null;
   if (domain.target === 'labels') {
     const y = new Int32Array(n);
     for (let i = 0; i < n; i++) y[i] = i % CLASSES === CLASSES / 4 ? -1 : Math.floor(rand() * CLASSES);
@@ -71,20 +98,24 @@ function inputs(entry: LossEntry, n: number, dtype: 'float32' | 'float64') {
     const y = new Int32Array(rows);
     for (let i = 0; i < rows; i++) y[i] = Math.floor(rand() * CLASSES);
     target = { data: y, shape: [rows] };
+  } else if (domain.target !== null && domain.layout === 'vectors') {
+    target = floats(domain.target, rows, [rows]);
   } else if (domain.target === 'probability' && domain.input !== 'probability') {
     target = floats('probability', n);
     for (let i = 0; i < n; i++) target.data[i] = target.data[i]! < 0.5 ? 1 : 0; // hard 0/1 labels
-  } else {
-    target = floats(domain.target ?? domain.input, n);
+  } else if (domain.target !== null) {
+    target = floats(domain.target, n);
   }
-  const extra = Object.values(domain.extraArgs ?? {}).map((kind) => floats(kind, n));
-  const options: Record<string, unknown> = { reduction: 'mean' };
+  const [first, ...rest] = entry.args;
+  const byName: Record<string, Tensor | IndexTensor> = { [first!]: floats(domain.input, n) };
+  if (target) byName.target = target;
+  for (const name of rest) if (name !== 'target') byName[name] = floats(domain.extraArgs?.[name] ?? domain.input, n);
   for (const torchName of domain.tensorKwargs) {
     const v = new Arr(CLASSES);
     for (let c = 0; c < CLASSES; c++) v[c] = torchName === 'pos_weight' ? rand() * 3 : rand() + 0.5;
     options[optionName(torchName)] = { data: v, shape: [CLASSES] };
   }
-  return { args: [input, target, ...extra], options };
+  return { args: entry.args.map((name) => byName[name]!), options };
 }
 
 /** Calls fn for at least `ms` milliseconds and 3 calls. */
@@ -172,14 +203,15 @@ interface Row {
 
 /** The (loss, dtype, n) measurements a run makes, in order. */
 function plan(options: BenchOptions) {
-  return options.losses.flatMap((stem) =>
-    (['float32', 'float64'] as const).flatMap((dtype) =>
-      options.sizes
-        // O(n * C) pairs: 1e7 takes minutes
-        .filter((n) => !(LOSSES[stem].domain.target === 'labels' && n > 1e6))
-        .map((n) => ({ stem, dtype, n })),
-    ),
-  );
+  return options.losses.flatMap((stem) => {
+    const domain: LossDomain = LOSSES[stem].domain;
+    // CTC runs at CTC_SHAPE only, once, labelled with its log_probs' element count.
+    const sizes =
+      domain.layout === 'ctc'
+        ? [CTC_SHAPE.t * CTC_SHAPE.n * CTC_SHAPE.c]
+        : options.sizes.filter((n) => !(domain.target === 'labels' && n > 1e6)); // O(n * C) pairs: 1e7 takes minutes
+    return (['float32', 'float64'] as const).flatMap((dtype) => sizes.map((n) => ({ stem, dtype, n })));
+  });
 }
 
 /** Runs the benchmark; prints the table on stdout (what it ran against first) and writes the JSON. */
@@ -223,7 +255,17 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
     const torchTime = async (threads: number, backward: boolean) => {
       if (!worker) return null;
       const r = await worker.request<{ seconds: number[] }>(
-        { op: 'bench', loss: stem, dtype, numel: n, classes: CLASSES, threads, repeats: repeats + 2, backward },
+        {
+          op: 'bench',
+          loss: stem,
+          dtype,
+          numel: n,
+          classes: CLASSES,
+          ...(entry.domain.layout === 'ctc' ? { shape: [CTC_SHAPE.t, CTC_SHAPE.n, CTC_SHAPE.c] } : {}),
+          threads,
+          repeats: repeats + 2,
+          backward,
+        },
         600_000,
       );
       return median(r.seconds.slice(2));
