@@ -69,6 +69,18 @@ export {
   type TripletMarginOptions,
   type TripletGrads,
 } from './losses/triplet_margin_loss.ts';
+export {
+  tripletMarginWithDistanceLoss,
+  tripletMarginWithDistanceLossBackward,
+  TripletMarginWithDistanceLoss,
+  pairwiseDistanceFunction,
+  cosineDistanceFunction,
+  distanceFunctionByName,
+  type TripletMarginWithDistanceOptions,
+  type DistanceFunction,
+  type DistanceContext,
+  type DistanceGrads,
+} from './losses/triplet_margin_with_distance_loss.ts';
 // A testing and fallback switch: useFloat32Kernels(false) runs float32 ops in the JS loops instead
 // of the WebAssembly kernels (the results are the same; tests compare the two).
 export { useFloat32Kernels } from './wasm/float32-kernels.ts';

@@ -286,22 +286,30 @@ export interface TorchRelease {
    */
   readonly pairwiseDistanceInnermostDim: boolean;
   /**
-   * at::norm's CPU kernel reads p as a C float (norm_kernel_tensor_iterator_impl's `float val`, so
-   * NormOps' p and 1 / p are float) and starts the inf-norm's max at FLT_MIN (measured in 1.7);
-   * later, p is a double cast to acc_t and the max starts at 0 (assumed from 1.8, measured in 1.13).
+   * at::norm's CPU kernel reads p as a C float (norm_kernel_tensor_iterator_impl's `float val`, so a
+   * float64 norm's p is float(p); measured in 1.7 and 1.13: p = 0.3 on float64 differs from 2.6 by
+   * 2e-7 relative); later, a double (assumed from 2.0, with linalg_vector_norm; measured in 2.6).
    */
   readonly normKernelFloatP: boolean;
+  /**
+   * The inf-norm's max starts at numeric_limits<acc_t>::min() (the smallest normal) and the -inf
+   * norm's min at numeric_limits<acc_t>::max() (measured in 1.7: -inf norm of all-inf rows is
+   * FLT_MAX); later 0 and inf (assumed from 1.8, measured in 1.13).
+   */
+  readonly normMaxFromSmallestNormal: boolean;
   /**
    * norm with p = 2 over a contiguous last dim runs binary_kernel_reduce_lastdim's vectorized loop
    * (lanes of x * x, folded in order, then the scalar tail); before, binary_kernel_reduce's one
    * sequential accumulator (measured: 1.7 sequential, 1.13 vectorized; assumed from 1.11).
    */
   readonly normTwoLastDimVectorized: boolean;
+  /** ... for float64 too (measured in 2.6 and 2.14; 1.13 runs float64 through the sequential loop; assumed from 2.0). */
+  readonly normTwoLastDimVectorizedDouble: boolean;
   /**
    * The p = 2 last-dim loop's lane accumulation acc_vec += x * x is one fused multiply-add per lane
    * in Debian's 1.13 build (measured), two roundings in 2.6's and 2.14's (measured; GCC's contraction
-   * of the Vectorized ops differs by build; assumed for 1.11 to 1.13). Its scalar tail fuses only the
-   * last x * x into the sum (measured in 1.13, 2.6, 2.14).
+   * of the Vectorized ops differs by build; assumed for 1.11 to 1.13). Its scalar tail adds whole
+   * groups of 4 squares as plain products and fuses the rest (measured in 1.13, 2.6, 2.14).
    */
   readonly normTwoLanesFused: boolean;
   /** linalg_vector_norm over a dim of size 1 is |x| without the kernel (assumed from 2.0, measured in 2.6 and 2.14). */
@@ -514,8 +522,10 @@ export function torchRelease(version: string = NEWEST_TORCH, op = 'torchVersion'
     clampMinGradZeroAtMin: atLeast(2, 14),
     marginRankingSameDim: atLeast(1, 11),
     pairwiseDistanceInnermostDim: atLeast(1, 11),
-    normKernelFloatP: !atLeast(1, 8),
+    normKernelFloatP: !atLeast(2, 0),
+    normMaxFromSmallestNormal: !atLeast(1, 8),
     normTwoLastDimVectorized: atLeast(1, 11),
+    normTwoLastDimVectorizedDouble: atLeast(2, 0),
     normTwoLanesFused: atLeast(1, 11) && !atLeast(2, 0),
     vectorNormOfOneIsAbs: atLeast(2, 0),
     vectorNormRejectsEmpty: atLeast(2, 0),

@@ -24,6 +24,11 @@ import { l1Loss, l1LossBackward } from './l1_loss.ts';
 import { multiMarginLoss, multiMarginLossBackward } from './multi_margin_loss.ts';
 import { ctcLoss, ctcLossBackward } from './ctc_loss.ts';
 import { decodeP, tripletMarginLoss, tripletMarginLossBackward } from './triplet_margin_loss.ts';
+import {
+  distanceFunctionByName,
+  tripletMarginWithDistanceLoss,
+  tripletMarginWithDistanceLossBackward,
+} from './triplet_margin_with_distance_loss.ts';
 
 /**
  * Values a tensor argument holds, for the fuzzers and the benchmark: 'logit' any float (extremes
@@ -308,6 +313,26 @@ export const LOSSES = {
     },
     // p = inf is recorded as "inf" (JSON has no infinity)
     kwargDecoders: { p: decodeP },
+  },
+  // anchor, positive, negative as for triplet_margin_loss; distance_function recorded by name
+  triplet_margin_with_distance_loss: {
+    args: ['anchor', 'positive', 'negative'],
+    grads: ['anchor', 'positive', 'negative'],
+    forward: tripletMarginWithDistanceLoss,
+    backward: tripletMarginWithDistanceLossBackward,
+    domain: {
+      tensorKwargs: [],
+      input: 'logit',
+      target: null,
+      minRank: 1,
+      maxRank: 2,
+      targetBroadcasts: false,
+      layout: 'vectors',
+      extraArgs: { positive: 'logit', negative: 'logit' },
+      kwargs: { distance_function: [null, 'cosine'], margin: [1, 0.5, 2], swap: [false, true] },
+    },
+    // "cosine" -> 1 - cosine_similarity, "pairwise" -> pairwise_distance, null -> the default
+    kwargDecoders: { distance_function: distanceFunctionByName },
   },
 } as const satisfies Record<string, LossEntry>;
 
