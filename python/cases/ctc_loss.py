@@ -112,21 +112,17 @@ def ctc_sample(variant, dtype, reduction, lp, lp_shape, target_rows, il, layout=
                   kw, tags=tags, error_regex=error_regex)
 
 
-def frames_needed(row):
-    return len(row) + sum(1 for a, b in zip(row, row[1:]) if a == b)
-
-
 def cases(rng):
     # basic: random lengths (some alignments impossible), both layouts, zero_infinity both ways
     for dtype, reduction in SMALL_GRID:
-            for layout in ("padded", "concat"):
-                for zi in (False, True):
-                    r = rng("basic", dtype, reduction, layout, zi)
-                    t, n, c, s = 5, 4, 4, 3
-                    rows = [labels_for(r, c, 0, r.randrange(0, s + 1), 0.3) for _ in range(n)]
-                    il = [r.randrange(1, t + 1) for _ in range(n)]
-                    yield ctc_sample("basic-%s-zi%d" % (layout, zi), dtype, reduction, log_probs(r, t, n, c), (t, n, c),
-                                     rows, il, layout, s=s, zero_infinity=zi, tags=["basic"])
+        for layout in ("padded", "concat"):
+            for zi in (False, True):
+                r = rng("basic", dtype, reduction, layout, zi)
+                t, n, c, s = 5, 4, 4, 3
+                rows = [labels_for(r, c, 0, r.randrange(0, s + 1), 0.3) for _ in range(n)]
+                il = [r.randrange(1, t + 1) for _ in range(n)]
+                yield ctc_sample("basic-%s-zi%d" % (layout, zi), dtype, reduction, log_probs(r, t, n, c), (t, n, c),
+                                 rows, il, layout, s=s, zero_infinity=zi, tags=["basic"])
 
     # blank other than 0: the last class, a middle one; and a label equal to the blank
     for dtype in DTYPES:
@@ -143,33 +139,33 @@ def cases(rng):
 
     # repeated labels: each repeat needs a blank between; exactly enough frames, one too few, zero_infinity
     for dtype, reduction in SMALL_GRID:
-            for zi in (False, True):
-                r = rng("repeats", dtype, zi, reduction)
-                rows = [[1, 1, 1], [2, 2], [1, 2, 1], [3, 3, 3]]
-                il = [5, 3, 3, 4]  # needs 5, 3, 3, 5: the last is impossible
-                yield ctc_sample("repeats-zi%d" % zi, dtype, reduction, log_probs(r, 5, 4, 4), (5, 4, 4), rows, il,
-                                 "concat", zero_infinity=zi, tags=["repeats", "impossible"])
+        for zi in (False, True):
+            r = rng("repeats", dtype, zi, reduction)
+            rows = [[1, 1, 1], [2, 2], [1, 2, 1], [3, 3, 3]]
+            il = [5, 3, 3, 4]  # needs 5, 3, 3, 5: the last is impossible
+            yield ctc_sample("repeats-zi%d" % zi, dtype, reduction, log_probs(r, 5, 4, 4), (5, 4, 4), rows, il,
+                             "concat", zero_infinity=zi, tags=["repeats", "impossible"])
 
     # targets longer than the input: inf (or 0 with zero_infinity), in every reduction
     for dtype, reduction in SMALL_GRID:
-            for zi in (False, True):
-                r = rng("too-long", dtype, zi, reduction)
-                rows = [labels_for(r, 6, 0, 5), labels_for(r, 6, 0, 2), labels_for(r, 6, 0, 4)]
-                yield ctc_sample("target-longer-than-input-zi%d" % zi, dtype, reduction, log_probs(r, 4, 3, 6),
-                                 (4, 3, 6), rows, [4, 4, 3], "padded", s=5, zero_infinity=zi, tags=["impossible"])
+        for zi in (False, True):
+            r = rng("too-long", dtype, zi, reduction)
+            rows = [labels_for(r, 6, 0, 5), labels_for(r, 6, 0, 2), labels_for(r, 6, 0, 4)]
+            yield ctc_sample("target-longer-than-input-zi%d" % zi, dtype, reduction, log_probs(r, 4, 3, 6),
+                             (4, 3, 6), rows, [4, 4, 3], "padded", s=5, zero_infinity=zi, tags=["impossible"])
 
     # empty targets: all target lengths 0 (padded (N, 0), padded (N, 2), concatenated (0,)); some empty
     for dtype, reduction in SMALL_GRID:
-            r = rng("empty-targets", dtype, reduction)
-            lp = log_probs(r, 4, 3, 3)
-            yield ctc_sample("empty-targets-padded0", dtype, reduction, lp, (4, 3, 3), [[], [], []], [4, 2, 1],
-                             "padded", s=0, tags=["empty-target"])
-            yield ctc_sample("empty-targets-padded2", dtype, reduction, lp, (4, 3, 3), [[], [], []], [4, 3, 1],
-                             "padded", s=2, pad=1, tags=["empty-target"])
-            yield ctc_sample("empty-targets-concat", dtype, reduction, lp, (4, 3, 3), [[], [], []], [3, 4, 2],
-                             "concat", tags=["empty-target"])
-            yield ctc_sample("some-empty-targets", dtype, reduction, lp, (4, 3, 3), [[1, 2], [], [2]], [4, 4, 2],
-                             "concat", zero_infinity=True, tags=["empty-target"])
+        r = rng("empty-targets", dtype, reduction)
+        lp = log_probs(r, 4, 3, 3)
+        yield ctc_sample("empty-targets-padded0", dtype, reduction, lp, (4, 3, 3), [[], [], []], [4, 2, 1],
+                         "padded", s=0, tags=["empty-target"])
+        yield ctc_sample("empty-targets-padded2", dtype, reduction, lp, (4, 3, 3), [[], [], []], [4, 3, 1],
+                         "padded", s=2, pad=1, tags=["empty-target"])
+        yield ctc_sample("empty-targets-concat", dtype, reduction, lp, (4, 3, 3), [[], [], []], [3, 4, 2],
+                         "concat", tags=["empty-target"])
+        yield ctc_sample("some-empty-targets", dtype, reduction, lp, (4, 3, 3), [[1, 2], [], [2]], [4, 4, 2],
+                         "concat", zero_infinity=True, tags=["empty-target"])
 
     # T = 1: one frame holds an empty target or one label; two labels are impossible
     for dtype in DTYPES:
@@ -180,12 +176,12 @@ def cases(rng):
 
     # unbatched (T, C) with 1-D targets (concatenated, one sample) or (1, S); 0-d lengths (torch >= 1.11)
     for dtype, reduction in SMALL_GRID:
-            for layout in ("concat", "padded"):
-                r = rng("unbatched", dtype, reduction, layout)
-                t, c = 6, 5
-                row = labels_for(r, c, 0, 3, 0.3)
-                yield ctc_sample("unbatched-%s" % layout, dtype, reduction, log_probs(r, t, 1, c), (t, c), [row], [5],
-                                 layout, s=4, unbatched=True, tags=["unbatched"])
+        for layout in ("concat", "padded"):
+            r = rng("unbatched", dtype, reduction, layout)
+            t, c = 6, 5
+            row = labels_for(r, c, 0, 3, 0.3)
+            yield ctc_sample("unbatched-%s" % layout, dtype, reduction, log_probs(r, t, 1, c), (t, c), [row], [5],
+                             layout, s=4, unbatched=True, tags=["unbatched"])
     for dtype in DTYPES:
         r = rng("unbatched-impossible", dtype)
         yield ctc_sample("unbatched-impossible", dtype, "mean", log_probs(r, 3, 1, 4), (3, 4), [[1, 1, 2]], [3],

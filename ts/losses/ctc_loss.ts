@@ -39,6 +39,12 @@
 //   grad[t][c] = (exp(lp) - exp(grad + nll - lp)) * gr for t < il; 0 for t >= il.
 // Labels outside [0, C) are read out of bounds by torch (no check); the port rejects them. Negative
 // lengths are rejected in every release (1.7 and 1.13 compute garbage or abort).
+//
+// The port computes each row of a recursion in three passes (the differences, exp over the row,
+// the sums, log over the row, the new values), the same operations in the same order as the C++
+// loop; exp is skipped where it is exactly 1 (the maximum's term) or 0 (-inf). A backward whose
+// arguments are bit for bit those of the last forward reuses its log_alpha and nll, as autograd
+// keeps _ctc_loss's outputs; otherwise it computes them again.
 
 import { prepare, type CommonOptions, type Reduction } from '../loss-args.ts';
 import { glibcExpf as importedExpf, glibcLogf as importedLogf } from '../libm.ts';
