@@ -204,8 +204,9 @@ export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
 /**
  * CTC's arguments (domain layout 'ctc'): log-probabilities (T, N, C), or unbatched (T, C), as
  * log_softmax of drawn logits (now and then raw values, or -inf entries); targets padded (N, S) or
- * concatenated (sum of the target lengths); input and target lengths (int64), now and then beyond T
- * or S (torch's errors), or too short for an alignment (an infinite loss, zero_infinity's case).
+ * concatenated (sum of the target lengths); input lengths (1 to T) and target lengths (0 to S), int64,
+ * now and then beyond T or S (torch's errors), or too short for an alignment (an infinite loss,
+ * zero_infinity's case).
  */
 function ctcCase(stem: LossStem, domain: LossDomain): fc.Arbitrary<LiveCase> {
   const sizes = fc.record({
@@ -225,8 +226,10 @@ function ctcCase(stem: LossStem, domain: LossDomain): fc.Arbitrary<LiveCase> {
         { weight: 30, arbitrary: fc.double({ min: -8, max: 8, noNaN: true }) },
         { weight: 1, arbitrary: fc.constantFrom(-Infinity, -1e30, 40) },
       );
-      const length = (max: number) =>
-        fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 0, max }) }, { weight: 1, arbitrary: fc.constantFrom(max + 1, -1) });
+      // Beyond T or S now and then (torch's errors); never an input length below 1 or a negative
+      // length: torch before 2.1 reads memory it never wrote there (or aborts: free(): invalid pointer).
+      const length = (min: number, max: number) =>
+        fc.oneof({ weight: 12, arbitrary: fc.integer({ min: Math.min(min, max), max }) }, { weight: 1, arbitrary: fc.constant(max + 1) });
       return fc.record({
         d: fc.constant(d),
         z: fc.constant({ ...z, n }),
@@ -234,8 +237,8 @@ function ctcCase(stem: LossStem, domain: LossDomain): fc.Arbitrary<LiveCase> {
         normalized: fc.oneof({ weight: 6, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
         blank: fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: z.c }) }),
         labels: values(n * z.s, fc.integer({ min: 0, max: z.c - 1 })),
-        inputLengths: values(n, length(z.t)),
-        targetLengths: values(n, length(z.s)),
+        inputLengths: values(n, length(1, z.t)),
+        targetLengths: values(n, length(0, z.s)),
         reduction: reductionArb,
         zeroInfinity: fc.boolean(),
         go: fc.double({ min: -3, max: 3, noNaN: true }),
