@@ -32,7 +32,11 @@
 //   p == inf: mask = |x| == n or isnan(|x|); sgn(x) * ((g / mask.sum(dim)) * mask)   (before: sign(x) * (|x| == n) * (g masked));
 //   p < 1:  (sgn(x) * |x|^(p-1) masked_fill(x == 0, 0)) * g * n^(1-p)  (before: as 1 <= p < 2);
 //   p < 2:  (sgn(x) * |x|^(p-1)) * (g / n^(p-1) masked_fill(n == 0, 0));
-//   p > 2:  (x * |x|^(p-2)) * (g / n^(p-1) masked_fill(n == 0, 0)).
+//   p > 2:  (x * |x|^(p-2)) * (g / n^(p-1) masked_fill(n == 0, 0));
+//   each ^ is Tensor.pow(Scalar): sqrt, rsqrt, reciprocal, x * x, x * x * x, 1 / (x * x) for the exponents
+//   0.5, -0.5, -1, 2, 3, -2 (pow_tensor_scalar_kernel), else pow (SLEEF's powf in the vectorized
+//   body, std::pow for a tail: within 1 ULP of the port's, so the gradients for such p agree to
+//   assert_close's tolerance, not bit for bit).
 // then the sub's gradients: x1's is the result summed to x1's shape, x2's its negation summed to
 // x2's (autograd's sum_to, ../sum-to.ts).
 
@@ -208,7 +212,8 @@ function computeNorms(plan: NormPlan): void {
   const ra: Round = inDouble ? (v) => v : Math.fround;
   const p = torch.normKernelFloatP ? Math.fround(plan.p) : ra(plan.p);
   const fma = inDouble ? fma64 : fma32;
-  const lastDimVector = p === 2 && inner === 1 && (dtype === 'float32' ? torch.normTwoLastDimVectorized : torch.normTwoLastDimVectorizedDouble);
+  const lastDimVector =
+    p === 2 && inner === 1 && (dtype === 'float32' ? torch.normTwoLastDimVectorized : torch.normTwoLastDimVectorizedDouble);
   const lanesFused = torch.normTwoLanesFused && plan.capability !== 'default';
   const tailFused = plan.capability !== 'default';
   const tailGroup = 4;
@@ -274,6 +279,20 @@ function computeNorms(plan: NormPlan): void {
 }
 
 /**
+ * Tensor.pow(Scalar) as ATen's pow_tensor_scalar_kernel computes one element: exponent 0.5 is sqrt,
+ * -0.5 rsqrt (1 / sqrt, rounded twice), -1 reciprocal, 2 x * x, 3 x * x * x, -2 1 / (x * x), else pow.
+ */
+export function powTensorScalar(x: number, e: number, r: (v: number) => number): number {
+  if (e === 0.5) return r(Math.sqrt(x));
+  if (e === -0.5) return r(1 / r(Math.sqrt(x)));
+  if (e === -1) return r(1 / x);
+  if (e === 2) return r(x * x);
+  if (e === 3) return r(r(x * x) * x);
+  if (e === -2) return r(1 / r(x * x));
+  return r(x ** e);
+}
+
+/**
  * norm_backward's gradient of the difference (shape plan.full) for a gradient of the norm
  * (one value per output element), per release (see the header).
  */
@@ -285,7 +304,7 @@ export function normBackward(plan: NormPlan, grad: ArrayLike<number>): Float64Ar
   const newer = torch.normBackwardMaskedTwo;
   // sgn / sign of a real number: (0 < x) - (x < 0), so NaN gives 0.
   const sgn = (v: number) => (v > 0 ? 1 : v < 0 ? -1 : 0);
-  const pow = (a: number, b: number) => r(a ** b);
+  const pow = (a: number, b: number) => powTensorScalar(a, b, r);
   const pm1 = p - 1;
   const pm2 = p - 2;
   for (let o = 0; o < outer; o++) {
