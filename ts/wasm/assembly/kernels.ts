@@ -264,14 +264,33 @@ const SLEEF_EXP_HIGH: usize = memory.data<f32>([100]);
   return k64(SLEEF_E + (<usize>i << 3));
 }
 
+// The FMAs u = fma(u, s, E_i), i = 1 ... 4, rounded once, in two float64 additions. Over every
+// argument (|s| <= 0.3466), u s + E_i lies in E_i's binade [2^e, 2^(e+1)): [0.00132, 0.00146],
+// [0.00782, 0.00884], [0.0386, 0.0447], [0.151, 0.183] (e = -10, -7, -5, -3), where float32's step
+// is 2^(e-23). With C_i = 1.5 * 2^(e+29) (the sum's float64 step is then 2^(e-23) too, and C_i an
+// even multiple of it), u s + (E_i + C_i) rounds the exact fma (u s is exact in float64, E_i + C_i
+// is exact: 53 bits) once to float32's step, ties to even, as the hardware FMA does, and
+// subtracting C_i is exact. (E_5 = 0.5 is a binade boundary, u5 lies on both sides: r32 there.)
+/** E_i + C_i, then C_i, for i = 1 ... 4. */
+const SLEEF_E_ROUNDED: usize = memory.data<f64>([
+  786432.0013930436, 786432, 6291456.008333361, 6291456, 25165824.041666485, 25165824, 100663296.16666667, 100663296,
+]);
+
+/** fma(u, s, E_i) rounded to float32, for i = 1 ... 4 (u, s float32 values in float64 lanes). */
+// @ts-ignore: decorator
+@inline function sleefExpStep(u: v128, s: v128, i: i32): v128 {
+  const at = SLEEF_E_ROUNDED + (<usize>(i - 1) << 4);
+  return f64x2.sub(f64x2.add(f64x2.mul(u, s), k64(at)), k64(at + 8));
+}
+
 /** The SLEEF expf polynomial of one half: s0 = d - q L2U (float64 lanes) to the unrounded fma of s + s^2 u. */
 // @ts-ignore: decorator
 @inline function sleefExpHalf(q: v128, s0: v128): v128 {
   const s = r32(fma64(q, k64(SLEEF_MINUS_L2LF), s0));
-  let u = r32(fma64(sleefE(0), s, sleefE(1)));
-  u = r32(fma64(u, s, sleefE(2)));
-  u = r32(fma64(u, s, sleefE(3)));
-  u = r32(fma64(u, s, sleefE(4)));
+  let u = sleefExpStep(sleefE(0), s, 1);
+  u = sleefExpStep(u, s, 2);
+  u = sleefExpStep(u, s, 3);
+  u = sleefExpStep(u, s, 4);
   u = r32(fma64(u, s, sleefE(5)));
   return fma64(r32(f64x2.mul(s, s)), u, s);
 }
@@ -326,19 +345,22 @@ let expPairSecond: v128 = f32x4.splat(0);
   const s1 = r32(fma64(high64(qd), l2l, high64(sd)));
   const s2 = r32(fma64(low64(qe), l2l, low64(se)));
   const s3 = r32(fma64(high64(qe), l2l, high64(se)));
-  let c = sleefE(0);
-  let c1 = sleefE(1);
-  let u0 = r32(fma64(c, s0, c1));
-  let u1 = r32(fma64(c, s1, c1));
-  let u2 = r32(fma64(c, s2, c1));
-  let u3 = r32(fma64(c, s3, c1));
-  for (let i = 2; i <= 5; i++) {
-    c = sleefE(i);
-    u0 = r32(fma64(u0, s0, c));
-    u1 = r32(fma64(u1, s1, c));
-    u2 = r32(fma64(u2, s2, c));
-    u3 = r32(fma64(u3, s3, c));
+  const e0 = sleefE(0);
+  let u0 = sleefExpStep(e0, s0, 1);
+  let u1 = sleefExpStep(e0, s1, 1);
+  let u2 = sleefExpStep(e0, s2, 1);
+  let u3 = sleefExpStep(e0, s3, 1);
+  for (let i = 2; i <= 4; i++) {
+    u0 = sleefExpStep(u0, s0, i);
+    u1 = sleefExpStep(u1, s1, i);
+    u2 = sleefExpStep(u2, s2, i);
+    u3 = sleefExpStep(u3, s3, i);
   }
+  const c = sleefE(5);
+  u0 = r32(fma64(u0, s0, c));
+  u1 = r32(fma64(u1, s1, c));
+  u2 = r32(fma64(u2, s2, c));
+  u3 = r32(fma64(u3, s3, c));
   const w0 = fma64(r32(f64x2.mul(s0, s0)), u0, s0);
   const w1 = fma64(r32(f64x2.mul(s1, s1)), u1, s1);
   const w2 = fma64(r32(f64x2.mul(s2, s2)), u2, s2);
@@ -1319,6 +1341,33 @@ export function elementwise(
     );
     i += len;
   }
+}
+
+/** The sub-blocks elementwiseSum computes and sums in turn (their results stay in L1 between the two). */
+const SUM_BLOCK = 2048;
+
+/**
+ * elementwise on a chunk, its results streamed into the sum (sumBegin first) SUM_BLOCK at a time, each
+ * block summed while it is in cache; returns sumChunk's result for the last block (the sum after
+ * the call's last chunk, else 0). The same values as elementwise then sumChunk over the chunk:
+ * sumChunk takes its values in any blocks that are multiples of SUM_CHUNK_ALIGN.
+ */
+export function elementwiseSum(
+  op: i32, x: usize, pre: usize, out: usize, start: i32, count: i32, classes: i32,
+  y: usize, yRow: i32, yCol: i32, yElem: i32, a: usize, aRow: i32, aCol: i32, aElem: i32,
+  b: usize, bRow: i32, bCol: i32, bElem: i32, c: usize, cRow: i32, cCol: i32, cElem: i32, flags: i32, s: f32,
+): f32 {
+  let sum: f32 = 0;
+  for (let i = 0; i < count; i += SUM_BLOCK) {
+    const n = min(SUM_BLOCK, count - i);
+    const at = <usize>i << 2;
+    elementwise(
+      op, x + at, pre + at, out, start + i, n, classes, y + at * <usize>yElem, yRow, yCol, yElem, a + at * <usize>aElem, aRow, aCol, aElem,
+      b + at * <usize>bElem, bRow, bCol, bElem, c + at * <usize>cElem, cRow, cCol, cElem, flags, s,
+    );
+    sum = sumChunk(out, n);
+  }
+  return sum;
 }
 
 /**
