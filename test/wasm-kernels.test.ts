@@ -379,7 +379,14 @@ test("BCELoss' range check in the module finds the first value outside [0, 1] wh
 function expectIdentical(run: () => Tensor | Record<string, Tensor | null>, what: string): void {
   useFloat32Kernels(true);
   let ran = 0;
-  const spied = ['tryRun', 'logSoftmaxRows', 'logSoftmaxBackwardRows'] as const;
+  const spied = [
+    'tryRun',
+    'tryRunBoth',
+    'logSoftmaxRows',
+    'logSoftmaxBackwardRows',
+    'logSoftmaxRowsAt',
+    'logSoftmaxBackwardOfInputRows',
+  ] as const;
   const originals = spied.map((name) => kernels[name]);
   spied.forEach((name, i) => {
     const original = originals[i] as (...args: unknown[]) => unknown;

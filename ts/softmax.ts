@@ -256,6 +256,41 @@ export function logSoftmax(x: FloatArray, outer: number, dim: number, inner: num
   return out;
 }
 
+/**
+ * For class-index targets over the last dim: of log_softmax(x), only each row's value at its target
+ * (targets[row], where in [0, dim)) written into `into` at row * dim + targets[row], by the float32
+ * kernels (the other values of `into` untouched); false, with nothing written, where they do not
+ * run (then compute logSoftmax).
+ */
+export function logSoftmaxAt(
+  x: FloatArray,
+  outer: number,
+  dim: number,
+  lastDim: boolean,
+  k: SoftmaxKernel,
+  targets: Int32Array,
+  into: Float32Array,
+): boolean {
+  const fast = x instanceof Float32Array && targets.length === outer ? rowKernels(k, dim, lastDim, false) : null;
+  return fast?.kernels.logSoftmaxRowsAt(x as Float32Array, outer, dim, fast.flags, targets, into) ?? false;
+}
+
+/** logSoftmaxBackward(grad, logSoftmax(x)): the float32 kernels keep the forward's output in the module. */
+export function logSoftmaxBackwardOfInput(
+  grad: FloatArray,
+  x: FloatArray,
+  outer: number,
+  dim: number,
+  inner: number,
+  lastDim: boolean,
+  k: SoftmaxKernel,
+): FloatArray {
+  const fast = grad instanceof Float32Array && x instanceof Float32Array ? rowKernels(k, dim, lastDim, true) : null;
+  const byKernel = fast?.kernels.logSoftmaxBackwardOfInputRows(grad as Float32Array, x as Float32Array, outer, dim, fast.flags);
+  if (byKernel) return byKernel;
+  return logSoftmaxBackward(grad, logSoftmax(x, outer, dim, inner, lastDim, k), outer, dim, inner, lastDim, k);
+}
+
 /** d log_softmax: grad - exp(output) * sum(grad) over `dim`, for gradient `grad` of the output. */
 export function logSoftmaxBackward(
   grad: FloatArray,

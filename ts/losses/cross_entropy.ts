@@ -26,7 +26,7 @@ import { atenSumTo } from '../sum-to.ts';
 import { checkGradOutput, prepare, type CommonOptions, type LossSignature, type Reduction } from '../loss-args.ts';
 import { sum as atenSum, type Round } from '../numerics.ts';
 import { makeTensor } from '../reduction.ts';
-import { logSoftmax, logSoftmaxBackward, softmaxKernel } from '../softmax.ts';
+import { logSoftmax, logSoftmaxAt, logSoftmaxBackward, logSoftmaxBackwardOfInput, softmaxKernel } from '../softmax.ts';
 import {
   LossArgumentError,
   allocate,
@@ -248,6 +248,25 @@ function logProbs(a: Checked): Tensor {
   const { input, layout: l } = a;
   const k = softmaxKernel(dtypeOf(input), a.torch, a.capability);
   return makeTensor(logSoftmax(input.data, l.outer, l.classes, l.inner, l.lastDim, k), input.shape, dtypeOf(input));
+}
+
+/** Up to this many elements, the class-index forward keeps one array of the input's size between calls (32 MB). */
+const AT_TARGETS_MAX = 8 * 1024 * 1024;
+let atTargets: Float32Array | null = null;
+
+/**
+ * log_softmax(input, class_dim) for class-index targets, where the float32 kernels run: an array of
+ * the input's size holding each row's log-probability at its target, all that nll_loss reads (its
+ * other values are stale: the array is reused between calls); else null (then logProbs).
+ */
+function logProbsAtTargets(a: Checked): Tensor | null {
+  const { input, layout: l, target } = a;
+  const n = input.data.length;
+  if (!isIndexTensor(target) || !(input.data instanceof Float32Array) || !l.lastDim || n > AT_TARGETS_MAX) return null;
+  if (atTargets === null || atTargets.length < n) atTargets = new Float32Array(Math.max(n, atTargets?.length ?? 0));
+  const into = atTargets.subarray(0, n);
+  const k = softmaxKernel(dtypeOf(input), a.torch, a.capability);
+  return logSoftmaxAt(input.data, l.outer, l.classes, l.lastDim, k, target.data, into) ? makeTensor(into, input.shape, 'float32') : null;
 }
 
 /** Tensor.sum(class_dim) of a contiguous tensor shaped like the input. */
@@ -505,7 +524,7 @@ export function crossEntropyLoss(input: Tensor, target: Tensor | IndexTensor, op
   const a = check(OP, { input, target }, options);
   if (a.path === 'probabilities') return probabilityLoss(a);
   if (a.path === 'smoothing') return smoothingLoss(a);
-  return nllLossCore(a.op, logProbs(a), a.target, a.weight, a.ignoreIndex, a.reduction, a.prepared, a.deferred);
+  return nllLossCore(a.op, logProbsAtTargets(a) ?? logProbs(a), a.target, a.weight, a.ignoreIndex, a.reduction, a.prepared, a.deferred);
 }
 
 /** d loss / d input for a gradOutput shaped like the forward output. */
@@ -522,9 +541,13 @@ export function crossEntropyLossBackward(
     return probabilityBackward(a, gradOutput);
   }
   if (a.path === 'smoothing') return smoothingBackward(a, gradOutput);
-  const p = logProbs(a);
-  const gp = nllLossCoreBackward(op, gradOutput, p, a.target, a.weight, a.ignoreIndex, a.reduction, a.prepared, a.deferred);
-  return softmaxBackward(a, gp.data as FloatArray, p);
+  // nll_loss_nd's backward reads only the shape and dtype of the log-probabilities (the input's):
+  // log_softmax and its backward then run together, its output kept in the module.
+  const gp = nllLossCoreBackward(op, gradOutput, a.input, a.target, a.weight, a.ignoreIndex, a.reduction, a.prepared, a.deferred);
+  const l = a.layout;
+  const k = softmaxKernel(dtypeOf(a.input), a.torch, a.capability);
+  const g = logSoftmaxBackwardOfInput(gp.data as FloatArray, a.input.data, l.outer, l.classes, l.inner, l.lastDim, k);
+  return makeTensor(g, a.input.shape, dtypeOf(a.input));
 }
 
 /** nn.CrossEntropyLoss: the options fixed at construction, as torch's module. */

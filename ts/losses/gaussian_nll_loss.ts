@@ -465,9 +465,9 @@ export function gaussianNllLossBackward(
       flags: fast.flags,
       results: 'elements',
     } as const;
-    const inputGrad = fast.k.tryRun({ ...call, op: 'GAUSSIAN_NLL_GRAD' }, 'none', input.shape);
-    const varGrad = inputGrad && fast.k.tryRun({ ...call, op: 'GAUSSIAN_NLL_VAR_GRAD' }, 'none', (variance as Tensor).shape);
-    if (inputGrad && varGrad) return { input: inputGrad, var: varGrad };
+    // both gradients from one pass over the arrays (each chunk copied into the module once)
+    const both = fast.k.tryRunBoth({ ...call, op: 'GAUSSIAN_NLL_GRAD' }, 'GAUSSIAN_NLL_VAR_GRAD', input.shape, (variance as Tensor).shape);
+    if (both) return { input: both[0], var: both[1] };
   }
   const r = useDType(p.dtype);
   const { d, sOut, vOut } = intermediates(p);
