@@ -114,6 +114,7 @@ function vectorNorm2(
   contiguous: boolean,
   lanes: number,
   fmaTail: boolean,
+  oneIsAbs: boolean,
   dtype: DType,
   r: Round,
 ): FloatArray {
@@ -126,6 +127,12 @@ function vectorNorm2(
     else if (i > d) inner *= shape[i]!;
   }
   const out = allocate(dtype, outer * inner);
+  // A reduced dim of size 1 is |x|, without the kernel's x * x (so 1e300 does not overflow):
+  // vectorNormOfOneIsAbs, ../pairwise-distance.ts (not for a 0-d input, which runs the kernel).
+  if (D === 1 && rank > 0 && oneIsAbs) {
+    for (let i = 0; i < out.length; i++) out[i] = Math.abs(x[i]!);
+    return out;
+  }
   if (inner === 1 && contiguous) {
     const acc = new Float64Array(lanes);
     const body = D - (D % lanes);
@@ -393,8 +400,9 @@ function forward(p: Plan): Forward {
   let raw1: FloatArray | undefined;
   let raw2: FloatArray | undefined;
   if (p.torch.cosineSimilarityUsesVectorNorm) {
-    raw1 = vectorNorm2(e1, S, d, !broadcastAlong(p.x1.shape, S, d), p.normLanes, p.fmaTail, dtype, r);
-    raw2 = vectorNorm2(e2, S, d, !broadcastAlong(p.x2.shape, S, d), p.normLanes, p.fmaTail, dtype, r);
+    const oneIsAbs = p.torch.vectorNormOfOneIsAbs;
+    raw1 = vectorNorm2(e1, S, d, !broadcastAlong(p.x1.shape, S, d), p.normLanes, p.fmaTail, oneIsAbs, dtype, r);
+    raw2 = vectorNorm2(e2, S, d, !broadcastAlong(p.x2.shape, S, d), p.normLanes, p.fmaTail, oneIsAbs, dtype, r);
     const min = r(p.eps);
     const nanMin = min !== min && p.torch.clampNanMinIsNan;
     n1 = raw1.map((x) => (nanMin ? NaN : x < min ? min : x));
