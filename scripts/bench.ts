@@ -129,15 +129,29 @@ function timeIt(fn: () => void, repeats: number): { seconds: number; pageFaults:
   // Warm-up, at least 3 calls and 200 ms: V8 optimizes the JS and tiers the WebAssembly kernels
   // up from its baseline compiler while they run.
   warmUp(fn, 200);
-  const t: number[] = [];
+  const { samples, pageFaults } = sampleCalls(fn, repeats);
+  return { seconds: median(samples), pageFaults };
+}
+
+/** Seconds of each of `repeats` calls (no warm-up), and the minor page faults per call. */
+function sampleCalls(fn: () => void, repeats: number): { samples: number[]; pageFaults: number } {
+  const samples: number[] = [];
   const faults = resourceUsage().minorPageFault;
   for (let i = 0; i < repeats; i++) {
     const s = performance.now();
     fn();
-    t.push((performance.now() - s) / 1000);
+    samples.push((performance.now() - s) / 1000);
   }
-  return { seconds: median(t), pageFaults: (resourceUsage().minorPageFault - faults) / repeats };
+  return { samples, pageFaults: (resourceUsage().minorPageFault - faults) / repeats };
 }
+
+/**
+ * The port and torch are timed in ROUNDS alternating rounds (the port's forward and forward +
+ * backward, then torch's), each of a third of the calls, and every median is taken over all its
+ * rounds' calls: on this shared 2-core machine the load changes within seconds, and timing the
+ * port once and then torch once let a burst of other work fall on one side only.
+ */
+const ROUNDS = 3;
 
 type TF = typeof import('@tensorflow/tfjs-core');
 type TFTensor = import('@tensorflow/tfjs-core').Tensor;
@@ -250,10 +264,13 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
     // after it (70 vs 73 ns per element at 1e5 in one run, 72 vs 74 at 1e3 in another; V8
     // still settling the JS for the new dtype).
     warmUp(forwardBackward, 500);
-    const fwd = timeIt(() => entry.forward(...args, opt), repeats);
-    const fb = timeIt(forwardBackward, repeats);
-    const torchTime = async (threads: number, backward: boolean) => {
-      if (!worker) return null;
+    const forward = () => entry.forward(...args, opt);
+    warmUp(forward, 200);
+    warmUp(forwardBackward, 200);
+    const perRound = Math.max(1, Math.ceil(repeats / ROUNDS));
+    const allThreads = worker?.hello.max_threads ?? 1;
+    const torchSamples = async (threads: number, backward: boolean): Promise<number[]> => {
+      if (!worker) return [];
       const r = await worker.request<{ seconds: number[] }>(
         {
           op: 'bench',
@@ -263,15 +280,39 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
           classes: CLASSES,
           ...(entry.domain.layout === 'ctc' ? { shape: [CTC_SHAPE.t, CTC_SHAPE.n, CTC_SHAPE.c] } : {}),
           threads,
-          repeats: repeats + 2,
+          repeats: perRound + 2,
           backward,
         },
         600_000,
       );
-      return median(r.seconds.slice(2));
+      return r.seconds.slice(2);
     };
+    const samples = {
+      fwd: [] as number[],
+      fb: [] as number[],
+      t1f: [] as number[],
+      t1b: [] as number[],
+      taf: [] as number[],
+      tab: [] as number[],
+    };
+    let fwdFaults = 0;
+    let fbFaults = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const f = sampleCalls(forward, perRound);
+      const b = sampleCalls(forwardBackward, perRound);
+      samples.fwd.push(...f.samples);
+      samples.fb.push(...b.samples);
+      fwdFaults += f.pageFaults / ROUNDS;
+      fbFaults += b.pageFaults / ROUNDS;
+      samples.t1f.push(...(await torchSamples(1, false)));
+      samples.t1b.push(...(await torchSamples(1, true)));
+      samples.taf.push(...(await torchSamples(allThreads, false)));
+      samples.tab.push(...(await torchSamples(allThreads, true)));
+    }
+    const orNull = (xs: number[]) => (xs.length > 0 ? median(xs) : null);
+    const fwd = { seconds: median(samples.fwd), pageFaults: fwdFaults };
+    const fb = { seconds: median(samples.fb), pageFaults: fbFaults };
     const tf = tfjs.tf && stem === 'binary_cross_entropy_with_logits' && dtype === 'float32' ? tfjsBce(tfjs.tf, n, repeats) : null;
-    const allThreads = worker?.hello.max_threads ?? 1;
     rows.push({
       loss: stem,
       dtype,
@@ -279,8 +320,8 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
       pass: 'forward',
       port: fwd.seconds,
       portPageFaults: fwd.pageFaults,
-      torch1: await torchTime(1, false),
-      torchAll: await torchTime(allThreads, false),
+      torch1: orNull(samples.t1f),
+      torchAll: orNull(samples.taf),
       tfjs: tf?.forward ?? null,
     });
     rows.push({
@@ -290,8 +331,8 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
       pass: 'forward+backward',
       port: fb.seconds,
       portPageFaults: fb.pageFaults,
-      torch1: await torchTime(1, true),
-      torchAll: await torchTime(allThreads, true),
+      torch1: orNull(samples.t1b),
+      torchAll: orNull(samples.tab),
       tfjs: tf?.backward ?? null,
     });
     const last = rows
