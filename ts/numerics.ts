@@ -209,3 +209,257 @@ export function meanOf(total: number, count: number, r: Round): number {
 export function mean(values: ArrayLike<number>, lanes: number, r: Round, length = values.length): number {
   return meanOf(sum(values, lanes, r, length), length, r);
 }
+
+// The same sum for the hot loops of JS losses: one function per dtype (each call site monomorphic,
+// the rounding in the typed array's store: a Float32Array element of a + b is Math.fround(a + b))
+// and streamed, the values produced chunk by chunk into a small reused buffer, so a 'mean' or 'sum'
+// needs no input-sized temporary. Same order, same values as atenRowSum(values, 0, length, lanes).
+const STREAM_CHUNK = 4096; // a multiple of every ILP * lanes row width (at most 4 x 32)
+const chunk32 = new Float32Array(STREAM_CHUNK);
+const chunk64 = new Float64Array(STREAM_CHUNK);
+const levels32 = new Float32Array(LEVELS * ILP * 32);
+const levels64 = new Float64Array(LEVELS * ILP * 32);
+
+/** Writes the values start .. start + count - 1 into chunk[0 .. count). */
+export type Fill32 = (chunk: Float32Array, start: number, count: number) => void;
+export type Fill64 = (chunk: Float64Array, start: number, count: number) => void;
+
+/** Tensor.sum() of `length` float32 values that `fill` produces in order (lanes: sumLanes). */
+export function streamSum32(length: number, lanes: number, fill: Fill32): number {
+  if (length <= STREAM_CHUNK || lanes % 2 !== 0) {
+    // one chunk, or lanes the 8-column loop does not fit: the values stored, then summed
+    const c = length <= STREAM_CHUNK ? chunk32 : new Float32Array(length);
+    fill(c, 0, length);
+    return atenRowSum(c, 0, length, lanes, useDType('float32'));
+  }
+  const c = chunk32;
+  const acc = levels32;
+  const width = ILP * lanes;
+  const vectors = Math.floor(length / lanes);
+  const rows = Math.floor(vectors / ILP);
+  const rowEnd = rows * width;
+  const levelPower = Math.max(4, Math.floor(ceilLog2(rows) / LEVELS));
+  const levelMask = 2 ** levelPower - 1;
+  acc.fill(0, 0, LEVELS * width);
+  let i = 0;
+  let start = 0;
+  for (; start + STREAM_CHUNK <= rowEnd && start + STREAM_CHUNK < length; start += STREAM_CHUNK) {
+    fill(c, start, STREAM_CHUNK);
+    i = addRows32(acc, c, 0, STREAM_CHUNK / width, width, i, levelMask, levelPower);
+  }
+  // the last chunks: rows, then the tail vectors and scalars (at most one chunk's worth past rowEnd)
+  let total = 0;
+  while (start < length) {
+    // the rows left, alone in a chunk if the tail would not fit after them
+    const count = length - start <= STREAM_CHUNK ? length - start : rowEnd - start;
+    fill(c, start, count);
+    const rowsHere = Math.min(count, rowEnd - start) / width;
+    i = addRows32(acc, c, 0, rowsHere, width, i, levelMask, levelPower);
+    let b = rowsHere * width;
+    const at = start;
+    start += count;
+    if (start < length) continue;
+    // multi_row_sum's last combine, the tail vectors into lane 0's row, the ILP rows, the scalars, the lanes
+    for (let level = 1; level < LEVELS; level++) {
+      for (let k = 0; k < width; k++) acc[k] = acc[k]! + acc[level * width + k]!;
+    }
+    const vecEnd = vectors * lanes - at;
+    for (; b < vecEnd; b += lanes) {
+      for (let lane = 0; lane < lanes; lane++) acc[lane] = acc[lane]! + c[b + lane]!;
+    }
+    for (let k = 1; k < ILP; k++) {
+      for (let lane = 0; lane < lanes; lane++) acc[lane] = acc[lane]! + acc[k * lanes + lane]!;
+    }
+    for (; b < count; b++) total = Math.fround(total + c[b]!);
+  }
+  for (let lane = 0; lane < lanes; lane++) total = Math.fround(total + acc[lane]!);
+  return Math.fround(0 + total);
+}
+
+function cascadeLevels32(acc: Float32Array, width: number, i: number, levelMask: number, levelPower: number): void {
+  for (let level = 1; level < LEVELS; level++) {
+    const to = level * width;
+    const from = to - width;
+    for (let k = 0; k < width; k++) {
+      acc[to + k] = acc[to + k]! + acc[from + k]!;
+      acc[from + k] = 0;
+    }
+    if ((i & (levelMask * 2 ** (level * levelPower))) !== 0) break;
+  }
+}
+
+/** Tensor.sum() of `length` float64 values that `fill` produces in order (lanes: sumLanes). */
+export function streamSum64(length: number, lanes: number, fill: Fill64): number {
+  if (length <= STREAM_CHUNK || lanes % 2 !== 0) {
+    // one chunk, or lanes the 8-column loop does not fit: the values stored, then summed
+    const c = length <= STREAM_CHUNK ? chunk64 : new Float64Array(length);
+    fill(c, 0, length);
+    return atenRowSum(c, 0, length, lanes, useDType('float64'));
+  }
+  const c = chunk64;
+  const acc = levels64;
+  const width = ILP * lanes;
+  const vectors = Math.floor(length / lanes);
+  const rows = Math.floor(vectors / ILP);
+  const rowEnd = rows * width;
+  const levelPower = Math.max(4, Math.floor(ceilLog2(rows) / LEVELS));
+  const levelMask = 2 ** levelPower - 1;
+  acc.fill(0, 0, LEVELS * width);
+  let i = 0;
+  let start = 0;
+  for (; start + STREAM_CHUNK <= rowEnd && start + STREAM_CHUNK < length; start += STREAM_CHUNK) {
+    fill(c, start, STREAM_CHUNK);
+    i = addRows64(acc, c, 0, STREAM_CHUNK / width, width, i, levelMask, levelPower);
+  }
+  let total = 0;
+  while (start < length) {
+    // the rows left, alone in a chunk if the tail would not fit after them
+    const count = length - start <= STREAM_CHUNK ? length - start : rowEnd - start;
+    fill(c, start, count);
+    const rowsHere = Math.min(count, rowEnd - start) / width;
+    i = addRows64(acc, c, 0, rowsHere, width, i, levelMask, levelPower);
+    let b = rowsHere * width;
+    const at = start;
+    start += count;
+    if (start < length) continue;
+    for (let level = 1; level < LEVELS; level++) {
+      for (let k = 0; k < width; k++) acc[k] = acc[k]! + acc[level * width + k]!;
+    }
+    const vecEnd = vectors * lanes - at;
+    for (; b < vecEnd; b += lanes) {
+      for (let lane = 0; lane < lanes; lane++) acc[lane] = acc[lane]! + c[b + lane]!;
+    }
+    for (let k = 1; k < ILP; k++) {
+      for (let lane = 0; lane < lanes; lane++) acc[lane] = acc[lane]! + acc[k * lanes + lane]!;
+    }
+    for (; b < count; b++) total += c[b]!;
+  }
+  for (let lane = 0; lane < lanes; lane++) total += acc[lane]!;
+  return 0 + total;
+}
+
+function cascadeLevels64(acc: Float64Array, width: number, i: number, levelMask: number, levelPower: number): void {
+  for (let level = 1; level < LEVELS; level++) {
+    const to = level * width;
+    const from = to - width;
+    for (let k = 0; k < width; k++) {
+      acc[to + k] = acc[to + k]! + acc[from + k]!;
+      acc[from + k] = 0;
+    }
+    if ((i & (levelMask * 2 ** (level * levelPower))) !== 0) break;
+  }
+}
+
+/**
+ * multi_row_sum's adds of `rows` rows of `width` values from c[b], the rows after row i of the
+ * whole sum: level 0 += each row, the cascade after every 2^levelPower rows. Each column is one
+ * chain of adds in row order, so the columns go 8 at a time in locals, a block of rows at a time.
+ * Returns the rows done.
+ */
+function addRows32(
+  acc: Float32Array,
+  c: Float32Array,
+  b: number,
+  rows: number,
+  width: number,
+  i: number,
+  levelMask: number,
+  levelPower: number,
+): number {
+  let row = i;
+  let at = b;
+  for (let left = rows; left > 0; ) {
+    const block = Math.min(left, levelMask + 1 - (row & levelMask));
+    const end = at + block * width;
+    for (let k = 0; k < width; k += 8) {
+      let a0 = acc[k + 0]!,
+        a1 = acc[k + 1]!,
+        a2 = acc[k + 2]!,
+        a3 = acc[k + 3]!,
+        a4 = acc[k + 4]!,
+        a5 = acc[k + 5]!,
+        a6 = acc[k + 6]!,
+        a7 = acc[k + 7]!;
+      for (let j = at + k; j < end; j += width) {
+        a0 = Math.fround(a0 + c[j + 0]!);
+        a1 = Math.fround(a1 + c[j + 1]!);
+        a2 = Math.fround(a2 + c[j + 2]!);
+        a3 = Math.fround(a3 + c[j + 3]!);
+        a4 = Math.fround(a4 + c[j + 4]!);
+        a5 = Math.fround(a5 + c[j + 5]!);
+        a6 = Math.fround(a6 + c[j + 6]!);
+        a7 = Math.fround(a7 + c[j + 7]!);
+      }
+      acc[k + 0] = a0;
+      acc[k + 1] = a1;
+      acc[k + 2] = a2;
+      acc[k + 3] = a3;
+      acc[k + 4] = a4;
+      acc[k + 5] = a5;
+      acc[k + 6] = a6;
+      acc[k + 7] = a7;
+    }
+    at = end;
+    row += block;
+    left -= block;
+    if ((row & levelMask) === 0) cascadeLevels32(acc, width, row, levelMask, levelPower);
+  }
+  return row;
+}
+
+/**
+ * multi_row_sum's adds of `rows` rows of `width` values from c[b], the rows after row i of the
+ * whole sum: level 0 += each row, the cascade after every 2^levelPower rows. Each column is one
+ * chain of adds in row order, so the columns go 8 at a time in locals, a block of rows at a time.
+ * Returns the rows done.
+ */
+function addRows64(
+  acc: Float64Array,
+  c: Float64Array,
+  b: number,
+  rows: number,
+  width: number,
+  i: number,
+  levelMask: number,
+  levelPower: number,
+): number {
+  let row = i;
+  let at = b;
+  for (let left = rows; left > 0; ) {
+    const block = Math.min(left, levelMask + 1 - (row & levelMask));
+    const end = at + block * width;
+    for (let k = 0; k < width; k += 8) {
+      let a0 = acc[k + 0]!,
+        a1 = acc[k + 1]!,
+        a2 = acc[k + 2]!,
+        a3 = acc[k + 3]!,
+        a4 = acc[k + 4]!,
+        a5 = acc[k + 5]!,
+        a6 = acc[k + 6]!,
+        a7 = acc[k + 7]!;
+      for (let j = at + k; j < end; j += width) {
+        a0 = a0 + c[j + 0]!;
+        a1 = a1 + c[j + 1]!;
+        a2 = a2 + c[j + 2]!;
+        a3 = a3 + c[j + 3]!;
+        a4 = a4 + c[j + 4]!;
+        a5 = a5 + c[j + 5]!;
+        a6 = a6 + c[j + 6]!;
+        a7 = a7 + c[j + 7]!;
+      }
+      acc[k + 0] = a0;
+      acc[k + 1] = a1;
+      acc[k + 2] = a2;
+      acc[k + 3] = a3;
+      acc[k + 4] = a4;
+      acc[k + 5] = a5;
+      acc[k + 6] = a6;
+      acc[k + 7] = a7;
+    }
+    at = end;
+    row += block;
+    left -= block;
+    if ((row & levelMask) === 0) cascadeLevels64(acc, width, row, levelMask, levelPower);
+  }
+  return row;
+}

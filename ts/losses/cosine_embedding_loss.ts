@@ -250,6 +250,14 @@ function rowSums(p: Plan): { prodSum: FloatArray; mag1: FloatArray; mag2: FloatA
   const prodSum = allocate(dtype, rows);
   const mag1 = allocate(dtype, rows);
   const mag2 = allocate(dtype, rows);
+  const vectors = Math.floor(D / lanes);
+  if (D >= lanes && Math.floor(vectors / 4) < 16) {
+    // no cascade level is reached: each ILP column one chain of adds (rowSums32 / rowSums64)
+    if (dtype === 'float32')
+      rowSums32(x1 as Float32Array, x2 as Float32Array, D, lanes, prodSum as Float32Array, mag1 as Float32Array, mag2 as Float32Array);
+    else rowSums64(x1 as Float64Array, x2 as Float64Array, D, lanes, prodSum as Float64Array, mag1 as Float64Array, mag2 as Float64Array);
+    return { prodSum, mag1, mag2 };
+  }
   const row = allocate(dtype, D);
   for (let n = 0; n < rows; n++) {
     const base = n * D;
@@ -261,6 +269,149 @@ function rowSums(p: Plan): { prodSum: FloatArray; mag1: FloatArray; mag2: FloatA
     mag2[n] = r(atenRowSum(row, 0, D, lanes, r) + EPSILON);
   }
   return { prodSum, mag1, mag2 };
+}
+
+/** rowSums32 / rowSums64's ILP columns (4 x at most 16 lanes) of the three sums. */
+const cols32 = [0, 1, 2].map(() => new Float32Array(64));
+const cols64 = [0, 1, 2].map(() => new Float64Array(64));
+
+/**
+ * The three row sums of each row of D values (prod_sum, mag_square1, mag_square2 with EPSILON
+ * added), as atenRowSum sums a row of at least one vector whose multi_row_sum stays below its
+ * first cascade level (fewer than 16 ILP rows): column k of the 4 x lanes ILP columns adds the
+ * rows' values k in row order from 0; lane l's tail vectors add to column l, then columns l,
+ * lanes + l, 2 lanes + l, 3 lanes + l are added; the scalar tail, then the lanes, to 0.
+ */
+function rowSums32(
+  x1: Float32Array,
+  x2: Float32Array,
+  D: number,
+  lanes: number,
+  prodSum: Float32Array,
+  mag1: Float32Array,
+  mag2: Float32Array,
+): void {
+  const f = Math.fround;
+  const width = 4 * lanes;
+  const vectors = Math.floor(D / lanes);
+  const ilpEnd = Math.floor(vectors / 4) * width;
+  const cp = cols32[0]!;
+  const c1 = cols32[1]!;
+  const c2 = cols32[2]!;
+  for (let n = 0; n < prodSum.length; n++) {
+    const base = n * D;
+    for (let k = 0; k < width; k++) {
+      let sp = 0;
+      let s1 = 0;
+      let s2 = 0;
+      for (let j = base + k; j < base + ilpEnd; j += width) {
+        const a = x1[j]!;
+        const b = x2[j]!;
+        sp = f(sp + f(a * b));
+        s1 = f(s1 + f(a * a));
+        s2 = f(s2 + f(b * b));
+      }
+      cp[k] = sp;
+      c1[k] = s1;
+      c2[k] = s2;
+    }
+    for (let j = base + ilpEnd; j < base + vectors * lanes; j += lanes) {
+      for (let l = 0; l < lanes; l++) {
+        const a = x1[j + l]!;
+        const b = x2[j + l]!;
+        cp[l] = f(cp[l]! + f(a * b));
+        c1[l] = f(c1[l]! + f(a * a));
+        c2[l] = f(c2[l]! + f(b * b));
+      }
+    }
+    let tp = 0;
+    let t1 = 0;
+    let t2 = 0;
+    for (let j = base + vectors * lanes; j < base + D; j++) {
+      const a = x1[j]!;
+      const b = x2[j]!;
+      tp = f(tp + f(a * b));
+      t1 = f(t1 + f(a * a));
+      t2 = f(t2 + f(b * b));
+    }
+    for (let l = 0; l < lanes; l++) {
+      tp = f(tp + f(f(f(cp[l]! + cp[lanes + l]!) + cp[2 * lanes + l]!) + cp[3 * lanes + l]!));
+      t1 = f(t1 + f(f(f(c1[l]! + c1[lanes + l]!) + c1[2 * lanes + l]!) + c1[3 * lanes + l]!));
+      t2 = f(t2 + f(f(f(c2[l]! + c2[lanes + l]!) + c2[2 * lanes + l]!) + c2[3 * lanes + l]!));
+    }
+    prodSum[n] = 0 + tp;
+    mag1[n] = f(0 + t1) + EPSILON;
+    mag2[n] = f(0 + t2) + EPSILON;
+  }
+}
+
+/**
+ * The three row sums of each row of D values (prod_sum, mag_square1, mag_square2 with EPSILON
+ * added), as atenRowSum sums a row of at least one vector whose multi_row_sum stays below its
+ * first cascade level (fewer than 16 ILP rows): column k of the 4 x lanes ILP columns adds the
+ * rows' values k in row order from 0; lane l's tail vectors add to column l, then columns l,
+ * lanes + l, 2 lanes + l, 3 lanes + l are added; the scalar tail, then the lanes, to 0.
+ */
+function rowSums64(
+  x1: Float64Array,
+  x2: Float64Array,
+  D: number,
+  lanes: number,
+  prodSum: Float64Array,
+  mag1: Float64Array,
+  mag2: Float64Array,
+): void {
+  const width = 4 * lanes;
+  const vectors = Math.floor(D / lanes);
+  const ilpEnd = Math.floor(vectors / 4) * width;
+  const cp = cols64[0]!;
+  const c1 = cols64[1]!;
+  const c2 = cols64[2]!;
+  for (let n = 0; n < prodSum.length; n++) {
+    const base = n * D;
+    for (let k = 0; k < width; k++) {
+      let sp = 0;
+      let s1 = 0;
+      let s2 = 0;
+      for (let j = base + k; j < base + ilpEnd; j += width) {
+        const a = x1[j]!;
+        const b = x2[j]!;
+        sp = sp + a * b;
+        s1 = s1 + a * a;
+        s2 = s2 + b * b;
+      }
+      cp[k] = sp;
+      c1[k] = s1;
+      c2[k] = s2;
+    }
+    for (let j = base + ilpEnd; j < base + vectors * lanes; j += lanes) {
+      for (let l = 0; l < lanes; l++) {
+        const a = x1[j + l]!;
+        const b = x2[j + l]!;
+        cp[l] = cp[l]! + a * b;
+        c1[l] = c1[l]! + a * a;
+        c2[l] = c2[l]! + b * b;
+      }
+    }
+    let tp = 0;
+    let t1 = 0;
+    let t2 = 0;
+    for (let j = base + vectors * lanes; j < base + D; j++) {
+      const a = x1[j]!;
+      const b = x2[j]!;
+      tp = tp + a * b;
+      t1 = t1 + a * a;
+      t2 = t2 + b * b;
+    }
+    for (let l = 0; l < lanes; l++) {
+      tp += cp[l]! + cp[lanes + l]! + cp[2 * lanes + l]! + cp[3 * lanes + l]!;
+      t1 += c1[l]! + c1[lanes + l]! + c1[2 * lanes + l]! + c1[3 * lanes + l]!;
+      t2 += c2[l]! + c2[lanes + l]! + c2[2 * lanes + l]! + c2[3 * lanes + l]!;
+    }
+    prodSum[n] = 0 + tp;
+    mag1[n] = 0 + t1 + EPSILON;
+    mag2[n] = 0 + t2 + EPSILON;
+  }
 }
 
 function forward(p: Plan): Forward {
@@ -333,6 +484,107 @@ export function cosineEmbeddingLoss(
   return applyReduction(f.losses, p.O, p.reduction, p.dtype, p.lanes, p.r);
 }
 
+/**
+ * input1's gradient g * x1 twice (added) plus prod_sum's g * x2, and input2's likewise, row by row
+ * (each row's magnitude and prod_sum gradients a1, a2, ps).
+ */
+function rowGrads32(
+  x1: Float32Array,
+  x2: Float32Array,
+  D: number,
+  gM1: ArrayLike<number>,
+  gM2: ArrayLike<number>,
+  gPs: ArrayLike<number>,
+  g1: Float32Array,
+  g2: Float32Array,
+): void {
+  const f = Math.fround;
+  for (let n = 0, i = 0; i < x1.length; n++) {
+    const a1 = gM1[n]!;
+    const a2 = gM2[n]!;
+    const ps = gPs[n]!;
+    for (let j = 0; j < D; j++, i++) {
+      const u = x1[i]!;
+      const v = x2[i]!;
+      const q1 = f(a1 * u);
+      const q2 = f(a2 * v);
+      g1[i] = f(q1 + q1) + f(ps * v);
+      g2[i] = f(q2 + q2) + f(ps * u);
+    }
+  }
+}
+
+function rowGrads64(
+  x1: Float64Array,
+  x2: Float64Array,
+  D: number,
+  gM1: ArrayLike<number>,
+  gM2: ArrayLike<number>,
+  gPs: ArrayLike<number>,
+  g1: Float64Array,
+  g2: Float64Array,
+): void {
+  for (let n = 0, i = 0; i < x1.length; n++) {
+    const a1 = gM1[n]!;
+    const a2 = gM2[n]!;
+    const ps = gPs[n]!;
+    for (let j = 0; j < D; j++, i++) {
+      const u = x1[i]!;
+      const v = x2[i]!;
+      const q1 = a1 * u;
+      const q2 = a2 * v;
+      g1[i] = q1 + q1 + ps * v;
+      g2[i] = q2 + q2 + ps * u;
+    }
+  }
+}
+
+/**
+ * The backward of one shape and dtype reduced over the last dim, with an output of cos's shape:
+ * every sum to a shape is the identity, so each row's chain (the where()s, clamp_min_, 1 - cos,
+ * the division, sqrt_, the magnitudes' product) is a few scalars, then rowGrads over its values.
+ */
+function rowsBackward(
+  p: Plan,
+  sums: { prodSum: FloatArray; mag1: FloatArray; mag2: FloatArray },
+  go: FloatArray,
+  gMean: number,
+): CosineEmbeddingGrads {
+  const { dtype, margin } = p;
+  const r = useDType(dtype);
+  const { prodSum, mag1, mag2 } = sums;
+  const rows = prodSum.length;
+  const t = over(p.target.data, p.target.shape, p.O);
+  const strict = p.torch.clampMinGradZeroAtMin;
+  const perElement = p.reduction === 'none';
+  const gM1 = allocate(dtype, rows);
+  const gM2 = allocate(dtype, rows);
+  const gPs = allocate(dtype, rows);
+  for (let n = 0; n < rows; n++) {
+    const g = perElement ? r(go[n]!) : gMean;
+    const tn = t[n]!;
+    const gPos = tn === 1 ? g : 0;
+    const gNeg = tn === -1 ? g : 0;
+    const dn = r(Math.sqrt(r(mag1[n]! * mag2[n]!)));
+    const ps = prodSum[n]!;
+    const v = r(r(ps / dn) - margin);
+    const gCos = r(((strict ? v > 0 : v >= 0) ? gNeg : 0) + -gPos);
+    gPs[n] = r(gCos / dn);
+    const gm = r(r(-gCos * r(r(ps / dn) / dn)) / r(2 * dn));
+    gM1[n] = r(gm * mag2[n]!);
+    gM2[n] = r(gm * mag1[n]!);
+  }
+  const shape = p.input1.shape;
+  const D = shape[shape.length - 1]!;
+  const x1 = p.input1.data;
+  const x2 = p.input2.data;
+  const g1 = allocate(dtype, x1.length);
+  const g2 = allocate(dtype, x2.length);
+  if (dtype === 'float32') rowGrads32(x1 as Float32Array, x2 as Float32Array, D, gM1, gM2, gPs, g1 as Float32Array, g2 as Float32Array);
+  else rowGrads64(x1 as Float64Array, x2 as Float64Array, D, gM1, gM2, gPs, g1 as Float64Array, g2 as Float64Array);
+  return { input1: makeTensor(g1, shape, dtype), input2: makeTensor(g2, p.input2.shape, dtype) };
+}
+
 /** d loss / d input1 and d loss / d input2 for a gradOutput shaped like the forward output. */
 export function cosineEmbeddingLossBackward(
   gradOutput: Tensor,
@@ -344,11 +596,13 @@ export function cosineEmbeddingLossBackward(
   const op = `${OP}Backward`;
   const p = plan(op, { input1, input2, target, gradOutput }, options);
   checkGradOutput(op, gradOutput, p.reduction === 'none' ? p.O : []);
-  const f = forward(p);
   const { r, dtype, lanes } = p;
   const go = gradOutput.data;
   const nO = numel(p.O);
   const gMean = p.reduction === 'mean' ? r(r(go[0]!) / r(nO)) : p.reduction === 'sum' ? r(go[0]!) : 0;
+  const sums = rowSums(p);
+  if (sums !== null && sameShape(p.O, p.C)) return rowsBackward(p, sums, go, gMean);
+  const f = sums ? cosAndLosses(p, sums.prodSum, sums.mag1, sums.mag2) : forward(p);
   // the two where()s, summed to cos's shape
   const t = over(p.target.data, p.target.shape, p.O);
   const gPos = allocate(dtype, nO);
@@ -402,17 +656,8 @@ export function cosineEmbeddingLossBackward(
     const x2 = p.input2.data;
     const g1 = allocate(p.d1, x1.length);
     const g2 = allocate(p.d2, x2.length);
-    for (let n = 0, i = 0; i < x1.length; n++) {
-      const a1 = gM1[n]!;
-      const a2 = gM2[n]!;
-      const ps = gPs[n]!;
-      for (let j = 0; j < D; j++, i++) {
-        const q1 = r(a1 * x1[i]!);
-        const q2 = r(a2 * x2[i]!);
-        g1[i] = r(r(q1 + q1) + r(ps * x2[i]!));
-        g2[i] = r(r(q2 + q2) + r(ps * x1[i]!));
-      }
-    }
+    if (dtype === 'float32') rowGrads32(x1 as Float32Array, x2 as Float32Array, D, gM1, gM2, gPs, g1 as Float32Array, g2 as Float32Array);
+    else rowGrads64(x1 as Float64Array, x2 as Float64Array, D, gM1, gM2, gPs, g1 as Float64Array, g2 as Float64Array);
     return { input1: makeTensor(g1, p.input1.shape, p.d1), input2: makeTensor(g2, p.input2.shape, p.d2) };
   }
   const gq1 = over(gM1, keepDim(p.input1.shape, p.dA), p.input1.shape);

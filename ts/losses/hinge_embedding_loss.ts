@@ -22,7 +22,7 @@ import { checkGradOutput, prepare, sameShape, type CommonOptions, type LossSigna
 import { lossModule } from '../loss-module.ts';
 import { useDType, type Round } from '../numerics.ts';
 import { floatArgument } from '../pointwise-loss.ts';
-import { applyReduction, makeTensor } from '../reduction.ts';
+import { applyReduction, makeTensor, reduceFilled32, reduceFilled64 } from '../reduction.ts';
 import { atenSumTo } from '../sum-to.ts';
 import {
   LossArgumentError,
@@ -84,11 +84,102 @@ function over(t: Tensor | IndexTensor, full: readonly number[]): ArrayLike<numbe
 }
 
 /**
+ * The common case, a float target of the input's shape and dtype: one fused loop per dtype (the
+ * same ops per element, so the same roundings), the losses streamed into the reduction, the
+ * gradient written directly (both sums to the input's shape are the identity). Null otherwise.
+ */
+function sameLayout(p: Plan, input: Tensor, target: Tensor | IndexTensor): 'float32' | 'float64' | null {
+  if (isIndexTensor(target) || !sameShape(input.shape, p.outShape) || !sameShape(target.shape, p.outShape)) return null;
+  const dt = p.dtype;
+  return target.data instanceof Float64Array === (dt === 'float64') ? dt : null;
+}
+
+/**
+ * Selections by table: pick[k + Number(condition)] compiles without a branch, where
+ * `condition ? a : b` is a branch that random targets mispredict about half the time (several
+ * times the arithmetic's cost). The same values: the odd slots hold 0 (or g), the even ones the
+ * value kept when the condition is false.
+ */
+const pick = new Float64Array(6);
+
+function forward32(p: Plan, x: Float32Array, t: Float32Array): Tensor {
+  const m = p.margin;
+  const f = Math.fround;
+  const s = pick;
+  s.fill(0);
+  return reduceFilled32(p.outShape, p.reduction, p.lanes, (out, start, count) => {
+    for (let i = 0, j = start; i < count; i++, j++) {
+      const xi = x[j]!;
+      const ti = t[j]!;
+      const u = f(m - xi);
+      s[0] = u;
+      s[2] = s[Number(u < 0)]!; // clamp_min_(0): NaN stays NaN
+      s[4] = xi;
+      out[i] = s[2 + Number(ti === 1)]! + s[4 + Number(ti === -1)]!; // where(t != 1, clamped, 0) + where(t != -1, x, 0)
+    }
+  });
+}
+
+function forward64(p: Plan, x: Float64Array, t: Float64Array): Tensor {
+  const m = p.margin;
+  const s = pick;
+  s.fill(0);
+  return reduceFilled64(p.outShape, p.reduction, p.lanes, (out, start, count) => {
+    for (let i = 0, j = start; i < count; i++, j++) {
+      const xi = x[j]!;
+      const ti = t[j]!;
+      const u = m - xi;
+      s[0] = u;
+      s[2] = s[Number(u < 0)]!;
+      s[4] = xi;
+      out[i] = s[2 + Number(ti === 1)]! + s[4 + Number(ti === -1)]!;
+    }
+  });
+}
+
+/** g where target != -1, minus g where target != 1 and the clamp passes it. */
+function backward32(p: Plan, go: ArrayLike<number>, gMean: number, x: Float32Array, t: Float32Array, grad: Float32Array): void {
+  const m = p.margin;
+  const f = Math.fround;
+  const strict = p.torch.clampMinGradZeroAtMin;
+  const perElement = p.reduction === 'none';
+  const s = pick;
+  s[0] = 0;
+  s[1] = gMean;
+  for (let i = 0; i < grad.length; i++) {
+    if (perElement) s[1] = f(go[i]!);
+    const ti = t[i]!;
+    const u = f(m - x[i]!);
+    const gm = s[Number(ti !== 1) & Number(strict ? u > 0 : u >= 0)]!;
+    grad[i] = s[Number(ti !== -1)]! + -gm;
+  }
+}
+
+function backward64(p: Plan, go: ArrayLike<number>, gMean: number, x: Float64Array, t: Float64Array, grad: Float64Array): void {
+  const m = p.margin;
+  const strict = p.torch.clampMinGradZeroAtMin;
+  const perElement = p.reduction === 'none';
+  const s = pick;
+  s[0] = 0;
+  s[1] = gMean;
+  for (let i = 0; i < grad.length; i++) {
+    if (perElement) s[1] = go[i]!;
+    const ti = t[i]!;
+    const u = m - x[i]!;
+    const gm = s[Number(ti !== 1) & Number(strict ? u > 0 : u >= 0)]!;
+    grad[i] = s[Number(ti !== -1)]! + -gm;
+  }
+}
+
+/**
  * The hinge embedding loss: input where target is 1, max(0, margin - input) where it is -1 (both
  * added for any other target), reduced. target broadcasts with input (and may grow the output).
  */
 export function hingeEmbeddingLoss(input: Tensor, target: Tensor | IndexTensor, options?: HingeEmbeddingOptions): Tensor {
   const p = plan(OP, { input, target }, options);
+  const same = sameLayout(p, input, target);
+  if (same === 'float32') return forward32(p, input.data as Float32Array, target.data as Float32Array);
+  if (same === 'float64') return forward64(p, input.data as Float64Array, target.data as Float64Array);
   const { r, margin } = p;
   const x = over(input, p.outShape);
   const t = over(target, p.outShape);
@@ -115,10 +206,17 @@ export function hingeEmbeddingLossBackward(
   const p = plan(op, { input, target, gradOutput }, options);
   checkGradOutput(op, gradOutput, p.reduction === 'none' ? p.outShape : []);
   const { r, margin } = p;
-  const t = over(target, p.outShape);
   const go = gradOutput.data;
   const n = numel(p.outShape);
   const gMean = p.reduction === 'mean' ? r(r(go[0]!) / r(n)) : p.reduction === 'sum' ? r(go[0]!) : 0;
+  const same = sameLayout(p, input, target);
+  if (same !== null) {
+    const grad = allocate(same, n);
+    if (same === 'float32') backward32(p, go, gMean, input.data as Float32Array, target.data as Float32Array, grad as Float32Array);
+    else backward64(p, go, gMean, input.data as Float64Array, target.data as Float64Array, grad as Float64Array);
+    return makeTensor(grad, input.shape, same);
+  }
+  const t = over(target, p.outShape);
   const gSelf = new Float64Array(n);
   const gMargin = new Float64Array(n);
   for (let i = 0; i < n; i++) {

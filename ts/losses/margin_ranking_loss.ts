@@ -25,7 +25,7 @@ import { checkGradOutput, prepare, sameShape, torchSize, type CommonOptions, typ
 import { lossModule3 } from '../loss-module.ts';
 import { useDType, type Round } from '../numerics.ts';
 import { floatArgument } from '../pointwise-loss.ts';
-import { applyReduction, makeTensor } from '../reduction.ts';
+import { applyReduction, makeTensor, reduceFilled32, reduceFilled64 } from '../reduction.ts';
 import { atenSumTo } from '../sum-to.ts';
 import {
   LossArgumentError,
@@ -155,12 +155,116 @@ function unclamped(p: Plan, input1: Tensor, input2: Tensor, target: Tensor | Ind
 }
 
 /**
+ * The common case, input1, input2 and target of one shape and one float dtype: one fused loop per
+ * dtype over the three arrays (the same ops per element, so the same roundings), the losses
+ * streamed into the reduction, the gradients written directly. Null otherwise.
+ */
+function sameLayout(p: Plan, input1: Tensor, input2: Tensor, target: Tensor | IndexTensor): 'float32' | 'float64' | null {
+  if (isIndexTensor(target) || !sameShape(input1.shape, p.outShape) || !sameShape(input2.shape, p.outShape)) return null;
+  if (!sameShape(target.shape, p.outShape)) return null;
+  const dt = p.dtype;
+  return f64(input1) === (dt === 'float64') && f64(input2) === (dt === 'float64') && f64(target) === (dt === 'float64') ? dt : null;
+}
+
+/**
+ * Selections by table: pick[Number(condition)] compiles without a branch, where `condition ? a : b`
+ * is a branch that random targets and signs mispredict about half the time (several times the
+ * arithmetic's cost). The values are the same: slot 0 is written with the value kept when the
+ * condition is false, slot 1 holds the other.
+ */
+const pick = new Float64Array(2);
+
+function forward32(p: Plan, a: Float32Array, b: Float32Array, t: Float32Array): Tensor {
+  const m = p.margin;
+  const f = Math.fround;
+  const s = pick;
+  s[1] = 0;
+  return reduceFilled32(p.outShape, p.reduction, p.lanes, (out, start, count) => {
+    for (let i = 0, j = start; i < count; i++, j++) {
+      const u = f(f(-t[j]! * f(a[j]! - b[j]!)) + m);
+      s[0] = u;
+      out[i] = s[Number(u < 0)]!; // u < 0 ? 0 : u (NaN stays NaN)
+    }
+  });
+}
+
+function forward64(p: Plan, a: Float64Array, b: Float64Array, t: Float64Array): Tensor {
+  const m = p.margin;
+  const s = pick;
+  s[1] = 0;
+  return reduceFilled64(p.outShape, p.reduction, p.lanes, (out, start, count) => {
+    for (let i = 0, j = start; i < count; i++, j++) {
+      const u = -t[j]! * (a[j]! - b[j]!) + m;
+      s[0] = u;
+      out[i] = s[Number(u < 0)]!;
+    }
+  });
+}
+
+/** gd = g * (-target) where the clamp passes g; input1's gradient gd, input2's -gd. */
+function backward32(
+  p: Plan,
+  go: ArrayLike<number>,
+  gMean: number,
+  a: Float32Array,
+  b: Float32Array,
+  t: Float32Array,
+  g1: Float32Array,
+  g2: Float32Array,
+): void {
+  const m = p.margin;
+  const f = Math.fround;
+  const strict = p.torch.clampMinGradZeroAtMin;
+  const perElement = p.reduction === 'none';
+  const s = pick;
+  s[0] = 0;
+  s[1] = gMean;
+  for (let i = 0; i < g1.length; i++) {
+    const nt = -t[i]!;
+    const u = f(f(nt * f(a[i]! - b[i]!)) + m);
+    if (perElement) s[1] = f(go[i]!);
+    const v = f(s[Number(strict ? u > 0 : u >= 0)]! * nt); // (clamp passes ? g : 0) * (-target)
+    g1[i] = v;
+    g2[i] = -v;
+  }
+}
+
+function backward64(
+  p: Plan,
+  go: ArrayLike<number>,
+  gMean: number,
+  a: Float64Array,
+  b: Float64Array,
+  t: Float64Array,
+  g1: Float64Array,
+  g2: Float64Array,
+): void {
+  const m = p.margin;
+  const strict = p.torch.clampMinGradZeroAtMin;
+  const perElement = p.reduction === 'none';
+  const s = pick;
+  s[0] = 0;
+  s[1] = gMean;
+  for (let i = 0; i < g1.length; i++) {
+    const nt = -t[i]!;
+    const u = nt * (a[i]! - b[i]!) + m;
+    if (perElement) s[1] = go[i]!;
+    const v = s[Number(strict ? u > 0 : u >= 0)]! * nt; // (clamp passes ? g : 0) * (-target)
+    g1[i] = v;
+    g2[i] = -v;
+  }
+}
+
+/**
  * The margin ranking loss max(0, -target * (input1 - input2) + margin), reduced. input1, input2
  * and target broadcast (torch >= 1.11: of one dim; before, no 0-d tensor); target is usually +-1
  * (an IndexTensor is torch.long, promoted to the loss's dtype).
  */
 export function marginRankingLoss(input1: Tensor, input2: Tensor, target: Tensor | IndexTensor, options?: MarginRankingOptions): Tensor {
   const p = plan(OP, { input1, input2, target }, options);
+  const same = sameLayout(p, input1, input2, target);
+  if (same === 'float32') return forward32(p, input1.data as Float32Array, input2.data as Float32Array, target.data as Float32Array);
+  if (same === 'float64') return forward64(p, input1.data as Float64Array, input2.data as Float64Array, target.data as Float64Array);
   const { u } = unclamped(p, input1, input2, target);
   const r = useDType(p.dtype);
   const losses = allocate(p.dtype, u.length);
@@ -183,9 +287,25 @@ export function marginRankingLossBackward(
   const p = plan(op, { input1, input2, target, gradOutput }, options);
   checkGradOutput(op, gradOutput, p.reduction === 'none' ? p.outShape : []);
   const { rd } = p;
+  const go = gradOutput.data;
+  const same = sameLayout(p, input1, input2, target);
+  if (same !== null) {
+    const r = useDType(same);
+    const n = input1.data.length;
+    const gMean = p.reduction === 'mean' ? r(r(go[0]!) / r(n)) : p.reduction === 'sum' ? r(go[0]!) : 0;
+    const g1 = allocate(same, n);
+    const g2 = allocate(same, n);
+    if (same === 'float32') {
+      const [a, b, t] = [input1.data, input2.data, target.data] as Float32Array[];
+      backward32(p, go, gMean, a!, b!, t!, g1 as Float32Array, g2 as Float32Array);
+    } else {
+      const [a, b, t] = [input1.data, input2.data, target.data] as Float64Array[];
+      backward64(p, go, gMean, a!, b!, t!, g1 as Float64Array, g2 as Float64Array);
+    }
+    return { input1: makeTensor(g1, input1.shape, same), input2: makeTensor(g2, input2.shape, same) };
+  }
   const { u, nt } = unclamped(p, input1, input2, target);
   const r = useDType(p.dtype);
-  const go = gradOutput.data;
   const n = u.length;
   const gMean = p.reduction === 'mean' ? r(r(go[0]!) / r(n)) : p.reduction === 'sum' ? r(go[0]!) : 0;
   const strict = p.torch.clampMinGradZeroAtMin;

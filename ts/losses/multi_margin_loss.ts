@@ -214,6 +214,14 @@ function rowLosses(a: Args): Float64Array {
   return out;
 }
 
+/**
+ * Selections by table: pick[Number(z > 0)] compiles without a branch, where `if (z > 0)` is one
+ * that random logits mispredict about half the time. Slot 0 holds 0: adding (or subtracting) +0
+ * to a sum that starts at +0 changes no value (such a sum is never -0; NaN stays NaN), and a
+ * gradient element that gets no term is 0, as before, times grad_output.
+ */
+const pick = new Float64Array(2);
+
 function rowLosses32(
   x: Float32Array,
   labels: Int32Array,
@@ -225,6 +233,8 @@ function rowLosses32(
 ): void {
   const f = Math.fround;
   const c = f(classes); // sum /= dim: the int64 dim converted to float (inexact beyond 2^24 classes)
+  const s = pick;
+  s[0] = 0;
   for (let t = 0; t < out.length; t++) {
     const base = t * classes;
     const skip = base + labels[t]!;
@@ -232,18 +242,22 @@ function rowLosses32(
     const h0 = f(margin - x[skip]!);
     const wy = w === null ? 1 : w[labels[t]!]!;
     let sum = 0;
-    if (p === 1) {
-      for (let k = base; k < end; k++) {
-        if (k === skip) continue;
-        const z = f(h0 + x[k]!);
-        if (z > 0) sum = f(sum + f(z * wy));
+    // the classes before the target's, then after it (the kernel's `if (d == target_idx) continue`)
+    for (let k = base, stop = skip; ; k = skip + 1, stop = end) {
+      if (p === 1) {
+        for (; k < stop; k++) {
+          const z = f(h0 + x[k]!);
+          s[1] = f(z * wy);
+          sum = f(sum + s[Number(z > 0)]!);
+        }
+      } else {
+        for (; k < stop; k++) {
+          const z = f(h0 + x[k]!);
+          s[1] = f(f(z * z) * wy);
+          sum = f(sum + s[Number(z > 0)]!);
+        }
       }
-    } else {
-      for (let k = base; k < end; k++) {
-        if (k === skip) continue;
-        const z = f(h0 + x[k]!);
-        if (z > 0) sum = f(sum + f(f(z * z) * wy));
-      }
+      if (stop === end) break;
     }
     out[t] = f(sum / c);
   }
@@ -258,6 +272,8 @@ function rowLosses64(
   p: 1 | 2,
   out: Float64Array,
 ): void {
+  const s = pick;
+  s[0] = 0;
   for (let t = 0; t < out.length; t++) {
     const base = t * classes;
     const skip = base + labels[t]!;
@@ -265,18 +281,21 @@ function rowLosses64(
     const h0 = margin - x[skip]!;
     const wy = w === null ? 1 : w[labels[t]!]!;
     let sum = 0;
-    if (p === 1) {
-      for (let k = base; k < end; k++) {
-        if (k === skip) continue;
-        const z = h0 + x[k]!;
-        if (z > 0) sum += z * wy;
+    for (let k = base, stop = skip; ; k = skip + 1, stop = end) {
+      if (p === 1) {
+        for (; k < stop; k++) {
+          const z = h0 + x[k]!;
+          s[1] = z * wy;
+          sum += s[Number(z > 0)]!;
+        }
+      } else {
+        for (; k < stop; k++) {
+          const z = h0 + x[k]!;
+          s[1] = z * z * wy;
+          sum += s[Number(z > 0)]!;
+        }
       }
-    } else {
-      for (let k = base; k < end; k++) {
-        if (k === skip) continue;
-        const z = h0 + x[k]!;
-        if (z > 0) sum += z * z * wy;
-      }
+      if (stop === end) break;
     }
     out[t] = sum / classes;
   }
@@ -293,13 +312,17 @@ export function multiMarginLoss(input: Tensor | IndexTensor, target: IndexTensor
 }
 
 /**
- * multi_margin_loss_backward_cpu_kernel's rows before the grad_output factor: h = g (p = 1) or
- * (2 * g) * z (p = 2; 2 * g is exact), times weight[y] (1 without a weight: no change).
+ * multi_margin_loss_backward_cpu_kernel's rows: h = g (p = 1) or (2 * g) * z (p = 2; 2 * g is
+ * exact), times weight[y] (1 without a weight: no change), then each element times grad_output
+ * (`go[0]`, or its row's `go[t]` when perRow), which torch does as a second pass over the
+ * gradient: the same product per element.
  */
-function gradRows32(x: Float32Array, a: Args, g: number, grad: Float32Array): void {
-  const { labels, classes, margin, w, p } = a;
+function gradRows32(x: Float32Array, a: Args, g: number, go: ArrayLike<number>, grad: Float32Array): void {
+  const { labels, classes, margin, w, p, perRow } = a;
   const f = Math.fround;
   const g2 = 2 * g;
+  const s = pick;
+  s[0] = 0;
   for (let t = 0; t < a.rows; t++) {
     const base = t * classes;
     const skip = base + labels[t]!;
@@ -307,23 +330,27 @@ function gradRows32(x: Float32Array, a: Args, g: number, grad: Float32Array): vo
     const h0 = f(margin - x[skip]!);
     const wy = w === null ? 1 : w[labels[t]!]!;
     const h1 = f(g * wy);
+    const out = go[perRow ? t : 0]!; // not rounded: the product is
     let gy = 0;
-    for (let k = base; k < end; k++) {
-      if (k === skip) continue;
-      const z = f(h0 + x[k]!);
-      if (z > 0) {
-        const h = p === 1 ? h1 : f(f(g2 * z) * wy);
+    for (let k = base, stop = skip; ; k = skip + 1, stop = end) {
+      for (; k < stop; k++) {
+        const z = f(h0 + x[k]!);
+        s[1] = p === 1 ? h1 : f(f(g2 * z) * wy);
+        const h = s[Number(z > 0)]!;
         gy = f(gy - h);
-        grad[k] = h;
+        grad[k] = h * out;
       }
+      if (stop === end) break;
     }
-    grad[skip] = gy;
+    grad[skip] = gy * out;
   }
 }
 
-function gradRows64(x: Float64Array, a: Args, g: number, grad: Float64Array): void {
-  const { labels, classes, margin, w, p } = a;
+function gradRows64(x: Float64Array, a: Args, g: number, go: ArrayLike<number>, grad: Float64Array): void {
+  const { labels, classes, margin, w, p, perRow } = a;
   const g2 = 2 * g;
+  const s = pick;
+  s[0] = 0;
   for (let t = 0; t < a.rows; t++) {
     const base = t * classes;
     const skip = base + labels[t]!;
@@ -331,17 +358,19 @@ function gradRows64(x: Float64Array, a: Args, g: number, grad: Float64Array): vo
     const h0 = margin - x[skip]!;
     const wy = w === null ? 1 : w[labels[t]!]!;
     const h1 = g * wy;
+    const out = go[perRow ? t : 0]!;
     let gy = 0;
-    for (let k = base; k < end; k++) {
-      if (k === skip) continue;
-      const z = h0 + x[k]!;
-      if (z > 0) {
-        const h = p === 1 ? h1 : g2 * z * wy;
+    for (let k = base, stop = skip; ; k = skip + 1, stop = end) {
+      for (; k < stop; k++) {
+        const z = h0 + x[k]!;
+        s[1] = p === 1 ? h1 : g2 * z * wy;
+        const h = s[Number(z > 0)]!;
         gy -= h;
-        grad[k] = h;
+        grad[k] = h * out;
       }
+      if (stop === end) break;
     }
-    grad[skip] = gy;
+    grad[skip] = gy * out;
   }
 }
 
@@ -358,19 +387,9 @@ export function multiMarginLossBackward(
   const grad = allocate(a.dtype, a.x.length);
   if (a.empty) return makeTensor(grad, input.shape, a.dtype);
   const g = a.round(a.reduction === 'mean' ? 1 / (a.rows * a.classes) : 1 / a.classes);
-  if (a.dtype === 'float32') gradRows32(a.x as Float32Array, a, g, grad as Float32Array);
-  else gradRows64(a.x as Float64Array, a, g, grad as Float64Array);
-  const { classes, round: r } = a;
   const go = gradOutput.data;
-  if (a.perRow) {
-    for (let t = 0; t < a.rows; t++) {
-      const s = go[t]!;
-      for (let k = t * classes; k < (t + 1) * classes; k++) grad[k] = r(grad[k]! * s);
-    }
-  } else {
-    const s = go[0]!;
-    for (let k = 0; k < grad.length; k++) grad[k] = r(grad[k]! * s);
-  }
+  if (a.dtype === 'float32') gradRows32(a.x as Float32Array, a, g, go, grad as Float32Array);
+  else gradRows64(a.x as Float64Array, a, g, go, grad as Float64Array);
   return makeTensor(grad, input.shape, a.dtype);
 }
 
