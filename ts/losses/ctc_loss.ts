@@ -40,11 +40,14 @@
 // Labels outside [0, C) are read out of bounds by torch (no check); the port rejects them. Negative
 // lengths are rejected in every release (1.7 and 1.13 compute garbage or abort).
 //
-// The port computes each row of a recursion in three passes (the differences, exp over the row,
-// the sums, log over the row, the new values), the same operations in the same order as the C++
-// loop; exp is skipped where it is exactly 1 (the maximum's term) or 0 (-inf). A backward whose
-// arguments are bit for bit those of the last forward reuses its log_alpha and nll, as autograd
-// keeps _ctc_loss's outputs; otherwise it computes them again.
+// The port computes the same operations in the same order as the C++ loops, one function per
+// dtype and loop (monomorphic typed arrays, glibc's expf / logf inlined): a state reads its
+// predecessors from -inf pads where it has none, and exp / log are skipped where their result is
+// exactly 1, 0 or -inf (the maximum's own term when the maximum is finite, a -inf difference,
+// log(1)); a state whose maximum is NaN or +inf takes the C++ formula term by term. The backward's
+// beta rows are computed before the log-additions into grad (which read them row by row, in the C++
+// loop's descending s). A backward whose arguments are bit for bit those of the last forward reuses
+// its log_alpha and nll, as autograd keeps _ctc_loss's outputs; otherwise it computes them again.
 
 import { prepare, type CommonOptions, type Reduction } from '../loss-args.ts';
 import { glibcExpf as importedExpf, glibcLogf as importedLogf } from '../libm.ts';
@@ -70,6 +73,7 @@ export type CtcLengths = IndexTensor | Tensor | Int32Array | readonly number[];
 // Local bindings: a call through an imported binding can cost a getter call per element (tsx's CommonJS interop).
 const glibcExpf = importedExpf;
 const glibcLogf = importedLogf;
+const fr = Math.fround;
 
 const OP = 'ctcLoss';
 const SIGNATURE = { tensorOptions: [], target: 'class indices', options: ['blank', 'zeroInfinity'] } as const;
@@ -302,98 +306,22 @@ function plan(
   };
 }
 
-/** The extended target l' of sample b at s: blank at even s, the label at odd s. */
-function extendedLabels(p: Plan, b: number, out: Int32Array): number {
+/**
+ * Sample b's extended target l' (blank at even s, the label at odd s) into ext, and each state's
+ * third predecessor: a3[s] = s - 2 for the alpha recursion, or -1 (the -inf pad before the row)
+ * where s < 2 or l'[s - 2] = l'[s]; b3[s] = s + 2 for the beta recursion, or n (the -inf pad after
+ * the row) where s + 2 >= n or l'[s + 2] = l'[s]. Returns n = 2 tl + 1.
+ */
+function extendedLabels(p: Plan, b: number, ext: Int32Array, a3: Int32Array, b3: Int32Array): number {
   const n = 2 * p.targetLengths[b]! + 1;
   const base = p.offsets[b]!;
-  for (let s = 0; s < n; s++) out[s] = s % 2 === 0 ? p.blank : p.labels[base + (s >> 1)]!;
-  return n;
-}
-
-/**
- * std::exp over a[0, n) in place, as float32 (glibc's expf) or float64: one call site each, so the
- * engine inlines the function into the loop. exp(0) = 1 and exp(-inf) = 0 exactly, without a call.
- */
-function expMap(a: FloatArray, n: number, float32: boolean): void {
-  if (float32) {
-    for (let i = 0; i < n; i++) {
-      const d = a[i]!;
-      a[i] = d === 0 ? 1 : d === -Infinity ? 0 : glibcExpf(d);
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const d = a[i]!;
-      a[i] = d === 0 ? 1 : d === -Infinity ? 0 : Math.exp(d);
-    }
-  }
-}
-
-/** std::log over a[0, n) in place (glibc's logf for float32). */
-function logMap(a: FloatArray, n: number, float32: boolean): void {
-  if (float32) for (let i = 0; i < n; i++) a[i] = glibcLogf(a[i]!);
-  else for (let i = 0; i < n; i++) a[i] = Math.log(a[i]!);
-}
-
-/** Scratch rows of the recursions: three differences per state, and the maxima. */
-interface Scratch {
-  readonly d: FloatArray;
-  readonly m: FloatArray;
-}
-
-/** Arrays of the dtype: a store rounds to it. */
-const floats = (float32: boolean, n: number): FloatArray => (float32 ? new Float32Array(n) : new Float64Array(n));
-
-const scratchFor = (float32: boolean, width: number, C: number): Scratch => ({
-  d: floats(float32, 3 * Math.max(width, C)),
-  m: floats(float32, Math.max(width, C)),
-});
-
-/**
- * One row of the alpha (step 1: predecessors s-1, s-2) or beta (step -1: s+1, s+2) recursion, from
- * values[from + .] to values[to + .]: log(exp(x1 - m) + exp(x2 - m) + exp(x3 - m)) + m + lp[lpt + l's],
- * with x2, x3 -inf where the state has no such predecessor (x3 also where l' repeats), m their
- * maximum by `>` from x1 (0 when -inf: then log(0) + 0 + lp gives -inf, or NaN for lp +inf / NaN).
- */
-function recursionRow(
-  values: FloatArray,
-  from: number,
-  to: number,
-  n: number,
-  ext: Int32Array,
-  lp: ArrayLike<number>,
-  lpt: number,
-  step: number,
-  float32: boolean,
-  r: Round,
-  scratch: Scratch,
-): void {
-  // d, m and values hold the dtype (Float32Array for float32): a store rounds as the C++ assignment does.
-  const { d, m } = scratch;
+  const blank = p.blank;
+  for (let s = 0; s < n; s++) ext[s] = s % 2 === 0 ? blank : p.labels[base + (s >> 1)]!;
   for (let s = 0; s < n; s++) {
-    const x1 = values[from + s]!;
-    let max = x1;
-    let x2 = -Infinity;
-    let x3 = -Infinity;
-    const s2 = s - step;
-    const s3 = s2 - step;
-    if (s2 >= 0 && s2 < n) {
-      x2 = values[from + s2]!;
-      if (x2 > max) max = x2;
-    }
-    if (s3 >= 0 && s3 < n && ext[s3] !== ext[s]) {
-      x3 = values[from + s3]!;
-      if (x3 > max) max = x3;
-    }
-    if (max === -Infinity) max = 0;
-    m[s] = max;
-    d[3 * s] = x1 - max;
-    d[3 * s + 1] = x2 - max;
-    d[3 * s + 2] = x3 - max;
+    a3[s] = s >= 2 && ext[s - 2] !== ext[s] ? s - 2 : -1;
+    b3[s] = s + 2 < n && ext[s + 2] !== ext[s] ? s + 2 : n;
   }
-  expMap(d, 3 * n, float32);
-  for (let s = 0; s < n; s++) d[s] = r(d[3 * s]! + d[3 * s + 1]!) + d[3 * s + 2]!;
-  logMap(d, n, float32);
-  for (let s = 0; s < n; s++) values[to + s] = r(d[s]! + m[s]!) + lp[lpt + ext[s]!]!;
+  return n;
 }
 
 /** log(exp(a - m) + exp(b - m)) + m, m = std::max(a, b) (or 0 for -inf when `zeroMax`), as the CPU kernels compute it. */
@@ -412,41 +340,428 @@ function logAddExp(a: number, b: number, float32: boolean, r: Round, zeroMax: bo
   return r(Math.log(e1 + e2) + m);
 }
 
+/** The forward's results: each sample's nll, and log_alpha (N, T, stride): row t of sample b at (b T + t) stride, a -inf pad, then the states. */
+interface Alphas {
+  readonly nll: Float64Array;
+  readonly logAlpha: FloatArray;
+  readonly stride: number;
+}
+
+// The recursions, one function per dtype (monomorphic: Float32Array with Math.fround and glibc's
+// expf / logf, or Float64Array with Math.exp / Math.log). A state's value is, as in the C++ loop,
+//   log(exp(x1 - m) + exp(x2 - m) + exp(x3 - m)) + m + lp[t][l's]
+// with x2, x3 read from the -inf pads where the state has no such predecessor (the same values as
+// the C++ code's -inf: x - m is then -inf, or NaN when m is NaN or +inf, as there), m the maximum
+// by `>` from x1 (0 when -inf). exp(0) = 1 and exp(-inf) = 0 and log(1) = 0 and log(0) = -inf
+// exactly, without a call (glibc's expf / logf return these too).
+
+/** A state whose maximum is not finite (NaN, +inf, or -inf with a NaN predecessor): the C++ formula with its three exps (float32), but lp. */
+function slowState32(x1: number, x2: number, x3: number, max: number): number {
+  const m = max === -Infinity ? 0 : max;
+  const d1 = fr(x1 - m);
+  const d2 = fr(x2 - m);
+  const d3 = fr(x3 - m);
+  const e1 = d1 === 0 ? 1 : d1 === -Infinity ? 0 : glibcExpf(d1);
+  const e2 = d2 === 0 ? 1 : d2 === -Infinity ? 0 : glibcExpf(d2);
+  const e3 = d3 === 0 ? 1 : d3 === -Infinity ? 0 : glibcExpf(d3);
+  return fr(glibcLogf(fr(fr(e1 + e2) + e3)) + m);
+}
+
+/** Rows 1 .. il - 1 of one sample's log_alpha (float32); row 0 is set by the caller. */
+function alphaRows32(
+  la: Float32Array,
+  row0: number,
+  stride: number,
+  n: number,
+  il: number,
+  ext: Int32Array,
+  a3: Int32Array,
+  lp: Float32Array,
+  lpb: number,
+  NC: number,
+): void {
+  for (let t = 1; t < il; t++) {
+    const prev = row0 + (t - 1) * stride + 1;
+    const cur = prev + stride;
+    la[cur - 1] = -Infinity;
+    const lpt = lpb + t * NC;
+    for (let s = 0; s < n; s++) {
+      const x1 = la[prev + s]!;
+      const x2 = la[prev + s - 1]!;
+      const x3 = la[prev + a3[s]!]!;
+      let max = x1;
+      if (x2 > max) max = x2;
+      if (x3 > max) max = x3;
+      let v: number;
+      if (max - max === 0) {
+        // the two terms but the maximum's, in the sum's order
+        let a = x1;
+        let b = x2;
+        if (max === x1) {
+          a = x2;
+          b = x3;
+        } else if (max === x2) {
+          b = x3;
+        }
+        const da = fr(a - max);
+        const db = fr(b - max);
+        const ea = da === -Infinity ? 0 : da === 0 ? 1 : glibcExpf(da);
+        const eb = db === -Infinity ? 0 : db === 0 ? 1 : glibcExpf(db);
+        const sum = max === x3 && max !== x1 && max !== x2 ? fr(fr(ea + eb) + 1) : fr(fr(1 + ea) + eb);
+        v = fr((sum === 1 ? 0 : glibcLogf(sum)) + max);
+      } else if (max === -Infinity && x2 === -Infinity && x3 === -Infinity) {
+        v = -Infinity;
+      } else {
+        v = slowState32(x1, x2, x3, max);
+      }
+      la[cur + s] = v + lp[lpt + ext[s]!]!;
+    }
+  }
+}
+
+/** log(exp(a - m) + exp(b - m)) + m with m = std::max(a, b) not finite (float32): both exps. */
+function slowLogAdd32(a: number, b: number): number {
+  const m = a < b ? b : a;
+  const d1 = fr(a - m);
+  const d2 = fr(b - m);
+  const e1 = d1 === 0 ? 1 : d1 === -Infinity ? 0 : glibcExpf(d1);
+  const e2 = d2 === 0 ? 1 : d2 === -Infinity ? 0 : glibcExpf(d2);
+  return fr(glibcLogf(fr(e1 + e2)) + m);
+}
+
+/** Rows il - 2 .. 0 of one sample's log_beta (float32; row t at t stride, the states then a -inf pad at n; row il - 1 set by the caller). */
+function betaRows32(
+  lb: Float32Array,
+  stride: number,
+  n: number,
+  il: number,
+  ext: Int32Array,
+  b3: Int32Array,
+  lp: Float32Array,
+  lpb: number,
+  NC: number,
+): void {
+  for (let t = il - 2; t >= 0; t--) {
+    const cur = t * stride;
+    const next = cur + stride;
+    lb[cur + n] = -Infinity;
+    const lpt = lpb + t * NC;
+    for (let s = 0; s < n; s++) {
+      const x1 = lb[next + s]!;
+      const x2 = lb[next + s + 1]!;
+      const x3 = lb[next + b3[s]!]!;
+      let max = x1;
+      if (x2 > max) max = x2;
+      if (x3 > max) max = x3;
+      let v: number;
+      if (max - max === 0) {
+        // the two terms but the maximum's, in the sum's order
+        let a = x1;
+        let b = x2;
+        if (max === x1) {
+          a = x2;
+          b = x3;
+        } else if (max === x2) {
+          b = x3;
+        }
+        const da = fr(a - max);
+        const db = fr(b - max);
+        const ea = da === -Infinity ? 0 : da === 0 ? 1 : glibcExpf(da);
+        const eb = db === -Infinity ? 0 : db === 0 ? 1 : glibcExpf(db);
+        const sum = max === x3 && max !== x1 && max !== x2 ? fr(fr(ea + eb) + 1) : fr(fr(1 + ea) + eb);
+        v = fr((sum === 1 ? 0 : glibcLogf(sum)) + max);
+      } else if (max === -Infinity && x2 === -Infinity && x3 === -Infinity) {
+        v = -Infinity;
+      } else {
+        v = slowState32(x1, x2, x3, max);
+      }
+      lb[cur + s] = v + lp[lpt + ext[s]!]!;
+    }
+  }
+}
+
 /**
- * The forward: each sample's nll, and log_alpha (N, T, W) with W = 2 * max target length + 1.
- * Row 0 is -inf but for la[0][0] and la[0][1]; rows t >= il are never read.
+ * grad[t][l's] "log+=" la[t][s] + lb[t][s] for rows t < il - 1 of one sample (float32), in descending s
+ * within a row as the C++ loop (rows touch disjoint grad entries): assigned while still -inf, else
+ * log(exp(g - M) + exp(ab - M)) + M with M = std::max(g, ab) (M's own term exactly 1 when M is finite).
  */
-function alphas(p: Plan): { nll: Float64Array; logAlpha: FloatArray; width: number } {
-  const { T, N, C, r } = p;
+function gradLogAdd32(
+  lb: Float32Array,
+  la: Float32Array,
+  row0: number,
+  stride: number,
+  n: number,
+  il: number,
+  ext: Int32Array,
+  grad: Float32Array,
+  lpb: number,
+  NC: number,
+): void {
+  for (let t = il - 2; t >= 0; t--) {
+    const cur = t * stride;
+    const lpt = lpb + t * NC;
+    const arow = row0 + cur + 1;
+    for (let s = n - 1; s >= 0; s--) {
+      const ab = fr(la[arow + s]! + lb[cur + s]!);
+      const gi = lpt + ext[s]!;
+      const lcab = grad[gi]!;
+      if (lcab === -Infinity) {
+        grad[gi] = ab;
+      } else {
+        const m = lcab < ab ? ab : lcab;
+        if (m - m === 0) {
+          const d = fr((m === lcab ? ab : lcab) - m);
+          const e = d === -Infinity ? 0 : d === 0 ? 1 : glibcExpf(d);
+          const sum = fr(1 + e);
+          grad[gi] = (sum === 1 ? 0 : glibcLogf(sum)) + m;
+        } else {
+          grad[gi] = slowLogAdd32(lcab, ab);
+        }
+      }
+    }
+  }
+}
+
+/** grad[t][c] = (exp(lp) - exp(grad + nll - lp)) * gr over rows t < il of one sample (float32). */
+function finishGrad32(grad: Float32Array, lp: Float32Array, lpb: number, il: number, C: number, NC: number, nll: number, g: number): void {
+  for (let t = 0; t < il; t++) {
+    const row = lpb + t * NC;
+    for (let c = row; c < row + C; c++) {
+      const lpv = lp[c]!;
+      const d = fr(fr(grad[c]! + nll) - lpv);
+      const e1 = lpv === 0 ? 1 : lpv === -Infinity ? 0 : glibcExpf(lpv);
+      const e2 = d === 0 ? 1 : d === -Infinity ? 0 : glibcExpf(d);
+      grad[c] = fr(e1 - e2) * g;
+    }
+  }
+}
+
+/** A state whose maximum is not finite (NaN, +inf, or -inf with a NaN predecessor): the C++ formula with its three exps (float64), but lp. */
+function slowState64(x1: number, x2: number, x3: number, max: number): number {
+  const m = max === -Infinity ? 0 : max;
+  const d1 = x1 - m;
+  const d2 = x2 - m;
+  const d3 = x3 - m;
+  const e1 = d1 === 0 ? 1 : d1 === -Infinity ? 0 : Math.exp(d1);
+  const e2 = d2 === 0 ? 1 : d2 === -Infinity ? 0 : Math.exp(d2);
+  const e3 = d3 === 0 ? 1 : d3 === -Infinity ? 0 : Math.exp(d3);
+  return Math.log(e1 + e2 + e3) + m;
+}
+
+/** Rows 1 .. il - 1 of one sample's log_alpha (float64); row 0 is set by the caller. */
+function alphaRows64(
+  la: Float64Array,
+  row0: number,
+  stride: number,
+  n: number,
+  il: number,
+  ext: Int32Array,
+  a3: Int32Array,
+  lp: Float64Array,
+  lpb: number,
+  NC: number,
+): void {
+  for (let t = 1; t < il; t++) {
+    const prev = row0 + (t - 1) * stride + 1;
+    const cur = prev + stride;
+    la[cur - 1] = -Infinity;
+    const lpt = lpb + t * NC;
+    for (let s = 0; s < n; s++) {
+      const x1 = la[prev + s]!;
+      const x2 = la[prev + s - 1]!;
+      const x3 = la[prev + a3[s]!]!;
+      let max = x1;
+      if (x2 > max) max = x2;
+      if (x3 > max) max = x3;
+      let v: number;
+      if (max - max === 0) {
+        // the two terms but the maximum's, in the sum's order
+        let a = x1;
+        let b = x2;
+        if (max === x1) {
+          a = x2;
+          b = x3;
+        } else if (max === x2) {
+          b = x3;
+        }
+        const da = a - max;
+        const db = b - max;
+        const ea = da === -Infinity ? 0 : da === 0 ? 1 : Math.exp(da);
+        const eb = db === -Infinity ? 0 : db === 0 ? 1 : Math.exp(db);
+        const sum = max === x3 && max !== x1 && max !== x2 ? ea + eb + 1 : 1 + ea + eb;
+        v = (sum === 1 ? 0 : Math.log(sum)) + max;
+      } else if (max === -Infinity && x2 === -Infinity && x3 === -Infinity) {
+        v = -Infinity;
+      } else {
+        v = slowState64(x1, x2, x3, max);
+      }
+      la[cur + s] = v + lp[lpt + ext[s]!]!;
+    }
+  }
+}
+
+/** log(exp(a - m) + exp(b - m)) + m with m = std::max(a, b) not finite (float64): both exps. */
+function slowLogAdd64(a: number, b: number): number {
+  const m = a < b ? b : a;
+  const d1 = a - m;
+  const d2 = b - m;
+  const e1 = d1 === 0 ? 1 : d1 === -Infinity ? 0 : Math.exp(d1);
+  const e2 = d2 === 0 ? 1 : d2 === -Infinity ? 0 : Math.exp(d2);
+  return Math.log(e1 + e2) + m;
+}
+
+/** Rows il - 2 .. 0 of one sample's log_beta (float64; row t at t stride, the states then a -inf pad at n; row il - 1 set by the caller). */
+function betaRows64(
+  lb: Float64Array,
+  stride: number,
+  n: number,
+  il: number,
+  ext: Int32Array,
+  b3: Int32Array,
+  lp: Float64Array,
+  lpb: number,
+  NC: number,
+): void {
+  for (let t = il - 2; t >= 0; t--) {
+    const cur = t * stride;
+    const next = cur + stride;
+    lb[cur + n] = -Infinity;
+    const lpt = lpb + t * NC;
+    for (let s = 0; s < n; s++) {
+      const x1 = lb[next + s]!;
+      const x2 = lb[next + s + 1]!;
+      const x3 = lb[next + b3[s]!]!;
+      let max = x1;
+      if (x2 > max) max = x2;
+      if (x3 > max) max = x3;
+      let v: number;
+      if (max - max === 0) {
+        // the two terms but the maximum's, in the sum's order
+        let a = x1;
+        let b = x2;
+        if (max === x1) {
+          a = x2;
+          b = x3;
+        } else if (max === x2) {
+          b = x3;
+        }
+        const da = a - max;
+        const db = b - max;
+        const ea = da === -Infinity ? 0 : da === 0 ? 1 : Math.exp(da);
+        const eb = db === -Infinity ? 0 : db === 0 ? 1 : Math.exp(db);
+        const sum = max === x3 && max !== x1 && max !== x2 ? ea + eb + 1 : 1 + ea + eb;
+        v = (sum === 1 ? 0 : Math.log(sum)) + max;
+      } else if (max === -Infinity && x2 === -Infinity && x3 === -Infinity) {
+        v = -Infinity;
+      } else {
+        v = slowState64(x1, x2, x3, max);
+      }
+      lb[cur + s] = v + lp[lpt + ext[s]!]!;
+    }
+  }
+}
+
+/**
+ * grad[t][l's] "log+=" la[t][s] + lb[t][s] for rows t < il - 1 of one sample (float64), in descending s
+ * within a row as the C++ loop (rows touch disjoint grad entries): assigned while still -inf, else
+ * log(exp(g - M) + exp(ab - M)) + M with M = std::max(g, ab) (M's own term exactly 1 when M is finite).
+ */
+function gradLogAdd64(
+  lb: Float64Array,
+  la: Float64Array,
+  row0: number,
+  stride: number,
+  n: number,
+  il: number,
+  ext: Int32Array,
+  grad: Float64Array,
+  lpb: number,
+  NC: number,
+): void {
+  for (let t = il - 2; t >= 0; t--) {
+    const cur = t * stride;
+    const lpt = lpb + t * NC;
+    const arow = row0 + cur + 1;
+    for (let s = n - 1; s >= 0; s--) {
+      const ab = la[arow + s]! + lb[cur + s]!;
+      const gi = lpt + ext[s]!;
+      const lcab = grad[gi]!;
+      if (lcab === -Infinity) {
+        grad[gi] = ab;
+      } else {
+        const m = lcab < ab ? ab : lcab;
+        if (m - m === 0) {
+          const d = (m === lcab ? ab : lcab) - m;
+          const e = d === -Infinity ? 0 : d === 0 ? 1 : Math.exp(d);
+          const sum = 1 + e;
+          grad[gi] = (sum === 1 ? 0 : Math.log(sum)) + m;
+        } else {
+          grad[gi] = slowLogAdd64(lcab, ab);
+        }
+      }
+    }
+  }
+}
+
+/** grad[t][c] = (exp(lp) - exp(grad + nll - lp)) * gr over rows t < il of one sample (float64). */
+function finishGrad64(grad: Float64Array, lp: Float64Array, lpb: number, il: number, C: number, NC: number, nll: number, g: number): void {
+  for (let t = 0; t < il; t++) {
+    const row = lpb + t * NC;
+    for (let c = row; c < row + C; c++) {
+      const lpv = lp[c]!;
+      const d = grad[c]! + nll - lpv;
+      const e1 = lpv === 0 ? 1 : lpv === -Infinity ? 0 : Math.exp(lpv);
+      const e2 = d === 0 ? 1 : d === -Infinity ? 0 : Math.exp(d);
+      grad[c] = (e1 - e2) * g;
+    }
+  }
+}
+
+/** The forward: each sample's nll and log_alpha. Row 0 is -inf but for la[0][0] and la[0][1]; rows t >= il are never read. */
+function alphas(p: Plan): Alphas {
+  const { T, N, C, r, blank } = p;
   const float32 = p.dtype === 'float32';
   const width = 2 * p.maxTargetLength + 1;
-  const logAlpha = floats(float32, N * T * width);
+  const stride = width + 1;
+  const logAlpha = reusableAlphas(float32, N * T * stride);
   const nll = new Float64Array(N);
   const lp = p.lp;
   const ext = new Int32Array(width);
-  const scratch = scratchFor(float32, width, C);
+  const a3 = new Int32Array(width);
+  const b3 = new Int32Array(width);
   const NC = N * C;
   for (let b = 0; b < N; b++) {
     const il = p.inputLengths[b]!;
     const tl = p.targetLengths[b]!;
-    const la = b * T * width;
-    logAlpha.fill(-Infinity, la, la + width);
+    const row0 = b * T * stride;
+    logAlpha.fill(-Infinity, row0, row0 + stride);
     if (il === 0) {
       nll[b] = tl === 0 ? -0 : Infinity;
       continue;
     }
-    const n = extendedLabels(p, b, ext);
+    const n = extendedLabels(p, b, ext, a3, b3);
     const lpb = b * C;
-    logAlpha[la] = lp[lpb + p.blank]!;
-    if (tl > 0) logAlpha[la + 1] = lp[lpb + ext[1]!]!;
-    for (let t = 1; t < il; t++) {
-      const prev = la + (t - 1) * width;
-      recursionRow(logAlpha, prev, prev + width, n, ext, lp, lpb + t * NC, 1, float32, r, scratch);
-    }
-    const last = la + (il - 1) * width;
+    logAlpha[row0 + 1] = lp[lpb + blank]!;
+    if (tl > 0) logAlpha[row0 + 2] = lp[lpb + ext[1]!]!;
+    if (float32) alphaRows32(logAlpha as Float32Array, row0, stride, n, il, ext, a3, lp as Float32Array, lpb, NC);
+    else alphaRows64(logAlpha as Float64Array, row0, stride, n, il, ext, a3, lp as Float64Array, lpb, NC);
+    const last = row0 + (il - 1) * stride + 1;
     nll[b] = tl === 0 ? -logAlpha[last]! : -logAddExp(logAlpha[last + 2 * tl]!, logAlpha[last + 2 * tl - 1]!, float32, r, true);
   }
-  return { nll, logAlpha, width };
+  return { nll, logAlpha, stride };
+}
+
+/**
+ * A log_alpha buffer of n values: the previous forward's when it has that length and dtype (it is
+ * internal, and the backward's cache is then replaced), else a new one.
+ */
+function reusableAlphas(float32: boolean, n: number): FloatArray {
+  const old = lastForward?.result.logAlpha;
+  if (old !== undefined && old.length === n && old instanceof Float32Array === float32) {
+    lastForward = null;
+    return old;
+  }
+  return float32 ? new Float32Array(n) : new Float64Array(n);
 }
 
 /**
@@ -554,8 +869,8 @@ export function ctcLossBackward(
       `${OP}Backward: gradOutput shape ${formatShape(go.shape)} must equal the forward output's shape ${formatShape(outShape)}`,
     );
   }
-  const { nll, logAlpha, width } = cachedAlphas(p);
-  const { T, N, C, r } = p;
+  const { nll, logAlpha, stride } = cachedAlphas(p);
+  const { T, N, C, r, blank } = p;
   // The gradient reaching _ctc_loss_backward, per sample.
   const gr = new Float64Array(N);
   const g0 = r(go.data[0] ?? 0);
@@ -568,55 +883,43 @@ export function ctcLossBackward(
   const float32 = p.dtype === 'float32';
   const grad = allocate(p.dtype, T * N * C);
   const lp = p.lp;
+  const width = stride - 1;
   const ext = new Int32Array(width);
-  const logBeta = floats(float32, T * width);
-  const scratch = scratchFor(float32, width, C);
+  const a3 = new Int32Array(width);
+  const b3 = new Int32Array(width);
+  const logBeta = float32 ? new Float32Array(T * stride) : new Float64Array(T * stride);
   const NC = N * C;
   for (let b = 0; b < N; b++) {
     const nllb = nll[b]!;
     const lpb = b * C;
     if (p.zeroInfinity && nllb === Infinity) continue; // zeroed (allocate zero-fills)
     const il = p.inputLengths[b]!;
+    if (il === 0) continue;
     const tl = p.targetLengths[b]!;
-    const n = extendedLabels(p, b, ext);
-    const la = b * T * width;
+    const n = extendedLabels(p, b, ext, a3, b3);
+    const row0 = b * T * stride;
     for (let t = 0; t < il; t++) grad.fill(-Infinity, lpb + t * NC, lpb + t * NC + C);
-    if (il > 0) {
-      const lastB = (il - 1) * width;
-      logBeta.fill(-Infinity, lastB, lastB + width);
-      const lpt = lpb + (il - 1) * NC;
-      logBeta[lastB + 2 * tl] = lp[lpt + p.blank]!;
-      grad[lpt + p.blank] = r(logAlpha[la + lastB + 2 * tl]! + logBeta[lastB + 2 * tl]!);
-      if (tl > 0) {
-        const label = ext[2 * tl - 1]!;
-        logBeta[lastB + 2 * tl - 1] = lp[lpt + label]!;
-        grad[lpt + label] = r(logAlpha[la + lastB + 2 * tl - 1]! + logBeta[lastB + 2 * tl - 1]!);
-      }
+    const lastB = (il - 1) * stride;
+    const lastA = row0 + lastB + 1;
+    logBeta.fill(-Infinity, lastB, lastB + stride);
+    const lpt = lpb + (il - 1) * NC;
+    logBeta[lastB + 2 * tl] = lp[lpt + blank]!;
+    grad[lpt + blank] = r(logAlpha[lastA + 2 * tl]! + logBeta[lastB + 2 * tl]!);
+    if (tl > 0) {
+      const label = ext[2 * tl - 1]!;
+      logBeta[lastB + 2 * tl - 1] = lp[lpt + label]!;
+      grad[lpt + label] = r(logAlpha[lastA + 2 * tl - 1]! + logBeta[lastB + 2 * tl - 1]!);
     }
-    for (let t = il - 2; t >= 0; t--) {
-      const cur = t * width;
-      const lpt = lpb + t * NC;
-      recursionRow(logBeta, cur + width, cur, n, ext, lp, lpt, -1, float32, r, scratch);
-      // grad[t][l's] "log+=" la[t][s] + lb[t][s], s descending
-      for (let s = n - 1; s >= 0; s--) {
-        const ab = r(logAlpha[la + cur + s]! + logBeta[cur + s]!);
-        const gi = lpt + ext[s]!;
-        const lcab = grad[gi]!;
-        grad[gi] = lcab === -Infinity ? ab : logAddExp(lcab, ab, float32, r, false);
-      }
-    }
-    const g = gr[b]!;
-    const { d, m } = scratch;
-    for (let t = 0; t < il; t++) {
-      const row = lpb + t * NC;
-      for (let c = 0; c < C; c++) {
-        const lpv = lp[row + c]!;
-        m[c] = lpv;
-        d[c] = r(r(grad[row + c]! + nllb) - lpv);
-      }
-      expMap(m, C, float32);
-      expMap(d, C, float32);
-      for (let c = 0; c < C; c++) grad[row + c] = r(r(m[c]! - d[c]!) * g);
+    if (float32) {
+      const g32 = grad as Float32Array;
+      betaRows32(logBeta as Float32Array, stride, n, il, ext, b3, lp as Float32Array, lpb, NC);
+      gradLogAdd32(logBeta as Float32Array, logAlpha as Float32Array, row0, stride, n, il, ext, g32, lpb, NC);
+      finishGrad32(g32, lp as Float32Array, lpb, il, C, NC, nllb, gr[b]!);
+    } else {
+      const g64 = grad as Float64Array;
+      betaRows64(logBeta as Float64Array, stride, n, il, ext, b3, lp as Float64Array, lpb, NC);
+      gradLogAdd64(logBeta as Float64Array, logAlpha as Float64Array, row0, stride, n, il, ext, g64, lpb, NC);
+      finishGrad64(g64, lp as Float64Array, lpb, il, C, NC, nllb, gr[b]!);
     }
   }
   return makeTensor(grad, p.logProbsShape, p.dtype);
