@@ -6,6 +6,8 @@ import { expect, test } from 'vitest';
 import {
   binaryCrossEntropy,
   binaryCrossEntropyBackward,
+  ctcLoss,
+  ctcLossBackward,
   multilabelMarginLoss,
   multilabelMarginLossBackward,
   softMarginLoss,
@@ -180,6 +182,92 @@ test('MultiLabelMarginLoss float64 gradient equals central finite differences (a
       const f = (xx: Tensor) => multilabelMarginLoss(xx, labels, { reduction: k.reduction });
       const go = gradOutputFor(f(x).shape, k.seedGrad);
       close(multilabelMarginLossBackward(go, x, labels, { reduction: k.reduction }).data, finiteDifference(f, x, go));
+    }),
+    { numRuns: Math.ceil(FC_RUNS / 4) },
+  );
+});
+
+test('CTCLoss float64 gradient, through log_softmax, equals central finite differences (feasible alignments)', () => {
+  // torch's _ctc_loss_backward returns exp(lp) - exp(log_alpha_beta + nll - lp): the gradient with
+  // respect to the logits u of lp = log_softmax(u) (the exp(lp) term is log_softmax's share), so it is
+  // checked there: d/du = g - softmax(u) * sum_c g, against finite differences of ctc(log_softmax(u)).
+  const ctcCase = fc
+    .record({
+      t: fc.integer({ min: 1, max: 6 }),
+      n: fc.integer({ min: 1, max: 3 }),
+      c: fc.integer({ min: 2, max: 5 }),
+    })
+    .chain(({ t, n, c }) =>
+      fc.record({
+        t: fc.constant(t),
+        n: fc.constant(n),
+        c: fc.constant(c),
+        u: fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: t * n * c, maxLength: t * n * c }),
+        blank: fc.integer({ min: 0, max: c - 1 }),
+        // per sample: label draws (mapped off the blank), a target length and an input length, as fractions
+        labels: fc.array(fc.array(fc.integer({ min: 0, max: c - 2 }), { minLength: 3, maxLength: 3 }), { minLength: n, maxLength: n }),
+        tlDraw: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: n, maxLength: n }),
+        ilDraw: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: n, maxLength: n }),
+        padded: fc.boolean(),
+        reduction,
+        zeroInfinity: fc.boolean(),
+        seedGrad: fc.double({ min: -2, max: 2, noNaN: true }),
+      }),
+    )
+    .map((k) => {
+      // Target lengths that fit T (a label, plus a blank between repeats), input lengths from the minimum up to T.
+      const targets: number[][] = [];
+      const il: number[] = [];
+      for (let b = 0; b < k.n; b++) {
+        const labels = k.labels[b]!.map((v) => (v >= k.blank ? v + 1 : v));
+        let tl = k.tlDraw[b]!;
+        const need = (len: number) => len + labels.slice(0, len).filter((v, i) => i > 0 && v === labels[i - 1]).length;
+        while (tl > 0 && need(tl) > k.t) tl--;
+        const min = Math.max(1, need(tl));
+        targets.push(labels.slice(0, tl));
+        il.push(min + Math.floor(k.ilDraw[b]! * (k.t - min + 1 - 1e-9)));
+      }
+      return { ...k, targets, il };
+    });
+  fc.assert(
+    fc.property(ctcCase, (k) => {
+      const { t, n, c } = k;
+      const tl = k.targets.map((v) => v.length);
+      const s = Math.max(1, ...tl);
+      const targets = k.padded
+        ? {
+            data: Int32Array.from(k.targets.flatMap((v) => [...v, ...Array<number>(s - v.length).fill(k.blank === 0 ? 1 : 0)])),
+            shape: [n, s],
+          }
+        : { data: Int32Array.from(k.targets.flat()), shape: [tl.reduce((a, b) => a + b, 0)] };
+      const inputLengths = { data: Int32Array.from(k.il), shape: [n] };
+      const targetLengths = { data: Int32Array.from(tl), shape: [n] };
+      const options = { blank: k.blank, reduction: k.reduction, zeroInfinity: k.zeroInfinity };
+      const logSoftmax = (u: Tensor): Tensor => {
+        const out = new Float64Array(u.data.length);
+        for (let r = 0; r < t * n; r++) {
+          let m = -Infinity;
+          for (let j = 0; j < c; j++) m = Math.max(m, u.data[r * c + j]!);
+          let e = 0;
+          for (let j = 0; j < c; j++) e += Math.exp(u.data[r * c + j]! - m);
+          for (let j = 0; j < c; j++) out[r * c + j] = u.data[r * c + j]! - m - Math.log(e);
+        }
+        return { data: out, shape: u.shape };
+      };
+      const f = (u: Tensor) => ctcLoss(logSoftmax(u), targets, inputLengths, targetLengths, options);
+      const u = f64(k.u, [t, n, c]);
+      const out = f(u);
+      for (const v of out.data) expect(Number.isFinite(v)).toBe(true);
+      const go = gradOutputFor(out.shape, k.seedGrad);
+      const lp = logSoftmax(u);
+      const g = ctcLossBackward(go, lp, targets, inputLengths, targetLengths, options).data;
+      const du = new Float64Array(g.length);
+      for (let r = 0; r < t * n; r++) {
+        let sum = 0;
+        for (let j = 0; j < c; j++) sum += g[r * c + j]!;
+        for (let j = 0; j < c; j++) du[r * c + j] = g[r * c + j]! - Math.exp(lp.data[r * c + j]!) * sum;
+      }
+      close(du, finiteDifference(f, u, go));
     }),
     { numRuns: Math.ceil(FC_RUNS / 4) },
   );
