@@ -1,4 +1,4 @@
-// PyTorch's own tests of the fourteen losses (test_nn.py's tests that call them, common_nn.py's
+// PyTorch's own tests of the ported losses (test_nn.py's tests that call them, common_nn.py's
 // criterion and *_no_reduce tests, common_modules.py's ModuleInfo inputs, the OpInfo samples,
 // references and error inputs), re-created in python/pytorch_tests.py and run in a real torch
 // (python/worker.py, op "pytorch_test"). Each call must come out of the port as torch computed it,
