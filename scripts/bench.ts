@@ -298,7 +298,11 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
     let fwdFaults = 0;
     let fbFaults = 0;
     for (let round = 0; round < ROUNDS; round++) {
+      // each pass briefly run on its own first: the garbage collections the previous pass's
+      // outputs (4 MB gradients at 1e6) left pending are then not charged to the forward
+      warmUp(forward, 50);
       const f = sampleCalls(forward, perRound);
+      warmUp(forwardBackward, 50);
       const b = sampleCalls(forwardBackward, perRound);
       samples.fwd.push(...f.samples);
       samples.fb.push(...b.samples);
