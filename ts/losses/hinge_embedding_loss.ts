@@ -20,9 +20,9 @@
 import { broadcastShapes, expandTo, inferSizeMismatch } from '../broadcast.ts';
 import { checkGradOutput, prepare, sameShape, type CommonOptions, type LossSignature } from '../loss-args.ts';
 import { lossModule } from '../loss-module.ts';
-import { useDType, type Round } from '../numerics.ts';
+import { stream32, stream64, useDType, type Round } from '../numerics.ts';
 import { floatArgument } from '../pointwise-loss.ts';
-import { applyReduction, makeTensor, reduceFilled32, reduceFilled64 } from '../reduction.ts';
+import { applyReduction, makeTensor, reducedTotal } from '../reduction.ts';
 import { atenSumTo } from '../sum-to.ts';
 import {
   LossArgumentError,
@@ -102,39 +102,65 @@ function sameLayout(p: Plan, input: Tensor, target: Tensor | IndexTensor): 'floa
  */
 const pick = new Float64Array(6);
 
-function forward32(p: Plan, x: Float32Array, t: Float32Array): Tensor {
-  const m = p.margin;
+/** The losses start .. start + count - 1 into out[0 .. count). */
+function losses32(x: Float32Array, t: Float32Array, m: number, out: Float32Array, start: number, count: number): void {
   const f = Math.fround;
   const s = pick;
   s.fill(0);
-  return reduceFilled32(p.outShape, p.reduction, p.lanes, (out, start, count) => {
-    for (let i = 0, j = start; i < count; i++, j++) {
-      const xi = x[j]!;
-      const ti = t[j]!;
-      const u = f(m - xi);
-      s[0] = u;
-      s[2] = s[Number(u < 0)]!; // clamp_min_(0): NaN stays NaN
-      s[4] = xi;
-      out[i] = s[2 + Number(ti === 1)]! + s[4 + Number(ti === -1)]!; // where(t != 1, clamped, 0) + where(t != -1, x, 0)
-    }
-  });
+  for (let j = start, end = start + count, i = 0; j < end; j++, i++) {
+    const xi = x[j]!;
+    const ti = t[j]!;
+    const u = f(m - xi);
+    s[0] = u;
+    s[2] = s[Number(u < 0)]!; // clamp_min_(0): NaN stays NaN
+    s[4] = xi;
+    out[i] = s[2 + Number(ti === 1)]! + s[4 + Number(ti === -1)]!; // where(t != 1, clamped, 0) + where(t != -1, x, 0)
+  }
+}
+
+function losses64(x: Float64Array, t: Float64Array, m: number, out: Float64Array, start: number, count: number): void {
+  const s = pick;
+  s.fill(0);
+  for (let j = start, end = start + count, i = 0; j < end; j++, i++) {
+    const xi = x[j]!;
+    const ti = t[j]!;
+    const u = m - xi;
+    s[0] = u;
+    s[2] = s[Number(u < 0)]!;
+    s[4] = xi;
+    out[i] = s[2 + Number(ti === 1)]! + s[4 + Number(ti === -1)]!;
+  }
+}
+
+/** 'none': the losses as the output; else streamed into the cascade sum (no input-sized temporary). */
+function forward32(p: Plan, x: Float32Array, t: Float32Array): Tensor {
+  const n = x.length;
+  if (p.reduction === 'none') {
+    const out = allocate('float32', n) as Float32Array;
+    losses32(x, t, p.margin, out, 0, n);
+    return makeTensor(out, p.outShape, 'float32');
+  }
+  const c = stream32.begin(n, p.lanes);
+  for (let count = stream32.next(); count > 0; count = stream32.next()) {
+    losses32(x, t, p.margin, c, stream32.start, count);
+    stream32.push(count);
+  }
+  return reducedTotal(stream32.end(), n, p.reduction, 'float32');
 }
 
 function forward64(p: Plan, x: Float64Array, t: Float64Array): Tensor {
-  const m = p.margin;
-  const s = pick;
-  s.fill(0);
-  return reduceFilled64(p.outShape, p.reduction, p.lanes, (out, start, count) => {
-    for (let i = 0, j = start; i < count; i++, j++) {
-      const xi = x[j]!;
-      const ti = t[j]!;
-      const u = m - xi;
-      s[0] = u;
-      s[2] = s[Number(u < 0)]!;
-      s[4] = xi;
-      out[i] = s[2 + Number(ti === 1)]! + s[4 + Number(ti === -1)]!;
-    }
-  });
+  const n = x.length;
+  if (p.reduction === 'none') {
+    const out = allocate('float64', n) as Float64Array;
+    losses64(x, t, p.margin, out, 0, n);
+    return makeTensor(out, p.outShape, 'float64');
+  }
+  const c = stream64.begin(n, p.lanes);
+  for (let count = stream64.next(); count > 0; count = stream64.next()) {
+    losses64(x, t, p.margin, c, stream64.start, count);
+    stream64.push(count);
+  }
+  return reducedTotal(stream64.end(), n, p.reduction, 'float64');
 }
 
 /** g where target != -1, minus g where target != 1 and the clamp passes it. */

@@ -23,9 +23,9 @@
 import { broadcastShapes, expandTo, inferSizeMismatch } from '../broadcast.ts';
 import { checkGradOutput, prepare, sameShape, torchSize, type CommonOptions, type LossSignature } from '../loss-args.ts';
 import { lossModule3 } from '../loss-module.ts';
-import { useDType, type Round } from '../numerics.ts';
+import { stream32, stream64, useDType, type Round } from '../numerics.ts';
 import { floatArgument } from '../pointwise-loss.ts';
-import { applyReduction, makeTensor, reduceFilled32, reduceFilled64 } from '../reduction.ts';
+import { applyReduction, makeTensor, reducedTotal } from '../reduction.ts';
 import { atenSumTo } from '../sum-to.ts';
 import {
   LossArgumentError,
@@ -174,31 +174,57 @@ function sameLayout(p: Plan, input1: Tensor, input2: Tensor, target: Tensor | In
  */
 const pick = new Float64Array(2);
 
-function forward32(p: Plan, a: Float32Array, b: Float32Array, t: Float32Array): Tensor {
-  const m = p.margin;
+/** The losses start .. start + count - 1 into out[0 .. count). */
+function losses32(a: Float32Array, b: Float32Array, t: Float32Array, m: number, out: Float32Array, start: number, count: number): void {
   const f = Math.fround;
   const s = pick;
   s[1] = 0;
-  return reduceFilled32(p.outShape, p.reduction, p.lanes, (out, start, count) => {
-    for (let i = 0, j = start; i < count; i++, j++) {
-      const u = f(f(-t[j]! * f(a[j]! - b[j]!)) + m);
-      s[0] = u;
-      out[i] = s[Number(u < 0)]!; // u < 0 ? 0 : u (NaN stays NaN)
-    }
-  });
+  for (let j = start, end = start + count, i = 0; j < end; j++, i++) {
+    const u = f(f(-t[j]! * f(a[j]! - b[j]!)) + m);
+    s[0] = u;
+    out[i] = s[Number(u < 0)]!; // u < 0 ? 0 : u (NaN stays NaN)
+  }
+}
+
+function losses64(a: Float64Array, b: Float64Array, t: Float64Array, m: number, out: Float64Array, start: number, count: number): void {
+  const s = pick;
+  s[1] = 0;
+  for (let j = start, end = start + count, i = 0; j < end; j++, i++) {
+    const u = -t[j]! * (a[j]! - b[j]!) + m;
+    s[0] = u;
+    out[i] = s[Number(u < 0)]!;
+  }
+}
+
+/** 'none': the losses as the output; else streamed into the cascade sum (no input-sized temporary). */
+function forward32(p: Plan, a: Float32Array, b: Float32Array, t: Float32Array): Tensor {
+  const n = a.length;
+  if (p.reduction === 'none') {
+    const out = allocate('float32', n) as Float32Array;
+    losses32(a, b, t, p.margin, out, 0, n);
+    return makeTensor(out, p.outShape, 'float32');
+  }
+  const c = stream32.begin(n, p.lanes);
+  for (let count = stream32.next(); count > 0; count = stream32.next()) {
+    losses32(a, b, t, p.margin, c, stream32.start, count);
+    stream32.push(count);
+  }
+  return reducedTotal(stream32.end(), n, p.reduction, 'float32');
 }
 
 function forward64(p: Plan, a: Float64Array, b: Float64Array, t: Float64Array): Tensor {
-  const m = p.margin;
-  const s = pick;
-  s[1] = 0;
-  return reduceFilled64(p.outShape, p.reduction, p.lanes, (out, start, count) => {
-    for (let i = 0, j = start; i < count; i++, j++) {
-      const u = -t[j]! * (a[j]! - b[j]!) + m;
-      s[0] = u;
-      out[i] = s[Number(u < 0)]!;
-    }
-  });
+  const n = a.length;
+  if (p.reduction === 'none') {
+    const out = allocate('float64', n) as Float64Array;
+    losses64(a, b, t, p.margin, out, 0, n);
+    return makeTensor(out, p.outShape, 'float64');
+  }
+  const c = stream64.begin(n, p.lanes);
+  for (let count = stream64.next(); count > 0; count = stream64.next()) {
+    losses64(a, b, t, p.margin, c, stream64.start, count);
+    stream64.push(count);
+  }
+  return reducedTotal(stream64.end(), n, p.reduction, 'float64');
 }
 
 /** gd = g * (-target) where the clamp passes g; input1's gradient gd, input2's -gd. */

@@ -220,7 +220,7 @@ function rowLosses(a: Args): Float64Array {
  * to a sum that starts at +0 changes no value (such a sum is never -0; NaN stays NaN), and a
  * gradient element that gets no term is 0, as before, times grad_output.
  */
-const pick = new Float64Array(2);
+const pick = new Float64Array(4);
 
 function rowLosses32(
   x: Float32Array,
@@ -235,7 +235,33 @@ function rowLosses32(
   const c = f(classes); // sum /= dim: the int64 dim converted to float (inexact beyond 2^24 classes)
   const s = pick;
   s[0] = 0;
-  for (let t = 0; t < out.length; t++) {
+  s[2] = 0;
+  // two rows at a time: each row's sum is its own chain of adds in class order, so two chains
+  // overlap (the kernel's order per row; the target's class adds +0 by the table)
+  let t = 0;
+  for (; t + 1 < out.length; t += 2) {
+    const b0 = t * classes;
+    const b1 = b0 + classes;
+    const y0 = labels[t]!;
+    const y1 = labels[t + 1]!;
+    const h0 = f(margin - x[b0 + y0]!);
+    const h1 = f(margin - x[b1 + y1]!);
+    const w0 = w === null ? 1 : w[y0]!;
+    const w1 = w === null ? 1 : w[y1]!;
+    let sum0 = 0;
+    let sum1 = 0;
+    for (let k = 0; k < classes; k++) {
+      const z0 = f(h0 + x[b0 + k]!);
+      const z1 = f(h1 + x[b1 + k]!);
+      s[1] = p === 1 ? f(z0 * w0) : f(f(z0 * z0) * w0);
+      s[3] = p === 1 ? f(z1 * w1) : f(f(z1 * z1) * w1);
+      sum0 = f(sum0 + s[Number(z0 > 0) & Number(k !== y0)]!);
+      sum1 = f(sum1 + s[2 + (Number(z1 > 0) & Number(k !== y1))]!);
+    }
+    out[t] = f(sum0 / c);
+    out[t + 1] = f(sum1 / c);
+  }
+  for (; t < out.length; t++) {
     const base = t * classes;
     const skip = base + labels[t]!;
     const end = base + classes;
@@ -274,7 +300,33 @@ function rowLosses64(
 ): void {
   const s = pick;
   s[0] = 0;
-  for (let t = 0; t < out.length; t++) {
+  s[2] = 0;
+  // two rows at a time: each row's sum is its own chain of adds in class order, so two chains
+  // overlap (the kernel's order per row; the target's class adds +0 by the table)
+  let t = 0;
+  for (; t + 1 < out.length; t += 2) {
+    const b0 = t * classes;
+    const b1 = b0 + classes;
+    const y0 = labels[t]!;
+    const y1 = labels[t + 1]!;
+    const h0 = margin - x[b0 + y0]!;
+    const h1 = margin - x[b1 + y1]!;
+    const w0 = w === null ? 1 : w[y0]!;
+    const w1 = w === null ? 1 : w[y1]!;
+    let sum0 = 0;
+    let sum1 = 0;
+    for (let k = 0; k < classes; k++) {
+      const z0 = h0 + x[b0 + k]!;
+      const z1 = h1 + x[b1 + k]!;
+      s[1] = p === 1 ? z0 * w0 : z0 * z0 * w0;
+      s[3] = p === 1 ? z1 * w1 : z1 * z1 * w1;
+      sum0 = sum0 + s[Number(z0 > 0) & Number(k !== y0)]!;
+      sum1 = sum1 + s[2 + (Number(z1 > 0) & Number(k !== y1))]!;
+    }
+    out[t] = sum0 / classes;
+    out[t + 1] = sum1 / classes;
+  }
+  for (; t < out.length; t++) {
     const base = t * classes;
     const skip = base + labels[t]!;
     const end = base + classes;
@@ -323,7 +375,40 @@ function gradRows32(x: Float32Array, a: Args, g: number, go: ArrayLike<number>, 
   const g2 = 2 * g;
   const s = pick;
   s[0] = 0;
-  for (let t = 0; t < a.rows; t++) {
+  s[2] = 0;
+  // two rows at a time (each row's gy its own chain, in class order; the target's class subtracts +0)
+  let t = 0;
+  for (; t + 1 < a.rows; t += 2) {
+    const b0 = t * classes;
+    const b1 = b0 + classes;
+    const y0 = labels[t]!;
+    const y1 = labels[t + 1]!;
+    const h00 = f(margin - x[b0 + y0]!);
+    const h01 = f(margin - x[b1 + y1]!);
+    const w0 = w === null ? 1 : w[y0]!;
+    const w1 = w === null ? 1 : w[y1]!;
+    const hw0 = f(g * w0);
+    const hw1 = f(g * w1);
+    const out0 = go[perRow ? t : 0]!;
+    const out1 = go[perRow ? t + 1 : 0]!;
+    let gy0 = 0;
+    let gy1 = 0;
+    for (let k = 0; k < classes; k++) {
+      const z0 = f(h00 + x[b0 + k]!);
+      const z1 = f(h01 + x[b1 + k]!);
+      s[1] = p === 1 ? hw0 : f(f(g2 * z0) * w0);
+      s[3] = p === 1 ? hw1 : f(f(g2 * z1) * w1);
+      const e0 = s[Number(z0 > 0) & Number(k !== y0)]!;
+      const e1 = s[2 + (Number(z1 > 0) & Number(k !== y1))]!;
+      gy0 = f(gy0 - e0);
+      gy1 = f(gy1 - e1);
+      grad[b0 + k] = e0 * out0;
+      grad[b1 + k] = e1 * out1;
+    }
+    grad[b0 + y0] = gy0 * out0;
+    grad[b1 + y1] = gy1 * out1;
+  }
+  for (; t < a.rows; t++) {
     const base = t * classes;
     const skip = base + labels[t]!;
     const end = base + classes;
@@ -351,7 +436,40 @@ function gradRows64(x: Float64Array, a: Args, g: number, go: ArrayLike<number>, 
   const g2 = 2 * g;
   const s = pick;
   s[0] = 0;
-  for (let t = 0; t < a.rows; t++) {
+  s[2] = 0;
+  // two rows at a time (each row's gy its own chain, in class order; the target's class subtracts +0)
+  let t = 0;
+  for (; t + 1 < a.rows; t += 2) {
+    const b0 = t * classes;
+    const b1 = b0 + classes;
+    const y0 = labels[t]!;
+    const y1 = labels[t + 1]!;
+    const h00 = margin - x[b0 + y0]!;
+    const h01 = margin - x[b1 + y1]!;
+    const w0 = w === null ? 1 : w[y0]!;
+    const w1 = w === null ? 1 : w[y1]!;
+    const hw0 = g * w0;
+    const hw1 = g * w1;
+    const out0 = go[perRow ? t : 0]!;
+    const out1 = go[perRow ? t + 1 : 0]!;
+    let gy0 = 0;
+    let gy1 = 0;
+    for (let k = 0; k < classes; k++) {
+      const z0 = h00 + x[b0 + k]!;
+      const z1 = h01 + x[b1 + k]!;
+      s[1] = p === 1 ? hw0 : g2 * z0 * w0;
+      s[3] = p === 1 ? hw1 : g2 * z1 * w1;
+      const e0 = s[Number(z0 > 0) & Number(k !== y0)]!;
+      const e1 = s[2 + (Number(z1 > 0) & Number(k !== y1))]!;
+      gy0 = gy0 - e0;
+      gy1 = gy1 - e1;
+      grad[b0 + k] = e0 * out0;
+      grad[b1 + k] = e1 * out1;
+    }
+    grad[b0 + y0] = gy0 * out0;
+    grad[b1 + y1] = gy1 * out1;
+  }
+  for (; t < a.rows; t++) {
     const base = t * classes;
     const skip = base + labels[t]!;
     const end = base + classes;
