@@ -385,10 +385,11 @@ function alphaRows32(
     const cur = prev + stride;
     la[cur - 1] = -Infinity;
     const lpt = lpb + t * NC;
+    let x2 = -Infinity; // la[t - 1][s - 1], carried over from the last state
+    let x2prev = -Infinity; // la[t - 1][s - 2]
     for (let s = 0; s < n; s++) {
       const x1 = la[prev + s]!;
-      const x2 = la[prev + s - 1]!;
-      const x3 = la[prev + a3[s]!]!;
+      const x3 = a3[s]! < 0 ? -Infinity : x2prev;
       let max = x1;
       if (x2 > max) max = x2;
       if (x3 > max) max = x3;
@@ -415,6 +416,8 @@ function alphaRows32(
         v = slowState32(x1, x2, x3, max);
       }
       la[cur + s] = v + lp[lpt + ext[s]!]!;
+      x2prev = x2;
+      x2 = x1;
     }
   }
 }
@@ -446,10 +449,11 @@ function betaRows32(
     const next = cur + stride;
     lb[cur + n] = -Infinity;
     const lpt = lpb + t * NC;
-    for (let s = 0; s < n; s++) {
+    let x2 = -Infinity; // lb[t + 1][s + 1], carried over from the last state (s descending)
+    let x2prev = -Infinity; // lb[t + 1][s + 2]
+    for (let s = n - 1; s >= 0; s--) {
       const x1 = lb[next + s]!;
-      const x2 = lb[next + s + 1]!;
-      const x3 = lb[next + b3[s]!]!;
+      const x3 = b3[s]! === n ? -Infinity : x2prev;
       let max = x1;
       if (x2 > max) max = x2;
       if (x3 > max) max = x3;
@@ -476,6 +480,8 @@ function betaRows32(
         v = slowState32(x1, x2, x3, max);
       }
       lb[cur + s] = v + lp[lpt + ext[s]!]!;
+      x2prev = x2;
+      x2 = x1;
     }
   }
 }
@@ -566,10 +572,11 @@ function alphaRows64(
     const cur = prev + stride;
     la[cur - 1] = -Infinity;
     const lpt = lpb + t * NC;
+    let x2 = -Infinity; // la[t - 1][s - 1], carried over from the last state
+    let x2prev = -Infinity; // la[t - 1][s - 2]
     for (let s = 0; s < n; s++) {
       const x1 = la[prev + s]!;
-      const x2 = la[prev + s - 1]!;
-      const x3 = la[prev + a3[s]!]!;
+      const x3 = a3[s]! < 0 ? -Infinity : x2prev;
       let max = x1;
       if (x2 > max) max = x2;
       if (x3 > max) max = x3;
@@ -596,6 +603,8 @@ function alphaRows64(
         v = slowState64(x1, x2, x3, max);
       }
       la[cur + s] = v + lp[lpt + ext[s]!]!;
+      x2prev = x2;
+      x2 = x1;
     }
   }
 }
@@ -627,10 +636,11 @@ function betaRows64(
     const next = cur + stride;
     lb[cur + n] = -Infinity;
     const lpt = lpb + t * NC;
-    for (let s = 0; s < n; s++) {
+    let x2 = -Infinity; // lb[t + 1][s + 1], carried over from the last state (s descending)
+    let x2prev = -Infinity; // lb[t + 1][s + 2]
+    for (let s = n - 1; s >= 0; s--) {
       const x1 = lb[next + s]!;
-      const x2 = lb[next + s + 1]!;
-      const x3 = lb[next + b3[s]!]!;
+      const x3 = b3[s]! === n ? -Infinity : x2prev;
       let max = x1;
       if (x2 > max) max = x2;
       if (x3 > max) max = x3;
@@ -657,6 +667,8 @@ function betaRows64(
         v = slowState64(x1, x2, x3, max);
       }
       lb[cur + s] = v + lp[lpt + ext[s]!]!;
+      x2prev = x2;
+      x2 = x1;
     }
   }
 }
