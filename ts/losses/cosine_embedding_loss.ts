@@ -239,9 +239,15 @@ interface Forward {
  * sums row by row (ATen's inner cascade sum of each row, ../numerics.ts atenRowSum), no
  * input-sized temporaries. Null otherwise.
  */
+/** input1 and input2 of one shape and dtype, reduced over their last dim. */
+function oneShapeRows(p: Plan): boolean {
+  const shape = p.input1.shape;
+  return sameShape(shape, p.input2.shape) && p.d1 === p.d2 && shape.length > 0 && p.dS === shape.length - 1;
+}
+
 function rowSums(p: Plan): { prodSum: FloatArray; mag1: FloatArray; mag2: FloatArray } | null {
   const shape = p.input1.shape;
-  if (!sameShape(shape, p.input2.shape) || p.d1 !== p.d2 || shape.length === 0 || p.dS !== shape.length - 1) return null;
+  if (!oneShapeRows(p)) return null;
   const { r, dtype, lanes } = p;
   const D = shape[shape.length - 1]!;
   const rows = D === 0 ? numel(shape.slice(0, -1)) : p.input1.data.length / D;
@@ -254,8 +260,29 @@ function rowSums(p: Plan): { prodSum: FloatArray; mag1: FloatArray; mag2: FloatA
   if (D >= lanes && Math.floor(vectors / 4) < 16) {
     // no cascade level is reached: each ILP column one chain of adds (rowSums32 / rowSums64)
     if (dtype === 'float32')
-      rowSums32(x1 as Float32Array, x2 as Float32Array, D, lanes, prodSum as Float32Array, mag1 as Float32Array, mag2 as Float32Array);
-    else rowSums64(x1 as Float64Array, x2 as Float64Array, D, lanes, prodSum as Float64Array, mag1 as Float64Array, mag2 as Float64Array);
+      rowSums32(
+        x1 as Float32Array,
+        x2 as Float32Array,
+        D,
+        lanes,
+        prodSum as Float32Array,
+        mag1 as Float32Array,
+        mag2 as Float32Array,
+        0,
+        rows,
+      );
+    else
+      rowSums64(
+        x1 as Float64Array,
+        x2 as Float64Array,
+        D,
+        lanes,
+        prodSum as Float64Array,
+        mag1 as Float64Array,
+        mag2 as Float64Array,
+        0,
+        rows,
+      );
     return { prodSum, mag1, mag2 };
   }
   const row = allocate(dtype, D);
@@ -290,6 +317,8 @@ function rowSums32(
   prodSum: Float32Array,
   mag1: Float32Array,
   mag2: Float32Array,
+  n0: number,
+  n1: number,
 ): void {
   const f = Math.fround;
   const width = 4 * lanes;
@@ -298,7 +327,7 @@ function rowSums32(
   const cp = cols32[0]!;
   const c1 = cols32[1]!;
   const c2 = cols32[2]!;
-  for (let n = 0; n < prodSum.length; n++) {
+  for (let n = n0; n < n1; n++) {
     const base = n * D;
     for (let k = 0; k < width; k++) {
       let sp = 0;
@@ -360,6 +389,8 @@ function rowSums64(
   prodSum: Float64Array,
   mag1: Float64Array,
   mag2: Float64Array,
+  n0: number,
+  n1: number,
 ): void {
   const width = 4 * lanes;
   const vectors = Math.floor(D / lanes);
@@ -367,7 +398,7 @@ function rowSums64(
   const cp = cols64[0]!;
   const c1 = cols64[1]!;
   const c2 = cols64[2]!;
-  for (let n = 0; n < prodSum.length; n++) {
+  for (let n = n0; n < n1; n++) {
     const base = n * D;
     for (let k = 0; k < width; k++) {
       let sp = 0;
@@ -497,9 +528,11 @@ function rowGrads32(
   gPs: ArrayLike<number>,
   g1: Float32Array,
   g2: Float32Array,
+  n0: number,
+  n1: number,
 ): void {
   const f = Math.fround;
-  for (let n = 0, i = 0; i < x1.length; n++) {
+  for (let n = n0, i = n0 * D; n < n1; n++) {
     const a1 = gM1[n]!;
     const a2 = gM2[n]!;
     const ps = gPs[n]!;
@@ -523,8 +556,10 @@ function rowGrads64(
   gPs: ArrayLike<number>,
   g1: Float64Array,
   g2: Float64Array,
+  n0: number,
+  n1: number,
 ): void {
-  for (let n = 0, i = 0; i < x1.length; n++) {
+  for (let n = n0, i = n0 * D; n < n1; n++) {
     const a1 = gM1[n]!;
     const a2 = gM2[n]!;
     const ps = gPs[n]!;
@@ -539,49 +574,81 @@ function rowGrads64(
   }
 }
 
+/** rowsBackward's rows at a time: their inputs stay in L1 from the sums to the gradients. */
+const ROW_BLOCK = 32;
+
 /**
  * The backward of one shape and dtype reduced over the last dim, with an output of cos's shape:
  * every sum to a shape is the identity, so each row's chain (the where()s, clamp_min_, 1 - cos,
  * the division, sqrt_, the magnitudes' product) is a few scalars, then rowGrads over its values.
+ * A block of rows at a time: the forward's row sums, the scalars, the gradients.
  */
-function rowsBackward(
-  p: Plan,
-  sums: { prodSum: FloatArray; mag1: FloatArray; mag2: FloatArray },
-  go: FloatArray,
-  gMean: number,
-): CosineEmbeddingGrads {
-  const { dtype, margin } = p;
-  const r = useDType(dtype);
-  const { prodSum, mag1, mag2 } = sums;
-  const rows = prodSum.length;
+function rowsBackward(p: Plan, go: FloatArray, gMean: number): CosineEmbeddingGrads {
+  const { dtype, margin, lanes } = p;
+  const shape = p.input1.shape;
+  const D = shape[shape.length - 1]!;
+  const x1 = p.input1.data;
+  const x2 = p.input2.data;
+  const rows = D === 0 ? numel(shape.slice(0, -1)) : x1.length / D;
+  const columns = D >= lanes && Math.floor(Math.floor(D / lanes) / 4) < 16;
+  const all = columns ? null : rowSums(p)!;
+  const prodSum = all ? all.prodSum : allocate(dtype, rows);
+  const mag1 = all ? all.mag1 : allocate(dtype, rows);
+  const mag2 = all ? all.mag2 : allocate(dtype, rows);
   const t = over(p.target.data, p.target.shape, p.O);
   const strict = p.torch.clampMinGradZeroAtMin;
   const perElement = p.reduction === 'none';
   const gM1 = allocate(dtype, rows);
   const gM2 = allocate(dtype, rows);
   const gPs = allocate(dtype, rows);
-  for (let n = 0; n < rows; n++) {
-    const g = perElement ? r(go[n]!) : gMean;
-    const tn = t[n]!;
-    const gPos = tn === 1 ? g : 0;
-    const gNeg = tn === -1 ? g : 0;
-    const dn = r(Math.sqrt(r(mag1[n]! * mag2[n]!)));
-    const ps = prodSum[n]!;
-    const v = r(r(ps / dn) - margin);
-    const gCos = r(((strict ? v > 0 : v >= 0) ? gNeg : 0) + -gPos);
-    gPs[n] = r(gCos / dn);
-    const gm = r(r(-gCos * r(r(ps / dn) / dn)) / r(2 * dn));
-    gM1[n] = r(gm * mag2[n]!);
-    gM2[n] = r(gm * mag1[n]!);
-  }
-  const shape = p.input1.shape;
-  const D = shape[shape.length - 1]!;
-  const x1 = p.input1.data;
-  const x2 = p.input2.data;
   const g1 = allocate(dtype, x1.length);
   const g2 = allocate(dtype, x2.length);
-  if (dtype === 'float32') rowGrads32(x1 as Float32Array, x2 as Float32Array, D, gM1, gM2, gPs, g1 as Float32Array, g2 as Float32Array);
-  else rowGrads64(x1 as Float64Array, x2 as Float64Array, D, gM1, gM2, gPs, g1 as Float64Array, g2 as Float64Array);
+  const f32 = dtype === 'float32';
+  for (let n0 = 0; n0 < rows; n0 += ROW_BLOCK) {
+    const n1 = Math.min(rows, n0 + ROW_BLOCK);
+    if (columns && f32) {
+      rowSums32(
+        x1 as Float32Array,
+        x2 as Float32Array,
+        D,
+        lanes,
+        prodSum as Float32Array,
+        mag1 as Float32Array,
+        mag2 as Float32Array,
+        n0,
+        n1,
+      );
+    } else if (columns) {
+      rowSums64(
+        x1 as Float64Array,
+        x2 as Float64Array,
+        D,
+        lanes,
+        prodSum as Float64Array,
+        mag1 as Float64Array,
+        mag2 as Float64Array,
+        n0,
+        n1,
+      );
+    }
+    const r = useDType(dtype);
+    for (let n = n0; n < n1; n++) {
+      const g = perElement ? r(go[n]!) : gMean;
+      const tn = t[n]!;
+      const gPos = tn === 1 ? g : 0;
+      const gNeg = tn === -1 ? g : 0;
+      const dn = r(Math.sqrt(r(mag1[n]! * mag2[n]!)));
+      const ps = prodSum[n]!;
+      const v = r(r(ps / dn) - margin);
+      const gCos = r(((strict ? v > 0 : v >= 0) ? gNeg : 0) + -gPos);
+      gPs[n] = r(gCos / dn);
+      const gm = r(r(-gCos * r(r(ps / dn) / dn)) / r(2 * dn));
+      gM1[n] = r(gm * mag2[n]!);
+      gM2[n] = r(gm * mag1[n]!);
+    }
+    if (f32) rowGrads32(x1 as Float32Array, x2 as Float32Array, D, gM1, gM2, gPs, g1 as Float32Array, g2 as Float32Array, n0, n1);
+    else rowGrads64(x1 as Float64Array, x2 as Float64Array, D, gM1, gM2, gPs, g1 as Float64Array, g2 as Float64Array, n0, n1);
+  }
   return { input1: makeTensor(g1, shape, dtype), input2: makeTensor(g2, p.input2.shape, dtype) };
 }
 
@@ -600,9 +667,8 @@ export function cosineEmbeddingLossBackward(
   const go = gradOutput.data;
   const nO = numel(p.O);
   const gMean = p.reduction === 'mean' ? r(r(go[0]!) / r(nO)) : p.reduction === 'sum' ? r(go[0]!) : 0;
-  const sums = rowSums(p);
-  if (sums !== null && sameShape(p.O, p.C)) return rowsBackward(p, sums, go, gMean);
-  const f = sums ? cosAndLosses(p, sums.prodSum, sums.mag1, sums.mag2) : forward(p);
+  if (oneShapeRows(p) && sameShape(p.O, p.C)) return rowsBackward(p, go, gMean);
+  const f = forward(p);
   // the two where()s, summed to cos's shape
   const t = over(p.target.data, p.target.shape, p.O);
   const gPos = allocate(dtype, nO);
@@ -656,8 +722,10 @@ export function cosineEmbeddingLossBackward(
     const x2 = p.input2.data;
     const g1 = allocate(p.d1, x1.length);
     const g2 = allocate(p.d2, x2.length);
-    if (dtype === 'float32') rowGrads32(x1 as Float32Array, x2 as Float32Array, D, gM1, gM2, gPs, g1 as Float32Array, g2 as Float32Array);
-    else rowGrads64(x1 as Float64Array, x2 as Float64Array, D, gM1, gM2, gPs, g1 as Float64Array, g2 as Float64Array);
+    const rows = D === 0 ? 0 : x1.length / D;
+    if (dtype === 'float32')
+      rowGrads32(x1 as Float32Array, x2 as Float32Array, D, gM1, gM2, gPs, g1 as Float32Array, g2 as Float32Array, 0, rows);
+    else rowGrads64(x1 as Float64Array, x2 as Float64Array, D, gM1, gM2, gPs, g1 as Float64Array, g2 as Float64Array, 0, rows);
     return { input1: makeTensor(g1, p.input1.shape, p.d1), input2: makeTensor(g2, p.input2.shape, p.d2) };
   }
   const gq1 = over(gM1, keepDim(p.input1.shape, p.dA), p.input1.shape);
