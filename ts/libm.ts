@@ -195,17 +195,16 @@ const EXPF_FMA_Y2 = fromBits(0x11fa2993);
 
 /** glibc's expf (std::exp of a float) of a float32. */
 export function glibcExpf(x: number): number {
-  if (x !== x) return x;
-  if (x > EXPF_OVERFLOW) return Infinity;
-  if (x < EXPF_UNDERFLOW) return 0;
+  // One range test on the common path (NaN fails it): then NaN, above, below.
+  if (!(x >= EXPF_UNDERFLOW && x <= EXPF_OVERFLOW)) return x !== x ? x : x > 0 ? Infinity : 0;
   if (x === EXPF_FMA_X1) return EXPF_FMA_Y1;
   if (x === EXPF_FMA_X2) return EXPF_FMA_Y2;
   const z = INVLN2N * x;
   let kd = z + SHIFT;
   kd -= SHIFT;
   const r = z - kd;
-  const i = kd & 31;
-  const s = EXP2F_TABLE[i]! * POW2[(kd - i) / 32 + 200]!; // T[ki % N] + (ki << 47): 2^(i/32) * 2^(k >> 5)
+  const ki = kd | 0; // |kd| <= 32 * 150: an int32
+  const s = EXP2F_TABLE[ki & 31]! * POW2[(ki >> 5) + 200]!; // T[ki % N] + (ki << 47): 2^(i/32) * 2^(k >> 5)
   const zz = C0 * r + C1;
   const r2 = r * r;
   let y = C2 * r + 1;
@@ -214,60 +213,69 @@ export function glibcExpf(x: number): number {
 }
 
 // e_logf_data.c: 1/c and log(c) for the 16 subintervals, ln 2 and the polynomial (first coefficient 1).
-const LOGF_INVC = [
-  '0x1.661ec79f8f3bep+0',
-  '0x1.571ed4aaf883dp+0',
-  '0x1.49539f0f010bp+0',
-  '0x1.3c995b0b80385p+0',
-  '0x1.30d190c8864a5p+0',
-  '0x1.25e227b0b8eap+0',
-  '0x1.1bb4a4a1a343fp+0',
-  '0x1.12358f08ae5bap+0',
-  '0x1.0953f419900a7p+0',
-  '0x1p+0',
-  '0x1.e608cfd9a47acp-1',
-  '0x1.ca4b31f026aap-1',
-  '0x1.b2036576afce6p-1',
-  '0x1.9c2d163a1aa2dp-1',
-  '0x1.886e6037841edp-1',
-  '0x1.767dcf5534862p-1',
-].map(hexFloat);
-const LOGF_LOGC = [
-  '-0x1.57bf7808caadep-2',
-  '-0x1.2bef0a7c06ddbp-2',
-  '-0x1.01eae7f513a67p-2',
-  '-0x1.b31d8a68224e9p-3',
-  '-0x1.6574f0ac07758p-3',
-  '-0x1.1aa2bc79c81p-3',
-  '-0x1.a4e76ce8c0e5ep-4',
-  '-0x1.1973c5a611cccp-4',
-  '-0x1.252f438e10c1ep-5',
-  '0x0p+0',
-  '0x1.aa5aa5df25984p-5',
-  '0x1.c5e53aa362eb4p-4',
-  '0x1.526e57720db08p-3',
-  '0x1.bc2860d22477p-3',
-  '0x1.1058bc8a07ee1p-2',
-  '0x1.4043057b6ee09p-2',
-].map(hexFloat);
+const LOGF_INVC = Float64Array.from(
+  [
+    '0x1.661ec79f8f3bep+0',
+    '0x1.571ed4aaf883dp+0',
+    '0x1.49539f0f010bp+0',
+    '0x1.3c995b0b80385p+0',
+    '0x1.30d190c8864a5p+0',
+    '0x1.25e227b0b8eap+0',
+    '0x1.1bb4a4a1a343fp+0',
+    '0x1.12358f08ae5bap+0',
+    '0x1.0953f419900a7p+0',
+    '0x1p+0',
+    '0x1.e608cfd9a47acp-1',
+    '0x1.ca4b31f026aap-1',
+    '0x1.b2036576afce6p-1',
+    '0x1.9c2d163a1aa2dp-1',
+    '0x1.886e6037841edp-1',
+    '0x1.767dcf5534862p-1',
+  ].map(hexFloat),
+);
+const LOGF_LOGC = Float64Array.from(
+  [
+    '-0x1.57bf7808caadep-2',
+    '-0x1.2bef0a7c06ddbp-2',
+    '-0x1.01eae7f513a67p-2',
+    '-0x1.b31d8a68224e9p-3',
+    '-0x1.6574f0ac07758p-3',
+    '-0x1.1aa2bc79c81p-3',
+    '-0x1.a4e76ce8c0e5ep-4',
+    '-0x1.1973c5a611cccp-4',
+    '-0x1.252f438e10c1ep-5',
+    '0x0p+0',
+    '0x1.aa5aa5df25984p-5',
+    '0x1.c5e53aa362eb4p-4',
+    '0x1.526e57720db08p-3',
+    '0x1.bc2860d22477p-3',
+    '0x1.1058bc8a07ee1p-2',
+    '0x1.4043057b6ee09p-2',
+  ].map(hexFloat),
+);
 const LOGF_LN2 = hexFloat('0x1.62e42fefa39efp-1');
 const A0 = hexFloat('-0x1.00ea348b88334p-2');
 const A1 = hexFloat('0x1.5575b0be00b6ap-2');
 const A2 = hexFloat('-0x1.ffffef20a4123p-2');
+const i32 = new Int32Array(f32.buffer); // the bits as a signed int32: glibcLogf stays in int32 arithmetic
+
 /** glibc's logf (std::log of a float) of a float32. */
 export function glibcLogf(x: number): number {
-  let ix = bitsOf(x);
+  f32[0] = x;
+  let ix = i32[0]!; // negative for a set sign bit
   if (ix === 1065353216) return 0;
-  if (ix - 8388608 >= 2139095040 - 8388608 || ix < 8388608) {
+  if (ix < 8388608 || ix >= 2139095040) {
     if ((ix & 2147483647) === 0) return -Infinity;
     if (ix === 2139095040) return x;
-    if (ix & 2147483648 || ix >= 2139095040) return NaN;
-    ix = bitsOf(fr(x * 8388608)) - (23 << 23); // subnormal: normalize
+    if (ix < 0 || ix >= 2139095040) return NaN;
+    f32[0] = fr(x * 8388608); // subnormal: normalize
+    ix = i32[0]! - (23 << 23);
   }
   const tmp = (ix - 1060306944) | 0;
   const i = (tmp >>> 19) & 15;
   const k = tmp >> 23;
-  const z = fromBits((ix - (tmp & 4286578688)) >>> 0);
+  i32[0] = ix - (tmp & -8388608);
+  const z = f32[0]!;
   const r = z * LOGF_INVC[i]! - 1;
   const y0 = LOGF_LOGC[i]! + k * LOGF_LN2;
   const r2 = r * r;
