@@ -44,9 +44,11 @@
 // dtype and loop (monomorphic typed arrays, glibc's expf / logf inlined): a state reads its
 // predecessors from -inf pads where it has none, and exp / log are skipped where their result is
 // exactly 1, 0 or -inf (the maximum's own term when the maximum is finite, a -inf difference,
-// log(1)); a state whose maximum is NaN or +inf takes the C++ formula term by term. The backward's
-// beta rows are computed before the log-additions into grad (which read them row by row, in the C++
-// loop's descending s). A backward whose arguments are bit for bit those of the last forward reuses
+// log(1)); a state whose maximum is NaN or +inf takes the C++ formula term by term. When no
+// log_prob is NaN, +inf or above 1e30, the states that cannot matter (alpha's that cannot reach
+// the end in time, beta's the start cannot reach) are skipped, with the same results (bandSafe).
+// The backward's beta rows are computed before the log-additions into grad (which read them row by
+// row, in the C++ loop's descending s). A backward whose arguments are bit for bit those of the last forward reuses
 // its log_alpha and nll, as autograd keeps _ctc_loss's outputs; otherwise it computes them again.
 
 import { prepare, type CommonOptions, type Reduction } from '../loss-args.ts';
@@ -345,6 +347,25 @@ interface Alphas {
   readonly nll: Float64Array;
   readonly logAlpha: FloatArray;
   readonly stride: number;
+  /** Computed (and to be used) only in the band of states that matter: see bandSafe. */
+  readonly banded: boolean;
+}
+
+/**
+ * Whether the recursions may skip the states that cannot matter: alpha's states that can no
+ * longer reach the last two by t = il - 1 (s < n - 2 - 2 (il - 1 - t)), beta's that the first two
+ * cannot reach by t (s > 2 t + 1), and the grad log-additions of either. With every log_prob
+ * <= 1e30 (no NaN, no +inf) and T <= 1e6, every alpha and beta is finite or -inf (no NaN, no
+ * overflow), so those alphas never reach the loss, those betas are exactly -inf (and those alphas
+ * too), and their la + lb is -inf: a log-addition of -inf leaves a grad entry as it was (but a
+ * -0 made +0, which exp(grad + nll - lp) cannot tell apart). Otherwise (NaN / +inf anywhere) every
+ * state is computed, as the C++ loops do.
+ */
+function bandSafe(p: Plan): boolean {
+  if (p.T > 1e6) return false;
+  const lp = p.lp;
+  for (let i = 0; i < lp.length; i++) if (!(lp[i]! <= 1e30)) return false;
+  return true;
 }
 
 // The recursions, one function per dtype (monomorphic: Float32Array with Math.fround and glibc's
@@ -379,15 +400,18 @@ function alphaRows32(
   lp: Float32Array,
   lpb: number,
   NC: number,
+  banded: boolean,
 ): void {
   for (let t = 1; t < il; t++) {
     const prev = row0 + (t - 1) * stride + 1;
     const cur = prev + stride;
     la[cur - 1] = -Infinity;
     const lpt = lpb + t * NC;
-    let x2 = -Infinity; // la[t - 1][s - 1], carried over from the last state
-    let x2prev = -Infinity; // la[t - 1][s - 2]
-    for (let s = 0; s < n; s++) {
+    // banded: only the states that can still reach the last two by il - 1 (see `bandSafe`)
+    const s0 = banded ? Math.max(0, n - 2 - 2 * (il - 1 - t)) : 0;
+    let x2 = s0 >= 1 ? la[prev + s0 - 1]! : -Infinity; // la[t - 1][s - 1], carried over from the last state
+    let x2prev = s0 >= 2 ? la[prev + s0 - 2]! : -Infinity; // la[t - 1][s - 2]
+    for (let s = s0; s < n; s++) {
       const x1 = la[prev + s]!;
       const x3 = a3[s]! < 0 ? -Infinity : x2prev;
       let max = x1;
@@ -443,15 +467,18 @@ function betaRows32(
   lp: Float32Array,
   lpb: number,
   NC: number,
+  banded: boolean,
 ): void {
   for (let t = il - 2; t >= 0; t--) {
     const cur = t * stride;
     const next = cur + stride;
     lb[cur + n] = -Infinity;
     const lpt = lpb + t * NC;
-    let x2 = -Infinity; // lb[t + 1][s + 1], carried over from the last state (s descending)
-    let x2prev = -Infinity; // lb[t + 1][s + 2]
-    for (let s = n - 1; s >= 0; s--) {
+    // banded: only the states reachable from the first two at t (see `bandSafe`)
+    const s1 = banded ? Math.min(n - 1, 2 * t + 1) : n - 1;
+    let x2 = s1 + 1 < n ? lb[next + s1 + 1]! : -Infinity; // lb[t + 1][s + 1], carried over from the last state (s descending)
+    let x2prev = s1 + 2 < n ? lb[next + s1 + 2]! : -Infinity; // lb[t + 1][s + 2]
+    for (let s = s1; s >= 0; s--) {
       const x1 = lb[next + s]!;
       const x3 = b3[s]! === n ? -Infinity : x2prev;
       let max = x1;
@@ -502,12 +529,16 @@ function gradLogAdd32(
   grad: Float32Array,
   lpb: number,
   NC: number,
+  banded: boolean,
 ): void {
   for (let t = il - 2; t >= 0; t--) {
     const cur = t * stride;
     const lpt = lpb + t * NC;
     const arow = row0 + cur + 1;
-    for (let s = n - 1; s >= 0; s--) {
+    // banded: la + lb is -inf outside the band, which changes no grad entry's value (see `bandSafe`)
+    const s0 = banded ? Math.max(0, n - 2 - 2 * (il - 1 - t)) : 0;
+    const s1 = banded ? Math.min(n - 1, 2 * t + 1) : n - 1;
+    for (let s = s1; s >= s0; s--) {
       const ab = fr(la[arow + s]! + lb[cur + s]!);
       const gi = lpt + ext[s]!;
       const lcab = grad[gi]!;
@@ -566,15 +597,18 @@ function alphaRows64(
   lp: Float64Array,
   lpb: number,
   NC: number,
+  banded: boolean,
 ): void {
   for (let t = 1; t < il; t++) {
     const prev = row0 + (t - 1) * stride + 1;
     const cur = prev + stride;
     la[cur - 1] = -Infinity;
     const lpt = lpb + t * NC;
-    let x2 = -Infinity; // la[t - 1][s - 1], carried over from the last state
-    let x2prev = -Infinity; // la[t - 1][s - 2]
-    for (let s = 0; s < n; s++) {
+    // banded: only the states that can still reach the last two by il - 1 (see `bandSafe`)
+    const s0 = banded ? Math.max(0, n - 2 - 2 * (il - 1 - t)) : 0;
+    let x2 = s0 >= 1 ? la[prev + s0 - 1]! : -Infinity; // la[t - 1][s - 1], carried over from the last state
+    let x2prev = s0 >= 2 ? la[prev + s0 - 2]! : -Infinity; // la[t - 1][s - 2]
+    for (let s = s0; s < n; s++) {
       const x1 = la[prev + s]!;
       const x3 = a3[s]! < 0 ? -Infinity : x2prev;
       let max = x1;
@@ -630,15 +664,18 @@ function betaRows64(
   lp: Float64Array,
   lpb: number,
   NC: number,
+  banded: boolean,
 ): void {
   for (let t = il - 2; t >= 0; t--) {
     const cur = t * stride;
     const next = cur + stride;
     lb[cur + n] = -Infinity;
     const lpt = lpb + t * NC;
-    let x2 = -Infinity; // lb[t + 1][s + 1], carried over from the last state (s descending)
-    let x2prev = -Infinity; // lb[t + 1][s + 2]
-    for (let s = n - 1; s >= 0; s--) {
+    // banded: only the states reachable from the first two at t (see `bandSafe`)
+    const s1 = banded ? Math.min(n - 1, 2 * t + 1) : n - 1;
+    let x2 = s1 + 1 < n ? lb[next + s1 + 1]! : -Infinity; // lb[t + 1][s + 1], carried over from the last state (s descending)
+    let x2prev = s1 + 2 < n ? lb[next + s1 + 2]! : -Infinity; // lb[t + 1][s + 2]
+    for (let s = s1; s >= 0; s--) {
       const x1 = lb[next + s]!;
       const x3 = b3[s]! === n ? -Infinity : x2prev;
       let max = x1;
@@ -689,12 +726,16 @@ function gradLogAdd64(
   grad: Float64Array,
   lpb: number,
   NC: number,
+  banded: boolean,
 ): void {
   for (let t = il - 2; t >= 0; t--) {
     const cur = t * stride;
     const lpt = lpb + t * NC;
     const arow = row0 + cur + 1;
-    for (let s = n - 1; s >= 0; s--) {
+    // banded: la + lb is -inf outside the band, which changes no grad entry's value (see `bandSafe`)
+    const s0 = banded ? Math.max(0, n - 2 - 2 * (il - 1 - t)) : 0;
+    const s1 = banded ? Math.min(n - 1, 2 * t + 1) : n - 1;
+    for (let s = s1; s >= s0; s--) {
       const ab = la[arow + s]! + lb[cur + s]!;
       const gi = lpt + ext[s]!;
       const lcab = grad[gi]!;
@@ -742,6 +783,7 @@ function alphas(p: Plan): Alphas {
   const a3 = new Int32Array(width);
   const b3 = new Int32Array(width);
   const NC = N * C;
+  const banded = bandSafe(p);
   for (let b = 0; b < N; b++) {
     const il = p.inputLengths[b]!;
     const tl = p.targetLengths[b]!;
@@ -755,12 +797,12 @@ function alphas(p: Plan): Alphas {
     const lpb = b * C;
     logAlpha[row0 + 1] = lp[lpb + blank]!;
     if (tl > 0) logAlpha[row0 + 2] = lp[lpb + ext[1]!]!;
-    if (float32) alphaRows32(logAlpha as Float32Array, row0, stride, n, il, ext, a3, lp as Float32Array, lpb, NC);
-    else alphaRows64(logAlpha as Float64Array, row0, stride, n, il, ext, a3, lp as Float64Array, lpb, NC);
+    if (float32) alphaRows32(logAlpha as Float32Array, row0, stride, n, il, ext, a3, lp as Float32Array, lpb, NC, banded);
+    else alphaRows64(logAlpha as Float64Array, row0, stride, n, il, ext, a3, lp as Float64Array, lpb, NC, banded);
     const last = row0 + (il - 1) * stride + 1;
     nll[b] = tl === 0 ? -logAlpha[last]! : -logAddExp(logAlpha[last + 2 * tl]!, logAlpha[last + 2 * tl - 1]!, float32, r, true);
   }
-  return { nll, logAlpha, stride };
+  return { nll, logAlpha, stride, banded };
 }
 
 /**
@@ -881,7 +923,7 @@ export function ctcLossBackward(
       `${OP}Backward: gradOutput shape ${formatShape(go.shape)} must equal the forward output's shape ${formatShape(outShape)}`,
     );
   }
-  const { nll, logAlpha, stride } = cachedAlphas(p);
+  const { nll, logAlpha, stride, banded } = cachedAlphas(p);
   const { T, N, C, r, blank } = p;
   // The gradient reaching _ctc_loss_backward, per sample.
   const gr = new Float64Array(N);
@@ -924,13 +966,13 @@ export function ctcLossBackward(
     }
     if (float32) {
       const g32 = grad as Float32Array;
-      betaRows32(logBeta as Float32Array, stride, n, il, ext, b3, lp as Float32Array, lpb, NC);
-      gradLogAdd32(logBeta as Float32Array, logAlpha as Float32Array, row0, stride, n, il, ext, g32, lpb, NC);
+      betaRows32(logBeta as Float32Array, stride, n, il, ext, b3, lp as Float32Array, lpb, NC, banded);
+      gradLogAdd32(logBeta as Float32Array, logAlpha as Float32Array, row0, stride, n, il, ext, g32, lpb, NC, banded);
       finishGrad32(g32, lp as Float32Array, lpb, il, C, NC, nllb, gr[b]!);
     } else {
       const g64 = grad as Float64Array;
-      betaRows64(logBeta as Float64Array, stride, n, il, ext, b3, lp as Float64Array, lpb, NC);
-      gradLogAdd64(logBeta as Float64Array, logAlpha as Float64Array, row0, stride, n, il, ext, g64, lpb, NC);
+      betaRows64(logBeta as Float64Array, stride, n, il, ext, b3, lp as Float64Array, lpb, NC, banded);
+      gradLogAdd64(logBeta as Float64Array, logAlpha as Float64Array, row0, stride, n, il, ext, g64, lpb, NC, banded);
       finishGrad64(g64, lp as Float64Array, lpb, il, C, NC, nllb, gr[b]!);
     }
   }
