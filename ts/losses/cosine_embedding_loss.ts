@@ -28,6 +28,9 @@
 //   the engine runs the later-created magnitude branches before prod_sum's), then prod_sum's
 //   g * input2 (summed to input1's shape) added to them; input2 likewise.
 // The sums and sums-to-shape follow ATen's order (../sum-to.ts atenSumTo).
+// Speed: inputs of one shape and dtype reduced over the last dim sum each row's three sums in one
+// pass (rowSums32/64: atenRowSum's order, each ILP column one chain), and backpropagate a block
+// of rows at a time as per-row scalars then one loop over the values (rowsBackward).
 
 import { broadcastShapes, expandTo, inferSizeMismatch } from '../broadcast.ts';
 import { wrapDim } from '../cosine-similarity.ts';
