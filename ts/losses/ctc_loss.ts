@@ -850,10 +850,19 @@ function planKey(p: Plan): (number | string | boolean)[] {
 
 /** The forward's alphas, always computed, kept for a backward of the same arguments. */
 function rememberAlphas(p: Plan): ReturnType<typeof alphas> {
+  const oldBits = lastForward?.lpBits; // the copy being replaced: refilled when it fits
   const result = alphas(p);
+  const bits = bitsOf(p.lp);
+  let lpBits: Int32Array;
+  if (oldBits !== undefined && oldBits.length === bits.length) {
+    oldBits.set(bits);
+    lpBits = oldBits;
+  } else {
+    lpBits = bits.slice();
+  }
   lastForward = {
     key: planKey(p),
-    lpBits: bitsOf(p.lp).slice(),
+    lpBits,
     labels: p.labels.slice(),
     offsets: p.offsets.slice(),
     inputLengths: p.inputLengths.slice(),
