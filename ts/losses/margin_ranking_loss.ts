@@ -182,6 +182,15 @@ function losses32(a: Float32Array, b: Float32Array, t: Float32Array, m: number, 
   const f = Math.fround;
   const s = pick;
   s[1] = 0;
+  if (m === 0) {
+    // + margin exact for a zero margin (the default): the float sum needs no rounding (-0 + +0 still +0)
+    for (let j = start, end = start + count, i = 0; j < end; j++, i++) {
+      const u = f(-t[j]! * f(a[j]! - b[j]!)) + m;
+      s[0] = u;
+      out[i] = s[Number(u < 0)]!;
+    }
+    return;
+  }
   for (let j = start, end = start + count, i = 0; j < end; j++, i++) {
     const u = f(f(-t[j]! * f(a[j]! - b[j]!)) + m);
     s[0] = u;
@@ -244,13 +253,15 @@ function backward32(
   const m = p.margin;
   const f = Math.fround;
   const strict = p.torch.clampMinGradZeroAtMin;
+  const zeroMargin = m === 0;
   const perElement = p.reduction === 'none';
   const s = pick;
   s[0] = 0;
   s[1] = gMean;
   for (let i = 0; i < g1.length; i++) {
     const nt = -t[i]!;
-    const u = f(f(nt * f(a[i]! - b[i]!)) + m);
+    const w = f(nt * f(a[i]! - b[i]!));
+    const u = zeroMargin ? w + m : f(w + m); // a zero margin's sum is exact
     if (perElement) s[1] = f(go[i]!);
     const v = f(s[Number(strict ? u > 0 : u >= 0)]! * nt); // (clamp passes ? g : 0) * (-target)
     g1[i] = v;
