@@ -58,6 +58,19 @@ export {
   type HingeEmbeddingOptions,
 } from './losses/hinge_embedding_loss.ts';
 export {
+  cosineEmbeddingLoss,
+  cosineEmbeddingLossBackward,
+  CosineEmbeddingLoss,
+  type CosineEmbeddingOptions,
+  type CosineEmbeddingGrads,
+} from './losses/cosine_embedding_loss.ts';
+export {
+  cosineSimilarity,
+  cosineSimilarityBackward,
+  type CosineSimilarityOptions,
+  type CosineSimilarityGrads,
+} from './cosine-similarity.ts';
+export {
   pairwiseDistance,
   pairwiseDistanceBackward,
   type PairwiseDistanceOptions,

@@ -21,6 +21,8 @@ import { nllLoss, nllLossBackward } from './nll_loss.ts';
 import { crossEntropyLoss, crossEntropyLossBackward } from './cross_entropy.ts';
 import { mseLoss, mseLossBackward } from './mse_loss.ts';
 import { l1Loss, l1LossBackward } from './l1_loss.ts';
+import { marginRankingLoss, marginRankingLossBackward } from './margin_ranking_loss.ts';
+import { hingeEmbeddingLoss, hingeEmbeddingLossBackward } from './hinge_embedding_loss.ts';
 import { multiMarginLoss, multiMarginLossBackward } from './multi_margin_loss.ts';
 import { ctcLoss, ctcLossBackward } from './ctc_loss.ts';
 import { decodeP, tripletMarginLoss, tripletMarginLossBackward } from './triplet_margin_loss.ts';
@@ -29,6 +31,7 @@ import {
   tripletMarginWithDistanceLoss,
   tripletMarginWithDistanceLossBackward,
 } from './triplet_margin_with_distance_loss.ts';
+import { cosineEmbeddingLoss, cosineEmbeddingLossBackward } from './cosine_embedding_loss.ts';
 
 /**
  * Values a tensor argument holds, for the fuzzers and the benchmark: 'logit' any float (extremes
@@ -294,6 +297,38 @@ export const LOSSES = {
       kwargs: { p: [1, 2], margin: [1, 0.5, 2, 0, -1, 30] },
     },
   },
+  // input1, input2: scores; target +-1; all three broadcast (of one dim from torch 1.11; before, none 0-d)
+  margin_ranking_loss: {
+    args: ['input1', 'input2', 'target'],
+    grads: ['input1', 'input2'],
+    forward: marginRankingLoss,
+    backward: marginRankingLossBackward,
+    domain: {
+      tensorKwargs: [],
+      input: 'logit',
+      target: 'sign',
+      minRank: 0,
+      maxRank: 3,
+      targetBroadcasts: true,
+      extraArgs: { input2: 'logit' },
+      kwargs: { margin: [0, 0.5, 1, -0.5, 2] },
+    },
+  },
+  // input: distances (any float); target +-1 (others add both terms), broadcast with the input
+  hinge_embedding_loss: {
+    ...INPUT_TARGET,
+    forward: hingeEmbeddingLoss,
+    backward: hingeEmbeddingLossBackward,
+    domain: {
+      tensorKwargs: [],
+      input: 'logit',
+      target: 'sign',
+      minRank: 0,
+      maxRank: 3,
+      targetBroadcasts: true,
+      kwargs: { margin: [1, 0.5, 0, -1, 2] },
+    },
+  },
   // anchor, positive, negative: (N, D) vectors or unbatched (D), any floats; no target
   triplet_margin_loss: {
     args: ['anchor', 'positive', 'negative'],
@@ -313,6 +348,24 @@ export const LOSSES = {
     },
     // p = inf is recorded as "inf" (JSON has no infinity)
     kwargDecoders: { p: decodeP },
+  },
+  // input1, input2: (N, D) embeddings with an (N) target, or unbatched (D) with a 0-d target (torch >= 1.11); target +-1
+  cosine_embedding_loss: {
+    args: ['input1', 'input2', 'target'],
+    grads: ['input1', 'input2'],
+    forward: cosineEmbeddingLoss,
+    backward: cosineEmbeddingLossBackward,
+    domain: {
+      tensorKwargs: [],
+      input: 'logit',
+      target: 'sign',
+      minRank: 1,
+      maxRank: 2,
+      targetBroadcasts: false,
+      layout: 'vectors',
+      extraArgs: { input2: 'logit' },
+      kwargs: { margin: [0, 0.5, -0.5, 1] },
+    },
   },
   // anchor, positive, negative as for triplet_margin_loss; distance_function recorded by name
   triplet_margin_with_distance_loss: {
