@@ -1,13 +1,16 @@
-"""Golden generator: runs every case of one loss through real torch, prints the golden file on stdout.
+"""Golden generator (format 3): a loss's case inputs without torch, or one torch's results for them.
 
-    python python/goldens.py binary_cross_entropy_with_logits [--seed 1234] [--cpu-capability avx2]
-    python python/goldens.py --cases path/to/sigmoid_focal_loss.py   (a user's own case module)
+    python python/goldens.py binary_cross_entropy_with_logits --inputs [--seed 1234] > cases.json
+    python python/goldens.py binary_cross_entropy_with_logits --from-cases cases.json [--cpu-capability avx2]
+    python python/goldens.py --cases path/to/sigmoid_focal_loss.py --inputs   (a user's own case module)
 
-Runs on torch 1.5+ and Python 3.6+. Output depends only on the torch build, the seed and the two
-pins below: ATen's CPU kernels (the vector width sets the float summation order) and one thread
+--inputs never imports torch and runs on any Python 3.6+; torch-loss-parity runs it once, with the
+host's Python, so every torch release evaluates the same bytes. --from-cases runs on torch 1.5+ and
+Python 3.6+; its output depends only on the torch build, the cases file and the two pins below: ATen's CPU kernels (the vector width sets the float summation order) and one thread
 (parallel reductions split sums by thread). Both are recorded in the file's "environment".
 """
 import argparse
+import hashlib
 import importlib
 import importlib.util
 import json
@@ -23,9 +26,9 @@ if HERE not in sys.path:
 
 from cases import LOSSES  # noqa: E402
 from cases.common import Tensor, rng_factory  # noqa: E402
-from samples import RegexMismatch, encode, run_sample  # noqa: E402
+from samples import RegexMismatch, encode_plain, run_sample  # noqa: E402
 
-FORMAT = 2
+FORMAT = 3
 TOLERANCE = {"float32": {"rtol": 1.3e-6, "atol": 1e-5}, "float64": {"rtol": 1e-7, "atol": 1e-7}}
 EXIT_NO_TORCH, EXIT_OLD_TORCH = 3, 4
 
@@ -66,18 +69,19 @@ def environment(torch, cpu_capability):
             "threads": torch.get_num_threads(), "machine": platform.machine()}
 
 
-def described_tensor(torch, t, case_dtype):
-    """A case module's tensor(...) as golden JSON, its values rounded to the dtype by torch."""
-    dtype = getattr(torch, t.dtype or case_dtype)
-    return encode(torch, torch.tensor(t.values, dtype=dtype).reshape(t.shape))
+def described_tensor(t, case_dtype):
+    """A case module's tensor(...) as golden JSON, its values rounded to the dtype without torch
+    (samples.encode_plain: the bytes torch's own rounding gives)."""
+    return encode_plain(t.shape, t.dtype or case_dtype, t.values)
 
 
-def sample_json(torch, spec):
-    """A case module's sample(...) with its tensors as golden JSON."""
-    as_json = lambda v: described_tensor(torch, v, spec["dtype"]) if isinstance(v, Tensor) else v
-    return {"args": {name: as_json(v) for name, v in spec["args"].items()},
+def case_json(spec, case_id):
+    """A case module's sample(...) as a line of the cases file: its tensors as golden JSON."""
+    as_json = lambda v: described_tensor(v, spec["dtype"]) if isinstance(v, Tensor) else v
+    return {"id": case_id, "dtype": spec["dtype"],
+            "args": {name: as_json(v) for name, v in spec["args"].items()},
             "kwargs": {name: as_json(v) for name, v in spec["kwargs"].items()},
-            "error_regex": spec["error_regex"]}
+            "tags": spec["tags"], "error_regex": spec["error_regex"]}
 
 
 def grad_output_draw(rng):
@@ -149,69 +153,121 @@ def check_spec(module, spec):
         raise SystemExit("%s %s with an argument that is not tensor(shape, values)" % (where, spec["id"]))
 
 
-def generate(stem, seed, cpu_capability, module=None):
-    torch, F = import_torch(cpu_capability)
+def module_header(stem, module):
+    return {"format": FORMAT, "loss": stem, "function": module.FUNCTION, "args": list(module.ARGS),
+            "grads": list(getattr(module, "GRADS", ("input",)))}
+
+
+def inputs(stem, seed, module=None):
+    """The cases file: every case's inputs, made by this Python without torch (torch is never imported),
+    so that every torch release evaluates the same bytes (docs/golden-format.md: the host-Python rule)."""
     if module is None:
         module = importlib.import_module("cases." + stem)
     check_module(stem, module)
-    header = {"format": FORMAT, "loss": stem, "function": module.FUNCTION, "args": list(module.ARGS),
-              "grads": list(getattr(module, "GRADS", ("input",))), "torch": torch.__version__,
-              "python": platform.python_version(), "seed": seed, "environment": environment(torch, cpu_capability),
-              "tolerance": TOLERANCE, "unavailable": None}
+    header = module_header(stem, module)
+    header.update({"seed": seed, "python": platform.python_version()})
+    rng = rng_factory(seed)
+    cases = []
+    seen = set()
+    for spec in module.cases(rng):
+        check_spec(module, spec)
+        case_id = "%s/%s" % (stem, spec["id"])
+        if case_id in seen:
+            raise SystemExit("%s: duplicate case id %s (ids must say what a case is, and be unique)" % (module.__name__, case_id))
+        seen.add(case_id)
+        cases.append(case_json(spec, case_id))
+    return header, cases
+
+
+def read_cases(source, where):
+    """The text of a cases file, parsed; a file of another format or loss is refused plainly."""
+    try:
+        data = json.loads(source)
+    except ValueError as e:
+        raise SystemExit("%s: not a cases file (not JSON: %s)" % (where, e))
+    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("cases"), list):
+        raise SystemExit("%s: not a cases file of golden format %d (python/goldens.py STEM --inputs makes one)" % (where, FORMAT))
+    return data
+
+
+def results(stem, source, where, cpu_capability, module=None):
+    """One torch release's results for the cases in `source` (a cases file's text), in its order."""
+    cases_file = read_cases(source, where)
+    if module is None:
+        module = importlib.import_module("cases." + stem)
+    check_module(stem, module)
+    expected = module_header(stem, module)
+    for key in ("loss", "function", "args", "grads"):
+        if cases_file.get(key) != expected[key]:
+            raise SystemExit("%s: its %s is %r, but the case module's is %r: the cases file is of another module "
+                             "(regenerate it: python/goldens.py %s --inputs)" % (where, key, cases_file.get(key), expected[key], stem))
+    seed = cases_file["seed"]
+    torch, F = import_torch(cpu_capability)
+    header = expected
+    header.update({"torch": torch.__version__, "python": platform.python_version(), "seed": seed,
+                   "environment": environment(torch, cpu_capability), "tolerance": TOLERANCE, "unavailable": None,
+                   "cases_sha256": hashlib.sha256(source.encode("utf-8")).hexdigest()})
     available = getattr(module, "available", lambda torch, F: True)
     if not available(torch, F):
         header["unavailable"] = "torch %s has no F.%s" % (torch.__version__, module.FUNCTION)
         sys.stderr.write("total %s 0\n" % stem)
         return header, []
     rng = rng_factory(seed)
-    cases = []
-    seen = set()
-    specs = list(module.cases(rng))
-    sys.stderr.write("total %s %d\n" % (stem, len(specs)))
-    for spec in specs:
-        check_spec(module, spec)
-        case_id = "%s/%s" % (stem, spec["id"])
-        if case_id in seen:
-            raise SystemExit("%s: duplicate case id %s (ids must say what a case is, and be unique)" % (module.__name__, case_id))
-        seen.add(case_id)
-        sample = sample_json(torch, spec)
+    out = []
+    sys.stderr.write("total %s %d\n" % (stem, len(cases_file["cases"])))
+    for case in cases_file["cases"]:
+        case_id = case["id"]
+        sample = {"args": case["args"], "kwargs": case["kwargs"], "error_regex": case["error_regex"]}
         try:
             body = run_sample(torch, F, module, sample, grad_output_draw(rng("grad_output", case_id)), case_id)
         except RegexMismatch as e:
             raise SystemExit("%s: %s" % (module.__name__, e))
-        case = {"id": case_id, "dtype": spec["dtype"], "args": sample["args"], "kwargs": sample["kwargs"]}
-        case.update(body)
-        case["tags"] = spec["tags"]
-        cases.append(case)
-        sys.stderr.write("progress %s %d\n" % (stem, len(cases)))
-    return header, cases
+        result = {"id": case_id}
+        result.update(body)
+        out.append(result)
+        sys.stderr.write("progress %s %d\n" % (stem, len(out)))
+    return header, out
 
 
-def dumps(header, cases):
-    """One case per line, so a diff of two golden files reads case by case."""
+def dumps(header, key, items):
+    """One case (or result) per line, so a diff of two files reads case by case."""
     dump = lambda obj: json.dumps(obj, separators=(",", ":"), allow_nan=False)
     head = dump(header)[:-1]
-    lines = [head + ',"cases":[']
-    lines += [dump(c) + ("," if i + 1 < len(cases) else "") for i, c in enumerate(cases)]
+    lines = [head + ',"%s":[' % key]
+    lines += [dump(c) + ("," if i + 1 < len(items) else "") for i, c in enumerate(items)]
     lines.append("]}")
     return "\n".join(lines) + "\n"
+
+
+def read_source(path):
+    """A cases file's text: from the file, or from stdin ('-'; torch-loss-parity sends it after our sources)."""
+    if path == "-":
+        return sys.stdin.read(), "the cases file on stdin"
+    with open(path, "rb") as f:
+        return f.read().decode("utf-8"), path
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("loss", nargs="?", choices=LOSSES, help="a loss of this repository (python/cases/<stem>.py)")
     parser.add_argument("--cases", metavar="FILE", help="a user's own case module instead; its file name is the stem")
-    parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--inputs", action="store_true", help="print the cases file (the inputs; no torch)")
+    parser.add_argument("--from-cases", metavar="FILE", help="print this torch's results for a cases file ('-': stdin)")
+    parser.add_argument("--seed", type=int, default=1234, help="with --inputs (the results take the cases file's)")
     parser.add_argument("--cpu-capability", default="avx2", choices=("default", "avx2", "avx512"))
     args = parser.parse_args(argv)
     if (args.loss is None) == (args.cases is None):
         parser.error("give one loss, or --cases FILE")
-    if args.cases is None:
-        header, cases = generate(args.loss, args.seed, args.cpu_capability)
+    if args.inputs == (args.from_cases is not None):
+        parser.error("give --inputs (the cases file) or --from-cases FILE (a torch's results for it)")
+    stem, module = (args.loss, None) if args.cases is None else load_user_module(args.cases)
+    if args.inputs:
+        header, cases = inputs(stem, args.seed, module)
+        sys.stdout.write(dumps(header, "cases", cases))
     else:
-        stem, module = load_user_module(args.cases)
-        header, cases = generate(stem, args.seed, args.cpu_capability, module)
-    sys.stdout.write(dumps(header, cases))
+        source, where = read_source(args.from_cases)
+        header, out = results(stem, source, where, args.cpu_capability, module)
+        sys.stdout.write(dumps(header, "results", out))
 
 
 def run_then_exit(main):

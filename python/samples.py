@@ -1,4 +1,4 @@
-"""One sample through real torch: the code goldens.py and worker.py share (golden format 2).
+"""One sample through real torch: the code goldens.py and worker.py share (golden format 3).
 
 A sample is OpInfo's SampleInput(args, kwargs) as JSON: tensor arguments by torch's names, in torch's
 order, and keyword arguments of any kind torch takes (numbers, booleans, strings, None, tensors).
@@ -52,12 +52,31 @@ def dtype_name(torch, dtype):
     return str(dtype).replace("torch.", "")
 
 
-def encode(torch, t):
-    """A torch tensor as golden-format JSON."""
-    t = t.detach()
-    dtype = dtype_name(torch, t.dtype)
-    values = t.reshape(-1).tolist()
-    out = {"shape": list(t.shape), "dtype": dtype}
+def rounded(dtype, v):
+    """A Python value as the dtype holds it, without torch, as torch.tensor(values, dtype=...) stores it:
+    float32 by C's double -> float conversion (struct.pack('<f'): round to nearest even, subnormals kept;
+    it raises OverflowError only where the rounded value is infinite, which torch stores as +-inf),
+    NaN and infinities kept; float64 as the double; int64 / int32 truncated toward zero; bool as truth."""
+    if dtype == "float32":
+        v = float(v)
+        if math.isnan(v) or math.isinf(v):
+            return v
+        try:
+            return struct.unpack("<f", struct.pack("<f", v))[0]
+        except OverflowError:
+            return math.copysign(math.inf, v)
+    if dtype == "float64":
+        return float(v)
+    if dtype in ("int64", "int32"):
+        return int(v)
+    if dtype == "bool":
+        return bool(v)
+    raise ValueError("unknown dtype %r" % dtype)
+
+
+def encode_values(shape, dtype, values):
+    """Flat values already of the dtype (a tensor's tolist(), or rounded(...)) as golden-format JSON."""
+    out = {"shape": list(shape), "dtype": dtype}
     if len(values) > INLINE_MAX:
         raw = struct.pack("<%d%s" % (len(values), STRUCT[dtype]), *values)
         out["base64"] = base64.b64encode(raw).decode("ascii")
@@ -66,6 +85,18 @@ def encode(torch, t):
             values = [shortest_float32(v) if math.isfinite(v) else v for v in values]
         out["data"] = [encode_number(v) for v in values]
     return out
+
+
+def encode_plain(shape, dtype, values):
+    """A tensor given by shape, dtype and Python values (a case module's tensor(...)) as golden-format
+    JSON, torch-free: the same bytes as encode(torch, torch.tensor(values, dtype=dtype).reshape(shape))."""
+    return encode_values(shape, dtype, [rounded(dtype, v) for v in values])
+
+
+def encode(torch, t):
+    """A torch tensor as golden-format JSON."""
+    t = t.detach()
+    return encode_values(list(t.shape), dtype_name(torch, t.dtype), t.reshape(-1).tolist())
 
 
 def values_of(t):

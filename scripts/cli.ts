@@ -152,7 +152,7 @@ function cli(): Command {
       .option('--html <file>', 'also write a self-contained HTML report to this file')
       .option(
         '--golden-dir <dir>',
-        'the golden files (golden/torch-<version>/<stem>.json)',
+        'the golden folder (cases/<stem>.json and torch-<version>/<stem>.json: golden format 3)',
         process.env.TORCH_PARITY_GOLDEN_DIR || GOLDEN_DIR,
       )
       .action(async (o: { json?: boolean; torch?: string; loss?: LossStem[]; shard?: Shard; html?: string; goldenDir: string }) => {

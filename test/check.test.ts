@@ -366,6 +366,8 @@ describe.concurrent('a broken implementation is a failure naming its case (exit 
   const dir = join(scratch, 'one', `torch-${NEWEST}`);
   mkdirSync(dir, { recursive: true });
   copyFileSync(join(root, 'golden', `torch-${NEWEST}`, `${BCE}.json`), join(dir, `${BCE}.json`));
+  mkdirSync(join(scratch, 'one', 'cases'), { recursive: true });
+  copyFileSync(join(root, 'golden', 'cases', `${BCE}.json`), join(scratch, 'one', 'cases', `${BCE}.json`));
   const golden = join(scratch, 'one');
   const newest = bce.find((g) => g.torch === NEWEST)!;
   // cases torch computes with a gradient, whose output is not [7] (the 'other-shape' reply)

@@ -220,14 +220,17 @@ describe('parity', () => {
   test('a malformed golden file: one line naming the file and the JSON path, exit 2', async () => {
     const dir = join(scratch, 'golden');
     mkdirSync(join(dir, 'torch-1.13.0a0'), { recursive: true });
-    const good = JSON.parse(readFileSync(loadGoldens().find((g) => g.golden.loss === 'soft_margin_loss')!.file, 'utf8'));
-    good.cases[3].dtype = 'float16';
+    mkdirSync(join(dir, 'cases'), { recursive: true });
+    const committed = loadGoldens().find((g) => g.golden.loss === 'soft_margin_loss')!;
+    const good = JSON.parse(readFileSync(committed.file, 'utf8'));
+    good.results[3].output.dtype = 'float16';
     writeFileSync(join(dir, 'torch-1.13.0a0', 'soft_margin_loss.json'), JSON.stringify(good));
+    writeFileSync(join(dir, 'cases', 'soft_margin_loss.json'), readFileSync(committed.casesFile));
     const r = await cli(['parity', '--golden-dir', dir]);
     expect(r.exitCode).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/torch-1\.13\.0a0\/soft_margin_loss\.json: invalid golden file at \$\.cases\[3\]\.dtype/);
+    expect(r.stderr).toMatch(/torch-1\.13\.0a0\/soft_margin_loss\.json: invalid golden file at \$\.results\[3\]\.output\.dtype/);
   }, 60_000);
 });
 
@@ -266,9 +269,18 @@ describe('fuzz', () => {
     expect(text.stdout).toMatch(
       /^FAIL soft_margin_loss: torch raised ValueError \(the fake torch rejects every case\); the port returned a result$/m,
     );
-    expect(text.stdout).toMatch(/Add this case to test\/regressions\/torch-2\.6\.0\+fake\/soft_margin_loss\.json/);
+    expect(text.stdout).toMatch(/its inputs as a line of test\/regressions\/cases\/soft_margin_loss\.json:\n/);
+    expect(text.stdout).toMatch(
+      /its results as the line at the same place in test\/regressions\/torch-2\.6\.0\+fake\/soft_margin_loss\.json/,
+    );
     expect(text.stdout).toMatch(/\n0 cases agree, 1 of 1 losses disagree \(torch 2\.6\.0\+fake .*seed 3, [\d.]+ s\)$/);
-    const printed = text.stdout.split('\n').find((l) => l.startsWith('{'))!;
+    // The two printed lines (the cases file's and the results file's) join to the golden case.
+    const [inputs, outcome] = text.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const { error_regex: _regex, ...caseInputs } = inputs!;
+    const printed = JSON.stringify({ ...caseInputs, ...outcome });
     expect(asJson.exitCode).toBe(1);
     const report = JSON.parse(asJson.stdout) as FuzzReport;
     expect(Object.keys(report).sort()).toEqual(keys);
@@ -276,7 +288,7 @@ describe('fuzz', () => {
     expect(report.failures[0]!.golden).toEqual(JSON.parse(printed));
     const c = GoldenCase.parse(JSON.parse(printed));
     const golden = {
-      format: 2 as const,
+      format: 3 as const,
       loss: 'soft_margin_loss',
       function: 'soft_margin_loss',
       args: ['input', 'target'],

@@ -30,7 +30,7 @@ const CLASSIC_CASE = 'multilabel_soft_margin_loss/float32/mean/classic/4x3';
 
 /** What a user's tarball may hold: the build (JS and declarations), goldens, the Python generator, docs. */
 const SHIPPED =
-  /^(LICENSE|README\.md|PORTING\.md|package\.json|dist\/(ts|scripts)\/.+\.(js|d\.ts)|golden\/torch-[^/]+\/[a-z0-9_]+\.json|python\/.+\.py|docs\/.+\.md)$/;
+  /^(LICENSE|README\.md|PORTING\.md|package\.json|dist\/(ts|scripts)\/.+\.(js|d\.ts)|golden\/(torch-[^/]+|cases)\/[a-z0-9_]+\.json|python\/.+\.py|docs\/.+\.md)$/;
 const NEVER_SHIPPED =
   /(^|\/)(test|tests|\.ci|\.github|reports|node_modules)\/|\.test\.|stryker|vitest[^/]*\.config|tsconfig|biome|\.attw|sum_fixture/;
 
@@ -177,7 +177,12 @@ test('Node (CommonJS require) computes the classic values exactly', async () => 
 
 test('the harness entry loads the shipped goldens and the classic case passes through the port', async () => {
   const { stdout } = await run(process.execPath, ['harness.mjs'], esm);
-  const { goldenDir, results } = JSON.parse(stdout) as { goldenDir: string; results: { torch: string; ok: boolean }[] };
+  const { goldenDir, results, joined } = JSON.parse(stdout) as {
+    goldenDir: string;
+    results: { torch: string; ok: boolean }[];
+    joined: boolean;
+  };
+  expect(joined).toBe(true);
   expect(realpathSync(goldenDir)).toBe(realpathSync(join(esm, 'node_modules', 'torch-loss-parity', 'golden')));
   const torches = repoGoldens().filter(({ golden }) => golden.cases.some((c) => c.id === CLASSIC_CASE));
   expect(torches.length, `golden files with ${CLASSIC_CASE}`).toBeGreaterThanOrEqual(CLASSIC_TORCH_VERSIONS.length);

@@ -107,10 +107,12 @@ for (const { path, kernels } of PATHS) {
 
 test('a malformed golden file fails naming the file and the JSON path', () => {
   const g = goldens[0]!;
+  const cases = { source: readFileSync(g.casesFile), file: g.casesFile };
   const json = JSON.parse(readFileSync(g.file, 'utf8'));
-  json.cases[3].output = { shape: [2], dtype: 'float32', data: [1, 'oops'] };
-  expect(() => parseGolden(JSON.stringify(json), g.file)).toThrow(`${g.file}: invalid golden file at $.cases[3].output`);
-  json.cases[3].output = { shape: [2], dtype: 'float32', data: [1] };
-  expect(() => parseGolden(JSON.stringify(json), g.file)).toThrow(/\$\.cases\[3\]\.output: the number of values/);
-  expect(() => parseGolden('{"format": 1,', 'x.json')).toThrow(/^x\.json: not JSON/);
+  json.results[3].output = { shape: [2], dtype: 'float32', data: [1, 'oops'] };
+  expect(() => parseGolden(JSON.stringify(json), g.file, { cases })).toThrow(`${g.file}: invalid golden file at $.results[3].output`);
+  json.results[3].output = { shape: [2], dtype: 'float32', data: [1] };
+  expect(() => parseGolden(JSON.stringify(json), g.file, { cases })).toThrow(/\$\.results\[3\]\.output: the number of values/);
+  expect(() => parseGolden('{"format": 1,', 'x.json', { cases })).toThrow(/^x\.json: not JSON/);
+  expect(parseGolden(readFileSync(g.file), g.file, { cases })).toEqual(g.golden);
 });

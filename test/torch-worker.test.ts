@@ -1,11 +1,12 @@
 // The torch worker's and the Python bootstrap's failure modes, without torch: a command that cannot
 // start says why, and the bootstrap runs python/ from memory, leaving nothing on disk.
 
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { startPython } from '../scripts/lib/torch-python.ts';
+import { GOLDEN_DIR } from '../ts/golden/paths.ts';
 import { TorchWorker, findTorchInterpreter } from '../scripts/lib/torch-worker.ts';
 
 const python = { command: ['python3'], origin: 'PATH' }; // the host's Python, without torch
@@ -37,8 +38,12 @@ test('a worker interpreter killed by a signal names the signal', async () => {
 
 test('the bootstrap imports python/ from memory and writes no temporary folder', async () => {
   const before = readdirSync(tmpdir()).filter((n) => n.startsWith('torch-parity-'));
-  // goldens.py imports cases (a package) and cases.common before it imports torch, then exits 3 here
-  const r = await startPython(python, 'goldens.py', ['soft_margin_loss'], { timeoutMs: 60_000 });
+  // goldens.py imports cases (a package) and cases.common and reads the cases file (sent on stdin
+  // after the sources) before it imports torch, then exits 3 here
+  const r = await startPython(python, 'goldens.py', ['soft_margin_loss', '--from-cases', '-'], {
+    timeoutMs: 60_000,
+    input: readFileSync(join(GOLDEN_DIR, 'cases', 'soft_margin_loss.json')),
+  });
   expect(String(r.stderr)).toMatch(/torch is not importable/);
   expect(r.exitCode).toBe(3);
   const tb = await startPython(python, 'goldens.py', ['no_such_loss'], { timeoutMs: 60_000 });
@@ -77,9 +82,10 @@ test('a script killed mid-run leaves no temporary folder behind', async () => {
     const child = startPython(
       { command: ['env', `PYTHONPATH=${fakeTorch}`, 'python3'], origin: 'test' },
       'goldens.py',
-      ['soft_margin_loss'],
+      ['soft_margin_loss', '--from-cases', '-'],
       {
         timeoutMs: 60_000,
+        input: readFileSync(join(GOLDEN_DIR, 'cases', 'soft_margin_loss.json')),
       },
     );
     await new Promise((resolve) => child.stderr.once('data', resolve));

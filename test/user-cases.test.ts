@@ -4,6 +4,7 @@
 // (parseGolden's anyLoss) and stays strict for golden/. The torch runs use Debian's torch 1.13
 // (/usr/bin/python3, or TORCH_PYTHON) and skip, saying so, without it.
 
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, test } from 'vitest';
 import { GOLDEN_DIR, PACKAGE_ROOT } from '../ts/golden/paths.ts';
 import { loadGoldens } from '../ts/golden/run.ts';
-import { parseGolden } from '../ts/golden/schema.ts';
+import { parseGolden, parseResults } from '../ts/golden/schema.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'user-cases-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -31,24 +32,41 @@ function cli(args: string[], env: Record<string, string> = {}) {
   });
 }
 
-/** A committed golden file of this repository, as JSON, renamed to another loss. */
-function renamed(loss: string): string {
-  const file = join(GOLDEN_DIR, 'torch-1.13.0a0', 'soft_margin_loss.json');
-  const json = JSON.parse(readFileSync(file, 'utf8')) as { loss: string; cases: { id: string }[] };
+/** A committed cases file of this repository, as JSON, renamed to another loss. */
+function renamedCases(loss: string): string {
+  const json = JSON.parse(readFileSync(join(GOLDEN_DIR, 'cases', 'soft_margin_loss.json'), 'utf8')) as { loss: string };
   json.loss = loss;
   return JSON.stringify(json);
 }
 
+/** A committed results file of this repository, as JSON, renamed to another loss (made from renamedCases(loss)). */
+function renamed(loss: string): string {
+  const file = join(GOLDEN_DIR, 'torch-1.13.0a0', 'soft_margin_loss.json');
+  const json = JSON.parse(readFileSync(file, 'utf8')) as { loss: string; cases_sha256: string };
+  json.loss = loss;
+  json.cases_sha256 = createHash('sha256').update(renamedCases(loss)).digest('hex');
+  return JSON.stringify(json);
+}
+const casesOf = (loss: string) => ({ cases: { source: renamedCases(loss), file: 'c.json' } });
+
 describe('the schema: any loss name for a user folder, registered stems for golden/', () => {
   test('parseGolden rejects a loss without a port, unless anyLoss', () => {
-    expect(() => parseGolden(renamed('sigmoid_focal_loss'), 'f.json')).toThrow(/^f\.json: invalid golden file at \$\.loss: /);
-    expect(parseGolden(renamed('sigmoid_focal_loss'), 'f.json', { anyLoss: true }).loss).toBe('sigmoid_focal_loss');
+    expect(() => parseGolden(renamed('sigmoid_focal_loss'), 'f.json', casesOf('sigmoid_focal_loss'))).toThrow(
+      /^c\.json: invalid cases file at \$\.loss: /,
+    );
+    expect(() => parseResults(renamed('sigmoid_focal_loss'), 'f.json')).toThrow(/^f\.json: invalid golden file at \$\.loss: /);
+    expect(parseGolden(renamed('sigmoid_focal_loss'), 'f.json', { anyLoss: true, ...casesOf('sigmoid_focal_loss') }).loss).toBe(
+      'sigmoid_focal_loss',
+    );
   });
 
   test('with anyLoss, a loss name must still be an identifier (it names a file)', () => {
     for (const bad of ['../escape', 'a/b', '', 'focal.loss', '1abc']) {
-      expect(() => parseGolden(renamed(bad), 'f.json', { anyLoss: true }), bad).toThrow(
+      expect(() => parseResults(renamed(bad), 'f.json', { anyLoss: true }), bad).toThrow(
         /f\.json: invalid golden file at \$\.loss: loss must be an identifier/,
+      );
+      expect(() => parseGolden(renamed(bad), 'f.json', { anyLoss: true, ...casesOf(bad) }), bad).toThrow(
+        /c\.json: invalid cases file at \$\.loss: loss must be an identifier/,
       );
     }
   });
@@ -56,9 +74,12 @@ describe('the schema: any loss name for a user folder, registered stems for gold
   test('loadGoldens: a folder with a user loss loads with anyLoss only; loss picks one loss', () => {
     const dir = join(work, 'schema', 'torch-1.13.0a0');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'my_loss.json'), renamed('my_loss'));
-    writeFileSync(join(dir, 'soft_margin_loss.json'), renamed('soft_margin_loss'));
-    expect(() => loadGoldens(join(work, 'schema'))).toThrow(/my_loss\.json: invalid golden file at \$\.loss/);
+    mkdirSync(join(work, 'schema', 'cases'), { recursive: true });
+    for (const loss of ['my_loss', 'soft_margin_loss']) {
+      writeFileSync(join(dir, `${loss}.json`), renamed(loss));
+      writeFileSync(join(work, 'schema', 'cases', `${loss}.json`), renamedCases(loss));
+    }
+    expect(() => loadGoldens(join(work, 'schema'))).toThrow(/torch-1\.13\.0a0\/my_loss\.json: invalid golden file at \$\.loss/);
     expect(loadGoldens(join(work, 'schema'), { anyLoss: true }).map((g) => g.golden.loss)).toEqual(['my_loss', 'soft_margin_loss']);
     expect(loadGoldens(join(work, 'schema'), { anyLoss: true, loss: 'my_loss' }).map((g) => g.golden.loss)).toEqual(['my_loss']);
     expect(loadGoldens(join(work, 'schema'), { loss: 'soft_margin_loss' }).map((g) => g.golden.loss)).toEqual(['soft_margin_loss']);
@@ -118,7 +139,7 @@ describe.skipIf(!hasTorch)(`golden --cases with real torch (${torchPython})`, ()
   const module = join(work, 'mine', 'margin_ranking_loss.py');
   const file = () => join(dir, 'torch-1.13.0a0', 'margin_ranking_loss.json');
 
-  test('generates a golden file of format 2 for an unported function, reports its drift, and --check passes', async () => {
+  test('generates golden files of format 3 for an unported function, reports its drift, and --check passes', async () => {
     mkdirSync(join(work, 'mine'), { recursive: true });
     writeFileSync(module, MODULE);
     const r = await cli(['golden', '--cases', module, '--golden-dir', dir, '--report-dir', reports]);
@@ -126,9 +147,13 @@ describe.skipIf(!hasTorch)(`golden --cases with real torch (${torchPython})`, ()
     expect(r.all).toMatch(/margin_ranking_loss has no port in this library/);
     expect(r.all).toMatch(/## margin_ranking_loss: nothing committed -> torch 1\.13\.0a0/);
     expect(r.all).toMatch(/golden\/ holds the new set/);
-    const golden = parseGolden(readFileSync(file()), file(), { anyLoss: true });
+    const casesFile = join(dir, 'cases', 'margin_ranking_loss.json');
+    const golden = parseGolden(readFileSync(file()), file(), {
+      anyLoss: true,
+      cases: { source: readFileSync(casesFile), file: casesFile },
+    });
     expect(golden).toMatchObject({
-      format: 2,
+      format: 3,
       loss: 'margin_ranking_loss',
       function: 'margin_ranking_loss',
       args: ['input1', 'input2', 'target'],
@@ -145,23 +170,44 @@ describe.skipIf(!hasTorch)(`golden --cases with real torch (${torchPython})`, ()
     const check = await cli(['golden', '--check', '--cases', module, '--golden-dir', dir]);
     expect(check.exitCode, check.all).toBe(0);
     expect(check.all).toMatch(/check: torch-1\.13\.0a0\/margin_ranking_loss\.json is byte-identical/);
+    expect(check.all).toMatch(/check: cases\/margin_ranking_loss\.json is byte-identical/);
   }, 300_000);
 
-  test('--check fails naming the case that differs; a regeneration puts it right at one commit point', async () => {
-    const bytes = readFileSync(file(), 'utf8');
+  test('--check fails naming the case that differs (results or inputs); a regeneration puts it right at one commit point', async () => {
     const id = 'margin_ranking_loss/float32/mean/margin0.0/5';
-    const lines = bytes.split('\n');
-    const at = lines.findIndex((l) => l.includes(`"id":"${id}"`));
-    lines[at] = lines[at]!.replace(/"tags":\[\]/, '"tags":["edited"]');
-    writeFileSync(file(), lines.join('\n'));
+    const edit = (path: string, from: RegExp, to: string) => {
+      const lines = readFileSync(path, 'utf8').split('\n');
+      const at = lines.findIndex((l) => l.includes(`"id":"${id}"`));
+      lines[at] = lines[at]!.replace(from, to);
+      writeFileSync(path, lines.join('\n'));
+    };
+    // A result edited: the set still loads (its cases file is the one it was made from).
+    const bytes = readFileSync(file(), 'utf8');
+    edit(file(), /"warnings":\[\]/, '"warnings":["edited"]');
     const check = await cli(['golden', '--check', '--cases', module, '--golden-dir', dir]);
     expect(check.exitCode, check.all).toBe(1);
-    expect(check.all).toContain(`differs from the regenerated file in 1 case(s):\n  ${id}`);
+    expect(check.all).toContain(`torch-1.13.0a0/margin_ranking_loss.json differs from the regenerated file in 1 case(s):\n  ${id}`);
+    expect(check.all).toMatch(/check: cases\/margin_ranking_loss\.json is byte-identical/);
     expect(check.all).toMatch(/check failed: golden\/ was not modified/);
 
     const again = await cli(['golden', '--cases', module, '--golden-dir', dir, '--report-dir', reports]);
     expect(again.exitCode, again.all).toBe(0);
     expect(again.all).toMatch(/## margin_ranking_loss: torch 1\.13\.0a0 \(Python [^)]+\) -> torch 1\.13\.0a0/);
+    expect(readFileSync(file(), 'utf8')).toBe(bytes);
+
+    // An input edited: --check names the case in the cases file; the results no longer join it.
+    const casesFile = join(dir, 'cases', 'margin_ranking_loss.json');
+    const casesBytes = readFileSync(casesFile, 'utf8');
+    edit(casesFile, /"tags":\[\]/, '"tags":["edited"]');
+    const inputs = await cli(['golden', '--check', '--cases', module, '--golden-dir', dir]);
+    expect(inputs.exitCode, inputs.all).toBe(1);
+    expect(inputs.all).toContain(
+      `check FAILED: cases/margin_ranking_loss.json (the case inputs) differs from the regenerated file in 1 case(s):\n  ${id}`,
+    );
+    expect(inputs.all).toMatch(/margin_ranking_loss\.json was made from other case inputs than .*cases\/margin_ranking_loss\.json/);
+    const repaired = await cli(['golden', '--cases', module, '--golden-dir', dir, '--report-dir', reports]);
+    expect(repaired.exitCode, repaired.all).toBe(0);
+    expect(readFileSync(casesFile, 'utf8')).toBe(casesBytes);
     expect(readFileSync(file(), 'utf8')).toBe(bytes);
   }, 300_000);
 

@@ -21,7 +21,8 @@ import {
   emptyDistribution,
   ulpDistance,
 } from '../../ts/golden/compare.ts';
-import { type GoldenCase, type GoldenFile, parseGolden, type TensorJson, type TorchError } from '../../ts/golden/schema.ts';
+import type { GoldenCase, GoldenFile, ParsedCases, TensorJson, TorchError } from '../../ts/golden/schema.ts';
+import { loadGoldenFile } from '../../ts/golden/run.ts';
 import type { Tensor } from '../../ts/tensor.ts';
 import { compareTorchVersions } from '../../ts/torch-version.ts';
 import { CONFIG_NAMES, configProblem, JsonConfig } from './check-config.ts';
@@ -79,10 +80,10 @@ interface Loaded {
   golden: AnyGolden;
 }
 
-/** One golden file, validated as parseGolden does; any loss name (a folder a user's case module made). */
-function parseAnyGolden(file: string): AnyGolden {
+/** One results file joined with its cases file (../cases/<stem>.json), validated; any loss name (a folder a user's case module made). */
+function parseAnyGolden(file: string, cache: Map<string, ParsedCases>): AnyGolden {
   try {
-    return parseGolden(readFileSync(file), file, { anyLoss: true });
+    return loadGoldenFile(file, { anyLoss: true }, cache).golden;
   } catch (e) {
     throw new CheckUsageError((e as Error).message);
   }
@@ -102,8 +103,9 @@ export function loadCheckGoldens(path: string): Loaded[] {
           .map((d) => join(path, d));
     for (const f of folders) for (const n of readdirSync(f).sort()) if (n.endsWith('.json')) files.push(join(f, n));
   }
+  const cache = new Map<string, ParsedCases>();
   return files.map((file) => {
-    const golden = parseAnyGolden(file);
+    const golden = parseAnyGolden(file, cache);
     const folder = basename(dirname(file));
     if (folder.startsWith('torch-') && folder !== `torch-${golden.torch}`)
       throw new CheckUsageError(`${file}: invalid golden file at $.torch: '${golden.torch}' in the folder ${folder}`);

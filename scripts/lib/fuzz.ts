@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { compareTensor } from '../../ts/golden/compare.ts';
 import { gradsByName, portOptions, toTensor } from '../../ts/golden/run.ts';
-import type { GoldenCase, TensorJson } from '../../ts/golden/schema.ts';
+import type { CaseInputs, CaseOutcome, GoldenCase, TensorJson } from '../../ts/golden/schema.ts';
 import { LOSSES, type LossDomain, type LossEntry, type LossStem, type ValueKind } from '../../ts/losses/registry.ts';
 import { LossArgumentError } from '../../ts/tensor.ts';
 import { classLayout, dtype, logit, numel, posWeightValue, reduction, target, values, weightValue } from './arbitraries.ts';
@@ -478,12 +478,45 @@ async function goldenCase(worker: TorchWorker, loss: LossStem, c: LiveCase, name
   return { ...base, ...recorded(reply), grad_output: gradOutput };
 }
 
+/** test/regressions/torch-<v>/<stem>.json -> test/regressions/cases/<stem>.json. */
+function casesFileFor(resultsFile: string): string {
+  return resultsFile.replace(/\/torch-[^/]+\/([^/]+)$/, '/cases/$1');
+}
+
+/** A joined case's line of a cases file (golden format 3). */
+function caseInputsOf(c: GoldenCase): CaseInputs {
+  return {
+    id: c.id,
+    dtype: c.dtype,
+    args: c.args,
+    kwargs: c.kwargs,
+    tags: c.tags,
+    error_regex: c.error?.regex ?? c.grad_error?.regex ?? null,
+  };
+}
+
+/** A joined case's line of a results file (golden format 3). */
+function caseOutcomeOf(c: GoldenCase): CaseOutcome {
+  return {
+    id: c.id,
+    output: c.output,
+    grad_output: c.grad_output,
+    grads: c.grads,
+    error: c.error,
+    grad_error: c.grad_error,
+    warnings: c.warnings,
+  };
+}
+
 /** A failure as the live test and the CLI print it: what differed, how to replay it, the case. */
 export function describeFailure(f: FuzzFailure): string {
   return (
     `FAIL ${f.loss}: ${f.message}\n` +
     `  (seed ${f.seed}, run ${f.run}, path ${f.path}, after ${f.shrinks} shrinks; replay: fuzz --loss ${f.loss} --seed ${f.seed} --runs ${f.run + 1})\n` +
-    `Add this case to ${f.regressionFile} (a golden file that the golden tests run):\n${JSON.stringify(f.golden)}`
+    `Add this case to the regression goldens that the golden tests run (golden format 3): its inputs as a line of ${casesFileFor(f.regressionFile)}:\n` +
+    `${JSON.stringify(caseInputsOf(f.golden))}\n` +
+    `and its results as the line at the same place in ${f.regressionFile}, whose cases_sha256 is then the sha256sum of the cases file:\n` +
+    `${JSON.stringify(caseOutcomeOf(f.golden))}`
   );
 }
 

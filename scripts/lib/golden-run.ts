@@ -38,8 +38,16 @@ import {
 import { basename, dirname, join, resolve } from 'node:path';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { GOLDEN_DIR, PACKAGE_ROOT } from '../../ts/golden/paths.ts';
-import { commitRecordPath, loadGoldens, recoverInterruptedCommit, type LoadedGolden } from '../../ts/golden/run.ts';
-import { LOSS_NAME, parseGolden, type GoldenFile } from '../../ts/golden/schema.ts';
+import { CASES_DIR, commitRecordPath, loadGoldens, recoverInterruptedCommit, type LoadedGolden } from '../../ts/golden/run.ts';
+import {
+  type CaseInputs,
+  type GoldenFile,
+  joinGolden,
+  LOSS_NAME,
+  type ParsedCases,
+  parseCases,
+  parseResults,
+} from '../../ts/golden/schema.ts';
 import { LOSS_STEMS } from '../../ts/losses/registry.ts';
 import { compareTorchVersions } from '../../ts/torch-version.ts';
 import { driftBetween, driftMarkdown, type FileDrift } from './drift.ts';
@@ -53,6 +61,7 @@ import {
   TORCH_TARGETS,
   defaultTimeoutSeconds,
   findTarget,
+  hostPython,
   howItEnded,
   interpreterFromEnv,
   interruptedBy,
@@ -121,11 +130,22 @@ export function defaultGoldenRunOptions(env = process.env): GoldenRunOptions {
 interface Generated {
   dir: string; // torch-<version>
   stem: string;
+  /** The results file's bytes. */
   bytes: Uint8Array;
+  /** Joined with the new cases file. */
   golden: GoldenFile;
 }
 
+/** A cases file made by the host's Python (cases/<stem>.json). */
+interface GeneratedCases {
+  stem: string;
+  bytes: Uint8Array;
+  parsed: ParsedCases;
+}
+
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** The least time the host's Python gets to make one loss's cases file (torch-free). */
+const INPUTS_TIMEOUT_FLOOR_SECONDS = 120;
 
 /** Regenerates, reports, checks parity and commits; returns the exit code. Owns SIGINT/SIGTERM/SIGHUP while it runs. */
 export async function runGolden(options: GoldenRunOptions, log: (line: string) => void): Promise<number> {
@@ -211,30 +231,63 @@ class GoldenRun {
     const anyLoss = user ? { anyLoss: true } : {};
     if (!opts.check) removeStaleFolders(opts.goldenDir, log);
 
-    const generated: Generated[] = [];
+    const interpreters: { interp: Interpreter; torch: string }[] = [];
     for (const target of targets) {
       const interp = target ? await provision(target, log, opts.timeoutSeconds) : fromEnv!;
       const { torch, python } = await probeTorch(interp, opts.timeoutSeconds);
       log(`torch ${torch} (Python ${python}) from ${interp.origin}: ${interp.command.join(' ')}`);
+      interpreters.push({ interp, torch });
+    }
+    // The inputs, once, by the host's Python without torch, before any results: every release
+    // evaluates these bytes. (After the probes, so that a missing torch fails fast.)
+    const host = hostPython();
+    log(`case inputs (${CASES_DIR}/<stem>.json) from ${host.origin}: ${host.command.join(' ')}`);
+    const newCases = new Map<string, GeneratedCases>();
+    for (const g of await Promise.all(stems.map((stem) => this.generateInputs(host, stem, user)))) {
+      const parsed = parseCases(g.bytes, `generated ${CASES_DIR}/${g.stem}.json`, anyLoss);
+      if (parsed.cases.loss !== g.stem) throw new HarnessError(`the generator for ${g.stem} wrote cases for loss '${parsed.cases.loss}'`);
+      newCases.set(g.stem, { ...g, parsed });
+    }
+
+    if (!opts.check) this.refuseStaleResults(newCases, new Set(interpreters.map((i) => `torch-${i.torch}`)));
+
+    const generated: Generated[] = [];
+    for (const { interp, torch } of interpreters) {
       for (const stem of stems) {
-        const bytes = await this.generate(interp, torch, stem, user);
-        const golden = parseGolden(bytes, `generated ${stem}.json for torch ${torch}`, anyLoss);
-        if (golden.loss !== stem) throw new HarnessError(`the generator for ${stem} wrote a file for loss '${golden.loss}'`);
-        if (golden.torch !== torch)
+        const cases = newCases.get(stem)!;
+        const bytes = await this.generate(interp, torch, stem, user, cases.bytes);
+        const where = `generated torch-${torch}/${stem}.json`;
+        const results = parseResults(bytes, where, anyLoss);
+        if (results.results.loss !== stem)
+          throw new HarnessError(`the generator for ${stem} wrote a file for loss '${results.results.loss}'`);
+        if (results.results.torch !== torch)
           throw new HarnessError(
-            `the generator for ${stem} wrote a file for torch ${golden.torch}, but the interpreter has torch ${torch}`,
+            `the generator for ${stem} wrote a file for torch ${results.results.torch}, but the interpreter has torch ${torch}`,
           );
-        generated.push({ dir: `torch-${golden.torch}`, stem, bytes, golden });
+        let golden: GoldenFile;
+        try {
+          golden = joinGolden(cases.parsed, results);
+        } catch (e) {
+          throw new HarnessError(`the generator for ${stem} under torch ${torch}: ${(e as Error).message}`);
+        }
+        generated.push({ dir: `torch-${torch}`, stem, bytes, golden });
       }
     }
 
     // Loaded only now, so that a missing interpreter or a failing generator fails fast.
     log(`comparing ${generated.length} regenerated files with ${this.label}`);
     const older: string[] = [];
-    const committed = loadGoldens(opts.goldenDir, {
-      onOtherFormat: (file, format) => older.push(`${file} (format ${String(format)})`),
-      ...anyLoss,
-    });
+    let committed: LoadedGolden[] = [];
+    try {
+      committed = loadGoldens(opts.goldenDir, {
+        onOtherFormat: (file, format) => older.push(`${file} (format ${String(format)})`),
+        ...anyLoss,
+      });
+    } catch (e) {
+      // A committed set that does not load (a cases file edited by hand, results made from other
+      // inputs) is what a regeneration repairs, and what --check reports byte by byte: no baseline.
+      log(`the committed set in ${this.label} does not load, so there is no drift baseline: ${(e as Error).message}`);
+    }
     if (older.length > 0) {
       log(`${older.length} committed files are of another golden format and are no baseline for the drift report: ${older.join(', ')}`);
     }
@@ -247,7 +300,7 @@ class GoldenRun {
     process.stdout.write(`\n${markdown}\n`);
     opts.onDrift?.(drifts);
 
-    if (opts.check) return this.check(generated, committed, anyLoss);
+    if (opts.check) return this.check([...newCases.values()], generated, committed, anyLoss);
 
     const rows: ParityRow[] = [];
     if (user)
@@ -256,7 +309,7 @@ class GoldenRun {
       log('running the ports against the new goldens');
       for (const g of generated) {
         await yieldToEvents();
-        rows.push(...parity([{ file: g.dir, torchDir: g.dir, golden: g.golden }]));
+        rows.push(...parity([{ file: g.dir, casesFile: join(CASES_DIR, `${g.stem}.json`), torchDir: g.dir, golden: g.golden }]));
       }
       process.stdout.write(`TypeScript ports against the new goldens:\n\n${parityTable(rows)}\n\n`);
     }
@@ -270,12 +323,13 @@ class GoldenRun {
       driftHtml(drifts, { command: 'torch-loss-parity golden', generatedAt: new Date().toISOString() }),
     );
 
-    await this.stage(generated);
+    await this.stage([...newCases.values()], generated);
+    this.validateStaged(anyLoss);
     await yieldToEvents();
     await this.commit();
 
     log(
-      `wrote ${generated.length} golden files: ${this.label} holds the new set; the drift report is in ${join(opts.reportDir, 'drift.md')} and drift.html`,
+      `wrote ${newCases.size} cases files and ${generated.length} results files: ${this.label} holds the new set; the drift report is in ${join(opts.reportDir, 'drift.md')} and drift.html`,
     );
     if (this.signal) {
       log(`interrupted by ${this.signal} after the commit point: ${this.label} holds the new set`);
@@ -288,21 +342,72 @@ class GoldenRun {
     return 0;
   }
 
-  /** Runs python/goldens.py for one loss, showing progress on a terminal (./progress.ts); returns its stdout bytes. */
-  private async generate(interp: Interpreter, torch: string, stem: string, user: UserCases | null): Promise<Uint8Array> {
-    const { timeoutSeconds } = this.opts;
+  /**
+   * The refusal before anything is written: results files of releases this run does not regenerate
+   * that were made from other inputs than the new cases files (their cases_sha256) would be stale.
+   */
+  private refuseStaleResults(newCases: ReadonlyMap<string, GeneratedCases>, regenerated: ReadonlySet<string>): void {
+    const { goldenDir } = this.opts;
+    if (!existsSync(goldenDir)) return;
+    const stale = new Map<string, string[]>(); // torch folder -> stems
+    for (const sub of readdirSync(goldenDir).sort()) {
+      if (!sub.startsWith('torch-') || regenerated.has(sub)) continue;
+      for (const [stem, cases] of newCases) {
+        const file = join(goldenDir, sub, `${stem}.json`);
+        if (!existsSync(file)) continue;
+        const head = readFileSync(file).subarray(0, 4096).toString('latin1').split('\n')[0]!;
+        const sha = /"cases_sha256":"([0-9a-f]{64})"/.exec(head)?.[1];
+        if (sha !== cases.parsed.sha256) stale.set(sub, [...(stale.get(sub) ?? []), stem]);
+      }
+    }
+    if (stale.size === 0) return;
+    const releases = [...stale.keys()].map((d) => d.slice('torch-'.length));
+    throw new HarnessError(
+      `the case inputs changed, and the committed results of torch ${releases.join(', ')} were made from other inputs ` +
+        `(${[...stale].map(([d, stems]) => `${d}: ${stems.join(', ')}`).join('; ')}): they would be stale. ` +
+        `Regenerate those releases too (--torch for each, or no --torch for all); nothing was written`,
+    );
+  }
+
+  /** Runs python/goldens.py --inputs for one loss under the host's Python (no torch); returns the cases file's bytes. */
+  private async generateInputs(host: Interpreter, stem: string, user: UserCases | null): Promise<{ stem: string; bytes: Uint8Array }> {
+    // Plain Python, no torch, a second or two: a --timeout meant for torch's probe or generator
+    // (seconds) does not cut it short on a loaded machine; it is killed after the larger of the two.
+    const timeoutSeconds = Math.max(this.opts.timeoutSeconds, INPUTS_TIMEOUT_FLOOR_SECONDS);
     const which = user ? ['--cases', user.path] : [stem];
-    const child = startPython(interp, 'goldens.py', [...which, '--seed', String(this.opts.seed)], {
+    const child = startPython(host, 'goldens.py', [...which, '--inputs', '--seed', String(this.opts.seed)], {
       timeoutMs: timeoutSeconds * 1000,
       stdoutBytes: true,
-      ...(user
-        ? {
-            extraSources: {
-              'user_cases/__init__.py': { source: '', path: join(PYTHON_DIR, 'user_cases', '__init__.py') },
-              [`user_cases/${stem}.py`]: { source: user.source, path: user.path },
-            },
-          }
-        : {}),
+      ...userSources(user, stem),
+    });
+    this.children.add(child);
+    const result = await child;
+    this.children.delete(child);
+    if (result.timedOut) throw new HarnessError(`the inputs generator for ${stem} did not finish within ${timeoutSeconds} s; killed it`);
+    if (interruptedBy(result)) throw new Interrupted(interruptedBy(result)!, `the inputs generator for ${stem}`);
+    if (result.exitCode !== 0) {
+      const tail = Buffer.from(result.stderr as unknown as Uint8Array)
+        .toString()
+        .trim()
+        .split('\n')
+        .slice(-30)
+        .join('\n');
+      throw new HarnessError(
+        `the inputs generator crashed for ${stem} under the host's Python (${howItEnded(result, host.command)}); the end of its stderr:\n${tail}`,
+      );
+    }
+    return { stem, bytes: result.stdout as Uint8Array };
+  }
+
+  /** Runs python/goldens.py --from-cases - for one loss (the cases file on stdin), showing progress on a terminal (./progress.ts); returns its stdout bytes. */
+  private async generate(interp: Interpreter, torch: string, stem: string, user: UserCases | null, cases: Uint8Array): Promise<Uint8Array> {
+    const { timeoutSeconds } = this.opts;
+    const which = user ? ['--cases', user.path] : [stem];
+    const child = startPython(interp, 'goldens.py', [...which, '--from-cases', '-'], {
+      timeoutMs: timeoutSeconds * 1000,
+      stdoutBytes: true,
+      input: cases,
+      ...userSources(user, stem),
     });
     this.children.add(child);
     const tail: string[] = [];
@@ -352,10 +457,13 @@ class GoldenRun {
    * The new golden/ tree, complete, in a sibling folder (same filesystem, so it can be swapped in):
    * the regenerated files written, every other file hard-linked from the current set.
    */
-  private async stage(generated: readonly Generated[]): Promise<void> {
+  private async stage(cases: readonly GeneratedCases[], generated: readonly Generated[]): Promise<void> {
     const { goldenDir } = this.opts;
     this.staging = mkdtempSync(join(dirname(goldenDir), `.${basename(goldenDir)}-staging-${process.pid}-`));
-    const fresh = new Map(generated.map((g) => [join(g.dir, `${g.stem}.json`), g.bytes]));
+    const fresh = new Map<string, Uint8Array>([
+      ...cases.map((c) => [join(CASES_DIR, `${c.stem}.json`), c.bytes] as const),
+      ...generated.map((g) => [join(g.dir, `${g.stem}.json`), g.bytes] as const),
+    ]);
     if (existsSync(goldenDir)) {
       chmodSync(this.staging, statSync(goldenDir).mode & 0o7777); // mkdtemp's 0700 must not become golden/'s
       linkTree(goldenDir, this.staging, '', fresh);
@@ -366,6 +474,20 @@ class GoldenRun {
       writeFileSync(join(this.staging, rel), bytes);
     }
     this.stagedInode = statSync(this.staging).ino;
+  }
+
+  /**
+   * The staged tree as loadGoldens will read it: every results file joins its cases file (a stale
+   * one, made from other inputs, fails here, before the commit). Files of another format are left out.
+   */
+  private validateStaged(anyLoss: { anyLoss?: boolean }): void {
+    const other: string[] = [];
+    try {
+      loadGoldens(this.staging!, { ...anyLoss, onOtherFormat: (file) => other.push(file) });
+    } catch (e) {
+      throw new HarnessError(`the new set does not validate: ${(e as Error).message}`);
+    }
+    if (other.length > 0) this.log(`(${other.length} files of another golden format stay as they are: ${other.join(', ')})`);
   }
 
   /** The commit point: golden/ becomes the staged tree in one step; the old tree is then removed. */
@@ -389,9 +511,39 @@ class GoldenRun {
     this.staging = null;
   }
 
-  private check(generated: readonly Generated[], committed: readonly LoadedGolden[], anyLoss: { anyLoss?: boolean }): number {
+  private check(
+    cases: readonly GeneratedCases[],
+    generated: readonly Generated[],
+    committed: readonly LoadedGolden[],
+    anyLoss: { anyLoss?: boolean },
+  ): number {
     const { log } = this;
     let failed = false;
+    for (const c of cases) {
+      const rel = join(CASES_DIR, `${c.stem}.json`);
+      const path = join(this.opts.goldenDir, rel);
+      if (!existsSync(path)) {
+        failed = true;
+        log(`check FAILED: no committed ${rel} (the case inputs) to check against`);
+        continue;
+      }
+      const before = readFileSync(path);
+      if (before.equals(c.bytes)) {
+        log(`check: ${rel} is byte-identical`);
+        continue;
+      }
+      failed = true;
+      let ids: string[];
+      try {
+        ids = differingInputs(parseCases(before, path, anyLoss).cases.cases, c.parsed.cases.cases);
+      } catch (e) {
+        ids = [`(the committed file does not parse: ${(e as Error).message})`];
+      }
+      log(
+        `check FAILED: ${rel} (the case inputs) differs from the regenerated file in ${ids.length} case(s):\n  ${ids.slice(0, 50).join('\n  ')}`,
+      );
+      if (ids.length === 0) log('  (the header or formatting differs)');
+    }
     for (const g of generated) {
       const path = join(this.opts.goldenDir, g.dir, `${g.stem}.json`);
       if (existsSync(path)) {
@@ -401,7 +553,8 @@ class GoldenRun {
           continue;
         }
         failed = true;
-        const ids = differingCases(parseGolden(before, path, anyLoss), g.golden);
+        const was = committed.find((c) => resolve(c.file) === resolve(path));
+        const ids = was ? differingCases(was.golden, g.golden) : [];
         log(
           `check FAILED: ${g.dir}/${g.stem}.json differs from the regenerated file in ${ids.length} case(s):\n  ${ids.slice(0, 50).join('\n  ')}`,
         );
@@ -430,6 +583,26 @@ class GoldenRun {
     log(failed ? `check failed: ${this.label} was not modified` : 'check passed');
     return failed ? 1 : 0;
   }
+}
+
+/** Ids of cases whose inputs differ between two cases files. */
+function differingInputs(before: readonly CaseInputs[], after: readonly CaseInputs[]): string[] {
+  const old = new Map(before.map((c) => [c.id, JSON.stringify(c)]));
+  const ids = after.filter((c) => old.get(c.id) !== JSON.stringify(c)).map((c) => (old.has(c.id) ? c.id : `${c.id} (added)`));
+  const now = new Set(after.map((c) => c.id));
+  return ids.concat(before.filter((c) => !now.has(c.id)).map((c) => `${c.id} (removed)`));
+}
+
+/** A user's case module, sent with our sources (imported as user_cases.<stem>). */
+function userSources(user: UserCases | null, stem: string) {
+  return user
+    ? {
+        extraSources: {
+          'user_cases/__init__.py': { source: '', path: join(PYTHON_DIR, 'user_cases', '__init__.py') },
+          [`user_cases/${stem}.py`]: { source: user.source, path: user.path },
+        },
+      }
+    : {};
 }
 
 /** Ids of cases whose JSON differs between two files of the same torch version. */
@@ -503,7 +676,7 @@ const EXCHANGE_PY = [
 /** Swaps two directories in one syscall; 'exchanged', 'unsupported', or why it failed. */
 async function exchangeDirectories(a: string, b: string): Promise<string> {
   if (process.platform !== 'linux') return 'unsupported';
-  const python = process.env.TORCH_PARITY_HOST_PYTHON || (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+  const python = hostPython().command[0]!;
   // Its own process group: a Ctrl-C to ours does not reach it.
   const r = await execa(python, ['-c', EXCHANGE_PY, a, b], { reject: false, all: true, detached: true, timeout: 60_000 });
   if (r.exitCode === 0) return 'exchanged';

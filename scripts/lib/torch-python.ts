@@ -22,6 +22,16 @@ export const TORCH_TARGETS = [
 ] as const;
 export type TorchTarget = (typeof TORCH_TARGETS)[number];
 
+/**
+ * The host's Python, which makes the case inputs (torch-free, once for every release) and swaps
+ * golden/ at the commit: TORCH_PARITY_HOST_PYTHON, else /usr/bin/python3, else PATH's python3.
+ */
+export function hostPython(env = process.env): Interpreter {
+  if (env.TORCH_PARITY_HOST_PYTHON) return { command: [env.TORCH_PARITY_HOST_PYTHON], origin: 'TORCH_PARITY_HOST_PYTHON' };
+  if (existsSync('/usr/bin/python3')) return { command: ['/usr/bin/python3'], origin: "the host's /usr/bin/python3" };
+  return { command: ['python3'], origin: "the host's python3 (PATH)" };
+}
+
 export interface Interpreter {
   command: readonly string[];
   /** Where it came from, for messages: 'TORCH_PYTHON', 'apt (bookworm)', 'chroot /var/...'. */
@@ -296,6 +306,8 @@ export interface StartOptions {
    * path tracebacks show for it (the user's file).
    */
   extraSources?: Readonly<Record<string, { source: string; path: string }>>;
+  /** Written to stdin after the sources line, before it is closed (the generator's cases file: `--from-cases -`). */
+  input?: string | Uint8Array;
 }
 
 /** Starts python/<script> under the interpreter; write further stdin after the sources line. */
@@ -323,6 +335,7 @@ export function startPython(interp: Interpreter, script: string, args: readonly 
     sources[':paths'] = paths;
   }
   child.stdin.write(`${JSON.stringify(sources)}\n`);
+  if (options.input !== undefined) child.stdin.write(options.input);
   if (!options.keepStdinOpen) child.stdin.end();
   return child;
 }

@@ -9,8 +9,12 @@ import { compareTensor, type CompareOptions, type Comparison } from './compare.t
 import { captureWarnings } from '../warnings.ts';
 import {
   GOLDEN_FORMAT,
-  parseGolden,
+  joinGolden,
+  parseCases,
+  parseResults,
   tensorValues,
+  type ParseOptions,
+  type ParsedCases,
   type GoldenCase,
   type GoldenFile,
   type KwargJson,
@@ -22,42 +26,79 @@ export { GOLDEN_DIR } from './paths.ts';
 import { GOLDEN_DIR } from './paths.ts';
 
 export interface LoadedGolden {
+  /** The results file (torch-<version>/<stem>.json). */
   file: string;
+  /** The cases file it was joined with (cases/<stem>.json beside the torch folders). */
+  casesFile: string;
   /** The folder name's version, e.g. '1.13.0a0' from golden/torch-1.13.0a0/. */
   torchDir: string;
+  /** The two joined: every case with its inputs and this release's results. */
   golden: GoldenFile;
 }
 
+/** The folder of the cases files in a golden folder (golden/cases/). */
+export const CASES_DIR = 'cases';
+
+/** The cases file of a loss in a golden folder: <dir>/cases/<stem>.json. */
+export function casesFileOf(dir: string, stem: string): string {
+  return join(dir, CASES_DIR, `${stem}.json`);
+}
+
 /**
- * Every golden file under `dir` (golden/torch-<version>/<stem>.json), validated: the folder names
- * the file's torch version and the file name its loss. First repairs a commit of `npm run golden`
- * that was killed between its two renames (see recoverInterruptedCommit).
+ * One results file (<dir>/torch-<version>/<stem>.json) joined with its cases file
+ * (<dir>/cases/<stem>.json), validated (parseGolden). `cache` keeps parsed cases files by path.
+ */
+export function loadGoldenFile(file: string, options: ParseOptions = {}, cache = new Map<string, ParsedCases>()): LoadedGolden {
+  const anyLoss = options.anyLoss ? { anyLoss: true } : {};
+  const results = parseResults(readFileSync(file), file, anyLoss);
+  const name = basename(file);
+  const folder = basename(dirname(file));
+  const torchDir = folder.replace(/^torch-/, '');
+  // Where it is must be what it says, before it is joined (the cases file is found by its name).
+  if (folder.startsWith('torch-') && results.results.torch !== torchDir)
+    throw new Error(`${file}: invalid golden file at $.torch: '${results.results.torch}' in the folder of torch ${torchDir}`);
+  if (`${results.results.loss}.json` !== name)
+    throw new Error(`${file}: invalid golden file at $.loss: '${results.results.loss}' in a file named ${name}`);
+  const casesFile = casesFileOf(dirname(dirname(file)), basename(file, '.json'));
+  let cases = cache.get(casesFile);
+  if (!cases) {
+    if (!existsSync(casesFile)) {
+      throw new Error(
+        `${file}: its cases file ${casesFile} does not exist (golden format ${GOLDEN_FORMAT}: the inputs are stored once per loss; regenerate with npm run golden)`,
+      );
+    }
+    cases = parseCases(readFileSync(casesFile), casesFile, anyLoss);
+    cache.set(casesFile, cases);
+  }
+  return { file, casesFile, torchDir, golden: joinGolden(cases, results) };
+}
+
+/**
+ * Every golden file under `dir` (golden/torch-<version>/<stem>.json, each joined with
+ * golden/cases/<stem>.json), validated: the folder names the file's torch version and the file
+ * name its loss, and the results were made from that cases file (its sha256, ids and order). First
+ * repairs a commit of `npm run golden` that was killed between its two renames (see
+ * recoverInterruptedCommit).
  */
 export function loadGoldens(dir = GOLDEN_DIR, options: LoadOptions = {}): LoadedGolden[] {
   recoverInterruptedCommit(dir);
   if (!existsSync(dir)) return [];
   const out: LoadedGolden[] = [];
+  const cache = new Map<string, ParsedCases>();
   const dirs = readdirSync(dir).sort((a, b) => compareTorchVersions(a, b) || a.localeCompare(b));
   for (const sub of dirs) {
     if (!sub.startsWith('torch-')) continue;
     for (const name of readdirSync(join(dir, sub)).sort()) {
       if (!name.endsWith('.json') || (options.loss !== undefined && name !== `${options.loss}.json`)) continue;
       const file = join(dir, sub, name);
-      const bytes = readFileSync(file);
       if (options.onOtherFormat) {
-        const format = formatOf(bytes);
+        const format = formatOf(readFileSync(file));
         if (format !== GOLDEN_FORMAT) {
           options.onOtherFormat(file, format);
           continue;
         }
       }
-      const golden = parseGolden(bytes, file, options.anyLoss ? { anyLoss: true } : {});
-      const torchDir = sub.slice('torch-'.length);
-      if (golden.torch !== torchDir)
-        throw new Error(`${file}: invalid golden file at $.torch: '${golden.torch}' in the folder of torch ${torchDir}`);
-      if (`${golden.loss}.json` !== name)
-        throw new Error(`${file}: invalid golden file at $.loss: '${golden.loss}' in a file named ${name}`);
-      out.push({ file, torchDir, golden });
+      out.push(loadGoldenFile(file, options.anyLoss ? { anyLoss: true } : {}, cache));
     }
   }
   return out;
@@ -74,7 +115,7 @@ export interface LoadOptions {
 }
 
 /** The `format` a golden file declares (its header comes first), or undefined. */
-function formatOf(bytes: Uint8Array): unknown {
+export function formatOf(bytes: Uint8Array): unknown {
   const head = new TextDecoder().decode(bytes.subarray(0, 64));
   const m = /^\{\s*"format"\s*:\s*(\d+)/.exec(head);
   return m ? Number(m[1]) : undefined;

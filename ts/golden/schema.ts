@@ -1,7 +1,13 @@
-// The golden file format (version 2, docs/golden-format.md), validated with zod on every load. Strict: an
+// The golden file format (version 3, docs/golden-format.md), validated with zod on every load. Strict: an
 // unknown field, a loss without a port, a torch version that is not a plain version, an absurd
 // tolerance or bytes that are not UTF-8 are errors naming the file and the JSON path.
+//
+// On disk a loss has one cases file (cases/<stem>.json: every case's inputs, made once without torch)
+// and one results file per torch release (torch-<version>/<stem>.json: what that torch returned for
+// them, with the sha256 of the cases file's bytes). In memory they are joined into one GoldenFile
+// (cases with their inputs and results), the shape everything downstream reads.
 
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { LOSS_STEMS } from '../losses/registry.ts';
 
@@ -82,7 +88,29 @@ export const GoldenCase = z.strictObject({
   tags: z.array(z.string()),
 });
 
-export const GOLDEN_FORMAT = 2;
+/** One case's inputs, a line of the cases file (torch-free: the same bytes for every release). */
+export const CaseInputs = z.strictObject({
+  id: z.string().min(1),
+  dtype: z.enum(['float32', 'float64']),
+  args: z.record(z.string(), TensorJson),
+  kwargs: z.record(z.string(), KwargJson),
+  tags: z.array(z.string()),
+  /** A stable part of the message torch raises for this case (the case module's), else null. */
+  error_regex: z.string().nullable(),
+});
+
+/** One case's results under one torch release, a line of a results file (in the cases file's order). */
+export const CaseOutcome = z.strictObject({
+  id: z.string().min(1),
+  output: TensorJson.nullable(),
+  grad_output: TensorJson.nullable(),
+  grads: z.record(z.string(), TensorJson).nullable(),
+  error: TorchError.nullable(),
+  grad_error: TorchError.nullable(),
+  warnings: z.array(z.string()),
+});
+
+export const GOLDEN_FORMAT = 3;
 
 /**
  * The name of a loss whose goldens a user's own case module made (`golden --cases FILE.py`: the
@@ -91,33 +119,80 @@ export const GOLDEN_FORMAT = 2;
  */
 export const LOSS_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+const lossName = z.enum(LOSS_STEMS as [string, ...string[]]);
+const anyLossName = z.string().regex(LOSS_NAME, { message: 'loss must be an identifier (the case module file name without .py)' });
+const torchVersion = z.string().regex(TORCH_VERSION, { message: 'torch must be a plain version like 2.6.0+debian' });
+const Environment = z.strictObject({
+  cpu_capability: z.enum(['default', 'avx2', 'avx512']),
+  threads: z.number().int(),
+  machine: z.string(),
+});
+const Tolerances = z.strictObject({ float32: Tolerance, float64: Tolerance });
+
+/** The in-memory golden file: a cases file joined with one release's results file (joinGolden). */
 export const GoldenFile = z.strictObject({
   format: z.literal(GOLDEN_FORMAT),
-  loss: z.enum(LOSS_STEMS as [string, ...string[]]),
+  loss: lossName,
   /** The torch.nn.functional name the cases call. */
   function: z.string(),
   /** The positional tensor arguments, in torch's order. */
   args: z.array(z.string()).min(1),
   /** The arguments whose gradients the cases record. */
   grads: z.array(z.string()),
-  torch: z.string().regex(TORCH_VERSION, { message: 'torch must be a plain version like 2.6.0+debian' }),
+  torch: torchVersion,
+  /** The Python that ran torch (the results file's). */
   python: z.string(),
   seed: z.number().int(),
-  environment: z.strictObject({ cpu_capability: z.enum(['default', 'avx2', 'avx512']), threads: z.number().int(), machine: z.string() }),
-  tolerance: z.strictObject({ float32: Tolerance, float64: Tolerance }),
+  environment: Environment,
+  tolerance: Tolerances,
   /** Why this release has no cases (the loss is not in it), else null. */
   unavailable: z.string().nullable(),
   cases: z.array(GoldenCase),
 });
 
-/** A golden file of any loss (a user's case module's): the same schema, with `loss` any LOSS_NAME. */
-export const UserGoldenFile = GoldenFile.extend({
-  loss: z.string().regex(LOSS_NAME, { message: 'loss must be an identifier (the case module file name without .py)' }),
+/** golden/cases/<stem>.json: every case's inputs, made once by the host's Python without torch. */
+export const CasesFile = z.strictObject({
+  format: z.literal(GOLDEN_FORMAT),
+  loss: lossName,
+  function: z.string(),
+  args: z.array(z.string()).min(1),
+  grads: z.array(z.string()),
+  seed: z.number().int(),
+  /** The Python that made the inputs (platform.python_version()). */
+  python: z.string(),
+  cases: z.array(CaseInputs),
 });
+
+/** golden/torch-<version>/<stem>.json: one release's results for the cases file whose sha256 it names. */
+export const ResultsFile = z.strictObject({
+  format: z.literal(GOLDEN_FORMAT),
+  loss: lossName,
+  function: z.string(),
+  args: z.array(z.string()).min(1),
+  grads: z.array(z.string()),
+  torch: torchVersion,
+  python: z.string(),
+  seed: z.number().int(),
+  environment: Environment,
+  tolerance: Tolerances,
+  unavailable: z.string().nullable(),
+  /** The sha256 (hex) of the cases file's bytes these results were made from. */
+  cases_sha256: z.string().regex(/^[0-9a-f]{64}$/, { message: 'cases_sha256 must be 64 lowercase hex digits' }),
+  results: z.array(CaseOutcome),
+});
+
+/** The same files of any loss (a user's case module's): `loss` any LOSS_NAME. */
+export const UserGoldenFile = GoldenFile.extend({ loss: anyLossName });
+export const UserCasesFile = CasesFile.extend({ loss: anyLossName });
+export const UserResultsFile = ResultsFile.extend({ loss: anyLossName });
 
 export type TensorJson = z.infer<typeof TensorJson>;
 export type GoldenCase = z.infer<typeof GoldenCase>;
 export type GoldenFile = z.infer<typeof GoldenFile>;
+export type CasesFile = z.infer<typeof CasesFile>;
+export type ResultsFile = z.infer<typeof ResultsFile>;
+export type CaseInputs = z.infer<typeof CaseInputs>;
+export type CaseOutcome = z.infer<typeof CaseOutcome>;
 export type Tolerance = z.infer<typeof Tolerance>;
 export type TorchError = z.infer<typeof TorchError>;
 export type KwargJson = z.infer<typeof KwargJson>;
@@ -133,49 +208,161 @@ export interface ParseOptions {
   anyLoss?: boolean;
 }
 
-/**
- * Parses and validates golden JSON (bytes are decoded as strict UTF-8); a failure names the file
- * and the JSON path of the first problem.
- */
-export function parseGolden(source: string | Uint8Array, file: string, options: ParseOptions = {}): GoldenFile {
-  let text: string;
-  if (typeof source === 'string') text = source;
-  else {
-    try {
-      text = utf8.decode(source);
-    } catch {
-      throw new Error(`${file}: not UTF-8 (the bytes from offset ${firstInvalidUtf8(source)} are not a valid UTF-8 sequence)`);
-    }
+export interface GoldenParseOptions extends ParseOptions {
+  /** The cases file the results file was made from (its bytes, and its path for messages). */
+  cases: { source: string | Uint8Array; file: string };
+}
+
+/** A cases file, validated and with the sha256 of its bytes (what a results file must name). */
+export interface ParsedCases {
+  file: string;
+  sha256: string;
+  cases: CasesFile;
+}
+
+/** A results file, validated (not yet joined with its cases). */
+export interface ParsedResults {
+  file: string;
+  results: ResultsFile;
+}
+
+function decodeText(source: string | Uint8Array, file: string): string {
+  if (typeof source === 'string') return source;
+  try {
+    return utf8.decode(source);
+  } catch {
+    throw new Error(`${file}: not UTF-8 (the bytes from offset ${firstInvalidUtf8(source)} are not a valid UTF-8 sequence)`);
   }
+}
+
+function validated<T>(schema: z.ZodType<T>, source: string | Uint8Array, file: string, what: string): T {
+  const text = decodeText(source, file);
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
     throw new Error(`${file}: not JSON: ${(e as Error).message}`);
   }
-  const result = (options.anyLoss ? UserGoldenFile : GoldenFile).safeParse(json);
+  const result = schema.safeParse(json);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
     const keys = 'keys' in issue && Array.isArray(issue.keys) ? ` (${issue.keys.join(', ')})` : '';
-    throw new Error(`${file}: invalid golden file at $${path}: ${issue.message}${keys}`);
-  }
-  const ids = new Set<string>();
-  for (const [i, c] of result.data.cases.entries()) {
-    if (ids.has(c.id)) throw new Error(`${file}: invalid golden file at $.cases[${i}].id: duplicate id ${c.id}`);
-    ids.add(c.id);
-    if ((c.error === null) === (c.output === null)) {
-      throw new Error(`${file}: invalid golden file at $.cases[${i}]: exactly one of output and error must be set`);
-    }
-    const argNames = Object.keys(c.args).join(',');
-    if (argNames !== result.data.args.join(',')) {
-      throw new Error(`${file}: invalid golden file at $.cases[${i}].args: ${argNames} is not the file's ${result.data.args.join(',')}`);
-    }
-  }
-  if (result.data.unavailable !== null && result.data.cases.length > 0) {
-    throw new Error(`${file}: invalid golden file at $.cases: an unavailable loss (${result.data.unavailable}) has no cases`);
+    throw new Error(`${file}: invalid ${what} at $${path}: ${issue.message}${keys}`);
   }
   return result.data;
+}
+
+/** The sha256 (hex) of a file's bytes, as a results file's cases_sha256 names its cases file. */
+export function sha256Hex(source: string | Uint8Array): string {
+  return createHash('sha256').update(source).digest('hex');
+}
+
+/** Parses and validates a cases file (cases/<stem>.json); a failure names the file and the JSON path. */
+export function parseCases(source: string | Uint8Array, file: string, options: ParseOptions = {}): ParsedCases {
+  const cases = validated<CasesFile>(options.anyLoss ? UserCasesFile : CasesFile, source, file, 'cases file');
+  const ids = new Set<string>();
+  for (const [i, c] of cases.cases.entries()) {
+    if (ids.has(c.id)) throw new Error(`${file}: invalid cases file at $.cases[${i}].id: duplicate id ${c.id}`);
+    ids.add(c.id);
+    const argNames = Object.keys(c.args).join(',');
+    if (argNames !== cases.args.join(',')) {
+      throw new Error(`${file}: invalid cases file at $.cases[${i}].args: ${argNames} is not the file's ${cases.args.join(',')}`);
+    }
+  }
+  return { file, sha256: sha256Hex(source), cases };
+}
+
+/** Parses and validates a results file (torch-<version>/<stem>.json) on its own, not yet joined. */
+export function parseResults(source: string | Uint8Array, file: string, options: ParseOptions = {}): ParsedResults {
+  const results = validated<ResultsFile>(options.anyLoss ? UserResultsFile : ResultsFile, source, file, 'golden file');
+  for (const [i, r] of results.results.entries()) {
+    if ((r.error === null) === (r.output === null)) {
+      throw new Error(`${file}: invalid golden file at $.results[${i}]: exactly one of output and error must be set`);
+    }
+  }
+  if (results.unavailable !== null && results.results.length > 0) {
+    throw new Error(`${file}: invalid golden file at $.results: an unavailable loss (${results.unavailable}) has no results`);
+  }
+  return { file, results };
+}
+
+/**
+ * One release's golden file in memory: its results joined with the inputs of the cases file they
+ * were made from. Fails, naming both files, when the results name another cases file (its sha256),
+ * another loss, function, arguments or seed, or other case ids or another order.
+ */
+export function joinGolden(cases: ParsedCases, results: ParsedResults): GoldenFile {
+  const c = cases.cases;
+  const r = results.results;
+  const both = `${results.file} (made from ${cases.file}?)`;
+  const stale = `${results.file} was made from other case inputs than ${cases.file}`;
+  const regenerate = 'regenerate with npm run golden';
+  if (r.cases_sha256 !== cases.sha256) {
+    throw new Error(`${stale}: its cases_sha256 is ${r.cases_sha256}, the cases file's sha256 is ${cases.sha256}; ${regenerate}`);
+  }
+  for (const key of ['loss', 'function', 'seed'] as const) {
+    if (r[key] !== c[key]) throw new Error(`${both}: its ${key} is ${JSON.stringify(r[key])}, the cases file's ${JSON.stringify(c[key])}`);
+  }
+  for (const key of ['args', 'grads'] as const) {
+    if (r[key].join(',') !== c[key].join(',')) {
+      throw new Error(`${both}: its ${key} are ${r[key].join(',')}, the cases file's ${c[key].join(',')}`);
+    }
+  }
+  const joined: GoldenCase[] = [];
+  if (r.unavailable === null) {
+    if (r.results.length !== c.cases.length) {
+      throw new Error(`${stale}: it has ${r.results.length} results for the ${c.cases.length} cases; ${regenerate}`);
+    }
+    for (const [i, inputs] of c.cases.entries()) {
+      const outcome = r.results[i]!;
+      if (outcome.id !== inputs.id) {
+        throw new Error(`${stale}: $.results[${i}].id is ${outcome.id}, the cases file's case ${i} is ${inputs.id}; ${regenerate}`);
+      }
+      joined.push({
+        id: inputs.id,
+        dtype: inputs.dtype,
+        args: inputs.args,
+        kwargs: inputs.kwargs,
+        output: outcome.output,
+        grad_output: outcome.grad_output,
+        grads: outcome.grads,
+        error: outcome.error,
+        grad_error: outcome.grad_error,
+        warnings: outcome.warnings,
+        tags: inputs.tags,
+      });
+    }
+  }
+  return {
+    format: GOLDEN_FORMAT,
+    loss: r.loss,
+    function: r.function,
+    args: r.args,
+    grads: r.grads,
+    torch: r.torch,
+    python: r.python,
+    seed: r.seed,
+    environment: r.environment,
+    tolerance: r.tolerance,
+    unavailable: r.unavailable,
+    cases: joined,
+  };
+}
+
+/**
+ * Parses and validates one release's results file and joins it with the cases file it was made
+ * from (options.cases), as loadGoldens does; a failure names the file and the JSON path of the
+ * first problem, or both files when they do not belong together.
+ */
+export function parseGolden(source: string | Uint8Array, file: string, options: GoldenParseOptions): GoldenFile {
+  if (!options?.cases) {
+    throw new Error(
+      `${file}: a golden file of format ${GOLDEN_FORMAT} holds results only: parseGolden needs its cases file (options.cases)`,
+    );
+  }
+  const anyLoss = options.anyLoss ? { anyLoss: true } : {};
+  return joinGolden(parseCases(options.cases.source, options.cases.file, anyLoss), parseResults(source, file, anyLoss));
 }
 
 /** Offset of the first byte that does not decode as UTF-8 (binary search on the fatal decoder). */
