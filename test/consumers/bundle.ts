@@ -8,11 +8,12 @@ import * as esbuild from 'esbuild';
  * The library entry with every loss, minified and gzipped. Issue 12 set 40 kB for every loss when
  * there were five (29 kB then). Fourteen, with the ported SLEEF/glibc math and float32
  * WebAssembly kernels for thirteen of them (one module, about 40 kB gzipped, that every
- * kernel-using loss brings), measure 76 kB: the budgets are 96 kB for the whole entry and 64 kB for
- * one loss imported alone (cross_entropy, 57 kB, the largest), so issue 12's 40 kB no longer holds
+ * kernel-using loss brings), measured 76 kB; all 21 measure 97.1 kB (99,444 B: the seven newest
+ * run as JS loops, 8-17 kB each alone): the budgets are 112 kB for the whole entry and 64 kB for
+ * one loss imported alone (cross_entropy, 59 kB, the largest), so issue 12's 40 kB no longer holds
  * (see the README).
  */
-export const GZIP_BUDGET_BYTES = 96 * 1024;
+export const GZIP_BUDGET_BYTES = 112 * 1024;
 /** One loss function imported alone (the rest tree-shaken away), minified and gzipped. */
 export const PER_LOSS_GZIP_BUDGET_BYTES = 64 * 1024;
 
