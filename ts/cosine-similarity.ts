@@ -28,7 +28,7 @@
 // gradient reaching an operand is summed to its shape (ATen's order) before the contributions are added.
 
 import { broadcastShapes, expandTo, inferSizeMismatch } from './broadcast.ts';
-import { fma32 } from './libm.ts';
+import { fma32, fma64 } from './libm.ts';
 import { useDType, type Round } from './numerics.ts';
 import { atenSumTo } from './sum-to.ts';
 import { LossArgumentError, allocate, checkTensor, formatShape, numel, type DType, type FloatArray, type Tensor } from './tensor.ts';
@@ -153,7 +153,7 @@ function vectorNorm2(
       const plain = body + (fmaTail ? D - body - ((D - body) % 4) : D - body);
       for (let k = body; k < D; k++) {
         const v = x[base + k]!;
-        b = k < plain ? r(b + r(v * v)) : dtype === 'float32' ? fma32(v, v, b) : fmaDouble(v, v, b);
+        b = k < plain ? r(b + r(v * v)) : dtype === 'float32' ? fma32(v, v, b) : fma64(v, v, b);
       }
       out[o] = r(Math.sqrt(b));
     }
@@ -170,24 +170,6 @@ function vectorNorm2(
     }
   }
   return out;
-}
-
-/** fma(a, b, c) for doubles, rounded once (Dekker's exact product, then a two-sum; exact but in contrived double-rounding cases). */
-function fmaDouble(a: number, b: number, c: number): number {
-  const p = a * b;
-  if (!Number.isFinite(p) || !Number.isFinite(c) || p === 0) return p + c;
-  const split = (v: number): [number, number] => {
-    const t = 134217729 * v;
-    const hi = t - (t - v);
-    return [hi, v - hi];
-  };
-  const [ah, al] = split(a);
-  const [bh, bl] = split(b);
-  const e = ah * bh - p + ah * bl + al * bh + al * bl;
-  const s = p + c;
-  const bb = s - p;
-  const t = p - (s - bb) + (c - bb);
-  return s + (t + e);
 }
 
 /** Everything checked, with the shapes and constants the computation needs. */

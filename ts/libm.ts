@@ -48,6 +48,28 @@ function bitsOf(x: number): number {
 }
 
 /**
+ * fma(a, b, c) for doubles (vfmadd*pd; pairwise_distance's and cosine_similarity's norm tails):
+ * Dekker's exact product and a two-sum, then one addition, which rounds once in all but contrived
+ * double-rounding cases.
+ */
+export function fma64(a: number, b: number, c: number): number {
+  const p = a * b;
+  if (!Number.isFinite(p) || !Number.isFinite(c) || p === 0) return p + c;
+  const split = (v: number): [number, number] => {
+    const t = 134217729 * v;
+    const hi = t - (t - v);
+    return [hi, v - hi];
+  };
+  const [ah, al] = split(a);
+  const [bh, bl] = split(b);
+  const e = ah * bh - p + ah * bl + al * bh + al * bl;
+  const s = p + c;
+  const bb = s - p;
+  const t = p - (s - bb) + (c - bb);
+  return s + (t + e);
+}
+
+/**
  * fma(a, b, c) for float32 a, b, c, rounded once to float32 (vfmadd*ps). a * b is exact in double;
  * a * b + c rounded to double and then to float32 rounds twice, which differs from one rounding
  * only where the double lands exactly on a float32 midpoint without being exact.

@@ -44,7 +44,7 @@
 // x2's (autograd's sum_to, ../sum-to.ts).
 
 import { broadcastShapes, expandTo, inferSizeMismatch } from './broadcast.ts';
-import { fma32 } from './libm.ts';
+import { fma32, fma64 } from './libm.ts';
 import { useDType, type Round } from './numerics.ts';
 import { makeTensor } from './reduction.ts';
 import { atenSumTo } from './sum-to.ts';
@@ -175,24 +175,6 @@ export function planPairwiseDistance(
 
 function sameAs(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-/** fma(a, b, c) for doubles, rounded once (twoProduct and twoSum; the final sum rounds once in all but contrived cases). */
-export function fma64(a: number, b: number, c: number): number {
-  const p = a * b;
-  if (!Number.isFinite(p) || !Number.isFinite(c) || p === 0) return p + c;
-  const split = (v: number): [number, number] => {
-    const t = 134217729 * v;
-    const hi = t - (t - v);
-    return [hi, v - hi];
-  };
-  const [ah, al] = split(a);
-  const [bh, bl] = split(b);
-  const e = ah * bh - p + ah * bl + al * bh + al * bl;
-  const s = p + c;
-  const bb = s - p;
-  const t = p - (s - bb) + (c - bb);
-  return s + (t + e);
 }
 
 function nanMax(acc: number, v: number): number {
