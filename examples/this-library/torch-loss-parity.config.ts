@@ -17,10 +17,17 @@ import type {
 } from '../../scripts/lib/check-config.ts';
 import { LOSSES, type LossEntry, optionName } from '../../ts/losses/registry.ts';
 
-/** torch's keyword names as the ports' options (ignore_index -> ignoreIndex), plus the release to follow. */
-function options(kwargs: SpecKwargs, context: CaseContext): Record<string, unknown> {
+/**
+ * torch's keyword names as the ports' options (ignore_index -> ignoreIndex), plus the release to
+ * follow; a keyword the spec passes by name (distance_function "cosine", p "inf") decoded by the
+ * loss's registry entry.
+ */
+function options(entry: LossEntry, kwargs: SpecKwargs, context: CaseContext): Record<string, unknown> {
   const o: Record<string, unknown> = { torchVersion: context.torch, cpuCapability: context.cpuCapability };
-  for (const [name, value] of Object.entries(kwargs)) o[optionName(name)] = value;
+  for (const [name, value] of Object.entries(kwargs)) {
+    const decode = entry.kwargDecoders?.[name];
+    o[optionName(name)] = decode ? decode(value) : value;
+  }
   return o;
 }
 
@@ -29,8 +36,8 @@ function options(kwargs: SpecKwargs, context: CaseContext): Record<string, unkno
 const functions: Record<string, { forward: ForwardFunction; backward: BackwardFunction }> = {};
 for (const [stem, entry] of Object.entries(LOSSES) as [string, LossEntry][]) {
   functions[stem] = {
-    forward: (args: readonly SpecTensor[], kwargs, context) => entry.forward(...args, options(kwargs, context)),
-    backward: (gradOutput, args, kwargs, context) => entry.backward(gradOutput, ...args, options(kwargs, context)),
+    forward: (args: readonly SpecTensor[], kwargs, context) => entry.forward(...args, options(entry, kwargs, context)),
+    backward: (gradOutput, args, kwargs, context) => entry.backward(gradOutput, ...args, options(entry, kwargs, context)),
   };
 }
 
