@@ -44,12 +44,13 @@
 // x2's (autograd's sum_to, ../sum-to.ts).
 
 import { broadcastShapes, expandTo, inferSizeMismatch } from './broadcast.ts';
-import { fma32, fma64 } from './libm.ts';
+import { fma32 } from './libm.ts';
 import { useDType, type Round } from './numerics.ts';
 import { makeTensor } from './reduction.ts';
 import { atenSumTo } from './sum-to.ts';
 import {
   LossArgumentError,
+  allocate,
   checkElementCount,
   checkTensor,
   formatShape,
@@ -161,7 +162,10 @@ export function planPairwiseDistance(
   const a = sameAs(x1.shape, full) ? x1.data : expandTo(x1, full);
   const b = sameAs(x2.shape, full) ? x2.data : expandTo(x2, full);
   const diff = new Float64Array(n);
-  for (let i = 0; i < n; i++) diff[i] = r(r(a[i]! - b[i]!) + epsR);
+  // One loop per dtype (no rounding call per element); the same two rounded ops.
+  if (a instanceof Float32Array && b instanceof Float32Array) diff32(a, b, epsR, diff);
+  else if (a instanceof Float64Array && b instanceof Float64Array && dtype === 'float64') diff64(a, b, epsR, diff);
+  else for (let i = 0; i < n; i++) diff[i] = r(r(a[i]! - b[i]!) + epsR);
   let outer = 1;
   for (let i = 0; i < dim; i++) outer *= full[i]!;
   let inner = 1;
@@ -173,8 +177,39 @@ export function planPairwiseDistance(
   return plan;
 }
 
+/** (a - b) + eps in float32, each op rounded (one monomorphic loop). */
+function diff32(a: Float32Array, b: Float32Array, eps: number, out: Float64Array): void {
+  const fr = Math.fround;
+  for (let i = 0; i < out.length; i++) out[i] = fr(fr(a[i]! - b[i]!) + eps);
+}
+
+/** (a - b) + eps in float64. */
+function diff64(a: Float64Array, b: Float64Array, eps: number, out: Float64Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = a[i]! - b[i]! + eps;
+}
+
 function sameAs(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/**
+ * libm.ts fma64's arithmetic step for step (Dekker's product and a two-sum), without its
+ * per-call [hi, lo] arrays: the same result for every input, only faster.
+ */
+function fma64(a: number, b: number, c: number): number {
+  const p = a * b;
+  if (!Number.isFinite(p) || !Number.isFinite(c) || p === 0) return p + c;
+  let t = 134217729 * a;
+  const ah = t - (t - a);
+  const al = a - ah;
+  t = 134217729 * b;
+  const bh = t - (t - b);
+  const bl = b - bh;
+  const e = ah * bh - p + ah * bl + al * bh + al * bl;
+  const s = p + c;
+  const bb = s - p;
+  const u = p - (s - bb) + (c - bb);
+  return s + (u + e);
 }
 
 function nanMax(acc: number, v: number): number {
@@ -207,6 +242,57 @@ function computeNorms(plan: NormPlan): void {
   const invP = ra(1 / p);
   const pow = (a: number, b: number) => ra(a ** b);
   const abs1 = size === 1 && plan.full.length > 0 && torch.vectorNormOfOneIsAbs;
+  if (lastDimVector && !abs1) {
+    // The same order as the general loop's lastDimVector branch below, one loop per dtype and fusion.
+    const vec = size - (size % lanes);
+    const plainEnd = vec + Math.floor((size - vec) / tailGroup) * tailGroup;
+    const fr = Math.fround;
+    for (let o = 0; o < outer; o++) {
+      const base = o * size;
+      acc.fill(0);
+      if (!inDouble && !lanesFused) {
+        for (let d = 0; d < vec; d += lanes) {
+          const at = base + d;
+          for (let l = 0; l < lanes; l++) {
+            const v = x[at + l]!;
+            acc[l] = fr(acc[l]! + fr(v * v));
+          }
+        }
+      } else if (!inDouble) {
+        for (let d = 0; d < vec; d += lanes) {
+          const at = base + d;
+          for (let l = 0; l < lanes; l++) {
+            const v = x[at + l]!;
+            acc[l] = fma32(v, v, acc[l]!);
+          }
+        }
+      } else if (!lanesFused) {
+        for (let d = 0; d < vec; d += lanes) {
+          const at = base + d;
+          for (let l = 0; l < lanes; l++) {
+            const v = x[at + l]!;
+            acc[l] = acc[l]! + v * v;
+          }
+        }
+      } else {
+        for (let d = 0; d < vec; d += lanes) {
+          const at = base + d;
+          for (let l = 0; l < lanes; l++) {
+            const v = x[at + l]!;
+            acc[l] = fma64(v, v, acc[l]!);
+          }
+        }
+      }
+      let total = acc[0]!;
+      for (let l = 1; l < lanes; l++) total = ra(total + acc[l]!);
+      for (let d = vec; d < size; d++) {
+        const v = x[base + d]!;
+        total = tailFused && d >= plainEnd ? fma(v, v, total) : ra(total + ra(v * v));
+      }
+      norm[o] = r(ra(Math.sqrt(total)));
+    }
+    return;
+  }
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * size * inner + i;
@@ -302,9 +388,19 @@ export function normBackward(plan: NormPlan, grad: ArrayLike<number>): Float64Ar
         for (let k = 0; k < size; k++) out[base + k * inner] = r(sgn(x[base + k * inner]!) * g);
       } else if (p === 2) {
         if (newer) {
-          for (let k = 0; k < size; k++) {
-            const e = base + k * inner;
-            out[e] = r(g * (n === 0 ? 0 : r(x[e]! / n)));
+          if (n === 0) {
+            for (let k = 0; k < size; k++) out[base + k * inner] = r(g * 0);
+          } else if (plan.dtype === 'float32') {
+            const fr = Math.fround;
+            for (let k = 0; k < size; k++) {
+              const e = base + k * inner;
+              out[e] = fr(g * fr(x[e]! / n));
+            }
+          } else {
+            for (let k = 0; k < size; k++) {
+              const e = base + k * inner;
+              out[e] = g * (x[e]! / n);
+            }
           }
         } else {
           const s = n === 0 ? 0 : r(g / n);
@@ -362,12 +458,16 @@ export function subGradients(
 ): { x1: FloatArray; x2: FloatArray } {
   const r = useDType(plan.dtype);
   const lanes = sumLanes(plan.dtype, plan.torch, plan.capability);
+  const x1 = atenSumTo(gradDiff, plan.full, x1Shape, plan.dtype, lanes, r);
+  if (sameAs(x2Shape, plan.full)) {
+    // Nothing to sum: atenSumTo would copy the negation as it is.
+    const x2 = allocate(plan.dtype, gradDiff.length);
+    for (let i = 0; i < x2.length; i++) x2[i] = -gradDiff[i]!;
+    return { x1, x2 };
+  }
   const neg = new Float64Array(gradDiff.length);
   for (let i = 0; i < neg.length; i++) neg[i] = -gradDiff[i]!;
-  return {
-    x1: atenSumTo(gradDiff, plan.full, x1Shape, plan.dtype, lanes, r),
-    x2: atenSumTo(neg, plan.full, x2Shape, plan.dtype, lanes, r),
-  };
+  return { x1, x2: atenSumTo(neg, plan.full, x2Shape, plan.dtype, lanes, r) };
 }
 
 interface Read {
