@@ -79,7 +79,7 @@ export interface NormPlan {
   readonly torch: TorchRelease;
   readonly capability: CpuCapability;
   readonly p: number;
-  /** The difference (broadcast shape `full`), rounded to the dtype. */
+  /** The difference (broadcast shape `full`), rounded to the dtype; empty when planned with `forwardOnly` and the norm fused it. */
   readonly diff: Float64Array;
   readonly full: readonly number[];
   readonly dim: number;
@@ -111,6 +111,7 @@ export function planPairwiseDistance(
   torch: TorchRelease,
   capability: CpuCapability,
   names: readonly [string, string] = ['x1', 'x2'],
+  forwardOnly = false,
 ): NormPlan {
   checkTensor(x1, op, names[0]);
   checkTensor(x2, op, names[1]);
@@ -161,9 +162,13 @@ export function planPairwiseDistance(
   const n = numel(full);
   const a = sameAs(x1.shape, full) ? x1.data : expandTo(x1, full);
   const b = sameAs(x2.shape, full) ? x2.data : expandTo(x2, full);
-  const diff = new Float64Array(n);
+  // Forward only, the p = 2 last-dim kernel computes each row's difference as it needs it (the same values).
+  const fused = forwardOnly && n > 0 && fusesDiff(dtype, torch, capability, pv, full);
+  const diff = new Float64Array(fused ? 0 : n);
   // One loop per dtype (no rounding call per element); the same two rounded ops.
-  if (a instanceof Float32Array && b instanceof Float32Array) diff32(a, b, epsR, diff);
+  if (fused) {
+    // computed row by row in computeNorms
+  } else if (a instanceof Float32Array && b instanceof Float32Array) diff32(a, b, epsR, diff);
   else if (a instanceof Float64Array && b instanceof Float64Array && dtype === 'float64') diff64(a, b, epsR, diff);
   else for (let i = 0; i < n; i++) diff[i] = r(r(a[i]! - b[i]!) + epsR);
   let outer = 1;
@@ -173,8 +178,44 @@ export function planPairwiseDistance(
   const outShape = nd === 0 ? [] : keepdim ? full.map((d, i) => (i === dim ? 1 : d)) : full.filter((_, i) => i !== dim);
   const norm = new Float64Array(outer * inner);
   const plan = { dtype, round: r, torch, capability, p: pv, diff, full, dim, outer, size, inner, outShape, norm };
-  computeNorms(plan);
+  computeNorms(plan, fused ? { a, b, eps: epsR } : null);
   return plan;
+}
+
+/** Whether computeNorms takes its p = 2 last-dim vectorized path (which can compute the difference row by row). */
+function fusesDiff(dtype: DType, torch: TorchRelease, capability: CpuCapability, p: number, full: readonly number[]): boolean {
+  const nd = full.length;
+  if (!torch.pairwiseDistanceInnermostDim || nd === 0) return false;
+  const size = full[nd - 1]!;
+  if (size === 0 || (size === 1 && torch.vectorNormOfOneIsAbs)) return false;
+  const pk = torch.normKernelFloatP || dtype === 'float32' ? Math.fround(p) : p;
+  void capability;
+  return pk === 2 && (dtype === 'float32' ? torch.normTwoLastDimVectorized : torch.normTwoLastDimVectorizedDouble);
+}
+
+/** x1 - x2 + eps's operands (broadcast to the full shape), for a norm that computes the difference per row. */
+interface DiffSource {
+  readonly a: ArrayLike<number>;
+  readonly b: ArrayLike<number>;
+  readonly eps: number;
+}
+
+/** Row `o` of x1 - x2 + eps into `row`, as planPairwiseDistance computes the whole difference. */
+function diffRow(src: DiffSource, o: number, row: Float64Array, float32: boolean): void {
+  const { a, b, eps } = src;
+  const size = row.length;
+  const base = o * size;
+  if (a instanceof Float32Array && b instanceof Float32Array) {
+    const fr = Math.fround;
+    for (let k = 0; k < size; k++) row[k] = fr(fr(a[base + k]! - b[base + k]!) + eps);
+  } else if (a instanceof Float64Array && b instanceof Float64Array && !float32) {
+    for (let k = 0; k < size; k++) row[k] = a[base + k]! - b[base + k]! + eps;
+  } else if (float32) {
+    const fr = Math.fround;
+    for (let k = 0; k < size; k++) row[k] = fr(fr(a[base + k]! - b[base + k]!) + eps);
+  } else {
+    for (let k = 0; k < size; k++) row[k] = a[base + k]! - b[base + k]! + eps;
+  }
 }
 
 /** (a - b) + eps in float32, each op rounded (one monomorphic loop). */
@@ -220,8 +261,8 @@ function nanMin(acc: number, v: number): number {
 }
 
 /** The norm kernel per output element, in ATen's order (see the header). */
-function computeNorms(plan: NormPlan): void {
-  const { diff: x, outer, size, inner, norm, torch, dtype } = plan;
+function computeNorms(plan: NormPlan, src: DiffSource | null): void {
+  const { diff, outer, size, inner, norm, torch, dtype } = plan;
   const r = useDType(dtype);
   if (size === 0) {
     norm.fill(0);
@@ -247,8 +288,15 @@ function computeNorms(plan: NormPlan): void {
     const vec = size - (size % lanes);
     const plainEnd = vec + Math.floor((size - vec) / tailGroup) * tailGroup;
     const fr = Math.fround;
+    const row = src === null ? null : new Float64Array(size);
     for (let o = 0; o < outer; o++) {
-      const base = o * size;
+      let x = diff;
+      let base = o * size;
+      if (row !== null) {
+        diffRow(src!, o, row, !inDouble);
+        x = row;
+        base = 0;
+      }
       acc.fill(0);
       if (!inDouble && !lanesFused) {
         for (let d = 0; d < vec; d += lanes) {
@@ -293,6 +341,8 @@ function computeNorms(plan: NormPlan): void {
     }
     return;
   }
+  if (src !== null) throw new Error('pairwise-distance: a fused difference outside the p = 2 last-dim kernel');
+  const x = diff;
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * size * inner + i;
@@ -503,7 +553,7 @@ function readOptions(op: string, options: unknown): Read {
 /** F.pairwise_distance(x1, x2, p=2, eps=1e-6, keepdim=False). */
 export function pairwiseDistance(x1: Tensor, x2: Tensor, options?: PairwiseDistanceOptions): Tensor {
   const o = readOptions(OP, options);
-  const plan = planPairwiseDistance(OP, x1, x2, o.p, o.eps, o.keepdim, o.torch, o.capability);
+  const plan = planPairwiseDistance(OP, x1, x2, o.p, o.eps, o.keepdim, o.torch, o.capability, undefined, true);
   return makeTensor(plan.norm, plan.outShape, plan.dtype);
 }
 

@@ -225,9 +225,11 @@ function plan(
     );
   }
   const cap = c.capability;
-  const pos = planPairwiseDistance(op, anchor, positive, p, eps, false, torch, cap, ['anchor', 'positive']);
-  const neg = planPairwiseDistance(op, anchor, negative, p, eps, false, torch, cap, ['anchor', 'negative']);
-  const sw = swap ? planPairwiseDistance(op, positive, negative, p, eps, false, torch, cap, ['positive', 'negative']) : null;
+  // The forward alone needs no differences kept (pairwise-distance.ts computes them row by row where it can).
+  const fwd = op === OP; // tripletMarginLoss, not its backward
+  const pos = planPairwiseDistance(op, anchor, positive, p, eps, false, torch, cap, ['anchor', 'positive'], fwd);
+  const neg = planPairwiseDistance(op, anchor, negative, p, eps, false, torch, cap, ['anchor', 'negative'], fwd);
+  const sw = swap ? planPairwiseDistance(op, positive, negative, p, eps, false, torch, cap, ['positive', 'negative'], fwd) : null;
   const dtype: DType = [anchor, positive, negative].some((t) => t.data instanceof Float64Array) ? 'float64' : 'float32';
   const shape = broadcastOut(op, pos.outShape, neg.outShape, sw?.outShape);
   const core = tripletCore(
