@@ -298,7 +298,72 @@ function computeNorms(plan: NormPlan, src: DiffSource | null): void {
         base = 0;
       }
       acc.fill(0);
-      if (!inDouble && !lanesFused) {
+      if (!inDouble && !lanesFused && lanes === 8) {
+        // The 8 float32 lanes unrolled into locals (the same adds).
+        let a0 = 0;
+        let a1 = 0;
+        let a2 = 0;
+        let a3 = 0;
+        let a4 = 0;
+        let a5 = 0;
+        let a6 = 0;
+        let a7 = 0;
+        for (let d = 0; d < vec; d += 8) {
+          const at = base + d;
+          const v0 = x[at]!;
+          const v1 = x[at + 1]!;
+          const v2 = x[at + 2]!;
+          const v3 = x[at + 3]!;
+          const v4 = x[at + 4]!;
+          const v5 = x[at + 5]!;
+          const v6 = x[at + 6]!;
+          const v7 = x[at + 7]!;
+          a0 = fr(a0 + fr(v0 * v0));
+          a1 = fr(a1 + fr(v1 * v1));
+          a2 = fr(a2 + fr(v2 * v2));
+          a3 = fr(a3 + fr(v3 * v3));
+          a4 = fr(a4 + fr(v4 * v4));
+          a5 = fr(a5 + fr(v5 * v5));
+          a6 = fr(a6 + fr(v6 * v6));
+          a7 = fr(a7 + fr(v7 * v7));
+        }
+        acc[0] = a0;
+        acc[1] = a1;
+        acc[2] = a2;
+        acc[3] = a3;
+        acc[4] = a4;
+        acc[5] = a5;
+        acc[6] = a6;
+        acc[7] = a7;
+      } else if (inDouble && lanes === 4) {
+        // The 4 float64 lanes unrolled into locals (the same adds, or fma64s).
+        let a0 = 0;
+        let a1 = 0;
+        let a2 = 0;
+        let a3 = 0;
+        for (let d = 0; d < vec; d += 4) {
+          const at = base + d;
+          const v0 = x[at]!;
+          const v1 = x[at + 1]!;
+          const v2 = x[at + 2]!;
+          const v3 = x[at + 3]!;
+          if (lanesFused) {
+            a0 = fma64(v0, v0, a0);
+            a1 = fma64(v1, v1, a1);
+            a2 = fma64(v2, v2, a2);
+            a3 = fma64(v3, v3, a3);
+          } else {
+            a0 += v0 * v0;
+            a1 += v1 * v1;
+            a2 += v2 * v2;
+            a3 += v3 * v3;
+          }
+        }
+        acc[0] = a0;
+        acc[1] = a1;
+        acc[2] = a2;
+        acc[3] = a3;
+      } else if (!inDouble && !lanesFused) {
         for (let d = 0; d < vec; d += lanes) {
           const at = base + d;
           for (let l = 0; l < lanes; l++) {

@@ -183,6 +183,11 @@ export function coreBackward(
 
 /** Adds two gradient contributions of one operand (autograd's InputBuffer), rounded to the dtype. */
 export function addGrads(dtype: DType, a: FloatArray, b: FloatArray): FloatArray {
+  if (dtype === 'float64' || a instanceof Float32Array) {
+    // A Float32Array store rounds as r would (float64: r is the identity): the same values.
+    for (let i = 0; i < a.length; i++) a[i] = a[i]! + b[i]!;
+    return a;
+  }
   const r = useDType(dtype);
   for (let i = 0; i < a.length; i++) a[i] = r(a[i]! + b[i]!);
   return a;
