@@ -44,7 +44,7 @@
 // x2's (autograd's sum_to, ../sum-to.ts).
 
 import { broadcastShapes, expandTo, inferSizeMismatch } from './broadcast.ts';
-import { fma32 } from './libm.ts';
+import { fma32, fma64 } from './libm.ts';
 import { useDType, type Round } from './numerics.ts';
 import { makeTensor } from './reduction.ts';
 import { atenSumTo } from './sum-to.ts';
@@ -231,26 +231,6 @@ function diff64(a: Float64Array, b: Float64Array, eps: number, out: Float64Array
 
 function sameAs(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-/**
- * libm.ts fma64's arithmetic step for step (Dekker's product and a two-sum), without its
- * per-call [hi, lo] arrays: the same result for every input, only faster.
- */
-function fma64(a: number, b: number, c: number): number {
-  const p = a * b;
-  if (!Number.isFinite(p) || !Number.isFinite(c) || p === 0) return p + c;
-  let t = 134217729 * a;
-  const ah = t - (t - a);
-  const al = a - ah;
-  t = 134217729 * b;
-  const bh = t - (t - b);
-  const bl = b - bh;
-  const e = ah * bh - p + ah * bl + al * bh + al * bl;
-  const s = p + c;
-  const bb = s - p;
-  const u = p - (s - bb) + (c - bb);
-  return s + (u + e);
 }
 
 function nanMax(acc: number, v: number): number {
