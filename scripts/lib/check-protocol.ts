@@ -236,12 +236,15 @@ export class ImplementationProcess {
       if (this.waiting) this.flush(line);
       else this.lines.push(line);
     });
-    // Its exit counts once stdout is drained: replies written just before exiting are still read.
+    // Its exit counts once stdout and stderr are drained: replies written just before exiting are
+    // still read, and its last words are in the report (a loaded machine delivered the exit first
+    // and lost "sh: 1: no-such-program: not found").
     let closed = 0;
     const onClosed = () => {
-      if (++closed === 2) this.flush(null);
+      if (++closed === 3) this.flush(null);
     };
     rl.on('close', onClosed);
+    this.child.stderr!.on('close', onClosed);
     this.child.on('exit', (code, signal) => {
       this.exited = { code, signal };
       onClosed();
