@@ -32,7 +32,7 @@
 // pass (rowSums32/64: atenRowSum's order, each ILP column one chain), and backpropagate a block
 // of rows at a time as per-row scalars then one loop over the values (rowsBackward).
 
-import { broadcastShapes, expandTo, inferSizeMismatch } from '../broadcast.ts';
+import { broadcastOrThrow, expandTo } from '../broadcast.ts';
 import { wrapDim } from '../cosine-similarity.ts';
 import { checkGradOutput, prepare, sameShape, type CommonOptions, type LossSignature } from '../loss-args.ts';
 import { lossModule3 } from '../loss-module.ts';
@@ -115,12 +115,6 @@ function keepDim(shape: readonly number[], d: number): number[] {
   return shape.length === 0 ? [] : shape.map((s, i) => (i === d ? 1 : s));
 }
 
-function broadcastOr(op: string, a: readonly number[], b: readonly number[]): number[] {
-  const s = broadcastShapes(a, b);
-  if (s === null) throw new LossArgumentError(`${op}: ${inferSizeMismatch(a, b)}`);
-  return s;
-}
-
 function plan(
   op: string,
   args: { input1: unknown; input2: unknown; target: unknown; gradOutput?: unknown },
@@ -161,16 +155,16 @@ function plan(
     throw new LossArgumentError(`${op}: 1D target tensor expected, multi-target not supported`);
   }
   // (input1 * input2).sum(d), (input1 * input1).sum(d), (input2 * input2).sum(d): broadcast, then each dim wrapped
-  const S = broadcastOr(op, input1.shape, input2.shape);
+  const S = broadcastOrThrow(op, input1.shape, input2.shape, 'input1 * input2');
   const dS = wrapDim(op, d, S.length);
   const dA = wrapDim(op, d, input1.shape.length);
   const dB = wrapDim(op, d, input2.shape.length);
   const P = dropDim(S, dS);
   const M1 = dropDim(input1.shape, dA);
   const M2 = dropDim(input2.shape, dB);
-  const Dn = broadcastOr(op, M1, M2);
-  const C = broadcastOr(op, P, Dn);
-  const O = broadcastOr(op, target.shape, C);
+  const Dn = broadcastOrThrow(op, M1, M2, 'mag_square1 * mag_square2');
+  const C = broadcastOrThrow(op, P, Dn, 'prod_sum / denom');
+  const O = broadcastOrThrow(op, target.shape, C, 'where(target == 1, ...)');
   checkElementCount(op, 'the broadcast shape', S);
   checkElementCount(op, 'the output', O);
   const d1 = dtypeOf(input1);
