@@ -9,7 +9,9 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { resourceUsage } from 'node:process';
+import { memoryUsage, resourceUsage } from 'node:process';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { useAllocatorWarmup } from '../ts/allocator.ts';
 import { LOSSES, optionName, type LossDomain, type LossEntry, type LossStem, type ValueKind } from '../ts/losses/registry.ts';
 import type { IndexTensor, Tensor } from '../ts/tensor.ts';
@@ -145,6 +147,34 @@ function sampleCalls(fn: () => void, repeats: number): { samples: number[]; page
   return { samples, pageFaults: (resourceUsage().minorPageFault - faults) / repeats };
 }
 
+/** A full garbage collection (V8's gc(), exposed for this process only when the bench first needs it). */
+let collectGarbage: (() => void) | null = null;
+function fullGc(): void {
+  if (!collectGarbage) {
+    setFlagsFromString('--expose-gc');
+    collectGarbage = runInNewContext('gc') as () => void;
+  }
+  collectGarbage();
+}
+
+/**
+ * Bytes one call allocates and still holds when it returns (its result alive): ArrayBuffer memory
+ * (typed arrays live outside V8's heap) plus JS heap, from a collected heap. A collection inside the
+ * call could only lower the difference, so the largest of three tries is taken.
+ */
+function bytesPerCall(fn: () => unknown): number {
+  let most = 0;
+  for (let i = 0; i < 3; i++) {
+    fullGc();
+    const before = memoryUsage();
+    const kept = fn();
+    const after = memoryUsage();
+    most = Math.max(most, after.arrayBuffers - before.arrayBuffers + after.heapUsed - before.heapUsed);
+    if (kept === fullGc) throw new Error('unreachable'); // keeps the result alive until measured
+  }
+  return most;
+}
+
 /**
  * The port and torch are timed in ROUNDS alternating rounds (the port's forward and forward +
  * backward, then torch's), each of a third of the calls, and every median is taken over all its
@@ -210,6 +240,8 @@ interface Row {
   port: number;
   /** Minor page faults per call of the port. */
   portPageFaults: number;
+  /** Bytes a call of the port allocates (its result included). */
+  portBytes: number;
   torch1: number | null;
   torchAll: number | null;
   tfjs: number | null;
@@ -255,10 +287,7 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
     const { args, options: lossOptions } = inputs(entry, n, dtype);
     const opt = { ...lossOptions, torchVersion: worker?.hello.torch ?? '2.14.1' };
     const go: Tensor = { data: dtype === 'float32' ? new Float32Array([1]) : new Float64Array([1]), shape: [] };
-    const forwardBackward = () => {
-      entry.forward(...args, opt);
-      entry.backward(go, ...args, opt);
-    };
+    const forwardBackward = () => [entry.forward(...args, opt), entry.backward(go, ...args, opt)];
     // Both passes first, for 500 ms, before either is timed: with only the forward's own
     // warm-up, the float64 BCEWithLogits forward timed about as long as the forward + backward
     // after it (70 vs 73 ns per element at 1e5 in one run, 72 vs 74 at 1e3 in another; V8
@@ -316,6 +345,7 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
     const orNull = (xs: number[]) => (xs.length > 0 ? median(xs) : null);
     const fwd = { seconds: median(samples.fwd), pageFaults: fwdFaults };
     const fb = { seconds: median(samples.fb), pageFaults: fbFaults };
+    const [fwdBytes, fbBytes] = [bytesPerCall(forward), bytesPerCall(forwardBackward)];
     const tf = tfjs.tf && stem === 'binary_cross_entropy_with_logits' && dtype === 'float32' ? tfjsBce(tfjs.tf, n, repeats) : null;
     rows.push({
       loss: stem,
@@ -324,6 +354,7 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
       pass: 'forward',
       port: fwd.seconds,
       portPageFaults: fwd.pageFaults,
+      portBytes: fwdBytes,
       torch1: orNull(samples.t1f),
       torchAll: orNull(samples.taf),
       tfjs: tf?.forward ?? null,
@@ -335,6 +366,7 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
       pass: 'forward+backward',
       port: fb.seconds,
       portPageFaults: fb.pageFaults,
+      portBytes: fbBytes,
       torch1: orNull(samples.t1b),
       torchAll: orNull(samples.tab),
       tfjs: tf?.backward ?? null,
@@ -347,8 +379,9 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
   }
   status.done();
   const ns = (s: number | null, n: number) => (s === null ? '-' : ((s / n) * 1e9).toFixed(2));
+  const bytes = (b: number) => (b < 1024 ? `${b} B` : b < 1024 * 1024 ? `${(b / 1024).toFixed(1)} kB` : `${(b / 1024 / 1024).toFixed(2)} MB`);
   const ratio = (a: number | null, b: number | null) => (a === null || b === null ? '-' : `${(a / b).toFixed(2)}x`);
-  const header = ['loss', 'dtype', 'n', 'pass', 'port ns/el', 'torch 1t', 'torch all', 'tfjs', 'port/torch1t', 'tfjs/port'];
+  const header = ['loss', 'dtype', 'n', 'pass', 'port ns/el', 'torch 1t', 'torch all', 'tfjs', 'port/torch1t', 'tfjs/port', 'port bytes/call'];
   const body = rows.map((r) => [
     r.loss,
     r.dtype,
@@ -360,6 +393,7 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
     ns(r.tfjs, r.n),
     ratio(r.port, r.torch1),
     ratio(r.tfjs, r.port),
+    bytes(r.portBytes),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) =>
