@@ -379,9 +379,22 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
   }
   status.done();
   const ns = (s: number | null, n: number) => (s === null ? '-' : ((s / n) * 1e9).toFixed(2));
-  const bytes = (b: number) => (b < 1024 ? `${b} B` : b < 1024 * 1024 ? `${(b / 1024).toFixed(1)} kB` : `${(b / 1024 / 1024).toFixed(2)} MB`);
+  const bytes = (b: number) =>
+    b < 1024 ? `${b} B` : b < 1024 * 1024 ? `${(b / 1024).toFixed(1)} kB` : `${(b / 1024 / 1024).toFixed(2)} MB`;
   const ratio = (a: number | null, b: number | null) => (a === null || b === null ? '-' : `${(a / b).toFixed(2)}x`);
-  const header = ['loss', 'dtype', 'n', 'pass', 'port ns/el', 'torch 1t', 'torch all', 'tfjs', 'port/torch1t', 'tfjs/port', 'port bytes/call'];
+  const header = [
+    'loss',
+    'dtype',
+    'n',
+    'pass',
+    'port ns/el',
+    'torch 1t',
+    'torch all',
+    'tfjs',
+    'port/torch1t',
+    'tfjs/port',
+    'port bytes/call',
+  ];
   const body = rows.map((r) => [
     r.loss,
     r.dtype,
