@@ -353,8 +353,14 @@ test('bench without torch: the table says why the torch columns are empty, the J
   expect(r.stdout).toMatch(/^torch columns empty: the Python command '\/nonexistent\/python3' \(--torch-python\) does not exist$/m);
   expect(r.stdout).toMatch(/^tfjs column empty: only binary_cross_entropy_with_logits has a TensorFlow\.js counterpart$/m);
   expect(r.stdout).toMatch(/^soft_margin_loss +float32 +1000 +forward +\d+\.\d+ +- +- +- /m);
-  const report = JSON.parse(readFileSync(out, 'utf8')) as { torch: unknown; rows: { dtype: string; pass: string; port: number }[] };
+  const report = JSON.parse(readFileSync(out, 'utf8')) as {
+    torch: unknown;
+    rows: { dtype: string; pass: string; port: number; portBytes: number }[];
+  };
   expect(report.torch).toBeNull();
+  // a forward + backward holds at least its gradient: 1000 floats of 4 or 8 bytes
+  for (const row of report.rows.filter((x) => x.pass === 'forward+backward'))
+    expect(row.portBytes).toBeGreaterThanOrEqual(row.dtype === 'float32' ? 4000 : 8000);
   expect(report.rows.map((x) => `${x.dtype} ${x.pass}`)).toEqual([
     'float32 forward',
     'float32 forward+backward',
