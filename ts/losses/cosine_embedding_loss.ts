@@ -30,7 +30,10 @@
 // The sums and sums-to-shape follow ATen's order (../sum-to.ts atenSumTo).
 // Speed: inputs of one shape and dtype reduced over the last dim sum each row's three sums in one
 // pass (rowSums32/64: atenRowSum's order, each ILP column one chain), and backpropagate a block
-// of rows at a time as per-row scalars then one loop over the values (rowsBackward).
+// of rows at a time as per-row scalars then one loop over the values (rowsBackward). float32 rows
+// of at least one vector below the sum's first cascade level run the row sums and the gradients as
+// WebAssembly SIMD (../wasm/vectors.ts, ../wasm/assembly/vectors.ts; the per-row chain stays here),
+// bit for bit the JS loops' values.
 
 import { broadcastOrThrow, expandTo } from '../broadcast.ts';
 import { wrapDim } from '../cosine-similarity.ts';
@@ -54,6 +57,7 @@ import {
   type Tensor,
 } from '../tensor.ts';
 import { sumLanes, type TorchRelease } from '../torch-version.ts';
+import { vectorKernels, type CosineRowScalars } from '../wasm/vectors.ts';
 
 export interface CosineEmbeddingOptions extends CommonOptions {
   /** The margin for the target -1 pairs (torch's default 0). */
@@ -250,6 +254,12 @@ function rowSums(p: Plan): { prodSum: FloatArray; mag1: FloatArray; mag2: FloatA
   const rows = D === 0 ? numel(shape.slice(0, -1)) : p.input1.data.length / D;
   const x1 = p.input1.data;
   const x2 = p.input2.data;
+  const k = dtype === 'float32' ? vectorKernels() : null;
+  if (k?.cosineRows(D, lanes)) {
+    // the same sums in WebAssembly SIMD (../wasm/assembly/vectors.ts cosineRowSums: rowSums32's order)
+    const sums = k.cosineRowSums(x1 as Float32Array, x2 as Float32Array, rows, D, lanes, EPSILON);
+    if (sums) return { prodSum: sums.prodSum.slice(), mag1: sums.mag1.slice(), mag2: sums.mag2.slice() };
+  }
   const prodSum = allocate(dtype, rows);
   const mag1 = allocate(dtype, rows);
   const mag2 = allocate(dtype, rows);
@@ -571,6 +581,47 @@ function rowGrads64(
   }
 }
 
+/**
+ * rowsBackward's chain per row n in [n0, n1), from the row's sums to its magnitude and prod_sum
+ * gradients (the arrays indexed from row `base`): the where()s, clamp_min_, 1 - cos, the division,
+ * sqrt_ and the magnitudes' product, each rounded to the dtype.
+ */
+function rowScalars(
+  p: Plan,
+  t: ArrayLike<number>,
+  go: FloatArray,
+  gMean: number,
+  n0: number,
+  n1: number,
+  base: number,
+  prodSum: FloatArray,
+  mag1: FloatArray,
+  mag2: FloatArray,
+  gM1: FloatArray,
+  gM2: FloatArray,
+  gPs: FloatArray,
+): void {
+  const { margin } = p;
+  const strict = p.torch.clampMinGradZeroAtMin;
+  const perElement = p.reduction === 'none';
+  const r = useDType(p.dtype);
+  for (let n = n0; n < n1; n++) {
+    const i = n - base;
+    const g = perElement ? r(go[n]!) : gMean;
+    const tn = t[n]!;
+    const gPos = tn === 1 ? g : 0;
+    const gNeg = tn === -1 ? g : 0;
+    const dn = r(Math.sqrt(r(mag1[i]! * mag2[i]!)));
+    const ps = prodSum[i]!;
+    const v = r(r(ps / dn) - margin);
+    const gCos = r(((strict ? v > 0 : v >= 0) ? gNeg : 0) + -gPos);
+    gPs[i] = r(gCos / dn);
+    const gm = r(r(-gCos * r(r(ps / dn) / dn)) / r(2 * dn));
+    gM1[i] = r(gm * mag2[i]!);
+    gM2[i] = r(gm * mag1[i]!);
+  }
+}
+
 /** rowsBackward's rows at a time: their inputs stay in L1 from the sums to the gradients. */
 const ROW_BLOCK = 32;
 
@@ -581,20 +632,29 @@ const ROW_BLOCK = 32;
  * A block of rows at a time: the forward's row sums, the scalars, the gradients.
  */
 function rowsBackward(p: Plan, go: FloatArray, gMean: number): CosineEmbeddingGrads {
-  const { dtype, margin, lanes } = p;
+  const { dtype, lanes } = p;
   const shape = p.input1.shape;
   const D = shape[shape.length - 1]!;
   const x1 = p.input1.data;
   const x2 = p.input2.data;
   const rows = D === 0 ? numel(shape.slice(0, -1)) : x1.length / D;
   const columns = D >= lanes && Math.floor(Math.floor(D / lanes) / 4) < 16;
+  const t = over(p.target.data, p.target.shape, p.O);
+  const k = dtype === 'float32' && columns ? vectorKernels() : null;
+  if (k?.cosineRows(D, lanes)) {
+    // WebAssembly SIMD (../wasm/assembly/vectors.ts): per block of rows the sums, the same per-row chain here, the gradients
+    const g1 = allocate(dtype, x1.length) as Float32Array;
+    const g2 = allocate(dtype, x2.length) as Float32Array;
+    const scalars: CosineRowScalars = (n0, count, sums, out) =>
+      rowScalars(p, t, go, gMean, n0, n0 + count, n0, sums.prodSum, sums.mag1, sums.mag2, out.gM1, out.gM2, out.gPs);
+    if (k.cosineBackward(x1 as Float32Array, x2 as Float32Array, rows, D, lanes, EPSILON, scalars, g1, g2)) {
+      return { input1: makeTensor(g1, shape, dtype), input2: makeTensor(g2, p.input2.shape, dtype) };
+    }
+  }
   const all = columns ? null : rowSums(p)!;
   const prodSum = all ? all.prodSum : allocate(dtype, rows);
   const mag1 = all ? all.mag1 : allocate(dtype, rows);
   const mag2 = all ? all.mag2 : allocate(dtype, rows);
-  const t = over(p.target.data, p.target.shape, p.O);
-  const strict = p.torch.clampMinGradZeroAtMin;
-  const perElement = p.reduction === 'none';
   const gM1 = allocate(dtype, rows);
   const gM2 = allocate(dtype, rows);
   const gPs = allocate(dtype, rows);
@@ -628,21 +688,7 @@ function rowsBackward(p: Plan, go: FloatArray, gMean: number): CosineEmbeddingGr
         n1,
       );
     }
-    const r = useDType(dtype);
-    for (let n = n0; n < n1; n++) {
-      const g = perElement ? r(go[n]!) : gMean;
-      const tn = t[n]!;
-      const gPos = tn === 1 ? g : 0;
-      const gNeg = tn === -1 ? g : 0;
-      const dn = r(Math.sqrt(r(mag1[n]! * mag2[n]!)));
-      const ps = prodSum[n]!;
-      const v = r(r(ps / dn) - margin);
-      const gCos = r(((strict ? v > 0 : v >= 0) ? gNeg : 0) + -gPos);
-      gPs[n] = r(gCos / dn);
-      const gm = r(r(-gCos * r(r(ps / dn) / dn)) / r(2 * dn));
-      gM1[n] = r(gm * mag2[n]!);
-      gM2[n] = r(gm * mag1[n]!);
-    }
+    rowScalars(p, t, go, gMean, n0, n1, 0, prodSum, mag1, mag2, gM1, gM2, gPs);
     if (f32) rowGrads32(x1 as Float32Array, x2 as Float32Array, D, gM1, gM2, gPs, g1 as Float32Array, g2 as Float32Array, n0, n1);
     else rowGrads64(x1 as Float64Array, x2 as Float64Array, D, gM1, gM2, gPs, g1 as Float64Array, g2 as Float64Array, n0, n1);
   }

@@ -21,7 +21,9 @@
 // only the reductions and sums depend on ATen's lane order.
 // Speed: three tensors of one shape and dtype (the common case) run one fused loop per dtype, the
 // losses streamed into the cascade sum (../numerics.ts CascadeStream32/64), the clamp's select
-// by a table rather than a branch; the same ops per element, so the same values.
+// by a table rather than a branch; the same ops per element, so the same values. float32 of that
+// case runs those loops as WebAssembly SIMD (../wasm/vectors.ts, ../wasm/assembly/vectors.ts: the
+// sum streamed in the module over ATen's 8 or 16 lanes), bit for bit the JS loops' values.
 
 import { broadcastShapes, expandTo, inferSizeMismatch } from '../broadcast.ts';
 import { checkGradOutput, prepare, sameShape, torchSize, type CommonOptions, type LossSignature } from '../loss-args.ts';
@@ -43,6 +45,7 @@ import {
   type Tensor,
 } from '../tensor.ts';
 import { sumLanes, type TorchRelease } from '../torch-version.ts';
+import { vectorKernels } from '../wasm/vectors.ts';
 
 export interface MarginRankingOptions extends CommonOptions {
   /** The margin (torch's default 0). */
@@ -211,11 +214,14 @@ function losses64(a: Float64Array, b: Float64Array, t: Float64Array, m: number, 
 /** 'none': the losses as the output; else streamed into the cascade sum (no input-sized temporary). */
 function forward32(p: Plan, a: Float32Array, b: Float32Array, t: Float32Array): Tensor {
   const n = a.length;
+  const k = vectorKernels();
   if (p.reduction === 'none') {
     const out = allocate('float32', n) as Float32Array;
-    losses32(a, b, t, p.margin, out, 0, n);
+    if (k) k.marginRankingLosses(a, b, t, p.margin, out);
+    else losses32(a, b, t, p.margin, out, 0, n);
     return makeTensor(out, p.outShape, 'float32');
   }
+  if (k?.sums(n, p.lanes)) return reducedTotal(k.marginRankingSum(a, b, t, p.margin, p.lanes), n, p.reduction, 'float32');
   const c = stream32.begin(n, p.lanes);
   for (let count = stream32.next(); count > 0; count = stream32.next()) {
     losses32(a, b, t, p.margin, c, stream32.start, count);
@@ -337,7 +343,21 @@ export function marginRankingLossBackward(
     const g2 = allocate(same, n);
     if (same === 'float32') {
       const [a, b, t] = [input1.data, input2.data, target.data] as Float32Array[];
-      backward32(p, go, gMean, a!, b!, t!, g1 as Float32Array, g2 as Float32Array);
+      const k = vectorKernels();
+      if (k) {
+        const perElement = p.reduction === 'none' ? go : null;
+        k.marginRankingGrads(
+          a!,
+          b!,
+          t!,
+          perElement,
+          gMean,
+          p.margin,
+          p.torch.clampMinGradZeroAtMin,
+          g1 as Float32Array,
+          g2 as Float32Array,
+        );
+      } else backward32(p, go, gMean, a!, b!, t!, g1 as Float32Array, g2 as Float32Array);
     } else {
       const [a, b, t] = [input1.data, input2.data, target.data] as Float64Array[];
       backward64(p, go, gMean, a!, b!, t!, g1 as Float64Array, g2 as Float64Array);

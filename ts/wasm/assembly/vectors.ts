@@ -1,0 +1,353 @@
+// AssemblyScript, compiled by `npm run build:wasm` into ../vectors-binary.ts: float32 SIMD loops of
+// the losses over pairs of vectors (margin_ranking_loss, cosine_embedding_loss), loaded by
+// ../vectors.ts. Each f32x4 operation is one float32 tensor op of ATen's, in the order the JS loops
+// of ../../losses/*.ts compute it (those loops are the reference these are tested against, and run
+// for float64), so every lane rounds where torch rounds. The module allocates nothing: the JS side
+// places a call's arrays above heapBase().
+
+const LEVELS = 4;
+const ILP = 4;
+
+// ---- Tensor.sum() of float32 values, streamed: ATen's cascade_sum (../../numerics.ts atenRowSum) ----
+// sumBegin(length, lanes) (8 or 16 lanes, length >= lanes), then sumAdd for consecutive blocks of
+// the values, each but the last a multiple of 4 * lanes values (so that the tail after the last
+// whole ILP row lies in the last block). The same order and values as CascadeStream32.
+
+/** acc[level][ilp row][lane], lanes <= 16: the cascade's partial sums. */
+const ACC: usize = memory.data(LEVELS * ILP * 16 * 4, 16);
+
+let sumLength = 0;
+let sumSeen = 0;
+let sumLanes = 8;
+let sumWidth = 32;
+let sumVectors = 0;
+let sumRows = 0;
+let sumLevelPower = 4;
+let sumRowsDone = 0;
+
+/** c10 CeilLog2. */
+function ceilLog2(x: i32): i32 {
+  return x <= 1 ? 0 : 32 - clz(x - 1);
+}
+
+/** Starts Tensor.sum() of `length` float32 values over `lanes` (8 or 16) lanes; length >= lanes. */
+export function sumBegin(length: i32, lanes: i32): void {
+  sumLength = length;
+  sumSeen = 0;
+  sumLanes = lanes;
+  sumWidth = ILP * lanes;
+  sumVectors = length / lanes;
+  sumRows = sumVectors / ILP;
+  sumLevelPower = max(4, ceilLog2(sumRows) / LEVELS);
+  sumRowsDone = 0;
+  memory.fill(ACC, 0, LEVELS * ILP * 16 * 4);
+}
+
+/** acc[0][k] += value k of each of `rows` rows of `stride` bytes from ptr, for the 32 columns k at acc (8 vectors). */
+function addRows32(acc: usize, ptr: usize, rows: i32, stride: usize): void {
+  let a0 = v128.load(acc, 0), a1 = v128.load(acc, 16), a2 = v128.load(acc, 32), a3 = v128.load(acc, 48);
+  let a4 = v128.load(acc, 64), a5 = v128.load(acc, 80), a6 = v128.load(acc, 96), a7 = v128.load(acc, 112);
+  for (let j = 0; j < rows; j++, ptr += stride) {
+    a0 = f32x4.add(a0, v128.load(ptr, 0));
+    a1 = f32x4.add(a1, v128.load(ptr, 16));
+    a2 = f32x4.add(a2, v128.load(ptr, 32));
+    a3 = f32x4.add(a3, v128.load(ptr, 48));
+    a4 = f32x4.add(a4, v128.load(ptr, 64));
+    a5 = f32x4.add(a5, v128.load(ptr, 80));
+    a6 = f32x4.add(a6, v128.load(ptr, 96));
+    a7 = f32x4.add(a7, v128.load(ptr, 112));
+  }
+  v128.store(acc, a0, 0); v128.store(acc, a1, 16); v128.store(acc, a2, 32); v128.store(acc, a3, 48);
+  v128.store(acc, a4, 64); v128.store(acc, a5, 80); v128.store(acc, a6, 96); v128.store(acc, a7, 112);
+}
+
+/** Level 0 += `rows` rows at ptr (every column group of 32). */
+function addRows(ptr: usize, rows: i32): void {
+  const stride = <usize>sumWidth << 2;
+  for (let g = 0; g < sumWidth; g += 32) addRows32(ACC + (<usize>g << 2), ptr + (<usize>g << 2), rows, stride);
+}
+
+/** acc[to] += acc[from] over the width; then acc[from] = 0 when `clear`. */
+function addLevel(to: i32, from: i32, clear: bool): void {
+  const width = sumWidth;
+  const t = ACC + (<usize>(to * width) << 2);
+  const f = ACC + (<usize>(from * width) << 2);
+  for (let i = 0; i < width; i += 4) {
+    const at = <usize>i << 2;
+    v128.store(t + at, f32x4.add(v128.load(t + at), v128.load(f + at)));
+    if (clear) v128.store(f + at, f32x4.splat(0));
+  }
+}
+
+/** Adds the next `count` values, at ptr; after the last block, returns the sum (else 0). */
+export function sumAdd(ptr: usize, count: i32): f32 {
+  const width = sumWidth;
+  const lanes = sumLanes;
+  const levelPower = sumLevelPower;
+  const levelMask = (1 << levelPower) - 1;
+  const blockStart = sumSeen;
+  sumSeen += count;
+  // multi_row_sum: the whole rows of this block, level 0 += each, the cascade after every 2^levelPower rows
+  let row = sumRowsDone;
+  let at = ptr + (<usize>(row * width - blockStart) << 2);
+  let left = min(sumSeen / width, sumRows) - row;
+  while (left > 0) {
+    const block = min(left, levelMask + 1 - (row & levelMask));
+    addRows(at, block);
+    at += <usize>(block * width) << 2;
+    row += block;
+    left -= block;
+    if ((row & levelMask) == 0) {
+      for (let level = 1; level < LEVELS; level++) {
+        addLevel(level, level - 1, true);
+        if ((row & (levelMask << (level * levelPower))) != 0) break;
+      }
+    }
+  }
+  sumRowsDone = row;
+  if (sumSeen < sumLength) return 0;
+  // the levels folded into level 0, row_sum's vectors after the last whole row into the first ILP
+  // accumulator, the ILP accumulators added together (lane-wise), the scalar tail, then the lanes
+  for (let level = 1; level < LEVELS; level++) addLevel(0, level, false);
+  for (let vi = sumRows * ILP; vi < sumVectors; vi++) {
+    const v = ptr + (<usize>(vi * lanes - blockStart) << 2);
+    for (let l = 0; l < lanes; l += 4) {
+      const a = ACC + (<usize>l << 2);
+      v128.store(a, f32x4.add(v128.load(a), v128.load(v + (<usize>l << 2))));
+    }
+  }
+  for (let k = 1; k < ILP; k++) {
+    for (let l = 0; l < lanes; l += 4) {
+      const a = ACC + (<usize>l << 2);
+      v128.store(a, f32x4.add(v128.load(a), v128.load(ACC + (<usize>(k * lanes + l) << 2))));
+    }
+  }
+  let total: f32 = 0;
+  for (let i = sumVectors * lanes; i < sumLength; i++) total += load<f32>(ptr + (<usize>(i - blockStart) << 2));
+  for (let l = 0; l < lanes; l++) total += load<f32>(ACC + (<usize>l << 2));
+  return <f32>0 + total; // the zero-filled output accumulated into (-0 becomes +0)
+}
+
+/** The sub-blocks the fused sums compute and then sum (their values stay in L1 between the two): a multiple of 64. */
+const SUM_BLOCK = 2048;
+
+// ---- margin_ranking_loss: max(0, -target * (input1 - input2) + margin) ----
+
+/** gradient flags */
+export const STRICT = 1; // torch >= 2.14: the clamp passes the gradient where u > 0 (else u >= 0)
+export const PER_ELEMENT = 2; // reduction 'none': the gradient per element at go
+
+/** The losses of `count` elements at a, b, t into out. */
+export function marginRankingLosses(a: usize, b: usize, t: usize, out: usize, count: i32, margin: f32): void {
+  const m = f32x4.splat(margin);
+  const zero = f32x4.splat(0);
+  const end = count & ~3;
+  for (let i = 0; i < end; i += 4) {
+    const at = <usize>i << 2;
+    const u = f32x4.add(f32x4.mul(f32x4.neg(v128.load(t + at)), f32x4.sub(v128.load(a + at), v128.load(b + at))), m);
+    v128.store(out + at, v128.andnot(u, f32x4.lt(u, zero))); // u < 0 ? 0 : u (NaN stays NaN)
+  }
+  for (let i = end; i < count; i++) {
+    const at = <usize>i << 2;
+    const u: f32 = -load<f32>(t + at) * (load<f32>(a + at) - load<f32>(b + at)) + margin;
+    store<f32>(out + at, u < 0 ? <f32>0 : u);
+  }
+}
+
+/** The losses of `count` elements streamed into the sum sumBegin started (through scratch): sumAdd's result. */
+export function marginRankingSum(a: usize, b: usize, t: usize, scratch: usize, count: i32, margin: f32): f32 {
+  let sum: f32 = 0;
+  for (let i = 0; i < count; i += SUM_BLOCK) {
+    const n = min(SUM_BLOCK, count - i);
+    const at = <usize>i << 2;
+    marginRankingLosses(a + at, b + at, t + at, scratch, n, margin);
+    sum = sumAdd(scratch, n);
+  }
+  return sum;
+}
+
+/**
+ * The gradients of input1 (g1) and input2 (g2 = -g1): (clamp passes ? g : 0) * (-target), g the
+ * gradient `g` or (PER_ELEMENT) go's value.
+ */
+export function marginRankingGrad(
+  a: usize, b: usize, t: usize, go: usize, g1: usize, g2: usize, count: i32, margin: f32, g: f32, flags: i32,
+): void {
+  if (flags & STRICT) {
+    if (flags & PER_ELEMENT) marginRankingGradOf(true, true, a, b, t, go, g1, g2, count, margin, g);
+    else marginRankingGradOf(true, false, a, b, t, go, g1, g2, count, margin, g);
+  } else if (flags & PER_ELEMENT) marginRankingGradOf(false, true, a, b, t, go, g1, g2, count, margin, g);
+  else marginRankingGradOf(false, false, a, b, t, go, g1, g2, count, margin, g);
+}
+
+// @ts-ignore: decorator
+@inline function marginRankingGradOf(
+  strict: bool, perElement: bool, a: usize, b: usize, t: usize, go: usize, g1: usize, g2: usize, count: i32, margin: f32, g: f32,
+): void {
+  const m = f32x4.splat(margin);
+  const zero = f32x4.splat(0);
+  const gv = f32x4.splat(g);
+  const end = count & ~3;
+  for (let i = 0; i < end; i += 4) {
+    const at = <usize>i << 2;
+    const nt = f32x4.neg(v128.load(t + at));
+    const u = f32x4.add(f32x4.mul(nt, f32x4.sub(v128.load(a + at), v128.load(b + at))), m);
+    const passes = strict ? f32x4.gt(u, zero) : f32x4.ge(u, zero);
+    const v = f32x4.mul(v128.and(perElement ? v128.load(go + at) : gv, passes), nt);
+    v128.store(g1 + at, v);
+    v128.store(g2 + at, f32x4.neg(v));
+  }
+  for (let i = end; i < count; i++) {
+    const at = <usize>i << 2;
+    const nt: f32 = -load<f32>(t + at);
+    const u: f32 = nt * (load<f32>(a + at) - load<f32>(b + at)) + margin;
+    const gi: f32 = perElement ? load<f32>(go + at) : g;
+    const v: f32 = (strict ? u > 0 : u >= 0) ? gi * nt : <f32>0 * nt;
+    store<f32>(g1 + at, v);
+    store<f32>(g2 + at, -v);
+  }
+}
+
+// ---- cosine_embedding_loss: the three row sums, and the gradients from per-row scalars ----
+
+/** The ILP columns (4 x at most 16 lanes) of the three sums. */
+const CP: usize = memory.data(64 * 4, 16);
+const C1: usize = memory.data(64 * 4, 16);
+const C2: usize = memory.data(64 * 4, 16);
+
+/**
+ * prod_sum, mag_square1 and mag_square2 (each + eps) of `rows` rows of D values at x1 and x2, as
+ * ../../losses/cosine_embedding_loss.ts rowSums32 sums them (atenRowSum's order for a row of at
+ * least one vector whose multi_row_sum stays below its first cascade level: D >= lanes and
+ * D / lanes / 4 < 16): column k of the 4 x lanes ILP columns adds values k, k + 4 lanes, ... from 0;
+ * the vectors after the last whole ILP row add to the first lanes columns; the four columns of each
+ * lane are added in order; then the scalar tail from 0, then the lanes in order; 0 + that.
+ */
+export function cosineRowSums(x1: usize, x2: usize, rows: i32, D: i32, lanes: i32, prodSum: usize, mag1: usize, mag2: usize, eps: f32): void {
+  const width = ILP * lanes;
+  const vectors = D / lanes;
+  const ilpRows = vectors / ILP;
+  const stride = <usize>width << 2;
+  const zero = f32x4.splat(0);
+  for (let n = 0; n < rows; n++) {
+    const p1 = x1 + (<usize>(n * D) << 2);
+    const p2 = x2 + (<usize>(n * D) << 2);
+    for (let g = 0; g < width; g += 16) {
+      let sp0 = zero, sp1 = zero, sp2 = zero, sp3 = zero;
+      let sa0 = zero, sa1 = zero, sa2 = zero, sa3 = zero;
+      let sb0 = zero, sb1 = zero, sb2 = zero, sb3 = zero;
+      let q1 = p1 + (<usize>g << 2);
+      let q2 = p2 + (<usize>g << 2);
+      for (let j = 0; j < ilpRows; j++, q1 += stride, q2 += stride) {
+        const a0 = v128.load(q1, 0), a1 = v128.load(q1, 16), a2 = v128.load(q1, 32), a3 = v128.load(q1, 48);
+        const b0 = v128.load(q2, 0), b1 = v128.load(q2, 16), b2 = v128.load(q2, 32), b3 = v128.load(q2, 48);
+        sp0 = f32x4.add(sp0, f32x4.mul(a0, b0));
+        sp1 = f32x4.add(sp1, f32x4.mul(a1, b1));
+        sp2 = f32x4.add(sp2, f32x4.mul(a2, b2));
+        sp3 = f32x4.add(sp3, f32x4.mul(a3, b3));
+        sa0 = f32x4.add(sa0, f32x4.mul(a0, a0));
+        sa1 = f32x4.add(sa1, f32x4.mul(a1, a1));
+        sa2 = f32x4.add(sa2, f32x4.mul(a2, a2));
+        sa3 = f32x4.add(sa3, f32x4.mul(a3, a3));
+        sb0 = f32x4.add(sb0, f32x4.mul(b0, b0));
+        sb1 = f32x4.add(sb1, f32x4.mul(b1, b1));
+        sb2 = f32x4.add(sb2, f32x4.mul(b2, b2));
+        sb3 = f32x4.add(sb3, f32x4.mul(b3, b3));
+      }
+      const c = <usize>g << 2;
+      v128.store(CP + c, sp0, 0); v128.store(CP + c, sp1, 16); v128.store(CP + c, sp2, 32); v128.store(CP + c, sp3, 48);
+      v128.store(C1 + c, sa0, 0); v128.store(C1 + c, sa1, 16); v128.store(C1 + c, sa2, 32); v128.store(C1 + c, sa3, 48);
+      v128.store(C2 + c, sb0, 0); v128.store(C2 + c, sb1, 16); v128.store(C2 + c, sb2, 32); v128.store(C2 + c, sb3, 48);
+    }
+    // the vectors after the last whole ILP row, into the first `lanes` columns
+    for (let vi = ilpRows * ILP; vi < vectors; vi++) {
+      const o = <usize>(vi * lanes) << 2;
+      for (let l = 0; l < lanes; l += 4) {
+        const c = <usize>l << 2;
+        const a = v128.load(p1 + o + c);
+        const b = v128.load(p2 + o + c);
+        v128.store(CP + c, f32x4.add(v128.load(CP + c), f32x4.mul(a, b)));
+        v128.store(C1 + c, f32x4.add(v128.load(C1 + c), f32x4.mul(a, a)));
+        v128.store(C2 + c, f32x4.add(v128.load(C2 + c), f32x4.mul(b, b)));
+      }
+    }
+    let tp: f32 = 0;
+    let t1: f32 = 0;
+    let t2: f32 = 0;
+    for (let j = vectors * lanes; j < D; j++) {
+      const a = load<f32>(p1 + (<usize>j << 2));
+      const b = load<f32>(p2 + (<usize>j << 2));
+      tp += a * b;
+      t1 += a * a;
+      t2 += b * b;
+    }
+    const l1 = <usize>lanes << 2;
+    for (let l = 0; l < lanes; l += 4) {
+      const c = <usize>l << 2;
+      const fp = f32x4.add(f32x4.add(f32x4.add(v128.load(CP + c), v128.load(CP + c + l1)), v128.load(CP + c + 2 * l1)), v128.load(CP + c + 3 * l1));
+      const f1 = f32x4.add(f32x4.add(f32x4.add(v128.load(C1 + c), v128.load(C1 + c + l1)), v128.load(C1 + c + 2 * l1)), v128.load(C1 + c + 3 * l1));
+      const f2 = f32x4.add(f32x4.add(f32x4.add(v128.load(C2 + c), v128.load(C2 + c + l1)), v128.load(C2 + c + 2 * l1)), v128.load(C2 + c + 3 * l1));
+      tp += f32x4.extract_lane(fp, 0);
+      tp += f32x4.extract_lane(fp, 1);
+      tp += f32x4.extract_lane(fp, 2);
+      tp += f32x4.extract_lane(fp, 3);
+      t1 += f32x4.extract_lane(f1, 0);
+      t1 += f32x4.extract_lane(f1, 1);
+      t1 += f32x4.extract_lane(f1, 2);
+      t1 += f32x4.extract_lane(f1, 3);
+      t2 += f32x4.extract_lane(f2, 0);
+      t2 += f32x4.extract_lane(f2, 1);
+      t2 += f32x4.extract_lane(f2, 2);
+      t2 += f32x4.extract_lane(f2, 3);
+    }
+    const at = <usize>n << 2;
+    store<f32>(prodSum + at, <f32>0 + tp);
+    store<f32>(mag1 + at, (<f32>0 + t1) + eps);
+    store<f32>(mag2 + at, (<f32>0 + t2) + eps);
+  }
+}
+
+/**
+ * input1's gradient g1 = (q1 + q1) + ps * x2, q1 = a1 * x1, and input2's g2 = (q2 + q2) + ps * x1,
+ * q2 = a2 * x2, of `rows` rows of D values, each row's a1, a2, ps at gM1, gM2, gPs (rowGrads32).
+ */
+export function cosineRowGrads(x1: usize, x2: usize, rows: i32, D: i32, gM1: usize, gM2: usize, gPs: usize, g1: usize, g2: usize): void {
+  const end = D & ~3;
+  for (let n = 0; n < rows; n++) {
+    const r = <usize>n << 2;
+    const s1 = load<f32>(gM1 + r);
+    const s2 = load<f32>(gM2 + r);
+    const sp = load<f32>(gPs + r);
+    const a1 = f32x4.splat(s1);
+    const a2 = f32x4.splat(s2);
+    const ps = f32x4.splat(sp);
+    const base = <usize>(n * D) << 2;
+    const p1 = x1 + base;
+    const p2 = x2 + base;
+    const o1 = g1 + base;
+    const o2 = g2 + base;
+    for (let j = 0; j < end; j += 4) {
+      const at = <usize>j << 2;
+      const u = v128.load(p1 + at);
+      const v = v128.load(p2 + at);
+      const q1 = f32x4.mul(a1, u);
+      const q2 = f32x4.mul(a2, v);
+      v128.store(o1 + at, f32x4.add(f32x4.add(q1, q1), f32x4.mul(ps, v)));
+      v128.store(o2 + at, f32x4.add(f32x4.add(q2, q2), f32x4.mul(ps, u)));
+    }
+    for (let j = end; j < D; j++) {
+      const at = <usize>j << 2;
+      const u = load<f32>(p1 + at);
+      const v = load<f32>(p2 + at);
+      const q1 = s1 * u;
+      const q2 = s2 * v;
+      store<f32>(o1 + at, (q1 + q1) + sp * v);
+      store<f32>(o2 + at, (q2 + q2) + sp * u);
+    }
+  }
+}
+
+/** The first byte JS may use for arrays: everything above the module's static data. */
+export function heapBase(): usize {
+  return (__heap_base + 15) & ~15;
+}

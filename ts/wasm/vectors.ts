@@ -1,0 +1,272 @@
+// The float32 SIMD loops of margin_ranking_loss and cosine_embedding_loss (./assembly/vectors.ts,
+// built into ./vectors-binary.ts): loading (lazily, once; off with useFloat32Kernels(false), and
+// where WebAssembly SIMD is unavailable) and placing a call's arrays in the module's memory. The
+// ports call these for float32 and keep their JS loops for float64, for the layouts these do not
+// take, and as the reference they are tested against (bit for bit).
+//
+// The module cannot read JS typed arrays, so a call copies its inputs in CHUNK elements at a time
+// (they stay in cache), runs the loop on each chunk, and copies the results out into the call's
+// output arrays, or sums them inside the module (ATen's cascade order, streamed). A call needs at
+// most a few chunks of module memory, plus cosine's per-row sums: past MODULE_CAP_BYTES the ports
+// run their JS loops (null here).
+
+import { Arena, MODULE_CAP_BYTES, instantiate, type ModuleExports } from './module.ts';
+import { VECTORS_WASM_BASE64 } from './vectors-binary.ts';
+import { float32Kernels } from './float32-kernels.ts';
+
+export interface VectorExports extends ModuleExports {
+  readonly STRICT: WebAssembly.Global;
+  readonly PER_ELEMENT: WebAssembly.Global;
+  sumBegin(length: number, lanes: number): void;
+  sumAdd(ptr: number, count: number): number;
+  marginRankingLosses(a: number, b: number, t: number, out: number, count: number, margin: number): void;
+  marginRankingSum(a: number, b: number, t: number, scratch: number, count: number, margin: number): number;
+  marginRankingGrad(
+    a: number,
+    b: number,
+    t: number,
+    go: number,
+    g1: number,
+    g2: number,
+    count: number,
+    margin: number,
+    g: number,
+    flags: number,
+  ): void;
+  cosineRowSums(
+    x1: number,
+    x2: number,
+    rows: number,
+    D: number,
+    lanes: number,
+    prodSum: number,
+    mag1: number,
+    mag2: number,
+    eps: number,
+  ): void;
+  cosineRowGrads(x1: number, x2: number, rows: number, D: number, gM1: number, gM2: number, gPs: number, g1: number, g2: number): void;
+}
+
+/** Elements per chunk: a multiple of every sum's ILP row (4 x 16 lanes), small enough for the L2 cache. */
+export const CHUNK = 8192;
+
+/** The sums' lane counts the module takes (ATen's float32 sum lanes: avx2 8, avx512 16). */
+const SUM_LANES = [8, 16];
+
+/** The per-row scalars of cosine_embedding_loss's backward for rows n0 .. n0 + count - 1 (views indexed from 0). */
+export type CosineRowScalars = (
+  n0: number,
+  count: number,
+  sums: { prodSum: Float32Array; mag1: Float32Array; mag2: Float32Array },
+  out: { gM1: Float32Array; gM2: Float32Array; gPs: Float32Array },
+) => void;
+
+export class VectorKernels {
+  readonly exports: VectorExports;
+  private readonly arena: Arena;
+  private cap = MODULE_CAP_BYTES;
+
+  constructor(exports: VectorExports) {
+    this.exports = exports;
+    this.arena = new Arena(exports);
+  }
+
+  /** Sets the cap on one call's module memory (tests reach it cheaply); returns the previous one. */
+  useCap(bytes: number = MODULE_CAP_BYTES): number {
+    const previous = this.cap;
+    this.cap = bytes;
+    return previous;
+  }
+
+  private heap(): Float32Array {
+    return new Float32Array(this.arena.buffer());
+  }
+
+  /** Reserves `count` floats; returns the byte address. */
+  private floats(count: number): number {
+    return this.arena.reserve(count * 4);
+  }
+
+  /** Whether a Tensor.sum() over `lanes` of `length` values runs here. */
+  sums(length: number, lanes: number): boolean {
+    return length >= lanes && SUM_LANES.includes(lanes);
+  }
+
+  /** margin_ranking_loss's losses, one per element (reduction 'none'), into out. */
+  marginRankingLosses(a: Float32Array, b: Float32Array, t: Float32Array, margin: number, out: Float32Array): void {
+    const n = a.length;
+    this.arena.reset();
+    const chunk = Math.min(CHUNK, n);
+    const [pa, pb, pt, po] = [this.floats(chunk), this.floats(chunk), this.floats(chunk), this.floats(chunk)];
+    const heap = this.heap();
+    const view = heap.subarray(po / 4, po / 4 + chunk);
+    const run = this.exports.marginRankingLosses;
+    for (let start = 0; start < n; start += chunk) {
+      const count = Math.min(chunk, n - start);
+      const end = start + count;
+      heap.set(a.subarray(start, end), pa / 4);
+      heap.set(b.subarray(start, end), pb / 4);
+      heap.set(t.subarray(start, end), pt / 4);
+      run(pa, pb, pt, po, count, margin);
+      out.set(count === chunk ? view : view.subarray(0, count), start);
+    }
+  }
+
+  /** Tensor.sum() over `lanes` (sums(n, lanes) must hold) of margin_ranking_loss's losses. */
+  marginRankingSum(a: Float32Array, b: Float32Array, t: Float32Array, margin: number, lanes: number): number {
+    const n = a.length;
+    this.arena.reset();
+    const chunk = Math.min(CHUNK, n);
+    const [pa, pb, pt, ps] = [this.floats(chunk), this.floats(chunk), this.floats(chunk), this.floats(2048)];
+    const heap = this.heap();
+    const { sumBegin, marginRankingSum: run } = this.exports;
+    sumBegin(n, lanes);
+    let sum = 0;
+    for (let start = 0; start < n; start += chunk) {
+      const count = Math.min(chunk, n - start);
+      const end = start + count;
+      heap.set(a.subarray(start, end), pa / 4);
+      heap.set(b.subarray(start, end), pb / 4);
+      heap.set(t.subarray(start, end), pt / 4);
+      sum = run(pa, pb, pt, ps, count, margin);
+    }
+    return sum;
+  }
+
+  /**
+   * margin_ranking_loss's gradients of input1 and input2 into g1 and g2: the gradient g, or (go
+   * given, reduction 'none') go's value per element (rounded to float32 on the way in); strict:
+   * torch >= 2.14's clamp (passes where u > 0).
+   */
+  marginRankingGrads(
+    a: Float32Array,
+    b: Float32Array,
+    t: Float32Array,
+    go: Float32Array | Float64Array | null,
+    g: number,
+    margin: number,
+    strict: boolean,
+    g1: Float32Array,
+    g2: Float32Array,
+  ): void {
+    const n = a.length;
+    this.arena.reset();
+    const chunk = Math.min(CHUNK, n);
+    const [pa, pb, pt] = [this.floats(chunk), this.floats(chunk), this.floats(chunk)];
+    const pg = go ? this.floats(chunk) : 0;
+    const [p1, p2] = [this.floats(chunk), this.floats(chunk)];
+    const heap = this.heap();
+    const e = this.exports;
+    const flags = (strict ? (e.STRICT.value as number) : 0) | (go ? (e.PER_ELEMENT.value as number) : 0);
+    const v1 = heap.subarray(p1 / 4, p1 / 4 + chunk);
+    const v2 = heap.subarray(p2 / 4, p2 / 4 + chunk);
+    const run = e.marginRankingGrad;
+    for (let start = 0; start < n; start += chunk) {
+      const count = Math.min(chunk, n - start);
+      const end = start + count;
+      heap.set(a.subarray(start, end), pa / 4);
+      heap.set(b.subarray(start, end), pb / 4);
+      heap.set(t.subarray(start, end), pt / 4);
+      if (go) heap.set(go.subarray(start, end), pg / 4);
+      run(pa, pb, pt, pg, p1, p2, count, margin, g, flags);
+      g1.set(count === chunk ? v1 : v1.subarray(0, count), start);
+      g2.set(count === chunk ? v2 : v2.subarray(0, count), start);
+    }
+  }
+
+  /** Whether cosine's row sums of rows of D values over `lanes` run here (a row of at least one vector below the first cascade level). */
+  cosineRows(D: number, lanes: number): boolean {
+    return SUM_LANES.includes(lanes) && D >= lanes && Math.floor(Math.floor(D / lanes) / 4) < 16;
+  }
+
+  /**
+   * cosine_embedding_loss's three row sums (prod_sum, mag_square1 + eps, mag_square2 + eps) of
+   * `rows` rows of D values (cosineRows(D, lanes) must hold), as views of the module's memory
+   * (valid until the next call); null past the cap.
+   */
+  cosineRowSums(
+    x1: Float32Array,
+    x2: Float32Array,
+    rows: number,
+    D: number,
+    lanes: number,
+    eps: number,
+  ): { prodSum: Float32Array; mag1: Float32Array; mag2: Float32Array } | null {
+    this.arena.reset();
+    const per = Math.max(1, Math.floor(CHUNK / D));
+    const length = per * D;
+    const [p1, p2] = [this.floats(length), this.floats(length)];
+    const [ps, m1, m2] = [this.floats(rows), this.floats(rows), this.floats(rows)];
+    if (!this.arena.fits(this.cap)) return null;
+    const heap = this.heap();
+    const run = this.exports.cosineRowSums;
+    for (let n0 = 0; n0 < rows; n0 += per) {
+      const count = Math.min(per, rows - n0);
+      const [from, to] = [n0 * D, (n0 + count) * D];
+      heap.set(x1.subarray(from, to), p1 / 4);
+      heap.set(x2.subarray(from, to), p2 / 4);
+      run(p1, p2, count, D, lanes, ps + n0 * 4, m1 + n0 * 4, m2 + n0 * 4, eps);
+    }
+    return {
+      prodSum: heap.subarray(ps / 4, ps / 4 + rows),
+      mag1: heap.subarray(m1 / 4, m1 / 4 + rows),
+      mag2: heap.subarray(m2 / 4, m2 / 4 + rows),
+    };
+  }
+
+  /**
+   * cosine_embedding_loss's backward of one shape reduced over the last dim: a block of rows at a
+   * time, their three sums, `scalars` (the JS chain from the sums to each row's magnitude and
+   * prod_sum gradients), then the gradients into g1 and g2. false (before any work) past the cap.
+   */
+  cosineBackward(
+    x1: Float32Array,
+    x2: Float32Array,
+    rows: number,
+    D: number,
+    lanes: number,
+    eps: number,
+    scalars: CosineRowScalars,
+    g1: Float32Array,
+    g2: Float32Array,
+  ): boolean {
+    this.arena.reset();
+    const per = Math.max(1, Math.floor(CHUNK / D));
+    const length = per * D;
+    const [p1, p2, o1, o2] = [this.floats(length), this.floats(length), this.floats(length), this.floats(length)];
+    const [ps, m1, m2, a1, a2, gp] = [0, 0, 0, 0, 0, 0].map(() => this.floats(per)) as [number, number, number, number, number, number];
+    if (!this.arena.fits(this.cap)) return false;
+    const heap = this.heap();
+    const view = (ptr: number, count: number) => heap.subarray(ptr / 4, ptr / 4 + count);
+    const { cosineRowSums, cosineRowGrads } = this.exports;
+    for (let n0 = 0; n0 < rows; n0 += per) {
+      const count = Math.min(per, rows - n0);
+      const [from, to] = [n0 * D, (n0 + count) * D];
+      heap.set(x1.subarray(from, to), p1 / 4);
+      heap.set(x2.subarray(from, to), p2 / 4);
+      cosineRowSums(p1, p2, count, D, lanes, ps, m1, m2, eps);
+      scalars(
+        n0,
+        count,
+        { prodSum: view(ps, count), mag1: view(m1, count), mag2: view(m2, count) },
+        { gM1: view(a1, count), gM2: view(a2, count), gPs: view(gp, count) },
+      );
+      cosineRowGrads(p1, p2, count, D, a1, a2, gp, o1, o2);
+      g1.set(view(o1, to - from), from);
+      g2.set(view(o2, to - from), from);
+    }
+    return true;
+  }
+}
+
+let loaded: VectorKernels | null | undefined;
+
+/** The module the ports use, or null where WebAssembly SIMD is unavailable or the float32 kernels are switched off (useFloat32Kernels(false)): then the JS loops run. */
+export function vectorKernels(): VectorKernels | null {
+  if (float32Kernels() === null) return null;
+  if (loaded === undefined) {
+    const exports = instantiate<VectorExports>(VECTORS_WASM_BASE64);
+    loaded = exports && new VectorKernels(exports);
+  }
+  return loaded;
+}
