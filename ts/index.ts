@@ -97,3 +97,4 @@ export {
 // A testing and fallback switch: useFloat32Kernels(false) runs float32 ops in the JS loops instead
 // of the WebAssembly kernels (the results are the same; tests compare the two).
 export { useFloat32Kernels } from './wasm/float32-kernels.ts';
+export { useThreads } from './wasm/threads.ts';

@@ -12,6 +12,7 @@
 
 import { KERNELS_WASM_BASE64 } from './kernels-binary.ts';
 import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
+import { THREADS_FROM, parallelCall, threadPool } from './threads.ts';
 import { meanOf } from '../numerics.ts';
 import type { Reduction } from '../loss-args.ts';
 import { makeTensor } from '../reduction.ts';
@@ -192,6 +193,13 @@ export class Float32Kernels {
     const n = input.length;
     const byRow = call.results === 'row means';
     const rows = classes === 0 ? 0 : n / classes;
+    const pool = threadPool();
+    if (pool && !second && !byRow && n >= THREADS_FROM) {
+      // useThreads: the same chunks on every thread, the sum on this one (./threads.ts)
+      const r = pool.run(this.exports, parallelCall(call, CHUNK), reduction !== 'none');
+      if (r && 'elements' in r) return [makeTensor(r.elements, shape, 'float32')];
+      if (r) return [makeTensor([reduction === 'mean' ? meanOf(r.sum, n, Math.fround) : r.sum], [], 'float32')];
+    }
     const chunk = byRow ? Math.max(1, Math.floor(CHUNK / classes)) * classes : CHUNK;
     this.top = this.base;
     // Operands shaped like the input travel with the chunks; the others are placed whole.

@@ -1,0 +1,160 @@
+// useThreads: the float32 kernels' elementwise work split across worker threads gives the same
+// bits as one thread (outputs and gradients, every reduction, chunk boundaries that do not divide
+// the input), the pool never keeps a process alive, and bad arguments are refused.
+
+import { execFileSync } from 'node:child_process';
+import { afterAll, expect, test } from 'vitest';
+import {
+  binaryCrossEntropy,
+  binaryCrossEntropyBackward,
+  binaryCrossEntropyWithLogits,
+  binaryCrossEntropyWithLogitsBackward,
+  gaussianNllLoss,
+  gaussianNllLossBackward,
+  huberLoss,
+  huberLossBackward,
+  klDivLoss,
+  klDivLossBackward,
+  mseLoss,
+  mseLossBackward,
+  poissonNllLoss,
+  poissonNllLossBackward,
+  smoothL1Loss,
+  smoothL1LossBackward,
+  softMarginLoss,
+  softMarginLossBackward,
+  useThreads,
+  type Tensor,
+} from '../ts/index.ts';
+import { THREADS_FROM, threadPool } from '../ts/wasm/threads.ts';
+
+afterAll(() => {
+  useThreads(1);
+});
+
+let seed = 12345;
+const random = () => {
+  seed = (seed * 1103515245 + 12345) % 2147483648;
+  return seed / 2147483648;
+};
+/** THREADS_FROM * 3 + 4099 elements (not a multiple of the chunk), 101 columns, extremes and non-finite values among them. */
+const n = THREADS_FROM * 3 + 4099 - ((THREADS_FROM * 3 + 4099) % 101);
+const shape = [n / 101, 101];
+const floats = (f: () => number): Tensor => {
+  const data = Float32Array.from({ length: n }, f);
+  for (const [i, v] of [
+    [5, Number.NaN],
+    [n - 1, Number.POSITIVE_INFINITY],
+    [n >> 1, -1e30],
+    [(n >> 1) + 1, 88.7],
+  ] as const)
+    data[i] = v;
+  return { data, shape };
+};
+const logits = floats(() => (random() - 0.5) * 40);
+const labels: Tensor = { data: Float32Array.from({ length: n }, () => (random() < 0.5 ? 0 : 1)), shape };
+const signs: Tensor = { data: labels.data.map((v) => v * 2 - 1), shape };
+const probabilities: Tensor = { data: Float32Array.from({ length: n }, () => random()), shape };
+const positive: Tensor = { data: Float32Array.from({ length: n }, () => random() * 3 + 1e-3), shape };
+const weight: Tensor = { data: Float32Array.from({ length: 101 }, () => random() + 0.5), shape: [101] };
+const one = (v: number): Tensor => ({ data: new Float32Array([v]), shape: [] });
+
+type Reduction = 'none' | 'mean' | 'sum';
+const cases: [string, (reduction: Reduction) => Tensor[]][] = [
+  [
+    'binary_cross_entropy_with_logits (weight, pos_weight)',
+    (reduction) => {
+      const o = { reduction, weight, posWeight: weight };
+      const g = reduction === 'none' ? probabilities : one(0.5);
+      return [binaryCrossEntropyWithLogits(logits, probabilities, o), binaryCrossEntropyWithLogitsBackward(g, logits, probabilities, o)];
+    },
+  ],
+  [
+    'binary_cross_entropy',
+    (reduction) => [
+      binaryCrossEntropy(probabilities, labels, { reduction }),
+      binaryCrossEntropyBackward(reduction === 'none' ? positive : one(2), probabilities, labels, { reduction }),
+    ],
+  ],
+  [
+    'soft_margin_loss',
+    (reduction) => [
+      softMarginLoss(logits, signs, { reduction }),
+      softMarginLossBackward(reduction === 'none' ? probabilities : one(1), logits, signs, { reduction }),
+    ],
+  ],
+  [
+    'mse_loss',
+    (reduction) => [
+      mseLoss(logits, probabilities, { reduction }),
+      mseLossBackward(reduction === 'none' ? positive : one(1), logits, probabilities, { reduction }),
+    ],
+  ],
+  [
+    'smooth_l1_loss, huber_loss',
+    (reduction) => [
+      smoothL1Loss(logits, probabilities, { reduction, beta: 0.7 }),
+      smoothL1LossBackward(reduction === 'none' ? positive : one(1), logits, probabilities, { reduction, beta: 0.7 }),
+      huberLoss(logits, probabilities, { reduction, delta: 1.3 }),
+      huberLossBackward(reduction === 'none' ? positive : one(1), logits, probabilities, { reduction, delta: 1.3 }),
+    ],
+  ],
+  [
+    'kl_div, poisson_nll_loss, gaussian_nll_loss',
+    (reduction) => {
+      const g = reduction === 'none' ? probabilities : one(1);
+      const gaussian = gaussianNllLossBackward(g, logits, probabilities, positive, { reduction });
+      return [
+        klDivLoss(logits, probabilities, { reduction, logTarget: false }),
+        klDivLossBackward(g, logits, probabilities, { reduction, logTarget: false }),
+        poissonNllLoss(logits, positive, { reduction }),
+        poissonNllLossBackward(g, logits, positive, { reduction }),
+        gaussianNllLoss(logits, probabilities, positive, { reduction }),
+        gaussian.input,
+        gaussian.var,
+      ];
+    },
+  ],
+];
+
+const bits = (ts: Tensor[]) => ts.map((t) => Array.from(new Uint32Array(Float32Array.from(t.data).buffer)));
+
+for (const [name, run] of cases) {
+  test(`${name}: 2 threads give the bits of 1 (every reduction)`, () => {
+    for (const reduction of ['none', 'mean', 'sum'] as const) {
+      expect(useThreads(1)).toBe(1);
+      const single = bits(run(reduction));
+      expect(useThreads(2)).toBe(2);
+      const threaded = bits(run(reduction));
+      expect(threadPool()!.calls, 'calls split across the threads').toBeGreaterThan(0);
+      expect(threaded.length).toBe(single.length);
+      for (let k = 0; k < single.length; k++)
+        expect(
+          threaded[k]!.every((v, i) => v === single[k]![i]),
+          `${name} ${reduction} result ${k}`,
+        ).toBe(true);
+    }
+  }, 60_000);
+}
+
+test('useThreads refuses what is not a positive integer', () => {
+  for (const bad of [0, -1, 1.5, Number.NaN]) expect(() => useThreads(bad)).toThrow(/useThreads: threads must be a positive integer/);
+});
+
+test('the pool never keeps the process alive', () => {
+  const script = [
+    "import { useThreads, mseLoss } from './ts/index.ts';",
+    'const n = 1 << 18;',
+    'const t = { data: new Float32Array(n).fill(0.5), shape: [n] };',
+    'if (useThreads(2) !== 2) throw new Error("no pool");',
+    'console.log(mseLoss(t, { data: new Float32Array(n), shape: [n] }).data[0]);',
+  ].join('\n');
+  const start = performance.now();
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: new URL('..', import.meta.url),
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  expect(out.trim()).toBe('0.25');
+  expect(performance.now() - start).toBeLessThan(30_000);
+}, 40_000);

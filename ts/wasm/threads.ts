@@ -1,0 +1,364 @@
+// Worker threads for the float32 kernels' elementwise work (useThreads): results bit-identical to
+// one thread by construction. Every thread runs the same module's `elementwise` on whole chunks with
+// the same `start` as the one-thread loop (../float32-kernels.ts runOps), so each element's value
+// is the same; a 'mean' / 'sum' is then taken by the calling thread alone, streamed through
+// sumBegin / sumChunk in the one-thread order.
+//
+// WebAssembly memory here is each instance's own (the kernels are not built for shared memory), so
+// a call's per-element arrays go through one growable SharedArrayBuffer: the calling thread copies
+// them in (workers cannot read its typed arrays), each thread copies its chunks from there into its
+// module, runs the kernel and writes the results back, and the calling thread copies them out (or
+// sums them). The copies cost ~0.12 ns per float each; the kernels' 1-10 ns per element are what
+// is split. A call waits for the workers with Atomics.wait (allowed on Node's main thread, not in
+// a browser's: there, and wherever worker_threads is missing, useThreads keeps one thread).
+//
+// The pool starts once (useThreads), its workers are unref'd (they never keep the process alive)
+// and block in Atomics.wait between calls.
+
+import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
+import { KERNELS_WASM_BASE64 } from './kernels-binary.ts';
+import type { KernelCall } from './float32-kernels.ts';
+import type { RowColOperand } from '../broadcast.ts';
+
+/** Int32 slots per worker in the control block. */
+const CONTROL_INTS = 64;
+/** Control slots: generation posted, generation done, then the job. */
+const GEN = 0;
+const DONE = 1;
+const OP = 2;
+const FLAGS = 3;
+const CLASSES = 4;
+const START = 5;
+const COUNT = 6;
+const CHUNK_SIZE = 7;
+const OUT = 8;
+const SCALAR = 9; // as float32 bits
+const X = 10;
+/** Then 4 operand slots (y, a, b, c) of 5 ints each: kind (0 none, 1 per element, 2 placed), offset, length, rowStride, colStride. */
+const SLOT0 = 11;
+/** DONE when a worker failed. */
+const WORKER_FAILED = -1;
+/** The most the shared buffer may hold: 256 MB (a bigger call runs on one thread). */
+const SHARED_CAP_BYTES = 256 * 1024 * 1024;
+
+/** What runRange needs of a kernels instance. */
+interface RangeExports {
+  readonly memory: WebAssembly.Memory;
+  heapBase(): number;
+  elementwise(...args: number[]): void;
+}
+
+/**
+ * Runs the job in `ctl` on this thread's instance: chunks of `chunk` elements from START for COUNT,
+ * each copied from `shared` into the module, the kernel run with the chunk's global start, and the
+ * results written back at OUT. Self-contained (its source is the workers' code too): no imports.
+ */
+function runRange(ex: RangeExports, shared: Float32Array, ctl: Int32Array, ctlF: Float32Array): void {
+  const op = ctl[2]!;
+  const flags = ctl[3]!;
+  const classes = ctl[4]!;
+  const first = ctl[5]!;
+  const end = first + ctl[6]!;
+  const chunk = ctl[7]!;
+  const outOff = ctl[8]!;
+  const scalar = ctlF[9]!;
+  let top = ex.heapBase();
+  const reserve = (floats: number) => {
+    const p = top;
+    top += Math.ceil((floats * 4) / 16) * 16;
+    return p;
+  };
+  const x = reserve(chunk);
+  const args: number[] = [];
+  const streams: number[] = [ctl[10]!, x];
+  const placed: number[] = [];
+  for (let s = 0; s < 4; s++) {
+    const at = 11 + 5 * s;
+    const kind = ctl[at]!;
+    if (kind === 0) args.push(0, 0, 0, 0);
+    else if (kind === 1) {
+      const ptr = reserve(chunk);
+      streams.push(ctl[at + 1]!, ptr);
+      args.push(ptr, 0, 0, 1);
+    } else {
+      const ptr = reserve(ctl[at + 2]!);
+      placed.push(ctl[at + 1]!, ctl[at + 2]!, ptr);
+      args.push(ptr, ctl[at + 3]!, ctl[at + 4]!, 0);
+    }
+  }
+  const pre = reserve(chunk);
+  const out = reserve(chunk);
+  const short = top - ex.memory.buffer.byteLength;
+  if (short > 0) ex.memory.grow(Math.ceil(short / 65536));
+  const heap = new Float32Array(ex.memory.buffer);
+  for (let p = 0; p < placed.length; p += 3) heap.set(shared.subarray(placed[p]!, placed[p]! + placed[p + 1]!), placed[p + 2]! / 4);
+  const [y, yR, yC, yE, a, aR, aC, aE, b, bR, bC, bE, c, cR, cC, cE] = args as [number, ...number[]];
+  for (let start = first; start < end; start += chunk) {
+    const count = Math.min(chunk, end - start);
+    for (let s = 0; s < streams.length; s += 2)
+      heap.set(shared.subarray(streams[s]! + start, streams[s]! + start + count), streams[s + 1]! / 4);
+    ex.elementwise(op, x, pre, out, start, count, classes, y, yR, yC, yE, a, aR, aC, aE, b, bR, bC, bE, c, cR, cC, cE, flags, scalar);
+    shared.set(heap.subarray(out / 4, out / 4 + count), outOff + start);
+  }
+}
+
+/**
+ * The workers' code, plain JS for either module type (`eval`, with no flags of the parent's:
+ * `--input-type=module` would make it ESM): instantiate the module, then run each posted job. A
+ * failure is posted as DONE = -1 (the caller is blocked in Atomics.wait: an 'error' event would
+ * never reach it). __name: what esbuild's keepNames (tsx, vitest) calls inside runRange's source.
+ */
+const WORKER_SOURCE = `
+const { workerData } = process.getBuiltinModule('node:worker_threads');
+const { module, control, data, index } = workerData;
+const ctl = new Int32Array(control, index * ${CONTROL_INTS * 4}, ${CONTROL_INTS});
+const ctlF = new Float32Array(control, index * ${CONTROL_INTS * 4}, ${CONTROL_INTS});
+try {
+  const __name = (f) => f;
+  const runRange = ${runRange.toString()};
+  const ex = new WebAssembly.Instance(module, {}).exports;
+  const shared = new Float32Array(data);
+  let gen = 0;
+  for (;;) {
+    Atomics.wait(ctl, ${GEN}, gen);
+    gen = Atomics.load(ctl, ${GEN});
+    runRange(ex, shared, ctl, ctlF);
+    Atomics.store(ctl, ${DONE}, gen);
+    Atomics.notify(ctl, ${DONE});
+  }
+} catch (e) {
+  Atomics.store(ctl, ${DONE}, ${WORKER_FAILED});
+  Atomics.notify(ctl, ${DONE});
+  throw e;
+}
+`;
+
+/** One operand of a parallel call, in the module's slot order. */
+export type ParallelOperand =
+  | null
+  | { kind: 'element'; values: Float32Array | Float64Array }
+  | {
+      kind: 'placed';
+      values: Float32Array | Float64Array;
+      rowStride: number;
+      colStride: number;
+    };
+
+/** An elementwise kernel call, as ../float32-kernels.ts runOps lays it out. */
+export interface ParallelCall {
+  op: number;
+  flags: number;
+  scalar: number;
+  classes: number;
+  chunk: number;
+  input: Float32Array | Float64Array;
+  /** y, a, b, c. */
+  operands: readonly ParallelOperand[];
+}
+
+/** Sums in the one-thread order: what ../float32-kernels.ts's module exports for it. */
+interface SumExports extends RangeExports {
+  sumBegin(length: number): void;
+  sumChunk(ptr: number, count: number): number;
+}
+
+type WorkerModule = typeof import('node:worker_threads');
+
+export class ThreadPool {
+  readonly threads: number;
+  private readonly control: SharedArrayBuffer;
+  private readonly data: SharedArrayBuffer;
+  private readonly shared: Float32Array;
+  private readonly generations: number[];
+  private readonly workers: { terminate(): Promise<number> }[] = [];
+  /** Calls run split across the threads (tests check that the split path ran). */
+  calls = 0;
+
+  constructor(workerThreads: WorkerModule, module: WebAssembly.Module, threads: number) {
+    this.threads = threads;
+    this.control = new SharedArrayBuffer(CONTROL_INTS * 4 * threads);
+    this.data = new (SharedArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => SharedArrayBuffer)(0, {
+      maxByteLength: SHARED_CAP_BYTES,
+    });
+    this.shared = new Float32Array(this.data);
+    this.generations = new Array<number>(threads).fill(0);
+    for (let index = 1; index < threads; index++) {
+      const worker = new workerThreads.Worker(WORKER_SOURCE, {
+        eval: true,
+        execArgv: [],
+        workerData: { module, control: this.control, data: this.data, index },
+      });
+      worker.unref();
+      this.workers.push(worker);
+    }
+  }
+
+  /** Stops the workers (useThreads(1)). */
+  close(): void {
+    for (const w of this.workers) void w.terminate();
+  }
+
+  /**
+   * Runs `call` over all `n` elements on every thread; the per-element results, or their sum in
+   * the one-thread order (`sum`), or null (before any work) when the call does not fit the shared buffer.
+   */
+  run(ex: SumExports, call: ParallelCall, sum: boolean): { elements: Float32Array } | { sum: number } | null {
+    this.calls++;
+    const n = call.input.length;
+    const { chunk } = call;
+    // layout in the shared buffer: input, per-element operands, placed operands, results
+    let top = 0;
+    const take = (length: number) => {
+      const at = top;
+      top += Math.ceil(length / 4) * 4;
+      return at;
+    };
+    const xOff = take(n);
+    const slots = call.operands.map((o) => (o ? { o, off: take(o.values.length) } : null));
+    const outOff = take(n);
+    if (top * 4 > SHARED_CAP_BYTES) return null;
+    const grow = this.data as unknown as { byteLength: number; grow(bytes: number): void };
+    if (grow.byteLength < top * 4) grow.grow(top * 4);
+    const shared = this.shared;
+    // chunk-aligned ranges, the workers' first (their inputs are copied in and they start while
+    // this thread copies the rest)
+    const chunks = Math.ceil(n / chunk);
+    const per = Math.ceil(chunks / this.threads);
+    const ranges = Array.from({ length: this.threads }, (_, t) => {
+      const start = Math.min(n, t * per * chunk);
+      return { start, count: Math.min(n, (t + 1) * per * chunk) - start };
+    });
+    const copyIn = (start: number, count: number) => {
+      shared.set(call.input.subarray(start, start + count), xOff + start);
+      for (const s of slots) if (s?.o.kind === 'element') shared.set(s.o.values.subarray(start, start + count), s.off + start);
+    };
+    for (const s of slots) if (s?.o.kind === 'placed') shared.set(s.o.values, s.off);
+    const post = (ctl: Int32Array, ctlF: Float32Array, start: number, count: number) => {
+      ctl[OP] = call.op;
+      ctl[FLAGS] = call.flags;
+      ctl[CLASSES] = call.classes;
+      ctl[START] = start;
+      ctl[COUNT] = count;
+      ctl[CHUNK_SIZE] = chunk;
+      ctl[OUT] = outOff;
+      ctlF[SCALAR] = call.scalar;
+      ctl[X] = xOff;
+      slots.forEach((s, k) => {
+        const at = SLOT0 + 5 * k;
+        ctl[at] = s === null ? 0 : s.o.kind === 'element' ? 1 : 2;
+        ctl[at + 1] = s?.off ?? 0;
+        ctl[at + 2] = s?.o.values.length ?? 0;
+        ctl[at + 3] = s?.o.kind === 'placed' ? s.o.rowStride : 0;
+        ctl[at + 4] = s?.o.kind === 'placed' ? s.o.colStride : 0;
+      });
+    };
+    for (let t = 1; t < this.threads; t++) {
+      const { start, count } = ranges[t]!;
+      if (count === 0) continue;
+      copyIn(start, count);
+      const ctl = new Int32Array(this.control, t * CONTROL_INTS * 4, CONTROL_INTS);
+      post(ctl, new Float32Array(this.control, t * CONTROL_INTS * 4, CONTROL_INTS), start, count);
+      Atomics.store(ctl, GEN, ++this.generations[t]!);
+      Atomics.notify(ctl, GEN);
+    }
+    const own = ranges[0]!;
+    copyIn(own.start, own.count);
+    const ctl = new Int32Array(this.control, 0, CONTROL_INTS);
+    const ctlF = new Float32Array(this.control, 0, CONTROL_INTS);
+    post(ctl, ctlF, own.start, own.count);
+    runRange(ex, shared, ctl, ctlF);
+    for (let t = 1; t < this.threads; t++) {
+      if (ranges[t]!.count === 0) continue;
+      const w = new Int32Array(this.control, t * CONTROL_INTS * 4, CONTROL_INTS);
+      for (let done = Atomics.load(w, DONE); done !== this.generations[t]; done = Atomics.load(w, DONE)) {
+        if (done === WORKER_FAILED)
+          throw new Error(`useThreads: worker ${t} failed (see its uncaught exception); useThreads(1) runs on one thread`);
+        Atomics.wait(w, DONE, done);
+      }
+    }
+    if (!sum) return { elements: shared.slice(outOff, outOff + n) };
+    // the sum in one-thread order: the results streamed through the module in chunks
+    const ptr = ex.heapBase();
+    const short = ptr + chunk * 4 - ex.memory.buffer.byteLength;
+    if (short > 0) ex.memory.grow(Math.ceil(short / 65536));
+    const heap = new Float32Array(ex.memory.buffer);
+    ex.sumBegin(n);
+    let total = n === 0 ? ex.sumChunk(ptr, 0) : 0;
+    for (let start = 0; start < n; start += chunk) {
+      const count = Math.min(chunk, n - start);
+      heap.set(shared.subarray(outOff + start, outOff + start + count), ptr / 4);
+      total = ex.sumChunk(ptr, count);
+    }
+    return { sum: total };
+  }
+}
+
+/**
+ * Node's worker_threads, where there is one (not in browsers; no static import: the library is
+ * bundled for them). process.getBuiltinModule: Node 20.16+, 22.3+ (the workers use it too).
+ */
+export function workerThreads(): WorkerModule | null {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  return (proc?.getBuiltinModule?.('node:worker_threads') as WorkerModule | undefined) ?? null;
+}
+
+/** Elements from which a float32 kernel call is split across the threads (below, one thread is faster). */
+export const THREADS_FROM = 65536;
+
+let pool: ThreadPool | null = null;
+
+/**
+ * Runs the float32 kernels' elementwise work on `threads` threads (this one and threads - 1
+ * workers) for calls of at least THREADS_FROM elements; 1 (the default) runs everything on this
+ * thread and stops the workers. Results are bit-identical either way. Where worker_threads or
+ * SharedArrayBuffer is missing (browsers without cross-origin isolation), it stays 1. Returns the
+ * threads in use.
+ */
+export function useThreads(threads: number): number {
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`useThreads: threads must be a positive integer, got ${threads}`);
+  if ((pool?.threads ?? 1) === threads) return threads;
+  pool?.close();
+  pool = null;
+  const wt = workerThreads();
+  if (threads > 1 && wt && typeof SharedArrayBuffer === 'function') {
+    // the plain build: every build of the kernels gives the same bits (test/wasm-kernels.test.ts)
+    const module = new WebAssembly.Module(Uint8Array.from(atob(KERNELS_WASM_BASE64), (ch) => ch.charCodeAt(0)));
+    pool = new ThreadPool(wt, module, threads);
+  }
+  return pool?.threads ?? 1;
+}
+
+/** The pool, when more than one thread is in use. */
+export function threadPool(): ThreadPool | null {
+  return pool;
+}
+
+/**
+ * A kernel call of one result per element as the pool runs it: operands shaped like the input
+ * travel with the chunks ('element'), the others are placed whole, as runOps decides.
+ */
+export function parallelCall(call: KernelCall, chunk: number): ParallelCall {
+  const n = call.input.length;
+  const { classes } = call;
+  const rows = classes === 0 ? 0 : n / classes;
+  const given = call.operands as Readonly<Record<string, RowColOperand | null | undefined>>;
+  const declared = KERNEL_OPS[call.op].operands as readonly { name: string; slot: string }[];
+  const operands = (['y', 'a', 'b', 'c'] as const).map((slot): ParallelOperand => {
+    const name = declared.find((o) => o.slot === slot)?.name;
+    const o = name === undefined ? null : (given[name] ?? null);
+    if (!o) return null;
+    const element = (o.colStride === 1 || classes <= 1) && (o.rowStride === classes || rows <= 1) && o.data.length === n;
+    return element
+      ? { kind: 'element', values: o.data }
+      : { kind: 'placed', values: o.data, rowStride: o.rowStride, colStride: o.colStride };
+  });
+  return {
+    op: KERNEL_OPS[call.op].id,
+    flags: call.flags.reduce((bits, f) => bits | KERNEL_FLAGS[f], 0),
+    scalar: call.scalar ?? 0,
+    classes,
+    chunk,
+    input: call.input,
+    operands,
+  };
+}
