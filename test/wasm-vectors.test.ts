@@ -10,6 +10,8 @@ import { compileKernels, kernelsModuleSource } from '../scripts/build-wasm.ts';
 import {
   cosineEmbeddingLoss,
   cosineEmbeddingLossBackward,
+  hingeEmbeddingLoss,
+  hingeEmbeddingLossBackward,
   marginRankingLoss,
   marginRankingLossBackward,
   type Tensor,
@@ -218,6 +220,49 @@ test('margin_ranking_loss: a float64 gradOutput for reduction none is rounded to
     return [g.input1, g.input2];
   }, 'float64 gradOutput');
 });
+
+test('hinge_embedding_loss: the module runs float32 of one shape (spied), and equals the JS loops bit for bit', () => {
+  const sum = vi.spyOn(VectorKernels.prototype, 'hingeSum');
+  const none = vi.spyOn(VectorKernels.prototype, 'hingeLosses');
+  const grads = vi.spyOn(VectorKernels.prototype, 'hingeGrads');
+  const lengths = [1, 3, 7, 8, 15, 16, 17, 33, 63, 64, 65, 100, 1001, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 29];
+  for (const n of lengths) {
+    const shape = n % 2 === 0 ? [2, n / 2] : [n];
+    const t = (data: Float32Array): Tensor => ({ data, shape });
+    const [x, y] = [t(values(n, n + 5)), t(targets(n, n + 6))];
+    const goNone = t(values(n, n + 7));
+    for (const torchVersion of RELEASES) {
+      for (const cpuCapability of CAPABILITIES) {
+        for (const reduction of ['none', 'mean', 'sum'] as const) {
+          for (const margin of [1, 0, -0, 0.7, -1.5, 1e30]) {
+            const o = { reduction, margin, torchVersion, cpuCapability };
+            const go: Tensor = reduction === 'none' ? goNone : { data: new Float32Array([reduction === 'mean' ? 1 : -2.5]), shape: [] };
+            expectSame(() => [hingeEmbeddingLoss(x, y, o), hingeEmbeddingLossBackward(go, x, y, o)], `n ${n} ${JSON.stringify(o)}`);
+          }
+        }
+      }
+    }
+  }
+  // the clamp at exactly 0 (margin - x = 0, -0), and x's where() for targets of neither sign
+  const x = t12(new Float32Array([1, 1, 1, -0, 0, 2, NaN, Infinity, -Infinity, 1e-45, 1, 0.5]));
+  const y = t12(new Float32Array([-1, 1, 0, -1, -1, -1, -1, -1, 1, -1, NaN, 2]));
+  for (const torchVersion of RELEASES) {
+    for (const reduction of ['none', 'mean', 'sum'] as const) {
+      for (const margin of [1, 0, -0, 2]) {
+        const o = { reduction, margin, torchVersion };
+        const go: Tensor = reduction === 'none' ? t12(values(12, 9)) : { data: new Float32Array([1]), shape: [] };
+        expectSame(() => [hingeEmbeddingLoss(x, y, o), hingeEmbeddingLossBackward(go, x, y, o)], `edges ${JSON.stringify(o)}`);
+      }
+    }
+  }
+  expect(sum).toHaveBeenCalled();
+  expect(none).toHaveBeenCalled();
+  expect(grads).toHaveBeenCalled();
+});
+
+function t12(data: Float32Array): Tensor {
+  return { data, shape: [12] };
+}
 
 /** Each release's rules once (target dim checks, the clamp's gradient), the sum's 8 and 16 lanes. */
 const COSINE_RULES = [

@@ -18,7 +18,9 @@
 //   where(u > 0, ., 0) (pytorch#191142; clampMinGradZeroAtMin); rsub: negated; the two added.
 // Speed: a target of the input's shape and dtype runs one fused loop per dtype, the losses
 // streamed into the cascade sum (../numerics.ts CascadeStream32/64), the where()s and the clamp
-// selected by a table rather than branches; the same ops per element, so the same values.
+// selected by a table rather than branches; the same ops per element, so the same values. float32
+// of that case runs those loops as WebAssembly SIMD (../wasm/vectors.ts, ../wasm/assembly/vectors.ts:
+// the sum streamed in the module over ATen's 8 or 16 lanes), bit for bit the JS loops' values.
 
 import { broadcastShapes, expandTo, inferSizeMismatch } from '../broadcast.ts';
 import { checkGradOutput, prepare, sameShape, type CommonOptions, type LossSignature } from '../loss-args.ts';
@@ -39,6 +41,7 @@ import {
   type Tensor,
 } from '../tensor.ts';
 import { sumLanes, type TorchRelease } from '../torch-version.ts';
+import { vectorKernels } from '../wasm/vectors.ts';
 
 export interface HingeEmbeddingOptions extends CommonOptions {
   /** The margin (torch's default 1). */
@@ -138,11 +141,14 @@ function losses64(x: Float64Array, t: Float64Array, m: number, out: Float64Array
 /** 'none': the losses as the output; else streamed into the cascade sum (no input-sized temporary). */
 function forward32(p: Plan, x: Float32Array, t: Float32Array): Tensor {
   const n = x.length;
+  const k = vectorKernels();
   if (p.reduction === 'none') {
     const out = allocate('float32', n) as Float32Array;
-    losses32(x, t, p.margin, out, 0, n);
+    if (k) k.hingeLosses(x, t, p.margin, out);
+    else losses32(x, t, p.margin, out, 0, n);
     return makeTensor(out, p.outShape, 'float32');
   }
+  if (k?.sums(n, p.lanes)) return reducedTotal(k.hingeSum(x, t, p.margin, p.lanes), n, p.reduction, 'float32');
   const c = stream32.begin(n, p.lanes);
   for (let count = stream32.next(); count > 0; count = stream32.next()) {
     losses32(x, t, p.margin, c, stream32.start, count);
@@ -241,7 +247,19 @@ export function hingeEmbeddingLossBackward(
   const same = sameLayout(p, input, target);
   if (same !== null) {
     const grad = allocate(same, n);
-    if (same === 'float32') backward32(p, go, gMean, input.data as Float32Array, target.data as Float32Array, grad as Float32Array);
+    const k = same === 'float32' ? vectorKernels() : null;
+    if (k) {
+      const perElement = p.reduction === 'none' ? go : null;
+      k.hingeGrads(
+        input.data as Float32Array,
+        target.data as Float32Array,
+        perElement,
+        gMean,
+        margin,
+        p.torch.clampMinGradZeroAtMin,
+        grad as Float32Array,
+      );
+    } else if (same === 'float32') backward32(p, go, gMean, input.data as Float32Array, target.data as Float32Array, grad as Float32Array);
     else backward64(p, go, gMean, input.data as Float64Array, target.data as Float64Array, grad as Float64Array);
     return makeTensor(grad, input.shape, same);
   }

@@ -1,4 +1,4 @@
-// The float32 SIMD loops of margin_ranking_loss and cosine_embedding_loss (./assembly/vectors.ts,
+// The float32 SIMD loops of margin_ranking_loss, hinge_embedding_loss and cosine_embedding_loss (./assembly/vectors.ts,
 // built into ./vectors-binary.ts): loading (lazily, once; off with useFloat32Kernels(false), and
 // where WebAssembly SIMD is unavailable) and placing a call's arrays in the module's memory. The
 // ports call these for float32 and keep their JS loops for float64, for the layouts these do not
@@ -33,6 +33,9 @@ export interface VectorExports extends ModuleExports {
     g: number,
     flags: number,
   ): void;
+  hingeLosses(x: number, t: number, out: number, count: number, margin: number): void;
+  hingeSum(x: number, t: number, scratch: number, count: number, margin: number): number;
+  hingeGrad(x: number, t: number, go: number, grad: number, count: number, margin: number, g: number, flags: number): void;
   cosineRowSums(
     x1: number,
     x2: number,
@@ -171,6 +174,77 @@ export class VectorKernels {
       run(pa, pb, pt, pg, p1, p2, count, margin, g, flags);
       g1.set(count === chunk ? v1 : v1.subarray(0, count), start);
       g2.set(count === chunk ? v2 : v2.subarray(0, count), start);
+    }
+  }
+
+  /** hinge_embedding_loss's losses, one per element (reduction 'none'), into out. */
+  hingeLosses(x: Float32Array, t: Float32Array, margin: number, out: Float32Array): void {
+    const n = x.length;
+    this.arena.reset();
+    const chunk = Math.min(CHUNK, n);
+    const [px, pt, po] = [this.floats(chunk), this.floats(chunk), this.floats(chunk)];
+    const heap = this.heap();
+    const view = heap.subarray(po / 4, po / 4 + chunk);
+    const run = this.exports.hingeLosses;
+    for (let start = 0; start < n; start += chunk) {
+      const count = Math.min(chunk, n - start);
+      const end = start + count;
+      heap.set(x.subarray(start, end), px / 4);
+      heap.set(t.subarray(start, end), pt / 4);
+      run(px, pt, po, count, margin);
+      out.set(count === chunk ? view : view.subarray(0, count), start);
+    }
+  }
+
+  /** Tensor.sum() over `lanes` (sums(n, lanes) must hold) of hinge_embedding_loss's losses. */
+  hingeSum(x: Float32Array, t: Float32Array, margin: number, lanes: number): number {
+    const n = x.length;
+    this.arena.reset();
+    const chunk = Math.min(CHUNK, n);
+    const [px, pt, ps] = [this.floats(chunk), this.floats(chunk), this.floats(2048)];
+    const heap = this.heap();
+    const { sumBegin, hingeSum: run } = this.exports;
+    sumBegin(n, lanes);
+    let sum = 0;
+    for (let start = 0; start < n; start += chunk) {
+      const count = Math.min(chunk, n - start);
+      const end = start + count;
+      heap.set(x.subarray(start, end), px / 4);
+      heap.set(t.subarray(start, end), pt / 4);
+      sum = run(px, pt, ps, count, margin);
+    }
+    return sum;
+  }
+
+  /** hinge_embedding_loss's input gradient into grad (g, go and strict as marginRankingGrads). */
+  hingeGrads(
+    x: Float32Array,
+    t: Float32Array,
+    go: Float32Array | Float64Array | null,
+    g: number,
+    margin: number,
+    strict: boolean,
+    grad: Float32Array,
+  ): void {
+    const n = x.length;
+    this.arena.reset();
+    const chunk = Math.min(CHUNK, n);
+    const [px, pt] = [this.floats(chunk), this.floats(chunk)];
+    const pg = go ? this.floats(chunk) : 0;
+    const po = this.floats(chunk);
+    const heap = this.heap();
+    const e = this.exports;
+    const flags = (strict ? (e.STRICT.value as number) : 0) | (go ? (e.PER_ELEMENT.value as number) : 0);
+    const view = heap.subarray(po / 4, po / 4 + chunk);
+    const run = e.hingeGrad;
+    for (let start = 0; start < n; start += chunk) {
+      const count = Math.min(chunk, n - start);
+      const end = start + count;
+      heap.set(x.subarray(start, end), px / 4);
+      heap.set(t.subarray(start, end), pt / 4);
+      if (go) heap.set(go.subarray(start, end), pg / 4);
+      run(px, pt, pg, po, count, margin, g, flags);
+      grad.set(count === chunk ? view : view.subarray(0, count), start);
     }
   }
 

@@ -1,5 +1,5 @@
 // AssemblyScript, compiled by `npm run build:wasm` into ../vectors-binary.ts: float32 SIMD loops of
-// the losses over pairs of vectors (margin_ranking_loss, cosine_embedding_loss), loaded by
+// margin_ranking_loss, hinge_embedding_loss and cosine_embedding_loss, loaded by
 // ../vectors.ts. Each f32x4 operation is one float32 tensor op of ATen's, in the order the JS loops
 // of ../../losses/*.ts compute it (those loops are the reference these are tested against, and run
 // for float64), so every lane rounds where torch rounds. The module allocates nothing: the JS side
@@ -205,6 +205,81 @@ export function marginRankingGrad(
     const v: f32 = (strict ? u > 0 : u >= 0) ? gi * nt : <f32>0 * nt;
     store<f32>(g1 + at, v);
     store<f32>(g2 + at, -v);
+  }
+}
+
+// ---- hinge_embedding_loss: where(target != 1, max(0, margin - x), 0) + where(target != -1, x, 0) ----
+
+/** The losses of `count` elements at x, t into out. */
+export function hingeLosses(x: usize, t: usize, out: usize, count: i32, margin: f32): void {
+  const m = f32x4.splat(margin);
+  const zero = f32x4.splat(0);
+  const one = f32x4.splat(1);
+  const minusOne = f32x4.splat(-1);
+  const end = count & ~3;
+  for (let i = 0; i < end; i += 4) {
+    const at = <usize>i << 2;
+    const xv = v128.load(x + at);
+    const tv = v128.load(t + at);
+    const u = f32x4.sub(m, xv);
+    const clamped = v128.andnot(u, f32x4.lt(u, zero)); // clamp_min_(0): NaN stays NaN
+    v128.store(out + at, f32x4.add(v128.andnot(clamped, f32x4.eq(tv, one)), v128.andnot(xv, f32x4.eq(tv, minusOne))));
+  }
+  for (let i = end; i < count; i++) {
+    const at = <usize>i << 2;
+    const xi = load<f32>(x + at);
+    const ti = load<f32>(t + at);
+    const u: f32 = margin - xi;
+    const clamped: f32 = u < 0 ? 0 : u;
+    store<f32>(out + at, (ti == 1 ? <f32>0 : clamped) + (ti == -1 ? <f32>0 : xi));
+  }
+}
+
+/** The losses of `count` elements streamed into the sum sumBegin started (through scratch): sumAdd's result. */
+export function hingeSum(x: usize, t: usize, scratch: usize, count: i32, margin: f32): f32 {
+  let sum: f32 = 0;
+  for (let i = 0; i < count; i += SUM_BLOCK) {
+    const n = min(SUM_BLOCK, count - i);
+    const at = <usize>i << 2;
+    hingeLosses(x + at, t + at, scratch, n, margin);
+    sum = sumAdd(scratch, n);
+  }
+  return sum;
+}
+
+/** The input's gradient: (t != -1 ? g : 0) + -(t != 1 and the clamp passes ? g : 0), g the gradient `g` or (PER_ELEMENT) go's value. */
+export function hingeGrad(x: usize, t: usize, go: usize, grad: usize, count: i32, margin: f32, g: f32, flags: i32): void {
+  if (flags & STRICT) {
+    if (flags & PER_ELEMENT) hingeGradOf(true, true, x, t, go, grad, count, margin, g);
+    else hingeGradOf(true, false, x, t, go, grad, count, margin, g);
+  } else if (flags & PER_ELEMENT) hingeGradOf(false, true, x, t, go, grad, count, margin, g);
+  else hingeGradOf(false, false, x, t, go, grad, count, margin, g);
+}
+
+// @ts-ignore: decorator
+@inline function hingeGradOf(strict: bool, perElement: bool, x: usize, t: usize, go: usize, grad: usize, count: i32, margin: f32, g: f32): void {
+  const m = f32x4.splat(margin);
+  const zero = f32x4.splat(0);
+  const one = f32x4.splat(1);
+  const minusOne = f32x4.splat(-1);
+  const gv = f32x4.splat(g);
+  const end = count & ~3;
+  for (let i = 0; i < end; i += 4) {
+    const at = <usize>i << 2;
+    const tv = v128.load(t + at);
+    const u = f32x4.sub(m, v128.load(x + at));
+    const passes = strict ? f32x4.gt(u, zero) : f32x4.ge(u, zero);
+    const gi = perElement ? v128.load(go + at) : gv;
+    const gm = v128.and(v128.andnot(gi, f32x4.eq(tv, one)), passes);
+    v128.store(grad + at, f32x4.add(v128.andnot(gi, f32x4.eq(tv, minusOne)), f32x4.neg(gm)));
+  }
+  for (let i = end; i < count; i++) {
+    const at = <usize>i << 2;
+    const ti = load<f32>(t + at);
+    const u: f32 = margin - load<f32>(x + at);
+    const gi: f32 = perElement ? load<f32>(go + at) : g;
+    const gm: f32 = ti != 1 && (strict ? u > 0 : u >= 0) ? gi : 0;
+    store<f32>(grad + at, (ti != -1 ? gi : <f32>0) + -gm);
   }
 }
 
