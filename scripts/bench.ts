@@ -16,6 +16,7 @@ import { useAllocatorWarmup } from '../ts/allocator.ts';
 import { LOSSES, optionName, type LossDomain, type LossEntry, type LossStem, type ValueKind } from '../ts/losses/registry.ts';
 import type { IndexTensor, Tensor } from '../ts/tensor.ts';
 import { useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
+import { useThreads } from '../ts/wasm/threads.ts';
 import { progress } from './lib/progress.ts';
 import type { TorchWorker } from './lib/torch-worker.ts';
 
@@ -242,6 +243,8 @@ interface Row {
   portPageFaults: number;
   /** Bytes a call of the port allocates (its result included). */
   portBytes: number;
+  /** The port with useThreads(torch's all threads): null when that is one thread (or no torch). */
+  portAll: number | null;
   torch1: number | null;
   torchAll: number | null;
   tfjs: number | null;
@@ -271,7 +274,7 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
     : { tf: null, why: 'only binary_cross_entropy_with_logits has a TensorFlow.js counterpart' };
   const ranAgainst = [
     worker
-      ? `torch ${worker.hello.torch} (Python ${worker.hello.python}), CPU capability ${worker.hello.cpu_capability}, torch 1t = 1 thread, torch all = ${worker.hello.max_threads} threads`
+      ? `torch ${worker.hello.torch} (Python ${worker.hello.python}), CPU capability ${worker.hello.cpu_capability}, torch 1t = 1 thread, torch all = ${worker.hello.max_threads} threads, port all = useThreads(${worker.hello.max_threads}) (the float32 kernels' elementwise work)`
       : `torch columns empty: ${torch.why}`,
     tfjs.tf ? `TensorFlow.js ${tfjs.tf.version_core} (cpu backend)` : `tfjs column empty: ${tfjs.why}`,
     `Node ${process.version}; float32 ports: ${options.jsLoops ? 'JS loops' : 'WebAssembly kernels'}; allocator warm-up ${options.coldAllocator ? 'off' : 'on'}`,
@@ -319,6 +322,8 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
     const samples = {
       fwd: [] as number[],
       fb: [] as number[],
+      allFwd: [] as number[],
+      allFb: [] as number[],
       t1f: [] as number[],
       t1b: [] as number[],
       taf: [] as number[],
@@ -335,6 +340,13 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
       const b = sampleCalls(forwardBackward, perRound);
       samples.fwd.push(...f.samples);
       samples.fb.push(...b.samples);
+      if (allThreads > 1 && useThreads(allThreads) > 1) {
+        warmUp(forward, 50);
+        samples.allFwd.push(...sampleCalls(forward, perRound).samples);
+        warmUp(forwardBackward, 50);
+        samples.allFb.push(...sampleCalls(forwardBackward, perRound).samples);
+        useThreads(1);
+      }
       fwdFaults += f.pageFaults / ROUNDS;
       fbFaults += b.pageFaults / ROUNDS;
       samples.t1f.push(...(await torchSamples(1, false)));
@@ -355,6 +367,7 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
       port: fwd.seconds,
       portPageFaults: fwd.pageFaults,
       portBytes: fwdBytes,
+      portAll: orNull(samples.allFwd),
       torch1: orNull(samples.t1f),
       torchAll: orNull(samples.taf),
       tfjs: tf?.forward ?? null,
@@ -367,6 +380,7 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
       port: fb.seconds,
       portPageFaults: fb.pageFaults,
       portBytes: fbBytes,
+      portAll: orNull(samples.allFb),
       torch1: orNull(samples.t1b),
       torchAll: orNull(samples.tab),
       tfjs: tf?.backward ?? null,
@@ -389,9 +403,11 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
     'pass',
     'port ns/el',
     'torch 1t',
+    'port all',
     'torch all',
     'tfjs',
     'port/torch1t',
+    'all/torch all',
     'tfjs/port',
     'port bytes/call',
   ];
@@ -402,9 +418,11 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
     r.pass,
     ns(r.port, r.n),
     ns(r.torch1, r.n),
+    ns(r.portAll, r.n),
     ns(r.torchAll, r.n),
     ns(r.tfjs, r.n),
     ratio(r.port, r.torch1),
+    ratio(r.portAll, r.torchAll),
     ratio(r.tfjs, r.port),
     bytes(r.portBytes),
   ]);
