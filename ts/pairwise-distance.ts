@@ -20,14 +20,16 @@
 //     p == 0: acc + (x == 0 ? 0 : 1);  p == 1: acc + |x|;  p == 2: fma(x, x, acc) (GCC contracts it), sqrt;
 //     p == inf: max(acc, |x|) from 0;  p == -inf: min(acc, |x|) from inf (NaN-propagating; 1.7 starts
 //       at FLT_MIN / FLT_MAX, normMaxFromSmallestNormal);
-//     other p: acc + powf(|x|, p), then powf(acc, 1 / p)   (p a C float until 2.0, normKernelFloatP:
-//       float(p) for float64 too).
+//     other p: acc + pow(|x|, p), then pow(acc, 1 / p)   (powf for float, glibc's pow for double:
+//       ./libm-pow.ts; p a C float until 2.0, normKernelFloatP: float(p) for float64 too).
 //   an empty reduced dim gives 0; linalg.vector_norm (>= 2.0) raises for p < 0 / inf there, and
 //   returns |x| for a reduced dim of size 1 (vectorNormOfOneIsAbs; not for a 0-d input).
 // Measured (test/pairwise-distance.test.ts, fixtures from torch 1.7, 1.13, 2.6 and 2.14, AVX2; values
 // spread over 8 orders of magnitude): float32 bit-exact for p = 2, 1, inf, -inf, 0 and nearly always
-// for powf-based p (1 ULP at most: V8's pow rounded vs glibc's powf); float64 within a few ULP for
-// pow-based p (glibc's pow vs V8's). Unmeasured: 'default' and 'avx512' (from the source).
+// for powf-based p (1 ULP at most: V8's pow rounded vs glibc's powf); float64 bit-exact for pow-based
+// p too since glibc's pow is ported (V8's ** was a few ULP off, which d(a, p) - d(a, n) in
+// triplet_margin_loss amplified to 5e-7 relative: fuzz seed 132393275). Unmeasured: 'default' and
+// 'avx512' (from the source).
 // Backward: norm_backward (torch/csrc/autograd/FunctionsManual.cpp), grad and norm unsqueezed at dim
 // (unless keepdim), then per release (normBackwardMaskedTwo: the >= 1.10 form):
 //   p == 0: zeros;  p == 1: sgn(x) * g;
@@ -45,6 +47,7 @@
 
 import { broadcastShapes, expandTo, inferSizeMismatch } from './broadcast.ts';
 import { fma32, fma64 } from './libm.ts';
+import { glibcPow } from './libm-pow.ts';
 import { useDType, type Round } from './numerics.ts';
 import { makeTensor } from './reduction.ts';
 import { atenSumTo } from './sum-to.ts';
@@ -261,7 +264,9 @@ function computeNorms(plan: NormPlan, src: DiffSource | null): void {
   const lanes = sumLanes(dtype, torch, plan.capability);
   const acc = new Float64Array(lanes);
   const invP = ra(1 / p);
-  const pow = (a: number, b: number) => ra(a ** b);
+  // float64: glibc's pow (std::pow; V8's ** differs in the last bit for ~5% of arguments); float32: powf, as
+  // the double pow rounded (glibc's powf differs for ~0.06% of them, by 1 ULP).
+  const pow = inDouble ? glibcPow : (a: number, b: number) => Math.fround(a ** b);
   const abs1 = size === 1 && plan.full.length > 0 && torch.vectorNormOfOneIsAbs;
   if (lastDimVector && !abs1) {
     // The same order as the general loop's lastDimVector branch below, one loop per dtype and fusion.
