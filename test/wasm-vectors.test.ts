@@ -14,6 +14,9 @@ import {
   hingeEmbeddingLossBackward,
   marginRankingLoss,
   marginRankingLossBackward,
+  multiMarginLoss,
+  multiMarginLossBackward,
+  type IndexTensor,
   type Tensor,
 } from '../ts/index.ts';
 import { atenRowSum, useDType } from '../ts/numerics.ts';
@@ -258,6 +261,61 @@ test('hinge_embedding_loss: the module runs float32 of one shape (spied), and eq
   expect(sum).toHaveBeenCalled();
   expect(none).toHaveBeenCalled();
   expect(grads).toHaveBeenCalled();
+});
+
+test('multi_margin_loss: the module runs float32 rows four at a time (spied), and equals the JS loops bit for bit', () => {
+  const rowsSpy = vi.spyOn(VectorKernels.prototype, 'multiMarginRows');
+  const gradSpy = vi.spyOn(VectorKernels.prototype, 'multiMarginGrad');
+  // classes not a multiple of 4, rows not a multiple of 4, chunks of whole rows (2049 and 9000 classes: 4 rows a chunk)
+  for (const C of [1, 2, 3, 4, 5, 7, 8, 9, 17, 100, 101, 2049, 9000]) {
+    for (const rows of C > 1000 ? [1, 5, 9] : [1, 3, 4, 5, 8, 9, 83]) {
+      const n = rows * C;
+      const rand = random(C * 31 + rows);
+      const x: Tensor = {
+        data: values(n, C * 13 + rows, 3).map((v) => (Math.abs(v) < 1e3 && rand() < 0.7 ? (rand() - 0.5) * 4 : v)),
+        shape: [rows, C],
+      };
+      const y: IndexTensor = { data: Int32Array.from({ length: rows }, () => Math.floor(rand() * C)), shape: [rows] };
+      const weights = [
+        null,
+        { data: Float32Array.from({ length: C }, (_, i) => (i % 7 === 3 ? -0.5 : i % 11 === 5 ? 0 : rand() * 2)), shape: [C] },
+      ];
+      const goNone: Tensor = { data: values(rows, rows + 3, 1), shape: [rows] };
+      for (const torchVersion of ['1.13.0', '2.14.1']) {
+        for (const reduction of ['none', 'mean', 'sum'] as const) {
+          for (const p of [1, 2]) {
+            for (const weight of weights) {
+              for (const margin of reduction === 'mean' ? [1, 0, -0.5, 0.3, 1e30] : [1, 0.3]) {
+                const o = { reduction, p, margin, weight, torchVersion };
+                const go: Tensor = reduction === 'none' ? goNone : { data: new Float32Array([reduction === 'mean' ? 1 : -1.5]), shape: [] };
+                expectSame(
+                  () => [multiMarginLoss(x, y, o), multiMarginLossBackward(go, x, y, o)],
+                  `C ${C} rows ${rows} ${JSON.stringify({ ...o, weight: weight !== null })}`,
+                );
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  expect(rowsSpy).toHaveBeenCalled();
+  expect(gradSpy).toHaveBeenCalled();
+});
+
+test('multi_margin_loss: a (C) input with a 0-d target, and a float64 gradOutput (the JS loop), agree', () => {
+  const C = 13;
+  const x: Tensor = { data: values(C, 4, 2), shape: [C] };
+  const y: IndexTensor = { data: new Int32Array([5]), shape: [] };
+  for (const reduction of ['none', 'mean', 'sum'] as const) {
+    const go: Tensor = { data: new Float32Array([0.75]), shape: [] };
+    expectSame(() => [multiMarginLoss(x, y, { reduction }), multiMarginLossBackward(go, x, y, { reduction })], reduction);
+  }
+  const rows = 6;
+  const x2: Tensor = { data: values(rows * C, 5, 0), shape: [rows, C] };
+  const y2: IndexTensor = { data: Int32Array.from({ length: rows }, (_, i) => (i * 5) % C), shape: [rows] };
+  const go64: Tensor = { data: Float64Array.from({ length: rows }, (_, i) => 1 / (i + 3)), shape: [rows] };
+  expectSame(() => [multiMarginLossBackward(go64, x2, y2, { reduction: 'none' })], 'float64 gradOutput');
 });
 
 function t12(data: Float32Array): Tensor {

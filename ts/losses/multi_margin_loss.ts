@@ -27,6 +27,8 @@
 // kernel's unrun loop's values, NaN ('mean', 0 / 0) and 0 ('sum').
 // Speed: two rows per loop (each row's sum its own chain, in class order), z > 0 selected by a
 // table (adding +0 changes no sum), grad_output's product in the gradient loop: same values.
+// float32 runs those loops as WebAssembly SIMD (../wasm/vectors.ts, ../wasm/assembly/vectors.ts:
+// four rows at a time, one per lane), bit for bit the JS loops' values.
 
 import {
   checkGradOutput,
@@ -51,6 +53,7 @@ import {
   type IndexTensor,
   type Tensor,
 } from '../tensor.ts';
+import { vectorKernels } from '../wasm/vectors.ts';
 
 export interface MultiMarginOptions extends CommonOptions {
   /** 1 or 2 (torch: `p != 1 and p != 2` raises ValueError; True is 1). Default 1. */
@@ -208,7 +211,13 @@ function check(
  * Each row's loss in the dtype, as multi_margin_inner_sum_cpu, into `out`. Without a weight the
  * terms are multiplied by 1, which changes no value (NaN and inf included): one loop for both.
  */
-function rowLosses(a: Args): Float64Array {
+function rowLosses(a: Args): Float64Array | Float32Array {
+  const k = a.dtype === 'float32' ? vectorKernels() : null;
+  if (k) {
+    // the same loop in WebAssembly SIMD, four rows at a time (../wasm/assembly/vectors.ts multiMarginRows)
+    const out = new Float32Array(a.rows);
+    if (k.multiMarginRows(a.x as Float32Array, a.labels, a.classes, a.w as Float32Array | null, a.margin, a.p === 2, out)) return out;
+  }
   const out = new Float64Array(a.rows);
   const wy = a.w;
   if (a.dtype === 'float32') rowLosses32(a.x as Float32Array, a.labels, a.classes, a.margin, wy, a.p, out);
@@ -508,7 +517,24 @@ export function multiMarginLossBackward(
   if (a.empty) return makeTensor(grad, input.shape, a.dtype);
   const g = a.round(a.reduction === 'mean' ? 1 / (a.rows * a.classes) : 1 / a.classes);
   const go = gradOutput.data;
-  if (a.dtype === 'float32') gradRows32(a.x as Float32Array, a, g, go, grad as Float32Array);
+  const k = a.dtype === 'float32' && go instanceof Float32Array ? vectorKernels() : null;
+  const w = a.w as Float32Array | null;
+  if (
+    k?.multiMarginGrad(
+      a.x as Float32Array,
+      a.labels,
+      a.classes,
+      w,
+      a.margin,
+      a.p === 2,
+      g,
+      go as Float32Array,
+      a.perRow,
+      grad as Float32Array,
+    )
+  ) {
+    // the same loop in WebAssembly SIMD, four rows at a time (../wasm/assembly/vectors.ts multiMarginGrad)
+  } else if (a.dtype === 'float32') gradRows32(a.x as Float32Array, a, g, go, grad as Float32Array);
   else gradRows64(a.x as Float64Array, a, g, go, grad as Float64Array);
   return makeTensor(grad, input.shape, a.dtype);
 }

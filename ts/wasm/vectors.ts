@@ -1,4 +1,5 @@
-// The float32 SIMD loops of margin_ranking_loss, hinge_embedding_loss and cosine_embedding_loss (./assembly/vectors.ts,
+// The float32 SIMD loops of margin_ranking_loss, hinge_embedding_loss, multi_margin_loss and
+// cosine_embedding_loss (./assembly/vectors.ts,
 // built into ./vectors-binary.ts): loading (lazily, once; off with useFloat32Kernels(false), and
 // where WebAssembly SIMD is unavailable) and placing a call's arrays in the module's memory. The
 // ports call these for float32 and keep their JS loops for float64, for the layouts these do not
@@ -36,6 +37,21 @@ export interface VectorExports extends ModuleExports {
   hingeLosses(x: number, t: number, out: number, count: number, margin: number): void;
   hingeSum(x: number, t: number, scratch: number, count: number, margin: number): number;
   hingeGrad(x: number, t: number, go: number, grad: number, count: number, margin: number, g: number, flags: number): void;
+  readonly P2: WebAssembly.Global;
+  readonly WEIGHTED: WebAssembly.Global;
+  multiMarginRows(x: number, labels: number, w: number, rows: number, C: number, margin: number, flags: number, out: number): void;
+  multiMarginGrad(
+    x: number,
+    labels: number,
+    w: number,
+    rows: number,
+    C: number,
+    margin: number,
+    g: number,
+    go: number,
+    flags: number,
+    grad: number,
+  ): void;
   cosineRowSums(
     x1: number,
     x2: number,
@@ -246,6 +262,92 @@ export class VectorKernels {
       run(px, pt, pg, po, count, margin, g, flags);
       grad.set(count === chunk ? view : view.subarray(0, count), start);
     }
+  }
+
+  /** Whole rows of C per chunk: a multiple of 4 (the module's rows go four at a time). */
+  private static rowsPerChunk(C: number): number {
+    return Math.max(4, Math.floor(CHUNK / C / 4) * 4);
+  }
+
+  private multiMarginFlags(w: Float32Array | null, p2: boolean, perRow: boolean): number {
+    const e = this.exports;
+    return (p2 ? (e.P2.value as number) : 0) | (w ? (e.WEIGHTED.value as number) : 0) | (perRow ? (e.PER_ELEMENT.value as number) : 0);
+  }
+
+  /**
+   * multi_margin_loss's row losses (sum / C, as rowLosses32) of the rows of C float32 values in x,
+   * targets in labels (each in [0, C)), into out (one per row); false (before any work) past the cap.
+   */
+  multiMarginRows(
+    x: Float32Array,
+    labels: Int32Array,
+    C: number,
+    w: Float32Array | null,
+    margin: number,
+    p2: boolean,
+    out: Float32Array,
+  ): boolean {
+    const rows = labels.length;
+    this.arena.reset();
+    const per = VectorKernels.rowsPerChunk(C);
+    const [px, pl, po] = [this.floats(per * C), this.floats(per), this.floats(per)];
+    const pw = w ? this.floats(w.length) : 0;
+    if (!this.arena.fits(this.cap)) return false;
+    const buffer = this.arena.buffer();
+    const heap = new Float32Array(buffer);
+    const ints = new Int32Array(buffer);
+    if (w) heap.set(w, pw / 4);
+    const flags = this.multiMarginFlags(w, p2, false);
+    const run = this.exports.multiMarginRows;
+    for (let row = 0; row < rows; row += per) {
+      const count = Math.min(per, rows - row);
+      heap.set(x.subarray(row * C, (row + count) * C), px / 4);
+      ints.set(labels.subarray(row, row + count), pl / 4);
+      run(px, pl, pw, count, C, margin, flags, po);
+      out.set(heap.subarray(po / 4, po / 4 + count), row);
+    }
+    return true;
+  }
+
+  /**
+   * multi_margin_loss's input gradient (as gradRows32) into grad: g the per-term gradient, go the
+   * gradOutput (one value per row when perRow, else its one value); false (before any work) past the cap.
+   */
+  multiMarginGrad(
+    x: Float32Array,
+    labels: Int32Array,
+    C: number,
+    w: Float32Array | null,
+    margin: number,
+    p2: boolean,
+    g: number,
+    go: Float32Array,
+    perRow: boolean,
+    grad: Float32Array,
+  ): boolean {
+    const rows = labels.length;
+    this.arena.reset();
+    const per = VectorKernels.rowsPerChunk(C);
+    const [px, pl, pg, po] = [this.floats(per * C), this.floats(per), this.floats(perRow ? per : 1), this.floats(per * C)];
+    const pw = w ? this.floats(w.length) : 0;
+    if (!this.arena.fits(this.cap)) return false;
+    const buffer = this.arena.buffer();
+    const heap = new Float32Array(buffer);
+    const ints = new Int32Array(buffer);
+    if (w) heap.set(w, pw / 4);
+    if (!perRow) heap[pg / 4] = go[0]!;
+    const flags = this.multiMarginFlags(w, p2, perRow);
+    const run = this.exports.multiMarginGrad;
+    for (let row = 0; row < rows; row += per) {
+      const count = Math.min(per, rows - row);
+      const [from, to] = [row * C, (row + count) * C];
+      heap.set(x.subarray(from, to), px / 4);
+      ints.set(labels.subarray(row, row + count), pl / 4);
+      if (perRow) heap.set(go.subarray(row, row + count), pg / 4);
+      run(px, pl, pw, count, C, margin, g, pg, flags, po);
+      grad.set(heap.subarray(po / 4, po / 4 + (to - from)), from);
+    }
+    return true;
   }
 
   /** Whether cosine's row sums of rows of D values over `lanes` run here (a row of at least one vector below the first cascade level). */

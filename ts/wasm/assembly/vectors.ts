@@ -422,6 +422,224 @@ export function cosineRowGrads(x1: usize, x2: usize, rows: i32, D: i32, gM1: usi
   }
 }
 
+// ---- multi_margin_loss: per row, the terms of the classes d != y where z = (margin - x[y]) + x[d] > 0 ----
+// Four rows at a time, one per lane (each row's sum its own chain of adds, in class order, as
+// ../../losses/multi_margin_loss.ts rowLosses32 / gradRows32): four classes of the four rows are
+// loaded as row vectors and transposed into class vectors; the other rows one at a time.
+
+export const P2 = 4; // flag: p = 2 (else 1)
+export const WEIGHTED = 8; // flag: a per-class weight (else 1, which changes no value)
+
+// @ts-ignore: decorator
+@inline function lo(a: v128, b: v128): v128 {
+  return v128.shuffle<f32>(a, b, 0, 4, 1, 5);
+}
+// @ts-ignore: decorator
+@inline function hi(a: v128, b: v128): v128 {
+  return v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+}
+// @ts-ignore: decorator
+@inline function lowHalves(a: v128, b: v128): v128 {
+  return v128.shuffle<f32>(a, b, 0, 1, 4, 5);
+}
+// @ts-ignore: decorator
+@inline function highHalves(a: v128, b: v128): v128 {
+  return v128.shuffle<f32>(a, b, 2, 3, 6, 7);
+}
+
+/** Lane r of each of 4 values at ptr + r * stride (one per row). */
+// @ts-ignore: decorator
+@inline function gather(ptr: usize, stride: usize): v128 {
+  let v = v128.load32_zero(ptr);
+  v = v128.load32_lane(ptr + stride, v, 1);
+  v = v128.load32_lane(ptr + 2 * stride, v, 2);
+  return v128.load32_lane(ptr + 3 * stride, v, 3);
+}
+
+/** The four rows' targets y, h = margin - x[y] and weight[y], as three vectors at out. */
+// @ts-ignore: decorator
+@inline function rowsTarget(x: usize, labels: usize, w: usize, weighted: bool, row: i32, C: i32, margin: f32, out: usize): void {
+  for (let r = 0; r < 4; r++) {
+    const t = load<i32>(labels + (<usize>(row + r) << 2));
+    store<i32>(out + (<usize>r << 2), t);
+    store<f32>(out + 16 + (<usize>r << 2), margin - load<f32>(x + (<usize>((row + r) * C + t) << 2)));
+    store<f32>(out + 32 + (<usize>r << 2), weighted ? load<f32>(w + (<usize>t << 2)) : <f32>1);
+  }
+}
+
+const ROWS4: usize = memory.data(48, 16);
+
+/** Row losses sum / C of `rows` rows of C classes at x (targets at labels, i32) into out. */
+export function multiMarginRows(x: usize, labels: usize, w: usize, rows: i32, C: i32, margin: f32, flags: i32, out: usize): void {
+  const weighted = (flags & WEIGHTED) != 0;
+  if (flags & P2) multiMarginRowsOf(true, x, labels, w, weighted, rows, C, margin, out);
+  else multiMarginRowsOf(false, x, labels, w, weighted, rows, C, margin, out);
+}
+
+// @ts-ignore: decorator
+@inline function multiMarginRowsOf(p2: bool, x: usize, labels: usize, w: usize, weighted: bool, rows: i32, C: i32, margin: f32, out: usize): void {
+  const c = <f32>C; // sum /= dim
+  const zero = f32x4.splat(0);
+  const stride = <usize>C << 2;
+  const body = C & ~3;
+  let row = 0;
+  for (; row + 4 <= rows; row += 4) {
+    rowsTarget(x, labels, w, weighted, row, C, margin, ROWS4);
+    const y = v128.load(ROWS4);
+    const h = v128.load(ROWS4, 16);
+    const wy = v128.load(ROWS4, 32);
+    const base = x + (<usize>(row * C) << 2);
+    let sum = zero;
+    let k = 0;
+    for (; k < body; k += 4) {
+      const at = base + (<usize>k << 2);
+      const r0 = v128.load(at);
+      const r1 = v128.load(at + stride);
+      const r2 = v128.load(at + 2 * stride);
+      const r3 = v128.load(at + 3 * stride);
+      const t0 = lo(r0, r1);
+      const t1 = lo(r2, r3);
+      const t2 = hi(r0, r1);
+      const t3 = hi(r2, r3);
+      sum = multiMarginTerm(p2, sum, h, wy, y, lowHalves(t0, t1), k);
+      sum = multiMarginTerm(p2, sum, h, wy, y, highHalves(t0, t1), k + 1);
+      sum = multiMarginTerm(p2, sum, h, wy, y, lowHalves(t2, t3), k + 2);
+      sum = multiMarginTerm(p2, sum, h, wy, y, highHalves(t2, t3), k + 3);
+    }
+    for (; k < C; k++) sum = multiMarginTerm(p2, sum, h, wy, y, gather(base + (<usize>k << 2), stride), k);
+    v128.store(out + (<usize>row << 2), f32x4.div(sum, f32x4.splat(c)));
+  }
+  for (; row < rows; row++) {
+    const t = load<i32>(labels + (<usize>row << 2));
+    const base = x + (<usize>(row * C) << 2);
+    const h: f32 = margin - load<f32>(base + (<usize>t << 2));
+    const wt: f32 = weighted ? load<f32>(w + (<usize>t << 2)) : 1;
+    let sum: f32 = 0;
+    for (let k = 0; k < C; k++) {
+      const z: f32 = h + load<f32>(base + (<usize>k << 2));
+      const term: f32 = p2 ? z * z * wt : z * wt;
+      sum += z > 0 && k != t ? term : <f32>0;
+    }
+    store<f32>(out + (<usize>row << 2), sum / c);
+  }
+}
+
+/** sum + (z > 0 and k != y ? the term : 0), z = h + xk, for the four rows' class k. */
+// @ts-ignore: decorator
+@inline function multiMarginTerm(p2: bool, sum: v128, h: v128, wy: v128, y: v128, xk: v128, k: i32): v128 {
+  const z = f32x4.add(h, xk);
+  const term = p2 ? f32x4.mul(f32x4.mul(z, z), wy) : f32x4.mul(z, wy);
+  const passes = v128.andnot(f32x4.gt(z, f32x4.splat(0)), i32x4.eq(y, i32x4.splat(k)));
+  return f32x4.add(sum, v128.and(term, passes));
+}
+
+/**
+ * The input's gradient of `rows` rows: per class d != y with z > 0, h = g (p = 1) or (2 g) z
+ * (p = 2), times weight[y]; grad[d] = h * go, grad[y] = (0 - the h's, in class order) * go; go the
+ * row's gradOutput at go (PER_ELEMENT) or its one value go[0].
+ */
+export function multiMarginGrad(x: usize, labels: usize, w: usize, rows: i32, C: i32, margin: f32, g: f32, go: usize, flags: i32, grad: usize): void {
+  const weighted = (flags & WEIGHTED) != 0;
+  const perRow = (flags & PER_ELEMENT) != 0;
+  if (flags & P2) multiMarginGradOf(true, x, labels, w, weighted, rows, C, margin, g, go, perRow, grad);
+  else multiMarginGradOf(false, x, labels, w, weighted, rows, C, margin, g, go, perRow, grad);
+}
+
+// @ts-ignore: decorator
+@inline function multiMarginGradOf(
+  p2: bool, x: usize, labels: usize, w: usize, weighted: bool, rows: i32, C: i32, margin: f32, g: f32, go: usize, perRow: bool, grad: usize,
+): void {
+  const zero = f32x4.splat(0);
+  const stride = <usize>C << 2;
+  const body = C & ~3;
+  const g2 = f32x4.splat(2 * g);
+  let row = 0;
+  for (; row + 4 <= rows; row += 4) {
+    rowsTarget(x, labels, w, weighted, row, C, margin, ROWS4);
+    const y = v128.load(ROWS4);
+    const h = v128.load(ROWS4, 16);
+    const wy = v128.load(ROWS4, 32);
+    const hw = f32x4.mul(f32x4.splat(g), wy);
+    const out = perRow ? v128.load(go + (<usize>row << 2)) : v128.load32_splat(go);
+    const base = x + (<usize>(row * C) << 2);
+    const gBase = grad + (<usize>(row * C) << 2);
+    let gy = zero;
+    let k = 0;
+    for (; k < body; k += 4) {
+      const at = <usize>k << 2;
+      const r0 = v128.load(base + at);
+      const r1 = v128.load(base + at + stride);
+      const r2 = v128.load(base + at + 2 * stride);
+      const r3 = v128.load(base + at + 3 * stride);
+      const t0 = lo(r0, r1);
+      const t1 = lo(r2, r3);
+      const t2 = hi(r0, r1);
+      const t3 = hi(r2, r3);
+      const e0 = multiMarginGradTerm(p2, h, hw, g2, wy, y, lowHalves(t0, t1), k);
+      const e1 = multiMarginGradTerm(p2, h, hw, g2, wy, y, highHalves(t0, t1), k + 1);
+      const e2 = multiMarginGradTerm(p2, h, hw, g2, wy, y, lowHalves(t2, t3), k + 2);
+      const e3 = multiMarginGradTerm(p2, h, hw, g2, wy, y, highHalves(t2, t3), k + 3);
+      gy = f32x4.sub(f32x4.sub(f32x4.sub(f32x4.sub(gy, e0), e1), e2), e3);
+      const o0 = f32x4.mul(e0, out);
+      const o1 = f32x4.mul(e1, out);
+      const o2 = f32x4.mul(e2, out);
+      const o3 = f32x4.mul(e3, out);
+      // back to rows: the transpose of o0 .. o3
+      const u0 = lo(o0, o1);
+      const u1 = lo(o2, o3);
+      const u2 = hi(o0, o1);
+      const u3 = hi(o2, o3);
+      v128.store(gBase + at, lowHalves(u0, u1));
+      v128.store(gBase + at + stride, highHalves(u0, u1));
+      v128.store(gBase + at + 2 * stride, lowHalves(u2, u3));
+      v128.store(gBase + at + 3 * stride, highHalves(u2, u3));
+    }
+    for (; k < C; k++) {
+      const at = <usize>k << 2;
+      const e = multiMarginGradTerm(p2, h, hw, g2, wy, y, gather(base + at, stride), k);
+      gy = f32x4.sub(gy, e);
+      const o = f32x4.mul(e, out);
+      store<f32>(gBase + at, f32x4.extract_lane(o, 0));
+      store<f32>(gBase + at + stride, f32x4.extract_lane(o, 1));
+      store<f32>(gBase + at + 2 * stride, f32x4.extract_lane(o, 2));
+      store<f32>(gBase + at + 3 * stride, f32x4.extract_lane(o, 3));
+    }
+    const gyo = f32x4.mul(gy, out);
+    store<f32>(gBase + (<usize>i32x4.extract_lane(y, 0) << 2), f32x4.extract_lane(gyo, 0));
+    store<f32>(gBase + stride + (<usize>i32x4.extract_lane(y, 1) << 2), f32x4.extract_lane(gyo, 1));
+    store<f32>(gBase + 2 * stride + (<usize>i32x4.extract_lane(y, 2) << 2), f32x4.extract_lane(gyo, 2));
+    store<f32>(gBase + 3 * stride + (<usize>i32x4.extract_lane(y, 3) << 2), f32x4.extract_lane(gyo, 3));
+  }
+  const g2s: f32 = 2 * g;
+  for (; row < rows; row++) {
+    const t = load<i32>(labels + (<usize>row << 2));
+    const base = x + (<usize>(row * C) << 2);
+    const gBase = grad + (<usize>(row * C) << 2);
+    const h: f32 = margin - load<f32>(base + (<usize>t << 2));
+    const wt: f32 = weighted ? load<f32>(w + (<usize>t << 2)) : 1;
+    const hw: f32 = g * wt;
+    const o: f32 = perRow ? load<f32>(go + (<usize>row << 2)) : load<f32>(go);
+    let gy: f32 = 0;
+    for (let k = 0; k < C; k++) {
+      const z: f32 = h + load<f32>(base + (<usize>k << 2));
+      const term: f32 = p2 ? g2s * z * wt : hw;
+      const e: f32 = z > 0 && k != t ? term : <f32>0;
+      gy -= e;
+      store<f32>(gBase + (<usize>k << 2), e * o);
+    }
+    store<f32>(gBase + (<usize>t << 2), gy * o);
+  }
+}
+
+/** z > 0 and k != y ? h : 0, with h = g weight[y] (p = 1) or ((2 g) z) weight[y] (p = 2), z = h0 + xk. */
+// @ts-ignore: decorator
+@inline function multiMarginGradTerm(p2: bool, h: v128, hw: v128, g2: v128, wy: v128, y: v128, xk: v128, k: i32): v128 {
+  const z = f32x4.add(h, xk);
+  const term = p2 ? f32x4.mul(f32x4.mul(g2, z), wy) : hw;
+  const passes = v128.andnot(f32x4.gt(z, f32x4.splat(0)), i32x4.eq(y, i32x4.splat(k)));
+  return v128.and(term, passes);
+}
+
 /** The first byte JS may use for arrays: everything above the module's static data. */
 export function heapBase(): usize {
   return (__heap_base + 15) & ~15;
