@@ -7,10 +7,21 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { compareTensor } from '../../ts/golden/compare.ts';
 import { gradsByName, portOptions, toTensor } from '../../ts/golden/run.ts';
-import type { CaseInputs, CaseOutcome, GoldenCase, TensorJson } from '../../ts/golden/schema.ts';
+import { tensorValues, type CaseInputs, type CaseOutcome, type GoldenCase, type TensorJson } from '../../ts/golden/schema.ts';
 import { LOSSES, type LossDomain, type LossEntry, type LossStem, type ValueKind } from '../../ts/losses/registry.ts';
 import { LossArgumentError } from '../../ts/tensor.ts';
-import { classLayout, dtype, logit, numel, posWeightValue, reduction, target, values, weightValue } from './arbitraries.ts';
+import {
+  broadcastLayout,
+  classLayout,
+  dtype,
+  logit,
+  numel,
+  posWeightValue,
+  reduction,
+  target,
+  values,
+  weightValue,
+} from './arbitraries.ts';
 import { progress } from './progress.ts';
 import { WHOLE, describeShard, indexInShard, shardSize, type Shard } from './shard.ts';
 import type { RunReply, RunRequest, TorchWorker, WorkerHello } from './torch-worker.ts';
@@ -34,11 +45,20 @@ export class WorkerFailure extends Error {
   override name = 'WorkerFailure';
 }
 
-export const encode = (data: number[], shape: number[], dtype: TensorJson['dtype']): TensorJson => ({
-  shape,
-  dtype,
-  data: data.map((v) => (Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v)),
-});
+/** A drawn tensor in golden format: readable numbers, or (holding a -0, which JSON writes as 0) its little-endian bytes. */
+export function encode(data: number[], shape: number[], dtype: TensorJson['dtype']): TensorJson {
+  if ((dtype === 'float32' || dtype === 'float64') && data.some((v) => Object.is(v, -0))) {
+    const width = dtype === 'float32' ? 4 : 8;
+    const view = new DataView(new ArrayBuffer(data.length * width));
+    data.forEach((v, i) => (width === 4 ? view.setFloat32(i * width, v, true) : view.setFloat64(i * width, v, true)));
+    return { shape, dtype, base64: Buffer.from(view.buffer).toString('base64') };
+  }
+  return {
+    shape,
+    dtype,
+    data: data.map((v) => (Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v)),
+  };
+}
 
 /** Arbitrary values of one kind, now and then outside what torch accepts (so errors are compared too). */
 function domainValue(kind: ValueKind | 'labels', d: 'float32' | 'float64', asTarget = false): fc.Arbitrary<number> {
@@ -115,8 +135,49 @@ function targetArb(
   return shapeArb.chain((ts) => values(numel(ts), label).map((v) => encode(v, ts, domain.target === 'labels' ? 'int64' : d)));
 }
 
+/**
+ * What torch accepts beyond a loss's registry domain, drawn now and then (as a holdout of torch's
+ * cases would): `inputBroadcasts` the input smaller than the target (its gradient summed back);
+ * `mixedDtypes` a target or extra argument of the other float dtype (each op promotes its own
+ * operands; every gradient in its argument's dtype); `elementWeight` weight of the input's shape
+ * (torch >= 2.6; a TypeError before); `probabilityTargets` class probabilities shaped like the
+ * input (torch >= 1.10); `varForms` gaussian_nll_loss's var shaped like the input, one dim fewer,
+ * a last dim of 1, one other dim of 1 (torch >= 2.7), or broadcast (mostly errors).
+ * The triplet losses and cosine_embedding_loss are left out of mixedDtypes until their ports take
+ * per-argument dtypes (/work/brief/sweep-findings.md F1, F2).
+ */
+export const DRAWN_EXTRAS: Partial<
+  Record<
+    LossStem,
+    { inputBroadcasts?: boolean; mixedDtypes?: boolean; elementWeight?: boolean; probabilityTargets?: boolean; varForms?: boolean }
+  >
+> = {
+  cross_entropy: { probabilityTargets: true },
+  mse_loss: { inputBroadcasts: true, mixedDtypes: true, elementWeight: true },
+  l1_loss: { inputBroadcasts: true, mixedDtypes: true, elementWeight: true },
+  huber_loss: { inputBroadcasts: true, mixedDtypes: true, elementWeight: true },
+  smooth_l1_loss: { inputBroadcasts: true, mixedDtypes: true },
+  kl_div: { inputBroadcasts: true, mixedDtypes: true },
+  poisson_nll_loss: { inputBroadcasts: true, mixedDtypes: true },
+  gaussian_nll_loss: { mixedDtypes: true, varForms: true },
+  hinge_embedding_loss: { inputBroadcasts: true, mixedDtypes: true },
+  margin_ranking_loss: { mixedDtypes: true },
+};
+
+const otherDtype = (d: 'float32' | 'float64') => (d === 'float32' ? 'float64' : 'float32');
+
+/** gaussian_nll_loss's var shapes for an input of shape `s` (see DRAWN_EXTRAS). */
+function varShape(s: number[]): fc.Arbitrary<number[]> {
+  const forms: fc.Arbitrary<number[]>[] = [fc.constant(s)];
+  if (s.length) {
+    forms.push(fc.constant(s.slice(0, -1)), fc.constant([...s.slice(0, -1), 1]));
+    forms.push(fc.integer({ min: 0, max: s.length - 1 }).map((i) => s.map((x, j) => (j === i ? 1 : x))));
+  }
+  return fc.oneof({ weight: 4 * forms.length, arbitrary: fc.constant(s) }, ...forms, broadcastLayout(s));
+}
+
 /** Arbitrary live cases for any registered loss, drawn from its registry domain: shapes (some empty),
- *  every option it has, extremes, non-finite and out-of-domain values. */
+ *  every option it has, extremes, non-finite and out-of-domain values, and its DRAWN_EXTRAS. */
 export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
   const entry: LossEntry = LOSSES[stem];
   const domain: LossDomain = entry.domain;
@@ -138,6 +199,7 @@ export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
     },
   );
   const shapeArb = domain.layout === 'vectors' ? vectors : elementwise;
+  const extras = DRAWN_EXTRAS[stem] ?? {};
   const [first, ...rest] = entry.args;
   const extraNames = rest.filter((name) => name !== 'target');
   const optionLayout = (s: number[], values: fc.Arbitrary<number>) =>
@@ -159,46 +221,88 @@ export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
   const scalarKwargs = fc.record(
     Object.fromEntries(Object.entries(domain.kwargs ?? {}).map(([name, vs]) => [name, fc.constantFrom(...vs)])),
   );
+  // The input's shape: the drawn one, or (inputBroadcasts) one that broadcasts to it.
+  const inputShape = (s: number[]) =>
+    extras.inputBroadcasts
+      ? fc.oneof({ weight: 6, arbitrary: fc.constant(s) }, { weight: 1, arbitrary: broadcastLayout(s) })
+      : fc.constant(s);
+  const now = (weight: number) =>
+    fc.oneof({ weight: weight - 1, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) });
   return fc
     .tuple(dtype, shapeArb)
-    .chain(([d, s]) =>
+    .chain(([d, s]) => inputShape(s).map((is) => [d, s, is] as const))
+    .chain(([d, s, is]) =>
       fc.record({
         d: fc.constant(d),
         s: fc.constant(s),
-        x: values(numel(s), domainValue(domain.input, d)),
+        is: fc.constant(is),
+        x: values(numel(is), domainValue(domain.input, d)),
         t: domain.target === null ? fc.constant(null) : targetArb({ ...domain, target: domain.target }, d, s),
-        // The other tensor arguments, shaped like the first: of their extraArgs kind, else of its kind.
+        // Class probabilities shaped like the input instead of class indices.
+        probabilities: extras.probabilityTargets
+          ? fc.option(values(numel(is), domainValue('probability', d, true)), { freq: 3, nil: null })
+          : fc.constant(null),
+        // The other tensor arguments, shaped like the first (var: one of its forms): of their extraArgs kind, else of its kind.
         extra: fc.record(
-          Object.fromEntries(extraNames.map((name) => [name, values(numel(s), domainValue(domain.extraArgs?.[name] ?? domain.input, d))])),
+          Object.fromEntries(
+            extraNames.map((name) => [
+              name,
+              (extras.varForms && name === 'var' ? varShape(is) : fc.constant(is)).chain((es) =>
+                values(numel(es), domainValue(domain.extraArgs?.[name] ?? domain.input, d)).map((v) => [es, v] as const),
+              ),
+            ]),
+          ),
         ),
         options: fc.record(
           Object.fromEntries(
             domain.tensorKwargs.map((name) => [name, classWeight(s, name === 'pos_weight' ? posWeightValue : weightValue)]),
           ),
         ),
+        elementWeight: extras.elementWeight
+          ? fc.option(
+              fc
+                .oneof({ weight: 9, arbitrary: fc.constant(is) }, { weight: 1, arbitrary: broadcastLayout(is) })
+                .chain((ws) => values(numel(ws), weightValue).map((v) => [ws, v] as const)),
+              { freq: 4, nil: null },
+            )
+          : fc.constant(null),
+        // Which tensors take the other float dtype.
+        mixed: extras.mixedDtypes
+          ? fc.record({ target: now(12), ...Object.fromEntries(extraNames.map((name) => [name, now(12)])), weight: now(8) })
+          : fc.constant({} as Record<string, boolean>),
         scalars: scalarKwargs,
         reduction: reductionArb,
         go: fc.double({ min: -3, max: 3, noNaN: true }),
       }),
     )
     .filter((k) => !(domain.emptyBatchReductionUndefined && k.reduction !== 'none' && numel(k.s) === 0 && k.s.length === 2))
-    .map((k) => ({
-      request: {
-        loss: stem,
-        dtype: k.d,
-        args: {
-          [first!]: encode(k.x, k.s, k.d),
-          ...(k.t === null ? {} : { target: k.t }),
-          ...Object.fromEntries(Object.entries(k.extra).map(([name, v]) => [name, encode(v, k.s, k.d)])),
+    .map((k) => {
+      const dtypeOf = (name: string) => ((k.mixed as Record<string, boolean>)[name] ? otherDtype(k.d) : k.d);
+      const targetJson =
+        k.probabilities !== null
+          ? encode(k.probabilities, k.is, k.d)
+          : k.t !== null && k.t.dtype !== 'int64'
+            ? encode(Array.from(tensorValues(k.t)), k.t.shape, dtypeOf('target'))
+            : k.t;
+      return {
+        request: {
+          loss: stem,
+          dtype: k.d,
+          args: {
+            [first!]: encode(k.x, k.is, k.d),
+            ...(targetJson === null ? {} : { target: targetJson }),
+            ...Object.fromEntries(Object.entries(k.extra).map(([name, [es, v]]) => [name, encode(v, [...es], dtypeOf(name))])),
+          },
+          kwargs: {
+            reduction: k.reduction,
+            ...Object.fromEntries(Object.entries(k.options).map(([name, o]) => [name, o ? encode(o[1], o[0], k.d) : null])),
+            ...(k.elementWeight ? { weight: encode(k.elementWeight[1], [...k.elementWeight[0]], dtypeOf('weight')) } : {}),
+            ...k.scalars,
+          },
         },
-        kwargs: {
-          reduction: k.reduction,
-          ...Object.fromEntries(Object.entries(k.options).map(([name, o]) => [name, o ? encode(o[1], o[0], k.d) : null])),
-          ...k.scalars,
-        },
-      },
-      go: k.go,
-    }));
+        go: k.go,
+      };
+    });
 }
 
 /**

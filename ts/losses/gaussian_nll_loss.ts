@@ -32,6 +32,7 @@ import { broadcastShapes, expandTo, type RowColOperand } from '../broadcast.ts';
 import { checkGradOutput, prepare, sameShape, type CommonOptions, type LossSignature } from '../loss-args.ts';
 import { lossModule3 } from '../loss-module.ts';
 import { useDType, type Round } from '../numerics.ts';
+import { dtypeOfData, resultType } from '../promotion.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
 import { atenSumTo } from '../sum-to.ts';
 import { logOp, type UnaryOp } from '../unary-ops.ts';
@@ -154,7 +155,33 @@ interface Plan {
   readonly outShape: readonly number[];
   /** Whether var is a tensor whose gradient is asked for. */
   readonly varIsTensor: boolean;
+  /** Arguments of more than one float dtype: each op in its own operands' dtype (see Mixed). */
+  readonly mixed: Mixed | null;
 }
+
+/**
+ * The dtypes of a call whose tensors mix float32 and float64 (torch's type promotion per op, 0-d
+ * tensors outranked by dimensioned ones): d = input - target and d ** 2 in `sub`; var's clamp and
+ * log in var's dtype; s / var, log(var) + q, 0.5 *, the constant and the reduction in the result
+ * dtype (the Plan's dtype). The backward runs each node in its forward dtype and casts each
+ * gradient to its argument's dtype (autograd's validate_outputs, after the broadcast's sum_to).
+ */
+interface Mixed {
+  readonly input: DType;
+  readonly sub: DType;
+  readonly var: DType;
+  readonly rInput: Round;
+  readonly rSub: Round;
+  readonly rVar: Round;
+  /** The result's rounding (fround or none, not numerics.ts's switched round). */
+  readonly rOut: Round;
+  readonly lanesSub: number;
+}
+
+const keep: Round = (x) => x;
+const roundOf = (d: DType): Round => (d === 'float32' ? Math.fround : keep);
+/** result_type of two float tensors of dtypes a, b, dimensioned or 0-d. */
+const promote = (a: DType, aDims: boolean, b: DType, bDims: boolean): DType => (a === b ? a : aDims === bDims ? 'float64' : aDims ? a : b);
 
 function plan(
   op: string,
@@ -253,6 +280,29 @@ function plan(
     vShape = shape;
     vData = varTensor.data;
   }
+  // Type promotion per op, for arguments of more than one float dtype (torch >= 1.9's formula).
+  let mixed: Mixed | null = null;
+  let dtypeUsed = dtype;
+  if (!rowSums) {
+    const dIn = dtypeOfData(input.data) as DType;
+    const dSub = resultType(input, args.target as Tensor | IndexTensor);
+    const dVar = varTensor === null || isIndexTensor(varTensor) ? dIn : (dtypeOfData(varTensor.data) as DType);
+    const sDims = broadcastShapes(xShape, tShape)?.length !== 0;
+    const dOut = promote(dSub, sDims, dVar, vShape.length > 0);
+    if (!(dIn === dtype && dSub === dtype && dVar === dtype && dOut === dtype)) {
+      mixed = {
+        input: dIn,
+        sub: dSub,
+        var: dVar,
+        rInput: roundOf(dIn),
+        rSub: roundOf(dSub),
+        rVar: roundOf(dVar),
+        rOut: roundOf(dOut),
+        lanesSub: sumLanes(dSub, c.torch, c.capability),
+      };
+      dtypeUsed = dOut;
+    }
+  }
   // var.clamp_(min=eps)
   if (eps === null) throw new LossArgumentError(`${op}: eps is None (null): torch.clamp: At least one of 'min' or 'max' must not be None`);
   if (varTensor !== null && isIndexTensor(varTensor)) {
@@ -263,24 +313,26 @@ function plan(
   const sShape = rowSums ? xShape : broadcastOrThrow(op, xShape, tShape);
   const outShape = rowSums ? xShape : broadcastOrThrow(op, sShape, vShape);
   checkElementCount(op, 'the broadcast shape', outShape);
-  const r = useDType(dtype);
-  const epsR = r(eps);
+  const r = useDType(dtypeUsed);
+  // clamp_ runs in var's dtype (eps a Scalar rounded to it)
+  const rClamp = mixed ? mixed.rVar : r;
+  const epsR = rClamp(eps);
   const nanEverywhere = torch.clampNanMinIsNan && epsR !== epsR;
   let v: Float64Array | null = null;
   const clamped = () => {
     v = new Float64Array(vData.length);
     for (let i = 0; i < v.length; i++) {
-      const value = r(vData[i]!);
+      const value = rClamp(vData[i]!);
       v[i] = nanEverywhere ? NaN : value < epsR ? epsR : value;
     }
     return v;
   };
   return {
-    dtype,
+    dtype: dtypeUsed,
     round: r,
-    lanes: sumLanes(dtype, c.torch, c.capability),
+    lanes: sumLanes(dtypeUsed, c.torch, c.capability),
     reduction: c.reduction,
-    log: logOp(dtype, c.capability),
+    log: logOp(mixed ? mixed.var : dtype, c.capability),
     full,
     rowSums,
     x,
@@ -298,6 +350,7 @@ function plan(
     sShape,
     outShape,
     varIsTensor: varTensor !== null,
+    mixed,
     gradOutput: c.gradOutput,
   };
 }
@@ -311,7 +364,16 @@ function kernels(
 ): { k: Float32Kernels; operands: { target: RowColOperand; var: RowColOperand; eps: RowColOperand }; flags: Flag[] } | null {
   const n = p.x.length;
   const same = (shape: readonly number[]) => sameShape(shape, p.outShape);
-  if (p.dtype !== 'float32' || p.rowSums || p.nanEverywhere || !p.varIsTensor || !same(p.xShape) || !same(p.tShape) || !same(p.vShape))
+  if (
+    p.dtype !== 'float32' ||
+    p.mixed ||
+    p.rowSums ||
+    p.nanEverywhere ||
+    !p.varIsTensor ||
+    !same(p.xShape) ||
+    !same(p.tShape) ||
+    !same(p.vShape)
+  )
     return null;
   if (!(p.x instanceof Float32Array && p.t instanceof Float32Array && p.varValues instanceof Float32Array)) return null;
   const k = kernelsFor('float32');
@@ -333,12 +395,22 @@ function intermediates(p: Plan) {
   const ts = over(p.t, p.tShape, p.sShape);
   const d = new Float64Array(numel(p.sShape));
   const s = new Float64Array(d.length);
-  for (let i = 0; i < d.length; i++) {
-    d[i] = r(xs[i]! - ts[i]!);
-    s[i] = r(d[i]! * d[i]!);
+  if (p.mixed) {
+    // input - target in their promoted dtype (each operand rounded to it as it enters), then d ** 2
+    const rs = p.mixed.rSub;
+    for (let i = 0; i < d.length; i++) {
+      d[i] = rs(rs(xs[i]!) - rs(ts[i]!));
+      s[i] = rs(d[i]! * d[i]!);
+    }
+  } else {
+    for (let i = 0; i < d.length; i++) {
+      d[i] = r(xs[i]! - ts[i]!);
+      s[i] = r(d[i]! * d[i]!);
+    }
   }
+  const rLog = p.mixed ? p.mixed.rVar : r;
   const logV = new Float64Array(p.v.length);
-  for (let i = 0; i < logV.length; i++) logV[i] = r(p.log(p.v[i]!));
+  for (let i = 0; i < logV.length; i++) logV[i] = rLog(p.log(p.v[i]!));
   return {
     d,
     s,
@@ -374,13 +446,18 @@ function forwardLoss(p: Plan): Tensor {
     );
     if (out) return out;
   }
-  const r = p.round;
   const { sOut, vOut, logOut } = intermediates(p);
+  const r = p.mixed ? p.mixed.rOut : p.round;
   const n = numel(p.outShape);
   const terms = p.rowSums ? new Float64Array(n) : allocate(p.dtype, n);
-  for (let e = 0; e < n; e++) {
-    const b = r(logOut[e]! + r(sOut[e]! / vOut[e]!));
-    terms[e] = p.rowSums ? b : r(0.5 * b);
+  if (p.mixed) {
+    // each operand rounded to the result dtype as it enters s / v and log(v) + q
+    for (let e = 0; e < n; e++) terms[e] = r(0.5 * r(r(logOut[e]!) + r(r(sOut[e]!) / r(vOut[e]!))));
+  } else {
+    for (let e = 0; e < n; e++) {
+      const b = r(logOut[e]! + r(sOut[e]! / vOut[e]!));
+      terms[e] = p.rowSums ? b : r(0.5 * b);
+    }
   }
   let losses: ArrayLike<number> = terms;
   let shape = p.outShape;
@@ -469,6 +546,7 @@ export function gaussianNllLossBackward(
     const both = fast.k.tryRunBoth({ ...call, op: 'GAUSSIAN_NLL_GRAD' }, 'GAUSSIAN_NLL_VAR_GRAD', input.shape, (variance as Tensor).shape);
     if (both) return { input: both[0], var: both[1] };
   }
+  if (p.mixed) return mixedBackward(p, p.mixed, gradOutput, input, variance);
   const r = useDType(p.dtype);
   const { d, sOut, vOut } = intermediates(p);
   const go = gradOutput.data;
@@ -508,6 +586,47 @@ export function gaussianNllLossBackward(
   const gv = allocate(p.dtype, p.v.length);
   for (let i = 0; i < gv.length; i++) gv[i] = r(r(ga[i]! / p.v[i]!) + gvd[i]!);
   return { input: inputGrad, var: makeTensor(gv, (variance as Tensor).shape, p.dtype) };
+}
+
+/**
+ * The backward of arguments of more than one dtype (torch >= 1.9's formula): every node in its
+ * forward dtype, each gradient summed to its operand's shape in the node's dtype, then cast to the
+ * operand's (autograd's validate_outputs), the input's and var's in their own dtypes.
+ */
+function mixedBackward(p: Plan, m: Mixed, gradOutput: Tensor, input: Tensor, variance: GaussianNllVar): GaussianNllGrads<Tensor | null> {
+  const { d, sOut, vOut } = intermediates(p);
+  const r = m.rOut;
+  const go = gradOutput.data;
+  const n = numel(p.outShape);
+  const gMean = p.reduction === 'mean' ? r(r(go[0]!) / r(n)) : r(go[0]!);
+  // gb: MulBackward of 0.5 * (log(v) + q), in the result dtype
+  const gb = new Float64Array(n);
+  for (let e = 0; e < n; e++) gb[e] = r((p.reduction === 'none' ? r(go[e]!) : gMean) * 0.5);
+  // q = s / v: self's gradient gb / v, other's -gb * ((s / v) / v), in the result dtype
+  const gq = new Float64Array(n);
+  const gvDiv = new Float64Array(n);
+  for (let e = 0; e < n; e++) {
+    const v = r(vOut[e]!);
+    gq[e] = r(gb[e]! / v);
+    gvDiv[e] = r(-gb[e]! * r(r(r(sOut[e]!) / v) / v));
+  }
+  // to s (d ** 2, in sub's dtype): summed to s's shape, cast; then PowBackward grad * (2 * d)
+  const gsS = atenSumTo(gq, p.outShape, p.sShape, 'float64', p.lanes, r);
+  const rs = m.rSub;
+  const gd = new Float64Array(gsS.length);
+  for (let i = 0; i < gd.length; i++) gd[i] = rs(rs(gsS[i]!) * rs(2 * d[i]!));
+  const gxSub = atenSumTo(gd, p.sShape, p.xShape, 'float64', m.lanesSub, rs);
+  const gx = allocate(m.input, gxSub.length);
+  for (let i = 0; i < gx.length; i++) gx[i] = m.rInput(gxSub[i]!);
+  const inputGrad = makeTensor(gx, input.shape, m.input);
+  if (!p.varIsTensor) return { input: inputGrad, var: null };
+  // to var: log(v)'s gradient (gb summed to v's shape, cast, / v in var's dtype) plus the division's (summed, cast)
+  const rv = m.rVar;
+  const ga = atenSumTo(gb, p.outShape, p.vShape, 'float64', p.lanes, r);
+  const gvd = atenSumTo(gvDiv, p.outShape, p.vShape, 'float64', p.lanes, r);
+  const gv = allocate(m.var, p.v.length);
+  for (let i = 0; i < gv.length; i++) gv[i] = rv(rv(rv(ga[i]!) / p.v[i]!) + rv(gvd[i]!));
+  return { input: inputGrad, var: makeTensor(gv, (variance as Tensor).shape, m.var) };
 }
 
 /** multi_row_sum of one column holding `size` copies of `value` (SumKernel.cpp's 4-level cascade). */
