@@ -1,0 +1,529 @@
+// The float64 WebAssembly kernels (ts/wasm/float64-kernels.ts) against the JS float64 loops they
+// stand for, bit for bit: ATen's float64 sum, each kernel of mse, l1, smooth_l1 and huber against
+// the port's JS forward (every reduction) and backward (the vectorized lambda's elements; the port
+// recomputes each inner row's scalar tail), on random, extreme and non-finite data, lengths that
+// are not multiples of 2, 4, 8 or 16 and across chunks and cascade levels; the calls the kernels
+// must refuse; and the committed binary against its source.
+
+import { readFileSync } from 'node:fs';
+import { expect, test, vi } from 'vitest';
+import {
+  huberLoss,
+  huberLossBackward,
+  l1Loss,
+  l1LossBackward,
+  mseLoss,
+  mseLossBackward,
+  smoothL1Loss,
+  smoothL1LossBackward,
+  type Tensor,
+} from '../ts/index.ts';
+import { sum } from '../ts/numerics.ts';
+import { numel } from '../ts/tensor.ts';
+import { elementLanes, scalarTail } from '../ts/pointwise-loss.ts';
+import type { CpuCapability } from '../ts/torch-version.ts';
+import type { RowColOperand } from '../ts/broadcast.ts';
+import { kernelsFor, useFloat32Kernels, type KernelCall } from '../ts/wasm/float32-kernels.ts';
+import {
+  CHUNK64,
+  FLOAT64_OPS,
+  Float64Kernels,
+  float64Kernels,
+  loadFloat64Kernels,
+  useFloat64ArenaCap,
+} from '../ts/wasm/float64-kernels.ts';
+import { KERNEL_OPS } from '../ts/wasm/kernel-ops.ts';
+import { compileKernels, kernelsModuleSource } from '../scripts/build-wasm.ts';
+
+const kernels = float64Kernels()!;
+const identity = (v: number) => v;
+type Reduction = 'none' | 'mean' | 'sum';
+const REDUCTIONS: readonly Reduction[] = ['none', 'mean', 'sum'];
+
+/** A small deterministic PRNG (mulberry32). */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const EXTREMES = [0, -0, 1, -1, 0.5, 1e308, -1e308, Number.MAX_VALUE, -Number.MAX_VALUE, 5e-324, -5e-324, 2.2250738585072014e-308, 1e-310];
+const NON_FINITE = [Infinity, -Infinity, NaN];
+
+/** n values: mostly random of many magnitudes, with extremes (and non-finite ones when asked) mixed in. */
+function values(n: number, seed: number, nonFinite = true): Float64Array {
+  const next = random(seed);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = next();
+    if (u < 0.04) out[i] = EXTREMES[Math.floor(next() * EXTREMES.length)]!;
+    else if (nonFinite && u < 0.06) out[i] = NON_FINITE[Math.floor(next() * NON_FINITE.length)]!;
+    else if (u < 0.5) out[i] = (next() - 0.5) * 4;
+    else out[i] = (next() - 0.5) * 10 ** (next() * 40 - 20);
+  }
+  return out;
+}
+
+/** A target near the input: x - y lands on +-beta / +-delta exactly for some elements, and on 0. */
+function targetNear(x: Float64Array, seed: number, edge: number): Float64Array {
+  const next = random(seed);
+  const y = values(x.length, seed + 1);
+  for (let i = 0; i < x.length; i++) {
+    const u = next();
+    if (u < 0.1) y[i] = x[i]!;
+    else if (u < 0.2) y[i] = x[i]! - edge;
+    else if (u < 0.3) y[i] = x[i]! + edge;
+    else if (u < 0.6) y[i] = x[i]! + (next() - 0.5) * 3 * edge;
+  }
+  return y;
+}
+
+/** Each value equal, as Object.is (NaN equals NaN; +0 is not -0): the first difference, or null. */
+function firstDifference(got: ArrayLike<number>, want: ArrayLike<number>, upTo = want.length): string | null {
+  if (got.length !== want.length) return `length ${got.length} vs ${want.length}`;
+  for (let i = 0; i < upTo; i++) if (!Object.is(got[i], want[i])) return `at ${i}: ${got[i]} vs ${want[i]}`;
+  return null;
+}
+
+const LENGTHS = [
+  0,
+  1,
+  2,
+  3,
+  4,
+  5,
+  7,
+  8,
+  9,
+  15,
+  16,
+  17,
+  31,
+  33,
+  63,
+  64,
+  65,
+  255,
+  256,
+  257,
+  1023,
+  4097,
+  CHUNK64 - 1,
+  CHUNK64,
+  CHUNK64 + 1,
+  3 * CHUNK64 + 17,
+  65536 + 5,
+];
+
+/** The JS loops' result (the kernels switched off, should kernelsFor('float64') return them). */
+function js<T>(f: () => T): T {
+  useFloat32Kernels(false);
+  try {
+    return f();
+  } finally {
+    useFloat32Kernels(true);
+  }
+}
+
+const tensor = (data: Float64Array | Float32Array, shape: readonly number[] = [data.length]): Tensor => ({ data, shape });
+const perElement = (t: Float64Array | Float32Array) => ({ data: t, rowStride: t.length, colStride: 1 });
+const one = (v: number) => ({ data: new Float64Array([v]), rowStride: 0, colStride: 0 });
+
+test('the module loads (WebAssembly SIMD is available here), once; its ops are those of kernel-ops.ts', () => {
+  expect(kernels).toBeInstanceOf(Float64Kernels);
+  expect(float64Kernels()).toBe(kernels);
+  const exports = kernels.exports as unknown as Record<string, WebAssembly.Global>;
+  for (const op of FLOAT64_OPS) expect(exports[op]!.value, op).toBe(KERNEL_OPS[op].id);
+});
+
+test('the committed float64-binary.ts is built from ts/wasm/assembly/float64.ts', () => {
+  expect(readFileSync(new URL('../ts/wasm/float64-binary.ts', import.meta.url), 'utf8')).toBe(
+    kernelsModuleSource(compileKernels('float64'), 'float64'),
+  );
+}, 60_000);
+
+test("the module's sum is ATen's float64 cascade sum as ts/numerics.ts computes it (4 lanes), bit for bit", () => {
+  let seed = 1;
+  for (const n of [...LENGTHS, 4096 * 16 + 15, 16 * 4096 * 16, 16 * 4096 * 16 + 9]) {
+    for (const nonFinite of [false, true]) {
+      const v = values(n, seed++, nonFinite);
+      expect(Object.is(kernels.sum(v), sum(v, 4, identity)), `n ${n}`).toBe(true);
+    }
+  }
+  // Cancellation: the order of the adds decides every bit.
+  const next = random(99);
+  const big = Float64Array.from({ length: 100_003 }, (_, i) => (i % 2 ? -1 : 1) * 1e16 + (next() - 0.5) * 1e3);
+  expect(kernels.sum(big)).toBe(sum(big, 4, identity));
+  // -0 sums to +0 (the output is zero-filled, then accumulated into); NaN and inf propagate.
+  for (const n of [0, 1, 3, 4, 17, 100]) expect(Object.is(kernels.sum(new Float64Array(n).fill(-0)), 0)).toBe(true);
+  expect(kernels.sum(Float64Array.of(1, Infinity, -Infinity, 2, 3))).toBeNaN();
+  expect(kernels.sum(Float64Array.of(1, Infinity, 2, 3, 4))).toBe(Infinity);
+});
+
+test('a sum of more than 2^19 cascade rows (level power 5) matches too', () => {
+  const n = 16 * (2 ** 19 + 3) + 7;
+  const next = random(7);
+  const v = Float64Array.from({ length: n }, () => (next() * 2 - 1) * 2 ** Math.floor(next() * 30)); // cancelling, of many magnitudes: the grouping of the adds shows in the result
+  expect(Object.is(kernels.sum(v), sum(v, 4, identity))).toBe(true);
+}, 30_000);
+
+/** The kernel call the port makes in float64 (see /work/brief/f64-hook.md). */
+function forwardCall(op: 'MSE' | 'L1' | 'SMOOTH_L1' | 'HUBER', x: Float64Array, y: Float64Array | Float32Array, scalar = 0): KernelCall {
+  return { op, input: x, classes: x.length, operands: { target: perElement(y) }, flags: [], scalar, results: 'elements', sumLanes: 4 };
+}
+
+type Forward = (input: Tensor, target: Tensor, options: Record<string, unknown>) => Tensor;
+const FORWARDS: [name: string, op: 'MSE' | 'L1' | 'SMOOTH_L1' | 'HUBER', loss: Forward, parameter: string | null, values: number[]][] = [
+  ['mse_loss', 'MSE', mseLoss as Forward, null, [0]],
+  ['l1_loss', 'L1', l1Loss as Forward, null, [0]],
+  ['smooth_l1_loss', 'SMOOTH_L1', smoothL1Loss as Forward, 'beta', [1, 0.1, 0.5, 0, 1e-300, 3.7, 1e300, Infinity]],
+  ['huber_loss', 'HUBER', huberLoss as Forward, 'delta', [1, 0.1, 0.5, 1e-300, 3.7, 1e300, Infinity]],
+];
+
+test.each(FORWARDS)(
+  '%s forward: the kernel gives the JS float64 loop, bit for bit, for every reduction',
+  (name, op, loss, parameter, parameters) => {
+    let seed = 100;
+    for (const p of parameters) {
+      for (const n of LENGTHS) {
+        const x = values(n, seed++);
+        const y = targetNear(x, seed++, p === 0 || !Number.isFinite(p) ? 1 : p);
+        for (const reduction of REDUCTIONS) {
+          const options: Record<string, unknown> = { reduction, ...(parameter ? { [parameter]: p } : {}) };
+          const want = js(() => loss(tensor(x), tensor(y), options));
+          const got = kernels.tryRun(forwardCall(op, x, y, p), reduction, [n]);
+          expect(got, `${name} ${parameter} ${p} n ${n} ${reduction}`).not.toBeNull();
+          expect(got!.shape).toEqual(want.shape);
+          expect(got!.data).toBeInstanceOf(Float64Array);
+          expect(firstDifference(got!.data, want.data), `${name} ${parameter} ${p} n ${n} ${reduction}`).toBeNull();
+        }
+      }
+    }
+  },
+);
+
+test('mse_loss and l1_loss forward with a float32 target promoted to float64, and an n-d shape', () => {
+  for (const [op, loss] of [
+    ['MSE', mseLoss],
+    ['L1', l1Loss],
+  ] as const) {
+    const x = values(6 * 7 * 5, 3);
+    const y = Float32Array.from(values(6 * 7 * 5, 4));
+    for (const reduction of REDUCTIONS) {
+      const want = js(() => loss(tensor(x, [6, 7, 5]), tensor(y, [6, 7, 5]), { reduction }));
+      const got = kernels.tryRun(forwardCall(op, x, y), reduction, reduction === 'none' ? [6, 7, 5] : []);
+      expect(got!.shape).toEqual(want.shape);
+      expect(firstDifference(got!.data, want.data), `${op} ${reduction}`).toBeNull();
+    }
+  }
+});
+
+/** The elements of a dense 1-D float64 backward that cpu_kernel_vec gives the vectorized lambda (the rest: the scalar one, in the port's JS). */
+function vectorEnd(n: number, reduction: Reduction, capability: CpuCapability): number {
+  return scalarTail([n], [[n], [n], reduction === 'none' ? 'dense' : []], elementLanes('float64', capability)).vectorEnd;
+}
+
+type Backward = (gradOutput: Tensor, input: Tensor, target: Tensor, options: Record<string, unknown>) => Tensor;
+
+test('mse_loss backward: MSE_GRAD gives the JS float64 loop, every reduction', () => {
+  let seed = 300;
+  for (const n of LENGTHS) {
+    const x = values(n, seed++);
+    const y = targetNear(x, seed++, 1);
+    for (const reduction of REDUCTIONS) {
+      const go = reduction === 'none' ? values(n, seed++) : Float64Array.of(values(1, seed++, false)[0]!);
+      const want = js(() =>
+        (mseLossBackward as Backward)(tensor(go, reduction === 'none' ? [n] : []), tensor(x), tensor(y), { reduction }),
+      );
+      const norm = reduction === 'mean' ? 2 / n : 2;
+      const got = kernels.tryRun(
+        {
+          op: 'MSE_GRAD',
+          input: x,
+          classes: n,
+          operands: { target: perElement(y), gradOutput: reduction === 'none' ? perElement(go) : one(go[0]!) },
+          flags: [],
+          scalar: norm,
+          results: 'elements',
+        },
+        'none',
+        [n],
+      );
+      expect(firstDifference(got!.data, want.data), `n ${n} ${reduction}`).toBeNull();
+    }
+  }
+});
+
+test('l1_loss backward: L1_GRAD gives the JS float64 loops of every release (composite from 1.13, l1_loss_backward before)', () => {
+  let seed = 400;
+  for (const torchVersion of ['1.7', '1.12', '1.13', '2.14']) {
+    for (const n of LENGTHS) {
+      const x = values(n, seed++);
+      const y = targetNear(x, seed++, 1);
+      for (const reduction of REDUCTIONS) {
+        const go = reduction === 'none' ? values(n, seed++) : Float64Array.of(values(1, seed++, false)[0]!);
+        const want = js(() =>
+          (l1LossBackward as Backward)(tensor(go, reduction === 'none' ? [n] : []), tensor(x), tensor(y), { reduction, torchVersion }),
+        );
+        const g = reduction === 'none' ? perElement(go) : one(reduction === 'mean' ? go[0]! / n : go[0]!);
+        const got = kernels.tryRun(
+          { op: 'L1_GRAD', input: x, classes: n, operands: { target: perElement(y), gradOutput: g }, flags: [], results: 'elements' },
+          'none',
+          [n],
+        );
+        expect(firstDifference(got!.data, want.data), `${torchVersion} n ${n} ${reduction}`).toBeNull();
+      }
+    }
+  }
+});
+
+const BACKWARDS: [name: string, op: 'SMOOTH_L1_GRAD' | 'HUBER_GRAD', loss: Backward, parameter: string, values: number[]][] = [
+  ['smooth_l1_loss', 'SMOOTH_L1_GRAD', smoothL1LossBackward as Backward, 'beta', [1, 0.1, 0.5, 1e-300, 3.7, 1e300, Infinity]],
+  ['huber_loss', 'HUBER_GRAD', huberLossBackward as Backward, 'delta', [1, 0.1, 0.5, 1e-300, 3.7, 1e300, Infinity]],
+];
+
+test.each(BACKWARDS)(
+  "%s backward: the kernel gives the JS float64 loop's vectorized lambda on its elements, every reduction, avx2 and avx512",
+  (name, op, loss, parameter, parameters) => {
+    let seed = 500;
+    for (const capability of ['avx2', 'avx512'] as const) {
+      for (const p of parameters) {
+        for (const n of LENGTHS) {
+          const x = values(n, seed++);
+          const y = targetNear(x, seed++, Number.isFinite(p) ? p : 1);
+          for (const reduction of REDUCTIONS) {
+            const go = reduction === 'none' ? values(n, seed++) : Float64Array.of(values(1, seed++, false)[0]!);
+            const options = { reduction, [parameter]: p, cpuCapability: capability };
+            const want = js(() => loss(tensor(go, reduction === 'none' ? [n] : []), tensor(x), tensor(y), options));
+            const got = kernels.tryRun(
+              {
+                op,
+                input: x,
+                classes: n,
+                operands: { target: perElement(y), [parameter]: one(p), gradOutput: reduction === 'none' ? perElement(go) : one(go[0]!) },
+                flags: [],
+                scalar: reduction === 'mean' ? 1 / n : 1,
+                results: 'elements',
+              } as KernelCall,
+              'none',
+              [n],
+            );
+            const end = vectorEnd(n, reduction, capability);
+            expect(firstDifference(got!.data, want.data, end), `${name} ${capability} ${parameter} ${p} n ${n} ${reduction}`).toBeNull();
+          }
+        }
+      }
+    }
+  },
+);
+
+test('smooth_l1_loss backward with beta = 0: SMOOTH_L1_GRAD is the 1.13-2.0 kernel path, L1_GRAD the 1.7-1.12 and 2.1+ ones', () => {
+  let seed = 700;
+  for (const n of [0, 1, 7, 8, 9, 100, CHUNK64 + 3]) {
+    const x = values(n, seed++);
+    const y = targetNear(x, seed++, 1);
+    for (const reduction of REDUCTIONS) {
+      const go = reduction === 'none' ? values(n, seed++) : Float64Array.of(values(1, seed++, false)[0]!);
+      const gradOutput = reduction === 'none' ? perElement(go) : one(go[0]!);
+      const goTensor = tensor(go, reduction === 'none' ? [n] : []);
+      for (const torchVersion of ['1.7', '2.1', '2.14']) {
+        const want = js(() => (smoothL1LossBackward as Backward)(goTensor, tensor(x), tensor(y), { reduction, beta: 0, torchVersion }));
+        const g = reduction === 'mean' ? one(go[0]! / n) : gradOutput;
+        const got = kernels.tryRun(
+          { op: 'L1_GRAD', input: x, classes: n, operands: { target: perElement(y), gradOutput: g }, flags: [], results: 'elements' },
+          'none',
+          [n],
+        );
+        expect(firstDifference(got!.data, want.data), `${torchVersion} n ${n} ${reduction}`).toBeNull();
+      }
+      const want = js(() =>
+        (smoothL1LossBackward as Backward)(goTensor, tensor(x), tensor(y), { reduction, beta: 0, torchVersion: '1.13' }),
+      );
+      const got = kernels.tryRun(
+        {
+          op: 'SMOOTH_L1_GRAD',
+          input: x,
+          classes: n,
+          operands: { target: perElement(y), beta: one(0), gradOutput },
+          flags: [],
+          scalar: reduction === 'mean' ? 1 / n : 1,
+          results: 'elements',
+        },
+        'none',
+        [n],
+      );
+      expect(firstDifference(got!.data, want.data, vectorEnd(n, reduction, 'avx2')), `1.13 n ${n} ${reduction}`).toBeNull();
+    }
+  }
+});
+
+test('tryRun returns null, for the JS loops, for what the module does not compute exactly as they do', () => {
+  const x = values(100, 1);
+  const y = values(100, 2);
+  const call = forwardCall('MSE', x, y);
+  expect(kernels.tryRun(call, 'mean', [])).not.toBeNull();
+  expect(kernels.tryRun({ ...call, op: 'SOFT_MARGIN' }, 'mean', [])).toBeNull(); // an op it lacks
+  expect(kernels.tryRun({ ...call, results: 'row means' }, 'mean', [])).toBeNull();
+  expect(kernels.tryRun({ ...call, sumLanes: 8 }, 'mean', [])).toBeNull(); // avx512's sum lanes (torch 1.10-2.0)
+  expect(kernels.tryRun({ ...call, sumLanes: 8 }, 'none', [100])).not.toBeNull(); // no sum: the lanes do not matter
+  expect(kernels.tryRun({ ...call, operands: { target: { data: y, rowStride: 0, colStride: 1 } }, classes: 10 }, 'mean', [])).toBeNull(); // broadcast
+  expect(kernels.tryRun({ ...call, operands: { target: { data: y.subarray(0, 10), rowStride: 0, colStride: 1 } } }, 'mean', [])).toBeNull();
+  expect(kernels.tryRun({ ...call, operands: {} }, 'mean', [])).toBeNull();
+  // A one-value operand in a Float32Array is a float32 port's call (its value rounded to float32): refused.
+  const gradCall = (gradOutput: RowColOperand | null): KernelCall => ({
+    op: 'MSE_GRAD',
+    input: x,
+    classes: 100,
+    operands: { target: perElement(y), gradOutput },
+    flags: [],
+    scalar: 2,
+    results: 'elements',
+  });
+  expect(kernels.tryRun(gradCall(one(0.1)), 'none', [100])).not.toBeNull();
+  expect(kernels.tryRun(gradCall({ data: new Float32Array([0.1]), rowStride: 0, colStride: 0 }), 'none', [100])).toBeNull();
+  expect(kernels.tryRun(gradCall(null), 'none', [100])).toBeNull();
+  expect(kernels.tryRunBoth(call, 'MSE_GRAD', [100], [100])).toBeNull();
+  // Beyond the cap on module memory: null before any work.
+  const previous = useFloat64ArenaCap(1024);
+  try {
+    expect(kernels.tryRun(call, 'mean', [])).toBeNull();
+  } finally {
+    useFloat64ArenaCap(previous);
+  }
+  expect(kernels.tryRun(call, 'mean', [])).not.toBeNull();
+});
+
+test("results are the call's own arrays, not views of the module's memory; a fresh instance gives the same", () => {
+  const x = values(CHUNK64 + 5, 11);
+  const y = values(CHUNK64 + 5, 12);
+  const first = kernels.tryRun(forwardCall('MSE', x, y), 'none', [x.length])!;
+  const copy = Float64Array.from(first.data);
+  kernels.tryRun(forwardCall('L1', y, x), 'none', [x.length]);
+  expect(first.data.buffer).not.toBe(kernels.exports.memory.buffer);
+  expect(firstDifference(first.data, copy)).toBeNull();
+  const fresh = loadFloat64Kernels()!;
+  expect(fresh).not.toBe(kernels);
+  expect(firstDifference(fresh.tryRun(forwardCall('MSE', x, y), 'none', [x.length])!.data, copy)).toBeNull();
+  expect(
+    Object.is(fresh.tryRun(forwardCall('MSE', x, y), 'sum', [])!.data[0], kernels.tryRun(forwardCall('MSE', x, y), 'sum', [])!.data[0]),
+  ).toBe(true);
+});
+
+// Through the public API: once ts/wasm/float32-kernels.ts kernelsFor('float64') returns these
+// kernels (/work/brief/f64-hook.md), every float64 call of the four losses gives the same bits with
+// the kernels on and off (useFloat32Kernels switches both), the backwards' scalar tails included.
+const hooked = kernelsFor('float64') !== null;
+
+test.skipIf(!hooked)('kernelsFor(float64) gives these kernels, and useFloat32Kernels(false) switches them off', () => {
+  expect(kernelsFor('float64')).toBe(kernels as unknown);
+  useFloat32Kernels(false);
+  try {
+    expect(kernelsFor('float64')).toBeNull();
+  } finally {
+    useFloat32Kernels(true);
+  }
+});
+
+type Loss = (input: Tensor, target: Tensor, options: Record<string, unknown>) => Tensor;
+const API: [name: string, forward: Loss, backward: Backward, parameter: string | null, values: number[]][] = [
+  ['mse_loss', mseLoss as Loss, mseLossBackward as Backward, null, [0]],
+  ['l1_loss', l1Loss as Loss, l1LossBackward as Backward, null, [0]],
+  ['smooth_l1_loss', smoothL1Loss as Loss, smoothL1LossBackward as Backward, 'beta', [1, 0.1, 0, 3.7]],
+  ['huber_loss', huberLoss as Loss, huberLossBackward as Backward, 'delta', [1, 0.1, 3.7]],
+];
+
+test.skipIf(!hooked).each(API)(
+  '%s float64 through the API: the same bits with the kernels on and off, every release, capability, reduction and shape',
+  (name, forward, backward, parameter, parameters) => {
+    const spy = vi.spyOn(Float64Kernels.prototype, 'tryRun');
+    let ran = 0;
+    let seed = 900;
+    try {
+      for (const torchVersion of ['1.7', '1.12', '1.13', '2.1', '2.6', '2.14']) {
+        if (name === 'huber_loss' && torchVersion === '1.7') continue;
+        for (const cpuCapability of ['avx2', 'avx512', 'default'] as const) {
+          for (const p of parameters) {
+            for (const shape of [[CHUNK64 + 13], [3, 5, 7], [4, 1, 9], [1], [0], [], [2, 3 * CHUNK64 + 1]]) {
+              const n = numel(shape);
+              const x = values(n, seed++);
+              const y = targetNear(x, seed++, p === 0 ? 1 : p);
+              for (const reduction of REDUCTIONS) {
+                const options = { reduction, torchVersion, cpuCapability, ...(parameter ? { [parameter]: p } : {}) };
+                const go = reduction === 'none' ? values(n, seed++) : Float64Array.of(values(1, seed++, false)[0]!);
+                const args = [tensor(go, reduction === 'none' ? shape : []), tensor(x, shape), tensor(y, shape)] as const;
+                const before = spy.mock.results.filter((r) => r.value !== null).length;
+                const on = [forward(args[1], args[2], options), backward(...args, options)];
+                ran += spy.mock.results.filter((r) => r.value !== null).length - before;
+                useFloat32Kernels(false);
+                const off = [forward(args[1], args[2], options), backward(...args, options)];
+                useFloat32Kernels(true);
+                const where = `${torchVersion} ${cpuCapability} ${parameter} ${p} [${shape}] ${reduction}`;
+                for (let k = 0; k < 2; k++) {
+                  expect(on[k]!.shape, where).toEqual(off[k]!.shape);
+                  expect(on[k]!.data.constructor, where).toBe(off[k]!.data.constructor);
+                  expect(firstDifference(on[k]!.data, off[k]!.data), `${k ? 'backward' : 'forward'} ${where}`).toBeNull();
+                }
+              }
+            }
+          }
+        }
+      }
+    } finally {
+      spy.mockRestore();
+      useFloat32Kernels(true);
+    }
+    expect(ran, 'the kernels ran').toBeGreaterThan(100);
+  },
+);
+
+test.skipIf(!hooked)(
+  'float64 with float32 operands (promoted, or cast back to a float32 input) gives the same bits with the kernels on and off',
+  () => {
+    let seed = 1200;
+    for (const [, forward, backward, parameter, parameters] of API) {
+      for (const torchVersion of ['1.13', '2.14']) {
+        const p = parameters[parameters.length - 1]!;
+        const n = 1001;
+        const x64 = values(n, seed++);
+        const y64 = targetNear(x64, seed++, p || 1);
+        const [x32, y32] = [Float32Array.from(x64), Float32Array.from(y64)];
+        for (const [x, y, go] of [
+          [x64, y32, values(n, seed++)],
+          [x32, y64, values(n, seed++)],
+          [x64, y64, Float32Array.from(values(n, seed++))],
+        ] as const) {
+          for (const reduction of REDUCTIONS) {
+            const options = { reduction, torchVersion, ...(parameter ? { [parameter]: p } : {}) };
+            const g = reduction === 'none' ? go : go.subarray(0, 1);
+            const run = () => {
+              const out: (Tensor | string)[] = [forward(tensor(x), tensor(y), options)];
+              try {
+                out.push(backward(tensor(g, reduction === 'none' ? [n] : []), tensor(x), tensor(y), options));
+              } catch (e) {
+                out.push(String(e));
+              }
+              return out;
+            };
+            const on = run();
+            useFloat32Kernels(false);
+            const off = run();
+            useFloat32Kernels(true);
+            for (let k = 0; k < 2; k++) {
+              const [a, b] = [on[k]!, off[k]!];
+              if (typeof a === 'string' || typeof b === 'string') expect(a).toEqual(b);
+              else {
+                expect(a.data.constructor).toBe(b.data.constructor);
+                expect(firstDifference(a.data, b.data)).toBeNull();
+              }
+            }
+          }
+        }
+      }
+    }
+  },
+);

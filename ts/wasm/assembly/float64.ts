@@ -1,0 +1,289 @@
+// AssemblyScript, compiled by `npm run build:wasm` into ../float64-binary.ts: the float64 hot loops
+// of the ports with no exp / log (mse, l1, smooth_l1, huber; forward and backward) as WebAssembly
+// SIMD, two f64 lanes at a time, and ATen's float64 sum (cascade_sum, 4 lanes: Vectorized<double>
+// under AVX2). Each f64x2 operation is one of the JS float64 loops' IEEE double operations, in
+// their order, so every lane gives the JS loops' bits (../../losses/*.ts document the formulas and
+// the torch source they mirror; ../float64-kernels.ts loads this and places a call's arrays).
+//
+// A chunk's arrays are read and written in whole pairs: for an odd count the pair after the last
+// element is computed from whatever the buffers hold there (the loader reserves it) and not used.
+// The kernels allocate nothing (runtime stub).
+
+// @ts-ignore: decorator
+@inline function k64(at: usize): v128 {
+  return v128.load64_splat(at);
+}
+
+const ZERO: usize = memory.data<f64>([0]);
+const HALF: usize = memory.data<f64>([0.5]);
+const ONE: usize = memory.data<f64>([1]);
+const MINUS_ONE: usize = memory.data<f64>([-1]);
+
+// The kernels, by the ids of ../kernel-ops.ts (KERNEL_OPS) for the same ops.
+export const MSE = 8;
+export const MSE_GRAD = 9;
+export const L1 = 10;
+export const L1_GRAD = 11;
+export const SMOOTH_L1 = 15;
+export const SMOOTH_L1_GRAD = 16;
+export const HUBER = 17;
+export const HUBER_GRAD = 18;
+
+/** sign of each lane: d > 0 ? 1 : d < 0 ? -1 : 0 (0 for -0 and NaN). */
+// @ts-ignore: decorator
+@inline function sign64(d: v128): v128 {
+  return v128.bitselect(k64(ONE), v128.bitselect(k64(MINUS_ONE), k64(ZERO), f64x2.lt(d, k64(ZERO))), f64x2.gt(d, k64(ZERO)));
+}
+
+/**
+ * One pair of results of kernel `op` (a constant where inlined): x the input, y the target, g the
+ * gradOutput (or the one grad value), s the scalar, a the operand `a` (beta / delta of the backwards), splat.
+ */
+// @ts-ignore: decorator
+@inline function lanes(op: i32, x: v128, y: v128, g: v128, s: v128, a: v128): v128 {
+  if (op == MSE) {
+    // diff = a - t; diff * diff
+    const d = f64x2.sub(x, y);
+    return f64x2.mul(d, d);
+  }
+  if (op == MSE_GRAD) {
+    // (norm * (a - t)) * grad_output
+    return f64x2.mul(f64x2.mul(s, f64x2.sub(x, y)), g);
+  }
+  if (op == L1) return f64x2.abs(f64x2.sub(x, y));
+  if (op == L1_GRAD) {
+    // grad * sgn(a - t)
+    return f64x2.mul(g, sign64(f64x2.sub(x, y)));
+  }
+  if (op == SMOOTH_L1) {
+    // z = |a - t|; z < b ? ((0.5 * z) * z) / b : z - 0.5 * b
+    const z = f64x2.abs(f64x2.sub(x, y));
+    const quadratic = f64x2.div(f64x2.mul(f64x2.mul(k64(HALF), z), z), s);
+    return v128.bitselect(quadratic, f64x2.sub(z, f64x2.mul(k64(HALF), s)), f64x2.lt(z, s));
+  }
+  if (op == SMOOTH_L1_GRAD) {
+    // the vectorized lambda: d = a - t; (norm * (|d| >= b ? (d > 0 ? 1 : -1) : d / b)) * g
+    const d = f64x2.sub(x, y);
+    const sign = v128.bitselect(k64(ONE), k64(MINUS_ONE), f64x2.gt(d, k64(ZERO)));
+    return f64x2.mul(f64x2.mul(s, v128.bitselect(sign, f64x2.div(d, a), f64x2.ge(f64x2.abs(d), a))), g);
+  }
+  if (op == HUBER) {
+    // z = |a - t|; z < delta ? (0.5 * z) * z : delta * (z - 0.5 * delta)
+    const z = f64x2.abs(f64x2.sub(x, y));
+    const linear = f64x2.mul(s, f64x2.sub(z, f64x2.mul(k64(HALF), s)));
+    return v128.bitselect(f64x2.mul(f64x2.mul(k64(HALF), z), z), linear, f64x2.lt(z, s));
+  }
+  // HUBER_GRAD, the vectorized lambda: d = a - t; (norm * (|d| >= delta ? (d > 0 ? delta : -delta) : d)) * g
+  const d = f64x2.sub(x, y);
+  const clipped = v128.bitselect(a, f64x2.neg(a), f64x2.gt(d, k64(ZERO)));
+  return f64x2.mul(f64x2.mul(s, v128.bitselect(clipped, d, f64x2.ge(f64x2.abs(d), a))), g);
+}
+
+/** Kernel `op` (a constant: each kernel its own loop) over `count` elements, in pairs. */
+// @ts-ignore: decorator
+@inline function segmentOf(op: i32, x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
+  const sv = f64x2.splat(s);
+  const av = f64x2.splat(a);
+  const gv = f64x2.splat(gValue);
+  const end = <usize>((count + 1) >> 1) << 4;
+  if (gStep) {
+    for (let at: usize = 0; at < end; at += 16) {
+      v128.store(out + at, lanes(op, v128.load(x + at), v128.load(y + at), v128.load(g + at), sv, av));
+    }
+  } else {
+    for (let at: usize = 0; at < end; at += 16) {
+      v128.store(out + at, lanes(op, v128.load(x + at), v128.load(y + at), gv, sv, av));
+    }
+  }
+}
+
+function segmentMse(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
+  segmentOf(MSE, x, y, g, 0, gValue, out, count, s, a);
+}
+function segmentMseGrad(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
+  segmentOf(MSE_GRAD, x, y, g, gStep, gValue, out, count, s, a);
+}
+function segmentL1(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
+  segmentOf(L1, x, y, g, 0, gValue, out, count, s, a);
+}
+function segmentL1Grad(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
+  segmentOf(L1_GRAD, x, y, g, gStep, gValue, out, count, s, a);
+}
+function segmentSmoothL1(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
+  segmentOf(SMOOTH_L1, x, y, g, 0, gValue, out, count, s, a);
+}
+function segmentSmoothL1Grad(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
+  segmentOf(SMOOTH_L1_GRAD, x, y, g, gStep, gValue, out, count, s, a);
+}
+function segmentHuber(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
+  segmentOf(HUBER, x, y, g, 0, gValue, out, count, s, a);
+}
+function segmentHuberGrad(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
+  segmentOf(HUBER_GRAD, x, y, g, gStep, gValue, out, count, s, a);
+}
+
+/**
+ * Kernel `op` on `count` elements: x (the input), y (the target) and out contiguous float64; g the
+ * gradOutput, contiguous (gStep 1) or its one value gValue (gStep 0); s the kernel's scalar
+ * (norm, beta or delta, as ../kernel-ops.ts says), a its operand `a` (beta / delta of the backwards).
+ */
+export function elementwise(op: i32, x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
+  switch (op) {
+    case MSE: segmentMse(x, y, g, gStep, gValue, out, count, s, a); break;
+    case MSE_GRAD: segmentMseGrad(x, y, g, gStep, gValue, out, count, s, a); break;
+    case L1: segmentL1(x, y, g, gStep, gValue, out, count, s, a); break;
+    case L1_GRAD: segmentL1Grad(x, y, g, gStep, gValue, out, count, s, a); break;
+    case SMOOTH_L1: segmentSmoothL1(x, y, g, gStep, gValue, out, count, s, a); break;
+    case SMOOTH_L1_GRAD: segmentSmoothL1Grad(x, y, g, gStep, gValue, out, count, s, a); break;
+    case HUBER: segmentHuber(x, y, g, gStep, gValue, out, count, s, a); break;
+    case HUBER_GRAD: segmentHuberGrad(x, y, g, gStep, gValue, out, count, s, a); break;
+    default: unreachable();
+  }
+}
+
+/** The sub-blocks elementwiseSum computes and sums in turn (their results stay in L1 between the two). */
+const SUM_BLOCK = 1024;
+
+/**
+ * elementwise on a chunk (of a multiple of SUM_CHUNK_ALIGN elements but for the call's last), its
+ * results summed into the stream sumBegin started, SUM_BLOCK at a time while they are in cache;
+ * returns sumChunk's result for the last block (the sum after the call's last chunk, else 0).
+ */
+export function elementwiseSum(op: i32, x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): f64 {
+  let sum: f64 = 0;
+  for (let i = 0; i < count; i += SUM_BLOCK) {
+    const n = min(SUM_BLOCK, count - i);
+    const at = <usize>i << 3;
+    elementwise(op, x + at, y + at, g + at * <usize>gStep, gStep, gValue, out, n, s, a);
+    sum = sumChunk(out, n);
+  }
+  return sum;
+}
+
+// ---- Tensor.sum() of float64: ATen's cascade_sum with 4 lanes (../../numerics.ts atenRowSum) ----
+// multi_row_sum's rows are ILP (4) vectors of 4 lanes: 16 values, 8 f64x2 columns, each column
+// one chain of adds in row order, so two columns go at once.
+
+const LEVELS = 4;
+const WIDTH = 16;
+/** acc[level][16]: the cascade's partial sums. */
+const ACC: usize = memory.data(LEVELS * WIDTH * 8, 16);
+
+/** Every chunk given to sumChunk but the last holds a multiple of this many values (whole rows). */
+export const SUM_CHUNK_ALIGN = WIDTH;
+
+let sumLength = 0;
+let sumSeen = 0;
+let sumVectors = 0;
+let sumRows = 0;
+let sumLevelPower = 4;
+let sumRowsDone = 0;
+
+/** c10 CeilLog2. */
+function ceilLog2(x: i32): i32 {
+  return x <= 1 ? 0 : 32 - clz(x - 1);
+}
+
+/** Starts Tensor.sum() of `length` float64 values, in ATen's order (cascade_sum, 4 lanes). */
+export function sumBegin(length: i32): void {
+  sumLength = length;
+  sumSeen = 0;
+  sumVectors = length >> 2;
+  sumRows = sumVectors >> 2;
+  sumLevelPower = max(4, ceilLog2(sumRows) / LEVELS);
+  sumRowsDone = 0;
+  memory.fill(ACC, 0, LEVELS * WIDTH * 8);
+}
+
+/** acc[0] += each of `count` rows of 16 values at ptr. */
+function addRows(ptr: usize, count: i32): void {
+  let a0 = v128.load(ACC, 0), a1 = v128.load(ACC, 16), a2 = v128.load(ACC, 32), a3 = v128.load(ACC, 48);
+  let a4 = v128.load(ACC, 64), a5 = v128.load(ACC, 80), a6 = v128.load(ACC, 96), a7 = v128.load(ACC, 112);
+  for (let j = 0; j < count; j++, ptr += 128) {
+    a0 = f64x2.add(a0, v128.load(ptr, 0));
+    a1 = f64x2.add(a1, v128.load(ptr, 16));
+    a2 = f64x2.add(a2, v128.load(ptr, 32));
+    a3 = f64x2.add(a3, v128.load(ptr, 48));
+    a4 = f64x2.add(a4, v128.load(ptr, 64));
+    a5 = f64x2.add(a5, v128.load(ptr, 80));
+    a6 = f64x2.add(a6, v128.load(ptr, 96));
+    a7 = f64x2.add(a7, v128.load(ptr, 112));
+  }
+  v128.store(ACC, a0, 0); v128.store(ACC, a1, 16); v128.store(ACC, a2, 32); v128.store(ACC, a3, 48);
+  v128.store(ACC, a4, 64); v128.store(ACC, a5, 80); v128.store(ACC, a6, 96); v128.store(ACC, a7, 112);
+}
+
+/** acc[to] += acc[from]; then acc[from] = 0 when `clear`. */
+function addLevel(to: i32, from: i32, clear: bool): void {
+  const t = ACC + (<usize>(to * WIDTH) << 3);
+  const f = ACC + (<usize>(from * WIDTH) << 3);
+  for (let at: usize = 0; at < <usize>(WIDTH * 8); at += 16) {
+    v128.store(t + at, f64x2.add(v128.load(t + at), v128.load(f + at)));
+    if (clear) v128.store(f + at, f64x2.splat(0));
+  }
+}
+
+/** Adds the next `count` values, at ptr; after the last chunk, returns the sum (else 0). */
+export function sumChunk(ptr: usize, count: i32): f64 {
+  const levelStep = 1 << sumLevelPower;
+  const levelMask = levelStep - 1;
+  const chunkStart = sumSeen;
+  sumSeen += count;
+  // multi_row_sum: the chunk's whole rows into acc[0], carried up a level at each level step's end
+  const rowsEnd = min(sumRows, sumSeen / WIDTH);
+  let row = sumRowsDone;
+  while (row < rowsEnd) {
+    const block = min(rowsEnd - row, levelStep - (row & levelMask));
+    addRows(ptr + (<usize>(row * WIDTH - chunkStart) << 3), block);
+    row += block;
+    if ((row & levelMask) == 0) {
+      for (let level = 1; level < LEVELS; level++) {
+        addLevel(level, level - 1, true);
+        if ((row & (levelMask << (level * sumLevelPower))) != 0) break;
+      }
+    }
+  }
+  sumRowsDone = row;
+  if (sumSeen < sumLength) return 0;
+  if (sumLength < 4) {
+    // a row shorter than one vector: the scalar row_sum (one lane: its tail into the first of the ILP accumulators)
+    let t: f64 = 0;
+    for (let i = 0; i < sumLength; i++) t += load<f64>(ptr + (<usize>(i - chunkStart) << 3));
+    t += 0;
+    t += 0;
+    t += 0;
+    return <f64>0 + t;
+  }
+  // The levels folded into acc[0], row_sum's vectors after the last whole row into the first ILP
+  // accumulator, the ILP accumulators added together ...
+  for (let level = 1; level < LEVELS; level++) addLevel(0, level, false);
+  let l0 = v128.load(ACC, 0), l1 = v128.load(ACC, 16);
+  for (let vi = sumRows * 4; vi < sumVectors; vi++) {
+    const at = ptr + (<usize>(vi * 4 - chunkStart) << 3);
+    l0 = f64x2.add(l0, v128.load(at, 0));
+    l1 = f64x2.add(l1, v128.load(at, 16));
+  }
+  for (let i = 1; i < 4; i++) {
+    l0 = f64x2.add(l0, v128.load(ACC + (<usize>i << 5), 0));
+    l1 = f64x2.add(l1, v128.load(ACC + (<usize>i << 5), 16));
+  }
+  // ... the scalar tail, then the lanes. The output was zero-filled and accumulated into (so -0 becomes +0).
+  let total: f64 = 0;
+  for (let i = sumVectors * 4; i < sumLength; i++) total += load<f64>(ptr + (<usize>(i - chunkStart) << 3));
+  total += f64x2.extract_lane(l0, 0);
+  total += f64x2.extract_lane(l0, 1);
+  total += f64x2.extract_lane(l1, 0);
+  total += f64x2.extract_lane(l1, 1);
+  return <f64>0 + total;
+}
+
+/** Tensor.sum() of `length` contiguous float64 values at ptr, in one chunk. */
+export function sumFloat64(ptr: usize, length: i32): f64 {
+  sumBegin(length);
+  return sumChunk(ptr, length);
+}
+
+/** The first byte JS may use for arrays: everything above the kernels' static data. */
+export function heapBase(): usize {
+  return (__heap_base + 15) & ~15;
+}

@@ -1,0 +1,183 @@
+// The float64 WebAssembly SIMD kernels (./assembly/float64.ts, built into ./float64-binary.ts):
+// loading, and placing a call's arrays in the module's memory. They compute what the ports' JS
+// float64 loops compute, bit for bit (plain IEEE double operations, in the same order, two lanes
+// at a time), for the losses with no exp / log: mse, l1, smooth_l1 and huber, forward (with ATen's
+// float64 cascade sum for 'mean' and 'sum', 4 lanes) and the backwards' vectorized lambdas. The JS
+// loops stay the reference (test/wasm-float64.test.ts compares the two) and the fallback: tryRun
+// returns null, before any work, for every call these kernels cannot compute exactly so.
+//
+// The same interface as ./float32-kernels.ts (KernelCall, tryRun, tryRunBoth), so a port asks
+// kernelsFor(dtype) and runs whichever it gets: the call's arrays go into the module chunk by chunk
+// (CHUNK elements, which stay in cache), the results come out into the call's one output-sized
+// allocation ('none') or are summed inside the module ('mean', 'sum': no allocation).
+
+import { FLOAT64_WASM_BASE64 } from './float64-binary.ts';
+import { KERNEL_OPS } from './kernel-ops.ts';
+import { Arena, MODULE_CAP_BYTES, instantiate, type ModuleExports } from './module.ts';
+import type { KernelCall, Op } from './float32-kernels.ts';
+import type { RowColOperand } from '../broadcast.ts';
+import type { Reduction } from '../loss-args.ts';
+import { makeTensor } from '../reduction.ts';
+import type { FloatArray, Tensor } from '../tensor.ts';
+
+type Args = [op: number, x: number, y: number, g: number, gStep: number, gValue: number, out: number, count: number, s: number, a: number];
+
+export type Float64Exports = ModuleExports & {
+  readonly SUM_CHUNK_ALIGN: WebAssembly.Global;
+  /** Kernel `op` on `count` elements: x, y (the target) and out contiguous; g contiguous (gStep 1) or its one value gValue (gStep 0). */
+  elementwise(...args: Args): void;
+  /** As elementwise, the results summed into the stream sumBegin started: sumChunk's result for the chunk. */
+  elementwiseSum(...args: Args): number;
+  sumBegin(length: number): void;
+  sumChunk(ptr: number, count: number): number;
+  sumFloat64(ptr: number, length: number): number;
+} & { readonly [name in Float64Op]: WebAssembly.Global };
+
+/** The kernels of ./kernel-ops.ts the float64 module computes. */
+export const FLOAT64_OPS = ['MSE', 'MSE_GRAD', 'L1', 'L1_GRAD', 'SMOOTH_L1', 'SMOOTH_L1_GRAD', 'HUBER', 'HUBER_GRAD'] as const;
+export type Float64Op = (typeof FLOAT64_OPS)[number];
+const SUPPORTED: ReadonlySet<Op> = new Set<Op>(FLOAT64_OPS);
+
+/** ATen's float64 sum lanes the module sums in (Vectorized<double> under AVX2). */
+export const FLOAT64_SUM_LANES = 4;
+
+/** Elements per chunk: a chunk's four arrays (x, y, g, out: 4 x 64 kB) stay in the L2 cache. */
+export const CHUNK64 = 8192;
+
+let cap = MODULE_CAP_BYTES;
+
+/** Sets the cap on what one call places in the module (tests use a small one); returns the previous one. */
+export function useFloat64ArenaCap(bytes: number = MODULE_CAP_BYTES): number {
+  const previous = cap;
+  cap = bytes;
+  return previous;
+}
+
+/** A one-value operand (a scalar broadcast over the call), or null when `o` is not one. */
+function oneValue(o: RowColOperand | null | undefined): FloatArray | null {
+  return o && o.rowStride === 0 && o.colStride === 0 && o.data.length >= 1 ? o.data : null;
+}
+
+export class Float64Kernels {
+  readonly exports: Float64Exports;
+  private readonly arena: Arena;
+
+  constructor(exports: Float64Exports) {
+    this.exports = exports;
+    this.arena = new Arena(exports);
+    if (CHUNK64 % (exports.SUM_CHUNK_ALIGN.value as number) !== 0) throw new Error('CHUNK64 must be a multiple of SUM_CHUNK_ALIGN');
+  }
+
+  /**
+   * Runs `call` (one of FLOAT64_OPS, one result per element) chunk by chunk and applies
+   * apply_loss_reduction: 'none' copies the results into one new Float64Array (shaped `shape`);
+   * 'sum' and 'mean' take ATen's float64 sum (4 lanes) inside the module. Null, before any work,
+   * for what the module does not compute exactly as the JS float64 loops: another op, 'row means',
+   * another sum lane count, an operand laid out otherwise than per element (the target; gradOutput
+   * may also be one value), a one-value operand in a Float32Array (the float32 form of a port's
+   * call), or more than the cap.
+   */
+  tryRun(call: KernelCall, reduction: Reduction, shape: readonly number[]): Tensor | null {
+    if (!SUPPORTED.has(call.op) || call.results !== 'elements') return null;
+    if (reduction !== 'none' && (call.sumLanes ?? FLOAT64_SUM_LANES) !== FLOAT64_SUM_LANES) return null;
+    const { input } = call;
+    const n = input.length;
+    const given = call.operands as Readonly<Record<string, RowColOperand | null | undefined>>;
+    const perElement = (o: RowColOperand | null | undefined): FloatArray | null =>
+      o && o.data.length === n && (o.colStride === 1 || call.classes <= 1) && (o.rowStride === call.classes || n <= call.classes)
+        ? o.data
+        : null;
+    const target = perElement(given.target);
+    if (!target) return null;
+    const reads = KERNEL_OPS[call.op].operands as readonly { name: string; slot: string }[];
+    let g: FloatArray | null = null;
+    let gValue = 0;
+    let a = 0;
+    for (const { name, slot } of reads) {
+      const o = given[name];
+      if (slot === 'c') {
+        g = perElement(o);
+        if (g) continue;
+        const one = oneValue(o);
+        if (!(one instanceof Float64Array)) return null;
+        gValue = one[0]!;
+      } else if (slot === 'a') {
+        const one = oneValue(o);
+        if (!(one instanceof Float64Array)) return null;
+        a = one[0]!;
+      } else if (slot !== 'y') {
+        return null;
+      }
+    }
+    const arena = this.arena.reset();
+    const bytes = CHUNK64 * 8;
+    const [x, y] = [arena.reserve(bytes), arena.reserve(bytes)];
+    const gp = g ? arena.reserve(bytes) : 0;
+    const out = arena.reserve(bytes);
+    if (!arena.fits(cap)) return null;
+    const heap = new Float64Array(arena.buffer());
+
+    const op = KERNEL_OPS[call.op].id;
+    const gStep = g ? 1 : 0;
+    const s = call.scalar ?? 0;
+    const { elementwise, elementwiseSum, sumBegin, sumChunk } = this.exports;
+    const collect = reduction === 'none' ? new Float64Array(n) : null;
+    const outView = heap.subarray(out / 8, out / 8 + CHUNK64);
+    if (!collect) sumBegin(n);
+    let sum = !collect && n === 0 ? sumChunk(out, 0) : 0;
+    for (let start = 0; start < n; start += CHUNK64) {
+      const count = Math.min(CHUNK64, n - start);
+      const end = start + count;
+      heap.set(count === n ? input : input.subarray(start, end), x / 8);
+      heap.set(count === n ? target : target.subarray(start, end), y / 8);
+      if (g) heap.set(count === n ? g : g.subarray(start, end), gp / 8);
+      if (collect) {
+        elementwise(op, x, y, gp, gStep, gValue, out, count, s, a);
+        collect.set(count === CHUNK64 ? outView : outView.subarray(0, count), start);
+      } else {
+        sum = elementwiseSum(op, x, y, gp, gStep, gValue, out, count, s, a);
+      }
+    }
+    if (collect) return makeTensor(collect, shape, 'float64');
+    return makeTensor([reduction === 'mean' ? sum / n : sum], [], 'float64');
+  }
+
+  /** Two kernels on the same arrays: none of FLOAT64_OPS needs it (GaussianNLLLoss' gradients do), so null, for the JS loops. */
+  tryRunBoth(_call: KernelCall, _second: Op, _shape: readonly number[], _secondShape: readonly number[]): [Tensor, Tensor] | null {
+    return null;
+  }
+
+  /** Tensor.sum() of float64 values as ATen sums them (cascade_sum, 4 lanes), streamed through the module (for checks). */
+  sum(values: Float64Array): number {
+    const arena = this.arena.reset();
+    const ptr = arena.reserve(CHUNK64 * 8);
+    const heap = new Float64Array(arena.buffer());
+    const n = values.length;
+    this.exports.sumBegin(n);
+    let total = n === 0 ? this.exports.sumChunk(ptr, 0) : 0;
+    for (let start = 0; start < n; start += CHUNK64) {
+      const count = Math.min(CHUNK64, n - start);
+      heap.set(values.subarray(start, start + count), ptr / 8);
+      total = this.exports.sumChunk(ptr, count);
+    }
+    return total;
+  }
+}
+
+/** A fresh instance of the kernels (its own memory), or null where WebAssembly SIMD is unavailable. */
+export function loadFloat64Kernels(): Float64Kernels | null {
+  const exports = instantiate<Float64Exports>(FLOAT64_WASM_BASE64);
+  return exports && new Float64Kernels(exports);
+}
+
+let kernels: Float64Kernels | null | undefined;
+
+/**
+ * The float64 kernels, loaded on first use, or null where WebAssembly SIMD is unavailable. The
+ * ports reach them through ./float32-kernels.ts kernelsFor('float64'), which useFloat32Kernels(false)
+ * switches off with the float32 ones.
+ */
+export function float64Kernels(): Float64Kernels | null {
+  if (kernels === undefined) kernels = loadFloat64Kernels();
+  return kernels;
+}
