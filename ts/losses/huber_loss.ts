@@ -25,6 +25,8 @@
 // A gradient over a broadcast input is summed back to the input's shape (autograd's sum_to).
 // float32 input and target of one shape without a weight run as WebAssembly SIMD
 // (../wasm/assembly/kernels.ts HUBER, HUBER_GRAD: the same ops lane-wise; the backward's scalar tail in JS).
+// float64 (input, target and gradOutput float64) makes the same calls in float64 form (values not
+// rounded to float32), for kernelsFor('float64'): ../wasm/float64-kernels.ts, the same ops in f64x2.
 
 import {
   checkGradOutput,
@@ -168,7 +170,9 @@ function check(
 
 /** The float32 kernels, for float32 input and target of one shape (no broadcast) without a weight. */
 function kernels(a: Args): Float32Kernels | null {
-  return a.weight === null && a.kernelDType === 'float32' && sameShape(a.c.input.shape, a.c.target.shape) ? kernelsFor('float32') : null;
+  return a.weight === null && a.kernelDType === a.lossDType && sameShape(a.c.input.shape, a.c.target.shape)
+    ? kernelsFor(a.kernelDType)
+    : null;
 }
 
 /** The per-element losses over the broadcast shape, in the loss's dtype. */
@@ -199,9 +203,9 @@ export function huberLoss(input: Tensor, target: Tensor | IndexTensor, options?:
       classes: n,
       operands: { target: perElement(a.c.target, n) },
       flags: [],
-      scalar: Math.fround(a.delta),
+      scalar: a.kernelDType === 'float32' ? Math.fround(a.delta) : a.delta,
       results: 'elements',
-      sumLanes: vectorLanes('float32'),
+      sumLanes: vectorLanes(a.kernelDType),
     },
     a.c.reduction,
     a.shape,
@@ -282,7 +286,7 @@ export function huberLossBackward(gradOutput: Tensor, input: Tensor, target: Ten
       classes: n,
       operands: {
         target: perElement(c.target, n),
-        delta: { data: new Float32Array([d]), rowStride: 0, colStride: 0 },
+        delta: { data: lossDType === 'float32' ? new Float32Array([d]) : new Float64Array([d]), rowStride: 0, colStride: 0 },
         gradOutput: gradOutputOperand(gradOutput, reduction, n),
       },
       flags: [],

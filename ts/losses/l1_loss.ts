@@ -21,6 +21,8 @@
 // through it: AbsBackward0 is grad * sgn(a - t), see ../loss-weight.ts.
 // float32 input, target (and grad_output) of one shape, without a weight, run as WebAssembly SIMD
 // (../wasm/assembly/kernels.ts L1, L1_GRAD: the same ops lane-wise; the sum streamed inside).
+// float64 (input, target and gradOutput float64) makes the same calls in float64 form (values not
+// rounded to float32), for kernelsFor('float64'): ../wasm/float64-kernels.ts, the same ops in f64x2.
 
 import { checkGradOutput, prepare, sameShape, type Checked, type CommonOptions, type LossSignature, type Reduction } from '../loss-args.ts';
 import { lossModule } from '../loss-module.ts';
@@ -171,9 +173,10 @@ export function l1LossBackward(gradOutput: Tensor, input: Tensor, target: Tensor
     const rg = useDType(goDType);
     g0 = rg(g0 / rg(n));
   }
-  if (goDType === 'float32') {
-    // Both branches below: sgn(a - t) (of the float32 difference) times grad (g0 for 'mean').
-    const gradOperand = reduction === 'none' ? perElement(gradOutput, n) : { data: new Float32Array([g0]), rowStride: 0, colStride: 0 };
+  if (goDType === 'float32' || (goDType === 'float64' && dtypeOf(input) === 'float64')) {
+    // Both branches below: sgn(a - t) (of the difference in the dtype) times grad (g0 for 'mean').
+    const one = goDType === 'float32' ? new Float32Array([g0]) : new Float64Array([g0]);
+    const gradOperand = reduction === 'none' ? perElement(gradOutput, n) : { data: one, rowStride: 0, colStride: 0 };
     const fast = kernels(a)?.tryRun(
       {
         op: 'L1_GRAD',

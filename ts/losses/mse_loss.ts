@@ -21,6 +21,8 @@
 // sum / sum over sum(weight)); autograd: PowBackward0 is grad * (2.0 * (a - t)), see ../loss-weight.ts.
 // float32 input and target of one shape, without a weight, run as WebAssembly SIMD
 // (../wasm/assembly/kernels.ts MSE, MSE_GRAD: the same ops lane-wise; the sum streamed inside).
+// float64 (input, target and gradOutput float64) makes the same calls in float64 form (values not
+// rounded to float32), for kernelsFor('float64'): ../wasm/float64-kernels.ts, the same ops in f64x2.
 
 import {
   checkGradOutput,
@@ -196,8 +198,9 @@ export function mseLossBackward(gradOutput: Tensor, input: Tensor, target: Tenso
   const r = useDType(common);
   const norm = r(reduction === 'mean' ? 2 / n : 2);
   const go = gradOutput.data;
-  if (common === 'float32') {
-    const gradOperand = reduction === 'none' ? perElement(gradOutput, n) : { data: new Float32Array([go[0]!]), rowStride: 0, colStride: 0 };
+  if (common === 'float32' || (common === 'float64' && inputDType === 'float64')) {
+    const g0 = common === 'float32' ? new Float32Array([go[0]!]) : new Float64Array([go[0]!]);
+    const gradOperand = reduction === 'none' ? perElement(gradOutput, n) : { data: g0, rowStride: 0, colStride: 0 };
     const fast = kernels(a)?.tryRun(
       {
         op: 'MSE_GRAD',

@@ -26,6 +26,8 @@
 // over a broadcast input is summed back to the input's shape (autograd's sum_to).
 // float32 input and target of one shape run as WebAssembly SIMD (../wasm/assembly/kernels.ts
 // SMOOTH_L1, SMOOTH_L1_GRAD, L1_GRAD: the same ops lane-wise; the backward's scalar tail in JS).
+// float64 (input, target and gradOutput float64) makes the same calls in float64 form (values not
+// rounded to float32), for kernelsFor('float64'): ../wasm/float64-kernels.ts, the same ops in f64x2.
 
 import { checkGradOutput, prepare, sameShape, torchDTypeName, type Checked, type CommonOptions, type LossSignature } from '../loss-args.ts';
 import { lossModule } from '../loss-module.ts';
@@ -117,7 +119,7 @@ export function smoothL1Loss(input: Tensor, target: Tensor | IndexTensor, option
       classes: n,
       operands: { target: perElement(c.target, n) },
       flags: [],
-      scalar: Math.fround(beta),
+      scalar: c.dtype === 'float32' ? Math.fround(beta) : beta,
       results: 'elements',
       sumLanes: c.lanes,
     },
@@ -166,7 +168,7 @@ export function smoothL1LossBackward(
       );
     }
   }
-  const fast = kernels(c) ? kernelGradient(a, gradOutput) : null;
+  const fast = kernels(c) && c.dtype === inputDType ? kernelGradient(a, gradOutput) : null;
   if (fast) return fast;
   const grad = gradient(a, gradOutput);
   // The gradient is computed in the common dtype and cast to the input's, then summed back to its shape.
@@ -181,21 +183,24 @@ export function smoothL1LossBackward(
 function kernelGradient(args: Args, gradOutput: Tensor): Tensor | null {
   const { c, shape, beta, path } = args;
   const k = kernelsFor(c.dtype)!;
+  const r = useDType(c.dtype);
+  const scalarOf = (v: number) => ({
+    data: c.dtype === 'float32' ? new Float32Array([v]) : new Float64Array([v]),
+    rowStride: 0,
+    colStride: 0,
+  });
   const n = numel(shape);
   const target = perElement(c.target, n);
   if (path !== 'kernel') {
     const go = gradOutput.data;
-    const g =
-      c.reduction === 'mean'
-        ? { data: new Float32Array([go[0]! / n]), rowStride: 0, colStride: 0 }
-        : gradOutputOperand(gradOutput, c.reduction, n);
+    const g = c.reduction === 'mean' ? scalarOf(go[0]! / n) : gradOutputOperand(gradOutput, c.reduction, n);
     return k.tryRun(
       { op: 'L1_GRAD', input: c.input.data, classes: n, operands: { target, gradOutput: g }, flags: [], results: 'elements' },
       'none',
       shape,
     );
   }
-  const norm = Math.fround(c.reduction === 'mean' ? 1 / n : 1);
+  const norm = r(c.reduction === 'mean' ? 1 / n : 1);
   const out = k.tryRun(
     {
       op: 'SMOOTH_L1_GRAD',
@@ -203,7 +208,7 @@ function kernelGradient(args: Args, gradOutput: Tensor): Tensor | null {
       classes: n,
       operands: {
         target,
-        beta: { data: new Float32Array([beta]), rowStride: 0, colStride: 0 },
+        beta: scalarOf(beta),
         gradOutput: gradOutputOperand(gradOutput, c.reduction, n),
       },
       flags: [],
@@ -218,10 +223,10 @@ function kernelGradient(args: Args, gradOutput: Tensor): Tensor | null {
   const { rowLength, vectorEnd } = kernelLayout(args, gradOutput);
   const [a, t, go, grad] = [c.input.data, c.target.data, gradOutput.data, out.data];
   const goStep = c.reduction === 'none' ? 1 : 0;
-  useDType('float32');
+  useDType(c.dtype);
   for (let start = 0; start < n; start += rowLength) {
     for (let i = start + vectorEnd; i < Math.min(n, start + rowLength); i++)
-      grad[i] = scalarLambda(Math.fround(a[i]! - t[i]!), go[i * goStep]!, norm, beta);
+      grad[i] = scalarLambda(r(a[i]! - t[i]!), go[i * goStep]!, norm, beta);
   }
   return out;
 }
