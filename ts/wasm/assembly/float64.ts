@@ -141,23 +141,66 @@ export function elementwise(op: i32, x: usize, y: usize, g: usize, gStep: i32, g
   }
 }
 
-/** The sub-blocks elementwiseSum computes and sums in turn (their results stay in L1 between the two). */
-const SUM_BLOCK = 1024;
-
 /**
- * elementwise on a chunk (of a multiple of SUM_CHUNK_ALIGN elements but for the call's last), its
- * results summed into the stream sumBegin started, SUM_BLOCK at a time while they are in cache;
- * returns sumChunk's result for the last block (the sum after the call's last chunk, else 0).
+ * elementwise on a chunk (a multiple of SUM_CHUNK_ALIGN elements but for the call's last), its
+ * results summed into the stream sumBegin started as they are computed (multi_row_sum's rows of
+ * 16 straight into the accumulators; the call's last few elements, after its last whole row,
+ * through out); returns sumChunk's result (the sum after the call's last chunk, else 0). The
+ * forward kernels only (MSE, L1, SMOOTH_L1, HUBER): the others' results are not summed.
  */
 export function elementwiseSum(op: i32, x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): f64 {
-  let sum: f64 = 0;
-  for (let i = 0; i < count; i += SUM_BLOCK) {
-    const n = min(SUM_BLOCK, count - i);
-    const at = <usize>i << 3;
-    elementwise(op, x + at, y + at, g + at * <usize>gStep, gStep, gValue, out, n, s, a);
-    sum = sumChunk(out, n);
+  const chunkStart = sumSeen;
+  sumRowsOf(op, x, y, s, count);
+  if (sumSeen < sumLength) return 0;
+  const tail = max(0, sumRows * WIDTH - chunkStart);
+  const at = <usize>tail << 3;
+  elementwise(op, x + at, y + at, g + at * <usize>gStep, gStep, gValue, out + at, count - tail, s, a);
+  return sumFinish(out, chunkStart);
+}
+
+/** Adds `block` rows of 16 results of forward kernel `op` (a constant where inlined) into acc[0]. */
+// @ts-ignore: decorator
+@inline function addRowsOf(op: i32, x: usize, y: usize, s: f64, block: i32): void {
+  const sv = f64x2.splat(s);
+  const none = f64x2.splat(0);
+  let a0 = v128.load(ACC, 0), a1 = v128.load(ACC, 16), a2 = v128.load(ACC, 32), a3 = v128.load(ACC, 48);
+  let a4 = v128.load(ACC, 64), a5 = v128.load(ACC, 80), a6 = v128.load(ACC, 96), a7 = v128.load(ACC, 112);
+  for (let j = 0; j < block; j++, x += 128, y += 128) {
+    a0 = f64x2.add(a0, lanes(op, v128.load(x, 0), v128.load(y, 0), none, sv, none));
+    a1 = f64x2.add(a1, lanes(op, v128.load(x, 16), v128.load(y, 16), none, sv, none));
+    a2 = f64x2.add(a2, lanes(op, v128.load(x, 32), v128.load(y, 32), none, sv, none));
+    a3 = f64x2.add(a3, lanes(op, v128.load(x, 48), v128.load(y, 48), none, sv, none));
+    a4 = f64x2.add(a4, lanes(op, v128.load(x, 64), v128.load(y, 64), none, sv, none));
+    a5 = f64x2.add(a5, lanes(op, v128.load(x, 80), v128.load(y, 80), none, sv, none));
+    a6 = f64x2.add(a6, lanes(op, v128.load(x, 96), v128.load(y, 96), none, sv, none));
+    a7 = f64x2.add(a7, lanes(op, v128.load(x, 112), v128.load(y, 112), none, sv, none));
   }
-  return sum;
+  v128.store(ACC, a0, 0); v128.store(ACC, a1, 16); v128.store(ACC, a2, 32); v128.store(ACC, a3, 48);
+  v128.store(ACC, a4, 64); v128.store(ACC, a5, 80); v128.store(ACC, a6, 96); v128.store(ACC, a7, 112);
+}
+
+function addRowsMse(x: usize, y: usize, s: f64, block: i32): void {
+  addRowsOf(MSE, x, y, s, block);
+}
+function addRowsL1(x: usize, y: usize, s: f64, block: i32): void {
+  addRowsOf(L1, x, y, s, block);
+}
+function addRowsSmoothL1(x: usize, y: usize, s: f64, block: i32): void {
+  addRowsOf(SMOOTH_L1, x, y, s, block);
+}
+function addRowsHuber(x: usize, y: usize, s: f64, block: i32): void {
+  addRowsOf(HUBER, x, y, s, block);
+}
+
+/** op's results over whole rows at x, y (op < 0: the values at x themselves) into acc[0]. */
+function addRowsFor(op: i32, x: usize, y: usize, s: f64, block: i32): void {
+  switch (op) {
+    case MSE: addRowsMse(x, y, s, block); break;
+    case L1: addRowsL1(x, y, s, block); break;
+    case SMOOTH_L1: addRowsSmoothL1(x, y, s, block); break;
+    case HUBER: addRowsHuber(x, y, s, block); break;
+    default: addRows(x, block);
+  }
 }
 
 // ---- Tensor.sum() of float64: ATen's cascade_sum with 4 lanes (../../numerics.ts atenRowSum) ----
@@ -223,18 +266,22 @@ function addLevel(to: i32, from: i32, clear: bool): void {
   }
 }
 
-/** Adds the next `count` values, at ptr; after the last chunk, returns the sum (else 0). */
-export function sumChunk(ptr: usize, count: i32): f64 {
+/**
+ * multi_row_sum over the chunk's whole rows (the next `count` values; op's results over x and y,
+ * or for op < 0 the values at x): level steps of rows into acc[0], carried up a level at each
+ * step's end.
+ */
+function sumRowsOf(op: i32, x: usize, y: usize, s: f64, count: i32): void {
   const levelStep = 1 << sumLevelPower;
   const levelMask = levelStep - 1;
   const chunkStart = sumSeen;
   sumSeen += count;
-  // multi_row_sum: the chunk's whole rows into acc[0], carried up a level at each level step's end
   const rowsEnd = min(sumRows, sumSeen / WIDTH);
   let row = sumRowsDone;
   while (row < rowsEnd) {
     const block = min(rowsEnd - row, levelStep - (row & levelMask));
-    addRows(ptr + (<usize>(row * WIDTH - chunkStart) << 3), block);
+    const at = <usize>(row * WIDTH - chunkStart) << 3;
+    addRowsFor(op, x + at, y + at, s, block);
     row += block;
     if ((row & levelMask) == 0) {
       for (let level = 1; level < LEVELS; level++) {
@@ -244,7 +291,10 @@ export function sumChunk(ptr: usize, count: i32): f64 {
     }
   }
   sumRowsDone = row;
-  if (sumSeen < sumLength) return 0;
+}
+
+/** The sum, once every row is in: ptr holds the last chunk (from the call's element chunkStart), whose values after the last whole row it reads. */
+function sumFinish(ptr: usize, chunkStart: i32): f64 {
   if (sumLength < 4) {
     // a row shorter than one vector: the scalar row_sum (one lane: its tail into the first of the ILP accumulators)
     let t: f64 = 0;
@@ -275,6 +325,13 @@ export function sumChunk(ptr: usize, count: i32): f64 {
   total += f64x2.extract_lane(l1, 0);
   total += f64x2.extract_lane(l1, 1);
   return <f64>0 + total;
+}
+
+/** Adds the next `count` values, at ptr; after the last chunk, returns the sum (else 0). */
+export function sumChunk(ptr: usize, count: i32): f64 {
+  const chunkStart = sumSeen;
+  sumRowsOf(-1, ptr, ptr, 0, count);
+  return sumSeen < sumLength ? 0 : sumFinish(ptr, chunkStart);
 }
 
 /** Tensor.sum() of `length` contiguous float64 values at ptr, in one chunk. */
