@@ -15,7 +15,7 @@ import { runInNewContext } from 'node:vm';
 import { useAllocatorWarmup } from '../ts/allocator.ts';
 import { LOSSES, optionName, type LossDomain, type LossEntry, type LossStem, type ValueKind } from '../ts/losses/registry.ts';
 import type { IndexTensor, Tensor } from '../ts/tensor.ts';
-import { useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
+import { float32KernelBuild, useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
 import { useThreads } from '../ts/wasm/threads.ts';
 import { progress } from './lib/progress.ts';
 import type { TorchWorker } from './lib/torch-worker.ts';
@@ -277,7 +277,7 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
       ? `torch ${worker.hello.torch} (Python ${worker.hello.python}), CPU capability ${worker.hello.cpu_capability}, torch 1t = 1 thread, torch all = ${worker.hello.max_threads} threads, port all = useThreads(${worker.hello.max_threads}) (the float32 kernels' elementwise work)`
       : `torch columns empty: ${torch.why}`,
     tfjs.tf ? `TensorFlow.js ${tfjs.tf.version_core} (cpu backend)` : `tfjs column empty: ${tfjs.why}`,
-    `Node ${process.version}; float32 ports: ${options.jsLoops ? 'JS loops' : 'WebAssembly kernels'}; allocator warm-up ${options.coldAllocator ? 'off' : 'on'}`,
+    `Node ${process.version}; float32 ports: ${options.jsLoops ? 'JS loops' : `WebAssembly kernels${float32KernelBuild() === 'fma' ? ' (relaxed-SIMD FMA)' : ''}`}; allocator warm-up ${options.coldAllocator ? 'off' : 'on'}`,
   ];
   for (const line of ranAgainst) log(line);
   const repeatsFor = (n: number) => (n >= 1e7 ? 3 : n >= 1e6 ? 5 : options.repeats);

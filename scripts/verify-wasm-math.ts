@@ -7,11 +7,61 @@
 // arguments round otherwise than V8 and the largest error in ULPs; exits 1 if any result is off by
 // a whole ULP or more (not faithful).
 // --fn exp,log1p-unit,log,log1p,log-ge1 picks some; about four minutes for all.
+//
+// --fma instead compares the kernels' two builds (ts/wasm/float32-kernels.ts KernelBuild) bit for
+// bit on every one of the 2^32 float32 bit patterns, in SLEEF's expf and logf (one vector and two at
+// a time): the relaxed-SIMD build's fused multiply-adds against the plain build's float64
+// emulation; exits 1 at any difference, 2 where relaxed SIMD's multiply-add is not fused here.
 
 import { parseArgs } from 'node:util';
-import { float32Kernels, type Elementary } from '../ts/wasm/float32-kernels.ts';
+import { float32Kernels, loadFloat32Kernels, type Elementary } from '../ts/wasm/float32-kernels.ts';
 
-const { values: opts } = parseArgs({ options: { from: { type: 'string' }, to: { type: 'string' }, fn: { type: 'string' } } });
+const { values: opts } = parseArgs({
+  options: { from: { type: 'string' }, to: { type: 'string' }, fn: { type: 'string' }, fma: { type: 'boolean' } },
+});
+if (opts.fma) process.exit(compareBuilds());
+
+/** --fma: the two builds' SLEEF expf / logf on every float32 bit pattern. */
+function compareBuilds(): number {
+  const plain = loadFloat32Kernels('plain');
+  const fma = loadFloat32Kernels('fma');
+  if (!plain || !fma) {
+    process.stderr.write(
+      `verify:wasm-math --fma: ${plain ? "relaxed SIMD's multiply-add is not fused here" : 'WebAssembly SIMD is not available'}\n`,
+    );
+    return 2;
+  }
+  const chunk = 1 << 20;
+  const patterns = new Uint32Array(chunk);
+  const values = new Float32Array(patterns.buffer);
+  let differ = 0;
+  const names: Elementary[] = (opts.fn?.split(',') as Elementary[] | undefined) ?? [
+    'sleef-expf',
+    'sleef-logf',
+    'sleef-expf-pair',
+    'sleef-logf-pair',
+  ];
+  for (const name of names) {
+    const started = performance.now();
+    let count = 0;
+    for (let start = 0; start < 2 ** 32; start += chunk) {
+      for (let i = 0; i < chunk; i++) patterns[i] = start + i;
+      const a = new Uint32Array(plain.elementary(name, values).buffer);
+      const b = new Uint32Array(fma.elementary(name, values).buffer);
+      for (let i = 0; i < chunk; i++) {
+        if (a[i] === b[i]) continue;
+        if (count++ < 5)
+          process.stdout.write(
+            `${name}(bits 0x${patterns[i]!.toString(16)}): plain 0x${a[i]!.toString(16)}, fma 0x${b[i]!.toString(16)}\n`,
+          );
+      }
+    }
+    const seconds = ((performance.now() - started) / 1000).toFixed(0);
+    process.stdout.write(`${name}: 2^32 arguments, ${count} differ between the plain and the relaxed-SIMD build, ${seconds} s\n`);
+    differ += count;
+  }
+  return differ === 0 ? 0 : 1;
+}
 const kernels = float32Kernels();
 if (!kernels) {
   process.stderr.write('verify:wasm-math: WebAssembly SIMD is not available\n');

@@ -11,8 +11,11 @@
 // returns null), which compute the same values, and the module never holds more than that.
 
 import { KERNELS_WASM_BASE64 } from './kernels-binary.ts';
+import { KERNELS_FMA_WASM_BASE64 } from './kernels-fma-binary.ts';
+import { relaxedSimdFused } from './module.ts';
 import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
 import { THREADS_FROM, parallelCall, threadPool } from './threads.ts';
+import { float64Kernels } from './float64-kernels.ts';
 import { meanOf } from '../numerics.ts';
 import type { Reduction } from '../loss-args.ts';
 import { makeTensor } from '../reduction.ts';
@@ -146,11 +149,14 @@ export function useKernelArenaCap(bytes: number = ARENA_CAP_BYTES): number {
 
 export class Float32Kernels {
   readonly exports: KernelExports;
+  /** Which build of the module this is (see KernelBuild). */
+  readonly build: KernelBuild;
   private readonly base: number;
   private top = 0;
 
-  constructor(exports: KernelExports) {
+  constructor(exports: KernelExports, build: KernelBuild = 'plain') {
     this.exports = exports;
+    this.build = build;
     this.base = exports.heapBase();
     if (CHUNK % (exports.SUM_CHUNK_ALIGN.value as number) !== 0) throw new Error('CHUNK must be a multiple of SUM_CHUNK_ALIGN');
   }
@@ -554,11 +560,33 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-/** A fresh instance of the kernels (its own memory), or null where WebAssembly SIMD is unavailable. */
-export function loadFloat32Kernels(): Float32Kernels | null {
+/**
+ * The module's two builds of the same source, which return the same floats:
+ * - 'fma': compiled with relaxed SIMD (../kernels-fma-binary.ts), SLEEF's fused multiply-adds
+ *   (torch's vfmadd*ps under avx2 / avx512) each one f32x4.relaxed_madd. Relaxed SIMD lets the
+ *   engine round that once or twice (it is fused on x86 with FMA3 and on ARM, not on x86 without
+ *   it), and only the fused one is torch's: so this build runs only where ./module.ts
+ *   relaxedSimdFused() has validated relaxed SIMD (on Node 20 after enabling its V8 flag) and proven
+ *   the fused rounding on this machine. exp and log cost about a quarter of the plain build's.
+ * - 'plain': baseline WebAssembly SIMD (../kernels-binary.ts), each FMA emulated in float64 halves:
+ *   everywhere else.
+ */
+export type KernelBuild = 'plain' | 'fma';
+
+/** The build the ports load: 'fma' where relaxedSimdFused(), else 'plain'. */
+export function preferredKernelBuild(): KernelBuild {
+  return relaxedSimdFused() ? 'fma' : 'plain';
+}
+
+/**
+ * A fresh instance of the kernels (its own memory) of `build` (by default the preferred one), or
+ * null where WebAssembly SIMD is unavailable (and for 'fma' where relaxedSimdFused() is false).
+ */
+export function loadFloat32Kernels(build: KernelBuild = preferredKernelBuild()): Float32Kernels | null {
+  if (build === 'fma' && !relaxedSimdFused()) return null;
   try {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64)), {});
-    return new Float32Kernels(instance.exports as unknown as KernelExports);
+    const bytes = decodeBase64(build === 'fma' ? KERNELS_FMA_WASM_BASE64 : KERNELS_WASM_BASE64);
+    return new Float32Kernels(new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as KernelExports, build);
   } catch {
     return null;
   }
@@ -566,16 +594,43 @@ export function loadFloat32Kernels(): Float32Kernels | null {
 
 let kernels: Float32Kernels | null | undefined;
 let enabled = true;
+/** 'auto' (the preferred build), or the build tests and the bench force; TORCH_PARITY_WASM_BUILD=plain in the environment forces the plain one. */
+let buildChoice: KernelBuild | 'auto' =
+  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.TORCH_PARITY_WASM_BUILD === 'plain'
+    ? 'plain'
+    : 'auto';
 
 /** The kernels the ports use, or null where WebAssembly SIMD is unavailable (or switched off): then the JS loops run. */
 export function float32Kernels(): Float32Kernels | null {
   if (!enabled) return null;
-  if (kernels === undefined) kernels = loadFloat32Kernels();
+  if (kernels === undefined) kernels = buildChoice === 'auto' ? loadFloat32Kernels() : loadFloat32Kernels(buildChoice);
   return kernels;
+}
+
+/** Which build float32Kernels() runs ('fma' or 'plain'), or null where it is null (no WebAssembly SIMD, or switched off). */
+export function float32KernelBuild(): KernelBuild | null {
+  return float32Kernels()?.build ?? null;
+}
+
+/**
+ * Forces a build of the kernels ('plain', or 'fma', which throws where relaxedSimdFused() is false),
+ * or 'auto' again; returns the previous choice. Tests run the kernels under both; the bench's
+ * --plain-wasm times the plain one.
+ */
+export function useFloat32KernelBuild(build: KernelBuild | 'auto'): KernelBuild | 'auto' {
+  if (build === 'fma' && !relaxedSimdFused())
+    throw new Error("useFloat32KernelBuild('fma'): relaxed SIMD's multiply-add is not fused here");
+  const previous = buildChoice;
+  if (build !== buildChoice) kernels = undefined;
+  buildChoice = build;
+  return previous;
 }
 
 /** The kernels for an op that computes in `dtype`: float32 only (float64 runs the JS loops). */
 export function kernelsFor(dtype: DType): Float32Kernels | null {
+  // float64: ./float64-kernels.ts, whose tryRun / tryRunBoth (all a port calls on what it gets for
+  // float64) take the same calls and return null for the ops it lacks
+  if (dtype === 'float64') return enabled ? (float64Kernels() as unknown as Float32Kernels | null) : null;
   return dtype === 'float32' ? float32Kernels() : null;
 }
 

@@ -65,3 +65,59 @@ export class Arena {
     return memory.buffer;
   }
 }
+
+// ---- relaxed SIMD's fused multiply-add ----
+// f32x4.relaxed_madd(a, b, c) is a * b + c rounded once where the hardware fuses it (x86 with FMA3,
+// ARM) and rounded twice elsewhere (x86 without FMA3): relaxed SIMD lets the engine choose. A module
+// built with `--enable relaxed-simd` that needs torch's fused results (vfmadd under avx2) may be
+// used only where the probe below proves the fused one. Node 20's V8 validates relaxed SIMD only
+// after `--experimental-wasm-relaxed-simd` (Node 22+ and Chrome 114+ have it by default): the flag
+// is set through process.getBuiltinModule (no static node: import, the library is bundled for
+// browsers), which changes nothing else.
+
+/** (a, b, c) => lane 0 of f32x4.relaxed_madd (export m) / relaxed_nmadd (export n) of the splats. */
+const PROBE_BODY = (op: number) => [20, 0, 0x20, 0, 0xfd, 0x13, 0x20, 1, 0xfd, 0x13, 0x20, 2, 0xfd, 0x13, 0xfd, op, 2, 0xfd, 0x1f, 0, 0x0b];
+const RELAXED_PROBE = new Uint8Array([
+  ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
+  ...[1, 8, 1, 0x60, 3, 0x7d, 0x7d, 0x7d, 1, 0x7d], // type (f32, f32, f32) -> f32
+  ...[3, 3, 2, 0, 0], // two functions of it
+  ...[7, 9, 2, 1, 0x6d, 0, 0, 1, 0x6e, 0, 1], // exports m, n
+  ...[10, 43, 2, ...PROBE_BODY(0x85), ...PROBE_BODY(0x86)], // relaxed_madd (0xfd 0x105), relaxed_nmadd (0xfd 0x106)
+]);
+
+const A = Math.fround(1 + 2 ** -12); // A * A = 1 + 2^-11 + 2^-24: a float32 rounding midpoint
+/** [fn, a, b, c, the fused result]: each differs rounded twice (and as float64 then float32 for the 2^-80 ones). */
+const FUSED_CASES: [fn: 'm' | 'n', a: number, b: number, c: number, fused: number][] = [
+  ['m', A, A, -(1 + 2 ** -11), 2 ** -24],
+  ['m', A, A, 2 ** -80, 1 + 2 ** -11 + 2 ** -23],
+  ['m', -A, A, -(2 ** -80), -(1 + 2 ** -11 + 2 ** -23)],
+  ['m', A, -A, 1 + 2 ** -11, -(2 ** -24)],
+  ['n', A, A, 1 + 2 ** -11, -(2 ** -24)],
+  ['n', A, -A, -(1 + 2 ** -11), 2 ** -24],
+];
+
+let relaxedFused: boolean | undefined;
+
+/** Whether relaxed SIMD validates (after enabling it on Node 20) and f32x4.relaxed_madd / relaxed_nmadd round once here. */
+export function relaxedSimdFused(): boolean {
+  relaxedFused ??= probeRelaxedFused();
+  return relaxedFused;
+}
+
+function probeRelaxedFused(): boolean {
+  try {
+    if (!WebAssembly.validate(RELAXED_PROBE)) {
+      type V8 = { setFlagsFromString(flags: string): void };
+      const node = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+      (node?.getBuiltinModule?.('node:v8') as V8 | undefined)?.setFlagsFromString('--experimental-wasm-relaxed-simd');
+      if (!WebAssembly.validate(RELAXED_PROBE)) return false;
+    }
+    const probe = new WebAssembly.Instance(new WebAssembly.Module(RELAXED_PROBE), {}).exports as Record<
+      'm' | 'n',
+      (a: number, b: number, c: number) => number
+    >;
+    return FUSED_CASES.every(([fn, a, b, c, fused]) => Object.is(probe[fn](a, b, c), fused));
+  } catch {
+    return false;
+  }
+}

@@ -1,4 +1,6 @@
-// AssemblyScript, compiled by `npm run build:wasm` into ../kernels-binary.ts: the float32 hot loops
+// wasm-variant: fma
+// AssemblyScript, compiled by `npm run build:wasm` into ../kernels-binary.ts (and, with relaxed SIMD,
+// ../kernels-fma-binary.ts: the line above asks for it): the float32 hot loops
 // of the ports as WebAssembly SIMD. Each f32x4 operation is one float32 tensor op of ATen's, in
 // ATen's order, so every lane rounds where torch rounds; the formulas, and the torch source they
 // mirror, are documented in ../../losses/*.ts, whose JS loops compute the same ops (for float64,
@@ -316,6 +318,7 @@ const ROUNDER23: usize = memory.data<f32>([12582912]); // 1.5 * 2^23: adding it 
 /** SLEEF xexpf (Sleef_expf8_u10) of four float32 lanes: ../../libm.ts sleefExpf. */
 // @ts-ignore: decorator
 @inline function sleefExp32(d: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return sleefExp32Fused(d);
   const t = f32x4.add(f32x4.mul(d, k(SLEEF_R_LN2F)), k(ROUNDER23));
   const q = f32x4.sub(t, k(ROUNDER23));
   const s0 = f32x4.add(f32x4.mul(q, k(SLEEF_MINUS_L2UF)), d);
@@ -334,6 +337,10 @@ let expPairSecond: v128 = f32x4.splat(0);
  */
 // @ts-ignore: decorator
 @inline function sleefExpPair(d: v128, e: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    expPairSecond = sleefExp32Fused(e);
+    return sleefExp32Fused(d);
+  }
   const td = f32x4.add(f32x4.mul(d, k(SLEEF_R_LN2F)), k(ROUNDER23));
   const te = f32x4.add(f32x4.mul(e, k(SLEEF_R_LN2F)), k(ROUNDER23));
   const qd = f32x4.sub(td, k(ROUNDER23));
@@ -387,6 +394,7 @@ const SLEEF_LOG_ROUNDER: usize = memory.data<f64>([201326592]);
 /** SLEEF xlogf_u1 (Sleef_logf8_u10) of four float32 lanes: ../../libm.ts sleefLogf. */
 // @ts-ignore: decorator
 @inline function sleefLog32(d0: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return sleefLog32Fused(d0);
   const o = f32x4.lt(d0, k(SMALLEST_NORMAL));
   const d = v128.bitselect(f32x4.mul(d0, k(SLEEF_TWO64)), d0, o);
   let e = i32x4.sub(v128.and(i32x4.shr_u(f32x4.mul(d, k(SLEEF_INV075)), 23), k(BYTE)), k(FLOAT32_BIAS));
@@ -449,6 +457,10 @@ let logPairSecond: v128 = f32x4.splat(0);
 /** sleefLog32 of two vectors, sleefLog32's statements for each in turn (A, B): the first returned, the second in logPairSecond. */
 // @ts-ignore: decorator
 @inline function sleefLogPair(d0A: v128, d0B: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    logPairSecond = sleefLog32Fused(d0B);
+    return sleefLog32Fused(d0A);
+  }
   const oA = f32x4.lt(d0A, k(SMALLEST_NORMAL));
   const oB = f32x4.lt(d0B, k(SMALLEST_NORMAL));
   const dA = v128.bitselect(f32x4.mul(d0A, k(SLEEF_TWO64)), d0A, oA);
@@ -533,6 +545,89 @@ let logPairSecond: v128 = f32x4.splat(0);
   rB = v128.bitselect(k(NAN), rB, v128.or(f32x4.lt(dB, k(ZERO)), f32x4.ne(dB, dB)));
   logPairSecond = v128.bitselect(k(NEG_INF), rB, f32x4.eq(dB, k(ZERO)));
   return v128.bitselect(k(NEG_INF), rA, f32x4.eq(dA, k(ZERO)));
+}
+
+// ---- SLEEF's expf / logf with the hardware's fused multiply-add (the relaxed-SIMD build) ----
+// Built with `--enable relaxed-simd` (ASC_FEATURE_RELAXED_SIMD) into ../kernels-fma-binary.ts, which
+// ../float32-kernels.ts loads only where ../module.ts relaxedSimdFused() has proven that
+// f32x4.relaxed_madd / relaxed_nmadd round once (x86 with FMA3, ARM), so each vfmadd*ps of SLEEF is
+// one f32x4 instruction: ../../libm.ts sleefExpf / sleefLogf op for op (the plain build's float64
+// emulation above returns the same floats; `npm run verify:wasm-math -- --fma` compares the two builds
+// over every float32 argument). The plain build never compiles these (the branches are static, and
+// its constants are 0: its binary is byte for byte what it was before this build existed).
+
+const SLEEF_MINUS_L2LF32: usize = ASC_FEATURE_RELAXED_SIMD ? memory.data<f32>([-0.000001428606765330187]) : 0; // -0x35bfbe8e
+/** E0 ... E4 and 0.5 as float32. */
+const SLEEF_E32: usize = ASC_FEATURE_RELAXED_SIMD ? memory.data<f32>([0.00019852761761285365, 0.0013930435525253415, 0.008333360776305199, 0.041666485369205475, 0.1666666716337204, 0.5]) : 0;
+/** LN2_HI, LN2_LO, L0, L1, L2 as float32. */
+const SLEEF_LOG32: usize = ASC_FEATURE_RELAXED_SIMD ? memory.data<f32>([0.6931471824645996, -1.9046542121259336e-9, 0.3027294874191284, 0.39961081743240356, 0.666669487953186]) : 0;
+
+/** fma(a, b, c) rounded once (only where relaxed_madd is fused: the relaxed-SIMD build). */
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  return f32x4.relaxed_madd(a, b, c);
+}
+
+// @ts-ignore: decorator
+@inline function sleefE32(i: i32): v128 {
+  return k(SLEEF_E32 + (<usize>i << 2));
+}
+
+// @ts-ignore: decorator
+@inline function sleefL32(i: i32): v128 {
+  return k(SLEEF_LOG32 + (<usize>i << 2));
+}
+
+/** sleefExp32 with fused multiply-adds: ../../libm.ts sleefExpf. */
+// @ts-ignore: decorator
+@inline function sleefExp32Fused(d: v128): v128 {
+  const t = f32x4.add(f32x4.mul(d, k(SLEEF_R_LN2F)), k(ROUNDER23));
+  const q = f32x4.sub(t, k(ROUNDER23));
+  let s = madd(q, k(SLEEF_MINUS_L2UF), d);
+  s = madd(q, k(SLEEF_MINUS_L2LF32), s);
+  let u = madd(sleefE32(0), s, sleefE32(1));
+  u = madd(u, s, sleefE32(2));
+  u = madd(u, s, sleefE32(3));
+  u = madd(u, s, sleefE32(4));
+  u = madd(u, s, sleefE32(5));
+  u = f32x4.add(k(ONE), madd(f32x4.mul(s, s), u, s));
+  return sleefExpRange(sleefExpScale(u, t), d);
+}
+
+/** sleefLog32 with fused multiply-adds: ../../libm.ts sleefLogf (ny = +0 left out, as sleefLog32 says). */
+// @ts-ignore: decorator
+@inline function sleefLog32Fused(d0: v128): v128 {
+  const o = f32x4.lt(d0, k(SMALLEST_NORMAL));
+  const d = v128.bitselect(f32x4.mul(d0, k(SLEEF_TWO64)), d0, o);
+  let e = i32x4.sub(v128.and(i32x4.shr_u(f32x4.mul(d, k(SLEEF_INV075)), 23), k(BYTE)), k(FLOAT32_BIAS));
+  const m = i32x4.add(d, i32x4.shl(i32x4.neg(e), 23));
+  e = i32x4.sub(e, v128.and(o, k(SIXTY_FOUR)));
+  const ef = f32x4.convert_i32x4_s(e);
+  const sx0 = f32x4.mul(sleefL32(0), ef);
+  let sy = madd(sleefL32(1), ef, madd(sleefL32(0), ef, f32x4.neg(sx0)));
+  const nx = f32x4.add(k(MINUS_ONE), m);
+  const dx = f32x4.add(k(ONE), m);
+  const v = f32x4.sub(dx, k(ONE));
+  const dy = f32x4.add(f32x4.sub(k(ONE), f32x4.sub(dx, v)), f32x4.sub(m, v));
+  const t = f32x4.div(k(ONE), dx);
+  const xx = f32x4.mul(nx, t);
+  const u = madd(t, nx, f32x4.neg(xx));
+  const w = f32x4.relaxed_nmadd(dy, t, f32x4.relaxed_nmadd(dx, t, k(ONE)));
+  const xy = madd(xx, w, u);
+  const x2 = f32x4.mul(xx, xx);
+  const p = madd(madd(sleefL32(2), x2, sleefL32(3)), x2, sleefL32(4));
+  const ax = f32x4.mul(xx, k(TWO));
+  const ay = f32x4.mul(xy, k(TWO));
+  let ss = f32x4.add(sx0, ax);
+  sy = f32x4.add(f32x4.add(f32x4.add(f32x4.sub(sx0, ss), ax), sy), ay);
+  const sx = ss;
+  const b = f32x4.mul(f32x4.mul(x2, xx), p);
+  ss = f32x4.add(sx, b);
+  sy = f32x4.add(f32x4.add(f32x4.sub(sx, ss), b), sy);
+  let r = f32x4.add(ss, sy);
+  r = v128.bitselect(k(INF), r, f32x4.eq(d, k(INF)));
+  r = v128.bitselect(k(NAN), r, v128.or(f32x4.lt(d, k(ZERO)), f32x4.ne(d, d)));
+  return v128.bitselect(k(NEG_INF), r, f32x4.eq(d, k(ZERO)));
 }
 
 // glibc expf (e_expf.c): 2^(i/32) (e_exp2f_data.c, its i << 47 put back), 32 / ln 2, the shift
@@ -1709,6 +1804,7 @@ function fma32Scalar(a: f32, b: f32, c: f32): f32 {
  */
 // @ts-ignore: decorator
 @inline function fusedBackward(e: v128, s: v128, g: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_nmadd(e, s, g); // -(e s) + g, rounded once
   const n = f32x4.neg(e);
   const lo = fma64(low64(n), low64(s), low64(g));
   const hi = fma64(high64(n), high64(s), low64(highHalf(g)));
