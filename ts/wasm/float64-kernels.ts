@@ -18,7 +18,7 @@ import type { KernelCall, Op } from './float32-kernels.ts';
 import type { RowColOperand } from '../broadcast.ts';
 import type { Reduction } from '../loss-args.ts';
 import { makeTensor } from '../reduction.ts';
-import type { FloatArray, Tensor } from '../tensor.ts';
+import { allocate, type FloatArray, type Tensor } from '../tensor.ts';
 
 type Args = [op: number, x: number, y: number, g: number, gStep: number, gValue: number, out: number, count: number, s: number, a: number];
 
@@ -121,7 +121,7 @@ export class Float64Kernels {
     const gStep = g ? 1 : 0;
     const s = call.scalar ?? 0;
     const { elementwise, elementwiseSum, sumBegin, sumChunk } = this.exports;
-    const collect = reduction === 'none' ? new Float64Array(n) : null;
+    const collect = reduction === 'none' ? (allocate('float64', n) as Float64Array) : null; // allocate: ../allocator.ts's warm-up
     const outView = heap.subarray(out / 8, out / 8 + CHUNK64);
     if (!collect) sumBegin(n);
     let sum = !collect && n === 0 ? sumChunk(out, 0) : 0;
