@@ -518,8 +518,27 @@ export function cosineEmbeddingLoss(
   options?: CosineEmbeddingOptions,
 ): Tensor {
   const p = plan(OP, { input1, input2, target }, options);
+  const losses = rowLosses32(p);
+  if (losses) return applyReduction(losses, p.O, p.reduction, p.dtype, p.lanes, useDType(p.dtype));
   const f = forward(p);
   return applyReduction(f.losses, p.O, p.reduction, p.dtype, p.lanes, p.r);
+}
+
+/**
+ * float32 of one shape reduced over the last dim with a float32 target per row: the row sums and
+ * cosAndLosses' chain per row in WebAssembly SIMD (../wasm/assembly/vectors.ts cosineRowSums,
+ * cosineLosses: the same ops, so the same values), one loss per row; null otherwise.
+ */
+function rowLosses32(p: Plan): Float32Array | null {
+  const t = p.target;
+  if (p.dtype !== 'float32' || !(t.data instanceof Float32Array) || !sameShape(t.shape, p.C) || !sameShape(p.O, p.C)) return null;
+  if (!oneShapeRows(p)) return null;
+  const shape = p.input1.shape;
+  const D = shape[shape.length - 1]!;
+  const k = vectorKernels();
+  if (!k?.cosineRows(D, p.lanes)) return null;
+  const rows = p.input1.data.length / D;
+  return k.cosineLosses(p.input1.data as Float32Array, p.input2.data as Float32Array, rows, D, p.lanes, EPSILON, t.data, p.margin);
 }
 
 /**

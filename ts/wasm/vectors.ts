@@ -63,6 +63,7 @@ export interface VectorExports extends ModuleExports {
     mag2: number,
     eps: number,
   ): void;
+  cosineLosses(prodSum: number, mag1: number, mag2: number, t: number, rows: number, margin: number, out: number): void;
   cosineRowGrads(x1: number, x2: number, rows: number, D: number, gM1: number, gM2: number, gPs: number, g1: number, g2: number): void;
 }
 
@@ -368,12 +369,49 @@ export class VectorKernels {
     lanes: number,
     eps: number,
   ): { prodSum: Float32Array; mag1: Float32Array; mag2: Float32Array } | null {
+    const at = this.rowSums(x1, x2, rows, D, lanes, eps, 0);
+    if (at === null) return null;
+    const heap = this.heap();
+    const [ps, m1, m2] = at;
+    return {
+      prodSum: heap.subarray(ps / 4, ps / 4 + rows),
+      mag1: heap.subarray(m1 / 4, m1 / 4 + rows),
+      mag2: heap.subarray(m2 / 4, m2 / 4 + rows),
+    };
+  }
+
+  /**
+   * cosine_embedding_loss's losses, one per row, of `rows` rows of D values (cosineRows(D, lanes)
+   * must hold) with one float32 target per row, into one new array; null past the cap.
+   */
+  cosineLosses(
+    x1: Float32Array,
+    x2: Float32Array,
+    rows: number,
+    D: number,
+    lanes: number,
+    eps: number,
+    t: Float32Array,
+    margin: number,
+  ): Float32Array | null {
+    const at = this.rowSums(x1, x2, rows, D, lanes, eps, 2);
+    if (at === null) return null;
+    const [ps, m1, m2, pt, po] = at;
+    const heap = this.heap();
+    heap.set(t, pt! / 4);
+    this.exports.cosineLosses(ps, m1, m2, pt!, rows, margin, po!);
+    return heap.slice(po! / 4, po! / 4 + rows);
+  }
+
+  /** The three row sums of all rows in the module (and `extra` more arrays of `rows` floats): their addresses, or null past the cap. */
+  private rowSums(x1: Float32Array, x2: Float32Array, rows: number, D: number, lanes: number, eps: number, extra: number): number[] | null {
     this.arena.reset();
     const per = Math.max(1, Math.floor(CHUNK / D));
     const length = per * D;
     const [p1, p2] = [this.floats(length), this.floats(length)];
-    const [ps, m1, m2] = [this.floats(rows), this.floats(rows), this.floats(rows)];
+    const sums = Array.from({ length: 3 + extra }, () => this.floats(rows));
     if (!this.arena.fits(this.cap)) return null;
+    const [ps, m1, m2] = sums as [number, number, number];
     const heap = this.heap();
     const run = this.exports.cosineRowSums;
     for (let n0 = 0; n0 < rows; n0 += per) {
@@ -383,11 +421,7 @@ export class VectorKernels {
       heap.set(x2.subarray(from, to), p2 / 4);
       run(p1, p2, count, D, lanes, ps + n0 * 4, m1 + n0 * 4, m2 + n0 * 4, eps);
     }
-    return {
-      prodSum: heap.subarray(ps / 4, ps / 4 + rows),
-      mag1: heap.subarray(m1 / 4, m1 / 4 + rows),
-      mag2: heap.subarray(m2 / 4, m2 / 4 + rows),
-    };
+    return sums;
   }
 
   /**

@@ -383,6 +383,23 @@ export function cosineRowSums(x1: usize, x2: usize, rows: i32, D: i32, lanes: i3
 }
 
 /**
+ * Each row's loss from its sums (cosAndLosses): denom = sqrt(mag1 * mag2), cos = prod_sum / denom,
+ * (t == 1 ? 1 - cos : 0) + (t == -1 ? max(cos - margin, 0) : 0) (NaN stays NaN), t the row's target.
+ */
+export function cosineLosses(prodSum: usize, mag1: usize, mag2: usize, t: usize, rows: i32, margin: f32, out: usize): void {
+  for (let n = 0; n < rows; n++) {
+    const at = <usize>n << 2;
+    const dn = sqrt<f32>(load<f32>(mag1 + at) * load<f32>(mag2 + at));
+    const cos = load<f32>(prodSum + at) / dn;
+    const tn = load<f32>(t + at);
+    const pos: f32 = tn == 1 ? <f32>1 - cos : 0;
+    const v: f32 = cos - margin;
+    const neg: f32 = tn == -1 ? (v < 0 ? <f32>0 : v) : 0;
+    store<f32>(out + at, pos + neg);
+  }
+}
+
+/**
  * input1's gradient g1 = (q1 + q1) + ps * x2, q1 = a1 * x1, and input2's g2 = (q2 + q2) + ps * x1,
  * q2 = a2 * x2, of `rows` rows of D values, each row's a1, a2, ps at gM1, gM2, gPs (rowGrads32).
  */
