@@ -47,6 +47,11 @@
 // log(1)); a state whose maximum is NaN or +inf takes the C++ formula term by term. When no
 // log_prob is NaN, +inf or above 1e30, the states that cannot matter (alpha's that cannot reach
 // the end in time, beta's the start cannot reach) are skipped, with the same results (bandSafe).
+// Where the WebAssembly module is on (../wasm/ctc.ts: ../wasm/assembly/ctc.ts, float32 four states or
+// four rows per f32x4 with glibc's expf / logf, float64 scalar with V8's fdlibm exp / log ported),
+// the forward and backward run there, with the same results bit for bit (test/wasm-ctc.test.ts);
+// the loops below are its reference and fallback (no WebAssembly, useFloat32Kernels(false), calls
+// beyond the module's memory cap).
 // The backward's beta rows are computed before the log-additions into grad (which read them row by
 // row, in the C++ loop's descending s). A backward whose arguments are bit for bit those of the last forward reuses
 // its log_alpha and nll, as autograd keeps _ctc_loss's outputs; otherwise it computes them again.
@@ -57,6 +62,7 @@ import { mean, sum, useDType, type Round } from '../numerics.ts';
 import { makeTensor } from '../reduction.ts';
 import { LossArgumentError, allocate, formatShape, numel, type DType, type FloatArray, type IndexTensor, type Tensor } from '../tensor.ts';
 import type { TorchRelease } from '../torch-version.ts';
+import { ctcBackward, ctcForward, sameInts32, type CtcCall } from '../wasm/ctc.ts';
 
 export interface CtcLossOptions extends CommonOptions {
   /** The blank label (default 0), an integer in [0, C). */
@@ -778,6 +784,9 @@ function alphas(p: Plan): Alphas {
   const stride = width + 1;
   const logAlpha = reusableAlphas(float32, N * T * stride);
   const nll = new Float64Array(N);
+  // the WebAssembly module (../wasm/ctc.ts), the same operations: where it is on and the call fits
+  const viaModule = ctcForward(moduleCall(p, stride), p.T <= 1e6, logAlpha, nll);
+  if (viaModule !== null) return { nll, logAlpha, stride, banded: viaModule };
   const lp = p.lp;
   const ext = new Int32Array(width);
   const a3 = new Int32Array(width);
@@ -803,6 +812,23 @@ function alphas(p: Plan): Alphas {
     nll[b] = tl === 0 ? -logAlpha[last]! : -logAddExp(logAlpha[last + 2 * tl]!, logAlpha[last + 2 * tl - 1]!, float32, r, true);
   }
   return { nll, logAlpha, stride, banded };
+}
+
+/** The plan's arrays as ../wasm/ctc.ts takes them. */
+function moduleCall(p: Plan, stride: number): CtcCall {
+  return {
+    float32: p.dtype === 'float32',
+    lp: p.lp as FloatArray,
+    T: p.T,
+    N: p.N,
+    C: p.C,
+    blank: p.blank,
+    labels: p.labels,
+    offsets: p.offsets,
+    inputLengths: p.inputLengths,
+    targetLengths: p.targetLengths,
+    stride,
+  };
 }
 
 /**
@@ -882,7 +908,7 @@ function cachedAlphas(p: Plan): ReturnType<typeof alphas> {
     sameInts(last.targetLengths, p.targetLengths) &&
     sameInts(last.labels, p.labels) &&
     sameInts(last.offsets, p.offsets) &&
-    sameInts(last.lpBits, bitsOf(p.lp))
+    (sameInts32(last.lpBits, bitsOf(p.lp)) ?? sameInts(last.lpBits, bitsOf(p.lp)))
   ) {
     return last.result;
   }
@@ -945,6 +971,8 @@ export function ctcLossBackward(
   }
   const float32 = p.dtype === 'float32';
   const grad = allocate(p.dtype, T * N * C);
+  if (ctcBackward(moduleCall(p, stride), banded, p.zeroInfinity, logAlpha, nll, gr, grad))
+    return makeTensor(grad, p.logProbsShape, p.dtype);
   const lp = p.lp;
   const width = stride - 1;
   const ext = new Int32Array(width);
