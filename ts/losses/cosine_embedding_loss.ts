@@ -57,7 +57,7 @@ import {
   type Tensor,
 } from '../tensor.ts';
 import { sumLanes, type TorchRelease } from '../torch-version.ts';
-import { vectorKernels, type CosineRowScalars } from '../wasm/vectors.ts';
+import { vectorKernels, type CosineRowRule, type CosineRowScalars } from '../wasm/vectors.ts';
 
 export interface CosineEmbeddingOptions extends CommonOptions {
   /** The margin for the target -1 pairs (torch's default 0). */
@@ -664,8 +664,13 @@ function rowsBackward(p: Plan, go: FloatArray, gMean: number): CosineEmbeddingGr
     // WebAssembly SIMD (../wasm/assembly/vectors.ts): per block of rows the sums, the same per-row chain here, the gradients
     const g1 = allocate(dtype, x1.length) as Float32Array;
     const g2 = allocate(dtype, x2.length) as Float32Array;
-    const scalars: CosineRowScalars = (n0, count, sums, out) =>
-      rowScalars(p, t, go, gMean, n0, n0 + count, n0, sums.prodSum, sums.mag1, sums.mag2, out.gM1, out.gM2, out.gPs);
+    // a float32 target per row: the chain in the module too (cosineRowScalars); else here (rowScalars)
+    const target = p.target.data;
+    const scalars: CosineRowScalars | CosineRowRule =
+      target instanceof Float32Array && sameShape(p.target.shape, p.O)
+        ? { target, go: p.reduction === 'none' ? go : null, g: gMean, margin: p.margin, strict: p.torch.clampMinGradZeroAtMin }
+        : (n0, count, sums, out) =>
+            rowScalars(p, t, go, gMean, n0, n0 + count, n0, sums.prodSum, sums.mag1, sums.mag2, out.gM1, out.gM2, out.gPs);
     if (k.cosineBackward(x1 as Float32Array, x2 as Float32Array, rows, D, lanes, EPSILON, scalars, g1, g2)) {
       return { input1: makeTensor(g1, shape, dtype), input2: makeTensor(g2, p.input2.shape, dtype) };
     }

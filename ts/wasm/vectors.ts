@@ -64,6 +64,20 @@ export interface VectorExports extends ModuleExports {
     eps: number,
   ): void;
   cosineLosses(prodSum: number, mag1: number, mag2: number, t: number, rows: number, margin: number, out: number): void;
+  cosineRowScalars(
+    prodSum: number,
+    mag1: number,
+    mag2: number,
+    t: number,
+    go: number,
+    rows: number,
+    g: number,
+    margin: number,
+    flags: number,
+    gM1: number,
+    gM2: number,
+    gPs: number,
+  ): void;
   cosineRowGrads(x1: number, x2: number, rows: number, D: number, gM1: number, gM2: number, gPs: number, g1: number, g2: number): void;
 }
 
@@ -72,6 +86,19 @@ export const CHUNK = 8192;
 
 /** The sums' lane counts the module takes (ATen's float32 sum lanes: avx2 8, avx512 16). */
 const SUM_LANES = [8, 16];
+
+/**
+ * The same per-row scalars computed in the module, for a float32 target per row: the gradient g,
+ * or (go given, reduction 'none') go's row value (rounded to float32 on the way in); strict: torch
+ * >= 2.14's clamp.
+ */
+export interface CosineRowRule {
+  readonly target: Float32Array;
+  readonly go: Float32Array | Float64Array | null;
+  readonly g: number;
+  readonly margin: number;
+  readonly strict: boolean;
+}
 
 /** The per-row scalars of cosine_embedding_loss's backward for rows n0 .. n0 + count - 1 (views indexed from 0). */
 export type CosineRowScalars = (
@@ -436,7 +463,7 @@ export class VectorKernels {
     D: number,
     lanes: number,
     eps: number,
-    scalars: CosineRowScalars,
+    scalars: CosineRowScalars | CosineRowRule,
     g1: Float32Array,
     g2: Float32Array,
   ): boolean {
@@ -444,23 +471,41 @@ export class VectorKernels {
     const per = Math.max(1, Math.floor(CHUNK / D));
     const length = per * D;
     const [p1, p2, o1, o2] = [this.floats(length), this.floats(length), this.floats(length), this.floats(length)];
-    const [ps, m1, m2, a1, a2, gp] = [0, 0, 0, 0, 0, 0].map(() => this.floats(per)) as [number, number, number, number, number, number];
+    const [ps, m1, m2, a1, a2, gp, pt, pg] = Array.from({ length: 8 }, () => this.floats(per)) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     if (!this.arena.fits(this.cap)) return false;
     const heap = this.heap();
     const view = (ptr: number, count: number) => heap.subarray(ptr / 4, ptr / 4 + count);
-    const { cosineRowSums, cosineRowGrads } = this.exports;
+    const e = this.exports;
+    const { cosineRowSums, cosineRowGrads, cosineRowScalars } = e;
+    const rule = typeof scalars === 'function' ? null : scalars;
+    const flags = rule ? (rule.strict ? (e.STRICT.value as number) : 0) | (rule.go ? (e.PER_ELEMENT.value as number) : 0) : 0;
     for (let n0 = 0; n0 < rows; n0 += per) {
       const count = Math.min(per, rows - n0);
       const [from, to] = [n0 * D, (n0 + count) * D];
       heap.set(x1.subarray(from, to), p1 / 4);
       heap.set(x2.subarray(from, to), p2 / 4);
       cosineRowSums(p1, p2, count, D, lanes, ps, m1, m2, eps);
-      scalars(
-        n0,
-        count,
-        { prodSum: view(ps, count), mag1: view(m1, count), mag2: view(m2, count) },
-        { gM1: view(a1, count), gM2: view(a2, count), gPs: view(gp, count) },
-      );
+      if (rule) {
+        heap.set(rule.target.subarray(n0, n0 + count), pt / 4);
+        if (rule.go) heap.set(rule.go.subarray(n0, n0 + count), pg / 4);
+        cosineRowScalars(ps, m1, m2, pt, pg, count, rule.g, rule.margin, flags, a1, a2, gp);
+      } else {
+        (scalars as CosineRowScalars)(
+          n0,
+          count,
+          { prodSum: view(ps, count), mag1: view(m1, count), mag2: view(m2, count) },
+          { gM1: view(a1, count), gM2: view(a2, count), gPs: view(gp, count) },
+        );
+      }
       cosineRowGrads(p1, p2, count, D, a1, a2, gp, o1, o2);
       g1.set(view(o1, to - from), from);
       g2.set(view(o2, to - from), from);

@@ -400,6 +400,35 @@ export function cosineLosses(prodSum: usize, mag1: usize, mag2: usize, t: usize,
 }
 
 /**
+ * rowsBackward's chain per row (rowScalars) from its sums to its magnitude and prod_sum gradients:
+ * g (the gradient `g`, or PER_ELEMENT go's row value), the where()s on the row's target t,
+ * clamp_min_ (STRICT: > 0, else >= 0), 1 - cos, the division, sqrt_ and the magnitudes' product.
+ */
+export function cosineRowScalars(
+  prodSum: usize, mag1: usize, mag2: usize, t: usize, go: usize, rows: i32, g: f32, margin: f32, flags: i32, gM1: usize, gM2: usize, gPs: usize,
+): void {
+  const strict = (flags & STRICT) != 0;
+  const perElement = (flags & PER_ELEMENT) != 0;
+  for (let n = 0; n < rows; n++) {
+    const at = <usize>n << 2;
+    const gn: f32 = perElement ? load<f32>(go + at) : g;
+    const tn = load<f32>(t + at);
+    const gPos: f32 = tn == 1 ? gn : 0;
+    const gNeg: f32 = tn == -1 ? gn : 0;
+    const m1 = load<f32>(mag1 + at);
+    const m2 = load<f32>(mag2 + at);
+    const dn = sqrt<f32>(m1 * m2);
+    const ps = load<f32>(prodSum + at);
+    const v: f32 = ps / dn - margin;
+    const gCos: f32 = ((strict ? v > 0 : v >= 0) ? gNeg : <f32>0) + -gPos;
+    store<f32>(gPs + at, gCos / dn);
+    const gm: f32 = (-gCos * (ps / dn / dn)) / (<f32>2 * dn);
+    store<f32>(gM1 + at, gm * m2);
+    store<f32>(gM2 + at, gm * m1);
+  }
+}
+
+/**
  * input1's gradient g1 = (q1 + q1) + ps * x2, q1 = a1 * x1, and input2's g2 = (q2 + q2) + ps * x1,
  * q2 = a2 * x2, of `rows` rows of D values, each row's a1, a2, ps at gM1, gM2, gPs (rowGrads32).
  */
