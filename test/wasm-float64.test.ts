@@ -14,6 +14,8 @@ import {
   l1LossBackward,
   mseLoss,
   mseLossBackward,
+  poissonNllLoss,
+  poissonNllLossBackward,
   smoothL1Loss,
   smoothL1LossBackward,
   type Tensor,
@@ -414,6 +416,90 @@ test("results are the call's own arrays, not views of the module's memory; a fre
   ).toBe(true);
 });
 
+test("the module's exp is V8's Math.exp bit for bit: specials, the branch edges, random bits, subnormal and overflowing results", () => {
+  const next = random(42);
+  const words = new Uint32Array(2);
+  const asDouble = new Float64Array(words.buffer);
+  const special = [
+    0,
+    -0,
+    1,
+    -1,
+    Infinity,
+    -Infinity,
+    NaN,
+    709.782712893383973096,
+    709.7827128933841,
+    709.79,
+    -745.1332191019411,
+    -745.1332191019412,
+  ];
+  special.push(-745.14, -708.4, -708.39, 1000, -1000, 2 ** -28, -(2 ** -28), 2 ** -29, 5e-324, 2 ** -53, -(2 ** -54), 0.5, -0.5);
+  special.push(0.34657359027997264, 0.3465735902799727, -0.34657359027997264, 1.0397207708399179, 1.039720770839918, -1.039720770839918);
+  const draws: (() => number)[] = [
+    () => (next() - 0.5) * 1500,
+    () => (next() - 0.5) * 4,
+    () => (next() - 0.5) * 2 ** (next() * 60 - 50),
+    () => -708 - next() * 38,
+    () => 709 + next(),
+    () => {
+      words[0] = Math.floor(next() * 2 ** 32);
+      words[1] = Math.floor(next() * 2 ** 32);
+      return asDouble[0]!;
+    },
+  ];
+  const v = Float64Array.from([...special, ...draws.flatMap((draw) => Array.from({ length: 200_000 }, draw))]);
+  const got = kernels.exp(v);
+  for (let i = 0; i < v.length; i++) if (!Object.is(got[i], Math.exp(v[i]!))) expect(`exp(${v[i]}) = ${got[i]}`).toBe(`${Math.exp(v[i]!)}`);
+});
+
+test('poisson_nll_loss (log_input, not full): POISSON_NLL and POISSON_NLL_GRAD give the JS float64 loops, every reduction; other flags are refused', () => {
+  let seed = 1500;
+  for (const n of LENGTHS) {
+    const x = Float64Array.from(values(n, seed++), (v, i) => (i % 3 ? v : v * 300)); // exp overflows and underflows too
+    const y = values(n, seed++);
+    for (const reduction of REDUCTIONS) {
+      for (const cpuCapability of ['avx2', 'default'] as const) {
+        const options = { reduction, cpuCapability };
+        const flags = (cpuCapability === 'default' ? ['USES_GLIBC', 'LOG_INPUT'] : ['LOG_INPUT']) as KernelCall['flags'];
+        const want = js(() => poissonNllLoss(tensor(x), tensor(y), options));
+        const call: KernelCall = {
+          op: 'POISSON_NLL',
+          input: x,
+          classes: n,
+          operands: { target: perElement(y) },
+          flags,
+          scalar: 1e-8,
+          results: 'elements',
+          sumLanes: 4,
+        };
+        expect(firstDifference(kernels.tryRun(call, reduction, [n])!.data, want.data), `n ${n} ${reduction} ${cpuCapability}`).toBeNull();
+        const go = reduction === 'none' ? values(n, seed++) : Float64Array.of(values(1, seed++, false)[0]!);
+        const wantGrad = js(() => poissonNllLossBackward(tensor(go, reduction === 'none' ? [n] : []), tensor(x), tensor(y), options));
+        const g = reduction === 'none' ? perElement(go) : one(reduction === 'mean' ? go[0]! / n : go[0]!);
+        const gradCall: KernelCall = {
+          op: 'POISSON_NLL_GRAD',
+          input: x,
+          classes: n,
+          operands: { target: perElement(y), gradOutput: g },
+          flags,
+          scalar: 1e-8,
+          results: 'elements',
+        };
+        expect(
+          firstDifference(kernels.tryRun(gradCall, 'none', [n])!.data, wantGrad.data),
+          `grad n ${n} ${reduction} ${cpuCapability}`,
+        ).toBeNull();
+        if (n === 5) {
+          expect(kernels.tryRun({ ...call, flags: [] }, reduction, [n])).toBeNull(); // log(input + eps): no log here
+          expect(kernels.tryRun({ ...call, flags: ['LOG_INPUT', 'FULL'] }, reduction, [n])).toBeNull(); // Stirling's log
+          expect(kernels.tryRun({ ...gradCall, flags: [] }, 'none', [n])).toBeNull();
+        }
+      }
+    }
+  }
+});
+
 // Through the public API: once ts/wasm/float32-kernels.ts kernelsFor('float64') returns these
 // kernels (/work/brief/f64-hook.md), every float64 call of the four losses gives the same bits with
 // the kernels on and off (useFloat32Kernels switches both), the backwards' scalar tails included.
@@ -435,6 +521,7 @@ const API: [name: string, forward: Loss, backward: Backward, parameter: string |
   ['l1_loss', l1Loss as Loss, l1LossBackward as Backward, null, [0]],
   ['smooth_l1_loss', smoothL1Loss as Loss, smoothL1LossBackward as Backward, 'beta', [1, 0.1, 0, 3.7]],
   ['huber_loss', huberLoss as Loss, huberLossBackward as Backward, 'delta', [1, 0.1, 3.7]],
+  ['poisson_nll_loss', poissonNllLoss as Loss, poissonNllLossBackward as Backward, 'log_input', [1, 0]],
 ];
 
 test.skipIf(!hooked).each(API)(
@@ -453,7 +540,12 @@ test.skipIf(!hooked).each(API)(
               const x = values(n, seed++);
               const y = targetNear(x, seed++, p === 0 ? 1 : p);
               for (const reduction of REDUCTIONS) {
-                const options = { reduction, torchVersion, cpuCapability, ...(parameter ? { [parameter]: p } : {}) };
+                const options = {
+                  reduction,
+                  torchVersion,
+                  cpuCapability,
+                  ...(parameter === 'log_input' ? { logInput: p === 1, full: shape.length === 2 } : parameter ? { [parameter]: p } : {}),
+                };
                 const go = reduction === 'none' ? values(n, seed++) : Float64Array.of(values(1, seed++, false)[0]!);
                 const args = [tensor(go, reduction === 'none' ? shape : []), tensor(x, shape), tensor(y, shape)] as const;
                 const before = spy.mock.results.filter((r) => r.value !== null).length;
@@ -485,7 +577,7 @@ test.skipIf(!hooked)(
   'float64 with float32 operands (promoted, or cast back to a float32 input) gives the same bits with the kernels on and off',
   () => {
     let seed = 1200;
-    for (const [, forward, backward, parameter, parameters] of API) {
+    for (const [, forward, backward, parameter, parameters] of API.filter(([name]) => name !== 'poisson_nll_loss')) {
       for (const torchVersion of ['1.13', '2.14']) {
         const p = parameters[parameters.length - 1]!;
         const n = 1001;

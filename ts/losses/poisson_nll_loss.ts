@@ -152,12 +152,12 @@ function targetValues(a: Args): { tP: ArrayLike<number>; tOwn: ArrayLike<number>
   return { tOwn, tP: cast === a.target ? tOwn : expanded(cast, a.shape) };
 }
 
-/** The float32 kernels, for input and target (as its ops read it) float32 and of one shape; with the call's flags. */
+/** The kernels, for input and target (as its ops read it) of one float dtype and one shape; with the call's flags. */
 function kernels(a: Args): { k: Float32Kernels; flags: Flag[] } | null {
-  if (a.dtype !== 'float32' || a.inputDtype !== 'float32' || a.targetDtype !== 'float32' || !(a.target.data instanceof Float32Array))
-    return null;
+  const floats = a.dtype === 'float32' ? Float32Array : Float64Array;
+  if (a.inputDtype !== a.dtype || a.targetDtype !== a.dtype || !(a.target.data instanceof floats)) return null;
   if (!sameShape(a.input.shape, a.shape) || !sameShape(a.target.shape, a.shape)) return null;
-  const k = kernelsFor('float32');
+  const k = kernelsFor(a.dtype); // float64: ../wasm/float64-kernels.ts (log_input without full; null for the rest)
   if (!k) return null;
   const flags: Flag[] = a.capability === 'default' ? ['USES_GLIBC'] : [];
   if (a.logInput) flags.push('LOG_INPUT');
@@ -179,7 +179,7 @@ export function poissonNllLoss(input: Tensor, target: Tensor | IndexTensor, opti
         classes: n,
         operands: { target: perElement(a.target, n) },
         flags: fast.flags,
-        scalar: Math.fround(a.eps),
+        scalar: dtype === 'float32' ? Math.fround(a.eps) : a.eps,
         results: 'elements',
         sumLanes: lanes,
       },
@@ -245,7 +245,7 @@ export function poissonNllLossBackward(
   const x = input.data;
   const m = x.length;
   const fast = kernels(a);
-  if (fast && gradOutput.data instanceof Float32Array) {
+  if (fast && gradOutput.data instanceof (dtype === 'float32' ? Float32Array : Float64Array)) {
     const out = fast.k.tryRun(
       {
         op: 'POISSON_NLL_GRAD',
@@ -253,10 +253,12 @@ export function poissonNllLossBackward(
         classes: m,
         operands: {
           target: perElement(a.target, m),
-          gradOutput: none ? gradOutputOperand(gradOutput, 'none', m) : { data: new Float32Array([g]), rowStride: 0, colStride: 0 },
+          gradOutput: none
+            ? gradOutputOperand(gradOutput, 'none', m)
+            : { data: dtype === 'float32' ? new Float32Array([g]) : new Float64Array([g]), rowStride: 0, colStride: 0 },
         },
         flags: fast.flags.filter((f) => f !== 'FULL'),
-        scalar: Math.fround(a.eps),
+        scalar: dtype === 'float32' ? Math.fround(a.eps) : a.eps,
         results: 'elements',
       },
       'none',

@@ -2,7 +2,9 @@
 // loading, and placing a call's arrays in the module's memory. They compute what the ports' JS
 // float64 loops compute, bit for bit (plain IEEE double operations, in the same order, two lanes
 // at a time), for the losses with no exp / log: mse, l1, smooth_l1 and huber, forward (with ATen's
-// float64 cascade sum for 'mean' and 'sum', 4 lanes) and the backwards' vectorized lambdas. The JS
+// float64 cascade sum for 'mean' and 'sum', 4 lanes) and the backwards' vectorized lambdas; and
+// poisson_nll's log_input (not full) forward and backward, whose exp is V8's Math.exp (fdlibm's
+// e_exp.c) in f64x2, bit for bit (the float64 JS loops use Math.exp: ../unary-ops.ts). The JS
 // loops stay the reference (test/wasm-float64.test.ts compares the two) and the fallback: tryRun
 // returns null, before any work, for every call these kernels cannot compute exactly so.
 //
@@ -28,13 +30,26 @@ export type Float64Exports = ModuleExports & {
   elementwise(...args: Args): void;
   /** As elementwise, the results summed into the stream sumBegin started: sumChunk's result for the chunk. */
   elementwiseSum(...args: Args): number;
+  /** out[i] = f(input[i]), f 0: exp (V8's Math.exp, fdlibm's); count rounded up to pairs. */
+  elementary(fn: number, input: number, out: number, count: number): void;
   sumBegin(length: number): void;
   sumChunk(ptr: number, count: number): number;
   sumFloat64(ptr: number, length: number): number;
 } & { readonly [name in Float64Op]: WebAssembly.Global };
 
 /** The kernels of ./kernel-ops.ts the float64 module computes. */
-export const FLOAT64_OPS = ['MSE', 'MSE_GRAD', 'L1', 'L1_GRAD', 'SMOOTH_L1', 'SMOOTH_L1_GRAD', 'HUBER', 'HUBER_GRAD'] as const;
+export const FLOAT64_OPS = [
+  'MSE',
+  'MSE_GRAD',
+  'L1',
+  'L1_GRAD',
+  'SMOOTH_L1',
+  'SMOOTH_L1_GRAD',
+  'HUBER',
+  'HUBER_GRAD',
+  'POISSON_NLL',
+  'POISSON_NLL_GRAD',
+] as const;
 export type Float64Op = (typeof FLOAT64_OPS)[number];
 const SUPPORTED: ReadonlySet<Op> = new Set<Op>(FLOAT64_OPS);
 
@@ -79,6 +94,9 @@ export class Float64Kernels {
    */
   tryRun(call: KernelCall, reduction: Reduction, shape: readonly number[]): Tensor | null {
     if (!SUPPORTED.has(call.op) || call.results !== 'elements') return null;
+    // poisson_nll: log_input without full only (exp, as Math.exp; the others need log)
+    if ((call.op === 'POISSON_NLL' || call.op === 'POISSON_NLL_GRAD') && (!call.flags.includes('LOG_INPUT') || call.flags.includes('FULL')))
+      return null;
     if (reduction !== 'none' && (call.sumLanes ?? FLOAT64_SUM_LANES) !== FLOAT64_SUM_LANES) return null;
     const { input } = call;
     const n = input.length;
@@ -145,6 +163,16 @@ export class Float64Kernels {
   /** Two kernels on the same arrays: none of FLOAT64_OPS needs it (GaussianNLLLoss' gradients do), so null, for the JS loops. */
   tryRunBoth(_call: KernelCall, _second: Op, _shape: readonly number[], _secondShape: readonly number[]): [Tensor, Tensor] | null {
     return null;
+  }
+
+  /** The module's exp (V8's Math.exp, fdlibm's e_exp.c, in f64x2) of every value (for checks). */
+  exp(values: Float64Array): Float64Array {
+    const arena = this.arena.reset();
+    const [input, out] = [arena.reserve(values.length * 8 + 16), arena.reserve(values.length * 8 + 16)];
+    if (!arena.fits(cap)) throw new RangeError('Float64Kernels.exp: too many values for the module');
+    new Float64Array(arena.buffer()).set(values, input / 8);
+    this.exports.elementary(0, input, out, values.length);
+    return new Float64Array(this.exports.memory.buffer, out, values.length).slice();
   }
 
   /** Tensor.sum() of float64 values as ATen sums them (cascade_sum, 4 lanes), streamed through the module (for checks). */

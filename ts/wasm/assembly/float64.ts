@@ -1,5 +1,6 @@
 // AssemblyScript, compiled by `npm run build:wasm` into ../float64-binary.ts: the float64 hot loops
-// of the ports with no exp / log (mse, l1, smooth_l1, huber; forward and backward) as WebAssembly
+// of the ports with no exp / log (mse, l1, smooth_l1, huber; forward and backward), and
+// poisson_nll's log_input one with V8's Math.exp in f64x2 (bit for bit), as WebAssembly
 // SIMD, two f64 lanes at a time, and ATen's float64 sum (cascade_sum, 4 lanes: Vectorized<double>
 // under AVX2). Each f64x2 operation is one of the JS float64 loops' IEEE double operations, in
 // their order, so every lane gives the JS loops' bits (../../losses/*.ts document the formulas and
@@ -28,6 +29,76 @@ export const SMOOTH_L1 = 15;
 export const SMOOTH_L1_GRAD = 16;
 export const HUBER = 17;
 export const HUBER_GRAD = 18;
+export const POISSON_NLL = 19; // log_input only (loss = exp(x) - y x), not full
+export const POISSON_NLL_GRAD = 20; // log_input only: g exp(x) + (-g) y
+
+// ---- exp: fdlibm's e_exp.c as V8's ieee754::exp (Math.exp) computes it, two lanes at a time ----
+// Each lane takes the branch the scalar code takes for its argument (the branches' results are
+// selected per lane); within a branch every operation is the scalar code's, in its order. The
+// argument reduction's three cases share one formula (k = 0 for |x| <= ln2 / 2, +-1 below
+// 1.5 ln2, else trunc(x / ln2 +- 0.5)): k * ln2HI and k * ln2LO are exact for |k| <= 1, and the
+// k = 0 case's (x c) / (c - 2) - x is -(x c) / (2 - c) - x exactly. The scaling by 2^k is split
+// in two multiplies, the first exact, as the scalar code's.
+
+const EXP_O_THRESHOLD: usize = memory.data<f64>([7.09782712893383973096e+02]);
+const EXP_U_THRESHOLD: usize = memory.data<f64>([-7.45133219101941108420e+02]);
+const EXP_LN2_HI: usize = memory.data<f64>([6.93147180369123816490e-01]);
+const EXP_LN2_LO: usize = memory.data<f64>([1.90821492927058770002e-10]);
+const EXP_INV_LN2: usize = memory.data<f64>([1.44269504088896338700e+00]);
+const EXP_P1: usize = memory.data<f64>([1.66666666666666019037e-01]);
+const EXP_P2: usize = memory.data<f64>([-2.77777777770155933842e-03]);
+const EXP_P3: usize = memory.data<f64>([6.61375632143793436117e-05]);
+const EXP_P4: usize = memory.data<f64>([-1.65339022054652515390e-06]);
+const EXP_P5: usize = memory.data<f64>([4.13813679705723846039e-08]);
+const EXP_E: usize = memory.data<f64>([2.718281828459045]);
+const TWO: usize = memory.data<f64>([2]);
+const TWO_M1000: usize = memory.data<f64>([9.33263618503218878990e-302]);
+const TWO_1023: usize = memory.data<f64>([8.988465674311579539e307]);
+const INF: usize = memory.data<f64>([Infinity]);
+const ABS_MASK: usize = memory.data<i64>([0x7fffffffffffffff]);
+const HALF_LN2_BITS: usize = memory.data<i64>([0x3fd62e42ffffffff]); // |x| > this: high word > 0x3FD62E42
+const ONE_HALF_LN2_BITS: usize = memory.data<i64>([0x3ff0a2b200000000]); // |x| < this: high word < 0x3FF0A2B2
+const TINY_BITS: usize = memory.data<i64>([0x3e30000000000000]); // |x| < 2^-28: high word < 0x3E300000
+const BIG_BITS: usize = memory.data<i64>([0x40862e4200000000]); // |x| >= 709.78: high word >= 0x40862E42
+const INF_BITS: usize = memory.data<i64>([0x7ff0000000000000]);
+
+/** Math.exp of each lane (V8's fdlibm exp), bit for bit. */
+// @ts-ignore: decorator
+@inline function exp64(x: v128): v128 {
+  const bits = v128.and(x, k64(ABS_MASK)); // |x|'s bits: as integers they order as |x| does
+  const negative = i64x2.lt_s(x, f64x2.splat(0) /* bits of +0 */);
+  const beyondHalf = i64x2.gt_s(bits, k64(HALF_LN2_BITS));
+  const belowOneHalf = i64x2.lt_s(bits, k64(ONE_HALF_LN2_BITS));
+  // k: 0 within ln2 / 2, +-1 up to 1.5 ln2, else trunc(invln2 x +- 0.5) (as an integer, in two i32 lanes)
+  const signedHalf = v128.bitselect(f64x2.splat(-0.5), k64(HALF), negative);
+  const kWide = i32x4.trunc_sat_f64x2_s_zero(f64x2.add(f64x2.mul(k64(EXP_INV_LN2), x), signedHalf));
+  const kFar = f64x2.convert_low_i32x4_s(kWide);
+  const kNear = v128.bitselect(k64(MINUS_ONE), k64(ONE), negative);
+  const kf = v128.and(v128.bitselect(kNear, kFar, belowOneHalf), beyondHalf); // 0 within ln2 / 2
+  const hi = f64x2.sub(x, f64x2.mul(kf, k64(EXP_LN2_HI)));
+  const lo = f64x2.mul(kf, k64(EXP_LN2_LO));
+  const r = f64x2.sub(hi, lo);
+  const t = f64x2.mul(r, r);
+  const p = f64x2.add(k64(EXP_P1), f64x2.mul(t, f64x2.add(k64(EXP_P2), f64x2.mul(t, f64x2.add(k64(EXP_P3),
+    f64x2.mul(t, f64x2.add(k64(EXP_P4), f64x2.mul(t, k64(EXP_P5)))))))));
+  const c = f64x2.sub(r, f64x2.mul(t, p));
+  const y = f64x2.sub(k64(ONE), f64x2.sub(f64x2.sub(lo, f64x2.div(f64x2.mul(r, c), f64x2.sub(k64(TWO), c))), hi));
+  // y * 2^k: k >= -1021 (and not 1024) one exact multiply by 2^k; 1024: by 2 then 2^1023; below -1021: by 2^(k + 1000) then 2^-1000
+  const k = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(kf));
+  const low = i64x2.lt_s(k, i64x2.splat(-1021));
+  const top = i64x2.eq(k, i64x2.splat(1024));
+  const firstK = v128.bitselect(i64x2.add(k, i64x2.splat(1000)), k, low);
+  const first = v128.bitselect(k64(TWO), i64x2.shl(i64x2.add(firstK, i64x2.splat(1023)), 52), top);
+  const second = v128.bitselect(k64(TWO_M1000), v128.bitselect(k64(TWO_1023), k64(ONE), top), low);
+  let e = f64x2.mul(f64x2.mul(y, first), second);
+  // |x| < 2^-28: 1 + x; x == 1: E; |x| >= 709.78: inf above o_threshold, 0 below u_threshold; NaN: x + x; +-inf: inf, 0
+  e = v128.bitselect(f64x2.add(k64(ONE), x), e, i64x2.lt_s(bits, k64(TINY_BITS)));
+  e = v128.bitselect(k64(EXP_E), e, f64x2.eq(x, k64(ONE)));
+  const big = i64x2.ge_s(bits, k64(BIG_BITS));
+  e = v128.bitselect(k64(INF), e, v128.and(big, f64x2.gt(x, k64(EXP_O_THRESHOLD))));
+  e = v128.bitselect(k64(ZERO), e, v128.and(big, f64x2.lt(x, k64(EXP_U_THRESHOLD))));
+  return v128.bitselect(f64x2.add(x, x), e, i64x2.gt_s(bits, k64(INF_BITS)));
+}
 
 /** sign of each lane: d > 0 ? 1 : d < 0 ? -1 : 0 (0 for -0 and NaN). */
 // @ts-ignore: decorator
@@ -73,6 +144,8 @@ export const HUBER_GRAD = 18;
     const linear = f64x2.mul(s, f64x2.sub(z, f64x2.mul(k64(HALF), s)));
     return v128.bitselect(f64x2.mul(f64x2.mul(k64(HALF), z), z), linear, f64x2.lt(z, s));
   }
+  if (op == POISSON_NLL) return f64x2.sub(exp64(x), f64x2.mul(y, x));
+  if (op == POISSON_NLL_GRAD) return f64x2.add(f64x2.mul(g, exp64(x)), f64x2.mul(f64x2.neg(g), y));
   // HUBER_GRAD, the vectorized lambda: d = a - t; (norm * (|d| >= delta ? (d > 0 ? delta : -delta) : d)) * g
   const d = f64x2.sub(x, y);
   const clipped = v128.bitselect(a, f64x2.neg(a), f64x2.gt(d, k64(ZERO)));
@@ -118,6 +191,12 @@ function segmentSmoothL1Grad(x: usize, y: usize, g: usize, gStep: i32, gValue: f
 function segmentHuber(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
   segmentOf(HUBER, x, y, g, 0, gValue, out, count, s, a);
 }
+function segmentPoissonNll(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
+  segmentOf(POISSON_NLL, x, y, g, 0, gValue, out, count, s, a);
+}
+function segmentPoissonNllGrad(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
+  segmentOf(POISSON_NLL_GRAD, x, y, g, gStep, gValue, out, count, s, a);
+}
 function segmentHuberGrad(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
   segmentOf(HUBER_GRAD, x, y, g, gStep, gValue, out, count, s, a);
 }
@@ -137,6 +216,8 @@ export function elementwise(op: i32, x: usize, y: usize, g: usize, gStep: i32, g
     case SMOOTH_L1_GRAD: segmentSmoothL1Grad(x, y, g, gStep, gValue, out, count, s, a); break;
     case HUBER: segmentHuber(x, y, g, gStep, gValue, out, count, s, a); break;
     case HUBER_GRAD: segmentHuberGrad(x, y, g, gStep, gValue, out, count, s, a); break;
+    case POISSON_NLL: segmentPoissonNll(x, y, g, gStep, gValue, out, count, s, a); break;
+    case POISSON_NLL_GRAD: segmentPoissonNllGrad(x, y, g, gStep, gValue, out, count, s, a); break;
     default: unreachable();
   }
 }
@@ -146,7 +227,7 @@ export function elementwise(op: i32, x: usize, y: usize, g: usize, gStep: i32, g
  * results summed into the stream sumBegin started as they are computed (multi_row_sum's rows of
  * 16 straight into the accumulators; the call's last few elements, after its last whole row,
  * through out); returns sumChunk's result (the sum after the call's last chunk, else 0). The
- * forward kernels only (MSE, L1, SMOOTH_L1, HUBER): the others' results are not summed.
+ * forward kernels only (MSE, L1, SMOOTH_L1, HUBER, POISSON_NLL): the others' results are not summed.
  */
 export function elementwiseSum(op: i32, x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): f64 {
   const chunkStart = sumSeen;
@@ -191,6 +272,9 @@ function addRowsSmoothL1(x: usize, y: usize, s: f64, block: i32): void {
 function addRowsHuber(x: usize, y: usize, s: f64, block: i32): void {
   addRowsOf(HUBER, x, y, s, block);
 }
+function addRowsPoissonNll(x: usize, y: usize, s: f64, block: i32): void {
+  addRowsOf(POISSON_NLL, x, y, s, block);
+}
 
 /** op's results over whole rows at x, y (op < 0: the values at x themselves) into acc[0]. */
 function addRowsFor(op: i32, x: usize, y: usize, s: f64, block: i32): void {
@@ -199,6 +283,7 @@ function addRowsFor(op: i32, x: usize, y: usize, s: f64, block: i32): void {
     case L1: addRowsL1(x, y, s, block); break;
     case SMOOTH_L1: addRowsSmoothL1(x, y, s, block); break;
     case HUBER: addRowsHuber(x, y, s, block); break;
+    case POISSON_NLL: addRowsPoissonNll(x, y, s, block); break;
     default: addRows(x, block);
   }
 }
@@ -338,6 +423,12 @@ export function sumChunk(ptr: usize, count: i32): f64 {
 export function sumFloat64(ptr: usize, length: i32): f64 {
   sumBegin(length);
   return sumChunk(ptr, length);
+}
+
+/** out[i] = f(input[i]) for `count` float64 values (count even, or the pair after read and written): f 0 exp (Math.exp's bits); for checks. */
+export function elementary(fn: i32, input: usize, out: usize, count: i32): void {
+  const end = <usize>((count + 1) >> 1) << 4;
+  if (fn == 0) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, exp64(v128.load(input + at)));
 }
 
 /** The first byte JS may use for arrays: everything above the kernels' static data. */
