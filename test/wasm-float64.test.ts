@@ -30,6 +30,10 @@ import {
   CHUNK64,
   FLOAT64_OPS,
   Float64Kernels,
+  POISSON_NLL_EPS,
+  POISSON_NLL_EPS_FULL,
+  POISSON_NLL_EPS_GRAD,
+  POISSON_NLL_FULL,
   float64Kernels,
   loadFloat64Kernels,
   useFloat64ArenaCap,
@@ -141,6 +145,8 @@ test('the module loads (WebAssembly SIMD is available here), once; its ops are t
   expect(float64Kernels()).toBe(kernels);
   const exports = kernels.exports as unknown as Record<string, WebAssembly.Global>;
   for (const op of FLOAT64_OPS) expect(exports[op]!.value, op).toBe(KERNEL_OPS[op].id);
+  const own = { POISSON_NLL_EPS, POISSON_NLL_FULL, POISSON_NLL_EPS_FULL, POISSON_NLL_EPS_GRAD };
+  for (const [name, id] of Object.entries(own)) expect(exports[name]!.value, name).toBe(id);
 });
 
 test('the committed float64-binary.ts is built from ts/wasm/assembly/float64.ts', () => {
@@ -416,7 +422,7 @@ test("results are the call's own arrays, not views of the module's memory; a fre
   ).toBe(true);
 });
 
-test("the module's exp is V8's Math.exp bit for bit: specials, the branch edges, random bits, subnormal and overflowing results", () => {
+test("the module's exp and log are V8's Math.exp and Math.log bit for bit: specials, the branch edges, random bits, subnormal and overflowing results", () => {
   const next = random(42);
   const words = new Uint32Array(2);
   const asDouble = new Float64Array(words.buffer);
@@ -449,51 +455,65 @@ test("the module's exp is V8's Math.exp bit for bit: specials, the branch edges,
     },
   ];
   const v = Float64Array.from([...special, ...draws.flatMap((draw) => Array.from({ length: 200_000 }, draw))]);
-  const got = kernels.exp(v);
+  const got = kernels.elementary('exp', v);
   for (let i = 0; i < v.length; i++) if (!Object.is(got[i], Math.exp(v[i]!))) expect(`exp(${v[i]}) = ${got[i]}`).toBe(`${Math.exp(v[i]!)}`);
+  // log: the same arguments (negative ones give NaN), positive ones of every magnitude, and near 1
+  const positive = draws.flatMap((draw) => Array.from({ length: 100_000 }, () => Math.abs(draw())));
+  positive.push(...Array.from({ length: 100_000 }, () => 1 + (next() - 0.5) * 2 ** -(next() * 40)));
+  positive.push(...Array.from({ length: 2098 }, (_, i) => 2 ** (i - 1074)));
+  const w = Float64Array.from([...special, ...v.subarray(special.length, special.length + 200_000), ...positive]);
+  const logs = kernels.elementary('log', w);
+  for (let i = 0; i < w.length; i++)
+    if (!Object.is(logs[i], Math.log(w[i]!))) expect(`log(${w[i]}) = ${logs[i]}`).toBe(`${Math.log(w[i]!)}`);
 });
 
-test('poisson_nll_loss (log_input, not full): POISSON_NLL and POISSON_NLL_GRAD give the JS float64 loops, every reduction; other flags are refused', () => {
+test('poisson_nll_loss: POISSON_NLL and POISSON_NLL_GRAD give the JS float64 loops, log_input and not, full and not, every reduction', () => {
   let seed = 1500;
+  const forms = [
+    [true, false],
+    [false, false],
+    [true, true],
+    [false, true],
+  ] as const;
   for (const n of LENGTHS) {
-    const x = Float64Array.from(values(n, seed++), (v, i) => (i % 3 ? v : v * 300)); // exp overflows and underflows too
-    const y = values(n, seed++);
-    for (const reduction of REDUCTIONS) {
-      for (const cpuCapability of ['avx2', 'default'] as const) {
-        const options = { reduction, cpuCapability };
-        const flags = (cpuCapability === 'default' ? ['USES_GLIBC', 'LOG_INPUT'] : ['LOG_INPUT']) as KernelCall['flags'];
-        const want = js(() => poissonNllLoss(tensor(x), tensor(y), options));
-        const call: KernelCall = {
-          op: 'POISSON_NLL',
-          input: x,
-          classes: n,
-          operands: { target: perElement(y) },
-          flags,
-          scalar: 1e-8,
-          results: 'elements',
-          sumLanes: 4,
-        };
-        expect(firstDifference(kernels.tryRun(call, reduction, [n])!.data, want.data), `n ${n} ${reduction} ${cpuCapability}`).toBeNull();
-        const go = reduction === 'none' ? values(n, seed++) : Float64Array.of(values(1, seed++, false)[0]!);
-        const wantGrad = js(() => poissonNllLossBackward(tensor(go, reduction === 'none' ? [n] : []), tensor(x), tensor(y), options));
-        const g = reduction === 'none' ? perElement(go) : one(reduction === 'mean' ? go[0]! / n : go[0]!);
-        const gradCall: KernelCall = {
-          op: 'POISSON_NLL_GRAD',
-          input: x,
-          classes: n,
-          operands: { target: perElement(y), gradOutput: g },
-          flags,
-          scalar: 1e-8,
-          results: 'elements',
-        };
-        expect(
-          firstDifference(kernels.tryRun(gradCall, 'none', [n])!.data, wantGrad.data),
-          `grad n ${n} ${reduction} ${cpuCapability}`,
-        ).toBeNull();
-        if (n === 5) {
-          expect(kernels.tryRun({ ...call, flags: [] }, reduction, [n])).toBeNull(); // log(input + eps): no log here
-          expect(kernels.tryRun({ ...call, flags: ['LOG_INPUT', 'FULL'] }, reduction, [n])).toBeNull(); // Stirling's log
-          expect(kernels.tryRun({ ...gradCall, flags: [] }, 'none', [n])).toBeNull();
+    for (const [logInput, full] of forms) {
+      // exp overflows and underflows too; log of negatives; counts (Stirling's term above 1) and other targets
+      const x = Float64Array.from(values(n, seed++), (v, i) => (i % 3 ? (logInput ? v : Math.abs(v)) : v * 300));
+      const y = Float64Array.from(values(n, seed++), (v, i) => (i % 4 ? v : Math.round(Math.abs(v) * 10)));
+      for (const reduction of REDUCTIONS) {
+        for (const cpuCapability of ['avx2', 'default'] as const) {
+          const options = { reduction, cpuCapability, logInput, full, eps: 1e-8 };
+          const flags = [
+            ...(cpuCapability === 'default' ? ['USES_GLIBC'] : []),
+            ...(logInput ? ['LOG_INPUT'] : []),
+            ...(full ? ['FULL'] : []),
+          ] as KernelCall['flags'];
+          const where = `n ${n} ${reduction} ${cpuCapability} log_input ${logInput} full ${full}`;
+          const want = js(() => poissonNllLoss(tensor(x), tensor(y), options));
+          const call: KernelCall = {
+            op: 'POISSON_NLL',
+            input: x,
+            classes: n,
+            operands: { target: perElement(y) },
+            flags,
+            scalar: 1e-8,
+            results: 'elements',
+            sumLanes: 4,
+          };
+          expect(firstDifference(kernels.tryRun(call, reduction, [n])!.data, want.data), where).toBeNull();
+          const go = reduction === 'none' ? values(n, seed++) : Float64Array.of(values(1, seed++, false)[0]!);
+          const wantGrad = js(() => poissonNllLossBackward(tensor(go, reduction === 'none' ? [n] : []), tensor(x), tensor(y), options));
+          const g = reduction === 'none' ? perElement(go) : one(reduction === 'mean' ? go[0]! / n : go[0]!);
+          const gradCall: KernelCall = {
+            op: 'POISSON_NLL_GRAD',
+            input: x,
+            classes: n,
+            operands: { target: perElement(y), gradOutput: g },
+            flags: flags.filter((f) => f !== 'FULL'),
+            scalar: 1e-8,
+            results: 'elements',
+          };
+          expect(firstDifference(kernels.tryRun(gradCall, 'none', [n])!.data, wantGrad.data), `grad ${where}`).toBeNull();
         }
       }
     }

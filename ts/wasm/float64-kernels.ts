@@ -3,8 +3,9 @@
 // float64 loops compute, bit for bit (plain IEEE double operations, in the same order, two lanes
 // at a time), for the losses with no exp / log: mse, l1, smooth_l1 and huber, forward (with ATen's
 // float64 cascade sum for 'mean' and 'sum', 4 lanes) and the backwards' vectorized lambdas; and
-// poisson_nll's log_input (not full) forward and backward, whose exp is V8's Math.exp (fdlibm's
-// e_exp.c) in f64x2, bit for bit (the float64 JS loops use Math.exp: ../unary-ops.ts). The JS
+// poisson_nll's forward (every form) and backward, whose exp and log are V8's Math.exp and
+// Math.log (fdlibm's e_exp.c, e_log.c) in f64x2, bit for bit (the float64 JS loops use them:
+// ../unary-ops.ts). The JS
 // loops stay the reference (test/wasm-float64.test.ts compares the two) and the fallback: tryRun
 // returns null, before any work, for every call these kernels cannot compute exactly so.
 //
@@ -30,7 +31,7 @@ export type Float64Exports = ModuleExports & {
   elementwise(...args: Args): void;
   /** As elementwise, the results summed into the stream sumBegin started: sumChunk's result for the chunk. */
   elementwiseSum(...args: Args): number;
-  /** out[i] = f(input[i]), f 0: exp (V8's Math.exp, fdlibm's); count rounded up to pairs. */
+  /** out[i] = f(input[i]), f 0: exp, 2: log (V8's Math.exp, Math.log: fdlibm's); count rounded up to pairs. */
   elementary(fn: number, input: number, out: number, count: number): void;
   sumBegin(length: number): void;
   sumChunk(ptr: number, count: number): number;
@@ -59,6 +60,12 @@ export const FLOAT64_SUM_LANES = 4;
 /** Elements per chunk: a chunk's four arrays (x, y, g, out: 4 x 64 kB) stay in the L2 cache. */
 export const CHUNK64 = 8192;
 
+// ./assembly/float64.ts's ids of poisson_nll's other forms (the test checks them against its exports).
+export const POISSON_NLL_EPS = 40;
+export const POISSON_NLL_FULL = 41;
+export const POISSON_NLL_EPS_FULL = 42;
+export const POISSON_NLL_EPS_GRAD = 43;
+
 let cap = MODULE_CAP_BYTES;
 
 /** Sets the cap on what one call places in the module (tests use a small one); returns the previous one. */
@@ -66,6 +73,16 @@ export function useFloat64ArenaCap(bytes: number = MODULE_CAP_BYTES): number {
   const previous = cap;
   cap = bytes;
   return previous;
+}
+
+/** The module's kernel for the call: KERNEL_OPS's id, or for poisson_nll the module's own one for its log_input and full flags. */
+function opId(call: KernelCall): number {
+  const logInput = call.flags.includes('LOG_INPUT');
+  const full = call.flags.includes('FULL');
+  if (call.op === 'POISSON_NLL')
+    return logInput ? (full ? POISSON_NLL_FULL : KERNEL_OPS.POISSON_NLL.id) : full ? POISSON_NLL_EPS_FULL : POISSON_NLL_EPS;
+  if (call.op === 'POISSON_NLL_GRAD') return logInput ? KERNEL_OPS.POISSON_NLL_GRAD.id : POISSON_NLL_EPS_GRAD;
+  return KERNEL_OPS[call.op].id;
 }
 
 /** A one-value operand (a scalar broadcast over the call), or null when `o` is not one. */
@@ -94,9 +111,6 @@ export class Float64Kernels {
    */
   tryRun(call: KernelCall, reduction: Reduction, shape: readonly number[]): Tensor | null {
     if (!SUPPORTED.has(call.op) || call.results !== 'elements') return null;
-    // poisson_nll: log_input without full only (exp, as Math.exp; the others need log)
-    if ((call.op === 'POISSON_NLL' || call.op === 'POISSON_NLL_GRAD') && (!call.flags.includes('LOG_INPUT') || call.flags.includes('FULL')))
-      return null;
     if (reduction !== 'none' && (call.sumLanes ?? FLOAT64_SUM_LANES) !== FLOAT64_SUM_LANES) return null;
     const { input } = call;
     const n = input.length;
@@ -135,7 +149,7 @@ export class Float64Kernels {
     if (!arena.fits(cap)) return null;
     const heap = new Float64Array(arena.buffer());
 
-    const op = KERNEL_OPS[call.op].id;
+    const op = opId(call);
     const gStep = g ? 1 : 0;
     const s = call.scalar ?? 0;
     const { elementwise, elementwiseSum, sumBegin, sumChunk } = this.exports;
@@ -165,13 +179,13 @@ export class Float64Kernels {
     return null;
   }
 
-  /** The module's exp (V8's Math.exp, fdlibm's e_exp.c, in f64x2) of every value (for checks). */
-  exp(values: Float64Array): Float64Array {
+  /** The module's exp or log (V8's Math.exp / Math.log, fdlibm's e_exp.c / e_log.c, in f64x2) of every value (for checks). */
+  elementary(fn: 'exp' | 'log', values: Float64Array): Float64Array {
     const arena = this.arena.reset();
     const [input, out] = [arena.reserve(values.length * 8 + 16), arena.reserve(values.length * 8 + 16)];
-    if (!arena.fits(cap)) throw new RangeError('Float64Kernels.exp: too many values for the module');
+    if (!arena.fits(cap)) throw new RangeError('Float64Kernels.elementary: too many values for the module');
     new Float64Array(arena.buffer()).set(values, input / 8);
-    this.exports.elementary(0, input, out, values.length);
+    this.exports.elementary(fn === 'exp' ? 0 : 2, input, out, values.length);
     return new Float64Array(this.exports.memory.buffer, out, values.length).slice();
   }
 

@@ -1,6 +1,6 @@
 // AssemblyScript, compiled by `npm run build:wasm` into ../float64-binary.ts: the float64 hot loops
 // of the ports with no exp / log (mse, l1, smooth_l1, huber; forward and backward), and
-// poisson_nll's log_input one with V8's Math.exp in f64x2 (bit for bit), as WebAssembly
+// poisson_nll's (every form) with V8's Math.exp and Math.log in f64x2 (bit for bit), as WebAssembly
 // SIMD, two f64 lanes at a time, and ATen's float64 sum (cascade_sum, 4 lanes: Vectorized<double>
 // under AVX2). Each f64x2 operation is one of the JS float64 loops' IEEE double operations, in
 // their order, so every lane gives the JS loops' bits (../../losses/*.ts document the formulas and
@@ -29,8 +29,22 @@ export const SMOOTH_L1 = 15;
 export const SMOOTH_L1_GRAD = 16;
 export const HUBER = 17;
 export const HUBER_GRAD = 18;
-export const POISSON_NLL = 19; // log_input only (loss = exp(x) - y x), not full
-export const POISSON_NLL_GRAD = 20; // log_input only: g exp(x) + (-g) y
+export const POISSON_NLL = 19; // log_input, not full: exp(x) - y x
+export const POISSON_NLL_GRAD = 20; // log_input: g exp(x) + (-g) y
+// poisson_nll's other forms (ids of this module only; ../float64-kernels.ts picks them by the call's flags)
+export const POISSON_NLL_EPS = 40; // not log_input: x - y log(x + eps), s = eps
+export const POISSON_NLL_FULL = 41; // log_input, full: exp(x) - y x + stirling(y) where !(y <= 1)
+export const POISSON_NLL_EPS_FULL = 42; // not log_input, full
+export const POISSON_NLL_EPS_GRAD = 43; // not log_input: g + ((-g) y) / (x + eps)
+
+const TWO_PI: usize = memory.data<f64>([6.283185307179586]); // 2 * c10::pi<double>
+
+/** loss + the Stirling term ((y log y - y) + 0.5 log(2 pi y)) where !(y <= 1) (masked_fill(target <= 1, 0) adds nothing there). */
+// @ts-ignore: decorator
+@inline function withStirling(loss: v128, y: v128): v128 {
+  const stirling = f64x2.add(f64x2.sub(f64x2.mul(y, log64(y)), y), f64x2.mul(k64(HALF), log64(f64x2.mul(k64(TWO_PI), y))));
+  return v128.bitselect(loss, f64x2.add(loss, stirling), f64x2.le(y, k64(ONE)));
+}
 
 // ---- exp: fdlibm's e_exp.c as V8's ieee754::exp (Math.exp) computes it, two lanes at a time ----
 // Each lane takes the branch the scalar code takes for its argument (the branches' results are
@@ -100,6 +114,66 @@ const INF_BITS: usize = memory.data<i64>([0x7ff0000000000000]);
   return v128.bitselect(f64x2.add(x, x), e, i64x2.gt_s(bits, k64(INF_BITS)));
 }
 
+// ---- log: fdlibm's e_log.c as V8's ieee754::log (Math.log) computes it, two lanes at a time ----
+// Each lane's branch selected as above. log(1 + f)'s k = 0 forms are the general ones with
+// dk = 0 exactly (0 - (a - f) is f - a, zeros included), and f = 0 is the small-f form's
+// R = 0, so three formulas remain: |f| < 2^-20, and the two of the main one (i > 0 or not).
+
+const LOG_LN2_HI: usize = memory.data<f64>([6.93147180369123816490e-01]);
+const LOG_LN2_LO: usize = memory.data<f64>([1.90821492927058770002e-10]);
+const LOG_TWO54: usize = memory.data<f64>([1.80143985094819840000e+16]);
+const LG1: usize = memory.data<f64>([6.666666666666735130e-01]);
+const LG2: usize = memory.data<f64>([3.999999999940941908e-01]);
+const LG3: usize = memory.data<f64>([2.857142874366239149e-01]);
+const LG4: usize = memory.data<f64>([2.222219843214978396e-01]);
+const LG5: usize = memory.data<f64>([1.818357216161805012e-01]);
+const LG6: usize = memory.data<f64>([1.531383769920937332e-01]);
+const LG7: usize = memory.data<f64>([1.479819860511658591e-01]);
+const THIRD: usize = memory.data<f64>([0.33333333333333333]);
+const MAGIC: usize = memory.data<f64>([6755399441055744]); // 1.5 * 2^52: its bits plus a small integer k are k + 1.5 * 2^52
+const NEG_INF: usize = memory.data<f64>([-Infinity]);
+const NAN: usize = memory.data<f64>([NaN]);
+
+/** Math.log of each lane (V8's fdlibm log), bit for bit. */
+// @ts-ignore: decorator
+@inline function log64(x0: v128): v128 {
+  const hx0 = i64x2.shr_s(x0, 32); // the high word, sign-extended
+  const subnormal = i64x2.lt_s(hx0, i64x2.splat(0x00100000)); // with zero and the negatives: their results are selected below
+  const x = v128.bitselect(f64x2.mul(x0, k64(LOG_TWO54)), x0, subnormal);
+  const hxAll = i64x2.shr_s(x, 32);
+  const hx = v128.and(hxAll, i64x2.splat(0x000fffff));
+  const i = v128.and(i64x2.add(hx, i64x2.splat(0x95f64)), i64x2.splat(0x100000));
+  const k = i64x2.add(
+    i64x2.add(i64x2.sub(i64x2.shr_s(hxAll, 20), i64x2.splat(1023)), i64x2.shr_s(i, 20)),
+    v128.and(subnormal, i64x2.splat(-54)),
+  );
+  const normalized = v128.or(v128.and(x, i64x2.splat(0xffffffff)), i64x2.shl(v128.or(hx, v128.xor(i, i64x2.splat(0x3ff00000))), 32));
+  const f = f64x2.sub(normalized, k64(ONE));
+  const dk = f64x2.sub(i64x2.add(k64(MAGIC), k), k64(MAGIC));
+  // |f| < 2^-20: R = f f (0.5 - f / 3); dk ln2_hi - ((R - dk ln2_lo) - f)
+  const rSmall = f64x2.mul(f64x2.mul(f, f), f64x2.sub(k64(HALF), f64x2.mul(k64(THIRD), f)));
+  const small = f64x2.sub(f64x2.mul(dk, k64(LOG_LN2_HI)), f64x2.sub(f64x2.sub(rSmall, f64x2.mul(dk, k64(LOG_LN2_LO))), f));
+  const s = f64x2.div(f, f64x2.add(k64(TWO), f));
+  const z = f64x2.mul(s, s);
+  const w = f64x2.mul(z, z);
+  const t1 = f64x2.mul(w, f64x2.add(k64(LG2), f64x2.mul(w, f64x2.add(k64(LG4), f64x2.mul(w, k64(LG6))))));
+  const t2 = f64x2.mul(z, f64x2.add(k64(LG1), f64x2.mul(w, f64x2.add(k64(LG3), f64x2.mul(w, f64x2.add(k64(LG5), f64x2.mul(w, k64(LG7))))))));
+  const r = f64x2.add(t2, t1);
+  const hfsq = f64x2.mul(f64x2.mul(k64(HALF), f), f);
+  const hi = f64x2.mul(dk, k64(LOG_LN2_HI));
+  const lo = f64x2.mul(dk, k64(LOG_LN2_LO));
+  // i > 0: dk ln2_hi - ((hfsq - (s (hfsq + R) + dk ln2_lo)) - f); else dk ln2_hi - ((s (f - R) - dk ln2_lo) - f)
+  const withHfsq = f64x2.sub(hi, f64x2.sub(f64x2.sub(hfsq, f64x2.add(f64x2.mul(s, f64x2.add(hfsq, r)), lo)), f));
+  const without = f64x2.sub(hi, f64x2.sub(f64x2.sub(f64x2.mul(s, f64x2.sub(f, r)), lo), f));
+  const positive = i64x2.gt_s(v128.or(i64x2.sub(hx, i64x2.splat(0x6147a)), i64x2.sub(i64x2.splat(0x6b851), hx)), i64x2.splat(0));
+  let out = v128.bitselect(withHfsq, without, positive);
+  out = v128.bitselect(small, out, i64x2.lt_s(v128.and(i64x2.add(hx, i64x2.splat(2)), i64x2.splat(0x000fffff)), i64x2.splat(3)));
+  // inf and NaN: x + x; below 2^-1022: -inf for +-0, NaN for the negatives
+  out = v128.bitselect(f64x2.add(x0, x0), out, i64x2.ge_s(hx0, i64x2.splat(0x7ff00000)));
+  out = v128.bitselect(k64(NAN), out, i64x2.lt_s(hx0, i64x2.splat(0)));
+  return v128.bitselect(k64(NEG_INF), out, f64x2.eq(x0, k64(ZERO)));
+}
+
 /** sign of each lane: d > 0 ? 1 : d < 0 ? -1 : 0 (0 for -0 and NaN). */
 // @ts-ignore: decorator
 @inline function sign64(d: v128): v128 {
@@ -146,6 +220,10 @@ const INF_BITS: usize = memory.data<i64>([0x7ff0000000000000]);
   }
   if (op == POISSON_NLL) return f64x2.sub(exp64(x), f64x2.mul(y, x));
   if (op == POISSON_NLL_GRAD) return f64x2.add(f64x2.mul(g, exp64(x)), f64x2.mul(f64x2.neg(g), y));
+  if (op == POISSON_NLL_EPS) return f64x2.sub(x, f64x2.mul(y, log64(f64x2.add(x, s))));
+  if (op == POISSON_NLL_FULL) return withStirling(f64x2.sub(exp64(x), f64x2.mul(y, x)), y);
+  if (op == POISSON_NLL_EPS_FULL) return withStirling(f64x2.sub(x, f64x2.mul(y, log64(f64x2.add(x, s)))), y);
+  if (op == POISSON_NLL_EPS_GRAD) return f64x2.add(g, f64x2.div(f64x2.mul(f64x2.neg(g), y), f64x2.add(x, s)));
   // HUBER_GRAD, the vectorized lambda: d = a - t; (norm * (|d| >= delta ? (d > 0 ? delta : -delta) : d)) * g
   const d = f64x2.sub(x, y);
   const clipped = v128.bitselect(a, f64x2.neg(a), f64x2.gt(d, k64(ZERO)));
@@ -197,6 +275,18 @@ function segmentPoissonNll(x: usize, y: usize, g: usize, gStep: i32, gValue: f64
 function segmentPoissonNllGrad(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
   segmentOf(POISSON_NLL_GRAD, x, y, g, gStep, gValue, out, count, s, a);
 }
+function segmentPoissonNllEps(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
+  segmentOf(POISSON_NLL_EPS, x, y, g, 0, gValue, out, count, s, a);
+}
+function segmentPoissonNllFull(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
+  segmentOf(POISSON_NLL_FULL, x, y, g, 0, gValue, out, count, s, a);
+}
+function segmentPoissonNllEpsFull(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
+  segmentOf(POISSON_NLL_EPS_FULL, x, y, g, 0, gValue, out, count, s, a);
+}
+function segmentPoissonNllEpsGrad(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
+  segmentOf(POISSON_NLL_EPS_GRAD, x, y, g, gStep, gValue, out, count, s, a);
+}
 function segmentHuberGrad(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
   segmentOf(HUBER_GRAD, x, y, g, gStep, gValue, out, count, s, a);
 }
@@ -218,6 +308,10 @@ export function elementwise(op: i32, x: usize, y: usize, g: usize, gStep: i32, g
     case HUBER_GRAD: segmentHuberGrad(x, y, g, gStep, gValue, out, count, s, a); break;
     case POISSON_NLL: segmentPoissonNll(x, y, g, gStep, gValue, out, count, s, a); break;
     case POISSON_NLL_GRAD: segmentPoissonNllGrad(x, y, g, gStep, gValue, out, count, s, a); break;
+    case POISSON_NLL_EPS: segmentPoissonNllEps(x, y, g, gStep, gValue, out, count, s, a); break;
+    case POISSON_NLL_FULL: segmentPoissonNllFull(x, y, g, gStep, gValue, out, count, s, a); break;
+    case POISSON_NLL_EPS_FULL: segmentPoissonNllEpsFull(x, y, g, gStep, gValue, out, count, s, a); break;
+    case POISSON_NLL_EPS_GRAD: segmentPoissonNllEpsGrad(x, y, g, gStep, gValue, out, count, s, a); break;
     default: unreachable();
   }
 }
@@ -227,7 +321,7 @@ export function elementwise(op: i32, x: usize, y: usize, g: usize, gStep: i32, g
  * results summed into the stream sumBegin started as they are computed (multi_row_sum's rows of
  * 16 straight into the accumulators; the call's last few elements, after its last whole row,
  * through out); returns sumChunk's result (the sum after the call's last chunk, else 0). The
- * forward kernels only (MSE, L1, SMOOTH_L1, HUBER, POISSON_NLL): the others' results are not summed.
+ * forward kernels only (MSE, L1, SMOOTH_L1, HUBER, POISSON_NLL*): the others' results are not summed.
  */
 export function elementwiseSum(op: i32, x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): f64 {
   const chunkStart = sumSeen;
@@ -275,6 +369,15 @@ function addRowsHuber(x: usize, y: usize, s: f64, block: i32): void {
 function addRowsPoissonNll(x: usize, y: usize, s: f64, block: i32): void {
   addRowsOf(POISSON_NLL, x, y, s, block);
 }
+function addRowsPoissonNllEps(x: usize, y: usize, s: f64, block: i32): void {
+  addRowsOf(POISSON_NLL_EPS, x, y, s, block);
+}
+function addRowsPoissonNllFull(x: usize, y: usize, s: f64, block: i32): void {
+  addRowsOf(POISSON_NLL_FULL, x, y, s, block);
+}
+function addRowsPoissonNllEpsFull(x: usize, y: usize, s: f64, block: i32): void {
+  addRowsOf(POISSON_NLL_EPS_FULL, x, y, s, block);
+}
 
 /** op's results over whole rows at x, y (op < 0: the values at x themselves) into acc[0]. */
 function addRowsFor(op: i32, x: usize, y: usize, s: f64, block: i32): void {
@@ -284,6 +387,9 @@ function addRowsFor(op: i32, x: usize, y: usize, s: f64, block: i32): void {
     case SMOOTH_L1: addRowsSmoothL1(x, y, s, block); break;
     case HUBER: addRowsHuber(x, y, s, block); break;
     case POISSON_NLL: addRowsPoissonNll(x, y, s, block); break;
+    case POISSON_NLL_EPS: addRowsPoissonNllEps(x, y, s, block); break;
+    case POISSON_NLL_FULL: addRowsPoissonNllFull(x, y, s, block); break;
+    case POISSON_NLL_EPS_FULL: addRowsPoissonNllEpsFull(x, y, s, block); break;
     default: addRows(x, block);
   }
 }
@@ -425,10 +531,11 @@ export function sumFloat64(ptr: usize, length: i32): f64 {
   return sumChunk(ptr, length);
 }
 
-/** out[i] = f(input[i]) for `count` float64 values (count even, or the pair after read and written): f 0 exp (Math.exp's bits); for checks. */
+/** out[i] = f(input[i]) for `count` float64 values (count even, or the pair after read and written): f 0 exp (Math.exp's bits), 2 log (Math.log's); for checks. */
 export function elementary(fn: i32, input: usize, out: usize, count: i32): void {
   const end = <usize>((count + 1) >> 1) << 4;
   if (fn == 0) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, exp64(v128.load(input + at)));
+  else if (fn == 2) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, log64(v128.load(input + at)));
 }
 
 /** The first byte JS may use for arrays: everything above the kernels' static data. */
