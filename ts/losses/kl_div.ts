@@ -105,7 +105,8 @@ function check(
       'TypeError',
     );
   }
-  if (warn && read.warnMean) emitWarning(MEAN_WARNING, 'UserWarning');
+  // functional.py warns about 'mean' only where size_average / reduce did not set the reduction
+  if (warn && read.warnMean && !c.legacyReduction) emitWarning(MEAN_WARNING, 'UserWarning');
   if (given !== undefined && typeof given !== 'boolean') {
     throw new LossArgumentError(
       `${op}: logTarget must be a boolean (torch: kl_div(): argument 'log_target' must be bool, not ${pythonTypeName(given)})`,
@@ -253,7 +254,8 @@ function checkOldBackward(op: string, a: Args, gradShape: readonly number[]): vo
       `${op}: torch < 1.13 needs a target with the input's number of elements for the gradient (torch: inconsistent tensor size, expected ${formatShape(xs)}, ${formatShape(ts)}, and ${formatShape(xs)} to have the same number of elements, but got ${numel(xs)}, ${numel(ts)}, and ${numel(xs)} elements respectively)`,
     );
   }
-  if (a.inputDtype !== a.targetDtype) {
+  // CPU_tensor_apply3's preamble returns before touching the data of an empty tensor: no dtype check then.
+  if (a.inputDtype !== a.targetDtype && numel(xs) > 0) {
     const name = (d: DType) => (d === 'float32' ? 'Float' : 'Double');
     throw new LossArgumentError(
       `${op}: torch < 1.13 needs a target of the input's dtype for the gradient (torch: expected scalar type ${name(a.inputDtype)} but found ${name(a.targetDtype)})`,
