@@ -46,7 +46,7 @@ test('the module loads here, and useFloat32Kernels(false) switches it off (the J
   expect(ctcModuleOn()).toBe(true);
 });
 
-test("the module's float64 exp / log are V8's Math.exp / Math.log (fdlibm), bit for bit", () => {
+test("the module's float64 exp / log (scalar and two lanes) are V8's Math.exp / Math.log (fdlibm), bit for bit", () => {
   const e = ctcExports()!;
   const f64 = new Float64Array(1);
   const u32 = new Uint32Array(f64.buffer);
@@ -77,6 +77,24 @@ test("the module's float64 exp / log are V8's Math.exp / Math.log (fdlibm), bit 
     u32[0] = next() * 2 ** 32;
     u32[1] = next() * 2 ** 32;
     args.push(f64[0]!, -next() * 60, -next() * 800, next() * 4, next() * 1e-5, 1 + (next() - 0.5) * 2 ** -18);
+  }
+  args.push(709.782712893384, -709, -740, -1e-310, -(2 ** -28), 2 ** -29, 0.3465736, 1.0397208, -0.34657, -1.03972);
+  args.push(1 + 2 ** -52, 1 - 2 ** -53, 1 + 2 ** -21, 1 - 2 ** -21, 1.0000001, 0.9999999);
+  const lanes = new Float64Array(e.memory.buffer, e.heapBase(), 2);
+  for (let i = 0; i + 2 <= args.length; i += 2) {
+    for (const [fn, ref] of [
+      [e.mathExp2, Math.exp],
+      [e.mathLog2, Math.log],
+    ] as const) {
+      lanes[0] = args[i]!;
+      lanes[1] = args[i + 1]!;
+      fn(e.heapBase());
+      for (let j = 0; j < 2; j++) {
+        const want = ref(args[i + j]!);
+        if (!(Object.is(lanes[j], want) || (lanes[j] !== lanes[j] && want !== want)))
+          expect.fail(`${ref.name}(${args[i + j]}), two lanes: ${lanes[j]} vs ${want}`);
+      }
+    }
   }
   for (const x of args) {
     const exp = e.mathExp(x);

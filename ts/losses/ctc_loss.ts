@@ -48,7 +48,8 @@
 // log_prob is NaN, +inf or above 1e30, the states that cannot matter (alpha's that cannot reach
 // the end in time, beta's the start cannot reach) are skipped, with the same results (bandSafe).
 // Where the WebAssembly module is on (../wasm/ctc.ts: ../wasm/assembly/ctc.ts, float32 four states or
-// four rows per f32x4 with glibc's expf / logf, float64 scalar with V8's fdlibm exp / log ported),
+// four rows per f32x4 with glibc's expf / logf, float64 two states per f64x2 with V8's fdlibm exp /
+// log ported),
 // the forward and backward run there, with the same results bit for bit (test/wasm-ctc.test.ts);
 // the loops below are its reference and fallback (no WebAssembly, useFloat32Kernels(false), calls
 // beyond the module's memory cap).
@@ -84,7 +85,8 @@ const glibcLogf = importedLogf;
 const fr = Math.fround;
 
 const OP = 'ctcLoss';
-const SIGNATURE = { tensorOptions: [], target: 'class indices', options: ['blank', 'zeroInfinity'] } as const;
+// F.ctc_loss has no size_average / reduce
+const SIGNATURE = { tensorOptions: [], target: 'class indices', options: ['blank', 'zeroInfinity'], legacyReduction: false } as const;
 const EMPTY: Tensor = Object.freeze({ data: new Float32Array(0), shape: Object.freeze([0]) });
 
 const invalidCombination = (op: string, why: string) =>

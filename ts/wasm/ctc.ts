@@ -41,6 +41,9 @@ interface CtcExports extends ModuleExports {
   mathLog(x: number): number;
   glibcExpf(x: number): number;
   glibcLogf(x: number): number;
+  /** Two-lane V8 Math.exp / Math.log of the two float64 at ptr, in place, for the tests. */
+  mathExp2(ptr: number): void;
+  mathLog2(ptr: number): void;
   /** Four-lane glibc expf / logf of the four float32 at ptr, in place, for the tests. */
   glibcExpf4(ptr: number): void;
   glibcLogf4(ptr: number): void;

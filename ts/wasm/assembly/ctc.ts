@@ -1,15 +1,20 @@
 // CTC loss (../../losses/ctc_loss.ts) in WebAssembly: the alpha recursion and nll (forward), the
 // beta recursion, the log-additions into grad and the gradient's last pass (backward), per sample,
-// scalar code (each state depends on the one before it), the same operations in the same order as
-// the JS loops, which stay the reference and fallback. What it saves over them: V8's typed-array
-// bounds and map checks per state, and a call per exp / log.
+// the same operations in the same order as the JS loops, which stay the reference and fallback.
+// What it saves over them: V8's typed-array bounds and map checks, a call per exp / log, the
+// mispredicted branches of each state's maximum, and (SIMD) most of the exp / log work.
 //
-// float32: glibc's expf / logf (std::exp / std::log of a float, what torch's CPU loop calls),
-// scalar versions of ../../libm.ts glibcExpf / glibcLogf (kernels.ts has them as f32x4 lanes only;
-// these are written here, not shared). float64: the JS loops call V8's Math.exp / Math.log, which
-// on Node 20 (V8 11.3) are fdlibm's exp and log (v8/src/base/ieee754.cc): ported here, so the
-// module's float64 results are bit for bit the JS loops' (not glibc's exp / log, which torch's
-// float64 loop calls: they differ in the last bit for some arguments).
+// float32: glibc's expf / logf (std::exp / std::log of a float, what torch's CPU loop calls), as
+// ../../libm.ts glibcExpf / glibcLogf: scalar versions and four-lane ones (the latter copied from
+// kernels.ts glibcExp32 / glibcLog32, not shared: to dedupe). float64: the JS loops call V8's
+// Math.exp / Math.log, which on Node 20 (V8 11.3) are fdlibm's exp and log (v8/src/base/ieee754.cc):
+// ported here, scalar and two-lane, so the module's float64 results are bit for bit the JS loops'
+// (not glibc's exp / log, which torch's float64 loop calls).
+//
+// float32 runs four states of a row per f32x4 (a row's states depend on the row before only), the
+// grad log-additions four rows at a time (a row's blanks share one grad entry, in descending s) and
+// the last pass four classes at a time; float64 two states (and classes) per f64x2, the grad
+// log-additions scalar.
 //
 // Memory: every array is placed by the caller (ts/wasm/ctc.ts) above heapBase(); nothing allocates.
 // Layout as the JS: log_alpha (N, T, stride) with row t of sample b at (b T + t) stride, a -inf
@@ -210,6 +215,114 @@ function fdLog(x: f64): f64 {
   }
   if (k == 0) return f - s * (f - R);
   return dk * LN2_HI - ((s * (f - R) - dk * LN2_LO) - f);
+}
+
+// The same two on two float64 lanes, every branch computed and the lane's own chosen: exp's
+// |x| <= 0.5 ln2 (k = 0) and 0.5 ln2 < |x| < 1.5 ln2 (k = +-1) cases are its general formula with
+// that k (t ln2HI and t ln2LO exact; a / (c - 2) = -(a / (2 - c)); 0 - q = -q), and log's k = 0
+// returns its general ones with dk = 0 (0 - (A - f) = f - A, A - 0 = A for the nonzero A there).
+
+const FD_EXP_C: usize = memory.data<f64>([
+  1.44269504088896338700, 0.5, 6.93147180369123816490e-1, 1.90821492927058770002e-10, 1.66666666666666019037e-1,
+  -2.77777777770155933842e-3, 6.61375632143793436117e-5, -1.65339022054652515390e-6, 4.13813679705723846039e-8, 2.0, 1.0,
+  6755399441055744, 8.988465674311579539e307, 9.33263618503218878990e-302, 7.09782712893383973096e2, -7.45133219101941108420e2,
+  2.718281828459045, Infinity,
+], 16);
+const FD_I64: usize = memory.data<i64>([1023, 2023, 1024, -1021, 0x7fffffffffffffff, 0x3e30000000000000, 0x8000000000000000], 16);
+
+// @ts-ignore: decorator
+@inline function c64(i: i32): v128 {
+  return v128.load64_splat(FD_EXP_C + (<usize>i << 3));
+}
+// @ts-ignore: decorator
+@inline function i64c(i: i32): v128 {
+  return v128.load64_splat(FD_I64 + (<usize>i << 3));
+}
+
+/** fdExp of two lanes. */
+// @ts-ignore: decorator
+@inline function fdExpV(x: v128): v128 {
+  const half = v128.or(c64(1), v128.and(x, i64c(6))); // halF[xsb]: 0.5 with x's sign
+  const kf = f64x2.trunc(f64x2.add(f64x2.mul(c64(0), x), half));
+  const hi = f64x2.sub(x, f64x2.mul(kf, c64(2)));
+  const lo = f64x2.mul(kf, c64(3));
+  const xr = f64x2.sub(hi, lo);
+  const t = f64x2.mul(xr, xr);
+  const poly = f64x2.add(c64(4), f64x2.mul(t, f64x2.add(c64(5), f64x2.mul(t, f64x2.add(c64(6), f64x2.mul(t, f64x2.add(c64(7), f64x2.mul(t, c64(8)))))))));
+  const c = f64x2.sub(xr, f64x2.mul(t, poly));
+  const y = f64x2.sub(c64(10), f64x2.sub(f64x2.sub(lo, f64x2.div(f64x2.mul(xr, c), f64x2.sub(c64(9), c))), hi));
+  const ki = i64x2.sub(f64x2.add(kf, c64(11)), c64(11)); // k, from the bits of kf + 1.5 * 2^52
+  let v = f64x2.mul(y, i64x2.shl(i64x2.add(ki, i64c(0)), 52));
+  v = v128.bitselect(f64x2.mul(f64x2.mul(y, c64(9)), c64(12)), v, i64x2.eq(ki, i64c(2))); // k = 1024
+  v = v128.bitselect(f64x2.mul(f64x2.mul(y, i64x2.shl(i64x2.add(ki, i64c(1)), 52)), c64(13)), v, i64x2.lt_s(ki, i64c(3))); // k < -1021
+  v = v128.bitselect(f64x2.add(c64(10), x), v, i64x2.lt_s(v128.and(x, i64c(4)), i64c(5))); // |x| < 2^-28
+  v = v128.bitselect(c64(16), v, f64x2.eq(x, c64(10))); // exp(1) = E
+  v = v128.bitselect(c64(17), v, f64x2.gt(x, c64(14)));
+  v = v128.bitselect(i64x2.splat(0), v, f64x2.lt(x, c64(15)));
+  return v128.bitselect(f64x2.add(x, x), v, f64x2.ne(x, x));
+}
+
+const FD_LOG_C: usize = memory.data<f64>([
+  1.80143985094819840000e16, 1.0, 2.0, 0.5, 0.33333333333333333, 6.93147180369123816490e-1, 1.90821492927058770002e-10,
+  6.666666666666735130e-1, 3.999999999940941908e-1, 2.857142874366239149e-1, 2.222219843214978396e-1, 1.818357216161805012e-1,
+  1.531383769920937332e-1, 1.479819860511658591e-1, -Infinity, NaN,
+], 16);
+const FD_LOG_I: usize = memory.data<i64>([0x00100000, -54, 1023, 0xfffff, 0x95f64, 0x100000, 0x3ff00000, 0xffffffff, 0x6147a, 0x6b851, 3, 0x7ff00000, 2, 0x7fffffffffffffff], 16);
+
+// @ts-ignore: decorator
+@inline function l64(i: i32): v128 {
+  return v128.load64_splat(FD_LOG_C + (<usize>i << 3));
+}
+// @ts-ignore: decorator
+@inline function li(i: i32): v128 {
+  return v128.load64_splat(FD_LOG_I + (<usize>i << 3));
+}
+
+/** fdLog of two lanes. */
+// @ts-ignore: decorator
+@inline function fdLogV(x: v128): v128 {
+  const hx = i64x2.shr_s(x, 32); // the high word, signed
+  const sub = v128.and(i64x2.lt_s(hx, li(0)), i64x2.ge_s(hx, i64x2.splat(0))); // subnormal (or zero: chosen below)
+  const xs = v128.bitselect(f64x2.mul(x, l64(0)), x, sub);
+  const hs = i64x2.shr_s(xs, 32);
+  let k = i64x2.add(v128.and(sub, li(1)), i64x2.sub(i64x2.shr_s(hs, 20), li(2)));
+  const hm = v128.and(hs, li(3));
+  const i = v128.and(i64x2.add(hm, li(4)), li(5));
+  const xn = v128.or(v128.and(xs, li(7)), i64x2.shl(v128.or(hm, v128.xor(i, li(6))), 32));
+  k = i64x2.add(k, i64x2.shr_s(i, 20));
+  const f = f64x2.sub(xn, l64(1));
+  const dk = f64x2.convert_low_i32x4_s(v128.shuffle<i32>(k, k, 0, 2, 0, 2));
+  const dkHi = f64x2.mul(dk, l64(5));
+  const dkLo = f64x2.mul(dk, l64(6));
+  // |f| < 2^-20
+  const r1 = f64x2.mul(f64x2.mul(f, f), f64x2.sub(l64(3), f64x2.mul(l64(4), f)));
+  let vSmall = f64x2.sub(dkHi, f64x2.sub(f64x2.sub(r1, dkLo), f));
+  vSmall = v128.bitselect(f64x2.add(dkHi, dkLo), vSmall, f64x2.eq(f, i64x2.splat(0)));
+  // the general case
+  const s = f64x2.div(f, f64x2.add(l64(2), f));
+  const z = f64x2.mul(s, s);
+  const w = f64x2.mul(z, z);
+  const t1 = f64x2.mul(w, f64x2.add(l64(8), f64x2.mul(w, f64x2.add(l64(10), f64x2.mul(w, l64(12))))));
+  const t2 = f64x2.mul(z, f64x2.add(l64(7), f64x2.mul(w, f64x2.add(l64(9), f64x2.mul(w, f64x2.add(l64(11), f64x2.mul(w, l64(13))))))));
+  const R = f64x2.add(t2, t1);
+  const ii = v128.or(i64x2.sub(hm, li(8)), i64x2.sub(li(9), hm));
+  const hfsq = f64x2.mul(f64x2.mul(l64(3), f), f);
+  const vA = f64x2.sub(dkHi, f64x2.sub(f64x2.sub(hfsq, f64x2.add(f64x2.mul(s, f64x2.add(hfsq, R)), dkLo)), f));
+  const vB = f64x2.sub(dkHi, f64x2.sub(f64x2.sub(f64x2.mul(s, f64x2.sub(f, R)), dkLo), f));
+  let v = v128.bitselect(vA, vB, i64x2.gt_s(ii, i64x2.splat(0)));
+  v = v128.bitselect(vSmall, v, i64x2.lt_s(v128.and(i64x2.add(hm, li(12)), li(3)), li(10)));
+  // specials: +-0 -inf, negative NaN, inf / NaN x + x
+  v = v128.bitselect(f64x2.add(x, x), v, i64x2.ge_s(hs, li(11)));
+  v = v128.bitselect(l64(15), v, i64x2.lt_s(hx, i64x2.splat(0)));
+  return v128.bitselect(l64(14), v, i64x2.eq(v128.and(x, li(13)), i64x2.splat(0)));
+}
+
+/** fdExpV / fdLogV for the tests (two lanes at ptr, in place). */
+export function mathExp2(ptr: usize): void {
+  v128.store(ptr, fdExpV(v128.load(ptr)));
+}
+export function mathLog2(ptr: usize): void {
+  v128.store(ptr, fdLogV(v128.load(ptr)));
 }
 
 /** fdExp / fdLog for the tests (against Math.exp / Math.log). */
@@ -693,40 +806,62 @@ export function backward32(
   return d == -Infinity ? 0 : d == 0 ? 1 : fdExp(d);
 }
 
-function slowState64(x1: f64, x2: f64, x3: f64, max: f64): f64 {
-  const m: f64 = max == -Infinity ? 0 : max;
-  const d1 = x1 - m;
-  const d2 = x2 - m;
-  const d3 = x3 - m;
-  const e1: f64 = d1 == 0 ? 1 : d1 == -Infinity ? 0 : fdExp(d1);
-  const e2: f64 = d2 == 0 ? 1 : d2 == -Infinity ? 0 : fdExp(d2);
-  const e3: f64 = d3 == 0 ? 1 : d3 == -Infinity ? 0 : fdExp(d3);
-  return fdLog(e1 + e2 + e3) + m;
+// Two states (or classes) per f64x2, as the float32 code above with four.
+
+const NEG_INF64: usize = memory.data<f64>([-Infinity]);
+const ZERO64: usize = memory.data<f64>([0]);
+const IOTA64: usize = memory.data<i64>([0, 1], 16);
+
+// @ts-ignore: decorator
+@inline function v64At(p: usize, i: i32): v128 {
+  return v128.load(p + (<usize>i << 3));
+}
+
+/** The two states' masks (-1 where there is no third predecessor), from the int masks at s. */
+// @ts-ignore: decorator
+@inline function mask64(m: usize, s: i32): v128 {
+  return i64x2.extend_low_i32x4_s(v128.load64_zero(m + (<usize>s << 2)));
 }
 
 // @ts-ignore: decorator
-@inline function state64(x1: f64, x2: f64, x3: f64): f64 {
-  let top = x1;
-  if (x2 > top) top = x2;
-  if (x3 > top) top = x3;
-  if (top - top == 0) {
-    let a = x1;
-    let b = x2;
-    if (top == x1) {
-      a = x2;
-      b = x3;
-    } else if (top == x2) {
-      b = x3;
-    }
-    const ea = exp64(a - top);
-    const eb = exp64(b - top);
-    const sum: f64 = top == x3 && top != x1 && top != x2 ? ea + eb + 1 : 1 + ea + eb;
-    return (sum == 1 ? 0 : fdLog(sum)) + top;
-  }
-  if (top == -Infinity && x2 == -Infinity && x3 == -Infinity) return -Infinity;
-  return slowState64(x1, x2, x3, top);
+@inline function slowStateV64(x1: v128, x2: v128, x3: v128, mx: v128): v128 {
+  const m = v128.bitselect(k64(ZERO64), mx, f64x2.eq(mx, k64(NEG_INF64)));
+  const e1 = fdExpV(f64x2.sub(x1, m));
+  const e2 = fdExpV(f64x2.sub(x2, m));
+  const e3 = fdExpV(f64x2.sub(x3, m));
+  return f64x2.add(fdLogV(f64x2.add(f64x2.add(e1, e2), e3)), m);
 }
 
+/** stateV for two float64 states. */
+// @ts-ignore: decorator
+@inline function stateV64(x1: v128, x2: v128, x3: v128, care: v128): v128 {
+  let mx = x1;
+  mx = v128.bitselect(x2, mx, f64x2.gt(x2, mx));
+  mx = v128.bitselect(x3, mx, f64x2.gt(x3, mx));
+  const isX1 = f64x2.eq(mx, x1);
+  const isX1or2 = v128.or(isX1, f64x2.eq(mx, x2));
+  const a = v128.bitselect(x2, x1, isX1);
+  const b = v128.bitselect(x3, x2, isX1or2);
+  const ea = fdExpV(f64x2.sub(a, mx));
+  const eb = fdExpV(f64x2.sub(b, mx));
+  const sum = v128.bitselect(f64x2.add(f64x2.add(k64(ONE64), ea), eb), f64x2.add(f64x2.add(ea, eb), k64(ONE64)), isX1or2);
+  const finite = f64x2.eq(f64x2.sub(mx, mx), k64(ZERO64));
+  const none = v128.and(v128.and(f64x2.eq(mx, k64(NEG_INF64)), f64x2.eq(x2, k64(NEG_INF64))), f64x2.eq(x3, k64(NEG_INF64)));
+  // log(1) is 0 in fdlibm's log too
+  const v = v128.bitselect(k64(NEG_INF64), f64x2.add(fdLogV(sum), mx), none);
+  if (!v128.any_true(v128.andnot(v128.andnot(care, finite), none))) return v;
+  return v128.bitselect(v, slowStateV64(x1, x2, x3, mx), v128.or(finite, none));
+}
+
+/** lp[lpt + ext[s]], lp[lpt + ext[s + 1]]. */
+// @ts-ignore: decorator
+@inline function lpGather64(lp: usize, lpt: i32, ext: usize, s: i32): v128 {
+  const row = lp + (<usize>lpt << 3);
+  const v = v128.load64_zero(row + (<usize>i32At(ext, s) << 3));
+  return v128.load64_lane(row + (<usize>i32At(ext, s + 1) << 3), v, 1);
+}
+
+/** alphaRows32 for float64, two states at a time (one value written past a row's states at most). */
 function alphaRows64(la: usize, row0: i32, stride: i32, n: i32, il: i32, ext: usize, a3: usize, lp: usize, lpb: i32, NC: i32, banded: bool): void {
   for (let t = 1; t < il; t++) {
     const prev = row0 + (t - 1) * stride + 1;
@@ -734,15 +869,15 @@ function alphaRows64(la: usize, row0: i32, stride: i32, n: i32, il: i32, ext: us
     f64Put(la, cur - 1, -Infinity);
     const lpt = lpb + t * NC;
     const s0 = banded ? max(0, n - 2 - 2 * (il - 1 - t)) : 0;
-    let x2: f64 = s0 >= 1 ? f64At(la, prev + s0 - 1) : -Infinity;
-    let x2prev: f64 = s0 >= 2 ? f64At(la, prev + s0 - 2) : -Infinity;
-    for (let s = s0; s < n; s++) {
-      const x1 = f64At(la, prev + s);
-      const x3: f64 = i32At(a3, s) != 0 ? -Infinity : x2prev;
-      f64Put(la, cur + s, state64(x1, x2, x3) + f64At(lp, lpt + i32At(ext, s)));
-      x2prev = x2;
-      x2 = x1;
+    const end = banded ? min(n, 2 * t + 2) : n;
+    for (let s = s0; s < end; s += 2) {
+      const x1 = v64At(la, prev + s);
+      const x2 = v64At(la, prev + s - 1);
+      const x3 = v128.bitselect(k64(NEG_INF64), v64At(la, prev + s - 2), mask64(a3, s));
+      const care = i64x2.lt_s(i64x2.add(i64x2.splat(s), v128.load(IOTA64)), i64x2.splat(end));
+      v128.store(la + (<usize>(cur + s) << 3), f64x2.add(stateV64(x1, x2, x3, care), lpGather64(lp, lpt, ext, s)));
     }
+    for (let s = max(s0, end); s < n; s++) f64Put(la, cur + s, -Infinity);
   }
 }
 
@@ -781,22 +916,23 @@ export function forward64(
   }
 }
 
+/** betaRows32 for float64, two states at a time (row t at t stride; the one value past s1 is at most the pad, written after). */
 function betaRows64(lb: usize, stride: i32, n: i32, il: i32, ext: usize, b3: usize, lp: usize, lpb: i32, NC: i32, banded: bool): void {
   for (let t = il - 2; t >= 0; t--) {
     const cur = t * stride;
     const next = cur + stride;
-    f64Put(lb, cur + n, -Infinity);
     const lpt = lpb + t * NC;
     const s1 = banded ? min(n - 1, 2 * t + 1) : n - 1;
-    let x2: f64 = s1 + 1 < n ? f64At(lb, next + s1 + 1) : -Infinity;
-    let x2prev: f64 = s1 + 2 < n ? f64At(lb, next + s1 + 2) : -Infinity;
-    for (let s = s1; s >= 0; s--) {
-      const x1 = f64At(lb, next + s);
-      const x3: f64 = i32At(b3, s) != 0 ? -Infinity : x2prev;
-      f64Put(lb, cur + s, state64(x1, x2, x3) + f64At(lp, lpt + i32At(ext, s)));
-      x2prev = x2;
-      x2 = x1;
+    const start = banded ? max(0, n - 2 - 2 * (il - 1 - t)) : 0;
+    for (let s = start; s <= s1; s += 2) {
+      const x1 = v64At(lb, next + s);
+      const x2 = v64At(lb, next + s + 1);
+      const x3 = v128.bitselect(k64(NEG_INF64), v64At(lb, next + s + 2), mask64(b3, s));
+      const care = i64x2.le_s(i64x2.add(i64x2.splat(s), v128.load(IOTA64)), i64x2.splat(s1));
+      v128.store(lb + (<usize>(cur + s) << 3), f64x2.add(stateV64(x1, x2, x3, care), lpGather64(lp, lpt, ext, s)));
     }
+    for (let s = min(start, s1 + 1) - 1; s >= 0; s--) f64Put(lb, cur + s, -Infinity);
+    f64Put(lb, cur + n, -Infinity);
   }
 }
 
@@ -837,14 +973,20 @@ function gradLogAdd64(lb: usize, la: usize, row0: i32, stride: i32, n: i32, il: 
 }
 
 function finishGrad64(grad: usize, lp: usize, lpb: i32, il: i32, C: i32, NC: i32, nll: f64, g: f64): void {
+  const nllv = f64x2.splat(nll);
+  const gv = f64x2.splat(g);
   for (let t = 0; t < il; t++) {
     const row = lpb + t * NC;
-    for (let c = row; c < row + C; c++) {
+    let c = row;
+    for (const end = row + C - 1; c < end; c += 2) {
+      const lpv = v64At(lp, c);
+      const d = f64x2.sub(f64x2.add(v64At(grad, c), nllv), lpv);
+      v128.store(grad + (<usize>c << 3), f64x2.mul(f64x2.sub(fdExpV(lpv), fdExpV(d)), gv));
+    }
+    for (; c < row + C; c++) {
       const lpv = f64At(lp, c);
       const d = f64At(grad, c) + nll - lpv;
-      const e1: f64 = lpv == 0 ? 1 : lpv == -Infinity ? 0 : fdExp(lpv);
-      const e2: f64 = d == 0 ? 1 : d == -Infinity ? 0 : fdExp(d);
-      f64Put(grad, c, (e1 - e2) * g);
+      f64Put(grad, c, (exp64(lpv) - exp64(d)) * g);
     }
   }
 }
