@@ -399,6 +399,28 @@ test('cosine_embedding_loss: 1-D inputs with a 0-d target (torch >= 1.11), equal
   }
 });
 
+test('cosine_embedding_loss: an int64 or float64 target (compared in its own dtype: the JS chain between the module sums and gradients) agrees', () => {
+  const [rows, D] = [37, 20];
+  const a: Tensor = { data: values(rows * D, 11, 1), shape: [rows, D] };
+  const b: Tensor = { data: values(rows * D, 12, 1), shape: [rows, D] };
+  const pool = [1, -1, 0, 2, 1, -1];
+  const targetsOf: (Tensor | IndexTensor)[] = [
+    { data: Int32Array.from({ length: rows }, (_, i) => pool[i % pool.length]!), shape: [rows] },
+    // 1 + 2^-40 is neither 1 nor -1 in float64 (though it rounds to 1 in float32)
+    { data: Float64Array.from({ length: rows }, (_, i) => (i % 5 === 4 ? 1 + 2 ** -40 : pool[i % pool.length]!)), shape: [rows] },
+  ];
+  for (const y of targetsOf) {
+    for (const reduction of ['none', 'mean', 'sum'] as const) {
+      const go: Tensor = reduction === 'none' ? { data: values(rows, 13, 0), shape: [rows] } : { data: new Float32Array([1]), shape: [] };
+      const o = { reduction, margin: 0.2 };
+      expectSame(() => {
+        const g = cosineEmbeddingLossBackward(go, a, b, y, o);
+        return [cosineEmbeddingLoss(a, b, y, o), g.input1, g.input2];
+      }, `${y.data.constructor.name} ${reduction}`);
+    }
+  }
+});
+
 test('past the module-memory cap the JS loops run, with the same values', () => {
   const previous = kernels.useCap(1024);
   try {
