@@ -164,6 +164,10 @@ export const DRAWN_EXTRAS: Partial<
   margin_ranking_loss: { mixedDtypes: true },
 };
 
+/** `arb` one time in `n`, else null (shrinking toward null). */
+const oneIn = <T>(n: number, arb: fc.Arbitrary<T>): fc.Arbitrary<T | null> =>
+  fc.oneof({ weight: n - 1, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: arb });
+
 const otherDtype = (d: 'float32' | 'float64') => (d === 'float32' ? 'float64' : 'float32');
 
 /** gaussian_nll_loss's var shapes for an input of shape `s` (see DRAWN_EXTRAS). */
@@ -239,9 +243,7 @@ export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
         x: values(numel(is), domainValue(domain.input, d)),
         t: domain.target === null ? fc.constant(null) : targetArb({ ...domain, target: domain.target }, d, s),
         // Class probabilities shaped like the input instead of class indices.
-        probabilities: extras.probabilityTargets
-          ? fc.option(values(numel(is), domainValue('probability', d, true)), { freq: 3, nil: null })
-          : fc.constant(null),
+        probabilities: extras.probabilityTargets ? oneIn(4, values(numel(is), domainValue('probability', d, true))) : fc.constant(null),
         // The other tensor arguments, shaped like the first (var: one of its forms): of their extraArgs kind, else of its kind.
         extra: fc.record(
           Object.fromEntries(
@@ -259,11 +261,11 @@ export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
           ),
         ),
         elementWeight: extras.elementWeight
-          ? fc.option(
+          ? oneIn(
+              5,
               fc
                 .oneof({ weight: 9, arbitrary: fc.constant(is) }, { weight: 1, arbitrary: broadcastLayout(is) })
                 .chain((ws) => values(numel(ws), weightValue).map((v) => [ws, v] as const)),
-              { freq: 4, nil: null },
             )
           : fc.constant(null),
         // Which tensors take the other float dtype.
