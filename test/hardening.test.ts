@@ -16,6 +16,7 @@ import {
   binaryCrossEntropyBackward,
   binaryCrossEntropyWithLogits as bce,
   binaryCrossEntropyWithLogitsBackward as bceBackward,
+  huberLoss,
   multilabelMarginLoss,
   multilabelMarginLossBackward,
   multilabelSoftMarginLoss as mlsml,
@@ -27,6 +28,7 @@ import {
   type Tensor,
 } from '../ts/index.ts';
 import { ARENA_CAP_BYTES, float32Kernels, useFloat32Kernels, useKernelArenaCap } from '../ts/wasm/float32-kernels.ts';
+import { captureWarnings } from '../ts/warnings.ts';
 
 // Tests that spawn a process cover nothing Stryker can mutate in this one (and time out on a loaded
 // machine): the mutation suite (vitest.mutation.config.ts sets TORCH_PARITY_MUTATION_SUITE) leaves them out.
@@ -203,11 +205,22 @@ describe('legacy reductions', () => {
     },
   );
 
-  test('sizeAverage and reduce must be booleans (or null), and only the module classes take them', () => {
+  test('sizeAverage and reduce must be booleans (or null); the functions take them as torch F.<loss> does, but for the four without them', () => {
     expect(thrown(() => new BCELoss({ sizeAverage: 1 as never })).message).toBe(
       'BCELoss: sizeAverage must be a boolean (or null), got number',
     );
-    expect(thrown(() => bce(x, y, { reduce: false } as never)).message).toMatch(/^binaryCrossEntropyWithLogits: unknown option 'reduce'/);
+    expect(thrown(() => bce(x, y, { reduce: 1 as never })).message).toBe(
+      'binaryCrossEntropyWithLogits: reduce must be a boolean (or null), got number',
+    );
+    // F.binary_cross_entropy_with_logits(x, y, reduce=False, reduction='bogus'): legacy_get_string wins, with its warning
+    const { warnings } = captureWarnings(() => {
+      expect(bce(x, y, { reduce: false, reduction: 'bogus' as never }).data).toEqual(bce(x, y, { reduction: 'none' }).data);
+      expect(bce(x, y, { sizeAverage: false }).data).toEqual(bce(x, y, { reduction: 'sum' }).data);
+      expect(bce(x, y, { sizeAverage: null, reduce: null, reduction: 'sum' }).data).toEqual(bce(x, y, { reduction: 'sum' }).data);
+    });
+    expect(warnings).toContain("size_average and reduce args will be deprecated, please use reduction='none' instead.");
+    expect(warnings).toContain("size_average and reduce args will be deprecated, please use reduction='sum' instead.");
+    expect(thrown(() => huberLoss(x, y, { reduce: false })).message).toMatch(/^huberLoss: unknown option 'reduce'/);
   });
 });
 

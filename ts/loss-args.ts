@@ -28,6 +28,14 @@ export interface CommonOptions {
   torchVersion?: string;
   /** The ATEN_CPU_CAPABILITY torch ran with; default what that release picks on an AVX-512 machine. */
   cpuCapability?: CpuCapability;
+  /**
+   * torch's deprecated size_average and reduce keywords of F.<loss> (null is None): either given
+   * sets the reduction (_Reduction.legacy_get_string: reduce false gives 'none', else size_average
+   * false 'sum', else 'mean'), with torch's UserWarning. huberLoss, gaussianNllLoss, ctcLoss and
+   * tripletMarginWithDistanceLoss take neither (a TypeError, as torch's unexpected keyword).
+   */
+  sizeAverage?: boolean | null;
+  reduce?: boolean | null;
 }
 
 /** The tensor options a loss takes besides its positional tensors. */
@@ -60,6 +68,12 @@ export interface LossSignature {
    * ignoreIndex), read once each into Checked.extra; the loss validates them in torch's order.
    */
   readonly options?: readonly string[];
+  /**
+   * false for the losses whose functional.py takes no size_average / reduce (huber_loss,
+   * gaussian_nll_loss, ctc_loss, triplet_margin_with_distance_loss): there sizeAverage and reduce
+   * are unknown options, as torch's "unexpected keyword argument".
+   */
+  readonly legacyReduction?: false;
 }
 
 export interface Prepared {
@@ -83,8 +97,13 @@ export interface Checked<Target> extends Prepared {
   readonly posWeight: Tensor | null;
   /** With reductionCheckedLast or reductionDeferred, the error an invalid reduction raises, for the loss to throw where torch does. */
   readonly reductionError: LossArgumentError | null;
-  /** The reduction option as given (read once; undefined when absent), for a loss whose Python code compares it itself (huber_loss with weight). */
+  /**
+   * The reduction option as given (read once; undefined when absent), or the one sizeAverage and
+   * reduce give, for a loss whose Python code compares it itself (mse_loss with weight).
+   */
   readonly reductionGiven: unknown;
+  /** sizeAverage or reduce was given (not null): they set the reduction, as functional.py's legacy_get_string. */
+  readonly legacyReduction: boolean;
   /** The signature's `options`, each as read (once); undefined when not given. */
   readonly extra: Readonly<Record<string, unknown>>;
 }
@@ -104,7 +123,8 @@ export function prepare<S extends LossSignature>(
   args: { input: unknown; target: unknown; gradOutput?: unknown },
   options: unknown,
 ): Checked<TargetOf<S>> {
-  const opts = readOptions(op, options, signature.tensorOptions, signature.options ?? []);
+  const legacyNames = signature.legacyReduction === false ? [] : LEGACY_OPTIONS;
+  const opts = readOptions(op, options, signature.tensorOptions, [...(signature.options ?? []), ...legacyNames]);
   // Python binds and type-checks the arguments before functional.py runs.
   checkTensor(args.input, op, 'input');
   checkAnyTensor(args.target, op, 'target');
@@ -112,10 +132,14 @@ export function prepare<S extends LossSignature>(
   if ('gradOutput' in args) checkTensor(gradOutput, op, 'gradOutput');
   const weight = optionalTensor(opts.weight, op, 'weight');
   const posWeight = optionalTensor(opts.posWeight, op, 'posWeight');
-  const reduction = parseReduction(op, opts.reduction, signature.reductionCheckedLast === true);
+  // functional.py: `if size_average is not None or reduce is not None: reduction =
+  // _Reduction.legacy_get_string(size_average, reduce)` first, so the reduction given is not read
+  const legacy = legacyNames.length > 0 ? legacyOption(op, opts.extra.sizeAverage, opts.extra.reduce) : null;
+  const reduction = legacy ?? parseReduction(op, opts.reduction, signature.reductionCheckedLast === true);
   if (reduction instanceof LossArgumentError && !signature.reductionCheckedLast && !signature.reductionDeferred) throw reduction;
   const torch = torchRelease(opts.torchVersion as string | undefined, op);
-  if (opts.reduction === 'elementwise_mean' && !(reduction instanceof LossArgumentError)) {
+  if (legacy) warn(`size_average and reduce args will be deprecated, please use reduction='${legacy}' instead.`, 'UserWarning');
+  if (!legacy && opts.reduction === 'elementwise_mean' && !(reduction instanceof LossArgumentError)) {
     warn(
       torch.elementwiseMeanWarningIsTwoSentences
         ? "reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead."
@@ -140,7 +164,8 @@ export function prepare<S extends LossSignature>(
   return {
     reduction: reduction instanceof LossArgumentError ? 'mean' : reduction,
     reductionError: reduction instanceof LossArgumentError ? reduction : null,
-    reductionGiven: opts.reduction,
+    reductionGiven: legacy ?? opts.reduction,
+    legacyReduction: legacy !== null,
     torch,
     dtype,
     round: useDType(dtype),
@@ -268,6 +293,22 @@ function parseReduction(op: string, value: unknown, inPython: boolean): Reductio
     `${op}: ${pythonStr(value)} is not a valid value for reduction (reduction must be 'none', 'mean' or 'sum', got ${given(value)})`,
     'ValueError',
   );
+}
+
+/** The deprecated size_average and reduce, as options of the functions (torch's keywords of F.<loss>). */
+const LEGACY_OPTIONS = ['sizeAverage', 'reduce'] as const;
+
+/** sizeAverage and reduce as the functions take them: the reduction they give, or null when neither is given (both null or absent). */
+function legacyOption(op: string, sizeAverage: unknown, reduce: unknown): Reduction | null {
+  for (const [name, value] of [
+    ['sizeAverage', sizeAverage],
+    ['reduce', reduce],
+  ] as const) {
+    if (value !== undefined && value !== null && typeof value !== 'boolean')
+      throw new LossArgumentError(`${op}: ${name} must be a boolean (or null), got ${typeof value}`, 'TypeError');
+  }
+  if ((sizeAverage ?? null) === null && (reduce ?? null) === null) return null;
+  return legacyReduction(sizeAverage as boolean | null | undefined, reduce as boolean | null | undefined);
 }
 
 /**

@@ -75,6 +75,8 @@ const SIGNATURE = {
   // functional.py checks `reduction + " is not valid"` itself, after var's size.
   reductionCheckedLast: true,
   options: ['full', 'eps'],
+  // F.gaussian_nll_loss has no size_average / reduce
+  legacyReduction: false,
 } as const satisfies LossSignature;
 
 /** 0.5 * math.log(2 * math.pi) and math.log(2 * math.pi) as Python computes them (doubles). */

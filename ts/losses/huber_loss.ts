@@ -80,6 +80,8 @@ const SIGNATURE = {
   options: ['delta'],
   // functional.py broadcasts input and target before _Reduction.get_enum: a shape error comes first.
   reductionDeferred: true,
+  // F.huber_loss has no size_average / reduce
+  legacyReduction: false,
 } as const satisfies LossSignature;
 
 interface Args {

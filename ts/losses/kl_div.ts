@@ -202,10 +202,7 @@ export function klDivLoss(input: Tensor, target: Tensor, options?: KlDivOptions)
     a.reduction,
     shape,
   );
-  if (reducedByKernel) {
-    if (!a.batchmean || input.shape.length === 0) return reducedByKernel;
-    return makeTensor([r(reducedByKernel.data[0]! / input.shape[0]!)], [], dtype);
-  }
+  if (reducedByKernel) return batchmeanOf(a, reducedByKernel);
   const x = expanded(castTo(input, dtype), shape);
   const { tP, tOwn } = targetValues(a);
   const n = x.length;
@@ -225,9 +222,21 @@ export function klDivLoss(input: Tensor, target: Tensor, options?: KlDivOptions)
       losses[i] = ti > 0 ? r(tP[i]! * r(r(log(ti)) - x[i]!)) : 0;
     }
   }
-  const reduced = applyReduction(losses, shape, a.reduction, dtype, lanes, r);
-  if (!a.batchmean || input.shape.length === 0) return reduced;
-  return makeTensor([r(reduced.data[0]! / input.shape[0]!)], [], dtype);
+  return batchmeanOf(a, applyReduction(losses, shape, a.reduction, dtype, lanes, r));
+}
+
+/**
+ * functional.py's `if reduction == "batchmean" and input.dim() != 0: reduced = reduced /
+ * input.size()[0]`: of the sum, or of every loss where size_average / reduce made it 'none'.
+ */
+function batchmeanOf(a: Args, reduced: Tensor): Tensor {
+  if (!a.batchmean || a.input.shape.length === 0) return reduced;
+  const batch = a.input.shape[0]!;
+  return makeTensor(
+    reduced.data.map((v) => a.round(v / batch)),
+    reduced.shape,
+    a.dtype,
+  );
 }
 
 /** torch 1.6 to 1.12: the checks kl_div_backward_cpu makes (grad.expand_as(input), CPU_tensor_apply3), in its order. */
@@ -277,15 +286,17 @@ export function klDivLossBackward(gradOutput: Tensor, input: Tensor, target: Ten
   const { shape, dtype, round: r, torch } = a;
   const none = a.reduction === 'none';
   checkGradOutput(op, gradOutput, none ? shape : []);
-  const go = gradOutput.data;
+  // 'batchmean': DivBackward (grad / N) before the sum's backward (of every element where
+  // size_average / reduce made it 'none')
+  const divided = a.batchmean && input.shape.length > 0 ? batchmeanOf(a, gradOutput) : gradOutput;
+  const go = divided.data;
   const { tP, tOwn } = targetValues(a);
   const n = tP.length;
-  // 'batchmean': DivBackward (grad / N) before the sum's backward.
-  const g0 = a.batchmean && input.shape.length > 0 ? r(go[0]! / input.shape[0]!) : go[0]!;
-  if (!torch.klDivIsComposite) return oldBackward(op, a, none ? go : null, g0, tOwn);
+  const g0 = go[0]!;
+  if (!torch.klDivIsComposite) return oldBackward(op, { ...a, gradOutput: divided }, none ? go : null, g0, tOwn);
   const g = a.reduction === 'mean' ? r(g0 / n) : g0;
   const fast = gradOutput.data instanceof Float32Array ? kernels(a) : null;
-  const byKernel = fast && kernelGradient(a, fast, gradOutput, g, 0);
+  const byKernel = fast && kernelGradient(a, fast, divided, g, 0);
   if (byKernel) return byKernel;
   const grad = allocate(dtype, n);
   if (a.logTarget) {

@@ -125,6 +125,8 @@ const SIGNATURE = {
   target: 'float',
   reductionDeferred: true,
   options: ['distanceFunction', 'margin', 'swap'],
+  // F.triplet_margin_with_distance_loss has no size_average / reduce
+  legacyReduction: false,
 } as const satisfies LossSignature;
 
 function pythonStr(value: unknown): string {
