@@ -63,6 +63,7 @@ import {
   type Tensor,
 } from './tensor.ts';
 import { CPU_CAPABILITIES, sumLanes, torchRelease, type CpuCapability, type TorchRelease } from './torch-version.ts';
+import { distanceKernels, type NormRule } from './wasm/distance.ts';
 
 export interface PairwiseDistanceOptions {
   /** The norm degree (default 2). */
@@ -243,6 +244,22 @@ function nanMin(acc: number, v: number): number {
   return acc !== acc || v !== v ? NaN : acc < v ? acc : v;
 }
 
+/**
+ * How the float32 p = 2 norm over the last dim (size elements, of an nd-dim difference) runs under
+ * `torch` / `capability` in computeNorms' vectorized branch, for ../wasm/distance.ts; null where
+ * another loop runs (p not 2 once a C float, before torch 1.11's innermost dim and vectorized loop,
+ * an empty dim, 2.x's |x| for a dim of size 1, a 0-d difference).
+ */
+export function float32NormRule(torch: TorchRelease, capability: CpuCapability, p: number, size: number, nd: number): NormRule | null {
+  if (Math.fround(p) !== 2 || nd === 0 || !torch.pairwiseDistanceInnermostDim || !torch.normTwoLastDimVectorized) return null;
+  if (size === 0 || (size === 1 && torch.vectorNormOfOneIsAbs)) return null;
+  return {
+    lanes: sumLanes('float32', torch, capability),
+    fusedLanes: torch.normTwoLanesFused && capability !== 'default',
+    fusedTail: capability !== 'default',
+  };
+}
+
 /** The norm kernel per output element, in ATen's order (see the header). */
 function computeNorms(plan: NormPlan, src: DiffSource | null): void {
   const { diff, outer, size, inner, norm, torch, dtype } = plan;
@@ -269,6 +286,12 @@ function computeNorms(plan: NormPlan, src: DiffSource | null): void {
   const pow = inDouble ? glibcPow : (a: number, b: number) => Math.fround(a ** b);
   const abs1 = size === 1 && plan.full.length > 0 && torch.vectorNormOfOneIsAbs;
   if (lastDimVector && !abs1) {
+    // float32 rows of x1 and x2 as they are (forward only): the WebAssembly loop (../wasm/distance.ts), the same floats.
+    if (src !== null && !inDouble && src.a instanceof Float32Array && src.b instanceof Float32Array) {
+      const rule = float32NormRule(torch, plan.capability, p, size, plan.full.length);
+      const kernels = rule && distanceKernels();
+      if (kernels?.takes(rule!) && kernels.rowNorms(src.a, src.b, outer, size, src.eps, rule!, norm)) return;
+    }
     // The same order as the general loop's lastDimVector branch below, one loop per dtype and fusion.
     const vec = size - (size % lanes);
     const plainEnd = vec + Math.floor((size - vec) / tailGroup) * tailGroup;
@@ -607,6 +630,35 @@ export function pairwiseDistance(x1: Tensor, x2: Tensor, options?: PairwiseDista
   return makeTensor(plan.norm, plan.outShape, plan.dtype);
 }
 
+/**
+ * pairwiseDistanceBackward through ../wasm/distance.ts pairwiseGrads (the same floats as
+ * normBackward and subGradients), where it takes the call: float32 x1 and x2 of one shape, p = 2
+ * (the release's vectorized last-dim norm, norm_backward's newer form). null where the JS loops run.
+ */
+function pairwiseGradsKernel(op: string, gradOutput: Tensor, x1: Tensor, x2: Tensor, o: Read): { x1: Tensor; x2: Tensor } | null {
+  const a = x1.data;
+  const b = x2.data;
+  if (!(a instanceof Float32Array && b instanceof Float32Array) || o.p !== 2 || !o.torch.normBackwardMaskedTwo) return null;
+  if (typeof o.eps !== 'number' || typeof o.keepdim !== 'boolean') return null; // planPairwiseDistance raises
+  const shape = x1.shape;
+  if (!sameAs(shape, x2.shape) || shape.length === 0 || a.length === 0) return null;
+  const D = shape[shape.length - 1]!;
+  const rule = float32NormRule(o.torch, o.capability, 2, D, shape.length);
+  const kernels = rule && distanceKernels();
+  if (!kernels?.takes(rule!)) return null;
+  const outShape = o.keepdim ? shape.map((d, i) => (i === shape.length - 1 ? 1 : d)) : shape.slice(0, -1);
+  if (!sameAs(gradOutput.shape, outShape)) {
+    throw new LossArgumentError(
+      `${op}: gradOutput shape ${formatShape(gradOutput.shape)} must equal the forward output's shape ${formatShape(outShape)}`,
+    );
+  }
+  const go = gradOutput.data instanceof Float32Array ? gradOutput.data : Float32Array.from(gradOutput.data);
+  const g1 = new Float32Array(a.length);
+  const g2 = new Float32Array(a.length);
+  if (!kernels!.pairwiseGrads(a, b, a.length / D, D, Math.fround(o.eps), rule!, go, g1, g2)) return null;
+  return { x1: makeTensor(g1, shape, 'float32'), x2: makeTensor(g2, shape, 'float32') };
+}
+
 /** The gradients of pairwise_distance with respect to x1 and x2, for gradOutput shaped like its output. */
 export function pairwiseDistanceBackward(
   gradOutput: Tensor,
@@ -617,6 +669,8 @@ export function pairwiseDistanceBackward(
   const op = `${OP}Backward`;
   const o = readOptions(op, options);
   checkTensor(gradOutput, op, 'gradOutput');
+  const kernel = pairwiseGradsKernel(op, gradOutput, x1, x2, o);
+  if (kernel !== null) return kernel;
   const plan = planPairwiseDistance(op, x1, x2, o.p, o.eps, o.keepdim, o.torch, o.capability);
   if (!sameAs(gradOutput.shape, plan.outShape)) {
     throw new LossArgumentError(

@@ -21,11 +21,12 @@
 import { checkGradOutput, prepare, type CommonOptions, type LossSignature } from '../loss-args.ts';
 import { lossModule3 } from '../loss-module.ts';
 import { useDType } from '../numerics.ts';
-import { normBackward, planPairwiseDistance, subGradients, type NormPlan } from '../pairwise-distance.ts';
+import { float32NormRule, normBackward, planPairwiseDistance, subGradients, type NormPlan } from '../pairwise-distance.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
 import { LossArgumentError, checkTensor, type DType, type FloatArray, type Tensor } from '../tensor.ts';
 import { sumLanes, type CpuCapability, type TorchRelease } from '../torch-version.ts';
 import type { Reduction } from '../loss-args.ts';
+import { distanceKernels, type TripletRule } from '../wasm/distance.ts';
 
 export interface TripletMarginOptions extends CommonOptions {
   /** Default 1; torch >= 2.6 rejects margin <= 0. */
@@ -193,6 +194,83 @@ export function addGrads(dtype: DType, a: FloatArray, b: FloatArray): FloatArray
   return a;
 }
 
+/**
+ * The three gradients of a triplet loss with pairwise_distance(p, eps) distances, computed in one
+ * pass by ../wasm/distance.ts tripletGrads (the same floats as coreBackward, normBackward,
+ * subGradients and addGrads), where it takes the call: float32 anchor, positive and negative of one
+ * shape (rows of its last dim D), p = 2 (the release's vectorized last-dim norm, norm_backward's
+ * newer form), no swap, and a gradOutput whose value(s) the float32 kernel holds exactly. The
+ * arguments are checked (but for gradOutput's shape, checked here); null where the JS loops run.
+ */
+/** Whether tripletGradsKernel takes the operands (before its gradOutput checks): see there. */
+export function tripletGradsKernelTakes(
+  anchor: Tensor,
+  positive: Tensor,
+  negative: Tensor,
+  swap: boolean,
+  torch: TorchRelease,
+  capability: CpuCapability,
+  p = 2,
+): boolean {
+  const a = anchor.data;
+  if (swap || p !== 2 || !torch.normBackwardMaskedTwo) return false;
+  if (!(a instanceof Float32Array && positive.data instanceof Float32Array && negative.data instanceof Float32Array)) return false;
+  const shape = anchor.shape;
+  const same = (s: readonly number[]) => s.length === shape.length && s.every((d, i) => d === shape[i]);
+  if (!same(positive.shape) || !same(negative.shape) || shape.length === 0 || a.length === 0) return false;
+  const norm = float32NormRule(torch, capability, p, shape[shape.length - 1]!, shape.length);
+  if (norm === null) return false;
+  const kernels = distanceKernels();
+  return kernels?.takes(norm) === true;
+}
+
+export function tripletGradsKernel(
+  op: string,
+  anchor: Tensor,
+  positive: Tensor,
+  negative: Tensor,
+  gradOutput: Tensor,
+  torch: TorchRelease,
+  capability: CpuCapability,
+  reduction: Reduction,
+  margin: number,
+  p: number,
+  eps: number,
+  swap: boolean,
+  rule: TripletRule,
+): TripletGrads | null {
+  if (!tripletGradsKernelTakes(anchor, positive, negative, swap, torch, capability, p)) return null;
+  const a = anchor.data as Float32Array;
+  const pd = positive.data as Float32Array;
+  const nd = negative.data as Float32Array;
+  const shape = anchor.shape;
+  const D = shape[shape.length - 1]!;
+  const norm = float32NormRule(torch, capability, p, D, shape.length)!;
+  const kernels = distanceKernels()!;
+  const rows = a.length / D;
+  const outShape = shape.slice(0, -1);
+  checkGradOutput(op, gradOutput, reduction === 'none' ? outShape : []);
+  const go = gradOutput.data;
+  let g = 0;
+  let perRow: Float32Array | null = null;
+  if (reduction === 'none') perRow = go instanceof Float32Array ? go : Float32Array.from(go);
+  else if (reduction === 'mean') g = Math.fround(go[0]! / rows);
+  else {
+    g = go[0]!;
+    if (Math.fround(g) !== g && g === g) return null; // a float64 gradOutput the float32 kernel cannot hold
+  }
+  const ga = new Float32Array(a.length);
+  const gp = new Float32Array(a.length);
+  const gn = new Float32Array(a.length);
+  const m = Math.fround(margin);
+  if (!kernels.tripletGrads(a, pd, nd, rows, D, Math.fround(eps), m, g, perRow, norm, rule, ga, gp, gn)) return null;
+  return {
+    anchor: makeTensor(ga, shape, 'float32'),
+    positive: makeTensor(gp, shape, 'float32'),
+    negative: makeTensor(gn, shape, 'float32'),
+  };
+}
+
 interface Plan {
   readonly core: TripletCore;
   readonly pos: NormPlan;
@@ -208,7 +286,7 @@ function plan(
   negative: Tensor,
   options: TripletMarginOptions | undefined,
   gradOutput?: Tensor,
-): Plan {
+): Plan | { grads: TripletGrads } /* where tripletGradsKernel computed them: nothing else planned */ {
   const c = prepare(op, SIGNATURE, { input: anchor, target: positive, ...(gradOutput === undefined ? {} : { gradOutput }) }, options);
   checkTensor(negative, op, 'negative');
   const torch = c.torch;
@@ -230,6 +308,27 @@ function plan(
     );
   }
   const cap = c.capability;
+  if (gradOutput !== undefined) {
+    const grads = tripletGradsKernel(
+      op,
+      anchor,
+      positive,
+      negative,
+      gradOutput,
+      torch,
+      cap,
+      c.reduction,
+      margin as number,
+      p as number,
+      eps as number,
+      swap,
+      {
+        oldOrder: false,
+        strict: torch.clampMinGradZeroAtMin,
+      },
+    );
+    if (grads !== null) return { grads };
+  }
   // The forward alone needs no differences kept (pairwise-distance.ts computes them row by row where it can).
   const fwd = op === OP; // tripletMarginLoss, not its backward
   const pos = planPairwiseDistance(op, anchor, positive, p, eps, false, torch, cap, ['anchor', 'positive'], fwd);
@@ -319,7 +418,7 @@ export function sumBack(dtype: DType, g: Float64Array, to: readonly number[], fr
 
 /** F.triplet_margin_loss(anchor, positive, negative, margin=1, p=2, eps=1e-6, swap=False, reduction='mean'). */
 export function tripletMarginLoss(anchor: Tensor, positive: Tensor, negative: Tensor, options?: TripletMarginOptions): Tensor {
-  return reduceCore(plan(OP, anchor, positive, negative, options).core);
+  return reduceCore((plan(OP, anchor, positive, negative, options) as Plan).core);
 }
 
 /** d loss / d anchor, positive and negative, for gradOutput shaped like the forward output. */
@@ -331,7 +430,9 @@ export function tripletMarginLossBackward(
   options?: TripletMarginOptions,
 ): TripletGrads {
   const op = `${OP}Backward`;
-  const pl = plan(op, anchor, positive, negative, options, gradOutput);
+  const planned = plan(op, anchor, positive, negative, options, gradOutput);
+  if (!('core' in planned)) return planned.grads;
+  const pl = planned;
   const core = pl.core;
   checkGradOutput(op, gradOutput, core.reduction === 'none' ? core.shape : []);
   const g = coreBackward(core, gradOutput, core.torch.clampMinGradZeroAtMin);

@@ -38,6 +38,8 @@ import {
   reduceCore,
   sumBack,
   tripletCore,
+  tripletGradsKernel,
+  tripletGradsKernelTakes,
   type TripletGrads,
 } from './triplet_margin_loss.ts';
 import { sumLanes } from '../torch-version.ts';
@@ -167,7 +169,7 @@ function plan(
   negative: Tensor,
   options: TripletMarginWithDistanceOptions | undefined,
   gradOutput?: Tensor,
-): Plan {
+): Plan | { grads: TripletGrads } /* where tripletGradsKernel computed them: nothing else planned */ {
   const c = prepare(op, SIGNATURE, { input: anchor, target: positive, ...(gradOutput === undefined ? {} : { gradOutput }) }, options);
   checkTensor(negative, op, 'negative');
   const torch = c.torch;
@@ -200,6 +202,20 @@ function plan(
     }
   }
   const ctx = context(options as DistanceContext | undefined);
+  if (gradOutput !== undefined && f === pairwiseDistanceFunction) {
+    // the default distance's gradients in one pass (../wasm/distance.ts), where it takes the call:
+    // pairwise_distance cannot raise for its operands, so the deferred reduction error comes next
+    const clampStrict = torch.tripletWithDistanceChecksFirst && torch.clampMinGradZeroAtMin;
+    const kernelTakes = tripletGradsKernelTakes(anchor, positive, negative, swap, torch, c.capability);
+    if (kernelTakes && !torch.tripletWithDistanceChecksFirst && c.reductionError) throw c.reductionError;
+    const grads = kernelTakes
+      ? tripletGradsKernel(op, anchor, positive, negative, gradOutput, torch, c.capability, c.reduction, margin as number, 2, 1e-6, swap, {
+          oldOrder: !torch.tripletWithDistanceChecksFirst,
+          strict: clampStrict,
+        })
+      : null;
+    if (grads !== null) return { grads };
+  }
   const dPos = distance(op, f, anchor, positive, ctx, 'anchor, positive');
   const dNeg = distance(op, f, anchor, negative, ctx, 'anchor, negative');
   const dSwap = swap ? distance(op, f, positive, negative, ctx, 'positive, negative') : null;
@@ -229,7 +245,7 @@ export function tripletMarginWithDistanceLoss(
   negative: Tensor,
   options?: TripletMarginWithDistanceOptions,
 ): Tensor {
-  return reduceCore(plan(OP, anchor, positive, negative, options).core);
+  return reduceCore((plan(OP, anchor, positive, negative, options) as Plan).core);
 }
 
 /**
@@ -244,7 +260,9 @@ export function tripletMarginWithDistanceLossBackward(
   options?: TripletMarginWithDistanceOptions,
 ): TripletGrads {
   const op = `${OP}Backward`;
-  const p = plan(op, anchor, positive, negative, options, gradOutput);
+  const planned = plan(op, anchor, positive, negative, options, gradOutput);
+  if (!('core' in planned)) return planned.grads;
+  const p = planned;
   const core = p.core;
   checkGradOutput(op, gradOutput, core.reduction === 'none' ? core.shape : []);
   const back = p.f.backward;

@@ -1,0 +1,325 @@
+// wasm-variant: fma
+// AssemblyScript, compiled by `npm run build:wasm` into ../distance-binary.ts (and, with relaxed SIMD,
+// ../distance-fma-binary.ts: the line above asks for it), loaded by ../distance.ts: float32 SIMD loops
+// of pairwise_distance's p = 2 norm over the last dim and of triplet_margin_loss's whole backward.
+// Each f32x4 operation is one float32 op of ATen's in the order ../../pairwise-distance.ts and
+// ../../losses/triplet_margin_loss.ts compute it (those JS loops are the reference these are tested
+// against, and run for float64 and every layout these do not take), so every lane rounds where torch
+// rounds:
+//   diff = (x1 - x2) + eps;  the norm: binary_kernel_reduce_lastdim's Vectorized lanes (8, or 16 for
+//   the AVX-512 kernels) accumulating diff * diff (two roundings; one fused multiply-add per lane in
+//   Debian's 1.13: FUSED_LANES), the lanes folded into lane 0 in order, the scalar tail added to it
+//   (whole groups of 4 squares as plain products, the last (tail % 4) fused: FUSED_TAIL), then sqrt.
+// A fused multiply-add is f32x4.relaxed_madd in the relaxed-SIMD build, which ../distance.ts loads only
+// where ../module.ts relaxedSimdFused() has proven it rounds once; the plain build computes it in
+// float64 (the square is exact there, so only the sum rounds, and then to float32: twice), checks
+// each lane's float64 sum for a float32 rounding midpoint (or a float32 subnormal) where rounding
+// twice can differ from once, and redoes such a row with the exact scalar fma. The module allocates
+// nothing: the JS side places a call's arrays above heapBase().
+
+// @ts-ignore: decorator
+@inline function k(at: usize): v128 {
+  return v128.load32_splat(at);
+}
+
+// @ts-ignore: decorator
+@inline function k64(at: usize): v128 {
+  return v128.load64_splat(at);
+}
+
+const ZERO: usize = memory.data<f32>([0]);
+/** A float64's bits below a float32's last bit, and the pattern of a float32 rounding midpoint. */
+const BELOW_FLOAT: usize = memory.data<i64>([0x1fffffff]);
+const MIDPOINT: usize = memory.data<i64>([0x10000000]);
+const FLT_MIN64: usize = memory.data<f64>([1.1754943508222875e-38]);
+
+/** flags */
+export const FUSED_LANES = 1; // flag: the lanes' x * x + acc is one fused multiply-add (Debian's 1.13)
+export const FUSED_TAIL = 2; // flag: the tail's last (tail % 4) squares are fused into the sum (not under 'default')
+export const LANES16 = 4; // flag: 16 lanes (the AVX-512 kernels), else 8
+export const OLD_ORDER = 8; // flag: triplet's (d_pos - d_neg) + margin (triplet_margin_with_distance_loss before 2.0), else (d_pos + margin) - d_neg
+export const STRICT = 16; // flag: the clamp passes the gradient where its input > 0 (torch 2.14's clamp_min), else >= 0
+export const PER_ROW = 32; // flag: reduction 'none': the gradient of each row's loss at go, else g for every row
+export const EXACT_LANES = 64; // flag: (tests) the plain build redoes every fused row with the exact scalar fma, as for a flagged one
+
+// @ts-ignore: decorator
+@inline function highHalf(v: v128): v128 {
+  return v128.shuffle<f32>(v, v, 2, 3, 0, 1);
+}
+
+// @ts-ignore: decorator
+@inline function joinHalves(lo: v128, hi: v128): v128 {
+  return v128.shuffle<f32>(lo, hi, 0, 1, 4, 5);
+}
+
+/** fmaf(a, b, c) rounded once, for float32 scalars (what ../../libm.ts fma32 computes). */
+function fma32(a: f32, b: f32, c: f32): f32 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return f32x4.extract_lane(f32x4.relaxed_madd(f32x4.splat(a), f32x4.splat(b), f32x4.splat(c)), 0);
+  }
+  const p = <f64>a * <f64>b;
+  const s = p + <f64>c;
+  const f = <f32>s;
+  if (<f64>f == s || s != s || f == Infinity || f == -Infinity) return f;
+  const bb = s - p;
+  const err = p - (s - bb) + (<f64>c - bb);
+  if (err == 0) return f;
+  let midpoint: bool;
+  const a0 = Math.abs(s);
+  if (a0 >= 1.1754943508222875e-38) {
+    midpoint = (reinterpret<u64>(s) & 0x1fffffff) == 0x10000000;
+  } else {
+    const t = a0 * 1.42724769270596e45; // 2^150
+    midpoint = Math.floor(t) == t && Math.floor(t / 2) * 2 != t;
+  }
+  if (!midpoint) return f;
+  // the exact value lies beyond s in the direction of err: the float32 neighbour on that side
+  return err > 0 == <f64>f > s ? f : <f32>(2 * s - <f64>f);
+}
+
+/** The plain build's midpoint check: set when some lane's float64 sum may round otherwise twice than once. */
+let inexactTwice: v128 = i64x2.splat(0);
+
+/** acc + v * v rounded once, lane by lane (plain build: in float64, noting where twice may differ). */
+// @ts-ignore: decorator
+@inline function madd2(v: v128, acc: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(v, v, acc);
+  const vl = f64x2.promote_low_f32x4(v);
+  const vh = f64x2.promote_low_f32x4(highHalf(v));
+  const sl = f64x2.add(f64x2.mul(vl, vl), f64x2.promote_low_f32x4(acc));
+  const sh = f64x2.add(f64x2.mul(vh, vh), f64x2.promote_low_f32x4(highHalf(acc)));
+  const mask = k64(BELOW_FLOAT);
+  const mid = k64(MIDPOINT);
+  const tiny = k64(FLT_MIN64);
+  const flagged = v128.or(
+    v128.or(i64x2.eq(v128.and(sl, mask), mid), i64x2.eq(v128.and(sh, mask), mid)),
+    v128.or(f64x2.lt(f64x2.abs(sl), tiny), f64x2.lt(f64x2.abs(sh), tiny)),
+  );
+  inexactTwice = v128.or(inexactTwice, flagged);
+  return joinHalves(f32x4.demote_f64x2_zero(sl), f32x4.demote_f64x2_zero(sh));
+}
+
+/** (x1 - x2) + eps of the 4 floats at byte offset `at`. */
+// @ts-ignore: decorator
+@inline function diff4(x1: usize, x2: usize, at: usize, eps: v128): v128 {
+  return f32x4.add(f32x4.sub(v128.load(x1 + at), v128.load(x2 + at)), eps);
+}
+
+// @ts-ignore: decorator
+@inline function diff1(x1: usize, x2: usize, at: usize, eps: f32): f32 {
+  return load<f32>(x1 + at) - load<f32>(x2 + at) + eps;
+}
+
+/** The sum of the lanes of v into total, lane 0 first. */
+// @ts-ignore: decorator
+@inline function fold(total: f32, v: v128): f32 {
+  total += f32x4.extract_lane(v, 0);
+  total += f32x4.extract_lane(v, 1);
+  total += f32x4.extract_lane(v, 2);
+  return total + f32x4.extract_lane(v, 3);
+}
+
+/** The lanes' sums of one row redone with the exact scalar fma (plain build, a flagged row), folded. */
+function exactLanes(x1: usize, x2: usize, vec: i32, lanes: i32, eps: f32): f32 {
+  let total: f32 = 0;
+  for (let l = 0; l < lanes; l++) {
+    let acc: f32 = 0;
+    for (let d = l; d < vec; d += lanes) {
+      const v = diff1(x1, x2, <usize>d << 2, eps);
+      acc = fma32(v, v, acc);
+    }
+    total = l == 0 ? acc : total + acc;
+  }
+  return total;
+}
+
+/** The p = 2 norm of the row (x1 - x2) + eps of D floats at x1, x2, as ../../pairwise-distance.ts computeNorms. */
+// @ts-ignore: decorator
+@inline function rowNorm(x1: usize, x2: usize, D: i32, eps: f32, epsv: v128, flags: i32): f32 {
+  const lanes = flags & LANES16 ? 16 : 8;
+  const vec = D - D % lanes;
+  let total: f32;
+  if (flags & FUSED_LANES) {
+    if (!ASC_FEATURE_RELAXED_SIMD) inexactTwice = i64x2.splat(0);
+    let a0 = k(ZERO), a1 = k(ZERO), a2 = k(ZERO), a3 = k(ZERO);
+    if (lanes == 8) {
+      for (let d = 0; d < vec; d += 8) {
+        const at = <usize>d << 2;
+        a0 = madd2(diff4(x1, x2, at, epsv), a0);
+        a1 = madd2(diff4(x1, x2, at + 16, epsv), a1);
+      }
+    } else {
+      for (let d = 0; d < vec; d += 16) {
+        const at = <usize>d << 2;
+        a0 = madd2(diff4(x1, x2, at, epsv), a0);
+        a1 = madd2(diff4(x1, x2, at + 16, epsv), a1);
+        a2 = madd2(diff4(x1, x2, at + 32, epsv), a2);
+        a3 = madd2(diff4(x1, x2, at + 48, epsv), a3);
+      }
+    }
+    if (!ASC_FEATURE_RELAXED_SIMD && (v128.any_true(inexactTwice) || flags & EXACT_LANES)) {
+      total = exactLanes(x1, x2, vec, lanes, eps);
+    } else {
+      total = laneSum(a0, a1, a2, a3, lanes);
+    }
+  } else {
+    let a0 = k(ZERO), a1 = k(ZERO), a2 = k(ZERO), a3 = k(ZERO);
+    if (lanes == 8) {
+      for (let d = 0; d < vec; d += 8) {
+        const at = <usize>d << 2;
+        const v0 = diff4(x1, x2, at, epsv);
+        const v1 = diff4(x1, x2, at + 16, epsv);
+        a0 = f32x4.add(a0, f32x4.mul(v0, v0));
+        a1 = f32x4.add(a1, f32x4.mul(v1, v1));
+      }
+    } else {
+      for (let d = 0; d < vec; d += 16) {
+        const at = <usize>d << 2;
+        const v0 = diff4(x1, x2, at, epsv);
+        const v1 = diff4(x1, x2, at + 16, epsv);
+        const v2 = diff4(x1, x2, at + 32, epsv);
+        const v3 = diff4(x1, x2, at + 48, epsv);
+        a0 = f32x4.add(a0, f32x4.mul(v0, v0));
+        a1 = f32x4.add(a1, f32x4.mul(v1, v1));
+        a2 = f32x4.add(a2, f32x4.mul(v2, v2));
+        a3 = f32x4.add(a3, f32x4.mul(v3, v3));
+      }
+    }
+    total = laneSum(a0, a1, a2, a3, lanes);
+  }
+  // the scalar tail: whole groups of 4 as plain products, the rest fused (FUSED_TAIL)
+  const plainEnd = vec + ((D - vec) >> 2 << 2);
+  for (let d = vec; d < D; d++) {
+    const v = diff1(x1, x2, <usize>d << 2, eps);
+    total = flags & FUSED_TAIL && d >= plainEnd ? fma32(v, v, total) : total + v * v;
+  }
+  return Mathf.sqrt(total);
+}
+
+/** The lanes folded into lane 0 in order: acc[0] + acc[1] + ... (8 or 16 lanes). */
+// @ts-ignore: decorator
+@inline function laneSum(a0: v128, a1: v128, a2: v128, a3: v128, lanes: i32): f32 {
+  let total = f32x4.extract_lane(a0, 0);
+  total += f32x4.extract_lane(a0, 1);
+  total += f32x4.extract_lane(a0, 2);
+  total += f32x4.extract_lane(a0, 3);
+  total = fold(total, a1);
+  if (lanes == 16) total = fold(fold(total, a2), a3);
+  return total;
+}
+
+/** The p = 2 norms of `rows` rows of D floats of (x1 - x2) + eps into out (one float per row). */
+export function rowNorms(x1: usize, x2: usize, rows: i32, D: i32, eps: f32, flags: i32, out: usize): void {
+  const epsv = f32x4.splat(eps);
+  const stride = <usize>D << 2;
+  for (let i = 0; i < rows; i++) {
+    store<f32>(out + (<usize>i << 2), rowNorm(x1, x2, D, eps, epsv, flags));
+    x1 += stride;
+    x2 += stride;
+  }
+}
+
+/**
+ * triplet_margin_loss's backward (p = 2, no swap) of `rows` rows of D floats: per row the two norms
+ * of (anchor - positive) + eps and (anchor - negative) + eps, the clamp's input (d_pos + margin) -
+ * d_neg (OLD_ORDER: (d_pos - d_neg) + margin), the gradient g (go's float at the row under PER_ROW)
+ * where it passes the clamp (STRICT: > 0, else >= 0), else 0, then norm_backward's
+ * g * (diff / norm) (g * 0 for a zero norm) of each difference, d_neg's with -g: the anchor's
+ * gradient their sum, the positive's and the negative's their negations.
+ */
+export function tripletGrads(
+  a: usize,
+  p: usize,
+  n: usize,
+  rows: i32,
+  D: i32,
+  eps: f32,
+  margin: f32,
+  g: f32,
+  go: usize,
+  flags: i32,
+  ga: usize,
+  gp: usize,
+  gn: usize,
+): void {
+  const epsv = f32x4.splat(eps);
+  const stride = <usize>D << 2;
+  const D4 = D & ~3;
+  for (let i = 0; i < rows; i++) {
+    const np = rowNorm(a, p, D, eps, epsv, flags);
+    const nn = rowNorm(a, n, D, eps, epsv, flags);
+    const pre = flags & OLD_ORDER ? np - nn + margin : np + margin - nn;
+    const g0 = flags & PER_ROW ? load<f32>(go + (<usize>i << 2)) : g;
+    const gPos: f32 = (flags & STRICT ? pre > 0 : pre >= 0) ? g0 : 0;
+    const gNeg = -gPos;
+    const vPos = f32x4.splat(gPos);
+    const vNeg = f32x4.splat(gNeg);
+    const vnp = f32x4.splat(np);
+    const vnn = f32x4.splat(nn);
+    const zp = f32x4.splat(gPos * 0);
+    const zn = f32x4.splat(gNeg * 0);
+    const zeroP = np == 0;
+    const zeroN = nn == 0;
+    for (let d = 0; d < D4; d += 4) {
+      const at = <usize>d << 2;
+      const dp = zeroP ? zp : f32x4.mul(vPos, f32x4.div(diff4(a, p, at, epsv), vnp));
+      const dn = zeroN ? zn : f32x4.mul(vNeg, f32x4.div(diff4(a, n, at, epsv), vnn));
+      v128.store(ga + at, f32x4.add(dp, dn));
+      v128.store(gp + at, f32x4.neg(dp));
+      v128.store(gn + at, f32x4.neg(dn));
+    }
+    for (let d = D4; d < D; d++) {
+      const at = <usize>d << 2;
+      const dp: f32 = zeroP ? gPos * 0 : gPos * (diff1(a, p, at, eps) / np);
+      const dn: f32 = zeroN ? gNeg * 0 : gNeg * (diff1(a, n, at, eps) / nn);
+      store<f32>(ga + at, dp + dn);
+      store<f32>(gp + at, -dp);
+      store<f32>(gn + at, -dn);
+    }
+    a += stride;
+    p += stride;
+    n += stride;
+    ga += stride;
+    gp += stride;
+    gn += stride;
+  }
+}
+
+/**
+ * pairwise_distance's backward (p = 2, the newer norm_backward) of `rows` rows of D floats: go's
+ * float per row g, then g * (diff / norm) (g * 0 for a zero norm) into g1 and its negation into g2.
+ */
+export function pairwiseGrads(x1: usize, x2: usize, rows: i32, D: i32, eps: f32, flags: i32, go: usize, g1: usize, g2: usize): void {
+  const epsv = f32x4.splat(eps);
+  const stride = <usize>D << 2;
+  const D4 = D & ~3;
+  for (let i = 0; i < rows; i++) {
+    const nrm = rowNorm(x1, x2, D, eps, epsv, flags);
+    const g = load<f32>(go + (<usize>i << 2));
+    const vg = f32x4.splat(g);
+    const vn = f32x4.splat(nrm);
+    const z = f32x4.splat(g * 0);
+    const zero = nrm == 0;
+    for (let d = 0; d < D4; d += 4) {
+      const at = <usize>d << 2;
+      const v = zero ? z : f32x4.mul(vg, f32x4.div(diff4(x1, x2, at, epsv), vn));
+      v128.store(g1 + at, v);
+      v128.store(g2 + at, f32x4.neg(v));
+    }
+    for (let d = D4; d < D; d++) {
+      const at = <usize>d << 2;
+      const v: f32 = zero ? g * 0 : g * (diff1(x1, x2, at, eps) / nrm);
+      store<f32>(g1 + at, v);
+      store<f32>(g2 + at, -v);
+    }
+    x1 += stride;
+    x2 += stride;
+    g1 += stride;
+    g2 += stride;
+  }
+}
+
+/** The first byte JS may use for arrays: everything above the module's static data. */
+export function heapBase(): usize {
+  return (__heap_base + 15) & ~15;
+}

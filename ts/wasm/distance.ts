@@ -1,0 +1,258 @@
+// The float32 SIMD loops of pairwise_distance's p = 2 last-dim norm and of the triplet losses'
+// backward (./assembly/distance.ts, built into ./distance-binary.ts and, with relaxed SIMD, into
+// ./distance-fma-binary.ts): loading (lazily, once per build; off with useFloat32Kernels(false), and
+// where WebAssembly SIMD is unavailable) and placing a call's arrays in the module's memory. The
+// ports call these for float32 and keep their JS loops for float64, for the layouts and releases
+// these do not take, and as the reference they are tested against (bit for bit).
+//
+// The build follows the float32 kernels' (./float32-kernels.ts float32KernelBuild()): 'fma', whose
+// fused multiply-adds (torch 1.13's fused lanes, every release's fused tail) are relaxed SIMD's,
+// only where ./module.ts relaxedSimdFused() has proven them fused; else 'plain', which computes them
+// exactly in float64 (slower where they are needed: under 1.13's rules).
+//
+// The module cannot read JS typed arrays, so a call copies its rows in about CHUNK floats at a time
+// (they stay in cache), runs the loop on them, and copies the results out. Past MODULE_CAP_BYTES (a
+// row of millions of floats) the ports run their JS loops (false / null here).
+
+import { DISTANCE_WASM_BASE64 } from './distance-binary.ts';
+import { DISTANCE_FMA_WASM_BASE64 } from './distance-fma-binary.ts';
+import { float32KernelBuild, type KernelBuild } from './float32-kernels.ts';
+import { Arena, MODULE_CAP_BYTES, instantiate, type ModuleExports } from './module.ts';
+
+export interface DistanceExports extends ModuleExports {
+  readonly FUSED_LANES: WebAssembly.Global;
+  readonly FUSED_TAIL: WebAssembly.Global;
+  readonly LANES16: WebAssembly.Global;
+  readonly OLD_ORDER: WebAssembly.Global;
+  readonly STRICT: WebAssembly.Global;
+  readonly PER_ROW: WebAssembly.Global;
+  readonly EXACT_LANES: WebAssembly.Global;
+  rowNorms(x1: number, x2: number, rows: number, D: number, eps: number, flags: number, out: number): void;
+  tripletGrads(
+    a: number,
+    p: number,
+    n: number,
+    rows: number,
+    D: number,
+    eps: number,
+    margin: number,
+    g: number,
+    go: number,
+    flags: number,
+    ga: number,
+    gp: number,
+    gn: number,
+  ): void;
+  pairwiseGrads(x1: number, x2: number, rows: number, D: number, eps: number, flags: number, go: number, g1: number, g2: number): void;
+}
+
+/** How a release computes the p = 2 norm (see ./assembly/distance.ts). */
+export interface NormRule {
+  /** 8 (AVX2) or 16 (the AVX-512 kernels). */
+  readonly lanes: number;
+  /** Each lane's x * x + acc one fused multiply-add (Debian's 1.13). */
+  readonly fusedLanes: boolean;
+  /** The tail's last (tail % 4) squares fused into the sum (every capability but 'default'). */
+  readonly fusedTail: boolean;
+}
+
+/** How triplet_margin_loss combines the distances and passes the gradient (see tripletGrads). */
+export interface TripletRule {
+  /** (d_pos - d_neg) + margin (triplet_margin_with_distance_loss before 2.0), else (d_pos + margin) - d_neg. */
+  readonly oldOrder: boolean;
+  /** The clamp passes the gradient where its input > 0 (else >= 0). */
+  readonly strict: boolean;
+}
+
+/** Floats per chunk: rows of D floats, about this many (at least one row). */
+export const CHUNK = 8192;
+
+export class DistanceKernels {
+  readonly exports: DistanceExports;
+  readonly build: KernelBuild;
+  private readonly arena: Arena;
+  private cap = MODULE_CAP_BYTES;
+  private extraFlags = 0;
+
+  constructor(exports: DistanceExports, build: KernelBuild) {
+    this.exports = exports;
+    this.build = build;
+    this.arena = new Arena(exports);
+  }
+
+  /** Sets the cap on one call's module memory (tests reach it cheaply); returns the previous one. */
+  useCap(bytes: number = MODULE_CAP_BYTES): number {
+    const previous = this.cap;
+    this.cap = bytes;
+    return previous;
+  }
+
+  /** (tests) Makes the plain build redo every fused-lane row with its exact scalar fma (the path of a row whose float64 sums may round twice otherwise); returns the previous setting. */
+  useExactLanes(on: boolean): boolean {
+    const previous = this.extraFlags !== 0;
+    this.extraFlags = on ? (this.exports.EXACT_LANES.value as number) : 0;
+    return previous;
+  }
+
+  /** Whether this module computes the norm of `rule` (8 or 16 lanes). */
+  takes(rule: NormRule): boolean {
+    return rule.lanes === 8 || rule.lanes === 16;
+  }
+
+  private normFlags(rule: NormRule): number {
+    const e = this.exports;
+    return (
+      (rule.fusedLanes ? (e.FUSED_LANES.value as number) : 0) |
+      (rule.fusedTail ? (e.FUSED_TAIL.value as number) : 0) |
+      (rule.lanes === 16 ? (e.LANES16.value as number) : 0) |
+      this.extraFlags
+    );
+  }
+
+  private floats(count: number): number {
+    return this.arena.reserve(count * 4);
+  }
+
+  /** Rows per chunk of rows of D floats. */
+  private static rowsPer(D: number, rows: number): number {
+    return Math.min(rows, Math.max(1, Math.floor(CHUNK / D)));
+  }
+
+  /**
+   * The p = 2 norms of the rows of D floats of (x1 - x2) + eps (x1, x2 of rows * D floats) into out
+   * (one per row); false (before any work) past the cap.
+   */
+  rowNorms(x1: Float32Array, x2: Float32Array, rows: number, D: number, eps: number, rule: NormRule, out: Float64Array): boolean {
+    this.arena.reset();
+    const per = DistanceKernels.rowsPer(D, rows);
+    const [p1, p2, po] = [this.floats(per * D), this.floats(per * D), this.floats(per)];
+    if (!this.arena.fits(this.cap)) return false;
+    const heap = new Float32Array(this.arena.buffer());
+    const flags = this.normFlags(rule);
+    const run = this.exports.rowNorms;
+    const o = po >> 2;
+    for (let row = 0; row < rows; row += per) {
+      const count = Math.min(per, rows - row);
+      const [from, to] = [row * D, (row + count) * D];
+      heap.set(x1.subarray(from, to), p1 >> 2);
+      heap.set(x2.subarray(from, to), p2 >> 2);
+      run(p1, p2, count, D, eps, flags, po);
+      for (let i = 0; i < count; i++) out[row + i] = heap[o + i]!;
+    }
+    return true;
+  }
+
+  /**
+   * triplet_margin_loss's gradients (p = 2, no swap; ./assembly/distance.ts tripletGrads) of the rows
+   * of D floats of anchor, positive and negative into ga, gp and gn: g the gradient of every row's
+   * loss, or (go given) go's value per row. false (before any work) past the cap.
+   */
+  tripletGrads(
+    a: Float32Array,
+    p: Float32Array,
+    n: Float32Array,
+    rows: number,
+    D: number,
+    eps: number,
+    margin: number,
+    g: number,
+    go: Float32Array | null,
+    norm: NormRule,
+    rule: TripletRule,
+    ga: Float32Array,
+    gp: Float32Array,
+    gn: Float32Array,
+  ): boolean {
+    this.arena.reset();
+    const per = DistanceKernels.rowsPer(D, rows);
+    const len = per * D;
+    const [pa, pp, pn, oa, op, on] = [0, 0, 0, 0, 0, 0].map(() => this.floats(len)) as [number, number, number, number, number, number];
+    const pg = go ? this.floats(per) : 0;
+    if (!this.arena.fits(this.cap)) return false;
+    const heap = new Float32Array(this.arena.buffer());
+    const e = this.exports;
+    const flags =
+      this.normFlags(norm) |
+      (rule.oldOrder ? (e.OLD_ORDER.value as number) : 0) |
+      (rule.strict ? (e.STRICT.value as number) : 0) |
+      (go ? (e.PER_ROW.value as number) : 0);
+    const run = e.tripletGrads;
+    const va = heap.subarray(oa >> 2, (oa >> 2) + len);
+    const vp = heap.subarray(op >> 2, (op >> 2) + len);
+    const vn = heap.subarray(on >> 2, (on >> 2) + len);
+    for (let row = 0; row < rows; row += per) {
+      const count = Math.min(per, rows - row);
+      const [from, to] = [row * D, (row + count) * D];
+      heap.set(a.subarray(from, to), pa >> 2);
+      heap.set(p.subarray(from, to), pp >> 2);
+      heap.set(n.subarray(from, to), pn >> 2);
+      if (go) heap.set(go.subarray(row, row + count), pg >> 2);
+      run(pa, pp, pn, count, D, eps, margin, g, pg, flags, oa, op, on);
+      const whole = to - from === len;
+      ga.set(whole ? va : va.subarray(0, to - from), from);
+      gp.set(whole ? vp : vp.subarray(0, to - from), from);
+      gn.set(whole ? vn : vn.subarray(0, to - from), from);
+    }
+    return true;
+  }
+
+  /**
+   * pairwise_distance's gradients (p = 2, the newer norm_backward) of the rows of D floats of x1 and
+   * x2 for go (one float per row) into g1 and g2; false (before any work) past the cap.
+   */
+  pairwiseGrads(
+    x1: Float32Array,
+    x2: Float32Array,
+    rows: number,
+    D: number,
+    eps: number,
+    norm: NormRule,
+    go: Float32Array,
+    g1: Float32Array,
+    g2: Float32Array,
+  ): boolean {
+    this.arena.reset();
+    const per = DistanceKernels.rowsPer(D, rows);
+    const len = per * D;
+    const [p1, p2, o1, o2] = [0, 0, 0, 0].map(() => this.floats(len)) as [number, number, number, number];
+    const pg = this.floats(per);
+    if (!this.arena.fits(this.cap)) return false;
+    const heap = new Float32Array(this.arena.buffer());
+    const flags = this.normFlags(norm);
+    const run = this.exports.pairwiseGrads;
+    const v1 = heap.subarray(o1 >> 2, (o1 >> 2) + len);
+    const v2 = heap.subarray(o2 >> 2, (o2 >> 2) + len);
+    for (let row = 0; row < rows; row += per) {
+      const count = Math.min(per, rows - row);
+      const [from, to] = [row * D, (row + count) * D];
+      heap.set(x1.subarray(from, to), p1 >> 2);
+      heap.set(x2.subarray(from, to), p2 >> 2);
+      heap.set(go.subarray(row, row + count), pg >> 2);
+      run(p1, p2, count, D, eps, flags, pg, o1, o2);
+      const whole = to - from === len;
+      g1.set(whole ? v1 : v1.subarray(0, to - from), from);
+      g2.set(whole ? v2 : v2.subarray(0, to - from), from);
+    }
+    return true;
+  }
+}
+
+const loaded: Partial<Record<KernelBuild, DistanceKernels | null>> = {};
+
+/** The module of `build`, or null where it cannot be instantiated. */
+export function loadDistanceKernels(build: KernelBuild): DistanceKernels | null {
+  if (!(build in loaded)) {
+    const exports = instantiate<DistanceExports>(build === 'fma' ? DISTANCE_FMA_WASM_BASE64 : DISTANCE_WASM_BASE64);
+    loaded[build] = exports && new DistanceKernels(exports, build);
+  }
+  return loaded[build] ?? null;
+}
+
+/**
+ * The module the ports use (the build of the float32 kernels), or null where WebAssembly SIMD is
+ * unavailable or the float32 kernels are switched off (useFloat32Kernels(false)): then the JS loops run.
+ */
+export function distanceKernels(): DistanceKernels | null {
+  const build = float32KernelBuild();
+  return build === null ? null : loadDistanceKernels(build);
+}
