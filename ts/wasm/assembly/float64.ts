@@ -54,6 +54,26 @@ const TWO_PI: usize = memory.data<f64>([6.283185307179586]); // 2 * c10::pi<doub
 // k = 0 case's (x c) / (c - 2) - x is -(x c) / (2 - c) - x exactly. The scaling by 2^k is split
 // in two multiplies, the first exact, as the scalar code's.
 
+// splatted constants, loaded (V8 rebuilds a v128.const in a loop at every use)
+const I_1000: usize = memory.data<i64>([1000]);
+const I_1023: usize = memory.data<i64>([1023]);
+const I_0X00100000: usize = memory.data<i64>([0x00100000]);
+const I_0X000FFFFF: usize = memory.data<i64>([0x000fffff]);
+const I_0X95F64: usize = memory.data<i64>([0x95f64]);
+const I_0X100000: usize = memory.data<i64>([0x100000]);
+const I_MINUS_54: usize = memory.data<i64>([-54]);
+const I_0XFFFFFFFF: usize = memory.data<i64>([0xffffffff]);
+const I_0X3FF00000: usize = memory.data<i64>([0x3ff00000]);
+const I_0X6147A: usize = memory.data<i64>([0x6147a]);
+const I_0X6B851: usize = memory.data<i64>([0x6b851]);
+const I_0: usize = memory.data<i64>([0]);
+const I_2: usize = memory.data<i64>([2]);
+const I_3: usize = memory.data<i64>([3]);
+const I_0X7FF00000: usize = memory.data<i64>([0x7ff00000]);
+const F_0: usize = memory.data<f64>([0]);
+const F_MINUS_HALF: usize = memory.data<f64>([-0.5]);
+const F_MINUS_1021: usize = memory.data<f64>([-1021]);
+const F_1024: usize = memory.data<f64>([1024]);
 const EXP_O_THRESHOLD: usize = memory.data<f64>([7.09782712893383973096e+02]);
 const EXP_U_THRESHOLD: usize = memory.data<f64>([-7.45133219101941108420e+02]);
 const EXP_LN2_HI: usize = memory.data<f64>([6.93147180369123816490e-01]);
@@ -65,6 +85,7 @@ const EXP_P3: usize = memory.data<f64>([6.61375632143793436117e-05]);
 const EXP_P4: usize = memory.data<f64>([-1.65339022054652515390e-06]);
 const EXP_P5: usize = memory.data<f64>([4.13813679705723846039e-08]);
 const EXP_E: usize = memory.data<f64>([2.718281828459045]);
+const MAGIC: usize = memory.data<f64>([6755399441055744]); // 1.5 * 2^52: k + 1.5 * 2^52 (|k| < 2^51) holds k in its low bits
 const TWO: usize = memory.data<f64>([2]);
 const TWO_M1000: usize = memory.data<f64>([9.33263618503218878990e-302]);
 const TWO_1023: usize = memory.data<f64>([8.988465674311579539e307]);
@@ -80,13 +101,12 @@ const INF_BITS: usize = memory.data<i64>([0x7ff0000000000000]);
 // @ts-ignore: decorator
 @inline function exp64(x: v128): v128 {
   const bits = v128.and(x, k64(ABS_MASK)); // |x|'s bits: as integers they order as |x| does
-  const negative = i64x2.lt_s(x, f64x2.splat(0) /* bits of +0 */);
+  const negative = i64x2.lt_s(x, k64(F_0) /* bits of +0 */);
   const beyondHalf = i64x2.gt_s(bits, k64(HALF_LN2_BITS));
   const belowOneHalf = i64x2.lt_s(bits, k64(ONE_HALF_LN2_BITS));
   // k: 0 within ln2 / 2, +-1 up to 1.5 ln2, else trunc(invln2 x +- 0.5) (as an integer, in two i32 lanes)
-  const signedHalf = v128.bitselect(f64x2.splat(-0.5), k64(HALF), negative);
-  const kWide = i32x4.trunc_sat_f64x2_s_zero(f64x2.add(f64x2.mul(k64(EXP_INV_LN2), x), signedHalf));
-  const kFar = f64x2.convert_low_i32x4_s(kWide);
+  const signedHalf = v128.bitselect(k64(F_MINUS_HALF), k64(HALF), negative);
+  const kFar = f64x2.trunc(f64x2.add(f64x2.mul(k64(EXP_INV_LN2), x), signedHalf)); // C's (int) cast, as a double
   const kNear = v128.bitselect(k64(MINUS_ONE), k64(ONE), negative);
   const kf = v128.and(v128.bitselect(kNear, kFar, belowOneHalf), beyondHalf); // 0 within ln2 / 2
   const hi = f64x2.sub(x, f64x2.mul(kf, k64(EXP_LN2_HI)));
@@ -98,11 +118,11 @@ const INF_BITS: usize = memory.data<i64>([0x7ff0000000000000]);
   const c = f64x2.sub(r, f64x2.mul(t, p));
   const y = f64x2.sub(k64(ONE), f64x2.sub(f64x2.sub(lo, f64x2.div(f64x2.mul(r, c), f64x2.sub(k64(TWO), c))), hi));
   // y * 2^k: k >= -1021 (and not 1024) one exact multiply by 2^k; 1024: by 2 then 2^1023; below -1021: by 2^(k + 1000) then 2^-1000
-  const k = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(kf));
-  const low = i64x2.lt_s(k, i64x2.splat(-1021));
-  const top = i64x2.eq(k, i64x2.splat(1024));
-  const firstK = v128.bitselect(i64x2.add(k, i64x2.splat(1000)), k, low);
-  const first = v128.bitselect(k64(TWO), i64x2.shl(i64x2.add(firstK, i64x2.splat(1023)), 52), top);
+  const k = i64x2.sub(f64x2.add(kf, k64(MAGIC)), k64(MAGIC)); // the integer k (|k| < 2^51): 1.5 * 2^52 + k's bits less 1.5 * 2^52's
+  const low = f64x2.lt(kf, k64(F_MINUS_1021));
+  const top = f64x2.eq(kf, k64(F_1024));
+  const firstK = v128.bitselect(i64x2.add(k, k64(I_1000)), k, low);
+  const first = v128.bitselect(k64(TWO), i64x2.shl(i64x2.add(firstK, k64(I_1023)), 52), top);
   const second = v128.bitselect(k64(TWO_M1000), v128.bitselect(k64(TWO_1023), k64(ONE), top), low);
   let e = f64x2.mul(f64x2.mul(y, first), second);
   // |x| < 2^-28: 1 + x; x == 1: E; |x| >= 709.78: inf above o_threshold, 0 below u_threshold; NaN: x + x; +-inf: inf, 0
@@ -130,7 +150,6 @@ const LG5: usize = memory.data<f64>([1.818357216161805012e-01]);
 const LG6: usize = memory.data<f64>([1.531383769920937332e-01]);
 const LG7: usize = memory.data<f64>([1.479819860511658591e-01]);
 const THIRD: usize = memory.data<f64>([0.33333333333333333]);
-const MAGIC: usize = memory.data<f64>([6755399441055744]); // 1.5 * 2^52: its bits plus a small integer k are k + 1.5 * 2^52
 const NEG_INF: usize = memory.data<f64>([-Infinity]);
 const NAN: usize = memory.data<f64>([NaN]);
 
@@ -138,16 +157,16 @@ const NAN: usize = memory.data<f64>([NaN]);
 // @ts-ignore: decorator
 @inline function log64(x0: v128): v128 {
   const hx0 = i64x2.shr_s(x0, 32); // the high word, sign-extended
-  const subnormal = i64x2.lt_s(hx0, i64x2.splat(0x00100000)); // with zero and the negatives: their results are selected below
+  const subnormal = i64x2.lt_s(hx0, k64(I_0X00100000)); // with zero and the negatives: their results are selected below
   const x = v128.bitselect(f64x2.mul(x0, k64(LOG_TWO54)), x0, subnormal);
   const hxAll = i64x2.shr_s(x, 32);
-  const hx = v128.and(hxAll, i64x2.splat(0x000fffff));
-  const i = v128.and(i64x2.add(hx, i64x2.splat(0x95f64)), i64x2.splat(0x100000));
+  const hx = v128.and(hxAll, k64(I_0X000FFFFF));
+  const i = v128.and(i64x2.add(hx, k64(I_0X95F64)), k64(I_0X100000));
   const k = i64x2.add(
-    i64x2.add(i64x2.sub(i64x2.shr_s(hxAll, 20), i64x2.splat(1023)), i64x2.shr_s(i, 20)),
-    v128.and(subnormal, i64x2.splat(-54)),
+    i64x2.add(i64x2.sub(i64x2.shr_s(hxAll, 20), k64(I_1023)), i64x2.shr_s(i, 20)),
+    v128.and(subnormal, k64(I_MINUS_54)),
   );
-  const normalized = v128.or(v128.and(x, i64x2.splat(0xffffffff)), i64x2.shl(v128.or(hx, v128.xor(i, i64x2.splat(0x3ff00000))), 32));
+  const normalized = v128.or(v128.and(x, k64(I_0XFFFFFFFF)), i64x2.shl(v128.or(hx, v128.xor(i, k64(I_0X3FF00000))), 32));
   const f = f64x2.sub(normalized, k64(ONE));
   const dk = f64x2.sub(i64x2.add(k64(MAGIC), k), k64(MAGIC));
   // |f| < 2^-20: R = f f (0.5 - f / 3); dk ln2_hi - ((R - dk ln2_lo) - f)
@@ -165,12 +184,12 @@ const NAN: usize = memory.data<f64>([NaN]);
   // i > 0: dk ln2_hi - ((hfsq - (s (hfsq + R) + dk ln2_lo)) - f); else dk ln2_hi - ((s (f - R) - dk ln2_lo) - f)
   const withHfsq = f64x2.sub(hi, f64x2.sub(f64x2.sub(hfsq, f64x2.add(f64x2.mul(s, f64x2.add(hfsq, r)), lo)), f));
   const without = f64x2.sub(hi, f64x2.sub(f64x2.sub(f64x2.mul(s, f64x2.sub(f, r)), lo), f));
-  const positive = i64x2.gt_s(v128.or(i64x2.sub(hx, i64x2.splat(0x6147a)), i64x2.sub(i64x2.splat(0x6b851), hx)), i64x2.splat(0));
+  const positive = i64x2.gt_s(v128.or(i64x2.sub(hx, k64(I_0X6147A)), i64x2.sub(k64(I_0X6B851), hx)), k64(I_0));
   let out = v128.bitselect(withHfsq, without, positive);
-  out = v128.bitselect(small, out, i64x2.lt_s(v128.and(i64x2.add(hx, i64x2.splat(2)), i64x2.splat(0x000fffff)), i64x2.splat(3)));
+  out = v128.bitselect(small, out, i64x2.lt_s(v128.and(i64x2.add(hx, k64(I_2)), k64(I_0X000FFFFF)), k64(I_3)));
   // inf and NaN: x + x; below 2^-1022: -inf for +-0, NaN for the negatives
-  out = v128.bitselect(f64x2.add(x0, x0), out, i64x2.ge_s(hx0, i64x2.splat(0x7ff00000)));
-  out = v128.bitselect(k64(NAN), out, i64x2.lt_s(hx0, i64x2.splat(0)));
+  out = v128.bitselect(f64x2.add(x0, x0), out, i64x2.ge_s(hx0, k64(I_0X7FF00000)));
+  out = v128.bitselect(k64(NAN), out, i64x2.lt_s(hx0, k64(I_0)));
   return v128.bitselect(k64(NEG_INF), out, f64x2.eq(x0, k64(ZERO)));
 }
 
