@@ -315,7 +315,7 @@ export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
  * zero_infinity's case).
  */
 function ctcCase(stem: LossStem, domain: LossDomain): fc.Arbitrary<LiveCase> {
-  const sizes = fc.record({
+  const small = fc.record({
     t: fc.integer({ min: 1, max: 12 }),
     n: fc.integer({ min: 0, max: 4 }),
     c: fc.integer({ min: 2, max: 6 }),
@@ -323,6 +323,16 @@ function ctcCase(stem: LossStem, domain: LossDomain): fc.Arbitrary<LiveCase> {
     unbatched: fc.boolean(),
     concatenated: fc.boolean(),
   });
+  // Now and then up to the benchmark's size (T 50, N 16, C 20, S 10) and beyond: long bands of states.
+  const large = fc.record({
+    t: fc.integer({ min: 13, max: 60 }),
+    n: fc.integer({ min: 1, max: 16 }),
+    c: fc.integer({ min: 2, max: 24 }),
+    s: fc.integer({ min: 4, max: 24 }),
+    unbatched: fc.boolean(),
+    concatenated: fc.boolean(),
+  });
+  const sizes = fc.oneof({ weight: 5, arbitrary: small }, { weight: 1, arbitrary: large });
   const reductionArb = domain.reductions ? fc.constantFrom(...domain.reductions) : reduction;
   return fc
     .tuple(dtype, sizes)
