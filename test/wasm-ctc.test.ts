@@ -185,11 +185,11 @@ function drawCase(next: () => number, float32: boolean, special: number): Case {
     for (let c = 0; c < C; c++) sum += Math.exp(v[c]! - max);
     for (let c = 0; c < C; c++) lp[r * C + c] = next() < 0.1 ? -Infinity : v[c]! - max - Math.log(sum);
   }
-  // special values: 0 none, 1 -inf rows, 2 +inf, 3 NaN, 4 huge (> 1e30: no band), 5 +-0
+  // special values: 0 none, 1 -inf rows, 2 +inf, 3 NaN, 4 huge (> 1e30: no band; or about it), 5 +-0
   const count = int(1, 4);
   for (let k = 0; k < count && special > 0; k++) {
     const i = int(0, lp.length - 1);
-    lp[i] = [0, -Infinity, Infinity, NaN, 1e31, next() < 0.5 ? 0 : -0][special]!;
+    lp[i] = [0, -Infinity, Infinity, NaN, [1e31, 1e30, 9.9999993e29][int(0, 2)]!, next() < 0.5 ? 0 : -0][special]!;
   }
   if (special === 1) for (let c = 0; c < C; c++) lp[int(0, T * N - 1) * C + c] = -Infinity;
   const tl = Int32Array.from({ length: N }, () => int(0, S));

@@ -480,11 +480,22 @@ function extendedLabels(tl: i32, labels: usize, base: i32, blank: i32, ext: usiz
 
 /** Whether no log_prob is NaN, +inf or above 1e30 (the JS bandSafe, but the T <= 1e6 its caller checks). */
 export function bandSafe32(lp: usize, count: i32): i32 {
-  for (let i = 0; i < count; i++) if (!(<f64>load<f32>(lp + (<usize>i << 2)) <= 1e30)) return 0;
+  // a float32 is <= 1e30 exactly where it is below float32(1e30) = 1.0000000150474662e30 (NaN is neither)
+  const limit = f32x4.splat(<f32>1e30);
+  let ok = i32x4.splat(-1);
+  let i = 0;
+  for (const end = count & ~3; i < end; i += 4) ok = v128.and(ok, f32x4.lt(v128.load(lp + (<usize>i << 2)), limit));
+  if (!v128.all_true<i32>(ok)) return 0;
+  for (; i < count; i++) if (!(<f64>load<f32>(lp + (<usize>i << 2)) <= 1e30)) return 0;
   return 1;
 }
 export function bandSafe64(lp: usize, count: i32): i32 {
-  for (let i = 0; i < count; i++) if (!(load<f64>(lp + (<usize>i << 3)) <= 1e30)) return 0;
+  const limit = f64x2.splat(1e30);
+  let ok = i32x4.splat(-1);
+  let i = 0;
+  for (const end = count & ~1; i < end; i += 2) ok = v128.and(ok, f64x2.le(v128.load(lp + (<usize>i << 3)), limit));
+  if (!v128.all_true<i64>(ok)) return 0;
+  for (; i < count; i++) if (!(load<f64>(lp + (<usize>i << 3)) <= 1e30)) return 0;
   return 1;
 }
 
