@@ -96,6 +96,26 @@ test("the module's float64 exp / log (scalar and two lanes) are V8's Math.exp / 
       }
     }
   }
+  // the restricted two-lane ones the states use, over their ranges: exp of [-inf, 0] (and NaN), log of [1, 3] (and NaN)
+  const nonPositive = args.filter((x) => !(x > 0));
+  nonPositive.push(-(2 ** -28), -(2 ** -29), -(2 ** -1074), -745.1332191019411, -708.3964185322641, -1e300);
+  const oneToThree = [1, 3, 2, 1 + 2 ** -52, 2 - 2 ** -52, 2 + 2 ** -51, 1 + 2 ** -20, 1 + 2 ** -21, 2 + 2 ** -20, NaN];
+  for (let i = 0; i < 100_000; i++) oneToThree.push(1 + next() * 2, 1 + next() * 2 ** -19, 2 + next() * 2 ** -18);
+  for (const [fn, ref, xs] of [
+    [e.mathExpNonPositive2, Math.exp, nonPositive],
+    [e.mathLogOneToThree2, Math.log, oneToThree],
+  ] as const) {
+    for (let i = 0; i + 2 <= xs.length; i += 2) {
+      lanes[0] = xs[i]!;
+      lanes[1] = xs[i + 1]!;
+      fn(e.heapBase());
+      for (let j = 0; j < 2; j++) {
+        const want = ref(xs[i + j]!);
+        if (!(Object.is(lanes[j], want) || (lanes[j] !== lanes[j] && want !== want)))
+          expect.fail(`restricted ${ref.name}(${xs[i + j]}): ${lanes[j]} vs ${want}`);
+      }
+    }
+  }
   for (const x of args) {
     const exp = e.mathExp(x);
     const log = e.mathLog(x);
@@ -145,6 +165,21 @@ test("the module's glibc expf / logf (scalar and four lanes) are ../ts/libm.ts's
         const want = ref(x);
         if (!same(lanes[j]!, want) || !same(scalar(x), want)) expect.fail(`${ref.name}(${x}): ${lanes[j]} / ${scalar(x)} vs ${want}`);
       }
+    }
+  }
+  // the restricted four-lane ones the states use, over their ranges: expf of [-inf, 0] (and NaN), logf of [1, 3] (and NaN)
+  const nonPositive = args.filter((x) => !(x > 0)).map(Math.fround);
+  const oneToThree = [1, 3, 2, NaN, Math.fround(1 + 2 ** -23), Math.fround(2 - 2 ** -22)];
+  for (let i = 0; i < 100_000; i++) oneToThree.push(Math.fround(1 + next() * 2));
+  for (const [fn, ref, xs] of [
+    [e.glibcExpfNonPositive4, glibcExpf, nonPositive],
+    [e.glibcLogfOneToThree4, glibcLogf, oneToThree],
+  ] as const) {
+    for (let i = 0; i + 4 <= xs.length; i += 4) {
+      lanes.set(xs.slice(i, i + 4));
+      fn(at);
+      for (let j = 0; j < 4; j++)
+        if (!same(lanes[j]!, ref(xs[i + j]!))) expect.fail(`restricted ${ref.name}(${xs[i + j]}): ${lanes[j]} vs ${ref(xs[i + j]!)}`);
     }
   }
   function fromBits(bits: number): number {

@@ -44,9 +44,15 @@ interface CtcExports extends ModuleExports {
   /** Two-lane V8 Math.exp / Math.log of the two float64 at ptr, in place, for the tests. */
   mathExp2(ptr: number): void;
   mathLog2(ptr: number): void;
+  /** The two-lane exp of arguments <= 0 and log of [1, 3] the float64 states use, for the tests. */
+  mathExpNonPositive2(ptr: number): void;
+  mathLogOneToThree2(ptr: number): void;
   /** Four-lane glibc expf / logf of the four float32 at ptr, in place, for the tests. */
   glibcExpf4(ptr: number): void;
   glibcLogf4(ptr: number): void;
+  /** The four-lane expf of arguments <= 0 and logf of [1, 3] the float32 states use, for the tests. */
+  glibcExpfNonPositive4(ptr: number): void;
+  glibcLogfOneToThree4(ptr: number): void;
 }
 
 /** A call's arguments (ctc_loss.ts's plan, flattened). */

@@ -317,6 +317,71 @@ const FD_LOG_I: usize = memory.data<i64>([0x00100000, -54, 1023, 0xfffff, 0x95f6
   return v128.bitselect(l64(14), v, i64x2.eq(v128.and(x, li(13)), i64x2.splat(0)));
 }
 
+/**
+ * fdExpV for arguments <= 0 (and -inf, NaN): a state's terms where its maximum is finite. There k
+ * <= 0, so exp(1), k = 1024 and overflow cannot occur; the rest is fdExpV's.
+ */
+// @ts-ignore: decorator
+@inline function fdExpNonPositiveV(x: v128): v128 {
+  const half = v128.or(c64(1), v128.and(x, i64c(6)));
+  const kf = f64x2.trunc(f64x2.add(f64x2.mul(c64(0), x), half));
+  const hi = f64x2.sub(x, f64x2.mul(kf, c64(2)));
+  const lo = f64x2.mul(kf, c64(3));
+  const xr = f64x2.sub(hi, lo);
+  const t = f64x2.mul(xr, xr);
+  const poly = f64x2.add(c64(4), f64x2.mul(t, f64x2.add(c64(5), f64x2.mul(t, f64x2.add(c64(6), f64x2.mul(t, f64x2.add(c64(7), f64x2.mul(t, c64(8)))))))));
+  const c = f64x2.sub(xr, f64x2.mul(t, poly));
+  const y = f64x2.sub(c64(10), f64x2.sub(f64x2.sub(lo, f64x2.div(f64x2.mul(xr, c), f64x2.sub(c64(9), c))), hi));
+  const ki = i64x2.sub(f64x2.add(kf, c64(11)), c64(11));
+  let v = f64x2.mul(y, i64x2.shl(i64x2.add(ki, i64c(0)), 52));
+  v = v128.bitselect(f64x2.mul(f64x2.mul(y, i64x2.shl(i64x2.add(ki, i64c(1)), 52)), c64(13)), v, i64x2.lt_s(ki, i64c(3)));
+  v = v128.bitselect(f64x2.add(c64(10), x), v, i64x2.lt_s(v128.and(x, i64c(4)), i64c(5)));
+  v = v128.bitselect(i64x2.splat(0), v, f64x2.lt(x, c64(15)));
+  return v128.bitselect(f64x2.add(x, x), v, f64x2.ne(x, x));
+}
+
+/**
+ * fdLogV for arguments in [1, 3] (and NaN): a state's sum where its maximum is finite. There is no
+ * subnormal, zero, negative or infinite argument; the rest is fdLogV's.
+ */
+// @ts-ignore: decorator
+@inline function fdLogOneToThreeV(x: v128): v128 {
+  const hs = i64x2.shr_s(x, 32);
+  const k = i64x2.sub(i64x2.shr_s(hs, 20), li(2));
+  const hm = v128.and(hs, li(3));
+  const i = v128.and(i64x2.add(hm, li(4)), li(5));
+  const xn = v128.or(v128.and(x, li(7)), i64x2.shl(v128.or(hm, v128.xor(i, li(6))), 32));
+  const kk = i64x2.add(k, i64x2.shr_s(i, 20));
+  const f = f64x2.sub(xn, l64(1));
+  const dk = f64x2.convert_low_i32x4_s(v128.shuffle<i32>(kk, kk, 0, 2, 0, 2));
+  const dkHi = f64x2.mul(dk, l64(5));
+  const dkLo = f64x2.mul(dk, l64(6));
+  const r1 = f64x2.mul(f64x2.mul(f, f), f64x2.sub(l64(3), f64x2.mul(l64(4), f)));
+  let vSmall = f64x2.sub(dkHi, f64x2.sub(f64x2.sub(r1, dkLo), f));
+  vSmall = v128.bitselect(f64x2.add(dkHi, dkLo), vSmall, f64x2.eq(f, i64x2.splat(0)));
+  const s = f64x2.div(f, f64x2.add(l64(2), f));
+  const z = f64x2.mul(s, s);
+  const w = f64x2.mul(z, z);
+  const t1 = f64x2.mul(w, f64x2.add(l64(8), f64x2.mul(w, f64x2.add(l64(10), f64x2.mul(w, l64(12))))));
+  const t2 = f64x2.mul(z, f64x2.add(l64(7), f64x2.mul(w, f64x2.add(l64(9), f64x2.mul(w, f64x2.add(l64(11), f64x2.mul(w, l64(13))))))));
+  const R = f64x2.add(t2, t1);
+  const ii = v128.or(i64x2.sub(hm, li(8)), i64x2.sub(li(9), hm));
+  const hfsq = f64x2.mul(f64x2.mul(l64(3), f), f);
+  const vA = f64x2.sub(dkHi, f64x2.sub(f64x2.sub(hfsq, f64x2.add(f64x2.mul(s, f64x2.add(hfsq, R)), dkLo)), f));
+  const vB = f64x2.sub(dkHi, f64x2.sub(f64x2.sub(f64x2.mul(s, f64x2.sub(f, R)), dkLo), f));
+  let v = v128.bitselect(vA, vB, i64x2.gt_s(ii, i64x2.splat(0)));
+  v = v128.bitselect(vSmall, v, i64x2.lt_s(v128.and(i64x2.add(hm, li(12)), li(3)), li(10)));
+  return v128.bitselect(f64x2.add(x, x), v, f64x2.ne(x, x));
+}
+
+/** The two restricted ones, for the tests (two lanes at ptr, in place; their arguments in range). */
+export function mathExpNonPositive2(ptr: usize): void {
+  v128.store(ptr, fdExpNonPositiveV(v128.load(ptr)));
+}
+export function mathLogOneToThree2(ptr: usize): void {
+  v128.store(ptr, fdLogOneToThreeV(v128.load(ptr)));
+}
+
 /** fdExpV / fdLogV for the tests (two lanes at ptr, in place). */
 export function mathExp2(ptr: usize): void {
   v128.store(ptr, fdExpV(v128.load(ptr)));
@@ -447,6 +512,44 @@ const SMALLEST_NORMAL: usize = memory.data<f32>([1.1754943508222875e-38]);
   return v128.bitselect(k(NEG_INF), y, f32x4.eq(x, k(ZERO)));
 }
 
+/** expV for arguments <= 0 (and -inf, NaN): a state's terms where its maximum is finite (no overflow, and one FMA argument). */
+// @ts-ignore: decorator
+@inline function expNonPositiveV(x: v128): v128 {
+  const clamped = f32x4.pmax(x, k(EXP_MIN));
+  let y = join64(expHalf(f64x2.promote_low_f32x4(clamped)), expHalf(f64x2.promote_low_f32x4(highHalf(clamped))));
+  y = v128.bitselect(k(ZERO), y, f32x4.lt(x, k(EXPF_LIMITS + 4)));
+  y = v128.bitselect(k(EXPF_FMA + 12), y, i32x4.eq(x, k(EXPF_FMA + 8)));
+  return v128.bitselect(x, y, f32x4.ne(x, x));
+}
+
+/** logV for arguments in [1, 3] (and NaN): a state's sum where its maximum is finite (no subnormal, zero, negative or inf). */
+// @ts-ignore: decorator
+@inline function logOneToThreeV(x: v128): v128 {
+  const tmp = i32x4.sub(x, k(LOGF_OFF));
+  const at = i32x4.shl(v128.and(i32x4.shr_s(tmp, 19), k(FOUR_BITS)), 4);
+  const kf = i32x4.shr_s(tmp, 23);
+  const z = i32x4.sub(x, v128.and(tmp, k(LOGF_EXPONENT)));
+  const lo = logHalf(
+    f64x2.promote_low_f32x4(z), f64x2.convert_low_i32x4_s(kf),
+    v128.load(LOGF_T + <usize>i32x4.extract_lane(at, 0)), v128.load(LOGF_T + <usize>i32x4.extract_lane(at, 1)),
+  );
+  const hi = logHalf(
+    f64x2.promote_low_f32x4(highHalf(z)), f64x2.convert_low_i32x4_s(highHalf(kf)),
+    v128.load(LOGF_T + <usize>i32x4.extract_lane(at, 2)), v128.load(LOGF_T + <usize>i32x4.extract_lane(at, 3)),
+  );
+  let y = join64(lo, hi);
+  y = v128.bitselect(k(ZERO), y, f32x4.eq(x, k(ONE)));
+  return v128.bitselect(k(NAN), y, f32x4.ne(x, x));
+}
+
+/** The two restricted ones, for the tests (four lanes at ptr, in place; their arguments in range). */
+export function glibcExpfNonPositive4(ptr: usize): void {
+  v128.store(ptr, expNonPositiveV(v128.load(ptr)));
+}
+export function glibcLogfOneToThree4(ptr: usize): void {
+  v128.store(ptr, logOneToThreeV(v128.load(ptr)));
+}
+
 /** expV / logV for the tests (four lanes at ptr, in place). */
 export function glibcExpf4(ptr: usize): void {
   v128.store(ptr, expV(v128.load(ptr)));
@@ -554,13 +657,14 @@ export function sameBytes(p: usize, q: usize, bytes: i32): i32 {
   const isX1or2 = v128.or(isX1, f32x4.eq(mx, x2));
   const a = v128.bitselect(x2, x1, isX1);
   const b = v128.bitselect(x3, x2, isX1or2);
-  const ea = expV(f32x4.sub(a, mx));
-  const eb = expV(f32x4.sub(b, mx));
+  // where mx is finite (the lanes this result is used for) the terms are <= 0 (or NaN) and the sum in [1, 3] (or NaN)
+  const ea = expNonPositiveV(f32x4.sub(a, mx));
+  const eb = expNonPositiveV(f32x4.sub(b, mx));
   const sum = v128.bitselect(f32x4.add(f32x4.add(k(ONE), ea), eb), f32x4.add(f32x4.add(ea, eb), k(ONE)), isX1or2);
   const finite = f32x4.eq(f32x4.sub(mx, mx), k(ZERO));
   // every term -inf: -inf (as the JS; the formula gives it too)
   const none = v128.and(v128.and(f32x4.eq(mx, k(NEG_INF)), f32x4.eq(x2, k(NEG_INF))), f32x4.eq(x3, k(NEG_INF)));
-  const v = v128.bitselect(k(NEG_INF), f32x4.add(logV(sum), mx), none);
+  const v = v128.bitselect(k(NEG_INF), f32x4.add(logOneToThreeV(sum), mx), none);
   // the formula term by term only where a lane the caller uses has a NaN or +inf maximum (rare)
   if (!v128.any_true(v128.andnot(v128.andnot(care, finite), none))) return v;
   return v128.bitselect(v, slowStateV(x1, x2, x3, mx), v128.or(finite, none));
@@ -722,7 +826,8 @@ function gradLogAdd32(lb: usize, lbStride: i32, la: usize, row0: i32, stride: i3
       const m = v128.bitselect(ab, lcab, f32x4.lt(lcab, ab));
       const isG = f32x4.eq(m, lcab);
       // a finite M: its own term 1, the other's exp (the JS's fast path); else both terms
-      let v = f32x4.add(logV(f32x4.add(k(ONE), expV(f32x4.sub(v128.bitselect(ab, lcab, isG), m)))), m);
+      // (where M is finite: the other's difference <= 0, the sum in [1, 2])
+      let v = f32x4.add(logOneToThreeV(f32x4.add(k(ONE), expNonPositiveV(f32x4.sub(v128.bitselect(ab, lcab, isG), m)))), m);
       const finite = f32x4.eq(f32x4.sub(m, m), k(ZERO));
       const negInfG = f32x4.eq(lcab, k(NEG_INF));
       if (v128.any_true(v128.andnot(v128.andnot(active, finite), negInfG))) {
@@ -853,13 +958,14 @@ const IOTA64: usize = memory.data<i64>([0, 1], 16);
   const isX1or2 = v128.or(isX1, f64x2.eq(mx, x2));
   const a = v128.bitselect(x2, x1, isX1);
   const b = v128.bitselect(x3, x2, isX1or2);
-  const ea = fdExpV(f64x2.sub(a, mx));
-  const eb = fdExpV(f64x2.sub(b, mx));
+  // where mx is finite (the lanes this result is used for) the terms are <= 0 (or NaN) and the sum in [1, 3] (or NaN)
+  const ea = fdExpNonPositiveV(f64x2.sub(a, mx));
+  const eb = fdExpNonPositiveV(f64x2.sub(b, mx));
   const sum = v128.bitselect(f64x2.add(f64x2.add(k64(ONE64), ea), eb), f64x2.add(f64x2.add(ea, eb), k64(ONE64)), isX1or2);
   const finite = f64x2.eq(f64x2.sub(mx, mx), k64(ZERO64));
   const none = v128.and(v128.and(f64x2.eq(mx, k64(NEG_INF64)), f64x2.eq(x2, k64(NEG_INF64))), f64x2.eq(x3, k64(NEG_INF64)));
   // log(1) is 0 in fdlibm's log too
-  const v = v128.bitselect(k64(NEG_INF64), f64x2.add(fdLogV(sum), mx), none);
+  const v = v128.bitselect(k64(NEG_INF64), f64x2.add(fdLogOneToThreeV(sum), mx), none);
   if (!v128.any_true(v128.andnot(v128.andnot(care, finite), none))) return v;
   return v128.bitselect(v, slowStateV64(x1, x2, x3, mx), v128.or(finite, none));
 }
