@@ -26,7 +26,7 @@ import { applyReduction, makeTensor } from '../reduction.ts';
 import { LossArgumentError, checkTensor, type DType, type FloatArray, type Tensor } from '../tensor.ts';
 import { sumLanes, type CpuCapability, type TorchRelease } from '../torch-version.ts';
 import type { Reduction } from '../loss-args.ts';
-import { distanceKernels, type TripletRule } from '../wasm/distance.ts';
+import { distanceKernels, type NormRule, type TripletRule } from '../wasm/distance.ts';
 
 export interface TripletMarginOptions extends CommonOptions {
   /** Default 1; torch >= 2.6 rejects margin <= 0. */
@@ -123,6 +123,11 @@ export function tripletCore(
   const n = dPos.length;
   const pre = new Float64Array(n);
   const losses = new Float64Array(n);
+  if (dSwap === null && dPos instanceof Float64Array && dNeg0 instanceof Float64Array) {
+    // The same ops, one monomorphic loop per order and dtype (no swap).
+    coreLoop(dtype === 'float32', order === 'aten', m, dPos, dNeg0, pre, losses);
+    return { dtype, torch, capability, reduction, shape, pre, losses, dPos, dNeg: dNeg0, dSwap };
+  }
   for (let i = 0; i < n; i++) {
     let dn = dNeg0[i]!;
     if (dSwap !== null) {
@@ -134,6 +139,31 @@ export function tripletCore(
     losses[i] = v !== v ? v : v < 0 ? 0 : v;
   }
   return { dtype, torch, capability, reduction, shape, pre, losses, dPos, dNeg: dNeg0, dSwap };
+}
+
+/** tripletCore's loop without a swap: pre = (d_pos + m) - d_neg ('aten') or (d_pos - d_neg) + m, losses = clamp(pre, 0). */
+function coreLoop(
+  float32: boolean,
+  aten: boolean,
+  m: number,
+  dPos: Float64Array,
+  dNeg: Float64Array,
+  pre: Float64Array,
+  losses: Float64Array,
+): void {
+  const fr = Math.fround;
+  const n = pre.length;
+  for (let i = 0; i < n; i++) {
+    const v = float32
+      ? aten
+        ? fr(fr(dPos[i]! + m) - dNeg[i]!)
+        : fr(fr(dPos[i]! - dNeg[i]!) + m)
+      : aten
+        ? dPos[i]! + m - dNeg[i]!
+        : dPos[i]! - dNeg[i]! + m;
+    pre[i] = v;
+    losses[i] = v !== v ? v : v < 0 ? 0 : v;
+  }
 }
 
 export function reduceCore(core: TripletCore): Tensor {
@@ -195,13 +225,31 @@ export function addGrads(dtype: DType, a: FloatArray, b: FloatArray): FloatArray
 }
 
 /**
- * The three gradients of a triplet loss with pairwise_distance(p, eps) distances, computed in one
- * pass by ../wasm/distance.ts tripletGrads (the same floats as coreBackward, normBackward,
- * subGradients and addGrads), where it takes the call: float32 anchor, positive and negative of one
- * shape (rows of its last dim D), p = 2 (the release's vectorized last-dim norm, norm_backward's
- * newer form), no swap, and a gradOutput whose value(s) the float32 kernel holds exactly. The
- * arguments are checked (but for gradOutput's shape, checked here); null where the JS loops run.
+ * How ../wasm/distance.ts computes a triplet loss's pairwise_distance(p) distances, where it takes the
+ * call: float32 anchor, positive and negative of one shape (rows of its last dim), no swap, p = 2 in
+ * the release's vectorized last-dim norm (the forward: p = 2 once a C float; the backward: p = 2 and
+ * norm_backward's newer form). null where the JS loops run.
  */
+export function tripletKernelRule(
+  anchor: Tensor,
+  positive: Tensor,
+  negative: Tensor,
+  swap: boolean,
+  torch: TorchRelease,
+  capability: CpuCapability,
+  p: number,
+  backward: boolean,
+): NormRule | null {
+  const a = anchor.data;
+  if (swap || (backward && (p !== 2 || !torch.normBackwardMaskedTwo))) return null;
+  if (!(a instanceof Float32Array && positive.data instanceof Float32Array && negative.data instanceof Float32Array)) return null;
+  const shape = anchor.shape;
+  const same = (s: readonly number[]) => s.length === shape.length && s.every((d, i) => d === shape[i]);
+  if (!same(positive.shape) || !same(negative.shape) || shape.length === 0 || a.length === 0) return null;
+  const norm = float32NormRule(torch, capability, p, shape[shape.length - 1]!, shape.length);
+  return norm !== null && distanceKernels()?.takes(norm) === true ? norm : null;
+}
+
 /** Whether tripletGradsKernel takes the operands (before its gradOutput checks): see there. */
 export function tripletGradsKernelTakes(
   anchor: Tensor,
@@ -212,18 +260,45 @@ export function tripletGradsKernelTakes(
   capability: CpuCapability,
   p = 2,
 ): boolean {
-  const a = anchor.data;
-  if (swap || p !== 2 || !torch.normBackwardMaskedTwo) return false;
-  if (!(a instanceof Float32Array && positive.data instanceof Float32Array && negative.data instanceof Float32Array)) return false;
-  const shape = anchor.shape;
-  const same = (s: readonly number[]) => s.length === shape.length && s.every((d, i) => d === shape[i]);
-  if (!same(positive.shape) || !same(negative.shape) || shape.length === 0 || a.length === 0) return false;
-  const norm = float32NormRule(torch, capability, p, shape[shape.length - 1]!, shape.length);
-  if (norm === null) return false;
-  const kernels = distanceKernels();
-  return kernels?.takes(norm) === true;
+  return tripletKernelRule(anchor, positive, negative, swap, torch, capability, p, true) !== null;
 }
 
+/**
+ * A triplet loss's two distances d(a, p) and d(a, n) (pairwise_distance(p, eps)) in one pass of
+ * ../wasm/distance.ts tripletNorms, where tripletKernelRule takes the call (else null), and their shape.
+ */
+export function tripletNormsKernel(
+  anchor: Tensor,
+  positive: Tensor,
+  negative: Tensor,
+  swap: boolean,
+  torch: TorchRelease,
+  capability: CpuCapability,
+  p: number,
+  eps: number,
+): { dPos: Float64Array; dNeg: Float64Array; shape: number[] } | null {
+  const rule = tripletKernelRule(anchor, positive, negative, swap, torch, capability, p, false);
+  if (rule === null) return null;
+  const shape = anchor.shape;
+  const D = shape[shape.length - 1]!;
+  const rows = anchor.data.length / D;
+  const dPos = new Float64Array(rows);
+  const dNeg = new Float64Array(rows);
+  const data = (t: Tensor) => t.data as Float32Array;
+  if (!distanceKernels()!.tripletNorms(data(anchor), data(positive), data(negative), rows, D, Math.fround(eps), rule, dPos, dNeg)) {
+    return null;
+  }
+  return { dPos, dNeg, shape: shape.slice(0, -1) };
+}
+
+/**
+ * The three gradients of a triplet loss with pairwise_distance(p, eps) distances, computed in one
+ * pass by ../wasm/distance.ts tripletGrads (the same floats as coreBackward, normBackward,
+ * subGradients and addGrads), where it takes the call: float32 anchor, positive and negative of one
+ * shape (rows of its last dim D), p = 2 (the release's vectorized last-dim norm, norm_backward's
+ * newer form), no swap, and a gradOutput whose value(s) the float32 kernel holds exactly. The
+ * arguments are checked (but for gradOutput's shape, checked here); null where the JS loops run.
+ */
 export function tripletGradsKernel(
   op: string,
   anchor: Tensor,
@@ -239,13 +314,13 @@ export function tripletGradsKernel(
   swap: boolean,
   rule: TripletRule,
 ): TripletGrads | null {
-  if (!tripletGradsKernelTakes(anchor, positive, negative, swap, torch, capability, p)) return null;
+  const norm = tripletKernelRule(anchor, positive, negative, swap, torch, capability, p, true);
+  if (norm === null) return null;
   const a = anchor.data as Float32Array;
   const pd = positive.data as Float32Array;
   const nd = negative.data as Float32Array;
   const shape = anchor.shape;
   const D = shape[shape.length - 1]!;
-  const norm = float32NormRule(torch, capability, p, D, shape.length)!;
   const kernels = distanceKernels()!;
   const rows = a.length / D;
   const outShape = shape.slice(0, -1);
@@ -286,7 +361,10 @@ function plan(
   negative: Tensor,
   options: TripletMarginOptions | undefined,
   gradOutput?: Tensor,
-): Plan | { grads: TripletGrads } /* where tripletGradsKernel computed them: nothing else planned */ {
+):
+  | Plan
+  | { grads: TripletGrads }
+  | { core: TripletCore } /* where the kernels computed the gradients or (forward) the distances: nothing else planned */ {
   const c = prepare(op, SIGNATURE, { input: anchor, target: positive, ...(gradOutput === undefined ? {} : { gradOutput }) }, options);
   checkTensor(negative, op, 'negative');
   const torch = c.torch;
@@ -328,6 +406,10 @@ function plan(
       },
     );
     if (grads !== null) return { grads };
+  } else {
+    const d = tripletNormsKernel(anchor, positive, negative, swap, torch, cap, p as number, eps as number);
+    if (d !== null)
+      return { core: tripletCore('float32', torch, cap, c.reduction, margin as number, d.dPos, d.dNeg, null, d.shape, 'aten') };
   }
   // The forward alone needs no differences kept (pairwise-distance.ts computes them row by row where it can).
   const fwd = op === OP; // tripletMarginLoss, not its backward
@@ -418,7 +500,7 @@ export function sumBack(dtype: DType, g: Float64Array, to: readonly number[], fr
 
 /** F.triplet_margin_loss(anchor, positive, negative, margin=1, p=2, eps=1e-6, swap=False, reduction='mean'). */
 export function tripletMarginLoss(anchor: Tensor, positive: Tensor, negative: Tensor, options?: TripletMarginOptions): Tensor {
-  return reduceCore((plan(OP, anchor, positive, negative, options) as Plan).core);
+  return reduceCore((plan(OP, anchor, positive, negative, options) as { core: TripletCore }).core);
 }
 
 /** d loss / d anchor, positive and negative, for gradOutput shaped like the forward output. */
@@ -431,8 +513,8 @@ export function tripletMarginLossBackward(
 ): TripletGrads {
   const op = `${OP}Backward`;
   const planned = plan(op, anchor, positive, negative, options, gradOutput);
-  if (!('core' in planned)) return planned.grads;
-  const pl = planned;
+  if ('grads' in planned) return planned.grads;
+  const pl = planned as Plan;
   const core = pl.core;
   checkGradOutput(op, gradOutput, core.reduction === 'none' ? core.shape : []);
   const g = coreBackward(core, gradOutput, core.torch.clampMinGradZeroAtMin);

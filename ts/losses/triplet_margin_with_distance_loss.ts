@@ -40,6 +40,8 @@ import {
   tripletCore,
   tripletGradsKernel,
   tripletGradsKernelTakes,
+  tripletNormsKernel,
+  type TripletCore,
   type TripletGrads,
 } from './triplet_margin_loss.ts';
 import { sumLanes } from '../torch-version.ts';
@@ -169,7 +171,10 @@ function plan(
   negative: Tensor,
   options: TripletMarginWithDistanceOptions | undefined,
   gradOutput?: Tensor,
-): Plan | { grads: TripletGrads } /* where tripletGradsKernel computed them: nothing else planned */ {
+):
+  | Plan
+  | { grads: TripletGrads }
+  | { core: TripletCore } /* where the kernels computed the gradients or (forward) the distances: nothing else planned */ {
   const c = prepare(op, SIGNATURE, { input: anchor, target: positive, ...(gradOutput === undefined ? {} : { gradOutput }) }, options);
   checkTensor(negative, op, 'negative');
   const torch = c.torch;
@@ -215,6 +220,13 @@ function plan(
         })
       : null;
     if (grads !== null) return { grads };
+  } else if (f === pairwiseDistanceFunction) {
+    const d = tripletNormsKernel(anchor, positive, negative, swap, torch, c.capability, 2, 1e-6);
+    if (d !== null) {
+      if (!torch.tripletWithDistanceChecksFirst && c.reductionError) throw c.reductionError;
+      const order = torch.tripletWithDistanceChecksFirst ? 'aten' : 'old-python';
+      return { core: tripletCore('float32', torch, c.capability, c.reduction, margin as number, d.dPos, d.dNeg, null, d.shape, order) };
+    }
   }
   const dPos = distance(op, f, anchor, positive, ctx, 'anchor, positive');
   const dNeg = distance(op, f, anchor, negative, ctx, 'anchor, negative');
@@ -245,7 +257,7 @@ export function tripletMarginWithDistanceLoss(
   negative: Tensor,
   options?: TripletMarginWithDistanceOptions,
 ): Tensor {
-  return reduceCore((plan(OP, anchor, positive, negative, options) as Plan).core);
+  return reduceCore((plan(OP, anchor, positive, negative, options) as { core: TripletCore }).core);
 }
 
 /**
@@ -261,8 +273,8 @@ export function tripletMarginWithDistanceLossBackward(
 ): TripletGrads {
   const op = `${OP}Backward`;
   const planned = plan(op, anchor, positive, negative, options, gradOutput);
-  if (!('core' in planned)) return planned.grads;
-  const p = planned;
+  if ('grads' in planned) return planned.grads;
+  const p = planned as Plan;
   const core = p.core;
   checkGradOutput(op, gradOutput, core.reduction === 'none' ? core.shape : []);
   const back = p.f.backward;

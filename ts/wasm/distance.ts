@@ -28,6 +28,7 @@ export interface DistanceExports extends ModuleExports {
   readonly PER_ROW: WebAssembly.Global;
   readonly EXACT_LANES: WebAssembly.Global;
   rowNorms(x1: number, x2: number, rows: number, D: number, eps: number, flags: number, out: number): void;
+  tripletNorms(a: number, p: number, n: number, rows: number, D: number, eps: number, flags: number, outPos: number, outNeg: number): void;
   tripletGrads(
     a: number,
     p: number,
@@ -138,6 +139,45 @@ export class DistanceKernels {
       heap.set(x2.subarray(from, to), p2 >> 2);
       run(p1, p2, count, D, eps, flags, po);
       for (let i = 0; i < count; i++) out[row + i] = heap[o + i]!;
+    }
+    return true;
+  }
+
+  /**
+   * The triplet losses' two norms per row (p = 2): of (a - p) + eps into dPos and of (a - n) + eps
+   * into dNeg (one per row; anchor, positive and negative of rows * D floats); false (before any
+   * work) past the cap.
+   */
+  tripletNorms(
+    a: Float32Array,
+    p: Float32Array,
+    n: Float32Array,
+    rows: number,
+    D: number,
+    eps: number,
+    rule: NormRule,
+    dPos: Float64Array,
+    dNeg: Float64Array,
+  ): boolean {
+    this.arena.reset();
+    const per = DistanceKernels.rowsPer(D, rows);
+    const [pa, pp, pn, o1, o2] = [this.floats(per * D), this.floats(per * D), this.floats(per * D), this.floats(per), this.floats(per)];
+    if (!this.arena.fits(this.cap)) return false;
+    const heap = new Float32Array(this.arena.buffer());
+    const flags = this.normFlags(rule);
+    const run = this.exports.tripletNorms;
+    const [q1, q2] = [o1 >> 2, o2 >> 2];
+    for (let row = 0; row < rows; row += per) {
+      const count = Math.min(per, rows - row);
+      const [from, to] = [row * D, (row + count) * D];
+      heap.set(a.subarray(from, to), pa >> 2);
+      heap.set(p.subarray(from, to), pp >> 2);
+      heap.set(n.subarray(from, to), pn >> 2);
+      run(pa, pp, pn, count, D, eps, flags, o1, o2);
+      for (let i = 0; i < count; i++) {
+        dPos[row + i] = heap[q1 + i]!;
+        dNeg[row + i] = heap[q2 + i]!;
+      }
     }
     return true;
   }

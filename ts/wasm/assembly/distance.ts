@@ -196,6 +196,127 @@ function exactLanes(x1: usize, x2: usize, vec: i32, lanes: i32, eps: f32): f32 {
   return Mathf.sqrt(total);
 }
 
+/** rowNormPair's second norm (of x1 - x3). */
+let pairSecond: f32 = 0;
+
+/**
+ * rowNorm of the rows x1 - x2 and x1 - x3 at once (the triplet losses' d(a, p) and d(a, n)): the
+ * same ops, the two norms' chains interleaved (each lane's sum waits on its last add: two rows in
+ * flight keep the adder busy). Returns the first; the second in pairSecond.
+ */
+// @ts-ignore: decorator
+@inline function rowNormPair(x1: usize, x2: usize, x3: usize, D: i32, eps: f32, epsv: v128, flags: i32): f32 {
+  const lanes = flags & LANES16 ? 16 : 8;
+  const vec = D - D % lanes;
+  let a0 = k(ZERO), a1 = k(ZERO), a2 = k(ZERO), a3 = k(ZERO);
+  let b0 = k(ZERO), b1 = k(ZERO), b2 = k(ZERO), b3 = k(ZERO);
+  let t1: f32, t2: f32;
+  if (flags & FUSED_LANES) {
+    if (!ASC_FEATURE_RELAXED_SIMD) inexactTwice = i64x2.splat(0);
+    if (lanes == 8) {
+      for (let d = 0; d < vec; d += 8) {
+        const at = <usize>d << 2;
+        const u0 = v128.load(x1 + at);
+        const u1 = v128.load(x1 + at, 16);
+        a0 = madd2(f32x4.add(f32x4.sub(u0, v128.load(x2 + at)), epsv), a0);
+        b0 = madd2(f32x4.add(f32x4.sub(u0, v128.load(x3 + at)), epsv), b0);
+        a1 = madd2(f32x4.add(f32x4.sub(u1, v128.load(x2 + at, 16)), epsv), a1);
+        b1 = madd2(f32x4.add(f32x4.sub(u1, v128.load(x3 + at, 16)), epsv), b1);
+      }
+    } else {
+      for (let d = 0; d < vec; d += 16) {
+        const at = <usize>d << 2;
+        a0 = madd2(diff4(x1, x2, at, epsv), a0);
+        b0 = madd2(diff4(x1, x3, at, epsv), b0);
+        a1 = madd2(diff4(x1, x2, at + 16, epsv), a1);
+        b1 = madd2(diff4(x1, x3, at + 16, epsv), b1);
+        a2 = madd2(diff4(x1, x2, at + 32, epsv), a2);
+        b2 = madd2(diff4(x1, x3, at + 32, epsv), b2);
+        a3 = madd2(diff4(x1, x2, at + 48, epsv), a3);
+        b3 = madd2(diff4(x1, x3, at + 48, epsv), b3);
+      }
+    }
+  } else {
+    if (lanes == 8) {
+      for (let d = 0; d < vec; d += 8) {
+        const at = <usize>d << 2;
+        const u0 = v128.load(x1 + at);
+        const u1 = v128.load(x1 + at, 16);
+        const v0 = f32x4.add(f32x4.sub(u0, v128.load(x2 + at)), epsv);
+        const w0 = f32x4.add(f32x4.sub(u0, v128.load(x3 + at)), epsv);
+        const v1 = f32x4.add(f32x4.sub(u1, v128.load(x2 + at, 16)), epsv);
+        const w1 = f32x4.add(f32x4.sub(u1, v128.load(x3 + at, 16)), epsv);
+        a0 = f32x4.add(a0, f32x4.mul(v0, v0));
+        b0 = f32x4.add(b0, f32x4.mul(w0, w0));
+        a1 = f32x4.add(a1, f32x4.mul(v1, v1));
+        b1 = f32x4.add(b1, f32x4.mul(w1, w1));
+      }
+    } else {
+      for (let d = 0; d < vec; d += 16) {
+        const at = <usize>d << 2;
+        const v0 = diff4(x1, x2, at, epsv);
+        const w0 = diff4(x1, x3, at, epsv);
+        const v1 = diff4(x1, x2, at + 16, epsv);
+        const w1 = diff4(x1, x3, at + 16, epsv);
+        const v2 = diff4(x1, x2, at + 32, epsv);
+        const w2 = diff4(x1, x3, at + 32, epsv);
+        const v3 = diff4(x1, x2, at + 48, epsv);
+        const w3 = diff4(x1, x3, at + 48, epsv);
+        a0 = f32x4.add(a0, f32x4.mul(v0, v0));
+        b0 = f32x4.add(b0, f32x4.mul(w0, w0));
+        a1 = f32x4.add(a1, f32x4.mul(v1, v1));
+        b1 = f32x4.add(b1, f32x4.mul(w1, w1));
+        a2 = f32x4.add(a2, f32x4.mul(v2, v2));
+        b2 = f32x4.add(b2, f32x4.mul(w2, w2));
+        a3 = f32x4.add(a3, f32x4.mul(v3, v3));
+        b3 = f32x4.add(b3, f32x4.mul(w3, w3));
+      }
+    }
+  }
+  if (flags & FUSED_LANES && !ASC_FEATURE_RELAXED_SIMD && (v128.any_true(inexactTwice) || flags & EXACT_LANES)) {
+    t1 = exactLanes(x1, x2, vec, lanes, eps);
+    t2 = exactLanes(x1, x3, vec, lanes, eps);
+  } else {
+    // the two folds interleaved
+    t1 = f32x4.extract_lane(a0, 0);
+    t2 = f32x4.extract_lane(b0, 0);
+    t1 += f32x4.extract_lane(a0, 1);
+    t2 += f32x4.extract_lane(b0, 1);
+    t1 += f32x4.extract_lane(a0, 2);
+    t2 += f32x4.extract_lane(b0, 2);
+    t1 += f32x4.extract_lane(a0, 3);
+    t2 += f32x4.extract_lane(b0, 3);
+    t1 += f32x4.extract_lane(a1, 0);
+    t2 += f32x4.extract_lane(b1, 0);
+    t1 += f32x4.extract_lane(a1, 1);
+    t2 += f32x4.extract_lane(b1, 1);
+    t1 += f32x4.extract_lane(a1, 2);
+    t2 += f32x4.extract_lane(b1, 2);
+    t1 += f32x4.extract_lane(a1, 3);
+    t2 += f32x4.extract_lane(b1, 3);
+    if (lanes == 16) {
+      t1 = fold(fold(t1, a2), a3);
+      t2 = fold(fold(t2, b2), b3);
+    }
+  }
+  const plainEnd = vec + ((D - vec) >> 2 << 2);
+  for (let d = vec; d < D; d++) {
+    const at = <usize>d << 2;
+    const u = load<f32>(x1 + at);
+    const v = u - load<f32>(x2 + at) + eps;
+    const w = u - load<f32>(x3 + at) + eps;
+    if (flags & FUSED_TAIL && d >= plainEnd) {
+      t1 = fma32(v, v, t1);
+      t2 = fma32(w, w, t2);
+    } else {
+      t1 += v * v;
+      t2 += w * w;
+    }
+  }
+  pairSecond = Mathf.sqrt(t2);
+  return Mathf.sqrt(t1);
+}
+
 /** The lanes folded into lane 0 in order: acc[0] + acc[1] + ... (8 or 16 lanes). */
 // @ts-ignore: decorator
 @inline function laneSum(a0: v128, a1: v128, a2: v128, a3: v128, lanes: i32): f32 {
@@ -216,6 +337,20 @@ export function rowNorms(x1: usize, x2: usize, rows: i32, D: i32, eps: f32, flag
     store<f32>(out + (<usize>i << 2), rowNorm(x1, x2, D, eps, epsv, flags));
     x1 += stride;
     x2 += stride;
+  }
+}
+
+/** The two norms per row of the triplet losses: of (a - p) + eps into outPos and of (a - n) + eps into outNeg. */
+export function tripletNorms(a: usize, p: usize, n: usize, rows: i32, D: i32, eps: f32, flags: i32, outPos: usize, outNeg: usize): void {
+  const epsv = f32x4.splat(eps);
+  const stride = <usize>D << 2;
+  for (let i = 0; i < rows; i++) {
+    const at = <usize>i << 2;
+    store<f32>(outPos + at, rowNormPair(a, p, n, D, eps, epsv, flags));
+    store<f32>(outNeg + at, pairSecond);
+    a += stride;
+    p += stride;
+    n += stride;
   }
 }
 
@@ -246,8 +381,8 @@ export function tripletGrads(
   const stride = <usize>D << 2;
   const D4 = D & ~3;
   for (let i = 0; i < rows; i++) {
-    const np = rowNorm(a, p, D, eps, epsv, flags);
-    const nn = rowNorm(a, n, D, eps, epsv, flags);
+    const np = rowNormPair(a, p, n, D, eps, epsv, flags);
+    const nn = pairSecond;
     const pre = flags & OLD_ORDER ? np - nn + margin : np + margin - nn;
     const g0 = flags & PER_ROW ? load<f32>(go + (<usize>i << 2)) : g;
     const gPos: f32 = (flags & STRICT ? pre > 0 : pre >= 0) ? g0 : 0;
