@@ -44,6 +44,9 @@
 //   assert_close's tolerance, not bit for bit).
 // then the sub's gradients: x1's is the result summed to x1's shape, x2's its negation summed to
 // x2's (autograd's sum_to, ../sum-to.ts).
+// float32 p = 2 over the vectorized last dim (torch >= 1.11) runs as WebAssembly SIMD where it can
+// (./wasm/distance.ts: the forward's norms, and the backward of operands of one shape), the same
+// floats as these loops, which stay the reference and run everything else.
 
 import { broadcastShapes, expandTo, inferSizeMismatch } from './broadcast.ts';
 import { fma32, fma64 } from './libm.ts';

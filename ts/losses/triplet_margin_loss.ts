@@ -17,6 +17,8 @@
 //   where(a == b, g / 2, g) masked to 0 where a > b (for a) / a < b (for b); before (measured in 1.7),
 //   a tie's gradient goes to b: a gets g unless a >= b, b gets g unless a < b (NaN: both get g);  each pairwise_distance: norm_backward, then the sub's two gradients
 //   (summed to each operand's shape); an operand's contributions added (two each).
+// float32 operands of one shape with p = 2 (no swap) run as WebAssembly SIMD (../wasm/distance.ts:
+// both norms per row in one pass for the forward, the whole backward in one pass): tripletKernelRule.
 
 import { checkGradOutput, prepare, type CommonOptions, type LossSignature } from '../loss-args.ts';
 import { lossModule3 } from '../loss-module.ts';
