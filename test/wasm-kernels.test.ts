@@ -446,6 +446,7 @@ for (const build of BUILDS)
         'logSoftmaxBackwardRows',
         'logSoftmaxRowsAt',
         'logSoftmaxBackwardOfInputRows',
+        'logSoftmaxNllBackwardRows',
       ] as const;
       const originals = spied.map((name) => kernels[name]);
       spied.forEach((name, i) => {
@@ -671,6 +672,52 @@ for (const build of BUILDS)
               expectIdentical(() => crossEntropyLoss(input, target, options), `forward ${what}`);
               expectIdentical(() => crossEntropyLossBackward(gradOutput, input, target, options), `backward ${what}`);
             }
+          }
+        }
+      });
+
+      test(`CrossEntropyLoss with class indices (gradient spread in the module, target values picked) equals the JS loops: [${shape}]`, () => {
+        const rand = random(57);
+        const C = shape.length === 2 && shape[1]! >= 8 ? shape[1]! : [8, 9, 13, 17, 1001][numel(shape) % 5]!;
+        const rows = Math.max(1, Math.floor(numel(shape) / C));
+        const input = values([rows, C], rand);
+        const special = [0, -0, Infinity, -Infinity, NaN, 1e-40, -3e38];
+        const weight = tensorOf([C], (i) => (i < special.length ? special[i]! : rand() * 3 - 1));
+        const ignored = (t: number) => (rand() < 0.15 ? -100 : t);
+        const labels: IndexTensor = { data: new Int32Array(rows).map(() => ignored(Math.floor(rand() * C))), shape: [rows] };
+        const allIgnored: IndexTensor = { data: new Int32Array(rows).fill(-100), shape: [rows] };
+        for (const [torchVersion, cpuCapability] of [
+          ['1.7.0', 'avx2'],
+          ['1.13.0', 'avx2'],
+          ['2.6.0', 'default'],
+          ['2.14.1', 'avx512'],
+        ] as const) {
+          if (cpuCapability === 'avx512' && C < 16) continue; // rows shorter than the lanes run the JS loops
+          for (const reduction of ['none', 'mean', 'sum'] as const) {
+            const grads: Tensor[] =
+              reduction === 'none'
+                ? [values([rows], rand)]
+                : [-0, NaN, Infinity, 1.5].map((g) => ({ data: new Float32Array([g]), shape: [] }));
+            for (const [name, target, extra] of [
+              ['indices', labels, {}],
+              ['indices, weight', labels, { weight }],
+              ['indices, ignore_index 0', { data: labels.data.map((t) => (t < 0 ? 0 : t)), shape: [rows] }, { ignoreIndex: 0 }],
+              ['all ignored', allIgnored, { weight }],
+            ] as const) {
+              const options = { reduction, torchVersion, cpuCapability, ...extra };
+              const what = `${torchVersion} ${cpuCapability} ${name} ${reduction} C=${C}`;
+              expectIdentical(() => crossEntropyLoss(input, target, options), `forward ${what}`);
+              for (const g of grads)
+                expectIdentical(() => crossEntropyLossBackward(g, input, target, options), `backward ${what} grad ${g.data[0]}`);
+            }
+          }
+          // a (C) input: one row, no batch dimension
+          if (torchVersion !== '1.7.0') {
+            const one: Tensor = { data: input.data.slice(0, C), shape: [C] };
+            const t: IndexTensor = { data: new Int32Array([labels.data[0]! < 0 ? 3 : labels.data[0]!]), shape: [] };
+            const g: Tensor = { data: new Float32Array([0.5]), shape: [] };
+            expectIdentical(() => crossEntropyLoss(one, t, { torchVersion, cpuCapability }), `(C) forward ${torchVersion}`);
+            expectIdentical(() => crossEntropyLossBackward(g, one, t, { torchVersion, cpuCapability }), `(C) backward ${torchVersion}`);
           }
         }
       });

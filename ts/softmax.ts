@@ -291,6 +291,30 @@ export function logSoftmaxBackwardOfInput(
   return logSoftmaxBackward(grad, logSoftmax(x, outer, dim, inner, lastDim, k), outer, dim, inner, lastDim, k);
 }
 
+/** Whether logSoftmaxNllBackward runs (the float32 kernels, last dim, at least the kernel's lanes). */
+export function logSoftmaxNllBackwardRuns(k: SoftmaxKernel, dim: number, lastDim: boolean): boolean {
+  return rowKernels(k, dim, lastDim, true) !== null;
+}
+
+/**
+ * logSoftmaxBackwardOfInput(grad, x) for a float32 grad that is +0 but at one column per row (of
+ * the last dim): vals[row] at cols[row], -1 for none (nll_loss's gradient of class-index targets),
+ * through the float32 kernels without materializing it: the same values; null where they do not
+ * run (then materialize it and call logSoftmaxBackwardOfInput).
+ */
+export function logSoftmaxNllBackward(
+  x: FloatArray,
+  cols: Int32Array,
+  vals: Float32Array,
+  outer: number,
+  dim: number,
+  lastDim: boolean,
+  k: SoftmaxKernel,
+): Float32Array | null {
+  const fast = x instanceof Float32Array && cols.length === outer ? rowKernels(k, dim, lastDim, true) : null;
+  return fast?.kernels.logSoftmaxNllBackwardRows(x as Float32Array, cols, vals, outer, dim, fast.flags) ?? null;
+}
+
 /** d log_softmax: grad - exp(output) * sum(grad) over `dim`, for gradient `grad` of the output. */
 export function logSoftmaxBackward(
   grad: FloatArray,

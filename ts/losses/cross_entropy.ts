@@ -26,7 +26,15 @@ import { atenSumTo } from '../sum-to.ts';
 import { checkGradOutput, prepare, type CommonOptions, type LossSignature, type Reduction } from '../loss-args.ts';
 import { sum as atenSum, type Round } from '../numerics.ts';
 import { makeTensor } from '../reduction.ts';
-import { logSoftmax, logSoftmaxAt, logSoftmaxBackward, logSoftmaxBackwardOfInput, softmaxKernel } from '../softmax.ts';
+import {
+  logSoftmax,
+  logSoftmaxAt,
+  logSoftmaxBackward,
+  logSoftmaxBackwardOfInput,
+  logSoftmaxNllBackward,
+  logSoftmaxNllBackwardRuns,
+  softmaxKernel,
+} from '../softmax.ts';
 import {
   LossArgumentError,
   allocate,
@@ -41,7 +49,7 @@ import {
 } from '../tensor.ts';
 import { sumLanes, type CpuCapability, type TorchRelease } from '../torch-version.ts';
 import { lossModule } from '../loss-module.ts';
-import { DEFAULT_IGNORE_INDEX, nllLossCore, nllLossCoreBackward, parseIgnoreIndex } from './nll_loss.ts';
+import { DEFAULT_IGNORE_INDEX, nllLossCore, nllLossCoreBackward, nllLossCoreBackwardAtRows, parseIgnoreIndex } from './nll_loss.ts';
 
 export interface CrossEntropyOptions extends CommonOptions {
   /** A (C) float tensor of the input's dtype: each class's weight. */
@@ -543,9 +551,24 @@ export function crossEntropyLossBackward(
   if (a.path === 'smoothing') return smoothingBackward(a, gradOutput);
   // nll_loss_nd's backward reads only the shape and dtype of the log-probabilities (the input's):
   // log_softmax and its backward then run together, its output kept in the module.
-  const gp = nllLossCoreBackward(op, gradOutput, a.input, a.target, a.weight, a.ignoreIndex, a.reduction, a.prepared, a.deferred);
   const l = a.layout;
   const k = softmaxKernel(dtypeOf(a.input), a.torch, a.capability);
+  // Float32 (N, C): nll_loss's gradient as its one value per row, which the kernels spread
+  // themselves (it is never materialized: no 4 bytes per element allocated, zeroed and copied in).
+  const byRows =
+    a.input.data instanceof Float32Array && logSoftmaxNllBackwardRuns(k, l.classes, l.lastDim)
+      ? nllLossCoreBackwardAtRows(op, gradOutput, a.input, a.target, a.weight, a.ignoreIndex, a.reduction, a.prepared, a.deferred)
+      : null;
+  if (byRows) {
+    const g = logSoftmaxNllBackward(a.input.data, byRows.cols, byRows.vals, l.outer, l.classes, l.lastDim, k);
+    if (g) return makeTensor(g, a.input.shape, 'float32');
+    const gp = allocate('float32', a.input.data.length);
+    for (let row = 0; row < byRows.cols.length; row++)
+      if (byRows.cols[row]! >= 0) gp[row * l.classes + byRows.cols[row]!] = byRows.vals[row]!;
+    const gi = logSoftmaxBackwardOfInput(gp, a.input.data, l.outer, l.classes, l.inner, l.lastDim, k);
+    return makeTensor(gi, a.input.shape, 'float32');
+  }
+  const gp = nllLossCoreBackward(op, gradOutput, a.input, a.target, a.weight, a.ignoreIndex, a.reduction, a.prepared, a.deferred);
   const g = logSoftmaxBackwardOfInput(gp.data as FloatArray, a.input.data, l.outer, l.classes, l.inner, l.lastDim, k);
   return makeTensor(g, a.input.shape, dtypeOf(a.input));
 }

@@ -519,17 +519,29 @@ function forward(p: Plan): Tensor {
   return makeTensor([loss], [], dtype);
 }
 
-function backward(p: Plan, gradOutput: Tensor): Tensor {
-  const { labels, w, round: r, ignoreIndex, dtype, count, map, classes } = p;
-  const grad = allocate(dtype, p.inputNumel);
+/**
+ * The gradient's values that may be nonzero (every other value is +0), one per sample i that is not
+ * ignored, at flat index `at` of the input: with `cols` null, out[at] = value (out the
+ * input-sized gradient); else out[i] = value and cols[i] = at - i * classes (its column: a layout of
+ * one sample per row; the caller fills cols with -1 first).
+ */
+function gradients(p: Plan, gradOutput: Tensor, out: FloatArray, cols: Int32Array | null): void {
+  const { labels, w, round: r, ignoreIndex, count, map, classes } = p;
   const go = gradOutput.data;
+  const set = (i: number, at: number, g: number) => {
+    if (cols === null) out[at] = g;
+    else {
+      out[i] = g;
+      cols[i] = at - i * classes;
+    }
+  };
   if (p.reduction === 'none' && !p.noBatch) {
     for (let i = 0; i < count; i++) {
       const t = labels[i]!;
       if (t === ignoreIndex) continue;
-      grad[indexOf(map, classes, i, t)] = w === null ? -go[i]! : r(-w[t]! * go[i]!);
+      set(i, indexOf(map, classes, i, t), w === null ? -go[i]! : r(-w[t]! * go[i]!));
     }
-    return makeTensor(grad, p.inputShape, dtype);
+    return;
   }
   const mean = p.reduction === 'mean';
   const g0 = go[0]!;
@@ -539,11 +551,11 @@ function backward(p: Plan, gradOutput: Tensor): Tensor {
     for (let i = 0; i < count; i++) {
       const t = labels[i]!;
       if (t === ignoreIndex) continue;
-      grad[indexOf(map, classes, i, t)] = w === null ? g : r(w[t]! * g);
+      set(i, indexOf(map, classes, i, t), w === null ? g : r(w[t]! * g));
     }
-    return makeTensor(grad, p.inputShape, dtype);
+    return;
   }
-  if (total <= 0) return makeTensor(grad, p.inputShape, dtype);
+  if (total <= 0) return;
   for (let i = 0; i < count; i++) {
     const t = labels[i]!;
     if (t === ignoreIndex) continue;
@@ -554,9 +566,14 @@ function backward(p: Plan, gradOutput: Tensor): Tensor {
       g = r(-wt * g0);
       if (mean) g = r(g / total);
     }
-    grad[indexOf(map, classes, i, t)] = g;
+    set(i, indexOf(map, classes, i, t), g);
   }
-  return makeTensor(grad, p.inputShape, dtype);
+}
+
+function backward(p: Plan, gradOutput: Tensor): Tensor {
+  const grad = allocate(p.dtype, p.inputNumel);
+  gradients(p, gradOutput, grad, null);
+  return makeTensor(grad, p.inputShape, p.dtype);
 }
 
 /**
@@ -594,6 +611,36 @@ export function nllLossCoreBackward(
     throw new LossArgumentError(`${op}: gradOutput must have the input's dtype (torch: ${dtypeError(logProbs, gradOutput).message})`);
   }
   return backward(p, gradOutput);
+}
+
+/**
+ * nllLossCoreBackward's gradient of a float32 (N, C) or (C) input (one target per row) as what it
+ * holds: per row, the column of its one value (-1: the row is all +0) and the value; every other
+ * value +0. The same checks first; null for other layouts and dtypes (then nllLossCoreBackward).
+ * cross_entropy's backward hands these to log_softmax's backward without materializing the gradient.
+ */
+export function nllLossCoreBackwardAtRows(
+  op: string,
+  gradOutput: Tensor,
+  logProbs: Tensor,
+  target: IndexTensor | Tensor,
+  weight: Tensor | null,
+  ignoreIndex: number,
+  reduction: Reduction,
+  c: Prepared,
+  deferred: LossArgumentError | null = null,
+): { cols: Int32Array; vals: Float32Array } | null {
+  const p = planChecked(op, logProbs, target, weight, ignoreIndex, reduction, c.torch, deferred, true);
+  checkGradOutput(op, gradOutput, reduction === 'none' ? p.noneShape : []);
+  if (dtypeOf(gradOutput) !== p.dtype) {
+    throw new LossArgumentError(`${op}: gradOutput must have the input's dtype (torch: ${dtypeError(logProbs, gradOutput).message})`);
+  }
+  if (p.dtype !== 'float32' || p.map !== 1 || p.inputShape.length > 2) return null;
+  const rows = p.inputShape.length === 2 ? p.inputShape[0]! : 1;
+  const cols = new Int32Array(rows).fill(-1);
+  const vals = new Float32Array(rows);
+  gradients(p, gradOutput, vals, cols);
+  return { cols, vals };
 }
 
 /** The name torch's argument parser gives nll_loss's ignore_index errors. */

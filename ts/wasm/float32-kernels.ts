@@ -69,6 +69,10 @@ export type KernelExports = {
   logSoftmaxRows(x: number, out: number, rows: number, dim: number, flags: number): void;
   /** log_softmax's backward of `rows` rows of `dim` values: grad, the forward's output, into out. */
   logSoftmaxBackwardRows(grad: number, output: number, out: number, rows: number, dim: number, flags: number): void;
+  /** logSoftmaxRows' value of each row at its column (i32 cols; outside [0, dim) skipped) into out[row]. */
+  logSoftmaxRowsPicked(x: number, cols: number, out: number, rows: number, dim: number, flags: number): void;
+  /** logSoftmaxBackwardRows(grad, logSoftmaxRows(x)) for a grad +0 but at one column per row (vals[row] at cols[row]). */
+  logSoftmaxNllBackwardRows(x: number, cols: number, vals: number, out: number, rows: number, dim: number, flags: number): void;
 } & { readonly [name in Op | Flag]: WebAssembly.Global };
 
 /** The kernels' exp, log and log1p, in their `elementary` numbering. */
@@ -405,20 +409,67 @@ export class Float32Kernels {
    * arena cap.
    */
   logSoftmaxRowsAt(x: Float32Array, rows: number, dim: number, flags: readonly Flag[], targets: Int32Array, into: Float32Array): boolean {
-    const picked = this.rows(
-      [x],
-      rows,
-      dim,
-      flags,
-      (ptrs, out, count, bits) => this.exports.logSoftmaxRows(ptrs[0]!, out, count, dim, bits),
-      (heap, out, row, count) => {
-        for (let r = 0; r < count; r++) {
-          const t = targets[row + r]!;
-          if (t >= 0 && t < dim) into[(row + r) * dim + t] = heap[out / 4 + r * dim + t]!;
-        }
-      },
-    );
-    return picked !== null;
+    // logSoftmaxRowsPicked: each row's max, exp-sum and log, and only its target's value computed
+    const perChunk = Math.max(1, Math.floor(CHUNK / dim));
+    const length = perChunk * dim;
+    this.top = this.base;
+    const [xPtr, colPtr, outPtr] = [this.reserve(length + 4), this.reserve(perChunk), this.reserve(perChunk)];
+    if (this.top - this.base > arenaCap) return false;
+    const heap = this.heap();
+    const cols = new Int32Array(heap.buffer, colPtr, perChunk);
+    const bits = flags.reduce((b, f) => b | KERNEL_FLAGS[f], 0);
+    for (let row = 0; row < rows; row += perChunk) {
+      const count = Math.min(perChunk, rows - row);
+      heap.set(x.subarray(row * dim, (row + count) * dim), xPtr / 4);
+      cols.set(targets.subarray(row, row + count));
+      this.exports.logSoftmaxRowsPicked(xPtr, colPtr, outPtr, count, dim, bits);
+      for (let r = 0; r < count; r++) {
+        const t = cols[r]!;
+        if (t >= 0 && t < dim) into[(row + r) * dim + t] = heap[outPtr / 4 + r]!;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * logSoftmaxBackwardOfInputRows(grad, x) for a grad that is +0 but at one column per row,
+   * vals[row] at cols[row] (a column outside [0, dim): none): nll_loss's gradient, never
+   * materialized (the same values; x, the columns and values go in, the result out). null
+   * (before any work) past the arena cap.
+   */
+  logSoftmaxNllBackwardRows(
+    x: Float32Array,
+    cols: Int32Array,
+    vals: Float32Array,
+    rows: number,
+    dim: number,
+    flags: readonly Flag[],
+  ): Float32Array | null {
+    const perChunk = Math.max(1, Math.floor(CHUNK / dim));
+    const length = perChunk * dim;
+    this.top = this.base;
+    const [xPtr, colPtr, valPtr, outPtr] = [
+      this.reserve(length + 4),
+      this.reserve(perChunk),
+      this.reserve(perChunk),
+      this.reserve(length + 4),
+    ];
+    if (this.top - this.base > arenaCap) return null;
+    const heap = this.heap();
+    const colView = new Int32Array(heap.buffer, colPtr, perChunk);
+    const bits = flags.reduce((b, f) => b | KERNEL_FLAGS[f], 0);
+    const result = allocate('float32', rows * dim) as Float32Array;
+    const outView = heap.subarray(outPtr / 4, outPtr / 4 + length);
+    for (let row = 0; row < rows; row += perChunk) {
+      const count = Math.min(perChunk, rows - row);
+      const [from, to] = [row * dim, (row + count) * dim];
+      heap.set(x.subarray(from, to), xPtr / 4);
+      colView.set(cols.subarray(row, row + count));
+      heap.set(vals.subarray(row, row + count), valPtr / 4);
+      this.exports.logSoftmaxNllBackwardRows(xPtr, colPtr, valPtr, outPtr, count, dim, bits);
+      result.set(to - from === length ? outView : outView.subarray(0, to - from), from);
+    }
+    return result;
   }
 
   /**

@@ -1863,6 +1863,83 @@ export function logSoftmaxBackwardRows(grad: usize, output: usize, out: usize, r
   }
 }
 
+/** Each row's max and log of its exp-sum, as logSoftmaxRows computes them (into rowMax, returned). */
+let rowMaxOf: v128 = f32x4.splat(0);
+// @ts-ignore: decorator
+@inline function logSumExpRow(p: usize, dim: i32, lanes16: bool, pairwise: bool, flags: i32): v128 {
+  const max = f32x4.splat(reduceRow(p, dim, lanes16, pairwise, false, false, f32x4.splat(0), flags));
+  rowMaxOf = max;
+  return atenLog32(f32x4.splat(reduceRow(p, dim, lanes16, pairwise, true, true, max, flags)), flags);
+}
+
+/**
+ * logSoftmaxRows' value of each row at its column cols[r] (i32; rows whose column is outside
+ * [0, dim) are skipped), into out[r]: the same max, exp-sum and log, without the row's other outputs
+ * (cross_entropy's forward with class indices reads nothing else).
+ */
+export function logSoftmaxRowsPicked(x: usize, cols: usize, out: usize, rows: i32, dim: i32, flags: i32): void {
+  const lanes16 = (flags & SOFTMAX_LANES16) != 0;
+  const pairwise = (flags & SOFTMAX_PAIRWISE) != 0;
+  for (let r = 0; r < rows; r++) {
+    const col = load<i32>(cols + (<usize>r << 2));
+    if (col < 0 || col >= dim) continue;
+    const p = x + (<usize>(r * dim) << 2);
+    const lse = logSumExpRow(p, dim, lanes16, pairwise, flags);
+    store<f32>(out + (<usize>r << 2), (load<f32>(p + (<usize>col << 2)) - f32x4.extract_lane(rowMaxOf, 0)) - f32x4.extract_lane(lse, 0));
+  }
+}
+
+/**
+ * logSoftmaxBackwardRows(grad, logSoftmaxRows(x)) for a grad that is +0 but at one column per row:
+ * vals[r] at cols[r] (i32, outside [0, dim): none), nll_loss's gradient. Its row sum is then
+ * vals[r] + 0 (every other term is +0; dim >= 8), or +0; each output lane is
+ * fma(-exp(y), s, 0) (or 0 - exp(y) s) with y the forward's value, computed here and not stored,
+ * and the target column's is redone with vals[r]: the same values as the two kernels give on the
+ * materialized gradient, without it.
+ */
+export function logSoftmaxNllBackwardRows(x: usize, cols: usize, vals: usize, out: usize, rows: i32, dim: i32, flags: i32): void {
+  const lanes16 = (flags & SOFTMAX_LANES16) != 0;
+  const pairwise = (flags & SOFTMAX_PAIRWISE) != 0;
+  const fused = (flags & SOFTMAX_FUSED) != 0;
+  const zero = f32x4.splat(0);
+  for (let r = 0; r < rows; r++) {
+    const row = <usize>(r * dim) << 2;
+    const p = x + row;
+    const o = out + row;
+    const lse = logSumExpRow(p, dim, lanes16, pairwise, flags);
+    const max = rowMaxOf;
+    const col = load<i32>(cols + (<usize>r << 2));
+    const hit = col >= 0 && col < dim;
+    const v = hit ? load<f32>(vals + (<usize>r << 2)) : <f32>0;
+    const s = f32x4.splat(hit ? v + <f32>0 : <f32>0);
+    const vectorEnd = dim & ~3;
+    let i = 0;
+    for (; i + 8 <= vectorEnd; i += 8) {
+      const at = <usize>i << 2;
+      const y0 = f32x4.sub(f32x4.sub(v128.load(p + at), max), lse);
+      const y1 = f32x4.sub(f32x4.sub(v128.load(p + at, 16), max), lse);
+      const e0 = atenExpPair(y0, y1, flags);
+      const e1 = expPairSecond;
+      v128.store(o + at, fused ? fusedBackward(e0, s, zero) : f32x4.sub(zero, f32x4.mul(e0, s)));
+      v128.store(o + at, fused ? fusedBackward(e1, s, zero) : f32x4.sub(zero, f32x4.mul(e1, s)), 16);
+    }
+    for (; i < dim; i += 4) {
+      // the last dim % 8 values, the tail read past the row (within the buffer's slack) and stored masked
+      const at = <usize>i << 2;
+      const e = atenExp32(f32x4.sub(f32x4.sub(v128.load(p + at), max), lse), flags);
+      const g = fused ? fusedBackward(e, s, zero) : f32x4.sub(zero, f32x4.mul(e, s));
+      if (i + 4 <= dim) v128.store(o + at, g);
+      else unstage(g, o + at, dim - i);
+    }
+    if (hit) {
+      const at = <usize>col << 2;
+      const e = atenExp32(f32x4.splat((load<f32>(p + at) - f32x4.extract_lane(max, 0)) - f32x4.extract_lane(lse, 0)), flags);
+      const g = f32x4.splat(v);
+      store<f32>(o + at, f32x4.extract_lane(fused ? fusedBackward(e, s, g) : f32x4.sub(g, f32x4.mul(e, s)), 0));
+    }
+  }
+}
+
 /** The index of the first of `count` floats at ptr below 0 (NaN is not), or -1: GaussianNLLLoss' var check. */
 export function firstNegative(ptr: usize, count: i32): i32 {
   let i = 0;
