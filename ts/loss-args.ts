@@ -368,6 +368,23 @@ export function checkGradOutput(op: string, gradOutput: Tensor, outputShape: rea
  * too). Anything else (undefined, null, an array, a primitive) is returned as it is, for prepare to
  * accept or reject. For a loss that looks at an option before prepare (kl_div's 'batchmean').
  */
+/**
+ * The release a call's options name (torchVersion; the newest when absent), or null where the options
+ * or the version are malformed (prepare reports those): for a loss a release lacks, whose
+ * AttributeError (module 'torch.nn.functional' has no attribute ...) comes before Python binds or checks
+ * any argument. Pass a copyOptions copy, so that prepare reads the same values.
+ */
+export function releaseNamed(op: string, options: unknown): TorchRelease | null {
+  if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) return null;
+  const version = options === undefined ? undefined : (options as { torchVersion?: unknown }).torchVersion;
+  if (version !== undefined && typeof version !== 'string') return null;
+  try {
+    return torchRelease(version, op);
+  } catch {
+    return null;
+  }
+}
+
 export function copyOptions(options: unknown, names: readonly string[]): unknown {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) return options;
   const given = options as Record<string, unknown>;

@@ -29,7 +29,7 @@
 // SLEEF's or glibc's logf bit for bit; the sum streamed inside).
 
 import { broadcastShapes, expandTo, type RowColOperand } from '../broadcast.ts';
-import { checkGradOutput, prepare, sameShape, type CommonOptions, type LossSignature } from '../loss-args.ts';
+import { checkGradOutput, copyOptions, prepare, releaseNamed, sameShape, type CommonOptions, type LossSignature } from '../loss-args.ts';
 import { lossModule3 } from '../loss-module.ts';
 import { useDType, type Round } from '../numerics.ts';
 import { dtypeOfData, resultType } from '../promotion.ts';
@@ -190,14 +190,20 @@ function plan(
   args: { input: Tensor; target: Tensor | IndexTensor; variance: unknown; gradOutput?: Tensor },
   options: GaussianNllOptions | undefined,
 ): Plan & { gradOutput: Tensor | null } {
-  const c = prepare(
-    op,
-    SIGNATURE,
-    { input: args.input, target: args.target, ...('gradOutput' in args ? { gradOutput: args.gradOutput } : {}) },
-    options,
-  );
-  const torch = c.torch;
-  if (!torch.gaussianNllLossExists) {
+  // Before 1.8 the lookup of F.gaussian_nll_loss fails before Python binds or checks any argument.
+  const copy = copyOptions(options, ['reduction', 'full', 'eps', 'torchVersion', 'cpuCapability']);
+  const named = releaseNamed(op, copy);
+  const c =
+    named && !named.gaussianNllLossExists
+      ? null
+      : prepare(
+          op,
+          SIGNATURE,
+          { input: args.input, target: args.target, ...('gradOutput' in args ? { gradOutput: args.gradOutput } : {}) },
+          copy,
+        );
+  const torch = c?.torch ?? named!;
+  if (c === null || !torch.gaussianNllLossExists) {
     throw new LossArgumentError(
       `${op}: torch ${torch.version} has no gaussian_nll_loss (module 'torch.nn.functional' has no attribute 'gaussian_nll_loss'); F.gaussian_nll_loss and nn.GaussianNLLLoss were added in torch 1.8 (pytorch#49807)`,
       'AttributeError',

@@ -30,7 +30,9 @@
 
 import {
   checkGradOutput,
+  copyOptions,
   prepare,
+  releaseNamed,
   sameShape,
   torchDTypeName,
   type Checked,
@@ -123,10 +125,13 @@ function check(
   options: HuberLossOptions | undefined,
   warn: boolean,
 ): Args {
-  const c = prepare(op, SIGNATURE, args, options);
-  if (!c.torch.huberLossExists) {
+  // Before 1.9 the lookup of F.huber_loss fails before Python binds or checks any argument.
+  const copy = copyOptions(options, ['reduction', 'delta', 'weight', 'torchVersion', 'cpuCapability']);
+  const named = releaseNamed(op, copy);
+  const c = named && !named.huberLossExists ? null : prepare(op, SIGNATURE, args, copy);
+  if (c === null || !c.torch.huberLossExists) {
     throw new LossArgumentError(
-      `${op}: huber_loss was added in torch 1.9 (pytorch#50553); torch ${c.torch.version} has no F.huber_loss: module 'torch.nn.functional' has no attribute 'huber_loss'`,
+      `${op}: huber_loss was added in torch 1.9 (pytorch#50553); torch ${(c?.torch ?? named)!.version} has no F.huber_loss: module 'torch.nn.functional' has no attribute 'huber_loss'`,
       'AttributeError',
     );
   }
