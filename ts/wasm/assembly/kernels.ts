@@ -562,6 +562,9 @@ const SLEEF_E32: usize = ASC_FEATURE_RELAXED_SIMD ? memory.data<f32>([0.00019852
 /** LN2_HI, LN2_LO, L0, L1, L2 as float32. */
 const SLEEF_LOG32: usize = ASC_FEATURE_RELAXED_SIMD ? memory.data<f32>([0.6931471824645996, -1.9046542121259336e-9, 0.3027294874191284, 0.39961081743240356, 0.666669487953186]) : 0;
 
+const SLEEF_EXP_DIRECT_LOW: usize = ASC_FEATURE_RELAXED_SIMD ? memory.data<f32>([-87]) : 0;
+const SLEEF_EXP_DIRECT_HIGH: usize = ASC_FEATURE_RELAXED_SIMD ? memory.data<f32>([88]) : 0;
+
 /** fma(a, b, c) rounded once (only where relaxed_madd is fused: the relaxed-SIMD build). */
 // @ts-ignore: decorator
 @inline function madd(a: v128, b: v128, c: v128): v128 {
@@ -591,6 +594,12 @@ const SLEEF_LOG32: usize = ASC_FEATURE_RELAXED_SIMD ? memory.data<f32>([0.693147
   u = madd(u, s, sleefE32(4));
   u = madd(u, s, sleefE32(5));
   u = f32x4.add(k(ONE), madd(f32x4.mul(s, s), u, s));
+  // For d in [-87, 88] (every lane; NaN is not) q lies in [-126, 127], where 2^q is a normal float32
+  // and u 2^(q >> 1) is exact: u 2^(q >> 1) 2^(q - (q >> 1)) is then u 2^q rounded once, one multiply,
+  // and none of SLEEF's range cases applies.
+  if (i32x4.all_true(v128.and(f32x4.ge(d, k(SLEEF_EXP_DIRECT_LOW)), f32x4.le(d, k(SLEEF_EXP_DIRECT_HIGH))))) {
+    return f32x4.mul(u, i32x4.shl(i32x4.add(i32x4.sub(t, k(ROUNDER23)), k(FLOAT32_BIAS)), 23));
+  }
   return sleefExpRange(sleefExpScale(u, t), d);
 }
 
