@@ -334,6 +334,7 @@ const COSINE_RULES = [
 
 test('cosine_embedding_loss: the module runs float32 rows (spied) and equals the JS loops bit for bit', () => {
   const losses = vi.spyOn(VectorKernels.prototype, 'cosineLosses');
+  const lossSum = vi.spyOn(VectorKernels.prototype, 'cosineLossSum');
   const sums = vi.spyOn(VectorKernels.prototype, 'cosineRowSums');
   const backward = vi.spyOn(VectorKernels.prototype, 'cosineBackward');
   // the module takes D >= lanes with fewer than 16 whole ILP rows (D < 512 for 8 lanes, 1024 for 16); larger and smaller D run the JS loops
@@ -368,6 +369,7 @@ test('cosine_embedding_loss: the module runs float32 rows (spied) and equals the
     }
   }
   expect(losses).toHaveBeenCalled();
+  expect(lossSum).toHaveBeenCalled();
   expect(sums).toHaveBeenCalled();
   expect(backward).toHaveBeenCalled();
 });
@@ -424,7 +426,7 @@ test('cosine_embedding_loss: an int64 or float64 target (compared in its own dty
 test('past the module-memory cap the JS loops run, with the same values', () => {
   const previous = kernels.useCap(1024);
   try {
-    const sums = vi.spyOn(VectorKernels.prototype, 'cosineLosses');
+    const sums = vi.spyOn(VectorKernels.prototype, 'cosineLossSum');
     const D = 100;
     const rows = 50;
     const a: Tensor = { data: values(rows * D, 1), shape: [rows, D] };

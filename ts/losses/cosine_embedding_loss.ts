@@ -41,7 +41,7 @@ import { checkGradOutput, prepare, sameShape, type CommonOptions, type LossSigna
 import { lossModule3 } from '../loss-module.ts';
 import { atenRowSum, useDType, type Round } from '../numerics.ts';
 import { floatArgument } from '../pointwise-loss.ts';
-import { applyReduction, makeTensor } from '../reduction.ts';
+import { applyReduction, makeTensor, reducedTotal } from '../reduction.ts';
 import { atenSumTo } from '../sum-to.ts';
 import {
   LossArgumentError,
@@ -518,8 +518,9 @@ export function cosineEmbeddingLoss(
   options?: CosineEmbeddingOptions,
 ): Tensor {
   const p = plan(OP, { input1, input2, target }, options);
-  const losses = rowLosses32(p);
-  if (losses) return applyReduction(losses, p.O, p.reduction, p.dtype, p.lanes, useDType(p.dtype));
+  const fast = rowLosses32(p);
+  if (typeof fast === 'number') return reducedTotal(fast, numel(p.O), p.reduction as 'mean' | 'sum', 'float32');
+  if (fast) return applyReduction(fast, p.O, p.reduction, p.dtype, p.lanes, useDType(p.dtype));
   const f = forward(p);
   return applyReduction(f.losses, p.O, p.reduction, p.dtype, p.lanes, p.r);
 }
@@ -527,9 +528,10 @@ export function cosineEmbeddingLoss(
 /**
  * float32 of one shape reduced over the last dim with a float32 target per row: the row sums and
  * cosAndLosses' chain per row in WebAssembly SIMD (../wasm/assembly/vectors.ts cosineRowSums,
- * cosineLosses: the same ops, so the same values), one loss per row; null otherwise.
+ * cosineLosses: the same ops, so the same values), one loss per row, or for a 'mean' / 'sum' over
+ * at least one vector their sum (the module's cascade, atenRowSum's order); null otherwise.
  */
-function rowLosses32(p: Plan): Float32Array | null {
+function rowLosses32(p: Plan): Float32Array | number | null {
   const t = p.target;
   if (p.dtype !== 'float32' || !(t.data instanceof Float32Array) || !sameShape(t.shape, p.C) || !sameShape(p.O, p.C)) return null;
   if (!oneShapeRows(p)) return null;
@@ -538,7 +540,9 @@ function rowLosses32(p: Plan): Float32Array | null {
   const k = vectorKernels();
   if (!k?.cosineRows(D, p.lanes)) return null;
   const rows = p.input1.data.length / D;
-  return k.cosineLosses(p.input1.data as Float32Array, p.input2.data as Float32Array, rows, D, p.lanes, EPSILON, t.data, p.margin);
+  const [x1, x2] = [p.input1.data as Float32Array, p.input2.data as Float32Array];
+  if (p.reduction !== 'none' && k.sums(rows, p.lanes)) return k.cosineLossSum(x1, x2, rows, D, p.lanes, EPSILON, t.data, p.margin);
+  return k.cosineLosses(x1, x2, rows, D, p.lanes, EPSILON, t.data, p.margin);
 }
 
 /**

@@ -421,13 +421,44 @@ export class VectorKernels {
     t: Float32Array,
     margin: number,
   ): Float32Array | null {
+    const po = this.rowLosses(x1, x2, rows, D, lanes, eps, t, margin);
+    return po === null ? null : this.heap().slice(po / 4, po / 4 + rows);
+  }
+
+  /** Tensor.sum() over `lanes` (sums(rows, lanes) must hold) of cosineLosses' losses, summed in the module; null past the cap. */
+  cosineLossSum(
+    x1: Float32Array,
+    x2: Float32Array,
+    rows: number,
+    D: number,
+    lanes: number,
+    eps: number,
+    t: Float32Array,
+    margin: number,
+  ): number | null {
+    const po = this.rowLosses(x1, x2, rows, D, lanes, eps, t, margin);
+    if (po === null) return null;
+    this.exports.sumBegin(rows, lanes);
+    return this.exports.sumAdd(po, rows);
+  }
+
+  /** cosineLosses in the module: the losses' address, or null past the cap. */
+  private rowLosses(
+    x1: Float32Array,
+    x2: Float32Array,
+    rows: number,
+    D: number,
+    lanes: number,
+    eps: number,
+    t: Float32Array,
+    margin: number,
+  ): number | null {
     const at = this.rowSums(x1, x2, rows, D, lanes, eps, 2);
     if (at === null) return null;
-    const [ps, m1, m2, pt, po] = at;
-    const heap = this.heap();
-    heap.set(t, pt! / 4);
-    this.exports.cosineLosses(ps, m1, m2, pt!, rows, margin, po!);
-    return heap.slice(po! / 4, po! / 4 + rows);
+    const [ps, m1, m2, pt, po] = at as [number, number, number, number, number];
+    this.heap().set(t, pt / 4);
+    this.exports.cosineLosses(ps, m1, m2, pt, rows, margin, po);
+    return po;
   }
 
   /** The three row sums of all rows in the module (and `extra` more arrays of `rows` floats): their addresses, or null past the cap. */
