@@ -51,6 +51,19 @@ export interface CosineSimilarityGrads {
   readonly x2: Tensor;
 }
 
+/**
+ * What autograd hands each operand's gradient buffer, in the order it arrives: under torch >= 2.0
+ * an operand of the broadcast shape (expand_outplace leaves it as it is) is used twice, by the
+ * division (its DivBackward runs first: created later) and by linalg_vector_norm, so its buffer
+ * gets those two terms one after the other; otherwise (an ExpandBackward, or torch < 2.0's expand)
+ * one term, their sum. A loss that adds other gradients into the same buffer (the triplet loss
+ * with this distance) adds them in this order: over float32 the order can decide the result.
+ */
+export interface CosineSimilarityGradTerms {
+  readonly x1: readonly FloatArray[];
+  readonly x2: readonly FloatArray[];
+}
+
 const OP = 'cosineSimilarity';
 const OPTIONS = ['dim', 'eps', 'torchVersion', 'cpuCapability'];
 
@@ -441,11 +454,24 @@ export function cosineSimilarityBackward(
   }
   const f = forward(p);
   const g = p.r === Math.fround ? Float32Array.from(gradOutput.data, Math.fround) : gradOutput.data;
+  return backward(p, f, g).grads;
+}
+
+/** cosineSimilarityBackward's gradients, and the terms autograd adds into each operand's buffer (CosineSimilarityGradTerms). */
+export function cosineSimilarityGradTerms(
+  gradOutput: Tensor,
+  x1: Tensor,
+  x2: Tensor,
+  options?: CosineSimilarityOptions,
+): { grads: CosineSimilarityGrads; terms: CosineSimilarityGradTerms } {
+  const p = plan('cosineSimilarityBackward', x1, x2, options);
+  const f = forward(p);
+  const g = p.r === Math.fround ? Float32Array.from(gradOutput.data, Math.fround) : gradOutput.data;
   return backward(p, f, g);
 }
 
 /** The backward from the output's gradient `g` (shape outShape), for losses that compose cosine similarity. */
-function backward(p: Plan, f: Forward, g: ArrayLike<number>): CosineSimilarityGrads {
+function backward(p: Plan, f: Forward, g: ArrayLike<number>): { grads: CosineSimilarityGrads; terms: CosineSimilarityGradTerms } {
   const { r, dtype, lanes, S, d } = p;
   const n = numel(S);
   const K = keepShape(S, d);
@@ -532,7 +558,7 @@ function backward(p: Plan, f: Forward, g: ArrayLike<number>): CosineSimilarityGr
       const t = r(gq2[i]! * x2[i]!);
       g2[i] = r(r(t + t) + gp2[i]!);
     }
-    return { x1: make(g1, p.x1.shape), x2: make(g2, p.x2.shape) };
+    return { grads: { x1: make(g1, p.x1.shape), x2: make(g2, p.x2.shape) }, terms: { x1: [g1], x2: [g2] } };
   }
   // out = sum(u * v, d), u = e1 / n1, v = e2 / n2
   const u = f.u!;
@@ -557,18 +583,26 @@ function backward(p: Plan, f: Forward, g: ArrayLike<number>): CosineSimilarityGr
   const gn2 = sumTo(gn2Full, S, K, dtype, lanes, r);
   const ga = allocate(dtype, n);
   const gb = allocate(dtype, n);
+  let terms: CosineSimilarityGradTerms | null = null;
   if (p.torch.cosineSimilarityUsesVectorNorm) {
     // LinalgVectorNormBackward (through clone): grad * (self / norm).masked_fill_(norm == 0, 0)
     const raw1 = expand(f.raw1!, K, S);
     const raw2 = expand(f.raw2!, K, S);
     const c1 = expand(gn1, K, S);
     const c2 = expand(gn2, K, S);
+    const norm1 = allocate(dtype, n);
+    const norm2 = allocate(dtype, n);
     for (let i = 0; i < n; i++) {
-      const t1 = raw1[i] === 0 ? 0 : r(e1[i]! / raw1[i]!);
-      const t2 = raw2[i] === 0 ? 0 : r(e2[i]! / raw2[i]!);
-      ga[i] = r(gaDiv[i]! + r(c1[i]! * t1));
-      gb[i] = r(gbDiv[i]! + r(c2[i]! * t2));
+      norm1[i] = r(c1[i]! * (raw1[i] === 0 ? 0 : r(e1[i]! / raw1[i]!)));
+      norm2[i] = r(c2[i]! * (raw2[i] === 0 ? 0 : r(e2[i]! / raw2[i]!)));
+      ga[i] = r(gaDiv[i]! + norm1[i]!);
+      gb[i] = r(gbDiv[i]! + norm2[i]!);
     }
+    // an operand of shape S reaches its buffer as the two terms, DivBackward's first
+    // (and of the op's dtype: a converted one has a ToCopyBackward that sums them)
+    const direct = (x: Tensor) =>
+      x.shape.length === S.length && x.shape.every((s, i) => s === S[i]) && x.data instanceof Float64Array === (dtype === 'float64');
+    terms = { x1: direct(p.x1) ? [gaDiv, norm1] : [], x2: direct(p.x2) ? [gbDiv, norm2] : [] };
   } else {
     // SqrtBackward (result n), then SumBackward (keepdim: expand), then PowBackward: grad * (2 * self)
     const gs1 = gn1.map((x, i) => r(x / r(2 * f.n1![i]!)));
@@ -583,7 +617,10 @@ function backward(p: Plan, f: Forward, g: ArrayLike<number>): CosineSimilarityGr
   // ExpandBackward: summed to each operand's shape
   const g1 = sumTo(ga, S, p.x1.shape, dtype, lanes, r);
   const g2 = sumTo(gb, S, p.x2.shape, dtype, lanes, r);
-  return { x1: make(g1, p.x1.shape), x2: make(g2, p.x2.shape) };
+  return {
+    grads: { x1: make(g1, p.x1.shape), x2: make(g2, p.x2.shape) },
+    terms: { x1: terms?.x1.length ? terms.x1 : [g1], x2: terms?.x2.length ? terms.x2 : [g2] },
+  };
 }
 
 /** The output's shape with d kept as 1 (to expand a gradient of the output over S). */

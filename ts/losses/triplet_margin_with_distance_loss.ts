@@ -20,7 +20,7 @@
 // x2), dim 1, eps 1e-8: ../cosine-similarity.ts) have one; for a function without one, the backward
 // throws a TypeError naming the op and the argument.
 
-import { cosineSimilarity, cosineSimilarityBackward } from '../cosine-similarity.ts';
+import { cosineSimilarity, cosineSimilarityBackward, cosineSimilarityGradTerms } from '../cosine-similarity.ts';
 import { checkGradOutput, prepare, type CommonOptions, type LossSignature } from '../loss-args.ts';
 import { lossModule3 } from '../loss-module.ts';
 import { useDType } from '../numerics.ts';
@@ -89,6 +89,17 @@ export const pairwiseDistanceFunction: DistanceFunction = Object.assign(
   },
 );
 
+/** RsubBackward of 1 - x: -grad. */
+function negated(gradOutput: Tensor): Tensor {
+  const g = gradOutput.data instanceof Float64Array ? new Float64Array(gradOutput.data.length) : new Float32Array(gradOutput.data.length);
+  for (let i = 0; i < g.length; i++) g[i] = -gradOutput.data[i]!;
+  return { data: g, shape: gradOutput.shape };
+}
+
+/** The gradient terms each operand's buffer receives, in autograd's order (../cosine-similarity.ts CosineSimilarityGradTerms). */
+const cosineDistanceTerms = (gradOutput: Tensor, x1: Tensor, x2: Tensor, ctx?: DistanceContext) =>
+  cosineSimilarityGradTerms(negated(gradOutput), x1, x2, context(ctx)).terms;
+
 /** 1 - F.cosine_similarity(x1, x2) (dim 1, eps 1e-8; rsub rounds once), differentiable. */
 export const cosineDistanceFunction: DistanceFunction = Object.assign(
   (x1: Tensor, x2: Tensor, ctx?: DistanceContext) => {
@@ -99,13 +110,8 @@ export const cosineDistanceFunction: DistanceFunction = Object.assign(
     return makeTensor(out, c.shape, c.data instanceof Float64Array ? 'float64' : 'float32');
   },
   {
-    backward: (gradOutput: Tensor, x1: Tensor, x2: Tensor, ctx?: DistanceContext): DistanceGrads => {
-      // RsubBackward: -grad
-      const g =
-        gradOutput.data instanceof Float64Array ? new Float64Array(gradOutput.data.length) : new Float32Array(gradOutput.data.length);
-      for (let i = 0; i < g.length; i++) g[i] = -gradOutput.data[i]!;
-      return cosineSimilarityBackward({ data: g, shape: gradOutput.shape }, x1, x2, context(ctx));
-    },
+    backward: (gradOutput: Tensor, x1: Tensor, x2: Tensor, ctx?: DistanceContext): DistanceGrads =>
+      cosineSimilarityBackward(negated(gradOutput), x1, x2, context(ctx)),
   },
 );
 
@@ -306,6 +312,7 @@ export function tripletMarginWithDistanceLossBackward(
     const copy = (t: Tensor) => (core.dtype === 'float64' ? Float64Array.from(t.data) : Float32Array.from(t.data));
     return { x1: copy(out.x1), x2: copy(out.x2) };
   };
+  if (p.f === cosineDistanceFunction) return cosineTermsBackward(p, g, anchor, positive, negative, lanes);
   const gp = through(p.dPos, g.gPos, anchor, positive, 'anchor, positive');
   const gn = through(p.dNeg, g.gNeg, anchor, negative, 'anchor, negative');
   let gPositive = gp.x2;
@@ -319,6 +326,45 @@ export function tripletMarginWithDistanceLossBackward(
     anchor: makeTensor(addGrads(core.dtype, gp.x1, gn.x1), anchor.shape, core.dtype),
     positive: makeTensor(gPositive, positive.shape, core.dtype),
     negative: makeTensor(gNegative, negative.shape, core.dtype),
+  };
+}
+
+/**
+ * The backward with the built-in cosine distance, each leaf's gradient accumulated as autograd's
+ * buffer receives it: the distances' chains run in reverse creation order (d(p, n) with swap, then
+ * d(a, n), then d(a, p): the engine takes the ready node created last), each adding its terms in
+ * its own order (cosineSimilarityGradTerms), every addition rounded. The sum of each distance's terms
+ * first (the generic path) loses, e.g., a 1e-5 left over where two distances' 2.5e7 terms cancel
+ * (a float32 anchor below eps in rows of one element: torch 2.6 and 2.14.1, fuzz seed 21).
+ */
+function cosineTermsBackward(
+  p: Plan,
+  g: ReturnType<typeof coreBackward>,
+  anchor: Tensor,
+  positive: Tensor,
+  negative: Tensor,
+  lanes: number,
+): TripletGrads {
+  const { core } = p;
+  const r = useDType(core.dtype);
+  const termsOf = (d: Tensor, gd: Float64Array, x1: Tensor, x2: Tensor) => {
+    const summed = sumBack(core.dtype, gd, core.shape, d.shape, lanes);
+    const dtype = d.data instanceof Float64Array ? 'float64' : 'float32';
+    const rd = useDType(dtype);
+    return cosineDistanceTerms(makeTensor(summed.map(rd), d.shape, dtype), x1, x2, p.ctx);
+  };
+  const swap = p.dSwap === null ? null : termsOf(p.dSwap, g.gSwap!, positive, negative);
+  const neg = termsOf(p.dNeg, g.gNeg, anchor, negative);
+  const pos = termsOf(p.dPos, g.gPos, anchor, positive);
+  const accumulate = (terms: readonly FloatArray[], shape: readonly number[]): Tensor => {
+    const out = core.dtype === 'float64' ? Float64Array.from(terms[0]!) : Float32Array.from(terms[0]!);
+    for (const t of terms.slice(1)) for (let i = 0; i < out.length; i++) out[i] = r(out[i]! + t[i]!);
+    return makeTensor(out, shape, core.dtype);
+  };
+  return {
+    anchor: accumulate([...neg.x1, ...pos.x1], anchor.shape),
+    positive: accumulate([...(swap?.x1 ?? []), ...pos.x2], positive.shape),
+    negative: accumulate([...(swap?.x2 ?? []), ...neg.x2], negative.shape),
   };
 }
 
