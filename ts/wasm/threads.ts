@@ -17,6 +17,8 @@
 
 import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
 import { KERNELS_WASM_BASE64 } from './kernels-binary.ts';
+import { KERNELS_FMA_WASM_BASE64 } from './kernels-fma-binary.ts';
+import { float32KernelBuild } from './float32-kernels.ts';
 import type { KernelCall } from './float32-kernels.ts';
 import type { RowColOperand } from '../broadcast.ts';
 
@@ -321,8 +323,10 @@ export function useThreads(threads: number): number {
   pool = null;
   const wt = workerThreads();
   if (threads > 1 && wt && typeof SharedArrayBuffer === 'function') {
-    // the plain build: every build of the kernels gives the same bits (test/wasm-kernels.test.ts)
-    const module = new WebAssembly.Module(Uint8Array.from(atob(KERNELS_WASM_BASE64), (ch) => ch.charCodeAt(0)));
+    // the build this thread loaded (the relaxed-SIMD one where its fused multiply-add was proven:
+    // V8's flag for it is process-wide, so it holds in the workers); both give the same bits
+    const base64 = float32KernelBuild() === 'fma' ? KERNELS_FMA_WASM_BASE64 : KERNELS_WASM_BASE64;
+    const module = new WebAssembly.Module(Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0)));
     pool = new ThreadPool(wt, module, threads);
   }
   return pool?.threads ?? 1;
