@@ -263,7 +263,9 @@ test('an esbuild bundle in headless Chromium computes the classic values exactly
       wasmInstances: number;
     };
     expect(errors).toEqual([]);
-    expect(got.wasmInstances, 'the float32 kernels were instantiated').toBe(1);
+    // the kernels, and where relaxed SIMD validates (Chromium: on) the probe of its fused multiply-add (ts/wasm/module.ts)
+    expect(got.wasmInstances, 'the float32 kernels were instantiated').toBeGreaterThanOrEqual(1);
+    expect(got.wasmInstances).toBeLessThanOrEqual(2);
     expect(got.classic.kernels).toStrictEqual(CLASSIC_EXPECTED);
     expect(got.classic.loops).toStrictEqual(CLASSIC_EXPECTED);
   } finally {

@@ -646,10 +646,18 @@ export function loadFloat32Kernels(build: KernelBuild = preferredKernelBuild()):
 let kernels: Float32Kernels | null | undefined;
 let enabled = true;
 /** 'auto' (the preferred build), or the build tests and the bench force; TORCH_PARITY_WASM_BUILD=plain in the environment forces the plain one. */
-let buildChoice: KernelBuild | 'auto' =
-  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.TORCH_PARITY_WASM_BUILD === 'plain'
-    ? 'plain'
-    : 'auto';
+let buildChoice: KernelBuild | 'auto' = environmentBuild();
+
+/** TORCH_PARITY_WASM_BUILD=plain, where the environment can be read (Deno without --allow-env throws: then 'auto'). */
+function environmentBuild(): KernelBuild | 'auto' {
+  try {
+    return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.TORCH_PARITY_WASM_BUILD === 'plain'
+      ? 'plain'
+      : 'auto';
+  } catch {
+    return 'auto';
+  }
+}
 
 /** The kernels the ports use, or null where WebAssembly SIMD is unavailable (or switched off): then the JS loops run. */
 export function float32Kernels(): Float32Kernels | null {

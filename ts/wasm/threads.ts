@@ -164,7 +164,13 @@ interface SumExports extends RangeExports {
   sumChunk(ptr: number, count: number): number;
 }
 
-type WorkerModule = typeof import('node:worker_threads');
+/** What the pool uses of Node's worker_threads (declared here: the library's types need no @types/node). */
+interface WorkerModule {
+  Worker: new (
+    code: string,
+    options: { eval: boolean; execArgv: string[]; workerData: unknown },
+  ) => { unref(): void; terminate(): Promise<number> };
+}
 
 export class ThreadPool {
   readonly threads: number;
