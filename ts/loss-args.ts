@@ -298,8 +298,11 @@ function parseReduction(op: string, value: unknown, inPython: boolean): Reductio
 /** The deprecated size_average and reduce, as options of the functions (torch's keywords of F.<loss>). */
 const LEGACY_OPTIONS = ['sizeAverage', 'reduce'] as const;
 
-/** sizeAverage and reduce as the functions take them: the reduction they give, or null when neither is given (both null or absent). */
-function legacyOption(op: string, sizeAverage: unknown, reduce: unknown): Reduction | null {
+/**
+ * sizeAverage and reduce as the functions and the module classes take them (`op` names the one in
+ * errors): the reduction they give, or null when neither is given (both null or absent).
+ */
+export function legacyOption(op: string, sizeAverage: unknown, reduce: unknown): Reduction | null {
   for (const [name, value] of [
     ['sizeAverage', sizeAverage],
     ['reduce', reduce],
@@ -368,6 +371,19 @@ export function checkGradOutput(op: string, gradOutput: Tensor, outputShape: rea
  * too). Anything else (undefined, null, an array, a primitive) is returned as it is, for prepare to
  * accept or reject. For a loss that looks at an option before prepare (kl_div's 'batchmean').
  */
+export function copyOptions(options: unknown, names: readonly string[]): unknown {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) return options;
+  const given = options as Record<string, unknown>;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(given)) copy[key] = given[key];
+  for (const name of names) {
+    if (Object.hasOwn(copy, name)) continue;
+    const value = given[name];
+    if (value !== undefined) copy[name] = value;
+  }
+  return copy;
+}
+
 /**
  * The release a call's options name (torchVersion; the newest when absent), or null where the options
  * or the version are malformed (prepare reports those): for a loss a release lacks, whose
@@ -383,17 +399,4 @@ export function releaseNamed(op: string, options: unknown): TorchRelease | null 
   } catch {
     return null;
   }
-}
-
-export function copyOptions(options: unknown, names: readonly string[]): unknown {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) return options;
-  const given = options as Record<string, unknown>;
-  const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(given)) copy[key] = given[key];
-  for (const name of names) {
-    if (Object.hasOwn(copy, name)) continue;
-    const value = given[name];
-    if (value !== undefined) copy[name] = value;
-  }
-  return copy;
 }

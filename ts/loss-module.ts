@@ -1,6 +1,6 @@
 // torch.nn-style module classes: the options fixed at construction, forward and backward calls.
 
-import { legacyReduction } from './loss-args.ts';
+import { legacyOption } from './loss-args.ts';
 import { LossArgumentError, type Tensor } from './tensor.ts';
 
 /** The module classes' deprecated size_average and reduce (torch.nn.modules.loss._Loss), None when absent. */
@@ -30,16 +30,8 @@ function moduleOptions<Options>(name: string, options: unknown): Readonly<Option
     );
   }
   const { sizeAverage, reduce, ...rest } = options as Record<string, unknown>;
-  for (const [arg, value] of [
-    ['sizeAverage', sizeAverage],
-    ['reduce', reduce],
-  ] as const) {
-    if (value !== undefined && value !== null && typeof value !== 'boolean') {
-      throw new LossArgumentError(`${name}: ${arg} must be a boolean (or null), got ${typeof value}`, 'TypeError');
-    }
-  }
-  const legacy = (sizeAverage ?? null) !== null || (reduce ?? null) !== null;
-  if (legacy) rest.reduction = legacyReduction(sizeAverage as boolean | null | undefined, reduce as boolean | null | undefined);
+  const legacy = legacyOption(name, sizeAverage, reduce);
+  if (legacy) rest.reduction = legacy;
   return Object.freeze(rest) as Readonly<Options>;
 }
 
