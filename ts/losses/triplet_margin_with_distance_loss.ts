@@ -293,11 +293,7 @@ export function tripletMarginWithDistanceLossBackward(
   const g = coreBackward(core, gradOutput, p.clampStrict);
   const lanes = sumLanes(core.dtype, core.torch, core.capability);
   const through = (d: Tensor, gd: Float64Array, x1: Tensor, x2: Tensor, what: string): { x1: FloatArray; x2: FloatArray } => {
-    const summed = sumBack(core.dtype, gd, core.shape, d.shape, lanes);
-    const r = useDType(d.data instanceof Float64Array ? 'float64' : 'float32');
-    const gt = d.data instanceof Float64Array ? new Float64Array(summed.length) : new Float32Array(summed.length);
-    for (let i = 0; i < gt.length; i++) gt[i] = r(summed[i]!);
-    const out = back(makeTensor(gt, d.shape, d.data instanceof Float64Array ? 'float64' : 'float32'), x1, x2, p.ctx);
+    const out = back(distanceGradient(p, d, gd, lanes), x1, x2, p.ctx);
     for (const [t, x] of [
       [out?.x1, x1],
       [out?.x2, x2],
@@ -329,6 +325,13 @@ export function tripletMarginWithDistanceLossBackward(
   };
 }
 
+/** The gradient reaching a distance's output: the loss's, summed to the distance's shape and rounded to its dtype. */
+function distanceGradient(p: Plan, d: Tensor, gd: Float64Array, lanes: number): Tensor {
+  const summed = sumBack(p.core.dtype, gd, p.core.shape, d.shape, lanes);
+  const dtype = d.data instanceof Float64Array ? 'float64' : 'float32';
+  return makeTensor(summed.map(useDType(dtype)), d.shape, dtype);
+}
+
 /**
  * The backward with the built-in cosine distance, each leaf's gradient accumulated as autograd's
  * buffer receives it: the distances' chains run in reverse creation order (d(p, n) with swap, then
@@ -347,12 +350,8 @@ function cosineTermsBackward(
 ): TripletGrads {
   const { core } = p;
   const r = useDType(core.dtype);
-  const termsOf = (d: Tensor, gd: Float64Array, x1: Tensor, x2: Tensor) => {
-    const summed = sumBack(core.dtype, gd, core.shape, d.shape, lanes);
-    const dtype = d.data instanceof Float64Array ? 'float64' : 'float32';
-    const rd = useDType(dtype);
-    return cosineDistanceTerms(makeTensor(summed.map(rd), d.shape, dtype), x1, x2, p.ctx);
-  };
+  const termsOf = (d: Tensor, gd: Float64Array, x1: Tensor, x2: Tensor) =>
+    cosineDistanceTerms(distanceGradient(p, d, gd, lanes), x1, x2, p.ctx);
   const swap = p.dSwap === null ? null : termsOf(p.dSwap, g.gSwap!, positive, negative);
   const neg = termsOf(p.dNeg, g.gNeg, anchor, negative);
   const pos = termsOf(p.dPos, g.gPos, anchor, positive);
