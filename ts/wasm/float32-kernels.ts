@@ -118,13 +118,19 @@ export interface KernelCall<O extends Op = Op> {
 }
 
 /** A call's operands in the module's slot order (y, a, b, c), null where absent. */
-function operandsBySlot(call: KernelCall): (RowColOperand | null)[] {
+export function operandsBySlot(call: KernelCall): (RowColOperand | null)[] {
   const given = call.operands as Readonly<Record<string, RowColOperand | null | undefined>>;
   const declared = KERNEL_OPS[call.op].operands as readonly { name: string; slot: Slot }[];
   return SLOTS.map((slot) => {
     const operand = declared.find((o) => o.slot === slot);
     return operand ? (given[operand.name] ?? null) : null;
   });
+}
+
+/** Whether an operand is shaped like the call's `n`-element input of `classes` columns: then it travels with the chunks; else it is placed whole. */
+export function travelsWithChunks(o: RowColOperand, n: number, classes: number): boolean {
+  const rows = classes === 0 ? 0 : n / classes;
+  return (o.colStride === 1 || classes <= 1) && (o.rowStride === classes || rows <= 1) && o.data.length === n;
 }
 
 /** A tensor with one value per element of the input (the target; gradOutput for 'none') as an operand. */
@@ -218,7 +224,7 @@ export class Float32Kernels {
     const operands = [] as number[] as [...OperandArgs, ...OperandArgs, ...OperandArgs, ...OperandArgs];
     for (const o of operandsBySlot(call)) {
       if (!o) operands.push(0, 0, 0, 0);
-      else if ((o.colStride === 1 || classes <= 1) && (o.rowStride === classes || rows <= 1) && o.data.length === n) {
+      else if (travelsWithChunks(o, n, classes)) {
         const ptr = this.reserve(chunk);
         streams.push({ ptr, values: o.data });
         operands.push(ptr, 0, 0, 1);

@@ -18,9 +18,8 @@
 import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
 import { KERNELS_WASM_BASE64 } from './kernels-binary.ts';
 import { KERNELS_FMA_WASM_BASE64 } from './kernels-fma-binary.ts';
-import { float32KernelBuild } from './float32-kernels.ts';
+import { float32KernelBuild, operandsBySlot, travelsWithChunks } from './float32-kernels.ts';
 import type { KernelCall } from './float32-kernels.ts';
-import type { RowColOperand } from '../broadcast.ts';
 
 /** Int32 slots per worker in the control block. */
 const CONTROL_INTS = 64;
@@ -349,16 +348,9 @@ export function threadPool(): ThreadPool | null {
  */
 export function parallelCall(call: KernelCall, chunk: number): ParallelCall {
   const n = call.input.length;
-  const { classes } = call;
-  const rows = classes === 0 ? 0 : n / classes;
-  const given = call.operands as Readonly<Record<string, RowColOperand | null | undefined>>;
-  const declared = KERNEL_OPS[call.op].operands as readonly { name: string; slot: string }[];
-  const operands = (['y', 'a', 'b', 'c'] as const).map((slot): ParallelOperand => {
-    const name = declared.find((o) => o.slot === slot)?.name;
-    const o = name === undefined ? null : (given[name] ?? null);
+  const operands = operandsBySlot(call).map((o): ParallelOperand => {
     if (!o) return null;
-    const element = (o.colStride === 1 || classes <= 1) && (o.rowStride === classes || rows <= 1) && o.data.length === n;
-    return element
+    return travelsWithChunks(o, n, call.classes)
       ? { kind: 'element', values: o.data }
       : { kind: 'placed', values: o.data, rowStride: o.rowStride, colStride: o.colStride };
   });
@@ -366,7 +358,7 @@ export function parallelCall(call: KernelCall, chunk: number): ParallelCall {
     op: KERNEL_OPS[call.op].id,
     flags: call.flags.reduce((bits, f) => bits | KERNEL_FLAGS[f], 0),
     scalar: call.scalar ?? 0,
-    classes,
+    classes: call.classes,
     chunk,
     input: call.input,
     operands,
