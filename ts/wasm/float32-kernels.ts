@@ -12,7 +12,7 @@
 
 import { KERNELS_WASM_BASE64 } from './kernels-binary.ts';
 import { KERNELS_FMA_WASM_BASE64 } from './kernels-fma-binary.ts';
-import { relaxedSimdFused } from './module.ts';
+import { decodeBase64, relaxedSimdFused } from './module.ts';
 import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
 import { THREADS_FROM, parallelCall, threadPool } from './threads.ts';
 import { float64Kernels } from './float64-kernels.ts';
@@ -608,13 +608,6 @@ export class Float32Kernels {
     this.top += Math.ceil((count * 4) / 16) * 16;
     return ptr;
   }
-}
-
-function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
 }
 
 /**

@@ -9,7 +9,8 @@ export interface ModuleExports {
   heapBase(): number;
 }
 
-function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+/** A module's bytes from the base64 its <name>-binary.ts holds. */
+export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);

@@ -19,6 +19,7 @@ import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
 import { KERNELS_WASM_BASE64 } from './kernels-binary.ts';
 import { KERNELS_FMA_WASM_BASE64 } from './kernels-fma-binary.ts';
 import { float32KernelBuild, operandsBySlot, travelsWithChunks } from './float32-kernels.ts';
+import { decodeBase64 } from './module.ts';
 import type { KernelCall } from './float32-kernels.ts';
 
 /** Int32 slots per worker in the control block. */
@@ -331,7 +332,7 @@ export function useThreads(threads: number): number {
     // the build this thread loaded (the relaxed-SIMD one where its fused multiply-add was proven:
     // V8's flag for it is process-wide, so it holds in the workers); both give the same bits
     const base64 = float32KernelBuild() === 'fma' ? KERNELS_FMA_WASM_BASE64 : KERNELS_WASM_BASE64;
-    const module = new WebAssembly.Module(Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0)));
+    const module = new WebAssembly.Module(decodeBase64(base64));
     pool = new ThreadPool(wt, module, threads);
   }
   return pool?.threads ?? 1;
