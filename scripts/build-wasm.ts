@@ -9,7 +9,7 @@
 // A module with the line `// wasm-variant: fma` is also compiled with `--enable relaxed-simd`
 // (ASC_FEATURE_RELAXED_SIMD true: f32x4.relaxed_madd and friends) into ts/wasm/<name>-fma-binary.ts
 // as <NAME>_FMA_WASM_BASE64; its loader uses that build only where ts/wasm/module.ts
-// relaxedSimdFused() is true (see ts/wasm/float32-kernels.ts).
+// relaxedSimdFused() is true (see ts/wasm/kernel-switch.ts KernelBuild).
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -96,5 +96,5 @@ export {
 } from './losses/triplet_margin_with_distance_loss.ts';
 // A testing and fallback switch: useFloat32Kernels(false) runs float32 ops in the JS loops instead
 // of the WebAssembly kernels (the results are the same; tests compare the two).
-export { useFloat32Kernels } from './wasm/float32-kernels.ts';
+export { useFloat32Kernels } from './wasm/kernel-switch.ts';
 export { useThreads } from './wasm/threads.ts';

@@ -6,7 +6,7 @@
 // arrays would not fit under MODULE_CAP_BYTES (forward / backward then return false).
 
 import { CTC_WASM_BASE64 } from './ctc-binary.ts';
-import { float32Kernels } from './float32-kernels.ts';
+import { kernelsEnabled } from './kernel-switch.ts';
 import { Arena, instantiate, type ModuleExports } from './module.ts';
 import type { FloatArray } from '../tensor.ts';
 
@@ -74,7 +74,7 @@ export interface CtcCall {
 let loaded: { readonly exports: CtcExports; readonly arena: Arena } | null | undefined;
 
 function module(): { readonly exports: CtcExports; readonly arena: Arena } | null {
-  if (float32Kernels() === null) return null; // switched off (or no WebAssembly SIMD): the JS loops
+  if (!kernelsEnabled()) return null; // switched off: the JS loops (and where WebAssembly SIMD is unavailable, below)
   if (loaded === undefined) {
     const exports = instantiate<CtcExports>(CTC_WASM_BASE64);
     loaded = exports === null ? null : { exports, arena: new Arena(exports) };

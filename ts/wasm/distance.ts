@@ -5,7 +5,7 @@
 // ports call these for float32 and keep their JS loops for float64, for the layouts and releases
 // these do not take, and as the reference they are tested against (bit for bit).
 //
-// The build follows the float32 kernels' (./float32-kernels.ts float32KernelBuild()): 'fma', whose
+// The build follows the float32 kernels' (./kernel-switch.ts kernelBuild()): 'fma', whose
 // fused multiply-adds (torch 1.13's fused lanes, every release's fused tail) are relaxed SIMD's,
 // only where ./module.ts relaxedSimdFused() has proven them fused; else 'plain', which computes them
 // exactly in float64 (slower where they are needed: under 1.13's rules).
@@ -16,7 +16,7 @@
 
 import { DISTANCE_WASM_BASE64 } from './distance-binary.ts';
 import { DISTANCE_FMA_WASM_BASE64 } from './distance-fma-binary.ts';
-import { float32KernelBuild, type KernelBuild } from './float32-kernels.ts';
+import { kernelBuild, type KernelBuild } from './kernel-switch.ts';
 import { Arena, MODULE_CAP_BYTES, instantiate, type ModuleExports } from './module.ts';
 
 export interface DistanceExports extends ModuleExports {
@@ -293,6 +293,6 @@ export function loadDistanceKernels(build: KernelBuild): DistanceKernels | null 
  * unavailable or the float32 kernels are switched off (useFloat32Kernels(false)): then the JS loops run.
  */
 export function distanceKernels(): DistanceKernels | null {
-  const build = float32KernelBuild();
+  const build = kernelBuild();
   return build === null ? null : loadDistanceKernels(build);
 }

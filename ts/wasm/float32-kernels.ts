@@ -16,11 +16,16 @@ import { decodeBase64, relaxedSimdFused } from './module.ts';
 import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
 import { THREADS_FROM, parallelCall, threadPool } from './threads.ts';
 import { float64Kernels } from './float64-kernels.ts';
+import { kernelBuildChoice, kernelsEnabled, preferredKernelBuild, type KernelBuild } from './kernel-switch.ts';
 import { meanOf } from '../numerics.ts';
 import type { Reduction } from '../loss-args.ts';
 import { makeTensor } from '../reduction.ts';
 import { allocate, type DType, type FloatArray, type Tensor } from '../tensor.ts';
 import type { RowColOperand } from '../broadcast.ts';
+
+// The switch and the build choice live in ./kernel-switch.ts (the other modules read them there,
+// without importing these kernels); re-exported for the tests, scripts and ../index.ts.
+export { preferredKernelBuild, useFloat32KernelBuild, useFloat32Kernels, type KernelBuild } from './kernel-switch.ts';
 
 /** A kernel, as ./assembly/kernels.ts declares it (generated into ./kernel-ops.ts). */
 export type Op = keyof typeof KERNEL_OPS;
@@ -611,24 +616,6 @@ export class Float32Kernels {
 }
 
 /**
- * The module's two builds of the same source, which return the same floats:
- * - 'fma': compiled with relaxed SIMD (../kernels-fma-binary.ts), SLEEF's fused multiply-adds
- *   (torch's vfmadd*ps under avx2 / avx512) each one f32x4.relaxed_madd. Relaxed SIMD lets the
- *   engine round that once or twice (it is fused on x86 with FMA3 and on ARM, not on x86 without
- *   it), and only the fused one is torch's: so this build runs only where ./module.ts
- *   relaxedSimdFused() has validated relaxed SIMD (on Node 20 after enabling its V8 flag) and proven
- *   the fused rounding on this machine. exp and log cost about a quarter of the plain build's.
- * - 'plain': baseline WebAssembly SIMD (../kernels-binary.ts), each FMA emulated in float64 halves:
- *   everywhere else.
- */
-export type KernelBuild = 'plain' | 'fma';
-
-/** The build the ports load: 'fma' where relaxedSimdFused(), else 'plain'. */
-export function preferredKernelBuild(): KernelBuild {
-  return relaxedSimdFused() ? 'fma' : 'plain';
-}
-
-/**
  * A fresh instance of the kernels (its own memory) of `build` (by default the preferred one), or
  * null where WebAssembly SIMD is unavailable (and for 'fma' where relaxedSimdFused() is false).
  */
@@ -643,25 +630,17 @@ export function loadFloat32Kernels(build: KernelBuild = preferredKernelBuild()):
 }
 
 let kernels: Float32Kernels | null | undefined;
-let enabled = true;
-/** 'auto' (the preferred build), or the build tests and the bench force; TORCH_PARITY_WASM_BUILD=plain in the environment forces the plain one. */
-let buildChoice: KernelBuild | 'auto' = environmentBuild();
-
-/** TORCH_PARITY_WASM_BUILD=plain, where the environment can be read (Deno without --allow-env throws: then 'auto'). */
-function environmentBuild(): KernelBuild | 'auto' {
-  try {
-    return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.TORCH_PARITY_WASM_BUILD === 'plain'
-      ? 'plain'
-      : 'auto';
-  } catch {
-    return 'auto';
-  }
-}
+/** The generation of the build choice (./kernel-switch.ts) `kernels` was loaded under. */
+let kernelsGeneration = -1;
 
 /** The kernels the ports use, or null where WebAssembly SIMD is unavailable (or switched off): then the JS loops run. */
 export function float32Kernels(): Float32Kernels | null {
-  if (!enabled) return null;
-  if (kernels === undefined) kernels = buildChoice === 'auto' ? loadFloat32Kernels() : loadFloat32Kernels(buildChoice);
+  if (!kernelsEnabled()) return null;
+  const { choice, generation } = kernelBuildChoice();
+  if (kernels === undefined || kernelsGeneration !== generation) {
+    kernels = choice === 'auto' ? loadFloat32Kernels() : loadFloat32Kernels(choice);
+    kernelsGeneration = generation;
+  }
   return kernels;
 }
 
@@ -670,29 +649,10 @@ export function float32KernelBuild(): KernelBuild | null {
   return float32Kernels()?.build ?? null;
 }
 
-/**
- * Forces a build of the kernels ('plain', or 'fma', which throws where relaxedSimdFused() is false),
- * or 'auto' again; returns the previous choice. Tests run the kernels under both; the bench's
- * --plain-wasm times the plain one.
- */
-export function useFloat32KernelBuild(build: KernelBuild | 'auto'): KernelBuild | 'auto' {
-  if (build === 'fma' && !relaxedSimdFused())
-    throw new Error("useFloat32KernelBuild('fma'): relaxed SIMD's multiply-add is not fused here");
-  const previous = buildChoice;
-  if (build !== buildChoice) kernels = undefined;
-  buildChoice = build;
-  return previous;
-}
-
 /** The kernels for an op that computes in `dtype`: float32 only (float64 runs the JS loops). */
 export function kernelsFor(dtype: DType): Float32Kernels | null {
   // float64: ./float64-kernels.ts, whose tryRun / tryRunBoth (all a port calls on what it gets for
   // float64) take the same calls and return null for the ops it lacks
-  if (dtype === 'float64') return enabled ? (float64Kernels() as unknown as Float32Kernels | null) : null;
+  if (dtype === 'float64') return kernelsEnabled() ? (float64Kernels() as unknown as Float32Kernels | null) : null;
   return dtype === 'float32' ? float32Kernels() : null;
-}
-
-/** Switches the float32 kernels off (false) or on: tests and the bench compare them with the JS loops. */
-export function useFloat32Kernels(on: boolean): void {
-  enabled = on;
 }

@@ -18,7 +18,8 @@
 import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
 import { KERNELS_WASM_BASE64 } from './kernels-binary.ts';
 import { KERNELS_FMA_WASM_BASE64 } from './kernels-fma-binary.ts';
-import { float32KernelBuild, operandsBySlot, travelsWithChunks } from './float32-kernels.ts';
+import { kernelBuild } from './kernel-switch.ts';
+import { operandsBySlot, travelsWithChunks } from './float32-kernels.ts';
 import { decodeBase64 } from './module.ts';
 import type { KernelCall } from './float32-kernels.ts';
 
@@ -329,9 +330,10 @@ export function useThreads(threads: number): number {
   pool = null;
   const wt = workerThreads();
   if (threads > 1 && wt && typeof SharedArrayBuffer === 'function') {
-    // the build this thread loaded (the relaxed-SIMD one where its fused multiply-add was proven:
-    // V8's flag for it is process-wide, so it holds in the workers); both give the same bits
-    const base64 = float32KernelBuild() === 'fma' ? KERNELS_FMA_WASM_BASE64 : KERNELS_WASM_BASE64;
+    // the build this thread loads (the relaxed-SIMD one where its fused multiply-add was proven:
+    // kernelBuild() runs that probe, and V8's flag for it is process-wide, so it holds in the
+    // workers); both give the same bits
+    const base64 = kernelBuild() === 'fma' ? KERNELS_FMA_WASM_BASE64 : KERNELS_WASM_BASE64;
     const module = new WebAssembly.Module(decodeBase64(base64));
     pool = new ThreadPool(wt, module, threads);
   }

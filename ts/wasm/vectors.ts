@@ -13,7 +13,7 @@
 
 import { Arena, MODULE_CAP_BYTES, instantiate, type ModuleExports } from './module.ts';
 import { VECTORS_WASM_BASE64 } from './vectors-binary.ts';
-import { float32Kernels } from './float32-kernels.ts';
+import { kernelsEnabled } from './kernel-switch.ts';
 
 export interface VectorExports extends ModuleExports {
   readonly STRICT: WebAssembly.Global;
@@ -549,7 +549,7 @@ let loaded: VectorKernels | null | undefined;
 
 /** The module the ports use, or null where WebAssembly SIMD is unavailable or the float32 kernels are switched off (useFloat32Kernels(false)): then the JS loops run. */
 export function vectorKernels(): VectorKernels | null {
-  if (float32Kernels() === null) return null;
+  if (!kernelsEnabled()) return null;
   if (loaded === undefined) {
     const exports = instantiate<VectorExports>(VECTORS_WASM_BASE64);
     loaded = exports && new VectorKernels(exports);
