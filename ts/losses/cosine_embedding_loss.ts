@@ -12,8 +12,10 @@
 //     expected, multi-target not supported"); the sums over dim 1.
 //   1.7: no check; the sums over dim 1 (a 1-D input raises IndexError), any target broadcast by where().
 // Then the composite, each op rounded to its dtype (EPSILON is Loss.cpp's float 1e-12f):
-//   prod_sum = (input1 * input2).sum(d)          (input1 * input2 broadcast; ATen's cascade sum)
-//   mag_square1 = (input1 * input1).sum(d) + EPSILON;  mag_square2 likewise (each over its own shape)
+//   prod_sum = (input1 * input2).sum(d)          (input1 * input2 broadcast; ATen's cascade sum; in the
+//                                                 promotion of the two dtypes, as all ops below but:)
+//   mag_square1 = (input1 * input1).sum(d) + EPSILON;  mag_square2 likewise (each over its own shape, in
+//                                                 its own operand's dtype: float32 for a float32 input1)
 //   denom = (mag_square1 * mag_square2).sqrt_();  cos = prod_sum / denom
 //   pos = 1 - cos;  neg = (cos - margin).clamp_min_(0)   (margin a Scalar rounded to the dtype; NaN stays NaN)
 //   output = where(target == 1, pos, 0) + where(target == -1, neg, 0)   (target broadcast with cos;
@@ -26,7 +28,13 @@
 //   sqrt_: g / (2 * denom);  mul: g * mag_square2 (summed to mag_square1's shape), g * mag_square1;
 //   + EPSILON passes g;  sum: g expanded along d;  input1 * input1: g * input1 twice (added first:
 //   the engine runs the later-created magnitude branches before prod_sum's), then prod_sum's
-//   g * input2 (summed to input1's shape) added to them; input2 likewise.
+//   g * input2 (summed to input1's shape) added to them; input2 likewise. Each gradient summed to its
+//   tensor's shape in its op's dtype, then cast to the tensor's (validate_outputs): mag_square1's and
+//   prod_sum's to input1's dtype, in which input1's terms run and are added (measured in 1.7, 1.13, 2.6
+//   and 2.14.1 with float32 and float64 inputs mixed, float32 / float64 / int64 targets: the target is
+//   only compared, in its own dtype, and never changes the output's dtype).
+// (round is one function whose dtype useDType switches: every op of another dtype than the last is
+// preceded by its useDType.)
 // The sums and sums-to-shape follow ATen's order (../sum-to.ts atenSumTo).
 // Speed: inputs of one shape and dtype reduced over the last dim sum each row's three sums in one
 // pass (rowSums32/64: atenRowSum's order, each ILP column one chain), and backpropagate a block
@@ -84,9 +92,8 @@ interface Plan {
   readonly dtype: DType;
   readonly d1: DType;
   readonly d2: DType;
+  /** useDType(dtype): `round` switched to the promoted dtype (call useDType again after another dtype's ops). */
   readonly r: Round;
-  readonly r1: Round;
-  readonly r2: Round;
   readonly lanes: number;
   readonly lanes1: number;
   readonly lanes2: number;
@@ -182,8 +189,6 @@ function plan(
     d1,
     d2,
     r,
-    r1: useDType(d1),
-    r2: useDType(d2),
     lanes: sumLanes(dtype, torch, c.capability),
     lanes1: sumLanes(d1, torch, c.capability),
     lanes2: sumLanes(d2, torch, c.capability),
@@ -459,7 +464,8 @@ function forward(p: Plan): Forward {
 
 /** The three sums of the general case (broadcast, each over its own shape and dim). */
 function sums(p: Plan): [FloatArray, FloatArray, FloatArray] {
-  const { r, r1, r2, dtype, S } = p;
+  const { dtype, S } = p;
+  const r = useDType(dtype);
   const x1 = p.input1.data;
   const x2 = p.input2.data;
   const a = over(x1, p.input1.shape, S);
@@ -467,10 +473,13 @@ function sums(p: Plan): [FloatArray, FloatArray, FloatArray] {
   const prod = allocate(dtype, numel(S));
   for (let i = 0; i < prod.length; i++) prod[i] = r(a[i]! * b[i]!);
   const prodSum = sumDim(prod, S, p.dS, dtype, p.lanes, r);
+  // each magnitude in its own operand's dtype (round is one function: switched per op)
+  const r1 = useDType(p.d1);
   const q1 = allocate(p.d1, x1.length);
   for (let i = 0; i < q1.length; i++) q1[i] = r1(x1[i]! * x1[i]!);
   const mag1 = sumDim(q1, p.input1.shape, p.dA, p.d1, p.lanes1, r1);
   for (let i = 0; i < mag1.length; i++) mag1[i] = r1(mag1[i]! + EPSILON);
+  const r2 = useDType(p.d2);
   const q2 = allocate(p.d2, x2.length);
   for (let i = 0; i < q2.length; i++) q2[i] = r2(x2[i]! * x2[i]!);
   const mag2 = sumDim(q2, p.input2.shape, p.dB, p.d2, p.lanes2, r2);
@@ -480,7 +489,8 @@ function sums(p: Plan): [FloatArray, FloatArray, FloatArray] {
 
 /** denom, cos and the losses from the sums. */
 function cosAndLosses(p: Plan, prodSum: FloatArray, mag1: FloatArray, mag2: FloatArray): Forward {
-  const { r, dtype } = p;
+  const { dtype } = p;
+  const r = useDType(dtype);
   const m1 = over(mag1, p.M1, p.Dn);
   const m2 = over(mag2, p.M2, p.Dn);
   const denom = allocate(dtype, numel(p.Dn));
@@ -522,7 +532,7 @@ export function cosineEmbeddingLoss(
   if (typeof fast === 'number') return reducedTotal(fast, numel(p.O), p.reduction as 'mean' | 'sum', 'float32');
   if (fast) return applyReduction(fast, p.O, p.reduction, p.dtype, p.lanes, useDType(p.dtype));
   const f = forward(p);
-  return applyReduction(f.losses, p.O, p.reduction, p.dtype, p.lanes, p.r);
+  return applyReduction(f.losses, p.O, p.reduction, p.dtype, p.lanes, useDType(p.dtype));
 }
 
 /**
@@ -734,12 +744,14 @@ export function cosineEmbeddingLossBackward(
   const op = `${OP}Backward`;
   const p = plan(op, { input1, input2, target, gradOutput }, options);
   checkGradOutput(op, gradOutput, p.reduction === 'none' ? p.O : []);
-  const { r, dtype, lanes } = p;
+  const { dtype, lanes } = p;
+  const r = useDType(dtype);
   const go = gradOutput.data;
   const nO = numel(p.O);
   const gMean = p.reduction === 'mean' ? r(r(go[0]!) / r(nO)) : p.reduction === 'sum' ? r(go[0]!) : 0;
   if (oneShapeRows(p) && sameShape(p.O, p.C)) return rowsBackward(p, go, gMean);
   const f = forward(p);
+  useDType(dtype); // the sums switched round to each operand's dtype
   // the two where()s, summed to cos's shape
   const t = over(p.target.data, p.target.shape, p.O);
   const gPos = allocate(dtype, nO);
@@ -783,8 +795,10 @@ export function cosineEmbeddingLossBackward(
     gM2Full[i] = r(gm * m1[i]!);
   }
   // summed to each magnitude's shape, in its dtype (the engine casts a gradient to its input's dtype)
-  const gM1 = sumTo(gM1Full, p.Dn, p.M1, dtype, lanes, r).map(p.r1);
-  const gM2 = sumTo(gM2Full, p.Dn, p.M2, dtype, lanes, r).map(p.r2);
+  const sM1 = sumTo(gM1Full, p.Dn, p.M1, dtype, lanes, r);
+  const sM2 = sumTo(gM2Full, p.Dn, p.M2, dtype, lanes, useDType(dtype));
+  const gM1 = sM1.map(useDType(p.d1));
+  const gM2 = sM2.map(useDType(p.d2));
   // + EPSILON passes, the sums expand along d, input * input gives g * input twice
   if (sameShape(p.input1.shape, p.input2.shape) && p.d1 === p.d2 && p.S.length > 0 && p.dS === p.S.length - 1) {
     // one shape, the last dim: every sum to a shape is the identity, the expansions are per row
@@ -804,6 +818,7 @@ export function cosineEmbeddingLossBackward(
   // prod_sum = (input1 * input2).sum(d)
   const S = p.S;
   const nS = numel(S);
+  useDType(dtype);
   const gpS = over(gPs, keepDim(S, p.dS), S);
   const a = over(p.input1.data, p.input1.shape, S);
   const b = over(p.input2.data, p.input2.shape, S);
@@ -819,13 +834,16 @@ export function cosineEmbeddingLossBackward(
   const x2 = p.input2.data;
   const g1 = allocate(p.d1, x1.length);
   const g2 = allocate(p.d2, x2.length);
+  // each operand's terms in its dtype (prod_sum's cast to it), added in its buffer
+  const r1 = useDType(p.d1);
   for (let i = 0; i < g1.length; i++) {
-    const q = p.r1(gq1[i]! * x1[i]!);
-    g1[i] = p.r1(p.r1(q + q) + p.r1(g1p[i]!));
+    const q = r1(gq1[i]! * x1[i]!);
+    g1[i] = r1(r1(q + q) + r1(g1p[i]!));
   }
+  const r2 = useDType(p.d2);
   for (let i = 0; i < g2.length; i++) {
-    const q = p.r2(gq2[i]! * x2[i]!);
-    g2[i] = p.r2(p.r2(q + q) + p.r2(g2p[i]!));
+    const q = r2(gq2[i]! * x2[i]!);
+    g2[i] = r2(r2(q + q) + r2(g2p[i]!));
   }
   return { input1: makeTensor(g1, p.input1.shape, p.d1), input2: makeTensor(g2, p.input2.shape, p.d2) };
 }
