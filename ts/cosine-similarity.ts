@@ -2,17 +2,22 @@
 // forward and its gradients (autograd through the composite), per release. Shared by
 // cosine_embedding_loss's tests and tripletMarginWithDistanceLoss's built-in cosine distance.
 //
-// Three forms, each tensor op rounded to the dtype in this order (S is the broadcast shape, d the
-// reduced dim, K is S with size 1 at d):
-//   sums then divide (torch < 1.12; measured in 1.7): w12 = sum(x1 * x2, d) (x1 * x2 broadcast),
-//     w1 = sum(x1 * x1, d), w2 = sum(x2 * x2, d) (each over its own shape, d wrapped per tensor),
-//     n12 = (w1 * w2).clamp_min_(eps * eps).sqrt_(), w12.div_(n12) (in place: n12 must broadcast to w12).
-//   normalize first (pytorch#31378, torch 1.12; measured in 1.13): x1, x2 expanded to S;
+// Three forms, each tensor op rounded to its dtype in this order (S is the broadcast shape, d the
+// reduced dim, K is S with size 1 at d; T the promotion of x1's and x2's dtypes, the output's):
+//   sums then divide (torch < 1.12; measured in 1.7): w12 = sum(x1 * x2, d) (x1 * x2 broadcast, in T),
+//     w1 = sum(x1 * x1, d), w2 = sum(x2 * x2, d) (each over its own shape, d wrapped per tensor, in its
+//     own dtype), n12 = (w1 * w2).clamp_min_(eps * eps).sqrt_() (T), w12.div_(n12) (in place: n12 must
+//     broadcast to w12).
+//   normalize first (pytorch#31378, torch 1.12; measured in 1.13): x1, x2 converted to T (x.to(T): a
+//     float32 operand of a float64 one is float64 from here on), then expanded to S;
 //     s = pow(x, 2).sum(d, keepdim) (cascade sum); no_grad s.clamp_min_(eps * eps); n = s.sqrt_();
 //     ((x1 / n1) * (x2 / n2)).sum(d).
-//   vector norm (torch >= 2.0, assumed; measured in 2.6 and 2.14; the follow-up of pytorch#78064):
-//     expand_outplace(x1, x2); n = linalg_vector_norm(x, 2, d, keepdim).clone(); no_grad
-//     n.clamp_min_(eps); ((x1 / n1) * (x2 / n2)).sum(d).
+//   vector norm (torch >= 2.0, assumed; measured in 2.6 and 2.14; the follow-up of pytorch#78064; only
+//     integer operands are converted): expand_outplace(x1, x2) (both expanded unless their shapes are
+//     equal); n = linalg_vector_norm(x, 2, d, keepdim).clone(); no_grad n.clamp_min_(eps); x / n, each
+//     in its operand's dtype; ((x1 / n1) * (x2 / n2)).sum(d) in T.
+// Mixed float32 / float64 operands measured bit for bit in 1.7 (sums), 1.13 (converted) and 2.6 / 2.14
+// (own dtypes), broadcast or not, each gradient in its operand's dtype.
 // The sums are ATen's cascade sums (../sum-to.ts atenSumTo: Tensor.sum(dim) order). linalg_vector_norm's
 // 2-norm (cpu/ReduceOpsKernel.cpp norm_kernel_tensor_iterator_impl): over a contiguous last dim,
 // binary_kernel_reduce_lastdim's vectorized loop (lane-wise acc += x * x, each product rounded, no
@@ -25,7 +30,9 @@
 // SqrtBackward grad / (2 * result); ClampMinBackward (1.7 only)
 // grad * (self >= min); PowBackward grad * (2 * self); LinalgVectorNormBackward
 // grad * (self / norm).masked_fill_(norm == 0, 0); the clamps under no_grad pass nothing; each
-// gradient reaching an operand is summed to its shape (ATen's order) before the contributions are added.
+// gradient reaching an operand is summed to its shape (ATen's order) in the dtype of the op that made
+// it, then cast to the operand's (the engine's validate_outputs; 1.13: ToCopyBackward), before the
+// contributions are added in the operand's dtype.
 
 import { broadcastShapes, expandTo, inferSizeMismatch } from './broadcast.ts';
 import { fma32, fma64 } from './libm.ts';
@@ -53,11 +60,15 @@ export interface CosineSimilarityGrads {
 
 /**
  * What autograd hands each operand's gradient buffer, in the order it arrives: under torch >= 2.0
- * an operand of the broadcast shape (expand_outplace leaves it as it is) is used twice, by the
- * division (its DivBackward runs first: created later) and by linalg_vector_norm, so its buffer
- * gets those two terms one after the other; otherwise (an ExpandBackward, or torch < 2.0's expand)
- * one term, their sum. A loss that adds other gradients into the same buffer (the triplet loss
- * with this distance) adds them in this order: over float32 the order can decide the result.
+ * operands of one shape (expand_outplace leaves both as they are) are each used twice, by the
+ * division (its DivBackward runs first: created later) and by linalg_vector_norm, so each buffer
+ * gets those two terms one after the other; operands of different shapes are both expanded (one
+ * to its own size) and each ExpandBackward hands on one term, their sum; 1.12 and 1.13 expand
+ * always (one term); under 1.7 the operand is used directly by x * x (two equal terms: that branch
+ * was created later, so runs first) and by x1 * x2 (then its term). A loss that adds other
+ * gradients into the same buffer (the triplet loss with this distance) adds them in this order:
+ * over float32 the order can decide the result. Each term is in the dtype its op ran in (1.13's
+ * converted operand: the common one); the buffer casts it to the operand's.
  */
 export interface CosineSimilarityGradTerms {
   readonly x1: readonly FloatArray[];
@@ -188,10 +199,20 @@ function vectorNorm2(
 /** Everything checked, with the shapes and constants the computation needs. */
 interface Plan {
   readonly torch: TorchRelease;
+  /** The output's dtype: the promotion of x1's and x2's. */
   readonly dtype: DType;
+  /** The dtypes x1's and x2's own ops (squares, norm, quotient) run in: each operand's, but the common one under 1.12 and 1.13's conversion. */
+  readonly t1: DType;
+  readonly t2: DType;
+  /** x1's and x2's own dtypes: their gradients' (the engine casts to them). */
+  readonly own1: DType;
+  readonly own2: DType;
   readonly r: Round;
   readonly lanes: number;
-  readonly normLanes: number;
+  readonly lanes1: number;
+  readonly lanes2: number;
+  readonly normLanes1: number;
+  readonly normLanes2: number;
   /** The norm's scalar tail ends in FMAs (the AVX2 / AVX-512 builds). */
   readonly fmaTail: boolean;
   readonly x1: Tensor;
@@ -258,7 +279,9 @@ function plan(op: string, x1: unknown, x2: unknown, options: unknown): Plan {
       'ValueError',
     );
   }
-  const dtype: DType = x1.data instanceof Float64Array || x2.data instanceof Float64Array ? 'float64' : 'float32';
+  const own1: DType = x1.data instanceof Float64Array ? 'float64' : 'float32';
+  const own2: DType = x2.data instanceof Float64Array ? 'float64' : 'float32';
+  const dtype: DType = own1 === 'float64' || own2 === 'float64' ? 'float64' : 'float32';
   if (torch.cosineSimilarityRejectsNegativeEps && !(eps >= 0)) {
     throw new LossArgumentError(`${op}: eps must be non-negative, got: ${Number.isNaN(eps) ? 'nan' : eps}`);
   }
@@ -286,22 +309,39 @@ function plan(op: string, x1: unknown, x2: unknown, options: unknown): Plan {
     outShape = [...outShape];
   }
   // clamp_min_'s Scalar (eps * eps before the vector norm) converted to the dtype: c10's checked cast
+  // (from 2.0 each norm is clamped in its own operand's dtype)
   const min = torch.cosineSimilarityUsesVectorNorm ? eps : eps * eps;
-  if (dtype === 'float32' && Number.isFinite(min) && Math.abs(min) > 3.4028234663852886e38) {
+  const clampedIn32 = torch.cosineSimilarityUsesVectorNorm ? own1 === 'float32' || own2 === 'float32' : dtype === 'float32';
+  if (clampedIn32 && Number.isFinite(min) && Math.abs(min) > 3.4028234663852886e38) {
     // torch 1.7's c10 message adds the value (eps * eps), as C++ streams print a double
     const value = torch.cosineSimilarityNormalizesFirst ? '' : `: ${cppDouble(min)}`;
     throw new LossArgumentError(`${op}: value cannot be converted to type float without overflow${value}`);
   }
+  // torch 1.12 and 1.13 convert both operands to the common dtype first (x.to(dtype): a ToCopyBackward
+  // that sums the gradient in it and casts it back); 1.7's sums and 2.x's norms keep each operand's own.
+  const converted = torch.cosineSimilarityNormalizesFirst && !torch.cosineSimilarityUsesVectorNorm;
+  const as = (x: Tensor, t: DType): Tensor =>
+    !converted || t === dtype ? x : { data: dtype === 'float64' ? Float64Array.from(x.data) : Float32Array.from(x.data), shape: x.shape };
+  const t1 = converted ? dtype : own1;
+  const t2 = converted ? dtype : own2;
+  const normLanes = (t: DType) => vectorLanes(t) * (capability === 'avx512' ? 2 : 1);
   const r = useDType(dtype);
   return {
     torch,
     dtype,
+    t1,
+    t2,
+    own1,
+    own2,
     r,
     lanes: sumLanes(dtype, torch, capability),
-    normLanes: vectorLanes(dtype) * (capability === 'avx512' ? 2 : 1),
+    lanes1: sumLanes(t1, torch, capability),
+    lanes2: sumLanes(t2, torch, capability),
+    normLanes1: normLanes(t1),
+    normLanes2: normLanes(t2),
     fmaTail: capability !== 'default',
-    x1,
-    x2,
+    x1: as(x1, own1),
+    x2: as(x2, own2),
     eps,
     S,
     d,
@@ -354,21 +394,27 @@ interface Forward {
 }
 
 function forward(p: Plan): Forward {
-  const { r, dtype, lanes, S, d } = p;
+  const { dtype, lanes, S, d } = p;
+  // round is one function whose dtype useDType switches: each op below is preceded by its dtype's
   if (!p.torch.cosineSimilarityNormalizesFirst) {
     const x1 = p.x1.data;
     const x2 = p.x2.data;
     const e1 = expand(x1, p.x1.shape, S);
     const e2 = expand(x2, p.x2.shape, S);
+    let r = useDType(dtype);
     const prod = allocate(dtype, numel(S));
     for (let i = 0; i < prod.length; i++) prod[i] = r(e1[i]! * e2[i]!);
     const w12 = sumDim(prod, S, d, dtype, lanes, r);
-    const q1 = allocate(dtype, x1.length);
+    // w1 = sum(x1 * x1), w2 = sum(x2 * x2): each in its operand's dtype
+    r = useDType(p.t1);
+    const q1 = allocate(p.t1, x1.length);
     for (let i = 0; i < q1.length; i++) q1[i] = r(x1[i]! * x1[i]!);
-    const w1 = sumDim(q1, p.x1.shape, p.d1, dtype, lanes, r);
-    const q2 = allocate(dtype, x2.length);
+    const w1 = sumDim(q1, p.x1.shape, p.d1, p.t1, p.lanes1, r);
+    r = useDType(p.t2);
+    const q2 = allocate(p.t2, x2.length);
     for (let i = 0; i < q2.length; i++) q2[i] = r(x2[i]! * x2[i]!);
-    const w2 = sumDim(q2, p.x2.shape, p.d2, dtype, lanes, r);
+    const w2 = sumDim(q2, p.x2.shape, p.d2, p.t2, p.lanes2, r);
+    r = useDType(dtype);
     const w1Shape = dropDim(p.x1.shape, p.d1);
     const w2Shape = dropDim(p.x2.shape, p.d2);
     const n12Shape = broadcastShapes(w1Shape, w2Shape)!;
@@ -394,15 +440,22 @@ function forward(p: Plan): Forward {
   let n2: FloatArray;
   let raw1: FloatArray | undefined;
   let raw2: FloatArray | undefined;
+  // the two operands' norms and quotients: in their own dtypes from 2.0 (in the converted, common one before)
+  const t1 = p.t1;
+  const t2 = p.t2;
   if (p.torch.cosineSimilarityUsesVectorNorm) {
     const oneIsAbs = p.torch.vectorNormOfOneIsAbs;
-    raw1 = vectorNorm2(e1, S, d, !broadcastAlong(p.x1.shape, S, d), p.normLanes, p.fmaTail, oneIsAbs, dtype, r);
-    raw2 = vectorNorm2(e2, S, d, !broadcastAlong(p.x2.shape, S, d), p.normLanes, p.fmaTail, oneIsAbs, dtype, r);
-    const min = r(p.eps);
-    const nanMin = min !== min && p.torch.clampNanMinIsNan;
-    n1 = raw1.map((x) => (nanMin ? NaN : x < min ? min : x));
-    n2 = raw2.map((x) => (nanMin ? NaN : x < min ? min : x));
+    const clamp = (raw: FloatArray, t: DType): FloatArray => {
+      const min = useDType(t)(p.eps);
+      const nanMin = min !== min && p.torch.clampNanMinIsNan;
+      return raw.map((x) => (nanMin ? NaN : x < min ? min : x));
+    };
+    raw1 = vectorNorm2(e1, S, d, !broadcastAlong(p.x1.shape, S, d), p.normLanes1, p.fmaTail, oneIsAbs, t1, useDType(t1));
+    n1 = clamp(raw1, t1);
+    raw2 = vectorNorm2(e2, S, d, !broadcastAlong(p.x2.shape, S, d), p.normLanes2, p.fmaTail, oneIsAbs, t2, useDType(t2));
+    n2 = clamp(raw2, t2);
   } else {
+    const r = useDType(dtype);
     const sq1 = e1.map((x) => r(x * x));
     const sq2 = e2.map((x) => r(x * x));
     const s1 = sumDim(sq1, S, d, dtype, lanes, r);
@@ -415,13 +468,23 @@ function forward(p: Plan): Forward {
   const b1 = expand(n1, K, S);
   const b2 = expand(n2, K, S);
   const n = numel(S);
-  const u = allocate(dtype, n);
-  const v = allocate(dtype, n);
+  // x1 / n1 and x2 / n2 each in its operand's dtype (a Float32Array store rounds once), their product in the output's
+  const u = allocate(t1, n);
+  const v = allocate(t2, n);
   const w = allocate(dtype, n);
-  for (let i = 0; i < n; i++) {
-    u[i] = r(e1[i]! / b1[i]!);
-    v[i] = r(e2[i]! / b2[i]!);
-    w[i] = r(u[i]! * v[i]!);
+  const r = useDType(dtype);
+  if (t1 === dtype && t2 === dtype) {
+    for (let i = 0; i < n; i++) {
+      u[i] = r(e1[i]! / b1[i]!);
+      v[i] = r(e2[i]! / b2[i]!);
+      w[i] = r(u[i]! * v[i]!);
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      u[i] = e1[i]! / b1[i]!;
+      v[i] = e2[i]! / b2[i]!;
+      w[i] = u[i]! * v[i]!;
+    }
   }
   const out = sumDim(w, S, d, dtype, lanes, r);
   return { out, e1, e2, n1, n2, raw1, raw2, u, v };
@@ -453,7 +516,7 @@ export function cosineSimilarityBackward(
     );
   }
   const f = forward(p);
-  const g = p.r === Math.fround ? Float32Array.from(gradOutput.data, Math.fround) : gradOutput.data;
+  const g = p.dtype === 'float32' ? Float32Array.from(gradOutput.data, Math.fround) : gradOutput.data;
   return backward(p, f, g).grads;
 }
 
@@ -466,13 +529,13 @@ export function cosineSimilarityGradTerms(
 ): { grads: CosineSimilarityGrads; terms: CosineSimilarityGradTerms } {
   const p = plan('cosineSimilarityBackward', x1, x2, options);
   const f = forward(p);
-  const g = p.r === Math.fround ? Float32Array.from(gradOutput.data, Math.fround) : gradOutput.data;
+  const g = p.dtype === 'float32' ? Float32Array.from(gradOutput.data, Math.fround) : gradOutput.data;
   return backward(p, f, g);
 }
 
 /** The backward from the output's gradient `g` (shape outShape), for losses that compose cosine similarity. */
 function backward(p: Plan, f: Forward, g: ArrayLike<number>): { grads: CosineSimilarityGrads; terms: CosineSimilarityGradTerms } {
-  const { r, dtype, lanes, S, d } = p;
+  const { dtype, lanes, S, d, t1, t2 } = p;
   const n = numel(S);
   const K = keepShape(S, d);
   const gw = expand(
@@ -480,8 +543,11 @@ function backward(p: Plan, f: Forward, g: ArrayLike<number>): { grads: CosineSim
     p.outShape.length === 0 && S.length === 0 ? [] : keepShapeOut(p.outShape, S, d),
     S,
   );
-  const make = (values: FloatArray, shape: readonly number[]): Tensor =>
-    Object.freeze({ data: dtype === 'float32' ? Float32Array.from(values) : Float64Array.from(values), shape: Object.freeze([...shape]) });
+  // each operand's gradient in its own dtype (1.12 / 1.13: ToCopyBackward casts the common dtype's sum)
+  const make = (values: FloatArray, shape: readonly number[], own: DType): Tensor =>
+    Object.freeze({ data: own === 'float32' ? Float32Array.from(values) : Float64Array.from(values), shape: Object.freeze([...shape]) });
+  // round is one function whose dtype useDType switches: each op below is preceded by its dtype's
+  let r = useDType(dtype);
   if (!p.torch.cosineSimilarityNormalizesFirst) {
     // out = w12 / n12 (in place on w12; the original w12 saved)
     const nShape = f.n12Shape!;
@@ -507,6 +573,7 @@ function backward(p: Plan, f: Forward, g: ArrayLike<number>): { grads: CosineSim
     const w2Shape = dropDim(p.x2.shape, p.d2);
     const a1 = expand(f.w1!, w1Shape, nShape);
     const a2 = expand(f.w2!, w2Shape, nShape);
+    // MulBackward of w1 * w2: in the product's dtype, summed to w1's (w2's) shape, then cast to its dtype
     const gw1 = sumTo(
       gm.map((x, i) => r(x * a2[i]!)),
       nShape,
@@ -523,10 +590,7 @@ function backward(p: Plan, f: Forward, g: ArrayLike<number>): { grads: CosineSim
       lanes,
       r,
     );
-    // SumBackward (expand along d), then MulBackward of x * x (two equal contributions)
-    const gq1 = expand(gw1, keepShape(p.x1.shape, p.d1), p.x1.shape);
-    const gq2 = expand(gw2, keepShape(p.x2.shape, p.d2), p.x2.shape);
-    // w12 = sum(x1 * x2, d)
+    // w12 = sum(x1 * x2, d): the products' gradients in the common dtype, summed to each shape
     const e1 = expand(p.x1.data, p.x1.shape, S);
     const e2 = expand(p.x2.data, p.x2.shape, S);
     const gp = expand(gW12, keepShapeOut(p.outShape, S, d), S);
@@ -546,19 +610,28 @@ function backward(p: Plan, f: Forward, g: ArrayLike<number>): { grads: CosineSim
       lanes,
       r,
     );
-    const x1 = p.x1.data;
-    const x2 = p.x2.data;
-    const g1 = allocate(dtype, x1.length);
-    const g2 = allocate(dtype, x2.length);
-    for (let i = 0; i < g1.length; i++) {
-      const t = r(gq1[i]! * x1[i]!);
-      g1[i] = r(r(t + t) + gp1[i]!);
-    }
-    for (let i = 0; i < g2.length; i++) {
-      const t = r(gq2[i]! * x2[i]!);
-      g2[i] = r(r(t + t) + gp2[i]!);
-    }
-    return { grads: { x1: make(g1, p.x1.shape), x2: make(g2, p.x2.shape) }, terms: { x1: [g1], x2: [g2] } };
+    // SumBackward (expand along d), then MulBackward of x * x (two equal contributions), in the operand's
+    // dtype, then w12's branch (cast to it) added: the operand's buffer receives q, q (w1's branch runs first:
+    // created later), then w12's term
+    const own = (x: Tensor, gwx: FloatArray, gpx: FloatArray, t: DType, dd: number) => {
+      const rr = useDType(t);
+      const gq = expand(gwx.map(rr), keepShape(x.shape, dd), x.shape);
+      const out = allocate(t, x.data.length);
+      const q = allocate(t, x.data.length);
+      const gpc = allocate(t, x.data.length);
+      for (let i = 0; i < out.length; i++) {
+        q[i] = rr(gq[i]! * x.data[i]!);
+        gpc[i] = rr(gpx[i]!);
+        out[i] = rr(rr(q[i]! + q[i]!) + gpc[i]!);
+      }
+      return { out, terms: [q, q, gpc] };
+    };
+    const g1 = own(p.x1, gw1, gp1, t1, p.d1);
+    const g2 = own(p.x2, gw2, gp2, t2, p.d2);
+    return {
+      grads: { x1: make(g1.out, p.x1.shape, p.own1), x2: make(g2.out, p.x2.shape, p.own2) },
+      terms: { x1: g1.terms, x2: g2.terms },
+    };
   }
   // out = sum(u * v, d), u = e1 / n1, v = e2 / n2
   const u = f.u!;
@@ -567,59 +640,72 @@ function backward(p: Plan, f: Forward, g: ArrayLike<number>): { grads: CosineSim
   const e2 = f.e2!;
   const b1 = expand(f.n1!, K, S);
   const b2 = expand(f.n2!, K, S);
-  const gaDiv = allocate(dtype, n);
-  const gbDiv = allocate(dtype, n);
-  const gn1Full = allocate(dtype, n);
-  const gn2Full = allocate(dtype, n);
-  for (let i = 0; i < n; i++) {
-    const gu = r(gw[i]! * v[i]!);
-    const gv = r(gw[i]! * u[i]!);
-    gaDiv[i] = r(gu / b1[i]!);
-    gbDiv[i] = r(gv / b2[i]!);
-    gn1Full[i] = r(-gu * r(r(e1[i]! / b1[i]!) / b1[i]!));
-    gn2Full[i] = r(-gv * r(r(e2[i]! / b2[i]!) / b2[i]!));
-  }
-  const gn1 = sumTo(gn1Full, S, K, dtype, lanes, r);
-  const gn2 = sumTo(gn2Full, S, K, dtype, lanes, r);
-  const ga = allocate(dtype, n);
-  const gb = allocate(dtype, n);
-  let terms: CosineSimilarityGradTerms | null = null;
-  if (p.torch.cosineSimilarityUsesVectorNorm) {
-    // LinalgVectorNormBackward (through clone): grad * (self / norm).masked_fill_(norm == 0, 0)
-    const raw1 = expand(f.raw1!, K, S);
-    const raw2 = expand(f.raw2!, K, S);
-    const c1 = expand(gn1, K, S);
-    const c2 = expand(gn2, K, S);
-    const norm1 = allocate(dtype, n);
-    const norm2 = allocate(dtype, n);
+  // MulBackward of u * v: in the output's dtype, cast to u's (v's)
+  const gu = allocate(t1, n);
+  const gv = allocate(t2, n);
+  if (t1 === dtype && t2 === dtype) {
     for (let i = 0; i < n; i++) {
-      norm1[i] = r(c1[i]! * (raw1[i] === 0 ? 0 : r(e1[i]! / raw1[i]!)));
-      norm2[i] = r(c2[i]! * (raw2[i] === 0 ? 0 : r(e2[i]! / raw2[i]!)));
-      ga[i] = r(gaDiv[i]! + norm1[i]!);
-      gb[i] = r(gbDiv[i]! + norm2[i]!);
+      gu[i] = r(gw[i]! * v[i]!);
+      gv[i] = r(gw[i]! * u[i]!);
     }
-    // an operand of shape S reaches its buffer as the two terms, DivBackward's first
-    // (and of the op's dtype: a converted one has a ToCopyBackward that sums them)
-    const direct = (x: Tensor) =>
-      x.shape.length === S.length && x.shape.every((s, i) => s === S[i]) && x.data instanceof Float64Array === (dtype === 'float64');
-    terms = { x1: direct(p.x1) ? [gaDiv, norm1] : [], x2: direct(p.x2) ? [gbDiv, norm2] : [] };
   } else {
-    // SqrtBackward (result n), then SumBackward (keepdim: expand), then PowBackward: grad * (2 * self)
-    const gs1 = gn1.map((x, i) => r(x / r(2 * f.n1![i]!)));
-    const gs2 = gn2.map((x, i) => r(x / r(2 * f.n2![i]!)));
-    const c1 = expand(gs1, K, S);
-    const c2 = expand(gs2, K, S);
+    // (the Float32Array of a float32 operand rounds the float64 product once)
     for (let i = 0; i < n; i++) {
-      ga[i] = r(gaDiv[i]! + r(c1[i]! * r(2 * e1[i]!)));
-      gb[i] = r(gbDiv[i]! + r(c2[i]! * r(2 * e2[i]!)));
+      gu[i] = gw[i]! * v[i]!;
+      gv[i] = gw[i]! * u[i]!;
     }
   }
-  // ExpandBackward: summed to each operand's shape
-  const g1 = sumTo(ga, S, p.x1.shape, dtype, lanes, r);
-  const g2 = sumTo(gb, S, p.x2.shape, dtype, lanes, r);
+  // DivBackward, the norm's backward and the sum to the operand's shape, in the operand's dtype
+  const operand = (
+    x: Tensor,
+    e: FloatArray,
+    b: FloatArray,
+    gq: FloatArray,
+    n0: FloatArray,
+    raw: FloatArray | undefined,
+    t: DType,
+    tl: number,
+  ) => {
+    r = useDType(t);
+    const gDiv = allocate(t, n);
+    const gnFull = allocate(t, n);
+    for (let i = 0; i < n; i++) {
+      gDiv[i] = r(gq[i]! / b[i]!);
+      gnFull[i] = r(-gq[i]! * r(r(e[i]! / b[i]!) / b[i]!));
+    }
+    const gn = sumTo(gnFull, S, K, t, tl, r);
+    const ga = allocate(t, n);
+    let direct: FloatArray[] = [];
+    if (p.torch.cosineSimilarityUsesVectorNorm) {
+      // LinalgVectorNormBackward (through clone): grad * (self / norm).masked_fill_(norm == 0, 0)
+      const rw = expand(raw!, K, S);
+      const c = expand(gn, K, S);
+      const norm = allocate(t, n);
+      for (let i = 0; i < n; i++) {
+        norm[i] = r(c[i]! * (rw[i] === 0 ? 0 : r(e[i]! / rw[i]!)));
+        ga[i] = r(gDiv[i]! + norm[i]!);
+      }
+      // operands of one shape (expand_outplace leaves both as they are) reach their buffers as the two terms,
+      // DivBackward's first; where the shapes differ it expands both (one of them to its own size), and each
+      // ExpandBackward hands on their sum
+      const x1s = p.x1.shape;
+      const x2s = p.x2.shape;
+      if (x1s.length === x2s.length && x1s.every((s, i) => s === x2s[i])) direct = [gDiv, norm];
+    } else {
+      // SqrtBackward (result n), then SumBackward (keepdim: expand), then PowBackward: grad * (2 * self)
+      const gs = gn.map((y, i) => r(y / r(2 * n0[i]!)));
+      const c = expand(gs, K, S);
+      for (let i = 0; i < n; i++) ga[i] = r(gDiv[i]! + r(c[i]! * r(2 * e[i]!)));
+    }
+    // ExpandBackward: summed to the operand's shape
+    const total = sumTo(ga, S, x.shape, t, tl, r);
+    return { total, terms: direct.length ? direct : [total] };
+  };
+  const o1 = operand(p.x1, e1, b1, gu, f.n1!, f.raw1, t1, p.lanes1);
+  const o2 = operand(p.x2, e2, b2, gv, f.n2!, f.raw2, t2, p.lanes2);
   return {
-    grads: { x1: make(g1, p.x1.shape), x2: make(g2, p.x2.shape) },
-    terms: { x1: terms?.x1.length ? terms.x1 : [g1], x2: terms?.x2.length ? terms.x2 : [g2] },
+    grads: { x1: make(o1.total, p.x1.shape, p.own1), x2: make(o2.total, p.x2.shape, p.own2) },
+    terms: { x1: o1.terms, x2: o2.terms },
   };
 }
 

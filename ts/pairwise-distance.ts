@@ -2,7 +2,8 @@
 //
 // aten/src/ATen/native/Distance.cpp pairwise_distance:
 //   diff = x1 - x2 + eps          (two float ops: the difference rounded, then + eps as a wrapped
-//                                  number, i.e. eps rounded to the dtype; x1 and x2 broadcast)
+//                                  number, i.e. eps rounded to the dtype; x1 and x2 broadcast; the
+//                                  dtype is their promotion, and so is everything after it)
 //   norm(diff, p, dim, keepdim)   dim = the broadcast shape's last dim (torch >= 1.11, pytorch#64882:
 //                                  "innermost_dim"); before, dim 1 (1-D / 0-d inputs raise IndexError
 //                                  "Dimension out of range", a 3-D input reduces dim 1).
@@ -43,7 +44,9 @@
 //   body, std::pow for a tail: within 1 ULP of the port's, so the gradients for such p agree to
 //   assert_close's tolerance, not bit for bit).
 // then the sub's gradients: x1's is the result summed to x1's shape, x2's its negation summed to
-// x2's (autograd's sum_to, ../sum-to.ts).
+// x2's (autograd's sum_to, ../sum-to.ts), each in the difference's dtype and then cast to its
+// operand's (the engine's validate_outputs: a float32 x1 of a float64 x2 gets the float64 difference,
+// norm and gradient, rounded once to float32 at the end; measured in 1.7, 1.13, 2.6 and 2.14).
 // float32 p = 2 over the vectorized last dim (torch >= 1.11) runs as WebAssembly SIMD where it can
 // (./wasm/distance.ts: the forward's norms, and the backward of operands of one shape), the same
 // floats as these loops, which stay the reference and run everything else.
@@ -81,7 +84,11 @@ export interface PairwiseDistanceOptions {
 
 /** x1 - x2 + eps, broadcast, and where its norm reduces. */
 export interface NormPlan {
+  /** x1 - x2's dtype: the promotion of x1's and x2's (every op of the distance runs in it). */
   readonly dtype: DType;
+  /** x1's and x2's own dtypes: the engine casts each operand's gradient to it. */
+  readonly d1: DType;
+  readonly d2: DType;
   readonly round: Round;
   readonly torch: TorchRelease;
   readonly capability: CpuCapability;
@@ -140,7 +147,9 @@ export function planPairwiseDistance(
     );
   }
   const pv = p as number;
-  const dtype: DType = x1.data instanceof Float64Array || x2.data instanceof Float64Array ? 'float64' : 'float32';
+  const d1: DType = x1.data instanceof Float64Array ? 'float64' : 'float32';
+  const d2: DType = x2.data instanceof Float64Array ? 'float64' : 'float32';
+  const dtype: DType = d1 === 'float64' || d2 === 'float64' ? 'float64' : 'float32';
   const full = broadcastShapes(x1.shape, x2.shape);
   if (full === null) throw new LossArgumentError(`${op}: ${inferSizeMismatch(x1.shape, x2.shape)}`);
   checkElementCount(op, 'x1 - x2', full);
@@ -184,7 +193,7 @@ export function planPairwiseDistance(
   for (let i = dim + 1; i < nd; i++) inner *= full[i]!;
   const outShape = nd === 0 ? [] : keepdim ? full.map((d, i) => (i === dim ? 1 : d)) : full.filter((_, i) => i !== dim);
   const norm = new Float64Array(outer * inner);
-  const plan = { dtype, round: r, torch, capability, p: pv, diff, full, dim, outer, size, inner, outShape, norm };
+  const plan = { dtype, d1, d2, round: r, torch, capability, p: pv, diff, full, dim, outer, size, inner, outShape, norm };
   computeNorms(plan, fused ? { a, b, eps: epsR } : null);
   return plan;
 }
@@ -575,7 +584,11 @@ export function normBackward(plan: NormPlan, grad: ArrayLike<number>): Float64Ar
   return out;
 }
 
-/** The sub's gradients: grad of diff summed to x1's shape, and its negation summed to x2's. */
+/**
+ * The sub's gradients: grad of diff summed to x1's shape, and its negation summed to x2's, each
+ * summed in the difference's dtype and then cast to its operand's (the engine's validate_outputs:
+ * sum_to, then the dtype), so a float32 operand of a float64 difference gets float32 values.
+ */
 export function subGradients(
   plan: NormPlan,
   gradDiff: Float64Array,
@@ -584,16 +597,22 @@ export function subGradients(
 ): { x1: FloatArray; x2: FloatArray } {
   const r = useDType(plan.dtype);
   const lanes = sumLanes(plan.dtype, plan.torch, plan.capability);
-  const x1 = atenSumTo(gradDiff, plan.full, x1Shape, plan.dtype, lanes, r);
+  const x1 = castGrad(atenSumTo(gradDiff, plan.full, x1Shape, plan.dtype, lanes, r), plan.d1);
   if (sameAs(x2Shape, plan.full)) {
     // Nothing to sum: atenSumTo would copy the negation as it is.
-    const x2 = allocate(plan.dtype, gradDiff.length);
+    const x2 = allocate(plan.d2, gradDiff.length);
     for (let i = 0; i < x2.length; i++) x2[i] = -gradDiff[i]!;
     return { x1, x2 };
   }
   const neg = new Float64Array(gradDiff.length);
   for (let i = 0; i < neg.length; i++) neg[i] = -gradDiff[i]!;
-  return { x1, x2: atenSumTo(neg, plan.full, x2Shape, plan.dtype, lanes, r) };
+  return { x1, x2: castGrad(atenSumTo(neg, plan.full, x2Shape, plan.dtype, lanes, r), plan.d2) };
+}
+
+/** A gradient cast to its operand's dtype (Tensor.to: round to nearest; the values themselves when it is theirs). */
+export function castGrad(values: FloatArray, dtype: DType): FloatArray {
+  if (dtype === 'float64' ? values instanceof Float64Array : values instanceof Float32Array) return values;
+  return dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values);
 }
 
 interface Read {
@@ -685,5 +704,5 @@ export function pairwiseDistanceBackward(
   for (let i = 0; i < g.length; i++) g[i] = r(gradOutput.data[i]!);
   const gd = normBackward(plan, g);
   const { x1: g1, x2: g2 } = subGradients(plan, gd, x1.shape, x2.shape);
-  return { x1: makeTensor(g1, x1.shape, plan.dtype), x2: makeTensor(g2, x2.shape, plan.dtype) };
+  return { x1: makeTensor(g1, x1.shape, plan.d1), x2: makeTensor(g2, x2.shape, plan.d2) };
 }

@@ -11,12 +11,19 @@
 //   swap: dist_swap = pairwise_distance(positive, negative, p, eps); dist_neg = at::min(dist_neg, dist_swap)
 //   output = clamp_min(margin + dist_pos - dist_neg, 0)        (margin a wrapped number: rounded to the dtype)
 //   apply_loss_reduction: 'mean' sum / numel, 'sum' (ATen's cascade sum), 'none'.
+// Mixed float32 / float64 arguments (measured bit for bit in 1.7, 1.13, 2.6 and 2.14.1, swap, every
+// p, eps, broadcasts and reductions): each distance runs in its own pair's promoted dtype; margin +
+// dist_pos in dist_pos's (a float32 d(a, p) adds float32(margin) in float32), - dist_neg and
+// everything after it, the output, in the promotion of all three; min(d(a, n), d(p, n)) is exact in it.
 // Backward: autograd through those ops (tools/autograd/derivatives.yaml):
 //   mean: g / numel;  clamp_min: g where x >= 0 (torch 2.14: x > 0, clampMinGradZeroAtMin), else 0 (NaN: 0);
 //   dist_pos += g, dist_neg += -g;  min(a, b) (minimumGradSplitsTies, torch >= 1.10 assumed):
 //   where(a == b, g / 2, g) masked to 0 where a > b (for a) / a < b (for b); before (measured in 1.7),
 //   a tie's gradient goes to b: a gets g unless a >= b, b gets g unless a < b (NaN: both get g);  each pairwise_distance: norm_backward, then the sub's two gradients
 //   (summed to each operand's shape); an operand's contributions added (two each).
+//   Each gradient is summed to its tensor's shape in the dtype of the op that made it, then cast to the
+//   tensor's dtype (the engine's validate_outputs): a distance's in its dtype, each argument's in its own
+//   (torch returns every leaf's gradient in that leaf's dtype), the two contributions added in it.
 // float32 operands of one shape with p = 2 (no swap) run as WebAssembly SIMD (../wasm/distance.ts:
 // both norms per row in one pass for the forward, the whole backward in one pass): tripletKernelRule.
 
@@ -87,9 +94,22 @@ export function checkNumber(op: string, name: string, value: unknown, type = 'fl
   }
 }
 
+/** Each distance's own dtype (d(a, p), d(a, n), d(p, n)): its pair's promotion for pairwise_distance. */
+export interface DistanceDTypes {
+  readonly pos: DType;
+  readonly neg: DType;
+  readonly swap: DType | null;
+}
+
+const promote2 = (a: DType, b: DType): DType => (a === 'float64' || b === 'float64' ? 'float64' : 'float32');
+
 /** The distances' combination after the distances: what both triplet losses share. */
 export interface TripletCore {
+  /** The loss's dtype: the promotion of the distances' (margin + d_pos - d_neg and after). */
   readonly dtype: DType;
+  /** Each distance's dtype, and min(d_neg, d_swap)'s (d_neg's without swap). */
+  readonly dtypes: DistanceDTypes;
+  readonly negMin: DType;
   readonly torch: TorchRelease;
   readonly capability: CpuCapability;
   readonly reduction: Reduction;
@@ -119,16 +139,37 @@ export function tripletCore(
   dSwap: ArrayLike<number> | null,
   shape: readonly number[],
   order: 'aten' | 'old-python',
+  distanceDTypes?: DistanceDTypes,
 ): TripletCore {
+  const dtypes = distanceDTypes ?? { pos: dtype, neg: dtype, swap: dSwap === null ? null : dtype };
+  const negMin = dtypes.swap === null ? dtypes.neg : promote2(dtypes.neg, dtypes.swap);
   const r = useDType(dtype);
   const m = r(margin);
   const n = dPos.length;
   const pre = new Float64Array(n);
   const losses = new Float64Array(n);
+  const base = { dtype, dtypes, negMin, torch, capability, reduction, shape, pre, losses, dPos, dNeg: dNeg0, dSwap };
+  if (dtypes.pos !== dtype && order === 'aten') {
+    // a float32 d_pos of a float64 loss: margin + d_pos in float32 (margin rounded to it), then - d_neg in float64
+    const fr = Math.fround;
+    const mp = fr(margin);
+    for (let i = 0; i < n; i++) {
+      let dn = dNeg0[i]!;
+      if (dSwap !== null) {
+        const s = dSwap[i]!;
+        dn = dn !== dn || s !== s ? NaN : s < dn ? s : dn;
+      }
+      const v = fr(dPos[i]! + mp) - dn;
+      pre[i] = v;
+      losses[i] = v !== v ? v : v < 0 ? 0 : v;
+    }
+    return base;
+  }
+  // Otherwise every op after the distances runs in the loss's dtype (min's values are exact in it).
   if (dSwap === null && dPos instanceof Float64Array && dNeg0 instanceof Float64Array) {
     // The same ops, one monomorphic loop per order and dtype (no swap).
     coreLoop(dtype === 'float32', order === 'aten', m, dPos, dNeg0, pre, losses);
-    return { dtype, torch, capability, reduction, shape, pre, losses, dPos, dNeg: dNeg0, dSwap };
+    return base;
   }
   for (let i = 0; i < n; i++) {
     let dn = dNeg0[i]!;
@@ -140,7 +181,7 @@ export function tripletCore(
     pre[i] = v;
     losses[i] = v !== v ? v : v < 0 ? 0 : v;
   }
-  return { dtype, torch, capability, reduction, shape, pre, losses, dPos, dNeg: dNeg0, dSwap };
+  return base;
 }
 
 /** tripletCore's loop without a swap: pre = (d_pos + m) - d_neg ('aten') or (d_pos - d_neg) + m, losses = clamp(pre, 0). */
@@ -190,6 +231,7 @@ export function coreBackward(
   const gNeg = new Float64Array(n);
   const gSwap = core.dSwap === null ? null : new Float64Array(n);
   const splits = core.torch.minimumGradSplitsTies;
+  const minInOther = gSwap !== null && core.negMin !== core.dtype; // only float32 under a float64 loss
   for (let i = 0; i < n; i++) {
     const g0 = core.reduction === 'none' ? r(go[i]!) : gMean;
     const x = core.pre[i]!;
@@ -202,7 +244,13 @@ export function coreBackward(
     }
     const a = core.dNeg[i]!;
     const b = core.dSwap![i]!;
-    if (splits) {
+    if (minInOther) {
+      // min(d_neg, d_swap) of another dtype than the loss (a distance function's choice): its gradient cast to it first
+      const gm = Math.fround(gn);
+      const h = splits && a === b ? Math.fround(gm / 2) : gm;
+      gNeg[i] = splits ? (a > b ? 0 : h) : a >= b ? 0 : h;
+      gSwap[i] = a < b ? 0 : h;
+    } else if (splits) {
       const h = a === b ? r(gn / 2) : gn;
       gNeg[i] = a > b ? 0 : h;
       gSwap[i] = a < b ? 0 : h;
@@ -213,6 +261,24 @@ export function coreBackward(
   }
   return { gPos, gNeg, gSwap };
 }
+
+/**
+ * A distance's gradient (coreBackward's, laid out as the loss's shape) as the engine hands it to the
+ * distance: summed to the distance's shape in the dtype of the op that produced it (the loss's; with
+ * swap, min's for d_neg and d_swap), then cast to the distance's own dtype.
+ */
+export function distanceGrad(core: TripletCore, which: 'pos' | 'neg' | 'swap', g: Float64Array, to: readonly number[]): Float64Array {
+  const from = core.dSwap !== null && which !== 'pos' ? core.negMin : core.dtype;
+  const own = which === 'pos' ? core.dtypes.pos : which === 'neg' ? core.dtypes.neg : core.dtypes.swap!;
+  const summed = sumBack(from, g, core.shape, to, 0);
+  if (own === from || own === 'float64') return summed;
+  const out = summed === g ? new Float64Array(g.length) : summed;
+  for (let i = 0; i < out.length; i++) out[i] = Math.fround(summed[i]!);
+  return out;
+}
+
+/** A tensor's float dtype. */
+export const dtypeOf = (t: Tensor): DType => (t.data instanceof Float64Array ? 'float64' : 'float32');
 
 /** Adds two gradient contributions of one operand (autograd's InputBuffer), rounded to the dtype. */
 export function addGrads(dtype: DType, a: FloatArray, b: FloatArray): FloatArray {
@@ -431,6 +497,7 @@ function plan(
     sw === null ? null : expandTo(sw.norm, sw.outShape, shape),
     shape,
     'aten',
+    { pos: pos.dtype, neg: neg.dtype, swap: sw === null ? null : sw.dtype },
   );
   return { core, pos, neg, swap: sw, gradOutput: c.gradOutput };
 }
@@ -520,35 +587,26 @@ export function tripletMarginLossBackward(
   const core = pl.core;
   checkGradOutput(op, gradOutput, core.reduction === 'none' ? core.shape : []);
   const g = coreBackward(core, gradOutput, core.torch.clampMinGradZeroAtMin);
-  const lanes = sumLanes(core.dtype, core.torch, core.capability);
-  const gp = subGradients(
-    pl.pos,
-    normBackward(pl.pos, sumBack(core.dtype, g.gPos, core.shape, pl.pos.outShape, lanes)),
-    anchor.shape,
-    positive.shape,
-  );
-  const gn = subGradients(
-    pl.neg,
-    normBackward(pl.neg, sumBack(core.dtype, g.gNeg, core.shape, pl.neg.outShape, lanes)),
-    anchor.shape,
-    negative.shape,
-  );
+  // each distance's backward in its own dtype; subGradients casts to each operand's, whose buffer adds them
+  const gp = subGradients(pl.pos, normBackward(pl.pos, distanceGrad(core, 'pos', g.gPos, pl.pos.outShape)), anchor.shape, positive.shape);
+  const gn = subGradients(pl.neg, normBackward(pl.neg, distanceGrad(core, 'neg', g.gNeg, pl.neg.outShape)), anchor.shape, negative.shape);
+  const [da, dp, dn] = [anchor, positive, negative].map(dtypeOf) as [DType, DType, DType];
   let gPositive = gp.x2;
   let gNegative = gn.x2;
   if (pl.swap !== null) {
     const gs = subGradients(
       pl.swap,
-      normBackward(pl.swap, sumBack(core.dtype, g.gSwap!, core.shape, pl.swap.outShape, lanes)),
+      normBackward(pl.swap, distanceGrad(core, 'swap', g.gSwap!, pl.swap.outShape)),
       positive.shape,
       negative.shape,
     );
-    gPositive = addGrads(core.dtype, gPositive, gs.x1);
-    gNegative = addGrads(core.dtype, gNegative, gs.x2);
+    gPositive = addGrads(dp, gPositive, gs.x1);
+    gNegative = addGrads(dn, gNegative, gs.x2);
   }
   return {
-    anchor: makeTensor(addGrads(core.dtype, gp.x1, gn.x1), anchor.shape, core.dtype),
-    positive: makeTensor(gPositive, positive.shape, core.dtype),
-    negative: makeTensor(gNegative, negative.shape, core.dtype),
+    anchor: makeTensor(addGrads(da, gp.x1, gn.x1), anchor.shape, da),
+    positive: makeTensor(gPositive, positive.shape, dp),
+    negative: makeTensor(gNegative, negative.shape, dn),
   };
 }
 

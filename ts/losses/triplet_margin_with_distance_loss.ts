@@ -19,6 +19,12 @@
 // differentiated: pairwiseDistanceFunction (the default) and cosineDistanceFunction (1 - cosine_similarity(x1,
 // x2), dim 1, eps 1e-8: ../cosine-similarity.ts) have one; for a function without one, the backward
 // throws a TypeError naming the op and the argument.
+// Mixed float32 / float64 arguments (measured bit for bit in 1.7, 1.13, 2.6 and 2.14.1): each distance
+// in its own dtype (the built-ins: its pair's promotion; ../cosine-similarity.ts per release), the
+// combination as ./triplet_margin_loss.ts tripletCore (margin + dist_pos in dist_pos's dtype, the rest
+// in the distances' promotion; before 2.0 (dist_pos - dist_neg) + margin all in it); each gradient
+// cast to its distance's dtype, then to its argument's (a function's backward result is cast so too),
+// the contributions added in the argument's dtype.
 
 import { cosineSimilarity, cosineSimilarityBackward, cosineSimilarityGradTerms } from '../cosine-similarity.ts';
 import { checkGradOutput, prepare, type CommonOptions, type LossSignature } from '../loss-args.ts';
@@ -34,9 +40,10 @@ import {
   checkMargin,
   checkNumber,
   coreBackward,
+  distanceGrad,
+  dtypeOf,
   expandTo,
   reduceCore,
-  sumBack,
   tripletCore,
   tripletGradsKernel,
   tripletGradsKernelTakes,
@@ -44,7 +51,6 @@ import {
   type TripletCore,
   type TripletGrads,
 } from './triplet_margin_loss.ts';
-import { sumLanes } from '../torch-version.ts';
 
 /** The release and capability the loss was called with, handed to the distance function. */
 export interface DistanceContext {
@@ -240,6 +246,7 @@ function plan(
   if (!torch.tripletWithDistanceChecksFirst && c.reductionError) throw c.reductionError;
   const ds = [dPos, dNeg, ...(dSwap ? [dSwap] : [])];
   const dtype: DType = ds.some((d) => d.data instanceof Float64Array) ? 'float64' : 'float32';
+  const dtypes = { pos: dtypeOf(dPos), neg: dtypeOf(dNeg), swap: dSwap === null ? null : dtypeOf(dSwap) };
   const shape = broadcastOut(op, dPos.shape, dNeg.shape, dSwap?.shape);
   const core = tripletCore(
     dtype,
@@ -252,6 +259,7 @@ function plan(
     dSwap === null ? null : expandTo(dSwap.data, dSwap.shape, shape),
     shape,
     torch.tripletWithDistanceChecksFirst ? 'aten' : 'old-python',
+    dtypes,
   );
   return { dtype, f, ctx, swap, dPos, dNeg, dSwap, core, clampStrict: torch.tripletWithDistanceChecksFirst && torch.clampMinGradZeroAtMin };
 }
@@ -291,9 +299,15 @@ export function tripletMarginWithDistanceLossBackward(
     );
   }
   const g = coreBackward(core, gradOutput, p.clampStrict);
-  const lanes = sumLanes(core.dtype, core.torch, core.capability);
-  const through = (d: Tensor, gd: Float64Array, x1: Tensor, x2: Tensor, what: string): { x1: FloatArray; x2: FloatArray } => {
-    const out = back(distanceGradient(p, d, gd, lanes), x1, x2, p.ctx);
+  const through = (
+    which: 'pos' | 'neg' | 'swap',
+    d: Tensor,
+    gd: Float64Array,
+    x1: Tensor,
+    x2: Tensor,
+    what: string,
+  ): { x1: FloatArray; x2: FloatArray } => {
+    const out = back(distanceGradient(p, which, d, gd), x1, x2, p.ctx);
     for (const [t, x] of [
       [out?.x1, x1],
       [out?.x2, x2],
@@ -305,31 +319,32 @@ export function tripletMarginWithDistanceLossBackward(
         );
       }
     }
-    const copy = (t: Tensor) => (core.dtype === 'float64' ? Float64Array.from(t.data) : Float32Array.from(t.data));
-    return { x1: copy(out.x1), x2: copy(out.x2) };
+    // the engine casts each gradient to its leaf's dtype (a copy: the buffers below add into it)
+    const copy = (t: Tensor, leaf: Tensor) => (dtypeOf(leaf) === 'float64' ? Float64Array.from(t.data) : Float32Array.from(t.data));
+    return { x1: copy(out.x1, x1), x2: copy(out.x2, x2) };
   };
-  if (p.f === cosineDistanceFunction) return cosineTermsBackward(p, g, anchor, positive, negative, lanes);
-  const gp = through(p.dPos, g.gPos, anchor, positive, 'anchor, positive');
-  const gn = through(p.dNeg, g.gNeg, anchor, negative, 'anchor, negative');
+  if (p.f === cosineDistanceFunction) return cosineTermsBackward(p, g, anchor, positive, negative);
+  const gp = through('pos', p.dPos, g.gPos, anchor, positive, 'anchor, positive');
+  const gn = through('neg', p.dNeg, g.gNeg, anchor, negative, 'anchor, negative');
+  const [da, dp, dn] = [anchor, positive, negative].map(dtypeOf) as [DType, DType, DType];
   let gPositive = gp.x2;
   let gNegative = gn.x2;
   if (p.dSwap !== null) {
-    const gs = through(p.dSwap, g.gSwap!, positive, negative, 'positive, negative');
-    gPositive = addGrads(core.dtype, gPositive, gs.x1);
-    gNegative = addGrads(core.dtype, gNegative, gs.x2);
+    const gs = through('swap', p.dSwap, g.gSwap!, positive, negative, 'positive, negative');
+    gPositive = addGrads(dp, gPositive, gs.x1);
+    gNegative = addGrads(dn, gNegative, gs.x2);
   }
   return {
-    anchor: makeTensor(addGrads(core.dtype, gp.x1, gn.x1), anchor.shape, core.dtype),
-    positive: makeTensor(gPositive, positive.shape, core.dtype),
-    negative: makeTensor(gNegative, negative.shape, core.dtype),
+    anchor: makeTensor(addGrads(da, gp.x1, gn.x1), anchor.shape, da),
+    positive: makeTensor(gPositive, positive.shape, dp),
+    negative: makeTensor(gNegative, negative.shape, dn),
   };
 }
 
-/** The gradient reaching a distance's output: the loss's, summed to the distance's shape and rounded to its dtype. */
-function distanceGradient(p: Plan, d: Tensor, gd: Float64Array, lanes: number): Tensor {
-  const summed = sumBack(p.core.dtype, gd, p.core.shape, d.shape, lanes);
-  const dtype = d.data instanceof Float64Array ? 'float64' : 'float32';
-  return makeTensor(summed.map(useDType(dtype)), d.shape, dtype);
+/** The gradient reaching a distance's output: the loss's, summed to the distance's shape and cast to its dtype (distanceGrad). */
+function distanceGradient(p: Plan, which: 'pos' | 'neg' | 'swap', d: Tensor, gd: Float64Array): Tensor {
+  const dtype = dtypeOf(d);
+  return makeTensor(distanceGrad(p.core, which, gd, d.shape), d.shape, dtype);
 }
 
 /**
@@ -346,24 +361,24 @@ function cosineTermsBackward(
   anchor: Tensor,
   positive: Tensor,
   negative: Tensor,
-  lanes: number,
 ): TripletGrads {
-  const { core } = p;
-  const r = useDType(core.dtype);
-  const termsOf = (d: Tensor, gd: Float64Array, x1: Tensor, x2: Tensor) =>
-    cosineDistanceTerms(distanceGradient(p, d, gd, lanes), x1, x2, p.ctx);
-  const swap = p.dSwap === null ? null : termsOf(p.dSwap, g.gSwap!, positive, negative);
-  const neg = termsOf(p.dNeg, g.gNeg, anchor, negative);
-  const pos = termsOf(p.dPos, g.gPos, anchor, positive);
-  const accumulate = (terms: readonly FloatArray[], shape: readonly number[]): Tensor => {
-    const out = core.dtype === 'float64' ? Float64Array.from(terms[0]!) : Float32Array.from(terms[0]!);
-    for (const t of terms.slice(1)) for (let i = 0; i < out.length; i++) out[i] = r(out[i]! + t[i]!);
-    return makeTensor(out, shape, core.dtype);
+  const termsOf = (which: 'pos' | 'neg' | 'swap', d: Tensor, gd: Float64Array, x1: Tensor, x2: Tensor) =>
+    cosineDistanceTerms(distanceGradient(p, which, d, gd), x1, x2, p.ctx);
+  const swap = p.dSwap === null ? null : termsOf('swap', p.dSwap, g.gSwap!, positive, negative);
+  const neg = termsOf('neg', p.dNeg, g.gNeg, anchor, negative);
+  const pos = termsOf('pos', p.dPos, g.gPos, anchor, positive);
+  // in the leaf's dtype: each term cast to it (a Float32Array store rounds), every addition rounded
+  const accumulate = (terms: readonly FloatArray[], leaf: Tensor): Tensor => {
+    const dtype = dtypeOf(leaf);
+    const out = dtype === 'float64' ? Float64Array.from(terms[0]!) : Float32Array.from(terms[0]!);
+    const r = useDType(dtype);
+    for (const t of terms.slice(1)) for (let i = 0; i < out.length; i++) out[i] = r(out[i]! + r(t[i]!));
+    return makeTensor(out, leaf.shape, dtype);
   };
   return {
-    anchor: accumulate([...neg.x1, ...pos.x1], anchor.shape),
-    positive: accumulate([...(swap?.x1 ?? []), ...pos.x2], positive.shape),
-    negative: accumulate([...(swap?.x2 ?? []), ...neg.x2], negative.shape),
+    anchor: accumulate([...neg.x1, ...pos.x1], anchor),
+    positive: accumulate([...(swap?.x1 ?? []), ...pos.x2], positive),
+    negative: accumulate([...(swap?.x2 ?? []), ...neg.x2], negative),
   };
 }
 
