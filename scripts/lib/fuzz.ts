@@ -143,8 +143,8 @@ function targetArb(
  * (torch >= 2.6; a TypeError before); `probabilityTargets` class probabilities shaped like the
  * input (torch >= 1.10); `varForms` gaussian_nll_loss's var shaped like the input, one dim fewer,
  * a last dim of 1, one other dim of 1 (torch >= 2.7), or broadcast (mostly errors).
- * The triplet losses and cosine_embedding_loss are left out of mixedDtypes until their ports take
- * per-argument dtypes (/work/brief/sweep-findings.md F1, F2).
+ * In the 'vectors' layout (the triplet losses, cosine_embedding_loss) every argument takes either dtype
+ * on its own, and a target now and then int64 (its drawn values truncated).
  */
 export const DRAWN_EXTRAS: Partial<
   Record<
@@ -162,6 +162,9 @@ export const DRAWN_EXTRAS: Partial<
   gaussian_nll_loss: { mixedDtypes: true, varForms: true },
   hinge_embedding_loss: { inputBroadcasts: true, mixedDtypes: true },
   margin_ranking_loss: { mixedDtypes: true },
+  triplet_margin_loss: { mixedDtypes: true },
+  triplet_margin_with_distance_loss: { mixedDtypes: true },
+  cosine_embedding_loss: { mixedDtypes: true },
 };
 
 /** `arb` one time in `n`, else null (shrinking toward null). */
@@ -269,8 +272,14 @@ export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
             )
           : fc.constant(null),
         // Which tensors take the other float dtype.
+        // (vectors layout with a target: now and then an int64 target, its values truncated)
         mixed: extras.mixedDtypes
-          ? fc.record({ target: now(12), ...Object.fromEntries(extraNames.map((name) => [name, now(12)])), weight: now(8) })
+          ? fc.record({
+              target: now(12),
+              ...Object.fromEntries(extraNames.map((name) => [name, now(12)])),
+              weight: now(8),
+              ...(domain.layout === 'vectors' && domain.target !== null ? { intTarget: now(12) } : {}),
+            })
           : fc.constant({} as Record<string, boolean>),
         scalars: scalarKwargs,
         reduction: reductionArb,
@@ -280,11 +289,18 @@ export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
     .filter((k) => !(domain.emptyBatchReductionUndefined && k.reduction !== 'none' && numel(k.s) === 0 && k.s.length === 2))
     .map((k) => {
       const dtypeOf = (name: string) => ((k.mixed as Record<string, boolean>)[name] ? otherDtype(k.d) : k.d);
+      const intTarget = (k.mixed as Record<string, boolean>).intTarget === true;
       const targetJson =
         k.probabilities !== null
           ? encode(k.probabilities, k.is, k.d)
           : k.t !== null && k.t.dtype !== 'int64'
-            ? encode(Array.from(tensorValues(k.t)), k.t.shape, dtypeOf('target'))
+            ? intTarget
+              ? encode(
+                  Array.from(tensorValues(k.t), (v) => (Number.isFinite(v) ? Math.trunc(v) || 0 : 0)),
+                  k.t.shape,
+                  'int64',
+                )
+              : encode(Array.from(tensorValues(k.t)), k.t.shape, dtypeOf('target'))
             : k.t;
       return {
         request: {
