@@ -33,7 +33,7 @@ def bench_args(torch, gen, shape, dtype):
 
 
 def ccase(variant, dtype, reduction, shapes, rng, margin=None, values=None, target_dtype=None, input2_dtype=None,
-          tags=(), error_regex=None, kwargs=None):
+          tags=(), error_regex=None, kwargs=None, input1_dtype=None):
     """A sample: input1, input2 and target of the given shapes (seeded values and signs unless given)."""
     s1, s2, st = shapes
     v1, v2, vt = values or (None, None, None)
@@ -41,8 +41,8 @@ def ccase(variant, dtype, reduction, shapes, rng, margin=None, values=None, targ
     if margin is not None:
         kw["margin"] = margin
     kw.update(kwargs or {})
-    draw = quantized_logits if dtype == "float64" and "random" not in variant else logits
-    args = {"input1": tensor(s1, v1 if v1 is not None else draw(rng, s1)),
+    draw = quantized_logits if dtype == "float64" and "random" not in variant and "mixed" not in variant else logits
+    args = {"input1": tensor(s1, v1 if v1 is not None else draw(rng, s1), input1_dtype),
             "input2": tensor(s2, v2 if v2 is not None else draw(rng, s2), input2_dtype),
             "target": tensor(st, vt if vt is not None else signs(rng, st), target_dtype)}
     return sample("%s/%s/%s/%s" % (dtype, reduction, variant, shape_id(s1)), dtype, args, kw, tags=tags,
@@ -121,6 +121,33 @@ def cases(rng):
                 values=(None, None, [1.0, -1.0, 1.0000000001, -1.0]), target_dtype="float64", tags=["target"])
     r = rng("mixed-dtype")
     yield ccase("input2-float64", "float32", "none", ((3, 5), (3, 5), (3,)), r, input2_dtype="float64", tags=["dtype"])
+
+    # mixed float32 / float64 inputs: each magnitude (input * input).sum + EPSILON in its own input's
+    # dtype, prod_sum, denom, cos and the output in float64; each gradient in its input's dtype; the
+    # target (either float dtype or int64) only compared
+    for (d1, d2), reduction, tdt in product((("float32", "float64"), ("float64", "float32")), REDUCTIONS,
+                                           (None, "other", "int64")):
+        r = rng("mixed", d1, d2, reduction, tdt)
+        td = {"other": "float64" if d1 == "float32" else "float32"}.get(tdt, tdt)
+        tv = [r.choice((1, -1, 0, 2)) for _ in range(4)] if tdt == "int64" else None
+        name = "mixed-%s-%s-target-%s" % (d1, d2, td or d1)
+        yield ccase(name, d1, reduction, ((4, 5), (4, 5), (4,)), r, margin=0.3, values=(None, None, tv),
+                    target_dtype=td, input1_dtype=d1, input2_dtype=d2, tags=["dtype", "mixed"])
+    for d1, d2 in (("float32", "float64"), ("float64", "float32")):
+        yield ccase("mixed-%s-%s-unbatched" % (d1, d2), d1, "none", ((6,), (6,), ()), rng("mixed-1d", d1),
+                    margin=-0.2, values=(None, None, [-1.0]), input1_dtype=d1, input2_dtype=d2, tags=["dtype", "mixed"])
+        for name, s1, s2, st in BROADCASTS[:3] + BROADCASTS[4:6]:
+            r = rng("mixed-broadcast", d1, name)
+            yield ccase("mixed-%s-%s-%s" % (d1, d2, name), d1, "mean", (s1, s2, st), r, input1_dtype=d1,
+                        input2_dtype=d2, tags=["dtype", "mixed", "broadcast"])
+        # where the dtype decides: magnitudes that overflow or underflow float32 but not float64
+        v1 = [3e19, 0.0, 0.0, 1.0, 0.0, 0.0, 1e-25, 1e-25, 0.0, 1e19, -1e19, 1.0, 0.0, 0.0, 0.0]
+        v2 = [1.0, 0.0, 0.0, 3e19, 0.0, 0.0, 1e-25, 0.0, 0.0, 1e19, 1e19, 0.0, 1e-30, 2e-30, 0.0]
+        yield ccase("mixed-%s-%s-extreme" % (d1, d2), d1, "none", ((5, 3), (5, 3), (5,)), rng("mixed-extreme", d1),
+                    values=(v1, v2, [1.0, -1.0, 1.0, -1.0, 1.0]), input1_dtype=d1, input2_dtype=d2,
+                    tags=["dtype", "mixed", "extreme"])
+    yield ccase("mixed-float64-float32-large", "float64", "mean", ((3, 60), (3, 60), (3,)), rng("mixed-large"),
+                margin=0.1, input1_dtype="float64", input2_dtype="float32", tags=["dtype", "mixed", "large"])
 
     for dtype, reduction in [("float32", "none"), ("float32", "mean"), ("float64", "none")]:
         for name, s1, s2, st in BROADCASTS:

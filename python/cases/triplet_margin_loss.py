@@ -1,7 +1,7 @@
 """Cases for F.triplet_margin_loss (nn.TripletMarginLoss): anchor, positive and negative vectors,
 (N, D) and unbatched (D), margin, p (2, 1, inf, 3, 1.5, 0.5, 0), eps, swap (with ties between the
 two negative distances), broadcasting within one number of dims, extreme and non-finite values, the
-errors torch raises.
+errors torch raises; mixed float32 / float64 arguments.
 
 torch 1.7's pairwise_distance reduces dim 1, so a 1-D input raises IndexError there
 (RELEASE_ERROR_REGEXES); torch >= 2.6 rejects margin <= 0 in functional.py; from some release ATen
@@ -40,17 +40,25 @@ def bench_args(torch, gen, shape, dtype):
             "negative": torch.randn(shape, generator=gen, dtype=dtype)}, {}
 
 
-def tcase(variant, dtype, reduction, shapes, rng, kwargs=None, tags=(), error_regex=None, values=None, scale=2.0):
+def tcase(variant, dtype, reduction, shapes, rng, kwargs=None, tags=(), error_regex=None, values=None, scale=2.0,
+          dtypes=(None, None, None)):
     kw = {"reduction": reduction}
     kw.update(kwargs or {})
     vals = values or [logits(rng, s, scale) for s in shapes]
-    args = {name: tensor(s, v) for name, s, v in zip(ARGS, shapes, vals)}
+    args = {name: tensor(s, v, d) for name, s, v, d in zip(ARGS, shapes, vals, dtypes)}
     return sample("%s/%s/%s/%s" % (dtype, reduction, variant, shape_id(shapes[0])), dtype, args, kw, tags=tags,
                   error_regex=error_regex)
 
 
 SHAPES = [(4, 6), (1, 5), (7,), (2, 11), (0, 4), (5, 0), (2, 1)]
 P_VALUES = [2, 1, "inf", 3, 1.5, 0.5, 0]
+# anchor, positive, negative dtypes of the mixed cases (the case's dtype is the anchor's)
+MIXED = [d for d in product(DTYPES, repeat=3) if len(set(d)) > 1]
+
+
+def mixed_id(dtypes):
+    """('float32', 'float64', 'float32') -> 'a32-p64-n32'."""
+    return "-".join(n + d[-2:] for n, d in zip("apn", dtypes))
 
 
 def cases(rng):
@@ -128,6 +136,41 @@ def cases(rng):
     r = rng("large-mixed")
     mixed = [[v * 10 ** r.choice([-3, 0, 3]) for v in logits(r, (6, 37))] for _ in range(3)]
     yield tcase("large-mixed-6x37", "float32", "sum", [(6, 37)] * 3, r, values=mixed, tags=["large"])
+
+    # mixed float32 / float64 arguments: each distance in its pair's promoted dtype, margin + d(a, p) in
+    # d(a, p)'s (margin 0.3 rounds differently in each), the rest and the output in float64; every
+    # gradient in its argument's dtype, the two contributions of an argument added in it
+    for dts, swap in product(MIXED, (False, True)):
+        r = rng("mixed", dts, swap)
+        yield tcase("mixed-%s-swap%s" % (mixed_id(dts), swap), dts[0], "none", [(3, 5)] * 3, r,
+                    {"swap": swap, "margin": 0.3}, tags=["mixed"], dtypes=dts)
+    for i, p in enumerate(P_VALUES[1:]):
+        dts = MIXED[i % len(MIXED)]
+        r = rng("mixed-p", dts, p)
+        yield tcase("mixed-%s-p%s" % (mixed_id(dts), p), dts[0], "sum", [(2, 5)] * 3, r, {"p": p, "swap": True},
+                    tags=["mixed", "p"], dtypes=dts)
+    for i, (ename, eps) in enumerate([("eps0", 0.0), ("eps1e-3", 1e-3)]):
+        dts = MIXED[(2 * i + 1) % len(MIXED)]
+        r = rng("mixed-eps", dts, ename)
+        yield tcase("mixed-%s-%s" % (mixed_id(dts), ename), dts[0], "mean", [(3, 4)] * 3, r, {"eps": eps},
+                    tags=["mixed", "eps"], dtypes=dts)
+    for i, (name, shapes) in enumerate([("bcast-1xD-anchor", [(1, 6), (4, 6), (4, 6)]),
+                                        ("bcast-1xD-negative", [(4, 6), (4, 6), (1, 6)]),
+                                        ("bcast-Nx1", [(4, 1), (4, 6), (4, 6)])]):
+        dts = MIXED[(i + 3) % len(MIXED)]
+        r = rng("mixed-bcast", dts, name)
+        yield tcase("mixed-%s-%s" % (mixed_id(dts), name), dts[0], "mean", shapes, r, {"swap": True},
+                    tags=["mixed", "broadcast"], dtypes=dts)
+    # where the dtype decides: squares that overflow or underflow float32 but not float64
+    a = [3e19, 0.0, 0.0, 1e-25, 0.0, 0.0, 1.0, 2.0, 3.0, 1e19, -1e19, 1.0]
+    p_ = [-3e19, 0.0, 0.0, -1e-25, 0.0, 0.0, 1.0, 2.5, 3.0, 0.0, 0.0, 0.0]
+    n_ = [1.0, 0.0, 0.0, 1e-25, 2e-25, 0.0, -1.0, 2.0, 3.0, 1e19, 1e19, 0.0]
+    for dts in [("float32", "float32", "float64"), ("float64", "float32", "float32"), ("float32", "float64", "float64")]:
+        yield tcase("mixed-%s-extreme" % mixed_id(dts), dts[0], "none", [(4, 3)] * 3, rng("mixed-extreme", dts),
+                    {"swap": True, "eps": 0.0}, values=[a, p_, n_], tags=["mixed", "extreme"], dtypes=dts)
+    r = rng("mixed-large")
+    yield tcase("mixed-a64-p32-n32-large", "float64", "mean", [(4, 40)] * 3, r, {"swap": True}, tags=["mixed", "large"],
+                dtypes=("float64", "float32", "float32"))
 
     # errors
     for name, shapes, kwargs, regex in [

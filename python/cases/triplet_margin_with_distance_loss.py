@@ -1,7 +1,8 @@
 """Cases for F.triplet_margin_with_distance_loss (nn.TripletMarginWithDistanceLoss): anchor, positive
 and negative vectors, (N, D) and unbatched (D); the default distance (pairwise_distance), the
 distance_function recorded by name ("cosine": lambda a, b: 1.0 - F.cosine_similarity(a, b);
-"pairwise": F.pairwise_distance), margin, swap (with ties), extreme and non-finite values, errors.
+"pairwise": F.pairwise_distance), margin, swap (with ties), extreme and non-finite values, mixed float32 /
+float64 arguments, errors.
 
 torch 1.7's pairwise_distance reduces dim 1 and cosine_similarity's default dim 1 needs 2-D inputs, so
 1-D inputs raise IndexError there; torch >= 2.0 checks the reduction and the dims first, >= 2.3 margin > 0.
@@ -48,11 +49,12 @@ def bench_args(torch, gen, shape, dtype):
             "negative": torch.randn(shape, generator=gen, dtype=dtype)}, {}
 
 
-def tcase(variant, dtype, reduction, shapes, rng, kwargs=None, tags=(), error_regex=None, values=None):
+def tcase(variant, dtype, reduction, shapes, rng, kwargs=None, tags=(), error_regex=None, values=None,
+          dtypes=(None, None, None)):
     kw = {"reduction": reduction}
     kw.update(kwargs or {})
     vals = values or [logits(rng, s) for s in shapes]
-    args = {name: tensor(s, v) for name, s, v in zip(ARGS, shapes, vals)}
+    args = {name: tensor(s, v, d) for name, s, v, d in zip(ARGS, shapes, vals, dtypes)}
     dist = kw.get("distance_function") or "default"
     return sample("%s/%s/%s-%s/%s" % (dtype, reduction, dist, variant, shape_id(shapes[0])), dtype, args, kw,
                   tags=tags, error_regex=error_regex)
@@ -60,6 +62,13 @@ def tcase(variant, dtype, reduction, shapes, rng, kwargs=None, tags=(), error_re
 
 SHAPES = [(3, 5), (1, 5), (7,), (2, 9), (0, 4), (3, 1)]
 DISTANCES = (None, "cosine")
+# anchor, positive, negative dtypes of the mixed cases (the case's dtype is the anchor's)
+MIXED = [d for d in product(DTYPES, repeat=3) if len(set(d)) > 1]
+
+
+def mixed_id(dtypes):
+    """('float32', 'float64', 'float32') -> 'a32-p64-n32'."""
+    return "-".join(n + d[-2:] for n, d in zip("apn", dtypes))
 
 
 def cases(rng):
@@ -127,6 +136,36 @@ def cases(rng):
                                                           ("float64", "large-2x40", (2, 40))]):
         r = rng("large", dist, dtype, name)
         yield tcase(name, dtype, "mean", [shape] * 3, r, {"distance_function": dist, "swap": True}, tags=["large"])
+
+    # mixed float32 / float64 arguments: each distance in its own dtype (pairwise: its pair's promotion;
+    # cosine: per release, 1.7's sums and 2.x's norms in each operand's dtype, 1.13's converted), every
+    # gradient in its argument's dtype
+    for dist, dts, swap in product(DISTANCES, MIXED, (False, True)):
+        r = rng("mixed", dist, dts, swap)
+        yield tcase("mixed-%s-swap%s" % (mixed_id(dts), swap), dts[0], "none", [(3, 5)] * 3, r,
+                    {"distance_function": dist, "swap": swap, "margin": 0.3}, tags=["mixed"], dtypes=dts)
+    r = rng("mixed-pairwise")
+    yield tcase("mixed-a32-p64-n64", "float32", "sum", [(4, 6)] * 3, r, {"distance_function": "pairwise", "swap": True},
+                tags=["mixed"], dtypes=("float32", "float64", "float64"))
+    for dist, (i, (name, shapes)) in product(DISTANCES, enumerate([("bcast-1xD-anchor", [(1, 6), (4, 6), (4, 6)]),
+                                                                   ("bcast-1xD-negative", [(4, 6), (4, 6), (1, 6)])])):
+        dts = MIXED[(i + 2) % len(MIXED)]
+        r = rng("mixed-bcast", dist, dts, name)
+        yield tcase("mixed-%s-%s" % (mixed_id(dts), name), dts[0], "mean", shapes, r,
+                    {"distance_function": dist, "swap": True}, tags=["mixed", "broadcast"], dtypes=dts)
+    # where the dtype decides: squares that overflow or underflow float32 but not float64
+    a = [3e19, 0.0, 0.0, 1e-25, 0.0, 0.0, 1.0, 2.0, 3.0, 1e19, -1e19, 1.0]
+    p_ = [-3e19, 1.0, 0.0, -1e-25, 0.0, 0.0, 1.0, 2.5, 3.0, 0.0, 0.0, 1.0]
+    n_ = [1.0, 0.0, 0.0, 1e-25, 2e-25, 0.0, -1.0, 2.0, 3.0, 1e19, 1e19, 0.0]
+    for dist, dts in product(DISTANCES, [("float32", "float32", "float64"), ("float64", "float32", "float32")]):
+        yield tcase("mixed-%s-extreme" % mixed_id(dts), dts[0], "none", [(4, 3)] * 3, rng("mixed-extreme", dist, dts),
+                    {"distance_function": dist, "swap": True}, values=[a, p_, n_], tags=["mixed", "extreme"],
+                    dtypes=dts)
+    for dist in DISTANCES:
+        r = rng("mixed-large", dist)
+        yield tcase("mixed-a64-p32-n32-large", "float64", "mean", [(4, 40)] * 3, r,
+                    {"distance_function": dist, "swap": True}, tags=["mixed", "large"],
+                    dtypes=("float64", "float32", "float32"))
 
     # errors
     for dist, (name, shapes, kwargs, regex) in product(DISTANCES, [
