@@ -104,3 +104,13 @@ test("a dtype other than the golden tensor's fails, as assert_close(check_dtype=
   expect(cmp.ok).toBe(false);
   expect(cmp.message).toBe('dtype float64 != expected float32');
 });
+
+test('a float32 tensor of a float64 case (a mixed-dtype gradient) is compared as float32 values, in float32 ULP', () => {
+  const tol = { atol: 1e-5, rtol: 1.3e-6 };
+  // JSON holds float32 values as their shortest decimals: 0.1 stands for fround(0.1)
+  const want = { shape: [3], dtype: 'float32' as const, data: [0.1, 20.3, -7.7] };
+  const exact = compareTensor({ data: Float32Array.from([0.1, 20.3, -7.7]), shape: [3] }, want, tol, 'float64');
+  expect([exact.ok, exact.maxAbs, exact.maxUlp]).toEqual([true, 0, 0]);
+  const oneUlp = compareTensor({ data: Float32Array.from([0.1, Math.fround(20.3) + 2 ** -19, -7.7]), shape: [3] }, want, tol, 'float64');
+  expect(oneUlp.maxUlp).toBe(1);
+});
