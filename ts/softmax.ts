@@ -33,12 +33,16 @@
 // a few ULP.
 // float32 over the last dim (rows of at least L values) runs as WebAssembly SIMD
 // (./wasm/assembly/kernels.ts logSoftmaxRows, logSoftmaxBackwardRows: the same ops and lane order,
-// SLEEF's / glibc's exp and log and the backward's FMA bit for bit).
+// SLEEF's / glibc's exp and log and the backward's FMA bit for bit); float64 over the last dim (4 or
+// 8 lanes) as f64x2 (./wasm/assembly/float64.ts logSoftmaxRows64, logSoftmaxBackwardRows64: these
+// loops' operations, Math.exp and Math.log included, bit for bit).
 
 import { fma32, glibcExpf, glibcLogf, sleefExpf, sleefLogf } from './libm.ts';
 import { allocate, type DType, type FloatArray } from './tensor.ts';
 import type { CpuCapability, TorchRelease } from './torch-version.ts';
 import { kernelsFor, type Flag, type Float32Kernels } from './wasm/float32-kernels.ts';
+import { float64Kernels, type Float64Kernels } from './wasm/float64-kernels.ts';
+import { kernelsEnabled } from './wasm/kernel-switch.ts';
 
 /** How the kernels run for one call: derived from the dtype, release and CPU capability. */
 export interface SoftmaxKernel {
@@ -185,11 +189,18 @@ function rowKernels(k: SoftmaxKernel, dim: number, lastDim: boolean, backward: b
   return { kernels, flags };
 }
 
+/** The float64 kernels for a last-dim log_softmax (or backward), lanes folded in order (as doubles always are), else null. */
+function rowKernels64(k: SoftmaxKernel, lastDim: boolean): Float64Kernels | null {
+  return k.dtype === 'float64' && lastDim && !k.pairwise && kernelsEnabled() ? float64Kernels() : null;
+}
+
 /** log_softmax of a contiguous (outer, dim, inner) tensor over `dim`; `lastDim`: no dimension follows it. */
 export function logSoftmax(x: FloatArray, outer: number, dim: number, inner: number, lastDim: boolean, k: SoftmaxKernel): FloatArray {
   const fast = x instanceof Float32Array ? rowKernels(k, dim, lastDim, false) : null;
   const byKernel = fast?.kernels.logSoftmaxRows(x as Float32Array, outer, dim, fast.flags);
   if (byKernel) return byKernel;
+  const byKernel64 = x instanceof Float64Array && x.length > 0 ? rowKernels64(k, lastDim)?.logSoftmaxRows(x, outer, dim, k.lanes) : null;
+  if (byKernel64) return byKernel64;
   const out = allocate(k.dtype, x.length);
   if (x.length === 0) return out;
   const { r, vexp, vlog, sexp } = mathFor(k);
@@ -328,6 +339,11 @@ export function logSoftmaxBackward(
   const fast = grad instanceof Float32Array && output instanceof Float32Array ? rowKernels(k, dim, lastDim, true) : null;
   const byKernel = fast?.kernels.logSoftmaxBackwardRows(grad as Float32Array, output as Float32Array, outer, dim, fast.flags);
   if (byKernel) return byKernel;
+  const byKernel64 =
+    grad instanceof Float64Array && output instanceof Float64Array && output.length > 0
+      ? rowKernels64(k, lastDim)?.logSoftmaxBackwardRows(grad, output, outer, dim, k.lanes)
+      : null;
+  if (byKernel64) return byKernel64;
   const gi = allocate(k.dtype, output.length);
   if (output.length === 0) return gi;
   const { r, vexp, sexp } = mathFor(k);

@@ -36,6 +36,10 @@ export type Float64Exports = ModuleExports & {
   sumBegin(length: number): void;
   sumChunk(ptr: number, count: number): number;
   sumFloat64(ptr: number, length: number): number;
+  /** log_softmax of `rows` rows of `dim` float64 values at x into out (4 or 8 lanes, folded in order). */
+  logSoftmaxRows64(x: number, out: number, rows: number, dim: number, lanes8: boolean): void;
+  /** log_softmax's backward of `rows` rows of `dim` values: grad, the forward's output, into out. */
+  logSoftmaxBackwardRows64(grad: number, output: number, out: number, rows: number, dim: number, lanes8: boolean): void;
 } & { readonly [name in Float64Op]: WebAssembly.Global };
 
 /** The kernels of ./kernel-ops.ts the float64 module computes. */
@@ -172,6 +176,51 @@ export class Float64Kernels {
     }
     if (collect) return makeTensor(collect, shape, 'float64');
     return makeTensor([reduction === 'mean' ? sum / n : sum], [], 'float64');
+  }
+
+  /**
+   * log_softmax over the last dim of `rows` rows of `dim` float64 values with `lanes` (4 or 8) lanes
+   * folded in order (../softmax.ts logSoftmax's float64 loops, bit for bit), into one new
+   * Float64Array; null, before any work, for other lanes or where a chunk of whole rows would place
+   * more than the cap.
+   */
+  logSoftmaxRows(x: Float64Array, rows: number, dim: number, lanes: number): Float64Array | null {
+    if (lanes !== 4 && lanes !== 8) return null;
+    return this.byRows([x], rows, dim, (at, out, count) => this.exports.logSoftmaxRows64(at[0]!, out, count, dim, lanes === 8));
+  }
+
+  /** log_softmax's backward over the last dim (../softmax.ts logSoftmaxBackward's float64 loops, bit for bit), as logSoftmaxRows. */
+  logSoftmaxBackwardRows(grad: Float64Array, output: Float64Array, rows: number, dim: number, lanes: number): Float64Array | null {
+    if (lanes !== 4 && lanes !== 8) return null;
+    return this.byRows([grad, output], rows, dim, (at, out, count) =>
+      this.exports.logSoftmaxBackwardRows64(at[0]!, at[1]!, out, count, dim, lanes === 8),
+    );
+  }
+
+  /** `run` over chunks of whole rows of the inputs (copied in at `at`), its results copied out into one new array. */
+  private byRows(
+    inputs: Float64Array[],
+    rows: number,
+    dim: number,
+    run: (at: number[], out: number, rows: number) => void,
+  ): Float64Array | null {
+    const perChunk = Math.max(1, Math.floor(CHUNK64 / dim));
+    const arena = this.arena.reset();
+    const bytes = perChunk * dim * 8;
+    const at = inputs.map(() => arena.reserve(bytes));
+    const out = arena.reserve(bytes);
+    if (!arena.fits(cap)) return null;
+    const heap = new Float64Array(arena.buffer());
+    const result = allocate('float64', rows * dim) as Float64Array; // allocate: ../allocator.ts's warm-up
+    for (let row = 0; row < rows; row += perChunk) {
+      const count = Math.min(perChunk, rows - row);
+      const from = row * dim;
+      const to = from + count * dim;
+      for (let i = 0; i < inputs.length; i++) heap.set(inputs[i]!.subarray(from, to), at[i]! / 8);
+      run(at, out, count);
+      result.set(heap.subarray(out / 8, out / 8 + (to - from)), from);
+    }
+    return result;
   }
 
   /** Two kernels on the same arrays: none of FLOAT64_OPS needs it (GaussianNLLLoss' gradients do), so null, for the JS loops. */

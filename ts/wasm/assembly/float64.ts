@@ -557,6 +557,117 @@ export function elementary(fn: i32, input: usize, out: usize, count: i32): void 
   else if (fn == 2) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, log64(v128.load(input + at)));
 }
 
+// ---- log_softmax over the last dim, float64 (../../softmax.ts logSoftmax, logSoftmaxBackward) ----
+// _vec_log_softmax_lastdim with Vectorized<double> of 4 lanes (avx2, 'default') or 8 (avx512), lanes
+// folded in order: max = reduce_all(maximum), sum = map_reduce_all(exp(x - max), +), out = (x - max) - log(sum);
+// the backward grad - exp(output) * reduce_all(+, grad). The lanes are two or four f64x2. exp and log are exp64 / log64 (Math.exp / Math.log): the
+// JS float64 loops' values bit for bit.
+
+/** Lane 0 of an f64x2 (a bitselect mask). */
+const LANE0_MASK: usize = memory.data<i64>([-1, 0], 16);
+
+/** vec::maximum of f64 lanes: NaN if either is NaN, else a > b ? a : b. */
+// @ts-ignore: decorator
+@inline function vmax64(a: v128, b: v128): v128 {
+  return v128.bitselect(k64(NAN), v128.bitselect(a, b, f64x2.gt(a, b)), v128.or(f64x2.ne(a, a), f64x2.ne(b, b)));
+}
+
+// @ts-ignore: decorator
+@inline function combine64(a: v128, b: v128, add: bool): v128 {
+  return add ? f64x2.add(a, b) : vmax64(a, b);
+}
+
+// @ts-ignore: decorator
+@inline function mapped64(v: v128, expShifted: bool, shift: v128): v128 {
+  return expShifted ? exp64(f64x2.sub(v, shift)) : v;
+}
+
+/** The lanes of reduceRow64, stored for its tail and its fold. */
+const ROW_LANES: usize = memory.data(8 * 8, 16);
+
+/** f(a) combined into lane `lane` of ROW_LANES (scalar, as an f64x2's lane 0). */
+// @ts-ignore: decorator
+@inline function intoLane(lane: i32, v: f64, add: bool, expShifted: bool, shift: v128): void {
+  const at = ROW_LANES + (<usize>lane << 3);
+  store<f64>(at, f64x2.extract_lane(combine64(f64x2.splat(load<f64>(at)), mapped64(f64x2.splat(v), expShifted, shift), add), 0));
+}
+
+/**
+ * A row's L (4 or 8: lanes8) lanes of f(v) (v, or exp(v - shift)) reduced by + or vec::maximum,
+ * then folded in order: the first L values as the lanes, each next L into them, the tail (n % L)
+ * into the first lanes; a row under L values folds in order from its first.
+ */
+// @ts-ignore: decorator
+@inline function reduceRow64(p: usize, n: i32, lanes8: bool, add: bool, expShifted: bool, shift: v128): f64 {
+  const L = lanes8 ? 8 : 4;
+  if (n < L) {
+    let acc = mapped64(f64x2.splat(load<f64>(p)), expShifted, shift);
+    for (let i = 1; i < n; i++) acc = combine64(acc, mapped64(f64x2.splat(load<f64>(p + (<usize>i << 3))), expShifted, shift), add);
+    return f64x2.extract_lane(acc, 0);
+  }
+  const none = f64x2.splat(0);
+  let a01 = mapped64(v128.load(p), expShifted, shift);
+  let a23 = mapped64(v128.load(p, 16), expShifted, shift);
+  let a45 = lanes8 ? mapped64(v128.load(p, 32), expShifted, shift) : none;
+  let a67 = lanes8 ? mapped64(v128.load(p, 48), expShifted, shift) : none;
+  const full = n - n % L;
+  let d = L;
+  for (; d < full; d += L) {
+    const q = p + (<usize>d << 3);
+    a01 = combine64(a01, mapped64(v128.load(q), expShifted, shift), add);
+    a23 = combine64(a23, mapped64(v128.load(q, 16), expShifted, shift), add);
+    if (lanes8) {
+      a45 = combine64(a45, mapped64(v128.load(q, 32), expShifted, shift), add);
+      a67 = combine64(a67, mapped64(v128.load(q, 48), expShifted, shift), add);
+    }
+  }
+  v128.store(ROW_LANES, a01);
+  v128.store(ROW_LANES, a23, 16);
+  v128.store(ROW_LANES, a45, 32);
+  v128.store(ROW_LANES, a67, 48);
+  for (let l = 0; d + l < n; l++) intoLane(l, load<f64>(p + (<usize>(d + l) << 3)), add, expShifted, shift);
+  let acc = f64x2.splat(load<f64>(ROW_LANES));
+  for (let l = 1; l < L; l++) acc = combine64(acc, f64x2.splat(load<f64>(ROW_LANES + (<usize>l << 3))), add);
+  return f64x2.extract_lane(acc, 0);
+}
+
+/** log_softmax of `rows` contiguous rows of `dim` (>= 1) float64 values at x, into out; lanes8: 8 lanes (avx512), else 4. */
+export function logSoftmaxRows64(x: usize, out: usize, rows: i32, dim: i32, lanes8: bool): void {
+  for (let r = 0; r < rows; r++) {
+    const p = x + (<usize>(r * dim) << 3);
+    const o = out + (<usize>(r * dim) << 3);
+    const max = f64x2.splat(lanes8 ? reduceRow64(p, dim, true, false, false, k64(ZERO)) : reduceRow64(p, dim, false, false, false, k64(ZERO)));
+    const lse = log64(f64x2.splat(lanes8 ? reduceRow64(p, dim, true, true, true, max) : reduceRow64(p, dim, false, true, true, max)));
+    let i = 0;
+    for (; i + 2 <= dim; i += 2) {
+      const at = <usize>i << 3;
+      v128.store(o + at, f64x2.sub(f64x2.sub(v128.load(p + at), max), lse));
+    }
+    if (i < dim) store<f64>(o + (<usize>i << 3), (load<f64>(p + (<usize>i << 3)) - f64x2.extract_lane(max, 0)) - f64x2.extract_lane(lse, 0));
+  }
+}
+
+/** log_softmax's backward over `rows` rows of `dim` (>= 1) float64 values: grad - exp(output) * sum(grad row), into out. */
+export function logSoftmaxBackwardRows64(grad: usize, output: usize, out: usize, rows: i32, dim: i32, lanes8: bool): void {
+  for (let r = 0; r < rows; r++) {
+    const row = <usize>(r * dim) << 3;
+    const g = grad + row;
+    const y = output + row;
+    const o = out + row;
+    const s = f64x2.splat(lanes8 ? reduceRow64(g, dim, true, true, false, k64(ZERO)) : reduceRow64(g, dim, false, true, false, k64(ZERO)));
+    let i = 0;
+    for (; i + 2 <= dim; i += 2) {
+      const at = <usize>i << 3;
+      v128.store(o + at, f64x2.sub(v128.load(g + at), f64x2.mul(exp64(v128.load(y + at)), s)));
+    }
+    if (i < dim) {
+      const at = <usize>i << 3;
+      const e = f64x2.extract_lane(exp64(f64x2.splat(load<f64>(y + at))), 0);
+      store<f64>(o + at, load<f64>(g + at) - e * f64x2.extract_lane(s, 0));
+    }
+  }
+}
+
 /** The first byte JS may use for arrays: everything above the kernels' static data. */
 export function heapBase(): usize {
   return (__heap_base + 15) & ~15;
