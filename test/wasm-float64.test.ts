@@ -3,11 +3,14 @@
 // the port's JS forward (every reduction) and backward (the vectorized lambda's elements; the port
 // recomputes each inner row's scalar tail), on random, extreme and non-finite data, lengths that
 // are not multiples of 2, 4, 8 or 16 and across chunks and cascade levels; the calls the kernels
-// must refuse; and the committed binary against its source.
+// must refuse; log_softmax over the last dim (4 and 8 lanes, forward and backward); and the
+// committed binary against its source.
 
 import { readFileSync } from 'node:fs';
 import { expect, test, vi } from 'vitest';
 import {
+  crossEntropyLoss,
+  crossEntropyLossBackward,
   huberLoss,
   huberLossBackward,
   l1Loss,
@@ -21,6 +24,8 @@ import {
   type Tensor,
 } from '../ts/index.ts';
 import { sum } from '../ts/numerics.ts';
+import { logSoftmax, logSoftmaxBackward, softmaxKernel } from '../ts/softmax.ts';
+import { torchRelease } from '../ts/torch-version.ts';
 import { numel } from '../ts/tensor.ts';
 import { elementLanes, scalarTail } from '../ts/pointwise-loss.ts';
 import type { CpuCapability } from '../ts/torch-version.ts';
@@ -639,3 +644,60 @@ test.skipIf(!hooked)(
     }
   },
 );
+
+test('log_softmax float64 over the last dim (4 and 8 lanes): the kernels give the JS loops bit for bit, forward and backward, and cross_entropy uses them', () => {
+  const spy = vi.spyOn(Float64Kernels.prototype, 'logSoftmaxRows');
+  const spyBackward = vi.spyOn(Float64Kernels.prototype, 'logSoftmaxBackwardRows');
+  let seed = 4100;
+  let compared = 0;
+  try {
+    for (const capability of ['avx2', 'avx512', 'default'] as const) {
+      const k = softmaxKernel('float64', torchRelease('2.14'), capability);
+      // dims under, at and past 4 and 8 lanes and their tails; whole chunks of rows and a row of more than a chunk
+      for (const [rows, dim] of [
+        [1, 1],
+        [3, 2],
+        [5, 3],
+        [2, 4],
+        [4, 5],
+        [3, 7],
+        [2, 8],
+        [3, 9],
+        [2, 15],
+        [7, 16],
+        [3, 17],
+        [40, 100],
+        [3, CHUNK64 + 5],
+        [CHUNK64, 3],
+      ] as const) {
+        const x = values(rows * dim, seed++);
+        const g = values(rows * dim, seed++, false);
+        useFloat32Kernels(false);
+        const js = logSoftmax(x, rows, dim, 1, true, k);
+        const jsBackward = logSoftmaxBackward(g, js, rows, dim, 1, true, k);
+        useFloat32Kernels(true);
+        const wasm = logSoftmax(x, rows, dim, 1, true, k);
+        const wasmBackward = logSoftmaxBackward(g, js, rows, dim, 1, true, k);
+        expect(firstDifference(wasm, js), `${capability} (${rows}, ${dim})`).toBeNull();
+        expect(firstDifference(wasmBackward, jsBackward), `${capability} (${rows}, ${dim}) backward`).toBeNull();
+        compared += js.length;
+      }
+    }
+    expect(spy.mock.results.filter((r) => r.value !== null).length).toBe(3 * 14);
+    expect(spyBackward.mock.results.filter((r) => r.value !== null).length).toBe(3 * 14);
+    // through the API: cross_entropy's forward and backward of float64 reach the module
+    spy.mockClear();
+    spyBackward.mockClear();
+    const x = tensor(values(6 * 11, seed++), [6, 11]);
+    const target = { data: Int32Array.from({ length: 6 }, (_, i) => (i * 5) % 11), shape: [6] };
+    crossEntropyLoss(x, target);
+    crossEntropyLossBackward(tensor(Float64Array.of(1), []), x, target);
+    expect(spy).toHaveBeenCalled();
+    expect(spyBackward).toHaveBeenCalled();
+  } finally {
+    useFloat32Kernels(true);
+    spy.mockRestore();
+    spyBackward.mockRestore();
+  }
+  expect(compared).toBeGreaterThan(60_000);
+});
