@@ -11,17 +11,18 @@ import * as esbuild from 'esbuild';
  * kernel-using loss brings), measured 76 kB; all 21 measured 97.1 kB while the seven newest ran as
  * JS loops. Since 2026-12-01 every family has its module (ts/wasm/assembly: the elementwise kernels
  * in two builds, plain and relaxed-SIMD FMA, about 53 + 48 kB gzipped; vectors, distance in two
- * builds, ctc, float64): the entry, which holds them all, measures 217,182 B (budget 216 kB).
+ * builds, ctc, float64): the entry, which holds them all, measured 217,182 B, and 222,836 B since
+ * the float64 module's log_softmax (3f5fc3f): budget 228 kB.
  */
-export const GZIP_BUDGET_BYTES = 216 * 1024;
+export const GZIP_BUDGET_BYTES = 228 * 1024;
 
 /**
  * One loss function imported alone (the rest tree-shaken away), minified and gzipped, for the
  * losses that run the elementwise kernels (ts/wasm/float32-kernels.ts kernelsFor): each brings
  * both builds of them (the build is chosen at run time: FMA where relaxed SIMD proves fused) and
- * the float64 module, 119.5-129.7 kB measured (crossEntropyLoss the largest): budget 131 kB.
+ * the float64 module, 124.4-134.7 kB measured (crossEntropyLoss the largest): budget 139 kB.
  */
-export const PER_LOSS_GZIP_BUDGET_BYTES = 131 * 1024;
+export const PER_LOSS_GZIP_BUDGET_BYTES = 139 * 1024;
 
 /** The loss functions of PER_LOSS_GZIP_BUDGET_BYTES: those whose port calls kernelsFor (or ../softmax.ts, which does). */
 export const ELEMENTWISE_KERNEL_LOSSES: readonly string[] = [
@@ -42,10 +43,10 @@ export const ELEMENTWISE_KERNEL_LOSSES: readonly string[] = [
 /**
  * One of the other losses imported alone: JS loops, or their own small module (vectors, distance,
  * ctc), which reads the on/off switch and the build from ts/wasm/kernel-switch.ts and so brings
- * neither build of the elementwise kernels. 6.7-37.0 kB measured (tripletMarginWithDistanceLoss the
- * largest; 112-133 kB while every module imported float32-kernels.ts for the switch): budget 40 kB.
+ * neither build of the elementwise kernels. 6.7-37.8 kB measured (tripletMarginWithDistanceLoss the
+ * largest; 112-133 kB while every module imported float32-kernels.ts for the switch): budget 42 kB.
  */
-export const OTHER_LOSS_GZIP_BUDGET_BYTES = 40 * 1024;
+export const OTHER_LOSS_GZIP_BUDGET_BYTES = 42 * 1024;
 
 const nodeBuiltin = new RegExp(`^(node:.*|${builtinModules.map((m) => m.replace(/[/.]/g, '\\$&')).join('|')})(/.*)?$`);
 
