@@ -241,7 +241,7 @@ function readOptions(op: string, options: unknown, tensorOptions: readonly Tenso
   };
 }
 
-/** The loss's own options, by name (a loop of plain stores: Object.freeze(Object.fromEntries(...)) made a slow object, ~0.2 us a call). */
+/** The loss's own options, by name (a loop of plain stores: Object.freeze(Object.fromEntries(...)) made a slow object, ~0.5 us of mse_loss's call at 1e3). */
 function extraOptions(given: Record<string, unknown>, names: readonly string[]): Readonly<Record<string, unknown>> {
   const extra: Record<string, unknown> = {};
   for (const name of names) extra[name] = given[name];

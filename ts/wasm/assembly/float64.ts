@@ -559,12 +559,11 @@ export function elementary(fn: i32, input: usize, out: usize, count: i32): void 
 
 // ---- log_softmax over the last dim, float64 (../../softmax.ts logSoftmax, logSoftmaxBackward) ----
 // _vec_log_softmax_lastdim with Vectorized<double> of 4 lanes (avx2, 'default') or 8 (avx512), lanes
-// folded in order: max = reduce_all(maximum), sum = map_reduce_all(exp(x - max), +), out = (x - max) - log(sum);
-// the backward grad - exp(output) * reduce_all(+, grad). The lanes are two or four f64x2. exp and log are exp64 / log64 (Math.exp / Math.log): the
-// JS float64 loops' values bit for bit.
-
-/** Lane 0 of an f64x2 (a bitselect mask). */
-const LANE0_MASK: usize = memory.data<i64>([-1, 0], 16);
+// folded in order: max = reduce_all(maximum), sum = map_reduce_all(exp(x - max), +),
+// out = (x - max) - log(sum); the backward grad - exp(output) * reduce_all(+, grad). The lanes are
+// two or four f64x2. exp and log are exp64 / log64 (Math.exp / Math.log): the JS float64 loops'
+// values bit for bit. reduceRow64 is called with literal flags (lanes8 ? f(true) : f(false)) so
+// that each inlined copy is compiled for its lane count.
 
 /** vec::maximum of f64 lanes: NaN if either is NaN, else a > b ? a : b. */
 // @ts-ignore: decorator
