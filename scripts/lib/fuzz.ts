@@ -152,7 +152,13 @@ export const DRAWN_EXTRAS: Partial<
     { inputBroadcasts?: boolean; mixedDtypes?: boolean; elementWeight?: boolean; probabilityTargets?: boolean; varForms?: boolean }
   >
 > = {
-  cross_entropy: { probabilityTargets: true },
+  binary_cross_entropy_with_logits: { mixedDtypes: true },
+  multilabel_soft_margin_loss: { mixedDtypes: true },
+  binary_cross_entropy: { mixedDtypes: true },
+  soft_margin_loss: { mixedDtypes: true },
+  multi_margin_loss: { mixedDtypes: true },
+  nll_loss: { mixedDtypes: true },
+  cross_entropy: { probabilityTargets: true, mixedDtypes: true },
   mse_loss: { inputBroadcasts: true, mixedDtypes: true, elementWeight: true },
   l1_loss: { inputBroadcasts: true, mixedDtypes: true, elementWeight: true },
   huber_loss: { inputBroadcasts: true, mixedDtypes: true, elementWeight: true },
@@ -278,6 +284,7 @@ export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
               target: now(12),
               ...Object.fromEntries(extraNames.map((name) => [name, now(12)])),
               weight: now(8),
+              ...Object.fromEntries(domain.tensorKwargs.map((name) => [name, now(8)])),
               ...(domain.layout === 'vectors' && domain.target !== null ? { intTarget: now(12) } : {}),
             })
           : fc.constant({} as Record<string, boolean>),
@@ -292,7 +299,7 @@ export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
       const intTarget = (k.mixed as Record<string, boolean>).intTarget === true;
       const targetJson =
         k.probabilities !== null
-          ? encode(k.probabilities, k.is, k.d)
+          ? encode(k.probabilities, k.is, dtypeOf('target'))
           : k.t !== null && k.t.dtype !== 'int64'
             ? intTarget
               ? encode(
@@ -313,7 +320,7 @@ export function liveCase(stem: LossStem): fc.Arbitrary<LiveCase> {
           },
           kwargs: {
             reduction: k.reduction,
-            ...Object.fromEntries(Object.entries(k.options).map(([name, o]) => [name, o ? encode(o[1], o[0], k.d) : null])),
+            ...Object.fromEntries(Object.entries(k.options).map(([name, o]) => [name, o ? encode(o[1], o[0], dtypeOf(name)) : null])),
             ...(k.elementWeight ? { weight: encode(k.elementWeight[1], [...k.elementWeight[0]], dtypeOf('weight')) } : {}),
             ...k.scalars,
           },
