@@ -14,7 +14,7 @@ import { KERNELS_WASM_BASE64 } from './kernels-binary.ts';
 import { KERNELS_FMA_WASM_BASE64 } from './kernels-fma-binary.ts';
 import { decodeBase64, relaxedSimdFused } from './module.ts';
 import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
-import { THREADS_FROM, parallelCall, threadPool } from './threads.ts';
+import { ONE_THREAD_OPS, THREADS_FROM, parallelCall, threadPool } from './threads.ts';
 import { float64Kernels } from './float64-kernels.ts';
 import { kernelBuildChoice, kernelsEnabled, preferredKernelBuild, type KernelBuild } from './kernel-switch.ts';
 import { meanOf } from '../numerics.ts';
@@ -215,7 +215,7 @@ export class Float32Kernels {
     const byRow = call.results === 'row means';
     const rows = classes === 0 ? 0 : n / classes;
     const pool = threadPool();
-    if (pool && !second && !byRow && n >= THREADS_FROM) {
+    if (pool && !second && !byRow && n >= THREADS_FROM && !ONE_THREAD_OPS.has(call.op)) {
       // useThreads: the same chunks on every thread, the sum on this one (./threads.ts)
       const r = pool.run(this.exports, parallelCall(call, CHUNK), reduction !== 'none');
       if (r && 'elements' in r) return [makeTensor(r.elements, shape, 'float32')];

@@ -21,7 +21,7 @@ import { KERNELS_FMA_WASM_BASE64 } from './kernels-fma-binary.ts';
 import { kernelBuild } from './kernel-switch.ts';
 import { operandsBySlot, travelsWithChunks } from './float32-kernels.ts';
 import { decodeBase64 } from './module.ts';
-import type { KernelCall } from './float32-kernels.ts';
+import type { KernelCall, Op } from './float32-kernels.ts';
 
 /** Int32 slots per worker in the control block. */
 const CONTROL_INTS = 64;
@@ -313,6 +313,27 @@ export function workerThreads(): WorkerModule | null {
 
 /** Elements from which a float32 kernel call is split across the threads (below, one thread is faster). */
 export const THREADS_FROM = 65536;
+
+/**
+ * The kernels that stay on the calling thread under useThreads: their work per element (a few
+ * adds, compares and multiplies: 0.1-0.3 ns per element) is less than the copies through the shared
+ * buffer, which stay on the calling thread, so splitting them only adds work. Measured at 1e6
+ * float32, useThreads(2) against 1 in one process (the rounds interleaved): huber_loss forward
+ * 2.23 vs 0.73 ns per element, backward 2.66 vs 1.26; mse_loss 1.89 vs 0.47 / 2.44 vs 0.75; l1_loss
+ * 1.98 vs 0.47 / 2.20 vs 0.99; smooth_l1_loss 1.70 vs 0.64 / 2.41 vs 1.07 (a loaded machine, load
+ * 2.3 on 2 cores; on a quieter one last session: smooth_l1_loss forward 4.4 vs 2.3 with the old
+ * copies, docs/performance.md).
+ */
+export const ONE_THREAD_OPS: ReadonlySet<Op> = new Set<Op>([
+  'MSE',
+  'MSE_GRAD',
+  'L1',
+  'L1_GRAD',
+  'SMOOTH_L1',
+  'SMOOTH_L1_GRAD',
+  'HUBER',
+  'HUBER_GRAD',
+]);
 
 let pool: ThreadPool | null = null;
 
