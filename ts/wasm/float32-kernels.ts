@@ -214,13 +214,6 @@ export class Float32Kernels {
     const n = input.length;
     const byRow = call.results === 'row means';
     const rows = classes === 0 ? 0 : n / classes;
-    const pool = threadPool();
-    if (pool && !second && !byRow && n >= THREADS_FROM && !ONE_THREAD_OPS.has(call.op)) {
-      // useThreads: the same chunks on every thread, the sum on this one (./threads.ts)
-      const r = pool.run(this.exports, parallelCall(call, CHUNK), reduction !== 'none');
-      if (r && 'elements' in r) return [makeTensor(r.elements, shape, 'float32')];
-      if (r) return [makeTensor([reduction === 'mean' ? meanOf(r.sum, n, Math.fround) : r.sum], [], 'float32')];
-    }
     const chunk = byRow ? Math.max(1, Math.floor(CHUNK / classes)) * classes : CHUNK;
     this.top = this.base;
     // Operands shaped like the input travel with the chunks; the others are placed whole.
@@ -263,130 +256,150 @@ export class Float32Kernels {
     const { elementwise, elementwiseSum, rowMeans } = this.exports;
     const x = streams[0]!.ptr;
     const outView = collect ? heap.subarray(out / 4, out / 4 + chunk) : null;
-    for (let start = 0; start < n; start += chunk) {
-      const count = Math.min(chunk, n - start);
-      for (let s = 0; s < streams.length; s++) {
-        const { ptr, values } = streams[s]!;
-        heap.set(count === values.length ? values : values.subarray(start, start + count), ptr / 4);
+    // The chunks from `from` to `to` (a chunk boundary or n) on this thread.
+    const runChunks = (from: number, to: number): void => {
+      for (let start = from; start < to; start += chunk) {
+        const count = Math.min(chunk, n - start);
+        for (let s = 0; s < streams.length; s++) {
+          const { ptr, values } = streams[s]!;
+          heap.set(count === values.length ? values : values.subarray(start, start + count), ptr / 4);
+        }
+        if (byRow) {
+          rowMeans(
+            op,
+            x,
+            pre,
+            out + (start / classes) * 4,
+            start,
+            count,
+            classes,
+            y,
+            yRow,
+            yCol,
+            yElem,
+            a,
+            aRow,
+            aCol,
+            aElem,
+            b,
+            bRow,
+            bCol,
+            bElem,
+            c,
+            cRow,
+            cCol,
+            cElem,
+            flags,
+            scalar,
+            scratch,
+          );
+        } else if (streamSum) {
+          sum = elementwiseSum(
+            op,
+            x,
+            pre,
+            out,
+            start,
+            count,
+            classes,
+            y,
+            yRow,
+            yCol,
+            yElem,
+            a,
+            aRow,
+            aCol,
+            aElem,
+            b,
+            bRow,
+            bCol,
+            bElem,
+            c,
+            cRow,
+            cCol,
+            cElem,
+            flags,
+            scalar,
+          );
+        } else {
+          elementwise(
+            op,
+            x,
+            pre,
+            out,
+            start,
+            count,
+            classes,
+            y,
+            yRow,
+            yCol,
+            yElem,
+            a,
+            aRow,
+            aCol,
+            aElem,
+            b,
+            bRow,
+            bCol,
+            bElem,
+            c,
+            cRow,
+            cCol,
+            cElem,
+            flags,
+            scalar,
+          );
+        }
+        if (collect) collect.set(count === chunk ? outView! : outView!.subarray(0, count), start);
+        if (collect2) {
+          elementwise(
+            op2,
+            x,
+            pre,
+            out2,
+            start,
+            count,
+            classes,
+            y,
+            yRow,
+            yCol,
+            yElem,
+            a,
+            aRow,
+            aCol,
+            aElem,
+            b,
+            bRow,
+            bCol,
+            bElem,
+            c,
+            cRow,
+            cCol,
+            cElem,
+            flags,
+            scalar,
+          );
+          collect2.set(count === chunk ? outView2! : outView2!.subarray(0, count), start);
+        }
       }
-      if (byRow) {
-        rowMeans(
-          op,
-          x,
-          pre,
-          out + (start / classes) * 4,
-          start,
-          count,
-          classes,
-          y,
-          yRow,
-          yCol,
-          yElem,
-          a,
-          aRow,
-          aCol,
-          aElem,
-          b,
-          bRow,
-          bCol,
-          bElem,
-          c,
-          cRow,
-          cCol,
-          cElem,
-          flags,
-          scalar,
-          scratch,
-        );
-      } else if (streamSum) {
-        sum = elementwiseSum(
-          op,
-          x,
-          pre,
-          out,
-          start,
-          count,
-          classes,
-          y,
-          yRow,
-          yCol,
-          yElem,
-          a,
-          aRow,
-          aCol,
-          aElem,
-          b,
-          bRow,
-          bCol,
-          bElem,
-          c,
-          cRow,
-          cCol,
-          cElem,
-          flags,
-          scalar,
-        );
-      } else {
-        elementwise(
-          op,
-          x,
-          pre,
-          out,
-          start,
-          count,
-          classes,
-          y,
-          yRow,
-          yCol,
-          yElem,
-          a,
-          aRow,
-          aCol,
-          aElem,
-          b,
-          bRow,
-          bCol,
-          bElem,
-          c,
-          cRow,
-          cCol,
-          cElem,
-          flags,
-          scalar,
-        );
+    };
+    const pool = threadPool();
+    const split =
+      pool && !second && !byRow && n >= THREADS_FROM && !ONE_THREAD_OPS.has(call.op)
+        ? pool.split(parallelCall(call, chunk), (count) => runChunks(0, count))
+        : null;
+    if (split) {
+      // useThreads (./threads.ts): this thread ran the first chunks straight from the call's
+      // arrays (the sum streaming from element 0); the workers' results follow in order.
+      for (let start = split.from; start < n; start += chunk) {
+        const results = split.results.subarray(start, Math.min(n, start + chunk));
+        if (collect) collect.set(results, start);
+        else {
+          heap.set(results, out / 4);
+          sum = this.exports.sumChunk(out, results.length);
+        }
       }
-      if (collect) collect.set(count === chunk ? outView! : outView!.subarray(0, count), start);
-      if (collect2) {
-        elementwise(
-          op2,
-          x,
-          pre,
-          out2,
-          start,
-          count,
-          classes,
-          y,
-          yRow,
-          yCol,
-          yElem,
-          a,
-          aRow,
-          aCol,
-          aElem,
-          b,
-          bRow,
-          bCol,
-          bElem,
-          c,
-          cRow,
-          cCol,
-          cElem,
-          flags,
-          scalar,
-        );
-        collect2.set(count === chunk ? outView2! : outView2!.subarray(0, count), start);
-      }
-    }
+    } else runChunks(0, n);
     if (reduction === 'none') {
       const first = makeTensor(collect ?? heap.slice(out / 4, out / 4 + rows), shape, 'float32');
       return collect2 ? [first, makeTensor(collect2, second!.shape, 'float32')] : [first];

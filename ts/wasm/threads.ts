@@ -5,12 +5,15 @@
 // sumBegin / sumChunk in the one-thread order.
 //
 // WebAssembly memory here is each instance's own (the kernels are not built for shared memory), so
-// a call's per-element arrays go through one growable SharedArrayBuffer: the calling thread copies
-// them in (workers cannot read its typed arrays), each thread copies its chunks from there into its
-// module, runs the kernel and writes the results back, and the calling thread copies them out (or
-// sums them). The copies cost ~0.12 ns per float each; the kernels' 1-10 ns per element are what
-// is split. A call waits for the workers with Atomics.wait (allowed on Node's main thread, not in
-// a browser's: there, and wherever worker_threads is missing, useThreads keeps one thread).
+// the workers' share of a call's per-element arrays goes through one growable SharedArrayBuffer:
+// the calling thread copies the workers' ranges in (workers cannot read its typed arrays), each
+// worker copies its chunks from there into its module, runs the kernel and writes the results
+// back. The calling thread runs the first range itself, straight from the call's arrays as one
+// thread would (its sum streaming from element 0), then takes the workers' results in order. The
+// copies cost ~0.12 ns per float each; the kernels' 1-10 ns per element are what is split (the
+// cheap ones, ONE_THREAD_OPS, stay on one thread). A call waits for the workers with Atomics.wait
+// (allowed on Node's main thread, not in a browser's: there, and wherever worker_threads is
+// missing, useThreads keeps one thread).
 //
 // The pool starts once (useThreads), its workers are unref'd (they never keep the process alive)
 // and block in Atomics.wait between calls.
@@ -44,7 +47,7 @@ const WORKER_FAILED = -1;
 /** The most the shared buffer may hold: 256 MB (a bigger call runs on one thread). */
 const SHARED_CAP_BYTES = 256 * 1024 * 1024;
 
-/** What runRange needs of a kernels instance. */
+/** What runRange needs of a worker's kernels instance. */
 interface RangeExports {
   readonly memory: WebAssembly.Memory;
   heapBase(): number;
@@ -52,9 +55,9 @@ interface RangeExports {
 }
 
 /**
- * Runs the job in `ctl` on this thread's instance: chunks of `chunk` elements from START for COUNT,
+ * Runs the job in `ctl` on a worker's instance: chunks of `chunk` elements from START for COUNT,
  * each copied from `shared` into the module, the kernel run with the chunk's global start, and the
- * results written back at OUT. Self-contained (its source is the workers' code too): no imports.
+ * results written back at OUT. Self-contained (its source is the workers' code): no imports.
  */
 function runRange(ex: RangeExports, shared: Float32Array, ctl: Int32Array, ctlF: Float32Array): void {
   const op = ctl[2]!;
@@ -159,12 +162,6 @@ export interface ParallelCall {
   operands: readonly ParallelOperand[];
 }
 
-/** Sums in the one-thread order: what ../float32-kernels.ts's module exports for it. */
-interface SumExports extends RangeExports {
-  sumBegin(length: number): void;
-  sumChunk(ptr: number, count: number): number;
-}
-
 /** What the pool uses of Node's worker_threads (declared here: the library's types need no @types/node). */
 interface WorkerModule {
   Worker: new (
@@ -208,14 +205,18 @@ export class ThreadPool {
   }
 
   /**
-   * Runs `call` over all `n` elements on every thread; the per-element results, or their sum in
-   * the one-thread order (`sum`), or null (before any work) when the call does not fit the shared buffer.
+   * Splits `call` into chunk-aligned ranges, one per thread: the workers' inputs are copied into
+   * the shared buffer and each worker started, then `own(count)` runs the first `count` elements
+   * on this thread (from the call's own arrays, as one thread would), then the workers are waited
+   * for. Returns the n-element view of the shared results (the workers' ranges, from `from` on),
+   * or null (before any work) when the call does not fit the shared buffer.
    */
-  run(ex: SumExports, call: ParallelCall, sum: boolean): { elements: Float32Array } | { sum: number } | null {
+  split(call: ParallelCall, own: (count: number) => void): { results: Float32Array; from: number } | null {
     this.calls++;
     const n = call.input.length;
     const { chunk } = call;
-    // layout in the shared buffer: input, per-element operands, placed operands, results
+    // layout in the shared buffer: input, per-element operands, placed operands, results (each
+    // element at its own index; this thread's range is never copied in)
     let top = 0;
     const take = (length: number) => {
       const at = top;
@@ -229,8 +230,7 @@ export class ThreadPool {
     const grow = this.data as unknown as { byteLength: number; grow(bytes: number): void };
     if (grow.byteLength < top * 4) grow.grow(top * 4);
     const shared = this.shared;
-    // chunk-aligned ranges, the workers' first (their inputs are copied in and they start while
-    // this thread copies the rest)
+    // chunk-aligned ranges: this thread's first (so the sum streams on from it), then the workers'
     const chunks = Math.ceil(n / chunk);
     const per = Math.ceil(chunks / this.threads);
     const ranges = Array.from({ length: this.threads }, (_, t) => {
@@ -242,7 +242,12 @@ export class ThreadPool {
       for (const s of slots) if (s?.o.kind === 'element') shared.set(s.o.values.subarray(start, start + count), s.off + start);
     };
     for (const s of slots) if (s?.o.kind === 'placed') shared.set(s.o.values, s.off);
-    const post = (ctl: Int32Array, ctlF: Float32Array, start: number, count: number) => {
+    for (let t = 1; t < this.threads; t++) {
+      const { start, count } = ranges[t]!;
+      if (count === 0) continue;
+      copyIn(start, count);
+      const ctl = new Int32Array(this.control, t * CONTROL_INTS * 4, CONTROL_INTS);
+      const ctlF = new Float32Array(this.control, t * CONTROL_INTS * 4, CONTROL_INTS);
       ctl[OP] = call.op;
       ctl[FLAGS] = call.flags;
       ctl[CLASSES] = call.classes;
@@ -260,22 +265,10 @@ export class ThreadPool {
         ctl[at + 3] = s?.o.kind === 'placed' ? s.o.rowStride : 0;
         ctl[at + 4] = s?.o.kind === 'placed' ? s.o.colStride : 0;
       });
-    };
-    for (let t = 1; t < this.threads; t++) {
-      const { start, count } = ranges[t]!;
-      if (count === 0) continue;
-      copyIn(start, count);
-      const ctl = new Int32Array(this.control, t * CONTROL_INTS * 4, CONTROL_INTS);
-      post(ctl, new Float32Array(this.control, t * CONTROL_INTS * 4, CONTROL_INTS), start, count);
       Atomics.store(ctl, GEN, ++this.generations[t]!);
       Atomics.notify(ctl, GEN);
     }
-    const own = ranges[0]!;
-    copyIn(own.start, own.count);
-    const ctl = new Int32Array(this.control, 0, CONTROL_INTS);
-    const ctlF = new Float32Array(this.control, 0, CONTROL_INTS);
-    post(ctl, ctlF, own.start, own.count);
-    runRange(ex, shared, ctl, ctlF);
+    own(ranges[0]!.count);
     for (let t = 1; t < this.threads; t++) {
       if (ranges[t]!.count === 0) continue;
       const w = new Int32Array(this.control, t * CONTROL_INTS * 4, CONTROL_INTS);
@@ -285,20 +278,7 @@ export class ThreadPool {
         Atomics.wait(w, DONE, done);
       }
     }
-    if (!sum) return { elements: shared.slice(outOff, outOff + n) };
-    // the sum in one-thread order: the results streamed through the module in chunks
-    const ptr = ex.heapBase();
-    const short = ptr + chunk * 4 - ex.memory.buffer.byteLength;
-    if (short > 0) ex.memory.grow(Math.ceil(short / 65536));
-    const heap = new Float32Array(ex.memory.buffer);
-    ex.sumBegin(n);
-    let total = n === 0 ? ex.sumChunk(ptr, 0) : 0;
-    for (let start = 0; start < n; start += chunk) {
-      const count = Math.min(chunk, n - start);
-      heap.set(shared.subarray(outOff + start, outOff + start + count), ptr / 4);
-      total = ex.sumChunk(ptr, count);
-    }
-    return { sum: total };
+    return { results: shared.subarray(outOff, outOff + n), from: ranges[0]!.count };
   }
 }
 
