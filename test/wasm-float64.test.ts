@@ -9,10 +9,16 @@
 import { readFileSync } from 'node:fs';
 import { expect, test, vi } from 'vitest';
 import {
+  binaryCrossEntropyWithLogits,
+  binaryCrossEntropyWithLogitsBackward,
   crossEntropyLoss,
   crossEntropyLossBackward,
+  gaussianNllLoss,
+  gaussianNllLossBackward,
   huberLoss,
   huberLossBackward,
+  klDivLoss,
+  klDivLossBackward,
   l1Loss,
   l1LossBackward,
   mseLoss,
@@ -784,3 +790,222 @@ test('log_softmax float64 over the last dim (4 and 8 lanes): the kernels give th
   }
   expect(compared).toBeGreaterThan(60_000);
 });
+
+// ---- binary_cross_entropy_with_logits, kl_div, gaussian_nll_loss: float64 through the API, the
+// kernels (BCE_WITH_LOGITS*, KL_DIV*, GAUSSIAN_NLL*) on and off, every release's formula ----
+
+/** Runs `f` with the kernels on and off: the same shapes, dtypes and bits (or the same error). */
+function sameOnAndOff(where: string, f: () => Tensor[]): void {
+  const run = () => {
+    try {
+      return f();
+    } catch (e) {
+      return String(e);
+    }
+  };
+  const on = run();
+  useFloat32Kernels(false);
+  let off: Tensor[] | string;
+  try {
+    off = run();
+  } finally {
+    useFloat32Kernels(true);
+  }
+  if (typeof on === 'string' || typeof off === 'string') {
+    expect(on, where).toEqual(off);
+    return;
+  }
+  expect(on.length, where).toBe(off.length);
+  for (let k = 0; k < on.length; k++) {
+    expect(on[k]!.shape, where).toEqual(off[k]!.shape);
+    expect(on[k]!.data.constructor, where).toBe(off[k]!.data.constructor);
+    expect(firstDifference(on[k]!.data, off[k]!.data), `${k} ${where}`).toBeNull();
+  }
+}
+
+/** How many calls of the kernels' tryRun / tryRunBoth `f` makes that they compute (not null). */
+function kernelRuns(f: () => void): number {
+  const spies = [vi.spyOn(Float64Kernels.prototype, 'tryRun'), vi.spyOn(Float64Kernels.prototype, 'tryRunBoth')];
+  try {
+    f();
+    return spies.reduce((count, spy) => count + spy.mock.results.filter((r) => r.value !== null).length, 0);
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+}
+
+const SHAPES: readonly (readonly number[])[] = [
+  [CHUNK64 + 13],
+  [3, 5, 7],
+  [4, 1, 9],
+  [6, 2],
+  [1],
+  [0],
+  [],
+  [2, 3 * CHUNK64 + 1],
+  [CHUNK64 + 5, 3],
+];
+
+/** Weight shapes for an input of `shape` (broadcast to it): per class, one value, per element, per row, a leading 1. */
+function weightShapes(shape: readonly number[]): (readonly number[])[] {
+  const classes = shape.length === 0 ? 1 : shape[shape.length - 1]!;
+  const out: (readonly number[])[] = [[classes], [1], [], shape];
+  if (shape.length >= 2) out.push([...shape.slice(0, -1), 1], [1, ...shape.slice(1)]);
+  return out;
+}
+
+/** Logits with every branch: around 0, large of both signs (exp over / underflows), extremes, +-inf, NaN. */
+function logits(n: number, seed: number): Float64Array {
+  const next = random(seed + 7);
+  return Float64Array.from(values(n, seed), (v, i) => (i % 5 === 0 ? (next() - 0.5) * 1600 : i % 5 === 1 ? (next() - 0.5) * 80 : v));
+}
+
+test('binary_cross_entropy_with_logits float64: BCE_WITH_LOGITS and its gradient give the JS loops, every release, weight and pos_weight layout, reduction', () => {
+  let seed = 5000;
+  const runs = kernelRuns(() => {
+    for (const torchVersion of ['1.7', '1.13', '2.3', '2.14']) {
+      for (const cpuCapability of ['avx2', 'avx512', 'default'] as const) {
+        for (const shape of SHAPES) {
+          const n = numel(shape);
+          const x = tensor(logits(n, seed++), shape);
+          const y = tensor(
+            Float64Array.from(values(n, seed++), (v, i) => (i % 3 ? Math.abs(v) % 1 : v)),
+            shape,
+          );
+          const layouts: [string, Record<string, Tensor>][] = [['none', {}]];
+          for (const ws of weightShapes(shape)) {
+            const w = () => tensor(values(numel(ws), seed++, false), ws);
+            layouts.push([`weight [${ws}]`, { weight: w() }], [`posWeight [${ws}]`, { posWeight: w() }]);
+            layouts.push([`both [${ws}]`, { weight: w(), posWeight: w() }]);
+          }
+          layouts.push(['weight float32', { weight: tensor(Float32Array.from(values(n, seed++)), shape) }]);
+          for (const [layout, weights] of layouts) {
+            for (const reduction of REDUCTIONS) {
+              const options = { reduction, torchVersion, cpuCapability, ...weights };
+              const go = tensor(
+                reduction === 'none' ? values(n, seed++) : Float64Array.of(values(1, seed++, false)[0]!),
+                reduction === 'none' ? shape : [],
+              );
+              sameOnAndOff(`${torchVersion} ${cpuCapability} [${shape}] ${layout} ${reduction}`, () => [
+                binaryCrossEntropyWithLogits(x, y, options),
+                binaryCrossEntropyWithLogitsBackward(go, x, y, options),
+              ]);
+            }
+          }
+        }
+      }
+    }
+  });
+  expect(runs, 'the kernels ran').toBeGreaterThan(1500);
+}, 120_000);
+
+test('kl_div float64: KL_DIV and KL_DIV_GRAD give the JS loops, every release (where / xlogy), log_target and not, every reduction and batchmean', () => {
+  let seed = 6000;
+  const runs = kernelRuns(() => {
+    for (const torchVersion of ['1.7', '1.12', '1.13', '2.14']) {
+      for (const cpuCapability of ['avx2', 'avx512', 'default'] as const) {
+        for (const shape of SHAPES) {
+          const n = numel(shape);
+          const x = tensor(values(n, seed++), shape);
+          for (const logTarget of [false, true]) {
+            // probabilities, zeros (xlogy's 0), negatives (NaN from 1.13, 0 before), log-probabilities that exp over / underflows
+            const next = random(seed++);
+            const t = Float64Array.from(values(n, seed++), (v, i) =>
+              i % 7 === 0
+                ? 0
+                : i % 7 === 1
+                  ? -0
+                  : i % 7 === 2
+                    ? logTarget
+                      ? (next() - 0.5) * 1600
+                      : -next()
+                    : logTarget
+                      ? v
+                      : Math.abs(v),
+            );
+            const y = tensor(t, shape);
+            for (const reduction of [...REDUCTIONS, 'batchmean'] as const) {
+              const options = { reduction, torchVersion, cpuCapability, logTarget };
+              const go = tensor(
+                reduction === 'none' ? values(n, seed++) : Float64Array.of(values(1, seed++, false)[0]!),
+                reduction === 'none' ? shape : [],
+              );
+              sameOnAndOff(`${torchVersion} ${cpuCapability} [${shape}] log_target ${logTarget} ${reduction}`, () => [
+                klDivLoss(x, y, options),
+                klDivLossBackward(go, x, y, options),
+              ]);
+            }
+          }
+        }
+      }
+    }
+    // a target that broadcasts, a float32 target: the JS loops (the kernels refuse), the same values
+    const x = tensor(values(4 * 9, seed++), [4, 9]);
+    for (const y of [
+      tensor(Float64Array.from(values(9, seed++), Math.abs), [9]),
+      tensor(Float32Array.from(values(36, seed++), Math.abs), [4, 9]),
+    ]) {
+      for (const reduction of REDUCTIONS) {
+        const go = tensor(reduction === 'none' ? values(36, seed++) : Float64Array.of(0.5), reduction === 'none' ? [4, 9] : []);
+        sameOnAndOff(`broadcast / float32 target ${reduction}`, () => [
+          klDivLoss(x, y, { reduction }),
+          klDivLossBackward(go, x, y, { reduction }),
+        ]);
+      }
+    }
+  });
+  expect(runs, 'the kernels ran').toBeGreaterThan(800);
+}, 120_000);
+
+test('gaussian_nll_loss float64: GAUSSIAN_NLL and both gradients (tryRunBoth) give the JS loops, every release, full and not, eps, every reduction', () => {
+  let seed = 7000;
+  const runs = kernelRuns(() => {
+    for (const torchVersion of ['1.9', '1.13', '2.6', '2.14']) {
+      for (const cpuCapability of ['avx2', 'avx512', 'default'] as const) {
+        for (const shape of SHAPES) {
+          const n = numel(shape);
+          const x = tensor(values(n, seed++), shape);
+          const y = tensor(targetNear(x.data as Float64Array, seed++, 1), shape);
+          // var: zeros and tiny ones (clamped to eps), +inf, NaN, ordinary and huge ones
+          const v = tensor(
+            Float64Array.from(values(n, seed++), (u, i) => (i % 11 === 0 ? 0 : i % 11 === 1 ? 1e-300 : Math.abs(u))),
+            shape,
+          );
+          for (const full of [false, true]) {
+            for (const eps of [1e-6, 0.5, NaN]) {
+              for (const reduction of REDUCTIONS) {
+                const options = { reduction, torchVersion, cpuCapability, full, eps };
+                const go = tensor(
+                  reduction === 'none' ? values(n, seed++) : Float64Array.of(values(1, seed++, false)[0]!),
+                  reduction === 'none' ? shape : [],
+                );
+                sameOnAndOff(`${torchVersion} ${cpuCapability} [${shape}] full ${full} eps ${eps} ${reduction}`, () => {
+                  const grads = gaussianNllLossBackward(go, x, y, v, options);
+                  return [gaussianNllLoss(x, y, v, options), grads.input, grads.var];
+                });
+              }
+            }
+          }
+        }
+      }
+    }
+    // var of one dim fewer, a last dim of 1, one value (2.6+), a float32 var: the same values
+    const x = tensor(values(5 * 7, seed++), [5, 7]);
+    const y = tensor(values(5 * 7, seed++), [5, 7]);
+    for (const v of [
+      tensor(Float64Array.from(values(5, seed++), Math.abs), [5]),
+      tensor(Float64Array.from(values(5, seed++), Math.abs), [5, 1]),
+      tensor(Float32Array.from(values(35, seed++), Math.abs), [5, 7]),
+      0.7,
+    ]) {
+      for (const reduction of REDUCTIONS) {
+        const go = tensor(reduction === 'none' ? values(35, seed++) : Float64Array.of(0.5), reduction === 'none' ? [5, 7] : []);
+        sameOnAndOff(`var ${typeof v === 'number' ? v : `[${v.shape}]`} ${reduction}`, () => {
+          const grads = gaussianNllLossBackward(go, x, y, v, { reduction });
+          return [gaussianNllLoss(x, y, v, { reduction }), grads.input, ...(grads.var ? [grads.var] : [])];
+        });
+      }
+    }
+  });
+  expect(runs, 'the kernels ran').toBeGreaterThan(1500);
+}, 120_000);

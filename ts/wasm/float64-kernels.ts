@@ -69,6 +69,13 @@ export const FLOAT64_OPS = [
   'HUBER_GRAD',
   'POISSON_NLL',
   'POISSON_NLL_GRAD',
+  'BCE_WITH_LOGITS',
+  'BCE_WITH_LOGITS_GRAD',
+  'KL_DIV',
+  'KL_DIV_GRAD',
+  'GAUSSIAN_NLL',
+  'GAUSSIAN_NLL_GRAD',
+  'GAUSSIAN_NLL_VAR_GRAD',
 ] as const;
 export type Float64Op = (typeof FLOAT64_OPS)[number];
 const SUPPORTED: ReadonlySet<Op> = new Set<Op>(FLOAT64_OPS);
@@ -102,6 +109,11 @@ function opId(call: KernelCall): number {
     return logInput ? (full ? POISSON_NLL_FULL : KERNEL_OPS.POISSON_NLL.id) : full ? POISSON_NLL_EPS_FULL : POISSON_NLL_EPS;
   if (call.op === 'POISSON_NLL_GRAD') return logInput ? KERNEL_OPS.POISSON_NLL_GRAD.id : POISSON_NLL_EPS_GRAD;
   return KERNEL_OPS[call.op].id;
+}
+
+/** A call of a supported op in a form the module lacks: BCEWithLogits' forward from torch 2.3 (log_sigmoid: log1p). */
+function refused(call: KernelCall): boolean {
+  return call.op === 'BCE_WITH_LOGITS' && call.flags.includes('USES_LOG_SIGMOID');
 }
 
 /** The module's argument slots of the operands, in its order. */
@@ -150,7 +162,7 @@ export class Float64Kernels {
    * more than the cap.
    */
   tryRun(call: KernelCall, reduction: Reduction, shape: readonly number[]): Tensor | null {
-    if (call.results !== 'elements' || !SUPPORTED.has(call.op)) return null;
+    if (call.results !== 'elements' || !SUPPORTED.has(call.op) || refused(call)) return null;
     if (reduction !== 'none' && (call.sumLanes ?? FLOAT64_SUM_LANES) !== FLOAT64_SUM_LANES) return null;
     const plan = this.place(call, 1);
     if (!plan) return null;
@@ -409,7 +421,7 @@ export class Float64Kernels {
    * Null as tryRun.
    */
   tryRunBoth(call: KernelCall, second: Op, shape: readonly number[], secondShape: readonly number[]): [Tensor, Tensor] | null {
-    if (call.results !== 'elements' || !SUPPORTED.has(call.op) || !SUPPORTED.has(second)) return null;
+    if (call.results !== 'elements' || !SUPPORTED.has(call.op) || !SUPPORTED.has(second) || refused(call)) return null;
     const plan = this.place(call, 2);
     if (!plan) return null;
     const n = call.input.length;
