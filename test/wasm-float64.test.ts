@@ -561,6 +561,43 @@ test("the module's exp and log are V8's Math.exp and Math.log bit for bit: speci
     if (!Object.is(logs[i], Math.log(w[i]!))) expect(`log(${w[i]}) = ${logs[i]}`).toBe(`${Math.log(w[i]!)}`);
 });
 
+test("the module's log1p is V8's Math.log1p bit for bit: specials, the branch edges (2^-54, 2^-29, sqrt(2) - 1, sqrt(2)/2 - 1, -1, 2^53), every binade, random bits", () => {
+  const next = random(43);
+  const words = new Uint32Array(2);
+  const asDouble = new Float64Array(words.buffer);
+  const v = [
+    0,
+    -0,
+    1,
+    -1,
+    -1 + 2 ** -53,
+    -0.5,
+    -2,
+    Infinity,
+    -Infinity,
+    NaN,
+    2 ** 53,
+    2 ** 53 - 1,
+    2 ** 53 + 2,
+    Number.MAX_VALUE,
+    5e-324,
+    -5e-324,
+  ];
+  v.push(2 ** -29, -(2 ** -29), 2 ** -30, 2 ** -54, -(2 ** -54), 2 ** -55, 0.41421356237309503, 0.414213562373095, 0.4142135623730951);
+  v.push(-0.2928932188134524, -0.29289321881345254, -0.2928932188134525, 2 ** -20, 1 - 2 ** -53, 2 ** 20, 0.5);
+  for (let e = -1074; e < 1024; e++) v.push(2 ** e, -(2 ** e), 2 ** e * 1.4142135, 2 ** e * 1.4142136 - 1, 2 ** e * (1 + next()));
+  for (let i = 0; i < 100_000; i++) {
+    v.push(next() * 2 - 1, (next() - 0.5) * 2 ** (next() * 80 - 60), next() * 1e6, -next(), Math.exp(-next() * 40));
+    words[0] = Math.floor(next() * 2 ** 32);
+    words[1] = Math.floor(next() * 2 ** 32);
+    v.push(asDouble[0]!);
+  }
+  const w = Float64Array.from(v);
+  const got = kernels.elementary('log1p', w);
+  for (let i = 0; i < w.length; i++)
+    if (!Object.is(got[i], Math.log1p(w[i]!))) expect(`log1p(${w[i]}) = ${got[i]}`).toBe(`${Math.log1p(w[i]!)}`);
+});
+
 test('poisson_nll_loss: POISSON_NLL and POISSON_NLL_GRAD give the JS float64 loops, log_input and not, full and not, every reduction', () => {
   let seed = 1500;
   const forms = [

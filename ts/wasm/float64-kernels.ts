@@ -46,7 +46,7 @@ export type Float64Exports = ModuleExports & {
   elementwise(...args: Args): void;
   /** As elementwise, the results summed into the stream sumBegin started: sumChunk's result for the chunk. */
   elementwiseSum(...args: Args): number;
-  /** out[i] = f(input[i]), f 0: exp, 2: log (V8's Math.exp, Math.log: fdlibm's); count rounded up to pairs. */
+  /** out[i] = f(input[i]), f 0: exp, 2: log, 3: log1p (V8's Math.exp, Math.log, Math.log1p: fdlibm's); count rounded up to pairs. */
   elementary(fn: number, input: number, out: number, count: number): void;
   sumBegin(length: number): void;
   sumChunk(ptr: number, count: number): number;
@@ -111,11 +111,6 @@ function opId(call: KernelCall): number {
   return KERNEL_OPS[call.op].id;
 }
 
-/** A call of a supported op in a form the module lacks: BCEWithLogits' forward from torch 2.3 (log_sigmoid: log1p). */
-function refused(call: KernelCall): boolean {
-  return call.op === 'BCE_WITH_LOGITS' && call.flags.includes('USES_LOG_SIGMOID');
-}
-
 /** The module's argument slots of the operands, in its order. */
 const SLOT_INDEX: Readonly<Record<string, number>> = { y: 0, a: 1, b: 2, c: 3 };
 
@@ -162,7 +157,7 @@ export class Float64Kernels {
    * more than the cap.
    */
   tryRun(call: KernelCall, reduction: Reduction, shape: readonly number[]): Tensor | null {
-    if (call.results !== 'elements' || !SUPPORTED.has(call.op) || refused(call)) return null;
+    if (call.results !== 'elements' || !SUPPORTED.has(call.op)) return null;
     if (reduction !== 'none' && (call.sumLanes ?? FLOAT64_SUM_LANES) !== FLOAT64_SUM_LANES) return null;
     const plan = this.place(call, 1);
     if (!plan) return null;
@@ -421,7 +416,7 @@ export class Float64Kernels {
    * Null as tryRun.
    */
   tryRunBoth(call: KernelCall, second: Op, shape: readonly number[], secondShape: readonly number[]): [Tensor, Tensor] | null {
-    if (call.results !== 'elements' || !SUPPORTED.has(call.op) || !SUPPORTED.has(second) || refused(call)) return null;
+    if (call.results !== 'elements' || !SUPPORTED.has(call.op) || !SUPPORTED.has(second)) return null;
     const plan = this.place(call, 2);
     if (!plan) return null;
     const n = call.input.length;
@@ -431,13 +426,13 @@ export class Float64Kernels {
     return [makeTensor(first, shape, 'float64'), makeTensor(other, secondShape, 'float64')];
   }
 
-  /** The module's exp or log (V8's Math.exp / Math.log, fdlibm's e_exp.c / e_log.c, in f64x2) of every value (for checks). */
-  elementary(fn: 'exp' | 'log', values: Float64Array): Float64Array {
+  /** The module's exp, log or log1p (V8's Math.exp / Math.log / Math.log1p, fdlibm's e_exp.c / e_log.c / s_log1p.c, in f64x2) of every value (for checks). */
+  elementary(fn: 'exp' | 'log' | 'log1p', values: Float64Array): Float64Array {
     const arena = this.arena.reset();
     const [input, out] = [arena.reserve(values.length * 8 + 16), arena.reserve(values.length * 8 + 16)];
     if (!arena.fits(cap)) throw new RangeError('Float64Kernels.elementary: too many values for the module');
     new Float64Array(arena.buffer()).set(values, input / 8);
-    this.exports.elementary(fn === 'exp' ? 0 : 2, input, out, values.length);
+    this.exports.elementary(fn === 'exp' ? 0 : fn === 'log' ? 2 : 3, input, out, values.length);
     return new Float64Array(this.exports.memory.buffer, out, values.length).slice();
   }
 

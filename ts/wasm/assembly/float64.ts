@@ -1,6 +1,7 @@
 // AssemblyScript, compiled by `npm run build:wasm` into ../float64-binary.ts: the float64 hot loops
 // of the ports with no exp / log (mse, l1, smooth_l1, huber; forward and backward), and
-// poisson_nll's (every form) with V8's Math.exp and Math.log in f64x2 (bit for bit), as WebAssembly
+// poisson_nll's (every form), binary_cross_entropy_with_logits', kl_div's and gaussian_nll_loss's
+// with V8's Math.exp, Math.log and Math.log1p in f64x2 (bit for bit), as WebAssembly
 // SIMD, two f64 lanes at a time, and ATen's float64 sum (cascade_sum, 4 lanes: Vectorized<double>
 // under AVX2). Each f64x2 operation is one of the JS float64 loops' IEEE double operations, in
 // their order, so every lane gives the JS loops' bits (../../losses/*.ts document the formulas and
@@ -46,7 +47,7 @@ const LOG_TARGET = 256;
 const KL_DIV_WHERE = 512;
 
 // binary_cross_entropy_with_logits, kl_div, gaussian_nll_loss (../kernel-ops.ts ids)
-export const BCE_WITH_LOGITS = 0; // y=target a=weight b=posWeight; HAS_WEIGHT, HAS_POS_WEIGHT (USES_LOG_SIGMOID: not here, log1p)
+export const BCE_WITH_LOGITS = 0; // y=target a=weight b=posWeight; HAS_WEIGHT, HAS_POS_WEIGHT, USES_LOG_SIGMOID
 export const BCE_WITH_LOGITS_GRAD = 1; // y=target a=weight b=posWeight c=gradOutput s=meanDivisor (0 unless 'mean')
 export const GAUSSIAN_NLL = 12; // y=target a=var b=eps s=fullConstant (with FULL)
 export const GAUSSIAN_NLL_GRAD = 13; // y=target a=var b=eps c=gradOutput (each element's: for 'mean' grad_output / numel)
@@ -210,6 +211,83 @@ const NAN: usize = memory.data<f64>([NaN]);
   return v128.bitselect(k64(NEG_INF), out, f64x2.eq(x0, k64(ZERO)));
 }
 
+// ---- log1p: fdlibm's s_log1p.c as V8's ieee754::log1p (Math.log1p) computes it, two lanes at a time ----
+// Each lane's branch selected as in log64: the k = 0 forms (sqrt(2)/2 <= 1 + x < sqrt(2), f = x,
+// no correction term) and the k != 0 ones (u = 1 + x normalized, c its rounding error / u, or
+// c = 0 for x >= 2^53), each with the |f| < 2^-20 forms (hu == 0); then |x| < 2^-29, x <= -1,
+// inf and NaN.
+
+const LP1: usize = memory.data<f64>([6.666666666666735130e-01]);
+const LP2: usize = memory.data<f64>([3.999999999940941908e-01]);
+const LP3: usize = memory.data<f64>([2.857142874366239149e-01]);
+const LP4: usize = memory.data<f64>([2.222219843214978396e-01]);
+const LP5: usize = memory.data<f64>([1.818357216161805012e-01]);
+const LP6: usize = memory.data<f64>([1.531383769920937332e-01]);
+const LP7: usize = memory.data<f64>([1.479819860511658591e-01]);
+const TWO_THIRDS: usize = memory.data<f64>([0.66666666666666666]);
+const I_0X3FDA827A: usize = memory.data<i64>([0x3fda827a]);
+const I_0X7FFFFFFF: usize = memory.data<i64>([0x7fffffff]);
+const I_0X3E200000: usize = memory.data<i64>([0x3e200000]);
+const I_0X3C900000: usize = memory.data<i64>([0x3c900000]);
+const I_0XBFD2BEC4: usize = memory.data<i64>([-0x402d413c]); // (int32_t)0xbfd2bec4
+const I_0X43400000: usize = memory.data<i64>([0x43400000]);
+const I_0X6A09E: usize = memory.data<i64>([0x6a09e]);
+const I_0X3FE00000: usize = memory.data<i64>([0x3fe00000]);
+const I_1: usize = memory.data<i64>([1]);
+
+/** Math.log1p of each lane (V8's fdlibm log1p), bit for bit. */
+// @ts-ignore: decorator
+@inline function log1p64(x: v128): v128 {
+  const hx = i64x2.shr_s(x, 32); // the high word, sign-extended
+  const ax = v128.and(hx, k64(I_0X7FFFFFFF));
+  const below = i64x2.lt_s(hx, k64(I_0X3FDA827A)); // 1 + x < sqrt(2)
+  // k = 0: sqrt(2)/2 <= 1 + x < sqrt(2) (hx > 0 or hx <= (int)0xbfd2bec4, with below)
+  const zeroK = v128.and(below, v128.or(i64x2.gt_s(hx, k64(I_0)), v128.not(i64x2.gt_s(hx, k64(I_0XBFD2BEC4)))));
+  // k != 0: u = 1 + x (x < 2^53) or x; k = exponent(u); c = the correction term / u (0 for u = x)
+  const huge = v128.not(i64x2.lt_s(hx, k64(I_0X43400000)));
+  const u1 = f64x2.add(k64(ONE), x);
+  const u = v128.bitselect(x, u1, huge);
+  const hu0 = i64x2.shr_s(u, 32);
+  let k = i64x2.sub(i64x2.shr_s(hu0, 20), k64(I_1023));
+  const cNear = v128.bitselect(f64x2.sub(k64(ONE), f64x2.sub(u1, x)), f64x2.sub(x, f64x2.sub(u1, k64(ONE))), i64x2.gt_s(k, k64(I_0)));
+  const c = v128.andnot(f64x2.div(cNear, u1), huge);
+  let hu = v128.and(hu0, k64(I_0X000FFFFF));
+  const low = i64x2.lt_s(hu, k64(I_0X6A09E)); // u ~< sqrt(2): u normalized to [1, sqrt(2)), else u / 2 to [sqrt(2)/2, 1)
+  const top = v128.bitselect(v128.or(hu, k64(I_0X3FF00000)), v128.or(hu, k64(I_0X3FE00000)), low);
+  const un = v128.or(v128.and(u, k64(I_0XFFFFFFFF)), i64x2.shl(top, 32));
+  k = v128.bitselect(k, i64x2.add(k, k64(I_1)), low);
+  hu = v128.bitselect(hu, i64x2.shr_s(i64x2.sub(k64(I_0X100000), hu), 2), low);
+  // the k = 0 lanes: f = x, hu = 1, k = 0
+  const f = v128.bitselect(x, f64x2.sub(un, k64(ONE)), zeroK);
+  k = v128.andnot(k, zeroK);
+  hu = v128.bitselect(k64(I_1), hu, zeroK);
+  const dk = f64x2.sub(i64x2.add(k64(MAGIC), k), k64(MAGIC));
+  const kIsZero = i64x2.eq(k, k64(I_0));
+  const hfsq = f64x2.mul(f64x2.mul(k64(HALF), f), f);
+  // |f| < 2^-20 (hu == 0): f == 0: k == 0 ? 0 : k ln2_hi + (c + k ln2_lo); else R = hfsq (1 - 2/3 f),
+  // k == 0 ? f - R : k ln2_hi - ((R - (k ln2_lo + c)) - f)
+  const hi = f64x2.mul(dk, k64(LOG_LN2_HI));
+  const lo = f64x2.add(f64x2.mul(dk, k64(LOG_LN2_LO)), c);
+  const exact = v128.andnot(f64x2.add(hi, f64x2.add(c, f64x2.mul(dk, k64(LOG_LN2_LO)))), kIsZero);
+  const rSmall = f64x2.mul(hfsq, f64x2.sub(k64(ONE), f64x2.mul(k64(TWO_THIRDS), f)));
+  const small = v128.bitselect(f64x2.sub(f, rSmall), f64x2.sub(hi, f64x2.sub(f64x2.sub(rSmall, lo), f)), kIsZero);
+  // else s = f / (2 + f), R = z (Lp1 + z (Lp2 + ...)); k == 0 ? f - (hfsq - s (hfsq + R)) : k ln2_hi - ((hfsq - (s (hfsq + R) + (k ln2_lo + c))) - f)
+  const s = f64x2.div(f, f64x2.add(k64(TWO), f));
+  const z = f64x2.mul(s, s);
+  const r = f64x2.mul(z, f64x2.add(k64(LP1), f64x2.mul(z, f64x2.add(k64(LP2), f64x2.mul(z, f64x2.add(k64(LP3), f64x2.mul(z,
+    f64x2.add(k64(LP4), f64x2.mul(z, f64x2.add(k64(LP5), f64x2.mul(z, f64x2.add(k64(LP6), f64x2.mul(z, k64(LP7)))))))))))))); 
+  const sr = f64x2.mul(s, f64x2.add(hfsq, r));
+  const main = v128.bitselect(f64x2.sub(f, f64x2.sub(hfsq, sr)), f64x2.sub(hi, f64x2.sub(f64x2.sub(hfsq, f64x2.add(sr, lo)), f)), kIsZero);
+  const huZero = i64x2.eq(hu, k64(I_0));
+  let out = v128.bitselect(v128.bitselect(exact, small, f64x2.eq(f, k64(ZERO))), main, huZero);
+  // inf and NaN (not below): x + x; below, |x| < 2^-29: x (|x| < 2^-54) or x - x x 0.5; x <= -1: -inf at -1, else NaN
+  out = v128.bitselect(f64x2.add(x, x), out, v128.andnot(i64x2.ge_s(hx, k64(I_0X7FF00000)), below));
+  const tiny = v128.and(below, i64x2.lt_s(ax, k64(I_0X3E200000)));
+  out = v128.bitselect(v128.bitselect(x, f64x2.sub(x, f64x2.mul(f64x2.mul(x, x), k64(HALF))), i64x2.lt_s(ax, k64(I_0X3C900000))), out, tiny);
+  const atMost = v128.and(below, i64x2.ge_s(ax, k64(I_0X3FF00000)));
+  return v128.bitselect(v128.bitselect(k64(NEG_INF), k64(NAN), f64x2.eq(x, k64(MINUS_ONE))), out, atMost);
+}
+
 /** sign of each lane: d > 0 ? 1 : d < 0 ? -1 : 0 (0 for -0 and NaN). */
 // @ts-ignore: decorator
 @inline function sign64(d: v128): v128 {
@@ -219,14 +297,22 @@ const NAN: usize = memory.data<f64>([NaN]);
 // ---- binary_cross_entropy_with_logits, kl_div, gaussian_nll_loss (../../losses/*.ts's float64 loops) ----
 
 /**
- * BCEWithLogits before torch 2.3 (../../losses/binary_cross_entropy_with_logits.ts elementLoss),
- * then * weight: m = max(-x, 0) (NaN kept); log(exp(-m) + exp(-x - m)), whose sum is exactly
+ * BCEWithLogits (../../losses/binary_cross_entropy_with_logits.ts elementLoss), then * weight; from
+ * torch 2.3 (USES_LOG_SIGMOID) on log_sigmoid, log1p64; before, m = max(-x, 0) (NaN kept); log(exp(-m) + exp(-x - m)), whose sum is exactly
  * 1 + exp(-|x|) (one of the two exps is of +-0: 1) but at x = -inf (inf - inf: NaN) and NaN.
  * Without pos_weight ((1 - y) x + m) + log; with it (1 - y) x + lw (log + m), lw = (p - 1) y + 1.
  */
 // @ts-ignore: decorator
 @inline function bceWithLogits64(x: v128, y: v128, w: v128, p: v128, flags: i32): v128 {
   const linear = f64x2.mul(f64x2.sub(k64(ONE), y), x);
+  if (flags & USES_LOG_SIGMOID) {
+    // torch >= 2.3: (1 - y) x - lw log_sigmoid(x); log_sigmoid(x) = min(x, 0) - log1p(exp(-|x|)) (NaN kept)
+    const min = v128.bitselect(x, k64(ZERO), v128.or(f64x2.lt(x, k64(ZERO)), f64x2.ne(x, x)));
+    const ls = f64x2.sub(min, log1p64(exp64(f64x2.neg(f64x2.abs(x)))));
+    const lw = f64x2.add(f64x2.mul(f64x2.sub(p, k64(ONE)), y), k64(ONE));
+    const loss = f64x2.sub(linear, flags & HAS_POS_WEIGHT ? f64x2.mul(ls, lw) : ls);
+    return flags & HAS_WEIGHT ? f64x2.mul(loss, w) : loss;
+  }
   const nx = f64x2.neg(x);
   const m = v128.bitselect(nx, k64(ZERO), v128.or(f64x2.gt(nx, k64(ZERO)), f64x2.ne(nx, nx)));
   const e = exp64(f64x2.neg(f64x2.abs(x)));
@@ -819,6 +905,7 @@ export function elementary(fn: i32, input: usize, out: usize, count: i32): void 
   const end = <usize>((count + 1) >> 1) << 4;
   if (fn == 0) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, exp64(v128.load(input + at)));
   else if (fn == 2) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, log64(v128.load(input + at)));
+  else if (fn == 3) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, log1p64(v128.load(input + at)));
 }
 
 // ---- log_softmax over the last dim, float64 (../../softmax.ts logSoftmax, logSoftmaxBackward) ----
