@@ -1026,23 +1026,48 @@ test('gaussian_nll_loss float64: GAUSSIAN_NLL and both gradients (tryRunBoth) gi
         }
       }
     }
-    // var of one dim fewer, a last dim of 1, one value (2.6+), a float32 var: the same values
-    const x = tensor(values(5 * 7, seed++), [5, 7]);
-    const y = tensor(values(5 * 7, seed++), [5, 7]);
-    for (const v of [
-      tensor(Float64Array.from(values(5, seed++), Math.abs), [5]),
-      tensor(Float64Array.from(values(5, seed++), Math.abs), [5, 1]),
-      tensor(Float32Array.from(values(35, seed++), Math.abs), [5, 7]),
-      0.7,
-    ]) {
-      for (const reduction of REDUCTIONS) {
-        const go = tensor(reduction === 'none' ? values(35, seed++) : Float64Array.of(0.5), reduction === 'none' ? [5, 7] : []);
-        sameOnAndOff(`var ${typeof v === 'number' ? v : `[${v.shape}]`} ${reduction}`, () => {
-          const grads = gaussianNllLossBackward(go, x, y, v, { reduction });
-          return [gaussianNllLoss(x, y, v, { reduction }), grads.input, ...(grads.var ? [grads.var] : [])];
-        });
+  });
+  expect(runs, 'the kernels ran').toBeGreaterThan(1500);
+  // var of one dim fewer, a last dim of 1, (2.7+) a leading dim of 1: the forward's kernel takes it
+  // per row / per class (the backward runs the JS loops: var's gradient sums over the broadcast);
+  // one value (2.6+), a float32 var: the JS loops; the same values every time
+  const broadcastRuns = kernelRuns(() => {
+    for (const [rows, cols] of [
+      [5, 7],
+      [3, CHUNK64 + 3],
+      [CHUNK64 + 1, 2],
+    ] as const) {
+      const n = rows * cols;
+      const x = tensor(values(n, seed++), [rows, cols]);
+      const y = tensor(values(n, seed++), [rows, cols]);
+      for (const v of [
+        tensor(Float64Array.from(values(rows, seed++), Math.abs), [rows]),
+        tensor(
+          Float64Array.from(values(rows, seed++), (u, i) => (i % 3 ? Math.abs(u) : 0)),
+          [rows, 1],
+        ),
+        tensor(Float64Array.from(values(cols, seed++), Math.abs), [1, cols]),
+        tensor(Float32Array.from(values(n, seed++), Math.abs), [rows, cols]),
+        0.7,
+      ]) {
+        for (const torchVersion of ['1.13', '2.14']) {
+          for (const full of [false, true]) {
+            for (const reduction of REDUCTIONS) {
+              const options = { reduction, torchVersion, full };
+              const go = tensor(reduction === 'none' ? values(n, seed++) : Float64Array.of(0.5), reduction === 'none' ? [rows, cols] : []);
+              sameOnAndOff(
+                `var ${typeof v === 'number' ? v : `[${v.shape}]`} (${rows}, ${cols}) ${torchVersion} full ${full} ${reduction}`,
+                () => {
+                  const grads = gaussianNllLossBackward(go, x, y, v, options);
+                  return [gaussianNllLoss(x, y, v, options), grads.input, ...(grads.var ? [grads.var] : [])];
+                },
+              );
+            }
+          }
+        }
       }
     }
   });
-  expect(runs, 'the kernels ran').toBeGreaterThan(1500);
+  // per (rows, cols): [rows] and [rows, 1] under both releases, [1, cols] under 2.14, x 2 full x 3 reductions
+  expect(broadcastRuns, 'the forward kernel ran for broadcast var').toBe(3 * 5 * 6);
 }, 120_000);
