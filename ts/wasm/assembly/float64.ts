@@ -298,9 +298,51 @@ const I_0X6A09E: usize = memory.data<i64>([0x6a09e]);
 const I_0X3FE00000: usize = memory.data<i64>([0x3fe00000]);
 const I_1: usize = memory.data<i64>([1]);
 
-/** Math.log1p of each lane (V8's fdlibm log1p), bit for bit. */
+/**
+ * Math.log1p of each lane (V8's fdlibm log1p), bit for bit. Inlined: the pairs of ordinary
+ * arguments (2^-29 <= |x|, -1 < x < 2^53, finite, |f| >= 2^-20: the main forms, k = 0 or not); a
+ * pair with another lane calls log1p64Full, which selects every case.
+ */
 // @ts-ignore: decorator
 @inline function log1p64(x: v128): v128 {
+  const hx = i64x2.shr_s(x, 32); // the high word, sign-extended
+  const ax = v128.and(hx, k64(I_0X7FFFFFFF));
+  const below = i64x2.lt_s(hx, k64(I_0X3FDA827A));
+  // x <= -1 or |x| < 2^-29 (below), or x >= 2^53 (inf and NaN too)
+  const special = v128.or(
+    v128.and(below, v128.or(v128.not(i64x2.lt_s(ax, k64(I_0X3FF00000))), i64x2.lt_s(ax, k64(I_0X3E200000)))),
+    v128.not(i64x2.lt_s(hx, k64(I_0X43400000))),
+  );
+  const zeroK = v128.and(below, v128.or(i64x2.gt_s(hx, k64(I_0)), v128.not(i64x2.gt_s(hx, k64(I_0XBFD2BEC4)))));
+  const u = f64x2.add(k64(ONE), x);
+  const hu0 = i64x2.shr_s(u, 32);
+  let k = i64x2.sub(i64x2.shr_s(hu0, 20), k64(I_1023));
+  const cNear = v128.bitselect(f64x2.sub(k64(ONE), f64x2.sub(u, x)), f64x2.sub(x, f64x2.sub(u, k64(ONE))), i64x2.gt_s(k, k64(I_0)));
+  let hu = v128.and(hu0, k64(I_0X000FFFFF));
+  const low = i64x2.lt_s(hu, k64(I_0X6A09E));
+  const top = v128.bitselect(v128.or(hu, k64(I_0X3FF00000)), v128.or(hu, k64(I_0X3FE00000)), low);
+  const un = v128.or(v128.and(u, k64(I_0XFFFFFFFF)), i64x2.shl(top, 32));
+  k = v128.bitselect(k, i64x2.add(k, k64(I_1)), low);
+  hu = v128.bitselect(hu, i64x2.shr_s(i64x2.sub(k64(I_0X100000), hu), 2), low);
+  // hu == 0 (|f| < 2^-20) only where k != 0 (k = 0 lanes have hu = 1)
+  if (v128.any_true(v128.or(special, v128.andnot(i64x2.eq(hu, k64(I_0)), zeroK)))) return log1p64Full(x);
+  const c = f64x2.div(cNear, u);
+  const f = v128.bitselect(x, f64x2.sub(un, k64(ONE)), zeroK);
+  k = v128.andnot(k, zeroK);
+  const dk = f64x2.sub(i64x2.add(k64(MAGIC), k), k64(MAGIC));
+  const hfsq = f64x2.mul(f64x2.mul(k64(HALF), f), f);
+  const s = f64x2.div(f, f64x2.add(k64(TWO), f));
+  const z = f64x2.mul(s, s);
+  const r = f64x2.mul(z, f64x2.add(k64(LP1), f64x2.mul(z, f64x2.add(k64(LP2), f64x2.mul(z, f64x2.add(k64(LP3), f64x2.mul(z,
+    f64x2.add(k64(LP4), f64x2.mul(z, f64x2.add(k64(LP5), f64x2.mul(z, f64x2.add(k64(LP6), f64x2.mul(z, k64(LP7))))))))))))));
+  const sr = f64x2.mul(s, f64x2.add(hfsq, r));
+  const hi = f64x2.mul(dk, k64(LOG_LN2_HI));
+  const lo = f64x2.add(f64x2.mul(dk, k64(LOG_LN2_LO)), c);
+  return v128.bitselect(f64x2.sub(f, f64x2.sub(hfsq, sr)), f64x2.sub(hi, f64x2.sub(f64x2.sub(hfsq, f64x2.add(sr, lo)), f)), i64x2.eq(k, k64(I_0)));
+}
+
+/** Math.log1p of each lane, every case selected lane by lane (log1p64's pairs with a special lane). */
+function log1p64Full(x: v128): v128 {
   const hx = i64x2.shr_s(x, 32); // the high word, sign-extended
   const ax = v128.and(hx, k64(I_0X7FFFFFFF));
   const below = i64x2.lt_s(hx, k64(I_0X3FDA827A)); // 1 + x < sqrt(2)
