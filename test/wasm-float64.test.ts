@@ -472,6 +472,83 @@ test("the module's exp and log are V8's Math.exp and Math.log bit for bit: speci
     if (!Object.is(logs[i], Math.log(w[i]!))) expect(`log(${w[i]}) = ${logs[i]}`).toBe(`${Math.log(w[i]!)}`);
 });
 
+test("the module's log1p is V8's Math.log1p bit for bit: specials, fdlibm's branch edges (every low word of some), random bits, all magnitudes", () => {
+  const next = random(43);
+  const words = new Uint32Array(2);
+  const asDouble = new Float64Array(words.buffer);
+  const ofWords = (high: number, low: number) => {
+    words[1] = high;
+    words[0] = low;
+    return asDouble[0]!;
+  };
+  const bits = () => ofWords(Math.floor(next() * 2 ** 32), Math.floor(next() * 2 ** 32));
+  const ulpBelowOne = 1 - 2 ** -53;
+  const special = [
+    0,
+    -0,
+    1,
+    -1,
+    -ulpBelowOne,
+    -1 + 2 ** -52,
+    -1 - 2 ** -52,
+    Infinity,
+    -Infinity,
+    NaN,
+    5e-324,
+    -5e-324,
+    2.2250738585072014e-308,
+  ];
+  special.push(
+    -2.2250738585072014e-308,
+    1e-310,
+    -1e-310,
+    Number.MAX_VALUE,
+    -Number.MAX_VALUE,
+    2 ** 53,
+    2 ** 53 - 1,
+    2 ** 53 + 2,
+    2 ** 1023,
+  );
+  special.push(
+    2 ** -29,
+    -(2 ** -29),
+    2 ** -29 * ulpBelowOne,
+    2 ** -54,
+    -(2 ** -54),
+    2 ** -54 * ulpBelowOne,
+    2 ** -1074,
+    Math.SQRT2 - 1,
+    Math.SQRT1_2 - 1,
+  );
+  // high words where the branches change (x < 0.41422, x > -0.2929, |x| < 2^-29, < 2^-54, x < 2^53, x <= -1, inf), and their neighbours
+  const edges = [0x3fda827a, 0xbfd2bec4, 0x3e200000, 0xbe200000, 0x3c900000, 0xbc900000, 0x43400000, 0xbff00000, 0x7ff00000, 0x00100000];
+  const edgeValues: number[] = [];
+  for (const edge of edges) {
+    for (const high of [edge - 1, edge, edge + 1]) {
+      for (let low = 0; low < 4096; low++) edgeValues.push(ofWords(high >>> 0, low), ofWords(high >>> 0, (0xffffffff - low) >>> 0));
+      for (let i = 0; i < 4096; i++) edgeValues.push(ofWords(high >>> 0, Math.floor(next() * 2 ** 32)));
+    }
+  }
+  // u = 1 + x whose mantissa is at 0x6a09e (u ~ sqrt(2): u / 2 normalized) and where |f| < 2^-20 (hu == 0) after it
+  for (let e = -60; e < 60; e++) {
+    for (const m of [0x6a09d, 0x6a09e, 0x6a09f, 0, 1, 0xfffff, 0xffffe, 0xffffd, 0xffffc]) {
+      for (let i = 0; i < 32; i++) edgeValues.push(ofWords(((1023 + e) << 20) | m, Math.floor(next() * 2 ** 32)) - 1);
+    }
+  }
+  const draws: (() => number)[] = [
+    bits,
+    () => (next() - 0.5) * 2 ** (next() * 160 - 120),
+    () => -1 + next() * 2 ** -(next() * 60),
+    () => (next() - 0.5) * 3,
+    () => next() * 2 ** (next() * 2098 - 1074),
+  ];
+  const v = Float64Array.from([...special, ...edgeValues, ...draws.flatMap((draw) => Array.from({ length: 600_000 }, draw))]);
+  const got = kernels.elementary('log1p', v);
+  for (let i = 0; i < v.length; i++)
+    if (!Object.is(got[i], Math.log1p(v[i]!))) expect(`log1p(${v[i]}) = ${got[i]}`).toBe(`${Math.log1p(v[i]!)}`);
+  expect(v.length).toBeGreaterThan(3_000_000);
+});
+
 test('poisson_nll_loss: POISSON_NLL and POISSON_NLL_GRAD give the JS float64 loops, log_input and not, full and not, every reduction', () => {
   let seed = 1500;
   const forms = [

@@ -31,7 +31,7 @@ export type Float64Exports = ModuleExports & {
   elementwise(...args: Args): void;
   /** As elementwise, the results summed into the stream sumBegin started: sumChunk's result for the chunk. */
   elementwiseSum(...args: Args): number;
-  /** out[i] = f(input[i]), f 0: exp, 2: log (V8's Math.exp, Math.log: fdlibm's); count rounded up to pairs. */
+  /** out[i] = f(input[i]), f 0: exp, 2: log, 3: log1p (V8's Math.exp, Math.log, Math.log1p: fdlibm's); count rounded up to pairs. */
   elementary(fn: number, input: number, out: number, count: number): void;
   sumBegin(length: number): void;
   sumChunk(ptr: number, count: number): number;
@@ -69,6 +69,9 @@ export const POISSON_NLL_EPS = 40;
 export const POISSON_NLL_FULL = 41;
 export const POISSON_NLL_EPS_FULL = 42;
 export const POISSON_NLL_EPS_GRAD = 43;
+
+/** ./assembly/float64.ts elementary's function ids. */
+const ELEMENTARY64 = { exp: 0, log: 2, log1p: 3 } as const;
 
 let cap = MODULE_CAP_BYTES;
 
@@ -228,13 +231,13 @@ export class Float64Kernels {
     return null;
   }
 
-  /** The module's exp or log (V8's Math.exp / Math.log, fdlibm's e_exp.c / e_log.c, in f64x2) of every value (for checks). */
-  elementary(fn: 'exp' | 'log', values: Float64Array): Float64Array {
+  /** The module's exp, log or log1p (V8's Math.exp / Math.log / Math.log1p, fdlibm's e_exp.c / e_log.c / s_log1p.c, in f64x2) of every value (for checks). */
+  elementary(fn: 'exp' | 'log' | 'log1p', values: Float64Array): Float64Array {
     const arena = this.arena.reset();
     const [input, out] = [arena.reserve(values.length * 8 + 16), arena.reserve(values.length * 8 + 16)];
     if (!arena.fits(cap)) throw new RangeError('Float64Kernels.elementary: too many values for the module');
     new Float64Array(arena.buffer()).set(values, input / 8);
-    this.exports.elementary(fn === 'exp' ? 0 : 2, input, out, values.length);
+    this.exports.elementary(ELEMENTARY64[fn], input, out, values.length);
     return new Float64Array(this.exports.memory.buffer, out, values.length).slice();
   }
 

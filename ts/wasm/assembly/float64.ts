@@ -193,6 +193,81 @@ const NAN: usize = memory.data<f64>([NaN]);
   return v128.bitselect(k64(NEG_INF), out, f64x2.eq(x0, k64(ZERO)));
 }
 
+// ---- log1p: fdlibm's s_log1p.c as V8's ieee754::log1p (Math.log1p) computes it, two lanes at a time ----
+// Each lane's branch selected as exp64's and log64's are. The k = 0 case (-0.2929 <= x < 0.41422:
+// f = x, c = 0, hu = 1) and the general one (u = 1 + x, or x itself from 2^53 on, k its exponent,
+// c the rounding error of 1 + x over u; u normalized to [sqrt(2)/2, sqrt(2))) share f, k, c and hu;
+// each of the scalar code's returns is computed (k == 0 or not, hu == 0 or not) and selected.
+
+const LOG1P_TWO_THIRDS: usize = memory.data<f64>([0.66666666666666666]);
+const LOG1P_LP1: usize = memory.data<f64>([6.666666666666735130e-01]);
+const LOG1P_LP2: usize = memory.data<f64>([3.999999999940941908e-01]);
+const LOG1P_LP3: usize = memory.data<f64>([2.857142874366239149e-01]);
+const LOG1P_LP4: usize = memory.data<f64>([2.222219843214978396e-01]);
+const LOG1P_LP5: usize = memory.data<f64>([1.818357216161805012e-01]);
+const LOG1P_LP6: usize = memory.data<f64>([1.531383769920937332e-01]);
+const LOG1P_LP7: usize = memory.data<f64>([1.479819860511658591e-01]);
+const I_0X3FDA827A: usize = memory.data<i64>([0x3fda827a]); // hx below: 1 + x < sqrt(2)+
+const I_0XBFD2BEC4: usize = memory.data<i64>([-1076707644]) /* (int32_t)0xbfd2bec4 */; // hx at most (signed): x <= -0.2929 (sqrt(2)/2- <= 1 + x)
+const I_0X3E200000: usize = memory.data<i64>([0x3e200000]); // |x| < 2^-29
+const I_0X3C900000: usize = memory.data<i64>([0x3c900000]); // |x| < 2^-54
+const I_0X43400000: usize = memory.data<i64>([0x43400000]); // x < 2^53: u = 1 + x
+const I_0X6A09E: usize = memory.data<i64>([0x6a09e]); // hu below: u ~< sqrt(2)
+const I_0X3FE00000: usize = memory.data<i64>([0x3fe00000]);
+const I_1: usize = memory.data<i64>([1]);
+const I_0X7FFFFFFF: usize = memory.data<i64>([0x7fffffff]);
+
+/** Math.log1p of each lane (V8's fdlibm log1p), bit for bit. */
+// @ts-ignore: decorator
+@inline function log1p64(x: v128): v128 {
+  const hx = i64x2.shr_s(x, 32); // the high word, sign-extended: as signed integers, the C code's int32 hx
+  const ax = v128.and(hx, k64(I_0X7FFFFFFF));
+  const belowSqrt2 = i64x2.lt_s(hx, k64(I_0X3FDA827A));
+  const kZero = v128.and(belowSqrt2, v128.or(i64x2.gt_s(hx, k64(I_0)), i64x2.le_s(hx, k64(I_0XBFD2BEC4))));
+  // k != 0: u = 1 + x below 2^53 (c = (k > 0 ? 1 - (u - x) : x - (u - 1)) / u), else u = x (c = 0)
+  const huge = i64x2.ge_s(hx, k64(I_0X43400000));
+  const u = v128.bitselect(x, f64x2.add(k64(ONE), x), huge);
+  const hu0 = i64x2.shr_s(u, 32);
+  const k0 = i64x2.sub(i64x2.shr_s(hu0, 20), k64(I_1023));
+  const correction = v128.bitselect(f64x2.sub(k64(ONE), f64x2.sub(u, x)), f64x2.sub(x, f64x2.sub(u, k64(ONE))), i64x2.gt_s(k0, k64(I_0)));
+  const c0 = v128.andnot(f64x2.div(correction, u), huge);
+  const huLow = v128.and(hu0, k64(I_0X000FFFFF));
+  const half = i64x2.ge_s(huLow, k64(I_0X6A09E)); // u ~>= sqrt(2): normalize u / 2, k + 1
+  const kGeneral = i64x2.sub(k0, half); // half is -1 where set
+  const uHigh = v128.or(huLow, v128.bitselect(k64(I_0X3FE00000), k64(I_0X3FF00000), half));
+  const uNormal = v128.or(v128.and(u, k64(I_0XFFFFFFFF)), i64x2.shl(uHigh, 32));
+  const huGeneral = v128.bitselect(i64x2.shr_s(i64x2.sub(k64(I_0X100000), huLow), 2), huLow, half);
+  // the two cases' f, k, c, hu
+  const f = v128.bitselect(x, f64x2.sub(uNormal, k64(ONE)), kZero);
+  const k = v128.andnot(kGeneral, kZero);
+  const c = v128.andnot(c0, kZero);
+  const hu = v128.bitselect(k64(I_1), huGeneral, kZero);
+  const dk = f64x2.sub(i64x2.add(k64(MAGIC), k), k64(MAGIC));
+  const kIsZero = i64x2.eq(k, k64(I_0));
+  const hfsq = f64x2.mul(f64x2.mul(k64(HALF), f), f);
+  const hi = f64x2.mul(dk, k64(LOG_LN2_HI));
+  const lo = f64x2.add(f64x2.mul(dk, k64(LOG_LN2_LO)), c);
+  // hu != 0: s = f / (2 + f), R = z (Lp1 + ... ); k == 0: f - (hfsq - s (hfsq + R)); else k ln2_hi - ((hfsq - (s (hfsq + R) + (k ln2_lo + c))) - f)
+  const s = f64x2.div(f, f64x2.add(k64(TWO), f));
+  const z = f64x2.mul(s, s);
+  const r = f64x2.mul(z, f64x2.add(k64(LOG1P_LP1), f64x2.mul(z, f64x2.add(k64(LOG1P_LP2), f64x2.mul(z, f64x2.add(k64(LOG1P_LP3),
+    f64x2.mul(z, f64x2.add(k64(LOG1P_LP4), f64x2.mul(z, f64x2.add(k64(LOG1P_LP5), f64x2.mul(z, f64x2.add(k64(LOG1P_LP6),
+    f64x2.mul(z, k64(LOG1P_LP7))))))))))))));
+  const sr = f64x2.mul(s, f64x2.add(hfsq, r));
+  let out = v128.bitselect(f64x2.sub(f, f64x2.sub(hfsq, sr)), f64x2.sub(hi, f64x2.sub(f64x2.sub(hfsq, f64x2.add(sr, lo)), f)), kIsZero);
+  // hu == 0 (|f| < 2^-20): f == 0: k == 0 ? 0 : k ln2_hi + (c + k ln2_lo); else R = hfsq (1 - 2/3 f), k == 0 ? f - R : k ln2_hi - ((R - (k ln2_lo + c)) - f)
+  const rSmall = f64x2.mul(hfsq, f64x2.sub(k64(ONE), f64x2.mul(k64(LOG1P_TWO_THIRDS), f)));
+  let small = v128.bitselect(f64x2.sub(f, rSmall), f64x2.sub(hi, f64x2.sub(f64x2.sub(rSmall, lo), f)), kIsZero);
+  small = v128.bitselect(v128.andnot(f64x2.add(hi, lo), kIsZero), small, f64x2.eq(f, k64(ZERO)));
+  out = v128.bitselect(small, out, i64x2.eq(hu, k64(I_0)));
+  // +inf and NaN (not negative): x + x; |x| < 2^-29: x below 2^-54, else x - x x 0.5; x <= -1: -inf at -1, else NaN
+  out = v128.bitselect(f64x2.add(x, x), out, i64x2.ge_s(hx, k64(I_0X7FF00000)));
+  const tiny = v128.bitselect(x, f64x2.sub(x, f64x2.mul(f64x2.mul(x, x), k64(HALF))), i64x2.lt_s(ax, k64(I_0X3C900000)));
+  out = v128.bitselect(tiny, out, i64x2.lt_s(ax, k64(I_0X3E200000)));
+  const minusOne = v128.bitselect(k64(NEG_INF), k64(NAN), f64x2.eq(x, k64(MINUS_ONE)));
+  return v128.bitselect(minusOne, out, v128.and(belowSqrt2, i64x2.ge_s(ax, k64(I_0X3FF00000))));
+}
+
 /** sign of each lane: d > 0 ? 1 : d < 0 ? -1 : 0 (0 for -0 and NaN). */
 // @ts-ignore: decorator
 @inline function sign64(d: v128): v128 {
@@ -550,11 +625,12 @@ export function sumFloat64(ptr: usize, length: i32): f64 {
   return sumChunk(ptr, length);
 }
 
-/** out[i] = f(input[i]) for `count` float64 values (count even, or the pair after read and written): f 0 exp (Math.exp's bits), 2 log (Math.log's); for checks. */
+/** out[i] = f(input[i]) for `count` float64 values (count even, or the pair after read and written): f 0 exp (Math.exp's bits), 2 log (Math.log's), 3 log1p (Math.log1p's); for checks. */
 export function elementary(fn: i32, input: usize, out: usize, count: i32): void {
   const end = <usize>((count + 1) >> 1) << 4;
   if (fn == 0) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, exp64(v128.load(input + at)));
   else if (fn == 2) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, log64(v128.load(input + at)));
+  else if (fn == 3) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, log1p64(v128.load(input + at)));
 }
 
 // ---- log_softmax over the last dim, float64 (../../softmax.ts logSoftmax, logSoftmaxBackward) ----
