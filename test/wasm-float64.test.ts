@@ -21,6 +21,8 @@ import {
   poissonNllLossBackward,
   smoothL1Loss,
   smoothL1LossBackward,
+  softMarginLoss,
+  softMarginLossBackward,
   type Tensor,
 } from '../ts/index.ts';
 import { sum } from '../ts/numerics.ts';
@@ -39,6 +41,8 @@ import {
   POISSON_NLL_EPS_FULL,
   POISSON_NLL_EPS_GRAD,
   POISSON_NLL_FULL,
+  SOFT_MARGIN_LOG1P,
+  SOFT_MARGIN_LOG1P_OVERFLOWS,
   float64Kernels,
   loadFloat64Kernels,
   useFloat64ArenaCap,
@@ -62,6 +66,8 @@ function random(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+const next1 = random(17);
 
 const EXTREMES = [0, -0, 1, -1, 0.5, 1e308, -1e308, Number.MAX_VALUE, -Number.MAX_VALUE, 5e-324, -5e-324, 2.2250738585072014e-308, 1e-310];
 const NON_FINITE = [Infinity, -Infinity, NaN];
@@ -150,7 +156,14 @@ test('the module loads (WebAssembly SIMD is available here), once; its ops are t
   expect(float64Kernels()).toBe(kernels);
   const exports = kernels.exports as unknown as Record<string, WebAssembly.Global>;
   for (const op of FLOAT64_OPS) expect(exports[op]!.value, op).toBe(KERNEL_OPS[op].id);
-  const own = { POISSON_NLL_EPS, POISSON_NLL_FULL, POISSON_NLL_EPS_FULL, POISSON_NLL_EPS_GRAD };
+  const own = {
+    POISSON_NLL_EPS,
+    POISSON_NLL_FULL,
+    POISSON_NLL_EPS_FULL,
+    POISSON_NLL_EPS_GRAD,
+    SOFT_MARGIN_LOG1P,
+    SOFT_MARGIN_LOG1P_OVERFLOWS,
+  };
   for (const [name, id] of Object.entries(own)) expect(exports[name]!.value, name).toBe(id);
 });
 
@@ -380,7 +393,7 @@ test('tryRun returns null, for the JS loops, for what the module does not comput
   const y = values(100, 2);
   const call = forwardCall('MSE', x, y);
   expect(kernels.tryRun(call, 'mean', [])).not.toBeNull();
-  expect(kernels.tryRun({ ...call, op: 'SOFT_MARGIN' }, 'mean', [])).toBeNull(); // an op it lacks
+  expect(kernels.tryRun({ ...call, op: 'KL_DIV' }, 'mean', [])).toBeNull(); // an op it lacks
   expect(kernels.tryRun({ ...call, results: 'row means' }, 'mean', [])).toBeNull();
   expect(kernels.tryRun({ ...call, sumLanes: 8 }, 'mean', [])).toBeNull(); // avx512's sum lanes (torch 1.10-2.0)
   expect(kernels.tryRun({ ...call, sumLanes: 8 }, 'none', [100])).not.toBeNull(); // no sum: the lanes do not matter
@@ -602,6 +615,65 @@ test('poisson_nll_loss: POISSON_NLL and POISSON_NLL_GRAD give the JS float64 loo
   }
 });
 
+test("soft_margin_loss: SOFT_MARGIN's three forms (log(1 + e) before 2.0, log1p(e), log1p(e) that overflows above 1e307) and SOFT_MARGIN_GRAD give the JS float64 loops, every reduction", () => {
+  let seed = 1700;
+  const forms = [
+    ['1.13', 'avx2', []],
+    ['2.6', 'default', ['USES_LOG1P']],
+    ['2.6', 'avx2', ['USES_LOG1P', 'LOG1P_OVERFLOWS']],
+    ['2.14', 'avx512', ['USES_LOG1P']],
+  ] as const;
+  for (const n of LENGTHS) {
+    for (const [torchVersion, cpuCapability, flags] of forms) {
+      // -x y over exp's whole range, past its overflow (e above 1e307 from -x y = 706.9), and +-1 targets
+      const x = Float64Array.from(values(n, seed++), (v, i) => (i % 3 === 0 ? v : i % 3 === 1 ? (next1() - 0.5) * 1440 : v * 100));
+      const y = Float64Array.from(values(n, seed++), (v, i) => (i % 2 ? (i % 4 === 1 ? 1 : -1) : v));
+      for (const reduction of REDUCTIONS) {
+        const options = { reduction, torchVersion, cpuCapability };
+        const where = `n ${n} ${reduction} ${torchVersion} ${cpuCapability}`;
+        const want = js(() => softMarginLoss(tensor(x), tensor(y), options));
+        const call: KernelCall = {
+          op: 'SOFT_MARGIN',
+          input: x,
+          classes: n,
+          operands: { target: perElement(y) },
+          flags: [...flags],
+          scalar: 0,
+          results: 'elements',
+          sumLanes: 4,
+        };
+        expect(firstDifference(kernels.tryRun(call, reduction, [n])!.data, want.data), where).toBeNull();
+        const go = reduction === 'none' ? values(n, seed++) : Float64Array.of(values(1, seed++, false)[0]!);
+        const wantGrad = js(() => softMarginLossBackward(tensor(go, reduction === 'none' ? [n] : []), tensor(x), tensor(y), options));
+        const gradCall: KernelCall = {
+          op: 'SOFT_MARGIN_GRAD',
+          input: x,
+          classes: n,
+          operands: { target: perElement(y), gradOutput: reduction === 'none' ? perElement(go) : one(go[0]!) },
+          flags: [...flags],
+          scalar: reduction === 'mean' ? -1 / n : -1,
+          results: 'elements',
+        };
+        expect(firstDifference(kernels.tryRun(gradCall, 'none', [n])!.data, wantGrad.data), `grad ${where}`).toBeNull();
+      }
+    }
+  }
+  // exp(-x y) about 1e307 (-x y = 706.9...), where the overflowing log1p turns inf
+  const x = Float64Array.from({ length: 4001 }, (_, i) => -706.5 - i / 4000);
+  const y = new Float64Array(x.length).fill(1);
+  for (const [torchVersion, cpuCapability] of [
+    ['2.6', 'avx2'],
+    ['2.6', 'default'],
+    ['2.14', 'avx2'],
+    ['1.13', 'avx2'],
+  ] as const) {
+    const options = { reduction: 'none', torchVersion, cpuCapability } as const;
+    const want = js(() => softMarginLoss(tensor(x), tensor(y), options));
+    expect(firstDifference(softMarginLoss(tensor(x), tensor(y), options).data, want.data), `${torchVersion} ${cpuCapability}`).toBeNull();
+    expect(want.data.includes(Infinity)).toBe(torchVersion === '2.6' && cpuCapability === 'avx2');
+  }
+});
+
 // Through the public API: once ts/wasm/float32-kernels.ts kernelsFor('float64') returns these
 // kernels (/work/brief/f64-hook.md), every float64 call of the four losses gives the same bits with
 // the kernels on and off (useFloat32Kernels switches both), the backwards' scalar tails included.
@@ -624,6 +696,7 @@ const API: [name: string, forward: Loss, backward: Backward, parameter: string |
   ['smooth_l1_loss', smoothL1Loss as Loss, smoothL1LossBackward as Backward, 'beta', [1, 0.1, 0, 3.7]],
   ['huber_loss', huberLoss as Loss, huberLossBackward as Backward, 'delta', [1, 0.1, 3.7]],
   ['poisson_nll_loss', poissonNllLoss as Loss, poissonNllLossBackward as Backward, 'log_input', [1, 0]],
+  ['soft_margin_loss', softMarginLoss as Loss, softMarginLossBackward as Backward, null, [0]],
 ];
 
 test.skipIf(!hooked).each(API)(

@@ -54,6 +54,8 @@ export const FLOAT64_OPS = [
   'HUBER_GRAD',
   'POISSON_NLL',
   'POISSON_NLL_GRAD',
+  'SOFT_MARGIN',
+  'SOFT_MARGIN_GRAD',
 ] as const;
 export type Float64Op = (typeof FLOAT64_OPS)[number];
 const SUPPORTED: ReadonlySet<Op> = new Set<Op>(FLOAT64_OPS);
@@ -69,6 +71,9 @@ export const POISSON_NLL_EPS = 40;
 export const POISSON_NLL_FULL = 41;
 export const POISSON_NLL_EPS_FULL = 42;
 export const POISSON_NLL_EPS_GRAD = 43;
+// and soft_margin's torch >= 2.0 forms (USES_LOG1P; with LOG1P_OVERFLOWS)
+export const SOFT_MARGIN_LOG1P = 44;
+export const SOFT_MARGIN_LOG1P_OVERFLOWS = 45;
 
 /** ./assembly/float64.ts elementary's function ids. */
 const ELEMENTARY64 = { exp: 0, log: 2, log1p: 3 } as const;
@@ -82,8 +87,10 @@ export function useFloat64ArenaCap(bytes: number = MODULE_CAP_BYTES): number {
   return previous;
 }
 
-/** The module's kernel for the call: KERNEL_OPS's id, or for poisson_nll the module's own one for its log_input and full flags. */
+/** The module's kernel for the call: KERNEL_OPS's id, or for poisson_nll and soft_margin the module's own one for their flags. */
 function opId(call: KernelCall): number {
+  if (call.op === 'SOFT_MARGIN' && call.flags.includes('USES_LOG1P'))
+    return call.flags.includes('LOG1P_OVERFLOWS') ? SOFT_MARGIN_LOG1P_OVERFLOWS : SOFT_MARGIN_LOG1P;
   const logInput = call.flags.includes('LOG_INPUT');
   const full = call.flags.includes('FULL');
   if (call.op === 'POISSON_NLL')

@@ -207,36 +207,38 @@ const LOG1P_LP4: usize = memory.data<f64>([2.222219843214978396e-01]);
 const LOG1P_LP5: usize = memory.data<f64>([1.818357216161805012e-01]);
 const LOG1P_LP6: usize = memory.data<f64>([1.531383769920937332e-01]);
 const LOG1P_LP7: usize = memory.data<f64>([1.479819860511658591e-01]);
-const I_0X3FDA827A: usize = memory.data<i64>([0x3fda827a]); // hx below: 1 + x < sqrt(2)+
-const I_0XBFD2BEC4: usize = memory.data<i64>([-1076707644]) /* (int32_t)0xbfd2bec4 */; // hx at most (signed): x <= -0.2929 (sqrt(2)/2- <= 1 + x)
-const I_0X3E200000: usize = memory.data<i64>([0x3e200000]); // |x| < 2^-29
-const I_0X3C900000: usize = memory.data<i64>([0x3c900000]); // |x| < 2^-54
-const I_0X43400000: usize = memory.data<i64>([0x43400000]); // x < 2^53: u = 1 + x
-const I_0X6A09E: usize = memory.data<i64>([0x6a09e]); // hu below: u ~< sqrt(2)
+// fdlibm's tests of the high word hx (an int32) as tests of all 64 bits (as signed integers they
+// order as hx does): hx < H is bits < H << 32, hx > H is bits > (H << 32 | 0xffffffff).
+const B_LOG1P_SQRT2: usize = memory.data<i64>([0x3fda827a00000000]); // hx < 0x3fda827a: 1 + x < sqrt(2)+
+const B_LOG1P_MINUS_SQRT1_2: usize = memory.data<i64>([-4624424114038243328]); // 0xbfd2bec500000000: hx <= (int32_t)0xbfd2bec4 (1 + x >= sqrt(2)/2-)
+const B_LOW_WORD: usize = memory.data<i64>([0xffffffff]); // hx > 0
+const B_BELOW_2_53: usize = memory.data<i64>([0x433fffffffffffff]); // hx >= 0x43400000 above: x >= 2^53, u = x
+const B_BELOW_INF: usize = memory.data<i64>([0x7fefffffffffffff]); // hx >= 0x7ff00000 above
+const B_2_M29: usize = memory.data<i64>([0x3e20000000000000]); // |x| < 2^-29 below
+const B_2_M54: usize = memory.data<i64>([0x3c90000000000000]); // |x| < 2^-54 below
+const B_BELOW_ONE: usize = memory.data<i64>([0x3fefffffffffffff]); // |x| >= 1 above
+const I_0X6A09D: usize = memory.data<i64>([0x6a09d]); // hu above: u ~>= sqrt(2)
 const I_0X3FE00000: usize = memory.data<i64>([0x3fe00000]);
 const I_1: usize = memory.data<i64>([1]);
-const I_0X7FFFFFFF: usize = memory.data<i64>([0x7fffffff]);
 
 /** Math.log1p of each lane (V8's fdlibm log1p), bit for bit. */
 // @ts-ignore: decorator
 @inline function log1p64(x: v128): v128 {
-  const hx = i64x2.shr_s(x, 32); // the high word, sign-extended: as signed integers, the C code's int32 hx
-  const ax = v128.and(hx, k64(I_0X7FFFFFFF));
-  const belowSqrt2 = i64x2.lt_s(hx, k64(I_0X3FDA827A));
-  const kZero = v128.and(belowSqrt2, v128.or(i64x2.gt_s(hx, k64(I_0)), i64x2.le_s(hx, k64(I_0XBFD2BEC4))));
-  // k != 0: u = 1 + x below 2^53 (c = (k > 0 ? 1 - (u - x) : x - (u - 1)) / u), else u = x (c = 0)
-  const huge = i64x2.ge_s(hx, k64(I_0X43400000));
+  const ax = v128.and(x, k64(ABS_MASK)); // |x|'s bits
+  const belowSqrt2 = i64x2.lt_s(x, k64(B_LOG1P_SQRT2));
+  const kZero = v128.and(belowSqrt2, v128.or(i64x2.gt_s(x, k64(B_LOW_WORD)), i64x2.lt_s(x, k64(B_LOG1P_MINUS_SQRT1_2))));
+  // k != 0: u = 1 + x below 2^53 (c = (k > 0 ? 1 - (u - x) : x - (u - 1)) / u), else u = x (c = 0); u > 0 (other lanes: selected below)
+  const huge = i64x2.gt_s(x, k64(B_BELOW_2_53));
   const u = v128.bitselect(x, f64x2.add(k64(ONE), x), huge);
-  const hu0 = i64x2.shr_s(u, 32);
-  const k0 = i64x2.sub(i64x2.shr_s(hu0, 20), k64(I_1023));
+  const k0 = i64x2.sub(i64x2.shr_u(u, 52), k64(I_1023));
   const correction = v128.bitselect(f64x2.sub(k64(ONE), f64x2.sub(u, x)), f64x2.sub(x, f64x2.sub(u, k64(ONE))), i64x2.gt_s(k0, k64(I_0)));
   const c0 = v128.andnot(f64x2.div(correction, u), huge);
-  const huLow = v128.and(hu0, k64(I_0X000FFFFF));
-  const half = i64x2.ge_s(huLow, k64(I_0X6A09E)); // u ~>= sqrt(2): normalize u / 2, k + 1
+  const huLow = v128.and(i64x2.shr_u(u, 32), k64(I_0X000FFFFF));
+  const half = i64x2.gt_s(huLow, k64(I_0X6A09D)); // u ~>= sqrt(2): normalize u / 2, k + 1
   const kGeneral = i64x2.sub(k0, half); // half is -1 where set
   const uHigh = v128.or(huLow, v128.bitselect(k64(I_0X3FE00000), k64(I_0X3FF00000), half));
   const uNormal = v128.or(v128.and(u, k64(I_0XFFFFFFFF)), i64x2.shl(uHigh, 32));
-  const huGeneral = v128.bitselect(i64x2.shr_s(i64x2.sub(k64(I_0X100000), huLow), 2), huLow, half);
+  const huGeneral = v128.bitselect(i64x2.shr_u(i64x2.sub(k64(I_0X100000), huLow), 2), huLow, half);
   // the two cases' f, k, c, hu
   const f = v128.bitselect(x, f64x2.sub(uNormal, k64(ONE)), kZero);
   const k = v128.andnot(kGeneral, kZero);
@@ -261,11 +263,39 @@ const I_0X7FFFFFFF: usize = memory.data<i64>([0x7fffffff]);
   small = v128.bitselect(v128.andnot(f64x2.add(hi, lo), kIsZero), small, f64x2.eq(f, k64(ZERO)));
   out = v128.bitselect(small, out, i64x2.eq(hu, k64(I_0)));
   // +inf and NaN (not negative): x + x; |x| < 2^-29: x below 2^-54, else x - x x 0.5; x <= -1: -inf at -1, else NaN
-  out = v128.bitselect(f64x2.add(x, x), out, i64x2.ge_s(hx, k64(I_0X7FF00000)));
-  const tiny = v128.bitselect(x, f64x2.sub(x, f64x2.mul(f64x2.mul(x, x), k64(HALF))), i64x2.lt_s(ax, k64(I_0X3C900000)));
-  out = v128.bitselect(tiny, out, i64x2.lt_s(ax, k64(I_0X3E200000)));
+  out = v128.bitselect(f64x2.add(x, x), out, i64x2.gt_s(x, k64(B_BELOW_INF)));
+  const tiny = v128.bitselect(x, f64x2.sub(x, f64x2.mul(f64x2.mul(x, x), k64(HALF))), i64x2.lt_s(ax, k64(B_2_M54)));
+  out = v128.bitselect(tiny, out, i64x2.lt_s(ax, k64(B_2_M29)));
   const minusOne = v128.bitselect(k64(NEG_INF), k64(NAN), f64x2.eq(x, k64(MINUS_ONE)));
-  return v128.bitselect(minusOne, out, v128.and(belowSqrt2, i64x2.ge_s(ax, k64(I_0X3FF00000))));
+  return v128.bitselect(minusOne, out, v128.and(belowSqrt2, i64x2.gt_s(ax, k64(B_BELOW_ONE))));
+}
+
+// ---- soft_margin_loss and binary_cross_entropy (../../losses/soft_margin_loss.ts, binary_cross_entropy.ts) ----
+// The JS float64 loops' operations in their order, with exp64 / log64 / log1p64 for Math.exp /
+// Math.log / Math.log1p.
+
+export const SOFT_MARGIN = 4; // torch < 2.0: log(1 + exp(-x y))
+export const SOFT_MARGIN_GRAD = 5; // s = -norm: ((y z) s) / (z + 1) * g, z = exp(-y x)
+// soft_margin's other forms (ids of this module only; ../float64-kernels.ts picks them by the call's flags)
+export const SOFT_MARGIN_LOG1P = 44; // torch >= 2.0 (USES_LOG1P): log1p(exp(-x y))
+export const SOFT_MARGIN_LOG1P_OVERFLOWS = 45; // and LOG1P_OVERFLOWS (SLEEF's log1p before 3.8, not 'default'): inf where exp(-x y) > 1e307
+
+const SOFT_MARGIN_OVERFLOW: usize = memory.data<f64>([1e307]);
+
+/** soft_margin_loss's element loss: form 0 log(1 + e), 1 log1p(e), 2 log1p(e) but inf above 1e307; e = exp((-x) y). */
+// @ts-ignore: decorator
+@inline function softMarginLoss64(x: v128, y: v128, form: i32): v128 {
+  const e = exp64(f64x2.mul(f64x2.neg(x), y));
+  if (form == 0) return log64(f64x2.add(k64(ONE), e));
+  const l = log1p64(e);
+  return form == 1 ? l : v128.bitselect(k64(INF), l, f64x2.gt(e, k64(SOFT_MARGIN_OVERFLOW)));
+}
+
+/** soft_margin_loss_backward: z = exp((-y) x); ((y z) minusNorm) / (z + 1) * g. */
+// @ts-ignore: decorator
+@inline function softMarginGrad64(x: v128, y: v128, g: v128, minusNorm: v128): v128 {
+  const z = exp64(f64x2.mul(f64x2.neg(y), x));
+  return f64x2.mul(f64x2.div(f64x2.mul(f64x2.mul(y, z), minusNorm), f64x2.add(z, k64(ONE))), g);
 }
 
 /** sign of each lane: d > 0 ? 1 : d < 0 ? -1 : 0 (0 for -0 and NaN). */
@@ -318,6 +348,10 @@ const I_0X7FFFFFFF: usize = memory.data<i64>([0x7fffffff]);
   if (op == POISSON_NLL_FULL) return withStirling(f64x2.sub(exp64(x), f64x2.mul(y, x)), y);
   if (op == POISSON_NLL_EPS_FULL) return withStirling(f64x2.sub(x, f64x2.mul(y, log64(f64x2.add(x, s)))), y);
   if (op == POISSON_NLL_EPS_GRAD) return f64x2.add(g, f64x2.div(f64x2.mul(f64x2.neg(g), y), f64x2.add(x, s)));
+  if (op == SOFT_MARGIN) return softMarginLoss64(x, y, 0);
+  if (op == SOFT_MARGIN_LOG1P) return softMarginLoss64(x, y, 1);
+  if (op == SOFT_MARGIN_LOG1P_OVERFLOWS) return softMarginLoss64(x, y, 2);
+  if (op == SOFT_MARGIN_GRAD) return softMarginGrad64(x, y, g, s);
   // HUBER_GRAD, the vectorized lambda: d = a - t; (norm * (|d| >= delta ? (d > 0 ? delta : -delta) : d)) * g
   const d = f64x2.sub(x, y);
   const clipped = v128.bitselect(a, f64x2.neg(a), f64x2.gt(d, k64(ZERO)));
@@ -381,6 +415,18 @@ function segmentPoissonNllEpsFull(x: usize, y: usize, g: usize, gStep: i32, gVal
 function segmentPoissonNllEpsGrad(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
   segmentOf(POISSON_NLL_EPS_GRAD, x, y, g, gStep, gValue, out, count, s, a);
 }
+function segmentSoftMargin(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
+  segmentOf(SOFT_MARGIN, x, y, g, 0, gValue, out, count, s, a);
+}
+function segmentSoftMarginLog1p(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
+  segmentOf(SOFT_MARGIN_LOG1P, x, y, g, 0, gValue, out, count, s, a);
+}
+function segmentSoftMarginLog1pOverflows(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
+  segmentOf(SOFT_MARGIN_LOG1P_OVERFLOWS, x, y, g, 0, gValue, out, count, s, a);
+}
+function segmentSoftMarginGrad(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
+  segmentOf(SOFT_MARGIN_GRAD, x, y, g, gStep, gValue, out, count, s, a);
+}
 function segmentHuberGrad(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
   segmentOf(HUBER_GRAD, x, y, g, gStep, gValue, out, count, s, a);
 }
@@ -406,6 +452,10 @@ export function elementwise(op: i32, x: usize, y: usize, g: usize, gStep: i32, g
     case POISSON_NLL_FULL: segmentPoissonNllFull(x, y, g, gStep, gValue, out, count, s, a); break;
     case POISSON_NLL_EPS_FULL: segmentPoissonNllEpsFull(x, y, g, gStep, gValue, out, count, s, a); break;
     case POISSON_NLL_EPS_GRAD: segmentPoissonNllEpsGrad(x, y, g, gStep, gValue, out, count, s, a); break;
+    case SOFT_MARGIN: segmentSoftMargin(x, y, g, gStep, gValue, out, count, s, a); break;
+    case SOFT_MARGIN_LOG1P: segmentSoftMarginLog1p(x, y, g, gStep, gValue, out, count, s, a); break;
+    case SOFT_MARGIN_LOG1P_OVERFLOWS: segmentSoftMarginLog1pOverflows(x, y, g, gStep, gValue, out, count, s, a); break;
+    case SOFT_MARGIN_GRAD: segmentSoftMarginGrad(x, y, g, gStep, gValue, out, count, s, a); break;
     default: unreachable();
   }
 }
@@ -415,7 +465,7 @@ export function elementwise(op: i32, x: usize, y: usize, g: usize, gStep: i32, g
  * results summed into the stream sumBegin started as they are computed (multi_row_sum's rows of
  * 16 straight into the accumulators; the call's last few elements, after its last whole row,
  * through out); returns sumChunk's result (the sum after the call's last chunk, else 0). The
- * forward kernels only (MSE, L1, SMOOTH_L1, HUBER, POISSON_NLL*): the others' results are not summed.
+ * forward kernels only (MSE, L1, SMOOTH_L1, HUBER, POISSON_NLL*, SOFT_MARGIN*): the others' results are not summed.
  */
 export function elementwiseSum(op: i32, x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): f64 {
   const chunkStart = sumSeen;
@@ -472,6 +522,15 @@ function addRowsPoissonNllFull(x: usize, y: usize, s: f64, block: i32): void {
 function addRowsPoissonNllEpsFull(x: usize, y: usize, s: f64, block: i32): void {
   addRowsOf(POISSON_NLL_EPS_FULL, x, y, s, block);
 }
+function addRowsSoftMargin(x: usize, y: usize, s: f64, block: i32): void {
+  addRowsOf(SOFT_MARGIN, x, y, s, block);
+}
+function addRowsSoftMarginLog1p(x: usize, y: usize, s: f64, block: i32): void {
+  addRowsOf(SOFT_MARGIN_LOG1P, x, y, s, block);
+}
+function addRowsSoftMarginLog1pOverflows(x: usize, y: usize, s: f64, block: i32): void {
+  addRowsOf(SOFT_MARGIN_LOG1P_OVERFLOWS, x, y, s, block);
+}
 
 /** op's results over whole rows at x, y (op < 0: the values at x themselves) into acc[0]. */
 function addRowsFor(op: i32, x: usize, y: usize, s: f64, block: i32): void {
@@ -484,6 +543,9 @@ function addRowsFor(op: i32, x: usize, y: usize, s: f64, block: i32): void {
     case POISSON_NLL_EPS: addRowsPoissonNllEps(x, y, s, block); break;
     case POISSON_NLL_FULL: addRowsPoissonNllFull(x, y, s, block); break;
     case POISSON_NLL_EPS_FULL: addRowsPoissonNllEpsFull(x, y, s, block); break;
+    case SOFT_MARGIN: addRowsSoftMargin(x, y, s, block); break;
+    case SOFT_MARGIN_LOG1P: addRowsSoftMarginLog1p(x, y, s, block); break;
+    case SOFT_MARGIN_LOG1P_OVERFLOWS: addRowsSoftMarginLog1pOverflows(x, y, s, block); break;
     default: addRows(x, block);
   }
 }
