@@ -397,7 +397,12 @@ test('tryRun returns null, for the JS loops, for what the module does not comput
   expect(kernels.tryRun({ ...call, results: 'row means' }, 'mean', [])).toBeNull();
   expect(kernels.tryRun({ ...call, sumLanes: 8 }, 'mean', [])).toBeNull(); // avx512's sum lanes (torch 1.10-2.0)
   expect(kernels.tryRun({ ...call, sumLanes: 8 }, 'none', [100])).not.toBeNull(); // no sum: the lanes do not matter
-  expect(kernels.tryRun({ ...call, operands: { target: { data: y, rowStride: 0, colStride: 1 } }, classes: 10 }, 'mean', [])).toBeNull(); // broadcast
+  expect(
+    kernels.tryRun({ ...call, operands: { target: { data: y, rowStride: 0, colStride: 1 } }, classes: 10 }, 'mean', []),
+  ).not.toBeNull(); // per class
+  expect(
+    kernels.tryRun({ ...call, operands: { target: { data: y.subarray(0, 9), rowStride: 0, colStride: 1 } }, classes: 10 }, 'mean', []),
+  ).toBeNull(); // short of its layout
   expect(kernels.tryRun({ ...call, operands: { target: { data: y.subarray(0, 10), rowStride: 0, colStride: 1 } } }, 'mean', [])).toBeNull();
   expect(kernels.tryRun({ ...call, operands: {} }, 'mean', [])).toBeNull();
   // A one-value operand in a Float32Array is a float32 port's call (its value rounded to float32): refused.
@@ -413,7 +418,7 @@ test('tryRun returns null, for the JS loops, for what the module does not comput
   expect(kernels.tryRun(gradCall(one(0.1)), 'none', [100])).not.toBeNull();
   expect(kernels.tryRun(gradCall({ data: new Float32Array([0.1]), rowStride: 0, colStride: 0 }), 'none', [100])).toBeNull();
   expect(kernels.tryRun(gradCall(null), 'none', [100])).toBeNull();
-  expect(kernels.tryRunBoth(call, 'MSE_GRAD', [100], [100])).toBeNull();
+  expect(kernels.tryRunBoth({ ...call, op: 'KL_DIV' }, 'MSE_GRAD', [100], [100])).toBeNull();
   // Beyond the cap on module memory: null before any work.
   const previous = useFloat64ArenaCap(1024);
   try {
@@ -422,6 +427,84 @@ test('tryRun returns null, for the JS loops, for what the module does not comput
     useFloat64ArenaCap(previous);
   }
   expect(kernels.tryRun(call, 'mean', [])).not.toBeNull();
+});
+
+type Layout = 'one' | 'class' | 'row' | 'element' | 'class32' | 'row32';
+const LAYOUTS: readonly Layout[] = ['one', 'class', 'row', 'element', 'class32', 'row32'];
+
+/** An operand of `layout` over rows x classes, and its values expanded to one per element. */
+function operandOf(layout: Layout, rows: number, classes: number, seed: number): [RowColOperand, Float64Array] {
+  const n = rows * classes;
+  const [length, rowStride, colStride] =
+    layout === 'one'
+      ? [1, 0, 0]
+      : layout === 'class' || layout === 'class32'
+        ? [classes, 0, 1]
+        : layout === 'element'
+          ? [n, classes, 1]
+          : [rows, 1, 0];
+  let data: Float64Array | Float32Array = values(length, seed);
+  if (layout.endsWith('32')) data = Float32Array.from(data);
+  const expanded = new Float64Array(n);
+  for (let r = 0, i = 0; r < rows; r++) for (let c = 0; c < classes; c++, i++) expanded[i] = data[r * rowStride + c * colStride]!;
+  return [{ data, rowStride, colStride }, expanded];
+}
+
+const LAYOUT_SHAPES: readonly [rows: number, classes: number][] = [
+  [0, 5],
+  [1, 1],
+  [1, 7],
+  [3, 5],
+  [7, 3],
+  [4, 16],
+  [5, 17],
+  [1000, 1],
+  [2, CHUNK64 + 3],
+  [CHUNK64 + 5, 2],
+  [3, 3 * CHUNK64 + 1],
+];
+
+test('every operand slot may be per element, one value, per class or per row (float64 or float32 data): the bits of the operand expanded per element', () => {
+  let seed = 3000;
+  const cases: [op: 'MSE' | 'MSE_GRAD' | 'SMOOTH_L1_GRAD' | 'HUBER_GRAD', name: string][] = [
+    ['MSE', 'target'],
+    ['MSE_GRAD', 'target'],
+    ['MSE_GRAD', 'gradOutput'],
+    ['SMOOTH_L1_GRAD', 'beta'],
+    ['HUBER_GRAD', 'delta'],
+  ];
+  for (const [rows, classes] of LAYOUT_SHAPES) {
+    const n = rows * classes;
+    const x = values(n, seed++);
+    for (const [op, name] of cases) {
+      for (const layout of LAYOUTS) {
+        const [operand, expanded] = operandOf(layout, rows, classes, seed++);
+        if (layout === 'one' && operand.data instanceof Float32Array) continue;
+        const elements = (data: Float64Array): RowColOperand => ({ data, rowStride: classes, colStride: 1 });
+        const base: Record<string, RowColOperand> = { target: elements(values(n, seed++)), gradOutput: elements(values(n, seed++)) };
+        if (op === 'SMOOTH_L1_GRAD') base.beta = one(0.5);
+        if (op === 'HUBER_GRAD') base.delta = one(0.5);
+        const call = (o: RowColOperand): KernelCall =>
+          ({
+            op,
+            input: x,
+            classes,
+            operands: { ...base, [name]: o },
+            flags: [],
+            scalar: 0.7,
+            results: 'elements',
+            sumLanes: 4,
+          }) as KernelCall;
+        for (const reduction of op === 'MSE' ? REDUCTIONS : (['none'] as const)) {
+          const where = `${op} ${name} ${layout} (${rows}, ${classes}) ${reduction}`;
+          const got = kernels.tryRun(call(operand), reduction, [rows, classes]);
+          const want = kernels.tryRun(call(elements(expanded)), reduction, [rows, classes]);
+          expect(got, where).not.toBeNull();
+          expect(firstDifference(got!.data, want!.data), where).toBeNull();
+        }
+      }
+    }
+  }
 });
 
 test("results are the call's own arrays, not views of the module's memory; a fresh instance gives the same", () => {

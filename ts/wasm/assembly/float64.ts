@@ -305,11 +305,12 @@ const SOFT_MARGIN_OVERFLOW: usize = memory.data<f64>([1e307]);
 }
 
 /**
- * One pair of results of kernel `op` (a constant where inlined): x the input, y the target, g the
- * gradOutput (or the one grad value), s the scalar, a the operand `a` (beta / delta of the backwards), splat.
+ * One pair of results of kernel `op` (a constant where inlined): x the input, y the target, a, b
+ * and c the operands of those slots (../kernel-ops.ts: c the gradOutput; a beta / delta of the
+ * backwards), s the scalar, flags KERNEL_FLAGS' bits; each lane its element's.
  */
 // @ts-ignore: decorator
-@inline function lanes(op: i32, x: v128, y: v128, g: v128, s: v128, a: v128): v128 {
+@inline function lanes(op: i32, x: v128, y: v128, a: v128, b: v128, c: v128, s: v128, flags: i32): v128 {
   if (op == MSE) {
     // diff = a - t; diff * diff
     const d = f64x2.sub(x, y);
@@ -317,12 +318,12 @@ const SOFT_MARGIN_OVERFLOW: usize = memory.data<f64>([1e307]);
   }
   if (op == MSE_GRAD) {
     // (norm * (a - t)) * grad_output
-    return f64x2.mul(f64x2.mul(s, f64x2.sub(x, y)), g);
+    return f64x2.mul(f64x2.mul(s, f64x2.sub(x, y)), c);
   }
   if (op == L1) return f64x2.abs(f64x2.sub(x, y));
   if (op == L1_GRAD) {
     // grad * sgn(a - t)
-    return f64x2.mul(g, sign64(f64x2.sub(x, y)));
+    return f64x2.mul(c, sign64(f64x2.sub(x, y)));
   }
   if (op == SMOOTH_L1) {
     // z = |a - t|; z < b ? ((0.5 * z) * z) / b : z - 0.5 * b
@@ -334,7 +335,7 @@ const SOFT_MARGIN_OVERFLOW: usize = memory.data<f64>([1e307]);
     // the vectorized lambda: d = a - t; (norm * (|d| >= b ? (d > 0 ? 1 : -1) : d / b)) * g
     const d = f64x2.sub(x, y);
     const sign = v128.bitselect(k64(ONE), k64(MINUS_ONE), f64x2.gt(d, k64(ZERO)));
-    return f64x2.mul(f64x2.mul(s, v128.bitselect(sign, f64x2.div(d, a), f64x2.ge(f64x2.abs(d), a))), g);
+    return f64x2.mul(f64x2.mul(s, v128.bitselect(sign, f64x2.div(d, a), f64x2.ge(f64x2.abs(d), a))), c);
   }
   if (op == HUBER) {
     // z = |a - t|; z < delta ? (0.5 * z) * z : delta * (z - 0.5 * delta)
@@ -343,137 +344,247 @@ const SOFT_MARGIN_OVERFLOW: usize = memory.data<f64>([1e307]);
     return v128.bitselect(f64x2.mul(f64x2.mul(k64(HALF), z), z), linear, f64x2.lt(z, s));
   }
   if (op == POISSON_NLL) return f64x2.sub(exp64(x), f64x2.mul(y, x));
-  if (op == POISSON_NLL_GRAD) return f64x2.add(f64x2.mul(g, exp64(x)), f64x2.mul(f64x2.neg(g), y));
+  if (op == POISSON_NLL_GRAD) return f64x2.add(f64x2.mul(c, exp64(x)), f64x2.mul(f64x2.neg(c), y));
   if (op == POISSON_NLL_EPS) return f64x2.sub(x, f64x2.mul(y, log64(f64x2.add(x, s))));
   if (op == POISSON_NLL_FULL) return withStirling(f64x2.sub(exp64(x), f64x2.mul(y, x)), y);
   if (op == POISSON_NLL_EPS_FULL) return withStirling(f64x2.sub(x, f64x2.mul(y, log64(f64x2.add(x, s)))), y);
-  if (op == POISSON_NLL_EPS_GRAD) return f64x2.add(g, f64x2.div(f64x2.mul(f64x2.neg(g), y), f64x2.add(x, s)));
+  if (op == POISSON_NLL_EPS_GRAD) return f64x2.add(c, f64x2.div(f64x2.mul(f64x2.neg(c), y), f64x2.add(x, s)));
+  // ---- more kernels (each its own block; ids from ../kernel-ops.ts or this module's own) ----
   if (op == SOFT_MARGIN) return softMarginLoss64(x, y, 0);
   if (op == SOFT_MARGIN_LOG1P) return softMarginLoss64(x, y, 1);
   if (op == SOFT_MARGIN_LOG1P_OVERFLOWS) return softMarginLoss64(x, y, 2);
-  if (op == SOFT_MARGIN_GRAD) return softMarginGrad64(x, y, g, s);
+  if (op == SOFT_MARGIN_GRAD) return softMarginGrad64(x, y, c, s);
   // HUBER_GRAD, the vectorized lambda: d = a - t; (norm * (|d| >= delta ? (d > 0 ? delta : -delta) : d)) * g
   const d = f64x2.sub(x, y);
   const clipped = v128.bitselect(a, f64x2.neg(a), f64x2.gt(d, k64(ZERO)));
-  return f64x2.mul(f64x2.mul(s, v128.bitselect(clipped, d, f64x2.ge(f64x2.abs(d), a))), g);
+  return f64x2.mul(f64x2.mul(s, v128.bitselect(clipped, d, f64x2.ge(f64x2.abs(d), a))), c);
 }
 
-/** Kernel `op` (a constant: each kernel its own loop) over `count` elements, in pairs. */
+/** Whether kernel `op` (a constant where inlined) reads operand a, b or c: an unread one is not loaded. */
 // @ts-ignore: decorator
-@inline function segmentOf(op: i32, x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  const sv = f64x2.splat(s);
-  const av = f64x2.splat(a);
-  const gv = f64x2.splat(gValue);
-  const end = <usize>((count + 1) >> 1) << 4;
-  if (gStep) {
-    for (let at: usize = 0; at < end; at += 16) {
-      v128.store(out + at, lanes(op, v128.load(x + at), v128.load(y + at), v128.load(g + at), sv, av));
-    }
-  } else {
-    for (let at: usize = 0; at < end; at += 16) {
-      v128.store(out + at, lanes(op, v128.load(x + at), v128.load(y + at), gv, sv, av));
-    }
-  }
+@inline function readsA(op: i32): bool {
+  return op == SMOOTH_L1_GRAD || op == HUBER_GRAD;
+}
+// @ts-ignore: decorator
+@inline function readsB(op: i32): bool {
+  return false;
+}
+// @ts-ignore: decorator
+@inline function readsC(op: i32): bool {
+  return op == MSE_GRAD || op == L1_GRAD || op == SMOOTH_L1_GRAD || op == HUBER_GRAD || op == POISSON_NLL_GRAD || op == POISSON_NLL_EPS_GRAD ||
+    op == SOFT_MARGIN_GRAD;
 }
 
-function segmentMse(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(MSE, x, y, g, 0, gValue, out, count, s, a);
-}
-function segmentMseGrad(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(MSE_GRAD, x, y, g, gStep, gValue, out, count, s, a);
-}
-function segmentL1(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(L1, x, y, g, 0, gValue, out, count, s, a);
-}
-function segmentL1Grad(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(L1_GRAD, x, y, g, gStep, gValue, out, count, s, a);
-}
-function segmentSmoothL1(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(SMOOTH_L1, x, y, g, 0, gValue, out, count, s, a);
-}
-function segmentSmoothL1Grad(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(SMOOTH_L1_GRAD, x, y, g, gStep, gValue, out, count, s, a);
-}
-function segmentHuber(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(HUBER, x, y, g, 0, gValue, out, count, s, a);
-}
-function segmentPoissonNll(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(POISSON_NLL, x, y, g, 0, gValue, out, count, s, a);
-}
-function segmentPoissonNllGrad(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(POISSON_NLL_GRAD, x, y, g, gStep, gValue, out, count, s, a);
-}
-function segmentPoissonNllEps(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(POISSON_NLL_EPS, x, y, g, 0, gValue, out, count, s, a);
-}
-function segmentPoissonNllFull(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(POISSON_NLL_FULL, x, y, g, 0, gValue, out, count, s, a);
-}
-function segmentPoissonNllEpsFull(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(POISSON_NLL_EPS_FULL, x, y, g, 0, gValue, out, count, s, a);
-}
-function segmentPoissonNllEpsGrad(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(POISSON_NLL_EPS_GRAD, x, y, g, gStep, gValue, out, count, s, a);
-}
-function segmentSoftMargin(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(SOFT_MARGIN, x, y, g, 0, gValue, out, count, s, a);
-}
-function segmentSoftMarginLog1p(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(SOFT_MARGIN_LOG1P, x, y, g, 0, gValue, out, count, s, a);
-}
-function segmentSoftMarginLog1pOverflows(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(SOFT_MARGIN_LOG1P_OVERFLOWS, x, y, g, 0, gValue, out, count, s, a);
-}
-function segmentSoftMarginGrad(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(SOFT_MARGIN_GRAD, x, y, g, gStep, gValue, out, count, s, a);
-}
-function segmentHuberGrad(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(HUBER_GRAD, x, y, g, gStep, gValue, out, count, s, a);
+/** Whether kernel `op` is a few operations a pair (no exp / log): its loop keeps one-value operands in registers. */
+// @ts-ignore: decorator
+@inline function cheap(op: i32): bool {
+  return op == MSE_GRAD || op == L1_GRAD || op == SMOOTH_L1_GRAD || op == HUBER_GRAD;
 }
 
 /**
- * Kernel `op` on `count` elements: x (the input), y (the target) and out contiguous float64; g the
- * gradOutput, contiguous (gStep 1) or its one value gValue (gStep 0); s the kernel's scalar
- * (norm, beta or delta, as ../kernel-ops.ts says), a its operand `a` (beta / delta of the backwards).
+ * Kernel `op` (a constant: each kernel its own loop) over `count` contiguous elements, in pairs:
+ * each operand's pair at its address plus (the pair's offset & its mask): a mask of -1 steps with
+ * the elements, 0 reads one pair (a value splat into both lanes) throughout.
  */
-export function elementwise(op: i32, x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
+// @ts-ignore: decorator
+@inline function segmentOf(
+  op: i32, x: usize, out: usize, count: i32,
+  y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64,
+): void {
+  const sv = f64x2.splat(s);
+  const none = f64x2.splat(0);
+  const end = <usize>((count + 1) >> 1) << 4;
+  if (cheap(op) && (aMask | bMask) == 0) {
+    // a few operations a pair: the one-value operands held in registers (a load each pair costs ~10%)
+    const av = readsA(op) ? v128.load(a) : none;
+    const bv = readsB(op) ? v128.load(b) : none;
+    if (cMask == 0) {
+      const cv = readsC(op) ? v128.load(c) : none;
+      for (let at: usize = 0; at < end; at += 16) v128.store(out + at, lanes(op, v128.load(x + at), v128.load(y + (at & yMask)), av, bv, cv, sv, flags));
+    } else {
+      for (let at: usize = 0; at < end; at += 16) {
+        v128.store(out + at, lanes(op, v128.load(x + at), v128.load(y + (at & yMask)), av, bv, v128.load(c + at), sv, flags));
+      }
+    }
+    return;
+  }
+  for (let at: usize = 0; at < end; at += 16) {
+    const v = lanes(
+      op, v128.load(x + at), v128.load(y + (at & yMask)), readsA(op) ? v128.load(a + (at & aMask)) : none,
+      readsB(op) ? v128.load(b + (at & bMask)) : none, readsC(op) ? v128.load(c + (at & cMask)) : none, sv, flags,
+    );
+    v128.store(out + at, v);
+  }
+}
+
+// One function per kernel (each its own loop, the op a constant there), chosen once per segment.
+function segmentMse(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(MSE, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentMseGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(MSE_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentL1(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(L1, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentL1Grad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(L1_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentSmoothL1(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(SMOOTH_L1, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentSmoothL1Grad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(SMOOTH_L1_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentHuber(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(HUBER, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentHuberGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(HUBER_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentPoissonNll(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(POISSON_NLL, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentPoissonNllGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(POISSON_NLL_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentPoissonNllEps(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(POISSON_NLL_EPS, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentPoissonNllFull(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(POISSON_NLL_FULL, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentPoissonNllEpsFull(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(POISSON_NLL_EPS_FULL, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentPoissonNllEpsGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(POISSON_NLL_EPS_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentSoftMargin(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(SOFT_MARGIN, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentSoftMarginLog1p(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(SOFT_MARGIN_LOG1P, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentSoftMarginLog1pOverflows(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(SOFT_MARGIN_LOG1P_OVERFLOWS, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentSoftMarginGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(SOFT_MARGIN_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+
+/** Kernel `op` over one segment of `count` contiguous elements (see segmentOf). */
+function segment(
+  op: i32, x: usize, out: usize, count: i32,
+  y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64,
+): void {
   switch (op) {
-    case MSE: segmentMse(x, y, g, gStep, gValue, out, count, s, a); break;
-    case MSE_GRAD: segmentMseGrad(x, y, g, gStep, gValue, out, count, s, a); break;
-    case L1: segmentL1(x, y, g, gStep, gValue, out, count, s, a); break;
-    case L1_GRAD: segmentL1Grad(x, y, g, gStep, gValue, out, count, s, a); break;
-    case SMOOTH_L1: segmentSmoothL1(x, y, g, gStep, gValue, out, count, s, a); break;
-    case SMOOTH_L1_GRAD: segmentSmoothL1Grad(x, y, g, gStep, gValue, out, count, s, a); break;
-    case HUBER: segmentHuber(x, y, g, gStep, gValue, out, count, s, a); break;
-    case HUBER_GRAD: segmentHuberGrad(x, y, g, gStep, gValue, out, count, s, a); break;
-    case POISSON_NLL: segmentPoissonNll(x, y, g, gStep, gValue, out, count, s, a); break;
-    case POISSON_NLL_GRAD: segmentPoissonNllGrad(x, y, g, gStep, gValue, out, count, s, a); break;
-    case POISSON_NLL_EPS: segmentPoissonNllEps(x, y, g, gStep, gValue, out, count, s, a); break;
-    case POISSON_NLL_FULL: segmentPoissonNllFull(x, y, g, gStep, gValue, out, count, s, a); break;
-    case POISSON_NLL_EPS_FULL: segmentPoissonNllEpsFull(x, y, g, gStep, gValue, out, count, s, a); break;
-    case POISSON_NLL_EPS_GRAD: segmentPoissonNllEpsGrad(x, y, g, gStep, gValue, out, count, s, a); break;
-    case SOFT_MARGIN: segmentSoftMargin(x, y, g, gStep, gValue, out, count, s, a); break;
-    case SOFT_MARGIN_LOG1P: segmentSoftMarginLog1p(x, y, g, gStep, gValue, out, count, s, a); break;
-    case SOFT_MARGIN_LOG1P_OVERFLOWS: segmentSoftMarginLog1pOverflows(x, y, g, gStep, gValue, out, count, s, a); break;
-    case SOFT_MARGIN_GRAD: segmentSoftMarginGrad(x, y, g, gStep, gValue, out, count, s, a); break;
+    case MSE: segmentMse(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case MSE_GRAD: segmentMseGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case L1: segmentL1(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case L1_GRAD: segmentL1Grad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case SMOOTH_L1: segmentSmoothL1(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case SMOOTH_L1_GRAD: segmentSmoothL1Grad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case HUBER: segmentHuber(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case HUBER_GRAD: segmentHuberGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case POISSON_NLL: segmentPoissonNll(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case POISSON_NLL_GRAD: segmentPoissonNllGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case POISSON_NLL_EPS: segmentPoissonNllEps(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case POISSON_NLL_FULL: segmentPoissonNllFull(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case POISSON_NLL_EPS_FULL: segmentPoissonNllEpsFull(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case POISSON_NLL_EPS_GRAD: segmentPoissonNllEpsGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    // ---- more kernels' cases ----
+    case SOFT_MARGIN: segmentSoftMargin(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case SOFT_MARGIN_LOG1P: segmentSoftMarginLog1p(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case SOFT_MARGIN_LOG1P_OVERFLOWS: segmentSoftMarginLog1pOverflows(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case SOFT_MARGIN_GRAD: segmentSoftMarginGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
     default: unreachable();
   }
 }
 
+// ---- walking a chunk ----
+// An operand (y the target, a, b, c) is (ptr, rowStride, colStride, elemStride) in f64s: the value
+// for (row, col) at chunk offset i is at ptr + 8 * (row * rowStride + col * colStride + i *
+// elemStride): copied with the chunk (0, 0, 1), one value (0, 0, 0), per class (0, 1, 0), per row
+// (k, 0, 0), or any rows x classes layout (rowStride, colStride, 0), placed whole. A chunk is walked
+// as row segments (the call's `classes` elements; JS passes the chunk's length as `classes` when
+// no operand varies by row or column: one segment); along a segment an operand steps by
+// colStride + elemStride, 1 (its pairs) or 0 (its value, splat into a pair of SPLATS first). A
+// segment of odd length computes one more lane, from what follows in memory (the loader leaves a
+// pair of slack after each array), which the next segment overwrites or nobody reads.
+
+/** A splat pair per operand slot: a value that is the same along a segment. */
+const SPLATS: usize = memory.data(4 * 16, 16);
+
+/** The address a segment reads operand `slot` from: its pairs, or its one value splat into the slot's pair. */
+// @ts-ignore: decorator
+@inline function operandAt(slot: i32, ptr: usize, rowStride: i32, colStride: i32, elemStride: i32, row: i32, col: i32, i: i32): usize {
+  const at = ptr + (<usize>(row * rowStride + col * colStride + i * elemStride) << 3);
+  if (colStride | elemStride) return at;
+  const pair = SPLATS + (<usize>slot << 4);
+  v128.store(pair, v128.load64_splat(at));
+  return pair;
+}
+
+// @ts-ignore: decorator
+@inline function maskOf(colStride: i32, elemStride: i32): usize {
+  return colStride | elemStride ? <usize>-1 : 0;
+}
+
+/**
+ * Kernel `op` on a chunk of `count` elements from the call's element `start` (of rows of `classes`):
+ * x and out contiguous float64, the operands laid out as above, flags KERNEL_FLAGS' bits, s the
+ * kernel's scalar (../kernel-ops.ts says what it is).
+ */
+export function elementwise(
+  op: i32, x: usize, out: usize, start: i32, count: i32, classes: i32,
+  y: usize, yRow: i32, yCol: i32, yElem: i32, a: usize, aRow: i32, aCol: i32, aElem: i32,
+  b: usize, bRow: i32, bCol: i32, bElem: i32, c: usize, cRow: i32, cCol: i32, cElem: i32, flags: i32, s: f64,
+): void {
+  let row = start / classes;
+  let col = start % classes;
+  const yMask = maskOf(yCol, yElem), aMask = maskOf(aCol, aElem), bMask = maskOf(bCol, bElem), cMask = maskOf(cCol, cElem);
+  for (let i = 0; i < count; row++, col = 0) {
+    const len = min(classes - col, count - i);
+    const at = <usize>i << 3;
+    segment(
+      op, x + at, out + at, len,
+      operandAt(0, y, yRow, yCol, yElem, row, col, i), yMask, operandAt(1, a, aRow, aCol, aElem, row, col, i), aMask,
+      operandAt(2, b, bRow, bCol, bElem, row, col, i), bMask, operandAt(3, c, cRow, cCol, cElem, row, col, i), cMask, flags, s,
+    );
+    i += len;
+  }
+}
+
+/** Whether forward kernel `op` has a sum fused into its loop (addRowsFor): it reads x, y (per element) and s only. */
+// @ts-ignore: decorator
+@inline function fusedSum(op: i32): bool {
+  return op == MSE || op == L1 || op == SMOOTH_L1 || op == HUBER || op == POISSON_NLL || op == POISSON_NLL_EPS || op == POISSON_NLL_FULL ||
+    op == POISSON_NLL_EPS_FULL || op == SOFT_MARGIN || op == SOFT_MARGIN_LOG1P || op == SOFT_MARGIN_LOG1P_OVERFLOWS;
+}
+
 /**
  * elementwise on a chunk (a multiple of SUM_CHUNK_ALIGN elements but for the call's last), its
- * results summed into the stream sumBegin started as they are computed (multi_row_sum's rows of
- * 16 straight into the accumulators; the call's last few elements, after its last whole row,
- * through out); returns sumChunk's result (the sum after the call's last chunk, else 0). The
- * forward kernels only (MSE, L1, SMOOTH_L1, HUBER, POISSON_NLL*, SOFT_MARGIN*): the others' results are not summed.
+ * results summed into the stream sumBegin started; returns sumChunk's result (the sum after the
+ * call's last chunk, else 0). The fused forwards (fusedSum, a target per element) sum multi_row_sum's
+ * rows of 16 straight into the accumulators as they are computed (the call's last few elements,
+ * after its last whole row, through out); the others are computed into out, then summed.
  */
-export function elementwiseSum(op: i32, x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): f64 {
+export function elementwiseSum(
+  op: i32, x: usize, out: usize, start: i32, count: i32, classes: i32,
+  y: usize, yRow: i32, yCol: i32, yElem: i32, a: usize, aRow: i32, aCol: i32, aElem: i32,
+  b: usize, bRow: i32, bCol: i32, bElem: i32, c: usize, cRow: i32, cCol: i32, cElem: i32, flags: i32, s: f64,
+): f64 {
   const chunkStart = sumSeen;
+  if (!(fusedSum(op) && yElem == 1 && yRow == 0 && yCol == 0)) {
+    elementwise(op, x, out, start, count, classes, y, yRow, yCol, yElem, a, aRow, aCol, aElem, b, bRow, bCol, bElem, c, cRow, cCol, cElem, flags, s);
+    return sumChunk(out, count);
+  }
   sumRowsOf(op, x, y, s, count);
   if (sumSeen < sumLength) return 0;
   const tail = max(0, sumRows * WIDTH - chunkStart);
   const at = <usize>tail << 3;
-  elementwise(op, x + at, y + at, g + at * <usize>gStep, gStep, gValue, out + at, count - tail, s, a);
+  elementwise(op, x + at, out + at, 0, count - tail, max(1, count - tail), y + at, 0, 0, 1, a, aRow, aCol, aElem, b, bRow, bCol, bElem, c, cRow, cCol, cElem, flags, s);
   return sumFinish(out, chunkStart);
 }
 
@@ -485,14 +596,14 @@ export function elementwiseSum(op: i32, x: usize, y: usize, g: usize, gStep: i32
   let a0 = v128.load(ACC, 0), a1 = v128.load(ACC, 16), a2 = v128.load(ACC, 32), a3 = v128.load(ACC, 48);
   let a4 = v128.load(ACC, 64), a5 = v128.load(ACC, 80), a6 = v128.load(ACC, 96), a7 = v128.load(ACC, 112);
   for (let j = 0; j < block; j++, x += 128, y += 128) {
-    a0 = f64x2.add(a0, lanes(op, v128.load(x, 0), v128.load(y, 0), none, sv, none));
-    a1 = f64x2.add(a1, lanes(op, v128.load(x, 16), v128.load(y, 16), none, sv, none));
-    a2 = f64x2.add(a2, lanes(op, v128.load(x, 32), v128.load(y, 32), none, sv, none));
-    a3 = f64x2.add(a3, lanes(op, v128.load(x, 48), v128.load(y, 48), none, sv, none));
-    a4 = f64x2.add(a4, lanes(op, v128.load(x, 64), v128.load(y, 64), none, sv, none));
-    a5 = f64x2.add(a5, lanes(op, v128.load(x, 80), v128.load(y, 80), none, sv, none));
-    a6 = f64x2.add(a6, lanes(op, v128.load(x, 96), v128.load(y, 96), none, sv, none));
-    a7 = f64x2.add(a7, lanes(op, v128.load(x, 112), v128.load(y, 112), none, sv, none));
+    a0 = f64x2.add(a0, lanes(op, v128.load(x, 0), v128.load(y, 0), none, none, none, sv, 0));
+    a1 = f64x2.add(a1, lanes(op, v128.load(x, 16), v128.load(y, 16), none, none, none, sv, 0));
+    a2 = f64x2.add(a2, lanes(op, v128.load(x, 32), v128.load(y, 32), none, none, none, sv, 0));
+    a3 = f64x2.add(a3, lanes(op, v128.load(x, 48), v128.load(y, 48), none, none, none, sv, 0));
+    a4 = f64x2.add(a4, lanes(op, v128.load(x, 64), v128.load(y, 64), none, none, none, sv, 0));
+    a5 = f64x2.add(a5, lanes(op, v128.load(x, 80), v128.load(y, 80), none, none, none, sv, 0));
+    a6 = f64x2.add(a6, lanes(op, v128.load(x, 96), v128.load(y, 96), none, none, none, sv, 0));
+    a7 = f64x2.add(a7, lanes(op, v128.load(x, 112), v128.load(y, 112), none, none, none, sv, 0));
   }
   v128.store(ACC, a0, 0); v128.store(ACC, a1, 16); v128.store(ACC, a2, 32); v128.store(ACC, a3, 48);
   v128.store(ACC, a4, 64); v128.store(ACC, a5, 80); v128.store(ACC, a6, 96); v128.store(ACC, a7, 112);
