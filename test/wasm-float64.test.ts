@@ -9,6 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { expect, test, vi } from 'vitest';
 import {
+  binaryCrossEntropy,
+  binaryCrossEntropyBackward,
   crossEntropyLoss,
   crossEntropyLossBackward,
   huberLoss,
@@ -754,6 +756,73 @@ test("soft_margin_loss: SOFT_MARGIN's three forms (log(1 + e) before 2.0, log1p(
     const want = js(() => softMarginLoss(tensor(x), tensor(y), options));
     expect(firstDifference(softMarginLoss(tensor(x), tensor(y), options).data, want.data), `${torchVersion} ${cpuCapability}`).toBeNull();
     expect(want.data.includes(Infinity)).toBe(torchVersion === '2.6' && cpuCapability === 'avx2');
+  }
+});
+
+/** n probabilities in [0, 1]: random of many magnitudes, 0, 1, and values next to them (log1p(-x) and log(x) below -100, 1 - x rounding to 1). */
+function probabilities(n: number, seed: number): Float64Array {
+  const next = random(seed);
+  const edges = [0, 1, 0.5, 5e-324, 1e-300, 1e-44, 3.7e-44, 1 - 2 ** -53, 1 - 1e-44, 1 - 3e-44, 2 ** -1022, 1e-12, 1 - 1e-12, 1e-6];
+  return Float64Array.from({ length: n }, () => {
+    const u = next();
+    return u < 0.15 ? edges[Math.floor(next() * edges.length)]! : u < 0.3 ? next() ** 40 : u < 0.4 ? 1 - next() ** 40 : next();
+  });
+}
+
+test('binary_cross_entropy: BINARY_CROSS_ENTROPY and its GRAD give the JS float64 loops, without a weight and with one of every layout, every reduction', () => {
+  let seed = 1900;
+  for (const [rows, classes] of [
+    [1, 0],
+    [1, 1],
+    [1, 2],
+    [1, 7],
+    [1, 64],
+    [3, 5],
+    [1, 1023],
+    [4, 1025],
+    [1, CHUNK64 + 1],
+    [3, CHUNK64 + 5],
+    [2 * CHUNK64 + 3, 1],
+    [37, 229],
+  ] as const) {
+    const n = rows * classes;
+    const shape = rows === 1 ? [classes] : [rows, classes];
+    const x = probabilities(n, seed++);
+    const y = Float64Array.from(probabilities(n, seed++), (v, i) => (i % 3 ? Math.round(v) : v));
+    const w = values(n, seed++, false);
+    const weights: [name: string, weight: Tensor | undefined][] = [
+      ['none', undefined],
+      ['per element', tensor(w, shape)],
+      ['per class', tensor(w.subarray(0, classes), [classes])],
+      ['per row', tensor(w.subarray(0, rows), rows === 1 ? [1] : [rows, 1])],
+      ['one value', tensor(w.subarray(0, Math.min(1, n)), [])],
+    ];
+    for (const [name, weight] of weights) {
+      if (weight && weight.data.length === 0) continue;
+      for (const reduction of REDUCTIONS) {
+        for (const torchVersion of ['1.7', '2.14']) {
+          const options = { reduction, torchVersion, ...(weight ? { weight } : {}) };
+          const where = `(${rows}, ${classes}) weight ${name} ${reduction} ${torchVersion}`;
+          const spy = vi.spyOn(Float64Kernels.prototype, 'tryRun');
+          try {
+            const on = binaryCrossEntropy(tensor(x, shape), tensor(y, shape), options);
+            const want = js(() => binaryCrossEntropy(tensor(x, shape), tensor(y, shape), options));
+            expect(firstDifference(on.data, want.data), where).toBeNull();
+            const go = reduction === 'none' ? values(n, seed++) : Float64Array.of(values(1, seed++, false)[0]!);
+            const goTensor = tensor(go, reduction === 'none' ? shape : []);
+            const onGrad = binaryCrossEntropyBackward(goTensor, tensor(x, shape), tensor(y, shape), options);
+            const wantGrad = js(() => binaryCrossEntropyBackward(goTensor, tensor(x, shape), tensor(y, shape), options));
+            expect(firstDifference(onGrad.data, wantGrad.data), `grad ${where}`).toBeNull();
+            expect(
+              spy.mock.results.map((r) => r.value !== null),
+              where,
+            ).toEqual([true, true]);
+          } finally {
+            spy.mockRestore();
+          }
+        }
+      }
+    }
   }
 });
 

@@ -71,6 +71,8 @@ export const FLOAT64_OPS = [
   'POISSON_NLL_GRAD',
   'SOFT_MARGIN',
   'SOFT_MARGIN_GRAD',
+  'BINARY_CROSS_ENTROPY',
+  'BINARY_CROSS_ENTROPY_GRAD',
 ] as const;
 export type Float64Op = (typeof FLOAT64_OPS)[number];
 const SUPPORTED: ReadonlySet<Op> = new Set<Op>(FLOAT64_OPS);

@@ -298,6 +298,38 @@ const SOFT_MARGIN_OVERFLOW: usize = memory.data<f64>([1e307]);
   return f64x2.mul(f64x2.div(f64x2.mul(f64x2.mul(y, z), minusNorm), f64x2.add(z, k64(ONE))), g);
 }
 
+export const BINARY_CROSS_ENTROPY = 6; // a = weight (HAS_WEIGHT)
+export const BINARY_CROSS_ENTROPY_GRAD = 7; // a = weight (HAS_WEIGHT), c = gradOutput, s = the 'mean' divisor (0: none)
+/** KERNEL_FLAGS.HAS_WEIGHT: operand a is the weight (else absent, read as 0, not used). */
+const HAS_WEIGHT = 1;
+
+const BCE_LOG_MIN: usize = memory.data<f64>([-100]);
+const BCE_EPSILON: usize = memory.data<f64>([1e-12]);
+
+/** std::max(a, b): b only where a < b (a NaN a stays). */
+// @ts-ignore: decorator
+@inline function stdMax64(a: v128, b: v128): v128 {
+  return v128.bitselect(b, a, f64x2.lt(a, b));
+}
+
+/** binary_cross_entropy's element loss ((y - 1) max(log1p(-x), -100)) - y max(log(x), -100), times the weight where flags say. */
+// @ts-ignore: decorator
+@inline function binaryCrossEntropy64(x: v128, y: v128, w: v128, flags: i32): v128 {
+  const logOneMinus = stdMax64(log1p64(f64x2.neg(x)), k64(BCE_LOG_MIN));
+  const logX = stdMax64(log64(x), k64(BCE_LOG_MIN));
+  const loss = f64x2.sub(f64x2.mul(f64x2.sub(y, k64(ONE)), logOneMinus), f64x2.mul(y, logX));
+  return flags & HAS_WEIGHT ? f64x2.mul(loss, w) : loss;
+}
+
+/** binary_cross_entropy_backward: ((g (x - y)) / max((1 - x) x, 1e-12)) w, then / n for 'mean' (n = s, else 0). */
+// @ts-ignore: decorator
+@inline function binaryCrossEntropyGrad64(x: v128, y: v128, w: v128, g: v128, s: v128, flags: i32): v128 {
+  const denominator = stdMax64(f64x2.mul(f64x2.sub(k64(ONE), x), x), k64(BCE_EPSILON));
+  let v = f64x2.div(f64x2.mul(g, f64x2.sub(x, y)), denominator);
+  if (flags & HAS_WEIGHT) v = f64x2.mul(v, w);
+  return f64x2.extract_lane(s, 0) != 0 ? f64x2.div(v, s) : v;
+}
+
 /** sign of each lane: d > 0 ? 1 : d < 0 ? -1 : 0 (0 for -0 and NaN). */
 // @ts-ignore: decorator
 @inline function sign64(d: v128): v128 {
@@ -354,6 +386,8 @@ const SOFT_MARGIN_OVERFLOW: usize = memory.data<f64>([1e307]);
   if (op == SOFT_MARGIN_LOG1P) return softMarginLoss64(x, y, 1);
   if (op == SOFT_MARGIN_LOG1P_OVERFLOWS) return softMarginLoss64(x, y, 2);
   if (op == SOFT_MARGIN_GRAD) return softMarginGrad64(x, y, c, s);
+  if (op == BINARY_CROSS_ENTROPY) return binaryCrossEntropy64(x, y, a, flags);
+  if (op == BINARY_CROSS_ENTROPY_GRAD) return binaryCrossEntropyGrad64(x, y, a, c, s, flags);
   // HUBER_GRAD, the vectorized lambda: d = a - t; (norm * (|d| >= delta ? (d > 0 ? delta : -delta) : d)) * g
   const d = f64x2.sub(x, y);
   const clipped = v128.bitselect(a, f64x2.neg(a), f64x2.gt(d, k64(ZERO)));
@@ -363,7 +397,7 @@ const SOFT_MARGIN_OVERFLOW: usize = memory.data<f64>([1e307]);
 /** Whether kernel `op` (a constant where inlined) reads operand a, b or c: an unread one is not loaded. */
 // @ts-ignore: decorator
 @inline function readsA(op: i32): bool {
-  return op == SMOOTH_L1_GRAD || op == HUBER_GRAD;
+  return op == SMOOTH_L1_GRAD || op == HUBER_GRAD || op == BINARY_CROSS_ENTROPY || op == BINARY_CROSS_ENTROPY_GRAD;
 }
 // @ts-ignore: decorator
 @inline function readsB(op: i32): bool {
@@ -372,7 +406,7 @@ const SOFT_MARGIN_OVERFLOW: usize = memory.data<f64>([1e307]);
 // @ts-ignore: decorator
 @inline function readsC(op: i32): bool {
   return op == MSE_GRAD || op == L1_GRAD || op == SMOOTH_L1_GRAD || op == HUBER_GRAD || op == POISSON_NLL_GRAD || op == POISSON_NLL_EPS_GRAD ||
-    op == SOFT_MARGIN_GRAD;
+    op == SOFT_MARGIN_GRAD || op == BINARY_CROSS_ENTROPY_GRAD;
 }
 
 /** Whether kernel `op` is a few operations a pair (no exp / log): its loop keeps one-value operands in registers. */
@@ -472,6 +506,12 @@ function segmentSoftMarginLog1pOverflows(x: usize, out: usize, count: i32, y: us
 function segmentSoftMarginGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
   segmentOf(SOFT_MARGIN_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
 }
+function segmentBinaryCrossEntropy(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(BINARY_CROSS_ENTROPY, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentBinaryCrossEntropyGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(BINARY_CROSS_ENTROPY_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
 
 /** Kernel `op` over one segment of `count` contiguous elements (see segmentOf). */
 function segment(
@@ -498,6 +538,8 @@ function segment(
     case SOFT_MARGIN_LOG1P: segmentSoftMarginLog1p(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
     case SOFT_MARGIN_LOG1P_OVERFLOWS: segmentSoftMarginLog1pOverflows(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
     case SOFT_MARGIN_GRAD: segmentSoftMarginGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case BINARY_CROSS_ENTROPY: segmentBinaryCrossEntropy(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case BINARY_CROSS_ENTROPY_GRAD: segmentBinaryCrossEntropyGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
     default: unreachable();
   }
 }
