@@ -19,6 +19,8 @@ import {
   l1LossBackward,
   mseLoss,
   mseLossBackward,
+  multilabelSoftMarginLoss,
+  multilabelSoftMarginLossBackward,
   poissonNllLoss,
   poissonNllLossBackward,
   smoothL1Loss,
@@ -824,6 +826,74 @@ test('binary_cross_entropy: BINARY_CROSS_ENTROPY and its GRAD give the JS float6
       }
     }
   }
+});
+
+test("multilabel_soft_margin_loss: MULTILABEL_SOFT_MARGIN's per-sample means (rowMeans64: each row's sum in Tensor.sum()'s order) and its GRAD give the JS float64 loops, every release, capability, weight layout and reduction", () => {
+  let seed = 2100;
+  let ran = 0;
+  const spy = vi.spyOn(Float64Kernels.prototype, 'tryRun');
+  try {
+    // classes under, at and past 4 and 16 (the sum's vector and row), rows past a chunk, a row of a whole chunk and of more (the JS loops)
+    for (const [rows, classes] of [
+      [1, 1],
+      [5, 1],
+      [3, 2],
+      [4, 3],
+      [7, 4],
+      [3, 5],
+      [2, 15],
+      [3, 16],
+      [2, 17],
+      [5, 33],
+      [40, 100],
+      [3, 257],
+      [2, CHUNK64],
+      [2, CHUNK64 + 1],
+      [CHUNK64 + 3, 2],
+      [0, 5],
+    ] as const) {
+      const shape = [rows, classes];
+      const n = rows * classes;
+      const x = Float64Array.from(values(n, seed++), (v, i) => (i % 3 ? v : v * 300));
+      const y = Float64Array.from(values(n, seed++, false), (v, i) => (i % 2 ? Math.round(Math.abs(v) % 2) : v));
+      const w = values(Math.max(n, rows, classes), seed++, false);
+      const weights: (Tensor | undefined)[] = [
+        undefined,
+        tensor(w.subarray(0, classes), [classes]),
+        tensor(w.subarray(0, n), shape),
+        tensor(w.subarray(0, rows), [rows, 1]),
+      ];
+      for (const weight of weights) {
+        for (const torchVersion of ['1.7', '1.13', '2.14']) {
+          for (const cpuCapability of ['avx2', 'avx512', 'default'] as const) {
+            for (const reduction of REDUCTIONS) {
+              const options = { reduction, torchVersion, cpuCapability, ...(weight ? { weight } : {}) };
+              const where = `(${rows}, ${classes}) weight [${weight?.shape}] ${torchVersion} ${cpuCapability} ${reduction}`;
+              const go = reduction === 'none' ? values(rows, seed++) : Float64Array.of(values(1, seed++, false)[0]!);
+              const goTensor = tensor(go, reduction === 'none' ? [rows] : []);
+              const before = spy.mock.results.filter((r) => r.value !== null).length;
+              const on = [
+                multilabelSoftMarginLoss(tensor(x, shape), tensor(y, shape), options),
+                multilabelSoftMarginLossBackward(goTensor, tensor(x, shape), tensor(y, shape), options),
+              ];
+              ran += spy.mock.results.filter((r) => r.value !== null).length - before;
+              const off = js(() => [
+                multilabelSoftMarginLoss(tensor(x, shape), tensor(y, shape), options),
+                multilabelSoftMarginLossBackward(goTensor, tensor(x, shape), tensor(y, shape), options),
+              ]);
+              for (let k = 0; k < 2; k++) {
+                expect(on[k]!.shape, where).toEqual(off[k]!.shape);
+                expect(firstDifference(on[k]!.data, off[k]!.data), `${k ? 'backward' : 'forward'} ${where}`).toBeNull();
+              }
+            }
+          }
+        }
+      }
+    }
+  } finally {
+    spy.mockRestore();
+  }
+  expect(ran, 'the kernels ran').toBeGreaterThan(600);
 });
 
 // Through the public API: once ts/wasm/float32-kernels.ts kernelsFor('float64') returns these

@@ -9,6 +9,10 @@
 // A chunk's arrays are read and written in whole pairs: for an odd count the pair after the last
 // element is computed from whatever the buffers hold there (the loader reserves it) and not used.
 // The kernels allocate nothing (runtime stub).
+//
+// Also with V8's Math.log1p (log1p64): soft_margin_loss (every release's form), binary_cross_entropy
+// and multilabel_soft_margin_loss (torch >= 1.11; its per-sample class sums by rowMeans64), forward
+// and backward.
 
 // @ts-ignore: decorator
 @inline function k64(at: usize): v128 {
@@ -330,6 +334,42 @@ const BCE_EPSILON: usize = memory.data<f64>([1e-12]);
   return f64x2.extract_lane(s, 0) != 0 ? f64x2.div(v, s) : v;
 }
 
+// ---- multilabel_soft_margin_loss, torch >= 1.11 (../../losses/multilabel_soft_margin_loss.ts, rowwise) ----
+// log_sigmoid(x) and log_sigmoid(-x) share l = log1p(exp(-|x|)) (../../numerics.ts logSigmoidPair);
+// the backward both log_sigmoid_backward terms' q = z / (1 + z) (logSigmoidBackwardDifference).
+// The forward's per-sample class sums: rowMeans64.
+
+export const MULTILABEL_SOFT_MARGIN = 2; // a = weight (HAS_WEIGHT): the element loss, before the class sum
+export const MULTILABEL_SOFT_MARGIN_GRAD = 3; // a = weight (HAS_WEIGHT), c = the sample's gradient / C (per row)
+
+/** at::minimum(a, b): a where a is NaN or a < b, else b. */
+// @ts-ignore: decorator
+@inline function minimum64(a: v128, b: v128): v128 {
+  return v128.bitselect(a, b, v128.or(f64x2.lt(a, b), f64x2.ne(a, a)));
+}
+
+/** -((y log_sigmoid(x)) + ((1 - y) log_sigmoid(-x))), times the weight where flags say. */
+// @ts-ignore: decorator
+@inline function multilabelSoftMargin64(x: v128, y: v128, w: v128, flags: i32): v128 {
+  const l = log1p64(exp64(f64x2.neg(f64x2.abs(x))));
+  const pos = f64x2.sub(minimum64(x, k64(ZERO)), l);
+  const neg = f64x2.sub(minimum64(f64x2.neg(x), k64(ZERO)), l);
+  const loss = f64x2.neg(f64x2.add(f64x2.mul(y, pos), f64x2.mul(f64x2.sub(k64(ONE), y), neg)));
+  return flags & HAS_WEIGHT ? f64x2.mul(loss, w) : loss;
+}
+
+/** gl = -(g w) (g where no weight); q = z / (1 + z), z = exp(-|x|), p = 1 - q: (x < 0 ? p : q) (gl y) - (-x < 0 ? p : q) (gl (1 - y)). */
+// @ts-ignore: decorator
+@inline function multilabelSoftMarginGrad64(x: v128, y: v128, w: v128, g: v128, flags: i32): v128 {
+  const gl = f64x2.neg(flags & HAS_WEIGHT ? f64x2.mul(g, w) : g);
+  const z = exp64(f64x2.neg(f64x2.abs(x)));
+  const q = f64x2.div(z, f64x2.add(k64(ONE), z));
+  const p = f64x2.sub(k64(ONE), q);
+  const towardPos = f64x2.mul(v128.bitselect(p, q, f64x2.lt(x, k64(ZERO))), f64x2.mul(gl, y));
+  const towardNeg = f64x2.mul(v128.bitselect(p, q, f64x2.lt(f64x2.neg(x), k64(ZERO))), f64x2.mul(gl, f64x2.sub(k64(ONE), y)));
+  return f64x2.sub(towardPos, towardNeg);
+}
+
 /** sign of each lane: d > 0 ? 1 : d < 0 ? -1 : 0 (0 for -0 and NaN). */
 // @ts-ignore: decorator
 @inline function sign64(d: v128): v128 {
@@ -388,6 +428,8 @@ const BCE_EPSILON: usize = memory.data<f64>([1e-12]);
   if (op == SOFT_MARGIN_GRAD) return softMarginGrad64(x, y, c, s);
   if (op == BINARY_CROSS_ENTROPY) return binaryCrossEntropy64(x, y, a, flags);
   if (op == BINARY_CROSS_ENTROPY_GRAD) return binaryCrossEntropyGrad64(x, y, a, c, s, flags);
+  if (op == MULTILABEL_SOFT_MARGIN) return multilabelSoftMargin64(x, y, a, flags);
+  if (op == MULTILABEL_SOFT_MARGIN_GRAD) return multilabelSoftMarginGrad64(x, y, a, c, flags);
   // HUBER_GRAD, the vectorized lambda: d = a - t; (norm * (|d| >= delta ? (d > 0 ? delta : -delta) : d)) * g
   const d = f64x2.sub(x, y);
   const clipped = v128.bitselect(a, f64x2.neg(a), f64x2.gt(d, k64(ZERO)));
@@ -397,7 +439,8 @@ const BCE_EPSILON: usize = memory.data<f64>([1e-12]);
 /** Whether kernel `op` (a constant where inlined) reads operand a, b or c: an unread one is not loaded. */
 // @ts-ignore: decorator
 @inline function readsA(op: i32): bool {
-  return op == SMOOTH_L1_GRAD || op == HUBER_GRAD || op == BINARY_CROSS_ENTROPY || op == BINARY_CROSS_ENTROPY_GRAD;
+  return op == SMOOTH_L1_GRAD || op == HUBER_GRAD || op == BINARY_CROSS_ENTROPY || op == BINARY_CROSS_ENTROPY_GRAD ||
+    op == MULTILABEL_SOFT_MARGIN || op == MULTILABEL_SOFT_MARGIN_GRAD;
 }
 // @ts-ignore: decorator
 @inline function readsB(op: i32): bool {
@@ -406,7 +449,7 @@ const BCE_EPSILON: usize = memory.data<f64>([1e-12]);
 // @ts-ignore: decorator
 @inline function readsC(op: i32): bool {
   return op == MSE_GRAD || op == L1_GRAD || op == SMOOTH_L1_GRAD || op == HUBER_GRAD || op == POISSON_NLL_GRAD || op == POISSON_NLL_EPS_GRAD ||
-    op == SOFT_MARGIN_GRAD || op == BINARY_CROSS_ENTROPY_GRAD;
+    op == SOFT_MARGIN_GRAD || op == BINARY_CROSS_ENTROPY_GRAD || op == MULTILABEL_SOFT_MARGIN_GRAD;
 }
 
 /** Whether kernel `op` is a few operations a pair (no exp / log): its loop keeps one-value operands in registers. */
@@ -512,6 +555,12 @@ function segmentBinaryCrossEntropy(x: usize, out: usize, count: i32, y: usize, y
 function segmentBinaryCrossEntropyGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
   segmentOf(BINARY_CROSS_ENTROPY_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
 }
+function segmentMultilabelSoftMargin(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(MULTILABEL_SOFT_MARGIN, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentMultilabelSoftMarginGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(MULTILABEL_SOFT_MARGIN_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
 
 /** Kernel `op` over one segment of `count` contiguous elements (see segmentOf). */
 function segment(
@@ -540,6 +589,8 @@ function segment(
     case SOFT_MARGIN_GRAD: segmentSoftMarginGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
     case BINARY_CROSS_ENTROPY: segmentBinaryCrossEntropy(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
     case BINARY_CROSS_ENTROPY_GRAD: segmentBinaryCrossEntropyGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case MULTILABEL_SOFT_MARGIN: segmentMultilabelSoftMargin(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case MULTILABEL_SOFT_MARGIN_GRAD: segmentMultilabelSoftMarginGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
     default: unreachable();
   }
 }
@@ -838,6 +889,51 @@ export function sumChunk(ptr: usize, count: i32): f64 {
 export function sumFloat64(ptr: usize, length: i32): f64 {
   sumBegin(length);
   return sumChunk(ptr, length);
+}
+
+/**
+ * out[r] = Tensor.sum() of row r / classes for `rows` contiguous rows of `classes` (>= 1) float64
+ * values at ptr (../../numerics.ts atenRowSum with 4 lanes, as sumFloat64; rows under 16 values,
+ * which leave the cascade's accumulators at zero, without clearing them). multilabel_soft_margin's
+ * per-sample losses.
+ */
+export function rowMeans64(ptr: usize, out: usize, rows: i32, classes: i32): void {
+  const c = <f64>classes;
+  const bytes = <usize>classes << 3;
+  for (let r = 0; r < rows; r++, ptr += bytes) {
+    let total: f64;
+    if (classes >= WIDTH) total = sumFloat64(ptr, classes);
+    else if (classes < 4) {
+      // sumFinish's row shorter than one vector
+      let t: f64 = 0;
+      for (let i = 0; i < classes; i++) t += load<f64>(ptr + (<usize>i << 3));
+      t += 0;
+      t += 0;
+      t += 0;
+      total = <f64>0 + t;
+    } else {
+      // sumFinish with no whole row of 16: the vectors into the first ILP accumulator (from +0), the three others' zeros, the tail, the lanes
+      let l0 = f64x2.splat(0), l1 = f64x2.splat(0);
+      const vectors = classes >> 2;
+      for (let vi = 0; vi < vectors; vi++) {
+        const at = ptr + (<usize>vi << 5);
+        l0 = f64x2.add(l0, v128.load(at, 0));
+        l1 = f64x2.add(l1, v128.load(at, 16));
+      }
+      for (let i = 1; i < 4; i++) {
+        l0 = f64x2.add(l0, f64x2.splat(0));
+        l1 = f64x2.add(l1, f64x2.splat(0));
+      }
+      let t: f64 = 0;
+      for (let i = vectors * 4; i < classes; i++) t += load<f64>(ptr + (<usize>i << 3));
+      t += f64x2.extract_lane(l0, 0);
+      t += f64x2.extract_lane(l0, 1);
+      t += f64x2.extract_lane(l1, 0);
+      t += f64x2.extract_lane(l1, 1);
+      total = <f64>0 + t;
+    }
+    store<f64>(out + (<usize>r << 3), total / c);
+  }
 }
 
 /** out[i] = f(input[i]) for `count` float64 values (count even, or the pair after read and written): f 0 exp (Math.exp's bits), 2 log (Math.log's), 3 log1p (Math.log1p's); for checks. */
