@@ -93,9 +93,8 @@ export const POISSON_NLL_EPS = 40;
 export const POISSON_NLL_FULL = 41;
 export const POISSON_NLL_EPS_FULL = 42;
 export const POISSON_NLL_EPS_GRAD = 43;
-// and soft_margin's torch >= 2.0 forms (USES_LOG1P; with LOG1P_OVERFLOWS)
+// and soft_margin's torch >= 2.0 form (USES_LOG1P; LOG1P_OVERFLOWS read from the flags)
 export const SOFT_MARGIN_LOG1P = 44;
-export const SOFT_MARGIN_LOG1P_OVERFLOWS = 45;
 
 /** ./assembly/float64.ts elementary's function ids. */
 const ELEMENTARY64 = { exp: 0, log: 2, log1p: 3 } as const;
@@ -111,8 +110,7 @@ export function useFloat64ArenaCap(bytes: number = MODULE_CAP_BYTES): number {
 
 /** The module's kernel for the call: KERNEL_OPS's id, or for poisson_nll and soft_margin the module's own one for their flags. */
 function opId(call: KernelCall): number {
-  if (call.op === 'SOFT_MARGIN' && call.flags.includes('USES_LOG1P'))
-    return call.flags.includes('LOG1P_OVERFLOWS') ? SOFT_MARGIN_LOG1P_OVERFLOWS : SOFT_MARGIN_LOG1P;
+  if (call.op === 'SOFT_MARGIN' && call.flags.includes('USES_LOG1P')) return SOFT_MARGIN_LOG1P;
   const logInput = call.flags.includes('LOG_INPUT');
   const full = call.flags.includes('FULL');
   if (call.op === 'POISSON_NLL')

@@ -281,18 +281,19 @@ const I_1: usize = memory.data<i64>([1]);
 export const SOFT_MARGIN = 4; // torch < 2.0: log(1 + exp(-x y))
 export const SOFT_MARGIN_GRAD = 5; // s = -norm: ((y z) s) / (z + 1) * g, z = exp(-y x)
 // soft_margin's other forms (ids of this module only; ../float64-kernels.ts picks them by the call's flags)
-export const SOFT_MARGIN_LOG1P = 44; // torch >= 2.0 (USES_LOG1P): log1p(exp(-x y))
-export const SOFT_MARGIN_LOG1P_OVERFLOWS = 45; // and LOG1P_OVERFLOWS (SLEEF's log1p before 3.8, not 'default'): inf where exp(-x y) > 1e307
+export const SOFT_MARGIN_LOG1P = 44; // torch >= 2.0 (USES_LOG1P): log1p(exp(-x y)); with LOG1P_OVERFLOWS (SLEEF's log1p before 3.8, not 'default') inf where exp(-x y) > 1e307
+/** KERNEL_FLAGS.LOG1P_OVERFLOWS. */
+const LOG1P_OVERFLOWS = 16;
 
 const SOFT_MARGIN_OVERFLOW: usize = memory.data<f64>([1e307]);
 
-/** soft_margin_loss's element loss: form 0 log(1 + e), 1 log1p(e), 2 log1p(e) but inf above 1e307; e = exp((-x) y). */
+/** soft_margin_loss's element loss, e = exp((-x) y): log(1 + e), or with usesLog1p log1p(e) (inf above 1e307 under LOG1P_OVERFLOWS). */
 // @ts-ignore: decorator
-@inline function softMarginLoss64(x: v128, y: v128, form: i32): v128 {
+@inline function softMarginLoss64(x: v128, y: v128, usesLog1p: bool, flags: i32): v128 {
   const e = exp64(f64x2.mul(f64x2.neg(x), y));
-  if (form == 0) return log64(f64x2.add(k64(ONE), e));
+  if (!usesLog1p) return log64(f64x2.add(k64(ONE), e));
   const l = log1p64(e);
-  return form == 1 ? l : v128.bitselect(k64(INF), l, f64x2.gt(e, k64(SOFT_MARGIN_OVERFLOW)));
+  return flags & LOG1P_OVERFLOWS ? v128.bitselect(k64(INF), l, f64x2.gt(e, k64(SOFT_MARGIN_OVERFLOW))) : l;
 }
 
 /** soft_margin_loss_backward: z = exp((-y) x); ((y z) minusNorm) / (z + 1) * g. */
@@ -422,9 +423,8 @@ export const MULTILABEL_SOFT_MARGIN_GRAD = 3; // a = weight (HAS_WEIGHT), c = th
   if (op == POISSON_NLL_EPS_FULL) return withStirling(f64x2.sub(x, f64x2.mul(y, log64(f64x2.add(x, s)))), y);
   if (op == POISSON_NLL_EPS_GRAD) return f64x2.add(c, f64x2.div(f64x2.mul(f64x2.neg(c), y), f64x2.add(x, s)));
   // ---- more kernels (each its own block; ids from ../kernel-ops.ts or this module's own) ----
-  if (op == SOFT_MARGIN) return softMarginLoss64(x, y, 0);
-  if (op == SOFT_MARGIN_LOG1P) return softMarginLoss64(x, y, 1);
-  if (op == SOFT_MARGIN_LOG1P_OVERFLOWS) return softMarginLoss64(x, y, 2);
+  if (op == SOFT_MARGIN) return softMarginLoss64(x, y, false, flags);
+  if (op == SOFT_MARGIN_LOG1P) return softMarginLoss64(x, y, true, flags);
   if (op == SOFT_MARGIN_GRAD) return softMarginGrad64(x, y, c, s);
   if (op == BINARY_CROSS_ENTROPY) return binaryCrossEntropy64(x, y, a, flags);
   if (op == BINARY_CROSS_ENTROPY_GRAD) return binaryCrossEntropyGrad64(x, y, a, c, s, flags);
@@ -543,9 +543,6 @@ function segmentSoftMargin(x: usize, out: usize, count: i32, y: usize, yMask: us
 function segmentSoftMarginLog1p(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
   segmentOf(SOFT_MARGIN_LOG1P, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
 }
-function segmentSoftMarginLog1pOverflows(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
-  segmentOf(SOFT_MARGIN_LOG1P_OVERFLOWS, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
-}
 function segmentSoftMarginGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
   segmentOf(SOFT_MARGIN_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
 }
@@ -585,7 +582,6 @@ function segment(
     // ---- more kernels' cases ----
     case SOFT_MARGIN: segmentSoftMargin(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
     case SOFT_MARGIN_LOG1P: segmentSoftMarginLog1p(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
-    case SOFT_MARGIN_LOG1P_OVERFLOWS: segmentSoftMarginLog1pOverflows(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
     case SOFT_MARGIN_GRAD: segmentSoftMarginGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
     case BINARY_CROSS_ENTROPY: segmentBinaryCrossEntropy(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
     case BINARY_CROSS_ENTROPY_GRAD: segmentBinaryCrossEntropyGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
@@ -653,7 +649,7 @@ export function elementwise(
 // @ts-ignore: decorator
 @inline function fusedSum(op: i32): bool {
   return op == MSE || op == L1 || op == SMOOTH_L1 || op == HUBER || op == POISSON_NLL || op == POISSON_NLL_EPS || op == POISSON_NLL_FULL ||
-    op == POISSON_NLL_EPS_FULL || op == SOFT_MARGIN || op == SOFT_MARGIN_LOG1P || op == SOFT_MARGIN_LOG1P_OVERFLOWS;
+    op == POISSON_NLL_EPS_FULL;
 }
 
 /**
@@ -726,15 +722,6 @@ function addRowsPoissonNllFull(x: usize, y: usize, s: f64, block: i32): void {
 function addRowsPoissonNllEpsFull(x: usize, y: usize, s: f64, block: i32): void {
   addRowsOf(POISSON_NLL_EPS_FULL, x, y, s, block);
 }
-function addRowsSoftMargin(x: usize, y: usize, s: f64, block: i32): void {
-  addRowsOf(SOFT_MARGIN, x, y, s, block);
-}
-function addRowsSoftMarginLog1p(x: usize, y: usize, s: f64, block: i32): void {
-  addRowsOf(SOFT_MARGIN_LOG1P, x, y, s, block);
-}
-function addRowsSoftMarginLog1pOverflows(x: usize, y: usize, s: f64, block: i32): void {
-  addRowsOf(SOFT_MARGIN_LOG1P_OVERFLOWS, x, y, s, block);
-}
 
 /** op's results over whole rows at x, y (op < 0: the values at x themselves) into acc[0]. */
 function addRowsFor(op: i32, x: usize, y: usize, s: f64, block: i32): void {
@@ -747,9 +734,6 @@ function addRowsFor(op: i32, x: usize, y: usize, s: f64, block: i32): void {
     case POISSON_NLL_EPS: addRowsPoissonNllEps(x, y, s, block); break;
     case POISSON_NLL_FULL: addRowsPoissonNllFull(x, y, s, block); break;
     case POISSON_NLL_EPS_FULL: addRowsPoissonNllEpsFull(x, y, s, block); break;
-    case SOFT_MARGIN: addRowsSoftMargin(x, y, s, block); break;
-    case SOFT_MARGIN_LOG1P: addRowsSoftMarginLog1p(x, y, s, block); break;
-    case SOFT_MARGIN_LOG1P_OVERFLOWS: addRowsSoftMarginLog1pOverflows(x, y, s, block); break;
     default: addRows(x, block);
   }
 }
