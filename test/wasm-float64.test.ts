@@ -11,10 +11,16 @@ import { expect, test, vi } from 'vitest';
 import {
   binaryCrossEntropy,
   binaryCrossEntropyBackward,
+  binaryCrossEntropyWithLogits,
+  binaryCrossEntropyWithLogitsBackward,
   crossEntropyLoss,
   crossEntropyLossBackward,
+  gaussianNllLoss,
+  gaussianNllLossBackward,
   huberLoss,
   huberLossBackward,
+  klDivLoss,
+  klDivLossBackward,
   l1Loss,
   l1LossBackward,
   mseLoss,
@@ -395,7 +401,8 @@ test('tryRun returns null, for the JS loops, for what the module does not comput
   const y = values(100, 2);
   const call = forwardCall('MSE', x, y);
   expect(kernels.tryRun(call, 'mean', [])).not.toBeNull();
-  expect(kernels.tryRun({ ...call, op: 'KL_DIV' }, 'mean', [])).toBeNull(); // an op it lacks
+  // every op of kernel-ops.ts is one of FLOAT64_OPS now: an op it lacks stands in as a name outside them
+  expect(kernels.tryRun({ ...call, op: 'NO_SUCH_OP' as KernelCall['op'] }, 'mean', [])).toBeNull();
   expect(kernels.tryRun({ ...call, results: 'row means' }, 'mean', [])).toBeNull();
   expect(kernels.tryRun({ ...call, sumLanes: 8 }, 'mean', [])).toBeNull(); // avx512's sum lanes (torch 1.10-2.0)
   expect(kernels.tryRun({ ...call, sumLanes: 8 }, 'none', [100])).not.toBeNull(); // no sum: the lanes do not matter
@@ -420,7 +427,7 @@ test('tryRun returns null, for the JS loops, for what the module does not comput
   expect(kernels.tryRun(gradCall(one(0.1)), 'none', [100])).not.toBeNull();
   expect(kernels.tryRun(gradCall({ data: new Float32Array([0.1]), rowStride: 0, colStride: 0 }), 'none', [100])).toBeNull();
   expect(kernels.tryRun(gradCall(null), 'none', [100])).toBeNull();
-  expect(kernels.tryRunBoth({ ...call, op: 'KL_DIV' }, 'MSE_GRAD', [100], [100])).toBeNull();
+  expect(kernels.tryRunBoth({ ...call, op: 'NO_SUCH_OP' as KernelCall['op'] }, 'MSE_GRAD', [100], [100])).toBeNull();
   // Beyond the cap on module memory: null before any work.
   const previous = useFloat64ArenaCap(1024);
   try {
@@ -645,6 +652,43 @@ test("the module's log1p is V8's Math.log1p bit for bit: specials, fdlibm's bran
   for (let i = 0; i < v.length; i++)
     if (!Object.is(got[i], Math.log1p(v[i]!))) expect(`log1p(${v[i]}) = ${got[i]}`).toBe(`${Math.log1p(v[i]!)}`);
   expect(v.length).toBeGreaterThan(3_000_000);
+});
+
+test("the module's log1p is V8's Math.log1p bit for bit: specials, the branch edges (2^-54, 2^-29, sqrt(2) - 1, sqrt(2)/2 - 1, -1, 2^53), every binade, random bits", () => {
+  const next = random(43);
+  const words = new Uint32Array(2);
+  const asDouble = new Float64Array(words.buffer);
+  const v = [
+    0,
+    -0,
+    1,
+    -1,
+    -1 + 2 ** -53,
+    -0.5,
+    -2,
+    Infinity,
+    -Infinity,
+    NaN,
+    2 ** 53,
+    2 ** 53 - 1,
+    2 ** 53 + 2,
+    Number.MAX_VALUE,
+    5e-324,
+    -5e-324,
+  ];
+  v.push(2 ** -29, -(2 ** -29), 2 ** -30, 2 ** -54, -(2 ** -54), 2 ** -55, 0.41421356237309503, 0.414213562373095, 0.4142135623730951);
+  v.push(-0.2928932188134524, -0.29289321881345254, -0.2928932188134525, 2 ** -20, 1 - 2 ** -53, 2 ** 20, 0.5);
+  for (let e = -1074; e < 1024; e++) v.push(2 ** e, -(2 ** e), 2 ** e * 1.4142135, 2 ** e * 1.4142136 - 1, 2 ** e * (1 + next()));
+  for (let i = 0; i < 100_000; i++) {
+    v.push(next() * 2 - 1, (next() - 0.5) * 2 ** (next() * 80 - 60), next() * 1e6, -next(), Math.exp(-next() * 40));
+    words[0] = Math.floor(next() * 2 ** 32);
+    words[1] = Math.floor(next() * 2 ** 32);
+    v.push(asDouble[0]!);
+  }
+  const w = Float64Array.from(v);
+  const got = kernels.elementary('log1p', w);
+  for (let i = 0; i < w.length; i++)
+    if (!Object.is(got[i], Math.log1p(w[i]!))) expect(`log1p(${w[i]}) = ${got[i]}`).toBe(`${Math.log1p(w[i]!)}`);
 });
 
 test('poisson_nll_loss: POISSON_NLL and POISSON_NLL_GRAD give the JS float64 loops, log_input and not, full and not, every reduction', () => {
@@ -1071,3 +1115,247 @@ test('log_softmax float64 over the last dim (4 and 8 lanes): the kernels give th
   }
   expect(compared).toBeGreaterThan(60_000);
 });
+
+// ---- binary_cross_entropy_with_logits, kl_div, gaussian_nll_loss: float64 through the API, the
+// kernels (BCE_WITH_LOGITS*, KL_DIV*, GAUSSIAN_NLL*) on and off, every release's formula ----
+
+/** Runs `f` with the kernels on and off: the same shapes, dtypes and bits (or the same error). */
+function sameOnAndOff(where: string, f: () => Tensor[]): void {
+  const run = () => {
+    try {
+      return f();
+    } catch (e) {
+      return String(e);
+    }
+  };
+  const on = run();
+  useFloat32Kernels(false);
+  let off: Tensor[] | string;
+  try {
+    off = run();
+  } finally {
+    useFloat32Kernels(true);
+  }
+  if (typeof on === 'string' || typeof off === 'string') {
+    expect(on, where).toEqual(off);
+    return;
+  }
+  expect(on.length, where).toBe(off.length);
+  for (let k = 0; k < on.length; k++) {
+    expect(on[k]!.shape, where).toEqual(off[k]!.shape);
+    expect(on[k]!.data.constructor, where).toBe(off[k]!.data.constructor);
+    expect(firstDifference(on[k]!.data, off[k]!.data), `${k} ${where}`).toBeNull();
+  }
+}
+
+/** How many calls of the kernels' tryRun / tryRunBoth `f` makes that they compute (not null). */
+function kernelRuns(f: () => void): number {
+  const spies = [vi.spyOn(Float64Kernels.prototype, 'tryRun'), vi.spyOn(Float64Kernels.prototype, 'tryRunBoth')];
+  try {
+    f();
+    return spies.reduce((count, spy) => count + spy.mock.results.filter((r) => r.value !== null).length, 0);
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+}
+
+const SHAPES: readonly (readonly number[])[] = [
+  [CHUNK64 + 13],
+  [3, 5, 7],
+  [4, 1, 9],
+  [6, 2],
+  [1],
+  [0],
+  [],
+  [2, 3 * CHUNK64 + 1],
+  [CHUNK64 + 5, 3],
+];
+
+/** Weight shapes for an input of `shape` (broadcast to it): per class, one value, per element, per row, a leading 1. */
+function weightShapes(shape: readonly number[]): (readonly number[])[] {
+  const classes = shape.length === 0 ? 1 : shape[shape.length - 1]!;
+  const out: (readonly number[])[] = [[classes], [1], [], shape];
+  if (shape.length >= 2) out.push([...shape.slice(0, -1), 1], [1, ...shape.slice(1)]);
+  return out;
+}
+
+/** Logits with every branch: around 0, large of both signs (exp over / underflows), extremes, +-inf, NaN. */
+function logits(n: number, seed: number): Float64Array {
+  const next = random(seed + 7);
+  return Float64Array.from(values(n, seed), (v, i) => (i % 5 === 0 ? (next() - 0.5) * 1600 : i % 5 === 1 ? (next() - 0.5) * 80 : v));
+}
+
+test('binary_cross_entropy_with_logits float64: BCE_WITH_LOGITS and its gradient give the JS loops, every release, weight and pos_weight layout, reduction', () => {
+  let seed = 5000;
+  const runs = kernelRuns(() => {
+    for (const torchVersion of ['1.7', '1.13', '2.3', '2.14']) {
+      for (const cpuCapability of ['avx2', 'avx512', 'default'] as const) {
+        for (const shape of SHAPES) {
+          const n = numel(shape);
+          const x = tensor(logits(n, seed++), shape);
+          const y = tensor(
+            Float64Array.from(values(n, seed++), (v, i) => (i % 3 ? Math.abs(v) % 1 : v)),
+            shape,
+          );
+          const layouts: [string, Record<string, Tensor>][] = [['none', {}]];
+          for (const ws of weightShapes(shape)) {
+            const w = () => tensor(values(numel(ws), seed++, false), ws);
+            layouts.push([`weight [${ws}]`, { weight: w() }], [`posWeight [${ws}]`, { posWeight: w() }]);
+            layouts.push([`both [${ws}]`, { weight: w(), posWeight: w() }]);
+          }
+          layouts.push(['weight float32', { weight: tensor(Float32Array.from(values(n, seed++)), shape) }]);
+          for (const [layout, weights] of layouts) {
+            for (const reduction of REDUCTIONS) {
+              const options = { reduction, torchVersion, cpuCapability, ...weights };
+              const go = tensor(
+                reduction === 'none' ? values(n, seed++) : Float64Array.of(values(1, seed++, false)[0]!),
+                reduction === 'none' ? shape : [],
+              );
+              sameOnAndOff(`${torchVersion} ${cpuCapability} [${shape}] ${layout} ${reduction}`, () => [
+                binaryCrossEntropyWithLogits(x, y, options),
+                binaryCrossEntropyWithLogitsBackward(go, x, y, options),
+              ]);
+            }
+          }
+        }
+      }
+    }
+  });
+  expect(runs, 'the kernels ran').toBeGreaterThan(1500);
+}, 120_000);
+
+test('kl_div float64: KL_DIV and KL_DIV_GRAD give the JS loops, every release (where / xlogy), log_target and not, every reduction and batchmean', () => {
+  let seed = 6000;
+  const runs = kernelRuns(() => {
+    for (const torchVersion of ['1.7', '1.12', '1.13', '2.14']) {
+      for (const cpuCapability of ['avx2', 'avx512', 'default'] as const) {
+        for (const shape of SHAPES) {
+          const n = numel(shape);
+          const x = tensor(values(n, seed++), shape);
+          for (const logTarget of [false, true]) {
+            // probabilities, zeros (xlogy's 0), negatives (NaN from 1.13, 0 before), log-probabilities that exp over / underflows
+            const next = random(seed++);
+            const t = Float64Array.from(values(n, seed++), (v, i) =>
+              i % 7 === 0
+                ? 0
+                : i % 7 === 1
+                  ? -0
+                  : i % 7 === 2
+                    ? logTarget
+                      ? (next() - 0.5) * 1600
+                      : -next()
+                    : logTarget
+                      ? v
+                      : Math.abs(v),
+            );
+            const y = tensor(t, shape);
+            for (const reduction of [...REDUCTIONS, 'batchmean'] as const) {
+              const options = { reduction, torchVersion, cpuCapability, logTarget };
+              const go = tensor(
+                reduction === 'none' ? values(n, seed++) : Float64Array.of(values(1, seed++, false)[0]!),
+                reduction === 'none' ? shape : [],
+              );
+              sameOnAndOff(`${torchVersion} ${cpuCapability} [${shape}] log_target ${logTarget} ${reduction}`, () => [
+                klDivLoss(x, y, options),
+                klDivLossBackward(go, x, y, options),
+              ]);
+            }
+          }
+        }
+      }
+    }
+    // a target that broadcasts, a float32 target: the JS loops (the kernels refuse), the same values
+    const x = tensor(values(4 * 9, seed++), [4, 9]);
+    for (const y of [
+      tensor(Float64Array.from(values(9, seed++), Math.abs), [9]),
+      tensor(Float32Array.from(values(36, seed++), Math.abs), [4, 9]),
+    ]) {
+      for (const reduction of REDUCTIONS) {
+        const go = tensor(reduction === 'none' ? values(36, seed++) : Float64Array.of(0.5), reduction === 'none' ? [4, 9] : []);
+        sameOnAndOff(`broadcast / float32 target ${reduction}`, () => [
+          klDivLoss(x, y, { reduction }),
+          klDivLossBackward(go, x, y, { reduction }),
+        ]);
+      }
+    }
+  });
+  expect(runs, 'the kernels ran').toBeGreaterThan(800);
+}, 120_000);
+
+test('gaussian_nll_loss float64: GAUSSIAN_NLL and both gradients (tryRunBoth) give the JS loops, every release, full and not, eps, every reduction', () => {
+  let seed = 7000;
+  const runs = kernelRuns(() => {
+    for (const torchVersion of ['1.9', '1.13', '2.6', '2.14']) {
+      for (const cpuCapability of ['avx2', 'avx512', 'default'] as const) {
+        for (const shape of SHAPES) {
+          const n = numel(shape);
+          const x = tensor(values(n, seed++), shape);
+          const y = tensor(targetNear(x.data as Float64Array, seed++, 1), shape);
+          // var: zeros and tiny ones (clamped to eps), +inf, NaN, ordinary and huge ones
+          const v = tensor(
+            Float64Array.from(values(n, seed++), (u, i) => (i % 11 === 0 ? 0 : i % 11 === 1 ? 1e-300 : Math.abs(u))),
+            shape,
+          );
+          for (const full of [false, true]) {
+            for (const eps of [1e-6, 0.5, NaN]) {
+              for (const reduction of REDUCTIONS) {
+                const options = { reduction, torchVersion, cpuCapability, full, eps };
+                const go = tensor(
+                  reduction === 'none' ? values(n, seed++) : Float64Array.of(values(1, seed++, false)[0]!),
+                  reduction === 'none' ? shape : [],
+                );
+                sameOnAndOff(`${torchVersion} ${cpuCapability} [${shape}] full ${full} eps ${eps} ${reduction}`, () => {
+                  const grads = gaussianNllLossBackward(go, x, y, v, options);
+                  return [gaussianNllLoss(x, y, v, options), grads.input, grads.var];
+                });
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+  expect(runs, 'the kernels ran').toBeGreaterThan(1500);
+  // var of one dim fewer, a last dim of 1, (2.7+) a leading dim of 1: the forward's kernel takes it
+  // per row / per class (the backward runs the JS loops: var's gradient sums over the broadcast);
+  // one value (2.6+), a float32 var: the JS loops; the same values every time
+  const broadcastRuns = kernelRuns(() => {
+    for (const [rows, cols] of [
+      [5, 7],
+      [3, CHUNK64 + 3],
+      [CHUNK64 + 1, 2],
+    ] as const) {
+      const n = rows * cols;
+      const x = tensor(values(n, seed++), [rows, cols]);
+      const y = tensor(values(n, seed++), [rows, cols]);
+      for (const v of [
+        tensor(Float64Array.from(values(rows, seed++), Math.abs), [rows]),
+        tensor(
+          Float64Array.from(values(rows, seed++), (u, i) => (i % 3 ? Math.abs(u) : 0)),
+          [rows, 1],
+        ),
+        tensor(Float64Array.from(values(cols, seed++), Math.abs), [1, cols]),
+        tensor(Float32Array.from(values(n, seed++), Math.abs), [rows, cols]),
+        0.7,
+      ]) {
+        for (const torchVersion of ['1.13', '2.14']) {
+          for (const full of [false, true]) {
+            for (const reduction of REDUCTIONS) {
+              const options = { reduction, torchVersion, full };
+              const go = tensor(reduction === 'none' ? values(n, seed++) : Float64Array.of(0.5), reduction === 'none' ? [rows, cols] : []);
+              sameOnAndOff(
+                `var ${typeof v === 'number' ? v : `[${v.shape}]`} (${rows}, ${cols}) ${torchVersion} full ${full} ${reduction}`,
+                () => {
+                  const grads = gaussianNllLossBackward(go, x, y, v, options);
+                  return [gaussianNllLoss(x, y, v, options), grads.input, ...(grads.var ? [grads.var] : [])];
+                },
+              );
+            }
+          }
+        }
+      }
+    }
+  });
+  // per (rows, cols): [rows] and [rows, 1] under both releases, [1, cols] under 2.14, x 2 full x 3 reductions
+  expect(broadcastRuns, 'the forward kernel ran for broadcast var').toBe(3 * 5 * 6);
+}, 120_000);

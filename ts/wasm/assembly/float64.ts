@@ -1,6 +1,7 @@
 // AssemblyScript, compiled by `npm run build:wasm` into ../float64-binary.ts: the float64 hot loops
 // of the ports with no exp / log (mse, l1, smooth_l1, huber; forward and backward), and
-// poisson_nll's (every form) with V8's Math.exp and Math.log in f64x2 (bit for bit), as WebAssembly
+// poisson_nll's (every form), binary_cross_entropy_with_logits', kl_div's and gaussian_nll_loss's
+// with V8's Math.exp, Math.log and Math.log1p in f64x2 (bit for bit), as WebAssembly
 // SIMD, two f64 lanes at a time, and ATen's float64 sum (cascade_sum, 4 lanes: Vectorized<double>
 // under AVX2). Each f64x2 operation is one of the JS float64 loops' IEEE double operations, in
 // their order, so every lane gives the JS loops' bits (../../losses/*.ts document the formulas and
@@ -40,6 +41,23 @@ export const POISSON_NLL_EPS = 40; // not log_input: x - y log(x + eps), s = eps
 export const POISSON_NLL_FULL = 41; // log_input, full: exp(x) - y x + stirling(y) where !(y <= 1)
 export const POISSON_NLL_EPS_FULL = 42; // not log_input, full
 export const POISSON_NLL_EPS_GRAD = 43; // not log_input: g + ((-g) y) / (x + eps)
+
+// ../kernel-ops.ts KERNEL_FLAGS' bits (the call's flags, passed through).
+const HAS_WEIGHT = 1;
+const HAS_POS_WEIGHT = 2;
+const USES_LOG_SIGMOID = 4;
+const FULL = 64;
+const LOG_TARGET = 256;
+const KL_DIV_WHERE = 512;
+
+// binary_cross_entropy_with_logits, kl_div, gaussian_nll_loss (../kernel-ops.ts ids)
+export const BCE_WITH_LOGITS = 0; // y=target a=weight b=posWeight; HAS_WEIGHT, HAS_POS_WEIGHT, USES_LOG_SIGMOID
+export const BCE_WITH_LOGITS_GRAD = 1; // y=target a=weight b=posWeight c=gradOutput s=meanDivisor (0 unless 'mean')
+export const GAUSSIAN_NLL = 12; // y=target a=var b=eps s=fullConstant (with FULL)
+export const GAUSSIAN_NLL_GRAD = 13; // y=target a=var b=eps c=gradOutput (each element's: for 'mean' grad_output / numel)
+export const GAUSSIAN_NLL_VAR_GRAD = 14; // as GAUSSIAN_NLL_GRAD: var's gradient
+export const KL_DIV = 21; // y=target; LOG_TARGET, KL_DIV_WHERE
+export const KL_DIV_GRAD = 22; // y=target c=gradOutput s=norm (KL_DIV_WHERE's numel for 'mean', else 0)
 
 const TWO_PI: usize = memory.data<f64>([6.283185307179586]); // 2 * c10::pi<double>
 
@@ -305,8 +323,6 @@ const SOFT_MARGIN_OVERFLOW: usize = memory.data<f64>([1e307]);
 
 export const BINARY_CROSS_ENTROPY = 6; // a = weight (HAS_WEIGHT)
 export const BINARY_CROSS_ENTROPY_GRAD = 7; // a = weight (HAS_WEIGHT), c = gradOutput, s = the 'mean' divisor (0: none)
-/** KERNEL_FLAGS.HAS_WEIGHT: operand a is the weight (else absent, read as 0, not used). */
-const HAS_WEIGHT = 1;
 
 const BCE_LOG_MIN: usize = memory.data<f64>([-100]);
 const BCE_EPSILON: usize = memory.data<f64>([1e-12]);
@@ -377,6 +393,113 @@ export const MULTILABEL_SOFT_MARGIN_GRAD = 3; // a = weight (HAS_WEIGHT), c = th
   return v128.bitselect(k64(ONE), v128.bitselect(k64(MINUS_ONE), k64(ZERO), f64x2.lt(d, k64(ZERO))), f64x2.gt(d, k64(ZERO)));
 }
 
+// ---- binary_cross_entropy_with_logits, kl_div, gaussian_nll_loss (../../losses/*.ts's float64 loops) ----
+
+/**
+ * BCEWithLogits (../../losses/binary_cross_entropy_with_logits.ts elementLoss), then * weight; from
+ * torch 2.3 (USES_LOG_SIGMOID) on log_sigmoid, log1p64; before, m = max(-x, 0) (NaN kept); log(exp(-m) + exp(-x - m)), whose sum is exactly
+ * 1 + exp(-|x|) (one of the two exps is of +-0: 1) but at x = -inf (inf - inf: NaN) and NaN.
+ * Without pos_weight ((1 - y) x + m) + log; with it (1 - y) x + lw (log + m), lw = (p - 1) y + 1.
+ */
+// @ts-ignore: decorator
+@inline function bceWithLogits64(x: v128, y: v128, w: v128, p: v128, flags: i32): v128 {
+  const linear = f64x2.mul(f64x2.sub(k64(ONE), y), x);
+  if (flags & USES_LOG_SIGMOID) {
+    // torch >= 2.3: (1 - y) x - lw log_sigmoid(x); log_sigmoid(x) = min(x, 0) - log1p(exp(-|x|)) (NaN kept)
+    const min = v128.bitselect(x, k64(ZERO), v128.or(f64x2.lt(x, k64(ZERO)), f64x2.ne(x, x)));
+    const ls = f64x2.sub(min, log1p64(exp64(f64x2.neg(f64x2.abs(x)))));
+    const lw = f64x2.add(f64x2.mul(f64x2.sub(p, k64(ONE)), y), k64(ONE));
+    const loss = f64x2.sub(linear, flags & HAS_POS_WEIGHT ? f64x2.mul(ls, lw) : ls);
+    return flags & HAS_WEIGHT ? f64x2.mul(loss, w) : loss;
+  }
+  const nx = f64x2.neg(x);
+  const m = v128.bitselect(nx, k64(ZERO), v128.or(f64x2.gt(nx, k64(ZERO)), f64x2.ne(nx, nx)));
+  const e = exp64(f64x2.neg(f64x2.abs(x)));
+  const sum = v128.bitselect(k64(NAN), f64x2.add(k64(ONE), e), f64x2.eq(x, k64(NEG_INF)));
+  const logTerm = log64(sum);
+  let loss: v128;
+  if (flags & HAS_POS_WEIGHT) {
+    const lw = f64x2.add(f64x2.mul(f64x2.sub(p, k64(ONE)), y), k64(ONE));
+    loss = f64x2.add(linear, f64x2.mul(lw, f64x2.add(logTerm, m)));
+  } else {
+    loss = f64x2.add(f64x2.add(linear, m), logTerm);
+  }
+  return flags & HAS_WEIGHT ? f64x2.mul(loss, w) : loss;
+}
+
+/**
+ * BCEWithLogits' gradient (every release): s = 1 / (1 + exp(-x)); ((t + 1 - y) s - t) g with
+ * t = pos_weight y, else (s - y) g; then * weight; / n for 'mean' (n the scalar, else 0).
+ */
+// @ts-ignore: decorator
+@inline function bceWithLogitsGrad64(x: v128, y: v128, w: v128, p: v128, g: v128, n: v128, flags: i32): v128 {
+  const s = f64x2.div(k64(ONE), f64x2.add(k64(ONE), exp64(f64x2.neg(x))));
+  let v: v128;
+  if (flags & HAS_POS_WEIGHT) {
+    const t = f64x2.mul(p, y);
+    v = f64x2.sub(f64x2.mul(f64x2.sub(f64x2.add(t, k64(ONE)), y), s), t);
+  } else {
+    v = f64x2.sub(s, y);
+  }
+  v = f64x2.mul(v, g);
+  if (flags & HAS_WEIGHT) v = f64x2.mul(v, w);
+  return f64x2.extract_lane(n, 0) != 0 ? f64x2.div(v, n) : v;
+}
+
+/**
+ * KLDivLoss (../../losses/kl_div.ts): exp(y) (y - x) (log_target); from 1.13 xlogy(y, y) - y x
+ * (NaN where y is, 0 where y == 0, else y log(y)); before (KL_DIV_WHERE) y > 0 ? y (log(y) - x) : 0.
+ */
+// @ts-ignore: decorator
+@inline function klDiv64(x: v128, y: v128, flags: i32): v128 {
+  if (flags & LOG_TARGET) return f64x2.mul(exp64(y), f64x2.sub(y, x));
+  const logY = log64(y);
+  if (flags & KL_DIV_WHERE) return v128.and(f64x2.mul(y, f64x2.sub(logY, x)), f64x2.gt(y, k64(ZERO)));
+  const xlogy = v128.bitselect(k64(NAN), v128.bitselect(k64(ZERO), f64x2.mul(y, logY), f64x2.eq(y, k64(ZERO))), f64x2.ne(y, y));
+  return f64x2.sub(xlogy, f64x2.mul(y, x));
+}
+
+/**
+ * KLDivLoss' gradient: from 1.13 -(g exp(y)) (log_target) or -(g y); before (KL_DIV_WHERE)
+ * -(exp(y) g) or (y > 0 ? -(y g) : +0), each / norm where norm != 0 ('mean': numel).
+ */
+// @ts-ignore: decorator
+@inline function klDivGrad64(y: v128, g: v128, norm: v128, flags: i32): v128 {
+  if (!(flags & KL_DIV_WHERE)) return f64x2.neg(f64x2.mul(g, flags & LOG_TARGET ? exp64(y) : y));
+  let v = f64x2.neg(f64x2.mul(flags & LOG_TARGET ? exp64(y) : y, g));
+  if (f64x2.extract_lane(norm, 0) != 0) v = f64x2.div(v, norm);
+  return flags & LOG_TARGET ? v : v128.and(v, f64x2.gt(y, k64(ZERO)));
+}
+
+/** GaussianNLL's var.clamp_(min=eps): std::max(var, eps) (a NaN var stays NaN; a NaN eps leaves var). */
+// @ts-ignore: decorator
+@inline function clampVar64(v: v128, eps: v128): v128 {
+  return v128.bitselect(eps, v, f64x2.lt(v, eps));
+}
+
+/** GaussianNLL (../../losses/gaussian_nll_loss.ts forwardLoss): 0.5 (log(v) + (x - y)^2 / v) (+ s with FULL), v = max(var, eps). */
+// @ts-ignore: decorator
+@inline function gaussianNll64(x: v128, y: v128, variance: v128, eps: v128, s: v128, flags: i32): v128 {
+  const v = clampVar64(variance, eps);
+  const d = f64x2.sub(x, y);
+  const loss = f64x2.mul(k64(HALF), f64x2.add(log64(v), f64x2.div(f64x2.mul(d, d), v)));
+  return flags & FULL ? f64x2.add(loss, s) : loss;
+}
+
+/**
+ * GaussianNLL's gradients from each element's g: gb = g 0.5; input (gb / v) (2 (x - y)); var
+ * gb / v + (-gb) (((x - y)^2 / v) / v).
+ */
+// @ts-ignore: decorator
+@inline function gaussianNllGrad64(x: v128, y: v128, variance: v128, eps: v128, g: v128, ofVar: bool): v128 {
+  const v = clampVar64(variance, eps);
+  const d = f64x2.sub(x, y);
+  const gb = f64x2.mul(g, k64(HALF));
+  const gs = f64x2.div(gb, v);
+  if (!ofVar) return f64x2.mul(gs, f64x2.mul(k64(TWO), d));
+  return f64x2.add(gs, f64x2.mul(f64x2.neg(gb), f64x2.div(f64x2.div(f64x2.mul(d, d), v), v)));
+}
+
 /**
  * One pair of results of kernel `op` (a constant where inlined): x the input, y the target, a, b
  * and c the operands of those slots (../kernel-ops.ts: c the gradOutput; a beta / delta of the
@@ -423,6 +546,13 @@ export const MULTILABEL_SOFT_MARGIN_GRAD = 3; // a = weight (HAS_WEIGHT), c = th
   if (op == POISSON_NLL_EPS_FULL) return withStirling(f64x2.sub(x, f64x2.mul(y, log64(f64x2.add(x, s)))), y);
   if (op == POISSON_NLL_EPS_GRAD) return f64x2.add(c, f64x2.div(f64x2.mul(f64x2.neg(c), y), f64x2.add(x, s)));
   // ---- more kernels (each its own block; ids from ../kernel-ops.ts or this module's own) ----
+  if (op == BCE_WITH_LOGITS) return bceWithLogits64(x, y, a, b, flags);
+  if (op == BCE_WITH_LOGITS_GRAD) return bceWithLogitsGrad64(x, y, a, b, c, s, flags);
+  if (op == KL_DIV) return klDiv64(x, y, flags);
+  if (op == KL_DIV_GRAD) return klDivGrad64(y, c, s, flags);
+  if (op == GAUSSIAN_NLL) return gaussianNll64(x, y, a, b, s, flags);
+  if (op == GAUSSIAN_NLL_GRAD) return gaussianNllGrad64(x, y, a, b, c, false);
+  if (op == GAUSSIAN_NLL_VAR_GRAD) return gaussianNllGrad64(x, y, a, b, c, true);
   if (op == SOFT_MARGIN) return softMarginLoss64(x, y, false, flags);
   if (op == SOFT_MARGIN_LOG1P) return softMarginLoss64(x, y, true, flags);
   if (op == SOFT_MARGIN_GRAD) return softMarginGrad64(x, y, c, s);
@@ -439,16 +569,18 @@ export const MULTILABEL_SOFT_MARGIN_GRAD = 3; // a = weight (HAS_WEIGHT), c = th
 /** Whether kernel `op` (a constant where inlined) reads operand a, b or c: an unread one is not loaded. */
 // @ts-ignore: decorator
 @inline function readsA(op: i32): bool {
-  return op == SMOOTH_L1_GRAD || op == HUBER_GRAD || op == BINARY_CROSS_ENTROPY || op == BINARY_CROSS_ENTROPY_GRAD ||
+  return op == SMOOTH_L1_GRAD || op == HUBER_GRAD || op == BCE_WITH_LOGITS || op == BCE_WITH_LOGITS_GRAD ||
+    (op >= GAUSSIAN_NLL && op <= GAUSSIAN_NLL_VAR_GRAD) || op == BINARY_CROSS_ENTROPY || op == BINARY_CROSS_ENTROPY_GRAD ||
     op == MULTILABEL_SOFT_MARGIN || op == MULTILABEL_SOFT_MARGIN_GRAD;
 }
 // @ts-ignore: decorator
 @inline function readsB(op: i32): bool {
-  return false;
+  return op == BCE_WITH_LOGITS || op == BCE_WITH_LOGITS_GRAD || (op >= GAUSSIAN_NLL && op <= GAUSSIAN_NLL_VAR_GRAD);
 }
 // @ts-ignore: decorator
 @inline function readsC(op: i32): bool {
   return op == MSE_GRAD || op == L1_GRAD || op == SMOOTH_L1_GRAD || op == HUBER_GRAD || op == POISSON_NLL_GRAD || op == POISSON_NLL_EPS_GRAD ||
+    op == BCE_WITH_LOGITS_GRAD || op == KL_DIV_GRAD || op == GAUSSIAN_NLL_GRAD || op == GAUSSIAN_NLL_VAR_GRAD ||
     op == SOFT_MARGIN_GRAD || op == BINARY_CROSS_ENTROPY_GRAD || op == MULTILABEL_SOFT_MARGIN_GRAD;
 }
 
@@ -537,6 +669,28 @@ function segmentPoissonNllEpsFull(x: usize, out: usize, count: i32, y: usize, yM
 function segmentPoissonNllEpsGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
   segmentOf(POISSON_NLL_EPS_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
 }
+// binary_cross_entropy_with_logits, kl_div, gaussian_nll_loss
+function segmentBceWithLogits(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(BCE_WITH_LOGITS, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentBceWithLogitsGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(BCE_WITH_LOGITS_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentKlDiv(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(KL_DIV, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentKlDivGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(KL_DIV_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentGaussianNll(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(GAUSSIAN_NLL, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentGaussianNllGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(GAUSSIAN_NLL_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentGaussianNllVarGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(GAUSSIAN_NLL_VAR_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
 function segmentSoftMargin(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
   segmentOf(SOFT_MARGIN, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
 }
@@ -580,6 +734,13 @@ function segment(
     case POISSON_NLL_EPS_FULL: segmentPoissonNllEpsFull(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
     case POISSON_NLL_EPS_GRAD: segmentPoissonNllEpsGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
     // ---- more kernels' cases ----
+    case BCE_WITH_LOGITS: segmentBceWithLogits(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case BCE_WITH_LOGITS_GRAD: segmentBceWithLogitsGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case KL_DIV: segmentKlDiv(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case KL_DIV_GRAD: segmentKlDivGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case GAUSSIAN_NLL: segmentGaussianNll(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case GAUSSIAN_NLL_GRAD: segmentGaussianNllGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case GAUSSIAN_NLL_VAR_GRAD: segmentGaussianNllVarGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
     case SOFT_MARGIN: segmentSoftMargin(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
     case SOFT_MARGIN_LOG1P: segmentSoftMarginLog1p(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
     case SOFT_MARGIN_GRAD: segmentSoftMarginGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
