@@ -79,7 +79,6 @@ const TWO_PI: usize = memory.data<f64>([6.283185307179586]); // 2 * c10::pi<doub
 // splatted constants, loaded (V8 rebuilds a v128.const in a loop at every use)
 const I_1000: usize = memory.data<i64>([1000]);
 const I_1023: usize = memory.data<i64>([1023]);
-const I_0X00100000: usize = memory.data<i64>([0x00100000]);
 const I_0X000FFFFF: usize = memory.data<i64>([0x000fffff]);
 const I_0X95F64: usize = memory.data<i64>([0x95f64]);
 const I_0X100000: usize = memory.data<i64>([0x100000]);
@@ -91,7 +90,6 @@ const I_0X6B851: usize = memory.data<i64>([0x6b851]);
 const I_0: usize = memory.data<i64>([0]);
 const I_2: usize = memory.data<i64>([2]);
 const I_3: usize = memory.data<i64>([3]);
-const I_0X7FF00000: usize = memory.data<i64>([0x7ff00000]);
 const F_0: usize = memory.data<f64>([0]);
 const F_MINUS_HALF: usize = memory.data<f64>([-0.5]);
 const F_MINUS_1021: usize = memory.data<f64>([-1021]);
@@ -175,17 +173,19 @@ const THIRD: usize = memory.data<f64>([0.33333333333333333]);
 const NEG_INF: usize = memory.data<f64>([-Infinity]);
 const NAN: usize = memory.data<f64>([NaN]);
 
+const B_2_M1022: usize = memory.data<i64>([0x0010000000000000]); // hx < 0x00100000: below 2^-1022 (and the negatives)
+const B_BELOW_INF: usize = memory.data<i64>([0x7fefffffffffffff]); // hx >= 0x7ff00000 above: inf, NaN
+
 /** Math.log of each lane (V8's fdlibm log), bit for bit. */
 // @ts-ignore: decorator
 @inline function log64(x0: v128): v128 {
-  const hx0 = i64x2.shr_s(x0, 32); // the high word, sign-extended
-  const subnormal = i64x2.lt_s(hx0, k64(I_0X00100000)); // with zero and the negatives: their results are selected below
+  // the high word hx's tests on all 64 bits (hx < H: bits < H << 32; see log1p64), its fields by unsigned shifts (x64 has no i64x2.shr_s)
+  const subnormal = i64x2.lt_s(x0, k64(B_2_M1022)); // hx < 0x00100000, with zero and the negatives: their results are selected below
   const x = v128.bitselect(f64x2.mul(x0, k64(LOG_TWO54)), x0, subnormal);
-  const hxAll = i64x2.shr_s(x, 32);
-  const hx = v128.and(hxAll, k64(I_0X000FFFFF));
+  const hx = v128.and(i64x2.shr_u(x, 32), k64(I_0X000FFFFF));
   const i = v128.and(i64x2.add(hx, k64(I_0X95F64)), k64(I_0X100000));
   const k = i64x2.add(
-    i64x2.add(i64x2.sub(i64x2.shr_s(hxAll, 20), k64(I_1023)), i64x2.shr_s(i, 20)),
+    i64x2.add(i64x2.sub(i64x2.shr_u(x, 52), k64(I_1023)), i64x2.shr_u(i, 20)), // x > 0 where it matters
     v128.and(subnormal, k64(I_MINUS_54)),
   );
   const normalized = v128.or(v128.and(x, k64(I_0XFFFFFFFF)), i64x2.shl(v128.or(hx, v128.xor(i, k64(I_0X3FF00000))), 32));
@@ -210,8 +210,8 @@ const NAN: usize = memory.data<f64>([NaN]);
   let out = v128.bitselect(withHfsq, without, positive);
   out = v128.bitselect(small, out, i64x2.lt_s(v128.and(i64x2.add(hx, k64(I_2)), k64(I_0X000FFFFF)), k64(I_3)));
   // inf and NaN: x + x; below 2^-1022: -inf for +-0, NaN for the negatives
-  out = v128.bitselect(f64x2.add(x0, x0), out, i64x2.ge_s(hx0, k64(I_0X7FF00000)));
-  out = v128.bitselect(k64(NAN), out, i64x2.lt_s(hx0, k64(I_0)));
+  out = v128.bitselect(f64x2.add(x0, x0), out, i64x2.gt_s(x0, k64(B_BELOW_INF)));
+  out = v128.bitselect(k64(NAN), out, i64x2.lt_s(x0, k64(I_0)));
   return v128.bitselect(k64(NEG_INF), out, f64x2.eq(x0, k64(ZERO)));
 }
 
@@ -235,7 +235,6 @@ const B_LOG1P_SQRT2: usize = memory.data<i64>([0x3fda827a00000000]); // hx < 0x3
 const B_LOG1P_MINUS_SQRT1_2: usize = memory.data<i64>([-4624424114038243328]); // 0xbfd2bec500000000: hx <= (int32_t)0xbfd2bec4 (1 + x >= sqrt(2)/2-)
 const B_LOW_WORD: usize = memory.data<i64>([0xffffffff]); // hx > 0
 const B_BELOW_2_53: usize = memory.data<i64>([0x433fffffffffffff]); // hx >= 0x43400000 above: x >= 2^53, u = x
-const B_BELOW_INF: usize = memory.data<i64>([0x7fefffffffffffff]); // hx >= 0x7ff00000 above
 const B_2_M29: usize = memory.data<i64>([0x3e20000000000000]); // |x| < 2^-29 below
 const B_2_M54: usize = memory.data<i64>([0x3c90000000000000]); // |x| < 2^-54 below
 const B_BELOW_ONE: usize = memory.data<i64>([0x3fefffffffffffff]); // |x| >= 1 above
