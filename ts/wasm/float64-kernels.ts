@@ -5,7 +5,8 @@
 // float64 cascade sum for 'mean' and 'sum', 4 lanes) and the backwards' vectorized lambdas; and
 // poisson_nll's forward (every form) and backward, whose exp and log are V8's Math.exp and
 // Math.log (fdlibm's e_exp.c, e_log.c) in f64x2, bit for bit (the float64 JS loops use them:
-// ../unary-ops.ts). The JS
+// ../unary-ops.ts); soft_margin, binary_cross_entropy and multilabel_soft_margin (per-sample means:
+// tryRunRowMeans), also with Math.log1p (fdlibm's s_log1p.c). The JS
 // loops stay the reference (test/wasm-float64.test.ts compares the two) and the fallback: tryRun
 // returns null, before any work, for every call these kernels cannot compute exactly so.
 //
@@ -51,6 +52,8 @@ export type Float64Exports = ModuleExports & {
   sumBegin(length: number): void;
   sumChunk(ptr: number, count: number): number;
   sumFloat64(ptr: number, length: number): number;
+  /** out[r] = the sum of row r (4 lanes, as sumFloat64) / classes, for `rows` contiguous rows of `classes` values at ptr. */
+  rowMeans64(ptr: number, out: number, rows: number, classes: number): void;
   /** log_softmax of `rows` rows of `dim` float64 values at x into out (4 or 8 lanes, folded in order). */
   logSoftmaxRows64(x: number, out: number, rows: number, dim: number, lanes8: boolean): void;
   /** log_softmax's backward of `rows` rows of `dim` values: grad, the forward's output, into out. */
@@ -76,6 +79,12 @@ export const FLOAT64_OPS = [
   'GAUSSIAN_NLL',
   'GAUSSIAN_NLL_GRAD',
   'GAUSSIAN_NLL_VAR_GRAD',
+  'SOFT_MARGIN',
+  'SOFT_MARGIN_GRAD',
+  'BINARY_CROSS_ENTROPY',
+  'BINARY_CROSS_ENTROPY_GRAD',
+  'MULTILABEL_SOFT_MARGIN',
+  'MULTILABEL_SOFT_MARGIN_GRAD',
 ] as const;
 export type Float64Op = (typeof FLOAT64_OPS)[number];
 const SUPPORTED: ReadonlySet<Op> = new Set<Op>(FLOAT64_OPS);
@@ -91,6 +100,11 @@ export const POISSON_NLL_EPS = 40;
 export const POISSON_NLL_FULL = 41;
 export const POISSON_NLL_EPS_FULL = 42;
 export const POISSON_NLL_EPS_GRAD = 43;
+// and soft_margin's torch >= 2.0 form (USES_LOG1P; LOG1P_OVERFLOWS read from the flags)
+export const SOFT_MARGIN_LOG1P = 44;
+
+/** ./assembly/float64.ts elementary's function ids. */
+const ELEMENTARY64 = { exp: 0, log: 2, log1p: 3 } as const;
 
 let cap = MODULE_CAP_BYTES;
 
@@ -101,8 +115,9 @@ export function useFloat64ArenaCap(bytes: number = MODULE_CAP_BYTES): number {
   return previous;
 }
 
-/** The module's kernel for the call: KERNEL_OPS's id, or for poisson_nll the module's own one for its log_input and full flags. */
+/** The module's kernel for the call: KERNEL_OPS's id, or for poisson_nll and soft_margin the module's own one for their flags. */
 function opId(call: KernelCall): number {
+  if (call.op === 'SOFT_MARGIN' && call.flags.includes('USES_LOG1P')) return SOFT_MARGIN_LOG1P;
   const logInput = call.flags.includes('LOG_INPUT');
   const full = call.flags.includes('FULL');
   if (call.op === 'POISSON_NLL')
@@ -152,11 +167,13 @@ export class Float64Kernels {
    * c) may be per element (copied with the chunks, as the input), one value, or any RowColOperand
    * layout of the input's rows x classes (per class, per row, ...: placed whole); weight and
    * posWeight may be absent. Null, before any work, for what the module does not compute exactly as
-   * the JS float64 loops: another op, 'row means', another sum lane count, a missing operand, a
+   * the JS float64 loops: another op, 'row means' of another op than MULTILABEL_SOFT_MARGIN (its
+   * per-sample means: tryRunRowMeans), another sum lane count, a missing operand, a
    * one-value operand in a Float32Array (the float32 form of a port's call, its value rounded), or
    * more than the cap.
    */
   tryRun(call: KernelCall, reduction: Reduction, shape: readonly number[]): Tensor | null {
+    if (call.results === 'row means') return call.op === 'MULTILABEL_SOFT_MARGIN' ? this.tryRunRowMeans(call, reduction, shape) : null;
     if (call.results !== 'elements' || !SUPPORTED.has(call.op)) return null;
     if (reduction !== 'none' && (call.sumLanes ?? FLOAT64_SUM_LANES) !== FLOAT64_SUM_LANES) return null;
     const plan = this.place(call, 1);
@@ -165,6 +182,86 @@ export class Float64Kernels {
     const sum = this.runPlaced(plan, call, opId(call), collect, null, 0);
     if (collect) return makeTensor(collect, shape, 'float64');
     return makeTensor([reduction === 'mean' ? sum / call.input.length : sum], [], 'float64');
+  }
+
+  /**
+   * A 'row means' call (multilabel_soft_margin's forward): each row's `classes` results summed as
+   * Tensor.sum() sums a row (4 lanes) and divided by classes, then apply_loss_reduction over the
+   * rows ('none': the per-row values shaped `shape`). Chunks of whole rows; null (before any work)
+   * as tryRun, and for rows longer than a chunk, no classes, or other than 4 sum lanes.
+   */
+  private tryRunRowMeans(call: KernelCall, reduction: Reduction, shape: readonly number[]): Tensor | null {
+    const n = call.input.length;
+    const classes = call.classes;
+    if ((call.sumLanes ?? FLOAT64_SUM_LANES) !== FLOAT64_SUM_LANES || !(classes >= 1 && classes <= CHUNK64)) return null;
+    const plan = this.place(call, 2); // the elements' results, then the rows' means
+    if (!plan) return null;
+    const { heap, streams, out, flags } = plan;
+    const [y, yRow, yCol, yElem, a, aRow, aCol, aElem, b, bRow, bCol, bElem, c, cRow, cCol, cElem] = plan.args as number[] as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    const { elementwise, rowMeans64 } = this.exports;
+    const op = opId(call);
+    const s = call.scalar ?? 0;
+    const rows = n / classes;
+    const perChunk = Math.floor(CHUNK64 / classes);
+    const [o, means] = out as [number, number];
+    const perRow = allocate('float64', rows) as Float64Array; // allocate: ../allocator.ts's warm-up
+    for (let row = 0; row < rows; row += perChunk) {
+      const count = Math.min(perChunk, rows - row);
+      const start = row * classes;
+      const end = start + count * classes;
+      for (let k = 0; k < streams.length; k++) {
+        const { ptr, values } = streams[k]!;
+        heap.set(end - start === n ? values : values.subarray(start, end), ptr / 8);
+      }
+      elementwise(
+        op,
+        streams[0]!.ptr,
+        o,
+        start,
+        end - start,
+        plan.classes,
+        y,
+        yRow,
+        yCol,
+        yElem,
+        a,
+        aRow,
+        aCol,
+        aElem,
+        b,
+        bRow,
+        bCol,
+        bElem,
+        c,
+        cRow,
+        cCol,
+        cElem,
+        flags,
+        s,
+      );
+      rowMeans64(o, means, count, classes);
+      perRow.set(heap.subarray(means / 8, means / 8 + count), row);
+    }
+    if (reduction === 'none') return makeTensor(perRow, shape, 'float64');
+    const total = this.sum(perRow);
+    return makeTensor([reduction === 'mean' ? total / rows : total], [], 'float64');
   }
 
   /**
@@ -432,7 +529,7 @@ export class Float64Kernels {
     const [input, out] = [arena.reserve(values.length * 8 + 16), arena.reserve(values.length * 8 + 16)];
     if (!arena.fits(cap)) throw new RangeError('Float64Kernels.elementary: too many values for the module');
     new Float64Array(arena.buffer()).set(values, input / 8);
-    this.exports.elementary(fn === 'exp' ? 0 : fn === 'log' ? 2 : 3, input, out, values.length);
+    this.exports.elementary(ELEMENTARY64[fn], input, out, values.length);
     return new Float64Array(this.exports.memory.buffer, out, values.length).slice();
   }
 

@@ -10,6 +10,10 @@
 // A chunk's arrays are read and written in whole pairs: for an odd count the pair after the last
 // element is computed from whatever the buffers hold there (the loader reserves it) and not used.
 // The kernels allocate nothing (runtime stub).
+//
+// Also with V8's Math.log1p (log1p64): soft_margin_loss (every release's form), binary_cross_entropy
+// and multilabel_soft_margin_loss (torch >= 1.11; its per-sample class sums by rowMeans64), forward
+// and backward.
 
 // @ts-ignore: decorator
 @inline function k64(at: usize): v128 {
@@ -75,7 +79,6 @@ const TWO_PI: usize = memory.data<f64>([6.283185307179586]); // 2 * c10::pi<doub
 // splatted constants, loaded (V8 rebuilds a v128.const in a loop at every use)
 const I_1000: usize = memory.data<i64>([1000]);
 const I_1023: usize = memory.data<i64>([1023]);
-const I_0X00100000: usize = memory.data<i64>([0x00100000]);
 const I_0X000FFFFF: usize = memory.data<i64>([0x000fffff]);
 const I_0X95F64: usize = memory.data<i64>([0x95f64]);
 const I_0X100000: usize = memory.data<i64>([0x100000]);
@@ -87,7 +90,6 @@ const I_0X6B851: usize = memory.data<i64>([0x6b851]);
 const I_0: usize = memory.data<i64>([0]);
 const I_2: usize = memory.data<i64>([2]);
 const I_3: usize = memory.data<i64>([3]);
-const I_0X7FF00000: usize = memory.data<i64>([0x7ff00000]);
 const F_0: usize = memory.data<f64>([0]);
 const F_MINUS_HALF: usize = memory.data<f64>([-0.5]);
 const F_MINUS_1021: usize = memory.data<f64>([-1021]);
@@ -202,6 +204,9 @@ const THIRD: usize = memory.data<f64>([0.33333333333333333]);
 const NEG_INF: usize = memory.data<f64>([-Infinity]);
 const NAN: usize = memory.data<f64>([NaN]);
 
+const B_2_M1022: usize = memory.data<i64>([0x0010000000000000]); // hx < 0x00100000: below 2^-1022 (and the negatives)
+const B_BELOW_INF: usize = memory.data<i64>([0x7fefffffffffffff]); // hx >= 0x7ff00000 above: inf, NaN
+
 /**
  * Math.log of each lane (V8's fdlibm log), bit for bit. Inlined: the pairs of normal positive
  * finite arguments not within 2^-20 of a power of two (no scaling of subnormals, one of the two
@@ -210,13 +215,12 @@ const NAN: usize = memory.data<f64>([NaN]);
  */
 // @ts-ignore: decorator
 @inline function log64(x: v128): v128 {
-  const hxAll = i64x2.shr_s(x, 32); // the high word, sign-extended
-  const hx = v128.and(hxAll, k64(I_0X000FFFFF));
-  const special = v128.or(i64x2.lt_s(hxAll, k64(I_0X00100000)), v128.not(i64x2.lt_s(hxAll, k64(I_0X7FF00000))));
+  const hx = v128.and(i64x2.shr_u(x, 32), k64(I_0X000FFFFF));
+  const special = v128.or(i64x2.lt_s(x, k64(B_2_M1022)), i64x2.gt_s(x, k64(B_BELOW_INF)));
   const nearPowerOfTwo = i64x2.lt_s(v128.and(i64x2.add(hx, k64(I_2)), k64(I_0X000FFFFF)), k64(I_3)); // |f| < 2^-20: fdlibm's other form
   if (v128.any_true(v128.or(special, nearPowerOfTwo))) return log64Full(x);
   const i = v128.and(i64x2.add(hx, k64(I_0X95F64)), k64(I_0X100000));
-  const k = i64x2.add(i64x2.sub(i64x2.shr_s(hxAll, 20), k64(I_1023)), i64x2.shr_s(i, 20));
+  const k = i64x2.add(i64x2.sub(i64x2.shr_u(x, 52), k64(I_1023)), i64x2.shr_u(i, 20));
   const normalized = v128.or(v128.and(x, k64(I_0XFFFFFFFF)), i64x2.shl(v128.or(hx, v128.xor(i, k64(I_0X3FF00000))), 32));
   const f = f64x2.sub(normalized, k64(ONE));
   const dk = f64x2.sub(i64x2.add(k64(MAGIC), k), k64(MAGIC));
@@ -237,14 +241,13 @@ const NAN: usize = memory.data<f64>([NaN]);
 
 /** Math.log of each lane, every case selected lane by lane (log64's pairs with a special lane). */
 function log64Full(x0: v128): v128 {
-  const hx0 = i64x2.shr_s(x0, 32); // the high word, sign-extended
-  const subnormal = i64x2.lt_s(hx0, k64(I_0X00100000)); // with zero and the negatives: their results are selected below
+  // the high word hx's tests on all 64 bits (hx < H: bits < H << 32; see log1p64), its fields by unsigned shifts (x64 has no i64x2.shr_s)
+  const subnormal = i64x2.lt_s(x0, k64(B_2_M1022)); // hx < 0x00100000, with zero and the negatives: their results are selected below
   const x = v128.bitselect(f64x2.mul(x0, k64(LOG_TWO54)), x0, subnormal);
-  const hxAll = i64x2.shr_s(x, 32);
-  const hx = v128.and(hxAll, k64(I_0X000FFFFF));
+  const hx = v128.and(i64x2.shr_u(x, 32), k64(I_0X000FFFFF));
   const i = v128.and(i64x2.add(hx, k64(I_0X95F64)), k64(I_0X100000));
   const k = i64x2.add(
-    i64x2.add(i64x2.sub(i64x2.shr_s(hxAll, 20), k64(I_1023)), i64x2.shr_s(i, 20)),
+    i64x2.add(i64x2.sub(i64x2.shr_u(x, 52), k64(I_1023)), i64x2.shr_u(i, 20)), // x > 0 where it matters
     v128.and(subnormal, k64(I_MINUS_54)),
   );
   const normalized = v128.or(v128.and(x, k64(I_0XFFFFFFFF)), i64x2.shl(v128.or(hx, v128.xor(i, k64(I_0X3FF00000))), 32));
@@ -269,32 +272,35 @@ function log64Full(x0: v128): v128 {
   let out = v128.bitselect(withHfsq, without, positive);
   out = v128.bitselect(small, out, i64x2.lt_s(v128.and(i64x2.add(hx, k64(I_2)), k64(I_0X000FFFFF)), k64(I_3)));
   // inf and NaN: x + x; below 2^-1022: -inf for +-0, NaN for the negatives
-  out = v128.bitselect(f64x2.add(x0, x0), out, i64x2.ge_s(hx0, k64(I_0X7FF00000)));
-  out = v128.bitselect(k64(NAN), out, i64x2.lt_s(hx0, k64(I_0)));
+  out = v128.bitselect(f64x2.add(x0, x0), out, i64x2.gt_s(x0, k64(B_BELOW_INF)));
+  out = v128.bitselect(k64(NAN), out, i64x2.lt_s(x0, k64(I_0)));
   return v128.bitselect(k64(NEG_INF), out, f64x2.eq(x0, k64(ZERO)));
 }
 
 // ---- log1p: fdlibm's s_log1p.c as V8's ieee754::log1p (Math.log1p) computes it, two lanes at a time ----
-// Each lane's branch selected as in log64: the k = 0 forms (sqrt(2)/2 <= 1 + x < sqrt(2), f = x,
-// no correction term) and the k != 0 ones (u = 1 + x normalized, c its rounding error / u, or
-// c = 0 for x >= 2^53), each with the |f| < 2^-20 forms (hu == 0); then |x| < 2^-29, x <= -1,
-// inf and NaN.
+// Each lane's branch selected as exp64's and log64's are. The k = 0 case (-0.2929 <= x < 0.41422:
+// f = x, c = 0, hu = 1) and the general one (u = 1 + x, or x itself from 2^53 on, k its exponent,
+// c the rounding error of 1 + x over u; u normalized to [sqrt(2)/2, sqrt(2))) share f, k, c and hu;
+// each of the scalar code's returns is computed (k == 0 or not, hu == 0 or not) and selected.
 
-const LP1: usize = memory.data<f64>([6.666666666666735130e-01]);
-const LP2: usize = memory.data<f64>([3.999999999940941908e-01]);
-const LP3: usize = memory.data<f64>([2.857142874366239149e-01]);
-const LP4: usize = memory.data<f64>([2.222219843214978396e-01]);
-const LP5: usize = memory.data<f64>([1.818357216161805012e-01]);
-const LP6: usize = memory.data<f64>([1.531383769920937332e-01]);
-const LP7: usize = memory.data<f64>([1.479819860511658591e-01]);
-const TWO_THIRDS: usize = memory.data<f64>([0.66666666666666666]);
-const I_0X3FDA827A: usize = memory.data<i64>([0x3fda827a]);
-const I_0X7FFFFFFF: usize = memory.data<i64>([0x7fffffff]);
-const I_0X3E200000: usize = memory.data<i64>([0x3e200000]);
-const I_0X3C900000: usize = memory.data<i64>([0x3c900000]);
-const I_0XBFD2BEC4: usize = memory.data<i64>([-0x402d413c]); // (int32_t)0xbfd2bec4
-const I_0X43400000: usize = memory.data<i64>([0x43400000]);
-const I_0X6A09E: usize = memory.data<i64>([0x6a09e]);
+const LOG1P_TWO_THIRDS: usize = memory.data<f64>([0.66666666666666666]);
+const LOG1P_LP1: usize = memory.data<f64>([6.666666666666735130e-01]);
+const LOG1P_LP2: usize = memory.data<f64>([3.999999999940941908e-01]);
+const LOG1P_LP3: usize = memory.data<f64>([2.857142874366239149e-01]);
+const LOG1P_LP4: usize = memory.data<f64>([2.222219843214978396e-01]);
+const LOG1P_LP5: usize = memory.data<f64>([1.818357216161805012e-01]);
+const LOG1P_LP6: usize = memory.data<f64>([1.531383769920937332e-01]);
+const LOG1P_LP7: usize = memory.data<f64>([1.479819860511658591e-01]);
+// fdlibm's tests of the high word hx (an int32) as tests of all 64 bits (as signed integers they
+// order as hx does): hx < H is bits < H << 32, hx > H is bits > (H << 32 | 0xffffffff).
+const B_LOG1P_SQRT2: usize = memory.data<i64>([0x3fda827a00000000]); // hx < 0x3fda827a: 1 + x < sqrt(2)+
+const B_LOG1P_MINUS_SQRT1_2: usize = memory.data<i64>([-4624424114038243328]); // 0xbfd2bec500000000: hx <= (int32_t)0xbfd2bec4 (1 + x >= sqrt(2)/2-)
+const B_LOW_WORD: usize = memory.data<i64>([0xffffffff]); // hx > 0
+const B_BELOW_2_53: usize = memory.data<i64>([0x433fffffffffffff]); // hx >= 0x43400000 above: x >= 2^53, u = x
+const B_2_M29: usize = memory.data<i64>([0x3e20000000000000]); // |x| < 2^-29 below
+const B_2_M54: usize = memory.data<i64>([0x3c90000000000000]); // |x| < 2^-54 below
+const B_BELOW_ONE: usize = memory.data<i64>([0x3fefffffffffffff]); // |x| >= 1 above
+const I_0X6A09D: usize = memory.data<i64>([0x6a09d]); // hu above: u ~>= sqrt(2)
 const I_0X3FE00000: usize = memory.data<i64>([0x3fe00000]);
 const I_1: usize = memory.data<i64>([1]);
 
@@ -305,92 +311,182 @@ const I_1: usize = memory.data<i64>([1]);
  */
 // @ts-ignore: decorator
 @inline function log1p64(x: v128): v128 {
-  const hx = i64x2.shr_s(x, 32); // the high word, sign-extended
-  const ax = v128.and(hx, k64(I_0X7FFFFFFF));
-  const below = i64x2.lt_s(hx, k64(I_0X3FDA827A));
-  // x <= -1 or |x| < 2^-29 (below), or x >= 2^53 (inf and NaN too)
+  const ax = v128.and(x, k64(ABS_MASK)); // |x|'s bits
+  const belowSqrt2 = i64x2.lt_s(x, k64(B_LOG1P_SQRT2));
+  const kZero = v128.and(belowSqrt2, v128.or(i64x2.gt_s(x, k64(B_LOW_WORD)), i64x2.lt_s(x, k64(B_LOG1P_MINUS_SQRT1_2))));
+  // x <= -1 or |x| < 2^-29 (below sqrt(2) - 1), x >= 2^53 (+inf, NaN): log1p64Full
   const special = v128.or(
-    v128.and(below, v128.or(v128.not(i64x2.lt_s(ax, k64(I_0X3FF00000))), i64x2.lt_s(ax, k64(I_0X3E200000)))),
-    v128.not(i64x2.lt_s(hx, k64(I_0X43400000))),
+    v128.and(belowSqrt2, v128.or(i64x2.gt_s(ax, k64(B_BELOW_ONE)), i64x2.lt_s(ax, k64(B_2_M29)))),
+    i64x2.gt_s(x, k64(B_BELOW_2_53)),
   );
-  const zeroK = v128.and(below, v128.or(i64x2.gt_s(hx, k64(I_0)), v128.not(i64x2.gt_s(hx, k64(I_0XBFD2BEC4)))));
   const u = f64x2.add(k64(ONE), x);
-  const hu0 = i64x2.shr_s(u, 32);
-  let k = i64x2.sub(i64x2.shr_s(hu0, 20), k64(I_1023));
-  const cNear = v128.bitselect(f64x2.sub(k64(ONE), f64x2.sub(u, x)), f64x2.sub(x, f64x2.sub(u, k64(ONE))), i64x2.gt_s(k, k64(I_0)));
-  let hu = v128.and(hu0, k64(I_0X000FFFFF));
-  const low = i64x2.lt_s(hu, k64(I_0X6A09E));
-  const top = v128.bitselect(v128.or(hu, k64(I_0X3FF00000)), v128.or(hu, k64(I_0X3FE00000)), low);
-  const un = v128.or(v128.and(u, k64(I_0XFFFFFFFF)), i64x2.shl(top, 32));
-  k = v128.bitselect(k, i64x2.add(k, k64(I_1)), low);
-  hu = v128.bitselect(hu, i64x2.shr_s(i64x2.sub(k64(I_0X100000), hu), 2), low);
-  // hu == 0 (|f| < 2^-20) only where k != 0 (k = 0 lanes have hu = 1)
-  if (v128.any_true(v128.or(special, v128.andnot(i64x2.eq(hu, k64(I_0)), zeroK)))) return log1p64Full(x);
-  const c = f64x2.div(cNear, u);
-  const f = v128.bitselect(x, f64x2.sub(un, k64(ONE)), zeroK);
-  k = v128.andnot(k, zeroK);
+  const k0 = i64x2.sub(i64x2.shr_u(u, 52), k64(I_1023));
+  const correction = v128.bitselect(f64x2.sub(k64(ONE), f64x2.sub(u, x)), f64x2.sub(x, f64x2.sub(u, k64(ONE))), i64x2.gt_s(k0, k64(I_0)));
+  const huLow = v128.and(i64x2.shr_u(u, 32), k64(I_0X000FFFFF));
+  const half = i64x2.gt_s(huLow, k64(I_0X6A09D)); // u ~>= sqrt(2): normalize u / 2, k + 1
+  const huGeneral = v128.bitselect(i64x2.shr_u(i64x2.sub(k64(I_0X100000), huLow), 2), huLow, half);
+  // hu == 0 (|f| < 2^-20) only where k != 0 (the k = 0 lanes have hu = 1): log1p64Full
+  if (v128.any_true(v128.or(special, v128.andnot(i64x2.eq(huGeneral, k64(I_0)), kZero)))) return log1p64Full(x);
+  const kGeneral = i64x2.sub(k0, half); // half is -1 where set
+  const uHigh = v128.or(huLow, v128.bitselect(k64(I_0X3FE00000), k64(I_0X3FF00000), half));
+  const uNormal = v128.or(v128.and(u, k64(I_0XFFFFFFFF)), i64x2.shl(uHigh, 32));
+  const f = v128.bitselect(x, f64x2.sub(uNormal, k64(ONE)), kZero);
+  const k = v128.andnot(kGeneral, kZero);
+  const c = v128.andnot(f64x2.div(correction, u), kZero);
   const dk = f64x2.sub(i64x2.add(k64(MAGIC), k), k64(MAGIC));
   const hfsq = f64x2.mul(f64x2.mul(k64(HALF), f), f);
-  const s = f64x2.div(f, f64x2.add(k64(TWO), f));
-  const z = f64x2.mul(s, s);
-  const r = f64x2.mul(z, f64x2.add(k64(LP1), f64x2.mul(z, f64x2.add(k64(LP2), f64x2.mul(z, f64x2.add(k64(LP3), f64x2.mul(z,
-    f64x2.add(k64(LP4), f64x2.mul(z, f64x2.add(k64(LP5), f64x2.mul(z, f64x2.add(k64(LP6), f64x2.mul(z, k64(LP7))))))))))))));
-  const sr = f64x2.mul(s, f64x2.add(hfsq, r));
   const hi = f64x2.mul(dk, k64(LOG_LN2_HI));
   const lo = f64x2.add(f64x2.mul(dk, k64(LOG_LN2_LO)), c);
+  const s = f64x2.div(f, f64x2.add(k64(TWO), f));
+  const z = f64x2.mul(s, s);
+  const r = f64x2.mul(z, f64x2.add(k64(LOG1P_LP1), f64x2.mul(z, f64x2.add(k64(LOG1P_LP2), f64x2.mul(z, f64x2.add(k64(LOG1P_LP3),
+    f64x2.mul(z, f64x2.add(k64(LOG1P_LP4), f64x2.mul(z, f64x2.add(k64(LOG1P_LP5), f64x2.mul(z, f64x2.add(k64(LOG1P_LP6),
+    f64x2.mul(z, k64(LOG1P_LP7))))))))))))));
+  const sr = f64x2.mul(s, f64x2.add(hfsq, r));
   return v128.bitselect(f64x2.sub(f, f64x2.sub(hfsq, sr)), f64x2.sub(hi, f64x2.sub(f64x2.sub(hfsq, f64x2.add(sr, lo)), f)), i64x2.eq(k, k64(I_0)));
 }
 
 /** Math.log1p of each lane, every case selected lane by lane (log1p64's pairs with a special lane). */
 function log1p64Full(x: v128): v128 {
-  const hx = i64x2.shr_s(x, 32); // the high word, sign-extended
-  const ax = v128.and(hx, k64(I_0X7FFFFFFF));
-  const below = i64x2.lt_s(hx, k64(I_0X3FDA827A)); // 1 + x < sqrt(2)
-  // k = 0: sqrt(2)/2 <= 1 + x < sqrt(2) (hx > 0 or hx <= (int)0xbfd2bec4, with below)
-  const zeroK = v128.and(below, v128.or(i64x2.gt_s(hx, k64(I_0)), v128.not(i64x2.gt_s(hx, k64(I_0XBFD2BEC4)))));
-  // k != 0: u = 1 + x (x < 2^53) or x; k = exponent(u); c = the correction term / u (0 for u = x)
-  const huge = v128.not(i64x2.lt_s(hx, k64(I_0X43400000)));
-  const u1 = f64x2.add(k64(ONE), x);
-  const u = v128.bitselect(x, u1, huge);
-  const hu0 = i64x2.shr_s(u, 32);
-  let k = i64x2.sub(i64x2.shr_s(hu0, 20), k64(I_1023));
-  const cNear = v128.bitselect(f64x2.sub(k64(ONE), f64x2.sub(u1, x)), f64x2.sub(x, f64x2.sub(u1, k64(ONE))), i64x2.gt_s(k, k64(I_0)));
-  const c = v128.andnot(f64x2.div(cNear, u1), huge);
-  let hu = v128.and(hu0, k64(I_0X000FFFFF));
-  const low = i64x2.lt_s(hu, k64(I_0X6A09E)); // u ~< sqrt(2): u normalized to [1, sqrt(2)), else u / 2 to [sqrt(2)/2, 1)
-  const top = v128.bitselect(v128.or(hu, k64(I_0X3FF00000)), v128.or(hu, k64(I_0X3FE00000)), low);
-  const un = v128.or(v128.and(u, k64(I_0XFFFFFFFF)), i64x2.shl(top, 32));
-  k = v128.bitselect(k, i64x2.add(k, k64(I_1)), low);
-  hu = v128.bitselect(hu, i64x2.shr_s(i64x2.sub(k64(I_0X100000), hu), 2), low);
-  // the k = 0 lanes: f = x, hu = 1, k = 0
-  const f = v128.bitselect(x, f64x2.sub(un, k64(ONE)), zeroK);
-  k = v128.andnot(k, zeroK);
-  hu = v128.bitselect(k64(I_1), hu, zeroK);
+  const ax = v128.and(x, k64(ABS_MASK)); // |x|'s bits
+  const belowSqrt2 = i64x2.lt_s(x, k64(B_LOG1P_SQRT2));
+  const kZero = v128.and(belowSqrt2, v128.or(i64x2.gt_s(x, k64(B_LOW_WORD)), i64x2.lt_s(x, k64(B_LOG1P_MINUS_SQRT1_2))));
+  // k != 0: u = 1 + x below 2^53 (c = (k > 0 ? 1 - (u - x) : x - (u - 1)) / u), else u = x (c = 0); u > 0 (other lanes: selected below)
+  const huge = i64x2.gt_s(x, k64(B_BELOW_2_53));
+  const u = v128.bitselect(x, f64x2.add(k64(ONE), x), huge);
+  const k0 = i64x2.sub(i64x2.shr_u(u, 52), k64(I_1023));
+  const correction = v128.bitselect(f64x2.sub(k64(ONE), f64x2.sub(u, x)), f64x2.sub(x, f64x2.sub(u, k64(ONE))), i64x2.gt_s(k0, k64(I_0)));
+  const c0 = v128.andnot(f64x2.div(correction, u), huge);
+  const huLow = v128.and(i64x2.shr_u(u, 32), k64(I_0X000FFFFF));
+  const half = i64x2.gt_s(huLow, k64(I_0X6A09D)); // u ~>= sqrt(2): normalize u / 2, k + 1
+  const kGeneral = i64x2.sub(k0, half); // half is -1 where set
+  const uHigh = v128.or(huLow, v128.bitselect(k64(I_0X3FE00000), k64(I_0X3FF00000), half));
+  const uNormal = v128.or(v128.and(u, k64(I_0XFFFFFFFF)), i64x2.shl(uHigh, 32));
+  const huGeneral = v128.bitselect(i64x2.shr_u(i64x2.sub(k64(I_0X100000), huLow), 2), huLow, half);
+  // the two cases' f, k, c, hu
+  const f = v128.bitselect(x, f64x2.sub(uNormal, k64(ONE)), kZero);
+  const k = v128.andnot(kGeneral, kZero);
+  const c = v128.andnot(c0, kZero);
+  const hu = v128.bitselect(k64(I_1), huGeneral, kZero);
   const dk = f64x2.sub(i64x2.add(k64(MAGIC), k), k64(MAGIC));
   const kIsZero = i64x2.eq(k, k64(I_0));
   const hfsq = f64x2.mul(f64x2.mul(k64(HALF), f), f);
-  // |f| < 2^-20 (hu == 0): f == 0: k == 0 ? 0 : k ln2_hi + (c + k ln2_lo); else R = hfsq (1 - 2/3 f),
-  // k == 0 ? f - R : k ln2_hi - ((R - (k ln2_lo + c)) - f)
   const hi = f64x2.mul(dk, k64(LOG_LN2_HI));
   const lo = f64x2.add(f64x2.mul(dk, k64(LOG_LN2_LO)), c);
-  const exact = v128.andnot(f64x2.add(hi, f64x2.add(c, f64x2.mul(dk, k64(LOG_LN2_LO)))), kIsZero);
-  const rSmall = f64x2.mul(hfsq, f64x2.sub(k64(ONE), f64x2.mul(k64(TWO_THIRDS), f)));
-  const small = v128.bitselect(f64x2.sub(f, rSmall), f64x2.sub(hi, f64x2.sub(f64x2.sub(rSmall, lo), f)), kIsZero);
-  // else s = f / (2 + f), R = z (Lp1 + z (Lp2 + ...)); k == 0 ? f - (hfsq - s (hfsq + R)) : k ln2_hi - ((hfsq - (s (hfsq + R) + (k ln2_lo + c))) - f)
+  // hu != 0: s = f / (2 + f), R = z (Lp1 + ... ); k == 0: f - (hfsq - s (hfsq + R)); else k ln2_hi - ((hfsq - (s (hfsq + R) + (k ln2_lo + c))) - f)
   const s = f64x2.div(f, f64x2.add(k64(TWO), f));
   const z = f64x2.mul(s, s);
-  const r = f64x2.mul(z, f64x2.add(k64(LP1), f64x2.mul(z, f64x2.add(k64(LP2), f64x2.mul(z, f64x2.add(k64(LP3), f64x2.mul(z,
-    f64x2.add(k64(LP4), f64x2.mul(z, f64x2.add(k64(LP5), f64x2.mul(z, f64x2.add(k64(LP6), f64x2.mul(z, k64(LP7)))))))))))))); 
+  const r = f64x2.mul(z, f64x2.add(k64(LOG1P_LP1), f64x2.mul(z, f64x2.add(k64(LOG1P_LP2), f64x2.mul(z, f64x2.add(k64(LOG1P_LP3),
+    f64x2.mul(z, f64x2.add(k64(LOG1P_LP4), f64x2.mul(z, f64x2.add(k64(LOG1P_LP5), f64x2.mul(z, f64x2.add(k64(LOG1P_LP6),
+    f64x2.mul(z, k64(LOG1P_LP7))))))))))))));
   const sr = f64x2.mul(s, f64x2.add(hfsq, r));
-  const main = v128.bitselect(f64x2.sub(f, f64x2.sub(hfsq, sr)), f64x2.sub(hi, f64x2.sub(f64x2.sub(hfsq, f64x2.add(sr, lo)), f)), kIsZero);
-  const huZero = i64x2.eq(hu, k64(I_0));
-  let out = v128.bitselect(v128.bitselect(exact, small, f64x2.eq(f, k64(ZERO))), main, huZero);
-  // inf and NaN (not below): x + x; below, |x| < 2^-29: x (|x| < 2^-54) or x - x x 0.5; x <= -1: -inf at -1, else NaN
-  out = v128.bitselect(f64x2.add(x, x), out, v128.andnot(i64x2.ge_s(hx, k64(I_0X7FF00000)), below));
-  const tiny = v128.and(below, i64x2.lt_s(ax, k64(I_0X3E200000)));
-  out = v128.bitselect(v128.bitselect(x, f64x2.sub(x, f64x2.mul(f64x2.mul(x, x), k64(HALF))), i64x2.lt_s(ax, k64(I_0X3C900000))), out, tiny);
-  const atMost = v128.and(below, i64x2.ge_s(ax, k64(I_0X3FF00000)));
-  return v128.bitselect(v128.bitselect(k64(NEG_INF), k64(NAN), f64x2.eq(x, k64(MINUS_ONE))), out, atMost);
+  let out = v128.bitselect(f64x2.sub(f, f64x2.sub(hfsq, sr)), f64x2.sub(hi, f64x2.sub(f64x2.sub(hfsq, f64x2.add(sr, lo)), f)), kIsZero);
+  // hu == 0 (|f| < 2^-20): f == 0: k == 0 ? 0 : k ln2_hi + (c + k ln2_lo); else R = hfsq (1 - 2/3 f), k == 0 ? f - R : k ln2_hi - ((R - (k ln2_lo + c)) - f)
+  const rSmall = f64x2.mul(hfsq, f64x2.sub(k64(ONE), f64x2.mul(k64(LOG1P_TWO_THIRDS), f)));
+  let small = v128.bitselect(f64x2.sub(f, rSmall), f64x2.sub(hi, f64x2.sub(f64x2.sub(rSmall, lo), f)), kIsZero);
+  small = v128.bitselect(v128.andnot(f64x2.add(hi, lo), kIsZero), small, f64x2.eq(f, k64(ZERO)));
+  out = v128.bitselect(small, out, i64x2.eq(hu, k64(I_0)));
+  // +inf and NaN (not negative): x + x; |x| < 2^-29: x below 2^-54, else x - x x 0.5; x <= -1: -inf at -1, else NaN
+  out = v128.bitselect(f64x2.add(x, x), out, i64x2.gt_s(x, k64(B_BELOW_INF)));
+  const tiny = v128.bitselect(x, f64x2.sub(x, f64x2.mul(f64x2.mul(x, x), k64(HALF))), i64x2.lt_s(ax, k64(B_2_M54)));
+  out = v128.bitselect(tiny, out, i64x2.lt_s(ax, k64(B_2_M29)));
+  const minusOne = v128.bitselect(k64(NEG_INF), k64(NAN), f64x2.eq(x, k64(MINUS_ONE)));
+  return v128.bitselect(minusOne, out, v128.and(belowSqrt2, i64x2.gt_s(ax, k64(B_BELOW_ONE))));
+}
+
+// ---- soft_margin_loss and binary_cross_entropy (../../losses/soft_margin_loss.ts, binary_cross_entropy.ts) ----
+// The JS float64 loops' operations in their order, with exp64 / log64 / log1p64 for Math.exp /
+// Math.log / Math.log1p.
+
+export const SOFT_MARGIN = 4; // torch < 2.0: log(1 + exp(-x y))
+export const SOFT_MARGIN_GRAD = 5; // s = -norm: ((y z) s) / (z + 1) * g, z = exp(-y x)
+// soft_margin's other forms (ids of this module only; ../float64-kernels.ts picks them by the call's flags)
+export const SOFT_MARGIN_LOG1P = 44; // torch >= 2.0 (USES_LOG1P): log1p(exp(-x y)); with LOG1P_OVERFLOWS (SLEEF's log1p before 3.8, not 'default') inf where exp(-x y) > 1e307
+/** KERNEL_FLAGS.LOG1P_OVERFLOWS. */
+const LOG1P_OVERFLOWS = 16;
+
+const SOFT_MARGIN_OVERFLOW: usize = memory.data<f64>([1e307]);
+
+/** soft_margin_loss's element loss, e = exp((-x) y): log(1 + e), or with usesLog1p log1p(e) (inf above 1e307 under LOG1P_OVERFLOWS). */
+// @ts-ignore: decorator
+@inline function softMarginLoss64(x: v128, y: v128, usesLog1p: bool, flags: i32): v128 {
+  const e = exp64(f64x2.mul(f64x2.neg(x), y));
+  if (!usesLog1p) return log64(f64x2.add(k64(ONE), e));
+  const l = log1p64(e);
+  return flags & LOG1P_OVERFLOWS ? v128.bitselect(k64(INF), l, f64x2.gt(e, k64(SOFT_MARGIN_OVERFLOW))) : l;
+}
+
+/** soft_margin_loss_backward: z = exp((-y) x); ((y z) minusNorm) / (z + 1) * g. */
+// @ts-ignore: decorator
+@inline function softMarginGrad64(x: v128, y: v128, g: v128, minusNorm: v128): v128 {
+  const z = exp64(f64x2.mul(f64x2.neg(y), x));
+  return f64x2.mul(f64x2.div(f64x2.mul(f64x2.mul(y, z), minusNorm), f64x2.add(z, k64(ONE))), g);
+}
+
+export const BINARY_CROSS_ENTROPY = 6; // a = weight (HAS_WEIGHT)
+export const BINARY_CROSS_ENTROPY_GRAD = 7; // a = weight (HAS_WEIGHT), c = gradOutput, s = the 'mean' divisor (0: none)
+
+const BCE_LOG_MIN: usize = memory.data<f64>([-100]);
+const BCE_EPSILON: usize = memory.data<f64>([1e-12]);
+
+/** std::max(a, b): b only where a < b (a NaN a stays). */
+// @ts-ignore: decorator
+@inline function stdMax64(a: v128, b: v128): v128 {
+  return v128.bitselect(b, a, f64x2.lt(a, b));
+}
+
+/** binary_cross_entropy's element loss ((y - 1) max(log1p(-x), -100)) - y max(log(x), -100), times the weight where flags say. */
+// @ts-ignore: decorator
+@inline function binaryCrossEntropy64(x: v128, y: v128, w: v128, flags: i32): v128 {
+  const logOneMinus = stdMax64(log1p64(f64x2.neg(x)), k64(BCE_LOG_MIN));
+  const logX = stdMax64(log64(x), k64(BCE_LOG_MIN));
+  const loss = f64x2.sub(f64x2.mul(f64x2.sub(y, k64(ONE)), logOneMinus), f64x2.mul(y, logX));
+  return flags & HAS_WEIGHT ? f64x2.mul(loss, w) : loss;
+}
+
+/** binary_cross_entropy_backward: ((g (x - y)) / max((1 - x) x, 1e-12)) w, then / n for 'mean' (n = s, else 0). */
+// @ts-ignore: decorator
+@inline function binaryCrossEntropyGrad64(x: v128, y: v128, w: v128, g: v128, s: v128, flags: i32): v128 {
+  const denominator = stdMax64(f64x2.mul(f64x2.sub(k64(ONE), x), x), k64(BCE_EPSILON));
+  let v = f64x2.div(f64x2.mul(g, f64x2.sub(x, y)), denominator);
+  if (flags & HAS_WEIGHT) v = f64x2.mul(v, w);
+  return f64x2.extract_lane(s, 0) != 0 ? f64x2.div(v, s) : v;
+}
+
+// ---- multilabel_soft_margin_loss, torch >= 1.11 (../../losses/multilabel_soft_margin_loss.ts, rowwise) ----
+// log_sigmoid(x) and log_sigmoid(-x) share l = log1p(exp(-|x|)) (../../numerics.ts logSigmoidPair);
+// the backward both log_sigmoid_backward terms' q = z / (1 + z) (logSigmoidBackwardDifference).
+// The forward's per-sample class sums: rowMeans64.
+
+export const MULTILABEL_SOFT_MARGIN = 2; // a = weight (HAS_WEIGHT): the element loss, before the class sum
+export const MULTILABEL_SOFT_MARGIN_GRAD = 3; // a = weight (HAS_WEIGHT), c = the sample's gradient / C (per row)
+
+/** at::minimum(a, b): a where a is NaN or a < b, else b. */
+// @ts-ignore: decorator
+@inline function minimum64(a: v128, b: v128): v128 {
+  return v128.bitselect(a, b, v128.or(f64x2.lt(a, b), f64x2.ne(a, a)));
+}
+
+/** -((y log_sigmoid(x)) + ((1 - y) log_sigmoid(-x))), times the weight where flags say. */
+// @ts-ignore: decorator
+@inline function multilabelSoftMargin64(x: v128, y: v128, w: v128, flags: i32): v128 {
+  const l = log1p64(exp64(f64x2.neg(f64x2.abs(x))));
+  const pos = f64x2.sub(minimum64(x, k64(ZERO)), l);
+  const neg = f64x2.sub(minimum64(f64x2.neg(x), k64(ZERO)), l);
+  const loss = f64x2.neg(f64x2.add(f64x2.mul(y, pos), f64x2.mul(f64x2.sub(k64(ONE), y), neg)));
+  return flags & HAS_WEIGHT ? f64x2.mul(loss, w) : loss;
+}
+
+/** gl = -(g w) (g where no weight); q = z / (1 + z), z = exp(-|x|), p = 1 - q: (x < 0 ? p : q) (gl y) - (-x < 0 ? p : q) (gl (1 - y)). */
+// @ts-ignore: decorator
+@inline function multilabelSoftMarginGrad64(x: v128, y: v128, w: v128, g: v128, flags: i32): v128 {
+  const gl = f64x2.neg(flags & HAS_WEIGHT ? f64x2.mul(g, w) : g);
+  const z = exp64(f64x2.neg(f64x2.abs(x)));
+  const q = f64x2.div(z, f64x2.add(k64(ONE), z));
+  const p = f64x2.sub(k64(ONE), q);
+  const towardPos = f64x2.mul(v128.bitselect(p, q, f64x2.lt(x, k64(ZERO))), f64x2.mul(gl, y));
+  const towardNeg = f64x2.mul(v128.bitselect(p, q, f64x2.lt(f64x2.neg(x), k64(ZERO))), f64x2.mul(gl, f64x2.sub(k64(ONE), y)));
+  return f64x2.sub(towardPos, towardNeg);
 }
 
 /** sign of each lane: d > 0 ? 1 : d < 0 ? -1 : 0 (0 for -0 and NaN). */
@@ -584,6 +680,13 @@ function segmentBceWithLogitsPasses(
   if (op == GAUSSIAN_NLL) return gaussianNll64(x, y, a, b, s, flags);
   if (op == GAUSSIAN_NLL_GRAD) return gaussianNllGrad64(x, y, a, b, c, false);
   if (op == GAUSSIAN_NLL_VAR_GRAD) return gaussianNllGrad64(x, y, a, b, c, true);
+  if (op == SOFT_MARGIN) return softMarginLoss64(x, y, false, flags);
+  if (op == SOFT_MARGIN_LOG1P) return softMarginLoss64(x, y, true, flags);
+  if (op == SOFT_MARGIN_GRAD) return softMarginGrad64(x, y, c, s);
+  if (op == BINARY_CROSS_ENTROPY) return binaryCrossEntropy64(x, y, a, flags);
+  if (op == BINARY_CROSS_ENTROPY_GRAD) return binaryCrossEntropyGrad64(x, y, a, c, s, flags);
+  if (op == MULTILABEL_SOFT_MARGIN) return multilabelSoftMargin64(x, y, a, flags);
+  if (op == MULTILABEL_SOFT_MARGIN_GRAD) return multilabelSoftMarginGrad64(x, y, a, c, flags);
   // HUBER_GRAD, the vectorized lambda: d = a - t; (norm * (|d| >= delta ? (d > 0 ? delta : -delta) : d)) * g
   const d = f64x2.sub(x, y);
   const clipped = v128.bitselect(a, f64x2.neg(a), f64x2.gt(d, k64(ZERO)));
@@ -594,7 +697,8 @@ function segmentBceWithLogitsPasses(
 // @ts-ignore: decorator
 @inline function readsA(op: i32): bool {
   return op == SMOOTH_L1_GRAD || op == HUBER_GRAD || op == BCE_WITH_LOGITS || op == BCE_WITH_LOGITS_GRAD ||
-    (op >= GAUSSIAN_NLL && op <= GAUSSIAN_NLL_VAR_GRAD);
+    (op >= GAUSSIAN_NLL && op <= GAUSSIAN_NLL_VAR_GRAD) || op == BINARY_CROSS_ENTROPY || op == BINARY_CROSS_ENTROPY_GRAD ||
+    op == MULTILABEL_SOFT_MARGIN || op == MULTILABEL_SOFT_MARGIN_GRAD;
 }
 // @ts-ignore: decorator
 @inline function readsB(op: i32): bool {
@@ -603,7 +707,8 @@ function segmentBceWithLogitsPasses(
 // @ts-ignore: decorator
 @inline function readsC(op: i32): bool {
   return op == MSE_GRAD || op == L1_GRAD || op == SMOOTH_L1_GRAD || op == HUBER_GRAD || op == POISSON_NLL_GRAD || op == POISSON_NLL_EPS_GRAD ||
-    op == BCE_WITH_LOGITS_GRAD || op == KL_DIV_GRAD || op == GAUSSIAN_NLL_GRAD || op == GAUSSIAN_NLL_VAR_GRAD;
+    op == BCE_WITH_LOGITS_GRAD || op == KL_DIV_GRAD || op == GAUSSIAN_NLL_GRAD || op == GAUSSIAN_NLL_VAR_GRAD ||
+    op == SOFT_MARGIN_GRAD || op == BINARY_CROSS_ENTROPY_GRAD || op == MULTILABEL_SOFT_MARGIN_GRAD;
 }
 
 /** Whether kernel `op` is a few operations a pair (no exp / log): its loop keeps one-value operands in registers. */
@@ -713,6 +818,27 @@ function segmentGaussianNllGrad(x: usize, out: usize, count: i32, y: usize, yMas
 function segmentGaussianNllVarGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
   segmentOf(GAUSSIAN_NLL_VAR_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
 }
+function segmentSoftMargin(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(SOFT_MARGIN, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentSoftMarginLog1p(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(SOFT_MARGIN_LOG1P, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentSoftMarginGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(SOFT_MARGIN_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentBinaryCrossEntropy(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(BINARY_CROSS_ENTROPY, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentBinaryCrossEntropyGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(BINARY_CROSS_ENTROPY_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentMultilabelSoftMargin(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(MULTILABEL_SOFT_MARGIN, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentMultilabelSoftMarginGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(MULTILABEL_SOFT_MARGIN_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
 
 /** Kernel `op` over one segment of `count` contiguous elements (see segmentOf). */
 function segment(
@@ -742,6 +868,13 @@ function segment(
     case GAUSSIAN_NLL: segmentGaussianNll(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
     case GAUSSIAN_NLL_GRAD: segmentGaussianNllGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
     case GAUSSIAN_NLL_VAR_GRAD: segmentGaussianNllVarGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case SOFT_MARGIN: segmentSoftMargin(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case SOFT_MARGIN_LOG1P: segmentSoftMarginLog1p(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case SOFT_MARGIN_GRAD: segmentSoftMarginGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case BINARY_CROSS_ENTROPY: segmentBinaryCrossEntropy(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case BINARY_CROSS_ENTROPY_GRAD: segmentBinaryCrossEntropyGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case MULTILABEL_SOFT_MARGIN: segmentMultilabelSoftMargin(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case MULTILABEL_SOFT_MARGIN_GRAD: segmentMultilabelSoftMarginGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
     default: unreachable();
   }
 }
@@ -1030,7 +1163,52 @@ export function sumFloat64(ptr: usize, length: i32): f64 {
   return sumChunk(ptr, length);
 }
 
-/** out[i] = f(input[i]) for `count` float64 values (count even, or the pair after read and written): f 0 exp (Math.exp's bits), 2 log (Math.log's); for checks. */
+/**
+ * out[r] = Tensor.sum() of row r / classes for `rows` contiguous rows of `classes` (>= 1) float64
+ * values at ptr (../../numerics.ts atenRowSum with 4 lanes, as sumFloat64; rows under 16 values,
+ * which leave the cascade's accumulators at zero, without clearing them). multilabel_soft_margin's
+ * per-sample losses.
+ */
+export function rowMeans64(ptr: usize, out: usize, rows: i32, classes: i32): void {
+  const c = <f64>classes;
+  const bytes = <usize>classes << 3;
+  for (let r = 0; r < rows; r++, ptr += bytes) {
+    let total: f64;
+    if (classes >= WIDTH) total = sumFloat64(ptr, classes);
+    else if (classes < 4) {
+      // sumFinish's row shorter than one vector
+      let t: f64 = 0;
+      for (let i = 0; i < classes; i++) t += load<f64>(ptr + (<usize>i << 3));
+      t += 0;
+      t += 0;
+      t += 0;
+      total = <f64>0 + t;
+    } else {
+      // sumFinish with no whole row of 16: the vectors into the first ILP accumulator (from +0), the three others' zeros, the tail, the lanes
+      let l0 = f64x2.splat(0), l1 = f64x2.splat(0);
+      const vectors = classes >> 2;
+      for (let vi = 0; vi < vectors; vi++) {
+        const at = ptr + (<usize>vi << 5);
+        l0 = f64x2.add(l0, v128.load(at, 0));
+        l1 = f64x2.add(l1, v128.load(at, 16));
+      }
+      for (let i = 1; i < 4; i++) {
+        l0 = f64x2.add(l0, f64x2.splat(0));
+        l1 = f64x2.add(l1, f64x2.splat(0));
+      }
+      let t: f64 = 0;
+      for (let i = vectors * 4; i < classes; i++) t += load<f64>(ptr + (<usize>i << 3));
+      t += f64x2.extract_lane(l0, 0);
+      t += f64x2.extract_lane(l0, 1);
+      t += f64x2.extract_lane(l1, 0);
+      t += f64x2.extract_lane(l1, 1);
+      total = <f64>0 + t;
+    }
+    store<f64>(out + (<usize>r << 3), total / c);
+  }
+}
+
+/** out[i] = f(input[i]) for `count` float64 values (count even, or the pair after read and written): f 0 exp (Math.exp's bits), 2 log (Math.log's), 3 log1p (Math.log1p's); for checks. */
 export function elementary(fn: i32, input: usize, out: usize, count: i32): void {
   const end = <usize>((count + 1) >> 1) << 4;
   if (fn == 0) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, exp64(v128.load(input + at)));
