@@ -12,14 +12,94 @@
 // bit on every one of the 2^32 float32 bit patterns, in SLEEF's expf and logf (one vector and two at
 // a time): the relaxed-SIMD build's fused multiply-adds against the plain build's float64
 // emulation; exits 1 at any difference, 2 where relaxed SIMD's multiply-add is not fused here.
+//
+// --float64 [--count N] [--fn exp,log,log1p] compares the float64 module's exp64 / log64 / log1p64
+// (ts/wasm/assembly/float64.ts) bit for bit with Math.exp / Math.log / Math.log1p on N (1e8) drawn
+// doubles each (random bit patterns; values of every magnitude, both signs; near -1, 0 and 1; and
+// every low word of the high words where fdlibm's branches change); exits 1 at any difference.
 
 import { parseArgs } from 'node:util';
 import { float32Kernels, loadFloat32Kernels, type Elementary } from '../ts/wasm/float32-kernels.ts';
+import { loadFloat64Kernels } from '../ts/wasm/float64-kernels.ts';
 
 const { values: opts } = parseArgs({
-  options: { from: { type: 'string' }, to: { type: 'string' }, fn: { type: 'string' }, fma: { type: 'boolean' } },
+  options: {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    fn: { type: 'string' },
+    fma: { type: 'boolean' },
+    float64: { type: 'boolean' },
+    count: { type: 'string' },
+  },
 });
 if (opts.fma) process.exit(compareBuilds());
+if (opts.float64) process.exit(compareFloat64(Number(opts.count ?? 1e8)));
+
+/** --float64: the float64 module's exp, log and log1p against V8's on `count` drawn doubles each. */
+function compareFloat64(count: number): number {
+  const kernels = loadFloat64Kernels();
+  if (!kernels) {
+    process.stderr.write('verify:wasm-math --float64: WebAssembly SIMD is not available\n');
+    return 2;
+  }
+  const chunk = 1 << 16;
+  const words = new Uint32Array(2 * chunk);
+  const v = new Float64Array(words.buffer);
+  let seed = 12345;
+  const next = () => {
+    seed = (seed + 0x6d2b79f5) >>> 0; // mulberry32
+    let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+  const unit = () => next() / 2 ** 32;
+  const pair = new Uint32Array(2);
+  const asDouble = new Float64Array(pair.buffer);
+  // fdlibm's branch edges (high words): log1p's 0.41422, -0.2929, 2^-29, 2^-54, 2^53, -1; exp's ln2 / 2, 1.5 ln2, 2^-28, 709.78; log's subnormals
+  const edges = [0x3fda827a, 0xbfd2bec4, 0xbfd2bec5, 0x3e200000, 0xbe200000, 0x3c900000, 0xbc900000, 0x43400000, 0xbff00000, 0xbfefffff];
+  edges.push(0x3fd62e42, 0xbfd62e42, 0x3ff0a2b2, 0xbff0a2b2, 0x3e300000, 0xbe300000, 0x40862e42, 0xc0862e42, 0x00100000, 0x7ff00000);
+  const draws: (() => number)[] = [
+    () => {
+      pair[0] = next();
+      pair[1] = next();
+      return asDouble[0]!;
+    },
+    () => (unit() - 0.5) * 2 ** ((next() % 160) - 120),
+    () => -1 + unit() * 2 ** -(next() % 60),
+    () => 1 + (unit() - 0.5) * 2 ** -(next() % 50),
+    () => (next() & 1 ? 1 : -1) * unit() * 2 ** ((next() % 2100) - 1074),
+    () => (unit() - 0.5) * 1500,
+  ];
+  let differ = 0;
+  for (const [name, reference] of [
+    ['exp', Math.exp],
+    ['log', Math.log],
+    ['log1p', Math.log1p],
+  ] as const) {
+    if (opts.fn && !opts.fn.split(',').includes(name)) continue;
+    const started = performance.now();
+    let seen = 0;
+    let off = 0;
+    for (let round = 0; seen < count; round++) {
+      const n = Math.min(chunk, count - seen);
+      const edge = round < 4 * edges.length ? edges[round >> 2]! : -1;
+      for (let i = 0; i < n; i++) {
+        if (edge >= 0) [words[2 * i], words[2 * i + 1]] = [round % 4 ? next() : i, edge];
+        else v[i] = draws[round % draws.length]!();
+      }
+      const got = kernels.elementary(name, v.subarray(0, n));
+      for (let i = 0; i < n; i++) {
+        if (Object.is(got[i], reference(v[i]!))) continue;
+        if (off++ < 5) process.stdout.write(`${name}(${v[i]}): ${got[i]}, V8 ${reference(v[i]!)}\n`);
+      }
+      seen += n;
+    }
+    const seconds = ((performance.now() - started) / 1000).toFixed(0);
+    process.stdout.write(`float64 ${name}: ${seen} arguments, ${off} differ from V8's Math.${name}, ${seconds} s\n`);
+    differ += off;
+  }
+  return differ === 0 ? 0 : 1;
+}
 
 /** --fma: the two builds' SLEEF expf / logf on every float32 bit pattern. */
 function compareBuilds(): number {

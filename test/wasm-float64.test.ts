@@ -9,18 +9,30 @@
 import { readFileSync } from 'node:fs';
 import { expect, test, vi } from 'vitest';
 import {
+  binaryCrossEntropy,
+  binaryCrossEntropyBackward,
+  binaryCrossEntropyWithLogits,
+  binaryCrossEntropyWithLogitsBackward,
   crossEntropyLoss,
   crossEntropyLossBackward,
+  gaussianNllLoss,
+  gaussianNllLossBackward,
   huberLoss,
   huberLossBackward,
+  klDivLoss,
+  klDivLossBackward,
   l1Loss,
   l1LossBackward,
   mseLoss,
   mseLossBackward,
+  multilabelSoftMarginLoss,
+  multilabelSoftMarginLossBackward,
   poissonNllLoss,
   poissonNllLossBackward,
   smoothL1Loss,
   smoothL1LossBackward,
+  softMarginLoss,
+  softMarginLossBackward,
   type Tensor,
 } from '../ts/index.ts';
 import { sum } from '../ts/numerics.ts';
@@ -39,6 +51,7 @@ import {
   POISSON_NLL_EPS_FULL,
   POISSON_NLL_EPS_GRAD,
   POISSON_NLL_FULL,
+  SOFT_MARGIN_LOG1P,
   float64Kernels,
   loadFloat64Kernels,
   useFloat64ArenaCap,
@@ -62,6 +75,8 @@ function random(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+const next1 = random(17);
 
 const EXTREMES = [0, -0, 1, -1, 0.5, 1e308, -1e308, Number.MAX_VALUE, -Number.MAX_VALUE, 5e-324, -5e-324, 2.2250738585072014e-308, 1e-310];
 const NON_FINITE = [Infinity, -Infinity, NaN];
@@ -150,7 +165,13 @@ test('the module loads (WebAssembly SIMD is available here), once; its ops are t
   expect(float64Kernels()).toBe(kernels);
   const exports = kernels.exports as unknown as Record<string, WebAssembly.Global>;
   for (const op of FLOAT64_OPS) expect(exports[op]!.value, op).toBe(KERNEL_OPS[op].id);
-  const own = { POISSON_NLL_EPS, POISSON_NLL_FULL, POISSON_NLL_EPS_FULL, POISSON_NLL_EPS_GRAD };
+  const own = {
+    POISSON_NLL_EPS,
+    POISSON_NLL_FULL,
+    POISSON_NLL_EPS_FULL,
+    POISSON_NLL_EPS_GRAD,
+    SOFT_MARGIN_LOG1P,
+  };
   for (const [name, id] of Object.entries(own)) expect(exports[name]!.value, name).toBe(id);
 });
 
@@ -380,11 +401,17 @@ test('tryRun returns null, for the JS loops, for what the module does not comput
   const y = values(100, 2);
   const call = forwardCall('MSE', x, y);
   expect(kernels.tryRun(call, 'mean', [])).not.toBeNull();
-  expect(kernels.tryRun({ ...call, op: 'SOFT_MARGIN' }, 'mean', [])).toBeNull(); // an op it lacks
+  // every op of kernel-ops.ts is one of FLOAT64_OPS now: an op it lacks stands in as a name outside them
+  expect(kernels.tryRun({ ...call, op: 'NO_SUCH_OP' as KernelCall['op'] }, 'mean', [])).toBeNull();
   expect(kernels.tryRun({ ...call, results: 'row means' }, 'mean', [])).toBeNull();
   expect(kernels.tryRun({ ...call, sumLanes: 8 }, 'mean', [])).toBeNull(); // avx512's sum lanes (torch 1.10-2.0)
   expect(kernels.tryRun({ ...call, sumLanes: 8 }, 'none', [100])).not.toBeNull(); // no sum: the lanes do not matter
-  expect(kernels.tryRun({ ...call, operands: { target: { data: y, rowStride: 0, colStride: 1 } }, classes: 10 }, 'mean', [])).toBeNull(); // broadcast
+  expect(
+    kernels.tryRun({ ...call, operands: { target: { data: y, rowStride: 0, colStride: 1 } }, classes: 10 }, 'mean', []),
+  ).not.toBeNull(); // per class
+  expect(
+    kernels.tryRun({ ...call, operands: { target: { data: y.subarray(0, 9), rowStride: 0, colStride: 1 } }, classes: 10 }, 'mean', []),
+  ).toBeNull(); // short of its layout
   expect(kernels.tryRun({ ...call, operands: { target: { data: y.subarray(0, 10), rowStride: 0, colStride: 1 } } }, 'mean', [])).toBeNull();
   expect(kernels.tryRun({ ...call, operands: {} }, 'mean', [])).toBeNull();
   // A one-value operand in a Float32Array is a float32 port's call (its value rounded to float32): refused.
@@ -400,7 +427,7 @@ test('tryRun returns null, for the JS loops, for what the module does not comput
   expect(kernels.tryRun(gradCall(one(0.1)), 'none', [100])).not.toBeNull();
   expect(kernels.tryRun(gradCall({ data: new Float32Array([0.1]), rowStride: 0, colStride: 0 }), 'none', [100])).toBeNull();
   expect(kernels.tryRun(gradCall(null), 'none', [100])).toBeNull();
-  expect(kernels.tryRunBoth(call, 'MSE_GRAD', [100], [100])).toBeNull();
+  expect(kernels.tryRunBoth({ ...call, op: 'NO_SUCH_OP' as KernelCall['op'] }, 'MSE_GRAD', [100], [100])).toBeNull();
   // Beyond the cap on module memory: null before any work.
   const previous = useFloat64ArenaCap(1024);
   try {
@@ -409,6 +436,84 @@ test('tryRun returns null, for the JS loops, for what the module does not comput
     useFloat64ArenaCap(previous);
   }
   expect(kernels.tryRun(call, 'mean', [])).not.toBeNull();
+});
+
+type Layout = 'one' | 'class' | 'row' | 'element' | 'class32' | 'row32';
+const LAYOUTS: readonly Layout[] = ['one', 'class', 'row', 'element', 'class32', 'row32'];
+
+/** An operand of `layout` over rows x classes, and its values expanded to one per element. */
+function operandOf(layout: Layout, rows: number, classes: number, seed: number): [RowColOperand, Float64Array] {
+  const n = rows * classes;
+  const [length, rowStride, colStride] =
+    layout === 'one'
+      ? [1, 0, 0]
+      : layout === 'class' || layout === 'class32'
+        ? [classes, 0, 1]
+        : layout === 'element'
+          ? [n, classes, 1]
+          : [rows, 1, 0];
+  let data: Float64Array | Float32Array = values(length, seed);
+  if (layout.endsWith('32')) data = Float32Array.from(data);
+  const expanded = new Float64Array(n);
+  for (let r = 0, i = 0; r < rows; r++) for (let c = 0; c < classes; c++, i++) expanded[i] = data[r * rowStride + c * colStride]!;
+  return [{ data, rowStride, colStride }, expanded];
+}
+
+const LAYOUT_SHAPES: readonly [rows: number, classes: number][] = [
+  [0, 5],
+  [1, 1],
+  [1, 7],
+  [3, 5],
+  [7, 3],
+  [4, 16],
+  [5, 17],
+  [1000, 1],
+  [2, CHUNK64 + 3],
+  [CHUNK64 + 5, 2],
+  [3, 3 * CHUNK64 + 1],
+];
+
+test('every operand slot may be per element, one value, per class or per row (float64 or float32 data): the bits of the operand expanded per element', () => {
+  let seed = 3000;
+  const cases: [op: 'MSE' | 'MSE_GRAD' | 'SMOOTH_L1_GRAD' | 'HUBER_GRAD', name: string][] = [
+    ['MSE', 'target'],
+    ['MSE_GRAD', 'target'],
+    ['MSE_GRAD', 'gradOutput'],
+    ['SMOOTH_L1_GRAD', 'beta'],
+    ['HUBER_GRAD', 'delta'],
+  ];
+  for (const [rows, classes] of LAYOUT_SHAPES) {
+    const n = rows * classes;
+    const x = values(n, seed++);
+    for (const [op, name] of cases) {
+      for (const layout of LAYOUTS) {
+        const [operand, expanded] = operandOf(layout, rows, classes, seed++);
+        if (layout === 'one' && operand.data instanceof Float32Array) continue;
+        const elements = (data: Float64Array): RowColOperand => ({ data, rowStride: classes, colStride: 1 });
+        const base: Record<string, RowColOperand> = { target: elements(values(n, seed++)), gradOutput: elements(values(n, seed++)) };
+        if (op === 'SMOOTH_L1_GRAD') base.beta = one(0.5);
+        if (op === 'HUBER_GRAD') base.delta = one(0.5);
+        const call = (o: RowColOperand): KernelCall =>
+          ({
+            op,
+            input: x,
+            classes,
+            operands: { ...base, [name]: o },
+            flags: [],
+            scalar: 0.7,
+            results: 'elements',
+            sumLanes: 4,
+          }) as KernelCall;
+        for (const reduction of op === 'MSE' ? REDUCTIONS : (['none'] as const)) {
+          const where = `${op} ${name} ${layout} (${rows}, ${classes}) ${reduction}`;
+          const got = kernels.tryRun(call(operand), reduction, [rows, classes]);
+          const want = kernels.tryRun(call(elements(expanded)), reduction, [rows, classes]);
+          expect(got, where).not.toBeNull();
+          expect(firstDifference(got!.data, want!.data), where).toBeNull();
+        }
+      }
+    }
+  }
 });
 
 test("results are the call's own arrays, not views of the module's memory; a fresh instance gives the same", () => {
@@ -472,6 +577,120 @@ test("the module's exp and log are V8's Math.exp and Math.log bit for bit: speci
     if (!Object.is(logs[i], Math.log(w[i]!))) expect(`log(${w[i]}) = ${logs[i]}`).toBe(`${Math.log(w[i]!)}`);
 });
 
+test("the module's log1p is V8's Math.log1p bit for bit: specials, fdlibm's branch edges (every low word of some), random bits, all magnitudes", () => {
+  const next = random(43);
+  const words = new Uint32Array(2);
+  const asDouble = new Float64Array(words.buffer);
+  const ofWords = (high: number, low: number) => {
+    words[1] = high;
+    words[0] = low;
+    return asDouble[0]!;
+  };
+  const bits = () => ofWords(Math.floor(next() * 2 ** 32), Math.floor(next() * 2 ** 32));
+  const ulpBelowOne = 1 - 2 ** -53;
+  const special = [
+    0,
+    -0,
+    1,
+    -1,
+    -ulpBelowOne,
+    -1 + 2 ** -52,
+    -1 - 2 ** -52,
+    Infinity,
+    -Infinity,
+    NaN,
+    5e-324,
+    -5e-324,
+    2.2250738585072014e-308,
+  ];
+  special.push(
+    -2.2250738585072014e-308,
+    1e-310,
+    -1e-310,
+    Number.MAX_VALUE,
+    -Number.MAX_VALUE,
+    2 ** 53,
+    2 ** 53 - 1,
+    2 ** 53 + 2,
+    2 ** 1023,
+  );
+  special.push(
+    2 ** -29,
+    -(2 ** -29),
+    2 ** -29 * ulpBelowOne,
+    2 ** -54,
+    -(2 ** -54),
+    2 ** -54 * ulpBelowOne,
+    2 ** -1074,
+    Math.SQRT2 - 1,
+    Math.SQRT1_2 - 1,
+  );
+  // high words where the branches change (x < 0.41422, x > -0.2929, |x| < 2^-29, < 2^-54, x < 2^53, x <= -1, inf), and their neighbours
+  const edges = [0x3fda827a, 0xbfd2bec4, 0x3e200000, 0xbe200000, 0x3c900000, 0xbc900000, 0x43400000, 0xbff00000, 0x7ff00000, 0x00100000];
+  const edgeValues: number[] = [];
+  for (const edge of edges) {
+    for (const high of [edge - 1, edge, edge + 1]) {
+      for (let low = 0; low < 4096; low++) edgeValues.push(ofWords(high >>> 0, low), ofWords(high >>> 0, (0xffffffff - low) >>> 0));
+      for (let i = 0; i < 4096; i++) edgeValues.push(ofWords(high >>> 0, Math.floor(next() * 2 ** 32)));
+    }
+  }
+  // u = 1 + x whose mantissa is at 0x6a09e (u ~ sqrt(2): u / 2 normalized) and where |f| < 2^-20 (hu == 0) after it
+  for (let e = -60; e < 60; e++) {
+    for (const m of [0x6a09d, 0x6a09e, 0x6a09f, 0, 1, 0xfffff, 0xffffe, 0xffffd, 0xffffc]) {
+      for (let i = 0; i < 32; i++) edgeValues.push(ofWords(((1023 + e) << 20) | m, Math.floor(next() * 2 ** 32)) - 1);
+    }
+  }
+  const draws: (() => number)[] = [
+    bits,
+    () => (next() - 0.5) * 2 ** (next() * 160 - 120),
+    () => -1 + next() * 2 ** -(next() * 60),
+    () => (next() - 0.5) * 3,
+    () => next() * 2 ** (next() * 2098 - 1074),
+  ];
+  const v = Float64Array.from([...special, ...edgeValues, ...draws.flatMap((draw) => Array.from({ length: 600_000 }, draw))]);
+  const got = kernels.elementary('log1p', v);
+  for (let i = 0; i < v.length; i++)
+    if (!Object.is(got[i], Math.log1p(v[i]!))) expect(`log1p(${v[i]}) = ${got[i]}`).toBe(`${Math.log1p(v[i]!)}`);
+  expect(v.length).toBeGreaterThan(3_000_000);
+});
+
+test("the module's log1p is V8's Math.log1p bit for bit: specials, the branch edges (2^-54, 2^-29, sqrt(2) - 1, sqrt(2)/2 - 1, -1, 2^53), every binade, random bits", () => {
+  const next = random(43);
+  const words = new Uint32Array(2);
+  const asDouble = new Float64Array(words.buffer);
+  const v = [
+    0,
+    -0,
+    1,
+    -1,
+    -1 + 2 ** -53,
+    -0.5,
+    -2,
+    Infinity,
+    -Infinity,
+    NaN,
+    2 ** 53,
+    2 ** 53 - 1,
+    2 ** 53 + 2,
+    Number.MAX_VALUE,
+    5e-324,
+    -5e-324,
+  ];
+  v.push(2 ** -29, -(2 ** -29), 2 ** -30, 2 ** -54, -(2 ** -54), 2 ** -55, 0.41421356237309503, 0.414213562373095, 0.4142135623730951);
+  v.push(-0.2928932188134524, -0.29289321881345254, -0.2928932188134525, 2 ** -20, 1 - 2 ** -53, 2 ** 20, 0.5);
+  for (let e = -1074; e < 1024; e++) v.push(2 ** e, -(2 ** e), 2 ** e * 1.4142135, 2 ** e * 1.4142136 - 1, 2 ** e * (1 + next()));
+  for (let i = 0; i < 100_000; i++) {
+    v.push(next() * 2 - 1, (next() - 0.5) * 2 ** (next() * 80 - 60), next() * 1e6, -next(), Math.exp(-next() * 40));
+    words[0] = Math.floor(next() * 2 ** 32);
+    words[1] = Math.floor(next() * 2 ** 32);
+    v.push(asDouble[0]!);
+  }
+  const w = Float64Array.from(v);
+  const got = kernels.elementary('log1p', w);
+  for (let i = 0; i < w.length; i++)
+    if (!Object.is(got[i], Math.log1p(w[i]!))) expect(`log1p(${w[i]}) = ${got[i]}`).toBe(`${Math.log1p(w[i]!)}`);
+});
+
 test('poisson_nll_loss: POISSON_NLL and POISSON_NLL_GRAD give the JS float64 loops, log_input and not, full and not, every reduction', () => {
   let seed = 1500;
   const forms = [
@@ -525,6 +744,200 @@ test('poisson_nll_loss: POISSON_NLL and POISSON_NLL_GRAD give the JS float64 loo
   }
 });
 
+test("soft_margin_loss: SOFT_MARGIN's three forms (log(1 + e) before 2.0, log1p(e), log1p(e) that overflows above 1e307) and SOFT_MARGIN_GRAD give the JS float64 loops, every reduction", () => {
+  let seed = 1700;
+  const forms = [
+    ['1.13', 'avx2', []],
+    ['2.6', 'default', ['USES_LOG1P']],
+    ['2.6', 'avx2', ['USES_LOG1P', 'LOG1P_OVERFLOWS']],
+    ['2.14', 'avx512', ['USES_LOG1P']],
+  ] as const;
+  for (const n of LENGTHS) {
+    for (const [torchVersion, cpuCapability, flags] of forms) {
+      // -x y over exp's whole range, past its overflow (e above 1e307 from -x y = 706.9), and +-1 targets
+      const x = Float64Array.from(values(n, seed++), (v, i) => (i % 3 === 0 ? v : i % 3 === 1 ? (next1() - 0.5) * 1440 : v * 100));
+      const y = Float64Array.from(values(n, seed++), (v, i) => (i % 2 ? (i % 4 === 1 ? 1 : -1) : v));
+      for (const reduction of REDUCTIONS) {
+        const options = { reduction, torchVersion, cpuCapability };
+        const where = `n ${n} ${reduction} ${torchVersion} ${cpuCapability}`;
+        const want = js(() => softMarginLoss(tensor(x), tensor(y), options));
+        const call: KernelCall = {
+          op: 'SOFT_MARGIN',
+          input: x,
+          classes: n,
+          operands: { target: perElement(y) },
+          flags: [...flags],
+          scalar: 0,
+          results: 'elements',
+          sumLanes: 4,
+        };
+        expect(firstDifference(kernels.tryRun(call, reduction, [n])!.data, want.data), where).toBeNull();
+        const go = reduction === 'none' ? values(n, seed++) : Float64Array.of(values(1, seed++, false)[0]!);
+        const wantGrad = js(() => softMarginLossBackward(tensor(go, reduction === 'none' ? [n] : []), tensor(x), tensor(y), options));
+        const gradCall: KernelCall = {
+          op: 'SOFT_MARGIN_GRAD',
+          input: x,
+          classes: n,
+          operands: { target: perElement(y), gradOutput: reduction === 'none' ? perElement(go) : one(go[0]!) },
+          flags: [...flags],
+          scalar: reduction === 'mean' ? -1 / n : -1,
+          results: 'elements',
+        };
+        expect(firstDifference(kernels.tryRun(gradCall, 'none', [n])!.data, wantGrad.data), `grad ${where}`).toBeNull();
+      }
+    }
+  }
+  // exp(-x y) about 1e307 (-x y = 706.9...), where the overflowing log1p turns inf
+  const x = Float64Array.from({ length: 4001 }, (_, i) => -706.5 - i / 4000);
+  const y = new Float64Array(x.length).fill(1);
+  for (const [torchVersion, cpuCapability] of [
+    ['2.6', 'avx2'],
+    ['2.6', 'default'],
+    ['2.14', 'avx2'],
+    ['1.13', 'avx2'],
+  ] as const) {
+    const options = { reduction: 'none', torchVersion, cpuCapability } as const;
+    const want = js(() => softMarginLoss(tensor(x), tensor(y), options));
+    expect(firstDifference(softMarginLoss(tensor(x), tensor(y), options).data, want.data), `${torchVersion} ${cpuCapability}`).toBeNull();
+    expect(want.data.includes(Infinity)).toBe(torchVersion === '2.6' && cpuCapability === 'avx2');
+  }
+});
+
+/** n probabilities in [0, 1]: random of many magnitudes, 0, 1, and values next to them (log1p(-x) and log(x) below -100, 1 - x rounding to 1). */
+function probabilities(n: number, seed: number): Float64Array {
+  const next = random(seed);
+  const edges = [0, 1, 0.5, 5e-324, 1e-300, 1e-44, 3.7e-44, 1 - 2 ** -53, 1 - 1e-44, 1 - 3e-44, 2 ** -1022, 1e-12, 1 - 1e-12, 1e-6];
+  return Float64Array.from({ length: n }, () => {
+    const u = next();
+    return u < 0.15 ? edges[Math.floor(next() * edges.length)]! : u < 0.3 ? next() ** 40 : u < 0.4 ? 1 - next() ** 40 : next();
+  });
+}
+
+test('binary_cross_entropy: BINARY_CROSS_ENTROPY and its GRAD give the JS float64 loops, without a weight and with one of every layout, every reduction', () => {
+  let seed = 1900;
+  for (const [rows, classes] of [
+    [1, 0],
+    [1, 1],
+    [1, 2],
+    [1, 7],
+    [1, 64],
+    [3, 5],
+    [1, 1023],
+    [4, 1025],
+    [1, CHUNK64 + 1],
+    [3, CHUNK64 + 5],
+    [2 * CHUNK64 + 3, 1],
+    [37, 229],
+  ] as const) {
+    const n = rows * classes;
+    const shape = rows === 1 ? [classes] : [rows, classes];
+    const x = probabilities(n, seed++);
+    const y = Float64Array.from(probabilities(n, seed++), (v, i) => (i % 3 ? Math.round(v) : v));
+    const w = values(n, seed++, false);
+    const weights: [name: string, weight: Tensor | undefined][] = [
+      ['none', undefined],
+      ['per element', tensor(w, shape)],
+      ['per class', tensor(w.subarray(0, classes), [classes])],
+      ['per row', tensor(w.subarray(0, rows), rows === 1 ? [1] : [rows, 1])],
+      ['one value', tensor(w.subarray(0, Math.min(1, n)), [])],
+    ];
+    for (const [name, weight] of weights) {
+      if (weight && weight.data.length === 0) continue;
+      for (const reduction of REDUCTIONS) {
+        for (const torchVersion of ['1.7', '2.14']) {
+          const options = { reduction, torchVersion, ...(weight ? { weight } : {}) };
+          const where = `(${rows}, ${classes}) weight ${name} ${reduction} ${torchVersion}`;
+          const spy = vi.spyOn(Float64Kernels.prototype, 'tryRun');
+          try {
+            const on = binaryCrossEntropy(tensor(x, shape), tensor(y, shape), options);
+            const want = js(() => binaryCrossEntropy(tensor(x, shape), tensor(y, shape), options));
+            expect(firstDifference(on.data, want.data), where).toBeNull();
+            const go = reduction === 'none' ? values(n, seed++) : Float64Array.of(values(1, seed++, false)[0]!);
+            const goTensor = tensor(go, reduction === 'none' ? shape : []);
+            const onGrad = binaryCrossEntropyBackward(goTensor, tensor(x, shape), tensor(y, shape), options);
+            const wantGrad = js(() => binaryCrossEntropyBackward(goTensor, tensor(x, shape), tensor(y, shape), options));
+            expect(firstDifference(onGrad.data, wantGrad.data), `grad ${where}`).toBeNull();
+            expect(
+              spy.mock.results.map((r) => r.value !== null),
+              where,
+            ).toEqual([true, true]);
+          } finally {
+            spy.mockRestore();
+          }
+        }
+      }
+    }
+  }
+});
+
+test("multilabel_soft_margin_loss: MULTILABEL_SOFT_MARGIN's per-sample means (rowMeans64: each row's sum in Tensor.sum()'s order) and its GRAD give the JS float64 loops, every release, capability, weight layout and reduction", () => {
+  let seed = 2100;
+  let ran = 0;
+  const spy = vi.spyOn(Float64Kernels.prototype, 'tryRun');
+  try {
+    // classes under, at and past 4 and 16 (the sum's vector and row), rows past a chunk, a row of a whole chunk and of more (the JS loops)
+    for (const [rows, classes] of [
+      [1, 1],
+      [5, 1],
+      [3, 2],
+      [4, 3],
+      [7, 4],
+      [3, 5],
+      [2, 15],
+      [3, 16],
+      [2, 17],
+      [5, 33],
+      [40, 100],
+      [3, 257],
+      [2, CHUNK64],
+      [2, CHUNK64 + 1],
+      [CHUNK64 + 3, 2],
+      [0, 5],
+    ] as const) {
+      const shape = [rows, classes];
+      const n = rows * classes;
+      const x = Float64Array.from(values(n, seed++), (v, i) => (i % 3 ? v : v * 300));
+      const y = Float64Array.from(values(n, seed++, false), (v, i) => (i % 2 ? Math.round(Math.abs(v) % 2) : v));
+      const w = values(Math.max(n, rows, classes), seed++, false);
+      const weights: (Tensor | undefined)[] = [
+        undefined,
+        tensor(w.subarray(0, classes), [classes]),
+        tensor(w.subarray(0, n), shape),
+        tensor(w.subarray(0, rows), [rows, 1]),
+      ];
+      for (const weight of weights) {
+        for (const torchVersion of ['1.7', '1.13', '2.14']) {
+          for (const cpuCapability of ['avx2', 'avx512', 'default'] as const) {
+            for (const reduction of REDUCTIONS) {
+              const options = { reduction, torchVersion, cpuCapability, ...(weight ? { weight } : {}) };
+              const where = `(${rows}, ${classes}) weight [${weight?.shape}] ${torchVersion} ${cpuCapability} ${reduction}`;
+              const go = reduction === 'none' ? values(rows, seed++) : Float64Array.of(values(1, seed++, false)[0]!);
+              const goTensor = tensor(go, reduction === 'none' ? [rows] : []);
+              const before = spy.mock.results.filter((r) => r.value !== null).length;
+              const on = [
+                multilabelSoftMarginLoss(tensor(x, shape), tensor(y, shape), options),
+                multilabelSoftMarginLossBackward(goTensor, tensor(x, shape), tensor(y, shape), options),
+              ];
+              ran += spy.mock.results.filter((r) => r.value !== null).length - before;
+              const off = js(() => [
+                multilabelSoftMarginLoss(tensor(x, shape), tensor(y, shape), options),
+                multilabelSoftMarginLossBackward(goTensor, tensor(x, shape), tensor(y, shape), options),
+              ]);
+              for (let k = 0; k < 2; k++) {
+                expect(on[k]!.shape, where).toEqual(off[k]!.shape);
+                expect(firstDifference(on[k]!.data, off[k]!.data), `${k ? 'backward' : 'forward'} ${where}`).toBeNull();
+              }
+            }
+          }
+        }
+      }
+    }
+  } finally {
+    spy.mockRestore();
+  }
+  expect(ran, 'the kernels ran').toBeGreaterThan(600);
+});
+
 // Through the public API: once ts/wasm/float32-kernels.ts kernelsFor('float64') returns these
 // kernels (/work/brief/f64-hook.md), every float64 call of the four losses gives the same bits with
 // the kernels on and off (useFloat32Kernels switches both), the backwards' scalar tails included.
@@ -547,6 +960,7 @@ const API: [name: string, forward: Loss, backward: Backward, parameter: string |
   ['smooth_l1_loss', smoothL1Loss as Loss, smoothL1LossBackward as Backward, 'beta', [1, 0.1, 0, 3.7]],
   ['huber_loss', huberLoss as Loss, huberLossBackward as Backward, 'delta', [1, 0.1, 3.7]],
   ['poisson_nll_loss', poissonNllLoss as Loss, poissonNllLossBackward as Backward, 'log_input', [1, 0]],
+  ['soft_margin_loss', softMarginLoss as Loss, softMarginLossBackward as Backward, null, [0]],
 ];
 
 test.skipIf(!hooked).each(API)(
@@ -701,3 +1115,247 @@ test('log_softmax float64 over the last dim (4 and 8 lanes): the kernels give th
   }
   expect(compared).toBeGreaterThan(60_000);
 });
+
+// ---- binary_cross_entropy_with_logits, kl_div, gaussian_nll_loss: float64 through the API, the
+// kernels (BCE_WITH_LOGITS*, KL_DIV*, GAUSSIAN_NLL*) on and off, every release's formula ----
+
+/** Runs `f` with the kernels on and off: the same shapes, dtypes and bits (or the same error). */
+function sameOnAndOff(where: string, f: () => Tensor[]): void {
+  const run = () => {
+    try {
+      return f();
+    } catch (e) {
+      return String(e);
+    }
+  };
+  const on = run();
+  useFloat32Kernels(false);
+  let off: Tensor[] | string;
+  try {
+    off = run();
+  } finally {
+    useFloat32Kernels(true);
+  }
+  if (typeof on === 'string' || typeof off === 'string') {
+    expect(on, where).toEqual(off);
+    return;
+  }
+  expect(on.length, where).toBe(off.length);
+  for (let k = 0; k < on.length; k++) {
+    expect(on[k]!.shape, where).toEqual(off[k]!.shape);
+    expect(on[k]!.data.constructor, where).toBe(off[k]!.data.constructor);
+    expect(firstDifference(on[k]!.data, off[k]!.data), `${k} ${where}`).toBeNull();
+  }
+}
+
+/** How many calls of the kernels' tryRun / tryRunBoth `f` makes that they compute (not null). */
+function kernelRuns(f: () => void): number {
+  const spies = [vi.spyOn(Float64Kernels.prototype, 'tryRun'), vi.spyOn(Float64Kernels.prototype, 'tryRunBoth')];
+  try {
+    f();
+    return spies.reduce((count, spy) => count + spy.mock.results.filter((r) => r.value !== null).length, 0);
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+}
+
+const SHAPES: readonly (readonly number[])[] = [
+  [CHUNK64 + 13],
+  [3, 5, 7],
+  [4, 1, 9],
+  [6, 2],
+  [1],
+  [0],
+  [],
+  [2, 3 * CHUNK64 + 1],
+  [CHUNK64 + 5, 3],
+];
+
+/** Weight shapes for an input of `shape` (broadcast to it): per class, one value, per element, per row, a leading 1. */
+function weightShapes(shape: readonly number[]): (readonly number[])[] {
+  const classes = shape.length === 0 ? 1 : shape[shape.length - 1]!;
+  const out: (readonly number[])[] = [[classes], [1], [], shape];
+  if (shape.length >= 2) out.push([...shape.slice(0, -1), 1], [1, ...shape.slice(1)]);
+  return out;
+}
+
+/** Logits with every branch: around 0, large of both signs (exp over / underflows), extremes, +-inf, NaN. */
+function logits(n: number, seed: number): Float64Array {
+  const next = random(seed + 7);
+  return Float64Array.from(values(n, seed), (v, i) => (i % 5 === 0 ? (next() - 0.5) * 1600 : i % 5 === 1 ? (next() - 0.5) * 80 : v));
+}
+
+test('binary_cross_entropy_with_logits float64: BCE_WITH_LOGITS and its gradient give the JS loops, every release, weight and pos_weight layout, reduction', () => {
+  let seed = 5000;
+  const runs = kernelRuns(() => {
+    for (const torchVersion of ['1.7', '1.13', '2.3', '2.14']) {
+      for (const cpuCapability of ['avx2', 'avx512', 'default'] as const) {
+        for (const shape of SHAPES) {
+          const n = numel(shape);
+          const x = tensor(logits(n, seed++), shape);
+          const y = tensor(
+            Float64Array.from(values(n, seed++), (v, i) => (i % 3 ? Math.abs(v) % 1 : v)),
+            shape,
+          );
+          const layouts: [string, Record<string, Tensor>][] = [['none', {}]];
+          for (const ws of weightShapes(shape)) {
+            const w = () => tensor(values(numel(ws), seed++, false), ws);
+            layouts.push([`weight [${ws}]`, { weight: w() }], [`posWeight [${ws}]`, { posWeight: w() }]);
+            layouts.push([`both [${ws}]`, { weight: w(), posWeight: w() }]);
+          }
+          layouts.push(['weight float32', { weight: tensor(Float32Array.from(values(n, seed++)), shape) }]);
+          for (const [layout, weights] of layouts) {
+            for (const reduction of REDUCTIONS) {
+              const options = { reduction, torchVersion, cpuCapability, ...weights };
+              const go = tensor(
+                reduction === 'none' ? values(n, seed++) : Float64Array.of(values(1, seed++, false)[0]!),
+                reduction === 'none' ? shape : [],
+              );
+              sameOnAndOff(`${torchVersion} ${cpuCapability} [${shape}] ${layout} ${reduction}`, () => [
+                binaryCrossEntropyWithLogits(x, y, options),
+                binaryCrossEntropyWithLogitsBackward(go, x, y, options),
+              ]);
+            }
+          }
+        }
+      }
+    }
+  });
+  expect(runs, 'the kernels ran').toBeGreaterThan(1500);
+}, 120_000);
+
+test('kl_div float64: KL_DIV and KL_DIV_GRAD give the JS loops, every release (where / xlogy), log_target and not, every reduction and batchmean', () => {
+  let seed = 6000;
+  const runs = kernelRuns(() => {
+    for (const torchVersion of ['1.7', '1.12', '1.13', '2.14']) {
+      for (const cpuCapability of ['avx2', 'avx512', 'default'] as const) {
+        for (const shape of SHAPES) {
+          const n = numel(shape);
+          const x = tensor(values(n, seed++), shape);
+          for (const logTarget of [false, true]) {
+            // probabilities, zeros (xlogy's 0), negatives (NaN from 1.13, 0 before), log-probabilities that exp over / underflows
+            const next = random(seed++);
+            const t = Float64Array.from(values(n, seed++), (v, i) =>
+              i % 7 === 0
+                ? 0
+                : i % 7 === 1
+                  ? -0
+                  : i % 7 === 2
+                    ? logTarget
+                      ? (next() - 0.5) * 1600
+                      : -next()
+                    : logTarget
+                      ? v
+                      : Math.abs(v),
+            );
+            const y = tensor(t, shape);
+            for (const reduction of [...REDUCTIONS, 'batchmean'] as const) {
+              const options = { reduction, torchVersion, cpuCapability, logTarget };
+              const go = tensor(
+                reduction === 'none' ? values(n, seed++) : Float64Array.of(values(1, seed++, false)[0]!),
+                reduction === 'none' ? shape : [],
+              );
+              sameOnAndOff(`${torchVersion} ${cpuCapability} [${shape}] log_target ${logTarget} ${reduction}`, () => [
+                klDivLoss(x, y, options),
+                klDivLossBackward(go, x, y, options),
+              ]);
+            }
+          }
+        }
+      }
+    }
+    // a target that broadcasts, a float32 target: the JS loops (the kernels refuse), the same values
+    const x = tensor(values(4 * 9, seed++), [4, 9]);
+    for (const y of [
+      tensor(Float64Array.from(values(9, seed++), Math.abs), [9]),
+      tensor(Float32Array.from(values(36, seed++), Math.abs), [4, 9]),
+    ]) {
+      for (const reduction of REDUCTIONS) {
+        const go = tensor(reduction === 'none' ? values(36, seed++) : Float64Array.of(0.5), reduction === 'none' ? [4, 9] : []);
+        sameOnAndOff(`broadcast / float32 target ${reduction}`, () => [
+          klDivLoss(x, y, { reduction }),
+          klDivLossBackward(go, x, y, { reduction }),
+        ]);
+      }
+    }
+  });
+  expect(runs, 'the kernels ran').toBeGreaterThan(800);
+}, 120_000);
+
+test('gaussian_nll_loss float64: GAUSSIAN_NLL and both gradients (tryRunBoth) give the JS loops, every release, full and not, eps, every reduction', () => {
+  let seed = 7000;
+  const runs = kernelRuns(() => {
+    for (const torchVersion of ['1.9', '1.13', '2.6', '2.14']) {
+      for (const cpuCapability of ['avx2', 'avx512', 'default'] as const) {
+        for (const shape of SHAPES) {
+          const n = numel(shape);
+          const x = tensor(values(n, seed++), shape);
+          const y = tensor(targetNear(x.data as Float64Array, seed++, 1), shape);
+          // var: zeros and tiny ones (clamped to eps), +inf, NaN, ordinary and huge ones
+          const v = tensor(
+            Float64Array.from(values(n, seed++), (u, i) => (i % 11 === 0 ? 0 : i % 11 === 1 ? 1e-300 : Math.abs(u))),
+            shape,
+          );
+          for (const full of [false, true]) {
+            for (const eps of [1e-6, 0.5, NaN]) {
+              for (const reduction of REDUCTIONS) {
+                const options = { reduction, torchVersion, cpuCapability, full, eps };
+                const go = tensor(
+                  reduction === 'none' ? values(n, seed++) : Float64Array.of(values(1, seed++, false)[0]!),
+                  reduction === 'none' ? shape : [],
+                );
+                sameOnAndOff(`${torchVersion} ${cpuCapability} [${shape}] full ${full} eps ${eps} ${reduction}`, () => {
+                  const grads = gaussianNllLossBackward(go, x, y, v, options);
+                  return [gaussianNllLoss(x, y, v, options), grads.input, grads.var];
+                });
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+  expect(runs, 'the kernels ran').toBeGreaterThan(1500);
+  // var of one dim fewer, a last dim of 1, (2.7+) a leading dim of 1: the forward's kernel takes it
+  // per row / per class (the backward runs the JS loops: var's gradient sums over the broadcast);
+  // one value (2.6+), a float32 var: the JS loops; the same values every time
+  const broadcastRuns = kernelRuns(() => {
+    for (const [rows, cols] of [
+      [5, 7],
+      [3, CHUNK64 + 3],
+      [CHUNK64 + 1, 2],
+    ] as const) {
+      const n = rows * cols;
+      const x = tensor(values(n, seed++), [rows, cols]);
+      const y = tensor(values(n, seed++), [rows, cols]);
+      for (const v of [
+        tensor(Float64Array.from(values(rows, seed++), Math.abs), [rows]),
+        tensor(
+          Float64Array.from(values(rows, seed++), (u, i) => (i % 3 ? Math.abs(u) : 0)),
+          [rows, 1],
+        ),
+        tensor(Float64Array.from(values(cols, seed++), Math.abs), [1, cols]),
+        tensor(Float32Array.from(values(n, seed++), Math.abs), [rows, cols]),
+        0.7,
+      ]) {
+        for (const torchVersion of ['1.13', '2.14']) {
+          for (const full of [false, true]) {
+            for (const reduction of REDUCTIONS) {
+              const options = { reduction, torchVersion, full };
+              const go = tensor(reduction === 'none' ? values(n, seed++) : Float64Array.of(0.5), reduction === 'none' ? [rows, cols] : []);
+              sameOnAndOff(
+                `var ${typeof v === 'number' ? v : `[${v.shape}]`} (${rows}, ${cols}) ${torchVersion} full ${full} ${reduction}`,
+                () => {
+                  const grads = gaussianNllLossBackward(go, x, y, v, options);
+                  return [gaussianNllLoss(x, y, v, options), grads.input, ...(grads.var ? [grads.var] : [])];
+                },
+              );
+            }
+          }
+        }
+      }
+    }
+  });
+  // per (rows, cols): [rows] and [rows, 1] under both releases, [1, cols] under 2.14, x 2 full x 3 reductions
+  expect(broadcastRuns, 'the forward kernel ran for broadcast var').toBe(3 * 5 * 6);
+}, 120_000);

@@ -26,9 +26,10 @@
 // The sums to a broadcast argument's shape follow ATen's sum order (../sum-to.ts).
 // float32 input, target and var of one shape (torch >= 1.9) run as WebAssembly SIMD
 // (../wasm/assembly/kernels.ts GAUSSIAN_NLL and its gradients: the same ops lane-wise, log as
-// SLEEF's or glibc's logf bit for bit; the sum streamed inside).
+// SLEEF's or glibc's logf bit for bit; the sum streamed inside); float64 ones as
+// ../wasm/assembly/float64.ts's (Math.log's bits, two lanes at a time).
 
-import { broadcastShapes, expandTo, type RowColOperand } from '../broadcast.ts';
+import { broadcastShapes, expandTo, rowColOperand, type RowColOperand } from '../broadcast.ts';
 import { checkGradOutput, copyOptions, prepare, releaseNamed, sameShape, type CommonOptions, type LossSignature } from '../loss-args.ts';
 import { lossModule3 } from '../loss-module.ts';
 import { useDType, type Round } from '../numerics.ts';
@@ -364,35 +365,42 @@ function plan(
 }
 
 /**
- * The float32 kernels, for input, target and var (a tensor) of one shape, elementwise (torch >=
- * 1.9), unless clamp_(min=nan) makes var NaN; with the call's operands.
+ * The kernels, for input, target and var (a tensor) of one shape and one dtype (float32, or
+ * float64: log is Math.log there under every capability), elementwise (torch >= 1.9), unless
+ * clamp_(min=nan) makes var NaN; with the call's operands and row length. `varBroadcasts`: the
+ * forward of float64 may also take a var that broadcasts to the input (one dim fewer, a last dim of
+ * 1, ...: a per-row or other RowColOperand; log(v) of each var element is the same for every
+ * element it reaches).
  */
 function kernels(
   p: Plan,
-): { k: Float32Kernels; operands: { target: RowColOperand; var: RowColOperand; eps: RowColOperand }; flags: Flag[] } | null {
+  varBroadcasts = false,
+): {
+  k: Float32Kernels;
+  operands: { target: RowColOperand; var: RowColOperand; eps: RowColOperand };
+  flags: Flag[];
+  classes: number;
+} | null {
   const n = p.x.length;
   const same = (shape: readonly number[]) => sameShape(shape, p.outShape);
-  if (
-    p.dtype !== 'float32' ||
-    p.mixed ||
-    p.rowSums ||
-    p.nanEverywhere ||
-    !p.varIsTensor ||
-    !same(p.xShape) ||
-    !same(p.tShape) ||
-    !same(p.vShape)
-  )
-    return null;
-  if (!(p.x instanceof Float32Array && p.t instanceof Float32Array && p.varValues instanceof Float32Array)) return null;
-  const k = kernelsFor('float32');
+  const varSame = same(p.vShape);
+  if (p.mixed || p.rowSums || p.nanEverywhere || !p.varIsTensor || !same(p.xShape) || !same(p.tShape)) return null;
+  if (!varSame && !(varBroadcasts && p.dtype === 'float64')) return null;
+  const Data = p.dtype === 'float32' ? Float32Array : Float64Array;
+  if (!(p.x instanceof Data && p.t instanceof Data && p.varValues instanceof Data)) return null;
+  const k = kernelsFor(p.dtype);
   if (!k) return null;
-  const flags: Flag[] = p.capability === 'default' ? ['USES_GLIBC'] : [];
+  const flags: Flag[] = p.capability === 'default' && p.dtype === 'float32' ? ['USES_GLIBC'] : [];
   if (p.full) flags.push('FULL');
-  const operand = (data: Float32Array) => ({ data, rowStride: n, colStride: 1 });
+  // one row of n when var is the input's shape (the chunks then walked whole), else rows of the last dim
+  const classes = varSame ? n : p.outShape.length === 0 ? 1 : p.outShape[p.outShape.length - 1]!;
+  const operand = (data: FloatArray) => ({ data, rowStride: classes, colStride: 1 });
+  const variance = varSame ? operand(p.varValues) : rowColOperand({ data: p.varValues, shape: p.vShape }, p.outShape);
   return {
     k,
-    operands: { target: operand(p.t), var: operand(p.varValues), eps: { data: new Float32Array([p.eps]), rowStride: 0, colStride: 0 } },
+    operands: { target: operand(p.t), var: variance, eps: { data: Data.of(p.eps), rowStride: 0, colStride: 0 } },
     flags,
+    classes,
   };
 }
 
@@ -435,14 +443,13 @@ function fullConstant(p: Plan): number {
 }
 
 function forwardLoss(p: Plan): Tensor {
-  const fast = kernels(p);
+  const fast = kernels(p, true);
   if (fast) {
-    const n = p.x.length;
     const out = fast.k.tryRun(
       {
         op: 'GAUSSIAN_NLL',
         input: p.x as Float32Array,
-        classes: n,
+        classes: fast.classes,
         operands: fast.operands,
         flags: fast.flags,
         scalar: p.full ? fullConstant(p) : 0,
@@ -534,15 +541,16 @@ export function gaussianNllLossBackward(
   const op = `${OP}Backward`;
   const p = plan(op, { input, target, variance, gradOutput }, options);
   checkGradOutput(op, gradOutput, p.reduction === 'none' ? lossShape(p) : []);
-  const fast = gradOutput.data instanceof Float32Array ? kernels(p) : null;
+  const fast = gradOutput.data instanceof Float32Array || p.dtype === 'float64' ? kernels(p) : null;
   if (fast) {
     const n = p.x.length;
     const go = gradOutput.data;
     // each element's g: grad_output's, or its one value (divided by numel for 'mean')
-    const g =
-      p.reduction === 'none'
-        ? perElement(gradOutput, n)
-        : { data: new Float32Array([p.reduction === 'mean' ? Math.fround(go[0]! / Math.fround(n)) : go[0]!]), rowStride: 0, colStride: 0 };
+    const one =
+      p.dtype === 'float32'
+        ? Float32Array.of(p.reduction === 'mean' ? Math.fround(go[0]! / Math.fround(n)) : go[0]!)
+        : Float64Array.of(p.reduction === 'mean' ? go[0]! / n : go[0]!);
+    const g = p.reduction === 'none' ? perElement(gradOutput, n) : { data: one, rowStride: 0, colStride: 0 };
     const call = {
       input: p.x as Float32Array,
       classes: n,

@@ -25,7 +25,8 @@
 // exp and log are ATen's vectorized ops (SLEEF under avx2 / avx512, glibc under 'default': ../unary-ops.ts).
 // Ops on the target alone (exp, xlogy) run in the target's dtype; the rest in the promoted dtype.
 // float32 input and target of one shape run as WebAssembly SIMD (../wasm/assembly/kernels.ts KL_DIV,
-// KL_DIV_GRAD: the same ops lane-wise, exp and log SLEEF's or glibc's bit for bit).
+// KL_DIV_GRAD: the same ops lane-wise, exp and log SLEEF's or glibc's bit for bit); float64 ones of
+// one shape as ../wasm/assembly/float64.ts's (Math.exp and Math.log's bits, two lanes at a time).
 
 import {
   LossArgumentError,
@@ -149,13 +150,16 @@ function targetValues(a: Args): { tP: ArrayLike<number>; tOwn: ArrayLike<number>
   return { tOwn, tP: cast === a.target ? tOwn : expanded(cast, a.shape) };
 }
 
-/** The float32 kernels, for float32 input and target of one shape; with the call's flags. */
+/**
+ * The kernels for input and target of one shape and one dtype (float32, or float64: exp and log
+ * Math.exp / Math.log there under every capability); with the call's flags.
+ */
 function kernels(a: Args): { k: Float32Kernels; flags: Flag[] } | null {
-  if (a.dtype !== 'float32' || a.inputDtype !== 'float32' || a.targetDtype !== 'float32') return null;
+  if (a.inputDtype !== a.dtype || a.targetDtype !== a.dtype) return null;
   if (!sameShape(a.input.shape, a.shape) || !sameShape(a.target.shape, a.shape)) return null;
-  const k = kernelsFor('float32');
+  const k = kernelsFor(a.dtype);
   if (!k) return null;
-  const flags: Flag[] = a.capability === 'default' ? ['USES_GLIBC'] : [];
+  const flags: Flag[] = a.capability === 'default' && a.dtype === 'float32' ? ['USES_GLIBC'] : [];
   if (a.logTarget) flags.push('LOG_TARGET');
   if (!a.torch.klDivIsComposite) flags.push('KL_DIV_WHERE');
   return { k, flags };
@@ -172,7 +176,9 @@ function kernelGradient(a: Args, fast: { k: Float32Kernels; flags: Flag[] }, gra
       classes: n,
       operands: {
         target: perElement(a.target, n),
-        gradOutput: none ? gradOutputOperand(gradOutput, 'none', n) : { data: new Float32Array([g]), rowStride: 0, colStride: 0 },
+        gradOutput: none
+          ? gradOutputOperand(gradOutput, 'none', n)
+          : { data: a.dtype === 'float32' ? new Float32Array([g]) : new Float64Array([g]), rowStride: 0, colStride: 0 },
       },
       flags: fast.flags,
       scalar: norm,
@@ -295,7 +301,7 @@ export function klDivLossBackward(gradOutput: Tensor, input: Tensor, target: Ten
   const g0 = go[0]!;
   if (!torch.klDivIsComposite) return oldBackward(op, { ...a, gradOutput: divided }, none ? go : null, g0, tOwn);
   const g = a.reduction === 'mean' ? r(g0 / n) : g0;
-  const fast = gradOutput.data instanceof Float32Array ? kernels(a) : null;
+  const fast = gradOutput.data instanceof Float32Array || dtype === 'float64' ? kernels(a) : null;
   const byKernel = fast && kernelGradient(a, fast, divided, g, 0);
   if (byKernel) return byKernel;
   const grad = allocate(dtype, n);
@@ -313,8 +319,9 @@ function oldBackward(op: string, a: Args, go: ArrayLike<number> | null, g: numbe
   checkOldBackward(op, a, go ? a.shape : []);
   const { dtype, round: r } = a;
   const norm = a.reduction === 'mean' ? numel(a.input.shape) : 0;
-  // the kernel divides by the float32 norm: only where that is the double one
-  const fast = a.gradOutput?.data instanceof Float32Array && Math.fround(norm) === norm ? kernels(a) : null;
+  // the float32 kernel divides by the float32 norm: only where that is the double one
+  const fast =
+    (a.gradOutput?.data instanceof Float32Array && Math.fround(norm) === norm) || (dtype === 'float64' && a.gradOutput) ? kernels(a) : null;
   const byKernel = fast && kernelGradient(a, fast, a.gradOutput!, g, norm);
   if (byKernel) return byKernel;
   if (a.logTarget) {

@@ -200,7 +200,7 @@ export function multilabelSoftMarginLossBackward(
 
   const k = rowwiseKernels(a);
   if (k) {
-    const samples = new Float32Array(a.outer);
+    const samples = a.dtype === 'float64' ? new Float64Array(a.outer) : new Float32Array(a.outer); // each sample's gradient in the dtype
     // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
     for (let o = 0; o < a.outer; o++) samples[o] = sampleGrad(o);
     const weight = a.weight ? rowColOperand(a.weight, input.shape) : null;

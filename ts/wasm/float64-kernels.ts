@@ -5,7 +5,8 @@
 // float64 cascade sum for 'mean' and 'sum', 4 lanes) and the backwards' vectorized lambdas; and
 // poisson_nll's forward (every form) and backward, whose exp and log are V8's Math.exp and
 // Math.log (fdlibm's e_exp.c, e_log.c) in f64x2, bit for bit (the float64 JS loops use them:
-// ../unary-ops.ts). The JS
+// ../unary-ops.ts); soft_margin, binary_cross_entropy and multilabel_soft_margin (per-sample means:
+// tryRunRowMeans), also with Math.log1p (fdlibm's s_log1p.c). The JS
 // loops stay the reference (test/wasm-float64.test.ts compares the two) and the fallback: tryRun
 // returns null, before any work, for every call these kernels cannot compute exactly so.
 //
@@ -15,7 +16,7 @@
 // allocation ('none') or are summed inside the module ('mean', 'sum': no allocation).
 
 import { FLOAT64_WASM_BASE64 } from './float64-binary.ts';
-import { KERNEL_OPS } from './kernel-ops.ts';
+import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
 import { Arena, MODULE_CAP_BYTES, instantiate, type ModuleExports } from './module.ts';
 import type { KernelCall, Op } from './float32-kernels.ts';
 import type { RowColOperand } from '../broadcast.ts';
@@ -23,19 +24,36 @@ import type { Reduction } from '../loss-args.ts';
 import { makeTensor } from '../reduction.ts';
 import { allocate, type FloatArray, type Tensor } from '../tensor.ts';
 
-type Args = [op: number, x: number, y: number, g: number, gStep: number, gValue: number, out: number, count: number, s: number, a: number];
+/** One operand in the module's argument order: its address, row, column and element strides (in f64s). */
+type OperandArgs = [ptr: number, rowStride: number, colStride: number, elemStride: number];
+type Args = [
+  op: number,
+  x: number,
+  out: number,
+  start: number,
+  count: number,
+  classes: number,
+  ...y: OperandArgs,
+  ...a: OperandArgs,
+  ...b: OperandArgs,
+  ...c: OperandArgs,
+  flags: number,
+  s: number,
+];
 
 export type Float64Exports = ModuleExports & {
   readonly SUM_CHUNK_ALIGN: WebAssembly.Global;
-  /** Kernel `op` on `count` elements: x, y (the target) and out contiguous; g contiguous (gStep 1) or its one value gValue (gStep 0). */
+  /** Kernel `op` on a chunk of `count` elements from element `start` of rows of `classes`: x and out contiguous, each operand as its strides say. */
   elementwise(...args: Args): void;
   /** As elementwise, the results summed into the stream sumBegin started: sumChunk's result for the chunk. */
   elementwiseSum(...args: Args): number;
-  /** out[i] = f(input[i]), f 0: exp, 2: log (V8's Math.exp, Math.log: fdlibm's); count rounded up to pairs. */
+  /** out[i] = f(input[i]), f 0: exp, 2: log, 3: log1p (V8's Math.exp, Math.log, Math.log1p: fdlibm's); count rounded up to pairs. */
   elementary(fn: number, input: number, out: number, count: number): void;
   sumBegin(length: number): void;
   sumChunk(ptr: number, count: number): number;
   sumFloat64(ptr: number, length: number): number;
+  /** out[r] = the sum of row r (4 lanes, as sumFloat64) / classes, for `rows` contiguous rows of `classes` values at ptr. */
+  rowMeans64(ptr: number, out: number, rows: number, classes: number): void;
   /** log_softmax of `rows` rows of `dim` float64 values at x into out (4 or 8 lanes, folded in order). */
   logSoftmaxRows64(x: number, out: number, rows: number, dim: number, lanes8: boolean): void;
   /** log_softmax's backward of `rows` rows of `dim` values: grad, the forward's output, into out. */
@@ -54,6 +72,19 @@ export const FLOAT64_OPS = [
   'HUBER_GRAD',
   'POISSON_NLL',
   'POISSON_NLL_GRAD',
+  'BCE_WITH_LOGITS',
+  'BCE_WITH_LOGITS_GRAD',
+  'KL_DIV',
+  'KL_DIV_GRAD',
+  'GAUSSIAN_NLL',
+  'GAUSSIAN_NLL_GRAD',
+  'GAUSSIAN_NLL_VAR_GRAD',
+  'SOFT_MARGIN',
+  'SOFT_MARGIN_GRAD',
+  'BINARY_CROSS_ENTROPY',
+  'BINARY_CROSS_ENTROPY_GRAD',
+  'MULTILABEL_SOFT_MARGIN',
+  'MULTILABEL_SOFT_MARGIN_GRAD',
 ] as const;
 export type Float64Op = (typeof FLOAT64_OPS)[number];
 const SUPPORTED: ReadonlySet<Op> = new Set<Op>(FLOAT64_OPS);
@@ -69,6 +100,11 @@ export const POISSON_NLL_EPS = 40;
 export const POISSON_NLL_FULL = 41;
 export const POISSON_NLL_EPS_FULL = 42;
 export const POISSON_NLL_EPS_GRAD = 43;
+// and soft_margin's torch >= 2.0 form (USES_LOG1P; LOG1P_OVERFLOWS read from the flags)
+export const SOFT_MARGIN_LOG1P = 44;
+
+/** ./assembly/float64.ts elementary's function ids. */
+const ELEMENTARY64 = { exp: 0, log: 2, log1p: 3 } as const;
 
 let cap = MODULE_CAP_BYTES;
 
@@ -79,8 +115,9 @@ export function useFloat64ArenaCap(bytes: number = MODULE_CAP_BYTES): number {
   return previous;
 }
 
-/** The module's kernel for the call: KERNEL_OPS's id, or for poisson_nll the module's own one for its log_input and full flags. */
+/** The module's kernel for the call: KERNEL_OPS's id, or for poisson_nll and soft_margin the module's own one for their flags. */
 function opId(call: KernelCall): number {
+  if (call.op === 'SOFT_MARGIN' && call.flags.includes('USES_LOG1P')) return SOFT_MARGIN_LOG1P;
   const logInput = call.flags.includes('LOG_INPUT');
   const full = call.flags.includes('FULL');
   if (call.op === 'POISSON_NLL')
@@ -89,9 +126,28 @@ function opId(call: KernelCall): number {
   return KERNEL_OPS[call.op].id;
 }
 
-/** A one-value operand (a scalar broadcast over the call), or null when `o` is not one. */
-function oneValue(o: RowColOperand | null | undefined): FloatArray | null {
-  return o && o.rowStride === 0 && o.colStride === 0 && o.data.length >= 1 ? o.data : null;
+/** The module's argument slots of the operands, in its order. */
+const SLOT_INDEX: Readonly<Record<string, number>> = { y: 0, a: 1, b: 2, c: 3 };
+
+/** Operands a port leaves out (null) when the loss has none: the kernels read them as 0, their flag off. */
+const OPTIONAL: ReadonlySet<string> = new Set(['weight', 'posWeight']);
+const ZERO_PAIR = new Float64Array(2);
+
+/** Whether an operand is laid out as the call's `n`-element input of `classes` columns: then it travels with the chunks (./float32-kernels.ts's rule). */
+function travelsWithChunks(o: RowColOperand, n: number, classes: number): boolean {
+  const rows = n / classes;
+  return (o.colStride === 1 || classes <= 1) && (o.rowStride === classes || rows <= 1) && o.data.length === n;
+}
+
+/** A call's arrays in the module: the chunk buffers (the input first), the operands' arguments, the outputs. */
+interface Placed {
+  readonly heap: Float64Array;
+  readonly streams: readonly { ptr: number; values: FloatArray }[];
+  readonly args: readonly number[];
+  readonly out: readonly number[];
+  /** The row length the module walks segments of: the call's classes, or the whole call when nothing varies by row or column. */
+  readonly classes: number;
+  readonly flags: number;
 }
 
 export class Float64Kernels {
@@ -107,75 +163,303 @@ export class Float64Kernels {
   /**
    * Runs `call` (one of FLOAT64_OPS, one result per element) chunk by chunk and applies
    * apply_loss_reduction: 'none' copies the results into one new Float64Array (shaped `shape`);
-   * 'sum' and 'mean' take ATen's float64 sum (4 lanes) inside the module. Null, before any work,
-   * for what the module does not compute exactly as the JS float64 loops: another op, 'row means',
-   * another sum lane count, an operand laid out otherwise than per element (the target; gradOutput
-   * may also be one value), a one-value operand in a Float32Array (the float32 form of a port's
-   * call), or more than the cap.
+   * 'sum' and 'mean' take ATen's float64 sum (4 lanes) inside the module. Every operand (y, a, b,
+   * c) may be per element (copied with the chunks, as the input), one value, or any RowColOperand
+   * layout of the input's rows x classes (per class, per row, ...: placed whole); weight and
+   * posWeight may be absent. Null, before any work, for what the module does not compute exactly as
+   * the JS float64 loops: another op, 'row means' of another op than MULTILABEL_SOFT_MARGIN (its
+   * per-sample means: tryRunRowMeans), another sum lane count, a missing operand, a
+   * one-value operand in a Float32Array (the float32 form of a port's call, its value rounded), or
+   * more than the cap.
    */
   tryRun(call: KernelCall, reduction: Reduction, shape: readonly number[]): Tensor | null {
-    if (!SUPPORTED.has(call.op) || call.results !== 'elements') return null;
+    if (call.results === 'row means') return call.op === 'MULTILABEL_SOFT_MARGIN' ? this.tryRunRowMeans(call, reduction, shape) : null;
+    if (call.results !== 'elements' || !SUPPORTED.has(call.op)) return null;
     if (reduction !== 'none' && (call.sumLanes ?? FLOAT64_SUM_LANES) !== FLOAT64_SUM_LANES) return null;
+    const plan = this.place(call, 1);
+    if (!plan) return null;
+    const collect = reduction === 'none' ? (allocate('float64', call.input.length) as Float64Array) : null; // allocate: ../allocator.ts's warm-up
+    const sum = this.runPlaced(plan, call, opId(call), collect, null, 0);
+    if (collect) return makeTensor(collect, shape, 'float64');
+    return makeTensor([reduction === 'mean' ? sum / call.input.length : sum], [], 'float64');
+  }
+
+  /**
+   * A 'row means' call (multilabel_soft_margin's forward): each row's `classes` results summed as
+   * Tensor.sum() sums a row (4 lanes) and divided by classes, then apply_loss_reduction over the
+   * rows ('none': the per-row values shaped `shape`). Chunks of whole rows; null (before any work)
+   * as tryRun, and for rows longer than a chunk, no classes, or other than 4 sum lanes.
+   */
+  private tryRunRowMeans(call: KernelCall, reduction: Reduction, shape: readonly number[]): Tensor | null {
+    const n = call.input.length;
+    const classes = call.classes;
+    if ((call.sumLanes ?? FLOAT64_SUM_LANES) !== FLOAT64_SUM_LANES || !(classes >= 1 && classes <= CHUNK64)) return null;
+    const plan = this.place(call, 2); // the elements' results, then the rows' means
+    if (!plan) return null;
+    const { heap, streams, out, flags } = plan;
+    const [y, yRow, yCol, yElem, a, aRow, aCol, aElem, b, bRow, bCol, bElem, c, cRow, cCol, cElem] = plan.args as number[] as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    const { elementwise, rowMeans64 } = this.exports;
+    const op = opId(call);
+    const s = call.scalar ?? 0;
+    const rows = n / classes;
+    const perChunk = Math.floor(CHUNK64 / classes);
+    const [o, means] = out as [number, number];
+    const perRow = allocate('float64', rows) as Float64Array; // allocate: ../allocator.ts's warm-up
+    for (let row = 0; row < rows; row += perChunk) {
+      const count = Math.min(perChunk, rows - row);
+      const start = row * classes;
+      const end = start + count * classes;
+      for (let k = 0; k < streams.length; k++) {
+        const { ptr, values } = streams[k]!;
+        heap.set(end - start === n ? values : values.subarray(start, end), ptr / 8);
+      }
+      elementwise(
+        op,
+        streams[0]!.ptr,
+        o,
+        start,
+        end - start,
+        plan.classes,
+        y,
+        yRow,
+        yCol,
+        yElem,
+        a,
+        aRow,
+        aCol,
+        aElem,
+        b,
+        bRow,
+        bCol,
+        bElem,
+        c,
+        cRow,
+        cCol,
+        cElem,
+        flags,
+        s,
+      );
+      rowMeans64(o, means, count, classes);
+      perRow.set(heap.subarray(means / 8, means / 8 + count), row);
+    }
+    if (reduction === 'none') return makeTensor(perRow, shape, 'float64');
+    const total = this.sum(perRow);
+    return makeTensor([reduction === 'mean' ? total / rows : total], [], 'float64');
+  }
+
+  /**
+   * The call's arrays placed in the module (the per-element ones as chunk buffers, the others whole),
+   * with `outputs` output buffers; null (before any work) where an operand cannot be or the cap is passed.
+   */
+  private place(call: KernelCall, outputs: number): Placed | null {
     const { input } = call;
     const n = input.length;
+    const classes = Math.max(1, call.classes);
     const given = call.operands as Readonly<Record<string, RowColOperand | null | undefined>>;
-    const perElement = (o: RowColOperand | null | undefined): FloatArray | null =>
-      o && o.data.length === n && (o.colStride === 1 || call.classes <= 1) && (o.rowStride === call.classes || n <= call.classes)
-        ? o.data
-        : null;
-    const target = perElement(given.target);
-    if (!target) return null;
-    const reads = KERNEL_OPS[call.op].operands as readonly { name: string; slot: string }[];
-    let g: FloatArray | null = null;
-    let gValue = 0;
-    let a = 0;
-    for (const { name, slot } of reads) {
+    const declared = KERNEL_OPS[call.op].operands as readonly { name: string; slot: string }[];
+    const arena = this.arena.reset();
+    const bytes = CHUNK64 * 8 + 16; // a pair of slack: an odd segment's last pair
+    const x = arena.reserve(bytes);
+    const streams: { ptr: number; values: FloatArray }[] = [{ ptr: x, values: input }];
+    const placed: { ptr: number; values: FloatArray }[] = [];
+    const args = new Array<number>(16).fill(0);
+    let byRows = false;
+    for (const { name, slot } of declared) {
+      const at = SLOT_INDEX[slot]! * 4;
       const o = given[name];
-      if (slot === 'c') {
-        g = perElement(o);
-        if (g) continue;
-        const one = oneValue(o);
-        if (!(one instanceof Float64Array)) return null;
-        gValue = one[0]!;
-      } else if (slot === 'a') {
-        const one = oneValue(o);
-        if (!(one instanceof Float64Array)) return null;
-        a = one[0]!;
-      } else if (slot !== 'y') {
-        return null;
+      if (!o) {
+        if (!OPTIONAL.has(name)) return null;
+        args[at] = this.zeroPair(arena, placed); // read as 0 (its flag off: not used)
+      } else if (o.rowStride === 0 && o.colStride === 0) {
+        if (!(o.data instanceof Float64Array) || o.data.length < 1) return null;
+        const ptr = arena.reserve(16);
+        placed.push({ ptr, values: o.data.subarray(0, 1) });
+        args[at] = ptr;
+      } else if (travelsWithChunks(o, n, classes)) {
+        const ptr = arena.reserve(bytes);
+        streams.push({ ptr, values: o.data });
+        args[at] = ptr;
+        args[at + 3] = 1;
+      } else {
+        // placed whole: every (row, col) of the call must read inside it
+        const rows = Math.ceil(n / classes);
+        if (n > 0 && (rows - 1) * o.rowStride + (classes - 1) * o.colStride >= o.data.length) return null;
+        const ptr = arena.reserve(o.data.length * 8 + 16);
+        placed.push({ ptr, values: o.data });
+        args.splice(at, 3, ptr, o.rowStride, o.colStride);
+        byRows = true;
       }
     }
-    const arena = this.arena.reset();
-    const bytes = CHUNK64 * 8;
-    const [x, y] = [arena.reserve(bytes), arena.reserve(bytes)];
-    const gp = g ? arena.reserve(bytes) : 0;
-    const out = arena.reserve(bytes);
+    const out = Array.from({ length: outputs }, () => arena.reserve(bytes));
     if (!arena.fits(cap)) return null;
     const heap = new Float64Array(arena.buffer());
+    for (const { ptr, values } of placed) heap.set(values, ptr / 8);
+    const flags = call.flags.reduce((bits, f) => bits | KERNEL_FLAGS[f], 0);
+    // no operand varying by row or column: each chunk one segment
+    return { heap, streams, args, out, classes: byRows ? classes : Math.max(1, n), flags };
+  }
 
-    const op = opId(call);
-    const gStep = g ? 1 : 0;
+  /** A pair of zeros in this call's arena, for an absent operand. */
+  private zeroPair(arena: Arena, placed: { ptr: number; values: FloatArray }[]): number {
+    const ptr = arena.reserve(16);
+    placed.push({ ptr, values: ZERO_PAIR });
+    return ptr;
+  }
+
+  /**
+   * Kernel `op` (and `op2`, into `collect2`, when given) over the placed call, chunk by chunk: the
+   * results copied into `collect`, or summed in the module (then the sum is returned).
+   */
+  private runPlaced(
+    plan: Placed,
+    call: KernelCall,
+    op: number,
+    collect: Float64Array | null,
+    collect2: Float64Array | null,
+    op2: number,
+  ): number {
+    const { heap, streams, out, classes, flags } = plan;
+    const n = call.input.length;
     const s = call.scalar ?? 0;
     const { elementwise, elementwiseSum, sumBegin, sumChunk } = this.exports;
-    const collect = reduction === 'none' ? (allocate('float64', n) as Float64Array) : null; // allocate: ../allocator.ts's warm-up
-    const outView = heap.subarray(out / 8, out / 8 + CHUNK64);
+    // The module's functions called with their arguments listed (a spread call of a wasm export
+    // takes V8's generic path), the operands in locals.
+    const [y, yRow, yCol, yElem, a, aRow, aCol, aElem, b, bRow, bCol, bElem, c, cRow, cCol, cElem] = plan.args as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    const o = out[0]!;
+    const o2 = out[1] ?? 0;
+    const outView = heap.subarray(o / 8, o / 8 + CHUNK64);
+    const outView2 = collect2 ? heap.subarray(o2 / 8, o2 / 8 + CHUNK64) : null;
     if (!collect) sumBegin(n);
-    let sum = !collect && n === 0 ? sumChunk(out, 0) : 0;
+    let sum = !collect && n === 0 ? sumChunk(o, 0) : 0;
     for (let start = 0; start < n; start += CHUNK64) {
       const count = Math.min(CHUNK64, n - start);
       const end = start + count;
-      heap.set(count === n ? input : input.subarray(start, end), x / 8);
-      heap.set(count === n ? target : target.subarray(start, end), y / 8);
-      if (g) heap.set(count === n ? g : g.subarray(start, end), gp / 8);
+      for (let k = 0; k < streams.length; k++) {
+        const { ptr, values } = streams[k]!;
+        heap.set(count === n ? values : values.subarray(start, end), ptr / 8);
+      }
+      const x = streams[0]!.ptr;
       if (collect) {
-        elementwise(op, x, y, gp, gStep, gValue, out, count, s, a);
+        elementwise(
+          op,
+          x,
+          o,
+          start,
+          count,
+          classes,
+          y,
+          yRow,
+          yCol,
+          yElem,
+          a,
+          aRow,
+          aCol,
+          aElem,
+          b,
+          bRow,
+          bCol,
+          bElem,
+          c,
+          cRow,
+          cCol,
+          cElem,
+          flags,
+          s,
+        );
         collect.set(count === CHUNK64 ? outView : outView.subarray(0, count), start);
       } else {
-        sum = elementwiseSum(op, x, y, gp, gStep, gValue, out, count, s, a);
+        sum = elementwiseSum(
+          op,
+          x,
+          o,
+          start,
+          count,
+          classes,
+          y,
+          yRow,
+          yCol,
+          yElem,
+          a,
+          aRow,
+          aCol,
+          aElem,
+          b,
+          bRow,
+          bCol,
+          bElem,
+          c,
+          cRow,
+          cCol,
+          cElem,
+          flags,
+          s,
+        );
+      }
+      if (collect2) {
+        elementwise(
+          op2,
+          x,
+          o2,
+          start,
+          count,
+          classes,
+          y,
+          yRow,
+          yCol,
+          yElem,
+          a,
+          aRow,
+          aCol,
+          aElem,
+          b,
+          bRow,
+          bCol,
+          bElem,
+          c,
+          cRow,
+          cCol,
+          cElem,
+          flags,
+          s,
+        );
+        collect2.set(count === CHUNK64 ? outView2! : outView2!.subarray(0, count), start);
       }
     }
-    if (collect) return makeTensor(collect, shape, 'float64');
-    return makeTensor([reduction === 'mean' ? sum / n : sum], [], 'float64');
+    return sum;
   }
 
   /**
@@ -223,18 +507,29 @@ export class Float64Kernels {
     return result;
   }
 
-  /** Two kernels on the same arrays: none of FLOAT64_OPS needs it (GaussianNLLLoss' gradients do), so null, for the JS loops. */
-  tryRunBoth(_call: KernelCall, _second: Op, _shape: readonly number[], _secondShape: readonly number[]): [Tensor, Tensor] | null {
-    return null;
+  /**
+   * tryRun of `call` and of kernel `second` on the same arrays, one result per element each
+   * ('none'): each chunk is copied into the module once for both (GaussianNLLLoss' two gradients).
+   * Null as tryRun.
+   */
+  tryRunBoth(call: KernelCall, second: Op, shape: readonly number[], secondShape: readonly number[]): [Tensor, Tensor] | null {
+    if (call.results !== 'elements' || !SUPPORTED.has(call.op) || !SUPPORTED.has(second)) return null;
+    const plan = this.place(call, 2);
+    if (!plan) return null;
+    const n = call.input.length;
+    const first = allocate('float64', n) as Float64Array;
+    const other = allocate('float64', n) as Float64Array;
+    this.runPlaced(plan, call, opId(call), first, other, opId({ ...call, op: second }));
+    return [makeTensor(first, shape, 'float64'), makeTensor(other, secondShape, 'float64')];
   }
 
-  /** The module's exp or log (V8's Math.exp / Math.log, fdlibm's e_exp.c / e_log.c, in f64x2) of every value (for checks). */
-  elementary(fn: 'exp' | 'log', values: Float64Array): Float64Array {
+  /** The module's exp, log or log1p (V8's Math.exp / Math.log / Math.log1p, fdlibm's e_exp.c / e_log.c / s_log1p.c, in f64x2) of every value (for checks). */
+  elementary(fn: 'exp' | 'log' | 'log1p', values: Float64Array): Float64Array {
     const arena = this.arena.reset();
     const [input, out] = [arena.reserve(values.length * 8 + 16), arena.reserve(values.length * 8 + 16)];
     if (!arena.fits(cap)) throw new RangeError('Float64Kernels.elementary: too many values for the module');
     new Float64Array(arena.buffer()).set(values, input / 8);
-    this.exports.elementary(fn === 'exp' ? 0 : 2, input, out, values.length);
+    this.exports.elementary(ELEMENTARY64[fn], input, out, values.length);
     return new Float64Array(this.exports.memory.buffer, out, values.length).slice();
   }
 

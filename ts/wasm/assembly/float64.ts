@@ -1,6 +1,7 @@
 // AssemblyScript, compiled by `npm run build:wasm` into ../float64-binary.ts: the float64 hot loops
 // of the ports with no exp / log (mse, l1, smooth_l1, huber; forward and backward), and
-// poisson_nll's (every form) with V8's Math.exp and Math.log in f64x2 (bit for bit), as WebAssembly
+// poisson_nll's (every form), binary_cross_entropy_with_logits', kl_div's and gaussian_nll_loss's
+// with V8's Math.exp, Math.log and Math.log1p in f64x2 (bit for bit), as WebAssembly
 // SIMD, two f64 lanes at a time, and ATen's float64 sum (cascade_sum, 4 lanes: Vectorized<double>
 // under AVX2). Each f64x2 operation is one of the JS float64 loops' IEEE double operations, in
 // their order, so every lane gives the JS loops' bits (../../losses/*.ts document the formulas and
@@ -9,6 +10,10 @@
 // A chunk's arrays are read and written in whole pairs: for an odd count the pair after the last
 // element is computed from whatever the buffers hold there (the loader reserves it) and not used.
 // The kernels allocate nothing (runtime stub).
+//
+// Also with V8's Math.log1p (log1p64): soft_margin_loss (every release's form), binary_cross_entropy
+// and multilabel_soft_margin_loss (torch >= 1.11; its per-sample class sums by rowMeans64), forward
+// and backward.
 
 // @ts-ignore: decorator
 @inline function k64(at: usize): v128 {
@@ -37,6 +42,23 @@ export const POISSON_NLL_FULL = 41; // log_input, full: exp(x) - y x + stirling(
 export const POISSON_NLL_EPS_FULL = 42; // not log_input, full
 export const POISSON_NLL_EPS_GRAD = 43; // not log_input: g + ((-g) y) / (x + eps)
 
+// ../kernel-ops.ts KERNEL_FLAGS' bits (the call's flags, passed through).
+const HAS_WEIGHT = 1;
+const HAS_POS_WEIGHT = 2;
+const USES_LOG_SIGMOID = 4;
+const FULL = 64;
+const LOG_TARGET = 256;
+const KL_DIV_WHERE = 512;
+
+// binary_cross_entropy_with_logits, kl_div, gaussian_nll_loss (../kernel-ops.ts ids)
+export const BCE_WITH_LOGITS = 0; // y=target a=weight b=posWeight; HAS_WEIGHT, HAS_POS_WEIGHT, USES_LOG_SIGMOID
+export const BCE_WITH_LOGITS_GRAD = 1; // y=target a=weight b=posWeight c=gradOutput s=meanDivisor (0 unless 'mean')
+export const GAUSSIAN_NLL = 12; // y=target a=var b=eps s=fullConstant (with FULL)
+export const GAUSSIAN_NLL_GRAD = 13; // y=target a=var b=eps c=gradOutput (each element's: for 'mean' grad_output / numel)
+export const GAUSSIAN_NLL_VAR_GRAD = 14; // as GAUSSIAN_NLL_GRAD: var's gradient
+export const KL_DIV = 21; // y=target; LOG_TARGET, KL_DIV_WHERE
+export const KL_DIV_GRAD = 22; // y=target c=gradOutput s=norm (KL_DIV_WHERE's numel for 'mean', else 0)
+
 const TWO_PI: usize = memory.data<f64>([6.283185307179586]); // 2 * c10::pi<double>
 
 /** loss + the Stirling term ((y log y - y) + 0.5 log(2 pi y)) where !(y <= 1) (masked_fill(target <= 1, 0) adds nothing there). */
@@ -57,7 +79,6 @@ const TWO_PI: usize = memory.data<f64>([6.283185307179586]); // 2 * c10::pi<doub
 // splatted constants, loaded (V8 rebuilds a v128.const in a loop at every use)
 const I_1000: usize = memory.data<i64>([1000]);
 const I_1023: usize = memory.data<i64>([1023]);
-const I_0X00100000: usize = memory.data<i64>([0x00100000]);
 const I_0X000FFFFF: usize = memory.data<i64>([0x000fffff]);
 const I_0X95F64: usize = memory.data<i64>([0x95f64]);
 const I_0X100000: usize = memory.data<i64>([0x100000]);
@@ -69,7 +90,6 @@ const I_0X6B851: usize = memory.data<i64>([0x6b851]);
 const I_0: usize = memory.data<i64>([0]);
 const I_2: usize = memory.data<i64>([2]);
 const I_3: usize = memory.data<i64>([3]);
-const I_0X7FF00000: usize = memory.data<i64>([0x7ff00000]);
 const F_0: usize = memory.data<f64>([0]);
 const F_MINUS_HALF: usize = memory.data<f64>([-0.5]);
 const F_MINUS_1021: usize = memory.data<f64>([-1021]);
@@ -97,9 +117,40 @@ const TINY_BITS: usize = memory.data<i64>([0x3e30000000000000]); // |x| < 2^-28:
 const BIG_BITS: usize = memory.data<i64>([0x40862e4200000000]); // |x| >= 709.78: high word >= 0x40862E42
 const INF_BITS: usize = memory.data<i64>([0x7ff0000000000000]);
 
-/** Math.exp of each lane (V8's fdlibm exp), bit for bit. */
+const RARE_EXP_BITS: usize = memory.data<i64>([0x4086180000000000]); // |x| > 707: k may leave [-1021, 1023]
+
+/**
+ * Math.exp of each lane (V8's fdlibm exp), bit for bit. Inlined: the pairs of ordinary arguments
+ * (2^-28 <= |x| <= 707, x != 1), whose 2^k is one exact multiply and which take none of the
+ * special cases' results; a pair with another lane calls exp64Full, which selects every case.
+ */
 // @ts-ignore: decorator
 @inline function exp64(x: v128): v128 {
+  const bits = v128.and(x, k64(ABS_MASK));
+  const rare = v128.or(v128.or(i64x2.gt_s(bits, k64(RARE_EXP_BITS)), i64x2.lt_s(bits, k64(TINY_BITS))), f64x2.eq(x, k64(ONE)));
+  if (v128.any_true(rare)) return exp64Full(x);
+  const negative = i64x2.lt_s(x, k64(F_0));
+  const beyondHalf = i64x2.gt_s(bits, k64(HALF_LN2_BITS));
+  const belowOneHalf = i64x2.lt_s(bits, k64(ONE_HALF_LN2_BITS));
+  const signedHalf = v128.bitselect(k64(F_MINUS_HALF), k64(HALF), negative);
+  const kFar = f64x2.trunc(f64x2.add(f64x2.mul(k64(EXP_INV_LN2), x), signedHalf));
+  const kNear = v128.bitselect(k64(MINUS_ONE), k64(ONE), negative);
+  const kf = v128.and(v128.bitselect(kNear, kFar, belowOneHalf), beyondHalf);
+  const hi = f64x2.sub(x, f64x2.mul(kf, k64(EXP_LN2_HI)));
+  const lo = f64x2.mul(kf, k64(EXP_LN2_LO));
+  const r = f64x2.sub(hi, lo);
+  const t = f64x2.mul(r, r);
+  const p = f64x2.add(k64(EXP_P1), f64x2.mul(t, f64x2.add(k64(EXP_P2), f64x2.mul(t, f64x2.add(k64(EXP_P3),
+    f64x2.mul(t, f64x2.add(k64(EXP_P4), f64x2.mul(t, k64(EXP_P5)))))))));
+  const c = f64x2.sub(r, f64x2.mul(t, p));
+  const y = f64x2.sub(k64(ONE), f64x2.sub(f64x2.sub(lo, f64x2.div(f64x2.mul(r, c), f64x2.sub(k64(TWO), c))), hi));
+  // |k| <= 1020: y * 2^k is one exact multiply (exp64Full's second factor is 1 here)
+  const k = i64x2.sub(f64x2.add(kf, k64(MAGIC)), k64(MAGIC));
+  return f64x2.mul(y, i64x2.shl(i64x2.add(k, k64(I_1023)), 52));
+}
+
+/** Math.exp of each lane, every case selected lane by lane (exp64's pairs with a special lane). */
+function exp64Full(x: v128): v128 {
   const bits = v128.and(x, k64(ABS_MASK)); // |x|'s bits: as integers they order as |x| does
   const negative = i64x2.lt_s(x, k64(F_0) /* bits of +0 */);
   const beyondHalf = i64x2.gt_s(bits, k64(HALF_LN2_BITS));
@@ -153,17 +204,50 @@ const THIRD: usize = memory.data<f64>([0.33333333333333333]);
 const NEG_INF: usize = memory.data<f64>([-Infinity]);
 const NAN: usize = memory.data<f64>([NaN]);
 
-/** Math.log of each lane (V8's fdlibm log), bit for bit. */
+const B_2_M1022: usize = memory.data<i64>([0x0010000000000000]); // hx < 0x00100000: below 2^-1022 (and the negatives)
+const B_BELOW_INF: usize = memory.data<i64>([0x7fefffffffffffff]); // hx >= 0x7ff00000 above: inf, NaN
+
+/**
+ * Math.log of each lane (V8's fdlibm log), bit for bit. Inlined: the pairs of normal positive
+ * finite arguments not within 2^-20 of a power of two (no scaling of subnormals, one of the two
+ * main forms, none of the special results); a pair with another lane (0, negative, subnormal, inf,
+ * NaN, near a power of two: 1 itself) calls log64Full, which selects every case.
+ */
 // @ts-ignore: decorator
-@inline function log64(x0: v128): v128 {
-  const hx0 = i64x2.shr_s(x0, 32); // the high word, sign-extended
-  const subnormal = i64x2.lt_s(hx0, k64(I_0X00100000)); // with zero and the negatives: their results are selected below
+@inline function log64(x: v128): v128 {
+  const hx = v128.and(i64x2.shr_u(x, 32), k64(I_0X000FFFFF));
+  const special = v128.or(i64x2.lt_s(x, k64(B_2_M1022)), i64x2.gt_s(x, k64(B_BELOW_INF)));
+  const nearPowerOfTwo = i64x2.lt_s(v128.and(i64x2.add(hx, k64(I_2)), k64(I_0X000FFFFF)), k64(I_3)); // |f| < 2^-20: fdlibm's other form
+  if (v128.any_true(v128.or(special, nearPowerOfTwo))) return log64Full(x);
+  const i = v128.and(i64x2.add(hx, k64(I_0X95F64)), k64(I_0X100000));
+  const k = i64x2.add(i64x2.sub(i64x2.shr_u(x, 52), k64(I_1023)), i64x2.shr_u(i, 20));
+  const normalized = v128.or(v128.and(x, k64(I_0XFFFFFFFF)), i64x2.shl(v128.or(hx, v128.xor(i, k64(I_0X3FF00000))), 32));
+  const f = f64x2.sub(normalized, k64(ONE));
+  const dk = f64x2.sub(i64x2.add(k64(MAGIC), k), k64(MAGIC));
+  const s = f64x2.div(f, f64x2.add(k64(TWO), f));
+  const z = f64x2.mul(s, s);
+  const w = f64x2.mul(z, z);
+  const t1 = f64x2.mul(w, f64x2.add(k64(LG2), f64x2.mul(w, f64x2.add(k64(LG4), f64x2.mul(w, k64(LG6))))));
+  const t2 = f64x2.mul(z, f64x2.add(k64(LG1), f64x2.mul(w, f64x2.add(k64(LG3), f64x2.mul(w, f64x2.add(k64(LG5), f64x2.mul(w, k64(LG7))))))));
+  const r = f64x2.add(t2, t1);
+  const hfsq = f64x2.mul(f64x2.mul(k64(HALF), f), f);
+  const hi = f64x2.mul(dk, k64(LOG_LN2_HI));
+  const lo = f64x2.mul(dk, k64(LOG_LN2_LO));
+  const withHfsq = f64x2.sub(hi, f64x2.sub(f64x2.sub(hfsq, f64x2.add(f64x2.mul(s, f64x2.add(hfsq, r)), lo)), f));
+  const without = f64x2.sub(hi, f64x2.sub(f64x2.sub(f64x2.mul(s, f64x2.sub(f, r)), lo), f));
+  const positive = i64x2.gt_s(v128.or(i64x2.sub(hx, k64(I_0X6147A)), i64x2.sub(k64(I_0X6B851), hx)), k64(I_0));
+  return v128.bitselect(withHfsq, without, positive);
+}
+
+/** Math.log of each lane, every case selected lane by lane (log64's pairs with a special lane). */
+function log64Full(x0: v128): v128 {
+  // the high word hx's tests on all 64 bits (hx < H: bits < H << 32; see log1p64), its fields by unsigned shifts (x64 has no i64x2.shr_s)
+  const subnormal = i64x2.lt_s(x0, k64(B_2_M1022)); // hx < 0x00100000, with zero and the negatives: their results are selected below
   const x = v128.bitselect(f64x2.mul(x0, k64(LOG_TWO54)), x0, subnormal);
-  const hxAll = i64x2.shr_s(x, 32);
-  const hx = v128.and(hxAll, k64(I_0X000FFFFF));
+  const hx = v128.and(i64x2.shr_u(x, 32), k64(I_0X000FFFFF));
   const i = v128.and(i64x2.add(hx, k64(I_0X95F64)), k64(I_0X100000));
   const k = i64x2.add(
-    i64x2.add(i64x2.sub(i64x2.shr_s(hxAll, 20), k64(I_1023)), i64x2.shr_s(i, 20)),
+    i64x2.add(i64x2.sub(i64x2.shr_u(x, 52), k64(I_1023)), i64x2.shr_u(i, 20)), // x > 0 where it matters
     v128.and(subnormal, k64(I_MINUS_54)),
   );
   const normalized = v128.or(v128.and(x, k64(I_0XFFFFFFFF)), i64x2.shl(v128.or(hx, v128.xor(i, k64(I_0X3FF00000))), 32));
@@ -188,9 +272,221 @@ const NAN: usize = memory.data<f64>([NaN]);
   let out = v128.bitselect(withHfsq, without, positive);
   out = v128.bitselect(small, out, i64x2.lt_s(v128.and(i64x2.add(hx, k64(I_2)), k64(I_0X000FFFFF)), k64(I_3)));
   // inf and NaN: x + x; below 2^-1022: -inf for +-0, NaN for the negatives
-  out = v128.bitselect(f64x2.add(x0, x0), out, i64x2.ge_s(hx0, k64(I_0X7FF00000)));
-  out = v128.bitselect(k64(NAN), out, i64x2.lt_s(hx0, k64(I_0)));
+  out = v128.bitselect(f64x2.add(x0, x0), out, i64x2.gt_s(x0, k64(B_BELOW_INF)));
+  out = v128.bitselect(k64(NAN), out, i64x2.lt_s(x0, k64(I_0)));
   return v128.bitselect(k64(NEG_INF), out, f64x2.eq(x0, k64(ZERO)));
+}
+
+// ---- log1p: fdlibm's s_log1p.c as V8's ieee754::log1p (Math.log1p) computes it, two lanes at a time ----
+// Each lane's branch selected as exp64's and log64's are. The k = 0 case (-0.2929 <= x < 0.41422:
+// f = x, c = 0, hu = 1) and the general one (u = 1 + x, or x itself from 2^53 on, k its exponent,
+// c the rounding error of 1 + x over u; u normalized to [sqrt(2)/2, sqrt(2))) share f, k, c and hu;
+// each of the scalar code's returns is computed (k == 0 or not, hu == 0 or not) and selected.
+
+const LOG1P_TWO_THIRDS: usize = memory.data<f64>([0.66666666666666666]);
+const LOG1P_LP1: usize = memory.data<f64>([6.666666666666735130e-01]);
+const LOG1P_LP2: usize = memory.data<f64>([3.999999999940941908e-01]);
+const LOG1P_LP3: usize = memory.data<f64>([2.857142874366239149e-01]);
+const LOG1P_LP4: usize = memory.data<f64>([2.222219843214978396e-01]);
+const LOG1P_LP5: usize = memory.data<f64>([1.818357216161805012e-01]);
+const LOG1P_LP6: usize = memory.data<f64>([1.531383769920937332e-01]);
+const LOG1P_LP7: usize = memory.data<f64>([1.479819860511658591e-01]);
+// fdlibm's tests of the high word hx (an int32) as tests of all 64 bits (as signed integers they
+// order as hx does): hx < H is bits < H << 32, hx > H is bits > (H << 32 | 0xffffffff).
+const B_LOG1P_SQRT2: usize = memory.data<i64>([0x3fda827a00000000]); // hx < 0x3fda827a: 1 + x < sqrt(2)+
+const B_LOG1P_MINUS_SQRT1_2: usize = memory.data<i64>([-4624424114038243328]); // 0xbfd2bec500000000: hx <= (int32_t)0xbfd2bec4 (1 + x >= sqrt(2)/2-)
+const B_LOW_WORD: usize = memory.data<i64>([0xffffffff]); // hx > 0
+const B_BELOW_2_53: usize = memory.data<i64>([0x433fffffffffffff]); // hx >= 0x43400000 above: x >= 2^53, u = x
+const B_2_M29: usize = memory.data<i64>([0x3e20000000000000]); // |x| < 2^-29 below
+const B_2_M54: usize = memory.data<i64>([0x3c90000000000000]); // |x| < 2^-54 below
+const B_BELOW_ONE: usize = memory.data<i64>([0x3fefffffffffffff]); // |x| >= 1 above
+const I_0X6A09D: usize = memory.data<i64>([0x6a09d]); // hu above: u ~>= sqrt(2)
+const I_0X3FE00000: usize = memory.data<i64>([0x3fe00000]);
+const I_1: usize = memory.data<i64>([1]);
+
+/**
+ * Math.log1p of each lane (V8's fdlibm log1p), bit for bit. Inlined: the pairs of ordinary
+ * arguments (2^-29 <= |x|, -1 < x < 2^53, finite, |f| >= 2^-20: the main forms, k = 0 or not); a
+ * pair with another lane calls log1p64Full, which selects every case.
+ */
+// @ts-ignore: decorator
+@inline function log1p64(x: v128): v128 {
+  const ax = v128.and(x, k64(ABS_MASK)); // |x|'s bits
+  const belowSqrt2 = i64x2.lt_s(x, k64(B_LOG1P_SQRT2));
+  const kZero = v128.and(belowSqrt2, v128.or(i64x2.gt_s(x, k64(B_LOW_WORD)), i64x2.lt_s(x, k64(B_LOG1P_MINUS_SQRT1_2))));
+  // x <= -1 or |x| < 2^-29 (below sqrt(2) - 1), x >= 2^53 (+inf, NaN): log1p64Full
+  const special = v128.or(
+    v128.and(belowSqrt2, v128.or(i64x2.gt_s(ax, k64(B_BELOW_ONE)), i64x2.lt_s(ax, k64(B_2_M29)))),
+    i64x2.gt_s(x, k64(B_BELOW_2_53)),
+  );
+  const u = f64x2.add(k64(ONE), x);
+  const k0 = i64x2.sub(i64x2.shr_u(u, 52), k64(I_1023));
+  const correction = v128.bitselect(f64x2.sub(k64(ONE), f64x2.sub(u, x)), f64x2.sub(x, f64x2.sub(u, k64(ONE))), i64x2.gt_s(k0, k64(I_0)));
+  const huLow = v128.and(i64x2.shr_u(u, 32), k64(I_0X000FFFFF));
+  const half = i64x2.gt_s(huLow, k64(I_0X6A09D)); // u ~>= sqrt(2): normalize u / 2, k + 1
+  const huGeneral = v128.bitselect(i64x2.shr_u(i64x2.sub(k64(I_0X100000), huLow), 2), huLow, half);
+  // hu == 0 (|f| < 2^-20) only where k != 0 (the k = 0 lanes have hu = 1): log1p64Full
+  if (v128.any_true(v128.or(special, v128.andnot(i64x2.eq(huGeneral, k64(I_0)), kZero)))) return log1p64Full(x);
+  const kGeneral = i64x2.sub(k0, half); // half is -1 where set
+  const uHigh = v128.or(huLow, v128.bitselect(k64(I_0X3FE00000), k64(I_0X3FF00000), half));
+  const uNormal = v128.or(v128.and(u, k64(I_0XFFFFFFFF)), i64x2.shl(uHigh, 32));
+  const f = v128.bitselect(x, f64x2.sub(uNormal, k64(ONE)), kZero);
+  const k = v128.andnot(kGeneral, kZero);
+  const c = v128.andnot(f64x2.div(correction, u), kZero);
+  const dk = f64x2.sub(i64x2.add(k64(MAGIC), k), k64(MAGIC));
+  const hfsq = f64x2.mul(f64x2.mul(k64(HALF), f), f);
+  const hi = f64x2.mul(dk, k64(LOG_LN2_HI));
+  const lo = f64x2.add(f64x2.mul(dk, k64(LOG_LN2_LO)), c);
+  const s = f64x2.div(f, f64x2.add(k64(TWO), f));
+  const z = f64x2.mul(s, s);
+  const r = f64x2.mul(z, f64x2.add(k64(LOG1P_LP1), f64x2.mul(z, f64x2.add(k64(LOG1P_LP2), f64x2.mul(z, f64x2.add(k64(LOG1P_LP3),
+    f64x2.mul(z, f64x2.add(k64(LOG1P_LP4), f64x2.mul(z, f64x2.add(k64(LOG1P_LP5), f64x2.mul(z, f64x2.add(k64(LOG1P_LP6),
+    f64x2.mul(z, k64(LOG1P_LP7))))))))))))));
+  const sr = f64x2.mul(s, f64x2.add(hfsq, r));
+  return v128.bitselect(f64x2.sub(f, f64x2.sub(hfsq, sr)), f64x2.sub(hi, f64x2.sub(f64x2.sub(hfsq, f64x2.add(sr, lo)), f)), i64x2.eq(k, k64(I_0)));
+}
+
+/** Math.log1p of each lane, every case selected lane by lane (log1p64's pairs with a special lane). */
+function log1p64Full(x: v128): v128 {
+  const ax = v128.and(x, k64(ABS_MASK)); // |x|'s bits
+  const belowSqrt2 = i64x2.lt_s(x, k64(B_LOG1P_SQRT2));
+  const kZero = v128.and(belowSqrt2, v128.or(i64x2.gt_s(x, k64(B_LOW_WORD)), i64x2.lt_s(x, k64(B_LOG1P_MINUS_SQRT1_2))));
+  // k != 0: u = 1 + x below 2^53 (c = (k > 0 ? 1 - (u - x) : x - (u - 1)) / u), else u = x (c = 0); u > 0 (other lanes: selected below)
+  const huge = i64x2.gt_s(x, k64(B_BELOW_2_53));
+  const u = v128.bitselect(x, f64x2.add(k64(ONE), x), huge);
+  const k0 = i64x2.sub(i64x2.shr_u(u, 52), k64(I_1023));
+  const correction = v128.bitselect(f64x2.sub(k64(ONE), f64x2.sub(u, x)), f64x2.sub(x, f64x2.sub(u, k64(ONE))), i64x2.gt_s(k0, k64(I_0)));
+  const c0 = v128.andnot(f64x2.div(correction, u), huge);
+  const huLow = v128.and(i64x2.shr_u(u, 32), k64(I_0X000FFFFF));
+  const half = i64x2.gt_s(huLow, k64(I_0X6A09D)); // u ~>= sqrt(2): normalize u / 2, k + 1
+  const kGeneral = i64x2.sub(k0, half); // half is -1 where set
+  const uHigh = v128.or(huLow, v128.bitselect(k64(I_0X3FE00000), k64(I_0X3FF00000), half));
+  const uNormal = v128.or(v128.and(u, k64(I_0XFFFFFFFF)), i64x2.shl(uHigh, 32));
+  const huGeneral = v128.bitselect(i64x2.shr_u(i64x2.sub(k64(I_0X100000), huLow), 2), huLow, half);
+  // the two cases' f, k, c, hu
+  const f = v128.bitselect(x, f64x2.sub(uNormal, k64(ONE)), kZero);
+  const k = v128.andnot(kGeneral, kZero);
+  const c = v128.andnot(c0, kZero);
+  const hu = v128.bitselect(k64(I_1), huGeneral, kZero);
+  const dk = f64x2.sub(i64x2.add(k64(MAGIC), k), k64(MAGIC));
+  const kIsZero = i64x2.eq(k, k64(I_0));
+  const hfsq = f64x2.mul(f64x2.mul(k64(HALF), f), f);
+  const hi = f64x2.mul(dk, k64(LOG_LN2_HI));
+  const lo = f64x2.add(f64x2.mul(dk, k64(LOG_LN2_LO)), c);
+  // hu != 0: s = f / (2 + f), R = z (Lp1 + ... ); k == 0: f - (hfsq - s (hfsq + R)); else k ln2_hi - ((hfsq - (s (hfsq + R) + (k ln2_lo + c))) - f)
+  const s = f64x2.div(f, f64x2.add(k64(TWO), f));
+  const z = f64x2.mul(s, s);
+  const r = f64x2.mul(z, f64x2.add(k64(LOG1P_LP1), f64x2.mul(z, f64x2.add(k64(LOG1P_LP2), f64x2.mul(z, f64x2.add(k64(LOG1P_LP3),
+    f64x2.mul(z, f64x2.add(k64(LOG1P_LP4), f64x2.mul(z, f64x2.add(k64(LOG1P_LP5), f64x2.mul(z, f64x2.add(k64(LOG1P_LP6),
+    f64x2.mul(z, k64(LOG1P_LP7))))))))))))));
+  const sr = f64x2.mul(s, f64x2.add(hfsq, r));
+  let out = v128.bitselect(f64x2.sub(f, f64x2.sub(hfsq, sr)), f64x2.sub(hi, f64x2.sub(f64x2.sub(hfsq, f64x2.add(sr, lo)), f)), kIsZero);
+  // hu == 0 (|f| < 2^-20): f == 0: k == 0 ? 0 : k ln2_hi + (c + k ln2_lo); else R = hfsq (1 - 2/3 f), k == 0 ? f - R : k ln2_hi - ((R - (k ln2_lo + c)) - f)
+  const rSmall = f64x2.mul(hfsq, f64x2.sub(k64(ONE), f64x2.mul(k64(LOG1P_TWO_THIRDS), f)));
+  let small = v128.bitselect(f64x2.sub(f, rSmall), f64x2.sub(hi, f64x2.sub(f64x2.sub(rSmall, lo), f)), kIsZero);
+  small = v128.bitselect(v128.andnot(f64x2.add(hi, lo), kIsZero), small, f64x2.eq(f, k64(ZERO)));
+  out = v128.bitselect(small, out, i64x2.eq(hu, k64(I_0)));
+  // +inf and NaN (not negative): x + x; |x| < 2^-29: x below 2^-54, else x - x x 0.5; x <= -1: -inf at -1, else NaN
+  out = v128.bitselect(f64x2.add(x, x), out, i64x2.gt_s(x, k64(B_BELOW_INF)));
+  const tiny = v128.bitselect(x, f64x2.sub(x, f64x2.mul(f64x2.mul(x, x), k64(HALF))), i64x2.lt_s(ax, k64(B_2_M54)));
+  out = v128.bitselect(tiny, out, i64x2.lt_s(ax, k64(B_2_M29)));
+  const minusOne = v128.bitselect(k64(NEG_INF), k64(NAN), f64x2.eq(x, k64(MINUS_ONE)));
+  return v128.bitselect(minusOne, out, v128.and(belowSqrt2, i64x2.gt_s(ax, k64(B_BELOW_ONE))));
+}
+
+// ---- soft_margin_loss and binary_cross_entropy (../../losses/soft_margin_loss.ts, binary_cross_entropy.ts) ----
+// The JS float64 loops' operations in their order, with exp64 / log64 / log1p64 for Math.exp /
+// Math.log / Math.log1p.
+
+export const SOFT_MARGIN = 4; // torch < 2.0: log(1 + exp(-x y))
+export const SOFT_MARGIN_GRAD = 5; // s = -norm: ((y z) s) / (z + 1) * g, z = exp(-y x)
+// soft_margin's other forms (ids of this module only; ../float64-kernels.ts picks them by the call's flags)
+export const SOFT_MARGIN_LOG1P = 44; // torch >= 2.0 (USES_LOG1P): log1p(exp(-x y)); with LOG1P_OVERFLOWS (SLEEF's log1p before 3.8, not 'default') inf where exp(-x y) > 1e307
+/** KERNEL_FLAGS.LOG1P_OVERFLOWS. */
+const LOG1P_OVERFLOWS = 16;
+
+const SOFT_MARGIN_OVERFLOW: usize = memory.data<f64>([1e307]);
+
+/** soft_margin_loss's element loss, e = exp((-x) y): log(1 + e), or with usesLog1p log1p(e) (inf above 1e307 under LOG1P_OVERFLOWS). */
+// @ts-ignore: decorator
+@inline function softMarginLoss64(x: v128, y: v128, usesLog1p: bool, flags: i32): v128 {
+  const e = exp64(f64x2.mul(f64x2.neg(x), y));
+  if (!usesLog1p) return log64(f64x2.add(k64(ONE), e));
+  const l = log1p64(e);
+  return flags & LOG1P_OVERFLOWS ? v128.bitselect(k64(INF), l, f64x2.gt(e, k64(SOFT_MARGIN_OVERFLOW))) : l;
+}
+
+/** soft_margin_loss_backward: z = exp((-y) x); ((y z) minusNorm) / (z + 1) * g. */
+// @ts-ignore: decorator
+@inline function softMarginGrad64(x: v128, y: v128, g: v128, minusNorm: v128): v128 {
+  const z = exp64(f64x2.mul(f64x2.neg(y), x));
+  return f64x2.mul(f64x2.div(f64x2.mul(f64x2.mul(y, z), minusNorm), f64x2.add(z, k64(ONE))), g);
+}
+
+export const BINARY_CROSS_ENTROPY = 6; // a = weight (HAS_WEIGHT)
+export const BINARY_CROSS_ENTROPY_GRAD = 7; // a = weight (HAS_WEIGHT), c = gradOutput, s = the 'mean' divisor (0: none)
+
+const BCE_LOG_MIN: usize = memory.data<f64>([-100]);
+const BCE_EPSILON: usize = memory.data<f64>([1e-12]);
+
+/** std::max(a, b): b only where a < b (a NaN a stays). */
+// @ts-ignore: decorator
+@inline function stdMax64(a: v128, b: v128): v128 {
+  return v128.bitselect(b, a, f64x2.lt(a, b));
+}
+
+/** binary_cross_entropy's element loss ((y - 1) max(log1p(-x), -100)) - y max(log(x), -100), times the weight where flags say. */
+// @ts-ignore: decorator
+@inline function binaryCrossEntropy64(x: v128, y: v128, w: v128, flags: i32): v128 {
+  const logOneMinus = stdMax64(log1p64(f64x2.neg(x)), k64(BCE_LOG_MIN));
+  const logX = stdMax64(log64(x), k64(BCE_LOG_MIN));
+  const loss = f64x2.sub(f64x2.mul(f64x2.sub(y, k64(ONE)), logOneMinus), f64x2.mul(y, logX));
+  return flags & HAS_WEIGHT ? f64x2.mul(loss, w) : loss;
+}
+
+/** binary_cross_entropy_backward: ((g (x - y)) / max((1 - x) x, 1e-12)) w, then / n for 'mean' (n = s, else 0). */
+// @ts-ignore: decorator
+@inline function binaryCrossEntropyGrad64(x: v128, y: v128, w: v128, g: v128, s: v128, flags: i32): v128 {
+  const denominator = stdMax64(f64x2.mul(f64x2.sub(k64(ONE), x), x), k64(BCE_EPSILON));
+  let v = f64x2.div(f64x2.mul(g, f64x2.sub(x, y)), denominator);
+  if (flags & HAS_WEIGHT) v = f64x2.mul(v, w);
+  return f64x2.extract_lane(s, 0) != 0 ? f64x2.div(v, s) : v;
+}
+
+// ---- multilabel_soft_margin_loss, torch >= 1.11 (../../losses/multilabel_soft_margin_loss.ts, rowwise) ----
+// log_sigmoid(x) and log_sigmoid(-x) share l = log1p(exp(-|x|)) (../../numerics.ts logSigmoidPair);
+// the backward both log_sigmoid_backward terms' q = z / (1 + z) (logSigmoidBackwardDifference).
+// The forward's per-sample class sums: rowMeans64.
+
+export const MULTILABEL_SOFT_MARGIN = 2; // a = weight (HAS_WEIGHT): the element loss, before the class sum
+export const MULTILABEL_SOFT_MARGIN_GRAD = 3; // a = weight (HAS_WEIGHT), c = the sample's gradient / C (per row)
+
+/** at::minimum(a, b): a where a is NaN or a < b, else b. */
+// @ts-ignore: decorator
+@inline function minimum64(a: v128, b: v128): v128 {
+  return v128.bitselect(a, b, v128.or(f64x2.lt(a, b), f64x2.ne(a, a)));
+}
+
+/** -((y log_sigmoid(x)) + ((1 - y) log_sigmoid(-x))), times the weight where flags say. */
+// @ts-ignore: decorator
+@inline function multilabelSoftMargin64(x: v128, y: v128, w: v128, flags: i32): v128 {
+  const l = log1p64(exp64(f64x2.neg(f64x2.abs(x))));
+  const pos = f64x2.sub(minimum64(x, k64(ZERO)), l);
+  const neg = f64x2.sub(minimum64(f64x2.neg(x), k64(ZERO)), l);
+  const loss = f64x2.neg(f64x2.add(f64x2.mul(y, pos), f64x2.mul(f64x2.sub(k64(ONE), y), neg)));
+  return flags & HAS_WEIGHT ? f64x2.mul(loss, w) : loss;
+}
+
+/** gl = -(g w) (g where no weight); q = z / (1 + z), z = exp(-|x|), p = 1 - q: (x < 0 ? p : q) (gl y) - (-x < 0 ? p : q) (gl (1 - y)). */
+// @ts-ignore: decorator
+@inline function multilabelSoftMarginGrad64(x: v128, y: v128, w: v128, g: v128, flags: i32): v128 {
+  const gl = f64x2.neg(flags & HAS_WEIGHT ? f64x2.mul(g, w) : g);
+  const z = exp64(f64x2.neg(f64x2.abs(x)));
+  const q = f64x2.div(z, f64x2.add(k64(ONE), z));
+  const p = f64x2.sub(k64(ONE), q);
+  const towardPos = f64x2.mul(v128.bitselect(p, q, f64x2.lt(x, k64(ZERO))), f64x2.mul(gl, y));
+  const towardNeg = f64x2.mul(v128.bitselect(p, q, f64x2.lt(f64x2.neg(x), k64(ZERO))), f64x2.mul(gl, f64x2.sub(k64(ONE), y)));
+  return f64x2.sub(towardPos, towardNeg);
 }
 
 /** sign of each lane: d > 0 ? 1 : d < 0 ? -1 : 0 (0 for -0 and NaN). */
@@ -199,12 +495,146 @@ const NAN: usize = memory.data<f64>([NaN]);
   return v128.bitselect(k64(ONE), v128.bitselect(k64(MINUS_ONE), k64(ZERO), f64x2.lt(d, k64(ZERO))), f64x2.gt(d, k64(ZERO)));
 }
 
+// ---- binary_cross_entropy_with_logits, kl_div, gaussian_nll_loss (../../losses/*.ts's float64 loops) ----
+
 /**
- * One pair of results of kernel `op` (a constant where inlined): x the input, y the target, g the
- * gradOutput (or the one grad value), s the scalar, a the operand `a` (beta / delta of the backwards), splat.
+ * BCEWithLogits (../../losses/binary_cross_entropy_with_logits.ts elementLoss), then * weight, from
+ * e = exp(-|x|) (segmentBceWithLogits' first pass): from torch 2.3 (USES_LOG_SIGMOID)
+ * (1 - y) x - lw log_sigmoid(x), log_sigmoid(x) = min(x, 0) - log1p(e) (NaN kept); before,
+ * m = max(-x, 0) (NaN kept) and log(exp(-m) + exp(-x - m)), whose sum is exactly 1 + e (one of the
+ * two exps is of +-0: 1) but at x = -inf (inf - inf: NaN) and NaN: without pos_weight
+ * ((1 - y) x + m) + log, with it (1 - y) x + lw (log + m); lw = (p - 1) y + 1.
  */
 // @ts-ignore: decorator
-@inline function lanes(op: i32, x: v128, y: v128, g: v128, s: v128, a: v128): v128 {
+@inline function bceWithLogits64(x: v128, e: v128, y: v128, w: v128, p: v128, flags: i32, logSigmoid: bool): v128 {
+  const linear = f64x2.mul(f64x2.sub(k64(ONE), y), x);
+  if (logSigmoid) {
+    const min = v128.bitselect(x, k64(ZERO), v128.or(f64x2.lt(x, k64(ZERO)), f64x2.ne(x, x)));
+    const ls = f64x2.sub(min, log1p64(e));
+    const lw = f64x2.add(f64x2.mul(f64x2.sub(p, k64(ONE)), y), k64(ONE));
+    const loss = f64x2.sub(linear, flags & HAS_POS_WEIGHT ? f64x2.mul(ls, lw) : ls);
+    return flags & HAS_WEIGHT ? f64x2.mul(loss, w) : loss;
+  }
+  const nx = f64x2.neg(x);
+  const m = v128.bitselect(nx, k64(ZERO), v128.or(f64x2.gt(nx, k64(ZERO)), f64x2.ne(nx, nx)));
+  const sum = v128.bitselect(k64(NAN), f64x2.add(k64(ONE), e), f64x2.eq(x, k64(NEG_INF)));
+  const logTerm = log64(sum);
+  let loss: v128;
+  if (flags & HAS_POS_WEIGHT) {
+    const lw = f64x2.add(f64x2.mul(f64x2.sub(p, k64(ONE)), y), k64(ONE));
+    loss = f64x2.add(linear, f64x2.mul(lw, f64x2.add(logTerm, m)));
+  } else {
+    loss = f64x2.add(f64x2.add(linear, m), logTerm);
+  }
+  return flags & HAS_WEIGHT ? f64x2.mul(loss, w) : loss;
+}
+
+/**
+ * BCE_WITH_LOGITS over a segment in two passes over it (each loop holds fewer values at once): exp(-|x|)
+ * into out, then the loss from it, in place.
+ */
+function segmentBceWithLogitsPasses(
+  x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, flags: i32,
+): void {
+  const end = <usize>((count + 1) >> 1) << 4;
+  for (let at: usize = 0; at < end; at += 16) v128.store(out + at, exp64(f64x2.neg(f64x2.abs(v128.load(x + at)))));
+  if (flags & USES_LOG_SIGMOID) {
+    for (let at: usize = 0; at < end; at += 16) {
+      const v = bceWithLogits64(
+        v128.load(x + at), v128.load(out + at), v128.load(y + (at & yMask)), v128.load(a + (at & aMask)), v128.load(b + (at & bMask)), flags, true,
+      );
+      v128.store(out + at, v);
+    }
+  } else {
+    for (let at: usize = 0; at < end; at += 16) {
+      const v = bceWithLogits64(
+        v128.load(x + at), v128.load(out + at), v128.load(y + (at & yMask)), v128.load(a + (at & aMask)), v128.load(b + (at & bMask)), flags, false,
+      );
+      v128.store(out + at, v);
+    }
+  }
+}
+
+/**
+ * BCEWithLogits' gradient (every release): s = 1 / (1 + exp(-x)); ((t + 1 - y) s - t) g with
+ * t = pos_weight y, else (s - y) g; then * weight; / n for 'mean' (n the scalar, else 0).
+ */
+// @ts-ignore: decorator
+@inline function bceWithLogitsGrad64(x: v128, y: v128, w: v128, p: v128, g: v128, n: v128, flags: i32): v128 {
+  const s = f64x2.div(k64(ONE), f64x2.add(k64(ONE), exp64(f64x2.neg(x))));
+  let v: v128;
+  if (flags & HAS_POS_WEIGHT) {
+    const t = f64x2.mul(p, y);
+    v = f64x2.sub(f64x2.mul(f64x2.sub(f64x2.add(t, k64(ONE)), y), s), t);
+  } else {
+    v = f64x2.sub(s, y);
+  }
+  v = f64x2.mul(v, g);
+  if (flags & HAS_WEIGHT) v = f64x2.mul(v, w);
+  return f64x2.extract_lane(n, 0) != 0 ? f64x2.div(v, n) : v;
+}
+
+/**
+ * KLDivLoss (../../losses/kl_div.ts): exp(y) (y - x) (log_target); from 1.13 xlogy(y, y) - y x
+ * (NaN where y is, 0 where y == 0, else y log(y)); before (KL_DIV_WHERE) y > 0 ? y (log(y) - x) : 0.
+ */
+// @ts-ignore: decorator
+@inline function klDiv64(x: v128, y: v128, flags: i32): v128 {
+  if (flags & LOG_TARGET) return f64x2.mul(exp64(y), f64x2.sub(y, x));
+  const logY = log64(y);
+  if (flags & KL_DIV_WHERE) return v128.and(f64x2.mul(y, f64x2.sub(logY, x)), f64x2.gt(y, k64(ZERO)));
+  const xlogy = v128.bitselect(k64(NAN), v128.bitselect(k64(ZERO), f64x2.mul(y, logY), f64x2.eq(y, k64(ZERO))), f64x2.ne(y, y));
+  return f64x2.sub(xlogy, f64x2.mul(y, x));
+}
+
+/**
+ * KLDivLoss' gradient: from 1.13 -(g exp(y)) (log_target) or -(g y); before (KL_DIV_WHERE)
+ * -(exp(y) g) or (y > 0 ? -(y g) : +0), each / norm where norm != 0 ('mean': numel).
+ */
+// @ts-ignore: decorator
+@inline function klDivGrad64(y: v128, g: v128, norm: v128, flags: i32): v128 {
+  if (!(flags & KL_DIV_WHERE)) return f64x2.neg(f64x2.mul(g, flags & LOG_TARGET ? exp64(y) : y));
+  let v = f64x2.neg(f64x2.mul(flags & LOG_TARGET ? exp64(y) : y, g));
+  if (f64x2.extract_lane(norm, 0) != 0) v = f64x2.div(v, norm);
+  return flags & LOG_TARGET ? v : v128.and(v, f64x2.gt(y, k64(ZERO)));
+}
+
+/** GaussianNLL's var.clamp_(min=eps): std::max(var, eps) (a NaN var stays NaN; a NaN eps leaves var). */
+// @ts-ignore: decorator
+@inline function clampVar64(v: v128, eps: v128): v128 {
+  return v128.bitselect(eps, v, f64x2.lt(v, eps));
+}
+
+/** GaussianNLL (../../losses/gaussian_nll_loss.ts forwardLoss): 0.5 (log(v) + (x - y)^2 / v) (+ s with FULL), v = max(var, eps). */
+// @ts-ignore: decorator
+@inline function gaussianNll64(x: v128, y: v128, variance: v128, eps: v128, s: v128, flags: i32): v128 {
+  const v = clampVar64(variance, eps);
+  const d = f64x2.sub(x, y);
+  const loss = f64x2.mul(k64(HALF), f64x2.add(log64(v), f64x2.div(f64x2.mul(d, d), v)));
+  return flags & FULL ? f64x2.add(loss, s) : loss;
+}
+
+/**
+ * GaussianNLL's gradients from each element's g: gb = g 0.5; input (gb / v) (2 (x - y)); var
+ * gb / v + (-gb) (((x - y)^2 / v) / v).
+ */
+// @ts-ignore: decorator
+@inline function gaussianNllGrad64(x: v128, y: v128, variance: v128, eps: v128, g: v128, ofVar: bool): v128 {
+  const v = clampVar64(variance, eps);
+  const d = f64x2.sub(x, y);
+  const gb = f64x2.mul(g, k64(HALF));
+  const gs = f64x2.div(gb, v);
+  if (!ofVar) return f64x2.mul(gs, f64x2.mul(k64(TWO), d));
+  return f64x2.add(gs, f64x2.mul(f64x2.neg(gb), f64x2.div(f64x2.div(f64x2.mul(d, d), v), v)));
+}
+
+/**
+ * One pair of results of kernel `op` (a constant where inlined): x the input, y the target, a, b
+ * and c the operands of those slots (../kernel-ops.ts: c the gradOutput; a beta / delta of the
+ * backwards), s the scalar, flags KERNEL_FLAGS' bits; each lane its element's.
+ */
+// @ts-ignore: decorator
+@inline function lanes(op: i32, x: v128, y: v128, a: v128, b: v128, c: v128, s: v128, flags: i32): v128 {
   if (op == MSE) {
     // diff = a - t; diff * diff
     const d = f64x2.sub(x, y);
@@ -212,12 +642,12 @@ const NAN: usize = memory.data<f64>([NaN]);
   }
   if (op == MSE_GRAD) {
     // (norm * (a - t)) * grad_output
-    return f64x2.mul(f64x2.mul(s, f64x2.sub(x, y)), g);
+    return f64x2.mul(f64x2.mul(s, f64x2.sub(x, y)), c);
   }
   if (op == L1) return f64x2.abs(f64x2.sub(x, y));
   if (op == L1_GRAD) {
     // grad * sgn(a - t)
-    return f64x2.mul(g, sign64(f64x2.sub(x, y)));
+    return f64x2.mul(c, sign64(f64x2.sub(x, y)));
   }
   if (op == SMOOTH_L1) {
     // z = |a - t|; z < b ? ((0.5 * z) * z) / b : z - 0.5 * b
@@ -229,7 +659,7 @@ const NAN: usize = memory.data<f64>([NaN]);
     // the vectorized lambda: d = a - t; (norm * (|d| >= b ? (d > 0 ? 1 : -1) : d / b)) * g
     const d = f64x2.sub(x, y);
     const sign = v128.bitselect(k64(ONE), k64(MINUS_ONE), f64x2.gt(d, k64(ZERO)));
-    return f64x2.mul(f64x2.mul(s, v128.bitselect(sign, f64x2.div(d, a), f64x2.ge(f64x2.abs(d), a))), g);
+    return f64x2.mul(f64x2.mul(s, v128.bitselect(sign, f64x2.div(d, a), f64x2.ge(f64x2.abs(d), a))), c);
   }
   if (op == HUBER) {
     // z = |a - t|; z < delta ? (0.5 * z) * z : delta * (z - 0.5 * delta)
@@ -238,117 +668,300 @@ const NAN: usize = memory.data<f64>([NaN]);
     return v128.bitselect(f64x2.mul(f64x2.mul(k64(HALF), z), z), linear, f64x2.lt(z, s));
   }
   if (op == POISSON_NLL) return f64x2.sub(exp64(x), f64x2.mul(y, x));
-  if (op == POISSON_NLL_GRAD) return f64x2.add(f64x2.mul(g, exp64(x)), f64x2.mul(f64x2.neg(g), y));
+  if (op == POISSON_NLL_GRAD) return f64x2.add(f64x2.mul(c, exp64(x)), f64x2.mul(f64x2.neg(c), y));
   if (op == POISSON_NLL_EPS) return f64x2.sub(x, f64x2.mul(y, log64(f64x2.add(x, s))));
   if (op == POISSON_NLL_FULL) return withStirling(f64x2.sub(exp64(x), f64x2.mul(y, x)), y);
   if (op == POISSON_NLL_EPS_FULL) return withStirling(f64x2.sub(x, f64x2.mul(y, log64(f64x2.add(x, s)))), y);
-  if (op == POISSON_NLL_EPS_GRAD) return f64x2.add(g, f64x2.div(f64x2.mul(f64x2.neg(g), y), f64x2.add(x, s)));
+  if (op == POISSON_NLL_EPS_GRAD) return f64x2.add(c, f64x2.div(f64x2.mul(f64x2.neg(c), y), f64x2.add(x, s)));
+  // ---- more kernels (each its own block; ids from ../kernel-ops.ts or this module's own) ----
+  if (op == BCE_WITH_LOGITS_GRAD) return bceWithLogitsGrad64(x, y, a, b, c, s, flags);
+  if (op == KL_DIV) return klDiv64(x, y, flags);
+  if (op == KL_DIV_GRAD) return klDivGrad64(y, c, s, flags);
+  if (op == GAUSSIAN_NLL) return gaussianNll64(x, y, a, b, s, flags);
+  if (op == GAUSSIAN_NLL_GRAD) return gaussianNllGrad64(x, y, a, b, c, false);
+  if (op == GAUSSIAN_NLL_VAR_GRAD) return gaussianNllGrad64(x, y, a, b, c, true);
+  if (op == SOFT_MARGIN) return softMarginLoss64(x, y, false, flags);
+  if (op == SOFT_MARGIN_LOG1P) return softMarginLoss64(x, y, true, flags);
+  if (op == SOFT_MARGIN_GRAD) return softMarginGrad64(x, y, c, s);
+  if (op == BINARY_CROSS_ENTROPY) return binaryCrossEntropy64(x, y, a, flags);
+  if (op == BINARY_CROSS_ENTROPY_GRAD) return binaryCrossEntropyGrad64(x, y, a, c, s, flags);
+  if (op == MULTILABEL_SOFT_MARGIN) return multilabelSoftMargin64(x, y, a, flags);
+  if (op == MULTILABEL_SOFT_MARGIN_GRAD) return multilabelSoftMarginGrad64(x, y, a, c, flags);
   // HUBER_GRAD, the vectorized lambda: d = a - t; (norm * (|d| >= delta ? (d > 0 ? delta : -delta) : d)) * g
   const d = f64x2.sub(x, y);
   const clipped = v128.bitselect(a, f64x2.neg(a), f64x2.gt(d, k64(ZERO)));
-  return f64x2.mul(f64x2.mul(s, v128.bitselect(clipped, d, f64x2.ge(f64x2.abs(d), a))), g);
+  return f64x2.mul(f64x2.mul(s, v128.bitselect(clipped, d, f64x2.ge(f64x2.abs(d), a))), c);
 }
 
-/** Kernel `op` (a constant: each kernel its own loop) over `count` elements, in pairs. */
+/** Whether kernel `op` (a constant where inlined) reads operand a, b or c: an unread one is not loaded. */
 // @ts-ignore: decorator
-@inline function segmentOf(op: i32, x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  const sv = f64x2.splat(s);
-  const av = f64x2.splat(a);
-  const gv = f64x2.splat(gValue);
-  const end = <usize>((count + 1) >> 1) << 4;
-  if (gStep) {
-    for (let at: usize = 0; at < end; at += 16) {
-      v128.store(out + at, lanes(op, v128.load(x + at), v128.load(y + at), v128.load(g + at), sv, av));
-    }
-  } else {
-    for (let at: usize = 0; at < end; at += 16) {
-      v128.store(out + at, lanes(op, v128.load(x + at), v128.load(y + at), gv, sv, av));
-    }
-  }
+@inline function readsA(op: i32): bool {
+  return op == SMOOTH_L1_GRAD || op == HUBER_GRAD || op == BCE_WITH_LOGITS || op == BCE_WITH_LOGITS_GRAD ||
+    (op >= GAUSSIAN_NLL && op <= GAUSSIAN_NLL_VAR_GRAD) || op == BINARY_CROSS_ENTROPY || op == BINARY_CROSS_ENTROPY_GRAD ||
+    op == MULTILABEL_SOFT_MARGIN || op == MULTILABEL_SOFT_MARGIN_GRAD;
+}
+// @ts-ignore: decorator
+@inline function readsB(op: i32): bool {
+  return op == BCE_WITH_LOGITS || op == BCE_WITH_LOGITS_GRAD || (op >= GAUSSIAN_NLL && op <= GAUSSIAN_NLL_VAR_GRAD);
+}
+// @ts-ignore: decorator
+@inline function readsC(op: i32): bool {
+  return op == MSE_GRAD || op == L1_GRAD || op == SMOOTH_L1_GRAD || op == HUBER_GRAD || op == POISSON_NLL_GRAD || op == POISSON_NLL_EPS_GRAD ||
+    op == BCE_WITH_LOGITS_GRAD || op == KL_DIV_GRAD || op == GAUSSIAN_NLL_GRAD || op == GAUSSIAN_NLL_VAR_GRAD ||
+    op == SOFT_MARGIN_GRAD || op == BINARY_CROSS_ENTROPY_GRAD || op == MULTILABEL_SOFT_MARGIN_GRAD;
 }
 
-function segmentMse(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(MSE, x, y, g, 0, gValue, out, count, s, a);
-}
-function segmentMseGrad(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(MSE_GRAD, x, y, g, gStep, gValue, out, count, s, a);
-}
-function segmentL1(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(L1, x, y, g, 0, gValue, out, count, s, a);
-}
-function segmentL1Grad(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(L1_GRAD, x, y, g, gStep, gValue, out, count, s, a);
-}
-function segmentSmoothL1(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(SMOOTH_L1, x, y, g, 0, gValue, out, count, s, a);
-}
-function segmentSmoothL1Grad(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(SMOOTH_L1_GRAD, x, y, g, gStep, gValue, out, count, s, a);
-}
-function segmentHuber(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(HUBER, x, y, g, 0, gValue, out, count, s, a);
-}
-function segmentPoissonNll(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(POISSON_NLL, x, y, g, 0, gValue, out, count, s, a);
-}
-function segmentPoissonNllGrad(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(POISSON_NLL_GRAD, x, y, g, gStep, gValue, out, count, s, a);
-}
-function segmentPoissonNllEps(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(POISSON_NLL_EPS, x, y, g, 0, gValue, out, count, s, a);
-}
-function segmentPoissonNllFull(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(POISSON_NLL_FULL, x, y, g, 0, gValue, out, count, s, a);
-}
-function segmentPoissonNllEpsFull(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(POISSON_NLL_EPS_FULL, x, y, g, 0, gValue, out, count, s, a);
-}
-function segmentPoissonNllEpsGrad(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(POISSON_NLL_EPS_GRAD, x, y, g, gStep, gValue, out, count, s, a);
-}
-function segmentHuberGrad(x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
-  segmentOf(HUBER_GRAD, x, y, g, gStep, gValue, out, count, s, a);
+/** Whether kernel `op` is a few operations a pair (no exp / log): its loop keeps one-value operands in registers. */
+// @ts-ignore: decorator
+@inline function cheap(op: i32): bool {
+  return op == MSE_GRAD || op == L1_GRAD || op == SMOOTH_L1_GRAD || op == HUBER_GRAD;
 }
 
 /**
- * Kernel `op` on `count` elements: x (the input), y (the target) and out contiguous float64; g the
- * gradOutput, contiguous (gStep 1) or its one value gValue (gStep 0); s the kernel's scalar
- * (norm, beta or delta, as ../kernel-ops.ts says), a its operand `a` (beta / delta of the backwards).
+ * Kernel `op` (a constant: each kernel its own loop) over `count` contiguous elements, in pairs:
+ * each operand's pair at its address plus (the pair's offset & its mask): a mask of -1 steps with
+ * the elements, 0 reads one pair (a value splat into both lanes) throughout.
  */
-export function elementwise(op: i32, x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): void {
+// @ts-ignore: decorator
+@inline function segmentOf(
+  op: i32, x: usize, out: usize, count: i32,
+  y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64,
+): void {
+  const sv = f64x2.splat(s);
+  const none = f64x2.splat(0);
+  const end = <usize>((count + 1) >> 1) << 4;
+  if (cheap(op) && (aMask | bMask) == 0) {
+    // a few operations a pair: the one-value operands held in registers (a load each pair costs ~10%)
+    const av = readsA(op) ? v128.load(a) : none;
+    const bv = readsB(op) ? v128.load(b) : none;
+    if (cMask == 0) {
+      const cv = readsC(op) ? v128.load(c) : none;
+      for (let at: usize = 0; at < end; at += 16) v128.store(out + at, lanes(op, v128.load(x + at), v128.load(y + (at & yMask)), av, bv, cv, sv, flags));
+    } else {
+      for (let at: usize = 0; at < end; at += 16) {
+        v128.store(out + at, lanes(op, v128.load(x + at), v128.load(y + (at & yMask)), av, bv, v128.load(c + at), sv, flags));
+      }
+    }
+    return;
+  }
+  for (let at: usize = 0; at < end; at += 16) {
+    const v = lanes(
+      op, v128.load(x + at), v128.load(y + (at & yMask)), readsA(op) ? v128.load(a + (at & aMask)) : none,
+      readsB(op) ? v128.load(b + (at & bMask)) : none, readsC(op) ? v128.load(c + (at & cMask)) : none, sv, flags,
+    );
+    v128.store(out + at, v);
+  }
+}
+
+// One function per kernel (each its own loop, the op a constant there), chosen once per segment.
+function segmentMse(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(MSE, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentMseGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(MSE_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentL1(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(L1, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentL1Grad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(L1_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentSmoothL1(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(SMOOTH_L1, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentSmoothL1Grad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(SMOOTH_L1_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentHuber(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(HUBER, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentHuberGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(HUBER_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentPoissonNll(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(POISSON_NLL, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentPoissonNllGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(POISSON_NLL_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentPoissonNllEps(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(POISSON_NLL_EPS, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentPoissonNllFull(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(POISSON_NLL_FULL, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentPoissonNllEpsFull(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(POISSON_NLL_EPS_FULL, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentPoissonNllEpsGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(POISSON_NLL_EPS_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+// binary_cross_entropy_with_logits, kl_div, gaussian_nll_loss
+function segmentBceWithLogits(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentBceWithLogitsPasses(x, out, count, y, yMask, a, aMask, b, bMask, flags);
+}
+function segmentBceWithLogitsGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(BCE_WITH_LOGITS_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentKlDiv(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(KL_DIV, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentKlDivGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(KL_DIV_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentGaussianNll(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(GAUSSIAN_NLL, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentGaussianNllGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(GAUSSIAN_NLL_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentGaussianNllVarGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(GAUSSIAN_NLL_VAR_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentSoftMargin(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(SOFT_MARGIN, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentSoftMarginLog1p(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(SOFT_MARGIN_LOG1P, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentSoftMarginGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(SOFT_MARGIN_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentBinaryCrossEntropy(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(BINARY_CROSS_ENTROPY, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentBinaryCrossEntropyGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(BINARY_CROSS_ENTROPY_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentMultilabelSoftMargin(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(MULTILABEL_SOFT_MARGIN, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+function segmentMultilabelSoftMarginGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
+  segmentOf(MULTILABEL_SOFT_MARGIN_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+}
+
+/** Kernel `op` over one segment of `count` contiguous elements (see segmentOf). */
+function segment(
+  op: i32, x: usize, out: usize, count: i32,
+  y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64,
+): void {
   switch (op) {
-    case MSE: segmentMse(x, y, g, gStep, gValue, out, count, s, a); break;
-    case MSE_GRAD: segmentMseGrad(x, y, g, gStep, gValue, out, count, s, a); break;
-    case L1: segmentL1(x, y, g, gStep, gValue, out, count, s, a); break;
-    case L1_GRAD: segmentL1Grad(x, y, g, gStep, gValue, out, count, s, a); break;
-    case SMOOTH_L1: segmentSmoothL1(x, y, g, gStep, gValue, out, count, s, a); break;
-    case SMOOTH_L1_GRAD: segmentSmoothL1Grad(x, y, g, gStep, gValue, out, count, s, a); break;
-    case HUBER: segmentHuber(x, y, g, gStep, gValue, out, count, s, a); break;
-    case HUBER_GRAD: segmentHuberGrad(x, y, g, gStep, gValue, out, count, s, a); break;
-    case POISSON_NLL: segmentPoissonNll(x, y, g, gStep, gValue, out, count, s, a); break;
-    case POISSON_NLL_GRAD: segmentPoissonNllGrad(x, y, g, gStep, gValue, out, count, s, a); break;
-    case POISSON_NLL_EPS: segmentPoissonNllEps(x, y, g, gStep, gValue, out, count, s, a); break;
-    case POISSON_NLL_FULL: segmentPoissonNllFull(x, y, g, gStep, gValue, out, count, s, a); break;
-    case POISSON_NLL_EPS_FULL: segmentPoissonNllEpsFull(x, y, g, gStep, gValue, out, count, s, a); break;
-    case POISSON_NLL_EPS_GRAD: segmentPoissonNllEpsGrad(x, y, g, gStep, gValue, out, count, s, a); break;
+    case MSE: segmentMse(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case MSE_GRAD: segmentMseGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case L1: segmentL1(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case L1_GRAD: segmentL1Grad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case SMOOTH_L1: segmentSmoothL1(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case SMOOTH_L1_GRAD: segmentSmoothL1Grad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case HUBER: segmentHuber(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case HUBER_GRAD: segmentHuberGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case POISSON_NLL: segmentPoissonNll(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case POISSON_NLL_GRAD: segmentPoissonNllGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case POISSON_NLL_EPS: segmentPoissonNllEps(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case POISSON_NLL_FULL: segmentPoissonNllFull(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case POISSON_NLL_EPS_FULL: segmentPoissonNllEpsFull(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case POISSON_NLL_EPS_GRAD: segmentPoissonNllEpsGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    // ---- more kernels' cases ----
+    case BCE_WITH_LOGITS: segmentBceWithLogits(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case BCE_WITH_LOGITS_GRAD: segmentBceWithLogitsGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case KL_DIV: segmentKlDiv(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case KL_DIV_GRAD: segmentKlDivGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case GAUSSIAN_NLL: segmentGaussianNll(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case GAUSSIAN_NLL_GRAD: segmentGaussianNllGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case GAUSSIAN_NLL_VAR_GRAD: segmentGaussianNllVarGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case SOFT_MARGIN: segmentSoftMargin(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case SOFT_MARGIN_LOG1P: segmentSoftMarginLog1p(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case SOFT_MARGIN_GRAD: segmentSoftMarginGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case BINARY_CROSS_ENTROPY: segmentBinaryCrossEntropy(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case BINARY_CROSS_ENTROPY_GRAD: segmentBinaryCrossEntropyGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case MULTILABEL_SOFT_MARGIN: segmentMultilabelSoftMargin(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
+    case MULTILABEL_SOFT_MARGIN_GRAD: segmentMultilabelSoftMarginGrad(x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s); break;
     default: unreachable();
   }
 }
 
+// ---- walking a chunk ----
+// An operand (y the target, a, b, c) is (ptr, rowStride, colStride, elemStride) in f64s: the value
+// for (row, col) at chunk offset i is at ptr + 8 * (row * rowStride + col * colStride + i *
+// elemStride): copied with the chunk (0, 0, 1), one value (0, 0, 0), per class (0, 1, 0), per row
+// (k, 0, 0), or any rows x classes layout (rowStride, colStride, 0), placed whole. A chunk is walked
+// as row segments (the call's `classes` elements; JS passes the chunk's length as `classes` when
+// no operand varies by row or column: one segment); along a segment an operand steps by
+// colStride + elemStride, 1 (its pairs) or 0 (its value, splat into a pair of SPLATS first). A
+// segment of odd length computes one more lane, from what follows in memory (the loader leaves a
+// pair of slack after each array), which the next segment overwrites or nobody reads.
+
+/** A splat pair per operand slot: a value that is the same along a segment. */
+const SPLATS: usize = memory.data(4 * 16, 16);
+
+/** The address a segment reads operand `slot` from: its pairs, or its one value splat into the slot's pair. */
+// @ts-ignore: decorator
+@inline function operandAt(slot: i32, ptr: usize, rowStride: i32, colStride: i32, elemStride: i32, row: i32, col: i32, i: i32): usize {
+  const at = ptr + (<usize>(row * rowStride + col * colStride + i * elemStride) << 3);
+  if (colStride | elemStride) return at;
+  const pair = SPLATS + (<usize>slot << 4);
+  v128.store(pair, v128.load64_splat(at));
+  return pair;
+}
+
+// @ts-ignore: decorator
+@inline function maskOf(colStride: i32, elemStride: i32): usize {
+  return colStride | elemStride ? <usize>-1 : 0;
+}
+
+/**
+ * Kernel `op` on a chunk of `count` elements from the call's element `start` (of rows of `classes`):
+ * x and out contiguous float64, the operands laid out as above, flags KERNEL_FLAGS' bits, s the
+ * kernel's scalar (../kernel-ops.ts says what it is).
+ */
+export function elementwise(
+  op: i32, x: usize, out: usize, start: i32, count: i32, classes: i32,
+  y: usize, yRow: i32, yCol: i32, yElem: i32, a: usize, aRow: i32, aCol: i32, aElem: i32,
+  b: usize, bRow: i32, bCol: i32, bElem: i32, c: usize, cRow: i32, cCol: i32, cElem: i32, flags: i32, s: f64,
+): void {
+  let row = start / classes;
+  let col = start % classes;
+  const yMask = maskOf(yCol, yElem), aMask = maskOf(aCol, aElem), bMask = maskOf(bCol, bElem), cMask = maskOf(cCol, cElem);
+  for (let i = 0; i < count; row++, col = 0) {
+    const len = min(classes - col, count - i);
+    const at = <usize>i << 3;
+    segment(
+      op, x + at, out + at, len,
+      operandAt(0, y, yRow, yCol, yElem, row, col, i), yMask, operandAt(1, a, aRow, aCol, aElem, row, col, i), aMask,
+      operandAt(2, b, bRow, bCol, bElem, row, col, i), bMask, operandAt(3, c, cRow, cCol, cElem, row, col, i), cMask, flags, s,
+    );
+    i += len;
+  }
+}
+
+/** Whether forward kernel `op` has a sum fused into its loop (addRowsFor): it reads x, y (per element) and s only. */
+// @ts-ignore: decorator
+@inline function fusedSum(op: i32): bool {
+  return op == MSE || op == L1 || op == SMOOTH_L1 || op == HUBER || op == POISSON_NLL || op == POISSON_NLL_EPS || op == POISSON_NLL_FULL ||
+    op == POISSON_NLL_EPS_FULL;
+}
+
 /**
  * elementwise on a chunk (a multiple of SUM_CHUNK_ALIGN elements but for the call's last), its
- * results summed into the stream sumBegin started as they are computed (multi_row_sum's rows of
- * 16 straight into the accumulators; the call's last few elements, after its last whole row,
- * through out); returns sumChunk's result (the sum after the call's last chunk, else 0). The
- * forward kernels only (MSE, L1, SMOOTH_L1, HUBER, POISSON_NLL*): the others' results are not summed.
+ * results summed into the stream sumBegin started; returns sumChunk's result (the sum after the
+ * call's last chunk, else 0). The fused forwards (fusedSum, a target per element) sum multi_row_sum's
+ * rows of 16 straight into the accumulators as they are computed (the call's last few elements,
+ * after its last whole row, through out); the others are computed into out, then summed.
  */
-export function elementwiseSum(op: i32, x: usize, y: usize, g: usize, gStep: i32, gValue: f64, out: usize, count: i32, s: f64, a: f64): f64 {
+export function elementwiseSum(
+  op: i32, x: usize, out: usize, start: i32, count: i32, classes: i32,
+  y: usize, yRow: i32, yCol: i32, yElem: i32, a: usize, aRow: i32, aCol: i32, aElem: i32,
+  b: usize, bRow: i32, bCol: i32, bElem: i32, c: usize, cRow: i32, cCol: i32, cElem: i32, flags: i32, s: f64,
+): f64 {
   const chunkStart = sumSeen;
+  if (!(fusedSum(op) && yElem == 1 && yRow == 0 && yCol == 0)) {
+    elementwise(op, x, out, start, count, classes, y, yRow, yCol, yElem, a, aRow, aCol, aElem, b, bRow, bCol, bElem, c, cRow, cCol, cElem, flags, s);
+    return sumChunk(out, count);
+  }
   sumRowsOf(op, x, y, s, count);
   if (sumSeen < sumLength) return 0;
   const tail = max(0, sumRows * WIDTH - chunkStart);
   const at = <usize>tail << 3;
-  elementwise(op, x + at, y + at, g + at * <usize>gStep, gStep, gValue, out + at, count - tail, s, a);
+  elementwise(op, x + at, out + at, 0, count - tail, max(1, count - tail), y + at, 0, 0, 1, a, aRow, aCol, aElem, b, bRow, bCol, bElem, c, cRow, cCol, cElem, flags, s);
   return sumFinish(out, chunkStart);
 }
 
@@ -360,14 +973,14 @@ export function elementwiseSum(op: i32, x: usize, y: usize, g: usize, gStep: i32
   let a0 = v128.load(ACC, 0), a1 = v128.load(ACC, 16), a2 = v128.load(ACC, 32), a3 = v128.load(ACC, 48);
   let a4 = v128.load(ACC, 64), a5 = v128.load(ACC, 80), a6 = v128.load(ACC, 96), a7 = v128.load(ACC, 112);
   for (let j = 0; j < block; j++, x += 128, y += 128) {
-    a0 = f64x2.add(a0, lanes(op, v128.load(x, 0), v128.load(y, 0), none, sv, none));
-    a1 = f64x2.add(a1, lanes(op, v128.load(x, 16), v128.load(y, 16), none, sv, none));
-    a2 = f64x2.add(a2, lanes(op, v128.load(x, 32), v128.load(y, 32), none, sv, none));
-    a3 = f64x2.add(a3, lanes(op, v128.load(x, 48), v128.load(y, 48), none, sv, none));
-    a4 = f64x2.add(a4, lanes(op, v128.load(x, 64), v128.load(y, 64), none, sv, none));
-    a5 = f64x2.add(a5, lanes(op, v128.load(x, 80), v128.load(y, 80), none, sv, none));
-    a6 = f64x2.add(a6, lanes(op, v128.load(x, 96), v128.load(y, 96), none, sv, none));
-    a7 = f64x2.add(a7, lanes(op, v128.load(x, 112), v128.load(y, 112), none, sv, none));
+    a0 = f64x2.add(a0, lanes(op, v128.load(x, 0), v128.load(y, 0), none, none, none, sv, 0));
+    a1 = f64x2.add(a1, lanes(op, v128.load(x, 16), v128.load(y, 16), none, none, none, sv, 0));
+    a2 = f64x2.add(a2, lanes(op, v128.load(x, 32), v128.load(y, 32), none, none, none, sv, 0));
+    a3 = f64x2.add(a3, lanes(op, v128.load(x, 48), v128.load(y, 48), none, none, none, sv, 0));
+    a4 = f64x2.add(a4, lanes(op, v128.load(x, 64), v128.load(y, 64), none, none, none, sv, 0));
+    a5 = f64x2.add(a5, lanes(op, v128.load(x, 80), v128.load(y, 80), none, none, none, sv, 0));
+    a6 = f64x2.add(a6, lanes(op, v128.load(x, 96), v128.load(y, 96), none, none, none, sv, 0));
+    a7 = f64x2.add(a7, lanes(op, v128.load(x, 112), v128.load(y, 112), none, none, none, sv, 0));
   }
   v128.store(ACC, a0, 0); v128.store(ACC, a1, 16); v128.store(ACC, a2, 32); v128.store(ACC, a3, 48);
   v128.store(ACC, a4, 64); v128.store(ACC, a5, 80); v128.store(ACC, a6, 96); v128.store(ACC, a7, 112);
@@ -550,11 +1163,57 @@ export function sumFloat64(ptr: usize, length: i32): f64 {
   return sumChunk(ptr, length);
 }
 
-/** out[i] = f(input[i]) for `count` float64 values (count even, or the pair after read and written): f 0 exp (Math.exp's bits), 2 log (Math.log's); for checks. */
+/**
+ * out[r] = Tensor.sum() of row r / classes for `rows` contiguous rows of `classes` (>= 1) float64
+ * values at ptr (../../numerics.ts atenRowSum with 4 lanes, as sumFloat64; rows under 16 values,
+ * which leave the cascade's accumulators at zero, without clearing them). multilabel_soft_margin's
+ * per-sample losses.
+ */
+export function rowMeans64(ptr: usize, out: usize, rows: i32, classes: i32): void {
+  const c = <f64>classes;
+  const bytes = <usize>classes << 3;
+  for (let r = 0; r < rows; r++, ptr += bytes) {
+    let total: f64;
+    if (classes >= WIDTH) total = sumFloat64(ptr, classes);
+    else if (classes < 4) {
+      // sumFinish's row shorter than one vector
+      let t: f64 = 0;
+      for (let i = 0; i < classes; i++) t += load<f64>(ptr + (<usize>i << 3));
+      t += 0;
+      t += 0;
+      t += 0;
+      total = <f64>0 + t;
+    } else {
+      // sumFinish with no whole row of 16: the vectors into the first ILP accumulator (from +0), the three others' zeros, the tail, the lanes
+      let l0 = f64x2.splat(0), l1 = f64x2.splat(0);
+      const vectors = classes >> 2;
+      for (let vi = 0; vi < vectors; vi++) {
+        const at = ptr + (<usize>vi << 5);
+        l0 = f64x2.add(l0, v128.load(at, 0));
+        l1 = f64x2.add(l1, v128.load(at, 16));
+      }
+      for (let i = 1; i < 4; i++) {
+        l0 = f64x2.add(l0, f64x2.splat(0));
+        l1 = f64x2.add(l1, f64x2.splat(0));
+      }
+      let t: f64 = 0;
+      for (let i = vectors * 4; i < classes; i++) t += load<f64>(ptr + (<usize>i << 3));
+      t += f64x2.extract_lane(l0, 0);
+      t += f64x2.extract_lane(l0, 1);
+      t += f64x2.extract_lane(l1, 0);
+      t += f64x2.extract_lane(l1, 1);
+      total = <f64>0 + t;
+    }
+    store<f64>(out + (<usize>r << 3), total / c);
+  }
+}
+
+/** out[i] = f(input[i]) for `count` float64 values (count even, or the pair after read and written): f 0 exp (Math.exp's bits), 2 log (Math.log's), 3 log1p (Math.log1p's); for checks. */
 export function elementary(fn: i32, input: usize, out: usize, count: i32): void {
   const end = <usize>((count + 1) >> 1) << 4;
   if (fn == 0) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, exp64(v128.load(input + at)));
   else if (fn == 2) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, log64(v128.load(input + at)));
+  else if (fn == 3) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, log1p64(v128.load(input + at)));
 }
 
 // ---- log_softmax over the last dim, float64 (../../softmax.ts logSoftmax, logSoftmaxBackward) ----
