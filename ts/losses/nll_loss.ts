@@ -1,7 +1,7 @@
 // nn.NLLLoss / F.nll_loss, forward and input gradient, and the core cross_entropy builds on.
 //
 // For ts/losses/cross_entropy.ts (stable signature; tell its owner before changing it):
-//   nllLossCore(op, logProbs, target, weight, ignoreIndex, reduction, c, deferred = null): Tensor
+//   nllLossCore(op, logProbs, target, weight, ignoreIndex, reduction, c, deferred = null, picked = null): Tensor
 //   nllLossCoreBackward(op, gradOutput, logProbs, target, weight, ignoreIndex, reduction, c, deferred = null): Tensor
 // run every check of nll_loss_nd (dimensions, batch size, K-dim target size, target rank and dtype,
 // weight shape and dtype, target bounds) in the release's order (c.torch), then compute in
@@ -9,6 +9,9 @@
 // ignore_index: see parseIgnoreIndex) that torch raises at the start from 1.9 and, before 1.9 (when
 // functional.py checked shapes first, as cross_entropy's F.nll_loss call did), after those checks.
 // `target` may be a float Tensor: the core raises torch's dtype error at the release's point.
+// `picked` (float32 (C) or (N, C) log-probabilities only): each target's log-probability, target
+// i's at i, which the forward reads instead of logProbs.data (then only logProbs' shape and dtype
+// are read: cross_entropy computes no other value of log_softmax).
 //
 // Mirrors aten/src/ATen/native/LossNLL.cpp (nll_loss_nd, nll_loss_forward meta and
 // nll_loss_out_frame, nll_loss_backward_out_frame) and LossNLL2d.cpp (check_inputs_nll_loss2d,
@@ -136,14 +139,18 @@ interface Plan {
   /** The output's shape for 'none' (the scalar [] for a (C) input). */
   readonly noneShape: readonly number[];
   readonly inputShape: readonly number[];
+  /** The log-probabilities the forward reads: the input's, or (xMap 0) one value per target, each target's at its index. */
   readonly x: FloatArray;
+  /** map, as x is indexed (indexOf): 0 when x holds one value per target. */
+  readonly xMap: number;
   readonly labels: Int32Array;
   readonly w: FloatArray | null;
 }
 
-/** The index into the input of target number `i` (of `count`) when it is class `t`, for the plan's map and classes. */
+/** The index into the input of target number `i` (of `count`) when it is class `t`, for the plan's map and classes (map 0: i, one value per target). */
 function indexOf(map: number, classes: number, i: number, t: number): number {
   if (map === 1) return i * classes + t;
+  if (map === 0) return i;
   const b = Math.floor(i / map);
   return (b * classes + t) * map + (i - b * map);
 }
@@ -168,6 +175,7 @@ function plan(
   torch: TorchRelease,
   deferred: LossArgumentError | null,
   backward: boolean,
+  picked: Float32Array | null = null,
 ): Plan {
   const fail = (message: string, type: 'RuntimeError' | 'ValueError' | 'IndexError' = 'RuntimeError') =>
     new LossArgumentError(`${op}: ${message}`, type);
@@ -194,7 +202,9 @@ function plan(
   const base = { dtype: dtypeOf(input), round: useDType(dtypeOf(input)), torch, reduction, ignoreIndex, x: input.data, inputShape: shape };
   if (rank <= 2) {
     if (inPython && deferred) throw deferred;
-    return Object.assign(base, checkClasses(op, input, target, weight, reduction, torch, fail, backward));
+    const planned = Object.assign(base, checkClasses(op, input, target, weight, reduction, torch, fail, backward));
+    if (picked !== null) Object.assign(planned, { x: picked, xMap: 0 });
+    return planned;
   }
   if (rank === 4) {
     if (inPython && deferred) throw deferred;
@@ -315,6 +325,7 @@ function checkClasses(
     noBatch,
     classes,
     map: 1,
+    xMap: 1,
     count,
     targetNumel: labels.length,
     inputNumel: input.data.length,
@@ -358,6 +369,7 @@ function checkSpatial(
     noBatch: false,
     classes,
     map,
+    xMap: map,
     count: shape[0]! * map,
     targetNumel: labels.length,
     inputNumel: input.data.length,
@@ -400,7 +412,7 @@ const weightPartial = new Float64Array(LEVELS);
  * [loss, totalWeight], in the release's order and the dtype's rounding.
  */
 function accumulate(p: Plan, op: string): [number, number] {
-  const { labels, x, w, round: r, ignoreIndex, count, map, classes } = p;
+  const { labels, x, w, round: r, ignoreIndex, count, xMap: map, classes } = p;
   if (!p.torch.nllLossUsesCascadeSum) {
     let loss = 0;
     let total = 0;
@@ -428,7 +440,7 @@ function accumulate(p: Plan, op: string): [number, number] {
   weightPartial.fill(0);
   // the full blocks 1 ... full; blocks 1 ... 4 q summed four at a time, the rest one by one
   const full = count > 0 ? Math.floor((count - 1) / S) : 0;
-  const q = p.map === 1 ? full >> 2 : 0;
+  const q = map <= 1 ? full >> 2 : 0;
   outOfBounds = false;
   let ignored = q > 0 ? blockSums(p, S, q) : 0;
   // level 0 where the last block did not go up a level (else 0)
@@ -499,7 +511,7 @@ let outOfBounds = false;
 
 /** Level 0's sums continued from (loss, weight) over targets [from, to): into level0Loss / level0Weight, the ignored ones counted in level0Ignored. */
 function level0(p: Plan, from: number, to: number, loss: number, weight: number): void {
-  const { labels, x, w, round: r, ignoreIndex, map, classes } = p;
+  const { labels, x, w, round: r, ignoreIndex, xMap: map, classes } = p;
   let ignored = 0;
   for (let i = from; i < to; i++) {
     const t = labels[i]!;
@@ -523,7 +535,7 @@ function level0(p: Plan, from: number, to: number, loss: number, weight: number)
 }
 
 /**
- * Level 0's sums from 0 of blocks 1 ... 4 q (of `step` targets; one target per row, map 1) into
+ * Level 0's sums from 0 of blocks 1 ... 4 q (of `step` targets; one target per row: map 1 or xMap 0) into
  * blockLoss / blockWeight [k]: blocks k, k + q, k + 2 q and k + 3 q at once (four dependency chains
  * in flight). Returns how many of their targets are ignored. Rounds with Math.fround itself
  * (float32): ../numerics.ts round, three times a target, took a third of the loop.
@@ -531,6 +543,9 @@ function level0(p: Plan, from: number, to: number, loss: number, weight: number)
 function blockSums(p: Plan, step: number, q: number): number {
   const { labels, x, w, ignoreIndex, classes } = p;
   const f32 = p.dtype === 'float32';
+  // target i's value at x[i * rs + t * cs]: the input's (map 1), or one per target (xMap 0)
+  const rs = p.xMap === 0 ? 1 : classes;
+  const cs = p.xMap === 0 ? 0 : 1;
   if (blockLoss.length <= 4 * q) {
     blockLoss = new Float64Array(4 * q + 1);
     blockWeight = new Float64Array(4 * q + 1);
@@ -555,34 +570,34 @@ function blockSums(p: Plan, step: number, q: number): number {
     const td = labels[id]!;
     if (ta === ignoreIndex) ignored++;
     else if (ta < 0 || ta >= classes) outOfBounds = true;
-    else if (w === null) la = f32 ? Math.fround(la - x[ia * classes + ta]!) : la - x[ia * classes + ta]!;
+    else if (w === null) la = f32 ? Math.fround(la - x[ia * rs + ta * cs]!) : la - x[ia * rs + ta * cs]!;
     else {
       const wt = w[ta]!;
-      la = f32 ? Math.fround(la - Math.fround(x[ia * classes + ta]! * wt)) : la - x[ia * classes + ta]! * wt;
+      la = f32 ? Math.fround(la - Math.fround(x[ia * rs + ta * cs]! * wt)) : la - x[ia * rs + ta * cs]! * wt;
       wa = f32 ? Math.fround(wa + wt) : wa + wt;
     }
     if (tb === ignoreIndex) ignored++;
     else if (tb < 0 || tb >= classes) outOfBounds = true;
-    else if (w === null) lb = f32 ? Math.fround(lb - x[ib * classes + tb]!) : lb - x[ib * classes + tb]!;
+    else if (w === null) lb = f32 ? Math.fround(lb - x[ib * rs + tb * cs]!) : lb - x[ib * rs + tb * cs]!;
     else {
       const wt = w[tb]!;
-      lb = f32 ? Math.fround(lb - Math.fround(x[ib * classes + tb]! * wt)) : lb - x[ib * classes + tb]! * wt;
+      lb = f32 ? Math.fround(lb - Math.fround(x[ib * rs + tb * cs]! * wt)) : lb - x[ib * rs + tb * cs]! * wt;
       wb = f32 ? Math.fround(wb + wt) : wb + wt;
     }
     if (tc === ignoreIndex) ignored++;
     else if (tc < 0 || tc >= classes) outOfBounds = true;
-    else if (w === null) lc = f32 ? Math.fround(lc - x[ic * classes + tc]!) : lc - x[ic * classes + tc]!;
+    else if (w === null) lc = f32 ? Math.fround(lc - x[ic * rs + tc * cs]!) : lc - x[ic * rs + tc * cs]!;
     else {
       const wt = w[tc]!;
-      lc = f32 ? Math.fround(lc - Math.fround(x[ic * classes + tc]! * wt)) : lc - x[ic * classes + tc]! * wt;
+      lc = f32 ? Math.fround(lc - Math.fround(x[ic * rs + tc * cs]! * wt)) : lc - x[ic * rs + tc * cs]! * wt;
       wc = f32 ? Math.fround(wc + wt) : wc + wt;
     }
     if (td === ignoreIndex) ignored++;
     else if (td < 0 || td >= classes) outOfBounds = true;
-    else if (w === null) ld = f32 ? Math.fround(ld - x[id * classes + td]!) : ld - x[id * classes + td]!;
+    else if (w === null) ld = f32 ? Math.fround(ld - x[id * rs + td * cs]!) : ld - x[id * rs + td * cs]!;
     else {
       const wt = w[td]!;
-      ld = f32 ? Math.fround(ld - Math.fround(x[id * classes + td]! * wt)) : ld - x[id * classes + td]! * wt;
+      ld = f32 ? Math.fround(ld - Math.fround(x[id * rs + td * cs]! * wt)) : ld - x[id * rs + td * cs]! * wt;
       wd = f32 ? Math.fround(wd + wt) : wd + wt;
     }
     if ((ia & (step - 1)) === 0) {
@@ -647,7 +662,7 @@ function totalWeight(p: Plan): number {
 }
 
 function forward(p: Plan, op: string): Tensor {
-  const { labels, x, w, round: r, ignoreIndex, dtype, map, classes } = p;
+  const { labels, x, w, round: r, ignoreIndex, dtype, xMap: map, classes } = p;
   if (p.reduction === 'none' && !p.noBatch) {
     const out = allocate(dtype, p.count);
     for (let i = 0; i < p.count; i++) {
@@ -735,9 +750,13 @@ export function nllLossCore(
   reduction: Reduction,
   c: Prepared,
   deferred: LossArgumentError | null = null,
+  picked: Float32Array | null = null,
 ): Tensor {
   // the cascade's reductions check the bounds in their loop (accumulate)
-  const p = plan(op, logProbs, target, weight, ignoreIndex, reduction, c.torch, deferred, false);
+  const p = plan(op, logProbs, target, weight, ignoreIndex, reduction, c.torch, deferred, false, picked);
+  if (picked !== null && (p.xMap !== 0 || picked.length < p.count || p.dtype !== 'float32')) {
+    throw new Error(`${op}: internal: picked log-probabilities need a float32 (C) or (N, C) input and one value per target`);
+  }
   if ((p.reduction === 'none' && !p.noBatch) || !p.torch.nllLossUsesCascadeSum) checkBounds(op, p.labels, p.count, p.classes, ignoreIndex);
   return forward(p, op);
 }
