@@ -549,6 +549,59 @@ for (const build of BUILDS)
       }
     });
 
+    test("CrossEntropyLoss's log_softmax rows at the edge of SLEEF's exp range (the kernels skip its range checks where x - max, or x - max - lse, stays within [-87, 0]) equal the JS loops", () => {
+      const rand = random(61);
+      const step = (v: number, k: number) => {
+        // the float32 k steps from v (v > 0)
+        f32[0] = v;
+        u32[0] = u32[0]! + k;
+        return f32[0]!;
+      };
+      for (const C of [8, 9, 15, 16, 17, 100, 103]) {
+        const rows: number[][] = [];
+        for (const top of [0, -0, 3.5, -40, 1e-40, 60]) {
+          // one value min - max away from the max (around -87 and past SLEEF's -104 / +100), the rest in between
+          for (const below of [86, 87, 88, 103, 105]) {
+            for (const k of [-2, -1, 0, 1, 2]) {
+              const gap = step(below, k);
+              const row = Array.from({ length: C }, () => top - rand() * gap);
+              row[Math.floor(rand() * C)] = top;
+              row[Math.floor(rand() * C)] = Math.fround(top - gap);
+              rows.push(row);
+              // many values at the max: lse = log(count) pushes (x - max) - lse past -87 where x - max is not
+              const flat = Array.from({ length: C }, (_, i) => (i % 5 === 4 ? Math.fround(top - gap + 4) : top));
+              rows.push(flat);
+            }
+          }
+        }
+        rows.push(Array.from({ length: C }, (_, i) => (i === 3 ? NaN : -i)));
+        rows.push(Array.from({ length: C }, (_, i) => (i === 1 ? -Infinity : -i)));
+        rows.push(Array.from({ length: C }, (_, i) => (i === 2 ? Infinity : -i)));
+        const input: Tensor = { data: Float32Array.from(rows.flat()), shape: [rows.length, C] };
+        const labels: IndexTensor = { data: Int32Array.from(rows, () => (rand() < 0.1 ? -100 : Math.floor(rand() * C))), shape: [rows.length] };
+        for (const [torchVersion, cpuCapability] of [
+          ['1.7.0', 'avx2'],
+          ['1.13.0', 'avx2'],
+          ['2.6.0', 'default'],
+          ['2.14.1', 'avx512'],
+        ] as const) {
+          if (cpuCapability === 'avx512' && C < 16) continue;
+          for (const reduction of ['none', 'mean'] as const) {
+            const g: Tensor = reduction === 'none' ? values([rows.length], rand) : { data: new Float32Array([1.5]), shape: [] };
+            const what = `${torchVersion} ${cpuCapability} ${reduction} C=${C}`;
+            expectIdentical(() => crossEntropyLoss(input, labels, { reduction, torchVersion, cpuCapability }), `forward ${what}`);
+            expectIdentical(() => crossEntropyLossBackward(g, input, labels, { reduction, torchVersion, cpuCapability }), `backward ${what}`);
+            if (torchVersion !== '1.7.0') {
+              // label smoothing: the whole log_softmax (logSoftmaxRows) and its backward
+              const options = { reduction, torchVersion, cpuCapability, labelSmoothing: 0.2 };
+              expectIdentical(() => crossEntropyLoss(input, labels, options), `smoothing forward ${what}`);
+              expectIdentical(() => crossEntropyLossBackward(g, input, labels, options), `smoothing backward ${what}`);
+            }
+          }
+        }
+      }
+    });
+
     for (const shape of NEW_SHAPES) {
       test(`MSELoss and L1Loss kernels equal the JS loops bit for bit: [${shape}]`, () => {
         const rand = random(51);

@@ -269,9 +269,9 @@ export function logSoftmax(x: FloatArray, outer: number, dim: number, inner: num
 
 /**
  * For class-index targets over the last dim: of log_softmax(x), only each row's value at its target
- * (targets[row], where in [0, dim)) written into `into` at row * dim + targets[row], by the float32
- * kernels (the other values of `into` untouched); false, with nothing written, where they do not
- * run (then compute logSoftmax).
+ * (targets[row], where in [0, dim)) written into into[row] (`outer` values), by the float32 kernels
+ * (into[row] of a row without one untouched); false, with nothing written, where they do not run
+ * (then compute logSoftmax).
  */
 export function logSoftmaxAt(
   x: FloatArray,

@@ -260,23 +260,17 @@ function logProbs(a: Checked): Tensor {
   return makeTensor(logSoftmax(input.data, l.outer, l.classes, l.inner, l.lastDim, k), input.shape, dtypeOf(input));
 }
 
-/** Up to this many elements, the class-index forward keeps one array of the input's size between calls (32 MB). */
-const AT_TARGETS_MAX = 8 * 1024 * 1024;
-let atTargets: Float32Array | null = null;
-
 /**
- * log_softmax(input, class_dim) for class-index targets, where the float32 kernels run: an array of
- * the input's size holding each row's log-probability at its target, all that nll_loss reads (its
- * other values are stale: the array is reused between calls); else null (then logProbs).
+ * log_softmax(input, class_dim) for class-index targets, where the float32 kernels run: each row's
+ * log-probability at its target (row r's at r; a row without one, 0), all that nll_loss reads
+ * (nllLossCore's `picked`); else null (then logProbs).
  */
-function logProbsAtTargets(a: Checked): Tensor | null {
+function logProbsAtTargets(a: Checked): Float32Array | null {
   const { input, layout: l, target } = a;
-  const n = input.data.length;
-  if (!isIndexTensor(target) || !(input.data instanceof Float32Array) || !l.lastDim || n > AT_TARGETS_MAX) return null;
-  if (atTargets === null || atTargets.length < n) atTargets = new Float32Array(Math.max(n, atTargets?.length ?? 0));
-  const into = atTargets.subarray(0, n);
+  if (!isIndexTensor(target) || !(input.data instanceof Float32Array) || !l.lastDim || target.data.length !== l.outer) return null;
+  const into = new Float32Array(l.outer);
   const k = softmaxKernel(dtypeOf(input), a.torch, a.capability);
-  return logSoftmaxAt(input.data, l.outer, l.classes, l.lastDim, k, target.data, into) ? makeTensor(into, input.shape, 'float32') : null;
+  return logSoftmaxAt(input.data, l.outer, l.classes, l.lastDim, k, target.data, into) ? into : null;
 }
 
 /** Tensor.sum(class_dim) of a contiguous tensor shaped like the input. */
@@ -534,7 +528,10 @@ export function crossEntropyLoss(input: Tensor, target: Tensor | IndexTensor, op
   const a = check(OP, { input, target }, options);
   if (a.path === 'probabilities') return probabilityLoss(a);
   if (a.path === 'smoothing') return smoothingLoss(a);
-  return nllLossCore(a.op, logProbsAtTargets(a) ?? logProbs(a), a.target, a.weight, a.ignoreIndex, a.reduction, a.prepared, a.deferred);
+  // nll_loss_nd reads only the shape and dtype of the log-probabilities (the input's) and the picked values
+  const picked = logProbsAtTargets(a);
+  if (picked) return nllLossCore(a.op, a.input, a.target, a.weight, a.ignoreIndex, a.reduction, a.prepared, a.deferred, picked);
+  return nllLossCore(a.op, logProbs(a), a.target, a.weight, a.ignoreIndex, a.reduction, a.prepared, a.deferred);
 }
 
 /** d loss / d input for a gradOutput shaped like the forward output. */

@@ -1,7 +1,7 @@
 // nn.NLLLoss / F.nll_loss, forward and input gradient, and the core cross_entropy builds on.
 //
 // For ts/losses/cross_entropy.ts (stable signature; tell its owner before changing it):
-//   nllLossCore(op, logProbs, target, weight, ignoreIndex, reduction, c, deferred = null): Tensor
+//   nllLossCore(op, logProbs, target, weight, ignoreIndex, reduction, c, deferred = null, picked = null): Tensor
 //   nllLossCoreBackward(op, gradOutput, logProbs, target, weight, ignoreIndex, reduction, c, deferred = null): Tensor
 // run every check of nll_loss_nd (dimensions, batch size, K-dim target size, target rank and dtype,
 // weight shape and dtype, target bounds) in the release's order (c.torch), then compute in
@@ -9,6 +9,9 @@
 // ignore_index: see parseIgnoreIndex) that torch raises at the start from 1.9 and, before 1.9 (when
 // functional.py checked shapes first, as cross_entropy's F.nll_loss call did), after those checks.
 // `target` may be a float Tensor: the core raises torch's dtype error at the release's point.
+// `picked` (float32 (C) or (N, C) log-probabilities only): each target's log-probability, target
+// i's at i, which the forward reads instead of logProbs.data (then only logProbs' shape and dtype
+// are read: cross_entropy computes no other value of log_softmax).
 //
 // Mirrors aten/src/ATen/native/LossNLL.cpp (nll_loss_nd, nll_loss_forward meta and
 // nll_loss_out_frame, nll_loss_backward_out_frame) and LossNLL2d.cpp (check_inputs_nll_loss2d,
@@ -136,14 +139,18 @@ interface Plan {
   /** The output's shape for 'none' (the scalar [] for a (C) input). */
   readonly noneShape: readonly number[];
   readonly inputShape: readonly number[];
+  /** The log-probabilities the forward reads: the input's, or (xMap 0) one value per target, each target's at its index. */
   readonly x: FloatArray;
+  /** map, as x is indexed (indexOf): 0 when x holds one value per target. */
+  readonly xMap: number;
   readonly labels: Int32Array;
   readonly w: FloatArray | null;
 }
 
-/** The index into the input of target number `i` (of `count`) when it is class `t`, for the plan's map and classes. */
+/** The index into the input of target number `i` (of `count`) when it is class `t`, for the plan's map and classes (map 0: i, one value per target). */
 function indexOf(map: number, classes: number, i: number, t: number): number {
   if (map === 1) return i * classes + t;
+  if (map === 0) return i;
   const b = Math.floor(i / map);
   return (b * classes + t) * map + (i - b * map);
 }
@@ -168,6 +175,7 @@ function plan(
   torch: TorchRelease,
   deferred: LossArgumentError | null,
   backward: boolean,
+  picked: Float32Array | null = null,
 ): Plan {
   const fail = (message: string, type: 'RuntimeError' | 'ValueError' | 'IndexError' = 'RuntimeError') =>
     new LossArgumentError(`${op}: ${message}`, type);
@@ -194,7 +202,9 @@ function plan(
   const base = { dtype: dtypeOf(input), round: useDType(dtypeOf(input)), torch, reduction, ignoreIndex, x: input.data, inputShape: shape };
   if (rank <= 2) {
     if (inPython && deferred) throw deferred;
-    return Object.assign(base, checkClasses(op, input, target, weight, reduction, torch, fail, backward));
+    const planned = Object.assign(base, checkClasses(op, input, target, weight, reduction, torch, fail, backward));
+    if (picked !== null) Object.assign(planned, { x: picked, xMap: 0 });
+    return planned;
   }
   if (rank === 4) {
     if (inPython && deferred) throw deferred;
@@ -315,6 +325,7 @@ function checkClasses(
     noBatch,
     classes,
     map: 1,
+    xMap: 1,
     count,
     targetNumel: labels.length,
     inputNumel: input.data.length,
@@ -358,6 +369,7 @@ function checkSpatial(
     noBatch: false,
     classes,
     map,
+    xMap: map,
     count: shape[0]! * map,
     targetNumel: labels.length,
     inputNumel: input.data.length,
@@ -399,8 +411,8 @@ const weightPartial = new Float64Array(LEVELS);
  * The reductions' loop: the sum of -x[t] * w[t] and of w[t] over the targets not ignored, as
  * [loss, totalWeight], in the release's order and the dtype's rounding.
  */
-function accumulate(p: Plan): [number, number] {
-  const { labels, x, w, round: r, ignoreIndex, count, map, classes } = p;
+function accumulate(p: Plan, op: string): [number, number] {
+  const { labels, x, w, round: r, ignoreIndex, count, xMap: map, classes } = p;
   if (!p.torch.nllLossUsesCascadeSum) {
     let loss = 0;
     let total = 0;
@@ -413,47 +425,56 @@ function accumulate(p: Plan): [number, number] {
     }
     return [loss, total];
   }
+  // The cascade: level 0 sums the targets in order (loss_partial[0] -= x[t] * w[t]) and goes up a
+  // level after every target i that is a multiple of levelStep and not ignored (torch's loop
+  // `continue`s past an ignored one). So level 0 restarts from 0 at each block of levelStep targets
+  // (block k >= 1: targets levelStep (k - 1) + 1 ... levelStep k; block 0: target 0) unless the
+  // block before it ended on an ignored target. Each block's sums from 0 are taken first, four
+  // quarters of the blocks at once (blockSums: four dependency chains of float32 subtractions and
+  // roundings in flight, not one), then the blocks go up the levels in order; a block that
+  // continues the one before is summed again from there. Every sum is then the one torch's single
+  // loop computes. The targets' bounds are checked on the way (torch checks them in its loop too).
   const levelPower = Math.max(4, Math.floor(ceilLog2(count) / LEVELS));
-  const levelStep = 2 ** levelPower;
-  const levelMask = levelStep - 1;
+  const S = 2 ** levelPower;
   lossPartial.fill(0);
   weightPartial.fill(0);
-  // level 0 in locals (the loop's one dependency chain stays in registers)
+  // the full blocks 1 ... full; blocks 1 ... 4 q summed four at a time, the rest one by one
+  const full = count > 0 ? Math.floor((count - 1) / S) : 0;
+  const q = map <= 1 ? full >> 2 : 0;
+  outOfBounds = false;
+  let ignored = q > 0 ? blockSums(p, S, q) : 0;
+  // level 0 where the last block did not go up a level (else 0)
+  let carrying = false;
   let loss0 = 0;
   let weight0 = 0;
-  let ignored = 0;
-  for (let i = 0; i < count; i++) {
-    const t = labels[i]!;
-    if (t === ignoreIndex) {
-      ignored++;
-      continue;
+  for (let k = 0; S * (k - 1) + 1 < count; k++) {
+    const from = k === 0 ? 0 : S * (k - 1) + 1;
+    let l = blockLoss[k]!;
+    let wt = blockWeight[k]!;
+    if (k === 0 || k > 4 * q) {
+      level0(p, from, Math.min(S * k + 1, count), carrying ? loss0 : 0, carrying ? weight0 : 0);
+      ignored += level0Ignored;
+      l = level0Loss;
+      wt = level0Weight;
+    } else if (carrying) {
+      level0(p, from, S * k + 1, loss0, weight0); // the ignored ones are counted
+      l = level0Loss;
+      wt = level0Weight;
     }
-    const v = x[indexOf(map, classes, i, t)]!;
-    if (w !== null) {
-      const wt = w[t]!;
-      loss0 = r(loss0 - r(v * wt));
-      weight0 = r(weight0 + wt);
+    const end = S * k;
+    if (end < count && labels[end] !== ignoreIndex) {
+      levelUp(r, l, wt, end, S);
+      carrying = false;
     } else {
-      loss0 = r(loss0 - v);
-    }
-    // A level up whenever the next levelPower bits of i are all zero ((i & mask << j * levelPower) == 0).
-    if ((i & levelMask) !== 0) continue;
-    weightPartial[1] = r(weightPartial[1]! + weight0);
-    lossPartial[1] = r(lossPartial[1]! + loss0);
-    weight0 = 0;
-    loss0 = 0;
-    let q = Math.floor(i / levelStep);
-    for (let j = 1; j + 1 < LEVELS; j++) {
-      if (q % levelStep !== 0) break;
-      weightPartial[j + 1] = r(weightPartial[j + 1]! + weightPartial[j]!);
-      lossPartial[j + 1] = r(lossPartial[j + 1]! + lossPartial[j]!);
-      weightPartial[j] = 0;
-      lossPartial[j] = 0;
-      q = Math.floor(q / levelStep);
+      loss0 = l;
+      weight0 = wt;
+      carrying = true;
     }
   }
-  lossPartial[0] = loss0;
-  weightPartial[0] = weight0;
+  // the bounds checked on the way (they were read anyway): torch's IndexError for the first bad one
+  if (outOfBounds) checkBounds(op, labels, count, classes, ignoreIndex);
+  lossPartial[0] = carrying ? loss0 : 0;
+  weightPartial[0] = carrying ? weight0 : 0;
   let loss = 0;
   let total = 0;
   for (let j = 0; j < LEVELS; j++) {
@@ -463,10 +484,150 @@ function accumulate(p: Plan): [number, number] {
   return [loss, w === null ? r(count - ignored) : total];
 }
 
+/** The cascade's level up after target i (a multiple of step): level 0's sums (l, wt) into level 1, then up while the next levelPower bits of i are zero. */
+function levelUp(r: Round, l: number, wt: number, i: number, step: number): void {
+  weightPartial[1] = r(weightPartial[1]! + wt);
+  lossPartial[1] = r(lossPartial[1]! + l);
+  // i / step is an integer below 2^28 (i < 2^32): bit operations test its digits (a float % calls fmod)
+  let q = i / step;
+  for (let j = 1; j + 1 < LEVELS; j++) {
+    if ((q & (step - 1)) !== 0) break;
+    weightPartial[j + 1] = r(weightPartial[j + 1]! + weightPartial[j]!);
+    lossPartial[j + 1] = r(lossPartial[j + 1]! + lossPartial[j]!);
+    weightPartial[j] = 0;
+    lossPartial[j] = 0;
+    q /= step;
+  }
+}
+
+// Each block's level-0 sums from 0 (blockSums), reused between calls; level0's results.
+let blockLoss = new Float64Array(0);
+let blockWeight = new Float64Array(0);
+let level0Loss = 0;
+let level0Weight = 0;
+let level0Ignored = 0;
+/** A target read by level0 or blockSums is neither ignored nor a class. */
+let outOfBounds = false;
+
+/** Level 0's sums continued from (loss, weight) over targets [from, to): into level0Loss / level0Weight, the ignored ones counted in level0Ignored. */
+function level0(p: Plan, from: number, to: number, loss: number, weight: number): void {
+  const { labels, x, w, round: r, ignoreIndex, xMap: map, classes } = p;
+  let ignored = 0;
+  for (let i = from; i < to; i++) {
+    const t = labels[i]!;
+    if (t === ignoreIndex) {
+      ignored++;
+      continue;
+    }
+    if (t < 0 || t >= classes) outOfBounds = true;
+    const v = x[indexOf(map, classes, i, t)]!;
+    if (w !== null) {
+      const wt = w[t]!;
+      loss = r(loss - r(v * wt));
+      weight = r(weight + wt);
+    } else {
+      loss = r(loss - v);
+    }
+  }
+  level0Loss = loss;
+  level0Weight = weight;
+  level0Ignored = ignored;
+}
+
+/**
+ * Level 0's sums from 0 of blocks 1 ... 4 q (of `step` targets; one target per row: map 1 or xMap 0) into
+ * blockLoss / blockWeight [k]: blocks k, k + q, k + 2 q and k + 3 q at once (four dependency chains
+ * in flight). Returns how many of their targets are ignored. Rounds with Math.fround itself
+ * (float32): ../numerics.ts round, three times a target, took a third of the loop.
+ */
+function blockSums(p: Plan, step: number, q: number): number {
+  const { labels, x, w, ignoreIndex, classes } = p;
+  const f32 = p.dtype === 'float32';
+  // target i's value at x[i * rs + t * cs]: the input's (map 1), or one per target (xMap 0)
+  const rs = p.xMap === 0 ? 1 : classes;
+  const cs = p.xMap === 0 ? 0 : 1;
+  if (blockLoss.length <= 4 * q) {
+    blockLoss = new Float64Array(4 * q + 1);
+    blockWeight = new Float64Array(4 * q + 1);
+  }
+  const offset = q * step;
+  let ignored = 0;
+  let la = 0;
+  let wa = 0;
+  let lb = 0;
+  let wb = 0;
+  let lc = 0;
+  let wc = 0;
+  let ld = 0;
+  let wd = 0;
+  for (let ia = 1; ia <= offset; ia++) {
+    const ib = ia + offset;
+    const ic = ib + offset;
+    const id = ic + offset;
+    const ta = labels[ia]!;
+    const tb = labels[ib]!;
+    const tc = labels[ic]!;
+    const td = labels[id]!;
+    if (ta === ignoreIndex) ignored++;
+    else if (ta < 0 || ta >= classes) outOfBounds = true;
+    else if (w === null) la = f32 ? Math.fround(la - x[ia * rs + ta * cs]!) : la - x[ia * rs + ta * cs]!;
+    else {
+      const wt = w[ta]!;
+      la = f32 ? Math.fround(la - Math.fround(x[ia * rs + ta * cs]! * wt)) : la - x[ia * rs + ta * cs]! * wt;
+      wa = f32 ? Math.fround(wa + wt) : wa + wt;
+    }
+    if (tb === ignoreIndex) ignored++;
+    else if (tb < 0 || tb >= classes) outOfBounds = true;
+    else if (w === null) lb = f32 ? Math.fround(lb - x[ib * rs + tb * cs]!) : lb - x[ib * rs + tb * cs]!;
+    else {
+      const wt = w[tb]!;
+      lb = f32 ? Math.fround(lb - Math.fround(x[ib * rs + tb * cs]! * wt)) : lb - x[ib * rs + tb * cs]! * wt;
+      wb = f32 ? Math.fround(wb + wt) : wb + wt;
+    }
+    if (tc === ignoreIndex) ignored++;
+    else if (tc < 0 || tc >= classes) outOfBounds = true;
+    else if (w === null) lc = f32 ? Math.fround(lc - x[ic * rs + tc * cs]!) : lc - x[ic * rs + tc * cs]!;
+    else {
+      const wt = w[tc]!;
+      lc = f32 ? Math.fround(lc - Math.fround(x[ic * rs + tc * cs]! * wt)) : lc - x[ic * rs + tc * cs]! * wt;
+      wc = f32 ? Math.fround(wc + wt) : wc + wt;
+    }
+    if (td === ignoreIndex) ignored++;
+    else if (td < 0 || td >= classes) outOfBounds = true;
+    else if (w === null) ld = f32 ? Math.fround(ld - x[id * rs + td * cs]!) : ld - x[id * rs + td * cs]!;
+    else {
+      const wt = w[td]!;
+      ld = f32 ? Math.fround(ld - Math.fround(x[id * rs + td * cs]! * wt)) : ld - x[id * rs + td * cs]! * wt;
+      wd = f32 ? Math.fround(wd + wt) : wd + wt;
+    }
+    if ((ia & (step - 1)) === 0) {
+      // the end of blocks k, k + q, k + 2 q, k + 3 q
+      const k = ia / step;
+      blockLoss[k] = la;
+      blockWeight[k] = wa;
+      blockLoss[k + q] = lb;
+      blockWeight[k + q] = wb;
+      blockLoss[k + 2 * q] = lc;
+      blockWeight[k + 2 * q] = wc;
+      blockLoss[k + 3 * q] = ld;
+      blockWeight[k + 3 * q] = wd;
+      la = 0;
+      wa = 0;
+      lb = 0;
+      wb = 0;
+      lc = 0;
+      wc = 0;
+      ld = 0;
+      wd = 0;
+    }
+  }
+  return ignored;
+}
+
 /** The reductions' total weight, as the forward leaves it for the backward. */
 function totalWeight(p: Plan): number {
   if (p.torch.nllLossMeanOfNothingIsNan && p.targetNumel === 0) return 0;
-  if (!p.torch.nllLossUsesCascadeSum) return accumulate(p)[1];
+  if (!p.torch.nllLossUsesCascadeSum) return accumulate(p, OP)[1]; // the bounds are checked
   // accumulate's weight sums alone (they do not depend on the loss's): the same cascade, no reads of the input
   const { labels, w, round: r, ignoreIndex, count } = p;
   if (w === null) {
@@ -500,8 +661,8 @@ function totalWeight(p: Plan): number {
   return total;
 }
 
-function forward(p: Plan): Tensor {
-  const { labels, x, w, round: r, ignoreIndex, dtype, map, classes } = p;
+function forward(p: Plan, op: string): Tensor {
+  const { labels, x, w, round: r, ignoreIndex, dtype, xMap: map, classes } = p;
   if (p.reduction === 'none' && !p.noBatch) {
     const out = allocate(dtype, p.count);
     for (let i = 0; i < p.count; i++) {
@@ -514,7 +675,7 @@ function forward(p: Plan): Tensor {
   }
   const mean = p.reduction === 'mean';
   if (p.torch.nllLossMeanOfNothingIsNan && p.targetNumel === 0) return makeTensor([mean ? NaN : 0], [], dtype);
-  let [loss, total] = accumulate(p);
+  let [loss, total] = accumulate(p, op);
   if (mean && (p.torch.nllLossMeanOfNothingIsNan || total !== 0 || p.inputNumel === 0)) loss = r(loss / total);
   return makeTensor([loss], [], dtype);
 }
@@ -589,8 +750,15 @@ export function nllLossCore(
   reduction: Reduction,
   c: Prepared,
   deferred: LossArgumentError | null = null,
+  picked: Float32Array | null = null,
 ): Tensor {
-  return forward(planChecked(op, logProbs, target, weight, ignoreIndex, reduction, c.torch, deferred, false));
+  // the cascade's reductions check the bounds in their loop (accumulate)
+  const p = plan(op, logProbs, target, weight, ignoreIndex, reduction, c.torch, deferred, false, picked);
+  if (picked !== null && (p.xMap !== 0 || picked.length < p.count || p.dtype !== 'float32')) {
+    throw new Error(`${op}: internal: picked log-probabilities need a float32 (C) or (N, C) input and one value per target`);
+  }
+  if ((p.reduction === 'none' && !p.noBatch) || !p.torch.nllLossUsesCascadeSum) checkBounds(op, p.labels, p.count, p.classes, ignoreIndex);
+  return forward(p, op);
 }
 
 /** d nll_loss_nd / d logProbs for a gradOutput shaped like the forward output (same checks first). */

@@ -427,10 +427,9 @@ export class Float32Kernels {
 
   /**
    * logSoftmaxRows, of which only each row's value at its target class (targets[row], where in
-   * [0, dim)) leaves the module, written into `into` at row * dim + targets[row]: all that
-   * nll_loss reads of the log-probabilities of class-index targets (the other values of `into`
-   * are left as they are). No output-sized allocation or copy. false (before any work) past the
-   * arena cap.
+   * [0, dim)) leaves the module, into into[row]: all that nll_loss reads of the log-probabilities
+   * of class-index targets (into[row] of a row whose target is outside [0, dim) is left as it
+   * is). No output-sized allocation or copy. false (before any work) past the arena cap.
    */
   logSoftmaxRowsAt(x: Float32Array, rows: number, dim: number, flags: readonly Flag[], targets: Int32Array, into: Float32Array): boolean {
     // logSoftmaxRowsPicked: each row's max, exp-sum and log, and only its target's value computed
@@ -446,11 +445,10 @@ export class Float32Kernels {
       const count = Math.min(perChunk, rows - row);
       heap.set(x.subarray(row * dim, (row + count) * dim), xPtr / 4);
       cols.set(targets.subarray(row, row + count));
+      // the rows' values in the module hold what `into` held where a row has no target value
+      heap.set(into.subarray(row, row + count), outPtr / 4);
       this.exports.logSoftmaxRowsPicked(xPtr, colPtr, outPtr, count, dim, bits);
-      for (let r = 0; r < count; r++) {
-        const t = cols[r]!;
-        if (t >= 0 && t < dim) into[(row + r) * dim + t] = heap[outPtr / 4 + r]!;
-      }
+      into.set(heap.subarray(outPtr / 4, outPtr / 4 + count), row);
     }
     return true;
   }

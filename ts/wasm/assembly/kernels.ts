@@ -315,16 +315,27 @@ const ROUNDER23: usize = memory.data<f32>([12582912]); // 1.5 * 2^23: adding it 
   return v128.bitselect(u, v128.bitselect(d, k(ZERO), f32x4.ne(d, d)), f32x4.ge(d, k(SLEEF_EXP_LOW)));
 }
 
-/** SLEEF xexpf (Sleef_expf8_u10) of four float32 lanes: ../../libm.ts sleefExpf. */
+/**
+ * SLEEF xexpf (Sleef_expf8_u10) of four float32 lanes: ../../libm.ts sleefExpf. `direct`: the
+ * caller knows every lane lies in [-87, 88] (see sleefExp32Fused): u 2^q in one multiply, none of
+ * the range cases (the same floats).
+ */
 // @ts-ignore: decorator
-@inline function sleefExp32(d: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return sleefExp32Fused(d);
+@inline function sleefExp32(d: v128, direct: bool = false): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return sleefExp32Fused(d, direct);
   const t = f32x4.add(f32x4.mul(d, k(SLEEF_R_LN2F)), k(ROUNDER23));
   const q = f32x4.sub(t, k(ROUNDER23));
   const s0 = f32x4.add(f32x4.mul(q, k(SLEEF_MINUS_L2UF)), d);
   const lo = sleefExpHalf(low64(q), low64(s0));
   const hi = sleefExpHalf(high64(q), high64(s0));
+  if (direct) return f32x4.mul(f32x4.add(k(ONE), join64(lo, hi)), sleefTwoToQ(t));
   return sleefExpRange(sleefExpScale(f32x4.add(k(ONE), join64(lo, hi)), t), d);
+}
+
+/** 2^q as float32 lanes, for q = rint(d / ln 2) in [-126, 127] (held in t's low bits, as sleefExpScale reads it). */
+// @ts-ignore: decorator
+@inline function sleefTwoToQ(t: v128): v128 {
+  return i32x4.shl(i32x4.add(i32x4.sub(t, k(ROUNDER23)), k(FLOAT32_BIAS)), 23);
 }
 
 /** sleefExp32 of a second vector, set by sleefExpPair. */
@@ -336,10 +347,10 @@ let expPairSecond: v128 = f32x4.splat(0);
  * in expPairSecond.
  */
 // @ts-ignore: decorator
-@inline function sleefExpPair(d: v128, e: v128): v128 {
+@inline function sleefExpPair(d: v128, e: v128, direct: bool = false): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
-    expPairSecond = sleefExp32Fused(e);
-    return sleefExp32Fused(d);
+    expPairSecond = sleefExp32Fused(e, direct);
+    return sleefExp32Fused(d, direct);
   }
   const td = f32x4.add(f32x4.mul(d, k(SLEEF_R_LN2F)), k(ROUNDER23));
   const te = f32x4.add(f32x4.mul(e, k(SLEEF_R_LN2F)), k(ROUNDER23));
@@ -372,6 +383,10 @@ let expPairSecond: v128 = f32x4.splat(0);
   const w1 = fma64(r32(f64x2.mul(s1, s1)), u1, s1);
   const w2 = fma64(r32(f64x2.mul(s2, s2)), u2, s2);
   const w3 = fma64(r32(f64x2.mul(s3, s3)), u3, s3);
+  if (direct) {
+    expPairSecond = f32x4.mul(f32x4.add(k(ONE), join64(w2, w3)), sleefTwoToQ(te));
+    return f32x4.mul(f32x4.add(k(ONE), join64(w0, w1)), sleefTwoToQ(td));
+  }
   expPairSecond = sleefExpRange(sleefExpScale(f32x4.add(k(ONE), join64(w2, w3)), te), e);
   return sleefExpRange(sleefExpScale(f32x4.add(k(ONE), join64(w0, w1)), td), d);
 }
@@ -581,9 +596,9 @@ const SLEEF_EXP_DIRECT_HIGH: usize = ASC_FEATURE_RELAXED_SIMD ? memory.data<f32>
   return k(SLEEF_LOG32 + (<usize>i << 2));
 }
 
-/** sleefExp32 with fused multiply-adds: ../../libm.ts sleefExpf. */
+/** sleefExp32 with fused multiply-adds: ../../libm.ts sleefExpf (`direct`: as sleefExp32's). */
 // @ts-ignore: decorator
-@inline function sleefExp32Fused(d: v128): v128 {
+@inline function sleefExp32Fused(d: v128, direct: bool = false): v128 {
   const t = f32x4.add(f32x4.mul(d, k(SLEEF_R_LN2F)), k(ROUNDER23));
   const q = f32x4.sub(t, k(ROUNDER23));
   let s = madd(q, k(SLEEF_MINUS_L2UF), d);
@@ -597,8 +612,8 @@ const SLEEF_EXP_DIRECT_HIGH: usize = ASC_FEATURE_RELAXED_SIMD ? memory.data<f32>
   // For d in [-87, 88] (every lane; NaN is not) q lies in [-126, 127], where 2^q is a normal float32
   // and u 2^(q >> 1) is exact: u 2^(q >> 1) 2^(q - (q >> 1)) is then u 2^q rounded once, one multiply,
   // and none of SLEEF's range cases applies.
-  if (i32x4.all_true(v128.and(f32x4.ge(d, k(SLEEF_EXP_DIRECT_LOW)), f32x4.le(d, k(SLEEF_EXP_DIRECT_HIGH))))) {
-    return f32x4.mul(u, i32x4.shl(i32x4.add(i32x4.sub(t, k(ROUNDER23)), k(FLOAT32_BIAS)), 23));
+  if (direct || i32x4.all_true(v128.and(f32x4.ge(d, k(SLEEF_EXP_DIRECT_LOW)), f32x4.le(d, k(SLEEF_EXP_DIRECT_HIGH))))) {
+    return f32x4.mul(u, sleefTwoToQ(t));
   }
   return sleefExpRange(sleefExpScale(u, t), d);
 }
@@ -752,19 +767,22 @@ const TWENTY_THREE_EXP: usize = memory.data<i32>([23 << 23]);
   return v128.bitselect(k(NEG_INF), y, f32x4.eq(x, k(ZERO)));
 }
 
-/** at::exp / at::log of float32 lanes: glibc's under the 'default' capability (flag USES_GLIBC), else SLEEF's. */
+/**
+ * at::exp / at::log of float32 lanes: glibc's under the 'default' capability (flag USES_GLIBC), else
+ * SLEEF's (`direct`: every lane known to lie in [-87, 88], as sleefExp32's).
+ */
 // @ts-ignore: decorator
-@inline function atenExp32(x: v128, flags: i32): v128 {
-  return flags & USES_GLIBC ? glibcExp32(x) : sleefExp32(x);
+@inline function atenExp32(x: v128, flags: i32, direct: bool = false): v128 {
+  return flags & USES_GLIBC ? glibcExp32(x) : sleefExp32(x, direct);
 }
 /** atenExp32 of two vectors (SLEEF's interleaved): the first returned, the second in expPairSecond. */
 // @ts-ignore: decorator
-@inline function atenExpPair(x: v128, y: v128, flags: i32): v128 {
+@inline function atenExpPair(x: v128, y: v128, flags: i32, direct: bool = false): v128 {
   if (flags & USES_GLIBC) {
     expPairSecond = glibcExp32(y);
     return glibcExp32(x);
   }
-  return sleefExpPair(x, y);
+  return sleefExpPair(x, y, direct);
 }
 /** atenLog32 of two vectors (SLEEF's interleaved): the first returned, the second in logPairSecond. */
 // @ts-ignore: decorator
@@ -1694,19 +1712,20 @@ function foldLanes(a0: v128, a1: v128, a2: v128, a3: v128, lanes16: bool, pairwi
 
 /**
  * The L lanes of a row (n >= L values at p) reduced with `add` or vmax, of f(v) for f = identity,
- * or exp(v - shift) (`expShifted`): the first vector as the lanes, the next ones into them, the tail
- * (n % L values) into the first lanes; then folded.
+ * or exp(v - shift) (`expShifted`; `direct`: every v - shift known to lie in [-87, 88], see
+ * sleefExp32): the first vector as the lanes, the next ones into them, the tail (n % L values)
+ * into the first lanes; then folded.
  */
 // @ts-ignore: decorator
-@inline function reduceRow(p: usize, n: i32, lanes16: bool, pairwise: bool, add: bool, expShifted: bool, shift: v128, flags: i32): f32 {
+@inline function reduceRow(p: usize, n: i32, lanes16: bool, pairwise: bool, add: bool, expShifted: bool, shift: v128, flags: i32, direct: bool = false): f32 {
   const L = lanes16 ? 16 : 8;
   const none = f32x4.splat(0);
   let a0 = v128.load(p), a1 = v128.load(p, 16), a2 = lanes16 ? v128.load(p, 32) : none, a3 = lanes16 ? v128.load(p, 48) : none;
   if (expShifted) {
-    a0 = atenExpPair(f32x4.sub(a0, shift), f32x4.sub(a1, shift), flags);
+    a0 = atenExpPair(f32x4.sub(a0, shift), f32x4.sub(a1, shift), flags, direct);
     a1 = expPairSecond;
     if (lanes16) {
-      a2 = atenExpPair(f32x4.sub(a2, shift), f32x4.sub(a3, shift), flags);
+      a2 = atenExpPair(f32x4.sub(a2, shift), f32x4.sub(a3, shift), flags, direct);
       a3 = expPairSecond;
     }
   }
@@ -1716,7 +1735,7 @@ function foldLanes(a0: v128, a1: v128, a2: v128, a3: v128, lanes16: bool, pairwi
     const q = p + (<usize>d << 2);
     let v0 = v128.load(q), v1 = v128.load(q, 16);
     if (expShifted) {
-      v0 = atenExpPair(f32x4.sub(v0, shift), f32x4.sub(v1, shift), flags);
+      v0 = atenExpPair(f32x4.sub(v0, shift), f32x4.sub(v1, shift), flags, direct);
       v1 = expPairSecond;
     }
     a0 = combine(a0, v0, add);
@@ -1724,7 +1743,7 @@ function foldLanes(a0: v128, a1: v128, a2: v128, a3: v128, lanes16: bool, pairwi
     if (lanes16) {
       let v2 = v128.load(q, 32), v3 = v128.load(q, 48);
       if (expShifted) {
-        v2 = atenExpPair(f32x4.sub(v2, shift), f32x4.sub(v3, shift), flags);
+        v2 = atenExpPair(f32x4.sub(v2, shift), f32x4.sub(v3, shift), flags, direct);
         v3 = expPairSecond;
       }
       a2 = combine(a2, v2, add);
@@ -1736,14 +1755,74 @@ function foldLanes(a0: v128, a1: v128, a2: v128, a3: v128, lanes16: bool, pairwi
   for (let j = 0; j < L; j += 4) {
     if (j >= tail) break;
     let v = v128.load(p + (<usize>(d + j) << 2));
-    if (expShifted) v = atenExp32(f32x4.sub(v, shift), flags);
     const mask = lanesBelow(tail - j);
+    if (expShifted) v = atenExp32(f32x4.sub(v, shift), flags, direct);
     if (j == 0) a0 = v128.bitselect(combine(a0, v, add), a0, mask);
     else if (j == 4) a1 = v128.bitselect(combine(a1, v, add), a1, mask);
     else if (j == 8) a2 = v128.bitselect(combine(a2, v, add), a2, mask);
     else a3 = v128.bitselect(combine(a3, v, add), a3, mask);
   }
   return foldLanes(a0, a1, a2, a3, lanes16, pairwise, add);
+}
+
+/** The smallest value of the row rowMax last reduced (NaN if it held one). */
+let rowMinOf: f32 = 0;
+
+/**
+ * reduceRow's max of a row (vec::reduce_all(maximum): vmax in its lane order), and its min into
+ * rowMinOf. Without a NaN in the row, vmax(a, v) is a > v ? a : v, which is pmax(v, a) (one
+ * instruction, where vmax takes ten); so the lanes are kept with pmax, any NaN noted aside, and
+ * folded as reduceRow folds them; a row with a NaN has the max vmax gives it: NaN.
+ */
+// @ts-ignore: decorator
+@inline function rowMax(p: usize, n: i32, lanes16: bool, pairwise: bool): f32 {
+  const L = lanes16 ? 16 : 8;
+  const none = f32x4.splat(0);
+  let a0 = v128.load(p), a1 = v128.load(p, 16), a2 = lanes16 ? v128.load(p, 32) : none, a3 = lanes16 ? v128.load(p, 48) : none;
+  let m0 = a0, m1 = a1, m2 = a2, m3 = a3;
+  let nan = v128.or(f32x4.ne(a0, a0), f32x4.ne(a1, a1));
+  if (lanes16) nan = v128.or(nan, v128.or(f32x4.ne(a2, a2), f32x4.ne(a3, a3)));
+  const full = n - n % L;
+  let d = L;
+  for (; d < full; d += L) {
+    const q = p + (<usize>d << 2);
+    const v0 = v128.load(q), v1 = v128.load(q, 16);
+    a0 = f32x4.pmax(v0, a0);
+    a1 = f32x4.pmax(v1, a1);
+    m0 = f32x4.pmin(v0, m0);
+    m1 = f32x4.pmin(v1, m1);
+    nan = v128.or(nan, v128.or(f32x4.ne(v0, v0), f32x4.ne(v1, v1)));
+    if (lanes16) {
+      const v2 = v128.load(q, 32), v3 = v128.load(q, 48);
+      a2 = f32x4.pmax(v2, a2);
+      a3 = f32x4.pmax(v3, a3);
+      m2 = f32x4.pmin(v2, m2);
+      m3 = f32x4.pmin(v3, m3);
+      nan = v128.or(nan, v128.or(f32x4.ne(v2, v2), f32x4.ne(v3, v3)));
+    }
+  }
+  // the tail: lanes below n - d, read past the row (within the buffer's slack) and masked
+  const tail = n - d;
+  for (let j = 0; j < L; j += 4) {
+    if (j >= tail) break;
+    const v = v128.load(p + (<usize>(d + j) << 2));
+    const mask = lanesBelow(tail - j);
+    nan = v128.or(nan, v128.and(f32x4.ne(v, v), mask));
+    m0 = f32x4.pmin(v128.bitselect(v, m0, mask), m0);
+    if (j == 0) a0 = v128.bitselect(f32x4.pmax(v, a0), a0, mask);
+    else if (j == 4) a1 = v128.bitselect(f32x4.pmax(v, a1), a1, mask);
+    else if (j == 8) a2 = v128.bitselect(f32x4.pmax(v, a2), a2, mask);
+    else a3 = v128.bitselect(f32x4.pmax(v, a3), a3, mask);
+  }
+  if (v128.any_true(nan)) {
+    rowMinOf = NaN;
+    return NaN;
+  }
+  let m = f32x4.pmin(m0, m1);
+  if (lanes16) m = f32x4.pmin(m, f32x4.pmin(m2, m3));
+  m = f32x4.pmin(m, v128.shuffle<f32>(m, m, 2, 3, 0, 1));
+  rowMinOf = f32x4.extract_lane(f32x4.pmin(m, v128.shuffle<f32>(m, m, 1, 0, 3, 2)), 0);
+  return foldLanes(a0, a1, a2, a3, lanes16, pairwise, false);
 }
 
 /**
@@ -1753,12 +1832,23 @@ function foldLanes(a0: v128, a1: v128, a2: v128, a3: v128, lanes16: bool, pairwi
 export function logSoftmaxRows(x: usize, out: usize, rows: i32, dim: i32, flags: i32): void {
   const lanes16 = (flags & SOFTMAX_LANES16) != 0;
   const pairwise = (flags & SOFTMAX_PAIRWISE) != 0;
-  for (let r = 0; r < rows; r++) {
+  for (let r0 = 0; r0 < rows; r0 += 4) {
+    const batch = min(4, rows - r0);
+    v128.store(ROW_SUM, f32x4.splat(1));
+    for (let j = 0; j < batch; j++) rowMaxAndSum(x + (<usize>((r0 + j) * dim) << 2), dim, lanes16, pairwise, flags, j);
+    rowLogs(flags);
+    for (let j = 0; j < batch; j++) logSoftmaxRowOut(x, out, r0 + j, dim, j);
+  }
+}
+
+/** logSoftmaxRows' outputs of row r (its stats in lane j of ROW_MAX / ROW_LSE): (x - max) - lse. */
+// @ts-ignore: decorator
+@inline function logSoftmaxRowOut(x: usize, out: usize, r: i32, dim: i32, j: i32): void {
+  {
     const p = x + (<usize>(r * dim) << 2);
     const o = out + (<usize>(r * dim) << 2);
-    const max = f32x4.splat(reduceRow(p, dim, lanes16, pairwise, false, false, f32x4.splat(0), flags));
-    const sum = reduceRow(p, dim, lanes16, pairwise, true, true, max, flags);
-    const lse = atenLog32(f32x4.splat(sum), flags);
+    const max = f32x4.splat(load<f32>(ROW_MAX + (<usize>j << 2)));
+    const lse = f32x4.splat(load<f32>(ROW_LSE + (<usize>j << 2)));
     const vectorEnd = dim & ~3;
     for (let i = 0; i < vectorEnd; i += 4) {
       const at = <usize>i << 2;
@@ -1872,13 +1962,37 @@ export function logSoftmaxBackwardRows(grad: usize, output: usize, out: usize, r
   }
 }
 
-/** Each row's max and log of its exp-sum, as logSoftmaxRows computes them (into rowMax, returned). */
-let rowMaxOf: v128 = f32x4.splat(0);
+// Rows go four at a time through their max and exp-sum (rowMaxAndSum), then one vector log takes
+// the four logs (rowLogs: each lane its own log, as a log of the row's sum alone gives), then each
+// row's outputs: the log's latency and cost shared by four rows. Lane j of these is row j's.
+const ROW_MAX: usize = memory.data(16, 16);
+const ROW_MIN: usize = memory.data(16, 16);
+const ROW_SUM: usize = memory.data(16, 16);
+const ROW_LSE: usize = memory.data(16, 16);
+
+/**
+ * A row's max and exp-sum, as logSoftmaxRows computes them, into lane j of ROW_MAX and ROW_SUM.
+ * With the max the row's min is taken (ROW_MIN): x - max lies in [min - max, 0] (rounding is
+ * monotonic; no NaN, else the max is NaN), so where min - max >= -87 the exp-sum's exps skip
+ * SLEEF's range checks (`direct`: the same floats).
+ */
+function rowMaxAndSum(p: usize, dim: i32, lanes16: bool, pairwise: bool, flags: i32, j: i32): void {
+  const top = rowMax(p, dim, lanes16, pairwise);
+  const max = f32x4.splat(top);
+  const lowest = rowMinOf;
+  const sum = lowest - top >= <f32>-87
+    ? reduceRow(p, dim, lanes16, pairwise, true, true, max, flags, true)
+    : reduceRow(p, dim, lanes16, pairwise, true, true, max, flags);
+  const at = <usize>j << 2;
+  store<f32>(ROW_MAX + at, top);
+  store<f32>(ROW_MIN + at, lowest);
+  store<f32>(ROW_SUM + at, sum);
+}
+
+/** ROW_LSE = log(ROW_SUM), lane by lane (lanes of absent rows hold 1). */
 // @ts-ignore: decorator
-@inline function logSumExpRow(p: usize, dim: i32, lanes16: bool, pairwise: bool, flags: i32): v128 {
-  const max = f32x4.splat(reduceRow(p, dim, lanes16, pairwise, false, false, f32x4.splat(0), flags));
-  rowMaxOf = max;
-  return atenLog32(f32x4.splat(reduceRow(p, dim, lanes16, pairwise, true, true, max, flags)), flags);
+@inline function rowLogs(flags: i32): void {
+  v128.store(ROW_LSE, atenLog32(v128.load(ROW_SUM), flags));
 }
 
 /**
@@ -1889,12 +2003,47 @@ let rowMaxOf: v128 = f32x4.splat(0);
 export function logSoftmaxRowsPicked(x: usize, cols: usize, out: usize, rows: i32, dim: i32, flags: i32): void {
   const lanes16 = (flags & SOFTMAX_LANES16) != 0;
   const pairwise = (flags & SOFTMAX_PAIRWISE) != 0;
-  for (let r = 0; r < rows; r++) {
-    const col = load<i32>(cols + (<usize>r << 2));
-    if (col < 0 || col >= dim) continue;
-    const p = x + (<usize>(r * dim) << 2);
-    const lse = logSumExpRow(p, dim, lanes16, pairwise, flags);
-    store<f32>(out + (<usize>r << 2), (load<f32>(p + (<usize>col << 2)) - f32x4.extract_lane(rowMaxOf, 0)) - f32x4.extract_lane(lse, 0));
+  for (let r0 = 0; r0 < rows; r0 += 4) {
+    const batch = min(4, rows - r0);
+    v128.store(ROW_SUM, f32x4.splat(1));
+    for (let j = 0; j < batch; j++) {
+      const col = load<i32>(cols + (<usize>(r0 + j) << 2));
+      if (col >= 0 && col < dim) rowMaxAndSum(x + (<usize>((r0 + j) * dim) << 2), dim, lanes16, pairwise, flags, j);
+    }
+    rowLogs(flags);
+    for (let j = 0; j < batch; j++) {
+      const r = r0 + j;
+      const col = load<i32>(cols + (<usize>r << 2));
+      if (col < 0 || col >= dim) continue;
+      const at = <usize>j << 2;
+      const p = x + (<usize>(r * dim) << 2);
+      store<f32>(out + (<usize>r << 2), (load<f32>(p + (<usize>col << 2)) - load<f32>(ROW_MAX + at)) - load<f32>(ROW_LSE + at));
+    }
+  }
+}
+
+/** logSoftmaxNllBackwardRows' row (before its target column's value): fma(-exp(y), s, 0) of each y = (x - max) - lse (`direct`: as sleefExp32's). */
+// @ts-ignore: decorator
+@inline function nllBackwardRow(p: usize, o: usize, dim: i32, max: v128, lse: v128, s: v128, fused: bool, flags: i32, direct: bool): void {
+  const zero = f32x4.splat(0);
+  const vectorEnd = dim & ~3;
+  let i = 0;
+  for (; i + 8 <= vectorEnd; i += 8) {
+    const at = <usize>i << 2;
+    const y0 = f32x4.sub(f32x4.sub(v128.load(p + at), max), lse);
+    const y1 = f32x4.sub(f32x4.sub(v128.load(p + at, 16), max), lse);
+    const e0 = atenExpPair(y0, y1, flags, direct);
+    const e1 = expPairSecond;
+    v128.store(o + at, fused ? fusedBackward(e0, s, zero) : f32x4.sub(zero, f32x4.mul(e0, s)));
+    v128.store(o + at, fused ? fusedBackward(e1, s, zero) : f32x4.sub(zero, f32x4.mul(e1, s)), 16);
+  }
+  for (; i < dim; i += 4) {
+    // the last dim % 8 values, the tail read past the row (within the buffer's slack) and stored masked
+    const at = <usize>i << 2;
+    const e = atenExp32(f32x4.sub(f32x4.sub(v128.load(p + at), max), lse), flags, direct);
+    const g = fused ? fusedBackward(e, s, zero) : f32x4.sub(zero, f32x4.mul(e, s));
+    if (i + 4 <= dim) v128.store(o + at, g);
+    else unstage(g, o + at, dim - i);
   }
 }
 
@@ -1910,36 +2059,34 @@ export function logSoftmaxNllBackwardRows(x: usize, cols: usize, vals: usize, ou
   const lanes16 = (flags & SOFTMAX_LANES16) != 0;
   const pairwise = (flags & SOFTMAX_PAIRWISE) != 0;
   const fused = (flags & SOFTMAX_FUSED) != 0;
-  const zero = f32x4.splat(0);
-  for (let r = 0; r < rows; r++) {
+  for (let r0 = 0; r0 < rows; r0 += 4) {
+    const batch = min(4, rows - r0);
+    v128.store(ROW_SUM, f32x4.splat(1));
+    for (let j = 0; j < batch; j++) rowMaxAndSum(x + (<usize>((r0 + j) * dim) << 2), dim, lanes16, pairwise, flags, j);
+    rowLogs(flags);
+    for (let j = 0; j < batch; j++) nllBackwardRowAt(x, cols, vals, out, r0 + j, dim, fused, flags, j);
+  }
+}
+
+/** logSoftmaxNllBackwardRows' row r, its stats in lane j of ROW_MAX / ROW_MIN / ROW_LSE. */
+// @ts-ignore: decorator
+@inline function nllBackwardRowAt(x: usize, cols: usize, vals: usize, out: usize, r: i32, dim: i32, fused: bool, flags: i32, j: i32): void {
+  {
     const row = <usize>(r * dim) << 2;
     const p = x + row;
     const o = out + row;
-    const lse = logSumExpRow(p, dim, lanes16, pairwise, flags);
-    const max = rowMaxOf;
+    const lane = <usize>j << 2;
+    const top = load<f32>(ROW_MAX + lane);
+    const l = load<f32>(ROW_LSE + lane);
+    const max = f32x4.splat(top);
+    const lse = f32x4.splat(l);
     const col = load<i32>(cols + (<usize>r << 2));
     const hit = col >= 0 && col < dim;
     const v = hit ? load<f32>(vals + (<usize>r << 2)) : <f32>0;
     const s = f32x4.splat(hit ? v + <f32>0 : <f32>0);
-    const vectorEnd = dim & ~3;
-    let i = 0;
-    for (; i + 8 <= vectorEnd; i += 8) {
-      const at = <usize>i << 2;
-      const y0 = f32x4.sub(f32x4.sub(v128.load(p + at), max), lse);
-      const y1 = f32x4.sub(f32x4.sub(v128.load(p + at, 16), max), lse);
-      const e0 = atenExpPair(y0, y1, flags);
-      const e1 = expPairSecond;
-      v128.store(o + at, fused ? fusedBackward(e0, s, zero) : f32x4.sub(zero, f32x4.mul(e0, s)));
-      v128.store(o + at, fused ? fusedBackward(e1, s, zero) : f32x4.sub(zero, f32x4.mul(e1, s)), 16);
-    }
-    for (; i < dim; i += 4) {
-      // the last dim % 8 values, the tail read past the row (within the buffer's slack) and stored masked
-      const at = <usize>i << 2;
-      const e = atenExp32(f32x4.sub(f32x4.sub(v128.load(p + at), max), lse), flags);
-      const g = fused ? fusedBackward(e, s, zero) : f32x4.sub(zero, f32x4.mul(e, s));
-      if (i + 4 <= dim) v128.store(o + at, g);
-      else unstage(g, o + at, dim - i);
-    }
+    // y = (x - max) - lse lies in [(min - max) - lse, 0] when lse >= 0 (monotonic rounding again)
+    if (l >= 0 && load<f32>(ROW_MIN + lane) - top - l >= <f32>-87) nllBackwardRow(p, o, dim, max, lse, s, fused, flags, true);
+    else nllBackwardRow(p, o, dim, max, lse, s, fused, flags, false);
     if (hit) {
       const at = <usize>col << 2;
       const e = atenExp32(f32x4.splat((load<f32>(p + at) - f32x4.extract_lane(max, 0)) - f32x4.extract_lane(lse, 0)), flags);
