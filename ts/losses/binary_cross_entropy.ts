@@ -152,7 +152,8 @@ function kernelCall(a: Args, op: Kernel, gradOutput: RowColOperand | null = null
  * gradient's 'mean' div_ do.
  */
 function weightRounding(a: Args): Round {
-  const weight = a.weight!;
+  const weight = a.weight;
+  if (!weight) return roundingOf(metaOf(a.input).dtype); // * 1
   const expandedZeroDim = a.target.shape.length === 0 && weight.shape.length === 0; // weight.expand(infer_size(target, weight))
   return roundingOf(commonDType(metaOf(a.input), { dtype: metaOf(weight).dtype, zeroDim: expandedZeroDim }));
 }
@@ -215,6 +216,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options?: BCEL
   if (mixesDTypes(input, a.weight)) return mixedForward(a);
   const fast = kernelsFor(a.dtype)?.tryRun(kernelCall(a, 'BINARY_CROSS_ENTROPY'), a.reduction, input.shape);
   if (fast) return fast;
+  if (a.dtype === 'float64') return mixedForward(a); // float64 has no kernel: the release's own formula (releaseElementLoss)
   const { rows, classes, round: r } = a;
   const x = input.data;
   const y = a.target.data;
