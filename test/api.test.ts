@@ -73,11 +73,12 @@ test('torch returns NaN for x = +inf, y = 1 and x = -inf, y = 0 (every release)'
   }
 });
 
-test('mixed float32/float64 arguments promote to float64', () => {
+test("mixed float32/float64 arguments: torch's dtypes (in-place ops keep their tensor's, out-of-place ones promote)", () => {
   const w = tensor([1, 2, 3], { dtype: 'float64' });
-  expect(bce(x, y, { weight: w }).data).toBeInstanceOf(Float64Array);
+  // BCEWithLogits builds its loss in place on (1 - target): the target's dtype; mlsm promotes; each gradient the input's dtype
+  expect(bce(x, y, { weight: w }).data).toBeInstanceOf(Float32Array);
   expect(mlsml(x, y, { weight: w }).data).toBeInstanceOf(Float64Array);
-  expect(bceBackward(tensor(1), x, y, { weight: w }).data).toBeInstanceOf(Float64Array);
+  expect(bceBackward(tensor(1), x, y, { weight: w }).data).toBeInstanceOf(Float32Array);
 });
 
 test('module classes hold their options', () => {
@@ -376,8 +377,8 @@ test('options: objects only; unknown keys named unless undefined; cpuCapability 
         { dtype: 'float64' },
       ),
     ).data,
-  ).toBeInstanceOf(Float64Array);
-  expect(bce(x, y, { posWeight: tensor([1, 2, 3], { dtype: 'float64' }) }).data).toBeInstanceOf(Float64Array);
+  ).toBeInstanceOf(Float64Array); // a float64 target: the loss is (1 - target).mul_(input)...
+  expect(bce(x, y, { posWeight: tensor([1, 2, 3], { dtype: 'float64' }) }).data).toBeInstanceOf(Float32Array); // the target's dtype
   expect(dtypeOf(tensor([1], { dtype: 'float64' }))).toBe('float64');
   expect(dtypeOf(tensor([1]))).toBe('float32');
 });

@@ -30,7 +30,8 @@ function loss(x, y, weight, reduction) {
 }
 
 function inputs([input, target], kwargs) {
-  if (input.dtype !== 'float32' || target.dtype !== 'float32') throw unsupported('TensorFlow.js has no float64 tensors');
+  if (input.dtype !== 'float32' || target.dtype !== 'float32' || (kwargs.weight && kwargs.weight.dtype !== 'float32'))
+    throw unsupported('TensorFlow.js has no float64 tensors');
   if (kwargs.pos_weight) throw unsupported('tf.losses.sigmoidCrossEntropy has no pos_weight');
   const t = (s) => tf.tensor(s.data, s.shape, 'float32');
   return { x: t(input), y: t(target), weight: kwargs.weight ? t(kwargs.weight) : undefined, reduction: kwargs.reduction ?? 'mean' };

@@ -68,3 +68,28 @@ def cases(rng):
             return (((len(v), len(v[0])) if isinstance(v[0], list) else (len(v),)), [e for row in v for e in row] if isinstance(v[0], list) else v)
         yield case("error-" + name, "float32", reduction, shaped(x), shaped(t), weight=shaped(w) if w else None, tags=["error"],
                    error_regex=regex)
+
+    # mixed float32 / float64: a weight of the other dtype (loss.mul_(weight) in place: the input's
+    # dtype); a target of the other dtype is refused by the kernel's TensorIterator
+    for dtype, reduction in product(DTYPES, REDUCTIONS):
+        o = _other(dtype)
+        for name, shape, ws in [("weight", (4, 5), (4, 5)), ("weight-C", (4, 5), (5,)), ("weight-Nx1", (4, 5), (4, 1)),
+                                ("weight-0d", (4, 5), ()), ("weight-0d-input", (), ())]:
+            r = rng("mixed", dtype, reduction, name)
+            yield case("mixed-" + name, dtype, reduction, (shape, probabilities(r, shape)), (shape, targets(r, shape, "soft")),
+                       weight=(ws, positive(r, ws), o), tags=["dtype", "mixed"])
+    for dtype in DTYPES:
+        o = _other(dtype)
+        r = rng("mixed-edges", dtype)
+        # x where (1 - x) x falls below the float EPSILON, 0 and 1 (the -100 clamp), tiny x
+        xs = [0.0, 1.0, 1e-30, 1 - 2 ** -24, 0.5, 1e-7, 0.999, 2 ** -40]
+        yield case("mixed-edges", dtype, "none", ((8,), xs), ((8,), targets(r, (8,), "soft")),
+                   weight=((8,), positive(r, (8,)), o), tags=["dtype", "mixed", "extreme"])
+        r = rng("mixed-target", dtype)
+        yield case("mixed-target", dtype, "mean", ((3, 4), probabilities(r, (3, 4))), ((3, 4), targets(r, (3, 4), "soft")),
+                   target_dtype=o, tags=["dtype", "mixed", "error"],
+                   error_regex=r"Found dtype %s but expected %s" % (("Double", "Float") if dtype == "float32" else ("Float", "Double")))
+
+
+def _other(dtype):
+    return "float64" if dtype == "float32" else "float32"

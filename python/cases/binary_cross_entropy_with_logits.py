@@ -98,3 +98,39 @@ def cases(rng):
         yield case("error-" + name, "float32", reduction, (ishape, logits(r, ishape)), (tshape, targets(r, tshape, "hard")),
                    weight=(wshape, positive(r, wshape)) if wshape else None,
                    pos_weight=(pshape, positive(r, pshape)) if pshape else None, tags=["error"], error_regex=regex)
+
+    # mixed float32 / float64 arguments: the loss is built in place on (1 - target), so it has the
+    # target's dtype; log_weight = (pos_weight - 1) * target + 1 in result_type(pos_weight, target);
+    # each op in its own dtype, the gradient cast to the input's
+    for dtype, reduction in product(DTYPES, REDUCTIONS):
+        o = _other(dtype)
+        for name, td, ws, wd, ps, pd in [("target", o, None, None, None, None),
+                                         ("weight", None, (4, 5), o, None, None),
+                                         ("weight-C", None, (5,), o, None, None),
+                                         ("pos_weight-C", None, None, None, (5,), o),
+                                         ("target-pos_weight", o, None, None, (5,), dtype),
+                                         ("all", o, (4, 1), o, (5,), o)]:
+            r = rng("mixed", dtype, reduction, name)
+            yield case("mixed-" + name, dtype, reduction, ((4, 5), logits(r, (4, 5), 4.0)), ((4, 5), targets(r, (4, 5), "soft")),
+                       weight=(ws, positive(r, ws), wd) if ws else None, pos_weight=(ps, positive(r, ps), pd) if ps else None,
+                       target_dtype=td, tags=["dtype", "mixed"])
+    for dtype in DTYPES:
+        o = _other(dtype)
+        r = rng("mixed-0d", dtype)
+        # 0-d pos_weight and weight of the other dtype against a dimensioned target: they enter the target's dtype
+        yield case("mixed-0d-weights", dtype, "none", ((3, 4), logits(r, (3, 4), 4.0)), ((3, 4), targets(r, (3, 4), "soft")),
+                   weight=((), [1.7], o), pos_weight=((), [3.3], o), tags=["dtype", "mixed"])
+        yield case("mixed-0d-all", dtype, "mean", ((), [0.7]), ((), [0.3]), weight=((), [1.3], o), pos_weight=((), [2.9], o),
+                   target_dtype=o, tags=["dtype", "mixed"])
+        r = rng("mixed-extreme", dtype)
+        values = extremes(dtype)
+        yield case("mixed-extreme", dtype, "none", ((len(values),), values), ((len(values),), targets(r, (len(values),), "soft")),
+                   pos_weight=((len(values),), positive(r, (len(values),)), o), target_dtype=o, tags=["dtype", "mixed", "extreme"])
+    r = rng("mixed-large")
+    yield case("mixed-large", "float32", "mean", ((16, 64), logits(r, (16, 64), 4.0)), ((16, 64), targets(r, (16, 64), "soft")),
+               weight=((64,), positive(r, (64,)), "float64"), pos_weight=((64,), positive(r, (64,)), "float64"),
+               tags=["dtype", "mixed", "large"])
+
+
+def _other(dtype):
+    return "float64" if dtype == "float32" else "float32"

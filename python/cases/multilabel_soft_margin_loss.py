@@ -98,3 +98,29 @@ def cases(rng):
         r = rng("error", name)
         yield case("error-" + name, "float32", reduction, (ishape, logits(r, ishape)), (tshape, targets(r, tshape, "hard")),
                    weight=(wshape, positive(r, wshape)) if wshape else None, tags=["error"], error_regex=regex)
+
+    # mixed float32 / float64: functional.py's ops out of place, each in its operands' result_type
+    # (the loss float64 wherever a dimensioned float64 argument enters); the gradient cast to the input's
+    for dtype, reduction in product(DTYPES, REDUCTIONS):
+        o = _other(dtype)
+        for name, td, ws, wd in [("target", o, None, None), ("weight-C", None, (5,), o), ("weight", None, (4, 5), o),
+                                 ("weight-0d", None, (), o), ("target-weight", o, (5,), dtype), ("all", o, (1, 5), o)]:
+            r = rng("mixed", dtype, reduction, name)
+            yield case("mixed-" + name, dtype, reduction, ((4, 5), logits(r, (4, 5), 4.0)), ((4, 5), targets(r, (4, 5), "soft")),
+                       weight=(ws, positive(r, ws), wd) if ws is not None else None, target_dtype=td, tags=["dtype", "mixed"])
+    for dtype in DTYPES:
+        o = _other(dtype)
+        r = rng("mixed-bcast", dtype)
+        yield case("mixed-target-C", dtype, "mean", ((3, 6), logits(r, (3, 6), 4.0)), ((6,), targets(r, (6,), "soft")),
+                   target_dtype=o, tags=["dtype", "mixed", "broadcast"])
+        yield case("mixed-target-0d", dtype, "sum", ((3, 6), logits(r, (3, 6), 4.0)), ((), [0.3]),
+                   weight=((6,), positive(r, (6,)), o), target_dtype=o, tags=["dtype", "mixed", "broadcast"])
+        yield case("mixed-3d", dtype, "none", ((2, 3, 4), logits(r, (2, 3, 4), 4.0)), ((2, 3, 4), targets(r, (2, 3, 4), "soft")),
+                   weight=((4,), positive(r, (4,)), o), tags=["dtype", "mixed"])
+    r = rng("mixed-large")
+    yield case("mixed-large", "float32", "mean", ((12, 70), logits(r, (12, 70), 4.0)), ((12, 70), targets(r, (12, 70), "soft")),
+               weight=((70,), positive(r, (70,)), "float64"), tags=["dtype", "mixed", "large"])
+
+
+def _other(dtype):
+    return "float64" if dtype == "float32" else "float32"

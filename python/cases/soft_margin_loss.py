@@ -7,6 +7,8 @@ FUNCTION = "soft_margin_loss"
 ARGS = ("input", "target")
 GRADS = ("input",)
 BENCH_KWARGS = ()  # the worker's benchmark passes these (per-class tensors)
+# torch 1.7's backward asserts on a float64 target that broadcasts against a float32 input (1.13 computes).
+RELEASE_ERROR_REGEXES = (r"needs_dynamic_casting",)
 DTYPES = ("float32", "float64")
 REDUCTIONS = ("none", "mean", "sum")
 SHAPES = [(), (1,), (7,), (4, 3), (2, 3, 4), (0,), (0, 3), (8, 17)]
@@ -61,3 +63,23 @@ def cases(rng):
         r = rng("error", name)
         yield case("error-" + name, "float32", reduction, (ishape, logits(r, ishape)), (tshape, signs(r, tshape)), tags=["error"],
                    error_regex=regex)
+
+    # mixed float32 / float64: a target of the other dtype; the loss is built in place on -input
+    # (the input's dtype), its .mul_(target) in result_type(input, target); the backward's z in
+    # result_type(target, input). torch 1.7's backward asserts on a broadcast float64 target.
+    for dtype, reduction in product(DTYPES, REDUCTIONS):
+        o = _other(dtype)
+        for name, shape, tshape in [("same", (4, 5), (4, 5)), ("C", (4, 5), (5,)), ("1xC", (4, 5), (1, 5)),
+                                    ("0d-target", (4, 5), ()), ("0d", (), ())]:
+            r = rng("mixed", dtype, reduction, name)
+            yield case("mixed-" + name, dtype, reduction, (shape, logits(r, shape, 4.0)), (tshape, targets(r, tshape, "outside")),
+                       target_dtype=o, tags=["dtype", "mixed"])
+    for dtype in DTYPES:
+        values = extremes(dtype)
+        r = rng("mixed-extreme", dtype)
+        yield case("mixed-extreme", dtype, "none", ((len(values),), values), ((len(values),), [1.0, -1.0, 0.5, -2.0] * (len(values) // 4) + [1.0] * (len(values) % 4)),
+                   target_dtype=_other(dtype), tags=["dtype", "mixed", "extreme"])
+
+
+def _other(dtype):
+    return "float64" if dtype == "float32" else "float32"

@@ -26,7 +26,10 @@ import {
   type CommonOptions,
   type LossSignature,
 } from '../loss-args.ts';
-import type { Round } from '../numerics.ts';
+import { commonDType, metaOf, mixesDTypes, roundingOf } from '../mixed-ops.ts';
+import { useDType, type Round } from '../numerics.ts';
+import { sumLanes } from '../torch-version.ts';
+import { scalarLogOp } from '../unary-ops.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
 import { LossArgumentError, allocate, formatShape, isIndexTensor, type FloatArray, type Tensor } from '../tensor.ts';
 import { lossModule } from '../loss-module.ts';
@@ -38,7 +41,8 @@ export interface BCELossOptions extends CommonOptions {
 
 const OP = 'binaryCrossEntropy';
 const SIGNATURE = { tensorOptions: ['weight'], target: 'float' } as const satisfies LossSignature;
-const EPSILON = 1e-12;
+/** Loss.cpp's `constexpr float EPSILON = 1e-12`: a float, so a float64 gradient's floor is 9.99999996e-13. */
+const EPSILON = Math.fround(1e-12);
 
 interface Args extends Checked<Tensor> {
   readonly rows: number;
@@ -69,6 +73,12 @@ function check(op: string, args: { input: Tensor; target: Tensor; gradOutput?: T
     // ATen's binary_cross_entropy (a TensorIterator with check_all_same_dtype)
     throw new LossArgumentError(
       `${op}: Found dtype Long but expected ${torchDTypeName(input)} (target must be a float tensor, torch.long is not accepted)`,
+    );
+  }
+  if (target.data instanceof Float64Array !== input.data instanceof Float64Array) {
+    // the same check on a float target of the other dtype (1.7 through 2.14: measured)
+    throw new LossArgumentError(
+      `${op}: Found dtype ${torchDTypeName(target)} but expected ${torchDTypeName(input)} (the target must have the input's dtype)`,
     );
   }
   // The kernel's range checks: the first element outside [0, 1], input before target at the same index.
@@ -135,10 +145,78 @@ function kernelCall(a: Args, op: Kernel, gradOutput: RowColOperand | null = null
   };
 }
 
+/**
+ * A weight of the other float dtype: the kernel computes in the input's dtype (target and input
+ * must share it), then loss.mul_(weight) and grad_input.mul_(weight) compute in result_type(input,
+ * weight expanded to the target's shape) and keep the input's dtype, as the reduction and the
+ * gradient's 'mean' div_ do.
+ */
+function weightRounding(a: Args): Round {
+  const weight = a.weight;
+  if (!weight) return roundingOf(metaOf(a.input).dtype); // * 1
+  const expandedZeroDim = a.target.shape.length === 0 && weight.shape.length === 0; // weight.expand(infer_size(target, weight))
+  return roundingOf(commonDType(metaOf(a.input), { dtype: metaOf(weight).dtype, zeroDim: expandedZeroDim }));
+}
+
+/**
+ * The kernel's element loss as each release writes it (cpu_kernel, scalar: glibc's log): 1.x
+ * std::log(1 - x), 2.x std::log1p(-x). (The float32 kernels and the one-dtype loops take log1p in
+ * every release: see elementLoss.)
+ */
+function releaseElementLoss(x: number, y: number, r: Round, log: (v: number) => number, usesLog1p: boolean): number {
+  const logOneMinus = stdMax(usesLog1p ? r(Math.log1p(-x)) : log(r(1 - x)), -100);
+  const logX = stdMax(log(x), -100);
+  return r(r(r(y - 1) * logOneMinus) - r(y * logX));
+}
+
+function mixedForward(a: Args): Tensor {
+  const { rows, classes, torch } = a;
+  const X = metaOf(a.input);
+  const rX = roundingOf(X.dtype);
+  const rXW = weightRounding(a);
+  const log = scalarLogOp(X.dtype);
+  const usesLog1p = torch.major >= 2;
+  const x = a.input.data;
+  const y = a.target.data;
+  const [w, wRowStride, wColStride] = loopOperand(a.weightOperand, 1);
+  const losses = allocate(X.dtype, x.length);
+  for (let row = 0, i = 0; row < rows; row++) {
+    for (let col = 0; col < classes; col++, i++)
+      losses[i] = rX(releaseElementLoss(x[i]!, y[i]!, rX, log, usesLog1p) * rXW(w[row * wRowStride + col * wColStride]!));
+  }
+  return applyReduction(losses, a.input.shape, a.reduction, X.dtype, sumLanes(X.dtype, torch, a.capability), useDType(X.dtype));
+}
+
+function mixedBackward(a: Args, gradOutput: Tensor): Tensor {
+  const { rows, classes } = a;
+  const X = metaOf(a.input);
+  const rX = roundingOf(X.dtype);
+  const rXW = weightRounding(a);
+  const x = a.input.data;
+  const y = a.target.data;
+  const go = gradOutput.data;
+  const goStep = a.reduction === 'none' ? 1 : 0;
+  const n = x.length;
+  const eps = rX(EPSILON);
+  const [w, wRowStride, wColStride] = loopOperand(a.weightOperand, 1);
+  const grad = allocate(X.dtype, n);
+  for (let row = 0, i = 0; row < rows; row++) {
+    for (let col = 0; col < classes; col++, i++) {
+      const xi = x[i]!;
+      const denominator = stdMax(rX(rX(1 - xi) * xi), eps);
+      const g = rX(rX(rX(go[i * goStep]! * rX(xi - y[i]!)) / denominator) * rXW(w[row * wRowStride + col * wColStride]!));
+      grad[i] = a.reduction === 'mean' ? rX(g / n) : g;
+    }
+  }
+  return makeTensor(grad, a.input.shape, X.dtype);
+}
+
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options?: BCELossOptions): Tensor {
   const a = check(OP, { input, target }, options);
+  if (mixesDTypes(input, a.weight)) return mixedForward(a);
   const fast = kernelsFor(a.dtype)?.tryRun(kernelCall(a, 'BINARY_CROSS_ENTROPY'), a.reduction, input.shape);
   if (fast) return fast;
+  if (a.dtype === 'float64') return mixedForward(a); // float64 has no kernel: the release's own formula (releaseElementLoss)
   const { rows, classes, round: r } = a;
   const x = input.data;
   const y = a.target.data;
@@ -157,6 +235,7 @@ export function binaryCrossEntropyBackward(gradOutput: Tensor, input: Tensor, ta
   const op = `${OP}Backward`;
   const a = check(op, { input, target, gradOutput }, options);
   checkGradOutput(op, gradOutput, a.reduction === 'none' ? input.shape : []);
+  if (mixesDTypes(input, a.weight)) return mixedBackward(a, gradOutput);
   const fast = kernelsFor(a.dtype)?.tryRun(
     kernelCall(a, 'BINARY_CROSS_ENTROPY_GRAD', gradOutputOperand(gradOutput, a.reduction, a.classes)),
     'none',

@@ -24,10 +24,11 @@ import {
   type CommonOptions,
   type LossSignature,
 } from '../loss-args.ts';
-import { logSigmoid, maximum, sigmoid, type Round } from '../numerics.ts';
+import { binaryMeta, commonDType, metaOf, mixesDTypes, roundingOf, type Meta } from '../mixed-ops.ts';
+import { logSigmoid, maximum, sigmoid, useDType, type Round } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
 import { LossArgumentError, allocate, isIndexTensor, type Tensor } from '../tensor.ts';
-import type { TorchRelease } from '../torch-version.ts';
+import { sumLanes, type TorchRelease } from '../torch-version.ts';
 import { lossModule } from '../loss-module.ts';
 import { gradOutputOperand, kernelsFor, perElement, type Flag, type KernelCall } from '../wasm/float32-kernels.ts';
 
@@ -108,8 +109,140 @@ function kernelCall(a: Args, op: Kernel, gradOutput: RowColOperand | null = null
   };
 }
 
+/**
+ * The dtypes of Loss.cpp's ops when the arguments mix float32 and float64. The loss is built in
+ * place on (1 - target), so it has the target's dtype: `(1 - target).mul_(input)` computes in
+ * result_type(target, input) and stores the target's dtype, and so do the add_ / sub_ / mul_(weight)
+ * that follow. log_weight = (pos_weight - 1).mul(target).add_(1) has result_type(pos_weight, target);
+ * 1.x's log_weight.mul_(log term) stays in it, 2.3's log_sigmoid(input).mul_(log_weight) in the input's.
+ */
+interface MixedPlan {
+  readonly X: Meta;
+  readonly T: Meta;
+  /** log_weight's (and the backward's pos_weight * target's) meta; null without pos_weight. */
+  readonly A: Meta | null;
+  readonly rX: Round;
+  readonly rT: Round;
+  readonly rA: Round;
+  readonly rP: Round;
+  /** Rounding of ops computing in result_type(target, input), (target, log_weight), (log_weight, input), (target, weight). */
+  readonly rTX: Round;
+  readonly rTA: Round;
+  readonly rAX: Round;
+  readonly rTW: Round;
+}
+
+function mixedPlan(a: Args): MixedPlan {
+  const X = metaOf(a.input);
+  const T = metaOf(a.target);
+  const P = a.posWeight ? metaOf(a.posWeight) : null;
+  const A = P ? binaryMeta(P, T) : null;
+  return {
+    X,
+    T,
+    A,
+    rX: roundingOf(X.dtype),
+    rT: roundingOf(T.dtype),
+    rA: roundingOf(A ? A.dtype : X.dtype),
+    rP: roundingOf(P ? P.dtype : X.dtype),
+    rTX: roundingOf(commonDType(T, X)),
+    rTA: roundingOf(A ? commonDType(T, A) : T.dtype),
+    rAX: roundingOf(A ? commonDType(A, X) : X.dtype),
+    rTW: roundingOf(a.weight ? commonDType(T, metaOf(a.weight)) : T.dtype),
+  };
+}
+
+function mixedForward(a: Args): Tensor {
+  const { rows, classes, torch } = a;
+  const { T, rX, rT, rA, rP, rTX, rTA, rAX, rTW } = mixedPlan(a);
+  const x = a.input.data;
+  const y = a.target.data;
+  const [w, wRowStride, wColStride] = loopOperand(a.weightOperand, 1);
+  const [p, pRowStride, pColStride] = loopOperand(a.posWeightOperand, 1);
+  const hasPosWeight = a.posWeightOperand !== null;
+  const hasWeight = a.weightOperand !== null;
+  const losses = allocate(T.dtype, x.length);
+  for (let row = 0, i = 0; row < rows; row++) {
+    for (let col = 0; col < classes; col++, i++) {
+      const xi = x[i]!;
+      const yi = y[i]!;
+      // (pos_weight - 1).mul(target).add_(1)
+      const lw = hasPosWeight ? rA(rA(rA(rP(p[row * pRowStride + col * pColStride]! - 1)) * rA(yi)) + 1) : 1;
+      const linear = rT(rT(1 - yi) * rTX(xi)); // (1 - target).mul_(input)
+      let loss: number;
+      if (torch.bceUsesLogSigmoid) {
+        let ls = logSigmoid(xi, rX, torch);
+        if (hasPosWeight) ls = rX(ls * rAX(lw)); // log_sigmoid_input.mul_(log_weight)
+        loss = rT(linear - rTX(ls)); // .sub_(log_sigmoid_input)
+      } else {
+        const m = maximum(-xi, 0);
+        const logTerm = rX(Math.log(rX(rX(Math.exp(-m)) + rX(Math.exp(rX(-xi - m))))));
+        if (hasPosWeight) {
+          const lwi = rA(lw * rAX(rX(logTerm + m))); // log_weight.mul_(log term .add_(max_val))
+          loss = rT(linear + rTA(lwi));
+        } else {
+          loss = rT(rT(linear + rTX(m)) + rTX(logTerm)); // .add_(max_val).add_(log term)
+        }
+      }
+      losses[i] = hasWeight ? rT(loss * rTW(w[row * wRowStride + col * wColStride]!)) : loss; // loss.mul_(weight)
+    }
+  }
+  return applyReduction(losses, a.input.shape, a.reduction, T.dtype, sumLanes(T.dtype, torch, a.capability), useDType(T.dtype));
+}
+
+/**
+ * The backward's dtypes (Loss.cpp in 1.x, FunctionsManual.cpp in 2.x): t = pos_weight.mul(target)
+ * and t.add(1).sub_(target).mul_(sigmoid).sub_(t) in result_type(pos_weight, target); without
+ * pos_weight 1.7's sigmoid(input) - target is out of place (result_type(input, target)), 1.13's and
+ * 2.x's input.sigmoid().sub_(target) in place (the input's dtype): measured on the goldens' mixed
+ * cases, each release bit for bit under its form in more cases than under the other (1.7 15 / 13 of
+ * 18, 1.13 15 / 13, 2.6 12 / 10). The in-place form is taken from 1.12 (composite compliance's
+ * rewrite; 1.8-1.12 not measured). Then .mul_(grad), .mul_(weight) and the
+ * 'mean' division in that dtype, and the engine casts the result to the input's dtype.
+ */
+function mixedBackward(a: Args, gradOutput: Tensor): Tensor {
+  const { rows, classes, torch } = a;
+  const { X, T, A, rX, rA } = mixedPlan(a);
+  const inPlace = torch.major > 1 || torch.minor >= 12;
+  const S: Meta = A ?? (inPlace ? X : binaryMeta(X, T));
+  const rS = roundingOf(S.dtype);
+  const rSX = roundingOf(commonDType(S, X));
+  const rST = roundingOf(commonDType(S, T));
+  const rSG = roundingOf(commonDType(S, metaOf(gradOutput)));
+  const rSW = roundingOf(a.weight ? commonDType(S, metaOf(a.weight)) : S.dtype);
+  const x = a.input.data;
+  const y = a.target.data;
+  const go = gradOutput.data;
+  const goStep = a.reduction === 'none' ? 1 : 0;
+  const n = x.length;
+  const [w, wRowStride, wColStride] = loopOperand(a.weightOperand, 1);
+  const [p, pRowStride, pColStride] = loopOperand(a.posWeightOperand, 1);
+  const hasPosWeight = a.posWeightOperand !== null;
+  const grad = allocate(X.dtype, n);
+  for (let row = 0, i = 0; row < rows; row++) {
+    for (let col = 0; col < classes; col++, i++) {
+      const s = sigmoid(x[i]!, rX);
+      let g: number;
+      if (hasPosWeight) {
+        const t = rA(rA(p[row * pRowStride + col * pColStride]!) * rA(y[i]!));
+        g = rS(rS(rS(rS(t + 1) - rST(y[i]!)) * rSX(s)) - t);
+      } else if (S === X) {
+        g = rS(s - rST(y[i]!));
+      } else {
+        g = rS(rS(s) - rS(y[i]!));
+      }
+      g = rS(g * rSG(go[i * goStep]!));
+      if (a.weightOperand) g = rS(g * rSW(w[row * wRowStride + col * wColStride]!));
+      if (a.reduction === 'mean') g = rS(g / n);
+      grad[i] = rX(g);
+    }
+  }
+  return makeTensor(grad, a.input.shape, X.dtype);
+}
+
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options?: BCEWithLogitsOptions): Tensor {
   const a = check(OP, { input, target }, options);
+  if (mixesDTypes(input, a.target, a.weight, a.posWeight)) return mixedForward(a);
   const fast = kernelsFor(a.dtype)?.tryRun(kernelCall(a, 'BCE_WITH_LOGITS'), a.reduction, input.shape);
   if (fast) return fast;
   const { rows, classes, round: r, torch } = a;
@@ -141,6 +274,7 @@ export function binaryCrossEntropyWithLogitsBackward(
   const op = `${OP}Backward`;
   const a = check(op, { input, target, gradOutput }, options);
   checkGradOutput(op, gradOutput, a.reduction === 'none' ? input.shape : []);
+  if (mixesDTypes(input, a.target, a.weight, a.posWeight)) return mixedBackward(a, gradOutput);
   const fast = kernelsFor(a.dtype)?.tryRun(
     kernelCall(a, 'BCE_WITH_LOGITS_GRAD', gradOutputOperand(gradOutput, a.reduction, a.classes)),
     'none',

@@ -16,7 +16,9 @@
 
 import { broadcastOrThrow, expandTo, loopOperand, rowColOperand, sumTo } from '../broadcast.ts';
 import { checkGradOutput, prepare, sameShape, type Checked, type CommonOptions, type LossSignature } from '../loss-args.ts';
-import { atenRowSum, logSigmoidBackwardDifference, logSigmoidOfNegative, logSigmoidPair, type Round } from '../numerics.ts';
+import { binaryMeta, commonDType, metaOf, mixesDTypes, roundingOf, type Meta } from '../mixed-ops.ts';
+import { atenRowSum, logSigmoidBackwardDifference, logSigmoidOfNegative, logSigmoidPair, useDType, type Round } from '../numerics.ts';
+import { sumLanes } from '../torch-version.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
 import { LossArgumentError, allocate, checkElementCount, numel, type IndexTensor, type Tensor } from '../tensor.ts';
 import type { TorchRelease } from '../torch-version.ts';
@@ -157,9 +159,115 @@ function rowwiseKernels(a: Args): Float32Kernels | null {
   return a.rowwise && a.classes > 0 && a.torch.logSigmoidUsesLog1p ? kernelsFor(a.dtype) : null;
 }
 
+/**
+ * Mixed float32 / float64 arguments: each of functional.py's ops in its own dtype. log_sigmoid(input)
+ * and log_sigmoid(-input) in the input's; target * ls, (1 - target) * ls_neg (1 - target in the
+ * target's dtype), their sum and negation in A = result_type(target, input); loss * weight in
+ * B = result_type(A, weight), as the class sum, / C and the reduction. The backward is autograd's
+ * through the same ops: each gradient in its op's dtype, summed to its operand's shape there, then
+ * cast to the operand's dtype.
+ */
+interface MixedDTypes {
+  readonly X: Meta;
+  readonly T: Meta;
+  readonly A: Meta;
+  readonly B: Meta;
+}
+
+function mixedDTypes(a: Args): MixedDTypes {
+  const X = metaOf(a.input);
+  const T = metaOf(a.target);
+  const A = binaryMeta(T, X);
+  return { X, T, A, B: a.weight ? binaryMeta(A, metaOf(a.weight)) : A };
+}
+
+function mixedForward(a: Args): Tensor {
+  const { A, B, X, T } = mixedDTypes(a);
+  const { torch } = a;
+  const rX = roundingOf(X.dtype);
+  const rT = roundingOf(T.dtype);
+  const rA = roundingOf(A.dtype);
+  const rB = roundingOf(B.dtype);
+  const x = expandTo(a.input, a.lossShape);
+  const y = expandTo(a.target, a.lossShape);
+  let full: Float64Array = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const pos = logSigmoidPair(x[i]!, rX, torch);
+    full[i] = -rA(rA(rA(y[i]!) * pos) + rA(rA(rT(1 - y[i]!)) * logSigmoidOfNegative));
+  }
+  if (a.weight) {
+    full = expandTo({ data: full, shape: a.lossShape }, a.fullShape);
+    const w = expandTo(a.weight, a.fullShape);
+    for (let i = 0; i < full.length; i++) full[i] = rB(rB(full[i]!) * rB(w[i]!));
+  }
+  const lanes = sumLanes(B.dtype, torch, a.capability);
+  const C = a.classes;
+  const perSample = allocate(B.dtype, a.outer * a.inner);
+  for (let o = 0; o < a.outer; o++) {
+    for (let i = 0; i < a.inner; i++) {
+      let sum: number;
+      if (a.inner === 1) sum = atenRowSum(full, o * a.extent, a.extent, lanes, rB);
+      else {
+        sum = 0;
+        for (let c = 0; c < a.extent; c++) sum += full[(o * a.extent + c) * a.inner + i]!;
+        sum = rB(sum);
+      }
+      perSample[o * a.inner + i] = rB(sum / C);
+    }
+  }
+  return applyReduction(perSample, a.sampleShape, a.reduction, B.dtype, lanes, useDType(B.dtype));
+}
+
+function mixedBackward(a: Args, gradOutput: Tensor): Tensor {
+  const { A, X, T } = mixedDTypes(a);
+  const { torch } = a;
+  const G = metaOf(gradOutput);
+  const rG = roundingOf(G.dtype);
+  const rX = roundingOf(X.dtype);
+  const rT = roundingOf(T.dtype);
+  const rA = roundingOf(A.dtype);
+  const C = a.classes;
+  const go = gradOutput.data;
+  const samples = a.outer * a.inner;
+  const meanGrad = a.reduction === 'mean' ? rG(go[0]! / samples) : go[0]!;
+  const gradFull = new Float64Array(numel(a.fullShape));
+  for (let o = 0; o < a.outer; o++) {
+    for (let i = 0; i < a.inner; i++) {
+      const g = rG((a.reduction === 'none' ? go[o * a.inner + i]! : meanGrad) / C);
+      for (let c = 0; c < a.extent; c++) gradFull[(o * a.extent + c) * a.inner + i] = g;
+    }
+  }
+  // MulBackward of loss * weight: grad * weight in result_type(grad, weight), summed to the loss's shape, cast to A
+  let gradLoss: Float64Array = gradFull;
+  if (a.weight) {
+    const full: Meta = { dtype: G.dtype, zeroDim: a.fullShape.length === 0 };
+    const rGW = roundingOf(commonDType(full, metaOf(a.weight)));
+    const w = expandTo(a.weight, a.fullShape);
+    for (let i = 0; i < gradFull.length; i++) gradFull[i] = rGW(rGW(gradFull[i]!) * rGW(w[i]!));
+    gradLoss = sumTo(gradFull, a.fullShape, a.lossShape, rGW).map(rA);
+  }
+  // NegBackward, AddBackward, then MulBackward of target * ls and (1 - target) * ls_neg: in result_type(A, target)
+  const rAT = roundingOf(commonDType(A, T));
+  const y = expandTo(a.target, a.lossShape);
+  const gradPos = new Float64Array(gradLoss.length);
+  const gradNeg = new Float64Array(gradLoss.length);
+  for (let i = 0; i < gradLoss.length; i++) {
+    const g = -gradLoss[i]!;
+    gradPos[i] = rAT(rAT(g) * rAT(y[i]!));
+    gradNeg[i] = rAT(rAT(g) * rAT(rT(1 - y[i]!)));
+  }
+  const towardPos = sumTo(gradPos, a.lossShape, a.input.shape, rAT);
+  const towardNeg = sumTo(gradNeg, a.lossShape, a.input.shape, rAT);
+  const x = a.input.data;
+  const grad = allocate(X.dtype, x.length);
+  for (let i = 0; i < grad.length; i++) grad[i] = logSigmoidBackwardDifference(x[i]!, rX(towardPos[i]!), rX(towardNeg[i]!), rX, torch);
+  return makeTensor(grad, a.input.shape, X.dtype);
+}
+
 /** A torch.long target (an IndexTensor) is converted to the input's dtype, as torch does. */
 export function multilabelSoftMarginLoss(input: Tensor, target: Tensor | IndexTensor, options?: MultiLabelSoftMarginOptions): Tensor {
   const a = check(OP, { input, target }, options);
+  if (mixesDTypes(input, a.target, a.weight)) return mixedForward(a);
   const k = rowwiseKernels(a);
   if (k) {
     const weight = a.weight ? rowColOperand(a.weight, input.shape) : null;
@@ -188,8 +296,13 @@ export function multilabelSoftMarginLossBackward(
   const op = `${OP}Backward`;
   const a = check(op, { input, target, gradOutput }, options);
   checkGradOutput(op, gradOutput, a.reduction === 'none' ? a.sampleShape : []);
+  const mixed = mixesDTypes(input, a.target, a.weight);
   // Stryker disable next-line ConditionalExpression: without the early return the loops visit no element and give the same empty gradient
-  if (input.data.length === 0) return makeTensor(allocate(a.dtype, 0), input.shape, a.dtype); // nothing to visit, however many samples
+  if (input.data.length === 0) {
+    const dtype = mixed ? metaOf(input).dtype : a.dtype;
+    return makeTensor(allocate(dtype, 0), input.shape, dtype); // nothing to visit, however many samples
+  }
+  if (mixed) return mixedBackward(a, gradOutput);
   const { round: r, torch } = a;
   const C = a.classes;
   const go = gradOutput.data;
