@@ -1,8 +1,10 @@
 // nn.BCELoss / F.binary_cross_entropy on probabilities, forward and input gradient.
 //
 // Mirrors aten/src/ATen/native/Loss.cpp binary_cross_entropy_out_cpu, op by op:
-//   loss = (y - 1) * max(Math.log1p(-x), -100) - y * max(Math.log(x), -100)     (torch clamps the logs at -100)
+//   loss = (y - 1) * max(log1p(-x), -100) - y * max(log(x), -100)     (torch clamps the logs at -100)
 //   loss *= weight; apply_loss_reduction.
+// A scalar cpu_kernel, so the logs are glibc's (logf, log1pf for float32) under every CPU capability;
+// before torch 2.0 (torchRelease.bceUsesLog1p) the first term is log(1 - x), 1 - x rounded first.
 // Every element of x must lie in [0, 1] (and of y too, from torch 2.x); NaN fails that check.
 // Backward, binary_cross_entropy_backward_out_cpu:
 //   g = grad * (x - y) / max((1 - x) * x, 1e-12);  g *= weight;  g /= numel for 'mean'.
@@ -33,7 +35,7 @@ import { scalarLogOp } from '../unary-ops.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
 import { LossArgumentError, allocate, formatShape, isIndexTensor, type FloatArray, type Tensor } from '../tensor.ts';
 import { lossModule } from '../loss-module.ts';
-import { gradOutputOperand, kernelsFor, perElement, type KernelCall } from '../wasm/float32-kernels.ts';
+import { gradOutputOperand, kernelsFor, perElement, type Flag, type KernelCall } from '../wasm/float32-kernels.ts';
 
 export interface BCELossOptions extends CommonOptions {
   weight?: Tensor;
@@ -121,17 +123,12 @@ function firstOutside64(v: Float64Array, end: number): number {
 // Stryker disable next-line EqualityOperator: on a tie a and b are the same number (never -0 against 0 here)
 const stdMax = (a: number, b: number) => (a < b ? b : a);
 
-function elementLoss(x: number, y: number, r: Round): number {
-  const logOneMinus = stdMax(r(Math.log1p(-x)), -100);
-  const logX = stdMax(r(Math.log(x)), -100);
-  return r(r(r(y - 1) * logOneMinus) - r(y * logX));
-}
-
 type Kernel = 'BINARY_CROSS_ENTROPY' | 'BINARY_CROSS_ENTROPY_GRAD';
 
 function kernelCall(a: Args, op: Kernel, gradOutput: RowColOperand | null = null): KernelCall<Kernel> {
   const scalar = a.reduction === 'mean' ? a.input.data.length : 0; // the gradient's 'mean' divisor
-  const flags = a.weightOperand ? (['HAS_WEIGHT'] as const) : [];
+  const flags: Flag[] = a.weightOperand ? ['HAS_WEIGHT'] : [];
+  if (op === 'BINARY_CROSS_ENTROPY' && !a.torch.bceUsesLog1p) flags.push('BCE_LOG_ONE_MINUS');
   return {
     op,
     input: a.input.data,
@@ -159,11 +156,10 @@ function weightRounding(a: Args): Round {
 }
 
 /**
- * The kernel's element loss as each release writes it (cpu_kernel, scalar: glibc's log): 1.x
- * std::log(1 - x), 2.x std::log1p(-x). (The float32 kernels and the one-dtype loops take log1p in
- * every release: see elementLoss.)
+ * The element loss as each release's kernel writes it (a scalar cpu_kernel: glibc's logf / log under
+ * every CPU capability): std::log1p(-x) from torchRelease.bceUsesLog1p, std::log(1 - x) before.
  */
-function releaseElementLoss(x: number, y: number, r: Round, log: (v: number) => number, usesLog1p: boolean): number {
+function elementLoss(x: number, y: number, r: Round, log: (v: number) => number, usesLog1p: boolean): number {
   const logOneMinus = stdMax(usesLog1p ? r(Math.log1p(-x)) : log(r(1 - x)), -100);
   const logX = stdMax(log(x), -100);
   return r(r(r(y - 1) * logOneMinus) - r(y * logX));
@@ -175,14 +171,13 @@ function mixedForward(a: Args): Tensor {
   const rX = roundingOf(X.dtype);
   const rXW = weightRounding(a);
   const log = scalarLogOp(X.dtype);
-  const usesLog1p = torch.major >= 2;
   const x = a.input.data;
   const y = a.target.data;
   const [w, wRowStride, wColStride] = loopOperand(a.weightOperand, 1);
   const losses = allocate(X.dtype, x.length);
   for (let row = 0, i = 0; row < rows; row++) {
     for (let col = 0; col < classes; col++, i++)
-      losses[i] = rX(releaseElementLoss(x[i]!, y[i]!, rX, log, usesLog1p) * rXW(w[row * wRowStride + col * wColStride]!));
+      losses[i] = rX(elementLoss(x[i]!, y[i]!, rX, log, torch.bceUsesLog1p) * rXW(w[row * wRowStride + col * wColStride]!));
   }
   return applyReduction(losses, a.input.shape, a.reduction, X.dtype, sumLanes(X.dtype, torch, a.capability), useDType(X.dtype));
 }
@@ -216,16 +211,17 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options?: BCEL
   if (mixesDTypes(input, a.weight)) return mixedForward(a);
   const fast = kernelsFor(a.dtype)?.tryRun(kernelCall(a, 'BINARY_CROSS_ENTROPY'), a.reduction, input.shape);
   if (fast) return fast;
-  if (a.dtype === 'float64') return mixedForward(a); // float64 has no kernel: the release's own formula (releaseElementLoss)
   const { rows, classes, round: r } = a;
   const x = input.data;
   const y = a.target.data;
   const [w, wRowStride, wColStride] = loopOperand(a.weightOperand, 1); // without a weight, * 1 changes nothing
+  const log = scalarLogOp(a.dtype);
+  const usesLog1p = a.torch.bceUsesLog1p;
   const losses = allocate(a.dtype, x.length);
   // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
   for (let row = 0, i = 0; row < rows; row++) {
     const wRow = row * wRowStride;
-    for (let col = 0; col < classes; col++, i++) losses[i] = r(elementLoss(x[i]!, y[i]!, r) * w[wRow + col * wColStride]!);
+    for (let col = 0; col < classes; col++, i++) losses[i] = r(elementLoss(x[i]!, y[i]!, r, log, usesLog1p) * w[wRow + col * wColStride]!);
   }
   return applyReduction(losses, input.shape, a.reduction, a.dtype, a.lanes, r);
 }

@@ -15,6 +15,7 @@ export const KERNEL_FLAGS = {
   SOFTMAX_PAIRWISE: 1024,
   SOFTMAX_FUSED: 2048,
   SOFTMAX_LANES16: 4096,
+  BCE_LOG_ONE_MINUS: 8192,
 } as const;
 
 /** The kernels: id (the `op` argument), named operands by argument slot (y the target; a, b, c), and what the scalar is. */

@@ -49,6 +49,7 @@ const USES_LOG_SIGMOID = 4;
 const FULL = 64;
 const LOG_TARGET = 256;
 const KL_DIV_WHERE = 512;
+const BCE_LOG_ONE_MINUS = 8192;
 
 // binary_cross_entropy_with_logits, kl_div, gaussian_nll_loss (../kernel-ops.ts ids)
 export const BCE_WITH_LOGITS = 0; // y=target a=weight b=posWeight; HAS_WEIGHT, HAS_POS_WEIGHT, USES_LOG_SIGMOID
@@ -427,7 +428,7 @@ export const BINARY_CROSS_ENTROPY = 6; // a = weight (HAS_WEIGHT)
 export const BINARY_CROSS_ENTROPY_GRAD = 7; // a = weight (HAS_WEIGHT), c = gradOutput, s = the 'mean' divisor (0: none)
 
 const BCE_LOG_MIN: usize = memory.data<f64>([-100]);
-const BCE_EPSILON: usize = memory.data<f64>([1e-12]);
+const BCE_EPSILON: usize = memory.data<f64>([9.999999960041972e-13]); // Loss.cpp's `constexpr float EPSILON = 1e-12`, a float
 
 /** std::max(a, b): b only where a < b (a NaN a stays). */
 // @ts-ignore: decorator
@@ -435,10 +436,12 @@ const BCE_EPSILON: usize = memory.data<f64>([1e-12]);
   return v128.bitselect(b, a, f64x2.lt(a, b));
 }
 
-/** binary_cross_entropy's element loss ((y - 1) max(log1p(-x), -100)) - y max(log(x), -100), times the weight where flags say. */
+/** binary_cross_entropy's element loss ((y - 1) max(log1p(-x) or log(1 - x), -100)) - y max(log(x), -100), times the weight where flags say. */
 // @ts-ignore: decorator
 @inline function binaryCrossEntropy64(x: v128, y: v128, w: v128, flags: i32): v128 {
-  const logOneMinus = stdMax64(log1p64(f64x2.neg(x)), k64(BCE_LOG_MIN));
+  // before torch 2.0 (BCE_LOG_ONE_MINUS) std::log(1 - x), else std::log1p(-x)
+  const oneMinus = flags & BCE_LOG_ONE_MINUS ? log64(f64x2.sub(k64(ONE), x)) : log1p64(f64x2.neg(x));
+  const logOneMinus = stdMax64(oneMinus, k64(BCE_LOG_MIN));
   const logX = stdMax64(log64(x), k64(BCE_LOG_MIN));
   const loss = f64x2.sub(f64x2.mul(f64x2.sub(y, k64(ONE)), logOneMinus), f64x2.mul(y, logX));
   return flags & HAS_WEIGHT ? f64x2.mul(loss, w) : loss;

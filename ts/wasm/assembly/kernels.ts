@@ -996,9 +996,11 @@ const EPSILON: usize = memory.data<f32>([1e-12]);
 
 /** BCELoss before the weight: (y - 1) max(log1p(-x), -100) - y max(log(x), -100); pmax is std::max. */
 // @ts-ignore: decorator
-@inline function binaryCrossEntropyLoss(x: v128, y: v128): v128 {
-  const logOneMinus = f32x4.pmax(float32Of(LOG1P, f32x4.neg(x)), k(LOG_FLOOR));
-  const logX = f32x4.pmax(float32Of(LOG, x), k(LOG_FLOOR));
+@inline function binaryCrossEntropyLoss(x: v128, y: v128, flags: i32): v128 {
+  // a scalar cpu_kernel in torch: glibc's logf (and log1pf, which log1p rounded once matches) under every capability
+  const oneMinus = flags & BCE_LOG_ONE_MINUS ? glibcLog32(f32x4.sub(k(ONE), x)) : float32Of(LOG1P, f32x4.neg(x));
+  const logOneMinus = f32x4.pmax(oneMinus, k(LOG_FLOOR));
+  const logX = f32x4.pmax(glibcLog32(x), k(LOG_FLOOR));
   return f32x4.sub(f32x4.mul(f32x4.sub(y, k(ONE)), logOneMinus), f32x4.mul(y, logX));
 }
 
@@ -1137,7 +1139,7 @@ const TWO_PI_F32: usize = memory.data<f32>([6.2831854820251465]); // fround(2 * 
     case MULTILABEL_SOFT_MARGIN_GRAD: return multilabelSoftMarginGrad(x, y, weighted ? f32x4.mul(c, a) : c);
     case SOFT_MARGIN: return softMarginLoss(x, y, flags);
     case SOFT_MARGIN_GRAD: return softMarginGrad(x, y, c, f32x4.splat(s));
-    case BINARY_CROSS_ENTROPY: v = binaryCrossEntropyLoss(x, y); break;
+    case BINARY_CROSS_ENTROPY: v = binaryCrossEntropyLoss(x, y, flags); break;
     case MSE: {
       const d = f32x4.sub(x, y);
       return f32x4.mul(d, d);
@@ -1668,6 +1670,8 @@ export const SOFTMAX_PAIRWISE = 1024; // flag
 export const SOFTMAX_FUSED = 2048; // flag
 /** 16 lanes (avx512 builds), else 8. */
 export const SOFTMAX_LANES16 = 4096; // flag
+/** BCELoss before torch 2.0 (bceUsesLog1p false): std::log(1 - x), glibc's logf of the rounded 1 - x, not log1p(-x). */
+export const BCE_LOG_ONE_MINUS = 8192; // flag
 
 /** vec::maximum: NaN if either is NaN, else a > b ? a : b. */
 // @ts-ignore: decorator
