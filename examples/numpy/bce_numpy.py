@@ -2,7 +2,8 @@
 """Example 3: BCEWithLogitsLoss ported to NumPy, checked through `check --command`.
 
 A port of torch >= 2.3's formula (aten/src/ATen/native/Loss.cpp binary_cross_entropy_with_logits,
-pytorch#115539), op by op in the input's dtype:
+pytorch#115539), op by op, each in the dtype torch computes it in (the loss, built in place on
+1 - y, has the target's):
 
     log_sigmoid = min(x, 0) - log1p(exp(-|x|))
     log_sigmoid *= 1 + (pos_weight - 1) * y          (pos_weight given)
@@ -95,18 +96,22 @@ def forward(args, kwargs):
     x, y = args
     reduction = check(x, y, kwargs)
     weight, pos_weight = kwargs.get("weight"), kwargs.get("pos_weight")
-    one = x.dtype.type(1)
     with np.errstate(all="ignore"):
-        log_sigmoid = np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+        log_sigmoid = np.asarray(np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x))), dtype=x.dtype)  # 0-d stays an array
+        # torch's in-place ops (a.mul_(b)) compute in the promoted dtype and keep a's, as NumPy's
+        # a *= b does: with arguments of both float dtypes each op then rounds where torch's does
         if pos_weight is not None:
             in_place(log_sigmoid.shape, broadcast_shape(pos_weight.shape, y.shape))
-            log_weight = (pos_weight - one) * y
-            log_sigmoid = log_sigmoid * (log_weight + one)
-        loss = (one - y) * x - log_sigmoid
+            log_weight = np.asarray((pos_weight - pos_weight.dtype.type(1)) * y)
+            log_weight += log_weight.dtype.type(1)
+            log_sigmoid *= log_weight
+        loss = np.asarray(y.dtype.type(1) - y, dtype=y.dtype)  # the loss is built on (1 - target): the target's dtype
+        loss *= x
+        loss -= log_sigmoid
         if weight is not None:
             in_place(loss.shape, weight.shape)
-            loss = loss * weight
-        return reduce(loss.astype(x.dtype), reduction)
+            loss *= weight
+        return reduce(loss, reduction)
 
 
 def backward(grad_output, args, kwargs):
