@@ -52,6 +52,14 @@ def cases(rng):
                ((16, 128), targets(r, (16, 128), "hard")), weight=((128,), [1.0 + (i % 7) / 8 for i in range(128)]),
                tags=["large", "weight"])
 
+    # Small probabilities against a large weight: before torch 2.0 the kernel takes log(1 - x) of the
+    # rounded 1 - x (0 below x = 2^-25 in float32), from 2.0 log1p(-x) (torchRelease.bceUsesLog1p).
+    for dtype, reduction in product(DTYPES, ("none", "sum")):
+        r = rng("small-probabilities", dtype, reduction)
+        xs = [10 ** (-9 + 5 * r.random()) for _ in range(64)]
+        yield case("small-probabilities", dtype, reduction, ((64,), xs), ((64,), [0.0] * 48 + [1.0] * 16),
+                   weight=((64,), [1e4] * 64), tags=["extreme", "weight"])
+
     input_range = r"all elements of input should be between 0 and 1"
     for name, x, t, w, reduction, regex in [
             ("input-above-1", [0.5, 1.5], [0.0, 1.0], None, "mean", input_range),
