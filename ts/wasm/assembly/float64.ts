@@ -581,8 +581,14 @@ function segmentBceWithLogitsPasses(
 // @ts-ignore: decorator
 @inline function klDiv64(x: v128, y: v128, flags: i32): v128 {
   if (flags & LOG_TARGET) return f64x2.mul(exp64(y), f64x2.sub(y, x));
-  const logY = log64(y);
-  if (flags & KL_DIV_WHERE) return v128.and(f64x2.mul(y, f64x2.sub(logY, x)), f64x2.gt(y, k64(ZERO)));
+  // the log of 1 where its value is not used (y <= 0 or NaN before 1.13, y == 0 or NaN after): a
+  // target of zeros (or hard labels) keeps log64's inlined path
+  if (flags & KL_DIV_WHERE) {
+    const positive = f64x2.gt(y, k64(ZERO));
+    return v128.and(f64x2.mul(y, f64x2.sub(log64(v128.bitselect(y, k64(ONE), positive)), x)), positive);
+  }
+  const unused = v128.or(f64x2.eq(y, k64(ZERO)), f64x2.ne(y, y));
+  const logY = log64(v128.bitselect(k64(ONE), y, unused));
   const xlogy = v128.bitselect(k64(NAN), v128.bitselect(k64(ZERO), f64x2.mul(y, logY), f64x2.eq(y, k64(ZERO))), f64x2.ne(y, y));
   return f64x2.sub(xlogy, f64x2.mul(y, x));
 }
