@@ -117,9 +117,40 @@ const TINY_BITS: usize = memory.data<i64>([0x3e30000000000000]); // |x| < 2^-28:
 const BIG_BITS: usize = memory.data<i64>([0x40862e4200000000]); // |x| >= 709.78: high word >= 0x40862E42
 const INF_BITS: usize = memory.data<i64>([0x7ff0000000000000]);
 
-/** Math.exp of each lane (V8's fdlibm exp), bit for bit. */
+const RARE_EXP_BITS: usize = memory.data<i64>([0x4086180000000000]); // |x| > 707: k may leave [-1021, 1023]
+
+/**
+ * Math.exp of each lane (V8's fdlibm exp), bit for bit. Inlined: the pairs of ordinary arguments
+ * (2^-28 <= |x| <= 707, x != 1), whose 2^k is one exact multiply and which take none of the
+ * special cases' results; a pair with another lane calls exp64Full, which selects every case.
+ */
 // @ts-ignore: decorator
 @inline function exp64(x: v128): v128 {
+  const bits = v128.and(x, k64(ABS_MASK));
+  const rare = v128.or(v128.or(i64x2.gt_s(bits, k64(RARE_EXP_BITS)), i64x2.lt_s(bits, k64(TINY_BITS))), f64x2.eq(x, k64(ONE)));
+  if (v128.any_true(rare)) return exp64Full(x);
+  const negative = i64x2.lt_s(x, k64(F_0));
+  const beyondHalf = i64x2.gt_s(bits, k64(HALF_LN2_BITS));
+  const belowOneHalf = i64x2.lt_s(bits, k64(ONE_HALF_LN2_BITS));
+  const signedHalf = v128.bitselect(k64(F_MINUS_HALF), k64(HALF), negative);
+  const kFar = f64x2.trunc(f64x2.add(f64x2.mul(k64(EXP_INV_LN2), x), signedHalf));
+  const kNear = v128.bitselect(k64(MINUS_ONE), k64(ONE), negative);
+  const kf = v128.and(v128.bitselect(kNear, kFar, belowOneHalf), beyondHalf);
+  const hi = f64x2.sub(x, f64x2.mul(kf, k64(EXP_LN2_HI)));
+  const lo = f64x2.mul(kf, k64(EXP_LN2_LO));
+  const r = f64x2.sub(hi, lo);
+  const t = f64x2.mul(r, r);
+  const p = f64x2.add(k64(EXP_P1), f64x2.mul(t, f64x2.add(k64(EXP_P2), f64x2.mul(t, f64x2.add(k64(EXP_P3),
+    f64x2.mul(t, f64x2.add(k64(EXP_P4), f64x2.mul(t, k64(EXP_P5)))))))));
+  const c = f64x2.sub(r, f64x2.mul(t, p));
+  const y = f64x2.sub(k64(ONE), f64x2.sub(f64x2.sub(lo, f64x2.div(f64x2.mul(r, c), f64x2.sub(k64(TWO), c))), hi));
+  // |k| <= 1020: y * 2^k is one exact multiply (exp64Full's second factor is 1 here)
+  const k = i64x2.sub(f64x2.add(kf, k64(MAGIC)), k64(MAGIC));
+  return f64x2.mul(y, i64x2.shl(i64x2.add(k, k64(I_1023)), 52));
+}
+
+/** Math.exp of each lane, every case selected lane by lane (exp64's pairs with a special lane). */
+function exp64Full(x: v128): v128 {
   const bits = v128.and(x, k64(ABS_MASK)); // |x|'s bits: as integers they order as |x| does
   const negative = i64x2.lt_s(x, k64(F_0) /* bits of +0 */);
   const beyondHalf = i64x2.gt_s(bits, k64(HALF_LN2_BITS));
@@ -182,9 +213,40 @@ const NAN: usize = memory.data<f64>([NaN]);
 const B_2_M1022: usize = memory.data<i64>([0x0010000000000000]); // hx < 0x00100000: below 2^-1022 (and the negatives)
 const B_BELOW_INF: usize = memory.data<i64>([0x7fefffffffffffff]); // hx >= 0x7ff00000 above: inf, NaN
 
-/** Math.log of each lane (V8's fdlibm log), bit for bit. */
+/**
+ * Math.log of each lane (V8's fdlibm log), bit for bit. Inlined: the pairs of normal positive
+ * finite arguments not within 2^-20 of a power of two (no scaling of subnormals, one of the two
+ * main forms, none of the special results); a pair with another lane (0, negative, subnormal, inf,
+ * NaN, near a power of two: 1 itself) calls log64Full, which selects every case.
+ */
 // @ts-ignore: decorator
-@inline function log64(x0: v128): v128 {
+@inline function log64(x: v128): v128 {
+  const hx = v128.and(i64x2.shr_u(x, 32), k64(I_0X000FFFFF));
+  const special = v128.or(i64x2.lt_s(x, k64(B_2_M1022)), i64x2.gt_s(x, k64(B_BELOW_INF)));
+  const nearPowerOfTwo = i64x2.lt_s(v128.and(i64x2.add(hx, k64(I_2)), k64(I_0X000FFFFF)), k64(I_3)); // |f| < 2^-20: fdlibm's other form
+  if (v128.any_true(v128.or(special, nearPowerOfTwo))) return log64Full(x);
+  const i = v128.and(i64x2.add(hx, k64(I_0X95F64)), k64(I_0X100000));
+  const k = i64x2.add(i64x2.sub(i64x2.shr_u(x, 52), k64(I_1023)), i64x2.shr_u(i, 20));
+  const normalized = v128.or(v128.and(x, k64(I_0XFFFFFFFF)), i64x2.shl(v128.or(hx, v128.xor(i, k64(I_0X3FF00000))), 32));
+  const f = f64x2.sub(normalized, k64(ONE));
+  const dk = f64x2.sub(i64x2.add(k64(MAGIC), k), k64(MAGIC));
+  const s = f64x2.div(f, f64x2.add(k64(TWO), f));
+  const z = f64x2.mul(s, s);
+  const w = f64x2.mul(z, z);
+  const t1 = f64x2.mul(w, f64x2.add(k64(LG2), f64x2.mul(w, f64x2.add(k64(LG4), f64x2.mul(w, k64(LG6))))));
+  const t2 = f64x2.mul(z, f64x2.add(k64(LG1), f64x2.mul(w, f64x2.add(k64(LG3), f64x2.mul(w, f64x2.add(k64(LG5), f64x2.mul(w, k64(LG7))))))));
+  const r = f64x2.add(t2, t1);
+  const hfsq = f64x2.mul(f64x2.mul(k64(HALF), f), f);
+  const hi = f64x2.mul(dk, k64(LOG_LN2_HI));
+  const lo = f64x2.mul(dk, k64(LOG_LN2_LO));
+  const withHfsq = f64x2.sub(hi, f64x2.sub(f64x2.sub(hfsq, f64x2.add(f64x2.mul(s, f64x2.add(hfsq, r)), lo)), f));
+  const without = f64x2.sub(hi, f64x2.sub(f64x2.sub(f64x2.mul(s, f64x2.sub(f, r)), lo), f));
+  const positive = i64x2.gt_s(v128.or(i64x2.sub(hx, k64(I_0X6147A)), i64x2.sub(k64(I_0X6B851), hx)), k64(I_0));
+  return v128.bitselect(withHfsq, without, positive);
+}
+
+/** Math.log of each lane, every case selected lane by lane (log64's pairs with a special lane). */
+function log64Full(x0: v128): v128 {
   // the high word hx's tests on all 64 bits (hx < H: bits < H << 32; see log1p64), its fields by unsigned shifts (x64 has no i64x2.shr_s)
   const subnormal = i64x2.lt_s(x0, k64(B_2_M1022)); // hx < 0x00100000, with zero and the negatives: their results are selected below
   const x = v128.bitselect(f64x2.mul(x0, k64(LOG_TWO54)), x0, subnormal);
@@ -255,9 +317,50 @@ const I_0X6A09D: usize = memory.data<i64>([0x6a09d]); // hu above: u ~>= sqrt(2)
 const I_0X3FE00000: usize = memory.data<i64>([0x3fe00000]);
 const I_1: usize = memory.data<i64>([1]);
 
-/** Math.log1p of each lane (V8's fdlibm log1p), bit for bit. */
+/**
+ * Math.log1p of each lane (V8's fdlibm log1p), bit for bit. Inlined: the pairs of ordinary
+ * arguments (2^-29 <= |x|, -1 < x < 2^53, finite, |f| >= 2^-20: the main forms, k = 0 or not); a
+ * pair with another lane calls log1p64Full, which selects every case.
+ */
 // @ts-ignore: decorator
 @inline function log1p64(x: v128): v128 {
+  const ax = v128.and(x, k64(ABS_MASK)); // |x|'s bits
+  const belowSqrt2 = i64x2.lt_s(x, k64(B_LOG1P_SQRT2));
+  const kZero = v128.and(belowSqrt2, v128.or(i64x2.gt_s(x, k64(B_LOW_WORD)), i64x2.lt_s(x, k64(B_LOG1P_MINUS_SQRT1_2))));
+  // x <= -1 or |x| < 2^-29 (below sqrt(2) - 1), x >= 2^53 (+inf, NaN): log1p64Full
+  const special = v128.or(
+    v128.and(belowSqrt2, v128.or(i64x2.gt_s(ax, k64(B_BELOW_ONE)), i64x2.lt_s(ax, k64(B_2_M29)))),
+    i64x2.gt_s(x, k64(B_BELOW_2_53)),
+  );
+  const u = f64x2.add(k64(ONE), x);
+  const k0 = i64x2.sub(i64x2.shr_u(u, 52), k64(I_1023));
+  const correction = v128.bitselect(f64x2.sub(k64(ONE), f64x2.sub(u, x)), f64x2.sub(x, f64x2.sub(u, k64(ONE))), i64x2.gt_s(k0, k64(I_0)));
+  const huLow = v128.and(i64x2.shr_u(u, 32), k64(I_0X000FFFFF));
+  const half = i64x2.gt_s(huLow, k64(I_0X6A09D)); // u ~>= sqrt(2): normalize u / 2, k + 1
+  const huGeneral = v128.bitselect(i64x2.shr_u(i64x2.sub(k64(I_0X100000), huLow), 2), huLow, half);
+  // hu == 0 (|f| < 2^-20) only where k != 0 (the k = 0 lanes have hu = 1): log1p64Full
+  if (v128.any_true(v128.or(special, v128.andnot(i64x2.eq(huGeneral, k64(I_0)), kZero)))) return log1p64Full(x);
+  const kGeneral = i64x2.sub(k0, half); // half is -1 where set
+  const uHigh = v128.or(huLow, v128.bitselect(k64(I_0X3FE00000), k64(I_0X3FF00000), half));
+  const uNormal = v128.or(v128.and(u, k64(I_0XFFFFFFFF)), i64x2.shl(uHigh, 32));
+  const f = v128.bitselect(x, f64x2.sub(uNormal, k64(ONE)), kZero);
+  const k = v128.andnot(kGeneral, kZero);
+  const c = v128.andnot(f64x2.div(correction, u), kZero);
+  const dk = f64x2.sub(i64x2.add(k64(MAGIC), k), k64(MAGIC));
+  const hfsq = f64x2.mul(f64x2.mul(k64(HALF), f), f);
+  const hi = f64x2.mul(dk, k64(LOG_LN2_HI));
+  const lo = f64x2.add(f64x2.mul(dk, k64(LOG_LN2_LO)), c);
+  const s = f64x2.div(f, f64x2.add(k64(TWO), f));
+  const z = f64x2.mul(s, s);
+  const r = f64x2.mul(z, f64x2.add(k64(LOG1P_LP1), f64x2.mul(z, f64x2.add(k64(LOG1P_LP2), f64x2.mul(z, f64x2.add(k64(LOG1P_LP3),
+    f64x2.mul(z, f64x2.add(k64(LOG1P_LP4), f64x2.mul(z, f64x2.add(k64(LOG1P_LP5), f64x2.mul(z, f64x2.add(k64(LOG1P_LP6),
+    f64x2.mul(z, k64(LOG1P_LP7))))))))))))));
+  const sr = f64x2.mul(s, f64x2.add(hfsq, r));
+  return v128.bitselect(f64x2.sub(f, f64x2.sub(hfsq, sr)), f64x2.sub(hi, f64x2.sub(f64x2.sub(hfsq, f64x2.add(sr, lo)), f)), i64x2.eq(k, k64(I_0)));
+}
+
+/** Math.log1p of each lane, every case selected lane by lane (log1p64's pairs with a special lane). */
+function log1p64Full(x: v128): v128 {
   const ax = v128.and(x, k64(ABS_MASK)); // |x|'s bits
   const belowSqrt2 = i64x2.lt_s(x, k64(B_LOG1P_SQRT2));
   const kZero = v128.and(belowSqrt2, v128.or(i64x2.gt_s(x, k64(B_LOW_WORD)), i64x2.lt_s(x, k64(B_LOG1P_MINUS_SQRT1_2))));
@@ -434,25 +537,25 @@ export const MULTILABEL_SOFT_MARGIN_GRAD = 3; // a = weight (HAS_WEIGHT), c = th
 // ---- binary_cross_entropy_with_logits, kl_div, gaussian_nll_loss (../../losses/*.ts's float64 loops) ----
 
 /**
- * BCEWithLogits (../../losses/binary_cross_entropy_with_logits.ts elementLoss), then * weight; from
- * torch 2.3 (USES_LOG_SIGMOID) on log_sigmoid, log1p64; before, m = max(-x, 0) (NaN kept); log(exp(-m) + exp(-x - m)), whose sum is exactly
- * 1 + exp(-|x|) (one of the two exps is of +-0: 1) but at x = -inf (inf - inf: NaN) and NaN.
- * Without pos_weight ((1 - y) x + m) + log; with it (1 - y) x + lw (log + m), lw = (p - 1) y + 1.
+ * BCEWithLogits (../../losses/binary_cross_entropy_with_logits.ts elementLoss), then * weight, from
+ * e = exp(-|x|) (segmentBceWithLogits' first pass): from torch 2.3 (USES_LOG_SIGMOID)
+ * (1 - y) x - lw log_sigmoid(x), log_sigmoid(x) = min(x, 0) - log1p(e) (NaN kept); before,
+ * m = max(-x, 0) (NaN kept) and log(exp(-m) + exp(-x - m)), whose sum is exactly 1 + e (one of the
+ * two exps is of +-0: 1) but at x = -inf (inf - inf: NaN) and NaN: without pos_weight
+ * ((1 - y) x + m) + log, with it (1 - y) x + lw (log + m); lw = (p - 1) y + 1.
  */
 // @ts-ignore: decorator
-@inline function bceWithLogits64(x: v128, y: v128, w: v128, p: v128, flags: i32): v128 {
+@inline function bceWithLogits64(x: v128, e: v128, y: v128, w: v128, p: v128, flags: i32, logSigmoid: bool): v128 {
   const linear = f64x2.mul(f64x2.sub(k64(ONE), y), x);
-  if (flags & USES_LOG_SIGMOID) {
-    // torch >= 2.3: (1 - y) x - lw log_sigmoid(x); log_sigmoid(x) = min(x, 0) - log1p(exp(-|x|)) (NaN kept)
+  if (logSigmoid) {
     const min = v128.bitselect(x, k64(ZERO), v128.or(f64x2.lt(x, k64(ZERO)), f64x2.ne(x, x)));
-    const ls = f64x2.sub(min, log1p64(exp64(f64x2.neg(f64x2.abs(x)))));
+    const ls = f64x2.sub(min, log1p64(e));
     const lw = f64x2.add(f64x2.mul(f64x2.sub(p, k64(ONE)), y), k64(ONE));
     const loss = f64x2.sub(linear, flags & HAS_POS_WEIGHT ? f64x2.mul(ls, lw) : ls);
     return flags & HAS_WEIGHT ? f64x2.mul(loss, w) : loss;
   }
   const nx = f64x2.neg(x);
   const m = v128.bitselect(nx, k64(ZERO), v128.or(f64x2.gt(nx, k64(ZERO)), f64x2.ne(nx, nx)));
-  const e = exp64(f64x2.neg(f64x2.abs(x)));
   const sum = v128.bitselect(k64(NAN), f64x2.add(k64(ONE), e), f64x2.eq(x, k64(NEG_INF)));
   const logTerm = log64(sum);
   let loss: v128;
@@ -463,6 +566,32 @@ export const MULTILABEL_SOFT_MARGIN_GRAD = 3; // a = weight (HAS_WEIGHT), c = th
     loss = f64x2.add(f64x2.add(linear, m), logTerm);
   }
   return flags & HAS_WEIGHT ? f64x2.mul(loss, w) : loss;
+}
+
+/**
+ * BCE_WITH_LOGITS over a segment in two passes over it (each loop holds fewer values at once): exp(-|x|)
+ * into out, then the loss from it, in place.
+ */
+function segmentBceWithLogitsPasses(
+  x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, flags: i32,
+): void {
+  const end = <usize>((count + 1) >> 1) << 4;
+  for (let at: usize = 0; at < end; at += 16) v128.store(out + at, exp64(f64x2.neg(f64x2.abs(v128.load(x + at)))));
+  if (flags & USES_LOG_SIGMOID) {
+    for (let at: usize = 0; at < end; at += 16) {
+      const v = bceWithLogits64(
+        v128.load(x + at), v128.load(out + at), v128.load(y + (at & yMask)), v128.load(a + (at & aMask)), v128.load(b + (at & bMask)), flags, true,
+      );
+      v128.store(out + at, v);
+    }
+  } else {
+    for (let at: usize = 0; at < end; at += 16) {
+      const v = bceWithLogits64(
+        v128.load(x + at), v128.load(out + at), v128.load(y + (at & yMask)), v128.load(a + (at & aMask)), v128.load(b + (at & bMask)), flags, false,
+      );
+      v128.store(out + at, v);
+    }
+  }
 }
 
 /**
@@ -584,7 +713,6 @@ export const MULTILABEL_SOFT_MARGIN_GRAD = 3; // a = weight (HAS_WEIGHT), c = th
   if (op == POISSON_NLL_EPS_FULL) return withStirling(f64x2.sub(x, f64x2.mul(y, log64(f64x2.add(x, s)))), y);
   if (op == POISSON_NLL_EPS_GRAD) return f64x2.add(c, f64x2.div(f64x2.mul(f64x2.neg(c), y), f64x2.add(x, s)));
   // ---- more kernels (each its own block; ids from ../kernel-ops.ts or this module's own) ----
-  if (op == BCE_WITH_LOGITS) return bceWithLogits64(x, y, a, b, flags);
   if (op == BCE_WITH_LOGITS_GRAD) return bceWithLogitsGrad64(x, y, a, b, c, s, flags);
   if (op == KL_DIV) return klDiv64(x, y, flags);
   if (op == KL_DIV_GRAD) return klDivGrad64(y, c, s, flags);
@@ -702,7 +830,7 @@ function segmentPoissonNllEpsGrad(x: usize, out: usize, count: i32, y: usize, yM
 }
 // binary_cross_entropy_with_logits, kl_div, gaussian_nll_loss
 function segmentBceWithLogits(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
-  segmentOf(BCE_WITH_LOGITS, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+  segmentBceWithLogitsPasses(x, out, count, y, yMask, a, aMask, b, bMask, flags);
 }
 function segmentBceWithLogitsGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
   segmentOf(BCE_WITH_LOGITS_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
