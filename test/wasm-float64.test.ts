@@ -813,6 +813,54 @@ function probabilities(n: number, seed: number): Float64Array {
   });
 }
 
+test('soft_margin_loss float64 with a target that broadcasts (per class, per row, one value) over odd rows: the kernels (row segments) give the JS loops', () => {
+  let seed = 2000;
+  const spy = vi.spyOn(Float64Kernels.prototype, 'tryRun');
+  try {
+    for (const [rows, classes] of [
+      [3, 5],
+      [7, 1],
+      [2, 17],
+      [5, 2 * CHUNK64 + 3],
+      [CHUNK64 + 1, 3],
+    ] as const) {
+      const shape = [rows, classes];
+      const x = Float64Array.from(values(rows * classes, seed++), (v, i) => (i % 3 ? v : v * 300));
+      for (const targetShape of [[classes], [1, classes], [rows, 1], [1], []]) {
+        const y = Float64Array.from(
+          values(Math.max(1, rows * classes), seed++, false).subarray(
+            0,
+            targetShape.reduce((p, d) => p * d, 1),
+          ),
+          (v, i) => (i % 2 ? v : Math.sign(v)),
+        );
+        for (const torchVersion of ['1.13', '2.6']) {
+          for (const reduction of REDUCTIONS) {
+            const options = { reduction, torchVersion };
+            const where = `(${rows}, ${classes}) target [${targetShape}] ${torchVersion} ${reduction}`;
+            const go = reduction === 'none' ? values(rows * classes, seed++) : Float64Array.of(values(1, seed++, false)[0]!);
+            const goTensor = tensor(go, reduction === 'none' ? shape : []);
+            const before = spy.mock.results.filter((r) => r.value !== null).length;
+            const on = [
+              softMarginLoss(tensor(x, shape), tensor(y, targetShape), options),
+              softMarginLossBackward(goTensor, tensor(x, shape), tensor(y, targetShape), options),
+            ];
+            expect(spy.mock.results.filter((r) => r.value !== null).length - before, where).toBe(2);
+            const off = js(() => [
+              softMarginLoss(tensor(x, shape), tensor(y, targetShape), options),
+              softMarginLossBackward(goTensor, tensor(x, shape), tensor(y, targetShape), options),
+            ]);
+            for (let k = 0; k < 2; k++)
+              expect(firstDifference(on[k]!.data, off[k]!.data), `${k ? 'backward' : 'forward'} ${where}`).toBeNull();
+          }
+        }
+      }
+    }
+  } finally {
+    spy.mockRestore();
+  }
+});
+
 test('binary_cross_entropy: BINARY_CROSS_ENTROPY and its GRAD give the JS float64 loops, without a weight and with one of every layout, every reduction', () => {
   let seed = 1900;
   for (const [rows, classes] of [

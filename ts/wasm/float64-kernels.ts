@@ -5,8 +5,10 @@
 // float64 cascade sum for 'mean' and 'sum', 4 lanes) and the backwards' vectorized lambdas; and
 // poisson_nll's forward (every form) and backward, whose exp and log are V8's Math.exp and
 // Math.log (fdlibm's e_exp.c, e_log.c) in f64x2, bit for bit (the float64 JS loops use them:
-// ../unary-ops.ts); soft_margin, binary_cross_entropy and multilabel_soft_margin (per-sample means:
-// tryRunRowMeans), also with Math.log1p (fdlibm's s_log1p.c). The JS
+// ../unary-ops.ts); binary_cross_entropy_with_logits (weight and pos_weight in any broadcast
+// layout), kl_div and gaussian_nll_loss (both gradients at once: tryRunBoth); soft_margin,
+// binary_cross_entropy and multilabel_soft_margin (per-sample means: tryRunRowMeans), also with
+// Math.log1p (fdlibm's s_log1p.c). The JS
 // loops stay the reference (test/wasm-float64.test.ts compares the two) and the fallback: tryRun
 // returns null, before any work, for every call these kernels cannot compute exactly so.
 //
