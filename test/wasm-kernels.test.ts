@@ -578,7 +578,10 @@ for (const build of BUILDS)
         rows.push(Array.from({ length: C }, (_, i) => (i === 1 ? -Infinity : -i)));
         rows.push(Array.from({ length: C }, (_, i) => (i === 2 ? Infinity : -i)));
         const input: Tensor = { data: Float32Array.from(rows.flat()), shape: [rows.length, C] };
-        const labels: IndexTensor = { data: Int32Array.from(rows, () => (rand() < 0.1 ? -100 : Math.floor(rand() * C))), shape: [rows.length] };
+        const labels: IndexTensor = {
+          data: Int32Array.from(rows, () => (rand() < 0.1 ? -100 : Math.floor(rand() * C))),
+          shape: [rows.length],
+        };
         for (const [torchVersion, cpuCapability] of [
           ['1.7.0', 'avx2'],
           ['1.13.0', 'avx2'],
@@ -590,7 +593,10 @@ for (const build of BUILDS)
             const g: Tensor = reduction === 'none' ? values([rows.length], rand) : { data: new Float32Array([1.5]), shape: [] };
             const what = `${torchVersion} ${cpuCapability} ${reduction} C=${C}`;
             expectIdentical(() => crossEntropyLoss(input, labels, { reduction, torchVersion, cpuCapability }), `forward ${what}`);
-            expectIdentical(() => crossEntropyLossBackward(g, input, labels, { reduction, torchVersion, cpuCapability }), `backward ${what}`);
+            expectIdentical(
+              () => crossEntropyLossBackward(g, input, labels, { reduction, torchVersion, cpuCapability }),
+              `backward ${what}`,
+            );
             if (torchVersion !== '1.7.0') {
               // label smoothing: the whole log_softmax (logSoftmaxRows) and its backward
               const options = { reduction, torchVersion, cpuCapability, labelSmoothing: 0.2 };

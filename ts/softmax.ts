@@ -33,7 +33,9 @@
 // a few ULP.
 // float32 over the last dim (rows of at least L values) runs as WebAssembly SIMD
 // (./wasm/assembly/kernels.ts logSoftmaxRows, logSoftmaxBackwardRows: the same ops and lane order,
-// SLEEF's / glibc's exp and log and the backward's FMA bit for bit); float64 over the last dim (4 or
+// SLEEF's / glibc's exp and log and the backward's FMA bit for bit; rows four at a time, one vector
+// log for the four; SLEEF's exp without its range cases where the row's min and max put every
+// argument within [-87, 0]: the same floats); float64 over the last dim (4 or
 // 8 lanes) as f64x2 (./wasm/assembly/float64.ts logSoftmaxRows64, logSoftmaxBackwardRows64: these
 // loops' operations, Math.exp and Math.log included, bit for bit).
 

@@ -332,10 +332,13 @@ const ROUNDER23: usize = memory.data<f32>([12582912]); // 1.5 * 2^23: adding it 
   return sleefExpRange(sleefExpScale(f32x4.add(k(ONE), join64(lo, hi)), t), d);
 }
 
-/** 2^q as float32 lanes, for q = rint(d / ln 2) in [-126, 127] (held in t's low bits, as sleefExpScale reads it). */
+/** 127 less ROUNDER23's bits (0x4b400000): t's bits plus this are q + 127 (i32 arithmetic wraps alike). */
+const TWO_TO_Q_BIAS: usize = memory.data<i32>([-1262485377]);
+
+/** 2^q as float32 lanes, for q = rint(d / ln 2) in [-126, 127] (held in t's low bits, as sleefExpScale reads it): (q + 127) << 23. */
 // @ts-ignore: decorator
 @inline function sleefTwoToQ(t: v128): v128 {
-  return i32x4.shl(i32x4.add(i32x4.sub(t, k(ROUNDER23)), k(FLOAT32_BIAS)), 23);
+  return i32x4.shl(i32x4.add(t, k(TWO_TO_Q_BIAS)), 23);
 }
 
 /** sleefExp32 of a second vector, set by sleefExpPair. */
@@ -1848,20 +1851,18 @@ export function logSoftmaxRows(x: usize, out: usize, rows: i32, dim: i32, flags:
 /** logSoftmaxRows' outputs of row r (its stats in lane j of ROW_MAX / ROW_LSE): (x - max) - lse. */
 // @ts-ignore: decorator
 @inline function logSoftmaxRowOut(x: usize, out: usize, r: i32, dim: i32, j: i32): void {
-  {
-    const p = x + (<usize>(r * dim) << 2);
-    const o = out + (<usize>(r * dim) << 2);
-    const max = f32x4.splat(load<f32>(ROW_MAX + (<usize>j << 2)));
-    const lse = f32x4.splat(load<f32>(ROW_LSE + (<usize>j << 2)));
-    const vectorEnd = dim & ~3;
-    for (let i = 0; i < vectorEnd; i += 4) {
-      const at = <usize>i << 2;
-      v128.store(o + at, f32x4.sub(f32x4.sub(v128.load(p + at), max), lse));
-    }
-    for (let i = vectorEnd; i < dim; i++) {
-      const at = <usize>i << 2;
-      store<f32>(o + at, (load<f32>(p + at) - f32x4.extract_lane(max, 0)) - f32x4.extract_lane(lse, 0));
-    }
+  const p = x + (<usize>(r * dim) << 2);
+  const o = out + (<usize>(r * dim) << 2);
+  const max = f32x4.splat(load<f32>(ROW_MAX + (<usize>j << 2)));
+  const lse = f32x4.splat(load<f32>(ROW_LSE + (<usize>j << 2)));
+  const vectorEnd = dim & ~3;
+  for (let i = 0; i < vectorEnd; i += 4) {
+    const at = <usize>i << 2;
+    v128.store(o + at, f32x4.sub(f32x4.sub(v128.load(p + at), max), lse));
+  }
+  for (let i = vectorEnd; i < dim; i++) {
+    const at = <usize>i << 2;
+    store<f32>(o + at, (load<f32>(p + at) - f32x4.extract_lane(max, 0)) - f32x4.extract_lane(lse, 0));
   }
 }
 
@@ -1984,9 +1985,13 @@ function rowMaxAndSum(p: usize, dim: i32, lanes16: bool, pairwise: bool, flags: 
   const top = rowMax(p, dim, lanes16, pairwise);
   const max = f32x4.splat(top);
   const lowest = rowMinOf;
-  const sum = lowest - top >= <f32>-87
-    ? reduceRow(p, dim, lanes16, pairwise, true, true, max, flags, true)
-    : reduceRow(p, dim, lanes16, pairwise, true, true, max, flags);
+  // glibc's exp, SLEEF's without its range checks, or SLEEF's. (binaryen folds the three inlined
+  // loops into one that tests the two flags at each vector; three functions, or pairwise folds
+  // inlined, measured no faster.)
+  let sum: f32;
+  if (flags & USES_GLIBC) sum = reduceRow(p, dim, lanes16, pairwise, true, true, max, USES_GLIBC);
+  else if (lowest - top >= <f32>-87) sum = reduceRow(p, dim, lanes16, pairwise, true, true, max, 0, true);
+  else sum = reduceRow(p, dim, lanes16, pairwise, true, true, max, 0);
   const at = <usize>j << 2;
   store<f32>(ROW_MAX + at, top);
   store<f32>(ROW_MIN + at, lowest);
@@ -2075,28 +2080,28 @@ export function logSoftmaxNllBackwardRows(x: usize, cols: usize, vals: usize, ou
 /** logSoftmaxNllBackwardRows' row r, its stats in lane j of ROW_MAX / ROW_MIN / ROW_LSE. */
 // @ts-ignore: decorator
 @inline function nllBackwardRowAt(x: usize, cols: usize, vals: usize, out: usize, r: i32, dim: i32, fused: bool, flags: i32, j: i32): void {
-  {
-    const row = <usize>(r * dim) << 2;
-    const p = x + row;
-    const o = out + row;
-    const lane = <usize>j << 2;
-    const top = load<f32>(ROW_MAX + lane);
-    const l = load<f32>(ROW_LSE + lane);
-    const max = f32x4.splat(top);
-    const lse = f32x4.splat(l);
-    const col = load<i32>(cols + (<usize>r << 2));
-    const hit = col >= 0 && col < dim;
-    const v = hit ? load<f32>(vals + (<usize>r << 2)) : <f32>0;
-    const s = f32x4.splat(hit ? v + <f32>0 : <f32>0);
-    // y = (x - max) - lse lies in [(min - max) - lse, 0] when lse >= 0 (monotonic rounding again)
-    if (l >= 0 && load<f32>(ROW_MIN + lane) - top - l >= <f32>-87) nllBackwardRow(p, o, dim, max, lse, s, fused, flags, true);
-    else nllBackwardRow(p, o, dim, max, lse, s, fused, flags, false);
-    if (hit) {
-      const at = <usize>col << 2;
-      const e = atenExp32(f32x4.splat((load<f32>(p + at) - f32x4.extract_lane(max, 0)) - f32x4.extract_lane(lse, 0)), flags);
-      const g = f32x4.splat(v);
-      store<f32>(o + at, f32x4.extract_lane(fused ? fusedBackward(e, s, g) : f32x4.sub(g, f32x4.mul(e, s)), 0));
-    }
+  const row = <usize>(r * dim) << 2;
+  const p = x + row;
+  const o = out + row;
+  const lane = <usize>j << 2;
+  const top = load<f32>(ROW_MAX + lane);
+  const l = load<f32>(ROW_LSE + lane);
+  const max = f32x4.splat(top);
+  const lse = f32x4.splat(l);
+  const col = load<i32>(cols + (<usize>r << 2));
+  const hit = col >= 0 && col < dim;
+  const v = hit ? load<f32>(vals + (<usize>r << 2)) : <f32>0;
+  const s = f32x4.splat(hit ? v + <f32>0 : <f32>0);
+  // y = (x - max) - lse lies in [(min - max) - lse, 0] when lse >= 0 (monotonic rounding again);
+  // the exp chosen as in rowMaxAndSum
+  if (flags & USES_GLIBC) nllBackwardRow(p, o, dim, max, lse, s, fused, USES_GLIBC, false);
+  else if (l >= 0 && load<f32>(ROW_MIN + lane) - top - l >= <f32>-87) nllBackwardRow(p, o, dim, max, lse, s, fused, 0, true);
+  else nllBackwardRow(p, o, dim, max, lse, s, fused, 0, false);
+  if (hit) {
+    const at = <usize>col << 2;
+    const e = atenExp32(f32x4.splat((load<f32>(p + at) - f32x4.extract_lane(max, 0)) - f32x4.extract_lane(lse, 0)), flags);
+    const g = f32x4.splat(v);
+    store<f32>(o + at, f32x4.extract_lane(fused ? fusedBackward(e, s, g) : f32x4.sub(g, f32x4.mul(e, s)), 0));
   }
 }
 
