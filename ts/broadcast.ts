@@ -182,6 +182,12 @@ export interface RowColOperand {
   readonly colStride: number;
 }
 
+/** Whether an operand is laid out as a kernel call's `n`-element input of `classes` columns: then it travels with the kernels' chunks (./wasm/float32-kernels.ts, float64-kernels.ts, threads.ts); else it is placed whole. */
+export function travelsWithChunks(o: RowColOperand, n: number, classes: number): boolean {
+  const rows = classes === 0 ? 0 : n / classes;
+  return (o.colStride === 1 || classes <= 1) && (o.rowStride === classes || rows <= 1) && o.data.length === n;
+}
+
 export function rowColOperand(t: Tensor, full: readonly number[]): RowColOperand {
   const classes = full.length === 0 ? 1 : full[full.length - 1]!;
   const s = t.shape;

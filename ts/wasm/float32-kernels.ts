@@ -21,7 +21,7 @@ import { meanOf } from '../numerics.ts';
 import type { Reduction } from '../loss-args.ts';
 import { makeTensor } from '../reduction.ts';
 import { allocate, type DType, type FloatArray, type Tensor } from '../tensor.ts';
-import type { RowColOperand } from '../broadcast.ts';
+import { travelsWithChunks, type RowColOperand } from '../broadcast.ts';
 
 // The switch and the build choice live in ./kernel-switch.ts (the other modules read them there,
 // without importing these kernels); re-exported for the tests, scripts and ../index.ts.
@@ -130,12 +130,6 @@ export function operandsBySlot(call: KernelCall): (RowColOperand | null)[] {
     const operand = declared.find((o) => o.slot === slot);
     return operand ? (given[operand.name] ?? null) : null;
   });
-}
-
-/** Whether an operand is shaped like the call's `n`-element input of `classes` columns: then it travels with the chunks; else it is placed whole. */
-export function travelsWithChunks(o: RowColOperand, n: number, classes: number): boolean {
-  const rows = classes === 0 ? 0 : n / classes;
-  return (o.colStride === 1 || classes <= 1) && (o.rowStride === classes || rows <= 1) && o.data.length === n;
 }
 
 /** A tensor with one value per element of the input (the target; gradOutput for 'none') as an operand. */

@@ -21,7 +21,7 @@ import { FLOAT64_WASM_BASE64 } from './float64-binary.ts';
 import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
 import { Arena, MODULE_CAP_BYTES, instantiate, type ModuleExports } from './module.ts';
 import type { KernelCall, Op } from './float32-kernels.ts';
-import type { RowColOperand } from '../broadcast.ts';
+import { travelsWithChunks, type RowColOperand } from '../broadcast.ts';
 import type { Reduction } from '../loss-args.ts';
 import { makeTensor } from '../reduction.ts';
 import { allocate, type FloatArray, type Tensor } from '../tensor.ts';
@@ -134,12 +134,6 @@ const SLOT_INDEX: Readonly<Record<string, number>> = { y: 0, a: 1, b: 2, c: 3 };
 /** Operands a port leaves out (null) when the loss has none: the kernels read them as 0, their flag off. */
 const OPTIONAL: ReadonlySet<string> = new Set(['weight', 'posWeight']);
 const ZERO_PAIR = new Float64Array(2);
-
-/** Whether an operand is laid out as the call's `n`-element input of `classes` columns: then it travels with the chunks (./float32-kernels.ts's rule). */
-function travelsWithChunks(o: RowColOperand, n: number, classes: number): boolean {
-  const rows = n / classes;
-  return (o.colStride === 1 || classes <= 1) && (o.rowStride === classes || rows <= 1) && o.data.length === n;
-}
 
 /** A call's arrays in the module: the chunk buffers (the input first), the operands' arguments, the outputs. */
 interface Placed {

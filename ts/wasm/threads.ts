@@ -22,7 +22,8 @@ import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
 import { KERNELS_WASM_BASE64 } from './kernels-binary.ts';
 import { KERNELS_FMA_WASM_BASE64 } from './kernels-fma-binary.ts';
 import { kernelBuild } from './kernel-switch.ts';
-import { operandsBySlot, travelsWithChunks } from './float32-kernels.ts';
+import { travelsWithChunks } from '../broadcast.ts';
+import { operandsBySlot } from './float32-kernels.ts';
 import { decodeBase64 } from './module.ts';
 import type { KernelCall, Op } from './float32-kernels.ts';
 
