@@ -180,7 +180,8 @@ function elementLoss(x: number, y: number, r: Round, log: (v: number) => number,
   return r(r(r(y - 1) * logOneMinus) - r(y * logX));
 }
 
-function mixedForward(a: Args): Tensor {
+/** The JS loops (the kernels' reference and fallback), each op in its tensors' dtype: one dtype, or a weight of the other. */
+function jsForward(a: Args): Tensor {
   const { rows, classes, torch } = a;
   const X = metaOf(a.input);
   const rX = roundingOf(X.dtype);
@@ -197,7 +198,8 @@ function mixedForward(a: Args): Tensor {
   return applyReduction(losses, a.input.shape, a.reduction, X.dtype, sumLanes(X.dtype, torch, a.capability), useDType(X.dtype));
 }
 
-function mixedBackward(a: Args, gradOutput: Tensor): Tensor {
+/** The backward's JS loops, as jsForward. */
+function jsBackward(a: Args, gradOutput: Tensor): Tensor {
   const { rows, classes } = a;
   const X = metaOf(a.input);
   const rX = roundingOf(X.dtype);
@@ -223,22 +225,9 @@ function mixedBackward(a: Args, gradOutput: Tensor): Tensor {
 
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options?: BCELossOptions): Tensor {
   const a = check(OP, { input, target }, options);
-  if (mixesDTypes(input, a.weight)) return mixedForward(a);
+  if (mixesDTypes(input, a.weight)) return jsForward(a);
   const fast = kernelsFor(a.dtype)?.tryRun(kernelCall(a, 'BINARY_CROSS_ENTROPY'), a.reduction, input.shape);
-  if (fast) return fast;
-  const { rows, classes, round: r } = a;
-  const x = input.data;
-  const y = a.target.data;
-  const [w, wRowStride, wColStride] = loopOperand(a.weightOperand, 1); // without a weight, * 1 changes nothing
-  const log = scalarLogOp(a.dtype);
-  const usesLog1p = a.torch.bceUsesLog1p;
-  const losses = allocate(a.dtype, x.length);
-  // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
-  for (let row = 0, i = 0; row < rows; row++) {
-    const wRow = row * wRowStride;
-    for (let col = 0; col < classes; col++, i++) losses[i] = r(elementLoss(x[i]!, y[i]!, r, log, usesLog1p) * w[wRow + col * wColStride]!);
-  }
-  return applyReduction(losses, input.shape, a.reduction, a.dtype, a.lanes, r);
+  return fast ?? jsForward(a);
 }
 
 /** d loss / d input for a gradOutput shaped like the forward output. */
@@ -246,34 +235,13 @@ export function binaryCrossEntropyBackward(gradOutput: Tensor, input: Tensor, ta
   const op = `${OP}Backward`;
   const a = check(op, { input, target, gradOutput }, options);
   checkGradOutput(op, gradOutput, a.reduction === 'none' ? input.shape : []);
-  if (mixesDTypes(input, a.weight)) return mixedBackward(a, gradOutput);
+  if (mixesDTypes(input, a.weight)) return jsBackward(a, gradOutput);
   const fast = kernelsFor(a.dtype)?.tryRun(
     kernelCall(a, 'BINARY_CROSS_ENTROPY_GRAD', gradOutputOperand(gradOutput, a.reduction, a.classes)),
     'none',
     input.shape,
   );
-  if (fast) return fast;
-  const { rows, classes, round: r } = a;
-  const x = input.data;
-  const y = a.target.data;
-  const go = gradOutput.data;
-  const goStep = a.reduction === 'none' ? 1 : 0;
-  const mean = a.reduction === 'mean';
-  const n = x.length;
-  const eps = r(EPSILON);
-  const [w, wRowStride, wColStride] = loopOperand(a.weightOperand, 1);
-  const grad = allocate(a.dtype, n);
-  // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
-  for (let row = 0, i = 0; row < rows; row++) {
-    const wRow = row * wRowStride;
-    for (let col = 0; col < classes; col++, i++) {
-      const xi = x[i]!;
-      const denominator = stdMax(r(r(1 - xi) * xi), eps);
-      const g = r(r(r(go[i * goStep]! * r(xi - y[i]!)) / denominator) * w[wRow + col * wColStride]!);
-      grad[i] = mean ? r(g / n) : g;
-    }
-  }
-  return makeTensor(grad, input.shape, a.dtype);
+  return fast ?? jsBackward(a, gradOutput);
 }
 
 /** nn.BCELoss: the options fixed at construction, as torch's module. */
