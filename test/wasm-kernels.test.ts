@@ -483,7 +483,7 @@ for (const build of BUILDS)
     }
 
     /** Shapes for the randomized comparisons: several chunks and a tail that is not a whole vector, small, 0-d, empty. */
-    const NEW_SHAPES = [[3 * CHUNK + 13], [Math.ceil((2 * CHUNK + 5) / 100), 100], [7, 5], [], [0], [4, 0]];
+    const NEW_SHAPES = [[3 * CHUNK + 13], [2 * CHUNK + 9 * 32 + 8 + 5], [Math.ceil((2 * CHUNK + 5) / 100), 100], [7, 5], [], [0], [4, 0]];
     const EXTREMES = [
       0,
       -0,

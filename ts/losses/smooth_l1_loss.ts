@@ -42,9 +42,9 @@ import {
   warnIfSizesDiffer,
 } from '../pointwise-loss.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
-import { LossArgumentError, allocate, dtypeOf, isIndexTensor, numel, type FloatArray, type IndexTensor, type Tensor } from '../tensor.ts';
+import { LossArgumentError, allocate, dtypeOf, isIndexTensor, numel, type DType, type FloatArray, type IndexTensor, type Tensor } from '../tensor.ts';
 import { vectorLanes } from '../torch-version.ts';
-import { gradOutputOperand, kernelsFor, perElement, type Float32Kernels } from '../wasm/float32-kernels.ts';
+import { gradOutputOperand, kernelsFor, perElement, type Flag, type Float32Kernels } from '../wasm/float32-kernels.ts';
 
 export interface SmoothL1LossOptions extends CommonOptions {
   /** Where the loss turns from quadratic to linear; >= 0, default 1 (torch >= 1.7). */
@@ -108,6 +108,11 @@ function kernels(c: Checked<Tensor>): Float32Kernels | null {
   return sameShape(c.input.shape, c.target.shape) ? kernelsFor(c.dtype) : null;
 }
 
+/** The kernels' flags for beta: BETA_ONE where beta (in the dtype) is 1, whose divisions leave every value as it is. */
+function betaFlags(beta: number, dtype: DType): Flag[] {
+  return (dtype === 'float32' ? Math.fround(beta) : beta) === 1 ? ['BETA_ONE'] : [];
+}
+
 /** loss = z < b ? 0.5 * z * z / b : z - 0.5 * b, z = |a - t|, per element of the broadcast shape. */
 export function smoothL1Loss(input: Tensor, target: Tensor | IndexTensor, options?: SmoothL1LossOptions): Tensor {
   const { c, shape, beta } = check(OP, { input, target }, options, true);
@@ -118,7 +123,7 @@ export function smoothL1Loss(input: Tensor, target: Tensor | IndexTensor, option
       input: c.input.data,
       classes: n,
       operands: { target: perElement(c.target, n) },
-      flags: [],
+      flags: betaFlags(beta, c.dtype),
       scalar: c.dtype === 'float32' ? Math.fround(beta) : beta,
       results: 'elements',
       sumLanes: c.lanes,
@@ -211,7 +216,7 @@ function kernelGradient(args: Args, gradOutput: Tensor): Tensor | null {
         beta: scalarOf(beta),
         gradOutput: gradOutputOperand(gradOutput, c.reduction, n),
       },
-      flags: [],
+      flags: betaFlags(beta, c.dtype),
       scalar: norm,
       results: 'elements',
     },

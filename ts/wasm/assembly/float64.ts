@@ -50,6 +50,7 @@ const FULL = 64;
 const LOG_TARGET = 256;
 const KL_DIV_WHERE = 512;
 const BCE_LOG_ONE_MINUS = 8192;
+const BETA_ONE = 16384; // SmoothL1Loss' beta is 1: its divisions by beta (exact) are left out
 
 // binary_cross_entropy_with_logits, kl_div, gaussian_nll_loss (../kernel-ops.ts ids)
 export const BCE_WITH_LOGITS = 0; // y=target a=weight b=posWeight; HAS_WEIGHT, HAS_POS_WEIGHT, USES_LOG_SIGMOID
@@ -702,14 +703,15 @@ function segmentBceWithLogitsPasses(
   if (op == SMOOTH_L1) {
     // z = |a - t|; z < b ? ((0.5 * z) * z) / b : z - 0.5 * b
     const z = f64x2.abs(f64x2.sub(x, y));
-    const quadratic = f64x2.div(f64x2.mul(f64x2.mul(k64(HALF), z), z), s);
+    const square = f64x2.mul(f64x2.mul(k64(HALF), z), z);
+    const quadratic = flags & BETA_ONE ? square : f64x2.div(square, s);
     return v128.bitselect(quadratic, f64x2.sub(z, f64x2.mul(k64(HALF), s)), f64x2.lt(z, s));
   }
   if (op == SMOOTH_L1_GRAD) {
     // the vectorized lambda: d = a - t; (norm * (|d| >= b ? (d > 0 ? 1 : -1) : d / b)) * g
     const d = f64x2.sub(x, y);
     const sign = v128.bitselect(k64(ONE), k64(MINUS_ONE), f64x2.gt(d, k64(ZERO)));
-    return f64x2.mul(f64x2.mul(s, v128.bitselect(sign, f64x2.div(d, a), f64x2.ge(f64x2.abs(d), a))), c);
+    return f64x2.mul(f64x2.mul(s, v128.bitselect(sign, flags & BETA_ONE ? d : f64x2.div(d, a), f64x2.ge(f64x2.abs(d), a))), c);
   }
   if (op == HUBER) {
     // z = |a - t|; z < delta ? (0.5 * z) * z : delta * (z - 0.5 * delta)
@@ -1000,7 +1002,7 @@ export function elementwiseSum(
     elementwise(op, x, out, start, count, classes, y, yRow, yCol, yElem, a, aRow, aCol, aElem, b, bRow, bCol, bElem, c, cRow, cCol, cElem, flags, s);
     return sumChunk(out, count);
   }
-  sumRowsOf(op, x, y, s, count);
+  sumRowsOf(op, x, y, flags, s, count);
   if (sumSeen < sumLength) return 0;
   const tail = max(0, sumRows * WIDTH - chunkStart);
   const at = <usize>tail << 3;
@@ -1010,61 +1012,61 @@ export function elementwiseSum(
 
 /** Adds `block` rows of 16 results of forward kernel `op` (a constant where inlined) into acc[0]. */
 // @ts-ignore: decorator
-@inline function addRowsOf(op: i32, x: usize, y: usize, s: f64, block: i32): void {
+@inline function addRowsOf(op: i32, x: usize, y: usize, flags: i32, s: f64, block: i32): void {
   const sv = f64x2.splat(s);
   const none = f64x2.splat(0);
   let a0 = v128.load(ACC, 0), a1 = v128.load(ACC, 16), a2 = v128.load(ACC, 32), a3 = v128.load(ACC, 48);
   let a4 = v128.load(ACC, 64), a5 = v128.load(ACC, 80), a6 = v128.load(ACC, 96), a7 = v128.load(ACC, 112);
   for (let j = 0; j < block; j++, x += 128, y += 128) {
-    a0 = f64x2.add(a0, lanes(op, v128.load(x, 0), v128.load(y, 0), none, none, none, sv, 0));
-    a1 = f64x2.add(a1, lanes(op, v128.load(x, 16), v128.load(y, 16), none, none, none, sv, 0));
-    a2 = f64x2.add(a2, lanes(op, v128.load(x, 32), v128.load(y, 32), none, none, none, sv, 0));
-    a3 = f64x2.add(a3, lanes(op, v128.load(x, 48), v128.load(y, 48), none, none, none, sv, 0));
-    a4 = f64x2.add(a4, lanes(op, v128.load(x, 64), v128.load(y, 64), none, none, none, sv, 0));
-    a5 = f64x2.add(a5, lanes(op, v128.load(x, 80), v128.load(y, 80), none, none, none, sv, 0));
-    a6 = f64x2.add(a6, lanes(op, v128.load(x, 96), v128.load(y, 96), none, none, none, sv, 0));
-    a7 = f64x2.add(a7, lanes(op, v128.load(x, 112), v128.load(y, 112), none, none, none, sv, 0));
+    a0 = f64x2.add(a0, lanes(op, v128.load(x, 0), v128.load(y, 0), none, none, none, sv, flags));
+    a1 = f64x2.add(a1, lanes(op, v128.load(x, 16), v128.load(y, 16), none, none, none, sv, flags));
+    a2 = f64x2.add(a2, lanes(op, v128.load(x, 32), v128.load(y, 32), none, none, none, sv, flags));
+    a3 = f64x2.add(a3, lanes(op, v128.load(x, 48), v128.load(y, 48), none, none, none, sv, flags));
+    a4 = f64x2.add(a4, lanes(op, v128.load(x, 64), v128.load(y, 64), none, none, none, sv, flags));
+    a5 = f64x2.add(a5, lanes(op, v128.load(x, 80), v128.load(y, 80), none, none, none, sv, flags));
+    a6 = f64x2.add(a6, lanes(op, v128.load(x, 96), v128.load(y, 96), none, none, none, sv, flags));
+    a7 = f64x2.add(a7, lanes(op, v128.load(x, 112), v128.load(y, 112), none, none, none, sv, flags));
   }
   v128.store(ACC, a0, 0); v128.store(ACC, a1, 16); v128.store(ACC, a2, 32); v128.store(ACC, a3, 48);
   v128.store(ACC, a4, 64); v128.store(ACC, a5, 80); v128.store(ACC, a6, 96); v128.store(ACC, a7, 112);
 }
 
-function addRowsMse(x: usize, y: usize, s: f64, block: i32): void {
-  addRowsOf(MSE, x, y, s, block);
+function addRowsMse(x: usize, y: usize, flags: i32, s: f64, block: i32): void {
+  addRowsOf(MSE, x, y, flags, s, block);
 }
-function addRowsL1(x: usize, y: usize, s: f64, block: i32): void {
-  addRowsOf(L1, x, y, s, block);
+function addRowsL1(x: usize, y: usize, flags: i32, s: f64, block: i32): void {
+  addRowsOf(L1, x, y, flags, s, block);
 }
-function addRowsSmoothL1(x: usize, y: usize, s: f64, block: i32): void {
-  addRowsOf(SMOOTH_L1, x, y, s, block);
+function addRowsSmoothL1(x: usize, y: usize, flags: i32, s: f64, block: i32): void {
+  addRowsOf(SMOOTH_L1, x, y, flags, s, block);
 }
-function addRowsHuber(x: usize, y: usize, s: f64, block: i32): void {
-  addRowsOf(HUBER, x, y, s, block);
+function addRowsHuber(x: usize, y: usize, flags: i32, s: f64, block: i32): void {
+  addRowsOf(HUBER, x, y, flags, s, block);
 }
-function addRowsPoissonNll(x: usize, y: usize, s: f64, block: i32): void {
-  addRowsOf(POISSON_NLL, x, y, s, block);
+function addRowsPoissonNll(x: usize, y: usize, flags: i32, s: f64, block: i32): void {
+  addRowsOf(POISSON_NLL, x, y, flags, s, block);
 }
-function addRowsPoissonNllEps(x: usize, y: usize, s: f64, block: i32): void {
-  addRowsOf(POISSON_NLL_EPS, x, y, s, block);
+function addRowsPoissonNllEps(x: usize, y: usize, flags: i32, s: f64, block: i32): void {
+  addRowsOf(POISSON_NLL_EPS, x, y, flags, s, block);
 }
-function addRowsPoissonNllFull(x: usize, y: usize, s: f64, block: i32): void {
-  addRowsOf(POISSON_NLL_FULL, x, y, s, block);
+function addRowsPoissonNllFull(x: usize, y: usize, flags: i32, s: f64, block: i32): void {
+  addRowsOf(POISSON_NLL_FULL, x, y, flags, s, block);
 }
-function addRowsPoissonNllEpsFull(x: usize, y: usize, s: f64, block: i32): void {
-  addRowsOf(POISSON_NLL_EPS_FULL, x, y, s, block);
+function addRowsPoissonNllEpsFull(x: usize, y: usize, flags: i32, s: f64, block: i32): void {
+  addRowsOf(POISSON_NLL_EPS_FULL, x, y, flags, s, block);
 }
 
 /** op's results over whole rows at x, y (op < 0: the values at x themselves) into acc[0]. */
-function addRowsFor(op: i32, x: usize, y: usize, s: f64, block: i32): void {
+function addRowsFor(op: i32, x: usize, y: usize, flags: i32, s: f64, block: i32): void {
   switch (op) {
-    case MSE: addRowsMse(x, y, s, block); break;
-    case L1: addRowsL1(x, y, s, block); break;
-    case SMOOTH_L1: addRowsSmoothL1(x, y, s, block); break;
-    case HUBER: addRowsHuber(x, y, s, block); break;
-    case POISSON_NLL: addRowsPoissonNll(x, y, s, block); break;
-    case POISSON_NLL_EPS: addRowsPoissonNllEps(x, y, s, block); break;
-    case POISSON_NLL_FULL: addRowsPoissonNllFull(x, y, s, block); break;
-    case POISSON_NLL_EPS_FULL: addRowsPoissonNllEpsFull(x, y, s, block); break;
+    case MSE: addRowsMse(x, y, flags, s, block); break;
+    case L1: addRowsL1(x, y, flags, s, block); break;
+    case SMOOTH_L1: addRowsSmoothL1(x, y, flags, s, block); break;
+    case HUBER: addRowsHuber(x, y, flags, s, block); break;
+    case POISSON_NLL: addRowsPoissonNll(x, y, flags, s, block); break;
+    case POISSON_NLL_EPS: addRowsPoissonNllEps(x, y, flags, s, block); break;
+    case POISSON_NLL_FULL: addRowsPoissonNllFull(x, y, flags, s, block); break;
+    case POISSON_NLL_EPS_FULL: addRowsPoissonNllEpsFull(x, y, flags, s, block); break;
     default: addRows(x, block);
   }
 }
@@ -1137,7 +1139,7 @@ function addLevel(to: i32, from: i32, clear: bool): void {
  * or for op < 0 the values at x): level steps of rows into acc[0], carried up a level at each
  * step's end.
  */
-function sumRowsOf(op: i32, x: usize, y: usize, s: f64, count: i32): void {
+function sumRowsOf(op: i32, x: usize, y: usize, flags: i32, s: f64, count: i32): void {
   const levelStep = 1 << sumLevelPower;
   const levelMask = levelStep - 1;
   const chunkStart = sumSeen;
@@ -1147,7 +1149,7 @@ function sumRowsOf(op: i32, x: usize, y: usize, s: f64, count: i32): void {
   while (row < rowsEnd) {
     const block = min(rowsEnd - row, levelStep - (row & levelMask));
     const at = <usize>(row * WIDTH - chunkStart) << 3;
-    addRowsFor(op, x + at, y + at, s, block);
+    addRowsFor(op, x + at, y + at, flags, s, block);
     row += block;
     if ((row & levelMask) == 0) {
       for (let level = 1; level < LEVELS; level++) {
@@ -1196,7 +1198,7 @@ function sumFinish(ptr: usize, chunkStart: i32): f64 {
 /** Adds the next `count` values, at ptr; after the last chunk, returns the sum (else 0). */
 export function sumChunk(ptr: usize, count: i32): f64 {
   const chunkStart = sumSeen;
-  sumRowsOf(-1, ptr, ptr, 0, count);
+  sumRowsOf(-1, ptr, ptr, 0, 0, count);
   return sumSeen < sumLength ? 0 : sumFinish(ptr, chunkStart);
 }
 

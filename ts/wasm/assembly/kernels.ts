@@ -897,6 +897,8 @@ export const LOG_INPUT = 128; // flag
 export const LOG_TARGET = 256; // flag
 /** KLDivLoss before torch 1.13: where(target > 0, target * (log(target) - input), 0) and kl_div_backward_cpu. */
 export const KL_DIV_WHERE = 512; // flag
+/** SmoothL1Loss' beta is 1: its divisions by beta (exact: x / 1 is x) are left out. */
+export const BETA_ONE = 16384; // flag
 
 export const BCE_WITH_LOGITS = 0; // kernel: y=target a=weight b=posWeight
 export const BCE_WITH_LOGITS_GRAD = 1; // kernel: y=target a=weight b=posWeight c=gradOutput s=meanDivisor (0 unless 'mean')
@@ -1053,18 +1055,19 @@ const EPSILON: usize = memory.data<f32>([1e-12]);
 
 /** SmoothL1Loss: z = |x - y|; z < b ? ((0.5 * z) * z) / b : z - 0.5 * b. */
 // @ts-ignore: decorator
-@inline function smoothL1Loss(x: v128, y: v128, b: v128): v128 {
+@inline function smoothL1Loss(x: v128, y: v128, b: v128, flags: i32): v128 {
   const z = f32x4.abs(f32x4.sub(x, y));
-  const quadratic = f32x4.div(f32x4.mul(f32x4.mul(k(HALF), z), z), b);
+  const square = f32x4.mul(f32x4.mul(k(HALF), z), z);
+  const quadratic = flags & BETA_ONE ? square : f32x4.div(square, b);
   return v128.bitselect(quadratic, f32x4.sub(z, f32x4.mul(k(HALF), b)), f32x4.lt(z, b));
 }
 
 /** smooth_l1_backward's vectorized lambda: d = x - y; (norm * (|d| >= b ? (d > 0 ? 1 : -1) : d / b)) * g. */
 // @ts-ignore: decorator
-@inline function smoothL1Grad(x: v128, y: v128, b: v128, g: v128, norm: v128): v128 {
+@inline function smoothL1Grad(x: v128, y: v128, b: v128, g: v128, norm: v128, flags: i32): v128 {
   const d = f32x4.sub(x, y);
   const sign = v128.bitselect(k(ONE), k(MINUS_ONE), f32x4.gt(d, k(ZERO)));
-  return f32x4.mul(f32x4.mul(norm, v128.bitselect(sign, f32x4.div(d, b), f32x4.ge(f32x4.abs(d), b))), g);
+  return f32x4.mul(f32x4.mul(norm, v128.bitselect(sign, flags & BETA_ONE ? d : f32x4.div(d, b), f32x4.ge(f32x4.abs(d), b))), g);
 }
 
 /** HuberLoss: z = |x - y|; z < delta ? (0.5 * z) * z : delta * (z - 0.5 * delta). */
@@ -1153,8 +1156,8 @@ const TWO_PI_F32: usize = memory.data<f32>([6.2831854820251465]); // fround(2 * 
     case GAUSSIAN_NLL: return gaussianNllLoss(x, e, y, a, b, flags, s);
     case GAUSSIAN_NLL_GRAD: return gaussianNllGrad(x, y, a, b, c, false);
     case GAUSSIAN_NLL_VAR_GRAD: return gaussianNllGrad(x, y, a, b, c, true);
-    case SMOOTH_L1: return smoothL1Loss(x, y, f32x4.splat(s));
-    case SMOOTH_L1_GRAD: return smoothL1Grad(x, y, a, c, f32x4.splat(s));
+    case SMOOTH_L1: return smoothL1Loss(x, y, f32x4.splat(s), flags);
+    case SMOOTH_L1_GRAD: return smoothL1Grad(x, y, a, c, f32x4.splat(s), flags);
     case HUBER: return huberLoss(x, y, f32x4.splat(s));
     case HUBER_GRAD: return huberGrad(x, y, a, c, f32x4.splat(s));
     case POISSON_NLL: return poissonNllLoss(x, e, y, flags);
@@ -1222,6 +1225,12 @@ function unstage(v: v128, ptr: usize, count: i32): void {
     op == POISSON_NLL_GRAD || op == KL_DIV_GRAD;
 }
 
+/** Whether kernel `op` is a few operations a vector (no exp / log, no pre-pass): segmentOf unrolls its loop. */
+// @ts-ignore: decorator
+@inline function cheap(op: i32): bool {
+  return op == MSE || op == MSE_GRAD || op == L1 || op == L1_GRAD || op == SMOOTH_L1 || op == SMOOTH_L1_GRAD || op == HUBER || op == HUBER_GRAD;
+}
+
 /** Kernel `op` (a constant: each kernel gets its own loop) over `len` elements: x, pre and out contiguous, the operands stepping by 0 or 1. */
 // @ts-ignore: decorator
 @inline function segmentOf(
@@ -1230,7 +1239,28 @@ function unstage(v: v128, ptr: usize, count: i32): void {
 ): void {
   const none = f32x4.splat(0);
   const vectorEnd = len & ~3;
-  for (let i = 0; i < vectorEnd; i += 4) {
+  let i = 0;
+  if (cheap(op)) {
+    // A few operations a vector, so the loop's own work is most of the time: two vectors an
+    // iteration, one-value operands splat once (each lane's arithmetic is unchanged).
+    const yv = v128.load32_splat(y);
+    const av = readsA(op) ? v128.load32_splat(a) : none;
+    const cv = readsC(op) ? v128.load32_splat(c) : none;
+    for (; i + 8 <= vectorEnd; i += 8) {
+      const at = <usize>i << 2;
+      const y0 = yStep ? v128.load(y + at) : yv;
+      const y1 = yStep ? v128.load(y + at, 16) : yv;
+      const a0 = readsA(op) && aStep ? v128.load(a + at) : av;
+      const a1 = readsA(op) && aStep ? v128.load(a + at, 16) : av;
+      const c0 = readsC(op) && cStep ? v128.load(c + at) : cv;
+      const c1 = readsC(op) && cStep ? v128.load(c + at, 16) : cv;
+      const v0 = kernelLanes(op, v128.load(x + at), none, y0, a0, none, c0, flags, s);
+      const v1 = kernelLanes(op, v128.load(x + at, 16), none, y1, a1, none, c1, flags, s);
+      v128.store(out + at, v0);
+      v128.store(out + at, v1, 16);
+    }
+  }
+  for (; i < vectorEnd; i += 4) {
     const at = <usize>i << 2;
     const v = kernelLanes(
       op, v128.load(x + at), readsPre(op) ? v128.load(pre + at) : none, lanes(y + at * <usize>yStep, yStep),
@@ -1474,16 +1504,30 @@ export function elementwise(
 const SUM_BLOCK = 2048;
 
 /**
- * elementwise on a chunk, its results streamed into the sum (sumBegin first) SUM_BLOCK at a time, each
- * block summed while it is in cache; returns sumChunk's result for the last block (the sum after
- * the call's last chunk, else 0). The same values as elementwise then sumChunk over the chunk:
- * sumChunk takes its values in any blocks that are multiples of SUM_CHUNK_ALIGN.
+ * elementwise on a chunk, its results streamed into the sum (sumBegin first); returns sumChunk's
+ * result (the sum after the call's last chunk, else 0). The same values as elementwise then
+ * sumChunk over the chunk. The fused forwards (fusedSum, a target per element) add multi_row_sum's
+ * rows of 32 straight into the accumulators as they are computed (the call's last few elements,
+ * after its last whole row, through out); the others are computed into out SUM_BLOCK at a time,
+ * each block summed while it is in cache.
  */
 export function elementwiseSum(
   op: i32, x: usize, pre: usize, out: usize, start: i32, count: i32, classes: i32,
   y: usize, yRow: i32, yCol: i32, yElem: i32, a: usize, aRow: i32, aCol: i32, aElem: i32,
   b: usize, bRow: i32, bCol: i32, bElem: i32, c: usize, cRow: i32, cCol: i32, cElem: i32, flags: i32, s: f32,
 ): f32 {
+  if (fusedSum(op) && sumLanes == 8 && yElem == 1 && yRow == 0 && yCol == 0) {
+    const chunkStart = sumSeen;
+    sumRowsOf(op, x, y, flags, s, count);
+    if (sumSeen < sumLength) return 0;
+    const tail = max(0, sumRows * WIDTH - chunkStart);
+    const at = <usize>tail << 2;
+    elementwise(
+      op, x + at, pre + at, out + at, 0, count - tail, max(1, count - tail), y + at, 0, 0, 1, a, aRow, aCol, aElem,
+      b, bRow, bCol, bElem, c, cRow, cCol, cElem, flags, s,
+    );
+    return sumFinish(out, chunkStart);
+  }
   let sum: f32 = 0;
   for (let i = 0; i < count; i += SUM_BLOCK) {
     const n = min(SUM_BLOCK, count - i);
@@ -1527,6 +1571,8 @@ export function rowMeans(
 
 const LEVELS = 4;
 const ILP = 4;
+/** multi_row_sum's row: ILP vectors of 8 lanes (two v128 each), 32 values, 8 v128 columns. */
+const WIDTH = ILP * 8;
 /** acc[level][ilp row][lane] with lanes <= 8: the cascade's partial sums. */
 const ACC: usize = memory.data(LEVELS * ILP * 8 * 4, 16);
 
@@ -1554,6 +1600,56 @@ function addRows(ptr: usize, count: i32, width: i32): void {
   v128.store(ACC, a4, 64); v128.store(ACC, a5, 80); v128.store(ACC, a6, 96); v128.store(ACC, a7, 112);
 }
 
+/** Whether forward kernel `op` has a sum fused into its loop (addRowsFor): it reads x, y (per element) and s only. */
+// @ts-ignore: decorator
+@inline function fusedSum(op: i32): bool {
+  return op == MSE || op == L1 || op == SMOOTH_L1 || op == HUBER;
+}
+
+/** Adds `block` rows of 32 results of forward kernel `op` (a constant where inlined) over x, y into acc[0]. */
+// @ts-ignore: decorator
+@inline function addRowsOf(op: i32, x: usize, y: usize, flags: i32, s: f32, block: i32): void {
+  const none = f32x4.splat(0);
+  let a0 = v128.load(ACC, 0), a1 = v128.load(ACC, 16), a2 = v128.load(ACC, 32), a3 = v128.load(ACC, 48);
+  let a4 = v128.load(ACC, 64), a5 = v128.load(ACC, 80), a6 = v128.load(ACC, 96), a7 = v128.load(ACC, 112);
+  for (let j = 0; j < block; j++, x += 128, y += 128) {
+    a0 = f32x4.add(a0, kernelLanes(op, v128.load(x, 0), none, v128.load(y, 0), none, none, none, flags, s));
+    a1 = f32x4.add(a1, kernelLanes(op, v128.load(x, 16), none, v128.load(y, 16), none, none, none, flags, s));
+    a2 = f32x4.add(a2, kernelLanes(op, v128.load(x, 32), none, v128.load(y, 32), none, none, none, flags, s));
+    a3 = f32x4.add(a3, kernelLanes(op, v128.load(x, 48), none, v128.load(y, 48), none, none, none, flags, s));
+    a4 = f32x4.add(a4, kernelLanes(op, v128.load(x, 64), none, v128.load(y, 64), none, none, none, flags, s));
+    a5 = f32x4.add(a5, kernelLanes(op, v128.load(x, 80), none, v128.load(y, 80), none, none, none, flags, s));
+    a6 = f32x4.add(a6, kernelLanes(op, v128.load(x, 96), none, v128.load(y, 96), none, none, none, flags, s));
+    a7 = f32x4.add(a7, kernelLanes(op, v128.load(x, 112), none, v128.load(y, 112), none, none, none, flags, s));
+  }
+  v128.store(ACC, a0, 0); v128.store(ACC, a1, 16); v128.store(ACC, a2, 32); v128.store(ACC, a3, 48);
+  v128.store(ACC, a4, 64); v128.store(ACC, a5, 80); v128.store(ACC, a6, 96); v128.store(ACC, a7, 112);
+}
+
+function addRowsMse(x: usize, y: usize, flags: i32, s: f32, block: i32): void {
+  addRowsOf(MSE, x, y, flags, s, block);
+}
+function addRowsL1(x: usize, y: usize, flags: i32, s: f32, block: i32): void {
+  addRowsOf(L1, x, y, flags, s, block);
+}
+function addRowsSmoothL1(x: usize, y: usize, flags: i32, s: f32, block: i32): void {
+  addRowsOf(SMOOTH_L1, x, y, flags, s, block);
+}
+function addRowsHuber(x: usize, y: usize, flags: i32, s: f32, block: i32): void {
+  addRowsOf(HUBER, x, y, flags, s, block);
+}
+
+/** op's results over whole rows of `width` at x, y (op < 0: the values at x themselves) into acc[0]. */
+function addRowsFor(op: i32, x: usize, y: usize, flags: i32, s: f32, block: i32, width: i32): void {
+  switch (op) {
+    case MSE: addRowsMse(x, y, flags, s, block); break;
+    case L1: addRowsL1(x, y, flags, s, block); break;
+    case SMOOTH_L1: addRowsSmoothL1(x, y, flags, s, block); break;
+    case HUBER: addRowsHuber(x, y, flags, s, block); break;
+    default: addRows(x, block, width);
+  }
+}
+
 /** acc[to] += acc[from] over `width` floats; then acc[from] = 0 when `clear`. */
 function addLevel(to: i32, from: i32, width: i32, clear: bool): void {
   const t = ACC + (<usize>(to * width) << 2);
@@ -1571,8 +1667,7 @@ function ceilLog2(x: i32): i32 {
 }
 
 // The sum streams: sumBegin(n), then sumChunk for consecutive chunks of the values. Every chunk but
-// the last must hold a multiple of SUM_CHUNK_ALIGN values, so that each of the cascade's level
-// steps (at most 64 rows of 32 values) lies inside one chunk.
+// the last holds a multiple of SUM_CHUNK_ALIGN values (whole rows of the cascade).
 export const SUM_CHUNK_ALIGN = 2048;
 
 let sumLength = 0;
@@ -1597,29 +1692,41 @@ export function sumBegin(length: i32): void {
   memory.fill(ACC, 0, LEVELS * ILP * 8 * 4);
 }
 
-/** Adds the next `count` values, at ptr; after the last chunk, returns the sum (else 0). */
-export function sumChunk(ptr: usize, count: i32): f32 {
-  const lanes = sumLanes;
-  const width = ILP * lanes;
+/**
+ * multi_row_sum over the chunk's whole rows (the next `count` values; op's results over x and y,
+ * or for op < 0 the values at x): level steps of rows into acc[0], carried up a level at each
+ * step's end.
+ */
+function sumRowsOf(op: i32, x: usize, y: usize, flags: i32, s: f32, count: i32): void {
+  const width = ILP * sumLanes;
   const levelStep = 1 << sumLevelPower;
   const levelMask = levelStep - 1;
   const chunkStart = sumSeen;
   sumSeen += count;
-  // multi_row_sum: level steps of rows into acc[0], carried up a level at each step boundary
-  while (sumRowsDone + levelStep <= sumRows && (sumRowsDone + levelStep) * width <= sumSeen) {
-    addRows(ptr + (<usize>(sumRowsDone * width - chunkStart) << 2), levelStep, width);
-    sumRowsDone += levelStep;
-    for (let level = 1; level < LEVELS; level++) {
-      addLevel(level, level - 1, width, true);
-      if ((sumRowsDone & (levelMask << (level * sumLevelPower))) != 0) break;
+  const rowsEnd = min(sumRows, sumSeen / width);
+  let row = sumRowsDone;
+  while (row < rowsEnd) {
+    const block = min(rowsEnd - row, levelStep - (row & levelMask));
+    const at = <usize>(row * width - chunkStart) << 2;
+    addRowsFor(op, x + at, y + at, flags, s, block, width);
+    row += block;
+    if ((row & levelMask) == 0) {
+      for (let level = 1; level < LEVELS; level++) {
+        addLevel(level, level - 1, width, true);
+        if ((row & (levelMask << (level * sumLevelPower))) != 0) break;
+      }
     }
   }
-  if (sumSeen < sumLength) return 0;
-  // The last chunk holds the rest: the remaining rows, then the levels folded into acc[0] ...
-  addRows(ptr + (<usize>(sumRowsDone * width - chunkStart) << 2), sumRows - sumRowsDone, width);
+  sumRowsDone = row;
+}
+
+/** The sum, once every row is in: ptr holds the last chunk (from the call's element chunkStart), whose values after the last whole row it reads. */
+function sumFinish(ptr: usize, chunkStart: i32): f32 {
+  const lanes = sumLanes;
+  const width = ILP * lanes;
+  // The levels folded into acc[0], row_sum's vectors after the last full row into the first ILP
+  // accumulator, then the ILP accumulators added together ...
   for (let level = 1; level < LEVELS; level++) addLevel(0, level, width, false);
-  // ... row_sum's vectors after the last full row, into the first ILP accumulator, then the ILP
-  // accumulators added together ...
   for (let vi = sumRows * ILP; vi < sumVectors; vi++) {
     for (let lane = 0; lane < lanes; lane++) {
       const a = ACC + (<usize>lane << 2);
@@ -1639,6 +1746,13 @@ export function sumChunk(ptr: usize, count: i32): f32 {
   for (let i = sumVectors * lanes; i < sumLength; i++) total += load<f32>(ptr + (<usize>(i - chunkStart) << 2));
   for (let lane = 0; lane < lanes; lane++) total += load<f32>(ACC + (<usize>lane << 2));
   return <f32>0 + total;
+}
+
+/** Adds the next `count` values, at ptr; after the last chunk, returns the sum (else 0). */
+export function sumChunk(ptr: usize, count: i32): f32 {
+  const chunkStart = sumSeen;
+  sumRowsOf(-1, ptr, ptr, 0, 0, count);
+  return sumSeen < sumLength ? 0 : sumFinish(ptr, chunkStart);
 }
 
 /** Tensor.sum() of `length` contiguous float32 values at ptr, in one chunk. */
