@@ -1,12 +1,13 @@
 // nn.SoftMarginLoss / F.soft_margin_loss, forward and input gradient (targets usually +-1).
 //
 // Mirrors aten/src/ATen/native/Loss.cpp soft_margin_loss_out, op by op (torch overflows to inf
-// where exp does):
-//   torch >= 2.0 (pytorch#92145):  loss = Math.log1p(Math.exp(-x * y))    (old SLEEF log1p: inf above 1e38)
-//   before:                        loss = Math.log(1 + Math.exp(-x * y))
+// where exp does), exp and log being at::exp / at::log (../unary-ops.ts: SLEEF's for float32,
+// glibc's under 'default'; a float32 case's every bit, torch 1.7 and 1.13):
+//   torch >= 2.0 (pytorch#92145):  loss = log1p(exp(-x * y))    (old SLEEF log1p: inf above 1e38)
+//   before:                        loss = log(1 + exp(-x * y))
 //   then apply_loss_reduction.      (y broadcasts to x's shape)
 // Backward, soft_margin_loss_backward_out:
-//   z = Math.exp(-y * x);  g = y * z * (-norm) / (1 + z) * grad,   norm = 1 / numel for 'mean', else 1
+//   z = exp(-y * x);  g = y * z * (-norm) / (1 + z) * grad,   norm = 1 / numel for 'mean', else 1
 // where -norm is a float Scalar rounded to the dtype before it multiplies.
 // float32 runs as WebAssembly SIMD (../wasm/assembly/kernels.ts, the same ops lane-wise).
 
@@ -43,7 +44,7 @@ type Args = ReturnType<typeof check>;
 type Kernel = 'SOFT_MARGIN' | 'SOFT_MARGIN_GRAD';
 
 function kernelCall(a: Args, op: Kernel, gradOutput: RowColOperand | null = null, minusNorm = 0): KernelCall<Kernel> {
-  const flags: Flag[] = [];
+  const flags: Flag[] = a.capability === 'default' && a.dtype === 'float32' ? ['USES_GLIBC'] : [];
   if (a.torch.softMarginUsesLog1p) flags.push('USES_LOG1P');
   if (a.torch.sleefLog1pOverflows && a.capability !== 'default') flags.push('LOG1P_OVERFLOWS');
   return {
@@ -140,13 +141,15 @@ export function softMarginLoss(input: Tensor, target: Tensor | IndexTensor, opti
   const x = input.data;
   const [y, yRowStride, yColStride] = loopOperand(a.y, 1);
   const usesLog1p = torch.softMarginUsesLog1p;
+  const exp = expOp(dtype, capability);
+  const log = logOp(dtype, capability);
   const losses = allocate(dtype, x.length);
   // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
   for (let row = 0, i = 0; row < rows; row++) {
     const yRow = row * yRowStride;
     for (let col = 0; col < classes; col++, i++) {
-      const e = r(Math.exp(r(-x[i]! * y[yRow + col * yColStride]!)));
-      losses[i] = usesLog1p ? tensorLog1p(e, dtype, torch, capability, r) : r(Math.log(r(1 + e)));
+      const e = exp(r(-x[i]! * y[yRow + col * yColStride]!));
+      losses[i] = usesLog1p ? tensorLog1p(e, dtype, torch, capability, r) : log(r(1 + e));
     }
   }
   return applyReduction(losses, input.shape, a.reduction, a.dtype, a.lanes, r);
@@ -176,13 +179,14 @@ export function softMarginLossBackward(
   const { rows, classes } = a;
   const [y, yRowStride, yColStride] = loopOperand(a.y, 1);
   const goStep = a.reduction === 'none' ? 1 : 0;
+  const exp = expOp(a.dtype, a.capability);
   const grad = allocate(a.dtype, x.length);
   // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
   for (let row = 0, i = 0; row < rows; row++) {
     const yRow = row * yRowStride;
     for (let col = 0; col < classes; col++, i++) {
       const yi = y[yRow + col * yColStride]!;
-      const z = r(Math.exp(r(-yi * x[i]!)));
+      const z = exp(r(-yi * x[i]!));
       const g = r(r(yi * z) * minusNorm);
       grad[i] = r(r(g / r(z + 1)) * go[i * goStep]!);
     }

@@ -983,19 +983,19 @@ const EPSILON: usize = memory.data<f32>([1e-12]);
   return f32x4.sub(f32x4.mul(a, towardPos), f32x4.mul(b, towardNeg));
 }
 
-/** SoftMarginLoss: log1p(exp(-x y)) (torch >= 2.0) or log(1 + exp(-x y)). */
+/** SoftMarginLoss: log1p(exp(-x y)) (torch >= 2.0) or log(1 + exp(-x y)); exp_ and log_ are at::exp / at::log (vec::map: SLEEF, glibc under 'default'). */
 // @ts-ignore: decorator
 @inline function softMarginLoss(x: v128, y: v128, flags: i32): v128 {
-  const e = float32Of(EXP, f32x4.mul(f32x4.neg(x), y));
-  if (!(flags & USES_LOG1P)) return float32Of(LOG_GE1, f32x4.add(k(ONE), e));
+  const e = atenExp32(f32x4.mul(f32x4.neg(x), y), flags);
+  if (!(flags & USES_LOG1P)) return atenLog32(f32x4.add(k(ONE), e), flags);
   const l = float32Of(LOG1P, e);
   return flags & LOG1P_OVERFLOWS ? v128.bitselect(k(INF), l, f32x4.gt(e, k(OVERFLOW))) : l;
 }
 
-/** SoftMarginLoss' gradient: z = exp(-y x); y z (-norm) / (z + 1) * g. */
+/** SoftMarginLoss' gradient: z = at::exp(-y x); y z (-norm) / (z + 1) * g. */
 // @ts-ignore: decorator
-@inline function softMarginGrad(x: v128, y: v128, g: v128, minusNorm: v128): v128 {
-  const z = float32Of(EXP, f32x4.mul(f32x4.neg(y), x));
+@inline function softMarginGrad(x: v128, y: v128, g: v128, minusNorm: v128, flags: i32): v128 {
+  const z = atenExp32(f32x4.mul(f32x4.neg(y), x), flags);
   return f32x4.mul(f32x4.div(f32x4.mul(f32x4.mul(y, z), minusNorm), f32x4.add(z, k(ONE))), g);
 }
 
@@ -1144,7 +1144,7 @@ const TWO_PI_F32: usize = memory.data<f32>([6.2831854820251465]); // fround(2 * 
     case MULTILABEL_SOFT_MARGIN: v = multilabelSoftMarginLoss(x, e, y); break;
     case MULTILABEL_SOFT_MARGIN_GRAD: return multilabelSoftMarginGrad(x, y, weighted ? f32x4.mul(c, a) : c);
     case SOFT_MARGIN: return softMarginLoss(x, y, flags);
-    case SOFT_MARGIN_GRAD: return softMarginGrad(x, y, c, f32x4.splat(s));
+    case SOFT_MARGIN_GRAD: return softMarginGrad(x, y, c, f32x4.splat(s), flags);
     case BINARY_CROSS_ENTROPY: v = binaryCrossEntropyLoss(x, y, flags); break;
     case MSE: {
       const d = f32x4.sub(x, y);
