@@ -303,7 +303,7 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
     const allThreads = worker?.hello.max_threads ?? 1;
     const torchSamples = async (threads: number, backward: boolean): Promise<number[]> => {
       if (!worker) return [];
-      const r = await worker.request<{ seconds: number[] }>(
+      const r = await worker.request<{ seconds: number[]; tensor_kwargs: string[] }>(
         {
           op: 'bench',
           loss: stem,
@@ -317,6 +317,14 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
         },
         600_000,
       );
+      // Both rows must time the same work: the same per-class tensors (a weighted port against an
+      // unweighted torch once made cross_entropy's ratio meaningless).
+      const ported = [...entry.domain.tensorKwargs].sort();
+      if (r.tensor_kwargs.join() !== ported.join()) {
+        throw new Error(
+          `bench: torch's ${stem} row passes the tensor keyword arguments [${r.tensor_kwargs.join(', ')}], the port's [${ported.join(', ')}] (python/cases/${stem}.py bench_args / BENCH_KWARGS)`,
+        );
+      }
       return r.seconds.slice(2);
     };
     const samples = {

@@ -41,10 +41,12 @@ FEW64 = [(5,), (4, 3), (2, 40), (2, 5, 9)]  # float64: 'none' and 'mean' only
 
 
 def bench_args(torch, gen, shape, dtype):
-    """As scripts/bench.ts draws them: logits (randn * 3) and uniform class indices."""
+    """As scripts/bench.ts draws them: logits (randn * 3), uniform class indices, a per-class weight
+    in [0.5, 1.5) (the registry's tensorKwargs: the port's row passes one)."""
     rows, classes = shape
     return ({"input": torch.randn(shape, generator=gen, dtype=dtype) * 3,
-             "target": torch.randint(0, classes, (rows,), generator=gen)}, {})
+             "target": torch.randint(0, classes, (rows,), generator=gen)},
+            {"weight": torch.rand((classes,), generator=gen, dtype=dtype) + 0.5})
 
 
 def classes_of(shape):
