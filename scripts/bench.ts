@@ -1,8 +1,8 @@
 // `torch-loss-parity bench` (npm run bench): forward, and forward + backward, of every registered
 // loss, float32 and float64, with weight and pos_weight where the loss has them, reduction 'mean',
 // shape (n / 100, 100): the TypeScript ports, torch on CPU through python/worker.py (timed inside
-// torch; one thread and all threads) and, for BCEWithLogits, TensorFlow.js's CPU backend
-// (tf.losses.sigmoidCrossEntropy). Medians of several runs after a warm-up, in ns per element.
+// torch; one thread and all threads) and, for the losses tf.losses has (TFJS_COUNTERPARTS), TensorFlow.js's
+// CPU backend, float32. Medians of several runs after a warm-up, in ns per element.
 // Without torch the torch columns are empty, without TensorFlow.js (a devDependency: not there in
 // an installed package) its column; the output says why. coldAllocator times the ports without the
 // allocator warm-up of ts/allocator.ts (each large output then page-faults on fresh memory).
@@ -49,7 +49,7 @@ export const CTC_SHAPE = { t: 50, n: 16, c: 20, s: 10 } as const;
  * the domain (per element, a class per row, or one per row for the 'vectors' layout), the other
  * arguments like the first; CTC at CTC_SHAPE whatever n.
  */
-function inputs(entry: LossEntry, n: number, dtype: 'float32' | 'float64') {
+export function benchInputs(entry: LossEntry, n: number, dtype: 'float32' | 'float64') {
   const Arr = dtype === 'float32' ? Float32Array : Float64Array;
   const rows = n / CLASSES;
   const shape = [rows, CLASSES];
@@ -191,7 +191,7 @@ type TFTensor = import('@tensorflow/tfjs-core').Tensor;
  * TensorFlow.js with its CPU backend (the full package: tfjs-core alone registers no gradients for
  * tf.grad), or why not: it is a devDependency, so an installed package has none.
  */
-async function loadTfjs(): Promise<{ tf: TF; why?: undefined } | { tf: null; why: string }> {
+export async function loadTfjs(): Promise<{ tf: TF; why?: undefined } | { tf: null; why: string }> {
   try {
     const tf = (await import('@tensorflow/tfjs')) as unknown as TF;
     await tf.setBackend('cpu');
@@ -207,29 +207,142 @@ async function loadTfjs(): Promise<{ tf: TF; why?: undefined } | { tf: null; why
   }
 }
 
-function tfjsBce(tf: TF, n: number, repeats: number): { forward: number; backward: number } {
-  const rows = n / CLASSES;
-  const x = tf.randomNormal([rows, CLASSES]);
-  const y = tf.cast(tf.greater(tf.randomUniform([rows, CLASSES]), 0.5), 'float32');
-  const w = tf.randomUniform([CLASSES], 0.5, 1.5);
-  const loss = (logits: TFTensor) => tf.losses.sigmoidCrossEntropy(y, logits, w);
-  const grad = tf.grad((logits: TFTensor) => loss(logits));
+/** A TF.js counterpart's loss of the bench's input (a scalar), and the tensors it holds. */
+interface TfjsCase {
+  input: TFTensor;
+  loss: (input: TFTensor) => TFTensor;
+  held: TFTensor[];
+}
+
+/** A tf.losses function's name, and its case built from the port's inputs (args, options). */
+interface TfjsCounterpart {
+  fn: string;
+  build: (tf: TF, args: Tensor[], options: Record<string, unknown>) => TfjsCase;
+}
+
+/**
+ * The tf.losses function that computes each torch loss as the bench calls it (reduction 'mean',
+ * (n / CLASSES, CLASSES), defaults otherwise), built from the port's own float32 inputs. float32
+ * only: TF.js's cpu backend has no float64 tensors. Not here: tf.losses.hingeLoss (max(0, 1 -
+ * (2y - 1) x), which no torch loss is: hinge_embedding_loss is x at y = 1, max(0, margin - x) at
+ * y = -1), tf.losses.cosineDistance (1 - sum(a * b) along an axis, unnormalized and with no y = -1
+ * branch, unlike cosine_embedding_loss); nll_loss (softmaxCrossEntropy takes logits, not log-probabilities).
+ */
+export const TFJS_COUNTERPARTS: Partial<Record<LossStem, TfjsCounterpart>> = {
+  // no pos_weight in TF.js: the port's row has it, this one has only the per-class weight
+  binary_cross_entropy_with_logits: {
+    fn: 'sigmoidCrossEntropy',
+    build: (tf, [x, y], o) => tfjsElementwise(tf, x!, y!, o, (t, input, w) => tf.losses.sigmoidCrossEntropy(t, input, w)),
+  },
+  // torch: mean over rows of (1/C) sum_c w_c l; TF.js: sum(w l) / (its nonzero weights: every one of N * C here)
+  multilabel_soft_margin_loss: {
+    fn: 'sigmoidCrossEntropy',
+    build: (tf, [x, y], o) => tfjsElementwise(tf, x!, y!, o, (t, input, w) => tf.losses.sigmoidCrossEntropy(t, input, w)),
+  },
+  // log(1 + exp(-y x)) is the logistic loss of the 0/1 label (y + 1) / 2 for torch's +-1 targets (mapped once, untimed)
+  soft_margin_loss: {
+    fn: 'sigmoidCrossEntropy',
+    build: (tf, [x, y], o) =>
+      tfjsElementwise(tf, x!, { data: y!.data.map((v) => (v + 1) / 2), shape: y!.shape }, o, (t, input) =>
+        tf.losses.sigmoidCrossEntropy(t, input),
+      ),
+  },
+  // logLoss takes log(p + 1e-7) and log(1 - p + 1e-7) where torch clamps each log at -100
+  binary_cross_entropy: {
+    fn: 'logLoss',
+    build: (tf, [x, y], o) => tfjsElementwise(tf, x!, y!, o, (t, input, w) => tf.losses.logLoss(t, input, w)),
+  },
+  mse_loss: {
+    fn: 'meanSquaredError',
+    build: (tf, [x, y], o) => tfjsElementwise(tf, x!, y!, o, (t, input) => tf.losses.meanSquaredError(t, input)),
+  },
+  l1_loss: {
+    fn: 'absoluteDifference',
+    build: (tf, [x, y], o) => tfjsElementwise(tf, x!, y!, o, (t, input) => tf.losses.absoluteDifference(t, input)),
+  },
+  // 0.5 min(|d|, delta)^2 + delta (|d| - min(|d|, delta)): torch's huber_loss, the same delta (1, torch's default)
+  huber_loss: {
+    fn: 'huberLoss',
+    build: (tf, [x, y], o) =>
+      tfjsElementwise(tf, x!, y!, o, (t, input) => tf.losses.huberLoss(t, input, undefined, (o.delta as number | undefined) ?? 1)),
+  },
+  // smooth_l1_loss(beta) = huber_loss(delta = beta) / beta: the same function at the bench's beta = 1
+  smooth_l1_loss: {
+    fn: 'huberLoss',
+    build: (tf, [x, y], o) => {
+      if (((o.beta as number | undefined) ?? 1) !== 1) throw new Error('smooth_l1_loss has a TF.js counterpart at beta = 1 only');
+      return tfjsElementwise(tf, x!, y!, o, (t, input) => tf.losses.huberLoss(t, input, undefined, 1));
+    },
+  },
+  // TF.js takes one-hot labels (N, C), not class indices, and weights per row, not per class: both
+  // made once, untimed (labels[i] one-hot at target[i], weights[i] = weight[target[i]]); its MEAN
+  // reduction is then torch's sum_i w_i l_i / sum_i w_i. No ignore_index (the bench's targets hit none).
+  cross_entropy: {
+    fn: 'softmaxCrossEntropy',
+    build: (tf, [x, target], o) => {
+      const [rows, classes] = x!.shape as [number, number];
+      const classOf = target!.data as unknown as Int32Array;
+      const oneHot = new Float32Array(rows * classes);
+      for (let i = 0; i < rows; i++) oneHot[i * classes + classOf[i]!] = 1;
+      const classWeight = (o.weight as Tensor | undefined)?.data;
+      const input = float32Tensor(tf, x!);
+      const labels = tf.tensor(oneHot, [rows, classes], 'float32');
+      const weights = classWeight
+        ? tf.tensor(
+            Float32Array.from(classOf, (c) => classWeight[c]!),
+            [rows],
+            'float32',
+          )
+        : undefined;
+      return {
+        input,
+        loss: (logits) => tf.losses.softmaxCrossEntropy(labels, logits, weights, 0, tf.Reduction.MEAN),
+        held: weights ? [input, labels, weights] : [input, labels],
+      };
+    },
+  },
+};
+
+/**
+ * An elementwise counterpart: input and target as TF.js tensors, the per-class weight (the port's
+ * options.weight, shape (CLASSES)) broadcast over the rows; tf.losses' default reduction (the sum
+ * over the nonzero weights, or the mean without weights: torch's 'mean' for weights all nonzero).
+ */
+function tfjsElementwise(
+  tf: TF,
+  x: Tensor,
+  y: Tensor,
+  o: Record<string, unknown>,
+  f: (target: TFTensor, input: TFTensor, weight: TFTensor | undefined) => TFTensor,
+): TfjsCase {
+  const input = float32Tensor(tf, x);
+  const target = float32Tensor(tf, y);
+  const w = o.weight as Tensor | undefined;
+  const weight = w ? float32Tensor(tf, w) : undefined;
+  return { input, loss: (v) => f(target, v, weight), held: weight ? [input, target, weight] : [input, target] };
+}
+
+const float32Tensor = (tf: TF, t: Tensor) => tf.tensor(t.data, [...t.shape], 'float32');
+
+/** Seconds per call of a counterpart's forward, and of its forward + tf.grad w.r.t. the input. */
+function timeTfjs(tf: TF, c: TfjsCase, repeats: number): { forward: number; backward: number } {
+  const grad = tf.grad((v: TFTensor) => c.loss(v));
   const forward = timeIt(
     () =>
       tf.tidy(() => {
-        loss(x).dataSync();
+        c.loss(c.input).dataSync();
       }),
     repeats,
   ).seconds;
   const backward = timeIt(
     () =>
       tf.tidy(() => {
-        loss(x).dataSync();
-        grad(x).dataSync();
+        c.loss(c.input).dataSync();
+        grad(c.input).dataSync();
       }),
     repeats,
   ).seconds;
-  tf.dispose([x, y, w]);
+  tf.dispose(c.held);
   return { forward, backward };
 }
 
@@ -269,14 +382,19 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
   useFloat32Kernels(!options.jsLoops);
   useAllocatorWarmup(!options.coldAllocator);
   const { worker } = torch;
-  const tfjs = options.losses.includes('binary_cross_entropy_with_logits')
-    ? await loadTfjs()
-    : { tf: null, why: 'only binary_cross_entropy_with_logits has a TensorFlow.js counterpart' };
+  const peers = options.losses.filter((stem) => TFJS_COUNTERPARTS[stem]);
+  const tfjs =
+    peers.length > 0
+      ? await loadTfjs()
+      : { tf: null, why: `none of these losses has a tf.losses counterpart (${Object.keys(TFJS_COUNTERPARTS).join(', ')} do)` };
+  const others = options.losses.length - peers.length;
   const ranAgainst = [
     worker
       ? `torch ${worker.hello.torch} (Python ${worker.hello.python}), CPU capability ${worker.hello.cpu_capability}, torch 1t = 1 thread, torch all = ${worker.hello.max_threads} threads, port all = useThreads(${worker.hello.max_threads}) (the float32 kernels' elementwise work)`
       : `torch columns empty: ${torch.why}`,
-    tfjs.tf ? `TensorFlow.js ${tfjs.tf.version_core} (cpu backend)` : `tfjs column empty: ${tfjs.why}`,
+    tfjs.tf
+      ? `TensorFlow.js ${tfjs.tf.version_core} (cpu backend), float32 only (it has no float64 tensors): ${peers.map((stem) => `${stem} as tf.losses.${TFJS_COUNTERPARTS[stem]!.fn}`).join(', ')}${others > 0 ? `; tfjs column empty for the other ${others} (no tf.losses counterpart)` : ''}`
+      : `tfjs column empty: ${tfjs.why}`,
     `Node ${process.version}; float32 ports: ${options.jsLoops ? 'JS loops' : `WebAssembly kernels${float32KernelBuild() === 'fma' ? ' (relaxed-SIMD FMA)' : ''}`}; allocator warm-up ${options.coldAllocator ? 'off' : 'on'}`,
   ];
   for (const line of ranAgainst) log(line);
@@ -287,7 +405,7 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
   for (const { stem, dtype, n } of steps) {
     const entry: LossEntry = LOSSES[stem];
     const repeats = repeatsFor(n);
-    const { args, options: lossOptions } = inputs(entry, n, dtype);
+    const { args, options: lossOptions } = benchInputs(entry, n, dtype);
     const opt = { ...lossOptions, torchVersion: worker?.hello.torch ?? '2.14.1' };
     const go: Tensor = { data: dtype === 'float32' ? new Float32Array([1]) : new Float64Array([1]), shape: [] };
     const forwardBackward = () => [entry.forward(...args, opt), entry.backward(go, ...args, opt)];
@@ -366,7 +484,8 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
     const fwd = { seconds: median(samples.fwd), pageFaults: fwdFaults };
     const fb = { seconds: median(samples.fb), pageFaults: fbFaults };
     const [fwdBytes, fbBytes] = [bytesPerCall(forward), bytesPerCall(forwardBackward)];
-    const tf = tfjs.tf && stem === 'binary_cross_entropy_with_logits' && dtype === 'float32' ? tfjsBce(tfjs.tf, n, repeats) : null;
+    const peer = dtype === 'float32' ? TFJS_COUNTERPARTS[stem] : undefined;
+    const tf = tfjs.tf && peer ? timeTfjs(tfjs.tf, peer.build(tfjs.tf, args as Tensor[], lossOptions), repeats) : null;
     rows.push({
       loss: stem,
       dtype,

@@ -334,38 +334,41 @@ test('golden runs the golden pipeline: a Python without torch is one clear messa
   expect(r.stderr).not.toMatch(/\n\s+at /);
 }, 60_000);
 
-test('bench without torch: the table says why the torch columns are empty, the JSON file has every row', async () => {
+test('bench without torch: the table says why the torch columns are empty, the JSON file has every row; TF.js fills its column for float32 where tf.losses has the loss', async () => {
   const out = join(scratch, 'bench.json');
-  const r = await cli([
-    'bench',
-    '--sizes',
-    '1e3',
-    '--losses',
-    'soft_margin_loss',
-    '--repeats',
-    '3',
-    '--json',
-    out,
-    '--torch-python',
-    '/nonexistent/python3',
-  ]);
+  const bench = (losses: string, json: string) =>
+    cli(['bench', '--sizes', '1e3', '--losses', losses, '--repeats', '3', '--json', json, '--torch-python', '/nonexistent/python3']);
+  const [r, none] = await Promise.all([bench('soft_margin_loss,kl_div', out), bench('kl_div', join(scratch, 'bench-none.json'))]);
   expect(r.exitCode, r.stderr).toBe(0);
   expect(r.stdout).toMatch(/^torch columns empty: the Python command '\/nonexistent\/python3' \(--torch-python\) does not exist$/m);
-  expect(r.stdout).toMatch(/^tfjs column empty: only binary_cross_entropy_with_logits has a TensorFlow\.js counterpart$/m);
-  expect(r.stdout).toMatch(/^soft_margin_loss +float32 +1000 +forward +\d+\.\d+ +- +- +- /m);
+  expect(r.stdout).toMatch(
+    /^TensorFlow\.js \d+\.\d+\.\d+ \(cpu backend\), float32 only \(it has no float64 tensors\): soft_margin_loss as tf\.losses\.sigmoidCrossEntropy; tfjs column empty for the other 1 \(no tf\.losses counterpart\)$/m,
+  );
+  // port ns/el, torch 1t, port all, torch all, then tfjs: filled for float32 only
+  expect(r.stdout).toMatch(/^soft_margin_loss +float32 +1000 +forward +\d+\.\d+ +- +- +- +\d+\.\d+ /m);
+  expect(r.stdout).toMatch(/^soft_margin_loss +float64 +1000 +forward +\d+\.\d+ +- +- +- +- /m);
+  expect(none.exitCode, none.stderr).toBe(0);
+  expect(none.stdout).toMatch(/^tfjs column empty: none of these losses has a tf\.losses counterpart \(.*\bcross_entropy\b.* do\)$/m);
   const report = JSON.parse(readFileSync(out, 'utf8')) as {
     torch: unknown;
-    rows: { dtype: string; pass: string; port: number; portBytes: number }[];
+    tfjs: string | null;
+    rows: { loss: string; dtype: string; pass: string; port: number; portBytes: number; tfjs: number | null }[];
   };
   expect(report.torch).toBeNull();
+  expect(report.tfjs).toMatch(/^\d+\.\d+\.\d+$/);
   // a forward + backward holds at least its gradient: 1000 floats of 4 or 8 bytes
   for (const row of report.rows.filter((x) => x.pass === 'forward+backward'))
     expect(row.portBytes).toBeGreaterThanOrEqual(row.dtype === 'float32' ? 4000 : 8000);
-  expect(report.rows.map((x) => `${x.dtype} ${x.pass}`)).toEqual([
-    'float32 forward',
-    'float32 forward+backward',
-    'float64 forward',
-    'float64 forward+backward',
+  expect(report.rows.map((x) => `${x.loss} ${x.dtype} ${x.pass} ${x.tfjs === null ? 'no tfjs' : 'tfjs'}`)).toEqual([
+    'soft_margin_loss float32 forward tfjs',
+    'soft_margin_loss float32 forward+backward tfjs',
+    'soft_margin_loss float64 forward no tfjs',
+    'soft_margin_loss float64 forward+backward no tfjs',
+    'kl_div float32 forward no tfjs',
+    'kl_div float32 forward+backward no tfjs',
+    'kl_div float64 forward no tfjs',
+    'kl_div float64 forward+backward no tfjs',
   ]);
   for (const row of report.rows) expect(row.port).toBeGreaterThan(0);
+  for (const row of report.rows) if (row.tfjs !== null) expect(row.tfjs).toBeGreaterThan(0);
 }, 60_000);
