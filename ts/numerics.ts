@@ -102,9 +102,9 @@ export function tensorLog1p(v: number, dtype: DType, torch: TorchRelease, capabi
   return r(Math.log1p(v));
 }
 
-/** sigmoid_kernel (cpu/UnaryOpsKernel.cpp): 1 / (1 + Math.exp(-x)). */
-export function sigmoid(x: number, r: Round): number {
-  return r(1 / r(1 + r(Math.exp(-x))));
+/** sigmoid_kernel (cpu/UnaryOpsKernel.cpp): 1 / (1 + exp(-x)), exp its vectorized or scalar lambda's (../unary-ops.ts sigmoidExps). */
+export function sigmoid(x: number, r: Round, exp: (v: number) => number = Math.exp): number {
+  return r(1 / r(1 + r(exp(-x))));
 }
 
 // ATen's float sum (aten/src/ATen/native/cpu/SumKernel.cpp, cascade_sum). The accumulator has the

@@ -6,7 +6,6 @@
 import { atenSumTo } from './sum-to.ts';
 import { sameShape } from './loss-args.ts';
 import type { Round } from './numerics.ts';
-import type { CpuCapability } from './torch-version.ts';
 import { LossArgumentError, numel, type DType, type FloatArray, type Tensor } from './tensor.ts';
 import { warn } from './warnings.ts';
 
@@ -160,7 +159,4 @@ export function floatArgument(op: string, torchOp: string, name: string, positio
   );
 }
 
-/** Elements per Vectorized<scalar_t> in ATen's elementwise kernels: 32-byte vectors, 64-byte under AVX-512. */
-export function elementLanes(dtype: DType, capability: CpuCapability): number {
-  return (capability === 'avx512' ? 64 : 32) / (dtype === 'float32' ? 4 : 8);
-}
+export { elementLanes } from './unary-ops.ts';

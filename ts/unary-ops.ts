@@ -29,6 +29,22 @@ export function logOp(dtype: DType, capability: CpuCapability): UnaryOp {
   return capability === 'default' ? glibcLogf : sleefLogf;
 }
 
+/** Elements per Vectorized<scalar_t> in ATen's elementwise kernels: 32-byte vectors, 64-byte under AVX-512. */
+export function elementLanes(dtype: DType, capability: CpuCapability): number {
+  return (capability === 'avx512' ? 64 : 32) / (dtype === 'float32' ? 4 : 8);
+}
+
+/**
+ * input.sigmoid() of a contiguous tensor of n elements, cpu/UnaryOpsKernel.cpp sigmoid_kernel: a
+ * cpu_kernel_vec whose vectorized lambda, 1 / (1 + at::exp(0 - x)), runs 2 * lanes elements at a
+ * time up to vectorEnd, and whose scalar lambda, 1 / (1 + std::exp(-x)), runs the rest (glibc's
+ * expf for float32; Math.exp for float64 in both).
+ */
+export function sigmoidExps(dtype: DType, capability: CpuCapability, n: number): { vectorEnd: number; vector: UnaryOp; scalar: UnaryOp } {
+  const block = 2 * elementLanes(dtype, capability);
+  return { vectorEnd: n - (n % block), vector: expOp(dtype, capability), scalar: dtype === 'float64' ? identityExp : glibcExpf };
+}
+
 /** std::log in a scalar kernel (xlogy): glibc's logf for float32. */
 export function scalarLogOp(dtype: DType): UnaryOp {
   return dtype === 'float64' ? identityLog : glibcLogf;

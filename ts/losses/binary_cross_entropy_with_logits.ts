@@ -27,9 +27,10 @@ import {
 import { binaryMeta, commonDType, metaOf, mixesDTypes, roundingOf, type Meta } from '../mixed-ops.ts';
 import { logSigmoid, maximum, sigmoid, useDType, type Round } from '../numerics.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
-import { LossArgumentError, allocate, isIndexTensor, type Tensor } from '../tensor.ts';
+import { LossArgumentError, allocate, isIndexTensor, type FloatArray, type Tensor } from '../tensor.ts';
 import { sumLanes, type TorchRelease } from '../torch-version.ts';
 import { lossModule } from '../loss-module.ts';
+import { expOp, logOp, sigmoidExps, type UnaryOp } from '../unary-ops.ts';
 import { gradOutputOperand, kernelsFor, perElement, type Flag, type KernelCall } from '../wasm/float32-kernels.ts';
 
 export interface BCEWithLogitsOptions extends CommonOptions {
@@ -75,15 +76,15 @@ function check(op: string, args: { input: Tensor; target: Tensor; gradOutput?: T
   });
 }
 
-/** One element's loss before weight and reduction, in the given release's op order; lw is 1 without pos_weight. */
-function elementLoss(x: number, y: number, hasPosWeight: boolean, lw: number, r: Round, torch: TorchRelease): number {
+/** One element's loss before weight and reduction, in the given release's op order; lw is 1 without pos_weight; exp, log: at::exp / at::log. */
+function elementLoss(x: number, y: number, hasPosWeight: boolean, lw: number, r: Round, torch: TorchRelease, exp: UnaryOp, log: UnaryOp): number {
   const linear = r(r(1 - y) * x);
   if (torch.bceUsesLogSigmoid) {
     const ls = logSigmoid(x, r, torch);
     return r(linear - (hasPosWeight ? r(ls * lw) : ls));
   }
   const m = maximum(-x, 0);
-  const logTerm = r(Math.log(r(r(Math.exp(-m)) + r(Math.exp(r(-x - m))))));
+  const logTerm = log(r(exp(-m) + exp(r(-x - m))));
   if (!hasPosWeight) return r(r(linear + m) + logTerm);
   return r(linear + r(lw * r(logTerm + m)));
 }
@@ -91,7 +92,7 @@ function elementLoss(x: number, y: number, hasPosWeight: boolean, lw: number, r:
 type Kernel = 'BCE_WITH_LOGITS' | 'BCE_WITH_LOGITS_GRAD';
 
 function kernelCall(a: Args, op: Kernel, gradOutput: RowColOperand | null = null): KernelCall<Kernel> {
-  const flags: Flag[] = [];
+  const flags: Flag[] = a.capability === 'default' ? ['USES_GLIBC'] : [];
   if (a.weightOperand) flags.push('HAS_WEIGHT');
   if (a.posWeightOperand) flags.push('HAS_POS_WEIGHT');
   if (a.torch.bceUsesLogSigmoid) flags.push('USES_LOG_SIGMOID');
@@ -154,7 +155,10 @@ function mixedPlan(a: Args): MixedPlan {
 
 function mixedForward(a: Args): Tensor {
   const { rows, classes, torch } = a;
-  const { T, rX, rT, rA, rP, rTX, rTA, rAX, rTW } = mixedPlan(a);
+  const { X, T, rX, rT, rA, rP, rTX, rTA, rAX, rTW } = mixedPlan(a);
+  // max_val and the exp_ / log_ on it keep the input's dtype
+  const exp = expOp(X.dtype, a.capability);
+  const log = logOp(X.dtype, a.capability);
   const x = a.input.data;
   const y = a.target.data;
   const [w, wRowStride, wColStride] = loopOperand(a.weightOperand, 1);
@@ -176,7 +180,7 @@ function mixedForward(a: Args): Tensor {
         loss = rT(linear - rTX(ls)); // .sub_(log_sigmoid_input)
       } else {
         const m = maximum(-xi, 0);
-        const logTerm = rX(Math.log(rX(rX(Math.exp(-m)) + rX(Math.exp(rX(-xi - m))))));
+        const logTerm = log(rX(exp(-m) + exp(rX(-xi - m))));
         if (hasPosWeight) {
           const lwi = rA(lw * rAX(rX(logTerm + m))); // log_weight.mul_(log term .add_(max_val))
           loss = rT(linear + rTA(lwi));
@@ -218,10 +222,11 @@ function mixedBackward(a: Args, gradOutput: Tensor): Tensor {
   const [w, wRowStride, wColStride] = loopOperand(a.weightOperand, 1);
   const [p, pRowStride, pColStride] = loopOperand(a.posWeightOperand, 1);
   const hasPosWeight = a.posWeightOperand !== null;
+  const exps = sigmoidExps(X.dtype, a.capability, n);
   const grad = allocate(X.dtype, n);
   for (let row = 0, i = 0; row < rows; row++) {
     for (let col = 0; col < classes; col++, i++) {
-      const s = sigmoid(x[i]!, rX);
+      const s = sigmoid(x[i]!, rX, i < exps.vectorEnd ? exps.vector : exps.scalar);
       let g: number;
       if (hasPosWeight) {
         const t = rA(rA(p[row * pRowStride + col * pColStride]!) * rA(y[i]!));
@@ -251,6 +256,8 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
   const [w, wRowStride, wColStride] = loopOperand(a.weightOperand, 1); // without a weight, * 1 changes nothing
   const [p, pRowStride, pColStride] = loopOperand(a.posWeightOperand, 1);
   const hasPosWeight = a.posWeightOperand !== null;
+  const exp = expOp(a.dtype, a.capability);
+  const log = logOp(a.dtype, a.capability);
   const losses = allocate(a.dtype, x.length);
   // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
   for (let row = 0, i = 0; row < rows; row++) {
@@ -258,7 +265,7 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
     const pRow = row * pRowStride;
     for (let col = 0; col < classes; col++, i++) {
       const lw = hasPosWeight ? r(r(r(p[pRow + col * pColStride]! - 1) * y[i]!) + 1) : 1;
-      losses[i] = r(elementLoss(x[i]!, y[i]!, hasPosWeight, lw, r, torch) * w[wRow + col * wColStride]!);
+      losses[i] = r(elementLoss(x[i]!, y[i]!, hasPosWeight, lw, r, torch, exp, log) * w[wRow + col * wColStride]!);
     }
   }
   return applyReduction(losses, input.shape, a.reduction, a.dtype, a.lanes, r);
@@ -275,14 +282,27 @@ export function binaryCrossEntropyWithLogitsBackward(
   const a = check(op, { input, target, gradOutput }, options);
   checkGradOutput(op, gradOutput, a.reduction === 'none' ? input.shape : []);
   if (mixesDTypes(input, a.target, a.weight, a.posWeight)) return mixedBackward(a, gradOutput);
+  const n = a.input.data.length;
+  const exps = sigmoidExps(a.dtype, a.capability, n);
   const fast = kernelsFor(a.dtype)?.tryRun(
     kernelCall(a, 'BCE_WITH_LOGITS_GRAD', gradOutputOperand(gradOutput, a.reduction, a.classes)),
     'none',
     input.shape,
   );
-  if (fast) return fast;
-  const { rows, classes, round: r } = a;
-  const x = input.data;
+  // The kernels compute with the vectorized lambda's sigmoid throughout: the scalar tail again here.
+  if (fast) {
+    gradients(a, gradOutput, exps, fast.data, exps.vectorEnd);
+    return fast;
+  }
+  const grad = allocate(a.dtype, n);
+  gradients(a, gradOutput, exps, grad, 0);
+  return makeTensor(grad, input.shape, a.dtype);
+}
+
+/** The one-dtype backward of elements from..n into grad. */
+function gradients(a: Args, gradOutput: Tensor, exps: ReturnType<typeof sigmoidExps>, grad: FloatArray, from: number): void {
+  const { classes, round: r } = a;
+  const x = a.input.data;
   const y = a.target.data;
   const go = gradOutput.data;
   const goStep = a.reduction === 'none' ? 1 : 0;
@@ -291,13 +311,12 @@ export function binaryCrossEntropyWithLogitsBackward(
   const [w, wRowStride, wColStride] = loopOperand(a.weightOperand, 1);
   const [p, pRowStride, pColStride] = loopOperand(a.posWeightOperand, 1);
   const hasPosWeight = a.posWeightOperand !== null;
-  const grad = allocate(a.dtype, n);
   // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
-  for (let row = 0, i = 0; row < rows; row++) {
+  for (let row = Math.floor(from / Math.max(1, classes)), i = from; i < n; row++) {
     const wRow = row * wRowStride;
     const pRow = row * pRowStride;
-    for (let col = 0; col < classes; col++, i++) {
-      const s = sigmoid(x[i]!, r);
+    for (let col = i - row * classes; col < classes; col++, i++) {
+      const s = sigmoid(x[i]!, r, i < exps.vectorEnd ? exps.vector : exps.scalar);
       let g: number;
       if (hasPosWeight) {
         const t = r(p[pRow + col * pColStride]! * y[i]!);
@@ -309,7 +328,6 @@ export function binaryCrossEntropyWithLogitsBackward(
       grad[i] = mean ? r(g / n) : g;
     }
   }
-  return makeTensor(grad, input.shape, a.dtype);
 }
 
 /** nn.BCEWithLogitsLoss: the options fixed at construction, as torch's module. */

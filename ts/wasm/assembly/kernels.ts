@@ -929,7 +929,7 @@ const INF: usize = memory.data<f32>([Infinity]);
 const LOG_FLOOR: usize = memory.data<f32>([-100]);
 const EPSILON: usize = memory.data<f32>([1e-12]);
 
-/** BCEWithLogits before the weight; e = exp(-|x|) (from the pre-pass). */
+/** BCEWithLogits before the weight; e = exp(-|x|) (from the pre-pass: at::exp's before 2.3). */
 // @ts-ignore: decorator
 @inline function bceWithLogitsLoss(x: v128, e: v128, y: v128, p: v128, flags: i32): v128 {
   const linear = f32x4.mul(f32x4.sub(k(ONE), y), x);
@@ -943,7 +943,7 @@ const EPSILON: usize = memory.data<f32>([1e-12]);
   }
   const m = f32x4.pmax(f32x4.neg(x), k(ZERO)); // max(-x, 0), NaN kept (-0 for x = 0, added to a nonzero log)
   const s = v128.bitselect(k(NAN), f32x4.add(k(ONE), e), f32x4.eq(x, k(NEG_INF)));
-  const logTerm = float32Of(LOG1P_UNIT, f32x4.sub(s, k(ONE))); // log(s), s in [1, 2]: s - 1 is exact
+  const logTerm = atenLog32(s, flags); // .log_()
   if (flags & HAS_POS_WEIGHT) return f32x4.add(linear, f32x4.mul(lw, f32x4.add(logTerm, m)));
   return f32x4.add(f32x4.add(linear, m), logTerm);
 }
@@ -951,7 +951,8 @@ const EPSILON: usize = memory.data<f32>([1e-12]);
 /** BCEWithLogits' gradient before weight and 'mean': ((t + 1 - y) sigmoid(x) - t) g, t = pos_weight y. */
 // @ts-ignore: decorator
 @inline function bceWithLogitsGrad(x: v128, y: v128, p: v128, g: v128, flags: i32): v128 {
-  const sigmoid = f32x4.div(k(ONE), f32x4.add(k(ONE), float32Of(EXP, f32x4.neg(x))));
+  // input.sigmoid()'s vectorized lambda (the tensor's last elements, its scalar lambda's, the port redoes)
+  const sigmoid = f32x4.div(k(ONE), f32x4.add(k(ONE), atenExp32(f32x4.neg(x), flags)));
   if (!(flags & HAS_POS_WEIGHT)) return f32x4.mul(f32x4.sub(sigmoid, y), g);
   const t = f32x4.mul(p, y);
   return f32x4.mul(f32x4.sub(f32x4.mul(f32x4.sub(f32x4.add(t, k(ONE)), y), sigmoid), t), g);
@@ -1399,10 +1400,12 @@ const PRE_LOG_X_EPS = 4; // at::log(x + s)
 const PRE_LOG_Y = 5; // at::log(target)
 const PRE_GLIBC_LOG_Y = 6; // glibc's logf(target) (xlogy's scalar kernel)
 const PRE_LOG_VAR = 7; // at::log(max(a, b)) (GaussianNLL's clamped var)
+const PRE_ATEN_EXP_NEG_ABS_X = 8; // at::exp(-|x|): BCEWithLogits before 2.3
 
 // @ts-ignore: decorator
 @inline function preOf(op: i32, flags: i32): i32 {
-  if (op == BCE_WITH_LOGITS || op == MULTILABEL_SOFT_MARGIN) return PRE_EXP_NEG_ABS_X;
+  if (op == BCE_WITH_LOGITS) return flags & USES_LOG_SIGMOID ? PRE_EXP_NEG_ABS_X : PRE_ATEN_EXP_NEG_ABS_X;
+  if (op == MULTILABEL_SOFT_MARGIN) return PRE_EXP_NEG_ABS_X;
   if (op == POISSON_NLL) return flags & LOG_INPUT ? PRE_EXP_X : PRE_LOG_X_EPS;
   if (op == POISSON_NLL_GRAD) return flags & LOG_INPUT ? PRE_EXP_X : PRE_NONE;
   if (op == KL_DIV) return flags & LOG_TARGET ? PRE_EXP_Y : flags & KL_DIV_WHERE ? PRE_LOG_Y : PRE_GLIBC_LOG_Y;
@@ -1417,6 +1420,7 @@ const PRE_LOG_VAR = 7; // at::log(max(a, b)) (GaussianNLL's clamped var)
   switch (what) {
     case PRE_EXP_NEG_ABS_X: return float32Of(EXP, f32x4.neg(f32x4.abs(x)));
     case PRE_EXP_X: return atenExp32(x, flags);
+    case PRE_ATEN_EXP_NEG_ABS_X: return atenExp32(f32x4.neg(f32x4.abs(x)), flags);
     case PRE_EXP_Y: return atenExp32(y, flags);
     case PRE_LOG_X_EPS: return atenLog32(f32x4.add(x, f32x4.splat(s)), flags);
     case PRE_LOG_Y: return atenLog32(y, flags);
@@ -1435,7 +1439,7 @@ function prePass(op: i32, x: usize, pre: usize, count: i32, y: usize, a: usize, 
   const what = preOf(op, flags);
   if (what == PRE_NONE) return;
   let i = 0;
-  const pairs = what == PRE_EXP_X || what == PRE_EXP_Y || what == PRE_LOG_X_EPS || what == PRE_LOG_Y || what == PRE_LOG_VAR;
+  const pairs = what == PRE_EXP_X || what == PRE_EXP_Y || what == PRE_ATEN_EXP_NEG_ABS_X || what == PRE_LOG_X_EPS || what == PRE_LOG_Y || what == PRE_LOG_VAR;
   if (pairs) {
     const bv = v128.load32_splat(b);
     for (; i + 8 <= count; i += 8) {
@@ -1445,6 +1449,9 @@ function prePass(op: i32, x: usize, pre: usize, count: i32, y: usize, a: usize, 
       if (what == PRE_EXP_X || what == PRE_EXP_Y) {
         const p = what == PRE_EXP_X ? x : y;
         first = atenExpPair(v128.load(p + at), v128.load(p + at, 16), flags);
+        second = expPairSecond;
+      } else if (what == PRE_ATEN_EXP_NEG_ABS_X) {
+        first = atenExpPair(f32x4.neg(f32x4.abs(v128.load(x + at))), f32x4.neg(f32x4.abs(v128.load(x + at, 16))), flags);
         second = expPairSecond;
       } else {
         let u: v128, w: v128;
