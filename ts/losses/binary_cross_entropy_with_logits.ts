@@ -77,7 +77,16 @@ function check(op: string, args: { input: Tensor; target: Tensor; gradOutput?: T
 }
 
 /** One element's loss before weight and reduction, in the given release's op order; lw is 1 without pos_weight; exp, log: at::exp / at::log. */
-function elementLoss(x: number, y: number, hasPosWeight: boolean, lw: number, r: Round, torch: TorchRelease, exp: UnaryOp, log: UnaryOp): number {
+function elementLoss(
+  x: number,
+  y: number,
+  hasPosWeight: boolean,
+  lw: number,
+  r: Round,
+  torch: TorchRelease,
+  exp: UnaryOp,
+  log: UnaryOp,
+): number {
   const linear = r(r(1 - y) * x);
   if (torch.bceUsesLogSigmoid) {
     const ls = logSigmoid(x, r, torch);

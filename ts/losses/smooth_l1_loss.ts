@@ -42,7 +42,17 @@ import {
   warnIfSizesDiffer,
 } from '../pointwise-loss.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
-import { LossArgumentError, allocate, dtypeOf, isIndexTensor, numel, type DType, type FloatArray, type IndexTensor, type Tensor } from '../tensor.ts';
+import {
+  LossArgumentError,
+  allocate,
+  dtypeOf,
+  isIndexTensor,
+  numel,
+  type DType,
+  type FloatArray,
+  type IndexTensor,
+  type Tensor,
+} from '../tensor.ts';
 import { vectorLanes } from '../torch-version.ts';
 import { gradOutputOperand, kernelsFor, perElement, type Flag, type Float32Kernels } from '../wasm/float32-kernels.ts';
 
