@@ -36,7 +36,14 @@ import {
   type Tensor,
 } from '../ts/index.ts';
 import { sum } from '../ts/numerics.ts';
-import { logSoftmax, logSoftmaxBackward, softmaxKernel } from '../ts/softmax.ts';
+import {
+  logSoftmax,
+  logSoftmaxAt,
+  logSoftmaxBackward,
+  logSoftmaxBackwardOfInput,
+  logSoftmaxNllBackward,
+  softmaxKernel,
+} from '../ts/softmax.ts';
 import { torchRelease } from '../ts/torch-version.ts';
 import { numel } from '../ts/tensor.ts';
 import { elementLanes, scalarTail } from '../ts/pointwise-loss.ts';
@@ -1147,11 +1154,11 @@ test('log_softmax float64 over the last dim (4 and 8 lanes): the kernels give th
     }
     expect(spy.mock.results.filter((r) => r.value !== null).length).toBe(3 * 14);
     expect(spyBackward.mock.results.filter((r) => r.value !== null).length).toBe(3 * 14);
-    // through the API: cross_entropy's forward and backward of float64 reach the module
+    // through the API: cross_entropy's forward and backward of float64 with class probabilities reach the module
     spy.mockClear();
     spyBackward.mockClear();
     const x = tensor(values(6 * 11, seed++), [6, 11]);
-    const target = { data: Int32Array.from({ length: 6 }, (_, i) => (i * 5) % 11), shape: [6] };
+    const target = tensor(values(6 * 11, seed++, false), [6, 11]);
     crossEntropyLoss(x, target);
     crossEntropyLossBackward(tensor(Float64Array.of(1), []), x, target);
     expect(spy).toHaveBeenCalled();
@@ -1162,6 +1169,189 @@ test('log_softmax float64 over the last dim (4 and 8 lanes): the kernels give th
     spyBackward.mockRestore();
   }
   expect(compared).toBeGreaterThan(60_000);
+});
+
+/**
+ * Rows of log_softmax inputs whose x - max (max 0 in a row of them) and (x - max) - lse land on
+ * the edges of expNonPositive64's fast pairs and fdlibm's exp branches: -707 and below, -2^-28 and
+ * the tiny arguments above it, +-0, the ln2 / 2 and 1.5 ln2 high words, the underflow threshold.
+ */
+function expEdgeRows(rows: number, dim: number, seed: number): Float64Array {
+  const next = random(seed);
+  const bits = new BigInt64Array(1);
+  const asDouble = new Float64Array(bits.buffer);
+  const fromBits = (b: bigint) => {
+    bits[0] = b;
+    return asDouble[0]!;
+  };
+  const edges = [
+    -707,
+    -707.0000000000001,
+    -706.9999999999999,
+    -745.1332191019411,
+    -708.3964185322641,
+    -(2 ** -28),
+    -(2 ** -28) * (1 + 2 ** -52),
+    -(2 ** -28) * (1 - 2 ** -53),
+    -1e-12,
+    -5e-324,
+    -0,
+    0,
+    fromBits(0xbfd62e42ffffffffn),
+    fromBits(0xbfd62e4300000000n),
+    fromBits(0xbff0a2b1ffffffffn),
+    fromBits(0xbff0a2b200000000n),
+    -Math.LN2 / 2,
+    -1.5 * Math.LN2,
+    -Math.LN2,
+  ];
+  const out = new Float64Array(rows * dim);
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < dim; j++) {
+      const u = next();
+      out[r * dim + j] = u < 0.6 ? edges[Math.floor(next() * edges.length)]! : u < 0.9 ? -next() * 720 : (next() - 0.5) * 1e-8;
+    }
+    out[r * dim + Math.floor(next() * dim)] = 0; // the row's max: x - max is x
+  }
+  return out;
+}
+
+test("log_softmax float64, cross_entropy's class-index forms (the picked values, nll_loss's gradient spread in the module, the forward kept in the module): the kernels give the JS loops bit for bit", () => {
+  const spies = (['logSoftmaxRowsAt', 'logSoftmaxNllBackwardRows', 'logSoftmaxBackwardOfInputRows'] as const).map((name) =>
+    vi.spyOn(Float64Kernels.prototype, name),
+  );
+  let seed = 5100;
+  let compared = 0;
+  const SENTINEL = 12345.5;
+  try {
+    for (const capability of ['avx2', 'avx512', 'default'] as const) {
+      const k = softmaxKernel('float64', torchRelease('2.14'), capability);
+      for (const [rows, dim] of [
+        [1, 1],
+        [9, 1],
+        [3, 2],
+        [5, 3],
+        [2, 4],
+        [4, 5],
+        [3, 7],
+        [2, 8],
+        [3, 9],
+        [2, 15],
+        [7, 16],
+        [3, 17],
+        [40, 100],
+        [2, CHUNK64 + 5],
+        [CHUNK64 + 3, 3],
+      ] as const) {
+        for (const edges of [false, true]) {
+          const next = random(seed);
+          const x = edges ? expEdgeRows(rows, dim, seed++) : values(rows * dim, seed++);
+          // one column per row (-1, or a target outside [0, dim): none), its value of every kind
+          const cols = Int32Array.from({ length: rows }, () => {
+            const u = next();
+            return u < 0.1 ? -1 : u < 0.15 ? dim + Math.floor(next() * 3) : Math.floor(next() * dim);
+          });
+          const special = [0, -0, NaN, Infinity, -Infinity, 1e-300, -1e300];
+          const vals = Float64Array.from({ length: rows }, () =>
+            next() < 0.2 ? special[Math.floor(next() * special.length)]! : (next() - 0.5) * 4,
+          );
+          const gp = new Float64Array(rows * dim);
+          for (let r = 0; r < rows; r++) if (cols[r]! >= 0 && cols[r]! < dim) gp[r * dim + cols[r]!] = vals[r]!;
+          const hits = cols.map((c) => (c >= 0 && c < dim ? c : -1));
+          useFloat32Kernels(false);
+          const js = logSoftmax(x, rows, dim, 1, true, k);
+          const jsBackward = logSoftmaxBackward(gp, js, rows, dim, 1, true, k);
+          const jsPicked = Float64Array.from({ length: rows }, (_, r) => (hits[r]! >= 0 ? js[r * dim + hits[r]!]! : SENTINEL));
+          const into = new Float64Array(rows).fill(SENTINEL);
+          expect(logSoftmaxAt(x, rows, dim, true, k, cols, into), 'no kernels').toBe(false);
+          expect(logSoftmaxNllBackward(x, hits, vals, rows, dim, true, k)).toBeNull();
+          useFloat32Kernels(true);
+          const where = `${capability} (${rows}, ${dim})${edges ? ' exp edges' : ''}`;
+          expect(logSoftmaxAt(x, rows, dim, true, k, cols, into), where).toBe(true);
+          expect(firstDifference(into, jsPicked), `${where} picked`).toBeNull();
+          const spread = logSoftmaxNllBackward(x, hits, vals, rows, dim, true, k);
+          expect(spread, where).not.toBeNull();
+          expect(firstDifference(spread!, jsBackward), `${where} nll backward`).toBeNull();
+          const ofInput = logSoftmaxBackwardOfInput(gp, x, rows, dim, 1, true, k);
+          expect(firstDifference(ofInput, jsBackward), `${where} backward of input`).toBeNull();
+          compared += 2 * js.length + rows;
+        }
+      }
+    }
+    for (const spy of spies) expect(spy.mock.results.filter((r) => r.value !== null && r.value !== false).length).toBe(3 * 15 * 2);
+    // empty: the JS loops
+    const k = softmaxKernel('float64', torchRelease('2.14'), 'avx2');
+    expect(logSoftmaxAt(new Float64Array(0), 3, 0, true, k, new Int32Array(3), new Float64Array(3))).toBe(false);
+    expect(logSoftmaxNllBackward(new Float64Array(0), new Int32Array(0), new Float64Array(0), 0, 4, true, k)).toBeNull();
+  } finally {
+    useFloat32Kernels(true);
+    for (const spy of spies) spy.mockRestore();
+  }
+  expect(compared).toBeGreaterThan(200_000);
+});
+
+test('cross_entropy float64 with class indices through the API: the kernels on and off give the same bits, every reduction, weight, ignore_index, (C) input, release and capability', () => {
+  const spies = (['logSoftmaxRowsAt', 'logSoftmaxNllBackwardRows'] as const).map((name) => vi.spyOn(Float64Kernels.prototype, name));
+  let seed = 5200;
+  try {
+    for (const [rows, C] of [
+      [4, 0],
+      [0, 5],
+      [5, 1],
+      [6, 3],
+      [9, 4],
+      [7, 9],
+      [12, 17],
+      [30, 100],
+    ] as const) {
+      const next = random(seed);
+      const input = tensor(values(rows * C, seed++), [rows, C]);
+      const special = [0, -0, Infinity, NaN, 1e-300];
+      const weight = tensor(
+        Float64Array.from({ length: C }, (_, i) => (i < special.length && C > 8 ? special[i]! : next() * 3 - 1)),
+        [C],
+      );
+      const labels = { data: Int32Array.from({ length: rows }, () => (next() < 0.15 ? -100 : Math.floor(next() * C))), shape: [rows] };
+      const allIgnored = { data: new Int32Array(rows).fill(-100), shape: [rows] };
+      for (const [torchVersion, cpuCapability] of [
+        ['1.7.0', 'avx2'],
+        ['1.13.0', 'avx2'],
+        ['2.6.0', 'default'],
+        ['2.14.1', 'avx512'],
+      ] as const) {
+        for (const reduction of REDUCTIONS) {
+          const grads =
+            reduction === 'none' ? [tensor(values(rows, seed++), [rows])] : [-0, NaN, 1.5].map((g) => tensor(Float64Array.of(g), []));
+          for (const [name, target, extra] of [
+            ['indices', labels, {}],
+            ['indices, weight', labels, { weight }],
+            ['ignore_index 0', { data: labels.data.map((t) => (t < 0 ? 0 : t)), shape: [rows] }, { ignoreIndex: 0 }],
+            ['all ignored', allIgnored, { weight }],
+          ] as const) {
+            const options = { reduction, torchVersion, cpuCapability, ...extra };
+            const where = `(${rows}, ${C}) ${torchVersion} ${cpuCapability} ${name} ${reduction}`;
+            sameOnAndOff(where, () => [
+              crossEntropyLoss(input, target, options),
+              ...grads.map((g) => crossEntropyLossBackward(g, input, target, options)),
+            ]);
+          }
+        }
+        if (torchVersion !== '1.7.0') {
+          const one = tensor(input.data.slice(0, C), [C]);
+          const t = { data: Int32Array.of(Math.max(0, labels.data[0]!)), shape: [] };
+          const options = { torchVersion, cpuCapability };
+          sameOnAndOff(`(${C}) ${torchVersion}`, () => [
+            crossEntropyLoss(one, t, options),
+            crossEntropyLossBackward(tensor(Float64Array.of(0.5), []), one, t, options),
+          ]);
+        }
+      }
+    }
+    expect(spies[0]).toHaveBeenCalled();
+    expect(spies[1]).toHaveBeenCalled();
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
 });
 
 // ---- binary_cross_entropy_with_logits, kl_div, gaussian_nll_loss: float64 through the API, the

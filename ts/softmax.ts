@@ -36,8 +36,9 @@
 // SLEEF's / glibc's exp and log and the backward's FMA bit for bit; rows four at a time, one vector
 // log for the four; SLEEF's exp without its range cases where the row's min and max put every
 // argument within [-87, 0]: the same floats); float64 over the last dim (4 or
-// 8 lanes) as f64x2 (./wasm/assembly/float64.ts logSoftmaxRows64, logSoftmaxBackwardRows64: these
-// loops' operations, Math.exp and Math.log included, bit for bit).
+// 8 lanes) as f64x2 (./wasm/assembly/float64.ts logSoftmaxRows64, logSoftmaxBackwardRows64, and as
+// float32 the picked values and nll_loss's fused backward: logSoftmaxRowsPicked64,
+// logSoftmaxNllBackwardRows64; these loops' operations, Math.exp and Math.log included, bit for bit).
 
 import { fma32, glibcExpf, glibcLogf, sleefExpf, sleefLogf } from './libm.ts';
 import { allocate, type DType, type FloatArray } from './tensor.ts';
@@ -271,9 +272,9 @@ export function logSoftmax(x: FloatArray, outer: number, dim: number, inner: num
 
 /**
  * For class-index targets over the last dim: of log_softmax(x), only each row's value at its target
- * (targets[row], where in [0, dim)) written into into[row] (`outer` values), by the float32 kernels
- * (into[row] of a row without one untouched); false, with nothing written, where they do not run
- * (then compute logSoftmax).
+ * (targets[row], where in [0, dim)) written into into[row] (`outer` values, `into` of x's dtype), by
+ * the float32 or float64 kernels (into[row] of a row without one untouched); false, with nothing
+ * written, where they do not run (then compute logSoftmax).
  */
 export function logSoftmaxAt(
   x: FloatArray,
@@ -282,13 +283,17 @@ export function logSoftmaxAt(
   lastDim: boolean,
   k: SoftmaxKernel,
   targets: Int32Array,
-  into: Float32Array,
+  into: FloatArray,
 ): boolean {
-  const fast = x instanceof Float32Array && targets.length === outer ? rowKernels(k, dim, lastDim, false) : null;
-  return fast?.kernels.logSoftmaxRowsAt(x as Float32Array, outer, dim, fast.flags, targets, into) ?? false;
+  if (targets.length !== outer) return false;
+  if (x instanceof Float64Array && into instanceof Float64Array) {
+    return x.length > 0 && (rowKernels64(k, lastDim)?.logSoftmaxRowsAt(x, outer, dim, k.lanes, targets, into) ?? false);
+  }
+  const fast = x instanceof Float32Array && into instanceof Float32Array ? rowKernels(k, dim, lastDim, false) : null;
+  return fast?.kernels.logSoftmaxRowsAt(x as Float32Array, outer, dim, fast.flags, targets, into as Float32Array) ?? false;
 }
 
-/** logSoftmaxBackward(grad, logSoftmax(x)): the float32 kernels keep the forward's output in the module. */
+/** logSoftmaxBackward(grad, logSoftmax(x)): the float32 and float64 kernels keep the forward's output in the module. */
 export function logSoftmaxBackwardOfInput(
   grad: FloatArray,
   x: FloatArray,
@@ -301,31 +306,41 @@ export function logSoftmaxBackwardOfInput(
   const fast = grad instanceof Float32Array && x instanceof Float32Array ? rowKernels(k, dim, lastDim, true) : null;
   const byKernel = fast?.kernels.logSoftmaxBackwardOfInputRows(grad as Float32Array, x as Float32Array, outer, dim, fast.flags);
   if (byKernel) return byKernel;
+  const byKernel64 =
+    grad instanceof Float64Array && x instanceof Float64Array && x.length > 0
+      ? rowKernels64(k, lastDim)?.logSoftmaxBackwardOfInputRows(grad, x, outer, dim, k.lanes)
+      : null;
+  if (byKernel64) return byKernel64;
   return logSoftmaxBackward(grad, logSoftmax(x, outer, dim, inner, lastDim, k), outer, dim, inner, lastDim, k);
 }
 
-/** Whether logSoftmaxNllBackward runs (the float32 kernels, last dim, at least the kernel's lanes). */
+/** Whether logSoftmaxNllBackward runs (the float32 kernels, last dim, at least the kernel's lanes; the float64 ones, last dim, dim >= 1). */
 export function logSoftmaxNllBackwardRuns(k: SoftmaxKernel, dim: number, lastDim: boolean): boolean {
+  if (k.dtype === 'float64') return dim >= 1 && rowKernels64(k, lastDim) !== null && (k.lanes === 4 || k.lanes === 8);
   return rowKernels(k, dim, lastDim, true) !== null;
 }
 
 /**
- * logSoftmaxBackwardOfInput(grad, x) for a float32 grad that is +0 but at one column per row (of
- * the last dim): vals[row] at cols[row], -1 for none (nll_loss's gradient of class-index targets),
- * through the float32 kernels without materializing it: the same values; null where they do not
- * run (then materialize it and call logSoftmaxBackwardOfInput).
+ * logSoftmaxBackwardOfInput(grad, x) for a grad (of x's dtype) that is +0 but at one column per
+ * row (of the last dim): vals[row] at cols[row], -1 for none (nll_loss's gradient of class-index
+ * targets), through the float32 or float64 kernels without materializing it: the same values; null
+ * where they do not run (then materialize it and call logSoftmaxBackwardOfInput).
  */
 export function logSoftmaxNllBackward(
   x: FloatArray,
   cols: Int32Array,
-  vals: Float32Array,
+  vals: FloatArray,
   outer: number,
   dim: number,
   lastDim: boolean,
   k: SoftmaxKernel,
-): Float32Array | null {
-  const fast = x instanceof Float32Array && cols.length === outer ? rowKernels(k, dim, lastDim, true) : null;
-  return fast?.kernels.logSoftmaxNllBackwardRows(x as Float32Array, cols, vals, outer, dim, fast.flags) ?? null;
+): FloatArray | null {
+  if (cols.length !== outer) return null;
+  if (x instanceof Float64Array && vals instanceof Float64Array) {
+    return x.length > 0 ? (rowKernels64(k, lastDim)?.logSoftmaxNllBackwardRows(x, cols, vals, outer, dim, k.lanes) ?? null) : null;
+  }
+  const fast = x instanceof Float32Array && vals instanceof Float32Array ? rowKernels(k, dim, lastDim, true) : null;
+  return fast?.kernels.logSoftmaxNllBackwardRows(x as Float32Array, cols, vals as Float32Array, outer, dim, fast.flags) ?? null;
 }
 
 /** d log_softmax: grad - exp(output) * sum(grad) over `dim`, for gradient `grad` of the output. */

@@ -261,14 +261,14 @@ function logProbs(a: Checked): Tensor {
 }
 
 /**
- * log_softmax(input, class_dim) for class-index targets, where the float32 kernels run: each row's
- * log-probability at its target (row r's at r; a row without one, 0), all that nll_loss reads
- * (nllLossCore's `picked`); else null (then logProbs).
+ * log_softmax(input, class_dim) for class-index targets, where the float32 or float64 kernels run:
+ * each row's log-probability at its target (row r's at r; a row without one, 0), all that nll_loss
+ * reads (nllLossCore's `picked`); else null (then logProbs).
  */
-function logProbsAtTargets(a: Checked): Float32Array | null {
+function logProbsAtTargets(a: Checked): FloatArray | null {
   const { input, layout: l, target } = a;
-  if (!isIndexTensor(target) || !(input.data instanceof Float32Array) || !l.lastDim || target.data.length !== l.outer) return null;
-  const into = new Float32Array(l.outer);
+  if (!isIndexTensor(target) || !l.lastDim || target.data.length !== l.outer) return null;
+  const into = input.data instanceof Float64Array ? new Float64Array(l.outer) : new Float32Array(l.outer);
   const k = softmaxKernel(dtypeOf(input), a.torch, a.capability);
   return logSoftmaxAt(input.data, l.outer, l.classes, l.lastDim, k, target.data, into) ? into : null;
 }
@@ -552,20 +552,20 @@ export function crossEntropyLossBackward(
   // log_softmax and its backward then run together, its output kept in the module.
   const l = a.layout;
   const k = softmaxKernel(dtypeOf(a.input), a.torch, a.capability);
-  // Float32 (N, C): nll_loss's gradient as its one value per row, which the kernels spread
-  // themselves (it is never materialized: no 4 bytes per element allocated, zeroed and copied in).
-  const byRows =
-    a.input.data instanceof Float32Array && logSoftmaxNllBackwardRuns(k, l.classes, l.lastDim)
-      ? nllLossCoreBackwardAtRows(op, gradOutput, a.input, a.target, a.weight, a.ignoreIndex, a.reduction, a.prepared, a.deferred)
-      : null;
+  // (N, C): nll_loss's gradient as its one value per row, which the kernels spread themselves (it
+  // is never materialized: no 4 or 8 bytes per element allocated, zeroed and copied in).
+  const dtype = dtypeOf(a.input);
+  const byRows = logSoftmaxNllBackwardRuns(k, l.classes, l.lastDim)
+    ? nllLossCoreBackwardAtRows(op, gradOutput, a.input, a.target, a.weight, a.ignoreIndex, a.reduction, a.prepared, a.deferred)
+    : null;
   if (byRows) {
     const g = logSoftmaxNllBackward(a.input.data, byRows.cols, byRows.vals, l.outer, l.classes, l.lastDim, k);
-    if (g) return makeTensor(g, a.input.shape, 'float32');
-    const gp = allocate('float32', a.input.data.length);
+    if (g) return makeTensor(g, a.input.shape, dtype);
+    const gp = allocate(dtype, a.input.data.length);
     for (let row = 0; row < byRows.cols.length; row++)
       if (byRows.cols[row]! >= 0) gp[row * l.classes + byRows.cols[row]!] = byRows.vals[row]!;
     const gi = logSoftmaxBackwardOfInput(gp, a.input.data, l.outer, l.classes, l.inner, l.lastDim, k);
-    return makeTensor(gi, a.input.shape, 'float32');
+    return makeTensor(gi, a.input.shape, dtype);
   }
   const gp = nllLossCoreBackward(op, gradOutput, a.input, a.target, a.weight, a.ignoreIndex, a.reduction, a.prepared, a.deferred);
   const g = logSoftmaxBackwardOfInput(gp.data as FloatArray, a.input.data, l.outer, l.classes, l.inner, l.lastDim, k);

@@ -9,7 +9,7 @@
 // ignore_index: see parseIgnoreIndex) that torch raises at the start from 1.9 and, before 1.9 (when
 // functional.py checked shapes first, as cross_entropy's F.nll_loss call did), after those checks.
 // `target` may be a float Tensor: the core raises torch's dtype error at the release's point.
-// `picked` (float32 (C) or (N, C) log-probabilities only): each target's log-probability, target
+// `picked` ((C) or (N, C) log-probabilities only, of their dtype): each target's log-probability, target
 // i's at i, which the forward reads instead of logProbs.data (then only logProbs' shape and dtype
 // are read: cross_entropy computes no other value of log_softmax).
 //
@@ -175,7 +175,7 @@ function plan(
   torch: TorchRelease,
   deferred: LossArgumentError | null,
   backward: boolean,
-  picked: Float32Array | null = null,
+  picked: FloatArray | null = null,
 ): Plan {
   const fail = (message: string, type: 'RuntimeError' | 'ValueError' | 'IndexError' = 'RuntimeError') =>
     new LossArgumentError(`${op}: ${message}`, type);
@@ -750,12 +750,12 @@ export function nllLossCore(
   reduction: Reduction,
   c: Prepared,
   deferred: LossArgumentError | null = null,
-  picked: Float32Array | null = null,
+  picked: FloatArray | null = null,
 ): Tensor {
   // the cascade's reductions check the bounds in their loop (accumulate)
   const p = plan(op, logProbs, target, weight, ignoreIndex, reduction, c.torch, deferred, false, picked);
-  if (picked !== null && (p.xMap !== 0 || picked.length < p.count || p.dtype !== 'float32')) {
-    throw new Error(`${op}: internal: picked log-probabilities need a float32 (C) or (N, C) input and one value per target`);
+  if (picked !== null && (p.xMap !== 0 || picked.length < p.count || picked instanceof Float64Array !== (p.dtype === 'float64'))) {
+    throw new Error(`${op}: internal: picked log-probabilities need a (C) or (N, C) input, its dtype and one value per target`);
   }
   if ((p.reduction === 'none' && !p.noBatch) || !p.torch.nllLossUsesCascadeSum) checkBounds(op, p.labels, p.count, p.classes, ignoreIndex);
   return forward(p, op);
@@ -782,9 +782,10 @@ export function nllLossCoreBackward(
 }
 
 /**
- * nllLossCoreBackward's gradient of a float32 (N, C) or (C) input (one target per row) as what it
- * holds: per row, the column of its one value (-1: the row is all +0) and the value; every other
- * value +0. The same checks first; null for other layouts and dtypes (then nllLossCoreBackward).
+ * nllLossCoreBackward's gradient of an (N, C) or (C) input (one target per row) as what it holds:
+ * per row, the column of its one value (-1: the row is all +0) and the value (in the input's
+ * dtype); every other value +0. The same checks first; null for other layouts (then
+ * nllLossCoreBackward).
  * cross_entropy's backward hands these to log_softmax's backward without materializing the gradient.
  */
 export function nllLossCoreBackwardAtRows(
@@ -797,16 +798,16 @@ export function nllLossCoreBackwardAtRows(
   reduction: Reduction,
   c: Prepared,
   deferred: LossArgumentError | null = null,
-): { cols: Int32Array; vals: Float32Array } | null {
+): { cols: Int32Array; vals: FloatArray } | null {
   const p = planChecked(op, logProbs, target, weight, ignoreIndex, reduction, c.torch, deferred, true);
   checkGradOutput(op, gradOutput, reduction === 'none' ? p.noneShape : []);
   if (dtypeOf(gradOutput) !== p.dtype) {
     throw new LossArgumentError(`${op}: gradOutput must have the input's dtype (torch: ${dtypeError(logProbs, gradOutput).message})`);
   }
-  if (p.dtype !== 'float32' || p.map !== 1 || p.inputShape.length > 2) return null;
+  if (p.map !== 1 || p.inputShape.length > 2) return null;
   const rows = p.inputShape.length === 2 ? p.inputShape[0]! : 1;
   const cols = new Int32Array(rows).fill(-1);
-  const vals = new Float32Array(rows);
+  const vals = p.dtype === 'float64' ? new Float64Array(rows) : new Float32Array(rows);
   gradients(p, gradOutput, vals, cols);
   return { cols, vals };
 }

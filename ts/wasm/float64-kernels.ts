@@ -49,7 +49,7 @@ export type Float64Exports = ModuleExports & {
   elementwise(...args: Args): void;
   /** As elementwise, the results summed into the stream sumBegin started: sumChunk's result for the chunk. */
   elementwiseSum(...args: Args): number;
-  /** out[i] = f(input[i]), f 0: exp, 2: log, 3: log1p (V8's Math.exp, Math.log, Math.log1p: fdlibm's); count rounded up to pairs. */
+  /** out[i] = f(input[i]), f 0: exp, 1: exp by log_softmax's path (for x <= 0), 2: log, 3: log1p (V8's Math.exp, Math.log, Math.log1p: fdlibm's); count rounded up to pairs. */
   elementary(fn: number, input: number, out: number, count: number): void;
   sumBegin(length: number): void;
   sumChunk(ptr: number, count: number): number;
@@ -60,6 +60,10 @@ export type Float64Exports = ModuleExports & {
   logSoftmaxRows64(x: number, out: number, rows: number, dim: number, lanes8: boolean): void;
   /** log_softmax's backward of `rows` rows of `dim` values: grad, the forward's output, into out. */
   logSoftmaxBackwardRows64(grad: number, output: number, out: number, rows: number, dim: number, lanes8: boolean): void;
+  /** logSoftmaxRows64's value of each row at its column (i32 cols; outside [0, dim) skipped) into out[row]. */
+  logSoftmaxRowsPicked64(x: number, cols: number, out: number, rows: number, dim: number, lanes8: boolean): void;
+  /** logSoftmaxBackwardRows64(grad, logSoftmaxRows64(x)) for a grad +0 but at one column per row (vals[row] at cols[row]). */
+  logSoftmaxNllBackwardRows64(x: number, cols: number, vals: number, out: number, rows: number, dim: number, lanes8: boolean): void;
 } & { readonly [name in Float64Op]: WebAssembly.Global };
 
 /** The kernels of ./kernel-ops.ts the float64 module computes. */
@@ -106,7 +110,7 @@ export const POISSON_NLL_EPS_GRAD = 43;
 export const SOFT_MARGIN_LOG1P = 44;
 
 /** ./assembly/float64.ts elementary's function ids. */
-const ELEMENTARY64 = { exp: 0, log: 2, log1p: 3 } as const;
+const ELEMENTARY64 = { exp: 0, expNonPositive: 1, log: 2, log1p: 3 } as const;
 
 let cap = MODULE_CAP_BYTES;
 
@@ -477,18 +481,108 @@ export class Float64Kernels {
     );
   }
 
-  /** `run` over chunks of whole rows of the inputs (copied in at `at`), its results copied out into one new array. */
+  /**
+   * logSoftmaxBackwardRows(grad, logSoftmaxRows(x)), the forward's output kept in the module: each
+   * chunk's log_softmax into module memory, then its backward (the same kernels, so the same values,
+   * without the forward's output-sized array and its copies).
+   */
+  logSoftmaxBackwardOfInputRows(grad: Float64Array, x: Float64Array, rows: number, dim: number, lanes: number): Float64Array | null {
+    if (lanes !== 4 && lanes !== 8) return null;
+    const lanes8 = lanes === 8;
+    return this.byRows(
+      [grad, x],
+      rows,
+      dim,
+      (at, out, count, scratch) => {
+        this.exports.logSoftmaxRows64(at[1]!, scratch, count, dim, lanes8);
+        this.exports.logSoftmaxBackwardRows64(at[0]!, scratch, out, count, dim, lanes8);
+      },
+      true,
+    );
+  }
+
+  /**
+   * logSoftmaxRows, of which only each row's value at its target class (targets[row], where in
+   * [0, dim)) leaves the module, into into[row] (a row's whose target is outside [0, dim) left as it
+   * is): all nll_loss reads of the log-probabilities of class-index targets, without the
+   * output-sized array. false (before any work) for other lanes or past the arena cap.
+   */
+  logSoftmaxRowsAt(x: Float64Array, rows: number, dim: number, lanes: number, targets: Int32Array, into: Float64Array): boolean {
+    if (lanes !== 4 && lanes !== 8) return false;
+    const perChunk = Math.max(1, Math.floor(CHUNK64 / dim));
+    const arena = this.arena.reset();
+    const [xPtr, colPtr, outPtr] = [arena.reserve(perChunk * dim * 8), arena.reserve(perChunk * 4), arena.reserve(perChunk * 8)];
+    if (!arena.fits(cap)) return false;
+    const buffer = arena.buffer();
+    const heap = new Float64Array(buffer);
+    const cols = new Int32Array(buffer, colPtr, perChunk);
+    for (let row = 0; row < rows; row += perChunk) {
+      const count = Math.min(perChunk, rows - row);
+      heap.set(x.subarray(row * dim, (row + count) * dim), xPtr / 8);
+      cols.set(targets.subarray(row, row + count));
+      heap.set(into.subarray(row, row + count), outPtr / 8); // what `into` holds where a row has no target value
+      this.exports.logSoftmaxRowsPicked64(xPtr, colPtr, outPtr, count, dim, lanes === 8);
+      into.set(heap.subarray(outPtr / 8, outPtr / 8 + count), row);
+    }
+    return true;
+  }
+
+  /**
+   * logSoftmaxBackwardOfInputRows(grad, x) for a grad that is +0 but at one column per row,
+   * vals[row] at cols[row] (a column outside [0, dim): none): nll_loss's gradient, never
+   * materialized (the same values: x, the columns and values go in, the result out). null (before
+   * any work) for other lanes or past the arena cap.
+   */
+  logSoftmaxNllBackwardRows(
+    x: Float64Array,
+    cols: Int32Array,
+    vals: Float64Array,
+    rows: number,
+    dim: number,
+    lanes: number,
+  ): Float64Array | null {
+    if (lanes !== 4 && lanes !== 8) return null;
+    const perChunk = Math.max(1, Math.floor(CHUNK64 / dim));
+    const arena = this.arena.reset();
+    const length = perChunk * dim;
+    const [xPtr, colPtr, valPtr, outPtr] = [
+      arena.reserve(length * 8),
+      arena.reserve(perChunk * 4),
+      arena.reserve(perChunk * 8),
+      arena.reserve(length * 8),
+    ];
+    if (!arena.fits(cap)) return null;
+    const buffer = arena.buffer();
+    const heap = new Float64Array(buffer);
+    const colView = new Int32Array(buffer, colPtr, perChunk);
+    const outView = heap.subarray(outPtr / 8, outPtr / 8 + length);
+    const result = allocate('float64', rows * dim) as Float64Array; // allocate: ../allocator.ts's warm-up
+    for (let row = 0; row < rows; row += perChunk) {
+      const count = Math.min(perChunk, rows - row);
+      const [from, to] = [row * dim, (row + count) * dim];
+      heap.set(x.subarray(from, to), xPtr / 8);
+      colView.set(cols.subarray(row, row + count));
+      heap.set(vals.subarray(row, row + count), valPtr / 8);
+      this.exports.logSoftmaxNllBackwardRows64(xPtr, colPtr, valPtr, outPtr, count, dim, lanes === 8);
+      result.set(to - from === length ? outView : outView.subarray(0, to - from), from);
+    }
+    return result;
+  }
+
+  /** `run` over chunks of whole rows of the inputs (copied in at `at`; with `scratch`, a chunk-sized buffer for it), its results copied out into one new array. */
   private byRows(
     inputs: Float64Array[],
     rows: number,
     dim: number,
-    run: (at: number[], out: number, rows: number) => void,
+    run: (at: number[], out: number, rows: number, scratch: number) => void,
+    scratch = false,
   ): Float64Array | null {
     const perChunk = Math.max(1, Math.floor(CHUNK64 / dim));
     const arena = this.arena.reset();
     const bytes = perChunk * dim * 8;
     const at = inputs.map(() => arena.reserve(bytes));
     const out = arena.reserve(bytes);
+    const scratchPtr = scratch ? arena.reserve(bytes) : 0;
     if (!arena.fits(cap)) return null;
     const heap = new Float64Array(arena.buffer());
     const result = allocate('float64', rows * dim) as Float64Array; // allocate: ../allocator.ts's warm-up
@@ -497,7 +591,7 @@ export class Float64Kernels {
       const from = row * dim;
       const to = from + count * dim;
       for (let i = 0; i < inputs.length; i++) heap.set(inputs[i]!.subarray(from, to), at[i]! / 8);
-      run(at, out, count);
+      run(at, out, count, scratchPtr);
       result.set(heap.subarray(out / 8, out / 8 + (to - from)), from);
     }
     return result;
@@ -519,8 +613,12 @@ export class Float64Kernels {
     return [makeTensor(first, shape, 'float64'), makeTensor(other, secondShape, 'float64')];
   }
 
-  /** The module's exp, log or log1p (V8's Math.exp / Math.log / Math.log1p, fdlibm's e_exp.c / e_log.c / s_log1p.c, in f64x2) of every value (for checks). */
-  elementary(fn: 'exp' | 'log' | 'log1p', values: Float64Array): Float64Array {
+  /**
+   * The module's exp, log or log1p (V8's Math.exp / Math.log / Math.log1p, fdlibm's e_exp.c / e_log.c
+   * / s_log1p.c, in f64x2) of every value (for checks); expNonPositive: exp through log_softmax's
+   * path for arguments <= 0 (every other pair through exp's).
+   */
+  elementary(fn: 'exp' | 'expNonPositive' | 'log' | 'log1p', values: Float64Array): Float64Array {
     const arena = this.arena.reset();
     const [input, out] = [arena.reserve(values.length * 8 + 16), arena.reserve(values.length * 8 + 16)];
     if (!arena.fits(cap)) throw new RangeError('Float64Kernels.elementary: too many values for the module');

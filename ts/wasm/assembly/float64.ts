@@ -1253,10 +1253,11 @@ export function rowMeans64(ptr: usize, out: usize, rows: i32, classes: i32): voi
   }
 }
 
-/** out[i] = f(input[i]) for `count` float64 values (count even, or the pair after read and written): f 0 exp (Math.exp's bits), 2 log (Math.log's), 3 log1p (Math.log1p's); for checks. */
+/** out[i] = f(input[i]) for `count` float64 values (count even, or the pair after read and written): f 0 exp (Math.exp's bits), 1 exp by expNonPositive64 (the same bits), 2 log (Math.log's), 3 log1p (Math.log1p's); for checks. */
 export function elementary(fn: i32, input: usize, out: usize, count: i32): void {
   const end = <usize>((count + 1) >> 1) << 4;
   if (fn == 0) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, exp64(v128.load(input + at)));
+  else if (fn == 1) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, expNonPositive64(v128.load(input + at)));
   else if (fn == 2) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, log64(v128.load(input + at)));
   else if (fn == 3) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, log1p64(v128.load(input + at)));
 }
@@ -1266,8 +1267,8 @@ export function elementary(fn: i32, input: usize, out: usize, count: i32): void 
 // folded in order: max = reduce_all(maximum), sum = map_reduce_all(exp(x - max), +),
 // out = (x - max) - log(sum); the backward grad - exp(output) * reduce_all(+, grad). The lanes are
 // two or four f64x2. exp and log are exp64 / log64 (Math.exp / Math.log): the JS float64 loops'
-// values bit for bit. reduceRow64 is called with literal flags (lanes8 ? f(true) : f(false)) so
-// that each inlined copy is compiled for its lane count.
+// values bit for bit. reduceRow64 / rowMax64 are called with literal flags (lanes8 ? f(true) :
+// f(false)) so that each inlined copy is compiled for its lane count.
 
 /** vec::maximum of f64 lanes: NaN if either is NaN, else a > b ? a : b. */
 // @ts-ignore: decorator
@@ -1280,9 +1281,37 @@ export function elementary(fn: i32, input: usize, out: usize, count: i32): void 
   return add ? f64x2.add(a, b) : vmax64(a, b);
 }
 
+const EXP_NP_LOW: usize = memory.data<f64>([-707]); // exp64's ordinary range, negative side
+const EXP_NP_TINY: usize = memory.data<i64>([0xbe30000000000000]); // -2^-28
+const NEG_HALF_LN2_BITS: usize = memory.data<i64>([0xbfd62e42ffffffff]); // x < this: |x|'s high word > 0x3FD62E42
+
+/**
+ * exp64 for log_softmax's arguments, x - max and (x - max) - lse, which are <= 0: a pair in
+ * [-707, -2^-28] or +-0 takes exp64's ordinary path with the sign known (k = trunc(invln2 x - 0.5),
+ * which is -1 throughout fdlibm's |x| < 1.5 ln2 case, so its select is not needed; +-0 gives 1 there
+ * as fdlibm's 1 + x); any other pair is exp64's.
+ */
+// @ts-ignore: decorator
+@inline function expNonPositive64(x: v128): v128 {
+  const ordinary = v128.and(f64x2.ge(x, k64(EXP_NP_LOW)), v128.or(f64x2.le(x, k64(EXP_NP_TINY)), f64x2.eq(x, k64(F_0))));
+  if (!i64x2.all_true(ordinary)) return exp64(x);
+  const beyondHalf = f64x2.lt(x, k64(NEG_HALF_LN2_BITS));
+  const kf = v128.and(f64x2.trunc(f64x2.add(f64x2.mul(k64(EXP_INV_LN2), x), k64(F_MINUS_HALF))), beyondHalf);
+  const hi = f64x2.sub(x, f64x2.mul(kf, k64(EXP_LN2_HI)));
+  const lo = f64x2.mul(kf, k64(EXP_LN2_LO));
+  const r = f64x2.sub(hi, lo);
+  const t = f64x2.mul(r, r);
+  const p = f64x2.add(k64(EXP_P1), f64x2.mul(t, f64x2.add(k64(EXP_P2), f64x2.mul(t, f64x2.add(k64(EXP_P3),
+    f64x2.mul(t, f64x2.add(k64(EXP_P4), f64x2.mul(t, k64(EXP_P5)))))))));
+  const c = f64x2.sub(r, f64x2.mul(t, p));
+  const y = f64x2.sub(k64(ONE), f64x2.sub(f64x2.sub(lo, f64x2.div(f64x2.mul(r, c), f64x2.sub(k64(TWO), c))), hi));
+  // 2^k: (k + 1023) << 52, from kf + 1.5 * 2^52 (whose bits are k more than its own, which end in 12 zero bits: the shift drops them)
+  return f64x2.mul(y, i64x2.shl(i64x2.add(f64x2.add(kf, k64(MAGIC)), k64(I_1023)), 52));
+}
+
 // @ts-ignore: decorator
 @inline function mapped64(v: v128, expShifted: bool, shift: v128): v128 {
-  return expShifted ? exp64(f64x2.sub(v, shift)) : v;
+  return expShifted ? expNonPositive64(f64x2.sub(v, shift)) : v;
 }
 
 /** The lanes of reduceRow64, stored for its tail and its fold. */
@@ -1334,19 +1363,112 @@ const ROW_LANES: usize = memory.data(8 * 8, 16);
   return f64x2.extract_lane(acc, 0);
 }
 
+/**
+ * reduceRow64's vec::maximum of a row, the lanes kept by pmax (v < acc ? acc : v: vmax(acc, v) of
+ * values without NaN) and the row's NaNs tracked apart: vmax makes every later maximum NaN, so the
+ * row's is NaN exactly where it holds one. The same structure, so the same zero where +0 and -0 tie.
+ */
+// @ts-ignore: decorator
+@inline function rowMax64(p: usize, n: i32, lanes8: bool): f64 {
+  const L = lanes8 ? 8 : 4;
+  if (n < L) {
+    let acc = load<f64>(p);
+    let nan = acc != acc;
+    for (let i = 1; i < n; i++) {
+      const v = load<f64>(p + (<usize>i << 3));
+      nan = nan || v != v;
+      acc = v < acc ? acc : v;
+    }
+    return nan ? NaN : acc;
+  }
+  let a01 = v128.load(p);
+  let a23 = v128.load(p, 16);
+  let a45 = lanes8 ? v128.load(p, 32) : a01;
+  let a67 = lanes8 ? v128.load(p, 48) : a23;
+  let nan = v128.or(v128.or(f64x2.ne(a01, a01), f64x2.ne(a23, a23)), v128.or(f64x2.ne(a45, a45), f64x2.ne(a67, a67)));
+  const full = n - n % L;
+  let d = L;
+  for (; d < full; d += L) {
+    const q = p + (<usize>d << 3);
+    const v01 = v128.load(q);
+    const v23 = v128.load(q, 16);
+    a01 = f64x2.pmax(v01, a01);
+    a23 = f64x2.pmax(v23, a23);
+    nan = v128.or(nan, v128.or(f64x2.ne(v01, v01), f64x2.ne(v23, v23)));
+    if (lanes8) {
+      const v45 = v128.load(q, 32);
+      const v67 = v128.load(q, 48);
+      a45 = f64x2.pmax(v45, a45);
+      a67 = f64x2.pmax(v67, a67);
+      nan = v128.or(nan, v128.or(f64x2.ne(v45, v45), f64x2.ne(v67, v67)));
+    }
+  }
+  let rest = false;
+  for (let l = 0; d + l < n; l++) {
+    const v = load<f64>(p + (<usize>(d + l) << 3));
+    rest = rest || v != v;
+  }
+  if (rest || v128.any_true(nan)) return NaN;
+  v128.store(ROW_LANES, a01);
+  v128.store(ROW_LANES, a23, 16);
+  v128.store(ROW_LANES, a45, 32);
+  v128.store(ROW_LANES, a67, 48);
+  for (let l = 0; d + l < n; l++) {
+    const at = ROW_LANES + (<usize>l << 3);
+    const v = load<f64>(p + (<usize>(d + l) << 3));
+    const lane = load<f64>(at);
+    store<f64>(at, v < lane ? lane : v);
+  }
+  let acc = load<f64>(ROW_LANES);
+  for (let l = 1; l < L; l++) {
+    const v = load<f64>(ROW_LANES + (<usize>l << 3));
+    acc = v < acc ? acc : v;
+  }
+  return acc;
+}
+
+/** A row's max and log(sum(exp(x - max))), as logSoftmaxRows64 computes them: into ROW_MAX and ROW_LSE. */
+// @ts-ignore: decorator
+@inline function rowStats64(p: usize, dim: i32, lanes8: bool): void {
+  const top = lanes8 ? rowMax64(p, dim, true) : rowMax64(p, dim, false);
+  const max = f64x2.splat(top);
+  const sum = lanes8 ? reduceRow64(p, dim, true, true, true, max) : reduceRow64(p, dim, false, true, true, max);
+  ROW_MAX = top;
+  ROW_LSE = f64x2.extract_lane(log64(f64x2.splat(sum)), 0);
+}
+
+let ROW_MAX: f64 = 0;
+let ROW_LSE: f64 = 0;
+
 /** log_softmax of `rows` contiguous rows of `dim` (>= 1) float64 values at x, into out; lanes8: 8 lanes (avx512), else 4. */
 export function logSoftmaxRows64(x: usize, out: usize, rows: i32, dim: i32, lanes8: bool): void {
   for (let r = 0; r < rows; r++) {
     const p = x + (<usize>(r * dim) << 3);
     const o = out + (<usize>(r * dim) << 3);
-    const max = f64x2.splat(lanes8 ? reduceRow64(p, dim, true, false, false, k64(ZERO)) : reduceRow64(p, dim, false, false, false, k64(ZERO)));
-    const lse = log64(f64x2.splat(lanes8 ? reduceRow64(p, dim, true, true, true, max) : reduceRow64(p, dim, false, true, true, max)));
+    rowStats64(p, dim, lanes8);
+    const max = f64x2.splat(ROW_MAX);
+    const lse = f64x2.splat(ROW_LSE);
     let i = 0;
     for (; i + 2 <= dim; i += 2) {
       const at = <usize>i << 3;
       v128.store(o + at, f64x2.sub(f64x2.sub(v128.load(p + at), max), lse));
     }
-    if (i < dim) store<f64>(o + (<usize>i << 3), (load<f64>(p + (<usize>i << 3)) - f64x2.extract_lane(max, 0)) - f64x2.extract_lane(lse, 0));
+    if (i < dim) store<f64>(o + (<usize>i << 3), (load<f64>(p + (<usize>i << 3)) - ROW_MAX) - ROW_LSE);
+  }
+}
+
+/**
+ * logSoftmaxRows64's value of each row at its column cols[r] (i32; a row whose column is outside
+ * [0, dim) is skipped, out[r] untouched), into out[r]: the same max, exp-sum and log, none of the
+ * row's other outputs (cross_entropy's forward with class indices reads no other).
+ */
+export function logSoftmaxRowsPicked64(x: usize, cols: usize, out: usize, rows: i32, dim: i32, lanes8: bool): void {
+  for (let r = 0; r < rows; r++) {
+    const col = load<i32>(cols + (<usize>r << 2));
+    if (col < 0 || col >= dim) continue;
+    const p = x + (<usize>(r * dim) << 3);
+    rowStats64(p, dim, lanes8);
+    store<f64>(out + (<usize>r << 3), (load<f64>(p + (<usize>col << 3)) - ROW_MAX) - ROW_LSE);
   }
 }
 
@@ -1361,12 +1483,53 @@ export function logSoftmaxBackwardRows64(grad: usize, output: usize, out: usize,
     let i = 0;
     for (; i + 2 <= dim; i += 2) {
       const at = <usize>i << 3;
-      v128.store(o + at, f64x2.sub(v128.load(g + at), f64x2.mul(exp64(v128.load(y + at)), s)));
+      v128.store(o + at, f64x2.sub(v128.load(g + at), f64x2.mul(expNonPositive64(v128.load(y + at)), s)));
     }
     if (i < dim) {
       const at = <usize>i << 3;
       const e = f64x2.extract_lane(exp64(f64x2.splat(load<f64>(y + at))), 0);
       store<f64>(o + at, load<f64>(g + at) - e * f64x2.extract_lane(s, 0));
+    }
+  }
+}
+
+/**
+ * logSoftmaxBackwardRows64(grad, logSoftmaxRows64(x)) for a grad that is +0 but at one column per
+ * row: vals[r] at cols[r] (i32; outside [0, dim): none), nll_loss's gradient. The row's sum is then
+ * vals[r] + 0 (+0 for none; vals[r] itself when dim is 1, the sum's one term), every output
+ * 0 - exp(y) s with y = (x - max) - lse the forward's value (computed here, not stored), and the
+ * target column's vals[r] - exp(y) s: the two kernels' values on the materialized gradient.
+ */
+export function logSoftmaxNllBackwardRows64(x: usize, cols: usize, vals: usize, out: usize, rows: i32, dim: i32, lanes8: bool): void {
+  for (let r = 0; r < rows; r++) {
+    const row = <usize>(r * dim) << 3;
+    const p = x + row;
+    const o = out + row;
+    rowStats64(p, dim, lanes8);
+    const top = ROW_MAX;
+    const l = ROW_LSE;
+    const max = f64x2.splat(top);
+    const lse = f64x2.splat(l);
+    const col = load<i32>(cols + (<usize>r << 2));
+    const hit = col >= 0 && col < dim;
+    const v = hit ? load<f64>(vals + (<usize>r << 3)) : 0;
+    const sum: f64 = hit ? (dim == 1 ? v : v + 0) : 0;
+    const s = f64x2.splat(sum);
+    const zero = f64x2.splat(0);
+    let i = 0;
+    for (; i + 2 <= dim; i += 2) {
+      const at = <usize>i << 3;
+      v128.store(o + at, f64x2.sub(zero, f64x2.mul(expNonPositive64(f64x2.sub(f64x2.sub(v128.load(p + at), max), lse)), s)));
+    }
+    if (i < dim) {
+      const at = <usize>i << 3;
+      const e = f64x2.extract_lane(exp64(f64x2.splat((load<f64>(p + at) - top) - l)), 0);
+      store<f64>(o + at, 0 - e * sum);
+    }
+    if (hit) {
+      const at = <usize>col << 3;
+      const e = f64x2.extract_lane(exp64(f64x2.splat((load<f64>(p + at) - top) - l)), 0);
+      store<f64>(o + at, v - e * sum);
     }
   }
 }
