@@ -60,6 +60,7 @@ import {
 } from '../tensor.ts';
 import { lossModule } from '../loss-module.ts';
 import type { TorchRelease } from '../torch-version.ts';
+import { vectorKernels } from '../wasm/vectors.ts';
 
 export interface NllLossOptions extends CommonOptions {
   /** A (C) float tensor of the input's dtype: each class's weight. */
@@ -435,6 +436,12 @@ function accumulate(p: Plan, op: string): [number, number] {
   // continues the one before is summed again from there. Every sum is then the one torch's single
   // loop computes. The targets' bounds are checked on the way (torch checks them in its loop too).
   const levelPower = Math.max(4, Math.floor(ceilLog2(count) / LEVELS));
+  // The same sums in WebAssembly (../wasm/vectors.ts nllCascade), one target per row: only the
+  // picked values are read (gathered into the module), and float32 rounds in f32 ops, not a
+  // Math.fround per op. null (an out-of-bounds target, or past the module's cap): the loop below.
+  const kernels = map <= 1 && (ignoreIndex | 0) === ignoreIndex ? vectorKernels() : null;
+  const done = kernels?.nllCascade(labels, x, map === 0 ? 0 : classes, w, count, classes, ignoreIndex, levelPower);
+  if (done) return [done[0], w === null ? r(count - done[2]) : done[1]];
   const S = 2 ** levelPower;
   lossPartial.fill(0);
   weightPartial.fill(0);
