@@ -122,14 +122,31 @@ export interface KernelCall<O extends Op = Op> {
   readonly sumLanes?: number;
 }
 
+/** Each op's operand name per slot (y, a, b, c; null where it has none), worked out once per op. */
+const SLOT_NAMES = new Map<Op, readonly (string | null)[]>();
+
 /** A call's operands in the module's slot order (y, a, b, c), null where absent. */
 export function operandsBySlot(call: KernelCall): (RowColOperand | null)[] {
   const given = call.operands as Readonly<Record<string, RowColOperand | null | undefined>>;
-  const declared = KERNEL_OPS[call.op].operands as readonly { name: string; slot: Slot }[];
-  return SLOTS.map((slot) => {
-    const operand = declared.find((o) => o.slot === slot);
-    return operand ? (given[operand.name] ?? null) : null;
-  });
+  let names = SLOT_NAMES.get(call.op);
+  if (names === undefined) {
+    const declared = KERNEL_OPS[call.op].operands as readonly { name: string; slot: Slot }[];
+    names = SLOTS.map((slot) => declared.find((o) => o.slot === slot)?.name ?? null);
+    SLOT_NAMES.set(call.op, names);
+  }
+  const out: (RowColOperand | null)[] = [null, null, null, null];
+  for (let i = 0; i < 4; i++) {
+    const name = names[i]!;
+    if (name !== null) out[i] = given[name] ?? null;
+  }
+  return out;
+}
+
+/** The bits of `flags` (a loop: reduce's closure is made on every call). */
+function flagBits(flags: readonly Flag[]): number {
+  let bits = 0;
+  for (let i = 0; i < flags.length; i++) bits |= KERNEL_FLAGS[flags[i]!];
+  return bits;
 }
 
 /** A tensor with one value per element of the input (the target; gradOutput for 'none') as an operand. */
@@ -235,7 +252,7 @@ export class Float32Kernels {
     for (const { ptr, values } of placed) heap.set(values, ptr / 4);
 
     const op = KERNEL_OPS[call.op].id;
-    const flags = call.flags.reduce((bits, f) => bits | KERNEL_FLAGS[f], 0);
+    const flags = flagBits(call.flags);
     const scalar = call.scalar ?? 0;
     const collect = reduction === 'none' && !byRow ? (allocate('float32', n) as Float32Array) : null;
     const op2 = second ? KERNEL_OPS[second.op].id : 0;
@@ -434,7 +451,7 @@ export class Float32Kernels {
     if (this.top - this.base > arenaCap) return false;
     const heap = this.heap();
     const cols = new Int32Array(heap.buffer, colPtr, perChunk);
-    const bits = flags.reduce((b, f) => b | KERNEL_FLAGS[f], 0);
+    const bits = flagBits(flags);
     for (let row = 0; row < rows; row += perChunk) {
       const count = Math.min(perChunk, rows - row);
       heap.set(x.subarray(row * dim, (row + count) * dim), xPtr / 4);
@@ -473,7 +490,7 @@ export class Float32Kernels {
     if (this.top - this.base > arenaCap) return null;
     const heap = this.heap();
     const colView = new Int32Array(heap.buffer, colPtr, perChunk);
-    const bits = flags.reduce((b, f) => b | KERNEL_FLAGS[f], 0);
+    const bits = flagBits(flags);
     const result = allocate('float32', rows * dim) as Float32Array;
     const outView = heap.subarray(outPtr / 4, outPtr / 4 + length);
     for (let row = 0; row < rows; row += perChunk) {
@@ -538,7 +555,7 @@ export class Float32Kernels {
     const scratch = reserveScratch ? reserveScratch() : 0;
     if (this.top - this.base > arenaCap) return null;
     const heap = this.heap();
-    const bits = flags.reduce((b, f) => b | KERNEL_FLAGS[f], 0);
+    const bits = flagBits(flags);
     const n = rows * dim;
     const result = collect ? null : (allocate('float32', n) as Float32Array);
     const outView = heap.subarray(out / 4, out / 4 + length);
@@ -556,8 +573,10 @@ export class Float32Kernels {
   /** Tensor.sum() of float32 values in ATen's order, streamed through the module in chunks. */
   sum(values: Float32Array): number {
     this.exports.sumBegin(values.length);
+    const ptr = this.chunkBuffer();
     let total = values.length === 0 ? this.exports.sumChunk(this.base, 0) : 0;
-    for (const { ptr, count } of this.chunks(values, values.length)) total = this.exports.sumChunk(ptr, count);
+    for (let start = 0; start < values.length; start += CHUNK)
+      total = this.exports.sumChunk(ptr, this.copyChunk(values, start, values.length));
     return total;
   }
 
@@ -566,8 +585,10 @@ export class Float32Kernels {
    * argument check, streamed through the module (4-5x faster than the JS loop, 1.2 ns/el).
    */
   firstOutsideUnit(values: Float32Array, end = Infinity): number {
-    for (const { ptr, count, start } of this.chunks(values, Math.min(values.length, end))) {
-      const at = this.exports.firstOutsideUnit(ptr, count);
+    const n = Math.min(values.length, end);
+    const ptr = this.chunkBuffer();
+    for (let start = 0; start < n; start += CHUNK) {
+      const at = this.exports.firstOutsideUnit(ptr, this.copyChunk(values, start, n));
       if (at >= 0) return start + at;
     }
     return -1;
@@ -575,23 +596,27 @@ export class Float32Kernels {
 
   /** The index of the first value below 0 (NaN is not), or -1: GaussianNLLLoss' var check, streamed through the module. */
   firstNegative(values: Float32Array): number {
-    for (const { ptr, count, start } of this.chunks(values, values.length)) {
-      const at = this.exports.firstNegative(ptr, count);
+    const ptr = this.chunkBuffer();
+    for (let start = 0; start < values.length; start += CHUNK) {
+      const at = this.exports.firstNegative(ptr, this.copyChunk(values, start, values.length));
       if (at >= 0) return start + at;
     }
     return -1;
   }
 
-  /** values[0, n) copied into one CHUNK-sized buffer of the module, chunk by chunk. */
-  private *chunks(values: Float32Array, n: number): Generator<{ ptr: number; count: number; start: number }> {
+  /** One CHUNK-sized buffer of the module (this call's arena), for copyChunk. */
+  private chunkBuffer(): number {
     this.top = this.base;
     const ptr = this.reserve(CHUNK);
-    const heap = this.heap();
-    for (let start = 0; start < n; start += CHUNK) {
-      const count = Math.min(CHUNK, n - start);
-      heap.set(values.subarray(start, start + count), ptr / 4);
-      yield { ptr, count, start };
-    }
+    this.heap();
+    return ptr;
+  }
+
+  /** values[start, min(start + CHUNK, n)) copied to chunkBuffer()'s buffer; returns how many (a loop, not a generator: one fewer object per call). */
+  private copyChunk(values: Float32Array, start: number, n: number): number {
+    const count = Math.min(CHUNK, n - start);
+    this.heap().set(count === values.length ? values : values.subarray(start, start + count), this.base / 4);
+    return count;
   }
 
   /** One of ELEMENTARY (exp, log, log1p; SLEEF's and glibc's expf / logf) of every value, as the kernels compute them (for checks). */
@@ -604,12 +629,18 @@ export class Float32Kernels {
     return new Float32Array(this.exports.memory.buffer, out, values.length).slice();
   }
 
+  /** The last heap() view: kept while the memory does not grow (a grow detaches it: length 0). */
+  private view = new Float32Array(0);
+
   /** The module's memory as floats, grown first to hold everything reserved. */
   private heap(): Float32Array {
+    const view = this.view;
+    if (view.length !== 0 && this.top <= view.length * 4) return view;
     const memory = this.exports.memory;
     const short = this.top - memory.buffer.byteLength;
     if (short > 0) memory.grow(Math.ceil(short / 65536));
-    return new Float32Array(memory.buffer);
+    this.view = new Float32Array(memory.buffer);
+    return this.view;
   }
 
   /** Reserves `count` floats (16-byte aligned) in this call's arena; returns the byte address. */
