@@ -142,6 +142,11 @@ export function operandsBySlot(call: KernelCall): (RowColOperand | null)[] {
   return out;
 }
 
+/** a[from, to): `a` itself when that is all of it (a subarray is a new object, ~70 ns). */
+function span<A extends Float32Array | Int32Array>(a: A, from: number, to: number): A {
+  return (from === 0 && to === a.length ? a : a.subarray(from, to)) as A;
+}
+
 /** The bits of `flags` (a loop: reduce's closure is made on every call). */
 function flagBits(flags: readonly Flag[]): number {
   let bits = 0;
@@ -257,7 +262,8 @@ export class Float32Kernels {
     const collect = reduction === 'none' && !byRow ? (allocate('float32', n) as Float32Array) : null;
     const op2 = second ? KERNEL_OPS[second.op].id : 0;
     const collect2 = second ? (allocate('float32', n) as Float32Array) : null;
-    const outView2 = second ? heap.subarray(out2 / 4, out2 / 4 + chunk) : null;
+    // views of a chunk's results, one chunk long (or the whole call's, when shorter: then no view per chunk)
+    const outView2 = second ? heap.subarray(out2 / 4, out2 / 4 + Math.min(chunk, n)) : null;
     const streamSum = reduction !== 'none' && !byRow;
     if (streamSum) this.exports.sumBegin(n);
     let sum = streamSum && n === 0 ? this.exports.sumChunk(out, 0) : 0;
@@ -266,7 +272,7 @@ export class Float32Kernels {
     const [y, yRow, yCol, yElem, a, aRow, aCol, aElem, b, bRow, bCol, bElem, c, cRow, cCol, cElem] = operands;
     const { elementwise, elementwiseSum, rowMeans } = this.exports;
     const x = streams[0]!.ptr;
-    const outView = collect ? heap.subarray(out / 4, out / 4 + chunk) : null;
+    const outView = collect ? heap.subarray(out / 4, out / 4 + Math.min(chunk, n)) : null;
     // The chunks from `from` to `to` (a chunk boundary or n) on this thread.
     const runChunks = (from: number, to: number): void => {
       for (let start = from; start < to; start += chunk) {
@@ -361,7 +367,7 @@ export class Float32Kernels {
             scalar,
           );
         }
-        if (collect) collect.set(count === chunk ? outView! : outView!.subarray(0, count), start);
+        if (collect) collect.set(count === outView!.length ? outView! : outView!.subarray(0, count), start);
         if (collect2) {
           elementwise(
             op2,
@@ -390,7 +396,7 @@ export class Float32Kernels {
             flags,
             scalar,
           );
-          collect2.set(count === chunk ? outView2! : outView2!.subarray(0, count), start);
+          collect2.set(count === outView2!.length ? outView2! : outView2!.subarray(0, count), start);
         }
       }
     };
@@ -452,14 +458,15 @@ export class Float32Kernels {
     const heap = this.heap();
     const cols = new Int32Array(heap.buffer, colPtr, perChunk);
     const bits = flagBits(flags);
+    const outView = heap.subarray(outPtr / 4, outPtr / 4 + Math.min(perChunk, rows));
     for (let row = 0; row < rows; row += perChunk) {
       const count = Math.min(perChunk, rows - row);
-      heap.set(x.subarray(row * dim, (row + count) * dim), xPtr / 4);
-      cols.set(targets.subarray(row, row + count));
+      heap.set(span(x, row * dim, (row + count) * dim), xPtr / 4);
+      cols.set(span(targets, row, row + count));
       // the rows' values in the module hold what `into` held where a row has no target value
-      heap.set(into.subarray(row, row + count), outPtr / 4);
+      heap.set(span(into, row, row + count), outPtr / 4);
       this.exports.logSoftmaxRowsPicked(xPtr, colPtr, outPtr, count, dim, bits);
-      into.set(heap.subarray(outPtr / 4, outPtr / 4 + count), row);
+      into.set(count === outView.length ? outView : outView.subarray(0, count), row);
     }
     return true;
   }
@@ -492,15 +499,16 @@ export class Float32Kernels {
     const colView = new Int32Array(heap.buffer, colPtr, perChunk);
     const bits = flagBits(flags);
     const result = allocate('float32', rows * dim) as Float32Array;
-    const outView = heap.subarray(outPtr / 4, outPtr / 4 + length);
+    // one chunk long, or the whole call's when shorter (then no subarray per chunk)
+    const outView = heap.subarray(outPtr / 4, outPtr / 4 + Math.min(length, rows * dim));
     for (let row = 0; row < rows; row += perChunk) {
       const count = Math.min(perChunk, rows - row);
       const [from, to] = [row * dim, (row + count) * dim];
-      heap.set(x.subarray(from, to), xPtr / 4);
-      colView.set(cols.subarray(row, row + count));
-      heap.set(vals.subarray(row, row + count), valPtr / 4);
+      heap.set(span(x, from, to), xPtr / 4);
+      colView.set(span(cols, row, row + count));
+      heap.set(span(vals, row, row + count), valPtr / 4);
       this.exports.logSoftmaxNllBackwardRows(xPtr, colPtr, valPtr, outPtr, count, dim, bits);
-      result.set(to - from === length ? outView : outView.subarray(0, to - from), from);
+      result.set(to - from === outView.length ? outView : outView.subarray(0, to - from), from);
     }
     return result;
   }
@@ -558,13 +566,13 @@ export class Float32Kernels {
     const bits = flagBits(flags);
     const n = rows * dim;
     const result = collect ? null : (allocate('float32', n) as Float32Array);
-    const outView = heap.subarray(out / 4, out / 4 + length);
+    const outView = heap.subarray(out / 4, out / 4 + Math.min(length, n));
     for (let row = 0; row < rows; row += perChunk) {
       const count = Math.min(perChunk, rows - row);
       const [from, to] = [row * dim, (row + count) * dim];
-      for (let i = 0; i < inputs.length; i++) heap.set(inputs[i]!.subarray(from, to), ptrs[i]! / 4);
+      for (let i = 0; i < inputs.length; i++) heap.set(span(inputs[i]!, from, to), ptrs[i]! / 4);
       run(ptrs, out, count, bits, scratch);
-      if (result) result.set(to - from === length ? outView : outView.subarray(0, to - from), from);
+      if (result) result.set(to - from === outView.length ? outView : outView.subarray(0, to - from), from);
       else collect!(heap, out, row, count);
     }
     return result ?? heap.subarray(0, 0);
