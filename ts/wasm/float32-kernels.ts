@@ -178,6 +178,32 @@ export function useKernelArenaCap(bytes: number = ARENA_CAP_BYTES): number {
   return previous;
 }
 
+/** What runOps hands runChunks: the call's layout in the module, its output arrays and the streamed sum so far. */
+interface ChunkRun {
+  readonly chunk: number;
+  readonly n: number;
+  readonly classes: number;
+  readonly streams: readonly { ptr: number; values: FloatArray }[];
+  readonly heap: Float32Array;
+  readonly byRow: boolean;
+  readonly streamSum: boolean;
+  readonly op: number;
+  readonly op2: number;
+  readonly x: number;
+  readonly pre: number;
+  readonly out: number;
+  readonly out2: number;
+  readonly scratch: number;
+  readonly flags: number;
+  readonly scalar: number;
+  readonly operands: readonly [...OperandArgs, ...OperandArgs, ...OperandArgs, ...OperandArgs];
+  readonly collect: Float32Array | null;
+  readonly collect2: Float32Array | null;
+  readonly outView: Float32Array | null;
+  readonly outView2: Float32Array | null;
+  sum: number;
+}
+
 export class Float32Kernels {
   readonly exports: KernelExports;
   /** Which build of the module this is (see KernelBuild). */
@@ -267,145 +293,40 @@ export class Float32Kernels {
     const streamSum = reduction !== 'none' && !byRow;
     if (streamSum) this.exports.sumBegin(n);
     let sum = streamSum && n === 0 ? this.exports.sumChunk(out, 0) : 0;
-    // The module's functions called with their arguments listed (a spread call of a wasm export
-    // takes V8's generic path: 0.2 ns per element at 8192-element chunks), the operands in locals.
-    const [y, yRow, yCol, yElem, a, aRow, aCol, aElem, b, bRow, bCol, bElem, c, cRow, cCol, cElem] = operands;
-    const { elementwise, elementwiseSum, rowMeans } = this.exports;
     const x = streams[0]!.ptr;
     const outView = collect ? heap.subarray(out / 4, out / 4 + Math.min(chunk, n)) : null;
-    // The chunks from `from` to `to` (a chunk boundary or n) on this thread.
-    const runChunks = (from: number, to: number): void => {
-      for (let start = from; start < to; start += chunk) {
-        const count = Math.min(chunk, n - start);
-        for (let s = 0; s < streams.length; s++) {
-          const { ptr, values } = streams[s]!;
-          heap.set(count === values.length ? values : values.subarray(start, start + count), ptr / 4);
-        }
-        if (byRow) {
-          rowMeans(
-            op,
-            x,
-            pre,
-            out + (start / classes) * 4,
-            start,
-            count,
-            classes,
-            y,
-            yRow,
-            yCol,
-            yElem,
-            a,
-            aRow,
-            aCol,
-            aElem,
-            b,
-            bRow,
-            bCol,
-            bElem,
-            c,
-            cRow,
-            cCol,
-            cElem,
-            flags,
-            scalar,
-            scratch,
-          );
-        } else if (streamSum) {
-          sum = elementwiseSum(
-            op,
-            x,
-            pre,
-            out,
-            start,
-            count,
-            classes,
-            y,
-            yRow,
-            yCol,
-            yElem,
-            a,
-            aRow,
-            aCol,
-            aElem,
-            b,
-            bRow,
-            bCol,
-            bElem,
-            c,
-            cRow,
-            cCol,
-            cElem,
-            flags,
-            scalar,
-          );
-        } else {
-          elementwise(
-            op,
-            x,
-            pre,
-            out,
-            start,
-            count,
-            classes,
-            y,
-            yRow,
-            yCol,
-            yElem,
-            a,
-            aRow,
-            aCol,
-            aElem,
-            b,
-            bRow,
-            bCol,
-            bElem,
-            c,
-            cRow,
-            cCol,
-            cElem,
-            flags,
-            scalar,
-          );
-        }
-        if (collect) collect.set(count === outView!.length ? outView! : outView!.subarray(0, count), start);
-        if (collect2) {
-          elementwise(
-            op2,
-            x,
-            pre,
-            out2,
-            start,
-            count,
-            classes,
-            y,
-            yRow,
-            yCol,
-            yElem,
-            a,
-            aRow,
-            aCol,
-            aElem,
-            b,
-            bRow,
-            bCol,
-            bElem,
-            c,
-            cRow,
-            cCol,
-            cElem,
-            flags,
-            scalar,
-          );
-          collect2.set(count === outView2!.length ? outView2! : outView2!.subarray(0, count), start);
-        }
-      }
+    // the chunks' state for runChunks (a method, not a closure made per call)
+    const st: ChunkRun = {
+      chunk,
+      n,
+      classes,
+      streams,
+      heap,
+      byRow,
+      streamSum,
+      op,
+      op2,
+      x,
+      pre,
+      out,
+      out2,
+      scratch,
+      flags,
+      scalar,
+      operands,
+      collect,
+      collect2,
+      outView,
+      outView2,
+      sum,
     };
     const pool = threadPool();
     const split =
       pool && !second && !byRow && n >= THREADS_FROM && !ONE_THREAD_OPS.has(call.op)
-        ? pool.split(parallelCall(call, chunk), (count) => runChunks(0, count))
+        ? pool.split(parallelCall(call, chunk), (count) => this.runChunks(st, 0, count))
         : null;
     if (split) {
+      sum = st.sum;
       // useThreads (./threads.ts): this thread ran the first chunks straight from the call's
       // arrays (the sum streaming from element 0); the workers' results follow in order.
       for (let start = split.from; start < n; start += chunk) {
@@ -416,7 +337,10 @@ export class Float32Kernels {
           sum = this.exports.sumChunk(out, results.length);
         }
       }
-    } else runChunks(0, n);
+    } else {
+      this.runChunks(st, 0, n);
+      sum = st.sum;
+    }
     if (reduction === 'none') {
       const first = makeTensor(collect ?? heap.slice(out / 4, out / 4 + rows), shape, 'float32');
       return collect2 ? [first, makeTensor(collect2, second!.shape, 'float32')] : [first];
@@ -424,6 +348,142 @@ export class Float32Kernels {
     if (byRow) sum = this.exports.sumFloat32(out, rows);
     const results = byRow ? rows : n;
     return [makeTensor([reduction === 'mean' ? meanOf(sum, results, Math.fround) : sum], [], 'float32')];
+  }
+
+  /** runOps' chunks from `from` to `to` (a chunk boundary or n) on this thread; the streamed sum into st.sum. */
+  private runChunks(st: ChunkRun, from: number, to: number): void {
+    const { chunk, n, classes, streams, heap, byRow, streamSum, op, op2, x, pre, out, out2, scratch, flags, scalar } = st;
+    const { collect, collect2, outView, outView2 } = st;
+    // The module's functions called with their arguments listed (a spread call of a wasm export
+    // takes V8's generic path: 0.2 ns per element at 8192-element chunks), the operands in locals.
+    const [y, yRow, yCol, yElem, a, aRow, aCol, aElem, b, bRow, bCol, bElem, c, cRow, cCol, cElem] = st.operands;
+    const { elementwise, elementwiseSum, rowMeans } = this.exports;
+    let sum = st.sum;
+    for (let start = from; start < to; start += chunk) {
+      const count = Math.min(chunk, n - start);
+      for (let s = 0; s < streams.length; s++) {
+        const { ptr, values } = streams[s]!;
+        heap.set(count === values.length ? values : values.subarray(start, start + count), ptr / 4);
+      }
+      if (byRow) {
+        rowMeans(
+          op,
+          x,
+          pre,
+          out + (start / classes) * 4,
+          start,
+          count,
+          classes,
+          y,
+          yRow,
+          yCol,
+          yElem,
+          a,
+          aRow,
+          aCol,
+          aElem,
+          b,
+          bRow,
+          bCol,
+          bElem,
+          c,
+          cRow,
+          cCol,
+          cElem,
+          flags,
+          scalar,
+          scratch,
+        );
+      } else if (streamSum) {
+        sum = elementwiseSum(
+          op,
+          x,
+          pre,
+          out,
+          start,
+          count,
+          classes,
+          y,
+          yRow,
+          yCol,
+          yElem,
+          a,
+          aRow,
+          aCol,
+          aElem,
+          b,
+          bRow,
+          bCol,
+          bElem,
+          c,
+          cRow,
+          cCol,
+          cElem,
+          flags,
+          scalar,
+        );
+      } else {
+        elementwise(
+          op,
+          x,
+          pre,
+          out,
+          start,
+          count,
+          classes,
+          y,
+          yRow,
+          yCol,
+          yElem,
+          a,
+          aRow,
+          aCol,
+          aElem,
+          b,
+          bRow,
+          bCol,
+          bElem,
+          c,
+          cRow,
+          cCol,
+          cElem,
+          flags,
+          scalar,
+        );
+      }
+      if (collect) collect.set(count === outView!.length ? outView! : outView!.subarray(0, count), start);
+      if (collect2) {
+        elementwise(
+          op2,
+          x,
+          pre,
+          out2,
+          start,
+          count,
+          classes,
+          y,
+          yRow,
+          yCol,
+          yElem,
+          a,
+          aRow,
+          aCol,
+          aElem,
+          b,
+          bRow,
+          bCol,
+          bElem,
+          c,
+          cRow,
+          cCol,
+          cElem,
+          flags,
+          scalar,
+        );
+        collect2.set(count === outView2!.length ? outView2! : outView2!.subarray(0, count), start);
+      }
+    }
+    st.sum = sum;
   }
 
   /**
