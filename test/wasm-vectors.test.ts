@@ -16,6 +16,8 @@ import {
   marginRankingLossBackward,
   multiMarginLoss,
   multiMarginLossBackward,
+  crossEntropyLoss,
+  nllLoss,
   type IndexTensor,
   type Tensor,
 } from '../ts/index.ts';
@@ -421,6 +423,79 @@ test('cosine_embedding_loss: an int64 or float64 target (compared in its own dty
       }, `${y.data.constructor.name} ${reduction}`);
     }
   }
+});
+
+test("nll_loss's cascade: the module runs float32 and float64 (spied), and equals the JS loops bit for bit (cross_entropy's picked values too)", () => {
+  const spy = vi.spyOn(VectorKernels.prototype, 'nllCascade');
+  /** The loss under both, or both errors' messages. */
+  const both = (run: () => Tensor): void => {
+    const outcome = () => {
+      try {
+        const t = run();
+        return { value: t.data[0], dtype: t.data.constructor.name };
+      } catch (e) {
+        return { error: (e as Error).message };
+      }
+    };
+    useFloat32Kernels(true);
+    const wasm = outcome();
+    useFloat32Kernels(false);
+    const js = outcome();
+    useFloat32Kernels(true);
+    expect(wasm.error).toBe(js.error);
+    expect(wasm.dtype).toBe(js.dtype);
+    if (!Object.is(wasm.value, js.value)) expect.fail(`kernel ${wasm.value}, JS ${js.value}`);
+  };
+  let seed = 1;
+  // counts around the cascade's blocks of 16 (four at a time in the module) and its levels
+  for (const rows of [0, 1, 2, 15, 16, 17, 32, 33, 48, 63, 64, 65, 66, 80, 81, 97, 255, 256, 257, 1000, 4097]) {
+    for (const C of [1, 3, 100]) {
+      for (const ignoring of ['none', 'some', 'level-ups', 'runs', 'all'] as const) {
+        const rand = random(seed++);
+        const ignore = ignoring === 'some' && rand() < 0.5 ? 0 : -100;
+        const y = Int32Array.from({ length: rows }, (_, i) => {
+          const hit =
+            ignoring === 'all' ||
+            (ignoring === 'some' && rand() < 0.2) ||
+            (ignoring === 'level-ups' && i % 16 === 0 && rand() < 0.7) ||
+            (ignoring === 'runs' && Math.floor(i / 13) % 3 === 1);
+          return hit ? ignore : Math.floor(rand() * C);
+        });
+        for (const dtype of ['float32', 'float64'] as const) {
+          const f32 = dtype === 'float32';
+          const picked = values(rows * C, seed++, 1);
+          const x: Tensor = { data: f32 ? picked : Float64Array.from(picked), shape: [rows, C] };
+          const target: IndexTensor = { data: y, shape: [rows] };
+          const classW = Array.from({ length: C }, (_, c) => (c % 7 === 3 ? -0 : c % 11 === 5 ? 0 : c % 13 === 4 ? Infinity : rand() * 2));
+          const w = f32 ? Float32Array.from(classW) : Float64Array.from(classW);
+          for (const weight of [null, { data: w, shape: [C] }]) {
+            for (const reduction of ['mean', 'sum'] as const) {
+              for (const torchVersion of ['1.13.0', '2.14.1']) {
+                const o = { weight, reduction, ignoreIndex: ignore, torchVersion };
+                both(() => nllLoss(x, target, o));
+                if (dtype === 'float32' && C > 1) both(() => crossEntropyLoss(x, target, o));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  expect(spy).toHaveBeenCalled();
+  expect(spy.mock.results.some((r) => r.value !== null)).toBe(true);
+  spy.mockClear();
+  // an out-of-bounds target: the module returns null and the JS loop raises torch's IndexError
+  const x: Tensor = { data: values(40 * 5, 7), shape: [40, 5] };
+  for (const bad of [5, -1, 1000]) {
+    const y = Int32Array.from({ length: 40 }, (_, i) => (i === 37 ? bad : i % 5));
+    both(() => nllLoss(x, { data: y, shape: [40] }));
+    expect(() => nllLoss(x, { data: y, shape: [40] })).toThrow(/out of bounds/);
+  }
+  expect(spy.mock.results.every((r) => r.value === null)).toBe(true);
+  // an ignore_index outside int32 (no label equals it): the JS loop
+  spy.mockClear();
+  both(() => nllLoss(x, { data: Int32Array.from({ length: 40 }, (_, i) => i % 5), shape: [40] }, { ignoreIndex: 2 ** 40 }));
+  expect(spy).not.toHaveBeenCalled();
 });
 
 test('past the module-memory cap the JS loops run, with the same values', () => {

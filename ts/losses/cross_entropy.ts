@@ -23,7 +23,7 @@
 // into log_softmax_backward; probabilities: -(grad / divisor) * w * t.
 
 import { atenSumTo } from '../sum-to.ts';
-import { checkGradOutput, prepare, type CommonOptions, type LossSignature, type Reduction } from '../loss-args.ts';
+import { checkGradOutput, prepare, sameShape, type CommonOptions, type LossSignature, type Reduction } from '../loss-args.ts';
 import { sum as atenSum, type Round } from '../numerics.ts';
 import { makeTensor } from '../reduction.ts';
 import {
@@ -41,7 +41,6 @@ import {
   dtypeOf,
   formatShape,
   isIndexTensor,
-  numel,
   type DType,
   type FloatArray,
   type IndexTensor,
@@ -113,15 +112,20 @@ function layoutOf(shape: readonly number[]): Layout {
   const classDim = shape.length === 1 ? 0 : 1;
   const outer = classDim === 0 ? 1 : shape[0]!;
   const classes = shape[classDim]!;
-  const inner = numel(shape.slice(classDim + 1));
-  return {
-    classDim,
-    outer,
-    classes,
-    inner,
-    lastDim: classDim === shape.length - 1,
-    reducedShape: shape.filter((_, i) => i !== classDim),
-  };
+  let inner = 1;
+  const reducedShape: number[] = [];
+  for (let i = 0; i < shape.length; i++) {
+    if (i > classDim) inner *= shape[i]!;
+    if (i !== classDim) reducedShape.push(shape[i]!);
+  }
+  return { classDim, outer, classes, inner, lastDim: classDim === shape.length - 1, reducedShape };
+}
+
+/** torch's label_smoothing range check (a module function: no closure made per call). */
+function checkSmoothingRange(op: string, ls: number): void {
+  if (!(ls <= 1)) {
+    throw new LossArgumentError(`${op}: label_smoothing must be between 0.0 and 1.0. Got: ${cppDouble(ls)}`, 'RuntimeError');
+  }
 }
 
 /** "Dimension out of range" for log_softmax(input, 1) / input.size(1) of a 0-d or (C) input. */
@@ -205,12 +209,7 @@ function check(
       );
     }
   }
-  const smoothingRange = () => {
-    if (!(ls <= 1)) {
-      throw new LossArgumentError(`${op}: label_smoothing must be between 0.0 and 1.0. Got: ${cppDouble(ls)}`, 'RuntimeError');
-    }
-  };
-  const sameSizes = rank === target.shape.length && input.shape.every((d, i) => d === target.shape[i]);
+  const sameSizes = sameShape(input.shape, target.shape);
   if (sameSizes) {
     if (isIndexTensor(target)) {
       throw new LossArgumentError(
@@ -237,10 +236,10 @@ function check(
         `${op}: cross_entropy: weight tensor should be defined either for all ${layout.classes} classes or no classes but got weight tensor of shape: ${formatShape(w.shape)}`,
       );
     }
-    if (ls > 0) smoothingRange();
+    if (ls > 0) checkSmoothingRange(op, ls);
     return checked(base, ls, 'probabilities', layout, null);
   }
-  if (ls > 0) smoothingRange();
+  if (ls > 0) checkSmoothingRange(op, ls);
   if (rank === 0 || (rank === 1 && !torch.crossEntropyAcceptsNoBatchDim)) throw dimensionError(op, rank);
   return checked(base, ls, ls > 0 ? 'smoothing' : 'indices', layoutOf(input.shape), null);
 }

@@ -60,6 +60,7 @@ import {
 } from '../tensor.ts';
 import { lossModule } from '../loss-module.ts';
 import type { TorchRelease } from '../torch-version.ts';
+import { vectorKernels } from '../wasm/vectors.ts';
 
 export interface NllLossOptions extends CommonOptions {
   /** A (C) float tensor of the input's dtype: each class's weight. */
@@ -177,38 +178,36 @@ function plan(
   backward: boolean,
   picked: FloatArray | null = null,
 ): Plan {
-  const fail = (message: string, type: 'RuntimeError' | 'ValueError' | 'IndexError' = 'RuntimeError') =>
-    new LossArgumentError(`${op}: ${message}`, type);
   const inPython = !torch.nllLossNdInAten; // functional.py's checks, before get_enum and the argument parser
   if (!inPython && deferred) throw deferred;
   const shape = input.shape;
   const rank = shape.length;
   const tShape = target.shape;
   const minRank = torch.nllLossAcceptsNoBatchDim ? 1 : 2;
-  if (rank < minRank) throw fail(`Expected ${minRank} or more dimensions (got ${rank})`, 'ValueError');
+  if (rank < minRank) throw fail(op, `Expected ${minRank} or more dimensions (got ${rank})`, 'ValueError');
   if (rank !== 1) {
     let targetBatch: number;
     if (tShape.length === 0) {
-      if (inPython) throw fail('target is 0-d (torch: dimension specified as 0 but tensor has no dimensions)', 'IndexError');
+      if (inPython) throw fail(op, 'target is 0-d (torch: dimension specified as 0 but tensor has no dimensions)', 'IndexError');
       // nll_loss_nd reads target.sizes()[0] past a 0-d tensor's sizes: undefined behaviour, 0 in every build seen.
       targetBatch = 0;
     } else {
       targetBatch = tShape[0]!;
     }
     if (shape[0] !== targetBatch) {
-      throw fail(`Expected input batch_size (${shape[0]}) to match target batch_size (${targetBatch}).`, 'ValueError');
+      throw fail(op, `Expected input batch_size (${shape[0]}) to match target batch_size (${targetBatch}).`, 'ValueError');
     }
   }
   const base = { dtype: dtypeOf(input), round: useDType(dtypeOf(input)), torch, reduction, ignoreIndex, x: input.data, inputShape: shape };
   if (rank <= 2) {
     if (inPython && deferred) throw deferred;
-    const planned = Object.assign(base, checkClasses(op, input, target, weight, reduction, torch, fail, backward));
+    const planned = Object.assign(base, checkClasses(op, input, target, weight, reduction, torch, backward));
     if (picked !== null) Object.assign(planned, { x: picked, xMap: 0 });
     return planned;
   }
   if (rank === 4) {
     if (inPython && deferred) throw deferred;
-    return Object.assign(base, checkSpatial(op, input, shape, target, tShape, weight, reduction, torch, fail, tShape, backward));
+    return Object.assign(base, checkSpatial(op, input, shape, target, tShape, weight, reduction, torch, tShape, backward));
   }
   // dim == 3 or dim > 4: nll_loss2d on views.
   const n = shape[0]!;
@@ -216,24 +215,27 @@ function plan(
   const outSize = [n, ...shape.slice(2)];
   if (tShape.length === 0) {
     // target.sizes().slice(1) of a 0-d tensor (reached only with N == 0): 1.13 and 2.x raise differently.
-    throw fail(`Expected target size ${fmt(outSize)}, got [] (torch 2.x: ArrayRef: invalid slice, N = 1; size = 0)`);
+    throw fail(op, `Expected target size ${fmt(outSize)}, got [] (torch 2.x: ArrayRef: invalid slice, N = 1; size = 0)`);
   }
   const tail = tShape.slice(1);
   if (tail.length !== rank - 2 || tail.some((d, i) => d !== shape[i + 2])) {
     if (inPython) {
-      throw fail(`Expected target size (${outSize.join(', ')}), got torch.Size([${tShape.join(', ')}])`, 'ValueError');
+      throw fail(op, `Expected target size (${outSize.join(', ')}), got torch.Size([${tShape.join(', ')}])`, 'ValueError');
     }
-    throw fail(`Expected target size ${fmt(outSize)}, got ${fmt(tShape)}`);
+    throw fail(op, `Expected target size ${fmt(outSize)}, got ${fmt(tShape)}`);
   }
   if (inPython && deferred) throw deferred;
   const inputNumel = numel(shape);
   const targetNumel = numel(tShape);
   const inputView = inputNumel > 0 ? [n, c, 1, inputNumel / (n * c)] : [n, c, 0, 0];
   const targetView = targetNumel > 0 ? [n, 1, targetNumel / n] : [n, 0, 0];
-  return Object.assign(base, checkSpatial(op, input, inputView, target, targetView, weight, reduction, torch, fail, outSize, backward));
+  return Object.assign(base, checkSpatial(op, input, inputView, target, targetView, weight, reduction, torch, outSize, backward));
 }
 
-type Fail = (message: string, type?: 'RuntimeError' | 'ValueError' | 'IndexError') => LossArgumentError;
+/** An argument error of `op` with torch's message (a module function: a closure per call cost ~0.3 us under tsx's keepNames). */
+function fail(op: string, message: string, type: 'RuntimeError' | 'ValueError' | 'IndexError' = 'RuntimeError'): LossArgumentError {
+  return new LossArgumentError(`${op}: ${message}`, type);
+}
 
 /**
  * The target dtype check of the kernel (before 2.11): a forward reduction over an empty target
@@ -285,7 +287,6 @@ function checkClasses(
   weight: Tensor | null,
   reduction: Reduction,
   torch: TorchRelease,
-  fail: Fail,
   backward: boolean,
 ) {
   const shape = input.shape;
@@ -294,24 +295,26 @@ function checkClasses(
   const tRank = tShape.length;
   if (torch.nllLossAcceptsNoBatchDim ? tRank > 1 : tRank !== 1) {
     throw fail(
+      op,
       `${torch.nllLossAcceptsNoBatchDim ? '0D or 1D' : '1D'} target tensor expected, multi-target not supported (got target shape ${fmt(tShape)})`,
     );
   }
   checkTargetDtypeInMeta(op, target, torch);
   if (torch.nllLoss1dTargetMustBeSize1 && rank === 1 && tRank === 1 && tShape[0] !== 1) {
-    throw fail(`For 1D input, 1D target must have size 1, but got target size: ${tShape[0]}`, 'ValueError');
+    throw fail(op, `For 1D input, 1D target must have size 1, but got target size: ${tShape[0]}`, 'ValueError');
   }
   const noBatch = rank === 1;
   // The backward meta kept the older check: a (C) input with a (1) target passes the forward from
   // 2.10 but not the backward (unless C == 1).
   const sizesChecked = torch.nllLoss1dTargetMustBeSize1 && !backward ? noBatch : noBatch && tRank === 0;
   if (!sizesChecked) {
-    if (tRank === 0) throw fail('target is 0-d (torch: Dimension specified as 0 but tensor has no dimensions)', 'IndexError');
-    if (shape[0] !== tShape[0]) throw fail(`size mismatch (got input: ${fmt(shape)}, target: ${fmt(tShape)})`);
+    if (tRank === 0) throw fail(op, 'target is 0-d (torch: Dimension specified as 0 but tensor has no dimensions)', 'IndexError');
+    if (shape[0] !== tShape[0]) throw fail(op, `size mismatch (got input: ${fmt(shape)}, target: ${fmt(tShape)})`);
   }
   const classes = shape[rank - 1]!;
   if (weight !== null && !((!torch.nllLossWeightMustBe1d || weight.shape.length === 1) && weight.data.length === classes)) {
     throw fail(
+      op,
       `weight tensor should be defined either for all ${classes} classes or no classes but got weight tensor of shape: ${fmt(weight.shape)}`,
     );
   }
@@ -345,20 +348,22 @@ function checkSpatial(
   weight: Tensor | null,
   reduction: Reduction,
   torch: TorchRelease,
-  fail: Fail,
   noneShape: readonly number[],
   backward: boolean,
 ) {
   if (tShape.length !== 3) {
-    throw fail(`only batches of spatial targets supported (3D tensors) but got targets of dimension: ${tShape.length}`);
+    throw fail(op, `only batches of spatial targets supported (3D tensors) but got targets of dimension: ${tShape.length}`);
   }
   checkTargetDtypeInMeta(op, target, torch);
   const classes = shape[1]!;
   if (weight !== null && weight.data.length !== classes) {
-    throw fail(`weight tensor should be defined either for all or no classes (${classes} classes, weight of shape ${fmt(weight.shape)})`);
+    throw fail(
+      op,
+      `weight tensor should be defined either for all or no classes (${classes} classes, weight of shape ${fmt(weight.shape)})`,
+    );
   }
   if (shape[0] !== tShape[0] || shape[2] !== tShape[1] || shape[3] !== tShape[2]) {
-    throw fail(`size mismatch (got input: ${fmt(shape)} , target: ${fmt(tShape)}`);
+    throw fail(op, `size mismatch (got input: ${fmt(shape)} , target: ${fmt(tShape)}`);
   }
   checkWeightDtype(op, input, weight);
   checkTargetDtypeInKernel(op, target, reduction !== 'none', torch, backward);
@@ -435,6 +440,12 @@ function accumulate(p: Plan, op: string): [number, number] {
   // continues the one before is summed again from there. Every sum is then the one torch's single
   // loop computes. The targets' bounds are checked on the way (torch checks them in its loop too).
   const levelPower = Math.max(4, Math.floor(ceilLog2(count) / LEVELS));
+  // The same sums in WebAssembly (../wasm/vectors.ts nllCascade), one target per row: only the
+  // picked values are read (gathered into the module), and float32 rounds in f32 ops, not a
+  // Math.fround per op. null (an out-of-bounds target, or past the module's cap): the loop below.
+  const kernels = map <= 1 && (ignoreIndex | 0) === ignoreIndex ? vectorKernels() : null;
+  const done = kernels?.nllCascade(labels, x, map === 0 ? 0 : classes, w, count, classes, ignoreIndex, levelPower);
+  if (done) return [done[0], w === null ? r(count - done[2]) : done[1]];
   const S = 2 ** levelPower;
   lossPartial.fill(0);
   weightPartial.fill(0);
@@ -689,18 +700,11 @@ function forward(p: Plan, op: string): Tensor {
 function gradients(p: Plan, gradOutput: Tensor, out: FloatArray, cols: Int32Array | null): void {
   const { labels, w, round: r, ignoreIndex, count, map, classes } = p;
   const go = gradOutput.data;
-  const set = (i: number, at: number, g: number) => {
-    if (cols === null) out[at] = g;
-    else {
-      out[i] = g;
-      cols[i] = at - i * classes;
-    }
-  };
   if (p.reduction === 'none' && !p.noBatch) {
     for (let i = 0; i < count; i++) {
       const t = labels[i]!;
       if (t === ignoreIndex) continue;
-      set(i, indexOf(map, classes, i, t), w === null ? -go[i]! : r(-w[t]! * go[i]!));
+      put(out, cols, classes, i, indexOf(map, classes, i, t), w === null ? -go[i]! : r(-w[t]! * go[i]!));
     }
     return;
   }
@@ -712,7 +716,7 @@ function gradients(p: Plan, gradOutput: Tensor, out: FloatArray, cols: Int32Arra
     for (let i = 0; i < count; i++) {
       const t = labels[i]!;
       if (t === ignoreIndex) continue;
-      set(i, indexOf(map, classes, i, t), w === null ? g : r(w[t]! * g));
+      put(out, cols, classes, i, indexOf(map, classes, i, t), w === null ? g : r(w[t]! * g));
     }
     return;
   }
@@ -727,7 +731,16 @@ function gradients(p: Plan, gradOutput: Tensor, out: FloatArray, cols: Int32Arra
       g = r(-wt * g0);
       if (mean) g = r(g / total);
     }
-    set(i, indexOf(map, classes, i, t), g);
+    put(out, cols, classes, i, indexOf(map, classes, i, t), g);
+  }
+}
+
+/** gradients' store of target i's value g at flat index `at` (see there; a module function, not a closure made per call). */
+function put(out: FloatArray, cols: Int32Array | null, classes: number, i: number, at: number, g: number): void {
+  if (cols === null) out[at] = g;
+  else {
+    out[i] = g;
+    cols[i] = at - i * classes;
   }
 }
 

@@ -122,14 +122,36 @@ export interface KernelCall<O extends Op = Op> {
   readonly sumLanes?: number;
 }
 
+/** Each op's operand name per slot (y, a, b, c; null where it has none), worked out once per op. */
+const SLOT_NAMES = new Map<Op, readonly (string | null)[]>();
+
 /** A call's operands in the module's slot order (y, a, b, c), null where absent. */
 export function operandsBySlot(call: KernelCall): (RowColOperand | null)[] {
   const given = call.operands as Readonly<Record<string, RowColOperand | null | undefined>>;
-  const declared = KERNEL_OPS[call.op].operands as readonly { name: string; slot: Slot }[];
-  return SLOTS.map((slot) => {
-    const operand = declared.find((o) => o.slot === slot);
-    return operand ? (given[operand.name] ?? null) : null;
-  });
+  let names = SLOT_NAMES.get(call.op);
+  if (names === undefined) {
+    const declared = KERNEL_OPS[call.op].operands as readonly { name: string; slot: Slot }[];
+    names = SLOTS.map((slot) => declared.find((o) => o.slot === slot)?.name ?? null);
+    SLOT_NAMES.set(call.op, names);
+  }
+  const out: (RowColOperand | null)[] = [null, null, null, null];
+  for (let i = 0; i < 4; i++) {
+    const name = names[i]!;
+    if (name !== null) out[i] = given[name] ?? null;
+  }
+  return out;
+}
+
+/** a[from, to): `a` itself when that is all of it (a subarray is a new object, ~70 ns). */
+function span<A extends Float32Array | Int32Array>(a: A, from: number, to: number): A {
+  return (from === 0 && to === a.length ? a : a.subarray(from, to)) as A;
+}
+
+/** The bits of `flags` (a loop: reduce's closure is made on every call). */
+function flagBits(flags: readonly Flag[]): number {
+  let bits = 0;
+  for (let i = 0; i < flags.length; i++) bits |= KERNEL_FLAGS[flags[i]!];
+  return bits;
 }
 
 /** A tensor with one value per element of the input (the target; gradOutput for 'none') as an operand. */
@@ -154,6 +176,32 @@ export function useKernelArenaCap(bytes: number = ARENA_CAP_BYTES): number {
   const previous = arenaCap;
   arenaCap = bytes;
   return previous;
+}
+
+/** What runOps hands runChunks: the call's layout in the module, its output arrays and the streamed sum so far. */
+interface ChunkRun {
+  readonly chunk: number;
+  readonly n: number;
+  readonly classes: number;
+  readonly streams: readonly { ptr: number; values: FloatArray }[];
+  readonly heap: Float32Array;
+  readonly byRow: boolean;
+  readonly streamSum: boolean;
+  readonly op: number;
+  readonly op2: number;
+  readonly x: number;
+  readonly pre: number;
+  readonly out: number;
+  readonly out2: number;
+  readonly scratch: number;
+  readonly flags: number;
+  readonly scalar: number;
+  readonly operands: readonly [...OperandArgs, ...OperandArgs, ...OperandArgs, ...OperandArgs];
+  readonly collect: Float32Array | null;
+  readonly collect2: Float32Array | null;
+  readonly outView: Float32Array | null;
+  readonly outView2: Float32Array | null;
+  sum: number;
 }
 
 export class Float32Kernels {
@@ -235,154 +283,50 @@ export class Float32Kernels {
     for (const { ptr, values } of placed) heap.set(values, ptr / 4);
 
     const op = KERNEL_OPS[call.op].id;
-    const flags = call.flags.reduce((bits, f) => bits | KERNEL_FLAGS[f], 0);
+    const flags = flagBits(call.flags);
     const scalar = call.scalar ?? 0;
     const collect = reduction === 'none' && !byRow ? (allocate('float32', n) as Float32Array) : null;
     const op2 = second ? KERNEL_OPS[second.op].id : 0;
     const collect2 = second ? (allocate('float32', n) as Float32Array) : null;
-    const outView2 = second ? heap.subarray(out2 / 4, out2 / 4 + chunk) : null;
+    // views of a chunk's results, one chunk long (or the whole call's, when shorter: then no view per chunk)
+    const outView2 = second ? heap.subarray(out2 / 4, out2 / 4 + Math.min(chunk, n)) : null;
     const streamSum = reduction !== 'none' && !byRow;
     if (streamSum) this.exports.sumBegin(n);
     let sum = streamSum && n === 0 ? this.exports.sumChunk(out, 0) : 0;
-    // The module's functions called with their arguments listed (a spread call of a wasm export
-    // takes V8's generic path: 0.2 ns per element at 8192-element chunks), the operands in locals.
-    const [y, yRow, yCol, yElem, a, aRow, aCol, aElem, b, bRow, bCol, bElem, c, cRow, cCol, cElem] = operands;
-    const { elementwise, elementwiseSum, rowMeans } = this.exports;
     const x = streams[0]!.ptr;
-    const outView = collect ? heap.subarray(out / 4, out / 4 + chunk) : null;
-    // The chunks from `from` to `to` (a chunk boundary or n) on this thread.
-    const runChunks = (from: number, to: number): void => {
-      for (let start = from; start < to; start += chunk) {
-        const count = Math.min(chunk, n - start);
-        for (let s = 0; s < streams.length; s++) {
-          const { ptr, values } = streams[s]!;
-          heap.set(count === values.length ? values : values.subarray(start, start + count), ptr / 4);
-        }
-        if (byRow) {
-          rowMeans(
-            op,
-            x,
-            pre,
-            out + (start / classes) * 4,
-            start,
-            count,
-            classes,
-            y,
-            yRow,
-            yCol,
-            yElem,
-            a,
-            aRow,
-            aCol,
-            aElem,
-            b,
-            bRow,
-            bCol,
-            bElem,
-            c,
-            cRow,
-            cCol,
-            cElem,
-            flags,
-            scalar,
-            scratch,
-          );
-        } else if (streamSum) {
-          sum = elementwiseSum(
-            op,
-            x,
-            pre,
-            out,
-            start,
-            count,
-            classes,
-            y,
-            yRow,
-            yCol,
-            yElem,
-            a,
-            aRow,
-            aCol,
-            aElem,
-            b,
-            bRow,
-            bCol,
-            bElem,
-            c,
-            cRow,
-            cCol,
-            cElem,
-            flags,
-            scalar,
-          );
-        } else {
-          elementwise(
-            op,
-            x,
-            pre,
-            out,
-            start,
-            count,
-            classes,
-            y,
-            yRow,
-            yCol,
-            yElem,
-            a,
-            aRow,
-            aCol,
-            aElem,
-            b,
-            bRow,
-            bCol,
-            bElem,
-            c,
-            cRow,
-            cCol,
-            cElem,
-            flags,
-            scalar,
-          );
-        }
-        if (collect) collect.set(count === chunk ? outView! : outView!.subarray(0, count), start);
-        if (collect2) {
-          elementwise(
-            op2,
-            x,
-            pre,
-            out2,
-            start,
-            count,
-            classes,
-            y,
-            yRow,
-            yCol,
-            yElem,
-            a,
-            aRow,
-            aCol,
-            aElem,
-            b,
-            bRow,
-            bCol,
-            bElem,
-            c,
-            cRow,
-            cCol,
-            cElem,
-            flags,
-            scalar,
-          );
-          collect2.set(count === chunk ? outView2! : outView2!.subarray(0, count), start);
-        }
-      }
+    const outView = collect ? heap.subarray(out / 4, out / 4 + Math.min(chunk, n)) : null;
+    // the chunks' state for runChunks (a method, not a closure made per call)
+    const st: ChunkRun = {
+      chunk,
+      n,
+      classes,
+      streams,
+      heap,
+      byRow,
+      streamSum,
+      op,
+      op2,
+      x,
+      pre,
+      out,
+      out2,
+      scratch,
+      flags,
+      scalar,
+      operands,
+      collect,
+      collect2,
+      outView,
+      outView2,
+      sum,
     };
     const pool = threadPool();
     const split =
       pool && !second && !byRow && n >= THREADS_FROM && !ONE_THREAD_OPS.has(call.op)
-        ? pool.split(parallelCall(call, chunk), (count) => runChunks(0, count))
+        ? pool.split(parallelCall(call, chunk), (count) => this.runChunks(st, 0, count))
         : null;
     if (split) {
+      sum = st.sum;
       // useThreads (./threads.ts): this thread ran the first chunks straight from the call's
       // arrays (the sum streaming from element 0); the workers' results follow in order.
       for (let start = split.from; start < n; start += chunk) {
@@ -393,7 +337,10 @@ export class Float32Kernels {
           sum = this.exports.sumChunk(out, results.length);
         }
       }
-    } else runChunks(0, n);
+    } else {
+      this.runChunks(st, 0, n);
+      sum = st.sum;
+    }
     if (reduction === 'none') {
       const first = makeTensor(collect ?? heap.slice(out / 4, out / 4 + rows), shape, 'float32');
       return collect2 ? [first, makeTensor(collect2, second!.shape, 'float32')] : [first];
@@ -401,6 +348,142 @@ export class Float32Kernels {
     if (byRow) sum = this.exports.sumFloat32(out, rows);
     const results = byRow ? rows : n;
     return [makeTensor([reduction === 'mean' ? meanOf(sum, results, Math.fround) : sum], [], 'float32')];
+  }
+
+  /** runOps' chunks from `from` to `to` (a chunk boundary or n) on this thread; the streamed sum into st.sum. */
+  private runChunks(st: ChunkRun, from: number, to: number): void {
+    const { chunk, n, classes, streams, heap, byRow, streamSum, op, op2, x, pre, out, out2, scratch, flags, scalar } = st;
+    const { collect, collect2, outView, outView2 } = st;
+    // The module's functions called with their arguments listed (a spread call of a wasm export
+    // takes V8's generic path: 0.2 ns per element at 8192-element chunks), the operands in locals.
+    const [y, yRow, yCol, yElem, a, aRow, aCol, aElem, b, bRow, bCol, bElem, c, cRow, cCol, cElem] = st.operands;
+    const { elementwise, elementwiseSum, rowMeans } = this.exports;
+    let sum = st.sum;
+    for (let start = from; start < to; start += chunk) {
+      const count = Math.min(chunk, n - start);
+      for (let s = 0; s < streams.length; s++) {
+        const { ptr, values } = streams[s]!;
+        heap.set(count === values.length ? values : values.subarray(start, start + count), ptr / 4);
+      }
+      if (byRow) {
+        rowMeans(
+          op,
+          x,
+          pre,
+          out + (start / classes) * 4,
+          start,
+          count,
+          classes,
+          y,
+          yRow,
+          yCol,
+          yElem,
+          a,
+          aRow,
+          aCol,
+          aElem,
+          b,
+          bRow,
+          bCol,
+          bElem,
+          c,
+          cRow,
+          cCol,
+          cElem,
+          flags,
+          scalar,
+          scratch,
+        );
+      } else if (streamSum) {
+        sum = elementwiseSum(
+          op,
+          x,
+          pre,
+          out,
+          start,
+          count,
+          classes,
+          y,
+          yRow,
+          yCol,
+          yElem,
+          a,
+          aRow,
+          aCol,
+          aElem,
+          b,
+          bRow,
+          bCol,
+          bElem,
+          c,
+          cRow,
+          cCol,
+          cElem,
+          flags,
+          scalar,
+        );
+      } else {
+        elementwise(
+          op,
+          x,
+          pre,
+          out,
+          start,
+          count,
+          classes,
+          y,
+          yRow,
+          yCol,
+          yElem,
+          a,
+          aRow,
+          aCol,
+          aElem,
+          b,
+          bRow,
+          bCol,
+          bElem,
+          c,
+          cRow,
+          cCol,
+          cElem,
+          flags,
+          scalar,
+        );
+      }
+      if (collect) collect.set(count === outView!.length ? outView! : outView!.subarray(0, count), start);
+      if (collect2) {
+        elementwise(
+          op2,
+          x,
+          pre,
+          out2,
+          start,
+          count,
+          classes,
+          y,
+          yRow,
+          yCol,
+          yElem,
+          a,
+          aRow,
+          aCol,
+          aElem,
+          b,
+          bRow,
+          bCol,
+          bElem,
+          c,
+          cRow,
+          cCol,
+          cElem,
+          flags,
+          scalar,
+        );
+        collect2.set(count === outView2!.length ? outView2! : outView2!.subarray(0, count), start);
+      }
+    }
+    st.sum = sum;
   }
 
   /**
@@ -434,15 +517,16 @@ export class Float32Kernels {
     if (this.top - this.base > arenaCap) return false;
     const heap = this.heap();
     const cols = new Int32Array(heap.buffer, colPtr, perChunk);
-    const bits = flags.reduce((b, f) => b | KERNEL_FLAGS[f], 0);
+    const bits = flagBits(flags);
+    const outView = heap.subarray(outPtr / 4, outPtr / 4 + Math.min(perChunk, rows));
     for (let row = 0; row < rows; row += perChunk) {
       const count = Math.min(perChunk, rows - row);
-      heap.set(x.subarray(row * dim, (row + count) * dim), xPtr / 4);
-      cols.set(targets.subarray(row, row + count));
+      heap.set(span(x, row * dim, (row + count) * dim), xPtr / 4);
+      cols.set(span(targets, row, row + count));
       // the rows' values in the module hold what `into` held where a row has no target value
-      heap.set(into.subarray(row, row + count), outPtr / 4);
+      heap.set(span(into, row, row + count), outPtr / 4);
       this.exports.logSoftmaxRowsPicked(xPtr, colPtr, outPtr, count, dim, bits);
-      into.set(heap.subarray(outPtr / 4, outPtr / 4 + count), row);
+      into.set(count === outView.length ? outView : outView.subarray(0, count), row);
     }
     return true;
   }
@@ -473,17 +557,18 @@ export class Float32Kernels {
     if (this.top - this.base > arenaCap) return null;
     const heap = this.heap();
     const colView = new Int32Array(heap.buffer, colPtr, perChunk);
-    const bits = flags.reduce((b, f) => b | KERNEL_FLAGS[f], 0);
+    const bits = flagBits(flags);
     const result = allocate('float32', rows * dim) as Float32Array;
-    const outView = heap.subarray(outPtr / 4, outPtr / 4 + length);
+    // one chunk long, or the whole call's when shorter (then no subarray per chunk)
+    const outView = heap.subarray(outPtr / 4, outPtr / 4 + Math.min(length, rows * dim));
     for (let row = 0; row < rows; row += perChunk) {
       const count = Math.min(perChunk, rows - row);
       const [from, to] = [row * dim, (row + count) * dim];
-      heap.set(x.subarray(from, to), xPtr / 4);
-      colView.set(cols.subarray(row, row + count));
-      heap.set(vals.subarray(row, row + count), valPtr / 4);
+      heap.set(span(x, from, to), xPtr / 4);
+      colView.set(span(cols, row, row + count));
+      heap.set(span(vals, row, row + count), valPtr / 4);
       this.exports.logSoftmaxNllBackwardRows(xPtr, colPtr, valPtr, outPtr, count, dim, bits);
-      result.set(to - from === length ? outView : outView.subarray(0, to - from), from);
+      result.set(to - from === outView.length ? outView : outView.subarray(0, to - from), from);
     }
     return result;
   }
@@ -538,16 +623,16 @@ export class Float32Kernels {
     const scratch = reserveScratch ? reserveScratch() : 0;
     if (this.top - this.base > arenaCap) return null;
     const heap = this.heap();
-    const bits = flags.reduce((b, f) => b | KERNEL_FLAGS[f], 0);
+    const bits = flagBits(flags);
     const n = rows * dim;
     const result = collect ? null : (allocate('float32', n) as Float32Array);
-    const outView = heap.subarray(out / 4, out / 4 + length);
+    const outView = heap.subarray(out / 4, out / 4 + Math.min(length, n));
     for (let row = 0; row < rows; row += perChunk) {
       const count = Math.min(perChunk, rows - row);
       const [from, to] = [row * dim, (row + count) * dim];
-      for (let i = 0; i < inputs.length; i++) heap.set(inputs[i]!.subarray(from, to), ptrs[i]! / 4);
+      for (let i = 0; i < inputs.length; i++) heap.set(span(inputs[i]!, from, to), ptrs[i]! / 4);
       run(ptrs, out, count, bits, scratch);
-      if (result) result.set(to - from === length ? outView : outView.subarray(0, to - from), from);
+      if (result) result.set(to - from === outView.length ? outView : outView.subarray(0, to - from), from);
       else collect!(heap, out, row, count);
     }
     return result ?? heap.subarray(0, 0);
@@ -556,8 +641,10 @@ export class Float32Kernels {
   /** Tensor.sum() of float32 values in ATen's order, streamed through the module in chunks. */
   sum(values: Float32Array): number {
     this.exports.sumBegin(values.length);
+    const ptr = this.chunkBuffer();
     let total = values.length === 0 ? this.exports.sumChunk(this.base, 0) : 0;
-    for (const { ptr, count } of this.chunks(values, values.length)) total = this.exports.sumChunk(ptr, count);
+    for (let start = 0; start < values.length; start += CHUNK)
+      total = this.exports.sumChunk(ptr, this.copyChunk(values, start, values.length));
     return total;
   }
 
@@ -566,8 +653,10 @@ export class Float32Kernels {
    * argument check, streamed through the module (4-5x faster than the JS loop, 1.2 ns/el).
    */
   firstOutsideUnit(values: Float32Array, end = Infinity): number {
-    for (const { ptr, count, start } of this.chunks(values, Math.min(values.length, end))) {
-      const at = this.exports.firstOutsideUnit(ptr, count);
+    const n = Math.min(values.length, end);
+    const ptr = this.chunkBuffer();
+    for (let start = 0; start < n; start += CHUNK) {
+      const at = this.exports.firstOutsideUnit(ptr, this.copyChunk(values, start, n));
       if (at >= 0) return start + at;
     }
     return -1;
@@ -575,23 +664,27 @@ export class Float32Kernels {
 
   /** The index of the first value below 0 (NaN is not), or -1: GaussianNLLLoss' var check, streamed through the module. */
   firstNegative(values: Float32Array): number {
-    for (const { ptr, count, start } of this.chunks(values, values.length)) {
-      const at = this.exports.firstNegative(ptr, count);
+    const ptr = this.chunkBuffer();
+    for (let start = 0; start < values.length; start += CHUNK) {
+      const at = this.exports.firstNegative(ptr, this.copyChunk(values, start, values.length));
       if (at >= 0) return start + at;
     }
     return -1;
   }
 
-  /** values[0, n) copied into one CHUNK-sized buffer of the module, chunk by chunk. */
-  private *chunks(values: Float32Array, n: number): Generator<{ ptr: number; count: number; start: number }> {
+  /** One CHUNK-sized buffer of the module (this call's arena), for copyChunk. */
+  private chunkBuffer(): number {
     this.top = this.base;
     const ptr = this.reserve(CHUNK);
-    const heap = this.heap();
-    for (let start = 0; start < n; start += CHUNK) {
-      const count = Math.min(CHUNK, n - start);
-      heap.set(values.subarray(start, start + count), ptr / 4);
-      yield { ptr, count, start };
-    }
+    this.heap();
+    return ptr;
+  }
+
+  /** values[start, min(start + CHUNK, n)) copied to chunkBuffer()'s buffer; returns how many (a loop, not a generator: one fewer object per call). */
+  private copyChunk(values: Float32Array, start: number, n: number): number {
+    const count = Math.min(CHUNK, n - start);
+    this.heap().set(count === values.length ? values : values.subarray(start, start + count), this.base / 4);
+    return count;
   }
 
   /** One of ELEMENTARY (exp, log, log1p; SLEEF's and glibc's expf / logf) of every value, as the kernels compute them (for checks). */
@@ -604,12 +697,18 @@ export class Float32Kernels {
     return new Float32Array(this.exports.memory.buffer, out, values.length).slice();
   }
 
+  /** The last heap() view: kept while the memory does not grow (a grow detaches it: length 0). */
+  private view = new Float32Array(0);
+
   /** The module's memory as floats, grown first to hold everything reserved. */
   private heap(): Float32Array {
+    const view = this.view;
+    if (view.length !== 0 && this.top <= view.length * 4) return view;
     const memory = this.exports.memory;
     const short = this.top - memory.buffer.byteLength;
     if (short > 0) memory.grow(Math.ceil(short / 65536));
-    return new Float32Array(memory.buffer);
+    this.view = new Float32Array(memory.buffer);
+    return this.view;
   }
 
   /** Reserves `count` floats (16-byte aligned) in this call's arena; returns the byte address. */

@@ -1,5 +1,5 @@
 // AssemblyScript, compiled by `npm run build:wasm` into ../vectors-binary.ts: float32 SIMD loops of
-// margin_ranking_loss, hinge_embedding_loss and cosine_embedding_loss, loaded by
+// margin_ranking_loss, hinge_embedding_loss and cosine_embedding_loss, and nll_loss's reduction, loaded by
 // ../vectors.ts. Each f32x4 operation is one float32 tensor op of ATen's, in the order the JS loops
 // of ../../losses/*.ts compute it (those loops are the reference these are tested against, and run
 // for float64), so every lane rounds where torch rounds. The module allocates nothing: the JS side
@@ -684,6 +684,219 @@ export function multiMarginGrad(x: usize, labels: usize, w: usize, rows: i32, C:
   const term = p2 ? f32x4.mul(f32x4.mul(g2, z), wy) : hw;
   const passes = v128.andnot(f32x4.gt(z, f32x4.splat(0)), i32x4.eq(y, i32x4.splat(k)));
   return v128.and(term, passes);
+}
+
+// ---- nll_loss's reduction: torch's cascade over the picked values (../../losses/nll_loss.ts accumulate) ----
+// LossNLL.cpp nll_loss_out_frame (torch >= 1.9): loss_partial[0] -= x * w[t], weight_partial[0] +=
+// w[t] per target not ignored, and a level up after every such target i that is a multiple of
+// 2^levelPower. Level 0 restarts from 0 after a level up, so the blocks of 2^levelPower targets
+// (block k >= 1: targets S (k - 1) + 1 ... S k; block 0: target 0) are summed from 0 four at a
+// time (four dependency chains), then go up the levels in order; a block after one that ended on
+// an ignored target is summed again from where that one left level 0. The same sums, in the same
+// order and dtype, as accumulate's JS loops (the reference, tested against this bit for bit).
+
+const NLL_LEVELS = 8;
+/** The levels' partial sums: loss [0, 8), weight [8, 16), of the call's dtype (at most f64). */
+const NLL_PARTIALS: usize = memory.data(2 * NLL_LEVELS * 8, 16);
+/** nllCascade's results: the loss and total weight, as f64. */
+export const NLL_RESULT: usize = memory.data(16, 16);
+let nllLoss0: f64 = 0;
+let nllWeight0: f64 = 0;
+let nllOutOfBounds = false;
+
+/** Level 0's sums continued from (l, w) over targets [from, to) into nllLoss0 / nllWeight0; returns how many are ignored. */
+// @ts-ignore: decorator
+@inline function nllSerial<T>(
+  labels: usize, vals: usize, weights: usize, classes: i32, ignore: i32, from: i32, to: i32, l: T, w: T, weighted: bool,
+): i32 {
+  let ignored = 0;
+  for (let i = from; i < to; i++) {
+    const t = load<i32>(labels + (<usize>i << 2));
+    if (t == ignore) {
+      ignored++;
+      continue;
+    }
+    if (<u32>t >= <u32>classes) {
+      nllOutOfBounds = true;
+      continue;
+    }
+    const v = load<T>(vals + <usize>i * sizeof<T>());
+    if (weighted) {
+      const wt = load<T>(weights + <usize>t * sizeof<T>());
+      l = l - v * wt;
+      w = w + wt;
+    } else {
+      l = l - v;
+    }
+  }
+  nllLoss0 = <f64>l;
+  nllWeight0 = <f64>w;
+  return ignored;
+}
+
+/** A block chain's loss after target t of value v: l - v w[t] (or l - v). */
+// @ts-ignore: decorator
+@inline function nllBlockTarget<T>(t: i32, v: T, weights: usize, weighted: bool, l: T): T {
+  return weighted ? l - v * load<T>(weights + <usize>t * sizeof<T>()) : l - v;
+}
+
+/** Blocks k ... k + 3 summed from 0 (four chains) into bl / bw; returns how many of their targets are ignored. */
+// @ts-ignore: decorator
+@inline function nllBlocks4<T>(
+  labels: usize, vals: usize, weights: usize, classes: i32, ignore: i32, levelPower: i32, k: i32, bl: usize, bw: usize, weighted: bool,
+): i32 {
+  const S = 1 << levelPower;
+  const a = S * (k - 1) + 1;
+  let ignored = 0;
+  let la: T = 0, lb: T = 0, lc: T = 0, ld: T = 0;
+  let wa: T = 0, wb: T = 0, wc: T = 0, wd: T = 0;
+  for (let i = a; i < a + S; i++) {
+    const ta = load<i32>(labels + (<usize>i << 2));
+    const tb = load<i32>(labels + (<usize>(i + S) << 2));
+    const tc = load<i32>(labels + (<usize>(i + 2 * S) << 2));
+    const td = load<i32>(labels + (<usize>(i + 3 * S) << 2));
+    if (ta == ignore) ignored++;
+    else if (<u32>ta >= <u32>classes) nllOutOfBounds = true;
+    else {
+      la = nllBlockTarget<T>(ta, load<T>(vals + <usize>i * sizeof<T>()), weights, weighted, la);
+      if (weighted) wa = wa + load<T>(weights + <usize>ta * sizeof<T>());
+    }
+    if (tb == ignore) ignored++;
+    else if (<u32>tb >= <u32>classes) nllOutOfBounds = true;
+    else {
+      lb = nllBlockTarget<T>(tb, load<T>(vals + <usize>(i + S) * sizeof<T>()), weights, weighted, lb);
+      if (weighted) wb = wb + load<T>(weights + <usize>tb * sizeof<T>());
+    }
+    if (tc == ignore) ignored++;
+    else if (<u32>tc >= <u32>classes) nllOutOfBounds = true;
+    else {
+      lc = nllBlockTarget<T>(tc, load<T>(vals + <usize>(i + 2 * S) * sizeof<T>()), weights, weighted, lc);
+      if (weighted) wc = wc + load<T>(weights + <usize>tc * sizeof<T>());
+    }
+    if (td == ignore) ignored++;
+    else if (<u32>td >= <u32>classes) nllOutOfBounds = true;
+    else {
+      ld = nllBlockTarget<T>(td, load<T>(vals + <usize>(i + 3 * S) * sizeof<T>()), weights, weighted, ld);
+      if (weighted) wd = wd + load<T>(weights + <usize>td * sizeof<T>());
+    }
+  }
+  const sz = <usize>sizeof<T>();
+  const at = <usize>k * sz;
+  store<T>(bl + at, la);
+  store<T>(bl + at + sz, lb);
+  store<T>(bl + at + 2 * sz, lc);
+  store<T>(bl + at + 3 * sz, ld);
+  store<T>(bw + at, wa);
+  store<T>(bw + at + sz, wb);
+  store<T>(bw + at + 2 * sz, wc);
+  store<T>(bw + at + 3 * sz, wd);
+  return ignored;
+}
+
+/** Level 0's sums (l, w) into level 1 after target i, then up while the next levelPower bits of i / 2^levelPower are zero. */
+// @ts-ignore: decorator
+@inline function nllLevelUp<T>(l: T, w: T, i: i32, levelPower: i32): void {
+  const sz = <usize>sizeof<T>();
+  const lp = NLL_PARTIALS;
+  const wp = NLL_PARTIALS + <usize>NLL_LEVELS * sz;
+  store<T>(wp + sz, load<T>(wp + sz) + w);
+  store<T>(lp + sz, load<T>(lp + sz) + l);
+  const mask = (1 << levelPower) - 1;
+  let q = i >> levelPower;
+  for (let j = 1; j + 1 < NLL_LEVELS; j++) {
+    if ((q & mask) != 0) break;
+    const at = <usize>j * sz;
+    store<T>(wp + at + sz, load<T>(wp + at + sz) + load<T>(wp + at));
+    store<T>(lp + at + sz, load<T>(lp + at + sz) + load<T>(lp + at));
+    store<T>(wp + at, 0);
+    store<T>(lp + at, 0);
+    q >>= levelPower;
+  }
+}
+
+// @ts-ignore: decorator
+@inline function nllCascadeOf<T>(
+  labels: usize, vals: usize, weights: usize, count: i32, classes: i32, ignore: i32, levelPower: i32, blocks: usize, weighted: bool,
+): i32 {
+  const sz = <usize>sizeof<T>();
+  for (let j = 0; j < 2 * NLL_LEVELS; j++) store<T>(NLL_PARTIALS + <usize>j * sz, 0);
+  nllOutOfBounds = false;
+  const S = 1 << levelPower;
+  const full = count > 0 ? (count - 1) >> levelPower : 0;
+  const bl = blocks;
+  const bw = blocks + <usize>(full + 1) * sz;
+  let ignored = 0;
+  let k = 1;
+  for (; k + 3 <= full; k += 4) ignored += nllBlocks4<T>(labels, vals, weights, classes, ignore, levelPower, k, bl, bw, weighted);
+  for (; k <= full; k++) {
+    ignored += nllSerial<T>(labels, vals, weights, classes, ignore, S * (k - 1) + 1, S * k + 1, 0, 0, weighted);
+    store<T>(bl + <usize>k * sz, <T>nllLoss0);
+    store<T>(bw + <usize>k * sz, <T>nllWeight0);
+  }
+  let carrying = false;
+  let cl: T = 0;
+  let cw: T = 0;
+  for (k = 0; S * (k - 1) + 1 < count; k++) {
+    const from = k == 0 ? 0 : S * (k - 1) + 1;
+    let l: T;
+    let w: T;
+    if (k == 0 || k > full) {
+      const to = min(S * k + 1, count);
+      ignored += nllSerial<T>(labels, vals, weights, classes, ignore, from, to, carrying ? cl : 0, carrying ? cw : 0, weighted);
+      l = <T>nllLoss0;
+      w = <T>nllWeight0;
+    } else if (carrying) {
+      nllSerial<T>(labels, vals, weights, classes, ignore, from, S * k + 1, cl, cw, weighted); // its ignored ones are counted
+      l = <T>nllLoss0;
+      w = <T>nllWeight0;
+    } else {
+      l = load<T>(bl + <usize>k * sz);
+      w = load<T>(bw + <usize>k * sz);
+    }
+    const end = S * k;
+    if (end < count && load<i32>(labels + (<usize>end << 2)) != ignore) {
+      nllLevelUp<T>(l, w, end, levelPower);
+      carrying = false;
+    } else {
+      cl = l;
+      cw = w;
+      carrying = true;
+    }
+  }
+  store<T>(NLL_PARTIALS, carrying ? cl : 0);
+  store<T>(NLL_PARTIALS + <usize>NLL_LEVELS * sz, carrying ? cw : 0);
+  let loss: T = 0;
+  let total: T = 0;
+  for (let j = 0; j < NLL_LEVELS; j++) {
+    loss = loss + load<T>(NLL_PARTIALS + <usize>j * sz);
+    total = total + load<T>(NLL_PARTIALS + <usize>(NLL_LEVELS + j) * sz);
+  }
+  store<f64>(NLL_RESULT, <f64>loss);
+  store<f64>(NLL_RESULT + 8, <f64>total);
+  return nllOutOfBounds ? -1 : ignored;
+}
+
+/**
+ * nll_loss's 'mean' / 'sum' reduction of `count` targets (i32 labels), each target i's value at
+ * vals[i] (float32), weights[t] the class weights (0: none): the loss and total weight into
+ * NLL_RESULT; returns how many targets are ignored, or -1 when one is neither ignored nor in [0,
+ * classes). `blocks`: scratch of 2 ((count - 1) >> levelPower) + 2 values.
+ */
+export function nllCascade32(
+  labels: usize, vals: usize, weights: usize, count: i32, classes: i32, ignore: i32, levelPower: i32, blocks: usize,
+): i32 {
+  return weights != 0
+    ? nllCascadeOf<f32>(labels, vals, weights, count, classes, ignore, levelPower, blocks, true)
+    : nllCascadeOf<f32>(labels, vals, weights, count, classes, ignore, levelPower, blocks, false);
+}
+
+/** nllCascade32 for float64 values and weights. */
+export function nllCascade64(
+  labels: usize, vals: usize, weights: usize, count: i32, classes: i32, ignore: i32, levelPower: i32, blocks: usize,
+): i32 {
+  return weights != 0
+    ? nllCascadeOf<f64>(labels, vals, weights, count, classes, ignore, levelPower, blocks, true)
+    : nllCascadeOf<f64>(labels, vals, weights, count, classes, ignore, levelPower, blocks, false);
 }
 
 /** The first byte JS may use for arrays: everything above the module's static data. */
