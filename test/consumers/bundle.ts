@@ -12,18 +12,21 @@ import * as esbuild from 'esbuild';
  * JS loops. Since 2026-12-01 every family has its module (ts/wasm/assembly: the elementwise kernels
  * in two builds, plain and relaxed-SIMD FMA, about 53 + 48 kB gzipped; vectors, distance in two
  * builds, ctc, float64): the entry, which holds them all, measured 217,182 B, and 222,836 B since
- * the float64 module's log_softmax (3f5fc3f): budget 228 kB.
+ * the float64 module's log_softmax (3f5fc3f); 239,197 B after 2026-12-02 morning's float64
+ * class-index log_softmax kernels (h-ce64), the cheap pointwise loops and fused sums of both float32
+ * builds and nll_loss's cascade kernel (a regression of 16 kB, measured, not yet won back): budget 236 kB.
  */
-export const GZIP_BUDGET_BYTES = 228 * 1024;
+export const GZIP_BUDGET_BYTES = 236 * 1024;
 
 /**
  * One loss function imported alone (the rest tree-shaken away), minified and gzipped, for the
  * losses that run the elementwise kernels (ts/wasm/float32-kernels.ts kernelsFor): each brings
  * both builds of them (the build is chosen at run time: FMA where relaxed SIMD proves fused) and
  * the float64 module, 124.4-134.7 kB measured (crossEntropyLoss the largest; 135.4 kB after the float64
- * module's exp / log losses and the smaller log_softmax kernels, 2026-12-02): budget 139 kB.
+ * module's exp / log losses and the smaller log_softmax kernels, 2026-12-02; 153,940 B after the same
+ * morning's kernels, see GZIP_BUDGET_BYTES): budget 152 kB.
  */
-export const PER_LOSS_GZIP_BUDGET_BYTES = 139 * 1024;
+export const PER_LOSS_GZIP_BUDGET_BYTES = 152 * 1024;
 
 /** The loss functions of PER_LOSS_GZIP_BUDGET_BYTES: those whose port calls kernelsFor (or ../softmax.ts, which does). */
 export const ELEMENTWISE_KERNEL_LOSSES: readonly string[] = [
