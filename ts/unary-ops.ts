@@ -42,7 +42,8 @@ export function elementLanes(dtype: DType, capability: CpuCapability): number {
  */
 export function sigmoidExps(dtype: DType, capability: CpuCapability, n: number): { vectorEnd: number; vector: UnaryOp; scalar: UnaryOp } {
   const block = 2 * elementLanes(dtype, capability);
-  return { vectorEnd: n - (n % block), vector: expOp(dtype, capability), scalar: dtype === 'float64' ? identityExp : glibcExpf };
+  // the scalar lambda's std::exp is what 'default' runs everywhere
+  return { vectorEnd: n - (n % block), vector: expOp(dtype, capability), scalar: expOp(dtype, 'default') };
 }
 
 /** std::log in a scalar kernel (xlogy): glibc's logf for float32. */
