@@ -1,6 +1,6 @@
-// useThreads: the float32 kernels' elementwise work split across worker threads gives the same
-// bits as one thread (outputs and gradients, every reduction, chunk boundaries that do not divide
-// the input), the pool never keeps a process alive, and bad arguments are refused.
+// useThreads: the float32 and float64 kernels' elementwise work split across worker threads gives
+// the same bits as one thread (outputs and gradients, every reduction, chunk boundaries that do not
+// divide the input), the pool never keeps a process alive, and bad arguments are refused.
 
 import { execFileSync } from 'node:child_process';
 import { afterAll, expect, test } from 'vitest';
@@ -51,19 +51,35 @@ const floats = (f: () => number): Tensor => {
     data[i] = v;
   return { data, shape };
 };
-const logits = floats(() => (random() - 0.5) * 40);
-const labels: Tensor = { data: Float32Array.from({ length: n }, () => (random() < 0.5 ? 0 : 1)), shape };
-const signs: Tensor = { data: labels.data.map((v) => v * 2 - 1), shape };
-const probabilities: Tensor = { data: Float32Array.from({ length: n }, () => random()), shape };
-const positive: Tensor = { data: Float32Array.from({ length: n }, () => random() * 3 + 1e-3), shape };
-const weight: Tensor = { data: Float32Array.from({ length: 101 }, () => random() + 0.5), shape: [101] };
-const one = (v: number): Tensor => ({ data: new Float32Array([v]), shape: [] });
+const float32Inputs = {
+  logits: floats(() => (random() - 0.5) * 40),
+  labels: { data: Float32Array.from({ length: n }, () => (random() < 0.5 ? 0 : 1)), shape } as Tensor,
+  probabilities: { data: Float32Array.from({ length: n }, () => random()), shape } as Tensor,
+  positive: { data: Float32Array.from({ length: n }, () => random() * 3 + 1e-3), shape } as Tensor,
+  weight: { data: Float32Array.from({ length: 101 }, () => random() + 0.5), shape: [101] } as Tensor,
+};
+type Inputs = typeof float32Inputs & { signs: Tensor; one: (v: number) => Tensor };
+const withSigns = (i: typeof float32Inputs, one: (v: number) => Tensor): Inputs => ({
+  ...i,
+  signs: { data: i.labels.data.map((v) => v * 2 - 1), shape },
+  one,
+});
+/** The same values in each dtype (the float64 kernels split as the float32 ones). */
+const inputsOf: Record<'float32' | 'float64', Inputs> = {
+  float32: withSigns(float32Inputs, (v) => ({ data: new Float32Array([v]), shape: [] })),
+  float64: withSigns(
+    Object.fromEntries(
+      Object.entries(float32Inputs).map(([k, t]) => [k, { data: Float64Array.from(t.data), shape: t.shape }]),
+    ) as typeof float32Inputs,
+    (v) => ({ data: new Float64Array([v]), shape: [] }),
+  ),
+};
 
 type Reduction = 'none' | 'mean' | 'sum';
-const cases: [string, (reduction: Reduction) => Tensor[]][] = [
+const cases: [string, (reduction: Reduction, i: Inputs) => Tensor[]][] = [
   [
     'binary_cross_entropy_with_logits (weight, pos_weight)',
-    (reduction) => {
+    (reduction, { logits, probabilities, weight, one }) => {
       const o = { reduction, weight, posWeight: weight };
       const g = reduction === 'none' ? probabilities : one(0.5);
       return [binaryCrossEntropyWithLogits(logits, probabilities, o), binaryCrossEntropyWithLogitsBackward(g, logits, probabilities, o)];
@@ -71,28 +87,28 @@ const cases: [string, (reduction: Reduction) => Tensor[]][] = [
   ],
   [
     'binary_cross_entropy',
-    (reduction) => [
+    (reduction, { probabilities, labels, positive, one }) => [
       binaryCrossEntropy(probabilities, labels, { reduction }),
       binaryCrossEntropyBackward(reduction === 'none' ? positive : one(2), probabilities, labels, { reduction }),
     ],
   ],
   [
     'soft_margin_loss',
-    (reduction) => [
+    (reduction, { logits, signs, probabilities, one }) => [
       softMarginLoss(logits, signs, { reduction }),
       softMarginLossBackward(reduction === 'none' ? probabilities : one(1), logits, signs, { reduction }),
     ],
   ],
   [
     'mse_loss',
-    (reduction) => [
+    (reduction, { logits, probabilities, positive, one }) => [
       mseLoss(logits, probabilities, { reduction }),
       mseLossBackward(reduction === 'none' ? positive : one(1), logits, probabilities, { reduction }),
     ],
   ],
   [
     'smooth_l1_loss, huber_loss',
-    (reduction) => [
+    (reduction, { logits, probabilities, positive, one }) => [
       smoothL1Loss(logits, probabilities, { reduction, beta: 0.7 }),
       smoothL1LossBackward(reduction === 'none' ? positive : one(1), logits, probabilities, { reduction, beta: 0.7 }),
       huberLoss(logits, probabilities, { reduction, delta: 1.3 }),
@@ -101,7 +117,7 @@ const cases: [string, (reduction: Reduction) => Tensor[]][] = [
   ],
   [
     'kl_div, poisson_nll_loss, gaussian_nll_loss',
-    (reduction) => {
+    (reduction, { logits, probabilities, positive, one }) => {
       const g = reduction === 'none' ? probabilities : one(1);
       const gaussian = gaussianNllLossBackward(g, logits, probabilities, positive, { reduction });
       return [
@@ -120,27 +136,30 @@ const cases: [string, (reduction: Reduction) => Tensor[]][] = [
 /** The cases whose every kernel is in ONE_THREAD_OPS. */
 const stayOnOneThread = new Set(['mse_loss', 'smooth_l1_loss, huber_loss']);
 
-const bits = (ts: Tensor[]) => ts.map((t) => Array.from(new Uint32Array(Float32Array.from(t.data).buffer)));
+/** Each result's bits (float64 results as two 32-bit words per value). */
+const bits = (ts: Tensor[]) =>
+  ts.map((t) => Array.from(new Uint32Array((t.data instanceof Float64Array ? t.data.slice() : Float32Array.from(t.data)).buffer)));
 
-for (const [name, run] of cases) {
-  test(`${name}: 2 threads give the bits of 1 (every reduction)`, () => {
-    for (const reduction of ['none', 'mean', 'sum'] as const) {
-      expect(useThreads(1)).toBe(1);
-      const single = bits(run(reduction));
-      expect(useThreads(2)).toBe(2);
-      const threaded = bits(run(reduction));
-      // the cheap pointwise kernels stay on this thread (ONE_THREAD_OPS); every other case splits
-      if (stayOnOneThread.has(name)) expect(threadPool()!.calls, 'calls split across the threads').toBe(0);
-      else expect(threadPool()!.calls, 'calls split across the threads').toBeGreaterThan(0);
-      expect(threaded.length).toBe(single.length);
-      for (let k = 0; k < single.length; k++)
-        expect(
-          threaded[k]!.every((v, i) => v === single[k]![i]),
-          `${name} ${reduction} result ${k}`,
-        ).toBe(true);
-    }
-  }, 60_000);
-}
+for (const [name, run] of cases)
+  for (const dtype of ['float32', 'float64'] as const) {
+    test(`${name}, ${dtype}: 2 threads give the bits of 1 (every reduction)`, () => {
+      for (const reduction of ['none', 'mean', 'sum'] as const) {
+        expect(useThreads(1)).toBe(1);
+        const single = bits(run(reduction, inputsOf[dtype]));
+        expect(useThreads(2)).toBe(2);
+        const threaded = bits(run(reduction, inputsOf[dtype]));
+        // the cheap pointwise kernels stay on this thread (ONE_THREAD_OPS); every other case splits
+        if (stayOnOneThread.has(name)) expect(threadPool()!.calls, 'calls split across the threads').toBe(0);
+        else expect(threadPool()!.calls, 'calls split across the threads').toBeGreaterThan(0);
+        expect(threaded.length).toBe(single.length);
+        for (let k = 0; k < single.length; k++)
+          expect(
+            threaded[k]!.every((v, i) => v === single[k]![i]),
+            `${name} ${dtype} ${reduction} result ${k}`,
+          ).toBe(true);
+      }
+    }, 60_000);
+  }
 
 test('useThreads refuses what is not a positive integer', () => {
   for (const bad of [0, -1, 1.5, Number.NaN]) expect(() => useThreads(bad)).toThrow(/useThreads: threads must be a positive integer/);

@@ -15,11 +15,13 @@
 // The same interface as ./float32-kernels.ts (KernelCall, tryRun, tryRunBoth), so a port asks
 // kernelsFor(dtype) and runs whichever it gets: the call's arrays go into the module chunk by chunk
 // (CHUNK elements, which stay in cache), the results come out into the call's one output-sized
-// allocation ('none') or are summed inside the module ('mean', 'sum': no allocation).
+// allocation ('none') or are summed inside the module ('mean', 'sum': no allocation). Under
+// useThreads, tryRun's elementwise calls split across ./threads.ts's workers as the float32 ones do.
 
 import { FLOAT64_WASM_BASE64 } from './float64-binary.ts';
 import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
-import { Arena, MODULE_CAP_BYTES, instantiate, type ModuleExports } from './module.ts';
+import { Arena, MODULE_CAP_BYTES, decodeBase64, type ModuleExports } from './module.ts';
+import { ONE_THREAD_OPS, THREADS_FROM, provideFloat64Module, threadPool, type ParallelOperand } from './threads.ts';
 import type { KernelCall, Op } from './float32-kernels.ts';
 import { travelsWithChunks, type RowColOperand } from '../broadcast.ts';
 import type { Reduction } from '../loss-args.ts';
@@ -148,6 +150,8 @@ interface Placed {
   /** The row length the module walks segments of: the call's classes, or the whole call when nothing varies by row or column. */
   readonly classes: number;
   readonly flags: number;
+  /** The operands as a worker places them (useThreads), in slot order: null where absent (a pair of zeros). */
+  readonly operands: readonly ParallelOperand[];
 }
 
 export class Float64Kernels {
@@ -280,6 +284,7 @@ export class Float64Kernels {
     const streams: { ptr: number; values: FloatArray }[] = [{ ptr: x, values: input }];
     const placed: { ptr: number; values: FloatArray }[] = [];
     const args = new Array<number>(16).fill(0);
+    const operands: ParallelOperand[] = [null, null, null, null];
     let byRows = false;
     for (const { name, slot } of declared) {
       const at = SLOT_INDEX[slot]! * 4;
@@ -290,13 +295,16 @@ export class Float64Kernels {
       } else if (o.rowStride === 0 && o.colStride === 0) {
         if (!(o.data instanceof Float64Array) || o.data.length < 1) return null;
         const ptr = arena.reserve(16);
-        placed.push({ ptr, values: o.data.subarray(0, 1) });
+        const values = o.data.subarray(0, 1);
+        placed.push({ ptr, values });
         args[at] = ptr;
+        operands[at / 4] = { kind: 'placed', values, rowStride: 0, colStride: 0 };
       } else if (travelsWithChunks(o, n, classes)) {
         const ptr = arena.reserve(bytes);
         streams.push({ ptr, values: o.data });
         args[at] = ptr;
         args[at + 3] = 1;
+        operands[at / 4] = { kind: 'element', values: o.data };
       } else {
         // placed whole: every (row, col) of the call must read inside it
         const rows = Math.ceil(n / classes);
@@ -304,6 +312,7 @@ export class Float64Kernels {
         const ptr = arena.reserve(o.data.length * 8 + 16);
         placed.push({ ptr, values: o.data });
         args.splice(at, 3, ptr, o.rowStride, o.colStride);
+        operands[at / 4] = { kind: 'placed', values: o.data, rowStride: o.rowStride, colStride: o.colStride };
         byRows = true;
       }
     }
@@ -313,7 +322,7 @@ export class Float64Kernels {
     for (const { ptr, values } of placed) heap.set(values, ptr / 8);
     const flags = call.flags.reduce((bits, f) => bits | KERNEL_FLAGS[f], 0);
     // no operand varying by row or column: each chunk one segment
-    return { heap, streams, args, out, classes: byRows ? classes : Math.max(1, n), flags };
+    return { heap, streams, args, out, classes: byRows ? classes : Math.max(1, n), flags, operands };
   }
 
   /** A pair of zeros in this call's arena, for an absent operand. */
@@ -325,7 +334,10 @@ export class Float64Kernels {
 
   /**
    * Kernel `op` (and `op2`, into `collect2`, when given) over the placed call, chunk by chunk: the
-   * results copied into `collect`, or summed in the module (then the sum is returned).
+   * results copied into `collect`, or summed in the module (then the sum is returned). Under
+   * useThreads (./threads.ts) a call of one kernel from THREADS_FROM elements is split: this thread
+   * runs the first chunks straight from the call's arrays (the sum streaming from element 0), the
+   * workers the rest, whose results follow in order (into `collect`, or through sumChunk).
    */
   private runPlaced(
     plan: Placed,
@@ -335,10 +347,56 @@ export class Float64Kernels {
     collect2: Float64Array | null,
     op2: number,
   ): number {
+    const n = call.input.length;
+    const { sumBegin, sumChunk } = this.exports;
+    const o = plan.out[0]!;
+    if (!collect) sumBegin(n);
+    let sum = !collect && n === 0 ? sumChunk(o, 0) : 0;
+    const pool = collect2 ? null : threadPool();
+    if (!pool || n < THREADS_FROM || ONE_THREAD_OPS.has(call.op)) return this.runChunks(plan, call, op, collect, collect2, op2, 0, n, sum);
+    const split = pool.split(
+      {
+        dtype: 'float64',
+        op,
+        flags: plan.flags,
+        scalar: call.scalar ?? 0,
+        classes: plan.classes,
+        chunk: CHUNK64,
+        input: call.input,
+        operands: plan.operands,
+      },
+      (count) => {
+        sum = this.runChunks(plan, call, op, collect, null, 0, 0, count, sum);
+      },
+    );
+    if (!split) return this.runChunks(plan, call, op, collect, collect2, op2, 0, n, sum);
+    for (let start = split.from; start < n; start += CHUNK64) {
+      const results = split.results.subarray(start, Math.min(n, start + CHUNK64));
+      if (collect) collect.set(results, start);
+      else {
+        plan.heap.set(results, o / 8);
+        sum = sumChunk(o, results.length);
+      }
+    }
+    return sum;
+  }
+
+  /** runPlaced's chunks from `from` to `to` (a chunk boundary or n) on this thread, the sum streamed on from `sum`. */
+  private runChunks(
+    plan: Placed,
+    call: KernelCall,
+    op: number,
+    collect: Float64Array | null,
+    collect2: Float64Array | null,
+    op2: number,
+    from: number,
+    to: number,
+    sum: number,
+  ): number {
     const { heap, streams, out, classes, flags } = plan;
     const n = call.input.length;
     const s = call.scalar ?? 0;
-    const { elementwise, elementwiseSum, sumBegin, sumChunk } = this.exports;
+    const { elementwise, elementwiseSum } = this.exports;
     // The module's functions called with their arguments listed (a spread call of a wasm export
     // takes V8's generic path), the operands in locals.
     const [y, yRow, yCol, yElem, a, aRow, aCol, aElem, b, bRow, bCol, bElem, c, cRow, cCol, cElem] = plan.args as [
@@ -363,9 +421,7 @@ export class Float64Kernels {
     const o2 = out[1] ?? 0;
     const outView = heap.subarray(o / 8, o / 8 + CHUNK64);
     const outView2 = collect2 ? heap.subarray(o2 / 8, o2 / 8 + CHUNK64) : null;
-    if (!collect) sumBegin(n);
-    let sum = !collect && n === 0 ? sumChunk(o, 0) : 0;
-    for (let start = 0; start < n; start += CHUNK64) {
+    for (let start = from; start < to; start += CHUNK64) {
       const count = Math.min(CHUNK64, n - start);
       const end = start + count;
       for (let k = 0; k < streams.length; k++) {
@@ -646,9 +702,29 @@ export class Float64Kernels {
 
 /** A fresh instance of the kernels (its own memory), or null where WebAssembly SIMD is unavailable. */
 export function loadFloat64Kernels(): Float64Kernels | null {
-  const exports = instantiate<Float64Exports>(FLOAT64_WASM_BASE64);
-  return exports && new Float64Kernels(exports);
+  const module = float64Module();
+  if (!module) return null;
+  try {
+    return new Float64Kernels(new WebAssembly.Instance(module, {}).exports as unknown as Float64Exports);
+  } catch {
+    return null;
+  }
 }
+
+let compiled: WebAssembly.Module | null | undefined;
+
+/** The module, compiled once (null where WebAssembly SIMD is unavailable): this thread's instances and useThreads' workers'. */
+function float64Module(): WebAssembly.Module | null {
+  if (compiled === undefined) {
+    try {
+      compiled = new WebAssembly.Module(decodeBase64(FLOAT64_WASM_BASE64));
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+provideFloat64Module(float64Module);
 
 let kernels: Float64Kernels | null | undefined;
 

@@ -1,8 +1,8 @@
-// Worker threads for the float32 kernels' elementwise work (useThreads): results bit-identical to
-// one thread by construction. Every thread runs the same module's `elementwise` on whole chunks with
-// the same `start` as the one-thread loop (../float32-kernels.ts runOps), so each element's value
-// is the same; a 'mean' / 'sum' is then taken by the calling thread alone, streamed through
-// sumBegin / sumChunk in the one-thread order.
+// Worker threads for the float32 and float64 kernels' elementwise work (useThreads): results
+// bit-identical to one thread by construction. Every thread runs the same module's `elementwise` on
+// whole chunks with the same `start` as the one-thread loop (../float32-kernels.ts runOps,
+// ../float64-kernels.ts runPlaced), so each element's value is the same; a 'mean' / 'sum' is then
+// taken by the calling thread alone, streamed through sumBegin / sumChunk in the one-thread order.
 //
 // WebAssembly memory here is each instance's own (the kernels are not built for shared memory), so
 // the workers' share of a call's per-element arrays goes through one growable SharedArrayBuffer:
@@ -43,12 +43,16 @@ const SCALAR = 9; // as float32 bits
 const X = 10;
 /** Then 4 operand slots (y, a, b, c) of 5 ints each: kind (0 none, 1 per element, 2 placed), offset, length, rowStride, colStride. */
 const SLOT0 = 11;
+/** After the 4 operand slots: 1 when the job is the float64 module's (its floats are doubles). */
+const FLOAT64 = SLOT0 + 20;
+/** The float64 job's scalar, as a double (index in the control block's Float64Array view). */
+const SCALAR64 = 16;
 /** DONE when a worker failed. */
 const WORKER_FAILED = -1;
 /** The most the shared buffer may hold: 256 MB (a bigger call runs on one thread). */
 const SHARED_CAP_BYTES = 256 * 1024 * 1024;
 
-/** What runRange needs of a worker's kernels instance. */
+/** What runRange needs of a worker's kernels instance (the float32 module's elementwise has a `pre` buffer, the float64 module's none). */
 interface RangeExports {
   readonly memory: WebAssembly.Memory;
   heapBase(): number;
@@ -56,11 +60,23 @@ interface RangeExports {
 }
 
 /**
- * Runs the job in `ctl` on a worker's instance: chunks of `chunk` elements from START for COUNT,
- * each copied from `shared` into the module, the kernel run with the chunk's global start, and the
- * results written back at OUT. Self-contained (its source is the workers' code): no imports.
+ * Runs the job in `ctl` on a worker's instance of its module (`ex32`, or `ex64` for a float64 job):
+ * chunks of `chunk` elements from START for COUNT, each copied from the shared buffer into the
+ * module, the kernel run with the chunk's global start, and the results written back at OUT.
+ * Self-contained (its source is the workers' code): no imports.
  */
-function runRange(ex: RangeExports, shared: Float32Array, ctl: Int32Array, ctlF: Float32Array): void {
+function runRange(
+  ex32: RangeExports,
+  ex64: RangeExports | null,
+  data: SharedArrayBuffer,
+  ctl: Int32Array,
+  ctlF: Float32Array,
+  ctlD: Float64Array,
+): void {
+  const double = ctl[31] === 1; // FLOAT64
+  const ex = double ? ex64! : ex32;
+  const bytes = double ? 8 : 4;
+  const shared = double ? new Float64Array(data) : new Float32Array(data);
   const op = ctl[2]!;
   const flags = ctl[3]!;
   const classes = ctl[4]!;
@@ -68,44 +84,52 @@ function runRange(ex: RangeExports, shared: Float32Array, ctl: Int32Array, ctlF:
   const end = first + ctl[6]!;
   const chunk = ctl[7]!;
   const outOff = ctl[8]!;
-  const scalar = ctlF[9]!;
+  const scalar = double ? ctlD[16]! : ctlF[9]!;
   let top = ex.heapBase();
   const reserve = (floats: number) => {
     const p = top;
-    top += Math.ceil((floats * 4) / 16) * 16;
+    top += Math.ceil((floats * bytes) / 16) * 16;
     return p;
   };
-  const x = reserve(chunk);
+  const x = reserve(chunk + 2); // the float64 module reads an odd chunk's last pair whole
   const args: number[] = [];
   const streams: number[] = [ctl[10]!, x];
   const placed: number[] = [];
+  const zeros: number[] = [];
   for (let s = 0; s < 4; s++) {
     const at = 11 + 5 * s;
     const kind = ctl[at]!;
-    if (kind === 0) args.push(0, 0, 0, 0);
-    else if (kind === 1) {
-      const ptr = reserve(chunk);
+    if (kind === 0) {
+      // absent: the float32 module never reads it; the float64 one reads a pair of zeros
+      const ptr = double ? reserve(2) : 0;
+      if (double) zeros.push(ptr);
+      args.push(ptr, 0, 0, 0);
+    } else if (kind === 1) {
+      const ptr = reserve(chunk + 2);
       streams.push(ctl[at + 1]!, ptr);
       args.push(ptr, 0, 0, 1);
     } else {
-      const ptr = reserve(ctl[at + 2]!);
+      const ptr = reserve(ctl[at + 2]! + 2);
       placed.push(ctl[at + 1]!, ctl[at + 2]!, ptr);
       args.push(ptr, ctl[at + 3]!, ctl[at + 4]!, 0);
     }
   }
-  const pre = reserve(chunk);
-  const out = reserve(chunk);
+  const pre = double ? 0 : reserve(chunk);
+  const out = reserve(chunk + 2);
   const short = top - ex.memory.buffer.byteLength;
   if (short > 0) ex.memory.grow(Math.ceil(short / 65536));
-  const heap = new Float32Array(ex.memory.buffer);
-  for (let p = 0; p < placed.length; p += 3) heap.set(shared.subarray(placed[p]!, placed[p]! + placed[p + 1]!), placed[p + 2]! / 4);
+  const heap = double ? new Float64Array(ex.memory.buffer) : new Float32Array(ex.memory.buffer);
+  for (const ptr of zeros) heap.fill(0, ptr / bytes, ptr / bytes + 2);
+  for (let p = 0; p < placed.length; p += 3) heap.set(shared.subarray(placed[p]!, placed[p]! + placed[p + 1]!), placed[p + 2]! / bytes);
   const [y, yR, yC, yE, a, aR, aC, aE, b, bR, bC, bE, c, cR, cC, cE] = args as [number, ...number[]];
   for (let start = first; start < end; start += chunk) {
     const count = Math.min(chunk, end - start);
     for (let s = 0; s < streams.length; s += 2)
-      heap.set(shared.subarray(streams[s]! + start, streams[s]! + start + count), streams[s + 1]! / 4);
-    ex.elementwise(op, x, pre, out, start, count, classes, y, yR, yC, yE, a, aR, aC, aE, b, bR, bC, bE, c, cR, cC, cE, flags, scalar);
-    shared.set(heap.subarray(out / 4, out / 4 + count), outOff + start);
+      heap.set(shared.subarray(streams[s]! + start, streams[s]! + start + count), streams[s + 1]! / bytes);
+    if (double)
+      ex.elementwise(op, x, out, start, count, classes, y, yR, yC, yE, a, aR, aC, aE, b, bR, bC, bE, c, cR, cC, cE, flags, scalar);
+    else ex.elementwise(op, x, pre, out, start, count, classes, y, yR, yC, yE, a, aR, aC, aE, b, bR, bC, bE, c, cR, cC, cE, flags, scalar);
+    shared.set(heap.subarray(out / bytes, out / bytes + count), outOff + start);
   }
 }
 
@@ -117,19 +141,20 @@ function runRange(ex: RangeExports, shared: Float32Array, ctl: Int32Array, ctlF:
  */
 const WORKER_SOURCE = `
 const { workerData } = process.getBuiltinModule('node:worker_threads');
-const { module, control, data, index } = workerData;
+const { module, module64, control, data, index } = workerData;
 const ctl = new Int32Array(control, index * ${CONTROL_INTS * 4}, ${CONTROL_INTS});
 const ctlF = new Float32Array(control, index * ${CONTROL_INTS * 4}, ${CONTROL_INTS});
+const ctlD = new Float64Array(control, index * ${CONTROL_INTS * 4}, ${CONTROL_INTS / 2});
 try {
   const __name = (f) => f;
   const runRange = ${runRange.toString()};
   const ex = new WebAssembly.Instance(module, {}).exports;
-  const shared = new Float32Array(data);
+  const ex64 = module64 ? new WebAssembly.Instance(module64, {}).exports : null;
   let gen = 0;
   for (;;) {
     Atomics.wait(ctl, ${GEN}, gen);
     gen = Atomics.load(ctl, ${GEN});
-    runRange(ex, shared, ctl, ctlF);
+    runRange(ex, ex64, data, ctl, ctlF, ctlD);
     Atomics.store(ctl, ${DONE}, gen);
     Atomics.notify(ctl, ${DONE});
   }
@@ -151,8 +176,10 @@ export type ParallelOperand =
       colStride: number;
     };
 
-/** An elementwise kernel call, as ../float32-kernels.ts runOps lays it out. */
+/** An elementwise kernel call, as ../float32-kernels.ts runOps or ../float64-kernels.ts runPlaced lays it out. */
 export interface ParallelCall {
+  /** Which module's kernel: the float32 one's (the shared buffer holds floats) or the float64 one's (doubles). */
+  dtype: 'float32' | 'float64';
   op: number;
   flags: number;
   scalar: number;
@@ -176,24 +203,29 @@ export class ThreadPool {
   private readonly control: SharedArrayBuffer;
   private readonly data: SharedArrayBuffer;
   private readonly shared: Float32Array;
+  private readonly shared64: Float64Array;
+  /** Whether the workers hold the float64 module (float64 calls run on one thread without it). */
+  readonly float64: boolean;
   private readonly generations: number[];
   private readonly workers: { terminate(): Promise<number> }[] = [];
   /** Calls run split across the threads (tests check that the split path ran). */
   calls = 0;
 
-  constructor(workerThreads: WorkerModule, module: WebAssembly.Module, threads: number) {
+  constructor(workerThreads: WorkerModule, module: WebAssembly.Module, module64: WebAssembly.Module | null, threads: number) {
     this.threads = threads;
+    this.float64 = module64 !== null;
     this.control = new SharedArrayBuffer(CONTROL_INTS * 4 * threads);
     this.data = new (SharedArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => SharedArrayBuffer)(0, {
       maxByteLength: SHARED_CAP_BYTES,
     });
     this.shared = new Float32Array(this.data);
+    this.shared64 = new Float64Array(this.data);
     this.generations = new Array<number>(threads).fill(0);
     for (let index = 1; index < threads; index++) {
       const worker = new workerThreads.Worker(WORKER_SOURCE, {
         eval: true,
         execArgv: [],
-        workerData: { module, control: this.control, data: this.data, index },
+        workerData: { module, module64, control: this.control, data: this.data, index },
       });
       worker.unref();
       this.workers.push(worker);
@@ -209,10 +241,14 @@ export class ThreadPool {
    * Splits `call` into chunk-aligned ranges, one per thread: the workers' inputs are copied into
    * the shared buffer and each worker started, then `own(count)` runs the first `count` elements
    * on this thread (from the call's own arrays, as one thread would), then the workers are waited
-   * for. Returns the n-element view of the shared results (the workers' ranges, from `from` on),
-   * or null (before any work) when the call does not fit the shared buffer.
+   * for. Returns the n-element view of the shared results (the workers' ranges, from `from` on; a
+   * Float64Array for a float64 call), or null (before any work) when the call does not fit the
+   * shared buffer or is float64 and the workers lack that module.
    */
-  split(call: ParallelCall, own: (count: number) => void): { results: Float32Array; from: number } | null {
+  split(call: ParallelCall, own: (count: number) => void): { results: Float32Array | Float64Array; from: number } | null {
+    const double = call.dtype === 'float64';
+    if (double && !this.float64) return null;
+    const bytes = double ? 8 : 4;
     this.calls++;
     const n = call.input.length;
     const { chunk } = call;
@@ -227,10 +263,10 @@ export class ThreadPool {
     const xOff = take(n);
     const slots = call.operands.map((o) => (o ? { o, off: take(o.values.length) } : null));
     const outOff = take(n);
-    if (top * 4 > SHARED_CAP_BYTES) return null;
+    if (top * bytes > SHARED_CAP_BYTES) return null;
     const grow = this.data as unknown as { byteLength: number; grow(bytes: number): void };
-    if (grow.byteLength < top * 4) grow.grow(top * 4);
-    const shared = this.shared;
+    if (grow.byteLength < top * bytes) grow.grow(top * bytes);
+    const shared = double ? this.shared64 : this.shared;
     // chunk-aligned ranges: this thread's first (so the sum streams on from it), then the workers'
     const chunks = Math.ceil(n / chunk);
     const per = Math.ceil(chunks / this.threads);
@@ -249,6 +285,8 @@ export class ThreadPool {
       copyIn(start, count);
       const ctl = new Int32Array(this.control, t * CONTROL_INTS * 4, CONTROL_INTS);
       const ctlF = new Float32Array(this.control, t * CONTROL_INTS * 4, CONTROL_INTS);
+      ctl[FLOAT64] = double ? 1 : 0;
+      if (double) new Float64Array(this.control, t * CONTROL_INTS * 4, CONTROL_INTS / 2)[SCALAR64] = call.scalar;
       ctl[OP] = call.op;
       ctl[FLAGS] = call.flags;
       ctl[CLASSES] = call.classes;
@@ -292,7 +330,7 @@ export function workerThreads(): WorkerModule | null {
   return (proc?.getBuiltinModule?.('node:worker_threads') as WorkerModule | undefined) ?? null;
 }
 
-/** Elements from which a float32 kernel call is split across the threads (below, one thread is faster). */
+/** Elements from which a kernel call is split across the threads (below, one thread is faster). */
 export const THREADS_FROM = 65536;
 
 /**
@@ -319,8 +357,20 @@ export const ONE_THREAD_OPS: ReadonlySet<Op> = new Set<Op>([
 let pool: ThreadPool | null = null;
 
 /**
- * Runs the float32 kernels' elementwise work on `threads` threads (this one and threads - 1
- * workers) for calls of at least THREADS_FROM elements; 1 (the default) runs everything on this
+ * The float64 kernels' compiled module, registered by ../float64-kernels.ts when it loads (this file
+ * does not import it: a float32-only bundle keeps the float64 module out). Null until then, or
+ * where it does not compile: float64 calls then stay on one thread.
+ */
+let float64Module: (() => WebAssembly.Module | null) | null = null;
+
+/** Registers the float64 kernels' module for the pools made from now on (../float64-kernels.ts). */
+export function provideFloat64Module(compiled: () => WebAssembly.Module | null): void {
+  float64Module = compiled;
+}
+
+/**
+ * Runs the float32 and float64 kernels' elementwise work on `threads` threads (this one and
+ * threads - 1 workers) for calls of at least THREADS_FROM elements; 1 (the default) runs everything on this
  * thread and stops the workers. Results are bit-identical either way. Where worker_threads or
  * SharedArrayBuffer is missing (browsers without cross-origin isolation), it stays 1. Returns the
  * threads in use.
@@ -337,7 +387,7 @@ export function useThreads(threads: number): number {
     // workers); both give the same bits
     const base64 = kernelBuild() === 'fma' ? KERNELS_FMA_WASM_BASE64 : KERNELS_WASM_BASE64;
     const module = new WebAssembly.Module(decodeBase64(base64));
-    pool = new ThreadPool(wt, module, threads);
+    pool = new ThreadPool(wt, module, float64Module?.() ?? null, threads);
   }
   return pool?.threads ?? 1;
 }
@@ -360,6 +410,7 @@ export function parallelCall(call: KernelCall, chunk: number): ParallelCall {
       : { kind: 'placed', values: o.data, rowStride: o.rowStride, colStride: o.colStride };
   });
   return {
+    dtype: 'float32',
     op: KERNEL_OPS[call.op].id,
     flags: call.flags.reduce((bits, f) => bits | KERNEL_FLAGS[f], 0),
     scalar: call.scalar ?? 0,
