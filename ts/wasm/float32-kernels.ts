@@ -515,12 +515,40 @@ export class Float32Kernels {
     this.top = this.base;
     const [xPtr, colPtr, outPtr] = [this.reserve(length + 4), this.reserve(perChunk), this.reserve(perChunk)];
     if (this.top - this.base > arenaCap) return false;
+    const bits = flagBits(flags);
+    const pool = threadPool();
+    if (pool && rows * dim >= THREADS_FROM) {
+      // useThreads (./threads.ts): this thread's first rows, the workers' after them
+      const split = pool.splitRows({ kind: 'picked', x, cols: targets, vals: into, rows, dim, flags: bits, perChunk }, (to) =>
+        this.rowsPicked(x, targets, into, dim, bits, perChunk, xPtr, colPtr, outPtr, to),
+      );
+      if (split) {
+        into.set(split.results.subarray(split.from), split.from);
+        return true;
+      }
+    }
+    this.rowsPicked(x, targets, into, dim, bits, perChunk, xPtr, colPtr, outPtr, rows);
+    return true;
+  }
+
+  /** logSoftmaxRowsAt's chunks of rows [0, to) on this thread. */
+  private rowsPicked(
+    x: Float32Array,
+    targets: Int32Array,
+    into: Float32Array,
+    dim: number,
+    bits: number,
+    perChunk: number,
+    xPtr: number,
+    colPtr: number,
+    outPtr: number,
+    to: number,
+  ): void {
     const heap = this.heap();
     const cols = new Int32Array(heap.buffer, colPtr, perChunk);
-    const bits = flagBits(flags);
-    const outView = heap.subarray(outPtr / 4, outPtr / 4 + Math.min(perChunk, rows));
-    for (let row = 0; row < rows; row += perChunk) {
-      const count = Math.min(perChunk, rows - row);
+    const outView = heap.subarray(outPtr / 4, outPtr / 4 + Math.min(perChunk, to));
+    for (let row = 0; row < to; row += perChunk) {
+      const count = Math.min(perChunk, to - row);
       heap.set(span(x, row * dim, (row + count) * dim), xPtr / 4);
       cols.set(span(targets, row, row + count));
       // the rows' values in the module hold what `into` held where a row has no target value
@@ -528,7 +556,6 @@ export class Float32Kernels {
       this.exports.logSoftmaxRowsPicked(xPtr, colPtr, outPtr, count, dim, bits);
       into.set(count === outView.length ? outView : outView.subarray(0, count), row);
     }
-    return true;
   }
 
   /**
@@ -555,22 +582,51 @@ export class Float32Kernels {
       this.reserve(length + 4),
     ];
     if (this.top - this.base > arenaCap) return null;
-    const heap = this.heap();
-    const colView = new Int32Array(heap.buffer, colPtr, perChunk);
     const bits = flagBits(flags);
     const result = allocate('float32', rows * dim) as Float32Array;
+    const pool = threadPool();
+    if (pool && rows * dim >= THREADS_FROM) {
+      // useThreads (./threads.ts): this thread's first rows, the workers' after them
+      const split = pool.splitRows({ kind: 'nllBackward', x, cols, vals, rows, dim, flags: bits, perChunk }, (to) =>
+        this.rowsNllBackward(x, cols, vals, dim, bits, perChunk, xPtr, colPtr, valPtr, outPtr, result, to),
+      );
+      if (split) {
+        result.set(split.results.subarray(split.from * dim), split.from * dim);
+        return result;
+      }
+    }
+    this.rowsNllBackward(x, cols, vals, dim, bits, perChunk, xPtr, colPtr, valPtr, outPtr, result, rows);
+    return result;
+  }
+
+  /** logSoftmaxNllBackwardRows' chunks of rows [0, to) on this thread, into `result`. */
+  private rowsNllBackward(
+    x: Float32Array,
+    cols: Int32Array,
+    vals: Float32Array,
+    dim: number,
+    bits: number,
+    perChunk: number,
+    xPtr: number,
+    colPtr: number,
+    valPtr: number,
+    outPtr: number,
+    result: Float32Array,
+    to: number,
+  ): void {
+    const heap = this.heap();
+    const colView = new Int32Array(heap.buffer, colPtr, perChunk);
     // one chunk long, or the whole call's when shorter (then no subarray per chunk)
-    const outView = heap.subarray(outPtr / 4, outPtr / 4 + Math.min(length, rows * dim));
-    for (let row = 0; row < rows; row += perChunk) {
-      const count = Math.min(perChunk, rows - row);
-      const [from, to] = [row * dim, (row + count) * dim];
-      heap.set(span(x, from, to), xPtr / 4);
+    const outView = heap.subarray(outPtr / 4, outPtr / 4 + Math.min(perChunk * dim, to * dim));
+    for (let row = 0; row < to; row += perChunk) {
+      const count = Math.min(perChunk, to - row);
+      const [from, end] = [row * dim, (row + count) * dim];
+      heap.set(span(x, from, end), xPtr / 4);
       colView.set(span(cols, row, row + count));
       heap.set(span(vals, row, row + count), valPtr / 4);
       this.exports.logSoftmaxNllBackwardRows(xPtr, colPtr, valPtr, outPtr, count, dim, bits);
-      result.set(to - from === outView.length ? outView : outView.subarray(0, to - from), from);
+      result.set(end - from === outView.length ? outView : outView.subarray(0, end - from), from);
     }
-    return result;
   }
 
   /**

@@ -47,6 +47,16 @@ const SLOT0 = 11;
 const FLOAT64 = SLOT0 + 20;
 /** The float64 job's scalar, as a double (index in the control block's Float64Array view). */
 const SCALAR64 = 16;
+/** What the job is: ELEMENTWISE, or one of the float32 module's row kernels (ROWS_PICKED, ROWS_NLL_BACKWARD). */
+const JOB = 34;
+const ELEMENTWISE = 0;
+/** logSoftmaxRowsPicked: per row, log_softmax's value at the row's column (cross_entropy's forward). */
+const ROWS_PICKED = 1;
+/** logSoftmaxNllBackwardRows: log_softmax's backward of nll_loss's one-column-per-row gradient. */
+const ROWS_NLL_BACKWARD = 2;
+/** A rows job's shared-buffer offsets of its columns (int32) and values (float32). */
+const COLS = 11;
+const VALS = 12;
 /** DONE when a worker failed. */
 const WORKER_FAILED = -1;
 /** The most the shared buffer may hold: 256 MB (a bigger call runs on one thread). */
@@ -133,6 +143,63 @@ function runRange(
   }
 }
 
+/** What runRows needs of a worker's float32 kernels instance. */
+interface RowsExports {
+  readonly memory: WebAssembly.Memory;
+  heapBase(): number;
+  logSoftmaxRowsPicked(x: number, cols: number, out: number, rows: number, dim: number, flags: number): void;
+  logSoftmaxNllBackwardRows(x: number, cols: number, vals: number, out: number, rows: number, dim: number, flags: number): void;
+}
+
+/**
+ * Runs the rows job in `ctl` (ROWS_PICKED or ROWS_NLL_BACKWARD) on a worker's float32 instance:
+ * rows from START for COUNT, CHUNK_SIZE rows at a time (the chunks the one-thread loop takes), each
+ * chunk's x rows, columns and values copied in from the shared buffer, the kernel run, and its
+ * results (one per row, or the rows' gradients) written back at OUT. Self-contained: no imports.
+ */
+function runRows(ex: RowsExports, data: SharedArrayBuffer, ctl: Int32Array): void {
+  const picked = ctl[34] === 1; // JOB: ROWS_PICKED
+  const flags = ctl[3]!;
+  const dim = ctl[4]!;
+  const first = ctl[5]!;
+  const end = first + ctl[6]!;
+  const per = ctl[7]!;
+  const outOff = ctl[8]!;
+  const xOff = ctl[10]!;
+  const colOff = ctl[11]!;
+  const valOff = ctl[12]!;
+  const shared = new Float32Array(data);
+  const sharedCols = new Int32Array(data);
+  let top = ex.heapBase();
+  const reserve = (floats: number) => {
+    const p = top;
+    top += Math.ceil((floats * 4) / 16) * 16;
+    return p;
+  };
+  const xPtr = reserve(per * dim + 4);
+  const colPtr = reserve(per);
+  const valPtr = reserve(per);
+  const outPtr = reserve(picked ? per : per * dim + 4);
+  const short = top - ex.memory.buffer.byteLength;
+  if (short > 0) ex.memory.grow(Math.ceil(short / 65536));
+  const heap = new Float32Array(ex.memory.buffer);
+  const heapCols = new Int32Array(ex.memory.buffer);
+  for (let row = first; row < end; row += per) {
+    const count = Math.min(per, end - row);
+    heap.set(shared.subarray(xOff + row * dim, xOff + (row + count) * dim), xPtr / 4);
+    heapCols.set(sharedCols.subarray(colOff + row, colOff + row + count), colPtr / 4);
+    // picked: the rows' values start as what the caller's array held (a row without a target keeps it)
+    heap.set(shared.subarray(valOff + row, valOff + row + count), (picked ? outPtr : valPtr) / 4);
+    if (picked) {
+      ex.logSoftmaxRowsPicked(xPtr, colPtr, outPtr, count, dim, flags);
+      shared.set(heap.subarray(outPtr / 4, outPtr / 4 + count), outOff + row);
+    } else {
+      ex.logSoftmaxNllBackwardRows(xPtr, colPtr, valPtr, outPtr, count, dim, flags);
+      shared.set(heap.subarray(outPtr / 4, outPtr / 4 + count * dim), outOff + row * dim);
+    }
+  }
+}
+
 /**
  * The workers' code, plain JS for either module type (`eval`, with no flags of the parent's:
  * `--input-type=module` would make it ESM): instantiate the module, then run each posted job. A
@@ -148,13 +215,15 @@ const ctlD = new Float64Array(control, index * ${CONTROL_INTS * 4}, ${CONTROL_IN
 try {
   const __name = (f) => f;
   const runRange = ${runRange.toString()};
+  const runRows = ${runRows.toString()};
   const ex = new WebAssembly.Instance(module, {}).exports;
   const ex64 = module64 ? new WebAssembly.Instance(module64, {}).exports : null;
   let gen = 0;
   for (;;) {
     Atomics.wait(ctl, ${GEN}, gen);
     gen = Atomics.load(ctl, ${GEN});
-    runRange(ex, ex64, data, ctl, ctlF, ctlD);
+    if (ctl[${JOB}] === ${ELEMENTWISE}) runRange(ex, ex64, data, ctl, ctlF, ctlD);
+    else runRows(ex, data, ctl);
     Atomics.store(ctl, ${DONE}, gen);
     Atomics.notify(ctl, ${DONE});
   }
@@ -188,6 +257,23 @@ export interface ParallelCall {
   input: Float32Array | Float64Array;
   /** y, a, b, c. */
   operands: readonly ParallelOperand[];
+}
+
+/** A float32 log_softmax rows call (./float32-kernels.ts logSoftmaxRowsAt, logSoftmaxNllBackwardRows). */
+export interface RowsCall {
+  kind: 'picked' | 'nllBackward';
+  /** rows x dim log-probability inputs. */
+  x: Float32Array;
+  /** One column per row (outside [0, dim): none). */
+  cols: Int32Array;
+  /** picked: what each row's result starts as; nllBackward: each row's gradient value at its column. */
+  vals: Float32Array;
+  rows: number;
+  dim: number;
+  /** The module's flag bits. */
+  flags: number;
+  /** Rows per chunk, as the one-thread loop takes them. */
+  perChunk: number;
 }
 
 /** What the pool uses of Node's worker_threads (declared here: the library's types need no @types/node). */
@@ -285,6 +371,7 @@ export class ThreadPool {
       copyIn(start, count);
       const ctl = new Int32Array(this.control, t * CONTROL_INTS * 4, CONTROL_INTS);
       const ctlF = new Float32Array(this.control, t * CONTROL_INTS * 4, CONTROL_INTS);
+      ctl[JOB] = ELEMENTWISE;
       ctl[FLOAT64] = double ? 1 : 0;
       if (double) new Float64Array(this.control, t * CONTROL_INTS * 4, CONTROL_INTS / 2)[SCALAR64] = call.scalar;
       ctl[OP] = call.op;
@@ -308,8 +395,70 @@ export class ThreadPool {
       Atomics.notify(ctl, GEN);
     }
     own(ranges[0]!.count);
+    this.wait((t) => ranges[t]!.count);
+    return { results: shared.subarray(outOff, outOff + n), from: ranges[0]!.count };
+  }
+
+  /**
+   * Splits a rows call (cross_entropy's log_softmax row kernels, float32) into ranges of whole
+   * chunks of `perChunk` rows, one per thread, as split does: the workers' x rows, columns and
+   * values are copied into the shared buffer, `own(rows)` runs this thread's first rows from the
+   * call's arrays, then the workers are waited for. Returns the shared results (one per row for
+   * 'picked', rows x dim for 'nllBackward'; the workers' part from row `from` on), or null (before
+   * any work) when the call does not fit the shared buffer.
+   */
+  splitRows(call: RowsCall, own: (rows: number) => void): { results: Float32Array; from: number } | null {
+    const { rows, dim, perChunk } = call;
+    const picked = call.kind === 'picked';
+    let top = 0;
+    const take = (length: number) => {
+      const at = top;
+      top += Math.ceil(length / 4) * 4;
+      return at;
+    };
+    const xOff = take(rows * dim);
+    const colOff = take(rows);
+    const valOff = take(rows);
+    const outOff = take(picked ? rows : rows * dim);
+    if (top * 4 > SHARED_CAP_BYTES) return null;
+    this.calls++;
+    const grow = this.data as unknown as { byteLength: number; grow(bytes: number): void };
+    if (grow.byteLength < top * 4) grow.grow(top * 4);
+    const shared = this.shared;
+    const sharedCols = new Int32Array(this.data);
+    const chunks = Math.ceil(rows / perChunk);
+    const per = Math.ceil(chunks / this.threads) * perChunk;
+    const firstCount = Math.min(rows, per);
     for (let t = 1; t < this.threads; t++) {
-      if (ranges[t]!.count === 0) continue;
+      const start = Math.min(rows, t * per);
+      const count = Math.min(rows, (t + 1) * per) - start;
+      if (count === 0) continue;
+      shared.set(call.x.subarray(start * dim, (start + count) * dim), xOff + start * dim);
+      sharedCols.set(call.cols.subarray(start, start + count), colOff + start);
+      shared.set(call.vals.subarray(start, start + count), valOff + start);
+      const ctl = new Int32Array(this.control, t * CONTROL_INTS * 4, CONTROL_INTS);
+      ctl[JOB] = picked ? ROWS_PICKED : ROWS_NLL_BACKWARD;
+      ctl[FLAGS] = call.flags;
+      ctl[CLASSES] = dim;
+      ctl[START] = start;
+      ctl[COUNT] = count;
+      ctl[CHUNK_SIZE] = perChunk;
+      ctl[OUT] = outOff;
+      ctl[X] = xOff;
+      ctl[COLS] = colOff;
+      ctl[VALS] = valOff;
+      Atomics.store(ctl, GEN, ++this.generations[t]!);
+      Atomics.notify(ctl, GEN);
+    }
+    own(firstCount);
+    this.wait((t) => Math.min(rows, (t + 1) * per) - Math.min(rows, t * per));
+    return { results: shared.subarray(outOff, outOff + (picked ? rows : rows * dim)), from: firstCount };
+  }
+
+  /** Waits for every worker given work (`count(t)` > 0); a worker's failure throws. */
+  private wait(count: (t: number) => number): void {
+    for (let t = 1; t < this.threads; t++) {
+      if (count(t) === 0) continue;
       const w = new Int32Array(this.control, t * CONTROL_INTS * 4, CONTROL_INTS);
       for (let done = Atomics.load(w, DONE); done !== this.generations[t]; done = Atomics.load(w, DONE)) {
         if (done === WORKER_FAILED)
@@ -317,7 +466,6 @@ export class ThreadPool {
         Atomics.wait(w, DONE, done);
       }
     }
-    return { results: shared.subarray(outOff, outOff + n), from: ranges[0]!.count };
   }
 }
 
