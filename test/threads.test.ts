@@ -164,34 +164,39 @@ for (const [name, run] of cases)
     }, 60_000);
   }
 
-test('cross_entropy, float32 (class indices, weight, ignore_index): 2 threads give the bits of 1 (its log_softmax rows split)', () => {
-  const { logits, weight, one } = inputsOf.float32;
-  const rows = shape[0]!;
-  // class indices, every 17th row ignored (ignore_index 3 and some rows' class 3)
-  const target = tensor(
-    Int32Array.from({ length: rows }, (_, r) => (r % 17 === 0 ? 3 : Math.floor(random() * 101))),
-    { dtype: 'int64' },
-  );
-  const run = (reduction: Reduction) => {
-    const o = { reduction, weight, ignoreIndex: 3 };
-    const g = reduction === 'none' ? { data: Float32Array.from({ length: rows }, () => random()), shape: [rows] } : one(0.75);
-    return [crossEntropyLoss(logits, target, o), crossEntropyLossBackward(g, logits, target, o)];
-  };
-  for (const reduction of ['none', 'mean', 'sum'] as const) {
-    expect(useThreads(1)).toBe(1);
-    const state = seed;
-    const single = bits(run(reduction));
-    seed = state; // the same gradOutput
-    expect(useThreads(2)).toBe(2);
-    const threaded = bits(run(reduction));
-    expect(threadPool()!.calls, 'calls split across the threads').toBeGreaterThan(0);
-    for (let k = 0; k < single.length; k++)
-      expect(
-        threaded[k]!.every((v, i) => v === single[k]![i]),
-        `cross_entropy ${reduction} result ${k}`,
-      ).toBe(true);
-  }
-}, 60_000);
+for (const dtype of ['float32', 'float64'] as const)
+  test(`cross_entropy, ${dtype} (class indices, weight, ignore_index): 2 threads give the bits of 1 (its log_softmax rows split)`, () => {
+    const { logits, weight, one } = inputsOf[dtype];
+    const rows = shape[0]!;
+    // class indices, every 17th row ignored (ignore_index 3 and some rows' class 3)
+    const target = tensor(
+      Int32Array.from({ length: rows }, (_, r) => (r % 17 === 0 ? 3 : Math.floor(random() * 101))),
+      { dtype: 'int64' },
+    );
+    const run = (reduction: Reduction) => {
+      const o = { reduction, weight, ignoreIndex: 3 };
+      const values = Array.from({ length: rows }, () => random());
+      const g =
+        reduction === 'none'
+          ? { data: dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values), shape: [rows] }
+          : one(0.75);
+      return [crossEntropyLoss(logits, target, o), crossEntropyLossBackward(g, logits, target, o)];
+    };
+    for (const reduction of ['none', 'mean', 'sum'] as const) {
+      expect(useThreads(1)).toBe(1);
+      const state = seed;
+      const single = bits(run(reduction));
+      seed = state; // the same gradOutput
+      expect(useThreads(2)).toBe(2);
+      const threaded = bits(run(reduction));
+      expect(threadPool()!.calls, 'calls split across the threads').toBeGreaterThan(0);
+      for (let k = 0; k < single.length; k++)
+        expect(
+          threaded[k]!.every((v, i) => v === single[k]![i]),
+          `cross_entropy ${dtype} ${reduction} result ${k}`,
+        ).toBe(true);
+    }
+  }, 60_000);
 
 test('useThreads refuses what is not a positive integer', () => {
   for (const bad of [0, -1, 1.5, Number.NaN]) expect(() => useThreads(bad)).toThrow(/useThreads: threads must be a positive integer/);

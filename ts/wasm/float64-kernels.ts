@@ -569,18 +569,46 @@ export class Float64Kernels {
     const arena = this.arena.reset();
     const [xPtr, colPtr, outPtr] = [arena.reserve(perChunk * dim * 8), arena.reserve(perChunk * 4), arena.reserve(perChunk * 8)];
     if (!arena.fits(cap)) return false;
-    const buffer = arena.buffer();
+    const pool = threadPool();
+    if (pool && rows * dim >= THREADS_FROM) {
+      // useThreads (./threads.ts): this thread's first rows, the workers' after them
+      const flags = lanes === 8 ? 1 : 0;
+      const split = pool.splitRows({ kind: 'picked', x, cols: targets, vals: into, rows, dim, flags, perChunk }, (to) =>
+        this.rowsPicked(x, targets, into, dim, lanes, perChunk, xPtr, colPtr, outPtr, to),
+      );
+      if (split) {
+        into.set(split.results.subarray(split.from), split.from);
+        return true;
+      }
+    }
+    this.rowsPicked(x, targets, into, dim, lanes, perChunk, xPtr, colPtr, outPtr, rows);
+    return true;
+  }
+
+  /** logSoftmaxRowsAt's chunks of rows [0, to) on this thread. */
+  private rowsPicked(
+    x: Float64Array,
+    targets: Int32Array,
+    into: Float64Array,
+    dim: number,
+    lanes: number,
+    perChunk: number,
+    xPtr: number,
+    colPtr: number,
+    outPtr: number,
+    to: number,
+  ): void {
+    const buffer = this.arena.buffer();
     const heap = new Float64Array(buffer);
     const cols = new Int32Array(buffer, colPtr, perChunk);
-    for (let row = 0; row < rows; row += perChunk) {
-      const count = Math.min(perChunk, rows - row);
+    for (let row = 0; row < to; row += perChunk) {
+      const count = Math.min(perChunk, to - row);
       heap.set(x.subarray(row * dim, (row + count) * dim), xPtr / 8);
       cols.set(targets.subarray(row, row + count));
       heap.set(into.subarray(row, row + count), outPtr / 8); // what `into` holds where a row has no target value
       this.exports.logSoftmaxRowsPicked64(xPtr, colPtr, outPtr, count, dim, lanes === 8);
       into.set(heap.subarray(outPtr / 8, outPtr / 8 + count), row);
     }
-    return true;
   }
 
   /**
@@ -608,21 +636,52 @@ export class Float64Kernels {
       arena.reserve(length * 8),
     ];
     if (!arena.fits(cap)) return null;
-    const buffer = arena.buffer();
+    const result = allocate('float64', rows * dim) as Float64Array; // allocate: ../allocator.ts's warm-up
+    const pool = threadPool();
+    if (pool && rows * dim >= THREADS_FROM) {
+      // useThreads (./threads.ts): this thread's first rows, the workers' after them
+      const flags = lanes === 8 ? 1 : 0;
+      const split = pool.splitRows({ kind: 'nllBackward', x, cols, vals, rows, dim, flags, perChunk }, (to) =>
+        this.rowsNllBackward(x, cols, vals, dim, lanes, perChunk, xPtr, colPtr, valPtr, outPtr, result, to),
+      );
+      if (split) {
+        result.set(split.results.subarray(split.from * dim), split.from * dim);
+        return result;
+      }
+    }
+    this.rowsNllBackward(x, cols, vals, dim, lanes, perChunk, xPtr, colPtr, valPtr, outPtr, result, rows);
+    return result;
+  }
+
+  /** logSoftmaxNllBackwardRows' chunks of rows [0, to) on this thread, into `result`. */
+  private rowsNllBackward(
+    x: Float64Array,
+    cols: Int32Array,
+    vals: Float64Array,
+    dim: number,
+    lanes: number,
+    perChunk: number,
+    xPtr: number,
+    colPtr: number,
+    valPtr: number,
+    outPtr: number,
+    result: Float64Array,
+    to: number,
+  ): void {
+    const length = perChunk * dim;
+    const buffer = this.arena.buffer();
     const heap = new Float64Array(buffer);
     const colView = new Int32Array(buffer, colPtr, perChunk);
     const outView = heap.subarray(outPtr / 8, outPtr / 8 + length);
-    const result = allocate('float64', rows * dim) as Float64Array; // allocate: ../allocator.ts's warm-up
-    for (let row = 0; row < rows; row += perChunk) {
-      const count = Math.min(perChunk, rows - row);
-      const [from, to] = [row * dim, (row + count) * dim];
-      heap.set(x.subarray(from, to), xPtr / 8);
+    for (let row = 0; row < to; row += perChunk) {
+      const count = Math.min(perChunk, to - row);
+      const [from, end] = [row * dim, (row + count) * dim];
+      heap.set(x.subarray(from, end), xPtr / 8);
       colView.set(cols.subarray(row, row + count));
       heap.set(vals.subarray(row, row + count), valPtr / 8);
       this.exports.logSoftmaxNllBackwardRows64(xPtr, colPtr, valPtr, outPtr, count, dim, lanes === 8);
-      result.set(to - from === length ? outView : outView.subarray(0, to - from), from);
+      result.set(end - from === length ? outView : outView.subarray(0, end - from), from);
     }
-    return result;
   }
 
   /** `run` over chunks of whole rows of the inputs (copied in at `at`; with `scratch`, a chunk-sized buffer for it), its results copied out into one new array. */

@@ -143,6 +143,14 @@ function runRange(
   }
 }
 
+/** What runRows needs of a worker's float64 kernels instance (lanes8: flags 1). */
+interface RowsExports64 {
+  readonly memory: WebAssembly.Memory;
+  heapBase(): number;
+  logSoftmaxRowsPicked64(x: number, cols: number, out: number, rows: number, dim: number, lanes8: boolean): void;
+  logSoftmaxNllBackwardRows64(x: number, cols: number, vals: number, out: number, rows: number, dim: number, lanes8: boolean): void;
+}
+
 /** What runRows needs of a worker's float32 kernels instance. */
 interface RowsExports {
   readonly memory: WebAssembly.Memory;
@@ -152,13 +160,18 @@ interface RowsExports {
 }
 
 /**
- * Runs the rows job in `ctl` (ROWS_PICKED or ROWS_NLL_BACKWARD) on a worker's float32 instance:
+ * Runs the rows job in `ctl` (ROWS_PICKED or ROWS_NLL_BACKWARD) on a worker's float32 instance
+ * (or its float64 one's logSoftmaxRowsPicked64 / logSoftmaxNllBackwardRows64 for a float64 job):
  * rows from START for COUNT, CHUNK_SIZE rows at a time (the chunks the one-thread loop takes), each
  * chunk's x rows, columns and values copied in from the shared buffer, the kernel run, and its
  * results (one per row, or the rows' gradients) written back at OUT. Self-contained: no imports.
  */
-function runRows(ex: RowsExports, data: SharedArrayBuffer, ctl: Int32Array): void {
+function runRows(ex32: RowsExports, ex64: RowsExports64 | null, data: SharedArrayBuffer, ctl: Int32Array): void {
   const picked = ctl[34] === 1; // JOB: ROWS_PICKED
+  const double = ctl[31] === 1; // FLOAT64
+  const ex = double ? ex64! : ex32;
+  const bytes = double ? 8 : 4;
+  const ints = bytes / 4; // int32s per element: the columns' offsets are in elements of the dtype
   const flags = ctl[3]!;
   const dim = ctl[4]!;
   const first = ctl[5]!;
@@ -168,12 +181,12 @@ function runRows(ex: RowsExports, data: SharedArrayBuffer, ctl: Int32Array): voi
   const xOff = ctl[10]!;
   const colOff = ctl[11]!;
   const valOff = ctl[12]!;
-  const shared = new Float32Array(data);
+  const shared = double ? new Float64Array(data) : new Float32Array(data);
   const sharedCols = new Int32Array(data);
   let top = ex.heapBase();
-  const reserve = (floats: number) => {
+  const reserve = (values: number) => {
     const p = top;
-    top += Math.ceil((floats * 4) / 16) * 16;
+    top += Math.ceil((values * bytes) / 16) * 16;
     return p;
   };
   const xPtr = reserve(per * dim + 4);
@@ -182,20 +195,22 @@ function runRows(ex: RowsExports, data: SharedArrayBuffer, ctl: Int32Array): voi
   const outPtr = reserve(picked ? per : per * dim + 4);
   const short = top - ex.memory.buffer.byteLength;
   if (short > 0) ex.memory.grow(Math.ceil(short / 65536));
-  const heap = new Float32Array(ex.memory.buffer);
+  const heap = double ? new Float64Array(ex.memory.buffer) : new Float32Array(ex.memory.buffer);
   const heapCols = new Int32Array(ex.memory.buffer);
   for (let row = first; row < end; row += per) {
     const count = Math.min(per, end - row);
-    heap.set(shared.subarray(xOff + row * dim, xOff + (row + count) * dim), xPtr / 4);
-    heapCols.set(sharedCols.subarray(colOff + row, colOff + row + count), colPtr / 4);
+    heap.set(shared.subarray(xOff + row * dim, xOff + (row + count) * dim), xPtr / bytes);
+    heapCols.set(sharedCols.subarray(colOff * ints + row, colOff * ints + row + count), colPtr / 4);
     // picked: the rows' values start as what the caller's array held (a row without a target keeps it)
-    heap.set(shared.subarray(valOff + row, valOff + row + count), (picked ? outPtr : valPtr) / 4);
+    heap.set(shared.subarray(valOff + row, valOff + row + count), (picked ? outPtr : valPtr) / bytes);
     if (picked) {
-      ex.logSoftmaxRowsPicked(xPtr, colPtr, outPtr, count, dim, flags);
-      shared.set(heap.subarray(outPtr / 4, outPtr / 4 + count), outOff + row);
+      if (double) ex64!.logSoftmaxRowsPicked64(xPtr, colPtr, outPtr, count, dim, flags === 1);
+      else ex32.logSoftmaxRowsPicked(xPtr, colPtr, outPtr, count, dim, flags);
+      shared.set(heap.subarray(outPtr / bytes, outPtr / bytes + count), outOff + row);
     } else {
-      ex.logSoftmaxNllBackwardRows(xPtr, colPtr, valPtr, outPtr, count, dim, flags);
-      shared.set(heap.subarray(outPtr / 4, outPtr / 4 + count * dim), outOff + row * dim);
+      if (double) ex64!.logSoftmaxNllBackwardRows64(xPtr, colPtr, valPtr, outPtr, count, dim, flags === 1);
+      else ex32.logSoftmaxNllBackwardRows(xPtr, colPtr, valPtr, outPtr, count, dim, flags);
+      shared.set(heap.subarray(outPtr / bytes, outPtr / bytes + count * dim), outOff + row * dim);
     }
   }
 }
@@ -223,7 +238,7 @@ try {
     Atomics.wait(ctl, ${GEN}, gen);
     gen = Atomics.load(ctl, ${GEN});
     if (ctl[${JOB}] === ${ELEMENTWISE}) runRange(ex, ex64, data, ctl, ctlF, ctlD);
-    else runRows(ex, data, ctl);
+    else runRows(ex, ex64, data, ctl);
     Atomics.store(ctl, ${DONE}, gen);
     Atomics.notify(ctl, ${DONE});
   }
@@ -259,18 +274,21 @@ export interface ParallelCall {
   operands: readonly ParallelOperand[];
 }
 
-/** A float32 log_softmax rows call (./float32-kernels.ts logSoftmaxRowsAt, logSoftmaxNllBackwardRows). */
+/**
+ * A log_softmax rows call (./float32-kernels.ts and ./float64-kernels.ts logSoftmaxRowsAt,
+ * logSoftmaxNllBackwardRows): x and vals both Float32Array or both Float64Array.
+ */
 export interface RowsCall {
   kind: 'picked' | 'nllBackward';
-  /** rows x dim log-probability inputs. */
-  x: Float32Array;
+  /** rows x dim inputs. */
+  x: Float32Array | Float64Array;
   /** One column per row (outside [0, dim): none). */
   cols: Int32Array;
   /** picked: what each row's result starts as; nllBackward: each row's gradient value at its column. */
-  vals: Float32Array;
+  vals: Float32Array | Float64Array;
   rows: number;
   dim: number;
-  /** The module's flag bits. */
+  /** The float32 module's flag bits; for float64, 1 for 8 lanes (avx512), else 0. */
   flags: number;
   /** Rows per chunk, as the one-thread loop takes them. */
   perChunk: number;
@@ -400,16 +418,19 @@ export class ThreadPool {
   }
 
   /**
-   * Splits a rows call (cross_entropy's log_softmax row kernels, float32) into ranges of whole
+   * Splits a rows call (cross_entropy's log_softmax row kernels) into ranges of whole
    * chunks of `perChunk` rows, one per thread, as split does: the workers' x rows, columns and
    * values are copied into the shared buffer, `own(rows)` runs this thread's first rows from the
    * call's arrays, then the workers are waited for. Returns the shared results (one per row for
    * 'picked', rows x dim for 'nllBackward'; the workers' part from row `from` on), or null (before
    * any work) when the call does not fit the shared buffer.
    */
-  splitRows(call: RowsCall, own: (rows: number) => void): { results: Float32Array; from: number } | null {
+  splitRows(call: RowsCall, own: (rows: number) => void): { results: Float32Array | Float64Array; from: number } | null {
     const { rows, dim, perChunk } = call;
     const picked = call.kind === 'picked';
+    const double = call.x instanceof Float64Array;
+    if (double && !this.float64) return null;
+    const bytes = double ? 8 : 4;
     let top = 0;
     const take = (length: number) => {
       const at = top;
@@ -420,12 +441,13 @@ export class ThreadPool {
     const colOff = take(rows);
     const valOff = take(rows);
     const outOff = take(picked ? rows : rows * dim);
-    if (top * 4 > SHARED_CAP_BYTES) return null;
+    if (top * bytes > SHARED_CAP_BYTES) return null;
     this.calls++;
     const grow = this.data as unknown as { byteLength: number; grow(bytes: number): void };
-    if (grow.byteLength < top * 4) grow.grow(top * 4);
-    const shared = this.shared;
+    if (grow.byteLength < top * bytes) grow.grow(top * bytes);
+    const shared = double ? this.shared64 : this.shared;
     const sharedCols = new Int32Array(this.data);
+    const ints = bytes / 4; // the columns' offset is in elements of the dtype
     const chunks = Math.ceil(rows / perChunk);
     const per = Math.ceil(chunks / this.threads) * perChunk;
     const firstCount = Math.min(rows, per);
@@ -434,10 +456,11 @@ export class ThreadPool {
       const count = Math.min(rows, (t + 1) * per) - start;
       if (count === 0) continue;
       shared.set(call.x.subarray(start * dim, (start + count) * dim), xOff + start * dim);
-      sharedCols.set(call.cols.subarray(start, start + count), colOff + start);
+      sharedCols.set(call.cols.subarray(start, start + count), colOff * ints + start);
       shared.set(call.vals.subarray(start, start + count), valOff + start);
       const ctl = new Int32Array(this.control, t * CONTROL_INTS * 4, CONTROL_INTS);
       ctl[JOB] = picked ? ROWS_PICKED : ROWS_NLL_BACKWARD;
+      ctl[FLOAT64] = double ? 1 : 0;
       ctl[FLAGS] = call.flags;
       ctl[CLASSES] = dim;
       ctl[START] = start;
