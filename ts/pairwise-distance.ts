@@ -49,7 +49,9 @@
 // norm and gradient, rounded once to float32 at the end; measured in 1.7, 1.13, 2.6 and 2.14).
 // float32 p = 2 over the vectorized last dim (torch >= 1.11) runs as WebAssembly SIMD where it can
 // (./wasm/distance.ts: the forward's norms, and the backward of operands of one shape), the same
-// floats as these loops, which stay the reference and run everything else.
+// floats as these loops, which stay the reference and run everything else; float64 p = 2 over the
+// last dim likewise (float64NormRule: the serial fma chain before 2.0, two rows per f64x2, and the
+// 2.x lanes; fma64's Dekker split and two-sum op for op).
 
 import { broadcastShapes, expandTo, inferSizeMismatch } from './broadcast.ts';
 import { fma32, fma64 } from './libm.ts';

@@ -41,7 +41,7 @@
 // of rows at a time as per-row scalars then one loop over the values (rowsBackward). float32 rows
 // of at least one vector below the sum's first cascade level run the row sums and the gradients as
 // WebAssembly SIMD (../wasm/vectors.ts, ../wasm/assembly/vectors.ts; the per-row chain stays here),
-// bit for bit the JS loops' values.
+// bit for bit the JS loops' values; float64 rows so too for the forward's row sums (cosineRowSums64).
 
 import { broadcastOrThrow, expandTo } from '../broadcast.ts';
 import { wrapDim } from '../cosine-similarity.ts';

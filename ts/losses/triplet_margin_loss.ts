@@ -25,7 +25,8 @@
 //   tensor's dtype (the engine's validate_outputs): a distance's in its dtype, each argument's in its own
 //   (torch returns every leaf's gradient in that leaf's dtype), the two contributions added in it.
 // float32 operands of one shape with p = 2 (no swap) run as WebAssembly SIMD (../wasm/distance.ts:
-// both norms per row in one pass for the forward, the whole backward in one pass): tripletKernelRule.
+// both norms per row in one pass for the forward, the whole backward in one pass): tripletKernelRule;
+// float64 operands so too (tripletKernelRule64, the module's float64 loops: the same floats).
 
 import { checkGradOutput, prepare, type CommonOptions, type LossSignature } from '../loss-args.ts';
 import { lossModule3 } from '../loss-module.ts';

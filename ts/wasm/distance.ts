@@ -2,8 +2,9 @@
 // backward (./assembly/distance.ts, built into ./distance-binary.ts and, with relaxed SIMD, into
 // ./distance-fma-binary.ts): loading (lazily, once per build; off with useFloat32Kernels(false), and
 // where WebAssembly SIMD is unavailable) and placing a call's arrays in the module's memory. The
-// ports call these for float32 and keep their JS loops for float64, for the layouts and releases
-// these do not take, and as the reference they are tested against (bit for bit).
+// ports call these for float32, and the *64 twins (the plain build's: distanceKernels64) for
+// float64, and keep their JS loops for the layouts and releases these do not take, and as the
+// reference they are tested against (bit for bit).
 //
 // The build follows the float32 kernels' (./kernel-switch.ts kernelBuild()): 'fma', whose
 // fused multiply-adds (torch 1.13's fused lanes, every release's fused tail) are relaxed SIMD's,

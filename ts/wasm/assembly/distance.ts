@@ -1,7 +1,8 @@
 // wasm-variant: fma
 // AssemblyScript, compiled by `npm run build:wasm` into ../distance-binary.ts (and, with relaxed SIMD,
 // ../distance-fma-binary.ts: the line above asks for it), loaded by ../distance.ts: float32 SIMD loops
-// of pairwise_distance's p = 2 norm over the last dim and of triplet_margin_loss's whole backward.
+// of pairwise_distance's p = 2 norm over the last dim and of triplet_margin_loss's whole backward
+// (and, in the plain build, their float64 twins: the float64 section at the end).
 // Each f32x4 operation is one float32 op of ATen's in the order ../../pairwise-distance.ts and
 // ../../losses/triplet_margin_loss.ts compute it (those JS loops are the reference these are tested
 // against, and run for float64 and every layout these do not take), so every lane rounds where torch
