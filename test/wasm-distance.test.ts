@@ -366,6 +366,30 @@ for (const build of builds) {
       expect(spy.tripletNorms).not.toHaveBeenCalled();
     });
 
+    test('float64 swap and broadcast forwards (rowNorms64 per pair, on the broadcast operands) equal the JS loops', () => {
+      useFloat32KernelBuild(build);
+      const spy = spyKernels64();
+      const rows = 23;
+      const D = 9;
+      const [a, p, n] = [values64(rows * D, 21), values64(rows * D, 22), values64(rows * D, 23)];
+      const T = (x: Float64Array, shape = [rows, D]): Tensor => ({ data: x, shape });
+      const row: Tensor = { data: n.subarray(0, D), shape: [1, D] };
+      for (const torchVersion of ['1.13', '2.6']) {
+        for (const reduction of ['none', 'sum'] as const) {
+          const opts = { torchVersion, reduction };
+          const [ks, js] = both(() => tripletMarginLoss(T(a), T(p), T(n), { ...opts, swap: true }).data);
+          expect(firstDifference(ks, js), `swap ${torchVersion} ${reduction}`).toBe(-1);
+          const [kb, jb] = both(() => tripletMarginLoss(T(a), T(p), row, opts).data);
+          expect(firstDifference(kb, jb), `broadcast ${torchVersion} ${reduction}`).toBe(-1);
+          const [kd, jd] = both(() => pairwiseDistance(T(a), row, { torchVersion, keepdim: true }).data);
+          expect(firstDifference(kd, jd), `pairwise broadcast ${torchVersion}`).toBe(-1);
+        }
+      }
+      // swap: three pairs; the broadcast: two; pairwise_distance: one (per release and reduction but the last)
+      expect(spy.norms).toHaveBeenCalledTimes(2 * 2 * (3 + 2 + 1));
+      expect(spy.tripletNorms).not.toHaveBeenCalled();
+    });
+
     test('float64 past the cap: the JS loops run (the same values)', () => {
       useFloat32KernelBuild(build);
       const kernels = loadDistanceKernels('plain')!; // float64's module whatever the float32 build
