@@ -18,7 +18,7 @@ import {
   tripletMarginWithDistanceLossBackward,
   type Tensor,
 } from '../ts/index.ts';
-import { CHUNK, DistanceKernels, loadDistanceKernels } from '../ts/wasm/distance.ts';
+import { CHUNK, CHUNK64, DistanceKernels, loadDistanceKernels } from '../ts/wasm/distance.ts';
 import { useFloat32KernelBuild, useFloat32Kernels, type KernelBuild } from '../ts/wasm/float32-kernels.ts';
 import { relaxedSimdFused } from '../ts/wasm/module.ts';
 
@@ -197,6 +197,220 @@ for (const build of builds) {
         const opts = { torchVersion: '1.13', reduction: 'sum' as const };
         const [kb, jb] = both(() => tripletMarginLossBackward(go, T(a), T(p), T(n), opts));
         for (const name of ['anchor', 'positive', 'negative'] as const) expect(firstDifference(kb[name].data, jb[name].data)).toBe(-1);
+      }
+    });
+  });
+}
+
+// ---- float64 (./assembly/distance.ts's float64 section: the same code in both builds) ----
+
+const SPECIAL64 = [0, -0, Infinity, -Infinity, NaN, 1e-300, -1e-300, 5e-324, 1e160, -1e160, 1e-170, 1e300, 1, -1, 0.5];
+
+/** float64 values: mostly random over 24 orders of magnitude (fma64's splits and two-sums), some special. */
+function values64(n: number, seed: number, specials = 1): Float64Array {
+  const rand = random(seed);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    out[i] =
+      rand() * 16 < specials
+        ? SPECIAL64[Math.floor(rand() * SPECIAL64.length)]!
+        : (rand() - 0.5) * 10 * 10 ** Math.floor(rand() * 24 - 12) + rand() * 1e-9;
+  }
+  return out;
+}
+
+function spyKernels64() {
+  return {
+    norms: vi.spyOn(DistanceKernels.prototype, 'rowNorms64'),
+    tripletNorms: vi.spyOn(DistanceKernels.prototype, 'tripletNorms64'),
+    triplet: vi.spyOn(DistanceKernels.prototype, 'tripletGrads64'),
+    pairwise: vi.spyOn(DistanceKernels.prototype, 'pairwiseGrads64'),
+  };
+}
+
+/** Releases for float64: 1.7 (dim 1, the serial chain; its backward the old norm_backward: JS), 1.13 (serial), 2.x (the lanes). */
+const RELEASES64 = ['1.7', '1.13', '2.6', '2.14.1'];
+/** Whether the float64 forward kernel takes a row of D (2.x's D = 1 is |x|), and the backward (not 1.7's). */
+const takes64 = (v: string, D: number) => !(v.startsWith('2.') && D === 1);
+const takesBackward64 = (v: string, D: number) => takes64(v, D) && v !== '1.7';
+
+for (const build of builds) {
+  describe(`the ${build} build, float64`, () => {
+    test('pairwise_distance p = 2 equals the JS loops (forward and backward)', () => {
+      useFloat32KernelBuild(build);
+      const spy = spyKernels64();
+      let seed = 5;
+      let [forward, backward] = [0, 0];
+      for (const torchVersion of RELEASES64) {
+        for (const cpuCapability of CAPABILITIES) {
+          for (const D of [...SIZES, CHUNK64 + 3]) {
+            for (const rows of D > CHUNK64 ? [2] : [1, 2, 3, 5, 19, Math.ceil((2.5 * CHUNK64) / D) + 1]) {
+              const x1 = values64(rows * D, seed++);
+              const x2 = values64(rows * D, seed++);
+              x2.set(x1.subarray(0, D)); // a zero difference but for eps
+              const go: Tensor = { data: values64(rows, seed++), shape: [rows] };
+              const args = [
+                { data: x1, shape: [rows, D] },
+                { data: x2, shape: [rows, D] },
+              ] as const;
+              const opts = { torchVersion, cpuCapability };
+              const what = `${torchVersion} ${cpuCapability} D=${D} rows=${rows}`;
+              const [k, j] = both(() => pairwiseDistance(...args, opts).data);
+              expect(firstDifference(k, j), what).toBe(-1);
+              const [kb, jb] = both(() => pairwiseDistanceBackward(go, ...args, opts));
+              expect(firstDifference(kb.x1.data, jb.x1.data), `x1 ${what}`).toBe(-1);
+              expect(firstDifference(kb.x2.data, jb.x2.data), `x2 ${what}`).toBe(-1);
+              expect(kb.x1.data).toBeInstanceOf(Float64Array);
+              if (takes64(torchVersion, D)) forward++;
+              if (takesBackward64(torchVersion, D)) backward++;
+            }
+          }
+        }
+      }
+      expect(spy.norms).toHaveBeenCalledTimes(forward);
+      expect(spy.pairwise).toHaveBeenCalledTimes(backward);
+    });
+
+    test('triplet_margin_loss equals the JS loops: every reduction, margin, release, capability, row size', () => {
+      useFloat32KernelBuild(build);
+      const spy = spyKernels64();
+      let seed = 300;
+      let [forward, backward] = [0, 0];
+      for (const torchVersion of RELEASES64) {
+        for (const cpuCapability of CAPABILITIES) {
+          for (const D of SIZES) {
+            for (const reduction of ['mean', 'sum', 'none'] as const) {
+              const rows = Math.ceil((2.5 * CHUNK64) / D) + 1 + (seed % 4); // across chunks, a partial last one, every rows % 4
+              const [a, p, n] = [values64(rows * D, seed++), values64(rows * D, seed++), values64(rows * D, seed++)];
+              p.set(a.subarray(0, D)); // a zero norm
+              n.set(a.subarray(D, 2 * D), D);
+              a.fill(0, 2 * D, 3 * D);
+              p.fill(0, 2 * D, 3 * D);
+              n.fill(0, 2 * D, 3 * D);
+              const T = (x: Float64Array): Tensor => ({ data: x, shape: [rows, D] });
+              const go: Tensor =
+                reduction === 'none' ? { data: values64(rows, seed++), shape: [rows] } : { data: new Float64Array([0.7]), shape: [] };
+              const opts = { torchVersion, cpuCapability, reduction, margin: seed % 2 ? 1 : 0.3 };
+              const what = `${torchVersion} ${cpuCapability} D=${D} ${reduction}`;
+              const [kf, jf] = both(() => tripletMarginLoss(T(a), T(p), T(n), opts).data);
+              expect(firstDifference(kf, jf), `forward ${what}`).toBe(-1);
+              const [kb, jb] = both(() => tripletMarginLossBackward(go, T(a), T(p), T(n), opts));
+              for (const name of ['anchor', 'positive', 'negative'] as const) {
+                expect(firstDifference(kb[name].data, jb[name].data), `${name} ${what}`).toBe(-1);
+              }
+              if (takes64(torchVersion, D)) forward++;
+              if (takesBackward64(torchVersion, D)) backward++;
+            }
+          }
+        }
+      }
+      expect(spy.tripletNorms).toHaveBeenCalledTimes(forward);
+      expect(spy.triplet).toHaveBeenCalledTimes(backward);
+    });
+
+    test('triplet_margin_with_distance_loss (the default distance) equals the JS loops', () => {
+      useFloat32KernelBuild(build);
+      const spy = spyKernels64();
+      let seed = 9000;
+      let [forward, backward] = [0, 0];
+      for (const torchVersion of RELEASES64) {
+        for (const D of [1, 3, 8, 17, 100]) {
+          for (const reduction of ['mean', 'sum', 'none'] as const) {
+            const rows = 41;
+            const [a, p, n] = [values64(rows * D, seed++), values64(rows * D, seed++), values64(rows * D, seed++)];
+            p.set(a.subarray(0, D));
+            const T = (x: Float64Array): Tensor => ({ data: x, shape: [rows, D] });
+            // a float32 gradOutput of a float64 loss: its values as float64
+            const go: Tensor =
+              reduction === 'none' ? { data: values(rows, seed++), shape: [rows] } : { data: new Float64Array([-2.5]), shape: [] };
+            const opts = { torchVersion, reduction, margin: 0.5 };
+            const [kf, jf] = both(() => tripletMarginWithDistanceLoss(T(a), T(p), T(n), opts).data);
+            expect(firstDifference(kf, jf), `forward ${torchVersion} D=${D} ${reduction}`).toBe(-1);
+            const [kb, jb] = both(() => tripletMarginWithDistanceLossBackward(go, T(a), T(p), T(n), opts));
+            for (const name of ['anchor', 'positive', 'negative'] as const) {
+              expect(firstDifference(kb[name].data, jb[name].data), `${name} ${torchVersion} D=${D} ${reduction}`).toBe(-1);
+            }
+            if (takes64(torchVersion, D)) forward++;
+            if (takesBackward64(torchVersion, D)) backward++;
+          }
+        }
+      }
+      expect(spy.tripletNorms).toHaveBeenCalledTimes(forward);
+      expect(spy.triplet).toHaveBeenCalledTimes(backward);
+    });
+
+    test('3-d float64 operands equal the JS loops; swap, p = 1, mixed dtypes and broadcasts stay in them', () => {
+      useFloat32KernelBuild(build);
+      const spy = spyKernels64();
+      const shape = [3, 5, 19];
+      const size = 3 * 5 * 19;
+      const [a, p, n] = [values64(size, 1), values64(size, 2), values64(size, 3)];
+      const T = (x: Float64Array): Tensor => ({ data: x, shape });
+      const go: Tensor = { data: new Float64Array([0.1]), shape: [] };
+      for (const torchVersion of ['1.13', '2.6']) {
+        const opts = { torchVersion, reduction: 'sum' as const };
+        const [kf, jf] = both(() => tripletMarginLoss(T(a), T(p), T(n), opts).data);
+        expect(firstDifference(kf, jf)).toBe(-1);
+        const [kb, jb] = both(() => tripletMarginLossBackward(go, T(a), T(p), T(n), opts));
+        for (const name of ['anchor', 'positive', 'negative'] as const) expect(firstDifference(kb[name].data, jb[name].data)).toBe(-1);
+      }
+      expect(spy.triplet).toHaveBeenCalledTimes(2);
+      spy.triplet.mockClear();
+      spy.tripletNorms.mockClear();
+      tripletMarginLossBackward(go, T(a), T(p), T(n), { swap: true });
+      tripletMarginLossBackward(go, T(a), T(p), T(n), { p: 1 });
+      tripletMarginLossBackward(go, T(a), T(p), { data: Float32Array.from(n), shape });
+      tripletMarginLossBackward(go, T(a), T(p), { data: n.subarray(0, 19), shape: [1, 1, 19] });
+      tripletMarginLoss(T(a), T(p), T(n), { swap: true });
+      expect(spy.triplet).not.toHaveBeenCalled();
+      expect(spy.tripletNorms).not.toHaveBeenCalled();
+    });
+
+    test('float64 swap and broadcast forwards (rowNorms64 per pair, on the broadcast operands) equal the JS loops', () => {
+      useFloat32KernelBuild(build);
+      const spy = spyKernels64();
+      const rows = 23;
+      const D = 9;
+      const [a, p, n] = [values64(rows * D, 21), values64(rows * D, 22), values64(rows * D, 23)];
+      const T = (x: Float64Array, shape = [rows, D]): Tensor => ({ data: x, shape });
+      const row: Tensor = { data: n.subarray(0, D), shape: [1, D] };
+      for (const torchVersion of ['1.13', '2.6']) {
+        for (const reduction of ['none', 'sum'] as const) {
+          const opts = { torchVersion, reduction };
+          const [ks, js] = both(() => tripletMarginLoss(T(a), T(p), T(n), { ...opts, swap: true }).data);
+          expect(firstDifference(ks, js), `swap ${torchVersion} ${reduction}`).toBe(-1);
+          const [kb, jb] = both(() => tripletMarginLoss(T(a), T(p), row, opts).data);
+          expect(firstDifference(kb, jb), `broadcast ${torchVersion} ${reduction}`).toBe(-1);
+          const [kd, jd] = both(() => pairwiseDistance(T(a), row, { torchVersion, keepdim: true }).data);
+          expect(firstDifference(kd, jd), `pairwise broadcast ${torchVersion}`).toBe(-1);
+        }
+      }
+      // swap: three pairs; the broadcast: two; pairwise_distance: one (per release and reduction but the last)
+      expect(spy.norms).toHaveBeenCalledTimes(2 * 2 * (3 + 2 + 1));
+      expect(spy.tripletNorms).not.toHaveBeenCalled();
+    });
+
+    test('float64 past the cap: the JS loops run (the same values)', () => {
+      useFloat32KernelBuild(build);
+      const kernels = loadDistanceKernels('plain')!; // float64's module whatever the float32 build
+      const rows = 7;
+      const D = 13;
+      const [a, p, n] = [values64(rows * D, 11), values64(rows * D, 12), values64(rows * D, 13)];
+      const T = (x: Float64Array): Tensor => ({ data: x, shape: [rows, D] });
+      const go: Tensor = { data: new Float64Array([1]), shape: [] };
+      const spy = spyKernels64();
+      const inModule = tripletMarginLossBackward(go, T(a), T(p), T(n));
+      const forward = tripletMarginLoss(T(a), T(p), T(n), { reduction: 'none' }).data;
+      const previous = kernels.useCap(64);
+      try {
+        const js = tripletMarginLossBackward(go, T(a), T(p), T(n));
+        for (const name of ['anchor', 'positive', 'negative'] as const)
+          expect(firstDifference(inModule[name].data, js[name].data)).toBe(-1);
+        expect(firstDifference(forward, tripletMarginLoss(T(a), T(p), T(n), { reduction: 'none' }).data)).toBe(-1);
+        expect(spy.triplet).toHaveBeenCalledTimes(2);
+        expect(spy.triplet.mock.results.map((r) => r.value)).toEqual([true, false]);
+      } finally {
+        kernels.useCap(previous);
       }
     });
   });

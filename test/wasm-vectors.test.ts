@@ -518,3 +518,48 @@ test('past the module-memory cap the JS loops run, with the same values', () => 
     kernels.useCap(previous);
   }
 });
+
+/** float64 values: mostly random over 24 orders of magnitude, some special (squares that overflow or underflow too). */
+function values64(n: number, seed: number, specials = 2): Float64Array {
+  const rand = random(seed);
+  const pool = [0, -0, Infinity, -Infinity, NaN, 1e-300, -5e-324, 1e160, -1e160, 1e-170, 1e300, 1, -1, 0.5];
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    out[i] = rand() * 16 < specials ? pool[Math.floor(rand() * pool.length)]! : (rand() - 0.5) * 10 * 10 ** Math.floor(rand() * 24 - 12);
+  }
+  return out;
+}
+
+test('cosine_embedding_loss float64: the module row sums (cosineRowSums64, spied) equal the JS loops bit for bit', () => {
+  const sums = vi.spyOn(VectorKernels.prototype, 'cosineRowSums64');
+  let expected = 0;
+  const dims = [1, 3, 4, 5, 8, 9, 15, 16, 17, 33, 63, 64, 65, 100, 129, 255, 256, 511, 512];
+  for (const D of dims) {
+    for (const rows of [1, 83, Math.ceil((2.5 * CHUNK) / D) + 1]) {
+      const n = rows * D;
+      for (const specials of [0, 3]) {
+        const shape = [rows, D];
+        const a: Tensor = { data: values64(n, D * 7 + rows + specials, specials), shape };
+        const b: Tensor = { data: values64(n, D * 11 + rows + specials, specials), shape };
+        const y: Tensor = { data: Float64Array.from(targets(rows, D + rows)), shape: [rows] };
+        for (const [torchVersion, cpuCapability] of specials === 0 ? COSINE_RULES : COSINE_RULES.slice(2, 4)) {
+          for (const reduction of ['none', 'mean', 'sum'] as const) {
+            const o = { reduction, margin: 0.3, torchVersion, cpuCapability };
+            const lanes = cpuCapability === 'avx512' && !torchVersion.startsWith('1.7') ? 8 : 4;
+            if (D >= lanes && Math.floor(D / lanes / 4) < 16) expected++;
+            useFloat32Kernels(true);
+            const k = cosineEmbeddingLoss(a, b, y, o);
+            useFloat32Kernels(false);
+            const j = cosineEmbeddingLoss(a, b, y, o);
+            useFloat32Kernels(true);
+            expect(k.shape).toEqual(j.shape);
+            expect(k.data).toBeInstanceOf(Float64Array);
+            const at = firstDifference(k.data, j.data);
+            if (at >= 0) expect.fail(`D ${D} rows ${rows} ${JSON.stringify(o)}: element ${at}: kernel ${k.data[at]}, JS ${j.data[at]}`);
+          }
+        }
+      }
+    }
+  }
+  expect(sums).toHaveBeenCalledTimes(expected);
+});

@@ -49,7 +49,9 @@
 // norm and gradient, rounded once to float32 at the end; measured in 1.7, 1.13, 2.6 and 2.14).
 // float32 p = 2 over the vectorized last dim (torch >= 1.11) runs as WebAssembly SIMD where it can
 // (./wasm/distance.ts: the forward's norms, and the backward of operands of one shape), the same
-// floats as these loops, which stay the reference and run everything else.
+// floats as these loops, which stay the reference and run everything else; float64 p = 2 over the
+// last dim likewise (float64NormRule: the serial fma chain before 2.0, two rows per f64x2, and the
+// 2.x lanes; fma64's Dekker split and two-sum op for op).
 
 import { broadcastShapes, expandTo, inferSizeMismatch } from './broadcast.ts';
 import { fma32, fma64 } from './libm.ts';
@@ -69,7 +71,7 @@ import {
   type Tensor,
 } from './tensor.ts';
 import { CPU_CAPABILITIES, sumLanes, torchRelease, type CpuCapability, type TorchRelease } from './torch-version.ts';
-import { distanceKernels, type NormRule } from './wasm/distance.ts';
+import { distanceKernels, distanceKernels64, type NormRule, type NormRule64 } from './wasm/distance.ts';
 
 export interface PairwiseDistanceOptions {
   /** The norm degree (default 2). */
@@ -178,6 +180,22 @@ export function planPairwiseDistance(
   const n = numel(full);
   const a = sameAs(x1.shape, full) ? x1.data : expandTo(x1, full);
   const b = sameAs(x2.shape, full) ? x2.data : expandTo(x2, full);
+  let outer = 1;
+  for (let i = 0; i < dim; i++) outer *= full[i]!;
+  let inner = 1;
+  for (let i = dim + 1; i < nd; i++) inner *= full[i]!;
+  const outShape = nd === 0 ? [] : keepdim ? full.map((d, i) => (i === dim ? 1 : d)) : full.filter((_, i) => i !== dim);
+  // Forward only, float64 rows of the p = 2 norm over the last dim: the WebAssembly loop (../wasm/distance.ts
+  // rowNorms64), computeNorms' values, no difference kept.
+  if (forwardOnly && n > 0 && dtype === 'float64' && a instanceof Float64Array && b instanceof Float64Array) {
+    const rule = float64NormRule(torch, capability, pv, size, nd);
+    const kernels = rule && distanceKernels64();
+    const norm = new Float64Array(outer * inner);
+    if (kernels?.takes64(rule!) && kernels.rowNorms64(a, b, outer, size, epsR, rule!, norm)) {
+      const diff = new Float64Array(0);
+      return { dtype, d1, d2, round: r, torch, capability, p: pv, diff, full, dim, outer, size, inner, outShape, norm };
+    }
+  }
   // Forward only, the p = 2 last-dim kernel computes each row's difference as it needs it (the same values).
   const fused = forwardOnly && n > 0 && fusesDiff(dtype, torch, capability, pv, full);
   const diff = new Float64Array(fused ? 0 : n);
@@ -187,11 +205,6 @@ export function planPairwiseDistance(
   } else if (a instanceof Float32Array && b instanceof Float32Array) diff32(a, b, epsR, diff);
   else if (a instanceof Float64Array && b instanceof Float64Array && dtype === 'float64') diff64(a, b, epsR, diff);
   else for (let i = 0; i < n; i++) diff[i] = r(r(a[i]! - b[i]!) + epsR);
-  let outer = 1;
-  for (let i = 0; i < dim; i++) outer *= full[i]!;
-  let inner = 1;
-  for (let i = dim + 1; i < nd; i++) inner *= full[i]!;
-  const outShape = nd === 0 ? [] : keepdim ? full.map((d, i) => (i === dim ? 1 : d)) : full.filter((_, i) => i !== dim);
   const norm = new Float64Array(outer * inner);
   const plan = { dtype, d1, d2, round: r, torch, capability, p: pv, diff, full, dim, outer, size, inner, outShape, norm };
   computeNorms(plan, fused ? { a, b, eps: epsR } : null);
@@ -270,6 +283,22 @@ export function float32NormRule(torch: TorchRelease, capability: CpuCapability, 
     fusedLanes: torch.normTwoLanesFused && capability !== 'default',
     fusedTail: capability !== 'default',
   };
+}
+
+/**
+ * How the float64 p = 2 norm over the last dim (size elements, of an nd-dim difference) runs under
+ * `torch` / `capability` in computeNorms, for ../wasm/distance.ts: the general loop's serial fma
+ * chain (before normTwoLastDimVectorizedDouble, torch 2.0) or the vectorized lanes (unfused: no
+ * release fuses the float64 lanes); null where another loop runs (p not 2, the reduced dim not the
+ * last, an empty dim, 2.x's |x| for a dim of size 1, a 0-d difference).
+ */
+export function float64NormRule(torch: TorchRelease, capability: CpuCapability, p: number, size: number, nd: number): NormRule64 | null {
+  if (nd === 0 || size === 0 || (size === 1 && torch.vectorNormOfOneIsAbs)) return null;
+  if (!torch.pairwiseDistanceInnermostDim && nd !== 2) return null; // dim 1 is the last only for 2-D
+  if ((torch.normKernelFloatP ? Math.fround(p) : p) !== 2) return null;
+  if (!torch.normTwoLastDimVectorizedDouble) return { serial: true, lanes: 1, fusedTail: false };
+  if (torch.normTwoLanesFused && capability !== 'default') return null;
+  return { serial: false, lanes: sumLanes('float64', torch, capability), fusedTail: capability !== 'default' };
 }
 
 /** The norm kernel per output element, in ATen's order (see the header). */
@@ -665,6 +694,7 @@ export function pairwiseDistance(x1: Tensor, x2: Tensor, options?: PairwiseDista
 function pairwiseGradsKernel(op: string, gradOutput: Tensor, x1: Tensor, x2: Tensor, o: Read): { x1: Tensor; x2: Tensor } | null {
   const a = x1.data;
   const b = x2.data;
+  if (a instanceof Float64Array && b instanceof Float64Array) return pairwiseGradsKernel64(op, gradOutput, a, b, x1.shape, x2.shape, o);
   if (!(a instanceof Float32Array && b instanceof Float32Array) || o.p !== 2 || !o.torch.normBackwardMaskedTwo) return null;
   if (typeof o.eps !== 'number' || typeof o.keepdim !== 'boolean') return null; // planPairwiseDistance raises
   const shape = x1.shape;
@@ -684,6 +714,35 @@ function pairwiseGradsKernel(op: string, gradOutput: Tensor, x1: Tensor, x2: Ten
   const g2 = new Float32Array(a.length);
   if (!kernels!.pairwiseGrads(a, b, a.length / D, D, Math.fround(o.eps), rule!, go, g1, g2)) return null;
   return { x1: makeTensor(g1, shape, 'float32'), x2: makeTensor(g2, shape, 'float32') };
+}
+
+/** pairwiseGradsKernel's float64 twin (../wasm/distance.ts pairwiseGrads64): float64 x1 and x2 of one shape, p = 2. */
+function pairwiseGradsKernel64(
+  op: string,
+  gradOutput: Tensor,
+  a: Float64Array,
+  b: Float64Array,
+  shape: readonly number[],
+  shape2: readonly number[],
+  o: Read,
+): { x1: Tensor; x2: Tensor } | null {
+  if (o.p !== 2 || !o.torch.normBackwardMaskedTwo || typeof o.eps !== 'number' || typeof o.keepdim !== 'boolean') return null;
+  if (!sameAs(shape, shape2) || shape.length === 0 || a.length === 0) return null;
+  const D = shape[shape.length - 1]!;
+  const rule = float64NormRule(o.torch, o.capability, 2, D, shape.length);
+  const kernels = rule && distanceKernels64();
+  if (!kernels?.takes64(rule!)) return null;
+  const outShape = o.keepdim ? shape.map((d, i) => (i === shape.length - 1 ? 1 : d)) : shape.slice(0, -1);
+  if (!sameAs(gradOutput.shape, outShape)) {
+    throw new LossArgumentError(
+      `${op}: gradOutput shape ${formatShape(gradOutput.shape)} must equal the forward output's shape ${formatShape(outShape)}`,
+    );
+  }
+  const go = gradOutput.data instanceof Float64Array ? gradOutput.data : Float64Array.from(gradOutput.data);
+  const g1 = new Float64Array(a.length);
+  const g2 = new Float64Array(a.length);
+  if (!kernels!.pairwiseGrads64(a, b, a.length / D, D, o.eps, rule!, go, g1, g2)) return null;
+  return { x1: makeTensor(g1, shape, 'float64'), x2: makeTensor(g2, shape, 'float64') };
 }
 
 /** The gradients of pairwise_distance with respect to x1 and x2, for gradOutput shaped like its output. */

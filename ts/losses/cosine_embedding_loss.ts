@@ -41,7 +41,7 @@
 // of rows at a time as per-row scalars then one loop over the values (rowsBackward). float32 rows
 // of at least one vector below the sum's first cascade level run the row sums and the gradients as
 // WebAssembly SIMD (../wasm/vectors.ts, ../wasm/assembly/vectors.ts; the per-row chain stays here),
-// bit for bit the JS loops' values.
+// bit for bit the JS loops' values; float64 rows so too for the forward's row sums (cosineRowSums64).
 
 import { broadcastOrThrow, expandTo } from '../broadcast.ts';
 import { wrapDim } from '../cosine-similarity.ts';
@@ -259,6 +259,14 @@ function rowSums(p: Plan): { prodSum: FloatArray; mag1: FloatArray; mag2: FloatA
   const rows = D === 0 ? numel(shape.slice(0, -1)) : p.input1.data.length / D;
   const x1 = p.input1.data;
   const x2 = p.input2.data;
+  if (dtype === 'float64') {
+    // float64: the same sums in WebAssembly SIMD (../wasm/assembly/vectors.ts cosineRowSums64: rowSums64's order)
+    const k64 = vectorKernels();
+    if (k64?.cosineRows64(D, lanes)) {
+      const sums = k64.cosineRowSums64(x1 as Float64Array, x2 as Float64Array, rows, D, lanes, EPSILON);
+      if (sums) return sums;
+    }
+  }
   const k = dtype === 'float32' ? vectorKernels() : null;
   if (k?.cosineRows(D, lanes)) {
     // the same sums in WebAssembly SIMD (../wasm/assembly/vectors.ts cosineRowSums: rowSums32's order)

@@ -25,17 +25,18 @@
 //   tensor's dtype (the engine's validate_outputs): a distance's in its dtype, each argument's in its own
 //   (torch returns every leaf's gradient in that leaf's dtype), the two contributions added in it.
 // float32 operands of one shape with p = 2 (no swap) run as WebAssembly SIMD (../wasm/distance.ts:
-// both norms per row in one pass for the forward, the whole backward in one pass): tripletKernelRule.
+// both norms per row in one pass for the forward, the whole backward in one pass): tripletKernelRule;
+// float64 operands so too (tripletKernelRule64, the module's float64 loops: the same floats).
 
 import { checkGradOutput, prepare, type CommonOptions, type LossSignature } from '../loss-args.ts';
 import { lossModule3 } from '../loss-module.ts';
 import { useDType } from '../numerics.ts';
-import { float32NormRule, normBackward, planPairwiseDistance, subGradients, type NormPlan } from '../pairwise-distance.ts';
+import { float32NormRule, float64NormRule, normBackward, planPairwiseDistance, subGradients, type NormPlan } from '../pairwise-distance.ts';
 import { applyReduction, makeTensor } from '../reduction.ts';
 import { LossArgumentError, checkTensor, type DType, type FloatArray, type Tensor } from '../tensor.ts';
 import { sumLanes, type CpuCapability, type TorchRelease } from '../torch-version.ts';
 import type { Reduction } from '../loss-args.ts';
-import { distanceKernels, type NormRule, type TripletRule } from '../wasm/distance.ts';
+import { distanceKernels, distanceKernels64, type NormRule, type NormRule64, type TripletRule } from '../wasm/distance.ts';
 
 export interface TripletMarginOptions extends CommonOptions {
   /** Default 1; torch >= 2.6 rejects margin <= 0. */
@@ -318,6 +319,31 @@ export function tripletKernelRule(
   return norm !== null && distanceKernels()?.takes(norm) === true ? norm : null;
 }
 
+/**
+ * tripletKernelRule's float64 twin: float64 anchor, positive and negative of one shape, no swap, p = 2
+ * as computeNorms runs it in float64 (../pairwise-distance.ts float64NormRule; the backward: p = 2
+ * and norm_backward's newer form). null where the JS loops run.
+ */
+export function tripletKernelRule64(
+  anchor: Tensor,
+  positive: Tensor,
+  negative: Tensor,
+  swap: boolean,
+  torch: TorchRelease,
+  capability: CpuCapability,
+  p: number,
+  backward: boolean,
+): NormRule64 | null {
+  const a = anchor.data;
+  if (swap || (backward && (p !== 2 || !torch.normBackwardMaskedTwo))) return null;
+  if (!(a instanceof Float64Array && positive.data instanceof Float64Array && negative.data instanceof Float64Array)) return null;
+  const shape = anchor.shape;
+  const same = (s: readonly number[]) => s.length === shape.length && s.every((d, i) => d === shape[i]);
+  if (!same(positive.shape) || !same(negative.shape) || shape.length === 0 || a.length === 0) return null;
+  const norm = float64NormRule(torch, capability, p, shape[shape.length - 1]!, shape.length);
+  return norm !== null && distanceKernels64()?.takes64(norm) === true ? norm : null;
+}
+
 /** Whether tripletGradsKernel takes the operands (before its gradOutput checks): see there. */
 export function tripletGradsKernelTakes(
   anchor: Tensor,
@@ -328,7 +354,10 @@ export function tripletGradsKernelTakes(
   capability: CpuCapability,
   p = 2,
 ): boolean {
-  return tripletKernelRule(anchor, positive, negative, swap, torch, capability, p, true) !== null;
+  return (
+    tripletKernelRule(anchor, positive, negative, swap, torch, capability, p, true) !== null ||
+    tripletKernelRule64(anchor, positive, negative, swap, torch, capability, p, true) !== null
+  );
 }
 
 /**
@@ -344,7 +373,18 @@ export function tripletNormsKernel(
   capability: CpuCapability,
   p: number,
   eps: number,
-): { dPos: Float64Array; dNeg: Float64Array; shape: number[] } | null {
+): { dPos: Float64Array; dNeg: Float64Array; shape: number[]; dtype: DType } | null {
+  const rule64 = tripletKernelRule64(anchor, positive, negative, swap, torch, capability, p, false);
+  if (rule64 !== null) {
+    const shape = anchor.shape;
+    const D = shape[shape.length - 1]!;
+    const rows = anchor.data.length / D;
+    const dPos = new Float64Array(rows);
+    const dNeg = new Float64Array(rows);
+    const data = (t: Tensor) => t.data as Float64Array;
+    if (!distanceKernels64()!.tripletNorms64(data(anchor), data(positive), data(negative), rows, D, eps, rule64, dPos, dNeg)) return null;
+    return { dPos, dNeg, shape: shape.slice(0, -1), dtype: 'float64' };
+  }
   const rule = tripletKernelRule(anchor, positive, negative, swap, torch, capability, p, false);
   if (rule === null) return null;
   const shape = anchor.shape;
@@ -356,7 +396,7 @@ export function tripletNormsKernel(
   if (!distanceKernels()!.tripletNorms(data(anchor), data(positive), data(negative), rows, D, Math.fround(eps), rule, dPos, dNeg)) {
     return null;
   }
-  return { dPos, dNeg, shape: shape.slice(0, -1) };
+  return { dPos, dNeg, shape: shape.slice(0, -1), dtype: 'float32' };
 }
 
 /**
@@ -382,6 +422,8 @@ export function tripletGradsKernel(
   swap: boolean,
   rule: TripletRule,
 ): TripletGrads | null {
+  const norm64 = tripletKernelRule64(anchor, positive, negative, swap, torch, capability, p, true);
+  if (norm64 !== null) return tripletGradsKernel64(op, anchor, positive, negative, gradOutput, reduction, margin, eps, norm64, rule);
   const norm = tripletKernelRule(anchor, positive, negative, swap, torch, capability, p, true);
   if (norm === null) return null;
   const a = anchor.data as Float32Array;
@@ -411,6 +453,42 @@ export function tripletGradsKernel(
     anchor: makeTensor(ga, shape, 'float32'),
     positive: makeTensor(gp, shape, 'float32'),
     negative: makeTensor(gn, shape, 'float32'),
+  };
+}
+
+/** tripletGradsKernel's float64 twin (../wasm/distance.ts tripletGrads64): the same floats as the JS loops. */
+function tripletGradsKernel64(
+  op: string,
+  anchor: Tensor,
+  positive: Tensor,
+  negative: Tensor,
+  gradOutput: Tensor,
+  reduction: Reduction,
+  margin: number,
+  eps: number,
+  norm: NormRule64,
+  rule: TripletRule,
+): TripletGrads | null {
+  const a = anchor.data as Float64Array;
+  const shape = anchor.shape;
+  const D = shape[shape.length - 1]!;
+  const rows = a.length / D;
+  checkGradOutput(op, gradOutput, reduction === 'none' ? shape.slice(0, -1) : []);
+  const go = gradOutput.data;
+  let g = 0;
+  let perRow: Float64Array | null = null;
+  if (reduction === 'none') perRow = go instanceof Float64Array ? go : Float64Array.from(go);
+  else g = reduction === 'mean' ? go[0]! / rows : go[0]!;
+  const ga = new Float64Array(a.length);
+  const gp = new Float64Array(a.length);
+  const gn = new Float64Array(a.length);
+  const pd = positive.data as Float64Array;
+  const nd = negative.data as Float64Array;
+  if (!distanceKernels64()!.tripletGrads64(a, pd, nd, rows, D, eps, margin, g, perRow, norm, rule, ga, gp, gn)) return null;
+  return {
+    anchor: makeTensor(ga, shape, 'float64'),
+    positive: makeTensor(gp, shape, 'float64'),
+    negative: makeTensor(gn, shape, 'float64'),
   };
 }
 
@@ -476,8 +554,7 @@ function plan(
     if (grads !== null) return { grads };
   } else {
     const d = tripletNormsKernel(anchor, positive, negative, swap, torch, cap, p as number, eps as number);
-    if (d !== null)
-      return { core: tripletCore('float32', torch, cap, c.reduction, margin as number, d.dPos, d.dNeg, null, d.shape, 'aten') };
+    if (d !== null) return { core: tripletCore(d.dtype, torch, cap, c.reduction, margin as number, d.dPos, d.dNeg, null, d.shape, 'aten') };
   }
   // The forward alone needs no differences kept (pairwise-distance.ts computes them row by row where it can).
   const fwd = op === OP; // tripletMarginLoss, not its backward

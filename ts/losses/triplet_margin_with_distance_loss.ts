@@ -237,7 +237,7 @@ function plan(
     if (d !== null) {
       if (!torch.tripletWithDistanceChecksFirst && c.reductionError) throw c.reductionError;
       const order = torch.tripletWithDistanceChecksFirst ? 'aten' : 'old-python';
-      return { core: tripletCore('float32', torch, c.capability, c.reduction, margin as number, d.dPos, d.dNeg, null, d.shape, order) };
+      return { core: tripletCore(d.dtype, torch, c.capability, c.reduction, margin as number, d.dPos, d.dNeg, null, d.shape, order) };
     }
   }
   const dPos = distance(op, f, anchor, positive, ctx, 'anchor, positive');

@@ -2,8 +2,9 @@
 // backward (./assembly/distance.ts, built into ./distance-binary.ts and, with relaxed SIMD, into
 // ./distance-fma-binary.ts): loading (lazily, once per build; off with useFloat32Kernels(false), and
 // where WebAssembly SIMD is unavailable) and placing a call's arrays in the module's memory. The
-// ports call these for float32 and keep their JS loops for float64, for the layouts and releases
-// these do not take, and as the reference they are tested against (bit for bit).
+// ports call these for float32, and the *64 twins (the plain build's: distanceKernels64) for
+// float64, and keep their JS loops for the layouts and releases these do not take, and as the
+// reference they are tested against (bit for bit).
 //
 // The build follows the float32 kernels' (./kernel-switch.ts kernelBuild()): 'fma', whose
 // fused multiply-adds (torch 1.13's fused lanes, every release's fused tail) are relaxed SIMD's,
@@ -45,6 +46,37 @@ export interface DistanceExports extends ModuleExports {
     gn: number,
   ): void;
   pairwiseGrads(x1: number, x2: number, rows: number, D: number, eps: number, flags: number, go: number, g1: number, g2: number): void;
+  readonly SERIAL: WebAssembly.Global;
+  rowNorms64(x1: number, x2: number, rows: number, D: number, eps: number, flags: number, out: number): void;
+  tripletNorms64(
+    a: number,
+    p: number,
+    n: number,
+    rows: number,
+    D: number,
+    eps: number,
+    flags: number,
+    outPos: number,
+    outNeg: number,
+  ): void;
+  tripletGrads64(
+    a: number,
+    p: number,
+    n: number,
+    rows: number,
+    D: number,
+    eps: number,
+    margin: number,
+    g: number,
+    go: number,
+    flags: number,
+    np: number,
+    nn: number,
+    ga: number,
+    gp: number,
+    gn: number,
+  ): void;
+  pairwiseGrads64(x1: number, x2: number, rows: number, D: number, eps: number, go: number, nrm: number, g1: number, g2: number): void;
 }
 
 /** How a release computes the p = 2 norm (see ./assembly/distance.ts). */
@@ -54,6 +86,18 @@ export interface NormRule {
   /** Each lane's x * x + acc one fused multiply-add (Debian's 1.13). */
   readonly fusedLanes: boolean;
   /** The tail's last (tail % 4) squares fused into the sum (every capability but 'default'). */
+  readonly fusedTail: boolean;
+}
+
+/**
+ * How a release computes the float64 p = 2 norm over the last dim (see ./assembly/distance.ts'
+ * float64 section): binary_kernel_reduce's serial fma chain per row (torch < 2.0), or the
+ * Vectorized<double> lanes (4, or 8 for the AVX-512 kernels) with the tail's last (tail % 4) squares
+ * fused where `fusedTail`.
+ */
+export interface NormRule64 {
+  readonly serial: boolean;
+  readonly lanes: number;
   readonly fusedTail: boolean;
 }
 
@@ -67,6 +111,8 @@ export interface TripletRule {
 
 /** Floats per chunk: rows of D floats, about this many (at least one row). */
 export const CHUNK = 8192;
+/** float64s per chunk of the float64 loops (the same bytes' worth as CHUNK floats: half). */
+export const CHUNK64 = 4096;
 
 export class DistanceKernels {
   readonly exports: DistanceExports;
@@ -275,6 +321,191 @@ export class DistanceKernels {
     }
     return true;
   }
+  private flags64(rule: NormRule64): number {
+    const e = this.exports;
+    return (
+      (rule.serial ? (e.SERIAL.value as number) : 0) |
+      (rule.lanes === 8 ? (e.LANES16.value as number) : 0) |
+      (rule.fusedTail ? (e.FUSED_TAIL.value as number) : 0)
+    );
+  }
+
+  /** Rows per chunk of rows of D float64s. */
+  private static rowsPer64(D: number, rows: number): number {
+    return Math.min(rows, Math.max(1, Math.floor(CHUNK64 / D)));
+  }
+
+  /** Whether this module computes the float64 norm of `rule` (4 or 8 lanes, or the serial chain). */
+  takes64(rule: NormRule64): boolean {
+    return rule.serial || rule.lanes === 4 || rule.lanes === 8;
+  }
+
+  /**
+   * rowNorms in float64 (x1, x2 of rows * D float64s; ./assembly/distance.ts rowNorms64); false
+   * (before any work) past the cap.
+   */
+  rowNorms64(x1: Float64Array, x2: Float64Array, rows: number, D: number, eps: number, rule: NormRule64, out: Float64Array): boolean {
+    this.arena.reset();
+    const per = DistanceKernels.rowsPer64(D, rows);
+    const len = per * D * 8;
+    const [p1, p2, po] = [this.arena.reserve(len), this.arena.reserve(len), this.arena.reserve(per * 8)];
+    if (!this.arena.fits(this.cap)) return false;
+    const heap = new Float64Array(this.arena.buffer());
+    const flags = this.flags64(rule);
+    const run = this.exports.rowNorms64;
+    const o = po >> 3;
+    for (let row = 0; row < rows; row += per) {
+      const count = Math.min(per, rows - row);
+      const [from, to] = [row * D, (row + count) * D];
+      heap.set(x1.subarray(from, to), p1 >> 3);
+      heap.set(x2.subarray(from, to), p2 >> 3);
+      run(p1, p2, count, D, eps, flags, po);
+      for (let i = 0; i < count; i++) out[row + i] = heap[o + i]!;
+    }
+    return true;
+  }
+
+  /** tripletNorms in float64 (./assembly/distance.ts tripletNorms64); false (before any work) past the cap. */
+  tripletNorms64(
+    a: Float64Array,
+    p: Float64Array,
+    n: Float64Array,
+    rows: number,
+    D: number,
+    eps: number,
+    rule: NormRule64,
+    dPos: Float64Array,
+    dNeg: Float64Array,
+  ): boolean {
+    this.arena.reset();
+    const per = DistanceKernels.rowsPer64(D, rows);
+    const len = per * D * 8;
+    const [pa, pp, pn] = [this.arena.reserve(len), this.arena.reserve(len), this.arena.reserve(len)];
+    const [o1, o2] = [this.arena.reserve(per * 8), this.arena.reserve(per * 8)];
+    if (!this.arena.fits(this.cap)) return false;
+    const heap = new Float64Array(this.arena.buffer());
+    const flags = this.flags64(rule);
+    const run = this.exports.tripletNorms64;
+    const [q1, q2] = [o1 >> 3, o2 >> 3];
+    for (let row = 0; row < rows; row += per) {
+      const count = Math.min(per, rows - row);
+      const [from, to] = [row * D, (row + count) * D];
+      heap.set(a.subarray(from, to), pa >> 3);
+      heap.set(p.subarray(from, to), pp >> 3);
+      heap.set(n.subarray(from, to), pn >> 3);
+      run(pa, pp, pn, count, D, eps, flags, o1, o2);
+      for (let i = 0; i < count; i++) {
+        dPos[row + i] = heap[q1 + i]!;
+        dNeg[row + i] = heap[q2 + i]!;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * tripletGrads in float64 (./assembly/distance.ts tripletNorms64, then tripletGrads64, per chunk):
+   * g the gradient of every row's loss, or (go given) go's value per row. false (before any work)
+   * past the cap.
+   */
+  tripletGrads64(
+    a: Float64Array,
+    p: Float64Array,
+    n: Float64Array,
+    rows: number,
+    D: number,
+    eps: number,
+    margin: number,
+    g: number,
+    go: Float64Array | null,
+    norm: NormRule64,
+    rule: TripletRule,
+    ga: Float64Array,
+    gp: Float64Array,
+    gn: Float64Array,
+  ): boolean {
+    this.arena.reset();
+    const per = DistanceKernels.rowsPer64(D, rows);
+    const len = per * D;
+    const [pa, pp, pn, oa, op, on] = [0, 0, 0, 0, 0, 0].map(() => this.arena.reserve(len * 8)) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    const [q1, q2] = [this.arena.reserve(per * 8), this.arena.reserve(per * 8)];
+    const pg = go ? this.arena.reserve(per * 8) : 0;
+    if (!this.arena.fits(this.cap)) return false;
+    const heap = new Float64Array(this.arena.buffer());
+    const e = this.exports;
+    const normFlags = this.flags64(norm);
+    const flags =
+      (rule.oldOrder ? (e.OLD_ORDER.value as number) : 0) |
+      (rule.strict ? (e.STRICT.value as number) : 0) |
+      (go ? (e.PER_ROW.value as number) : 0);
+    const norms = e.tripletNorms64;
+    const run = e.tripletGrads64;
+    const va = heap.subarray(oa >> 3, (oa >> 3) + len);
+    const vp = heap.subarray(op >> 3, (op >> 3) + len);
+    const vn = heap.subarray(on >> 3, (on >> 3) + len);
+    for (let row = 0; row < rows; row += per) {
+      const count = Math.min(per, rows - row);
+      const [from, to] = [row * D, (row + count) * D];
+      heap.set(a.subarray(from, to), pa >> 3);
+      heap.set(p.subarray(from, to), pp >> 3);
+      heap.set(n.subarray(from, to), pn >> 3);
+      if (go) heap.set(go.subarray(row, row + count), pg >> 3);
+      norms(pa, pp, pn, count, D, eps, normFlags, q1, q2);
+      run(pa, pp, pn, count, D, eps, margin, g, pg, flags, q1, q2, oa, op, on);
+      const whole = to - from === len;
+      ga.set(whole ? va : va.subarray(0, to - from), from);
+      gp.set(whole ? vp : vp.subarray(0, to - from), from);
+      gn.set(whole ? vn : vn.subarray(0, to - from), from);
+    }
+    return true;
+  }
+
+  /**
+   * pairwiseGrads in float64 (./assembly/distance.ts rowNorms64, then pairwiseGrads64, per chunk);
+   * false (before any work) past the cap.
+   */
+  pairwiseGrads64(
+    x1: Float64Array,
+    x2: Float64Array,
+    rows: number,
+    D: number,
+    eps: number,
+    norm: NormRule64,
+    go: Float64Array,
+    g1: Float64Array,
+    g2: Float64Array,
+  ): boolean {
+    this.arena.reset();
+    const per = DistanceKernels.rowsPer64(D, rows);
+    const len = per * D;
+    const [p1, p2, o1, o2] = [0, 0, 0, 0].map(() => this.arena.reserve(len * 8)) as [number, number, number, number];
+    const [pg, pn] = [this.arena.reserve(per * 8), this.arena.reserve(per * 8)];
+    if (!this.arena.fits(this.cap)) return false;
+    const heap = new Float64Array(this.arena.buffer());
+    const flags = this.flags64(norm);
+    const e = this.exports;
+    const v1 = heap.subarray(o1 >> 3, (o1 >> 3) + len);
+    const v2 = heap.subarray(o2 >> 3, (o2 >> 3) + len);
+    for (let row = 0; row < rows; row += per) {
+      const count = Math.min(per, rows - row);
+      const [from, to] = [row * D, (row + count) * D];
+      heap.set(x1.subarray(from, to), p1 >> 3);
+      heap.set(x2.subarray(from, to), p2 >> 3);
+      heap.set(go.subarray(row, row + count), pg >> 3);
+      e.rowNorms64(p1, p2, count, D, eps, flags, pn);
+      e.pairwiseGrads64(p1, p2, count, D, eps, pg, pn, o1, o2);
+      const whole = to - from === len;
+      g1.set(whole ? v1 : v1.subarray(0, to - from), from);
+      g2.set(whole ? v2 : v2.subarray(0, to - from), from);
+    }
+    return true;
+  }
 }
 
 const loaded: Partial<Record<KernelBuild, DistanceKernels | null>> = {};
@@ -295,4 +526,13 @@ export function loadDistanceKernels(build: KernelBuild): DistanceKernels | null 
 export function distanceKernels(): DistanceKernels | null {
   const build = kernelBuild();
   return build === null ? null : loadDistanceKernels(build);
+}
+
+/**
+ * The module of the float64 loops (*64): the plain build, whichever build the float32 loops use
+ * (the relaxed-SIMD build leaves them out: the same code, no relaxed SIMD in it), or null where
+ * WebAssembly SIMD is unavailable or the kernels are switched off (useFloat32Kernels(false)).
+ */
+export function distanceKernels64(): DistanceKernels | null {
+  return kernelBuild() === null ? null : loadDistanceKernels('plain');
 }

@@ -63,6 +63,17 @@ export interface VectorExports extends ModuleExports {
     mag2: number,
     eps: number,
   ): void;
+  cosineRowSums64(
+    x1: number,
+    x2: number,
+    rows: number,
+    D: number,
+    lanes: number,
+    prodSum: number,
+    mag1: number,
+    mag2: number,
+    eps: number,
+  ): void;
   cosineLosses(prodSum: number, mag1: number, mag2: number, t: number, rows: number, margin: number, out: number): void;
   cosineRowScalars(
     prodSum: number,
@@ -462,6 +473,45 @@ export class VectorKernels {
     if (po === null) return null;
     this.exports.sumBegin(rows, lanes);
     return this.exports.sumAdd(po, rows);
+  }
+
+  /** Whether cosineRowSums64 sums rows of D float64s over `lanes` (4 or 8; a row of at least one vector below the first cascade level). */
+  cosineRows64(D: number, lanes: number): boolean {
+    return (lanes === 4 || lanes === 8) && D >= lanes && Math.floor(Math.floor(D / lanes) / 4) < 16;
+  }
+
+  /**
+   * cosineRowSums in float64 (../losses/cosine_embedding_loss.ts rowSums64's order; cosineRows64(D,
+   * lanes) must hold) into new arrays; null past the cap.
+   */
+  cosineRowSums64(
+    x1: Float64Array,
+    x2: Float64Array,
+    rows: number,
+    D: number,
+    lanes: number,
+    eps: number,
+  ): { prodSum: Float64Array; mag1: Float64Array; mag2: Float64Array } | null {
+    this.arena.reset();
+    const per = Math.max(1, Math.floor(CHUNK / D));
+    const length = per * D * 8;
+    const [p1, p2] = [this.arena.reserve(length), this.arena.reserve(length)];
+    const [ps, m1, m2] = [this.arena.reserve(rows * 8), this.arena.reserve(rows * 8), this.arena.reserve(rows * 8)];
+    if (!this.arena.fits(this.cap)) return null;
+    const heap = new Float64Array(this.arena.buffer());
+    const run = this.exports.cosineRowSums64;
+    for (let n0 = 0; n0 < rows; n0 += per) {
+      const count = Math.min(per, rows - n0);
+      const [from, to] = [n0 * D, (n0 + count) * D];
+      heap.set(x1.subarray(from, to), p1 / 8);
+      heap.set(x2.subarray(from, to), p2 / 8);
+      run(p1, p2, count, D, lanes, ps + n0 * 8, m1 + n0 * 8, m2 + n0 * 8, eps);
+    }
+    return {
+      prodSum: heap.slice(ps / 8, ps / 8 + rows),
+      mag1: heap.slice(m1 / 8, m1 / 8 + rows),
+      mag2: heap.slice(m2 / 8, m2 / 8 + rows),
+    };
   }
 
   /** cosineLosses in the module: the losses' address, or null past the cap. */

@@ -1,7 +1,8 @@
 // wasm-variant: fma
 // AssemblyScript, compiled by `npm run build:wasm` into ../distance-binary.ts (and, with relaxed SIMD,
 // ../distance-fma-binary.ts: the line above asks for it), loaded by ../distance.ts: float32 SIMD loops
-// of pairwise_distance's p = 2 norm over the last dim and of triplet_margin_loss's whole backward.
+// of pairwise_distance's p = 2 norm over the last dim and of triplet_margin_loss's whole backward
+// (and, in the plain build, their float64 twins: the float64 section at the end).
 // Each f32x4 operation is one float32 op of ATen's in the order ../../pairwise-distance.ts and
 // ../../losses/triplet_margin_loss.ts compute it (those JS loops are the reference these are tested
 // against, and run for float64 and every layout these do not take), so every lane rounds where torch
@@ -446,6 +447,309 @@ export function pairwiseGrads(x1: usize, x2: usize, rows: i32, D: i32, eps: f32,
       const v: f32 = zero ? g * 0 : g * (diff1(x1, x2, at, eps) / nrm);
       store<f32>(g1 + at, v);
       store<f32>(g2 + at, -v);
+    }
+    x1 += stride;
+    x2 += stride;
+    g1 += stride;
+    g2 += stride;
+  }
+}
+
+// ---- float64 ----
+// The float64 twins of the loops above, for pairwise_distance's p = 2 norm over the last dim as
+// ../../pairwise-distance.ts computeNorms runs it in float64 (those JS loops stay the reference):
+//   SERIAL (torch < 2.0, normTwoLastDimVectorizedDouble false): binary_kernel_reduce's one
+//     accumulator per row, fma(x, x, acc) element by element, then sqrt. A row's chain cannot be
+//     split, so each f64x2 holds two rows (element k of each: a group of 4 rows, two chains per norm).
+//   else (torch >= 2.0): Vectorized<double> lanes (4, or 8 for the AVX-512 kernels: LANES16)
+//     accumulating x * x (a product then a sum), folded into lane 0 in order, the scalar tail added
+//     (whole groups of 4 plain, the last (tail % 4) fused: FUSED_TAIL), then sqrt.
+// Every fused multiply-add is ../../libm.ts fma64's: Dekker's split product and a two-sum, the same
+// float64 ops in the same order (so the same bits as the JS loops, in both builds: no relaxed SIMD),
+// p + c where p = x * x is 0 or either is not finite. Only the plain build holds them (they use no
+// relaxed SIMD; ../distance.ts runs float64 there whatever the float32 build): the relaxed-SIMD
+// build's float64 exports return at once.
+export const SERIAL = 128; // flag: float64's serial fma chain per row (torch < 2.0), else the lanes
+
+const SPLIT64: usize = memory.data<f64>([134217729]);
+const ZERO64: usize = memory.data<f64>([0]);
+
+/** fma64(v, v, c) of ../../libm.ts, lane by lane. */
+// @ts-ignore: decorator
+@inline function fmaSq(v: v128, c: v128): v128 {
+  const p = f64x2.mul(v, v);
+  const t = f64x2.mul(k64(SPLIT64), v);
+  const ah = f64x2.sub(t, f64x2.sub(t, v));
+  const al = f64x2.sub(v, ah);
+  const h = f64x2.mul(ah, al);
+  const e = f64x2.add(f64x2.add(f64x2.add(f64x2.sub(f64x2.mul(ah, ah), p), h), h), f64x2.mul(al, al));
+  const s = f64x2.add(p, c);
+  const bb = f64x2.sub(s, p);
+  const u = f64x2.add(f64x2.sub(p, f64x2.sub(s, bb)), f64x2.sub(c, bb));
+  const r = f64x2.add(s, f64x2.add(u, e));
+  const zero = k64(ZERO64);
+  const ok = v128.and(f64x2.eq(f64x2.add(f64x2.sub(p, p), f64x2.sub(c, c)), zero), f64x2.ne(p, zero));
+  return v128.bitselect(r, s, ok);
+}
+
+/** fma64(v, v, c) of ../../libm.ts for one float64. */
+function fmaSq1(v: f64, c: f64): f64 {
+  const p = v * v;
+  if (!(p - p == 0) || !(c - c == 0) || p == 0) return p + c;
+  const t = 134217729 * v;
+  const ah = t - (t - v);
+  const al = v - ah;
+  const h = ah * al;
+  const e = ah * ah - p + h + h + al * al;
+  const s = p + c;
+  const bb = s - p;
+  const u = p - (s - bb) + (c - bb);
+  return s + (u + e);
+}
+
+/** Element k (byte offset `at`) of rows r0 and r1 (byte offsets) of x1 - x2, + eps. */
+// @ts-ignore: decorator
+@inline function diff2rows(x1: usize, x2: usize, r0: usize, r1: usize, at: usize, epsv: v128): v128 {
+  const a = v128.load64_lane(x1 + r1 + at, v128.load64_zero(x1 + r0 + at), 1);
+  const b = v128.load64_lane(x2 + r1 + at, v128.load64_zero(x2 + r0 + at), 1);
+  return f64x2.add(f64x2.sub(a, b), epsv);
+}
+
+// @ts-ignore: decorator
+@inline function diff64x2(x1: usize, x2: usize, at: usize, epsv: v128): v128 {
+  return f64x2.add(f64x2.sub(v128.load(x1 + at), v128.load(x2 + at)), epsv);
+}
+
+// @ts-ignore: decorator
+@inline function diff64(x1: usize, x2: usize, at: usize, eps: f64): f64 {
+  return load<f64>(x1 + at) - load<f64>(x2 + at) + eps;
+}
+
+// @ts-ignore: decorator
+@inline function rowAt(i: i32, rows: i32, stride: usize): usize {
+  return <usize>(i < rows ? i : rows - 1) * stride;
+}
+
+/** The lanes' sums of one row (torch >= 2.0), folded, its tail added: the float64 lanes path before sqrt. */
+function laneRow64(x1: usize, x2: usize, D: i32, eps: f64, epsv: v128, flags: i32): f64 {
+  const lanes = flags & LANES16 ? 8 : 4;
+  const vec = D - D % lanes;
+  let a0 = k64(ZERO64), a1 = k64(ZERO64), a2 = k64(ZERO64), a3 = k64(ZERO64);
+  let total: f64;
+  if (lanes == 4) {
+    for (let d = 0; d < vec; d += 4) {
+      const at = <usize>d << 3;
+      const v0 = diff64x2(x1, x2, at, epsv);
+      const v1 = diff64x2(x1, x2, at + 16, epsv);
+      a0 = f64x2.add(a0, f64x2.mul(v0, v0));
+      a1 = f64x2.add(a1, f64x2.mul(v1, v1));
+    }
+    total = f64x2.extract_lane(a0, 0) + f64x2.extract_lane(a0, 1) + f64x2.extract_lane(a1, 0) + f64x2.extract_lane(a1, 1);
+  } else {
+    for (let d = 0; d < vec; d += 8) {
+      const at = <usize>d << 3;
+      const v0 = diff64x2(x1, x2, at, epsv);
+      const v1 = diff64x2(x1, x2, at + 16, epsv);
+      const v2 = diff64x2(x1, x2, at + 32, epsv);
+      const v3 = diff64x2(x1, x2, at + 48, epsv);
+      a0 = f64x2.add(a0, f64x2.mul(v0, v0));
+      a1 = f64x2.add(a1, f64x2.mul(v1, v1));
+      a2 = f64x2.add(a2, f64x2.mul(v2, v2));
+      a3 = f64x2.add(a3, f64x2.mul(v3, v3));
+    }
+    total = f64x2.extract_lane(a0, 0) + f64x2.extract_lane(a0, 1) + f64x2.extract_lane(a1, 0) + f64x2.extract_lane(a1, 1);
+    total = total + f64x2.extract_lane(a2, 0) + f64x2.extract_lane(a2, 1) + f64x2.extract_lane(a3, 0) + f64x2.extract_lane(a3, 1);
+  }
+  const plainEnd = vec + ((D - vec) >> 2 << 2);
+  for (let d = vec; d < D; d++) {
+    const v = diff64(x1, x2, <usize>d << 3, eps);
+    total = flags & FUSED_TAIL && d >= plainEnd ? fmaSq1(v, total) : total + v * v;
+  }
+  return total;
+}
+
+/** The p = 2 norms of `rows` rows of D float64s of (x1 - x2) + eps into out (one float64 per row). */
+export function rowNorms64(x1: usize, x2: usize, rows: i32, D: i32, eps: f64, flags: i32, out: usize): void {
+  if (ASC_FEATURE_RELAXED_SIMD) return;
+  const epsv = f64x2.splat(eps);
+  const stride = <usize>D << 3;
+  if (flags & SERIAL) {
+    for (let i = 0; i < rows; i += 4) {
+      const r0 = rowAt(i, rows, stride), r1 = rowAt(i + 1, rows, stride);
+      const r2 = rowAt(i + 2, rows, stride), r3 = rowAt(i + 3, rows, stride);
+      let s0 = k64(ZERO64), s1 = k64(ZERO64);
+      for (let d = 0; d < D; d++) {
+        const at = <usize>d << 3;
+        s0 = fmaSq(diff2rows(x1, x2, r0, r1, at, epsv), s0);
+        s1 = fmaSq(diff2rows(x1, x2, r2, r3, at, epsv), s1);
+      }
+      s0 = f64x2.sqrt(s0);
+      s1 = f64x2.sqrt(s1);
+      const o = out + (<usize>i << 3);
+      store<f64>(o, f64x2.extract_lane(s0, 0));
+      if (i + 1 < rows) store<f64>(o, f64x2.extract_lane(s0, 1), 8);
+      if (i + 2 < rows) store<f64>(o, f64x2.extract_lane(s1, 0), 16);
+      if (i + 3 < rows) store<f64>(o, f64x2.extract_lane(s1, 1), 24);
+    }
+    return;
+  }
+  for (let i = 0; i < rows; i++) {
+    store<f64>(out + (<usize>i << 3), Math.sqrt(laneRow64(x1, x2, D, eps, epsv, flags)));
+    x1 += stride;
+    x2 += stride;
+  }
+}
+
+/** The two norms per row of the triplet losses in float64: of (a - p) + eps into outPos and of (a - n) + eps into outNeg. */
+export function tripletNorms64(a: usize, p: usize, n: usize, rows: i32, D: i32, eps: f64, flags: i32, outPos: usize, outNeg: usize): void {
+  if (ASC_FEATURE_RELAXED_SIMD) return;
+  const epsv = f64x2.splat(eps);
+  const stride = <usize>D << 3;
+  if (flags & SERIAL) {
+    for (let i = 0; i < rows; i += 4) {
+      const r0 = rowAt(i, rows, stride), r1 = rowAt(i + 1, rows, stride);
+      const r2 = rowAt(i + 2, rows, stride), r3 = rowAt(i + 3, rows, stride);
+      let s0 = k64(ZERO64), s1 = k64(ZERO64), t0 = k64(ZERO64), t1 = k64(ZERO64);
+      for (let d = 0; d < D; d++) {
+        const at = <usize>d << 3;
+        const u0 = v128.load64_lane(a + r1 + at, v128.load64_zero(a + r0 + at), 1);
+        const u1 = v128.load64_lane(a + r3 + at, v128.load64_zero(a + r2 + at), 1);
+        const p0 = v128.load64_lane(p + r1 + at, v128.load64_zero(p + r0 + at), 1);
+        const p1 = v128.load64_lane(p + r3 + at, v128.load64_zero(p + r2 + at), 1);
+        const n0 = v128.load64_lane(n + r1 + at, v128.load64_zero(n + r0 + at), 1);
+        const n1 = v128.load64_lane(n + r3 + at, v128.load64_zero(n + r2 + at), 1);
+        s0 = fmaSq(f64x2.add(f64x2.sub(u0, p0), epsv), s0);
+        t0 = fmaSq(f64x2.add(f64x2.sub(u0, n0), epsv), t0);
+        s1 = fmaSq(f64x2.add(f64x2.sub(u1, p1), epsv), s1);
+        t1 = fmaSq(f64x2.add(f64x2.sub(u1, n1), epsv), t1);
+      }
+      s0 = f64x2.sqrt(s0);
+      s1 = f64x2.sqrt(s1);
+      t0 = f64x2.sqrt(t0);
+      t1 = f64x2.sqrt(t1);
+      const o = <usize>i << 3;
+      store<f64>(outPos + o, f64x2.extract_lane(s0, 0));
+      store<f64>(outNeg + o, f64x2.extract_lane(t0, 0));
+      if (i + 1 < rows) {
+        store<f64>(outPos + o, f64x2.extract_lane(s0, 1), 8);
+        store<f64>(outNeg + o, f64x2.extract_lane(t0, 1), 8);
+      }
+      if (i + 2 < rows) {
+        store<f64>(outPos + o, f64x2.extract_lane(s1, 0), 16);
+        store<f64>(outNeg + o, f64x2.extract_lane(t1, 0), 16);
+      }
+      if (i + 3 < rows) {
+        store<f64>(outPos + o, f64x2.extract_lane(s1, 1), 24);
+        store<f64>(outNeg + o, f64x2.extract_lane(t1, 1), 24);
+      }
+    }
+    return;
+  }
+  for (let i = 0; i < rows; i++) {
+    const at = <usize>i << 3;
+    store<f64>(outPos + at, Math.sqrt(laneRow64(a, p, D, eps, epsv, flags)));
+    store<f64>(outNeg + at, Math.sqrt(laneRow64(a, n, D, eps, epsv, flags)));
+    a += stride;
+    p += stride;
+    n += stride;
+  }
+}
+
+/**
+ * tripletGrads in float64, with the rows' norms already in np / nn (tripletNorms64): the clamp's
+ * input, the gradient where it passes, norm_backward's g * (diff / norm) of each difference, the
+ * anchor's gradient their sum, the positive's and the negative's their negations.
+ */
+export function tripletGrads64(
+  a: usize,
+  p: usize,
+  n: usize,
+  rows: i32,
+  D: i32,
+  eps: f64,
+  margin: f64,
+  g: f64,
+  go: usize,
+  flags: i32,
+  np: usize,
+  nn: usize,
+  ga: usize,
+  gp: usize,
+  gn: usize,
+): void {
+  if (ASC_FEATURE_RELAXED_SIMD) return;
+  const epsv = f64x2.splat(eps);
+  const stride = <usize>D << 3;
+  const D2 = D & ~1;
+  for (let i = 0; i < rows; i++) {
+    const at0 = <usize>i << 3;
+    const dPos = load<f64>(np + at0);
+    const dNeg = load<f64>(nn + at0);
+    const pre = flags & OLD_ORDER ? dPos - dNeg + margin : dPos + margin - dNeg;
+    const g0 = flags & PER_ROW ? load<f64>(go + at0) : g;
+    const gPos: f64 = (flags & STRICT ? pre > 0 : pre >= 0) ? g0 : 0;
+    const gNeg = -gPos;
+    const vPos = f64x2.splat(gPos);
+    const vNeg = f64x2.splat(gNeg);
+    const vnp = f64x2.splat(dPos);
+    const vnn = f64x2.splat(dNeg);
+    const zp = f64x2.splat(gPos * 0);
+    const zn = f64x2.splat(gNeg * 0);
+    const zeroP = dPos == 0;
+    const zeroN = dNeg == 0;
+    for (let d = 0; d < D2; d += 2) {
+      const at = <usize>d << 3;
+      const dp = zeroP ? zp : f64x2.mul(vPos, f64x2.div(diff64x2(a, p, at, epsv), vnp));
+      const dn = zeroN ? zn : f64x2.mul(vNeg, f64x2.div(diff64x2(a, n, at, epsv), vnn));
+      v128.store(ga + at, f64x2.add(dp, dn));
+      v128.store(gp + at, f64x2.neg(dp));
+      v128.store(gn + at, f64x2.neg(dn));
+    }
+    if (D2 < D) {
+      const at = <usize>D2 << 3;
+      const dp: f64 = zeroP ? gPos * 0 : gPos * (diff64(a, p, at, eps) / dPos);
+      const dn: f64 = zeroN ? gNeg * 0 : gNeg * (diff64(a, n, at, eps) / dNeg);
+      store<f64>(ga + at, dp + dn);
+      store<f64>(gp + at, -dp);
+      store<f64>(gn + at, -dn);
+    }
+    a += stride;
+    p += stride;
+    n += stride;
+    ga += stride;
+    gp += stride;
+    gn += stride;
+  }
+}
+
+/**
+ * pairwiseGrads in float64, with the rows' norms already in nrm (rowNorms64): go's float64 per row
+ * g, then g * (diff / norm) (g * 0 for a zero norm) into g1 and its negation into g2.
+ */
+export function pairwiseGrads64(x1: usize, x2: usize, rows: i32, D: i32, eps: f64, go: usize, nrm: usize, g1: usize, g2: usize): void {
+  if (ASC_FEATURE_RELAXED_SIMD) return;
+  const epsv = f64x2.splat(eps);
+  const stride = <usize>D << 3;
+  const D2 = D & ~1;
+  for (let i = 0; i < rows; i++) {
+    const at0 = <usize>i << 3;
+    const nr = load<f64>(nrm + at0);
+    const g = load<f64>(go + at0);
+    const vg = f64x2.splat(g);
+    const vn = f64x2.splat(nr);
+    const z = f64x2.splat(g * 0);
+    const zero = nr == 0;
+    for (let d = 0; d < D2; d += 2) {
+      const at = <usize>d << 3;
+      const v = zero ? z : f64x2.mul(vg, f64x2.div(diff64x2(x1, x2, at, epsv), vn));
+      v128.store(g1 + at, v);
+      v128.store(g2 + at, f64x2.neg(v));
+    }
+    if (D2 < D) {
+      const at = <usize>D2 << 3;
+      const v: f64 = zero ? g * 0 : g * (diff64(x1, x2, at, eps) / nr);
+      store<f64>(g1 + at, v);
+      store<f64>(g2 + at, -v);
     }
     x1 += stride;
     x2 += stride;

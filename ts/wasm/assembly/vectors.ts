@@ -382,6 +382,93 @@ export function cosineRowSums(x1: usize, x2: usize, rows: i32, D: i32, lanes: i3
   }
 }
 
+/** cosineRowSums64's ILP columns (4 x at most 8 float64 lanes). */
+const CP64: usize = memory.data(32 * 8, 16);
+const C164: usize = memory.data(32 * 8, 16);
+const C264: usize = memory.data(32 * 8, 16);
+
+/**
+ * cosineRowSums in float64 (lanes 4, or 8 for the AVX-512 kernels), as
+ * ../../losses/cosine_embedding_loss.ts rowSums64 sums them: the same columns, in the same order.
+ */
+export function cosineRowSums64(x1: usize, x2: usize, rows: i32, D: i32, lanes: i32, prodSum: usize, mag1: usize, mag2: usize, eps: f64): void {
+  const width = ILP * lanes;
+  const vectors = D / lanes;
+  const ilpRows = vectors / ILP;
+  const stride = <usize>width << 3;
+  const zero = f64x2.splat(0);
+  for (let n = 0; n < rows; n++) {
+    const p1 = x1 + (<usize>(n * D) << 3);
+    const p2 = x2 + (<usize>(n * D) << 3);
+    for (let g = 0; g < width; g += 8) {
+      let sp0 = zero, sp1 = zero, sp2 = zero, sp3 = zero;
+      let sa0 = zero, sa1 = zero, sa2 = zero, sa3 = zero;
+      let sb0 = zero, sb1 = zero, sb2 = zero, sb3 = zero;
+      let q1 = p1 + (<usize>g << 3);
+      let q2 = p2 + (<usize>g << 3);
+      for (let j = 0; j < ilpRows; j++, q1 += stride, q2 += stride) {
+        const a0 = v128.load(q1, 0), a1 = v128.load(q1, 16), a2 = v128.load(q1, 32), a3 = v128.load(q1, 48);
+        const b0 = v128.load(q2, 0), b1 = v128.load(q2, 16), b2 = v128.load(q2, 32), b3 = v128.load(q2, 48);
+        sp0 = f64x2.add(sp0, f64x2.mul(a0, b0));
+        sp1 = f64x2.add(sp1, f64x2.mul(a1, b1));
+        sp2 = f64x2.add(sp2, f64x2.mul(a2, b2));
+        sp3 = f64x2.add(sp3, f64x2.mul(a3, b3));
+        sa0 = f64x2.add(sa0, f64x2.mul(a0, a0));
+        sa1 = f64x2.add(sa1, f64x2.mul(a1, a1));
+        sa2 = f64x2.add(sa2, f64x2.mul(a2, a2));
+        sa3 = f64x2.add(sa3, f64x2.mul(a3, a3));
+        sb0 = f64x2.add(sb0, f64x2.mul(b0, b0));
+        sb1 = f64x2.add(sb1, f64x2.mul(b1, b1));
+        sb2 = f64x2.add(sb2, f64x2.mul(b2, b2));
+        sb3 = f64x2.add(sb3, f64x2.mul(b3, b3));
+      }
+      const c = <usize>g << 3;
+      v128.store(CP64 + c, sp0, 0); v128.store(CP64 + c, sp1, 16); v128.store(CP64 + c, sp2, 32); v128.store(CP64 + c, sp3, 48);
+      v128.store(C164 + c, sa0, 0); v128.store(C164 + c, sa1, 16); v128.store(C164 + c, sa2, 32); v128.store(C164 + c, sa3, 48);
+      v128.store(C264 + c, sb0, 0); v128.store(C264 + c, sb1, 16); v128.store(C264 + c, sb2, 32); v128.store(C264 + c, sb3, 48);
+    }
+    // the vectors after the last whole ILP row, into the first `lanes` columns
+    for (let vi = ilpRows * ILP; vi < vectors; vi++) {
+      const o = <usize>(vi * lanes) << 3;
+      for (let l = 0; l < lanes; l += 2) {
+        const c = <usize>l << 3;
+        const a = v128.load(p1 + o + c);
+        const b = v128.load(p2 + o + c);
+        v128.store(CP64 + c, f64x2.add(v128.load(CP64 + c), f64x2.mul(a, b)));
+        v128.store(C164 + c, f64x2.add(v128.load(C164 + c), f64x2.mul(a, a)));
+        v128.store(C264 + c, f64x2.add(v128.load(C264 + c), f64x2.mul(b, b)));
+      }
+    }
+    let tp: f64 = 0;
+    let t1: f64 = 0;
+    let t2: f64 = 0;
+    for (let j = vectors * lanes; j < D; j++) {
+      const a = load<f64>(p1 + (<usize>j << 3));
+      const b = load<f64>(p2 + (<usize>j << 3));
+      tp += a * b;
+      t1 += a * a;
+      t2 += b * b;
+    }
+    const l1 = <usize>lanes << 3;
+    for (let l = 0; l < lanes; l += 2) {
+      const c = <usize>l << 3;
+      const fp = f64x2.add(f64x2.add(f64x2.add(v128.load(CP64 + c), v128.load(CP64 + c + l1)), v128.load(CP64 + c + 2 * l1)), v128.load(CP64 + c + 3 * l1));
+      const f1 = f64x2.add(f64x2.add(f64x2.add(v128.load(C164 + c), v128.load(C164 + c + l1)), v128.load(C164 + c + 2 * l1)), v128.load(C164 + c + 3 * l1));
+      const f2 = f64x2.add(f64x2.add(f64x2.add(v128.load(C264 + c), v128.load(C264 + c + l1)), v128.load(C264 + c + 2 * l1)), v128.load(C264 + c + 3 * l1));
+      tp += f64x2.extract_lane(fp, 0);
+      tp += f64x2.extract_lane(fp, 1);
+      t1 += f64x2.extract_lane(f1, 0);
+      t1 += f64x2.extract_lane(f1, 1);
+      t2 += f64x2.extract_lane(f2, 0);
+      t2 += f64x2.extract_lane(f2, 1);
+    }
+    const at = <usize>n << 3;
+    store<f64>(prodSum + at, <f64>0 + tp);
+    store<f64>(mag1 + at, (<f64>0 + t1) + eps);
+    store<f64>(mag2 + at, (<f64>0 + t2) + eps);
+  }
+}
+
 /**
  * Each row's loss from its sums (cosAndLosses): denom = sqrt(mag1 * mag2), cos = prod_sum / denom,
  * (t == 1 ? 1 - cos : 0) + (t == -1 ? max(cos - margin, 0) : 0) (NaN stays NaN), t the row's target.
