@@ -19,6 +19,11 @@
 // harness): every float32 in [-104, 0] (expf, every third one) and [1, 2^24] (logf), and every
 // 4099th bit pattern of the whole range; test/libm.test.ts keeps spot values. Used by ./softmax.ts
 // (log_softmax) and ./unary-ops.ts (the pointwise exp / log of kl_div and poisson_nll_loss).
+//
+// - sleefLog1pf: SLEEF's xlog1pf (Vectorized<float>::log1p: log_sigmoid's, soft_margin_loss's), in
+//   the two versions torch links: before SLEEF 3.8 (inf above 1e38) and after (logf there). Checked
+//   against libsleef 3.6.1 (Debian torch 2.6's; 3.5.1 equals it on all 2^32 arguments) and 3.9.0
+//   (torch 2.14's) on every float32 in [0, 1] and [-1, -0.125] and every 31st bit pattern.
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -184,6 +189,66 @@ export function sleefLogf(d0: number): number {
   if (d < 0 || d !== d) r = NaN;
   if (d === 0) r = -Infinity;
   return r;
+}
+
+const LOG1P_OVERFLOW = fromBits(0x7e967699); // 1e38f: SLEEF's log1pf bound
+
+/**
+ * SLEEF xlog1pf (Sleef_log1pf8_u10 on AVX2, log1pf16_u10 on AVX-512: the two agree with the FMA
+ * scalar build on all 2^32 arguments) of a float32: log(1 + d) as e ln 2 + 2 atanh(m / (2 + m)),
+ * 1 + d = 2^e (1 + m), in double-float (df.h's FMA branch). `overflows`: SLEEF before 3.8 returns
+ * inf above 1e38 (its bound); 3.8 (sleef#606) returns xlogf_u1(d) there instead.
+ */
+export function sleefLog1pf(d0: number, overflows: boolean): number {
+  const d = fr(d0); // a float32 argument (the loops pass float32 values: a no-op there)
+  if (d > LOG1P_OVERFLOW) return overflows ? Infinity : sleefLogf(d);
+  let dp1 = fr(d + 1);
+  const o = dp1 < FLT_MIN; // only d = -1 here (below -1 is NaN at the end): 1 + d is exact near -1
+  if (o) dp1 = fr(dp1 * TWO64);
+  let e = ((bitsOf(fr(dp1 * INV075)) >>> 23) & 0xff) - 0x7f; // vilogb2k_vi2_vf
+  const t = fromBits((0x3f800000 + (-e << 23)) >>> 0); // vldexp3_vf_vf_vi2(1, -e)
+  const m = fma32(d, t, fr(t - 1));
+  if (o) e -= 64;
+  const ef = fr(e);
+  // s = dfmul_vf2_vf2_vf((LN2_HI, LN2_LO), e)
+  let sx = fr(LN2_HI * ef);
+  let sy = fma32(LN2_LO, ef, fma32(LN2_HI, ef, -sx));
+  // x = dfdiv_vf2_vf2_vf2((m, 0), dfadd_vf2_vf_vf(2, m))
+  const dx = fr(2 + m);
+  const dy = fr(fr(2 - dx) + m);
+  const q = fr(1 / dx);
+  const xx = fr(m * q);
+  const u = fma32(q, m, -xx);
+  const w = fma32(-dy, q, fma32(-dx, q, 1));
+  const xy = fma32(xx, w, u + 0); // fma(n.y, t, u) with n.y = 0 and t > 0: u, -0 made +0
+  const x2 = fr(xx * xx);
+  let p = fma32(L0, x2, L1);
+  p = fma32(p, x2, L2);
+  // s = dfadd_vf2_vf2_vf2(s, dfscale(x, 2))
+  const ax = fr(xx * 2);
+  const ay = fr(xy * 2);
+  let ss = fr(sx + ax);
+  sy = fr(fr(fr(fr(sx - ss) + ax) + sy) + ay);
+  sx = ss;
+  // s = dfadd_vf2_vf2_vf(s, x2 * x * t)
+  const b = fr(fr(x2 * xx) * p);
+  ss = fr(sx + b);
+  sy = fr(fr(fr(sx - ss) + b) + sy);
+  let r = fr(ss + sy);
+  if (d < -1 || d !== d) r = NaN;
+  if (d === -1) r = -Infinity;
+  if (d === 0 && 1 / d < 0) r = -0;
+  return r;
+}
+
+/** sleefLog1pf of SLEEF before 3.8: inf above 1e38. */
+export function sleefLog1pfOverflowing(d: number): number {
+  return sleefLog1pf(d, true);
+}
+
+/** sleefLog1pf of SLEEF 3.8 and later: xlogf_u1 above 1e38. */
+export function sleefLog1pfBounded(d: number): number {
+  return sleefLog1pf(d, false);
 }
 
 // glibc expf: 2^(i/32) for i < 32 (e_exp2f_data.c's words, their i << 47 put back), the scaled

@@ -14,9 +14,11 @@ import * as esbuild from 'esbuild';
  * builds, ctc, float64): the entry, which holds them all, measured 217,182 B, and 222,836 B since
  * the float64 module's log_softmax (3f5fc3f); 239,197 B after 2026-12-02 morning's float64
  * class-index log_softmax kernels (h-ce64), the cheap pointwise loops and fused sums of both float32
- * builds and nll_loss's cascade kernel (a regression of 16 kB, measured, not yet won back): budget 236 kB.
+ * builds and nll_loss's cascade kernel (a regression of 16 kB, measured, not yet won back): budget 236 kB;
+ * 242,596 B with SLEEF's log1pf in both float32 builds (h-sleef, 2026-12-02 afternoon: +3.4 kB, the
+ * function left un-inlined, one copy per build): budget 238 kB.
  */
-export const GZIP_BUDGET_BYTES = 236 * 1024;
+export const GZIP_BUDGET_BYTES = 238 * 1024;
 
 /**
  * One loss function imported alone (the rest tree-shaken away), minified and gzipped, for the
@@ -24,9 +26,9 @@ export const GZIP_BUDGET_BYTES = 236 * 1024;
  * both builds of them (the build is chosen at run time: FMA where relaxed SIMD proves fused) and
  * the float64 module, 124.4-134.7 kB measured (crossEntropyLoss the largest; 135.4 kB after the float64
  * module's exp / log losses and the smaller log_softmax kernels, 2026-12-02; 153,940 B after the same
- * morning's kernels, see GZIP_BUDGET_BYTES): budget 152 kB.
+ * morning's kernels, see GZIP_BUDGET_BYTES; 156,887 B with SLEEF's log1pf): budget 154 kB.
  */
-export const PER_LOSS_GZIP_BUDGET_BYTES = 152 * 1024;
+export const PER_LOSS_GZIP_BUDGET_BYTES = 154 * 1024;
 
 /** The loss functions of PER_LOSS_GZIP_BUDGET_BYTES: those whose port calls kernelsFor (or ../softmax.ts, which does). */
 export const ELEMENTWISE_KERNEL_LOSSES: readonly string[] = [
