@@ -85,22 +85,15 @@ export function fma32(a: number, b: number, c: number): number {
   const s = p + c;
   const f = fr(s);
   if (f === s || s !== s || f === Infinity || f === -Infinity) return f;
+  // Is s a midpoint between two float32 neighbours? Then t = 2 s - f (exact in double: f + 2 (s - f),
+  // within 53 bits) is the other one, a float32; otherwise t lies strictly between f and it.
+  const t = 2 * s - f;
+  if (fr(t) !== t) return f;
   const bb = s - p;
   const err = p - (s - bb) + (c - bb);
   if (err === 0) return f;
-  // Is s a midpoint between two float32 neighbours?
-  let midpoint: boolean;
-  const a0 = Math.abs(s);
-  if (a0 >= 1.1754943508222875e-38) {
-    f64[0] = s;
-    midpoint = (u64[0]! & 0x1fffffff) === 0x10000000;
-  } else {
-    const t = a0 * 2 ** 150;
-    midpoint = Number.isInteger(t) && t % 2 === 1;
-  }
-  if (!midpoint) return f;
   // The exact value lies beyond s in the direction of err: take the neighbour on that side.
-  return err > 0 === f > s ? f : 2 * s - f;
+  return err > 0 === f > s ? f : t;
 }
 
 /** 2^k for k in [-200, 199]: exact, and a table read is cheaper than ** or building the bits. */
@@ -192,41 +185,47 @@ export function sleefLogf(d0: number): number {
 }
 
 const LOG1P_OVERFLOW = fromBits(0x7e967699); // 1e38f: SLEEF's log1pf bound
+/** dfmul_vf2_vf2_vf((LN2_HI, LN2_LO), e) for e = -127 ... 128 (at e + 127): sx, sy. */
+const LOG1P_E_LN2 = new Float64Array(2 * 256);
+for (let e = -127; e <= 128; e++) {
+  const sx = fr(LN2_HI * e);
+  LOG1P_E_LN2[2 * (e + 127)] = sx;
+  LOG1P_E_LN2[2 * (e + 127) + 1] = fma32(LN2_LO, e, LN2_HI * e - sx); // the inner fma exact: a float32 product's error
+}
 
 /**
  * SLEEF xlog1pf (Sleef_log1pf8_u10 on AVX2, log1pf16_u10 on AVX-512: the two agree with the FMA
  * scalar build on all 2^32 arguments) of a float32: log(1 + d) as e ln 2 + 2 atanh(m / (2 + m)),
  * 1 + d = 2^e (1 + m), in double-float (df.h's FMA branch). `overflows`: SLEEF before 3.8 returns
- * inf above 1e38 (its bound); 3.8 (sleef#606) returns xlogf_u1(d) there instead.
+ * inf above 1e38 (its bound); 3.8 (sleef#606) returns xlogf_u1(d) there instead. The FMAs whose
+ * exact value a double holds (d t + (t - 1), the errors of a float32 product and of the reciprocal)
+ * round once from it; e ln 2 comes from a table.
  */
 export function sleefLog1pf(d0: number, overflows: boolean): number {
   const d = fr(d0); // a float32 argument (the loops pass float32 values: a no-op there)
   if (d > LOG1P_OVERFLOW) return overflows ? Infinity : sleefLogf(d);
-  let dp1 = fr(d + 1);
-  const o = dp1 < FLT_MIN; // only d = -1 here (below -1 is NaN at the end): 1 + d is exact near -1
-  if (o) dp1 = fr(dp1 * TWO64);
-  let e = ((bitsOf(fr(dp1 * INV075)) >>> 23) & 0xff) - 0x7f; // vilogb2k_vi2_vf
-  const t = fromBits((0x3f800000 + (-e << 23)) >>> 0); // vldexp3_vf_vf_vi2(1, -e)
-  const m = fma32(d, t, fr(t - 1));
-  if (o) e -= 64;
-  const ef = fr(e);
+  if (!(d > -1)) return d === -1 ? -Infinity : NaN; // below -1 and NaN
+  // 1 + d >= 2^-24 here (exact near -1), so SLEEF's 2^64 rescaling below FLT_MIN never applies
+  const e = ((bitsOf(fr(fr(d + 1) * INV075)) >>> 23) & 0xff) - 0x7f; // vilogb2k_vi2_vf
+  const t = POW2[200 - e]!; // vldexp3_vf_vf_vi2(1, -e)
+  const m = fr(d * t + fr(t - 1)); // fma(d, t, t - 1): d t is exact (t a power of two), and so is the double sum
   // s = dfmul_vf2_vf2_vf((LN2_HI, LN2_LO), e)
-  let sx = fr(LN2_HI * ef);
-  let sy = fma32(LN2_LO, ef, fma32(LN2_HI, ef, -sx));
+  let sx = LOG1P_E_LN2[2 * (e + 127)]!;
+  let sy = LOG1P_E_LN2[2 * (e + 127) + 1]!;
   // x = dfdiv_vf2_vf2_vf2((m, 0), dfadd_vf2_vf_vf(2, m))
   const dx = fr(2 + m);
   const dy = fr(fr(2 - dx) + m);
   const q = fr(1 / dx);
   const xx = fr(m * q);
-  const u = fma32(q, m, -xx);
-  const w = fma32(-dy, q, fma32(-dx, q, 1));
-  const xy = fma32(xx, w, u + 0); // fma(n.y, t, u) with n.y = 0 and t > 0: u, -0 made +0
+  const u = fr(q * m - xx); // fma(q, m, -xx): exact in double, rounded for a subnormal m; fma(0, q, u) is u (never -0)
+  const w = fma32(-dy, q, 1 - dx * q); // fma(-dx, q, 1) exact
+  const xy = fma32(xx, w, u);
   const x2 = fr(xx * xx);
   let p = fma32(L0, x2, L1);
   p = fma32(p, x2, L2);
   // s = dfadd_vf2_vf2_vf2(s, dfscale(x, 2))
-  const ax = fr(xx * 2);
-  const ay = fr(xy * 2);
+  const ax = xx * 2;
+  const ay = xy * 2;
   let ss = fr(sx + ax);
   sy = fr(fr(fr(fr(sx - ss) + ax) + sy) + ay);
   sx = ss;
@@ -234,11 +233,8 @@ export function sleefLog1pf(d0: number, overflows: boolean): number {
   const b = fr(fr(x2 * xx) * p);
   ss = fr(sx + b);
   sy = fr(fr(fr(sx - ss) + b) + sy);
-  let r = fr(ss + sy);
-  if (d < -1 || d !== d) r = NaN;
-  if (d === -1) r = -Infinity;
-  if (d === 0 && 1 / d < 0) r = -0;
-  return r;
+  const r = fr(ss + sy);
+  return d === 0 ? d : r; // +-0 themselves
 }
 
 /** sleefLog1pf of SLEEF before 3.8: inf above 1e38. */
