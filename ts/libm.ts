@@ -110,6 +110,16 @@ const E2 = fromBits(0x3c0888a6); // 0.00833336077630519866943359f
 const E3 = fromBits(0x3d2aaa7a); // 0.0416664853692054748535156f
 const E4 = fromBits(0x3e2aaaab); // 0.166666671633720397949219f
 
+// C_i = 1.5 * 2^(e_i + 29), E_i's binade [2^e_i, 2^(e_i+1)) (e = -10, -7, -5, -3), and E_i + C_i (exact)
+const EXP_C1 = 786432;
+const EXP_C2 = 6291456;
+const EXP_C3 = 25165824;
+const EXP_C4 = 100663296;
+const E1C = E1 + EXP_C1;
+const E2C = E2 + EXP_C2;
+const E3C = E3 + EXP_C3;
+const E4C = E4 + EXP_C4;
+
 /** SLEEF xexpf (Sleef_expf8_u10 on AVX2, expf16_u10 on AVX-512) of a float32. */
 export function sleefExpf(d: number): number {
   // The masks first (as the kernel's last two selects): below -104 +0 (-inf included), above 100 inf.
@@ -117,12 +127,14 @@ export function sleefExpf(d: number): number {
   if (d > 100) return Infinity;
   // q = vrint_vi2_vf(d * R_LN2f): |d * R_LN2f| <= 151, so adding 1.5 * 2^52 rounds it to nearest even.
   const q = fr(d * R_LN2F) + 6755399441055744 - 6755399441055744;
-  let s = fma32(q, -L2UF, d);
+  let s = fr(d - q * L2UF); // fma(q, -L2U, d): q L2U is exact (a float32), and so is the double difference
   s = fma32(q, -L2LF, s);
-  let u = fma32(E0, s, E1);
-  u = fma32(u, s, E2);
-  u = fma32(u, s, E3);
-  u = fma32(u, s, E4);
+  // fma(u, s, E_i), i = 1 ... 4, rounded once in two double additions, as the kernels' sleefExpStep:
+  // u s + E_i stays in E_i's binade (|s| <= 0.3466), where E_i + C_i's double step is float32's.
+  let u = E0 * s + E1C - EXP_C1;
+  u = u * s + E2C - EXP_C2;
+  u = u * s + E3C - EXP_C3;
+  u = u * s + E4C - EXP_C4;
   u = fma32(u, s, 0.5);
   u = fr(1 + fma32(fr(s * s), u, s));
   const h = q >> 1;
