@@ -10,7 +10,7 @@
 //
 // --fma instead compares the kernels' two builds (ts/wasm/float32-kernels.ts KernelBuild) bit for
 // bit on every one of the 2^32 float32 bit patterns, in SLEEF's expf and logf (one vector and two at
-// a time): the relaxed-SIMD build's fused multiply-adds against the plain build's float64
+// a time) and log1pf (before and from SLEEF 3.8): the relaxed-SIMD build's fused multiply-adds against the plain build's float64
 // emulation; exits 1 at any difference, 2 where relaxed SIMD's multiply-add is not fused here.
 //
 // --float64 [--count N] [--fn exp,expNonPositive,log,log1p] compares the float64 module's exp64 /
@@ -105,7 +105,7 @@ function compareFloat64(count: number): number {
   return differ === 0 ? 0 : 1;
 }
 
-/** --fma: the two builds' SLEEF expf / logf on every float32 bit pattern. */
+/** --fma: the two builds' SLEEF expf / logf / log1pf on every float32 bit pattern. */
 function compareBuilds(): number {
   const plain = loadFloat32Kernels('plain');
   const fma = loadFloat32Kernels('fma');
@@ -124,6 +124,8 @@ function compareBuilds(): number {
     'sleef-logf',
     'sleef-expf-pair',
     'sleef-logf-pair',
+    'sleef-log1pf',
+    'sleef-log1pf-bounded',
   ];
   for (const name of names) {
     const started = performance.now();

@@ -5,7 +5,7 @@
 // round otherwise, and seeded draws. The ports were also checked against every float32 in [-104, 0]
 // (every third) and [1, 2^24] and a 4099-step sample of all bit patterns: no difference.
 import { expect, test } from 'vitest';
-import { fma32, glibcExpf, glibcLogf, sleefExpf, sleefLogf } from '../ts/libm.ts';
+import { fma32, glibcExpf, glibcLogf, sleefExpf, sleefLog1pfBounded, sleefLog1pfOverflowing, sleefLogf } from '../ts/libm.ts';
 
 const SPOT: readonly (readonly [number, number, number, number, number])[] = [
   [0x00000000, 0x3f800000, 0xff800000, 0x3f800000, 0xff800000],
@@ -126,6 +126,61 @@ test("sleefExpf, sleefLogf, glibcExpf and glibcLogf give the libraries' bits", (
     });
   }
   expect(bad).toEqual([]);
+});
+
+// [x, SLEEF log1pf before 3.8, from 3.8] as float32 bits, read from Debian's libsleef 3.6.1 (torch 2.6's)
+// and 3.9.0 (torch 2.14's) by a C harness (Sleef_finz_log1pf1_u10purecfma, which equals the AVX2 and
+// AVX-512F builds on all 2^32 arguments): special values, the bounds (1e38, where 3.6 turns to inf),
+// the exponent steps of 1 + x, subnormals (not returned as themselves), and draws where
+// fround(Math.log1p(x)) differs. The port was checked against both libraries on every float32 in
+// [0, 1] and [-1, -0.125] and every 31st bit pattern: no difference.
+const LOG1P_SPOT: readonly (readonly [number, number, number])[] = [
+  [0x00000000, 0x00000000, 0x00000000],
+  [0x80000000, 0x80000000, 0x80000000],
+  [0x3f800000, 0x3f317218, 0x3f317218],
+  [0xbf800000, 0xff800000, 0xff800000],
+  [0xc0000000, 0xffffffff, 0xffffffff],
+  [0x322bcc77, 0x322bcc77, 0x322bcc77],
+  [0x00000001, 0x00000000, 0x00000000],
+  [0x807fffff, 0x80800000, 0x80800000],
+  [0x3f000000, 0x3ecf991f, 0x3ecf991f],
+  [0x3effffff, 0x3ecf991f, 0x3ecf991f],
+  [0x3f000001, 0x3ecf9921, 0x3ecf9921],
+  [0xbe800000, 0xbe934b11, 0xbe934b11],
+  [0xbe7fffff, 0xbe934b10, 0xbe934b10],
+  [0xbf7fffff, 0xc1851592, 0xc1851592],
+  [0xbf400000, 0xbfb17218, 0xbfb17218],
+  [0x40000000, 0x3f8c9f54, 0x3f8c9f54],
+  [0x501502f9, 0x41b834f1, 0x41b834f1],
+  [0x7e967699, 0x42aeff18, 0x42aeff18],
+  [0x7e96769a, 0x7f800000, 0x42aeff18],
+  [0x7f7fffff, 0x7f800000, 0x42b17218],
+  [0x7f800000, 0x7f800000, 0x7f800000],
+  [0xff800000, 0xffffffff, 0xffffffff],
+  [0x7fc00000, 0x7fc00000, 0x7fc00000],
+  [0x3d7480e4, 0x3d6d7be0, 0x3d6d7be0],
+  [0x007fa785, 0x007fa784, 0x007fa784],
+  [0x001515d7, 0x001515d8, 0x001515d8],
+  [0x004f9f45, 0x004f9f44, 0x004f9f44],
+  [0x00318f2f, 0x00318f30, 0x00318f30],
+  [0x00e55a99, 0x00e55a98, 0x00e55a98],
+  [0x484fa130, 0x41444695, 0x41444695],
+  [0x485de7d6, 0x414556f3, 0x414556f3],
+  [0x42b26c9f, 0x409011bb, 0x409011bb],
+  [0x43bbe39b, 0x40bdd021, 0x40bdd021],
+  [0xbf1135a1, 0xbf5668c8, 0xbf5668c8],
+  [0xbf198ce6, 0xbf6a7249, 0xbf6a7249],
+];
+
+test("sleefLog1pf gives libsleef 3.6.1's and 3.9.0's bits", () => {
+  const bad: string[] = [];
+  for (const [xb, old, bounded] of LOG1P_SPOT) {
+    const x = fromBits(xb);
+    if (!same(sleefLog1pfOverflowing(x), old)) bad.push(`sleefLog1pfOverflowing(${x}): ${sleefLog1pfOverflowing(x)} vs ${fromBits(old)}`);
+    if (!same(sleefLog1pfBounded(x), bounded)) bad.push(`sleefLog1pfBounded(${x}): ${sleefLog1pfBounded(x)} vs ${fromBits(bounded)}`);
+  }
+  expect(bad).toEqual([]);
+  expect(LOG1P_SPOT.some(([xb]) => Math.fround(Math.log1p(fromBits(xb))) !== sleefLog1pfOverflowing(fromBits(xb)))).toBe(true);
 });
 
 test('fma32 rounds a * b + c once, where the double sum lands on a float32 midpoint', () => {

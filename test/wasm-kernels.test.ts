@@ -49,7 +49,7 @@ import {
 } from '../ts/wasm/float32-kernels.ts';
 import { relaxedSimdFused } from '../ts/wasm/module.ts';
 import { FMA_MODULES, kernelOpsSource, kernelsModuleSource, startBuild } from '../scripts/build-wasm.ts';
-import { glibcExpf, glibcLogf, sleefExpf, sleefLogf } from '../ts/libm.ts';
+import { glibcExpf, glibcLogf, sleefExpf, sleefLog1pfBounded, sleefLog1pfOverflowing, sleefLogf } from '../ts/libm.ts';
 import { KERNEL_FLAGS, KERNEL_OPS } from '../ts/wasm/kernel-ops.ts';
 
 afterEach(() => useFloat32Kernels(true));
@@ -518,7 +518,7 @@ for (const build of BUILDS)
       return reduction === 'none' ? values(shape, rand) : { data: new Float32Array([rand() < 0.5 ? -0.75 : 1.5]), shape: [] };
     }
 
-    test("SLEEF's and glibc's float32 exp and log in the module equal ../ts/libm.ts exactly, on special and 2^20 sampled arguments", () => {
+    test("SLEEF's and glibc's float32 exp and log, and SLEEF's log1pf, in the module equal ../ts/libm.ts exactly, on special and 2^20 sampled arguments", () => {
       const n = 1 << 20;
       const rand = random(41);
       const f32 = new Float32Array(n);
@@ -538,6 +538,8 @@ for (const build of BUILDS)
         ['glibc-logf', glibcLogf],
         ['sleef-expf-pair', sleefExpf],
         ['sleef-logf-pair', sleefLogf],
+        ['sleef-log1pf', sleefLog1pfOverflowing],
+        ['sleef-log1pf-bounded', sleefLog1pfBounded],
       ] as const) {
         for (const args of [f32, f32.map((v) => (v !== v ? v : v % 110))]) {
           const results = kernels.elementary(fn, args);

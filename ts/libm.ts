@@ -19,6 +19,11 @@
 // harness): every float32 in [-104, 0] (expf, every third one) and [1, 2^24] (logf), and every
 // 4099th bit pattern of the whole range; test/libm.test.ts keeps spot values. Used by ./softmax.ts
 // (log_softmax) and ./unary-ops.ts (the pointwise exp / log of kl_div and poisson_nll_loss).
+//
+// - sleefLog1pf: SLEEF's xlog1pf (Vectorized<float>::log1p: log_sigmoid's, soft_margin_loss's), in
+//   the two versions torch links: before SLEEF 3.8 (inf above 1e38) and after (logf there). Checked
+//   against libsleef 3.6.1 (Debian torch 2.6's; 3.5.1 equals it on all 2^32 arguments) and 3.9.0
+//   (torch 2.14's) on every float32 in [0, 1] and [-1, -0.125] and every 31st bit pattern.
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -80,22 +85,15 @@ export function fma32(a: number, b: number, c: number): number {
   const s = p + c;
   const f = fr(s);
   if (f === s || s !== s || f === Infinity || f === -Infinity) return f;
+  // Is s a midpoint between two float32 neighbours? Then t = 2 s - f (exact in double: f + 2 (s - f),
+  // within 53 bits) is the other one, a float32; otherwise t lies strictly between f and it.
+  const t = 2 * s - f;
+  if (fr(t) !== t) return f;
   const bb = s - p;
   const err = p - (s - bb) + (c - bb);
   if (err === 0) return f;
-  // Is s a midpoint between two float32 neighbours?
-  let midpoint: boolean;
-  const a0 = Math.abs(s);
-  if (a0 >= 1.1754943508222875e-38) {
-    f64[0] = s;
-    midpoint = (u64[0]! & 0x1fffffff) === 0x10000000;
-  } else {
-    const t = a0 * 2 ** 150;
-    midpoint = Number.isInteger(t) && t % 2 === 1;
-  }
-  if (!midpoint) return f;
   // The exact value lies beyond s in the direction of err: take the neighbour on that side.
-  return err > 0 === f > s ? f : 2 * s - f;
+  return err > 0 === f > s ? f : t;
 }
 
 /** 2^k for k in [-200, 199]: exact, and a table read is cheaper than ** or building the bits. */
@@ -112,6 +110,16 @@ const E2 = fromBits(0x3c0888a6); // 0.00833336077630519866943359f
 const E3 = fromBits(0x3d2aaa7a); // 0.0416664853692054748535156f
 const E4 = fromBits(0x3e2aaaab); // 0.166666671633720397949219f
 
+// C_i = 1.5 * 2^(e_i + 29), E_i's binade [2^e_i, 2^(e_i+1)) (e = -10, -7, -5, -3), and E_i + C_i (exact)
+const EXP_C1 = 786432;
+const EXP_C2 = 6291456;
+const EXP_C3 = 25165824;
+const EXP_C4 = 100663296;
+const E1C = E1 + EXP_C1;
+const E2C = E2 + EXP_C2;
+const E3C = E3 + EXP_C3;
+const E4C = E4 + EXP_C4;
+
 /** SLEEF xexpf (Sleef_expf8_u10 on AVX2, expf16_u10 on AVX-512) of a float32. */
 export function sleefExpf(d: number): number {
   // The masks first (as the kernel's last two selects): below -104 +0 (-inf included), above 100 inf.
@@ -119,12 +127,14 @@ export function sleefExpf(d: number): number {
   if (d > 100) return Infinity;
   // q = vrint_vi2_vf(d * R_LN2f): |d * R_LN2f| <= 151, so adding 1.5 * 2^52 rounds it to nearest even.
   const q = fr(d * R_LN2F) + 6755399441055744 - 6755399441055744;
-  let s = fma32(q, -L2UF, d);
+  let s = fr(d - q * L2UF); // fma(q, -L2U, d): q L2U is exact (a float32), and so is the double difference
   s = fma32(q, -L2LF, s);
-  let u = fma32(E0, s, E1);
-  u = fma32(u, s, E2);
-  u = fma32(u, s, E3);
-  u = fma32(u, s, E4);
+  // fma(u, s, E_i), i = 1 ... 4, rounded once in two double additions, as the kernels' sleefExpStep:
+  // u s + E_i stays in E_i's binade (|s| <= 0.3466), where E_i + C_i's double step is float32's.
+  let u = E0 * s + E1C - EXP_C1;
+  u = u * s + E2C - EXP_C2;
+  u = u * s + E3C - EXP_C3;
+  u = u * s + E4C - EXP_C4;
   u = fma32(u, s, 0.5);
   u = fr(1 + fma32(fr(s * s), u, s));
   const h = q >> 1;
@@ -184,6 +194,69 @@ export function sleefLogf(d0: number): number {
   if (d < 0 || d !== d) r = NaN;
   if (d === 0) r = -Infinity;
   return r;
+}
+
+const LOG1P_OVERFLOW = fromBits(0x7e967699); // 1e38f: SLEEF's log1pf bound
+/** dfmul_vf2_vf2_vf((LN2_HI, LN2_LO), e) for e = -127 ... 128 (at e + 127): sx, sy. */
+const LOG1P_E_LN2 = new Float64Array(2 * 256);
+for (let e = -127; e <= 128; e++) {
+  const sx = fr(LN2_HI * e);
+  LOG1P_E_LN2[2 * (e + 127)] = sx;
+  LOG1P_E_LN2[2 * (e + 127) + 1] = fma32(LN2_LO, e, LN2_HI * e - sx); // the inner fma exact: a float32 product's error
+}
+
+/**
+ * SLEEF xlog1pf (Sleef_log1pf8_u10 on AVX2, log1pf16_u10 on AVX-512: the two agree with the FMA
+ * scalar build on all 2^32 arguments) of a float32: log(1 + d) as e ln 2 + 2 atanh(m / (2 + m)),
+ * 1 + d = 2^e (1 + m), in double-float (df.h's FMA branch). `overflows`: SLEEF before 3.8 returns
+ * inf above 1e38 (its bound); 3.8 (sleef#606) returns xlogf_u1(d) there instead. The FMAs whose
+ * exact value a double holds (d t + (t - 1), the errors of a float32 product and of the reciprocal)
+ * round once from it; e ln 2 comes from a table.
+ */
+export function sleefLog1pf(d0: number, overflows: boolean): number {
+  const d = fr(d0); // a float32 argument (the loops pass float32 values: a no-op there)
+  if (d > LOG1P_OVERFLOW) return overflows ? Infinity : sleefLogf(d);
+  if (!(d > -1)) return d === -1 ? -Infinity : NaN; // below -1 and NaN
+  // 1 + d >= 2^-24 here (exact near -1), so SLEEF's 2^64 rescaling below FLT_MIN never applies
+  const e = ((bitsOf(fr(fr(d + 1) * INV075)) >>> 23) & 0xff) - 0x7f; // vilogb2k_vi2_vf
+  const t = POW2[200 - e]!; // vldexp3_vf_vf_vi2(1, -e)
+  const m = fr(d * t + fr(t - 1)); // fma(d, t, t - 1): d t is exact (t a power of two), and so is the double sum
+  // s = dfmul_vf2_vf2_vf((LN2_HI, LN2_LO), e)
+  let sx = LOG1P_E_LN2[2 * (e + 127)]!;
+  let sy = LOG1P_E_LN2[2 * (e + 127) + 1]!;
+  // x = dfdiv_vf2_vf2_vf2((m, 0), dfadd_vf2_vf_vf(2, m))
+  const dx = fr(2 + m);
+  const dy = fr(fr(2 - dx) + m);
+  const q = fr(1 / dx);
+  const xx = fr(m * q);
+  const u = fr(q * m - xx); // fma(q, m, -xx): exact in double, rounded for a subnormal m; fma(0, q, u) is u (never -0)
+  const w = fma32(-dy, q, 1 - dx * q); // fma(-dx, q, 1) exact
+  const xy = fma32(xx, w, u);
+  const x2 = fr(xx * xx);
+  let p = fma32(L0, x2, L1);
+  p = fma32(p, x2, L2);
+  // s = dfadd_vf2_vf2_vf2(s, dfscale(x, 2))
+  const ax = xx * 2;
+  const ay = xy * 2;
+  let ss = fr(sx + ax);
+  sy = fr(fr(fr(fr(sx - ss) + ax) + sy) + ay);
+  sx = ss;
+  // s = dfadd_vf2_vf2_vf(s, x2 * x * t)
+  const b = fr(fr(x2 * xx) * p);
+  ss = fr(sx + b);
+  sy = fr(fr(fr(sx - ss) + b) + sy);
+  const r = fr(ss + sy);
+  return d === 0 ? d : r; // +-0 themselves
+}
+
+/** sleefLog1pf of SLEEF before 3.8: inf above 1e38. */
+export function sleefLog1pfOverflowing(d: number): number {
+  return sleefLog1pf(d, true);
+}
+
+/** sleefLog1pf of SLEEF 3.8 and later: xlogf_u1 above 1e38. */
+export function sleefLog1pfBounded(d: number): number {
+  return sleefLog1pf(d, false);
 }
 
 // glibc expf: 2^(i/32) for i < 32 (e_exp2f_data.c's words, their i << 47 put back), the scaled

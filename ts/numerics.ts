@@ -3,11 +3,13 @@
 // Parity with torch's float32 means rounding after every tensor op ATen performs, in ATen's order.
 // Formulas round with `round`, so one formula serves both dtypes: useDType() switches it before an
 // op runs. (One function object that branches is what keeps V8 fast: a round parameter that sees
-// both Math.fround and an identity goes megamorphic and runs about 50x slower.) exp, log and log1p
-// are V8's (correctly rounded after fround in practice; a JS polynomial exp measured no faster).
+// both Math.fround and an identity goes megamorphic and runs about 50x slower.) log_sigmoid's exp,
+// log and log1p are its LogSigmoidMath's (../unary-ops.ts logSigmoidMath: SLEEF's for float32 under
+// avx2 / avx512; V8's for float64 and under 'default', correctly rounded after fround in practice).
 
 import type { DType } from './tensor.ts';
 import type { CpuCapability, TorchRelease } from './torch-version.ts';
+import { log1pOp, V8_MATH, type LogSigmoidMath } from './unary-ops.ts';
 
 export type Round = (x: number) => number;
 
@@ -33,21 +35,22 @@ export function maximum(a: number, b: number): number {
 }
 
 /** The buffer z that ATen's log_sigmoid stores for its backward. */
-function logSigmoidBuffer(x: number, r: Round, torch: TorchRelease): number {
-  if (torch.logSigmoidUsesLog1p) return r(Math.exp(-Math.abs(x)));
-  const m = maximum(-x, 0);
-  return r(r(Math.exp(-m)) + r(Math.exp(r(-x - m))));
+function logSigmoidBuffer(x: number, r: Round, torch: TorchRelease, m: LogSigmoidMath): number {
+  if (torch.logSigmoidUsesLog1p) return r(m.exp(-Math.abs(x)));
+  const mx = maximum(-x, 0);
+  return r(r(m.exp(-mx)) + r(m.exp(r(-x - mx))));
 }
 
 /**
  * log(sigmoid(x)) as aten/src/ATen/native/cpu/Activation.cpp log_sigmoid_cpu_kernel computes it:
  * torch >= 1.11: min(x, 0) - log1p(z), z = exp(-|x|);
  * before: -(m + log(z)), m = max(-x, 0), z = exp(-m) + exp(-x - m).
+ * exp, log and log1p are `m`'s (../unary-ops.ts logSigmoidMath: SLEEF's for float32 under avx2 / avx512).
  */
-export function logSigmoid(x: number, r: Round, torch: TorchRelease): number {
-  const z = logSigmoidBuffer(x, r, torch);
-  if (torch.logSigmoidUsesLog1p) return r(minimum(x, 0) - r(Math.log1p(z)));
-  return -r(maximum(-x, 0) + r(Math.log(z)));
+export function logSigmoid(x: number, r: Round, torch: TorchRelease, m: LogSigmoidMath = V8_MATH): number {
+  const z = logSigmoidBuffer(x, r, torch, m);
+  if (torch.logSigmoidUsesLog1p) return r(minimum(x, 0) - r(m.log1p(z)));
+  return -r(maximum(-x, 0) + r(m.log(z)));
 }
 
 /** log_sigmoid(-x), set by logSigmoidPair. */
@@ -57,23 +60,24 @@ export let logSigmoidOfNegative = 0;
  * log_sigmoid(x), and log_sigmoid(-x) in logSigmoidOfNegative: from torch 1.11 both share
  * z = exp(-|x|) and log1p(z), so this costs one exp and one log1p, not two of each.
  */
-export function logSigmoidPair(x: number, r: Round, torch: TorchRelease): number {
+export function logSigmoidPair(x: number, r: Round, torch: TorchRelease, m: LogSigmoidMath = V8_MATH): number {
   // Stryker disable next-line ConditionalExpression: two logSigmoid calls compute the same pair (only slower)
   if (!torch.logSigmoidUsesLog1p) {
-    logSigmoidOfNegative = logSigmoid(-x, r, torch);
-    return logSigmoid(x, r, torch);
+    logSigmoidOfNegative = logSigmoid(-x, r, torch, m);
+    return logSigmoid(x, r, torch, m);
   }
-  const l = r(Math.log1p(r(Math.exp(-Math.abs(x)))));
+  const l = r(m.log1p(r(m.exp(-Math.abs(x)))));
   logSigmoidOfNegative = r(minimum(-x, 0) - l);
   return r(minimum(x, 0) - l);
 }
 
 /**
  * log_sigmoid_backward_cpu_kernel: (max_deriv - sign * q) * grad, with max_deriv, sign = 1, 1 for
- * x < 0 and 0, -1 otherwise; q = z / (1 + z) (torch >= 1.11) or (z - 1) / z (before).
+ * x < 0 and 0, -1 otherwise; q = z / (1 + z) (torch >= 1.11) or (z - 1) / z (before); z the
+ * forward's buffer (`m`'s exp).
  */
-export function logSigmoidBackward(x: number, grad: number, r: Round, torch: TorchRelease): number {
-  const z = logSigmoidBuffer(x, r, torch);
+export function logSigmoidBackward(x: number, grad: number, r: Round, torch: TorchRelease, m: LogSigmoidMath = V8_MATH): number {
+  const z = logSigmoidBuffer(x, r, torch, m);
   const q = torch.logSigmoidUsesLog1p ? r(z / r(1 + z)) : r(r(z - 1) / z);
   // Stryker disable next-line EqualityOperator: at x = 0 both branches give 0.5
   const d = x < 0 ? r(1 - q) : q;
@@ -85,9 +89,16 @@ export function logSigmoidBackward(x: number, grad: number, r: Round, torch: Tor
  * MultiLabelSoftMarginLoss's gradient reaches x (the second through NegBackward). From torch 1.11
  * both terms share z = exp(-|x|) and q = z / (1 + z).
  */
-export function logSigmoidBackwardDifference(x: number, gradPos: number, gradNeg: number, r: Round, torch: TorchRelease): number {
-  if (!torch.logSigmoidUsesLog1p) return r(logSigmoidBackward(x, gradPos, r, torch) - logSigmoidBackward(-x, gradNeg, r, torch));
-  const z = r(Math.exp(-Math.abs(x)));
+export function logSigmoidBackwardDifference(
+  x: number,
+  gradPos: number,
+  gradNeg: number,
+  r: Round,
+  torch: TorchRelease,
+  m: LogSigmoidMath = V8_MATH,
+): number {
+  if (!torch.logSigmoidUsesLog1p) return r(logSigmoidBackward(x, gradPos, r, torch, m) - logSigmoidBackward(-x, gradNeg, r, torch, m));
+  const z = r(m.exp(-Math.abs(x)));
   const q = r(z / r(1 + z));
   const p = r(1 - q);
   return r(r((x < 0 ? p : q) * gradPos) - r((-x < 0 ? p : q) * gradNeg));
@@ -98,6 +109,7 @@ export function logSigmoidBackwardDifference(x: number, gradPos: number, gradNeg
  * under 'default'. Old SLEEF overflows to inf above 1e38 (float32) and 1e307 (float64).
  */
 export function tensorLog1p(v: number, dtype: DType, torch: TorchRelease, capability: CpuCapability, r: Round): number {
+  if (dtype === 'float32' && capability !== 'default') return log1pOp(dtype, capability, torch)(v); // SLEEF's log1pf
   if (torch.sleefLog1pOverflows && capability !== 'default' && v > (dtype === 'float32' ? 1e38 : 1e307)) return Infinity;
   return r(Math.log1p(v));
 }

@@ -30,7 +30,7 @@ import { applyReduction, makeTensor } from '../reduction.ts';
 import { LossArgumentError, allocate, isIndexTensor, type FloatArray, type Tensor } from '../tensor.ts';
 import { sumLanes, type TorchRelease } from '../torch-version.ts';
 import { lossModule } from '../loss-module.ts';
-import { expOp, logOp, sigmoidExps, type UnaryOp } from '../unary-ops.ts';
+import { expOp, logOp, logSigmoidMath, sigmoidExps, type LogSigmoidMath, type UnaryOp } from '../unary-ops.ts';
 import { gradOutputOperand, kernelsFor, perElement, type Flag, type KernelCall } from '../wasm/float32-kernels.ts';
 
 export interface BCEWithLogitsOptions extends CommonOptions {
@@ -76,7 +76,7 @@ function check(op: string, args: { input: Tensor; target: Tensor; gradOutput?: T
   });
 }
 
-/** One element's loss before weight and reduction, in the given release's op order; lw is 1 without pos_weight; exp, log: at::exp / at::log. */
+/** One element's loss before weight and reduction, in the given release's op order; lw is 1 without pos_weight; exp, log: at::exp / at::log; m: log_sigmoid's. */
 function elementLoss(
   x: number,
   y: number,
@@ -86,10 +86,11 @@ function elementLoss(
   torch: TorchRelease,
   exp: UnaryOp,
   log: UnaryOp,
+  lsMath: LogSigmoidMath,
 ): number {
   const linear = r(r(1 - y) * x);
   if (torch.bceUsesLogSigmoid) {
-    const ls = logSigmoid(x, r, torch);
+    const ls = logSigmoid(x, r, torch, lsMath);
     return r(linear - (hasPosWeight ? r(ls * lw) : ls));
   }
   const m = maximum(-x, 0);
@@ -168,6 +169,7 @@ function mixedForward(a: Args): Tensor {
   // max_val and the exp_ / log_ on it keep the input's dtype
   const exp = expOp(X.dtype, a.capability);
   const log = logOp(X.dtype, a.capability);
+  const ls = logSigmoidMath(X.dtype, a.capability, torch); // log_sigmoid(input) in the input's dtype
   const x = a.input.data;
   const y = a.target.data;
   const [w, wRowStride, wColStride] = loopOperand(a.weightOperand, 1);
@@ -184,9 +186,9 @@ function mixedForward(a: Args): Tensor {
       const linear = rT(rT(1 - yi) * rTX(xi)); // (1 - target).mul_(input)
       let loss: number;
       if (torch.bceUsesLogSigmoid) {
-        let ls = logSigmoid(xi, rX, torch);
-        if (hasPosWeight) ls = rX(ls * rAX(lw)); // log_sigmoid_input.mul_(log_weight)
-        loss = rT(linear - rTX(ls)); // .sub_(log_sigmoid_input)
+        let lsx = logSigmoid(xi, rX, torch, ls);
+        if (hasPosWeight) lsx = rX(lsx * rAX(lw)); // log_sigmoid_input.mul_(log_weight)
+        loss = rT(linear - rTX(lsx)); // .sub_(log_sigmoid_input)
       } else {
         const m = maximum(-xi, 0);
         const logTerm = log(rX(exp(-m) + exp(rX(-xi - m))));
@@ -267,6 +269,7 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
   const hasPosWeight = a.posWeightOperand !== null;
   const exp = expOp(a.dtype, a.capability);
   const log = logOp(a.dtype, a.capability);
+  const ls = logSigmoidMath(a.dtype, a.capability, torch);
   const losses = allocate(a.dtype, x.length);
   // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
   for (let row = 0, i = 0; row < rows; row++) {
@@ -274,7 +277,7 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
     const pRow = row * pRowStride;
     for (let col = 0; col < classes; col++, i++) {
       const lw = hasPosWeight ? r(r(r(p[pRow + col * pColStride]! - 1) * y[i]!) + 1) : 1;
-      losses[i] = r(elementLoss(x[i]!, y[i]!, hasPosWeight, lw, r, torch, exp, log) * w[wRow + col * wColStride]!);
+      losses[i] = r(elementLoss(x[i]!, y[i]!, hasPosWeight, lw, r, torch, exp, log, ls) * w[wRow + col * wColStride]!);
     }
   }
   return applyReduction(losses, input.shape, a.reduction, a.dtype, a.lanes, r);

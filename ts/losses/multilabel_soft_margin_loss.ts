@@ -23,7 +23,8 @@ import { applyReduction, makeTensor } from '../reduction.ts';
 import { LossArgumentError, allocate, checkElementCount, numel, type IndexTensor, type Tensor } from '../tensor.ts';
 import type { TorchRelease } from '../torch-version.ts';
 import { lossModule } from '../loss-module.ts';
-import { kernelsFor, perElement, type Float32Kernels } from '../wasm/float32-kernels.ts';
+import { kernelsFor, perElement, type Flag, type Float32Kernels } from '../wasm/float32-kernels.ts';
+import { logSigmoidMath, type LogSigmoidMath } from '../unary-ops.ts';
 
 export interface MultiLabelSoftMarginOptions extends CommonOptions {
   weight?: Tensor;
@@ -92,8 +93,8 @@ function check(
 }
 
 /** -(y * log_sigmoid(x) + (1 - y) * log_sigmoid(-x)), before the weight. */
-function elementLoss(x: number, y: number, r: Round, torch: TorchRelease): number {
-  const pos = logSigmoidPair(x, r, torch);
+function elementLoss(x: number, y: number, r: Round, torch: TorchRelease, m: LogSigmoidMath): number {
+  const pos = logSigmoidPair(x, r, torch, m);
   return -r(r(y * pos) + r(r(1 - y) * logSigmoidOfNegative));
 }
 
@@ -102,6 +103,7 @@ function perSampleLosses(a: Args): ArrayLike<number> {
   const { input, target, weight } = a;
   const r = a.round;
   const C = a.classes;
+  const m = logSigmoidMath(a.dtype, a.capability, a.torch);
   const perSample = allocate(a.dtype, a.outer * a.inner);
   // Stryker disable next-line ConditionalExpression,BlockStatement: the general path computes the same values for this layout (only slower)
   if (a.rowwise) {
@@ -113,7 +115,7 @@ function perSampleLosses(a: Args): ArrayLike<number> {
     // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
     for (let o = 0, i = 0; o < outer; o++) {
       const wRow = o * wRowStride;
-      for (let c = 0; c < C; c++, i++) row[c] = r(elementLoss(x[i]!, y[i]!, r, torch) * w[wRow + c * wColStride]!);
+      for (let c = 0; c < C; c++, i++) row[c] = r(elementLoss(x[i]!, y[i]!, r, torch, m) * w[wRow + c * wColStride]!);
       perSample[o] = r(atenRowSum(row, 0, C, lanes, r) / C);
     }
     return perSample;
@@ -123,7 +125,7 @@ function perSampleLosses(a: Args): ArrayLike<number> {
   const y = expandTo(target, a.lossShape);
   let full: Float64Array = new Float64Array(x.length);
   // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
-  for (let i = 0; i < x.length; i++) full[i] = elementLoss(x[i]!, y[i]!, r, a.torch);
+  for (let i = 0; i < x.length; i++) full[i] = elementLoss(x[i]!, y[i]!, r, a.torch, m);
   if (weight) {
     full = expandTo({ data: full, shape: a.lossShape }, a.fullShape);
     const w = expandTo(weight, a.fullShape);
@@ -159,6 +161,13 @@ function rowwiseKernels(a: Args): Float32Kernels | null {
   return a.rowwise && a.classes > 0 && a.torch.logSigmoidUsesLog1p ? kernelsFor(a.dtype) : null;
 }
 
+/** The kernels' flags: HAS_WEIGHT, and USES_GLIBC under 'default' (log_sigmoid's exp and log1p V8's there, else SLEEF's). */
+function kernelFlags(a: Args, weighted: boolean): Flag[] {
+  const flags: Flag[] = a.capability === 'default' ? ['USES_GLIBC'] : [];
+  if (weighted) flags.push('HAS_WEIGHT');
+  return flags;
+}
+
 /**
  * Mixed float32 / float64 arguments: each of functional.py's ops in its own dtype. log_sigmoid(input)
  * and log_sigmoid(-input) in the input's; target * ls, (1 - target) * ls_neg (1 - target in the
@@ -191,8 +200,9 @@ function mixedForward(a: Args): Tensor {
   const x = expandTo(a.input, a.lossShape);
   const y = expandTo(a.target, a.lossShape);
   let full: Float64Array = new Float64Array(x.length);
+  const m = logSigmoidMath(X.dtype, a.capability, torch); // log_sigmoid(input), log_sigmoid(-input): the input's dtype
   for (let i = 0; i < x.length; i++) {
-    const pos = logSigmoidPair(x[i]!, rX, torch);
+    const pos = logSigmoidPair(x[i]!, rX, torch, m);
     full[i] = -rA(rA(rA(y[i]!) * pos) + rA(rA(rT(1 - y[i]!)) * logSigmoidOfNegative));
   }
   if (a.weight) {
@@ -260,7 +270,15 @@ function mixedBackward(a: Args, gradOutput: Tensor): Tensor {
   const towardNeg = sumTo(gradNeg, a.lossShape, a.input.shape, rAT);
   const x = a.input.data;
   const grad = allocate(X.dtype, x.length);
-  for (let i = 0; i < grad.length; i++) grad[i] = logSigmoidBackwardDifference(x[i]!, rX(towardPos[i]!), rX(towardNeg[i]!), rX, torch);
+  for (let i = 0; i < grad.length; i++)
+    grad[i] = logSigmoidBackwardDifference(
+      x[i]!,
+      rX(towardPos[i]!),
+      rX(towardNeg[i]!),
+      rX,
+      torch,
+      logSigmoidMath(X.dtype, a.capability, torch),
+    );
   return makeTensor(grad, a.input.shape, X.dtype);
 }
 
@@ -276,7 +294,7 @@ export function multilabelSoftMarginLoss(input: Tensor, target: Tensor | IndexTe
       input: input.data,
       classes: a.classes,
       operands: { target: perElement(a.target, a.classes), weight },
-      flags: weight ? (['HAS_WEIGHT'] as const) : [],
+      flags: kernelFlags(a, weight !== null),
       results: 'row means',
       sumLanes: a.lanes,
     } as const;
@@ -304,6 +322,7 @@ export function multilabelSoftMarginLossBackward(
   }
   if (mixed) return mixedBackward(a, gradOutput);
   const { round: r, torch } = a;
+  const m = logSigmoidMath(a.dtype, a.capability, torch);
   const C = a.classes;
   const go = gradOutput.data;
   const samples = a.outer * a.inner;
@@ -323,7 +342,7 @@ export function multilabelSoftMarginLossBackward(
       input: input.data,
       classes: C,
       operands: { target: perElement(a.target, C), weight, rowGradient: perRow },
-      flags: weight ? (['HAS_WEIGHT'] as const) : [],
+      flags: kernelFlags(a, weight !== null),
       results: 'elements',
     } as const;
     const fast = k.tryRun(call, 'none', input.shape);
@@ -339,7 +358,7 @@ export function multilabelSoftMarginLossBackward(
       const wRow = o * wRowStride;
       for (let c = 0; c < C; c++, i++) {
         const gl = -r(g * w[wRow + c * wColStride]!); // MulBackward, NegBackward
-        grad[i] = logSigmoidBackwardDifference(x[i]!, r(gl * y[i]!), r(gl * r(1 - y[i]!)), r, torch);
+        grad[i] = logSigmoidBackwardDifference(x[i]!, r(gl * y[i]!), r(gl * r(1 - y[i]!)), r, torch, m);
       }
     }
     return makeTensor(grad, input.shape, a.dtype);
@@ -376,7 +395,7 @@ export function multilabelSoftMarginLossBackward(
   const x = input.data;
   const grad = allocate(a.dtype, x.length);
   // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
-  for (let i = 0; i < grad.length; i++) grad[i] = logSigmoidBackwardDifference(x[i]!, towardPos[i]!, towardNeg[i]!, r, torch);
+  for (let i = 0; i < grad.length; i++) grad[i] = logSigmoidBackwardDifference(x[i]!, towardPos[i]!, towardNeg[i]!, r, torch, m);
   return makeTensor(grad, input.shape, a.dtype);
 }
 

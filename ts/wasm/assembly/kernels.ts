@@ -341,6 +341,11 @@ const TWO_TO_Q_BIAS: usize = memory.data<i32>([-1262485377]);
   return i32x4.shl(i32x4.add(t, k(TWO_TO_Q_BIAS)), 23);
 }
 
+/** sleefExp32, not inlined (one copy: MultiLabelSoftMargin's backward, where the bundle's size counts more than a call). */
+function sleefExp32Call(d: v128): v128 {
+  return sleefExp32(d);
+}
+
 /** sleefExp32 of a second vector, set by sleefExpPair. */
 let expPairSecond: v128 = f32x4.splat(0);
 
@@ -801,6 +806,89 @@ const TWENTY_THREE_EXP: usize = memory.data<i32>([23 << 23]);
   return flags & USES_GLIBC ? glibcLog32(x) : sleefLog32(x);
 }
 
+// ---- SLEEF's log1pf (u10), bit for bit ----
+// xlog1pf (src/libm/sleefsimdsp.c, the non-AVX-512 branch; Sleef_log1pf16_u10's getexp branch
+// returns the same floats: a C harness found the FMA scalar, AVX2 and AVX-512F builds of libsleef
+// 3.5.1, 3.6.1 and 3.9.0 equal on all 2^32 arguments), as ../../libm.ts sleefLog1pf computes it:
+// log(1 + d) = e ln 2 + 2 atanh(m / (2 + m)), 1 + d = 2^e (1 + m), in double-float. The FMAs in
+// float64 as in sleefLog32 (fma(d, t, t - 1) needs none: t is a power of two, d t exact in float32);
+// the 2^64 rescaling of a 1 + d below FLT_MIN is left out (it only happens for d <= -1, whose lanes
+// are replaced at the end).
+
+/**
+ * SLEEF xlog1pf of four float32 lanes. `large`: lanes may exceed 1e38, where SLEEF before 3.8
+ * returns inf (flag LOG1P_OVERFLOWS) and 3.8 on xlogf_u1 (sleefLog32); without it every lane is
+ * known to be at most 1e38 (log_sigmoid's exp(-|x|) in [0, 1]).
+ */
+// (Not inlined: one copy per build keeps the bundle within its budget; a call costs little beside it.)
+function sleefLog1p32(d: v128, flags: i32, large: bool): v128 {
+  const dp1 = f32x4.add(d, k(ONE));
+  const e = i32x4.sub(v128.and(i32x4.shr_u(f32x4.mul(dp1, k(SLEEF_INV075)), 23), k(BYTE)), k(FLOAT32_BIAS));
+  const t = i32x4.add(k(ONE), i32x4.shl(i32x4.neg(e), 23)); // vldexp3_vf_vf_vi2(1, -e)
+  const m = f32x4.add(f32x4.mul(d, t), f32x4.sub(t, k(ONE)));
+  const ef = f32x4.convert_i32x4_s(e);
+  const sx0 = f32x4.mul(k(SLEEF_LN2_HI), ef);
+  const dx = f32x4.add(k(TWO), m); // dfadd_vf2_vf_vf(2, m)
+  const dy = f32x4.add(f32x4.sub(k(TWO), dx), m);
+  const q = f32x4.div(k(ONE), dx); // dfdiv_vf2_vf2_vf2((m, 0), (dx, dy))
+  const xx = f32x4.mul(m, q);
+  const x2 = f32x4.mul(xx, xx);
+  let sy: v128, xy: v128, p: v128;
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    sy = madd(sleefL32(1), ef, madd(sleefL32(0), ef, f32x4.neg(sx0)));
+    const u = madd(q, m, f32x4.neg(xx)); // fma(0, q, u) is u: never -0
+    const w = f32x4.relaxed_nmadd(dy, q, f32x4.relaxed_nmadd(dx, q, k(ONE)));
+    xy = madd(xx, w, u);
+    p = madd(madd(sleefL32(2), x2, sleefL32(3)), x2, sleefL32(4));
+  } else {
+    const efL = low64(ef), efH = high64(ef);
+    const syL = fma64(sleefL(1), efL, f64x2.sub(f64x2.mul(sleefL(0), efL), low64(sx0)));
+    const syH = fma64(sleefL(1), efH, f64x2.sub(f64x2.mul(sleefL(0), efH), high64(sx0)));
+    const qL = low64(q), qH = high64(q), xxL = low64(xx), xxH = high64(xx);
+    // u = q m - xx, the error of a float32 product, is exact in float64 (and never -0)
+    const uL = f64x2.sub(f64x2.mul(qL, low64(m)), xxL);
+    const uH = f64x2.sub(f64x2.mul(qH, high64(m)), xxH);
+    // fma(-dy, q, fma(-dx, q, 1)): 1 - dx q, the remainder of q = 1 / dx rounded, is exact
+    const wL = r32(f64x2.sub(f64x2.sub(k64(ONE64), f64x2.mul(low64(dx), qL)), f64x2.mul(low64(dy), qL)));
+    const wH = r32(f64x2.sub(f64x2.sub(k64(ONE64), f64x2.mul(high64(dx), qH)), f64x2.mul(high64(dy), qH)));
+    const x2L = low64(x2), x2H = high64(x2);
+    // x2 <= 0.041 here too (|m / (2 + m)| <= 0.2): L0 x2 + L1 in [1/4, 1/2), rounded as in sleefLog32
+    const pL = fma64(f64x2.sub(f64x2.add(fma64(sleefL(2), x2L, sleefL(3)), k64(SLEEF_LOG_ROUNDER)), k64(SLEEF_LOG_ROUNDER)), x2L, sleefL(4));
+    const pH = fma64(f64x2.sub(f64x2.add(fma64(sleefL(2), x2H, sleefL(3)), k64(SLEEF_LOG_ROUNDER)), k64(SLEEF_LOG_ROUNDER)), x2H, sleefL(4));
+    sy = join64(syL, syH);
+    xy = join64(fma64(xxL, wL, uL), fma64(xxH, wH, uH));
+    p = join64(pL, pH);
+  }
+  // s = dfadd(s, dfscale(x, 2)); s = dfadd(s, x2 * x * p)
+  const ax = f32x4.mul(xx, k(TWO));
+  const ay = f32x4.mul(xy, k(TWO));
+  const s1 = f32x4.add(sx0, ax);
+  sy = f32x4.add(f32x4.add(f32x4.add(f32x4.sub(sx0, s1), ax), sy), ay);
+  const b = f32x4.mul(f32x4.mul(x2, xx), p);
+  const s2 = f32x4.add(s1, b);
+  sy = f32x4.add(f32x4.add(f32x4.sub(s1, s2), b), sy);
+  let r = f32x4.add(s2, sy);
+  r = v128.bitselect(k(NAN), r, v128.or(f32x4.lt(d, k(MINUS_ONE)), f32x4.ne(d, d)));
+  r = v128.bitselect(k(NEG_INF), r, f32x4.eq(d, k(MINUS_ONE)));
+  r = v128.bitselect(d, r, f32x4.eq(d, k(ZERO))); // +-0 themselves
+  if (large) {
+    const over = f32x4.gt(d, k(OVERFLOW));
+    if (v128.any_true(over)) r = v128.bitselect(flags & LOG1P_OVERFLOWS ? k(INF) : sleefLog32(d), r, over);
+  }
+  return r;
+}
+
+/**
+ * at::log1p of float32 lanes: SLEEF's log1pf (sleefLog1p32) but under 'default' (USES_GLIBC), where
+ * std::log1p is glibc's, not ported: there float32Of's log1p (`unit`: LOG1P_UNIT, lanes in [0, 1]),
+ * as the JS loops' fround(Math.log1p(v)).
+ */
+// @ts-ignore: decorator
+@inline function atenLog1p32(x: v128, flags: i32, unit: bool): v128 {
+  if (flags & USES_GLIBC) return float32Of(unit ? LOG1P_UNIT : LOG1P, x);
+  return sleefLog1p32(x, flags, !unit);
+}
+
 // ---- float32 in and out ----
 
 // @ts-ignore: decorator
@@ -835,7 +923,8 @@ const LOG_GE1 = 4;
 /**
  * For `npm run verify:wasm-math` and the tests: out[i] = f(input[i]) for f = EXP, LOG1P_UNIT, LOG,
  * LOG1P, LOG_GE1, and 5 SLEEF's expf, 6 SLEEF's logf, 7 glibc's expf, 8 glibc's logf, 9 / 10 SLEEF's
- * expf / logf two vectors at a time (sleefExpPair, sleefLogPair); n a multiple of 4 (8 for 9 and 10).
+ * expf / logf two vectors at a time (sleefExpPair, sleefLogPair), 11 / 12 SLEEF's log1pf before 3.8
+ * (inf above 1e38) / from 3.8 (sleefLog1p32); n a multiple of 4 (8 for 9 and 10).
  */
 export function elementary(fn: i32, input: usize, out: usize, n: i32): void {
   for (let i = 0; i < n; i += 4) {
@@ -852,6 +941,8 @@ export function elementary(fn: i32, input: usize, out: usize, n: i32): void {
       case 6: result = sleefLog32(v); break;
       case 7: result = glibcExp32(v); break;
       case 8: result = glibcLog32(v); break;
+      case 11: result = sleefLog1p32(v, LOG1P_OVERFLOWS, true); break;
+      case 12: result = sleefLog1p32(v, 0, true); break;
       case 10: {
         result = sleefLogPair(v, v128.load(input + at, 16));
         v128.store(out + at, logPairSecond, 16);
@@ -929,7 +1020,7 @@ const INF: usize = memory.data<f32>([Infinity]);
 const LOG_FLOOR: usize = memory.data<f32>([-100]);
 const EPSILON: usize = memory.data<f32>([1e-12]);
 
-/** BCEWithLogits before the weight; e = exp(-|x|) (from the pre-pass: at::exp's before 2.3). */
+/** BCEWithLogits before the weight; e = exp(-|x|) (from the pre-pass: at::exp's, log_sigmoid's SLEEF exp, V8-like under 'default'). */
 // @ts-ignore: decorator
 @inline function bceWithLogitsLoss(x: v128, e: v128, y: v128, p: v128, flags: i32): v128 {
   const linear = f32x4.mul(f32x4.sub(k(ONE), y), x);
@@ -938,7 +1029,7 @@ const EPSILON: usize = memory.data<f32>([1e-12]);
   // the two arguments is 0), except at x = -inf, where -x - m = inf - inf makes it NaN.
   if (flags & USES_LOG_SIGMOID) {
     // min(x, 0) - log1p(e): pmin keeps a NaN x (and gives -0 for -0 where ATen gives 0: the same after - log1p(1))
-    const logSigmoid = f32x4.sub(f32x4.pmin(x, k(ZERO)), float32Of(LOG1P_UNIT, e));
+    const logSigmoid = f32x4.sub(f32x4.pmin(x, k(ZERO)), atenLog1p32(e, flags, true));
     return f32x4.sub(linear, flags & HAS_POS_WEIGHT ? f32x4.mul(logSigmoid, lw) : logSigmoid);
   }
   const m = f32x4.pmax(f32x4.neg(x), k(ZERO)); // max(-x, 0), NaN kept (-0 for x = 0, added to a nonzero log)
@@ -960,8 +1051,8 @@ const EPSILON: usize = memory.data<f32>([1e-12]);
 
 /** MultiLabelSoftMargin's element loss -(y log_sigmoid(x) + (1 - y) log_sigmoid(-x)); both share log1p(e), e = exp(-|x|) (from the pre-pass). */
 // @ts-ignore: decorator
-@inline function multilabelSoftMarginLoss(x: v128, e: v128, y: v128): v128 {
-  const l = float32Of(LOG1P_UNIT, e);
+@inline function multilabelSoftMarginLoss(x: v128, e: v128, y: v128, flags: i32): v128 {
+  const l = atenLog1p32(e, flags, true);
   const pos = f32x4.sub(f32x4.pmin(x, k(ZERO)), l);
   const neg = f32x4.sub(f32x4.pmin(f32x4.neg(x), k(ZERO)), l);
   return f32x4.neg(f32x4.add(f32x4.mul(y, pos), f32x4.mul(f32x4.sub(k(ONE), y), neg)));
@@ -973,10 +1064,11 @@ const EPSILON: usize = memory.data<f32>([1e-12]);
  * q = z / (1 + z); each term takes 1 - q where its argument is negative, else q.
  */
 // @ts-ignore: decorator
-@inline function multilabelSoftMarginGrad(x: v128, y: v128, g: v128): v128 {
+@inline function multilabelSoftMarginGrad(x: v128, y: v128, g: v128, flags: i32): v128 {
   const towardPos = f32x4.mul(f32x4.neg(g), y);
   const towardNeg = f32x4.mul(f32x4.neg(g), f32x4.sub(k(ONE), y));
-  const z = float32Of(EXP, f32x4.neg(f32x4.abs(x)));
+  // the forward's buffer: SLEEF's exp, V8-like under 'default' (USES_GLIBC)
+  const z = flags & USES_GLIBC ? float32Of(EXP, f32x4.neg(f32x4.abs(x))) : sleefExp32Call(f32x4.neg(f32x4.abs(x)));
   const q = f32x4.div(z, f32x4.add(k(ONE), z));
   const p = f32x4.sub(k(ONE), q);
   const a = v128.bitselect(p, q, f32x4.lt(x, k(ZERO)));
@@ -989,8 +1081,7 @@ const EPSILON: usize = memory.data<f32>([1e-12]);
 @inline function softMarginLoss(x: v128, y: v128, flags: i32): v128 {
   const e = atenExp32(f32x4.mul(f32x4.neg(x), y), flags);
   if (!(flags & USES_LOG1P)) return atenLog32(f32x4.add(k(ONE), e), flags);
-  const l = float32Of(LOG1P, e);
-  return flags & LOG1P_OVERFLOWS ? v128.bitselect(k(INF), l, f32x4.gt(e, k(OVERFLOW))) : l;
+  return atenLog1p32(e, flags, false); // SLEEF's log1pf (inf above 1e38 under LOG1P_OVERFLOWS)
 }
 
 /** SoftMarginLoss' gradient: z = at::exp(-y x); y z (-norm) / (z + 1) * g. */
@@ -1142,8 +1233,8 @@ const TWO_PI_F32: usize = memory.data<f32>([6.2831854820251465]); // fround(2 * 
   switch (op) {
     case BCE_WITH_LOGITS: v = bceWithLogitsLoss(x, e, y, b, flags); break;
     case BCE_WITH_LOGITS_GRAD: v = bceWithLogitsGrad(x, y, b, c, flags); break;
-    case MULTILABEL_SOFT_MARGIN: v = multilabelSoftMarginLoss(x, e, y); break;
-    case MULTILABEL_SOFT_MARGIN_GRAD: return multilabelSoftMarginGrad(x, y, weighted ? f32x4.mul(c, a) : c);
+    case MULTILABEL_SOFT_MARGIN: v = multilabelSoftMarginLoss(x, e, y, flags); break;
+    case MULTILABEL_SOFT_MARGIN_GRAD: return multilabelSoftMarginGrad(x, y, weighted ? f32x4.mul(c, a) : c, flags);
     case SOFT_MARGIN: return softMarginLoss(x, y, flags);
     case SOFT_MARGIN_GRAD: return softMarginGrad(x, y, c, f32x4.splat(s), flags);
     case BINARY_CROSS_ENTROPY: v = binaryCrossEntropyLoss(x, y, flags); break;
@@ -1393,19 +1484,19 @@ function segment(
 
 /** What a kernel's pre-pass computes (a constant per op and flags): nothing, or f(argument) per element. */
 const PRE_NONE = 0;
-const PRE_EXP_NEG_ABS_X = 1; // exp(-|x|): BCEWithLogits, MultiLabelSoftMargin (the Tang exp)
+const PRE_EXP_NEG_ABS_X = 1; // exp(-|x|): BCEWithLogits' and MultiLabelSoftMargin's log_sigmoid under 'default' (the Tang exp)
 const PRE_EXP_X = 2; // at::exp(x)
 const PRE_EXP_Y = 3; // at::exp(target)
 const PRE_LOG_X_EPS = 4; // at::log(x + s)
 const PRE_LOG_Y = 5; // at::log(target)
 const PRE_GLIBC_LOG_Y = 6; // glibc's logf(target) (xlogy's scalar kernel)
 const PRE_LOG_VAR = 7; // at::log(max(a, b)) (GaussianNLL's clamped var)
-const PRE_ATEN_EXP_NEG_ABS_X = 8; // at::exp(-|x|): BCEWithLogits before 2.3
+const PRE_ATEN_EXP_NEG_ABS_X = 8; // at::exp(-|x|): BCEWithLogits before 2.3; log_sigmoid's (SLEEF) but under 'default'
 
 // @ts-ignore: decorator
 @inline function preOf(op: i32, flags: i32): i32 {
-  if (op == BCE_WITH_LOGITS) return flags & USES_LOG_SIGMOID ? PRE_EXP_NEG_ABS_X : PRE_ATEN_EXP_NEG_ABS_X;
-  if (op == MULTILABEL_SOFT_MARGIN) return PRE_EXP_NEG_ABS_X;
+  if (op == BCE_WITH_LOGITS) return flags & USES_LOG_SIGMOID && flags & USES_GLIBC ? PRE_EXP_NEG_ABS_X : PRE_ATEN_EXP_NEG_ABS_X;
+  if (op == MULTILABEL_SOFT_MARGIN) return flags & USES_GLIBC ? PRE_EXP_NEG_ABS_X : PRE_ATEN_EXP_NEG_ABS_X;
   if (op == POISSON_NLL) return flags & LOG_INPUT ? PRE_EXP_X : PRE_LOG_X_EPS;
   if (op == POISSON_NLL_GRAD) return flags & LOG_INPUT ? PRE_EXP_X : PRE_NONE;
   if (op == KL_DIV) return flags & LOG_TARGET ? PRE_EXP_Y : flags & KL_DIV_WHERE ? PRE_LOG_Y : PRE_GLIBC_LOG_Y;
