@@ -497,7 +497,7 @@ test("nll_loss's cascade: the module runs float32 and float64 (spied), and equal
     const x: Tensor = { data: values(rows * 5, 7), shape: [rows, 5] };
     for (const bad of [5, -1, 1000, -(2 ** 31), 2 ** 31 - 1]) {
       const y = Int32Array.from({ length: rows }, (_, i) => (i === at ? bad : i % 7 === 3 ? -100 : i % 5));
-      for (const weight of [undefined, { data: values(5, 8, 1), shape: [5] }]) {
+      for (const weight of [null, { data: values(5, 8, 1), shape: [5] }]) {
         both(() => nllLoss(x, { data: y, shape: [rows] }, { weight }));
         expect(() => nllLoss(x, { data: y, shape: [rows] }, { weight })).toThrow(/out of bounds/);
       }
