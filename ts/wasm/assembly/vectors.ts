@@ -4,6 +4,13 @@
 // of ../../losses/*.ts compute it (those loops are the reference these are tested against, and run
 // for float64), so every lane rounds where torch rounds. The module allocates nothing: the JS side
 // places a call's arrays above heapBase().
+//
+// The memory starts at 4 MiB (lazily backed by the OS), which nll_loss's calls take past only from
+// ~3e5 targets (~12.5 bytes a target) and the chunked loops (a few chunks of 8192 values, plus
+// cosine's three per-row sums) from ~3e5 rows: a grow detaches the old buffer, which slows every JS
+// typed-array loop of the process from then on (V8's detach protector; nll_loss's gather of 1e4
+// values 8.8 -> 12.9 us; see ../../../scripts/build-wasm.ts).
+// wasm-initial-pages: 64
 
 const LEVELS = 4;
 const ILP = 4;
