@@ -92,6 +92,7 @@ export interface VectorExports extends ModuleExports {
   cosineRowGrads(x1: number, x2: number, rows: number, D: number, gM1: number, gM2: number, gPs: number, g1: number, g2: number): void;
 
   readonly NLL_RESULT: WebAssembly.Global;
+  nllIndices(labels: number, idx: number, count: number, classes: number, rowStride: number): void;
   nllCascade32(
     labels: number,
     vals: number,
@@ -641,86 +642,88 @@ export class VectorKernels {
     const pv = this.arena.reserve(count * size);
     const pw = weights ? this.arena.reserve(classes * size) : 0;
     const pb = this.arena.reserve((2 * full + 2) * size);
-    if (!this.arena.fits(this.cap)) return null;
-    const buffer = this.arena.buffer();
-    new Int32Array(buffer, pl, count).set(labels.subarray(0, count));
-    if (f64) {
-      const vals = new Float64Array(buffer, pv, count);
-      if (rowStride === 0) vals.set(x.subarray(0, count));
-      else gather64(x as Float64Array, labels, vals, count, rowStride, classes);
+    const pc = rowStride === 0 ? 0 : this.arena.reserve(count * 4);
+    // the gather's flat indices are i32 (nllIndices)
+    if (!this.arena.fits(this.cap) || (count - 1) * rowStride + classes > 0x7fffffff) return null;
+    const { i32, f32, f64: f64s } = this.nllViews();
+    i32.set(labels.length === count ? labels : labels.subarray(0, count), pl >> 2);
+    if (rowStride === 0) {
+      const picked = x.length === count ? x : x.subarray(0, count);
+      if (f64) f64s.set(picked, pv >> 3);
+      else f32.set(picked, pv >> 2);
     } else {
-      const vals = new Float32Array(buffer, pv, count);
-      if (rowStride === 0) vals.set(x.subarray(0, count));
-      else gather32(x as Float32Array, labels, vals, count, rowStride, classes);
+      this.exports.nllIndices(pl, pc, count, classes, rowStride);
+      const idx = new Int32Array(i32.buffer, pc, count);
+      if (f64) gather64(x as Float64Array, idx, new Float64Array(i32.buffer, pv, count), count);
+      else gather32(x as Float32Array, idx, new Float32Array(i32.buffer, pv, count), count);
     }
-    if (weights) (f64 ? new Float64Array(buffer, pw, classes) : new Float32Array(buffer, pw, classes)).set(weights.subarray(0, classes));
+    if (weights) {
+      const w = weights.length === classes ? weights : weights.subarray(0, classes);
+      if (f64) f64s.set(w, pw >> 3);
+      else f32.set(w, pw >> 2);
+    }
     const run = f64 ? this.exports.nllCascade64 : this.exports.nllCascade32;
     const ignored = run(pl, pv, pw, count, classes, ignoreIndex, levelPower, pb);
     if (ignored < 0) return null;
-    const result = new Float64Array(buffer, this.exports.NLL_RESULT.value as number, 2);
-    return [result[0]!, result[1]!, ignored];
+    const at = (this.exports.NLL_RESULT.value as number) >> 3;
+    return [f64s[at]!, f64s[at + 1]!, ignored];
+  }
+
+  /** The module's memory as i32 / f32 / f64, kept while it does not grow (a grow detaches them: length 0). */
+  private views = { i32: new Int32Array(0), f32: new Float32Array(0), f64: new Float64Array(0) };
+
+  /**
+   * nllCascade's views of the memory, grown first to hold the call's arena; kept between calls
+   * (the copies in and out need no views made per call).
+   */
+  private nllViews(): { i32: Int32Array; f32: Float32Array; f64: Float64Array } {
+    const buffer = this.arena.buffer();
+    if (this.views.i32.buffer !== buffer || this.views.i32.length === 0) {
+      this.views = { i32: new Int32Array(buffer), f32: new Float32Array(buffer), f64: new Float64Array(buffer) };
+    }
+    return this.views;
   }
 }
 
 /**
- * vals[i] = x[i * rowStride + labels[i]] for i < count (a label outside [0, classes) reads its
- * row's first value, which is never summed). Eight targets an iteration: V8 reloads each typed
- * array's length and data pointer after every loop back edge (its interrupt check), so one target
- * an iteration ran ~1.6x slower (30 vs 19 us for 1e4 targets). One function per dtype, each monomorphic.
+ * vals[i] = x[idx[i]] for i < count, idx the flat indices from the module's nllIndices (each within
+ * its row: a target outside [0, classes) reads its row's first value, which is never summed).
+ * Eight targets an iteration: V8 reloads each typed array's length and data pointer after every
+ * loop back edge (its interrupt check): one an iteration took 15 us for 1e4 targets, four 10, eight 8
+ * (not inlined, as in the call). Absolute indices made in the module and views from 0 took the loop
+ * from 12 to 8 us (from 17 in the call): no row arithmetic, overflow checks or bounds clamp
+ * (`t >>> 0 < classes ? t : 0` on each of the eight had cost 13 vs 5 us). One function per dtype,
+ * each monomorphic.
  */
-function gather32(x: Float32Array, labels: Int32Array, vals: Float32Array, count: number, rs: number, classes: number): void {
+function gather32(x: Float32Array, idx: Int32Array, vals: Float32Array, count: number): void {
   let i = 0;
-  let at = 0;
-  for (; i + 8 <= count; i += 8, at += 8 * rs) {
-    const t0 = labels[i]!;
-    const t1 = labels[i + 1]!;
-    const t2 = labels[i + 2]!;
-    const t3 = labels[i + 3]!;
-    const t4 = labels[i + 4]!;
-    const t5 = labels[i + 5]!;
-    const t6 = labels[i + 6]!;
-    const t7 = labels[i + 7]!;
-    vals[i] = x[at + (t0 >>> 0 < classes ? t0 : 0)]!;
-    vals[i + 1] = x[at + rs + (t1 >>> 0 < classes ? t1 : 0)]!;
-    vals[i + 2] = x[at + 2 * rs + (t2 >>> 0 < classes ? t2 : 0)]!;
-    vals[i + 3] = x[at + 3 * rs + (t3 >>> 0 < classes ? t3 : 0)]!;
-    vals[i + 4] = x[at + 4 * rs + (t4 >>> 0 < classes ? t4 : 0)]!;
-    vals[i + 5] = x[at + 5 * rs + (t5 >>> 0 < classes ? t5 : 0)]!;
-    vals[i + 6] = x[at + 6 * rs + (t6 >>> 0 < classes ? t6 : 0)]!;
-    vals[i + 7] = x[at + 7 * rs + (t7 >>> 0 < classes ? t7 : 0)]!;
+  for (; i + 8 <= count; i += 8) {
+    vals[i] = x[idx[i]!]!;
+    vals[i + 1] = x[idx[i + 1]!]!;
+    vals[i + 2] = x[idx[i + 2]!]!;
+    vals[i + 3] = x[idx[i + 3]!]!;
+    vals[i + 4] = x[idx[i + 4]!]!;
+    vals[i + 5] = x[idx[i + 5]!]!;
+    vals[i + 6] = x[idx[i + 6]!]!;
+    vals[i + 7] = x[idx[i + 7]!]!;
   }
-  for (; i < count; i++, at += rs) {
-    const t = labels[i]!;
-    vals[i] = x[at + (t >>> 0 < classes ? t : 0)]!;
-  }
+  for (; i < count; i++) vals[i] = x[idx[i]!]!;
 }
 
 /** gather32 for float64. */
-function gather64(x: Float64Array, labels: Int32Array, vals: Float64Array, count: number, rs: number, classes: number): void {
+function gather64(x: Float64Array, idx: Int32Array, vals: Float64Array, count: number): void {
   let i = 0;
-  let at = 0;
-  for (; i + 8 <= count; i += 8, at += 8 * rs) {
-    const t0 = labels[i]!;
-    const t1 = labels[i + 1]!;
-    const t2 = labels[i + 2]!;
-    const t3 = labels[i + 3]!;
-    const t4 = labels[i + 4]!;
-    const t5 = labels[i + 5]!;
-    const t6 = labels[i + 6]!;
-    const t7 = labels[i + 7]!;
-    vals[i] = x[at + (t0 >>> 0 < classes ? t0 : 0)]!;
-    vals[i + 1] = x[at + rs + (t1 >>> 0 < classes ? t1 : 0)]!;
-    vals[i + 2] = x[at + 2 * rs + (t2 >>> 0 < classes ? t2 : 0)]!;
-    vals[i + 3] = x[at + 3 * rs + (t3 >>> 0 < classes ? t3 : 0)]!;
-    vals[i + 4] = x[at + 4 * rs + (t4 >>> 0 < classes ? t4 : 0)]!;
-    vals[i + 5] = x[at + 5 * rs + (t5 >>> 0 < classes ? t5 : 0)]!;
-    vals[i + 6] = x[at + 6 * rs + (t6 >>> 0 < classes ? t6 : 0)]!;
-    vals[i + 7] = x[at + 7 * rs + (t7 >>> 0 < classes ? t7 : 0)]!;
+  for (; i + 8 <= count; i += 8) {
+    vals[i] = x[idx[i]!]!;
+    vals[i + 1] = x[idx[i + 1]!]!;
+    vals[i + 2] = x[idx[i + 2]!]!;
+    vals[i + 3] = x[idx[i + 3]!]!;
+    vals[i + 4] = x[idx[i + 4]!]!;
+    vals[i + 5] = x[idx[i + 5]!]!;
+    vals[i + 6] = x[idx[i + 6]!]!;
+    vals[i + 7] = x[idx[i + 7]!]!;
   }
-  for (; i < count; i++, at += rs) {
-    const t = labels[i]!;
-    vals[i] = x[at + (t >>> 0 < classes ? t : 0)]!;
-  }
+  for (; i < count; i++) vals[i] = x[idx[i]!]!;
 }
 
 let loaded: VectorKernels | null | undefined;

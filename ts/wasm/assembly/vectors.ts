@@ -4,6 +4,13 @@
 // of ../../losses/*.ts compute it (those loops are the reference these are tested against, and run
 // for float64), so every lane rounds where torch rounds. The module allocates nothing: the JS side
 // places a call's arrays above heapBase().
+//
+// The memory starts at 4 MiB (lazily backed by the OS), which nll_loss's calls take past only from
+// ~3e5 targets (~12.5 bytes a target) and the chunked loops (a few chunks of 8192 values, plus
+// cosine's three per-row sums) from ~3e5 rows: a grow detaches the old buffer, which slows every JS
+// typed-array loop of the process from then on (V8's detach protector; nll_loss's gather of 1e4
+// values 8.8 -> 12.9 us; see ../../../scripts/build-wasm.ts).
+// wasm-initial-pages: 64
 
 const LEVELS = 4;
 const ILP = 4;
@@ -880,17 +887,149 @@ let nllOutOfBounds = false;
   return ignored;
 }
 
-/** Level 0's sums (l, w) into level 1 after target i, then up while the next levelPower bits of i / 2^levelPower are zero. */
+/** Four f32 rows (row j: block k + j's four targets of one column group) as four columns (column e: target e of each block). */
 // @ts-ignore: decorator
-@inline function nllLevelUp<T>(l: T, w: T, i: i32, levelPower: i32): void {
+@inline function nllColumn(a: v128, b: v128, e: i32): v128 {
+  // a = (r0[0], r1[0], r0[1], r1[1]) or (r0[2], r1[2], r0[3], r1[3]); b the same of rows 2 and 3
+  return e == 0 ? v128.shuffle<i32>(a, b, 0, 1, 4, 5) : v128.shuffle<i32>(a, b, 2, 3, 6, 7);
+}
+
+/**
+ * nllBlocks4<f32> for blocks of 16 in f32x4 lanes (lane j: block k + j), the same sums bit for bit:
+ * each lane's chain is l - v * w[t] (f32 mul, then f32 sub) and w + w[t] over its block's targets
+ * in order, and an ignored or out-of-bounds target's lanes subtract and add +0 (l - +0 is l, -0
+ * included; a weight sum from +0 is never -0, so w + +0 is w). The 4 x 16 targets are read a
+ * column group (4 targets of each block) at a time and transposed in registers. Blocks k ... k + 3
+ * (k >= 1) into bl / bw [k ... k + 3]; returns how many of their targets are ignored.
+ */
+// @ts-ignore: decorator
+@inline function nllBlocks4x32(
+  labels: usize, vals: usize, weights: usize, classes: i32, ignore: i32, k: i32, bl: usize, bw: usize, weighted: bool,
+): i32 {
+  const C = i32x4.splat(classes);
+  const IG = i32x4.splat(ignore);
+  const zero = f32x4.splat(0);
+  let ok = i32x4.splat(-1);
+  let ignored = i32x4.splat(0);
+  let l = zero;
+  let w = zero;
+  const first = <usize>(16 * (k - 1) + 1) << 2;
+  for (let g: usize = 0; g < 64; g += 16) {
+    const at = first + g;
+    const t0 = v128.load(labels + at);
+    const in0 = i32x4.lt_u(t0, C);
+    const ig0 = i32x4.eq(t0, IG);
+    const take0 = v128.andnot(in0, ig0);
+    ok = v128.and(ok, v128.or(in0, ig0));
+    ignored = i32x4.sub(ignored, ig0);
+    const v0 = v128.load(vals + at);
+    let p0 = v128.and(v0, take0);
+    let w0 = zero;
+    if (weighted) {
+      const c0 = v128.and(t0, in0);
+      let u0 = v128.load32_zero(weights + (<usize>i32x4.extract_lane(c0, 0) << 2));
+      u0 = v128.load32_lane(weights + (<usize>i32x4.extract_lane(c0, 1) << 2), u0, 1);
+      u0 = v128.load32_lane(weights + (<usize>i32x4.extract_lane(c0, 2) << 2), u0, 2);
+      u0 = v128.load32_lane(weights + (<usize>i32x4.extract_lane(c0, 3) << 2), u0, 3);
+      p0 = v128.and(f32x4.mul(v0, u0), take0);
+      w0 = v128.and(u0, take0);
+    }
+    const t1 = v128.load(labels + at + 64);
+    const in1 = i32x4.lt_u(t1, C);
+    const ig1 = i32x4.eq(t1, IG);
+    const take1 = v128.andnot(in1, ig1);
+    ok = v128.and(ok, v128.or(in1, ig1));
+    ignored = i32x4.sub(ignored, ig1);
+    const v1 = v128.load(vals + at + 64);
+    let p1 = v128.and(v1, take1);
+    let w1 = zero;
+    if (weighted) {
+      const c1 = v128.and(t1, in1);
+      let u1 = v128.load32_zero(weights + (<usize>i32x4.extract_lane(c1, 0) << 2));
+      u1 = v128.load32_lane(weights + (<usize>i32x4.extract_lane(c1, 1) << 2), u1, 1);
+      u1 = v128.load32_lane(weights + (<usize>i32x4.extract_lane(c1, 2) << 2), u1, 2);
+      u1 = v128.load32_lane(weights + (<usize>i32x4.extract_lane(c1, 3) << 2), u1, 3);
+      p1 = v128.and(f32x4.mul(v1, u1), take1);
+      w1 = v128.and(u1, take1);
+    }
+    const t2 = v128.load(labels + at + 128);
+    const in2 = i32x4.lt_u(t2, C);
+    const ig2 = i32x4.eq(t2, IG);
+    const take2 = v128.andnot(in2, ig2);
+    ok = v128.and(ok, v128.or(in2, ig2));
+    ignored = i32x4.sub(ignored, ig2);
+    const v2 = v128.load(vals + at + 128);
+    let p2 = v128.and(v2, take2);
+    let w2 = zero;
+    if (weighted) {
+      const c2 = v128.and(t2, in2);
+      let u2 = v128.load32_zero(weights + (<usize>i32x4.extract_lane(c2, 0) << 2));
+      u2 = v128.load32_lane(weights + (<usize>i32x4.extract_lane(c2, 1) << 2), u2, 1);
+      u2 = v128.load32_lane(weights + (<usize>i32x4.extract_lane(c2, 2) << 2), u2, 2);
+      u2 = v128.load32_lane(weights + (<usize>i32x4.extract_lane(c2, 3) << 2), u2, 3);
+      p2 = v128.and(f32x4.mul(v2, u2), take2);
+      w2 = v128.and(u2, take2);
+    }
+    const t3 = v128.load(labels + at + 192);
+    const in3 = i32x4.lt_u(t3, C);
+    const ig3 = i32x4.eq(t3, IG);
+    const take3 = v128.andnot(in3, ig3);
+    ok = v128.and(ok, v128.or(in3, ig3));
+    ignored = i32x4.sub(ignored, ig3);
+    const v3 = v128.load(vals + at + 192);
+    let p3 = v128.and(v3, take3);
+    let w3 = zero;
+    if (weighted) {
+      const c3 = v128.and(t3, in3);
+      let u3 = v128.load32_zero(weights + (<usize>i32x4.extract_lane(c3, 0) << 2));
+      u3 = v128.load32_lane(weights + (<usize>i32x4.extract_lane(c3, 1) << 2), u3, 1);
+      u3 = v128.load32_lane(weights + (<usize>i32x4.extract_lane(c3, 2) << 2), u3, 2);
+      u3 = v128.load32_lane(weights + (<usize>i32x4.extract_lane(c3, 3) << 2), u3, 3);
+      p3 = v128.and(f32x4.mul(v3, u3), take3);
+      w3 = v128.and(u3, take3);
+    }
+    // transposed: column e holds target e of each block's four
+    const pa = v128.shuffle<i32>(p0, p1, 0, 4, 1, 5);
+    const pb = v128.shuffle<i32>(p2, p3, 0, 4, 1, 5);
+    const pc = v128.shuffle<i32>(p0, p1, 2, 6, 3, 7);
+    const pd = v128.shuffle<i32>(p2, p3, 2, 6, 3, 7);
+    l = f32x4.sub(l, v128.shuffle<i32>(pa, pb, 0, 1, 4, 5));
+    l = f32x4.sub(l, v128.shuffle<i32>(pa, pb, 2, 3, 6, 7));
+    l = f32x4.sub(l, v128.shuffle<i32>(pc, pd, 0, 1, 4, 5));
+    l = f32x4.sub(l, v128.shuffle<i32>(pc, pd, 2, 3, 6, 7));
+    if (weighted) {
+      const wa = v128.shuffle<i32>(w0, w1, 0, 4, 1, 5);
+      const wb = v128.shuffle<i32>(w2, w3, 0, 4, 1, 5);
+      const wc = v128.shuffle<i32>(w0, w1, 2, 6, 3, 7);
+      const wd = v128.shuffle<i32>(w2, w3, 2, 6, 3, 7);
+      w = f32x4.add(w, v128.shuffle<i32>(wa, wb, 0, 1, 4, 5));
+      w = f32x4.add(w, v128.shuffle<i32>(wa, wb, 2, 3, 6, 7));
+      w = f32x4.add(w, v128.shuffle<i32>(wc, wd, 0, 1, 4, 5));
+      w = f32x4.add(w, v128.shuffle<i32>(wc, wd, 2, 3, 6, 7));
+    }
+  }
+  v128.store(bl + (<usize>k << 2), l);
+  v128.store(bw + (<usize>k << 2), w);
+  if (!i32x4.all_true(ok)) nllOutOfBounds = true;
+  const n = ignored;
+  return i32x4.extract_lane(n, 0) + i32x4.extract_lane(n, 1) + i32x4.extract_lane(n, 2) + i32x4.extract_lane(n, 3);
+}
+
+/**
+ * The cascade above level 1 after level 1 took target i's block (i a multiple of 2^levelPower):
+ * level 1's sums (l1, w1, kept in the caller's locals, then 0 there) into level 2, then up while
+ * the next levelPower bits of i / 2^levelPower are zero (levels 2 ... 7 in NLL_PARTIALS).
+ */
+// @ts-ignore: decorator
+@inline function nllLevelsUp<T>(l1: T, w1: T, i: i32, levelPower: i32): void {
   const sz = <usize>sizeof<T>();
   const lp = NLL_PARTIALS;
   const wp = NLL_PARTIALS + <usize>NLL_LEVELS * sz;
-  store<T>(wp + sz, load<T>(wp + sz) + w);
-  store<T>(lp + sz, load<T>(lp + sz) + l);
+  store<T>(wp + 2 * sz, load<T>(wp + 2 * sz) + w1);
+  store<T>(lp + 2 * sz, load<T>(lp + 2 * sz) + l1);
   const mask = (1 << levelPower) - 1;
-  let q = i >> levelPower;
-  for (let j = 1; j + 1 < NLL_LEVELS; j++) {
+  let q = i >> (2 * levelPower);
+  for (let j = 2; j + 1 < NLL_LEVELS; j++) {
     if ((q & mask) != 0) break;
     const at = <usize>j * sz;
     store<T>(wp + at + sz, load<T>(wp + at + sz) + load<T>(wp + at));
@@ -914,6 +1053,9 @@ let nllOutOfBounds = false;
   const bw = blocks + <usize>(full + 1) * sz;
   let ignored = 0;
   let k = 1;
+  if (sizeof<T>() == 4 && levelPower == 4) {
+    for (; k + 3 <= full; k += 4) ignored += nllBlocks4x32(labels, vals, weights, classes, ignore, k, bl, bw, weighted);
+  }
   for (; k + 3 <= full; k += 4) ignored += nllBlocks4<T>(labels, vals, weights, classes, ignore, levelPower, k, bl, bw, weighted);
   for (; k <= full; k++) {
     ignored += nllSerial<T>(labels, vals, weights, classes, ignore, S * (k - 1) + 1, S * k + 1, 0, 0, weighted);
@@ -923,6 +1065,8 @@ let nllOutOfBounds = false;
   let carrying = false;
   let cl: T = 0;
   let cw: T = 0;
+  let l1: T = 0;
+  let w1: T = 0;
   for (k = 0; S * (k - 1) + 1 < count; k++) {
     const from = k == 0 ? 0 : S * (k - 1) + 1;
     let l: T;
@@ -942,7 +1086,14 @@ let nllOutOfBounds = false;
     }
     const end = S * k;
     if (end < count && load<i32>(labels + (<usize>end << 2)) != ignore) {
-      nllLevelUp<T>(l, w, end, levelPower);
+      // level 0 into level 1 (locals: a chain through memory cost ~8 cycles a block), and on up
+      l1 = l1 + l;
+      w1 = w1 + w;
+      if (((end >> levelPower) & (S - 1)) == 0) {
+        nllLevelsUp<T>(l1, w1, end, levelPower);
+        l1 = 0;
+        w1 = 0;
+      }
       carrying = false;
     } else {
       cl = l;
@@ -952,6 +1103,8 @@ let nllOutOfBounds = false;
   }
   store<T>(NLL_PARTIALS, carrying ? cl : 0);
   store<T>(NLL_PARTIALS + <usize>NLL_LEVELS * sz, carrying ? cw : 0);
+  store<T>(NLL_PARTIALS + sz, l1);
+  store<T>(NLL_PARTIALS + <usize>(NLL_LEVELS + 1) * sz, w1);
   let loss: T = 0;
   let total: T = 0;
   for (let j = 0; j < NLL_LEVELS; j++) {
@@ -961,6 +1114,31 @@ let nllOutOfBounds = false;
   store<f64>(NLL_RESULT, <f64>loss);
   store<f64>(NLL_RESULT + 8, <f64>total);
   return nllOutOfBounds ? -1 : ignored;
+}
+
+/**
+ * idx[i] = i * rowStride + labels[i] where that is a class (in [0, classes)), else i * rowStride
+ * (its row's first value, never summed): the flat indices the JS gather reads, each within its row
+ * (the caller keeps (count - 1) * rowStride + classes within i32).
+ */
+export function nllIndices(labels: usize, idx: usize, count: i32, classes: i32, rowStride: i32): void {
+  const C = i32x4.splat(classes);
+  const step = i32x4.splat(rowStride << 2);
+  let rows = i32x4.mul(i32x4(0, 1, 2, 3), i32x4.splat(rowStride));
+  let i = 0;
+  for (; i + 8 <= count; i += 8) {
+    const at = <usize>i << 2;
+    const a = v128.load(labels + at);
+    const b = v128.load(labels + at + 16);
+    const next = i32x4.add(rows, step);
+    v128.store(idx + at, i32x4.add(rows, v128.and(a, i32x4.lt_u(a, C))));
+    v128.store(idx + at + 16, i32x4.add(next, v128.and(b, i32x4.lt_u(b, C))));
+    rows = i32x4.add(next, step);
+  }
+  for (; i < count; i++) {
+    const t = load<i32>(labels + (<usize>i << 2));
+    store<i32>(idx + (<usize>i << 2), i * rowStride + (<u32>t < <u32>classes ? t : 0));
+  }
 }
 
 /**
