@@ -18,8 +18,10 @@
 // allocation ('none') or are summed inside the module ('mean', 'sum': no allocation).
 
 import { FLOAT64_WASM_BASE64 } from './float64-binary.ts';
+import { FLOAT64_FMA_WASM_BASE64 } from './float64-fma-binary.ts';
+import { kernelBuildChoice, preferredKernelBuild, type KernelBuild } from './kernel-switch.ts';
 import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
-import { Arena, MODULE_CAP_BYTES, instantiate, type ModuleExports } from './module.ts';
+import { Arena, MODULE_CAP_BYTES, instantiate, relaxedSimdFused, type ModuleExports } from './module.ts';
 import type { KernelCall, Op } from './float32-kernels.ts';
 import { travelsWithChunks, type RowColOperand } from '../broadcast.ts';
 import type { Reduction } from '../loss-args.ts';
@@ -49,7 +51,7 @@ export type Float64Exports = ModuleExports & {
   elementwise(...args: Args): void;
   /** As elementwise, the results summed into the stream sumBegin started: sumChunk's result for the chunk. */
   elementwiseSum(...args: Args): number;
-  /** out[i] = f(input[i]), f 0: exp, 1: exp by log_softmax's path (for x <= 0), 2: log, 3: log1p (V8's Math.exp, Math.log, Math.log1p: fdlibm's); count rounded up to pairs. */
+  /** out[i] = f(input[i]), f 0: exp, 1: exp by log_softmax's path (for x <= 0), 2: log, 3: log1p (V8's Math.exp, Math.log, Math.log1p: fdlibm's), 4: SLEEF's exp (xexp u10); count rounded up to pairs. */
   elementary(fn: number, input: number, out: number, count: number): void;
   sumBegin(length: number): void;
   sumChunk(ptr: number, count: number): number;
@@ -57,13 +59,13 @@ export type Float64Exports = ModuleExports & {
   /** out[r] = the sum of row r (4 lanes, as sumFloat64) / classes, for `rows` contiguous rows of `classes` values at ptr. */
   rowMeans64(ptr: number, out: number, rows: number, classes: number): void;
   /** log_softmax of `rows` rows of `dim` float64 values at x into out (4 or 8 lanes, folded in order). */
-  logSoftmaxRows64(x: number, out: number, rows: number, dim: number, lanes8: boolean): void;
+  logSoftmaxRows64(x: number, out: number, rows: number, dim: number, mode: number): void;
   /** log_softmax's backward of `rows` rows of `dim` values: grad, the forward's output, into out. */
-  logSoftmaxBackwardRows64(grad: number, output: number, out: number, rows: number, dim: number, lanes8: boolean): void;
+  logSoftmaxBackwardRows64(grad: number, output: number, out: number, rows: number, dim: number, mode: number): void;
   /** logSoftmaxRows64's value of each row at its column (i32 cols; outside [0, dim) skipped) into out[row]. */
-  logSoftmaxRowsPicked64(x: number, cols: number, out: number, rows: number, dim: number, lanes8: boolean): void;
+  logSoftmaxRowsPicked64(x: number, cols: number, out: number, rows: number, dim: number, mode: number): void;
   /** logSoftmaxBackwardRows64(grad, logSoftmaxRows64(x)) for a grad +0 but at one column per row (vals[row] at cols[row]). */
-  logSoftmaxNllBackwardRows64(x: number, cols: number, vals: number, out: number, rows: number, dim: number, lanes8: boolean): void;
+  logSoftmaxNllBackwardRows64(x: number, cols: number, vals: number, out: number, rows: number, dim: number, mode: number): void;
 } & { readonly [name in Float64Op]: WebAssembly.Global };
 
 /** The kernels of ./kernel-ops.ts the float64 module computes. */
@@ -110,7 +112,13 @@ export const POISSON_NLL_EPS_GRAD = 43;
 export const SOFT_MARGIN_LOG1P = 44;
 
 /** ./assembly/float64.ts elementary's function ids. */
-const ELEMENTARY64 = { exp: 0, expNonPositive: 1, log: 2, log1p: 3 } as const;
+const ELEMENTARY64 = { exp: 0, expNonPositive: 1, log: 2, log1p: 3, sleefExp: 4 } as const;
+
+/**
+ * The log_softmax exports' mode: LANES8 (1) for 8 lanes, and USES_GLIBC for the 'default' capability's
+ * exp (fdlibm's, Math.exp: the JS loops' bits); without it SLEEF's (avx2 / avx512: torch's).
+ */
+const softmaxMode = (lanes: number, glibcExp: boolean) => (lanes === 8 ? 1 : 0) | (glibcExp ? KERNEL_FLAGS.USES_GLIBC : 0);
 
 let cap = MODULE_CAP_BYTES;
 
@@ -468,16 +476,18 @@ export class Float64Kernels {
    * Float64Array; null, before any work, for other lanes or where a chunk of whole rows would place
    * more than the cap.
    */
-  logSoftmaxRows(x: Float64Array, rows: number, dim: number, lanes: number): Float64Array | null {
+  logSoftmaxRows(x: Float64Array, rows: number, dim: number, lanes: number, glibcExp = true): Float64Array | null {
     if (lanes !== 4 && lanes !== 8) return null;
-    return this.byRows([x], rows, dim, (at, out, count) => this.exports.logSoftmaxRows64(at[0]!, out, count, dim, lanes === 8));
+    const mode = softmaxMode(lanes, glibcExp);
+    return this.byRows([x], rows, dim, (at, out, count) => this.exports.logSoftmaxRows64(at[0]!, out, count, dim, mode));
   }
 
   /** log_softmax's backward over the last dim (../softmax.ts logSoftmaxBackward's float64 loops, bit for bit), as logSoftmaxRows. */
-  logSoftmaxBackwardRows(grad: Float64Array, output: Float64Array, rows: number, dim: number, lanes: number): Float64Array | null {
+  logSoftmaxBackwardRows(grad: Float64Array, output: Float64Array, rows: number, dim: number, lanes: number, glibcExp = true): Float64Array | null {
     if (lanes !== 4 && lanes !== 8) return null;
+    const mode = softmaxMode(lanes, glibcExp);
     return this.byRows([grad, output], rows, dim, (at, out, count) =>
-      this.exports.logSoftmaxBackwardRows64(at[0]!, at[1]!, out, count, dim, lanes === 8),
+      this.exports.logSoftmaxBackwardRows64(at[0]!, at[1]!, out, count, dim, mode),
     );
   }
 
@@ -486,16 +496,16 @@ export class Float64Kernels {
    * chunk's log_softmax into module memory, then its backward (the same kernels, so the same values,
    * without the forward's output-sized array and its copies).
    */
-  logSoftmaxBackwardOfInputRows(grad: Float64Array, x: Float64Array, rows: number, dim: number, lanes: number): Float64Array | null {
+  logSoftmaxBackwardOfInputRows(grad: Float64Array, x: Float64Array, rows: number, dim: number, lanes: number, glibcExp = true): Float64Array | null {
     if (lanes !== 4 && lanes !== 8) return null;
-    const lanes8 = lanes === 8;
+    const mode = softmaxMode(lanes, glibcExp);
     return this.byRows(
       [grad, x],
       rows,
       dim,
       (at, out, count, scratch) => {
-        this.exports.logSoftmaxRows64(at[1]!, scratch, count, dim, lanes8);
-        this.exports.logSoftmaxBackwardRows64(at[0]!, scratch, out, count, dim, lanes8);
+        this.exports.logSoftmaxRows64(at[1]!, scratch, count, dim, mode);
+        this.exports.logSoftmaxBackwardRows64(at[0]!, scratch, out, count, dim, mode);
       },
       true,
     );
@@ -507,7 +517,7 @@ export class Float64Kernels {
    * is): all nll_loss reads of the log-probabilities of class-index targets, without the
    * output-sized array. false (before any work) for other lanes or past the arena cap.
    */
-  logSoftmaxRowsAt(x: Float64Array, rows: number, dim: number, lanes: number, targets: Int32Array, into: Float64Array): boolean {
+  logSoftmaxRowsAt(x: Float64Array, rows: number, dim: number, lanes: number, targets: Int32Array, into: Float64Array, glibcExp = true): boolean {
     if (lanes !== 4 && lanes !== 8) return false;
     const perChunk = Math.max(1, Math.floor(CHUNK64 / dim));
     const arena = this.arena.reset();
@@ -521,7 +531,7 @@ export class Float64Kernels {
       heap.set(x.subarray(row * dim, (row + count) * dim), xPtr / 8);
       cols.set(targets.subarray(row, row + count));
       heap.set(into.subarray(row, row + count), outPtr / 8); // what `into` holds where a row has no target value
-      this.exports.logSoftmaxRowsPicked64(xPtr, colPtr, outPtr, count, dim, lanes === 8);
+      this.exports.logSoftmaxRowsPicked64(xPtr, colPtr, outPtr, count, dim, softmaxMode(lanes, glibcExp));
       into.set(heap.subarray(outPtr / 8, outPtr / 8 + count), row);
     }
     return true;
@@ -540,6 +550,7 @@ export class Float64Kernels {
     rows: number,
     dim: number,
     lanes: number,
+    glibcExp = true,
   ): Float64Array | null {
     if (lanes !== 4 && lanes !== 8) return null;
     const perChunk = Math.max(1, Math.floor(CHUNK64 / dim));
@@ -563,7 +574,7 @@ export class Float64Kernels {
       heap.set(x.subarray(from, to), xPtr / 8);
       colView.set(cols.subarray(row, row + count));
       heap.set(vals.subarray(row, row + count), valPtr / 8);
-      this.exports.logSoftmaxNllBackwardRows64(xPtr, colPtr, valPtr, outPtr, count, dim, lanes === 8);
+      this.exports.logSoftmaxNllBackwardRows64(xPtr, colPtr, valPtr, outPtr, count, dim, softmaxMode(lanes, glibcExp));
       result.set(to - from === length ? outView : outView.subarray(0, to - from), from);
     }
     return result;
@@ -616,9 +627,10 @@ export class Float64Kernels {
   /**
    * The module's exp, log or log1p (V8's Math.exp / Math.log / Math.log1p, fdlibm's e_exp.c / e_log.c
    * / s_log1p.c, in f64x2) of every value (for checks); expNonPositive: exp through log_softmax's
-   * path for arguments <= 0 (every other pair through exp's).
+   * path for arguments <= 0 (every other pair through exp's); sleefExp: SLEEF's exp (the calls
+   * without USES_GLIBC), fused multiply-adds in the 'fma' build.
    */
-  elementary(fn: 'exp' | 'expNonPositive' | 'log' | 'log1p', values: Float64Array): Float64Array {
+  elementary(fn: 'exp' | 'expNonPositive' | 'log' | 'log1p' | 'sleefExp', values: Float64Array): Float64Array {
     const arena = this.arena.reset();
     const [input, out] = [arena.reserve(values.length * 8 + 16), arena.reserve(values.length * 8 + 16)];
     if (!arena.fits(cap)) throw new RangeError('Float64Kernels.elementary: too many values for the module');
@@ -644,13 +656,20 @@ export class Float64Kernels {
   }
 }
 
-/** A fresh instance of the kernels (its own memory), or null where WebAssembly SIMD is unavailable. */
-export function loadFloat64Kernels(): Float64Kernels | null {
-  const exports = instantiate<Float64Exports>(FLOAT64_WASM_BASE64);
+/**
+ * A fresh instance of the kernels (its own memory) of `build` (./kernel-switch.ts; by default the
+ * preferred one: 'fma', SLEEF's exp with fused multiply-adds, where relaxedSimdFused()), or null
+ * where WebAssembly SIMD is unavailable (and for 'fma' where relaxedSimdFused() is false).
+ */
+export function loadFloat64Kernels(build: KernelBuild = preferredKernelBuild()): Float64Kernels | null {
+  if (build === 'fma' && !relaxedSimdFused()) return null;
+  const exports = instantiate<Float64Exports>(build === 'fma' ? FLOAT64_FMA_WASM_BASE64 : FLOAT64_WASM_BASE64);
   return exports && new Float64Kernels(exports);
 }
 
 let kernels: Float64Kernels | null | undefined;
+/** The generation of the build choice (./kernel-switch.ts) `kernels` was loaded under. */
+let kernelsGeneration = -1;
 
 /**
  * The float64 kernels, loaded on first use, or null where WebAssembly SIMD is unavailable. The
@@ -658,6 +677,10 @@ let kernels: Float64Kernels | null | undefined;
  * switches off with the float32 ones.
  */
 export function float64Kernels(): Float64Kernels | null {
-  if (kernels === undefined) kernels = loadFloat64Kernels();
+  const { choice, generation } = kernelBuildChoice();
+  if (kernels === undefined || kernelsGeneration !== generation) {
+    kernels = choice === 'auto' ? loadFloat64Kernels() : loadFloat64Kernels(choice);
+    kernelsGeneration = generation;
+  }
   return kernels;
 }

@@ -15,6 +15,15 @@
 // and multilabel_soft_margin_loss (torch >= 1.11; its per-sample class sums by rowMeans64), forward
 // and backward.
 
+// wasm-variant: fma
+//
+// Also SLEEF's double exp (sleefExp64, xexp u10: torch's Vectorized<double>::exp under avx2 and
+// avx512) for the calls without USES_GLIBC (the 'default' capability keeps fdlibm's, V8's
+// Math.exp): in the relaxed-SIMD build (ASC_FEATURE_RELAXED_SIMD, ../float64-fma-binary.ts, loaded
+// only where ../module.ts relaxedSimdFused()) SLEEF's FMA form, each vfmadd*pd one
+// f64x2.relaxed_madd, Sleef_expd4_u10avx2's bits; in the plain build SLEEF's form for hardware
+// without FMA (Sleef_expd2_u10sse2's bits), within 1 ULP of the FMA one.
+
 // @ts-ignore: decorator
 @inline function k64(at: usize): v128 {
   return v128.load64_splat(at);
@@ -47,6 +56,7 @@ const HAS_WEIGHT = 1;
 const HAS_POS_WEIGHT = 2;
 const USES_LOG_SIGMOID = 4;
 const FULL = 64;
+const USES_GLIBC = 32; // 'default': exp is fdlibm's (Math.exp), else SLEEF's (sleefExp64)
 const LOG_TARGET = 256;
 const KL_DIV_WHERE = 512;
 const BCE_LOG_ONE_MINUS = 8192;
@@ -191,6 +201,96 @@ function exp64Full(x: v128): v128 {
     e = v128.bitselect(f64x2.add(x, x), e, i64x2.gt_s(bits, k64(INF_BITS)));
   }
   return e;
+}
+
+
+// ---- exp: SLEEF's xexp (u10, sleefsimddp.c), two lanes at a time ----
+// q = rint(d / ln2); s = d - q L2U - q L2L (two multiply-adds); exp(s) by a degree-10 polynomial in
+// Estrin's form (POLY10 with s2, s4, s8), then 1 + s (1/2 + s u) (FMA: three multiply-adds with its
+// own coefficients); times 2^q as two exact factors (vldexp2: 2^(q >> 1) 2^(q - (q >> 1))), inf above
+// 709.78..., +0 below -1000. No division: about a third of fdlibm's cost.
+const SLEEF_R_LN2: usize = memory.data<f64>([1.442695040888963407359924681001892137426645954152985934135449406931]);
+const SLEEF_MINUS_L2U: usize = memory.data<f64>([-0.69314718055966295651160180568695068359375]);
+const SLEEF_MINUS_L2L: usize = memory.data<f64>([-0.28235290563031577122588448175013436025525412068e-12]);
+// POLY10's c9 .. c0: the FMA form's (ENABLE_FMA_DP), then the other's
+const SLEEF_EXP_C: usize = ASC_FEATURE_RELAXED_SIMD
+  ? memory.data<f64>([
+    0.2081276378237164457e-8, 0.2511210703042288022e-7, 0.2755762628169491192e-6, 0.2755723402025388239e-5,
+    0.2480158687479686264e-4, 0.1984126989855865850e-3, 0.1388888888914497797e-2, 0.8333333333314938210e-2,
+    0.4166666666666602598e-1, 0.1666666666666669072e+0,
+  ])
+  : memory.data<f64>([
+    2.08860621107283687536341e-09, 2.51112930892876518610661e-08, 2.75573911234900471893338e-07, 2.75572362911928827629423e-06,
+    2.4801587159235472998791e-05, 0.000198412698960509205564975, 0.00138888888889774492207962, 0.00833333333331652721664984,
+    0.0416666666666665047591422, 0.166666666666666851703837,
+  ]);
+const SLEEF_EXP_HIGH: usize = memory.data<f64>([709.78271114955742909217217426]); // above: inf
+const SLEEF_EXP_LOW: usize = memory.data<f64>([-1000]); // below: +0
+const SLEEF_EXP_FAST_LOW: usize = memory.data<f64>([-708]); // [-708, 709]: q in [-1021, 1023], 2^q one normal factor
+const SLEEF_EXP_FAST_HIGH: usize = memory.data<f64>([709]);
+
+/** SLEEF's vmla / vfma: a b + c, rounded once in the relaxed-SIMD build (fused there), twice in the plain one (SLEEF's non-FMA vmla). */
+// @ts-ignore: decorator
+@inline function mla64(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_madd(a, b, c);
+  return f64x2.add(f64x2.mul(a, b), c);
+}
+
+// @ts-ignore: decorator
+@inline function sleefC(i: i32): v128 {
+  return v128.load64_splat(SLEEF_EXP_C + (<usize>i << 3));
+}
+
+/** xexp before its scaling: the polynomial's 1 + s + ... for d and q = rint(d / ln2). */
+// @ts-ignore: decorator
+@inline function sleefExpReduced64(d: v128, q: v128): v128 {
+  let s = mla64(q, k64(SLEEF_MINUS_L2U), d);
+  s = mla64(q, k64(SLEEF_MINUS_L2L), s);
+  const s2 = f64x2.mul(s, s);
+  const s4 = f64x2.mul(s2, s2);
+  const s8 = f64x2.mul(s4, s4);
+  const p4a = mla64(s2, mla64(s, sleefC(2), sleefC(3)), mla64(s, sleefC(4), sleefC(5))); // POLY4(c7 .. c4)
+  const p4b = mla64(s2, mla64(s, sleefC(6), sleefC(7)), mla64(s, sleefC(8), sleefC(9))); // POLY4(c3 .. c0)
+  let u = mla64(s8, mla64(s, sleefC(0), sleefC(1)), mla64(s4, p4a, p4b)); // POLY10
+  u = mla64(u, s, k64(HALF));
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    u = mla64(u, s, k64(ONE));
+    return mla64(u, s, k64(ONE));
+  }
+  return f64x2.add(k64(ONE), mla64(f64x2.mul(s, s), u, s));
+}
+
+/**
+ * SLEEF's exp of each lane (xexp). Inlined: pairs within [-708, 709], where 2^q is one normal
+ * factor (the same product as vldexp2's two exact ones) and no limit applies; any other pair
+ * (NaN included) calls sleefExp64Full.
+ */
+// @ts-ignore: decorator
+@inline function sleefExp64(d: v128): v128 {
+  if (!i64x2.all_true(v128.and(f64x2.ge(d, k64(SLEEF_EXP_FAST_LOW)), f64x2.le(d, k64(SLEEF_EXP_FAST_HIGH))))) return sleefExp64Full(d);
+  const q = f64x2.nearest(f64x2.mul(d, k64(SLEEF_R_LN2)));
+  // 2^q: (q + 1023) << 52, from q + 1.5 * 2^52 (its bits q more than that's, which end in 12 zero bits: the shift drops them)
+  return f64x2.mul(sleefExpReduced64(d, q), i64x2.shl(i64x2.add(f64x2.add(q, k64(MAGIC)), k64(I_1023)), 52));
+}
+
+/** sleefExp64 of every lane, the scaling in vldexp2's two factors and both limits selected. */
+function sleefExp64Full(d: v128): v128 {
+  const q = f64x2.nearest(f64x2.mul(d, k64(SLEEF_R_LN2)));
+  const u = sleefExpReduced64(d, q);
+  // the integer q (|q| < 2^51 where the result is used; the limits replace the rest)
+  const qi = i64x2.sub(f64x2.add(q, k64(MAGIC)), k64(MAGIC));
+  const half = i64x2.shr_s(qi, 1);
+  const first = i64x2.shl(i64x2.add(half, k64(I_1023)), 52);
+  const second = i64x2.shl(i64x2.add(i64x2.sub(qi, half), k64(I_1023)), 52);
+  let e = f64x2.mul(f64x2.mul(u, first), second);
+  e = v128.bitselect(k64(INF), e, f64x2.gt(d, k64(SLEEF_EXP_HIGH)));
+  return v128.andnot(e, f64x2.lt(d, k64(SLEEF_EXP_LOW)));
+}
+
+/** at::exp of float64 lanes: fdlibm's (Math.exp) with USES_GLIBC ('default'), else SLEEF's. */
+// @ts-ignore: decorator
+@inline function expOf64(x: v128, flags: i32): v128 {
+  return flags & USES_GLIBC ? exp64(x) : sleefExp64(x);
 }
 
 // ---- log: fdlibm's e_log.c as V8's ieee754::log (Math.log) computes it, two lanes at a time ----
@@ -472,8 +572,8 @@ export const MULTILABEL_SOFT_MARGIN_GRAD = 3; // a = weight (HAS_WEIGHT), c = th
 /** The first pass of two-pass kernel `op` (a constant where inlined) on a pair. */
 // @ts-ignore: decorator
 @inline function firstPass(op: i32, x: v128, y: v128, flags: i32): v128 {
-  if (op == SOFT_MARGIN || op == SOFT_MARGIN_LOG1P) return exp64(f64x2.mul(f64x2.neg(x), y)); // e = exp((-x) y)
-  if (op == SOFT_MARGIN_GRAD) return exp64(f64x2.mul(f64x2.neg(y), x)); // z = exp((-y) x)
+  if (op == SOFT_MARGIN || op == SOFT_MARGIN_LOG1P) return expOf64(f64x2.mul(f64x2.neg(x), y), flags); // e = exp((-x) y)
+  if (op == SOFT_MARGIN_GRAD) return expOf64(f64x2.mul(f64x2.neg(y), x), flags); // z = exp((-y) x)
   if (op == BINARY_CROSS_ENTROPY) {
     // max(log1p(-x), -100), or before torch 2.0 (BCE_LOG_ONE_MINUS) max(log(1 - x), -100)
     const oneMinus = flags & BCE_LOG_ONE_MINUS ? log64(f64x2.sub(k64(ONE), x)) : log1p64(f64x2.neg(x));
@@ -625,7 +725,7 @@ function segmentBceWithLogitsPasses(
  */
 // @ts-ignore: decorator
 @inline function klDiv64(x: v128, y: v128, flags: i32): v128 {
-  if (flags & LOG_TARGET) return f64x2.mul(exp64(y), f64x2.sub(y, x));
+  if (flags & LOG_TARGET) return f64x2.mul(expOf64(y, flags), f64x2.sub(y, x));
   // the log of 1 where its value is not used (y <= 0 or NaN before 1.13, y == 0 or NaN after): a
   // target of zeros (or hard labels) keeps log64's inlined path
   if (flags & KL_DIV_WHERE) {
@@ -644,8 +744,8 @@ function segmentBceWithLogitsPasses(
  */
 // @ts-ignore: decorator
 @inline function klDivGrad64(y: v128, g: v128, norm: v128, flags: i32): v128 {
-  if (!(flags & KL_DIV_WHERE)) return f64x2.neg(f64x2.mul(g, flags & LOG_TARGET ? exp64(y) : y));
-  let v = f64x2.neg(f64x2.mul(flags & LOG_TARGET ? exp64(y) : y, g));
+  if (!(flags & KL_DIV_WHERE)) return f64x2.neg(f64x2.mul(g, flags & LOG_TARGET ? expOf64(y, flags) : y));
+  let v = f64x2.neg(f64x2.mul(flags & LOG_TARGET ? expOf64(y, flags) : y, g));
   if (f64x2.extract_lane(norm, 0) != 0) v = f64x2.div(v, norm);
   return flags & LOG_TARGET ? v : v128.and(v, f64x2.gt(y, k64(ZERO)));
 }
@@ -719,10 +819,10 @@ function segmentBceWithLogitsPasses(
     const linear = f64x2.mul(s, f64x2.sub(z, f64x2.mul(k64(HALF), s)));
     return v128.bitselect(f64x2.mul(f64x2.mul(k64(HALF), z), z), linear, f64x2.lt(z, s));
   }
-  if (op == POISSON_NLL) return f64x2.sub(exp64(x), f64x2.mul(y, x));
-  if (op == POISSON_NLL_GRAD) return f64x2.add(f64x2.mul(c, exp64(x)), f64x2.mul(f64x2.neg(c), y));
+  if (op == POISSON_NLL) return f64x2.sub(expOf64(x, flags), f64x2.mul(y, x));
+  if (op == POISSON_NLL_GRAD) return f64x2.add(f64x2.mul(c, expOf64(x, flags)), f64x2.mul(f64x2.neg(c), y));
   if (op == POISSON_NLL_EPS) return f64x2.sub(x, f64x2.mul(y, log64(f64x2.add(x, s))));
-  if (op == POISSON_NLL_FULL) return withStirling(f64x2.sub(exp64(x), f64x2.mul(y, x)), y);
+  if (op == POISSON_NLL_FULL) return withStirling(f64x2.sub(expOf64(x, flags), f64x2.mul(y, x)), y);
   if (op == POISSON_NLL_EPS_FULL) return withStirling(f64x2.sub(x, f64x2.mul(y, log64(f64x2.add(x, s)))), y);
   if (op == POISSON_NLL_EPS_GRAD) return f64x2.add(c, f64x2.div(f64x2.mul(f64x2.neg(c), y), f64x2.add(x, s)));
   // ---- more kernels (each its own block; ids from ../kernel-ops.ts or this module's own) ----
@@ -1253,13 +1353,14 @@ export function rowMeans64(ptr: usize, out: usize, rows: i32, classes: i32): voi
   }
 }
 
-/** out[i] = f(input[i]) for `count` float64 values (count even, or the pair after read and written): f 0 exp (Math.exp's bits), 1 exp by expNonPositive64 (the same bits), 2 log (Math.log's), 3 log1p (Math.log1p's); for checks. */
+/** out[i] = f(input[i]) for `count` float64 values (count even, or the pair after read and written): f 0 exp (Math.exp's bits), 1 exp by expNonPositive64 (the same bits), 2 log (Math.log's), 3 log1p (Math.log1p's), 4 SLEEF's exp (sleefExp64); for checks. */
 export function elementary(fn: i32, input: usize, out: usize, count: i32): void {
   const end = <usize>((count + 1) >> 1) << 4;
   if (fn == 0) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, exp64(v128.load(input + at)));
   else if (fn == 1) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, expNonPositive64(v128.load(input + at)));
   else if (fn == 2) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, log64(v128.load(input + at)));
   else if (fn == 3) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, log1p64(v128.load(input + at)));
+  else if (fn == 4) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, sleefExp64(v128.load(input + at)));
 }
 
 // ---- log_softmax over the last dim, float64 (../../softmax.ts logSoftmax, logSoftmaxBackward) ----
@@ -1309,9 +1410,25 @@ const NEG_HALF_LN2_BITS: usize = memory.data<i64>([0xbfd62e42ffffffff]); // x < 
   return f64x2.mul(y, i64x2.shl(i64x2.add(f64x2.add(kf, k64(MAGIC)), k64(I_1023)), 52));
 }
 
+/** The exp of the log_softmax call running: fdlibm's (mode USES_GLIBC, 'default') or SLEEF's; set by each export from its mode. */
+let SOFTMAX_GLIBC: bool = true;
+
+/** exp of log_softmax's arguments (<= 0): expNonPositive64 (Math.exp's bits) with SOFTMAX_GLIBC, else sleefExp64. */
+// @ts-ignore: decorator
+@inline function softmaxExp64(x: v128): v128 {
+  return SOFTMAX_GLIBC ? expNonPositive64(x) : sleefExp64(x);
+}
+
+/** A scalar through softmaxExp64's exp (exp64 or sleefExp64), as lane 0. */
+// @ts-ignore: decorator
+@inline function softmaxExpScalar64(x: f64): f64 {
+  const v = f64x2.splat(x);
+  return f64x2.extract_lane(SOFTMAX_GLIBC ? exp64(v) : sleefExp64(v), 0);
+}
+
 // @ts-ignore: decorator
 @inline function mapped64(v: v128, expShifted: bool, shift: v128): v128 {
-  return expShifted ? expNonPositive64(f64x2.sub(v, shift)) : v;
+  return expShifted ? softmaxExp64(f64x2.sub(v, shift)) : v;
 }
 
 /** The lanes of reduceRow64, stored for its tail and its fold. */
@@ -1438,10 +1555,14 @@ const ROW_LANES: usize = memory.data(8 * 8, 16);
 }
 
 let ROW_MAX: f64 = 0;
+/** The exports' mode bits: LANES8 (8 lanes, avx512; else 4) and USES_GLIBC (fdlibm's exp: 'default'; else SLEEF's). */
+export const LANES8 = 1;
 let ROW_LSE: f64 = 0;
 
 /** log_softmax of `rows` contiguous rows of `dim` (>= 1) float64 values at x, into out; lanes8: 8 lanes (avx512), else 4. */
-export function logSoftmaxRows64(x: usize, out: usize, rows: i32, dim: i32, lanes8: bool): void {
+export function logSoftmaxRows64(x: usize, out: usize, rows: i32, dim: i32, mode: i32): void {
+  const lanes8 = (mode & LANES8) != 0;
+  SOFTMAX_GLIBC = (mode & USES_GLIBC) != 0;
   for (let r = 0; r < rows; r++) {
     const p = x + (<usize>(r * dim) << 3);
     const o = out + (<usize>(r * dim) << 3);
@@ -1462,7 +1583,9 @@ export function logSoftmaxRows64(x: usize, out: usize, rows: i32, dim: i32, lane
  * [0, dim) is skipped, out[r] untouched), into out[r]: the same max, exp-sum and log, none of the
  * row's other outputs (cross_entropy's forward with class indices reads no other).
  */
-export function logSoftmaxRowsPicked64(x: usize, cols: usize, out: usize, rows: i32, dim: i32, lanes8: bool): void {
+export function logSoftmaxRowsPicked64(x: usize, cols: usize, out: usize, rows: i32, dim: i32, mode: i32): void {
+  const lanes8 = (mode & LANES8) != 0;
+  SOFTMAX_GLIBC = (mode & USES_GLIBC) != 0;
   for (let r = 0; r < rows; r++) {
     const col = load<i32>(cols + (<usize>r << 2));
     if (col < 0 || col >= dim) continue;
@@ -1473,7 +1596,9 @@ export function logSoftmaxRowsPicked64(x: usize, cols: usize, out: usize, rows: 
 }
 
 /** log_softmax's backward over `rows` rows of `dim` (>= 1) float64 values: grad - exp(output) * sum(grad row), into out. */
-export function logSoftmaxBackwardRows64(grad: usize, output: usize, out: usize, rows: i32, dim: i32, lanes8: bool): void {
+export function logSoftmaxBackwardRows64(grad: usize, output: usize, out: usize, rows: i32, dim: i32, mode: i32): void {
+  const lanes8 = (mode & LANES8) != 0;
+  SOFTMAX_GLIBC = (mode & USES_GLIBC) != 0;
   for (let r = 0; r < rows; r++) {
     const row = <usize>(r * dim) << 3;
     const g = grad + row;
@@ -1483,11 +1608,11 @@ export function logSoftmaxBackwardRows64(grad: usize, output: usize, out: usize,
     let i = 0;
     for (; i + 2 <= dim; i += 2) {
       const at = <usize>i << 3;
-      v128.store(o + at, f64x2.sub(v128.load(g + at), f64x2.mul(expNonPositive64(v128.load(y + at)), s)));
+      v128.store(o + at, f64x2.sub(v128.load(g + at), f64x2.mul(softmaxExp64(v128.load(y + at)), s)));
     }
     if (i < dim) {
       const at = <usize>i << 3;
-      const e = f64x2.extract_lane(exp64(f64x2.splat(load<f64>(y + at))), 0);
+      const e = softmaxExpScalar64(load<f64>(y + at));
       store<f64>(o + at, load<f64>(g + at) - e * f64x2.extract_lane(s, 0));
     }
   }
@@ -1500,7 +1625,9 @@ export function logSoftmaxBackwardRows64(grad: usize, output: usize, out: usize,
  * 0 - exp(y) s with y = (x - max) - lse the forward's value (computed here, not stored), and the
  * target column's vals[r] - exp(y) s: the two kernels' values on the materialized gradient.
  */
-export function logSoftmaxNllBackwardRows64(x: usize, cols: usize, vals: usize, out: usize, rows: i32, dim: i32, lanes8: bool): void {
+export function logSoftmaxNllBackwardRows64(x: usize, cols: usize, vals: usize, out: usize, rows: i32, dim: i32, mode: i32): void {
+  const lanes8 = (mode & LANES8) != 0;
+  SOFTMAX_GLIBC = (mode & USES_GLIBC) != 0;
   for (let r = 0; r < rows; r++) {
     const row = <usize>(r * dim) << 3;
     const p = x + row;
@@ -1519,16 +1646,16 @@ export function logSoftmaxNllBackwardRows64(x: usize, cols: usize, vals: usize, 
     let i = 0;
     for (; i + 2 <= dim; i += 2) {
       const at = <usize>i << 3;
-      v128.store(o + at, f64x2.sub(zero, f64x2.mul(expNonPositive64(f64x2.sub(f64x2.sub(v128.load(p + at), max), lse)), s)));
+      v128.store(o + at, f64x2.sub(zero, f64x2.mul(softmaxExp64(f64x2.sub(f64x2.sub(v128.load(p + at), max), lse)), s)));
     }
     if (i < dim) {
       const at = <usize>i << 3;
-      const e = f64x2.extract_lane(exp64(f64x2.splat((load<f64>(p + at) - top) - l)), 0);
+      const e = softmaxExpScalar64((load<f64>(p + at) - top) - l);
       store<f64>(o + at, 0 - e * sum);
     }
     if (hit) {
       const at = <usize>col << 3;
-      const e = f64x2.extract_lane(exp64(f64x2.splat((load<f64>(p + at) - top) - l)), 0);
+      const e = softmaxExpScalar64((load<f64>(p + at) - top) - l);
       store<f64>(o + at, v - e * sum);
     }
   }
