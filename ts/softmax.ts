@@ -202,7 +202,8 @@ export function logSoftmax(x: FloatArray, outer: number, dim: number, inner: num
   const fast = x instanceof Float32Array ? rowKernels(k, dim, lastDim, false) : null;
   const byKernel = fast?.kernels.logSoftmaxRows(x as Float32Array, outer, dim, fast.flags);
   if (byKernel) return byKernel;
-  const byKernel64 = x instanceof Float64Array && x.length > 0 ? rowKernels64(k, lastDim)?.logSoftmaxRows(x, outer, dim, k.lanes, !k.sleef) : null;
+  const byKernel64 =
+    x instanceof Float64Array && x.length > 0 ? rowKernels64(k, lastDim)?.logSoftmaxRows(x, outer, dim, k.lanes, !k.sleef) : null;
   if (byKernel64) return byKernel64;
   const out = allocate(k.dtype, x.length);
   if (x.length === 0) return out;
@@ -337,7 +338,9 @@ export function logSoftmaxNllBackward(
 ): FloatArray | null {
   if (cols.length !== outer) return null;
   if (x instanceof Float64Array && vals instanceof Float64Array) {
-    return x.length > 0 ? (rowKernels64(k, lastDim)?.logSoftmaxNllBackwardRows(x, cols, vals, outer, dim, k.lanes, !k.sleef) ?? null) : null;
+    return x.length > 0
+      ? (rowKernels64(k, lastDim)?.logSoftmaxNllBackwardRows(x, cols, vals, outer, dim, k.lanes, !k.sleef) ?? null)
+      : null;
   }
   const fast = x instanceof Float32Array && vals instanceof Float32Array ? rowKernels(k, dim, lastDim, true) : null;
   return fast?.kernels.logSoftmaxNllBackwardRows(x as Float32Array, cols, vals as Float32Array, outer, dim, fast.flags) ?? null;

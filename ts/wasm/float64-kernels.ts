@@ -483,7 +483,14 @@ export class Float64Kernels {
   }
 
   /** log_softmax's backward over the last dim (../softmax.ts logSoftmaxBackward's float64 loops, bit for bit), as logSoftmaxRows. */
-  logSoftmaxBackwardRows(grad: Float64Array, output: Float64Array, rows: number, dim: number, lanes: number, glibcExp = true): Float64Array | null {
+  logSoftmaxBackwardRows(
+    grad: Float64Array,
+    output: Float64Array,
+    rows: number,
+    dim: number,
+    lanes: number,
+    glibcExp = true,
+  ): Float64Array | null {
     if (lanes !== 4 && lanes !== 8) return null;
     const mode = softmaxMode(lanes, glibcExp);
     return this.byRows([grad, output], rows, dim, (at, out, count) =>
@@ -496,7 +503,14 @@ export class Float64Kernels {
    * chunk's log_softmax into module memory, then its backward (the same kernels, so the same values,
    * without the forward's output-sized array and its copies).
    */
-  logSoftmaxBackwardOfInputRows(grad: Float64Array, x: Float64Array, rows: number, dim: number, lanes: number, glibcExp = true): Float64Array | null {
+  logSoftmaxBackwardOfInputRows(
+    grad: Float64Array,
+    x: Float64Array,
+    rows: number,
+    dim: number,
+    lanes: number,
+    glibcExp = true,
+  ): Float64Array | null {
     if (lanes !== 4 && lanes !== 8) return null;
     const mode = softmaxMode(lanes, glibcExp);
     return this.byRows(
@@ -517,7 +531,15 @@ export class Float64Kernels {
    * is): all nll_loss reads of the log-probabilities of class-index targets, without the
    * output-sized array. false (before any work) for other lanes or past the arena cap.
    */
-  logSoftmaxRowsAt(x: Float64Array, rows: number, dim: number, lanes: number, targets: Int32Array, into: Float64Array, glibcExp = true): boolean {
+  logSoftmaxRowsAt(
+    x: Float64Array,
+    rows: number,
+    dim: number,
+    lanes: number,
+    targets: Int32Array,
+    into: Float64Array,
+    glibcExp = true,
+  ): boolean {
     if (lanes !== 4 && lanes !== 8) return false;
     const perChunk = Math.max(1, Math.floor(CHUNK64 / dim));
     const arena = this.arena.reset();
