@@ -38,7 +38,9 @@
 // argument within [-87, 0]: the same floats); float64 over the last dim (4 or
 // 8 lanes) as f64x2 (./wasm/assembly/float64.ts logSoftmaxRows64, logSoftmaxBackwardRows64, and as
 // float32 the picked values and nll_loss's fused backward: logSoftmaxRowsPicked64,
-// logSoftmaxNllBackwardRows64; these loops' operations, Math.exp and Math.log included, bit for bit).
+// logSoftmaxNllBackwardRows64; these loops' operations, Math.exp and Math.log included, bit for bit
+// under 'default'; under avx2 / avx512 their exp is SLEEF's double exp, torch's, within a few ULP of
+// these loops' Math.exp: test/wasm-float64.test.ts).
 
 import { fma32, glibcExpf, glibcLogf, sleefExpf, sleefLogf } from './libm.ts';
 import { allocate, type DType, type FloatArray } from './tensor.ts';

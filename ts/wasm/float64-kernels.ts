@@ -8,7 +8,9 @@
 // ../unary-ops.ts); binary_cross_entropy_with_logits (weight and pos_weight in any broadcast
 // layout), kl_div and gaussian_nll_loss (both gradients at once: tryRunBoth); soft_margin,
 // binary_cross_entropy and multilabel_soft_margin (per-sample means: tryRunRowMeans), also with
-// Math.log1p (fdlibm's s_log1p.c). The JS
+// Math.log1p (fdlibm's s_log1p.c). Without USES_GLIBC (avx2, avx512) the exp of poisson_nll,
+// soft_margin, kl_div (log_target) and log_softmax is SLEEF's double exp instead (torch's bits in
+// the relaxed-SIMD build, ./float64-fma-binary.ts; within a few ULP of the JS loops). The JS
 // loops stay the reference (test/wasm-float64.test.ts compares the two) and the fallback: tryRun
 // returns null, before any work, for every call these kernels cannot compute exactly so.
 //
