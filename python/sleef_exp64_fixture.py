@@ -1,4 +1,4 @@
-"""SLEEF's double exp (xexp, u10) of random and edge doubles, recorded from the host's libsleef
+"""SLEEF's double exp (xexp, u10) and log (xlog_u1) of random and edge doubles, recorded from the host's libsleef
 (Debian's libsleef3, installed with python3-torch), for test/wasm-float64.test.ts: the float64
 kernels' sleefExp64 (ts/wasm/assembly/float64.ts) must give these bits.
 
@@ -9,6 +9,8 @@ kernels' sleefExp64 (ts/wasm/assembly/float64.ts) must give these bits.
   avx512; checked equal over 1.6 million doubles, and to torch 1.13's float64 exp): the relaxed-SIMD build.
 - "plain": Sleef_expd1_u10purec, the form for hardware without FMA (Sleef_expd2_u10sse2's bits):
   the plain build.
+- "log_fma": Sleef_logd1_u10purecfma (Sleef_logd4_u10avx2's, Sleef_logd8_u10avx512f's and torch's
+  bits, checked the same way): the relaxed-SIMD build's sleefLog64 (the plain build keeps fdlibm's log).
 Values as the 16 hex digits of their IEEE bits (NaNs too).
 """
 import ctypes
@@ -52,6 +54,23 @@ def inputs():
     return xs
 
 
+def log_inputs():
+    rng = random.Random(6418)
+    xs = [0.0, -0.0, math.inf, -math.inf, math.nan, 1.0, -1.0, 5e-324, 2.2250738585072014e-308, 0.75, 1.5, 0.5, 2.0, 1.7976931348623157e308]
+    xs += [math.nextafter(v, d) for v in [1.0, 0.75, 1.5, 2.2250738585072014e-308] for d in (math.inf, 0.0)]
+    for i in range(N_RANDOM):
+        u = i % 4
+        if u == 0:
+            xs.append(math.exp(rng.uniform(-745, 709.7)))
+        elif u == 1:
+            xs.append(rng.uniform(0.5, 2))
+        elif u == 2:
+            xs.append(struct.unpack("<d", rng.getrandbits(52).to_bytes(8, "little"))[0])  # subnormal
+        else:
+            xs.append(struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0])
+    return xs
+
+
 def main():
     lib = ctypes.CDLL(ctypes.util.find_library("sleef") or "libsleef.so.3")
     fns = {}
@@ -65,10 +84,16 @@ def main():
         version = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "libsleef3"], capture_output=True, text=True).stdout
     except OSError:
         version = ""
-    out = {"source": f"libsleef3 {version or '?'}: Sleef_expd1_u10purecfma (fma), Sleef_expd1_u10purec (plain)",
+    out = {"source": f"libsleef3 {version or '?'}: Sleef_expd1_u10purecfma (fma), Sleef_expd1_u10purec (plain), Sleef_logd1_u10purecfma (log_fma)",
            "x": [bits(v) for v in xs]}
     for name, f in fns.items():
         out[name] = [bits(f(v)) for v in xs]
+    log = lib.Sleef_logd1_u10purecfma
+    log.restype = ctypes.c_double
+    log.argtypes = [ctypes.c_double]
+    ys = log_inputs()
+    out["log_x"] = [bits(v) for v in ys]
+    out["log_fma"] = [bits(log(v)) for v in ys]
     print(json.dumps(out, indent=0))
 
 

@@ -136,8 +136,9 @@ const ULP_F = new Float64Array(1);
 const ULP_I = new BigInt64Array(ULP_F.buffer);
 
 /**
- * Where the kernels' exp is SLEEF's (a call without USES_GLIBC: avx2, avx512, torch's exp) and the
- * JS loops' V8's Math.exp (fdlibm), the two exps differ by at most 1 ULP for normal results (1.6
+ * Where the kernels' exp (or, in the relaxed-SIMD build, log) is SLEEF's (a call without USES_GLIBC:
+ * avx2, avx512, torch's) and the JS loops' V8's Math.exp (fdlibm), the two differ by at most 1 ULP
+ * for normal results (log: 43,502 of 1.6 million doubles differ, none by more; exp: 1.6
  * million random and edge doubles: 125,761 differ, none by more; plus SLEEF's inf from 709.78271114955743
  * where Math.exp is finite up to 709.782712893384). The values computed from them then differ by at
  * most SLEEF_ULPS ULP of the larger of the two, or of `scale` (an element's terms' magnitude, where an
@@ -239,6 +240,8 @@ const SLEEF_EXP64 = JSON.parse(readFileSync(new URL('./fixtures/sleef-exp64.json
   x: string[];
   fma: string[];
   plain: string[];
+  log_x: string[];
+  log_fma: string[];
 };
 const fromHex = (hex: string[]) => new Float64Array(BigUint64Array.from(hex, (h) => BigInt(`0x${h}`)).buffer);
 
@@ -257,6 +260,16 @@ test("the module's SLEEF exp (the calls without USES_GLIBC) is libsleef's bit fo
   expect(fma.some((v, i) => !Object.is(v, plain[i]))).toBe(true);
   // the ports' default build is the fused one here, so the losses' float64 exp is torch's
   expect(kernels.elementary('sleefExp', x)).toEqual(loadFloat64Kernels('fma')!.elementary('sleefExp', x));
+});
+
+test("the module's SLEEF log (the relaxed-SIMD build's, without USES_GLIBC) is libsleef's Sleef_logd1_u10purecfma bit for bit (avx2 / avx512's, torch's); the plain build's is Math.log's", () => {
+  const x = fromHex(SLEEF_EXP64.log_x);
+  expect(x.length).toBeGreaterThan(1500);
+  expect(
+    firstDifference(loadFloat64Kernels('fma')!.elementary('sleefLog', x), fromHex(SLEEF_EXP64.log_fma)),
+    SLEEF_EXP64.source,
+  ).toBeNull();
+  expect(firstDifference(loadFloat64Kernels('plain')!.elementary('sleefLog', x), x.map(Math.log))).toBeNull();
 });
 
 test("the module's sum is ATen's float64 cascade sum as ts/numerics.ts computes it (4 lanes), bit for bit", () => {
@@ -1167,9 +1180,9 @@ test.skipIf(!hooked).each(API)(
                   expect(on[k]!.shape, where).toEqual(off[k]!.shape);
                   expect(on[k]!.data.constructor, where).toBe(off[k]!.data.constructor);
                   // SLEEF's exp in the kernels (poisson_nll's log_input forms, soft_margin) but under 'default'
-                  const sleefExp = cpuCapability !== 'default' && (name === 'soft_margin_loss' || (name === 'poisson_nll_loss' && p === 1));
+                  const sleefExp = cpuCapability !== 'default' && (name === 'soft_margin_loss' || name === 'poisson_nll_loss');
                   // soft_margin's log(1 + e) (before 2.0): 1 + e's rounding; poisson's exp(x) - y x: its terms
-                  const terms = name === 'soft_margin_loss' ? () => 1 : poissonTerms(x, y);
+                  const terms = name === 'soft_margin_loss' ? () => 1 : p === 1 ? poissonTerms(x, y) : poissonEpsTerms(x, y);
                   const scale = k === 0 ? reducedScale(terms, n, reduction) : (i: number) => Math.abs(go[i] ?? go[0]!) * (1 + terms(i));
                   expect(firstBeyond(on[k]!.data, off[k]!.data, sleefExp, scale), `${k ? 'backward' : 'forward'} ${where}`).toBeNull();
                 }
@@ -1251,6 +1264,10 @@ function reducedScale(terms: (i: number) => number, n: number, reduction: Reduct
   }
   return () => (reduction === 'mean' ? total / n : total);
 }
+
+/** poisson_nll's x - y log(x + eps) (+ Stirling's term): its terms' magnitude. */
+const poissonEpsTerms = (x: ArrayLike<number>, y: ArrayLike<number>) => (i: number) =>
+  Math.abs(x[i]!) + Math.abs(y[i]!) * (Math.abs(Math.log(Math.abs(x[i]!) + 1e-8)) + Math.abs(Math.log(Math.abs(y[i]!))) + 2);
 
 /**
  * soft_margin's gradient ((y z) s) / (z + 1) g, z = exp(-y x): |result| 2^-1022 / |y z| where z or
@@ -1742,10 +1759,14 @@ test('gaussian_nll_loss float64: GAUSSIAN_NLL and both gradients (tryRunBoth) gi
                   reduction === 'none' ? values(n, seed++) : Float64Array.of(values(1, seed++, false)[0]!),
                   reduction === 'none' ? shape : [],
                 );
-                sameOnAndOff(`${torchVersion} ${cpuCapability} [${shape}] full ${full} eps ${eps} ${reduction}`, () => {
-                  const grads = gaussianNllLossBackward(go, x, y, v, options);
-                  return [gaussianNllLoss(x, y, v, options), grads.input, grads.var];
-                });
+                sameOnAndOff(
+                  `${torchVersion} ${cpuCapability} [${shape}] full ${full} eps ${eps} ${reduction}`,
+                  () => {
+                    const grads = gaussianNllLossBackward(go, x, y, v, options);
+                    return [gaussianNllLoss(x, y, v, options), grads.input, grads.var];
+                  },
+                  cpuCapability !== 'default' && relaxedSimdFused(), // SLEEF's log (the fma build)
+                );
               }
             }
           }
@@ -1787,6 +1808,7 @@ test('gaussian_nll_loss float64: GAUSSIAN_NLL and both gradients (tryRunBoth) gi
                   const grads = gaussianNllLossBackward(go, x, y, v, options);
                   return [gaussianNllLoss(x, y, v, options), grads.input, ...(grads.var ? [grads.var] : [])];
                 },
+                relaxedSimdFused(), // avx2 / avx512 by default: SLEEF's log (the fma build)
               );
             }
           }

@@ -392,6 +392,98 @@ function log64Full(x0: v128): v128 {
   return out;
 }
 
+
+// ---- log: SLEEF's xlog_u1 (u10, sleefsimddp.c) with its FMA double-double ops, relaxed-SIMD build only ----
+// m = d 2^-e in [0.75, 1.5) (d below DBL_MIN first scaled by 2^64); x = (m - 1) / (m + 1) as a
+// double-double (dddiv of ddadd2's); log d = e ln2 + 2x + x^3 t(x^2) summed as double-doubles, a
+// degree-6 Estrin polynomial t. Each vfma / vfmapn / vfmanp of dd.h's ENABLE_FMA_DP forms is one
+// f64x2.relaxed_madd / relaxed_nmadd: Sleef_logd4_u10avx2's bits (torch's Vectorized<double>::log).
+// The plain build keeps fdlibm's log64 (SLEEF's non-FMA double-doubles are not ported).
+const SLEEF_LOG_C: usize = ASC_FEATURE_RELAXED_SIMD
+  ? memory.data<f64>([
+    0.1532076988502701353e+0, 0.1525629051003428716e+0, 0.1818605932937785996e+0, 0.2222214519839380009e+0,
+    0.2857142932794299317e+0, 0.3999999999635251990e+0, 0.6666666666667333541e+0,
+  ])
+  : 0;
+const SLEEF_LN2_HI: usize = memory.data<f64>([0.693147180559945286226764]);
+const SLEEF_LN2_LO: usize = memory.data<f64>([2.319046813846299558417771e-17]);
+const SLEEF_DBL_MIN: usize = memory.data<f64>([2.2250738585072014e-308]);
+const SLEEF_TWO_64: usize = memory.data<f64>([18446744073709551616.0]);
+const SLEEF_INV_075: usize = memory.data<f64>([1.0 / 0.75]);
+const I_0X7FF: usize = memory.data<i64>([0x7ff]);
+const I_64: usize = memory.data<i64>([64]);
+
+// @ts-ignore: decorator
+@inline function sleefLogC(i: i32): v128 {
+  return v128.load64_splat(SLEEF_LOG_C + (<usize>i << 3));
+}
+
+/** x y - z rounded once (vfmapn). */
+// @ts-ignore: decorator
+@inline function fmapn64(x: v128, y: v128, z: v128): v128 {
+  return f64x2.relaxed_madd(x, y, f64x2.neg(z));
+}
+
+/** z - x y rounded once (vfmanp). */
+// @ts-ignore: decorator
+@inline function fmanp64(x: v128, y: v128, z: v128): v128 {
+  return f64x2.relaxed_nmadd(x, y, z);
+}
+
+/** SLEEF's log of each lane (xlog_u1, FMA forms; only in the relaxed-SIMD build). */
+function sleefLog64(d0: v128): v128 {
+  const o = f64x2.lt(d0, k64(SLEEF_DBL_MIN));
+  const d = v128.bitselect(f64x2.mul(d0, k64(SLEEF_TWO_64)), d0, o);
+  // e = ilogb(d / 0.75) (vilogb2k), m = d 2^-e (vldexp3: e off the exponent bits)
+  let e = i64x2.sub(v128.and(i64x2.shr_u(f64x2.mul(d, k64(SLEEF_INV_075)), 52), k64(I_0X7FF)), k64(I_1023));
+  const m = i64x2.sub(d, i64x2.shl(e, 52));
+  e = v128.bitselect(i64x2.sub(e, k64(I_64)), e, o);
+  const ef = f64x2.sub(i64x2.add(k64(MAGIC), e), k64(MAGIC)); // (double)e: 1.5 * 2^52 + e's bits
+  // ddadd2(-1, m), ddadd2(1, m)
+  const ns = f64x2.add(k64(MINUS_ONE), m);
+  const nv = f64x2.sub(ns, k64(MINUS_ONE));
+  const ny = f64x2.add(f64x2.sub(k64(MINUS_ONE), f64x2.sub(ns, nv)), f64x2.sub(m, nv));
+  const ds = f64x2.add(k64(ONE), m);
+  const dv = f64x2.sub(ds, k64(ONE));
+  const dy = f64x2.add(f64x2.sub(k64(ONE), f64x2.sub(ds, dv)), f64x2.sub(m, dv));
+  // dddiv
+  const t = f64x2.div(k64(ONE), ds);
+  const xx = f64x2.mul(ns, t);
+  const u = fmapn64(t, ns, xx);
+  const v = fmanp64(dy, t, fmanp64(ds, t, k64(ONE)));
+  const xy = mla64(xx, v, mla64(ny, t, u));
+  const x2 = f64x2.mul(xx, xx);
+  const x4 = f64x2.mul(x2, x2);
+  const x8 = f64x2.mul(x4, x4);
+  // POLY7(x2, x4, x8, c6 .. c0)
+  const p = mla64(x8, mla64(x4, sleefLogC(0), mla64(x2, sleefLogC(1), sleefLogC(2))),
+    mla64(x4, mla64(x2, sleefLogC(3), sleefLogC(4)), mla64(x2, sleefLogC(5), sleefLogC(6))));
+  // s = ddmul((ln2 hi, lo), e)
+  let sx = f64x2.mul(k64(SLEEF_LN2_HI), ef);
+  let sy = mla64(k64(SLEEF_LN2_LO), ef, fmapn64(k64(SLEEF_LN2_HI), ef, sx));
+  // s = ddadd(s, ddscale(x, 2))
+  const x2x = f64x2.add(xx, xx);
+  const x2y = f64x2.add(xy, xy);
+  let s2 = f64x2.add(sx, x2x);
+  sy = f64x2.add(f64x2.add(f64x2.add(f64x2.sub(sx, s2), x2x), sy), x2y);
+  sx = s2;
+  // s = ddadd(s, x2 x t)
+  const w = f64x2.mul(f64x2.mul(x2, xx), p);
+  s2 = f64x2.add(sx, w);
+  sy = f64x2.add(f64x2.add(f64x2.sub(sx, s2), w), sy);
+  let r = f64x2.add(s2, sy);
+  r = v128.bitselect(k64(INF), r, f64x2.eq(d, k64(INF)));
+  r = v128.bitselect(k64(NAN), r, v128.or(f64x2.lt(d, k64(F_0)), f64x2.ne(d, d)));
+  return v128.bitselect(k64(NEG_INF), r, f64x2.eq(d, k64(F_0)));
+}
+
+/** at::log of float64 lanes: SLEEF's in the relaxed-SIMD build without USES_GLIBC, else fdlibm's (Math.log). */
+// @ts-ignore: decorator
+@inline function logOf64(x: v128, flags: i32): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return flags & USES_GLIBC ? log64(x) : sleefLog64(x);
+  return log64(x);
+}
+
 // ---- log1p: fdlibm's s_log1p.c as V8's ieee754::log1p (Math.log1p) computes it, two lanes at a time ----
 // Each lane's branch selected as exp64's and log64's are. The k = 0 case (-0.2929 <= x < 0.41422:
 // f = x, c = 0, hu = 1) and the general one (u = 1 + x, or x itself from 2^53 on, k its exponent,
@@ -586,7 +678,7 @@ export const MULTILABEL_SOFT_MARGIN_GRAD = 3; // a = weight (HAS_WEIGHT), c = th
 // @ts-ignore: decorator
 @inline function secondPass(op: i32, t: v128, x: v128, y: v128, a: v128, c: v128, s: v128, flags: i32): v128 {
   // soft_margin_loss: log(1 + e), or (torch >= 2.0) log1p(e), inf above 1e307 under LOG1P_OVERFLOWS
-  if (op == SOFT_MARGIN) return log64(f64x2.add(k64(ONE), t));
+  if (op == SOFT_MARGIN) return logOf64(f64x2.add(k64(ONE), t), flags);
   if (op == SOFT_MARGIN_LOG1P) {
     const l = log1p64(t);
     return flags & LOG1P_OVERFLOWS ? v128.bitselect(k64(INF), l, f64x2.gt(t, k64(SOFT_MARGIN_OVERFLOW))) : l;
@@ -761,7 +853,7 @@ function segmentBceWithLogitsPasses(
 @inline function gaussianNll64(x: v128, y: v128, variance: v128, eps: v128, s: v128, flags: i32): v128 {
   const v = clampVar64(variance, eps);
   const d = f64x2.sub(x, y);
-  const loss = f64x2.mul(k64(HALF), f64x2.add(log64(v), f64x2.div(f64x2.mul(d, d), v)));
+  const loss = f64x2.mul(k64(HALF), f64x2.add(logOf64(v, flags), f64x2.div(f64x2.mul(d, d), v)));
   return flags & FULL ? f64x2.add(loss, s) : loss;
 }
 
@@ -821,9 +913,9 @@ function segmentBceWithLogitsPasses(
   }
   if (op == POISSON_NLL) return f64x2.sub(expOf64(x, flags), f64x2.mul(y, x));
   if (op == POISSON_NLL_GRAD) return f64x2.add(f64x2.mul(c, expOf64(x, flags)), f64x2.mul(f64x2.neg(c), y));
-  if (op == POISSON_NLL_EPS) return f64x2.sub(x, f64x2.mul(y, log64(f64x2.add(x, s))));
+  if (op == POISSON_NLL_EPS) return f64x2.sub(x, f64x2.mul(y, logOf64(f64x2.add(x, s), flags)));
   if (op == POISSON_NLL_FULL) return withStirling(f64x2.sub(expOf64(x, flags), f64x2.mul(y, x)), y);
-  if (op == POISSON_NLL_EPS_FULL) return withStirling(f64x2.sub(x, f64x2.mul(y, log64(f64x2.add(x, s)))), y);
+  if (op == POISSON_NLL_EPS_FULL) return withStirling(f64x2.sub(x, f64x2.mul(y, logOf64(f64x2.add(x, s), flags))), y);
   if (op == POISSON_NLL_EPS_GRAD) return f64x2.add(c, f64x2.div(f64x2.mul(f64x2.neg(c), y), f64x2.add(x, s)));
   // ---- more kernels (each its own block; ids from ../kernel-ops.ts or this module's own) ----
   if (op == BCE_WITH_LOGITS_GRAD) return bceWithLogitsGrad64(x, y, a, b, c, s, flags);
@@ -1361,6 +1453,7 @@ export function elementary(fn: i32, input: usize, out: usize, count: i32): void 
   else if (fn == 2) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, log64(v128.load(input + at)));
   else if (fn == 3) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, log1p64(v128.load(input + at)));
   else if (fn == 4) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, sleefExp64(v128.load(input + at)));
+  else if (fn == 5) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, logOf64(v128.load(input + at), 0));
 }
 
 // ---- log_softmax over the last dim, float64 (../../softmax.ts logSoftmax, logSoftmaxBackward) ----
