@@ -430,10 +430,12 @@ const I_64: usize = memory.data<i64>([64]);
   return f64x2.relaxed_nmadd(x, y, z);
 }
 
-/** SLEEF's log of each lane (xlog_u1, FMA forms; only in the relaxed-SIMD build). */
-function sleefLog64(d0: v128): v128 {
-  const o = f64x2.lt(d0, k64(SLEEF_DBL_MIN));
-  const d = v128.bitselect(f64x2.mul(d0, k64(SLEEF_TWO_64)), d0, o);
+/**
+ * xlog_u1's value for d (normal, or scaled by 2^64 with o set: its e less 64), before the special
+ * cases' selects.
+ */
+// @ts-ignore: decorator
+@inline function sleefLogCore64(d: v128, o: v128): v128 {
   // e = ilogb(d / 0.75) (vilogb2k), m = d 2^-e (vldexp3: e off the exponent bits)
   let e = i64x2.sub(v128.and(i64x2.shr_u(f64x2.mul(d, k64(SLEEF_INV_075)), 52), k64(I_0X7FF)), k64(I_1023));
   const m = i64x2.sub(d, i64x2.shl(e, 52));
@@ -471,7 +473,26 @@ function sleefLog64(d0: v128): v128 {
   const w = f64x2.mul(f64x2.mul(x2, xx), p);
   s2 = f64x2.add(sx, w);
   sy = f64x2.add(f64x2.add(f64x2.sub(sx, s2), w), sy);
-  let r = f64x2.add(s2, sy);
+  return f64x2.add(s2, sy);
+}
+
+const SLEEF_DBL_MAX: usize = memory.data<f64>([1.7976931348623157e308]);
+
+/**
+ * SLEEF's log of each lane (xlog_u1, FMA forms; only in the relaxed-SIMD build). Inlined: pairs of
+ * normal positive finite lanes (no scaling, no special case); any other pair calls sleefLog64Full.
+ */
+// @ts-ignore: decorator
+@inline function sleefLog64(d: v128): v128 {
+  if (!i64x2.all_true(v128.and(f64x2.ge(d, k64(SLEEF_DBL_MIN)), f64x2.le(d, k64(SLEEF_DBL_MAX))))) return sleefLog64Full(d);
+  return sleefLogCore64(d, f64x2.splat(0));
+}
+
+/** sleefLog64 of every lane: subnormals scaled by 2^64 first, and inf, NaN (negatives), -inf (zeros) selected. */
+function sleefLog64Full(d0: v128): v128 {
+  const o = f64x2.lt(d0, k64(SLEEF_DBL_MIN));
+  const d = v128.bitselect(f64x2.mul(d0, k64(SLEEF_TWO_64)), d0, o);
+  let r = sleefLogCore64(d, o);
   r = v128.bitselect(k64(INF), r, f64x2.eq(d, k64(INF)));
   r = v128.bitselect(k64(NAN), r, v128.or(f64x2.lt(d, k64(F_0)), f64x2.ne(d, d)));
   return v128.bitselect(k64(NEG_INF), r, f64x2.eq(d, k64(F_0)));
