@@ -75,8 +75,8 @@ const TWO_PI: usize = memory.data<f64>([6.283185307179586]); // 2 * c10::pi<doub
 
 /** loss + the Stirling term ((y log y - y) + 0.5 log(2 pi y)) where !(y <= 1) (masked_fill(target <= 1, 0) adds nothing there). */
 // @ts-ignore: decorator
-@inline function withStirling(loss: v128, y: v128): v128 {
-  const stirling = f64x2.add(f64x2.sub(f64x2.mul(y, log64(y)), y), f64x2.mul(k64(HALF), log64(f64x2.mul(k64(TWO_PI), y))));
+@inline function withStirling(loss: v128, y: v128, flags: i32): v128 {
+  const stirling = f64x2.add(f64x2.sub(f64x2.mul(y, logOf64(y, flags)), y), f64x2.mul(k64(HALF), logOf64(f64x2.mul(k64(TWO_PI), y), flags)));
   return v128.bitselect(loss, f64x2.add(loss, stirling), f64x2.le(y, k64(ONE)));
 }
 
@@ -935,8 +935,8 @@ function segmentBceWithLogitsPasses(
   if (op == POISSON_NLL) return f64x2.sub(expOf64(x, flags), f64x2.mul(y, x));
   if (op == POISSON_NLL_GRAD) return f64x2.add(f64x2.mul(c, expOf64(x, flags)), f64x2.mul(f64x2.neg(c), y));
   if (op == POISSON_NLL_EPS) return f64x2.sub(x, f64x2.mul(y, logOf64(f64x2.add(x, s), flags)));
-  if (op == POISSON_NLL_FULL) return withStirling(f64x2.sub(expOf64(x, flags), f64x2.mul(y, x)), y);
-  if (op == POISSON_NLL_EPS_FULL) return withStirling(f64x2.sub(x, f64x2.mul(y, logOf64(f64x2.add(x, s), flags))), y);
+  if (op == POISSON_NLL_FULL) return withStirling(f64x2.sub(expOf64(x, flags), f64x2.mul(y, x)), y, flags);
+  if (op == POISSON_NLL_EPS_FULL) return withStirling(f64x2.sub(x, f64x2.mul(y, logOf64(f64x2.add(x, s), flags))), y, flags);
   if (op == POISSON_NLL_EPS_GRAD) return f64x2.add(c, f64x2.div(f64x2.mul(f64x2.neg(c), y), f64x2.add(x, s)));
   // ---- more kernels (each its own block; ids from ../kernel-ops.ts or this module's own) ----
   if (op == BCE_WITH_LOGITS_GRAD) return bceWithLogitsGrad64(x, y, a, b, c, s, flags);
