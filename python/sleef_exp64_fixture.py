@@ -11,6 +11,7 @@ kernels' sleefExp64 (ts/wasm/assembly/float64.ts) must give these bits.
   the plain build.
 - "log_fma": Sleef_logd1_u10purecfma (Sleef_logd4_u10avx2's, Sleef_logd8_u10avx512f's and torch's
   bits, checked the same way): the relaxed-SIMD build's sleefLog64 (the plain build keeps fdlibm's log).
+- "log1p_fma": Sleef_log1pd1_u10purecfma (= Sleef_log1pd4_u10avx2, torch's) of arguments up to 1e307.
 Values as the 16 hex digits of their IEEE bits (NaNs too).
 """
 import ctypes
@@ -71,6 +72,24 @@ def log_inputs():
     return xs
 
 
+def log1p_inputs():
+    """log1p's arguments up to 1e307 (above it SLEEF < 3.8 returns inf: the kernels' LOG1P_OVERFLOWS select)."""
+    rng = random.Random(6419)
+    xs = [0.0, -0.0, math.inf, -math.inf, math.nan, -1.0, -2.0, 1e307, 5e-324, -5e-324, -0.5, 1.0, math.nextafter(-1.0, 0.0)]
+    for i in range(N_RANDOM):
+        u = i % 4
+        if u == 0:
+            xs.append(math.exp(rng.uniform(-745, 706)))
+        elif u == 1:
+            xs.append(-math.exp(rng.uniform(-745, 0)))
+        elif u == 2:
+            xs.append(rng.uniform(-1, 3))
+        else:
+            v = struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0]
+            xs.append(v if not v > 1e307 else v / 1e10)
+    return xs
+
+
 def main():
     lib = ctypes.CDLL(ctypes.util.find_library("sleef") or "libsleef.so.3")
     fns = {}
@@ -84,7 +103,7 @@ def main():
         version = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "libsleef3"], capture_output=True, text=True).stdout
     except OSError:
         version = ""
-    out = {"source": f"libsleef3 {version or '?'}: Sleef_expd1_u10purecfma (fma), Sleef_expd1_u10purec (plain), Sleef_logd1_u10purecfma (log_fma)",
+    out = {"source": f"libsleef3 {version or '?'}: Sleef_expd1_u10purecfma (fma), Sleef_expd1_u10purec (plain), Sleef_logd1_u10purecfma (log_fma), Sleef_log1pd1_u10purecfma (log1p_fma)",
            "x": [bits(v) for v in xs]}
     for name, f in fns.items():
         out[name] = [bits(f(v)) for v in xs]
@@ -94,6 +113,12 @@ def main():
     ys = log_inputs()
     out["log_x"] = [bits(v) for v in ys]
     out["log_fma"] = [bits(log(v)) for v in ys]
+    log1p = lib.Sleef_log1pd1_u10purecfma
+    log1p.restype = ctypes.c_double
+    log1p.argtypes = [ctypes.c_double]
+    zs = log1p_inputs()
+    out["log1p_x"] = [bits(v) for v in zs]
+    out["log1p_fma"] = [bits(log1p(v)) for v in zs]
     print(json.dumps(out, indent=0))
 
 

@@ -242,6 +242,8 @@ const SLEEF_EXP64 = JSON.parse(readFileSync(new URL('./fixtures/sleef-exp64.json
   plain: string[];
   log_x: string[];
   log_fma: string[];
+  log1p_x: string[];
+  log1p_fma: string[];
 };
 const fromHex = (hex: string[]) => new Float64Array(BigUint64Array.from(hex, (h) => BigInt(`0x${h}`)).buffer);
 
@@ -270,6 +272,16 @@ test("the module's SLEEF log (the relaxed-SIMD build's, without USES_GLIBC) is l
     SLEEF_EXP64.source,
   ).toBeNull();
   expect(firstDifference(loadFloat64Kernels('plain')!.elementary('sleefLog', x), x.map(Math.log))).toBeNull();
+});
+
+test("the module's SLEEF log1p (the relaxed-SIMD build's, without USES_GLIBC) is libsleef's Sleef_log1pd1_u10purecfma bit for bit up to 1e307; above it (SLEEF < 3.8's inf: LOG1P_OVERFLOWS) Math.log1p's; the plain build's is Math.log1p's", () => {
+  const x = fromHex(SLEEF_EXP64.log1p_x);
+  expect(x.length).toBeGreaterThan(1500);
+  const fma = loadFloat64Kernels('fma')!;
+  expect(firstDifference(fma.elementary('sleefLog1p', x), fromHex(SLEEF_EXP64.log1p_fma)), SLEEF_EXP64.source).toBeNull();
+  const big = Float64Array.of(1.0000000000000002e307, 5e307, 1.7976931348623157e308, Infinity);
+  expect(firstDifference(fma.elementary('sleefLog1p', big), big.map(Math.log1p))).toBeNull();
+  expect(firstDifference(loadFloat64Kernels('plain')!.elementary('sleefLog1p', x), x.map(Math.log1p))).toBeNull();
 });
 
 test("the module's sum is ATen's float64 cascade sum as ts/numerics.ts computes it (4 lanes), bit for bit", () => {

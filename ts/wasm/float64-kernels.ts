@@ -114,7 +114,7 @@ export const POISSON_NLL_EPS_GRAD = 43;
 export const SOFT_MARGIN_LOG1P = 44;
 
 /** ./assembly/float64.ts elementary's function ids. */
-const ELEMENTARY64 = { exp: 0, expNonPositive: 1, log: 2, log1p: 3, sleefExp: 4, sleefLog: 5 } as const;
+const ELEMENTARY64 = { exp: 0, expNonPositive: 1, log: 2, log1p: 3, sleefExp: 4, sleefLog: 5, sleefLog1p: 6 } as const;
 
 /**
  * The log_softmax exports' mode: LANES8 (1) for 8 lanes, and USES_GLIBC for the 'default' capability's
@@ -654,7 +654,7 @@ export class Float64Kernels {
    * path for arguments <= 0 (every other pair through exp's); sleefExp: SLEEF's exp (the calls
    * without USES_GLIBC), fused multiply-adds in the 'fma' build.
    */
-  elementary(fn: 'exp' | 'expNonPositive' | 'log' | 'log1p' | 'sleefExp' | 'sleefLog', values: Float64Array): Float64Array {
+  elementary(fn: 'exp' | 'expNonPositive' | 'log' | 'log1p' | 'sleefExp' | 'sleefLog' | 'sleefLog1p', values: Float64Array): Float64Array {
     const arena = this.arena.reset();
     const [input, out] = [arena.reserve(values.length * 8 + 16), arena.reserve(values.length * 8 + 16)];
     if (!arena.fits(cap)) throw new RangeError('Float64Kernels.elementary: too many values for the module');

@@ -498,6 +498,75 @@ function sleefLog64Full(d0: v128): v128 {
   return v128.bitselect(k64(NEG_INF), r, f64x2.eq(d, k64(F_0)));
 }
 
+// ---- log1p: SLEEF's xlog1p (u10), the same double-doubles, relaxed-SIMD build only ----
+// e = ilogb((1 + d) / 0.75), m = d 2^-e + (2^-e - 1) (one multiply-add), x = m / (2 + m) as a
+// double-double; then as xlog_u1. SLEEF < 3.8's inf above 1e307 is the kernels' LOG1P_OVERFLOWS select.
+
+const SLEEF_LOG1P_HIGH: usize = memory.data<f64>([1e307]);
+const TWO_F: usize = memory.data<f64>([2]);
+
+/** xlog1p's value for d in (-1, 1e307], before its special cases' selects. */
+// @ts-ignore: decorator
+@inline function sleefLog1pCore64(d: v128): v128 {
+  const dp1 = f64x2.add(d, k64(ONE));
+  const e = i64x2.sub(v128.and(i64x2.shr_u(f64x2.mul(dp1, k64(SLEEF_INV_075)), 52), k64(I_0X7FF)), k64(I_1023));
+  const t = i64x2.sub(k64(ONE), i64x2.shl(e, 52)); // vldexp3(1, -e)
+  const m = mla64(d, t, f64x2.sub(t, k64(ONE)));
+  const ef = f64x2.sub(i64x2.add(k64(MAGIC), e), k64(MAGIC));
+  let sx = f64x2.mul(k64(SLEEF_LN2_HI), ef);
+  let sy = mla64(k64(SLEEF_LN2_LO), ef, fmapn64(k64(SLEEF_LN2_HI), ef, sx));
+  // dddiv((m, 0), ddadd(2, m))
+  const ds = f64x2.add(k64(TWO_F), m);
+  const dy = f64x2.add(f64x2.sub(k64(TWO_F), ds), m);
+  const q = f64x2.div(k64(ONE), ds);
+  const xx = f64x2.mul(m, q);
+  const u = fmapn64(q, m, xx);
+  const v = fmanp64(dy, q, fmanp64(ds, q, k64(ONE)));
+  const xy = mla64(xx, v, mla64(f64x2.splat(0), q, u));
+  const x2 = f64x2.mul(xx, xx);
+  const x4 = f64x2.mul(x2, x2);
+  const x8 = f64x2.mul(x4, x4);
+  const p = mla64(x8, mla64(x4, sleefLogC(0), mla64(x2, sleefLogC(1), sleefLogC(2))),
+    mla64(x4, mla64(x2, sleefLogC(3), sleefLogC(4)), mla64(x2, sleefLogC(5), sleefLogC(6))));
+  const x2x = f64x2.add(xx, xx);
+  const x2y = f64x2.add(xy, xy);
+  let s2 = f64x2.add(sx, x2x);
+  sy = f64x2.add(f64x2.add(f64x2.add(f64x2.sub(sx, s2), x2x), sy), x2y);
+  sx = s2;
+  const w = f64x2.mul(f64x2.mul(x2, xx), p);
+  s2 = f64x2.add(sx, w);
+  sy = f64x2.add(f64x2.add(f64x2.sub(sx, s2), w), sy);
+  return f64x2.add(s2, sy);
+}
+
+/**
+ * SLEEF's log1p of each lane (xlog1p, FMA forms; relaxed-SIMD build only). Inlined: pairs within
+ * (-1, 1e307], +-0 kept; any other pair calls sleefLog1p64Full.
+ */
+// @ts-ignore: decorator
+@inline function sleefLog1p64(d: v128): v128 {
+  if (!i64x2.all_true(v128.and(f64x2.gt(d, k64(MINUS_ONE)), f64x2.le(d, k64(SLEEF_LOG1P_HIGH))))) return sleefLog1p64Full(d);
+  return v128.bitselect(d, sleefLog1pCore64(d), f64x2.eq(d, k64(F_0)));
+}
+
+/**
+ * sleefLog1p64 of every lane: NaN below -1 (and for NaN), -inf at -1, +-0 kept; above 1e307 (SLEEF
+ * < 3.8's inf, which LOG1P_OVERFLOWS selects; 3.8's form is not ported) fdlibm's log1p64.
+ */
+function sleefLog1p64Full(d: v128): v128 {
+  let r = v128.bitselect(d, sleefLog1pCore64(d), f64x2.eq(d, k64(F_0)));
+  r = v128.bitselect(log1p64(d), r, f64x2.gt(d, k64(SLEEF_LOG1P_HIGH)));
+  r = v128.bitselect(k64(NAN), r, v128.or(f64x2.lt(d, k64(MINUS_ONE)), f64x2.ne(d, d)));
+  return v128.bitselect(k64(NEG_INF), r, f64x2.eq(d, k64(MINUS_ONE)));
+}
+
+/** at::log1p of float64 lanes: SLEEF's in the relaxed-SIMD build without USES_GLIBC, else fdlibm's (Math.log1p). */
+// @ts-ignore: decorator
+@inline function log1pOf64(x: v128, flags: i32): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return flags & USES_GLIBC ? log1p64(x) : sleefLog1p64(x);
+  return log1p64(x);
+}
+
 /** at::log of float64 lanes: SLEEF's in the relaxed-SIMD build without USES_GLIBC, else fdlibm's (Math.log). */
 // @ts-ignore: decorator
 @inline function logOf64(x: v128, flags: i32): v128 {
@@ -701,7 +770,7 @@ export const MULTILABEL_SOFT_MARGIN_GRAD = 3; // a = weight (HAS_WEIGHT), c = th
   // soft_margin_loss: log(1 + e), or (torch >= 2.0) log1p(e), inf above 1e307 under LOG1P_OVERFLOWS
   if (op == SOFT_MARGIN) return logOf64(f64x2.add(k64(ONE), t), flags);
   if (op == SOFT_MARGIN_LOG1P) {
-    const l = log1p64(t);
+    const l = log1pOf64(t, flags);
     return flags & LOG1P_OVERFLOWS ? v128.bitselect(k64(INF), l, f64x2.gt(t, k64(SOFT_MARGIN_OVERFLOW))) : l;
   }
   // soft_margin_loss_backward: ((y z) minusNorm) / (z + 1) * g
@@ -1466,7 +1535,7 @@ export function rowMeans64(ptr: usize, out: usize, rows: i32, classes: i32): voi
   }
 }
 
-/** out[i] = f(input[i]) for `count` float64 values (count even, or the pair after read and written): f 0 exp (Math.exp's bits), 1 exp by expNonPositive64 (the same bits), 2 log (Math.log's), 3 log1p (Math.log1p's), 4 SLEEF's exp (sleefExp64); for checks. */
+/** out[i] = f(input[i]) for `count` float64 values (count even, or the pair after read and written): f 0 exp (Math.exp's bits), 1 exp by expNonPositive64 (the same bits), 2 log (Math.log's), 3 log1p (Math.log1p's), 4 SLEEF's exp (sleefExp64), 5 / 6 SLEEF's log / log1p in the relaxed-SIMD build (fdlibm's in the plain one); for checks. */
 export function elementary(fn: i32, input: usize, out: usize, count: i32): void {
   const end = <usize>((count + 1) >> 1) << 4;
   if (fn == 0) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, exp64(v128.load(input + at)));
@@ -1475,6 +1544,7 @@ export function elementary(fn: i32, input: usize, out: usize, count: i32): void 
   else if (fn == 3) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, log1p64(v128.load(input + at)));
   else if (fn == 4) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, sleefExp64(v128.load(input + at)));
   else if (fn == 5) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, logOf64(v128.load(input + at), 0));
+  else if (fn == 6) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, log1pOf64(v128.load(input + at), 0));
 }
 
 // ---- log_softmax over the last dim, float64 (../../softmax.ts logSoftmax, logSoftmaxBackward) ----
