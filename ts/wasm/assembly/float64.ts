@@ -22,7 +22,10 @@
 // Math.exp): in the relaxed-SIMD build (ASC_FEATURE_RELAXED_SIMD, ../float64-fma-binary.ts, loaded
 // only where ../module.ts relaxedSimdFused()) SLEEF's FMA form, each vfmadd*pd one
 // f64x2.relaxed_madd, Sleef_expd4_u10avx2's bits; in the plain build SLEEF's form for hardware
-// without FMA (Sleef_expd2_u10sse2's bits), within 1 ULP of the FMA one.
+// without FMA (Sleef_expd2_u10sse2's bits), within 1 ULP of the FMA one. In the relaxed-SIMD build
+// also SLEEF's log and log1p (sleefLog64, sleefLog1p64: xlog_u1, xlog1p with FMA double-doubles,
+// Sleef_logd4_u10avx2's / Sleef_log1pd4_u10avx2's bits) for the same calls; the plain build keeps
+// fdlibm's log64 / log1p64 there.
 
 // @ts-ignore: decorator
 @inline function k64(at: usize): v128 {
