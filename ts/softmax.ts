@@ -38,7 +38,9 @@
 // argument within [-87, 0]: the same floats); float64 over the last dim (4 or
 // 8 lanes) as f64x2 (./wasm/assembly/float64.ts logSoftmaxRows64, logSoftmaxBackwardRows64, and as
 // float32 the picked values and nll_loss's fused backward: logSoftmaxRowsPicked64,
-// logSoftmaxNllBackwardRows64; these loops' operations, Math.exp and Math.log included, bit for bit).
+// logSoftmaxNllBackwardRows64; these loops' operations, Math.exp and Math.log included, bit for bit
+// under 'default'; under avx2 / avx512 their exp is SLEEF's double exp, torch's, within a few ULP of
+// these loops' Math.exp: test/wasm-float64.test.ts).
 
 import { fma32, glibcExpf, glibcLogf, sleefExpf, sleefLogf } from './libm.ts';
 import { allocate, type DType, type FloatArray } from './tensor.ts';
@@ -202,7 +204,8 @@ export function logSoftmax(x: FloatArray, outer: number, dim: number, inner: num
   const fast = x instanceof Float32Array ? rowKernels(k, dim, lastDim, false) : null;
   const byKernel = fast?.kernels.logSoftmaxRows(x as Float32Array, outer, dim, fast.flags);
   if (byKernel) return byKernel;
-  const byKernel64 = x instanceof Float64Array && x.length > 0 ? rowKernels64(k, lastDim)?.logSoftmaxRows(x, outer, dim, k.lanes) : null;
+  const byKernel64 =
+    x instanceof Float64Array && x.length > 0 ? rowKernels64(k, lastDim)?.logSoftmaxRows(x, outer, dim, k.lanes, !k.sleef) : null;
   if (byKernel64) return byKernel64;
   const out = allocate(k.dtype, x.length);
   if (x.length === 0) return out;
@@ -287,7 +290,7 @@ export function logSoftmaxAt(
 ): boolean {
   if (targets.length !== outer) return false;
   if (x instanceof Float64Array && into instanceof Float64Array) {
-    return x.length > 0 && (rowKernels64(k, lastDim)?.logSoftmaxRowsAt(x, outer, dim, k.lanes, targets, into) ?? false);
+    return x.length > 0 && (rowKernels64(k, lastDim)?.logSoftmaxRowsAt(x, outer, dim, k.lanes, targets, into, !k.sleef) ?? false);
   }
   const fast = x instanceof Float32Array && into instanceof Float32Array ? rowKernels(k, dim, lastDim, false) : null;
   return fast?.kernels.logSoftmaxRowsAt(x as Float32Array, outer, dim, fast.flags, targets, into as Float32Array) ?? false;
@@ -308,7 +311,7 @@ export function logSoftmaxBackwardOfInput(
   if (byKernel) return byKernel;
   const byKernel64 =
     grad instanceof Float64Array && x instanceof Float64Array && x.length > 0
-      ? rowKernels64(k, lastDim)?.logSoftmaxBackwardOfInputRows(grad, x, outer, dim, k.lanes)
+      ? rowKernels64(k, lastDim)?.logSoftmaxBackwardOfInputRows(grad, x, outer, dim, k.lanes, !k.sleef)
       : null;
   if (byKernel64) return byKernel64;
   return logSoftmaxBackward(grad, logSoftmax(x, outer, dim, inner, lastDim, k), outer, dim, inner, lastDim, k);
@@ -337,7 +340,9 @@ export function logSoftmaxNllBackward(
 ): FloatArray | null {
   if (cols.length !== outer) return null;
   if (x instanceof Float64Array && vals instanceof Float64Array) {
-    return x.length > 0 ? (rowKernels64(k, lastDim)?.logSoftmaxNllBackwardRows(x, cols, vals, outer, dim, k.lanes) ?? null) : null;
+    return x.length > 0
+      ? (rowKernels64(k, lastDim)?.logSoftmaxNllBackwardRows(x, cols, vals, outer, dim, k.lanes, !k.sleef) ?? null)
+      : null;
   }
   const fast = x instanceof Float32Array && vals instanceof Float32Array ? rowKernels(k, dim, lastDim, true) : null;
   return fast?.kernels.logSoftmaxNllBackwardRows(x as Float32Array, cols, vals as Float32Array, outer, dim, fast.flags) ?? null;
@@ -358,7 +363,7 @@ export function logSoftmaxBackward(
   if (byKernel) return byKernel;
   const byKernel64 =
     grad instanceof Float64Array && output instanceof Float64Array && output.length > 0
-      ? rowKernels64(k, lastDim)?.logSoftmaxBackwardRows(grad, output, outer, dim, k.lanes)
+      ? rowKernels64(k, lastDim)?.logSoftmaxBackwardRows(grad, output, outer, dim, k.lanes, !k.sleef)
       : null;
   if (byKernel64) return byKernel64;
   const gi = allocate(k.dtype, output.length);

@@ -402,7 +402,7 @@ function kernels(
   if (!(p.x instanceof Data && p.t instanceof Data && p.varValues instanceof Data)) return null;
   const k = kernelsFor(p.dtype);
   if (!k) return null;
-  const flags: Flag[] = p.capability === 'default' && p.dtype === 'float32' ? ['USES_GLIBC'] : [];
+  const flags: Flag[] = p.capability === 'default' ? ['USES_GLIBC'] : []; // float64: fdlibm's log (else SLEEF's, fma build) in ../wasm/assembly/float64.ts
   if (p.full) flags.push('FULL');
   // one row of n when var is the input's shape (the chunks then walked whole), else rows of the last dim
   const classes = varSame ? n : p.outShape.length === 0 ? 1 : p.outShape[p.outShape.length - 1]!;

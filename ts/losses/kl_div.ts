@@ -159,7 +159,7 @@ function kernels(a: Args): { k: Float32Kernels; flags: Flag[] } | null {
   if (!sameShape(a.input.shape, a.shape) || !sameShape(a.target.shape, a.shape)) return null;
   const k = kernelsFor(a.dtype);
   if (!k) return null;
-  const flags: Flag[] = a.capability === 'default' && a.dtype === 'float32' ? ['USES_GLIBC'] : [];
+  const flags: Flag[] = a.capability === 'default' ? ['USES_GLIBC'] : []; // float64: fdlibm's exp (else SLEEF's) in ../wasm/assembly/float64.ts
   if (a.logTarget) flags.push('LOG_TARGET');
   if (!a.torch.klDivIsComposite) flags.push('KL_DIV_WHERE');
   return { k, flags };

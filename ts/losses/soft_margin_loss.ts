@@ -44,7 +44,7 @@ type Args = ReturnType<typeof check>;
 type Kernel = 'SOFT_MARGIN' | 'SOFT_MARGIN_GRAD';
 
 function kernelCall(a: Args, op: Kernel, gradOutput: RowColOperand | null = null, minusNorm = 0): KernelCall<Kernel> {
-  const flags: Flag[] = a.capability === 'default' && a.dtype === 'float32' ? ['USES_GLIBC'] : [];
+  const flags: Flag[] = a.capability === 'default' ? ['USES_GLIBC'] : []; // float64: fdlibm's exp (else SLEEF's) in ../wasm/assembly/float64.ts
   if (a.torch.softMarginUsesLog1p) flags.push('USES_LOG1P');
   if (a.torch.sleefLog1pOverflows && a.capability !== 'default') flags.push('LOG1P_OVERFLOWS');
   return {

@@ -8,7 +8,9 @@
 // ../unary-ops.ts); binary_cross_entropy_with_logits (weight and pos_weight in any broadcast
 // layout), kl_div and gaussian_nll_loss (both gradients at once: tryRunBoth); soft_margin,
 // binary_cross_entropy and multilabel_soft_margin (per-sample means: tryRunRowMeans), also with
-// Math.log1p (fdlibm's s_log1p.c). The JS
+// Math.log1p (fdlibm's s_log1p.c). Without USES_GLIBC (avx2, avx512) the exp of poisson_nll,
+// soft_margin, kl_div (log_target) and log_softmax is SLEEF's double exp instead (torch's bits in
+// the relaxed-SIMD build, ./float64-fma-binary.ts; within a few ULP of the JS loops). The JS
 // loops stay the reference (test/wasm-float64.test.ts compares the two) and the fallback: tryRun
 // returns null, before any work, for every call these kernels cannot compute exactly so.
 //
@@ -19,8 +21,10 @@
 // useThreads, tryRun's elementwise calls split across ./threads.ts's workers as the float32 ones do.
 
 import { FLOAT64_WASM_BASE64 } from './float64-binary.ts';
+import { FLOAT64_FMA_WASM_BASE64 } from './float64-fma-binary.ts';
+import { kernelBuildChoice, preferredKernelBuild, type KernelBuild } from './kernel-switch.ts';
 import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
-import { Arena, MODULE_CAP_BYTES, decodeBase64, type ModuleExports } from './module.ts';
+import { Arena, MODULE_CAP_BYTES, decodeBase64, relaxedSimdFused, type ModuleExports } from './module.ts';
 import { ONE_THREAD_OPS, THREADS_FROM, provideFloat64Module, threadPool, type ParallelOperand } from './threads.ts';
 import type { KernelCall, Op } from './float32-kernels.ts';
 import { travelsWithChunks, type RowColOperand } from '../broadcast.ts';
@@ -51,7 +55,7 @@ export type Float64Exports = ModuleExports & {
   elementwise(...args: Args): void;
   /** As elementwise, the results summed into the stream sumBegin started: sumChunk's result for the chunk. */
   elementwiseSum(...args: Args): number;
-  /** out[i] = f(input[i]), f 0: exp, 1: exp by log_softmax's path (for x <= 0), 2: log, 3: log1p (V8's Math.exp, Math.log, Math.log1p: fdlibm's); count rounded up to pairs. */
+  /** out[i] = f(input[i]), f 0: exp, 1: exp by log_softmax's path (for x <= 0), 2: log, 3: log1p (V8's Math.exp, Math.log, Math.log1p: fdlibm's), 4: SLEEF's exp (xexp u10); count rounded up to pairs. */
   elementary(fn: number, input: number, out: number, count: number): void;
   sumBegin(length: number): void;
   sumChunk(ptr: number, count: number): number;
@@ -59,13 +63,13 @@ export type Float64Exports = ModuleExports & {
   /** out[r] = the sum of row r (4 lanes, as sumFloat64) / classes, for `rows` contiguous rows of `classes` values at ptr. */
   rowMeans64(ptr: number, out: number, rows: number, classes: number): void;
   /** log_softmax of `rows` rows of `dim` float64 values at x into out (4 or 8 lanes, folded in order). */
-  logSoftmaxRows64(x: number, out: number, rows: number, dim: number, lanes8: boolean): void;
+  logSoftmaxRows64(x: number, out: number, rows: number, dim: number, mode: number): void;
   /** log_softmax's backward of `rows` rows of `dim` values: grad, the forward's output, into out. */
-  logSoftmaxBackwardRows64(grad: number, output: number, out: number, rows: number, dim: number, lanes8: boolean): void;
+  logSoftmaxBackwardRows64(grad: number, output: number, out: number, rows: number, dim: number, mode: number): void;
   /** logSoftmaxRows64's value of each row at its column (i32 cols; outside [0, dim) skipped) into out[row]. */
-  logSoftmaxRowsPicked64(x: number, cols: number, out: number, rows: number, dim: number, lanes8: boolean): void;
+  logSoftmaxRowsPicked64(x: number, cols: number, out: number, rows: number, dim: number, mode: number): void;
   /** logSoftmaxBackwardRows64(grad, logSoftmaxRows64(x)) for a grad +0 but at one column per row (vals[row] at cols[row]). */
-  logSoftmaxNllBackwardRows64(x: number, cols: number, vals: number, out: number, rows: number, dim: number, lanes8: boolean): void;
+  logSoftmaxNllBackwardRows64(x: number, cols: number, vals: number, out: number, rows: number, dim: number, mode: number): void;
 } & { readonly [name in Float64Op]: WebAssembly.Global };
 
 /** The kernels of ./kernel-ops.ts the float64 module computes. */
@@ -112,7 +116,13 @@ export const POISSON_NLL_EPS_GRAD = 43;
 export const SOFT_MARGIN_LOG1P = 44;
 
 /** ./assembly/float64.ts elementary's function ids. */
-const ELEMENTARY64 = { exp: 0, expNonPositive: 1, log: 2, log1p: 3 } as const;
+const ELEMENTARY64 = { exp: 0, expNonPositive: 1, log: 2, log1p: 3, sleefExp: 4, sleefLog: 5, sleefLog1p: 6 } as const;
+
+/**
+ * The log_softmax exports' mode: LANES8 (1) for 8 lanes, and USES_GLIBC for the 'default' capability's
+ * exp (fdlibm's, Math.exp: the JS loops' bits); without it SLEEF's (avx2 / avx512: torch's).
+ */
+const softmaxMode = (lanes: number, glibcExp: boolean) => (lanes === 8 ? 1 : 0) | (glibcExp ? KERNEL_FLAGS.USES_GLIBC : 0);
 
 let cap = MODULE_CAP_BYTES;
 
@@ -524,16 +534,25 @@ export class Float64Kernels {
    * Float64Array; null, before any work, for other lanes or where a chunk of whole rows would place
    * more than the cap.
    */
-  logSoftmaxRows(x: Float64Array, rows: number, dim: number, lanes: number): Float64Array | null {
+  logSoftmaxRows(x: Float64Array, rows: number, dim: number, lanes: number, glibcExp = true): Float64Array | null {
     if (lanes !== 4 && lanes !== 8) return null;
-    return this.byRows([x], rows, dim, (at, out, count) => this.exports.logSoftmaxRows64(at[0]!, out, count, dim, lanes === 8));
+    const mode = softmaxMode(lanes, glibcExp);
+    return this.byRows([x], rows, dim, (at, out, count) => this.exports.logSoftmaxRows64(at[0]!, out, count, dim, mode));
   }
 
   /** log_softmax's backward over the last dim (../softmax.ts logSoftmaxBackward's float64 loops, bit for bit), as logSoftmaxRows. */
-  logSoftmaxBackwardRows(grad: Float64Array, output: Float64Array, rows: number, dim: number, lanes: number): Float64Array | null {
+  logSoftmaxBackwardRows(
+    grad: Float64Array,
+    output: Float64Array,
+    rows: number,
+    dim: number,
+    lanes: number,
+    glibcExp = true,
+  ): Float64Array | null {
     if (lanes !== 4 && lanes !== 8) return null;
+    const mode = softmaxMode(lanes, glibcExp);
     return this.byRows([grad, output], rows, dim, (at, out, count) =>
-      this.exports.logSoftmaxBackwardRows64(at[0]!, at[1]!, out, count, dim, lanes === 8),
+      this.exports.logSoftmaxBackwardRows64(at[0]!, at[1]!, out, count, dim, mode),
     );
   }
 
@@ -542,16 +561,23 @@ export class Float64Kernels {
    * chunk's log_softmax into module memory, then its backward (the same kernels, so the same values,
    * without the forward's output-sized array and its copies).
    */
-  logSoftmaxBackwardOfInputRows(grad: Float64Array, x: Float64Array, rows: number, dim: number, lanes: number): Float64Array | null {
+  logSoftmaxBackwardOfInputRows(
+    grad: Float64Array,
+    x: Float64Array,
+    rows: number,
+    dim: number,
+    lanes: number,
+    glibcExp = true,
+  ): Float64Array | null {
     if (lanes !== 4 && lanes !== 8) return null;
-    const lanes8 = lanes === 8;
+    const mode = softmaxMode(lanes, glibcExp);
     return this.byRows(
       [grad, x],
       rows,
       dim,
       (at, out, count, scratch) => {
-        this.exports.logSoftmaxRows64(at[1]!, scratch, count, dim, lanes8);
-        this.exports.logSoftmaxBackwardRows64(at[0]!, scratch, out, count, dim, lanes8);
+        this.exports.logSoftmaxRows64(at[1]!, scratch, count, dim, mode);
+        this.exports.logSoftmaxBackwardRows64(at[0]!, scratch, out, count, dim, mode);
       },
       true,
     );
@@ -563,25 +589,33 @@ export class Float64Kernels {
    * is): all nll_loss reads of the log-probabilities of class-index targets, without the
    * output-sized array. false (before any work) for other lanes or past the arena cap.
    */
-  logSoftmaxRowsAt(x: Float64Array, rows: number, dim: number, lanes: number, targets: Int32Array, into: Float64Array): boolean {
+  logSoftmaxRowsAt(
+    x: Float64Array,
+    rows: number,
+    dim: number,
+    lanes: number,
+    targets: Int32Array,
+    into: Float64Array,
+    glibcExp = true,
+  ): boolean {
     if (lanes !== 4 && lanes !== 8) return false;
     const perChunk = Math.max(1, Math.floor(CHUNK64 / dim));
     const arena = this.arena.reset();
     const [xPtr, colPtr, outPtr] = [arena.reserve(perChunk * dim * 8), arena.reserve(perChunk * 4), arena.reserve(perChunk * 8)];
     if (!arena.fits(cap)) return false;
+    const mode = softmaxMode(lanes, glibcExp);
     const pool = threadPool();
     if (pool && rows * dim >= THREADS_FROM) {
       // useThreads (./threads.ts): this thread's first rows, the workers' after them
-      const flags = lanes === 8 ? 1 : 0;
-      const split = pool.splitRows({ kind: 'picked', x, cols: targets, vals: into, rows, dim, flags, perChunk }, (to) =>
-        this.rowsPicked(x, targets, into, dim, lanes, perChunk, xPtr, colPtr, outPtr, to),
+      const split = pool.splitRows({ kind: 'picked', x, cols: targets, vals: into, rows, dim, flags: mode, perChunk }, (to) =>
+        this.rowsPicked(x, targets, into, dim, mode, perChunk, xPtr, colPtr, outPtr, to),
       );
       if (split) {
         into.set(split.results.subarray(split.from), split.from);
         return true;
       }
     }
-    this.rowsPicked(x, targets, into, dim, lanes, perChunk, xPtr, colPtr, outPtr, rows);
+    this.rowsPicked(x, targets, into, dim, mode, perChunk, xPtr, colPtr, outPtr, rows);
     return true;
   }
 
@@ -591,7 +625,7 @@ export class Float64Kernels {
     targets: Int32Array,
     into: Float64Array,
     dim: number,
-    lanes: number,
+    mode: number,
     perChunk: number,
     xPtr: number,
     colPtr: number,
@@ -606,7 +640,7 @@ export class Float64Kernels {
       heap.set(x.subarray(row * dim, (row + count) * dim), xPtr / 8);
       cols.set(targets.subarray(row, row + count));
       heap.set(into.subarray(row, row + count), outPtr / 8); // what `into` holds where a row has no target value
-      this.exports.logSoftmaxRowsPicked64(xPtr, colPtr, outPtr, count, dim, lanes === 8);
+      this.exports.logSoftmaxRowsPicked64(xPtr, colPtr, outPtr, count, dim, mode);
       into.set(heap.subarray(outPtr / 8, outPtr / 8 + count), row);
     }
   }
@@ -624,6 +658,7 @@ export class Float64Kernels {
     rows: number,
     dim: number,
     lanes: number,
+    glibcExp = true,
   ): Float64Array | null {
     if (lanes !== 4 && lanes !== 8) return null;
     const perChunk = Math.max(1, Math.floor(CHUNK64 / dim));
@@ -637,19 +672,19 @@ export class Float64Kernels {
     ];
     if (!arena.fits(cap)) return null;
     const result = allocate('float64', rows * dim) as Float64Array; // allocate: ../allocator.ts's warm-up
+    const mode = softmaxMode(lanes, glibcExp);
     const pool = threadPool();
     if (pool && rows * dim >= THREADS_FROM) {
       // useThreads (./threads.ts): this thread's first rows, the workers' after them
-      const flags = lanes === 8 ? 1 : 0;
-      const split = pool.splitRows({ kind: 'nllBackward', x, cols, vals, rows, dim, flags, perChunk }, (to) =>
-        this.rowsNllBackward(x, cols, vals, dim, lanes, perChunk, xPtr, colPtr, valPtr, outPtr, result, to),
+      const split = pool.splitRows({ kind: 'nllBackward', x, cols, vals, rows, dim, flags: mode, perChunk }, (to) =>
+        this.rowsNllBackward(x, cols, vals, dim, mode, perChunk, xPtr, colPtr, valPtr, outPtr, result, to),
       );
       if (split) {
         result.set(split.results.subarray(split.from * dim), split.from * dim);
         return result;
       }
     }
-    this.rowsNllBackward(x, cols, vals, dim, lanes, perChunk, xPtr, colPtr, valPtr, outPtr, result, rows);
+    this.rowsNllBackward(x, cols, vals, dim, mode, perChunk, xPtr, colPtr, valPtr, outPtr, result, rows);
     return result;
   }
 
@@ -659,7 +694,7 @@ export class Float64Kernels {
     cols: Int32Array,
     vals: Float64Array,
     dim: number,
-    lanes: number,
+    mode: number,
     perChunk: number,
     xPtr: number,
     colPtr: number,
@@ -679,7 +714,7 @@ export class Float64Kernels {
       heap.set(x.subarray(from, end), xPtr / 8);
       colView.set(cols.subarray(row, row + count));
       heap.set(vals.subarray(row, row + count), valPtr / 8);
-      this.exports.logSoftmaxNllBackwardRows64(xPtr, colPtr, valPtr, outPtr, count, dim, lanes === 8);
+      this.exports.logSoftmaxNllBackwardRows64(xPtr, colPtr, valPtr, outPtr, count, dim, mode);
       result.set(end - from === length ? outView : outView.subarray(0, end - from), from);
     }
   }
@@ -731,9 +766,10 @@ export class Float64Kernels {
   /**
    * The module's exp, log or log1p (V8's Math.exp / Math.log / Math.log1p, fdlibm's e_exp.c / e_log.c
    * / s_log1p.c, in f64x2) of every value (for checks); expNonPositive: exp through log_softmax's
-   * path for arguments <= 0 (every other pair through exp's).
+   * path for arguments <= 0 (every other pair through exp's); sleefExp: SLEEF's exp (the calls
+   * without USES_GLIBC), fused multiply-adds in the 'fma' build.
    */
-  elementary(fn: 'exp' | 'expNonPositive' | 'log' | 'log1p', values: Float64Array): Float64Array {
+  elementary(fn: 'exp' | 'expNonPositive' | 'log' | 'log1p' | 'sleefExp' | 'sleefLog' | 'sleefLog1p', values: Float64Array): Float64Array {
     const arena = this.arena.reset();
     const [input, out] = [arena.reserve(values.length * 8 + 16), arena.reserve(values.length * 8 + 16)];
     if (!arena.fits(cap)) throw new RangeError('Float64Kernels.elementary: too many values for the module');
@@ -759,9 +795,14 @@ export class Float64Kernels {
   }
 }
 
-/** A fresh instance of the kernels (its own memory), or null where WebAssembly SIMD is unavailable. */
-export function loadFloat64Kernels(): Float64Kernels | null {
-  const module = float64Module();
+/**
+ * A fresh instance of the kernels (its own memory) of `build` (./kernel-switch.ts; by default the
+ * preferred one: 'fma', SLEEF's exp with fused multiply-adds, where relaxedSimdFused()), or null
+ * where WebAssembly SIMD is unavailable (and for 'fma' where relaxedSimdFused() is false).
+ */
+export function loadFloat64Kernels(build: KernelBuild = preferredKernelBuild()): Float64Kernels | null {
+  if (build === 'fma' && !relaxedSimdFused()) return null;
+  const module = float64Module(build);
   if (!module) return null;
   try {
     return new Float64Kernels(new WebAssembly.Instance(module, {}).exports as unknown as Float64Exports);
@@ -770,22 +811,27 @@ export function loadFloat64Kernels(): Float64Kernels | null {
   }
 }
 
-let compiled: WebAssembly.Module | null | undefined;
+const compiled = new Map<KernelBuild, WebAssembly.Module | null>();
 
-/** The module, compiled once (null where WebAssembly SIMD is unavailable): this thread's instances and useThreads' workers'. */
-function float64Module(): WebAssembly.Module | null {
-  if (compiled === undefined) {
+/** The build's module, compiled once (null where WebAssembly SIMD is unavailable): this thread's instances and useThreads' workers'. */
+function float64Module(build: KernelBuild): WebAssembly.Module | null {
+  let module = compiled.get(build);
+  if (module === undefined) {
     try {
-      compiled = new WebAssembly.Module(decodeBase64(FLOAT64_WASM_BASE64));
+      module = new WebAssembly.Module(decodeBase64(build === 'fma' ? FLOAT64_FMA_WASM_BASE64 : FLOAT64_WASM_BASE64));
     } catch {
-      compiled = null;
+      module = null;
     }
+    compiled.set(build, module);
   }
-  return compiled;
+  return module;
 }
-provideFloat64Module(float64Module);
+// the workers load the build this thread's float64Kernels() loads (threadPool() is null when they differ)
+provideFloat64Module((build) => float64Module(build));
 
 let kernels: Float64Kernels | null | undefined;
+/** The generation of the build choice (./kernel-switch.ts) `kernels` was loaded under. */
+let kernelsGeneration = -1;
 
 /**
  * The float64 kernels, loaded on first use, or null where WebAssembly SIMD is unavailable. The
@@ -793,6 +839,10 @@ let kernels: Float64Kernels | null | undefined;
  * switches off with the float32 ones.
  */
 export function float64Kernels(): Float64Kernels | null {
-  if (kernels === undefined) kernels = loadFloat64Kernels();
+  const { choice, generation } = kernelBuildChoice();
+  if (kernels === undefined || kernelsGeneration !== generation) {
+    kernels = choice === 'auto' ? loadFloat64Kernels() : loadFloat64Kernels(choice);
+    kernelsGeneration = generation;
+  }
   return kernels;
 }

@@ -21,7 +21,7 @@
 import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
 import { KERNELS_WASM_BASE64 } from './kernels-binary.ts';
 import { KERNELS_FMA_WASM_BASE64 } from './kernels-fma-binary.ts';
-import { kernelBuild } from './kernel-switch.ts';
+import { kernelBuild, type KernelBuild } from './kernel-switch.ts';
 import { travelsWithChunks } from '../broadcast.ts';
 import { operandsBySlot } from './float32-kernels.ts';
 import { decodeBase64 } from './module.ts';
@@ -143,12 +143,12 @@ function runRange(
   }
 }
 
-/** What runRows needs of a worker's float64 kernels instance (lanes8: flags 1). */
+/** What runRows needs of a worker's float64 kernels instance (mode: ../float64-kernels.ts softmaxMode). */
 interface RowsExports64 {
   readonly memory: WebAssembly.Memory;
   heapBase(): number;
-  logSoftmaxRowsPicked64(x: number, cols: number, out: number, rows: number, dim: number, lanes8: boolean): void;
-  logSoftmaxNllBackwardRows64(x: number, cols: number, vals: number, out: number, rows: number, dim: number, lanes8: boolean): void;
+  logSoftmaxRowsPicked64(x: number, cols: number, out: number, rows: number, dim: number, mode: number): void;
+  logSoftmaxNllBackwardRows64(x: number, cols: number, vals: number, out: number, rows: number, dim: number, mode: number): void;
 }
 
 /** What runRows needs of a worker's float32 kernels instance. */
@@ -204,11 +204,11 @@ function runRows(ex32: RowsExports, ex64: RowsExports64 | null, data: SharedArra
     // picked: the rows' values start as what the caller's array held (a row without a target keeps it)
     heap.set(shared.subarray(valOff + row, valOff + row + count), (picked ? outPtr : valPtr) / bytes);
     if (picked) {
-      if (double) ex64!.logSoftmaxRowsPicked64(xPtr, colPtr, outPtr, count, dim, flags === 1);
+      if (double) ex64!.logSoftmaxRowsPicked64(xPtr, colPtr, outPtr, count, dim, flags);
       else ex32.logSoftmaxRowsPicked(xPtr, colPtr, outPtr, count, dim, flags);
       shared.set(heap.subarray(outPtr / bytes, outPtr / bytes + count), outOff + row);
     } else {
-      if (double) ex64!.logSoftmaxNllBackwardRows64(xPtr, colPtr, valPtr, outPtr, count, dim, flags === 1);
+      if (double) ex64!.logSoftmaxNllBackwardRows64(xPtr, colPtr, valPtr, outPtr, count, dim, flags);
       else ex32.logSoftmaxNllBackwardRows(xPtr, colPtr, valPtr, outPtr, count, dim, flags);
       shared.set(heap.subarray(outPtr / bytes, outPtr / bytes + count * dim), outOff + row * dim);
     }
@@ -288,7 +288,7 @@ export interface RowsCall {
   vals: Float32Array | Float64Array;
   rows: number;
   dim: number;
-  /** The float32 module's flag bits; for float64, 1 for 8 lanes (avx512), else 0. */
+  /** The float32 module's flag bits; for float64 its log_softmax mode (8 lanes, USES_GLIBC). */
   flags: number;
   /** Rows per chunk, as the one-thread loop takes them. */
   perChunk: number;
@@ -527,15 +527,18 @@ export const ONE_THREAD_OPS: ReadonlySet<Op> = new Set<Op>([
 
 let pool: ThreadPool | null = null;
 
+/** The build the pool's workers loaded (threadPool() gives the pool only while this thread loads the same). */
+let poolBuild: KernelBuild | null = null;
+
 /**
- * The float64 kernels' compiled module, registered by ../float64-kernels.ts when it loads (this file
- * does not import it: a float32-only bundle keeps the float64 module out). Null until then, or
- * where it does not compile: float64 calls then stay on one thread.
+ * The float64 kernels' compiled module of a build, registered by ../float64-kernels.ts when it loads
+ * (this file does not import it: a float32-only bundle keeps the float64 module out). Null until
+ * then, or where it does not compile: float64 calls then stay on one thread.
  */
-let float64Module: (() => WebAssembly.Module | null) | null = null;
+let float64Module: ((build: KernelBuild) => WebAssembly.Module | null) | null = null;
 
 /** Registers the float64 kernels' module for the pools made from now on (../float64-kernels.ts). */
-export function provideFloat64Module(compiled: () => WebAssembly.Module | null): void {
+export function provideFloat64Module(compiled: (build: KernelBuild) => WebAssembly.Module | null): void {
   float64Module = compiled;
 }
 
@@ -555,17 +558,19 @@ export function useThreads(threads: number): number {
   if (threads > 1 && wt && typeof SharedArrayBuffer === 'function') {
     // the build this thread loads (the relaxed-SIMD one where its fused multiply-add was proven:
     // kernelBuild() runs that probe, and V8's flag for it is process-wide, so it holds in the
-    // workers); both give the same bits
-    const base64 = kernelBuild() === 'fma' ? KERNELS_FMA_WASM_BASE64 : KERNELS_WASM_BASE64;
-    const module = new WebAssembly.Module(decodeBase64(base64));
-    pool = new ThreadPool(wt, module, float64Module?.() ?? null, threads);
+    // workers); the float32 builds give the same bits, the float64 ones not (SLEEF's exp with and
+    // without its FMAs), so the workers must hold this thread's
+    const build = kernelBuild() ?? 'plain';
+    const module = new WebAssembly.Module(decodeBase64(build === 'fma' ? KERNELS_FMA_WASM_BASE64 : KERNELS_WASM_BASE64));
+    pool = new ThreadPool(wt, module, float64Module?.(build) ?? null, threads);
+    poolBuild = build;
   }
   return pool?.threads ?? 1;
 }
 
-/** The pool, when more than one thread is in use. */
+/** The pool, when more than one thread is in use (and its workers hold the build this thread loads). */
 export function threadPool(): ThreadPool | null {
-  return pool;
+  return pool !== null && poolBuild === kernelBuild() ? pool : null;
 }
 
 /**

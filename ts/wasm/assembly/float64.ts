@@ -15,6 +15,18 @@
 // and multilabel_soft_margin_loss (torch >= 1.11; its per-sample class sums by rowMeans64), forward
 // and backward.
 
+// wasm-variant: fma
+//
+// Also SLEEF's double exp (sleefExp64, xexp u10: torch's Vectorized<double>::exp under avx2 and
+// avx512) for the calls without USES_GLIBC (the 'default' capability keeps fdlibm's, V8's
+// Math.exp): in the relaxed-SIMD build (ASC_FEATURE_RELAXED_SIMD, ../float64-fma-binary.ts, loaded
+// only where ../module.ts relaxedSimdFused()) SLEEF's FMA form, each vfmadd*pd one
+// f64x2.relaxed_madd, Sleef_expd4_u10avx2's bits; in the plain build SLEEF's form for hardware
+// without FMA (Sleef_expd2_u10sse2's bits), within 1 ULP of the FMA one. In the relaxed-SIMD build
+// also SLEEF's log and log1p (sleefLog64, sleefLog1p64: xlog_u1, xlog1p with FMA double-doubles,
+// Sleef_logd4_u10avx2's / Sleef_log1pd4_u10avx2's bits) for the same calls; the plain build keeps
+// fdlibm's log64 / log1p64 there.
+
 // @ts-ignore: decorator
 @inline function k64(at: usize): v128 {
   return v128.load64_splat(at);
@@ -47,6 +59,7 @@ const HAS_WEIGHT = 1;
 const HAS_POS_WEIGHT = 2;
 const USES_LOG_SIGMOID = 4;
 const FULL = 64;
+const USES_GLIBC = 32; // 'default': exp is fdlibm's (Math.exp), else SLEEF's (sleefExp64)
 const LOG_TARGET = 256;
 const KL_DIV_WHERE = 512;
 const BCE_LOG_ONE_MINUS = 8192;
@@ -65,8 +78,8 @@ const TWO_PI: usize = memory.data<f64>([6.283185307179586]); // 2 * c10::pi<doub
 
 /** loss + the Stirling term ((y log y - y) + 0.5 log(2 pi y)) where !(y <= 1) (masked_fill(target <= 1, 0) adds nothing there). */
 // @ts-ignore: decorator
-@inline function withStirling(loss: v128, y: v128): v128 {
-  const stirling = f64x2.add(f64x2.sub(f64x2.mul(y, log64(y)), y), f64x2.mul(k64(HALF), log64(f64x2.mul(k64(TWO_PI), y))));
+@inline function withStirling(loss: v128, y: v128, flags: i32): v128 {
+  const stirling = f64x2.add(f64x2.sub(f64x2.mul(y, logOf64(y, flags)), y), f64x2.mul(k64(HALF), logOf64(f64x2.mul(k64(TWO_PI), y), flags)));
   return v128.bitselect(loss, f64x2.add(loss, stirling), f64x2.le(y, k64(ONE)));
 }
 
@@ -193,6 +206,96 @@ function exp64Full(x: v128): v128 {
   return e;
 }
 
+
+// ---- exp: SLEEF's xexp (u10, sleefsimddp.c), two lanes at a time ----
+// q = rint(d / ln2); s = d - q L2U - q L2L (two multiply-adds); exp(s) by a degree-10 polynomial in
+// Estrin's form (POLY10 with s2, s4, s8), then 1 + s (1/2 + s u) (FMA: three multiply-adds with its
+// own coefficients); times 2^q as two exact factors (vldexp2: 2^(q >> 1) 2^(q - (q >> 1))), inf above
+// 709.78..., +0 below -1000. No division: about a third of fdlibm's cost.
+const SLEEF_R_LN2: usize = memory.data<f64>([1.442695040888963407359924681001892137426645954152985934135449406931]);
+const SLEEF_MINUS_L2U: usize = memory.data<f64>([-0.69314718055966295651160180568695068359375]);
+const SLEEF_MINUS_L2L: usize = memory.data<f64>([-0.28235290563031577122588448175013436025525412068e-12]);
+// POLY10's c9 .. c0: the FMA form's (ENABLE_FMA_DP), then the other's
+const SLEEF_EXP_C: usize = ASC_FEATURE_RELAXED_SIMD
+  ? memory.data<f64>([
+    0.2081276378237164457e-8, 0.2511210703042288022e-7, 0.2755762628169491192e-6, 0.2755723402025388239e-5,
+    0.2480158687479686264e-4, 0.1984126989855865850e-3, 0.1388888888914497797e-2, 0.8333333333314938210e-2,
+    0.4166666666666602598e-1, 0.1666666666666669072e+0,
+  ])
+  : memory.data<f64>([
+    2.08860621107283687536341e-09, 2.51112930892876518610661e-08, 2.75573911234900471893338e-07, 2.75572362911928827629423e-06,
+    2.4801587159235472998791e-05, 0.000198412698960509205564975, 0.00138888888889774492207962, 0.00833333333331652721664984,
+    0.0416666666666665047591422, 0.166666666666666851703837,
+  ]);
+const SLEEF_EXP_HIGH: usize = memory.data<f64>([709.78271114955742909217217426]); // above: inf
+const SLEEF_EXP_LOW: usize = memory.data<f64>([-1000]); // below: +0
+const SLEEF_EXP_FAST_LOW: usize = memory.data<f64>([-708]); // [-708, 709]: q in [-1021, 1023], 2^q one normal factor
+const SLEEF_EXP_FAST_HIGH: usize = memory.data<f64>([709]);
+
+/** SLEEF's vmla / vfma: a b + c, rounded once in the relaxed-SIMD build (fused there), twice in the plain one (SLEEF's non-FMA vmla). */
+// @ts-ignore: decorator
+@inline function mla64(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_madd(a, b, c);
+  return f64x2.add(f64x2.mul(a, b), c);
+}
+
+// @ts-ignore: decorator
+@inline function sleefC(i: i32): v128 {
+  return v128.load64_splat(SLEEF_EXP_C + (<usize>i << 3));
+}
+
+/** xexp before its scaling: the polynomial's 1 + s + ... for d and q = rint(d / ln2). */
+// @ts-ignore: decorator
+@inline function sleefExpReduced64(d: v128, q: v128): v128 {
+  let s = mla64(q, k64(SLEEF_MINUS_L2U), d);
+  s = mla64(q, k64(SLEEF_MINUS_L2L), s);
+  const s2 = f64x2.mul(s, s);
+  const s4 = f64x2.mul(s2, s2);
+  const s8 = f64x2.mul(s4, s4);
+  const p4a = mla64(s2, mla64(s, sleefC(2), sleefC(3)), mla64(s, sleefC(4), sleefC(5))); // POLY4(c7 .. c4)
+  const p4b = mla64(s2, mla64(s, sleefC(6), sleefC(7)), mla64(s, sleefC(8), sleefC(9))); // POLY4(c3 .. c0)
+  let u = mla64(s8, mla64(s, sleefC(0), sleefC(1)), mla64(s4, p4a, p4b)); // POLY10
+  u = mla64(u, s, k64(HALF));
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    u = mla64(u, s, k64(ONE));
+    return mla64(u, s, k64(ONE));
+  }
+  return f64x2.add(k64(ONE), mla64(f64x2.mul(s, s), u, s));
+}
+
+/**
+ * SLEEF's exp of each lane (xexp). Inlined: pairs within [-708, 709], where 2^q is one normal
+ * factor (the same product as vldexp2's two exact ones) and no limit applies; any other pair
+ * (NaN included) calls sleefExp64Full.
+ */
+// @ts-ignore: decorator
+@inline function sleefExp64(d: v128): v128 {
+  if (!i64x2.all_true(v128.and(f64x2.ge(d, k64(SLEEF_EXP_FAST_LOW)), f64x2.le(d, k64(SLEEF_EXP_FAST_HIGH))))) return sleefExp64Full(d);
+  const q = f64x2.nearest(f64x2.mul(d, k64(SLEEF_R_LN2)));
+  // 2^q: (q + 1023) << 52, from q + 1.5 * 2^52 (its bits q more than that's, which end in 12 zero bits: the shift drops them)
+  return f64x2.mul(sleefExpReduced64(d, q), i64x2.shl(i64x2.add(f64x2.add(q, k64(MAGIC)), k64(I_1023)), 52));
+}
+
+/** sleefExp64 of every lane, the scaling in vldexp2's two factors and both limits selected. */
+function sleefExp64Full(d: v128): v128 {
+  const q = f64x2.nearest(f64x2.mul(d, k64(SLEEF_R_LN2)));
+  const u = sleefExpReduced64(d, q);
+  // the integer q (|q| < 2^51 where the result is used; the limits replace the rest)
+  const qi = i64x2.sub(f64x2.add(q, k64(MAGIC)), k64(MAGIC));
+  const half = i64x2.shr_s(qi, 1);
+  const first = i64x2.shl(i64x2.add(half, k64(I_1023)), 52);
+  const second = i64x2.shl(i64x2.add(i64x2.sub(qi, half), k64(I_1023)), 52);
+  let e = f64x2.mul(f64x2.mul(u, first), second);
+  e = v128.bitselect(k64(INF), e, f64x2.gt(d, k64(SLEEF_EXP_HIGH)));
+  return v128.andnot(e, f64x2.lt(d, k64(SLEEF_EXP_LOW)));
+}
+
+/** at::exp of float64 lanes: fdlibm's (Math.exp) with USES_GLIBC ('default'), else SLEEF's. */
+// @ts-ignore: decorator
+@inline function expOf64(x: v128, flags: i32): v128 {
+  return flags & USES_GLIBC ? exp64(x) : sleefExp64(x);
+}
+
 // ---- log: fdlibm's e_log.c as V8's ieee754::log (Math.log) computes it, two lanes at a time ----
 // Each lane's branch selected as above. log(1 + f)'s k = 0 forms are the general ones with
 // dk = 0 exactly (0 - (a - f) is f - a, zeros included), and f = 0 is the small-f form's
@@ -290,6 +393,188 @@ function log64Full(x0: v128): v128 {
     out = v128.bitselect(k64(NEG_INF), out, f64x2.eq(x0, k64(ZERO)));
   }
   return out;
+}
+
+
+// ---- log: SLEEF's xlog_u1 (u10, sleefsimddp.c) with its FMA double-double ops, relaxed-SIMD build only ----
+// m = d 2^-e in [0.75, 1.5) (d below DBL_MIN first scaled by 2^64); x = (m - 1) / (m + 1) as a
+// double-double (dddiv of ddadd2's); log d = e ln2 + 2x + x^3 t(x^2) summed as double-doubles, a
+// degree-6 Estrin polynomial t. Each vfma / vfmapn / vfmanp of dd.h's ENABLE_FMA_DP forms is one
+// f64x2.relaxed_madd / relaxed_nmadd: Sleef_logd4_u10avx2's bits (torch's Vectorized<double>::log).
+// The plain build keeps fdlibm's log64 (SLEEF's non-FMA double-doubles are not ported).
+const SLEEF_LOG_C: usize = ASC_FEATURE_RELAXED_SIMD
+  ? memory.data<f64>([
+    0.1532076988502701353e+0, 0.1525629051003428716e+0, 0.1818605932937785996e+0, 0.2222214519839380009e+0,
+    0.2857142932794299317e+0, 0.3999999999635251990e+0, 0.6666666666667333541e+0,
+  ])
+  : 0;
+const SLEEF_LN2_HI: usize = memory.data<f64>([0.693147180559945286226764]);
+const SLEEF_LN2_LO: usize = memory.data<f64>([2.319046813846299558417771e-17]);
+const SLEEF_DBL_MIN: usize = memory.data<f64>([2.2250738585072014e-308]);
+const SLEEF_TWO_64: usize = memory.data<f64>([18446744073709551616.0]);
+const SLEEF_INV_075: usize = memory.data<f64>([1.0 / 0.75]);
+const I_0X7FF: usize = memory.data<i64>([0x7ff]);
+const I_64: usize = memory.data<i64>([64]);
+
+// @ts-ignore: decorator
+@inline function sleefLogC(i: i32): v128 {
+  return v128.load64_splat(SLEEF_LOG_C + (<usize>i << 3));
+}
+
+/** x y - z rounded once (vfmapn). */
+// @ts-ignore: decorator
+@inline function fmapn64(x: v128, y: v128, z: v128): v128 {
+  return f64x2.relaxed_madd(x, y, f64x2.neg(z));
+}
+
+/** z - x y rounded once (vfmanp). */
+// @ts-ignore: decorator
+@inline function fmanp64(x: v128, y: v128, z: v128): v128 {
+  return f64x2.relaxed_nmadd(x, y, z);
+}
+
+/**
+ * xlog_u1's value for d (normal, or scaled by 2^64 with o set: its e less 64), before the special
+ * cases' selects.
+ */
+// @ts-ignore: decorator
+@inline function sleefLogCore64(d: v128, o: v128): v128 {
+  // e = ilogb(d / 0.75) (vilogb2k), m = d 2^-e (vldexp3: e off the exponent bits)
+  let e = i64x2.sub(v128.and(i64x2.shr_u(f64x2.mul(d, k64(SLEEF_INV_075)), 52), k64(I_0X7FF)), k64(I_1023));
+  const m = i64x2.sub(d, i64x2.shl(e, 52));
+  e = v128.bitselect(i64x2.sub(e, k64(I_64)), e, o);
+  const ef = f64x2.sub(i64x2.add(k64(MAGIC), e), k64(MAGIC)); // (double)e: 1.5 * 2^52 + e's bits
+  // ddadd2(-1, m), ddadd2(1, m)
+  const ns = f64x2.add(k64(MINUS_ONE), m);
+  const nv = f64x2.sub(ns, k64(MINUS_ONE));
+  const ny = f64x2.add(f64x2.sub(k64(MINUS_ONE), f64x2.sub(ns, nv)), f64x2.sub(m, nv));
+  const ds = f64x2.add(k64(ONE), m);
+  const dv = f64x2.sub(ds, k64(ONE));
+  const dy = f64x2.add(f64x2.sub(k64(ONE), f64x2.sub(ds, dv)), f64x2.sub(m, dv));
+  // dddiv
+  const t = f64x2.div(k64(ONE), ds);
+  const xx = f64x2.mul(ns, t);
+  const u = fmapn64(t, ns, xx);
+  const v = fmanp64(dy, t, fmanp64(ds, t, k64(ONE)));
+  const xy = mla64(xx, v, mla64(ny, t, u));
+  const x2 = f64x2.mul(xx, xx);
+  const x4 = f64x2.mul(x2, x2);
+  const x8 = f64x2.mul(x4, x4);
+  // POLY7(x2, x4, x8, c6 .. c0)
+  const p = mla64(x8, mla64(x4, sleefLogC(0), mla64(x2, sleefLogC(1), sleefLogC(2))),
+    mla64(x4, mla64(x2, sleefLogC(3), sleefLogC(4)), mla64(x2, sleefLogC(5), sleefLogC(6))));
+  // s = ddmul((ln2 hi, lo), e)
+  let sx = f64x2.mul(k64(SLEEF_LN2_HI), ef);
+  let sy = mla64(k64(SLEEF_LN2_LO), ef, fmapn64(k64(SLEEF_LN2_HI), ef, sx));
+  // s = ddadd(s, ddscale(x, 2))
+  const x2x = f64x2.add(xx, xx);
+  const x2y = f64x2.add(xy, xy);
+  let s2 = f64x2.add(sx, x2x);
+  sy = f64x2.add(f64x2.add(f64x2.add(f64x2.sub(sx, s2), x2x), sy), x2y);
+  sx = s2;
+  // s = ddadd(s, x2 x t)
+  const w = f64x2.mul(f64x2.mul(x2, xx), p);
+  s2 = f64x2.add(sx, w);
+  sy = f64x2.add(f64x2.add(f64x2.sub(sx, s2), w), sy);
+  return f64x2.add(s2, sy);
+}
+
+const SLEEF_DBL_MAX: usize = memory.data<f64>([1.7976931348623157e308]);
+
+/**
+ * SLEEF's log of each lane (xlog_u1, FMA forms; only in the relaxed-SIMD build). Inlined: pairs of
+ * normal positive finite lanes (no scaling, no special case); any other pair calls sleefLog64Full.
+ */
+// @ts-ignore: decorator
+@inline function sleefLog64(d: v128): v128 {
+  if (!i64x2.all_true(v128.and(f64x2.ge(d, k64(SLEEF_DBL_MIN)), f64x2.le(d, k64(SLEEF_DBL_MAX))))) return sleefLog64Full(d);
+  return sleefLogCore64(d, f64x2.splat(0));
+}
+
+/** sleefLog64 of every lane: subnormals scaled by 2^64 first, and inf, NaN (negatives), -inf (zeros) selected. */
+function sleefLog64Full(d0: v128): v128 {
+  const o = f64x2.lt(d0, k64(SLEEF_DBL_MIN));
+  const d = v128.bitselect(f64x2.mul(d0, k64(SLEEF_TWO_64)), d0, o);
+  let r = sleefLogCore64(d, o);
+  r = v128.bitselect(k64(INF), r, f64x2.eq(d, k64(INF)));
+  r = v128.bitselect(k64(NAN), r, v128.or(f64x2.lt(d, k64(F_0)), f64x2.ne(d, d)));
+  return v128.bitselect(k64(NEG_INF), r, f64x2.eq(d, k64(F_0)));
+}
+
+// ---- log1p: SLEEF's xlog1p (u10), the same double-doubles, relaxed-SIMD build only ----
+// e = ilogb((1 + d) / 0.75), m = d 2^-e + (2^-e - 1) (one multiply-add), x = m / (2 + m) as a
+// double-double; then as xlog_u1. SLEEF < 3.8's inf above 1e307 is the kernels' LOG1P_OVERFLOWS select.
+
+const SLEEF_LOG1P_HIGH: usize = memory.data<f64>([1e307]);
+const TWO_F: usize = memory.data<f64>([2]);
+
+/** xlog1p's value for d in (-1, 1e307], before its special cases' selects. */
+// @ts-ignore: decorator
+@inline function sleefLog1pCore64(d: v128): v128 {
+  const dp1 = f64x2.add(d, k64(ONE));
+  const e = i64x2.sub(v128.and(i64x2.shr_u(f64x2.mul(dp1, k64(SLEEF_INV_075)), 52), k64(I_0X7FF)), k64(I_1023));
+  const t = i64x2.sub(k64(ONE), i64x2.shl(e, 52)); // vldexp3(1, -e)
+  const m = mla64(d, t, f64x2.sub(t, k64(ONE)));
+  const ef = f64x2.sub(i64x2.add(k64(MAGIC), e), k64(MAGIC));
+  let sx = f64x2.mul(k64(SLEEF_LN2_HI), ef);
+  let sy = mla64(k64(SLEEF_LN2_LO), ef, fmapn64(k64(SLEEF_LN2_HI), ef, sx));
+  // dddiv((m, 0), ddadd(2, m))
+  const ds = f64x2.add(k64(TWO_F), m);
+  const dy = f64x2.add(f64x2.sub(k64(TWO_F), ds), m);
+  const q = f64x2.div(k64(ONE), ds);
+  const xx = f64x2.mul(m, q);
+  const u = fmapn64(q, m, xx);
+  const v = fmanp64(dy, q, fmanp64(ds, q, k64(ONE)));
+  const xy = mla64(xx, v, mla64(f64x2.splat(0), q, u));
+  const x2 = f64x2.mul(xx, xx);
+  const x4 = f64x2.mul(x2, x2);
+  const x8 = f64x2.mul(x4, x4);
+  const p = mla64(x8, mla64(x4, sleefLogC(0), mla64(x2, sleefLogC(1), sleefLogC(2))),
+    mla64(x4, mla64(x2, sleefLogC(3), sleefLogC(4)), mla64(x2, sleefLogC(5), sleefLogC(6))));
+  const x2x = f64x2.add(xx, xx);
+  const x2y = f64x2.add(xy, xy);
+  let s2 = f64x2.add(sx, x2x);
+  sy = f64x2.add(f64x2.add(f64x2.add(f64x2.sub(sx, s2), x2x), sy), x2y);
+  sx = s2;
+  const w = f64x2.mul(f64x2.mul(x2, xx), p);
+  s2 = f64x2.add(sx, w);
+  sy = f64x2.add(f64x2.add(f64x2.sub(sx, s2), w), sy);
+  return f64x2.add(s2, sy);
+}
+
+/**
+ * SLEEF's log1p of each lane (xlog1p, FMA forms; relaxed-SIMD build only). Inlined: pairs within
+ * (-1, 1e307], +-0 kept; any other pair calls sleefLog1p64Full.
+ */
+// @ts-ignore: decorator
+@inline function sleefLog1p64(d: v128): v128 {
+  if (!i64x2.all_true(v128.and(f64x2.gt(d, k64(MINUS_ONE)), f64x2.le(d, k64(SLEEF_LOG1P_HIGH))))) return sleefLog1p64Full(d);
+  return v128.bitselect(d, sleefLog1pCore64(d), f64x2.eq(d, k64(F_0)));
+}
+
+/**
+ * sleefLog1p64 of every lane: NaN below -1 (and for NaN), -inf at -1, +-0 kept; above 1e307 (SLEEF
+ * < 3.8's inf, which LOG1P_OVERFLOWS selects; 3.8's form is not ported) fdlibm's log1p64.
+ */
+function sleefLog1p64Full(d: v128): v128 {
+  let r = v128.bitselect(d, sleefLog1pCore64(d), f64x2.eq(d, k64(F_0)));
+  r = v128.bitselect(log1p64(d), r, f64x2.gt(d, k64(SLEEF_LOG1P_HIGH)));
+  r = v128.bitselect(k64(NAN), r, v128.or(f64x2.lt(d, k64(MINUS_ONE)), f64x2.ne(d, d)));
+  return v128.bitselect(k64(NEG_INF), r, f64x2.eq(d, k64(MINUS_ONE)));
+}
+
+/** at::log1p of float64 lanes: SLEEF's in the relaxed-SIMD build without USES_GLIBC, else fdlibm's (Math.log1p). */
+// @ts-ignore: decorator
+@inline function log1pOf64(x: v128, flags: i32): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return flags & USES_GLIBC ? log1p64(x) : sleefLog1p64(x);
+  return log1p64(x);
+}
+
+/** at::log of float64 lanes: SLEEF's in the relaxed-SIMD build without USES_GLIBC, else fdlibm's (Math.log). */
+// @ts-ignore: decorator
+@inline function logOf64(x: v128, flags: i32): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return flags & USES_GLIBC ? log64(x) : sleefLog64(x);
+  return log64(x);
 }
 
 // ---- log1p: fdlibm's s_log1p.c as V8's ieee754::log1p (Math.log1p) computes it, two lanes at a time ----
@@ -472,8 +757,8 @@ export const MULTILABEL_SOFT_MARGIN_GRAD = 3; // a = weight (HAS_WEIGHT), c = th
 /** The first pass of two-pass kernel `op` (a constant where inlined) on a pair. */
 // @ts-ignore: decorator
 @inline function firstPass(op: i32, x: v128, y: v128, flags: i32): v128 {
-  if (op == SOFT_MARGIN || op == SOFT_MARGIN_LOG1P) return exp64(f64x2.mul(f64x2.neg(x), y)); // e = exp((-x) y)
-  if (op == SOFT_MARGIN_GRAD) return exp64(f64x2.mul(f64x2.neg(y), x)); // z = exp((-y) x)
+  if (op == SOFT_MARGIN || op == SOFT_MARGIN_LOG1P) return expOf64(f64x2.mul(f64x2.neg(x), y), flags); // e = exp((-x) y)
+  if (op == SOFT_MARGIN_GRAD) return expOf64(f64x2.mul(f64x2.neg(y), x), flags); // z = exp((-y) x)
   if (op == BINARY_CROSS_ENTROPY) {
     // max(log1p(-x), -100), or before torch 2.0 (BCE_LOG_ONE_MINUS) max(log(1 - x), -100)
     const oneMinus = flags & BCE_LOG_ONE_MINUS ? log64(f64x2.sub(k64(ONE), x)) : log1p64(f64x2.neg(x));
@@ -486,9 +771,9 @@ export const MULTILABEL_SOFT_MARGIN_GRAD = 3; // a = weight (HAS_WEIGHT), c = th
 // @ts-ignore: decorator
 @inline function secondPass(op: i32, t: v128, x: v128, y: v128, a: v128, c: v128, s: v128, flags: i32): v128 {
   // soft_margin_loss: log(1 + e), or (torch >= 2.0) log1p(e), inf above 1e307 under LOG1P_OVERFLOWS
-  if (op == SOFT_MARGIN) return log64(f64x2.add(k64(ONE), t));
+  if (op == SOFT_MARGIN) return logOf64(f64x2.add(k64(ONE), t), flags);
   if (op == SOFT_MARGIN_LOG1P) {
-    const l = log1p64(t);
+    const l = log1pOf64(t, flags);
     return flags & LOG1P_OVERFLOWS ? v128.bitselect(k64(INF), l, f64x2.gt(t, k64(SOFT_MARGIN_OVERFLOW))) : l;
   }
   // soft_margin_loss_backward: ((y z) minusNorm) / (z + 1) * g
@@ -625,7 +910,7 @@ function segmentBceWithLogitsPasses(
  */
 // @ts-ignore: decorator
 @inline function klDiv64(x: v128, y: v128, flags: i32): v128 {
-  if (flags & LOG_TARGET) return f64x2.mul(exp64(y), f64x2.sub(y, x));
+  if (flags & LOG_TARGET) return f64x2.mul(expOf64(y, flags), f64x2.sub(y, x));
   // the log of 1 where its value is not used (y <= 0 or NaN before 1.13, y == 0 or NaN after): a
   // target of zeros (or hard labels) keeps log64's inlined path
   if (flags & KL_DIV_WHERE) {
@@ -644,8 +929,8 @@ function segmentBceWithLogitsPasses(
  */
 // @ts-ignore: decorator
 @inline function klDivGrad64(y: v128, g: v128, norm: v128, flags: i32): v128 {
-  if (!(flags & KL_DIV_WHERE)) return f64x2.neg(f64x2.mul(g, flags & LOG_TARGET ? exp64(y) : y));
-  let v = f64x2.neg(f64x2.mul(flags & LOG_TARGET ? exp64(y) : y, g));
+  if (!(flags & KL_DIV_WHERE)) return f64x2.neg(f64x2.mul(g, flags & LOG_TARGET ? expOf64(y, flags) : y));
+  let v = f64x2.neg(f64x2.mul(flags & LOG_TARGET ? expOf64(y, flags) : y, g));
   if (f64x2.extract_lane(norm, 0) != 0) v = f64x2.div(v, norm);
   return flags & LOG_TARGET ? v : v128.and(v, f64x2.gt(y, k64(ZERO)));
 }
@@ -661,7 +946,7 @@ function segmentBceWithLogitsPasses(
 @inline function gaussianNll64(x: v128, y: v128, variance: v128, eps: v128, s: v128, flags: i32): v128 {
   const v = clampVar64(variance, eps);
   const d = f64x2.sub(x, y);
-  const loss = f64x2.mul(k64(HALF), f64x2.add(log64(v), f64x2.div(f64x2.mul(d, d), v)));
+  const loss = f64x2.mul(k64(HALF), f64x2.add(logOf64(v, flags), f64x2.div(f64x2.mul(d, d), v)));
   return flags & FULL ? f64x2.add(loss, s) : loss;
 }
 
@@ -719,11 +1004,11 @@ function segmentBceWithLogitsPasses(
     const linear = f64x2.mul(s, f64x2.sub(z, f64x2.mul(k64(HALF), s)));
     return v128.bitselect(f64x2.mul(f64x2.mul(k64(HALF), z), z), linear, f64x2.lt(z, s));
   }
-  if (op == POISSON_NLL) return f64x2.sub(exp64(x), f64x2.mul(y, x));
-  if (op == POISSON_NLL_GRAD) return f64x2.add(f64x2.mul(c, exp64(x)), f64x2.mul(f64x2.neg(c), y));
-  if (op == POISSON_NLL_EPS) return f64x2.sub(x, f64x2.mul(y, log64(f64x2.add(x, s))));
-  if (op == POISSON_NLL_FULL) return withStirling(f64x2.sub(exp64(x), f64x2.mul(y, x)), y);
-  if (op == POISSON_NLL_EPS_FULL) return withStirling(f64x2.sub(x, f64x2.mul(y, log64(f64x2.add(x, s)))), y);
+  if (op == POISSON_NLL) return f64x2.sub(expOf64(x, flags), f64x2.mul(y, x));
+  if (op == POISSON_NLL_GRAD) return f64x2.add(f64x2.mul(c, expOf64(x, flags)), f64x2.mul(f64x2.neg(c), y));
+  if (op == POISSON_NLL_EPS) return f64x2.sub(x, f64x2.mul(y, logOf64(f64x2.add(x, s), flags)));
+  if (op == POISSON_NLL_FULL) return withStirling(f64x2.sub(expOf64(x, flags), f64x2.mul(y, x)), y, flags);
+  if (op == POISSON_NLL_EPS_FULL) return withStirling(f64x2.sub(x, f64x2.mul(y, logOf64(f64x2.add(x, s), flags))), y, flags);
   if (op == POISSON_NLL_EPS_GRAD) return f64x2.add(c, f64x2.div(f64x2.mul(f64x2.neg(c), y), f64x2.add(x, s)));
   // ---- more kernels (each its own block; ids from ../kernel-ops.ts or this module's own) ----
   if (op == BCE_WITH_LOGITS_GRAD) return bceWithLogitsGrad64(x, y, a, b, c, s, flags);
@@ -1253,13 +1538,16 @@ export function rowMeans64(ptr: usize, out: usize, rows: i32, classes: i32): voi
   }
 }
 
-/** out[i] = f(input[i]) for `count` float64 values (count even, or the pair after read and written): f 0 exp (Math.exp's bits), 1 exp by expNonPositive64 (the same bits), 2 log (Math.log's), 3 log1p (Math.log1p's); for checks. */
+/** out[i] = f(input[i]) for `count` float64 values (count even, or the pair after read and written): f 0 exp (Math.exp's bits), 1 exp by expNonPositive64 (the same bits), 2 log (Math.log's), 3 log1p (Math.log1p's), 4 SLEEF's exp (sleefExp64), 5 / 6 SLEEF's log / log1p in the relaxed-SIMD build (fdlibm's in the plain one); for checks. */
 export function elementary(fn: i32, input: usize, out: usize, count: i32): void {
   const end = <usize>((count + 1) >> 1) << 4;
   if (fn == 0) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, exp64(v128.load(input + at)));
   else if (fn == 1) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, expNonPositive64(v128.load(input + at)));
   else if (fn == 2) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, log64(v128.load(input + at)));
   else if (fn == 3) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, log1p64(v128.load(input + at)));
+  else if (fn == 4) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, sleefExp64(v128.load(input + at)));
+  else if (fn == 5) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, logOf64(v128.load(input + at), 0));
+  else if (fn == 6) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, log1pOf64(v128.load(input + at), 0));
 }
 
 // ---- log_softmax over the last dim, float64 (../../softmax.ts logSoftmax, logSoftmaxBackward) ----
@@ -1309,9 +1597,25 @@ const NEG_HALF_LN2_BITS: usize = memory.data<i64>([0xbfd62e42ffffffff]); // x < 
   return f64x2.mul(y, i64x2.shl(i64x2.add(f64x2.add(kf, k64(MAGIC)), k64(I_1023)), 52));
 }
 
+/** The exp of the log_softmax call running: fdlibm's (mode USES_GLIBC, 'default') or SLEEF's; set by each export from its mode. */
+let SOFTMAX_GLIBC: bool = true;
+
+/** exp of log_softmax's arguments (<= 0): expNonPositive64 (Math.exp's bits) with SOFTMAX_GLIBC, else sleefExp64. */
+// @ts-ignore: decorator
+@inline function softmaxExp64(x: v128): v128 {
+  return SOFTMAX_GLIBC ? expNonPositive64(x) : sleefExp64(x);
+}
+
+/** A scalar through softmaxExp64's exp (exp64 or sleefExp64), as lane 0. */
+// @ts-ignore: decorator
+@inline function softmaxExpScalar64(x: f64): f64 {
+  const v = f64x2.splat(x);
+  return f64x2.extract_lane(SOFTMAX_GLIBC ? exp64(v) : sleefExp64(v), 0);
+}
+
 // @ts-ignore: decorator
 @inline function mapped64(v: v128, expShifted: bool, shift: v128): v128 {
-  return expShifted ? expNonPositive64(f64x2.sub(v, shift)) : v;
+  return expShifted ? softmaxExp64(f64x2.sub(v, shift)) : v;
 }
 
 /** The lanes of reduceRow64, stored for its tail and its fold. */
@@ -1438,10 +1742,14 @@ const ROW_LANES: usize = memory.data(8 * 8, 16);
 }
 
 let ROW_MAX: f64 = 0;
+/** The exports' mode bits: LANES8 (8 lanes, avx512; else 4) and USES_GLIBC (fdlibm's exp: 'default'; else SLEEF's). */
+export const LANES8 = 1;
 let ROW_LSE: f64 = 0;
 
 /** log_softmax of `rows` contiguous rows of `dim` (>= 1) float64 values at x, into out; lanes8: 8 lanes (avx512), else 4. */
-export function logSoftmaxRows64(x: usize, out: usize, rows: i32, dim: i32, lanes8: bool): void {
+export function logSoftmaxRows64(x: usize, out: usize, rows: i32, dim: i32, mode: i32): void {
+  const lanes8 = (mode & LANES8) != 0;
+  SOFTMAX_GLIBC = (mode & USES_GLIBC) != 0;
   for (let r = 0; r < rows; r++) {
     const p = x + (<usize>(r * dim) << 3);
     const o = out + (<usize>(r * dim) << 3);
@@ -1462,7 +1770,9 @@ export function logSoftmaxRows64(x: usize, out: usize, rows: i32, dim: i32, lane
  * [0, dim) is skipped, out[r] untouched), into out[r]: the same max, exp-sum and log, none of the
  * row's other outputs (cross_entropy's forward with class indices reads no other).
  */
-export function logSoftmaxRowsPicked64(x: usize, cols: usize, out: usize, rows: i32, dim: i32, lanes8: bool): void {
+export function logSoftmaxRowsPicked64(x: usize, cols: usize, out: usize, rows: i32, dim: i32, mode: i32): void {
+  const lanes8 = (mode & LANES8) != 0;
+  SOFTMAX_GLIBC = (mode & USES_GLIBC) != 0;
   for (let r = 0; r < rows; r++) {
     const col = load<i32>(cols + (<usize>r << 2));
     if (col < 0 || col >= dim) continue;
@@ -1473,7 +1783,9 @@ export function logSoftmaxRowsPicked64(x: usize, cols: usize, out: usize, rows: 
 }
 
 /** log_softmax's backward over `rows` rows of `dim` (>= 1) float64 values: grad - exp(output) * sum(grad row), into out. */
-export function logSoftmaxBackwardRows64(grad: usize, output: usize, out: usize, rows: i32, dim: i32, lanes8: bool): void {
+export function logSoftmaxBackwardRows64(grad: usize, output: usize, out: usize, rows: i32, dim: i32, mode: i32): void {
+  const lanes8 = (mode & LANES8) != 0;
+  SOFTMAX_GLIBC = (mode & USES_GLIBC) != 0;
   for (let r = 0; r < rows; r++) {
     const row = <usize>(r * dim) << 3;
     const g = grad + row;
@@ -1483,11 +1795,11 @@ export function logSoftmaxBackwardRows64(grad: usize, output: usize, out: usize,
     let i = 0;
     for (; i + 2 <= dim; i += 2) {
       const at = <usize>i << 3;
-      v128.store(o + at, f64x2.sub(v128.load(g + at), f64x2.mul(expNonPositive64(v128.load(y + at)), s)));
+      v128.store(o + at, f64x2.sub(v128.load(g + at), f64x2.mul(softmaxExp64(v128.load(y + at)), s)));
     }
     if (i < dim) {
       const at = <usize>i << 3;
-      const e = f64x2.extract_lane(exp64(f64x2.splat(load<f64>(y + at))), 0);
+      const e = softmaxExpScalar64(load<f64>(y + at));
       store<f64>(o + at, load<f64>(g + at) - e * f64x2.extract_lane(s, 0));
     }
   }
@@ -1500,7 +1812,9 @@ export function logSoftmaxBackwardRows64(grad: usize, output: usize, out: usize,
  * 0 - exp(y) s with y = (x - max) - lse the forward's value (computed here, not stored), and the
  * target column's vals[r] - exp(y) s: the two kernels' values on the materialized gradient.
  */
-export function logSoftmaxNllBackwardRows64(x: usize, cols: usize, vals: usize, out: usize, rows: i32, dim: i32, lanes8: bool): void {
+export function logSoftmaxNllBackwardRows64(x: usize, cols: usize, vals: usize, out: usize, rows: i32, dim: i32, mode: i32): void {
+  const lanes8 = (mode & LANES8) != 0;
+  SOFTMAX_GLIBC = (mode & USES_GLIBC) != 0;
   for (let r = 0; r < rows; r++) {
     const row = <usize>(r * dim) << 3;
     const p = x + row;
@@ -1519,16 +1833,16 @@ export function logSoftmaxNllBackwardRows64(x: usize, cols: usize, vals: usize, 
     let i = 0;
     for (; i + 2 <= dim; i += 2) {
       const at = <usize>i << 3;
-      v128.store(o + at, f64x2.sub(zero, f64x2.mul(expNonPositive64(f64x2.sub(f64x2.sub(v128.load(p + at), max), lse)), s)));
+      v128.store(o + at, f64x2.sub(zero, f64x2.mul(softmaxExp64(f64x2.sub(f64x2.sub(v128.load(p + at), max), lse)), s)));
     }
     if (i < dim) {
       const at = <usize>i << 3;
-      const e = f64x2.extract_lane(exp64(f64x2.splat((load<f64>(p + at) - top) - l)), 0);
+      const e = softmaxExpScalar64((load<f64>(p + at) - top) - l);
       store<f64>(o + at, 0 - e * sum);
     }
     if (hit) {
       const at = <usize>col << 3;
-      const e = f64x2.extract_lane(exp64(f64x2.splat((load<f64>(p + at) - top) - l)), 0);
+      const e = softmaxExpScalar64((load<f64>(p + at) - top) - l);
       store<f64>(o + at, v - e * sum);
     }
   }
