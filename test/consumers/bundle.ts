@@ -18,9 +18,12 @@ import * as esbuild from 'esbuild';
  * after the float64 distance loops (h-dist64: the distance module's plain build +2.4 kB, the vectors
  * module's float64 cosine row sums +0.8 kB, their JS +1.2 kB; the relaxed-SIMD build leaves the
  * float64 loops out); SLEEF's log1pf in both float32 builds (h-sleef, 2026-12-02 afternoon: +3.4 kB,
- * the function left un-inlined, one copy per build): budget 240 kB.
+ * the function left un-inlined, one copy per build); 290,589 B with the float64 module's SLEEF exp /
+ * log / log1p and its relaxed-SIMD FMA build (h-exp64, 2026-12-02 afternoon: +46 kB for the second
+ * build, torch's float64 bits where the FMA is fused; a regression to win back by letting a loss
+ * pull only the kernels it runs): budget 288 kB.
  */
-export const GZIP_BUDGET_BYTES = 240 * 1024;
+export const GZIP_BUDGET_BYTES = 288 * 1024;
 
 /**
  * One loss function imported alone (the rest tree-shaken away), minified and gzipped, for the
@@ -28,9 +31,10 @@ export const GZIP_BUDGET_BYTES = 240 * 1024;
  * both builds of them (the build is chosen at run time: FMA where relaxed SIMD proves fused) and
  * the float64 module, 124.4-134.7 kB measured (crossEntropyLoss the largest; 135.4 kB after the float64
  * module's exp / log losses and the smaller log_softmax kernels, 2026-12-02; 153,940 B after the same
- * morning's kernels, see GZIP_BUDGET_BYTES; 156,887 B with SLEEF's log1pf): budget 154 kB.
+ * morning's kernels, see GZIP_BUDGET_BYTES; 156,887 B with SLEEF's log1pf; 201,513 B with the float64
+ * module's FMA build, which every one of them brings): budget 200 kB.
  */
-export const PER_LOSS_GZIP_BUDGET_BYTES = 154 * 1024;
+export const PER_LOSS_GZIP_BUDGET_BYTES = 200 * 1024;
 
 /** The loss functions of PER_LOSS_GZIP_BUDGET_BYTES: those whose port calls kernelsFor (or ../softmax.ts, which does). */
 export const ELEMENTWISE_KERNEL_LOSSES: readonly string[] = [
