@@ -390,7 +390,7 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
   const others = options.losses.length - peers.length;
   const ranAgainst = [
     worker
-      ? `torch ${worker.hello.torch} (Python ${worker.hello.python}), CPU capability ${worker.hello.cpu_capability}, torch 1t = 1 thread, torch all = ${worker.hello.max_threads} threads, port all = useThreads(${worker.hello.max_threads}) (the float32 kernels' elementwise work)`
+      ? `torch ${worker.hello.torch} (Python ${worker.hello.python}), CPU capability ${worker.hello.cpu_capability}, torch 1t = 1 thread, torch all = ${worker.hello.max_threads} threads, port all = useThreads(${worker.hello.max_threads}) (the float32 and float64 kernels' elementwise work and cross_entropy's log_softmax rows)`
       : `torch columns empty: ${torch.why}`,
     tfjs.tf
       ? `TensorFlow.js ${tfjs.tf.version_core} (cpu backend), float32 only (it has no float64 tensors): ${peers.map((stem) => `${stem} as tf.losses.${TFJS_COUNTERPARTS[stem]!.fn}`).join(', ')}${others > 0 ? `; tfjs column empty for the other ${others} (no tf.losses counterpart)` : ''}`

@@ -363,7 +363,9 @@ export class Float64Kernels {
     if (!collect) sumBegin(n);
     let sum = !collect && n === 0 ? sumChunk(o, 0) : 0;
     const pool = collect2 ? null : threadPool();
-    if (!pool || n < THREADS_FROM || ONE_THREAD_OPS.has(call.op)) return this.runChunks(plan, call, op, collect, collect2, op2, 0, n, sum);
+    // a gradient's collected doubles stay on this thread (./threads.ts ONE_THREAD_COLLECTED_OPS)
+    if (!pool || n < THREADS_FROM || ONE_THREAD_OPS.has(call.op) || (collect && call.op.endsWith('_GRAD')))
+      return this.runChunks(plan, call, op, collect, collect2, op2, 0, n, sum);
     const split = pool.split(
       {
         dtype: 'float64',

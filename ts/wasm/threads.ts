@@ -525,6 +525,18 @@ export const ONE_THREAD_OPS: ReadonlySet<Op> = new Set<Op>([
   'HUBER_GRAD',
 ]);
 
+/**
+ * The kernels whose per-element results stay on the calling thread when they are collected (a
+ * gradient, or a 'none' output) rather than summed: a split call also copies the workers' results
+ * back out of the shared buffer, which costs these more than their work saves. Measured at 1e6
+ * with gradOutput one value, useThreads(2) against 1 in one process, rounds interleaved, min of 6
+ * (/tmp/lead/thrx.mts, load ~1, 2026-12-02): float32 binary_cross_entropy backward 1.27x,
+ * soft_margin 1.33x, kl_div 1.25x (while binary_cross_entropy_with_logits' backward took 0.73x and
+ * poisson_nll's 0.87x); float64 (8-byte copies) every backward 1.07-1.74x but bcewl's (0.95x):
+ * float64 collected results of any *_GRAD kernel stay on this thread (../float64-kernels.ts).
+ */
+export const ONE_THREAD_COLLECTED_OPS: ReadonlySet<Op> = new Set<Op>(['BINARY_CROSS_ENTROPY_GRAD', 'SOFT_MARGIN_GRAD', 'KL_DIV_GRAD']);
+
 let pool: ThreadPool | null = null;
 
 /** The build the pool's workers loaded (threadPool() gives the pool only while this thread loads the same). */
