@@ -133,7 +133,8 @@ function libFiles(dir = LIB_DIR): string[] {
 /** The cache file of the module's build: named by a hash of everything that decides its bytes. */
 export function cachedBuildPath(name = 'kernels', fma = false): string {
   const hash = createHash('sha256');
-  for (const part of [compilerVersions(), `node ${process.version}`, flagsOf(fma, name).join(' '), sourceOf(name)]) hash.update(`${part}\0`);
+  for (const part of [compilerVersions(), `node ${process.version}`, flagsOf(fma, name).join(' '), sourceOf(name)])
+    hash.update(`${part}\0`);
   hash.update(readFileSync(join(ROOT, sourceOf(name))));
   for (const file of libFiles()) hash.update(`\0${file.slice(ROOT.length)}\0`).update(readFileSync(file));
   return join(CACHE_DIR, `${name}${fma ? '-fma' : ''}-${hash.digest('hex').slice(0, 24)}.wasm`);
