@@ -19,6 +19,11 @@
 // Memory: every array is placed by the caller (ts/wasm/ctc.ts) above heapBase(); nothing allocates.
 // Layout as the JS: log_alpha (N, T, stride) with row t of sample b at (b T + t) stride, a -inf
 // pad, then the states; log_beta one sample at a time (T, stride), the states then a -inf pad.
+//
+// The memory starts at 4 MiB (lazily backed by the OS): calls whose log-probabilities and states take up to ~4 MB
+// never grow it. A grow detaches the old buffer, which slows every JS typed-array loop of the
+// process from then on (V8's detach protector; ../../../scripts/build-wasm.ts).
+// wasm-initial-pages: 64
 
 // ---- glibc expf / logf (e_expf.c, e_logf.c; ../../libm.ts) ----
 

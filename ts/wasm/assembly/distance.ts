@@ -17,6 +17,11 @@
 // each lane's float64 sum for a float32 rounding midpoint (or a float32 subnormal) where rounding
 // twice can differ from once, and redoes such a row with the exact scalar fma. The module allocates
 // nothing: the JS side places a call's arrays above heapBase().
+//
+// The memory starts at 4 MiB (lazily backed by the OS): calls of up to ~4e5 float32 elements an operand
+// never grow it. A grow detaches the old buffer, which slows every JS typed-array loop of the
+// process from then on (V8's detach protector; ../../../scripts/build-wasm.ts).
+// wasm-initial-pages: 64
 
 // @ts-ignore: decorator
 @inline function k(at: usize): v128 {

@@ -14,6 +14,11 @@
 // Also with V8's Math.log1p (log1p64): soft_margin_loss (every release's form), binary_cross_entropy
 // and multilabel_soft_margin_loss (torch >= 1.11; its per-sample class sums by rowMeans64), forward
 // and backward.
+//
+// The memory starts at 4 MiB (lazily backed by the OS): a call's chunks (8192 doubles an operand) and placed operands up to ~3.5 MB
+// never grow it. A grow detaches the old buffer, which slows every JS typed-array loop of the
+// process from then on (V8's detach protector; ../../../scripts/build-wasm.ts).
+// wasm-initial-pages: 64
 
 // wasm-variant: fma
 //

@@ -8,6 +8,11 @@
 //
 // Constants are loaded from memory (v128.load32_splat, one instruction): V8 rebuilds a v128.const
 // inside a loop with three instructions at every use, which cost a third of the exp's time.
+//
+// The memory starts at 4 MiB (lazily backed by the OS): a call's chunks (8192 floats an operand) and placed operands up to ~3.5 MB
+// never grow it. A grow detaches the old buffer, which slows every JS typed-array loop of the
+// process from then on (V8's detach protector; ../../../scripts/build-wasm.ts).
+// wasm-initial-pages: 64
 
 // @ts-ignore: decorator
 @inline function k(at: usize): v128 {
