@@ -518,17 +518,13 @@ export class Float32Kernels {
     const [xPtr, colPtr, outPtr] = [this.reserve(length + 4), this.reserve(perChunk), this.reserve(perChunk)];
     if (this.top - this.base > arenaCap) return false;
     const bits = flagBits(flags);
-    const pool = threadPool();
-    if (pool && rows * dim >= THREADS_FROM) {
-      // useThreads (./threads.ts): this thread's first rows, the workers' after them
-      const split = pool.splitRows({ kind: 'picked', x, cols: targets, vals: into, rows, dim, flags: bits, perChunk }, (to) =>
+    // useThreads (./threads.ts): this thread's first rows, the workers' after them
+    if (
+      threadPool()?.splitRows({ kind: 'picked', x, cols: targets, vals: into, rows, dim, flags: bits, perChunk }, into, (to) =>
         this.rowsPicked(x, targets, into, dim, bits, perChunk, xPtr, colPtr, outPtr, to),
-      );
-      if (split) {
-        into.set(split.results.subarray(split.from), split.from);
-        return true;
-      }
-    }
+      )
+    )
+      return true;
     this.rowsPicked(x, targets, into, dim, bits, perChunk, xPtr, colPtr, outPtr, rows);
     return true;
   }
@@ -586,17 +582,13 @@ export class Float32Kernels {
     if (this.top - this.base > arenaCap) return null;
     const bits = flagBits(flags);
     const result = allocate('float32', rows * dim) as Float32Array;
-    const pool = threadPool();
-    if (pool && rows * dim >= THREADS_FROM) {
-      // useThreads (./threads.ts): this thread's first rows, the workers' after them
-      const split = pool.splitRows({ kind: 'nllBackward', x, cols, vals, rows, dim, flags: bits, perChunk }, (to) =>
+    // useThreads (./threads.ts): this thread's first rows, the workers' after them
+    if (
+      threadPool()?.splitRows({ kind: 'nllBackward', x, cols, vals, rows, dim, flags: bits, perChunk }, result, (to) =>
         this.rowsNllBackward(x, cols, vals, dim, bits, perChunk, xPtr, colPtr, valPtr, outPtr, result, to),
-      );
-      if (split) {
-        result.set(split.results.subarray(split.from * dim), split.from * dim);
-        return result;
-      }
-    }
+      )
+    )
+      return result;
     this.rowsNllBackward(x, cols, vals, dim, bits, perChunk, xPtr, colPtr, valPtr, outPtr, result, rows);
     return result;
   }

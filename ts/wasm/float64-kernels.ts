@@ -606,17 +606,13 @@ export class Float64Kernels {
     const [xPtr, colPtr, outPtr] = [arena.reserve(perChunk * dim * 8), arena.reserve(perChunk * 4), arena.reserve(perChunk * 8)];
     if (!arena.fits(cap)) return false;
     const mode = softmaxMode(lanes, glibcExp);
-    const pool = threadPool();
-    if (pool && rows * dim >= THREADS_FROM) {
-      // useThreads (./threads.ts): this thread's first rows, the workers' after them
-      const split = pool.splitRows({ kind: 'picked', x, cols: targets, vals: into, rows, dim, flags: mode, perChunk }, (to) =>
+    // useThreads (./threads.ts): this thread's first rows, the workers' after them
+    if (
+      threadPool()?.splitRows({ kind: 'picked', x, cols: targets, vals: into, rows, dim, flags: mode, perChunk }, into, (to) =>
         this.rowsPicked(x, targets, into, dim, mode, perChunk, xPtr, colPtr, outPtr, to),
-      );
-      if (split) {
-        into.set(split.results.subarray(split.from), split.from);
-        return true;
-      }
-    }
+      )
+    )
+      return true;
     this.rowsPicked(x, targets, into, dim, mode, perChunk, xPtr, colPtr, outPtr, rows);
     return true;
   }
@@ -675,17 +671,13 @@ export class Float64Kernels {
     if (!arena.fits(cap)) return null;
     const result = allocate('float64', rows * dim) as Float64Array; // allocate: ../allocator.ts's warm-up
     const mode = softmaxMode(lanes, glibcExp);
-    const pool = threadPool();
-    if (pool && rows * dim >= THREADS_FROM) {
-      // useThreads (./threads.ts): this thread's first rows, the workers' after them
-      const split = pool.splitRows({ kind: 'nllBackward', x, cols, vals, rows, dim, flags: mode, perChunk }, (to) =>
+    // useThreads (./threads.ts): this thread's first rows, the workers' after them
+    if (
+      threadPool()?.splitRows({ kind: 'nllBackward', x, cols, vals, rows, dim, flags: mode, perChunk }, result, (to) =>
         this.rowsNllBackward(x, cols, vals, dim, mode, perChunk, xPtr, colPtr, valPtr, outPtr, result, to),
-      );
-      if (split) {
-        result.set(split.results.subarray(split.from * dim), split.from * dim);
-        return result;
-      }
-    }
+      )
+    )
+      return result;
     this.rowsNllBackward(x, cols, vals, dim, mode, perChunk, xPtr, colPtr, valPtr, outPtr, result, rows);
     return result;
   }

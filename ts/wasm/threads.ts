@@ -311,6 +311,10 @@ export class ThreadPool {
   /** Whether the workers hold the float64 module (float64 calls run on one thread without it). */
   readonly float64: boolean;
   private readonly generations: number[];
+  /** Each worker's control block as ints, floats and doubles (index 0, this thread, unused). */
+  private readonly controls: { ints: Int32Array; floats: Float32Array; doubles: Float64Array }[];
+  /** Whether worker t was given the current call's work (wait() waits for those). */
+  private readonly busy: boolean[];
   private readonly workers: { terminate(): Promise<number> }[] = [];
   /** Calls run split across the threads (tests check that the split path ran). */
   calls = 0;
@@ -325,6 +329,12 @@ export class ThreadPool {
     this.shared = new Float32Array(this.data);
     this.shared64 = new Float64Array(this.data);
     this.generations = new Array<number>(threads).fill(0);
+    this.busy = new Array<boolean>(threads).fill(false);
+    this.controls = Array.from({ length: threads }, (_, t) => ({
+      ints: new Int32Array(this.control, t * CONTROL_INTS * 4, CONTROL_INTS),
+      floats: new Float32Array(this.control, t * CONTROL_INTS * 4, CONTROL_INTS),
+      doubles: new Float64Array(this.control, t * CONTROL_INTS * 4, CONTROL_INTS / 2),
+    }));
     for (let index = 1; index < threads; index++) {
       const worker = new workerThreads.Worker(WORKER_SOURCE, {
         eval: true,
@@ -367,9 +377,7 @@ export class ThreadPool {
     const xOff = take(n);
     const slots = call.operands.map((o) => (o ? { o, off: take(o.values.length) } : null));
     const outOff = take(n);
-    if (top * bytes > SHARED_CAP_BYTES) return null;
-    const grow = this.data as unknown as { byteLength: number; grow(bytes: number): void };
-    if (grow.byteLength < top * bytes) grow.grow(top * bytes);
+    if (!this.holds(top * bytes)) return null;
     const shared = double ? this.shared64 : this.shared;
     // chunk-aligned ranges: this thread's first (so the sum streams on from it), then the workers'
     const chunks = Math.ceil(n / chunk);
@@ -387,11 +395,10 @@ export class ThreadPool {
       const { start, count } = ranges[t]!;
       if (count === 0) continue;
       copyIn(start, count);
-      const ctl = new Int32Array(this.control, t * CONTROL_INTS * 4, CONTROL_INTS);
-      const ctlF = new Float32Array(this.control, t * CONTROL_INTS * 4, CONTROL_INTS);
+      const { ints: ctl, floats: ctlF, doubles: ctlD } = this.controls[t]!;
       ctl[JOB] = ELEMENTWISE;
       ctl[FLOAT64] = double ? 1 : 0;
-      if (double) new Float64Array(this.control, t * CONTROL_INTS * 4, CONTROL_INTS / 2)[SCALAR64] = call.scalar;
+      if (double) ctlD[SCALAR64] = call.scalar;
       ctl[OP] = call.op;
       ctl[FLAGS] = call.flags;
       ctl[CLASSES] = call.classes;
@@ -409,27 +416,27 @@ export class ThreadPool {
         ctl[at + 3] = s?.o.kind === 'placed' ? s.o.rowStride : 0;
         ctl[at + 4] = s?.o.kind === 'placed' ? s.o.colStride : 0;
       });
-      Atomics.store(ctl, GEN, ++this.generations[t]!);
-      Atomics.notify(ctl, GEN);
+      this.post(t);
     }
     own(ranges[0]!.count);
-    this.wait((t) => ranges[t]!.count);
+    this.wait();
     return { results: shared.subarray(outOff, outOff + n), from: ranges[0]!.count };
   }
 
   /**
-   * Splits a rows call (cross_entropy's log_softmax row kernels) into ranges of whole
-   * chunks of `perChunk` rows, one per thread, as split does: the workers' x rows, columns and
-   * values are copied into the shared buffer, `own(rows)` runs this thread's first rows from the
-   * call's arrays, then the workers are waited for. Returns the shared results (one per row for
-   * 'picked', rows x dim for 'nllBackward'; the workers' part from row `from` on), or null (before
-   * any work) when the call does not fit the shared buffer.
+   * Splits a rows call (cross_entropy's log_softmax row kernels) of at least THREADS_FROM values
+   * into ranges of whole chunks of `perChunk` rows, one per thread, as split does: the workers' x
+   * rows, columns and values are copied into the shared buffer, `own(rows)` runs this thread's
+   * first rows from the call's arrays straight into `into`, then the workers' results are copied
+   * into `into` after them (one per row for 'picked', rows x dim for 'nllBackward'). false (before
+   * any work) for a smaller call, one that does not fit the shared buffer, or a float64 one the
+   * workers lack the module of: then the caller runs it on this thread.
    */
-  splitRows(call: RowsCall, own: (rows: number) => void): { results: Float32Array | Float64Array; from: number } | null {
+  splitRows(call: RowsCall, into: Float32Array | Float64Array, own: (rows: number) => void): boolean {
     const { rows, dim, perChunk } = call;
     const picked = call.kind === 'picked';
     const double = call.x instanceof Float64Array;
-    if (double && !this.float64) return null;
+    if (rows * dim < THREADS_FROM || (double && !this.float64)) return false;
     const bytes = double ? 8 : 4;
     let top = 0;
     const take = (length: number) => {
@@ -441,16 +448,13 @@ export class ThreadPool {
     const colOff = take(rows);
     const valOff = take(rows);
     const outOff = take(picked ? rows : rows * dim);
-    if (top * bytes > SHARED_CAP_BYTES) return null;
+    if (!this.holds(top * bytes)) return false;
     this.calls++;
-    const grow = this.data as unknown as { byteLength: number; grow(bytes: number): void };
-    if (grow.byteLength < top * bytes) grow.grow(top * bytes);
     const shared = double ? this.shared64 : this.shared;
     const sharedCols = new Int32Array(this.data);
     const ints = bytes / 4; // the columns' offset is in elements of the dtype
     const chunks = Math.ceil(rows / perChunk);
     const per = Math.ceil(chunks / this.threads) * perChunk;
-    const firstCount = Math.min(rows, per);
     for (let t = 1; t < this.threads; t++) {
       const start = Math.min(rows, t * per);
       const count = Math.min(rows, (t + 1) * per) - start;
@@ -458,7 +462,7 @@ export class ThreadPool {
       shared.set(call.x.subarray(start * dim, (start + count) * dim), xOff + start * dim);
       sharedCols.set(call.cols.subarray(start, start + count), colOff * ints + start);
       shared.set(call.vals.subarray(start, start + count), valOff + start);
-      const ctl = new Int32Array(this.control, t * CONTROL_INTS * 4, CONTROL_INTS);
+      const ctl = this.controls[t]!.ints;
       ctl[JOB] = picked ? ROWS_PICKED : ROWS_NLL_BACKWARD;
       ctl[FLOAT64] = double ? 1 : 0;
       ctl[FLAGS] = call.flags;
@@ -470,19 +474,37 @@ export class ThreadPool {
       ctl[X] = xOff;
       ctl[COLS] = colOff;
       ctl[VALS] = valOff;
-      Atomics.store(ctl, GEN, ++this.generations[t]!);
-      Atomics.notify(ctl, GEN);
+      this.post(t);
     }
-    own(firstCount);
-    this.wait((t) => Math.min(rows, (t + 1) * per) - Math.min(rows, t * per));
-    return { results: shared.subarray(outOff, outOff + (picked ? rows : rows * dim)), from: firstCount };
+    const from = Math.min(rows, per) * (picked ? 1 : dim);
+    own(Math.min(rows, per));
+    this.wait();
+    into.set(shared.subarray(outOff + from, outOff + (picked ? rows : rows * dim)), from);
+    return true;
   }
 
-  /** Waits for every worker given work (`count(t)` > 0); a worker's failure throws. */
-  private wait(count: (t: number) => number): void {
+  /** Whether `bytes` fit the shared buffer's cap; if so it is grown to hold them. */
+  private holds(bytes: number): boolean {
+    if (bytes > SHARED_CAP_BYTES) return false;
+    const grow = this.data as unknown as { byteLength: number; grow(bytes: number): void };
+    if (grow.byteLength < bytes) grow.grow(bytes);
+    return true;
+  }
+
+  /** Starts worker t on the job its control block holds. */
+  private post(t: number): void {
+    const ctl = this.controls[t]!.ints;
+    this.busy[t] = true;
+    Atomics.store(ctl, GEN, ++this.generations[t]!);
+    Atomics.notify(ctl, GEN);
+  }
+
+  /** Waits for every worker post() started; a worker's failure throws. */
+  private wait(): void {
     for (let t = 1; t < this.threads; t++) {
-      if (count(t) === 0) continue;
-      const w = new Int32Array(this.control, t * CONTROL_INTS * 4, CONTROL_INTS);
+      if (!this.busy[t]) continue;
+      this.busy[t] = false;
+      const w = this.controls[t]!.ints;
       for (let done = Atomics.load(w, DONE); done !== this.generations[t]; done = Atomics.load(w, DONE)) {
         if (done === WORKER_FAILED)
           throw new Error(`useThreads: worker ${t} failed (see its uncaught exception); useThreads(1) runs on one thread`);
