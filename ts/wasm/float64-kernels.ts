@@ -821,7 +821,7 @@ function float64Module(build: KernelBuild): WebAssembly.Module | null {
   return module;
 }
 // the workers load the build this thread's float64Kernels() loads (threadPool() is null when they differ)
-provideFloat64Module((build) => float64Module(build));
+provideFloat64Module(float64Module);
 
 let kernels: Float64Kernels | null | undefined;
 /** The generation of the build choice (./kernel-switch.ts) `kernels` was loaded under. */
