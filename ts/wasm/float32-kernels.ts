@@ -14,7 +14,7 @@ import { KERNELS_WASM_BASE64 } from './kernels-binary.ts';
 import { KERNELS_FMA_WASM_BASE64 } from './kernels-fma-binary.ts';
 import { decodeBase64, relaxedSimdFused } from './module.ts';
 import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
-import { ONE_THREAD_COLLECTED_OPS, ONE_THREAD_OPS, THREADS_FROM, parallelCall, threadPool } from './threads.ts';
+import { parallelCall, threadPool, worthSplitting } from './threads.ts';
 import { float64Kernels } from './float64-kernels.ts';
 import { kernelBuildChoice, kernelsEnabled, preferredKernelBuild, type KernelBuild } from './kernel-switch.ts';
 import { meanOf } from '../numerics.ts';
@@ -324,7 +324,7 @@ export class Float32Kernels {
     };
     const pool = threadPool();
     const split =
-      pool && !second && !byRow && n >= THREADS_FROM && !ONE_THREAD_OPS.has(call.op) && !(collect && ONE_THREAD_COLLECTED_OPS.has(call.op))
+      pool && !second && !byRow && worthSplitting(call.op, 'float32', n, collect !== null)
         ? pool.split(parallelCall(call, chunk), (count) => this.runChunks(st, 0, count))
         : null;
     if (split) {

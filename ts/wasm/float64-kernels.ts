@@ -25,7 +25,7 @@ import { FLOAT64_FMA_WASM_BASE64 } from './float64-fma-binary.ts';
 import { kernelBuildChoice, preferredKernelBuild, type KernelBuild } from './kernel-switch.ts';
 import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
 import { Arena, MODULE_CAP_BYTES, decodeBase64, relaxedSimdFused, type ModuleExports } from './module.ts';
-import { ONE_THREAD_OPS, THREADS_FROM, provideFloat64Module, threadPool, type ParallelOperand } from './threads.ts';
+import { provideFloat64Module, threadPool, worthSplitting, type ParallelOperand } from './threads.ts';
 import type { KernelCall, Op } from './float32-kernels.ts';
 import { travelsWithChunks, type RowColOperand } from '../broadcast.ts';
 import type { Reduction } from '../loss-args.ts';
@@ -363,8 +363,7 @@ export class Float64Kernels {
     if (!collect) sumBegin(n);
     let sum = !collect && n === 0 ? sumChunk(o, 0) : 0;
     const pool = collect2 ? null : threadPool();
-    // a gradient's collected doubles stay on this thread (./threads.ts ONE_THREAD_COLLECTED_OPS)
-    if (!pool || n < THREADS_FROM || ONE_THREAD_OPS.has(call.op) || (collect && call.op.endsWith('_GRAD')))
+    if (!pool || !worthSplitting(call.op, 'float64', n, collect !== null))
       return this.runChunks(plan, call, op, collect, collect2, op2, 0, n, sum);
     const split = pool.split(
       {

@@ -559,6 +559,18 @@ export const ONE_THREAD_OPS: ReadonlySet<Op> = new Set<Op>([
  */
 export const ONE_THREAD_COLLECTED_OPS: ReadonlySet<Op> = new Set<Op>(['BINARY_CROSS_ENTROPY_GRAD', 'SOFT_MARGIN_GRAD', 'KL_DIV_GRAD']);
 
+/**
+ * Whether an elementwise kernel call of `n` elements is worth splitting across the threads:
+ * from THREADS_FROM elements, not a cheap kernel (ONE_THREAD_OPS), and, when its results are
+ * collected rather than summed, not one whose copies back cost more than its work saves
+ * (ONE_THREAD_COLLECTED_OPS; in float64 every *_GRAD kernel).
+ */
+export function worthSplitting(op: Op, dtype: 'float32' | 'float64', n: number, collected: boolean): boolean {
+  if (n < THREADS_FROM || ONE_THREAD_OPS.has(op)) return false;
+  if (!collected) return true;
+  return dtype === 'float64' ? !op.endsWith('_GRAD') : !ONE_THREAD_COLLECTED_OPS.has(op);
+}
+
 let pool: ThreadPool | null = null;
 
 /** The build the pool's workers loaded (threadPool() gives the pool only while this thread loads the same). */
