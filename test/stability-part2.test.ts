@@ -37,7 +37,9 @@ test('marginRankingLoss: zero where target * (x1 - x2) >= margin, never negative
       const loss = marginRankingLoss(f64(a, [n]), f64(b, [n]), f64(y, [n]), { margin: m, reduction: 'none' }).data;
       for (let i = 0; i < n; i++) {
         expect(loss[i]).toBeGreaterThanOrEqual(0);
-        if (y[i]! * (a[i]! - b[i]!) >= m) expect(loss[i]).toBe(0);
+        // Either zero: torch's (-y * (x1 - x2) + margin).clamp_min_(0) gives -0 for y = 1, x1 = x2, margin = -0
+        // (torch 1.13 and the port both return -0 there), so the sign of a zero is not the property.
+        if (y[i]! * (a[i]! - b[i]!) >= m) expect(Math.abs(loss[i]!)).toBe(0);
       }
     }),
     runs,
