@@ -203,6 +203,11 @@ def results(stem, source, where, cpu_capability, module=None):
                              "(regenerate it: python/goldens.py %s --inputs)" % (where, key, cases_file.get(key), expected[key], stem))
     seed = cases_file["seed"]
     torch, F = import_torch(cpu_capability)
+    in_use = cpu_capability_in_use(torch, cpu_capability)
+    if in_use != cpu_capability:
+        # Where the CPU lacks it, torch quietly runs narrower kernels: such results are not that capability's.
+        raise SystemExit("ATEN_CPU_CAPABILITY=%s: torch %s runs its %s kernels here (this CPU lacks %s)"
+                         % (cpu_capability, torch.__version__, in_use, cpu_capability))
     header = expected
     header.update({"torch": torch.__version__, "python": platform.python_version(), "seed": seed,
                    "environment": environment(torch, cpu_capability), "tolerance": TOLERANCE, "unavailable": None,

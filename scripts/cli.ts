@@ -13,6 +13,7 @@ import { CLASSES, type BenchTorch } from './bench.ts';
 import type { ParityOptions } from './parity.ts';
 import { WHOLE, parseShard, type Shard } from './lib/shard.ts';
 import type { HarnessError, Interpreter } from './lib/torch-python.ts';
+import { CPU_CAPABILITIES, type CpuCapability } from '../ts/torch-version.ts';
 // Each subcommand loads its modules when it runs (execa, fast-check, zod, the golden pipeline take
 // seconds to load on a busy machine): --help and usage errors answer at once.
 
@@ -22,7 +23,8 @@ const NAME = 'torch-loss-parity';
 const PARITY_JSON = `{ "goldenFiles": N, "shard": "i/n", "passed": N, "failed": N, "seconds": S,
     "rows": [{ torch, loss, dtype, kind, cases, passed, maxAbs, maxRel, maxUlp, worst }],
     "cases": [{ torch, loss, dtype, id, kind, ok }],   (one per check: kind output | grad | error)
-    "failures": [{ torch, loss, dtype, kind, id, message }] }`;
+    "failures": [{ torch, loss, dtype, kind, id, message }] }
+  (torch: the release, with its CPU capability where it is not the pinned avx2: "2.14.1+debian avx512")`;
 
 /** fuzz --json (runFuzz in scripts/lib/fuzz.ts writes it). */
 const FUZZ_JSON = `{ "torch": { torch, python, cpu_capability, threads }, "seed": N, "runs": N, "shard": "i/n",
@@ -70,6 +72,17 @@ function sizeList(raw: string): number[] {
     }
     return n;
   });
+}
+
+/** --cpu-capability avx2,avx512: ATEN_CPU_CAPABILITY values. */
+function capabilityList(raw: string): CpuCapability[] {
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = list.find((c) => !(CPU_CAPABILITIES as readonly string[]).includes(c));
+  if (list.length === 0 || bad !== undefined) throw new InvalidArgumentError(`expected one or more of ${CPU_CAPABILITIES.join(', ')}.`);
+  return [...new Set(list as CpuCapability[])];
 }
 
 function repeatable(raw: string, previous: string[] | undefined): string[] {
@@ -176,6 +189,12 @@ function cli(): Command {
           'a torch version to regenerate: 1.7, 1.13, 2.6 or sid (repeatable; default all; ignored when TORCH_PYTHON is set)',
         ).argParser(repeatable),
       )
+      .addOption(
+        new Option(
+          '--cpu-capability <list>',
+          "the ATEN_CPU_CAPABILITY sets to make (comma list of default, avx2, avx512; default each version's own: avx2, and avx512 too for sid)",
+        ).argParser(capabilityList),
+      )
       .option('--check', 'write nothing; fail unless the regenerated goldens are byte-identical')
       .option('--against <version>', 'the committed torch version the drift report compares with')
       .addOption(new Option('--seed <n>', 'the generator seed').argParser(integer(0)).default(1234))
@@ -197,6 +216,7 @@ function cli(): Command {
         async (
           o: {
             torch?: string[];
+            cpuCapability?: CpuCapability[];
             check?: boolean;
             against?: string;
             seed: number;
@@ -220,6 +240,7 @@ function cli(): Command {
           options.check = o.check === true;
           options.seed = o.seed;
           if (o.torch) options.torch = o.torch;
+          if (o.cpuCapability) options.cpuCapabilities = o.cpuCapability;
           if (o.against !== undefined) options.against = o.against;
           if (o.timeout !== undefined) options.timeoutSeconds = o.timeout;
           if (o.goldenDir !== undefined) options.goldenDir = resolve(o.goldenDir);
@@ -352,6 +373,12 @@ function cli(): Command {
         ),
       )
       .option('--torch <version>', 'the torch release the implementation is held to (prefix: 2.6 is 2.6.0+debian; default the newest)')
+      .addOption(
+        new Option(
+          '--cpu-capability <c>',
+          "whose goldens: avx2 (default; torch-<version>/) or avx512 (torch-<version>-avx512/, the newest torch's AVX-512 kernels)",
+        ).choices(CPU_CAPABILITIES),
+      )
       .option('--json', 'write the report as JSON on stdout')
       .option('--html <file>', 'also write a self-contained HTML report to this file')
       .addOption(
@@ -372,6 +399,7 @@ function cli(): Command {
           golden?: string;
           loss?: string[];
           torch?: string;
+          cpuCapability?: CpuCapability;
           json?: boolean;
           html?: string;
           timeout?: number;
@@ -386,6 +414,7 @@ function cli(): Command {
               golden: o.golden ?? (process.env.TORCH_PARITY_GOLDEN_DIR || GOLDEN_DIR),
               ...(o.loss === undefined ? {} : { losses: o.loss }),
               ...(o.torch === undefined ? {} : { torch: o.torch }),
+              ...(o.cpuCapability === undefined ? {} : { cpuCapability: o.cpuCapability }),
               json: o.json === true,
               ...(o.html === undefined ? {} : { html: o.html }),
               ...(o.timeout === undefined ? {} : { timeout: o.timeout }),

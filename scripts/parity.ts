@@ -6,7 +6,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { loadGoldens, type LoadedGolden } from '../ts/golden/run.ts';
-import type { GoldenCase } from '../ts/golden/schema.ts';
+import { goldenSetLabel, type GoldenCase } from '../ts/golden/schema.ts';
 import type { LossStem } from '../ts/losses/registry.ts';
 import { parity, parityTable } from './lib/parity.ts';
 import { describeShard, keyInShard, type Shard } from './lib/shard.ts';
@@ -61,12 +61,12 @@ export async function runParity(options: ParityOptions, log: (line: string) => v
   const cases = goldens.flatMap(({ golden }) =>
     golden.cases.flatMap((c) =>
       kindsOf(c).map((kind) => ({
-        torch: golden.torch,
+        torch: goldenSetLabel(golden),
         loss: golden.loss,
         dtype: c.dtype,
         id: c.id,
         kind,
-        ok: !failed.has([golden.torch, golden.loss, c.id, kind].join('|')),
+        ok: !failed.has([goldenSetLabel(golden), golden.loss, c.id, kind].join('|')),
       })),
     ),
   );

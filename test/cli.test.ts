@@ -40,6 +40,7 @@ const OPTIONS: Record<string, string[]> = {
   parity: ['--json', '--torch <version>', '--loss <stems>', '--shard <i/n>', '--html <file>', '--golden-dir <dir>'],
   golden: [
     '--torch <id>',
+    '--cpu-capability <list>',
     '--check',
     '--against <version>',
     '--seed <n>',
@@ -56,6 +57,7 @@ const OPTIONS: Record<string, string[]> = {
     '--golden <dir>',
     '--loss <stems>',
     '--torch <version>',
+    '--cpu-capability <c>',
     '--json',
     '--html <file>',
     '--timeout <seconds>',

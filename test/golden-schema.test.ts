@@ -106,7 +106,17 @@ test('a torch version that is not a plain version, or not its folder, is rejecte
     /invalid golden file at \$\.torch: torch must be a plain version/,
   );
   expect(loadError(edited((g) => (g.torch = '2.6.0+debian')))).toMatch(
-    /soft_margin_loss\.json: invalid golden file at \$\.torch: '2\.6\.0\+debian' in the folder of torch 1\.13\.0a0/,
+    /soft_margin_loss\.json: invalid golden file at \$\.torch: '2\.6\.0\+debian' in the folder torch-1\.13\.0a0/,
+  );
+  // The CPU capability is part of the folder name (torch-<version>-avx512; avx2, pinned, unsaid).
+  expect(loadError(edited((g) => (g.environment.cpu_capability = 'avx512')))).toMatch(
+    /soft_margin_loss\.json: invalid golden file at \$\.environment\.cpu_capability: 'avx512' in the folder torch-1\.13\.0a0 \(torch-1\.13\.0a0-avx512 holds those\)/,
+  );
+  expect(loadError(readFileSync(committedFile), 'torch-1.13.0a0-avx512')).toMatch(
+    /torch-1\.13\.0a0-avx512\/\w+\.json: invalid golden file at \$\.environment\.cpu_capability: 'avx2' in the folder torch-1\.13\.0a0-avx512 \(torch-1\.13\.0a0 holds those\)/,
+  );
+  expect(loadError(readFileSync(committedFile), 'torch-1.13.0a0-avx2')).toMatch(
+    /invalid golden file at \$\.torch: '1\.13\.0a0' in the folder torch-1\.13\.0a0-avx2/,
   );
   expect(loadError(readFileSync(committedFile), 'torch-1.13.0a0', 'binary_cross_entropy_with_logits.json')).toMatch(
     /binary_cross_entropy_with_logits\.json: invalid golden file at \$\.loss: 'soft_margin_loss' in a file named binary_cross_entropy_with_logits\.json/,

@@ -6,6 +6,7 @@ import { GOLDEN_DIR, gradsByName, loadGoldens, lossEntry, runCase } from '../ts/
 import { parseGolden } from '../ts/golden/schema.ts';
 import { LOSS_STEMS } from '../ts/losses/registry.ts';
 import { TORCH_TARGETS } from '../scripts/lib/torch-python.ts';
+import { compareTorchVersions } from '../ts/torch-version.ts';
 import { float32Kernels, useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
 import { TorchCase } from '../ts/vitest.ts'; // registers expect(...).toMatchTorch, as users' suites do
 
@@ -40,6 +41,24 @@ test("multilabel_margin_loss's empty batch: torch 1.7's golden holds an error, 1
   expect(old.map(({ c }) => c.error?.type)).toEqual(old.map(() => 'RuntimeError'));
   expect(newer.map(({ c }) => c.error)).toEqual(newer.map(() => null));
   for (const { c, golden } of [...old, ...newer]) expect(runCase(golden.loss, c, golden).filter((r) => !r.ok)).toEqual([]);
+});
+
+// The newest torch's goldens at both CPU capabilities its targets name (TORCH_TARGETS: sid at
+// avx2 and avx512); loadGoldens has checked that each folder's name says its file's capability.
+test('each torch release has goldens at every capability its target names (the newest at avx2 and avx512)', () => {
+  const newest = TORCH_TARGETS[TORCH_TARGETS.length - 1]!;
+  expect(newest.capabilities).toEqual(['avx2', 'avx512']);
+  const sets = new Map<string, Set<string>>();
+  for (const g of goldens) {
+    const caps = sets.get(g.golden.torch) ?? new Set<string>();
+    caps.add(g.golden.environment.cpu_capability);
+    sets.set(g.golden.torch, caps);
+  }
+  const releases = [...sets.keys()].sort(compareTorchVersions);
+  expect(releases).toHaveLength(TORCH_TARGETS.length);
+  releases.forEach((torch, i) => expect([...sets.get(torch)!].sort(), torch).toEqual([...TORCH_TARGETS[i]!.capabilities]));
+  const avx512 = goldens.filter((g) => g.golden.environment.cpu_capability === 'avx512');
+  expect(avx512.map((g) => g.golden.loss).sort()).toEqual([...LOSS_STEMS].sort());
 });
 
 test('regression files load', () => {

@@ -12,7 +12,7 @@ import { launchChromium } from './chromium.ts';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { PACKAGE_ROOT } from '../ts/golden/paths.ts';
 import { loadGoldens } from '../ts/golden/run.ts';
-import { tensorValues, type GoldenCase, type GoldenFile, type TensorJson } from '../ts/golden/schema.ts';
+import { goldenSetLabel, tensorValues, type GoldenCase, type GoldenFile, type TensorJson } from '../ts/golden/schema.ts';
 import { driftBetween } from '../scripts/lib/drift.ts';
 import { driftHtml, escapeHtml, parityHtml } from '../scripts/lib/html-report.ts';
 import { parity } from '../scripts/lib/parity.ts';
@@ -73,11 +73,11 @@ test('the parity page of the committed goldens: every row, its counts and its hi
   for (const { golden } of goldens) {
     // A release without the loss is one row of no cases.
     if (golden.unavailable !== null)
-      expected.set([golden.torch, golden.loss, '-', 'unavailable'].join('|'), { cases: 0, elements: 0, rtolGoverns: 0 });
+      expected.set([goldenSetLabel(golden), golden.loss, '-', 'unavailable'].join('|'), { cases: 0, elements: 0, rtolGoverns: 0 });
     for (const c of golden.cases) {
       const counted = new Set<string>(); // a case counts once per kind (its grad row: every gradient's elements)
       for (const { kind, want: wanted } of checksOf(c)) {
-        const key = [golden.torch, golden.loss, c.dtype, kind].join('|');
+        const key = [goldenSetLabel(golden), golden.loss, c.dtype, kind].join('|');
         const e = expected.get(key) ?? { cases: 0, elements: 0, rtolGoverns: 0 };
         if (!counted.has(kind)) e.cases++;
         counted.add(kind);

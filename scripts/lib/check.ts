@@ -21,10 +21,18 @@ import {
   emptyDistribution,
   ulpDistance,
 } from '../../ts/golden/compare.ts';
-import type { GoldenCase, GoldenFile, ParsedCases, TensorJson, TorchError } from '../../ts/golden/schema.ts';
+import {
+  type GoldenCase,
+  type GoldenFile,
+  PINNED_CAPABILITY,
+  type ParsedCases,
+  parseTorchFolder,
+  type TensorJson,
+  type TorchError,
+} from '../../ts/golden/schema.ts';
 import { loadGoldenFile } from '../../ts/golden/run.ts';
 import type { Tensor } from '../../ts/tensor.ts';
-import { compareTorchVersions } from '../../ts/torch-version.ts';
+import { compareTorchVersions, type CpuCapability } from '../../ts/torch-version.ts';
 import { CONFIG_NAMES, configProblem, JsonConfig } from './check-config.ts';
 import {
   CaseReply,
@@ -53,6 +61,8 @@ export interface CheckOptions {
   losses?: string[];
   /** The release held to: a version or its prefix at a boundary (2.6 = 2.6.0+debian). Default: the config's, else the newest. */
   torch?: string;
+  /** Which CPU capability's goldens a folder of torch folders gives (default avx2, the pinned one). */
+  cpuCapability?: CpuCapability;
   json: boolean;
   html?: string;
   /** Seconds per request. */
@@ -89,8 +99,12 @@ function parseAnyGolden(file: string, cache: Map<string, ParsedCases>): AnyGolde
   }
 }
 
-/** Every golden file at `path`: a folder of torch-<version>/ folders, one such folder, or one file. */
-export function loadCheckGoldens(path: string): Loaded[] {
+/**
+ * Every golden file at `path`: a folder of torch-<version>/ folders, one such folder, or one file.
+ * A folder of folders gives the sets of one CPU capability (torch-<version>/ at the pinned avx2,
+ * torch-<version>-avx512/ for 'avx512'), so that each release is held to once.
+ */
+export function loadCheckGoldens(path: string, capability: CpuCapability = PINNED_CAPABILITY): Loaded[] {
   if (!existsSync(path)) throw new CheckUsageError(`no golden files: ${path} does not exist`);
   const files: string[] = [];
   if (statSync(path).isFile()) files.push(path);
@@ -98,19 +112,14 @@ export function loadCheckGoldens(path: string): Loaded[] {
     const folders = basename(path).startsWith('torch-')
       ? [path]
       : readdirSync(path)
-          .filter((d) => d.startsWith('torch-') && statSync(join(path, d)).isDirectory())
+          .filter((d) => parseTorchFolder(d)?.capability === capability && statSync(join(path, d)).isDirectory())
           .sort(compareTorchVersions)
           .map((d) => join(path, d));
     for (const f of folders) for (const n of readdirSync(f).sort()) if (n.endsWith('.json')) files.push(join(f, n));
   }
   const cache = new Map<string, ParsedCases>();
-  return files.map((file) => {
-    const golden = parseAnyGolden(file, cache);
-    const folder = basename(dirname(file));
-    if (folder.startsWith('torch-') && folder !== `torch-${golden.torch}`)
-      throw new CheckUsageError(`${file}: invalid golden file at $.torch: '${golden.torch}' in the folder ${folder}`);
-    return { file, golden };
-  });
+  // loadGoldenFile checks that a torch-* folder's name says the file's torch and CPU capability.
+  return files.map((file) => ({ file, golden: parseAnyGolden(file, cache) }));
 }
 
 /** Whether torch version `version` is `wanted`, or starts with it at a boundary (2.6 is 2.6.0+debian, not 2.60). */
@@ -694,8 +703,12 @@ async function check(options: CheckOptions, log: (line: string) => void): Promis
   const target = findTarget(options);
   if (options.env) target.env = options.env;
   const goldenPath = resolve(options.cwd, options.golden);
-  const goldens = loadCheckGoldens(goldenPath);
-  if (goldens.length === 0) throw new CheckUsageError(`no golden files in ${goldenPath} (expected torch-<version>/<stem>.json)`);
+  const goldens = loadCheckGoldens(goldenPath, options.cpuCapability);
+  if (goldens.length === 0) {
+    const capability = options.cpuCapability ?? PINNED_CAPABILITY;
+    const layout = capability === PINNED_CAPABILITY ? 'torch-<version>/<stem>.json' : `torch-<version>-${capability}/<stem>.json`;
+    throw new CheckUsageError(`no golden files in ${goldenPath} (expected ${layout})`);
+  }
   const timeout = options.timeout ?? target.timeout ?? DEFAULT_TIMEOUT;
   const session = new Session(target, timeout);
   const print = options.print ?? ((text: string) => process.stdout.write(text));

@@ -3,7 +3,7 @@
 
 import { compareTensor, type ErrorDistribution } from '../../ts/golden/compare.ts';
 import { toTensor } from '../../ts/golden/run.ts';
-import type { GoldenCase, GoldenFile, TensorJson } from '../../ts/golden/schema.ts';
+import { type GoldenCase, type GoldenFile, goldenSetLabel, type TensorJson } from '../../ts/golden/schema.ts';
 import type { Tensor } from '../../ts/tensor.ts';
 
 export type DriftStatus = 'unchanged' | 'within' | 'beyond' | 'added' | 'removed';
@@ -27,6 +27,7 @@ export interface CaseDrift {
 
 export interface FileDrift {
   loss: string;
+  /** torch: the release, with its CPU capability off the pinned avx2 ('2.14.1+debian avx512': goldenSetLabel). */
   before: { torch: string; python: string } | null;
   after: { torch: string; python: string };
   cases: CaseDrift[];
@@ -107,8 +108,8 @@ export function driftBetween(before: GoldenFile | null, after: GoldenFile): File
   }
   return {
     loss: after.loss,
-    before: before ? { torch: before.torch, python: before.python } : null,
-    after: { torch: after.torch, python: after.python },
+    before: before ? { torch: goldenSetLabel(before), python: before.python } : null,
+    after: { torch: goldenSetLabel(after), python: after.python },
     cases,
   };
 }

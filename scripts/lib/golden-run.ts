@@ -42,14 +42,17 @@ import { CASES_DIR, commitRecordPath, loadGoldens, recoverInterruptedCommit, typ
 import {
   type CaseInputs,
   type GoldenFile,
+  goldenSetLabel,
   joinGolden,
   LOSS_NAME,
   type ParsedCases,
   parseCases,
   parseResults,
+  PINNED_CAPABILITY,
+  torchFolder,
 } from '../../ts/golden/schema.ts';
 import { LOSS_STEMS } from '../../ts/losses/registry.ts';
-import { compareTorchVersions } from '../../ts/torch-version.ts';
+import { compareTorchVersions, type CpuCapability } from '../../ts/torch-version.ts';
 import { driftBetween, driftMarkdown, type FileDrift } from './drift.ts';
 import { driftHtml } from './html-report.ts';
 import { parity, parityTable, type ParityRow } from './parity.ts';
@@ -69,11 +72,15 @@ import {
   provision,
   startPython,
   type Interpreter,
+  type TorchTarget,
 } from './torch-python.ts';
+import { TorchWorker } from './torch-worker.ts';
 
 export interface GoldenRunOptions {
   /** --torch ids (1.7, 1.13, 2.6, sid); ignored when TORCH_PYTHON is set. */
   torch?: string[];
+  /** --cpu-capability: the ATEN_CPU_CAPABILITY sets to make for every version (default each target's own; TORCH_PYTHON: avx2). */
+  cpuCapabilities?: CpuCapability[];
   /** --check: write nothing, fail unless byte-identical. */
   check: boolean;
   /** --against VERSION: the committed torch the drift report compares with. */
@@ -127,8 +134,17 @@ export function defaultGoldenRunOptions(env = process.env): GoldenRunOptions {
   };
 }
 
+/** One release's goldens at one CPU capability: what one interpreter run of goldens.py per loss makes. */
+interface GoldenSet {
+  interp: Interpreter;
+  torch: string;
+  capability: CpuCapability;
+  /** torch-<version> or torch-<version>-<capability> (schema.ts torchFolder). */
+  dir: string;
+}
+
 interface Generated {
-  dir: string; // torch-<version>
+  dir: string; // torch-<version>[-<capability>]
   stem: string;
   /** The results file's bytes. */
   bytes: Uint8Array;
@@ -231,13 +247,7 @@ class GoldenRun {
     const anyLoss = user ? { anyLoss: true } : {};
     if (!opts.check) removeStaleFolders(opts.goldenDir, log);
 
-    const interpreters: { interp: Interpreter; torch: string }[] = [];
-    for (const target of targets) {
-      const interp = target ? await provision(target, log, opts.timeoutSeconds) : fromEnv!;
-      const { torch, python } = await probeTorch(interp, opts.timeoutSeconds);
-      log(`torch ${torch} (Python ${python}) from ${interp.origin}: ${interp.command.join(' ')}`);
-      interpreters.push({ interp, torch });
-    }
+    const sets = await this.goldenSets(targets, fromEnv);
     // The inputs, once, by the host's Python without torch, before any results: every release
     // evaluates these bytes. (After the probes, so that a missing torch fails fast.)
     const host = hostPython();
@@ -249,14 +259,15 @@ class GoldenRun {
       newCases.set(g.stem, { ...g, parsed });
     }
 
-    if (!opts.check) this.refuseStaleResults(newCases, new Set(interpreters.map((i) => `torch-${i.torch}`)));
+    if (!opts.check) this.refuseStaleResults(newCases, new Set(sets.map((set) => set.dir)));
 
     const generated: Generated[] = [];
-    for (const { interp, torch } of interpreters) {
+    for (const set of sets) {
+      const { torch, capability, dir } = set;
       for (const stem of stems) {
         const cases = newCases.get(stem)!;
-        const bytes = await this.generate(interp, torch, stem, user, cases.bytes);
-        const where = `generated torch-${torch}/${stem}.json`;
+        const bytes = await this.generate(set, stem, user, cases.bytes);
+        const where = `generated ${dir}/${stem}.json`;
         const results = parseResults(bytes, where, anyLoss);
         if (results.results.loss !== stem)
           throw new HarnessError(`the generator for ${stem} wrote a file for loss '${results.results.loss}'`);
@@ -264,13 +275,17 @@ class GoldenRun {
           throw new HarnessError(
             `the generator for ${stem} wrote a file for torch ${results.results.torch}, but the interpreter has torch ${torch}`,
           );
+        if (results.results.environment.cpu_capability !== capability)
+          throw new HarnessError(
+            `the generator for ${stem} under torch ${torch} ran its ${results.results.environment.cpu_capability} kernels, not the ${capability} asked for`,
+          );
         let golden: GoldenFile;
         try {
           golden = joinGolden(cases.parsed, results);
         } catch (e) {
           throw new HarnessError(`the generator for ${stem} under torch ${torch}: ${(e as Error).message}`);
         }
-        generated.push({ dir: `torch-${torch}`, stem, bytes, golden });
+        generated.push({ dir, stem, bytes, golden });
       }
     }
 
@@ -309,7 +324,10 @@ class GoldenRun {
       log('running the ports against the new goldens');
       for (const g of generated) {
         await yieldToEvents();
-        rows.push(...parity([{ file: g.dir, casesFile: join(CASES_DIR, `${g.stem}.json`), torchDir: g.dir, golden: g.golden }]));
+        const torchDir = g.dir.replace(/^torch-/, '');
+        rows.push(
+          ...parity([{ file: join(g.dir, `${g.stem}.json`), casesFile: join(CASES_DIR, `${g.stem}.json`), torchDir, golden: g.golden }]),
+        );
       }
       process.stdout.write(`TypeScript ports against the new goldens:\n\n${parityTable(rows)}\n\n`);
     }
@@ -365,7 +383,7 @@ class GoldenRun {
     throw new HarnessError(
       `the case inputs changed, and the committed results of torch ${releases.join(', ')} were made from other inputs ` +
         `(${[...stale].map(([d, stems]) => `${d}: ${stems.join(', ')}`).join('; ')}): they would be stale. ` +
-        `Regenerate those releases too (--torch for each, or no --torch for all); nothing was written`,
+        `Regenerate those releases too (--torch for each, or no --torch for all; a -avx512 folder on a machine with AVX-512); nothing was written`,
     );
   }
 
@@ -400,10 +418,12 @@ class GoldenRun {
   }
 
   /** Runs python/goldens.py --from-cases - for one loss (the cases file on stdin), showing progress on a terminal (./progress.ts); returns its stdout bytes. */
-  private async generate(interp: Interpreter, torch: string, stem: string, user: UserCases | null, cases: Uint8Array): Promise<Uint8Array> {
+  private async generate(set: GoldenSet, stem: string, user: UserCases | null, cases: Uint8Array): Promise<Uint8Array> {
     const { timeoutSeconds } = this.opts;
+    const { interp, capability } = set;
+    const torch = set.capability === PINNED_CAPABILITY ? set.torch : `${set.torch} ${set.capability}`; // for messages
     const which = user ? ['--cases', user.path] : [stem];
-    const child = startPython(interp, 'goldens.py', [...which, '--from-cases', '-'], {
+    const child = startPython(interp, 'goldens.py', [...which, '--from-cases', '-', '--cpu-capability', capability], {
       timeoutMs: timeoutSeconds * 1000,
       stdoutBytes: true,
       input: cases,
@@ -441,16 +461,54 @@ class GoldenRun {
     return result.stdout as Uint8Array;
   }
 
-  /** The committed file a regenerated one is compared with: same torch, --against, or the newest older one. */
+  /**
+   * The committed file a regenerated one is compared with, at the same CPU capability: the same
+   * torch, --against, or the newest older one; a capability no committed file has yet (the first
+   * avx512 set) is compared with the same torch at the pinned avx2, so the report shows what the
+   * wider kernels move.
+   */
   private baselineFor(g: Generated, committed: readonly LoadedGolden[]): LoadedGolden | null {
     const { against } = this.opts;
-    const same = committed.filter((c) => c.golden.loss === g.stem);
-    if (against) return same.find((c) => c.golden.torch === against || c.torchDir.startsWith(against)) ?? null;
+    const capability = g.golden.environment.cpu_capability;
+    const loss = committed.filter((c) => c.golden.loss === g.stem);
+    const same = loss.filter((c) => c.golden.environment.cpu_capability === capability);
+    const pinned = loss.filter((c) => c.golden.environment.cpu_capability === PINNED_CAPABILITY);
+    const matching = (list: readonly LoadedGolden[]) =>
+      list.find((c) => c.golden.torch === against || c.torchDir.startsWith(against!)) ?? null;
+    if (against) return matching(same) ?? matching(pinned);
     const exact = same.find((c) => c.golden.torch === g.golden.torch);
     if (exact) return exact;
     const older = same.filter((c) => compareTorchVersions(c.golden.torch, g.golden.torch) < 0);
     older.sort((a, b) => compareTorchVersions(b.golden.torch, a.golden.torch)); // newest first
-    return older[0] ?? null;
+    return older[0] ?? pinned.find((c) => c.golden.torch === g.golden.torch) ?? null;
+  }
+
+  /**
+   * Each interpreter (provisioned, probed) at each CPU capability asked for. A capability the CPU
+   * lacks (torch falls back to narrower kernels) is an error when --cpu-capability asked for it;
+   * a target's own avx512 is skipped with a note, and its committed folder stays as it is.
+   */
+  private async goldenSets(targets: readonly (TorchTarget | null)[], fromEnv: Interpreter | null): Promise<GoldenSet[]> {
+    const { opts, log } = this;
+    const sets: GoldenSet[] = [];
+    for (const target of targets) {
+      const interp = target ? await provision(target, log, opts.timeoutSeconds) : fromEnv!;
+      const { torch, python } = await probeTorch(interp, opts.timeoutSeconds);
+      log(`torch ${torch} (Python ${python}) from ${interp.origin}: ${interp.command.join(' ')}`);
+      for (const capability of opts.cpuCapabilities ?? target?.capabilities ?? [PINNED_CAPABILITY]) {
+        const dir = torchFolder(torch, capability);
+        // avx2 is not probed: every x86-64 machine of this decade has it, and goldens.py refuses where it is absent.
+        const inUse = capability === PINNED_CAPABILITY ? capability : await capabilityInUse(interp, capability, opts.timeoutSeconds);
+        if (inUse !== capability) {
+          const why = `under ATEN_CPU_CAPABILITY=${capability} torch ${torch} runs its ${inUse} kernels: this CPU lacks ${capability}`;
+          if (opts.cpuCapabilities) throw new HarnessError(`--cpu-capability ${capability}: ${why}; ${this.label} is unchanged`);
+          log(`skipping ${dir}/ (${why}): its committed files stay as they are`);
+          continue;
+        }
+        sets.push({ interp, torch, capability, dir });
+      }
+    }
+    return sets;
   }
 
   /**
@@ -564,7 +622,7 @@ class GoldenRun {
       const base = this.baselineFor(g, committed);
       if (!base) {
         failed = true;
-        log(`check FAILED: no committed goldens for torch ${g.golden.torch} (${g.stem}) to check against`);
+        log(`check FAILED: no committed goldens for torch ${goldenSetLabel(g.golden)} (${g.stem}) to check against`);
         continue;
       }
       const beyond = driftBetween(base.golden, g.golden).cases.filter((c) =>
@@ -573,12 +631,13 @@ class GoldenRun {
       if (beyond.length > 0) {
         failed = true;
         log(
-          `check FAILED: torch ${g.golden.torch} moved beyond tolerance from committed torch ${base.golden.torch} in ${beyond.length} case(s):\n  ${beyond
+          `check FAILED: torch ${goldenSetLabel(g.golden)} moved beyond tolerance from committed torch ${goldenSetLabel(base.golden)} in ${beyond.length} case(s):\n  ${beyond
             .slice(0, 50)
             .map((c) => c.id)
             .join('\n  ')}`,
         );
-      } else log(`check: torch ${g.golden.torch} ${g.stem} is within tolerance of committed torch ${base.golden.torch}`);
+      } else
+        log(`check: torch ${goldenSetLabel(g.golden)} ${g.stem} is within tolerance of committed torch ${goldenSetLabel(base.golden)}`);
     }
     log(failed ? `check failed: ${this.label} was not modified` : 'check passed');
     return failed ? 1 : 0;
@@ -705,4 +764,14 @@ function twoRenameSwap(goldenDir: string, staging: string): void {
     rmSync(record, { force: true });
   }
   rmSync(old, { recursive: true, force: true });
+}
+
+/** The kernels torch runs under ATEN_CPU_CAPABILITY=`capability` (the worker's hello): narrower where the CPU lacks it. */
+async function capabilityInUse(interp: Interpreter, capability: CpuCapability, timeoutSeconds: number): Promise<CpuCapability> {
+  const worker = await TorchWorker.start(interp, { env: { ATEN_CPU_CAPABILITY: capability }, readyTimeoutMs: timeoutSeconds * 1000 });
+  try {
+    return worker.hello.cpu_capability;
+  } finally {
+    await worker.close();
+  }
 }

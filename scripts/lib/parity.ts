@@ -3,9 +3,10 @@
 
 import { elementRatio, emptyDistribution, type ElementError } from '../../ts/golden/compare.ts';
 import { runCase, type CaseResult, type LoadedGolden } from '../../ts/golden/run.ts';
-import { tensorValues, type GoldenCase, type TensorJson } from '../../ts/golden/schema.ts';
+import { goldenSetLabel, tensorValues, type GoldenCase, type TensorJson } from '../../ts/golden/schema.ts';
 
 export interface ParityRow {
+  /** The release, with its CPU capability off the pinned avx2 ('2.14.1+debian avx512': goldenSetLabel). */
   torch: string;
   loss: string;
   dtype: string;
@@ -99,8 +100,8 @@ export function parity(goldens: readonly LoadedGolden[], options: ParityDetailOp
   const rows = new Map<string, ParityRow & { worstScore: number }>();
   for (const { golden } of goldens) {
     if (golden.unavailable !== null) {
-      const row = { torch: golden.torch, loss: golden.loss, dtype: '-', kind: 'unavailable' as const, cases: 0, passed: 0 };
-      rows.set([golden.torch, golden.loss, 'unavailable'].join('|'), {
+      const row = { torch: goldenSetLabel(golden), loss: golden.loss, dtype: '-', kind: 'unavailable' as const, cases: 0, passed: 0 };
+      rows.set([goldenSetLabel(golden), golden.loss, 'unavailable'].join('|'), {
         ...row,
         maxAbs: 0,
         maxRel: 0,
@@ -121,11 +122,11 @@ export function parity(goldens: readonly LoadedGolden[], options: ParityDetailOp
       }
       const counted = new Set<string>();
       for (const r of results) {
-        const key = [golden.torch, golden.loss, c.dtype, r.kind].join('|');
+        const key = [goldenSetLabel(golden), golden.loss, c.dtype, r.kind].join('|');
         let row = rows.get(key);
         if (!row) {
           row = {
-            torch: golden.torch,
+            torch: goldenSetLabel(golden),
             loss: golden.loss,
             dtype: c.dtype,
             kind: r.kind,

@@ -12,14 +12,20 @@ import { execa } from 'execa';
 export { PYTHON_DIR } from '../../ts/golden/paths.ts';
 import { PYTHON_DIR } from '../../ts/golden/paths.ts';
 import { TORCH_VERSION } from '../../ts/golden/schema.ts';
+import type { CpuCapability } from '../../ts/torch-version.ts';
 
-/** Each torch version we keep goldens for, by the Debian suite that ships it. */
+/**
+ * Each torch version we keep goldens for, by the Debian suite that ships it, and the CPU
+ * capabilities (ATEN_CPU_CAPABILITY) its goldens are made at: avx2 for all (the pinned one), and
+ * avx512 too for the newest, whose AVX-512 kernels most servers and the official PyPI build run
+ * (16 float32 lanes: log_softmax's lane sums, the 2-norms, SmoothL1/Huber's vector/tail split).
+ */
 export const TORCH_TARGETS = [
-  { id: '1.7', suite: 'bullseye', note: "Debian 11's python3-torch" },
-  { id: '1.13', suite: 'bookworm', note: "Debian 12's python3-torch" },
-  { id: '2.6', suite: 'trixie', note: "Debian 13's python3-torch" },
-  { id: 'sid', suite: 'sid', note: 'the newest torch Debian ships' },
-] as const;
+  { id: '1.7', suite: 'bullseye', note: "Debian 11's python3-torch", capabilities: ['avx2'] },
+  { id: '1.13', suite: 'bookworm', note: "Debian 12's python3-torch", capabilities: ['avx2'] },
+  { id: '2.6', suite: 'trixie', note: "Debian 13's python3-torch", capabilities: ['avx2'] },
+  { id: 'sid', suite: 'sid', note: 'the newest torch Debian ships', capabilities: ['avx2', 'avx512'] },
+] as const satisfies readonly { id: string; suite: string; note: string; capabilities: readonly CpuCapability[] }[];
 export type TorchTarget = (typeof TORCH_TARGETS)[number];
 
 /**

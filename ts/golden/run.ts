@@ -12,7 +12,9 @@ import {
   joinGolden,
   parseCases,
   parseResults,
+  parseTorchFolder,
   tensorValues,
+  torchFolder,
   type ParseOptions,
   type ParsedCases,
   type GoldenCase,
@@ -30,7 +32,7 @@ export interface LoadedGolden {
   file: string;
   /** The cases file it was joined with (cases/<stem>.json beside the torch folders). */
   casesFile: string;
-  /** The folder name's version, e.g. '1.13.0a0' from golden/torch-1.13.0a0/. */
+  /** The folder's name after 'torch-': '1.13.0a0' from golden/torch-1.13.0a0/, '2.14.1+debian-avx512' (schema.ts torchFolder). */
   torchDir: string;
   /** The two joined: every case with its inputs and this release's results. */
   golden: GoldenFile;
@@ -55,8 +57,15 @@ export function loadGoldenFile(file: string, options: ParseOptions = {}, cache =
   const folder = basename(dirname(file));
   const torchDir = folder.replace(/^torch-/, '');
   // Where it is must be what it says, before it is joined (the cases file is found by its name).
-  if (folder.startsWith('torch-') && results.results.torch !== torchDir)
-    throw new Error(`${file}: invalid golden file at $.torch: '${results.results.torch}' in the folder of torch ${torchDir}`);
+  const says = parseTorchFolder(folder);
+  if (folder.startsWith('torch-')) {
+    const { torch, environment } = results.results;
+    if (says?.torch !== torch) throw new Error(`${file}: invalid golden file at $.torch: '${torch}' in the folder ${folder}`);
+    if (says.capability !== environment.cpu_capability)
+      throw new Error(
+        `${file}: invalid golden file at $.environment.cpu_capability: '${environment.cpu_capability}' in the folder ${folder} (${torchFolder(torch, environment.cpu_capability)} holds those)`,
+      );
+  }
   if (`${results.results.loss}.json` !== name)
     throw new Error(`${file}: invalid golden file at $.loss: '${results.results.loss}' in a file named ${name}`);
   const casesFile = casesFileOf(dirname(dirname(file)), basename(file, '.json'));

@@ -3,13 +3,15 @@
 // tolerance or bytes that are not UTF-8 are errors naming the file and the JSON path.
 //
 // On disk a loss has one cases file (cases/<stem>.json: every case's inputs, made once without torch)
-// and one results file per torch release (torch-<version>/<stem>.json: what that torch returned for
-// them, with the sha256 of the cases file's bytes). In memory they are joined into one GoldenFile
+// and one results file per torch release and CPU capability (torch-<version>/<stem>.json at the
+// pinned avx2, torch-<version>-avx512/<stem>.json: what that torch returned for them, with the
+// sha256 of the cases file's bytes). In memory they are joined into one GoldenFile
 // (cases with their inputs and results), the shape everything downstream reads.
 
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { LOSS_STEMS } from '../losses/registry.ts';
+import type { CpuCapability } from '../torch-version.ts';
 
 /**
  * What a torch version may look like (PEP 440: release, a/b/rc, .post, .dev, +local such as
@@ -122,8 +124,32 @@ export const LOSS_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const lossName = z.enum(LOSS_STEMS as [string, ...string[]]);
 const anyLossName = z.string().regex(LOSS_NAME, { message: 'loss must be an identifier (the case module file name without .py)' });
 const torchVersion = z.string().regex(TORCH_VERSION, { message: 'torch must be a plain version like 2.6.0+debian' });
+/** The capability a torch folder's name leaves unsaid: the generator pins ATEN_CPU_CAPABILITY=avx2 unless asked for another. */
+export const PINNED_CAPABILITY: CpuCapability = 'avx2';
+
+/**
+ * A release's results folder in a golden folder: torch-<version> at the pinned avx2, and
+ * torch-<version>-<capability> at another (torch-2.14.1+debian-avx512). A version has no '-'
+ * (TORCH_VERSION), so the name reads back unambiguously (parseTorchFolder).
+ */
+export function torchFolder(torch: string, capability: CpuCapability): string {
+  return capability === PINNED_CAPABILITY ? `torch-${torch}` : `torch-${torch}-${capability}`;
+}
+
+/** What a torch folder's name says (its version and capability), or null for a name of another form. */
+export function parseTorchFolder(name: string): { torch: string; capability: CpuCapability } | null {
+  const m = /^torch-([^-]+)(?:-(default|avx512))?$/.exec(name);
+  return m ? { torch: m[1]!, capability: (m[2] as CpuCapability | undefined) ?? PINNED_CAPABILITY } : null;
+}
+
+/** How reports name one release's goldens: '2.14.1+debian', or '2.14.1+debian avx512' off the pinned capability. */
+export function goldenSetLabel(golden: { torch: string; environment: { cpu_capability: CpuCapability } }): string {
+  const capability = golden.environment.cpu_capability;
+  return capability === PINNED_CAPABILITY ? golden.torch : `${golden.torch} ${capability}`;
+}
+
 const Environment = z.strictObject({
-  cpu_capability: z.enum(['default', 'avx2', 'avx512']),
+  cpu_capability: z.enum(['default', 'avx2', 'avx512'] as const satisfies readonly CpuCapability[]),
   threads: z.number().int(),
   machine: z.string(),
 });
