@@ -58,18 +58,19 @@ export async function runParity(options: ParityOptions, log: (line: string) => v
   const rows = parity(goldens, { detail: options.html !== undefined });
   const failures = rows.flatMap((r) => r.failures.map((f) => ({ torch: r.torch, loss: r.loss, dtype: r.dtype, kind: r.kind, ...f })));
   const failed = new Set(failures.map((f) => [f.torch, f.loss, f.id, f.kind].join('|')));
-  const cases = goldens.flatMap(({ golden }) =>
-    golden.cases.flatMap((c) =>
+  const cases = goldens.flatMap(({ golden }) => {
+    const torch = goldenSetLabel(golden);
+    return golden.cases.flatMap((c) =>
       kindsOf(c).map((kind) => ({
-        torch: goldenSetLabel(golden),
+        torch,
         loss: golden.loss,
         dtype: c.dtype,
         id: c.id,
         kind,
-        ok: !failed.has([goldenSetLabel(golden), golden.loss, c.id, kind].join('|')),
+        ok: !failed.has([torch, golden.loss, c.id, kind].join('|')),
       })),
-    ),
-  );
+    );
+  });
   const seconds = (performance.now() - started) / 1000;
   if (options.html) {
     // The report module is loaded only when asked for: the table and JSON need none of it.

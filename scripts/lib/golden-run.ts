@@ -50,6 +50,7 @@ import {
   parseResults,
   PINNED_CAPABILITY,
   torchFolder,
+  torchSetLabel,
 } from '../../ts/golden/schema.ts';
 import { LOSS_STEMS } from '../../ts/losses/registry.ts';
 import { compareTorchVersions, type CpuCapability } from '../../ts/torch-version.ts';
@@ -421,7 +422,7 @@ class GoldenRun {
   private async generate(set: GoldenSet, stem: string, user: UserCases | null, cases: Uint8Array): Promise<Uint8Array> {
     const { timeoutSeconds } = this.opts;
     const { interp, capability } = set;
-    const torch = set.capability === PINNED_CAPABILITY ? set.torch : `${set.torch} ${set.capability}`; // for messages
+    const torch = torchSetLabel(set.torch, capability); // for messages
     const which = user ? ['--cases', user.path] : [stem];
     const child = startPython(interp, 'goldens.py', [...which, '--from-cases', '-', '--cpu-capability', capability], {
       timeoutMs: timeoutSeconds * 1000,

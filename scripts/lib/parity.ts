@@ -99,9 +99,10 @@ export function parity(goldens: readonly LoadedGolden[], options: ParityDetailOp
   const worstShown = options.worstShown ?? 5;
   const rows = new Map<string, ParityRow & { worstScore: number }>();
   for (const { golden } of goldens) {
+    const torch = goldenSetLabel(golden);
     if (golden.unavailable !== null) {
-      const row = { torch: goldenSetLabel(golden), loss: golden.loss, dtype: '-', kind: 'unavailable' as const, cases: 0, passed: 0 };
-      rows.set([goldenSetLabel(golden), golden.loss, 'unavailable'].join('|'), {
+      const row = { torch, loss: golden.loss, dtype: '-', kind: 'unavailable' as const, cases: 0, passed: 0 };
+      rows.set([torch, golden.loss, 'unavailable'].join('|'), {
         ...row,
         maxAbs: 0,
         maxRel: 0,
@@ -122,11 +123,11 @@ export function parity(goldens: readonly LoadedGolden[], options: ParityDetailOp
       }
       const counted = new Set<string>();
       for (const r of results) {
-        const key = [goldenSetLabel(golden), golden.loss, c.dtype, r.kind].join('|');
+        const key = [torch, golden.loss, c.dtype, r.kind].join('|');
         let row = rows.get(key);
         if (!row) {
           row = {
-            torch: goldenSetLabel(golden),
+            torch,
             loss: golden.loss,
             dtype: c.dtype,
             kind: r.kind,

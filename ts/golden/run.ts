@@ -57,8 +57,8 @@ export function loadGoldenFile(file: string, options: ParseOptions = {}, cache =
   const folder = basename(dirname(file));
   const torchDir = folder.replace(/^torch-/, '');
   // Where it is must be what it says, before it is joined (the cases file is found by its name).
-  const says = parseTorchFolder(folder);
   if (folder.startsWith('torch-')) {
+    const says = parseTorchFolder(folder);
     const { torch, environment } = results.results;
     if (says?.torch !== torch) throw new Error(`${file}: invalid golden file at $.torch: '${torch}' in the folder ${folder}`);
     if (says.capability !== environment.cpu_capability)

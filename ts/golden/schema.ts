@@ -142,10 +142,14 @@ export function parseTorchFolder(name: string): { torch: string; capability: Cpu
   return m ? { torch: m[1]!, capability: (m[2] as CpuCapability | undefined) ?? PINNED_CAPABILITY } : null;
 }
 
-/** How reports name one release's goldens: '2.14.1+debian', or '2.14.1+debian avx512' off the pinned capability. */
+/** How reports name one release's goldens at one capability: '2.14.1+debian', or '2.14.1+debian avx512' off the pinned avx2. */
+export function torchSetLabel(torch: string, capability: CpuCapability): string {
+  return capability === PINNED_CAPABILITY ? torch : `${torch} ${capability}`;
+}
+
+/** torchSetLabel of a golden file (its torch and environment.cpu_capability). */
 export function goldenSetLabel(golden: { torch: string; environment: { cpu_capability: CpuCapability } }): string {
-  const capability = golden.environment.cpu_capability;
-  return capability === PINNED_CAPABILITY ? golden.torch : `${golden.torch} ${capability}`;
+  return torchSetLabel(golden.torch, golden.environment.cpu_capability);
 }
 
 const Environment = z.strictObject({
