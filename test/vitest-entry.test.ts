@@ -31,6 +31,17 @@ describe('goldenCases', () => {
     expect(goldenCases('soft_margin_loss', { dtype: 'float64' }).every((c) => c.dtype === 'float64')).toBe(true);
   });
 
+  test("a version's capability sets: every set by default, named apart; cpuCapability picks one, and its options carry it", () => {
+    const both = goldenCases('cross_entropy', { torch: '2.14' });
+    expect(new Set(both.map((c) => c.cpuCapability))).toEqual(new Set(['avx2', 'avx512']));
+    expect(new Set(both.map((c) => c.name)).size).toBe(both.length);
+    const avx512 = goldenCases('cross_entropy', { torch: '2.14', cpuCapability: 'avx512' });
+    expect(avx512.length).toBeGreaterThan(0);
+    expect(avx512.every((c) => c.cpuCapability === 'avx512' && c.options.cpuCapability === 'avx512')).toBe(true);
+    expect(avx512[0]!.name).toMatch(/^torch 2\.14\.\S+ avx512 /);
+    expect(() => goldenCases('cross_entropy', { torch: '1.13', cpuCapability: 'avx512' })).toThrow(/for torch 1\.13 at avx512 /);
+  });
+
   test('no golden file of the loss is an error, never an empty suite', () => {
     expect(() => goldenCases('no_such_loss')).toThrow(/goldenCases: no golden file of 'no_such_loss' in .*golden/);
     expect(() => goldenCases('soft_margin_loss', { dir: FOCAL })).toThrow(/no golden file of 'soft_margin_loss'/);

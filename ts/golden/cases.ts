@@ -10,7 +10,16 @@ import { GOLDEN_DIR } from './paths.ts';
 import { loadGoldens, matchError, portOptions, toTensor } from './run.ts';
 import { LOSSES, type LossEntry } from '../losses/registry.ts';
 import type { IndexTensor, Tensor } from '../tensor.ts';
-import { tensorValues, type GoldenCase, type GoldenFile, type TensorJson, type Tolerance, type TorchError } from './schema.ts';
+import type { CpuCapability } from '../torch-version.ts';
+import {
+  goldenSetLabel,
+  tensorValues,
+  type GoldenCase,
+  type GoldenFile,
+  type TensorJson,
+  type Tolerance,
+  type TorchError,
+} from './schema.ts';
 
 /** A tensor as a case hands it out: float32 Float32Array, float64 Float64Array, int64 / int32 Int32Array, bool Uint8Array. */
 export interface CaseTensor {
@@ -68,7 +77,8 @@ export class TorchCase {
   readonly argNames: readonly string[];
 
   constructor(golden: GoldenFile, c: GoldenCase, file: string) {
-    this.name = `torch ${golden.torch} ${c.id}`;
+    // The set label ("2.14.1+debian avx512") keeps names unique across a version's capability sets.
+    this.name = `torch ${goldenSetLabel(golden)} ${c.id}`;
     this.id = c.id;
     this.loss = golden.loss;
     this.torch = golden.torch;
@@ -131,6 +141,8 @@ export interface GoldenCasesOptions {
   dir?: string;
   /** Only this dtype's cases. */
   dtype?: 'float32' | 'float64';
+  /** Only the sets torch made at this CPU capability (golden/torch-<version>-avx512/); default every set. */
+  cpuCapability?: CpuCapability;
 }
 
 /** Whether torch `version` is `wanted`, or starts with it at a boundary (. + or a pre-release letter). */
@@ -145,11 +157,13 @@ function torchMatches(version: string, wanted: string): boolean {
 export function goldenCases(loss: string, options: GoldenCasesOptions = {}): TorchCase[] {
   const dir = options.dir ?? GOLDEN_DIR;
   const files = loadGoldens(dir, { loss, ...(options.dir !== undefined ? { anyLoss: true } : {}) }).filter(
-    (g) => options.torch === undefined || torchMatches(g.golden.torch, options.torch),
+    (g) =>
+      (options.torch === undefined || torchMatches(g.golden.torch, options.torch)) &&
+      (options.cpuCapability === undefined || g.golden.environment.cpu_capability === options.cpuCapability),
   );
   if (files.length === 0) {
     throw new Error(
-      `goldenCases: no golden file of '${loss}' in ${dir}${options.torch === undefined ? '' : ` for torch ${options.torch}`} (expected ${dir}/torch-<version>/${loss}.json)`,
+      `goldenCases: no golden file of '${loss}' in ${dir}${options.torch === undefined ? '' : ` for torch ${options.torch}`}${options.cpuCapability === undefined ? '' : ` at ${options.cpuCapability}`} (expected ${dir}/torch-<version>/${loss}.json)`,
     );
   }
   return files.flatMap(({ golden, file }) =>
