@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GOLDEN_DIR, caseArgs, gradsByName, loadGoldens, lossEntry, portOptions, toTensor } from '../ts/golden/run.ts';
 import { compareTensor } from '../ts/golden/compare.ts';
-import { tensorValues, type TensorJson } from '../ts/golden/schema.ts';
+import { goldenSetLabel, tensorValues, type TensorJson } from '../ts/golden/schema.ts';
 import {
   binaryCrossEntropy,
   binaryCrossEntropyBackward,
@@ -43,8 +43,8 @@ function firstDifference(got: Tensor, want: TensorJson): string | null {
   return null;
 }
 
-test('golden files of the three losses for the four releases, with mixed-dtype cases', () => {
-  expect(goldens.length).toBe(12);
+test('golden files of the three losses for the four releases (and 2.14 at avx512), with mixed-dtype cases', () => {
+  expect(goldens.length).toBe(15);
   for (const g of goldens) expect(g.golden.cases.filter((c) => c.tags.includes('mixed')).length, g.file).toBeGreaterThanOrEqual(25);
 });
 
@@ -53,7 +53,7 @@ for (const kernels of [true, false]) {
     beforeAll(() => useFloat32Kernels(kernels));
     afterAll(() => useFloat32Kernels(true));
     for (const g of goldens) {
-      test(`torch ${g.golden.torch} ${g.golden.loss}: every case bit for bit`, () => {
+      test(`torch ${goldenSetLabel(g.golden)} ${g.golden.loss}: every case bit for bit`, () => {
         const entry = lossEntry(g.golden.loss);
         const differences: string[] = [];
         for (const c of g.golden.cases) {
@@ -174,8 +174,8 @@ describe('elementwise losses with mixed dtypes: the dtypes torch gives', () => {
 const ELEMENTWISE = ['binary_cross_entropy_with_logits', 'binary_cross_entropy', 'soft_margin_loss', 'multilabel_soft_margin_loss'];
 const elementwiseGoldens = loadGoldens(GOLDEN_DIR).filter((g) => ELEMENTWISE.includes(g.golden.loss));
 
-test('golden files of the four elementwise losses for the four releases, with mixed-dtype cases', () => {
-  expect(elementwiseGoldens.length).toBe(16);
+test('golden files of the four elementwise losses for the four releases (and 2.14 at avx512), with mixed-dtype cases', () => {
+  expect(elementwiseGoldens.length).toBe(20);
   for (const g of elementwiseGoldens)
     expect(g.golden.cases.filter((c) => c.tags.includes('mixed')).length, g.file).toBeGreaterThanOrEqual(30);
 });
@@ -185,7 +185,7 @@ for (const kernels of [true, false]) {
     beforeAll(() => useFloat32Kernels(kernels));
     afterAll(() => useFloat32Kernels(true));
     for (const g of elementwiseGoldens) {
-      test(`torch ${g.golden.torch} ${g.golden.loss}: every mixed case in torch's dtypes`, () => {
+      test(`torch ${goldenSetLabel(g.golden)} ${g.golden.loss}: every mixed case in torch's dtypes`, () => {
         const entry = lossEntry(g.golden.loss);
         const differences: string[] = [];
         for (const c of g.golden.cases) {

@@ -24,7 +24,7 @@
 // FMA; the lanes folded in order into lane 0, then the scalar tail, then sqrt); any other layout
 // (a middle dim, or a dim the operand was broadcast along) binary_kernel_reduce's one sequential
 // accumulator in the dtype. Both measured against torch 2.6 and 2.14 on values spread over 12
-// orders of magnitude; the AVX-512 build's 16 lanes are from the source (no AVX-512 CPU here).
+// orders of magnitude, and at ATEN_CPU_CAPABILITY=avx512, which runs the same AVX2 kernel (no AVX-512 build).
 // Backward (tools/autograd/derivatives.yaml, FunctionsManual.cpp): SumBackward expands; MulBackward
 // grad * other; DivBackward grad / other and -grad * ((self / other) / other) (measured in 1.7 too);
 // SqrtBackward grad / (2 * result); ClampMinBackward (1.7 only)
@@ -39,7 +39,7 @@ import { fma32, fma64 } from './libm.ts';
 import { useDType, type Round } from './numerics.ts';
 import { atenSumTo } from './sum-to.ts';
 import { LossArgumentError, allocate, checkTensor, formatShape, numel, type DType, type FloatArray, type Tensor } from './tensor.ts';
-import { CPU_CAPABILITIES, sumLanes, torchRelease, vectorLanes, type CpuCapability, type TorchRelease } from './torch-version.ts';
+import { CPU_CAPABILITIES, sumLanes, torchRelease, type CpuCapability, type TorchRelease } from './torch-version.ts';
 
 export interface CosineSimilarityOptions {
   /** The dim reduced (torch's dim; default 1; negative counts from the end). */
@@ -324,7 +324,11 @@ function plan(op: string, x1: unknown, x2: unknown, options: unknown): Plan {
     !converted || t === dtype ? x : { data: dtype === 'float64' ? Float64Array.from(x.data) : Float32Array.from(x.data), shape: x.shape };
   const t1 = converted ? dtype : own1;
   const t2 = converted ? dtype : own2;
-  const normLanes = (t: DType) => vectorLanes(t) * (capability === 'avx512' ? 2 : 1);
+  // The norm's lanes are the sum kernel's (sumLanes, as ./pairwise-distance.ts's norm): at
+  // ATEN_CPU_CAPABILITY=avx512, torch 2.6 and 2.14 reduce in AVX2's 8 float32 / 4 float64 lanes
+  // (measured at D = 16, 40, 100, 200 rows each: all agree; with 16 / 8 lanes none did), as their sums
+  // do (avx512SumKernel). golden/torch-2.14.1+debian-avx512 holds such cases.
+  const normLanes = (t: DType) => sumLanes(t, torch, capability);
   const r = useDType(dtype);
   return {
     torch,
