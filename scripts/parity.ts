@@ -9,6 +9,7 @@ import { loadGoldens, type LoadedGolden } from '../ts/golden/run.ts';
 import { goldenSetLabel, type GoldenCase } from '../ts/golden/schema.ts';
 import type { LossStem } from '../ts/losses/registry.ts';
 import { parity, parityTable } from './lib/parity.ts';
+import { torchMatches } from '../ts/torch-version.ts';
 import { describeShard, keyInShard, type Shard } from './lib/shard.ts';
 
 export interface ParityOptions {
@@ -20,11 +21,6 @@ export interface ParityOptions {
   json: boolean;
   /** Also write the HTML report here. */
   html?: string;
-}
-
-/** Whether torch version `version` is `wanted`, or starts with it at a boundary (. + or a pre-release letter). */
-export function torchMatches(version: string, wanted: string): boolean {
-  return version.startsWith(wanted) && !/^\d/.test(version.slice(wanted.length));
 }
 
 /** What runCase checks in a case, in its order: the error, or the output and (with a backward) the gradients. */

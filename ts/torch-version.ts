@@ -431,6 +431,11 @@ export function sumLanes(dtype: 'float32' | 'float64', torch: TorchRelease, capa
   return vectorLanes(dtype) * (capability === 'avx512' && torch.avx512SumKernel ? 2 : 1);
 }
 
+/** Whether torch version `version` is `wanted`, or starts with it at a boundary (. + or a pre-release letter): '2.6' is 2.6.0+debian, not 2.60. */
+export function torchMatches(version: string, wanted: string): boolean {
+  return version.startsWith(wanted) && !/^\d/.test(version.slice(wanted.length));
+}
+
 /** Orders torch.__version__ strings (or golden folder names) by major, minor, patch. */
 export function compareTorchVersions(a: string, b: string): number {
   const key = (v: string) =>

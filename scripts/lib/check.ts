@@ -28,11 +28,12 @@ import {
   type ParsedCases,
   parseTorchFolder,
   type TensorJson,
+  torchFolder,
   type TorchError,
 } from '../../ts/golden/schema.ts';
 import { loadGoldenFile } from '../../ts/golden/run.ts';
 import type { Tensor } from '../../ts/tensor.ts';
-import { compareTorchVersions, type CpuCapability } from '../../ts/torch-version.ts';
+import { compareTorchVersions, torchMatches, type CpuCapability } from '../../ts/torch-version.ts';
 import { CONFIG_NAMES, configProblem, JsonConfig } from './check-config.ts';
 import {
   CaseReply,
@@ -121,9 +122,6 @@ export function loadCheckGoldens(path: string, capability: CpuCapability = PINNE
   // loadGoldenFile checks that a torch-* folder's name says the file's torch and CPU capability.
   return files.map((file) => ({ file, golden: parseAnyGolden(file, cache) }));
 }
-
-/** Whether torch version `version` is `wanted`, or starts with it at a boundary (2.6 is 2.6.0+debian, not 2.60). */
-const torchMatches = (version: string, wanted: string) => version.startsWith(wanted) && !/^\d/.test(version.slice(wanted.length));
 
 // ---- the implementation ---------------------------------------------------------------------------
 
@@ -705,9 +703,8 @@ async function check(options: CheckOptions, log: (line: string) => void): Promis
   const goldenPath = resolve(options.cwd, options.golden);
   const goldens = loadCheckGoldens(goldenPath, options.cpuCapability);
   if (goldens.length === 0) {
-    const capability = options.cpuCapability ?? PINNED_CAPABILITY;
-    const layout = capability === PINNED_CAPABILITY ? 'torch-<version>/<stem>.json' : `torch-<version>-${capability}/<stem>.json`;
-    throw new CheckUsageError(`no golden files in ${goldenPath} (expected ${layout})`);
+    const folder = torchFolder('<version>', options.cpuCapability ?? PINNED_CAPABILITY);
+    throw new CheckUsageError(`no golden files in ${goldenPath} (expected ${folder}/<stem>.json)`);
   }
   const timeout = options.timeout ?? target.timeout ?? DEFAULT_TIMEOUT;
   const session = new Session(target, timeout);

@@ -18,7 +18,8 @@ import type { CpuCapability } from '../../ts/torch-version.ts';
  * Each torch version we keep goldens for, by the Debian suite that ships it, and the CPU
  * capabilities (ATEN_CPU_CAPABILITY) its goldens are made at: avx2 for all (the pinned one), and
  * avx512 too for the newest, whose AVX-512 kernels most servers and the official PyPI build run
- * (16 float32 lanes: log_softmax's lane sums, the 2-norms, SmoothL1/Huber's vector/tail split).
+ * (16 float32 lanes: log_softmax's lane sums, SmoothL1/Huber's vector/tail split; the 2-norms and
+ * the sums keep AVX2's 8 there, measured).
  */
 export const TORCH_TARGETS = [
   { id: '1.7', suite: 'bullseye', note: "Debian 11's python3-torch", capabilities: ['avx2'] },

@@ -10,7 +10,7 @@ import { GOLDEN_DIR } from './paths.ts';
 import { loadGoldens, matchError, portOptions, toTensor } from './run.ts';
 import { LOSSES, type LossEntry } from '../losses/registry.ts';
 import type { IndexTensor, Tensor } from '../tensor.ts';
-import type { CpuCapability } from '../torch-version.ts';
+import { torchMatches, type CpuCapability } from '../torch-version.ts';
 import {
   goldenSetLabel,
   tensorValues,
@@ -143,11 +143,6 @@ export interface GoldenCasesOptions {
   dtype?: 'float32' | 'float64';
   /** Only the sets torch made at this CPU capability (golden/torch-<version>-avx512/); default every set. */
   cpuCapability?: CpuCapability;
-}
-
-/** Whether torch `version` is `wanted`, or starts with it at a boundary (. + or a pre-release letter). */
-function torchMatches(version: string, wanted: string): boolean {
-  return version.startsWith(wanted) && !/^\d/.test(version.slice(wanted.length));
 }
 
 /**
