@@ -976,6 +976,41 @@ function segmentBceWithLogitsPasses(
  */
 // @ts-ignore: decorator
 @inline function lanes(op: i32, x: v128, y: v128, a: v128, b: v128, c: v128, s: v128, flags: i32): v128 {
+  if (cheap(op)) return cheapLanes64(op, x, y, a, f64x2.neg(a), c, s, f64x2.mul(k64(HALF), s), flags);
+  if (op == POISSON_NLL) return f64x2.sub(expOf64(x, flags), f64x2.mul(y, x));
+  if (op == POISSON_NLL_GRAD) return f64x2.add(f64x2.mul(c, expOf64(x, flags)), f64x2.mul(f64x2.neg(c), y));
+  if (op == POISSON_NLL_EPS) return f64x2.sub(x, f64x2.mul(y, logOf64(f64x2.add(x, s), flags)));
+  if (op == POISSON_NLL_FULL) return withStirling(f64x2.sub(expOf64(x, flags), f64x2.mul(y, x)), y, flags);
+  if (op == POISSON_NLL_EPS_FULL) return withStirling(f64x2.sub(x, f64x2.mul(y, logOf64(f64x2.add(x, s), flags))), y, flags);
+  if (op == POISSON_NLL_EPS_GRAD) return f64x2.add(c, f64x2.div(f64x2.mul(f64x2.neg(c), y), f64x2.add(x, s)));
+  // ---- more kernels (each its own block; ids from ../kernel-ops.ts or this module's own) ----
+  if (op == BCE_WITH_LOGITS_GRAD) return bceWithLogitsGrad64(x, y, a, b, c, s, flags);
+  if (op == KL_DIV) return klDiv64(x, y, flags);
+  if (op == KL_DIV_GRAD) return klDivGrad64(y, c, s, flags);
+  if (op == GAUSSIAN_NLL) return gaussianNll64(x, y, a, b, s, flags);
+  if (op == GAUSSIAN_NLL_GRAD) return gaussianNllGrad64(x, y, a, b, c, false);
+  if (op == GAUSSIAN_NLL_VAR_GRAD) return gaussianNllGrad64(x, y, a, b, c, true);
+  return binaryCrossEntropyGrad64(x, y, a, c, s, flags); // BINARY_CROSS_ENTROPY_GRAD
+}
+
+/**
+ * m ? a : b lane-wise for a comparison's mask m (each lane all ones or all zeros): in the
+ * relaxed-SIMD build relaxed_laneselect (one blendvpd on x86), which for such masks is exactly
+ * bitselect (three instructions in V8).
+ */
+// @ts-ignore: decorator
+@inline function select64(a: v128, b: v128, m: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i64x2.relaxed_laneselect(a, b, m);
+  return v128.bitselect(a, b, m);
+}
+
+/**
+ * The cheap kernels (see cheap()) on one pair, given their loop-invariant pairs made once per
+ * loop: s the scalar's (beta / delta of the forwards, norm of the backwards), hs = 0.5 * s, a
+ * operand a's (beta / delta of the backwards) and na = -a.
+ */
+// @ts-ignore: decorator
+@inline function cheapLanes64(op: i32, x: v128, y: v128, a: v128, na: v128, c: v128, s: v128, hs: v128, flags: i32): v128 {
   if (op == MSE) {
     // diff = a - t; diff * diff
     const d = f64x2.sub(x, y);
@@ -995,38 +1030,23 @@ function segmentBceWithLogitsPasses(
     const z = f64x2.abs(f64x2.sub(x, y));
     const square = f64x2.mul(f64x2.mul(k64(HALF), z), z);
     const quadratic = flags & BETA_ONE ? square : f64x2.div(square, s);
-    return v128.bitselect(quadratic, f64x2.sub(z, f64x2.mul(k64(HALF), s)), f64x2.lt(z, s));
+    return select64(quadratic, f64x2.sub(z, hs), f64x2.lt(z, s));
   }
   if (op == SMOOTH_L1_GRAD) {
     // the vectorized lambda: d = a - t; (norm * (|d| >= b ? (d > 0 ? 1 : -1) : d / b)) * g
     const d = f64x2.sub(x, y);
-    const sign = v128.bitselect(k64(ONE), k64(MINUS_ONE), f64x2.gt(d, k64(ZERO)));
-    return f64x2.mul(f64x2.mul(s, v128.bitselect(sign, flags & BETA_ONE ? d : f64x2.div(d, a), f64x2.ge(f64x2.abs(d), a))), c);
+    const sign = select64(k64(ONE), k64(MINUS_ONE), f64x2.gt(d, k64(ZERO)));
+    return f64x2.mul(f64x2.mul(s, select64(sign, flags & BETA_ONE ? d : f64x2.div(d, a), f64x2.ge(f64x2.abs(d), a))), c);
   }
   if (op == HUBER) {
     // z = |a - t|; z < delta ? (0.5 * z) * z : delta * (z - 0.5 * delta)
     const z = f64x2.abs(f64x2.sub(x, y));
-    const linear = f64x2.mul(s, f64x2.sub(z, f64x2.mul(k64(HALF), s)));
-    return v128.bitselect(f64x2.mul(f64x2.mul(k64(HALF), z), z), linear, f64x2.lt(z, s));
+    return select64(f64x2.mul(f64x2.mul(k64(HALF), z), z), f64x2.mul(s, f64x2.sub(z, hs)), f64x2.lt(z, s));
   }
-  if (op == POISSON_NLL) return f64x2.sub(expOf64(x, flags), f64x2.mul(y, x));
-  if (op == POISSON_NLL_GRAD) return f64x2.add(f64x2.mul(c, expOf64(x, flags)), f64x2.mul(f64x2.neg(c), y));
-  if (op == POISSON_NLL_EPS) return f64x2.sub(x, f64x2.mul(y, logOf64(f64x2.add(x, s), flags)));
-  if (op == POISSON_NLL_FULL) return withStirling(f64x2.sub(expOf64(x, flags), f64x2.mul(y, x)), y, flags);
-  if (op == POISSON_NLL_EPS_FULL) return withStirling(f64x2.sub(x, f64x2.mul(y, logOf64(f64x2.add(x, s), flags))), y, flags);
-  if (op == POISSON_NLL_EPS_GRAD) return f64x2.add(c, f64x2.div(f64x2.mul(f64x2.neg(c), y), f64x2.add(x, s)));
-  // ---- more kernels (each its own block; ids from ../kernel-ops.ts or this module's own) ----
-  if (op == BCE_WITH_LOGITS_GRAD) return bceWithLogitsGrad64(x, y, a, b, c, s, flags);
-  if (op == KL_DIV) return klDiv64(x, y, flags);
-  if (op == KL_DIV_GRAD) return klDivGrad64(y, c, s, flags);
-  if (op == GAUSSIAN_NLL) return gaussianNll64(x, y, a, b, s, flags);
-  if (op == GAUSSIAN_NLL_GRAD) return gaussianNllGrad64(x, y, a, b, c, false);
-  if (op == GAUSSIAN_NLL_VAR_GRAD) return gaussianNllGrad64(x, y, a, b, c, true);
-  if (op == BINARY_CROSS_ENTROPY_GRAD) return binaryCrossEntropyGrad64(x, y, a, c, s, flags);
   // HUBER_GRAD, the vectorized lambda: d = a - t; (norm * (|d| >= delta ? (d > 0 ? delta : -delta) : d)) * g
   const d = f64x2.sub(x, y);
-  const clipped = v128.bitselect(a, f64x2.neg(a), f64x2.gt(d, k64(ZERO)));
-  return f64x2.mul(f64x2.mul(s, v128.bitselect(clipped, d, f64x2.ge(f64x2.abs(d), a))), c);
+  const clipped = select64(a, na, f64x2.gt(d, k64(ZERO)));
+  return f64x2.mul(f64x2.mul(s, select64(clipped, d, f64x2.ge(f64x2.abs(d), a))), c);
 }
 
 /** Whether kernel `op` (a constant where inlined) reads operand a, b or c: an unread one is not loaded. */
@@ -1049,7 +1069,7 @@ function segmentBceWithLogitsPasses(
 /** Whether kernel `op` is a few operations a pair (no exp / log): its loop keeps one-value operands in registers. */
 // @ts-ignore: decorator
 @inline function cheap(op: i32): bool {
-  return op == MSE_GRAD || op == L1_GRAD || op == SMOOTH_L1_GRAD || op == HUBER_GRAD;
+  return op == MSE || op == MSE_GRAD || op == L1 || op == L1_GRAD || op == SMOOTH_L1 || op == SMOOTH_L1_GRAD || op == HUBER || op == HUBER_GRAD;
 }
 
 /**
@@ -1066,15 +1086,19 @@ function segmentBceWithLogitsPasses(
   const none = f64x2.splat(0);
   const end = <usize>((count + 1) >> 1) << 4;
   if (cheap(op) && (aMask | bMask) == 0) {
-    // a few operations a pair: the one-value operands held in registers (a load each pair costs ~10%)
+    // a few operations a pair: the one-value operands and the constants held in registers (a load
+    // each pair costs ~10%), a loop for c per element and one for c one value
     const av = readsA(op) ? v128.load(a) : none;
-    const bv = readsB(op) ? v128.load(b) : none;
-    if (cMask == 0) {
+    const na = readsA(op) ? f64x2.neg(av) : none;
+    const hs = f64x2.mul(k64(HALF), sv);
+    if (!readsC(op) || cMask == 0) {
       const cv = readsC(op) ? v128.load(c) : none;
-      for (let at: usize = 0; at < end; at += 16) v128.store(out + at, lanes(op, v128.load(x + at), v128.load(y + (at & yMask)), av, bv, cv, sv, flags));
+      for (let at: usize = 0; at < end; at += 16) {
+        v128.store(out + at, cheapLanes64(op, v128.load(x + at), v128.load(y + (at & yMask)), av, na, cv, sv, hs, flags));
+      }
     } else {
       for (let at: usize = 0; at < end; at += 16) {
-        v128.store(out + at, lanes(op, v128.load(x + at), v128.load(y + (at & yMask)), av, bv, v128.load(c + at), sv, flags));
+        v128.store(out + at, cheapLanes64(op, v128.load(x + at), v128.load(y + (at & yMask)), av, na, v128.load(c + at), sv, hs, flags));
       }
     }
     return;
@@ -1102,10 +1126,14 @@ function segmentL1Grad(x: usize, out: usize, count: i32, y: usize, yMask: usize,
   segmentOf(L1_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
 }
 function segmentSmoothL1(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
-  segmentOf(SMOOTH_L1, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+  // BETA_ONE (its only flag) a constant in each loop: no branch on it per pair
+  if (flags & BETA_ONE) segmentOf(SMOOTH_L1, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, BETA_ONE, s);
+  else segmentOf(SMOOTH_L1, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, 0, s);
 }
 function segmentSmoothL1Grad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
-  segmentOf(SMOOTH_L1_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
+  // BETA_ONE (its only flag) a constant in each loop: no branch on it per pair
+  if (flags & BETA_ONE) segmentOf(SMOOTH_L1_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, BETA_ONE, s);
+  else segmentOf(SMOOTH_L1_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, 0, s);
 }
 function segmentHuber(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
   segmentOf(HUBER, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
@@ -1300,22 +1328,29 @@ export function elementwiseSum(
   return sumFinish(out, chunkStart);
 }
 
+/** A forward kernel's pair for addRowsOf: the cheap ones given their hoisted pairs (sv, hs = 0.5 * sv). */
+// @ts-ignore: decorator
+@inline function rowLanes(op: i32, x: v128, y: v128, none: v128, sv: v128, hs: v128, flags: i32): v128 {
+  return cheap(op) ? cheapLanes64(op, x, y, none, none, none, sv, hs, flags) : lanes(op, x, y, none, none, none, sv, flags);
+}
+
 /** Adds `block` rows of 16 results of forward kernel `op` (a constant where inlined) into acc[0]. */
 // @ts-ignore: decorator
 @inline function addRowsOf(op: i32, x: usize, y: usize, flags: i32, s: f64, block: i32): void {
   const sv = f64x2.splat(s);
+  const hs = f64x2.mul(k64(HALF), sv);
   const none = f64x2.splat(0);
   let a0 = v128.load(ACC, 0), a1 = v128.load(ACC, 16), a2 = v128.load(ACC, 32), a3 = v128.load(ACC, 48);
   let a4 = v128.load(ACC, 64), a5 = v128.load(ACC, 80), a6 = v128.load(ACC, 96), a7 = v128.load(ACC, 112);
   for (let j = 0; j < block; j++, x += 128, y += 128) {
-    a0 = f64x2.add(a0, lanes(op, v128.load(x, 0), v128.load(y, 0), none, none, none, sv, flags));
-    a1 = f64x2.add(a1, lanes(op, v128.load(x, 16), v128.load(y, 16), none, none, none, sv, flags));
-    a2 = f64x2.add(a2, lanes(op, v128.load(x, 32), v128.load(y, 32), none, none, none, sv, flags));
-    a3 = f64x2.add(a3, lanes(op, v128.load(x, 48), v128.load(y, 48), none, none, none, sv, flags));
-    a4 = f64x2.add(a4, lanes(op, v128.load(x, 64), v128.load(y, 64), none, none, none, sv, flags));
-    a5 = f64x2.add(a5, lanes(op, v128.load(x, 80), v128.load(y, 80), none, none, none, sv, flags));
-    a6 = f64x2.add(a6, lanes(op, v128.load(x, 96), v128.load(y, 96), none, none, none, sv, flags));
-    a7 = f64x2.add(a7, lanes(op, v128.load(x, 112), v128.load(y, 112), none, none, none, sv, flags));
+    a0 = f64x2.add(a0, rowLanes(op, v128.load(x, 0), v128.load(y, 0), none, sv, hs, flags));
+    a1 = f64x2.add(a1, rowLanes(op, v128.load(x, 16), v128.load(y, 16), none, sv, hs, flags));
+    a2 = f64x2.add(a2, rowLanes(op, v128.load(x, 32), v128.load(y, 32), none, sv, hs, flags));
+    a3 = f64x2.add(a3, rowLanes(op, v128.load(x, 48), v128.load(y, 48), none, sv, hs, flags));
+    a4 = f64x2.add(a4, rowLanes(op, v128.load(x, 64), v128.load(y, 64), none, sv, hs, flags));
+    a5 = f64x2.add(a5, rowLanes(op, v128.load(x, 80), v128.load(y, 80), none, sv, hs, flags));
+    a6 = f64x2.add(a6, rowLanes(op, v128.load(x, 96), v128.load(y, 96), none, sv, hs, flags));
+    a7 = f64x2.add(a7, rowLanes(op, v128.load(x, 112), v128.load(y, 112), none, sv, hs, flags));
   }
   v128.store(ACC, a0, 0); v128.store(ACC, a1, 16); v128.store(ACC, a2, 32); v128.store(ACC, a3, 48);
   v128.store(ACC, a4, 64); v128.store(ACC, a5, 80); v128.store(ACC, a6, 96); v128.store(ACC, a7, 112);
@@ -1328,7 +1363,9 @@ function addRowsL1(x: usize, y: usize, flags: i32, s: f64, block: i32): void {
   addRowsOf(L1, x, y, flags, s, block);
 }
 function addRowsSmoothL1(x: usize, y: usize, flags: i32, s: f64, block: i32): void {
-  addRowsOf(SMOOTH_L1, x, y, flags, s, block);
+  // BETA_ONE (its only flag) a constant in each loop: no branch on it per pair
+  if (flags & BETA_ONE) addRowsOf(SMOOTH_L1, x, y, BETA_ONE, s, block);
+  else addRowsOf(SMOOTH_L1, x, y, 0, s, block);
 }
 function addRowsHuber(x: usize, y: usize, flags: i32, s: f64, block: i32): void {
   addRowsOf(HUBER, x, y, flags, s, block);

@@ -1150,37 +1150,63 @@ const EPSILON: usize = memory.data<f32>([1e-12]);
   return f32x4.add(gs, f32x4.mul(f32x4.neg(gb), f32x4.div(q, v)));
 }
 
-/** SmoothL1Loss: z = |x - y|; z < b ? ((0.5 * z) * z) / b : z - 0.5 * b. */
+const ABS_MASK: usize = memory.data<i32>([0x7fffffff]);
+
+/** |v| of float32 lanes: the sign bits cleared, as f32x4.abs does (which V8 builds as three instructions, the mask made again at each use). */
 // @ts-ignore: decorator
-@inline function smoothL1Loss(x: v128, y: v128, b: v128, flags: i32): v128 {
-  const z = f32x4.abs(f32x4.sub(x, y));
-  const square = f32x4.mul(f32x4.mul(k(HALF), z), z);
-  const quadratic = flags & BETA_ONE ? square : f32x4.div(square, b);
-  return v128.bitselect(quadratic, f32x4.sub(z, f32x4.mul(k(HALF), b)), f32x4.lt(z, b));
+@inline function abs32(v: v128): v128 {
+  return v128.and(v, k(ABS_MASK));
 }
 
-/** smooth_l1_backward's vectorized lambda: d = x - y; (norm * (|d| >= b ? (d > 0 ? 1 : -1) : d / b)) * g. */
+/**
+ * m ? a : b lane-wise for a comparison's mask m (each lane all ones or all zeros): in the
+ * relaxed-SIMD build relaxed_laneselect (one blendvps on x86), which for such masks is exactly
+ * bitselect (three instructions in V8).
+ */
 // @ts-ignore: decorator
-@inline function smoothL1Grad(x: v128, y: v128, b: v128, g: v128, norm: v128, flags: i32): v128 {
+@inline function select32(a: v128, b: v128, m: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.relaxed_laneselect(a, b, m);
+  return v128.bitselect(a, b, m);
+}
+
+/**
+ * The cheap kernels (see cheap()) on one vector, given their loop-invariant vectors made once
+ * per loop: sv = splat(s) (beta / delta of the forwards, norm of the backwards), hv = 0.5 * sv,
+ * a operand a's lanes (beta / delta of the backwards) and na = -a.
+ *   MSE: (x - y)^2. MSE_GRAD: (norm * (x - y)) * g. L1: |x - y|. L1_GRAD: sgn(x - y) * g.
+ *   SMOOTH_L1: z = |x - y|; z < b ? ((0.5 * z) * z) / b : z - 0.5 * b.
+ *   SMOOTH_L1_GRAD (smooth_l1_backward's vectorized lambda): d = x - y; (norm * (|d| >= b ? (d > 0 ? 1 : -1) : d / b)) * g.
+ *   HUBER: z = |x - y|; z < delta ? (0.5 * z) * z : delta * (z - 0.5 * delta).
+ *   HUBER_GRAD (huber_backward's vectorized lambda): d = x - y; (norm * (|d| >= delta ? (d > 0 ? delta : -delta) : d)) * g.
+ */
+// @ts-ignore: decorator
+@inline function cheapLanes(op: i32, x: v128, y: v128, a: v128, na: v128, c: v128, sv: v128, hv: v128, flags: i32): v128 {
+  if (op == MSE) {
+    const d = f32x4.sub(x, y);
+    return f32x4.mul(d, d);
+  }
+  if (op == MSE_GRAD) return f32x4.mul(f32x4.mul(sv, f32x4.sub(x, y)), c);
+  if (op == L1) return abs32(f32x4.sub(x, y));
+  if (op == L1_GRAD) return f32x4.mul(sign32(f32x4.sub(x, y)), c);
+  if (op == SMOOTH_L1) {
+    const z = abs32(f32x4.sub(x, y));
+    const square = f32x4.mul(f32x4.mul(k(HALF), z), z);
+    const quadratic = flags & BETA_ONE ? square : f32x4.div(square, sv);
+    return select32(quadratic, f32x4.sub(z, hv), f32x4.lt(z, sv));
+  }
+  if (op == SMOOTH_L1_GRAD) {
+    const d = f32x4.sub(x, y);
+    const sign = select32(k(ONE), k(MINUS_ONE), f32x4.gt(d, k(ZERO)));
+    return f32x4.mul(f32x4.mul(sv, select32(sign, flags & BETA_ONE ? d : f32x4.div(d, a), f32x4.ge(abs32(d), a))), c);
+  }
+  if (op == HUBER) {
+    const z = abs32(f32x4.sub(x, y));
+    return select32(f32x4.mul(f32x4.mul(k(HALF), z), z), f32x4.mul(sv, f32x4.sub(z, hv)), f32x4.lt(z, sv));
+  }
+  // HUBER_GRAD
   const d = f32x4.sub(x, y);
-  const sign = v128.bitselect(k(ONE), k(MINUS_ONE), f32x4.gt(d, k(ZERO)));
-  return f32x4.mul(f32x4.mul(norm, v128.bitselect(sign, flags & BETA_ONE ? d : f32x4.div(d, b), f32x4.ge(f32x4.abs(d), b))), g);
-}
-
-/** HuberLoss: z = |x - y|; z < delta ? (0.5 * z) * z : delta * (z - 0.5 * delta). */
-// @ts-ignore: decorator
-@inline function huberLoss(x: v128, y: v128, delta: v128): v128 {
-  const z = f32x4.abs(f32x4.sub(x, y));
-  const linear = f32x4.mul(delta, f32x4.sub(z, f32x4.mul(k(HALF), delta)));
-  return v128.bitselect(f32x4.mul(f32x4.mul(k(HALF), z), z), linear, f32x4.lt(z, delta));
-}
-
-/** huber_backward's vectorized lambda: d = x - y; (norm * (|d| >= delta ? (d > 0 ? delta : -delta) : d)) * g. */
-// @ts-ignore: decorator
-@inline function huberGrad(x: v128, y: v128, delta: v128, g: v128, norm: v128): v128 {
-  const d = f32x4.sub(x, y);
-  const clipped = v128.bitselect(delta, f32x4.neg(delta), f32x4.gt(d, k(ZERO)));
-  return f32x4.mul(f32x4.mul(norm, v128.bitselect(clipped, d, f32x4.ge(f32x4.abs(d), delta))), g);
+  const clipped = select32(a, na, f32x4.gt(d, k(ZERO)));
+  return f32x4.mul(f32x4.mul(sv, select32(clipped, d, f32x4.ge(abs32(d), a))), c);
 }
 
 const TWO_PI_F32: usize = memory.data<f32>([6.2831854820251465]); // fround(2 * pi)
@@ -1243,20 +1269,18 @@ const TWO_PI_F32: usize = memory.data<f32>([6.2831854820251465]); // fround(2 * 
     case SOFT_MARGIN: return softMarginLoss(x, y, flags);
     case SOFT_MARGIN_GRAD: return softMarginGrad(x, y, c, f32x4.splat(s), flags);
     case BINARY_CROSS_ENTROPY: v = binaryCrossEntropyLoss(x, y, flags); break;
-    case MSE: {
-      const d = f32x4.sub(x, y);
-      return f32x4.mul(d, d);
-    }
-    case MSE_GRAD: return f32x4.mul(f32x4.mul(f32x4.splat(s), f32x4.sub(x, y)), c);
-    case L1: return f32x4.abs(f32x4.sub(x, y));
-    case L1_GRAD: return f32x4.mul(sign32(f32x4.sub(x, y)), c);
+    case MSE:
+    case MSE_GRAD:
+    case L1:
+    case L1_GRAD:
+    case SMOOTH_L1:
+    case SMOOTH_L1_GRAD:
+    case HUBER:
+    case HUBER_GRAD:
+      return cheapLanes(op, x, y, a, f32x4.neg(a), c, f32x4.splat(s), f32x4.mul(k(HALF), f32x4.splat(s)), flags);
     case GAUSSIAN_NLL: return gaussianNllLoss(x, e, y, a, b, flags, s);
     case GAUSSIAN_NLL_GRAD: return gaussianNllGrad(x, y, a, b, c, false);
     case GAUSSIAN_NLL_VAR_GRAD: return gaussianNllGrad(x, y, a, b, c, true);
-    case SMOOTH_L1: return smoothL1Loss(x, y, f32x4.splat(s), flags);
-    case SMOOTH_L1_GRAD: return smoothL1Grad(x, y, a, c, f32x4.splat(s), flags);
-    case HUBER: return huberLoss(x, y, f32x4.splat(s));
-    case HUBER_GRAD: return huberGrad(x, y, a, c, f32x4.splat(s));
     case POISSON_NLL: return poissonNllLoss(x, e, y, flags);
     case POISSON_NLL_GRAD: return poissonNllGrad(x, e, y, c, f32x4.splat(s), flags);
     case KL_DIV: return klDivLoss(x, e, y, flags);
@@ -1328,6 +1352,26 @@ function unstage(v: v128, ptr: usize, count: i32): void {
   return op == MSE || op == MSE_GRAD || op == L1 || op == L1_GRAD || op == SMOOTH_L1 || op == SMOOTH_L1_GRAD || op == HUBER || op == HUBER_GRAD;
 }
 
+/**
+ * segmentOf's loop for a cheap kernel over the first `end` elements (a multiple of 4), two vectors
+ * an iteration, y per element, a one value (av, na = -av), c per element (cVec) or one value (cv):
+ * each a constant where inlined. Returns how many elements it did (a multiple of 8).
+ */
+// @ts-ignore: decorator
+@inline function cheapLoop(
+  op: i32, x: usize, out: usize, end: i32, y: usize, av: v128, na: v128, c: usize, cv: v128, cVec: bool, sv: v128, hv: v128, flags: i32,
+): i32 {
+  let i = 0;
+  for (; i + 8 <= end; i += 8) {
+    const at = <usize>i << 2;
+    const c0 = readsC(op) && cVec ? v128.load(c + at) : cv;
+    const c1 = readsC(op) && cVec ? v128.load(c + at, 16) : cv;
+    v128.store(out + at, cheapLanes(op, v128.load(x + at), v128.load(y + at), av, na, c0, sv, hv, flags));
+    v128.store(out + at, cheapLanes(op, v128.load(x + at, 16), v128.load(y + at, 16), av, na, c1, sv, hv, flags), 16);
+  }
+  return i;
+}
+
 /** Kernel `op` (a constant: each kernel gets its own loop) over `len` elements: x, pre and out contiguous, the operands stepping by 0 or 1. */
 // @ts-ignore: decorator
 @inline function segmentOf(
@@ -1339,22 +1383,33 @@ function unstage(v: v128, ptr: usize, count: i32): void {
   let i = 0;
   if (cheap(op)) {
     // A few operations a vector, so the loop's own work is most of the time: two vectors an
-    // iteration, one-value operands splat once (each lane's arithmetic is unchanged).
+    // iteration, one-value operands splat once, the constants made once (each lane's arithmetic
+    // is unchanged), and for the usual layout (a target per element, a one-value a) a loop of
+    // its own for c per element or one value, without a branch per operand inside.
     const yv = v128.load32_splat(y);
     const av = readsA(op) ? v128.load32_splat(a) : none;
+    const na = readsA(op) ? f32x4.neg(av) : none;
     const cv = readsC(op) ? v128.load32_splat(c) : none;
-    for (; i + 8 <= vectorEnd; i += 8) {
-      const at = <usize>i << 2;
-      const y0 = yStep ? v128.load(y + at) : yv;
-      const y1 = yStep ? v128.load(y + at, 16) : yv;
-      const a0 = readsA(op) && aStep ? v128.load(a + at) : av;
-      const a1 = readsA(op) && aStep ? v128.load(a + at, 16) : av;
-      const c0 = readsC(op) && cStep ? v128.load(c + at) : cv;
-      const c1 = readsC(op) && cStep ? v128.load(c + at, 16) : cv;
-      const v0 = kernelLanes(op, v128.load(x + at), none, y0, a0, none, c0, flags, s);
-      const v1 = kernelLanes(op, v128.load(x + at, 16), none, y1, a1, none, c1, flags, s);
-      v128.store(out + at, v0);
-      v128.store(out + at, v1, 16);
+    const sv = f32x4.splat(s);
+    const hv = f32x4.mul(k(HALF), sv);
+    if (yStep && !(readsA(op) && aStep)) {
+      i = readsC(op) && cStep
+        ? cheapLoop(op, x, out, vectorEnd, y, av, na, c, cv, true, sv, hv, flags)
+        : cheapLoop(op, x, out, vectorEnd, y, av, na, c, cv, false, sv, hv, flags);
+    } else {
+      for (; i + 8 <= vectorEnd; i += 8) {
+        const at = <usize>i << 2;
+        const y0 = yStep ? v128.load(y + at) : yv;
+        const y1 = yStep ? v128.load(y + at, 16) : yv;
+        const a0 = readsA(op) && aStep ? v128.load(a + at) : av;
+        const a1 = readsA(op) && aStep ? v128.load(a + at, 16) : av;
+        const c0 = readsC(op) && cStep ? v128.load(c + at) : cv;
+        const c1 = readsC(op) && cStep ? v128.load(c + at, 16) : cv;
+        const v0 = cheapLanes(op, v128.load(x + at), y0, a0, readsA(op) && aStep ? f32x4.neg(a0) : na, c0, sv, hv, flags);
+        const v1 = cheapLanes(op, v128.load(x + at, 16), y1, a1, readsA(op) && aStep ? f32x4.neg(a1) : na, c1, sv, hv, flags);
+        v128.store(out + at, v0);
+        v128.store(out + at, v1, 16);
+      }
     }
   }
   for (; i < vectorEnd; i += 4) {
@@ -1437,10 +1492,14 @@ function segmentKlDivGrad(x: usize, pre: usize, out: usize, len: i32, y: usize, 
   segmentOf(KL_DIV_GRAD, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
 }
 function segmentSmoothL1(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
-  segmentOf(SMOOTH_L1, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+  // BETA_ONE (its only flag) a constant in each loop: no branch on it per vector
+  if (flags & BETA_ONE) segmentOf(SMOOTH_L1, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, BETA_ONE, s);
+  else segmentOf(SMOOTH_L1, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, 0, s);
 }
 function segmentSmoothL1Grad(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
-  segmentOf(SMOOTH_L1_GRAD, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+  // BETA_ONE (its only flag) a constant in each loop: no branch on it per vector
+  if (flags & BETA_ONE) segmentOf(SMOOTH_L1_GRAD, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, BETA_ONE, s);
+  else segmentOf(SMOOTH_L1_GRAD, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, 0, s);
 }
 function segmentHuber(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
   segmentOf(HUBER, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
@@ -1713,17 +1772,19 @@ function addRows(ptr: usize, count: i32, width: i32): void {
 // @ts-ignore: decorator
 @inline function addRowsOf(op: i32, x: usize, y: usize, flags: i32, s: f32, block: i32): void {
   const none = f32x4.splat(0);
+  const sv = f32x4.splat(s);
+  const hv = f32x4.mul(k(HALF), sv);
   let a0 = v128.load(ACC, 0), a1 = v128.load(ACC, 16), a2 = v128.load(ACC, 32), a3 = v128.load(ACC, 48);
   let a4 = v128.load(ACC, 64), a5 = v128.load(ACC, 80), a6 = v128.load(ACC, 96), a7 = v128.load(ACC, 112);
   for (let j = 0; j < block; j++, x += 128, y += 128) {
-    a0 = f32x4.add(a0, kernelLanes(op, v128.load(x, 0), none, v128.load(y, 0), none, none, none, flags, s));
-    a1 = f32x4.add(a1, kernelLanes(op, v128.load(x, 16), none, v128.load(y, 16), none, none, none, flags, s));
-    a2 = f32x4.add(a2, kernelLanes(op, v128.load(x, 32), none, v128.load(y, 32), none, none, none, flags, s));
-    a3 = f32x4.add(a3, kernelLanes(op, v128.load(x, 48), none, v128.load(y, 48), none, none, none, flags, s));
-    a4 = f32x4.add(a4, kernelLanes(op, v128.load(x, 64), none, v128.load(y, 64), none, none, none, flags, s));
-    a5 = f32x4.add(a5, kernelLanes(op, v128.load(x, 80), none, v128.load(y, 80), none, none, none, flags, s));
-    a6 = f32x4.add(a6, kernelLanes(op, v128.load(x, 96), none, v128.load(y, 96), none, none, none, flags, s));
-    a7 = f32x4.add(a7, kernelLanes(op, v128.load(x, 112), none, v128.load(y, 112), none, none, none, flags, s));
+    a0 = f32x4.add(a0, cheapLanes(op, v128.load(x, 0), v128.load(y, 0), none, none, none, sv, hv, flags));
+    a1 = f32x4.add(a1, cheapLanes(op, v128.load(x, 16), v128.load(y, 16), none, none, none, sv, hv, flags));
+    a2 = f32x4.add(a2, cheapLanes(op, v128.load(x, 32), v128.load(y, 32), none, none, none, sv, hv, flags));
+    a3 = f32x4.add(a3, cheapLanes(op, v128.load(x, 48), v128.load(y, 48), none, none, none, sv, hv, flags));
+    a4 = f32x4.add(a4, cheapLanes(op, v128.load(x, 64), v128.load(y, 64), none, none, none, sv, hv, flags));
+    a5 = f32x4.add(a5, cheapLanes(op, v128.load(x, 80), v128.load(y, 80), none, none, none, sv, hv, flags));
+    a6 = f32x4.add(a6, cheapLanes(op, v128.load(x, 96), v128.load(y, 96), none, none, none, sv, hv, flags));
+    a7 = f32x4.add(a7, cheapLanes(op, v128.load(x, 112), v128.load(y, 112), none, none, none, sv, hv, flags));
   }
   v128.store(ACC, a0, 0); v128.store(ACC, a1, 16); v128.store(ACC, a2, 32); v128.store(ACC, a3, 48);
   v128.store(ACC, a4, 64); v128.store(ACC, a5, 80); v128.store(ACC, a6, 96); v128.store(ACC, a7, 112);
@@ -1736,7 +1797,9 @@ function addRowsL1(x: usize, y: usize, flags: i32, s: f32, block: i32): void {
   addRowsOf(L1, x, y, flags, s, block);
 }
 function addRowsSmoothL1(x: usize, y: usize, flags: i32, s: f32, block: i32): void {
-  addRowsOf(SMOOTH_L1, x, y, flags, s, block);
+  // BETA_ONE (its only flag) a constant in each loop: no branch on it per vector
+  if (flags & BETA_ONE) addRowsOf(SMOOTH_L1, x, y, BETA_ONE, s, block);
+  else addRowsOf(SMOOTH_L1, x, y, 0, s, block);
 }
 function addRowsHuber(x: usize, y: usize, flags: i32, s: f32, block: i32): void {
   addRowsOf(HUBER, x, y, flags, s, block);
