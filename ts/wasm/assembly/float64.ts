@@ -1826,15 +1826,7 @@ export function logSoftmaxRows64(x: usize, out: usize, rows: i32, dim: i32, mode
  * row's other outputs (cross_entropy's forward with class indices reads no other).
  */
 export function logSoftmaxRowsPicked64(x: usize, cols: usize, out: usize, rows: i32, dim: i32, mode: i32): void {
-  const lanes8 = (mode & LANES8) != 0;
-  SOFTMAX_GLIBC = (mode & USES_GLIBC) != 0;
-  for (let r = 0; r < rows; r++) {
-    const col = load<i32>(cols + (<usize>r << 2));
-    if (col < 0 || col >= dim) continue;
-    const p = x + (<usize>(r * dim) << 3);
-    rowStats64(p, dim, lanes8);
-    store<f64>(out + (<usize>r << 3), (load<f64>(p + (<usize>col << 3)) - ROW_MAX) - ROW_LSE);
-  }
+  pickedRows64(x, cols, out, rows, dim, mode, 0);
 }
 
 // cross_entropy's backward with class indices is log_softmax's backward of nll_loss's gradient, and
@@ -1849,18 +1841,24 @@ const STATS_BYTES64: usize = 32;
 
 /** logSoftmaxRowsPicked64, which also writes each row's max, lse and fingerprint to stats (row r at stats + r * STATS_BYTES64; a row whose column is outside [0, dim) is marked not saved). */
 export function logSoftmaxRowsPickedSaving64(x: usize, cols: usize, out: usize, rows: i32, dim: i32, mode: i32, stats: usize): void {
+  pickedRows64(x, cols, out, rows, dim, mode, stats);
+}
+
+/** logSoftmaxRowsPicked64 (stats 0) or logSoftmaxRowsPickedSaving64: one body, one copy of its inlined exps. */
+function pickedRows64(x: usize, cols: usize, out: usize, rows: i32, dim: i32, mode: i32, stats: usize): void {
   const lanes8 = (mode & LANES8) != 0;
   SOFTMAX_GLIBC = (mode & USES_GLIBC) != 0;
   for (let r = 0; r < rows; r++) {
     const col = load<i32>(cols + (<usize>r << 2));
     const st = stats + <usize>r * STATS_BYTES64;
     if (col < 0 || col >= dim) {
-      store<i32>(st, 0, 24);
+      if (stats != 0) store<i32>(st, 0, 24);
       continue;
     }
     const p = x + (<usize>(r * dim) << 3);
     rowStats64(p, dim, lanes8);
     store<f64>(out + (<usize>r << 3), (load<f64>(p + (<usize>col << 3)) - ROW_MAX) - ROW_LSE);
+    if (stats == 0) continue;
     rowFingerprint64(p, dim);
     store<f64>(st, ROW_MAX);
     store<f64>(st, ROW_LSE, 8);
@@ -1913,8 +1911,8 @@ export function logSoftmaxNllBackwardRowsSaved64(x: usize, cols: usize, vals: us
   nllBackwardRows64(x, cols, vals, out, rows, dim, mode, stats);
 }
 
-// @ts-ignore: decorator
-@inline function nllBackwardRows64(x: usize, cols: usize, vals: usize, out: usize, rows: i32, dim: i32, mode: i32, stats: usize): void {
+/** logSoftmaxNllBackwardRows64 (stats 0) or logSoftmaxNllBackwardRowsSaved64: one body, so one copy of its inlined exps in the module. */
+function nllBackwardRows64(x: usize, cols: usize, vals: usize, out: usize, rows: i32, dim: i32, mode: i32, stats: usize): void {
   const lanes8 = (mode & LANES8) != 0;
   SOFTMAX_GLIBC = (mode & USES_GLIBC) != 0;
   for (let r = 0; r < rows; r++) {

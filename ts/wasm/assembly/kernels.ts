@@ -2279,25 +2279,7 @@ function rowMaxAndSum(p: usize, dim: i32, lanes16: bool, pairwise: bool, flags: 
  * (cross_entropy's forward with class indices reads nothing else).
  */
 export function logSoftmaxRowsPicked(x: usize, cols: usize, out: usize, rows: i32, dim: i32, flags: i32): void {
-  const lanes16 = (flags & SOFTMAX_LANES16) != 0;
-  const pairwise = (flags & SOFTMAX_PAIRWISE) != 0;
-  for (let r0 = 0; r0 < rows; r0 += 4) {
-    const batch = min(4, rows - r0);
-    v128.store(ROW_SUM, f32x4.splat(1));
-    for (let j = 0; j < batch; j++) {
-      const col = load<i32>(cols + (<usize>(r0 + j) << 2));
-      if (col >= 0 && col < dim) rowMaxAndSum(x + (<usize>((r0 + j) * dim) << 2), dim, lanes16, pairwise, flags, j);
-    }
-    rowLogs(flags);
-    for (let j = 0; j < batch; j++) {
-      const r = r0 + j;
-      const col = load<i32>(cols + (<usize>r << 2));
-      if (col < 0 || col >= dim) continue;
-      const at = <usize>j << 2;
-      const p = x + (<usize>(r * dim) << 2);
-      store<f32>(out + (<usize>r << 2), (load<f32>(p + (<usize>col << 2)) - load<f32>(ROW_MAX + at)) - load<f32>(ROW_LSE + at));
-    }
-  }
+  pickedRows(x, cols, out, rows, dim, flags, 0);
 }
 
 // cross_entropy's backward with class indices is log_softmax's backward of nll_loss's gradient, and
@@ -2316,6 +2298,11 @@ const STATS_BYTES: usize = 32;
  * stats + r * STATS_BYTES; a row whose column is outside [0, dim) is marked not saved).
  */
 export function logSoftmaxRowsPickedSaving(x: usize, cols: usize, out: usize, rows: i32, dim: i32, flags: i32, stats: usize): void {
+  pickedRows(x, cols, out, rows, dim, flags, stats);
+}
+
+/** logSoftmaxRowsPicked (stats 0) or logSoftmaxRowsPickedSaving: one body. */
+function pickedRows(x: usize, cols: usize, out: usize, rows: i32, dim: i32, flags: i32, stats: usize): void {
   const lanes16 = (flags & SOFTMAX_LANES16) != 0;
   const pairwise = (flags & SOFTMAX_PAIRWISE) != 0;
   for (let r0 = 0; r0 < rows; r0 += 4) {
@@ -2331,12 +2318,13 @@ export function logSoftmaxRowsPickedSaving(x: usize, cols: usize, out: usize, ro
       const col = load<i32>(cols + (<usize>r << 2));
       const st = stats + <usize>r * STATS_BYTES;
       if (col < 0 || col >= dim) {
-        store<i32>(st, 0, 12);
+        if (stats != 0) store<i32>(st, 0, 12);
         continue;
       }
       const at = <usize>j << 2;
       const p = x + (<usize>(r * dim) << 2);
       store<f32>(out + (<usize>r << 2), (load<f32>(p + (<usize>col << 2)) - load<f32>(ROW_MAX + at)) - load<f32>(ROW_LSE + at));
+      if (stats == 0) continue;
       rowFingerprint(p, dim);
       store<f32>(st, load<f32>(ROW_MAX + at));
       store<f32>(st, load<f32>(ROW_MIN + at), 4);
@@ -2354,6 +2342,11 @@ export function logSoftmaxRowsPickedSaving(x: usize, cols: usize, out: usize, ro
  * has now takes them, any other is recomputed (rowMaxAndSum).
  */
 export function logSoftmaxNllBackwardRowsSaved(x: usize, cols: usize, vals: usize, out: usize, rows: i32, dim: i32, flags: i32, stats: usize): void {
+  nllBackwardRows(x, cols, vals, out, rows, dim, flags, stats);
+}
+
+/** logSoftmaxNllBackwardRows (stats 0) or logSoftmaxNllBackwardRowsSaved: one body, so one copy of its inlined exps in the module. */
+function nllBackwardRows(x: usize, cols: usize, vals: usize, out: usize, rows: i32, dim: i32, flags: i32, stats: usize): void {
   const lanes16 = (flags & SOFTMAX_LANES16) != 0;
   const pairwise = (flags & SOFTMAX_PAIRWISE) != 0;
   const fused = (flags & SOFTMAX_FUSED) != 0;
@@ -2363,12 +2356,14 @@ export function logSoftmaxNllBackwardRowsSaved(x: usize, cols: usize, vals: usiz
     let saved = 0;
     for (let j = 0; j < batch; j++) {
       const p = x + (<usize>((r0 + j) * dim) << 2);
-      const st = stats + <usize>(r0 + j) * STATS_BYTES;
-      if (load<i32>(st, 12) == 1) {
-        rowFingerprint(p, dim);
-        if (rowFpA == load<i32>(st, 16) && rowFpB == load<i32>(st, 20)) {
-          saved |= 1 << j;
-          continue;
+      if (stats != 0) {
+        const st = stats + <usize>(r0 + j) * STATS_BYTES;
+        if (load<i32>(st, 12) == 1) {
+          rowFingerprint(p, dim);
+          if (rowFpA == load<i32>(st, 16) && rowFpB == load<i32>(st, 20)) {
+            saved |= 1 << j;
+            continue;
+          }
         }
       }
       rowMaxAndSum(p, dim, lanes16, pairwise, flags, j);
@@ -2421,16 +2416,7 @@ export function logSoftmaxNllBackwardRowsSaved(x: usize, cols: usize, vals: usiz
  * materialized gradient, without it.
  */
 export function logSoftmaxNllBackwardRows(x: usize, cols: usize, vals: usize, out: usize, rows: i32, dim: i32, flags: i32): void {
-  const lanes16 = (flags & SOFTMAX_LANES16) != 0;
-  const pairwise = (flags & SOFTMAX_PAIRWISE) != 0;
-  const fused = (flags & SOFTMAX_FUSED) != 0;
-  for (let r0 = 0; r0 < rows; r0 += 4) {
-    const batch = min(4, rows - r0);
-    v128.store(ROW_SUM, f32x4.splat(1));
-    for (let j = 0; j < batch; j++) rowMaxAndSum(x + (<usize>((r0 + j) * dim) << 2), dim, lanes16, pairwise, flags, j);
-    rowLogs(flags);
-    for (let j = 0; j < batch; j++) nllBackwardRowAt(x, cols, vals, out, r0 + j, dim, fused, flags, j);
-  }
+  nllBackwardRows(x, cols, vals, out, rows, dim, flags, 0);
 }
 
 /** logSoftmaxNllBackwardRows' row r, its stats in lane j of ROW_MAX / ROW_MIN / ROW_LSE. */
