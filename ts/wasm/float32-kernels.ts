@@ -22,6 +22,7 @@ import type { Reduction } from '../loss-args.ts';
 import { makeTensor } from '../reduction.ts';
 import { allocate, type DType, type FloatArray, type Tensor } from '../tensor.ts';
 import { travelsWithChunks, type RowColOperand } from '../broadcast.ts';
+import { RowStatsCache, STATS_WORDS } from './row-stats.ts';
 
 // The switch and the build choice live in ./kernel-switch.ts (the other modules read them there,
 // without importing these kernels); re-exported for the tests, scripts and ../index.ts.
@@ -78,6 +79,19 @@ export type KernelExports = {
   logSoftmaxRowsPicked(x: number, cols: number, out: number, rows: number, dim: number, flags: number): void;
   /** logSoftmaxBackwardRows(grad, logSoftmaxRows(x)) for a grad +0 but at one column per row (vals[row] at cols[row]). */
   logSoftmaxNllBackwardRows(x: number, cols: number, vals: number, out: number, rows: number, dim: number, flags: number): void;
+  /** logSoftmaxRowsPicked, each row's statistics and fingerprint also written to stats (STATS_BYTES a row, ./row-stats.ts). */
+  logSoftmaxRowsPickedSaving(x: number, cols: number, out: number, rows: number, dim: number, flags: number, stats: number): void;
+  /** logSoftmaxNllBackwardRows, each row whose fingerprint matches its saved one taking its statistics from stats. */
+  logSoftmaxNllBackwardRowsSaved(
+    x: number,
+    cols: number,
+    vals: number,
+    out: number,
+    rows: number,
+    dim: number,
+    flags: number,
+    stats: number,
+  ): void;
 } & { readonly [name in Op | Flag]: WebAssembly.Global };
 
 /** The kernels' exp, log and log1p, in their `elementary` numbering. */
@@ -212,6 +226,8 @@ export class Float32Kernels {
   readonly build: KernelBuild;
   private readonly base: number;
   private top = 0;
+  /** The last one-thread logSoftmaxRowsAt's row statistics, for logSoftmaxNllBackwardRows. */
+  private readonly saved = new RowStatsCache();
 
   constructor(exports: KernelExports, build: KernelBuild = 'plain') {
     this.exports = exports;
@@ -523,9 +539,17 @@ export class Float32Kernels {
       threadPool()?.splitRows({ kind: 'picked', x, cols: targets, vals: into, rows, dim, flags: bits, perChunk }, into, (to) =>
         this.rowsPicked(x, targets, into, dim, bits, perChunk, xPtr, colPtr, outPtr, to),
       )
-    )
+    ) {
+      this.saved.clear();
       return true;
-    this.rowsPicked(x, targets, into, dim, bits, perChunk, xPtr, colPtr, outPtr, rows);
+    }
+    // one thread: each row's statistics saved too, for the backward (./row-stats.ts)
+    const stats = this.saved.begin(rows);
+    const statsPtr = stats ? this.reserve(perChunk * STATS_WORDS) : 0;
+    if (stats && this.top - this.base <= arenaCap) {
+      this.rowsPicked(x, targets, into, dim, bits, perChunk, xPtr, colPtr, outPtr, rows, statsPtr, stats);
+      this.saved.commit(x, rows, dim, bits & ~KERNEL_FLAGS.SOFTMAX_FUSED);
+    } else this.rowsPicked(x, targets, into, dim, bits, perChunk, xPtr, colPtr, outPtr, rows);
     return true;
   }
 
@@ -541,17 +565,23 @@ export class Float32Kernels {
     colPtr: number,
     outPtr: number,
     to: number,
+    statsPtr = 0,
+    stats: Int32Array | null = null,
   ): void {
     const heap = this.heap();
     const cols = new Int32Array(heap.buffer, colPtr, perChunk);
     const outView = heap.subarray(outPtr / 4, outPtr / 4 + Math.min(perChunk, to));
+    const statsView = stats ? new Int32Array(heap.buffer, statsPtr, Math.min(perChunk, to) * STATS_WORDS) : null;
     for (let row = 0; row < to; row += perChunk) {
       const count = Math.min(perChunk, to - row);
       heap.set(span(x, row * dim, (row + count) * dim), xPtr / 4);
       cols.set(span(targets, row, row + count));
       // the rows' values in the module hold what `into` held where a row has no target value
       heap.set(span(into, row, row + count), outPtr / 4);
-      this.exports.logSoftmaxRowsPicked(xPtr, colPtr, outPtr, count, dim, bits);
+      if (statsView) {
+        this.exports.logSoftmaxRowsPickedSaving(xPtr, colPtr, outPtr, count, dim, bits, statsPtr);
+        stats!.set(count * STATS_WORDS === statsView.length ? statsView : statsView.subarray(0, count * STATS_WORDS), row * STATS_WORDS);
+      } else this.exports.logSoftmaxRowsPicked(xPtr, colPtr, outPtr, count, dim, bits);
       into.set(count === outView.length ? outView : outView.subarray(0, count), row);
     }
   }
@@ -589,7 +619,12 @@ export class Float32Kernels {
       )
     )
       return result;
-    this.rowsNllBackward(x, cols, vals, dim, bits, perChunk, xPtr, colPtr, valPtr, outPtr, result, rows);
+    // one thread: the forward's row statistics where it saved them for x (./row-stats.ts)
+    const stats = this.saved.lookup(x, rows, dim, bits & ~KERNEL_FLAGS.SOFTMAX_FUSED);
+    const statsPtr = stats ? this.reserve(perChunk * STATS_WORDS) : 0;
+    if (stats && this.top - this.base <= arenaCap)
+      this.rowsNllBackward(x, cols, vals, dim, bits, perChunk, xPtr, colPtr, valPtr, outPtr, result, rows, statsPtr, stats);
+    else this.rowsNllBackward(x, cols, vals, dim, bits, perChunk, xPtr, colPtr, valPtr, outPtr, result, rows);
     return result;
   }
 
@@ -607,9 +642,12 @@ export class Float32Kernels {
     outPtr: number,
     result: Float32Array,
     to: number,
+    statsPtr = 0,
+    stats: Int32Array | null = null,
   ): void {
     const heap = this.heap();
     const colView = new Int32Array(heap.buffer, colPtr, perChunk);
+    const statsView = stats ? new Int32Array(heap.buffer, statsPtr, perChunk * STATS_WORDS) : null;
     // one chunk long, or the whole call's when shorter (then no subarray per chunk)
     const outView = heap.subarray(outPtr / 4, outPtr / 4 + Math.min(perChunk * dim, to * dim));
     for (let row = 0; row < to; row += perChunk) {
@@ -618,7 +656,10 @@ export class Float32Kernels {
       heap.set(span(x, from, end), xPtr / 4);
       colView.set(span(cols, row, row + count));
       heap.set(span(vals, row, row + count), valPtr / 4);
-      this.exports.logSoftmaxNllBackwardRows(xPtr, colPtr, valPtr, outPtr, count, dim, bits);
+      if (statsView) {
+        statsView.set(stats!.subarray(row * STATS_WORDS, (row + count) * STATS_WORDS));
+        this.exports.logSoftmaxNllBackwardRowsSaved(xPtr, colPtr, valPtr, outPtr, count, dim, bits, statsPtr);
+      } else this.exports.logSoftmaxNllBackwardRows(xPtr, colPtr, valPtr, outPtr, count, dim, bits);
       result.set(end - from === outView.length ? outView : outView.subarray(0, end - from), from);
     }
   }

@@ -28,6 +28,7 @@ import { Arena, MODULE_CAP_BYTES, decodeBase64, relaxedSimdFused, type ModuleExp
 import { provideFloat64Module, threadPool, worthSplitting, type ParallelOperand } from './threads.ts';
 import type { KernelCall, Op } from './float32-kernels.ts';
 import { travelsWithChunks, type RowColOperand } from '../broadcast.ts';
+import { RowStatsCache, STATS_BYTES, STATS_WORDS } from './row-stats.ts';
 import type { Reduction } from '../loss-args.ts';
 import { makeTensor } from '../reduction.ts';
 import { allocate, type FloatArray, type Tensor } from '../tensor.ts';
@@ -70,6 +71,19 @@ export type Float64Exports = ModuleExports & {
   logSoftmaxRowsPicked64(x: number, cols: number, out: number, rows: number, dim: number, mode: number): void;
   /** logSoftmaxBackwardRows64(grad, logSoftmaxRows64(x)) for a grad +0 but at one column per row (vals[row] at cols[row]). */
   logSoftmaxNllBackwardRows64(x: number, cols: number, vals: number, out: number, rows: number, dim: number, mode: number): void;
+  /** logSoftmaxRowsPicked64, each row's max, lse and fingerprint also written to stats (STATS_BYTES a row, ./row-stats.ts). */
+  logSoftmaxRowsPickedSaving64(x: number, cols: number, out: number, rows: number, dim: number, mode: number, stats: number): void;
+  /** logSoftmaxNllBackwardRows64, each row whose fingerprint matches its saved one taking its max and lse from stats. */
+  logSoftmaxNllBackwardRowsSaved64(
+    x: number,
+    cols: number,
+    vals: number,
+    out: number,
+    rows: number,
+    dim: number,
+    mode: number,
+    stats: number,
+  ): void;
 } & { readonly [name in Float64Op]: WebAssembly.Global };
 
 /** The kernels of ./kernel-ops.ts the float64 module computes. */
@@ -167,6 +181,8 @@ interface Placed {
 export class Float64Kernels {
   readonly exports: Float64Exports;
   private readonly arena: Arena;
+  /** The last one-thread logSoftmaxRowsAt's row statistics, for logSoftmaxNllBackwardRows. */
+  private readonly saved = new RowStatsCache();
 
   constructor(exports: Float64Exports) {
     this.exports = exports;
@@ -610,9 +626,17 @@ export class Float64Kernels {
       threadPool()?.splitRows({ kind: 'picked', x, cols: targets, vals: into, rows, dim, flags: mode, perChunk }, into, (to) =>
         this.rowsPicked(x, targets, into, dim, mode, perChunk, xPtr, colPtr, outPtr, to),
       )
-    )
+    ) {
+      this.saved.clear();
       return true;
-    this.rowsPicked(x, targets, into, dim, mode, perChunk, xPtr, colPtr, outPtr, rows);
+    }
+    // one thread: each row's statistics saved too, for the backward (./row-stats.ts)
+    const stats = this.saved.begin(rows);
+    const statsPtr = stats ? arena.reserve(perChunk * STATS_BYTES) : 0;
+    if (stats && arena.fits(cap)) {
+      this.rowsPicked(x, targets, into, dim, mode, perChunk, xPtr, colPtr, outPtr, rows, statsPtr, stats);
+      this.saved.commit(x, rows, dim, mode);
+    } else this.rowsPicked(x, targets, into, dim, mode, perChunk, xPtr, colPtr, outPtr, rows);
     return true;
   }
 
@@ -628,16 +652,22 @@ export class Float64Kernels {
     colPtr: number,
     outPtr: number,
     to: number,
+    statsPtr = 0,
+    stats: Int32Array | null = null,
   ): void {
     const buffer = this.arena.buffer();
     const heap = new Float64Array(buffer);
     const cols = new Int32Array(buffer, colPtr, perChunk);
+    const statsView = stats ? new Int32Array(buffer, statsPtr, Math.min(perChunk, to) * STATS_WORDS) : null;
     for (let row = 0; row < to; row += perChunk) {
       const count = Math.min(perChunk, to - row);
       heap.set(x.subarray(row * dim, (row + count) * dim), xPtr / 8);
       cols.set(targets.subarray(row, row + count));
       heap.set(into.subarray(row, row + count), outPtr / 8); // what `into` holds where a row has no target value
-      this.exports.logSoftmaxRowsPicked64(xPtr, colPtr, outPtr, count, dim, mode);
+      if (statsView) {
+        this.exports.logSoftmaxRowsPickedSaving64(xPtr, colPtr, outPtr, count, dim, mode, statsPtr);
+        stats!.set(count * STATS_WORDS === statsView.length ? statsView : statsView.subarray(0, count * STATS_WORDS), row * STATS_WORDS);
+      } else this.exports.logSoftmaxRowsPicked64(xPtr, colPtr, outPtr, count, dim, mode);
       into.set(heap.subarray(outPtr / 8, outPtr / 8 + count), row);
     }
   }
@@ -677,7 +707,12 @@ export class Float64Kernels {
       )
     )
       return result;
-    this.rowsNllBackward(x, cols, vals, dim, mode, perChunk, xPtr, colPtr, valPtr, outPtr, result, rows);
+    // one thread: the forward's row statistics where it saved them for x (./row-stats.ts)
+    const stats = this.saved.lookup(x, rows, dim, mode);
+    const statsPtr = stats ? arena.reserve(perChunk * STATS_BYTES) : 0;
+    if (stats && arena.fits(cap))
+      this.rowsNllBackward(x, cols, vals, dim, mode, perChunk, xPtr, colPtr, valPtr, outPtr, result, rows, statsPtr, stats);
+    else this.rowsNllBackward(x, cols, vals, dim, mode, perChunk, xPtr, colPtr, valPtr, outPtr, result, rows);
     return result;
   }
 
@@ -695,11 +730,14 @@ export class Float64Kernels {
     outPtr: number,
     result: Float64Array,
     to: number,
+    statsPtr = 0,
+    stats: Int32Array | null = null,
   ): void {
     const length = perChunk * dim;
     const buffer = this.arena.buffer();
     const heap = new Float64Array(buffer);
     const colView = new Int32Array(buffer, colPtr, perChunk);
+    const statsView = stats ? new Int32Array(buffer, statsPtr, perChunk * STATS_WORDS) : null;
     const outView = heap.subarray(outPtr / 8, outPtr / 8 + length);
     for (let row = 0; row < to; row += perChunk) {
       const count = Math.min(perChunk, to - row);
@@ -707,7 +745,10 @@ export class Float64Kernels {
       heap.set(x.subarray(from, end), xPtr / 8);
       colView.set(cols.subarray(row, row + count));
       heap.set(vals.subarray(row, row + count), valPtr / 8);
-      this.exports.logSoftmaxNllBackwardRows64(xPtr, colPtr, valPtr, outPtr, count, dim, mode);
+      if (statsView) {
+        statsView.set(stats!.subarray(row * STATS_WORDS, (row + count) * STATS_WORDS));
+        this.exports.logSoftmaxNllBackwardRowsSaved64(xPtr, colPtr, valPtr, outPtr, count, dim, mode, statsPtr);
+      } else this.exports.logSoftmaxNllBackwardRows64(xPtr, colPtr, valPtr, outPtr, count, dim, mode);
       result.set(end - from === length ? outView : outView.subarray(0, end - from), from);
     }
   }

@@ -1709,6 +1709,56 @@ const ROW_LANES: usize = memory.data(8 * 8, 16);
   return f64x2.extract_lane(acc, 0);
 }
 
+// A row's fingerprint, for cross_entropy's backward to reuse its forward's row statistics where the
+// row is unchanged (logSoftmaxRowsPickedSaving64): as the float32 kernels' (kernels.ts
+// rowFingerprint), each 64-bit lane of four states (seeded apart) takes one double of every eight:
+// h = rotl(t ^ (t >> 29), 17) with t = h + bits, a last odd double zero-padded. Each step is a
+// bijection of the state for fixed bits and of the bits for a fixed state, so a change of any one
+// double changes its lane's final state and the 64-bit xor of all eight lanes; a change of several
+// collides only by accident.
+const FP_SEEDS: usize = memory.data<u32>(
+  [
+    0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0, 0x082efa98, 0xec4e6c89,
+    0x452821e6, 0x38d01377, 0xbe5466cf, 0x34e90c6c, 0xc0ac29b7, 0xc97c50dd, 0x3f84d5b5, 0xb5470917,
+  ],
+  16,
+);
+
+// @ts-ignore: decorator
+@inline function fpStep(h: v128, v: v128): v128 {
+  const t = i64x2.add(h, v);
+  const u = v128.xor(t, i64x2.shr_u(t, 29));
+  return v128.or(i64x2.shl(u, 17), i64x2.shr_u(u, 47));
+}
+
+/** The two 32-bit halves of the fingerprint rowFingerprint64 last computed. */
+let rowFpA: i32 = 0;
+let rowFpB: i32 = 0;
+
+/** The fingerprint of the row of n (>= 1) doubles at p: into rowFpA, rowFpB. */
+function rowFingerprint64(p: usize, n: i32): void {
+  let h0 = v128.load(FP_SEEDS), h1 = v128.load(FP_SEEDS, 16), h2 = v128.load(FP_SEEDS, 32), h3 = v128.load(FP_SEEDS, 48);
+  const full = n & ~7;
+  let i = 0;
+  for (; i < full; i += 8) {
+    const q = p + (<usize>i << 3);
+    h0 = fpStep(h0, v128.load(q));
+    h1 = fpStep(h1, v128.load(q, 16));
+    h2 = fpStep(h2, v128.load(q, 32));
+    h3 = fpStep(h3, v128.load(q, 48));
+  }
+  const rest = n - i;
+  const q = p + (<usize>i << 3);
+  if (rest > 0) h0 = fpStep(h0, rest >= 2 ? v128.load(q) : v128.load64_zero(q));
+  if (rest > 2) h1 = fpStep(h1, rest >= 4 ? v128.load(q, 16) : v128.load64_zero(q, 16));
+  if (rest > 4) h2 = fpStep(h2, rest >= 6 ? v128.load(q, 32) : v128.load64_zero(q, 32));
+  if (rest > 6) h3 = fpStep(h3, v128.load64_zero(q, 48));
+  const x = v128.xor(v128.xor(h0, h1), v128.xor(h2, h3));
+  const f = i64x2.extract_lane(x, 0) ^ i64x2.extract_lane(x, 1);
+  rowFpA = <i32>f;
+  rowFpB = <i32>(f >>> 32);
+}
+
 /**
  * reduceRow64's vec::maximum of a row, the lanes kept by pmax (v < acc ? acc : v: vmax(acc, v) of
  * values without NaN) and the row's NaNs tracked apart: vmax makes every later maximum NaN, so the
@@ -1813,14 +1863,45 @@ export function logSoftmaxRows64(x: usize, out: usize, rows: i32, dim: i32, mode
  * row's other outputs (cross_entropy's forward with class indices reads no other).
  */
 export function logSoftmaxRowsPicked64(x: usize, cols: usize, out: usize, rows: i32, dim: i32, mode: i32): void {
+  pickedRows64(x, cols, out, rows, dim, mode, 0);
+}
+
+// cross_entropy's backward with class indices is log_softmax's backward of nll_loss's gradient, and
+// ATen's log_softmax_backward takes the forward's saved output (torch keeps log_softmax(x) for
+// autograd): one exp pass. This port's backward takes the input and would recompute each row's max
+// and log-sum (a max pass and an exp pass) first; the forward instead saves them per row with the
+// row's fingerprint, and the backward takes them for each row whose fingerprint still matches
+// (recomputing any other): the same values as recomputing every row.
+
+/** Per row in a stats area (STATS_BYTES64 each): f64 max, lse, i32 fingerprint A, B, i32 saved (1, else 0: not computed), unused. */
+const STATS_BYTES64: usize = 32;
+
+/** logSoftmaxRowsPicked64, which also writes each row's max, lse and fingerprint to stats (row r at stats + r * STATS_BYTES64; a row whose column is outside [0, dim) is marked not saved). */
+export function logSoftmaxRowsPickedSaving64(x: usize, cols: usize, out: usize, rows: i32, dim: i32, mode: i32, stats: usize): void {
+  pickedRows64(x, cols, out, rows, dim, mode, stats);
+}
+
+/** logSoftmaxRowsPicked64 (stats 0) or logSoftmaxRowsPickedSaving64: one body, one copy of its inlined exps. */
+function pickedRows64(x: usize, cols: usize, out: usize, rows: i32, dim: i32, mode: i32, stats: usize): void {
   const lanes8 = (mode & LANES8) != 0;
   SOFTMAX_GLIBC = (mode & USES_GLIBC) != 0;
   for (let r = 0; r < rows; r++) {
     const col = load<i32>(cols + (<usize>r << 2));
-    if (col < 0 || col >= dim) continue;
+    const st = stats + <usize>r * STATS_BYTES64;
+    if (col < 0 || col >= dim) {
+      if (stats != 0) store<i32>(st, 0, 24);
+      continue;
+    }
     const p = x + (<usize>(r * dim) << 3);
     rowStats64(p, dim, lanes8);
     store<f64>(out + (<usize>r << 3), (load<f64>(p + (<usize>col << 3)) - ROW_MAX) - ROW_LSE);
+    if (stats == 0) continue;
+    rowFingerprint64(p, dim);
+    store<f64>(st, ROW_MAX);
+    store<f64>(st, ROW_LSE, 8);
+    store<i32>(st, rowFpA, 16);
+    store<i32>(st, rowFpB, 20);
+    store<i32>(st, 1, 24);
   }
 }
 
@@ -1855,13 +1936,39 @@ export function logSoftmaxBackwardRows64(grad: usize, output: usize, out: usize,
  * target column's vals[r] - exp(y) s: the two kernels' values on the materialized gradient.
  */
 export function logSoftmaxNllBackwardRows64(x: usize, cols: usize, vals: usize, out: usize, rows: i32, dim: i32, mode: i32): void {
+  nllBackwardRows64(x, cols, vals, out, rows, dim, mode, 0);
+}
+
+/**
+ * logSoftmaxNllBackwardRows64 with the forward's statistics (logSoftmaxRowsPickedSaving64's, same
+ * mode, row r at stats + r * STATS_BYTES64): a row saved with the fingerprint it has now takes its
+ * max and lse from there, any other is recomputed.
+ */
+export function logSoftmaxNllBackwardRowsSaved64(x: usize, cols: usize, vals: usize, out: usize, rows: i32, dim: i32, mode: i32, stats: usize): void {
+  nllBackwardRows64(x, cols, vals, out, rows, dim, mode, stats);
+}
+
+/** logSoftmaxNllBackwardRows64 (stats 0) or logSoftmaxNllBackwardRowsSaved64: one body, so one copy of its inlined exps in the module. */
+function nllBackwardRows64(x: usize, cols: usize, vals: usize, out: usize, rows: i32, dim: i32, mode: i32, stats: usize): void {
   const lanes8 = (mode & LANES8) != 0;
   SOFTMAX_GLIBC = (mode & USES_GLIBC) != 0;
   for (let r = 0; r < rows; r++) {
     const row = <usize>(r * dim) << 3;
     const p = x + row;
     const o = out + row;
-    rowStats64(p, dim, lanes8);
+    let reuse = false;
+    if (stats != 0) {
+      const st = stats + <usize>r * STATS_BYTES64;
+      if (load<i32>(st, 24) == 1) {
+        rowFingerprint64(p, dim);
+        if (rowFpA == load<i32>(st, 16) && rowFpB == load<i32>(st, 20)) {
+          ROW_MAX = load<f64>(st);
+          ROW_LSE = load<f64>(st, 8);
+          reuse = true;
+        }
+      }
+    }
+    if (!reuse) rowStats64(p, dim, lanes8);
     const top = ROW_MAX;
     const l = ROW_LSE;
     const max = f64x2.splat(top);

@@ -2052,6 +2052,58 @@ function foldLanes(a0: v128, a1: v128, a2: v128, a3: v128, lanes16: bool, pairwi
   return foldLanes(a0, a1, a2, a3, lanes16, pairwise, add);
 }
 
+// A row's fingerprint, for cross_entropy's backward to reuse its forward's row statistics where the
+// row is unchanged (logSoftmaxRowsPickedSaving). Each 64-bit lane of four states (seeded apart)
+// takes one vector's lane of every four: h = rotl(t ^ (t >> 29), 17) with t = h + bits, the row's
+// last n % 4 floats zero-padded. Each step is a bijection of the state for fixed bits and of the
+// bits for a fixed state, so a change of any one float changes its lane's final state and the
+// 64-bit xor of all eight lanes; a change of several collides only by accident (add, xor-shift and
+// rotate mixed: linear over neither the integers nor GF(2)). Its own loop, not
+// rowMax's: four independent states of a 5-op chain per 16 floats cost far less than the two
+// multiply chains per vector rowMax's two-vector steps allow (measured: 1 ns / float of the forward).
+const FP_SEEDS: usize = memory.data<u32>(
+  [
+    0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0, 0x082efa98, 0xec4e6c89,
+    0x452821e6, 0x38d01377, 0xbe5466cf, 0x34e90c6c, 0xc0ac29b7, 0xc97c50dd, 0x3f84d5b5, 0xb5470917,
+  ],
+  16,
+);
+
+// @ts-ignore: decorator
+@inline function fpStep(h: v128, v: v128): v128 {
+  const t = i64x2.add(h, v);
+  const u = v128.xor(t, i64x2.shr_u(t, 29));
+  return v128.or(i64x2.shl(u, 17), i64x2.shr_u(u, 47));
+}
+
+/** The two 32-bit halves of the fingerprint rowFingerprint last computed. */
+let rowFpA: i32 = 0;
+let rowFpB: i32 = 0;
+
+/** The fingerprint of the row of n (>= 1) floats at p (the last vector read past the row, within the buffer's slack, and masked): into rowFpA, rowFpB. */
+function rowFingerprint(p: usize, n: i32): void {
+  let h0 = v128.load(FP_SEEDS), h1 = v128.load(FP_SEEDS, 16), h2 = v128.load(FP_SEEDS, 32), h3 = v128.load(FP_SEEDS, 48);
+  const full = n & ~15;
+  let i = 0;
+  for (; i < full; i += 16) {
+    const q = p + (<usize>i << 2);
+    h0 = fpStep(h0, v128.load(q));
+    h1 = fpStep(h1, v128.load(q, 16));
+    h2 = fpStep(h2, v128.load(q, 32));
+    h3 = fpStep(h3, v128.load(q, 48));
+  }
+  const rest = n - i;
+  const q = p + (<usize>i << 2);
+  if (rest > 0) h0 = fpStep(h0, v128.and(v128.load(q), lanesBelow(rest)));
+  if (rest > 4) h1 = fpStep(h1, v128.and(v128.load(q, 16), lanesBelow(rest - 4)));
+  if (rest > 8) h2 = fpStep(h2, v128.and(v128.load(q, 32), lanesBelow(rest - 8)));
+  if (rest > 12) h3 = fpStep(h3, v128.and(v128.load(q, 48), lanesBelow(rest - 12)));
+  const x = v128.xor(v128.xor(h0, h1), v128.xor(h2, h3));
+  const f = i64x2.extract_lane(x, 0) ^ i64x2.extract_lane(x, 1);
+  rowFpA = <i32>f;
+  rowFpB = <i32>(f >>> 32);
+}
+
 /** The smallest value of the row rowMax last reduced (NaN if it held one). */
 let rowMinOf: f32 = 0;
 
@@ -2290,6 +2342,30 @@ function rowMaxAndSum(p: usize, dim: i32, lanes16: bool, pairwise: bool, flags: 
  * (cross_entropy's forward with class indices reads nothing else).
  */
 export function logSoftmaxRowsPicked(x: usize, cols: usize, out: usize, rows: i32, dim: i32, flags: i32): void {
+  pickedRows(x, cols, out, rows, dim, flags, 0);
+}
+
+// cross_entropy's backward with class indices is log_softmax's backward of nll_loss's gradient, and
+// ATen's log_softmax_backward takes the forward's saved output (torch keeps log_softmax(x) for
+// autograd), so torch runs one exp pass in its backward. This port's backward takes the input, not
+// the forward's output, and would recompute each row's max and exp-sum (a max pass and an exp pass)
+// first; the forward instead saves what the backward reads of each row (its max, min and log-sum)
+// with the row's fingerprint, and the backward takes them for each row whose fingerprint still
+// matches (recomputing any other row): the same values as recomputing every row.
+
+/** Per row in a stats area (STATS_BYTES each): f32 max, min, lse, i32 saved (1, else 0: not computed), i32 fingerprint A, B, 2 unused. */
+const STATS_BYTES: usize = 32;
+
+/**
+ * logSoftmaxRowsPicked, which also writes each row's statistics and fingerprint to stats (row r at
+ * stats + r * STATS_BYTES; a row whose column is outside [0, dim) is marked not saved).
+ */
+export function logSoftmaxRowsPickedSaving(x: usize, cols: usize, out: usize, rows: i32, dim: i32, flags: i32, stats: usize): void {
+  pickedRows(x, cols, out, rows, dim, flags, stats);
+}
+
+/** logSoftmaxRowsPicked (stats 0) or logSoftmaxRowsPickedSaving: one body. */
+function pickedRows(x: usize, cols: usize, out: usize, rows: i32, dim: i32, flags: i32, stats: usize): void {
   const lanes16 = (flags & SOFTMAX_LANES16) != 0;
   const pairwise = (flags & SOFTMAX_PAIRWISE) != 0;
   for (let r0 = 0; r0 < rows; r0 += 4) {
@@ -2303,11 +2379,69 @@ export function logSoftmaxRowsPicked(x: usize, cols: usize, out: usize, rows: i3
     for (let j = 0; j < batch; j++) {
       const r = r0 + j;
       const col = load<i32>(cols + (<usize>r << 2));
-      if (col < 0 || col >= dim) continue;
+      const st = stats + <usize>r * STATS_BYTES;
+      if (col < 0 || col >= dim) {
+        if (stats != 0) store<i32>(st, 0, 12);
+        continue;
+      }
       const at = <usize>j << 2;
       const p = x + (<usize>(r * dim) << 2);
       store<f32>(out + (<usize>r << 2), (load<f32>(p + (<usize>col << 2)) - load<f32>(ROW_MAX + at)) - load<f32>(ROW_LSE + at));
+      if (stats == 0) continue;
+      rowFingerprint(p, dim);
+      store<f32>(st, load<f32>(ROW_MAX + at));
+      store<f32>(st, load<f32>(ROW_MIN + at), 4);
+      store<f32>(st, load<f32>(ROW_LSE + at), 8);
+      store<i32>(st, 1, 12);
+      store<i32>(st, rowFpA, 16);
+      store<i32>(st, rowFpB, 20);
     }
+  }
+}
+
+/**
+ * logSoftmaxNllBackwardRows with the forward's statistics (logSoftmaxRowsPickedSaving's, same
+ * flags but SOFTMAX_FUSED, row r at stats + r * STATS_BYTES): a row saved with the fingerprint it
+ * has now takes them, any other is recomputed (rowMaxAndSum).
+ */
+export function logSoftmaxNllBackwardRowsSaved(x: usize, cols: usize, vals: usize, out: usize, rows: i32, dim: i32, flags: i32, stats: usize): void {
+  nllBackwardRows(x, cols, vals, out, rows, dim, flags, stats);
+}
+
+/** logSoftmaxNllBackwardRows (stats 0) or logSoftmaxNllBackwardRowsSaved: one body, so one copy of its inlined exps in the module. */
+function nllBackwardRows(x: usize, cols: usize, vals: usize, out: usize, rows: i32, dim: i32, flags: i32, stats: usize): void {
+  const lanes16 = (flags & SOFTMAX_LANES16) != 0;
+  const pairwise = (flags & SOFTMAX_PAIRWISE) != 0;
+  const fused = (flags & SOFTMAX_FUSED) != 0;
+  for (let r0 = 0; r0 < rows; r0 += 4) {
+    const batch = min(4, rows - r0);
+    v128.store(ROW_SUM, f32x4.splat(1));
+    let saved = 0;
+    for (let j = 0; j < batch; j++) {
+      const p = x + (<usize>((r0 + j) * dim) << 2);
+      if (stats != 0) {
+        const st = stats + <usize>(r0 + j) * STATS_BYTES;
+        if (load<i32>(st, 12) == 1) {
+          rowFingerprint(p, dim);
+          if (rowFpA == load<i32>(st, 16) && rowFpB == load<i32>(st, 20)) {
+            saved |= 1 << j;
+            continue;
+          }
+        }
+      }
+      rowMaxAndSum(p, dim, lanes16, pairwise, flags, j);
+    }
+    // each lane's log is its own (rowLogs), so the recomputed rows' are those of today's path
+    if (saved != (1 << batch) - 1) rowLogs(flags);
+    for (let j = 0; j < batch; j++) {
+      if ((saved & (1 << j)) == 0) continue;
+      const st = stats + <usize>(r0 + j) * STATS_BYTES;
+      const at = <usize>j << 2;
+      store<f32>(ROW_MAX + at, load<f32>(st));
+      store<f32>(ROW_MIN + at, load<f32>(st, 4));
+      store<f32>(ROW_LSE + at, load<f32>(st, 8));
+    }
+    for (let j = 0; j < batch; j++) nllBackwardRowAt(x, cols, vals, out, r0 + j, dim, fused, flags, j);
   }
 }
 
@@ -2345,16 +2479,7 @@ export function logSoftmaxRowsPicked(x: usize, cols: usize, out: usize, rows: i3
  * materialized gradient, without it.
  */
 export function logSoftmaxNllBackwardRows(x: usize, cols: usize, vals: usize, out: usize, rows: i32, dim: i32, flags: i32): void {
-  const lanes16 = (flags & SOFTMAX_LANES16) != 0;
-  const pairwise = (flags & SOFTMAX_PAIRWISE) != 0;
-  const fused = (flags & SOFTMAX_FUSED) != 0;
-  for (let r0 = 0; r0 < rows; r0 += 4) {
-    const batch = min(4, rows - r0);
-    v128.store(ROW_SUM, f32x4.splat(1));
-    for (let j = 0; j < batch; j++) rowMaxAndSum(x + (<usize>((r0 + j) * dim) << 2), dim, lanes16, pairwise, flags, j);
-    rowLogs(flags);
-    for (let j = 0; j < batch; j++) nllBackwardRowAt(x, cols, vals, out, r0 + j, dim, fused, flags, j);
-  }
+  nllBackwardRows(x, cols, vals, out, rows, dim, flags, 0);
 }
 
 /** logSoftmaxNllBackwardRows' row r, its stats in lane j of ROW_MAX / ROW_MIN / ROW_LSE. */
