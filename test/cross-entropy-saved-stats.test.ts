@@ -157,6 +157,28 @@ for (const dtype of ['float32', 'float64'] as const) {
   });
 }
 
+test('forwards stop saving while no backward asks (forward-only callers pay no fingerprint pass), and save again after a backward', () => {
+  for (const dtype of ['float32', 'float64'] as const) {
+    const commit = vi.spyOn(RowStatsCache.prototype, 'commit');
+    const x = logits(dtype, 12, 40);
+    const target = { data: Int32Array.from({ length: 12 }, (_, r) => r), shape: [12] };
+    const g: Tensor = { data: make(dtype, 1).fill(1), shape: [] };
+    const fresh = bits(crossEntropyLossBackward(g, copyOf(x), target)); // a backward asked: the next forward saves
+    crossEntropyLoss(x, target);
+    expect(commit).toHaveBeenCalledTimes(1);
+    crossEntropyLoss(x, target); // the first one's statistics went unread: this and later forwards save nothing
+    crossEntropyLoss(x, target);
+    expect(commit).toHaveBeenCalledTimes(1);
+    expect(bits(crossEntropyLossBackward(g, x, target))).toBe(fresh); // recomputed (nothing saved since)
+    crossEntropyLoss(x, target);
+    expect(commit).toHaveBeenCalledTimes(2);
+    const lookup = vi.spyOn(RowStatsCache.prototype, 'lookup');
+    expect(bits(crossEntropyLossBackward(g, x, target))).toBe(fresh);
+    expect(hits(lookup)).toBe(1);
+    vi.restoreAllMocks();
+  }
+});
+
 test('K-dim inputs (N, C, d1): the backward after a forward gives the bits of one without', () => {
   for (const dtype of ['float32', 'float64'] as const) {
     const [N, C, d1] = [5, 17, 6];
