@@ -20,7 +20,7 @@ import { kernelBuildChoice, kernelsEnabled, preferredKernelBuild, type KernelBui
 import { meanOf } from '../numerics.ts';
 import type { Reduction } from '../loss-args.ts';
 import { makeTensor } from '../reduction.ts';
-import { allocate, type DType, type FloatArray, type Tensor } from '../tensor.ts';
+import { allocateWritten, type DType, type FloatArray, type Tensor } from '../tensor.ts';
 import { travelsWithChunks, type RowColOperand } from '../broadcast.ts';
 import { RowStatsCache, STATS_WORDS } from './row-stats.ts';
 
@@ -303,9 +303,9 @@ export class Float32Kernels {
     const op = KERNEL_OPS[call.op].id;
     const flags = flagBits(call.flags);
     const scalar = call.scalar ?? 0;
-    const collect = reduction === 'none' && !byRow ? (allocate('float32', n) as Float32Array) : null;
+    const collect = reduction === 'none' && !byRow ? (allocateWritten('float32', n) as Float32Array) : null;
     const op2 = second ? KERNEL_OPS[second.op].id : 0;
-    const collect2 = second ? (allocate('float32', n) as Float32Array) : null;
+    const collect2 = second ? (allocateWritten('float32', n) as Float32Array) : null;
     // views of a chunk's results, one chunk long (or the whole call's, when shorter: then no view per chunk)
     const outView2 = second ? heap.subarray(out2 / 4, out2 / 4 + Math.min(chunk, n)) : null;
     const streamSum = reduction !== 'none' && !byRow;
@@ -611,7 +611,7 @@ export class Float32Kernels {
     ];
     if (this.top - this.base > arenaCap) return null;
     const bits = flagBits(flags);
-    const result = allocate('float32', rows * dim) as Float32Array;
+    const result = allocateWritten('float32', rows * dim) as Float32Array;
     // useThreads (./threads.ts): this thread's first rows, the workers' after them
     if (
       threadPool()?.splitRows({ kind: 'nllBackward', x, cols, vals, rows, dim, flags: bits, perChunk }, result, (to) =>
@@ -716,7 +716,7 @@ export class Float32Kernels {
     const heap = this.heap();
     const bits = flagBits(flags);
     const n = rows * dim;
-    const result = collect ? null : (allocate('float32', n) as Float32Array);
+    const result = collect ? null : (allocateWritten('float32', n) as Float32Array);
     const outView = heap.subarray(out / 4, out / 4 + Math.min(length, n));
     for (let row = 0; row < rows; row += perChunk) {
       const count = Math.min(perChunk, rows - row);

@@ -31,7 +31,7 @@ import { travelsWithChunks, type RowColOperand } from '../broadcast.ts';
 import { RowStatsCache, STATS_BYTES, STATS_WORDS } from './row-stats.ts';
 import type { Reduction } from '../loss-args.ts';
 import { makeTensor } from '../reduction.ts';
-import { allocate, type FloatArray, type Tensor } from '../tensor.ts';
+import { allocate, allocateWritten, type FloatArray, type Tensor } from '../tensor.ts';
 
 /** One operand in the module's argument order: its address, row, column and element strides (in f64s). */
 type OperandArgs = [ptr: number, rowStride: number, colStride: number, elemStride: number];
@@ -208,7 +208,7 @@ export class Float64Kernels {
     if (reduction !== 'none' && (call.sumLanes ?? FLOAT64_SUM_LANES) !== FLOAT64_SUM_LANES) return null;
     const plan = this.place(call, 1);
     if (!plan) return null;
-    const collect = reduction === 'none' ? (allocate('float64', call.input.length) as Float64Array) : null; // allocate: ../allocator.ts's warm-up
+    const collect = reduction === 'none' ? (allocateWritten('float64', call.input.length) as Float64Array) : null; // every element written: not zeroed (../tensor.ts)
     const sum = this.runPlaced(plan, call, opId(call), collect, null, 0);
     if (collect) return makeTensor(collect, shape, 'float64');
     return makeTensor([reduction === 'mean' ? sum / call.input.length : sum], [], 'float64');
@@ -698,7 +698,7 @@ export class Float64Kernels {
       arena.reserve(length * 8),
     ];
     if (!arena.fits(cap)) return null;
-    const result = allocate('float64', rows * dim) as Float64Array; // allocate: ../allocator.ts's warm-up
+    const result = allocateWritten('float64', rows * dim) as Float64Array; // every element written: not zeroed (../tensor.ts)
     const mode = softmaxMode(lanes, glibcExp);
     // useThreads (./threads.ts): this thread's first rows, the workers' after them
     if (
@@ -769,7 +769,7 @@ export class Float64Kernels {
     const scratchPtr = scratch ? arena.reserve(bytes) : 0;
     if (!arena.fits(cap)) return null;
     const heap = new Float64Array(arena.buffer());
-    const result = allocate('float64', rows * dim) as Float64Array; // allocate: ../allocator.ts's warm-up
+    const result = allocateWritten('float64', rows * dim) as Float64Array; // every element written: not zeroed (../tensor.ts)
     for (let row = 0; row < rows; row += perChunk) {
       const count = Math.min(perChunk, rows - row);
       const from = row * dim;
@@ -791,8 +791,8 @@ export class Float64Kernels {
     const plan = this.place(call, 2);
     if (!plan) return null;
     const n = call.input.length;
-    const first = allocate('float64', n) as Float64Array;
-    const other = allocate('float64', n) as Float64Array;
+    const first = allocateWritten('float64', n) as Float64Array;
+    const other = allocateWritten('float64', n) as Float64Array;
     this.runPlaced(plan, call, opId(call), first, other, opId({ ...call, op: second }));
     return [makeTensor(first, shape, 'float64'), makeTensor(other, secondShape, 'float64')];
   }
