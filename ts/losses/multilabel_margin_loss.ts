@@ -7,7 +7,8 @@
 // divided by C. 'none' on a 2-D input divides each row in the dtype; otherwise the rows are summed
 // in float64, divided by C (and by N for 'mean') in float64, and rounded once.
 // Backward: g = dtype(1 / (N * C)) for 'mean', dtype(1 / C) otherwise; for every z > 0,
-// grad[j] -= g and grad[i] += g in the dtype, in the loops' order; then grad *= grad_output.
+// grad[j] -= g and grad[i] += g in the dtype, in the loops' order; then grad *= grad_output. (Each
+// element only ever takes the same g, so its count of updates gives its value: see Rise.)
 
 import { checkGradOutput, prepare, torchDTypeName, type CommonOptions, type LossSignature, type Prepared } from '../loss-args.ts';
 import { makeTensor } from '../reduction.ts';
@@ -102,23 +103,49 @@ function unlistedClasses(a: Args, row: number, listed: Uint8Array, unlisted: Int
 }
 
 /**
+ * Below this magnitude in every element of a row, no z = 1 - x[j] + x[i] is NaN or -inf (in either
+ * dtype: |1 - x[j]| + |x[i]| stays below the largest finite float32), so z * (z > 0) is z where z > 0
+ * and a zero otherwise, which adds nothing to a sum from +0: the pair loop then needs no branch.
+ */
+const BRANCHLESS_BOUND = 2 ** 126;
+
+/** Whether every element of the row at base is below BRANCHLESS_BOUND in magnitude (false for a NaN). */
+function rowBounded(x: ArrayLike<number>, base: number, classes: number): boolean {
+  for (let i = base; i < base + classes; i++) if (!(Math.abs(x[i]!) < BRANCHLESS_BOUND)) return false;
+  return true;
+}
+
+/**
  * One row's sum of max(0, 1 - x[j] + x[i]) over its (listed j, unlisted i) pairs, in a float64
  * accumulator. The row loops are functions of their own: inside the port's function V8 compiled
  * them on stack replacement, deoptimized at the first statement after them (no type feedback yet)
  * and started over every call, boxing each float: 5 MB of garbage and ~50 ns per element at (1000, 100).
+ * A row of bounded values adds z * +(z > 0): V8 compiles `z > 0 ? z : 0` to a branch, which about
+ * half the pairs mispredict (2.6-3.8 against 7-9 ns a pair here, /tmp/lead/js/br2.mjs).
  */
 function rowSum(a: Args, row: number, listed: Uint8Array, unlisted: Int32Array, unlistedX: Float64Array): number {
   const { x, labels, classes, round: r } = a;
   const count = unlistedClasses(a, row, listed, unlisted, unlistedX);
   const base = row * classes;
   const float32 = a.dtype === 'float32';
+  const branchless = rowBounded(x, base, classes);
   let s = 0; // float64 accumulator
   for (let k = 0; k < classes; k++) {
     const j = labels[base + k]!;
     if (j < 0) break;
     const h = r(1 - x[base + j]!);
-    // z = 1 - x[j] + x[i]; a NaN z adds nothing. One loop per dtype: no call in the pair loop.
-    if (float32) {
+    // z = 1 - x[j] + x[i]; a NaN z adds nothing. One loop per dtype and kind: no call in the pair loop.
+    if (float32 && branchless) {
+      for (let u = 0; u < count; u++) {
+        const z = Math.fround(h + unlistedX[u]!);
+        s += z * +(z > 0);
+      }
+    } else if (branchless) {
+      for (let u = 0; u < count; u++) {
+        const z = h + unlistedX[u]!;
+        s += z * +(z > 0);
+      }
+    } else if (float32) {
       for (let u = 0; u < count; u++) {
         const z = Math.fround(h + unlistedX[u]!);
         // Stryker disable next-line EqualityOperator: z >= 0 adds a zero z, which changes no sum
@@ -157,46 +184,90 @@ export function multilabelMarginLoss(input: Tensor, target: IndexTensor, options
   return makeTensor([r(total)], [], a.dtype);
 }
 
-/** One row's gradient before grad_output, g per pair, into grad (the scratch arrays as rowSum's). */
+/**
+ * The values torch's gradient elements pass through: rise[k] = dtype(rise[k - 1] + g) from rise[0]
+ * = 0, grown on demand. A listed class only ever takes -g and an unlisted one only +g (the two are
+ * disjoint), each update rounded in the dtype, so an element that took k updates holds -rise[k] or
+ * rise[k] (rounding to nearest is symmetric in sign): its count of pairs with z > 0 decides it, not
+ * the order, and the pair loop counts instead of running a chain of rounded adds per element.
+ */
+class Rise {
+  private values = new Float64Array(64);
+  private known = 1;
+  private readonly g: number;
+  private readonly r: (v: number) => number;
+  constructor(g: number, r: (v: number) => number) {
+    this.g = g;
+    this.r = r;
+  }
+
+  at(k: number): number {
+    if (k >= this.known) {
+      if (k >= this.values.length) {
+        const grown = new Float64Array(Math.max(k + 1, this.values.length * 2));
+        grown.set(this.values.subarray(0, this.known));
+        this.values = grown;
+      }
+      for (let i = this.known; i <= k; i++) this.values[i] = this.r(this.values[i - 1]! + this.g);
+      this.known = k + 1;
+    }
+    return this.values[k]!;
+  }
+}
+
+/**
+ * One row's gradient before grad_output into grad: each listed class -rise[its pairs with z > 0]
+ * (repeats of a class in the target add up), each unlisted one rise[its pairs]; +0 for none, as
+ * the zeroed gradient torch starts from. The scratch arrays as rowSum's, and per class counts.
+ */
 function rowGradient(
   a: Args,
   row: number,
-  g: number,
+  rise: Rise,
   grad: FloatArray,
   listed: Uint8Array,
   unlisted: Int32Array,
   unlistedX: Float64Array,
-  unlistedGrad: Float64Array,
+  listedPairs: Int32Array,
+  unlistedPairs: Int32Array,
 ): void {
   const { x, labels, classes, round: r } = a;
   const count = unlistedClasses(a, row, listed, unlisted, unlistedX);
   const base = row * classes;
   const float32 = a.dtype === 'float32';
-  unlistedGrad.fill(0, 0, count);
-  for (let k = 0; k < classes; k++) {
+  unlistedPairs.fill(0, 0, count);
+  let k = 0;
+  for (; k < classes; k++) {
     const j = labels[base + k]!;
     if (j < 0) break;
+    listedPairs[j] = 0;
+  }
+  for (let l = 0; l < k; l++) {
+    const j = labels[base + l]!;
     const h = r(1 - x[base + j]!);
-    let gradJ = grad[base + j]!;
-    // one loop per dtype: no call in the pair loop
+    let pairs = 0;
+    // one loop per dtype: no call in the pair loop; a NaN z counts as z <= 0, as in torch
     if (float32) {
       for (let u = 0; u < count; u++) {
-        if (Math.fround(h + unlistedX[u]!) > 0) {
-          gradJ = Math.fround(gradJ - g);
-          unlistedGrad[u] = Math.fround(unlistedGrad[u]! + g);
-        }
+        const hit = +(Math.fround(h + unlistedX[u]!) > 0); // no branch (see rowSum)
+        pairs += hit;
+        unlistedPairs[u] += hit;
       }
     } else {
       for (let u = 0; u < count; u++) {
-        if (h + unlistedX[u]! > 0) {
-          gradJ -= g;
-          unlistedGrad[u] += g;
-        }
+        const hit = +(h + unlistedX[u]! > 0);
+        pairs += hit;
+        unlistedPairs[u] += hit;
       }
     }
-    grad[base + j] = gradJ;
+    listedPairs[j] += pairs;
   }
-  for (let u = 0; u < count; u++) grad[base + unlisted[u]!] = unlistedGrad[u]!;
+  for (let l = 0; l < k; l++) {
+    const j = labels[base + l]!;
+    const n = listedPairs[j]!;
+    grad[base + j] = n === 0 ? 0 : -rise.at(n);
+  }
+  for (let u = 0; u < count; u++) grad[base + unlisted[u]!] = rise.at(unlistedPairs[u]!);
 }
 
 /** d loss / d input for a gradOutput shaped like the forward output. */
@@ -210,16 +281,15 @@ export function multilabelMarginLossBackward(
   const a = check(op, { input, target, gradOutput }, options);
   checkGradOutput(op, gradOutput, a.perRow ? [a.rows] : []);
   const { x, classes, round: r } = a;
-  const g = r(a.reduction === 'mean' ? 1 / (a.rows * classes) : 1 / classes);
+  const rise = new Rise(r(a.reduction === 'mean' ? 1 / (a.rows * classes) : 1 / classes), r);
   const grad = allocate(a.dtype, x.length);
   const listed = new Uint8Array(classes);
   const unlisted = new Int32Array(classes);
-  // the row's unlisted classes' gradient, contiguous like their x; listed and unlisted classes are
-  // disjoint, so each element still takes its updates in the loops' order
   const unlistedX = new Float64Array(classes);
-  const unlistedGrad = new Float64Array(classes);
+  const listedPairs = new Int32Array(classes);
+  const unlistedPairs = new Int32Array(classes);
   // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
-  for (let row = 0; row < a.rows; row++) rowGradient(a, row, g, grad, listed, unlisted, unlistedX, unlistedGrad);
+  for (let row = 0; row < a.rows; row++) rowGradient(a, row, rise, grad, listed, unlisted, unlistedX, listedPairs, unlistedPairs);
   const go = gradOutput.data;
   // Stryker disable next-line EqualityOperator: one more pass only writes past the end of a typed array (ignored) and reads undefined
   for (let k = 0; k < grad.length; k++) grad[k] = r(grad[k]! * go[a.perRow ? Math.floor(k / classes) : 0]!);
