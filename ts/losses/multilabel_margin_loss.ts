@@ -138,11 +138,13 @@ function rowSum(a: Args, row: number, listed: Uint8Array, unlisted: Int32Array, 
     if (float32 && branchless) {
       for (let u = 0; u < count; u++) {
         const z = Math.fround(h + unlistedX[u]!);
+        // Stryker disable next-line EqualityOperator: z >= 0 adds a zero z, which changes no sum
         s += z * +(z > 0);
       }
     } else if (branchless) {
       for (let u = 0; u < count; u++) {
         const z = h + unlistedX[u]!;
+        // Stryker disable next-line EqualityOperator: z >= 0 adds a zero z, which changes no sum
         s += z * +(z > 0);
       }
     } else if (float32) {
