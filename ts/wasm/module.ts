@@ -19,14 +19,23 @@ export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
+export type Zlib = { inflateRawSync(data: Uint8Array): Uint8Array<ArrayBuffer> };
+/** Node's zlib, through process.getBuiltinModule (Node 20.16+; no static node: import, the library is bundled for browsers). */
+const nodeZlib = (): Zlib | undefined =>
+  (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:zlib') as Zlib | undefined;
+
 /**
- * A module's bytes from what its <name>-binary.ts holds: the base64 of the module deflated (raw
- * deflate, ../../scripts/build-wasm.ts kernelsModuleSource), inflated here synchronously by
- * fflate. Deflated before base64 the modules gzip about 40% smaller in a bundle than their plain
- * base64 does (gzip finds little to share across base64's 6-bit groups).
+ * A module's bytes from what its <name>-binary.ts holds: the base64 of the module raw-deflated
+ * (../../scripts/build-wasm.ts kernelsModuleSource), inflated synchronously: by Node's zlib where
+ * there is one, else by fflate's inflateSync (about 2 kB gzipped in a bundle; cold, its first
+ * inflate of a kernels module takes some 20 ms, Node's under 1 ms). Deflated before base64 the
+ * modules gzip about 40% smaller in a bundle than their plain base64 does (gzip finds little to
+ * share across base64's 6-bit groups of the wasm).
  */
-export function wasmBytes(deflatedBase64: string): Uint8Array<ArrayBuffer> {
-  return inflateSync(decodeBase64(deflatedBase64)) as Uint8Array<ArrayBuffer>;
+/** (`zlib` null: fflate's, as in a browser.) */
+export function wasmBytes(deflatedBase64: string, zlib: Zlib | null = nodeZlib() ?? null): Uint8Array<ArrayBuffer> {
+  const deflated = decodeBase64(deflatedBase64);
+  return zlib ? zlib.inflateRawSync(deflated) : (inflateSync(deflated) as Uint8Array<ArrayBuffer>);
 }
 
 /** A fresh instance of the module, or null where WebAssembly (with SIMD) is unavailable. */
