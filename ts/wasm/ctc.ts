@@ -5,7 +5,7 @@
 // (useFloat32Kernels(false): the tests and `bench --js-loops` compare the two), and where a call's
 // arrays would not fit under MODULE_CAP_BYTES (forward / backward then return false).
 
-import { CTC_WASM_BASE64 } from './ctc-binary.ts';
+import { CTC_WASM_DEFLATED } from './ctc-binary.ts';
 import { kernelsEnabled } from './kernel-switch.ts';
 import { Arena, instantiate, type ModuleExports } from './module.ts';
 import type { FloatArray } from '../tensor.ts';
@@ -76,7 +76,7 @@ let loaded: { readonly exports: CtcExports; readonly arena: Arena } | null | und
 function module(): { readonly exports: CtcExports; readonly arena: Arena } | null {
   if (!kernelsEnabled()) return null; // switched off: the JS loops (and where WebAssembly SIMD is unavailable, below)
   if (loaded === undefined) {
-    const exports = instantiate<CtcExports>(CTC_WASM_BASE64);
+    const exports = instantiate<CtcExports>(CTC_WASM_DEFLATED);
     loaded = exports === null ? null : { exports, arena: new Arena(exports) };
   }
   return loaded;

@@ -15,8 +15,8 @@
 // (they stay in cache), runs the loop on them, and copies the results out. Past MODULE_CAP_BYTES (a
 // row of millions of floats) the ports run their JS loops (false / null here).
 
-import { DISTANCE_WASM_BASE64 } from './distance-binary.ts';
-import { DISTANCE_FMA_WASM_BASE64 } from './distance-fma-binary.ts';
+import { DISTANCE_WASM_DEFLATED } from './distance-binary.ts';
+import { DISTANCE_FMA_WASM_DEFLATED } from './distance-fma-binary.ts';
 import { kernelBuild, type KernelBuild } from './kernel-switch.ts';
 import { Arena, MODULE_CAP_BYTES, instantiate, type ModuleExports } from './module.ts';
 
@@ -513,7 +513,7 @@ const loaded: Partial<Record<KernelBuild, DistanceKernels | null>> = {};
 /** The module of `build`, or null where it cannot be instantiated. */
 export function loadDistanceKernels(build: KernelBuild): DistanceKernels | null {
   if (!(build in loaded)) {
-    const exports = instantiate<DistanceExports>(build === 'fma' ? DISTANCE_FMA_WASM_BASE64 : DISTANCE_WASM_BASE64);
+    const exports = instantiate<DistanceExports>(build === 'fma' ? DISTANCE_FMA_WASM_DEFLATED : DISTANCE_WASM_DEFLATED);
     loaded[build] = exports && new DistanceKernels(exports, build);
   }
   return loaded[build] ?? null;

@@ -10,9 +10,9 @@
 // per-row weight, or 'row means' of more than 16M rows) is left to the ports' JS loops (tryRun
 // returns null), which compute the same values, and the module never holds more than that.
 
-import { KERNELS_WASM_BASE64 } from './kernels-binary.ts';
-import { KERNELS_FMA_WASM_BASE64 } from './kernels-fma-binary.ts';
-import { decodeBase64, relaxedSimdFused } from './module.ts';
+import { KERNELS_WASM_DEFLATED } from './kernels-binary.ts';
+import { KERNELS_FMA_WASM_DEFLATED } from './kernels-fma-binary.ts';
+import { wasmBytes, relaxedSimdFused } from './module.ts';
 import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
 import { parallelCall, threadPool, worthSplitting } from './threads.ts';
 import { float64Kernels } from './float64-kernels.ts';
@@ -817,7 +817,7 @@ export class Float32Kernels {
 export function loadFloat32Kernels(build: KernelBuild = preferredKernelBuild()): Float32Kernels | null {
   if (build === 'fma' && !relaxedSimdFused()) return null;
   try {
-    const bytes = decodeBase64(build === 'fma' ? KERNELS_FMA_WASM_BASE64 : KERNELS_WASM_BASE64);
+    const bytes = wasmBytes(build === 'fma' ? KERNELS_FMA_WASM_DEFLATED : KERNELS_WASM_DEFLATED);
     return new Float32Kernels(new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as KernelExports, build);
   } catch {
     return null;

@@ -20,11 +20,11 @@
 // allocation ('none') or are summed inside the module ('mean', 'sum': no allocation). Under
 // useThreads, tryRun's elementwise calls split across ./threads.ts's workers as the float32 ones do.
 
-import { FLOAT64_WASM_BASE64 } from './float64-binary.ts';
-import { FLOAT64_FMA_WASM_BASE64 } from './float64-fma-binary.ts';
+import { FLOAT64_WASM_DEFLATED } from './float64-binary.ts';
+import { FLOAT64_FMA_WASM_DEFLATED } from './float64-fma-binary.ts';
 import { kernelBuildChoice, preferredKernelBuild, type KernelBuild } from './kernel-switch.ts';
 import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
-import { Arena, MODULE_CAP_BYTES, decodeBase64, relaxedSimdFused, type ModuleExports } from './module.ts';
+import { Arena, MODULE_CAP_BYTES, wasmBytes, relaxedSimdFused, type ModuleExports } from './module.ts';
 import { provideFloat64Module, threadPool, worthSplitting, type ParallelOperand } from './threads.ts';
 import type { KernelCall, Op } from './float32-kernels.ts';
 import { travelsWithChunks, type RowColOperand } from '../broadcast.ts';
@@ -852,7 +852,7 @@ function float64Module(build: KernelBuild): WebAssembly.Module | null {
   let module = compiled.get(build);
   if (module === undefined) {
     try {
-      module = new WebAssembly.Module(decodeBase64(build === 'fma' ? FLOAT64_FMA_WASM_BASE64 : FLOAT64_WASM_BASE64));
+      module = new WebAssembly.Module(wasmBytes(build === 'fma' ? FLOAT64_FMA_WASM_DEFLATED : FLOAT64_WASM_DEFLATED));
     } catch {
       module = null;
     }

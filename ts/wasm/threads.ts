@@ -19,12 +19,12 @@
 // and block in Atomics.wait between calls.
 
 import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
-import { KERNELS_WASM_BASE64 } from './kernels-binary.ts';
-import { KERNELS_FMA_WASM_BASE64 } from './kernels-fma-binary.ts';
+import { KERNELS_WASM_DEFLATED } from './kernels-binary.ts';
+import { KERNELS_FMA_WASM_DEFLATED } from './kernels-fma-binary.ts';
 import { kernelBuild, type KernelBuild } from './kernel-switch.ts';
 import { travelsWithChunks } from '../broadcast.ts';
 import { operandsBySlot } from './float32-kernels.ts';
-import { decodeBase64 } from './module.ts';
+import { wasmBytes } from './module.ts';
 import type { KernelCall, Op } from './float32-kernels.ts';
 
 /** Int32 slots per worker in the control block. */
@@ -607,7 +607,7 @@ export function useThreads(threads: number): number {
     // workers); the float32 builds give the same bits, the float64 ones not (SLEEF's exp with and
     // without its FMAs), so the workers must hold this thread's
     const build = kernelBuild() ?? 'plain';
-    const module = new WebAssembly.Module(decodeBase64(build === 'fma' ? KERNELS_FMA_WASM_BASE64 : KERNELS_WASM_BASE64));
+    const module = new WebAssembly.Module(wasmBytes(build === 'fma' ? KERNELS_FMA_WASM_DEFLATED : KERNELS_WASM_DEFLATED));
     pool = new ThreadPool(wt, module, float64Module?.(build) ?? null, threads);
     poolBuild = build;
   }

@@ -12,7 +12,7 @@
 // run their JS loops (null here).
 
 import { Arena, MODULE_CAP_BYTES, instantiate, type ModuleExports } from './module.ts';
-import { VECTORS_WASM_BASE64 } from './vectors-binary.ts';
+import { VECTORS_WASM_DEFLATED } from './vectors-binary.ts';
 import { kernelsEnabled } from './kernel-switch.ts';
 
 export interface VectorExports extends ModuleExports {
@@ -732,7 +732,7 @@ let loaded: VectorKernels | null | undefined;
 export function vectorKernels(): VectorKernels | null {
   if (!kernelsEnabled()) return null;
   if (loaded === undefined) {
-    const exports = instantiate<VectorExports>(VECTORS_WASM_BASE64);
+    const exports = instantiate<VectorExports>(VECTORS_WASM_DEFLATED);
     loaded = exports && new VectorKernels(exports);
   }
   return loaded;
