@@ -124,7 +124,7 @@ export async function compileKernelsAsync(name = 'kernels', fma = false, signal?
 export const CACHE_DIR = join(ROOT, 'node_modules/.cache/torch-loss-parity/wasm');
 const LIB_DIR = join(ROOT, 'ts/wasm/assembly/lib');
 
-/** Every file under ts/wasm/assembly/lib/ (none yet), sorted. */
+/** Every file under ts/wasm/assembly/lib/ (code the modules share: fingerprint.ts), sorted. */
 function libFiles(dir = LIB_DIR): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })

@@ -32,6 +32,8 @@
 // Sleef_logd4_u10avx2's / Sleef_log1pd4_u10avx2's bits) for the same calls; the plain build keeps
 // fdlibm's log64 / log1p64 there.
 
+import { FP_SEEDS, fingerprintFold, fpStep, rowFpA, rowFpB } from './lib/fingerprint';
+
 // @ts-ignore: decorator
 @inline function k64(at: usize): v128 {
   return v128.load64_splat(at);
@@ -1709,31 +1711,7 @@ const ROW_LANES: usize = memory.data(8 * 8, 16);
   return f64x2.extract_lane(acc, 0);
 }
 
-// A row's fingerprint, for cross_entropy's backward to reuse its forward's row statistics where the
-// row is unchanged (logSoftmaxRowsPickedSaving64): as the float32 kernels' (kernels.ts
-// rowFingerprint), each 64-bit lane of four states (seeded apart) takes one double of every eight:
-// h = rotl(t ^ (t >> 29), 17) with t = h + bits, a last odd double zero-padded. Each step is a
-// bijection of the state for fixed bits and of the bits for a fixed state, so a change of any one
-// double changes its lane's final state and the 64-bit xor of all eight lanes; a change of several
-// collides only by accident.
-const FP_SEEDS: usize = memory.data<u32>(
-  [
-    0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0, 0x082efa98, 0xec4e6c89,
-    0x452821e6, 0x38d01377, 0xbe5466cf, 0x34e90c6c, 0xc0ac29b7, 0xc97c50dd, 0x3f84d5b5, 0xb5470917,
-  ],
-  16,
-);
-
-// @ts-ignore: decorator
-@inline function fpStep(h: v128, v: v128): v128 {
-  const t = i64x2.add(h, v);
-  const u = v128.xor(t, i64x2.shr_u(t, 29));
-  return v128.or(i64x2.shl(u, 17), i64x2.shr_u(u, 47));
-}
-
-/** The two 32-bit halves of the fingerprint rowFingerprint64 last computed. */
-let rowFpA: i32 = 0;
-let rowFpB: i32 = 0;
+// A row's fingerprint (./lib/fingerprint.ts): a last odd double zero-padded.
 
 /** The fingerprint of the row of n (>= 1) doubles at p: into rowFpA, rowFpB. */
 function rowFingerprint64(p: usize, n: i32): void {
@@ -1753,10 +1731,7 @@ function rowFingerprint64(p: usize, n: i32): void {
   if (rest > 2) h1 = fpStep(h1, rest >= 4 ? v128.load(q, 16) : v128.load64_zero(q, 16));
   if (rest > 4) h2 = fpStep(h2, rest >= 6 ? v128.load(q, 32) : v128.load64_zero(q, 32));
   if (rest > 6) h3 = fpStep(h3, v128.load64_zero(q, 48));
-  const x = v128.xor(v128.xor(h0, h1), v128.xor(h2, h3));
-  const f = i64x2.extract_lane(x, 0) ^ i64x2.extract_lane(x, 1);
-  rowFpA = <i32>f;
-  rowFpB = <i32>(f >>> 32);
+  fingerprintFold(h0, h1, h2, h3);
 }
 
 /**

@@ -14,6 +14,8 @@
 // process from then on (V8's detach protector; ../../../scripts/build-wasm.ts).
 // wasm-initial-pages: 64
 
+import { FP_SEEDS, fingerprintFold, fpStep, rowFpA, rowFpB } from './lib/fingerprint';
+
 // @ts-ignore: decorator
 @inline function k(at: usize): v128 {
   return v128.load32_splat(at);
@@ -2052,33 +2054,7 @@ function foldLanes(a0: v128, a1: v128, a2: v128, a3: v128, lanes16: bool, pairwi
   return foldLanes(a0, a1, a2, a3, lanes16, pairwise, add);
 }
 
-// A row's fingerprint, for cross_entropy's backward to reuse its forward's row statistics where the
-// row is unchanged (logSoftmaxRowsPickedSaving). Each 64-bit lane of four states (seeded apart)
-// takes one vector's lane of every four: h = rotl(t ^ (t >> 29), 17) with t = h + bits, the row's
-// last n % 4 floats zero-padded. Each step is a bijection of the state for fixed bits and of the
-// bits for a fixed state, so a change of any one float changes its lane's final state and the
-// 64-bit xor of all eight lanes; a change of several collides only by accident (add, xor-shift and
-// rotate mixed: linear over neither the integers nor GF(2)). Its own loop, not
-// rowMax's: four independent states of a 5-op chain per 16 floats cost far less than the two
-// multiply chains per vector rowMax's two-vector steps allow (measured: 1 ns / float of the forward).
-const FP_SEEDS: usize = memory.data<u32>(
-  [
-    0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0, 0x082efa98, 0xec4e6c89,
-    0x452821e6, 0x38d01377, 0xbe5466cf, 0x34e90c6c, 0xc0ac29b7, 0xc97c50dd, 0x3f84d5b5, 0xb5470917,
-  ],
-  16,
-);
-
-// @ts-ignore: decorator
-@inline function fpStep(h: v128, v: v128): v128 {
-  const t = i64x2.add(h, v);
-  const u = v128.xor(t, i64x2.shr_u(t, 29));
-  return v128.or(i64x2.shl(u, 17), i64x2.shr_u(u, 47));
-}
-
-/** The two 32-bit halves of the fingerprint rowFingerprint last computed. */
-let rowFpA: i32 = 0;
-let rowFpB: i32 = 0;
+// A row's fingerprint (./lib/fingerprint.ts): the row's last elements zero-padded.
 
 /** The fingerprint of the row of n (>= 1) floats at p (the last vector read past the row, within the buffer's slack, and masked): into rowFpA, rowFpB. */
 function rowFingerprint(p: usize, n: i32): void {
@@ -2098,10 +2074,7 @@ function rowFingerprint(p: usize, n: i32): void {
   if (rest > 4) h1 = fpStep(h1, v128.and(v128.load(q, 16), lanesBelow(rest - 4)));
   if (rest > 8) h2 = fpStep(h2, v128.and(v128.load(q, 32), lanesBelow(rest - 8)));
   if (rest > 12) h3 = fpStep(h3, v128.and(v128.load(q, 48), lanesBelow(rest - 12)));
-  const x = v128.xor(v128.xor(h0, h1), v128.xor(h2, h3));
-  const f = i64x2.extract_lane(x, 0) ^ i64x2.extract_lane(x, 1);
-  rowFpA = <i32>f;
-  rowFpB = <i32>(f >>> 32);
+  fingerprintFold(h0, h1, h2, h3);
 }
 
 /** The smallest value of the row rowMax last reduced (NaN if it held one). */
