@@ -80,8 +80,8 @@ type UnsafeAllocator = { allocUnsafeSlow?: (size: number) => Uint8Array };
  * kernels' results, copied out chunk by chunk): not zeroed where the runtime can skip it
  * (Buffer.allocUnsafeSlow, an ArrayBuffer of its own, never the shared pool), else as allocate.
  * new Float32Array(1e6) spends about 0.44 ms zero-filling 4 MB that the kernel then overwrites,
- * allocUnsafeSlow 0.02-0.09 ms (/tmp/lead/js/alloc.mjs, 2026-12-03): 0.4 ns per element of every
- * float32 backward at 1e6, 0.9 of every float64 one.
+ * allocUnsafeSlow 0.02-0.09 ms (docs/performance.md, 2026-12-03 third session): 0.4 ns per element of every
+ * float32 backward at 1e6 (float64's 8 MB not timed apart).
  */
 export function allocateWritten(dtype: DType, length: number): FloatArray {
   const unsafe = (globalThis as { Buffer?: UnsafeAllocator }).Buffer?.allocUnsafeSlow;

@@ -121,7 +121,7 @@ function rowBounded(x: ArrayLike<number>, base: number, classes: number): boolea
  * them on stack replacement, deoptimized at the first statement after them (no type feedback yet)
  * and started over every call, boxing each float: 5 MB of garbage and ~50 ns per element at (1000, 100).
  * A row of bounded values adds z * +(z > 0): V8 compiles `z > 0 ? z : 0` to a branch, which about
- * half the pairs mispredict (2.6-3.8 against 7-9 ns a pair here, /tmp/lead/js/br2.mjs).
+ * half the pairs mispredict (2.7-3.8 against 7.0-9.5 ns a pair here: docs/performance.md, 2026-12-03 third session).
  */
 function rowSum(a: Args, row: number, listed: Uint8Array, unlisted: Int32Array, unlistedX: Float64Array): number {
   const { x, labels, classes, round: r } = a;

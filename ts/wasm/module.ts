@@ -30,9 +30,8 @@ const nodeZlib = (): Zlib | undefined =>
  * there is one, else by fflate's inflateSync (about 2 kB gzipped in a bundle; cold, its first
  * inflate of a kernels module takes some 20 ms, Node's under 1 ms). Deflated before base64 the
  * modules gzip about 40% smaller in a bundle than their plain base64 does (gzip finds little to
- * share across base64's 6-bit groups of the wasm).
+ * share across base64's 6-bit groups of the wasm). `zlib` null: fflate's, as in a browser.
  */
-/** (`zlib` null: fflate's, as in a browser.) */
 export function wasmBytes(deflatedBase64: string, zlib: Zlib | null = nodeZlib() ?? null): Uint8Array<ArrayBuffer> {
   const deflated = decodeBase64(deflatedBase64);
   return zlib ? zlib.inflateRawSync(deflated) : (inflateSync(deflated) as Uint8Array<ArrayBuffer>);

@@ -17,7 +17,7 @@
 // MAX_STATS_BYTES saves nothing (the backward then recomputes every row).
 //
 // Saving costs the forward a fingerprint pass (about 1.17x the float32 forward's time, 1.11x the
-// float64 one's, measured in /tmp/lead/ab.mts), which only a backward pays back. So a forward saves
+// float64 one's: docs/performance.md, 2026-12-03 third session), which only a backward pays back. So a forward saves
 // only while backwards are asking: once a forward finds that what the one before it saved was never
 // looked up (a caller that runs forwards only, as in evaluation), the forwards stop saving until a
 // backward looks again (the next forward after it saves).
