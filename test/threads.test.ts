@@ -150,16 +150,23 @@ for (const [name, run] of cases)
         expect(useThreads(1)).toBe(1);
         const single = bits(run(reduction, inputsOf[dtype]));
         expect(useThreads(2)).toBe(2);
-        const threaded = bits(run(reduction, inputsOf[dtype]));
-        // the cheap pointwise kernels stay on this thread (ONE_THREAD_OPS); every other case splits
-        if (stayOnOneThread.has(name)) expect(threadPool()!.calls, 'calls split across the threads').toBe(0);
-        else expect(threadPool()!.calls, 'calls split across the threads').toBeGreaterThan(0);
-        expect(threaded.length).toBe(single.length);
-        for (let k = 0; k < single.length; k++)
-          expect(
-            threaded[k]!.every((v, i) => v === single[k]![i]),
-            `${name} ${dtype} ${reduction} result ${k}`,
-          ).toBe(true);
+        // as the chunks fall (this thread and the worker claiming them as they go), then with this
+        // thread taking at most 0 or 1 chunks (the worker the rest: a prefix of any length is this thread's)
+        for (const callerChunks of [Number.POSITIVE_INFINITY, 0, 1]) {
+          threadPool()!.callerChunks = callerChunks;
+          const threaded = bits(run(reduction, inputsOf[dtype]));
+          threadPool()!.callerChunks = Number.POSITIVE_INFINITY;
+          // the cheap pointwise kernels stay on this thread (ONE_THREAD_OPS); every other case splits
+          if (stayOnOneThread.has(name)) expect(threadPool()!.calls, 'calls split across the threads').toBe(0);
+          else expect(threadPool()!.calls, 'calls split across the threads').toBeGreaterThan(0);
+          expect(threaded.length).toBe(single.length);
+          for (let k = 0; k < single.length; k++)
+            expect(
+              threaded[k]!.every((v, i) => v === single[k]![i]),
+              `${name} ${dtype} ${reduction} result ${k} (this thread at most ${callerChunks} chunks)`,
+            ).toBe(true);
+        }
+        if (!stayOnOneThread.has(name)) expect(threadPool()!.chunksRun.workers, 'chunks the worker ran').toBeGreaterThan(0);
       }
     }, 60_000);
   }
@@ -188,13 +195,20 @@ for (const dtype of ['float32', 'float64'] as const)
       const single = bits(run(reduction));
       seed = state; // the same gradOutput
       expect(useThreads(2)).toBe(2);
-      const threaded = bits(run(reduction));
-      expect(threadPool()!.calls, 'calls split across the threads').toBeGreaterThan(0);
-      for (let k = 0; k < single.length; k++)
-        expect(
-          threaded[k]!.every((v, i) => v === single[k]![i]),
-          `cross_entropy ${dtype} ${reduction} result ${k}`,
-        ).toBe(true);
+      // the forward saves its rows' statistics (both threads' rows), the backward reads them
+      for (const callerChunks of [Number.POSITIVE_INFINITY, 0, 1]) {
+        threadPool()!.callerChunks = callerChunks;
+        seed = state;
+        const threaded = bits(run(reduction));
+        threadPool()!.callerChunks = Number.POSITIVE_INFINITY;
+        expect(threadPool()!.calls, 'calls split across the threads').toBeGreaterThan(0);
+        for (let k = 0; k < single.length; k++)
+          expect(
+            threaded[k]!.every((v, i) => v === single[k]![i]),
+            `cross_entropy ${dtype} ${reduction} result ${k} (this thread at most ${callerChunks} chunks)`,
+          ).toBe(true);
+      }
+      expect(threadPool()!.chunksRun.workers, 'chunks the worker ran').toBeGreaterThan(0);
     }
   }, 60_000);
 

@@ -341,7 +341,7 @@ export class Float32Kernels {
     const pool = threadPool();
     const split =
       pool && !second && !byRow && worthSplitting(call.op, 'float32', n, collect !== null)
-        ? pool.split(parallelCall(call, chunk), (count) => this.runChunks(st, 0, count))
+        ? pool.split(parallelCall(call, chunk), (from, to) => this.runChunks(st, from, to))
         : null;
     if (split) {
       sum = st.sum;
@@ -534,26 +534,21 @@ export class Float32Kernels {
     const [xPtr, colPtr, outPtr] = [this.reserve(length + 4), this.reserve(perChunk), this.reserve(perChunk)];
     if (this.top - this.base > arenaCap) return false;
     const bits = flagBits(flags);
-    // useThreads (./threads.ts): this thread's first rows, the workers' after them
-    if (
-      threadPool()?.splitRows({ kind: 'picked', x, cols: targets, vals: into, rows, dim, flags: bits, perChunk }, into, (to) =>
-        this.rowsPicked(x, targets, into, dim, bits, perChunk, xPtr, colPtr, outPtr, to),
-      )
-    ) {
-      this.saved.clear();
-      return true;
-    }
-    // one thread: each row's statistics saved too, for the backward (./row-stats.ts)
-    const stats = this.saved.begin(rows);
+    // each row's statistics saved too, for the backward (./row-stats.ts)
+    let stats = this.saved.begin(rows);
     const statsPtr = stats ? this.reserve(perChunk * STATS_WORDS) : 0;
-    if (stats && this.top - this.base <= arenaCap) {
-      this.rowsPicked(x, targets, into, dim, bits, perChunk, xPtr, colPtr, outPtr, rows, statsPtr, stats);
-      this.saved.commit(x, rows, dim, bits & ~KERNEL_FLAGS.SOFTMAX_FUSED);
-    } else this.rowsPicked(x, targets, into, dim, bits, perChunk, xPtr, colPtr, outPtr, rows);
+    if (this.top - this.base > arenaCap) stats = null;
+    // useThreads (./threads.ts): this thread's first rows, the workers' after them
+    const pool = threadPool();
+    const run = (from: number, to: number) =>
+      this.rowsPicked(x, targets, into, dim, bits, perChunk, xPtr, colPtr, outPtr, from, to, statsPtr, stats);
+    if (!pool?.splitRows({ kind: 'picked', x, cols: targets, vals: into, rows, dim, flags: bits, perChunk }, into, run, stats))
+      run(0, rows);
+    if (stats) this.saved.commit(x, rows, dim, bits & ~KERNEL_FLAGS.SOFTMAX_FUSED);
     return true;
   }
 
-  /** logSoftmaxRowsAt's chunks of rows [0, to) on this thread. */
+  /** logSoftmaxRowsAt's chunks of rows [from, to) (from a chunk boundary) on this thread. */
   private rowsPicked(
     x: Float32Array,
     targets: Int32Array,
@@ -564,15 +559,16 @@ export class Float32Kernels {
     xPtr: number,
     colPtr: number,
     outPtr: number,
+    from: number,
     to: number,
     statsPtr = 0,
     stats: Int32Array | null = null,
   ): void {
     const heap = this.heap();
     const cols = new Int32Array(heap.buffer, colPtr, perChunk);
-    const outView = heap.subarray(outPtr / 4, outPtr / 4 + Math.min(perChunk, to));
-    const statsView = stats ? new Int32Array(heap.buffer, statsPtr, Math.min(perChunk, to) * STATS_WORDS) : null;
-    for (let row = 0; row < to; row += perChunk) {
+    const outView = heap.subarray(outPtr / 4, outPtr / 4 + Math.min(perChunk, to - from));
+    const statsView = stats ? new Int32Array(heap.buffer, statsPtr, Math.min(perChunk, to - from) * STATS_WORDS) : null;
+    for (let row = from; row < to; row += perChunk) {
       const count = Math.min(perChunk, to - row);
       heap.set(span(x, row * dim, (row + count) * dim), xPtr / 4);
       cols.set(span(targets, row, row + count));
@@ -612,23 +608,19 @@ export class Float32Kernels {
     if (this.top - this.base > arenaCap) return null;
     const bits = flagBits(flags);
     const result = allocateWritten('float32', rows * dim) as Float32Array;
-    // useThreads (./threads.ts): this thread's first rows, the workers' after them
-    if (
-      threadPool()?.splitRows({ kind: 'nllBackward', x, cols, vals, rows, dim, flags: bits, perChunk }, result, (to) =>
-        this.rowsNllBackward(x, cols, vals, dim, bits, perChunk, xPtr, colPtr, valPtr, outPtr, result, to),
-      )
-    )
-      return result;
-    // one thread: the forward's row statistics where it saved them for x (./row-stats.ts)
-    const stats = this.saved.lookup(x, rows, dim, bits & ~KERNEL_FLAGS.SOFTMAX_FUSED);
+    // the forward's row statistics where it saved them for x (./row-stats.ts)
+    let stats = this.saved.lookup(x, rows, dim, bits & ~KERNEL_FLAGS.SOFTMAX_FUSED);
     const statsPtr = stats ? this.reserve(perChunk * STATS_WORDS) : 0;
-    if (stats && this.top - this.base <= arenaCap)
-      this.rowsNllBackward(x, cols, vals, dim, bits, perChunk, xPtr, colPtr, valPtr, outPtr, result, rows, statsPtr, stats);
-    else this.rowsNllBackward(x, cols, vals, dim, bits, perChunk, xPtr, colPtr, valPtr, outPtr, result, rows);
+    if (this.top - this.base > arenaCap) stats = null;
+    // useThreads (./threads.ts): this thread's first rows, the workers' after them
+    const run = (from: number, to: number) =>
+      this.rowsNllBackward(x, cols, vals, dim, bits, perChunk, xPtr, colPtr, valPtr, outPtr, result, from, to, statsPtr, stats);
+    if (!threadPool()?.splitRows({ kind: 'nllBackward', x, cols, vals, rows, dim, flags: bits, perChunk }, result, run, stats))
+      run(0, rows);
     return result;
   }
 
-  /** logSoftmaxNllBackwardRows' chunks of rows [0, to) on this thread, into `result`. */
+  /** logSoftmaxNllBackwardRows' chunks of rows [from, to) (from a chunk boundary) on this thread, into `result`. */
   private rowsNllBackward(
     x: Float32Array,
     cols: Int32Array,
@@ -641,6 +633,7 @@ export class Float32Kernels {
     valPtr: number,
     outPtr: number,
     result: Float32Array,
+    first: number,
     to: number,
     statsPtr = 0,
     stats: Int32Array | null = null,
@@ -649,8 +642,8 @@ export class Float32Kernels {
     const colView = new Int32Array(heap.buffer, colPtr, perChunk);
     const statsView = stats ? new Int32Array(heap.buffer, statsPtr, perChunk * STATS_WORDS) : null;
     // one chunk long, or the whole call's when shorter (then no subarray per chunk)
-    const outView = heap.subarray(outPtr / 4, outPtr / 4 + Math.min(perChunk * dim, to * dim));
-    for (let row = 0; row < to; row += perChunk) {
+    const outView = heap.subarray(outPtr / 4, outPtr / 4 + Math.min(perChunk * dim, (to - first) * dim));
+    for (let row = first; row < to; row += perChunk) {
       const count = Math.min(perChunk, to - row);
       const [from, end] = [row * dim, (row + count) * dim];
       heap.set(span(x, from, end), xPtr / 4);

@@ -392,8 +392,8 @@ export class Float64Kernels {
         input: call.input,
         operands: plan.operands,
       },
-      (count) => {
-        sum = this.runChunks(plan, call, op, collect, null, 0, 0, count, sum);
+      (from, to) => {
+        sum = this.runChunks(plan, call, op, collect, null, 0, from, to, sum);
       },
     );
     if (!split) return this.runChunks(plan, call, op, collect, collect2, op2, 0, n, sum);
@@ -621,26 +621,20 @@ export class Float64Kernels {
     const [xPtr, colPtr, outPtr] = [arena.reserve(perChunk * dim * 8), arena.reserve(perChunk * 4), arena.reserve(perChunk * 8)];
     if (!arena.fits(cap)) return false;
     const mode = softmaxMode(lanes, glibcExp);
-    // useThreads (./threads.ts): this thread's first rows, the workers' after them
-    if (
-      threadPool()?.splitRows({ kind: 'picked', x, cols: targets, vals: into, rows, dim, flags: mode, perChunk }, into, (to) =>
-        this.rowsPicked(x, targets, into, dim, mode, perChunk, xPtr, colPtr, outPtr, to),
-      )
-    ) {
-      this.saved.clear();
-      return true;
-    }
-    // one thread: each row's statistics saved too, for the backward (./row-stats.ts)
-    const stats = this.saved.begin(rows);
+    // each row's statistics saved too, for the backward (./row-stats.ts)
+    let stats = this.saved.begin(rows);
     const statsPtr = stats ? arena.reserve(perChunk * STATS_BYTES) : 0;
-    if (stats && arena.fits(cap)) {
-      this.rowsPicked(x, targets, into, dim, mode, perChunk, xPtr, colPtr, outPtr, rows, statsPtr, stats);
-      this.saved.commit(x, rows, dim, mode);
-    } else this.rowsPicked(x, targets, into, dim, mode, perChunk, xPtr, colPtr, outPtr, rows);
+    if (!arena.fits(cap)) stats = null;
+    // useThreads (./threads.ts): this thread's first rows, the workers' after them
+    const run = (from: number, to: number) =>
+      this.rowsPicked(x, targets, into, dim, mode, perChunk, xPtr, colPtr, outPtr, from, to, statsPtr, stats);
+    if (!threadPool()?.splitRows({ kind: 'picked', x, cols: targets, vals: into, rows, dim, flags: mode, perChunk }, into, run, stats))
+      run(0, rows);
+    if (stats) this.saved.commit(x, rows, dim, mode);
     return true;
   }
 
-  /** logSoftmaxRowsAt's chunks of rows [0, to) on this thread. */
+  /** logSoftmaxRowsAt's chunks of rows [from, to) (from a chunk boundary) on this thread. */
   private rowsPicked(
     x: Float64Array,
     targets: Int32Array,
@@ -651,6 +645,7 @@ export class Float64Kernels {
     xPtr: number,
     colPtr: number,
     outPtr: number,
+    from: number,
     to: number,
     statsPtr = 0,
     stats: Int32Array | null = null,
@@ -658,8 +653,8 @@ export class Float64Kernels {
     const buffer = this.arena.buffer();
     const heap = new Float64Array(buffer);
     const cols = new Int32Array(buffer, colPtr, perChunk);
-    const statsView = stats ? new Int32Array(buffer, statsPtr, Math.min(perChunk, to) * STATS_WORDS) : null;
-    for (let row = 0; row < to; row += perChunk) {
+    const statsView = stats ? new Int32Array(buffer, statsPtr, Math.min(perChunk, to - from) * STATS_WORDS) : null;
+    for (let row = from; row < to; row += perChunk) {
       const count = Math.min(perChunk, to - row);
       heap.set(x.subarray(row * dim, (row + count) * dim), xPtr / 8);
       cols.set(targets.subarray(row, row + count));
@@ -700,23 +695,19 @@ export class Float64Kernels {
     if (!arena.fits(cap)) return null;
     const result = allocateWritten('float64', rows * dim) as Float64Array; // every element written: not zeroed (../tensor.ts)
     const mode = softmaxMode(lanes, glibcExp);
-    // useThreads (./threads.ts): this thread's first rows, the workers' after them
-    if (
-      threadPool()?.splitRows({ kind: 'nllBackward', x, cols, vals, rows, dim, flags: mode, perChunk }, result, (to) =>
-        this.rowsNllBackward(x, cols, vals, dim, mode, perChunk, xPtr, colPtr, valPtr, outPtr, result, to),
-      )
-    )
-      return result;
-    // one thread: the forward's row statistics where it saved them for x (./row-stats.ts)
-    const stats = this.saved.lookup(x, rows, dim, mode);
+    // the forward's row statistics where it saved them for x (./row-stats.ts)
+    let stats = this.saved.lookup(x, rows, dim, mode);
     const statsPtr = stats ? arena.reserve(perChunk * STATS_BYTES) : 0;
-    if (stats && arena.fits(cap))
-      this.rowsNllBackward(x, cols, vals, dim, mode, perChunk, xPtr, colPtr, valPtr, outPtr, result, rows, statsPtr, stats);
-    else this.rowsNllBackward(x, cols, vals, dim, mode, perChunk, xPtr, colPtr, valPtr, outPtr, result, rows);
+    if (!arena.fits(cap)) stats = null;
+    // useThreads (./threads.ts): this thread's first rows, the workers' after them
+    const run = (from: number, to: number) =>
+      this.rowsNllBackward(x, cols, vals, dim, mode, perChunk, xPtr, colPtr, valPtr, outPtr, result, from, to, statsPtr, stats);
+    if (!threadPool()?.splitRows({ kind: 'nllBackward', x, cols, vals, rows, dim, flags: mode, perChunk }, result, run, stats))
+      run(0, rows);
     return result;
   }
 
-  /** logSoftmaxNllBackwardRows' chunks of rows [0, to) on this thread, into `result`. */
+  /** logSoftmaxNllBackwardRows' chunks of rows [from, to) (from a chunk boundary) on this thread, into `result`. */
   private rowsNllBackward(
     x: Float64Array,
     cols: Int32Array,
@@ -729,6 +720,7 @@ export class Float64Kernels {
     valPtr: number,
     outPtr: number,
     result: Float64Array,
+    first: number,
     to: number,
     statsPtr = 0,
     stats: Int32Array | null = null,
@@ -739,7 +731,7 @@ export class Float64Kernels {
     const colView = new Int32Array(buffer, colPtr, perChunk);
     const statsView = stats ? new Int32Array(buffer, statsPtr, perChunk * STATS_WORDS) : null;
     const outView = heap.subarray(outPtr / 8, outPtr / 8 + length);
-    for (let row = 0; row < to; row += perChunk) {
+    for (let row = first; row < to; row += perChunk) {
       const count = Math.min(perChunk, to - row);
       const [from, end] = [row * dim, (row + count) * dim];
       heap.set(x.subarray(from, end), xPtr / 8);

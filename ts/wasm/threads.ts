@@ -24,6 +24,7 @@ import { KERNELS_FMA_WASM_DEFLATED } from './kernels-fma-binary.ts';
 import { kernelBuild, type KernelBuild } from './kernel-switch.ts';
 import { travelsWithChunks } from '../broadcast.ts';
 import { operandsBySlot } from './float32-kernels.ts';
+import { STATS_WORDS } from './row-stats.ts';
 import { wasmBytes } from './module.ts';
 import type { KernelCall, Op } from './float32-kernels.ts';
 
@@ -35,7 +36,7 @@ const DONE = 1;
 const OP = 2;
 const FLAGS = 3;
 const CLASSES = 4;
-const START = 5;
+// 5: unused (was START)
 const COUNT = 6;
 const CHUNK_SIZE = 7;
 const OUT = 8;
@@ -57,10 +58,46 @@ const ROWS_NLL_BACKWARD = 2;
 /** A rows job's shared-buffer offsets of its columns (int32) and values (float32). */
 const COLS = 11;
 const VALS = 12;
+/** A rows job's shared-buffer int32 offset of its rows' statistics (STATS_WORDS a row, ./row-stats.ts), or -1: none. */
+const STATS = 13;
+/** The job's tag (its claims are the workers' only while the claims word holds it) and its chunks. */
+const TAG = 35;
+const TOTAL = 36;
+/**
+ * Block 0 of the control buffer (this thread's, otherwise unused) holds the current job's claims:
+ * one 64-bit word (int32 slots 0-1) of tag << 40 | chunks the workers took from the end << 20 |
+ * chunks this thread took from the start, changed only by compareExchange; and READY (int32 slot
+ * 2), the lowest chunk whose inputs this thread has copied into the shared buffer.
+ */
+const READY = 2;
+const CLAIM_BITS = 20n;
+const CLAIM_MASK = (1n << CLAIM_BITS) - 1n;
+/** Chunks this thread keeps copied ahead of the workers' claims (more are copied only as they claim). */
+const AHEAD = 2;
 /** DONE when a worker failed. */
 const WORKER_FAILED = -1;
 /** The most the shared buffer may hold: 256 MB (a bigger call runs on one thread). */
 const SHARED_CAP_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A worker's next chunk of the job tagged `tag` (of `total` chunks): the highest one not yet
+ * claimed, taken from the end; -1 once the claims meet (or the job is no longer this one). Waits
+ * while that chunk's inputs are not yet in the shared buffer. Self-contained: no imports.
+ */
+function claimFromEnd(claims: BigInt64Array, ctl0: Int32Array, tag: number, total: number): number {
+  for (;;) {
+    const s = Atomics.load(claims, 0);
+    if (Number(s >> 40n) !== tag) return -1;
+    const k = total - 1 - Number((s >> 20n) & 0xfffffn);
+    if (k < Number(s & 0xfffffn)) return -1;
+    const ready = Atomics.load(ctl0, 2); // READY
+    if (k < ready) {
+      Atomics.wait(ctl0, 2, ready, 1);
+      continue;
+    }
+    if (Atomics.compareExchange(claims, 0, s, s + 0x100000n) === s) return k;
+  }
+}
 
 /** What runRange needs of a worker's kernels instance (the float32 module's elementwise has a `pre` buffer, the float64 module's none). */
 interface RangeExports {
@@ -71,9 +108,9 @@ interface RangeExports {
 
 /**
  * Runs the job in `ctl` on a worker's instance of its module (`ex32`, or `ex64` for a float64 job):
- * chunks of `chunk` elements from START for COUNT, each copied from the shared buffer into the
- * module, the kernel run with the chunk's global start, and the results written back at OUT.
- * Self-contained (its source is the workers' code): no imports.
+ * the chunks of `chunk` elements (of COUNT) it claims (`claim`, claimFromEnd), each copied from the
+ * shared buffer into the module, the kernel run with the chunk's global start, and the results
+ * written back at OUT. Self-contained (its source is the workers' code): no imports.
  */
 function runRange(
   ex32: RangeExports,
@@ -82,6 +119,9 @@ function runRange(
   ctl: Int32Array,
   ctlF: Float32Array,
   ctlD: Float64Array,
+  claims: BigInt64Array,
+  ctl0: Int32Array,
+  claim: typeof claimFromEnd,
 ): void {
   const double = ctl[31] === 1; // FLOAT64
   const ex = double ? ex64! : ex32;
@@ -90,9 +130,10 @@ function runRange(
   const op = ctl[2]!;
   const flags = ctl[3]!;
   const classes = ctl[4]!;
-  const first = ctl[5]!;
-  const end = first + ctl[6]!;
+  const n = ctl[6]!;
   const chunk = ctl[7]!;
+  const tag = ctl[35]!; // TAG
+  const total = ctl[36]!; // TOTAL
   const outOff = ctl[8]!;
   const scalar = double ? ctlD[16]! : ctlF[9]!;
   let top = ex.heapBase();
@@ -132,8 +173,9 @@ function runRange(
   for (const ptr of zeros) heap.fill(0, ptr / bytes, ptr / bytes + 2);
   for (let p = 0; p < placed.length; p += 3) heap.set(shared.subarray(placed[p]!, placed[p]! + placed[p + 1]!), placed[p + 2]! / bytes);
   const [y, yR, yC, yE, a, aR, aC, aE, b, bR, bC, bE, c, cR, cC, cE] = args as [number, ...number[]];
-  for (let start = first; start < end; start += chunk) {
-    const count = Math.min(chunk, end - start);
+  for (let k = claim(claims, ctl0, tag, total); k >= 0; k = claim(claims, ctl0, tag, total)) {
+    const start = k * chunk;
+    const count = Math.min(chunk, n - start);
     for (let s = 0; s < streams.length; s += 2)
       heap.set(shared.subarray(streams[s]! + start, streams[s]! + start + count), streams[s + 1]! / bytes);
     if (double)
@@ -149,6 +191,17 @@ interface RowsExports64 {
   heapBase(): number;
   logSoftmaxRowsPicked64(x: number, cols: number, out: number, rows: number, dim: number, mode: number): void;
   logSoftmaxNllBackwardRows64(x: number, cols: number, vals: number, out: number, rows: number, dim: number, mode: number): void;
+  logSoftmaxRowsPickedSaving64(x: number, cols: number, out: number, rows: number, dim: number, mode: number, stats: number): void;
+  logSoftmaxNllBackwardRowsSaved64(
+    x: number,
+    cols: number,
+    vals: number,
+    out: number,
+    rows: number,
+    dim: number,
+    mode: number,
+    stats: number,
+  ): void;
 }
 
 /** What runRows needs of a worker's float32 kernels instance. */
@@ -157,16 +210,37 @@ interface RowsExports {
   heapBase(): number;
   logSoftmaxRowsPicked(x: number, cols: number, out: number, rows: number, dim: number, flags: number): void;
   logSoftmaxNllBackwardRows(x: number, cols: number, vals: number, out: number, rows: number, dim: number, flags: number): void;
+  logSoftmaxRowsPickedSaving(x: number, cols: number, out: number, rows: number, dim: number, flags: number, stats: number): void;
+  logSoftmaxNllBackwardRowsSaved(
+    x: number,
+    cols: number,
+    vals: number,
+    out: number,
+    rows: number,
+    dim: number,
+    flags: number,
+    stats: number,
+  ): void;
 }
 
 /**
  * Runs the rows job in `ctl` (ROWS_PICKED or ROWS_NLL_BACKWARD) on a worker's float32 instance
  * (or its float64 one's logSoftmaxRowsPicked64 / logSoftmaxNllBackwardRows64 for a float64 job):
- * rows from START for COUNT, CHUNK_SIZE rows at a time (the chunks the one-thread loop takes), each
+ * the chunks of CHUNK_SIZE rows (of COUNT; the chunks the one-thread loop takes) it claims, each
  * chunk's x rows, columns and values copied in from the shared buffer, the kernel run, and its
- * results (one per row, or the rows' gradients) written back at OUT. Self-contained: no imports.
+ * results (one per row, or the rows' gradients) written back at OUT. With STATS, the picked rows'
+ * statistics are written back too (the Saving kernels), or the backward reads them (the Saved
+ * ones), as the one-thread loops do. Self-contained: no imports.
  */
-function runRows(ex32: RowsExports, ex64: RowsExports64 | null, data: SharedArrayBuffer, ctl: Int32Array): void {
+function runRows(
+  ex32: RowsExports,
+  ex64: RowsExports64 | null,
+  data: SharedArrayBuffer,
+  ctl: Int32Array,
+  claims: BigInt64Array,
+  ctl0: Int32Array,
+  claim: typeof claimFromEnd,
+): void {
   const picked = ctl[34] === 1; // JOB: ROWS_PICKED
   const double = ctl[31] === 1; // FLOAT64
   const ex = double ? ex64! : ex32;
@@ -174,9 +248,12 @@ function runRows(ex32: RowsExports, ex64: RowsExports64 | null, data: SharedArra
   const ints = bytes / 4; // int32s per element: the columns' offsets are in elements of the dtype
   const flags = ctl[3]!;
   const dim = ctl[4]!;
-  const first = ctl[5]!;
-  const end = first + ctl[6]!;
+  const rows = ctl[6]!;
   const per = ctl[7]!;
+  const statsOff = ctl[13]!; // STATS
+  const words = 8; // STATS_WORDS
+  const tag = ctl[35]!; // TAG
+  const total = ctl[36]!; // TOTAL
   const outOff = ctl[8]!;
   const xOff = ctl[10]!;
   const colOff = ctl[11]!;
@@ -193,23 +270,38 @@ function runRows(ex32: RowsExports, ex64: RowsExports64 | null, data: SharedArra
   const colPtr = reserve(per);
   const valPtr = reserve(per);
   const outPtr = reserve(picked ? per : per * dim + 4);
+  const statsPtr = statsOff >= 0 ? reserve((per * words) / ints) : 0;
   const short = top - ex.memory.buffer.byteLength;
   if (short > 0) ex.memory.grow(Math.ceil(short / 65536));
   const heap = double ? new Float64Array(ex.memory.buffer) : new Float32Array(ex.memory.buffer);
   const heapCols = new Int32Array(ex.memory.buffer);
-  for (let row = first; row < end; row += per) {
-    const count = Math.min(per, end - row);
+  for (let k = claim(claims, ctl0, tag, total); k >= 0; k = claim(claims, ctl0, tag, total)) {
+    const row = k * per;
+    const count = Math.min(per, rows - row);
     heap.set(shared.subarray(xOff + row * dim, xOff + (row + count) * dim), xPtr / bytes);
     heapCols.set(sharedCols.subarray(colOff * ints + row, colOff * ints + row + count), colPtr / 4);
     // picked: the rows' values start as what the caller's array held (a row without a target keeps it)
     heap.set(shared.subarray(valOff + row, valOff + row + count), (picked ? outPtr : valPtr) / bytes);
+    const statsAt = statsOff + row * words;
     if (picked) {
-      if (double) ex64!.logSoftmaxRowsPicked64(xPtr, colPtr, outPtr, count, dim, flags);
-      else ex32.logSoftmaxRowsPicked(xPtr, colPtr, outPtr, count, dim, flags);
+      if (statsOff < 0) {
+        if (double) ex64!.logSoftmaxRowsPicked64(xPtr, colPtr, outPtr, count, dim, flags);
+        else ex32.logSoftmaxRowsPicked(xPtr, colPtr, outPtr, count, dim, flags);
+      } else {
+        if (double) ex64!.logSoftmaxRowsPickedSaving64(xPtr, colPtr, outPtr, count, dim, flags, statsPtr);
+        else ex32.logSoftmaxRowsPickedSaving(xPtr, colPtr, outPtr, count, dim, flags, statsPtr);
+        sharedCols.set(heapCols.subarray(statsPtr / 4, statsPtr / 4 + count * words), statsAt);
+      }
       shared.set(heap.subarray(outPtr / bytes, outPtr / bytes + count), outOff + row);
     } else {
-      if (double) ex64!.logSoftmaxNllBackwardRows64(xPtr, colPtr, valPtr, outPtr, count, dim, flags);
-      else ex32.logSoftmaxNllBackwardRows(xPtr, colPtr, valPtr, outPtr, count, dim, flags);
+      if (statsOff < 0) {
+        if (double) ex64!.logSoftmaxNllBackwardRows64(xPtr, colPtr, valPtr, outPtr, count, dim, flags);
+        else ex32.logSoftmaxNllBackwardRows(xPtr, colPtr, valPtr, outPtr, count, dim, flags);
+      } else {
+        heapCols.set(sharedCols.subarray(statsAt, statsAt + count * words), statsPtr / 4);
+        if (double) ex64!.logSoftmaxNllBackwardRowsSaved64(xPtr, colPtr, valPtr, outPtr, count, dim, flags, statsPtr);
+        else ex32.logSoftmaxNllBackwardRowsSaved(xPtr, colPtr, valPtr, outPtr, count, dim, flags, statsPtr);
+      }
       shared.set(heap.subarray(outPtr / bytes, outPtr / bytes + count * dim), outOff + row * dim);
     }
   }
@@ -227,8 +319,11 @@ const { module, module64, control, data, index } = workerData;
 const ctl = new Int32Array(control, index * ${CONTROL_INTS * 4}, ${CONTROL_INTS});
 const ctlF = new Float32Array(control, index * ${CONTROL_INTS * 4}, ${CONTROL_INTS});
 const ctlD = new Float64Array(control, index * ${CONTROL_INTS * 4}, ${CONTROL_INTS / 2});
+const claims = new BigInt64Array(control, 0, 1);
+const ctl0 = new Int32Array(control, 0, ${CONTROL_INTS});
 try {
   const __name = (f) => f;
+  const claimFromEnd = ${claimFromEnd.toString()};
   const runRange = ${runRange.toString()};
   const runRows = ${runRows.toString()};
   const ex = new WebAssembly.Instance(module, {}).exports;
@@ -237,8 +332,8 @@ try {
   for (;;) {
     Atomics.wait(ctl, ${GEN}, gen);
     gen = Atomics.load(ctl, ${GEN});
-    if (ctl[${JOB}] === ${ELEMENTWISE}) runRange(ex, ex64, data, ctl, ctlF, ctlD);
-    else runRows(ex, ex64, data, ctl);
+    if (ctl[${JOB}] === ${ELEMENTWISE}) runRange(ex, ex64, data, ctl, ctlF, ctlD, claims, ctl0, claimFromEnd);
+    else runRows(ex, ex64, data, ctl, claims, ctl0, claimFromEnd);
     Atomics.store(ctl, ${DONE}, gen);
     Atomics.notify(ctl, ${DONE});
   }
@@ -318,11 +413,18 @@ export class ThreadPool {
   private readonly workers: { terminate(): Promise<number> }[] = [];
   /** Calls run split across the threads (tests check that the split path ran). */
   calls = 0;
+  /** Block 0 of the control buffer: the current job's claims word and READY (share). */
+  private readonly claims: BigInt64Array;
+  private readonly ctl0: Int32Array;
+  /** The current job's tag (23 bits). */
+  private tag = 0;
 
   constructor(workerThreads: WorkerModule, module: WebAssembly.Module, module64: WebAssembly.Module | null, threads: number) {
     this.threads = threads;
     this.float64 = module64 !== null;
     this.control = new SharedArrayBuffer(CONTROL_INTS * 4 * threads);
+    this.claims = new BigInt64Array(this.control, 0, 1);
+    this.ctl0 = new Int32Array(this.control, 0, CONTROL_INTS);
     this.data = new (SharedArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => SharedArrayBuffer)(0, {
       maxByteLength: SHARED_CAP_BYTES,
     });
@@ -352,22 +454,24 @@ export class ThreadPool {
   }
 
   /**
-   * Splits `call` into chunk-aligned ranges, one per thread: the workers' inputs are copied into
-   * the shared buffer and each worker started, then `own(count)` runs the first `count` elements
-   * on this thread (from the call's own arrays, as one thread would), then the workers are waited
-   * for. Returns the n-element view of the shared results (the workers' ranges, from `from` on; a
-   * Float64Array for a float64 call), or null (before any work) when the call does not fit the
-   * shared buffer or is float64 and the workers lack that module.
+   * Splits `call` into its chunks: this thread takes them from the start, running `own(from, to)`
+   * on one chunk at a time straight from the call's arrays (as one thread would, its sum streaming
+   * from element 0), while the workers take them from the end; each worker chunk's inputs are copied
+   * into the shared buffer by this thread just ahead of the workers' claims (share). Returns the
+   * n-element view of the shared results (the workers' chunks, from `from` on; a Float64Array for
+   * a float64 call), or null (before any work) when the call does not fit the shared buffer or is
+   * float64 and the workers lack that module.
    */
-  split(call: ParallelCall, own: (count: number) => void): { results: Float32Array | Float64Array; from: number } | null {
+  split(call: ParallelCall, own: (from: number, to: number) => void): { results: Float32Array | Float64Array; from: number } | null {
     const double = call.dtype === 'float64';
     if (double && !this.float64) return null;
     const bytes = double ? 8 : 4;
-    this.calls++;
     const n = call.input.length;
     const { chunk } = call;
+    const chunks = Math.ceil(n / chunk);
+    if (chunks > Number(CLAIM_MASK)) return null;
     // layout in the shared buffer: input, per-element operands, placed operands, results (each
-    // element at its own index; this thread's range is never copied in)
+    // element at its own index; this thread's chunks are never copied in)
     let top = 0;
     const take = (length: number) => {
       const at = top;
@@ -378,66 +482,70 @@ export class ThreadPool {
     const slots = call.operands.map((o) => (o ? { o, off: take(o.values.length) } : null));
     const outOff = take(n);
     if (!this.holds(top * bytes)) return null;
+    this.calls++;
     const shared = double ? this.shared64 : this.shared;
-    // chunk-aligned ranges: this thread's first (so the sum streams on from it), then the workers'
-    const chunks = Math.ceil(n / chunk);
-    const per = Math.ceil(chunks / this.threads);
-    const ranges = Array.from({ length: this.threads }, (_, t) => {
-      const start = Math.min(n, t * per * chunk);
-      return { start, count: Math.min(n, (t + 1) * per * chunk) - start };
-    });
-    const copyIn = (start: number, count: number) => {
-      shared.set(call.input.subarray(start, start + count), xOff + start);
-      for (const s of slots) if (s?.o.kind === 'element') shared.set(s.o.values.subarray(start, start + count), s.off + start);
+    const copy = (k: number) => {
+      const start = k * chunk;
+      const end = Math.min(n, start + chunk);
+      shared.set(call.input.subarray(start, end), xOff + start);
+      for (const s of slots) if (s?.o.kind === 'element') shared.set(s.o.values.subarray(start, end), s.off + start);
     };
-    for (const s of slots) if (s?.o.kind === 'placed') shared.set(s.o.values, s.off);
-    for (let t = 1; t < this.threads; t++) {
-      const { start, count } = ranges[t]!;
-      if (count === 0) continue;
-      copyIn(start, count);
-      const { ints: ctl, floats: ctlF, doubles: ctlD } = this.controls[t]!;
-      ctl[JOB] = ELEMENTWISE;
-      ctl[FLOAT64] = double ? 1 : 0;
-      if (double) ctlD[SCALAR64] = call.scalar;
-      ctl[OP] = call.op;
-      ctl[FLAGS] = call.flags;
-      ctl[CLASSES] = call.classes;
-      ctl[START] = start;
-      ctl[COUNT] = count;
-      ctl[CHUNK_SIZE] = chunk;
-      ctl[OUT] = outOff;
-      ctlF[SCALAR] = call.scalar;
-      ctl[X] = xOff;
-      slots.forEach((s, k) => {
-        const at = SLOT0 + 5 * k;
-        ctl[at] = s === null ? 0 : s.o.kind === 'element' ? 1 : 2;
-        ctl[at + 1] = s?.off ?? 0;
-        ctl[at + 2] = s?.o.values.length ?? 0;
-        ctl[at + 3] = s?.o.kind === 'placed' ? s.o.rowStride : 0;
-        ctl[at + 4] = s?.o.kind === 'placed' ? s.o.colStride : 0;
-      });
-      this.post(t);
-    }
-    own(ranges[0]!.count);
-    this.wait();
-    return { results: shared.subarray(outOff, outOff + n), from: ranges[0]!.count };
+    const post = (tag: number) => {
+      for (const s of slots) if (s?.o.kind === 'placed') shared.set(s.o.values, s.off);
+      for (let t = 1; t < this.threads; t++) {
+        const { ints: ctl, floats: ctlF, doubles: ctlD } = this.settle(t);
+        ctl[JOB] = ELEMENTWISE;
+        ctl[FLOAT64] = double ? 1 : 0;
+        if (double) ctlD[SCALAR64] = call.scalar;
+        ctl[OP] = call.op;
+        ctl[FLAGS] = call.flags;
+        ctl[CLASSES] = call.classes;
+        ctl[COUNT] = n;
+        ctl[CHUNK_SIZE] = chunk;
+        ctl[OUT] = outOff;
+        ctlF[SCALAR] = call.scalar;
+        ctl[X] = xOff;
+        ctl[TAG] = tag;
+        ctl[TOTAL] = chunks;
+        slots.forEach((s, k) => {
+          const at = SLOT0 + 5 * k;
+          ctl[at] = s === null ? 0 : s.o.kind === 'element' ? 1 : 2;
+          ctl[at + 1] = s?.off ?? 0;
+          ctl[at + 2] = s?.o.values.length ?? 0;
+          ctl[at + 3] = s?.o.kind === 'placed' ? s.o.rowStride : 0;
+          ctl[at + 4] = s?.o.kind === 'placed' ? s.o.colStride : 0;
+        });
+        this.post(t);
+      }
+    };
+    const mine = this.share(chunks, copy, (k) => own(k * chunk, Math.min(n, (k + 1) * chunk)), post);
+    return { results: shared.subarray(outOff, outOff + n), from: Math.min(n, mine * chunk) };
   }
 
   /**
    * Splits a rows call (cross_entropy's log_softmax row kernels) of at least THREADS_FROM values
-   * into ranges of whole chunks of `perChunk` rows, one per thread, as split does: the workers' x
-   * rows, columns and values are copied into the shared buffer, `own(rows)` runs this thread's
-   * first rows from the call's arrays straight into `into`, then the workers' results are copied
-   * into `into` after them (one per row for 'picked', rows x dim for 'nllBackward'). false (before
-   * any work) for a smaller call, one that does not fit the shared buffer, or a float64 one the
-   * workers lack the module of: then the caller runs it on this thread.
+   * into its chunks of `perChunk` rows as split does: this thread runs `own(from, to)` on its rows
+   * (taken from the start, a chunk at a time, from the call's arrays straight into `into`), the
+   * workers take chunks from the end (x rows, columns, values and, for a backward, `stats` copied
+   * into the shared buffer just ahead of them), then their results are copied into `into` after
+   * this thread's (one per row for 'picked', rows x dim for 'nllBackward'), and for a forward with
+   * `stats` their rows' statistics into `stats`. false (before any work) for a smaller call, one
+   * that does not fit the shared buffer, or a float64 one the workers lack the module of: then the
+   * caller runs it on this thread.
    */
-  splitRows(call: RowsCall, into: Float32Array | Float64Array, own: (rows: number) => void): boolean {
+  splitRows(
+    call: RowsCall,
+    into: Float32Array | Float64Array,
+    own: (from: number, to: number) => void,
+    stats: Int32Array | null = null,
+  ): boolean {
     const { rows, dim, perChunk } = call;
     const picked = call.kind === 'picked';
     const double = call.x instanceof Float64Array;
-    if (rows * dim < THREADS_FROM || (double && !this.float64)) return false;
+    const chunks = Math.ceil(rows / perChunk);
+    if (rows * dim < THREADS_FROM || (double && !this.float64) || chunks > Number(CLAIM_MASK)) return false;
     const bytes = double ? 8 : 4;
+    const ints = bytes / 4; // int32s per element: the columns' and statistics' offsets are in elements of the dtype
     let top = 0;
     const take = (length: number) => {
       const at = top;
@@ -448,39 +556,89 @@ export class ThreadPool {
     const colOff = take(rows);
     const valOff = take(rows);
     const outOff = take(picked ? rows : rows * dim);
+    const statsOff = stats ? take((rows * STATS_WORDS) / ints) * ints : -1;
     if (!this.holds(top * bytes)) return false;
     this.calls++;
     const shared = double ? this.shared64 : this.shared;
-    const sharedCols = new Int32Array(this.data);
-    const ints = bytes / 4; // the columns' offset is in elements of the dtype
-    const chunks = Math.ceil(rows / perChunk);
-    const per = Math.ceil(chunks / this.threads) * perChunk;
-    for (let t = 1; t < this.threads; t++) {
-      const start = Math.min(rows, t * per);
-      const count = Math.min(rows, (t + 1) * per) - start;
-      if (count === 0) continue;
-      shared.set(call.x.subarray(start * dim, (start + count) * dim), xOff + start * dim);
-      sharedCols.set(call.cols.subarray(start, start + count), colOff * ints + start);
-      shared.set(call.vals.subarray(start, start + count), valOff + start);
-      const ctl = this.controls[t]!.ints;
-      ctl[JOB] = picked ? ROWS_PICKED : ROWS_NLL_BACKWARD;
-      ctl[FLOAT64] = double ? 1 : 0;
-      ctl[FLAGS] = call.flags;
-      ctl[CLASSES] = dim;
-      ctl[START] = start;
-      ctl[COUNT] = count;
-      ctl[CHUNK_SIZE] = perChunk;
-      ctl[OUT] = outOff;
-      ctl[X] = xOff;
-      ctl[COLS] = colOff;
-      ctl[VALS] = valOff;
-      this.post(t);
-    }
-    const from = Math.min(rows, per) * (picked ? 1 : dim);
-    own(Math.min(rows, per));
-    this.wait();
+    const sharedInts = new Int32Array(this.data);
+    const copy = (k: number) => {
+      const start = k * perChunk;
+      const end = Math.min(rows, start + perChunk);
+      shared.set(call.x.subarray(start * dim, end * dim), xOff + start * dim);
+      sharedInts.set(call.cols.subarray(start, end), colOff * ints + start);
+      shared.set(call.vals.subarray(start, end), valOff + start);
+      if (stats && !picked) sharedInts.set(stats.subarray(start * STATS_WORDS, end * STATS_WORDS), statsOff + start * STATS_WORDS);
+    };
+    const post = (tag: number) => {
+      for (let t = 1; t < this.threads; t++) {
+        const ctl = this.settle(t).ints;
+        ctl[JOB] = picked ? ROWS_PICKED : ROWS_NLL_BACKWARD;
+        ctl[FLOAT64] = double ? 1 : 0;
+        ctl[FLAGS] = call.flags;
+        ctl[CLASSES] = dim;
+        ctl[COUNT] = rows;
+        ctl[CHUNK_SIZE] = perChunk;
+        ctl[OUT] = outOff;
+        ctl[X] = xOff;
+        ctl[COLS] = colOff;
+        ctl[VALS] = valOff;
+        ctl[STATS] = statsOff;
+        ctl[TAG] = tag;
+        ctl[TOTAL] = chunks;
+        this.post(t);
+      }
+    };
+    const mine = Math.min(rows, perChunk * this.share(chunks, copy, (k) => own(k * perChunk, Math.min(rows, (k + 1) * perChunk)), post));
+    const from = mine * (picked ? 1 : dim);
     into.set(shared.subarray(outOff + from, outOff + (picked ? rows : rows * dim)), from);
+    if (stats && picked) stats.set(sharedInts.subarray(statsOff + mine * STATS_WORDS, statsOff + rows * STATS_WORDS), mine * STATS_WORDS);
     return true;
+  }
+
+  /** Chunks this thread ran and the workers ran, over every split call (tests check both took some). */
+  readonly chunksRun = { caller: 0, workers: 0 };
+  /** The most chunks of a call this thread claims (tests: 0 leaves every chunk to the workers, as a late caller would). */
+  callerChunks = Number.POSITIVE_INFINITY;
+
+  /**
+   * Runs a job of `chunks` chunks: this thread claims them from the start and runs `own(k)` on
+   * each, the workers (started by `post(tag)`) claim them from the end, each claim a
+   * compareExchange of the one claims word, so every chunk runs exactly once and this thread's are
+   * a prefix. `copy(k)` puts chunk k's inputs in the shared buffer for the workers: this thread
+   * copies the last chunk before posting, then keeps AHEAD chunks copied beyond the workers'
+   * claims, so a worker that starts late (or never, before the chunks run out) costs this thread
+   * at most AHEAD chunks' copies, and the chunks it does not take this thread runs itself. Returns
+   * the chunks this thread ran (the workers ran the rest); waits for the workers when they ran
+   * some (one that took none is waited for before its next job, settle).
+   */
+  private share(chunks: number, copy: (k: number) => void, own: (k: number) => void, post: (tag: number) => void): number {
+    this.tag = (this.tag + 1) & 0x7fffff;
+    const tag = BigInt(this.tag) << 40n;
+    const { claims, ctl0 } = this;
+    Atomics.store(claims, 0, tag);
+    let ready = chunks;
+    if (chunks > 1) copy(--ready);
+    Atomics.store(ctl0, READY, ready);
+    post(this.tag);
+    let mine = 0;
+    let theirs = 0;
+    for (;;) {
+      const s = Atomics.load(claims, 0);
+      mine = Number(s & CLAIM_MASK);
+      theirs = Number((s >> CLAIM_BITS) & CLAIM_MASK);
+      if (mine + theirs >= chunks) break;
+      const capped = mine >= this.callerChunks;
+      if (capped ? ready > mine : chunks - theirs - ready < AHEAD && ready - 1 > mine) {
+        copy(--ready);
+        Atomics.store(ctl0, READY, ready);
+        Atomics.notify(ctl0, READY);
+      } else if (!capped && Atomics.compareExchange(claims, 0, s, s + 1n) === s) own(mine);
+    }
+    Atomics.notify(ctl0, READY); // a worker waiting for inputs: the claims have met
+    this.chunksRun.caller += mine;
+    this.chunksRun.workers += theirs;
+    if (theirs > 0) this.wait();
+    return mine;
   }
 
   /** Whether `bytes` fit the shared buffer's cap; if so it is grown to hold them. */
@@ -501,16 +659,21 @@ export class ThreadPool {
 
   /** Waits for every worker post() started; a worker's failure throws. */
   private wait(): void {
-    for (let t = 1; t < this.threads; t++) {
-      if (!this.busy[t]) continue;
-      this.busy[t] = false;
-      const w = this.controls[t]!.ints;
-      for (let done = Atomics.load(w, DONE); done !== this.generations[t]; done = Atomics.load(w, DONE)) {
-        if (done === WORKER_FAILED)
-          throw new Error(`useThreads: worker ${t} failed (see its uncaught exception); useThreads(1) runs on one thread`);
-        Atomics.wait(w, DONE, done);
-      }
+    for (let t = 1; t < this.threads; t++) this.settle(t);
+  }
+
+  /** Worker t's control block, once it has finished the job post() last gave it (a worker's failure throws). */
+  private settle(t: number): { ints: Int32Array; floats: Float32Array; doubles: Float64Array } {
+    const control = this.controls[t]!;
+    if (!this.busy[t]) return control;
+    this.busy[t] = false;
+    const w = control.ints;
+    for (let done = Atomics.load(w, DONE); done !== this.generations[t]; done = Atomics.load(w, DONE)) {
+      if (done === WORKER_FAILED)
+        throw new Error(`useThreads: worker ${t} failed (see its uncaught exception); useThreads(1) runs on one thread`);
+      Atomics.wait(w, DONE, done);
     }
+    return control;
   }
 }
 
