@@ -10,7 +10,7 @@ import { caseArgs, GOLDEN_DIR, gradsByName, loadGoldens, lossEntry, portOptions,
 import { goldenSetLabel } from '../ts/golden/schema.ts';
 import type { Tensor } from '../ts/index.ts';
 import { allocateWritten } from '../ts/tensor.ts';
-import { useThreads } from '../ts/wasm/threads.ts';
+import { splitTuner, useThreads } from '../ts/wasm/threads.ts';
 
 const STEMS = [
   'binary_cross_entropy',
@@ -31,6 +31,7 @@ const goldens = loadGoldens(GOLDEN_DIR).filter((g) => STEMS.includes(g.golden.lo
 
 afterEach(() => {
   useThreads(1);
+  splitTuner.force = null;
 });
 
 /**
@@ -92,6 +93,7 @@ test.each([1, 2])(
   (threads) => {
     expect(goldens.length).toBe(2 * STEMS.length); // avx2 and avx512
     useThreads(threads);
+    splitTuner.force = 'split'; // every call of at least THREADS_FROM split, however fast
     const zeroed = withAllocatedBytes(0);
     const poisoned = withAllocatedBytes(0x7f);
     expect(poisoned.calls).toBeGreaterThan(1000); // the kernels' outputs went through it

@@ -29,10 +29,13 @@ import {
   useThreads,
   type Tensor,
 } from '../ts/index.ts';
-import { THREADS_FROM, threadPool } from '../ts/wasm/threads.ts';
+import { SplitTuner, splitTuner, THREADS_FROM, threadPool } from '../ts/wasm/threads.ts';
 
+// every call of at least THREADS_FROM elements split, whatever the tuner would find faster
+splitTuner.force = 'split';
 afterAll(() => {
   useThreads(1);
+  splitTuner.force = null;
 });
 
 let seed = 12345;
@@ -233,3 +236,27 @@ test('the pool never keeps the process alive', () => {
   expect(out.trim()).toBe('0.25');
   expect(performance.now() - start).toBeLessThan(30_000);
 }, 40_000);
+
+test('the split tuner: two calls each way first, then the faster way, the other every 8th call; its force overrides', () => {
+  const t = new SplitTuner();
+  const ways: boolean[] = [];
+  for (let i = 0; i < 24; i++) {
+    const split = t.split('k');
+    ways.push(split);
+    t.record('k', split, split ? 1 : 2, 1e6); // splitting twice as fast
+  }
+  expect(ways.slice(0, 4)).toEqual([true, true, false, false]);
+  expect(ways.slice(4).map((w, i) => w === ((i + 4) % 8 !== 0))).toEqual(Array(20).fill(true));
+  const slow = new SplitTuner();
+  const slowWays: boolean[] = [];
+  for (let i = 0; i < 24; i++) {
+    const split = slow.split('k');
+    slowWays.push(split);
+    slow.record('k', split, split ? 3 : 2, 1e6); // splitting slower
+  }
+  expect(slowWays.slice(4).map((w, i) => w === ((i + 4) % 8 === 0))).toEqual(Array(20).fill(true));
+  slow.force = 'split';
+  expect(slow.split('k')).toBe(true);
+  slow.force = 'one';
+  expect(slow.split('k')).toBe(false);
+});

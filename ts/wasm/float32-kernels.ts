@@ -14,7 +14,7 @@ import { KERNELS_WASM_DEFLATED } from './kernels-binary.ts';
 import { KERNELS_FMA_WASM_DEFLATED } from './kernels-fma-binary.ts';
 import { wasmBytes, relaxedSimdFused } from './module.ts';
 import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
-import { parallelCall, threadPool, worthSplitting } from './threads.ts';
+import { parallelCall, splitRowsOr, splitTuner, threadPool, tuneKind, worthSplitting } from './threads.ts';
 import { float64Kernels } from './float64-kernels.ts';
 import { kernelBuildChoice, kernelsEnabled, preferredKernelBuild, type KernelBuild } from './kernel-switch.ts';
 import { meanOf } from '../numerics.ts';
@@ -339,10 +339,14 @@ export class Float32Kernels {
       sum,
     };
     const pool = threadPool();
-    const split =
+    // useThreads: split where the tuner finds it faster (./threads.ts SplitTuner), timed either way
+    const kind =
       pool && !second && !byRow && worthSplitting(call.op, 'float32', n, collect !== null)
-        ? pool.split(parallelCall(call, chunk), (from, to) => this.runChunks(st, from, to))
+        ? tuneKind(collect ? `${call.op} none` : call.op, 'float32', n)
         : null;
+    const began = kind ? performance.now() : 0;
+    const split =
+      kind && splitTuner.split(kind) ? pool!.split(parallelCall(call, chunk), (from, to) => this.runChunks(st, from, to)) : null;
     if (split) {
       sum = st.sum;
       // useThreads (./threads.ts): this thread ran the first chunks straight from the call's
@@ -359,6 +363,7 @@ export class Float32Kernels {
       this.runChunks(st, 0, n);
       sum = st.sum;
     }
+    if (kind) splitTuner.record(kind, split !== null, performance.now() - began, n);
     if (reduction === 'none') {
       const first = makeTensor(collect ?? heap.slice(out / 4, out / 4 + rows), shape, 'float32');
       return collect2 ? [first, makeTensor(collect2, second!.shape, 'float32')] : [first];
@@ -539,11 +544,9 @@ export class Float32Kernels {
     const statsPtr = stats ? this.reserve(perChunk * STATS_WORDS) : 0;
     if (this.top - this.base > arenaCap) stats = null;
     // useThreads (./threads.ts): this thread's first rows, the workers' after them
-    const pool = threadPool();
     const run = (from: number, to: number) =>
       this.rowsPicked(x, targets, into, dim, bits, perChunk, xPtr, colPtr, outPtr, from, to, statsPtr, stats);
-    if (!pool?.splitRows({ kind: 'picked', x, cols: targets, vals: into, rows, dim, flags: bits, perChunk }, into, run, stats))
-      run(0, rows);
+    splitRowsOr(threadPool(), { kind: 'picked', x, cols: targets, vals: into, rows, dim, flags: bits, perChunk }, into, run, stats);
     if (stats) this.saved.commit(x, rows, dim, bits & ~KERNEL_FLAGS.SOFTMAX_FUSED);
     return true;
   }
@@ -615,8 +618,7 @@ export class Float32Kernels {
     // useThreads (./threads.ts): this thread's first rows, the workers' after them
     const run = (from: number, to: number) =>
       this.rowsNllBackward(x, cols, vals, dim, bits, perChunk, xPtr, colPtr, valPtr, outPtr, result, from, to, statsPtr, stats);
-    if (!threadPool()?.splitRows({ kind: 'nllBackward', x, cols, vals, rows, dim, flags: bits, perChunk }, result, run, stats))
-      run(0, rows);
+    splitRowsOr(threadPool(), { kind: 'nllBackward', x, cols, vals, rows, dim, flags: bits, perChunk }, result, run, stats);
     return result;
   }
 

@@ -25,7 +25,7 @@ import { FLOAT64_FMA_WASM_DEFLATED } from './float64-fma-binary.ts';
 import { kernelBuildChoice, preferredKernelBuild, type KernelBuild } from './kernel-switch.ts';
 import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
 import { Arena, MODULE_CAP_BYTES, wasmBytes, relaxedSimdFused, type ModuleExports } from './module.ts';
-import { provideFloat64Module, threadPool, worthSplitting, type ParallelOperand } from './threads.ts';
+import { provideFloat64Module, splitRowsOr, splitTuner, threadPool, tuneKind, worthSplitting, type ParallelOperand } from './threads.ts';
 import type { KernelCall, Op } from './float32-kernels.ts';
 import { travelsWithChunks, type RowColOperand } from '../broadcast.ts';
 import { RowStatsCache, STATS_BYTES, STATS_WORDS } from './row-stats.ts';
@@ -381,6 +381,14 @@ export class Float64Kernels {
     const pool = collect2 ? null : threadPool();
     if (!pool || !worthSplitting(call.op, 'float64', n, collect !== null))
       return this.runChunks(plan, call, op, collect, collect2, op2, 0, n, sum);
+    // useThreads: split where the tuner finds it faster (./threads.ts SplitTuner), timed either way
+    const kind = tuneKind(collect ? `${call.op} none` : call.op, 'float64', n);
+    const began = performance.now();
+    if (!splitTuner.split(kind)) {
+      sum = this.runChunks(plan, call, op, collect, collect2, op2, 0, n, sum);
+      splitTuner.record(kind, false, performance.now() - began, n);
+      return sum;
+    }
     const split = pool.split(
       {
         dtype: 'float64',
@@ -405,6 +413,7 @@ export class Float64Kernels {
         sum = sumChunk(o, results.length);
       }
     }
+    splitTuner.record(kind, true, performance.now() - began, n);
     return sum;
   }
 
@@ -628,8 +637,7 @@ export class Float64Kernels {
     // useThreads (./threads.ts): this thread's first rows, the workers' after them
     const run = (from: number, to: number) =>
       this.rowsPicked(x, targets, into, dim, mode, perChunk, xPtr, colPtr, outPtr, from, to, statsPtr, stats);
-    if (!threadPool()?.splitRows({ kind: 'picked', x, cols: targets, vals: into, rows, dim, flags: mode, perChunk }, into, run, stats))
-      run(0, rows);
+    splitRowsOr(threadPool(), { kind: 'picked', x, cols: targets, vals: into, rows, dim, flags: mode, perChunk }, into, run, stats);
     if (stats) this.saved.commit(x, rows, dim, mode);
     return true;
   }
@@ -702,8 +710,7 @@ export class Float64Kernels {
     // useThreads (./threads.ts): this thread's first rows, the workers' after them
     const run = (from: number, to: number) =>
       this.rowsNllBackward(x, cols, vals, dim, mode, perChunk, xPtr, colPtr, valPtr, outPtr, result, from, to, statsPtr, stats);
-    if (!threadPool()?.splitRows({ kind: 'nllBackward', x, cols, vals, rows, dim, flags: mode, perChunk }, result, run, stats))
-      run(0, rows);
+    splitRowsOr(threadPool(), { kind: 'nllBackward', x, cols, vals, rows, dim, flags: mode, perChunk }, result, run, stats);
     return result;
   }
 

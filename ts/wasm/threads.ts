@@ -689,6 +689,82 @@ export function workerThreads(): WorkerModule | null {
 /** Elements from which a kernel call is split across the threads (below, one thread is faster). */
 export const THREADS_FROM = 65536;
 
+/** Every PROBE_EVERY-th call of a kind runs the way the tuner did not choose (so its time stays current). */
+const PROBE_EVERY = 8;
+/** The weight of a call's time in its way's running average. */
+const TUNE_WEIGHT = 0.25;
+
+/**
+ * Which way a kind of call runs under useThreads, split or on this thread, by their recent times
+ * (results are the same bits either way). A split only pays where the other core is free: on a
+ * machine whose cores other work holds, the two threads run at half speed each and a split call
+ * costs the copies on top of one thread's time (measured: docs/performance.md, 2026-12-03 fourth
+ * session). So per kind (kernel, dtype, results collected or summed, size to a power of 2) both
+ * ways are timed: the first calls two each, then the faster way by the running average of ns per
+ * element (TUNE_WEIGHT), the other every PROBE_EVERY-th call.
+ */
+export class SplitTuner {
+  private readonly kinds = new Map<string, { calls: number; split: number; one: number }>();
+  /** Tests: 'split' or 'one' runs every call that way; null tunes. */
+  force: 'split' | 'one' | null = null;
+
+  /** Whether this call of `kind` runs split. */
+  split(kind: string): boolean {
+    if (this.force) return this.force === 'split';
+    let k = this.kinds.get(kind);
+    if (!k) {
+      k = { calls: 0, split: Number.NaN, one: Number.NaN };
+      this.kinds.set(kind, k);
+    }
+    const call = k.calls++;
+    if (call < 4) return call < 2;
+    const faster = k.split <= k.one;
+    return call % PROBE_EVERY === 0 ? !faster : faster;
+  }
+
+  /** A call of `kind` of `n` elements took `ms`, split or not. */
+  record(kind: string, split: boolean, ms: number, n: number): void {
+    const k = this.kinds.get(kind);
+    if (!k) return;
+    const ns = (ms * 1e6) / n;
+    const was = split ? k.split : k.one;
+    const now = Number.isNaN(was) ? ns : was + TUNE_WEIGHT * (ns - was);
+    if (split) k.split = now;
+    else k.one = now;
+  }
+}
+
+/** The tuner of every pool (kept across useThreads calls). */
+export const splitTuner = new SplitTuner();
+
+/**
+ * A rows call (RowsCall) split by `pool` where there is one and the tuner chooses it (and
+ * splitRows takes it), else `run(0, rows)` on this thread; timed either way for the tuner.
+ */
+export function splitRowsOr(
+  pool: ThreadPool | null,
+  call: RowsCall,
+  into: Float32Array | Float64Array,
+  run: (from: number, to: number) => void,
+  stats: Int32Array | null,
+): void {
+  const n = call.rows * call.dim;
+  if (!pool || n < THREADS_FROM) {
+    run(0, call.rows);
+    return;
+  }
+  const kind = tuneKind(`rows ${call.kind}${stats ? ' saved' : ''} ${call.dim}`, call.x instanceof Float64Array ? 'float64' : 'float32', n);
+  const began = performance.now();
+  const split = splitTuner.split(kind) && pool.splitRows(call, into, run, stats);
+  if (!split) run(0, call.rows);
+  splitTuner.record(kind, split, performance.now() - began, n);
+}
+
+/** A tuner kind: what is split, its dtype and its size to a power of 2. */
+export function tuneKind(what: string, dtype: 'float32' | 'float64', n: number): string {
+  return `${what} ${dtype} ${Math.round(Math.log2(n))}`;
+}
+
 /**
  * The kernels that stay on the calling thread under useThreads: their work per element (a few
  * adds, compares and multiplies: 0.1-0.3 ns per element) is less than the copies through the shared
