@@ -812,6 +812,9 @@ export function worthSplitting(op: Op, dtype: 'float32' | 'float64', n: number, 
 
 let pool: ThreadPool | null = null;
 
+/** The float32 kernels' module the workers instantiate, per build (kept across useThreads calls). */
+const workerModules = new Map<KernelBuild, WebAssembly.Module>();
+
 /** The build the pool's workers loaded (threadPool() gives the pool only while this thread loads the same). */
 let poolBuild: KernelBuild | null = null;
 
@@ -846,7 +849,12 @@ export function useThreads(threads: number): number {
     // workers); the float32 builds give the same bits, the float64 ones not (SLEEF's exp with and
     // without its FMAs), so the workers must hold this thread's
     const build = kernelBuild() ?? 'plain';
-    const module = new WebAssembly.Module(wasmBytes(build === 'fma' ? KERNELS_FMA_WASM_DEFLATED : KERNELS_WASM_DEFLATED));
+    // compiled once per build: a new pool's workers share the code V8 has already tiered up
+    let module = workerModules.get(build);
+    if (!module) {
+      module = new WebAssembly.Module(wasmBytes(build === 'fma' ? KERNELS_FMA_WASM_DEFLATED : KERNELS_WASM_DEFLATED));
+      workerModules.set(build, module);
+    }
     pool = new ThreadPool(wt, module, float64Module?.(build) ?? null, threads);
     poolBuild = build;
   }
