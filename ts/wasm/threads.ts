@@ -6,12 +6,17 @@
 //
 // WebAssembly memory here is each instance's own (the kernels are not built for shared memory), so
 // the workers' share of a call's per-element arrays goes through one growable SharedArrayBuffer:
-// the calling thread copies the workers' ranges in (workers cannot read its typed arrays), each
+// the calling thread copies the workers' chunks in (workers cannot read its typed arrays), each
 // worker copies its chunks from there into its module, runs the kernel and writes the results
-// back. The calling thread runs the first range itself, straight from the call's arrays as one
-// thread would (its sum streaming from element 0), then takes the workers' results in order. The
-// copies cost ~0.12 ns per float each; the kernels' 1-10 ns per element are what is split (the
-// cheap ones, ONE_THREAD_OPS, stay on one thread). A call waits for the workers with Atomics.wait
+// back. The chunks are claimed as they go (ThreadPool.share): the calling thread takes them from
+// the start, straight from the call's arrays as one thread would (its sum streaming from element
+// 0), the workers from the end, each claim one compareExchange of a shared word; the calling thread
+// copies a chunk in only just ahead of the workers' claims. So a worker that starts late, or runs
+// slowly on a busy core, leaves its chunks to the calling thread instead of keeping it waiting, and
+// the calling thread then takes the workers' results in order. The copies cost ~0.12-0.45 ns per
+// float each; the kernels' 1-10 ns per element are what is split (the cheap ones, ONE_THREAD_OPS,
+// stay on one thread). Splitting still only pays where the other core is free: SplitTuner times
+// each kind of call both ways and runs the faster. A call waits for the workers with Atomics.wait
 // (allowed on Node's main thread, not in a browser's: there, and wherever worker_threads is
 // missing, useThreads keeps one thread).
 //
