@@ -23,7 +23,7 @@ import type { TorchWorker } from './lib/torch-worker.ts';
 export interface BenchOptions {
   /** Elements per input, each a multiple of CLASSES. */
   sizes: number[];
-  /** Timed calls per measurement below 1e6 elements (1e6: 5, 1e7: 3). */
+  /** Timed calls per measurement below 1e6 elements (1e6: 5, 1e7: 3); a short call gets more (callsPerRound). */
   repeats: number;
   /** Where the rows go as JSON. */
   json: string;
@@ -121,10 +121,24 @@ export function benchInputs(entry: LossEntry, n: number, dtype: 'float32' | 'flo
   return { args: entry.args.map((name) => byName[name]!), options };
 }
 
-/** Calls fn for at least `ms` milliseconds and 3 calls. */
-function warmUp(fn: () => void, ms: number): void {
+/** Calls fn for at least `ms` milliseconds and 3 calls; returns the milliseconds per call. */
+function warmUp(fn: () => void, ms: number): number {
   const start = performance.now();
-  for (let calls = 0; calls < 3 || performance.now() - start < ms; calls++) fn();
+  let calls = 0;
+  for (; calls < 3 || performance.now() - start < ms; calls++) fn();
+  return (performance.now() - start) / calls;
+}
+
+/**
+ * Timed calls per round of a pass taking `msPerCall`: `perRound`, or, for a short call, as many as
+ * fill ROUND_MS, up to MAX_CALLS_PER_ROUND. A row of 1e6 elements used to be the median of 6 calls
+ * whatever their length: nll_loss's forward takes 35-100 us there, so its row was 6 calls within
+ * a millisecond or so, and this 2-core machine's other work moved it by 2-4x between runs (port
+ * medians of 84-430 us per call against 42-107 us for the median of 300 in the same process,
+ * docs/performance.md h-nll3). Torch's rows time the same number of calls.
+ */
+function callsPerRound(msPerCall: number, perRound: number): number {
+  return Math.max(perRound, Math.min(MAX_CALLS_PER_ROUND, Math.ceil(ROUND_MS / msPerCall)));
 }
 
 /** The median seconds per call, and the minor page faults per timed call (fresh output memory shows there). */
@@ -183,6 +197,9 @@ function bytesPerCall(fn: () => unknown): number {
  * port once and then torch once let a burst of other work fall on one side only.
  */
 const ROUNDS = 3;
+/** Milliseconds of timed calls per round a short pass gets at least (callsPerRound). */
+const ROUND_MS = 10;
+const MAX_CALLS_PER_ROUND = 100;
 
 type TF = typeof import('@tensorflow/tfjs-core');
 type TFTensor = import('@tensorflow/tfjs-core').Tensor;
@@ -415,9 +432,9 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
     // still settling the JS for the new dtype).
     warmUp(forwardBackward, 500);
     const forward = () => entry.forward(...args, opt);
-    warmUp(forward, 200);
-    warmUp(forwardBackward, 200);
     const perRound = Math.max(1, Math.ceil(repeats / ROUNDS));
+    const fwdCalls = callsPerRound(warmUp(forward, 200), perRound);
+    const fbCalls = callsPerRound(warmUp(forwardBackward, 200), perRound);
     const allThreads = worker?.hello.max_threads ?? 1;
     const torchSamples = async (threads: number, backward: boolean): Promise<number[]> => {
       if (!worker) return [];
@@ -430,7 +447,7 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
           classes: CLASSES,
           ...(entry.domain.layout === 'ctc' ? { shape: [CTC_SHAPE.t, CTC_SHAPE.n, CTC_SHAPE.c] } : {}),
           threads,
-          repeats: perRound + 2,
+          repeats: (backward ? fbCalls : fwdCalls) + 2,
           backward,
         },
         600_000,
@@ -461,16 +478,16 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
       // each pass briefly run on its own first: the garbage collections the previous pass's
       // outputs (4 MB gradients at 1e6) left pending are then not charged to the forward
       warmUp(forward, 50);
-      const f = sampleCalls(forward, perRound);
+      const f = sampleCalls(forward, fwdCalls);
       warmUp(forwardBackward, 50);
-      const b = sampleCalls(forwardBackward, perRound);
+      const b = sampleCalls(forwardBackward, fbCalls);
       samples.fwd.push(...f.samples);
       samples.fb.push(...b.samples);
       if (allThreads > 1 && useThreads(allThreads) > 1) {
         warmUp(forward, 50);
-        samples.allFwd.push(...sampleCalls(forward, perRound).samples);
+        samples.allFwd.push(...sampleCalls(forward, fwdCalls).samples);
         warmUp(forwardBackward, 50);
-        samples.allFb.push(...sampleCalls(forwardBackward, perRound).samples);
+        samples.allFb.push(...sampleCalls(forwardBackward, fbCalls).samples);
         useThreads(1);
       }
       fwdFaults += f.pageFaults / ROUNDS;

@@ -485,7 +485,7 @@ test("nll_loss's cascade: the module runs float32 and float64 (spied), and equal
   expect(spy.mock.results.some((r) => r.value !== null)).toBe(true);
   spy.mockClear();
   // an out-of-bounds target: the module returns null and the JS loop raises torch's IndexError (in
-  // the serial blocks, and in the f32x4 blocks of 4 x 16 from 81 targets; among ignored ones too)
+  // the serial blocks, and in the f32x4 / f64x2 blocks of 4 x 16 from 81 targets; among ignored ones too)
   for (const [rows, at] of [
     [40, 37],
     [200, 0],
@@ -494,12 +494,14 @@ test("nll_loss's cascade: the module runs float32 and float64 (spied), and equal
     [200, 129],
     [200, 199],
   ] as const) {
-    const x: Tensor = { data: values(rows * 5, 7), shape: [rows, 5] };
-    for (const bad of [5, -1, 1000, -(2 ** 31), 2 ** 31 - 1]) {
-      const y = Int32Array.from({ length: rows }, (_, i) => (i === at ? bad : i % 7 === 3 ? -100 : i % 5));
-      for (const weight of [null, { data: values(5, 8, 1), shape: [5] }]) {
-        both(() => nllLoss(x, { data: y, shape: [rows] }, { weight }));
-        expect(() => nllLoss(x, { data: y, shape: [rows] }, { weight })).toThrow(/out of bounds/);
+    for (const f64 of [false, true]) {
+      const x: Tensor = { data: f64 ? Float64Array.from(values(rows * 5, 7)) : values(rows * 5, 7), shape: [rows, 5] };
+      for (const bad of [5, -1, 1000, -(2 ** 31), 2 ** 31 - 1]) {
+        const y = Int32Array.from({ length: rows }, (_, i) => (i === at ? bad : i % 7 === 3 ? -100 : i % 5));
+        for (const weight of [null, { data: f64 ? Float64Array.from(values(5, 8, 1)) : values(5, 8, 1), shape: [5] }]) {
+          both(() => nllLoss(x, { data: y, shape: [rows] }, { weight }));
+          expect(() => nllLoss(x, { data: y, shape: [rows] }, { weight })).toThrow(/out of bounds/);
+        }
       }
     }
   }

@@ -198,16 +198,15 @@ function plan(
       throw fail(op, `Expected input batch_size (${shape[0]}) to match target batch_size (${targetBatch}).`, 'ValueError');
     }
   }
-  const base = { dtype: dtypeOf(input), round: useDType(dtypeOf(input)), torch, reduction, ignoreIndex, x: input.data, inputShape: shape };
   if (rank <= 2) {
     if (inPython && deferred) throw deferred;
-    const planned = Object.assign(base, checkClasses(op, input, target, weight, reduction, torch, backward));
-    if (picked !== null) Object.assign(planned, { x: picked, xMap: 0 });
-    return planned;
+    const layout = checkClasses(op, input, target, weight, reduction, torch, backward);
+    return planOf(input, torch, reduction, ignoreIndex, layout, picked ?? input.data, picked !== null ? 0 : layout.xMap);
   }
   if (rank === 4) {
     if (inPython && deferred) throw deferred;
-    return Object.assign(base, checkSpatial(op, input, shape, target, tShape, weight, reduction, torch, tShape, backward));
+    const layout = checkSpatial(op, input, shape, target, tShape, weight, reduction, torch, tShape, backward);
+    return planOf(input, torch, reduction, ignoreIndex, layout, input.data, layout.xMap);
   }
   // dim == 3 or dim > 4: nll_loss2d on views.
   const n = shape[0]!;
@@ -229,7 +228,51 @@ function plan(
   const targetNumel = numel(tShape);
   const inputView = inputNumel > 0 ? [n, c, 1, inputNumel / (n * c)] : [n, c, 0, 0];
   const targetView = targetNumel > 0 ? [n, 1, targetNumel / n] : [n, 0, 0];
-  return Object.assign(base, checkSpatial(op, input, inputView, target, targetView, weight, reduction, torch, outSize, backward));
+  const layout = checkSpatial(op, input, inputView, target, targetView, weight, reduction, torch, outSize, backward);
+  return planOf(input, torch, reduction, ignoreIndex, layout, input.data, layout.xMap);
+}
+
+/** What checkClasses / checkSpatial find: the kernel's layout (one object shape for both). */
+type Layout = Pick<
+  Plan,
+  'spatial' | 'noBatch' | 'classes' | 'map' | 'xMap' | 'count' | 'targetNumel' | 'inputNumel' | 'noneShape' | 'labels' | 'w'
+>;
+
+/**
+ * The plan as one object literal, always of the same shape: merging the checks' layout into a base
+ * object with Object.assign (and the picked values over it) took ~7% of a cross_entropy forward at
+ * 1e3 (docs/performance.md h-nll3).
+ */
+function planOf(
+  input: Tensor,
+  torch: TorchRelease,
+  reduction: Reduction,
+  ignoreIndex: number,
+  l: Layout,
+  x: FloatArray,
+  xMap: number,
+): Plan {
+  const dtype = dtypeOf(input);
+  return {
+    dtype,
+    round: useDType(dtype),
+    torch,
+    reduction,
+    ignoreIndex,
+    spatial: l.spatial,
+    noBatch: l.noBatch,
+    classes: l.classes,
+    map: l.map,
+    count: l.count,
+    targetNumel: l.targetNumel,
+    inputNumel: l.inputNumel,
+    noneShape: l.noneShape,
+    inputShape: input.shape,
+    x,
+    xMap,
+    labels: l.labels,
+    w: l.w,
+  };
 }
 
 /** An argument error of `op` with torch's message (a module function: a closure per call cost ~0.3 us under tsx's keepNames). */
@@ -288,7 +331,7 @@ function checkClasses(
   reduction: Reduction,
   torch: TorchRelease,
   backward: boolean,
-) {
+): Layout {
   const shape = input.shape;
   const rank = shape.length;
   const tShape = target.shape;
@@ -350,7 +393,7 @@ function checkSpatial(
   torch: TorchRelease,
   noneShape: readonly number[],
   backward: boolean,
-) {
+): Layout {
   if (tShape.length !== 3) {
     throw fail(op, `only batches of spatial targets supported (3D tensors) but got targets of dimension: ${tShape.length}`);
   }

@@ -1016,6 +1016,69 @@ let nllOutOfBounds = false;
 }
 
 /**
+ * nllBlocks4<f64> for blocks of 16 in two f64x2 vectors (a: blocks k, k + 1; b: k + 2, k + 3), the
+ * same sums bit for bit: each lane's chain is l - v * w[t] (f64 mul, then f64 sub) and w + w[t]
+ * over its block's targets in order; an ignored or out-of-bounds target's lane subtracts and adds
+ * +0 (as nllBlocks4x32). Blocks k ... k + 3 (k >= 1) into bl / bw [k ... k + 3]; returns how many
+ * of their targets are ignored.
+ */
+// @ts-ignore: decorator
+@inline function nllBlocks4x64(
+  labels: usize, vals: usize, weights: usize, classes: i32, ignore: i32, k: i32, bl: usize, bw: usize, weighted: bool,
+): i32 {
+  const C = i32x4.splat(classes);
+  const IG = i32x4.splat(ignore);
+  const zero = f64x2.splat(0);
+  let ok = i32x4.splat(-1);
+  let ignored = i32x4.splat(0);
+  let la = zero;
+  let lb = zero;
+  let wa = zero;
+  let wb = zero;
+  const first = <usize>(16 * (k - 1) + 1);
+  for (let j: usize = 0; j < 16; j++) {
+    const i = first + j;
+    // target j of blocks k ... k + 3 (16 apart)
+    let t = v128.load32_zero(labels + (i << 2));
+    t = v128.load32_lane(labels + ((i + 16) << 2), t, 1);
+    t = v128.load32_lane(labels + ((i + 32) << 2), t, 2);
+    t = v128.load32_lane(labels + ((i + 48) << 2), t, 3);
+    const inb = i32x4.lt_u(t, C);
+    const ig = i32x4.eq(t, IG);
+    const take = v128.andnot(inb, ig);
+    ok = v128.and(ok, v128.or(inb, ig));
+    ignored = i32x4.sub(ignored, ig);
+    const ta = i64x2.extend_low_i32x4_s(take);
+    const tb = i64x2.extend_high_i32x4_s(take);
+    let va = v128.load64_zero(vals + (i << 3));
+    va = v128.load64_lane(vals + ((i + 16) << 3), va, 1);
+    let vb = v128.load64_zero(vals + ((i + 32) << 3));
+    vb = v128.load64_lane(vals + ((i + 48) << 3), vb, 1);
+    if (weighted) {
+      const c = v128.and(t, inb);
+      let ua = v128.load64_zero(weights + (<usize>i32x4.extract_lane(c, 0) << 3));
+      ua = v128.load64_lane(weights + (<usize>i32x4.extract_lane(c, 1) << 3), ua, 1);
+      let ub = v128.load64_zero(weights + (<usize>i32x4.extract_lane(c, 2) << 3));
+      ub = v128.load64_lane(weights + (<usize>i32x4.extract_lane(c, 3) << 3), ub, 1);
+      la = f64x2.sub(la, v128.and(f64x2.mul(va, ua), ta));
+      lb = f64x2.sub(lb, v128.and(f64x2.mul(vb, ub), tb));
+      wa = f64x2.add(wa, v128.and(ua, ta));
+      wb = f64x2.add(wb, v128.and(ub, tb));
+    } else {
+      la = f64x2.sub(la, v128.and(va, ta));
+      lb = f64x2.sub(lb, v128.and(vb, tb));
+    }
+  }
+  v128.store(bl + (<usize>k << 3), la);
+  v128.store(bl + (<usize>k << 3) + 16, lb);
+  v128.store(bw + (<usize>k << 3), wa);
+  v128.store(bw + (<usize>k << 3) + 16, wb);
+  if (!i32x4.all_true(ok)) nllOutOfBounds = true;
+  const n = ignored;
+  return i32x4.extract_lane(n, 0) + i32x4.extract_lane(n, 1) + i32x4.extract_lane(n, 2) + i32x4.extract_lane(n, 3);
+}
+
+/**
  * The cascade above level 1 after level 1 took target i's block (i a multiple of 2^levelPower):
  * level 1's sums (l1, w1, kept in the caller's locals, then 0 there) into level 2, then up while
  * the next levelPower bits of i / 2^levelPower are zero (levels 2 ... 7 in NLL_PARTIALS).
@@ -1055,6 +1118,9 @@ let nllOutOfBounds = false;
   let k = 1;
   if (sizeof<T>() == 4 && levelPower == 4) {
     for (; k + 3 <= full; k += 4) ignored += nllBlocks4x32(labels, vals, weights, classes, ignore, k, bl, bw, weighted);
+  }
+  if (sizeof<T>() == 8 && levelPower == 4) {
+    for (; k + 3 <= full; k += 4) ignored += nllBlocks4x64(labels, vals, weights, classes, ignore, k, bl, bw, weighted);
   }
   for (; k + 3 <= full; k += 4) ignored += nllBlocks4<T>(labels, vals, weights, classes, ignore, levelPower, k, bl, bw, weighted);
   for (; k <= full; k++) {
