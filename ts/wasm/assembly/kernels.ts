@@ -1374,6 +1374,35 @@ function unstage(v: v128, ptr: usize, count: i32): void {
   return i;
 }
 
+/**
+ * SoftMarginLoss' loop over the first `end` elements (a multiple of 4), two vectors an iteration,
+ * their exp and log interleaved (softMarginLoss's ops, lane for lane); returns how many it did (a
+ * multiple of 8). y per element (yStep) or one value.
+ */
+// @ts-ignore: decorator
+@inline function softMarginLoop(x: usize, out: usize, end: i32, y: usize, yStep: i32, flags: i32): i32 {
+  const yv = v128.load32_splat(y);
+  let i = 0;
+  for (; i + 8 <= end; i += 8) {
+    const at = <usize>i << 2;
+    const y0 = yStep ? v128.load(y + at) : yv;
+    const y1 = yStep ? v128.load(y + at, 16) : yv;
+    const e0 = atenExpPair(f32x4.mul(f32x4.neg(v128.load(x + at)), y0), f32x4.mul(f32x4.neg(v128.load(x + at, 16)), y1), flags);
+    const e1 = expPairSecond;
+    let r0: v128, r1: v128;
+    if (!(flags & USES_LOG1P)) {
+      r0 = atenLogPair(f32x4.add(k(ONE), e0), f32x4.add(k(ONE), e1), flags);
+      r1 = logPairSecond;
+    } else {
+      r0 = atenLog1p32(e0, flags, false);
+      r1 = atenLog1p32(e1, flags, false);
+    }
+    v128.store(out + at, r0);
+    v128.store(out + at, r1, 16);
+  }
+  return i;
+}
+
 /** Kernel `op` (a constant: each kernel gets its own loop) over `len` elements: x, pre and out contiguous, the operands stepping by 0 or 1. */
 // @ts-ignore: decorator
 @inline function segmentOf(
@@ -1414,6 +1443,7 @@ function unstage(v: v128, ptr: usize, count: i32): void {
       }
     }
   }
+  if (op == SOFT_MARGIN) i = softMarginLoop(x, out, vectorEnd, y, yStep, flags);
   for (; i < vectorEnd; i += 4) {
     const at = <usize>i << 2;
     const v = kernelLanes(
@@ -1449,7 +1479,11 @@ function segmentMultilabelSoftMarginGrad(x: usize, pre: usize, out: usize, len: 
   segmentOf(MULTILABEL_SOFT_MARGIN_GRAD, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
 }
 function segmentSoftMargin(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
-  segmentOf(SOFT_MARGIN, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+  // SLEEF's flags constants in each loop (no branch on them per vector); 'default' (glibc) as given
+  if (flags & USES_GLIBC) segmentOf(SOFT_MARGIN, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+  else if (!(flags & USES_LOG1P)) segmentOf(SOFT_MARGIN, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, 0, s);
+  else if (flags & LOG1P_OVERFLOWS) segmentOf(SOFT_MARGIN, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, USES_LOG1P | LOG1P_OVERFLOWS, s);
+  else segmentOf(SOFT_MARGIN, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, USES_LOG1P, s);
 }
 function segmentSoftMarginGrad(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
   segmentOf(SOFT_MARGIN_GRAD, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
