@@ -557,7 +557,8 @@ for (const build of BUILDS)
       const results = kernels.elementary('sleef-logf-pair-ge1', fromOne);
       for (let i = 0; i < n; i++) {
         const [got, want] = [results[i]!, Math.fround(sleefLogf(fromOne[i]!))];
-        if (!(Object.is(got, want) || (got !== got && want !== want))) expect.fail(`sleef-logf-pair-ge1(${fromOne[i]}): kernel ${got}, libm.ts ${want}`);
+        if (!(Object.is(got, want) || (got !== got && want !== want)))
+          expect.fail(`sleef-logf-pair-ge1(${fromOne[i]}): kernel ${got}, libm.ts ${want}`);
       }
     });
 
