@@ -380,12 +380,19 @@ let expPairSecond: v128 = f32x4.splat(0);
   let u1 = sleefExpStep(e0, s1, 1);
   let u2 = sleefExpStep(e0, s2, 1);
   let u3 = sleefExpStep(e0, s3, 1);
-  for (let i = 2; i <= 4; i++) {
-    u0 = sleefExpStep(u0, s0, i);
-    u1 = sleefExpStep(u1, s1, i);
-    u2 = sleefExpStep(u2, s2, i);
-    u3 = sleefExpStep(u3, s3, i);
-  }
+  // written out: binaryen leaves a `for` over the steps a loop (V8 then runs it with its stack checks)
+  u0 = sleefExpStep(u0, s0, 2);
+  u1 = sleefExpStep(u1, s1, 2);
+  u2 = sleefExpStep(u2, s2, 2);
+  u3 = sleefExpStep(u3, s3, 2);
+  u0 = sleefExpStep(u0, s0, 3);
+  u1 = sleefExpStep(u1, s1, 3);
+  u2 = sleefExpStep(u2, s2, 3);
+  u3 = sleefExpStep(u3, s3, 3);
+  u0 = sleefExpStep(u0, s0, 4);
+  u1 = sleefExpStep(u1, s1, 4);
+  u2 = sleefExpStep(u2, s2, 4);
+  u3 = sleefExpStep(u3, s3, 4);
   const c = sleefE(5);
   u0 = r32(fma64(u0, s0, c));
   u1 = r32(fma64(u1, s1, c));
@@ -692,10 +699,15 @@ const SLEEF_EXP_DIRECT_HIGH: usize = ASC_FEATURE_RELAXED_SIMD ? memory.data<f32>
   sB = madd(qB, k(SLEEF_MINUS_L2LF32), sB);
   let uA = madd(sleefE32(0), sA, sleefE32(1));
   let uB = madd(sleefE32(0), sB, sleefE32(1));
-  for (let i = 2; i <= 5; i++) {
-    uA = madd(uA, sA, sleefE32(i));
-    uB = madd(uB, sB, sleefE32(i));
-  }
+  // written out: binaryen leaves a `for` over the coefficients a loop (V8 then runs it with its stack checks)
+  uA = madd(uA, sA, sleefE32(2));
+  uB = madd(uB, sB, sleefE32(2));
+  uA = madd(uA, sA, sleefE32(3));
+  uB = madd(uB, sB, sleefE32(3));
+  uA = madd(uA, sA, sleefE32(4));
+  uB = madd(uB, sB, sleefE32(4));
+  uA = madd(uA, sA, sleefE32(5));
+  uB = madd(uB, sB, sleefE32(5));
   uA = f32x4.add(k(ONE), madd(f32x4.mul(sA, sA), uA, sA));
   uB = f32x4.add(k(ONE), madd(f32x4.mul(sB, sB), uB, sB));
   // as sleefExp32Fused: u 2^q in one multiply where every lane of both lies in [-87, 88]
