@@ -552,6 +552,14 @@ for (const build of BUILDS)
           }
         }
       }
+      // SoftMarginLoss' log(1 + e): SLEEF's logf without its cases below 1, on arguments >= 1 (|v| and 1 + |v|) or NaN
+      const fromOne = f32.map((v) => (v !== v ? v : Math.abs(v) < 1 ? 1 + Math.abs(v) : Math.abs(v)));
+      const results = kernels.elementary('sleef-logf-pair-ge1', fromOne);
+      for (let i = 0; i < n; i++) {
+        const [got, want] = [results[i]!, Math.fround(sleefLogf(fromOne[i]!))];
+        if (!(Object.is(got, want) || (got !== got && want !== want)))
+          expect.fail(`sleef-logf-pair-ge1(${fromOne[i]}): kernel ${got}, libm.ts ${want}`);
+      }
     });
 
     test("CrossEntropyLoss's log_softmax rows at the edge of SLEEF's exp range (the kernels skip its range checks where x - max, or x - max - lse, stays within [-87, 0]) equal the JS loops", () => {

@@ -58,7 +58,7 @@ export type KernelExports = {
   readonly memory: WebAssembly.Memory;
   readonly SUM_CHUNK_ALIGN: WebAssembly.Global;
   heapBase(): number;
-  /** out[i] = f(input[i]) for f = 0 exp, 1 log1p on [0, 1], 2 log, 3 log1p, 4 log on [1, inf], 5-8 SLEEF's expf, logf, glibc's expf, logf, 9-10 SLEEF's expf, logf two vectors at a time, 11-12 SLEEF's log1pf before / from 3.8 (ELEMENTARY); n a multiple of 8. */
+  /** out[i] = f(input[i]) for f = 0 exp, 1 log1p on [0, 1], 2 log, 3 log1p, 4 log on [1, inf], 5-8 SLEEF's expf, logf, glibc's expf, logf, 9-10 SLEEF's expf, logf two vectors at a time, 11-12 SLEEF's log1pf before / from 3.8, 13 SLEEF's logf two at a time on [1, inf] (ELEMENTARY); n a multiple of 8. */
   elementary(fn: number, input: number, out: number, n: number): void;
   /** Kernel `op` on a chunk of `count` elements from `start`, one result per element into out. */
   elementwise(...args: KernelArgs): void;
@@ -109,6 +109,7 @@ export const ELEMENTARY = [
   'sleef-logf-pair',
   'sleef-log1pf',
   'sleef-log1pf-bounded',
+  'sleef-logf-pair-ge1',
 ] as const;
 export type Elementary = (typeof ELEMENTARY)[number];
 

@@ -812,6 +812,10 @@ export const MULTILABEL_SOFT_MARGIN_GRAD = 3; // a = weight (HAS_WEIGHT), c = th
 // @ts-ignore: decorator
 @inline function twoPass(op: i32, x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
   const end = <usize>((count + 1) >> 1) << 4;
+  if (op == SOFT_MARGIN || op == SOFT_MARGIN_LOG1P) {
+    softMarginPasses(op, x, out, end, y, yMask, flags);
+    return;
+  }
   const sv = f64x2.splat(s);
   const none = f64x2.splat(0);
   const readsWeight = op == BINARY_CROSS_ENTROPY || op == MULTILABEL_SOFT_MARGIN || op == MULTILABEL_SOFT_MARGIN_GRAD;
@@ -824,6 +828,72 @@ export const MULTILABEL_SOFT_MARGIN_GRAD = 3; // a = weight (HAS_WEIGHT), c = th
     );
     v128.store(out + at, v);
   }
+}
+
+/** The second vector of expOfPair64 / logOfPair64. */
+let pairSecond64: v128 = f64x2.splat(0);
+
+/** expOf64 of two vectors (the second in pairSecond64): SLEEF's fast path for both where every lane of both lies in [-708, 709] (one test), else each on its own. */
+// @ts-ignore: decorator
+@inline function expOfPair64(a: v128, b: v128, flags: i32): v128 {
+  if (flags & USES_GLIBC) {
+    pairSecond64 = exp64(b);
+    return exp64(a);
+  }
+  const inA = v128.and(f64x2.ge(a, k64(SLEEF_EXP_FAST_LOW)), f64x2.le(a, k64(SLEEF_EXP_FAST_HIGH)));
+  const inB = v128.and(f64x2.ge(b, k64(SLEEF_EXP_FAST_LOW)), f64x2.le(b, k64(SLEEF_EXP_FAST_HIGH)));
+  if (!i64x2.all_true(v128.and(inA, inB))) {
+    pairSecond64 = sleefExp64(b);
+    return sleefExp64(a);
+  }
+  const qA = f64x2.nearest(f64x2.mul(a, k64(SLEEF_R_LN2)));
+  const qB = f64x2.nearest(f64x2.mul(b, k64(SLEEF_R_LN2)));
+  pairSecond64 = f64x2.mul(sleefExpReduced64(b, qB), i64x2.shl(i64x2.add(f64x2.add(qB, k64(MAGIC)), k64(I_1023)), 52));
+  return f64x2.mul(sleefExpReduced64(a, qA), i64x2.shl(i64x2.add(f64x2.add(qA, k64(MAGIC)), k64(I_1023)), 52));
+}
+
+/** logOf64 of two vectors (the second in pairSecond64): SLEEF's inlined path for both where every lane of both is normal, positive and finite (one test), else each on its own. */
+// @ts-ignore: decorator
+@inline function logOfPair64(a: v128, b: v128, flags: i32): v128 {
+  if (!ASC_FEATURE_RELAXED_SIMD || flags & USES_GLIBC) {
+    pairSecond64 = log64(b);
+    return log64(a);
+  }
+  const inA = v128.and(f64x2.ge(a, k64(SLEEF_DBL_MIN)), f64x2.le(a, k64(SLEEF_DBL_MAX)));
+  const inB = v128.and(f64x2.ge(b, k64(SLEEF_DBL_MIN)), f64x2.le(b, k64(SLEEF_DBL_MAX)));
+  if (!i64x2.all_true(v128.and(inA, inB))) {
+    pairSecond64 = sleefLog64(b);
+    return sleefLog64(a);
+  }
+  pairSecond64 = sleefLogCore64(b, f64x2.splat(0));
+  return sleefLogCore64(a, f64x2.splat(0));
+}
+
+/**
+ * soft_margin_loss' two passes (twoPass: e = exp((-x) y), then log(1 + e) or log1p(e)) over `end`
+ * bytes, two vectors an iteration (each lane's ops as firstPass / secondPass's).
+ */
+// @ts-ignore: decorator
+@inline function softMarginPasses(op: i32, x: usize, out: usize, end: usize, y: usize, yMask: usize, flags: i32): void {
+  let at: usize = 0;
+  // (the plain build's log(1 + e) measured slower with its exps paired: one at a time there)
+  if (ASC_FEATURE_RELAXED_SIMD || op == SOFT_MARGIN_LOG1P) for (; at + 32 <= end; at += 32) {
+    const e0 = expOfPair64(f64x2.mul(f64x2.neg(v128.load(x + at)), v128.load(y + (at & yMask))), f64x2.mul(f64x2.neg(v128.load(x + at, 16)), v128.load(y + ((at + 16) & yMask))), flags);
+    v128.store(out + at, e0);
+    v128.store(out + at, pairSecond64, 16);
+  }
+  for (; at < end; at += 16) v128.store(out + at, firstPass(op, v128.load(x + at), v128.load(y + (at & yMask)), flags));
+  const none = f64x2.splat(0);
+  at = 0;
+  // (fdlibm's log64 two at a time measured slower: the plain build and 'default' keep one)
+  if (op == SOFT_MARGIN && ASC_FEATURE_RELAXED_SIMD && !(flags & USES_GLIBC)) {
+    for (; at + 32 <= end; at += 32) {
+      const r0 = logOfPair64(f64x2.add(k64(ONE), v128.load(out + at)), f64x2.add(k64(ONE), v128.load(out + at, 16)), flags);
+      v128.store(out + at, r0);
+      v128.store(out + at, pairSecond64, 16);
+    }
+  }
+  for (; at < end; at += 16) v128.store(out + at, secondPass(op, v128.load(out + at), none, none, none, none, none, flags));
 }
 
 /** sign of each lane: d > 0 ? 1 : d < 0 ? -1 : 0 (0 for -0 and NaN). */
@@ -1184,10 +1254,15 @@ function segmentGaussianNllVarGrad(x: usize, out: usize, count: i32, y: usize, y
   segmentOf(GAUSSIAN_NLL_VAR_GRAD, x, out, count, y, yMask, a, aMask, b, bMask, c, cMask, flags, s);
 }
 function segmentSoftMargin(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
-  twoPass(SOFT_MARGIN, x, out, count, y, yMask, a, aMask, c, cMask, flags, s);
+  // USES_GLIBC (its only flag) a constant in each loop: no branch on it per vector
+  if (flags & USES_GLIBC) twoPass(SOFT_MARGIN, x, out, count, y, yMask, a, aMask, c, cMask, USES_GLIBC, s);
+  else twoPass(SOFT_MARGIN, x, out, count, y, yMask, a, aMask, c, cMask, 0, s);
 }
 function segmentSoftMarginLog1p(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
-  twoPass(SOFT_MARGIN_LOG1P, x, out, count, y, yMask, a, aMask, c, cMask, flags, s);
+  // USES_GLIBC and LOG1P_OVERFLOWS (its only flags) constants in each loop
+  if (flags & USES_GLIBC) twoPass(SOFT_MARGIN_LOG1P, x, out, count, y, yMask, a, aMask, c, cMask, USES_GLIBC, s);
+  else if (flags & LOG1P_OVERFLOWS) twoPass(SOFT_MARGIN_LOG1P, x, out, count, y, yMask, a, aMask, c, cMask, LOG1P_OVERFLOWS, s);
+  else twoPass(SOFT_MARGIN_LOG1P, x, out, count, y, yMask, a, aMask, c, cMask, 0, s);
 }
 function segmentSoftMarginGrad(x: usize, out: usize, count: i32, y: usize, yMask: usize, a: usize, aMask: usize, b: usize, bMask: usize, c: usize, cMask: usize, flags: i32, s: f64): void {
   twoPass(SOFT_MARGIN_GRAD, x, out, count, y, yMask, a, aMask, c, cMask, flags, s);

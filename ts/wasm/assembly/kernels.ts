@@ -363,10 +363,7 @@ let expPairSecond: v128 = f32x4.splat(0);
  */
 // @ts-ignore: decorator
 @inline function sleefExpPair(d: v128, e: v128, direct: bool = false): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    expPairSecond = sleefExp32Fused(e, direct);
-    return sleefExp32Fused(d, direct);
-  }
+  if (ASC_FEATURE_RELAXED_SIMD) return sleefExpPairFused(d, e, direct);
   const td = f32x4.add(f32x4.mul(d, k(SLEEF_R_LN2F)), k(ROUNDER23));
   const te = f32x4.add(f32x4.mul(e, k(SLEEF_R_LN2F)), k(ROUNDER23));
   const qd = f32x4.sub(td, k(ROUNDER23));
@@ -383,12 +380,19 @@ let expPairSecond: v128 = f32x4.splat(0);
   let u1 = sleefExpStep(e0, s1, 1);
   let u2 = sleefExpStep(e0, s2, 1);
   let u3 = sleefExpStep(e0, s3, 1);
-  for (let i = 2; i <= 4; i++) {
-    u0 = sleefExpStep(u0, s0, i);
-    u1 = sleefExpStep(u1, s1, i);
-    u2 = sleefExpStep(u2, s2, i);
-    u3 = sleefExpStep(u3, s3, i);
-  }
+  // written out: binaryen leaves a `for` over the steps a loop (V8 then runs it with its stack checks)
+  u0 = sleefExpStep(u0, s0, 2);
+  u1 = sleefExpStep(u1, s1, 2);
+  u2 = sleefExpStep(u2, s2, 2);
+  u3 = sleefExpStep(u3, s3, 2);
+  u0 = sleefExpStep(u0, s0, 3);
+  u1 = sleefExpStep(u1, s1, 3);
+  u2 = sleefExpStep(u2, s2, 3);
+  u3 = sleefExpStep(u3, s3, 3);
+  u0 = sleefExpStep(u0, s0, 4);
+  u1 = sleefExpStep(u1, s1, 4);
+  u2 = sleefExpStep(u2, s2, 4);
+  u3 = sleefExpStep(u3, s3, 4);
   const c = sleefE(5);
   u0 = r32(fma64(u0, s0, c));
   u1 = r32(fma64(u1, s1, c));
@@ -481,26 +485,44 @@ const SLEEF_LOG_ROUNDER: usize = memory.data<f64>([201326592]);
   return v128.bitselect(k(NEG_INF), r, f32x4.eq(d, k(ZERO)));
 }
 
+/**
+ * sleefLog32's special lanes of two vectors r (lanes d): +inf itself, below 0 and NaN NaN, 0 -inf;
+ * `fromOne` (every lane >= 1 or NaN) only inf and NaN. Returns the first, the second in logPairSecond.
+ */
+// @ts-ignore: decorator
+@inline function sleefLogPairEnds(rA: v128, rB: v128, dA: v128, dB: v128, fromOne: bool): v128 {
+  rA = v128.bitselect(k(INF), rA, f32x4.eq(dA, k(INF)));
+  rB = v128.bitselect(k(INF), rB, f32x4.eq(dB, k(INF)));
+  if (fromOne) {
+    logPairSecond = v128.bitselect(k(NAN), rB, f32x4.ne(dB, dB));
+    return v128.bitselect(k(NAN), rA, f32x4.ne(dA, dA));
+  }
+  rA = v128.bitselect(k(NAN), rA, v128.or(f32x4.lt(dA, k(ZERO)), f32x4.ne(dA, dA)));
+  rB = v128.bitselect(k(NAN), rB, v128.or(f32x4.lt(dB, k(ZERO)), f32x4.ne(dB, dB)));
+  logPairSecond = v128.bitselect(k(NEG_INF), rB, f32x4.eq(dB, k(ZERO)));
+  return v128.bitselect(k(NEG_INF), rA, f32x4.eq(dA, k(ZERO)));
+}
+
 /** sleefLog32 of a second vector, set by sleefLogPair. */
 let logPairSecond: v128 = f32x4.splat(0);
 
 /** sleefLog32 of two vectors, sleefLog32's statements for each in turn (A, B): the first returned, the second in logPairSecond. */
 // @ts-ignore: decorator
-@inline function sleefLogPair(d0A: v128, d0B: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    logPairSecond = sleefLog32Fused(d0B);
-    return sleefLog32Fused(d0A);
-  }
+@inline function sleefLogPair(d0A: v128, d0B: v128, fromOne: bool = false): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return sleefLogPairFused(d0A, d0B, fromOne);
+  // fromOne: no lane below FLT_MIN (o all false: no rescale), none <= 0
   const oA = f32x4.lt(d0A, k(SMALLEST_NORMAL));
   const oB = f32x4.lt(d0B, k(SMALLEST_NORMAL));
-  const dA = v128.bitselect(f32x4.mul(d0A, k(SLEEF_TWO64)), d0A, oA);
-  const dB = v128.bitselect(f32x4.mul(d0B, k(SLEEF_TWO64)), d0B, oB);
+  const dA = fromOne ? d0A : v128.bitselect(f32x4.mul(d0A, k(SLEEF_TWO64)), d0A, oA);
+  const dB = fromOne ? d0B : v128.bitselect(f32x4.mul(d0B, k(SLEEF_TWO64)), d0B, oB);
   let eA = i32x4.sub(v128.and(i32x4.shr_u(f32x4.mul(dA, k(SLEEF_INV075)), 23), k(BYTE)), k(FLOAT32_BIAS));
   let eB = i32x4.sub(v128.and(i32x4.shr_u(f32x4.mul(dB, k(SLEEF_INV075)), 23), k(BYTE)), k(FLOAT32_BIAS));
   const mA = i32x4.add(dA, i32x4.shl(i32x4.neg(eA), 23));
   const mB = i32x4.add(dB, i32x4.shl(i32x4.neg(eB), 23));
-  eA = i32x4.sub(eA, v128.and(oA, k(SIXTY_FOUR)));
-  eB = i32x4.sub(eB, v128.and(oB, k(SIXTY_FOUR)));
+  if (!fromOne) {
+    eA = i32x4.sub(eA, v128.and(oA, k(SIXTY_FOUR)));
+    eB = i32x4.sub(eB, v128.and(oB, k(SIXTY_FOUR)));
+  }
   const efA = f32x4.convert_i32x4_s(eA);
   const efB = f32x4.convert_i32x4_s(eB);
   const sx0A = f32x4.mul(k(SLEEF_LN2_HI), efA);
@@ -569,12 +591,7 @@ let logPairSecond: v128 = f32x4.splat(0);
   syB = f32x4.add(f32x4.add(f32x4.sub(sxB, ssB), bB), syB);
   let rA = f32x4.add(ssA, syA);
   let rB = f32x4.add(ssB, syB);
-  rA = v128.bitselect(k(INF), rA, f32x4.eq(dA, k(INF)));
-  rB = v128.bitselect(k(INF), rB, f32x4.eq(dB, k(INF)));
-  rA = v128.bitselect(k(NAN), rA, v128.or(f32x4.lt(dA, k(ZERO)), f32x4.ne(dA, dA)));
-  rB = v128.bitselect(k(NAN), rB, v128.or(f32x4.lt(dB, k(ZERO)), f32x4.ne(dB, dB)));
-  logPairSecond = v128.bitselect(k(NEG_INF), rB, f32x4.eq(dB, k(ZERO)));
-  return v128.bitselect(k(NEG_INF), rA, f32x4.eq(dA, k(ZERO)));
+  return sleefLogPairEnds(rA, rB, dA, dB, fromOne);
 }
 
 // ---- SLEEF's expf / logf with the hardware's fused multiply-add (the relaxed-SIMD build) ----
@@ -667,6 +684,107 @@ const SLEEF_EXP_DIRECT_HIGH: usize = ASC_FEATURE_RELAXED_SIMD ? memory.data<f32>
   r = v128.bitselect(k(INF), r, f32x4.eq(d, k(INF)));
   r = v128.bitselect(k(NAN), r, v128.or(f32x4.lt(d, k(ZERO)), f32x4.ne(d, d)));
   return v128.bitselect(k(NEG_INF), r, f32x4.eq(d, k(ZERO)));
+}
+
+/** sleefExpPair with fused multiply-adds: sleefExp32Fused of d and e, their steps interleaved; one range test for both. */
+// @ts-ignore: decorator
+@inline function sleefExpPairFused(dA: v128, dB: v128, direct: bool): v128 {
+  const tA = f32x4.add(f32x4.mul(dA, k(SLEEF_R_LN2F)), k(ROUNDER23));
+  const tB = f32x4.add(f32x4.mul(dB, k(SLEEF_R_LN2F)), k(ROUNDER23));
+  const qA = f32x4.sub(tA, k(ROUNDER23));
+  const qB = f32x4.sub(tB, k(ROUNDER23));
+  let sA = madd(qA, k(SLEEF_MINUS_L2UF), dA);
+  let sB = madd(qB, k(SLEEF_MINUS_L2UF), dB);
+  sA = madd(qA, k(SLEEF_MINUS_L2LF32), sA);
+  sB = madd(qB, k(SLEEF_MINUS_L2LF32), sB);
+  let uA = madd(sleefE32(0), sA, sleefE32(1));
+  let uB = madd(sleefE32(0), sB, sleefE32(1));
+  // written out: binaryen leaves a `for` over the coefficients a loop (V8 then runs it with its stack checks)
+  uA = madd(uA, sA, sleefE32(2));
+  uB = madd(uB, sB, sleefE32(2));
+  uA = madd(uA, sA, sleefE32(3));
+  uB = madd(uB, sB, sleefE32(3));
+  uA = madd(uA, sA, sleefE32(4));
+  uB = madd(uB, sB, sleefE32(4));
+  uA = madd(uA, sA, sleefE32(5));
+  uB = madd(uB, sB, sleefE32(5));
+  uA = f32x4.add(k(ONE), madd(f32x4.mul(sA, sA), uA, sA));
+  uB = f32x4.add(k(ONE), madd(f32x4.mul(sB, sB), uB, sB));
+  // as sleefExp32Fused: u 2^q in one multiply where every lane of both lies in [-87, 88]
+  if (
+    direct ||
+    i32x4.all_true(v128.and(
+      v128.and(f32x4.ge(dA, k(SLEEF_EXP_DIRECT_LOW)), f32x4.le(dA, k(SLEEF_EXP_DIRECT_HIGH))),
+      v128.and(f32x4.ge(dB, k(SLEEF_EXP_DIRECT_LOW)), f32x4.le(dB, k(SLEEF_EXP_DIRECT_HIGH))),
+    ))
+  ) {
+    expPairSecond = f32x4.mul(uB, sleefTwoToQ(tB));
+    return f32x4.mul(uA, sleefTwoToQ(tA));
+  }
+  expPairSecond = sleefExpRange(sleefExpScale(uB, tB), dB);
+  return sleefExpRange(sleefExpScale(uA, tA), dA);
+}
+
+/** sleefLogPair with fused multiply-adds: sleefLog32Fused of two vectors, their steps interleaved (`fromOne` as sleefLogPair's). */
+// @ts-ignore: decorator
+@inline function sleefLogPairFused(d0A: v128, d0B: v128, fromOne: bool): v128 {
+  const oA = f32x4.lt(d0A, k(SMALLEST_NORMAL));
+  const oB = f32x4.lt(d0B, k(SMALLEST_NORMAL));
+  const dA = fromOne ? d0A : v128.bitselect(f32x4.mul(d0A, k(SLEEF_TWO64)), d0A, oA);
+  const dB = fromOne ? d0B : v128.bitselect(f32x4.mul(d0B, k(SLEEF_TWO64)), d0B, oB);
+  let eA = i32x4.sub(v128.and(i32x4.shr_u(f32x4.mul(dA, k(SLEEF_INV075)), 23), k(BYTE)), k(FLOAT32_BIAS));
+  let eB = i32x4.sub(v128.and(i32x4.shr_u(f32x4.mul(dB, k(SLEEF_INV075)), 23), k(BYTE)), k(FLOAT32_BIAS));
+  const mA = i32x4.add(dA, i32x4.shl(i32x4.neg(eA), 23));
+  const mB = i32x4.add(dB, i32x4.shl(i32x4.neg(eB), 23));
+  if (!fromOne) {
+    eA = i32x4.sub(eA, v128.and(oA, k(SIXTY_FOUR)));
+    eB = i32x4.sub(eB, v128.and(oB, k(SIXTY_FOUR)));
+  }
+  const efA = f32x4.convert_i32x4_s(eA);
+  const efB = f32x4.convert_i32x4_s(eB);
+  const sx0A = f32x4.mul(sleefL32(0), efA);
+  const sx0B = f32x4.mul(sleefL32(0), efB);
+  let syA = madd(sleefL32(1), efA, madd(sleefL32(0), efA, f32x4.neg(sx0A)));
+  let syB = madd(sleefL32(1), efB, madd(sleefL32(0), efB, f32x4.neg(sx0B)));
+  const nxA = f32x4.add(k(MINUS_ONE), mA);
+  const nxB = f32x4.add(k(MINUS_ONE), mB);
+  const dxA = f32x4.add(k(ONE), mA);
+  const dxB = f32x4.add(k(ONE), mB);
+  const vA = f32x4.sub(dxA, k(ONE));
+  const vB = f32x4.sub(dxB, k(ONE));
+  const dyA = f32x4.add(f32x4.sub(k(ONE), f32x4.sub(dxA, vA)), f32x4.sub(mA, vA));
+  const dyB = f32x4.add(f32x4.sub(k(ONE), f32x4.sub(dxB, vB)), f32x4.sub(mB, vB));
+  const tA = f32x4.div(k(ONE), dxA);
+  const tB = f32x4.div(k(ONE), dxB);
+  const xxA = f32x4.mul(nxA, tA);
+  const xxB = f32x4.mul(nxB, tB);
+  const uA = madd(tA, nxA, f32x4.neg(xxA));
+  const uB = madd(tB, nxB, f32x4.neg(xxB));
+  const wA = f32x4.relaxed_nmadd(dyA, tA, f32x4.relaxed_nmadd(dxA, tA, k(ONE)));
+  const wB = f32x4.relaxed_nmadd(dyB, tB, f32x4.relaxed_nmadd(dxB, tB, k(ONE)));
+  const xyA = madd(xxA, wA, uA);
+  const xyB = madd(xxB, wB, uB);
+  const x2A = f32x4.mul(xxA, xxA);
+  const x2B = f32x4.mul(xxB, xxB);
+  const pA = madd(madd(sleefL32(2), x2A, sleefL32(3)), x2A, sleefL32(4));
+  const pB = madd(madd(sleefL32(2), x2B, sleefL32(3)), x2B, sleefL32(4));
+  const axA = f32x4.mul(xxA, k(TWO));
+  const axB = f32x4.mul(xxB, k(TWO));
+  const ayA = f32x4.mul(xyA, k(TWO));
+  const ayB = f32x4.mul(xyB, k(TWO));
+  let ssA = f32x4.add(sx0A, axA);
+  let ssB = f32x4.add(sx0B, axB);
+  syA = f32x4.add(f32x4.add(f32x4.add(f32x4.sub(sx0A, ssA), axA), syA), ayA);
+  syB = f32x4.add(f32x4.add(f32x4.add(f32x4.sub(sx0B, ssB), axB), syB), ayB);
+  const sxA = ssA;
+  const sxB = ssB;
+  const bA = f32x4.mul(f32x4.mul(x2A, xxA), pA);
+  const bB = f32x4.mul(f32x4.mul(x2B, xxB), pB);
+  ssA = f32x4.add(sxA, bA);
+  ssB = f32x4.add(sxB, bB);
+  syA = f32x4.add(f32x4.add(f32x4.sub(sxA, ssA), bA), syA);
+  syB = f32x4.add(f32x4.add(f32x4.sub(sxB, ssB), bB), syB);
+  return sleefLogPairEnds(f32x4.add(ssA, syA), f32x4.add(ssB, syB), dA, dB, fromOne);
 }
 
 // glibc expf (e_expf.c): 2^(i/32) (e_exp2f_data.c, its i << 47 put back), 32 / ln 2, the shift
@@ -801,12 +919,12 @@ const TWENTY_THREE_EXP: usize = memory.data<i32>([23 << 23]);
 }
 /** atenLog32 of two vectors (SLEEF's interleaved): the first returned, the second in logPairSecond. */
 // @ts-ignore: decorator
-@inline function atenLogPair(x: v128, y: v128, flags: i32): v128 {
+@inline function atenLogPair(x: v128, y: v128, flags: i32, fromOne: bool = false): v128 {
   if (flags & USES_GLIBC) {
     logPairSecond = glibcLog32(y);
     return glibcLog32(x);
   }
-  return sleefLogPair(x, y);
+  return sleefLogPair(x, y, fromOne);
 }
 // @ts-ignore: decorator
 @inline function atenLog32(x: v128, flags: i32): v128 {
@@ -931,7 +1049,8 @@ const LOG_GE1 = 4;
  * For `npm run verify:wasm-math` and the tests: out[i] = f(input[i]) for f = EXP, LOG1P_UNIT, LOG,
  * LOG1P, LOG_GE1, and 5 SLEEF's expf, 6 SLEEF's logf, 7 glibc's expf, 8 glibc's logf, 9 / 10 SLEEF's
  * expf / logf two vectors at a time (sleefExpPair, sleefLogPair), 11 / 12 SLEEF's log1pf before 3.8
- * (inf above 1e38) / from 3.8 (sleefLog1p32); n a multiple of 4 (8 for 9 and 10).
+ * (inf above 1e38) / from 3.8 (sleefLog1p32), 13 SLEEF's logf two vectors at a time for arguments >= 1
+ * or NaN (sleefLogPair's `fromOne`: SoftMarginLoss' log(1 + e)); n a multiple of 4 (8 for 9, 10 and 13).
  */
 export function elementary(fn: i32, input: usize, out: usize, n: i32): void {
   for (let i = 0; i < n; i += 4) {
@@ -950,6 +1069,12 @@ export function elementary(fn: i32, input: usize, out: usize, n: i32): void {
       case 8: result = glibcLog32(v); break;
       case 11: result = sleefLog1p32(v, LOG1P_OVERFLOWS, true); break;
       case 12: result = sleefLog1p32(v, 0, true); break;
+      case 13: {
+        result = sleefLogPair(v, v128.load(input + at, 16), true);
+        v128.store(out + at, logPairSecond, 16);
+        i += 4;
+        break;
+      }
       case 10: {
         result = sleefLogPair(v, v128.load(input + at, 16));
         v128.store(out + at, logPairSecond, 16);
@@ -1374,6 +1499,35 @@ function unstage(v: v128, ptr: usize, count: i32): void {
   return i;
 }
 
+/**
+ * SoftMarginLoss' loop over the first `end` elements (a multiple of 4), two vectors an iteration,
+ * their exp and log interleaved (softMarginLoss's ops, lane for lane); returns how many it did (a
+ * multiple of 8). y per element (yStep) or one value.
+ */
+// @ts-ignore: decorator
+@inline function softMarginLoop(x: usize, out: usize, end: i32, y: usize, yStep: i32, flags: i32): i32 {
+  const yv = v128.load32_splat(y);
+  let i = 0;
+  for (; i + 8 <= end; i += 8) {
+    const at = <usize>i << 2;
+    const y0 = yStep ? v128.load(y + at) : yv;
+    const y1 = yStep ? v128.load(y + at, 16) : yv;
+    const e0 = atenExpPair(f32x4.mul(f32x4.neg(v128.load(x + at)), y0), f32x4.mul(f32x4.neg(v128.load(x + at, 16)), y1), flags);
+    const e1 = expPairSecond;
+    let r0: v128, r1: v128;
+    if (!(flags & USES_LOG1P)) {
+      r0 = atenLogPair(f32x4.add(k(ONE), e0), f32x4.add(k(ONE), e1), flags, true); // 1 + e >= 1 (or NaN)
+      r1 = logPairSecond;
+    } else {
+      r0 = atenLog1p32(e0, flags, false);
+      r1 = atenLog1p32(e1, flags, false);
+    }
+    v128.store(out + at, r0);
+    v128.store(out + at, r1, 16);
+  }
+  return i;
+}
+
 /** Kernel `op` (a constant: each kernel gets its own loop) over `len` elements: x, pre and out contiguous, the operands stepping by 0 or 1. */
 // @ts-ignore: decorator
 @inline function segmentOf(
@@ -1414,6 +1568,7 @@ function unstage(v: v128, ptr: usize, count: i32): void {
       }
     }
   }
+  if (op == SOFT_MARGIN) i = softMarginLoop(x, out, vectorEnd, y, yStep, flags);
   for (; i < vectorEnd; i += 4) {
     const at = <usize>i << 2;
     const v = kernelLanes(
@@ -1449,7 +1604,11 @@ function segmentMultilabelSoftMarginGrad(x: usize, pre: usize, out: usize, len: 
   segmentOf(MULTILABEL_SOFT_MARGIN_GRAD, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
 }
 function segmentSoftMargin(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
-  segmentOf(SOFT_MARGIN, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+  // SLEEF's flags constants in each loop (no branch on them per vector); 'default' (glibc) as given
+  if (flags & USES_GLIBC) segmentOf(SOFT_MARGIN, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
+  else if (!(flags & USES_LOG1P)) segmentOf(SOFT_MARGIN, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, 0, s);
+  else if (flags & LOG1P_OVERFLOWS) segmentOf(SOFT_MARGIN, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, USES_LOG1P | LOG1P_OVERFLOWS, s);
+  else segmentOf(SOFT_MARGIN, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, USES_LOG1P, s);
 }
 function segmentSoftMarginGrad(x: usize, pre: usize, out: usize, len: i32, y: usize, yStep: i32, a: usize, aStep: i32, b: usize, bStep: i32, c: usize, cStep: i32, flags: i32, s: f32,): void {
   segmentOf(SOFT_MARGIN_GRAD, x, pre, out, len, y, yStep, a, aStep, b, bStep, c, cStep, flags, s);
