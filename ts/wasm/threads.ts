@@ -31,7 +31,8 @@ import { travelsWithChunks } from '../broadcast.ts';
 import { operandsBySlot } from './float32-kernels.ts';
 import { STATS_WORDS } from './row-stats.ts';
 import { wasmBytes } from './module.ts';
-import type { KernelCall, Op } from './float32-kernels.ts';
+import type { KernelCall, KernelExports, Op } from './float32-kernels.ts';
+import type { Float64Exports } from './float64-kernels.ts';
 
 /** Int32 slots per worker in the control block. */
 const CONTROL_INTS = 64;
@@ -191,42 +192,26 @@ function runRange(
 }
 
 /** What runRows needs of a worker's float64 kernels instance (mode: ../float64-kernels.ts softmaxMode). */
-interface RowsExports64 {
-  readonly memory: WebAssembly.Memory;
-  heapBase(): number;
-  logSoftmaxRowsPicked64(x: number, cols: number, out: number, rows: number, dim: number, mode: number): void;
-  logSoftmaxNllBackwardRows64(x: number, cols: number, vals: number, out: number, rows: number, dim: number, mode: number): void;
-  logSoftmaxRowsPickedSaving64(x: number, cols: number, out: number, rows: number, dim: number, mode: number, stats: number): void;
-  logSoftmaxNllBackwardRowsSaved64(
-    x: number,
-    cols: number,
-    vals: number,
-    out: number,
-    rows: number,
-    dim: number,
-    mode: number,
-    stats: number,
-  ): void;
-}
+type RowsExports64 = Pick<
+  Float64Exports,
+  | 'memory'
+  | 'heapBase'
+  | 'logSoftmaxRowsPicked64'
+  | 'logSoftmaxNllBackwardRows64'
+  | 'logSoftmaxRowsPickedSaving64'
+  | 'logSoftmaxNllBackwardRowsSaved64'
+>;
 
 /** What runRows needs of a worker's float32 kernels instance. */
-interface RowsExports {
-  readonly memory: WebAssembly.Memory;
-  heapBase(): number;
-  logSoftmaxRowsPicked(x: number, cols: number, out: number, rows: number, dim: number, flags: number): void;
-  logSoftmaxNllBackwardRows(x: number, cols: number, vals: number, out: number, rows: number, dim: number, flags: number): void;
-  logSoftmaxRowsPickedSaving(x: number, cols: number, out: number, rows: number, dim: number, flags: number, stats: number): void;
-  logSoftmaxNllBackwardRowsSaved(
-    x: number,
-    cols: number,
-    vals: number,
-    out: number,
-    rows: number,
-    dim: number,
-    flags: number,
-    stats: number,
-  ): void;
-}
+type RowsExports = Pick<
+  KernelExports,
+  | 'memory'
+  | 'heapBase'
+  | 'logSoftmaxRowsPicked'
+  | 'logSoftmaxNllBackwardRows'
+  | 'logSoftmaxRowsPickedSaving'
+  | 'logSoftmaxNllBackwardRowsSaved'
+>;
 
 /**
  * Runs the rows job in `ctl` (ROWS_PICKED or ROWS_NLL_BACKWARD) on a worker's float32 instance
