@@ -16,7 +16,7 @@ import { useAllocatorWarmup } from '../ts/allocator.ts';
 import { LOSSES, optionName, type LossDomain, type LossEntry, type LossStem, type ValueKind } from '../ts/losses/registry.ts';
 import type { IndexTensor, Tensor } from '../ts/tensor.ts';
 import { float32KernelBuild, useFloat32Kernels } from '../ts/wasm/float32-kernels.ts';
-import { useThreads } from '../ts/wasm/threads.ts';
+import { threadsBooted, useThreads } from '../ts/wasm/threads.ts';
 import { progress } from './lib/progress.ts';
 import type { TorchWorker } from './lib/torch-worker.ts';
 
@@ -484,6 +484,8 @@ export async function runBench(options: BenchOptions, torch: BenchTorch, log: (l
       samples.fwd.push(...f.samples);
       samples.fb.push(...b.samples);
       if (allThreads > 1 && useThreads(allThreads) > 1) {
+        // a new pool's workers boot in ~100 ms (calls meanwhile run on this thread): time them booted
+        await threadsBooted();
         warmUp(forward, 50);
         samples.allFwd.push(...sampleCalls(forward, fwdCalls).samples);
         warmUp(forwardBackward, 50);

@@ -14,7 +14,7 @@ import { KERNELS_WASM_DEFLATED } from './kernels-binary.ts';
 import { KERNELS_FMA_WASM_DEFLATED } from './kernels-fma-binary.ts';
 import { wasmBytes, relaxedSimdFused } from './module.ts';
 import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
-import { parallelCall, splitRowsOr, splitTuner, threadPool, tuneKind, worthSplitting } from './threads.ts';
+import { parallelCall, splitElementsOr, splitRowsOr, threadPool, tuneKind, worthSplitting } from './threads.ts';
 import { float64Kernels } from './float64-kernels.ts';
 import { kernelBuildChoice, kernelsEnabled, preferredKernelBuild, type KernelBuild } from './kernel-switch.ts';
 import { meanOf } from '../numerics.ts';
@@ -345,26 +345,29 @@ export class Float32Kernels {
       pool && !second && !byRow && worthSplitting(call.op, 'float32', n, collect !== null)
         ? tuneKind(collect ? `${call.op} none` : call.op, 'float32', n)
         : null;
-    const began = kind ? performance.now() : 0;
-    const split =
-      kind && splitTuner.split(kind) ? pool!.split(parallelCall(call, chunk), (from, to) => this.runChunks(st, from, to)) : null;
-    if (split) {
-      sum = st.sum;
-      // useThreads (./threads.ts): this thread ran the first chunks straight from the call's
-      // arrays (the sum streaming from element 0); the workers' results follow in order.
-      for (let start = split.from; start < n; start += chunk) {
-        const results = split.results.subarray(start, Math.min(n, start + chunk));
-        if (collect) collect.set(results, start);
-        else {
-          heap.set(results, out / 4);
-          sum = this.exports.sumChunk(out, results.length);
-        }
-      }
-    } else {
-      this.runChunks(st, 0, n);
-      sum = st.sum;
-    }
-    if (kind) splitTuner.record(kind, split !== null, performance.now() - began, n);
+    if (kind)
+      splitElementsOr(
+        pool!,
+        kind,
+        n,
+        () => parallelCall(call, chunk),
+        (from, to) => this.runChunks(st, from, to),
+        (split) => {
+          // this thread ran the first chunks straight from the call's arrays (the sum streaming
+          // from element 0); the workers' results follow in order
+          for (let start = split.from; start < n; start += chunk) {
+            const results = split.results.subarray(start, Math.min(n, start + chunk));
+            if (collect) collect.set(results, start);
+            else {
+              heap.set(results, out / 4);
+              st.sum = this.exports.sumChunk(out, results.length);
+            }
+          }
+        },
+        () => this.runChunks(st, 0, n),
+      );
+    else this.runChunks(st, 0, n);
+    sum = st.sum;
     if (reduction === 'none') {
       const first = makeTensor(collect ?? heap.slice(out / 4, out / 4 + rows), shape, 'float32');
       return collect2 ? [first, makeTensor(collect2, second!.shape, 'float32')] : [first];

@@ -25,7 +25,15 @@ import { FLOAT64_FMA_WASM_DEFLATED } from './float64-fma-binary.ts';
 import { kernelBuildChoice, preferredKernelBuild, type KernelBuild } from './kernel-switch.ts';
 import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
 import { Arena, MODULE_CAP_BYTES, wasmBytes, relaxedSimdFused, type ModuleExports } from './module.ts';
-import { provideFloat64Module, splitRowsOr, splitTuner, threadPool, tuneKind, worthSplitting, type ParallelOperand } from './threads.ts';
+import {
+  provideFloat64Module,
+  splitElementsOr,
+  splitRowsOr,
+  threadPool,
+  tuneKind,
+  worthSplitting,
+  type ParallelOperand,
+} from './threads.ts';
 import type { KernelCall, Op } from './float32-kernels.ts';
 import { travelsWithChunks, type RowColOperand } from '../broadcast.ts';
 import { RowStatsCache, STATS_BYTES, STATS_WORDS } from './row-stats.ts';
@@ -382,15 +390,12 @@ export class Float64Kernels {
     if (!pool || !worthSplitting(call.op, 'float64', n, collect !== null))
       return this.runChunks(plan, call, op, collect, collect2, op2, 0, n, sum);
     // useThreads: split where the tuner finds it faster (./threads.ts SplitTuner), timed either way
-    const kind = tuneKind(collect ? `${call.op} none` : call.op, 'float64', n);
-    const began = performance.now();
-    if (!splitTuner.split(kind)) {
-      sum = this.runChunks(plan, call, op, collect, collect2, op2, 0, n, sum);
-      splitTuner.record(kind, false, performance.now() - began, n);
-      return sum;
-    }
-    const split = pool.split(
-      {
+    // (collect2 is null here: a call of two kernels stays on this thread)
+    splitElementsOr(
+      pool,
+      tuneKind(collect ? `${call.op} none` : call.op, 'float64', n),
+      n,
+      () => ({
         dtype: 'float64',
         op,
         flags: plan.flags,
@@ -399,21 +404,24 @@ export class Float64Kernels {
         chunk: CHUNK64,
         input: call.input,
         operands: plan.operands,
-      },
+      }),
       (from, to) => {
         sum = this.runChunks(plan, call, op, collect, null, 0, from, to, sum);
       },
+      (split) => {
+        for (let start = split.from; start < n; start += CHUNK64) {
+          const results = split.results.subarray(start, Math.min(n, start + CHUNK64));
+          if (collect) collect.set(results, start);
+          else {
+            plan.heap.set(results, o / 8);
+            sum = sumChunk(o, results.length);
+          }
+        }
+      },
+      () => {
+        sum = this.runChunks(plan, call, op, collect, null, 0, 0, n, sum);
+      },
     );
-    if (!split) return this.runChunks(plan, call, op, collect, collect2, op2, 0, n, sum);
-    for (let start = split.from; start < n; start += CHUNK64) {
-      const results = split.results.subarray(start, Math.min(n, start + CHUNK64));
-      if (collect) collect.set(results, start);
-      else {
-        plan.heap.set(results, o / 8);
-        sum = sumChunk(o, results.length);
-      }
-    }
-    splitTuner.record(kind, true, performance.now() - began, n);
     return sum;
   }
 

@@ -69,6 +69,10 @@ const STATS = 13;
 /** The job's tag (its claims are the workers' only while the claims word holds it) and its chunks. */
 const TAG = 35;
 const TOTAL = 36;
+/** 1 once the worker has instantiated its modules (before, a call runs on this thread rather than wait ~80 ms for it to boot). */
+const BOOTED = 37;
+/** The tag of the last job the worker tried to claim a chunk of (set before each claim: a worker that never got this far for a job is not waited for). */
+const ENGAGED = 38;
 /**
  * Block 0 of the control buffer (this thread's, otherwise unused) holds the current job's claims:
  * one 64-bit word (int32 slots 0-1) of tag << 40 | chunks the workers took from the end << 20 |
@@ -90,7 +94,8 @@ const SHARED_CAP_BYTES = 256 * 1024 * 1024;
  * claimed, taken from the end; -1 once the claims meet (or the job is no longer this one). Waits
  * while that chunk's inputs are not yet in the shared buffer. Self-contained: no imports.
  */
-function claimFromEnd(claims: BigInt64Array, ctl0: Int32Array, tag: number, total: number): number {
+function claimFromEnd(claims: BigInt64Array, ctl0: Int32Array, ctl: Int32Array, tag: number, total: number): number {
+  Atomics.store(ctl, 38, tag); // ENGAGED: before any claim, so the caller sees it once the claims have met
   for (;;) {
     const s = Atomics.load(claims, 0);
     if (Number(s >> 40n) !== tag) return -1;
@@ -179,7 +184,7 @@ function runRange(
   for (const ptr of zeros) heap.fill(0, ptr / bytes, ptr / bytes + 2);
   for (let p = 0; p < placed.length; p += 3) heap.set(shared.subarray(placed[p]!, placed[p]! + placed[p + 1]!), placed[p + 2]! / bytes);
   const [y, yR, yC, yE, a, aR, aC, aE, b, bR, bC, bE, c, cR, cC, cE] = args as [number, ...number[]];
-  for (let k = claim(claims, ctl0, tag, total); k >= 0; k = claim(claims, ctl0, tag, total)) {
+  for (let k = claim(claims, ctl0, ctl, tag, total); k >= 0; k = claim(claims, ctl0, ctl, tag, total)) {
     const start = k * chunk;
     const count = Math.min(chunk, n - start);
     for (let s = 0; s < streams.length; s += 2)
@@ -265,7 +270,7 @@ function runRows(
   if (short > 0) ex.memory.grow(Math.ceil(short / 65536));
   const heap = double ? new Float64Array(ex.memory.buffer) : new Float32Array(ex.memory.buffer);
   const heapCols = new Int32Array(ex.memory.buffer);
-  for (let k = claim(claims, ctl0, tag, total); k >= 0; k = claim(claims, ctl0, tag, total)) {
+  for (let k = claim(claims, ctl0, ctl, tag, total); k >= 0; k = claim(claims, ctl0, ctl, tag, total)) {
     const row = k * per;
     const count = Math.min(per, rows - row);
     heap.set(shared.subarray(xOff + row * dim, xOff + (row + count) * dim), xPtr / bytes);
@@ -318,6 +323,7 @@ try {
   const runRows = ${runRows.toString()};
   const ex = new WebAssembly.Instance(module, {}).exports;
   const ex64 = module64 ? new WebAssembly.Instance(module64, {}).exports : null;
+  Atomics.store(ctl, ${BOOTED}, 1);
   let gen = 0;
   for (;;) {
     Atomics.wait(ctl, ${GEN}, gen);
@@ -472,6 +478,8 @@ export class ThreadPool {
     const slots = call.operands.map((o) => (o ? { o, off: take(o.values.length) } : null));
     const outOff = take(n);
     if (!this.holds(top * bytes)) return null;
+    const workers = this.idleWorkers();
+    if (workers.length === 0) return null;
     this.calls++;
     const shared = double ? this.shared64 : this.shared;
     const copy = (k: number) => {
@@ -482,8 +490,8 @@ export class ThreadPool {
     };
     const post = (tag: number) => {
       for (const s of slots) if (s?.o.kind === 'placed') shared.set(s.o.values, s.off);
-      for (let t = 1; t < this.threads; t++) {
-        const { ints: ctl, floats: ctlF, doubles: ctlD } = this.settle(t);
+      for (const t of workers) {
+        const { ints: ctl, floats: ctlF, doubles: ctlD } = this.controls[t]!;
         ctl[JOB] = ELEMENTWISE;
         ctl[FLOAT64] = double ? 1 : 0;
         if (double) ctlD[SCALAR64] = call.scalar;
@@ -508,7 +516,7 @@ export class ThreadPool {
         this.post(t);
       }
     };
-    const mine = this.share(chunks, copy, (k) => own(k * chunk, Math.min(n, (k + 1) * chunk)), post);
+    const mine = this.share(chunks, workers, copy, (k) => own(k * chunk, Math.min(n, (k + 1) * chunk)), post);
     return { results: shared.subarray(outOff, outOff + n), from: Math.min(n, mine * chunk) };
   }
 
@@ -548,6 +556,8 @@ export class ThreadPool {
     const outOff = take(picked ? rows : rows * dim);
     const statsOff = stats ? take((rows * STATS_WORDS) / ints) * ints : -1;
     if (!this.holds(top * bytes)) return false;
+    const workers = this.idleWorkers();
+    if (workers.length === 0) return false;
     this.calls++;
     const shared = double ? this.shared64 : this.shared;
     const sharedInts = new Int32Array(this.data);
@@ -560,8 +570,8 @@ export class ThreadPool {
       if (stats && !picked) sharedInts.set(stats.subarray(start * STATS_WORDS, end * STATS_WORDS), statsOff + start * STATS_WORDS);
     };
     const post = (tag: number) => {
-      for (let t = 1; t < this.threads; t++) {
-        const ctl = this.settle(t).ints;
+      for (const t of workers) {
+        const ctl = this.controls[t]!.ints;
         ctl[JOB] = picked ? ROWS_PICKED : ROWS_NLL_BACKWARD;
         ctl[FLOAT64] = double ? 1 : 0;
         ctl[FLAGS] = call.flags;
@@ -578,7 +588,10 @@ export class ThreadPool {
         this.post(t);
       }
     };
-    const mine = Math.min(rows, perChunk * this.share(chunks, copy, (k) => own(k * perChunk, Math.min(rows, (k + 1) * perChunk)), post));
+    const mine = Math.min(
+      rows,
+      perChunk * this.share(chunks, workers, copy, (k) => own(k * perChunk, Math.min(rows, (k + 1) * perChunk)), post),
+    );
     const from = mine * (picked ? 1 : dim);
     into.set(shared.subarray(outOff + from, outOff + (picked ? rows : rows * dim)), from);
     if (stats && picked) stats.set(sharedInts.subarray(statsOff + mine * STATS_WORDS, statsOff + rows * STATS_WORDS), mine * STATS_WORDS);
@@ -601,7 +614,13 @@ export class ThreadPool {
    * the chunks this thread ran (the workers ran the rest); waits for the workers when they ran
    * some (one that took none is waited for before its next job, settle).
    */
-  private share(chunks: number, copy: (k: number) => void, own: (k: number) => void, post: (tag: number) => void): number {
+  private share(
+    chunks: number,
+    workers: readonly number[],
+    copy: (k: number) => void,
+    own: (k: number) => void,
+    post: (tag: number) => void,
+  ): number {
     this.tag = (this.tag + 1) & 0x7fffff;
     const tag = BigInt(this.tag) << 40n;
     const { claims, ctl0 } = this;
@@ -627,8 +646,41 @@ export class ThreadPool {
     Atomics.notify(ctl0, READY); // a worker waiting for inputs: the claims have met
     this.chunksRun.caller += mine;
     this.chunksRun.workers += theirs;
-    if (theirs > 0) this.wait();
+    // wait for the workers that may hold a claim (ENGAGED: one that never reached its first claim is
+    // left busy, and skipped by the next calls until it is done: idleWorkers)
+    if (theirs > 0) for (const t of workers) if (Atomics.load(this.controls[t]!.ints, ENGAGED) === this.tag) this.settle(t);
     return mine;
+  }
+
+  /**
+   * The workers free for a new job: booted, and done with the job post() last gave them. A worker
+   * still booting (~80 ms after useThreads) or still in a job it took no chunk of (descheduled
+   * before it woke) is not waited for: the call runs without it (on this thread alone when none is
+   * free, with no copies), and it is free again for a later call. A failed worker throws. Under
+   * `splitTuner.force = 'split'` (tests) every worker is waited for, so a forced call does split.
+   */
+  private idleWorkers(): number[] {
+    const free: number[] = [];
+    const wait = splitTuner.force === 'split';
+    for (let t = 1; t < this.threads; t++) {
+      const ctl = this.controls[t]!.ints;
+      const done = Atomics.load(ctl, DONE);
+      if (done === WORKER_FAILED) throw workerFailed(t);
+      if (wait) this.settle(t);
+      else if (Atomics.load(ctl, BOOTED) !== 1) continue;
+      else if (this.busy[t]) {
+        if (done !== this.generations[t]) continue;
+        this.busy[t] = false;
+      }
+      free.push(t);
+    }
+    return free;
+  }
+
+  /** Whether every worker has booted (useThreads starts them; until then calls run on this thread). */
+  get ready(): boolean {
+    for (let t = 1; t < this.threads; t++) if (Atomics.load(this.controls[t]!.ints, BOOTED) !== 1) return false;
+    return true;
   }
 
   /** Whether `bytes` fit the shared buffer's cap; if so it is grown to hold them. */
@@ -647,11 +699,6 @@ export class ThreadPool {
     Atomics.notify(ctl, GEN);
   }
 
-  /** Waits for every worker post() started; a worker's failure throws. */
-  private wait(): void {
-    for (let t = 1; t < this.threads; t++) this.settle(t);
-  }
-
   /** Worker t's control block, once it has finished the job post() last gave it (a worker's failure throws). */
   private settle(t: number): { ints: Int32Array; floats: Float32Array; doubles: Float64Array } {
     const control = this.controls[t]!;
@@ -659,12 +706,16 @@ export class ThreadPool {
     this.busy[t] = false;
     const w = control.ints;
     for (let done = Atomics.load(w, DONE); done !== this.generations[t]; done = Atomics.load(w, DONE)) {
-      if (done === WORKER_FAILED)
-        throw new Error(`useThreads: worker ${t} failed (see its uncaught exception); useThreads(1) runs on one thread`);
+      if (done === WORKER_FAILED) throw workerFailed(t);
       Atomics.wait(w, DONE, done);
     }
     return control;
   }
+}
+
+/** The error of a call that finds worker t failed (its uncaught exception is on stderr). */
+function workerFailed(t: number): Error {
+  return new Error(`useThreads: worker ${t} failed (see its uncaught exception); useThreads(1) runs on one thread`);
 }
 
 /**
@@ -690,11 +741,13 @@ const TUNE_WEIGHT = 0.25;
  * machine whose cores other work holds, the two threads run at half speed each and a split call
  * costs the copies on top of one thread's time (measured: docs/performance.md, 2026-12-03 fourth
  * session). So per kind (kernel, dtype, results collected or summed, size to a power of 2) both
- * ways are timed: the first calls two each, then the faster way by the running average of ns per
- * element (TUNE_WEIGHT), the other every PROBE_EVERY-th call.
+ * ways are timed: two calls each first (split until two split calls were timed: a call the pool
+ * declines, its workers still booting, is timed as one thread's), the faster of the two starting
+ * each way's running average of ns per element (TUNE_WEIGHT, a call counting at most twice the
+ * average), then the faster way, the other every PROBE_EVERY-th call.
  */
 export class SplitTuner {
-  private readonly kinds = new Map<string, { calls: number; split: number; one: number }>();
+  private readonly kinds = new Map<string, { calls: number; splits: number; ones: number; split: number; one: number }>();
   /** Tests: 'split' or 'one' runs every call that way; null tunes. */
   force: 'split' | 'one' | null = null;
 
@@ -703,11 +756,13 @@ export class SplitTuner {
     if (this.force) return this.force === 'split';
     let k = this.kinds.get(kind);
     if (!k) {
-      k = { calls: 0, split: Number.NaN, one: Number.NaN };
+      k = { calls: 0, splits: 0, ones: 0, split: Number.NaN, one: Number.NaN };
       this.kinds.set(kind, k);
     }
     const call = k.calls++;
-    if (call < 4) return call < 2;
+    // two timed calls each way first (a call the pool declined, its workers still booting, is timed as one thread's)
+    if (k.splits < 2) return true;
+    if (k.ones < 2) return false;
     const faster = k.split <= k.one;
     return call % PROBE_EVERY === 0 ? !faster : faster;
   }
@@ -716,11 +771,24 @@ export class SplitTuner {
   record(kind: string, split: boolean, ms: number, n: number): void {
     const k = this.kinds.get(kind);
     if (!k) return;
-    const ns = (ms * 1e6) / n;
     const was = split ? k.split : k.one;
-    const now = Number.isNaN(was) ? ns : was + TUNE_WEIGHT * (ns - was);
-    if (split) k.split = now;
-    else k.one = now;
+    const ns = (ms * 1e6) / n;
+    // the first two calls of a way: the faster (the first is often cold: code not yet optimized,
+    // memory not yet touched, a worker's first job); then a running average, where one call counts
+    // at most twice the average (a call that waited for a descheduled thread, or met a garbage
+    // collection, moves it by TUNE_WEIGHT, not by its 10x)
+    const now = Number.isNaN(was)
+      ? ns
+      : (split ? k.splits : k.ones) < 2
+        ? Math.min(ns, was)
+        : was + TUNE_WEIGHT * (Math.min(ns, 2 * was) - was);
+    if (split) {
+      k.split = now;
+      k.splits++;
+    } else {
+      k.one = now;
+      k.ones++;
+    }
   }
 }
 
@@ -748,6 +816,28 @@ export function splitRowsOr(
   const split = splitTuner.split(kind) && pool.splitRows(call, into, run, stats);
   if (!split) run(0, call.rows);
   splitTuner.record(kind, split, performance.now() - began, n);
+}
+
+/**
+ * An elementwise kernel call of `n` elements (tuner kind `kind`) split by `pool` where the tuner
+ * chooses it and split takes it (then `merge` takes the workers' results), else `whole()` runs it
+ * on this thread; timed either way for the tuner. splitRowsOr's twin for ../float32-kernels.ts
+ * runOps and ../float64-kernels.ts runPlaced.
+ */
+export function splitElementsOr(
+  pool: ThreadPool,
+  kind: string,
+  n: number,
+  call: () => ParallelCall,
+  own: (from: number, to: number) => void,
+  merge: (split: { results: Float32Array | Float64Array; from: number }) => void,
+  whole: () => void,
+): void {
+  const began = performance.now();
+  const split = splitTuner.split(kind) ? pool.split(call(), own) : null;
+  if (split) merge(split);
+  else whole();
+  splitTuner.record(kind, split !== null, performance.now() - began, n);
 }
 
 /** A tuner kind: what is split, its dtype and its size to a power of 2. */
@@ -849,6 +939,16 @@ export function useThreads(threads: number): number {
     poolBuild = build;
   }
   return pool?.threads ?? 1;
+}
+
+/**
+ * Resolves once the pool's workers have booted (~80-100 ms after useThreads; at once without a
+ * pool, or after `timeoutMs`): calls before then run on this thread. The bench waits for it, so its
+ * useThreads rows time a user's steady use rather than a pool's first 100 ms.
+ */
+export async function threadsBooted(timeoutMs = 5000): Promise<void> {
+  const began = performance.now();
+  while (pool && !pool.ready && performance.now() - began < timeoutMs) await new Promise((r) => setTimeout(r, 2));
 }
 
 /** The pool, when more than one thread is in use (and its workers hold the build this thread loads). */
