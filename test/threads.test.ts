@@ -260,3 +260,26 @@ test('the split tuner: two calls each way first, then the faster way, the other 
   slow.force = 'one';
   expect(slow.split('k')).toBe(false);
 });
+
+test('the split tuner: a split call that waited for a descheduled worker does not turn it to one thread; a declined split is timed as one thread', () => {
+  const t = new SplitTuner();
+  const ways: boolean[] = [];
+  for (let i = 0; i < 24; i++) {
+    const split = t.split('k');
+    ways.push(split);
+    // splitting twice as fast, but the 6th and 7th calls (split) took 10x as long
+    t.record('k', split, split ? (i === 5 || i === 6 ? 10 : 1) : 2, 1e6);
+  }
+  expect(ways.slice(4).map((w, i) => w === ((i + 4) % 8 !== 0))).toEqual(Array(20).fill(true));
+  // the pool declines the splits (its workers still booting): the calls ran on one thread, and the
+  // tuner keeps asking for a split until two were timed
+  const booting = new SplitTuner();
+  for (let i = 0; i < 5; i++) {
+    expect(booting.split('k')).toBe(true);
+    booting.record('k', false, 2, 1e6);
+  }
+  booting.record('k', true, 1, 1e6);
+  expect(booting.split('k')).toBe(true);
+  booting.record('k', true, 1, 1e6);
+  expect(booting.split('k')).toBe(true); // split now faster; call 7 is no probe (7 % 8)
+});

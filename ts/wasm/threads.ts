@@ -84,6 +84,10 @@ const CLAIM_BITS = 20n;
 const CLAIM_MASK = (1n << CLAIM_BITS) - 1n;
 /** Chunks this thread keeps copied ahead of the workers' claims (more are copied only as they claim). */
 const AHEAD = 2;
+/** Turns (an Atomics.load each, ~8 ns) a worker spins after a job before sleeping until the next. */
+const IDLE_SPINS = 131072;
+/** Turns the calling thread spins for a worker's last chunk before sleeping (its core is idle meanwhile). */
+const JOIN_SPINS = 65536;
 /** DONE when a worker failed. */
 const WORKER_FAILED = -1;
 /** The most the shared buffer may hold: 256 MB (a bigger call runs on one thread). */
@@ -96,6 +100,7 @@ const SHARED_CAP_BYTES = 256 * 1024 * 1024;
  */
 function claimFromEnd(claims: BigInt64Array, ctl0: Int32Array, ctl: Int32Array, tag: number, total: number): number {
   Atomics.store(ctl, 38, tag); // ENGAGED: before any claim, so the caller sees it once the claims have met
+  let spins = 0;
   for (;;) {
     const s = Atomics.load(claims, 0);
     if (Number(s >> 40n) !== tag) return -1;
@@ -103,7 +108,9 @@ function claimFromEnd(claims: BigInt64Array, ctl0: Int32Array, ctl: Int32Array, 
     if (k < Number(s & 0xfffffn)) return -1;
     const ready = Atomics.load(ctl0, 2); // READY
     if (k < ready) {
-      Atomics.wait(ctl0, 2, ready, 1);
+      // the caller copies the next chunk within one of its own chunks: spin (~20 ns a turn) that long
+      // before sleeping (a sleeping thread's wake-up took up to milliseconds on this VM)
+      if (++spins > 4096) Atomics.wait(ctl0, 2, ready, 1);
       continue;
     }
     if (Atomics.compareExchange(claims, 0, s, s + 0x100000n) === s) return k;
@@ -326,6 +333,8 @@ try {
   Atomics.store(ctl, ${BOOTED}, 1);
   let gen = 0;
   for (;;) {
+    // a caller's next call often follows within microseconds: spin ${IDLE_SPINS} turns (~1 ms) before sleeping
+    for (let i = 0; i < ${IDLE_SPINS} && Atomics.load(ctl, ${GEN}) === gen; i++);
     Atomics.wait(ctl, ${GEN}, gen);
     gen = Atomics.load(ctl, ${GEN});
     if (ctl[${JOB}] === ${ELEMENTWISE}) runRange(ex, ex64, data, ctl, ctlF, ctlD, claims, ctl0, claimFromEnd);
@@ -705,9 +714,10 @@ export class ThreadPool {
     if (!this.busy[t]) return control;
     this.busy[t] = false;
     const w = control.ints;
+    let spins = 0;
     for (let done = Atomics.load(w, DONE); done !== this.generations[t]; done = Atomics.load(w, DONE)) {
       if (done === WORKER_FAILED) throw workerFailed(t);
-      Atomics.wait(w, DONE, done);
+      if (++spins > JOIN_SPINS) Atomics.wait(w, DONE, done);
     }
     return control;
   }
@@ -730,10 +740,17 @@ export function workerThreads(): WorkerModule | null {
 /** Elements from which a kernel call is split across the threads (below, one thread is faster). */
 export const THREADS_FROM = 65536;
 
+/**
+ * A pool's first split calls, not timed for the tuner: they touch the shared buffer's and the
+ * workers' memory for the first time and run the workers' code cold (measured: soft_margin_loss
+ * float32 forward at 1e6, 29 and 11 ms, then 4-5 ms; one thread 5-7 ms).
+ */
+const COLD_SPLITS = 2;
+
 /** Every PROBE_EVERY-th call of a kind runs the way the tuner did not choose (so its time stays current). */
 const PROBE_EVERY = 8;
-/** The weight of a call's time in its way's running average. */
-const TUNE_WEIGHT = 0.25;
+/** The calls of each way whose times the tuner keeps (the lower median of them is the way's time). */
+const TUNE_WINDOW = 5;
 
 /**
  * Which way a kind of call runs under useThreads, split or on this thread, by their recent times
@@ -742,12 +759,14 @@ const TUNE_WEIGHT = 0.25;
  * costs the copies on top of one thread's time (measured: docs/performance.md, 2026-12-03 fourth
  * session). So per kind (kernel, dtype, results collected or summed, size to a power of 2) both
  * ways are timed: two calls each first (split until two split calls were timed: a call the pool
- * declines, its workers still booting, is timed as one thread's), the faster of the two starting
- * each way's running average of ns per element (TUNE_WEIGHT, a call counting at most twice the
- * average), then the faster way, the other every PROBE_EVERY-th call.
+ * declines, its workers still booting, is timed as one thread's), then the way whose last
+ * TUNE_WINDOW calls' lower median of ns per element is lower, the other every PROBE_EVERY-th call.
+ * A median, not an average: on a shared machine a split call now and then waits milliseconds for a
+ * descheduled worker, and an average of such calls kept a faster split off for tens of calls
+ * (docs/performance.md, 2026-12-03 fifth session).
  */
 export class SplitTuner {
-  private readonly kinds = new Map<string, { calls: number; splits: number; ones: number; split: number; one: number }>();
+  private readonly kinds = new Map<string, { calls: number; split: number[]; one: number[] }>();
   /** Tests: 'split' or 'one' runs every call that way; null tunes. */
   force: 'split' | 'one' | null = null;
 
@@ -756,14 +775,14 @@ export class SplitTuner {
     if (this.force) return this.force === 'split';
     let k = this.kinds.get(kind);
     if (!k) {
-      k = { calls: 0, splits: 0, ones: 0, split: Number.NaN, one: Number.NaN };
+      k = { calls: 0, split: [], one: [] };
       this.kinds.set(kind, k);
     }
     const call = k.calls++;
     // two timed calls each way first (a call the pool declined, its workers still booting, is timed as one thread's)
-    if (k.splits < 2) return true;
-    if (k.ones < 2) return false;
-    const faster = k.split <= k.one;
+    if (k.split.length < 2) return true;
+    if (k.one.length < 2) return false;
+    const faster = lowerMedian(k.split) <= lowerMedian(k.one);
     return call % PROBE_EVERY === 0 ? !faster : faster;
   }
 
@@ -771,25 +790,15 @@ export class SplitTuner {
   record(kind: string, split: boolean, ms: number, n: number): void {
     const k = this.kinds.get(kind);
     if (!k) return;
-    const was = split ? k.split : k.one;
-    const ns = (ms * 1e6) / n;
-    // the first two calls of a way: the faster (the first is often cold: code not yet optimized,
-    // memory not yet touched, a worker's first job); then a running average, where one call counts
-    // at most twice the average (a call that waited for a descheduled thread, or met a garbage
-    // collection, moves it by TUNE_WEIGHT, not by its 10x)
-    const now = Number.isNaN(was)
-      ? ns
-      : (split ? k.splits : k.ones) < 2
-        ? Math.min(ns, was)
-        : was + TUNE_WEIGHT * (Math.min(ns, 2 * was) - was);
-    if (split) {
-      k.split = now;
-      k.splits++;
-    } else {
-      k.one = now;
-      k.ones++;
-    }
+    const times = split ? k.split : k.one;
+    times.push((ms * 1e6) / n);
+    if (times.length > TUNE_WINDOW) times.shift();
   }
+}
+
+/** The lower median of a few numbers (of two, the smaller). */
+function lowerMedian(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1]!;
 }
 
 /** The tuner of every pool (kept across useThreads calls). */
@@ -815,7 +824,7 @@ export function splitRowsOr(
   const began = performance.now();
   const split = splitTuner.split(kind) && pool.splitRows(call, into, run, stats);
   if (!split) run(0, call.rows);
-  splitTuner.record(kind, split, performance.now() - began, n);
+  if (!split || pool.calls > COLD_SPLITS) splitTuner.record(kind, split, performance.now() - began, n);
 }
 
 /**
@@ -837,7 +846,7 @@ export function splitElementsOr(
   const split = splitTuner.split(kind) ? pool.split(call(), own) : null;
   if (split) merge(split);
   else whole();
-  splitTuner.record(kind, split !== null, performance.now() - began, n);
+  if (!split || pool.calls > COLD_SPLITS) splitTuner.record(kind, split !== null, performance.now() - began, n);
 }
 
 /** A tuner kind: what is split, its dtype and its size to a power of 2. */
