@@ -153,6 +153,9 @@ for (const [name, run] of cases)
         expect(useThreads(1)).toBe(1);
         const single = bits(run(reduction, inputsOf[dtype]));
         expect(useThreads(2)).toBe(2);
+        // (useThreads(1) parks the pool and useThreads(2) takes it back: its counts go on)
+        const calls = threadPool()!.calls;
+        const workers = threadPool()!.chunksRun.workers;
         // as the chunks fall (this thread and the worker claiming them as they go), then with this
         // thread taking at most 0 or 1 chunks (the worker the rest: a prefix of any length is this thread's)
         for (const callerChunks of [Number.POSITIVE_INFINITY, 0, 1]) {
@@ -160,8 +163,8 @@ for (const [name, run] of cases)
           const threaded = bits(run(reduction, inputsOf[dtype]));
           threadPool()!.callerChunks = Number.POSITIVE_INFINITY;
           // the cheap pointwise kernels stay on this thread (ONE_THREAD_OPS); every other case splits
-          if (stayOnOneThread.has(name)) expect(threadPool()!.calls, 'calls split across the threads').toBe(0);
-          else expect(threadPool()!.calls, 'calls split across the threads').toBeGreaterThan(0);
+          if (stayOnOneThread.has(name)) expect(threadPool()!.calls - calls, 'calls split across the threads').toBe(0);
+          else expect(threadPool()!.calls - calls, 'calls split across the threads').toBeGreaterThan(0);
           expect(threaded.length).toBe(single.length);
           for (let k = 0; k < single.length; k++)
             expect(
@@ -169,7 +172,7 @@ for (const [name, run] of cases)
               `${name} ${dtype} ${reduction} result ${k} (this thread at most ${callerChunks} chunks)`,
             ).toBe(true);
         }
-        if (!stayOnOneThread.has(name)) expect(threadPool()!.chunksRun.workers, 'chunks the worker ran').toBeGreaterThan(0);
+        if (!stayOnOneThread.has(name)) expect(threadPool()!.chunksRun.workers - workers, 'chunks the worker ran').toBeGreaterThan(0);
       }
     }, 60_000);
   }
@@ -198,20 +201,22 @@ for (const dtype of ['float32', 'float64'] as const)
       const single = bits(run(reduction));
       seed = state; // the same gradOutput
       expect(useThreads(2)).toBe(2);
+      const calls = threadPool()!.calls;
+      const workers = threadPool()!.chunksRun.workers;
       // the forward saves its rows' statistics (both threads' rows), the backward reads them
       for (const callerChunks of [Number.POSITIVE_INFINITY, 0, 1]) {
         threadPool()!.callerChunks = callerChunks;
         seed = state;
         const threaded = bits(run(reduction));
         threadPool()!.callerChunks = Number.POSITIVE_INFINITY;
-        expect(threadPool()!.calls, 'calls split across the threads').toBeGreaterThan(0);
+        expect(threadPool()!.calls - calls, 'calls split across the threads').toBeGreaterThan(0);
         for (let k = 0; k < single.length; k++)
           expect(
             threaded[k]!.every((v, i) => v === single[k]![i]),
             `cross_entropy ${dtype} ${reduction} result ${k} (this thread at most ${callerChunks} chunks)`,
           ).toBe(true);
       }
-      expect(threadPool()!.chunksRun.workers, 'chunks the worker ran').toBeGreaterThan(0);
+      expect(threadPool()!.chunksRun.workers - workers, 'chunks the worker ran').toBeGreaterThan(0);
     }
   }, 60_000);
 
@@ -226,6 +231,7 @@ test('the pool never keeps the process alive', () => {
     'const t = { data: new Float32Array(n).fill(0.5), shape: [n] };',
     'if (useThreads(2) !== 2) throw new Error("no pool");',
     'console.log(mseLoss(t, { data: new Float32Array(n), shape: [n] }).data[0]);',
+    'useThreads(1);', // the pool parked, its workers stopped by an unref'd timer
   ].join('\n');
   const start = performance.now();
   const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
@@ -282,4 +288,20 @@ test('the split tuner: a split call that waited for a descheduled worker does no
   expect(booting.split('k')).toBe(true);
   booting.record('k', true, 1, 1e6);
   expect(booting.split('k')).toBe(true); // split now faster; call 7 is no probe (7 % 8)
+});
+
+test('useThreads(1) parks the pool: useThreads(2) within a second takes it back (booted), later makes a new one', async () => {
+  useThreads(1);
+  useThreads(2);
+  const first = threadPool();
+  expect(first).not.toBeNull();
+  useThreads(1);
+  expect(threadPool()).toBeNull();
+  expect(useThreads(2)).toBe(2);
+  expect(threadPool()).toBe(first);
+  useThreads(1);
+  await new Promise((r) => setTimeout(r, 1200));
+  useThreads(2);
+  expect(threadPool()).not.toBe(first);
+  useThreads(1);
 });

@@ -21,7 +21,10 @@
 // missing, useThreads keeps one thread).
 //
 // The pool starts once (useThreads), its workers are unref'd (they never keep the process alive)
-// and block in Atomics.wait between calls.
+// and, after spinning ~1 ms for a next call, block in Atomics.wait between calls. A call never
+// waits for a worker still booting (~100 ms) or one that never reached its first claim
+// (idleWorkers); useThreads(1) parks the pool for a second (PARK_MS) before stopping its workers,
+// so a useThreads(2) meanwhile takes it back booted.
 
 import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
 import { KERNELS_WASM_DEFLATED } from './kernels-binary.ts';
@@ -922,14 +925,14 @@ export function provideFloat64Module(compiled: (build: KernelBuild) => WebAssemb
 /**
  * Runs the float32 and float64 kernels' elementwise work on `threads` threads (this one and
  * threads - 1 workers) for calls of at least THREADS_FROM elements; 1 (the default) runs everything on this
- * thread and stops the workers. Results are bit-identical either way. Where worker_threads or
+ * thread and stops the workers (a second later: a useThreads(2) meanwhile takes them back, booted). Results are bit-identical either way. Where worker_threads or
  * SharedArrayBuffer is missing (browsers without cross-origin isolation), it stays 1. Returns the
  * threads in use.
  */
 export function useThreads(threads: number): number {
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`useThreads: threads must be a positive integer, got ${threads}`);
   if ((pool?.threads ?? 1) === threads) return threads;
-  pool?.close();
+  if (pool) park(pool, poolBuild!);
   pool = null;
   const wt = workerThreads();
   if (threads > 1 && wt && typeof SharedArrayBuffer === 'function') {
@@ -944,10 +947,42 @@ export function useThreads(threads: number): number {
       module = new WebAssembly.Module(wasmBytes(build === 'fma' ? KERNELS_FMA_WASM_DEFLATED : KERNELS_WASM_DEFLATED));
       workerModules.set(build, module);
     }
-    pool = new ThreadPool(wt, module, float64Module?.(build) ?? null, threads);
+    const module64 = float64Module?.(build) ?? null;
+    const p = parked?.pool;
+    if (p && p.threads === threads && parked!.build === build && p.float64 === (module64 !== null)) {
+      clearTimeout(parked!.timer);
+      parked = null;
+      pool = p;
+    } else pool = new ThreadPool(wt, module, module64, threads);
     poolBuild = build;
   }
   return pool?.threads ?? 1;
+}
+
+/** How long a pool useThreads let go of keeps its workers for a useThreads that takes it back. */
+const PARK_MS = 1000;
+
+/** The pool useThreads last let go of, its workers stopped at `timer` unless taken back. */
+let parked: { pool: ThreadPool; build: KernelBuild; timer: ReturnType<typeof setTimeout> } | null = null;
+
+/**
+ * Lets go of pool `p`: its workers stop in PARK_MS (an unref'd timer: it keeps no process alive),
+ * unless useThreads takes it back first. A new pool's workers take ~100 ms to boot and their first
+ * calls run cold (the bench switches useThreads(2) and useThreads(1) every round: each round's
+ * split calls ran on a pool booting meanwhile); a pool taken back has neither.
+ */
+function park(p: ThreadPool, build: KernelBuild): void {
+  if (parked) {
+    clearTimeout(parked.timer);
+    parked.pool.close();
+  }
+  const timer = setTimeout(() => {
+    if (parked?.pool !== p) return;
+    parked = null;
+    p.close();
+  }, PARK_MS);
+  (timer as { unref?: () => void }).unref?.();
+  parked = { pool: p, build, timer };
 }
 
 /**
