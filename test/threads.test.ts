@@ -29,7 +29,7 @@ import {
   useThreads,
   type Tensor,
 } from '../ts/index.ts';
-import { SplitTuner, splitTuner, THREADS_FROM, threadPool } from '../ts/wasm/threads.ts';
+import { PARK_MS, SplitTuner, splitTuner, THREADS_FROM, threadPool } from '../ts/wasm/threads.ts';
 
 // every call of at least THREADS_FROM elements split, whatever the tuner would find faster
 splitTuner.force = 'split';
@@ -290,7 +290,7 @@ test('the split tuner: a split call that waited for a descheduled worker does no
   expect(booting.split('k')).toBe(true); // split now faster; call 7 is no probe (7 % 8)
 });
 
-test('useThreads(1) parks the pool: useThreads(2) within a second takes it back (booted), later makes a new one', async () => {
+test('useThreads(1) parks the pool: useThreads(2) within PARK_MS takes it back (booted), later makes a new one', async () => {
   useThreads(1);
   useThreads(2);
   const first = threadPool();
@@ -300,8 +300,8 @@ test('useThreads(1) parks the pool: useThreads(2) within a second takes it back 
   expect(useThreads(2)).toBe(2);
   expect(threadPool()).toBe(first);
   useThreads(1);
-  await new Promise((r) => setTimeout(r, 1200));
+  await new Promise((r) => setTimeout(r, PARK_MS + 200));
   useThreads(2);
   expect(threadPool()).not.toBe(first);
   useThreads(1);
-});
+}, 15_000);

@@ -23,7 +23,7 @@
 // The pool starts once (useThreads), its workers are unref'd (they never keep the process alive)
 // and, after spinning ~1 ms for a next call, block in Atomics.wait between calls. A call never
 // waits for a worker still booting (~100 ms) or one that never reached its first claim
-// (idleWorkers); useThreads(1) parks the pool for a second (PARK_MS) before stopping its workers,
+// (idleWorkers); useThreads(1) parks the pool for 5 s (PARK_MS) before stopping its workers,
 // so a useThreads(2) meanwhile takes it back booted.
 
 import { KERNEL_FLAGS, KERNEL_OPS } from './kernel-ops.ts';
@@ -925,7 +925,8 @@ export function provideFloat64Module(compiled: (build: KernelBuild) => WebAssemb
 /**
  * Runs the float32 and float64 kernels' elementwise work on `threads` threads (this one and
  * threads - 1 workers) for calls of at least THREADS_FROM elements; 1 (the default) runs everything on this
- * thread and stops the workers (a second later: a useThreads(2) meanwhile takes them back, booted). Results are bit-identical either way. Where worker_threads or
+ * thread and stops the workers (PARK_MS later: a useThreads(2) meanwhile takes them back, booted).
+ * Results are bit-identical either way. Where worker_threads or
  * SharedArrayBuffer is missing (browsers without cross-origin isolation), it stays 1. Returns the
  * threads in use.
  */
@@ -960,7 +961,7 @@ export function useThreads(threads: number): number {
 }
 
 /** How long a pool useThreads let go of keeps its workers for a useThreads that takes it back. */
-const PARK_MS = 1000;
+export const PARK_MS = 5000;
 
 /** The pool useThreads last let go of, its workers stopped at `timer` unless taken back. */
 let parked: { pool: ThreadPool; build: KernelBuild; timer: ReturnType<typeof setTimeout> } | null = null;
