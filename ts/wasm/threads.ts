@@ -623,8 +623,9 @@ export class ThreadPool {
    * copies the last chunk before posting, then keeps AHEAD chunks copied beyond the workers'
    * claims, so a worker that starts late (or never, before the chunks run out) costs this thread
    * at most AHEAD chunks' copies, and the chunks it does not take this thread runs itself. Returns
-   * the chunks this thread ran (the workers ran the rest); waits for the workers when they ran
-   * some (one that took none is waited for before its next job, settle).
+   * the chunks this thread ran (the workers ran the rest); waits for the workers of `workers`
+   * (idleWorkers' at the post) that reached a claim (ENGAGED) when the workers ran some; one that
+   * did not stays busy until idleWorkers finds it done.
    */
   private share(
     chunks: number,
