@@ -323,6 +323,8 @@ const THIRD: usize = memory.data<f64>([0.33333333333333333]);
 const NEG_INF: usize = memory.data<f64>([-Infinity]);
 const NAN: usize = memory.data<f64>([NaN]);
 
+const MANTISSA_BITS: usize = memory.data<i64>([0x000fffffffffffff]);
+const MAGIC_LESS_1023: usize = memory.data<i64>([0x4337fffffffffc01]); // MAGIC's bits (0x4338000000000000) - 1023
 const B_2_M1022: usize = memory.data<i64>([0x0010000000000000]); // hx < 0x00100000: below 2^-1022 (and the negatives)
 const B_BELOW_INF: usize = memory.data<i64>([0x7fefffffffffffff]); // hx >= 0x7ff00000 above: inf, NaN
 
@@ -339,10 +341,11 @@ const B_BELOW_INF: usize = memory.data<i64>([0x7fefffffffffffff]); // hx >= 0x7f
   const nearPowerOfTwo = i64x2.lt_s(v128.and(i64x2.add(hx, k64(I_2)), k64(I_0X000FFFFF)), k64(I_3)); // |f| < 2^-20: fdlibm's other form
   if (v128.any_true(v128.or(special, nearPowerOfTwo))) return log64Full(x);
   const i = v128.and(i64x2.add(hx, k64(I_0X95F64)), k64(I_0X100000));
-  const k = i64x2.add(i64x2.sub(i64x2.shr_u(x, 52), k64(I_1023)), i64x2.shr_u(i, 20));
-  const normalized = v128.or(v128.and(x, k64(I_0XFFFFFFFF)), i64x2.shl(v128.or(hx, v128.xor(i, k64(I_0X3FF00000))), 32));
+  // x's mantissa with the high word's exponent bits i ^ 0x3ff00000 (hx's bits and i's do not overlap)
+  const normalized = v128.or(v128.and(x, k64(MANTISSA_BITS)), i64x2.shl(v128.xor(i, k64(I_0X3FF00000)), 32));
   const f = f64x2.sub(normalized, k64(ONE));
-  const dk = f64x2.sub(i64x2.add(k64(MAGIC), k), k64(MAGIC));
+  // dk = (double)k, k = (x >> 52) - 1023 + (i >> 20): the bits of MAGIC + k, less MAGIC
+  const dk = f64x2.sub(i64x2.add(i64x2.add(k64(MAGIC_LESS_1023), i64x2.shr_u(x, 52)), i64x2.shr_u(i, 20)), k64(MAGIC));
   const s = f64x2.div(f, f64x2.add(k64(TWO), f));
   const z = f64x2.mul(s, s);
   const w = f64x2.mul(z, z);
