@@ -42,6 +42,7 @@ import { FP_SEEDS, fingerprintFold, fpStep, rowFpA, rowFpB } from './lib/fingerp
 const ZERO: usize = memory.data<f64>([0]);
 const HALF: usize = memory.data<f64>([0.5]);
 const ONE: usize = memory.data<f64>([1]);
+const ONE_AND_HALF: usize = memory.data<f64>([1.5]);
 const MINUS_ONE: usize = memory.data<f64>([-1]);
 
 // The kernels, by the ids of ../kernel-ops.ts (KERNEL_OPS) for the same ops.
@@ -322,6 +323,8 @@ const THIRD: usize = memory.data<f64>([0.33333333333333333]);
 const NEG_INF: usize = memory.data<f64>([-Infinity]);
 const NAN: usize = memory.data<f64>([NaN]);
 
+const MANTISSA_BITS: usize = memory.data<i64>([0x000fffffffffffff]);
+const MAGIC_LESS_1023: usize = memory.data<i64>([0x4337fffffffffc01]); // MAGIC's bits (0x4338000000000000) - 1023
 const B_2_M1022: usize = memory.data<i64>([0x0010000000000000]); // hx < 0x00100000: below 2^-1022 (and the negatives)
 const B_BELOW_INF: usize = memory.data<i64>([0x7fefffffffffffff]); // hx >= 0x7ff00000 above: inf, NaN
 
@@ -338,22 +341,25 @@ const B_BELOW_INF: usize = memory.data<i64>([0x7fefffffffffffff]); // hx >= 0x7f
   const nearPowerOfTwo = i64x2.lt_s(v128.and(i64x2.add(hx, k64(I_2)), k64(I_0X000FFFFF)), k64(I_3)); // |f| < 2^-20: fdlibm's other form
   if (v128.any_true(v128.or(special, nearPowerOfTwo))) return log64Full(x);
   const i = v128.and(i64x2.add(hx, k64(I_0X95F64)), k64(I_0X100000));
-  const k = i64x2.add(i64x2.sub(i64x2.shr_u(x, 52), k64(I_1023)), i64x2.shr_u(i, 20));
-  const normalized = v128.or(v128.and(x, k64(I_0XFFFFFFFF)), i64x2.shl(v128.or(hx, v128.xor(i, k64(I_0X3FF00000))), 32));
+  // x's mantissa with the high word's exponent bits i ^ 0x3ff00000 (hx's bits and i's do not overlap)
+  const normalized = v128.or(v128.and(x, k64(MANTISSA_BITS)), i64x2.shl(v128.xor(i, k64(I_0X3FF00000)), 32));
   const f = f64x2.sub(normalized, k64(ONE));
-  const dk = f64x2.sub(i64x2.add(k64(MAGIC), k), k64(MAGIC));
+  // dk = (double)k, k = (x >> 52) - 1023 + (i >> 20): the bits of MAGIC + k, less MAGIC
+  const dk = f64x2.sub(i64x2.add(i64x2.add(k64(MAGIC_LESS_1023), i64x2.shr_u(x, 52)), i64x2.shr_u(i, 20)), k64(MAGIC));
   const s = f64x2.div(f, f64x2.add(k64(TWO), f));
   const z = f64x2.mul(s, s);
   const w = f64x2.mul(z, z);
   const t1 = f64x2.mul(w, f64x2.add(k64(LG2), f64x2.mul(w, f64x2.add(k64(LG4), f64x2.mul(w, k64(LG6))))));
   const t2 = f64x2.mul(z, f64x2.add(k64(LG1), f64x2.mul(w, f64x2.add(k64(LG3), f64x2.mul(w, f64x2.add(k64(LG5), f64x2.mul(w, k64(LG7))))))));
   const r = f64x2.add(t2, t1);
-  const hfsq = f64x2.mul(f64x2.mul(k64(HALF), f), f);
   const hi = f64x2.mul(dk, k64(LOG_LN2_HI));
   const lo = f64x2.mul(dk, k64(LOG_LN2_LO));
-  const withHfsq = f64x2.sub(hi, f64x2.sub(f64x2.sub(hfsq, f64x2.add(f64x2.mul(s, f64x2.add(hfsq, r)), lo)), f));
   const without = f64x2.sub(hi, f64x2.sub(f64x2.sub(f64x2.mul(s, f64x2.sub(f, r)), lo), f));
+  // fdlibm's hfsq form only where hx lies in [0x6147a, 0x6b851] (4% of mantissas): computed only for a pair with such a lane
   const positive = i64x2.gt_s(v128.or(i64x2.sub(hx, k64(I_0X6147A)), i64x2.sub(k64(I_0X6B851), hx)), k64(I_0));
+  if (!v128.any_true(positive)) return without;
+  const hfsq = f64x2.mul(f64x2.mul(k64(HALF), f), f);
+  const withHfsq = f64x2.sub(hi, f64x2.sub(f64x2.sub(hfsq, f64x2.add(f64x2.mul(s, f64x2.add(hfsq, r)), lo)), f));
   return v128.bitselect(withHfsq, without, positive);
 }
 
@@ -988,15 +994,19 @@ function segmentBceWithLogitsPasses(
 // @ts-ignore: decorator
 @inline function klDiv64(x: v128, y: v128, flags: i32): v128 {
   if (flags & LOG_TARGET) return f64x2.mul(expOf64(y, flags), f64x2.sub(y, x));
-  // the log of 1 where its value is not used (y <= 0 or NaN before 1.13, y == 0 or NaN after): a
-  // target of zeros (or hard labels) keeps log64's inlined path
+  // the log of 1.5 where its value is not used (y <= 0 or NaN before 1.13, y == 0 or NaN after) and
+  // where y is 1 (log(1) = +0, selected): 1 itself is one of log64Full's arguments (f within 2^-20
+  // of 0), so a target of zeros and ones (hard labels) keeps log64's inlined path
+  const one = f64x2.eq(y, k64(ONE));
   if (flags & KL_DIV_WHERE) {
     const positive = f64x2.gt(y, k64(ZERO));
-    return v128.and(f64x2.mul(y, f64x2.sub(log64(v128.bitselect(y, k64(ONE), positive)), x)), positive);
+    const logY = v128.andnot(log64(v128.bitselect(y, k64(ONE_AND_HALF), v128.andnot(positive, one))), one);
+    return v128.and(f64x2.mul(y, f64x2.sub(logY, x)), positive);
   }
-  const unused = v128.or(f64x2.eq(y, k64(ZERO)), f64x2.ne(y, y));
-  const logY = log64(v128.bitselect(k64(ONE), y, unused));
-  const xlogy = v128.bitselect(k64(NAN), v128.bitselect(k64(ZERO), f64x2.mul(y, logY), f64x2.eq(y, k64(ZERO))), f64x2.ne(y, y));
+  const unused = v128.or(v128.or(f64x2.eq(y, k64(ZERO)), one), f64x2.ne(y, y));
+  const logY = log64(v128.bitselect(k64(ONE_AND_HALF), y, unused));
+  // y log(y) is +0 where y is 0 or 1 (1 x log(1) = 1 x +0)
+  const xlogy = v128.bitselect(k64(NAN), v128.andnot(f64x2.mul(y, logY), v128.or(f64x2.eq(y, k64(ZERO)), one)), f64x2.ne(y, y));
   return f64x2.sub(xlogy, f64x2.mul(y, x));
 }
 
@@ -1658,6 +1668,22 @@ export function rowMeans64(ptr: usize, out: usize, rows: i32, classes: i32): voi
 }
 
 /** out[i] = f(input[i]) for `count` float64 values (count even, or the pair after read and written): f 0 exp (Math.exp's bits), 1 exp by expNonPositive64 (the same bits), 2 log (Math.log's), 3 log1p (Math.log1p's), 4 SLEEF's exp (sleefExp64), 5 / 6 SLEEF's log / log1p in the relaxed-SIMD build (fdlibm's in the plain one); for checks. */
+/** The index of the first of `count` float64 values at ptr outside [0, 1] (NaN included), or -1: BCELoss' argument check. */
+export function firstOutsideUnit64(ptr: usize, count: i32): i32 {
+  let i = 0;
+  for (const pairEnd = count & ~3; i < pairEnd; i += 4) {
+    const v = v128.load(ptr + (<usize>i << 3));
+    const w = v128.load(ptr + (<usize>i << 3), 16);
+    const inside = v128.and(v128.and(f64x2.ge(v, k64(ZERO)), f64x2.le(v, k64(ONE))), v128.and(f64x2.ge(w, k64(ZERO)), f64x2.le(w, k64(ONE))));
+    if (!i64x2.all_true(inside)) break;
+  }
+  for (; i < count; i++) {
+    const v = load<f64>(ptr + (<usize>i << 3));
+    if (!(v >= 0 && v <= 1)) return i;
+  }
+  return -1;
+}
+
 export function elementary(fn: i32, input: usize, out: usize, count: i32): void {
   const end = <usize>((count + 1) >> 1) << 4;
   if (fn == 0) for (let at: usize = 0; at < end; at += 16) v128.store(out + at, exp64(v128.load(input + at)));
