@@ -2055,10 +2055,18 @@ function nllBackwardRows64(x: usize, cols: usize, vals: usize, out: usize, rows:
     const sum: f64 = hit ? (dim == 1 ? v : v + 0) : 0;
     const s = f64x2.splat(sum);
     const zero = f64x2.splat(0);
+    // the mode tested once a row, not at every vector (softmaxExp64 reads it from a global)
     let i = 0;
-    for (; i + 2 <= dim; i += 2) {
-      const at = <usize>i << 3;
-      v128.store(o + at, f64x2.sub(zero, f64x2.mul(softmaxExp64(f64x2.sub(f64x2.sub(v128.load(p + at), max), lse)), s)));
+    if (SOFTMAX_GLIBC) {
+      for (; i + 2 <= dim; i += 2) {
+        const at = <usize>i << 3;
+        v128.store(o + at, f64x2.sub(zero, f64x2.mul(expNonPositive64(f64x2.sub(f64x2.sub(v128.load(p + at), max), lse)), s)));
+      }
+    } else {
+      for (; i + 2 <= dim; i += 2) {
+        const at = <usize>i << 3;
+        v128.store(o + at, f64x2.sub(zero, f64x2.mul(sleefExp64(f64x2.sub(f64x2.sub(v128.load(p + at), max), lse)), s)));
+      }
     }
     if (i < dim) {
       const at = <usize>i << 3;

@@ -2603,6 +2603,34 @@ function nllBackwardRows(x: usize, cols: usize, vals: usize, out: usize, rows: i
 }
 
 /**
+ * nllBackwardRow's common case in the relaxed-SIMD build, SLEEF's exp `direct` and fused (avx2 /
+ * avx512): the same operations, in a loop of its own. The shared loop above tests the flags,
+ * `direct` and `fused` at every vector (binaryen folds its inlined variants into one) and passes
+ * the pair's second exp through a global; here each vector's exp is sleefExp32Fused's direct one,
+ * two independent chains an iteration, and nothing is tested in the loop.
+ */
+function nllBackwardRowDirectFused(p: usize, o: usize, dim: i32, max: v128, lse: v128, s: v128): void {
+  const zero = f32x4.splat(0);
+  const vectorEnd = dim & ~3;
+  let i = 0;
+  for (; i + 8 <= vectorEnd; i += 8) {
+    const at = <usize>i << 2;
+    const e0 = sleefExp32Fused(f32x4.sub(f32x4.sub(v128.load(p + at), max), lse), true);
+    const e1 = sleefExp32Fused(f32x4.sub(f32x4.sub(v128.load(p + at, 16), max), lse), true);
+    v128.store(o + at, f32x4.relaxed_nmadd(e0, s, zero));
+    v128.store(o + at, f32x4.relaxed_nmadd(e1, s, zero), 16);
+  }
+  for (; i < dim; i += 4) {
+    // the last dim % 8 values, the tail read past the row (within the buffer's slack) and stored
+    // masked; their exps by sleefExp32Call (the same floats: its range test finds them in range)
+    const at = <usize>i << 2;
+    const g = f32x4.relaxed_nmadd(sleefExp32Call(f32x4.sub(f32x4.sub(v128.load(p + at), max), lse)), s, zero);
+    if (i + 4 <= dim) v128.store(o + at, g);
+    else unstage(g, o + at, dim - i);
+  }
+}
+
+/**
  * logSoftmaxBackwardRows(grad, logSoftmaxRows(x)) for a grad that is +0 but at one column per row:
  * vals[r] at cols[r] (i32, outside [0, dim): none), nll_loss's gradient. Its row sum is then
  * vals[r] + 0 (every other term is +0; dim >= 8), or +0; each output lane is
@@ -2632,11 +2660,18 @@ export function logSoftmaxNllBackwardRows(x: usize, cols: usize, vals: usize, ou
   // y = (x - max) - lse lies in [(min - max) - lse, 0] when lse >= 0 (monotonic rounding again);
   // the exp chosen as in rowMaxAndSum
   if (flags & USES_GLIBC) nllBackwardRow(p, o, dim, max, lse, s, fused, USES_GLIBC, false);
-  else if (l >= 0 && load<f32>(ROW_MIN + lane) - top - l >= <f32>-87) nllBackwardRow(p, o, dim, max, lse, s, fused, 0, true);
-  else nllBackwardRow(p, o, dim, max, lse, s, fused, 0, false);
+  else if (l >= 0 && load<f32>(ROW_MIN + lane) - top - l >= <f32>-87) {
+    // (the relaxed-SIMD build's SLEEF rows without SOFTMAX_FUSED, which no caller passes, take the
+    // range-checked loop: the same floats, one inlined loop fewer in the module)
+    if (!ASC_FEATURE_RELAXED_SIMD) nllBackwardRow(p, o, dim, max, lse, s, fused, 0, true);
+    else if (fused) nllBackwardRowDirectFused(p, o, dim, max, lse, s);
+    else nllBackwardRow(p, o, dim, max, lse, s, fused, 0, false);
+  } else nllBackwardRow(p, o, dim, max, lse, s, fused, 0, false);
   if (hit) {
     const at = <usize>col << 2;
-    const e = atenExp32(f32x4.splat((load<f32>(p + at) - f32x4.extract_lane(max, 0)) - f32x4.extract_lane(lse, 0)), flags);
+    // (one value a row: SLEEF's exp through sleefExp32Call, not inlined)
+    const y = f32x4.splat((load<f32>(p + at) - f32x4.extract_lane(max, 0)) - f32x4.extract_lane(lse, 0));
+    const e = flags & USES_GLIBC ? glibcExp32(y) : sleefExp32Call(y);
     const g = f32x4.splat(v);
     store<f32>(o + at, f32x4.extract_lane(fused ? fusedBackward(e, s, g) : f32x4.sub(g, f32x4.mul(e, s)), 0));
   }
