@@ -40,9 +40,11 @@ export const GZIP_BUDGET_BYTES = 244 * 1024;
  * module's FMA build, which every one of them brings; 205,785 B on 2026-12-03, 47236e4, over the
  * 200 kB budget then). With the modules embedded raw-deflated (h-size, 2026-12-03): 135,860-154,225 B
  * (l1Loss the smallest, crossEntropyLoss the largest; 184,333-205,785 B before): budget 160 kB;
- * crossEntropyLoss 164,436 B after h-sm's soft_margin_loss loops (see GZIP_BUDGET_BYTES): budget 162 kB.
+ * crossEntropyLoss 164,436 B after h-sm's soft_margin_loss loops (see GZIP_BUDGET_BYTES): budget 162 kB;
+ * 165,933 B with h-ce3's backward row loop and h-el's float64 log64 band test merged together
+ * (2026-12-03 fifth session; each alone fitted): budget 163 kB.
  */
-export const PER_LOSS_GZIP_BUDGET_BYTES = 162 * 1024;
+export const PER_LOSS_GZIP_BUDGET_BYTES = 163 * 1024;
 
 /** The loss functions of PER_LOSS_GZIP_BUDGET_BYTES: those whose port calls kernelsFor (or ../softmax.ts, which does). */
 export const ELEMENTWISE_KERNEL_LOSSES: readonly string[] = [
